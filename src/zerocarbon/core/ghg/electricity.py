@@ -1,0 +1,99 @@
+"""Scope 2: purchased electricity, location- and market-based (GHG Protocol Scope 2 Guidance, 2015).
+
+Location-based (Guidance §6.2): E = kWh x grid average factor for the site's province/grid region
+and the data year, picked by the factor set's rules.
+
+Market-based (Guidance §6.3 and the Scope 2 Quality Criteria, Table 7.1): contractual instruments
+retired for a site and reporting year cover consumption first; what they do not cover uses the
+residual-mix proxy of the factor set (China: the MEE/NBS national factor excluding market-traded
+non-fossil power), flagged as a proxy. An instrument counts only if
+  - its market boundary (country) equals the site's country (criterion 6),
+  - its vintage overlaps the reporting year (criterion 5, "as close as possible" read as same year),
+  - it is retired for that site and year, and no MWh of it is claimed twice (criterion 3).
+Cover is applied pro rata over the site's rows of the year: f = min(1, MWh_instruments / MWh_grid).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from zerocarbon.errors import DoubleClaimError
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Cover granted to one site-year by its eligible instruments."""
+
+    site: str
+    grid_kwh: float
+    instrument_kwh: float  # eligible and retired for this site-year
+    covered_kwh: float
+    unused_kwh: float  # retired but not needed (not carried anywhere)
+    instrument_ids: tuple[str, ...]
+    weighted_ef_kg_per_kwh: float  # of the covering instruments (0 for renewable)
+
+    @property
+    def fraction(self) -> float:
+        return self.covered_kwh / self.grid_kwh if self.grid_kwh > 0 else 0.0
+
+
+def check_no_double_claims(instruments: pd.DataFrame) -> list[tuple[int, str]]:
+    """Return (row index, reason) for every instrument that repeats an id or overlaps a serial range.
+
+    Certificates of one registry are identified by serial numbers; two rows whose ranges overlap claim
+    the same MWh twice.
+    """
+    problems: list[tuple[int, str]] = []
+    if instruments.empty:
+        return problems
+    dup = instruments["instrument_id"].duplicated(keep="first")
+    for i in instruments.index[dup]:
+        problems.append((i, f"instrument '{instruments.at[i, 'instrument_id']}' is claimed twice"))
+    has_serial = instruments["serial_start"].notna() & instruments["serial_end"].notna()
+    df = instruments[has_serial & ~dup].copy()
+    for _, g in df.groupby("registry", dropna=False):
+        g = g.sort_values("serial_start")
+        prev_end, prev_id = None, None
+        for i, row in g.iterrows():
+            if prev_end is not None and row["serial_start"] <= prev_end:
+                problems.append((i, f"serial range {row['serial_start']}-{row['serial_end']} overlaps "
+                                    f"instrument '{prev_id}': those certificates would be claimed twice"))
+            if prev_end is None or row["serial_end"] > prev_end:
+                prev_end, prev_id = row["serial_end"], row["instrument_id"]
+    return problems
+
+
+def allocate_instruments(grid_kwh_by_site: dict[str, float], instruments: pd.DataFrame, year: int,
+                         site_country: dict[str, str]) -> tuple[dict[str, Claim], list[str]]:
+    """Grant each site-year the cover of its eligible instruments. Returns claims and warnings."""
+    problems = check_no_double_claims(instruments)
+    if problems:
+        raise DoubleClaimError("; ".join(reason for _, reason in problems))
+    warnings: list[str] = []
+    claims: dict[str, Claim] = {}
+    inst = instruments[instruments["retired_for_year"] == year] if not instruments.empty else instruments
+    for site, grid_kwh in grid_kwh_by_site.items():
+        mine = inst[inst["retired_for_site"] == site] if not inst.empty else inst
+        eligible_rows = []
+        for _, r in mine.iterrows():
+            if r["market"] != site_country[site]:
+                warnings.append(f"instrument {r['instrument_id']}: market {r['market']} is outside the "
+                                f"site's market {site_country[site]}; not counted")
+                continue
+            if not (r["vintage_start"].year <= year <= r["vintage_end"].year):
+                warnings.append(f"instrument {r['instrument_id']}: vintage {r['vintage_start']:%Y-%m}.."
+                                f"{r['vintage_end']:%Y-%m} is outside reporting year {year}; not counted")
+                continue
+            eligible_rows.append(r)
+        kwh = float(sum(r["volume_kwh"] for r in eligible_rows))
+        covered = min(kwh, grid_kwh)
+        ef = (float(np.average([r["emission_factor_kg_per_kwh"] for r in eligible_rows],
+                               weights=[r["volume_kwh"] for r in eligible_rows])) if eligible_rows else 0.0)
+        if kwh > grid_kwh:
+            warnings.append(f"site {site}: {kwh - grid_kwh:,.0f} kWh of retired instruments exceed grid "
+                            "consumption; the excess is not counted and not carried over")
+        claims[site] = Claim(site, grid_kwh, kwh, covered, max(0.0, kwh - grid_kwh),
+                             tuple(r["instrument_id"] for r in eligible_rows), ef)
+    return claims, warnings

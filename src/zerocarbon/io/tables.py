@@ -1,0 +1,268 @@
+"""Read activity files (CSV, XLSX) and validate them cell by cell against ``io.schemas``.
+
+Validation collects *every* problem (file, row, column, reason) and raises one
+:class:`~zerocarbon.errors.InputError`; nothing is returned half-checked. Row numbers follow the
+spreadsheet convention: the header is row 1, the first data row is row 2.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zerocarbon.core.factors import FactorSet
+from zerocarbon.core.ghg.combustion import fuel_route, normalise_basis
+from zerocarbon.core.ghg.electricity import check_no_double_claims
+from zerocarbon.errors import InputError, Problem, ZerocarbonError
+from zerocarbon.io.schemas import ENERGY_UNIT_KINDS, MASS_UNIT_KINDS, SCHEMAS
+from zerocarbon.units import parse_unit, scale
+
+TRUE = {"true", "1", "yes", "y", "t"}
+FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Every cell as text (so validation, not the reader, decides what a cell means)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([Problem(str(path), None, None, "file not found")])
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        elif suffix in (".xlsx", ".xlsm"):
+            df = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+        else:
+            raise InputError([Problem(str(path), None, None, f"unsupported file type '{suffix}'; use .csv or .xlsx")])
+    except pd.errors.EmptyDataError:
+        raise InputError([Problem(str(path), None, None, "file is empty")]) from None
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError([Problem(str(path), None, None, f"cannot be read as {suffix}: {exc}")]) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.map(lambda v: v.strip() if isinstance(v, str) else v)
+
+
+class _Checker:
+    def __init__(self, source: str, raw: pd.DataFrame):
+        self.source, self.raw, self.problems = source, raw, []
+        self.rownum = np.arange(2, len(raw) + 2)
+
+    def add(self, mask, column: str | None, reason: str | callable) -> None:
+        idx = np.flatnonzero(np.asarray(mask))
+        for i in idx[:200]:
+            text = reason(i) if callable(reason) else reason
+            self.problems.append(Problem(self.source, int(self.rownum[i]), column, text))
+
+    def number(self, col: str) -> pd.Series:
+        s = self.raw[col]
+        out = pd.to_numeric(s.replace("", np.nan), errors="coerce")
+        bad = out.isna() & (s != "")
+        self.add(bad, col, lambda i: f"'{s.iat[i]}' is not a number")
+        return out
+
+    def date(self, col: str) -> pd.Series:
+        s = self.raw[col]
+        out = pd.to_datetime(s.replace("", np.nan), errors="coerce", format="ISO8601")
+        bad = out.isna() & (s != "")
+        self.add(bad, col, lambda i: f"'{s.iat[i]}' is not an ISO date (YYYY-MM-DD)")
+        return out
+
+    def boolean(self, col: str) -> pd.Series:
+        s = self.raw[col].str.lower()
+        bad = ~s.isin(TRUE | FALSE)
+        self.add(bad, col, lambda i: f"'{self.raw[col].iat[i]}' is not true/false")
+        return s.isin(TRUE)
+
+
+def validate(kind: str, raw: pd.DataFrame, source: str, sites: set[str], year: int | None = None,
+             factor_set: FactorSet | None = None) -> pd.DataFrame:
+    """Return a typed frame for ``kind`` with an ``activity_id`` of ``source:row``; or raise InputError."""
+    if kind not in SCHEMAS:
+        raise InputError([Problem(source, None, None, f"unknown activity kind '{kind}'; one of {', '.join(SCHEMAS)}")])
+    schema = SCHEMAS[kind]
+    ck = _Checker(source, raw)
+    if raw.empty:
+        raise InputError([Problem(source, None, None, "file has a header but no data rows")])
+    names = {c.name for c in schema}
+    for c in schema:
+        if c.required and c.name not in raw.columns:
+            ck.problems.append(Problem(source, 1, c.name, "required column is missing"))
+    for extra in sorted(set(raw.columns) - names):
+        ck.problems.append(Problem(source, 1, extra, f"unknown column (expected: {', '.join(c.name for c in schema)})"))
+    if ck.problems:
+        raise InputError(ck.problems)
+    for c in schema:
+        if c.name not in raw.columns:
+            raw[c.name] = ""
+    out = pd.DataFrame(index=raw.index)
+    for c in schema:
+        if c.required:
+            ck.add(raw[c.name] == "", c.name, "value is required")
+        if c.type in ("float", "int"):
+            v = ck.number(c.name)
+            if c.check == "nonneg":
+                ck.add(v < 0, c.name, lambda i, v=v: f"negative value {v.iat[i]} is not allowed")
+            elif c.check == "positive":
+                ck.add(v <= 0, c.name, lambda i, v=v: f"value {v.iat[i]} must be greater than zero")
+            elif c.check == "fraction":
+                ck.add((v < 0) | (v > 1), c.name, lambda i, v=v: f"{v.iat[i]} is not a fraction between 0 and 1")
+            out[c.name] = v
+        elif c.type == "date":
+            out[c.name] = ck.date(c.name)
+        elif c.type == "bool":
+            out[c.name] = ck.boolean(c.name)
+        else:
+            out[c.name] = raw[c.name].astype(str)
+    _check_kind(kind, out, ck, sites, year, factor_set)
+    # Duplicate rows: identical in every column, i.e. the same fact entered twice.
+    dup = raw.duplicated(keep="first").to_numpy()
+    first_of = {}
+    for i, key in enumerate(map(tuple, raw.itertuples(index=False))):
+        first_of.setdefault(key, i)
+    ck.add(dup, None, lambda i: f"duplicate of row {ck.rownum[first_of[tuple(raw.iloc[i])]]}")
+    if ck.problems:
+        raise InputError(ck.problems)
+    out.insert(0, "activity_id", [f"{source}:{r}" for r in ck.rownum])
+    return _finish(kind, out)
+
+
+def _unit_check(ck: _Checker, out: pd.DataFrame, col: str, dimension_of: str, what: str) -> None:
+    want = parse_unit(dimension_of).dimensionality
+    for u in pd.unique(out[col]):
+        if u == "":
+            continue
+        mask = (out[col] == u).to_numpy()
+        try:
+            ok = parse_unit(u).dimensionality == want
+            if not ok:
+                ck.add(mask, col, f"unit '{u}' is not {what}")
+        except ZerocarbonError as exc:
+            ck.add(mask, col, str(exc))
+
+
+def _check_kind(kind: str, out: pd.DataFrame, ck: _Checker, sites: set[str], year: int | None,
+                fs: FactorSet | None) -> None:
+    site_col = "retired_for_site" if kind == "instrument" else "site"
+    ck.add(~out[site_col].isin(sites) & (out[site_col] != ""), site_col,
+           lambda i: f"unknown site '{out[site_col].iat[i]}' (known: {', '.join(sorted(sites))})")
+    if "period_start" in out:
+        ck.add(out["period_end"] < out["period_start"], "period_end", "period ends before it starts")
+        if year is not None:
+            outside = (out["period_start"].dt.year != year) | (out["period_end"].dt.year != year)
+            ck.add(outside & out["period_start"].notna() & out["period_end"].notna(), "period_start",
+                   lambda i: f"period {out['period_start'].iat[i]:%Y-%m-%d}..{out['period_end'].iat[i]:%Y-%m-%d} "
+                             f"is outside reporting year {year}")
+    if kind in ENERGY_UNIT_KINDS:
+        _unit_check(ck, out, "unit", "kWh", "an energy unit")
+    if kind in MASS_UNIT_KINDS:
+        _unit_check(ck, out, "unit", "kg", "a mass unit")
+    if kind == "heat":
+        for u in pd.unique(out["supplier_factor_unit"]):
+            mask = (out["supplier_factor_unit"] == u).to_numpy()
+            try:
+                scale(u, "kg/GJ")
+            except ZerocarbonError:
+                ck.add(mask, "supplier_factor_unit", f"'{u}' is not a mass per energy unit (e.g. t/GJ)")
+    if kind == "fuel":
+        _check_fuel(out, ck, fs)
+    if kind == "refrigerant":
+        mb = out["method"] == "mass_balance"
+        sc = out["method"] == "screening"
+        ck.add(~(mb | sc), "method", lambda i: f"'{out['method'].iat[i]}' is not mass_balance or screening")
+        for col in ("inventory_start", "inventory_end", "purchased"):
+            ck.add(mb & out[col].isna(), col, "required for the mass-balance method")
+        for col in ("charge", "annual_leak_rate"):
+            ck.add(sc & out[col].isna(), col, "required for the screening method")
+        ck.add(sc & (out["parameter_source"] == ""), "parameter_source", "the leak rate needs a source")
+        if fs is not None:
+            _check_gwp_known(out, ck, fs)
+    if kind == "process_gas" and fs is not None:
+        _check_gwp_known(out, ck, fs)
+    if kind == "instrument":
+        ck.add(out["vintage_end"] < out["vintage_start"], "vintage_end", "vintage ends before it starts")
+        if year is not None:
+            ck.add(out["retired_for_year"] != year, "retired_for_year",
+                   lambda i: f"retired for {out['retired_for_year'].iat[i]:.0f}, not the reporting year {year}")
+        half = out["serial_start"].isna() ^ out["serial_end"].isna()
+        ck.add(half, "serial_end", "give both serial_start and serial_end, or neither")
+        ck.add(out["serial_end"] < out["serial_start"], "serial_end", "serial range ends before it starts")
+
+
+def _check_gwp_known(out: pd.DataFrame, ck: _Checker, fs: FactorSet) -> None:
+    from zerocarbon.core.ghg.gases import canonical_gas
+
+    gwp_set = fs.rules.get("gwp_default", "AR5")
+    for g in pd.unique(out["gas"]):
+        try:
+            fs.gwp(canonical_gas(g), gwp_set)
+        except ZerocarbonError as exc:
+            ck.add((out["gas"] == g).to_numpy(), "gas", str(exc))
+
+
+def _check_fuel(out: pd.DataFrame, ck: _Checker, fs: FactorSet | None) -> None:
+    ck.add(~out["use"].isin(["stationary", "mobile"]), "use",
+           lambda i: f"'{out['use'].iat[i]}' is not stationary or mobile")
+    basis_ok = np.ones(len(out), dtype=bool)
+    for b in pd.unique(out["basis"]):
+        try:
+            normalise_basis(b)
+        except ZerocarbonError as exc:
+            m = (out["basis"] == b).to_numpy()
+            basis_ok &= ~m
+            ck.add(m, "basis", str(exc))
+    unit_ok = np.ones(len(out), dtype=bool)
+    for u in pd.unique(out["unit"]):
+        m = (out["unit"] == u).to_numpy()
+        try:
+            parse_unit(u)
+        except ZerocarbonError as exc:
+            unit_ok &= ~m
+            ck.add(m, "unit", str(exc))
+    # One fuel on two heating-value bases in one file is almost always a copy-paste error.
+    norm = out["basis"].map(lambda b: normalise_basis(b) if b.upper() in ("NCV", "LHV", "GCV", "HHV") else "")
+    both = norm[norm != ""].groupby(out["fuel"][norm != ""]).nunique()
+    for fuel in both[both > 1].index:
+        ck.add(((out["fuel"] == fuel) & (norm != "")).to_numpy(), "basis",
+               f"{fuel} appears with both NCV/LHV and GCV/HHV bases in this file; use one basis per fuel")
+    if fs is None:
+        return
+    keys = out.loc[basis_ok & unit_ok, ["fuel", "use", "unit", "basis"]].drop_duplicates()
+    for fuel, use, unit, basis in keys.itertuples(index=False):
+        if use not in ("stationary", "mobile") or fuel == "":
+            continue
+        try:
+            fuel_route(fs, fuel, use, unit, basis)
+        except ZerocarbonError as exc:
+            m = ((out["fuel"] == fuel) & (out["use"] == use) & (out["unit"] == unit) & (out["basis"] == basis))
+            col = "basis" if "basis" in str(exc) else ("fuel" if "fuel '" in str(exc) else "unit")
+            ck.add(m.to_numpy(), col, str(exc))
+
+
+def _finish(kind: str, out: pd.DataFrame) -> pd.DataFrame:
+    """Shape a validated frame into the core's column set (see core.ghg.inventory.KIND_COLUMNS)."""
+    if kind == "instrument":
+        out["volume_kwh"] = out["volume"] * out["unit"].map(lambda u: scale(u, "kWh"))
+        out["emission_factor_kg_per_kwh"] = out["emission_factor"].fillna(0.0)
+        out["retired_for_year"] = out["retired_for_year"].astype(int)
+        out = out.drop(columns=["volume", "unit", "emission_factor"])
+    if kind == "fuel":
+        out["basis"] = out["basis"].map(normalise_basis)
+    if kind == "generation":
+        out["exported"] = out["exported"].fillna(0.0)
+    return out.reset_index(drop=True)
+
+
+def check_instruments_against(existing: pd.DataFrame, new: pd.DataFrame) -> list[Problem]:
+    """A new instrument file must not claim what stored instruments already claim."""
+    if existing.empty:
+        return []
+    both = pd.concat([existing.assign(_new=False), new.assign(_new=True)], ignore_index=True)
+    probs = []
+    for i, reason in check_no_double_claims(both):
+        if both.at[i, "_new"]:
+            source, _, row = str(both.at[i, "activity_id"]).rpartition(":")
+            probs.append(Problem(source, int(row), "instrument_id", reason + " (already in the database)"))
+    return probs

@@ -1,0 +1,39 @@
+"""Engine and session factory; the schema is created and upgraded by Alembic, never by create_all."""
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import sessionmaker
+
+DEFAULT_URL = "sqlite:///zerocarbon.sqlite"
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get("ZEROCARBON_DB", DEFAULT_URL)
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    engine = create_engine(url, future=True)
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _fk_on(dbapi_conn, _record):  # SQLite ignores foreign keys unless asked
+            dbapi_conn.execute("PRAGMA foreign_keys=ON")
+    return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("zerocarbon.store") / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,119 @@
+"""SQLAlchemy 2 table models. Schema changes go through Alembic migrations (store/migrations)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+    __table_args__ = (UniqueConstraint("organisation_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(256))
+    country: Mapped[str] = mapped_column(String(8))
+    province: Mapped[str | None] = mapped_column(String(32))
+    grid_region: Mapped[str | None] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64))
+    equity_share: Mapped[float] = mapped_column(Float)
+    operational_control: Mapped[bool] = mapped_column(Boolean)
+    financial_control: Mapped[bool] = mapped_column(Boolean)
+    methodology: Mapped[str] = mapped_column(String(32))
+
+
+class ImportBatchRow(Base):
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_by: Mapped[str] = mapped_column(String(128))
+
+
+class ActivityRow(Base):
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    activity_id: Mapped[str] = mapped_column(String(600))
+    site: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    payload: Mapped[dict] = mapped_column(JSON)
+
+
+class InventoryRow(Base):
+    __tablename__ = "inventories"
+    __table_args__ = (UniqueConstraint("organisation_id", "year", "boundary"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    boundary: Mapped[str] = mapped_column(String(32))
+    factor_set: Mapped[str] = mapped_column(String(64))
+    factor_set_fingerprint: Mapped[str] = mapped_column(String(64))
+    gwp_set: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # draft | closed
+    computed_at: Mapped[datetime] = mapped_column(DateTime)
+    totals: Mapped[dict] = mapped_column(JSON)
+    warnings: Mapped[list] = mapped_column(JSON)
+    exclusions: Mapped[list] = mapped_column(JSON)
+
+
+class EmissionRow(Base):
+    __tablename__ = "emissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inventory_id: Mapped[int] = mapped_column(ForeignKey("inventories.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[str] = mapped_column(String(600))
+    site: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(4))
+    category: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(16))
+    gas: Mapped[str] = mapped_column(String(32))
+    gas_kg: Mapped[float] = mapped_column(Float)
+    gwp_set: Mapped[str] = mapped_column(String(16))
+    gwp: Mapped[float] = mapped_column(Float)
+    gwp_factor_id: Mapped[str] = mapped_column(String(128))
+    inclusion: Mapped[float] = mapped_column(Float)
+    co2e_t: Mapped[float] = mapped_column(Float)
+    factor_ids: Mapped[str] = mapped_column(Text)
+    formula: Mapped[str] = mapped_column(Text)
+    memo: Mapped[str] = mapped_column(String(32))
+
+
+class BaseYearChangeRow(Base):
+    __tablename__ = "base_year_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    base_year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    delta_t: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[dict] = mapped_column(JSON)
