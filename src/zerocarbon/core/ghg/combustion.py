@@ -108,9 +108,11 @@ def fuel_route(fs: FactorSet, fuel: str, use: str, unit: str, basis: str = "") -
         if r is not None:
             routes.append(r)
         elif gas == "CO2" or fs.rules["combustion"].get("missing_non_co2") != "disclose":
+            hint = ("; a gas volume needs its reference conditions: use Nm3 (0 degC), Sm3 (15 degC) or scf"
+                    if _same_dimension(unit, "m**3") else "")
             raise FactorNotFoundError(
                 f"no {gas} factor in set {fs.id} for {fuel} ({use}) measured in {unit}"
-                + (f" ({basis})" if basis else ""))
+                + (f" ({basis})" if basis else "") + hint)
         else:
             omitted.append(gas)
     return FuelRoute(tuple(routes), tuple(omitted))

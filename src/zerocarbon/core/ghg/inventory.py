@@ -216,9 +216,11 @@ def _electricity_ledger(fs: FactorSet, org: Organisation, df: pd.DataFrame, inst
     inst_ef = s.map({k: c.weighted_ef_kg_per_kwh for k, c in claims.items()}).to_numpy(dtype=float)
     mkt_ids = s.map({k: res_id[k] + "".join(f";instrument:{i}" for i in c.instrument_ids)
                      for k, c in claims.items()})
+    mkt_formula = s.map({k: f"kWh x [(1-f) x residual-mix proxy EF + f x instrument EF], f = {c.fraction:.6f} "
+                            f"({c.covered_kwh:,.0f} of {c.grid_kwh:,.0f} kWh covered by instruments)"
+                         for k, c in claims.items()})
     mkt = _frame(df, "CO2", kwh * ((1 - frac) * s.map(res_ef).to_numpy() + frac * inst_ef), "2",
-                 "purchased_electricity", "market", pd.Categorical(mkt_ids),
-                 "kWh x [(1-f) x residual-mix proxy EF + f x instrument EF], f = covered share")
+                 "purchased_electricity", "market", pd.Categorical(mkt_ids), pd.Categorical(mkt_formula))
     for f in (loc, mkt):
         f["fossil"] = True
     return [loc, mkt], claims

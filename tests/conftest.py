@@ -1,0 +1,69 @@
+"""Shared fixtures. Database tests run on SQLite always and on PostgreSQL where one answers."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from zerocarbon.core.factors import load_factor_set
+from zerocarbon.core.model import Organisation, Site
+from zerocarbon.store.db import make_engine, session_factory, upgrade
+
+PG_URL = os.environ.get("ZEROCARBON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> bool:
+    try:
+        with create_engine(PG_URL, connect_args={"connect_timeout": 2}).connect() as c:
+            c.execute(text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+PG = _pg_available()
+
+
+@pytest.fixture(scope="session")
+def cn():
+    return load_factor_set("CN-2025.1")
+
+
+@pytest.fixture(scope="session")
+def epa():
+    return load_factor_set("EPA-2025.1")
+
+
+@pytest.fixture
+def org():
+    return Organisation("ORG", "Test org", (
+        Site("TJ01", "Tianjin", province="天津", grid_region="north"),
+        Site("HF01", "Hefei", province="安徽", grid_region="east", equity_share=0.51,
+             operational_control=True, financial_control=False),
+    ))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sessions(request, tmp_path):
+    """A migrated, empty database: a SQLite file, or a private schema in the PostgreSQL test database."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 't.sqlite'}")
+        upgrade(engine)
+        yield session_factory(engine)
+        engine.dispose()
+        return
+    if not PG:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+    schema = f"zc_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as c:
+        c.execute(text(f"create schema {schema}"))
+    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
+    with admin.begin() as c:
+        c.execute(text(f"drop schema {schema} cascade"))
+    admin.dispose()

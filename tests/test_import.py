@@ -1,0 +1,116 @@
+"""Imports: all-or-nothing, and every bad input named by file, row, column and reason."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from zerocarbon.errors import InputError
+from zerocarbon.services import accounting
+from zerocarbon.store.tables import ActivityRow
+
+DATA = Path(__file__).parent / "data"
+GOOD_FUEL = (DATA / "fuel_ok.csv").read_text()
+
+
+@pytest.fixture
+def db(sessions):
+    accounting.load_organisation_file(sessions, DATA / "organisation.yaml")
+    return sessions
+
+
+def stored(sessions) -> int:
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(ActivityRow))
+
+
+def bad(tmp_path, text: str, name="fuel_bad.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def import_(db, kind, path, year=2023):
+    return accounting.import_file(db, "ORG", kind, path, year, "CN-2025.1")
+
+
+def test_good_files_import_and_compute(db):
+    for kind in ("electricity", "fuel", "instrument"):
+        import_(db, kind, DATA / f"{kind}_ok.csv")
+    assert stored(db) == 7
+    result = accounting.compute(db, "ORG", 2023, "CN-2025.1")
+    # TJ01: 1,000 MWh x 0.6361 (华北 2023); HF01: 1,000 MWh x 华东 2023 factor
+    loc = result.by("site", "scope")
+    tj = loc[(loc.site == "TJ01") & (loc.scope == "2")]["co2e_t"].sum()
+    assert tj == pytest.approx(636.1)
+    assert result.claims["TJ01"].covered_kwh == 500_000
+
+
+def test_same_file_twice_is_refused(db):
+    import_(db, "fuel", DATA / "fuel_ok.csv")
+    with pytest.raises(InputError, match="already imported"):
+        import_(db, "fuel", DATA / "fuel_ok.csv")
+    assert stored(db) == 3
+
+
+CASES = [
+    ("unknown unit", GOOD_FUEL.replace("2.5,t,", "2.5,tonnes_x,"), 2, "unit", "unknown unit 'tonnes_x'"),
+    ("wrong dimension", GOOD_FUEL.replace("2.5,t,", "2.5,km,"), 2, "unit", "not an energy, mass"),
+    ("negative quantity", GOOD_FUEL.replace("2.5,t,", "-2.5,t,"), 2, "quantity", "negative value"),
+    ("unknown site", GOOD_FUEL.replace("HF01,", "XX99,"), 4, "site", "unknown site 'XX99'"),
+    ("missing factor", GOOD_FUEL.replace("natural_gas", "whale_oil"), 3, "fuel", "whale_oil"),
+    ("duplicate row", GOOD_FUEL + GOOD_FUEL.splitlines()[1] + "\n", 5, None, "duplicate of row 2"),
+    ("HHV against NCV factors", GOOD_FUEL.replace("0.5,TJ,NCV", "0.5,TJ,GCV"), 4, "basis", "GCV"),
+    ("energy without basis", GOOD_FUEL.replace("0.5,TJ,NCV", "0.5,TJ,"), 4, "basis", "without an energy basis"),
+    ("mixed HHV/LHV", GOOD_FUEL + "TJ01,2023-04-01,2023-04-30,gas_diesel_oil,mobile,1,TJ,GCV,false\n"
+     .replace("TJ01,2023-04-01", "HF01,2023-04-01"), 4, "basis", "both NCV/LHV and GCV/HHV"),
+    ("period outside the year", GOOD_FUEL.replace("2023-01-01,2023-03-31", "2022-12-01,2023-03-31"), 2,
+     "period_start", "outside reporting year 2023"),
+    ("not a number", GOOD_FUEL.replace("2.5,t,", "two,t,"), 2, "quantity", "'two' is not a number"),
+    ("bad date", GOOD_FUEL.replace("2023-03-31", "31/03/2023"), 2, "period_end", "not an ISO date"),
+    ("ungassed volume", GOOD_FUEL.replace("12.5,万Nm3", "12.5,m**3"), 3, "unit", "reference conditions"),
+]
+
+
+@pytest.mark.parametrize("name,text,row,column,reason", CASES, ids=[c[0] for c in CASES])
+def test_bad_fuel_file_names_the_cell_and_writes_nothing(db, tmp_path, name, text, row, column, reason):
+    path = bad(tmp_path, text)
+    with pytest.raises(InputError) as exc:
+        import_(db, "fuel", path)
+    hits = [p for p in exc.value.problems if p.row == row and p.column == column and reason in p.reason]
+    assert hits, f"expected row {row} column {column} '{reason}', got: {exc.value}"
+    assert all(p.source == "fuel_bad.csv" for p in exc.value.problems)
+    assert stored(db) == 0
+
+
+def test_missing_column_and_empty_file(db, tmp_path):
+    with pytest.raises(InputError, match="column 'unit': required column is missing"):
+        import_(db, "electricity", bad(tmp_path, "site,meter,period_start,period_end,quantity\nTJ01,M,2023-01-01,2023-01-31,1\n"))
+    with pytest.raises(InputError, match="empty"):
+        import_(db, "electricity", bad(tmp_path, ""))
+    with pytest.raises(InputError, match="no data rows"):
+        import_(db, "electricity", bad(tmp_path, "site,meter,period_start,period_end,quantity,unit\n"))
+    assert stored(db) == 0
+
+
+def test_certificate_claimed_twice_across_files(db, tmp_path):
+    import_(db, "instrument", DATA / "instrument_ok.csv")
+    again = (DATA / "instrument_ok.csv").read_text().replace("GEC-1,", "GEC-2,").replace("1000001,1000500", "1000400,1000600")
+    with pytest.raises(InputError) as exc:
+        import_(db, "instrument", bad(tmp_path, again, "instrument_2.csv"))
+    p = exc.value.problems[0]
+    assert (p.source, p.row, p.column) == ("instrument_2.csv", 2, "instrument_id") and "overlaps" in p.reason
+    assert stored(db) == 1
+
+
+def test_electricity_in_a_mass_unit_is_refused(db, tmp_path):
+    text = (DATA / "electricity_ok.csv").read_text().replace("0.6,GWh", "0.6,t")
+    with pytest.raises(InputError, match=r"row 3, column 'unit': unit 't' is not an energy unit"):
+        import_(db, "electricity", bad(tmp_path, text, "e.csv"))
+
+
+def test_xlsx_import(db, tmp_path):
+    df = pd.read_csv(DATA / "electricity_ok.csv", dtype=str)
+    path = tmp_path / "electricity.xlsx"
+    df.to_excel(path, index=False)
+    assert import_(db, "electricity", path).rows == 3
