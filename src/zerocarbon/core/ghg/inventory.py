@@ -79,18 +79,26 @@ class InventoryResult:
     def _in_scope(self) -> pd.DataFrame:
         return self.ledger[self.ledger["memo"] == ""]
 
+    def _is(self, col: str, value: str) -> np.ndarray:
+        """Boolean mask ``ledger[col] == value`` computed on categorical codes (no string compares)."""
+        c = self.ledger[col]
+        if isinstance(c.dtype, pd.CategoricalDtype):
+            cats = list(c.cat.categories)
+            return c.cat.codes.to_numpy() == cats.index(value) if value in cats else np.zeros(len(c), bool)
+        return (c == value).to_numpy()
+
     def totals(self) -> dict[str, float]:
-        led = self._in_scope()
-        s1 = led.loc[led["scope"] == "1", "co2e_t"].sum()
-        s2 = led[led["scope"] == "2"]
-        s2l = s2.loc[s2["method"] == "location", "co2e_t"].sum()
-        s2m = s2.loc[s2["method"] == "market", "co2e_t"].sum()
-        memo = self.ledger.groupby("memo")["co2e_t"].sum()
-        biogenic = self.ledger.loc[self.ledger["memo"] == "biogenic_co2", "gas_kg"].sum() / 1000.0
+        co2e = self.ledger["co2e_t"].to_numpy()
+        in_scope = self._is("memo", "")
+        s1 = co2e[in_scope & self._is("scope", "1")].sum()
+        scope2 = in_scope & self._is("scope", "2")
+        s2l = co2e[scope2 & self._is("method", "location")].sum()
+        s2m = co2e[scope2 & self._is("method", "market")].sum()
         return {
             "scope1_t": float(s1), "scope2_location_t": float(s2l), "scope2_market_t": float(s2m),
             "total_location_t": float(s1 + s2l), "total_market_t": float(s1 + s2m),
-            "biogenic_co2_t": float(biogenic), "non_kyoto_memo_t": float(memo.get("non_kyoto", 0.0)),
+            "biogenic_co2_t": float(self.ledger["gas_kg"].to_numpy()[self._is("memo", "biogenic_co2")].sum() / 1000),
+            "non_kyoto_memo_t": float(co2e[self._is("memo", "non_kyoto")].sum()),
             "renewable_share": float(self.renewable_share()),
         }
 
@@ -119,27 +127,77 @@ class InventoryResult:
 
 def _rows_problem(df: pd.DataFrame, mask: np.ndarray | pd.Series, column: str, reason: str) -> list[Problem]:
     out = []
-    for aid in df.loc[mask, "activity_id"].head(20):
+    for aid in df.loc[np.asarray(mask), "activity_id"].head(20):
         source, _, row = str(aid).rpartition(":")
         out.append(Problem(source or str(aid), int(row) if row.isdigit() else None, column, reason))
     return out
 
 
-def _frame(df: pd.DataFrame, gas: str, gas_kg: np.ndarray, scope: str, category: str, method: str,
-           factor_ids, formula, memo="") -> pd.DataFrame:
-    return pd.DataFrame({
-        "activity_id": df["activity_id"].to_numpy(), "site": df["site"].to_numpy(), "scope": scope,
-        "category": category, "method": method, "gas": gas, "gas_kg": gas_kg,
-        "factor_ids": factor_ids, "formula": formula, "memo": memo,
-    })
+def _codes(series: pd.Series) -> tuple[np.ndarray, list]:
+    """Integer codes and distinct values of a column (fast on Arrow-backed strings)."""
+    codes, uniques = pd.factorize(series, sort=False)
+    return codes.astype(np.int64), list(uniques)
 
 
-def _fuel_ledger(fs: FactorSet, df: pd.DataFrame, warnings: list[str], exclusions: list[str]) -> list[pd.DataFrame]:
+class _Ledger:
+    """Accumulates ledger parts as numpy arrays; text columns as categorical codes.
+
+    Building per-row Python strings for 1M+ rows dominated the run time; codes into small category
+    lists keep every per-row operation in numpy.
+    """
+
+    TEXT = ("site", "scope", "category", "method", "gas", "factor_ids", "formula", "memo")
+
+    def __init__(self) -> None:
+        self.cats: dict[str, dict[str, int]] = {c: {} for c in self.TEXT}
+        self.codes: dict[str, list[np.ndarray]] = {c: [] for c in self.TEXT}
+        self.activity_id: list[pd.Series] = []
+        self.gas_kg: list[np.ndarray] = []
+        self.fossil: list[np.ndarray] = []
+
+    def _put(self, col: str, value, n: int) -> None:
+        cats = self.cats[col]
+        if isinstance(value, tuple):  # (codes, categories)
+            codes, categories = value
+            remap = np.array([cats.setdefault(str(c), len(cats)) for c in categories] or [0], dtype=np.int64)
+            self.codes[col].append(remap[codes])
+        else:
+            self.codes[col].append(np.full(n, cats.setdefault(str(value), len(cats)), dtype=np.int64))
+
+    def add(self, activity_id: pd.Series, gas_kg: np.ndarray, fossil, **text) -> None:
+        n = len(gas_kg)
+        if n == 0:
+            return
+        self.activity_id.append(activity_id.reset_index(drop=True))
+        self.gas_kg.append(np.asarray(gas_kg, dtype=float))
+        self.fossil.append(np.broadcast_to(np.asarray(fossil, dtype=bool), (n,)))
+        for col in self.TEXT:
+            self._put(col, text[col], n)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.gas_kg:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in ("activity_id", *self.TEXT)}
+                                | {"gas_kg": pd.Series(dtype=float), "fossil": pd.Series(dtype=bool)})
+        out = {"activity_id": pd.concat(self.activity_id, ignore_index=True), "gas_kg": np.concatenate(self.gas_kg),
+               "fossil": np.concatenate(self.fossil)}
+        for col in self.TEXT:
+            out[col] = pd.Categorical.from_codes(np.concatenate(self.codes[col]), categories=list(self.cats[col]))
+        return pd.DataFrame(out)
+
+
+def _ids(values: pd.Series) -> pd.Series:
+    # Kept in the frame's own (Arrow) string storage: converting 1M ids to Python objects and back
+    # cost more than the arithmetic.
+    return values.reset_index(drop=True)
+
+
+def _fuel_ledger(fs: FactorSet, df: pd.DataFrame, led: _Ledger, exclusions: list[str]) -> None:
     if df.empty:
-        return []
+        return
     df = df.reset_index(drop=True)
     keys = ["fuel", "use", "unit", "basis"]
-    df[keys] = df[keys].fillna("")
+    for k in keys:
+        df[k] = df[k].fillna("").astype(str)
     codes = df.groupby(keys, sort=False).ngroup().to_numpy()
     uniq = df[keys].drop_duplicates().reset_index(drop=True)
     # ngroup with sort=False numbers groups in order of first appearance, as drop_duplicates does.
@@ -150,19 +208,20 @@ def _fuel_ledger(fs: FactorSet, df: pd.DataFrame, warnings: list[str], exclusion
             routes.append(fuel_route(fs, k["fuel"], k["use"], k["unit"], k["basis"]))
         except ZerocarbonError as exc:
             routes.append(None)
-            mask = (codes == i)
             col = "basis" if "basis" in str(exc) else ("unit" if "unit" in str(exc) else "fuel")
-            problems += _rows_problem(df, mask, col, str(exc))
+            problems += _rows_problem(df, codes == i, col, str(exc))
     if problems:
         raise InputError(problems)
-    out = []
     qty = df["quantity"].to_numpy(dtype=float)
     biogenic = df["biogenic"].fillna(False).astype(bool).to_numpy()
-    category = np.where(df["use"].to_numpy() == "mobile", "mobile_combustion", "stationary_combustion")
+    site_codes, site_cats = _codes(df["site"])
+    aid = _ids(df["activity_id"])
+    mobile = (uniq["use"] == "mobile").to_numpy()
+    cat_codes = mobile.astype(np.int64)[codes]
     for gas in ("CO2", "CH4", "N2O"):
         k = np.full(len(uniq), np.nan)
-        fids = np.empty(len(uniq), dtype=object)
-        forms = np.empty(len(uniq), dtype=object)
+        fids = [""] * len(uniq)
+        forms = [""] * len(uniq)
         for i, r in enumerate(routes):
             for g in r.gases:
                 if g.gas == gas:
@@ -177,75 +236,67 @@ def _fuel_ledger(fs: FactorSet, df: pd.DataFrame, warnings: list[str], exclusion
         present = ~np.isnan(kk)
         if not present.any():
             continue
-        sub = df[present]
-        memo = np.where(biogenic[present] & (gas == "CO2"), "biogenic_co2", "")
-        f = _frame(sub, gas, qty[present] * kk[present], "1", "", "both",
-                   pd.Categorical(fids[codes[present]]), pd.Categorical(forms[codes[present]]), memo)
-        f["category"] = pd.Categorical(category[present])
-        f["fossil"] = ~biogenic[present]
-        out.append(f)
-    return out
+        c = codes[present]
+        memo = (biogenic[present] & (gas == "CO2")).astype(np.int64)
+        led.add(aid[present], qty[present] * kk[present], ~biogenic[present],
+                site=(site_codes[present], site_cats), scope="1",
+                category=(cat_codes[present], ["stationary_combustion", "mobile_combustion"]), method="both",
+                gas=gas, factor_ids=(c, fids), formula=(c, forms), memo=(memo, ["", "biogenic_co2"]))
 
 
 def _electricity_ledger(fs: FactorSet, org: Organisation, df: pd.DataFrame, instruments: pd.DataFrame,
-                        year: int, warnings: list[str]):
+                        year: int, led: _Ledger, warnings: list[str]) -> dict[str, Claim]:
     if df.empty:
-        return [], {}
+        return {}
     df = df.reset_index(drop=True)
-    to_kwh = df["unit"].map(lambda u: scale(u, "kWh")).to_numpy(dtype=float)
-    kwh = df["quantity"].to_numpy(dtype=float) * to_kwh
-    sites = df["site"].to_numpy()
-    loc_ef, loc_id, res_ef, res_id = {}, {}, {}, {}
-    for code in pd.unique(sites):
+    unit_codes, units = _codes(df["unit"])
+    kwh = df["quantity"].to_numpy(dtype=float) * np.array([scale(u, "kWh") for u in units])[unit_codes]
+    sc, sites = _codes(df["site"])
+    loc_ef, loc_id, res_ef, res_id = (np.zeros(len(sites)), [""] * len(sites), np.zeros(len(sites)), [""] * len(sites))
+    for i, code in enumerate(sites):
         s = org.site(code)
         for series, ef, fid in (("location", loc_ef, loc_id), ("residual", res_ef, res_id)):
             sel = fs.grid_factor(series, year, s.province, s.grid_region)
             if sel.warning:
                 warnings.append(f"site {code}: {sel.warning}")
-            ef[code] = sel.factor.value * scale(sel.factor.unit.split("/")[0], "kg") / scale(
-                sel.factor.unit.split("/")[1], "kWh")
-            fid[code] = f"{sel.factor.factor_id}@{sel.factor.edition}"
-    grid_by_site = pd.Series(kwh).groupby(sites).sum().to_dict()
-    claims, w = allocate_instruments(grid_by_site, instruments, year,
-                                     {c: org.site(c).country for c in grid_by_site})
+            num, den = sel.factor.unit.split("/")
+            ef[i] = sel.factor.value * scale(num, "kg") / scale(den, "kWh")
+            fid[i] = f"{sel.factor.factor_id}@{sel.factor.edition}"
+    grid_by_site = dict(zip(sites, np.bincount(sc, weights=kwh, minlength=len(sites))))
+    claims, w = allocate_instruments(grid_by_site, instruments, year, {c: org.site(c).country for c in sites})
     warnings += w
-    s = pd.Series(sites)
-    loc = _frame(df, "CO2", kwh * s.map(loc_ef).to_numpy(), "2", "purchased_electricity", "location",
-                 pd.Categorical(s.map(loc_id)), "kWh x grid EF[kg/kWh]")
-    frac = s.map({k: c.fraction for k, c in claims.items()}).to_numpy(dtype=float)
-    inst_ef = s.map({k: c.weighted_ef_kg_per_kwh for k, c in claims.items()}).to_numpy(dtype=float)
-    mkt_ids = s.map({k: res_id[k] + "".join(f";instrument:{i}" for i in c.instrument_ids)
-                     for k, c in claims.items()})
-    mkt_formula = s.map({k: f"kWh x [(1-f) x residual-mix proxy EF + f x instrument EF], f = {c.fraction:.6f} "
-                            f"({c.covered_kwh:,.0f} of {c.grid_kwh:,.0f} kWh covered by instruments)"
-                         for k, c in claims.items()})
-    mkt = _frame(df, "CO2", kwh * ((1 - frac) * s.map(res_ef).to_numpy() + frac * inst_ef), "2",
-                 "purchased_electricity", "market", pd.Categorical(mkt_ids), pd.Categorical(mkt_formula))
-    for f in (loc, mkt):
-        f["fossil"] = True
-    return [loc, mkt], claims
+    aid = _ids(df["activity_id"])
+    common = dict(site=(sc, sites), scope="2", category="purchased_electricity", gas="CO2", memo="")
+    led.add(aid, kwh * loc_ef[sc], True, method="location", factor_ids=(sc, loc_id),
+            formula="kWh x grid EF[kg/kWh]", **common)
+    frac = np.array([claims[s].fraction for s in sites])
+    inst_ef = np.array([claims[s].weighted_ef_kg_per_kwh for s in sites])
+    mkt_ids = [res_id[i] + "".join(f";instrument:{x}" for x in claims[s].instrument_ids) for i, s in enumerate(sites)]
+    mkt_formula = [f"kWh x [(1-f) x residual-mix proxy EF + f x instrument EF], f = {claims[s].fraction:.6f} "
+                   f"({claims[s].covered_kwh:,.0f} of {claims[s].grid_kwh:,.0f} kWh covered by instruments)"
+                   for s in sites]
+    led.add(aid, kwh * ((1 - frac[sc]) * res_ef[sc] + frac[sc] * inst_ef[sc]), True, method="market",
+            factor_ids=(sc, mkt_ids), formula=(sc, mkt_formula), **common)
+    return claims
 
 
-def _heat_ledger(df: pd.DataFrame) -> list[pd.DataFrame]:
+def _heat_ledger(df: pd.DataFrame, led: _Ledger) -> None:
     if df.empty:
-        return []
+        return
     df = df.reset_index(drop=True)
     k = [scale(u, fu.split("/")[1]) * scale(fu.split("/")[0], "kg")
          for u, fu in zip(df["unit"], df["supplier_factor_unit"])]
     kg = df["quantity"].to_numpy(dtype=float) * np.asarray(k) * df["supplier_factor"].to_numpy(dtype=float)
-    ids = "supplier:" + df["factor_source"].astype(str)
-    out = []
+    src_codes, srcs = _codes("supplier:" + df["factor_source"].astype(str))
     for method in ("location", "market"):
-        f = _frame(df, "CO2", kg, "2", "purchased_heat_steam", method, pd.Categorical(ids),
-                   "GJ x supplier EF (no grid-average heat factor is shipped)")
-        f["fossil"] = True
-        out.append(f)
-    return out
+        led.add(_ids(df["activity_id"]), kg, True, site=_codes(df["site"]), scope="2",
+                category="purchased_heat_steam", method=method, gas="CO2", factor_ids=(src_codes, srcs),
+                formula="GJ x supplier EF (no grid-average heat factor is shipped)", memo="")
 
 
-def _refrigerant_ledger(df: pd.DataFrame) -> list[pd.DataFrame]:
+def _refrigerant_ledger(df: pd.DataFrame, led: _Ledger) -> None:
     if df.empty:
-        return []
+        return
     df = df.reset_index(drop=True)
     to_kg = df["unit"].map(lambda u: scale(u, "kg")).to_numpy(dtype=float)
     kg = np.zeros(len(df))
@@ -255,39 +306,34 @@ def _refrigerant_ledger(df: pd.DataFrame) -> list[pd.DataFrame]:
         kg[mb] = refrigerant_mass_balance_kg(df[mb].fillna({"capacity_change": 0.0, "recovered_or_sold": 0.0}))
     if sc.any():
         kg[sc] = refrigerant_screening_kg(df[sc])
-    kg *= to_kg
     gas = df["gas"].map(canonical_gas)
-    memo = np.where(gas.isin(NON_KYOTO), "non_kyoto", "")
-    f = _frame(df, "", kg, "1", "fugitive_refrigerants", "both",
-               pd.Categorical("param:" + df["parameter_source"].fillna("").astype(str)),
-               pd.Categorical(np.where(mb, "mass balance: (start-end)+purchased-recovered-capacity change",
-                                       "screening: charge x annual leak rate x days/365")), memo)
-    f["gas"] = gas.to_numpy()
-    f["fossil"] = True
-    return [f]
+    led.add(_ids(df["activity_id"]), kg * to_kg, True, site=_codes(df["site"]), scope="1",
+            category="fugitive_refrigerants", method="both", gas=_codes(gas),
+            factor_ids=_codes("param:" + df["parameter_source"].fillna("").astype(str)),
+            formula=(sc.astype(np.int64), ["mass balance: (start-end)+purchased-recovered-capacity change",
+                                           "screening: charge x annual leak rate x days/365"]),
+            memo=(gas.isin(NON_KYOTO).to_numpy().astype(np.int64), ["", "non_kyoto"]))
 
 
-def _process_gas_ledger(df: pd.DataFrame) -> list[pd.DataFrame]:
+def _process_gas_ledger(df: pd.DataFrame, led: _Ledger) -> None:
     if df.empty:
-        return []
+        return
     df = df.reset_index(drop=True)
     to_kg = df["unit"].map(lambda u: scale(u, "kg")).to_numpy(dtype=float)
-    parts = process_gas_kg(df)
-    src = pd.Categorical("param:" + df["parameter_source"].fillna("").astype(str))
-    out = []
-    for key, kg in parts.items():
-        gas = df["gas"].map(canonical_gas).to_numpy() if key == "self" else key
+    src = _codes("param:" + df["parameter_source"].fillna("").astype(str))
+    site = _codes(df["site"])
+    fed_gas = _codes(df["gas"].map(canonical_gas))
+    for key, kg in process_gas_kg(df).items():
         keep = kg > 0
-        f = _frame(df[keep], "", kg[keep] * to_kg[keep], "1", "process_fgases", "both", src[keep],
-                   "FC x (1-h) x (1-U) x (1-a x d)" if key == "self" else f"FC x (1-h) x B_{key} x (1-a x d)")
-        f["gas"] = gas[keep] if key == "self" else key
-        f["fossil"] = True
-        out.append(f)
-    return out
+        pick = lambda t: (t[0][keep], t[1])  # noqa: E731
+        led.add(_ids(df["activity_id"])[keep], kg[keep] * to_kg[keep], True, site=pick(site), scope="1",
+                category="process_fgases", method="both", gas=pick(fed_gas) if key == "self" else key,
+                factor_ids=pick(src), memo="",
+                formula="FC x (1-h) x (1-U) x (1-a x d)" if key == "self" else f"FC x (1-h) x B_{key} x (1-a x d)")
 
 
-def _renewable(org: Organisation, elec: pd.DataFrame, gen: pd.DataFrame, claims: dict[str, Claim]) -> pd.DataFrame:
-    sites = sorted(set(elec["site"]) | set(gen["site"])) if not (elec.empty and gen.empty) else []
+def _renewable(org: Organisation, gen: pd.DataFrame, claims: dict[str, Claim]) -> pd.DataFrame:
+    sites = sorted(set(claims) | set(pd.unique(gen["site"])))
     rows = []
     for s in sites:
         c = claims.get(s)
@@ -309,32 +355,43 @@ def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year
     """GHG Protocol Corporate Standard inventory of ``org`` for ``year`` under a pinned factor set."""
     warnings: list[str] = []
     exclusions: list[str] = []
-    frames = _fuel_ledger(fs, data.get("fuel"), warnings, exclusions)
-    elec_frames, claims = _electricity_ledger(fs, org, data.get("electricity"), data.get("instrument"), year,
-                                              warnings)
-    frames += elec_frames + _heat_ledger(data.get("heat")) + _refrigerant_ledger(data.get("refrigerant"))
-    frames += _process_gas_ledger(data.get("process_gas"))
-    ledger = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=LEDGER_COLUMNS + ["fossil"])
-    # GWP: one lookup per distinct (gas, fossil).
+    led = _Ledger()
+    _fuel_ledger(fs, data.get("fuel"), led, exclusions)
+    claims = _electricity_ledger(fs, org, data.get("electricity"), data.get("instrument"), year, led, warnings)
+    _heat_ledger(data.get("heat"), led)
+    _refrigerant_ledger(data.get("refrigerant"), led)
+    _process_gas_ledger(data.get("process_gas"), led)
+    ledger = led.frame()
+    # GWP: one lookup per distinct (gas, fossil), then applied by integer code.
+    gas_codes = ledger["gas"].cat.codes.to_numpy() if len(ledger) else np.zeros(0, dtype=np.int64)
+    gases = list(ledger["gas"].cat.categories) if len(ledger) else []
+    fossil = ledger["fossil"].to_numpy(dtype=bool)
+    gwp_val = np.full((len(gases), 2), np.nan)
+    gwp_id = [[""] * 2 for _ in gases]
     problems: list[Problem] = []
-    gwp_val, gwp_id = {}, {}
-    for gas, fossil in ledger[["gas", "fossil"]].drop_duplicates().itertuples(index=False):
-        try:
-            f = gwp_for(fs, gas, gwp_set, bool(fossil))
-            gwp_val[(gas, fossil)], gwp_id[(gas, fossil)] = f.value, f"{f.factor_id}@{f.edition}"
-        except ZerocarbonError as exc:
-            problems += _rows_problem(ledger, (ledger["gas"] == gas).to_numpy(), "gas", str(exc))
+    for gi, gas in enumerate(gases):
+        for fo in (0, 1):
+            if not ((gas_codes == gi) & (fossil == bool(fo))).any():
+                continue
+            try:
+                f = gwp_for(fs, gas, gwp_set, bool(fo))
+                gwp_val[gi, fo], gwp_id[gi][fo] = f.value, f"{f.factor_id}@{f.edition}"
+            except ZerocarbonError as exc:
+                problems += _rows_problem(ledger, gas_codes == gi, "gas", str(exc))
     if problems:
         raise InputError(problems)
-    keys = list(zip(ledger["gas"], ledger["fossil"]))
+    pair = gas_codes * 2 + fossil.astype(np.int64)
     ledger["gwp_set"] = gwp_set
-    ledger["gwp"] = np.fromiter((gwp_val[k] for k in keys), float, len(keys)) if keys else []
-    ledger["gwp_factor_id"] = pd.Categorical([gwp_id[k] for k in keys])
-    inclusion = {s.code: s.inclusion(boundary) for s in org.sites}
-    ledger["inclusion"] = ledger["site"].map(inclusion).astype(float)
-    ledger["co2e_t"] = ledger["gas_kg"] * ledger["gwp"] * ledger["inclusion"] / 1000.0
+    ledger["gwp"] = gwp_val.reshape(-1)[pair] if len(ledger) else np.zeros(0)
+    # Unused (gas, origin) pairs get placeholder categories so the category list stays unique.
+    ids = [gwp_id[g][fo] or f"unused:{g}:{fo}" for g in range(len(gases)) for fo in (0, 1)]
+    ledger["gwp_factor_id"] = pd.Categorical.from_codes(pair, categories=ids) if len(ledger) else []
+    site_codes = ledger["site"].cat.codes.to_numpy() if len(ledger) else np.zeros(0, dtype=np.int64)
+    inclusion = np.array([org.site(s).inclusion(boundary) for s in ledger["site"].cat.categories]) \
+        if len(ledger) else np.zeros(0)
+    ledger["inclusion"] = inclusion[site_codes] if len(ledger) else np.zeros(0)
+    ledger["co2e_t"] = ledger["gas_kg"].to_numpy() * ledger["gwp"].to_numpy() * ledger["inclusion"].to_numpy() / 1000.0
     ledger = ledger[LEDGER_COLUMNS]
-    renewable = _renewable(org, data.get("electricity"), data.get("generation"), claims)
+    renewable = _renewable(org, data.get("generation"), claims)
     return InventoryResult(year, fs.id, fs.fingerprint, gwp_set, boundary, ledger, claims, renewable,
                            warnings, sorted(set(exclusions)))

@@ -1,0 +1,50 @@
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from zerocarbon.cli import app
+from zerocarbon.io.schemas import schema_markdown
+
+runner = CliRunner()
+ROOT = Path(__file__).parents[1]
+
+
+def test_calc_json_prints_gases_and_factor_ids():
+    r = runner.invoke(app, ["calc", "5", "GJ", "natural_gas", "--factors", "EPA-2025.1", "--basis", "GCV",
+                            "--gwp", "AR5", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    co2 = next(g for g in out["gases"] if g["gas"] == "CO2")
+    # 5 GJ / 1.055056 GJ/mmBtu x 53.06 kg/mmBtu (EPA Hub 2025, HHV)
+    assert co2["mass_kg"] == pytest.approx(5 / 1.055056 * 53.06)
+    assert "EPA2025.natural_gas.CO2.per_energy" in co2["factor_ids"]
+
+
+def test_calc_errors_are_messages_not_tracebacks():
+    r = runner.invoke(app, ["calc", "5", "GJ", "natural_gas", "--factors", "EPA-2025.1", "--basis", "LHV"])
+    assert r.exit_code == 2 and "error:" in r.output and "Traceback" not in r.output
+
+
+def test_factors_show_gives_provenance():
+    r = runner.invoke(app, ["factors", "show", "CN_MEE_NBS.grid.location.CN.2022"])
+    assert r.exit_code == 0 and "0.5366" in r.output and "MEE" in r.output
+
+
+def test_data_formats_doc_is_current():
+    assert (ROOT / "docs" / "data-formats.md").read_text(encoding="utf-8") == schema_markdown()
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    r = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    summary = json.loads((tmp_path / "inventory_summary.json").read_text(encoding="utf-8"))
+    t = summary["totals_tCO2e"]
+    assert t["total_location_t"] > t["total_market_t"] > t["scope1_t"] > 0
+    assert (tmp_path / "inventory_by_category.png").stat().st_size > 10_000
+    db = f"sqlite:///{tmp_path / 'zerocarbon.sqlite'}"
+    r = runner.invoke(app, ["inventory", "show", "--db", db, "--org", "DEMO-LAPTOP", "--year", "2025", "--explain",
+                            "--site", "TJ01", "--scope", "2", "--method", "market", "--limit", "3"])
+    assert r.exit_code == 0 and "electricity_2025.csv:" in r.output and "instrument:GEC-TJ01" in r.output
