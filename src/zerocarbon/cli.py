@@ -107,8 +107,9 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-o
     for name, p in run.outputs.items():
         console.print(f"  {name}: {p}")
     console.print(f"  database: {run.db_url}")
-    console.print(f"\nTry: zerocarbon inventory show --db {run.db_url} --org DEMO-LAPTOP --year {run.result.year} "
-                  "--explain --site TJ01 --scope 2")
+    exe = sys.argv[0] if sys.argv and sys.argv[0].endswith("zerocarbon") else "zerocarbon"
+    console.print(f"\nTry: {exe} inventory show --db {run.db_url} --org DEMO-LAPTOP --year {run.result.year} "
+                  "--explain --site TJ01 --scope 2 --method market")
 
 
 @app.command("calc")
