@@ -1,0 +1,1 @@
+"""Energy- and carbon-aware production scheduling: solver-neutral problem, schedule, checks and KPIs."""

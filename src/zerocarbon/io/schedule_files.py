@@ -1,0 +1,270 @@
+"""Scheduling files: plant problems (JSON, orders CSV/XLSX), standard benchmarks (Taillard, .fjs),
+and schedule outputs (CSV, JSON, Gantt chart as HTML and PNG).
+
+Plant problem JSON (all times in minutes from ``start``; power in kW; energy in kWh):
+
+    {"name": "...", "start": "2025-03-03T00:00+08:00", "horizon_min": 10080,
+     "stages": ["SMT", "ASSY", "TEST", "PACK"], "transfer_min": 30, "power_cap_kw": 900,
+     "lines": [{"id": "SMT1", "stage": "SMT", "run_kw": 120, "idle_kw": 80, "standby_kw": 8,
+                "warmup_min": 30, "warmup_kwh": 40, "rates": {"consumer": 240, "commercial": 200},
+                "calendar": [[480, 1440], ...],
+                "changeover": [{"from": "consumer", "to": "commercial", "minutes": 45, "kwh": 30}]}],
+     "orders": [{"id": "O1", "family": "consumer", "quantity": 1200, "release_min": 0, "due_min": 2880,
+                 "weight": 1}],
+     "series": {"price": [...per hour...], "carbon": [...], "pv_kw": [...]}}
+
+An operation's duration on a line is ceil(quantity / rate [units/h] x 60) minutes.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from html import escape
+from pathlib import Path
+
+from zerocarbon.core.schedule.model import HourlySeries, Line, Operation, Order, Problem, Schedule
+from zerocarbon.errors import InputError, Problem as Issue
+
+
+def _need(d: dict, key: str, src: str, where: str, kind=None):
+    if key not in d:
+        raise InputError([Issue(src, None, f"{where}.{key}", "required field is missing")])
+    val = d[key]
+    if kind is float:
+        try:
+            val = float(val)
+        except (TypeError, ValueError):
+            raise InputError([Issue(src, None, f"{where}.{key}", f"'{val}' is not a number")]) from None
+        if val < 0 or math.isnan(val):
+            raise InputError([Issue(src, None, f"{where}.{key}", f"{val} must not be negative")])
+    return val
+
+
+def read_plant_problem(path: str | Path, orders_path: str | Path | None = None) -> Problem:
+    path = Path(path)
+    src = path.name
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError([Issue(src, None, None, f"cannot read JSON: {exc}")]) from None
+    return plant_problem_from_dict(spec, src, read_orders_table(orders_path) if orders_path else None)
+
+
+def read_orders_table(path: str | Path) -> list[dict]:
+    """Orders from CSV or XLSX with columns id, family, quantity, release_min, due_min[, weight]."""
+    import pandas as pd
+
+    path = Path(path)
+    df = pd.read_excel(path, dtype=str) if path.suffix.lower() in (".xlsx", ".xlsm") else pd.read_csv(path, dtype=str)
+    problems = []
+    for col in ("id", "family", "quantity", "release_min", "due_min"):
+        if col not in df.columns:
+            problems.append(Issue(path.name, 1, col, "required column is missing"))
+    if problems:
+        raise InputError(problems)
+    rows = []
+    for i, r in enumerate(df.to_dict(orient="records"), start=2):
+        for col in ("quantity", "release_min", "due_min"):
+            try:
+                v = float(r[col])
+                if v < 0:
+                    problems.append(Issue(path.name, i, col, f"{v} must not be negative"))
+            except (TypeError, ValueError):
+                problems.append(Issue(path.name, i, col, f"'{r[col]}' is not a number"))
+        rows.append(r)
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def plant_problem_from_dict(spec: dict, src: str = "problem", orders: list[dict] | None = None) -> Problem:
+    problems: list[Issue] = []
+    stages = list(_need(spec, "stages", src, "$"))
+    horizon = int(_need(spec, "horizon_min", src, "$", float))
+    lines, rates, calendars = [], {}, {}
+    for i, ln in enumerate(_need(spec, "lines", src, "$")):
+        where = f"lines[{i}]"
+        lid = str(_need(ln, "id", src, where))
+        stage = _need(ln, "stage", src, where)
+        if stage not in stages:
+            problems.append(Issue(src, None, f"{where}.stage", f"'{stage}' is not one of the stages {stages}"))
+        co = {}
+        for c in ln.get("changeover", []):
+            co[(c["from"], c["to"])] = (int(c.get("minutes", 0)), float(c.get("kwh", 0.0)))
+        lines.append(Line(lid, stage, float(ln.get("run_kw", 0)), float(ln.get("idle_kw", 0)),
+                          float(ln.get("standby_kw", 0)), int(ln.get("warmup_min", 0)),
+                          float(ln.get("warmup_kwh", 0)), co))
+        rates[lid] = {k: float(v) for k, v in _need(ln, "rates", src, where).items()}
+        for fam, r in rates[lid].items():
+            if r <= 0:
+                problems.append(Issue(src, None, f"{where}.rates.{fam}", "rate must be positive [units/h]"))
+        if ln.get("calendar"):
+            calendars[lid] = tuple((int(a), int(b)) for a, b in ln["calendar"])
+    transfer = int(spec.get("transfer_min", 0))
+    out_orders = []
+    order_rows = orders if orders is not None else _need(spec, "orders", src, "$")
+    seen = set()
+    for i, o in enumerate(order_rows):
+        where = f"orders[{i}]"
+        oid = str(_need(o, "id", src, where))
+        if oid in seen:
+            problems.append(Issue(src, None, f"{where}.id", f"order id '{oid}' appears twice"))
+        seen.add(oid)
+        fam = str(_need(o, "family", src, where))
+        qty = _need(o, "quantity", src, where, float)
+        ops = []
+        for k, stage in enumerate(stages):
+            options = {ln.id: int(math.ceil(qty / rates[ln.id][fam] * 60)) for ln in lines
+                       if ln.stage == stage and fam in rates[ln.id]}
+            if not options:
+                problems.append(Issue(src, None, f"{where}.family",
+                                      f"no line of stage {stage} can make family '{fam}'"))
+            ops.append(Operation(oid, k, options, transfer if k else 0))
+        due = o.get("due_min")
+        out_orders.append(Order(oid, fam, qty, int(float(o.get("release_min", 0))),
+                                int(float(due)) if due not in (None, "") else None,
+                                float(o.get("weight", 1) or 1), tuple(ops)))
+    ser = spec.get("series", {})
+    for key in ("price", "carbon", "pv_kw"):
+        if ser.get(key) and len(ser[key]) * 60 < horizon:
+            problems.append(Issue(src, None, f"series.{key}", f"{len(ser[key])} hourly values do not cover the "
+                                                               f"{horizon} min horizon"))
+    if problems:
+        raise InputError(problems)
+    return Problem(spec.get("name", src), tuple(lines), tuple(out_orders), horizon, calendars,
+                   HourlySeries(tuple(ser.get("price", ())), tuple(ser.get("carbon", ())), tuple(ser.get("pv_kw", ()))),
+                   spec.get("power_cap_kw"), spec.get("start", ""))
+
+
+# -- standard benchmark formats ------------------------------------------------------------------------
+def _numbers(text: str) -> list[list[int]]:
+    rows = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            rows.append(line.split())
+    return rows
+
+
+def read_taillard(path: str | Path) -> Problem:
+    """Job shop in Taillard's original layout (``Times`` then ``Machines``, 1-based machines) or the
+    OR-Library/JSPLIB layout (``n m`` then per job ``machine time`` pairs, 0-based machines)."""
+    path = Path(path)
+    text = path.read_text()
+    rows = _numbers(text)
+    try:
+        if any(r[0].lower().startswith("times") for r in rows):
+            lines = [r for r in rows if r[0].lstrip("-").isdigit()]
+            n, m = int(lines[0][0]), int(lines[0][1])
+            times = [list(map(int, r)) for r in lines[1:1 + n]]
+            machines = [[int(x) - 1 for x in r] for r in lines[1 + n:1 + 2 * n]]
+        else:
+            n, m = int(rows[0][0]), int(rows[0][1])
+            times, machines = [], []
+            for r in rows[1:1 + n]:
+                vals = list(map(int, r))
+                machines.append(vals[0::2])
+                times.append(vals[1::2])
+        jobs = [list(zip(machines[j], times[j])) for j in range(n)]
+    except (IndexError, ValueError) as exc:
+        raise InputError([Issue(path.name, None, None, f"not a Taillard/OR-Library job-shop file: {exc}")]) from None
+    return _shop(path.stem, m, [[{f"M{mc}": t} for mc, t in job] for job in jobs])
+
+
+def read_fjs(path: str | Path) -> Problem:
+    """Flexible job shop in Brandimarte's .fjs layout (1-based machines)."""
+    path = Path(path)
+    rows = _numbers(path.read_text())
+    try:
+        n, m = int(rows[0][0]), int(float(rows[0][1]))
+        jobs = []
+        for r in rows[1:1 + n]:
+            vals = list(map(int, r))
+            k, pos, ops = vals[0], 1, []
+            for _ in range(k):
+                cnt = vals[pos]
+                pairs = vals[pos + 1: pos + 1 + 2 * cnt]
+                ops.append({f"M{pairs[i] - 1}": pairs[i + 1] for i in range(0, len(pairs), 2)})
+                pos += 1 + 2 * cnt
+            jobs.append(ops)
+    except (IndexError, ValueError) as exc:
+        raise InputError([Issue(path.name, None, None, f"not a .fjs flexible job-shop file: {exc}")]) from None
+    return _shop(path.stem, m, jobs)
+
+
+def _shop(name: str, machines: int, jobs: list[list[dict[str, int]]]) -> Problem:
+    orders = tuple(Order(f"J{j}", operations=tuple(Operation(f"J{j}", i, opts) for i, opts in enumerate(ops)))
+                   for j, ops in enumerate(jobs))
+    horizon = sum(max(o.values()) for ops in jobs for o in ops)
+    return Problem(name, tuple(Line(f"M{i}") for i in range(machines)), orders, horizon)
+
+
+# -- outputs ---------------------------------------------------------------------------------------------
+def write_schedule_csv(schedule: Schedule, problem: Problem, path: Path) -> None:
+    fam = {o.id: o.family for o in problem.orders}
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["order", "operation", "line", "start_min", "end_min", "family"])
+        for a in sorted(schedule.assignments, key=lambda a: (a.line, a.start)):
+            w.writerow([a.order, a.index, a.line, a.start, a.end, fam.get(a.order, "")])
+
+
+def schedule_json(schedule: Schedule) -> dict:
+    return {"problem": schedule.problem, "method": schedule.method, "policy": schedule.policy,
+            "makespan": schedule.makespan, "lower_bound": schedule.lower_bound,
+            "operations": [{"job": a.order, "operation": a.index, "machine": a.line, "start": a.start, "end": a.end}
+                           for a in sorted(schedule.assignments, key=lambda a: (a.order, a.index))]}
+
+
+def _colour(key: str) -> str:
+    palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"]
+    return palette[sum(map(ord, key)) % len(palette)]
+
+
+def gantt_html(schedule: Schedule, problem: Problem, title: str) -> str:
+    """A self-contained SVG Gantt chart (no JavaScript, no network), coloured by product family."""
+    fam = {o.id: o.family or o.id for o in problem.orders}
+    lines = [ln.id for ln in problem.lines]
+    span = max(1, schedule.makespan)
+    width, row, left = 1200, 22, 90
+    scale = (width - left - 10) / span
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{row * len(lines) + 40}">']
+    for d in range(0, span + 1, 1440):
+        x = left + d * scale
+        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{row * len(lines)}" stroke="#ddd"/>'
+                     f'<text x="{x + 2:.1f}" y="{row * len(lines) + 14}" font-size="10">day {d // 1440}</text>')
+    for i, ln in enumerate(lines):
+        parts.append(f'<text x="2" y="{i * row + 15}" font-size="11">{escape(ln)}</text>')
+        for windows in [problem.calendars.get(ln, ())]:
+            for ws, we in windows:
+                parts.append(f'<rect x="{left + ws * scale:.1f}" y="{i * row + 2}" width="{(we - ws) * scale:.1f}" '
+                             f'height="{row - 4}" fill="#f4f4f4"/>')
+    for a in schedule.assignments:
+        i = lines.index(a.line)
+        parts.append(f'<rect x="{left + a.start * scale:.1f}" y="{i * row + 3}" width="{max(0.5, (a.end - a.start) * scale):.1f}" '
+                     f'height="{row - 6}" fill="{_colour(fam[a.order])}"><title>{escape(a.order)} step {a.index} '
+                     f'{a.start}-{a.end} min ({escape(fam[a.order])})</title></rect>')
+    parts.append("</svg>")
+    return (f"<!doctype html><meta charset='utf-8'><title>{escape(title)}</title>"
+            f"<h3 style='font-family:sans-serif'>{escape(title)}</h3>" + "".join(parts))
+
+
+def gantt_png(schedule: Schedule, problem: Problem, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fam = {o.id: o.family or o.id for o in problem.orders}
+    lines = [ln.id for ln in problem.lines]
+    fig, ax = plt.subplots(figsize=(12, 0.35 * len(lines) + 1.5))
+    for a in schedule.assignments:
+        ax.barh(lines.index(a.line), a.end - a.start, left=a.start, color=_colour(fam[a.order]), height=0.7)
+    ax.set_yticks(range(len(lines)), lines)
+    ax.invert_yaxis()
+    ax.set_xlabel("minutes from horizon start")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
