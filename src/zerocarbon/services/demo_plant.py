@@ -80,3 +80,30 @@ def laptop_week(seed: int = 7, n_orders: int = 220) -> dict:
             "sources": {"price": "Anhui TOU summer 2026-07 (see data/reference/factory/tou_tariffs.csv)",
                         "carbon": f"{grid.factor_id} ({grid.unit}), constant by hour",
                         "pv_kw": "generator assumption: 250 kW peak, sine from 06 to 19 h"}}
+
+
+def large_plant_week(seed: int = 11, n_lines: int = 43, n_orders: int = 1300) -> dict:
+    """A single-stage week on 43 final-assembly lines (LCFC ran 43 assembly lines, per the Lenovo DRL
+    paper, INFORMS J. Applied Analytics 52(1), 2022). Families, rates and orders are generator parameters."""
+    rng = np.random.default_rng(seed)
+    families = [f"F{i}" for i in range(6)]
+    lines = []
+    for i in range(n_lines):
+        fams = sorted(set(rng.choice(families, size=3, replace=True)))
+        rate = int(rng.integers(120, 200))
+        lines.append({"id": f"A{i + 1:02d}", "stage": "ASSY", "run_kw": 35, "idle_kw": 20, "standby_kw": 3,
+                      "warmup_min": 10, "warmup_kwh": 3, "rates": {f: rate for f in fams},
+                      "calendar": [[0, WORK_END]],
+                      "changeover": [{"from": a, "to": b, "minutes": 30, "kwh": 5} for a in fams for b in fams if a != b]})
+    eligible = {f for ln in lines for f in ln["rates"]}
+    orders = []
+    for i in range(n_orders):
+        fam = str(rng.choice(sorted(eligible)))
+        release = int(rng.integers(0, 4 * 1440) // 60 * 60)
+        orders.append({"id": f"L{i + 1:04d}", "family": fam, "quantity": int(rng.integers(150, 700)),
+                       "release_min": release, "due_min": min(WORK_END, release + int(rng.integers(24, 72)) * 60),
+                       "weight": 1})
+    hours = HORIZON // 60
+    return {"name": "large-plant-43-lines", "start": WEEK_START, "horizon_min": HORIZON, "stages": ["ASSY"],
+            "transfer_min": 0, "lines": lines, "orders": orders,
+            "series": {"price": anhui_summer_prices(hours)}}

@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+ANY_FAMILY = "*"  # the family last run on a line is unknown (plan repair): assume the longest changeover
+
+
 @dataclass(frozen=True)
 class Line:
     """A production line (or machine).
@@ -32,13 +35,18 @@ class Line:
     changeover: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
 
     def changeover_min(self, a: str | None, b: str) -> int:
+        """Minutes to change from family ``a`` to ``b``; ``a = ANY_FAMILY`` means unknown: the longest."""
         if a is None or a == b:
             return 0
+        if a == ANY_FAMILY:
+            return max((m for m, _ in self.changeover.values()), default=0)
         return self.changeover.get((a, b), (0, 0.0))[0]
 
     def changeover_kwh(self, a: str | None, b: str) -> float:
         if a is None or a == b:
             return 0.0
+        if a == ANY_FAMILY:
+            return max((e for _, e in self.changeover.values()), default=0.0)
         return self.changeover.get((a, b), (0, 0.0))[1]
 
     @property

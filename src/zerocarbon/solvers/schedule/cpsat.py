@@ -42,7 +42,8 @@ class SolveOptions:
     frozen: tuple[Assignment, ...] = ()  # fixed assignments (already started work)
     line_available: dict[str, int] = field(default_factory=dict)  # earliest start per line [min]
     initial_family: dict[str, str] = field(default_factory=dict)  # family last run on each line
-    stability: bool = False  # minimise moves relative to the hint (rescheduling)
+    stability: bool = False  # minimise moves relative to ``reference`` (rescheduling)
+    reference: Schedule | None = None  # the previous plan, for stability
     background_load: tuple[tuple[int, int, float], ...] = ()  # fixed (start, end, kW) under the power cap
     progress: Callable[[str, float, float, float], None] | None = None  # phase, incumbent, bound, seconds
 
@@ -401,8 +402,8 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
                 m.add(_tardiness_expr(problem, v) <= cap_tardiness)
             terms = energy_terms(m, problem, v, opt.secondary if opt.secondary in ("carbon", "idle") else "cost")
             stab = []
-            if opt.stability and opt.hint is not None:
-                stab = _stability_terms(m, v, opt.hint)
+            if opt.stability and opt.reference is not None:
+                stab = _stability_terms(m, v, opt.reference)
             m.minimize(sum(terms) + sum(stab))
         _hint(m, problem, v, hint, opt)
         left = opt.time_limit - (time.perf_counter() - t0)
@@ -415,6 +416,10 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
             if best is None and hint is not None and not violations(problem, hint):
                 best = Schedule(problem.name, list(hint.assignments), policy=hint.policy,
                                 method=f"{hint.method} (CP-SAT found nothing better in {share:.1f} s)")
+                if phase == "primary" and len(phases) == 2:
+                    cap_tardiness = _weighted_tardiness(problem, best)
+                    hint = best
+                    continue
             if best is None:
                 raise InfeasibleError(f"no schedule found within {share:.1f} s; " + explain_infeasible(problem))
             break
@@ -431,6 +436,14 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
             if not problem.has_energy:
                 break
     return best
+
+
+def _weighted_tardiness(problem: Problem, schedule: Schedule) -> int:
+    end: dict[str, int] = {}
+    for a in schedule.assignments:
+        end[a.order] = max(end.get(a.order, 0), a.end)
+    return sum(max(1, int(round(o.weight))) * max(0, end.get(o.id, 0) - o.due)
+               for o in problem.orders if o.due is not None)
 
 
 def _stability_terms(m: cp_model.CpModel, v: _Vars, hint: Schedule) -> list:

@@ -13,7 +13,7 @@ import numpy as np
 from zerocarbon.core.schedule.kpi import compute_kpis
 from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
 
-RULES = ("edd", "fifo", "spt", "mwkr")
+RULES = ("edd", "fifo", "spt", "mwkr", "plan")  # plan: keep the order of a previous plan (``priority``)
 
 
 def _fit(problem: Problem, line_id: str, earliest: int, co: int, dur: int, load, run_kw: float) -> int | None:
@@ -33,7 +33,7 @@ def _fit(problem: Problem, line_id: str, earliest: int, co: int, dur: int, load,
 
 
 def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", available: dict | None = None,
-             last_family: dict | None = None, background: tuple = ()) -> Schedule:
+             last_family: dict | None = None, background: tuple = (), priority: dict | None = None) -> Schedule:
     """``available``/``last_family``/``background`` carry line state and running power from earlier plans."""
     if rule not in RULES:
         raise ValueError(f"unknown rule '{rule}'; one of {RULES}")
@@ -51,6 +51,31 @@ def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", ava
         for bs, be, kw in background:
             load[bs:be] += kw
     out: list[Assignment] = []
+    if len(problem.operations) > 1000:
+        # Serial generation for large plants: orders in rule order, each step on its fastest line.
+        # The Giffler-Thompson loop below scans every ready operation per step (quadratic).
+        def order_key(o):
+            return {"edd": o.due if o.due is not None else 10**12, "fifo": o.release,
+                    "spt": remaining[o.id], "mwkr": -remaining[o.id],
+                    "plan": (priority or {}).get((o.id, o.operations[0].index), 10**12)}[rule], o.release, o.id
+        for o in sorted(problem.orders, key=order_key):
+            t = o.release
+            for k, op in enumerate(o.operations):
+                best = None
+                for lid, dur in op.options.items():
+                    co = lines[lid].changeover_min(line_fam[lid], family[o.id])
+                    s = _fit(problem, lid, max(t + (op.min_lag_after_previous if k else 0), line_free[lid] + co),
+                             co, dur, load, lines[lid].run_kw)
+                    if s is not None and (best is None or s + dur < best[0]):
+                        best = (s + dur, s, lid)
+                if best is None:
+                    raise RuntimeError(f"dispatch cannot place order {o.id}: no line window is long enough")
+                end, start, lid = best
+                out.append(Assignment(o.id, op.index, lid, start, end))
+                if load is not None:
+                    load[start:end] += lines[lid].run_kw
+                line_free[lid], line_fam[lid], t = end, family[o.id], end
+        return Schedule(problem.name, out, policy=policy, method=f"dispatch-serial-{rule}")
     while nxt:
         cands = []
         for oid, k in nxt.items():
@@ -70,7 +95,8 @@ def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", ava
         def key(c):
             o = orders[c[2]]
             primary = {"edd": o.due if o.due is not None else 10**12, "fifo": o.release, "spt": c[4],
-                       "mwkr": -remaining[c[2]]}[rule]
+                       "mwkr": -remaining[c[2]],
+                       "plan": (priority or {}).get((c[2], o.operations[nxt[c[2]]].index), 10**12)}[rule]
             return (primary, c[0], c[2])
 
         end, start, oid, lid, dur = min(conflict, key=key)
@@ -89,7 +115,7 @@ def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", ava
 def best_dispatch(problem: Problem, policy: str = "planned", **state) -> Schedule:
     """The best of all rules by (weighted tardiness, makespan): a warm start for CP-SAT."""
     best, best_key = None, None
-    for rule in RULES:
+    for rule in RULES[:4]:
         s = dispatch(problem, rule, policy, **state)
         k = compute_kpis(problem, s) if problem.has_energy or any(o.due for o in problem.orders) else None
         key = (k.weighted_tardiness_min, s.makespan) if k else (0, s.makespan)
