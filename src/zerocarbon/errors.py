@@ -24,6 +24,10 @@ class DoubleClaimError(ZerocarbonError, ValueError):
     """A contractual instrument (certificate MWh) is claimed more than once."""
 
 
+class InfeasibleError(ZerocarbonError, RuntimeError):
+    """No schedule satisfies the hard constraints; the message says which ones to look at."""
+
+
 class ClosedInventoryError(ZerocarbonError, RuntimeError):
     """A closed inventory would change without a recorded recalculation."""
 

@@ -217,14 +217,19 @@ def schedule_json(schedule: Schedule) -> dict:
                            for a in sorted(schedule.assignments, key=lambda a: (a.order, a.index))]}
 
 
-def _colour(key: str) -> str:
-    palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"]
-    return palette[sum(map(ord, key)) % len(palette)]
+PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"]
+
+
+def _colours(problem: Problem) -> dict[str, str]:
+    """One colour per product family (or per job when there are no families)."""
+    keys = sorted({o.family or o.id for o in problem.orders})
+    return {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(keys)}
 
 
 def gantt_html(schedule: Schedule, problem: Problem, title: str) -> str:
     """A self-contained SVG Gantt chart (no JavaScript, no network), coloured by product family."""
     fam = {o.id: o.family or o.id for o in problem.orders}
+    colour = _colours(problem)
     lines = [ln.id for ln in problem.lines]
     span = max(1, schedule.makespan)
     width, row, left = 1200, 22, 90
@@ -243,7 +248,7 @@ def gantt_html(schedule: Schedule, problem: Problem, title: str) -> str:
     for a in schedule.assignments:
         i = lines.index(a.line)
         parts.append(f'<rect x="{left + a.start * scale:.1f}" y="{i * row + 3}" width="{max(0.5, (a.end - a.start) * scale):.1f}" '
-                     f'height="{row - 6}" fill="{_colour(fam[a.order])}"><title>{escape(a.order)} step {a.index} '
+                     f'height="{row - 6}" fill="{colour[fam[a.order]]}"><title>{escape(a.order)} step {a.index} '
                      f'{a.start}-{a.end} min ({escape(fam[a.order])})</title></rect>')
     parts.append("</svg>")
     return (f"<!doctype html><meta charset='utf-8'><title>{escape(title)}</title>"
@@ -257,12 +262,24 @@ def gantt_png(schedule: Schedule, problem: Problem, title: str, path: Path) -> N
     import matplotlib.pyplot as plt
 
     fam = {o.id: o.family or o.id for o in problem.orders}
+    colour = _colours(problem)
     lines = [ln.id for ln in problem.lines]
-    fig, ax = plt.subplots(figsize=(12, 0.35 * len(lines) + 1.5))
+    fig, ax = plt.subplots(figsize=(12, 0.35 * len(lines) + 1.8))
+    price = problem.series.price
+    if price:  # shade the hours dearer than the median price (TOU peaks)
+        median = sorted(price)[len(price) // 2]
+        for h, p in enumerate(price[: schedule.makespan // 60 + 1]):
+            if p > median:
+                ax.axvspan(h * 60, h * 60 + 60, color="#fde0dd", lw=0)
     for a in schedule.assignments:
-        ax.barh(lines.index(a.line), a.end - a.start, left=a.start, color=_colour(fam[a.order]), height=0.7)
+        ax.barh(lines.index(a.line), a.end - a.start, left=a.start, color=colour[fam[a.order]], height=0.7)
     ax.set_yticks(range(len(lines)), lines)
     ax.invert_yaxis()
+    if len(colour) <= len(PALETTE):
+        from matplotlib.patches import Patch
+        ax.legend(handles=[Patch(color=c, label=k) for k, c in colour.items()] +
+                  ([Patch(color="#fde0dd", label="peak-price hours")] if price else []),
+                  loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(colour) + 1, frameon=False)
     ax.set_xlabel("minutes from horizon start")
     ax.set_title(title)
     fig.tight_layout()

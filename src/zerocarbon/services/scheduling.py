@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from zerocarbon.core.schedule.check import violations
@@ -89,3 +89,16 @@ def write_outputs(cmp: Comparison, out: Path) -> dict[str, Path]:
          "savings_vs_baseline": {k: cmp.savings(k) for k in cmp.runs if k != cmp.baseline},
          "annualisation": f"{WORKING_WEEKS_PER_YEAR} working weeks per year"}, indent=2, default=float))
     return paths
+
+
+def solve_shop(problem: Problem, time_limit: float = 60.0, workers: int = 2, seed: int = 0) -> Schedule:
+    """Makespan of a (flexible) job shop: best dispatching rule as an upper bound, then CP-SAT."""
+    from zerocarbon.solvers.schedule.dispatch import best_dispatch
+
+    upper = best_dispatch(problem, policy="always_on")
+    # The best dispatch plan's makespan bounds every time domain. It is not passed as a hint: on Taillard
+    # instances a dispatch plan 20-30 % above the optimum steered the search worse than none (measured).
+    tight = replace(problem, horizon=upper.makespan)
+    s = solve(tight, SolveOptions(time_limit=time_limit, workers=workers, seed=seed, objective="makespan"))
+    s.problem = problem.name
+    return s

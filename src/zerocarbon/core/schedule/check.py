@@ -42,7 +42,11 @@ def violations(problem: Problem, schedule: Schedule, check_cap: bool = True) -> 
                            f"({prev.end}) plus lag {op.min_lag_after_previous}")
             prev = a
     family = {o.id: o.family for o in problem.orders}
+    known = {ln.id for ln in problem.lines}
     for line_id, items in schedule.by_line().items():
+        if line_id not in known:
+            out.append(f"line {line_id} is not in the problem")
+            continue
         line = problem.line(line_id)
         windows = problem.calendars.get(line_id)
         for i, a in enumerate(items):
@@ -57,7 +61,8 @@ def violations(problem: Problem, schedule: Schedule, check_cap: bool = True) -> 
     if check_cap and problem.power_cap_kw is not None and schedule.assignments:
         load = np.zeros(problem.horizon + 1)
         for a in schedule.assignments:
-            load[a.start:a.end] += problem.line(a.line).run_kw
+            if a.line in known:
+                load[max(0, a.start):a.end] += problem.line(a.line).run_kw
         over = np.flatnonzero(load > problem.power_cap_kw + 1e-6)
         if over.size:
             out.append(f"running power {load[over[0]]:.0f} kW exceeds the site cap {problem.power_cap_kw:.0f} kW "

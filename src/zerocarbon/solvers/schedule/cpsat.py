@@ -25,6 +25,7 @@ from ortools.sat.python import cp_model
 
 from zerocarbon.core.schedule.check import violations
 from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
+from zerocarbon.errors import InfeasibleError
 
 SCALE = 100  # objective money/carbon units per currency unit (integers for CP-SAT)
 
@@ -332,10 +333,6 @@ def _extract(problem: Problem, solver: cp_model.CpSolver, v: _Vars) -> list[Assi
         if solver.boolean_value(lit):
             out.append(Assignment(k[0], k[1], ln, solver.value(v.start[k]), solver.value(v.end[k])))
     return out
-
-
-class InfeasibleError(RuntimeError):
-    """No schedule satisfies the hard constraints; the message says which ones to look at."""
 
 
 def explain_infeasible(problem: Problem) -> str:

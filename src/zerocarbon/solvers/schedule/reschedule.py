@@ -15,7 +15,8 @@ import numpy as np
 from dataclasses import dataclass, replace
 
 from zerocarbon.core.schedule.model import Assignment, Order, Problem, Schedule
-from zerocarbon.solvers.schedule.cpsat import InfeasibleError, SolveOptions, solve
+from zerocarbon.errors import InfeasibleError
+from zerocarbon.solvers.schedule.cpsat import SolveOptions, solve
 from zerocarbon.solvers.schedule.dispatch import dispatch
 
 

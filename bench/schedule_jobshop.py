@@ -1,0 +1,162 @@
+"""Benchmark: job shop (Taillard) and flexible job shop (Brandimarte) against best-known makespans.
+
+Engines, same instance, same time limit and workers, run one after the other:
+  ours       zerocarbon.services.scheduling.solve_shop (best dispatch rule bounds the horizon, then CP-SAT)
+  plain      a plain CP-SAT model written as in the OR-Tools documentation (intervals, no-overlap per
+             machine, precedences, makespan = max of job ends; optional intervals + exactly-one when flexible)
+  pyjobshop  PyJobShop 0.0.9 on its OR-Tools backend (pip install -r bench/requirements.txt)
+
+Instances and best-known values: ../shared/data/scheduling (see its README for sources).
+Usage: python bench/schedule_jobshop.py --time-limit 60 --workers 2 [--only ta01,mk01] [--engines ours,plain]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from ortools.sat.python import cp_model
+
+from zerocarbon.core.schedule.check import violations
+from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
+from zerocarbon.io.schedule_files import read_fjs, read_taillard
+from zerocarbon.services.scheduling import solve_shop
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scheduling"
+OUT = Path(__file__).parent / "out"
+
+
+def plain_cpsat(problem: Problem, time_limit: float, workers: int) -> tuple[Schedule, float]:
+    m = cp_model.CpModel()
+    horizon = problem.horizon
+    by_machine: dict[str, list] = {}
+    start, end, pres = {}, {}, {}
+    for o in problem.orders:
+        for op in o.operations:
+            s, e = m.new_int_var(0, horizon, ""), m.new_int_var(0, horizon, "")
+            start[op.key], end[op.key] = s, e
+            lits = []
+            for mc, d in op.options.items():
+                lit = m.new_bool_var("") if len(op.options) > 1 else m.new_constant(1)
+                iv = m.new_optional_interval_var(s, d, e, lit, "")
+                by_machine.setdefault(mc, []).append(iv)
+                pres[(op.key, mc)] = lit
+                lits.append(lit)
+            m.add_exactly_one(lits)
+        for a, b in zip(o.operations, o.operations[1:]):
+            m.add(start[b.key] >= end[a.key])
+    for ivs in by_machine.values():
+        m.add_no_overlap(ivs)
+    mk = m.new_int_var(0, horizon, "makespan")
+    m.add_max_equality(mk, [end[o.operations[-1].key] for o in problem.orders])
+    m.minimize(mk)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = workers
+    solver.solve(m)
+    out = [Assignment(k[0], k[1], mc, solver.value(start[k]), solver.value(end[k]))
+           for (k, mc), lit in pres.items() if solver.boolean_value(lit)]
+    return Schedule(problem.name, out), solver.best_objective_bound
+
+
+def pyjobshop_solve(problem: Problem, time_limit: float, workers: int) -> tuple[Schedule | None, float]:
+    from pyjobshop import Model
+
+    model = Model()
+    machines = {ln.id: model.add_machine(name=ln.id) for ln in problem.lines}
+    tasks = {}
+    for o in problem.orders:
+        job = model.add_job(name=o.id)
+        prev = None
+        for op in o.operations:
+            t = model.add_task(job=job, name=f"{o.id}-{op.index}")
+            tasks[op.key] = t
+            for mc, d in op.options.items():
+                model.add_mode(t, machines[mc], d)
+            if prev is not None:
+                model.add_end_before_start(prev, t)
+            prev = t
+    result = model.solve("ortools", time_limit=time_limit, display=False, num_workers=workers)
+    sol = result.best
+    keys = list(tasks)
+    index = {id(t): i for i, t in enumerate(model.tasks)}
+    out = []
+    for k in keys:
+        td = sol.tasks[index[id(tasks[k])]]
+        mode = model.modes[td.mode]
+        mc = model.resources[mode.resources[0]].name
+        out.append(Assignment(k[0], k[1], mc, td.start, td.end))
+    return Schedule(problem.name, out), float(getattr(result, "lower_bound", float("nan")))
+
+
+def load_bks() -> dict[str, int]:
+    with open(DATA / "bks.csv", newline="") as f:
+        return {r["instance"]: int(float(r["bks"])) for r in csv.DictReader(f)}
+
+
+def instances(only: set[str] | None):
+    for p in sorted((DATA / "taillard").glob("ta*")):
+        if not only or p.name in only:
+            yield "taillard", p.name, read_taillard(p)
+    for p in sorted((DATA / "brandimarte").glob("mk*.fjs")):
+        if not only or p.stem in only:
+            yield "brandimarte", p.stem, read_fjs(p)
+
+
+def group(name: str) -> str:
+    if name.startswith("mk"):
+        return "mk01-10"
+    n = int(name[2:])
+    lo = (n - 1) // 10 * 10 + 1
+    return f"ta{lo:02d}-{lo + 9:02d}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--time-limit", type=float, default=60)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--engines", default="ours,plain,pyjobshop")
+    ap.add_argument("--out", default=str(OUT / "jobshop.csv"))
+    a = ap.parse_args()
+    only = set(a.only.split(",")) if a.only else None
+    engines = a.engines.split(",")
+    bks = load_bks()
+    OUT.mkdir(exist_ok=True)
+    rows = []
+    for set_name, name, problem in instances(only):
+        for engine in engines:
+            t0 = time.perf_counter()
+            if engine == "ours":
+                s = solve_shop(problem, a.time_limit, a.workers)
+                lb = s.lower_bound
+            elif engine == "plain":
+                s, lb = plain_cpsat(problem, a.time_limit, a.workers)
+            else:
+                s, lb = pyjobshop_solve(problem, a.time_limit, a.workers)
+            secs = time.perf_counter() - t0
+            ok = not violations(problem, s)
+            gap = (s.makespan - bks[name]) / bks[name]
+            row = {"set": set_name, "instance": name, "engine": engine, "makespan": s.makespan, "lower_bound": lb,
+                   "bks": bks[name], "gap": gap, "seconds": round(secs, 2), "valid": ok}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    with open(a.out, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    print(f"\nmachine: {platform.machine()}, workers {a.workers}, time limit {a.time_limit} s")
+    for g in sorted({group(r["instance"]) for r in rows}):
+        parts = []
+        for e in engines:
+            gaps = [r["gap"] for r in rows if r["engine"] == e and group(r["instance"]) == g]
+            parts.append(f"{e} mean {statistics.mean(gaps):.2%} max {max(gaps):.2%}")
+        print(f"{g}: " + " | ".join(parts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Scheduling: validator, KPIs, baselines, CP-SAT (with brute-force optima), files, repair."""
+import itertools
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from zerocarbon.core.schedule.check import violations
+from zerocarbon.core.schedule.kpi import compute_kpis
+from zerocarbon.core.schedule.model import Assignment, HourlySeries, Line, Operation, Order, Problem, Schedule
+from zerocarbon.errors import InfeasibleError, InputError
+from zerocarbon.io.schedule_files import plant_problem_from_dict, read_fjs, read_plant_problem, read_taillard
+from zerocarbon.services.demo_plant import laptop_week
+from zerocarbon.services.scheduling import compare, solve_shop
+from zerocarbon.solvers.schedule.cpsat import SolveOptions, solve
+from zerocarbon.solvers.schedule.dispatch import RULES, dispatch
+from zerocarbon.solvers.schedule.reschedule import Breakdown, reschedule
+
+DATA = Path(__file__).parent / "data"
+
+
+def brute_force_makespan(problem: Problem) -> int:
+    """Optimal makespan of a tiny job shop by enumerating every machine sequence (semi-active schedules)."""
+    ops = problem.operations
+    machines = sorted({next(iter(op.options)) for op in ops})
+    per_machine = {m: [op.key for op in ops if next(iter(op.options)) == m] for m in machines}
+    best = None
+    for seqs in itertools.product(*(itertools.permutations(per_machine[m]) for m in machines)):
+        order = dict(zip(machines, seqs))
+        start, done, changed = {}, {}, True
+        # Longest-path on the disjunctive graph fixed by the sequences (cycles -> infeasible).
+        for _ in range(len(ops) + 1):
+            changed = False
+            for o in problem.orders:
+                for i, op in enumerate(o.operations):
+                    m = next(iter(op.options))
+                    pos = order[m].index(op.key)
+                    prev_job = done.get(o.operations[i - 1].key) if i else 0
+                    prev_mach = done.get(order[m][pos - 1]) if pos else 0
+                    if prev_job is None or prev_mach is None:
+                        continue
+                    s = max(prev_job, prev_mach)
+                    if start.get(op.key) != s:
+                        start[op.key], done[op.key], changed = s, s + op.options[m], True
+            if not changed:
+                break
+        if len(done) == len(ops):
+            span = max(done.values())
+            best = span if best is None else min(best, span)
+    return best
+
+
+def test_readers_agree_and_cpsat_is_optimal():
+    a, b = read_taillard(DATA / "tiny_taillard.txt"), read_taillard(DATA / "tiny_orlib.txt")
+    assert [o.operations for o in a.orders] == [o.operations for o in b.orders]
+    s = solve_shop(a, time_limit=5, workers=1)
+    assert not violations(a, s)
+    assert s.makespan == brute_force_makespan(a) == s.lower_bound
+
+
+def test_flexible_job_shop():
+    p = read_fjs(DATA / "tiny.fjs")
+    assert p.orders[0].operations[0].options == {"M0": 3, "M1": 4}
+    s = solve_shop(p, time_limit=5, workers=1)
+    assert not violations(p, s) and s.objective["status"] == "OPTIMAL"
+    # lower bound: the longest job with its fastest machines; the solver's optimum can be no better
+    assert s.makespan >= max(sum(min(op.options.values()) for op in o.operations) for o in p.orders)
+
+
+def _one_line_problem(**kw) -> Problem:
+    line = Line("L", run_kw=100, idle_kw=40, standby_kw=5, warmup_min=10, warmup_kwh=6)
+    orders = (Order("A", "f", release=0, due=120, operations=(Operation("A", 0, {"L": 60}),)),
+              Order("B", "f", release=0, due=600, operations=(Operation("B", 0, {"L": 60}),)))
+    return Problem("one", (line,), orders, horizon=600,
+                   series=HourlySeries(price=(1.0,) * 10, carbon=(0.5,) * 10), **kw)
+
+
+def test_kpis_by_hand():
+    p = _one_line_problem()
+    s = Schedule("one", [Assignment("A", 0, "L", 0, 60), Assignment("B", 0, "L", 300, 360)])
+    on = compute_kpis(p, s, "always_on")  # on from 0 to makespan 360: 120 min run, 240 min idle
+    assert on.energy_kwh["run"] == pytest.approx(200) and on.energy_kwh["idle"] == pytest.approx(160)
+    assert on.energy_kwh["warmup"] == pytest.approx(6)
+    # idle 40 kW - standby 5 kW -> break-even max(10 min, 6 kWh / 35 kW x 60) = 10.3 min; a 240-min gap is off
+    planned = compute_kpis(p, s, "planned")
+    assert planned.energy_kwh["idle"] == 0 and planned.energy_kwh["warmup"] == pytest.approx(12)
+    assert planned.energy_kwh["standby"] == pytest.approx(5 * (600 - 120) / 60)
+    assert on.energy_cost == pytest.approx(on.grid_kwh * 1.0) and on.co2_kg == pytest.approx(on.grid_kwh * 0.5)
+    assert on.on_time_rate == 1.0 and on.makespan_min == 360
+
+
+def test_validator_finds_each_broken_rule():
+    p = _one_line_problem(power_cap_kw=50, calendars={"L": ((0, 300),)})
+    s = Schedule("one", [Assignment("A", 0, "L", 0, 60), Assignment("B", 0, "L", 30, 90)])
+    msgs = " | ".join(violations(p, s))
+    assert "overlapping" in msgs and "exceeds the site cap" in msgs
+    s = Schedule("one", [Assignment("A", 0, "L", 0, 50), Assignment("B", 0, "L", 400, 460)])
+    msgs = " | ".join(violations(replace(p, power_cap_kw=None), s))
+    assert "lasts 50 min" in msgs and "outside the line's working windows" in msgs
+    s = Schedule("one", [Assignment("A", 0, "L", 0, 60), Assignment("B", 0, "X", 100, 160)])
+    assert "not eligible" in " | ".join(violations(p, s))
+    assert "not scheduled" in " ".join(violations(p, Schedule("one", [])))
+
+
+@pytest.fixture(scope="module")
+def small_week():
+    spec = laptop_week(seed=3, n_orders=40)
+    return plant_problem_from_dict(spec)
+
+
+@pytest.mark.parametrize("rule", RULES[:4])
+def test_dispatch_rules_give_valid_plans(small_week, rule):
+    assert not violations(small_week, dispatch(small_week, rule))
+
+
+def test_energy_aware_plan_beats_always_on(small_week):
+    cmp = compare(small_week, time_limit=8, workers=2, include_makespan=False)
+    base, plan = cmp.runs["edd_always_on"].kpis, cmp.runs["energy_aware"].kpis
+    assert plan.on_time_rate >= base.on_time_rate
+    assert plan.energy_cost < base.energy_cost and plan.energy_kwh["idle"] < base.energy_kwh["idle"]
+    s = cmp.savings("energy_aware")
+    assert s["tco2e_per_year"] > 0 and s["grid_mwh_per_year"] > 0
+
+
+def test_infeasible_problem_is_explained():
+    p = _one_line_problem(calendars={"L": ((0, 30), (100, 140))})
+    with pytest.raises(InfeasibleError, match="order A step 0 needs 60 min in one piece"):
+        solve(p, SolveOptions(time_limit=2, objective="makespan"))
+
+
+def test_malformed_problem_file_names_the_field(tmp_path):
+    spec = laptop_week(seed=3, n_orders=5)
+    spec["orders"][2]["quantity"] = "lots"
+    spec["lines"][0]["stage"] = "PAINT"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(InputError) as exc:
+        read_plant_problem(path)
+    text = str(exc.value)
+    assert "bad.json" in text and ("orders[2].quantity" in text or "lines[0].stage" in text)
+
+
+def test_repair_after_breakdown_is_valid(small_week):
+    plan = dispatch(small_week, "edd")
+    busy = max({a.line for a in plan.assignments}, key=lambda ln: sum(a.line == ln for a in plan.assignments))
+    now = sorted(a.start for a in plan.assignments)[len(plan.assignments) // 3]
+    r = reschedule(small_week, plan, now, Breakdown(busy, now, now + 240), time_limit=10)
+    assert not violations(r.problem, r.schedule)
+    assert 0 < r.moved <= r.not_started
+    assert not any(a.line == busy and a.start < now + 240 and a.end > now for a in r.schedule.assignments
+                   if a.start >= now)
