@@ -94,9 +94,10 @@ def _print_totals(result, title: str) -> None:
 
 @app.command()
 def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-output"),
-         seed: Annotated[int, typer.Option(help="generator seed")] = 2025) -> None:
-    """Build the demo laptop group, compute its inventory, write tables, JSON, Markdown and a chart."""
-    steps = ["generate", "organisation"] + [f"import {k}" for k in IMPORT_ORDER] + ["compute", "write"]
+         seed: Annotated[int, typer.Option(help="generator seed")] = 2025,
+         schedule_seconds: Annotated[float, typer.Option(help="CP-SAT budget for the demo week (0: skip)")] = 20.0) -> None:
+    """Build the demo laptop group: its GHG inventory, and an energy-aware week of production for one plant."""
+    steps = ["generate", "organisation"] + [f"import {k}" for k in IMPORT_ORDER] + ["compute", "write", "schedule"]
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("demo", total=len(steps))
@@ -105,11 +106,15 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-o
             progress.update(task, description=name, completed=steps.index(name))
 
         try:
-            run = run_demo(out, seed=seed, progress=step)
+            run = run_demo(out, seed=seed, progress=step, schedule_seconds=schedule_seconds,
+                           search_progress=_search_progress(progress, task))
         except ZerocarbonError as exc:
             _fail(exc)
         progress.update(task, completed=len(steps), description="done")
     _print_totals(run.result, f"{run.org_name} — GHG inventory {run.result.year} (tCO2e)")
+    if run.schedule is not None:
+        console.print(_kpi_table(run.schedule))
+        _print_savings(run.schedule)
     console.print("\nFiles:")
     for name, p in run.outputs.items():
         console.print(f"  {name}: {p}")

@@ -1,6 +1,7 @@
 """`zerocarbon demo`: build the demo group, import its year, compute and write the inventory."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -10,6 +11,10 @@ from zerocarbon.services import accounting
 from zerocarbon.services.demo_factory import YEAR, generate
 from zerocarbon.store.db import make_engine, session_factory, upgrade
 from zerocarbon.io.reports import write_outputs
+from zerocarbon.io.schedule_files import plant_problem_from_dict
+from zerocarbon.services.demo_plant import laptop_week
+from zerocarbon.services.scheduling import Comparison, compare
+from zerocarbon.services.scheduling import write_outputs as write_schedule_outputs
 
 IMPORT_ORDER = ("electricity", "generation", "fuel", "refrigerant", "instrument")
 
@@ -20,10 +25,12 @@ class DemoRun:
     outputs: dict[str, Path]
     org_name: str
     db_url: str
+    schedule: Comparison | None = None
 
 
 def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set: str = "AR5",
-             progress: Callable[[str], None] = lambda step: None) -> DemoRun:
+             progress: Callable[[str], None] = lambda step: None, schedule_seconds: float = 20.0,
+             search_progress=None) -> DemoRun:
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "zerocarbon.sqlite"
     if db_path.exists():
@@ -44,4 +51,13 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     progress("write")
     outputs = write_outputs(result, out, org.name)
     engine.dispose()
-    return DemoRun(result, outputs, org.name, url)
+    cmp = None
+    if schedule_seconds > 0:
+        progress("schedule")
+        problem = plant_problem_from_dict(laptop_week())
+        (out / "schedule").mkdir(exist_ok=True)
+        (out / "schedule" / "problem.json").write_text(json.dumps(laptop_week(), indent=1, ensure_ascii=False),
+                                                        encoding="utf-8")
+        cmp = compare(problem, time_limit=schedule_seconds, progress=search_progress)
+        outputs.update({f"schedule_{k}": v for k, v in write_schedule_outputs(cmp, out / "schedule").items()})
+    return DemoRun(result, outputs, org.name, url, cmp)

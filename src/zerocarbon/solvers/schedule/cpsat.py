@@ -131,8 +131,9 @@ def build_variables(m: cp_model.CpModel, problem: Problem, opt: SolveOptions) ->
                 else:
                     lit = m.new_bool_var(f"p{k}{ln}")
                 v.presence[(k, ln)] = lit
-                v.interval[(k, ln)] = m.new_optional_fixed_size_interval_var(v.start[k], dur, lit, f"i{k}{ln}")
-                m.add(v.end[k] == v.start[k] + dur).only_enforce_if(lit)
+                # Start, size and the shared end in one interval: the end is tied to this line's duration
+                # only when the line is chosen (stronger propagation than a separate enforced equality).
+                v.interval[(k, ln)] = m.new_optional_interval_var(v.start[k], dur, v.end[k], lit, f"i{k}{ln}")
                 if k not in frozen and opt.line_available.get(ln):
                     m.add(v.start[k] >= opt.line_available[ln]).only_enforce_if(lit)
                 lits.append(lit)
