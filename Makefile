@@ -24,7 +24,10 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/inventory_1m.py
+	$(BIN)/python bench/schedule_plant.py
+	$(BIN)/python bench/schedule_jobshop.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

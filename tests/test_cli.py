@@ -48,3 +48,31 @@ def test_demo_end_to_end(tmp_path):
     r = runner.invoke(app, ["inventory", "show", "--db", db, "--org", "DEMO-LAPTOP", "--year", "2025", "--explain",
                             "--site", "TJ01", "--scope", "2", "--method", "market", "--limit", "3"])
     assert r.exit_code == 0 and "electricity_2025.csv:" in r.output and "instrument:GEC-TJ01" in r.output
+
+
+def test_schedule_bench_prints_checkable_json():
+    r = runner.invoke(app, ["schedule", "bench", str(ROOT / "tests" / "data" / "tiny_taillard.txt"),
+                            "--format", "taillard", "--time-limit", "5", "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["valid"] and out["makespan"] == out["lower_bound"]
+    assert len(out["operations"]) == 9 and {"job", "operation", "machine", "start", "end"} <= set(out["operations"][0])
+
+
+def test_schedule_run_small_week(tmp_path):
+    from zerocarbon.services.demo_plant import laptop_week
+
+    spec = laptop_week(seed=5, n_orders=12)
+    (tmp_path / "p.json").write_text(json.dumps(spec), encoding="utf-8")
+    r = runner.invoke(app, ["schedule", "run", str(tmp_path / "p.json"), "--time-limit", "6",
+                            "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    kpis = json.loads((tmp_path / "o" / "schedule_kpis.json").read_text())
+    assert set(kpis["runs"]) == {"edd_always_on", "fifo_always_on", "makespan_always_on", "energy_aware"}
+    assert (tmp_path / "o" / "gantt.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_schedule_bad_file_is_a_message(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    r = runner.invoke(app, ["schedule", "run", str(tmp_path / "bad.json")])
+    assert r.exit_code == 2 and "bad.json" in r.output and "Traceback" not in r.output
