@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from zerocarbon.core.ghg.inventory import KIND_COLUMNS, ActivityData, InventoryResult
 from zerocarbon.core.model import Methodology, Organisation, Site
-from zerocarbon.store.tables import (ActivityRow, AuditRow, BaseYearChangeRow, EmissionRow, ImportBatchRow,
-                                     InventoryRow, OrganisationRow, SiteRow)
+from zerocarbon.store.tables import (ActivityRow, AuditRow, BaseYearChangeRow, DeadLetterRow, EmissionRow,
+                                     ImportBatchRow, InventoryRow, OrganisationRow, ReadingRow, SiteRow)
 
 
 def now() -> datetime:
@@ -153,3 +153,30 @@ def save_base_year_change(session: Session, org_id: int, base_year: int, kind: s
 def base_year_changes(session: Session, org_id: int, base_year: int) -> list[BaseYearChangeRow]:
     return list(session.scalars(select(BaseYearChangeRow).where(BaseYearChangeRow.organisation_id == org_id,
                                                                 BaseYearChangeRow.base_year == base_year)))
+
+
+# -- live readings -----------------------------------------------------------------------------------
+def insert_readings(session: Session, readings) -> None:
+    """Insert readings; a (meter, ts) already stored is skipped, so redelivered messages change nothing."""
+    if not readings:
+        return
+    rows = [{"meter": r.meter, "ts": r.ts, "value": r.value, "unit": r.unit, "flag": r.flag, "received_at": now()}
+            for r in readings]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    session.execute(upsert(ReadingRow).on_conflict_do_nothing(index_elements=["meter", "ts"]), rows)
+
+
+def insert_dead_letters(session: Session, dead) -> None:
+    for topic, payload, reason in dead:
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload)
+        session.add(DeadLetterRow(topic=topic, payload=text[:10000], reason=reason, received_at=now()))
+
+
+def count_readings(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(ReadingRow))

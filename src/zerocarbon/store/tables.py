@@ -117,3 +117,43 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict] = mapped_column(JSON)
+
+
+class MeterRow(Base):
+    """Meter metadata; interval readings live in the Parquet lake (bulk) or the readings table (live)."""
+
+    __tablename__ = "meters"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    area: Mapped[str | None] = mapped_column(String(64))
+    line: Mapped[str | None] = mapped_column(String(64))
+    asset: Mapped[str | None] = mapped_column(String(64))
+    medium: Mapped[str] = mapped_column(String(32))  # electricity | gas | water | air | pv
+    unit: Mapped[str] = mapped_column(String(32))
+    multiplier: Mapped[float] = mapped_column(Float)  # CT x PT ratio
+    register: Mapped[str] = mapped_column(String(16))  # interval | cumulative
+    stamp: Mapped[str] = mapped_column(String(8))  # start | end
+    interval_min: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    rollover: Mapped[float | None] = mapped_column(Float)
+
+
+class ReadingRow(Base):
+    """Live readings: one row per (meter, interval start in UTC); the key makes redelivery harmless."""
+
+    __tablename__ = "readings"
+    meter: Mapped[str] = mapped_column(String(128), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    flag: Mapped[str] = mapped_column(String(16))  # "" | future | stale
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DeadLetterRow(Base):
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(512))
+    payload: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
