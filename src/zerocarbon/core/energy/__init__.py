@@ -1,0 +1,1 @@
+"""Factory energy data: interval normalisation, roll-ups, idle load, measurement & verification."""

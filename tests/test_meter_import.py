@@ -1,0 +1,134 @@
+"""Bulk interval import: one small fixture per data trap."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from zerocarbon.core.energy.intervals import Meter
+from zerocarbon.errors import InputError
+from zerocarbon.services.meter_import import import_file, site_energy
+from zerocarbon.store import lake
+
+
+def write(tmp_path: Path, rows, name="r.csv", columns=("meter", "timestamp", "value")) -> Path:
+    p = tmp_path / name
+    pd.DataFrame(rows, columns=list(columns)).to_csv(p, index=False)
+    return p
+
+
+def day(meter="M1", start="2026-08-03 00:00", n=96, value=1.0, step="15min"):
+    ts = pd.date_range(start, periods=n, freq=step)
+    return [(meter, t.strftime("%Y-%m-%d %H:%M:%S"), value) for t in ts]
+
+
+M = {"M1": Meter("M1", "HF01", line="SMT1"), "M2": Meter("M2", "HF01", stamp="end"),
+     "MAIN": Meter("MAIN", "HF01", revenue=True)}
+
+
+def total(root) -> float:
+    return lake.query(root, "SELECT sum(value) AS v FROM readings")["v"][0]
+
+
+def test_same_file_twice_changes_nothing(tmp_path):
+    f = write(tmp_path, day())
+    a = import_file(tmp_path / "lake", M, f)
+    b = import_file(tmp_path / "lake", M, f)
+    assert (a.stored, b.stored, b.already_stored) == (96, 0, 96)
+    assert total(tmp_path / "lake") == pytest.approx(96.0)
+
+
+def test_interval_end_twin_gives_the_same_daily_totals(tmp_path):
+    # the same 24 h as interval-start stamps (M1) and interval-end stamps (M2), local time UTC+8
+    start = write(tmp_path, day("M1", "2026-08-03 00:00", value=2.0), "s.csv")
+    end = write(tmp_path, day("M2", "2026-08-03 00:15", value=2.0), "e.csv")
+    import_file(tmp_path / "lake", M, start)
+    import_file(tmp_path / "lake", M, end)
+    daily = lake.query(tmp_path / "lake", "SELECT meter, min(ts) AS first, sum(value) AS v FROM readings GROUP BY 1 ORDER BY 1")
+    assert list(daily["v"]) == [192.0, 192.0] and daily["first"][0] == daily["first"][1]
+    assert daily["first"][0] == pd.Timestamp("2026-08-02 16:00")  # 00:00 Beijing time is 16:00 UTC
+
+
+def test_dst_gap_is_rejected_and_repeated_hour_is_resolved(tmp_path):
+    meters = {"DE": Meter("DE", "EU1", timezone="Europe/Berlin", interval_min=60)}
+    bad = write(tmp_path, [("DE", "2026-03-29 01:00:00", 1), ("DE", "2026-03-29 02:30:00", 1)])
+    with pytest.raises(InputError, match=r"row 3, column 'timestamp': local time 2026-03-29 02:30:00 does not exist"):
+        import_file(tmp_path / "lake", meters, bad)
+    # 2026-10-25: 02:00 local happens twice; in chronological order the two readings are different hours
+    rows = [("DE", f"2026-10-25 {h}:00:00", 1) for h in ("00", "01", "02", "02", "03")]
+    s = import_file(tmp_path / "lake", meters, write(tmp_path, rows, "fall.csv"))
+    assert s.stored == 5 and not (tmp_path / "nothing").exists()
+
+
+def test_cumulative_register_rollover_and_reset(tmp_path):
+    meters = {"R": Meter("R", "HF01", register="cumulative", stamp="end", rollover=1_000_000)}
+    regs = [999_950, 999_980, 10, 40, 5, 25]  # rollover after 999 980; reset (meter exchange) before 5
+    rows = [("R", t.strftime("%Y-%m-%d %H:%M:%S"), v)
+            for t, v in zip(pd.date_range("2026-08-03 00:15", periods=6, freq="15min"), regs)]
+    s = import_file(tmp_path / "lake", meters, write(tmp_path, rows))
+    assert (s.rollovers, s.resets, s.stored) == (1, 1, 4)  # the reset interval stays unknown
+    assert total(tmp_path / "lake") == pytest.approx(30 + 30 + 30 + 20)
+
+
+def test_multiplier_and_units(tmp_path):
+    meters = {"CT": Meter("CT", "HF01", multiplier=40)}
+    rows = [("CT", "2026-08-03 00:00:00", 500, "Wh"), ("CT", "2026-08-03 00:15:00", 1, "kWh")]
+    import_file(tmp_path / "lake", meters, write(tmp_path, rows, columns=("meter", "timestamp", "value", "unit")))
+    assert total(tmp_path / "lake") == pytest.approx(0.5 * 40 + 1 * 40)
+    bad = [("CT", "2026-08-03 01:00:00", 1, "kg")]
+    with pytest.raises(InputError, match=r"row 2, column 'unit'.*meter CT is in kWh"):
+        import_file(tmp_path / "lake", meters, write(tmp_path, bad, "u.csv", ("meter", "timestamp", "value", "unit")))
+
+
+def test_duplicates(tmp_path):
+    rows = day(n=4) + day(n=1)  # an exact repeat of the first reading
+    s = import_file(tmp_path / "lake", M, write(tmp_path, rows))
+    assert s.duplicates_dropped == 1 and s.stored == 4
+    clash = day(n=2) + [("M1", "2026-08-03 00:00:00", 9.0)]
+    with pytest.raises(InputError, match=r"row 4, column 'value': M1 at 2026-08-03 00:00:00 appears with different"):
+        import_file(tmp_path / "lake2", M, write(tmp_path, clash, "c.csv"))
+    assert not (tmp_path / "lake2").exists()
+
+
+def test_gaps_are_counted_and_filled_only_on_request(tmp_path):
+    rows = [r for i, r in enumerate(day(n=12)) if i not in (4, 5)]
+    s = import_file(tmp_path / "a", M, write(tmp_path, rows))
+    assert (s.missing_intervals, s.filled, s.stored) == (2, 0, 10)
+    s = import_file(tmp_path / "b", M, write(tmp_path, rows, "f.csv"), fill=True)
+    assert (s.filled, s.stored) == (2, 12) and s.filled_share == pytest.approx(2 / 12)
+    q = lake.query(tmp_path / "b", "SELECT count(*) AS n FROM readings WHERE quality = 'filled'")
+    assert q["n"][0] == 2
+
+
+def test_spike_is_flagged_not_changed(tmp_path):
+    rows = day(n=96)
+    rows[50] = ("M1", rows[50][1], 80.0)
+    s = import_file(tmp_path / "lake", M, write(tmp_path, rows))
+    assert s.spikes == 1
+    q = lake.query(tmp_path / "lake", "SELECT value, quality FROM readings WHERE quality = 'spike'")
+    assert list(q["value"]) == [80.0]
+
+
+def test_bad_rows_write_nothing(tmp_path):
+    rows = day(n=4) + [("NOPE", "2026-08-03 00:00:00", 1), ("M1", "2026-08-03 05:00:00", "x"),
+                       ("M1", "2026-08-03 06:00:00", -3)]
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake", M, write(tmp_path, rows))
+    text = str(exc.value)
+    assert "row 6, column 'meter': unknown meter 'NOPE'" in text and "row 7, column 'value': 'x' is not a number" in text
+    assert "row 8, column 'value': negative reading" in text
+    assert not (tmp_path / "lake").exists()
+
+
+def test_changed_value_for_a_stored_reading_is_a_conflict(tmp_path):
+    import_file(tmp_path / "lake", M, write(tmp_path, day(n=4)))
+    changed = day(n=4, value=1.0)
+    changed[2] = ("M1", changed[2][1], 7.0)
+    with pytest.raises(InputError, match="differ from what the lake holds"):
+        import_file(tmp_path / "lake", M, write(tmp_path, changed, "x.csv"))
+    assert total(tmp_path / "lake") == pytest.approx(4.0)
+
+
+def test_only_revenue_meters_feed_scope2(tmp_path):
+    import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0) + day("M1", value=3.0)))
+    e = site_energy(tmp_path / "lake", M, 2026)
+    assert e["kwh"].sum() == pytest.approx(960.0)
