@@ -20,7 +20,8 @@ from zerocarbon.io.schemas import SCHEMAS, schema_markdown
 from zerocarbon.services import accounting
 from zerocarbon.core.schedule.check import violations
 from zerocarbon.io.schedule_files import read_fjs, read_plant_problem, read_taillard, schedule_json
-from zerocarbon.services import scheduling
+from zerocarbon.io.meter_files import read_registry
+from zerocarbon.services import ingest, meter_import, scheduling
 from zerocarbon.services.demo import IMPORT_ORDER, run_demo
 from zerocarbon.services.demo_plant import large_plant_week, laptop_week
 from zerocarbon.services.scheduling import solve_shop
@@ -97,7 +98,8 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-o
          seed: Annotated[int, typer.Option(help="generator seed")] = 2025,
          schedule_seconds: Annotated[float, typer.Option(help="CP-SAT budget for the demo week (0: skip)")] = 20.0) -> None:
     """Build the demo laptop group: its GHG inventory, and an energy-aware week of production for one plant."""
-    steps = ["generate", "organisation"] + [f"import {k}" for k in IMPORT_ORDER] + ["compute", "write", "schedule"]
+    steps = (["generate", "organisation"] + [f"import {k}" for k in IMPORT_ORDER]
+             + ["compute", "write", "meters", "analytics", "schedule"])
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("demo", total=len(steps))
@@ -112,6 +114,8 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-o
             _fail(exc)
         progress.update(task, completed=len(steps), description="done")
     _print_totals(run.result, f"{run.org_name} — GHG inventory {run.result.year} (tCO2e)")
+    if run.energy is not None:
+        _print_energy(run.energy)
     if run.schedule is not None:
         console.print(_kpi_table(run.schedule))
         _print_savings(run.schedule)
@@ -122,6 +126,24 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-o
     exe = sys.argv[0] if sys.argv and sys.argv[0].endswith("zerocarbon") else "zerocarbon"
     console.print(f"\nTry: {exe} inventory show --db {run.db_url} --org DEMO-LAPTOP --year {run.result.year} "
                   "--explain --site TJ01 --scope 2 --method market")
+
+
+def _print_energy(rep: dict) -> None:
+    table = Table(title="Idle running (line on, producing nothing), Hefei line group, 2025")
+    for c in ("line", "shift", "idle MWh", "idle h", "tCO2", "share of line"):
+        table.add_column(c, justify="right" if c not in ("line", "shift") else "left")
+    for f in sorted(rep["idle"], key=lambda f: -f["idle_kwh"]):
+        table.add_row(f["line"], f["shift"], f"{f['idle_kwh'] / 1000:,.1f}", f"{f['idle_hours']:,.0f}",
+                      f"{f['co2_kg'] / 1000:,.1f}", f"{f['share_of_line_kwh']:.0%}")
+    console.print(table)
+    sl, fc, bm = rep["site_load"], rep["forecast_day_ahead"], rep["baseline_model"]
+    console.print(f"Idle waste: [bold]{rep['idle_total_kwh'] / 1000:,.0f} MWh[/], {rep['idle_total_tco2']:,.0f} tCO2 a year. "
+                  f"Site base load {sl['base_kw']:,.0f} kW, peak {sl['peak_kw']:,.0f} kW (load factor {sl['load_factor']:.0%}).")
+    console.print(f"Energy-vs-output baseline: CV(RMSE) {bm['cv_rmse']:.1%}, NMBE {bm['nmbe']:+.1%} "
+                  f"({'meets' if bm['passes'] else 'fails'} ASHRAE Guideline 14). Day-ahead load forecast: CV(RMSE) "
+                  f"{fc['model_cv_rmse']:.1%} vs seasonal naive {fc['naive_cv_rmse']:.1%} ({fc['origins']} days backtested).")
+    for note in rep["anomalies"][:3]:
+        console.print(f"[yellow]anomaly:[/] {note}")
 
 
 @app.command("calc")
@@ -384,6 +406,59 @@ def schedule_bench(file: Path, format: Annotated[str, typer.Option("--format", h
     out.update({"instance": file.name, "time_limit_s": time_limit, "workers": workers, "valid": not bad,
                 "status": schedule.objective.get("status")})
     print(json.dumps(out))
+
+
+meters_app = typer.Typer(help="Interval meter data: bulk import into the Parquet lake, roll-ups.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Live ingest.", no_args_is_help=True)
+app.add_typer(meters_app, name="meters")
+app.add_typer(ingest_app, name="ingest")
+LakeOpt = Annotated[Path, typer.Option("--lake", help="lake folder")]
+
+
+@meters_app.command("import")
+def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
+                  fill: Annotated[bool, typer.Option(help="fill gaps of up to 4 intervals linearly")] = False) -> None:
+    """Import a CSV/Parquet of readings (meter, timestamp, value[, unit]) for meters in REGISTRY."""
+    try:
+        meters = read_registry(registry)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task(f"importing {readings.name}", total=len(meters))
+            s = meter_import.import_file(lake, meters, readings, fill, progress=lambda n: progress.update(task, completed=n))
+    except ZerocarbonError as exc:
+        _fail(exc)
+    console.print(f"{s.rows:,} rows read; {s.stored:,} new readings stored, {s.already_stored:,} already in the lake; "
+                  f"{s.duplicates_dropped:,} duplicate rows dropped; {s.missing_intervals:,} missing intervals; "
+                  f"{s.filled:,} filled ({s.filled_share:.2%}); {s.spikes:,} spikes flagged; "
+                  f"{s.rollovers} register rollovers; {s.resets} resets")
+
+
+@meters_app.command("rollup")
+def meters_rollup(lake: LakeOpt = Path("lake"), by: Annotated[str, typer.Option(help="meter | site")] = "site",
+                  freq: Annotated[str, typer.Option(help="hour | day | month")] = "month") -> None:
+    """Energy per meter or site and period, from the lake (DuckDB)."""
+    df = meter_import.rollup(lake, by, freq)
+    table = Table()
+    for c in df.columns:
+        table.add_column(str(c))
+    for r in df.itertuples(index=False):
+        table.add_row(*[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in r])
+    console.print(table)
+
+
+@ingest_app.command("mqtt")
+def ingest_mqtt(db: DbOpt = None, host: Annotated[str, typer.Option()] = "127.0.0.1",
+                port: Annotated[int, typer.Option()] = 1883, topic: Annotated[str, typer.Option()] = "zc/#",
+                client_id: Annotated[str, typer.Option()] = "zerocarbon-ingest",
+                seconds: Annotated[Optional[float], typer.Option(help="stop after this long")] = None) -> None:
+    """Subscribe (QoS 1, persistent session) and store readings; bad messages go to dead letters."""
+    sub = ingest.mqtt_subscriber(_sessions(db), host, port, topic, client_id)
+    console.print(f"listening on {host}:{port} {topic} as {client_id} (Ctrl-C to stop)")
+    try:
+        sub.run(seconds)
+    except KeyboardInterrupt:
+        sub.stop()
+    st = sub.stats
+    console.print(f"{st.messages:,} messages, {st.readings:,} readings, {st.dead_letters:,} dead letters, flagged {st.flagged}")
 
 
 @app.command()

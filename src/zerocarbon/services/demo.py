@@ -10,7 +10,10 @@ from zerocarbon.core.ghg.inventory import InventoryResult
 from zerocarbon.services import accounting
 from zerocarbon.services.demo_factory import YEAR, generate
 from zerocarbon.store.db import make_engine, session_factory, upgrade
+from zerocarbon.core.factors import load_factor_set
+from zerocarbon.io.meter_files import read_registry
 from zerocarbon.io.reports import write_outputs
+from zerocarbon.services import demo_meters, energy_report, meter_import
 from zerocarbon.io.schedule_files import plant_problem_from_dict
 from zerocarbon.services.demo_plant import laptop_week
 from zerocarbon.services.scheduling import Comparison, compare
@@ -26,6 +29,7 @@ class DemoRun:
     org_name: str
     db_url: str
     schedule: Comparison | None = None
+    energy: dict | None = None
 
 
 def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set: str = "AR5",
@@ -51,6 +55,15 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     progress("write")
     outputs = write_outputs(result, out, org.name)
     engine.dispose()
+    progress("meters")
+    mfiles = demo_meters.generate(out / "meters")
+    meters = read_registry(mfiles["registry"])
+    meter_import.import_file(out / "meters" / "lake", meters, mfiles["readings"])
+    progress("analytics")
+    grid = load_factor_set(factor_set).grid_factor("location", YEAR, "安徽", "east").factor
+    energy = energy_report.report(out / "meters" / "lake", meters, mfiles["production"], grid.value,
+                                  out / "meters")
+    outputs.update({f"meters_{Path(f).stem}": Path(f) for f in energy["files"]})
     cmp = None
     if schedule_seconds > 0:
         progress("schedule")
@@ -60,4 +73,4 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
                                                         encoding="utf-8")
         cmp = compare(problem, time_limit=schedule_seconds, progress=search_progress)
         outputs.update({f"schedule_{k}": v for k, v in write_schedule_outputs(cmp, out / "schedule").items()})
-    return DemoRun(result, outputs, org.name, url, cmp)
+    return DemoRun(result, outputs, org.name, url, cmp, energy)

@@ -145,3 +145,8 @@ def site_energy(root: Path, meters: dict[str, Meter], year: int) -> pd.DataFrame
 
 
 __all__ = ["import_file", "normalise", "site_energy", "ImportSummary"]
+
+
+def rollup(root: Path, by: str = "site", freq: str = "month") -> pd.DataFrame:
+    """Energy per meter or site and period from the lake."""
+    return lake.rollup(root, by, freq)

@@ -63,7 +63,7 @@ def backtest(y: pd.Series, drivers: pd.DataFrame | None = None, horizon: str = "
         start = n - d * steps_per_day
         train_end = start - (lead - 1) * steps_per_day  # only data known at the forecast origin
         train = slice(7 * steps_per_day, train_end)
-        model = HistGradientBoostingRegressor(max_iter=200, random_state=seed)
+        model = HistGradientBoostingRegressor(max_iter=100, random_state=seed)
         model.fit(X.iloc[train], y.iloc[train])
         test = slice(start, start + steps_per_day)
         preds.append(model.predict(X.iloc[test]))

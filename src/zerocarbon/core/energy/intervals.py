@@ -110,11 +110,12 @@ def register_to_intervals(df: pd.DataFrame, meter: Meter) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["ts", "value", "quality", "row"])
 
 
-def flag_spikes(df: pd.DataFrame, factor: float = 5.0, window: int = 96) -> pd.Series:
-    """True where a value exceeds ``factor`` x the rolling median of the meter (a day of 15-min data),
-    and the median is positive. Spikes are flagged, never changed."""
-    med = df["value"].rolling(window, min_periods=8, center=True).median()
-    return (df["value"] > factor * med) & (med > 0)
+def flag_spikes(df: pd.DataFrame, factor: float = 3.0, quantile: float = 0.99) -> pd.Series:
+    """True where a value exceeds ``factor`` x the meter's 99th percentile in this import. Spikes are
+    flagged, never changed. A high quantile, not a median: lines that switch between standby and full
+    load are not spikes."""
+    q = df["value"].quantile(quantile)
+    return (df["value"] > factor * q) & (q > 0)
 
 
 def gaps(df: pd.DataFrame, interval_min: int) -> pd.DataFrame:
