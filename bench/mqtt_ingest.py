@@ -1,0 +1,122 @@
+"""Benchmark: sustained MQTT ingest, counted end to end (published vs stored distinct readings).
+
+A private Mosquitto with the project's zero-loss settings (deploy/mosquitto.conf: unbounded queue), the
+zerocarbon subscriber (services.ingest, SQLite file) in one process and a paho publisher in another,
+publishing QoS 1 as fast as it can for S seconds, in batched (100 readings/message) or single-reading mode.
+Usage: python bench/mqtt_ingest.py --seconds 60 --mode batch|single
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+
+
+def publisher(port: int, seconds: float, mode: str) -> None:
+    import paho.mqtt.client as mqtt
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-pub")
+    c.max_inflight_messages_set(1000)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    per = 100 if mode == "batch" else 1
+    sent = msgs = 0
+    t_end = time.monotonic() + seconds
+    info = None
+    while time.monotonic() < t_end:
+        meter = f"M{msgs % 1000:04d}"
+        base = (msgs // 1000) * per
+        if per == 1:
+            payload = json.dumps({"v": 1, "unit": "kWh", "interval_min": 15, "ts": _ts(base), "value": 1.0})
+        else:
+            payload = json.dumps({"v": 1, "unit": "kWh", "interval_min": 15,
+                                  "readings": [{"ts": _ts(base + i), "value": 1.0} for i in range(per)]})
+        info = c.publish(f"zc/S/A/L/{meter}", payload, qos=1)
+        msgs += 1
+        sent += per
+        if msgs % 5000 == 0:
+            info.wait_for_publish(30)
+    if info:
+        info.wait_for_publish(60)
+    c.loop_stop()
+    print(json.dumps({"messages": msgs, "readings": sent}))
+
+
+def _ts(k: int) -> str:
+    # distinct 15-minute intervals per meter, counting from 2026-01-01
+    import datetime as dt
+
+    return (dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=15 * k)).isoformat()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--mode", default="batch")
+    ap.add_argument("--publisher", action="store_true")
+    ap.add_argument("--port", type=int)
+    a = ap.parse_args()
+    if a.publisher:
+        publisher(a.port, a.seconds, a.mode)
+        return
+    from sqlalchemy import func, select
+
+    from zerocarbon.services.ingest import mqtt_subscriber
+    from zerocarbon.store.db import make_engine, session_factory, upgrade
+    from zerocarbon.store.tables import ReadingRow
+    import threading
+
+    tmp = Path(tempfile.mkdtemp())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = tmp / "m.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 0\n")
+    broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    engine = make_engine(f"sqlite:///{tmp / 'ingest.sqlite'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    sub = mqtt_subscriber(sessions, port=port, client_id="bench-sub")
+    t = threading.Thread(target=sub.run, daemon=True)
+    t.start()
+    sub.connected.wait(5)
+    t0 = time.monotonic()
+    pub = subprocess.run([sys.executable, __file__, "--publisher", "--port", str(port), "--seconds", str(a.seconds),
+                          "--mode", a.mode], capture_output=True, text=True, check=True)
+    published = json.loads(pub.stdout)
+    t_pub = time.monotonic() - t0
+    stored, last_change, prev = 0, time.monotonic(), -1
+    while time.monotonic() - last_change < 5:
+        time.sleep(0.5)
+        stored = sub.stats.readings
+        if stored != prev:
+            prev, last_change = stored, time.monotonic()
+        if stored >= published["readings"]:
+            break
+    t_all = time.monotonic() - t0
+    sub.stop()
+    t.join(10)
+    with sessions() as s:
+        distinct = s.scalar(select(func.count()).select_from(ReadingRow))
+    broker.terminate()
+    res = {"mode": a.mode, "seconds_publishing": t_pub, "seconds_until_stored": t_all, **published,
+           "stored_distinct": distinct, "lost": published["readings"] - distinct,
+           "readings_per_s": distinct / t_all, "messages_per_s": sub.stats.messages / t_all,
+           "dead_letters": sub.stats.dead_letters, "cpu": os.cpu_count()}
+    OUT.mkdir(exist_ok=True)
+    (OUT / f"mqtt_{a.mode}.json").write_text(json.dumps(res, indent=2))
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
