@@ -132,3 +132,31 @@ def test_only_revenue_meters_feed_scope2(tmp_path):
     import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0) + day("M1", value=3.0)))
     e = site_energy(tmp_path / "lake", M, 2026)
     assert e["kwh"].sum() == pytest.approx(960.0)
+
+
+def test_registry_is_stored_in_the_database(sessions):
+    from sqlalchemy import select
+
+    from zerocarbon.services.meter_import import register_meters
+    from zerocarbon.store.tables import MeterRow
+
+    register_meters(sessions, M)
+    register_meters(sessions, M)  # idempotent
+    with sessions() as s:
+        rows = {r.id: r for r in s.scalars(select(MeterRow))}
+    assert set(rows) == set(M) and rows["M2"].stamp == "end"
+
+
+def test_cli_import_and_rollup(tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+
+    reg = tmp_path / "meters.csv"
+    reg.write_text("id,site,unit,stamp\nM1,HF01,kWh,start\n")
+    f = write(tmp_path, day(n=8))
+    r = CliRunner().invoke(app, ["meters", "import", str(reg), str(f), "--lake", str(tmp_path / "lake"),
+                                 "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+    assert r.exit_code == 0 and "8 new readings stored" in r.output
+    r = CliRunner().invoke(app, ["meters", "rollup", "--lake", str(tmp_path / "lake"), "--by", "meter", "--freq", "day"])
+    assert r.exit_code == 0 and "8.0" in r.output

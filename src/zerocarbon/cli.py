@@ -417,10 +417,12 @@ LakeOpt = Annotated[Path, typer.Option("--lake", help="lake folder")]
 
 @meters_app.command("import")
 def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
-                  fill: Annotated[bool, typer.Option(help="fill gaps of up to 4 intervals linearly")] = False) -> None:
+                  fill: Annotated[bool, typer.Option(help="fill gaps of up to 4 intervals linearly")] = False,
+                  db: DbOpt = None) -> None:
     """Import a CSV/Parquet of readings (meter, timestamp, value[, unit]) for meters in REGISTRY."""
     try:
         meters = read_registry(registry)
+        meter_import.register_meters(_sessions(db), meters)
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as progress:
             task = progress.add_task(f"importing {readings.name}", total=len(meters))
             s = meter_import.import_file(lake, meters, readings, fill, progress=lambda n: progress.update(task, completed=n))

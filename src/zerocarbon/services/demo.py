@@ -58,6 +58,9 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     progress("meters")
     mfiles = demo_meters.generate(out / "meters")
     meters = read_registry(mfiles["registry"])
+    engine = make_engine(url)
+    meter_import.register_meters(session_factory(engine), meters, actor="demo")
+    engine.dispose()
     meter_import.import_file(out / "meters" / "lake", meters, mfiles["readings"])
     progress("analytics")
     grid = load_factor_set(factor_set).grid_factor("location", YEAR, "安徽", "east").factor

@@ -16,7 +16,7 @@ from zerocarbon.core.energy.intervals import (Meter, Rejected, fill_linear, flag
                                               register_to_intervals, to_utc)
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.io.meter_files import read_readings
-from zerocarbon.store import lake
+from zerocarbon.store import lake, repos
 from zerocarbon.units import scale
 
 
@@ -111,6 +111,13 @@ def normalise(raw: pd.DataFrame, meters: dict[str, Meter], source: str, fill: bo
         raise InputError(probs)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["meter", "ts", "value"])
     return out, summary
+
+
+def register_meters(sessions, meters: dict[str, Meter], actor: str = "cli") -> None:
+    """Store the registry in the application database (metadata beside the lake)."""
+    with sessions.begin() as s:
+        repos.save_meters(s, meters.values())
+        repos.audit(s, actor, "meters.register", "meters", count=len(meters))
 
 
 def import_file(root: Path, meters: dict[str, Meter], path: str | Path, fill: bool = False,

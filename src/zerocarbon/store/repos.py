@@ -182,3 +182,16 @@ def count_readings(session: Session) -> int:
     from sqlalchemy import func
 
     return session.scalar(select(func.count()).select_from(ReadingRow))
+
+
+# -- meters --------------------------------------------------------------------------------------------
+def save_meters(session: Session, meters) -> None:
+    """Upsert meter metadata (the lake holds the readings; the database says what each meter is)."""
+    from zerocarbon.store.tables import MeterRow
+
+    for m in meters:
+        row = session.get(MeterRow, m.id) or MeterRow(id=m.id)
+        for f in ("site", "area", "line", "asset", "medium", "unit", "multiplier", "register", "stamp",
+                  "interval_min", "timezone", "rollover"):
+            setattr(row, f, getattr(m, f))
+        session.add(row)
