@@ -160,3 +160,43 @@ def test_cli_import_and_rollup(tmp_path):
     assert r.exit_code == 0 and "8 new readings stored" in r.output
     r = CliRunner().invoke(app, ["meters", "rollup", "--lake", str(tmp_path / "lake"), "--by", "meter", "--freq", "day"])
     assert r.exit_code == 0 and "8.0" in r.output
+
+
+def _offset_rows(meter, start, n, value, step="15min"):
+    ts = pd.date_range(start, periods=n, freq=step, tz="Asia/Shanghai")
+    return [(meter, t.isoformat(), value if not callable(value) else value(i)) for i, t in enumerate(ts)]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_duckdb_bulk_path_gives_the_same_lake_as_the_careful_path(tmp_path, suffix):
+    meters = {"A": Meter("A", "HF01", multiplier=2), "B": Meter("B", "HF01", stamp="end"),
+              "R": Meter("R", "HF02", register="cumulative", rollover=1000)}
+    regs = [900, 950, 990, 20, 60, 5, 30, 30, 70]
+    rows = (_offset_rows("A", "2026-08-03 00:00", 20, lambda i: 1.0 + (40 if i == 7 else 0))
+            + _offset_rows("B", "2026-08-03 00:15", 20, 2.0)
+            + [r for i, r in enumerate(_offset_rows("R", "2026-08-03 00:15", 9, lambda i: regs[i])) if i != 6]
+            + _offset_rows("A", "2026-08-03 00:00", 1, 1.0))  # an exact duplicate
+    df = pd.DataFrame(rows, columns=["meter", "timestamp", "value"])
+    path = tmp_path / f"in{suffix}"
+    df.to_parquet(path, index=False) if suffix == ".parquet" else df.to_csv(path, index=False)
+    a = import_file(tmp_path / "pandas", meters, path, engine="pandas")
+    b = import_file(tmp_path / "duckdb", meters, path, engine="duckdb")
+    for k in ("stored", "duplicates_dropped", "resets", "rollovers", "spikes", "missing_intervals"):
+        assert getattr(a, k) == getattr(b, k), k
+    q = "SELECT meter, ts, round(value, 9) AS value, quality FROM readings ORDER BY meter, ts"
+    pd.testing.assert_frame_equal(lake.query(tmp_path / "pandas", q), lake.query(tmp_path / "duckdb", q))
+    again = import_file(tmp_path / "duckdb", meters, path, engine="duckdb")
+    assert again.stored == 0 and again.already_stored == b.stored
+
+
+def test_duckdb_bulk_path_rejects_bad_rows(tmp_path):
+    rows = _offset_rows("M1", "2026-08-03 00:00", 3, 1.0) + [("X9", "2026-08-03T00:00:00+08:00", 1.0),
+                                                            ("M1", "2026-08-03 05:00:00", 1.0),
+                                                            ("M1", "2026-08-03T06:00:00+08:00", -1.0)]
+    path = tmp_path / "bad.parquet"
+    pd.DataFrame(rows, columns=["meter", "timestamp", "value"]).to_parquet(path, index=False)
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake", M, path, engine="duckdb")
+    text = str(exc.value)
+    assert "row 4, column 'meter': unknown meter 'X9'" in text and "has no UTC offset" in text
+    assert "negative reading" in text and not (tmp_path / "lake").exists()

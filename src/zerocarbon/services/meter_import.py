@@ -16,7 +16,7 @@ from zerocarbon.core.energy.intervals import (Meter, Rejected, fill_linear, flag
                                               register_to_intervals, to_utc)
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.io.meter_files import read_readings
-from zerocarbon.store import lake, repos
+from zerocarbon.store import lake, lake_import, repos
 from zerocarbon.units import scale
 
 
@@ -120,9 +120,18 @@ def register_meters(sessions, meters: dict[str, Meter], actor: str = "cli") -> N
         repos.audit(s, actor, "meters.register", "meters", count=len(meters))
 
 
+BULK_BYTES = 200 * 2**20  # files above this go through the out-of-core DuckDB path by default
+
+
 def import_file(root: Path, meters: dict[str, Meter], path: str | Path, fill: bool = False,
-                progress: Callable[[int], None] | None = None) -> ImportSummary:
+                progress: Callable[[int], None] | None = None, engine: str = "auto") -> ImportSummary:
+    """``engine``: ``pandas`` (careful path: local times with DST judgement, optional gap filling),
+    ``duckdb`` (out-of-core, timestamps must carry offsets), or ``auto`` (duckdb for large files)."""
     path = Path(path)
+    if engine == "auto":
+        engine = "duckdb" if path.is_file() and path.stat().st_size > BULK_BYTES and not fill else "pandas"
+    if engine == "duckdb":
+        return _bulk(root, meters, path)
     raw = read_readings(path)
     frame, summary = normalise(raw, meters, path.name, fill, progress)
     frame["batch"] = uuid.uuid4().hex[:12]
@@ -133,6 +142,31 @@ def import_file(root: Path, meters: dict[str, Meter], path: str | Path, fill: bo
         raise InputError([Problem(path.name, None, "value", str(exc))]) from None
     summary.stored, summary.already_stored = counts["new"], counts["already_stored"]
     return summary
+
+
+def _bulk(root: Path, meters: dict[str, Meter], path: Path) -> ImportSummary:
+    registry = pd.DataFrame([{"id": m.id, "site": m.site, "unit": m.unit, "multiplier": m.multiplier,
+                              "register": m.register, "stamp": m.stamp, "interval_min": m.interval_min,
+                              "rollover": m.rollover} for m in meters.values()])
+    registry["rollover"] = registry["rollover"].astype(float)
+    units = sorted({m.unit for m in meters.values()})
+    # Every unit pint can convert into a meter unit, from the common energy/volume/mass units.
+    candidates = ["Wh", "kWh", "MWh", "GWh", "MJ", "GJ", "Nm3", "Sm3", "m**3", "L", "kg", "t", "scf", "万Nm3"]
+    rows = []
+    for to in units:
+        for fr in set(candidates) | {to}:
+            try:
+                rows.append({"from_unit": fr, "to_unit": to, "factor": scale(fr, to)})
+            except ZerocarbonError:
+                pass
+    try:
+        res = lake_import.bulk_import(root, registry, pd.DataFrame(rows), path)
+    except lake_import.BulkRejected as exc:
+        raise InputError([Problem(path.name, r, c, m) for r, c, m in exc.problems]) from None
+    s = ImportSummary(path.name, rows=res["rows"], stored=res["stored"], already_stored=res["already_stored"],
+                      duplicates_dropped=res["duplicates_dropped"], missing_intervals=res["missing_intervals"],
+                      spikes=res["spikes"], resets=res["resets"], rollovers=res["rollovers"], meters=sorted(meters))
+    return s
 
 
 def site_energy(root: Path, meters: dict[str, Meter], year: int) -> pd.DataFrame:

@@ -34,7 +34,8 @@ def partition_path(root: Path, site: str, date: str) -> Path:
 def write(root: Path, frame: pd.DataFrame) -> dict[str, int]:
     """Merge ``frame`` (columns COLUMNS + site) into the lake. Returns counts: new, already_stored."""
     root = Path(root)
-    frame = frame.assign(date=frame["ts"].dt.strftime("%Y-%m-%d"))
+    # Microsecond timestamps: the resolution DuckDB writes, so both import paths store the same type.
+    frame = frame.assign(ts=frame["ts"].astype("datetime64[us]"), date=frame["ts"].dt.strftime("%Y-%m-%d"))
     staged: list[tuple[Path, Path]] = []
     new = same = 0
     try:
