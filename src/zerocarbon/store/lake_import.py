@@ -52,48 +52,52 @@ def bulk_import(root: Path, registry: pd.DataFrame, unit_factors: pd.DataFrame, 
     con.register("units_df", unit_factors)
     con.execute("CREATE TEMP TABLE registry AS SELECT * FROM registry_df")
     con.execute("CREATE TEMP TABLE units AS SELECT * FROM units_df")
-    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_source(path)}").fetchall()]
-    unit_expr = "CAST(s.unit AS VARCHAR)" if "unit" in cols else "NULL"
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {_source(path)}").fetchall()}
+    unit_expr = "CAST(s.unit AS VARCHAR)" if "unit" in types else "NULL"
+    # A timestamp column typed with a time zone is exact already; text must carry an offset.
+    typed_ts = types.get("timestamp") == "TIMESTAMP WITH TIME ZONE"
+    ts_utc = ("s.timestamp AT TIME ZONE 'UTC'" if typed_ts
+              else "TRY_CAST(CAST(s.timestamp AS VARCHAR) AS TIMESTAMPTZ) AT TIME ZONE 'UTC'")
+    ts_text = "'typed'" if typed_ts else "CAST(s.timestamp AS VARCHAR)"
     con.execute(f"""
         CREATE TEMP VIEW raw AS
         SELECT s.file_row_number + 1 AS record, CAST(s.meter AS VARCHAR) AS meter,
-               CAST(s.timestamp AS VARCHAR) AS ts_text, TRY_CAST(s.value AS DOUBLE) AS value,
+               {ts_text} AS ts_text, {ts_utc} AS ts_utc, TRY_CAST(s.value AS DOUBLE) AS value,
                CAST(s.value AS VARCHAR) AS value_text, {unit_expr} AS unit_in
         FROM {_source(path)} s""")
-    problems = []
-    checks = [
-        ("meter", "unknown meter '' || meter || '' (not in the meter registry)",
-         "meter NOT IN (SELECT id FROM registry)"),
-        ("value", "'''' || value_text || ''' is not a number'", "value IS NULL"),
-        ("value", "'negative reading ' || value_text", "value < 0"),
-        ("timestamp", "'timestamp ' || ts_text || ' has no UTC offset; use the careful import for local times'",
-         "NOT regexp_matches(ts_text, '([+-][0-9][0-9]:?[0-9][0-9]|Z)$')"),
-        ("unit", "'unit ' || unit_in || ' cannot be converted to the meter''s unit'",
-         "unit_in IS NOT NULL AND unit_in NOT IN (SELECT from_unit FROM units)"),
-    ]
-    for col, msg, cond in checks:
-        msg_sql = msg if not msg.startswith("unknown") else "'unknown meter ''' || meter || ''' (not in the meter registry)'"
-        for rec, text in con.execute(f"SELECT record, {msg_sql} FROM raw WHERE {cond} ORDER BY record LIMIT 50").fetchall():
-            problems.append((int(rec), col, text))
+    # One pass over the file: every row gets its value in the meter's terms and, if it cannot be used,
+    # the first reason why; checks, duplicates and intervals then read this table, not the file again.
+    con.execute(f"SET temp_directory = '{(root.parent / '.duckdb-tmp').as_posix()}'")
+    con.execute("""
+        CREATE TEMP TABLE checked AS
+        SELECT r.record, r.meter, g.site, g.unit, g.register, g.interval_min, g.rollover,
+               r.ts_utc - CASE WHEN g.stamp = 'end' AND g.register = 'interval'
+                               THEN to_minutes(CAST(g.interval_min AS BIGINT)) ELSE INTERVAL 0 MINUTE END AS ts,
+               r.value * g.multiplier * coalesce(u.factor, 1.0) AS value,
+               CASE WHEN g.id IS NULL THEN 'meter|unknown meter ''' || r.meter || ''' (not in the meter registry)'
+                    WHEN r.value IS NULL THEN 'value|''' || r.value_text || ''' is not a number'
+                    WHEN r.value < 0 THEN 'value|negative reading ' || r.value_text
+                    WHEN r.ts_text <> 'typed' AND NOT regexp_matches(r.ts_text, '([+-][0-9][0-9]:?[0-9][0-9]|Z)$')
+                      THEN 'timestamp|timestamp ' || r.ts_text || ' has no UTC offset; use the careful import for local times'
+                    WHEN r.ts_utc IS NULL THEN 'timestamp|''' || r.ts_text || ''' is not a timestamp'
+                    WHEN r.unit_in IS NOT NULL AND u.factor IS NULL
+                      THEN 'unit|unit ' || r.unit_in || ' cannot be converted to the meter''s unit' END AS problem
+        FROM raw r LEFT JOIN registry g ON g.id = r.meter
+        LEFT JOIN units u ON u.from_unit = r.unit_in AND u.to_unit = g.unit""")
+    problems = [(int(rec), p.split("|", 1)[0], p.split("|", 1)[1]) for rec, p in con.execute(
+        "SELECT record, problem FROM checked WHERE problem IS NOT NULL ORDER BY record LIMIT 50").fetchall()]
     if problems:
         raise BulkRejected(problems)
     con.execute("""
-        CREATE TEMP VIEW typed AS
-        SELECT r.record, r.meter, g.site, g.unit, g.register, g.interval_min, g.rollover,
-               (CAST(r.ts_text AS TIMESTAMPTZ) AT TIME ZONE 'UTC')
-                 - CASE WHEN g.stamp = 'end' AND g.register = 'interval'
-                        THEN to_minutes(CAST(g.interval_min AS BIGINT)) ELSE INTERVAL 0 MINUTE END AS ts,
-               r.value * g.multiplier * coalesce(u.factor, 1.0) AS value
-        FROM raw r JOIN registry g ON g.id = r.meter
-        LEFT JOIN units u ON u.from_unit = r.unit_in AND u.to_unit = g.unit""")
-    clash = con.execute("""
-        SELECT min(record), meter, ts FROM typed GROUP BY meter, ts HAVING count(DISTINCT value) > 1 LIMIT 50""").fetchall()
+        CREATE TEMP TABLE dedup AS
+        SELECT meter, any_value(site) AS site, any_value(unit) AS unit, any_value(register) AS register,
+               any_value(interval_min) AS interval_min, any_value(rollover) AS rollover, ts,
+               min(value) AS value, max(value) AS vmax, count(*) AS n, min(record) AS record
+        FROM checked GROUP BY meter, ts""")
+    # min <> max is "more than one value", without the cost of counting distinct values
+    clash = con.execute("SELECT record, meter, ts FROM dedup WHERE vmax > value ORDER BY record LIMIT 50").fetchall()
     if clash:
         raise BulkRejected([(int(r), "value", f"{m} at {t} appears with different values") for r, m, t in clash])
-    con.execute("""
-        CREATE TEMP TABLE dedup AS
-        SELECT meter, site, unit, register, interval_min, rollover, ts, any_value(value) AS value, count(*) AS n
-        FROM typed GROUP BY ALL""")
     # Registers: a reading at t closes the interval [t - step, t); a delta across k missing steps is spread
     # evenly over them (flag 'spread'), as the pandas path does.
     con.execute("""
@@ -116,7 +120,7 @@ def bulk_import(root: Path, registry: pd.DataFrame, unit_factors: pd.DataFrame, 
         UNION ALL
         SELECT meter, site, unit, ts, value, '' AS quality FROM dedup WHERE register = 'interval'""")
     stats = con.execute("""
-        SELECT (SELECT count(*) FROM raw), (SELECT sum(n - 1) FROM dedup),
+        SELECT (SELECT count(*) FROM checked), (SELECT sum(n - 1) FROM dedup),
                count(*) FILTER (WHERE quality = 'reset'), count(*) FILTER (WHERE quality = 'rollover')
         FROM intervals""").fetchone()
     con.execute("""
@@ -159,6 +163,7 @@ def bulk_import(root: Path, registry: pd.DataFrame, unit_factors: pd.DataFrame, 
                 f.replace(dest)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(root.parent / ".duckdb-tmp", ignore_errors=True)
     total = con.execute("SELECT count(*) FROM flagged").fetchone()[0]
     return {"rows": int(stats[0]), "duplicates_dropped": int(stats[1] or 0), "resets": int(stats[2]),
             "rollovers": int(stats[3]), "spikes": int(spikes), "missing_intervals": int(missing),
