@@ -150,3 +150,11 @@ def test_repair_after_breakdown_is_valid(small_week):
     assert 0 < r.moved <= r.not_started
     assert not any(a.line == busy and a.start < now + 240 and a.end > now for a in r.schedule.assignments
                    if a.start >= now)
+
+
+def test_weighted_objective_and_carbon_phase(small_week):
+    sub = replace(small_week, orders=small_week.orders[:12])
+    for opt in (SolveOptions(time_limit=4, objective="weighted", weights={"tardiness": 5, "cost": 1, "carbon": 0.5}),
+                SolveOptions(time_limit=4, objective="lexicographic", secondary="carbon")):
+        s = solve(sub, opt)
+        assert not violations(sub, s)

@@ -387,12 +387,13 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
         if opt.objective == "makespan":
             m.minimize(v.makespan)
         elif opt.objective == "weighted":
+            # Weights to a tenth: CP-SAT objectives are integer.
+            w = {k: int(round(10 * opt.weights.get(k, 0.0))) for k in ("tardiness", "cost", "carbon")}
             terms = []
-            if opt.weights.get("cost"):
-                terms += [int(opt.weights["cost"] * 1) * t for t in energy_terms(m, problem, v, "cost")]
-            if opt.weights.get("carbon"):
-                terms += [int(opt.weights["carbon"]) * t for t in energy_terms(m, problem, v, "carbon")]
-            m.minimize(int(opt.weights.get("tardiness", 1) * SCALE) * _tardiness_expr(problem, v) + sum(terms))
+            for series in ("cost", "carbon"):
+                if w[series]:
+                    terms += [w[series] * t for t in energy_terms(m, problem, v, series)]
+            m.minimize(w["tardiness"] * SCALE * _tardiness_expr(problem, v) + sum(terms))
         elif phase == "primary":
             m.minimize(_tardiness_expr(problem, v) * 1000 + v.makespan if v.tardiness else v.makespan)
         else:
