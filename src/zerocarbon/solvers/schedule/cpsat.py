@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 from zerocarbon.core.schedule.check import violations
 from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
 from zerocarbon.errors import InfeasibleError
+from zerocarbon.solvers.schedule.dispatch import best_dispatch
 
 SCALE = 100  # objective money/carbon units per currency unit (integers for CP-SAT)
 
@@ -378,6 +379,13 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
     t0 = time.perf_counter()
     phases = ["primary", "secondary"] if opt.objective == "lexicographic" else ["only"]
     hint = opt.hint
+    if hint is None and not opt.frozen and opt.objective != "makespan":
+        # A dispatch plan is cheap and always valid: it seeds the search and is the answer of last resort.
+        try:
+            hint = best_dispatch(problem, available=opt.line_available, last_family=opt.initial_family,
+                                 background=opt.background_load)
+        except RuntimeError:
+            hint = None
     best: Schedule | None = None
     cap_tardiness = None
     for n, phase in enumerate(phases):
