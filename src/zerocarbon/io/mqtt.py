@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from zerocarbon.units import parse_unit
 
 PAYLOAD_VERSION = 1
 FUTURE = timedelta(minutes=5)
+ZERO = timedelta(0)
 STALE = timedelta(days=400)
 
 
@@ -30,8 +30,9 @@ class PayloadError(ValueError):
     """A message that cannot become readings; it goes to the dead-letter table with this reason."""
 
 
-@dataclass(frozen=True)
-class LiveReading:
+class LiveReading(NamedTuple):
+    """A NamedTuple, not a dataclass: it is built once per reading on the ingest hot path."""
+
     meter: str
     ts: datetime  # interval start, UTC, naive
     value: float
@@ -53,7 +54,9 @@ def _timestamp(text, stamp: str, interval: int) -> datetime:
         raise PayloadError(f"'{text}' is not an ISO 8601 timestamp") from None
     if ts.tzinfo is None:
         raise PayloadError(f"timestamp '{text}' has no UTC offset; local time is ambiguous around DST changes")
-    ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+    if ts.utcoffset() != ZERO:
+        ts = ts.astimezone(timezone.utc)
+    ts = ts.replace(tzinfo=None)
     return ts - timedelta(minutes=interval) if stamp == "end" else ts
 
 
