@@ -437,8 +437,7 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
                         objective={"value": solver.objective_value, "bound": solver.best_objective_bound,
                                    "status": solver.status_name(status), "seconds": time.perf_counter() - t0})
         if phase == "primary":
-            cap_tardiness = int(round(sum(max(1, int(round(problem.order(o).weight))) * solver.value(t)
-                                          for o, t in v.tardiness.items()))) if v.tardiness else None
+            cap_tardiness = _weighted_tardiness(problem, best) if v.tardiness else None
             hint = best
             if not problem.has_energy:
                 break
