@@ -16,6 +16,7 @@ import csv
 import json
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -123,6 +124,8 @@ def main() -> None:
     ap.add_argument("--engines", default="ours,plain,pyjobshop")
     ap.add_argument("--out", default=str(OUT / "jobshop.csv"))
     a = ap.parse_args()
+    if not (DATA / "bks.csv").exists():
+        sys.exit(f"instance files not found in {DATA}: see BENCHMARKS.md (job shop) for where they come from")
     only = set(a.only.split(",")) if a.only else None
     engines = a.engines.split(",")
     bks = load_bks()
