@@ -48,6 +48,12 @@ def test_demo_end_to_end(tmp_path):
     r = runner.invoke(app, ["inventory", "show", "--db", db, "--org", "DEMO-LAPTOP", "--year", "2025", "--explain",
                             "--site", "TJ01", "--scope", "2", "--method", "market", "--limit", "3"])
     assert r.exit_code == 0 and "electricity_2025.csv:" in r.output and "instrument:GEC-TJ01" in r.output
+    energy = json.loads((tmp_path / "meters" / "energy_report.json").read_text())
+    assert energy["idle_total_kwh"] > 0 and energy["baseline_model"]["passes"]
+    kpis = json.loads((tmp_path / "schedule" / "schedule_kpis.json").read_text())
+    saved = kpis["savings_vs_baseline"]["energy_aware"]
+    assert saved["grid_mwh_per_year"] > 0 and saved["tco2e_per_year"] > 0
+    assert kpis["runs"]["energy_aware"]["kpis"]["on_time_rate"] >= kpis["runs"]["edd_always_on"]["kpis"]["on_time_rate"]
 
 
 def test_schedule_bench_prints_checkable_json():
