@@ -47,6 +47,7 @@ class SolveOptions:
     stability: bool = False  # minimise moves relative to ``reference`` (rescheduling)
     reference: Schedule | None = None  # the previous plan, for stability
     background_load: tuple[tuple[int, int, float], ...] = ()  # fixed (start, end, kW) under the power cap
+    fallback: Schedule | None = None  # returned (labelled) if the search finds nothing; never used as a hint
     progress: Callable[[str, float, float, float], None] | None = None  # phase, incumbent, bound, seconds
 
 
@@ -420,9 +421,10 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
             raise InfeasibleError(explain_infeasible(problem))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             # Out of time without a solution: keep what we have (an earlier phase, or a valid hint).
-            if best is None and hint is not None and not violations(problem, hint):
-                best = Schedule(problem.name, list(hint.assignments), policy=hint.policy,
-                                method=f"{hint.method} (CP-SAT found nothing better in {share:.1f} s)")
+            last_resort = hint or opt.fallback
+            if best is None and last_resort is not None and not violations(problem, last_resort):
+                best = Schedule(problem.name, list(last_resort.assignments), policy=last_resort.policy,
+                                method=f"{last_resort.method} (CP-SAT found nothing better in {share:.1f} s)")
                 if phase == "primary" and len(phases) == 2:
                     cap_tardiness = _weighted_tardiness(problem, best)
                     hint = best
