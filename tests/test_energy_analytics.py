@@ -77,7 +77,7 @@ def test_towt_hourly_model():
     idx = pd.date_range("2025-06-01", periods=24 * 7 * 10, freq="h")
     rng = np.random.default_rng(4)
     temp = 22 + 8 * np.sin(2 * np.pi * (idx.hour - 9) / 24) + rng.normal(0, 1, len(idx))
-    occupied = ((idx.dayofweek < 6) & (idx.hour >= 8) & (idx.hour < 20)).astype(float)
+    occupied = ((idx.day_of_week < 6) & (idx.hour >= 8) & (idx.hour < 20)).astype(float)
     load = 200 + 300 * occupied + 12 * np.maximum(temp - 24, 0) + rng.normal(0, 10, len(idx))
     df = pd.DataFrame({"energy": load, "temperature": temp}, index=idx)
     fit = fit_baseline(df, form="towt", granularity="hourly", drivers=())

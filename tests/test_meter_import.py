@@ -200,3 +200,14 @@ def test_duckdb_bulk_path_rejects_bad_rows(tmp_path):
     text = str(exc.value)
     assert "row 4, column 'meter': unknown meter 'X9'" in text and "has no UTC offset" in text
     assert "negative reading" in text and not (tmp_path / "lake").exists()
+
+
+def test_revenue_meter_becomes_an_importable_electricity_file(tmp_path):
+    from zerocarbon.io.tables import read_table, validate
+    from zerocarbon.services.meter_import import electricity_activity
+
+    import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0) + day("M1", value=3.0)))
+    path = electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "electricity.csv")
+    frame = validate("electricity", read_table(path), path.name, {"HF01"}, 2026)
+    # 96 intervals x 10 kWh on 2026-08-03 local time: one August row; the sub-meter M1 is left out
+    assert frame["quantity"].sum() == pytest.approx(960.0) and set(frame["meter"]) == {"MAIN"}

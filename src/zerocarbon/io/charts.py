@@ -25,7 +25,7 @@ def profile_chart(site_kwh: pd.Series, path: Path, tz: str = "Asia/Shanghai") ->
     local.index = local.index.tz_localize("UTC").tz_convert(tz)
     kw = local * 4
     frame = pd.DataFrame({"kw": kw, "hour": kw.index.hour + kw.index.minute / 60,
-                          "day": ["Sunday" if d == 6 else "Mon-Sat" for d in kw.index.dayofweek]})
+                          "day": ["Sunday" if d == 6 else "Mon-Sat" for d in kw.index.day_of_week]})
     fig, ax = plt.subplots(figsize=(8, 4))
     for day, g in frame.groupby("day"):
         prof = g.groupby("hour")["kw"]

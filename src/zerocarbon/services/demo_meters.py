@@ -27,7 +27,7 @@ def generate(out: Path, seed: int = 5, year: int = YEAR) -> dict[str, Path]:
     idx = pd.date_range(f"{year}-01-01 00:00", f"{year}-12-31 23:45", freq="15min")  # local (Asia/Shanghai)
     n = len(idx)
     hour = np.asarray(idx.hour + idx.minute / 60)
-    workday = np.asarray(idx.dayofweek < 6)
+    workday = np.asarray(idx.day_of_week < 6)
     shift_on = workday & (hour >= 6)
     readings, units, registry = {}, {}, []
     day_codes = np.asarray((idx.normalize() - idx[0].normalize()).days)
@@ -48,11 +48,11 @@ def generate(out: Path, seed: int = 5, year: int = YEAR) -> dict[str, Path]:
         registry.append({"id": lid, "site": "HF01", "area": stage, "line": lid, "medium": "electricity",
                          "unit": "kWh", "multiplier": 1, "register": "interval", "stamp": "start",
                          "interval_min": 15, "timezone": "Asia/Shanghai", "revenue": "false"})
-    season = 1 + 0.6 * np.cos((np.asarray(idx.dayofyear) - 205) / 365 * 2 * np.pi) ** 2
+    season = 1 + 0.6 * np.cos((np.asarray(idx.day_of_year) - 205) / 365 * 2 * np.pi) ** 2
     readings["HVAC"] = (60 + 80 * season * np.where(shift_on, 1.0, 0.5)) * 0.25 * rng.normal(1, 0.03, n)
     prod_total = sum(units.values())
     readings["AIR"] = (25 + 0.05 * prod_total / 0.25) * 0.25
-    doy = np.asarray(idx.dayofyear)
+    doy = np.asarray(idx.day_of_year)
     sun = np.clip(np.sin(np.pi * (hour - 6) / 13), 0, None) * (1 + 0.3 * np.cos((doy - 172) / 365 * 2 * np.pi))
     pv_kwh = sun / sun.sum() * 3_000_000 * 0.08
     readings["PV"] = pv_kwh

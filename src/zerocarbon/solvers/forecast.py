@@ -33,8 +33,8 @@ class Backtest:
 def _features(y: pd.Series, drivers: pd.DataFrame | None, steps_per_day: int, horizon: str) -> pd.DataFrame:
     X = pd.DataFrame(index=y.index)
     X["hour"] = y.index.hour + y.index.minute / 60
-    X["weekday"] = y.index.dayofweek
-    X["doy"] = y.index.dayofyear
+    X["weekday"] = y.index.day_of_week
+    X["doy"] = y.index.day_of_year
     X["lag_week"] = y.shift(7 * steps_per_day)
     if horizon == "day":
         X["lag_day"] = y.shift(steps_per_day)

@@ -64,7 +64,7 @@ def design(df: pd.DataFrame, form: str, drivers: tuple[str, ...] = ("production"
             X[d] = df[d].astype(float)
         return X
     # TOWT: hour-of-week indicators + piecewise-linear temperature (one slope per segment between knots)
-    how = df.index.dayofweek * 24 + df.index.hour
+    how = df.index.day_of_week * 24 + df.index.hour
     X = pd.get_dummies(pd.Categorical(how, categories=range(168)), prefix="how").astype(float)
     X.index = df.index
     t = df["temperature"].astype(float).to_numpy()
