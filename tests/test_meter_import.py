@@ -211,3 +211,12 @@ def test_revenue_meter_becomes_an_importable_electricity_file(tmp_path):
     frame = validate("electricity", read_table(path), path.name, {"HF01"}, 2026)
     # 96 intervals x 10 kWh on 2026-08-03 local time: one August row; the sub-meter M1 is left out
     assert frame["quantity"].sum() == pytest.approx(960.0) and set(frame["meter"]) == {"MAIN"}
+
+
+def test_activity_months_follow_the_local_calendar(tmp_path):
+    from zerocarbon.services.meter_import import electricity_activity
+
+    rows = [("MAIN", "2026-08-31 23:00:00", 5.0), ("MAIN", "2026-09-01 02:00:00", 7.0)]  # both 31 Aug in UTC
+    import_file(tmp_path / "lake", M, write(tmp_path, rows))
+    out = pd.read_csv(electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "e.csv"))
+    assert list(zip(out["period_start"], out["quantity"])) == [("2026-08-01", 5.0), ("2026-09-01", 7.0)]
