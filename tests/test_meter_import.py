@@ -6,7 +6,7 @@ import pytest
 
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.errors import InputError
-from zerocarbon.services.meter_import import import_file, site_energy
+from zerocarbon.services.meter_import import import_file
 from zerocarbon.store import lake
 
 
@@ -126,12 +126,6 @@ def test_changed_value_for_a_stored_reading_is_a_conflict(tmp_path):
     with pytest.raises(InputError, match="differ from what the lake holds"):
         import_file(tmp_path / "lake", M, write(tmp_path, changed, "x.csv"))
     assert total(tmp_path / "lake") == pytest.approx(4.0)
-
-
-def test_only_revenue_meters_feed_scope2(tmp_path):
-    import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0) + day("M1", value=3.0)))
-    e = site_energy(tmp_path / "lake", M, 2026)
-    assert e["kwh"].sum() == pytest.approx(960.0)
 
 
 def test_registry_is_stored_in_the_database(sessions):

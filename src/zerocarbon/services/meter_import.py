@@ -169,23 +169,7 @@ def _bulk(root: Path, meters: dict[str, Meter], path: Path) -> ImportSummary:
     return s
 
 
-def site_energy(root: Path, meters: dict[str, Meter], year: int) -> pd.DataFrame:
-    """Monthly kWh per site from **revenue** meters only: the rows that may feed Scope 2.
-
-    Sub-meters (lines, HVAC, compressed air) explain where energy goes but are part of what the revenue
-    meter already measured; feeding both into the inventory would count electricity twice.
-    """
-    revenue = [m.id for m in meters.values() if m.revenue and m.medium == "electricity"]
-    if not revenue:
-        return pd.DataFrame(columns=["site", "month", "kwh"])
-    ids = ", ".join(f"'{i}'" for i in revenue)
-    df = lake.query(root, f"SELECT site, date_trunc('month', ts) AS month, unit, sum(value) AS value FROM readings "
-                          f"WHERE meter IN ({ids}) AND year(ts) = {int(year)} GROUP BY ALL ORDER BY ALL")
-    df["kwh"] = [v * scale(u, "kWh") for v, u in zip(df["value"], df["unit"])]
-    return df[["site", "month", "kwh"]]
-
-
-__all__ = ["import_file", "normalise", "site_energy", "ImportSummary"]
+__all__ = ["import_file", "normalise", "electricity_activity", "ImportSummary"]
 
 
 def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path) -> Path:
