@@ -169,9 +169,6 @@ def _bulk(root: Path, meters: dict[str, Meter], path: Path) -> ImportSummary:
     return s
 
 
-__all__ = ["import_file", "normalise", "electricity_activity", "ImportSummary"]
-
-
 def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path) -> Path:
     """Write the revenue meters' monthly kWh as an electricity activity file (io.schemas "electricity"),
     ready for ``zerocarbon import electricity``: the one path by which interval data reaches Scope 2."""
@@ -198,3 +195,6 @@ def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: P
 def rollup(root: Path, by: str = "site", freq: str = "month") -> pd.DataFrame:
     """Energy per meter or site and period from the lake."""
     return lake.rollup(root, by, freq)
+
+
+__all__ = ["import_file", "normalise", "electricity_activity", "rollup", "register_meters", "ImportSummary"]
