@@ -66,17 +66,30 @@ def reschedule(problem: Problem, plan: Schedule, now: int, breakdown: Breakdown 
             window *= 2
 
 
-def _dispatch_repair(problem: Problem, plan: Schedule, now: int, breakdown: Breakdown | None,
-                     rush: tuple[Order, ...], t0: float) -> Repair:
-    """Fallback: re-dispatch all work not yet started, in the old plan's order, after the work in progress."""
+def _disrupted(problem: Problem, plan: Schedule, now: int, breakdown: Breakdown | None,
+               rush: tuple[Order, ...]) -> tuple[Problem, dict, set]:
+    """The problem with the breakdown cut out of the line's calendar and the rush orders added, the old
+    plan by operation, and the operations that have started and stay (work interrupted by the breakdown
+    does not stay: it starts again)."""
     cal = dict(problem.calendars)
     if breakdown:
         cal[breakdown.line] = _subtract(cal.get(breakdown.line) or ((0, problem.horizon),),
                                         breakdown.start, breakdown.end)
     full = replace(problem, calendars=cal, orders=problem.orders + tuple(rush))
     old = {(a.order, a.index): a for a in plan.assignments}
-    keep = {k: a for k, a in old.items() if a.start < now and not (
-        breakdown and a.line == breakdown.line and a.end > breakdown.start and a.start < breakdown.end)}
+    started = {k for k, a in old.items() if a.start < now and not _interrupted(a, breakdown)}
+    return full, old, started
+
+
+def _interrupted(a: Assignment, breakdown: Breakdown | None) -> bool:
+    return bool(breakdown) and a.line == breakdown.line and a.end > breakdown.start and a.start < breakdown.end
+
+
+def _dispatch_repair(problem: Problem, plan: Schedule, now: int, breakdown: Breakdown | None,
+                     rush: tuple[Order, ...], t0: float) -> Repair:
+    """Fallback: re-dispatch all work not yet started, in the old plan's order, after the work in progress."""
+    full, old, started = _disrupted(problem, plan, now, breakdown, rush)
+    keep = {k: old[k] for k in started}
     family = {o.id: o.family for o in full.orders}
     last_end, last_family = {}, {}
     for a in keep.values():
@@ -105,23 +118,13 @@ def _dispatch_repair(problem: Problem, plan: Schedule, now: int, breakdown: Brea
 def _reschedule(problem: Problem, plan: Schedule, now: int, breakdown: Breakdown | None,
                 rush: tuple[Order, ...], window: int, time_limit: float, workers: int, seed: int) -> Repair:
     t0 = time.perf_counter()
-    cal = dict(problem.calendars)
-    if breakdown:
-        base = cal.get(breakdown.line) or ((0, problem.horizon),)
-        cal[breakdown.line] = _subtract(base, breakdown.start, breakdown.end)
-    full = replace(problem, calendars=cal, orders=problem.orders + tuple(rush))
-    old = {(a.order, a.index): a for a in plan.assignments}
-    broken = {breakdown.line} if breakdown else set()
-
-    def interrupted(a: Assignment) -> bool:
-        return bool(breakdown) and a.line == breakdown.line and a.end > breakdown.start and a.start < breakdown.end
-
-    started = {k for k, a in old.items() if a.start < now and not interrupted(a)}
+    full, old, started = _disrupted(problem, plan, now, breakdown, rush)
+    cal = full.calendars
     ops = {op.key: op for op in full.operations}
     # Displaced: work that cannot stay (on the broken line before it is repaired, interrupted, or new
     # rush orders) and the later steps of those orders. It may go to any eligible line.
     displaced = {k for k, a in old.items() if k not in started
-                 and (interrupted(a) or (breakdown and a.line == breakdown.line and a.start < breakdown.end))}
+                 and (_interrupted(a, breakdown) or (breakdown and a.line == breakdown.line and a.start < breakdown.end))}
     displaced |= {op.key for o in rush for op in o.operations}
     for o in full.orders:
         hit = False
