@@ -64,3 +64,14 @@ def scale(from_unit: str, to_unit: str) -> float:
 
 def dimension_of(unit: str) -> str:
     return str(parse_unit(unit).dimensionality)
+
+
+def scales(units, to_unit: str):
+    """Per-element multipliers from a sequence of unit strings into ``to_unit`` (one pint conversion per
+    distinct unit), as a float numpy array."""
+    import numpy as np
+    import pandas as pd
+
+    # factorize the column as it is: converting Arrow strings to objects first costs more than the arithmetic
+    codes, uniques = pd.factorize(units if isinstance(units, pd.Series) else pd.Series(list(units)), sort=False)
+    return np.array([scale(str(u), to_unit) for u in uniques], dtype=float)[codes] if len(uniques) else np.zeros(0)

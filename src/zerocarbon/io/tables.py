@@ -16,7 +16,7 @@ from zerocarbon.core.ghg.combustion import fuel_route, normalise_basis
 from zerocarbon.core.ghg.electricity import check_no_double_claims
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.io.schemas import ENERGY_UNIT_KINDS, MASS_UNIT_KINDS, SCHEMAS
-from zerocarbon.units import parse_unit, scale
+from zerocarbon.units import parse_unit, scale, scales
 
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f", ""}
@@ -244,7 +244,7 @@ def _check_fuel(out: pd.DataFrame, ck: _Checker, fs: FactorSet | None) -> None:
 def _finish(kind: str, out: pd.DataFrame) -> pd.DataFrame:
     """Shape a validated frame into the core's column set (see core.ghg.inventory.KIND_COLUMNS)."""
     if kind == "instrument":
-        out["volume_kwh"] = out["volume"] * out["unit"].map(lambda u: scale(u, "kWh"))
+        out["volume_kwh"] = out["volume"] * scales(out["unit"], "kWh")
         out["emission_factor_kg_per_kwh"] = out["emission_factor"].fillna(0.0)
         out["retired_for_year"] = out["retired_for_year"].astype(int)
         out = out.drop(columns=["volume", "unit", "emission_factor"])

@@ -22,7 +22,7 @@ from zerocarbon.core.ghg.fugitive import process_gas_kg, refrigerant_mass_balanc
 from zerocarbon.core.ghg.gases import NON_KYOTO, canonical_gas, gwp_for
 from zerocarbon.core.model import Boundary, Organisation
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
-from zerocarbon.units import scale
+from zerocarbon.units import scale, scales
 
 LEDGER_COLUMNS = [
     "activity_id", "site", "scope", "category", "method", "gas", "gas_kg", "gwp_set", "gwp",
@@ -249,8 +249,7 @@ def _electricity_ledger(fs: FactorSet, org: Organisation, df: pd.DataFrame, inst
     if df.empty:
         return {}
     df = df.reset_index(drop=True)
-    unit_codes, units = _codes(df["unit"])
-    kwh = df["quantity"].to_numpy(dtype=float) * np.array([scale(u, "kWh") for u in units])[unit_codes]
+    kwh = df["quantity"].to_numpy(dtype=float) * scales(df["unit"], "kWh")
     sc, sites = _codes(df["site"])
     loc_ef, loc_id, res_ef, res_id = (np.zeros(len(sites)), [""] * len(sites), np.zeros(len(sites)), [""] * len(sites))
     for i, code in enumerate(sites):
@@ -298,7 +297,7 @@ def _refrigerant_ledger(df: pd.DataFrame, led: _Ledger) -> None:
     if df.empty:
         return
     df = df.reset_index(drop=True)
-    to_kg = df["unit"].map(lambda u: scale(u, "kg")).to_numpy(dtype=float)
+    to_kg = scales(df["unit"], "kg")
     kg = np.zeros(len(df))
     mb = (df["method"] == "mass_balance").to_numpy()
     sc = ~mb
@@ -319,7 +318,7 @@ def _process_gas_ledger(df: pd.DataFrame, led: _Ledger) -> None:
     if df.empty:
         return
     df = df.reset_index(drop=True)
-    to_kg = df["unit"].map(lambda u: scale(u, "kg")).to_numpy(dtype=float)
+    to_kg = scales(df["unit"], "kg")
     src = _codes("param:" + df["parameter_source"].fillna("").astype(str))
     site = _codes(df["site"])
     fed_gas = _codes(df["gas"].map(canonical_gas))
@@ -340,7 +339,7 @@ def _renewable(org: Organisation, gen: pd.DataFrame, claims: dict[str, Claim]) -
         g = gen[gen["site"] == s]
         pv_self = 0.0
         if not g.empty:
-            to_kwh = g["unit"].map(lambda u: scale(u, "kWh")).to_numpy(dtype=float)
+            to_kwh = scales(g["unit"], "kWh")
             pv_self = float(((g["generated"] - g["exported"].fillna(0.0)).to_numpy(dtype=float) * to_kwh).sum())
         grid = c.grid_kwh if c else 0.0
         covered = c.covered_kwh if c else 0.0
