@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 
 from zerocarbon.core.factors import load_factor_set
 from zerocarbon.core.model import Organisation, Site
+from tests.services import require_service
 from zerocarbon.store.db import make_engine, session_factory, upgrade
 
 PG_URL = os.environ.get("ZEROCARBON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -55,7 +56,7 @@ def sessions(request, tmp_path):
         engine.dispose()
         return
     if not PG:
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+        require_service("PostgreSQL", f"PostgreSQL not reachable at {PG_URL}")
     schema = f"zc_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_URL)
     with admin.begin() as c:

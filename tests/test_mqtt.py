@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
+from tests.services import require_service
 from zerocarbon.io.mqtt import PayloadError, parse_message
 from zerocarbon.services.ingest import mqtt_subscriber
 from zerocarbon.store.tables import DeadLetterRow, ReadingRow
@@ -79,7 +80,7 @@ def broker(tmp_path):
     try:
         socket.create_connection(("127.0.0.1", 1883), 1).close()
     except OSError:
-        pytest.skip("no MQTT broker: install mosquitto or start one at 127.0.0.1:1883")
+        require_service("Mosquitto", "no MQTT broker: install mosquitto or start one at 127.0.0.1:1883")
     yield 1883
 
 

@@ -20,6 +20,14 @@ class FactorNotFoundError(ZerocarbonError, LookupError):
     """No factor in the pinned set matches the activity."""
 
 
+class NotFoundError(ZerocarbonError, LookupError):
+    """A named thing (organisation, inventory, batch, factor, file) does not exist."""
+
+
+class StorageError(ZerocarbonError, RuntimeError):
+    """The database or the data lake cannot be reached or opened; the message says what to check."""
+
+
 class DoubleClaimError(ZerocarbonError, ValueError):
     """A contractual instrument (certificate MWh) is claimed more than once."""
 

@@ -13,9 +13,10 @@ import pandas as pd
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.core.factors import load_factor_set
+from zerocarbon.core.ghg.base_year import BaseYearChange, ChangeKind, RecalculationDecision, assess_recalculation
 from zerocarbon.core.ghg.inventory import InventoryResult, compute_inventory
 from zerocarbon.core.model import Boundary, Organisation
-from zerocarbon.errors import ClosedInventoryError, InputError, Problem
+from zerocarbon.errors import ClosedInventoryError, InputError, NotFoundError, Problem
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import check_instruments_against, read_table, validate
 from zerocarbon.store import repos
@@ -100,7 +101,7 @@ def close_inventory(sessions: sessionmaker, org_code: str, year: int,
         org_id, _ = repos.load_organisation(s, org_code)
         row = repos.get_inventory(s, org_id, year, boundary.value)
         if row is None:
-            raise LookupError(f"no inventory for {org_code} {year}; compute it first")
+            raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
         row.status = "closed"
         repos.audit(s, actor, "inventory.close", f"{org_code}:{year}", fingerprint=row.factor_set_fingerprint)
 
@@ -111,8 +112,29 @@ def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
         org_id, _ = repos.load_organisation(s, org_code)
         row = repos.get_inventory(s, org_id, year, boundary.value)
         if row is None:
-            raise LookupError(f"no inventory for {org_code} {year}; compute it first")
+            raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
         meta = dict(year=row.year, factor_set=row.factor_set, fingerprint=row.factor_set_fingerprint,
                     gwp_set=row.gwp_set, status=row.status, totals=row.totals, warnings=row.warnings,
                     exclusions=row.exclusions)
         return meta, repos.load_ledger(s, row.id)
+
+
+def record_base_year_change(sessions: sessionmaker, org_code: str, base_year: int, kind: ChangeKind,
+                            delta_t: float, reason: str, actor: str = "cli") -> None:
+    """Record a structural/method/error change to base-year emissions [tCO2e, signed]."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        repos.save_base_year_change(s, org_id, base_year, kind.value, delta_t, reason)
+        repos.audit(s, actor, "baseyear.record", f"{org_code}:{base_year}", kind=kind.value, delta_t=delta_t,
+                    reason=reason)
+
+
+def assess_base_year(sessions: sessionmaker, org_code: str, base_year: int,
+                     threshold: float = 0.05) -> RecalculationDecision:
+    """Does the stored base year need recalculating? (GHG Protocol Corporate Standard ch.5)"""
+    meta, _ = stored_ledger(sessions, org_code, base_year)
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        changes = [BaseYearChange(ChangeKind(c.kind), c.delta_t, c.reason)
+                   for c in repos.base_year_changes(s, org_id, base_year)]
+    return assess_recalculation(meta["totals"]["total_market_t"], changes, threshold)

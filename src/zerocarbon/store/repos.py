@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from zerocarbon.core.ghg.inventory import KIND_COLUMNS, ActivityData, InventoryResult
 from zerocarbon.core.model import Methodology, Organisation, Site
+from zerocarbon.errors import NotFoundError
 from zerocarbon.store.tables import (ActivityRow, AuditRow, BaseYearChangeRow, DeadLetterRow, EmissionRow,
                                      ImportBatchRow, InventoryRow, OrganisationRow, ReadingRow, SiteRow)
 
@@ -46,7 +47,7 @@ def save_organisation(session: Session, org: Organisation) -> int:
 def load_organisation(session: Session, code: str) -> tuple[int, Organisation]:
     row = session.scalar(select(OrganisationRow).where(OrganisationRow.code == code))
     if row is None:
-        raise LookupError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
+        raise NotFoundError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
     sites = tuple(
         Site(code=s.code, name=s.name, country=s.country, province=s.province, grid_region=s.grid_region,
              timezone=s.timezone, equity_share=s.equity_share, operational_control=s.operational_control,

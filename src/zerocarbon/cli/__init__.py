@@ -1,0 +1,49 @@
+"""`zerocarbon` command line: thin shells over services, one module per command group.
+
+Every command's errors go through one handler (``common.ErrorHandlingGroup``): exit 2 with a message for
+bad input or usage, exit 1 with a log file for an internal error, never a traceback.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from zerocarbon import __version__
+from zerocarbon.cli import accounting, demo, factors, meters, schedule
+from zerocarbon.cli.common import ErrorHandlingGroup, console
+
+app = typer.Typer(cls=ErrorHandlingGroup, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="zerocarbon: measure, cut and prove a factory's greenhouse-gas emissions.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"zerocarbon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                           help="print the version and exit")] = None) -> None:
+    """zerocarbon: measure, cut and prove a factory's greenhouse-gas emissions."""
+
+
+app.command("demo")(demo.demo)
+app.command("calc")(factors.calc_cmd)
+app.command("import")(accounting.import_cmd)
+app.command("schema")(accounting.schema)
+app.add_typer(factors.app, name="factors")
+app.add_typer(accounting.org_app, name="org")
+app.add_typer(accounting.inventory_app, name="inventory")
+app.add_typer(accounting.baseyear_app, name="baseyear")
+app.add_typer(schedule.app, name="schedule")
+app.add_typer(meters.app, name="meters")
+app.add_typer(meters.ingest_app, name="ingest")
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

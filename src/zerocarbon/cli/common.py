@@ -1,0 +1,131 @@
+"""What every command group shares: the console, common options, JSON output and the one error handler.
+
+Command modules import services inside their functions, so `zerocarbon --help` loads no pandas, SQLAlchemy
+or OR-Tools.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import traceback
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from zerocarbon.errors import InputError, ZerocarbonError
+
+console = Console()
+err = Console(stderr=True)
+
+# Exit codes: 0 done; 2 bad input or usage (the user can fix it); 1 internal error (a log file has the trace).
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL; default $ZEROCARBON_DB or ./zerocarbon.sqlite")]
+OrgOpt = Annotated[str, typer.Option("--org", help="organisation code (from the organisation file)")]
+YearOpt = Annotated[int, typer.Option("--year", help="reporting year", min=1990, max=2100)]
+SetOpt = Annotated[str, typer.Option("--factors", help="factor set name (`zerocarbon factors sets`)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON on stdout")]
+
+
+class Method(str, Enum):
+    location = "location"
+    market = "market"
+
+
+class Scope(str, Enum):
+    one = "1"
+    two = "2"
+    three = "3"
+
+
+def emit_json(obj: Any) -> None:
+    """Machine-readable output: UTF-8, Chinese left as is, dates and paths as strings."""
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=_plain) + "\n")
+
+
+def _plain(v: Any) -> Any:
+    if hasattr(v, "item"):  # numpy scalars
+        return v.item()
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def open_db(db: str | None):
+    from zerocarbon.services.database import open_sessions
+
+    return open_sessions(db)
+
+
+def log_dir() -> Path:
+    d = os.environ.get("ZEROCARBON_LOG_DIR")
+    if d:
+        return Path(d)
+    cache = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
+    return Path(cache) / "zerocarbon"
+
+
+def _write_crash_log(exc: BaseException) -> Path:
+    text = (f"zerocarbon {' '.join(sys.argv[1:])}\n{datetime.now().isoformat()}\n\n"
+            + "".join(traceback.format_exception(exc)))
+    for folder in (log_dir(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"error-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(no writable log folder)")
+
+
+class ErrorHandlingGroup(TyperGroup):
+    """Maps the project's exception tree once, for every command: a message and an exit code, no traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: typer prints them, exit 2
+            raise
+        except InputError as exc:
+            err.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) in the input; nothing was written:",
+                      highlight=False)
+            for p in exc.problems[:50]:
+                err.print(f"  - {p}", markup=False, highlight=False)
+            if len(exc.problems) > 50:
+                err.print(f"  ... and {len(exc.problems) - 50} more", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except ZerocarbonError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, never show a traceback
+            path = _write_crash_log(exc)
+            err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))[:300]}\n"
+                      f"The details are in {path}; please attach that file when reporting the problem.",
+                      highlight=False)
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def group(help_text: str) -> typer.Typer:
+    return typer.Typer(help=help_text, no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+def tonnes(x: float) -> str:
+    return f"{x:,.1f}"

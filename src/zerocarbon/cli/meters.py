@@ -1,0 +1,105 @@
+"""`zerocarbon meters ...` and `zerocarbon ingest ...`: interval meter data, bulk and live."""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from zerocarbon.cli.common import DbOpt, JsonOpt, YearOpt, console, emit_json, group
+
+app = group("Interval meter data: bulk import into the Parquet lake, roll-ups.")
+ingest_app = group("Live ingest.")
+LakeOpt = Annotated[Path, typer.Option("--lake", help="lake folder")]
+
+
+class RollupBy(str, Enum):
+    meter = "meter"
+    site = "site"
+
+
+class Freq(str, Enum):
+    hour = "hour"
+    day = "day"
+    month = "month"
+
+
+@app.command("import")
+def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
+                  fill: Annotated[bool, typer.Option(help="fill gaps of up to 4 intervals linearly")] = False,
+                  db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Import a CSV/Parquet of readings (meter, timestamp, value[, unit]) for meters in REGISTRY."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.io.meter_files import read_registry
+    from zerocarbon.services import meter_import
+
+    meters = read_registry(registry)
+    meter_import.register_meters(open_db(db), meters)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                  transient=as_json) as progress:
+        task = progress.add_task(f"importing {readings.name}", total=len(meters))
+        s = meter_import.import_file(lake, meters, readings, fill, progress=lambda n: progress.update(task, completed=n))
+    if as_json:
+        emit_json({**s.__dict__, "filled_share": s.filled_share})
+        return
+    console.print(f"{s.rows:,} rows read; {s.stored:,} new readings stored, {s.already_stored:,} already in the lake; "
+                  f"{s.duplicates_dropped:,} duplicate rows dropped; {s.missing_intervals:,} missing intervals; "
+                  f"{s.filled:,} filled ({s.filled_share:.2%}); {s.spikes:,} spikes flagged; "
+                  f"{s.rollovers} register rollovers; {s.resets} resets")
+
+
+@app.command("rollup")
+def meters_rollup(lake: LakeOpt = Path("lake"), by: Annotated[RollupBy, typer.Option()] = RollupBy.site,
+                  freq: Annotated[Freq, typer.Option()] = Freq.month, as_json: JsonOpt = False) -> None:
+    """Energy per meter or site and period, from the lake (DuckDB)."""
+    from zerocarbon.services import meter_import
+
+    df = meter_import.rollup(lake, by.value, freq.value)
+    if as_json:
+        emit_json(df.to_dict(orient="records"))
+        return
+    table = Table()
+    for c in df.columns:
+        table.add_column(str(c))
+    for r in df.itertuples(index=False):
+        table.add_row(*[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in r])
+    console.print(table)
+
+
+@app.command("to-activity")
+def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake"),
+                       out: Annotated[Path, typer.Option(help="electricity activity CSV to write")] = Path("electricity.csv")) -> None:
+    """Monthly kWh of the revenue meters as an electricity activity file for `zerocarbon import electricity`."""
+    from zerocarbon.io.meter_files import read_registry
+    from zerocarbon.services import meter_import
+
+    path = meter_import.electricity_activity(lake, read_registry(registry), year, out)
+    console.print(f"wrote {path}; sub-meters are left out so Scope 2 counts each kWh once")
+
+
+@ingest_app.command("mqtt")
+def ingest_mqtt(db: DbOpt = None, host: Annotated[str, typer.Option()] = "127.0.0.1",
+                port: Annotated[int, typer.Option(min=1, max=65535)] = 1883,
+                topic: Annotated[str, typer.Option()] = "zc/#",
+                client_id: Annotated[str, typer.Option()] = "zerocarbon-ingest",
+                seconds: Annotated[Optional[float], typer.Option(help="stop after this long", min=0)] = None,
+                as_json: JsonOpt = False) -> None:
+    """Subscribe (QoS 1, persistent session) and store readings; bad messages go to dead letters."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.services import ingest
+
+    sub = ingest.mqtt_subscriber(open_db(db), host, port, topic, client_id)
+    if not as_json:
+        console.print(f"listening on {host}:{port} {topic} as {client_id} (Ctrl-C to stop)")
+    try:
+        sub.run(seconds)
+    except KeyboardInterrupt:
+        sub.stop()
+    st = sub.stats
+    if as_json:
+        emit_json(st.__dict__)
+        return
+    console.print(f"{st.messages:,} messages, {st.readings:,} readings, {st.dead_letters:,} dead letters, flagged {st.flagged}")
