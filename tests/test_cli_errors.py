@@ -1,0 +1,68 @@
+"""The command line never shows a traceback: bad input or usage exits 2 with a message, an internal error exits 1
+and names a log file holding the trace. Each case below printed a Python traceback before."""
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from zerocarbon.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args, env=None):
+    return runner.invoke(app, list(args), env=env)
+
+
+def test_db_in_a_missing_folder_is_a_message(tmp_path):
+    r = _run("inventory", "show", "--org", "X", "--year", "2025", "--db", f"sqlite:///{tmp_path}/no/such/x.sqlite")
+    assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output
+
+
+def test_unknown_organisation_for_baseyear_record_is_a_message(tmp_path):
+    r = _run("baseyear", "record", "--org", "NOPE", "--base-year", "2020", "--kind", "error", "--delta-t", "1",
+             "--reason", "x", "--db", f"sqlite:///{tmp_path}/z.sqlite")
+    assert r.exit_code == 2 and "NOPE" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("args", [
+    ("inventory", "show", "--org", "X", "--year", "2025", "--method", "mkt"),
+    ("inventory", "show", "--org", "X", "--year", "2025", "--scope", "9"),
+    ("meters", "rollup", "--freq", "week"),
+    ("calc", "1", "t", "diesel", "--use", "flying"),
+])
+def test_option_values_are_checked_as_choices(args):
+    """`--method mkt` and `--scope 9` were silently accepted; `--freq week` crashed."""
+    r = _run(*args)
+    assert r.exit_code == 2 and "Invalid value" in r.output
+
+
+def test_internal_error_exits_1_with_a_log_file(tmp_path, monkeypatch):
+    from zerocarbon.services import accounting
+
+    def broken(*a, **k):
+        raise RuntimeError("deliberately broken")
+
+    monkeypatch.setattr(accounting, "stored_ledger", broken)
+    r = _run("inventory", "show", "--org", "X", "--year", "2025", "--db", f"sqlite:///{tmp_path}/z.sqlite",
+             env={"ZEROCARBON_LOG_DIR": str(tmp_path / "logs")})
+    assert r.exit_code == 1 and "internal error" in r.output and "Traceback" not in r.output
+    logs = list((tmp_path / "logs").glob("error-*.log"))
+    assert len(logs) == 1 and "deliberately broken" in logs[0].read_text() and "Traceback" in logs[0].read_text()
+
+
+def test_version():
+    from zerocarbon import __version__
+
+    r = _run("--version")
+    assert r.exit_code == 0 and __version__ in r.output
+
+
+def test_help_loads_no_heavy_library():
+    """`zerocarbon --help` took 3.5 s of CPU because every heavy library loaded up front."""
+    code = ("import sys; from zerocarbon.cli import app; "
+            "heavy = [m for m in ('pandas', 'numpy', 'sqlalchemy', 'ortools', 'matplotlib', 'duckdb', 'sklearn', "
+            "'scipy', 'pint') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
