@@ -22,11 +22,12 @@ def elec(site, kwh, month=1, unit="kWh"):
             "period_end": f"2025-{month:02d}-28", "quantity": kwh, "unit": unit}
 
 
-def gec(iid, site, mwh, vintage="2025", serial=None, market="CN", year=2025, ef=0.0):
+def gec(iid, site, mwh, vintage="2025", serial=None, market="CN", year=2025, ef=0.0, technology="solar"):
     s, e = serial if serial else (None, None)
     return {"instrument_id": iid, "type": "GEC", "registry": "CN-GEC", "market": market, "volume_kwh": mwh * 1000,
             "vintage_start": f"{vintage}-01-01", "vintage_end": f"{vintage}-12-31", "serial_start": s,
-            "serial_end": e, "retired_for_site": site, "retired_for_year": year, "emission_factor_kg_per_kwh": ef}
+            "serial_end": e, "retired_for_site": site, "retired_for_year": year, "emission_factor_kg_per_kwh": ef,
+            "technology": technology}
 
 
 def data(**kinds) -> ActivityData:

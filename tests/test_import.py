@@ -95,7 +95,7 @@ def test_missing_column_and_empty_file(db, tmp_path):
 
 def test_certificate_claimed_twice_across_files(db, tmp_path):
     import_(db, "instrument", DATA / "instrument_ok.csv")
-    again = (DATA / "instrument_ok.csv").read_text().replace("GEC-1,", "GEC-2,").replace("1000001,1000500", "1000400,1000600")
+    again = (DATA / "instrument_ok.csv").read_text().replace("GEC-1,", "GEC-2,").replace("1000001,1000500", "1000400,1000899")
     with pytest.raises(InputError) as exc:
         import_(db, "instrument", bad(tmp_path, again, "instrument_2.csv"))
     p = exc.value.problems[0]
@@ -114,3 +114,36 @@ def test_xlsx_import(db, tmp_path):
     path = tmp_path / "electricity.xlsx"
     df.to_excel(path, index=False)
     assert import_(db, "electricity", path).rows == 3
+
+
+def test_gbk_csv_with_chinese_headers_imports(db, tmp_path):
+    """Defect: a CSV saved by Excel in Chinese (GBK, Chinese headers) could not be imported."""
+    path = tmp_path / "电力.csv"
+    path.write_bytes("站点,电表,开始日期,结束日期,数量,单位\nTJ01,一号总表,2023-01-01,2023-01-31,1000,MWh\n"
+                     .encode("gbk"))
+    assert import_(db, "electricity", path).rows == 1
+    result = accounting.compute(db, "ORG", 2023, "CN-2025.1")
+    assert result.totals()["scope2_location_t"] == pytest.approx(636.1)
+
+
+def test_instrument_without_technology_or_factor_is_refused(db, tmp_path):
+    text = (DATA / "instrument_ok.csv").read_text()
+    blank_factor = text.replace(",0,solar", ",,solar")
+    with pytest.raises(InputError, match=r"row 2, column 'emission_factor': value is required"):
+        import_(db, "instrument", bad(tmp_path, blank_factor, "i.csv"))
+    no_technology = "\n".join(line.rsplit(",", 1)[0] for line in text.splitlines()) + "\n"
+    with pytest.raises(InputError, match=r"column 'technology': required column is missing"):
+        import_(db, "instrument", bad(tmp_path, no_technology, "i2.csv"))
+    assert stored(db) == 0
+
+
+def test_several_sheet_workbook_is_refused_and_writes_nothing(db, tmp_path):
+    """Defect: the second sheet of a workbook was silently dropped."""
+    df = pd.read_csv(DATA / "electricity_ok.csv", dtype=str)
+    path = tmp_path / "electricity.xlsx"
+    with pd.ExcelWriter(path) as xw:
+        df.iloc[:2].to_excel(xw, sheet_name="TJ01", index=False)
+        df.iloc[2:].to_excel(xw, sheet_name="HF01", index=False)
+    with pytest.raises(InputError, match=r"2 sheets with data \('TJ01', 'HF01'\); pass --sheet NAME"):
+        import_(db, "electricity", path)
+    assert stored(db) == 0

@@ -2,6 +2,7 @@ import pytest
 
 from tests.helpers import data
 from zerocarbon.core.ghg.inventory import compute_inventory
+from zerocarbon.errors import InputError
 
 YEAR = {"period_start": "2025-01-01", "period_end": "2025-12-31"}
 
@@ -52,3 +53,14 @@ def test_biogenic_co2_outside_scopes(org, cn):
     assert t["biogenic_co2_t"] == pytest.approx(74.1)
     # CH4 3 kg x 28 + N2O 0.6 kg x 265 stay in Scope 1
     assert t["scope1_t"] == pytest.approx((3 * 28 + 0.6 * 265) / 1000)
+
+
+def test_negative_mass_balance_is_refused_not_booked(org, cn):
+    """Defect: (120 - 180) + 50 = -10 kg of R-410A became -19.24 tCO2e without a word."""
+    d = data(refrigerant=[dict(site="TJ01", gas="R-410A", method="mass_balance", unit="kg", inventory_start=120,
+                               inventory_end=180, purchased=50, recovered_or_sold=0, capacity_change=0,
+                               parameter_source="log", **YEAR)])
+    with pytest.raises(InputError) as exc:
+        compute_inventory(org, d, cn, 2025)
+    [p] = exc.value.problems
+    assert (p.source, p.row, p.column) == ("refrigerant.csv", 2, "inventory_end") and "= -10 kg is negative" in p.reason

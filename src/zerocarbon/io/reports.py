@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from zerocarbon.core.ghg.inventory import InventoryResult  # noqa: E402
+from zerocarbon.io.spreadsheet import write_csv  # noqa: E402
 
 CATEGORY_LABELS = {
     "stationary_combustion": ("Stationary combustion", "固定燃烧"),
@@ -25,7 +26,7 @@ def write_outputs(result: InventoryResult, out: Path, org_name: str) -> dict[str
     out.mkdir(parents=True, exist_ok=True)
     paths = {"ledger": out / "inventory_ledger.csv", "summary_json": out / "inventory_summary.json",
              "summary_md": out / "inventory_summary.md", "chart": out / "inventory_by_category.png"}
-    result.ledger.to_csv(paths["ledger"], index=False)
+    write_csv(result.ledger, paths["ledger"])
     t = result.totals()
     summary = {"organisation": org_name, "year": result.year, "factor_set": result.factor_set,
                "factor_set_fingerprint": result.factor_set_fingerprint, "gwp_set": result.gwp_set,

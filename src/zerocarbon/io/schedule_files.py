@@ -17,7 +17,6 @@ An operation's duration on a line is ceil(quantity / rate [units/h] x 60) minute
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 from html import escape
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from zerocarbon.core.schedule.model import HourlySeries, Line, Operation, Order, Problem, Schedule
 from zerocarbon.errors import InputError, Problem as Issue
+from zerocarbon.io.spreadsheet import write_rows
 
 
 def _need(d: dict, key: str, src: str, where: str, kind=None):
@@ -36,7 +36,9 @@ def _need(d: dict, key: str, src: str, where: str, kind=None):
             val = float(val)
         except (TypeError, ValueError):
             raise InputError([Issue(src, None, f"{where}.{key}", f"'{val}' is not a number")]) from None
-        if val < 0 or math.isnan(val):
+        if not math.isfinite(val):
+            raise InputError([Issue(src, None, f"{where}.{key}", f"'{d[key]}' is not a finite number")])
+        if val < 0:
             raise InputError([Issue(src, None, f"{where}.{key}", f"{val} must not be negative")])
     return val
 
@@ -68,7 +70,9 @@ def read_orders_table(path: str | Path) -> list[dict]:
         for col in ("quantity", "release_min", "due_min"):
             try:
                 v = float(r[col])
-                if v < 0:
+                if not math.isfinite(v):
+                    problems.append(Issue(path.name, i, col, f"'{r[col]}' is not a finite number"))
+                elif v < 0:
                     problems.append(Issue(path.name, i, col, f"{v} must not be negative"))
             except (TypeError, ValueError):
                 problems.append(Issue(path.name, i, col, f"'{r[col]}' is not a number"))
@@ -203,11 +207,9 @@ def _shop(name: str, machines: int, jobs: list[list[dict[str, int]]]) -> Problem
 # -- outputs ---------------------------------------------------------------------------------------------
 def write_schedule_csv(schedule: Schedule, problem: Problem, path: Path) -> None:
     fam = {o.id: o.family for o in problem.orders}
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["order", "operation", "line", "start_min", "end_min", "family"])
-        for a in sorted(schedule.assignments, key=lambda a: (a.line, a.start)):
-            w.writerow([a.order, a.index, a.line, a.start, a.end, fam.get(a.order, "")])
+    write_rows(path, ["order", "operation", "line", "start_min", "end_min", "family"],
+               ([a.order, a.index, a.line, a.start, a.end, fam.get(a.order, "")]
+                for a in sorted(schedule.assignments, key=lambda a: (a.line, a.start))))
 
 
 def schedule_json(schedule: Schedule) -> dict:

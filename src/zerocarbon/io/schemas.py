@@ -1,4 +1,5 @@
-"""Column schemas of every activity file, declared as data (name, type, unit, required, meaning).
+"""Column schemas of every activity file, declared as data (name, type, unit, required, meaning,
+ceiling, Chinese header).
 
 ``docs/data-formats.md`` is generated from these tables (``zerocarbon schema``), so code and docs
 cannot drift apart.
@@ -6,6 +7,22 @@ cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from zerocarbon.core.ghg.electricity import instrument_technologies, instrument_types
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """Largest magnitude one row may hold, in ``unit`` (``""``: a plain number), and why.
+
+    A row's value is converted from the row's own unit into ``unit`` before the comparison; a column
+    whose unit may have several dimensions (fuel by mass, energy, volume or gas amount) has one
+    ceiling per dimension.
+    """
+
+    value: float
+    unit: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -16,85 +33,146 @@ class Column:
     description: str
     example: str
     check: str = ""  # nonneg | fraction | positive
+    max: tuple[Ceiling, ...] = ()  # ceilings on |value|, one per dimension of the row's unit
+    unit_column: str = ""  # column giving this value's unit; "" when the value is in the ceiling's unit
+    aliases: tuple[str, ...] = ()  # other accepted headers (Chinese)
 
 
-def C(name, type_, required, description, example, check=""):  # noqa: N802 - table-like declarations
-    return Column(name, type_, required, description, example, check)
+def C(name, type_, required, description, example, check="", *, zh, max=(), unit_column=""):  # noqa: N802, A002
+    """Table-like declaration; ``zh`` is the Chinese header (or headers, comma-separated)."""
+    return Column(name, type_, required, description, example, check, tuple(max), unit_column,
+                  tuple(a.strip() for a in zh.split(",")))
 
+
+# Ceilings are sanity limits, not data: generous enough that no real site-period reaches them, low
+# enough that a typo of many zeros, 1e308 or an exponent slip is caught before it reaches a total.
+ELECTRICITY_CEILING = Ceiling(1e12, "kWh", "1,000 TWh in one row: ten times the yearly output of the "
+                                           "largest power station; no site uses that")
+HEAT_CEILING = Ceiling(1e10, "GJ", "10 EJ in one row: more heat than any site buys in a year")
+FUEL_CEILINGS = (
+    Ceiling(1e8, "t", "100 Mt in one row: more fuel than any single plant burns in a year"),
+    Ceiling(1e10, "GJ", "10 EJ in one row: more fuel energy than any single plant burns in a year"),
+    Ceiling(1e12, "L", "1 billion m3 of liquid fuel in one row: more than any site burns in a year"),
+    Ceiling(1e11, "Nm3", "100 billion Nm3 of gas in one row: a sizeable share of a large country's yearly gas use"),
+)
+FGAS_CEILING = Ceiling(1e7, "kg", "10,000 t of one fluorinated gas at one site in one row: more than any "
+                                  "refrigeration plant or fab holds or uses")
+HEAT_FACTOR_CEILING = Ceiling(1000, "kg/GJ", "ten times the CO2 of burning lignite (about 100 kg/GJ, IPCC 2006): "
+                                            "no heat supply emits more")
+INSTRUMENT_FACTOR_CEILING = Ceiling(2, "kg/kWh", "twice the CO2 of a kWh from coal (about 1 kg/kWh): no supply "
+                                                 "emits more")
+SERIAL_CEILING = Ceiling(2 ** 53 - 1, "", "largest whole number a 64-bit float keeps exactly; a longer serial "
+                                          "would be silently rounded")
+YEAR_CEILING = Ceiling(9999, "", "a four-digit calendar year")
 
 COMMON = [
-    C("site", "str", True, "site code, as declared in the organisation file", "TJ01"),
-    C("period_start", "date", True, "first day of the period (inclusive), ISO date", "2025-01-01"),
-    C("period_end", "date", True, "last day of the period (inclusive), ISO date", "2025-01-31"),
+    C("site", "str", True, "site code, as declared in the organisation file", "TJ01", zh="站点"),
+    C("period_start", "date", True, "first day of the period (inclusive), ISO date", "2025-01-01", zh="开始日期"),
+    C("period_end", "date", True, "last day of the period (inclusive), ISO date", "2025-01-31", zh="结束日期"),
 ]
 
 SCHEMAS: dict[str, list[Column]] = {
     "fuel": COMMON + [
-        C("fuel", "str", True, "fuel key of the factor set (`zerocarbon factors list`)", "natural_gas"),
-        C("use", "str", True, "stationary | mobile", "stationary"),
-        C("quantity", "float", True, "amount of fuel", "1.25", "nonneg"),
+        C("fuel", "str", True, "fuel key of the factor set (`zerocarbon factors list`)", "natural_gas", zh="燃料"),
+        C("use", "str", True, "stationary | mobile", "stationary", zh="用途"),
+        C("quantity", "float", True, "amount of fuel", "1.25", "nonneg", zh="数量", max=FUEL_CEILINGS,
+          unit_column="unit"),
         C("unit", "str", True, "unit of quantity: energy (GJ, mmBtu), mass (t), volume (L), gas amount "
-                               "at stated conditions (Nm3 = 0 degC, Sm3 = 15 degC, scf, 万Nm3)", "万Nm3"),
-        C("basis", "str", False, "NCV (=LHV) or GCV (=HHV); required when unit is an energy unit", "NCV"),
-        C("biogenic", "bool", False, "true for biomass fuels: CO2 reported outside the scopes", "false"),
+                               "at stated conditions (Nm3 = 0 degC, Sm3 = 15 degC, scf, 万Nm3)", "万Nm3", zh="单位"),
+        C("basis", "str", False, "NCV (=LHV) or GCV (=HHV); required when unit is an energy unit", "NCV",
+          zh="热值基准"),
+        C("biogenic", "bool", False, "true for biomass fuels: CO2 reported outside the scopes", "false",
+          zh="生物质"),
     ],
     "electricity": COMMON + [
-        C("meter", "str", True, "meter id (revenue meter of the grid connection)", "TJ01-M-MAIN"),
-        C("quantity", "float", True, "electricity bought from the grid", "1520000", "nonneg"),
-        C("unit", "str", True, "energy unit", "kWh"),
+        C("meter", "str", True, "meter id (revenue meter of the grid connection)", "TJ01-M-MAIN", zh="电表"),
+        C("quantity", "float", True, "electricity bought from the grid", "1520000", "nonneg", zh="数量",
+          max=(ELECTRICITY_CEILING,), unit_column="unit"),
+        C("unit", "str", True, "energy unit", "kWh", zh="单位"),
     ],
     "heat": COMMON + [
-        C("quantity", "float", True, "purchased heat or steam", "1200", "nonneg"),
-        C("unit", "str", True, "energy unit", "GJ"),
-        C("supplier_factor", "float", True, "supplier's emission factor of the heat", "0.11", "nonneg"),
-        C("supplier_factor_unit", "str", True, "unit of supplier_factor: CO2 mass per energy", "t/GJ"),
-        C("factor_source", "str", True, "where the supplier factor comes from (document, year)", "supplier letter 2025"),
+        C("quantity", "float", True, "purchased heat or steam", "1200", "nonneg", zh="数量", max=(HEAT_CEILING,),
+          unit_column="unit"),
+        C("unit", "str", True, "energy unit", "GJ", zh="单位"),
+        C("supplier_factor", "float", True, "supplier's emission factor of the heat", "0.11", "nonneg",
+          zh="供应商排放因子", max=(HEAT_FACTOR_CEILING,), unit_column="supplier_factor_unit"),
+        C("supplier_factor_unit", "str", True, "unit of supplier_factor: CO2 mass per energy", "t/GJ",
+          zh="排放因子单位"),
+        C("factor_source", "str", True, "where the supplier factor comes from (document, year)",
+          "supplier letter 2025", zh="因子来源"),
     ],
     "refrigerant": COMMON + [
-        C("gas", "str", True, "refrigerant: a gas or blend with a GWP in the set (R-410A, HFC-134a, SF6)", "R-410A"),
-        C("method", "str", True, "mass_balance | screening", "mass_balance"),
-        C("unit", "str", True, "mass unit of the amounts below", "kg"),
-        C("inventory_start", "float", False, "stock in storage at period start (mass balance)", "120", "nonneg"),
-        C("inventory_end", "float", False, "stock in storage at period end (mass balance)", "80", "nonneg"),
-        C("purchased", "float", False, "purchased or received (mass balance)", "50", "nonneg"),
-        C("recovered_or_sold", "float", False, "returned, recycled, sold or destroyed (mass balance)", "0", "nonneg"),
-        C("capacity_change", "float", False, "charge of new minus retired equipment (mass balance; may be negative)", "0"),
-        C("charge", "float", False, "equipment charge (screening)", "350", "nonneg"),
-        C("annual_leak_rate", "float", False, "fraction of charge lost per year (screening)", "0.05", "fraction"),
-        C("parameter_source", "str", False, "source of the leak rate or log (screening: required)", "maintenance log"),
+        C("gas", "str", True, "refrigerant: a gas or blend with a GWP in the set (R-410A, HFC-134a, SF6)", "R-410A",
+          zh="制冷剂,气体"),
+        C("method", "str", True, "mass_balance | screening", "mass_balance", zh="方法"),
+        C("unit", "str", True, "mass unit of the amounts below", "kg", zh="单位"),
+        C("inventory_start", "float", False, "stock in storage at period start (mass balance)", "120", "nonneg",
+          zh="期初库存", max=(FGAS_CEILING,), unit_column="unit"),
+        C("inventory_end", "float", False, "stock in storage at period end (mass balance)", "80", "nonneg",
+          zh="期末库存", max=(FGAS_CEILING,), unit_column="unit"),
+        C("purchased", "float", False, "purchased or received (mass balance)", "50", "nonneg", zh="购入量",
+          max=(FGAS_CEILING,), unit_column="unit"),
+        C("recovered_or_sold", "float", False, "returned, recycled, sold or destroyed (mass balance)", "0", "nonneg",
+          zh="回收或售出量", max=(FGAS_CEILING,), unit_column="unit"),
+        C("capacity_change", "float", False, "charge of new minus retired equipment (mass balance; may be negative)",
+          "0", zh="设备容量变化", max=(FGAS_CEILING,), unit_column="unit"),
+        C("charge", "float", False, "equipment charge (screening)", "350", "nonneg", zh="充注量",
+          max=(FGAS_CEILING,), unit_column="unit"),
+        C("annual_leak_rate", "float", False, "fraction of charge lost per year (screening)", "0.05", "fraction",
+          zh="年泄漏率"),
+        C("parameter_source", "str", False, "source of the leak rate or log (screening: required)", "maintenance log",
+          zh="参数来源"),
     ],
     "process_gas": COMMON + [
-        C("gas", "str", True, "CHF3, CH2F2, CF4, C2F6, C3F8, c-C4F8, C5F8, SF6 or NF3", "NF3"),
-        C("consumed", "float", True, "gas fed to the process", "120", "nonneg"),
-        C("unit", "str", True, "mass unit", "kg"),
-        C("heel", "float", True, "fraction left in the cylinder (h)", "0.10", "fraction"),
-        C("utilisation", "float", True, "fraction of gas used up in the process (U)", "0.8", "fraction"),
-        C("abatement_fraction", "float", True, "fraction fed through abatement (a)", "0.9", "fraction"),
-        C("destruction_efficiency", "float", True, "destruction efficiency of abatement (d)", "0.95", "fraction"),
-        C("byproduct_cf4_rate", "float", False, "kg CF4 formed per kg gas (B)", "0.02", "fraction"),
-        C("byproduct_c2f6_rate", "float", False, "kg C2F6 formed per kg gas (B)", "0", "fraction"),
-        C("parameter_source", "str", True, "source of h, U, a, d, B (standard table, measurement)", "GB/T 32151.24 Annex"),
+        C("gas", "str", True, "CHF3, CH2F2, CF4, C2F6, C3F8, c-C4F8, C5F8, SF6 or NF3", "NF3", zh="气体"),
+        C("consumed", "float", True, "gas fed to the process", "120", "nonneg", zh="消耗量", max=(FGAS_CEILING,),
+          unit_column="unit"),
+        C("unit", "str", True, "mass unit", "kg", zh="单位"),
+        C("heel", "float", True, "fraction left in the cylinder (h)", "0.10", "fraction", zh="残留比例"),
+        C("utilisation", "float", True, "fraction of gas used up in the process (U)", "0.8", "fraction",
+          zh="利用率"),
+        C("abatement_fraction", "float", True, "fraction fed through abatement (a)", "0.9", "fraction",
+          zh="处理比例"),
+        C("destruction_efficiency", "float", True, "destruction efficiency of abatement (d)", "0.95", "fraction",
+          zh="去除效率"),
+        C("byproduct_cf4_rate", "float", False, "kg CF4 formed per kg gas (B)", "0.02", "fraction", zh="CF4副产率"),
+        C("byproduct_c2f6_rate", "float", False, "kg C2F6 formed per kg gas (B)", "0", "fraction", zh="C2F6副产率"),
+        C("parameter_source", "str", True, "source of h, U, a, d, B (standard table, measurement)",
+          "GB/T 32151.24 Annex", zh="参数来源"),
     ],
     "generation": COMMON + [
-        C("technology", "str", True, "pv | wind | other", "pv"),
-        C("generated", "float", True, "generated on site", "410000", "nonneg"),
-        C("exported", "float", False, "exported to the grid (not self-consumed)", "12000", "nonneg"),
-        C("unit", "str", True, "energy unit", "kWh"),
+        C("technology", "str", True, "pv | wind | other", "pv", zh="技术"),
+        C("generated", "float", True, "generated on site", "410000", "nonneg", zh="发电量", max=(ELECTRICITY_CEILING,),
+          unit_column="unit"),
+        C("exported", "float", False, "exported to the grid (not self-consumed)", "12000", "nonneg", zh="上网电量",
+          max=(ELECTRICITY_CEILING,), unit_column="unit"),
+        C("unit", "str", True, "energy unit", "kWh", zh="单位"),
     ],
     "instrument": [
-        C("instrument_id", "str", True, "unique id of the instrument (certificate batch, contract)", "GEC-2025-000123"),
-        C("type", "str", True, "GEC | green_power_contract | I-REC | PPA", "GEC"),
-        C("registry", "str", True, "issuing registry (serial numbers are unique within it)", "CN-GEC"),
-        C("market", "str", True, "market boundary, country code", "CN"),
-        C("volume", "float", True, "electricity the instrument represents", "5000", "positive"),
-        C("unit", "str", True, "energy unit of volume (GEC: 1 certificate = 1 MWh)", "MWh"),
-        C("vintage_start", "date", True, "first day of generation covered", "2025-01-01"),
-        C("vintage_end", "date", True, "last day of generation covered", "2025-06-30"),
-        C("serial_start", "int", False, "first certificate serial number", "1000001"),
-        C("serial_end", "int", False, "last certificate serial number", "1005000"),
-        C("retired_for_site", "str", True, "site the instrument is retired (cancelled) for", "TJ01"),
-        C("retired_for_year", "int", True, "reporting year it is retired for", "2025"),
-        C("emission_factor", "float", False, "kg CO2 per kWh of the contracted supply (0 for renewables)", "0", "nonneg"),
+        C("instrument_id", "str", True, "unique id of the instrument (certificate batch, contract)", "GEC-2025-000123",
+          zh="凭证编号"),
+        C("type", "str", True, " | ".join(instrument_types()) + " (`data/instruments/types.csv`)", "GEC", zh="类型"),
+        C("registry", "str", True, "issuing registry (serial numbers are unique within it)", "CN-GEC", zh="登记机构"),
+        C("market", "str", True, "market boundary, country code", "CN", zh="市场"),
+        C("volume", "float", True, "electricity the instrument represents; for certificate types it must equal the "
+                                   "serial range (GEC, I-REC: 1 certificate = 1 MWh)", "5000", "positive", zh="电量",
+          max=(ELECTRICITY_CEILING,), unit_column="unit"),
+        C("unit", "str", True, "energy unit of volume", "MWh", zh="单位"),
+        C("vintage_start", "date", True, "first day of generation covered", "2025-01-01", zh="发电开始日期"),
+        C("vintage_end", "date", True, "last day of generation covered", "2025-06-30", zh="发电结束日期"),
+        C("serial_start", "int", False, "first certificate serial number", "1000001", "nonneg", zh="起始序列号",
+          max=(SERIAL_CEILING,)),
+        C("serial_end", "int", False, "last certificate serial number", "1005000", "nonneg", zh="结束序列号",
+          max=(SERIAL_CEILING,)),
+        C("retired_for_site", "str", True, "site the instrument is retired (cancelled) for", "TJ01", zh="核销站点"),
+        C("retired_for_year", "int", True, "reporting year it is retired for", "2025", "positive", zh="核销年度",
+          max=(YEAR_CEILING,)),
+        C("emission_factor", "float", True, "kg CO2 per kWh of the contracted supply (0 for renewable certificates); "
+                                           "a blank is refused", "0", "nonneg", zh="排放因子",
+          max=(INSTRUMENT_FACTOR_CEILING,)),
+        C("technology", "str", True, "generation technology: " + " | ".join(instrument_technologies())
+          + "; renewable ones (`data/instruments/technologies.csv`) with a zero emission_factor count toward the "
+            "renewable share", "solar", zh="发电技术"),
     ],
 }
 
@@ -103,15 +181,74 @@ ENERGY_UNIT_KINDS = {"electricity", "heat", "generation", "instrument"}
 MASS_UNIT_KINDS = {"refrigerant", "process_gas"}
 
 
+def header_map(kind: str) -> dict[str, str]:
+    """Every accepted header of ``kind`` (canonical name or alias) -> canonical column name."""
+    out = {}
+    for c in SCHEMAS[kind]:
+        out[c.name] = c.name
+        out.update({a: c.name for a in c.aliases})
+    return out
+
+
+def number_text(value: float) -> str:
+    """Short form (1e+12) where it is exact, else every digit (9007199254740991)."""
+    short = f"{value:g}"
+    return short if float(short) == value else f"{value:.17g}"
+
+
+def _ceiling_text(c: Column) -> str:
+    return "; ".join(f"{number_text(m.value)} {m.unit}".strip() for m in c.max)
+
+
 def schema_markdown() -> str:
+    renewable = [t for t, r in instrument_technologies().items() if r]
     lines = ["# Activity data formats", "",
-             "Generated from `zerocarbon.io.schemas` by `zerocarbon schema`. CSV (UTF-8, header row) or XLSX "
-             "(first sheet, header row). Row numbers in error messages count the header as row 1.", "",
+             "Generated from `zerocarbon.io.schemas` by `zerocarbon schema`.", "",
+             "## Files", "",
+             "- **CSV** with a header row, encoded UTF-8 (with or without BOM) or GB18030/GBK (what Excel in "
+             "Chinese saves as \"CSV\"); the encoding is detected: UTF-8 is tried first, then GB18030.",
+             "- **XLSX** with a header row. A workbook with one sheet (not counting sheets with no cells at all) "
+             "is read as it is; with several, name the sheet with `--sheet NAME` (the error lists the sheets). "
+             "No sheet is ever skipped silently.",
+             "- Headers are the column names below or their Chinese aliases (中文列名); both forms may be mixed in "
+             "one file, but a column may appear only once.",
+             "- Row numbers in error messages count the header as row 1.", "",
              "Imports are all-or-nothing: if any row is wrong, nothing is written and every problem is listed "
-             "with file, row, column and reason.", ""]
-    for kind, cols in SCHEMAS.items():
-        lines += [f"## {kind}", "", "| column | type | required | meaning | example |", "|---|---|---|---|---|"]
+             "with file, row, column and reason.", "",
+             "## Numbers", "",
+             "- Every number must be finite: `inf`, `Infinity`, `nan` and numbers beyond the float range "
+             "(`1e309`) are refused.",
+             "- Each amount has a **ceiling** per row (column *ceiling* below; the row's value is converted from "
+             "its own unit first). Ceilings are sanity limits, far above any real site-period, that catch typos "
+             "(extra zeros, a wrong exponent). The reasons:", ""]
+    seen = set()
+    for cols in SCHEMAS.values():
         for c in cols:
-            lines.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else 'no'} | {c.description} | `{c.example}` |")
+            for m in c.max:
+                if m not in seen:
+                    seen.add(m)
+                    lines.append(f"  - {number_text(m.value)} {m.unit}".rstrip() + f": {m.reason}")
+    lines += ["- `int` columns take whole numbers only.", "",
+              "## Checks across columns", "",
+              "- `period_end` may not be before `period_start`; with a reporting year, both lie in that year.",
+              "- refrigerant, mass balance: (inventory_start - inventory_end) + purchased - recovered_or_sold - "
+              "capacity_change must not be negative; a negative balance means a stock figure is wrong and the row "
+              "is refused with the computed value.",
+              "- instrument: `serial_start` and `serial_end` come together or not at all, and the range may not "
+              "end before it starts or overlap another instrument of the same registry. For certificate types "
+              "(" + ", ".join(f"{t}: 1 certificate = {v:g} MWh" for t, v in instrument_types().items() if v)
+              + ") the volume in MWh must equal serial_end - serial_start + 1 certificates. Other types ("
+              + ", ".join(t for t, v in instrument_types().items() if not v)
+              + ") are contracts, not certificate batches: their serials are checked only as a range.",
+              "- instrument: `emission_factor` is required (a blank is not read as zero). Only instruments whose "
+              f"`technology` is renewable ({', '.join(renewable)}) and whose factor is 0 count toward the "
+              "renewable-electricity share; others still cover consumption at their factor in the market-based "
+              "method.", ""]
+    for kind, cols in SCHEMAS.items():
+        lines += [f"## {kind}", "", "| column | 中文列名 | type | required | meaning | ceiling | example |",
+                  "|---|---|---|---|---|---|---|"]
+        for c in cols:
+            lines.append(f"| `{c.name}` | {' / '.join(c.aliases)} | {c.type} | {'yes' if c.required else 'no'} | "
+                         f"{c.description.replace('|', '&#124;')} | {_ceiling_text(c)} | `{c.example}` |")
         lines.append("")
     return "\n".join(lines)

@@ -6,43 +6,96 @@ spreadsheet convention: the header is row 1, the first data row is row 2.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from zipfile import BadZipFile
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
 
 from zerocarbon.core.factors import FactorSet
 from zerocarbon.core.ghg.combustion import fuel_route, normalise_basis
-from zerocarbon.core.ghg.electricity import check_no_double_claims
+from zerocarbon.core.ghg.electricity import check_no_double_claims, instrument_technologies, instrument_types
+from zerocarbon.core.ghg.fugitive import negative_mass_balances
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
-from zerocarbon.io.schemas import ENERGY_UNIT_KINDS, MASS_UNIT_KINDS, SCHEMAS
+from zerocarbon.io.schemas import ENERGY_UNIT_KINDS, MASS_UNIT_KINDS, SCHEMAS, Column, header_map, number_text
 from zerocarbon.units import parse_unit, scale, scales
 
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f", ""}
+# Excel in Chinese saves "CSV" in the system code page (GBK); GB18030 is its superset.
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Every cell as text (so validation, not the reader, decides what a cell means)."""
+def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
+    """Every cell as text (so validation, not the reader, decides what a cell means).
+
+    CSV: UTF-8 (with or without BOM) or GB18030/GBK, detected in that order. XLSX: the only sheet
+    that has cells, or ``sheet``; a workbook with several is refused without ``sheet`` rather than
+    read in part.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            if sheet is not None:
+                raise InputError([Problem(str(path), None, None, f"--sheet '{sheet}' applies to XLSX workbooks; "
+                                                                 "this is a CSV file")])
+            df = pd.read_csv(io.StringIO(_decode(path)), dtype=str, keep_default_na=False)
         elif suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+            df = pd.read_excel(path, sheet_name=_pick_sheet(path, sheet), dtype=str, keep_default_na=False,
+                               engine="openpyxl")
         else:
             raise InputError([Problem(str(path), None, None, f"unsupported file type '{suffix}'; use .csv or .xlsx")])
     except pd.errors.EmptyDataError:
         raise InputError([Problem(str(path), None, None, "file is empty")]) from None
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError, OSError, KeyError, BadZipFile,
+            InvalidFileException) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError([Problem(str(path), None, None, f"cannot be read as {suffix}: {exc}")]) from None
     df.columns = [str(c).strip() for c in df.columns]
     return df.map(lambda v: v.strip() if isinstance(v, str) else v)
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError([Problem(str(path), None, None, "file is UTF-16 (Excel 'Unicode text'); save it as "
+                                                         "'CSV UTF-8' instead")])
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError([Problem(str(path), None, None, "text is neither UTF-8 nor GB18030/GBK; save it as 'CSV UTF-8'")])
+
+
+def _pick_sheet(path: Path, sheet: str | None) -> str:
+    """The sheet to read; refuses to guess between several sheets that hold cells."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        names = wb.sheetnames
+        if sheet is not None:
+            if sheet not in names:
+                raise InputError([Problem(str(path), None, None, f"no sheet '{sheet}' in the workbook; its sheets: "
+                                                                 + ", ".join(f"'{n}'" for n in names))])
+            return sheet
+        # A blank sheet (as older Excel adds by default) holds nothing to lose, so it does not count.
+        used = [ws.title for ws in wb.worksheets
+                if any(v is not None for row in ws.iter_rows(values_only=True) for v in row)]
+    finally:
+        wb.close()
+    if len(used) > 1:
+        raise InputError([Problem(str(path), None, None, f"the workbook has {len(used)} sheets with data ("
+                                                         + ", ".join(f"'{n}'" for n in used)
+                                                         + "); pass --sheet NAME to say which one to import")])
+    return used[0] if used else names[0]
 
 
 class _Checker:
@@ -56,11 +109,17 @@ class _Checker:
             text = reason(i) if callable(reason) else reason
             self.problems.append(Problem(self.source, int(self.rownum[i]), column, text))
 
-    def number(self, col: str) -> pd.Series:
+    def number(self, col: str, whole: bool = False) -> pd.Series:
+        """Parsed numbers; anything that is not a finite number (inf, nan, 1e309) is a problem and NaN."""
         s = self.raw[col]
-        out = pd.to_numeric(s.replace("", np.nan), errors="coerce")
+        out = pd.to_numeric(s.replace("", np.nan), errors="coerce").astype(float)
         bad = out.isna() & (s != "")
         self.add(bad, col, lambda i: f"'{s.iat[i]}' is not a number")
+        infinite = np.isinf(out.to_numpy())
+        self.add(infinite, col, lambda i: f"'{s.iat[i]}' is not a finite number")
+        out[infinite] = np.nan
+        if whole:
+            self.add(out.notna() & (out % 1 != 0), col, lambda i: f"'{s.iat[i]}' is not a whole number")
         return out
 
     def date(self, col: str) -> pd.Series:
@@ -83,6 +142,7 @@ def validate(kind: str, raw: pd.DataFrame, source: str, sites: set[str], year: i
     if kind not in SCHEMAS:
         raise InputError([Problem(source, None, None, f"unknown activity kind '{kind}'; one of {', '.join(SCHEMAS)}")])
     schema = SCHEMAS[kind]
+    raw = _canonical_headers(kind, raw, source)
     ck = _Checker(source, raw)
     if raw.empty:
         raise InputError([Problem(source, None, None, "file has a header but no data rows")])
@@ -102,7 +162,7 @@ def validate(kind: str, raw: pd.DataFrame, source: str, sites: set[str], year: i
         if c.required:
             ck.add(raw[c.name] == "", c.name, "value is required")
         if c.type in ("float", "int"):
-            v = ck.number(c.name)
+            v = ck.number(c.name, whole=c.type == "int")
             if c.check == "nonneg":
                 ck.add(v < 0, c.name, lambda i, v=v: f"negative value {v.iat[i]} is not allowed")
             elif c.check == "positive":
@@ -116,6 +176,9 @@ def validate(kind: str, raw: pd.DataFrame, source: str, sites: set[str], year: i
             out[c.name] = ck.boolean(c.name)
         else:
             out[c.name] = raw[c.name].astype(str)
+    for c in schema:
+        if c.max:
+            _check_ceiling(ck, out, c)
     _check_kind(kind, out, ck, sites, year, factor_set)
     # Duplicate rows: identical in every column, i.e. the same fact entered twice.
     dup = raw.duplicated(keep="first").to_numpy()
@@ -127,6 +190,48 @@ def validate(kind: str, raw: pd.DataFrame, source: str, sites: set[str], year: i
         raise InputError(ck.problems)
     out.insert(0, "activity_id", [f"{source}:{r}" for r in ck.rownum])
     return _finish(kind, out)
+
+
+def _canonical_headers(kind: str, raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Rename accepted aliases (Chinese headers) to the schema's column names."""
+    known = header_map(kind)
+    renamed = [known.get(c, c) for c in raw.columns]
+    problems = []
+    for name in sorted({n for n in renamed if renamed.count(n) > 1}):
+        given = [c for c, n in zip(raw.columns, renamed) if n == name]
+        problems.append(Problem(source, 1, name, "the column appears more than once (as "
+                                                 + ", ".join(f"'{g}'" for g in given) + ")"))
+    if problems:
+        raise InputError(problems)
+    return raw.set_axis(renamed, axis=1)
+
+
+def _check_ceiling(ck: _Checker, out: pd.DataFrame, c: Column) -> None:
+    """Refuse magnitudes beyond the column's ceiling, after converting each row's unit into the ceiling's."""
+    v = out[c.name].to_numpy(dtype=float)
+    units = out[c.unit_column] if c.unit_column else pd.Series("", index=out.index)
+    for u in pd.unique(units):
+        rows = (units == u).to_numpy() & ~np.isnan(v)
+        match = _ceiling_for(c.max, u) if c.unit_column else (c.max[0], 1.0)
+        if match is None or not rows.any():
+            continue
+        ceiling, factor = match
+        with np.errstate(over="ignore"):
+            over = rows & (np.abs(v) * factor > ceiling.value)
+        given = f" {u}" if u else ""
+        limit = f"{number_text(ceiling.value)} {ceiling.unit}".strip()
+        ck.add(over, c.name, lambda i, given=given, limit=limit, why=ceiling.reason:
+               f"{number_text(v[i])}{given} is beyond the ceiling of {limit} per row ({why})")
+
+
+def _ceiling_for(ceilings, unit: str):
+    """The ceiling of ``unit``'s dimension and the factor into its unit, or None if ``unit`` has none."""
+    for m in ceilings:
+        try:
+            return m, scale(unit, m.unit)
+        except ZerocarbonError:  # blank, unknown or another dimension: the unit checks report those
+            continue
+    return None
 
 
 def _unit_check(ck: _Checker, out: pd.DataFrame, col: str, dimension_of: str, what: str) -> None:
@@ -177,6 +282,9 @@ def _check_kind(kind: str, out: pd.DataFrame, ck: _Checker, sites: set[str], yea
         for col in ("charge", "annual_leak_rate"):
             ck.add(sc & out[col].isna(), col, "required for the screening method")
         ck.add(sc & (out["parameter_source"] == ""), "parameter_source", "the leak rate needs a source")
+        at = np.flatnonzero(mb.to_numpy())
+        negative = {int(at[i]): reason for i, reason in negative_mass_balances(out[mb])}
+        ck.add(np.isin(np.arange(len(out)), list(negative)), "inventory_end", lambda i: negative[i])
         if fs is not None:
             _check_gwp_known(out, ck, fs)
     if kind == "process_gas" and fs is not None:
@@ -189,6 +297,32 @@ def _check_kind(kind: str, out: pd.DataFrame, ck: _Checker, sites: set[str], yea
         half = out["serial_start"].isna() ^ out["serial_end"].isna()
         ck.add(half, "serial_end", "give both serial_start and serial_end, or neither")
         ck.add(out["serial_end"] < out["serial_start"], "serial_end", "serial range ends before it starts")
+        _check_instrument_kinds(out, ck)
+
+
+def _check_instrument_kinds(out: pd.DataFrame, ck: _Checker) -> None:
+    """Type and technology from the declared lists; certificate volume equal to its serial range."""
+    types, techs = instrument_types(), instrument_technologies()
+    ck.add(~out["type"].isin(list(types)) & (out["type"] != ""), "type",
+           lambda i: f"'{out['type'].iat[i]}' is not an instrument type; use one of {', '.join(types)}")
+    ck.add(~out["technology"].isin(list(techs)) & (out["technology"] != ""), "technology",
+           lambda i: f"'{out['technology'].iat[i]}' is not a technology; use one of {', '.join(techs)}")
+    mwh_per_cert = out["type"].map(types).astype(float).to_numpy()
+    mwh = np.full(len(out), np.nan)
+    for u in pd.unique(out["unit"]):
+        m = (out["unit"] == u).to_numpy()
+        try:
+            mwh[m] = out["volume"].to_numpy(dtype=float)[m] * scale(u, "MWh")
+        except ZerocarbonError:  # reported by the unit check
+            continue
+    certificates = (out["serial_end"] - out["serial_start"] + 1).to_numpy(dtype=float)
+    expected = certificates * mwh_per_cert
+    # Compared to a millionth of a MWh: volumes in kWh or GWh convert with rounding in the last digit.
+    wrong = ~np.isnan(expected) & ~np.isnan(mwh) & (certificates > 0) & (np.abs(mwh - expected) > 1e-6)
+    ck.add(wrong, "volume",
+           lambda i: f"volume {mwh[i]:.15g} MWh does not match the serial range {out['serial_start'].iat[i]:.0f}-"
+                     f"{out['serial_end'].iat[i]:.0f}: {certificates[i]:.0f} {out['type'].iat[i]} certificates x "
+                     f"{mwh_per_cert[i]:g} MWh = {expected[i]:.15g} MWh")
 
 
 def _check_gwp_known(out: pd.DataFrame, ck: _Checker, fs: FactorSet) -> None:
@@ -245,7 +379,7 @@ def _finish(kind: str, out: pd.DataFrame) -> pd.DataFrame:
     """Shape a validated frame into the core's column set (see core.ghg.inventory.KIND_COLUMNS)."""
     if kind == "instrument":
         out["volume_kwh"] = out["volume"] * scales(out["unit"], "kWh")
-        out["emission_factor_kg_per_kwh"] = out["emission_factor"].fillna(0.0)
+        out["emission_factor_kg_per_kwh"] = out["emission_factor"]
         out["retired_for_year"] = out["retired_for_year"].astype(int)
         out = out.drop(columns=["volume", "unit", "emission_factor"])
     if kind == "fuel":

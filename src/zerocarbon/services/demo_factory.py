@@ -117,7 +117,7 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
                      "registry": "CN-GEC" if itype == "GEC" else "CN-GreenPowerTrading", "market": "CN",
                      "volume": mwh, "unit": "MWh", "vintage_start": vs, "vintage_end": ve,
                      "serial_start": serial, "serial_end": serial + mwh - 1, "retired_for_site": sid,
-                     "retired_for_year": year, "emission_factor": 0})
+                     "retired_for_year": year, "emission_factor": 0, "technology": "wind"})
         serial += mwh
     for kind, rows in (("electricity", elec), ("generation", gen), ("fuel", fuel), ("refrigerant", refr),
                        ("instrument", inst)):

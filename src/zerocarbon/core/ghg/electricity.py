@@ -11,15 +11,46 @@ non-fossil power), flagged as a proxy. An instrument counts only if
   - its vintage overlaps the reporting year (criterion 5, "as close as possible" read as same year),
   - it is retired for that site and year, and no MWh of it is claimed twice (criterion 3).
 Cover is applied pro rata over the site's rows of the year: f = min(1, MWh_instruments / MWh_grid).
+
+Renewable share counts only the cover of instruments whose technology is renewable (declared in
+``data/instruments/technologies.csv``) *and* whose emission factor is zero: a zero-factor nuclear
+contract or a renewable-labelled supply with a non-zero factor lowers the market-based figure as its
+factor says, but is not renewable electricity.
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-from zerocarbon.errors import DoubleClaimError
+from zerocarbon.errors import DoubleClaimError, InputError, Problem
+
+_INSTRUMENTS = resources.files("zerocarbon") / "data" / "instruments"
+
+
+@lru_cache(maxsize=1)
+def instrument_technologies() -> dict[str, bool]:
+    """Generation technology -> renewable, as declared in ``data/instruments/technologies.csv``."""
+    with (_INSTRUMENTS / "technologies.csv").open(newline="", encoding="utf-8") as f:
+        return {r["technology"]: r["renewable"] == "true" for r in csv.DictReader(f)}
+
+
+@lru_cache(maxsize=1)
+def instrument_types() -> dict[str, float | None]:
+    """Instrument type -> MWh per certificate (None: not a per-MWh certificate), from ``types.csv``."""
+    with (_INSTRUMENTS / "types.csv").open(newline="", encoding="utf-8") as f:
+        return {r["type"]: float(r["mwh_per_certificate"]) if r["mwh_per_certificate"] else None
+                for r in csv.DictReader(f)}
+
+
+def counts_as_renewable(technology, emission_factor_kg_per_kwh) -> bool:
+    """True if an instrument's cover is renewable electricity: renewable technology and a zero factor."""
+    return (isinstance(technology, str) and instrument_technologies().get(technology, False)
+            and emission_factor_kg_per_kwh == 0)
 
 
 @dataclass(frozen=True)
@@ -33,6 +64,7 @@ class Claim:
     unused_kwh: float  # retired but not needed (not carried anywhere)
     instrument_ids: tuple[str, ...]
     weighted_ef_kg_per_kwh: float  # of the covering instruments (0 for renewable)
+    renewable_kwh: float = 0.0  # the part of covered_kwh from renewable, zero-factor instruments
 
     @property
     def fraction(self) -> float:
@@ -65,9 +97,26 @@ def check_no_double_claims(instruments: pd.DataFrame) -> list[tuple[int, str]]:
     return problems
 
 
+def _refuse_impossible_instruments(instruments: pd.DataFrame) -> None:
+    """A missing or non-finite factor or volume would turn the market-based total into NaN or inf."""
+    if instruments.empty:
+        return
+    problems = []
+    for col, what in (("emission_factor_kg_per_kwh", "emission factor"), ("volume_kwh", "volume")):
+        v = pd.to_numeric(instruments[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(v) | (v < 0)
+        for aid, value in zip(instruments["activity_id"][bad], v[bad]):
+            source, _, row = str(aid).rpartition(":")
+            problems.append(Problem(source or str(aid), int(row) if row.isdigit() else None, col,
+                                    f"instrument {what} {value} is missing, negative or not finite"))
+    if problems:
+        raise InputError(problems)
+
+
 def allocate_instruments(grid_kwh_by_site: dict[str, float], instruments: pd.DataFrame, year: int,
                          site_country: dict[str, str]) -> tuple[dict[str, Claim], list[str]]:
     """Grant each site-year the cover of its eligible instruments. Returns claims and warnings."""
+    _refuse_impossible_instruments(instruments)
     problems = check_no_double_claims(instruments)
     if problems:
         raise DoubleClaimError("; ".join(reason for _, reason in problems))
@@ -89,11 +138,24 @@ def allocate_instruments(grid_kwh_by_site: dict[str, float], instruments: pd.Dat
             eligible_rows.append(r)
         kwh = float(sum(r["volume_kwh"] for r in eligible_rows))
         covered = min(kwh, grid_kwh)
+        renewable_rows = []
+        for r in eligible_rows:
+            if counts_as_renewable(r.get("technology"), r["emission_factor_kg_per_kwh"]):
+                renewable_rows.append(r)
+            else:
+                tech = r.get("technology")
+                tech = f"technology '{tech}'" if isinstance(tech, str) and tech else "no technology given"
+                warnings.append(f"instrument {r['instrument_id']}: {tech}, {r['emission_factor_kg_per_kwh']:g} "
+                                "kg/kWh; it covers consumption at that factor but is not counted as renewable "
+                                "electricity")
+        renewable_kwh = float(sum(r["volume_kwh"] for r in renewable_rows))
+        # Cover is pro rata, so the renewable part of it is too.
+        renewable_covered = covered * renewable_kwh / kwh if kwh > 0 else 0.0
         ef = (float(np.average([r["emission_factor_kg_per_kwh"] for r in eligible_rows],
                                weights=[r["volume_kwh"] for r in eligible_rows])) if eligible_rows else 0.0)
         if kwh > grid_kwh:
             warnings.append(f"site {site}: {kwh - grid_kwh:,.0f} kWh of retired instruments exceed grid "
                             "consumption; the excess is not counted and not carried over")
         claims[site] = Claim(site, grid_kwh, kwh, covered, max(0.0, kwh - grid_kwh),
-                             tuple(r["instrument_id"] for r in eligible_rows), ef)
+                             tuple(r["instrument_id"] for r in eligible_rows), ef, renewable_covered)
     return claims, warnings

@@ -18,7 +18,8 @@ import pandas as pd
 from zerocarbon.core.factors import FactorSet
 from zerocarbon.core.ghg.combustion import fuel_route
 from zerocarbon.core.ghg.electricity import Claim, allocate_instruments
-from zerocarbon.core.ghg.fugitive import process_gas_kg, refrigerant_mass_balance_kg, refrigerant_screening_kg
+from zerocarbon.core.ghg.fugitive import (negative_mass_balances, process_gas_kg, refrigerant_mass_balance_kg,
+                                          refrigerant_screening_kg)
 from zerocarbon.core.ghg.gases import NON_KYOTO, canonical_gas, gwp_for
 from zerocarbon.core.model import Boundary, Organisation
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
@@ -44,7 +45,7 @@ KIND_COLUMNS = {
                    "unit"],
     "instrument": ["activity_id", "instrument_id", "type", "registry", "market", "volume_kwh", "vintage_start",
                    "vintage_end", "serial_start", "serial_end", "retired_for_site", "retired_for_year",
-                   "emission_factor_kg_per_kwh"],
+                   "emission_factor_kg_per_kwh", "technology"],
 }
 
 
@@ -71,7 +72,7 @@ class InventoryResult:
     boundary: Boundary
     ledger: pd.DataFrame
     claims: dict[str, Claim]
-    renewable: pd.DataFrame  # per site: grid_kwh, pv_self_kwh, covered_kwh, renewable_share
+    renewable: pd.DataFrame  # per site: grid_kwh, pv_self_kwh, covered_kwh, renewable_covered_kwh, renewable_share
     warnings: list[str]
     exclusions: list[str]
 
@@ -111,7 +112,7 @@ class InventoryResult:
     def renewable_share(self) -> float:
         r = self.renewable
         denom = r["grid_kwh"].sum() + r["pv_self_kwh"].sum()
-        return float((r["covered_kwh"].sum() + r["pv_self_kwh"].sum()) / denom) if denom > 0 else 0.0
+        return float((r["renewable_covered_kwh"].sum() + r["pv_self_kwh"].sum()) / denom) if denom > 0 else 0.0
 
     def explain(self, site: str | None = None, scope: str | None = None, category: str | None = None,
                 method: str = "location") -> pd.DataFrame:
@@ -302,6 +303,10 @@ def _refrigerant_ledger(df: pd.DataFrame, led: _Ledger) -> None:
     mb = (df["method"] == "mass_balance").to_numpy()
     sc = ~mb
     if mb.any():
+        negative = negative_mass_balances(df[mb])
+        if negative:
+            raise InputError([p for i, reason in negative
+                              for p in _rows_problem(df[mb].iloc[[i]], [True], "inventory_end", reason)])
         kg[mb] = refrigerant_mass_balance_kg(df[mb].fillna({"capacity_change": 0.0, "recovered_or_sold": 0.0}))
     if sc.any():
         kg[sc] = refrigerant_screening_kg(df[sc])
@@ -343,10 +348,13 @@ def _renewable(org: Organisation, gen: pd.DataFrame, claims: dict[str, Claim]) -
             pv_self = float(((g["generated"] - g["exported"].fillna(0.0)).to_numpy(dtype=float) * to_kwh).sum())
         grid = c.grid_kwh if c else 0.0
         covered = c.covered_kwh if c else 0.0
+        renewable = c.renewable_kwh if c else 0.0
         denom = grid + pv_self
         rows.append({"site": s, "grid_kwh": grid, "pv_self_kwh": pv_self, "covered_kwh": covered,
-                     "renewable_share": (covered + pv_self) / denom if denom > 0 else 0.0})
-    return pd.DataFrame(rows, columns=["site", "grid_kwh", "pv_self_kwh", "covered_kwh", "renewable_share"])
+                     "renewable_covered_kwh": renewable,
+                     "renewable_share": (renewable + pv_self) / denom if denom > 0 else 0.0})
+    return pd.DataFrame(rows, columns=["site", "grid_kwh", "pv_self_kwh", "covered_kwh", "renewable_covered_kwh",
+                                       "renewable_share"])
 
 
 def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year: int, gwp_set: str = "AR5",
@@ -391,6 +399,11 @@ def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year
     ledger["inclusion"] = inclusion[site_codes] if len(ledger) else np.zeros(0)
     ledger["co2e_t"] = ledger["gas_kg"].to_numpy() * ledger["gwp"].to_numpy() * ledger["inclusion"].to_numpy() / 1000.0
     ledger = ledger[LEDGER_COLUMNS]
+    # An infinite or NaN quantity that reached the core would otherwise surface as a database error.
+    not_finite = ~np.isfinite(ledger["co2e_t"].to_numpy(dtype=float))
+    if not_finite.any():
+        raise InputError(_rows_problem(ledger, not_finite, None, "emission is not a finite number; check the "
+                                                                 "quantities of this row"))
     renewable = _renewable(org, data.get("generation"), claims)
     return InventoryResult(year, fs.id, fs.fingerprint, gwp_set, boundary, ledger, claims, renewable,
                            warnings, sorted(set(exclusions)))
