@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zerocarbon.core.ghg.electricity import instrument_technologies, instrument_types
+from zerocarbon.core.instruments import instrument_technologies, instrument_types
 
 
 @dataclass(frozen=True)

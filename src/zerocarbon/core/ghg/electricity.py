@@ -19,33 +19,13 @@ factor says, but is not renewable electricity.
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
+from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.errors import DoubleClaimError, InputError, Problem
-
-_INSTRUMENTS = resources.files("zerocarbon") / "data" / "instruments"
-
-
-@lru_cache(maxsize=1)
-def instrument_technologies() -> dict[str, bool]:
-    """Generation technology -> renewable, as declared in ``data/instruments/technologies.csv``."""
-    with (_INSTRUMENTS / "technologies.csv").open(newline="", encoding="utf-8") as f:
-        return {r["technology"]: r["renewable"] == "true" for r in csv.DictReader(f)}
-
-
-@lru_cache(maxsize=1)
-def instrument_types() -> dict[str, float | None]:
-    """Instrument type -> MWh per certificate (None: not a per-MWh certificate), from ``types.csv``."""
-    with (_INSTRUMENTS / "types.csv").open(newline="", encoding="utf-8") as f:
-        return {r["type"]: float(r["mwh_per_certificate"]) if r["mwh_per_certificate"] else None
-                for r in csv.DictReader(f)}
-
 
 def counts_as_renewable(technology, emission_factor_kg_per_kwh) -> bool:
     """True if an instrument's cover is renewable electricity: renewable technology and a zero factor."""
