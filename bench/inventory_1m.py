@@ -87,8 +87,8 @@ def resolved(org, fs, elec, fuel, inst):
                                      {s.code: "CN" for s in org.sites})
     sites = []
     for s in org.sites:
-        loc = fs.grid_factor("location", YEAR, s.province, s.grid_region).factor
-        res = fs.grid_factor("residual", YEAR, s.province, s.grid_region).factor
+        loc = fs.grid_factor("location", YEAR, s).factor
+        res = fs.grid_factor("residual", YEAR, s).factor
         sites.append((s.code, loc.value, loc.factor_id, res.value, res.factor_id, claims[s.code].fraction))
     units = {u: scale(u, "kWh") for u in ("kWh", "MWh")}
     return routes, sites, units

@@ -1,7 +1,8 @@
 """Rebuild src/zerocarbon/data/factors/*.csv from the reference pack in data/reference/.
 
-The reference pack (copied from the project's shared data, each row with its source) is the
-record; this script only normalises it into one machine-readable schema. It invents nothing:
+The reference pack (top-level ``data/reference/``, each row with its source and where in the
+publication it was read) is the record and is not installed with the package; this script only
+normalises it into one machine-readable schema. It invents nothing:
 every output row points back at a reference key (``source_key``), and rows computed from
 sourced inputs say so in ``confidence`` and give the formula in ``notes``.
 
@@ -12,9 +13,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1] / "src" / "zerocarbon" / "data"
-REF = ROOT / "reference"
-OUT = ROOT / "factors"
+REPO = Path(__file__).resolve().parents[1]
+REF = REPO / "data" / "reference"
+OUT = REPO / "src" / "zerocarbon" / "data" / "factors"
 
 COLUMNS = [
     "factor_id", "kind", "subject", "use", "gas", "value", "unit", "basis", "region", "year",
@@ -24,6 +25,9 @@ LICENCE_CN = "official government notice (facts); cite MEE/NBS"
 LICENCE_IPCC = "IPCC material (c) IPCC; numbers reusable with citation"
 LICENCE_EPA = "US government work, public domain"
 LICENCE_OCD = "CC0 (openclimatedata/globalwarmingpotentials)"
+LICENCE_OGL = "Open Government Licence v3.0 (Crown copyright)"
+LICENCE_EMBER = "CC BY-SA 4.0 as stated by the carrier (co2.js README) for Ember data; attribute Ember"
+LICENCE_AIB = "published free of charge by AIB; its terms of use were not read: cite AIB, check before redistribution"
 
 REGIONS = {"north": "华北", "northeast": "东北", "east": "华东", "central": "华中",
            "northwest": "西北", "south": "南方", "southwest": "西南"}
@@ -186,8 +190,113 @@ def gwp() -> list[dict]:
     return rows
 
 
+def egrid() -> list[dict]:
+    """eGRID2023 subregion total output emission rates as printed in the EPA Hub 2025, Table 6."""
+    rows = []
+    for r in read("egrid2023_subregions.csv"):
+        _, region, gas, _ = r["key"].split(".")
+        key = "US" if region == "US" else f"US-grid-{region}"
+        mass, denom = r["unit"].split("/")
+        rows.append(dict(
+            factor_id=f"EGRID2023.grid.location.{key}.{gas}", kind="grid_electricity", subject="location",
+            gas=gas, value=r["value"], unit=f"{mass.split()[0]}/{denom}", basis="", region=key, year="2023",
+            issuer="US EPA", document=r["source"], edition="eGRID2023 (January 2025)", licence=LICENCE_EPA,
+            confidence=r["confidence"], source_key=r["key"], notes=f"{r['notes']}; {r['location']}"))
+    return rows
+
+
+def desnz() -> list[dict]:
+    """UK grid electricity (DESNZ 2024). Only the total (CO2e) and the CO2 part are per-gas-usable:
+    DESNZ gives CH4 and N2O already in CO2e, so those two parts are kept in the reference only."""
+    rows = []
+    for r in read("desnz2024_uk_electricity.csv"):
+        part = r["key"].rsplit(".", 1)[1]
+        if part not in ("CO2e", "CO2"):
+            continue
+        unit = "kgCO2e/kWh" if part == "CO2e" else "kg/kWh"
+        note = ("total of CO2, CH4 and N2O in kg CO2e as published" if part == "CO2e" else
+                "CO2 part of the total (published as 'kg CO2e of CO2 per unit', i.e. kg of CO2)")
+        rows.append(dict(
+            factor_id=f"DESNZ2024.grid.location.GB.{part}", kind="grid_electricity", subject="location", gas=part,
+            value=r["value"], unit=unit, basis="", region="GB", year="2024",
+            issuer="UK DESNZ (with Defra)", document=r["source"], edition="2024 v1.1 (2024-10-18)", licence=LICENCE_OGL,
+            confidence=r["confidence"], source_key=r["key"], notes=f"{note}; {r['notes']}; {r['location']}"))
+    return rows
+
+
+def ember() -> list[dict]:
+    rows = []
+    for r in read("ember_yearly_intensity.csv"):
+        _, iso3, year = r["key"].split(".")
+        iso2 = r["notes"].split("alpha-2 ", 1)[1].split(" ", 1)[0]
+        rows.append(dict(
+            factor_id=f"EMBER.grid.lifecycle.{iso2}.{year}", kind="grid_electricity", subject="lifecycle", gas="CO2e",
+            value=r["value"], unit="gCO2e/kWh", basis="", region=iso2, year=year, issuer="Ember",
+            document=r["source"], edition="co2.js snapshot 2025-08-03", licence=LICENCE_EMBER,
+            confidence=r["confidence"], source_key=r["key"],
+            notes=f"{r['location']}; life-cycle emissions of generation (upstream included), not combustion only"))
+    return rows
+
+
+def aib() -> list[dict]:
+    rows = []
+    for r in read("aib_residual_mix.csv"):
+        _, _, iso2, year = r["key"].split(".")
+        rows.append(dict(
+            factor_id=f"AIB.grid.residual_mix.{iso2}.{year}", kind="grid_electricity", subject="residual_mix",
+            gas="CO2", value=r["value"], unit="g/kWh", basis="", region=iso2, year=year,
+            issuer="AIB (Association of Issuing Bodies)", document=r["source"], edition=r["edition_year"],
+            licence=LICENCE_AIB, confidence=r["confidence"], source_key=r["key"],
+            notes=f"{r['location']}; {r['notes']}"))
+    return rows
+
+
+# EPA Hub Table 5 names fuels by the vehicle's fuel; map them onto the Table 1 fuel subjects that
+# route the CO2 ("Diesel" is Distillate Fuel Oil No. 2, whose CO2 factor the Hub's Table 2 repeats).
+NONROAD_FUELS = {"Diesel": ("distillate_fuel_oil_no2", ""), "Diesel Equipment": ("distillate_fuel_oil_no2", ""),
+                 "Diesel Off-Road Trucks": ("distillate_fuel_oil_no2", "off_road_trucks"),
+                 "Gasoline": ("motor_gasoline", ""), "Gasoline (2 stroke)": ("motor_gasoline", "2_stroke"),
+                 "Gasoline (4 stroke)": ("motor_gasoline", "4_stroke"),
+                 "Gasoline Off-Road Trucks": ("motor_gasoline", "off_road_trucks"), "LPG": ("lpg", ""),
+                 "Residual Fuel Oil": ("residual_fuel_oil_no6", ""), "Jet Fuel": ("kerosene_type_jet_fuel", ""),
+                 "Aviation Gasoline": ("aviation_gasoline", "")}
+
+
+def _snake(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_").replace("__", "_")
+
+
+def epa_nonroad_heat() -> list[dict]:
+    rows = []
+    doc5 = "US EPA GHG Emission Factors Hub (Last Modified 2025-01-15), Table 5 Mobile Combustion CH4 and N2O for Non-Road Vehicles"
+    doc7 = "US EPA GHG Emission Factors Hub (Last Modified 2025-01-15), Table 7 Steam and Heat"
+    for r in read("epa_hub2025_nonroad_steam.csv"):
+        common = dict(issuer="US EPA", edition="2025-01-15", licence=LICENCE_EPA, region="US", year="",
+                      confidence=r["confidence"], source_key=r["key"], basis="")
+        if r["key"].startswith("EPA2025.T5."):
+            vehicle_fuel, gas = r["key"][len("EPA2025.T5."):].rsplit(".", 1)
+            vehicle, fuel = vehicle_fuel.split("|")
+            subject, variant = NONROAD_FUELS[fuel]
+            use = "nonroad." + _snake(vehicle) + (f".{variant}" if variant else "")
+            rows.append(dict(common, factor_id=f"EPA2025.{subject}.{gas}.{use}", kind="combustion_physical",
+                             subject=subject, use=use, gas=gas, value=r["value"], unit="g/gallon", document=doc5,
+                             notes=f"{r['notes']}; {r['location']}"))
+        else:
+            gas = r["key"].rsplit(".", 1)[1]
+            mass = r["unit"].split()[0]
+            rows.append(dict(common, factor_id=f"EPA2025.steam_and_heat.{gas}", kind="purchased_heat",
+                             subject="steam_and_heat", use="", gas=gas, value=r["value"], unit=f"{mass}/mmBtu",
+                             document=doc7, notes=f"{r['notes']}; {r['location']}"))
+    return rows
+
+
 if __name__ == "__main__":
     write("grid_china.csv", grid())
     write("fuels_ipcc2006.csv", ipcc())
     write("fuels_epa2025.csv", epa())
     write("gwp.csv", gwp())
+    write("grid_us_egrid2023.csv", egrid())
+    write("grid_uk_desnz2024.csv", desnz())
+    write("grid_ember_lifecycle.csv", ember())
+    write("grid_aib_residual_mix.csv", aib())
+    write("epa2025_nonroad_heat.csv", epa_nonroad_heat())

@@ -7,9 +7,15 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from zerocarbon.cli.common import JsonOpt, SetOpt, console, emit_json, group
+from zerocarbon.cli.common import DbOpt, JsonOpt, SetOpt, console, emit_json, group, open_db
 
 app = group("The emission-factor library.")
+
+
+# Stored (imported) sets live in the database; without --db only shipped sets are looked up, so a
+# quick calculation never creates a database file by accident.
+StoredOpt = Annotated[Optional[str], typer.Option(
+    "--db", help="database URL holding stored factor sets (`zerocarbon factors import`); default: shipped sets only")]
 
 
 class FuelUse(str, Enum):
@@ -21,12 +27,12 @@ def calc_cmd(value: float, unit: str, subject: str,
              factors: SetOpt = "CN-2025.1", gwp: Annotated[str, typer.Option("--gwp", help="AR4 | AR5 | AR6 ...")] = "AR5",
              use: Annotated[FuelUse, typer.Option(help="combustion use")] = FuelUse.stationary,
              basis: Annotated[str, typer.Option(help="NCV/LHV or GCV/HHV for energy quantities")] = "",
-             as_json: JsonOpt = False) -> None:
+             db: StoredOpt = None, as_json: JsonOpt = False) -> None:
     """Quick check: `zerocarbon calc 5 GJ natural_gas --factors EPA-2025.1 --basis GCV --gwp AR5 --json`."""
-    from zerocarbon.core.factors import load_factor_set
     from zerocarbon.core.ghg.calc import calc as quick_calc
+    from zerocarbon.services.factor_sets import resolve
 
-    r = quick_calc(load_factor_set(factors), value, unit, subject, gwp, use.value, basis)
+    r = quick_calc(resolve(open_db(db) if db else None, factors), value, unit, subject, gwp, use.value, basis)
     if as_json:
         emit_json(r.as_dict())
         return
@@ -43,11 +49,12 @@ def calc_cmd(value: float, unit: str, subject: str,
 def factors_list(factor_set: Annotated[Optional[str], typer.Option("--set", help="only this factor set")] = None,
                  kind: Annotated[Optional[str], typer.Option(help="grid_electricity, combustion, gwp, ...")] = None,
                  search: Annotated[Optional[str], typer.Option(help="substring of the factor id")] = None,
-                 as_json: JsonOpt = False) -> None:
+                 db: StoredOpt = None, as_json: JsonOpt = False) -> None:
     """List factors (all shipped files, or one factor set)."""
-    from zerocarbon.core.factors import all_factors, available_factor_sets, load_factor_set
+    from zerocarbon.core.factors import all_factors, available_factor_sets
+    from zerocarbon.services.factor_sets import resolve
 
-    rows = load_factor_set(factor_set).factors if factor_set else all_factors()
+    rows = resolve(open_db(db) if db else None, factor_set).factors if factor_set else all_factors()
     rows = [f for f in rows if not (kind and f.kind != kind) and not (search and search not in f.factor_id)]
     if as_json:
         emit_json([f.__dict__ for f in rows])
@@ -79,14 +86,32 @@ def factors_show(factor_id: str, as_json: JsonOpt = False) -> None:
 
 
 @app.command("sets")
-def factors_sets(as_json: JsonOpt = False) -> None:
-    """Factor sets with their fingerprints."""
-    from zerocarbon.core.factors import available_factor_sets, load_factor_set
+def factors_sets(db: StoredOpt = None, as_json: JsonOpt = False) -> None:
+    """Factor sets with their fingerprints: shipped ones, and stored ones with --db."""
+    from zerocarbon.services.factor_sets import list_sets
 
-    sets = [load_factor_set(sid) for sid in available_factor_sets()]
+    sets = list_sets(open_db(db) if db else None)
     if as_json:
-        emit_json([{"id": fs.id, "title": fs.title, "fingerprint": fs.fingerprint, "factors": len(fs.factors)}
-                   for fs in sets])
+        emit_json([s.as_dict() for s in sets])
         return
-    for fs in sets:
-        console.print(f"[bold]{fs.id}[/] {fs.fingerprint[:16]}  {fs.title}  ({len(fs.factors)} factors)")
+    for s in sets:
+        console.print(f"[bold]{s.name}[/] {s.fingerprint[:16]}  {s.origin:7}  {s.title}  ({s.factors} factors)",
+                      highlight=False)
+
+
+@app.command("import")
+def factors_import(file: Annotated[str, typer.Argument(help="factor CSV in the shipped schema (docs/factors.md)")],
+                   name: Annotated[str, typer.Option("--name", help="name of the new set: letters, digits, . _ -")],
+                   rules: Annotated[Optional[str], typer.Option(
+                       "--rules", help="the set's rules (YAML); default: the .yaml file beside FILE")] = None,
+                   db: DbOpt = None, actor: Annotated[str, typer.Option(help="recorded in the audit log")] = "cli",
+                   as_json: JsonOpt = False) -> None:
+    """Validate your own factor file and store it as a factor set usable as `--factors NAME`."""
+    from zerocarbon.services.factor_sets import import_set
+
+    info = import_set(open_db(db), file, name, rules, actor)
+    if as_json:
+        emit_json(info.as_dict())
+        return
+    console.print(f"stored factor set [bold]{info.name}[/] ({info.factors} factors from {info.files[0]}), "
+                  f"fingerprint {info.fingerprint}", highlight=False)

@@ -1,22 +1,45 @@
 """The emission-factor library: shipped factor files, pinned factor sets, selection rules.
 
-A *factor set* (``data/factor_sets/<id>.yaml``) names the factor files it uses and the rules to pick
-from them. Its fingerprint (SHA-256 over the YAML and every row of those files) is stored with each
-inventory, so a new edition of a file can never silently change a closed year.
+A *factor set* names the factor files it uses and the rules to pick from them. Shipped sets are
+``data/factor_sets/<name>.yaml``; a user's own set (one factor CSV plus its rules) is validated here
+and stored by ``services.factor_sets``. Its fingerprint (SHA-256 over the rules text and every byte
+of its factor files) is stored with each inventory, so a new edition of a file can never silently
+change a closed year.
+
+A set is only ever named, never given as a path: names match ``[A-Za-z0-9._-]+``.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
 import yaml
 
-from zerocarbon.errors import FactorNotFoundError
+from zerocarbon.core.model import Site
+from zerocarbon.errors import FactorNotFoundError, InputError, Problem, UnitError
+from zerocarbon.units import parse_unit
 
 DATA = resources.files("zerocarbon") / "data"
+
+COLUMNS = ("factor_id", "kind", "subject", "use", "gas", "value", "unit", "basis", "region", "year",
+           "issuer", "document", "edition", "licence", "confidence", "source_key", "notes")
+# A factor without these cannot answer "where did you come from?".
+PROVENANCE = ("issuer", "document", "edition", "licence", "source_key")
+SET_NAME = re.compile(r"[A-Za-z0-9._-]+")
+FALLBACKS = ("latest_year_first", "most_specific_first")
+GRID_LEVELS = ("province", "grid_region", "national")
+# How a site's location becomes a region key of the factor files, for every country alike:
+# "CN-天津", "CN-grid-north", "US-grid-CAMX", "GB".
+REGION_KEY = {"province": "{country}-{province}", "grid_region": "{country}-grid-{grid_region}",
+              "national": "{country}"}
+# Grid factors are CO2 (a gas mass) or CO2e (already weighted, e.g. DESNZ totals, Ember life-cycle).
+GRID_GASES = ("CO2", "CO2e")
 
 
 @dataclass(frozen=True)
@@ -50,26 +73,151 @@ class Factor:
         return self.factor_id.split(".", 1)[0]
 
 
-def _read_factor_file(name: str) -> list[Factor]:
-    path = DATA / "factors" / name
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    out = []
-    for r in rows:
+# -- reading and validating factor files --------------------------------------------------------
+def check_set_name(name: str) -> str:
+    """Return ``name`` if it can name a factor set; never a path (no slashes, no leading dot)."""
+    if not isinstance(name, str) or not SET_NAME.fullmatch(name) or name.startswith("."):
+        raise FactorNotFoundError(
+            f"'{name}' is not a factor set name: use letters, digits, '.', '_' and '-' (no paths); "
+            "see `zerocarbon factors sets`")
+    return name
+
+
+def _unit_problem(unit: str) -> str | None:
+    if "/" not in unit:
+        return f"unit '{unit}' is not a ratio (e.g. kg/kWh, g/gallon, kgCO2e/kWh)"
+    try:
+        parse_unit(unit.split("/", 1)[0]), parse_unit(unit.split("/", 1)[1])
+    except UnitError as exc:
+        return str(exc)
+    return None
+
+
+def parse_factor_csv(text: str, source: str, allow_zero: bool = False) -> list[Factor]:
+    """Validate a whole factor CSV (the shipped schema, ``COLUMNS``) and return its factors.
+
+    Every problem is collected (file, row, column, reason) and raised at once as :class:`InputError`:
+    a missing column or provenance field, a value that is not a finite positive number, a unit pint
+    does not know, a year that is not an integer, a repeated ``factor_id``. ``allow_zero`` admits
+    published zeros (EPA prints 0 g CH4/gallon for jet fuel) in shipped files.
+    """
+    problems: list[Problem] = []
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError([Problem(source, 1, c, "column is missing; the header must be " + ",".join(COLUMNS))
+                          for c in missing])
+    out: list[Factor] = []
+    seen: dict[str, int] = {}
+    for n, r in enumerate(reader, start=2):
+        bad = len(problems)
+        for c in ("factor_id", "kind", "subject", "unit", *PROVENANCE):
+            if not (r.get(c) or "").strip():
+                problems.append(Problem(source, n, c, "is empty; every factor needs it"))
+        fid = (r.get("factor_id") or "").strip()
+        if fid in seen:
+            problems.append(Problem(source, n, "factor_id", f"'{fid}' repeats row {seen[fid]}"))
+        seen.setdefault(fid, n)
+        try:
+            value = float(r.get("value") or "")
+        except ValueError:
+            problems.append(Problem(source, n, "value", f"'{r.get('value')}' is not a number"))
+            value = math.nan
+        else:
+            if not math.isfinite(value):
+                problems.append(Problem(source, n, "value", f"'{r.get('value')}' is not a finite number"))
+            elif value < 0 or (value == 0 and not allow_zero):
+                problems.append(Problem(source, n, "value", f"{value:g} must be positive"))
+        if (r.get("unit") or "").strip():
+            why = _unit_problem(r["unit"].strip())
+            if why:
+                problems.append(Problem(source, n, "unit", why))
+        year = (r.get("year") or "").strip()
+        if year and not year.isdigit():
+            problems.append(Problem(source, n, "year", f"'{year}' is not a year"))
+        basis = (r.get("basis") or "").strip()
+        if basis not in ("", "NCV", "GCV"):
+            problems.append(Problem(source, n, "basis", f"'{basis}' must be NCV, GCV or empty"))
+        if len(problems) > bad:
+            continue
         out.append(Factor(
-            factor_id=r["factor_id"], kind=r["kind"], subject=r["subject"], use=r["use"], gas=r["gas"],
-            value=float(r["value"]), unit=r["unit"], basis=r["basis"], region=r["region"],
-            year=int(r["year"]) if r["year"] else None, issuer=r["issuer"], document=r["document"],
-            edition=r["edition"], licence=r["licence"], confidence=r["confidence"],
-            source_key=r["source_key"], notes=r["notes"],
-        ))
+            factor_id=fid, kind=r["kind"].strip(), subject=r["subject"].strip(), use=(r["use"] or "").strip(),
+            gas=(r["gas"] or "").strip(), value=value, unit=r["unit"].strip(), basis=basis,
+            region=(r["region"] or "").strip(), year=int(year) if year else None, issuer=r["issuer"],
+            document=r["document"], edition=r["edition"], licence=r["licence"], confidence=r["confidence"] or "",
+            source_key=r["source_key"], notes=r["notes"] or ""))
+    if problems:
+        raise InputError(problems)
+    if not out:
+        raise InputError([Problem(source, None, None, "has no factor rows")])
     return out
 
 
-def available_factor_sets() -> list[str]:
-    return sorted(p.name[:-5] for p in (DATA / "factor_sets").iterdir() if p.name.endswith(".yaml"))
+def shipped_factor_files() -> list[str]:
+    return sorted(p.name for p in (DATA / "factors").iterdir() if p.name.endswith(".csv"))
 
 
+def _shipped_file_bytes(name: str) -> bytes:
+    if name not in shipped_factor_files():
+        raise FactorNotFoundError(f"no shipped factor file '{name}'; shipped: {', '.join(shipped_factor_files())}")
+    return (DATA / "factors" / name).read_bytes()
+
+
+@lru_cache(maxsize=64)
+def _read_factor_file(name: str) -> tuple[Factor, ...]:
+    return tuple(parse_factor_csv(_shipped_file_bytes(name).decode("utf-8"), name, allow_zero=True))
+
+
+# -- rules ------------------------------------------------------------------------------------------
+def check_rules(spec: dict, source: str, shipped_files: list[str] | None = None) -> dict:
+    """Validate a set's rules; raise :class:`InputError` naming each bad key. Returns the rules."""
+    problems: list[Problem] = []
+
+    def bad(key: str, reason: str) -> None:
+        problems.append(Problem(source, None, key, reason))
+
+    if not isinstance(spec, dict):
+        raise InputError([Problem(source, None, None, "rules must be a YAML mapping")])
+    grid = spec.get("grid")
+    if not isinstance(grid, dict):
+        bad("grid", "is required (location_series, residual_series, resolution, fallback)")
+    else:
+        for key in ("location_series", "residual_series"):
+            v = grid.get(key)
+            if not (isinstance(v, str) and v) and not (isinstance(v, list) and v and all(isinstance(x, str) for x in v)):
+                bad(f"grid.{key}", "must name a factor subject (or a list of them, tried in order)")
+        res = grid.get("resolution")
+        if not isinstance(res, list) or not res or any(x not in GRID_LEVELS for x in res):
+            bad("grid.resolution", f"must be a list drawn from {', '.join(GRID_LEVELS)}")
+        if grid.get("fallback") not in FALLBACKS:
+            bad("grid.fallback", f"'{grid.get('fallback')}' is not a known rule; use one of {', '.join(FALLBACKS)}")
+        gases = grid.get("gas", list(GRID_GASES))
+        if not isinstance(gases, list) or not gases or any(g not in GRID_GASES for g in gases):
+            bad("grid.gas", f"must be a list drawn from {', '.join(GRID_GASES)} (preference order)")
+        if not isinstance(grid.get("disclose", {}), dict):
+            bad("grid.disclose", "must map a series name to the sentence disclosed with it")
+    comb = spec.get("combustion")
+    if not isinstance(comb, dict) or not isinstance(comb.get("priority"), list):
+        bad("combustion.priority", "is required: a list of factor-id prefixes (issuers), highest first")
+    elif comb.get("missing_non_co2") not in ("disclose", "error"):
+        bad("combustion.missing_non_co2", "must be 'disclose' or 'error'")
+    if not isinstance(spec.get("gwp_default", "AR5"), str):
+        bad("gwp_default", "must be a GWP set name such as AR5")
+    if shipped_files is not None:
+        files = spec.get("files", [])
+        if not isinstance(files, list):
+            bad("files", "must be a list of shipped factor file names")
+        else:
+            for name in files:
+                if name not in shipped_files:
+                    bad("files", f"'{name}' is not a shipped factor file; shipped: {', '.join(shipped_files)}")
+    if problems:
+        raise InputError(problems)
+    return {k: v for k, v in spec.items() if k not in ("id", "title", "files")}
+
+
+# -- the set ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GridSelection:
     factor: Factor
@@ -86,6 +234,7 @@ class FactorSet:
     rules: dict
     factors: list[Factor]
     fingerprint: str
+    origin: str = "shipped"  # shipped | stored
     by_id: dict[str, Factor] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -111,37 +260,91 @@ class FactorSet:
         known = self.gwp_sets()
         if gwp_set not in known:
             raise FactorNotFoundError(f"GWP set '{gwp_set}' is unknown; choose one of {', '.join(known)}")
+        if gas == "CO2e":
+            # A CO2e mass (DESNZ totals, Ember life-cycle intensity) is weighted already: factor 1 by
+            # definition, like the CO2 reference gas; no published number is involved.
+            return Factor(f"GWP100.{gwp_set}.CO2e.definition", "gwp", "CO2e", "", "CO2e", 1.0, "kgCO2e/kgCO2e",
+                          "", "", None, "definition", "a CO2e mass is already CO2-equivalent", gwp_set,
+                          "definition", "definition", "definition:CO2e", "not a published value")
         raise FactorNotFoundError(
             f"no {gwp_set} GWP for '{gas}' in factor set {self.id}; add a sourced value to gwp.csv")
 
     # -- grid electricity -----------------------------------------------------------------------
-    def grid_factor(self, series: str, year: int, province: str | None, grid_region: str | None) -> GridSelection:
-        """Pick the grid factor for a site and data year by the set's resolution and fallback rules."""
+    def region_keys(self, site: Site) -> list[tuple[str, str]]:
+        """(level, region key) candidates for ``site`` in the set's resolution order."""
+        country = (site.country or "").strip()
+        if not country:
+            raise FactorNotFoundError(f"site {site.code} has no country; a grid factor is chosen by country "
+                                      "(ISO 3166-1 alpha-2, e.g. CN, US, GB, DE)")
+        values = {"country": country, "province": site.province, "grid_region": site.grid_region}
+        return [(lvl, REGION_KEY[lvl].format(**values)) for lvl in self.rules["grid"]["resolution"]
+                if lvl == "national" or values[lvl]]
+
+    def _series(self, series: str) -> list[str]:
+        names = self.rules["grid"][f"{series}_series"]
+        return [names] if isinstance(names, str) else list(names)
+
+    def _pick(self, series_name: str, year: int, keys: list[tuple[str, str]]) -> tuple[Factor, str, int] | None:
         rules = self.rules["grid"]
-        series_name = rules[f"{series}_series"]
-        candidates = {"province": f"CN-{province}" if province else None,
-                      "grid_region": f"CN-grid-{grid_region}" if grid_region else None,
-                      "national": "CN"}
-        # The residual (market-based) series is national only.
-        order = [lvl for lvl in rules["resolution"] if candidates.get(lvl)]
-        pool = [f for f in self.factors if f.kind == "grid_electricity" and f.subject == series_name]
-        by_key = {(f.region, f.year): f for f in pool}
-        years = sorted({f.year for f in pool if f.year is not None and f.year <= year}, reverse=True)
-        if not years:
-            raise FactorNotFoundError(
-                f"no '{series_name}' grid factor for {year} or earlier in factor set {self.id}")
-        for y in years:
-            for lvl in order:
-                f = by_key.get((candidates[lvl], y))
-                if f is not None:
-                    warning = None
-                    if y != year:
-                        warning = (f"grid factor for data year {year} not published in set {self.id}; "
-                                   f"used {f.factor_id} (latest earlier year, {lvl} level)")
-                    elif lvl != order[0]:
-                        warning = f"no {order[0]} factor for {year}; used {lvl} level {f.factor_id}"
-                    return GridSelection(f, warning)
-        raise FactorNotFoundError(f"no grid factor for {province or grid_region} in {self.id}")
+        gases = rules.get("gas", list(GRID_GASES))
+        wanted = {k for _, k in keys}
+        by_key: dict[tuple[str, int], Factor] = {}
+        for f in self.factors:
+            if (f.kind == "grid_electricity" and f.subject == series_name and f.region in wanted
+                    and f.gas in gases and f.year is not None and f.year <= year):
+                old = by_key.get((f.region, f.year))
+                if old is None or gases.index(f.gas) < gases.index(old.gas):
+                    by_key[(f.region, f.year)] = f
+        years = sorted({y for _, y in by_key}, reverse=True)
+        if rules["fallback"] == "latest_year_first":
+            # A newer factor of a wider area beats an older one of the site's own province.
+            order = [(lvl, key, y) for y in years for lvl, key in keys]
+        else:  # most_specific_first: the site's own area in any earlier year beats a wider area
+            order = [(lvl, key, y) for lvl, key in keys for y in years]
+        for lvl, key, y in order:
+            f = by_key.get((key, y))
+            if f is not None:
+                return f, lvl, y
+        return None
+
+    def grid_factor(self, series: str, year: int, site: Site) -> GridSelection:
+        """Pick the grid factor for ``site`` and data ``year`` by the set's resolution and fallback rules.
+
+        ``series`` is ``location`` or ``residual``. The site's country, province and grid region
+        become region keys (``REGION_KEY``); a site whose keys have no factor in the set is an error,
+        never another country's factor.
+        """
+        keys = self.region_keys(site)
+        names = self._series(series)
+        notes: list[str] = []
+        for i, name in enumerate(names):
+            found = self._pick(name, year, keys)
+            if found is None:
+                continue
+            f, lvl, y = found
+            if y != year:
+                notes.append(f"grid factor for data year {year} not published in set {self.id}; "
+                             f"used {f.factor_id} (latest earlier year, {lvl} level)")
+            elif lvl != keys[0][0]:
+                notes.append(f"no {keys[0][0]} factor for {year}; used {lvl} level {f.factor_id}")
+            if i > 0:
+                notes.append(f"no '{names[0]}' factor for this site in set {self.id}; used '{name}' instead")
+            if series == "residual" and name in self._series("location"):
+                notes.append(f"set {self.id} has no residual mix here: the grid average {f.factor_id} is the "
+                             "market-based proxy (GHG Protocol Scope 2 Guidance, Table 6.3, last level)")
+            disclose = self.rules["grid"].get("disclose", {}).get(name)
+            if disclose:
+                notes.append(disclose)
+            return GridSelection(f, "; ".join(notes) or None)
+        where = ", ".join(k for _, k in keys)
+        hint = " (the ISO 3166-1 code of the United Kingdom is GB)" if site.country == "UK" else ""
+        regions = sorted({f.region for f in self.factors if f.kind == "grid_electricity" and f.subject in names})
+        shown = ", ".join(regions[:12]) + (f" and {len(regions) - 12} more" if len(regions) > 12 else "")
+        raise FactorNotFoundError(
+            f"site {site.code}: no {series} grid factor ({', '.join(names)}) for {year} or earlier under "
+            f"region keys {where}{hint} in factor set {self.id}; the set covers {shown or 'no region'}. "
+            "Choose a factor set for the site's country (`zerocarbon factors sets`) or import your own "
+            "(`zerocarbon factors import`)")
 
     # -- fuels -------------------------------------------------------------------------------------
     def _prioritised(self, kind: str, fuel: str) -> list[Factor]:
@@ -165,26 +368,66 @@ class FactorSet:
                        and f.issuer_prefix in self.rules["combustion"]["priority"]})
 
 
+# -- building and loading sets ------------------------------------------------------------------
+def build_factor_set(set_id: str, spec_text: str, extra_files: list[tuple[str, str]] = (),
+                     origin: str = "shipped") -> FactorSet:
+    """A set from its rules text (YAML), the shipped files it names and any files of its own.
+
+    The fingerprint is SHA-256 over the rules text, then every shipped file named, then every own
+    file, byte for byte: one changed byte anywhere gives another fingerprint.
+    """
+    source = f"{set_id}.yaml"
+    try:
+        spec = yaml.safe_load(spec_text)
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(source, None, None, f"is not valid YAML: {exc}")]) from None
+    rules = check_rules(spec, source, shipped_factor_files())
+    digest = hashlib.sha256(spec_text.encode("utf-8"))
+    factors: list[Factor] = []
+    files = list(spec.get("files", []))
+    for name in files:
+        digest.update(_shipped_file_bytes(name))
+        factors += _read_factor_file(name)
+    for name, text in extra_files:
+        digest.update(text.encode("utf-8"))
+        own = parse_factor_csv(text, name)
+        shipped_ids = {f.factor_id for f in factors}
+        clash = [Problem(name, None, "factor_id", f"'{f.factor_id}' is also in a shipped file of this set; "
+                                                  "give your factor its own id") for f in own if f.factor_id in shipped_ids]
+        if clash:
+            raise InputError(clash)
+        factors += own
+        files.append(name)
+    title = str(spec.get("title") or set_id)
+    return FactorSet(set_id, title, files, rules, factors, digest.hexdigest(), origin)
+
+
+def available_factor_sets() -> list[str]:
+    return sorted(p.name[:-5] for p in (DATA / "factor_sets").iterdir() if p.name.endswith(".yaml"))
+
+
 @lru_cache(maxsize=16)
 def load_factor_set(set_id: str) -> FactorSet:
-    path = DATA / "factor_sets" / f"{set_id}.yaml"
-    if not path.is_file():
+    """A shipped set by name. Raises FactorNotFoundError for an unknown or malformed name."""
+    check_set_name(set_id)
+    if set_id not in available_factor_sets():
         raise FactorNotFoundError(
             f"factor set '{set_id}' not found; available: {', '.join(available_factor_sets())}")
-    text = path.read_text(encoding="utf-8")
-    spec = yaml.safe_load(text)
-    digest = hashlib.sha256(text.encode())
-    factors: list[Factor] = []
-    for name in spec["files"]:
-        digest.update((DATA / "factors" / name).read_bytes())
-        factors += _read_factor_file(name)
-    rules = {k: v for k, v in spec.items() if k not in ("id", "title", "files")}
-    return FactorSet(spec["id"], spec["title"], spec["files"], rules, factors, digest.hexdigest())
+    text = (DATA / "factor_sets" / f"{set_id}.yaml").read_text(encoding="utf-8")
+    fs = build_factor_set(set_id, text)
+    declared = yaml.safe_load(text).get("id")
+    if declared != set_id:
+        raise FactorNotFoundError(f"factor set file {set_id}.yaml declares id '{declared}'")
+    return fs
 
 
 def all_factors() -> list[Factor]:
     out: list[Factor] = []
-    for p in sorted((DATA / "factors").iterdir(), key=lambda p: p.name):
-        if p.name.endswith(".csv"):
-            out += _read_factor_file(p.name)
+    for name in shipped_factor_files():
+        out += _read_factor_file(name)
     return out
+
+
+__all__ = ["COLUMNS", "FALLBACKS", "Factor", "FactorSet", "GridSelection", "REGION_KEY", "all_factors",
+           "available_factor_sets", "build_factor_set", "check_rules", "check_set_name", "load_factor_set",
+           "parse_factor_csv", "shipped_factor_files"]

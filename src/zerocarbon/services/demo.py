@@ -11,6 +11,7 @@ from zerocarbon.services import accounting
 from zerocarbon.services.demo_factory import YEAR, generate
 from zerocarbon.store.db import make_engine, session_factory, upgrade
 from zerocarbon.core.factors import load_factor_set
+from zerocarbon.core.model import Site
 from zerocarbon.io.meter_files import read_registry
 from zerocarbon.io.reports import write_outputs
 from zerocarbon.services import demo_meters, energy_report, meter_import
@@ -63,7 +64,8 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     engine.dispose()
     meter_import.import_file(out / "meters" / "lake", meters, mfiles["readings"])
     progress("analytics")
-    grid = load_factor_set(factor_set).grid_factor("location", YEAR, "安徽", "east").factor
+    grid = load_factor_set(factor_set).grid_factor(
+        "location", YEAR, Site("HF", "Hefei", country="CN", province="安徽", grid_region="east")).factor
     energy = energy_report.report(out / "meters" / "lake", meters, mfiles["production"], grid.value,
                                   out / "meters")
     outputs.update({f"meters_{Path(f).stem}": Path(f) for f in energy["files"]})

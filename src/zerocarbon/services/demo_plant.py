@@ -22,6 +22,7 @@ from importlib import resources
 import numpy as np
 
 from zerocarbon.core.factors import load_factor_set
+from zerocarbon.core.model import Site
 
 STAGES = ["SMT", "ASSY", "TEST", "PACK"]
 FAMILIES = ["consumer", "commercial", "gaming"]
@@ -72,7 +73,7 @@ def laptop_week(seed: int = 7, n_orders: int = 220) -> dict:
         orders.append({"id": f"O{i + 1:03d}", "family": fam, "quantity": int(rng.integers(40, 200)),
                        "release_min": release, "due_min": due, "weight": int(rng.choice([1, 1, 1, 2, 3]))})
     fs = load_factor_set("CN-2025.1")
-    grid = fs.grid_factor("location", 2026, "安徽", "east").factor
+    grid = fs.grid_factor("location", 2026, Site("HF", "Hefei", country="CN", province="安徽", grid_region="east")).factor
     pv = [round(250 * max(0.0, math.sin(math.pi * ((h % 24) - 6) / 13)), 1) for h in range(hours)]
     return {"name": "laptop-week-hefei", "start": WEEK_START, "horizon_min": HORIZON, "stages": STAGES,
             "transfer_min": 30, "power_cap_kw": 300, "lines": lines, "orders": orders,

@@ -253,21 +253,25 @@ def _electricity_ledger(fs: FactorSet, org: Organisation, df: pd.DataFrame, inst
     kwh = df["quantity"].to_numpy(dtype=float) * scales(df["unit"], "kWh")
     sc, sites = _codes(df["site"])
     loc_ef, loc_id, res_ef, res_id = (np.zeros(len(sites)), [""] * len(sites), np.zeros(len(sites)), [""] * len(sites))
+    loc_gas, res_gas = ["CO2"] * len(sites), ["CO2"] * len(sites)
     for i, code in enumerate(sites):
-        s = org.site(code)
-        for series, ef, fid in (("location", loc_ef, loc_id), ("residual", res_ef, res_id)):
-            sel = fs.grid_factor(series, year, s.province, s.grid_region)
+        # Grid selection: the factor set picks by the site's country/province/grid region and refuses
+        # a site it has no factor for. A CO2e factor (DESNZ total, Ember life-cycle) enters the ledger
+        # as gas CO2e, whose GWP is 1 by definition.
+        for series, ef, fid, gas in (("location", loc_ef, loc_id, loc_gas), ("residual", res_ef, res_id, res_gas)):
+            sel = fs.grid_factor(series, year, org.site(code))
             if sel.warning:
                 warnings.append(f"site {code}: {sel.warning}")
             num, den = sel.factor.unit.split("/")
-            ef[i] = sel.factor.value * scale(num, "kg") / scale(den, "kWh")
+            gas[i] = sel.factor.gas
+            ef[i] = sel.factor.value * scale(num, "kgCO2e" if gas[i] == "CO2e" else "kg") / scale(den, "kWh")
             fid[i] = f"{sel.factor.factor_id}@{sel.factor.edition}"
     grid_by_site = dict(zip(sites, np.bincount(sc, weights=kwh, minlength=len(sites))))
     claims, w = allocate_instruments(grid_by_site, instruments, year, {c: org.site(c).country for c in sites})
     warnings += w
     aid = _ids(df["activity_id"])
-    common = dict(site=(sc, sites), scope="2", category="purchased_electricity", gas="CO2", memo="")
-    led.add(aid, kwh * loc_ef[sc], True, method="location", factor_ids=(sc, loc_id),
+    common = dict(site=(sc, sites), scope="2", category="purchased_electricity", memo="")
+    led.add(aid, kwh * loc_ef[sc], True, method="location", factor_ids=(sc, loc_id), gas=(sc, loc_gas),
             formula="kWh x grid EF[kg/kWh]", **common)
     frac = np.array([claims[s].fraction for s in sites])
     inst_ef = np.array([claims[s].weighted_ef_kg_per_kwh for s in sites])
@@ -276,7 +280,7 @@ def _electricity_ledger(fs: FactorSet, org: Organisation, df: pd.DataFrame, inst
                    f"({claims[s].covered_kwh:,.0f} of {claims[s].grid_kwh:,.0f} kWh covered by instruments)"
                    for s in sites]
     led.add(aid, kwh * ((1 - frac[sc]) * res_ef[sc] + frac[sc] * inst_ef[sc]), True, method="market",
-            factor_ids=(sc, mkt_ids), formula=(sc, mkt_formula), **common)
+            factor_ids=(sc, mkt_ids), formula=(sc, mkt_formula), gas=(sc, res_gas), **common)
     return claims
 
 
