@@ -6,7 +6,7 @@ Engines, same instance, same time limit and workers, run one after the other:
              machine, precedences, makespan = max of job ends; optional intervals + exactly-one when flexible)
   pyjobshop  PyJobShop 0.0.9 on its OR-Tools backend (pip install -r bench/requirements.txt)
 
-Instances and best-known values: ../shared/data/scheduling (see its README for sources).
+Instances and best-known values ship in bench/instances (sources, terms and bounds in its README).
 Usage: python bench/schedule_jobshop.py --time-limit 60 --workers 2 [--only ta01,mk01] [--engines ours,plain]
 """
 from __future__ import annotations
@@ -24,10 +24,10 @@ from ortools.sat.python import cp_model
 
 from zerocarbon.core.schedule.check import violations
 from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
-from zerocarbon.io.schedule_files import read_fjs, read_taillard
+from zerocarbon.io.schedule_files import instance_bounds, read_instance, shipped_instances
 from zerocarbon.services.scheduling import solve_shop
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scheduling"
+DATA = Path(__file__).resolve().parent / "instances"
 OUT = Path(__file__).parent / "out"
 
 
@@ -95,17 +95,13 @@ def pyjobshop_solve(problem: Problem, time_limit: float, workers: int) -> tuple[
 
 
 def load_bks() -> dict[str, int]:
-    with open(DATA / "bks.csv", newline="") as f:
-        return {r["instance"]: int(float(r["bks"])) for r in csv.DictReader(f)}
+    return {name: b["bks"] for name, b in instance_bounds(DATA).items()}
 
 
 def instances(only: set[str] | None):
-    for p in sorted((DATA / "taillard").glob("ta*")):
-        if not only or p.name in only:
-            yield "taillard", p.name, read_taillard(p)
-    for p in sorted((DATA / "brandimarte").glob("mk*.fjs")):
-        if not only or p.stem in only:
-            yield "brandimarte", p.stem, read_fjs(p)
+    for name, (path, fmt) in sorted(shipped_instances(DATA).items(), key=lambda kv: (kv[1][1] != "taillard", kv[0])):
+        if not only or name in only:
+            yield ("taillard" if fmt == "taillard" else "brandimarte"), name, read_instance(path, fmt)
 
 
 def group(name: str) -> str:
@@ -125,7 +121,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(OUT / "jobshop.csv"))
     a = ap.parse_args()
     if not (DATA / "bks.csv").exists():
-        sys.exit(f"instance files not found in {DATA}: see BENCHMARKS.md (job shop) for where they come from")
+        sys.exit(f"instance files not found in {DATA}: bench/instances ships with the source tree")
     only = set(a.only.split(",")) if a.only else None
     engines = a.engines.split(",")
     bks = load_bks()

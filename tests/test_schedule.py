@@ -1,4 +1,5 @@
 """Scheduling: validator, KPIs, baselines, CP-SAT (with brute-force optima), files, repair."""
+import csv
 import itertools
 import json
 from dataclasses import replace
@@ -10,7 +11,8 @@ from zerocarbon.core.schedule.check import violations
 from zerocarbon.core.schedule.kpi import compute_kpis
 from zerocarbon.core.schedule.model import Assignment, HourlySeries, Line, Operation, Order, Problem, Schedule
 from zerocarbon.errors import InfeasibleError, InputError
-from zerocarbon.io.schedule_files import plant_problem_from_dict, read_fjs, read_plant_problem, read_taillard
+from zerocarbon.io.schedule_files import (INSTANCES, find_instance, instance_bounds, plant_problem_from_dict, read_fjs,
+                                         read_instance, read_plant_problem, read_taillard, shipped_instances)
 from zerocarbon.services.demo_plant import laptop_week
 from zerocarbon.services.scheduling import compare, solve_shop
 from zerocarbon.solvers.schedule.cpsat import SolveOptions, solve
@@ -59,13 +61,29 @@ def test_readers_agree_and_cpsat_is_optimal():
     assert s.makespan == brute_force_makespan(a) == s.lower_bound
 
 
-def test_flexible_job_shop():
+def brute_force_flexible_makespan(problem: Problem) -> int:
+    """Optimal makespan of a tiny flexible job shop: every machine choice, each solved by brute force."""
+    ops = problem.operations
+    best = None
+    for choice in itertools.product(*(sorted(op.options) for op in ops)):
+        pick = {op.key: m for op, m in zip(ops, choice)}
+        fixed = replace(problem, orders=tuple(
+            replace(o, operations=tuple(replace(op, options={pick[op.key]: op.options[pick[op.key]]})
+                                        for op in o.operations)) for o in problem.orders))
+        span = brute_force_makespan(fixed)
+        best = span if best is None else min(best, span)
+    return best
+
+
+def test_flexible_job_shop_reaches_the_brute_force_optimum():
+    """The solver's flexible job-shop makespan is the optimum, not merely above a bound any plan meets."""
     p = read_fjs(DATA / "tiny.fjs")
     assert p.orders[0].operations[0].options == {"M0": 3, "M1": 4}
     s = solve_shop(p, time_limit=5, workers=1)
-    assert not violations(p, s) and s.objective["status"] == "OPTIMAL"
-    # lower bound: the longest job with its fastest machines; the solver's optimum can be no better
-    assert s.makespan >= max(sum(min(op.options.values()) for op in o.operations) for o in p.orders)
+    assert not violations(p, s)
+    # 6 by hand too: M1 must run 2 + 1 + 3 min of work (job 3 on M0 would take 4 and push M0 to 9)
+    assert s.makespan == brute_force_flexible_makespan(p) == 6
+    assert s.objective["status"] == "OPTIMAL"
 
 
 def _one_line_problem(**kw) -> Problem:
@@ -152,9 +170,70 @@ def test_repair_after_breakdown_is_valid(small_week):
                    if a.start >= now)
 
 
-def test_weighted_objective_and_carbon_phase(small_week):
-    sub = replace(small_week, orders=small_week.orders[:12])
-    for opt in (SolveOptions(time_limit=4, objective="weighted", weights={"tardiness": 5, "cost": 1, "carbon": 0.5}),
-                SolveOptions(time_limit=4, objective="lexicographic", secondary="carbon")):
-        s = solve(sub, opt)
-        assert not violations(sub, s)
+def _price_against_carbon(due: int = 600, price: tuple[float, ...] = (0.2,) * 5 + (1.0,) * 5) -> Problem:
+    """One 2-hour order (100 kW) on one line; by default power is cheap when the grid is dirty.
+
+    Hours 0-4 cost 0.2 CNY/kWh at 0.9 kgCO2/kWh, hours 5-9 cost 1.0 CNY/kWh at 0.3 kgCO2/kWh, so
+    the cheapest plan and the cleanest plan differ, and both can be on time.
+    """
+    line = Line("L", run_kw=100)
+    order = Order("A", "f", release=0, due=due, operations=(Operation("A", 0, {"L": 120}),))
+    return Problem("price-vs-carbon", (line,), (order,), horizon=600,
+                   series=HourlySeries(price=price, carbon=(0.9,) * 5 + (0.3,) * 5))
+
+
+def test_carbon_phase_gives_less_co2_than_cost_phase_at_equal_on_time():
+    """The second lexicographic phase must follow ``secondary``: carbon and cost give different plans."""
+    p = _price_against_carbon()
+    by = {}
+    for secondary in ("cost", "carbon"):
+        s = solve(p, SolveOptions(time_limit=4, workers=1, objective="lexicographic", secondary=secondary))
+        assert not violations(p, s)
+        by[secondary] = compute_kpis(p, s, "planned")
+    assert by["carbon"].on_time_rate == by["cost"].on_time_rate == 1.0
+    assert by["carbon"].co2_kg == pytest.approx(200 * 0.3)  # 200 kWh, all in clean hours
+    assert by["cost"].energy_cost == pytest.approx(200 * 0.2)  # all in cheap hours
+    assert by["carbon"].co2_kg < by["cost"].co2_kg and by["cost"].energy_cost < by["carbon"].energy_cost
+
+
+def test_weights_change_the_weighted_plan():
+    """Weighted objective: which series is weighted, and how much lateness weighs, decide the plan."""
+    p = _price_against_carbon()
+
+    def kpis(problem, **weights):
+        s = solve(problem, SolveOptions(time_limit=4, workers=1, objective="weighted", weights=weights))
+        assert not violations(problem, s)
+        return compute_kpis(problem, s, "planned")
+
+    cost, carbon = kpis(p, tardiness=10, cost=1, carbon=0), kpis(p, tardiness=10, cost=0, carbon=1)
+    assert carbon.co2_kg < cost.co2_kg and cost.energy_cost < carbon.energy_cost
+    # Dear first, cheap from minute 300, due at minute 300: on time means paying the dear price.
+    # Weighing lateness lightly (0.1 against cost 1) makes the cheap late plan win; heavily, it does not.
+    urgent = _price_against_carbon(due=300, price=(1.0,) * 5 + (0.2,) * 5)
+    assert kpis(urgent, tardiness=10, cost=1, carbon=0).on_time_rate == 1.0
+    lax = kpis(urgent, tardiness=0.1, cost=1, carbon=0)
+    assert lax.on_time_rate == 0.0 and lax.energy_cost < kpis(urgent, tardiness=10, cost=1, carbon=0).energy_cost
+
+
+def test_shipped_instances_resolve_by_name_or_path(tmp_path):
+    """`schedule bench ta01` crashed on a fresh clone: instances now ship and resolve by name."""
+    path, fmt = find_instance("ta01")
+    assert fmt == "taillard" and path.name == "ta01.txt" and path.is_file()
+    assert find_instance("MK03")[1] == "fjs"
+    assert find_instance(path) == (path, "taillard")  # a path still works
+    assert find_instance(DATA / "tiny.fjs")[1] == "fjs"
+    with pytest.raises(InputError, match="ta01-ta40, mk01-mk10"):
+        find_instance("ta99")
+    with pytest.raises(InputError, match="fjs format, not taillard"):
+        find_instance("mk01", "taillard")
+    # Every shipped file reads, with the size its published bounds are for.
+    sizes = {r["instance"]: (int(r["jobs"]), int(r["machines"]))
+             for r in csv.DictReader(open(INSTANCES / "bks.csv", encoding="utf-8"))}
+    shipped = shipped_instances()
+    assert set(shipped) == set(sizes) and len(shipped) == 50
+    for name, (file, f) in shipped.items():
+        problem = read_instance(file, f)
+        assert (len(problem.orders), len(problem.lines)) == sizes[name], name
+    bounds = instance_bounds()
+    assert all(b["lower_bound"] <= b["bks"] for b in bounds.values())
+    assert bounds["ta01"]["bks"] == 1231 and bounds["mk01"]["bks"] == 40  # Taillard 1993; Brandimarte optimum

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from html import escape
 from pathlib import Path
 
@@ -195,6 +196,88 @@ def read_fjs(path: str | Path) -> Problem:
     except (IndexError, ValueError) as exc:
         raise InputError([Issue(path.name, None, None, f"not a .fjs flexible job-shop file: {exc}")]) from None
     return _shop(path.stem, m, jobs)
+
+
+# -- shipped benchmark instances ---------------------------------------------------------------------
+# Taillard ta01-ta40 and Brandimarte mk01-mk10 ship in bench/instances of the source tree (sources,
+# terms and bounds in bench/instances/README.md).
+INSTANCES = Path(__file__).resolve().parents[3] / "bench" / "instances"
+INSTANCE_FORMATS = {"taillard": read_taillard, "fjs": read_fjs}
+_SHIPPED = {"taillard": ("taillard", "*.txt"), "brandimarte": ("fjs", "*.fjs")}
+
+
+def shipped_instances(root: Path = INSTANCES) -> dict[str, tuple[Path, str]]:
+    """Instance name (``ta01``, ``mk03``) -> (file, format) for every instance shipped under ``root``."""
+    found = {}
+    for folder, (fmt, pattern) in _SHIPPED.items():
+        for path in sorted((root / folder).glob(pattern)):
+            found[path.stem.lower()] = (path, fmt)
+    return found
+
+
+def _ranges(names: list[str]) -> str:
+    """['ta01', 'ta02', 'ta03', 'mk01'] -> 'ta01-ta03, mk01': runs of one prefix with consecutive numbers."""
+    runs: list[list] = []  # [prefix, number of the last name, first name, last name]
+    for name in names:
+        m = re.fullmatch(r"(\D*)(\d+)", name)
+        prefix, num = (m[1], int(m[2])) if m else (name, None)
+        if runs and num is not None and runs[-1][0] == prefix and runs[-1][1] == num - 1:
+            runs[-1][1], runs[-1][3] = num, name
+        else:
+            runs.append([prefix, num, name, name])
+    return ", ".join(first if first == last else f"{first}-{last}" for _, _, first, last in runs)
+
+
+def find_instance(name_or_path: str | Path, format: str | None = None,
+                  root: Path = INSTANCES) -> tuple[Path, str]:
+    """Resolve a benchmark instance given as a file path or as the name of a shipped instance.
+
+    Parameters
+    ----------
+    name_or_path : an existing file, or a shipped instance name such as ``ta01`` or ``mk03`` (any case)
+    format : ``taillard`` or ``fjs``; for a file it defaults to ``fjs`` when the suffix is ``.fjs``,
+        else ``taillard``; for a shipped name it must match the instance's format when given
+    root : folder holding ``taillard/*.txt`` and ``brandimarte/*.fjs``
+
+    Returns
+    -------
+    (path, format)
+    """
+    if format is not None and format not in INSTANCE_FORMATS:
+        raise InputError([Issue(str(name_or_path), None, "format",
+                                f"'{format}' is not one of {sorted(INSTANCE_FORMATS)}")])
+    path = Path(name_or_path)
+    if path.is_file():
+        return path, format or ("fjs" if path.suffix.lower() == ".fjs" else "taillard")
+    shipped = shipped_instances(root)
+    key = str(name_or_path).strip().lower()
+    if key in shipped:
+        found, fmt = shipped[key]
+        if format is not None and format != fmt:
+            raise InputError([Issue(key, None, "format", f"shipped instance {key} is in the {fmt} format, "
+                                                         f"not {format}; leave the format out")])
+        return found, fmt
+    listing = _ranges(sorted(shipped, key=lambda n: (n.rstrip("0123456789") != "ta", n)))
+    what = f"shipped instances: {listing} (in {root})" if shipped else \
+        f"no instances found in {root}; give the path of a Taillard/OR-Library or .fjs file"
+    raise InputError([Issue(str(name_or_path), None, None, f"no such file and no shipped instance of that name; {what}")])
+
+
+def read_instance(name_or_path: str | Path, format: str | None = None, root: Path = INSTANCES) -> Problem:
+    """The job-shop problem of a file or shipped instance (see :func:`find_instance`)."""
+    path, fmt = find_instance(name_or_path, format, root)
+    return INSTANCE_FORMATS[fmt](path)
+
+
+def instance_bounds(root: Path = INSTANCES) -> dict[str, dict]:
+    """Best-known makespan and lower bound of each shipped instance, with sources (``bks.csv``)."""
+    path = root / "bks.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["instance"]: {"bks": int(r["bks"]), "bks_source": r["bks_source"],
+                                "lower_bound": int(r["lower_bound"]), "lower_bound_source": r["lower_bound_source"]}
+                for r in csv.DictReader(f)}
 
 
 def _shop(name: str, machines: int, jobs: list[list[dict[str, int]]]) -> Problem:

@@ -8,7 +8,8 @@ from pathlib import Path
 from zerocarbon.core.schedule.check import violations
 from zerocarbon.core.schedule.kpi import Kpis, compute_kpis
 from zerocarbon.core.schedule.model import Problem, Schedule
-from zerocarbon.io.schedule_files import gantt_html, gantt_png, schedule_json, write_schedule_csv
+from zerocarbon.io.schedule_files import (find_instance, gantt_html, gantt_png, instance_bounds, read_instance,
+                                         schedule_json, shipped_instances, write_schedule_csv)
 from zerocarbon.solvers.schedule.cpsat import SolveOptions, solve
 from zerocarbon.solvers.schedule.dispatch import dispatch
 from zerocarbon.solvers.schedule.rolling import solve_rolling
@@ -103,3 +104,27 @@ def solve_shop(problem: Problem, time_limit: float = 60.0, workers: int = 2, see
                                   fallback=upper))
     s.problem = problem.name
     return s
+
+
+def solve_benchmark(instance: str | Path, format: str | None = None, time_limit: float = 60.0, workers: int = 2,
+                    seed: int = 0) -> dict:
+    """Solve a job-shop benchmark given by file path or shipped name (``ta01``, ``mk03``) for makespan.
+
+    Returns the schedule as a JSON-ready dict: makespan, the solver's lower bound, the operations, the
+    instance, its format, whether the validator accepts the plan and, for a shipped instance,
+    ``best_known`` (published best-known makespan and lower bound with their sources) and
+    ``gap = (makespan - bks) / bks``.
+    """
+    path, fmt = find_instance(instance, format)
+    problem = read_instance(path, fmt)
+    schedule = solve_shop(problem, time_limit=time_limit, workers=workers, seed=seed)
+    out = schedule_json(schedule)
+    out.update({"instance": path.stem, "file": str(path), "format": fmt, "time_limit_s": time_limit,
+                "workers": workers, "valid": not violations(problem, schedule),
+                "status": schedule.objective.get("status")})
+    shipped = shipped_instances().get(path.stem.lower())
+    known = instance_bounds().get(path.stem.lower())
+    if known and shipped and shipped[0].resolve() == path.resolve():
+        out["best_known"] = known
+        out["gap"] = (schedule.makespan - known["bks"]) / known["bks"]
+    return out
