@@ -18,6 +18,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/python -m pyflakes src tests bench tools
 	$(BIN)/python -m pytest -n 2
 
 test-fast: $(STAMP)

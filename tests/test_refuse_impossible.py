@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from tests.helpers import data, elec, gec
+from tests.helpers import data, elec
 from zerocarbon.core.ghg.inventory import compute_inventory
 from zerocarbon.core.schedule.model import Assignment, Line, Operation, Order, Problem, Schedule
 from zerocarbon.errors import InputError

@@ -98,18 +98,12 @@ def schedule_example(out: Annotated[Path, typer.Option(help="file to write")] = 
 
 
 @app.command("bench")
-def schedule_bench(file: Path, format: Annotated[ShopFormat, typer.Option("--format")] = ShopFormat.taillard,
+def schedule_bench(instance: Annotated[str, typer.Argument(help="a shipped instance (ta01-ta40, mk01-mk10) or a file path")],
+                   format: Annotated[Optional[ShopFormat], typer.Option("--format", help="default: from the instance")] = None,
                    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1)] = 60.0,
                    workers: Annotated[int, typer.Option(min=1)] = 2, seed: Annotated[int, typer.Option()] = 0) -> None:
-    """Solve a job-shop (Taillard/OR-Library) or flexible job-shop (.fjs) instance; print JSON."""
-    from zerocarbon.core.schedule.check import violations
-    from zerocarbon.io.schedule_files import read_fjs, read_taillard, schedule_json
-    from zerocarbon.services.scheduling import solve_shop
+    """Solve a job-shop (Taillard/OR-Library) or flexible job-shop (.fjs) instance for makespan; print JSON
+    with the gap to the published best-known value for shipped instances."""
+    from zerocarbon.services.scheduling import solve_benchmark
 
-    problem = read_taillard(file) if format is ShopFormat.taillard else read_fjs(file)
-    schedule = solve_shop(problem, time_limit=time_limit, workers=workers, seed=seed)
-    bad = violations(problem, schedule)
-    out = schedule_json(schedule)
-    out.update({"instance": file.name, "time_limit_s": time_limit, "workers": workers, "valid": not bad,
-                "status": schedule.objective.get("status")})
-    emit_json(out)
+    emit_json(solve_benchmark(instance, format.value if format else None, time_limit, workers, seed))

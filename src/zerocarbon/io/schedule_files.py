@@ -17,6 +17,7 @@ An operation's duration on a line is ceil(quantity / rate [units/h] x 60) minute
 """
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re

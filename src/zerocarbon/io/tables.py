@@ -16,7 +16,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from zerocarbon.core.factors import FactorSet
 from zerocarbon.core.ghg.combustion import fuel_route, normalise_basis
-from zerocarbon.core.ghg.electricity import check_no_double_claims, instrument_technologies, instrument_types
+from zerocarbon.core.ghg.electricity import check_no_double_claims
+from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.io.schemas import ENERGY_UNIT_KINDS, MASS_UNIT_KINDS, SCHEMAS, Column, header_map, number_text

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from zerocarbon.core.instruments import instrument_technologies, instrument_types
+from zerocarbon.core.instruments import instrument_technologies
 from zerocarbon.errors import DoubleClaimError, InputError, Problem
 
 def counts_as_renewable(technology, emission_factor_kg_per_kwh) -> bool:
@@ -130,7 +130,9 @@ def allocate_instruments(grid_kwh_by_site: dict[str, float], instruments: pd.Dat
                                 "electricity")
         renewable_kwh = float(sum(r["volume_kwh"] for r in renewable_rows))
         # Cover is pro rata, so the renewable part of it is too.
-        renewable_covered = covered * renewable_kwh / kwh if kwh > 0 else 0.0
+        # (Exactly ``covered`` when every instrument is renewable: a ratio of equal sums may round above 1.)
+        renewable_covered = (covered if renewable_kwh == kwh else
+                             min(covered, covered * renewable_kwh / kwh) if kwh > 0 else 0.0)
         ef = (float(np.average([r["emission_factor_kg_per_kwh"] for r in eligible_rows],
                                weights=[r["volume_kwh"] for r in eligible_rows])) if eligible_rows else 0.0)
         if kwh > grid_kwh:
