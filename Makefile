@@ -26,6 +26,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
+	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/inventory_1m.py
 	$(BIN)/python bench/schedule_plant.py
 	$(BIN)/python bench/schedule_jobshop.py
