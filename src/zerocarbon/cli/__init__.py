@@ -40,6 +40,7 @@ app.add_typer(accounting.baseyear_app, name="baseyear")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(meters.app, name="meters")
 app.add_typer(meters.ingest_app, name="ingest")
+app.add_typer(__import__("zerocarbon.cli.energy", fromlist=["app"]).app, name="energy")
 
 
 def main() -> None:
