@@ -93,7 +93,8 @@ def _periods(kwh: pd.Series, tz: str, granularity: str, step: int) -> pd.Series:
         starts = total.index.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
         # DST days have 23 or 25 hours: the expected count follows the day's real length.
         length = (starts + pd.DateOffset(days=1)).tz_convert("UTC") - starts.tz_convert("UTC")
-        expected = pd.Series(np.asarray(length / pd.Timedelta(minutes=step), dtype=int), index=total.index)
+        expected = pd.Series(np.rint(np.asarray(length / pd.Timedelta(minutes=step), dtype=float)).astype(int),
+                             index=total.index)
         label = total.index
     out = total.where(seen.to_numpy() >= expected.to_numpy())
     return pd.Series(out.to_numpy(), index=pd.DatetimeIndex(label), name="energy")
@@ -146,8 +147,9 @@ def baseline(root: Path, meters: dict[str, Meter], baseline_from: date | str, ba
     frame = energy.to_frame()
     drivers: list[str] = []
     if production is not None:
-        p = read_production(production, sel.timezone, _production_lines(meters, sel))
-        units = p.groupby("ts")["units"].sum()
+        site_lines = {m.line for m in meters.values() if m.site == sel.site and m.line}
+        p = read_production(production, sel.timezone, site_lines)
+        units = p[p["line"].isin(_production_lines(meters, sel))].groupby("ts")["units"].sum()
         frame["production"] = _sum_by(units, sel.timezone, granularity, frame.index)
         drivers.append("production")
     if temperature is not None:

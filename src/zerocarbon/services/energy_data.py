@@ -185,17 +185,30 @@ def load_kwh(root: Path, sel: Selection, start: date | None = None, end: date | 
     factors = {u: scale(u, "kWh") for u in raw["unit"].unique()}
     raw["kwh"] = raw["value"] * raw["unit"].map(factors)
     wide = raw.pivot_table(index="ts", columns="meter", values="kwh", aggfunc="sum").sort_index()
-    step = max(m.interval_min for m in sel.meters)
-    full = pd.date_range(wide.index.min().floor(f"{step}min"), wide.index.max().floor(f"{step}min"),
-                         freq=f"{step}min")
-    # min_count: an interval nobody measured stays missing, not zero.
-    wide = wide.resample(f"{step}min").sum(min_count=1).reindex(full)
+    steps = {m.interval_min for m in sel.meters}
+    step = max(steps)
+    if step < 1440:
+        # Sub-daily intervals sit on a regular UTC grid; missing intervals become visible rows (NaN).
+        full = pd.date_range(wide.index.min().floor(f"{step}min"), wide.index.max().floor(f"{step}min"),
+                             freq=f"{step}min")
+        if len(steps) > 1:
+            # min_count: an interval nobody measured stays missing, not zero.
+            wide = wide.resample(f"{step}min").sum(min_count=1)
+        wide = wide.reindex(full)
+    elif len(steps) > 1:
+        raise InputError([Problem(REGISTRY, None, "interval_min", f"meters {', '.join(sel.ids)} mix intervals "
+                                                                  f"{sorted(steps)} min; daily meters are analysed "
+                                                                  "alone")])
+    # Daily (and longer) readings start at local midnights, which move in UTC with DST: kept as stamped.
     wide.index.name = "ts"
-    return wide.reindex(columns=sel.ids)
+    wide = wide.reindex(columns=sel.ids)
+    wide.attrs["interval_min"] = step
+    return wide
 
 
 def interval_minutes(frame: pd.DataFrame) -> int:
-    return int(pd.Timedelta(frame.index.freq or (frame.index[1] - frame.index[0])).total_seconds() // 60)
+    """The interval [min] of a frame from :func:`load_kwh`."""
+    return int(frame.attrs["interval_min"])
 
 
 def _nothing_for(root: Path, sel: Selection, start, end) -> str:

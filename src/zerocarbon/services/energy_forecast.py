@@ -61,6 +61,9 @@ def forecast(root: Path, meters: dict[str, Meter], horizon: str = "day", meter_i
     progress("reading the lake", 0, 1)
     wide = load_kwh(root, sel, parse_day(start, "--from"), parse_day(end, "--to"))
     step = interval_minutes(wide)
+    if step >= 1440:
+        raise InputError([Problem("meter registry", None, "interval_min", f"meters {', '.join(sel.ids)} report "
+                                                                          "daily; forecasts read sub-daily intervals")])
     steps_per_day = 1440 // step
     y = wide.sum(axis=1, min_count=1)
     missing = int(y.isna().sum())

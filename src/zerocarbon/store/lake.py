@@ -143,8 +143,8 @@ def rollup(root: Path, zones: pd.DataFrame, by: str = "meter", freq: str = "day"
                  timezone(z.timezone, timezone('UTC', r.ts)) AS lt
           FROM readings r JOIN zones z ON r.meter = z.meter)
         SELECT {by}, timezone, date_trunc('{freq}', lt) AS period, lt - ts AS utc_offset, unit,
-               sum(value) AS value, count(*) AS intervals
-        FROM local WHERE {where} GROUP BY ALL ORDER BY ALL""",
+               sum(value) AS value, count(*) AS intervals, min(ts) AS first
+        FROM local WHERE {where} GROUP BY ALL ORDER BY {by}, first""",
                frames={"zones": zones[["meter", "site", "timezone"]].astype(object)}, **params)
     if freq == "hour":
         # the offset comes from each reading, so it is constant within a local hour; keep it in the text
