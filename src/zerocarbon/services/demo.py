@@ -63,7 +63,8 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     meter_import.import_file(out / "meters" / "lake", meters, mfiles["readings"])
     progress("analytics")
     energy = _energy(out / "meters", meters, mfiles["production"], factor_set)
-    outputs.update({f"meters_{Path(f).stem}": Path(f) for f in energy["files"]})
+    outputs.update({"_".join(["meters", *Path(f).relative_to(out / "meters").with_suffix("").parts]): Path(f)
+                    for f in energy["files"]})
     cmp = None
     if schedule_seconds > 0:
         progress("schedule")
