@@ -237,3 +237,22 @@ def test_forecast_writes_the_next_day_and_its_backtest(tmp_path):
     assert Path(res["files"]["chart"]).read_bytes()[:4] == b"\x89PNG"
     assert "needs 41" in fails("energy", "forecast", "--lake", lake, "--registry", reg, "--horizon", "week",
                                "--backtest-days", "20", "--out", tmp_path / "f")
+
+
+def test_towt_baseline_on_hours_with_temperature(tmp_path):
+    idx = pd.date_range("2025-03-01", periods=24 * 7 * 16, freq="h")
+    rng = np.random.default_rng(4)
+    temp = 22 + 8 * np.sin(2 * np.pi * (np.asarray(idx.hour) - 9) / 24) + rng.normal(0, 1, len(idx))
+    occupied = ((idx.day_of_week < 6) & (idx.hour >= 8) & (idx.hour < 20)).astype(float)
+    load = np.asarray(200 + 300 * occupied + 12 * np.maximum(temp - 24, 0) + rng.normal(0, 10, len(idx)))
+    load[np.asarray(idx >= "2025-05-20")] *= 0.92
+    registry = "id,site,unit,interval_min,timezone,revenue\nH,S1,kWh,60,Asia/Shanghai,true\n"
+    lake, reg = lake_from(tmp_path, series("H", "2025-03-01 00:00", load, step="h"), registry)
+    temps = tmp_path / "t.csv"
+    pd.DataFrame({"timestamp": idx.strftime("%Y-%m-%d %H:%M"), "temperature": (temp * 9 / 5 + 32).round(4),
+                  "unit": "degF"}).to_csv(temps, index=False)
+    res = run("energy", "baseline", "--lake", lake, "--registry", reg, "--model", "towt", "--temperature", temps,
+              "--baseline-from", "2025-03-01", "--baseline-to", "2025-05-19", "--reporting-from", "2025-05-20",
+              "--reporting-to", "2025-06-20", "--out", tmp_path / "b", "--json")
+    assert res["granularity"] == "hourly" and res["passes"] and res["fit"]["cv_rmse"] < 0.05
+    assert res["savings"]["fraction"] == pytest.approx(0.08, abs=0.01) and res["savings"]["significant"]
