@@ -3,19 +3,45 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zerocarbon.core.energy.analytics import anomalies, base_and_peak, energy_per_unit, idle_load
-from zerocarbon.core.energy.mv import SavingsRefused, avoided_energy, fit_baseline, metrics
-from zerocarbon.solvers.forecast import backtest
+from zerocarbon.core.energy.analytics import anomalies, base_and_peak, energy_per_unit, idle_load, parse_shifts
+from zerocarbon.core.energy.mv import (InsufficientData, SavingsRefused, avoided_energy, fit_baseline, metrics,
+                                       savings_uncertainty)
+from zerocarbon.errors import InputError, ZerocarbonError
+from zerocarbon.solvers.forecast import backtest, forecast
 
 
 def test_idle_load_by_hand():
     idx = pd.date_range("2026-08-03 00:00", periods=8, freq="15min")  # UTC 00:00 = 08:00 Beijing (day shift)
     energy = pd.DataFrame({"SMT1": [10, 10, 4, 4, 10, 0.1, 0.1, 4.0]}, index=idx)
     units = pd.DataFrame({"SMT1": [50, 50, 0, 0, 50, 0, 0, 0]}, index=idx)
-    (f,) = idle_load(energy, units, kg_per_kwh=0.5)
+    f, night = idle_load(energy, units, kg_per_kwh=0.5, tz="Asia/Shanghai")
+    assert night.shift == "night" and night.idle_kwh == 0
     # idle: zero output and above 5 % of the producing demand (40 kW -> 2 kW = 0.5 kWh/interval)
     assert f.shift == "day" and f.idle_kwh == pytest.approx(12.0) and f.idle_hours == pytest.approx(0.75)
     assert f.co2_kg == pytest.approx(6.0) and f.share_of_line_kwh == pytest.approx(12.0 / 42.2)
+
+
+def test_idle_shifts_follow_the_site_clock():
+    idx = pd.date_range("2026-08-03 12:00", periods=4, freq="15min")  # UTC noon: 20:00 in Shanghai, 14:00 in Berlin
+    energy = pd.DataFrame({"L": [4.0] * 4}, index=idx)
+    units = pd.DataFrame({"L": [0.0] * 4}, index=idx)
+    shifts = parse_shifts("early=6-14,late=14-22,night=22-6")
+    by_zone = {tz: {f.shift: f.idle_kwh for f in idle_load(energy, units, 0.5, tz=tz, shifts=shifts, min_kw=1)}
+               for tz in ("Asia/Shanghai", "Europe/Berlin")}
+    assert by_zone == {"Asia/Shanghai": {"early": 0, "late": 16.0, "night": 0},
+                       "Europe/Berlin": {"early": 0, "late": 16.0, "night": 0}}
+    assert {f.shift: f.idle_kwh for f in idle_load(energy, units, 0.5, tz="America/New_York", shifts=shifts,
+                                                    min_kw=1)}["early"] == 16.0  # 08:00 in New York
+    with pytest.raises(InputError, match="cover every hour"):
+        parse_shifts("day=8-20,night=21-8")
+
+
+def test_kwh_per_unit_days_are_local_days():
+    """Energy per unit was cut into UTC days: a Shanghai plant's 06:00-08:00 landed on the previous day."""
+    idx = pd.date_range("2026-08-02 22:00", periods=8, freq="15min")  # 06:00-08:00 on 3 August in Shanghai
+    d = energy_per_unit(pd.DataFrame({"L": [1.0] * 8}, index=idx), pd.DataFrame({"L": [2.0] * 8}, index=idx),
+                        "D", tz="Asia/Shanghai")
+    assert list(d["period"]) == [pd.Timestamp("2026-08-03")] and d["kwh_per_unit"][0] == 0.5
 
 
 def test_energy_per_unit_and_peaks():
@@ -34,8 +60,10 @@ def test_anomaly_is_explained_in_words():
     units = pd.DataFrame({"ASSY1": rng.integers(5, 15, len(idx)).astype(float)}, index=idx)
     energy = pd.DataFrame({"ASSY1": 2 + 0.3 * units["ASSY1"] + rng.normal(0, 0.05, len(idx))}, index=idx)
     energy.iloc[96 * 12: 96 * 13] += 3.0  # a day with something left running
-    notes = anomalies(energy, units)
+    notes = anomalies(energy, units, tz="UTC")
     assert len(notes) == 1 and notes[0].startswith("ASSY1 on 2026-08-13") and "left running" in notes[0]
+    energy.iloc[96 * 5: 96 * 6] *= 1.04  # 4 % more on a day of a very steady line: not worth a person's time
+    assert len(anomalies(energy, units, tz="UTC")) == 1
 
 
 def _daily(days, slope=2.0, noise=5.0, seed=0, start="2025-01-01"):
@@ -63,6 +91,37 @@ def test_option_c_savings_with_uncertainty():
     assert 0 < s.uncertainty < s.avoided and s.fraction == pytest.approx(0.1, abs=0.01)  # significant at 90 %
 
 
+def test_savings_uncertainty_follows_g14_annex_b():
+    """The band shrinks with more reporting points (1/sqrt(m)); it used to grow with sqrt(n/m), so a year
+    of daily baseline data made it 19 times too wide."""
+    fit = fit_baseline(_daily(365), granularity="daily")
+    one, four = savings_uncertainty(fit, 30, 1000.0), savings_uncertainty(fit, 120, 1000.0)
+    assert one / four == pytest.approx(2.0, rel=1e-9)
+    from scipy import stats
+
+    n_eff = fit.n * (1 - fit.rho) / (1 + fit.rho) if fit.rho > 0 else fit.n
+    t = stats.t.ppf(0.95, n_eff - fit.p)
+    by_hand = t * 1.26 * fit.cv_rmse * np.sqrt((fit.n / n_eff) * (1 + 2 / n_eff) / 30) * 1000.0
+    assert one == pytest.approx(by_hand)
+
+
+def test_balance_points_are_found_for_heating_and_cooling():
+    idx = pd.date_range("2025-01-01", periods=365, freq="D")
+    rng = np.random.default_rng(9)
+    temp = 15 + 12 * np.sin(2 * np.pi * (idx.day_of_year - 110) / 365) + rng.normal(0, 3, len(idx))
+    use = 300 + 20 * np.maximum(14 - temp, 0) + 30 * np.maximum(temp - 22, 0) + rng.normal(0, 5, len(idx))
+    fit = fit_baseline(pd.DataFrame({"energy": use, "temperature": temp}, index=idx), drivers=("temperature",))
+    assert (fit.heating_base, fit.cooling_base) == (14.0, 22.0) and fit.p == 5 and fit.passes
+    c = fit.coefficients()
+    assert c["hdd"] == pytest.approx(20, rel=0.05) and c["cdd"] == pytest.approx(30, rel=0.05)
+
+
+def test_too_few_points_is_a_zerocarbon_error():
+    with pytest.raises(InsufficientData, match="cannot fit") as exc:
+        fit_baseline(_daily(2), granularity="daily")
+    assert isinstance(exc.value, ZerocarbonError) and issubclass(SavingsRefused, ZerocarbonError)
+
+
 def test_savings_are_refused_when_the_baseline_fails():
     noisy = _daily(365, noise=400)
     fit = fit_baseline(noisy, granularity="daily")
@@ -85,9 +144,21 @@ def test_towt_hourly_model():
 
 
 def test_forecast_beats_seasonal_naive_when_the_plan_drives_load():
-    idx = pd.date_range("2026-03-01", periods=96 * 70, freq="15min")
+    # Hourly steps keep the five model fits small (the 15-min version of this took minutes on a busy machine).
+    idx = pd.date_range("2026-03-01", periods=24 * 35, freq="h")
     rng = np.random.default_rng(5)
-    plan = pd.Series(rng.choice([0.0, 1.0, 2.0], size=len(idx) // 96).repeat(96), index=idx)
+    plan = pd.Series(rng.choice([0.0, 1.0, 2.0], size=len(idx) // 24).repeat(24), index=idx)
     load = 100 + 80 * plan + 20 * np.sin(2 * np.pi * idx.hour / 24) + rng.normal(0, 3, len(idx))
-    bt = backtest(pd.Series(load, index=idx), drivers=plan.rename("plan").to_frame(), horizon="day", days=7)
+    bt = backtest(pd.Series(load, index=idx), drivers=plan.rename("plan").to_frame(), horizon="day", days=5,
+                  steps_per_day=24)
     assert bt.skill > 0.3 and bt.model_cv_rmse < bt.naive_cv_rmse
+
+
+def test_forecast_calendar_is_the_site_clock():
+    """A plant busy 08:00-20:00 in Shanghai: the forecast puts the busy hours at 00:00-12:00 UTC."""
+    idx = pd.date_range("2026-03-01", periods=24 * 21, freq="h")  # naive UTC
+    local_hour = idx.tz_localize("UTC").tz_convert("Asia/Shanghai").hour
+    y = pd.Series(np.where((local_hour >= 8) & (local_hour < 20), 100.0, 10.0), index=idx)
+    ahead = forecast(y, "day", steps_per_day=24, tz="Asia/Shanghai")
+    assert len(ahead) == 24 and ahead.index[0] == pd.Timestamp("2026-03-22 00:00")
+    assert (ahead["forecast"].iloc[:12] > 90).all() and (ahead["forecast"].iloc[12:] < 20).all()

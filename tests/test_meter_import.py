@@ -152,7 +152,8 @@ def test_cli_import_and_rollup(tmp_path):
     r = CliRunner().invoke(app, ["meters", "import", str(reg), str(f), "--lake", str(tmp_path / "lake"),
                                  "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
     assert r.exit_code == 0 and "8 new readings stored" in r.output
-    r = CliRunner().invoke(app, ["meters", "rollup", "--lake", str(tmp_path / "lake"), "--by", "meter", "--freq", "day"])
+    r = CliRunner().invoke(app, ["meters", "rollup", "--registry", str(reg), "--lake", str(tmp_path / "lake"),
+                                 "--by", "meter", "--freq", "day"])
     assert r.exit_code == 0 and "8.0" in r.output
 
 

@@ -52,18 +52,29 @@ def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
 
 
 @app.command("rollup")
-def meters_rollup(lake: LakeOpt = Path("lake"), by: Annotated[RollupBy, typer.Option()] = RollupBy.site,
-                  freq: Annotated[Freq, typer.Option()] = Freq.month, as_json: JsonOpt = False) -> None:
-    """Energy per meter or site and period, from the lake (DuckDB)."""
-    from zerocarbon.services import meter_import
+def meters_rollup(registry: Annotated[Path, typer.Option("--registry", help="meter registry CSV: each meter's site "
+                                                                           "and time zone")],
+                  lake: LakeOpt = Path("lake"), by: Annotated[RollupBy, typer.Option()] = RollupBy.site,
+                  freq: Annotated[Freq, typer.Option()] = Freq.month,
+                  site: Annotated[Optional[str], typer.Option("--site", help="only this site")] = None,
+                  date_from: Annotated[Optional[str], typer.Option("--from", help="first local date, YYYY-MM-DD")] = None,
+                  date_to: Annotated[Optional[str], typer.Option("--to", help="last local date (included)")] = None,
+                  as_json: JsonOpt = False) -> None:
+    """Energy per meter or site and hour, day or month of the site's local calendar, from the lake."""
+    from zerocarbon.io.meter_files import read_registry
+    from zerocarbon.services import energy_data
 
-    df = meter_import.rollup(lake, by.value, freq.value)
+    df = energy_data.rollup(lake, read_registry(registry), by.value, freq.value, site,
+                            energy_data.parse_day(date_from, "--from"), energy_data.parse_day(date_to, "--to"))
     if as_json:
         emit_json(df.to_dict(orient="records"))
         return
-    table = Table()
+    if df.empty:
+        console.print("no readings in that selection")
+        return
+    table = Table(caption="periods of the site's local calendar")
     for c in df.columns:
-        table.add_column(str(c))
+        table.add_column(str(c), justify="right" if c in ("value", "intervals") else "left")
     for r in df.itertuples(index=False):
         table.add_row(*[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in r])
     console.print(table)
@@ -71,12 +82,17 @@ def meters_rollup(lake: LakeOpt = Path("lake"), by: Annotated[RollupBy, typer.Op
 
 @app.command("to-activity")
 def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake"),
-                       out: Annotated[Path, typer.Option(help="electricity activity CSV to write")] = Path("electricity.csv")) -> None:
-    """Monthly kWh of the revenue meters as an electricity activity file for `zerocarbon import electricity`."""
+                       out: Annotated[Path, typer.Option(help="electricity activity CSV to write")] = Path("electricity.csv"),
+                       as_json: JsonOpt = False) -> None:
+    """Monthly kWh (local months) of the revenue meters as an electricity activity file for
+    `zerocarbon import electricity`."""
     from zerocarbon.io.meter_files import read_registry
-    from zerocarbon.services import meter_import
+    from zerocarbon.services import energy_data
 
-    path = meter_import.electricity_activity(lake, read_registry(registry), year, out)
+    path = energy_data.electricity_activity(lake, read_registry(registry), year, out)
+    if as_json:
+        emit_json({"file": str(path), "year": year})
+        return
     console.print(f"wrote {path}; sub-meters are left out so Scope 2 counts each kWh once")
 
 

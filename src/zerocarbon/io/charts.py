@@ -1,4 +1,5 @@
-"""Charts people would rather see than read: idle energy by line and shift, site load profile."""
+"""Charts people would rather see than read: idle energy by line and shift, the site's load profile, a
+baseline against what was used, and a forecast against recent days. Times are drawn on the site's clock."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,32 +10,81 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-
-def idle_chart(findings, path: Path) -> None:
-    df = pd.DataFrame([f.__dict__ for f in findings]).pivot(index="line", columns="shift", values="idle_kwh").fillna(0)
-    ax = (df / 1000).plot.barh(stacked=True, figsize=(8, 4), color=["#f28e2b", "#4e79a7"])
-    ax.set_xlabel("idle energy [MWh/yr] (line on, producing nothing)")
-    ax.set_title("Idle running by line and shift")
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=110)
-    plt.close(ax.figure)
+COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1"]
 
 
-def profile_chart(site_kwh: pd.Series, path: Path, tz: str = "Asia/Shanghai") -> None:
-    local = site_kwh.copy()
-    local.index = local.index.tz_localize("UTC").tz_convert(tz)
-    kw = local * 4
-    frame = pd.DataFrame({"kw": kw, "hour": kw.index.hour + kw.index.minute / 60,
-                          "day": ["Sunday" if d == 6 else "Mon-Sat" for d in kw.index.day_of_week]})
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for day, g in frame.groupby("day"):
-        prof = g.groupby("hour")["kw"]
-        ax.plot(prof.mean().index, prof.mean().values, label=f"{day} mean")
-        ax.fill_between(prof.mean().index, prof.quantile(0.1).values, prof.quantile(0.9).values, alpha=0.2)
-    ax.set_xlabel("hour of day (local)")
-    ax.set_ylabel("grid demand [kW]")
-    ax.set_title("Site load profile (10-90 % band)")
-    ax.legend()
+def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return Path(path)
+
+
+def _local(series: pd.Series, tz: str) -> pd.Series:
+    return series.set_axis(series.index.tz_localize("UTC").tz_convert(tz))
+
+
+def idle_chart(findings, path: Path, period: str = "") -> Path:
+    """Stacked bars: idle energy [MWh] per line, one colour per shift. ``findings`` are idle findings or
+    dicts with ``line``, ``shift`` and ``idle_kwh``."""
+    df = pd.DataFrame([f if isinstance(f, dict) else f.__dict__ for f in findings])
+    df = df.pivot_table(index="line", columns="shift", values="idle_kwh", aggfunc="sum", sort=False).fillna(0)
+    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.4 * len(df)))
+    (df / 1000).plot.barh(stacked=True, ax=ax, color=COLORS[:len(df.columns)])
+    ax.set_xlabel(f"idle energy [MWh]{' ' + period if period else ''} (line on, producing nothing)")
+    ax.set_title("Idle running by line and shift")
+    return _save(fig, path)
+
+
+def profile_chart(site_kwh: pd.Series, path: Path, tz: str, interval_min: int = 15, title: str = "Site") -> Path:
+    """Mean demand [kW] by local time of day, working days against Sundays, with the 10-90 % band."""
+    kw = _local(site_kwh.dropna(), tz) * 60.0 / interval_min
+    frame = pd.DataFrame({"kw": kw.to_numpy(), "hour": kw.index.hour + kw.index.minute / 60,
+                          "day": ["Sunday" if d == 6 else "Mon-Sat" for d in kw.index.day_of_week]})
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for (day, g), color in zip(frame.groupby("day"), COLORS):
+        prof = g.groupby("hour")["kw"]
+        mean = prof.mean()
+        ax.plot(mean.index, mean.values, label=f"{day} mean", color=color)
+        ax.fill_between(mean.index, prof.quantile(0.1).values, prof.quantile(0.9).values, alpha=0.2, color=color)
+    ax.set_xlabel(f"hour of day ({tz})")
+    ax.set_ylabel("demand [kW]")
+    ax.set_title(f"{title} load profile (10-90 % band)")
+    ax.legend()
+    return _save(fig, path)
+
+
+def baseline_chart(frame: pd.DataFrame, path: Path, unit: str = "kWh", title: str = "Baseline") -> Path:
+    """``frame`` indexed by local period with columns ``actual``, ``baseline`` and ``period``
+    (baseline | reporting): what was used against what the baseline model says would have been used."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(frame.index, frame["actual"], color=COLORS[0], lw=1, label="actual")
+    ax.plot(frame.index, frame["baseline"], color=COLORS[1], lw=1, label="baseline model")
+    rep = frame[frame["period"] == "reporting"]
+    if len(rep):
+        ax.axvspan(rep.index.min(), rep.index.max(), color="#dddddd", alpha=0.5, label="reporting period")
+    ax.set_ylabel(f"energy [{unit} per {frame.attrs.get('granularity', 'interval')}]")
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
+
+
+def forecast_chart(history: pd.Series, future: pd.DataFrame, path: Path, tz: str, unit: str = "kWh",
+                   title: str = "Forecast") -> Path:
+    """The last two weeks of actuals and the forecast with its seasonal-naive comparison."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    recent = history[history.index >= history.index[-1] - pd.Timedelta(days=14)]
+    ax.plot(_local(recent, tz).index, recent.to_numpy(), color=COLORS[0], lw=0.8, label="actual")
+    ax.plot(_local(future["forecast"], tz).index, future["forecast"].to_numpy(), color=COLORS[1], lw=1.2,
+            label="forecast")
+    ax.plot(_local(future["seasonal_naive"], tz).index, future["seasonal_naive"].to_numpy(), color="#999999",
+            lw=0.8, ls="--", label="seasonal naive (a week earlier)")
+    ax.set_ylabel(f"energy [{unit} per interval]")
+    ax.set_xlabel(f"local time ({tz})")
+    ax.set_title(title)
+    ax.legend()
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+__all__ = ["idle_chart", "profile_chart", "baseline_chart", "forecast_chart"]

@@ -10,11 +10,9 @@ from zerocarbon.core.ghg.inventory import InventoryResult
 from zerocarbon.services import accounting
 from zerocarbon.services.demo_factory import YEAR, generate
 from zerocarbon.store.db import make_engine, session_factory, upgrade
-from zerocarbon.core.factors import load_factor_set
-from zerocarbon.core.model import Site
 from zerocarbon.io.meter_files import read_registry
 from zerocarbon.io.reports import write_outputs
-from zerocarbon.services import demo_meters, energy_report, meter_import
+from zerocarbon.services import demo_meters, energy_baseline, energy_forecast, energy_report, meter_import
 from zerocarbon.io.schedule_files import plant_problem_from_dict
 from zerocarbon.services.demo_plant import laptop_week
 from zerocarbon.services.scheduling import Comparison, compare
@@ -64,11 +62,9 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     engine.dispose()
     meter_import.import_file(out / "meters" / "lake", meters, mfiles["readings"])
     progress("analytics")
-    grid = load_factor_set(factor_set).grid_factor(
-        "location", YEAR, Site("HF", "Hefei", country="CN", province="安徽", grid_region="east")).factor
-    energy = energy_report.report(out / "meters" / "lake", meters, mfiles["production"], grid.value,
-                                  out / "meters")
-    outputs.update({f"meters_{Path(f).stem}": Path(f) for f in energy["files"]})
+    energy = _energy(out / "meters", meters, mfiles["production"], factor_set)
+    outputs.update({"_".join(["meters", *Path(f).relative_to(out / "meters").with_suffix("").parts]): Path(f)
+                    for f in energy["files"]})
     cmp = None
     if schedule_seconds > 0:
         progress("schedule")
@@ -79,3 +75,31 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
         cmp = compare(problem, time_limit=schedule_seconds, progress=search_progress)
         outputs.update({f"schedule_{k}": v for k, v in write_schedule_outputs(cmp, out / "schedule").items()})
     return DemoRun(result, outputs, org.name, url, cmp, energy)
+
+
+def _energy(folder: Path, meters, production: Path, factor_set: str) -> dict:
+    """The demo plant's energy findings: the report, an energy-vs-output baseline of the line group and a
+    day-ahead forecast of the grid supply, summarised in ``energy_report.json``."""
+    lake_dir = folder / "lake"
+    grid = energy_report.grid_factor(factor_set, YEAR, "安徽", "east")
+    rep = energy_report.report(lake_dir, meters, folder / "report", production=production, grid=grid)
+    lines = [m.id for m in meters.values() if m.line]
+    fit = energy_baseline.baseline(lake_dir, meters, f"{YEAR}-01-01", f"{YEAR}-12-31", meter_ids=lines,
+                                   production=production, out=folder / "baseline")
+    fc = energy_forecast.forecast(lake_dir, meters, "day", meter_ids=["MAIN"], backtest_days=7,
+                                  out=folder / "forecast")
+    f = fit.fit
+    summary = {
+        "idle": rep.idle, "idle_total_kwh": rep.idle_total_kwh, "idle_total_tco2": rep.idle_total_co2_kg / 1000,
+        "kwh_per_unit": rep.kwh_per_unit, "site_load": rep.site_load.__dict__, "anomalies": rep.anomalies,
+        "baseline_model": {"cv_rmse": f.cv_rmse if f else None, "nmbe": f.nmbe if f else None,
+                           "r2": f.r2 if f else None, "passes": fit.passes, "reasons": fit.reasons},
+        "forecast_day_ahead": {"model_cv_rmse": fc.model_cv_rmse, "naive_cv_rmse": fc.naive_cv_rmse,
+                               "model_mape": fc.model_mape, "naive_mape": fc.naive_mape, "skill": fc.skill,
+                               "origins": fc.backtest_days},
+        "grid_factor": rep.grid_factor.__dict__,
+    }
+    path = folder / "energy_report.json"
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    summary["files"] = [str(path), *rep.files.values(), *fit.files.values(), *fc.files.values()]
+    return summary

@@ -1,56 +1,209 @@
-"""Energy analytics use case: from the lake and production counts to findings people act on."""
+"""Energy report of one site and period of an imported lake: load, kWh per unit, idle running per line and
+shift with its CO2, anomalies in words, charts.
+
+Which meters: the site's revenue electricity meters give the site load (the grid supply); meters with a
+``line`` in the registry give the lines (several meters of one line are added up). Every calendar cut is
+made on the site's clock (the registry's ``timezone``).
+"""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
-from zerocarbon.core.energy.analytics import anomalies, base_and_peak, energy_per_unit, idle_load
+from zerocarbon.core.energy.analytics import SHIFTS, anomalies, base_and_peak, energy_per_unit, idle_load, local_index
 from zerocarbon.core.energy.intervals import Meter
-from zerocarbon.core.energy.mv import fit_baseline
+from zerocarbon.core.factors import load_factor_set
+from zerocarbon.core.model import Site
+from zerocarbon.errors import InputError, NotFoundError, Problem
 from zerocarbon.io.charts import idle_chart, profile_chart
-from zerocarbon.solvers.forecast import backtest
-from zerocarbon.store import lake
+from zerocarbon.io.energy_inputs import read_production
+from zerocarbon.services.energy_data import Selection, interval_minutes, load_kwh, parse_day, site_of
+from zerocarbon.units import scale
+
+Progress = Callable[[str], None]
 
 
-def line_frames(root: Path, meters: dict[str, Meter], production_csv: Path, tz: str = "Asia/Shanghai"):
-    lines = [m.id for m in meters.values() if m.line]
-    ids = ", ".join(f"'{i}'" for i in lines)
-    e = lake.query(root, f"SELECT meter, ts, value FROM readings WHERE meter IN ({ids})")
-    energy = e.pivot(index="ts", columns="meter", values="value").sort_index()
-    p = pd.read_csv(production_csv)
-    p.index = pd.to_datetime(p.pop("timestamp")).dt.tz_localize(tz).dt.tz_convert("UTC").dt.tz_localize(None)
-    return energy, p.reindex(energy.index).fillna(0.0)
+@dataclass(frozen=True)
+class GridFactor:
+    """The grid emission factor used for idle-load CO2 [kgCO2/kWh] and where it comes from."""
+
+    kg_per_kwh: float
+    source: str
+    warning: str | None = None
 
 
-def report(root: Path, meters: dict[str, Meter], production_csv: Path, kg_per_kwh: float, out: Path,
-           forecast_days: int = 7) -> dict:
+def grid_factor(factor_set: str, year: int, province: str | None = None, grid_region: str | None = None,
+                series: str = "location", country: str = "CN") -> GridFactor:
+    """The factor set's grid factor for a site's country, province or grid region and data year (the country's
+    factor if neither is given), by the set's own resolution and fallback rules."""
+    where = Site("energy-report", "energy report", country=country, province=province, grid_region=grid_region)
+    sel = load_factor_set(factor_set).grid_factor(series, year, where)
+    f = sel.factor
+    return GridFactor(f.value * scale(f.unit, "kg/kWh"), f"{f.factor_id} ({f.issuer}, {f.edition})", sel.warning)
+
+
+def given_factor(kg_per_kwh: float) -> GridFactor:
+    if not kg_per_kwh >= 0 or kg_per_kwh > 5:
+        raise InputError([Problem("--kg-per-kwh", None, None, f"{kg_per_kwh} is not a grid factor in kgCO2/kWh "
+                                                               "(expected 0 to 5)")])
+    return GridFactor(float(kg_per_kwh), "given by the user (--kg-per-kwh)")
+
+
+@dataclass
+class LoadSummary:
+    name: str
+    kwh: float
+    base_kw: float
+    peak_kw: float
+    peak_at: str | None  # local time, ISO 8601 with offset
+    load_factor: float
+
+
+@dataclass
+class EnergyReport:
+    site: str
+    timezone: str
+    first_day: str  # local dates with data
+    last_day: str
+    interval_min: int
+    meters: list[str]
+    site_load: LoadSummary | None
+    lines: list[LoadSummary]
+    grid_factor: GridFactor | None
+    shifts: list[tuple[str, int, int]]
+    kwh_per_unit: list[dict] = field(default_factory=list)  # line, month, kwh, units, kwh_per_unit
+    idle: list[dict] = field(default_factory=list)  # line, shift, idle_kwh, idle_hours, co2_kg, share_of_line_kwh
+    idle_total_kwh: float | None = None
+    idle_total_co2_kg: float | None = None
+    anomalies: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _summary(name: str, kwh: pd.Series, interval_min: int, tz: str) -> LoadSummary:
+    bp = base_and_peak(kwh, interval_min)
+    at = bp["peak_at"]
+    local = pd.Timestamp(at).tz_localize("UTC").tz_convert(tz).isoformat() if at is not None else None
+    return LoadSummary(name, bp["kwh"], bp["base_kw"], bp["peak_kw"], local, bp["load_factor"])
+
+
+def _lines(meters: dict[str, Meter], site: str) -> dict[str, list[Meter]]:
+    out: dict[str, list[Meter]] = {}
+    for m in meters.values():
+        if m.site == site and m.line and m.medium == "electricity":
+            out.setdefault(m.line, []).append(m)
+    return out
+
+
+def report(root: Path, meters: dict[str, Meter], out: Path | None = None, site: str | None = None,
+           start: date | str | None = None, end: date | str | None = None, production: Path | None = None,
+           grid: GridFactor | None = None, shifts=SHIFTS, anomaly_limit: int = 20, factor_set: str | None = None,
+           province: str | None = None, grid_region: str | None = None, country: str = "CN",
+           progress: Progress = lambda step: None) -> EnergyReport:
+    """Analyse one site of the lake between local dates ``start`` and ``end`` (both included; open when
+    None). ``production`` is a production-count CSV (see :mod:`zerocarbon.io.energy_inputs`); without it,
+    kWh per unit, idle load and anomalies cannot be judged and the report says so. The grid factor is
+    ``grid``, or else the ``factor_set``'s factor for ``province``/``grid_region`` and the data year of the
+    report's last day. With ``out``, the report is written there as JSON, CSV and PNG charts (``files``)."""
+    start, end = parse_day(start, "--from"), parse_day(end, "--to")
+    site, tz = site_of(meters, site)
+    lines = _lines(meters, site)
+    revenue = [m for m in meters.values() if m.site == site and m.revenue and m.medium == "electricity"]
+    chosen = revenue + [m for ms in lines.values() for m in ms if m not in revenue]
+    if not chosen:
+        raise InputError([Problem("meter registry", None, "line", f"site {site} has neither a revenue electricity "
+                                                                  "meter nor line meters to analyse")])
+    progress("reading the lake")
+    wide = load_kwh(root, Selection(site, tz, tuple(chosen)), start, end)
+    step = interval_minutes(wide)
+    local_days = local_index(wide.index, tz)
+    if grid is None and factor_set:
+        grid = grid_factor(factor_set, int(local_days.max().year), province, grid_region, country=country)
+    rep = EnergyReport(site, tz, f"{local_days.min():%Y-%m-%d}", f"{local_days.max():%Y-%m-%d}", step,
+                       [m.id for m in chosen], None, [], grid, [tuple(s) for s in shifts])
+    if revenue:
+        site_kwh = wide[[m.id for m in revenue]].sum(axis=1, min_count=1)
+        rep.site_load = _summary(site, site_kwh, step, tz)
+    else:
+        site_kwh = None
+        rep.notes.append(f"site {site} declares no revenue meter (revenue=true): no site load figures")
+    energy = pd.DataFrame({line: wide[[m.id for m in ms]].sum(axis=1, min_count=1) for line, ms in lines.items()},
+                          index=wide.index)
+    rep.lines = [_summary(line, energy[line], step, tz) for line in energy.columns]
+    if not lines:
+        rep.notes.append("no meter has a line in the registry: no idle load or kWh per unit")
+    if production is not None and lines:
+        progress("production and idle load")
+        units = _production(production, tz, set(lines), energy.index, step)
+        _with_production(rep, energy, units, tz, step, shifts, grid, anomaly_limit)
+    elif lines:
+        rep.notes.append("no production counts given (--production): idle load, kWh per unit and anomalies "
+                         "need them")
+    if grid is None and rep.idle:
+        rep.notes.append("no grid factor given (--factors or --kg-per-kwh): idle CO2 not computed")
+    if grid is not None and grid.warning:
+        rep.notes.append(grid.warning)
+    if out is not None:
+        progress("charts")
+        write(rep, Path(out), energy, site_kwh)
+    return rep
+
+
+def _production(path: Path, tz: str, lines: set[str], index: pd.DatetimeIndex, step: int) -> pd.DataFrame:
+    p = read_production(path, tz, lines)
+    p["ts"] = p["ts"].dt.floor(f"{step}min")
+    wide = p.pivot_table(index="ts", columns="line", values="units", aggfunc="sum")
+    inside = wide.index[(wide.index >= index.min()) & (wide.index <= index.max())]
+    if len(inside) == 0:
+        raise NotFoundError(f"{Path(path).name} has no counts between {index.min()} and {index.max()} UTC, the "
+                            "period of the meter data")
+    return wide.reindex(index=index, columns=sorted(lines)).fillna(0.0)
+
+
+def _with_production(rep: EnergyReport, energy: pd.DataFrame, units: pd.DataFrame, tz: str, step: int, shifts,
+                     grid: GridFactor | None, anomaly_limit: int) -> None:
+    e = energy.fillna(0.0)
+    epu = energy_per_unit(e, units, "MS", tz)
+    rep.kwh_per_unit = [{"line": r.line, "month": f"{r.period:%Y-%m}", "kwh": r.kwh, "units": r.units,
+                         "kwh_per_unit": r.kwh_per_unit} for r in epu.itertuples()]
+    factor = grid.kg_per_kwh if grid is not None else float("nan")
+    findings = idle_load(e, units, factor, tz=tz, interval_min=step, shifts=shifts)
+    rep.idle = [{**f.__dict__, "co2_kg": f.co2_kg if grid is not None else None} for f in findings]
+    rep.idle_total_kwh = float(sum(f.idle_kwh for f in findings))
+    rep.idle_total_co2_kg = rep.idle_total_kwh * grid.kg_per_kwh if grid is not None else None
+    found = anomalies(e, units, tz=tz)
+    rep.anomalies = found[:anomaly_limit]
+    if len(found) > anomaly_limit:
+        rep.notes.append(f"{len(found) - anomaly_limit} more anomalies not listed")
+
+
+def write(rep: EnergyReport, out: Path, energy: pd.DataFrame, site_kwh: pd.Series | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    energy, units = line_frames(root, meters, production_csv)
-    idle = idle_load(energy, units, kg_per_kwh)
-    site = lake.query(root, "SELECT ts, sum(value) AS kwh FROM readings WHERE meter = 'MAIN' GROUP BY ts "
-                            "ORDER BY ts").set_index("ts")["kwh"]
-    epu = energy_per_unit(energy, units, "YS")
-    daily = pd.DataFrame({"energy": energy.resample("D").sum().sum(axis=1),
-                          "production": units.resample("D").sum().sum(axis=1)})
-    daily = daily[daily["production"] > 0]
-    fit = fit_baseline(daily, granularity="daily")
-    bt = backtest(site.asfreq("15min").interpolate(), horizon="day", days=forecast_days)
-    result = {
-        "idle": [f.__dict__ for f in idle],
-        "idle_total_kwh": sum(f.idle_kwh for f in idle), "idle_total_tco2": sum(f.co2_kg for f in idle) / 1000,
-        "kwh_per_unit": epu.to_dict(orient="records"),
-        "site_load": {k: (str(v) if k == "peak_at" else v) for k, v in base_and_peak(site).items()},
-        "anomalies": anomalies(energy, units)[:20],
-        "baseline_model": {"cv_rmse": fit.cv_rmse, "nmbe": fit.nmbe, "r2": fit.r2, "passes": fit.passes,
-                           "reasons": list(fit.reasons)},
-        "forecast_day_ahead": {"model_cv_rmse": bt.model_cv_rmse, "naive_cv_rmse": bt.naive_cv_rmse,
-                               "model_mape": bt.model_mape, "naive_mape": bt.naive_mape, "skill": bt.skill,
-                               "origins": bt.origins},
-    }
-    (out / "energy_report.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    idle_chart(idle, out / "idle_by_line.png")
-    profile_chart(site, out / "site_load_profile.png")
-    result["files"] = [str(out / "energy_report.json"), str(out / "idle_by_line.png"), str(out / "site_load_profile.png")]
-    return result
+    files = {"report": out / "energy_report.json"}
+    if rep.idle:
+        files["idle_csv"] = out / "idle_by_line_shift.csv"
+        pd.DataFrame(rep.idle).to_csv(files["idle_csv"], index=False)
+        files["idle_chart"] = idle_chart(rep.idle, out / "idle_by_line.png", f"{rep.first_day} to {rep.last_day}")
+    if rep.kwh_per_unit:
+        files["kwh_per_unit_csv"] = out / "kwh_per_unit.csv"
+        pd.DataFrame(rep.kwh_per_unit).to_csv(files["kwh_per_unit_csv"], index=False)
+    if site_kwh is not None:
+        files["profile_chart"] = profile_chart(site_kwh, out / "site_load_profile.png", rep.timezone,
+                                               rep.interval_min, f"Site {rep.site}")
+    elif len(energy.columns):
+        files["profile_chart"] = profile_chart(energy.sum(axis=1, min_count=1), out / "lines_load_profile.png",
+                                               rep.timezone, rep.interval_min, f"Lines of {rep.site}")
+    rep.files = {k: str(v) for k, v in files.items()}
+    files["report"].write_text(json.dumps(rep.to_dict(), indent=2, ensure_ascii=False, default=str),
+                               encoding="utf-8")
+
+
+__all__ = ["EnergyReport", "LoadSummary", "GridFactor", "grid_factor", "given_factor", "report"]

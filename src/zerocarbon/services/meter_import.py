@@ -170,31 +170,18 @@ def _bulk(root: Path, meters: dict[str, Meter], path: Path) -> ImportSummary:
 
 
 def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path) -> Path:
-    """Write the revenue meters' monthly kWh as an electricity activity file (io.schemas "electricity"),
-    ready for ``zerocarbon import electricity``: the one path by which interval data reaches Scope 2."""
-    revenue = [m.id for m in meters.values() if m.revenue and m.medium == "electricity"]
-    if not revenue:
-        raise InputError([Problem("meter registry", None, "revenue", "no revenue electricity meter is declared")])
-    # Months of the site's local calendar (a bill's month), not UTC months.
-    parts = []
-    for mid in revenue:
-        tz = meters[mid].timezone.replace("'", "")
-        parts.append(lake.query(root, f"""
-            SELECT site, meter, date_trunc('month', local) AS month, unit, sum(value) AS value FROM (
-              SELECT *, timezone('{tz}', timezone('UTC', ts)) AS local FROM readings WHERE meter = '{mid}')
-            WHERE year(local) = {int(year)} GROUP BY ALL ORDER BY ALL"""))
-    df = pd.concat(parts, ignore_index=True)
-    df["period_start"] = df["month"].dt.strftime("%Y-%m-%d")
-    df["period_end"] = (df["month"] + pd.offsets.MonthEnd(0)).dt.strftime("%Y-%m-%d")
-    df["quantity"] = [round(v * scale(u, "kWh"), 3) for v, u in zip(df["value"], df["unit"])]
-    df["unit"] = "kWh"
-    df[["site", "meter", "period_start", "period_end", "quantity", "unit"]].to_csv(out, index=False)
-    return out
+    """Monthly kWh of the revenue meters (local months) as an electricity activity file: see
+    :func:`zerocarbon.services.energy_data.electricity_activity`."""
+    from zerocarbon.services import energy_data
+
+    return energy_data.electricity_activity(root, meters, year, out)
 
 
-def rollup(root: Path, by: str = "site", freq: str = "month") -> pd.DataFrame:
-    """Energy per meter or site and period from the lake."""
-    return lake.rollup(root, by, freq)
+def rollup(root: Path, meters: dict[str, Meter], by: str = "site", freq: str = "month") -> pd.DataFrame:
+    """Energy per meter or site and local period: see :func:`zerocarbon.services.energy_data.rollup`."""
+    from zerocarbon.services import energy_data
+
+    return energy_data.rollup(root, meters, by, freq)
 
 
 __all__ = ["import_file", "normalise", "electricity_activity", "rollup", "register_meters", "ImportSummary"]

@@ -1,6 +1,7 @@
 """The interval-data lake: Parquet files partitioned by site and UTC date, queried with DuckDB.
 
-Layout: ``<root>/site=<site>/date=<YYYY-MM-DD>/readings.parquet`` with columns
+Layout: ``<root>/site=<site>/date=<YYYY-MM-DD>/readings.parquet`` (UTC dates; every calendar roll-up
+is cut in the site's local time, see :func:`rollup`) with columns
 ``meter, ts (interval start, UTC), value, unit, quality, batch``. Writes are idempotent on (meter, ts):
 an identical reading already stored is not written again; a different value for a stored (meter, ts)
 is a conflict and nothing is written. All partitions of one import are prepared first and swapped in
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from zerocarbon.errors import NotFoundError, StorageError
 
 COLUMNS = ["meter", "ts", "value", "unit", "quality", "batch"]
 
@@ -74,15 +77,85 @@ def glob(root: Path) -> str:
     return str(Path(root) / "site=*" / "date=*" / "*.parquet")
 
 
-def query(root: Path, sql: str, **params) -> pd.DataFrame:
-    """Run SQL where ``readings`` is the whole lake (hive partitions site and date as columns)."""
+def require(root: Path) -> Path:
+    """The lake folder, or a :class:`NotFoundError` that names it and says how to fill it."""
+    root = Path(root)
+    fill = f"import readings first: zerocarbon meters import REGISTRY READINGS --lake {root}"
+    if not root.is_dir():
+        raise NotFoundError(f"no meter-data lake at {root}; {fill}")
+    if next(root.glob("site=*/date=*/*.parquet"), None) is None:
+        raise NotFoundError(f"the lake at {root} holds no readings; {fill}")
+    return root
+
+
+def query(root: Path, sql: str, frames: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
+    """Run SQL where ``readings`` is the whole lake (hive partitions site and date as columns) and each of
+    ``frames`` is a table of its name (meter lists, time zones), so no value is pasted into the SQL."""
+    require(root)
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW readings AS SELECT * FROM read_parquet('{glob(root)}', hive_partitioning = true)")
-    return con.execute(sql, params or None).df()
+    try:
+        pattern = glob(root).replace("'", "''")
+        con.execute(f"CREATE VIEW readings AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)")
+        for name, frame in (frames or {}).items():
+            con.register(name, frame)
+        return con.execute(sql, params or None).df()
+    except duckdb.IOException as exc:
+        raise StorageError(f"the lake at {root} cannot be read: {exc}") from None
+    finally:
+        con.close()
 
 
-def rollup(root: Path, by: str = "meter", freq: str = "day") -> pd.DataFrame:
-    """Energy per ``by`` (meter | site) and calendar ``freq`` (hour | day | month) in UTC."""
-    assert by in ("meter", "site") and freq in ("hour", "day", "month")
-    return query(root, f"SELECT {by}, date_trunc('{freq}', ts) AS period, unit, sum(value) AS value, "
-                       f"count(*) AS intervals FROM readings GROUP BY ALL ORDER BY ALL")
+def holdings(root: Path) -> pd.DataFrame:
+    """What the lake holds: per site and meter, the first and last interval start (UTC) and the count."""
+    return query(root, "SELECT site, meter, min(ts) AS first, max(ts) AS last, count(*) AS readings "
+                       "FROM readings GROUP BY ALL ORDER BY ALL")
+
+
+def intervals(root: Path, meters: list[str], start: pd.Timestamp | None = None,
+              end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Readings of ``meters`` with ``start <= ts < end`` (naive UTC; either bound may be open):
+    columns meter, ts, value, unit, quality."""
+    where = ["ts >= $start" if start is not None else "", "ts < $end" if end is not None else ""]
+    cond = " AND ".join(["meter IN (SELECT meter FROM wanted)"] + [w for w in where if w])
+    params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
+    return query(root, f"SELECT meter, ts, value, unit, quality FROM readings WHERE {cond} ORDER BY meter, ts",
+                 frames={"wanted": pd.DataFrame({"meter": list(meters)}, dtype=object)}, **params)
+
+
+def rollup(root: Path, zones: pd.DataFrame, by: str = "meter", freq: str = "day",
+           start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Energy per ``by`` (meter | site) and ``freq`` (hour | day | month) of each meter's local calendar.
+
+    ``zones`` has one row per meter to include: ``meter, site, timezone``. Periods are cut in the zone of
+    the meter's site, so a reading at 2025-12-31 17:00 UTC belongs to 1 January in Shanghai. Hours keep
+    their UTC offset, so the two 02:00 hours of a DST fall-back stay apart. ``start``/``end`` bound the
+    interval starts in the meter's local time (naive), so a local year is exactly that year.
+    Columns: by, timezone, period (local start, ISO text), unit, value, intervals.
+    """
+    if by not in ("meter", "site") or freq not in ("hour", "day", "month"):
+        raise ValueError(f"rollup by {by!r} per {freq!r} is not offered")
+    where = " AND ".join(w for w in ("lt >= $start" if start is not None else "",
+                                     "lt < $end" if end is not None else "") if w) or "true"
+    params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
+    df = query(root, f"""
+        WITH local AS (
+          SELECT r.meter, z.site, z.timezone, r.unit, r.value, r.ts,
+                 timezone(z.timezone, timezone('UTC', r.ts)) AS lt
+          FROM readings r JOIN zones z ON r.meter = z.meter)
+        SELECT {by}, timezone, date_trunc('{freq}', lt) AS period, lt - ts AS utc_offset, unit,
+               sum(value) AS value, count(*) AS intervals, min(ts) AS first
+        FROM local WHERE {where} GROUP BY ALL ORDER BY {by}, first""",
+               frames={"zones": zones[["meter", "site", "timezone"]].astype(object)}, **params)
+    if freq == "hour":
+        # the offset comes from each reading, so it is constant within a local hour; keep it in the text
+        df["period"] = [p.isoformat() + _offset(o) for p, o in zip(df["period"], df["utc_offset"])]
+    else:
+        df = df.groupby([by, "timezone", "period", "unit"], as_index=False, sort=True)[["value", "intervals"]].sum()
+        df["period"] = df["period"].dt.strftime("%Y-%m-%d")
+    return df[[by, "timezone", "period", "unit", "value", "intervals"]]
+
+
+def _offset(delta: pd.Timedelta) -> str:
+    minutes = int(pd.Timedelta(delta).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

@@ -2,7 +2,11 @@
 
 IPMVP Option C/B style: a baseline model fitted on the baseline period predicts what the reporting period
 would have used; avoided energy = prediction - actual. Two model forms:
-- ``linear``: energy ~ production (+ temperature terms), for daily or monthly data;
+- ``linear``: energy ~ production (+ heating and cooling degree-days), for daily or monthly data. With a
+  ``temperature`` driver [degC] the balance points are searched (ASHRAE inverse change-point models; the
+  CalTRACK daily method searches the same way): heating base 8-22 degC and cooling base 14-28 degC in 1 K
+  steps, each alone or both together, slopes kept only when positive; the candidate with the highest
+  adjusted R2 wins. Each chosen balance point counts as a model parameter in ``p``;
 - ``towt``: hourly time-of-week-and-temperature model (Mathieu et al. 2011, LBNL): an indicator per hour of
   the week plus a piecewise-linear temperature term with knots at fixed temperatures.
 
@@ -15,9 +19,12 @@ guideline and should be checked against the text). Savings are refused, with the
 fails or the baseline data are insufficient (< 90 % of intervals present, or less than 12 months for
 monthly models / 180 days for daily / 8 weeks for hourly models).
 
-Savings uncertainty (G14 fractional savings uncertainty, no autocorrelation correction):
-    U = t(conf, n - p) x 1.26 x CV(RMSE) x sqrt((n / m) x (1 + 2 / n)) x E_baseline,reporting
-with n baseline points and m reporting points.
+Savings uncertainty (G14-2014 Annex B fractional savings uncertainty, as OpenEEmeter also computes it):
+    U = t(conf, n' - p) x 1.26 x CV(RMSE) x sqrt((n / n') x (1 + 2 / n') x (1 / m)) x E_baseline,reporting
+with n baseline points, m reporting points and n' = n (1 - rho) / (1 + rho) the effective number of
+independent baseline points for a lag-1 autocorrelation rho > 0 of the residuals (n' = n when rho <= 0).
+The 1.26 is the guideline's empirical factor; OpenEEmeter replaces it by a polynomial in the reporting
+length (about 1.3-1.4 for a year), so its bands are up to ~10 % wider.
 """
 from __future__ import annotations
 
@@ -27,9 +34,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from zerocarbon.errors import ZerocarbonError
+
 CRITERIA = {"monthly": (0.15, 0.05), "daily": (0.25, 0.10), "hourly": (0.30, 0.10)}
 MIN_SPAN = {"monthly": pd.Timedelta(days=330), "daily": pd.Timedelta(days=180), "hourly": pd.Timedelta(weeks=8)}
 TEMP_KNOTS = (10.0, 18.0, 24.0, 30.0)  # [degC] piecewise-linear temperature knots for TOWT
+HEATING_BASES = tuple(float(t) for t in range(8, 23))  # [degC] candidate heating balance points
+COOLING_BASES = tuple(float(t) for t in range(14, 29))  # [degC] candidate cooling balance points
+
+
+class InsufficientData(ZerocarbonError, ValueError):
+    """Too few baseline points to fit the model at all."""
+
+
+class SavingsRefused(ZerocarbonError, ValueError):
+    """The baseline does not meet the criteria; no savings figure is reported."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,13 @@ class Fit:
     r2: float
     passes: bool
     reasons: tuple[str, ...]
+    rho: float = 0.0  # lag-1 autocorrelation of the baseline residuals
+    heating_base: float | None = None  # [degC] chosen heating balance point (linear form with temperature)
+    cooling_base: float | None = None  # [degC]
+    drivers: tuple[str, ...] = ("production",)
+
+    def coefficients(self) -> dict[str, float]:
+        return {c: float(v) for c, v in zip(self.columns, self.coef)}
 
 
 @dataclass(frozen=True)
@@ -57,11 +83,19 @@ class Savings:
     fraction: float
 
 
-def design(df: pd.DataFrame, form: str, drivers: tuple[str, ...] = ("production",)) -> pd.DataFrame:
+def design(df: pd.DataFrame, form: str, drivers: tuple[str, ...] = ("production",),
+           heating_base: float | None = None, cooling_base: float | None = None) -> pd.DataFrame:
+    """Model matrix. ``linear``: intercept, each driver except temperature, and heating/cooling
+    degree-days [K·day per row] at the given balance points [degC]."""
     if form == "linear":
         X = pd.DataFrame({"intercept": 1.0}, index=df.index)
         for d in drivers:
-            X[d] = df[d].astype(float)
+            if d != "temperature":
+                X[d] = df[d].astype(float)
+        if heating_base is not None:
+            X["hdd"] = np.maximum(heating_base - df["temperature"].astype(float), 0.0)
+        if cooling_base is not None:
+            X["cdd"] = np.maximum(df["temperature"].astype(float) - cooling_base, 0.0)
         return X
     # TOWT: hour-of-week indicators + piecewise-linear temperature (one slope per segment between knots)
     how = df.index.day_of_week * 24 + df.index.hour
@@ -90,49 +124,106 @@ def metrics(y: np.ndarray, yhat: np.ndarray, p: int) -> tuple[float, float, floa
     return cv, nmbe, r2
 
 
+def _lstsq(X: pd.DataFrame, Y: np.ndarray) -> tuple[np.ndarray, float, int]:
+    A = X.to_numpy()
+    coef, *_ = np.linalg.lstsq(A, Y, rcond=None)
+    return coef, float(((Y - A @ coef) ** 2).sum()), int(np.linalg.matrix_rank(A))
+
+
+def _balance_points(data: pd.DataFrame, Y: np.ndarray, drivers: tuple[str, ...]) -> tuple[float | None, float | None]:
+    """Heating and cooling balance points by adjusted R2, keeping only positive degree-day slopes."""
+    candidates = [(None, None)] + [(h, None) for h in HEATING_BASES] + [(None, c) for c in COOLING_BASES] + \
+                 [(h, c) for h in HEATING_BASES for c in COOLING_BASES if c >= h]
+    n, sst = len(Y), float(((Y - Y.mean()) ** 2).sum())
+    best, best_adj = (None, None), -np.inf
+    for h, c in candidates:
+        X = design(data, "linear", drivers, h, c)
+        X = X.loc[:, X.abs().sum() > 0]
+        if (h is not None and "hdd" not in X) or (c is not None and "cdd" not in X):
+            continue  # no day beyond that balance point: the term carries nothing
+        coef, sse, rank = _lstsq(X, Y)
+        slopes = dict(zip(X.columns, coef))
+        if slopes.get("hdd", 1.0) <= 0 or slopes.get("cdd", 1.0) <= 0:
+            continue
+        k = rank + (h is not None) + (c is not None)
+        if n - k <= 0 or sst == 0:
+            continue
+        adj = 1 - (sse / (n - k)) / (sst / (n - 1))
+        if adj > best_adj + 1e-12:
+            best, best_adj = (h, c), adj
+    return best
+
+
 def fit_baseline(df: pd.DataFrame, y: str = "energy", form: str = "linear", granularity: str = "daily",
                  drivers: tuple[str, ...] = ("production",), expected_points: int | None = None) -> Fit:
-    """Fit on the baseline period (``df`` indexed by time). Says why it may not be used, if it may not."""
+    """Fit on the baseline period (``df`` indexed by time). Says why it may not be used, if it may not.
+
+    Raises :class:`InsufficientData` when there are no more points than parameters."""
     reasons = []
-    data = df.dropna(subset=[y])
-    X = design(data, form, drivers)
+    data = df.dropna(subset=[y, *[d for d in drivers if d in df]])
     Y = data[y].to_numpy(dtype=float)
-    coef, *_ = np.linalg.lstsq(X.to_numpy(), Y, rcond=None)
-    n, p = len(Y), int(np.linalg.matrix_rank(X.to_numpy()))  # parameters actually identified
+    h = c = None
+    if form == "linear" and "temperature" in drivers and len(Y) > 3:
+        h, c = _balance_points(data, Y, drivers)
+    X = design(data, form, drivers, h, c)
+    n = len(Y)
+    if n == 0:
+        raise InsufficientData("no baseline point has both energy and every driver")
+    coef, _, rank = _lstsq(X, Y)
+    p = rank + (h is not None) + (c is not None)  # parameters actually identified, balance points included
     if n <= p:
-        raise ValueError(f"{n} baseline points cannot fit a model with {p} parameters")
+        raise InsufficientData(f"{n} baseline points cannot fit a model with {p} parameters")
+    resid = Y - X.to_numpy() @ coef
     cv, nmbe, r2 = metrics(Y, X.to_numpy() @ coef, p)
+    rho = float(np.corrcoef(resid[:-1], resid[1:])[0, 1]) if n > 2 and resid.std() > 0 else 0.0
     max_cv, max_nmbe = CRITERIA[granularity]
     if cv > max_cv:
         reasons.append(f"CV(RMSE) {cv:.1%} exceeds the ASHRAE Guideline 14 limit of {max_cv:.0%} for {granularity} data")
     if abs(nmbe) > max_nmbe:
         reasons.append(f"NMBE {nmbe:+.1%} is outside +/-{max_nmbe:.0%}")
-    span = data.index.max() - data.index.min()
+    # The span covered includes the last point's own period: 180 daily points cover 180 days.
+    step = pd.Series(data.index).diff().median() if n > 1 else pd.Timedelta(0)
+    span = data.index.max() - data.index.min() + step
     if span < MIN_SPAN[granularity]:
         reasons.append(f"baseline covers {span.days} days; {granularity} models need {MIN_SPAN[granularity].days}")
     if expected_points and n < 0.9 * expected_points:
         reasons.append(f"only {n} of {expected_points} baseline intervals have data (< 90 %)")
-    return Fit(form, granularity, coef, tuple(X.columns), n, p, cv, nmbe, r2, not reasons, tuple(reasons))
+    return Fit(form, granularity, coef, tuple(X.columns), n, p, cv, nmbe, r2, not reasons, tuple(reasons), rho, h, c,
+               tuple(drivers))
 
 
-def predict(fit: Fit, df: pd.DataFrame, drivers: tuple[str, ...] = ("production",)) -> np.ndarray:
-    X = design(df, fit.form, drivers).reindex(columns=list(fit.columns), fill_value=0.0)
-    return X.to_numpy() @ fit.coef
+def predict(fit: Fit, df: pd.DataFrame, drivers: tuple[str, ...] | None = None) -> np.ndarray:
+    """The baseline model's use for the rows of ``df`` [unit of y per row]."""
+    X = design(df, fit.form, fit.drivers if drivers is None else drivers, fit.heating_base, fit.cooling_base)
+    return X.reindex(columns=list(fit.columns), fill_value=0.0).to_numpy() @ fit.coef
 
 
-class SavingsRefused(ValueError):
-    """The baseline does not meet the criteria; no savings figure is reported."""
+def effective_points(n: int, rho: float) -> float:
+    """n' = n (1 - rho) / (1 + rho): independent points in n autocorrelated ones (G14 Annex B)."""
+    return n * (1 - rho) / (1 + rho) if rho > 0 else float(n)
+
+
+def savings_uncertainty(fit: Fit, m: int, baseline_use: float, confidence: float = 0.90) -> float:
+    """+/- uncertainty of avoided energy over ``m`` reporting points whose baseline use is ``baseline_use``
+    [same unit], at ``confidence`` (two-sided), by the G14 fractional savings uncertainty."""
+    n_eff = effective_points(fit.n, fit.rho)
+    dof = max(n_eff - fit.p, 1.0)
+    t = float(stats.t.ppf(0.5 + confidence / 2, dof))
+    return float(t * 1.26 * fit.cv_rmse * np.sqrt((fit.n / n_eff) * (1 + 2 / n_eff) / m) * baseline_use)
 
 
 def avoided_energy(fit: Fit, reporting: pd.DataFrame, y: str = "energy", confidence: float = 0.90,
-                   drivers: tuple[str, ...] = ("production",)) -> Savings:
+                   drivers: tuple[str, ...] | None = None) -> Savings:
+    """Baseline prediction minus actual over the reporting period, with the G14 uncertainty at ``confidence``."""
     if not fit.passes:
         raise SavingsRefused("savings not reported: " + "; ".join(fit.reasons))
-    data = reporting.dropna(subset=[y])
-    pred = predict(fit, data, drivers)
+    used = fit.drivers if drivers is None else drivers
+    data = reporting.dropna(subset=[y, *[d for d in used if d in reporting]])
+    if data.empty:
+        raise InsufficientData("no reporting-period point has both energy and every driver")
+    pred = predict(fit, data, used)
     actual = float(data[y].sum())
     base = float(pred.sum())
     m = len(data)
-    t = float(stats.t.ppf(0.5 + confidence / 2, fit.n - fit.p))
-    u = t * 1.26 * fit.cv_rmse * np.sqrt((fit.n / m) * (1 + 2 / fit.n)) * base
+    u = savings_uncertainty(fit, m, base, confidence)
     return Savings(base - actual, base, actual, float(u), confidence, (base - actual) / base if base else 0.0)

@@ -1,0 +1,228 @@
+"""Interval data out of the lake, in the site's local calendar: roll-ups, the Scope 2 activity file, and the
+per-meter series every energy analysis starts from.
+
+One rule everywhere: days, months and years are those of the site's clock (the meter registry's
+``timezone``), never UTC. A reading at 2025-12-31 17:00 UTC is New Year's Day 01:00 in Shanghai and
+counts towards January 2026.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from zerocarbon.core.energy.intervals import Meter
+from zerocarbon.errors import InputError, NotFoundError, Problem
+from zerocarbon.store import lake
+from zerocarbon.units import scale
+
+REGISTRY = "meter registry"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The meters one analysis reads, the site they belong to and that site's clock."""
+
+    site: str
+    timezone: str
+    meters: tuple[Meter, ...]
+
+    @property
+    def ids(self) -> list[str]:
+        return [m.id for m in self.meters]
+
+
+def site_of(meters: dict[str, Meter], site: str | None = None) -> tuple[str, str]:
+    """The site to analyse (the only one in the registry when ``site`` is None) and its time zone."""
+    sites = sorted({m.site for m in meters.values()})
+    if site is None:
+        if len(sites) != 1:
+            raise InputError([Problem(REGISTRY, None, "site", f"the registry lists sites {', '.join(sites)}; "
+                                                              "choose one with --site")])
+        site = sites[0]
+    if site not in sites:
+        raise InputError([Problem(REGISTRY, None, "site", f"no meter of site '{site}' in the registry "
+                                                          f"(it lists {', '.join(sites) or 'no sites'})")])
+    zones = sorted({m.timezone for m in meters.values() if m.site == site})
+    if len(zones) > 1:
+        raise InputError([Problem(REGISTRY, None, "timezone", f"meters of site {site} give different time zones "
+                                                              f"({', '.join(zones)}); a site keeps one clock")])
+    return site, zones[0]
+
+
+def select(meters: dict[str, Meter], site: str | None = None, meter_ids: list[str] | None = None) -> Selection:
+    """Meters named by id (all of one site), or a site's revenue electricity meters (its grid supply)."""
+    if meter_ids:
+        unknown = [m for m in meter_ids if m not in meters]
+        if unknown:
+            raise InputError([Problem(REGISTRY, None, "id", f"meter '{m}' is not in the registry") for m in unknown])
+        sites = {meters[m].site for m in meter_ids}
+        if len(sites) > 1 or (site and site not in sites):
+            raise InputError([Problem(REGISTRY, None, "site", f"meters {', '.join(meter_ids)} are not all of one "
+                                                              f"site{' ' + site if site else ''}")])
+        site, tz = site_of(meters, sites.pop())
+        return Selection(site, tz, tuple(meters[m] for m in meter_ids))
+    site, tz = site_of(meters, site)
+    revenue = tuple(m for m in meters.values() if m.site == site and m.revenue and m.medium == "electricity")
+    if not revenue:
+        raise InputError([Problem(REGISTRY, None, "revenue", f"site {site} has no revenue electricity meter "
+                                                             "(revenue=true); name the meters with --meter")])
+    return Selection(site, tz, revenue)
+
+
+def parse_day(text: str | date | None, what: str) -> date | None:
+    """A local calendar date from ``YYYY-MM-DD`` text (``what`` names the option in the error)."""
+    if text is None or isinstance(text, date):
+        return text
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InputError([Problem(what, None, None, f"'{text}' is not a date (YYYY-MM-DD)")]) from None
+
+
+def local_bounds(tz: str, start: date | None, end: date | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Local dates ``start``..``end`` (both included) as naive UTC bounds [from, to)."""
+    def utc(d: date) -> pd.Timestamp:
+        return pd.Timestamp(d).tz_localize(tz).tz_convert("UTC").tz_localize(None)
+
+    if start and end and end < start:
+        raise InputError([Problem("period", None, "to", f"{end} is before {start}")])
+    return (utc(start) if start else None, utc(pd.Timestamp(end) + pd.Timedelta(days=1)) if end else None)
+
+
+def _zones(meters: dict[str, Meter], ids) -> pd.DataFrame:
+    return pd.DataFrame([{"meter": i, "site": meters[i].site, "timezone": meters[i].timezone} for i in ids],
+                        columns=["meter", "site", "timezone"])
+
+
+def _unregistered(root: Path, meters: dict[str, Meter], site: str | None) -> None:
+    held = lake.holdings(root)
+    if site:
+        held = held[held["site"] == site]
+    missing = sorted(set(held["meter"]) - set(meters))
+    if missing:
+        raise InputError([Problem(REGISTRY, None, "id", f"meter '{m}' has readings in the lake but is not in the "
+                                                        "registry; add it (its time zone decides its calendar)")
+                          for m in missing])
+
+
+def rollup(root: Path, meters: dict[str, Meter], by: str = "site", freq: str = "month", site: str | None = None,
+           start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """Energy per meter or site and local hour, day or month.
+
+    ``by="site"`` adds up, per site and medium, the revenue meters where the site declares any for that
+    medium (sub-meters are inside what they measure) and otherwise every meter of the medium; the column
+    ``basis`` says which. ``start``/``end`` are local dates, both included.
+    """
+    root = lake.require(root)
+    _unregistered(root, meters, site)
+    chosen = [m for m in meters.values() if site is None or m.site == site]
+    if site is not None and not chosen:
+        site_of(meters, site)  # raises with the sites the registry does list
+    bounds = (pd.Timestamp(start) if start else None, pd.Timestamp(end) + pd.Timedelta(days=1) if end else None)
+    if start and end and end < start:
+        raise InputError([Problem("period", None, "to", f"{end} is before {start}")])
+    if by == "meter":
+        return lake.rollup(root, _zones(meters, [m.id for m in chosen]), "meter", freq, *bounds)
+    parts = []
+    for (s, medium), group in _by_site_medium(chosen).items():
+        revenue = [m for m in group if m.revenue]
+        use, basis = (revenue, "revenue meters") if revenue else (group, "all meters")
+        df = lake.rollup(root, _zones(meters, [m.id for m in use]), "site", freq, *bounds)
+        if len(df):
+            parts.append(df.assign(medium=medium, basis=basis))
+    cols = ["site", "medium", "basis", "timezone", "period", "unit", "value", "intervals"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)[cols].sort_values(["site", "medium", "period"], ignore_index=True)
+
+
+def _by_site_medium(chosen: list[Meter]) -> dict[tuple[str, str], list[Meter]]:
+    out: dict[tuple[str, str], list[Meter]] = {}
+    for m in chosen:
+        out.setdefault((m.site, m.medium), []).append(m)
+    return out
+
+
+def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path) -> Path:
+    """Write the revenue meters' monthly kWh as an electricity activity file (io.schemas "electricity"),
+    ready for ``zerocarbon import electricity``: the one path by which interval data reaches Scope 2.
+    Months are those of each site's local calendar (a bill's month), like every other roll-up."""
+    revenue = [m for m in meters.values() if m.revenue and m.medium == "electricity"]
+    if not revenue:
+        raise InputError([Problem(REGISTRY, None, "revenue", "no revenue electricity meter is declared")])
+    root = lake.require(root)
+    df = lake.rollup(root, _zones(meters, [m.id for m in revenue]), "meter", "month",
+                     pd.Timestamp(int(year), 1, 1), pd.Timestamp(int(year) + 1, 1, 1))
+    if df.empty:
+        raise NotFoundError(f"the lake at {root} has no readings of revenue meters "
+                            f"{', '.join(m.id for m in revenue)} in {year} (local time)")
+    month = pd.to_datetime(df["period"])
+    frame = pd.DataFrame({
+        "site": [meters[m].site for m in df["meter"]], "meter": df["meter"],
+        "period_start": month.dt.strftime("%Y-%m-%d"),
+        "period_end": (month + pd.offsets.MonthEnd(0)).dt.strftime("%Y-%m-%d"),
+        "quantity": [round(v * scale(u, "kWh"), 3) for v, u in zip(df["value"], df["unit"])], "unit": "kWh"})
+    frame.to_csv(out, index=False)
+    return Path(out)
+
+
+def load_kwh(root: Path, sel: Selection, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """Interval energy [kWh] of the selected meters: one column per meter, indexed by interval start in
+    naive UTC, on the coarsest interval among them. Raises :class:`NotFoundError` (saying what the lake does
+    hold) when the period has no readings."""
+    root = lake.require(root)
+    lo, hi = local_bounds(sel.timezone, start, end)
+    raw = lake.intervals(root, sel.ids, lo, hi)
+    if raw.empty:
+        raise NotFoundError(_nothing_for(root, sel, start, end))
+    for m in sel.meters:
+        if m.medium not in ("electricity", "pv"):
+            raise InputError([Problem(REGISTRY, None, "medium", f"meter {m.id} measures {m.medium}; energy "
+                                                                "analytics read electricity meters")])
+    factors = {u: scale(u, "kWh") for u in raw["unit"].unique()}
+    raw["kwh"] = raw["value"] * raw["unit"].map(factors)
+    wide = raw.pivot_table(index="ts", columns="meter", values="kwh", aggfunc="sum").sort_index()
+    steps = {m.interval_min for m in sel.meters}
+    step = max(steps)
+    if step < 1440:
+        # Sub-daily intervals sit on a regular UTC grid; missing intervals become visible rows (NaN).
+        full = pd.date_range(wide.index.min().floor(f"{step}min"), wide.index.max().floor(f"{step}min"),
+                             freq=f"{step}min")
+        if len(steps) > 1:
+            # min_count: an interval nobody measured stays missing, not zero.
+            wide = wide.resample(f"{step}min").sum(min_count=1)
+        wide = wide.reindex(full)
+    elif len(steps) > 1:
+        raise InputError([Problem(REGISTRY, None, "interval_min", f"meters {', '.join(sel.ids)} mix intervals "
+                                                                  f"{sorted(steps)} min; daily meters are analysed "
+                                                                  "alone")])
+    # Daily (and longer) readings start at local midnights, which move in UTC with DST: kept as stamped.
+    wide.index.name = "ts"
+    wide = wide.reindex(columns=sel.ids)
+    wide.attrs["interval_min"] = step
+    return wide
+
+
+def interval_minutes(frame: pd.DataFrame) -> int:
+    """The interval [min] of a frame from :func:`load_kwh`."""
+    return int(frame.attrs["interval_min"])
+
+
+def _nothing_for(root: Path, sel: Selection, start, end) -> str:
+    held = lake.holdings(root)
+    held = held[held["meter"].isin(sel.ids)]
+    period = f" between {start or 'the start'} and {end or 'the end'} (local dates)" if start or end else ""
+    if held.empty:
+        return (f"the lake at {root} has no readings of meter(s) {', '.join(sel.ids)} of site {sel.site}; "
+                f"import them with zerocarbon meters import")
+    first = pd.Timestamp(held["first"].min()).tz_localize("UTC").tz_convert(sel.timezone)
+    last = pd.Timestamp(held["last"].max()).tz_localize("UTC").tz_convert(sel.timezone)
+    return (f"no readings of meter(s) {', '.join(sel.ids)}{period}; the lake holds them from "
+            f"{first:%Y-%m-%d} to {last:%Y-%m-%d}")
+
+
+__all__ = ["Selection", "select", "site_of", "parse_day", "local_bounds", "rollup", "electricity_activity", "load_kwh",
+           "interval_minutes"]
