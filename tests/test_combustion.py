@@ -92,3 +92,22 @@ def test_calc_refrigerant_release(cn):
     # R-410A AR5 GWP published by EPA Hub Table 12: 1924
     r = calc(cn, 10, "kg", "R-410A", "AR5")
     assert r.total_co2e_kg == pytest.approx(19240)
+
+
+def test_nonroad_equipment_gets_epa_table5_ch4_n2o():
+    """EPA Hub 2025 Table 5: diesel in industrial/commercial equipment (forklifts) 0.43 g CH4 and 0.62 g N2O per
+    gallon; before, `use` could only be stationary or mobile, so these shipped factors could not be reached."""
+    from zerocarbon.core.factors import load_factor_set
+
+    r = calc(load_factor_set("US-EGRID-2025.1"), 1000, "gallon", "distillate_fuel_oil_no2", "AR5",
+             "nonroad.industrial_commercial_equipment", "")
+    mass = {x.gas: x.mass_kg for x in r.lines}
+    assert mass["CH4"] == pytest.approx(0.43) and mass["N2O"] == pytest.approx(0.62)
+    assert mass["CO2"] == pytest.approx(1000 * 0.138 * 73.96)  # HHV 0.138 mmBtu/gal x 73.96 kg/mmBtu (Table 1)
+
+
+def test_unknown_nonroad_category_is_refused_with_the_known_ones():
+    from zerocarbon.core.factors import load_factor_set
+
+    with pytest.raises(FactorNotFoundError, match="nonroad.industrial_commercial_equipment"):
+        fuel_route(load_factor_set("US-EGRID-2025.1"), "distillate_fuel_oil_no2", "nonroad.spaceships", "gallon")

@@ -1,7 +1,6 @@
 """`zerocarbon calc` and `zerocarbon factors ...`: the emission-factor library."""
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
@@ -18,21 +17,16 @@ StoredOpt = Annotated[Optional[str], typer.Option(
     "--db", help="database URL holding stored factor sets (`zerocarbon factors import`); default: shipped sets only")]
 
 
-class FuelUse(str, Enum):
-    stationary = "stationary"
-    mobile = "mobile"
-
-
 def calc_cmd(value: float, unit: str, subject: str,
              factors: SetOpt = "CN-2025.1", gwp: Annotated[str, typer.Option("--gwp", help="AR4 | AR5 | AR6 ...")] = "AR5",
-             use: Annotated[FuelUse, typer.Option(help="combustion use")] = FuelUse.stationary,
+             use: Annotated[str, typer.Option(help="stationary | mobile | nonroad.<equipment category>")] = "stationary",
              basis: Annotated[str, typer.Option(help="NCV/LHV or GCV/HHV for energy quantities")] = "",
              db: StoredOpt = None, as_json: JsonOpt = False) -> None:
     """Quick check: `zerocarbon calc 5 GJ natural_gas --factors EPA-2025.1 --basis GCV --gwp AR5 --json`."""
     from zerocarbon.core.ghg.calc import calc as quick_calc
     from zerocarbon.services.factor_sets import resolve
 
-    r = quick_calc(resolve(open_db(db) if db else None, factors), value, unit, subject, gwp, use.value, basis)
+    r = quick_calc(resolve(open_db(db) if db else None, factors), value, unit, subject, gwp, use, basis)
     if as_json:
         emit_json(r.as_dict())
         return

@@ -360,6 +360,11 @@ class FactorSet:
             out += [f for f in self._prioritised(kind, fuel) if f.gas == gas and f.use in (use, "any")]
         return out
 
+    def nonroad_uses(self, fuel: str) -> list[str]:
+        """Non-road equipment categories (``nonroad.<category>``) with factors for ``fuel`` in this set."""
+        return sorted({f.use for f in self.factors if f.subject == fuel and f.use.startswith("nonroad.")
+                       and f.kind in ("combustion", "combustion_physical")})
+
     def heating_values(self, fuel: str) -> list[Factor]:
         return self._prioritised("heating_value", fuel)
 

@@ -74,7 +74,9 @@ COMMON = [
 SCHEMAS: dict[str, list[Column]] = {
     "fuel": COMMON + [
         C("fuel", "str", True, "fuel key of the factor set (`zerocarbon factors list`)", "natural_gas", zh="燃料"),
-        C("use", "str", True, "stationary | mobile", "stationary", zh="用途"),
+        C("use", "str", True, "stationary | mobile | nonroad.<equipment> (a category of the set's non-road "
+                               "factors, e.g. nonroad.industrial_commercial_equipment for forklifts; mobile counts "
+                               "as mobile combustion too)", "stationary", zh="用途"),
         C("quantity", "float", True, "amount of fuel", "1.25", "nonneg", zh="数量", max=FUEL_CEILINGS,
           unit_column="unit"),
         C("unit", "str", True, "unit of quantity: energy (GJ, mmBtu), mass (t), volume (L), gas amount "

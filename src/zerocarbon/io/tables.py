@@ -15,7 +15,7 @@ import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
 from zerocarbon.core.factors import FactorSet
-from zerocarbon.core.ghg.combustion import fuel_route, normalise_basis
+from zerocarbon.core.ghg.combustion import fuel_route, is_combustion_use, normalise_basis
 from zerocarbon.core.ghg.electricity import check_no_double_claims
 from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
@@ -338,8 +338,8 @@ def _check_gwp_known(out: pd.DataFrame, ck: _Checker, fs: FactorSet) -> None:
 
 
 def _check_fuel(out: pd.DataFrame, ck: _Checker, fs: FactorSet | None) -> None:
-    ck.add(~out["use"].isin(["stationary", "mobile"]), "use",
-           lambda i: f"'{out['use'].iat[i]}' is not stationary or mobile")
+    use_ok = out["use"].map(is_combustion_use).to_numpy(dtype=bool)
+    ck.add(~use_ok, "use", lambda i: f"'{out['use'].iat[i]}' is not stationary, mobile or nonroad.<equipment>")
     basis_ok = np.ones(len(out), dtype=bool)
     for b in pd.unique(out["basis"]):
         try:
@@ -366,7 +366,7 @@ def _check_fuel(out: pd.DataFrame, ck: _Checker, fs: FactorSet | None) -> None:
         return
     keys = out.loc[basis_ok & unit_ok, ["fuel", "use", "unit", "basis"]].drop_duplicates()
     for fuel, use, unit, basis in keys.itertuples(index=False):
-        if use not in ("stationary", "mobile") or fuel == "":
+        if not is_combustion_use(use) or fuel == "":
             continue
         try:
             fuel_route(fs, fuel, use, unit, basis)

@@ -89,8 +89,32 @@ def _route_one(fs: FactorSet, fuel: str, gas: str, use: str, unit: str, basis: s
     return None
 
 
+NONROAD = "nonroad."
+
+
+def is_mobile_use(use: str) -> bool:
+    """Mobile combustion: road vehicles (``mobile``) and non-road equipment (``nonroad.<category>``)."""
+    return use == "mobile" or use.startswith(NONROAD)
+
+
+def is_combustion_use(use) -> bool:
+    return isinstance(use, str) and (use == "stationary" or (is_mobile_use(use) and use != NONROAD))
+
+
 def fuel_route(fs: FactorSet, fuel: str, use: str, unit: str, basis: str = "") -> FuelRoute:
-    """Resolve the gas routes for ``fuel`` used as ``use`` (stationary|mobile) measured in ``unit``."""
+    """Resolve the gas routes for ``fuel`` used as ``use`` measured in ``unit``.
+
+    ``use`` is ``stationary``, ``mobile`` or a non-road equipment category of the set (``nonroad.<category>``,
+    e.g. US EPA Hub Table 5), whose CH4 and N2O factors then apply.
+    """
+    if not is_combustion_use(use):
+        raise FactorNotFoundError(f"use '{use}' is not stationary, mobile or nonroad.<equipment category>")
+    if use.startswith(NONROAD):
+        known = fs.nonroad_uses(fuel)
+        if use not in known:
+            raise FactorNotFoundError(
+                f"no non-road category '{use}' for {fuel} in set {fs.id}; "
+                + (f"known: {', '.join(known)}" if known else "the set has no non-road factors for this fuel"))
     basis = normalise_basis(basis)
     if _is_energy(unit) and not basis:
         raise BasisMismatchError(
@@ -108,8 +132,11 @@ def fuel_route(fs: FactorSet, fuel: str, use: str, unit: str, basis: str = "") -
         if r is not None:
             routes.append(r)
         elif gas == "CO2" or fs.rules["combustion"].get("missing_non_co2") != "disclose":
-            hint = ("; a gas volume needs its reference conditions: use Nm3 (0 degC), Sm3 (15 degC) or scf"
+            hint = ("; if this is a gas, its volume needs reference conditions: Nm3 (0 degC), Sm3 (15 degC) or scf"
                     if _same_dimension(unit, "m**3") else "")
+            if use == "mobile" and fs.nonroad_uses(fuel):
+                hint += (f"; for non-road equipment give its category as use, one of "
+                         f"{', '.join(fs.nonroad_uses(fuel))}")
             raise FactorNotFoundError(
                 f"no {gas} factor in set {fs.id} for {fuel} ({use}) measured in {unit}"
                 + (f" ({basis})" if basis else "") + hint)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from zerocarbon.core.factors import FactorSet
-from zerocarbon.core.ghg.combustion import fuel_route
+from zerocarbon.core.ghg.combustion import fuel_route, is_mobile_use
 from zerocarbon.core.ghg.electricity import Claim, allocate_instruments
 from zerocarbon.core.ghg.fugitive import (negative_mass_balances, process_gas_kg, refrigerant_mass_balance_kg,
                                           refrigerant_screening_kg)
@@ -217,7 +217,7 @@ def _fuel_ledger(fs: FactorSet, df: pd.DataFrame, led: _Ledger, exclusions: list
     biogenic = df["biogenic"].fillna(False).astype(bool).to_numpy()
     site_codes, site_cats = _codes(df["site"])
     aid = _ids(df["activity_id"])
-    mobile = (uniq["use"] == "mobile").to_numpy()
+    mobile = uniq["use"].map(is_mobile_use).to_numpy(dtype=bool)
     cat_codes = mobile.astype(np.int64)[codes]
     for gas in ("CO2", "CH4", "N2O"):
         k = np.full(len(uniq), np.nan)
