@@ -27,21 +27,37 @@ class Freq(str, Enum):
     month = "month"
 
 
+class Engine(str, Enum):
+    auto = "auto"
+    pandas = "pandas"
+    duckdb = "duckdb"
+
+
+ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", help="meter-file profile (YAML): column mapping, "
+                                                    "date format, interval start/end, time zone, unit")]
+
+
 @app.command("import")
 def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
                   fill: Annotated[bool, typer.Option(help="fill gaps of up to 4 intervals linearly")] = False,
+                  profile: ProfileOpt = None,
+                  engine: Annotated[Engine, typer.Option(help="pandas: careful path; duckdb: out-of-core; "
+                                                         "auto: duckdb above 200 MiB")] = Engine.auto,
                   db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Import a CSV/Parquet of readings (meter, timestamp, value[, unit]) for meters in REGISTRY."""
+    """Import a CSV/Parquet of readings for meters in REGISTRY: by default columns meter, timestamp, value[, unit];
+    any other layout through --profile."""
     from zerocarbon.cli.common import open_db
-    from zerocarbon.io.meter_files import read_registry
+    from zerocarbon.io.meter_files import read_profile, read_registry
     from zerocarbon.services import meter_import
 
     meters = read_registry(registry)
+    layout = read_profile(profile)
     meter_import.register_meters(open_db(db), meters)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                   transient=as_json) as progress:
         task = progress.add_task(f"importing {readings.name}", total=len(meters))
-        s = meter_import.import_file(lake, meters, readings, fill, progress=lambda n: progress.update(task, completed=n))
+        s = meter_import.import_file(lake, meters, readings, fill, engine=engine.value, profile=layout,
+                                     progress=lambda n: progress.update(task, completed=n))
     if as_json:
         emit_json({**s.__dict__, "filled_share": s.filled_share})
         return
