@@ -138,7 +138,7 @@ def bulk_import(root: Path, meters: dict[str, Meter], path: Path, profile: Meter
                                 THEN to_minutes(CAST(interval_min AS BIGINT)) ELSE INTERVAL 0 MINUTE END AS ts
         FROM (
           SELECT r.record, r.meter, g.site, g.unit, g.register, g.interval_min, g.rollover, g.tz, g.stamp,
-                 r.ts_text, r.exact, r.local,
+                 r.exact, r.local,
                  CASE WHEN r.exact THEN r.exact_utc ELSE timezone(g.tz, r.local) AT TIME ZONE 'UTC' END AS ts_utc,
                  r.value * g.multiplier * coalesce(u.factor, 1.0) AS value,
                  CASE WHEN g.id IS NULL THEN 'meter|unknown meter ''' || r.meter || ''' (not in the meter registry)'
@@ -158,19 +158,6 @@ def bulk_import(root: Path, meters: dict[str, Meter], path: Path, profile: Meter
     problems += _dst_problems(con, col("timestamp"))
     if problems:
         raise BulkRejected(sorted(problems, key=lambda p: p[0] or 0)[:50])
-    order = con.execute("""
-        WITH firsts AS (
-          SELECT record, meter, ts_utc, coalesce(local, ts_utc) AS local, ts_text FROM checked
-          QUALIFY row_number() OVER (PARTITION BY meter, ts_utc ORDER BY record) = 1),
-        o AS (
-          SELECT *, lag(ts_utc) OVER w AS p_ts, lag(record) OVER w AS p_record, lag(ts_text) OVER w AS p_text,
-                 lag(local) OVER w AS p_local
-          FROM firsts WINDOW w AS (PARTITION BY meter ORDER BY record))
-        SELECT record, ts_text, p_text, p_record, local, p_local FROM o WHERE ts_utc < p_ts
-        ORDER BY record LIMIT 50""").fetchall()
-    if order:
-        raise BulkRejected([(int(r), col("timestamp"), order_reason(t, pt, int(pr), lo, plo))
-                            for r, t, pt, pr, lo, plo in order])
     con.execute("""
         CREATE TEMP TABLE dedup AS
         SELECT meter, any_value(site) AS site, any_value(unit) AS unit, any_value(register) AS register,
@@ -181,6 +168,20 @@ def bulk_import(root: Path, meters: dict[str, Meter], path: Path, profile: Meter
     clash = con.execute("SELECT record, meter, ts FROM dedup WHERE vmax > value ORDER BY record LIMIT 50").fetchall()
     if clash:
         raise BulkRejected([(int(r), col("value"), f"{m} at {t} appears with different values") for r, m, t in clash])
+    # Stamps out of file order, per meter, repeats left to the duplicate rule: the first row of each
+    # (meter, ts) must come in the order of ts. A cheap test over the deduplicated table first; the rows
+    # and their texts only when it finds something.
+    if con.execute("""SELECT count(*) FROM (SELECT record < lag(record) OVER (PARTITION BY meter ORDER BY ts) AS back
+                      FROM dedup) WHERE back""").fetchone()[0]:
+        order = con.execute("""
+            WITH o AS (
+              SELECT d.record, d.ts, lag(d.ts) OVER w AS p_ts, lag(d.record) OVER w AS p_record
+              FROM dedup d WINDOW w AS (PARTITION BY d.meter ORDER BY d.record))
+            SELECT o.record, r.ts_text, p.ts_text, o.p_record, coalesce(r.local, r.exact_utc), coalesce(p.local, p.exact_utc)
+            FROM o JOIN raw r ON r.record = o.record JOIN raw p ON p.record = o.p_record
+            WHERE o.ts < o.p_ts ORDER BY o.record LIMIT 50""").fetchall()
+        raise BulkRejected([(int(r), col("timestamp"), order_reason(t, pt, int(pr), lo, plo))
+                            for r, t, pt, pr, lo, plo in order])
     # Registers: a reading at t closes the interval [t - step, t); a delta across k missing steps is spread
     # evenly over them (flag 'spread'), as the pandas path does.
     con.execute("""
