@@ -13,9 +13,9 @@ from typing import Callable
 import pandas as pd
 
 from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Meter, MeterFileProfile, Rejected, Stamps,
-                                              dst_reason, dst_windows, fill_linear, flag_spikes, gaps,
-                                              interval_start, localise, order_problems, parse_stamps,
-                                              reading_problems, register_to_intervals, unit_factor)
+                                              fill_linear, flag_spikes, gaps, interval_start, localise,
+                                              order_problems, parse_stamps, reading_problems,
+                                              register_to_intervals)
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.io.meter_files import read_readings
 from zerocarbon.store import lake, lake_import, repos

@@ -270,16 +270,23 @@ def reading_problems(frame: pd.DataFrame, meters: dict[str, Meter]) -> tuple[pd.
             probs.append((i, "value", f"'{v}' is not a number"))
     probs += [(i, "value", f"'{v}' is not a finite number") for i, v in raw[np.isinf(value)].items()]
     probs += [(i, "value", f"negative reading {v}") for i, v in raw[value < 0].items()]
-    factor = pd.Series(1.0, index=frame.index)
+    factor = np.ones(len(frame))
     if "unit" in frame:
-        known = frame[~unknown]
-        units = known["unit"].astype("string").str.strip().fillna("")
-        for (u, mid), idx in known.groupby([units, meter[~unknown]], sort=False).groups.items():
-            f, why = unit_factor(u, meters[mid])
+        # one pint conversion per distinct (unit, meter unit); the rows then take theirs by code
+        known = ~unknown.to_numpy()
+        to_unit = meter.map({k: m.unit for k, m in meters.items()}).fillna("")
+        units = frame["unit"].astype("string").str.strip().fillna("")
+        codes, pairs = pd.MultiIndex.from_arrays([units.to_numpy(object), to_unit.to_numpy(object)]).factorize()
+        for c, (u, _) in enumerate(pairs):
+            rows = known & (codes == c)
+            if not rows.any():
+                continue
+            first = meters[meter[rows].iloc[0]]
+            f, _ = unit_factor(u, first)
             if f is None:
-                probs += [(i, "unit", why) for i in idx]
+                probs += [(i, "unit", unit_factor(u, meters[mid])[1]) for i, mid in meter[rows].items()]
             else:
-                factor[idx] = f
+                factor[rows] = f
     refused = frame.index.isin([i for i, _, _ in probs])
     return (value * factor).where(~refused), probs
 
