@@ -69,7 +69,9 @@ def main() -> None:
         return
     from sqlalchemy import func, select
 
+    from zerocarbon.core.energy.intervals import Meter
     from zerocarbon.services.ingest import mqtt_subscriber
+    from zerocarbon.services.meter_import import register_meters
     from zerocarbon.store.db import make_engine, session_factory, upgrade
     from zerocarbon.store.tables import ReadingRow
     import threading
@@ -86,6 +88,8 @@ def main() -> None:
     engine = make_engine(f"sqlite:///{tmp / 'ingest.sqlite'}")
     upgrade(engine)
     sessions = session_factory(engine)
+    # live readings obey the file rules: the publisher's 1,000 meters are registered first, as in a plant
+    register_meters(sessions, {f"M{m:04d}": Meter(f"M{m:04d}", "S") for m in range(1000)})
     sub = mqtt_subscriber(sessions, port=port, client_id="bench-sub")
     t = threading.Thread(target=sub.run, daemon=True)
     t.start()

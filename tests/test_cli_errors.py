@@ -30,12 +30,16 @@ def test_unknown_organisation_for_baseyear_record_is_a_message(tmp_path):
     ("inventory", "show", "--org", "X", "--year", "2025", "--method", "mkt"),
     ("inventory", "show", "--org", "X", "--year", "2025", "--scope", "9"),
     ("meters", "rollup", "--freq", "week"),
-    ("calc", "1", "t", "diesel", "--use", "flying"),
 ])
 def test_option_values_are_checked_as_choices(args):
     """`--method mkt` and `--scope 9` were silently accepted; `--freq week` crashed."""
     r = _run(*args)
     assert r.exit_code == 2 and "Invalid value" in r.output
+
+
+def test_unknown_fuel_use_is_a_message():
+    r = _run("calc", "1", "t", "gas_diesel_oil", "--use", "flying")
+    assert r.exit_code == 2 and "is not stationary, mobile or nonroad" in r.output and "Traceback" not in r.output
 
 
 def test_internal_error_exits_1_with_a_log_file(tmp_path, monkeypatch):

@@ -186,14 +186,15 @@ def test_duckdb_bulk_path_gives_the_same_lake_as_the_careful_path(tmp_path, suff
 
 def test_duckdb_bulk_path_rejects_bad_rows(tmp_path):
     rows = _offset_rows("M1", "2026-08-03 00:00", 3, 1.0) + [("X9", "2026-08-03T00:00:00+08:00", 1.0),
-                                                            ("M1", "2026-08-03 05:00:00", 1.0),
+                                                            ("M1", None, 1.0),
                                                             ("M1", "2026-08-03T06:00:00+08:00", -1.0)]
     path = tmp_path / "bad.parquet"
     pd.DataFrame(rows, columns=["meter", "timestamp", "value"]).to_parquet(path, index=False)
     with pytest.raises(InputError) as exc:
         import_file(tmp_path / "lake", M, path, engine="duckdb")
     text = str(exc.value)
-    assert "row 4, column 'meter': unknown meter 'X9'" in text and "has no UTC offset" in text
+    assert "row 4, column 'meter': unknown meter 'X9'" in text
+    assert "row 5, column 'timestamp': timestamp is blank" in text  # was stored with no time
     assert "negative reading" in text and not (tmp_path / "lake").exists()
 
 

@@ -27,21 +27,37 @@ class Freq(str, Enum):
     month = "month"
 
 
+class Engine(str, Enum):
+    auto = "auto"
+    pandas = "pandas"
+    duckdb = "duckdb"
+
+
+ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", help="meter-file profile (YAML): column mapping, "
+                                                    "date format, interval start/end, time zone, unit")]
+
+
 @app.command("import")
 def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
                   fill: Annotated[bool, typer.Option(help="fill gaps of up to 4 intervals linearly")] = False,
+                  profile: ProfileOpt = None,
+                  engine: Annotated[Engine, typer.Option(help="pandas: careful path; duckdb: out-of-core; "
+                                                         "auto: duckdb above 200 MiB")] = Engine.auto,
                   db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Import a CSV/Parquet of readings (meter, timestamp, value[, unit]) for meters in REGISTRY."""
+    """Import a CSV/Parquet of readings for meters in REGISTRY: by default columns meter, timestamp, value[, unit];
+    any other layout through --profile."""
     from zerocarbon.cli.common import open_db
-    from zerocarbon.io.meter_files import read_registry
+    from zerocarbon.io.meter_files import read_profile, read_registry
     from zerocarbon.services import meter_import
 
     meters = read_registry(registry)
+    layout = read_profile(profile)
     meter_import.register_meters(open_db(db), meters)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                   transient=as_json) as progress:
         task = progress.add_task(f"importing {readings.name}", total=len(meters))
-        s = meter_import.import_file(lake, meters, readings, fill, progress=lambda n: progress.update(task, completed=n))
+        s = meter_import.import_file(lake, meters, readings, fill, engine=engine.value, profile=layout,
+                                     progress=lambda n: progress.update(task, completed=n))
     if as_json:
         emit_json({**s.__dict__, "filled_share": s.filled_share})
         return
@@ -98,18 +114,33 @@ def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake
 
 @ingest_app.command("mqtt")
 def ingest_mqtt(db: DbOpt = None, host: Annotated[str, typer.Option()] = "127.0.0.1",
-                port: Annotated[int, typer.Option(min=1, max=65535)] = 1883,
+                port: Annotated[int, typer.Option(min=1, max=65535, help="1883 plain, 8883 TLS")] = 1883,
                 topic: Annotated[str, typer.Option()] = "zc/#",
                 client_id: Annotated[str, typer.Option()] = "zerocarbon-ingest",
+                username: Annotated[Optional[str], typer.Option(envvar="ZEROCARBON_MQTT_USERNAME",
+                                                                help="broker user (see deploy/)")] = None,
+                password: Annotated[Optional[str], typer.Option(envvar="ZEROCARBON_MQTT_PASSWORD", show_default=False,
+                                                                help="broker password; prefer the environment "
+                                                                     "variable ZEROCARBON_MQTT_PASSWORD")] = None,
+                tls: Annotated[bool, typer.Option(help="connect with TLS (the broker's 8883 listener)")] = False,
+                cafile: Annotated[Optional[Path], typer.Option(help="CA certificate that signed the broker's "
+                                                                    "certificate (implies --tls)")] = None,
+                certfile: Annotated[Optional[Path], typer.Option(help="client certificate, if the broker asks")] = None,
+                keyfile: Annotated[Optional[Path], typer.Option(help="client key, with --certfile")] = None,
                 seconds: Annotated[Optional[float], typer.Option(help="stop after this long", min=0)] = None,
                 as_json: JsonOpt = False) -> None:
-    """Subscribe (QoS 1, persistent session) and store readings; bad messages go to dead letters."""
+    """Subscribe (QoS 1, persistent session) and store readings by the file-import rules; every refused
+    reading goes to dead letters with its reason."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import ingest
 
-    sub = ingest.mqtt_subscriber(open_db(db), host, port, topic, client_id)
+    sub = ingest.mqtt_subscriber(open_db(db), host, port, topic, client_id, username=username, password=password,
+                                 tls=tls, cafile=str(cafile) if cafile else None,
+                                 certfile=str(certfile) if certfile else None,
+                                 keyfile=str(keyfile) if keyfile else None)
     if not as_json:
-        console.print(f"listening on {host}:{port} {topic} as {client_id} (Ctrl-C to stop)")
+        console.print(f"listening on {host}:{port} {topic} as {client_id}"
+                      f"{' over TLS' if tls or cafile else ''} (Ctrl-C to stop)")
     try:
         sub.run(seconds)
     except KeyboardInterrupt:

@@ -1,12 +1,16 @@
-"""Meter registry (CSV) and reading files (CSV or Parquet: meter, timestamp, value[, unit])."""
+"""Meter registry (CSV), meter-file profiles (YAML) and reading files (CSV or Parquet, laid out as a profile
+says; by default ``meter, timestamp, value[, unit]``)."""
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
+import yaml
 
-from zerocarbon.core.energy.intervals import Meter
-from zerocarbon.errors import InputError, Problem
+from zerocarbon.core.energy.intervals import DEFAULT_PROFILE, Meter, MeterFileProfile
+from zerocarbon.errors import InputError, Problem, ZerocarbonError
+from zerocarbon.units import parse_unit
 
 REGISTRY_COLUMNS = ["id", "site", "area", "line", "asset", "medium", "unit", "multiplier", "register", "stamp",
                     "interval_min", "timezone", "rollover", "revenue"]
@@ -37,6 +41,16 @@ def read_registry(path: str | Path) -> dict[str, Meter]:
             probs.append(Problem(path.name, i, "stamp", f"'{m.stamp}' is not start or end"))
         if m.multiplier <= 0:
             probs.append(Problem(path.name, i, "multiplier", "must be positive"))
+        if m.interval_min <= 0:
+            probs.append(Problem(path.name, i, "interval_min", "must be a positive number of minutes"))
+        try:
+            parse_unit(m.unit)
+        except ZerocarbonError as exc:
+            probs.append(Problem(path.name, i, "unit", str(exc)))
+        try:
+            ZoneInfo(m.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            probs.append(Problem(path.name, i, "timezone", f"'{m.timezone}' is not an IANA time zone (e.g. Asia/Shanghai)"))
         if m.id in out:
             probs.append(Problem(path.name, i, "id", f"meter '{m.id}' appears twice"))
         out[m.id] = m
@@ -45,23 +59,131 @@ def read_registry(path: str | Path) -> dict[str, Meter]:
     return out
 
 
-def read_readings(path: str | Path) -> pd.DataFrame:
-    """Raw readings with a ``row`` column (spreadsheet row numbers for CSV, 1-based record for Parquet)."""
+PROFILE_KEYS = {
+    "version": None,
+    "name": None,
+    "timestamp": {"column", "format", "marks", "timezone", "midnight"},
+    "value": {"column", "unit", "unit_column"},
+    "meter": {"column", "id"},
+    "keep": None,
+}
+
+
+def read_profile(path: str | Path | None) -> MeterFileProfile:
+    """A meter-file profile (YAML; see docs/ingest.md). ``None`` gives the default layout
+    ``meter, timestamp, value[, unit]`` with ISO 8601 stamps."""
+    if path is None:
+        return DEFAULT_PROFILE
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([Problem(str(path), None, None, "profile file not found")])
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(path.name, None, None, f"not valid YAML: {exc}")]) from None
+    if not isinstance(doc, dict):
+        raise InputError([Problem(path.name, None, None, "a profile is a YAML mapping (see docs/ingest.md)")])
+    probs = []
+
+    def bad(key: str, reason: str) -> None:
+        probs.append(Problem(path.name, None, key, reason))
+
+    for k, v in doc.items():
+        if k not in PROFILE_KEYS:
+            bad(k, f"unknown key; expected one of {', '.join(PROFILE_KEYS)}")
+        elif PROFILE_KEYS[k] is not None:
+            if not isinstance(v, dict):
+                bad(k, "must be a mapping")
+                continue
+            for sub in v:
+                if sub not in PROFILE_KEYS[k]:
+                    bad(f"{k}.{sub}", f"unknown key; expected one of {', '.join(sorted(PROFILE_KEYS[k]))}")
+    if doc.get("version", 1) != 1:
+        bad("version", f"profile version {doc.get('version')!r} is not supported (1)")
+    ts = doc.get("timestamp") if isinstance(doc.get("timestamp"), dict) else {}
+    val = doc.get("value") if isinstance(doc.get("value"), dict) else {}
+    met = doc.get("meter") if isinstance(doc.get("meter"), dict) else {}
+    keep = doc.get("keep") or []
+    if not isinstance(keep, list) or not all(isinstance(c, str) for c in keep):
+        bad("keep", "must be a list of column names")
+        keep = []
+    fmt = str(ts.get("format", "ISO8601"))
+    if fmt.upper() != "ISO8601" and fmt.lower() != "dayfirst":
+        if "%" not in fmt:
+            bad("timestamp.format", f"'{fmt}' is not ISO8601, dayfirst or a strftime pattern such as '%d/%m/%Y %H:%M'")
+        elif "%z" in fmt or "%Z" in fmt:
+            bad("timestamp.format", "a pattern describes local stamps; stamps with a UTC offset are read as ISO8601")
+    marks = ts.get("marks")
+    if marks is not None and marks not in ("start", "end"):
+        bad("timestamp.marks", f"'{marks}' is not start or end")
+    tz = ts.get("timezone")
+    if tz is not None:
+        try:
+            ZoneInfo(str(tz))
+        except (ZoneInfoNotFoundError, ValueError):
+            bad("timestamp.timezone", f"'{tz}' is not an IANA time zone (e.g. Asia/Shanghai)")
+    midnight = ts.get("midnight", "starts_day")
+    if midnight not in ("starts_day", "ends_day"):
+        bad("timestamp.midnight", f"'{midnight}' is not starts_day or ends_day")
+    if "column" in met and "id" in met:
+        bad("meter", "give either column (the file names the meter) or id (one meter per file), not both")
+    if "unit" in val and "unit_column" in val:
+        bad("value", "give either unit (fixed) or unit_column, not both")
+    unit = val.get("unit")
+    if unit is not None:
+        try:
+            parse_unit(str(unit))
+        except ZerocarbonError as exc:
+            bad("value.unit", str(exc))
+    if probs:
+        raise InputError(probs)
+    return MeterFileProfile(
+        name=str(doc.get("name") or path.stem), timestamp=str(ts.get("column", "timestamp")),
+        value=str(val.get("column", "value")), meter=None if "id" in met else str(met.get("column", "meter")),
+        meter_id=str(met["id"]) if "id" in met else None, unit=str(unit) if unit is not None else None,
+        unit_column=str(val.get("unit_column", "unit")), keep=tuple(keep), date_format=fmt, stamp=marks,
+        timezone=str(tz) if tz is not None else None, midnight=midnight)
+
+
+def _header(path: Path) -> list[str]:
+    try:
+        return list(pd.read_csv(path, nrows=0).columns)
+    except Exception as exc:
+        raise InputError([Problem(path.name, None, None, f"cannot be read as CSV: {exc}")]) from None
+
+
+def read_readings(path: str | Path, profile: MeterFileProfile = DEFAULT_PROFILE) -> pd.DataFrame:
+    """Raw readings in the canonical columns ``meter, timestamp, value[, unit]`` plus the profile's kept
+    columns, with a ``row`` column (spreadsheet row numbers for CSV, 1-based record for Parquet). Values and
+    stamps are left as read; :mod:`zerocarbon.core.energy.intervals` judges them."""
     path = Path(path)
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])
-    if path.suffix.lower() == ".parquet":
+    parquet = path.suffix.lower() == ".parquet"
+    if parquet:
         df = pd.read_parquet(path)
-        df["row"] = range(1, len(df) + 1)
     else:
+        header = _header(path)
+        text = {c: str for c in (profile.meter, profile.timestamp, profile.unit_column) if c in header}
         try:
-            df = pd.read_csv(path, dtype={"meter": str, "timestamp": str}, engine="pyarrow")
+            df = pd.read_csv(path, dtype=text, engine="pyarrow")
         except Exception as exc:
             raise InputError([Problem(path.name, None, None, f"cannot be read as CSV: {exc}")]) from None
-        df["row"] = range(2, len(df) + 2)
-    missing = [c for c in ("meter", "timestamp", "value") if c not in df.columns]
+    df["row"] = range(1, len(df) + 1) if parquet else range(2, len(df) + 2)
+    wanted = [profile.timestamp, profile.value] + ([profile.meter] if profile.meter else []) + list(profile.keep)
+    missing = [c for c in dict.fromkeys(wanted) if c not in df.columns]
     if missing:
-        raise InputError([Problem(path.name, 1, c, "required column is missing") for c in missing])
+        hint = f" (profile {profile.name})" if profile is not DEFAULT_PROFILE else ""
+        raise InputError([Problem(path.name, 1, c, f"required column is missing{hint}") for c in missing])
     if df.empty:
         raise InputError([Problem(path.name, None, None, "file has no readings")])
-    return df
+    out = pd.DataFrame({"meter": df[profile.meter] if profile.meter else profile.meter_id,
+                        "timestamp": df[profile.timestamp], "value": df[profile.value], "row": df["row"]},
+                       index=df.index)
+    if profile.unit is not None:
+        out["unit"] = profile.unit
+    elif profile.unit_column in df.columns:
+        out["unit"] = df[profile.unit_column]
+    for c in profile.keep:
+        out[c] = df[c]
+    return out

@@ -7,23 +7,20 @@ Payload version 1 (UTF-8 JSON), one reading or a batch:
      "ts": "2026-08-03T08:15:00+08:00", "value": 12.5}
     {"v": 1, "unit": "kWh", "readings": [{"ts": "...", "value": 1.0}, ...]}
 
-Timestamps must carry a UTC offset; ``stamp`` says whether ``ts`` marks the interval's start (default) or
-end; readings are stored by interval start in UTC. A reading more than 5 minutes in the future or more
-than 400 days old is kept but flagged.
+Timestamps must carry a UTC offset; ``stamp`` says whether ``ts`` marks the interval's start or end and
+``interval_min`` how long an interval is (both default to the meter's registration). This module only
+reads the message's shape; whether a reading is acceptable is judged by the rules every file import obeys
+(``services.ingest``).
 """
 from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
 from typing import Callable, NamedTuple
 
-from zerocarbon.units import parse_unit
+from zerocarbon.errors import StorageError
 
 PAYLOAD_VERSION = 1
-FUTURE = timedelta(minutes=5)
-ZERO = timedelta(0)
-STALE = timedelta(days=400)
 
 
 class PayloadError(ValueError):
@@ -34,35 +31,48 @@ class LiveReading(NamedTuple):
     """A NamedTuple, not a dataclass: it is built once per reading on the ingest hot path."""
 
     meter: str
-    ts: datetime  # interval start, UTC, naive
+    ts: object  # interval start, UTC, naive datetime
     value: float
     unit: str
     flag: str  # "" | future | stale
 
 
-def meter_from_topic(topic: str) -> str:
+class RawReading(NamedTuple):
+    """One reading of a message as sent, before any rule is applied."""
+
+    site: str
+    meter: str
+    ts: object  # text as sent
+    value: object  # number as sent
+    unit: object
+    stamp: str | None  # None: the meter's registration
+    interval_min: int | None
+
+    def payload(self) -> str:
+        """This reading alone, as a version-1 payload (what a dead letter keeps, ready to resend)."""
+        doc = {"v": PAYLOAD_VERSION, "unit": self.unit, "ts": self.ts, "value": self.value}
+        if self.stamp is not None:
+            doc["stamp"] = self.stamp
+        if self.interval_min is not None:
+            doc["interval_min"] = self.interval_min
+        return json.dumps(doc, ensure_ascii=False)
+
+
+def parse_topic(topic: str) -> tuple[str, str]:
+    """(site, meter) of a topic."""
     parts = topic.split("/")
     if len(parts) != 5 or parts[0] != "zc" or not all(parts[1:]):
         raise PayloadError(f"topic '{topic}' is not zc/<site>/<area>/<line>/<meter>")
-    return parts[4]
+    return parts[1], parts[4]
 
 
-def _timestamp(text, stamp: str, interval: int) -> datetime:
-    try:
-        ts = datetime.fromisoformat(str(text))
-    except ValueError:
-        raise PayloadError(f"'{text}' is not an ISO 8601 timestamp") from None
-    if ts.tzinfo is None:
-        raise PayloadError(f"timestamp '{text}' has no UTC offset; local time is ambiguous around DST changes")
-    if ts.utcoffset() != ZERO:
-        ts = ts.astimezone(timezone.utc)
-    ts = ts.replace(tzinfo=None)
-    return ts - timedelta(minutes=interval) if stamp == "end" else ts
+def meter_from_topic(topic: str) -> str:
+    return parse_topic(topic)[1]
 
 
-def parse_message(topic: str, payload: bytes, now: datetime | None = None) -> list[LiveReading]:
-    """Readings of one message, or PayloadError naming what is wrong."""
-    meter = meter_from_topic(topic)
+def parse_message(topic: str, payload: bytes) -> list[RawReading]:
+    """The readings of one message as sent, or PayloadError naming what is wrong with its shape."""
+    site, meter = parse_topic(topic)
     try:
         doc = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -72,31 +82,28 @@ def parse_message(topic: str, payload: bytes, now: datetime | None = None) -> li
     if doc.get("v") != PAYLOAD_VERSION:
         raise PayloadError(f"unsupported payload version {doc.get('v')!r}; expected {PAYLOAD_VERSION}")
     unit = doc.get("unit")
-    try:
-        parse_unit(unit)
-    except ValueError as exc:
-        raise PayloadError(str(exc)) from None
-    stamp = doc.get("stamp", "start")
-    if stamp not in ("start", "end"):
+    if not isinstance(unit, str):
+        raise PayloadError("'unit' is required (a unit text such as \"kWh\")")
+    stamp = doc.get("stamp")
+    if stamp not in (None, "start", "end"):
         raise PayloadError(f"stamp must be 'start' or 'end', not {stamp!r}")
-    interval = doc.get("interval_min", 15)
-    if not isinstance(interval, int) or interval <= 0:
+    interval = doc.get("interval_min")
+    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0):
         raise PayloadError("interval_min must be a positive integer")
     items = doc["readings"] if "readings" in doc else [doc]
     if not isinstance(items, list) or not items:
         raise PayloadError("'readings' must be a non-empty list")
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     out = []
     for i, r in enumerate(items):
         where = f"readings[{i}]" if "readings" in doc else "reading"
         if not isinstance(r, dict) or "ts" not in r or "value" not in r:
             raise PayloadError(f"{where} needs 'ts' and 'value'")
         v = r["value"]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise PayloadError(f"{where}: value {v!r} is not a number")
-        ts = _timestamp(r["ts"], stamp, interval)
-        flag = "future" if ts > now + FUTURE else ("stale" if ts < now - STALE else "")
-        out.append(LiveReading(meter, ts, float(v), unit, flag))
+        if not isinstance(r["ts"], str):
+            raise PayloadError(f"{where}: ts {r['ts']!r} is not a timestamp text")
+        out.append(RawReading(site, meter, r["ts"], v, unit, stamp, interval))
     return out
 
 
@@ -109,7 +116,10 @@ class Subscriber:
     """
 
     def __init__(self, host: str, port: int, topic: str, client_id: str,
-                 handle: Callable[[list], None], flush_s: float = 0.2, max_batch: int = 5000):
+                 handle: Callable[[list], None], flush_s: float = 0.2, max_batch: int = 5000,
+                 username: str | None = None, password: str | None = None, tls: bool = False,
+                 cafile: str | None = None, certfile: str | None = None, keyfile: str | None = None,
+                 connect_timeout: float = 10.0):
         import paho.mqtt.client as mqtt
 
         self.topic, self.handle, self.flush_s, self.max_batch = topic, handle, flush_s, max_batch
@@ -117,17 +127,54 @@ class Subscriber:
                                   manual_ack=True)
         self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(0)
+        if username is not None:
+            self.client.username_pw_set(username, password)
+        if tls or cafile or certfile:
+            try:
+                self.client.tls_set(ca_certs=cafile, certfile=certfile, keyfile=keyfile)
+            except (OSError, ValueError) as exc:
+                raise StorageError(f"cannot set up TLS for {host}:{port}: {exc}; check --cafile, --certfile "
+                                   f"and --keyfile") from None
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
-        self.host, self.port = host, port
+        self.host, self.port, self.tls, self.connect_timeout = host, port, bool(tls or cafile or certfile), connect_timeout
         self._buf: list = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.connected = threading.Event()
+        self._answered = threading.Event()
+        self.refused: str | None = None
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            self.refused = str(reason_code)
+            self._answered.set()
+            client.disconnect()
+            return
         client.subscribe(self.topic, qos=1)
         self.connected.set()
+        self._answered.set()
+
+    def _where(self) -> str:
+        return f"the MQTT broker at {self.host}:{self.port}{' (TLS)' if self.tls else ''}"
+
+    def _connect(self) -> None:
+        """Connect and wait for the broker's answer; StorageError says what to check when it fails."""
+        try:
+            self.client.connect(self.host, self.port, keepalive=30)
+        except OSError as exc:  # refused, unknown host, unreachable, TLS handshake: all socket errors
+            hint = ("check the CA file (--cafile) and that the broker's certificate names this host"
+                    if self.tls else "check that the broker is running (mosquitto -c deploy/mosquitto.conf), "
+                    "the host and port (--host/--port), and that no firewall blocks the port")
+            raise StorageError(f"cannot connect to {self._where()}: {exc.strerror or exc}; {hint}") from None
+        self.client.loop_start()
+        if not self._answered.wait(self.connect_timeout) or self.refused:
+            self.client.loop_stop()
+            if self.refused:
+                raise StorageError(f"{self._where()} refused the connection: {self.refused}; check --username and "
+                                   f"the password (--password or ZEROCARBON_MQTT_PASSWORD) and the broker's ACL")
+            raise StorageError(f"{self._where()} did not answer within {self.connect_timeout:g} s; "
+                               f"check the port (TLS listeners need --tls) and the broker's log")
 
     def _on_message(self, client, userdata, msg):
         with self._lock:
@@ -146,8 +193,7 @@ class Subscriber:
         """Consume until ``stop()`` (or for ``seconds``); flushes what it holds before returning."""
         import time
 
-        self.client.connect(self.host, self.port, keepalive=30)
-        self.client.loop_start()
+        self._connect()
         t_end = None if seconds is None else time.monotonic() + seconds
         try:
             while not self._stop.is_set() and (t_end is None or time.monotonic() < t_end):

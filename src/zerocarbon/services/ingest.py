@@ -1,12 +1,32 @@
-"""Live ingest use case: MQTT messages -> readings table (idempotent) and dead letters."""
+"""Live ingest use case: MQTT messages -> readings table and dead letters.
+
+A live reading obeys the rules of a file import, by the same functions
+(``core.energy.intervals.reading_problems`` and ``parse_stamps``): a registered meter (the ``meters`` table,
+written by ``zerocarbon meters import``), a finite non-negative number, a known unit of the meter's
+dimension, a readable stamp. On top of that a live reading must carry a UTC offset, arrive on its meter's
+site topic (the broker's ACL lets a gateway write only under its own site) and be interval energy (a
+cumulative register needs its previous reading, which a file gives and a message does not). The CT/PT
+multiplier and the unit conversion are applied as for files. Each refused reading becomes one dead letter
+with its reason; a second, different value for a stored (meter, interval) is refused with both values,
+while an identical redelivery changes nothing.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy.orm import sessionmaker
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from zerocarbon.io.mqtt import PayloadError, Subscriber, parse_message
+from zerocarbon.core.energy.intervals import Meter, parse_stamps, reading_problems
+from zerocarbon.io.mqtt import LiveReading, PayloadError, RawReading, Subscriber, parse_message
 from zerocarbon.store import repos
+from zerocarbon.store.tables import MeterRow, ReadingRow
+
+FUTURE = timedelta(minutes=5)
+STALE = timedelta(days=400)
+SAME = 1e-9  # values closer than this are the same reading (as the lake judges re-imports)
 
 
 @dataclass
@@ -17,20 +37,119 @@ class IngestStats:
     flagged: dict[str, int] = field(default_factory=dict)
 
 
+def load_meters(session: Session, ids) -> dict[str, Meter]:
+    """Registered meters among ``ids``, as the core knows them."""
+    rows = session.scalars(select(MeterRow).where(MeterRow.id.in_(sorted(set(ids))))) if ids else []
+    return {r.id: Meter(id=r.id, site=r.site, area=r.area or "", line=r.line or "", asset=r.asset or "",
+                        medium=r.medium, unit=r.unit, multiplier=r.multiplier, register=r.register, stamp=r.stamp,
+                        interval_min=r.interval_min, timezone=r.timezone, rollover=r.rollover) for r in rows}
+
+
+def check_readings(raws: list[RawReading], meters: dict[str, Meter],
+                   now: datetime | None = None) -> tuple[list[tuple[int, LiveReading]], list[tuple[int, str]]]:
+    """Judge a batch of live readings by the file rules. Returns the accepted readings with their index in
+    ``raws`` (interval start in UTC, in the meter's unit, multiplier applied, flagged ``future``/``stale``)
+    and the refusals as (index, reason)."""
+    if not raws:
+        return [], []
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    future, stale = now + FUTURE, now - STALE
+    # built by column with plain objects: row tuples and Arrow strings cost more than the checks
+    df = pd.DataFrame({"meter": [r.meter for r in raws], "value": [r.value for r in raws],
+                       "unit": [r.unit for r in raws], "ts": [r.ts for r in raws]}, dtype=object)
+    value, found = reading_problems(df, meters)
+    refused: dict[int, str] = {}
+    for i, col, why in found:
+        refused.setdefault(int(i), f"{col}: {why}")
+    stamps = parse_stamps(df["ts"])
+    for i, why in stamps.problem[stamps.problem != ""].items():
+        refused.setdefault(int(i), f"ts: {why}")
+    for i in df.index[~stamps.exact & (stamps.problem == "")]:
+        refused.setdefault(int(i), f"ts: '{df.at[i, 'ts']}' has no UTC offset; a live reading must carry one "
+                                   f"(local time is ambiguous around clock changes)")
+    # Python objects converted once per batch, not per reading: this loop runs at the feed's rate.
+    ts_list = stamps.ts.dt.to_pydatetime().tolist() if len(df) else []
+    values = value.tolist()
+    out: list[tuple[int, LiveReading]] = []
+    for i, r in enumerate(raws):
+        if i in refused:
+            continue
+        m = meters[r.meter]
+        if r.site != m.site:
+            refused[i] = (f"topic: meter {m.id} is registered at site {m.site}, not {r.site}; a gateway publishes "
+                          f"under its own site's topics")
+        elif m.register != "interval":
+            refused[i] = (f"meter: {m.id} is a cumulative register; the live feed takes interval energy (import "
+                          f"register files with `zerocarbon meters import`)")
+        elif r.interval_min is not None and r.interval_min != m.interval_min:
+            refused[i] = (f"interval_min: {r.interval_min}-minute intervals, but meter {m.id} is registered with "
+                          f"{m.interval_min}")
+        else:
+            ts = ts_list[i]
+            if (r.stamp or m.stamp) == "end":
+                ts -= timedelta(minutes=m.interval_min)
+            flag = "future" if ts > future else ("stale" if ts < stale else "")
+            out.append((i, LiveReading(m.id, ts, values[i] * m.multiplier, m.unit, flag)))
+    return out, sorted(refused.items())
+
+
+def _conflicts(session: Session, accepted: list[tuple[int, LiveReading]]) -> tuple[list[LiveReading], list]:
+    """Split off readings whose (meter, interval) already holds a different value, in the table or earlier
+    in this batch, as (index, reading, stored value); identical repeats are dropped (redelivery)."""
+    if not accepted:
+        return [], []
+    readings = [r for _, r in accepted]
+    stored: dict[tuple[str, datetime], float] = {}
+    # A second of margin: SQLite compares stamps as text, and rows written by the bulk insert lack the
+    # microseconds SQLAlchemy adds to a bound stamp; the keys are then matched exactly in Python.
+    lo, hi = min(r.ts for r in readings) - timedelta(seconds=1), max(r.ts for r in readings) + timedelta(seconds=1)
+    for ids in _chunks(sorted({r.meter for r in readings}), 500):
+        q = select(ReadingRow.meter, ReadingRow.ts, ReadingRow.value).where(
+            ReadingRow.meter.in_(ids), ReadingRow.ts >= lo, ReadingRow.ts <= hi)
+        stored.update({(m, t): v for m, t, v in session.execute(q)})
+    keep, clash = [], []
+    for i, r in accepted:
+        old = stored.get((r.meter, r.ts))
+        if old is None:
+            stored[(r.meter, r.ts)] = r.value
+            keep.append(r)
+        elif abs(old - r.value) > SAME:
+            clash.append((i, r, old))
+    return keep, clash
+
+
+def _chunks(items: list, n: int):
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
 def make_handler(sessions: sessionmaker, stats: IngestStats):
     def handle(batch: list) -> None:
-        rows, dead = [], []
+        raws: list[RawReading] = []
+        topics: list[str] = []
+        dead = []
         for _, _, topic, payload in batch:
             try:
-                for r in parse_message(topic, payload):
-                    rows.append(r)
-                    if r.flag:
-                        stats.flagged[r.flag] = stats.flagged.get(r.flag, 0) + 1
+                got = parse_message(topic, payload)
             except PayloadError as exc:
                 dead.append((topic, payload, str(exc)))
+                continue
+            raws += got
+            topics += [topic] * len(got)
         with sessions.begin() as s:  # one transaction per batch; acks follow the commit
+            meters = load_meters(s, {r.meter for r in raws})
+            accepted, refused = check_readings(raws, meters)
+            dead += [(topics[i], raws[i].payload(), why) for i, why in refused]
+            rows, clash = _conflicts(s, accepted)
+            dead += [(topics[i], raws[i].payload(), f"value: {r.meter} at {r.ts:%Y-%m-%d %H:%M} UTC (interval start) "
+                                                    f"already holds {old:g} {r.unit}; this reading says {r.value:g} "
+                                                    f"{r.unit}; the stored value is kept")
+                     for i, r, old in clash]
             repos.insert_readings(s, rows)
             repos.insert_dead_letters(s, dead)
+        for r in rows:
+            if r.flag:
+                stats.flagged[r.flag] = stats.flagged.get(r.flag, 0) + 1
         stats.messages += len(batch)
         stats.readings += len(rows)
         stats.dead_letters += len(dead)
@@ -38,8 +157,12 @@ def make_handler(sessions: sessionmaker, stats: IngestStats):
 
 
 def mqtt_subscriber(sessions: sessionmaker, host: str = "127.0.0.1", port: int = 1883, topic: str = "zc/#",
-                    client_id: str = "zerocarbon-ingest", stats: IngestStats | None = None) -> Subscriber:
+                    client_id: str = "zerocarbon-ingest", stats: IngestStats | None = None,
+                    username: str | None = None, password: str | None = None, tls: bool = False,
+                    cafile: str | None = None, certfile: str | None = None,
+                    keyfile: str | None = None) -> Subscriber:
     stats = stats if stats is not None else IngestStats()
-    sub = Subscriber(host, port, topic, client_id, make_handler(sessions, stats))
+    sub = Subscriber(host, port, topic, client_id, make_handler(sessions, stats), username=username,
+                     password=password, tls=tls, cafile=cafile, certfile=certfile, keyfile=keyfile)
     sub.stats = stats
     return sub

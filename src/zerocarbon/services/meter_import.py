@@ -12,12 +12,13 @@ from typing import Callable
 
 import pandas as pd
 
-from zerocarbon.core.energy.intervals import (Meter, Rejected, fill_linear, flag_spikes, gaps, interval_start,
-                                              register_to_intervals, to_utc)
-from zerocarbon.errors import InputError, Problem, ZerocarbonError
+from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Meter, MeterFileProfile, Rejected, Stamps,
+                                              fill_linear, flag_spikes, gaps, interval_start, localise,
+                                              order_problems, parse_stamps, reading_problems,
+                                              register_to_intervals)
+from zerocarbon.errors import InputError, Problem
 from zerocarbon.io.meter_files import read_readings
 from zerocarbon.store import lake, lake_import, repos
-from zerocarbon.units import scale
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ImportSummary:
     resets: int = 0
     rollovers: int = 0
     meters: list[str] = field(default_factory=list)
+    profile: str = "default"
 
     @property
     def filled_share(self) -> float:
@@ -40,47 +42,42 @@ class ImportSummary:
 
 
 def normalise(raw: pd.DataFrame, meters: dict[str, Meter], source: str, fill: bool = False,
-              progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, ImportSummary]:
-    summary = ImportSummary(source, rows=len(raw))
-    probs: list[Problem] = []
+              progress: Callable[[int], None] | None = None,
+              profile: MeterFileProfile = DEFAULT_PROFILE) -> tuple[pd.DataFrame, ImportSummary]:
+    """Validate and normalise raw readings (:func:`zerocarbon.io.meter_files.read_readings`) into interval
+    energy per (meter, interval start in UTC). Every problem of the file is collected, then raised."""
+    summary = ImportSummary(source, rows=len(raw), profile=profile.name)
+    col = profile.column
     raw = raw.copy()
     raw["meter"] = raw["meter"].astype(str)
-    unknown = ~raw["meter"].isin(list(meters))
-    for r in raw.loc[unknown, ["row", "meter"]].head(50).itertuples():
-        probs.append(Problem(source, int(r.row), "meter", f"unknown meter '{r.meter}' (not in the meter registry)"))
-    value = pd.to_numeric(raw["value"], errors="coerce")
-    for r in raw.loc[value.isna(), ["row", "value"]].head(50).itertuples():
-        probs.append(Problem(source, int(r.row), "value", f"'{r.value}' is not a number"))
-    for r in raw.loc[value < 0, ["row", "value"]].head(50).itertuples():
-        probs.append(Problem(source, int(r.row), "value", f"negative reading {r.value}"))
-    raw["value"] = value.astype(float)
+    value, found = reading_problems(raw, meters)
+    probs = [Problem(source, int(raw.at[i, "row"]), col(c), why) for i, c, why in found]
+    stamps = parse_stamps(raw["timestamp"], profile)
+    probs += [Problem(source, int(raw.at[i, "row"]), col("timestamp"), why)
+              for i, why in stamps.problem[stamps.problem != ""].items()]
     if probs:
-        raise InputError(probs)
+        raise InputError(sorted(probs, key=lambda p: p.row or 0))
+    raw["value"] = value
     parts = []
     for n, (mid, g) in enumerate(raw.groupby("meter", sort=True)):
         m = meters[mid]
+        tz, stamp = profile.timezone or m.timezone, profile.stamp or m.stamp
+        sub = Stamps(stamps.ts[g.index], stamps.exact[g.index], stamps.problem[g.index])
         try:
-            ts = to_utc(g["timestamp"], m.timezone, g["row"])
+            ts = localise(sub, tz, g["row"])
         except Rejected as exc:
-            probs += [Problem(source, r, c, msg) for r, c, msg in exc.problems]
+            probs += [Problem(source, r, col(c), msg) for r, c, msg in exc.problems]
             continue
-        k = m.multiplier
-        if "unit" in g.columns:
-            for u in pd.unique(g["unit"]):
-                try:
-                    f = scale(str(u), m.unit)
-                except ZerocarbonError as exc:
-                    probs += [Problem(source, int(r), "unit", f"{exc} (meter {mid} is in {m.unit})")
-                              for r in g.loc[g["unit"] == u, "row"].head(20)]
-                    continue
-                g.loc[g["unit"] == u, "value"] = g.loc[g["unit"] == u, "value"] * f
-        df = pd.DataFrame({"ts": ts.to_numpy(), "value": g["value"].to_numpy() * k, "row": g["row"].to_numpy()})
+        probs += [Problem(source, r, col("timestamp"), why)
+                  for r, why in order_problems(ts, sub.ts, g["timestamp"], g["row"])]
+        df = pd.DataFrame({"ts": ts.to_numpy(), "value": g["value"].to_numpy() * m.multiplier,
+                           "row": g["row"].to_numpy()})
         # Duplicates are judged in UTC: two local "02:00" rows in a DST fall-back are different hours.
         same_time = df.duplicated("ts", keep=False)
         exact = df.duplicated(["ts", "value"], keep="first")
         clash = same_time & ~df.duplicated(["ts", "value"], keep=False)
         for r in df.loc[clash, "row"].head(50):
-            probs.append(Problem(source, int(r), "value",
+            probs.append(Problem(source, int(r), col("value"),
                                  f"{mid} at {g.loc[g['row'] == r, 'timestamp'].iloc[0]} appears with different values"))
         summary.duplicates_dropped += int(exact.sum())
         df = df[~exact]
@@ -90,7 +87,7 @@ def normalise(raw: pd.DataFrame, meters: dict[str, Meter], source: str, fill: bo
             summary.rollovers += int((df["quality"] == "rollover").sum())
             df = df[df["value"].notna()]
         else:
-            df["ts"] = interval_start(df["ts"], m.stamp, m.interval_min)
+            df["ts"] = interval_start(df["ts"], stamp, m.interval_min)
             df["quality"] = ""
         df = df.sort_values("ts").reset_index(drop=True)
         summary.missing_intervals += int(gaps(df, m.interval_min)["missing"].sum())
@@ -103,6 +100,9 @@ def normalise(raw: pd.DataFrame, meters: dict[str, Meter], source: str, fill: bo
         df.loc[spikes & (df["quality"] == ""), "quality"] = "spike"
         summary.spikes += int(spikes.sum())
         df["meter"], df["site"], df["unit"] = mid, m.site, m.unit
+        if profile.keep:
+            kept = g.set_index("row")[list(profile.keep)]
+            df = df.join(kept, on="row")
         parts.append(df)
         summary.meters.append(mid)
         if progress:
@@ -111,6 +111,12 @@ def normalise(raw: pd.DataFrame, meters: dict[str, Meter], source: str, fill: bo
         raise InputError(probs)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["meter", "ts", "value"])
     return out, summary
+
+
+def _check_profile_meter(profile: MeterFileProfile, meters: dict[str, Meter]) -> None:
+    if profile.meter_id is not None and profile.meter_id not in meters:
+        raise InputError([Problem(f"profile {profile.name}", None, "meter.id",
+                                  f"meter '{profile.meter_id}' is not in the meter registry")])
 
 
 def register_meters(sessions, meters: dict[str, Meter], actor: str = "cli") -> None:
@@ -124,49 +130,43 @@ BULK_BYTES = 200 * 2**20  # files above this go through the out-of-core DuckDB p
 
 
 def import_file(root: Path, meters: dict[str, Meter], path: str | Path, fill: bool = False,
-                progress: Callable[[int], None] | None = None, engine: str = "auto") -> ImportSummary:
-    """``engine``: ``pandas`` (careful path: local times with DST judgement, optional gap filling),
-    ``duckdb`` (out-of-core, timestamps must carry offsets), or ``auto`` (duckdb for large files)."""
+                progress: Callable[[int], None] | None = None, engine: str = "auto",
+                profile: MeterFileProfile = DEFAULT_PROFILE) -> ImportSummary:
+    """Import one readings file into the lake at ``root``, all or nothing.
+
+    ``profile`` says how the file is laid out (:func:`zerocarbon.io.meter_files.read_profile`). ``engine``:
+    ``pandas`` (careful path: resolves a repeated DST hour by file order, optional gap filling), ``duckdb``
+    (out-of-core; refuses local stamps inside a clock change), or ``auto`` (duckdb for large files).
+    """
     path = Path(path)
+    _check_profile_meter(profile, meters)
     if engine == "auto":
         engine = "duckdb" if path.is_file() and path.stat().st_size > BULK_BYTES and not fill else "pandas"
     if engine == "duckdb":
-        return _bulk(root, meters, path)
-    raw = read_readings(path)
-    frame, summary = normalise(raw, meters, path.name, fill, progress)
+        return _bulk(root, meters, path, profile)
+    raw = read_readings(path, profile)
+    frame, summary = normalise(raw, meters, path.name, fill, progress, profile)
     frame["batch"] = uuid.uuid4().hex[:12]
     frame["quality"] = frame["quality"].fillna("")
     try:
         counts = lake.write(root, frame[["meter", "ts", "value", "unit", "quality", "batch", "site"]])
     except lake.LakeConflict as exc:
-        raise InputError([Problem(path.name, None, "value", str(exc))]) from None
+        raise InputError([Problem(path.name, None, profile.column("value"), str(exc))]) from None
     summary.stored, summary.already_stored = counts["new"], counts["already_stored"]
     return summary
 
 
-def _bulk(root: Path, meters: dict[str, Meter], path: Path) -> ImportSummary:
-    registry = pd.DataFrame([{"id": m.id, "site": m.site, "unit": m.unit, "multiplier": m.multiplier,
-                              "register": m.register, "stamp": m.stamp, "interval_min": m.interval_min,
-                              "rollover": m.rollover} for m in meters.values()])
-    registry["rollover"] = registry["rollover"].astype(float)
-    units = sorted({m.unit for m in meters.values()})
-    # Every unit pint can convert into a meter unit, from the common energy/volume/mass units.
-    candidates = ["Wh", "kWh", "MWh", "GWh", "MJ", "GJ", "Nm3", "Sm3", "m**3", "L", "kg", "t", "scf", "万Nm3"]
-    rows = []
-    for to in units:
-        for fr in set(candidates) | {to}:
-            try:
-                rows.append({"from_unit": fr, "to_unit": to, "factor": scale(fr, to)})
-            except ZerocarbonError:
-                pass
+def _bulk(root: Path, meters: dict[str, Meter], path: Path, profile: MeterFileProfile) -> ImportSummary:
+    if not path.is_file():
+        raise InputError([Problem(str(path), None, None, "file not found")])
     try:
-        res = lake_import.bulk_import(root, registry, pd.DataFrame(rows), path)
+        res = lake_import.bulk_import(root, meters, path, profile)
     except lake_import.BulkRejected as exc:
         raise InputError([Problem(path.name, r, c, m) for r, c, m in exc.problems]) from None
-    s = ImportSummary(path.name, rows=res["rows"], stored=res["stored"], already_stored=res["already_stored"],
-                      duplicates_dropped=res["duplicates_dropped"], missing_intervals=res["missing_intervals"],
-                      spikes=res["spikes"], resets=res["resets"], rollovers=res["rollovers"], meters=sorted(meters))
-    return s
+    return ImportSummary(path.name, rows=res["rows"], stored=res["stored"], already_stored=res["already_stored"],
+                         duplicates_dropped=res["duplicates_dropped"], missing_intervals=res["missing_intervals"],
+                         spikes=res["spikes"], resets=res["resets"], rollovers=res["rollovers"],
+                         meters=sorted(meters), profile=profile.name)
 
 
 def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path) -> Path:

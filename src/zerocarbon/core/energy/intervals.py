@@ -9,9 +9,13 @@ interval (not a register), after the CT/PT multiplier, in the meter's unit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from zerocarbon.errors import ZerocarbonError
+from zerocarbon.units import scale
 
 
 @dataclass(frozen=True)
@@ -40,33 +44,251 @@ class Rejected(ValueError):
         super().__init__("; ".join(f"row {r}, column '{c}': {m}" for r, c, m in problems[:20]))
 
 
-def to_utc(local: pd.Series, tz: str, rows: pd.Series) -> pd.Series:
-    """Timestamps to naive UTC. Text with an offset is exact; local text is localised in ``tz``.
+# -- how a file is written ---------------------------------------------------------------------------------
+#: ``format: dayfirst`` in a profile: day/month/year with the separators plant exports use, minutes or seconds.
+DAYFIRST_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+                    "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S")
+#: ISO 8601 as both import engines read it: date, optional time, optional UTC offset.
+ISO_STAMP = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+@dataclass(frozen=True)
+class MeterFileProfile:
+    """How one exporting system writes a readings file (one profile per system, a YAML file beside the
+    meter registry). The default profile is the project's own layout: ``meter, timestamp, value[, unit]``.
+
+    ``stamp`` and ``timezone`` describe the file; when given they take precedence over the registry's values
+    for the readings of that file. ``midnight="ends_day"`` says the file writes the midnight that closes a
+    day as ``00:00`` of that same day (24:00): such a stamp is read as 00:00 of the next day.
+    """
+
+    name: str = "default"
+    timestamp: str = "timestamp"  # column with the stamps
+    value: str = "value"  # column with the quantity per interval (or the register)
+    meter: str | None = "meter"  # column with the meter id, or None with ``meter_id``
+    meter_id: str | None = None  # fixed meter of a one-meter file
+    unit: str | None = None  # fixed unit of every value; else the ``unit_column`` when the file has it
+    unit_column: str = "unit"
+    keep: tuple[str, ...] = ()  # extra columns carried along with the readings
+    date_format: str = "ISO8601"  # ISO8601 | dayfirst | a strftime pattern of local stamps
+    stamp: str | None = None  # start | end; None: the registry's
+    timezone: str | None = None  # IANA zone of stamps without offset; None: the registry's
+    midnight: str = "starts_day"  # starts_day | ends_day
+
+    def column(self, field: str) -> str:
+        """The file's own name for a canonical column (messages speak the user's words)."""
+        return {"timestamp": self.timestamp, "value": self.value, "meter": self.meter or "meter",
+                "unit": self.unit_column}.get(field, field)
+
+    @property
+    def formats(self) -> tuple[str, ...] | None:
+        """strptime patterns to try in order, or None for ISO 8601."""
+        if self.date_format.upper() == "ISO8601":
+            return None
+        if self.date_format.lower() == "dayfirst":
+            return DAYFIRST_FORMATS
+        return (self.date_format,)
+
+    def describe_format(self) -> str:
+        f = self.formats
+        return "ISO 8601 (YYYY-MM-DD HH:MM[:SS][+HH:MM])" if f is None else " or ".join(f"'{x}'" for x in f)
+
+
+DEFAULT_PROFILE = MeterFileProfile()
+
+
+class Stamps(NamedTuple):
+    ts: pd.Series  # naive datetime64: UTC where ``exact``, else the local wall time
+    exact: pd.Series  # bool: the text carried a UTC offset
+    problem: pd.Series  # "" or why the stamp cannot be read
+
+
+def parse_stamps(text: pd.Series, profile: MeterFileProfile = DEFAULT_PROFILE) -> Stamps:
+    """Read stamps as written. Blank and unreadable stamps get a reason; nothing is dropped.
+
+    The same rules are written in SQL for the out-of-core import (``store.lake_import``); tests prove both
+    read the same files alike.
+    """
+    idx = text.index
+    s = text.astype("string").str.strip()
+    blank = (s.isna() | (s == "")).fillna(True).astype(bool)
+    s = s.fillna("")
+    out = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
+    problem = pd.Series("", index=idx, dtype=object)
+    formats = profile.formats
+    if formats is None:
+        iso = s.str.match(ISO_STAMP).fillna(False).astype(bool) & ~blank
+        exact = iso & s.str.contains(OFFSET, regex=True).fillna(False).astype(bool)
+        if exact.any():
+            out[exact] = pd.to_datetime(s[exact], utc=True, format="ISO8601", errors="coerce").dt.tz_localize(None)
+        local = iso & ~exact
+        if local.any():
+            out[local] = pd.to_datetime(s[local], format="ISO8601", errors="coerce")
+    else:
+        exact = pd.Series(False, index=idx)
+        for f in formats:
+            todo = out.isna() & ~blank
+            if not todo.any():
+                break
+            out[todo] = pd.to_datetime(s[todo], format=f, errors="coerce")
+    bad = out.isna() & ~blank
+    problem[blank] = "timestamp is blank"
+    problem[bad] = [f"'{t}' is not a timestamp in {profile.describe_format()}" for t in s[bad]]
+    if profile.midnight == "ends_day":
+        midnight = ~exact & out.notna() & (out == out.dt.normalize())
+        out[midnight] = out[midnight] + pd.Timedelta(days=1)
+    return Stamps(out, exact.astype(bool), problem)
+
+
+def dst_windows(tz: str, start, end) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
+    """Local wall-time windows ``[from, to)`` around the clock changes of ``tz`` near two local times:
+    ``gap`` (those times do not exist: clocks go forward) or ``repeat`` (they happen twice: clocks go back)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    lo = pd.Timestamp(start).tz_localize("UTC") - pd.Timedelta(days=2)
+    hi = pd.Timestamp(end).tz_localize("UTC") + pd.Timedelta(days=2)
+    hours = pd.date_range(lo.floor("h"), hi.ceil("h"), freq="h")
+
+    def offset(t):
+        return t.to_pydatetime().astimezone(zone).utcoffset()
+
+    offsets = [offset(t) for t in hours]
+    out = []
+    for i in range(1, len(hours)):
+        if offsets[i] == offsets[i - 1]:
+            continue
+        a, b = hours[i - 1], hours[i]  # the change happened in (a, b]: find its minute
+        while b - a > pd.Timedelta(minutes=1):
+            mid = a + (b - a) / 2
+            a, b = (mid, b) if offset(mid) == offsets[i - 1] else (a, mid)
+        before, after = offsets[i - 1], offsets[i]
+        at = b.tz_localize(None)
+        out.append((at + before, at + after, "gap") if after > before else (at + after, at + before, "repeat"))
+    return out
+
+
+def dst_reason(t, tz: str, kind: str) -> str:
+    if kind == "gap":
+        return f"local time {t} does not exist in {tz} (clocks go forward); give the UTC offset"
+    return (f"local time {t} happens twice in {tz} (clocks go back) and the file order does not say which; "
+            f"give the UTC offset")
+
+
+def localise(stamps: Stamps, tz: str, rows: pd.Series) -> pd.Series:
+    """Stamps to naive UTC. Exact stamps stay; local ones are localised in ``tz``.
 
     Local times in a repeated DST hour are resolved by order (``ambiguous='infer'``, valid for a meter's
     chronological export); times that do not exist (spring-forward gap) are rejected with their rows.
     """
-    text = local.astype(str)
-    has_offset = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True)
-    out = pd.Series(pd.NaT, index=local.index, dtype="datetime64[ns]")
-    if has_offset.any():
-        out[has_offset] = pd.to_datetime(text[has_offset], utc=True, format="ISO8601").dt.tz_localize(None)
-    loc = ~has_offset
+    out = stamps.ts.copy()
+    loc = ~stamps.exact & stamps.ts.notna()
     if loc.any():
-        naive = pd.to_datetime(text[loc], format="ISO8601")
+        naive = stamps.ts[loc]
         try:
             aware = naive.dt.tz_localize(tz, ambiguous="infer", nonexistent="raise")
-        except Exception as exc:  # pytz/zoneinfo raise different types; the message names the time
+        except Exception:  # pytz/zoneinfo raise different types; the windows below name the rows
             bad = []
-            for i, t in naive.items():
-                try:
-                    pd.Series([t]).dt.tz_localize(tz, ambiguous="raise", nonexistent="raise")
-                except Exception:
-                    bad.append((int(rows[i]), "timestamp", f"local time {t} does not exist or is ambiguous in {tz} "
-                                                           f"(DST change); give the UTC offset ({exc.__class__.__name__})"))
-            raise Rejected(bad or [(0, "timestamp", str(exc))]) from None
+            for lo, hi, kind in dst_windows(tz, naive.min(), naive.max()):
+                hit = (naive >= lo) & (naive < hi)
+                bad += [(int(rows[i]), "timestamp", dst_reason(t, tz, kind)) for i, t in naive[hit].items()]
+            raise Rejected(bad or [(int(rows[naive.index[0]]), "timestamp",
+                                    f"local times cannot be placed in {tz}; give the UTC offset")]) from None
         out[loc] = aware.dt.tz_convert("UTC").dt.tz_localize(None)
     return out
+
+
+def to_utc(local: pd.Series, tz: str, rows: pd.Series, profile: MeterFileProfile = DEFAULT_PROFILE) -> pd.Series:
+    """Text stamps to naive UTC (:func:`parse_stamps` then :func:`localise`); unreadable ones are rejected."""
+    stamps = parse_stamps(local, profile)
+    bad = stamps.problem != ""
+    if bad.any():
+        raise Rejected([(int(rows[i]), "timestamp", p) for i, p in stamps.problem[bad].items()])
+    return localise(stamps, tz, rows)
+
+
+def order_problems(ts: pd.Series, local: pd.Series, text: pd.Series, rows: pd.Series) -> list[tuple[int, str]]:
+    """One meter's stamps in file order: a stamp earlier than the one before it is a problem.
+
+    Repeats of a stamp already seen are left to the duplicate rule. ``ts`` is UTC (so a DST fall-back,
+    where local time steps back, is in order); ``local`` is the wall time as written, used to explain the
+    common case of an export that writes the midnight closing a day as 00:00 of that same day.
+    """
+    first = ~ts.duplicated(keep="first")
+    t = ts[first]
+    back = t < t.shift(1)
+    out = []
+    for i in back[back].index:
+        j = t.index[t.index.get_loc(i) - 1]
+        out.append((int(rows[i]), order_reason(text[i], text[j], int(rows[j]), local[i], local[j])))
+    return out
+
+
+def order_reason(text, prev_text, prev_row: int, local, prev_local) -> str:
+    """Why a stamp is out of order, naming the likely cause (both import engines give this text)."""
+    why = f"'{text}' comes after '{prev_text}' (row {prev_row}): stamps are out of time order"
+    local, prev_local = pd.Timestamp(local), pd.Timestamp(prev_local)
+    if local == local.normalize() and prev_local.normalize() == local:
+        return why + ("; the file seems to write the midnight that closes a day as 00:00 of that same day: if "
+                      "so, declare `midnight: ends_day` in the file's profile, else sort the file by time")
+    return why + "; sort the file by time, or check the date format (day-first or month-first)"
+
+
+def unit_factor(from_unit: str, meter: Meter) -> tuple[float | None, str]:
+    """Multiplier from a reading's unit into ``meter``'s unit, or (None, why not)."""
+    if from_unit is None or not str(from_unit).strip():
+        return None, f"unit is blank (meter {meter.id} is in {meter.unit})"
+    try:
+        return scale(str(from_unit).strip(), meter.unit), ""
+    except ZerocarbonError as exc:
+        return None, f"{exc} (meter {meter.id} is in {meter.unit})"
+
+
+def reading_problems(frame: pd.DataFrame, meters: dict[str, Meter]) -> tuple[pd.Series, list[tuple[object, str, str]]]:
+    """The rules every reading obeys, from a file or from the live feed: a registered meter; a finite,
+    non-negative number; a known unit of the meter's dimension.
+
+    ``frame`` has ``meter``, ``value`` (as read: text or number) and optionally ``unit`` (else the meter's).
+    Returns each row's value in the meter's unit, before the CT/PT multiplier (NaN where refused), and the
+    problems as (index, column, reason).
+    """
+    probs: list[tuple[object, str, str]] = []
+    meter = frame["meter"].astype(str)
+    unknown = ~meter.isin(list(meters))
+    probs += [(i, "meter", f"unknown meter '{m}' (not in the meter registry)") for i, m in meter[unknown].items()]
+    raw = frame["value"]
+    text = raw.astype("string").str.strip()
+    value = pd.to_numeric(raw, errors="coerce").astype(float)
+    blank = (raw.isna() | (text == "")).fillna(True).astype(bool)
+    probs += [(i, "value", "value is blank") for i in raw[blank].index]
+    for i, v in raw[value.isna() & ~blank].items():
+        try:
+            float(v)
+            probs.append((i, "value", f"'{v}' is not a finite number"))
+        except (TypeError, ValueError):
+            probs.append((i, "value", f"'{v}' is not a number"))
+    probs += [(i, "value", f"'{v}' is not a finite number") for i, v in raw[np.isinf(value)].items()]
+    probs += [(i, "value", f"negative reading {v}") for i, v in raw[value < 0].items()]
+    factor = np.ones(len(frame))
+    if "unit" in frame:
+        # one pint conversion per distinct (unit, meter unit); the rows then take theirs by code
+        known = ~unknown.to_numpy()
+        to_unit = meter.map({k: m.unit for k, m in meters.items()}).fillna("")
+        units = frame["unit"].astype("string").str.strip().fillna("")
+        codes, pairs = pd.MultiIndex.from_arrays([units.to_numpy(object), to_unit.to_numpy(object)]).factorize()
+        for c, (u, _) in enumerate(pairs):
+            rows = known & (codes == c)
+            if not rows.any():
+                continue
+            first = meters[meter[rows].iloc[0]]
+            f, _ = unit_factor(u, first)
+            if f is None:
+                probs += [(i, "unit", unit_factor(u, meters[mid])[1]) for i, mid in meter[rows].items()]
+            else:
+                factor[rows] = f
+    refused = frame.index.isin([i for i, _, _ in probs])
+    return (value * factor).where(~refused), probs
 
 
 def interval_start(ts: pd.Series, stamp: str, interval_min: int) -> pd.Series:
