@@ -1,6 +1,7 @@
 """`zerocarbon meters ...` and `zerocarbon ingest ...`: interval meter data, bulk and live."""
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -150,3 +151,18 @@ def ingest_mqtt(db: DbOpt = None, host: Annotated[str, typer.Option()] = "127.0.
         emit_json(st.__dict__)
         return
     console.print(f"{st.messages:,} messages, {st.readings:,} readings, {st.dead_letters:,} dead letters, flagged {st.flagged}")
+
+
+@ingest_app.command("to-lake")
+def ingest_to_lake(lake: LakeOpt = Path("lake"), db: DbOpt = None,
+                   since: Annotated[Optional[datetime], typer.Option(help="only readings received since (UTC)")] = None,
+                   as_json: JsonOpt = False) -> None:
+    """Copy live readings from the database into the lake, where roll-ups and energy reports read them."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.services import ingest
+
+    r = ingest.live_to_lake(open_db(db), lake, since)
+    if as_json:
+        emit_json(r.__dict__)
+        return
+    console.print(f"{r.readings:,} live reading(s): {r.new:,} written to {lake}, {r.already_stored:,} already there")

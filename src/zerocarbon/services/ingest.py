@@ -166,3 +166,36 @@ def mqtt_subscriber(sessions: sessionmaker, host: str = "127.0.0.1", port: int =
                      password=password, tls=tls, cafile=cafile, certfile=certfile, keyfile=keyfile)
     sub.stats = stats
     return sub
+
+
+@dataclass(frozen=True)
+class LakeCopy:
+    readings: int
+    new: int
+    already_stored: int
+
+
+def live_to_lake(sessions: sessionmaker, root, since: datetime | None = None) -> LakeCopy:
+    """Copy the live readings (all, or received since ``since`` [UTC]) into the interval-data lake, so that roll-ups,
+    energy reports, baselines and the Scope 2 activity path see them like imported files.
+
+    Idempotent: a reading the lake already holds is counted, not written again; a different value for a stored
+    (meter, interval) is refused (InputError) and nothing is written. The readings' flag (future, stale) becomes
+    the lake's quality column.
+    """
+    from pathlib import Path
+
+    from zerocarbon.errors import InputError, Problem
+    from zerocarbon.store import lake
+
+    with sessions.begin() as s:
+        live = repos.live_readings(s, since)
+    if live.empty:
+        return LakeCopy(0, 0, 0)
+    frame = live.rename(columns={"flag": "quality"}).assign(
+        ts=pd.to_datetime(live["ts"]), batch=f"live-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+    try:
+        counts = lake.write(Path(root), frame[lake.COLUMNS + ["site"]])
+    except lake.LakeConflict as exc:
+        raise InputError([Problem("live readings", None, "value", str(exc))]) from None
+    return LakeCopy(len(frame), counts["new"], counts["already_stored"])

@@ -179,6 +179,20 @@ def insert_dead_letters(session: Session, dead) -> None:
         session.add(DeadLetterRow(topic=topic, payload=text[:10000], reason=reason, received_at=now()))
 
 
+def live_readings(session: Session, since: datetime | None = None) -> pd.DataFrame:
+    """Live readings with their meter's site: meter, ts (interval start, UTC), value, unit, flag, site.
+
+    ``since`` [UTC, naive] keeps readings received at or after it.
+    """
+    from zerocarbon.store.tables import MeterRow
+
+    q = (select(ReadingRow.meter, ReadingRow.ts, ReadingRow.value, ReadingRow.unit, ReadingRow.flag, MeterRow.site)
+         .join(MeterRow, MeterRow.id == ReadingRow.meter).order_by(ReadingRow.meter, ReadingRow.ts))
+    if since is not None:
+        q = q.where(ReadingRow.received_at >= since)
+    return pd.DataFrame(session.execute(q).all(), columns=["meter", "ts", "value", "unit", "flag", "site"])
+
+
 def count_readings(session: Session) -> int:
     from sqlalchemy import func
 
