@@ -144,10 +144,11 @@ def main() -> None:
     ap.add_argument("--engines", default="sqlite,postgresql")
     ap.add_argument("--pg", default=PG_URL)
     ap.add_argument("--src", default=str(SRC), help="source tree to run (default: this checkout)")
+    ap.add_argument("--out", default=str(OUT / "stored"), help="folder for the files and the SQLite database")
     ap.add_argument("--repeat", type=int, default=3, help="runs of the in-process baseline (best is kept)")
     a = ap.parse_args()
     SRC = Path(a.src)
-    folder = OUT / "stored"
+    folder = Path(a.out)
     files = write_files(a.rows, folder / "files", a.electricity_files, a.fuel_files)
     n_files = sum(len(v) for v in files.values())
     print(f"{a.rows:,} activity rows in {n_files} CSV files; {machine()}", flush=True)

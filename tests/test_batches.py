@@ -214,8 +214,12 @@ def test_same_named_files_in_different_folders_stay_apart_in_the_lineage(db, tmp
 def test_stored_values_come_back_exactly(db, tmp_path):
     """Payloads keep every digit of a float (a JSON writer with fixed decimals would not)."""
     q = "0.1234567890123456789"
-    import_(db, "electricity", write(tmp_path, "e.csv", ELEC_HEADER + f"TJ01,TJ01-M1,2023-01-01,2023-01-31,{q},kWh\n"
-                                     "TJ01,TJ01-M2,2023-01-01,2023-01-31,1.2345678901234567e-10,GWh\n"))
+    calls = []
+    accounting.import_file(db, "ORG", "electricity", write(
+        tmp_path, "e.csv", ELEC_HEADER + f"TJ01,TJ01-M1,2023-01-01,2023-01-31,{q},kWh\n"
+        "TJ01,TJ01-M2,2023-01-01,2023-01-31,1.2345678901234567e-10,GWh\n"), YEAR, "CN-2025.1",
+        progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (2, 2)
     with db() as s:
         org_id, _ = repos.load_organisation(s, "ORG")
         df = repos.load_activities(s, org_id, YEAR).data.get("electricity")

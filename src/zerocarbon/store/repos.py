@@ -182,6 +182,9 @@ def save_batch(session: Session, org_id: int, kind: str, source: str, path: str,
     return batch
 
 
+# Kinds whose rows become ledger rows (instruments and generation only change the factors or shares of others);
+# only these get categorical ids, as row-wise code on the others would turn the shared categories into objects.
+LEDGER_KINDS = {"fuel", "electricity", "heat", "refrigerant", "process_gas"}
 _ARROW = {"date": "timestamp[s]", "float": "float64", "int": "int64", "bool": "bool", "str": "string"}
 
 
@@ -275,8 +278,9 @@ def load_activities(session: Session, org_id: int, year: int, kinds=None, exclud
         dtype = pd.CategoricalDtype(ids)
         ids = dtype.categories
         start = 0
-        for f in frames.values():
-            f["activity_id"] = pd.Categorical.from_codes(np.arange(start, start + len(f)), dtype=dtype)
+        for kind, f in frames.items():
+            if kind in LEDGER_KINDS:
+                f["activity_id"] = pd.Categorical.from_codes(np.arange(start, start + len(f)), dtype=dtype)
             start += len(f)
     return StoredActivities(ActivityData(frames), ids, batch_of)
 
@@ -291,12 +295,20 @@ LEDGER_STORED = ["inventory_id", "batch_id", "activity_id", "site", "scope", "ca
                  "gwp_set", "gwp", "gwp_factor_id", "inclusion", "co2e_t", "factor_ids", "formula", "memo"]
 
 
-def _text_column(s: pd.Series, lo: int, hi: int) -> list:
-    part = s.iloc[lo:hi]
-    if isinstance(part.dtype, pd.CategoricalDtype):
-        cats = np.asarray(part.cat.categories.astype(str), dtype=object)
-        return cats[part.cat.codes.to_numpy()].tolist()
-    return part.astype(str).tolist()
+class _TextColumn:
+    """A ledger text column, chunk by chunk: categories turned into Python strings once, then picked by code."""
+
+    def __init__(self, s: pd.Series):
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            self.values = np.asarray(s.cat.categories.astype(str), dtype=object)
+            self.codes = s.cat.codes.to_numpy()
+        else:
+            self.values, self.codes = None, s
+
+    def chunk(self, lo: int, hi: int) -> list:
+        if self.values is None:
+            return self.codes.iloc[lo:hi].astype(str).tolist()
+        return self.values[self.codes[lo:hi]].tolist()
 
 
 def save_inventory(session: Session, org_id: int, result: InventoryResult, status: str = "draft",
@@ -323,6 +335,7 @@ def save_inventory(session: Session, org_id: int, result: InventoryResult, statu
     batch = (activities.batches_for(led["activity_id"]) if activities is not None
              else batch_ids_from_activity_ids(led["activity_id"]))
     numeric = {c: led[c].to_numpy(dtype=float) for c in ("gas_kg", "gwp", "inclusion", "co2e_t")}
+    texts = {c: _TextColumn(led[c]) for c in LEDGER_STORED[2:] if c not in numeric}
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
     cols = ", ".join(LEDGER_STORED)
@@ -331,7 +344,7 @@ def save_inventory(session: Session, org_id: int, result: InventoryResult, statu
         values = {"inventory_id": [row.id] * (hi - lo),
                   "batch_id": [None if b < 0 else b for b in batch[lo:hi].tolist()]}
         for c in LEDGER_STORED[2:]:
-            values[c] = numeric[c][lo:hi].tolist() if c in numeric else _text_column(led[c], lo, hi)
+            values[c] = numeric[c][lo:hi].tolist() if c in numeric else texts[c].chunk(lo, hi)
         rows = zip(*(values[c] for c in LEDGER_STORED))
         if pg:
             with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY emissions ({cols}) FROM STDIN") as cp:
