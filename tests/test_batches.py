@@ -370,10 +370,24 @@ def test_upgrade_keeps_old_batches_active_and_names_their_batch(engine_0002):
         conn.execute(text("INSERT INTO activities (batch_id, kind, activity_id, site, period_start, period_end, payload) "
                           "VALUES (7, 'electricity', 'electricity.csv:2', 'TJ01', '2023-01-01', '2023-01-31', :p)"),
                      {"p": payload})
+        conn.execute(text("INSERT INTO inventories (id, organisation_id, year, boundary, factor_set, "
+                          "factor_set_fingerprint, gwp_set, status, computed_at, totals, warnings, exclusions) VALUES "
+                          "(1, 1, 2023, 'operational_control', 'CN-2025.1', 'f', 'AR5', 'closed', "
+                          "'2026-01-01 00:00:00', '{}', '[]', '[]')"))
+        for method, t in (("location", 0.6364), ("market", 0.7)):
+            conn.execute(text("INSERT INTO emissions (inventory_id, activity_id, site, scope, category, method, gas, "
+                              "gas_kg, gwp_set, gwp, gwp_factor_id, inclusion, co2e_t, factor_ids, formula, memo) VALUES "
+                              "(1, 'electricity.csv:2', 'TJ01', '2', 'purchased_electricity', :m, 'CO2', :kg, 'AR5', 1, "
+                              "'g', 1, :t, 'f1', 'kWh x EF', '')"), {"m": method, "kg": t * 1000, "t": t})
     upgrade(engine_0002)
     sessions = session_factory(engine_0002)
     [b] = accounting.list_batches(sessions, "ORG")
     assert (b.status, b.path) == ("active", "electricity.csv")
+    # A ledger stored before ledger lines existed reads back unchanged.
+    meta, old = accounting.stored_ledger(sessions, "ORG", 2023)
+    assert old.sort_values("method")[["activity_id", "method", "co2e_t", "formula"]].astype(str).values.tolist() == [
+        ["electricity.csv:2", "location", "0.6364", "kWh x EF"], ["electricity.csv:2", "market", "0.7", "kWh x EF"]]
+    accounting.reopen_inventory(sessions, "ORG", 2023, "recompute after the upgrade")
     result = accounting.compute(sessions, "ORG", 2023, "CN-2025.1")
     assert result.ledger["activity_id"].astype(str).unique().tolist() == ["b7:electricity.csv:2"]
     assert result.totals()["scope2_location_t"] == pytest.approx(1.0005 * 0.6361)

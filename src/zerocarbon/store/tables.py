@@ -93,26 +93,41 @@ class InventoryRow(Base):
     exclusions: Mapped[list] = mapped_column(JSON)
 
 
-class EmissionRow(Base):
-    __tablename__ = "emissions"
+class EmissionLineRow(Base):
+    """What many ledger rows of one inventory share: site, scope, category, method, gas, GWP and lineage text.
+
+    Kept apart from the rows because a 1M-row ledger has only hundreds of distinct lines: storing them once
+    makes each ledger row a few numbers and an activity id.
+    """
+
+    __tablename__ = "emission_lines"
     id: Mapped[int] = mapped_column(primary_key=True)
     inventory_id: Mapped[int] = mapped_column(ForeignKey("inventories.id", ondelete="CASCADE"), index=True)
-    activity_id: Mapped[str] = mapped_column(String(600))
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     site: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(String(4))
     category: Mapped[str] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(16))
     gas: Mapped[str] = mapped_column(String(32))
-    gas_kg: Mapped[float] = mapped_column(Float)
     gwp_set: Mapped[str] = mapped_column(String(16))
     gwp: Mapped[float] = mapped_column(Float)
     gwp_factor_id: Mapped[str] = mapped_column(String(128))
     inclusion: Mapped[float] = mapped_column(Float)
-    co2e_t: Mapped[float] = mapped_column(Float)
     factor_ids: Mapped[str] = mapped_column(Text)
     formula: Mapped[str] = mapped_column(Text)
     memo: Mapped[str] = mapped_column(String(32))
+
+
+class EmissionRow(Base):
+    """One ledger row: one gas from one activity row under one method (its line says which)."""
+
+    __tablename__ = "emissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inventory_id: Mapped[int] = mapped_column(ForeignKey("inventories.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("emission_lines.id", ondelete="CASCADE"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    activity_id: Mapped[str] = mapped_column(String(600))
+    gas_kg: Mapped[float] = mapped_column(Float)
+    co2e_t: Mapped[float] = mapped_column(Float)
 
 
 class BaseYearChangeRow(Base):

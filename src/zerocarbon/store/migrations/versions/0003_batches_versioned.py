@@ -1,5 +1,5 @@
 """import batches as versions (status, path, successor), batch lineage in activities and emissions,
-audit rows by organisation
+ledger lines shared by ledger rows, audit rows by organisation
 
 Revision ID: 0003
 Revises: 0002
@@ -12,6 +12,11 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+
+LINE_COLUMNS = [("site", sa.String(length=64)), ("scope", sa.String(length=4)), ("category", sa.String(length=64)),
+                ("method", sa.String(length=16)), ("gas", sa.String(length=32)), ("gwp_set", sa.String(length=16)),
+                ("gwp", sa.Float()), ("gwp_factor_id", sa.String(length=128)), ("inclusion", sa.Float()),
+                ("factor_ids", sa.Text()), ("formula", sa.Text()), ("memo", sa.String(length=32))]
 
 
 def upgrade() -> None:
@@ -35,9 +40,31 @@ def upgrade() -> None:
     # Activity ids name their batch, so two files of the same name stay apart in every ledger.
     op.execute("UPDATE activities SET activity_id = 'b' || CAST(batch_id AS VARCHAR(20)) || ':' || activity_id")
 
+    # Ledger rows share their text (site, scope, category, method, gas, GWP, factor ids, formula, memo) through
+    # emission_lines: a 1M-row ledger has hundreds of distinct lines, not a million.
+    op.create_table(
+        "emission_lines",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("inventory_id", sa.Integer(), nullable=False),
+        *[sa.Column(name, type_, nullable=False) for name, type_ in LINE_COLUMNS],
+        sa.ForeignKeyConstraint(["inventory_id"], ["inventories.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_emission_lines_inventory_id", "emission_lines", ["inventory_id"])
+    names = ", ".join(n for n, _ in LINE_COLUMNS)
+    op.execute(f"INSERT INTO emission_lines (inventory_id, {names}) SELECT DISTINCT inventory_id, {names} FROM emissions")
     with op.batch_alter_table("emissions") as b:
+        b.add_column(sa.Column("line_id", sa.Integer(), nullable=True))
         b.add_column(sa.Column("batch_id", sa.Integer(), nullable=True))
+    same = " AND ".join(f"l.{n} = emissions.{n}" for n, _ in LINE_COLUMNS)
+    op.execute(f"UPDATE emissions SET line_id = (SELECT l.id FROM emission_lines l "
+               f"WHERE l.inventory_id = emissions.inventory_id AND {same})")
+    with op.batch_alter_table("emissions") as b:
+        b.alter_column("line_id", existing_type=sa.Integer(), nullable=False)
+        b.create_foreign_key("fk_emissions_line_id", "emission_lines", ["line_id"], ["id"], ondelete="CASCADE")
         b.create_foreign_key("fk_emissions_batch_id", "import_batches", ["batch_id"], ["id"])
+        for name, _ in LINE_COLUMNS:
+            b.drop_column(name)
 
     with op.batch_alter_table("audit_log") as b:
         b.add_column(sa.Column("organisation_id", sa.Integer(), nullable=True))
@@ -51,8 +78,19 @@ def downgrade() -> None:
         b.drop_constraint("fk_audit_log_organisation_id", type_="foreignkey")
         b.drop_column("organisation_id")
     with op.batch_alter_table("emissions") as b:
+        for name, type_ in LINE_COLUMNS:
+            b.add_column(sa.Column(name, type_, nullable=True))
+    for name, _ in LINE_COLUMNS:
+        op.execute(f"UPDATE emissions SET {name} = (SELECT l.{name} FROM emission_lines l WHERE l.id = emissions.line_id)")
+    with op.batch_alter_table("emissions") as b:
         b.drop_constraint("fk_emissions_batch_id", type_="foreignkey")
+        b.drop_constraint("fk_emissions_line_id", type_="foreignkey")
         b.drop_column("batch_id")
+        b.drop_column("line_id")
+        for name, type_ in LINE_COLUMNS:
+            b.alter_column(name, existing_type=type_, nullable=False)
+    op.drop_index("ix_emission_lines_inventory_id", table_name="emission_lines")
+    op.drop_table("emission_lines")
     find = "instr(activity_id, ':')" if op.get_bind().dialect.name == "sqlite" else "strpos(activity_id, ':')"
     op.execute(f"UPDATE activities SET activity_id = substr(activity_id, {find} + 1) WHERE activity_id LIKE 'b%:%'")
     with op.batch_alter_table("import_batches") as b:
