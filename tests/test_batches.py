@@ -220,10 +220,14 @@ def test_stored_values_come_back_exactly(db, tmp_path):
         "TJ01,TJ01-M2,2023-01-01,2023-01-31,1.2345678901234567e-10,GWh\n"), YEAR, "CN-2025.1",
         progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (2, 2)
+    import_(db, "electricity", write(tmp_path, "e2.csv", ELEC_HEADER + "TJ01,TJ01-M3,2023-01-01,2023-01-31,3,kWh\n"))
     with db() as s:
         org_id, _ = repos.load_organisation(s, "ORG")
         df = repos.load_activities(s, org_id, YEAR).data.get("electricity")
-    assert df["quantity"].tolist() == [float(q), 1.2345678901234567e-10]
+        # Read back a page at a time, the pages end inside and at the end of a batch.
+        paged = repos.load_activities(s, org_id, YEAR, chunk=1).data.get("electricity")
+    assert df["quantity"].tolist() == [float(q), 1.2345678901234567e-10, 3.0]
+    pd.testing.assert_frame_equal(paged.astype({"activity_id": str}), df.astype({"activity_id": str}))
     assert str(df["period_end"].iloc[0].date()) == "2023-01-31"
 
 
@@ -387,6 +391,16 @@ def test_upgrade_keeps_old_batches_active_and_names_their_batch(engine_0002):
     meta, old = accounting.stored_ledger(sessions, "ORG", 2023)
     assert old.sort_values("method")[["activity_id", "method", "co2e_t", "formula"]].astype(str).values.tolist() == [
         ["electricity.csv:2", "location", "0.6364", "kWh x EF"], ["electricity.csv:2", "market", "0.7", "kWh x EF"]]
+    if engine_0002.dialect.name == "sqlite":
+        from zerocarbon.cli import app
+
+        r = CliRunner().invoke(app, ["inventory", "show", "--db", engine_0002.url.render_as_string(), "--org", "ORG",
+                                     "--year", "2023", "--explain", "--json"])
+        assert r.exit_code == 0, r.output
+        assert [x["batch_id"] for x in json.loads(r.stdout)["explain"]["rows"]] == [None]
+        r = CliRunner().invoke(app, ["inventory", "show", "--db", engine_0002.url.render_as_string(), "--org", "ORG",
+                                     "--year", "2023", "--explain"])
+        assert r.exit_code == 0 and "electricity.csv:2" in r.output, r.output
     accounting.reopen_inventory(sessions, "ORG", 2023, "recompute after the upgrade")
     result = accounting.compute(sessions, "ORG", 2023, "CN-2025.1")
     assert result.ledger["activity_id"].astype(str).unique().tolist() == ["b7:electricity.csv:2"]

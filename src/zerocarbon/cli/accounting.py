@@ -290,7 +290,7 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
         if trail is not None:
             rows = trail.head(limit).drop(columns=["id"]).to_dict(orient="records")
             for r in rows:
-                r["batch_id"] = None if r["batch_id"] is None or r["batch_id"] != r["batch_id"] else int(r["batch_id"])
+                r["batch_id"] = _batch_of(r["batch_id"])
                 r["row"] = _row_of(r["activity_id"])
             out["batches"] = {str(k): v for k, v in batches.items()}
             out["explain"] = {"filter": {"site": site, "scope": scope.value if scope else None,
@@ -311,15 +311,23 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
         memo = f" [dim]({r.memo}, outside totals)[/]" if r.memo else ""
         console.print(f"[bold]{r.activity_id}[/] {r.gas} {r.gas_kg:,.3f} kg x GWP {r.gwp:g} x share {r.inclusion:g}"
                       f" = [bold]{r.co2e_t:,.4f} t[/]{memo}", highlight=False)
-        b = batches.get(int(r.batch_id)) if r.batch_id == r.batch_id and r.batch_id is not None else None
+        b = batches.get(_batch_of(r.batch_id))
         if b is not None:
             status = "" if b["status"] == "active" else f", {b['status']}"
-            console.print(f"    from batch {int(r.batch_id)}{status}: {b['path']} row {_row_of(r.activity_id)} "
+            console.print(f"    from batch {_batch_of(r.batch_id)}{status}: {b['path']} row {_row_of(r.activity_id)} "
                           f"(sha256 {b['sha256'][:12]})", highlight=False, markup=False)
         console.print(f"    factors: {r.factor_ids.replace(';', ', ')}; GWP {r.gwp_factor_id}", highlight=False)
         console.print(f"    formula: {r.formula}", highlight=False)
     if len(trail) > limit:
         console.print(f"... {len(trail) - limit} more rows (--limit)")
+
+
+def _batch_of(value) -> int | None:
+    """Batch id of a ledger row; ledgers stored before batches were versioned have none."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _row_of(activity_id) -> int | None:

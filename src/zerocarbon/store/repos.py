@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
@@ -220,49 +221,52 @@ def batch_ids_from_activity_ids(activity_id: pd.Series) -> np.ndarray:
 def _read_batch_rows(session: Session, batch: ImportBatchRow, chunk: int = 100_000) -> pa.Table | None:
     """All rows of one batch as an Arrow table, parsed from their JSON payloads in chunks by SQL aggregation.
 
-    The database concatenates a chunk's payloads into one text (with the row's activity id merged in), and
-    Arrow parses it in C: no Python object per row or per cell, so memory stays near the size of the columns.
+    The database concatenates a chunk's payloads into one text, and Arrow parses it in C: no Python object
+    per row or per cell, so memory stays near the size of the columns. Chunks follow the row id (keyset),
+    so each is one index range whatever the table's statistics say.
     """
     conn = session.connection()
-    pg = conn.dialect.name == "postgresql"
-    lo, hi = conn.execute(select(func.min(ActivityRow.id), func.max(ActivityRow.id))
-                          .where(ActivityRow.batch_id == batch.id)).one()
-    if lo is None:
-        return None
-    if pg:
+    page = "SELECT id, payload, activity_id FROM activities WHERE batch_id = :b AND id > :after ORDER BY id LIMIT :n"
+    if conn.dialect.name == "postgresql":
         # Two aggregates in the same order: merging the id into each payload as jsonb costs three times more.
-        sql = text("SELECT string_agg(payload::text, E'\\n' ORDER BY id), string_agg(activity_id, E'\\n' ORDER BY id) "
-                   "FROM activities WHERE batch_id = :b AND id >= :lo AND id < :hi")
+        sql = text(f"SELECT string_agg(payload::text, E'\\n' ORDER BY id), string_agg(activity_id, E'\\n' ORDER BY id), "
+                   f"max(id) FROM ({page}) AS page")
     else:
-        sql = text("SELECT group_concat(json_set(payload, '$.activity_id', activity_id), char(10)), NULL "
-                   "FROM activities WHERE batch_id = :b AND id >= :lo AND id < :hi")
+        sql = text("SELECT group_concat(json_set(payload, '$.activity_id', activity_id), char(10)), NULL, max(id) "
+                   f"FROM ({page}) AS page")
     fields = [(k, pa.type_for_alias(_ARROW[t])) for k, t in (batch.columns or {}).items()]
     fields.append(("activity_id", pa.string()))
     opts = pa_json.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="infer")
     tables = []
-    for start in range(lo, hi + 1, chunk):
-        blob, ids = conn.execute(sql, {"b": batch.id, "lo": start, "hi": start + chunk}).one()
-        if blob:
-            t = pa_json.read_json(io.BytesIO(blob.encode("utf-8")), parse_options=opts)
-            if ids is not None:
-                where = t.schema.get_field_index("activity_id")
-                column = pa.array(ids.split("\n"), type=pa.string())
-                t = t.set_column(where, "activity_id", column) if where >= 0 else t.append_column("activity_id", column)
-            tables.append(t)
+    after = -1
+    while True:
+        blob, ids, last = conn.execute(sql, {"b": batch.id, "after": after, "n": chunk}).one()
+        if not blob:
+            break
+        t = pa_json.read_json(io.BytesIO(blob.encode("utf-8")), parse_options=opts)
+        if ids is not None:
+            where = t.schema.get_field_index("activity_id")
+            column = pa.array(ids.split("\n"), type=pa.string())
+            t = t.set_column(where, "activity_id", column) if where >= 0 else t.append_column("activity_id", column)
+        tables.append(t)
         del blob, ids
+        after = last
+        if t.num_rows < chunk:
+            break
     if not tables:
         return None
     table = pa.concat_tables(tables, promote_options="permissive")
     return table.append_column("batch_id", pa.array(np.full(table.num_rows, batch.id, dtype=np.int64)))
 
 
-def load_activities(session: Session, org_id: int, year: int, kinds=None, exclude_batches=()) -> StoredActivities:
+def load_activities(session: Session, org_id: int, year: int, kinds=None, exclude_batches=(),
+                    chunk: int = 100_000) -> StoredActivities:
     """Rows of the active batches of ``org_id`` and ``year`` (optionally only ``kinds``), one frame per kind."""
     batches = [b for b in list_batches(session, org_id, year=year, status=ACTIVE)
                if (not kinds or b.kind in kinds) and b.id not in set(exclude_batches)]
     tables: dict[str, list[pa.Table]] = {}
     for b in batches:
-        t = _read_batch_rows(session, b)
+        t = _read_batch_rows(session, b, chunk)
         if t is not None:
             tables.setdefault(b.kind, []).append(t)
     frames: dict[str, pd.DataFrame] = {}
@@ -338,7 +342,8 @@ def save_inventory(session: Session, org_id: int, result: InventoryResult, statu
     """Store an inventory and its ledger (replacing a stored one of the same year and boundary).
 
     The ledger's distinct lines (site ... memo) go to ``emission_lines`` once; each ledger row stores its line,
-    batch, activity id and numbers, in chunks: COPY on PostgreSQL, one executemany INSERT per chunk on SQLite.
+    batch, activity id and numbers, in chunks: COPY of Arrow-written CSV on PostgreSQL, one executemany
+    INSERT per chunk on SQLite.
     """
     row = get_inventory(session, org_id, result.year, result.boundary.value)
     if row is None:
@@ -368,25 +373,36 @@ def save_inventory(session: Session, org_id: int, result: InventoryResult, statu
     batch = (activities.batches_for(led["activity_id"]) if activities is not None
              else batch_ids_from_activity_ids(led["activity_id"]))
     gas_kg, co2e_t = led["gas_kg"].to_numpy(dtype=float), led["co2e_t"].to_numpy(dtype=float)
-    ids = _TextColumn(led["activity_id"])
     conn = session.connection()
     cols = "inventory_id, line_id, batch_id, activity_id, gas_kg, co2e_t"
+    if conn.dialect.name == "postgresql":
+        aid = led["activity_id"]
+        categorical = isinstance(aid.dtype, pd.CategoricalDtype)
+        names = pa.array(aid.cat.categories.astype(str), type=pa.string()) if categorical else None
+        codes = aid.cat.codes.to_numpy() if categorical else None
+        with conn.connection.driver_connection.cursor() as cur, \
+                cur.copy(f"COPY emissions ({cols}) FROM STDIN WITH (FORMAT csv)") as cp:
+            for lo in range(0, n, chunk):
+                hi = min(lo + chunk, n)
+                part = pa.table({
+                    "inventory_id": pa.array(np.full(hi - lo, row.id, dtype=np.int64)),
+                    "line_id": pa.array(line_of[lo:hi]),
+                    "batch_id": pa.array(batch[lo:hi], mask=batch[lo:hi] < 0),
+                    "activity_id": names.take(pa.array(codes[lo:hi])) if categorical
+                    else pa.array(aid.iloc[lo:hi].astype(str).tolist(), type=pa.string()),
+                    "gas_kg": pa.array(gas_kg[lo:hi]), "co2e_t": pa.array(co2e_t[lo:hi])})
+                # Arrow's CSV writer prints the shortest text that reads back as the same float.
+                buf = io.BytesIO()
+                pa_csv.write_csv(part, buf, pa_csv.WriteOptions(include_header=False))
+                cp.write(buf.getvalue())
+        return row.id
+    ids = _TextColumn(led["activity_id"])
     for lo in range(0, n, chunk):
         hi = min(lo + chunk, n)
-        if conn.dialect.name == "postgresql":
-            part = pd.DataFrame({"inventory_id": row.id, "line_id": line_of[lo:hi],
-                                 "batch_id": pd.array(batch[lo:hi], dtype="Int64"),
-                                 "activity_id": ids.chunk(lo, hi), "gas_kg": gas_kg[lo:hi], "co2e_t": co2e_t[lo:hi]})
-            part.loc[part["batch_id"] < 0, "batch_id"] = pd.NA
-            # CSV from pandas keeps every digit of a float (shortest round-trip repr) and quotes what needs it.
-            with conn.connection.driver_connection.cursor() as cur, \
-                    cur.copy(f"COPY emissions ({cols}) FROM STDIN WITH (FORMAT csv)") as cp:
-                cp.write(part.to_csv(index=False, header=False))
-        else:
-            rows = zip([row.id] * (hi - lo), line_of[lo:hi].tolist(),
-                       [None if b < 0 else b for b in batch[lo:hi].tolist()], ids.chunk(lo, hi),
-                       gas_kg[lo:hi].tolist(), co2e_t[lo:hi].tolist())
-            conn.exec_driver_sql(f"INSERT INTO emissions ({cols}) VALUES (?, ?, ?, ?, ?, ?)", list(rows))
+        rows = zip([row.id] * (hi - lo), line_of[lo:hi].tolist(),
+                   [None if b < 0 else b for b in batch[lo:hi].tolist()], ids.chunk(lo, hi),
+                   gas_kg[lo:hi].tolist(), co2e_t[lo:hi].tolist())
+        conn.exec_driver_sql(f"INSERT INTO emissions ({cols}) VALUES (?, ?, ?, ?, ?, ?)", list(rows))
     return row.id
 
 
