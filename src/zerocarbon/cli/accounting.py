@@ -252,12 +252,15 @@ def inventory_close(org: OrgOpt, year: YearOpt, boundary: BoundaryOpt = Boundary
 @inventory_app.command("reopen")
 def inventory_reopen(org: OrgOpt, year: YearOpt,
                      reason: Annotated[str, typer.Option("--reason", help="why the closed year is reopened")],
-                     actor: ActorOpt = None, db: DbOpt = None) -> None:
+                     actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Reopen a closed year (recorded with the reason) so its batches can be replaced or withdrawn."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
     boundaries = accounting.reopen_inventory(open_db(db), org, year, reason, actor=_actor(actor))
+    if as_json:
+        emit_json({"organisation": org, "year": year, "reopened": boundaries, "reason": reason})
+        return
     console.print(f"inventory {org} {year} reopened ({', '.join(boundaries)})")
 
 
