@@ -19,7 +19,6 @@ import os
 import platform
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from zerocarbon.core.ghg.inventory import KIND_COLUMNS, ActivityData, InventoryResult
 from zerocarbon.core.model import Methodology, Organisation, Site
 from zerocarbon.errors import NotFoundError
-from zerocarbon.store.tables import (ActivityRow, AuditRow, BaseYearChangeRow, DeadLetterRow, EmissionLineRow,
-                                     EmissionRow,
+from zerocarbon.store.tables import (AuditRow, BaseYearChangeRow, DeadLetterRow, EmissionLineRow, EmissionRow,
                                      ImportBatchRow, InventoryRow, OrganisationRow, ReadingRow, SiteRow)
 
 
@@ -485,8 +484,6 @@ def insert_dead_letters(session: Session, dead) -> None:
 
 
 def count_readings(session: Session) -> int:
-    from sqlalchemy import func
-
     return session.scalar(select(func.count()).select_from(ReadingRow))
 
 
