@@ -48,7 +48,7 @@ def test_internal_error_exits_1_with_a_log_file(tmp_path, monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("deliberately broken")
 
-    monkeypatch.setattr(accounting, "stored_ledger", broken)
+    monkeypatch.setattr(accounting, "inventory_meta", broken)
     r = _run("inventory", "show", "--org", "X", "--year", "2025", "--db", f"sqlite:///{tmp_path}/z.sqlite",
              env={"ZEROCARBON_LOG_DIR": str(tmp_path / "logs")})
     assert r.exit_code == 1 and "internal error" in r.output and "Traceback" not in r.output

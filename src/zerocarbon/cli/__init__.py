@@ -31,7 +31,7 @@ def _root(version: Annotated[Optional[bool], typer.Option("--version", callback=
 
 app.command("demo")(demo.demo)
 app.command("calc")(factors.calc_cmd)
-app.command("import")(accounting.import_cmd)
+app.add_typer(accounting.import_app, name="import")
 app.command("schema")(accounting.schema)
 app.add_typer(factors.app, name="factors")
 app.add_typer(accounting.org_app, name="org")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -63,17 +64,159 @@ def org_load(path: Path, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     console.print(f"organisation {org.code}: {len(org.sites)} site(s)")
 
 
-def import_cmd(kind: Annotated[ActivityKind, typer.Argument(help="activity kind")], path: Path, org: OrgOpt,
-               year: YearOpt, factors: SetOpt = "CN-2025.1", db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Import one CSV/XLSX activity file. All rows or none."""
+import_app = group("Import activity files as batches; list, show, replace or withdraw them.")
+
+SheetOpt = Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet to read (default: the first)")]
+ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="who makes the change (default: the OS user)")]
+
+
+def _actor(actor: str | None) -> str:
+    if actor:
+        return actor
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return "unknown"
+
+
+def _with_progress(label: str, as_json: bool, run):
+    """Run ``run(progress)`` with a progress bar fed by the service's (done, total) callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=as_json) as progress:
+        task = progress.add_task(label, total=None)
+        return run(lambda done, total: progress.update(task, completed=done, total=total))
+
+
+def _import_kind(kind: str):
+    def command(path: Annotated[Path, typer.Argument(help="CSV or XLSX file")], org: OrgOpt, year: YearOpt,
+                factors: SetOpt = "CN-2025.1", sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None,
+                as_json: JsonOpt = False) -> None:
+        from zerocarbon.cli.common import open_db
+        from zerocarbon.services import accounting
+
+        sessions = open_db(db)
+        rep = _with_progress(f"storing {path.name}", as_json, lambda progress: accounting.import_file(
+            sessions, org, kind, path, year, factors, actor=_actor(actor), sheet=sheet, progress=progress))
+        if as_json:
+            emit_json(rep.__dict__)
+            return
+        console.print(f"imported {rep.rows} {rep.kind} row(s) from {rep.path} as batch {rep.batch_id}",
+                      highlight=False)
+
+    command.__doc__ = (f"Import one CSV/XLSX file of {kind} activity data as a new batch. All rows or none; "
+                       "rows that repeat an active record are refused.")
+    return command
+
+
+for _kind in SCHEMAS:
+    import_app.command(_kind)(_import_kind(_kind))
+
+
+def _batch_dict(b) -> dict:
+    return dict(b.__dict__)
+
+
+def _batch_table(batches, title: str) -> Table:
+    table = Table(title=title)
+    for c in ("batch", "kind", "year", "rows", "status", "file", "sha256", "imported", "by", "note"):
+        table.add_column(c, justify="right" if c in ("batch", "rows", "year") else "left")
+    for b in batches:
+        note = (f"replaced by {b.superseded_by}" if b.superseded_by else
+                f"withdrawn: {b.status_reason}" if b.status == "withdrawn" else
+                f"replaces {b.replaces}" if b.replaces else "")
+        table.add_row(str(b.id), b.kind, str(b.year), f"{b.rows:,}", b.status, b.path, b.sha256[:12],
+                      f"{b.imported_at:%Y-%m-%d %H:%M}", b.imported_by, note)
+    return table
+
+
+class BatchStatus(str, Enum):
+    active = "active"
+    superseded = "superseded"
+    withdrawn = "withdrawn"
+
+
+@import_app.command("list")
+def import_list(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year", help="only this year")] = None,
+                kind: Annotated[Optional[ActivityKind], typer.Option("--kind", help="only this kind")] = None,
+                status: Annotated[Optional[BatchStatus], typer.Option("--status", help="only this status")] = None,
+                db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """List the imported batches (every version, active or not)."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    rep = accounting.import_file(open_db(db), org, kind.value, path, year, factors)
+    batches = accounting.list_batches(open_db(db), org, year, kind.value if kind else None,
+                                      status.value if status else None)
+    if as_json:
+        emit_json([_batch_dict(b) for b in batches])
+        return
+    console.print(_batch_table(batches, f"{org} batches"))
+
+
+@import_app.command("show")
+def import_show(batch: Annotated[int, typer.Argument(help="batch id (`zerocarbon import list`)")], org: OrgOpt,
+                db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """One batch: its file, checksum and status, the versions it replaced or was replaced by, its audit trail."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.services import accounting
+
+    d = accounting.show_batch(open_db(db), org, batch)
+    if as_json:
+        emit_json({"batch": _batch_dict(d.batch), "versions": [_batch_dict(b) for b in d.versions],
+                   "audit": [a.__dict__ for a in d.audit]})
+        return
+    b = d.batch
+    console.print(f"[bold]batch {b.id}[/] {b.kind} {b.year}: {b.rows:,} row(s), [bold]{b.status}[/]", highlight=False)
+    console.print(f"  file {b.path}\n  sha256 {b.sha256}\n  imported {b.imported_at:%Y-%m-%d %H:%M:%S} UTC by "
+                  f"{b.imported_by}", highlight=False)
+    if b.status != "active":
+        console.print(f"  {b.status} {b.status_changed_at:%Y-%m-%d %H:%M:%S} UTC by {b.status_changed_by}"
+                      + (f": {b.status_reason}" if b.status_reason else ""), highlight=False)
+    if len(d.versions) > 1:
+        console.print(_batch_table(d.versions, "versions"))
+    for a in d.audit:
+        console.print(f"  {a.at:%Y-%m-%d %H:%M:%S} {a.actor} {a.action} {a.entity} "
+                      + ", ".join(f"{k}={v}" for k, v in a.detail.items() if v is not None), highlight=False,
+                      markup=False)
+
+
+@import_app.command("replace")
+def import_replace(batch: Annotated[int, typer.Argument(help="active batch to replace")],
+                   path: Annotated[Path, typer.Argument(help="corrected CSV or XLSX file")], org: OrgOpt,
+                   reason: Annotated[Optional[str], typer.Option("--reason", help="why the file is replaced")] = None,
+                   factors: SetOpt = "CN-2025.1", sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None,
+                   as_json: JsonOpt = False) -> None:
+    """Replace a batch by a corrected file in one step; the old version is kept, marked superseded."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.services import accounting
+
+    sessions = open_db(db)
+    rep = _with_progress(f"storing {path.name}", as_json, lambda progress: accounting.replace_batch(
+        sessions, org, batch, path, factors, actor=_actor(actor), reason=reason, sheet=sheet, progress=progress))
     if as_json:
         emit_json(rep.__dict__)
         return
-    console.print(f"imported {rep.rows} {rep.kind} row(s) from {rep.source} as batch {rep.batch_id}")
+    console.print(f"batch {batch} replaced by batch {rep.batch_id}: {rep.rows} {rep.kind} row(s) from {rep.path}; "
+                  "recompute the inventory to use it", highlight=False)
+
+
+@import_app.command("undo")
+def import_undo(batch: Annotated[int, typer.Argument(help="active batch to withdraw")], org: OrgOpt,
+                reason: Annotated[str, typer.Option("--reason", help="why the batch is withdrawn")],
+                actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Withdraw a batch: it is kept, marked withdrawn with the reason, and no longer used by inventories."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.services import accounting
+
+    b = accounting.undo_batch(open_db(db), org, batch, reason, actor=_actor(actor))
+    if as_json:
+        emit_json(_batch_dict(b))
+        return
+    console.print(f"batch {b.id} ({b.path}) withdrawn; recompute the inventory of {b.year} to drop its rows",
+                  highlight=False)
 
 
 @inventory_app.command("compute")
@@ -106,6 +249,21 @@ def inventory_close(org: OrgOpt, year: YearOpt, boundary: BoundaryOpt = Boundary
     console.print(f"inventory {org} {year} closed")
 
 
+@inventory_app.command("reopen")
+def inventory_reopen(org: OrgOpt, year: YearOpt,
+                     reason: Annotated[str, typer.Option("--reason", help="why the closed year is reopened")],
+                     actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Reopen a closed year (recorded with the reason) so its batches can be replaced or withdrawn."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.services import accounting
+
+    boundaries = accounting.reopen_inventory(open_db(db), org, year, reason, actor=_actor(actor))
+    if as_json:
+        emit_json({"organisation": org, "year": year, "reopened": boundaries, "reason": reason})
+        return
+    console.print(f"inventory {org} {year} reopened ({', '.join(boundaries)})")
+
+
 @inventory_app.command("show")
 def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
                    explain: Annotated[bool, typer.Option("--explain", help="print the trail of each number")] = False,
@@ -119,22 +277,28 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    meta, ledger = accounting.stored_ledger(open_db(db), org, year, boundary)
+    sessions = open_db(db)
     trail = None
     if explain:
-        led = ledger[ledger["method"].isin(["both", method.value])]
-        for col, val in (("site", site), ("scope", scope.value if scope else None), ("category", category)):
-            if val:
-                led = led[led[col] == val]
+        meta, led = accounting.stored_ledger(sessions, org, year, boundary, site=site,
+                                             scope=scope.value if scope else None, category=category,
+                                             method=method.value)
         trail = led.sort_values("co2e_t", ascending=False)
         total = float(trail.loc[trail["memo"] == "", "co2e_t"].sum())
+    else:
+        meta = accounting.inventory_meta(sessions, org, year, boundary)
+    batches = meta.pop("batches", {})
     if as_json:
         out = dict(meta)
         if trail is not None:
+            rows = trail.head(limit).drop(columns=["id"]).to_dict(orient="records")
+            for r in rows:
+                r["batch_id"] = _batch_of(r["batch_id"])
+                r["row"] = _row_of(r["activity_id"])
+            out["batches"] = {str(k): v for k, v in batches.items()}
             out["explain"] = {"filter": {"site": site, "scope": scope.value if scope else None,
                                          "category": category, "method": method.value},
-                              "total_co2e_t": total, "rows": trail.head(limit).to_dict(orient="records"),
-                              "rows_total": len(trail)}
+                              "total_co2e_t": total, "rows": rows, "rows_total": len(trail)}
         emit_json(out)
         return
     console.print(f"[bold]{org} {year}[/] status {meta['status']}, factor set {meta['factor_set']} "
@@ -150,10 +314,28 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
         memo = f" [dim]({r.memo}, outside totals)[/]" if r.memo else ""
         console.print(f"[bold]{r.activity_id}[/] {r.gas} {r.gas_kg:,.3f} kg x GWP {r.gwp:g} x share {r.inclusion:g}"
                       f" = [bold]{r.co2e_t:,.4f} t[/]{memo}", highlight=False)
+        b = batches.get(_batch_of(r.batch_id))
+        if b is not None:
+            status = "" if b["status"] == "active" else f", {b['status']}"
+            console.print(f"    from batch {_batch_of(r.batch_id)}{status}: {b['path']} row {_row_of(r.activity_id)} "
+                          f"(sha256 {b['sha256'][:12]})", highlight=False, markup=False)
         console.print(f"    factors: {r.factor_ids.replace(';', ', ')}; GWP {r.gwp_factor_id}", highlight=False)
         console.print(f"    formula: {r.formula}", highlight=False)
     if len(trail) > limit:
         console.print(f"... {len(trail) - limit} more rows (--limit)")
+
+
+def _batch_of(value) -> int | None:
+    """Batch id of a ledger row; ledgers stored before batches were versioned have none."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _row_of(activity_id) -> int | None:
+    row = str(activity_id).rpartition(":")[2]
+    return int(row) if row.isdigit() else None
 
 
 @baseyear_app.command("record")

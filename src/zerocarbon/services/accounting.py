@@ -6,19 +6,22 @@ or nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy.orm import sessionmaker
 
-from zerocarbon.core.factors import load_factor_set
+from zerocarbon.core.ghg import overlaps
 from zerocarbon.core.ghg.base_year import BaseYearChange, ChangeKind, RecalculationDecision, assess_recalculation
 from zerocarbon.core.ghg.inventory import InventoryResult, compute_inventory
 from zerocarbon.core.model import Boundary, Organisation
 from zerocarbon.errors import ClosedInventoryError, InputError, NotFoundError, Problem
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import check_instruments_against, read_table, validate
+from zerocarbon.services import factor_sets
 from zerocarbon.store import repos
 
 
@@ -28,52 +31,262 @@ class ImportReport:
     kind: str
     rows: int
     source: str
+    path: str = ""
+    sha256: str = ""
+    replaces: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """One imported file as stored: a version of activity data."""
+
+    id: int
+    kind: str
+    year: int
+    source: str
+    path: str
+    sha256: str
+    rows: int
+    imported_at: datetime
+    imported_by: str
+    status: str  # active | superseded | withdrawn
+    replaces: int | None
+    superseded_by: int | None
+    status_reason: str | None
+    status_changed_at: datetime | None
+    status_changed_by: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    detail: dict
+
+
+@dataclass(frozen=True)
+class BatchDetail:
+    batch: BatchInfo
+    versions: list[BatchInfo]  # the chain of replacements this batch belongs to, oldest first
+    audit: list[AuditEntry]  # every audit entry about these versions
+
+
+def _info(row) -> BatchInfo:
+    return BatchInfo(row.id, row.kind, row.year, row.source, row.path, row.sha256, row.rows, row.imported_at,
+                     row.imported_by, row.status, row.replaces, row.superseded_by, row.status_reason,
+                     row.status_changed_at, row.status_changed_by)
+
+
+def _entry(row) -> AuditEntry:
+    return AuditEntry(row.id, row.at, row.actor, row.action, row.entity, dict(row.detail or {}))
 
 
 def load_organisation_file(sessions: sessionmaker, path: str | Path, actor: str = "cli") -> Organisation:
     org = read_organisation(path)
     with sessions.begin() as s:
-        repos.save_organisation(s, org)
-        repos.audit(s, actor, "organisation.load", org.code, sites=[x.code for x in org.sites])
+        org_id = repos.save_organisation(s, org)
+        repos.audit(s, actor, "organisation.load", org.code, org_id=org_id, sites=[x.code for x in org.sites])
     return org
 
 
-def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Path, year: int,
-                factor_set: str, actor: str = "cli") -> ImportReport:
-    """Validate a whole file, then store it in one transaction. Raises InputError and writes nothing."""
-    path = Path(path)
-    source = path.name
+def _read(kind: str, path: Path, org: Organisation, year: int, fs, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    """Validated frame of a file and its SHA-256. ``sheet`` is passed on only when given."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-    fs = load_factor_set(factor_set)
+    raw = read_table(path) if sheet is None else read_table(path, sheet=sheet)
+    return validate(kind, raw, path.name, {x.code for x in org.sites}, year, fs), digest
+
+
+def _require_open_year(s, org_id: int, org_code: str, year: int, action: str) -> None:
+    closed = repos.closed_inventories(s, org_id, year)
+    if closed:
+        raise ClosedInventoryError(
+            f"{org_code} {year} is closed ({', '.join(sorted(r.boundary for r in closed))} inventory); {action} would "
+            f"change its activity data. Reopen it first: `zerocarbon inventory reopen --org {org_code} --year {year} "
+            "--reason ...`")
+
+
+def _where(existing_id: str, batch_id: int, batches: dict) -> str:
+    _, _, row = str(existing_id).rpartition(":")
+    b = batches.get(batch_id)
+    name = b.source if b else "?"
+    path = f", {b.path}" if b and b.path != b.source else ""
+    return f"{name} row {row} (batch {batch_id}{path})"
+
+
+def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.DataFrame, source: str,
+                            replacing: int | None = None) -> None:
+    """Refuse rows that repeat each other or an active stored record (except those of the batch replaced)."""
+    problems: list[Problem] = []
+    rule = overlaps.RULES.get(kind)
+    column = "period_start" if rule is not None and rule.periods == "overlap" else None
+
+    def rownum(activity_id) -> int:
+        return int(str(activity_id).rpartition(":")[2])
+
+    for i, j, reason in overlaps.within(kind, frame):
+        problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
+                                f"{reason}: row {rownum(frame.at[j, 'activity_id'])} of this file already has it"))
+    exclude = [replacing] if replacing is not None else []
+    if kind == "instrument":
+        stored = repos.load_activities(s, org_id, year, ["instrument"], exclude_batches=exclude).data.get("instrument")
+        problems += check_instruments_against(stored, frame)
+    elif rule is not None:
+        existing = repos.load_activities(s, org_id, year, [kind], exclude_batches=exclude).data.get(kind)
+        clashes = overlaps.against(kind, frame, existing)
+        if clashes:
+            batches = {b.id: b for b in repos.list_batches(
+                s, org_id, ids={int(existing.at[j, "batch_id"]) for _, j, _ in clashes})}
+            for i, j, reason in clashes:
+                where = _where(existing.at[j, "activity_id"], int(existing.at[j, "batch_id"]), batches)
+                problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
+                                        f"{reason}: already imported as {where}; to correct that file, replace its "
+                                        f"batch (`zerocarbon import replace {int(existing.at[j, 'batch_id'])} FILE`)"))
+    if problems:
+        raise InputError(problems)
+
+
+def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Path, year: int,
+                factor_set: str, actor: str = "cli", sheet: str | None = None,
+                progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Validate a whole file, then store it as a new active batch in one transaction.
+
+    Refused (InputError, nothing written) when a cell is wrong, when the same file is already active, and when
+    a row counts again what another row of the file or of an active batch counts (``core.ghg.overlaps``).
+    ``progress(done_rows, total_rows)`` is called while rows are stored.
+    """
+    path = Path(path)
+    fs = factor_sets.resolve(sessions, factor_set)
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
-        previous = repos.find_batch(s, org_id, digest)
+        _require_open_year(s, org_id, org_code, year, "importing")
+        frame, digest = _read(kind, path, org, year, fs, sheet)
+        previous = repos.find_active_batch(s, org_id, digest)
         if previous is not None:
-            raise InputError([Problem(source, None, None,
-                                      f"this file was already imported as batch {previous.id} "
-                                      f"({previous.source}, {previous.imported_at:%Y-%m-%d %H:%M}); nothing written")])
-        frame = validate(kind, read_table(path), source, {x.code for x in org.sites}, year, fs)
-        if kind == "instrument":
-            stored = repos.load_activities(s, org_id, year, ["instrument"]).get("instrument")
-            problems = check_instruments_against(stored, frame)
-            if problems:
-                raise InputError(problems)
-        batch_id = repos.save_batch(s, org_id, kind, source, digest, year, frame, actor)
-        repos.audit(s, actor, "import", f"batch:{batch_id}", kind=kind, source=source, rows=len(frame),
-                    sha256=digest)
-    return ImportReport(batch_id, kind, len(frame), source)
+            raise InputError([Problem(path.name, None, None,
+                                      f"this file was already imported as batch {previous.id} ({previous.path}, "
+                                      f"{previous.imported_at:%Y-%m-%d %H:%M}); to correct it use "
+                                      f"`zerocarbon import replace {previous.id} FILE`; nothing written")])
+        _refuse_double_counting(s, org_id, year, kind, frame, path.name)
+        batch = repos.save_batch(s, org_id, kind, path.name, str(path), digest, year, frame, actor, progress=progress)
+        repos.audit(s, actor, "import", f"batch:{batch.id}", org_id=org_id, kind=kind, source=path.name,
+                    path=str(path), rows=len(frame), sha256=digest, year=year)
+    return ImportReport(batch.id, kind, len(frame), path.name, str(path), digest)
+
+
+def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: str | Path, factor_set: str,
+                  actor: str = "cli", reason: str | None = None, sheet: str | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Swap an active batch for a corrected file in one transaction.
+
+    The new file is checked like an import, against every active batch except the one it replaces. The old
+    batch is kept, marked superseded and pointing at its successor.
+    """
+    path = Path(path)
+    fs = factor_sets.resolve(sessions, factor_set)
+    with sessions.begin() as s:
+        org_id, org = repos.load_organisation(s, org_code)
+        old = repos.get_batch(s, org_id, batch_id)
+        if old.status != repos.ACTIVE:
+            raise InputError([Problem(path.name, None, None, f"batch {batch_id} is {old.status}, not active"
+                                      + (f" (its successor is batch {old.superseded_by})" if old.superseded_by else "")
+                                      + "; only an active batch can be replaced")])
+        _require_open_year(s, org_id, org_code, old.year, f"replacing batch {batch_id}")
+        frame, digest = _read(old.kind, path, org, old.year, fs, sheet)
+        if digest == old.sha256:
+            raise InputError([Problem(path.name, None, None, f"the file is identical to batch {batch_id} "
+                                      "(same SHA-256); nothing to replace")])
+        other = repos.find_active_batch(s, org_id, digest)
+        if other is not None:
+            raise InputError([Problem(path.name, None, None, f"this file is already active as batch {other.id} "
+                                      f"({other.path}); nothing written")])
+        _refuse_double_counting(s, org_id, old.year, old.kind, frame, path.name, replacing=batch_id)
+        new = repos.save_batch(s, org_id, old.kind, path.name, str(path), digest, old.year, frame, actor,
+                               replaces=batch_id, progress=progress)
+        repos.set_batch_status(s, old, repos.SUPERSEDED, actor, reason, successor=new.id)
+        repos.audit(s, actor, "import.replace", f"batch:{batch_id}", org_id=org_id, replaced_by=new.id,
+                    kind=old.kind, year=old.year, old_path=old.path, old_sha256=old.sha256, old_rows=old.rows,
+                    path=str(path), sha256=digest, rows=len(frame), reason=reason)
+        repos.audit(s, actor, "import", f"batch:{new.id}", org_id=org_id, kind=old.kind, source=path.name,
+                    path=str(path), rows=len(frame), sha256=digest, year=old.year, replaces=batch_id)
+    return ImportReport(new.id, old.kind, len(frame), path.name, str(path), digest, replaces=batch_id)
+
+
+def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str, actor: str = "cli") -> BatchInfo:
+    """Withdraw an active batch: kept, marked withdrawn with the reason, no longer used by inventories."""
+    if not reason or not reason.strip():
+        raise InputError([Problem("--reason", None, None, "give the reason for withdrawing the batch")])
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        batch = repos.get_batch(s, org_id, batch_id)
+        if batch.status != repos.ACTIVE:
+            raise InputError([Problem(f"batch {batch_id}", None, None,
+                                      f"batch {batch_id} is {batch.status}; only an active batch can be withdrawn")])
+        _require_open_year(s, org_id, org_code, batch.year, f"withdrawing batch {batch_id}")
+        repos.set_batch_status(s, batch, repos.WITHDRAWN, actor, reason)
+        repos.audit(s, actor, "import.undo", f"batch:{batch_id}", org_id=org_id, kind=batch.kind, year=batch.year,
+                    path=batch.path, sha256=batch.sha256, rows=batch.rows, reason=reason)
+        return _info(batch)
+
+
+def list_batches(sessions: sessionmaker, org_code: str, year: int | None = None, kind: str | None = None,
+                 status: str | None = None) -> list[BatchInfo]:
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        return [_info(b) for b in repos.list_batches(s, org_id, year, kind, status)]
+
+
+def show_batch(sessions: sessionmaker, org_code: str, batch_id: int) -> BatchDetail:
+    """A batch, the versions it replaced or was replaced by, and their audit entries."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        batch = repos.get_batch(s, org_id, batch_id)
+        chain = [batch]
+        while chain[0].replaces is not None:
+            chain.insert(0, repos.get_batch(s, org_id, chain[0].replaces))
+        while chain[-1].superseded_by is not None:
+            chain.append(repos.get_batch(s, org_id, chain[-1].superseded_by))
+        entities = {f"batch:{b.id}" for b in chain}
+        audit = [_entry(a) for a in repos.audit_rows(s, org_id, "batch:") if a.entity in entities]
+        return BatchDetail(_info(batch), [_info(b) for b in chain], audit)
+
+
+def audit_trail(sessions: sessionmaker, org_code: str) -> list[AuditEntry]:
+    """Every recorded change of this organisation's data, oldest first."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        return [_entry(a) for a in repos.audit_rows(s, org_id)]
+
+
+def reopen_inventory(sessions: sessionmaker, org_code: str, year: int, reason: str, actor: str = "cli") -> list[str]:
+    """Reopen a closed year so its batches can be replaced or withdrawn; returns the boundaries reopened."""
+    if not reason or not reason.strip():
+        raise InputError([Problem("--reason", None, None, "give the reason for reopening a closed year")])
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        closed = repos.closed_inventories(s, org_id, year)
+        if not closed:
+            raise NotFoundError(f"{org_code} {year} has no closed inventory to reopen")
+        for row in closed:
+            row.status = "draft"
+            repos.audit(s, actor, "inventory.reopen", f"{org_code}:{year}", org_id=org_id, boundary=row.boundary,
+                        reason=reason, totals=row.totals, factor_set=row.factor_set,
+                        fingerprint=row.factor_set_fingerprint)
+        return sorted(r.boundary for r in closed)
 
 
 def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, gwp_set: str = "AR5",
             boundary: Boundary = Boundary.OPERATIONAL_CONTROL, recalculation_reason: str | None = None,
             actor: str = "cli") -> InventoryResult:
     """Compute and store the inventory. A closed year only changes with a recorded recalculation."""
-    fs = load_factor_set(factor_set)
+    fs = factor_sets.resolve(sessions, factor_set)
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
         existing = repos.get_inventory(s, org_id, year, boundary.value)
-        data = repos.load_activities(s, org_id, year)
-        result = compute_inventory(org, data, fs, year, gwp_set, boundary)
+        stored = repos.load_activities(s, org_id, year)
+        result = compute_inventory(org, stored.data, fs, year, gwp_set, boundary)
         status = "draft"
         if existing is not None and existing.status == "closed":
             changed = (existing.factor_set_fingerprint != fs.fingerprint or existing.gwp_set != gwp_set
@@ -86,11 +299,14 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
                     "Pass a recalculation reason to record a recalculation.")
             status = "closed"
             if changed:
-                repos.audit(s, actor, "inventory.recalculate", f"{org_code}:{year}", reason=recalculation_reason,
+                repos.audit(s, actor, "inventory.recalculate", f"{org_code}:{year}", org_id=org_id,
+                            reason=recalculation_reason,
                             old_totals=existing.totals, new_totals=result.totals(),
                             old_factor_set=existing.factor_set, new_factor_set=fs.id)
-        repos.save_inventory(s, org_id, result, status)
-        repos.audit(s, actor, "inventory.compute", f"{org_code}:{year}", factor_set=fs.id,
+        # The ledger keeps what it needs of the activities (ids as codes); free their columns before writing it.
+        stored.data.frames.clear()
+        repos.save_inventory(s, org_id, result, status, activities=stored)
+        repos.audit(s, actor, "inventory.compute", f"{org_code}:{year}", org_id=org_id, factor_set=fs.id,
                     fingerprint=fs.fingerprint, gwp_set=gwp_set, boundary=boundary.value, totals=result.totals())
     return result
 
@@ -103,20 +319,48 @@ def close_inventory(sessions: sessionmaker, org_code: str, year: int,
         if row is None:
             raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
         row.status = "closed"
-        repos.audit(s, actor, "inventory.close", f"{org_code}:{year}", fingerprint=row.factor_set_fingerprint)
+        repos.audit(s, actor, "inventory.close", f"{org_code}:{year}", org_id=org_id,
+                    fingerprint=row.factor_set_fingerprint)
 
 
-def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
-                  boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> tuple[dict, pd.DataFrame]:
+def _meta(row) -> dict:
+    return dict(year=row.year, factor_set=row.factor_set, fingerprint=row.factor_set_fingerprint,
+                gwp_set=row.gwp_set, status=row.status, totals=row.totals, warnings=row.warnings,
+                exclusions=row.exclusions)
+
+
+def inventory_meta(sessions: sessionmaker, org_code: str, year: int,
+                   boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> dict:
+    """Status, factor set and totals of a stored inventory, without its ledger."""
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
         row = repos.get_inventory(s, org_id, year, boundary.value)
         if row is None:
             raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
-        meta = dict(year=row.year, factor_set=row.factor_set, fingerprint=row.factor_set_fingerprint,
-                    gwp_set=row.gwp_set, status=row.status, totals=row.totals, warnings=row.warnings,
-                    exclusions=row.exclusions)
-        return meta, repos.load_ledger(s, row.id)
+        return _meta(row)
+
+
+def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
+                  boundary: Boundary = Boundary.OPERATIONAL_CONTROL, site: str | None = None,
+                  scope: str | None = None, category: str | None = None,
+                  method: str | None = None) -> tuple[dict, pd.DataFrame]:
+    """Meta data and ledger of a stored inventory, optionally only rows of a site, scope, category or Scope 2
+    method (``method`` keeps the rows counted under it: its own and those of both methods).
+
+    ``meta["batches"]`` describes every batch the ledger rows come from (path, SHA-256, status).
+    """
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        row = repos.get_inventory(s, org_id, year, boundary.value)
+        if row is None:
+            raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
+        ledger = repos.load_ledger(s, row.id, site=site, scope=scope, category=category,
+                                   methods=None if method is None else ["both", method])
+        ids = {int(b) for b in pd.unique(ledger["batch_id"].dropna())} if len(ledger) else set()
+        meta = _meta(row)
+        meta["batches"] = {b.id: {"path": b.path, "source": b.source, "sha256": b.sha256, "status": b.status,
+                                  "kind": b.kind} for b in repos.list_batches(s, org_id, ids=ids)}
+        return meta, ledger
 
 
 def record_base_year_change(sessions: sessionmaker, org_code: str, base_year: int, kind: ChangeKind,
@@ -125,14 +369,15 @@ def record_base_year_change(sessions: sessionmaker, org_code: str, base_year: in
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
         repos.save_base_year_change(s, org_id, base_year, kind.value, delta_t, reason)
-        repos.audit(s, actor, "baseyear.record", f"{org_code}:{base_year}", kind=kind.value, delta_t=delta_t,
+        repos.audit(s, actor, "baseyear.record", f"{org_code}:{base_year}", org_id=org_id, kind=kind.value,
+                    delta_t=delta_t,
                     reason=reason)
 
 
 def assess_base_year(sessions: sessionmaker, org_code: str, base_year: int,
                      threshold: float = 0.05) -> RecalculationDecision:
     """Does the stored base year need recalculating? (GHG Protocol Corporate Standard ch.5)"""
-    meta, _ = stored_ledger(sessions, org_code, base_year)
+    meta = inventory_meta(sessions, org_code, base_year)
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
         changes = [BaseYearChange(ChangeKind(c.kind), c.delta_t, c.reason)

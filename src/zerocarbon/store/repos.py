@@ -1,18 +1,23 @@
 """Persistence of core objects. Functions take an open Session; services own the transaction."""
 from __future__ import annotations
 
+import io
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.json as pa_json
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from zerocarbon.core.ghg.inventory import KIND_COLUMNS, ActivityData, InventoryResult
 from zerocarbon.core.model import Methodology, Organisation, Site
 from zerocarbon.errors import NotFoundError
-from zerocarbon.store.tables import (ActivityRow, AuditRow, BaseYearChangeRow, DeadLetterRow, EmissionRow,
+from zerocarbon.store.tables import (AuditRow, BaseYearChangeRow, DeadLetterRow, EmissionLineRow, EmissionRow,
                                      ImportBatchRow, InventoryRow, OrganisationRow, ReadingRow, SiteRow)
 
 
@@ -20,8 +25,8 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def audit(session: Session, actor: str, action: str, entity: str, **detail) -> None:
-    session.add(AuditRow(at=now(), actor=actor, action=action, entity=entity, detail=detail))
+def audit(session: Session, actor: str, action: str, entity: str, org_id: int | None = None, **detail) -> None:
+    session.add(AuditRow(organisation_id=org_id, at=now(), actor=actor, action=action, entity=entity, detail=detail))
 
 
 # -- organisation ----------------------------------------------------------------------------------
@@ -56,63 +61,239 @@ def load_organisation(session: Session, code: str) -> tuple[int, Organisation]:
     return row.id, Organisation(row.code, row.name, sites)
 
 
-# -- activities ------------------------------------------------------------------------------------
-def find_batch(session: Session, org_id: int, sha256: str) -> ImportBatchRow | None:
+# -- batches ---------------------------------------------------------------------------------------
+ACTIVE, SUPERSEDED, WITHDRAWN = "active", "superseded", "withdrawn"
+
+
+def find_active_batch(session: Session, org_id: int, sha256: str) -> ImportBatchRow | None:
+    """The active batch of this organisation whose file has this SHA-256, if any."""
     return session.scalar(select(ImportBatchRow).where(ImportBatchRow.organisation_id == org_id,
-                                                       ImportBatchRow.sha256 == sha256))
+                                                       ImportBatchRow.sha256 == sha256,
+                                                       ImportBatchRow.status == ACTIVE).limit(1))
 
 
-def _jsonable(v):
-    if isinstance(v, pd.Timestamp):
-        return None if pd.isna(v) else v.date().isoformat()
-    if isinstance(v, (np.floating, float)):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
+def get_batch(session: Session, org_id: int, batch_id: int) -> ImportBatchRow:
+    row = session.scalar(select(ImportBatchRow).where(ImportBatchRow.organisation_id == org_id,
+                                                      ImportBatchRow.id == batch_id))
+    if row is None:
+        raise NotFoundError(f"batch {batch_id} is not a batch of this organisation; see `zerocarbon import list`")
+    return row
 
 
-def save_batch(session: Session, org_id: int, kind: str, source: str, sha256: str, year: int,
-               frame: pd.DataFrame, actor: str) -> int:
-    batch = ImportBatchRow(organisation_id=org_id, kind=kind, source=source, sha256=sha256, year=year,
-                           rows=len(frame), imported_at=now(), imported_by=actor)
+def list_batches(session: Session, org_id: int, year: int | None = None, kind: str | None = None,
+                 status: str | None = None, ids=None) -> list[ImportBatchRow]:
+    q = select(ImportBatchRow).where(ImportBatchRow.organisation_id == org_id)
+    if year is not None:
+        q = q.where(ImportBatchRow.year == year)
+    if kind is not None:
+        q = q.where(ImportBatchRow.kind == kind)
+    if status is not None:
+        q = q.where(ImportBatchRow.status == status)
+    if ids is not None:
+        q = q.where(ImportBatchRow.id.in_(list(ids)))
+    return list(session.scalars(q.order_by(ImportBatchRow.id)))
+
+
+def set_batch_status(session: Session, batch: ImportBatchRow, status: str, actor: str, reason: str | None = None,
+                     successor: int | None = None) -> None:
+    batch.status, batch.status_reason, batch.superseded_by = status, reason, successor
+    batch.status_changed_at, batch.status_changed_by = now(), actor
+    session.flush()
+
+
+def closed_inventories(session: Session, org_id: int, year: int) -> list[InventoryRow]:
+    return list(session.scalars(select(InventoryRow).where(InventoryRow.organisation_id == org_id,
+                                                           InventoryRow.year == year,
+                                                           InventoryRow.status == "closed")))
+
+
+def audit_rows(session: Session, org_id: int, entity_prefix: str | None = None) -> list[AuditRow]:
+    q = select(AuditRow).where(AuditRow.organisation_id == org_id)
+    if entity_prefix:
+        q = q.where(AuditRow.entity.startswith(entity_prefix))
+    return list(session.scalars(q.order_by(AuditRow.id)))
+
+
+# -- activities ------------------------------------------------------------------------------------
+CHUNK = 50_000
+
+
+def _column_types(frame: pd.DataFrame) -> dict[str, str]:
+    out = {}
+    for c in frame.columns:
+        t = frame[c].dtype
+        if pd.api.types.is_datetime64_any_dtype(t):
+            out[c] = "date"
+        elif pd.api.types.is_bool_dtype(t):
+            out[c] = "bool"
+        elif pd.api.types.is_integer_dtype(t):
+            out[c] = "int"
+        elif pd.api.types.is_float_dtype(t):
+            out[c] = "float"
+        else:
+            out[c] = "str"
+    return out
+
+
+def _payload_values(s: pd.Series, kind: str) -> list:
+    """Python values of one column for JSON: ISO dates, exact floats (repr), None for empty cells."""
+    if kind == "date":
+        days = np.datetime_as_string(s.to_numpy(dtype="datetime64[D]"))
+        return [None if d == "NaT" else d for d in days.tolist()]
+    if kind == "float":
+        values = s.to_numpy(dtype=float)
+        if not np.isfinite(values[~np.isnan(values)]).all():
+            raise ValueError(f"column {s.name} holds an infinite number; refuse it when validating the file")
+        return [None if v != v else v for v in values.tolist()]
+    return [None if v is None or (isinstance(v, float) and v != v) else v for v in s.tolist()]
+
+
+def save_batch(session: Session, org_id: int, kind: str, source: str, path: str, sha256: str, year: int,
+               frame: pd.DataFrame, actor: str, replaces: int | None = None, progress=None) -> ImportBatchRow:
+    """Store a validated frame as a new active batch; its activity ids become ``b<batch>:<file>:<row>``.
+
+    Rows go in chunks through one parameterised INSERT (DBAPI executemany): per-row ORM objects or dicts
+    cost more memory than the file itself. ``progress(done_rows, total_rows)`` is called after each chunk.
+    """
+    types = _column_types(frame.drop(columns=["activity_id"]))
+    batch = ImportBatchRow(organisation_id=org_id, kind=kind, source=source, path=path, sha256=sha256, year=year,
+                           rows=len(frame), imported_at=now(), imported_by=actor, status=ACTIVE, replaces=replaces,
+                           columns=types)
     session.add(batch)
     session.flush()
     site_col = "retired_for_site" if kind == "instrument" else "site"
-    records = []
-    for rec in frame.to_dict(orient="records"):
-        payload = {k: _jsonable(v) for k, v in rec.items()}
-        records.append(dict(batch_id=batch.id, kind=kind, activity_id=payload["activity_id"],
-                            site=payload[site_col],
-                            period_start=rec["period_start"].date() if "period_start" in rec else None,
-                            period_end=rec["period_end"].date() if "period_end" in rec else None,
-                            payload=payload))
-    if records:
-        session.execute(insert(ActivityRow), records)
-    return batch.id
+    mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
+    sql = (f"INSERT INTO activities (batch_id, kind, activity_id, site, period_start, period_end, payload) "
+           f"VALUES ({', '.join([mark] * 7)})")
+    prefix = f"b{batch.id}:"
+    names = list(types)
+    for lo in range(0, len(frame), CHUNK):
+        part = frame.iloc[lo:lo + CHUNK]
+        values = [_payload_values(part[c], types[c]) for c in names]
+        payloads = [json.dumps(dict(zip(names, row)), ensure_ascii=False, allow_nan=False) for row in zip(*values)]
+        # Ids are read back one per line, so a line break in a file name must not reach them.
+        ids = [prefix + a.replace("\n", " ").replace("\r", " ") for a in part["activity_id"].tolist()]
+        sites = part[site_col].tolist()
+        dates = {c: ([None] * len(part) if c not in part else
+                     [None if pd.isna(d) else d for d in part[c].dt.date.tolist()])
+                 for c in ("period_start", "period_end")}
+        session.connection().exec_driver_sql(sql, list(zip([batch.id] * len(part), [kind] * len(part), ids, sites,
+                                                            dates["period_start"], dates["period_end"], payloads)))
+        if progress is not None:
+            progress(min(lo + CHUNK, len(frame)), len(frame))
+    return batch
 
 
-def load_activities(session: Session, org_id: int, year: int, kinds=None) -> ActivityData:
-    q = (select(ActivityRow.kind, ActivityRow.payload).join(ImportBatchRow, ActivityRow.batch_id == ImportBatchRow.id)
-         .where(ImportBatchRow.organisation_id == org_id, ImportBatchRow.year == year))
-    if kinds:
-        q = q.where(ActivityRow.kind.in_(kinds))
-    rows: dict[str, list[dict]] = {}
-    for kind, payload in session.execute(q):
-        rows.setdefault(kind, []).append(payload)
-    frames = {}
-    for kind, recs in rows.items():
-        df = pd.DataFrame(recs)
+# Kinds whose rows become ledger rows (instruments and generation only change the factors or shares of others);
+# only these get categorical ids, as row-wise code on the others would turn the shared categories into objects.
+LEDGER_KINDS = {"fuel", "electricity", "heat", "refrigerant", "process_gas"}
+_ARROW = {"date": "timestamp[s]", "float": "float64", "int": "int64", "bool": "bool", "str": "string"}
+
+
+@dataclass
+class StoredActivities:
+    """Active activity rows of one organisation and year, ready for ``compute_inventory``.
+
+    Every frame's ``activity_id`` is categorical over one shared list of ids (``ids``), so a ledger built
+    from these frames keeps integer codes into it and ``batch_of`` gives each ledger row its batch without
+    touching strings. Frames also carry a ``batch_id`` column.
+    """
+
+    data: ActivityData
+    ids: pd.Index
+    batch_of: np.ndarray
+
+    def batches_for(self, activity_id: pd.Series) -> np.ndarray:
+        dtype = activity_id.dtype
+        if isinstance(dtype, pd.CategoricalDtype) and dtype.categories is self.ids:
+            codes = activity_id.cat.codes.to_numpy()
+            return self.batch_of[codes] if len(self.batch_of) else codes.astype(np.int64)
+        return batch_ids_from_activity_ids(activity_id)
+
+
+def batch_ids_from_activity_ids(activity_id: pd.Series) -> np.ndarray:
+    """Batch id of each ``b<batch>:<file>:<row>`` activity id (-1 where there is none)."""
+    found = activity_id.astype(str).str.extract(r"^b(\d+):", expand=False)
+    return pd.to_numeric(found, errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _read_batch_rows(session: Session, batch: ImportBatchRow, chunk: int = 100_000) -> pa.Table | None:
+    """All rows of one batch as an Arrow table, parsed from their JSON payloads in chunks by SQL aggregation.
+
+    The database concatenates a chunk's payloads into one text, and Arrow parses it in C: no Python object
+    per row or per cell, so memory stays near the size of the columns. Chunks follow the row id (keyset),
+    so each is one index range whatever the table's statistics say.
+    """
+    conn = session.connection()
+    page = "SELECT id, payload, activity_id FROM activities WHERE batch_id = :b AND id > :after ORDER BY id LIMIT :n"
+    if conn.dialect.name == "postgresql":
+        # Two aggregates in the same order: merging the id into each payload as jsonb costs three times more.
+        sql = text(f"SELECT string_agg(payload::text, E'\\n' ORDER BY id), string_agg(activity_id, E'\\n' ORDER BY id), "
+                   f"max(id) FROM ({page}) AS page")
+    else:
+        sql = text("SELECT group_concat(json_set(payload, '$.activity_id', activity_id), char(10)), NULL, max(id) "
+                   f"FROM ({page}) AS page")
+    fields = [(k, pa.type_for_alias(_ARROW[t])) for k, t in (batch.columns or {}).items()]
+    fields.append(("activity_id", pa.string()))
+    opts = pa_json.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="infer")
+    tables = []
+    after = -1
+    while True:
+        blob, ids, last = conn.execute(sql, {"b": batch.id, "after": after, "n": chunk}).one()
+        if not blob:
+            break
+        t = pa_json.read_json(io.BytesIO(blob.encode("utf-8")), parse_options=opts)
+        if ids is not None:
+            where = t.schema.get_field_index("activity_id")
+            column = pa.array(ids.split("\n"), type=pa.string())
+            t = t.set_column(where, "activity_id", column) if where >= 0 else t.append_column("activity_id", column)
+        tables.append(t)
+        del blob, ids
+        after = last
+        if t.num_rows < chunk:
+            break
+    if not tables:
+        return None
+    table = pa.concat_tables(tables, promote_options="permissive")
+    return table.append_column("batch_id", pa.array(np.full(table.num_rows, batch.id, dtype=np.int64)))
+
+
+def load_activities(session: Session, org_id: int, year: int, kinds=None, exclude_batches=(),
+                    chunk: int = 100_000) -> StoredActivities:
+    """Rows of the active batches of ``org_id`` and ``year`` (optionally only ``kinds``), one frame per kind."""
+    batches = [b for b in list_batches(session, org_id, year=year, status=ACTIVE)
+               if (not kinds or b.kind in kinds) and b.id not in set(exclude_batches)]
+    tables: dict[str, list[pa.Table]] = {}
+    for b in batches:
+        t = _read_batch_rows(session, b, chunk)
+        if t is not None:
+            tables.setdefault(b.kind, []).append(t)
+    frames: dict[str, pd.DataFrame] = {}
+    for kind, parts in tables.items():
+        df = pa.concat_tables(parts, promote_options="permissive").to_pandas()
         for c in df.columns:
-            if c.startswith(("period_", "vintage_")):
+            # Batches stored before column types were kept hold dates as text.
+            if c.startswith(("period_", "vintage_")) and not pd.api.types.is_datetime64_any_dtype(df[c]):
                 df[c] = pd.to_datetime(df[c])
         for c in KIND_COLUMNS[kind]:
             if c not in df:
                 df[c] = np.nan
         frames[kind] = df
-    return ActivityData(frames)
+        del parts
+    tables.clear()
+    ids = pd.Index(pd.concat([f["activity_id"] for f in frames.values()], ignore_index=True)) if frames \
+        else pd.Index([], dtype=str)
+    batch_of = np.concatenate([f["batch_id"].to_numpy(dtype=np.int64) for f in frames.values()]) if frames \
+        else np.zeros(0, dtype=np.int64)
+    if ids.is_unique:
+        dtype = pd.CategoricalDtype(ids)
+        ids = dtype.categories
+        start = 0
+        for kind, f in frames.items():
+            if kind in LEDGER_KINDS:
+                f["activity_id"] = pd.Categorical.from_codes(np.arange(start, start + len(f)), dtype=dtype)
+            start += len(f)
+    return StoredActivities(ActivityData(frames), ids, batch_of)
 
 
 # -- inventories -----------------------------------------------------------------------------------
@@ -121,7 +302,48 @@ def get_inventory(session: Session, org_id: int, year: int, boundary: str) -> In
                                                      InventoryRow.year == year, InventoryRow.boundary == boundary))
 
 
-def save_inventory(session: Session, org_id: int, result: InventoryResult, status: str = "draft") -> int:
+LINE_COLUMNS = ["site", "scope", "category", "method", "gas", "gwp_set", "gwp", "gwp_factor_id", "inclusion",
+                "factor_ids", "formula", "memo"]
+LEDGER_COLUMNS_STORED = ["id", "batch_id", "activity_id", "site", "scope", "category", "method", "gas", "gas_kg",
+                         "gwp_set", "gwp", "gwp_factor_id", "inclusion", "co2e_t", "factor_ids", "formula", "memo"]
+
+
+class _TextColumn:
+    """A ledger text column, chunk by chunk: categories turned into Python strings once, then picked by code."""
+
+    def __init__(self, s: pd.Series):
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            self.values = np.asarray(s.cat.categories.astype(str), dtype=object)
+            self.codes = s.cat.codes.to_numpy()
+        else:
+            self.values, self.codes = None, s
+
+    def chunk(self, lo: int, hi: int) -> list:
+        if self.values is None:
+            return self.codes.iloc[lo:hi].astype(str).tolist()
+        return self.values[self.codes[lo:hi]].tolist()
+
+
+def _line_codes(led: pd.DataFrame) -> np.ndarray:
+    """One code per distinct combination of the line columns, numbered in order of first appearance."""
+    code = np.zeros(len(led), dtype=np.int64)
+    for c in LINE_COLUMNS:
+        s = led[c]
+        part = s.cat.codes.to_numpy().astype(np.int64) if isinstance(s.dtype, pd.CategoricalDtype) \
+            else pd.factorize(s, use_na_sentinel=False)[0].astype(np.int64)
+        # Re-number after each column so the combined code stays small.
+        code = pd.factorize(code * (int(part.max(initial=0)) + 1) + part)[0].astype(np.int64)
+    return code
+
+
+def save_inventory(session: Session, org_id: int, result: InventoryResult, status: str = "draft",
+                   activities: StoredActivities | None = None, chunk: int = 100_000) -> int:
+    """Store an inventory and its ledger (replacing a stored one of the same year and boundary).
+
+    The ledger's distinct lines (site ... memo) go to ``emission_lines`` once; each ledger row stores its line,
+    batch, activity id and numbers, in chunks: COPY of Arrow-written CSV on PostgreSQL, one executemany
+    INSERT per chunk on SQLite.
+    """
     row = get_inventory(session, org_id, result.year, result.boundary.value)
     if row is None:
         row = InventoryRow(organisation_id=org_id, year=result.year, boundary=result.boundary.value)
@@ -132,17 +354,99 @@ def save_inventory(session: Session, org_id: int, result: InventoryResult, statu
     row.warnings, row.exclusions = result.warnings, result.exclusions
     session.flush()
     session.execute(delete(EmissionRow).where(EmissionRow.inventory_id == row.id))
-    led = result.ledger.copy()
-    for c in ("factor_ids", "formula", "gwp_factor_id", "category"):
-        led[c] = led[c].astype(str)
-    led["inventory_id"] = row.id
-    session.execute(insert(EmissionRow), json.loads(led.to_json(orient="records")))
+    session.execute(delete(EmissionLineRow).where(EmissionLineRow.inventory_id == row.id))
+    led = result.ledger
+    n = len(led)
+    if n == 0:
+        return row.id
+    codes = _line_codes(led)
+    first = pd.Series(np.arange(n)).groupby(codes, sort=True).first().to_numpy()
+    lines = led.iloc[first][LINE_COLUMNS]
+    records = [dict(inventory_id=row.id, **{c: (float(v) if c in ("gwp", "inclusion") else str(v))
+                                             for c, v in zip(LINE_COLUMNS, r)})
+               for r in lines.itertuples(index=False, name=None)]
+    line_ids = np.asarray(session.scalars(insert(EmissionLineRow).returning(EmissionLineRow.id,
+                                                                           sort_by_parameter_order=True),
+                                          records).all(), dtype=np.int64)
+    line_of = line_ids[codes]
+    batch = (activities.batches_for(led["activity_id"]) if activities is not None
+             else batch_ids_from_activity_ids(led["activity_id"]))
+    gas_kg, co2e_t = led["gas_kg"].to_numpy(dtype=float), led["co2e_t"].to_numpy(dtype=float)
+    conn = session.connection()
+    cols = "inventory_id, line_id, batch_id, activity_id, gas_kg, co2e_t"
+    if conn.dialect.name == "postgresql":
+        aid = led["activity_id"]
+        categorical = isinstance(aid.dtype, pd.CategoricalDtype)
+        names = pa.array(aid.cat.categories.astype(str), type=pa.string()) if categorical else None
+        codes = aid.cat.codes.to_numpy() if categorical else None
+        with conn.connection.driver_connection.cursor() as cur, \
+                cur.copy(f"COPY emissions ({cols}) FROM STDIN WITH (FORMAT csv)") as cp:
+            for lo in range(0, n, chunk):
+                hi = min(lo + chunk, n)
+                part = pa.table({
+                    "inventory_id": pa.array(np.full(hi - lo, row.id, dtype=np.int64)),
+                    "line_id": pa.array(line_of[lo:hi]),
+                    "batch_id": pa.array(batch[lo:hi], mask=batch[lo:hi] < 0),
+                    "activity_id": names.take(pa.array(codes[lo:hi])) if categorical
+                    else pa.array(aid.iloc[lo:hi].astype(str).tolist(), type=pa.string()),
+                    "gas_kg": pa.array(gas_kg[lo:hi]), "co2e_t": pa.array(co2e_t[lo:hi])})
+                # Arrow's CSV writer prints the shortest text that reads back as the same float.
+                buf = io.BytesIO()
+                pa_csv.write_csv(part, buf, pa_csv.WriteOptions(include_header=False))
+                cp.write(buf.getvalue())
+        return row.id
+    ids = _TextColumn(led["activity_id"])
+    for lo in range(0, n, chunk):
+        hi = min(lo + chunk, n)
+        rows = zip([row.id] * (hi - lo), line_of[lo:hi].tolist(),
+                   [None if b < 0 else b for b in batch[lo:hi].tolist()], ids.chunk(lo, hi),
+                   gas_kg[lo:hi].tolist(), co2e_t[lo:hi].tolist())
+        conn.exec_driver_sql(f"INSERT INTO emissions ({cols}) VALUES (?, ?, ?, ?, ?, ?)", list(rows))
     return row.id
 
 
-def load_ledger(session: Session, inventory_id: int) -> pd.DataFrame:
-    q = select(EmissionRow).where(EmissionRow.inventory_id == inventory_id)
-    return pd.read_sql(q, session.connection())
+def load_ledger(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
+                category: str | None = None, methods=None, chunk: int = 100_000) -> pd.DataFrame:
+    """The stored ledger (optionally filtered), text columns as categoricals, read in chunks."""
+    q = select(EmissionLineRow).where(EmissionLineRow.inventory_id == inventory_id)
+    for col, val in (("site", site), ("scope", scope), ("category", category)):
+        if val is not None:
+            q = q.where(getattr(EmissionLineRow, col) == val)
+    if methods is not None:
+        q = q.where(EmissionLineRow.method.in_(list(methods)))
+    lines = pd.DataFrame([{c: getattr(r, c) for c in ["id", *LINE_COLUMNS]} for r in session.scalars(q)],
+                         columns=["id", *LINE_COLUMNS])
+    filtered = any(v is not None for v in (site, scope, category, methods))
+    rows = (select(EmissionRow.id, EmissionRow.line_id, EmissionRow.batch_id, EmissionRow.activity_id,
+                   EmissionRow.gas_kg, EmissionRow.co2e_t).where(EmissionRow.inventory_id == inventory_id))
+    if filtered:
+        rows = rows.where(EmissionRow.line_id.in_(lines["id"].tolist()))
+    parts = {k: [] for k in ("id", "line_id", "batch_id", "activity_id", "gas_kg", "co2e_t")}
+    if len(lines):
+        result = session.connection().execution_options(stream_results=True, yield_per=chunk).execute(
+            rows.order_by(EmissionRow.id))
+        for block in result.partitions(chunk):
+            i, line, batch, aid, kg, t = zip(*block)
+            parts["id"].append(np.asarray(i, dtype=np.int64))
+            parts["line_id"].append(np.asarray(line, dtype=np.int64))
+            parts["batch_id"].append(pd.array(batch, dtype="Int64"))
+            parts["activity_id"].append(pd.array(aid, dtype="str"))
+            parts["gas_kg"].append(np.asarray(kg, dtype=float))
+            parts["co2e_t"].append(np.asarray(t, dtype=float))
+    if not parts["id"]:
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("gas_kg", "gwp", "inclusion", "co2e_t") else object)
+                             for c in LEDGER_COLUMNS_STORED})
+    out = {"id": np.concatenate(parts["id"]), "batch_id": pd.array(np.concatenate(parts["batch_id"]), dtype="Int64"),
+           "activity_id": pd.concat([pd.Series(a) for a in parts["activity_id"]], ignore_index=True),
+           "gas_kg": np.concatenate(parts["gas_kg"]), "co2e_t": np.concatenate(parts["co2e_t"])}
+    at = pd.Index(lines["id"]).get_indexer(np.concatenate(parts["line_id"]))
+    for c in LINE_COLUMNS:
+        if c in ("gwp", "inclusion"):
+            out[c] = lines[c].to_numpy(dtype=float)[at]
+        else:
+            cat = pd.Categorical(lines[c].astype(str))
+            out[c] = pd.Categorical.from_codes(cat.codes[at], categories=cat.categories)
+    return pd.DataFrame(out)[LEDGER_COLUMNS_STORED]
 
 
 def save_base_year_change(session: Session, org_id: int, base_year: int, kind: str, delta_t: float,
@@ -194,8 +498,6 @@ def live_readings(session: Session, since: datetime | None = None) -> pd.DataFra
 
 
 def count_readings(session: Session) -> int:
-    from sqlalchemy import func
-
     return session.scalar(select(func.count()).select_from(ReadingRow))
 
 
