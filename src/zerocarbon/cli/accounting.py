@@ -279,15 +279,15 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
 
     sessions = open_db(db)
     trail = None
+    meta = accounting.inventory_meta(sessions, org, year, boundary)
+    batches = {}
     if explain:
-        meta, led = accounting.stored_ledger(sessions, org, year, boundary, site=site,
-                                             scope=scope.value if scope else None, category=category,
-                                             method=method.value)
+        trail_meta, led = accounting.stored_ledger(sessions, org, year, boundary, site=site,
+                                                   scope=scope.value if scope else None, category=category,
+                                                   method=method.value)
+        batches = trail_meta["batches"]
         trail = led.sort_values("co2e_t", ascending=False)
         total = float(trail.loc[trail["memo"] == "", "co2e_t"].sum())
-    else:
-        meta = accounting.inventory_meta(sessions, org, year, boundary)
-    batches = meta.pop("batches", {})
     if as_json:
         out = dict(meta)
         if trail is not None:
@@ -305,6 +305,11 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
                   f"({meta['fingerprint'][:12]}), GWP {meta['gwp_set']}")
     for k, v in meta["totals"].items():
         console.print(f"  {k}: {v:,.3f}")
+    for code, lines in sorted(meta["report_lines"].items()):
+        standard = "GB/T 32150" if meta["methodology"].get(code) == "gbt32150" else "GHG Protocol"
+        console.print(f"[bold]{code}[/] report lines ({standard}), tCO2e:")
+        for line, t in lines.items():
+            console.print(f"  {line}: {t:,.3f}", highlight=False)
     if trail is None:
         return
     console.print(f"\n[bold]{total:,.3f} tCO2e[/] = sum of {len(trail)} ledger rows "

@@ -331,13 +331,20 @@ def _meta(row) -> dict:
 
 def inventory_meta(sessions: sessionmaker, org_code: str, year: int,
                    boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> dict:
-    """Status, factor set and totals of a stored inventory, without its ledger."""
+    """Status, factor set and totals of a stored inventory, without its ledger.
+
+    ``meta["report_lines"]``: per site, tCO2e on the report lines of the standard the site reports under
+    (GHG Protocol scopes and categories, or the GB/T 32150 categories with location-based electricity).
+    """
     with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
+        org_id, org = repos.load_organisation(s, org_code)
         row = repos.get_inventory(s, org_id, year, boundary.value)
         if row is None:
             raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
-        return _meta(row)
+        meta = _meta(row)
+        meta["report_lines"] = org.methodology_report(repos.ledger_sums(s, row.id))
+        meta["methodology"] = {site.code: site.methodology.value for site in org.sites}
+        return meta
 
 
 def stored_ledger(sessions: sessionmaker, org_code: str, year: int,

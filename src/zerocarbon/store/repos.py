@@ -405,6 +405,18 @@ def save_inventory(session: Session, org_id: int, result: InventoryResult, statu
     return row.id
 
 
+def ledger_sums(session: Session, inventory_id: int) -> list[tuple[str, str, str, str, float]]:
+    """(site, scope, category, method, tCO2e) of the ledger rows inside the totals (memo items left out)."""
+    from sqlalchemy import func
+
+    q = (select(EmissionLineRow.site, EmissionLineRow.scope, EmissionLineRow.category, EmissionLineRow.method,
+                func.sum(EmissionRow.co2e_t))
+         .join(EmissionRow, EmissionRow.line_id == EmissionLineRow.id)
+         .where(EmissionLineRow.inventory_id == inventory_id, EmissionLineRow.memo == "")
+         .group_by(EmissionLineRow.site, EmissionLineRow.scope, EmissionLineRow.category, EmissionLineRow.method))
+    return [(a, b, c, d, float(t or 0.0)) for a, b, c, d, t in session.execute(q)]
+
+
 def load_ledger(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
                 category: str | None = None, methods=None, chunk: int = 100_000) -> pd.DataFrame:
     """The stored ledger (optionally filtered), text columns as categoricals, read in chunks."""
