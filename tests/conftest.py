@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,6 +14,7 @@ from zerocarbon.core.model import Organisation, Site
 from tests.services import require_service
 from zerocarbon.store.db import make_engine, session_factory, upgrade
 
+DATA = Path(__file__).parent / "data"
 PG_URL = os.environ.get("ZEROCARBON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -46,13 +49,12 @@ def org():
     ))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def sessions(request, tmp_path):
-    """A migrated, empty database: a SQLite file, or a private schema in the PostgreSQL test database."""
-    if request.param == "sqlite":
+@contextmanager
+def blank_engine(kind: str, tmp_path):
+    """An empty database, not migrated: a SQLite file, or a private schema in the PostgreSQL test database."""
+    if kind == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 't.sqlite'}")
-        upgrade(engine)
-        yield session_factory(engine)
+        yield engine
         engine.dispose()
         return
     if not PG:
@@ -62,9 +64,39 @@ def sessions(request, tmp_path):
     with admin.begin() as c:
         c.execute(text(f"create schema {schema}"))
     engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
-    with admin.begin() as c:
-        c.execute(text(f"drop schema {schema} cascade"))
-    admin.dispose()
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as c:
+            c.execute(text(f"drop schema {schema} cascade"))
+        admin.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def sessions(request, tmp_path):
+    """A migrated, empty database on each backend."""
+    with blank_engine(request.param, tmp_path) as engine:
+        upgrade(engine)
+        yield session_factory(engine)
+
+
+@pytest.fixture
+def db(sessions):
+    """A migrated database holding the organisation of tests/data/organisation.yaml."""
+    from zerocarbon.services import accounting
+
+    accounting.load_organisation_file(sessions, DATA / "organisation.yaml")
+    return sessions
+
+
+def stored_activities(sessions) -> int:
+    from sqlalchemy import func, select
+
+    from zerocarbon.store.tables import ActivityRow
+
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(ActivityRow))

@@ -6,14 +6,13 @@ doubled Scope 2; a repeated meter-month or an overlapping period in another file
 replace or undo a batch.
 """
 import json
-import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from zerocarbon.core.factors import load_factor_set
@@ -24,9 +23,8 @@ from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import read_table, validate
 from zerocarbon.services import accounting
 from zerocarbon.store import repos
-from tests.conftest import PG, PG_URL
+from tests.conftest import BACKENDS, blank_engine
 from tests.helpers import elec, frame
-from tests.services import require_service
 
 DATA = Path(__file__).parent / "data"
 ELEC = (DATA / "electricity_ok.csv").read_text()
@@ -330,25 +328,10 @@ def test_cli_import_list_show_replace_undo_and_explain(tmp_path):
 
 
 # -- migration of a database written before batches were versioned -------------------------------------------------
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def engine_0002(request, tmp_path):
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    with blank_engine(request.param, tmp_path) as engine:
         yield engine
-        engine.dispose()
-        return
-    if not PG:
-        require_service("PostgreSQL", f"PostgreSQL not reachable at {PG_URL}")
-    schema = f"zc_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as c:
-        c.execute(text(f"create schema {schema}"))
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as c:
-        c.execute(text(f"drop schema {schema} cascade"))
-    admin.dispose()
 
 
 def test_upgrade_keeps_old_batches_active_and_names_their_batch(engine_0002):

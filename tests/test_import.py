@@ -3,25 +3,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
 
 from zerocarbon.errors import InputError
+from tests.conftest import stored_activities
 from zerocarbon.services import accounting
-from zerocarbon.store.tables import ActivityRow
 
 DATA = Path(__file__).parent / "data"
 GOOD_FUEL = (DATA / "fuel_ok.csv").read_text()
 
 
-@pytest.fixture
-def db(sessions):
-    accounting.load_organisation_file(sessions, DATA / "organisation.yaml")
-    return sessions
-
-
-def stored(sessions) -> int:
-    with sessions() as s:
-        return s.scalar(select(func.count()).select_from(ActivityRow))
+stored = stored_activities
 
 
 def bad(tmp_path, text: str, name="fuel_bad.csv") -> Path:

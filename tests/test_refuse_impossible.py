@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
 
 from tests.helpers import data, elec
 from zerocarbon.core.ghg.inventory import compute_inventory
@@ -22,8 +21,8 @@ from zerocarbon.io.schedule_files import write_schedule_csv
 from zerocarbon.io.schemas import SCHEMAS
 from zerocarbon.io.spreadsheet import neutralise, write_csv
 from zerocarbon.io.tables import read_table, validate
+from tests.conftest import stored_activities
 from zerocarbon.services import accounting
-from zerocarbon.store.tables import ActivityRow
 from zerocarbon.units import scale
 
 DATA = Path(__file__).parent / "data"
@@ -123,15 +122,7 @@ def elec_row(qty: str, unit: str = "kWh", month: int = 1) -> dict:
 
 
 # -- through the import service: nothing written, the year still computes ------------------------------
-@pytest.fixture
-def db(sessions):
-    accounting.load_organisation_file(sessions, DATA / "organisation.yaml")
-    return sessions
-
-
-def stored(sessions) -> int:
-    with sessions() as s:
-        return s.scalar(select(func.count()).select_from(ActivityRow))
+stored = stored_activities
 
 
 @pytest.mark.parametrize("text", ["inf", "1e309", "1e308"])
