@@ -21,8 +21,10 @@ from typer.core import TyperGroup
 
 from zerocarbon.errors import InputError, ZerocarbonError
 
-console = Console()
-err = Console(stderr=True)
+# Piped into a file or a log, rich would cut tables at 80 columns; a wide page keeps ids and numbers whole.
+_PIPED_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+console = Console(width=_PIPED_WIDTH)
+err = Console(stderr=True, width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else 200)
 
 # Exit codes: 0 done; 2 bad input or usage (the user can fix it); 1 internal error (a log file has the trace).
 EXIT_BAD_INPUT = 2
