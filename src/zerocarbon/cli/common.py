@@ -26,9 +26,11 @@ _PIPED_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
 console = Console(width=_PIPED_WIDTH)
 err = Console(stderr=True, width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else 200)
 
-# Exit codes: 0 done; 2 bad input or usage (the user can fix it); 1 internal error (a log file has the trace).
+# Exit codes: 0 done; 2 bad input or usage (the user can fix it); 1 internal error (a log file has the trace);
+# 3 a check ran and failed.
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+EXIT_CHECK_FAILED = 3  # a verification ran and found a problem (e.g. `audit verify`)
 
 DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL; default $ZEROCARBON_DB or ./zerocarbon.sqlite")]
 OrgOpt = Annotated[str, typer.Option("--org", help="organisation code (from the organisation file)")]

@@ -26,7 +26,10 @@ def now() -> datetime:
 
 
 def audit(session: Session, actor: str, action: str, entity: str, org_id: int | None = None, **detail) -> None:
-    session.add(AuditRow(organisation_id=org_id, at=now(), actor=actor, action=action, entity=entity, detail=detail))
+    """Append an entry to the hash-chained audit trail (store.audit), in the caller's transaction."""
+    from zerocarbon.store import audit as trail
+
+    trail.append(session, actor, action, entity, org_id, **detail)
 
 
 # -- organisation ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """stored (user) factor sets
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-27 10:00:00
 """
 from alembic import op
