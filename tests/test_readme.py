@@ -1,6 +1,9 @@
-"""The README's "Using it" commands run as written on a fresh clone (against examples/ and bench/instances/)."""
+"""The README's "Using it" commands run as written on a fresh clone (against examples/ and bench/instances/),
+and the example data they use are what examples/README.md says they are."""
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import shlex
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
 def using_it_commands(readme: Path = ROOT / "README.md") -> list[list[str]]:
@@ -34,15 +38,67 @@ def test_using_it_block_is_found():
     assert ["zerocarbon", "org", "load", "examples/organisation.yaml"] in commands
 
 
+def test_using_it_lines_are_single_commands():
+    """A pipe, redirection or `;` would not run through the test (it runs each command without a shell)."""
+    for cmd in using_it_commands():
+        assert not {"|", ">", "<", ";"} & set(cmd), shlex.join(cmd)
+
+
+def test_example_meter_files_are_the_generator_output(tmp_path):
+    """The committed meter files could drift from make_example.py (edited by hand, or generated with other
+    parameters); regenerating them with the fixed seed must give the same bytes."""
+    subprocess.run([sys.executable, str(EXAMPLES / "meters" / "make_example.py"), str(tmp_path)], check=True)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["production_2026-06.csv", "production_daily_2026.csv", "readings_2026-06.csv",
+                       "utility_TJ01-M-MAIN_2026.csv"]
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (EXAMPLES / "meters" / name).read_bytes(), name
+
+
+def test_example_factor_set_rows_are_copied_from_the_shipped_library():
+    """The example factor set must hold real, sourced values: each of its rows is a verbatim line of the
+    shipped MEE/NBS file, provenance columns included, and no value was typed in."""
+    shipped = (ROOT / "src" / "zerocarbon" / "data" / "factors" / "grid_china.csv").read_text(encoding="utf-8")
+    example = (EXAMPLES / "factors" / "supplier_grid.csv").read_text(encoding="utf-8")
+    shipped_lines = set(shipped.splitlines())
+    lines = example.splitlines()
+    assert lines[0] == shipped.splitlines()[0]
+    assert len(lines) > 1
+    for line in lines[1:]:
+        assert line in shipped_lines, line
+    provinces = {r["region"] for r in csv.DictReader(example.splitlines())}
+    assert {"CN-天津", "CN-四川", "CN"} <= provinces  # both ACME sites and the national fallback
+
+
+def test_corrected_electricity_file_changes_one_month_only():
+    original = (EXAMPLES / "electricity_2025.csv").read_text(encoding="utf-8").splitlines()
+    corrected = (EXAMPLES / "electricity_2025_corrected.csv").read_text(encoding="utf-8").splitlines()
+    assert len(original) == len(corrected)
+    changed = [(a, b) for a, b in zip(original, corrected) if a != b]
+    assert len(changed) == 1 and changed[0][0].split(",")[:4] == changed[0][1].split(",")[:4]
+
+
 @pytest.mark.slow
 def test_readme_commands_run_as_written(tmp_path):
     """On a fresh clone `org load organisation.yaml` found no file, ACME existed nowhere, and
-    `schedule bench ta01` found no instance; every command must now exit 0 from a clean folder."""
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    `schedule bench ta01` found no instance; every command must now exit 0 from a clean folder, with the
+    default database (./zerocarbon.sqlite) that `--db sqlite:///zerocarbon.sqlite` in the README names.
+    Batch ids in the README are literal: `import undo N` must withdraw the refrigerant batch it is meant to."""
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
     shutil.copytree(ROOT / "bench" / "instances", tmp_path / "bench" / "instances")
-    env = {**os.environ, "ZEROCARBON_DB": f"sqlite:///{tmp_path / 'readme.sqlite'}",
-           "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    for cmd in using_it_commands():
-        run = subprocess.run([sys.executable, "-m", "zerocarbon.cli", *cmd[1:]], cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=600)
+    env = {k: v for k, v in os.environ.items() if k != "ZEROCARBON_DB"}
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")
+
+    def zerocarbon(cmd: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "zerocarbon.cli", *cmd[1:]], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    commands = using_it_commands()
+    for cmd in commands:
+        run = zerocarbon(cmd)
         assert run.returncode == 0, f"`{shlex.join(cmd)}` exited {run.returncode}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    batches = {b["id"]: b for b in json.loads(zerocarbon(["zerocarbon", "import", "list", "--org", "ACME",
+                                                          "--json"]).stdout)}
+    undone = [int(c[3]) for c in commands if c[1:3] == ["import", "undo"]]
+    assert undone and all(batches[b]["path"] == "examples/refrigerant_2025.csv" and
+                          batches[b]["status"] == "withdrawn" for b in undone)
