@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zerocarbon.core.energy.analytics import anomalies, base_and_peak, energy_per_unit, idle_load, parse_shifts
+from zerocarbon.core.energy.analytics import (anomalies, anomaly_scan, base_and_peak, energy_per_unit, idle_load,
+                                             parse_shifts)
 from zerocarbon.core.energy.mv import (InsufficientData, SavingsRefused, avoided_energy, fit_baseline, metrics,
                                        savings_uncertainty)
 from zerocarbon.errors import InputError, ZerocarbonError
@@ -64,6 +65,25 @@ def test_anomaly_is_explained_in_words():
     assert len(notes) == 1 and notes[0].startswith("ASSY1 on 2026-08-13") and "left running" in notes[0]
     energy.iloc[96 * 5: 96 * 6] *= 1.04  # 4 % more on a day of a very steady line: not worth a person's time
     assert len(anomalies(energy, units, tz="UTC")) == 1
+
+
+def test_a_line_with_the_same_output_every_day_gets_a_note_not_a_numpy_warning():
+    """Defect: `energy report` leaked numpy's RankWarning (with a source path) when a line made the same
+    count every day: no energy-vs-output line can be fitted. Its days are now judged against its mean use
+    and the report says why."""
+    import warnings
+
+    idx = pd.date_range("2026-08-01", periods=96 * 20, freq="15min")
+    units = pd.DataFrame({"PACK1": np.where(idx.hour == 9, 25.0, 0.0)}, index=idx)  # 100 units, every day
+    rng = np.random.default_rng(1)
+    energy = pd.DataFrame({"PACK1": 2 + rng.normal(0, 0.05, len(idx))}, index=idx)
+    energy.iloc[96 * 12: 96 * 13] += 3.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found, notes = anomaly_scan(energy, units, tz="UTC")
+    assert len(found) == 1 and found[0].startswith("PACK1 on 2026-08-13")
+    assert notes == ["PACK1 made the same output every day (100 units), so its use cannot be related to its "
+                     "output: its days are compared with its mean daily use for anomalies"]
 
 
 def _daily(days, slope=2.0, noise=5.0, seed=0, start="2025-01-01"):
