@@ -292,3 +292,17 @@ def test_towt_baseline_on_hours_with_temperature(tmp_path):
               "--reporting-to", "2025-06-20", "--out", tmp_path / "b", "--json")
     assert res["granularity"] == "hourly" and res["passes"] and res["fit"]["cv_rmse"] < 0.05
     assert res["savings"]["fraction"] == pytest.approx(0.08, abs=0.01) and res["savings"]["significant"]
+
+
+def test_production_and_temperature_files_saved_as_gbk_are_read(tmp_path):
+    """Production counts exported by a Chinese MES in GBK were read as UTF-8 and failed; they are read like
+    every other CSV now (UTF-8 or GB18030/GBK)."""
+    from zerocarbon.io.energy_inputs import read_production, read_temperature
+
+    prod = tmp_path / "产量.csv"
+    prod.write_bytes("timestamp,line,units\n2026-08-03 08:00,贴片1,12\n".encode("gbk"))
+    p = read_production(prod, "Asia/Shanghai", {"贴片1"})
+    assert p["line"].tolist() == ["贴片1"] and p["units"].tolist() == [12.0]
+    temp = tmp_path / "气温.csv"
+    temp.write_bytes("timestamp,temperature,unit\n2026-08-03 08:00,30.5,degC\n".encode("gbk"))
+    assert read_temperature(temp, "Asia/Shanghai").tolist() == [30.5]
