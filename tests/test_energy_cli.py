@@ -60,6 +60,23 @@ def test_rollup_months_of_a_shanghai_site_have_no_phantom_previous_year(tmp_path
     assert [(d["meter"], d["period"], d["value"]) for d in days] == [("MAIN", "2026-01-01", 96.0)]
 
 
+def test_rollup_tables_stay_whole_in_80_columns(tmp_path, monkeypatch):
+    """Defect: with stdout not a terminal (80 columns) `meters rollup` cut numbers and periods off
+    ("271,60…", "2025-01…"). Columns with one value move to the caption; numbers and keys never shorten."""
+    from zerocarbon.cli.common import console
+
+    monkeypatch.setattr(console, "width", 80)
+    lake, reg = lake_from(tmp_path, series("MAIN", "2026-01-01 00:00", [2829.25] * 96)
+                          + series("L1", "2026-01-01 00:00", [1.5] * 96))
+    for args, expect in ((("--freq", "month"), ["HF01", "2026-01-01", "271,608.0", "96"]),
+                         (("--by", "meter", "--freq", "hour"), ["MAIN", "2026-01-01T23:00:00+08:00", "11,317.0"])):
+        text = run("meters", "rollup", "--registry", reg, "--lake", lake, *args)
+        assert "…" not in text, text
+        for word in expect:
+            assert word in text, (word, text)
+        assert "timezone Asia/Shanghai" in " ".join(text.split())
+
+
 def test_site_rollup_counts_the_revenue_meter_not_its_sub_meters(tmp_path):
     lake, reg = lake_from(tmp_path, series("MAIN", "2026-03-02 00:00", [10.0] * 4) + series("L1", "2026-03-02 00:00", [3.0] * 4))
     (row,) = run("meters", "rollup", "--registry", reg, "--lake", lake, "--json")

@@ -101,7 +101,7 @@ def _print_report(rep) -> None:
                   f"{rep.interval_min}-min intervals, meters {', '.join(rep.meters)}")
     table = Table(title="Load")
     for c in ("", "MWh", "base kW", "peak kW", "peak at (local)", "load factor"):
-        table.add_column(c, justify="left" if c in ("", "peak at (local)") else "right")
+        table.add_column(c, justify="left" if c in ("", "peak at (local)") else "right", no_wrap=c != "")
     for s in ([rep.site_load] if rep.site_load else []) + rep.lines:
         table.add_row(s.name, _num(s.kwh / 1000), _num(s.base_kw), _num(s.peak_kw), (s.peak_at or "-")[:16],
                       _num(s.load_factor, ".0%"))
@@ -109,7 +109,7 @@ def _print_report(rep) -> None:
     if rep.idle:
         t = Table(title="Idle running (line on, producing nothing)")
         for c in ("line", "shift", "idle MWh", "idle h", "kgCO2", "share of line"):
-            t.add_column(c, justify="left" if c in ("line", "shift") else "right")
+            t.add_column(c, justify="left" if c in ("line", "shift") else "right", no_wrap=c != "line")
         for f in sorted(rep.idle, key=lambda f: -f["idle_kwh"]):
             t.add_row(f["line"], f["shift"], _num(f["idle_kwh"] / 1000, ",.2f"), _num(f["idle_hours"], ",.0f"),
                       _num(f["co2_kg"], ",.0f"), _num(f["share_of_line_kwh"], ".0%"))
@@ -224,7 +224,7 @@ def forecast_cmd(lake: LakeOpt, registry: RegistryOpt, horizon: Annotated[Horizo
                   f"days of {res.interval_min}-min history", highlight=False)
     table = Table(title=f"Backtest, {res.backtest_days} rolling origins")
     for c in ("", "CV(RMSE)", "MAPE"):
-        table.add_column(c, justify="left" if not c else "right")
+        table.add_column(c, justify="left" if not c else "right", no_wrap=True)
     table.add_row("model", _num(res.model_cv_rmse, ".1%"), _num(res.model_mape, ".1%"))
     table.add_row("seasonal naive", _num(res.naive_cv_rmse, ".1%"), _num(res.naive_mape, ".1%"))
     console.print(table)
