@@ -56,13 +56,29 @@ def test_demo_end_to_end(tmp_path):
     assert kpis["runs"]["energy_aware"]["kpis"]["on_time_rate"] >= kpis["runs"]["edd_always_on"]["kpis"]["on_time_rate"]
 
 
-def test_schedule_bench_prints_checkable_json():
-    r = runner.invoke(app, ["schedule", "bench", str(ROOT / "tests" / "data" / "tiny_taillard.txt"),
-                            "--format", "taillard", "--time-limit", "5", "--workers", "1"])
+def test_schedule_bench_prints_a_summary_and_the_operations_on_request():
+    """Defect: `schedule bench ta01` printed ~1,000 lines of per-operation JSON. It now prints a one-line
+    summary; --json gives the summary as JSON and --full the whole result with every operation."""
+    args = ["schedule", "bench", str(ROOT / "tests" / "data" / "tiny_taillard.txt"), "--format", "taillard",
+            "--time-limit", "5", "--workers", "1"]
+    r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
-    out = json.loads(r.stdout)
+    text = " ".join(r.output.split())
+    assert len(r.output.splitlines()) <= 3 and "tiny_taillard: makespan 11" in text and "valid yes" in text
+    assert "operations" not in text and "not a shipped instance" in text
+    summary = json.loads(runner.invoke(app, args + ["--json"]).stdout)
+    assert set(summary) == {"instance", "makespan", "best_known", "gap", "lower_bound", "status", "valid", "seconds"}
+    assert summary["valid"] and summary["makespan"] == summary["lower_bound"] and summary["best_known"] is None
+    out = json.loads(runner.invoke(app, args + ["--full"]).stdout)
     assert out["valid"] and out["makespan"] == out["lower_bound"]
     assert len(out["operations"]) == 9 and {"job", "operation", "machine", "start", "end"} <= set(out["operations"][0])
+
+
+def test_schedule_run_help_says_what_the_time_limit_covers():
+    """A 10 s --time-limit took 21 s and the help said only "seconds"."""
+    r = runner.invoke(app, ["schedule", "run", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(r.output.replace("│", " ").split())
+    assert "energy-aware plan" in text and "a third of it more" in text and "at least 1 s" in text
 
 
 def test_schedule_run_small_week(tmp_path):
