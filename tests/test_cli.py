@@ -98,3 +98,25 @@ def test_schedule_bad_file_is_a_message(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     r = runner.invoke(app, ["schedule", "run", str(tmp_path / "bad.json")])
     assert r.exit_code == 2 and "bad.json" in r.output and "Traceback" not in r.output
+
+
+def test_default_outputs_of_the_commands_are_git_ignored():
+    """Following the README left week.json, schedule-output/, energy_report/ and lake/ untracked in the
+    repository root: every default output file or folder of a command is ignored there."""
+    import click
+    import typer
+
+    ignored = {line.strip() for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()}
+    defaults = set()
+
+    def walk(cmd: click.Command) -> None:
+        for sub in getattr(cmd, "commands", {}).values():
+            walk(sub)
+        for p in cmd.params:
+            if p.name in ("out", "lake") and isinstance(p.default, Path) and p.default.name != "demo-output":
+                defaults.add(p.default.name)
+
+    walk(typer.main.get_command(app))
+    assert {"schedule-output", "energy_report", "lake", "laptop-week.json", "electricity.csv"} <= defaults
+    for name in defaults | {"week.json"}:  # the README writes week.json
+        assert f"/{name}" in ignored or f"/{name}/" in ignored, name
