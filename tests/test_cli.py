@@ -50,6 +50,7 @@ def test_demo_end_to_end(tmp_path):
     assert r.exit_code == 0 and "electricity_2025.csv:" in r.output and "instrument:GEC-TJ01" in r.output
     energy = json.loads((tmp_path / "meters" / "energy_report.json").read_text())
     assert energy["idle_total_kwh"] > 0 and energy["baseline_model"]["passes"]
+    assert energy["scope_note"].endswith("not the whole HF01 site")
     kpis = json.loads((tmp_path / "schedule" / "schedule_kpis.json").read_text())
     saved = kpis["savings_vs_baseline"]["energy_aware"]
     assert saved["grid_mwh_per_year"] > 0 and saved["tco2e_per_year"] > 0
@@ -120,3 +121,15 @@ def test_default_outputs_of_the_commands_are_git_ignored():
     assert {"schedule-output", "energy_report", "lake", "laptop-week.json", "electricity.csv"} <= defaults
     for name in defaults | {"week.json"}:  # the README writes week.json
         assert f"/{name}" in ignored or f"/{name}/" in ignored, name
+
+
+def test_demo_energy_figures_say_they_are_the_line_groups(tmp_path):
+    """Defect: the demo printed "Site base load 120 kW, peak 579 kW" for HF01, a site of 62 GWh a year; its
+    meters cover one line group. The demo's energy summary now carries what the meters cover."""
+    from zerocarbon.io.meter_files import read_registry
+    from zerocarbon.services import demo_meters
+    from zerocarbon.services.demo import scope_note
+
+    note = scope_note(read_registry(demo_meters.generate(tmp_path)["registry"]))
+    assert note == ("the HF01 line group's meters (lines ASSY1, ASSY2, PACK1, SMT1, SMT2, TEST1; AIR, HVAC, PV) "
+                    "behind its incomer MAIN, not the whole HF01 site")
