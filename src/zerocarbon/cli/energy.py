@@ -180,7 +180,7 @@ def baseline_cmd(lake: LakeOpt, registry: RegistryOpt,
                       f", cooling above {f.cooling_base_c:g} °C" if f.cooling_base_c is not None else ""])
         console.print(f"Fit: CV(RMSE) {f.cv_rmse:.1%} (limit {f.max_cv_rmse:.0%}), NMBE {f.nmbe:+.2%} "
                       f"(limit ±{f.max_abs_nmbe:.0%}), R² {f.r2:.3f}, n={f.n}, p={f.p}{bp}; residual lag-1 "
-                      f"autocorrelation ρ={f.rho:.2f}, n'={f.n_effective:.1f} independent points", highlight=False)
+                      f"autocorrelation ρ={f.rho:.3f}, n'={f.n_effective:.1f} independent points", highlight=False)
     if res.passes:
         console.print("[green]The baseline meets ASHRAE Guideline 14.[/]")
     else:
@@ -192,7 +192,7 @@ def baseline_cmd(lake: LakeOpt, registry: RegistryOpt,
         console.print(f"Reporting {res.reporting_period[0]} to {res.reporting_period[1]}: baseline "
                       f"{s.baseline_kwh:,.0f} kWh, actual {s.actual_kwh:,.0f} kWh, avoided [bold]{s.avoided_kwh:,.0f} "
                       f"± {s.uncertainty_kwh:,.0f} kWh[/] ({s.fraction:+.1%}) at {s.confidence:.0%} confidence "
-                      f"(ASHRAE Guideline 14 with ρ={s.rho:.2f}, n'={s.n_effective:.1f}, t={s.t:.2f})"
+                      f"(ASHRAE Guideline 14 with ρ={s.rho:.3f}, n'={s.n_effective:.1f}, t={s.t:.2f})"
                       f"{'' if s.significant else '; not statistically distinguishable from zero'}", highlight=False)
     for note in res.notes:
         console.print(f"note: {note}", highlight=False)
