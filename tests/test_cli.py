@@ -50,19 +50,36 @@ def test_demo_end_to_end(tmp_path):
     assert r.exit_code == 0 and "electricity_2025.csv:" in r.output and "instrument:GEC-TJ01" in r.output
     energy = json.loads((tmp_path / "meters" / "energy_report.json").read_text())
     assert energy["idle_total_kwh"] > 0 and energy["baseline_model"]["passes"]
+    assert energy["scope_note"].endswith("not the whole HF01 site")
     kpis = json.loads((tmp_path / "schedule" / "schedule_kpis.json").read_text())
     saved = kpis["savings_vs_baseline"]["energy_aware"]
     assert saved["grid_mwh_per_year"] > 0 and saved["tco2e_per_year"] > 0
     assert kpis["runs"]["energy_aware"]["kpis"]["on_time_rate"] >= kpis["runs"]["edd_always_on"]["kpis"]["on_time_rate"]
 
 
-def test_schedule_bench_prints_checkable_json():
-    r = runner.invoke(app, ["schedule", "bench", str(ROOT / "tests" / "data" / "tiny_taillard.txt"),
-                            "--format", "taillard", "--time-limit", "5", "--workers", "1"])
+def test_schedule_bench_prints_a_summary_and_the_operations_on_request():
+    """Defect: `schedule bench ta01` printed ~1,000 lines of per-operation JSON. It now prints a one-line
+    summary; --json gives the summary as JSON and --full the whole result with every operation."""
+    args = ["schedule", "bench", str(ROOT / "tests" / "data" / "tiny_taillard.txt"), "--format", "taillard",
+            "--time-limit", "5", "--workers", "1"]
+    r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
-    out = json.loads(r.stdout)
+    text = " ".join(r.output.split())
+    assert len(r.output.splitlines()) <= 3 and "tiny_taillard: makespan 11" in text and "valid yes" in text
+    assert "operations" not in text and "not a shipped instance" in text
+    summary = json.loads(runner.invoke(app, args + ["--json"]).stdout)
+    assert set(summary) == {"instance", "makespan", "best_known", "gap", "lower_bound", "status", "valid", "seconds"}
+    assert summary["valid"] and summary["makespan"] == summary["lower_bound"] and summary["best_known"] is None
+    out = json.loads(runner.invoke(app, args + ["--full"]).stdout)
     assert out["valid"] and out["makespan"] == out["lower_bound"]
     assert len(out["operations"]) == 9 and {"job", "operation", "machine", "start", "end"} <= set(out["operations"][0])
+
+
+def test_schedule_run_help_says_what_the_time_limit_covers():
+    """A 10 s --time-limit took 21 s and the help said only "seconds"."""
+    r = runner.invoke(app, ["schedule", "run", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(r.output.replace("│", " ").split())
+    assert "energy-aware plan" in text and "a third of it more" in text and "at least 1 s" in text
 
 
 def test_schedule_run_small_week(tmp_path):
@@ -82,3 +99,37 @@ def test_schedule_bad_file_is_a_message(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     r = runner.invoke(app, ["schedule", "run", str(tmp_path / "bad.json")])
     assert r.exit_code == 2 and "bad.json" in r.output and "Traceback" not in r.output
+
+
+def test_default_outputs_of_the_commands_are_git_ignored():
+    """Following the README left week.json, schedule-output/, energy_report/ and lake/ untracked in the
+    repository root: every default output file or folder of a command is ignored there."""
+    import click
+    import typer
+
+    ignored = {line.strip() for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()}
+    defaults = set()
+
+    def walk(cmd: click.Command) -> None:
+        for sub in getattr(cmd, "commands", {}).values():
+            walk(sub)
+        for p in cmd.params:
+            if p.name in ("out", "lake") and isinstance(p.default, Path) and p.default.name != "demo-output":
+                defaults.add(p.default.name)
+
+    walk(typer.main.get_command(app))
+    assert {"schedule-output", "energy_report", "lake", "laptop-week.json", "electricity.csv"} <= defaults
+    for name in defaults | {"week.json"}:  # the README writes week.json
+        assert f"/{name}" in ignored or f"/{name}/" in ignored, name
+
+
+def test_demo_energy_figures_say_they_are_the_line_groups(tmp_path):
+    """Defect: the demo printed "Site base load 120 kW, peak 579 kW" for HF01, a site of 62 GWh a year; its
+    meters cover one line group. The demo's energy summary now carries what the meters cover."""
+    from zerocarbon.io.meter_files import read_registry
+    from zerocarbon.services import demo_meters
+    from zerocarbon.services.demo import scope_note
+
+    note = scope_note(read_registry(demo_meters.generate(tmp_path)["registry"]))
+    assert note == ("the HF01 line group's meters (lines ASSY1, ASSY2, PACK1, SMT1, SMT2, TEST1; AIR, HVAC, PV) "
+                    "behind its incomer MAIN, not the whole HF01 site")

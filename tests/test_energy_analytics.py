@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zerocarbon.core.energy.analytics import anomalies, base_and_peak, energy_per_unit, idle_load, parse_shifts
+from zerocarbon.core.energy.analytics import (anomalies, anomaly_scan, base_and_peak, energy_per_unit, idle_load,
+                                             parse_shifts)
 from zerocarbon.core.energy.mv import (InsufficientData, SavingsRefused, avoided_energy, fit_baseline, metrics,
                                        savings_uncertainty)
 from zerocarbon.errors import InputError, ZerocarbonError
@@ -66,6 +67,25 @@ def test_anomaly_is_explained_in_words():
     assert len(anomalies(energy, units, tz="UTC")) == 1
 
 
+def test_a_line_with_the_same_output_every_day_gets_a_note_not_a_numpy_warning():
+    """Defect: `energy report` leaked numpy's RankWarning (with a source path) when a line made the same
+    count every day: no energy-vs-output line can be fitted. Its days are now judged against its mean use
+    and the report says why."""
+    import warnings
+
+    idx = pd.date_range("2026-08-01", periods=96 * 20, freq="15min")
+    units = pd.DataFrame({"PACK1": np.where(idx.hour == 9, 25.0, 0.0)}, index=idx)  # 100 units, every day
+    rng = np.random.default_rng(1)
+    energy = pd.DataFrame({"PACK1": 2 + rng.normal(0, 0.05, len(idx))}, index=idx)
+    energy.iloc[96 * 12: 96 * 13] += 3.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found, notes = anomaly_scan(energy, units, tz="UTC")
+    assert len(found) == 1 and found[0].startswith("PACK1 on 2026-08-13")
+    assert notes == ["PACK1 made the same output every day (100 units), so its use cannot be related to its "
+                     "output: its days are compared with its mean daily use for anomalies"]
+
+
 def _daily(days, slope=2.0, noise=5.0, seed=0, start="2025-01-01"):
     rng = np.random.default_rng(seed)
     idx = pd.date_range(start, periods=days, freq="D")
@@ -100,9 +120,52 @@ def test_savings_uncertainty_follows_g14_annex_b():
     from scipy import stats
 
     n_eff = fit.n * (1 - fit.rho) / (1 + fit.rho) if fit.rho > 0 else fit.n
-    t = stats.t.ppf(0.95, n_eff - fit.p)
+    t = stats.t.ppf(0.95, fit.n - fit.p)
     by_hand = t * 1.26 * fit.cv_rmse * np.sqrt((fit.n / n_eff) * (1 + 2 / n_eff) / 30) * 1000.0
     assert one == pytest.approx(by_hand)
+
+
+def _seasonal(days=365, amplitude=60.0, noise=1.0, seed=5, first_day=0):
+    """Daily use 500 + 2 kWh/unit plus a season of ``amplitude`` kWh that the model (production only) misses:
+    its residuals follow the season, so they are strongly autocorrelated."""
+    rng = np.random.default_rng(seed)
+    prod = rng.uniform(100, 300, days)
+    day = np.arange(first_day, first_day + days)
+    idx = pd.date_range("2025-01-01", periods=days, freq="D") + pd.Timedelta(days=first_day)
+    season = amplitude * np.sin(2 * np.pi * day / 365)
+    return pd.DataFrame({"production": prod, "energy": 500 + 2 * prod + season + rng.normal(0, noise, days)},
+                        index=idx)
+
+
+def test_autocorrelated_residuals_give_a_wide_band_not_an_absurd_one():
+    """Defect: with strongly autocorrelated residuals n' = n (1 - rho) / (1 + rho) fell below 1 and t was
+    taken at max(n' - p, 1) = 1 degree of freedom: a baseline with CV(RMSE) 4.7 % gave +/- 418 MWh on 53 MWh
+    avoided. Now t has n - p degrees of freedom, n' is at least p + 1, and the result says so."""
+    from scipy import stats
+
+    fit = fit_baseline(_seasonal(), granularity="daily")
+    assert fit.passes and fit.cv_rmse == pytest.approx(0.047, abs=0.002) and fit.rho > 0.99
+    raw = fit.n * (1 - fit.rho) / (1 + fit.rho)
+    assert raw < 1  # the case that exploded
+    report = _seasonal(days=180, seed=6, first_day=365)
+    s = avoided_energy(fit, report)
+    u = s.terms
+    assert u.floored and u.n_effective == fit.p + 1 and u.n_effective_raw == pytest.approx(raw)
+    assert u.dof == fit.n - fit.p and u.t == pytest.approx(stats.t.ppf(0.95, fit.n - fit.p))
+    n_eff = fit.p + 1
+    by_hand = u.t * 1.26 * fit.cv_rmse * np.sqrt((fit.n / n_eff) * (1 + 2 / n_eff) / 180) * s.baseline
+    assert s.uncertainty == pytest.approx(by_hand)
+    # the old formula: t at one degree of freedom and the raw n' put the band at many times the use itself
+    old_t = stats.t.ppf(0.95, max(raw - fit.p, 1.0))
+    old = old_t * 1.26 * fit.cv_rmse * np.sqrt((fit.n / raw) * (1 + 2 / raw) / 180) * s.baseline
+    assert old > s.baseline and s.uncertainty < 0.25 * s.baseline
+
+
+def test_moderate_autocorrelation_keeps_the_guideline_n_prime():
+    fit = fit_baseline(_seasonal(amplitude=20, noise=8), granularity="daily")
+    s = avoided_energy(fit, _seasonal(days=90, amplitude=20, noise=8, seed=9, first_day=365))
+    assert 0.5 < fit.rho < 0.9 and not s.terms.floored
+    assert s.terms.n_effective == pytest.approx(fit.n * (1 - fit.rho) / (1 + fit.rho))
 
 
 def test_balance_points_are_found_for_heating_and_cooling():

@@ -60,6 +60,23 @@ def test_rollup_months_of_a_shanghai_site_have_no_phantom_previous_year(tmp_path
     assert [(d["meter"], d["period"], d["value"]) for d in days] == [("MAIN", "2026-01-01", 96.0)]
 
 
+def test_rollup_tables_stay_whole_in_80_columns(tmp_path, monkeypatch):
+    """Defect: with stdout not a terminal (80 columns) `meters rollup` cut numbers and periods off
+    ("271,60…", "2025-01…"). Columns with one value move to the caption; numbers and keys never shorten."""
+    from zerocarbon.cli.common import console
+
+    monkeypatch.setattr(console, "width", 80)
+    lake, reg = lake_from(tmp_path, series("MAIN", "2026-01-01 00:00", [2829.25] * 96)
+                          + series("L1", "2026-01-01 00:00", [1.5] * 96))
+    for args, expect in ((("--freq", "month"), ["HF01", "2026-01-01", "271,608.0", "96"]),
+                         (("--by", "meter", "--freq", "hour"), ["MAIN", "2026-01-01T23:00:00+08:00", "11,317.0"])):
+        text = run("meters", "rollup", "--registry", reg, "--lake", lake, *args)
+        assert "…" not in text, text
+        for word in expect:
+            assert word in text, (word, text)
+        assert "timezone Asia/Shanghai" in " ".join(text.split())
+
+
 def test_site_rollup_counts_the_revenue_meter_not_its_sub_meters(tmp_path):
     lake, reg = lake_from(tmp_path, series("MAIN", "2026-03-02 00:00", [10.0] * 4) + series("L1", "2026-03-02 00:00", [3.0] * 4))
     (row,) = run("meters", "rollup", "--registry", reg, "--lake", lake, "--json")
@@ -79,6 +96,7 @@ def test_scope2_activity_of_a_shanghai_site_has_no_energy_in_the_previous_year(t
     out = tmp_path / "e.csv"
     run("meters", "to-activity", reg, "--year", "2026", "--lake", lake, "--out", out)
     assert pd.read_csv(out)[["period_start", "quantity"]].values.tolist() == [["2026-01-01", 16.0]]
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # defect: written without the BOM Excel needs
     assert "no readings of revenue meters" in fails("meters", "to-activity", reg, "--year", "2025", "--lake", lake,
                                                     "--out", tmp_path / "e2025.csv")
 
@@ -136,6 +154,37 @@ def test_energy_report_idle_load_by_line_and_shift_with_co2(tmp_path):
     for key in ("idle_chart", "profile_chart"):
         assert Path(rep["files"][key]).read_bytes()[:4] == b"\x89PNG"
     assert json.loads(Path(rep["files"]["report"]).read_text(encoding="utf-8"))["idle_total_kwh"] == pytest.approx(48.0)
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_energy_report_csvs_are_spreadsheet_safe_and_a_steady_line_is_a_note(tmp_path):
+    """Defects: idle_by_line_shift.csv and kwh_per_unit.csv had no UTF-8 BOM and wrote a registry line named
+    `=SMT1+1` raw (a formula in Excel); a line making the same count every day leaked numpy's RankWarning."""
+    import warnings
+
+    kwh, units = _line_day()
+    days = 12
+    registry = "id,site,line,unit,interval_min,timezone,revenue\nMAIN,HF01,,kWh,15,Asia/Shanghai,true\n" \
+               "L1,HF01,=SMT1+1,kWh,15,Asia/Shanghai,false\n"
+    rows = series("L1", "2026-08-03 00:00", kwh * days) + series("MAIN", "2026-08-03 00:00", [k + 5 for k in kwh] * days)
+    lake, reg = lake_from(tmp_path, rows, registry)
+    prod = tmp_path / "production.csv"
+    ts = pd.date_range("2026-08-03 00:00", periods=96 * days, freq="15min")
+    pd.DataFrame({"timestamp": ts.strftime("%Y-%m-%d %H:%M"), "line": "=SMT1+1", "units": units * days}) \
+        .query("units > 0").to_csv(prod, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy warning would now be an internal error
+        rep = run("energy", "report", "--lake", lake, "--registry", reg, "--production", prod, "--kg-per-kwh",
+                  "0.5", "--out", tmp_path / "out", "--json")
+    assert any("=SMT1+1 made the same output every day (400 units)" in n for n in rep["notes"])
+    for key in ("idle_csv", "kwh_per_unit_csv"):
+        raw = Path(rep["files"][key]).read_bytes()
+        assert raw.startswith(BOM), key
+        text = raw.decode("utf-8-sig")
+        assert "\n'=SMT1+1," in text and "\n=SMT1+1" not in text, key
+    assert pd.read_csv(rep["files"]["idle_csv"])["line"].iloc[0] == "'=SMT1+1"  # readable back, shown as text
 
 
 def test_energy_report_grid_factor_comes_from_the_factor_set(tmp_path):
@@ -201,6 +250,9 @@ def test_baseline_reports_savings_with_g14_uncertainty(tmp_path):
     s = res["savings"]
     assert s["fraction"] == pytest.approx(0.10, abs=0.01) and s["significant"] and 0 < s["uncertainty_kwh"] < s["avoided_kwh"]
     assert Path(res["files"]["chart"]).read_bytes()[:4] == b"\x89PNG"
+    periods = Path(res["files"]["periods_csv"])
+    assert periods.read_bytes().startswith(BOM)  # defect: baseline_periods.csv was written without the BOM
+    assert pd.read_csv(periods).columns[0] == "local_start"
 
 
 def test_baseline_refuses_with_reasons_when_the_data_is_insufficient(tmp_path):
@@ -234,6 +286,7 @@ def test_forecast_writes_the_next_day_and_its_backtest(tmp_path):
     assert res["forecast_from"] == "2026-03-30T00:00:00+08:00"  # the local day after the history
     csv = pd.read_csv(res["files"]["forecast_csv"])
     assert len(csv) == 24 and csv["forecast_kwh"].between(80, 180).all()
+    assert Path(res["files"]["forecast_csv"]).read_bytes().startswith(BOM)  # defect: forecast_day.csv had none
     assert Path(res["files"]["chart"]).read_bytes()[:4] == b"\x89PNG"
     assert "needs 41" in fails("energy", "forecast", "--lake", lake, "--registry", reg, "--horizon", "week",
                                "--backtest-days", "20", "--out", tmp_path / "f")
@@ -256,3 +309,17 @@ def test_towt_baseline_on_hours_with_temperature(tmp_path):
               "--reporting-to", "2025-06-20", "--out", tmp_path / "b", "--json")
     assert res["granularity"] == "hourly" and res["passes"] and res["fit"]["cv_rmse"] < 0.05
     assert res["savings"]["fraction"] == pytest.approx(0.08, abs=0.01) and res["savings"]["significant"]
+
+
+def test_production_and_temperature_files_saved_as_gbk_are_read(tmp_path):
+    """Production counts exported by a Chinese MES in GBK were read as UTF-8 and failed; they are read like
+    every other CSV now (UTF-8 or GB18030/GBK)."""
+    from zerocarbon.io.energy_inputs import read_production, read_temperature
+
+    prod = tmp_path / "产量.csv"
+    prod.write_bytes("timestamp,line,units\n2026-08-03 08:00,贴片1,12\n".encode("gbk"))
+    p = read_production(prod, "Asia/Shanghai", {"贴片1"})
+    assert p["line"].tolist() == ["贴片1"] and p["units"].tolist() == [12.0]
+    temp = tmp_path / "气温.csv"
+    temp.write_bytes("timestamp,temperature,unit\n2026-08-03 08:00,30.5,degC\n".encode("gbk"))
+    assert read_temperature(temp, "Asia/Shanghai").tolist() == [30.5]

@@ -188,3 +188,70 @@ def test_cli_imports_the_steel_export_with_its_profile(tmp_path, engine):
     assert "288 new readings stored" in r.output
     bad = CliRunner().invoke(app, args[:4] + [str(DATA / "steel_meters.csv")] + args[5:])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+# --- text encodings ---------------------------------------------------------------------------------------
+
+SCADA_GBK = "表号,时间,读数,单位\n1号表,2025-01-01 00:00,1.5,kWh\n1号表,2025-01-01 00:15,1.75,kWh\n"
+REGISTRY_GBK = "id,site,area,unit,interval_min,timezone,revenue\n1号表,HF01,一车间,kWh,15,Asia/Shanghai,true\n"
+SCADA_PROFILE = "name: scada\ntimestamp: {column: 时间}\nvalue: {column: 读数, unit_column: 单位}\nmeter: {column: 表号}\n"
+
+
+def _gbk_files(tmp_path: Path, profile_extra: str = "") -> tuple[Path, Path, Path]:
+    readings, registry, profile = tmp_path / "scada_gbk.csv", tmp_path / "meters.csv", tmp_path / "prof.yaml"
+    readings.write_bytes(SCADA_GBK.encode("gbk"))
+    registry.write_bytes(REGISTRY_GBK.encode("gbk"))
+    profile.write_text(SCADA_PROFILE + profile_extra, encoding="utf-8")
+    return readings, registry, profile
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_gbk_scada_export_and_registry_import_on_both_engines(tmp_path, engine):
+    """Defect: `meters import meters.csv scada_gbk.csv --profile prof.yaml` failed with "'utf-8' codec can't
+    decode byte" (an internal error on the DuckDB path): files saved by Chinese Windows are GBK. Registry
+    and readings are now read as UTF-8, else GB18030 (a superset of GBK), like activity files."""
+    readings, registry, profile = _gbk_files(tmp_path)
+    meters = read_registry(registry)
+    assert meters["1号表"].area == "一车间"
+    s = import_file(tmp_path / "lake", meters, readings, engine=engine, profile=read_profile(profile))
+    assert s.stored == 2 and s.meters == ["1号表"]
+    assert lake_frame(tmp_path / "lake")["value"].tolist() == [1.5, 1.75]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".utf8-")]  # the UTF-8 copy is gone
+
+
+def test_profile_declares_the_encoding_and_a_wrong_one_is_named(tmp_path):
+    readings, registry, _ = _gbk_files(tmp_path)
+    meters = read_registry(registry)
+    declared = tmp_path / "declared.yaml"
+    declared.write_text(SCADA_PROFILE + "encoding: GBK\n", encoding="utf-8")
+    profile = read_profile(declared)
+    assert profile.encoding == "gbk"
+    assert import_file(tmp_path / "lake", meters, readings, profile=profile).stored == 2
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(SCADA_PROFILE + "encoding: utf-8\n", encoding="utf-8")
+    for engine in ENGINES:
+        with pytest.raises(InputError, match=r"scada_gbk.csv: text is not valid utf-8, the encoding the profile"):
+            import_file(tmp_path / "lake2", meters, readings, engine=engine, profile=read_profile(wrong))
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(SCADA_PROFILE + "encoding: klingon\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'klingon' is not a text encoding"):
+        read_profile(unknown)
+
+
+def test_cli_imports_a_gbk_export_without_an_internal_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+
+    readings, registry, profile = _gbk_files(tmp_path)
+    for engine in ENGINES:
+        r = CliRunner().invoke(app, ["meters", "import", str(registry), str(readings), "--profile", str(profile),
+                                     "--engine", engine, "--lake", str(tmp_path / engine),
+                                     "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+        assert r.exit_code == 0, r.output
+        assert "2 new readings stored" in r.output
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("meter,timestamp,value\nCaf\xe9,2025-01-01 00:00,1\n".encode("latin-1"))
+    r = CliRunner().invoke(app, ["meters", "import", str(registry), str(latin), "--lake", str(tmp_path / "x"),
+                                 "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+    assert r.exit_code == 2 and "neither UTF-8 nor GB18030/GBK" in r.output and "Traceback" not in r.output

@@ -101,7 +101,7 @@ def _print_report(rep) -> None:
                   f"{rep.interval_min}-min intervals, meters {', '.join(rep.meters)}")
     table = Table(title="Load")
     for c in ("", "MWh", "base kW", "peak kW", "peak at (local)", "load factor"):
-        table.add_column(c, justify="left" if c in ("", "peak at (local)") else "right")
+        table.add_column(c, justify="left" if c in ("", "peak at (local)") else "right", no_wrap=c != "")
     for s in ([rep.site_load] if rep.site_load else []) + rep.lines:
         table.add_row(s.name, _num(s.kwh / 1000), _num(s.base_kw), _num(s.peak_kw), (s.peak_at or "-")[:16],
                       _num(s.load_factor, ".0%"))
@@ -109,7 +109,7 @@ def _print_report(rep) -> None:
     if rep.idle:
         t = Table(title="Idle running (line on, producing nothing)")
         for c in ("line", "shift", "idle MWh", "idle h", "kgCO2", "share of line"):
-            t.add_column(c, justify="left" if c in ("line", "shift") else "right")
+            t.add_column(c, justify="left" if c in ("line", "shift") else "right", no_wrap=c != "line")
         for f in sorted(rep.idle, key=lambda f: -f["idle_kwh"]):
             t.add_row(f["line"], f["shift"], _num(f["idle_kwh"] / 1000, ",.2f"), _num(f["idle_hours"], ",.0f"),
                       _num(f["co2_kg"], ",.0f"), _num(f["share_of_line_kwh"], ".0%"))
@@ -179,7 +179,8 @@ def baseline_cmd(lake: LakeOpt, registry: RegistryOpt,
         bp = "".join([f", heating below {f.heating_base_c:g} °C" if f.heating_base_c is not None else "",
                       f", cooling above {f.cooling_base_c:g} °C" if f.cooling_base_c is not None else ""])
         console.print(f"Fit: CV(RMSE) {f.cv_rmse:.1%} (limit {f.max_cv_rmse:.0%}), NMBE {f.nmbe:+.2%} "
-                      f"(limit ±{f.max_abs_nmbe:.0%}), R² {f.r2:.3f}, n={f.n}, p={f.p}{bp}", highlight=False)
+                      f"(limit ±{f.max_abs_nmbe:.0%}), R² {f.r2:.3f}, n={f.n}, p={f.p}{bp}; residual lag-1 "
+                      f"autocorrelation ρ={f.rho:.3f}, n'={f.n_effective:.1f} independent points", highlight=False)
     if res.passes:
         console.print("[green]The baseline meets ASHRAE Guideline 14.[/]")
     else:
@@ -190,8 +191,9 @@ def baseline_cmd(lake: LakeOpt, registry: RegistryOpt,
     if s is not None:
         console.print(f"Reporting {res.reporting_period[0]} to {res.reporting_period[1]}: baseline "
                       f"{s.baseline_kwh:,.0f} kWh, actual {s.actual_kwh:,.0f} kWh, avoided [bold]{s.avoided_kwh:,.0f} "
-                      f"± {s.uncertainty_kwh:,.0f} kWh[/] ({s.fraction:+.1%}) at {s.confidence:.0%} confidence"
-                      f"{'' if s.significant else ' — not distinguishable from zero'}", highlight=False)
+                      f"± {s.uncertainty_kwh:,.0f} kWh[/] ({s.fraction:+.1%}) at {s.confidence:.0%} confidence "
+                      f"(ASHRAE Guideline 14 with ρ={s.rho:.3f}, n'={s.n_effective:.1f}, t={s.t:.2f})"
+                      f"{'' if s.significant else '; not statistically distinguishable from zero'}", highlight=False)
     for note in res.notes:
         console.print(f"note: {note}", highlight=False)
     _files(res.files)
@@ -222,7 +224,7 @@ def forecast_cmd(lake: LakeOpt, registry: RegistryOpt, horizon: Annotated[Horizo
                   f"days of {res.interval_min}-min history", highlight=False)
     table = Table(title=f"Backtest, {res.backtest_days} rolling origins")
     for c in ("", "CV(RMSE)", "MAPE"):
-        table.add_column(c, justify="left" if not c else "right")
+        table.add_column(c, justify="left" if not c else "right", no_wrap=True)
     table.add_row("model", _num(res.model_cv_rmse, ".1%"), _num(res.model_mape, ".1%"))
     table.add_row("seasonal naive", _num(res.naive_cv_rmse, ".1%"), _num(res.naive_mape, ".1%"))
     console.print(table)

@@ -89,12 +89,23 @@ def meters_rollup(registry: Annotated[Path, typer.Option("--registry", help="met
     if df.empty:
         console.print("no readings in that selection")
         return
-    table = Table(caption="periods of the site's local calendar")
-    for c in df.columns:
-        table.add_column(str(c), justify="right" if c in ("value", "intervals") else "left")
-    for r in df.itertuples(index=False):
+    console.print(rollup_table(df))
+
+
+def rollup_table(df) -> Table:
+    """The roll-up as a table that stays whole in 80 columns (a pipe, a log): a column with one value in
+    every row moves to the caption, and numbers and keys never wrap or shorten; use --json for machines."""
+    same = [c for c in ("timezone", "unit", "basis", "medium") if c in df and df[c].nunique() == 1]
+    caption = "; ".join([f"{c} {df[c].iloc[0]}" for c in same] + ["periods of the site's local calendar"])
+    shown = [c for c in df.columns if c not in same]
+    table = Table(caption=caption)
+    for c in shown:
+        numeric = c in ("value", "intervals")
+        table.add_column(str(c), justify="right" if numeric else "left",
+                         no_wrap=numeric or c in ("site", "meter", "period"))
+    for r in df[shown].itertuples(index=False):
         table.add_row(*[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in r])
-    console.print(table)
+    return table
 
 
 @app.command("to-activity")

@@ -18,6 +18,8 @@ Temperature (``--temperature``), outdoor dry-bulb air temperature::
 
 in ``degC`` unless the ``unit`` column says ``degF`` or ``K`` (converted with pint); any interval
 (hourly weather data is typical); it is averaged over each model interval.
+
+Both are read as UTF-8 (with or without BOM) or GB18030/GBK, like every CSV the product reads.
 """
 from __future__ import annotations
 
@@ -28,14 +30,16 @@ import pandas as pd
 
 from zerocarbon.core.energy.intervals import Rejected, to_utc
 from zerocarbon.errors import InputError, Problem, UnitError
+from zerocarbon.io.meter_files import csv_encoding
 from zerocarbon.units import Q_
 
 
 def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])
+    encoding = csv_encoding(path)
     try:
-        df = pd.read_csv(path, dtype={"timestamp": str, "line": str, "unit": str})
+        df = pd.read_csv(path, dtype={"timestamp": str, "line": str, "unit": str}, encoding=encoding)
     except Exception as exc:  # pandas raises several parser errors; the message names the cause
         raise InputError([Problem(path.name, None, None, f"cannot be read as CSV: {exc}")]) from None
     missing = [c for c in required if c not in df.columns]

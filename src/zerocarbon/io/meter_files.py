@@ -1,7 +1,13 @@
 """Meter registry (CSV), meter-file profiles (YAML) and reading files (CSV or Parquet, laid out as a profile
-says; by default ``meter, timestamp, value[, unit]``)."""
+says; by default ``meter, timestamp, value[, unit]``).
+
+CSV text is read as UTF-8 (with or without BOM) or, failing that, GB18030 — the superset of GBK, the code
+page in which Excel and SCADA exports on Chinese Windows save "CSV" — the same rule as activity files; a
+profile's ``encoding`` names it outright.
+"""
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,13 +18,72 @@ from zerocarbon.core.energy.intervals import DEFAULT_PROFILE, Meter, MeterFilePr
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.units import parse_unit
 
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_CHUNK = 1 << 24  # bytes per read while checking or transcoding: large files stream in bounded memory
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(_CHUNK), b""):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def csv_encoding(path: str | Path, declared: str | None = None, hint: str = "") -> str:
+    """The text encoding of the CSV at ``path``: ``declared`` (checked against the whole file), else the
+    first of UTF-8 (BOM or not) and GB18030 in which the whole file decodes. Raises :class:`InputError`
+    naming the file when none fits; ``hint`` is added to that message (where else to declare it)."""
+    path = Path(path)
+    with path.open("rb") as f:
+        head = f.read(2)
+    if head in (b"\xff\xfe", b"\xfe\xff") and not (declared and declared.lower().startswith("utf")):
+        raise InputError([Problem(path.name, None, None, "file is UTF-16 (Excel 'Unicode text'); save it as "
+                                                         f"'CSV UTF-8'{hint}")])
+    if declared:
+        if not _decodes(path, declared):
+            raise InputError([Problem(path.name, None, None, f"text is not valid {declared}, the encoding the "
+                                                             "profile declares; fix the profile or re-export "
+                                                             "the file")])
+        return declared
+    for encoding in CSV_ENCODINGS:
+        if _decodes(path, encoding):
+            return encoding
+    raise InputError([Problem(path.name, None, None, f"text is neither UTF-8 nor GB18030/GBK; save it as "
+                                                     f"'CSV UTF-8'{hint}")])
+
+
+PROFILE_HINT = " or name its encoding in the meter-file profile (encoding: ...)"
+
+
+def transcode_to_utf8(path: str | Path, encoding: str, dest: str | Path) -> Path:
+    """Copy the CSV at ``path`` (text in ``encoding``) to ``dest`` as UTF-8, streaming; lines are kept as
+    they are, so row numbers stay those of the original file."""
+    dest = Path(dest)
+    with open(path, encoding=encoding, newline="") as src, open(dest, "w", encoding="utf-8", newline="") as out:
+        for chunk in iter(lambda: src.read(_CHUNK), ""):
+            out.write(chunk)
+    return dest
+
+
 REGISTRY_COLUMNS = ["id", "site", "area", "line", "asset", "medium", "unit", "multiplier", "register", "stamp",
                     "interval_min", "timezone", "rollover", "revenue"]
 
 
 def read_registry(path: str | Path) -> dict[str, Meter]:
+    """The meter registry CSV (UTF-8 or GB18030/GBK) as meters by id; every bad row is reported."""
     path = Path(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not path.is_file():
+        raise InputError([Problem(str(path), None, None, "meter registry file not found")])
+    encoding = csv_encoding(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError([Problem(path.name, None, None, f"cannot be read as CSV: {exc}")]) from None
     probs = [Problem(path.name, 1, c, "required column is missing") for c in ("id", "site", "unit") if c not in df]
     if probs:
         raise InputError(probs)
@@ -66,6 +131,7 @@ PROFILE_KEYS = {
     "value": {"column", "unit", "unit_column"},
     "meter": {"column", "id"},
     "keep": None,
+    "encoding": None,
 }
 
 
@@ -135,6 +201,12 @@ def read_profile(path: str | Path | None) -> MeterFileProfile:
             parse_unit(str(unit))
         except ZerocarbonError as exc:
             bad("value.unit", str(exc))
+    encoding = doc.get("encoding")
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(str(encoding)).name
+        except LookupError:
+            bad("encoding", f"'{doc['encoding']}' is not a text encoding Python knows (e.g. utf-8, gb18030, gbk)")
     if probs:
         raise InputError(probs)
     return MeterFileProfile(
@@ -142,12 +214,12 @@ def read_profile(path: str | Path | None) -> MeterFileProfile:
         value=str(val.get("column", "value")), meter=None if "id" in met else str(met.get("column", "meter")),
         meter_id=str(met["id"]) if "id" in met else None, unit=str(unit) if unit is not None else None,
         unit_column=str(val.get("unit_column", "unit")), keep=tuple(keep), date_format=fmt, stamp=marks,
-        timezone=str(tz) if tz is not None else None, midnight=midnight)
+        timezone=str(tz) if tz is not None else None, midnight=midnight, encoding=encoding)
 
 
-def _header(path: Path) -> list[str]:
+def _header(path: Path, encoding: str) -> list[str]:
     try:
-        return list(pd.read_csv(path, nrows=0).columns)
+        return list(pd.read_csv(path, nrows=0, encoding=encoding).columns)
     except Exception as exc:
         raise InputError([Problem(path.name, None, None, f"cannot be read as CSV: {exc}")]) from None
 
@@ -163,10 +235,11 @@ def read_readings(path: str | Path, profile: MeterFileProfile = DEFAULT_PROFILE)
     if parquet:
         df = pd.read_parquet(path)
     else:
-        header = _header(path)
+        encoding = csv_encoding(path, profile.encoding, PROFILE_HINT)
+        header = _header(path, encoding)
         text = {c: str for c in (profile.meter, profile.timestamp, profile.unit_column) if c in header}
         try:
-            df = pd.read_csv(path, dtype=text, engine="pyarrow")
+            df = pd.read_csv(path, dtype=text, engine="pyarrow", encoding=encoding)
         except Exception as exc:
             raise InputError([Problem(path.name, None, None, f"cannot be read as CSV: {exc}")]) from None
     df["row"] = range(1, len(df) + 1) if parquet else range(2, len(df) + 2)

@@ -56,11 +56,19 @@ def read_plant_problem(path: str | Path, orders_path: str | Path | None = None) 
 
 
 def read_orders_table(path: str | Path) -> list[dict]:
-    """Orders from CSV or XLSX with columns id, family, quantity, release_min, due_min[, weight]."""
+    """Orders from CSV (UTF-8 or GB18030/GBK) or XLSX with columns id, family, quantity, release_min,
+    due_min[, weight]."""
     import pandas as pd
 
+    from zerocarbon.io.meter_files import csv_encoding
+
     path = Path(path)
-    df = pd.read_excel(path, dtype=str) if path.suffix.lower() in (".xlsx", ".xlsm") else pd.read_csv(path, dtype=str)
+    if not path.is_file():
+        raise InputError([Issue(str(path), None, None, "orders file not found")])
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        df = pd.read_excel(path, dtype=str)
+    else:
+        df = pd.read_csv(path, dtype=str, encoding=csv_encoding(path))
     problems = []
     for col in ("id", "family", "quantity", "release_min", "due_min"):
         if col not in df.columns:

@@ -77,6 +77,16 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     return DemoRun(result, outputs, org.name, url, cmp, energy)
 
 
+def scope_note(meters) -> str:
+    """What the demo's interval meters cover: one line group of HF01 behind its own incomer, not the site
+    (whose 62 GWh a year are in the inventory), so the load figures of the energy report are the group's."""
+    lines = sorted(m.line for m in meters.values() if m.line)
+    incomers = sorted(m.id for m in meters.values() if m.revenue)
+    others = sorted(m.id for m in meters.values() if not m.line and not m.revenue)
+    return (f"the HF01 line group's meters (lines {', '.join(lines)}; {', '.join(others)}) behind its incomer "
+            f"{', '.join(incomers)}, not the whole HF01 site")
+
+
 def _energy(folder: Path, meters, production: Path, factor_set: str) -> dict:
     """The demo plant's energy findings: the report, an energy-vs-output baseline of the line group and a
     day-ahead forecast of the grid supply, summarised in ``energy_report.json``."""
@@ -90,6 +100,7 @@ def _energy(folder: Path, meters, production: Path, factor_set: str) -> dict:
                                   out=folder / "forecast")
     f = fit.fit
     summary = {
+        "scope_note": scope_note(meters),
         "idle": rep.idle, "idle_total_kwh": rep.idle_total_kwh, "idle_total_tco2": rep.idle_total_co2_kg / 1000,
         "kwh_per_unit": rep.kwh_per_unit, "site_load": rep.site_load.__dict__, "anomalies": rep.anomalies,
         "baseline_model": {"cv_rmse": f.cv_rmse if f else None, "nmbe": f.nmbe if f else None,

@@ -19,10 +19,11 @@ import pandas as pd
 
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.core.energy.mv import (CRITERIA, MIN_SPAN, InsufficientData, SavingsRefused, avoided_energy,
-                                       fit_baseline, predict)
+                                       effective_points, fit_baseline, predict)
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.io.charts import baseline_chart
 from zerocarbon.io.energy_inputs import read_production, read_temperature
+from zerocarbon.io.spreadsheet import write_csv
 from zerocarbon.services.energy_data import Selection, interval_minutes, load_kwh, parse_day, select
 
 GRANULARITY = {"linear": "daily", "towt": "hourly"}
@@ -40,6 +41,8 @@ class FitSummary:
     heating_base_c: float | None
     cooling_base_c: float | None
     coefficients: dict[str, float]
+    rho: float  # lag-1 autocorrelation of the residuals, in time order
+    n_effective: float  # independent points n' = n (1 - rho) / (1 + rho), at least p + 1 (docs/energy.md)
 
 
 @dataclass
@@ -50,8 +53,12 @@ class SavingsSummary:
     uncertainty_kwh: float  # +/- at ``confidence``
     confidence: float
     fraction: float  # avoided / baseline
-    significant: bool  # |avoided| larger than its uncertainty
+    significant: bool  # |avoided| larger than its uncertainty: distinguishable from zero at ``confidence``
     points: int
+    rho: float  # lag-1 autocorrelation of the baseline residuals
+    n_effective: float  # n' the uncertainty used
+    n_effective_floored: bool  # n (1 - rho) / (1 + rho) was below p + 1 and raised to it
+    t: float  # Student t at n - p degrees of freedom
 
 
 @dataclass
@@ -171,7 +178,8 @@ def baseline(root: Path, meters: dict[str, Meter], baseline_from: date | str, ba
     max_cv, max_nmbe = CRITERIA[granularity]
     result.fit = FitSummary(fit.n, fit.p, fit.cv_rmse, fit.nmbe, fit.r2, max_cv, max_nmbe, fit.heating_base,
                             fit.cooling_base, fit.coefficients() if model == "linear" else
-                            {k: v for k, v in fit.coefficients().items() if not k.startswith("how_")})
+                            {k: v for k, v in fit.coefficients().items() if not k.startswith("how_")},
+                            fit.rho, effective_points(fit.n, fit.rho, fit.p))
     result.passes, result.reasons = fit.passes, list(fit.reasons)
     if r0 is not None:
         rep = frame[(frame.index >= pd.Timestamp(r0)) & (frame.index < pd.Timestamp(r1) + pd.Timedelta(days=1))]
@@ -185,12 +193,32 @@ def baseline(root: Path, meters: dict[str, Meter], baseline_from: date | str, ba
         else:
             try:
                 s = avoided_energy(fit, rep, confidence=confidence)
+                u = s.terms
                 result.savings = SavingsSummary(s.avoided, s.baseline, s.actual, s.uncertainty, s.confidence,
-                                                s.fraction, abs(s.avoided) > s.uncertainty, have)
+                                                s.fraction, s.significant, have, u.rho, u.n_effective, u.floored, u.t)
+                result.notes += _uncertainty_notes(s, granularity)
             except (SavingsRefused, InsufficientData) as exc:
                 result.passes = False
                 result.reasons.append(str(exc))
     return _finish(result, frame, fit, r0, r1, out)
+
+
+def _uncertainty_notes(s, granularity: str) -> list[str]:
+    """Why a band is wide, and what a band wider than the savings means, in words."""
+    u, notes = s.terms, []
+    if u.floored:
+        notes.append(f"the baseline residuals are so autocorrelated (lag-1 rho = {u.rho:.3f}) that n (1 - rho) / "
+                     f"(1 + rho) = {u.n_effective_raw:.2f} independent {granularity} points remain of {u.n}; the "
+                     f"uncertainty uses the floor n' = {u.n_effective:g} (the model's parameters + 1) and "
+                     "is only an indication: the model misses something that changes slowly (season, weather, a "
+                     "drift, a driver not given)")
+    elif u.rho >= 0.5:
+        notes.append(f"the baseline residuals are autocorrelated (lag-1 rho = {u.rho:.3f}): {u.n} {granularity} "
+                     f"points count as n' = {u.n_effective:.1f} independent ones, which widens the band")
+    if not s.significant:
+        notes.append(f"the avoided energy ({s.avoided:,.0f} kWh) is within its uncertainty (± {s.uncertainty:,.0f} "
+                     f"kWh): it is not statistically distinguishable from zero at {s.confidence:.0%} confidence")
+    return notes
 
 
 def _sum_by(values: pd.Series, tz: str, granularity: str, index: pd.DatetimeIndex) -> pd.Series:
@@ -216,7 +244,7 @@ def _finish(result: BaselineResult, frame: pd.DataFrame, fit, r0, r1, out: Path 
         table["baseline"] = np.nan
         table.loc[ok, "baseline"] = predict(fit, table.loc[ok])
     files = {"periods_csv": out / "baseline_periods.csv", "result": out / "baseline.json"}
-    table.rename(columns={"energy": "actual"}).rename_axis("local_start").to_csv(files["periods_csv"])
+    write_csv(table.rename(columns={"energy": "actual"}).rename_axis("local_start").reset_index(), files["periods_csv"])
     if fit is not None:
         chart = table.rename(columns={"energy": "actual"})
         chart.attrs["granularity"] = "day" if result.granularity == "daily" else "hour"

@@ -15,6 +15,7 @@ import pandas as pd
 
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.errors import InputError, NotFoundError, Problem
+from zerocarbon.io.spreadsheet import write_csv
 from zerocarbon.store import lake
 from zerocarbon.units import scale
 
@@ -165,8 +166,7 @@ def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: P
         "period_start": month.dt.strftime("%Y-%m-%d"),
         "period_end": (month + pd.offsets.MonthEnd(0)).dt.strftime("%Y-%m-%d"),
         "quantity": [round(v * scale(u, "kWh"), 3) for v, u in zip(df["value"], df["unit"])], "unit": "kWh"})
-    frame.to_csv(out, index=False)
-    return Path(out)
+    return write_csv(frame, out)
 
 
 def load_kwh(root: Path, sel: Selection, start: date | None = None, end: date | None = None) -> pd.DataFrame:

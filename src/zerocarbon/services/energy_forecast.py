@@ -15,6 +15,7 @@ from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.core.energy.mv import InsufficientData
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.io.charts import forecast_chart
+from zerocarbon.io.spreadsheet import write_csv
 from zerocarbon.services.energy_data import interval_minutes, load_kwh, parse_day, select
 from zerocarbon.solvers.forecast import LEAD_DAYS, backtest, forecast as predict_ahead
 
@@ -95,8 +96,9 @@ def forecast(root: Path, meters: dict[str, Meter], horizon: str = "day", meter_i
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         files = {"forecast_csv": out / f"forecast_{horizon}.csv", "result": out / f"forecast_{horizon}.json"}
-        pd.DataFrame({"local_start": [t.isoformat() for t in local], "forecast_kwh": ahead["forecast"].round(4),
-                      "seasonal_naive_kwh": ahead["seasonal_naive"].round(4)}).to_csv(files["forecast_csv"], index=False)
+        write_csv(pd.DataFrame({"local_start": [t.isoformat() for t in local],
+                                "forecast_kwh": ahead["forecast"].round(4),
+                                "seasonal_naive_kwh": ahead["seasonal_naive"].round(4)}), files["forecast_csv"])
         files["chart"] = forecast_chart(y, ahead, out / f"forecast_{horizon}.png", sel.timezone, "kWh",
                                         f"{' + '.join(sel.ids)}: {horizon}-ahead forecast "
                                         f"(backtest skill {bt.skill:+.0%} vs seasonal naive)")

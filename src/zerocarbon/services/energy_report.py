@@ -15,13 +15,14 @@ from typing import Callable
 
 import pandas as pd
 
-from zerocarbon.core.energy.analytics import SHIFTS, anomalies, base_and_peak, energy_per_unit, idle_load, local_index
+from zerocarbon.core.energy.analytics import SHIFTS, anomaly_scan, base_and_peak, energy_per_unit, idle_load, local_index
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.core.factors import load_factor_set
 from zerocarbon.core.model import Site
 from zerocarbon.errors import InputError, NotFoundError, Problem
 from zerocarbon.io.charts import idle_chart, profile_chart
 from zerocarbon.io.energy_inputs import read_production
+from zerocarbon.io.spreadsheet import write_csv
 from zerocarbon.services.energy_data import Selection, interval_minutes, load_kwh, parse_day, site_of
 from zerocarbon.units import scale
 
@@ -179,7 +180,8 @@ def _with_production(rep: EnergyReport, energy: pd.DataFrame, units: pd.DataFram
     rep.idle = [{**f.__dict__, "co2_kg": f.co2_kg if grid is not None else None} for f in findings]
     rep.idle_total_kwh = float(sum(f.idle_kwh for f in findings))
     rep.idle_total_co2_kg = rep.idle_total_kwh * grid.kg_per_kwh if grid is not None else None
-    found = anomalies(e, units, tz=tz)
+    found, notes = anomaly_scan(e, units, tz=tz)
+    rep.notes += notes
     rep.anomalies = found[:anomaly_limit]
     if len(found) > anomaly_limit:
         rep.notes.append(f"{len(found) - anomaly_limit} more anomalies not listed")
@@ -190,11 +192,11 @@ def write(rep: EnergyReport, out: Path, energy: pd.DataFrame, site_kwh: pd.Serie
     files = {"report": out / "energy_report.json"}
     if rep.idle:
         files["idle_csv"] = out / "idle_by_line_shift.csv"
-        pd.DataFrame(rep.idle).to_csv(files["idle_csv"], index=False)
+        write_csv(pd.DataFrame(rep.idle), files["idle_csv"])
         files["idle_chart"] = idle_chart(rep.idle, out / "idle_by_line.png", f"{rep.first_day} to {rep.last_day}")
     if rep.kwh_per_unit:
         files["kwh_per_unit_csv"] = out / "kwh_per_unit.csv"
-        pd.DataFrame(rep.kwh_per_unit).to_csv(files["kwh_per_unit_csv"], index=False)
+        write_csv(pd.DataFrame(rep.kwh_per_unit), files["kwh_per_unit_csv"])
     if site_kwh is not None:
         files["profile_chart"] = profile_chart(site_kwh, out / "site_load_profile.png", rep.timezone,
                                                rep.interval_min, f"Site {rep.site}")

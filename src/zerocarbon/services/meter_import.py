@@ -17,7 +17,7 @@ from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Meter, MeterFileP
                                               order_problems, parse_stamps, reading_problems,
                                               register_to_intervals)
 from zerocarbon.errors import InputError, Problem
-from zerocarbon.io.meter_files import read_readings
+from zerocarbon.io.meter_files import PROFILE_HINT, csv_encoding, read_readings, transcode_to_utf8
 from zerocarbon.store import lake, lake_import, repos
 
 
@@ -159,10 +159,22 @@ def import_file(root: Path, meters: dict[str, Meter], path: str | Path, fill: bo
 def _bulk(root: Path, meters: dict[str, Meter], path: Path, profile: MeterFileProfile) -> ImportSummary:
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])
+    source, copy = path, None
+    if path.suffix.lower() != ".parquet":
+        encoding = csv_encoding(path, profile.encoding, PROFILE_HINT)
+        if encoding.replace("_", "-").lower() not in ("utf-8-sig", "utf-8", "utf8"):
+            # DuckDB reads CSV as UTF-8 only: a GBK export goes through a UTF-8 copy beside the lake, line for
+            # line, so the row numbers in messages stay those of the user's file.
+            root.parent.mkdir(parents=True, exist_ok=True)
+            copy = root.parent / f".utf8-{uuid.uuid4().hex[:12]}-{path.stem}.csv"
+            source = transcode_to_utf8(path, encoding, copy)
     try:
-        res = lake_import.bulk_import(root, meters, path, profile)
+        res = lake_import.bulk_import(root, meters, source, profile)
     except lake_import.BulkRejected as exc:
         raise InputError([Problem(path.name, r, c, m) for r, c, m in exc.problems]) from None
+    finally:
+        if copy is not None:
+            copy.unlink(missing_ok=True)
     return ImportSummary(path.name, rows=res["rows"], stored=res["stored"], already_stored=res["already_stored"],
                          duplicates_dropped=res["duplicates_dropped"], missing_intervals=res["missing_intervals"],
                          spikes=res["spikes"], resets=res["resets"], rollovers=res["rollovers"],

@@ -7,6 +7,7 @@ site's local clock ``tz``: a plant's day and its shifts are local, never UTC.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,23 +123,53 @@ def idle_load(energy: pd.DataFrame, units: pd.DataFrame, kg_per_kwh: float, *, t
     return out
 
 
-def anomalies(energy: pd.DataFrame, units: pd.DataFrame, z: float = 3.0, tz: str = "UTC",
-              min_excess: float = 0.10) -> list[str]:
+def anomaly_scan(energy: pd.DataFrame, units: pd.DataFrame, z: float = 3.0, tz: str = "UTC",
+                 min_excess: float = 0.10) -> tuple[list[str], list[str]]:
     """Local days when a line used far more energy than its own energy-vs-output line predicts, in words:
     more than ``z`` residual standard deviations and more than ``min_excess`` (a share of the predicted
-    use) above it, so a very steady line's 2 % wobble is not sent to a person as a fault."""
+    use) above it, so a very steady line's 2 % wobble is not sent to a person as a fault.
+
+    Returns (anomalies, notes). A line whose daily output hardly varies has no energy-vs-output line to
+    draw (numpy's fit is rank-deficient): its days are compared with its mean daily use instead, and a
+    note says so."""
     daily = energy_per_unit(energy, units, "D", tz)
-    notes = []
+    found, notes = [], []
     for line, g in daily.groupby("line"):
         if len(g) < 10:
             continue
-        slope, intercept = np.polyfit(g["units"], g["kwh"], 1)
-        pred = intercept + slope * g["units"]
-        resid = g["kwh"] - pred
-        sd = resid.std(ddof=2)
+        x, y = g["units"].to_numpy(dtype=float), g["kwh"].to_numpy(dtype=float)
+        slope, intercept = _line_fit(x, y)
+        if slope is None:
+            slope, intercept = 0.0, float(y.mean())
+            made = (f"the same output every day ({x[0]:,.0f} units)" if np.ptp(x) == 0 else
+                    f"almost the same output every day ({x.min():,.0f} to {x.max():,.0f} units)")
+            notes.append(f"{line} made {made}, so its use cannot be related to its output: its days are "
+                         "compared with its mean daily use for anomalies")
+        pred = intercept + slope * x
+        resid = y - pred
+        sd = resid.std(ddof=2 if slope else 1)
         for r, p, res in zip(g.itertuples(), pred, resid):
             if sd > 0 and res > z * sd and res > min_excess * p:
-                notes.append(f"{line} on {r.period:%Y-%m-%d}: {r.kwh:,.0f} kWh for {r.units:,.0f} units, "
+                found.append(f"{line} on {r.period:%Y-%m-%d}: {r.kwh:,.0f} kWh for {r.units:,.0f} units, "
                              f"{res:,.0f} kWh ({res / p:.0%}) above its usual {p:,.0f} kWh for that output - "
                              "check for equipment left running or a process fault")
-    return notes
+    return found, notes
+
+
+def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None]:
+    """Slope and intercept of y on x by least squares, or (None, None) when x has no usable spread."""
+    if np.ptp(x) == 0:
+        return None, None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", np.exceptions.RankWarning)
+        try:
+            slope, intercept = np.polyfit(x, y, 1)
+        except np.exceptions.RankWarning:
+            return None, None
+    return float(slope), float(intercept)
+
+
+def anomalies(energy: pd.DataFrame, units: pd.DataFrame, z: float = 3.0, tz: str = "UTC",
+              min_excess: float = 0.10) -> list[str]:
+    """The anomalies of :func:`anomaly_scan`, without its notes."""
+    return anomaly_scan(energy, units, z, tz, min_excess)[0]

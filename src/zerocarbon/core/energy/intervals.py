@@ -75,6 +75,7 @@ class MeterFileProfile:
     stamp: str | None = None  # start | end; None: the registry's
     timezone: str | None = None  # IANA zone of stamps without offset; None: the registry's
     midnight: str = "starts_day"  # starts_day | ends_day
+    encoding: str | None = None  # text encoding of a CSV (e.g. gb18030); None: detected (UTF-8, else GB18030)
 
     def column(self, field: str) -> str:
         """The file's own name for a canonical column (messages speak the user's words)."""

@@ -20,11 +20,27 @@ fails or the baseline data are insufficient (< 90 % of intervals present, or les
 monthly models / 180 days for daily / 8 weeks for hourly models).
 
 Savings uncertainty (G14-2014 Annex B fractional savings uncertainty, as OpenEEmeter also computes it):
-    U = t(conf, n' - p) x 1.26 x CV(RMSE) x sqrt((n / n') x (1 + 2 / n') x (1 / m)) x E_baseline,reporting
+    U = t(conf, n - p) x 1.26 x CV(RMSE) x sqrt((n / n') x (1 + 2 / n') x (1 / m)) x E_baseline,reporting
 with n baseline points, m reporting points and n' = n (1 - rho) / (1 + rho) the effective number of
 independent baseline points for a lag-1 autocorrelation rho > 0 of the residuals (n' = n when rho <= 0).
 The 1.26 is the guideline's empirical factor; OpenEEmeter replaces it by a polynomial in the reporting
 length (about 1.3-1.4 for a year), so its bands are up to ~10 % wider.
+
+Two choices where implementations of the guideline differ, both taken so that a strongly autocorrelated
+baseline gives a wide band, not an absurd one:
+- t has n - p degrees of freedom, as OpenEEmeter takes it (``eemeter/derivatives.py``). kW Engineering's
+  nmecr, citing the guideline, takes n' - p when rho >= 0.5 and stops when n' - p < 0. The RMSE is
+  estimated from all n residuals and the autocorrelation is already carried by n / n' and 2 / n'; taking
+  t at n' - p as well counts it twice and, when n' nears p, sets t to 6.3 (one degree of freedom, 90 %),
+  four times the 1.65 of a year of daily points.
+- n' is floored at p + 1. n / n' = (1 + rho) / (1 - rho) comes from modelling the residuals as a stationary
+  AR(1) noise; when it leaves fewer independent points than a p-parameter model needs to have a residual
+  at all, the residuals are a slow trend the model misses (season, a drifting load, a missing driver), not
+  noise, and the formula no longer describes them: n' below 1 made (1 + 2 / n') and n / n' explode. The
+  floor keeps the band finite; the result says when it applied, and that the band is then no more than
+  an indication. On a year of daily data whose model missed a season (CV(RMSE) 4.8 %, rho 0.997, n' 0.6)
+  the old rule gave +/- 235 MWh on 165 MWh of use over 180 days; this one gives +/- 17 MWh, and the
+  season's true effect on the sum was 7 MWh (tests/test_energy_analytics.py).
 """
 from __future__ import annotations
 
@@ -74,6 +90,22 @@ class Fit:
 
 
 @dataclass(frozen=True)
+class Uncertainty:
+    """The G14 savings uncertainty and every term of it, so a reader sees why a band is wide."""
+
+    value: float  # +/- at ``confidence`` [energy unit of y]
+    confidence: float
+    t: float  # Student t at ``dof`` degrees of freedom, two-sided
+    dof: int  # n - p
+    rho: float  # lag-1 autocorrelation of the baseline residuals
+    n: int  # baseline points
+    n_effective: float  # n' used (after the floor)
+    n_effective_raw: float  # n (1 - rho) / (1 + rho) before the floor
+    floored: bool  # n' was raised to p + 1
+    m: int  # reporting points
+
+
+@dataclass(frozen=True)
 class Savings:
     avoided: float  # baseline prediction - actual, reporting period [energy unit of y]
     baseline: float  # predicted use in the reporting period
@@ -81,6 +113,12 @@ class Savings:
     uncertainty: float  # +/- at the confidence level
     confidence: float
     fraction: float
+    terms: Uncertainty | None = None
+
+    @property
+    def significant(self) -> bool:
+        """|avoided| exceeds its uncertainty: distinguishable from zero at ``confidence``."""
+        return abs(self.avoided) > self.uncertainty
 
 
 def design(df: pd.DataFrame, form: str, drivers: tuple[str, ...] = ("production",),
@@ -198,18 +236,28 @@ def predict(fit: Fit, df: pd.DataFrame, drivers: tuple[str, ...] | None = None) 
     return X.reindex(columns=list(fit.columns), fill_value=0.0).to_numpy() @ fit.coef
 
 
-def effective_points(n: int, rho: float) -> float:
-    """n' = n (1 - rho) / (1 + rho): independent points in n autocorrelated ones (G14 Annex B)."""
-    return n * (1 - rho) / (1 + rho) if rho > 0 else float(n)
+def effective_points(n: int, rho: float, p: int = 0) -> float:
+    """n' = n (1 - rho) / (1 + rho): independent points in n autocorrelated ones (G14 Annex B), at least
+    p + 1 (see the module notes); n when rho <= 0."""
+    raw = n * (1 - rho) / (1 + rho) if rho > 0 else float(n)
+    return max(raw, float(p + 1)) if p else raw
+
+
+def uncertainty(fit: Fit, m: int, baseline_use: float, confidence: float = 0.90) -> Uncertainty:
+    """The G14 fractional savings uncertainty of avoided energy over ``m`` reporting points whose baseline
+    use is ``baseline_use`` [same unit], at ``confidence`` (two-sided), with its terms."""
+    raw = effective_points(fit.n, fit.rho)
+    n_eff = effective_points(fit.n, fit.rho, fit.p)
+    dof = max(fit.n - fit.p, 1)
+    t = float(stats.t.ppf(0.5 + confidence / 2, dof))
+    u = float(t * 1.26 * fit.cv_rmse * np.sqrt((fit.n / n_eff) * (1 + 2 / n_eff) / m) * abs(baseline_use))
+    return Uncertainty(u, confidence, t, dof, fit.rho, fit.n, n_eff, raw, n_eff > raw, m)
 
 
 def savings_uncertainty(fit: Fit, m: int, baseline_use: float, confidence: float = 0.90) -> float:
     """+/- uncertainty of avoided energy over ``m`` reporting points whose baseline use is ``baseline_use``
     [same unit], at ``confidence`` (two-sided), by the G14 fractional savings uncertainty."""
-    n_eff = effective_points(fit.n, fit.rho)
-    dof = max(n_eff - fit.p, 1.0)
-    t = float(stats.t.ppf(0.5 + confidence / 2, dof))
-    return float(t * 1.26 * fit.cv_rmse * np.sqrt((fit.n / n_eff) * (1 + 2 / n_eff) / m) * baseline_use)
+    return uncertainty(fit, m, baseline_use, confidence).value
 
 
 def avoided_energy(fit: Fit, reporting: pd.DataFrame, y: str = "energy", confidence: float = 0.90,
@@ -224,6 +272,5 @@ def avoided_energy(fit: Fit, reporting: pd.DataFrame, y: str = "energy", confide
     pred = predict(fit, data, used)
     actual = float(data[y].sum())
     base = float(pred.sum())
-    m = len(data)
-    u = savings_uncertainty(fit, m, base, confidence)
-    return Savings(base - actual, base, actual, float(u), confidence, (base - actual) / base if base else 0.0)
+    u = uncertainty(fit, len(data), base, confidence)
+    return Savings(base - actual, base, actual, u.value, confidence, (base - actual) / base if base else 0.0, u)
