@@ -57,7 +57,8 @@ def print_energy(rep: dict) -> None:
     console.print(table)
     sl, fc, bm = rep["site_load"], rep["forecast_day_ahead"], rep["baseline_model"]
     console.print(f"Idle waste: [bold]{rep['idle_total_kwh'] / 1000:,.0f} MWh[/], {rep['idle_total_tco2']:,.0f} tCO2 a year. "
-                  f"Site base load {sl['base_kw']:,.0f} kW, peak {sl['peak_kw']:,.0f} kW (load factor {sl['load_factor']:.0%}).")
+                  f"Base load {sl['base_kw']:,.0f} kW, peak {sl['peak_kw']:,.0f} kW (load factor {sl['load_factor']:.0%}) "
+                  f"of {rep['scope_note']}.")
     console.print(f"Energy-vs-output baseline: CV(RMSE) {bm['cv_rmse']:.1%}, NMBE {bm['nmbe']:+.1%} "
                   f"({'meets' if bm['passes'] else 'fails'} ASHRAE Guideline 14). Day-ahead load forecast: CV(RMSE) "
                   f"{fc['model_cv_rmse']:.1%} vs seasonal naive {fc['naive_cv_rmse']:.1%} ({fc['origins']} days backtested).")
