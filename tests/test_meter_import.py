@@ -203,7 +203,7 @@ def test_revenue_meter_becomes_an_importable_electricity_file(tmp_path):
     from zerocarbon.services.meter_import import electricity_activity
 
     import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0) + day("M1", value=3.0)))
-    path = electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "electricity.csv")
+    path = electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "electricity.csv", allow_partial=True).path
     frame = validate("electricity", read_table(path), path.name, {"HF01"}, 2026)
     # 96 intervals x 10 kWh on 2026-08-03 local time: one August row; the sub-meter M1 is left out
     assert frame["quantity"].sum() == pytest.approx(960.0) and set(frame["meter"]) == {"MAIN"}
@@ -214,5 +214,18 @@ def test_activity_months_follow_the_local_calendar(tmp_path):
 
     rows = [("MAIN", "2026-08-31 23:00:00", 5.0), ("MAIN", "2026-09-01 02:00:00", 7.0)]  # both 31 Aug in UTC
     import_file(tmp_path / "lake", M, write(tmp_path, rows))
-    out = pd.read_csv(electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "e.csv"))
+    out = pd.read_csv(electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "e.csv", allow_partial=True).path)
     assert list(zip(out["period_start"], out["quantity"])) == [("2026-08-01", 5.0), ("2026-09-01", 7.0)]
+
+
+def test_a_month_with_missing_intervals_is_not_written_as_a_whole_month(tmp_path):
+    """`meters to-activity` wrote a month with readings up to the 26th as the whole month, understating Scope 2."""
+    from zerocarbon.errors import InputError
+    from zerocarbon.services.meter_import import electricity_activity
+
+    import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0)))
+    with pytest.raises(InputError, match=r"2026-08: 96 of 2,976 intervals \(3.2%\)"):
+        electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "e.csv")
+    assert not (tmp_path / "e.csv").exists()
+    r = electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "e.csv", allow_partial=True)
+    assert r.partial == ["MAIN 2026-08 (3.2%)"] and "MAIN 2026-01" in r.without_readings and r.months == 1

@@ -111,17 +111,24 @@ def rollup_table(df) -> Table:
 @app.command("to-activity")
 def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake"),
                        out: Annotated[Path, typer.Option(help="electricity activity CSV to write")] = Path("electricity.csv"),
+                       allow_partial: Annotated[bool, typer.Option("--allow-partial", help="write months with missing "
+                                                                   "intervals as measured (they understate Scope 2)")] = False,
                        as_json: JsonOpt = False) -> None:
     """Monthly kWh (local months) of the revenue meters as an electricity activity file for
     `zerocarbon import electricity`."""
     from zerocarbon.io.meter_files import read_registry
     from zerocarbon.services import energy_data
 
-    path = energy_data.electricity_activity(lake, read_registry(registry), year, out)
+    r = energy_data.electricity_activity(lake, read_registry(registry), year, out, allow_partial)
     if as_json:
-        emit_json({"file": str(path), "year": year})
+        emit_json({"file": str(r.path), "year": year, "months": r.months, "partial": r.partial,
+                   "without_readings": r.without_readings})
         return
-    console.print(f"wrote {path}; sub-meters are left out so Scope 2 counts each kWh once")
+    console.print(f"wrote {r.path}: {r.months} meter-month(s); sub-meters are left out so Scope 2 counts each kWh once")
+    for p in r.partial:
+        console.print(f"[yellow]warning:[/] {p} of the month's intervals, written as measured", highlight=False)
+    if r.without_readings:
+        console.print(f"[yellow]warning:[/] no readings, not written: {', '.join(r.without_readings)}", highlight=False)
 
 
 @ingest_app.command("mqtt")

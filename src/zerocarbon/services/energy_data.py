@@ -147,10 +147,24 @@ def _by_site_medium(chosen: list[Meter]) -> dict[tuple[str, str], list[Meter]]:
     return out
 
 
-def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path) -> Path:
+@dataclass(frozen=True)
+class ActivityFile:
+    path: Path
+    months: int
+    partial: list[str]  # months written as measured although intervals are missing (allow_partial)
+    without_readings: list[str]  # months of the year with no reading at all (not written)
+
+
+def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path,
+                         allow_partial: bool = False) -> ActivityFile:
     """Write the revenue meters' monthly kWh as an electricity activity file (io.schemas "electricity"),
     ready for ``zerocarbon import electricity``: the one path by which interval data reaches Scope 2.
-    Months are those of each site's local calendar (a bill's month), like every other roll-up."""
+    Months are those of each site's local calendar (a bill's month), like every other roll-up.
+
+    A month whose meter misses intervals would understate Scope 2 while claiming the whole month: it is refused
+    (InputError naming meter, month and coverage, nothing written) unless ``allow_partial``, which writes it as
+    measured and lists it. Months without any reading are not written and are listed.
+    """
     revenue = [m for m in meters.values() if m.revenue and m.medium == "electricity"]
     if not revenue:
         raise InputError([Problem(REGISTRY, None, "revenue", "no revenue electricity meter is declared")])
@@ -161,12 +175,29 @@ def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: P
         raise NotFoundError(f"the lake at {root} has no readings of revenue meters "
                             f"{', '.join(m.id for m in revenue)} in {year} (local time)")
     month = pd.to_datetime(df["period"])
+    expected = [_intervals_in_month(m, meters[mid]) for m, mid in zip(month, df["meter"])]
+    short = [(mid, f"{m:%Y-%m}", n, e) for mid, m, n, e in zip(df["meter"], month, df["intervals"], expected) if n < e]
+    if short and not allow_partial:
+        raise InputError([Problem(mid, None, "intervals",
+                                  f"{ym}: {n:,} of {e:,} intervals ({n / e:.1%}); the month's kWh would understate "
+                                  "Scope 2 — import the missing readings, or pass --allow-partial to write it as "
+                                  "measured") for mid, ym, n, e in short])
     frame = pd.DataFrame({
         "site": [meters[m].site for m in df["meter"]], "meter": df["meter"],
         "period_start": month.dt.strftime("%Y-%m-%d"),
         "period_end": (month + pd.offsets.MonthEnd(0)).dt.strftime("%Y-%m-%d"),
         "quantity": [round(v * scale(u, "kWh"), 3) for v, u in zip(df["value"], df["unit"])], "unit": "kWh"})
-    return write_csv(frame, out)
+    seen = {(mid, f"{m:%Y-%m}") for mid, m in zip(df["meter"], month)}
+    missing = [f"{m.id} {year}-{k:02d}" for m in revenue for k in range(1, 13) if (m.id, f"{year}-{k:02d}") not in seen]
+    return ActivityFile(write_csv(frame, out), len(frame), [f"{mid} {ym} ({n / e:.1%})" for mid, ym, n, e in short],
+                        missing)
+
+
+def _intervals_in_month(month_start: pd.Timestamp, meter: Meter) -> int:
+    """Intervals of a local calendar month (a DST month has an hour more or less)."""
+    start = month_start.tz_localize(meter.timezone)
+    end = (month_start + pd.offsets.MonthBegin(1)).tz_localize(meter.timezone)
+    return int((end - start) / pd.Timedelta(minutes=meter.interval_min))
 
 
 def load_kwh(root: Path, sel: Selection, start: date | None = None, end: date | None = None) -> pd.DataFrame:

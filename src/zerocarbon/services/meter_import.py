@@ -181,12 +181,12 @@ def _bulk(root: Path, meters: dict[str, Meter], path: Path, profile: MeterFilePr
                          meters=sorted(meters), profile=profile.name)
 
 
-def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path) -> Path:
+def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path, allow_partial: bool = False):
     """Monthly kWh of the revenue meters (local months) as an electricity activity file: see
     :func:`zerocarbon.services.energy_data.electricity_activity`."""
     from zerocarbon.services import energy_data
 
-    return energy_data.electricity_activity(root, meters, year, out)
+    return energy_data.electricity_activity(root, meters, year, out, allow_partial)
 
 
 def rollup(root: Path, meters: dict[str, Meter], by: str = "site", freq: str = "month") -> pd.DataFrame:
