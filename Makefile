@@ -28,6 +28,9 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/inventory_1m.py
+	$(BIN)/python bench/inventory_stored.py
+	$(BIN)/python bench/meter_import.py
+	$(BIN)/python bench/mqtt_ingest.py
 	$(BIN)/python bench/schedule_plant.py
 	$(BIN)/python bench/schedule_jobshop.py
 
