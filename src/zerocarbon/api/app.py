@@ -10,6 +10,7 @@ from zerocarbon.api import problems
 from zerocarbon.api.routes import audit, auth, batches, factors, inventory, orgs
 
 PREFIX = "/api/v1"
+ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, factors, audit))
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:
@@ -20,12 +21,13 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
         sessions = open_sessions()
     app = FastAPI(title="zerocarbon API", version=__version__, openapi_url=f"{PREFIX}/openapi.json",
                   docs_url=f"{PREFIX}/docs", redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=f"{PREFIX}/docs/oauth2-redirect",
                   description="GHG accounting of a factory: inventories, imported batches, factors, audit trail. "
                               "Errors are RFC 9457 problem details (application/problem+json).")
     app.state.sessions = sessions
     problems.install(app)
-    for module in (auth, orgs, inventory, batches, factors, audit):
-        app.include_router(module.router, prefix=PREFIX)
+    for router in ROUTERS:
+        app.include_router(router, prefix=PREFIX)
 
     def openapi() -> dict:
         if app.openapi_schema is None:
