@@ -186,7 +186,7 @@ class FactorSetOut(Out):
     factors: int
     files: list[str]
     created_at: str | None = None
-    created_by: str | None = None
+    # Who stored a set is not shown: stored sets are shared by all organisations, their people are not.
 
 
 class FactorOut(Out):

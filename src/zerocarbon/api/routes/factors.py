@@ -16,7 +16,8 @@ router = APIRouter(prefix="/orgs/{org}/factor-sets", tags=["factors"], responses
 @router.get("", response_model=list[FactorSetOut])
 def sets(acting: Annotated[Acting, requires("factors.read")]) -> list[FactorSetOut]:
     """Shipped sets, then stored ones, with their fingerprints. Stored sets are shared by all organisations."""
-    return [FactorSetOut(**s.as_dict()) for s in factor_sets.list_sets(acting.sessions)]
+    return [FactorSetOut(name=s.name, title=s.title, origin=s.origin, fingerprint=s.fingerprint, factors=s.factors,
+                         files=list(s.files), created_at=s.created_at) for s in factor_sets.list_sets(acting.sessions)]
 
 
 @router.get("/{name}/factors", response_model=FactorPage)
