@@ -40,6 +40,22 @@ class ClosedInventoryError(ZerocarbonError, RuntimeError):
     """A closed inventory would change without a recorded recalculation."""
 
 
+class AuthenticationError(ZerocarbonError, PermissionError):
+    """No valid credentials: unknown or wrong e-mail/password, an expired session, a revoked or unknown token."""
+
+
+class PermissionDeniedError(ZerocarbonError, PermissionError):
+    """The caller is known but its role or token scope does not allow the action."""
+
+
+class RateLimitedError(ZerocarbonError, RuntimeError):
+    """Too many attempts (e.g. failed logins); ``retry_after`` says in how many seconds to try again."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one cell of an input file."""

@@ -1,5 +1,6 @@
 from alembic import context
 
+from zerocarbon.store import users  # noqa: F401 - registers the users, memberships, tokens and sessions tables
 from zerocarbon.store.tables import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,39 @@
+"""The FastAPI application: routers under /api/v1, the OpenAPI document at /api/v1/openapi.json."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.orm import sessionmaker
+
+from zerocarbon import __version__
+from zerocarbon.api import problems
+from zerocarbon.api.routes import audit, auth, batches, factors, inventory, orgs
+
+PREFIX = "/api/v1"
+ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, factors, audit))
+
+
+def create_app(sessions: sessionmaker | None = None) -> FastAPI:
+    """The API over ``sessions`` (default: the database of $ZEROCARBON_DB, migrated on start)."""
+    if sessions is None:
+        from zerocarbon.services.database import open_sessions
+
+        sessions = open_sessions()
+    app = FastAPI(title="zerocarbon API", version=__version__, openapi_url=f"{PREFIX}/openapi.json",
+                  docs_url=f"{PREFIX}/docs", redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=f"{PREFIX}/docs/oauth2-redirect",
+                  description="GHG accounting of a factory: inventories, imported batches, factors, audit trail. "
+                              "Errors are RFC 9457 problem details (application/problem+json).")
+    app.state.sessions = sessions
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router, prefix=PREFIX)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document(get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi
+    return app

@@ -1,0 +1,1 @@
+"""One router per resource; each endpoint names the action of ``core.access`` it requires."""

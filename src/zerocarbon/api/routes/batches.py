@@ -1,0 +1,71 @@
+"""Imported batches: list and show them, upload a file as a new batch, replace or withdraw one."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+
+from zerocarbon.api.deps import Acting, requires
+from zerocarbon.api.problems import RESPONSES
+from zerocarbon.api.schemas import BatchDetailOut, BatchOut, ImportOut, UndoIn
+from zerocarbon.api.uploads import spooled
+from zerocarbon.services import accounting
+
+router = APIRouter(prefix="/orgs/{org}/batches", tags=["batches"], responses=RESPONSES)
+
+BatchId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Status = Literal["active", "superseded", "withdrawn"]
+
+
+def _report(rep) -> ImportOut:
+    return ImportOut(batch_id=rep.batch_id, kind=rep.kind, rows=rep.rows, source=rep.source, sha256=rep.sha256,
+                     replaces=rep.replaces)
+
+
+@router.get("", response_model=list[BatchOut])
+def list_batches(acting: Annotated[Acting, requires("import.read")],
+                 year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+                 kind: Annotated[str | None, Query(max_length=32)] = None,
+                 status: Status | None = None) -> list[BatchOut]:
+    """Every imported batch (every version, active or not), oldest first."""
+    return [BatchOut.model_validate(b) for b in accounting.list_batches(acting.sessions, acting.org, year, kind,
+                                                                        status)]
+
+
+@router.get("/{batch_id}", response_model=BatchDetailOut)
+def show_batch(batch_id: BatchId, acting: Annotated[Acting, requires("import.read")]) -> BatchDetailOut:
+    """A batch, the versions it replaced or was replaced by, and their audit entries."""
+    d = accounting.show_batch(acting.sessions, acting.org, batch_id)
+    return BatchDetailOut.model_validate(d)
+
+
+@router.post("", response_model=ImportOut, status_code=201)
+def upload(file: Annotated[UploadFile, File(description="CSV or XLSX activity file")],
+           kind: Annotated[str, Form(max_length=32, description="activity kind (docs/data-formats.md)")],
+           year: Annotated[int, Form(ge=1990, le=2100)],
+           acting: Annotated[Acting, requires("import.write")],
+           factor_set: Annotated[str, Form(max_length=128)] = "CN-2025.1") -> ImportOut:
+    """Import one file as a new batch: every row or none. A wrong cell, a repeated file or a row that counts again
+    what an active batch counts is refused with the problems (file, row, column, reason) and nothing is stored."""
+    with spooled(file) as path:
+        rep = accounting.import_file(acting.sessions, acting.org, kind, path, year, factor_set, actor=acting.actor)
+    return _report(rep)
+
+
+@router.post("/{batch_id}/replace", response_model=ImportOut, status_code=201)
+def replace(batch_id: BatchId, file: Annotated[UploadFile, File(description="the corrected file")],
+            acting: Annotated[Acting, requires("import.replace")],
+            reason: Annotated[str | None, Form(max_length=2000)] = None,
+            factor_set: Annotated[str, Form(max_length=128)] = "CN-2025.1") -> ImportOut:
+    """Swap an active batch for a corrected file in one step; the old version is kept, marked superseded."""
+    with spooled(file) as path:
+        rep = accounting.replace_batch(acting.sessions, acting.org, batch_id, path, factor_set, actor=acting.actor,
+                                       reason=reason)
+    return _report(rep)
+
+
+@router.post("/{batch_id}/undo", response_model=BatchOut)
+def undo(batch_id: BatchId, body: UndoIn, acting: Annotated[Acting, requires("batch.undo")]) -> BatchOut:
+    """Withdraw an active batch: kept, marked withdrawn with the reason, no longer used by inventories."""
+    return BatchOut.model_validate(accounting.undo_batch(acting.sessions, acting.org, batch_id, body.reason,
+                                                         actor=acting.actor))

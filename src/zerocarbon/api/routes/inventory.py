@@ -1,0 +1,61 @@
+"""Inventories: stored totals and report lines, computing them, and the ledger behind each number."""
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from zerocarbon.api.deps import Acting, requires
+from zerocarbon.api.problems import RESPONSES
+from zerocarbon.api.schemas import ComputeIn, ComputeOut, InventoryOut, LedgerPage
+from zerocarbon.core.model import Boundary
+from zerocarbon.services import accounting
+
+router = APIRouter(prefix="/orgs/{org}/inventories", tags=["inventories"], responses=RESPONSES)
+
+Year = Annotated[int, Path(ge=1990, le=2100, description="reporting year")]
+BoundaryQ = Annotated[Boundary, Query(description="consolidation approach")]
+
+
+@router.get("/{year}", response_model=InventoryOut)
+def inventory(year: Year, acting: Annotated[Acting, requires("inventory.read")],
+              boundary: BoundaryQ = Boundary.OPERATIONAL_CONTROL) -> InventoryOut:
+    """Status, factor set, totals [tCO2e] and report lines of a stored inventory."""
+    meta = accounting.inventory_meta(acting.sessions, acting.org, year, boundary)
+    return InventoryOut(organisation=acting.org, boundary=boundary, **meta)
+
+
+@router.post("/{year}/compute", response_model=ComputeOut)
+def compute(year: Year, body: ComputeIn, acting: Annotated[Acting, requires("inventory.compute")]) -> ComputeOut:
+    """Compute and store the inventory from the active batches. A closed year whose numbers would change needs
+    a ``recalculation_reason`` (409 without one)."""
+    result = accounting.compute(acting.sessions, acting.org, year, body.factor_set, body.gwp_set, body.boundary,
+                                body.recalculation_reason, actor=acting.actor)
+    return ComputeOut(organisation=acting.org, year=year, factor_set=body.factor_set, gwp_set=body.gwp_set,
+                      boundary=body.boundary, totals=result.totals(), warnings=[str(w) for w in result.warnings],
+                      exclusions=[str(e) for e in result.exclusions])
+
+
+@router.get("/{year}/explain", response_model=LedgerPage)
+def explain(year: Year, acting: Annotated[Acting, requires("inventory.read")],
+            boundary: BoundaryQ = Boundary.OPERATIONAL_CONTROL,
+            site: Annotated[str | None, Query(max_length=64)] = None,
+            scope: Literal["1", "2", "3"] | None = None,
+            category: Annotated[str | None, Query(max_length=64)] = None,
+            method: Annotated[Literal["location", "market"] | None,
+                              Query(description="Scope 2 method: rows counted under it")] = None,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+            offset: Annotated[int, Query(ge=0)] = 0) -> LedgerPage:
+    """The ledger rows behind the numbers (one per activity row, gas and method), filtered, a page at a time,
+    with the batch (file, SHA-256, status) each row comes from."""
+    meta, ledger = accounting.stored_ledger(acting.sessions, acting.org, year, boundary, site=site, scope=scope,
+                                            category=category, method=method)
+    if "id" in ledger.columns:
+        ledger = ledger.sort_values("id", kind="stable")
+    co2e_t = float(ledger.loc[ledger["memo"] == "", "co2e_t"].sum()) if len(ledger) else 0.0
+    page = ledger.iloc[offset:offset + limit]
+    rows = json.loads(page.to_json(orient="records", date_format="iso")) if len(page) else []
+    on_page = {str(int(b)) for b in page["batch_id"].dropna()} if len(page) else set()
+    batches = {str(k): v for k, v in meta["batches"].items() if str(k) in on_page}
+    return LedgerPage(total=len(ledger), limit=limit, offset=offset, co2e_t=co2e_t, rows=rows, batches=batches)

@@ -1,0 +1,223 @@
+"""Request and response bodies. Separate models for what comes in and what goes out; no secrets go out except a
+new token's, once."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zerocarbon.core.access import Role
+from zerocarbon.core.model import Boundary
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# -- people and access ------------------------------------------------------------------------------
+class LoginIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class MembershipOut(Out):
+    organisation: str
+    role: str
+
+
+class UserOut(Out):
+    email: str
+    display_name: str
+    active: bool
+    locale: str
+    memberships: list[MembershipOut]
+
+    @classmethod
+    def of(cls, u) -> "UserOut":
+        return cls(email=u.email, display_name=u.display_name, active=u.active, locale=u.locale,
+                   memberships=[MembershipOut(organisation=o, role=r) for o, r in u.memberships])
+
+
+class LoginOut(Out):
+    user: UserOut
+    csrf_token: str = Field(description="send it back as X-CSRF-Token on POST, PUT, PATCH and DELETE")
+    expires_at: datetime
+
+
+class OrganisationOut(Out):
+    code: str
+    name: str
+    role: str | None = Field(description="the caller's role; null for an API token")
+    actions: list[str]
+
+
+class MeOut(Out):
+    kind: str = Field(description="user | token")
+    name: str
+    user: UserOut | None = None
+    organisations: list[OrganisationOut]
+
+
+class MemberIn(BaseModel):
+    role: Role
+    password: str | None = Field(None, max_length=1024, description="only for a new user")
+    display_name: str | None = Field(None, max_length=256)
+    locale: str = Field("zh-CN", description="zh-CN | en")
+
+
+class TokenIn(BaseModel):
+    name: str = Field(max_length=64)
+    scopes: list[str] = Field(min_length=1)
+
+
+class TokenOut(Out):
+    id: int
+    organisation: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+
+class TokenCreatedOut(Out):
+    token: TokenOut
+    secret: str = Field(description="shown once; only its SHA-256 is stored")
+
+
+# -- accounting -------------------------------------------------------------------------------------
+class ComputeIn(BaseModel):
+    factor_set: str = Field("CN-2025.1", max_length=128)
+    gwp_set: str = Field("AR5", max_length=16)
+    boundary: Boundary = Boundary.OPERATIONAL_CONTROL
+    recalculation_reason: str | None = Field(None, max_length=2000,
+                                             description="needed when a closed year's numbers would change")
+
+
+class ComputeOut(Out):
+    organisation: str
+    year: int
+    factor_set: str
+    gwp_set: str
+    boundary: Boundary
+    totals: dict[str, float]
+    warnings: list[str]
+    exclusions: list[str]
+
+
+class InventoryOut(Out):
+    organisation: str
+    year: int
+    boundary: Boundary
+    status: str = Field(description="draft | closed")
+    factor_set: str
+    fingerprint: str
+    gwp_set: str
+    totals: dict[str, float]
+    warnings: list[Any]
+    exclusions: list[Any]
+    report_lines: dict[str, dict[str, float]] = Field(description="per site: tCO2e on each line of its standard")
+    methodology: dict[str, str]
+
+
+class LedgerPage(Out):
+    total: int = Field(description="ledger rows matching the filter")
+    limit: int
+    offset: int
+    co2e_t: float = Field(description="tCO2e of the matching rows inside the totals (memo items left out)")
+    rows: list[dict[str, Any]]
+    batches: dict[str, dict[str, Any]] = Field(description="the batches the rows on this page come from")
+
+
+class BatchOut(Out):
+    id: int
+    kind: str
+    year: int
+    source: str
+    path: str
+    sha256: str
+    rows: int
+    imported_at: datetime
+    imported_by: str
+    status: str
+    replaces: int | None
+    superseded_by: int | None
+    status_reason: str | None
+    status_changed_at: datetime | None
+    status_changed_by: str | None
+
+
+class AuditEntryOut(Out):
+    seq: int | None = None
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    detail: dict[str, Any]
+
+
+class BatchDetailOut(Out):
+    batch: BatchOut
+    versions: list[BatchOut]
+    audit: list[AuditEntryOut]
+
+
+class ImportOut(Out):
+    batch_id: int
+    kind: str
+    rows: int
+    source: str
+    sha256: str
+    replaces: int | None = None
+
+
+class UndoIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class FactorSetOut(Out):
+    name: str
+    title: str
+    origin: str = Field(description="shipped | stored")
+    fingerprint: str
+    factors: int
+    files: list[str]
+    created_at: str | None = None
+    # Who stored a set is not shown: stored sets are shared by all organisations, their people are not.
+
+
+class FactorOut(Out):
+    factor_id: str
+    kind: str
+    subject: str
+    use: str
+    gas: str
+    value: float
+    unit: str
+    basis: str
+    region: str
+    year: int | None
+    issuer: str
+    document: str
+    edition: str
+    licence: str
+    confidence: str
+    source_key: str
+    notes: str
+
+
+class FactorPage(Out):
+    total: int
+    limit: int
+    offset: int
+    factors: list[FactorOut]
+
+
+class VerificationOut(Out):
+    intact: bool
+    entries: int = Field(description="entries in the whole trail (one chain for all organisations)")
+    head: str | None = Field(description="SEQ:HASH of the last entry")
+    findings: list[str]

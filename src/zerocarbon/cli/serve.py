@@ -1,0 +1,26 @@
+"""`zerocarbon serve`: the HTTP API (docs/api.md)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from zerocarbon.cli.common import DbOpt, console
+
+
+def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 behind a TLS proxy")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
+          db: DbOpt = None) -> None:
+    """Run the HTTP API (/api/v1; OpenAPI at /api/v1/openapi.json) with uvicorn until interrupted."""
+    import os
+
+    import uvicorn
+
+    from zerocarbon.cli.common import open_db
+
+    open_db(db)  # a wrong URL or an unreachable server is reported here, before the server starts
+    if db:
+        os.environ["ZEROCARBON_DB"] = db
+    console.print(f"zerocarbon API on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)")
+    # By import string, so the shells stay independent of each other and uvicorn owns the app's life.
+    uvicorn.run("zerocarbon.api:create_app", factory=True, host=host, port=port, proxy_headers=True)

@@ -1,0 +1,80 @@
+"""Who may do what: the roles a member of an organisation can hold and the actions each role allows.
+
+This table is the only place permissions are declared. The API checks it on every request, the CLI checks
+token scopes against it, and docs/api.md prints it (a test keeps the page in step with the table).
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Role(str, Enum):
+    admin = "admin"
+    energy_manager = "energy_manager"
+    data_entry = "data_entry"
+    planner = "planner"
+    supplier = "supplier"
+    auditor = "auditor"
+    viewer = "viewer"
+
+
+# action -> what it allows, in the order the documentation lists them.
+ACTIONS: dict[str, str] = {
+    "inventory.read": "read stored inventories: totals, report lines and the ledger behind them",
+    "inventory.compute": "compute and store an inventory",
+    "import.read": "list and show imported batches",
+    "import.write": "upload an activity file as a new batch",
+    "import.replace": "replace an active batch by a corrected file",
+    "batch.undo": "withdraw an active batch",
+    "factors.read": "list factor sets and their factors",
+    "factors.import": "store an own factor set",
+    "audit.read": "read the audit trail and verify its hash chain",
+    "users.manage": "add members, change their roles, create and revoke API tokens",
+}
+
+_READ = {"inventory.read", "factors.read"}
+
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.admin: frozenset(ACTIONS),
+    Role.energy_manager: frozenset(_READ | {"inventory.compute", "import.read", "import.write", "import.replace",
+                                            "batch.undo", "factors.import", "audit.read"}),
+    # Enters and corrects data but neither withdraws it nor computes the numbers reported from it.
+    Role.data_entry: frozenset(_READ | {"import.read", "import.write", "import.replace"}),
+    Role.planner: frozenset(_READ),
+    # Delivers its own data to a customer; the customer's inventory and batches stay out of its sight.
+    Role.supplier: frozenset({"import.write", "factors.read"}),
+    # Reads everything, including the trail, and changes nothing.
+    Role.auditor: frozenset(_READ | {"import.read", "audit.read"}),
+    Role.viewer: frozenset(_READ),
+}
+
+
+def actions_of(role: Role | str) -> frozenset[str]:
+    """The actions ``role`` allows; an unknown role allows nothing."""
+    try:
+        return PERMISSIONS[Role(role)]
+    except ValueError:
+        return frozenset()
+
+
+def allowed(role: Role | str, action: str) -> bool:
+    return action in actions_of(role)
+
+
+def check_actions(actions: list[str] | tuple[str, ...]) -> list[str]:
+    """The names in ``actions`` that are not actions of the table (empty when all are known)."""
+    return [a for a in actions if a not in ACTIONS]
+
+
+def permission_table_markdown() -> str:
+    """The table as Markdown: one row per action, one column per role."""
+    roles = list(Role)
+    lines = ["| action | " + " | ".join(r.value for r in roles) + " |",
+             "|---|" + "---|" * len(roles)]
+    for action, what in ACTIONS.items():
+        marks = " | ".join("yes" if action in PERMISSIONS[r] else "" for r in roles)
+        lines.append(f"| `{action}`: {what} | {marks} |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["ACTIONS", "PERMISSIONS", "Role", "actions_of", "allowed", "check_actions", "permission_table_markdown"]

@@ -1,0 +1,168 @@
+"""People, their memberships of organisations, API tokens, login sessions and failed logins.
+
+Secrets are never stored: a password as its Argon2id hash, a token or session as the SHA-256 of its secret
+beside a public key id used to find the row. Functions take an open Session; services own the transaction.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from zerocarbon.store.tables import Base, OrganisationRow
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
+    display_name: Mapped[str] = mapped_column(String(256))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean)
+    locale: Mapped[str] = mapped_column(String(8))  # zh-CN | en
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class MembershipRow(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class ApiTokenRow(Base):
+    """A machine client's credential for one organisation, allowed only the actions in ``scopes``."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(128))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class LoginSessionRow(Base):
+    """A person's login: the cookie holds the secret, the row its hash and the hash of its CSRF token."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    csrf_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ip: Mapped[str] = mapped_column(String(64))
+
+
+class LoginFailureRow(Base):
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key", "email", "ip", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# -- users and memberships --------------------------------------------------------------------------
+def user_by_email(session: Session, email: str) -> UserRow | None:
+    return session.scalar(select(UserRow).where(UserRow.email == email))
+
+
+def organisation_id(session: Session, code: str) -> int | None:
+    return session.scalar(select(OrganisationRow.id).where(OrganisationRow.code == code))
+
+
+def organisation_code(session: Session, org_id: int) -> str:
+    return session.scalar(select(OrganisationRow.code).where(OrganisationRow.id == org_id))
+
+
+def organisation_name(session: Session, code: str) -> str | None:
+    return session.scalar(select(OrganisationRow.name).where(OrganisationRow.code == code))
+
+
+def membership(session: Session, user_id: int, org_id: int) -> MembershipRow | None:
+    return session.scalar(select(MembershipRow).where(MembershipRow.user_id == user_id,
+                                                      MembershipRow.organisation_id == org_id))
+
+
+def memberships_of(session: Session, user_id: int) -> list[tuple[str, str, str]]:
+    """(organisation code, organisation name, role) of every membership of a user, by code."""
+    q = (select(OrganisationRow.code, OrganisationRow.name, MembershipRow.role)
+         .join(MembershipRow, MembershipRow.organisation_id == OrganisationRow.id)
+         .where(MembershipRow.user_id == user_id).order_by(OrganisationRow.code))
+    return [tuple(r) for r in session.execute(q)]
+
+
+def users(session: Session, org_id: int | None = None) -> list[UserRow]:
+    q = select(UserRow).order_by(UserRow.email)
+    if org_id is not None:
+        q = q.join(MembershipRow, MembershipRow.user_id == UserRow.id).where(MembershipRow.organisation_id == org_id)
+    return list(session.scalars(q))
+
+
+def add(session: Session, row) -> None:
+    session.add(row)
+    session.flush()
+
+
+# -- tokens -----------------------------------------------------------------------------------------
+def token_by_key(session: Session, key_id: str) -> ApiTokenRow | None:
+    return session.scalar(select(ApiTokenRow).where(ApiTokenRow.key_id == key_id))
+
+
+def tokens(session: Session, org_id: int, name: str | None = None, active_only: bool = False) -> list[ApiTokenRow]:
+    q = select(ApiTokenRow).where(ApiTokenRow.organisation_id == org_id)
+    if name is not None:
+        q = q.where(ApiTokenRow.name == name)
+    if active_only:
+        q = q.where(ApiTokenRow.revoked_at.is_(None))
+    return list(session.scalars(q.order_by(ApiTokenRow.id)))
+
+
+# -- login sessions and failures --------------------------------------------------------------------
+def login_session_by_key(session: Session, key_id: str) -> LoginSessionRow | None:
+    return session.scalar(select(LoginSessionRow).where(LoginSessionRow.key_id == key_id))
+
+
+def delete_login_sessions(session: Session, *, key_id: str | None = None, user_id: int | None = None,
+                          expired_before: datetime | None = None) -> None:
+    q = delete(LoginSessionRow)
+    if key_id is not None:
+        q = q.where(LoginSessionRow.key_id == key_id)
+    if user_id is not None:
+        q = q.where(LoginSessionRow.user_id == user_id)
+    if expired_before is not None:
+        q = q.where(LoginSessionRow.expires_at < expired_before)
+    session.execute(q)
+
+
+def count_failures(session: Session, email: str, ip: str, since: datetime) -> tuple[int, datetime | None]:
+    """Failed logins for this e-mail and address since ``since``, and the time of the oldest of them."""
+    n, first = session.execute(select(func.count(), func.min(LoginFailureRow.at)).where(
+        LoginFailureRow.email == email, LoginFailureRow.ip == ip, LoginFailureRow.at >= since)).one()
+    return int(n), first
+
+
+def clear_failures(session: Session, email: str, ip: str | None = None, before: datetime | None = None) -> None:
+    q = delete(LoginFailureRow).where(LoginFailureRow.email == email)
+    if ip is not None:
+        q = q.where(LoginFailureRow.ip == ip)
+    if before is not None:
+        q = q.where(LoginFailureRow.at < before)
+    session.execute(q)
+
+
+__all__ = ["ApiTokenRow", "LoginFailureRow", "LoginSessionRow", "MembershipRow", "UserRow"]

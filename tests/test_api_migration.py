@@ -1,0 +1,41 @@
+"""Migration 0006 creates exactly the users, memberships, tokens and login tables the models declare, and
+downgrades cleanly, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from tests.conftest import BACKENDS, blank_engine
+from zerocarbon.store import users  # noqa: F401 - registers the tables on Base
+from zerocarbon.store.db import upgrade
+from zerocarbon.store.tables import Base
+
+TABLES = {"users", "memberships", "api_tokens", "login_sessions", "login_failures"}
+
+
+def _cfg(conn) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("zerocarbon.store") / "migrations"))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_0006_matches_the_models_and_downgrades(kind, tmp_path):
+    with blank_engine(kind, tmp_path) as engine:
+        upgrade(engine)
+        with engine.connect() as conn:
+            diff = [d for d in compare_metadata(MigrationContext.configure(conn), Base.metadata)
+                    if any(t in str(d) for t in TABLES)]
+        assert diff == []
+        with engine.begin() as conn:
+            command.downgrade(_cfg(conn), "0005")
+        assert not TABLES & set(inspect(engine).get_table_names())
+        upgrade(engine)
+        assert TABLES <= set(inspect(engine).get_table_names())
