@@ -1,7 +1,11 @@
+import importlib
+
 from alembic import context
 
-from zerocarbon.store import users  # noqa: F401 - registers the users, memberships, tokens and sessions tables
 from zerocarbon.store.tables import Base
+
+# Registers the users, memberships, tokens and sessions tables on Base (a module of their own).
+importlib.import_module("zerocarbon.store.users")
 
 connection = context.config.attributes.get("connection")
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
