@@ -144,7 +144,8 @@ def test_separate_fuel_deliveries_in_one_month_are_allowed_but_a_repeat_is_not(d
     third = write(tmp_path, "fuel_jan_late.csv", FUEL_HEADER + "TJ01,2023-01-01,2023-01-31,gas_diesel_oil,mobile,1.25,t,,false\n")
     assert import_(db, "fuel", third).rows == 1
     repeat = write(tmp_path, "fuel_copy.csv", FUEL_HEADER + "TJ01,2023-01-01,2023-01-31,gas_diesel_oil,mobile,3,t,,false\n")
-    with pytest.raises(InputError, match="repeats an identical fuel record: already imported as fuel_jan.csv row 3"):
+    with pytest.raises(InputError, match=r"repeats an identical fuel record \(same quantity.*\): already imported as "
+                                         "fuel_jan.csv row 3"):
         import_(db, "fuel", repeat)
 
 

@@ -91,6 +91,13 @@ def _with_progress(label: str, as_json: bool, run):
         return run(lambda done, total: progress.update(task, completed=done, total=total))
 
 
+def _print_warnings(warnings: list[str]) -> None:
+    from zerocarbon.cli.common import escape
+
+    for w in warnings:
+        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+
+
 def _import_kind(kind: str):
     def command(path: Annotated[Path, typer.Argument(help="CSV or XLSX file")], org: OrgOpt, year: YearOpt,
                 factors: SetOpt = "CN-2025.1", sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None,
@@ -106,6 +113,7 @@ def _import_kind(kind: str):
             return
         console.print(f"imported {rep.rows} {rep.kind} row(s) from {rep.path} as batch {rep.batch_id}",
                       highlight=False)
+        _print_warnings(rep.warnings)
 
     command.__doc__ = (f"Import one CSV/XLSX file of {kind} activity data as a new batch. All rows or none; "
                        "rows that repeat an active record are refused.")
@@ -201,6 +209,7 @@ def import_replace(batch: Annotated[int, typer.Argument(help="active batch to re
         return
     console.print(f"batch {batch} replaced by batch {rep.batch_id}: {rep.rows} {rep.kind} row(s) from {rep.path}; "
                   "recompute the inventory to use it", highlight=False)
+    _print_warnings(rep.warnings)
 
 
 @import_app.command("undo")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +34,7 @@ class ImportReport:
     path: str = ""
     sha256: str = ""
     replaces: int | None = None
+    warnings: list[str] = field(default_factory=list)  # rows imported that may correct an earlier record
 
 
 @dataclass(frozen=True)
@@ -116,10 +117,19 @@ def _where(existing_id: str, batch_id: int, batches: dict) -> str:
     return f"{name} row {row} (batch {batch_id}{path})"
 
 
+WARNINGS_SHOWN = 50
+
+
 def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.DataFrame, source: str,
-                            replacing: int | None = None) -> None:
-    """Refuse rows that repeat each other or an active stored record (except those of the batch replaced)."""
+                            replacing: int | None = None) -> list[str]:
+    """Refuse rows that repeat each other or an active stored record (except those of the batch replaced).
+
+    Returns warnings about rows that may correct an earlier record (same site, material and period, another
+    quantity, no reference on both to tell them apart): they are imported, and the warning says how to correct
+    a file instead.
+    """
     problems: list[Problem] = []
+    warnings: list[str] = []
     rule = overlaps.RULES.get(kind)
     column = "period_start" if rule is not None and rule.periods == "overlap" else None
 
@@ -129,6 +139,10 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
     for i, j, reason in overlaps.within(kind, frame):
         problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
                                 f"{reason}: row {rownum(frame.at[j, 'activity_id'])} of this file already has it"))
+    for i, j, reason in overlaps.possible_corrections_within(kind, frame, limit=WARNINGS_SHOWN):
+        warnings.append(f"{source} row {rownum(frame.at[i, 'activity_id'])}: {reason}; it may be a correction of "
+                        f"row {rownum(frame.at[j, 'activity_id'])} of this file: if so, keep only the corrected "
+                        "row; if they are separate records, give each its reference (column 'reference')")
     exclude = [replacing] if replacing is not None else []
     if kind == "instrument":
         stored = repos.load_activities(s, org_id, year, ["instrument"], exclude_batches=exclude).data.get("instrument")
@@ -136,16 +150,26 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
     elif rule is not None:
         existing = repos.load_activities(s, org_id, year, [kind], exclude_batches=exclude).data.get(kind)
         clashes = overlaps.against(kind, frame, existing)
-        if clashes:
-            batches = {b.id: b for b in repos.list_batches(
-                s, org_id, ids={int(existing.at[j, "batch_id"]) for _, j, _ in clashes})}
-            for i, j, reason in clashes:
-                where = _where(existing.at[j, "activity_id"], int(existing.at[j, "batch_id"]), batches)
-                problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
-                                        f"{reason}: already imported as {where}; to correct that file, replace its "
-                                        f"batch (`zerocarbon import replace {int(existing.at[j, 'batch_id'])} FILE`)"))
+        corrections = [] if clashes else overlaps.possible_corrections(kind, frame, existing, limit=WARNINGS_SHOWN)
+        pairs = clashes + corrections
+        batches = {b.id: b for b in repos.list_batches(
+            s, org_id, ids={int(existing.at[j, "batch_id"]) for _, j, _ in pairs})} if pairs else {}
+        for i, j, reason in clashes:
+            where = _where(existing.at[j, "activity_id"], int(existing.at[j, "batch_id"]), batches)
+            problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
+                                    f"{reason}: already imported as {where}; to correct that file, replace its "
+                                    f"batch (`zerocarbon import replace {int(existing.at[j, 'batch_id'])} FILE`)"))
+        for i, j, reason in corrections:
+            batch = int(existing.at[j, "batch_id"])
+            b = batches.get(batch)
+            warnings.append(f"{source} row {rownum(frame.at[i, 'activity_id'])}: {reason}. It may be a correction "
+                            f"of batch {batch} row {rownum(existing.at[j, 'activity_id'])} "
+                            f"({b.path if b else '?'}); both are counted now. To correct a file, replace its batch "
+                            f"(`zerocarbon import replace {batch} FILE`, after `zerocarbon import undo` of this "
+                            "one); separate records should each give their reference (column 'reference')")
     if problems:
         raise InputError(problems)
+    return warnings
 
 
 def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Path, year: int,
@@ -169,11 +193,11 @@ def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Pa
                                       f"this file was already imported as batch {previous.id} ({previous.path}, "
                                       f"{previous.imported_at:%Y-%m-%d %H:%M}); to correct it use "
                                       f"`zerocarbon import replace {previous.id} FILE`; nothing written")])
-        _refuse_double_counting(s, org_id, year, kind, frame, path.name)
+        warnings = _refuse_double_counting(s, org_id, year, kind, frame, path.name)
         batch = repos.save_batch(s, org_id, kind, path.name, str(path), digest, year, frame, actor, progress=progress)
         repos.audit(s, actor, "import", f"batch:{batch.id}", org_id=org_id, kind=kind, source=path.name,
-                    path=str(path), rows=len(frame), sha256=digest, year=year)
-    return ImportReport(batch.id, kind, len(frame), path.name, str(path), digest)
+                    path=str(path), rows=len(frame), sha256=digest, year=year, warnings=len(warnings))
+    return ImportReport(batch.id, kind, len(frame), path.name, str(path), digest, warnings=warnings)
 
 
 def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: str | Path, factor_set: str,
@@ -202,7 +226,7 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
         if other is not None:
             raise InputError([Problem(path.name, None, None, f"this file is already active as batch {other.id} "
                                       f"({other.path}); nothing written")])
-        _refuse_double_counting(s, org_id, old.year, old.kind, frame, path.name, replacing=batch_id)
+        warnings = _refuse_double_counting(s, org_id, old.year, old.kind, frame, path.name, replacing=batch_id)
         new = repos.save_batch(s, org_id, old.kind, path.name, str(path), digest, old.year, frame, actor,
                                replaces=batch_id, progress=progress)
         repos.set_batch_status(s, old, repos.SUPERSEDED, actor, reason, successor=new.id)
@@ -211,7 +235,8 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
                     path=str(path), sha256=digest, rows=len(frame), reason=reason)
         repos.audit(s, actor, "import", f"batch:{new.id}", org_id=org_id, kind=old.kind, source=path.name,
                     path=str(path), rows=len(frame), sha256=digest, year=old.year, replaces=batch_id)
-    return ImportReport(new.id, old.kind, len(frame), path.name, str(path), digest, replaces=batch_id)
+    return ImportReport(new.id, old.kind, len(frame), path.name, str(path), digest, replaces=batch_id,
+                        warnings=warnings)
 
 
 def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str, actor: str = "cli") -> BatchInfo:
