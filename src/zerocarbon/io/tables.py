@@ -16,7 +16,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from zerocarbon.core.factors import FactorSet
 from zerocarbon.core.ghg.combustion import fuel_route, is_combustion_use, normalise_basis
-from zerocarbon.core.ghg.electricity import check_no_double_claims
+from zerocarbon.core.ghg.electricity import claim_reason, double_claims
 from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
@@ -299,6 +299,17 @@ def _check_kind(kind: str, out: pd.DataFrame, ck: _Checker, sites: set[str], yea
         ck.add(half, "serial_end", "give both serial_start and serial_end, or neither")
         ck.add(out["serial_end"] < out["serial_start"], "serial_end", "serial range ends before it starts")
         _check_instrument_kinds(out, ck)
+        _check_claims_within(out, ck)
+
+
+def _check_claims_within(out: pd.DataFrame, ck: _Checker) -> None:
+    """Two rows of one file with the same instrument id or overlapping serial ranges claim the same MWh twice."""
+    ranged = out["serial_end"] >= out["serial_start"]
+    ids = pd.Series([f"{ck.source}:{r}" for r in ck.rownum], index=out.index)
+    rows = out[ranged | out["serial_start"].isna() | out["serial_end"].isna()].assign(activity_id=ids)
+    for i, j, reason in double_claims(rows):
+        same_id = rows.at[i, "instrument_id"] == rows.at[j, "instrument_id"]
+        ck.add(out.index == i, "instrument_id" if same_id else "serial_start", reason)
 
 
 def _check_instrument_kinds(out: pd.DataFrame, ck: _Checker) -> None:
@@ -396,8 +407,12 @@ def check_instruments_against(existing: pd.DataFrame, new: pd.DataFrame) -> list
         return []
     both = pd.concat([existing.assign(_new=False), new.assign(_new=True)], ignore_index=True)
     probs = []
-    for i, reason in check_no_double_claims(both):
-        if both.at[i, "_new"]:
-            source, _, row = str(both.at[i, "activity_id"]).rpartition(":")
-            probs.append(Problem(source, int(row), "instrument_id", reason + " (already in the database)"))
+    for i, j, _ in double_claims(both):
+        if both.at[i, "_new"] == both.at[j, "_new"]:
+            continue  # inside one side: stored rows were checked when imported, the file's own rows by validate
+        at, other = (i, j) if both.at[i, "_new"] else (j, i)
+        source, _, row = str(both.at[at, "activity_id"]).rpartition(":")
+        column = "instrument_id" if both.at[at, "instrument_id"] == both.at[other, "instrument_id"] else "serial_start"
+        probs.append(Problem(source, int(row), column,
+                             claim_reason(both, at, other) + " (already in the database)"))
     return probs
