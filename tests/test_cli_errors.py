@@ -70,3 +70,17 @@ def test_help_loads_no_heavy_library():
             "'scipy', 'pint') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+@pytest.mark.parametrize("args, reason", [
+    (("calc", "nan", "GJ", "natural_gas", "--basis", "NCV"), "'nan' is not a finite number"),
+    (("calc", "inf", "GJ", "natural_gas", "--basis", "NCV", "--json"), "'inf' is not a finite number"),
+    (("calc", "--basis", "NCV", "--", "-5", "GJ", "natural_gas"), "-5 is negative"),
+    (("calc", "1e308", "t", "natural_gas", "--json"), "beyond the range of numbers"),
+])
+def test_calc_refuses_non_finite_and_negative_quantities(args, reason):
+    """Defect: `calc nan` printed `total nan` (exit 0), `--json` with inf printed Infinity (not JSON), and a
+    negative quantity was an internal error."""
+    r = _run(*args)
+    assert r.exit_code == 2, r.output
+    assert reason in r.output and "internal error" not in r.output and "Infinity" not in r.output
