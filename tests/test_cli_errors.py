@@ -1,6 +1,7 @@
 """The command line never shows a traceback: bad input or usage exits 2 with a message, an internal error exits 1
 and names a log file holding the trace. Each case below printed a Python traceback before."""
 import subprocess
+from pathlib import Path
 import sys
 
 import pytest
@@ -84,3 +85,27 @@ def test_calc_refuses_non_finite_and_negative_quantities(args, reason):
     r = _run(*args)
     assert r.exit_code == 2, r.output
     assert reason in r.output and "internal error" not in r.output and "Infinity" not in r.output
+
+
+@pytest.mark.parametrize("value, year, reason, message", [
+    ("nan", "2020", "acquisition", "'nan' is not a finite number"),
+    ("inf", "2020", "acquisition", "'inf' is not a finite number"),
+    ("5", "1800", "acquisition", "1800 is not a plausible base year"),
+    ("5", "2020", "", "give the reason for the change"),
+    ("5", "2020", "   ", "give the reason for the change"),
+])
+def test_baseyear_record_refuses_impossible_changes(tmp_path, value, year, reason, message):
+    """Defect: `--delta-t nan` was an internal error (IntegrityError); `--delta-t inf`, base year 1800 and an empty
+    reason were recorded."""
+    from zerocarbon.services import accounting
+    from zerocarbon.services.database import open_sessions
+
+    url = f"sqlite:///{tmp_path}/z.sqlite"
+    accounting.load_organisation_file(open_sessions(url), Path(__file__).parent / "data" / "organisation.yaml")
+    r = _run("baseyear", "record", "--org", "ORG", "--base-year", year, "--kind", "structural", "--delta-t", value,
+             "--reason", reason, "--db", url)
+    assert r.exit_code == 2 and message in r.output and "internal error" not in r.output, r.output
+    from zerocarbon.store.tables import BaseYearChangeRow
+
+    with open_sessions(url)() as s:
+        assert s.query(BaseYearChangeRow).count() == 0

@@ -6,6 +6,7 @@ or nothing.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -118,6 +119,8 @@ def _where(existing_id: str, batch_id: int, batches: dict) -> str:
 
 
 WARNINGS_SHOWN = 50
+# Reporting and base years accepted: from the UNFCCC's reference year to the end of the century.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
 def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.DataFrame, source: str,
@@ -397,7 +400,21 @@ def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
 
 def record_base_year_change(sessions: sessionmaker, org_code: str, base_year: int, kind: ChangeKind,
                             delta_t: float, reason: str, actor: str = "cli") -> None:
-    """Record a structural/method/error change to base-year emissions [tCO2e, signed]."""
+    """Record a structural/method/error change to base-year emissions [tCO2e, signed].
+
+    Refused (InputError) unless ``delta_t`` is a finite number, ``base_year`` lies in FIRST_YEAR..LAST_YEAR and
+    ``reason`` says something.
+    """
+    problems = []
+    if not math.isfinite(delta_t):
+        problems.append(Problem("--delta-t", None, None, f"'{delta_t}' is not a finite number of tCO2e"))
+    if not FIRST_YEAR <= base_year <= LAST_YEAR:
+        problems.append(Problem("--base-year", None, None, f"{base_year} is not a plausible base year "
+                                                           f"({FIRST_YEAR}..{LAST_YEAR})"))
+    if not reason or not reason.strip():
+        problems.append(Problem("--reason", None, None, "give the reason for the change (what changed, its source)"))
+    if problems:
+        raise InputError(problems)
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
         repos.save_base_year_change(s, org_id, base_year, kind.value, delta_t, reason)
