@@ -389,3 +389,27 @@ def test_upgrade_keeps_old_batches_active_and_names_their_batch(engine_0002):
     result = accounting.compute(sessions, "ORG", 2023, "CN-2025.1")
     assert result.ledger["activity_id"].astype(str).unique().tolist() == ["b7:electricity.csv:2"]
     assert result.totals()["scope2_location_t"] == pytest.approx(1.0005 * 0.6361)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--site", "XX01", "ORG has no site 'XX01'; its sites: HF01, TJ01"),
+    ("--category", "nonsense", "no ledger category 'nonsense'; the categories: stationary_combustion, "
+                               "mobile_combustion, fugitive_refrigerants, process_fgases, purchased_electricity, "
+                               "purchased_heat_steam"),
+])
+def test_explain_refuses_an_unknown_site_or_category(tmp_path, option, value, message):
+    """Defect: `inventory show --explain --site XX01` (or `--category nonsense`) printed "0.000 tCO2e = sum of 0
+    ledger rows" with exit 0, as if the site had no emissions."""
+    from zerocarbon.cli import app
+
+    runner = CliRunner()
+    db = ["--db", f"sqlite:///{tmp_path / 'z.sqlite'}"]
+    assert runner.invoke(app, ["org", "load", str(DATA / "organisation.yaml"), *db]).exit_code == 0
+    assert runner.invoke(app, ["import", "fuel", str(DATA / "fuel_ok.csv"), "--org", "ORG", "--year", "2023",
+                               *db]).exit_code == 0
+    assert runner.invoke(app, ["inventory", "compute", "--org", "ORG", "--year", "2023", *db]).exit_code == 0
+    r = runner.invoke(app, ["inventory", "show", "--org", "ORG", "--year", "2023", *db, "--explain", option, value])
+    assert r.exit_code == 2 and message in " ".join(r.output.split()), r.output
+    for known in (("--site", "TJ01"), ("--category", "stationary_combustion")):
+        r = runner.invoke(app, ["inventory", "show", "--org", "ORG", "--year", "2023", *db, "--explain", *known])
+        assert r.exit_code == 0 and "sum of 0 ledger rows" not in r.output, r.output

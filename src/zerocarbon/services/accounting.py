@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from zerocarbon.core.ghg import overlaps
 from zerocarbon.core.ghg.base_year import BaseYearChange, ChangeKind, RecalculationDecision, assess_recalculation
 from zerocarbon.core.ghg.inventory import InventoryResult, compute_inventory
-from zerocarbon.core.model import Boundary, Organisation
+from zerocarbon.core.model import REPORTING_LINES, Boundary, Methodology, Organisation
 from zerocarbon.errors import ClosedInventoryError, InputError, NotFoundError, Problem
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import check_instruments_against, read_table, validate
@@ -119,6 +119,8 @@ def _where(existing_id: str, batch_id: int, batches: dict) -> str:
 
 
 WARNINGS_SHOWN = 50
+# Every category a ledger row can have (each has a report line in every standard).
+LEDGER_CATEGORIES = tuple(dict.fromkeys(c for _, c in REPORTING_LINES[Methodology.GHG_PROTOCOL]))
 # Reporting and base years accepted: from the UNFCCC's reference year to the end of the century.
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 
@@ -385,7 +387,12 @@ def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
     ``meta["batches"]`` describes every batch the ledger rows come from (path, SHA-256, status).
     """
     with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
+        org_id, org = repos.load_organisation(s, org_code)
+        sites = sorted(x.code for x in org.sites)
+        if site is not None and site not in sites:
+            raise NotFoundError(f"{org_code} has no site '{site}'; its sites: {', '.join(sites)}")
+        if category is not None and category not in LEDGER_CATEGORIES:
+            raise NotFoundError(f"no ledger category '{category}'; the categories: {', '.join(LEDGER_CATEGORIES)}")
         row = repos.get_inventory(s, org_id, year, boundary.value)
         if row is None:
             raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
