@@ -413,3 +413,14 @@ def test_explain_refuses_an_unknown_site_or_category(tmp_path, option, value, me
     for known in (("--site", "TJ01"), ("--category", "stationary_combustion")):
         r = runner.invoke(app, ["inventory", "show", "--org", "ORG", "--year", "2023", *db, "--explain", *known])
         assert r.exit_code == 0 and "sum of 0 ledger rows" not in r.output, r.output
+
+
+def test_unknown_gwp_set_is_one_error_naming_the_known_sets(db, tmp_path):
+    """Defect: `inventory compute --gwp AR9` gave one error per activity row (41 for the example files)."""
+    from zerocarbon.errors import FactorNotFoundError
+
+    import_(db, "fuel", DATA / "fuel_ok.csv")
+    with pytest.raises(FactorNotFoundError) as exc:
+        accounting.compute(db, "ORG", YEAR, "CN-2025.1", gwp_set="AR9")
+    assert not isinstance(exc.value, InputError)
+    assert str(exc.value) == "GWP set 'AR9' is not in factor set CN-2025.1; choose one of AR4, AR5, AR5_CCF, AR6"

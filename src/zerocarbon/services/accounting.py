@@ -19,7 +19,7 @@ from zerocarbon.core.ghg import overlaps
 from zerocarbon.core.ghg.base_year import BaseYearChange, ChangeKind, RecalculationDecision, assess_recalculation
 from zerocarbon.core.ghg.inventory import InventoryResult, compute_inventory
 from zerocarbon.core.model import REPORTING_LINES, Boundary, Methodology, Organisation
-from zerocarbon.errors import ClosedInventoryError, InputError, NotFoundError, Problem
+from zerocarbon.errors import ClosedInventoryError, FactorNotFoundError, InputError, NotFoundError, Problem
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import check_instruments_against, read_table, validate
 from zerocarbon.services import factor_sets
@@ -312,6 +312,10 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
             actor: str = "cli") -> InventoryResult:
     """Compute and store the inventory. A closed year only changes with a recorded recalculation."""
     fs = factor_sets.resolve(sessions, factor_set)
+    # Checked once here: an unknown set would otherwise fail on every row that needs a GWP.
+    if gwp_set not in fs.gwp_sets():
+        raise FactorNotFoundError(f"GWP set '{gwp_set}' is not in factor set {fs.id}; choose one of "
+                                  f"{', '.join(fs.gwp_sets())}")
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
         existing = repos.get_inventory(s, org_id, year, boundary.value)
