@@ -21,9 +21,16 @@ def test_db_in_a_missing_folder_is_a_message(tmp_path):
     assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output
 
 
+def _loaded_db(tmp_path) -> str:
+    """URL of a database holding the test organisation ORG."""
+    url = f"sqlite:///{tmp_path}/z.sqlite"
+    assert _run("org", "load", str(Path(__file__).parent / "data" / "organisation.yaml"), "--db", url).exit_code == 0
+    return url
+
+
 def test_unknown_organisation_for_baseyear_record_is_a_message(tmp_path):
     r = _run("baseyear", "record", "--org", "NOPE", "--base-year", "2020", "--kind", "error", "--delta-t", "1",
-             "--reason", "x", "--db", f"sqlite:///{tmp_path}/z.sqlite")
+             "--reason", "x", "--db", _loaded_db(tmp_path))
     assert r.exit_code == 2 and "NOPE" in r.output and "Traceback" not in r.output
 
 
@@ -50,7 +57,7 @@ def test_internal_error_exits_1_with_a_log_file(tmp_path, monkeypatch):
         raise RuntimeError("deliberately broken")
 
     monkeypatch.setattr(accounting, "inventory_meta", broken)
-    r = _run("inventory", "show", "--org", "X", "--year", "2025", "--db", f"sqlite:///{tmp_path}/z.sqlite",
+    r = _run("inventory", "show", "--org", "X", "--year", "2025", "--db", _loaded_db(tmp_path),
              env={"ZEROCARBON_LOG_DIR": str(tmp_path / "logs")})
     assert r.exit_code == 1 and "internal error" in r.output and "Traceback" not in r.output
     logs = list((tmp_path / "logs").glob("error-*.log"))
@@ -97,11 +104,9 @@ def test_calc_refuses_non_finite_and_negative_quantities(args, reason):
 def test_baseyear_record_refuses_impossible_changes(tmp_path, value, year, reason, message):
     """Defect: `--delta-t nan` was an internal error (IntegrityError); `--delta-t inf`, base year 1800 and an empty
     reason were recorded."""
-    from zerocarbon.services import accounting
     from zerocarbon.services.database import open_sessions
 
-    url = f"sqlite:///{tmp_path}/z.sqlite"
-    accounting.load_organisation_file(open_sessions(url), Path(__file__).parent / "data" / "organisation.yaml")
+    url = _loaded_db(tmp_path)
     r = _run("baseyear", "record", "--org", "ORG", "--base-year", year, "--kind", "structural", "--delta-t", value,
              "--reason", reason, "--db", url)
     assert r.exit_code == 2 and message in r.output and "internal error" not in r.output, r.output
