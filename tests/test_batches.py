@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from zerocarbon.core.factors import load_factor_set
 from zerocarbon.core.ghg import overlaps
 from zerocarbon.core.ghg.inventory import ActivityData, compute_inventory
-from zerocarbon.errors import ClosedInventoryError, InputError
+from zerocarbon.errors import ClosedInventoryError, InputError, ZerocarbonError
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import read_table, validate
 from zerocarbon.services import accounting
@@ -161,8 +161,9 @@ def test_replace_is_checked_against_other_batches_but_not_the_one_replaced(db, t
     status = {b.id: (b.status, b.superseded_by, b.replaces) for b in accounting.list_batches(db, "ORG")}
     assert status == {tj.batch_id: ("superseded", new.batch_id, None), hf.batch_id: ("active", None, None),
                       new.batch_id: ("active", None, tj.batch_id)}
-    with pytest.raises(InputError, match="superseded"):
+    with pytest.raises(ZerocarbonError, match="superseded") as exc:
         accounting.replace_batch(db, "ORG", tj.batch_id, fixed, "CN-2025.1")
+    assert not isinstance(exc.value, InputError)  # the file is fine; the batch is not the one to replace
 
 
 def test_withdrawn_batch_is_not_counted_and_its_file_can_be_imported_again(db, tmp_path):
@@ -424,3 +425,18 @@ def test_unknown_gwp_set_is_one_error_naming_the_known_sets(db, tmp_path):
         accounting.compute(db, "ORG", YEAR, "CN-2025.1", gwp_set="AR9")
     assert not isinstance(exc.value, InputError)
     assert str(exc.value) == "GWP set 'AR9' is not in factor set CN-2025.1; choose one of AR4, AR5, AR5_CCF, AR6"
+
+
+def test_replace_validates_against_the_factor_set_the_batch_was_imported_with(db, tmp_path):
+    """Defect: `import replace` validated against the default set (CN-2025.1) unless --factors was given again, so
+    a correction of a file imported under EPA-2025.1 was refused for a fuel the EPA set has."""
+    propane = FUEL_HEADER + "TJ01,2023-01-01,2023-01-31,propane,stationary,{},mmBtu,GCV,false\n"
+    first = accounting.import_file(db, "ORG", "fuel", write(tmp_path, "propane.csv", propane.format(2)), YEAR,
+                                   "EPA-2025.1")
+    assert accounting.import_factor_set(db, "ORG", first.batch_id) == "EPA-2025.1"
+    fixed = write(tmp_path, "propane_fixed.csv", propane.format(2.5))
+    new = accounting.replace_batch(db, "ORG", first.batch_id, fixed)
+    assert accounting.import_factor_set(db, "ORG", new.batch_id) == "EPA-2025.1"
+    # Naming a set still decides.
+    with pytest.raises(InputError, match="propane"):
+        accounting.replace_batch(db, "ORG", new.batch_id, write(tmp_path, "p3.csv", propane.format(3)), "CN-2025.1")

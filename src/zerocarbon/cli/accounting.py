@@ -66,7 +66,8 @@ def org_load(path: Path, db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
 import_app = group("Import activity files as batches; list, show, replace or withdraw them.")
 
-SheetOpt = Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet to read (default: the first)")]
+SheetOpt = Annotated[Optional[str], typer.Option(
+    "--sheet", help="XLSX sheet to read; needed when the workbook has more than one sheet with data")]
 ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="who makes the change (default: the OS user)")]
 
 
@@ -200,8 +201,10 @@ def import_show(batch: Annotated[int, typer.Argument(help="batch id (`zerocarbon
 def import_replace(batch: Annotated[int, typer.Argument(help="active batch to replace")],
                    path: Annotated[Path, typer.Argument(help="corrected CSV or XLSX file")], org: OrgOpt,
                    reason: Annotated[Optional[str], typer.Option("--reason", help="why the file is replaced")] = None,
-                   factors: SetOpt = "CN-2025.1", sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None,
-                   as_json: JsonOpt = False) -> None:
+                   factors: Annotated[Optional[str], typer.Option(
+                       "--factors", help="factor set to validate against (default: the set the replaced batch was "
+                                         "imported with)")] = None,
+                   sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Replace a batch by a corrected file in one step; the old version is kept, marked superseded."""
     from zerocarbon.services import accounting
 

@@ -120,8 +120,17 @@ def factors_import(file: Annotated[str, typer.Argument(help="factor CSV in the s
                    db: DbOpt = None, actor: Annotated[str, typer.Option(help="recorded in the audit log")] = "cli",
                    as_json: JsonOpt = False) -> None:
     """Validate your own factor file and store it as a factor set usable as `--factors NAME`."""
+    from pathlib import Path
+
+    from zerocarbon.errors import InputError, Problem
     from zerocarbon.services.factor_sets import import_set
 
+    # Said first: otherwise a missing file is reported as missing its rules file beside it.
+    for given, what in ((file, "factor file"), (rules, "rules file")):
+        if given and Path(given).is_dir():
+            raise InputError([Problem(given, None, None, f"is a folder, not a {what}")])
+        if given and not Path(given).is_file():
+            raise InputError([Problem(given, None, None, f"{what} not found")])
     info = import_set(open_db(db), file, name, rules, actor)
     if as_json:
         emit_json(info.as_dict())

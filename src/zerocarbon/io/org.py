@@ -125,6 +125,10 @@ def read_organisation(path: str | Path) -> Organisation:
     """Read and validate an organisation file; every problem is reported at once (InputError)."""
     path = Path(path)
     src = str(path)
+    if path.is_dir():
+        raise InputError([Problem(src, None, None, "is a folder, not an organisation file (YAML)")])
+    if not path.exists():
+        raise InputError([Problem(src, None, None, "file not found")])
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

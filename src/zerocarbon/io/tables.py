@@ -37,6 +37,8 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     read in part.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError([Problem(str(path), None, None, "is a folder, not a file; give the CSV or XLSX file to import")])
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])
     suffix = path.suffix.lower()
@@ -47,8 +49,9 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
                                                                  "this is a CSV file")])
             df = pd.read_csv(io.StringIO(_decode(path)), dtype=str, keep_default_na=False)
         elif suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path, sheet_name=_pick_sheet(path, sheet), dtype=str, keep_default_na=False,
-                               engine="openpyxl")
+            sheet = _pick_sheet(path, sheet)
+            df = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, engine="openpyxl")
+            _refuse_formulas_without_values(path, sheet, df)
         else:
             raise InputError([Problem(str(path), None, None, f"unsupported file type '{suffix}'; use .csv or .xlsx")])
     except pd.errors.EmptyDataError:
@@ -97,6 +100,39 @@ def _pick_sheet(path: Path, sheet: str | None) -> str:
                                                          + ", ".join(f"'{n}'" for n in used)
                                                          + "); pass --sheet NAME to say which one to import")])
     return used[0] if used else names[0]
+
+
+def _refuse_formulas_without_values(path: Path, sheet: str, df: pd.DataFrame) -> None:
+    """A formula cell is read by its value as Excel last saved it; a workbook written by a program other than
+    a spreadsheet (or never recalculated) has none, and the cell would read as empty."""
+    if not (df == "").to_numpy().any():
+        return
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    formulas = []
+    try:
+        # Positions relative to the first row and column read (the header's), as pandas reads them.
+        first_row = first_col = None
+        for row in wb[sheet].iter_rows():
+            for c in row:
+                if getattr(c, "row", None) is None:  # an empty cell of a read-only sheet has no position
+                    continue
+                if first_row is None:
+                    first_row, first_col = c.row, c.column
+                if c.data_type == "f":
+                    formulas.append((c.row - first_row - 1, c.column - first_col, c.value))
+    finally:
+        wb.close()
+    problems = []
+    for i, j, formula in formulas:
+        if 0 <= i < len(df) and 0 <= j < df.shape[1] and df.iat[i, j] == "":
+            problems.append(Problem(str(path), i + 2, str(df.columns[j]).strip(),
+                                    f"the cell holds a formula ({formula}) without a saved value: open and save the "
+                                    "file in Excel (or WPS, LibreOffice) so the value is stored, or paste values "
+                                    "instead of formulas"))
+    if problems:
+        raise InputError(problems)
 
 
 class _Checker:

@@ -19,7 +19,8 @@ from zerocarbon.core.ghg import overlaps
 from zerocarbon.core.ghg.base_year import BaseYearChange, ChangeKind, RecalculationDecision, assess_recalculation
 from zerocarbon.core.ghg.inventory import InventoryResult, compute_inventory
 from zerocarbon.core.model import REPORTING_LINES, Boundary, Methodology, Organisation
-from zerocarbon.errors import ClosedInventoryError, FactorNotFoundError, InputError, NotFoundError, Problem
+from zerocarbon.errors import (ClosedInventoryError, FactorNotFoundError, InputError, NotFoundError, Problem,
+                               ZerocarbonError)
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import check_instruments_against, read_table, validate
 from zerocarbon.services import factor_sets
@@ -119,6 +120,8 @@ def _where(existing_id: str, batch_id: int, batches: dict) -> str:
 
 
 WARNINGS_SHOWN = 50
+# Used when a command names no factor set and nothing recorded names one.
+DEFAULT_FACTOR_SET = "CN-2025.1"
 # Every category a ledger row can have (each has a report line in every standard).
 LEDGER_CATEGORIES = tuple(dict.fromkeys(c for _, c in REPORTING_LINES[Methodology.GHG_PROTOCOL]))
 # Reporting and base years accepted: from the UNFCCC's reference year to the end of the century.
@@ -201,27 +204,42 @@ def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Pa
         warnings = _refuse_double_counting(s, org_id, year, kind, frame, path.name)
         batch = repos.save_batch(s, org_id, kind, path.name, str(path), digest, year, frame, actor, progress=progress)
         repos.audit(s, actor, "import", f"batch:{batch.id}", org_id=org_id, kind=kind, source=path.name,
-                    path=str(path), rows=len(frame), sha256=digest, year=year, warnings=len(warnings))
+                    path=str(path), rows=len(frame), sha256=digest, year=year, factor_set=fs.id,
+                    factor_set_fingerprint=fs.fingerprint, warnings=len(warnings))
     return ImportReport(batch.id, kind, len(frame), path.name, str(path), digest, warnings=warnings)
 
 
-def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: str | Path, factor_set: str,
-                  actor: str = "cli", reason: str | None = None, sheet: str | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> ImportReport:
+def import_factor_set(sessions: sessionmaker, org_code: str, batch_id: int) -> str | None:
+    """Name of the factor set a batch was validated against when imported, if recorded (imports record it
+    in their audit entry)."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        for a in repos.audit_rows(s, org_id, f"batch:{batch_id}"):
+            if a.entity == f"batch:{batch_id}" and a.action == "import" and (a.detail or {}).get("factor_set"):
+                return a.detail["factor_set"]
+    return None
+
+
+def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: str | Path,
+                  factor_set: str | None = None, actor: str = "cli", reason: str | None = None,
+                  sheet: str | None = None, progress: Callable[[int, int], None] | None = None) -> ImportReport:
     """Swap an active batch for a corrected file in one transaction.
 
-    The new file is checked like an import, against every active batch except the one it replaces. The old
-    batch is kept, marked superseded and pointing at its successor.
+    The new file is checked like an import, against every active batch except the one it replaces, and
+    validated against ``factor_set`` (default: the set the replaced batch was imported with, else
+    DEFAULT_FACTOR_SET). The old batch is kept, marked superseded and pointing at its successor.
     """
     path = Path(path)
+    if factor_set is None:
+        factor_set = import_factor_set(sessions, org_code, batch_id) or DEFAULT_FACTOR_SET
     fs = factor_sets.resolve(sessions, factor_set)
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
         old = repos.get_batch(s, org_id, batch_id)
         if old.status != repos.ACTIVE:
-            raise InputError([Problem(path.name, None, None, f"batch {batch_id} is {old.status}, not active"
-                                      + (f" (its successor is batch {old.superseded_by})" if old.superseded_by else "")
-                                      + "; only an active batch can be replaced")])
+            raise ZerocarbonError(f"batch {batch_id} is {old.status}, not active"
+                                  + (f" (its successor is batch {old.superseded_by})" if old.superseded_by else "")
+                                  + "; only an active batch can be replaced")
         _require_open_year(s, org_id, org_code, old.year, f"replacing batch {batch_id}")
         frame, digest = _read(old.kind, path, org, old.year, fs, sheet)
         if digest == old.sha256:
@@ -239,7 +257,8 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
                     kind=old.kind, year=old.year, old_path=old.path, old_sha256=old.sha256, old_rows=old.rows,
                     path=str(path), sha256=digest, rows=len(frame), reason=reason)
         repos.audit(s, actor, "import", f"batch:{new.id}", org_id=org_id, kind=old.kind, source=path.name,
-                    path=str(path), rows=len(frame), sha256=digest, year=old.year, replaces=batch_id)
+                    path=str(path), rows=len(frame), sha256=digest, year=old.year, replaces=batch_id,
+                    factor_set=fs.id, factor_set_fingerprint=fs.fingerprint, warnings=len(warnings))
     return ImportReport(new.id, old.kind, len(frame), path.name, str(path), digest, replaces=batch_id,
                         warnings=warnings)
 
@@ -252,8 +271,9 @@ def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str
         org_id, _ = repos.load_organisation(s, org_code)
         batch = repos.get_batch(s, org_id, batch_id)
         if batch.status != repos.ACTIVE:
-            raise InputError([Problem(f"batch {batch_id}", None, None,
-                                      f"batch {batch_id} is {batch.status}; only an active batch can be withdrawn")])
+            raise ZerocarbonError(f"batch {batch_id} is already {batch.status}"
+                                  + (f" (by batch {batch.superseded_by})" if batch.superseded_by else "")
+                                  + "; only an active batch can be withdrawn (see `zerocarbon import list`)")
         _require_open_year(s, org_id, org_code, batch.year, f"withdrawing batch {batch_id}")
         repos.set_batch_status(s, batch, repos.WITHDRAWN, actor, reason)
         repos.audit(s, actor, "import.undo", f"batch:{batch_id}", org_id=org_id, kind=batch.kind, year=batch.year,
@@ -330,7 +350,8 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
                 raise ClosedInventoryError(
                     f"inventory {year} is closed under factor set {existing.factor_set} "
                     f"({existing.factor_set_fingerprint[:12]}), GWP {existing.gwp_set}; recomputing would change it. "
-                    "Pass a recalculation reason to record a recalculation.")
+                    "To recalculate it, give the reason, which is recorded: `zerocarbon inventory compute --org "
+                    f"{org_code} --year {year} --recalculate \"reason\"`")
             status = "closed"
             if changed:
                 repos.audit(s, actor, "inventory.recalculate", f"{org_code}:{year}", org_id=org_id,
