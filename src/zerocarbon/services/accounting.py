@@ -120,6 +120,7 @@ def _where(existing_id: str, batch_id: int, batches: dict) -> str:
 
 
 WARNINGS_SHOWN = 50
+_THIS_BATCH = "\x00batch\x00"  # the id of the batch being imported, which exists only once it is stored
 # Used when a command names no factor set and nothing recorded names one.
 DEFAULT_FACTOR_SET = "CN-2025.1"
 # Every category a ledger row can have (each has a report line in every standard).
@@ -172,9 +173,10 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
             b = batches.get(batch)
             warnings.append(f"{source} row {rownum(frame.at[i, 'activity_id'])}: {reason}. It may be a correction "
                             f"of batch {batch} row {rownum(existing.at[j, 'activity_id'])} "
-                            f"({b.path if b else '?'}); both are counted now. To correct a file, replace its batch "
-                            f"(`zerocarbon import replace {batch} FILE`, after `zerocarbon import undo` of this "
-                            "one); separate records should each give their reference (column 'reference')")
+                            f"({b.path if b else '?'}); both are counted now. To correct that file, replace its "
+                            f"batch (`zerocarbon import replace {batch} FILE`) and withdraw this one (`zerocarbon "
+                            f"import undo {_THIS_BATCH} --reason ...`); separate records should each give their "
+                            "reference (column 'reference')")
     if problems:
         raise InputError(problems)
     return warnings
@@ -203,6 +205,7 @@ def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Pa
                                       f"`zerocarbon import replace {previous.id} FILE`; nothing written")])
         warnings = _refuse_double_counting(s, org_id, year, kind, frame, path.name)
         batch = repos.save_batch(s, org_id, kind, path.name, str(path), digest, year, frame, actor, progress=progress)
+        warnings = [w.replace(_THIS_BATCH, str(batch.id)) for w in warnings]
         repos.audit(s, actor, "import", f"batch:{batch.id}", org_id=org_id, kind=kind, source=path.name,
                     path=str(path), rows=len(frame), sha256=digest, year=year, factor_set=fs.id,
                     factor_set_fingerprint=fs.fingerprint, warnings=len(warnings))
@@ -252,6 +255,7 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
         warnings = _refuse_double_counting(s, org_id, old.year, old.kind, frame, path.name, replacing=batch_id)
         new = repos.save_batch(s, org_id, old.kind, path.name, str(path), digest, old.year, frame, actor,
                                replaces=batch_id, progress=progress)
+        warnings = [w.replace(_THIS_BATCH, str(new.id)) for w in warnings]
         repos.set_batch_status(s, old, repos.SUPERSEDED, actor, reason, successor=new.id)
         repos.audit(s, actor, "import.replace", f"batch:{batch_id}", org_id=org_id, replaced_by=new.id,
                     kind=old.kind, year=old.year, old_path=old.path, old_sha256=old.sha256, old_rows=old.rows,

@@ -102,8 +102,12 @@ def _given(row: pd.Series, k: str) -> bool:
     return not (v is None or (isinstance(v, float) and np.isnan(v)) or v == "")
 
 
+def _value(v) -> str:
+    return f"{v:.15g}" if isinstance(v, (float, np.floating)) else str(v)
+
+
 def _describe(row: pd.Series, cols) -> str:
-    return ", ".join(f"{k} {row[k]}" for k in cols if k not in _DAYS and _given(row, k))
+    return ", ".join(f"{k} {_value(row[k])}" for k in cols if k not in _DAYS and _given(row, k))
 
 
 def _reason(rule: Rule, a: pd.Series, b: pd.Series) -> str:
