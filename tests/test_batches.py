@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from zerocarbon.core.factors import load_factor_set
 from zerocarbon.core.ghg import overlaps
 from zerocarbon.core.ghg.inventory import ActivityData, compute_inventory
-from zerocarbon.errors import ClosedInventoryError, InputError
+from zerocarbon.errors import ClosedInventoryError, InputError, ZerocarbonError
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import read_table, validate
 from zerocarbon.services import accounting
@@ -144,7 +144,8 @@ def test_separate_fuel_deliveries_in_one_month_are_allowed_but_a_repeat_is_not(d
     third = write(tmp_path, "fuel_jan_late.csv", FUEL_HEADER + "TJ01,2023-01-01,2023-01-31,gas_diesel_oil,mobile,1.25,t,,false\n")
     assert import_(db, "fuel", third).rows == 1
     repeat = write(tmp_path, "fuel_copy.csv", FUEL_HEADER + "TJ01,2023-01-01,2023-01-31,gas_diesel_oil,mobile,3,t,,false\n")
-    with pytest.raises(InputError, match="repeats an identical fuel record: already imported as fuel_jan.csv row 3"):
+    with pytest.raises(InputError, match=r"repeats an identical fuel record \(same quantity.*\): already imported as "
+                                         "fuel_jan.csv row 3"):
         import_(db, "fuel", repeat)
 
 
@@ -160,8 +161,9 @@ def test_replace_is_checked_against_other_batches_but_not_the_one_replaced(db, t
     status = {b.id: (b.status, b.superseded_by, b.replaces) for b in accounting.list_batches(db, "ORG")}
     assert status == {tj.batch_id: ("superseded", new.batch_id, None), hf.batch_id: ("active", None, None),
                       new.batch_id: ("active", None, tj.batch_id)}
-    with pytest.raises(InputError, match="superseded"):
+    with pytest.raises(ZerocarbonError, match="superseded") as exc:
         accounting.replace_batch(db, "ORG", tj.batch_id, fixed, "CN-2025.1")
+    assert not isinstance(exc.value, InputError)  # the file is fine; the batch is not the one to replace
 
 
 def test_withdrawn_batch_is_not_counted_and_its_file_can_be_imported_again(db, tmp_path):
@@ -388,3 +390,53 @@ def test_upgrade_keeps_old_batches_active_and_names_their_batch(engine_0002):
     result = accounting.compute(sessions, "ORG", 2023, "CN-2025.1")
     assert result.ledger["activity_id"].astype(str).unique().tolist() == ["b7:electricity.csv:2"]
     assert result.totals()["scope2_location_t"] == pytest.approx(1.0005 * 0.6361)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--site", "XX01", "ORG has no site 'XX01'; its sites: HF01, TJ01"),
+    ("--category", "nonsense", "no ledger category 'nonsense'; the categories: stationary_combustion, "
+                               "mobile_combustion, fugitive_refrigerants, process_fgases, purchased_electricity, "
+                               "purchased_heat_steam"),
+])
+def test_explain_refuses_an_unknown_site_or_category(tmp_path, option, value, message):
+    """Defect: `inventory show --explain --site XX01` (or `--category nonsense`) printed "0.000 tCO2e = sum of 0
+    ledger rows" with exit 0, as if the site had no emissions."""
+    from zerocarbon.cli import app
+
+    runner = CliRunner()
+    db = ["--db", f"sqlite:///{tmp_path / 'z.sqlite'}"]
+    assert runner.invoke(app, ["org", "load", str(DATA / "organisation.yaml"), *db]).exit_code == 0
+    assert runner.invoke(app, ["import", "fuel", str(DATA / "fuel_ok.csv"), "--org", "ORG", "--year", "2023",
+                               *db]).exit_code == 0
+    assert runner.invoke(app, ["inventory", "compute", "--org", "ORG", "--year", "2023", *db]).exit_code == 0
+    r = runner.invoke(app, ["inventory", "show", "--org", "ORG", "--year", "2023", *db, "--explain", option, value])
+    assert r.exit_code == 2 and message in " ".join(r.output.split()), r.output
+    for known in (("--site", "TJ01"), ("--category", "stationary_combustion")):
+        r = runner.invoke(app, ["inventory", "show", "--org", "ORG", "--year", "2023", *db, "--explain", *known])
+        assert r.exit_code == 0 and "sum of 0 ledger rows" not in r.output, r.output
+
+
+def test_unknown_gwp_set_is_one_error_naming_the_known_sets(db, tmp_path):
+    """Defect: `inventory compute --gwp AR9` gave one error per activity row (41 for the example files)."""
+    from zerocarbon.errors import FactorNotFoundError
+
+    import_(db, "fuel", DATA / "fuel_ok.csv")
+    with pytest.raises(FactorNotFoundError) as exc:
+        accounting.compute(db, "ORG", YEAR, "CN-2025.1", gwp_set="AR9")
+    assert not isinstance(exc.value, InputError)
+    assert str(exc.value) == "GWP set 'AR9' is not in factor set CN-2025.1; choose one of AR4, AR5, AR5_CCF, AR6"
+
+
+def test_replace_validates_against_the_factor_set_the_batch_was_imported_with(db, tmp_path):
+    """Defect: `import replace` validated against the default set (CN-2025.1) unless --factors was given again, so
+    a correction of a file imported under EPA-2025.1 was refused for a fuel the EPA set has."""
+    propane = FUEL_HEADER + "TJ01,2023-01-01,2023-01-31,propane,stationary,{},mmBtu,GCV,false\n"
+    first = accounting.import_file(db, "ORG", "fuel", write(tmp_path, "propane.csv", propane.format(2)), YEAR,
+                                   "EPA-2025.1")
+    assert accounting.import_factor_set(db, "ORG", first.batch_id) == "EPA-2025.1"
+    fixed = write(tmp_path, "propane_fixed.csv", propane.format(2.5))
+    new = accounting.replace_batch(db, "ORG", first.batch_id, fixed)
+    assert accounting.import_factor_set(db, "ORG", new.batch_id) == "EPA-2025.1"
+    # Naming a set still decides.
+    with pytest.raises(InputError, match="propane"):
+        accounting.replace_batch(db, "ORG", new.batch_id, write(tmp_path, "p3.csv", propane.format(3)), "CN-2025.1")

@@ -90,8 +90,64 @@ def test_certificate_claimed_twice_across_files(db, tmp_path):
     with pytest.raises(InputError) as exc:
         import_(db, "instrument", bad(tmp_path, again, "instrument_2.csv"))
     p = exc.value.problems[0]
-    assert (p.source, p.row, p.column) == ("instrument_2.csv", 2, "instrument_id") and "overlaps" in p.reason
+    assert (p.source, p.row, p.column) == ("instrument_2.csv", 2, "serial_start") and "overlaps" in p.reason
+    assert "of instrument 'GEC-1' (instrument_ok.csv row 2, batch 1)" in p.reason
     assert stored(db) == 1
+
+
+INSTRUMENT_HEADER = ("instrument_id,type,registry,market,volume,unit,vintage_start,vintage_end,serial_start,serial_end,"
+                     "retired_for_site,retired_for_year,emission_factor,technology\n")
+
+
+def gec_row(iid, first, last, site="TJ01"):
+    return f"{iid},GEC,CN-GEC,CN,{last - first + 1},MWh,2023-01-01,2023-12-31,{first},{last},{site},2023,0,solar\n"
+
+
+def test_overlapping_serial_ranges_in_one_file_are_refused_at_import(db, tmp_path):
+    """Defect: two certificates of one file with overlapping serials were imported; the overlap surfaced only at
+    `inventory compute`, naming no file or row, with serials printed as floats (300001500.0)."""
+    text = INSTRUMENT_HEADER + gec_row("GEC-A", 300001000, 300001999) + gec_row("GEC-B", 300001500, 300002499, "HF01")
+    with pytest.raises(InputError) as exc:
+        import_(db, "instrument", bad(tmp_path, text, "certs.csv"))
+    [p] = exc.value.problems
+    assert (p.source, p.row, p.column) == ("certs.csv", 3, "serial_start")
+    assert ("serial range 300001500-300002499 overlaps 300001000-300001999 of instrument 'GEC-A' (certs.csv row 2)"
+            in p.reason)
+    assert ".0" not in p.reason
+    twice = INSTRUMENT_HEADER + gec_row("GEC-A", 1, 10) + gec_row("GEC-A", 11, 20)
+    with pytest.raises(InputError, match=r"certs2.csv, row 3, column 'instrument_id': instrument 'GEC-A' is claimed "
+                                         r"twice: instrument 'GEC-A' \(certs2.csv row 2\) has the same id"):
+        import_(db, "instrument", bad(tmp_path, twice, "certs2.csv"))
+    assert stored(db) == 0
+
+
+def test_serial_range_starting_before_a_stored_one_is_refused(db, tmp_path):
+    """Defect: a new range that began before an overlapping stored range was blamed on the stored row and let in."""
+    import_(db, "instrument", bad(tmp_path, INSTRUMENT_HEADER + gec_row("GEC-A", 1000, 1999), "a.csv"))
+    with pytest.raises(InputError) as exc:
+        import_(db, "instrument", bad(tmp_path, INSTRUMENT_HEADER + gec_row("GEC-B", 500, 1499), "b.csv"))
+    [p] = exc.value.problems
+    assert (p.source, p.row, p.column) == ("b.csv", 2, "serial_start")
+    assert "500-1499 overlaps 1000-1999 of instrument 'GEC-A' (a.csv row 2, batch 1)" in p.reason
+    assert stored(db) == 1
+
+
+def test_double_claim_at_compute_names_file_and_row_with_whole_serials(org, cn):
+    """The last line of defence (rows stored before the checks at import) names the rows; serials as integers."""
+    from tests.helpers import data, elec, gec
+    from zerocarbon.core.ghg.inventory import compute_inventory
+    from zerocarbon.errors import DoubleClaimError
+
+    d = data(electricity=[elec("TJ01", 100_000)],
+             instrument=[{**gec("G1", "TJ01", 1000, "2023", serial=(300001000.0, 300001999.0), year=2023),
+                          "activity_id": "b1:certs.csv:2"},
+                         {**gec("G2", "TJ01", 1000, "2023", serial=(300001500.0, 300002499.0), year=2023),
+                          "activity_id": "b2:more.csv:7"}])
+    with pytest.raises(DoubleClaimError) as exc:
+        compute_inventory(org, d, cn, 2023)
+    assert str(exc.value) == ("more.csv row 7, batch 2: serial range 300001500-300002499 overlaps 300001000-300001999 "
+                              "of instrument 'G1' (certs.csv row 2, batch 1), registry CN-GEC: those certificates "
+                              "would be claimed twice")
 
 
 def test_electricity_in_a_mass_unit_is_refused(db, tmp_path):

@@ -86,3 +86,32 @@ def test_unknown_ledger_category_is_refused_not_dropped():
     with pytest.raises(ValueError, match="no report line"):
         Methodology.GBT_32150.reporting_line("3", "business_travel", "both")
     assert Methodology.GBT_32150.reporting_line("2", "purchased_electricity", "market") is None
+
+
+def test_us_site_takes_its_egrid_subregion(tmp_path):
+    """Defect: a US site with grid_region CAMX was refused ("'CAMX' is not one of ['north', ...]"); China's regional
+    grids apply only to country CN, other countries' codes are the factor set's."""
+    from zerocarbon.core.factors import load_factor_set
+    from zerocarbon.core.ghg.inventory import compute_inventory
+
+    path = tmp_path / "org.yaml"
+    path.write_text("code: X\nsites:\n  - {code: SF01, country: US, grid_region: CAMX, timezone: America/Los_Angeles}\n"
+                    "  - {code: TJ01, province: 天津, grid_region: north}\n", encoding="utf-8")
+    org = read_organisation(path)
+    assert org.site("SF01").grid_region == "CAMX" and org.site("TJ01").country == "CN"
+    d = data(electricity=[{**elec("SF01", 1000), "period_start": "2023-01-01", "period_end": "2023-01-28"}])
+    result = compute_inventory(org, d, load_factor_set("US-EGRID-2025.1"), 2023)
+    assert set(result.ledger["factor_ids"].astype(str).str.split("@").str[0]) == {
+        "EGRID2023.grid.location.US-grid-CAMX.CO2"}
+
+
+def test_grid_region_is_checked_against_chinas_list_only_for_cn_sites(tmp_path):
+    path = tmp_path / "org.yaml"
+    path.write_text("code: X\nsites:\n  - {code: A, grid_region: CAMX}\n  - {code: B, country: US, grid_region: 'CA MX!'}\n"
+                    "  - {code: C, country: US, grid_region: 12}\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_organisation(path)
+    problems = {p.column: p.reason for p in exc.value.problems}
+    assert set(problems) == {"sites[1].grid_region", "sites[2].grid_region", "sites[3].grid_region"}
+    assert "China's regional grids" in problems["sites[1].grid_region"]
+    assert "is not a grid-region code" in problems["sites[2].grid_region"]

@@ -66,8 +66,17 @@ def org_load(path: Path, db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
 import_app = group("Import activity files as batches; list, show, replace or withdraw them.")
 
-SheetOpt = Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet to read (default: the first)")]
+SheetOpt = Annotated[Optional[str], typer.Option(
+    "--sheet", help="XLSX sheet to read; needed when the workbook has more than one sheet with data")]
 ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="who makes the change (default: the OS user)")]
+
+
+def _stored(db: str | None):
+    """Sessions on an existing database: every command but `org load` works on what that command stored, so a
+    mistyped --db is an error instead of a new empty database."""
+    from zerocarbon.services.database import open_sessions
+
+    return open_sessions(db, create=False)
 
 
 def _actor(actor: str | None) -> str:
@@ -91,14 +100,20 @@ def _with_progress(label: str, as_json: bool, run):
         return run(lambda done, total: progress.update(task, completed=done, total=total))
 
 
+def _print_warnings(warnings: list[str]) -> None:
+    from zerocarbon.cli.common import escape
+
+    for w in warnings:
+        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+
+
 def _import_kind(kind: str):
     def command(path: Annotated[Path, typer.Argument(help="CSV or XLSX file")], org: OrgOpt, year: YearOpt,
                 factors: SetOpt = "CN-2025.1", sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None,
                 as_json: JsonOpt = False) -> None:
-        from zerocarbon.cli.common import open_db
         from zerocarbon.services import accounting
 
-        sessions = open_db(db)
+        sessions = _stored(db)
         rep = _with_progress(f"storing {path.name}", as_json, lambda progress: accounting.import_file(
             sessions, org, kind, path, year, factors, actor=_actor(actor), sheet=sheet, progress=progress))
         if as_json:
@@ -106,6 +121,7 @@ def _import_kind(kind: str):
             return
         console.print(f"imported {rep.rows} {rep.kind} row(s) from {rep.path} as batch {rep.batch_id}",
                       highlight=False)
+        _print_warnings(rep.warnings)
 
     command.__doc__ = (f"Import one CSV/XLSX file of {kind} activity data as a new batch. All rows or none; "
                        "rows that repeat an active record are refused.")
@@ -145,10 +161,9 @@ def import_list(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year
                 status: Annotated[Optional[BatchStatus], typer.Option("--status", help="only this status")] = None,
                 db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List the imported batches (every version, active or not)."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    batches = accounting.list_batches(open_db(db), org, year, kind.value if kind else None,
+    batches = accounting.list_batches(_stored(db), org, year, kind.value if kind else None,
                                       status.value if status else None)
     if as_json:
         emit_json([_batch_dict(b) for b in batches])
@@ -160,10 +175,9 @@ def import_list(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year
 def import_show(batch: Annotated[int, typer.Argument(help="batch id (`zerocarbon import list`)")], org: OrgOpt,
                 db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """One batch: its file, checksum and status, the versions it replaced or was replaced by, its audit trail."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    d = accounting.show_batch(open_db(db), org, batch)
+    d = accounting.show_batch(_stored(db), org, batch)
     if as_json:
         emit_json({"batch": _batch_dict(d.batch), "versions": [_batch_dict(b) for b in d.versions],
                    "audit": [a.__dict__ for a in d.audit]})
@@ -187,13 +201,14 @@ def import_show(batch: Annotated[int, typer.Argument(help="batch id (`zerocarbon
 def import_replace(batch: Annotated[int, typer.Argument(help="active batch to replace")],
                    path: Annotated[Path, typer.Argument(help="corrected CSV or XLSX file")], org: OrgOpt,
                    reason: Annotated[Optional[str], typer.Option("--reason", help="why the file is replaced")] = None,
-                   factors: SetOpt = "CN-2025.1", sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None,
-                   as_json: JsonOpt = False) -> None:
+                   factors: Annotated[Optional[str], typer.Option(
+                       "--factors", help="factor set to validate against (default: the set the replaced batch was "
+                                         "imported with)")] = None,
+                   sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Replace a batch by a corrected file in one step; the old version is kept, marked superseded."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    sessions = open_db(db)
+    sessions = _stored(db)
     rep = _with_progress(f"storing {path.name}", as_json, lambda progress: accounting.replace_batch(
         sessions, org, batch, path, factors, actor=_actor(actor), reason=reason, sheet=sheet, progress=progress))
     if as_json:
@@ -201,6 +216,7 @@ def import_replace(batch: Annotated[int, typer.Argument(help="active batch to re
         return
     console.print(f"batch {batch} replaced by batch {rep.batch_id}: {rep.rows} {rep.kind} row(s) from {rep.path}; "
                   "recompute the inventory to use it", highlight=False)
+    _print_warnings(rep.warnings)
 
 
 @import_app.command("undo")
@@ -208,10 +224,9 @@ def import_undo(batch: Annotated[int, typer.Argument(help="active batch to withd
                 reason: Annotated[str, typer.Option("--reason", help="why the batch is withdrawn")],
                 actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Withdraw a batch: it is kept, marked withdrawn with the reason, and no longer used by inventories."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    b = accounting.undo_batch(open_db(db), org, batch, reason, actor=_actor(actor))
+    b = accounting.undo_batch(_stored(db), org, batch, reason, actor=_actor(actor))
     if as_json:
         emit_json(_batch_dict(b))
         return
@@ -226,10 +241,9 @@ def inventory_compute(org: OrgOpt, year: YearOpt, factors: SetOpt = "CN-2025.1",
                       recalculate: Annotated[Optional[str], typer.Option(help="reason, to recalculate a closed year")] = None,
                       db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Compute and store the inventory of a year."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    result = accounting.compute(open_db(db), org, year, factors, gwp, boundary, recalculate)
+    result = accounting.compute(_stored(db), org, year, factors, gwp, boundary, recalculate)
     if as_json:
         emit_json({"organisation": org, "year": year, "factor_set": factors, "gwp_set": gwp,
                    "boundary": boundary.value, "totals": result.totals(), "warnings": result.warnings,
@@ -242,10 +256,9 @@ def inventory_compute(org: OrgOpt, year: YearOpt, factors: SetOpt = "CN-2025.1",
 def inventory_close(org: OrgOpt, year: YearOpt, boundary: BoundaryOpt = Boundary.OPERATIONAL_CONTROL,
                     db: DbOpt = None) -> None:
     """Close a year: later computations that would change it need a recorded recalculation."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    accounting.close_inventory(open_db(db), org, year, boundary)
+    accounting.close_inventory(_stored(db), org, year, boundary)
     console.print(f"inventory {org} {year} closed")
 
 
@@ -254,10 +267,9 @@ def inventory_reopen(org: OrgOpt, year: YearOpt,
                      reason: Annotated[str, typer.Option("--reason", help="why the closed year is reopened")],
                      actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Reopen a closed year (recorded with the reason) so its batches can be replaced or withdrawn."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    boundaries = accounting.reopen_inventory(open_db(db), org, year, reason, actor=_actor(actor))
+    boundaries = accounting.reopen_inventory(_stored(db), org, year, reason, actor=_actor(actor))
     if as_json:
         emit_json({"organisation": org, "year": year, "reopened": boundaries, "reason": reason})
         return
@@ -274,10 +286,9 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
                    limit: Annotated[int, typer.Option(help="rows of trail to print", min=0)] = 30,
                    boundary: BoundaryOpt = Boundary.OPERATIONAL_CONTROL, as_json: JsonOpt = False) -> None:
     """Totals of a stored inventory; with --explain, the lineage behind a number."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    sessions = open_db(db)
+    sessions = _stored(db)
     trail = None
     meta = accounting.inventory_meta(sessions, org, year, boundary)
     batches = {}
@@ -348,10 +359,9 @@ def baseyear_record(org: OrgOpt, base_year: Annotated[int, typer.Option("--base-
                     kind: Annotated[ChangeKind, typer.Option()], delta_t: Annotated[float, typer.Option("--delta-t")],
                     reason: Annotated[str, typer.Option()], db: DbOpt = None) -> None:
     """Record a structural/method/error change to base-year emissions [tCO2e, signed]."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    accounting.record_base_year_change(open_db(db), org, base_year, kind, delta_t, reason)
+    accounting.record_base_year_change(_stored(db), org, base_year, kind, delta_t, reason)
     console.print("recorded")
 
 
@@ -360,10 +370,9 @@ def baseyear_assess(org: OrgOpt, base_year: Annotated[int, typer.Option("--base-
                     threshold: Annotated[float, typer.Option(help="significance threshold, fraction", min=0, max=1)] = 0.05,
                     db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Does the base year need recalculating? (GHG Protocol Corporate Standard ch.5)"""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    d = accounting.assess_base_year(open_db(db), org, base_year, threshold)
+    d = accounting.assess_base_year(_stored(db), org, base_year, threshold)
     if as_json:
         emit_json(d.__dict__)
         return

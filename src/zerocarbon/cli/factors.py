@@ -11,10 +11,29 @@ from zerocarbon.cli.common import DbOpt, JsonOpt, SetOpt, console, emit_json, gr
 app = group("The emission-factor library.")
 
 
-# Stored (imported) sets live in the database; without --db only shipped sets are looked up, so a
-# quick calculation never creates a database file by accident.
+# Stored (imported) sets live in the database. A lookup never creates one: without --db and $ZEROCARBON_DB
+# only shipped sets are looked up, and a database that does not exist holds no stored sets.
 StoredOpt = Annotated[Optional[str], typer.Option(
-    "--db", help="database URL holding stored factor sets (`zerocarbon factors import`); default: shipped sets only")]
+    "--db", help="database URL holding stored factor sets (`zerocarbon factors import`); default: $ZEROCARBON_DB "
+                 "if set and the database exists, else shipped sets only")]
+
+
+def _stored_sets(db: str | None):
+    """Sessions on the database holding stored sets, or None for shipped sets only.
+
+    An explicit --db must exist (a typo should not pass for "no stored sets"); $ZEROCARBON_DB is used when
+    set and its database exists.
+    """
+    import os
+
+    from zerocarbon.services import database
+
+    if db:
+        return database.open_sessions(db, create=False)
+    env = os.environ.get("ZEROCARBON_DB")
+    if env and database.exists(env):
+        return database.open_sessions(env, create=False)
+    return None
 
 
 def calc_cmd(value: float, unit: str, subject: str,
@@ -26,7 +45,7 @@ def calc_cmd(value: float, unit: str, subject: str,
     from zerocarbon.core.ghg.calc import calc as quick_calc
     from zerocarbon.services.factor_sets import resolve
 
-    r = quick_calc(resolve(open_db(db) if db else None, factors), value, unit, subject, gwp, use, basis)
+    r = quick_calc(resolve(_stored_sets(db), factors), value, unit, subject, gwp, use, basis)
     if as_json:
         emit_json(r.as_dict())
         return
@@ -48,7 +67,7 @@ def factors_list(factor_set: Annotated[Optional[str], typer.Option("--set", help
     from zerocarbon.core.factors import all_factors, available_factor_sets
     from zerocarbon.services.factor_sets import resolve
 
-    rows = resolve(open_db(db) if db else None, factor_set).factors if factor_set else all_factors()
+    rows = resolve(_stored_sets(db), factor_set).factors if factor_set else all_factors()
     rows = [f for f in rows if not (kind and f.kind != kind) and not (search and search not in f.factor_id)]
     if as_json:
         emit_json([f.__dict__ for f in rows])
@@ -84,7 +103,7 @@ def factors_sets(db: StoredOpt = None, as_json: JsonOpt = False) -> None:
     """Factor sets with their fingerprints: shipped ones, and stored ones with --db."""
     from zerocarbon.services.factor_sets import list_sets
 
-    sets = list_sets(open_db(db) if db else None)
+    sets = list_sets(_stored_sets(db))
     if as_json:
         emit_json([s.as_dict() for s in sets])
         return
@@ -101,8 +120,17 @@ def factors_import(file: Annotated[str, typer.Argument(help="factor CSV in the s
                    db: DbOpt = None, actor: Annotated[str, typer.Option(help="recorded in the audit log")] = "cli",
                    as_json: JsonOpt = False) -> None:
     """Validate your own factor file and store it as a factor set usable as `--factors NAME`."""
+    from pathlib import Path
+
+    from zerocarbon.errors import InputError, Problem
     from zerocarbon.services.factor_sets import import_set
 
+    # Said first: otherwise a missing file is reported as missing its rules file beside it.
+    for given, what in ((file, "factor file"), (rules, "rules file")):
+        if given and Path(given).is_dir():
+            raise InputError([Problem(given, None, None, f"is a folder, not a {what}")])
+        if given and not Path(given).is_file():
+            raise InputError([Problem(given, None, None, f"{what} not found")])
     info = import_set(open_db(db), file, name, rules, actor)
     if as_json:
         emit_json(info.as_dict())

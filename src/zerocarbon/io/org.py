@@ -6,6 +6,7 @@ them as docs/organisation.md, so the documentation cannot drift from what is rea
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,7 +16,10 @@ import yaml
 from zerocarbon.core.model import Methodology, Organisation, Site
 from zerocarbon.errors import InputError, Problem
 
+# China's regional grids as the MEE/NBS factor tables name them; other countries' codes are the factor set's.
 GRID_REGIONS = ("north", "northeast", "east", "central", "northwest", "south", "southwest")
+GRID_REGION_LENGTH = 32  # the stored column's width
+_GRID_CODE = re.compile(r"[A-Za-z0-9._-]{1,%d}" % GRID_REGION_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,12 @@ SITE_FIELDS = (
     Field("province", "str", False, None, "province as named in the MEE/NBS grid-factor tables (Chinese name); "
                                           "picks the provincial grid factor when the factor set resolves by province",
           "天津"),
-    Field("grid_region", "one of: " + ", ".join(GRID_REGIONS), False, None,
-          "MEE/NBS regional grid; used when no provincial factor is published for the year", "north"),
+    Field("grid_region", "str (country CN: one of " + ", ".join(GRID_REGIONS) + ")", False, None,
+          "the site's grid region as the factor set names it. China (country CN): the MEE/NBS regional grid, used "
+          "when no provincial factor is published for the year. Other countries: a code of at most "
+          f"{GRID_REGION_LENGTH} letters, digits, `.`, `_` or `-`, e.g. the eGRID subregion for US sites (`CAMX`, "
+          "`ERCT`; set US-EGRID-2025.1); the factor set is checked for it when the inventory is computed",
+          "north"),
     Field("timezone", "str (IANA zone)", False, "Asia/Shanghai", "local time zone of the site's meters and shifts",
           "Asia/Shanghai"),
     Field("equity_share", "fraction 0..1", False, 1.0, "share of the site the organisation owns; the inclusion share "
@@ -76,9 +84,16 @@ def _site(raw, where: str, src: str, problems: list[Problem]) -> Site | None:
     before = len(problems)
     if raw.get("code") in (None, ""):
         problems.append(Problem(src, None, f"{where}.code", "site needs a 'code'"))
+    country = str(raw.get("country", "CN"))
     region = raw.get("grid_region")
-    if region is not None and region not in GRID_REGIONS:
-        problems.append(Problem(src, None, f"{where}.grid_region", f"'{region}' is not one of {list(GRID_REGIONS)}"))
+    if region is not None and country == "CN" and region not in GRID_REGIONS:
+        problems.append(Problem(src, None, f"{where}.grid_region",
+                                f"'{region}' is not one of {list(GRID_REGIONS)} (China's regional grids; the site's "
+                                "country is CN, the default)"))
+    elif region is not None and (not isinstance(region, str) or not _GRID_CODE.fullmatch(region)):
+        problems.append(Problem(src, None, f"{where}.grid_region",
+                                f"'{region}' is not a grid-region code: up to {GRID_REGION_LENGTH} letters, digits, "
+                                "'.', '_' or '-' (e.g. the eGRID subregion CAMX)"))
     share = raw.get("equity_share", 1.0)
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
         problems.append(Problem(src, None, f"{where}.equity_share", f"'{share}' is not a fraction between 0 and 1"))
@@ -100,7 +115,7 @@ def _site(raw, where: str, src: str, problems: list[Problem]) -> Site | None:
     if len(problems) > before:
         return None
     code = str(raw["code"])
-    return Site(code=code, name=str(raw.get("name", code)), country=str(raw.get("country", "CN")),
+    return Site(code=code, name=str(raw.get("name", code)), country=country,
                 province=raw.get("province"), grid_region=region, timezone=str(zone), equity_share=float(share),
                 operational_control=flags["operational_control"], financial_control=flags["financial_control"],
                 methodology=meth)
@@ -110,6 +125,10 @@ def read_organisation(path: str | Path) -> Organisation:
     """Read and validate an organisation file; every problem is reported at once (InputError)."""
     path = Path(path)
     src = str(path)
+    if path.is_dir():
+        raise InputError([Problem(src, None, None, "is a folder, not an organisation file (YAML)")])
+    if not path.exists():
+        raise InputError([Problem(src, None, None, "file not found")])
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -160,8 +179,9 @@ def organisation_markdown() -> str:
          "(e.g. `sites[2].equity_share`); nothing is stored if any field is wrong. Unknown fields are refused, "
          "so a misspelt field is never silently ignored.", "",
          "## Organisation", ""] + table(ORGANISATION_FIELDS) + ["", "## Site", ""] + table(SITE_FIELDS) +
-        ["", "Booleans are YAML `true`/`false`. Province and grid-region names are those of the MEE/NBS grid "
-         "factors (`zerocarbon factors list --set CN-2025.1 --kind grid_electricity`). How the boundary fields "
+        ["", "Booleans are YAML `true`/`false`. Province and grid-region names are those of the factor set's grid "
+         "factors (`zerocarbon factors list --set CN-2025.1 --kind grid_electricity`; US eGRID subregions: "
+         "`--set US-EGRID-2025.1`). How the boundary fields "
          "enter the inventory: [methodology §1](methodology.md).", "",
          "## Example", "",
          "[examples/organisation.yaml](../examples/organisation.yaml) declares the organisation `ACME` with a "

@@ -85,6 +85,9 @@ SCHEMAS: dict[str, list[Column]] = {
           zh="热值基准"),
         C("biogenic", "bool", False, "true for biomass fuels: CO2 reported outside the scopes", "false",
           zh="生物质"),
+        C("reference", "str", False, "document reference: invoice or delivery note number; tells separate "
+                                     "deliveries of one site, fuel, use and period apart (see Repeated records)",
+          "FP-2025-0117", zh="单据号,单据编号,发票号"),
     ],
     "electricity": COMMON + [
         C("meter", "str", True, "meter id (revenue meter of the grid connection)", "TJ01-M-MAIN", zh="电表"),
@@ -124,6 +127,8 @@ SCHEMAS: dict[str, list[Column]] = {
           zh="年泄漏率"),
         C("parameter_source", "str", False, "source of the leak rate or log (screening: required)", "maintenance log",
           zh="参数来源"),
+        C("reference", "str", False, "equipment id or log reference; tells records of one site, gas, method and "
+                                     "period apart (see Repeated records)", "CH-02", zh="单据号,设备编号"),
     ],
     "process_gas": COMMON + [
         C("gas", "str", True, "CHF3, CH2F2, CF4, C2F6, C3F8, c-C4F8, C5F8, SF6 or NF3", "NF3", zh="气体"),
@@ -141,6 +146,8 @@ SCHEMAS: dict[str, list[Column]] = {
         C("byproduct_c2f6_rate", "float", False, "kg C2F6 formed per kg gas (B)", "0", "fraction", zh="C2F6副产率"),
         C("parameter_source", "str", True, "source of h, U, a, d, B (standard table, measurement)",
           "GB/T 32151.24 Annex", zh="参数来源"),
+        C("reference", "str", False, "equipment id or log reference (tool, cylinder log); tells records of one "
+                                     "site, gas and period apart (see Repeated records)", "ETCH-07", zh="单据号,设备编号"),
     ],
     "generation": COMMON + [
         C("technology", "str", True, "pv | wind | other", "pv", zh="技术"),
@@ -245,7 +252,23 @@ def schema_markdown() -> str:
               "- instrument: `emission_factor` is required (a blank is not read as zero). Only instruments whose "
               f"`technology` is renewable ({', '.join(renewable)}) and whose factor is 0 count toward the "
               "renewable-electricity share; others still cover consumption at their factor in the market-based "
-              "method.", ""]
+              "method.", "",
+              "## Repeated records", "",
+              "An import (and `import replace`) is refused when a row counts again what a row of the same file or "
+              "of an active batch counts; the message names both files, rows and the batch, and points at "
+              "`zerocarbon import replace BATCH FILE`, the way to correct a file already imported.", "",
+              "- electricity, heat, generation: the same meter (heat: supplier factor source; generation: "
+              "technology) of a site with periods that share at least one day.",
+              "- fuel, refrigerant, process_gas: the same site, material (fuel and use; gas and method; gas) and "
+              "period, and",
+              "  - when both rows give a `reference` (单据号: invoice or delivery note number, equipment id, log "
+              "reference): the same reference;",
+              "  - otherwise: the same quantity (fuel: quantity and unit; refrigerant: every amount with its unit; "
+              "process_gas: consumed and unit).",
+              "- Separate deliveries in one month remain possible: give them different references, or (without "
+              "references) they differ in quantity. Rows of the same site, material and period that differ in "
+              "quantity and do not both give a reference are imported with a **warning**: the later may be a "
+              "correction of the earlier, which `import replace` does without counting twice.", ""]
     for kind, cols in SCHEMAS.items():
         lines += [f"## {kind}", "", "| column | 中文列名 | type | required | meaning | ceiling | example |",
                   "|---|---|---|---|---|---|---|"]

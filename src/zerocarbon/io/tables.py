@@ -16,7 +16,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from zerocarbon.core.factors import FactorSet
 from zerocarbon.core.ghg.combustion import fuel_route, is_combustion_use, normalise_basis
-from zerocarbon.core.ghg.electricity import check_no_double_claims
+from zerocarbon.core.ghg.electricity import claim_reason, double_claims
 from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
@@ -37,6 +37,8 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     read in part.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError([Problem(str(path), None, None, "is a folder, not a file; give the CSV or XLSX file to import")])
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])
     suffix = path.suffix.lower()
@@ -47,8 +49,9 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
                                                                  "this is a CSV file")])
             df = pd.read_csv(io.StringIO(_decode(path)), dtype=str, keep_default_na=False)
         elif suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path, sheet_name=_pick_sheet(path, sheet), dtype=str, keep_default_na=False,
-                               engine="openpyxl")
+            sheet = _pick_sheet(path, sheet)
+            df = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, engine="openpyxl")
+            _refuse_formulas_without_values(path, sheet, df)
         else:
             raise InputError([Problem(str(path), None, None, f"unsupported file type '{suffix}'; use .csv or .xlsx")])
     except pd.errors.EmptyDataError:
@@ -97,6 +100,39 @@ def _pick_sheet(path: Path, sheet: str | None) -> str:
                                                          + ", ".join(f"'{n}'" for n in used)
                                                          + "); pass --sheet NAME to say which one to import")])
     return used[0] if used else names[0]
+
+
+def _refuse_formulas_without_values(path: Path, sheet: str, df: pd.DataFrame) -> None:
+    """A formula cell is read by its value as Excel last saved it; a workbook written by a program other than
+    a spreadsheet (or never recalculated) has none, and the cell would read as empty."""
+    if not (df == "").to_numpy().any():
+        return
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    formulas = []
+    try:
+        # Positions relative to the first row and column read (the header's), as pandas reads them.
+        first_row = first_col = None
+        for row in wb[sheet].iter_rows():
+            for c in row:
+                if getattr(c, "row", None) is None:  # an empty cell of a read-only sheet has no position
+                    continue
+                if first_row is None:
+                    first_row, first_col = c.row, c.column
+                if c.data_type == "f":
+                    formulas.append((c.row - first_row - 1, c.column - first_col, c.value))
+    finally:
+        wb.close()
+    problems = []
+    for i, j, formula in formulas:
+        if 0 <= i < len(df) and 0 <= j < df.shape[1] and df.iat[i, j] == "":
+            problems.append(Problem(str(path), i + 2, str(df.columns[j]).strip(),
+                                    f"the cell holds a formula ({formula}) without a saved value: open and save the "
+                                    "file in Excel (or WPS, LibreOffice) so the value is stored, or paste values "
+                                    "instead of formulas"))
+    if problems:
+        raise InputError(problems)
 
 
 class _Checker:
@@ -299,6 +335,17 @@ def _check_kind(kind: str, out: pd.DataFrame, ck: _Checker, sites: set[str], yea
         ck.add(half, "serial_end", "give both serial_start and serial_end, or neither")
         ck.add(out["serial_end"] < out["serial_start"], "serial_end", "serial range ends before it starts")
         _check_instrument_kinds(out, ck)
+        _check_claims_within(out, ck)
+
+
+def _check_claims_within(out: pd.DataFrame, ck: _Checker) -> None:
+    """Two rows of one file with the same instrument id or overlapping serial ranges claim the same MWh twice."""
+    ranged = out["serial_end"] >= out["serial_start"]
+    ids = pd.Series([f"{ck.source}:{r}" for r in ck.rownum], index=out.index)
+    rows = out[ranged | out["serial_start"].isna() | out["serial_end"].isna()].assign(activity_id=ids)
+    for i, j, reason in double_claims(rows):
+        same_id = rows.at[i, "instrument_id"] == rows.at[j, "instrument_id"]
+        ck.add(out.index == i, "instrument_id" if same_id else "serial_start", reason)
 
 
 def _check_instrument_kinds(out: pd.DataFrame, ck: _Checker) -> None:
@@ -396,8 +443,12 @@ def check_instruments_against(existing: pd.DataFrame, new: pd.DataFrame) -> list
         return []
     both = pd.concat([existing.assign(_new=False), new.assign(_new=True)], ignore_index=True)
     probs = []
-    for i, reason in check_no_double_claims(both):
-        if both.at[i, "_new"]:
-            source, _, row = str(both.at[i, "activity_id"]).rpartition(":")
-            probs.append(Problem(source, int(row), "instrument_id", reason + " (already in the database)"))
+    for i, j, _ in double_claims(both):
+        if both.at[i, "_new"] == both.at[j, "_new"]:
+            continue  # inside one side: stored rows were checked when imported, the file's own rows by validate
+        at, other = (i, j) if both.at[i, "_new"] else (j, i)
+        source, _, row = str(both.at[at, "activity_id"]).rpartition(":")
+        column = "instrument_id" if both.at[at, "instrument_id"] == both.at[other, "instrument_id"] else "serial_start"
+        probs.append(Problem(source, int(row), column,
+                             claim_reason(both, at, other) + " (already in the database)"))
     return probs

@@ -6,8 +6,9 @@ or nothing.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from sqlalchemy.orm import sessionmaker
 from zerocarbon.core.ghg import overlaps
 from zerocarbon.core.ghg.base_year import BaseYearChange, ChangeKind, RecalculationDecision, assess_recalculation
 from zerocarbon.core.ghg.inventory import InventoryResult, compute_inventory
-from zerocarbon.core.model import Boundary, Organisation
-from zerocarbon.errors import ClosedInventoryError, InputError, NotFoundError, Problem
+from zerocarbon.core.model import REPORTING_LINES, Boundary, Methodology, Organisation
+from zerocarbon.errors import (ClosedInventoryError, FactorNotFoundError, InputError, NotFoundError, Problem,
+                               ZerocarbonError)
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import check_instruments_against, read_table, validate
 from zerocarbon.services import factor_sets
@@ -34,6 +36,7 @@ class ImportReport:
     path: str = ""
     sha256: str = ""
     replaces: int | None = None
+    warnings: list[str] = field(default_factory=list)  # rows imported that may correct an earlier record
 
 
 @dataclass(frozen=True)
@@ -116,10 +119,26 @@ def _where(existing_id: str, batch_id: int, batches: dict) -> str:
     return f"{name} row {row} (batch {batch_id}{path})"
 
 
+WARNINGS_SHOWN = 50
+_THIS_BATCH = "\x00batch\x00"  # the id of the batch being imported, which exists only once it is stored
+# Used when a command names no factor set and nothing recorded names one.
+DEFAULT_FACTOR_SET = "CN-2025.1"
+# Every category a ledger row can have (each has a report line in every standard).
+LEDGER_CATEGORIES = tuple(dict.fromkeys(c for _, c in REPORTING_LINES[Methodology.GHG_PROTOCOL]))
+# Reporting and base years accepted: from the UNFCCC's reference year to the end of the century.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
 def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.DataFrame, source: str,
-                            replacing: int | None = None) -> None:
-    """Refuse rows that repeat each other or an active stored record (except those of the batch replaced)."""
+                            replacing: int | None = None) -> list[str]:
+    """Refuse rows that repeat each other or an active stored record (except those of the batch replaced).
+
+    Returns warnings about rows that may correct an earlier record (same site, material and period, another
+    quantity, no reference on both to tell them apart): they are imported, and the warning says how to correct
+    a file instead.
+    """
     problems: list[Problem] = []
+    warnings: list[str] = []
     rule = overlaps.RULES.get(kind)
     column = "period_start" if rule is not None and rule.periods == "overlap" else None
 
@@ -129,6 +148,10 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
     for i, j, reason in overlaps.within(kind, frame):
         problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
                                 f"{reason}: row {rownum(frame.at[j, 'activity_id'])} of this file already has it"))
+    for i, j, reason in overlaps.possible_corrections_within(kind, frame, limit=WARNINGS_SHOWN):
+        warnings.append(f"{source} row {rownum(frame.at[i, 'activity_id'])}: {reason}; it may be a correction of "
+                        f"row {rownum(frame.at[j, 'activity_id'])} of this file: if so, keep only the corrected "
+                        "row; if they are separate records, give each its reference (column 'reference')")
     exclude = [replacing] if replacing is not None else []
     if kind == "instrument":
         stored = repos.load_activities(s, org_id, year, ["instrument"], exclude_batches=exclude).data.get("instrument")
@@ -136,16 +159,27 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
     elif rule is not None:
         existing = repos.load_activities(s, org_id, year, [kind], exclude_batches=exclude).data.get(kind)
         clashes = overlaps.against(kind, frame, existing)
-        if clashes:
-            batches = {b.id: b for b in repos.list_batches(
-                s, org_id, ids={int(existing.at[j, "batch_id"]) for _, j, _ in clashes})}
-            for i, j, reason in clashes:
-                where = _where(existing.at[j, "activity_id"], int(existing.at[j, "batch_id"]), batches)
-                problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
-                                        f"{reason}: already imported as {where}; to correct that file, replace its "
-                                        f"batch (`zerocarbon import replace {int(existing.at[j, 'batch_id'])} FILE`)"))
+        corrections = [] if clashes else overlaps.possible_corrections(kind, frame, existing, limit=WARNINGS_SHOWN)
+        pairs = clashes + corrections
+        batches = {b.id: b for b in repos.list_batches(
+            s, org_id, ids={int(existing.at[j, "batch_id"]) for _, j, _ in pairs})} if pairs else {}
+        for i, j, reason in clashes:
+            where = _where(existing.at[j, "activity_id"], int(existing.at[j, "batch_id"]), batches)
+            problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
+                                    f"{reason}: already imported as {where}; to correct that file, replace its "
+                                    f"batch (`zerocarbon import replace {int(existing.at[j, 'batch_id'])} FILE`)"))
+        for i, j, reason in corrections:
+            batch = int(existing.at[j, "batch_id"])
+            b = batches.get(batch)
+            warnings.append(f"{source} row {rownum(frame.at[i, 'activity_id'])}: {reason}. It may be a correction "
+                            f"of batch {batch} row {rownum(existing.at[j, 'activity_id'])} "
+                            f"({b.path if b else '?'}); both are counted now. To correct that file, replace its "
+                            f"batch (`zerocarbon import replace {batch} FILE`) and withdraw this one (`zerocarbon "
+                            f"import undo {_THIS_BATCH} --reason ...`); separate records should each give their "
+                            "reference (column 'reference')")
     if problems:
         raise InputError(problems)
+    return warnings
 
 
 def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Path, year: int,
@@ -169,30 +203,46 @@ def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Pa
                                       f"this file was already imported as batch {previous.id} ({previous.path}, "
                                       f"{previous.imported_at:%Y-%m-%d %H:%M}); to correct it use "
                                       f"`zerocarbon import replace {previous.id} FILE`; nothing written")])
-        _refuse_double_counting(s, org_id, year, kind, frame, path.name)
+        warnings = _refuse_double_counting(s, org_id, year, kind, frame, path.name)
         batch = repos.save_batch(s, org_id, kind, path.name, str(path), digest, year, frame, actor, progress=progress)
+        warnings = [w.replace(_THIS_BATCH, str(batch.id)) for w in warnings]
         repos.audit(s, actor, "import", f"batch:{batch.id}", org_id=org_id, kind=kind, source=path.name,
-                    path=str(path), rows=len(frame), sha256=digest, year=year)
-    return ImportReport(batch.id, kind, len(frame), path.name, str(path), digest)
+                    path=str(path), rows=len(frame), sha256=digest, year=year, factor_set=fs.id,
+                    factor_set_fingerprint=fs.fingerprint, warnings=len(warnings))
+    return ImportReport(batch.id, kind, len(frame), path.name, str(path), digest, warnings=warnings)
 
 
-def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: str | Path, factor_set: str,
-                  actor: str = "cli", reason: str | None = None, sheet: str | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> ImportReport:
+def import_factor_set(sessions: sessionmaker, org_code: str, batch_id: int) -> str | None:
+    """Name of the factor set a batch was validated against when imported, if recorded (imports record it
+    in their audit entry)."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        for a in repos.audit_rows(s, org_id, f"batch:{batch_id}"):
+            if a.entity == f"batch:{batch_id}" and a.action == "import" and (a.detail or {}).get("factor_set"):
+                return a.detail["factor_set"]
+    return None
+
+
+def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: str | Path,
+                  factor_set: str | None = None, actor: str = "cli", reason: str | None = None,
+                  sheet: str | None = None, progress: Callable[[int, int], None] | None = None) -> ImportReport:
     """Swap an active batch for a corrected file in one transaction.
 
-    The new file is checked like an import, against every active batch except the one it replaces. The old
-    batch is kept, marked superseded and pointing at its successor.
+    The new file is checked like an import, against every active batch except the one it replaces, and
+    validated against ``factor_set`` (default: the set the replaced batch was imported with, else
+    DEFAULT_FACTOR_SET). The old batch is kept, marked superseded and pointing at its successor.
     """
     path = Path(path)
+    if factor_set is None:
+        factor_set = import_factor_set(sessions, org_code, batch_id) or DEFAULT_FACTOR_SET
     fs = factor_sets.resolve(sessions, factor_set)
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
         old = repos.get_batch(s, org_id, batch_id)
         if old.status != repos.ACTIVE:
-            raise InputError([Problem(path.name, None, None, f"batch {batch_id} is {old.status}, not active"
-                                      + (f" (its successor is batch {old.superseded_by})" if old.superseded_by else "")
-                                      + "; only an active batch can be replaced")])
+            raise ZerocarbonError(f"batch {batch_id} is {old.status}, not active"
+                                  + (f" (its successor is batch {old.superseded_by})" if old.superseded_by else "")
+                                  + "; only an active batch can be replaced")
         _require_open_year(s, org_id, org_code, old.year, f"replacing batch {batch_id}")
         frame, digest = _read(old.kind, path, org, old.year, fs, sheet)
         if digest == old.sha256:
@@ -202,16 +252,19 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
         if other is not None:
             raise InputError([Problem(path.name, None, None, f"this file is already active as batch {other.id} "
                                       f"({other.path}); nothing written")])
-        _refuse_double_counting(s, org_id, old.year, old.kind, frame, path.name, replacing=batch_id)
+        warnings = _refuse_double_counting(s, org_id, old.year, old.kind, frame, path.name, replacing=batch_id)
         new = repos.save_batch(s, org_id, old.kind, path.name, str(path), digest, old.year, frame, actor,
                                replaces=batch_id, progress=progress)
+        warnings = [w.replace(_THIS_BATCH, str(new.id)) for w in warnings]
         repos.set_batch_status(s, old, repos.SUPERSEDED, actor, reason, successor=new.id)
         repos.audit(s, actor, "import.replace", f"batch:{batch_id}", org_id=org_id, replaced_by=new.id,
                     kind=old.kind, year=old.year, old_path=old.path, old_sha256=old.sha256, old_rows=old.rows,
                     path=str(path), sha256=digest, rows=len(frame), reason=reason)
         repos.audit(s, actor, "import", f"batch:{new.id}", org_id=org_id, kind=old.kind, source=path.name,
-                    path=str(path), rows=len(frame), sha256=digest, year=old.year, replaces=batch_id)
-    return ImportReport(new.id, old.kind, len(frame), path.name, str(path), digest, replaces=batch_id)
+                    path=str(path), rows=len(frame), sha256=digest, year=old.year, replaces=batch_id,
+                    factor_set=fs.id, factor_set_fingerprint=fs.fingerprint, warnings=len(warnings))
+    return ImportReport(new.id, old.kind, len(frame), path.name, str(path), digest, replaces=batch_id,
+                        warnings=warnings)
 
 
 def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str, actor: str = "cli") -> BatchInfo:
@@ -222,8 +275,9 @@ def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str
         org_id, _ = repos.load_organisation(s, org_code)
         batch = repos.get_batch(s, org_id, batch_id)
         if batch.status != repos.ACTIVE:
-            raise InputError([Problem(f"batch {batch_id}", None, None,
-                                      f"batch {batch_id} is {batch.status}; only an active batch can be withdrawn")])
+            raise ZerocarbonError(f"batch {batch_id} is already {batch.status}"
+                                  + (f" (by batch {batch.superseded_by})" if batch.superseded_by else "")
+                                  + "; only an active batch can be withdrawn (see `zerocarbon import list`)")
         _require_open_year(s, org_id, org_code, batch.year, f"withdrawing batch {batch_id}")
         repos.set_batch_status(s, batch, repos.WITHDRAWN, actor, reason)
         repos.audit(s, actor, "import.undo", f"batch:{batch_id}", org_id=org_id, kind=batch.kind, year=batch.year,
@@ -282,6 +336,10 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
             actor: str = "cli") -> InventoryResult:
     """Compute and store the inventory. A closed year only changes with a recorded recalculation."""
     fs = factor_sets.resolve(sessions, factor_set)
+    # Checked once here: an unknown set would otherwise fail on every row that needs a GWP.
+    if gwp_set not in fs.gwp_sets():
+        raise FactorNotFoundError(f"GWP set '{gwp_set}' is not in factor set {fs.id}; choose one of "
+                                  f"{', '.join(fs.gwp_sets())}")
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
         existing = repos.get_inventory(s, org_id, year, boundary.value)
@@ -296,7 +354,8 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
                 raise ClosedInventoryError(
                     f"inventory {year} is closed under factor set {existing.factor_set} "
                     f"({existing.factor_set_fingerprint[:12]}), GWP {existing.gwp_set}; recomputing would change it. "
-                    "Pass a recalculation reason to record a recalculation.")
+                    "To recalculate it, give the reason, which is recorded: `zerocarbon inventory compute --org "
+                    f"{org_code} --year {year} --recalculate \"reason\"`")
             status = "closed"
             if changed:
                 repos.audit(s, actor, "inventory.recalculate", f"{org_code}:{year}", org_id=org_id,
@@ -357,7 +416,12 @@ def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
     ``meta["batches"]`` describes every batch the ledger rows come from (path, SHA-256, status).
     """
     with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
+        org_id, org = repos.load_organisation(s, org_code)
+        sites = sorted(x.code for x in org.sites)
+        if site is not None and site not in sites:
+            raise NotFoundError(f"{org_code} has no site '{site}'; its sites: {', '.join(sites)}")
+        if category is not None and category not in LEDGER_CATEGORIES:
+            raise NotFoundError(f"no ledger category '{category}'; the categories: {', '.join(LEDGER_CATEGORIES)}")
         row = repos.get_inventory(s, org_id, year, boundary.value)
         if row is None:
             raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
@@ -372,7 +436,21 @@ def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
 
 def record_base_year_change(sessions: sessionmaker, org_code: str, base_year: int, kind: ChangeKind,
                             delta_t: float, reason: str, actor: str = "cli") -> None:
-    """Record a structural/method/error change to base-year emissions [tCO2e, signed]."""
+    """Record a structural/method/error change to base-year emissions [tCO2e, signed].
+
+    Refused (InputError) unless ``delta_t`` is a finite number, ``base_year`` lies in FIRST_YEAR..LAST_YEAR and
+    ``reason`` says something.
+    """
+    problems = []
+    if not math.isfinite(delta_t):
+        problems.append(Problem("--delta-t", None, None, f"'{delta_t}' is not a finite number of tCO2e"))
+    if not FIRST_YEAR <= base_year <= LAST_YEAR:
+        problems.append(Problem("--base-year", None, None, f"{base_year} is not a plausible base year "
+                                                           f"({FIRST_YEAR}..{LAST_YEAR})"))
+    if not reason or not reason.strip():
+        problems.append(Problem("--reason", None, None, "give the reason for the change (what changed, its source)"))
+    if problems:
+        raise InputError(problems)
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
         repos.save_base_year_change(s, org_id, base_year, kind.value, delta_t, reason)

@@ -27,6 +27,7 @@ import pandas as pd
 from zerocarbon.core.instruments import instrument_technologies
 from zerocarbon.errors import DoubleClaimError, InputError, Problem
 
+
 def counts_as_renewable(technology, emission_factor_kg_per_kwh) -> bool:
     """True if an instrument's cover is renewable electricity: renewable technology and a zero factor."""
     return (isinstance(technology, str) and instrument_technologies().get(technology, False)
@@ -51,30 +52,68 @@ class Claim:
         return self.covered_kwh / self.grid_kwh if self.grid_kwh > 0 else 0.0
 
 
+def _row_text(activity_id) -> str:
+    """``b<batch>:<file>:<row>`` or ``<file>:<row>`` as "file row N, batch B"; "" for anything else."""
+    text = str(activity_id)
+    head, _, row = text.rpartition(":")
+    if not head or not row.isdigit():
+        return ""
+    batch, _, name = head.partition(":")
+    if name and batch[:1] == "b" and batch[1:].isdigit():
+        return f"{name} row {row}, batch {batch[1:]}"
+    return f"{head} row {row}"
+
+
+def _serial(value) -> str:
+    # Serials are read as floats (exact up to 2**53, the column's ceiling); print them as the integers they are.
+    return f"{value:.0f}"
+
+
+def double_claims(instruments: pd.DataFrame) -> list[tuple[object, object, str]]:
+    """Pairs (index, other index, reason) of instruments that claim the same MWh: a repeated id, or serial
+    ranges of one registry that overlap. Of each pair, ``index`` is the later row of the frame; the reason
+    names the other, by file and row when the frame has an ``activity_id`` column.
+    """
+    pairs: list[tuple[object, object]] = []
+    if instruments.empty:
+        return []
+    dup = instruments["instrument_id"].duplicated(keep="first")
+    first = {v: i for i, v in instruments["instrument_id"][~dup].items()}
+    for i in instruments.index[dup]:
+        pairs.append((i, first[instruments.at[i, "instrument_id"]]))
+    has_serial = instruments["serial_start"].notna() & instruments["serial_end"].notna()
+    df = instruments[has_serial & ~dup]
+    position = {label: n for n, label in enumerate(instruments.index)}
+    for _, g in df.groupby("registry", dropna=False):
+        g = g.sort_values("serial_start", kind="stable")
+        prev_end, prev = None, None
+        for i, row in g.iterrows():
+            if prev_end is not None and row["serial_start"] <= prev_end:
+                pairs.append((i, prev) if position[i] > position[prev] else (prev, i))
+            if prev_end is None or row["serial_end"] > prev_end:
+                prev_end, prev = row["serial_end"], i
+    return [(i, j, claim_reason(instruments, i, j)) for i, j in pairs]
+
+
+def claim_reason(instruments: pd.DataFrame, i, j) -> str:
+    """Why row ``i`` claims again what row ``j`` claims."""
+    a, b = instruments.loc[i], instruments.loc[j]
+    where = _row_text(b["activity_id"]) if "activity_id" in instruments else ""
+    other = f"instrument '{b['instrument_id']}'" + (f" ({where})" if where else "")
+    if a["instrument_id"] == b["instrument_id"]:
+        return f"instrument '{a['instrument_id']}' is claimed twice: {other} has the same id"
+    return (f"serial range {_serial(a['serial_start'])}-{_serial(a['serial_end'])} overlaps "
+            f"{_serial(b['serial_start'])}-{_serial(b['serial_end'])} of {other}, registry {a['registry']}: those "
+            "certificates would be claimed twice")
+
+
 def check_no_double_claims(instruments: pd.DataFrame) -> list[tuple[int, str]]:
     """Return (row index, reason) for every instrument that repeats an id or overlaps a serial range.
 
     Certificates of one registry are identified by serial numbers; two rows whose ranges overlap claim
     the same MWh twice.
     """
-    problems: list[tuple[int, str]] = []
-    if instruments.empty:
-        return problems
-    dup = instruments["instrument_id"].duplicated(keep="first")
-    for i in instruments.index[dup]:
-        problems.append((i, f"instrument '{instruments.at[i, 'instrument_id']}' is claimed twice"))
-    has_serial = instruments["serial_start"].notna() & instruments["serial_end"].notna()
-    df = instruments[has_serial & ~dup].copy()
-    for _, g in df.groupby("registry", dropna=False):
-        g = g.sort_values("serial_start")
-        prev_end, prev_id = None, None
-        for i, row in g.iterrows():
-            if prev_end is not None and row["serial_start"] <= prev_end:
-                problems.append((i, f"serial range {row['serial_start']}-{row['serial_end']} overlaps "
-                                    f"instrument '{prev_id}': those certificates would be claimed twice"))
-            if prev_end is None or row["serial_end"] > prev_end:
-                prev_end, prev_id = row["serial_end"], row["instrument_id"]
-    return problems
+    return [(i, reason) for i, _, reason in double_claims(instruments)]
 
 
 def _refuse_impossible_instruments(instruments: pd.DataFrame) -> None:
@@ -97,9 +136,12 @@ def allocate_instruments(grid_kwh_by_site: dict[str, float], instruments: pd.Dat
                          site_country: dict[str, str]) -> tuple[dict[str, Claim], list[str]]:
     """Grant each site-year the cover of its eligible instruments. Returns claims and warnings."""
     _refuse_impossible_instruments(instruments)
-    problems = check_no_double_claims(instruments)
+    problems = double_claims(instruments)
     if problems:
-        raise DoubleClaimError("; ".join(reason for _, reason in problems))
+        where = [_row_text(instruments.at[i, "activity_id"]) if "activity_id" in instruments else ""
+                 for i, _, _ in problems]
+        raise DoubleClaimError("; ".join(f"{w}: {reason}" if w else reason
+                                         for w, (_, _, reason) in zip(where, problems)))
     warnings: list[str] = []
     claims: dict[str, Claim] = {}
     inst = instruments[instruments["retired_for_year"] == year] if not instruments.empty else instruments

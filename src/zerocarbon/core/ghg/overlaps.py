@@ -5,14 +5,21 @@ Two kinds of repetition are caught, per activity kind:
 * metered supply (electricity and generation per meter or technology, heat per supplier factor source):
   two records of the same meter whose periods overlap by at least one day. Corrected files re-imported
   as new data and the same meter-month in two files both fall here.
-* deliveries and stock records (fuel, refrigerant, process gas): two records identical in site, material,
-  period and quantity. The files carry no delivery reference, so the quantity stands in for it: separate
-  deliveries in one month with different quantities remain possible.
+* deliveries and stock records (fuel, refrigerant, process gas): two records of the same site, material
+  (fuel and use; gas and method) and period repeat each other when both carry a document reference
+  (invoice or delivery note, equipment id, log reference) and it is the same, or, when either has none,
+  when their quantities are the same. Separate deliveries in one month stay possible: different
+  references, or different quantities without references.
+
+  Records of the same site, material and period with *different* quantities and no reference to tell
+  them apart are not refused, since they may be separate deliveries, but they may as well be a correction
+  of the earlier one: ``possible_corrections`` and ``possible_corrections_within`` name those pairs so the
+  caller can warn.
 
 Periods are inclusive calendar days (``period_end`` is the last day), as in the activity files.
-Functions take validated activity frames (``core.ghg.inventory.KIND_COLUMNS``) and return
-``(index, other_index, reason)`` triples of frame index labels; they never raise, so the caller can
-name both files and rows.
+Functions take validated activity frames (``core.ghg.inventory.KIND_COLUMNS``, plus ``reference`` where the
+kind has one; a frame without that column has no references) and return ``(index, other_index, reason)``
+triples of frame index labels; they never raise, so the caller can name both files and rows.
 """
 from __future__ import annotations
 
@@ -24,11 +31,17 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Rule:
-    """Identity of one record for double-count checks: key columns, and how periods compare."""
+    """Identity of one record for double-count checks: key columns, and how periods compare.
+
+    ``periods == "same"`` rules put the period in ``key`` and tell records of one key apart by
+    ``reference`` (a column; both records must give one) or else by ``quantity`` (the amount columns).
+    """
 
     key: tuple[str, ...]
     periods: str  # "overlap": same key and overlapping periods | "same": same key (periods in the key)
     what: str
+    quantity: tuple[str, ...] = ()
+    reference: str = ""
 
 
 _DAYS = ("period_start", "period_end")
@@ -36,11 +49,11 @@ RULES: dict[str, Rule] = {
     "electricity": Rule(("site", "meter"), "overlap", "meter"),
     "heat": Rule(("site", "factor_source"), "overlap", "heat supply"),
     "generation": Rule(("site", "technology"), "overlap", "generation"),
-    "fuel": Rule(("site", "fuel", "use", *_DAYS, "quantity", "unit"), "same", "fuel record"),
-    "refrigerant": Rule(("site", "gas", "method", *_DAYS, "unit", "inventory_start", "inventory_end", "purchased",
-                         "recovered_or_sold", "capacity_change", "charge", "annual_leak_rate"), "same",
-                        "refrigerant record"),
-    "process_gas": Rule(("site", "gas", *_DAYS, "consumed", "unit"), "same", "process gas record"),
+    "fuel": Rule(("site", "fuel", "use", *_DAYS), "same", "fuel record", ("quantity", "unit"), "reference"),
+    "refrigerant": Rule(("site", "gas", "method", *_DAYS), "same", "refrigerant record",
+                        ("unit", "inventory_start", "inventory_end", "purchased", "recovered_or_sold",
+                         "capacity_change", "charge", "annual_leak_rate"), "reference"),
+    "process_gas": Rule(("site", "gas", *_DAYS), "same", "process gas record", ("consumed", "unit"), "reference"),
 }
 
 Clash = tuple[object, object, str]
@@ -50,10 +63,11 @@ def _days(s: pd.Series) -> np.ndarray:
     return pd.to_datetime(s).to_numpy(dtype="datetime64[D]").astype(np.int64)
 
 
-def _key_codes(rule: Rule, *frames: pd.DataFrame) -> list[np.ndarray]:
-    """One integer per distinct key, shared across frames (NaN equals NaN, as an empty optional cell)."""
-    cols = list(rule.key)
-    both = pd.concat([f[cols] for f in frames], ignore_index=True)
+def _codes(cols, *frames: pd.DataFrame) -> list[np.ndarray]:
+    """One integer per distinct combination of ``cols``, shared across frames (NaN equals NaN, as an empty
+    optional cell; a column a frame lacks is empty in it)."""
+    cols = list(cols)
+    both = pd.concat([f.reindex(columns=cols) for f in frames], ignore_index=True)
     for c in cols:
         if c in _DAYS:
             both[c] = pd.to_datetime(both[c])
@@ -67,19 +81,50 @@ def _key_codes(rule: Rule, *frames: pd.DataFrame) -> list[np.ndarray]:
     return out
 
 
+def _key_codes(rule: Rule, *frames: pd.DataFrame) -> list[np.ndarray]:
+    return _codes(rule.key, *frames)
+
+
+def _references(rule: Rule, frame: pd.DataFrame) -> np.ndarray:
+    """The reference of each row as text, "" where none is given (or the frame has no such column)."""
+    if not rule.reference or rule.reference not in frame:
+        return np.full(len(frame), "", dtype=object)
+    s = frame[rule.reference]
+    return np.where(s.isna().to_numpy(), "", s.astype(str).str.strip().to_numpy(dtype=object))
+
+
 def _period(row: pd.Series) -> str:
     return f"{pd.Timestamp(row['period_start']):%Y-%m-%d}..{pd.Timestamp(row['period_end']):%Y-%m-%d}"
 
 
-def _reason(rule: Rule, a: pd.Series, b: pd.Series) -> str:
-    def given(k):
-        v = a[k]
-        return not (v is None or (isinstance(v, float) and np.isnan(v)))
+def _given(row: pd.Series, k: str) -> bool:
+    v = row.get(k)
+    return not (v is None or (isinstance(v, float) and np.isnan(v)) or v == "")
 
-    key = ", ".join(f"{k} {a[k]}" for k in rule.key if k not in _DAYS and given(k))
+
+def _value(v) -> str:
+    return f"{v:.15g}" if isinstance(v, (float, np.floating)) else str(v)
+
+
+def _describe(row: pd.Series, cols) -> str:
+    return ", ".join(f"{k} {_value(row[k])}" for k in cols if k not in _DAYS and _given(row, k))
+
+
+def _reason(rule: Rule, a: pd.Series, b: pd.Series) -> str:
     if rule.periods == "overlap":
-        return f"{key}: period {_period(a)} overlaps {_period(b)} of the same {rule.what}"
-    return f"{key}, period {_period(a)}: repeats an identical {rule.what}"
+        return f"{_describe(a, rule.key)}: period {_period(a)} overlaps {_period(b)} of the same {rule.what}"
+    if _given(a, rule.reference) and _given(b, rule.reference):
+        return (f"{_describe(a, rule.key)}, period {_period(a)}: repeats the {rule.what} of the same reference "
+                f"'{a[rule.reference]}'")
+    return (f"{_describe(a, rule.key + rule.quantity)}, period {_period(a)}: repeats an identical {rule.what} "
+            "(same quantity; without a reference on both they cannot be told apart)")
+
+
+def _correction_reason(rule: Rule, a: pd.Series, b: pd.Series) -> str:
+    material = [k for k in rule.key if k not in _DAYS and k != "site"]
+    return (f"{_describe(a, rule.key)}, period {_period(a)} ({_describe(a, rule.quantity)}): same site, "
+            f"{', '.join(material)} and period as a record with {_describe(b, rule.quantity)}; without a reference "
+            "on both, a separate record cannot be told from a correction")
 
 
 def _sorted(codes: np.ndarray, start: np.ndarray, end: np.ndarray):
@@ -95,17 +140,79 @@ def _sorted(codes: np.ndarray, start: np.ndarray, end: np.ndarray):
     return order, k, s, e, holder
 
 
+def _first(codes: np.ndarray, mask: np.ndarray) -> pd.Series:
+    """Per code, the first position whose ``mask`` is true."""
+    at = np.flatnonzero(mask)
+    return pd.Series(at).groupby(codes[at]).min()
+
+
+def _lookup(first: pd.Series, codes: np.ndarray) -> np.ndarray:
+    """Position ``first`` gives for each code, -1 where there is none."""
+    return pd.Series(codes).map(first).fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _earliest(*candidates: np.ndarray) -> np.ndarray:
+    """Element-wise smallest position that is not -1 (-1 if all are)."""
+    big = np.iinfo(np.int64).max
+    best = np.min([np.where(c < 0, big, c) for c in candidates], axis=0)
+    return np.where(best == big, -1, best)
+
+
+class _Same:
+    """Codes of a "same" rule over one or two frames: key, key + reference, key + quantity."""
+
+    def __init__(self, rule: Rule, *frames: pd.DataFrame):
+        self.key = _key_codes(rule, *frames)
+        self.ref = _codes(rule.key + (rule.reference,), *[f.assign(**{rule.reference: _references(rule, f)})
+                                                          for f in frames])
+        self.qty = _codes(rule.key + rule.quantity, *frames)
+        self.has_ref = [_references(rule, f) != "" for f in frames]
+
+
+def _same_within(rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the earlier row it repeats (-1: none) and the earlier row it may correct (-1: none)."""
+    c = _Same(rule, frame)
+    pos = np.arange(len(frame))
+    has = c.has_ref[0]
+
+    def before(x):
+        return np.where(x < pos, x, -1)
+
+    same_ref = before(np.where(has, _lookup(_first(c.ref[0], has), c.ref[0]), -1))
+    # Compared by quantity when either lacks a reference.
+    qty_any = before(np.where(~has, _lookup(_first(c.qty[0], np.ones(len(frame), bool)), c.qty[0]), -1))
+    qty_unref = before(np.where(has, _lookup(_first(c.qty[0], ~has), c.qty[0]), -1))
+    repeats = _earliest(same_ref, qty_any, qty_unref)
+    key_any = before(np.where(~has, _lookup(_first(c.key[0], np.ones(len(frame), bool)), c.key[0]), -1))
+    key_unref = before(np.where(has, _lookup(_first(c.key[0], ~has), c.key[0]), -1))
+    corrects = np.where(repeats >= 0, -1, _earliest(key_any, key_unref))
+    return repeats, corrects
+
+
+def _same_against(rule: Rule, new: pd.DataFrame, existing: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For each new row, the existing row it repeats (-1: none) and the existing row it may correct."""
+    c = _Same(rule, new, existing)
+    has, old_has = c.has_ref
+    every = np.ones(len(existing), bool)
+    same_ref = np.where(has, _lookup(_first(c.ref[1], old_has), c.ref[0]), -1)
+    qty = np.where(has, _lookup(_first(c.qty[1], ~old_has), c.qty[0]), _lookup(_first(c.qty[1], every), c.qty[0]))
+    repeats = np.where(same_ref >= 0, same_ref, qty)
+    key = np.where(has, _lookup(_first(c.key[1], ~old_has), c.key[0]), _lookup(_first(c.key[1], every), c.key[0]))
+    corrects = np.where(repeats >= 0, -1, key)
+    return repeats, corrects
+
+
 def within(kind: str, frame: pd.DataFrame, limit: int = 1000) -> list[Clash]:
     """Pairs (later row, earlier row, reason) inside one frame that count the same thing twice; at most
     ``limit``, in row order."""
     rule = RULES.get(kind)
     if rule is None or len(frame) < 2:
         return []
-    (codes,) = _key_codes(rule, frame)
     if rule.periods == "same":
-        first = pd.Series(np.arange(len(frame))).groupby(codes).transform("first").to_numpy()
-        pairs = [(i, int(first[i])) for i in np.flatnonzero(first != np.arange(len(frame)))]
+        repeats, _ = _same_within(rule, frame)
+        pairs = [(int(i), int(repeats[i])) for i in np.flatnonzero(repeats >= 0)]
     else:
+        (codes,) = _key_codes(rule, frame)
         order, k, s, e, holder = _sorted(codes, _days(frame["period_start"]), _days(frame["period_end"]))
         pos = np.arange(1, len(order))
         prev = holder[pos - 1]
@@ -121,12 +228,11 @@ def against(kind: str, new: pd.DataFrame, existing: pd.DataFrame, limit: int = 1
     rule = RULES.get(kind)
     if rule is None or new.empty or existing.empty:
         return []
-    new_codes, old_codes = _key_codes(rule, new, existing)
     if rule.periods == "same":
-        first_old = pd.Series(np.arange(len(existing))).groupby(old_codes).first()
-        hit = pd.Series(new_codes).map(first_old).to_numpy()
-        pairs = [(i, int(hit[i])) for i in np.flatnonzero(~np.isnan(hit))[:limit]]
+        repeats, _ = _same_against(rule, new, existing)
+        pairs = [(int(i), int(repeats[i])) for i in np.flatnonzero(repeats >= 0)[:limit]]
     else:
+        new_codes, old_codes = _key_codes(rule, new, existing)
         order, k, s, e, holder = _sorted(old_codes, _days(existing["period_start"]), _days(existing["period_end"]))
         ns, ne = _days(new["period_start"]), _days(new["period_end"])
         span = int(max(s.max(initial=0), ns.max(initial=0)) - min(s.min(initial=0), ns.min(initial=0))) + 2
@@ -149,4 +255,30 @@ def against(kind: str, new: pd.DataFrame, existing: pd.DataFrame, limit: int = 1
             for i, j in pairs[:limit]]
 
 
-__all__ = ["RULES", "Rule", "against", "within"]
+def possible_corrections_within(kind: str, frame: pd.DataFrame, limit: int = 1000) -> list[Clash]:
+    """Pairs (later row, earlier row, reason) inside one frame of the same site, material and period whose
+    quantities differ and which have no reference on both: separate deliveries, or a correction. At most
+    ``limit``, in row order; rows that ``within`` refuses are not repeated here."""
+    rule = RULES.get(kind)
+    if rule is None or rule.periods != "same" or len(frame) < 2:
+        return []
+    _, corrects = _same_within(rule, frame)
+    return [(frame.index[i], frame.index[corrects[i]], _correction_reason(rule, frame.iloc[i],
+                                                                          frame.iloc[corrects[i]]))
+            for i in np.flatnonzero(corrects >= 0)[:limit]]
+
+
+def possible_corrections(kind: str, new: pd.DataFrame, existing: pd.DataFrame, limit: int = 1000) -> list[Clash]:
+    """Pairs (new row, existing row, reason) of the same site, material and period whose quantities differ
+    and which have no reference on both: the new row may correct the existing one. At most ``limit``, in the
+    new frame's row order; rows that ``against`` refuses are not repeated here."""
+    rule = RULES.get(kind)
+    if rule is None or rule.periods != "same" or new.empty or existing.empty:
+        return []
+    _, corrects = _same_against(rule, new, existing)
+    return [(new.index[i], existing.index[corrects[i]], _correction_reason(rule, new.iloc[i],
+                                                                           existing.iloc[corrects[i]]))
+            for i in np.flatnonzero(corrects >= 0)[:limit]]
+
+
+__all__ = ["RULES", "Rule", "against", "possible_corrections", "possible_corrections_within", "within"]
