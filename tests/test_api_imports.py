@@ -103,7 +103,7 @@ def test_undo_needs_a_reason_and_an_active_batch(acme, tmp_path):
     assert alice.post(f"{BATCHES}/{batch}/undo", json={"reason": ""}).status_code == 400
     assert alice.post(f"{BATCHES}/{batch}/undo", json={"reason": "wrong month"}).json()["status"] == "withdrawn"
     r = alice.post(f"{BATCHES}/{batch}/undo", json={"reason": "again"})
-    assert r.status_code == 400 and "withdrawn" in r.json()["problems"][0]["reason"]
+    assert r.status_code == 409 and "withdrawn" in r.json()["detail"]
 
 
 def test_inventory_and_its_explained_ledger_page_by_page(acme, tmp_path):

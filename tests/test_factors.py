@@ -144,7 +144,9 @@ def test_egrid_subregion_by_grid_region():
     assert inv.totals()["scope2_location_t"] == pytest.approx(198.0634, rel=1e-6)
     assert any("market-based proxy" in w for w in inv.warnings)
     unknown = Site("X1", "x", country="US", grid_region="NOPE")
-    assert us.grid_factor("location", 2023, unknown).factor.value == 771.523
+    with pytest.raises(FactorNotFoundError, match="'NOPE' is not one of the 27 grid regions of US"):
+        us.grid_factor("location", 2023, unknown)  # a typo no longer falls back to the US average silently
+    assert us.grid_factor("location", 2023, Site("X2", "x", country="US")).factor.value == 771.523
 
 
 def test_uk_grid_factor_desnz_2024():

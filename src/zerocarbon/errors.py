@@ -36,6 +36,10 @@ class InfeasibleError(ZerocarbonError, RuntimeError):
     """No schedule satisfies the hard constraints; the message says which ones to look at."""
 
 
+class StateError(ZerocarbonError, RuntimeError):
+    """The thing exists but its state does not allow this (a batch already withdrawn or superseded)."""
+
+
 class ClosedInventoryError(ZerocarbonError, RuntimeError):
     """A closed inventory would change without a recorded recalculation."""
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 
-from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, FactorNotFoundError, InputError,
+from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, StateError, FactorNotFoundError, InputError,
                                NotFoundError, PermissionDeniedError, RateLimitedError, StorageError, ZerocarbonError)
 
 log = logging.getLogger("zerocarbon.api")
@@ -32,6 +32,7 @@ STATUS: list[tuple[type[ZerocarbonError], int, str, str]] = [
     (FactorNotFoundError, 404, "factor-not-found", "Factor not found"),
     (NotFoundError, 404, "not-found", "Not found"),
     (ClosedInventoryError, 409, "closed-inventory", "Inventory closed"),
+    (StateError, 409, "conflict", "Not possible in the current state"),
     (RateLimitedError, 429, "rate-limited", "Too many attempts"),
     (StorageError, 503, "storage-unavailable", "Database unavailable"),
     (ZerocarbonError, 400, "rejected", "Request rejected"),  # unit, basis, double claim: the caller can fix it
@@ -113,7 +114,7 @@ def install(app: FastAPI) -> None:
 
 RESPONSES = {status: {"description": title, "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
              for status, title in ((400, "Input rejected"), (401, "Not authenticated"), (403, "Not allowed"),
-                                   (404, "Not found"), (409, "Conflict: the year is closed"),
+                                   (404, "Not found"), (409, "Conflict: the year is closed, or the batch is not active"),
                                    (429, "Too many attempts"), (503, "Database unavailable"))}
 
 

@@ -103,12 +103,12 @@ class ErrorHandlingGroup(TyperGroup):
             err.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) in the input; nothing was written:",
                       highlight=False)
             for p in exc.problems[:50]:
-                err.print(f"  - {p}", markup=False, highlight=False)
+                err.print(f"  - {p}", markup=False, highlight=False, soft_wrap=True)
             if len(exc.problems) > 50:
                 err.print(f"  ... and {len(exc.problems) - 50} more", highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except ZerocarbonError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err.print("interrupted")

@@ -280,6 +280,23 @@ class FactorSet:
         return [(lvl, REGION_KEY[lvl].format(**values)) for lvl in self.rules["grid"]["resolution"]
                 if lvl == "national" or values[lvl]]
 
+    def _check_region_codes(self, site: Site, keys: list[tuple[str, str]]) -> None:
+        """A province or grid region the set knows at that level for the site's country, but not this code, is a
+        typo (e.g. 'Tianjin' for '天津', 'CAMXX'): refused rather than falling back to the national factor."""
+        country = site.country.strip()
+        for lvl, key in keys:
+            if lvl == "national":
+                continue
+            prefix = f"{country}-grid-" if lvl == "grid_region" else f"{country}-"
+            known = {f.region for f in self.factors if f.kind == "grid_electricity" and f.region.startswith(prefix)
+                     and (lvl == "grid_region" or "-grid-" not in f.region)}
+            if known and key not in known:
+                codes = sorted(k[len(prefix):] for k in known)
+                raise FactorNotFoundError(
+                    f"site {site.code}: {lvl.replace('_', ' ')} '{key[len(prefix):]}' is not one of the "
+                    f"{len(codes)} {lvl.replace('_', ' ')}s of {country} in factor set {self.id} "
+                    f"({', '.join(codes[:40])}{' ...' if len(codes) > 40 else ''}); check the organisation file")
+
     def _series(self, series: str) -> list[str]:
         names = self.rules["grid"][f"{series}_series"]
         return [names] if isinstance(names, str) else list(names)
@@ -316,6 +333,7 @@ class FactorSet:
         """
         keys = self.region_keys(site)
         names = self._series(series)
+        self._check_region_codes(site, keys)
         notes: list[str] = []
         for i, name in enumerate(names):
             found = self._pick(name, year, keys)

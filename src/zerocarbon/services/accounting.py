@@ -20,7 +20,7 @@ from zerocarbon.core.ghg.base_year import BaseYearChange, ChangeKind, Recalculat
 from zerocarbon.core.ghg.inventory import InventoryResult, compute_inventory
 from zerocarbon.core.model import REPORTING_LINES, Boundary, Methodology, Organisation
 from zerocarbon.errors import (ClosedInventoryError, FactorNotFoundError, InputError, NotFoundError, Problem,
-                               ZerocarbonError)
+                               StateError)
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import check_instruments_against, read_table, validate
 from zerocarbon.services import factor_sets
@@ -240,7 +240,7 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
         org_id, org = repos.load_organisation(s, org_code)
         old = repos.get_batch(s, org_id, batch_id)
         if old.status != repos.ACTIVE:
-            raise ZerocarbonError(f"batch {batch_id} is {old.status}, not active"
+            raise StateError(f"batch {batch_id} is {old.status}, not active"
                                   + (f" (its successor is batch {old.superseded_by})" if old.superseded_by else "")
                                   + "; only an active batch can be replaced")
         _require_open_year(s, org_id, org_code, old.year, f"replacing batch {batch_id}")
@@ -275,7 +275,7 @@ def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str
         org_id, _ = repos.load_organisation(s, org_code)
         batch = repos.get_batch(s, org_id, batch_id)
         if batch.status != repos.ACTIVE:
-            raise ZerocarbonError(f"batch {batch_id} is already {batch.status}"
+            raise StateError(f"batch {batch_id} is already {batch.status}"
                                   + (f" (by batch {batch.superseded_by})" if batch.superseded_by else "")
                                   + "; only an active batch can be withdrawn (see `zerocarbon import list`)")
         _require_open_year(s, org_id, org_code, batch.year, f"withdrawing batch {batch_id}")
