@@ -56,6 +56,9 @@ def test_upload_name_keeps_only_its_last_component(acme):
     alice = logged_in(acme, "alice@acme.cn")
     r = _upload(alice, "../../etc/electricity.csv", electricity("M1"))
     assert r.status_code == 201 and r.json()["source"] == "electricity.csv"
+    # the batch records the upload's name, not the server's temporary file
+    shown = alice.get(f"{BATCHES}/{r.json()['batch_id']}").json()
+    assert "upload:electricity.csv" in str(shown) and "zerocarbon-upload" not in str(shown)
 
 
 def test_upload_without_a_usable_name_or_of_an_unknown_kind_is_refused(acme):

@@ -323,3 +323,14 @@ def test_production_and_temperature_files_saved_as_gbk_are_read(tmp_path):
     temp = tmp_path / "气温.csv"
     temp.write_bytes("timestamp,temperature,unit\n2026-08-03 08:00,30.5,degC\n".encode("gbk"))
     assert read_temperature(temp, "Asia/Shanghai").tolist() == [30.5]
+
+
+def test_energy_report_takes_a_stored_factor_set(tmp_path):
+    """`energy report --factors` found only shipped sets; a set imported with `factors import` was 'not found'."""
+    lake, reg, prod = _report_fixture(tmp_path)
+    db = f"sqlite:///{tmp_path / 'sets.sqlite'}"
+    examples = Path(__file__).parents[1] / "examples" / "factors"
+    run("factors", "import", examples / "supplier_grid.csv", "--name", "MY-GRID", "--db", db)
+    rep = run("energy", "report", "--lake", lake, "--registry", reg, "--site", "HF01", "--production", prod,
+              "--factors", "MY-GRID", "--db", db, "--province", "天津", "--out", tmp_path / "out", "--json")
+    assert "CN-天津.2022" in rep["grid_factor"]["source"] and rep["grid_factor"]["kg_per_kwh"] == pytest.approx(0.7041)

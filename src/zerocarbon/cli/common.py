@@ -50,6 +50,31 @@ class Scope(str, Enum):
     three = "3"
 
 
+# Stored (imported) sets live in the database. A lookup never creates one: without --db and $ZEROCARBON_DB
+# only shipped sets are looked up, and a database that does not exist holds no stored sets.
+StoredOpt = Annotated[Optional[str], typer.Option(
+    "--db", help="database URL holding stored factor sets (`zerocarbon factors import`); default: $ZEROCARBON_DB "
+                 "if set and the database exists, else shipped sets only")]
+
+
+def stored_sets_db(db: str | None):
+    """Sessions on the database holding stored sets, or None for shipped sets only.
+
+    An explicit --db must exist (a typo should not pass for "no stored sets"); $ZEROCARBON_DB is used when
+    set and its database exists.
+    """
+    import os
+
+    from zerocarbon.services import database
+
+    if db:
+        return database.open_sessions(db, create=False)
+    env = os.environ.get("ZEROCARBON_DB")
+    if env and database.exists(env):
+        return database.open_sessions(env, create=False)
+    return None
+
+
 def emit_json(obj: Any) -> None:
     """Machine-readable output: UTF-8, Chinese left as is, dates and paths as strings."""
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=_plain) + "\n")

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zerocarbon.cli.common import JsonOpt, console, emit_json, err, group
+from zerocarbon.cli.common import JsonOpt, StoredOpt, console, emit_json, err, group, stored_sets_db
 
 app = group("Energy analytics on a meter lake: report, M&V baseline, forecast.")
 
@@ -61,6 +61,7 @@ def report_cmd(lake: LakeOpt, registry: RegistryOpt, out: OutOpt = Path("energy_
                kg_per_kwh: Annotated[Optional[float], typer.Option("--kg-per-kwh", help="grid factor "
                                                                                         "[kgCO2/kWh] instead of "
                                                                                         "--factors")] = None,
+               db: StoredOpt = None,
                shifts: Annotated[str, typer.Option("--shifts", help="local shifts NAME=START-END, comma "
                                                                     "separated")] = "day=8-20,night=20-8",
                as_json: JsonOpt = False) -> None:
@@ -89,6 +90,7 @@ def report_cmd(lake: LakeOpt, registry: RegistryOpt, out: OutOpt = Path("energy_
         rep = energy_report.report(lake, meters, out, site, date_from, date_to, production, grid,
                                    parse_shifts(shifts), factor_set=factors, province=province,
                                    grid_region=grid_region, country=country,
+                                   stored_sets=stored_sets_db(db) if factors else None,
                                    progress=lambda step: progress.update(task, description=step))
     if as_json:
         emit_json(rep.to_dict())

@@ -6,34 +6,9 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from zerocarbon.cli.common import DbOpt, JsonOpt, SetOpt, console, emit_json, group, open_db
+from zerocarbon.cli.common import DbOpt, JsonOpt, SetOpt, StoredOpt, console, emit_json, group, open_db, stored_sets_db
 
 app = group("The emission-factor library.")
-
-
-# Stored (imported) sets live in the database. A lookup never creates one: without --db and $ZEROCARBON_DB
-# only shipped sets are looked up, and a database that does not exist holds no stored sets.
-StoredOpt = Annotated[Optional[str], typer.Option(
-    "--db", help="database URL holding stored factor sets (`zerocarbon factors import`); default: $ZEROCARBON_DB "
-                 "if set and the database exists, else shipped sets only")]
-
-
-def _stored_sets(db: str | None):
-    """Sessions on the database holding stored sets, or None for shipped sets only.
-
-    An explicit --db must exist (a typo should not pass for "no stored sets"); $ZEROCARBON_DB is used when
-    set and its database exists.
-    """
-    import os
-
-    from zerocarbon.services import database
-
-    if db:
-        return database.open_sessions(db, create=False)
-    env = os.environ.get("ZEROCARBON_DB")
-    if env and database.exists(env):
-        return database.open_sessions(env, create=False)
-    return None
 
 
 def calc_cmd(value: float, unit: str, subject: str,
@@ -45,7 +20,7 @@ def calc_cmd(value: float, unit: str, subject: str,
     from zerocarbon.core.ghg.calc import calc as quick_calc
     from zerocarbon.services.factor_sets import resolve
 
-    r = quick_calc(resolve(_stored_sets(db), factors), value, unit, subject, gwp, use, basis)
+    r = quick_calc(resolve(stored_sets_db(db), factors), value, unit, subject, gwp, use, basis)
     if as_json:
         emit_json(r.as_dict())
         return
@@ -67,7 +42,7 @@ def factors_list(factor_set: Annotated[Optional[str], typer.Option("--set", help
     from zerocarbon.core.factors import all_factors, available_factor_sets
     from zerocarbon.services.factor_sets import resolve
 
-    rows = resolve(_stored_sets(db), factor_set).factors if factor_set else all_factors()
+    rows = resolve(stored_sets_db(db), factor_set).factors if factor_set else all_factors()
     rows = [f for f in rows if not (kind and f.kind != kind) and not (search and search not in f.factor_id)]
     if as_json:
         emit_json([f.__dict__ for f in rows])
@@ -103,7 +78,7 @@ def factors_sets(db: StoredOpt = None, as_json: JsonOpt = False) -> None:
     """Factor sets with their fingerprints: shipped ones, and stored ones with --db."""
     from zerocarbon.services.factor_sets import list_sets
 
-    sets = list_sets(_stored_sets(db))
+    sets = list_sets(stored_sets_db(db))
     if as_json:
         emit_json([s.as_dict() for s in sets])
         return

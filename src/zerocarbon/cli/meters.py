@@ -176,10 +176,10 @@ def ingest_to_lake(lake: LakeOpt = Path("lake"), db: DbOpt = None,
                    since: Annotated[Optional[datetime], typer.Option(help="only readings received since (UTC)")] = None,
                    as_json: JsonOpt = False) -> None:
     """Copy live readings from the database into the lake, where roll-ups and energy reports read them."""
-    from zerocarbon.cli.common import open_db
     from zerocarbon.services import ingest
+    from zerocarbon.services.database import open_sessions
 
-    r = ingest.live_to_lake(open_db(db), lake, since)
+    r = ingest.live_to_lake(open_sessions(db, create=False), lake, since)
     if as_json:
         emit_json(r.__dict__)
         return

@@ -184,14 +184,16 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
 
 def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Path, year: int,
                 factor_set: str, actor: str = "cli", sheet: str | None = None,
-                progress: Callable[[int, int], None] | None = None) -> ImportReport:
+                progress: Callable[[int, int], None] | None = None, source: str | None = None) -> ImportReport:
     """Validate a whole file, then store it as a new active batch in one transaction.
 
     Refused (InputError, nothing written) when a cell is wrong, when the same file is already active, and when
     a row counts again what another row of the file or of an active batch counts (``core.ghg.overlaps``).
-    ``progress(done_rows, total_rows)`` is called while rows are stored.
+    ``progress(done_rows, total_rows)`` is called while rows are stored; ``source`` is what the batch records as
+    the file's path (default: ``path`` as given).
     """
     path = Path(path)
+    shown = source or str(path)  # an upload's own name rather than its temporary path
     fs = factor_sets.resolve(sessions, factor_set)
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
@@ -204,12 +206,12 @@ def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Pa
                                       f"{previous.imported_at:%Y-%m-%d %H:%M}); to correct it use "
                                       f"`zerocarbon import replace {previous.id} FILE`; nothing written")])
         warnings = _refuse_double_counting(s, org_id, year, kind, frame, path.name)
-        batch = repos.save_batch(s, org_id, kind, path.name, str(path), digest, year, frame, actor, progress=progress)
+        batch = repos.save_batch(s, org_id, kind, path.name, shown, digest, year, frame, actor, progress=progress)
         warnings = [w.replace(_THIS_BATCH, str(batch.id)) for w in warnings]
         repos.audit(s, actor, "import", f"batch:{batch.id}", org_id=org_id, kind=kind, source=path.name,
-                    path=str(path), rows=len(frame), sha256=digest, year=year, factor_set=fs.id,
+                    path=shown, rows=len(frame), sha256=digest, year=year, factor_set=fs.id,
                     factor_set_fingerprint=fs.fingerprint, warnings=len(warnings))
-    return ImportReport(batch.id, kind, len(frame), path.name, str(path), digest, warnings=warnings)
+    return ImportReport(batch.id, kind, len(frame), path.name, shown, digest, warnings=warnings)
 
 
 def import_factor_set(sessions: sessionmaker, org_code: str, batch_id: int) -> str | None:
@@ -225,7 +227,7 @@ def import_factor_set(sessions: sessionmaker, org_code: str, batch_id: int) -> s
 
 def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: str | Path,
                   factor_set: str | None = None, actor: str = "cli", reason: str | None = None,
-                  sheet: str | None = None, progress: Callable[[int, int], None] | None = None) -> ImportReport:
+                  sheet: str | None = None, progress: Callable[[int, int], None] | None = None, source: str | None = None) -> ImportReport:
     """Swap an active batch for a corrected file in one transaction.
 
     The new file is checked like an import, against every active batch except the one it replaces, and
@@ -233,6 +235,7 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
     DEFAULT_FACTOR_SET). The old batch is kept, marked superseded and pointing at its successor.
     """
     path = Path(path)
+    shown = source or str(path)  # an upload's own name rather than its temporary path
     if factor_set is None:
         factor_set = import_factor_set(sessions, org_code, batch_id) or DEFAULT_FACTOR_SET
     fs = factor_sets.resolve(sessions, factor_set)
@@ -253,17 +256,17 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
             raise InputError([Problem(path.name, None, None, f"this file is already active as batch {other.id} "
                                       f"({other.path}); nothing written")])
         warnings = _refuse_double_counting(s, org_id, old.year, old.kind, frame, path.name, replacing=batch_id)
-        new = repos.save_batch(s, org_id, old.kind, path.name, str(path), digest, old.year, frame, actor,
+        new = repos.save_batch(s, org_id, old.kind, path.name, shown, digest, old.year, frame, actor,
                                replaces=batch_id, progress=progress)
         warnings = [w.replace(_THIS_BATCH, str(new.id)) for w in warnings]
         repos.set_batch_status(s, old, repos.SUPERSEDED, actor, reason, successor=new.id)
         repos.audit(s, actor, "import.replace", f"batch:{batch_id}", org_id=org_id, replaced_by=new.id,
                     kind=old.kind, year=old.year, old_path=old.path, old_sha256=old.sha256, old_rows=old.rows,
-                    path=str(path), sha256=digest, rows=len(frame), reason=reason)
+                    path=shown, sha256=digest, rows=len(frame), reason=reason)
         repos.audit(s, actor, "import", f"batch:{new.id}", org_id=org_id, kind=old.kind, source=path.name,
-                    path=str(path), rows=len(frame), sha256=digest, year=old.year, replaces=batch_id,
+                    path=shown, rows=len(frame), sha256=digest, year=old.year, replaces=batch_id,
                     factor_set=fs.id, factor_set_fingerprint=fs.fingerprint, warnings=len(warnings))
-    return ImportReport(new.id, old.kind, len(frame), path.name, str(path), digest, replaces=batch_id,
+    return ImportReport(new.id, old.kind, len(frame), path.name, shown, digest, replaces=batch_id,
                         warnings=warnings)
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 
 from zerocarbon.core.energy.analytics import SHIFTS, anomaly_scan, base_and_peak, energy_per_unit, idle_load, local_index
 from zerocarbon.core.energy.intervals import Meter
-from zerocarbon.core.factors import load_factor_set
 from zerocarbon.core.model import Site
+from zerocarbon.services import factor_sets
 from zerocarbon.errors import InputError, NotFoundError, Problem
 from zerocarbon.io.charts import idle_chart, profile_chart
 from zerocarbon.io.energy_inputs import read_production
@@ -39,11 +39,11 @@ class GridFactor:
 
 
 def grid_factor(factor_set: str, year: int, province: str | None = None, grid_region: str | None = None,
-                series: str = "location", country: str = "CN") -> GridFactor:
+                series: str = "location", country: str = "CN", stored_sets=None) -> GridFactor:
     """The factor set's grid factor for a site's country, province or grid region and data year (the country's
     factor if neither is given), by the set's own resolution and fallback rules."""
     where = Site("energy-report", "energy report", country=country, province=province, grid_region=grid_region)
-    sel = load_factor_set(factor_set).grid_factor(series, year, where)
+    sel = factor_sets.resolve(stored_sets, factor_set).grid_factor(series, year, where)
     f = sel.factor
     return GridFactor(f.value * scale(f.unit, "kg/kWh"), f"{f.factor_id} ({f.issuer}, {f.edition})", sel.warning)
 
@@ -107,7 +107,7 @@ def _lines(meters: dict[str, Meter], site: str) -> dict[str, list[Meter]]:
 def report(root: Path, meters: dict[str, Meter], out: Path | None = None, site: str | None = None,
            start: date | str | None = None, end: date | str | None = None, production: Path | None = None,
            grid: GridFactor | None = None, shifts=SHIFTS, anomaly_limit: int = 20, factor_set: str | None = None,
-           province: str | None = None, grid_region: str | None = None, country: str = "CN",
+           province: str | None = None, grid_region: str | None = None, country: str = "CN", stored_sets=None,
            progress: Progress = lambda step: None) -> EnergyReport:
     """Analyse one site of the lake between local dates ``start`` and ``end`` (both included; open when
     None). ``production`` is a production-count CSV (see :mod:`zerocarbon.io.energy_inputs`); without it,
@@ -127,7 +127,8 @@ def report(root: Path, meters: dict[str, Meter], out: Path | None = None, site: 
     step = interval_minutes(wide)
     local_days = local_index(wide.index, tz)
     if grid is None and factor_set:
-        grid = grid_factor(factor_set, int(local_days.max().year), province, grid_region, country=country)
+        grid = grid_factor(factor_set, int(local_days.max().year), province, grid_region, country=country,
+                           stored_sets=stored_sets)
     rep = EnergyReport(site, tz, f"{local_days.min():%Y-%m-%d}", f"{local_days.max():%Y-%m-%d}", step,
                        [m.id for m in chosen], None, [], grid, [tuple(s) for s in shifts])
     if revenue:

@@ -109,12 +109,12 @@ def import_set(sessions: Session | sessionmaker, path: str | Path, name: str, ru
     if name in available_factor_sets():
         raise InputError([Problem(str(name), None, None, "is the name of a shipped factor set; choose another")])
     path = Path(path)
+    csv_text = _read_text(path, "factor file")  # first, so a missing factor file is named as such
     rules_path = Path(rules) if rules else path.with_suffix(".yaml")
     if not rules and not rules_path.is_file():
         raise InputError([Problem(path.name, None, None,
                                   f"needs its rules: put them in {rules_path.name} beside it or pass --rules FILE "
                                   "(see docs/factors.md, 'Your own factor set')")])
-    csv_text = _read_text(path, "factor file")
     rules_text = _read_text(rules_path, "rules file")
     fs = build_factor_set(name, rules_text, [(path.name, csv_text)], origin="stored")
     own = len(parse_factor_csv(csv_text, path.name))

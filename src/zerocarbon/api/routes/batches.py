@@ -48,7 +48,8 @@ def upload(file: Annotated[UploadFile, File(description="CSV or XLSX activity fi
     """Import one file as a new batch: every row or none. A wrong cell, a repeated file or a row that counts again
     what an active batch counts is refused with the problems (file, row, column, reason) and nothing is stored."""
     with spooled(file) as path:
-        rep = accounting.import_file(acting.sessions, acting.org, kind, path, year, factor_set, actor=acting.actor)
+        rep = accounting.import_file(acting.sessions, acting.org, kind, path, year, factor_set, actor=acting.actor,
+                                     source=f"upload:{path.name}")
     return _report(rep)
 
 
@@ -60,7 +61,7 @@ def replace(batch_id: BatchId, file: Annotated[UploadFile, File(description="the
     """Swap an active batch for a corrected file in one step; the old version is kept, marked superseded."""
     with spooled(file) as path:
         rep = accounting.replace_batch(acting.sessions, acting.org, batch_id, path, factor_set, actor=acting.actor,
-                                       reason=reason)
+                                       reason=reason, source=f"upload:{path.name}")
     return _report(rep)
 
 
