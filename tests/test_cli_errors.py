@@ -161,7 +161,7 @@ def test_undo_of_a_withdrawn_batch_is_a_plain_message(tmp_path):
     assert _run("import", "fuel", str(data / "fuel_ok.csv"), "--org", "ORG", "--year", "2023", "--db", url).exit_code == 0
     assert _run("import", "undo", "1", "--org", "ORG", "--reason", "wrong year", "--db", url).exit_code == 0
     r = _run("import", "undo", "1", "--org", "ORG", "--reason", "again", "--db", url)
-    assert r.exit_code == 2 and "batch 1 is already withdrawn" in _text(r), r.output
+    assert r.exit_code == 2 and "batch 1 is withdrawn; only an active batch can be withdrawn" in _text(r), r.output
     assert "problem(s) in the input" not in r.output
 
 

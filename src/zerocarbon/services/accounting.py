@@ -241,12 +241,7 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
     fs = factor_sets.resolve(sessions, factor_set)
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
-        old = repos.get_batch(s, org_id, batch_id)
-        if old.status != repos.ACTIVE:
-            raise StateError(f"batch {batch_id} is {old.status}, not active"
-                                  + (f" (its successor is batch {old.superseded_by})" if old.superseded_by else "")
-                                  + "; only an active batch can be replaced")
-        _require_open_year(s, org_id, org_code, old.year, f"replacing batch {batch_id}")
+        old = _active_batch(s, org_id, org_code, batch_id, "replaced", f"replacing batch {batch_id}")
         frame, digest = _read(old.kind, path, org, old.year, fs, sheet)
         if digest == old.sha256:
             raise InputError([Problem(path.name, None, None, f"the file is identical to batch {batch_id} "
@@ -270,18 +265,24 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
                         warnings=warnings)
 
 
+def _active_batch(s, org_id: int, org_code: str, batch_id: int, verb: str, doing: str):
+    """The batch, if it is active and its year open; StateError or ClosedInventoryError otherwise."""
+    batch = repos.get_batch(s, org_id, batch_id)
+    if batch.status != repos.ACTIVE:
+        raise StateError(f"batch {batch_id} is {batch.status}"
+                         + (f" (its successor is batch {batch.superseded_by})" if batch.superseded_by else "")
+                         + f"; only an active batch can be {verb} (see `zerocarbon import list`)")
+    _require_open_year(s, org_id, org_code, batch.year, doing)
+    return batch
+
+
 def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str, actor: str = "cli") -> BatchInfo:
     """Withdraw an active batch: kept, marked withdrawn with the reason, no longer used by inventories."""
     if not reason or not reason.strip():
         raise InputError([Problem("--reason", None, None, "give the reason for withdrawing the batch")])
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
-        batch = repos.get_batch(s, org_id, batch_id)
-        if batch.status != repos.ACTIVE:
-            raise StateError(f"batch {batch_id} is already {batch.status}"
-                                  + (f" (by batch {batch.superseded_by})" if batch.superseded_by else "")
-                                  + "; only an active batch can be withdrawn (see `zerocarbon import list`)")
-        _require_open_year(s, org_id, org_code, batch.year, f"withdrawing batch {batch_id}")
+        batch = _active_batch(s, org_id, org_code, batch_id, "withdrawn", f"withdrawing batch {batch_id}")
         repos.set_batch_status(s, batch, repos.WITHDRAWN, actor, reason)
         repos.audit(s, actor, "import.undo", f"batch:{batch_id}", org_id=org_id, kind=batch.kind, year=batch.year,
                     path=batch.path, sha256=batch.sha256, rows=batch.rows, reason=reason)
