@@ -39,11 +39,11 @@ def load_org(sessions, code: str = "ORG") -> None:
     text = text.replace("code: ORG", f"code: {code}").replace("name: Test org", f"name: Test org {code}")
     path = Path(tempfile.mkdtemp()) / "organisation.yaml"
     path.write_text(text, encoding="utf-8")
-    accounting.load_organisation_file(sessions, path)
+    accounting.load_organisation_file(sessions, path, actor="test")
 
 
 def person(sessions, email: str, org: str, role: str) -> None:
-    users.add_member(sessions, email, org, role, PASSWORD)
+    users.add_member(sessions, email, org, role, PASSWORD, actor="test")
 
 
 def logged_in(sessions, email: str, password: str = PASSWORD) -> TestClient:

@@ -89,7 +89,7 @@ def db(sessions):
     """A migrated database holding the organisation of tests/data/organisation.yaml."""
     from zerocarbon.services import accounting
 
-    accounting.load_organisation_file(sessions, DATA / "organisation.yaml")
+    accounting.load_organisation_file(sessions, DATA / "organisation.yaml", actor="test")
     return sessions
 
 

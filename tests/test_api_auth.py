@@ -100,7 +100,7 @@ def test_failures_older_than_the_window_do_not_count_and_a_success_clears_them(a
 
 def test_disabled_user_cannot_log_in_and_their_open_session_ends(acme):
     c = logged_in(acme, "alice@acme.cn")
-    users.set_active(acme, "alice@acme.cn", False)
+    users.set_active(acme, "alice@acme.cn", False, actor="test")
     assert c.get("/api/v1/orgs").status_code == 401
     assert client(acme).post(LOGIN, json={"email": "alice@acme.cn", "password": PASSWORD}).status_code == 401
 
@@ -142,7 +142,7 @@ def test_csrf_token_of_another_session_is_refused(acme):
 
 # -- API tokens -------------------------------------------------------------------------------------------
 def test_token_does_what_its_scopes_allow_and_nothing_else(acme):
-    _, secret = users.create_token(acme, "ACME", "gateway-1", ["import.write"])
+    _, secret = users.create_token(acme, "ACME", "gateway-1", ["import.write"], actor="test")
     c = with_token(acme, secret)
     r = c.post("/api/v1/orgs/ACME/batches", files={"file": ("e.csv", electricity("M1"))},
                data={"kind": "electricity", "year": YEAR})
@@ -154,7 +154,7 @@ def test_token_does_what_its_scopes_allow_and_nothing_else(acme):
 
 
 def test_token_is_stored_as_a_hash_records_its_last_use_and_stops_working_when_revoked(acme):
-    info, secret = users.create_token(acme, "ACME", "gateway-1", ["factors.read"])
+    info, secret = users.create_token(acme, "ACME", "gateway-1", ["factors.read"], actor="test")
     with acme() as s:
         row = s.get(store.ApiTokenRow, info.id)
     assert row.secret_hash == users.sha256(secret) and secret not in str(row.__dict__)
@@ -162,13 +162,13 @@ def test_token_is_stored_as_a_hash_records_its_last_use_and_stops_working_when_r
     c = with_token(acme, secret)
     assert c.get("/api/v1/orgs/ACME/factor-sets").status_code == 200
     assert users.list_tokens(acme, "ACME")[0].last_used_at is not None
-    users.revoke_token(acme, "ACME", "gateway-1")
+    users.revoke_token(acme, "ACME", "gateway-1", actor="test")
     r = c.get("/api/v1/orgs/ACME/factor-sets")
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
 
 
 def test_forged_or_mangled_tokens_are_refused(acme):
-    _, secret = users.create_token(acme, "ACME", "gateway-1", ["factors.read"])
+    _, secret = users.create_token(acme, "ACME", "gateway-1", ["factors.read"], actor="test")
     for bad in (secret[:-1] + ("A" if secret[-1] != "A" else "B"), "zct_0000000000000000_x", "nonsense", ""):
         assert with_token(acme, bad).get("/api/v1/orgs/ACME/factor-sets").status_code == 401
 
@@ -177,12 +177,12 @@ def test_token_scopes_and_names_are_checked(acme):
     from zerocarbon.errors import InputError
 
     with pytest.raises(InputError, match="unknown action 'import.everything'"):
-        users.create_token(acme, "ACME", "gw", ["import.everything"])
+        users.create_token(acme, "ACME", "gw", ["import.everything"], actor="test")
     with pytest.raises(InputError, match="letters"):
-        users.create_token(acme, "ACME", "gw 1", ["import.write"])
-    users.create_token(acme, "ACME", "gw", ["import.write"])
+        users.create_token(acme, "ACME", "gw 1", ["import.write"], actor="test")
+    users.create_token(acme, "ACME", "gw", ["import.write"], actor="test")
     with pytest.raises(InputError, match="already has an active token"):
-        users.create_token(acme, "ACME", "gw", ["import.write"])
+        users.create_token(acme, "ACME", "gw", ["import.write"], actor="test")
 
 
 # -- tenancy --------------------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def two_orgs(acme, tmp_path):
     load_org(acme, "BETA")
     person(acme, "bob@beta.cn", "BETA", "admin")
     b_batch = import_bytes(acme, "BETA", "beta.csv", electricity("B1"), tmp_path)
-    accounting.compute(acme, "BETA", YEAR, "CN-2025.1")
+    accounting.compute(acme, "BETA", YEAR, "CN-2025.1", actor="test")
     return acme, b_batch
 
 
@@ -223,7 +223,7 @@ def test_an_organisation_that_exists_and_one_that_does_not_look_the_same(two_org
 
 def test_token_of_one_organisation_gets_404_for_another(two_orgs):
     sessions, _ = two_orgs
-    _, secret = users.create_token(sessions, "ACME", "gateway-1", list(ACTIONS))
+    _, secret = users.create_token(sessions, "ACME", "gateway-1", list(ACTIONS), actor="test")
     c = with_token(sessions, secret)
     assert c.get("/api/v1/orgs/ACME/batches").status_code == 200
     assert c.get("/api/v1/orgs/BETA/batches").status_code == 404
@@ -231,7 +231,7 @@ def test_token_of_one_organisation_gets_404_for_another(two_orgs):
 
 def test_a_user_in_two_organisations_acts_in_each_with_that_role(two_orgs):
     sessions, _ = two_orgs
-    users.add_member(sessions, "alice@acme.cn", "BETA", "viewer")
+    users.add_member(sessions, "alice@acme.cn", "BETA", "viewer", actor="test")
     alice = logged_in(sessions, "alice@acme.cn")
     assert {o["code"]: o["role"] for o in alice.get("/api/v1/orgs").json()} == {"ACME": "energy_manager",
                                                                                 "BETA": "viewer"}

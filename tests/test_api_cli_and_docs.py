@@ -76,8 +76,8 @@ def test_a_new_user_without_a_password_is_refused_by_the_service_and_over_http(d
 
     sessions = open_sessions(db_url)
     with pytest.raises(InputError, match="needs a password"):
-        users.add_member(sessions, "carol@acme.cn", "ORG", "viewer")
-    users.add_member(sessions, "root@acme.cn", "ORG", "admin", PASSWORD)
+        users.add_member(sessions, "carol@acme.cn", "ORG", "viewer", actor="test")
+    users.add_member(sessions, "root@acme.cn", "ORG", "admin", PASSWORD, actor="test")
     admin = client(sessions)
     csrf = admin.post("/api/v1/auth/login", json={"email": "root@acme.cn", "password": PASSWORD}).json()["csrf_token"]
     r = admin.put("/api/v1/orgs/ORG/members/carol@acme.cn", json={"role": "viewer"}, headers={"X-CSRF-Token": csrf})

@@ -26,9 +26,9 @@ def api(tmp_path_factory):
         sessions = open_sessions(f"sqlite:///{tmp / 'z.sqlite'}")
         load_org(sessions, "ORG")
         import_bytes(sessions, "ORG", "e.csv", electricity("M1"), tmp)
-        accounting.compute(sessions, "ORG", YEAR, "CN-2025.1")
-        users.add_member(sessions, "root@example.org", "ORG", "admin", "a long enough password")
-        _, secret = users.create_token(sessions, "ORG", "fuzz", list(ACTIONS))
+        accounting.compute(sessions, "ORG", YEAR, "CN-2025.1", actor="test")
+        users.add_member(sessions, "root@example.org", "ORG", "admin", "a long enough password", actor="test")
+        _, secret = users.create_token(sessions, "ORG", "fuzz", list(ACTIONS), actor="test")
         yield create_app(sessions), secret
 
 

@@ -75,7 +75,7 @@ def test_audit_entries_name_the_person_or_token_that_acted(acme):
     first = _upload(alice, "jan.csv", electricity("M1")).json()["batch_id"]
     assert alice.post(f"{BATCHES}/{first}/undo", json={"reason": "entered twice"}).status_code == 200
     assert alice.post("/api/v1/orgs/ACME/inventories/%d/compute" % YEAR, json={}).status_code == 200
-    _, secret = users.create_token(acme, "ACME", "gateway-1", ["import.write", "import.replace"])
+    _, secret = users.create_token(acme, "ACME", "gateway-1", ["import.write", "import.replace"], actor="test")
     gateway = with_token(acme, secret)
     second = _upload(gateway, "feb.csv", electricity("M2", month=2)).json()["batch_id"]
     r = gateway.post(f"{BATCHES}/{second}/replace", files={"file": ("feb-fixed.csv", electricity("M2", 5, month=2))},
@@ -93,8 +93,8 @@ def test_audit_entries_name_the_person_or_token_that_acted(acme):
 
 def test_a_closed_year_refuses_uploads_with_409(acme, tmp_path):
     import_bytes(acme, "ACME", "jan.csv", electricity("M1"), tmp_path)
-    accounting.compute(acme, "ACME", YEAR, "CN-2025.1")
-    accounting.close_inventory(acme, "ACME", YEAR)
+    accounting.compute(acme, "ACME", YEAR, "CN-2025.1", actor="test")
+    accounting.close_inventory(acme, "ACME", YEAR, actor="test")
     r = _upload(logged_in(acme, "alice@acme.cn"), "feb.csv", electricity("M2", month=2))
     assert r.status_code == 409 and r.json()["type"].endswith(":closed-inventory") and "Reopen" in r.json()["detail"]
     assert len(accounting.list_batches(acme, "ACME")) == 1

@@ -61,13 +61,13 @@ def _replace(w: World) -> dict:
 
 def _member(w: World) -> dict:
     email = f"{w.fresh('m')}@example.org"
-    users.add_member(w.sessions, email, ORG, "viewer", "a long enough password")
+    users.add_member(w.sessions, email, ORG, "viewer", "a long enough password", actor="test")
     return {"path": {"email": email}, "json": {"role": "viewer"}}
 
 
 def _token(w: World) -> dict:
     name = w.fresh("t")
-    users.create_token(w.sessions, ORG, name, ["factors.read"])
+    users.create_token(w.sessions, ORG, name, ["factors.read"], actor="test")
     return {"path": {"name": name}}
 
 
@@ -103,7 +103,7 @@ def world(request, tmp_path_factory):
         sessions = session_factory(engine)
         load_org(sessions, ORG)
         import_bytes(sessions, ORG, "base.csv", electricity("BASE"), tmp)
-        accounting.compute(sessions, ORG, YEAR, "CN-2025.1")
+        accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="test")
         clients = {}
         for role in Role:
             person(sessions, f"{role.value}@example.org", ORG, role.value)

@@ -13,7 +13,7 @@ DATA = Path(__file__).parent / "data"
 
 
 def _trail(sessions, n=5):
-    accounting.load_organisation_file(sessions, DATA / "organisation.yaml")
+    accounting.load_organisation_file(sessions, DATA / "organisation.yaml", actor="test")
     with sessions.begin() as s:
         for i in range(n):
             repos.audit(s, "alice", "test.step", f"thing:{i}", value=i * 1.5, note="中文 ok")

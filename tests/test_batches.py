@@ -35,7 +35,7 @@ YEAR = 2023
 
 @pytest.fixture
 def db(sessions):
-    accounting.load_organisation_file(sessions, DATA / "organisation.yaml")
+    accounting.load_organisation_file(sessions, DATA / "organisation.yaml", actor="test")
     return sessions
 
 
@@ -51,7 +51,7 @@ def import_(db, kind, path):
 
 
 def scope2(db) -> float:
-    return accounting.compute(db, "ORG", YEAR, "CN-2025.1").totals()["scope2_location_t"]
+    return accounting.compute(db, "ORG", YEAR, "CN-2025.1", actor="test").totals()["scope2_location_t"]
 
 
 # -- the overlap rules, on plain frames -------------------------------------------------------------------
@@ -156,20 +156,20 @@ def test_replace_is_checked_against_other_batches_but_not_the_one_replaced(db, t
     bad = write(tmp_path, "tj_bad.csv", ELEC_HEADER + "TJ01,TJ01-M1,2023-01-01,2023-01-31,2,MWh\n"
                 "HF01,HF01-M1,2023-01-10,2023-01-20,2,MWh\n")
     with pytest.raises(InputError, match=f"row 3.*hf.csv row 2 \\(batch {hf.batch_id}"):
-        accounting.replace_batch(db, "ORG", tj.batch_id, bad, "CN-2025.1")
-    new = accounting.replace_batch(db, "ORG", tj.batch_id, fixed, "CN-2025.1", reason="meter read corrected")
+        accounting.replace_batch(db, "ORG", tj.batch_id, bad, "CN-2025.1", actor="test")
+    new = accounting.replace_batch(db, "ORG", tj.batch_id, fixed, "CN-2025.1", reason="meter read corrected", actor="test")
     status = {b.id: (b.status, b.superseded_by, b.replaces) for b in accounting.list_batches(db, "ORG")}
     assert status == {tj.batch_id: ("superseded", new.batch_id, None), hf.batch_id: ("active", None, None),
                       new.batch_id: ("active", None, tj.batch_id)}
     with pytest.raises(ZerocarbonError, match="superseded") as exc:
-        accounting.replace_batch(db, "ORG", tj.batch_id, fixed, "CN-2025.1")
+        accounting.replace_batch(db, "ORG", tj.batch_id, fixed, "CN-2025.1", actor="test")
     assert not isinstance(exc.value, InputError)  # the file is fine; the batch is not the one to replace
 
 
 def test_withdrawn_batch_is_not_counted_and_its_file_can_be_imported_again(db, tmp_path):
     b = import_(db, "electricity", DATA / "electricity_ok.csv")
     with_it = scope2(db)
-    accounting.undo_batch(db, "ORG", b.batch_id, "imported into the wrong organisation")
+    accounting.undo_batch(db, "ORG", b.batch_id, "imported into the wrong organisation", actor="test")
     assert scope2(db) == 0
     again = import_(db, "electricity", DATA / "electricity_ok.csv")
     assert again.batch_id != b.batch_id and scope2(db) == pytest.approx(with_it)
@@ -178,19 +178,19 @@ def test_withdrawn_batch_is_not_counted_and_its_file_can_be_imported_again(db, t
 def test_closed_year_refuses_replace_and_undo_until_reopened(db, tmp_path):
     b = import_(db, "electricity", DATA / "electricity_ok.csv")
     f = import_(db, "fuel", DATA / "fuel_ok.csv")
-    accounting.compute(db, "ORG", YEAR, "CN-2025.1")
-    accounting.close_inventory(db, "ORG", YEAR)
+    accounting.compute(db, "ORG", YEAR, "CN-2025.1", actor="test")
+    accounting.close_inventory(db, "ORG", YEAR, actor="test")
     fixed = write(tmp_path, "electricity_fixed.csv", ELEC.replace("400000,kWh", "400100,kWh"))
     with pytest.raises(ClosedInventoryError, match="zerocarbon inventory reopen"):
-        accounting.replace_batch(db, "ORG", b.batch_id, fixed, "CN-2025.1")
+        accounting.replace_batch(db, "ORG", b.batch_id, fixed, "CN-2025.1", actor="test")
     with pytest.raises(ClosedInventoryError, match="closed"):
-        accounting.undo_batch(db, "ORG", f.batch_id, "duplicate")
+        accounting.undo_batch(db, "ORG", f.batch_id, "duplicate", actor="test")
     with pytest.raises(ClosedInventoryError, match="closed"):
         import_(db, "instrument", DATA / "instrument_ok.csv")
     assert [x.status for x in accounting.list_batches(db, "ORG")] == ["active", "active"]
     accounting.reopen_inventory(db, "ORG", YEAR, "meter reading corrected by the utility", actor="auditor")
-    accounting.replace_batch(db, "ORG", b.batch_id, fixed, "CN-2025.1")
-    accounting.undo_batch(db, "ORG", f.batch_id, "duplicate")
+    accounting.replace_batch(db, "ORG", b.batch_id, fixed, "CN-2025.1", actor="test")
+    accounting.undo_batch(db, "ORG", f.batch_id, "duplicate", actor="test")
     reopen = [a for a in accounting.audit_trail(db, "ORG") if a.action == "inventory.reopen"]
     assert len(reopen) == 1 and reopen[0].actor == "auditor"
     assert reopen[0].detail["reason"] == "meter reading corrected by the utility"
@@ -201,7 +201,7 @@ def test_same_named_files_in_different_folders_stay_apart_in_the_lineage(db, tmp
                                          ELEC_HEADER + "TJ01,TJ01-M1,2023-01-01,2023-01-31,1,MWh\n"))
     b = import_(db, "electricity", write(tmp_path / "hefei", "electricity.csv",
                                          ELEC_HEADER + "HF01,HF01-M1,2023-01-01,2023-01-31,1,MWh\n"))
-    accounting.compute(db, "ORG", YEAR, "CN-2025.1")
+    accounting.compute(db, "ORG", YEAR, "CN-2025.1", actor="test")
     meta, ledger = accounting.stored_ledger(db, "ORG", YEAR, method="location")
     assert sorted(ledger["activity_id"].astype(str)) == [f"b{a.batch_id}:electricity.csv:2",
                                                           f"b{b.batch_id}:electricity.csv:2"]
@@ -218,7 +218,7 @@ def test_stored_values_come_back_exactly(db, tmp_path):
     accounting.import_file(db, "ORG", "electricity", write(
         tmp_path, "e.csv", ELEC_HEADER + f"TJ01,TJ01-M1,2023-01-01,2023-01-31,{q},kWh\n"
         "TJ01,TJ01-M2,2023-01-01,2023-01-31,1.2345678901234567e-10,GWh\n"), YEAR, "CN-2025.1",
-        progress=lambda done, total: calls.append((done, total)))
+        progress=lambda done, total: calls.append((done, total)), actor="test")
     assert calls[-1] == (2, 2)
     import_(db, "electricity", write(tmp_path, "e2.csv", ELEC_HEADER + "TJ01,TJ01-M3,2023-01-01,2023-01-31,3,kWh\n"))
     with db() as s:
@@ -386,8 +386,8 @@ def test_upgrade_keeps_old_batches_active_and_names_their_batch(engine_0002):
         r = CliRunner().invoke(app, ["inventory", "show", "--db", engine_0002.url.render_as_string(), "--org", "ORG",
                                      "--year", "2023", "--explain"])
         assert r.exit_code == 0 and "electricity.csv:2" in r.output, r.output
-    accounting.reopen_inventory(sessions, "ORG", 2023, "recompute after the upgrade")
-    result = accounting.compute(sessions, "ORG", 2023, "CN-2025.1")
+    accounting.reopen_inventory(sessions, "ORG", 2023, "recompute after the upgrade", actor="test")
+    result = accounting.compute(sessions, "ORG", 2023, "CN-2025.1", actor="test")
     assert result.ledger["activity_id"].astype(str).unique().tolist() == ["b7:electricity.csv:2"]
     assert result.totals()["scope2_location_t"] == pytest.approx(1.0005 * 0.6361)
 
@@ -422,7 +422,7 @@ def test_unknown_gwp_set_is_one_error_naming_the_known_sets(db, tmp_path):
 
     import_(db, "fuel", DATA / "fuel_ok.csv")
     with pytest.raises(FactorNotFoundError) as exc:
-        accounting.compute(db, "ORG", YEAR, "CN-2025.1", gwp_set="AR9")
+        accounting.compute(db, "ORG", YEAR, "CN-2025.1", gwp_set="AR9", actor="test")
     assert not isinstance(exc.value, InputError)
     assert str(exc.value) == "GWP set 'AR9' is not in factor set CN-2025.1; choose one of AR4, AR5, AR5_CCF, AR6"
 
@@ -432,11 +432,11 @@ def test_replace_validates_against_the_factor_set_the_batch_was_imported_with(db
     a correction of a file imported under EPA-2025.1 was refused for a fuel the EPA set has."""
     propane = FUEL_HEADER + "TJ01,2023-01-01,2023-01-31,propane,stationary,{},mmBtu,GCV,false\n"
     first = accounting.import_file(db, "ORG", "fuel", write(tmp_path, "propane.csv", propane.format(2)), YEAR,
-                                   "EPA-2025.1")
+                                   "EPA-2025.1", actor="test")
     assert accounting.import_factor_set(db, "ORG", first.batch_id) == "EPA-2025.1"
     fixed = write(tmp_path, "propane_fixed.csv", propane.format(2.5))
-    new = accounting.replace_batch(db, "ORG", first.batch_id, fixed)
+    new = accounting.replace_batch(db, "ORG", first.batch_id, fixed, actor="test")
     assert accounting.import_factor_set(db, "ORG", new.batch_id) == "EPA-2025.1"
     # Naming a set still decides.
     with pytest.raises(InputError, match="propane"):
-        accounting.replace_batch(db, "ORG", new.batch_id, write(tmp_path, "p3.csv", propane.format(3)), "CN-2025.1")
+        accounting.replace_batch(db, "ORG", new.batch_id, write(tmp_path, "p3.csv", propane.format(3)), "CN-2025.1", actor="test")

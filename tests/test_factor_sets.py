@@ -46,7 +46,7 @@ def test_a_bad_file_writes_nothing(sessions, files):
     files.write_text(",".join(COLUMNS) + "\n" + ROW.replace(",0.41,", ",inf,").replace("Utility X", "") + "\n",
                      encoding="utf-8")
     with pytest.raises(InputError) as exc:
-        import_set(sessions, files, "acme-vn")
+        import_set(sessions, files, "acme-vn", actor="test")
     assert {(p.row, p.column) for p in exc.value.problems} == {(2, "issuer"), (2, "value")}
     with sessions.begin() as s:
         assert s.scalars(select(FactorSetRow)).all() == [] and s.scalars(select(AuditRow)).all() == []
@@ -55,19 +55,19 @@ def test_a_bad_file_writes_nothing(sessions, files):
 def test_rules_are_checked_and_required(sessions, files):
     (files.parent / "acme.yaml").write_text(RULES.replace("latest_year_first", "nearest"), encoding="utf-8")
     with pytest.raises(InputError, match="grid.fallback"):
-        import_set(sessions, files, "acme-vn")
+        import_set(sessions, files, "acme-vn", actor="test")
     (files.parent / "acme.yaml").unlink()
     with pytest.raises(InputError, match="needs its rules"):
-        import_set(sessions, files, "acme-vn")
+        import_set(sessions, files, "acme-vn", actor="test")
 
 
 def test_names_are_never_paths_and_never_reused(sessions, files):
     for bad in ("../acme", "a/b", "CN-2025.1"):
         with pytest.raises((FactorNotFoundError, InputError)):
-            import_set(sessions, files, bad)
-    import_set(sessions, files, "acme-vn")
+            import_set(sessions, files, bad, actor="test")
+    import_set(sessions, files, "acme-vn", actor="test")
     with pytest.raises(InputError, match="already has this name"):
-        import_set(sessions, files, "acme-vn")
+        import_set(sessions, files, "acme-vn", actor="test")
     with pytest.raises(FactorNotFoundError, match="stored: acme-vn"):
         resolve(sessions, "acme-xx")
     with pytest.raises(FactorNotFoundError, match="not a factor set name"):

@@ -22,14 +22,14 @@ def bad(tmp_path, text: str, name="fuel_bad.csv") -> Path:
 
 
 def import_(db, kind, path, year=2023):
-    return accounting.import_file(db, "ORG", kind, path, year, "CN-2025.1")
+    return accounting.import_file(db, "ORG", kind, path, year, "CN-2025.1", actor="test")
 
 
 def test_good_files_import_and_compute(db):
     for kind in ("electricity", "fuel", "instrument"):
         import_(db, kind, DATA / f"{kind}_ok.csv")
     assert stored(db) == 7
-    result = accounting.compute(db, "ORG", 2023, "CN-2025.1")
+    result = accounting.compute(db, "ORG", 2023, "CN-2025.1", actor="test")
     # TJ01: 1,000 MWh x 0.6361 (华北 2023); HF01: 1,000 MWh x 华东 2023 factor
     loc = result.by("site", "scope")
     tj = loc[(loc.site == "TJ01") & (loc.scope == "2")]["co2e_t"].sum()
@@ -169,7 +169,7 @@ def test_gbk_csv_with_chinese_headers_imports(db, tmp_path):
     path.write_bytes("站点,电表,开始日期,结束日期,数量,单位\nTJ01,一号总表,2023-01-01,2023-01-31,1000,MWh\n"
                      .encode("gbk"))
     assert import_(db, "electricity", path).rows == 1
-    result = accounting.compute(db, "ORG", 2023, "CN-2025.1")
+    result = accounting.compute(db, "ORG", 2023, "CN-2025.1", actor="test")
     assert result.totals()["scope2_location_t"] == pytest.approx(636.1)
 
 

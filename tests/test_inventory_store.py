@@ -14,14 +14,14 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture
 def db(sessions):
-    accounting.load_organisation_file(sessions, DATA / "organisation.yaml")
+    accounting.load_organisation_file(sessions, DATA / "organisation.yaml", actor="test")
     for kind in ("electricity", "fuel", "instrument"):
-        accounting.import_file(sessions, "ORG", kind, DATA / f"{kind}_ok.csv", 2023, "CN-2025.1")
+        accounting.import_file(sessions, "ORG", kind, DATA / f"{kind}_ok.csv", 2023, "CN-2025.1", actor="test")
     return sessions
 
 
 def test_stored_ledger_equals_computed(db):
-    result = accounting.compute(db, "ORG", 2023, "CN-2025.1")
+    result = accounting.compute(db, "ORG", 2023, "CN-2025.1", actor="test")
     meta, ledger = accounting.stored_ledger(db, "ORG", 2023)
     assert meta["totals"]["total_market_t"] == pytest.approx(result.totals()["total_market_t"])
     assert ledger["co2e_t"].sum() == pytest.approx(result.ledger["co2e_t"].sum())
@@ -29,12 +29,12 @@ def test_stored_ledger_equals_computed(db):
 
 
 def test_closed_year_does_not_change_silently(db):
-    accounting.compute(db, "ORG", 2023, "CN-2025.1", "AR5")
-    accounting.close_inventory(db, "ORG", 2023)
-    accounting.compute(db, "ORG", 2023, "CN-2025.1", "AR5")  # same inputs, same set: allowed, unchanged
+    accounting.compute(db, "ORG", 2023, "CN-2025.1", "AR5", actor="test")
+    accounting.close_inventory(db, "ORG", 2023, actor="test")
+    accounting.compute(db, "ORG", 2023, "CN-2025.1", "AR5", actor="test")  # same inputs, same set: allowed, unchanged
     with pytest.raises(ClosedInventoryError, match="closed"):
-        accounting.compute(db, "ORG", 2023, "CN-2025.1", "AR6")
-    accounting.compute(db, "ORG", 2023, "CN-2025.1", "AR6", recalculation_reason="switch to AR6 GWPs (policy 2026)")
+        accounting.compute(db, "ORG", 2023, "CN-2025.1", "AR6", actor="test")
+    accounting.compute(db, "ORG", 2023, "CN-2025.1", "AR6", recalculation_reason="switch to AR6 GWPs (policy 2026)", actor="test")
     meta, _ = accounting.stored_ledger(db, "ORG", 2023)
     assert meta["gwp_set"] == "AR6" and meta["status"] == "closed"
     with db() as s:

@@ -134,8 +134,8 @@ def test_registry_is_stored_in_the_database(sessions):
     from zerocarbon.services.meter_import import register_meters
     from zerocarbon.store.tables import MeterRow
 
-    register_meters(sessions, M)
-    register_meters(sessions, M)  # idempotent
+    register_meters(sessions, M, actor="test")
+    register_meters(sessions, M, actor="test")  # idempotent
     with sessions() as s:
         rows = {r.id: r for r in s.scalars(select(MeterRow))}
     assert set(rows) == set(M) and rows["M2"].stamp == "end"

@@ -125,7 +125,7 @@ def _stored(sessions):
 def test_refused_readings_and_conflicts_become_dead_letters(sessions):
     """Defect: live ingest stored negative energy, unknown units and unregistered meters, and silently dropped
     a second, different value for the same meter and time (ON CONFLICT DO NOTHING)."""
-    register_meters(sessions, METERS)
+    register_meters(sessions, METERS, actor="test")
     stats = IngestStats()
     handle = make_handler(sessions, stats)
     t = "zc/HF01/SMT/SMT1/M1"
@@ -219,7 +219,7 @@ def broker(tmp_path):
 def test_end_to_end_exactly_once_with_restart(sessions, broker):
     import paho.mqtt.client as mqtt
 
-    register_meters(sessions, {"M0": Meter("M0", "HF01", line="SMT1")})
+    register_meters(sessions, {"M0": Meter("M0", "HF01", line="SMT1")}, actor="test")
     n = 600
     cid = f"zc-test-{time.time_ns()}"
     first = mqtt_subscriber(sessions, port=broker, topic="zc/#", client_id=cid)
@@ -320,7 +320,7 @@ def test_deploy_broker_refuses_anonymous_clients_and_lets_each_client_do_only_it
         with pytest.raises(StorageError, match=rf"broker at 127.0.0.1:{b['plain']} refused the connection: "
                                                r"Not authorized; check --username"):
             sub.run(1)
-    register_meters(sessions, {"M1": Meter("M1", "HF01"), "T1": Meter("T1", "TJ01")})
+    register_meters(sessions, {"M1": Meter("M1", "HF01"), "T1": Meter("T1", "TJ01")}, actor="test")
     ingest = mqtt_subscriber(sessions, port=b["tls"], client_id=f"ingest-{time.time_ns()}",
                              username="zerocarbon-ingest", password=b["secret"]["zerocarbon-ingest"], cafile=b["ca"])
     t = threading.Thread(target=ingest.run, daemon=True)

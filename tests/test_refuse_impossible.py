@@ -130,15 +130,15 @@ def test_absurd_electricity_is_refused_and_the_year_still_computes(db, tmp_path,
     """Defect: the import succeeded and computing the year then failed with a database error."""
     good = tmp_path / "good.csv"
     good.write_text("site,meter,period_start,period_end,quantity,unit\nTJ01,M,2023-01-01,2023-01-31,1000,kWh\n")
-    accounting.import_file(db, "ORG", "electricity", good, 2023, "CN-2025.1")
+    accounting.import_file(db, "ORG", "electricity", good, 2023, "CN-2025.1", actor="test")
     bad = tmp_path / "bad.csv"
     bad.write_text(f"site,meter,period_start,period_end,quantity,unit\nTJ01,M,2023-02-01,2023-02-28,{text},kWh\n")
     with pytest.raises(InputError) as exc:
-        accounting.import_file(db, "ORG", "electricity", bad, 2023, "CN-2025.1")
+        accounting.import_file(db, "ORG", "electricity", bad, 2023, "CN-2025.1", actor="test")
     p = exc.value.problems[0]
     assert (p.source, p.row, p.column) == ("bad.csv", 2, "quantity")
     assert stored(db) == 1
-    assert accounting.compute(db, "ORG", 2023, "CN-2025.1").totals()["scope2_location_t"] == pytest.approx(0.6361)
+    assert accounting.compute(db, "ORG", 2023, "CN-2025.1", actor="test").totals()["scope2_location_t"] == pytest.approx(0.6361)
 
 
 def test_core_refuses_a_non_finite_quantity_without_a_database_error(org, cn):
@@ -159,7 +159,7 @@ def test_negative_refrigerant_mass_balance_is_refused_with_the_value(db, tmp_pat
     path = tmp_path / "refrigerant.csv"
     pd.DataFrame([MB | {"inventory_end": "80"}, MB]).to_csv(path, index=False)
     with pytest.raises(InputError) as exc:
-        accounting.import_file(db, "ORG", "refrigerant", path, 2023, "CN-2025.1")
+        accounting.import_file(db, "ORG", "refrigerant", path, 2023, "CN-2025.1", actor="test")
     [p] = exc.value.problems
     assert (p.source, p.row, p.column) == ("refrigerant.csv", 3, "inventory_end")
     assert "= -10 kg is negative" in p.reason

@@ -39,7 +39,7 @@ def import_(db, kind, path):
 
 
 def scope1(db) -> float:
-    return accounting.compute(db, "ORG", YEAR, "CN-2025.1").totals()["scope1_t"]
+    return accounting.compute(db, "ORG", YEAR, "CN-2025.1", actor="test").totals()["scope1_t"]
 
 
 DIESEL = {"site": "TJ01", "period_start": "2025-01-01", "period_end": "2025-01-31", "fuel": "gas_diesel_oil",
@@ -141,7 +141,7 @@ def test_corrected_fuel_delivery_with_its_reference_is_refused_naming_both_files
     fixed = write(tmp_path, "fuel_jan_v2.csv", FUEL_HEADER + ",reference",
                   "TJ01,2023-01-01,2023-01-31,gas_diesel_oil,mobile,2.5,t,,false,FP-0117",
                   "TJ01,2023-01-01,2023-01-31,gas_diesel_oil,mobile,2.7,t,,false,FP-0118")
-    assert accounting.replace_batch(db, "ORG", first.batch_id, fixed, "CN-2025.1").warnings == []
+    assert accounting.replace_batch(db, "ORG", first.batch_id, fixed, "CN-2025.1", actor="test").warnings == []
 
 
 def test_repeated_reference_inside_one_file_is_refused_and_an_unreferenced_pair_warns(db, tmp_path):

@@ -11,10 +11,10 @@ EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
 def test_gbt32150_site_reports_its_categories_with_location_based_electricity(sessions):
-    accounting.load_organisation_file(sessions, EXAMPLES / "organisation.yaml")
+    accounting.load_organisation_file(sessions, EXAMPLES / "organisation.yaml", actor="test")
     for kind in ("electricity", "generation", "fuel", "refrigerant", "instrument"):
-        accounting.import_file(sessions, "ACME", kind, EXAMPLES / f"{kind}_2025.csv", 2025, "CN-2025.1")
-    result = accounting.compute(sessions, "ACME", 2025, "CN-2025.1")
+        accounting.import_file(sessions, "ACME", kind, EXAMPLES / f"{kind}_2025.csv", 2025, "CN-2025.1", actor="test")
+    result = accounting.compute(sessions, "ACME", 2025, "CN-2025.1", actor="test")
     meta = accounting.inventory_meta(sessions, "ACME", 2025)
     assert meta["methodology"] == {"CD01": "gbt32150", "TJ01": "ghg_protocol"}
     cd01, tj01 = meta["report_lines"]["CD01"], meta["report_lines"]["TJ01"]

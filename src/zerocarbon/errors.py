@@ -1,19 +1,37 @@
 """One exception hierarchy. Each subclasses the Python built-in a caller would expect to catch."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 class ZerocarbonError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    ``column`` names the input column the error is about and ``entity`` the named thing (a site, a meter, a
+    line), when there is one: shells and importers read these fields, never the message text.
+    """
+
+    column: str | None = None
+    entity: str | None = None
+
+    def __init__(self, *args, column: str | None = None, entity: str | None = None):
+        super().__init__(*args)
+        if column is not None:
+            self.column = column
+        if entity is not None:
+            self.entity = entity
 
 
 class UnitError(ZerocarbonError, ValueError):
     """A quantity has no unit, an unknown unit, or a unit of the wrong dimension."""
 
+    column = "unit"
+
 
 class BasisMismatchError(ZerocarbonError, ValueError):
     """An energy quantity on one heating-value basis (GCV/HHV vs NCV/LHV) met a factor on the other."""
+
+    column = "basis"
 
 
 class FactorNotFoundError(ZerocarbonError, LookupError):
@@ -21,7 +39,19 @@ class FactorNotFoundError(ZerocarbonError, LookupError):
 
 
 class NotFoundError(ZerocarbonError, LookupError):
-    """A named thing (organisation, inventory, batch, factor, file) does not exist."""
+    """A named thing (organisation, site, inventory, batch, factor, file, instance) does not exist."""
+
+
+class ConflictError(ZerocarbonError, ValueError):
+    """New data differs from what is already stored for the same key; nothing was written."""
+
+
+class MessageError(ZerocarbonError, ValueError):
+    """A message (e.g. an MQTT payload) that cannot be read; ``reason`` says what is wrong with it."""
+
+    def __init__(self, reason: str, *, column: str | None = None):
+        super().__init__(reason, column=column)
+        self.reason = reason
 
 
 class StorageError(ZerocarbonError, RuntimeError):
@@ -70,12 +100,12 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        where = self.source
+        where = [self.source] if self.source else []
         if self.row is not None:
-            where += f", row {self.row}"
+            where.append(f"row {self.row}")
         if self.column:
-            where += f", column '{self.column}'"
-        return f"{where}: {self.reason}"
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.reason}" if where else self.reason
 
 
 class InputError(ZerocarbonError, ValueError):
@@ -88,3 +118,18 @@ class InputError(ZerocarbonError, ValueError):
         super().__init__(
             f"{len(self.problems)} problem(s) in the input; nothing was written:\n{shown}{more}"
         )
+
+    def in_file(self, source: str, column=None) -> InputError:
+        """The same problems as a plain :class:`InputError`, attributed to ``source`` where they name no file
+        yet; ``column`` (a callable) maps the column names to those the user's file uses."""
+        return InputError([replace(p, source=p.source or source,
+                                   column=column(p.column) if column and p.column else p.column)
+                           for p in self.problems])
+
+
+class RowsRejected(InputError):
+    """Rows refused by a rule that does not know which file they came from (``source`` is empty until a
+    caller attributes them with :meth:`InputError.in_file`)."""
+
+    def __init__(self, problems: list[tuple[int | None, str | None, str]] | list[Problem]):
+        super().__init__([p if isinstance(p, Problem) else Problem("", p[0], p[1], p[2]) for p in problems])

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 
-from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, StateError, FactorNotFoundError, InputError,
+from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, ConflictError, StateError, FactorNotFoundError, InputError,
                                NotFoundError, PermissionDeniedError, RateLimitedError, StorageError, ZerocarbonError)
 
 log = logging.getLogger("zerocarbon.api")
@@ -33,6 +33,7 @@ STATUS: list[tuple[type[ZerocarbonError], int, str, str]] = [
     (NotFoundError, 404, "not-found", "Not found"),
     (ClosedInventoryError, 409, "closed-inventory", "Inventory closed"),
     (StateError, 409, "conflict", "Not possible in the current state"),
+    (ConflictError, 409, "conflict-with-stored", "Differs from what is stored"),
     (RateLimitedError, 429, "rate-limited", "Too many attempts"),
     (StorageError, 503, "storage-unavailable", "Database unavailable"),
     (ZerocarbonError, 400, "rejected", "Request rejected"),  # unit, basis, double claim: the caller can fix it

@@ -9,17 +9,17 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from zerocarbon.cli.common import (DbOpt, JsonOpt, Method, OrgOpt, Scope, SetOpt, YearOpt, console, emit_json,
-                                   group, tonnes)
+from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, Method, OrgOpt, Scope, SetOpt, YearOpt, actor,
+                                   console, emit_json, group, tonnes)
 from zerocarbon.core.ghg.base_year import ChangeKind
 from zerocarbon.core.model import Boundary
-from zerocarbon.io.schemas import SCHEMAS
+from zerocarbon.services.formats import ACTIVITY_KINDS
 
 org_app = group("Organisations and sites.")
 inventory_app = group("Compute, close and explain inventories.")
 baseyear_app = group("Base-year recalculation (GHG Protocol Corporate Standard ch.5).")
 
-ActivityKind = __import__("enum").Enum("ActivityKind", {k: k for k in SCHEMAS}, type=str)
+ActivityKind = Enum("ActivityKind", {k: k for k in ACTIVITY_KINDS}, type=str)
 BoundaryOpt = Annotated[Boundary, typer.Option(help="consolidation approach")]
 
 
@@ -52,12 +52,12 @@ def print_totals(result, title: str) -> None:
 
 
 @org_app.command("load")
-def org_load(path: Path, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def org_load(path: Path, db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Load or update an organisation from its YAML file (format: docs/organisation.md)."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    org = accounting.load_organisation_file(open_db(db), path)
+    org = accounting.load_organisation_file(open_db(db), path, actor=actor(actor_name))
     if as_json:
         emit_json({"organisation": org.code, "name": org.name, "sites": [s.code for s in org.sites]})
         return
@@ -68,7 +68,6 @@ import_app = group("Import activity files as batches; list, show, replace or wit
 
 SheetOpt = Annotated[Optional[str], typer.Option(
     "--sheet", help="XLSX sheet to read; needed when the workbook has more than one sheet with data")]
-ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="who makes the change (default: the OS user)")]
 
 
 def _stored(db: str | None):
@@ -77,17 +76,6 @@ def _stored(db: str | None):
     from zerocarbon.services.database import open_sessions
 
     return open_sessions(db, create=False)
-
-
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in the environment or the password database
-        return "unknown"
 
 
 def _with_progress(label: str, as_json: bool, run):
@@ -109,13 +97,13 @@ def _print_warnings(warnings: list[str]) -> None:
 
 def _import_kind(kind: str):
     def command(path: Annotated[Path, typer.Argument(help="CSV or XLSX file")], org: OrgOpt, year: YearOpt,
-                factors: SetOpt = "CN-2025.1", sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None,
+                factors: SetOpt = "CN-2025.1", sheet: SheetOpt = None, actor_name: ActorOpt = None, db: DbOpt = None,
                 as_json: JsonOpt = False) -> None:
         from zerocarbon.services import accounting
 
         sessions = _stored(db)
         rep = _with_progress(f"storing {path.name}", as_json, lambda progress: accounting.import_file(
-            sessions, org, kind, path, year, factors, actor=_actor(actor), sheet=sheet, progress=progress))
+            sessions, org, kind, path, year, factors, actor=actor(actor_name), sheet=sheet, progress=progress))
         if as_json:
             emit_json(rep.__dict__)
             return
@@ -128,7 +116,7 @@ def _import_kind(kind: str):
     return command
 
 
-for _kind in SCHEMAS:
+for _kind in ACTIVITY_KINDS:
     import_app.command(_kind)(_import_kind(_kind))
 
 
@@ -204,13 +192,13 @@ def import_replace(batch: Annotated[int, typer.Argument(help="active batch to re
                    factors: Annotated[Optional[str], typer.Option(
                        "--factors", help="factor set to validate against (default: the set the replaced batch was "
                                          "imported with)")] = None,
-                   sheet: SheetOpt = None, actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+                   sheet: SheetOpt = None, actor_name: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Replace a batch by a corrected file in one step; the old version is kept, marked superseded."""
     from zerocarbon.services import accounting
 
     sessions = _stored(db)
     rep = _with_progress(f"storing {path.name}", as_json, lambda progress: accounting.replace_batch(
-        sessions, org, batch, path, factors, actor=_actor(actor), reason=reason, sheet=sheet, progress=progress))
+        sessions, org, batch, path, factors, actor=actor(actor_name), reason=reason, sheet=sheet, progress=progress))
     if as_json:
         emit_json(rep.__dict__)
         return
@@ -222,11 +210,11 @@ def import_replace(batch: Annotated[int, typer.Argument(help="active batch to re
 @import_app.command("undo")
 def import_undo(batch: Annotated[int, typer.Argument(help="active batch to withdraw")], org: OrgOpt,
                 reason: Annotated[str, typer.Option("--reason", help="why the batch is withdrawn")],
-                actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+                actor_name: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Withdraw a batch: it is kept, marked withdrawn with the reason, and no longer used by inventories."""
     from zerocarbon.services import accounting
 
-    b = accounting.undo_batch(_stored(db), org, batch, reason, actor=_actor(actor))
+    b = accounting.undo_batch(_stored(db), org, batch, reason, actor=actor(actor_name))
     if as_json:
         emit_json(_batch_dict(b))
         return
@@ -243,7 +231,7 @@ def inventory_compute(org: OrgOpt, year: YearOpt, factors: SetOpt = "CN-2025.1",
     """Compute and store the inventory of a year."""
     from zerocarbon.services import accounting
 
-    result = accounting.compute(_stored(db), org, year, factors, gwp, boundary, recalculate)
+    result = accounting.compute(_stored(db), org, year, factors, gwp, boundary, recalculate, actor=actor())
     if as_json:
         emit_json({"organisation": org, "year": year, "factor_set": factors, "gwp_set": gwp,
                    "boundary": boundary.value, "totals": result.totals(), "warnings": result.warnings,
@@ -258,18 +246,18 @@ def inventory_close(org: OrgOpt, year: YearOpt, boundary: BoundaryOpt = Boundary
     """Close a year: later computations that would change it need a recorded recalculation."""
     from zerocarbon.services import accounting
 
-    accounting.close_inventory(_stored(db), org, year, boundary)
+    accounting.close_inventory(_stored(db), org, year, boundary, actor=actor())
     console.print(f"inventory {org} {year} closed")
 
 
 @inventory_app.command("reopen")
 def inventory_reopen(org: OrgOpt, year: YearOpt,
                      reason: Annotated[str, typer.Option("--reason", help="why the closed year is reopened")],
-                     actor: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+                     actor_name: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Reopen a closed year (recorded with the reason) so its batches can be replaced or withdrawn."""
     from zerocarbon.services import accounting
 
-    boundaries = accounting.reopen_inventory(_stored(db), org, year, reason, actor=_actor(actor))
+    boundaries = accounting.reopen_inventory(_stored(db), org, year, reason, actor=actor(actor_name))
     if as_json:
         emit_json({"organisation": org, "year": year, "reopened": boundaries, "reason": reason})
         return
@@ -289,27 +277,15 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
     from zerocarbon.services import accounting
 
     sessions = _stored(db)
-    trail = None
     meta = accounting.inventory_meta(sessions, org, year, boundary)
-    batches = {}
-    if explain:
-        trail_meta, led = accounting.stored_ledger(sessions, org, year, boundary, site=site,
-                                                   scope=scope.value if scope else None, category=category,
-                                                   method=method.value)
-        batches = trail_meta["batches"]
-        trail = led.sort_values("co2e_t", ascending=False)
-        total = float(trail.loc[trail["memo"] == "", "co2e_t"].sum())
+    trail = accounting.explain(sessions, org, year, boundary, site=site, scope=scope.value if scope else None,
+                               category=category, method=method.value, limit=limit) if explain else None
     if as_json:
         out = dict(meta)
         if trail is not None:
-            rows = trail.head(limit).drop(columns=["id"]).to_dict(orient="records")
-            for r in rows:
-                r["batch_id"] = _batch_of(r["batch_id"])
-                r["row"] = _row_of(r["activity_id"])
-            out["batches"] = {str(k): v for k, v in batches.items()}
-            out["explain"] = {"filter": {"site": site, "scope": scope.value if scope else None,
-                                         "category": category, "method": method.value},
-                              "total_co2e_t": total, "rows": rows, "rows_total": len(trail)}
+            out["batches"] = {str(k): v for k, v in trail.batches.items()}
+            out["explain"] = {"filter": trail.filter, "total_co2e_t": trail.total_co2e_t, "rows": trail.rows,
+                              "rows_total": trail.rows_total}
         emit_json(out)
         return
     console.print(f"[bold]{org} {year}[/] status {meta['status']}, factor set {meta['factor_set']} "
@@ -323,35 +299,22 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
             console.print(f"  {line}: {t:,.3f}", highlight=False)
     if trail is None:
         return
-    console.print(f"\n[bold]{total:,.3f} tCO2e[/] = sum of {len(trail)} ledger rows "
+    console.print(f"\n[bold]{trail.total_co2e_t:,.3f} tCO2e[/] = sum of {trail.rows_total} ledger rows "
                   f"(site={site or '*'}, scope={scope.value if scope else '*'}, category={category or '*'}, "
                   f"method={method.value})")
-    for r in trail.head(limit).itertuples():
-        memo = f" [dim]({r.memo}, outside totals)[/]" if r.memo else ""
-        console.print(f"[bold]{r.activity_id}[/] {r.gas} {r.gas_kg:,.3f} kg x GWP {r.gwp:g} x share {r.inclusion:g}"
-                      f" = [bold]{r.co2e_t:,.4f} t[/]{memo}", highlight=False)
-        b = batches.get(_batch_of(r.batch_id))
+    for r in trail.rows:
+        memo = f" [dim]({r['memo']}, outside totals)[/]" if r["memo"] else ""
+        console.print(f"[bold]{r['activity_id']}[/] {r['gas']} {r['gas_kg']:,.3f} kg x GWP {r['gwp']:g} x share "
+                      f"{r['inclusion']:g} = [bold]{r['co2e_t']:,.4f} t[/]{memo}", highlight=False)
+        b = trail.batches.get(r["batch_id"])
         if b is not None:
             status = "" if b["status"] == "active" else f", {b['status']}"
-            console.print(f"    from batch {_batch_of(r.batch_id)}{status}: {b['path']} row {_row_of(r.activity_id)} "
+            console.print(f"    from batch {r['batch_id']}{status}: {b['path']} row {r['row']} "
                           f"(sha256 {b['sha256'][:12]})", highlight=False, markup=False)
-        console.print(f"    factors: {r.factor_ids.replace(';', ', ')}; GWP {r.gwp_factor_id}", highlight=False)
-        console.print(f"    formula: {r.formula}", highlight=False)
-    if len(trail) > limit:
-        console.print(f"... {len(trail) - limit} more rows (--limit)")
-
-
-def _batch_of(value) -> int | None:
-    """Batch id of a ledger row; ledgers stored before batches were versioned have none."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _row_of(activity_id) -> int | None:
-    row = str(activity_id).rpartition(":")[2]
-    return int(row) if row.isdigit() else None
+        console.print(f"    factors: {r['factor_ids'].replace(';', ', ')}; GWP {r['gwp_factor_id']}", highlight=False)
+        console.print(f"    formula: {r['formula']}", highlight=False)
+    if trail.rows_total > limit:
+        console.print(f"... {trail.rows_total - limit} more rows (--limit)")
 
 
 @baseyear_app.command("record")
@@ -361,7 +324,7 @@ def baseyear_record(org: OrgOpt, base_year: Annotated[int, typer.Option("--base-
     """Record a structural/method/error change to base-year emissions [tCO2e, signed]."""
     from zerocarbon.services import accounting
 
-    accounting.record_base_year_change(_stored(db), org, base_year, kind, delta_t, reason)
+    accounting.record_base_year_change(_stored(db), org, base_year, kind, delta_t, reason, actor=actor())
     console.print("recorded")
 
 
@@ -384,6 +347,6 @@ def baseyear_assess(org: OrgOpt, base_year: Annotated[int, typer.Option("--base-
 
 def schema() -> None:
     """Print the activity file formats as Markdown (docs/data-formats.md)."""
-    from zerocarbon.io.schemas import schema_markdown
+    from zerocarbon.services.formats import schema_markdown
 
     sys.stdout.write(schema_markdown())

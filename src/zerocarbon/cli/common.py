@@ -37,6 +37,22 @@ OrgOpt = Annotated[str, typer.Option("--org", help="organisation code (from the 
 YearOpt = Annotated[int, typer.Option("--year", help="reporting year", min=1990, max=2100)]
 SetOpt = Annotated[str, typer.Option("--factors", help="factor set name (`zerocarbon factors sets`)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON on stdout")]
+ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="who makes the change, recorded in the audit trail "
+                                                                 "(default: cli:<OS user>)")]
+
+
+def actor(given: str | None = None) -> str:
+    """Who a command acts as in the audit trail: ``--actor`` when given, else ``cli:<OS user>`` so entries made
+    at a terminal are told apart from the API's ``user:<e-mail>`` and ``token:<name>``."""
+    if given:
+        return given
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        name = "unknown"
+    return f"cli:{name}"
 
 
 class Method(str, Enum):

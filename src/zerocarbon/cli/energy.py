@@ -66,29 +66,20 @@ def report_cmd(lake: LakeOpt, registry: RegistryOpt, out: OutOpt = Path("energy_
                                                                     "separated")] = "day=8-20,night=20-8",
                as_json: JsonOpt = False) -> None:
     """Base and peak load, load factor, kWh per unit, idle load per line and shift with its CO2, anomalies."""
-    from zerocarbon.core.energy.analytics import parse_shifts
     from zerocarbon.errors import InputError, Problem
-    from zerocarbon.io.meter_files import read_registry
     from zerocarbon.services import energy_report
-    from zerocarbon.services.energy_data import site_of
+    from zerocarbon.services.meter_import import read_registry
 
     meters = read_registry(registry)
     if factors and kg_per_kwh is not None:
         raise InputError([Problem("--factors/--kg-per-kwh", None, None, "give one grid factor source, not both")])
     grid = energy_report.given_factor(kg_per_kwh) if kg_per_kwh is not None else None
     if factors and org is not None:
-        from zerocarbon.io.org import read_organisation
-
-        code, _ = site_of(meters, site)
-        try:
-            s = read_organisation(org).site(code)
-        except KeyError:
-            raise InputError([Problem(str(org), None, "sites", f"no site '{code}' in the organisation file")]) from None
-        province, grid_region, country = province or s.province, grid_region or s.grid_region, s.country
+        province, grid_region, country = energy_report.grid_site(meters, site, org, province, grid_region)
     with _progress(as_json) as progress:
         task = progress.add_task("energy report", total=None)
         rep = energy_report.report(lake, meters, out, site, date_from, date_to, production, grid,
-                                   parse_shifts(shifts), factor_set=factors, province=province,
+                                   energy_report.parse_shifts(shifts), factor_set=factors, province=province,
                                    grid_region=grid_region, country=country,
                                    stored_sets=stored_sets_db(db) if factors else None,
                                    progress=lambda step: progress.update(task, description=step))
@@ -161,8 +152,8 @@ def baseline_cmd(lake: LakeOpt, registry: RegistryOpt,
                                                            help="confidence of the savings uncertainty")] = 0.90,
                  out: OutOpt = Path("energy_baseline"), as_json: JsonOpt = False) -> None:
     """M&V baseline with ASHRAE Guideline 14 metrics and the reporting period's avoided energy, or a refusal."""
-    from zerocarbon.io.meter_files import read_registry
     from zerocarbon.services import energy_baseline
+    from zerocarbon.services.meter_import import read_registry
 
     with _progress(as_json) as progress:
         task = progress.add_task("baseline", total=None)
@@ -208,8 +199,8 @@ def forecast_cmd(lake: LakeOpt, registry: RegistryOpt, horizon: Annotated[Horizo
                                                             help="days of rolling-origin backtest")] = 14,
                  out: OutOpt = Path("energy_forecast"), as_json: JsonOpt = False) -> None:
     """Day- or week-ahead load forecast, backtested against seasonal naive; writes CSV and a chart."""
-    from zerocarbon.io.meter_files import read_registry
     from zerocarbon.services import energy_forecast
+    from zerocarbon.services.meter_import import read_registry
 
     with _progress(as_json) as progress:
         task = progress.add_task("forecast", total=None)

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from zerocarbon.cli.common import DbOpt, JsonOpt, SetOpt, StoredOpt, console, emit_json, group, open_db, stored_sets_db
+from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, SetOpt, StoredOpt, actor, console, emit_json, group,
+                                   open_db, stored_sets_db)
 
 app = group("The emission-factor library.")
 
@@ -17,10 +18,9 @@ def calc_cmd(value: float, unit: str, subject: str,
              basis: Annotated[str, typer.Option(help="NCV/LHV or GCV/HHV for energy quantities")] = "",
              db: StoredOpt = None, as_json: JsonOpt = False) -> None:
     """Quick check: `zerocarbon calc 5 GJ natural_gas --factors EPA-2025.1 --basis GCV --gwp AR5 --json`."""
-    from zerocarbon.core.ghg.calc import calc as quick_calc
-    from zerocarbon.services.factor_sets import resolve
+    from zerocarbon.services.factor_sets import calc
 
-    r = quick_calc(resolve(stored_sets_db(db), factors), value, unit, subject, gwp, use, basis)
+    r = calc(stored_sets_db(db), factors, value, unit, subject, gwp, use, basis)
     if as_json:
         emit_json(r.as_dict())
         return
@@ -39,16 +39,14 @@ def factors_list(factor_set: Annotated[Optional[str], typer.Option("--set", help
                  search: Annotated[Optional[str], typer.Option(help="substring of the factor id")] = None,
                  db: StoredOpt = None, as_json: JsonOpt = False) -> None:
     """List factors (all shipped files, or one factor set)."""
-    from zerocarbon.core.factors import all_factors, available_factor_sets
-    from zerocarbon.services.factor_sets import resolve
+    from zerocarbon.services.factor_sets import list_factors, shipped_set_names
 
-    rows = resolve(stored_sets_db(db), factor_set).factors if factor_set else all_factors()
-    rows = [f for f in rows if not (kind and f.kind != kind) and not (search and search not in f.factor_id)]
+    rows = list_factors(stored_sets_db(db) if factor_set else None, factor_set, kind, search)
     if as_json:
         emit_json([f.__dict__ for f in rows])
         return
     if factor_set is None:
-        console.print("factor sets: " + ", ".join(available_factor_sets()))
+        console.print("factor sets: " + ", ".join(shipped_set_names()))
     table = Table()
     for c in ("factor_id", "value", "unit", "basis", "gas", "confidence"):
         table.add_column(c, overflow="fold")
@@ -60,12 +58,9 @@ def factors_list(factor_set: Annotated[Optional[str], typer.Option("--set", help
 @app.command("show")
 def factors_show(factor_id: str, as_json: JsonOpt = False) -> None:
     """Everything known about one factor, provenance included."""
-    from zerocarbon.core.factors import all_factors
-    from zerocarbon.errors import NotFoundError
+    from zerocarbon.services.factor_sets import factor
 
-    found = next((f for f in all_factors() if f.factor_id == factor_id), None)
-    if found is None:
-        raise NotFoundError(f"no factor '{factor_id}'; try `zerocarbon factors list --search ...`")
+    found = factor(factor_id)
     if as_json:
         emit_json(found.__dict__)
         return
@@ -92,21 +87,11 @@ def factors_import(file: Annotated[str, typer.Argument(help="factor CSV in the s
                    name: Annotated[str, typer.Option("--name", help="name of the new set: letters, digits, . _ -")],
                    rules: Annotated[Optional[str], typer.Option(
                        "--rules", help="the set's rules (YAML); default: the .yaml file beside FILE")] = None,
-                   db: DbOpt = None, actor: Annotated[str, typer.Option(help="recorded in the audit log")] = "cli",
-                   as_json: JsonOpt = False) -> None:
+                   db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Validate your own factor file and store it as a factor set usable as `--factors NAME`."""
-    from pathlib import Path
-
-    from zerocarbon.errors import InputError, Problem
     from zerocarbon.services.factor_sets import import_set
 
-    # Said first: otherwise a missing file is reported as missing its rules file beside it.
-    for given, what in ((file, "factor file"), (rules, "rules file")):
-        if given and Path(given).is_dir():
-            raise InputError([Problem(given, None, None, f"is a folder, not a {what}")])
-        if given and not Path(given).is_file():
-            raise InputError([Problem(given, None, None, f"{what} not found")])
-    info = import_set(open_db(db), file, name, rules, actor)
+    info = import_set(open_db(db), file, name, rules, actor=actor(actor_name))
     if as_json:
         emit_json(info.as_dict())
         return

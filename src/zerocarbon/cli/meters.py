@@ -47,13 +47,12 @@ def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
                   db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Import a CSV/Parquet of readings for meters in REGISTRY: by default columns meter, timestamp, value[, unit];
     any other layout through --profile."""
-    from zerocarbon.cli.common import open_db
-    from zerocarbon.io.meter_files import read_profile, read_registry
+    from zerocarbon.cli.common import actor, open_db
     from zerocarbon.services import meter_import
 
-    meters = read_registry(registry)
-    layout = read_profile(profile)
-    meter_import.register_meters(open_db(db), meters)
+    meters = meter_import.read_registry(registry)
+    layout = meter_import.read_profile(profile)
+    meter_import.register_meters(open_db(db), meters, actor=actor())
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                   transient=as_json) as progress:
         task = progress.add_task(f"importing {readings.name}", total=len(meters))
@@ -78,7 +77,7 @@ def meters_rollup(registry: Annotated[Path, typer.Option("--registry", help="met
                   date_to: Annotated[Optional[str], typer.Option("--to", help="last local date (included)")] = None,
                   as_json: JsonOpt = False) -> None:
     """Energy per meter or site and hour, day or month of the site's local calendar, from the lake."""
-    from zerocarbon.io.meter_files import read_registry
+    from zerocarbon.services.meter_import import read_registry
     from zerocarbon.services import energy_data
 
     df = energy_data.rollup(lake, read_registry(registry), by.value, freq.value, site,
@@ -116,7 +115,7 @@ def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake
                        as_json: JsonOpt = False) -> None:
     """Monthly kWh (local months) of the revenue meters as an electricity activity file for
     `zerocarbon import electricity`."""
-    from zerocarbon.io.meter_files import read_registry
+    from zerocarbon.services.meter_import import read_registry
     from zerocarbon.services import energy_data
 
     r = energy_data.electricity_activity(lake, read_registry(registry), year, out, allow_partial)

@@ -1,7 +1,6 @@
 """`zerocarbon schedule ...`: energy- and carbon-aware production scheduling."""
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -71,10 +70,9 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
                  secondary: Annotated[Secondary, typer.Option(help="objective after on-time delivery")] = Secondary.cost,
                  seed: Annotated[int, typer.Option()] = 0, as_json: JsonOpt = False) -> None:
     """Plan a problem file (JSON) on time first, then by energy cost/carbon; compare with conventional plans."""
-    from zerocarbon.io.schedule_files import read_plant_problem
     from zerocarbon.services import scheduling
 
-    problem = read_plant_problem(problem_file, orders)
+    problem = scheduling.read_problem(problem_file, orders)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                   transient=as_json) as progress:
         task = progress.add_task("baselines")
@@ -95,10 +93,9 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
 def schedule_example(out: Annotated[Path, typer.Option(help="file to write")] = Path("laptop-week.json"),
                      large: Annotated[bool, typer.Option(help="the 43-line plant instead")] = False) -> None:
     """Write the demo laptop-plant week (or the 43-line plant) as a problem file to start from."""
-    from zerocarbon.services.demo_plant import large_plant_week, laptop_week
+    from zerocarbon.services.scheduling import write_example
 
-    spec = large_plant_week() if large else laptop_week()
-    out.write_text(json.dumps(spec, indent=1, ensure_ascii=False), encoding="utf-8")
+    spec = write_example(out, large)
     console.print(f"wrote {out} ({len(spec['orders'])} orders, {len(spec['lines'])} lines)")
 
 

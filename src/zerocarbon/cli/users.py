@@ -7,14 +7,13 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from zerocarbon.cli.common import DbOpt, JsonOpt, OrgOpt, console, emit_json, group
+from zerocarbon.cli.common import ActorOpt, DbOpt, JsonOpt, OrgOpt, actor, console, emit_json, group
 from zerocarbon.core.access import ACTIONS, Role
 
 app = group("Users, their roles in organisations, and API tokens.")
 token_app = group("API tokens: one organisation, only the actions given; the secret is printed once.")
 app.add_typer(token_app, name="token")
 
-ActorOpt = Annotated[str, typer.Option("--actor", help="recorded in the audit trail")]
 PASSWORD_ENV = "ZEROCARBON_PASSWORD"
 
 
@@ -35,14 +34,14 @@ def _user_dict(u) -> dict:
 def users_add(email: str, org: OrgOpt, role: Annotated[Role, typer.Option(help="role in the organisation")],
               name: Annotated[Optional[str], typer.Option("--name", help="display name of a new user")] = None,
               locale: Annotated[str, typer.Option(help="zh-CN | en")] = "zh-CN",
-              db: DbOpt = None, actor: ActorOpt = "cli", as_json: JsonOpt = False) -> None:
+              db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Give EMAIL a role in an organisation; a new user's password comes from $ZEROCARBON_PASSWORD or a prompt."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import users
 
     sessions = open_db(db)
     password = None if users.user_exists(sessions, email) else _password(email)
-    u = users.add_member(sessions, email, org, role.value, password, name, locale, actor=actor)
+    u = users.add_member(sessions, email, org, role.value, password, name, locale, actor=actor(actor_name))
     if as_json:
         emit_json(_user_dict(u))
         return
@@ -70,42 +69,42 @@ def users_list(org: Annotated[Optional[str], typer.Option("--org", help="only me
 
 
 @app.command("remove")
-def users_remove(email: str, org: OrgOpt, db: DbOpt = None, actor: ActorOpt = "cli") -> None:
+def users_remove(email: str, org: OrgOpt, db: DbOpt = None, actor_name: ActorOpt = None) -> None:
     """Take EMAIL's role in an organisation away (the user stays, with their other memberships)."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import users
 
-    users.remove_member(open_db(db), email, org, actor=actor)
+    users.remove_member(open_db(db), email, org, actor=actor(actor_name))
     console.print(f"{email} is no longer a member of {org}", highlight=False)
 
 
 @app.command("password")
-def users_password(email: str, db: DbOpt = None, actor: ActorOpt = "cli") -> None:
+def users_password(email: str, db: DbOpt = None, actor_name: ActorOpt = None) -> None:
     """Set a new password ($ZEROCARBON_PASSWORD or a prompt); the user's login sessions end."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import users
 
-    users.set_password(open_db(db), email, _password(email), actor=actor)
+    users.set_password(open_db(db), email, _password(email), actor=actor(actor_name))
     console.print(f"password of {email} changed", highlight=False)
 
 
 @app.command("disable")
-def users_disable(email: str, db: DbOpt = None, actor: ActorOpt = "cli") -> None:
+def users_disable(email: str, db: DbOpt = None, actor_name: ActorOpt = None) -> None:
     """Stop a user from logging in anywhere; their login sessions end."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import users
 
-    users.set_active(open_db(db), email, False, actor=actor)
+    users.set_active(open_db(db), email, False, actor=actor(actor_name))
     console.print(f"{email} disabled", highlight=False)
 
 
 @app.command("enable")
-def users_enable(email: str, db: DbOpt = None, actor: ActorOpt = "cli") -> None:
+def users_enable(email: str, db: DbOpt = None, actor_name: ActorOpt = None) -> None:
     """Let a disabled user log in again."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import users
 
-    users.set_active(open_db(db), email, True, actor=actor)
+    users.set_active(open_db(db), email, True, actor=actor(actor_name))
     console.print(f"{email} enabled", highlight=False)
 
 
@@ -116,12 +115,12 @@ def _token_dict(t) -> dict:
 @token_app.command("create")
 def token_create(org: OrgOpt, name: Annotated[str, typer.Option("--name", help="e.g. gateway-1")],
                  scope: Annotated[list[str], typer.Option("--scope", help=f"an action, repeatable: {', '.join(ACTIONS)}")],
-                 db: DbOpt = None, actor: ActorOpt = "cli", as_json: JsonOpt = False) -> None:
+                 db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Create a token and print its secret once (only a hash is kept): give it to the client now."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import users
 
-    info, secret = users.create_token(open_db(db), org, name, scope, actor=actor)
+    info, secret = users.create_token(open_db(db), org, name, scope, actor=actor(actor_name))
     if as_json:
         emit_json(dict(_token_dict(info), secret=secret))
         return
@@ -132,12 +131,12 @@ def token_create(org: OrgOpt, name: Annotated[str, typer.Option("--name", help="
 
 @token_app.command("revoke")
 def token_revoke(org: OrgOpt, name: Annotated[str, typer.Option("--name", help="token name")],
-                 db: DbOpt = None, actor: ActorOpt = "cli") -> None:
+                 db: DbOpt = None, actor_name: ActorOpt = None) -> None:
     """Revoke a token: the next request with it is refused."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import users
 
-    users.revoke_token(open_db(db), org, name, actor=actor)
+    users.revoke_token(open_db(db), org, name, actor=actor(actor_name))
     console.print(f"token '{name}' of {org} revoked", highlight=False)
 
 

@@ -5,6 +5,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from zerocarbon.errors import NotFoundError
+
 
 class Boundary(str, Enum):
     """GHG Protocol Corporate Standard ch.3 consolidation approaches."""
@@ -127,4 +129,4 @@ class Organisation:
         for s in self.sites:
             if s.code == code:
                 return s
-        raise KeyError(code)
+        raise NotFoundError(f"no site '{code}' in organisation {self.code}", entity=code)

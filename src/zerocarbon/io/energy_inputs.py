@@ -58,7 +58,7 @@ def _utc(df: pd.DataFrame, tz: str, source: str) -> pd.Series:
     try:
         return to_utc(df["timestamp"], tz, df["row"])
     except Rejected as exc:
-        raise InputError([Problem(source, r, c, m) for r, c, m in exc.problems]) from None
+        raise exc.in_file(source) from None
     except ValueError as exc:
         raise InputError([Problem(source, None, "timestamp", f"not a date and time: {exc}")]) from None
 

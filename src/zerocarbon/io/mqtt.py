@@ -18,13 +18,13 @@ import json
 import threading
 from typing import Callable, NamedTuple
 
-from zerocarbon.errors import StorageError
+from zerocarbon.errors import MessageError, StorageError
 
 PAYLOAD_VERSION = 1
 
 
-class PayloadError(ValueError):
-    """A message that cannot become readings; it goes to the dead-letter table with this reason."""
+class PayloadError(MessageError):
+    """A message that cannot become readings; it goes to the dead-letter table with its ``reason``."""
 
 
 class LiveReading(NamedTuple):

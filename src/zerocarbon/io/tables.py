@@ -419,7 +419,7 @@ def _check_fuel(out: pd.DataFrame, ck: _Checker, fs: FactorSet | None) -> None:
             fuel_route(fs, fuel, use, unit, basis)
         except ZerocarbonError as exc:
             m = ((out["fuel"] == fuel) & (out["use"] == use) & (out["unit"] == unit) & (out["basis"] == basis))
-            col = "basis" if "basis" in str(exc) else ("fuel" if "fuel '" in str(exc) else "unit")
+            col = exc.column or "unit"
             ck.add(m.to_numpy(), col, str(exc))
 
 

@@ -87,7 +87,7 @@ def _entry(row) -> AuditEntry:
     return AuditEntry(row.id, row.at, row.actor, row.action, row.entity, dict(row.detail or {}))
 
 
-def load_organisation_file(sessions: sessionmaker, path: str | Path, actor: str = "cli") -> Organisation:
+def load_organisation_file(sessions: sessionmaker, path: str | Path, *, actor: str) -> Organisation:
     org = read_organisation(path)
     with sessions.begin() as s:
         org_id = repos.save_organisation(s, org)
@@ -183,7 +183,7 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
 
 
 def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Path, year: int,
-                factor_set: str, actor: str = "cli", sheet: str | None = None,
+                factor_set: str, *, actor: str, sheet: str | None = None,
                 progress: Callable[[int, int], None] | None = None, source: str | None = None) -> ImportReport:
     """Validate a whole file, then store it as a new active batch in one transaction.
 
@@ -226,7 +226,7 @@ def import_factor_set(sessions: sessionmaker, org_code: str, batch_id: int) -> s
 
 
 def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: str | Path,
-                  factor_set: str | None = None, actor: str = "cli", reason: str | None = None,
+                  factor_set: str | None = None, *, actor: str, reason: str | None = None,
                   sheet: str | None = None, progress: Callable[[int, int], None] | None = None, source: str | None = None) -> ImportReport:
     """Swap an active batch for a corrected file in one transaction.
 
@@ -276,7 +276,7 @@ def _active_batch(s, org_id: int, org_code: str, batch_id: int, verb: str, doing
     return batch
 
 
-def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str, actor: str = "cli") -> BatchInfo:
+def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str, *, actor: str) -> BatchInfo:
     """Withdraw an active batch: kept, marked withdrawn with the reason, no longer used by inventories."""
     if not reason or not reason.strip():
         raise InputError([Problem("--reason", None, None, "give the reason for withdrawing the batch")])
@@ -318,7 +318,7 @@ def audit_trail(sessions: sessionmaker, org_code: str) -> list[AuditEntry]:
         return [_entry(a) for a in repos.audit_rows(s, org_id)]
 
 
-def reopen_inventory(sessions: sessionmaker, org_code: str, year: int, reason: str, actor: str = "cli") -> list[str]:
+def reopen_inventory(sessions: sessionmaker, org_code: str, year: int, reason: str, *, actor: str) -> list[str]:
     """Reopen a closed year so its batches can be replaced or withdrawn; returns the boundaries reopened."""
     if not reason or not reason.strip():
         raise InputError([Problem("--reason", None, None, "give the reason for reopening a closed year")])
@@ -337,7 +337,7 @@ def reopen_inventory(sessions: sessionmaker, org_code: str, year: int, reason: s
 
 def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, gwp_set: str = "AR5",
             boundary: Boundary = Boundary.OPERATIONAL_CONTROL, recalculation_reason: str | None = None,
-            actor: str = "cli") -> InventoryResult:
+            *, actor: str) -> InventoryResult:
     """Compute and store the inventory. A closed year only changes with a recorded recalculation."""
     fs = factor_sets.resolve(sessions, factor_set)
     # Checked once here: an unknown set would otherwise fail on every row that needs a GWP.
@@ -375,7 +375,7 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
 
 
 def close_inventory(sessions: sessionmaker, org_code: str, year: int,
-                    boundary: Boundary = Boundary.OPERATIONAL_CONTROL, actor: str = "cli") -> None:
+                    boundary: Boundary = Boundary.OPERATIONAL_CONTROL, *, actor: str) -> None:
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
         row = repos.get_inventory(s, org_id, year, boundary.value)
@@ -438,8 +438,53 @@ def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
         return meta, ledger
 
 
+@dataclass
+class Explanation:
+    """The ledger rows behind one number of a stored inventory, largest first.
+
+    ``rows``: the first ``limit`` rows as dicts (ledger columns, ``batch_id`` as an int or None for ledgers
+    stored before batches were versioned, ``row`` the activity file's row); ``total_co2e_t`` [tCO2e] sums
+    every selected row outside memo items; ``batches`` describes each batch the rows come from.
+    """
+
+    filter: dict
+    total_co2e_t: float
+    rows: list[dict]
+    rows_total: int
+    batches: dict[int, dict]
+
+
+def _batch_of(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _row_of(activity_id) -> int | None:
+    # activity ids are b<batch>:<file>:<row>
+    row = str(activity_id).rpartition(":")[2]
+    return int(row) if row.isdigit() else None
+
+
+def explain(sessions: sessionmaker, org_code: str, year: int, boundary: Boundary = Boundary.OPERATIONAL_CONTROL,
+            site: str | None = None, scope: str | None = None, category: str | None = None,
+            method: str = "location", limit: int = 30) -> Explanation:
+    """Where a number of a stored inventory comes from: its ledger rows filtered by site, scope, category and
+    Scope 2 method (see :func:`stored_ledger`), with the file and row each came from."""
+    meta, led = stored_ledger(sessions, org_code, year, boundary, site=site, scope=scope, category=category,
+                              method=method)
+    trail = led.sort_values("co2e_t", ascending=False)
+    rows = trail.head(limit).drop(columns=["id"]).to_dict(orient="records")
+    for r in rows:
+        r["batch_id"] = _batch_of(r["batch_id"])
+        r["row"] = _row_of(r["activity_id"])
+    return Explanation({"site": site, "scope": scope, "category": category, "method": method},
+                       float(trail.loc[trail["memo"] == "", "co2e_t"].sum()), rows, len(trail), meta["batches"])
+
+
 def record_base_year_change(sessions: sessionmaker, org_code: str, base_year: int, kind: ChangeKind,
-                            delta_t: float, reason: str, actor: str = "cli") -> None:
+                            delta_t: float, reason: str, *, actor: str) -> None:
     """Record a structural/method/error change to base-year emissions [tCO2e, signed].
 
     Refused (InputError) unless ``delta_t`` is a finite number, ``base_year`` lies in FIRST_YEAR..LAST_YEAR and

@@ -48,6 +48,29 @@ def grid_factor(factor_set: str, year: int, province: str | None = None, grid_re
     return GridFactor(f.value * scale(f.unit, "kg/kWh"), f"{f.factor_id} ({f.issuer}, {f.edition})", sel.warning)
 
 
+def parse_shifts(text: str):
+    """Local shifts from ``NAME=START-END`` pairs, comma separated [h]: see
+    :func:`zerocarbon.core.energy.analytics.parse_shifts`."""
+    from zerocarbon.core.energy.analytics import parse_shifts as parse
+
+    return parse(text)
+
+
+def grid_site(meters: dict[str, Meter], site: str | None, org_file: str | Path, province: str | None = None,
+              grid_region: str | None = None) -> tuple[str | None, str | None, str]:
+    """Province, grid region and country of the registry's site as the organisation file gives them; a
+    ``province`` or ``grid_region`` given explicitly wins over the file's."""
+    from zerocarbon.io.org import read_organisation
+
+    code, _ = site_of(meters, site)
+    org = read_organisation(org_file)
+    try:
+        s = org.site(code)
+    except NotFoundError:
+        raise InputError([Problem(str(org_file), None, "sites", f"no site '{code}' in the organisation file")]) from None
+    return province or s.province, grid_region or s.grid_region, s.country
+
+
 def given_factor(kg_per_kwh: float) -> GridFactor:
     if not kg_per_kwh >= 0 or kg_per_kwh > 5:
         raise InputError([Problem("--kg-per-kwh", None, None, f"{kg_per_kwh} is not a grid factor in kgCO2/kWh "

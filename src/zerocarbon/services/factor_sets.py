@@ -15,9 +15,9 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from zerocarbon.core.factors import (FactorSet, available_factor_sets, build_factor_set, check_set_name,
-                                     load_factor_set, parse_factor_csv)
-from zerocarbon.errors import FactorNotFoundError, InputError, Problem, StorageError
+from zerocarbon.core.factors import (Factor, FactorSet, all_factors, available_factor_sets, build_factor_set,
+                                     check_set_name, load_factor_set, parse_factor_csv)
+from zerocarbon.errors import FactorNotFoundError, InputError, NotFoundError, Problem, StorageError
 from zerocarbon.store import factor_sets as store
 from zerocarbon.store import repos
 
@@ -99,12 +99,18 @@ def _read_text(path: Path, what: str) -> str:
 
 
 def import_set(sessions: Session | sessionmaker, path: str | Path, name: str, rules: str | Path | None = None,
-               actor: str = "cli") -> SetInfo:
+               *, actor: str) -> SetInfo:
     """Validate a user's factor file and rules, then store them as set ``name`` (all or nothing).
 
     ``rules`` defaults to the YAML beside the file (``factors.csv`` -> ``factors.yaml``). Raises
     InputError (file, row, column, reason) and writes nothing when anything is wrong.
     """
+    # Said first: otherwise a missing factor file is reported as missing its rules file beside it.
+    for given, what in ((path, "factor file"), (rules, "rules file")):
+        if given and Path(given).is_dir():
+            raise InputError([Problem(str(given), None, None, f"is a folder, not a {what}")])
+        if given and not Path(given).is_file():
+            raise InputError([Problem(str(given), None, None, f"{what} not found")])
     check_set_name(name)
     if name in available_factor_sets():
         raise InputError([Problem(str(name), None, None, "is the name of a shipped factor set; choose another")])
@@ -134,4 +140,35 @@ def import_set(sessions: Session | sessionmaker, path: str | Path, name: str, ru
                    row.created_at.isoformat(timespec="seconds"), actor)
 
 
-__all__ = ["SetInfo", "import_set", "list_sets", "resolve"]
+def shipped_set_names() -> list[str]:
+    """Names of the factor sets shipped with the package."""
+    return list(available_factor_sets())
+
+
+def list_factors(session_or_sessions: Session | sessionmaker | None, factor_set: str | None = None,
+                 kind: str | None = None, search: str | None = None) -> list[Factor]:
+    """Factors of one set (shipped or stored), or of every shipped factor file; ``kind`` keeps one kind
+    (grid_electricity, combustion, gwp, ...), ``search`` a substring of the factor id."""
+    rows = resolve(session_or_sessions, factor_set).factors if factor_set else all_factors()
+    return [f for f in rows if not (kind and f.kind != kind) and not (search and search not in f.factor_id)]
+
+
+def factor(factor_id: str) -> Factor:
+    """One shipped factor with its provenance; NotFoundError names how to search."""
+    found = next((f for f in all_factors() if f.factor_id == factor_id), None)
+    if found is None:
+        raise NotFoundError(f"no factor '{factor_id}'; try `zerocarbon factors list --search ...`",
+                            entity=factor_id)
+    return found
+
+
+def calc(session_or_sessions: Session | sessionmaker | None, factor_set: str, value: float, unit: str,
+         subject: str, gwp: str = "AR5", use: str = "stationary", basis: str = ""):
+    """Emissions of one quantity [``unit``] of ``subject`` with set ``factor_set``: see
+    :func:`zerocarbon.core.ghg.calc.calc`."""
+    from zerocarbon.core.ghg.calc import calc as quick_calc
+
+    return quick_calc(resolve(session_or_sessions, factor_set), value, unit, subject, gwp, use, basis)
+
+
+__all__ = ["SetInfo", "calc", "factor", "import_set", "list_factors", "list_sets", "resolve", "shipped_set_names"]

@@ -132,7 +132,7 @@ def make_handler(sessions: sessionmaker, stats: IngestStats):
             try:
                 got = parse_message(topic, payload)
             except PayloadError as exc:
-                dead.append((topic, payload, str(exc)))
+                dead.append((topic, payload, exc.reason))
                 continue
             raws += got
             topics += [topic] * len(got)
@@ -197,5 +197,5 @@ def live_to_lake(sessions: sessionmaker, root, since: datetime | None = None) ->
     try:
         counts = lake.write(Path(root), frame[lake.COLUMNS + ["site"]])
     except lake.LakeConflict as exc:
-        raise InputError([Problem("live readings", None, "value", str(exc))]) from None
+        raise InputError([Problem("live readings", None, exc.column, exc.reason)]) from None
     return LakeCopy(len(frame), counts["new"], counts["already_stored"])

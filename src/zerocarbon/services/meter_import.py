@@ -17,6 +17,7 @@ from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Meter, MeterFileP
                                               order_problems, parse_stamps, reading_problems,
                                               register_to_intervals)
 from zerocarbon.errors import InputError, Problem
+from zerocarbon.io import meter_files
 from zerocarbon.io.meter_files import PROFILE_HINT, csv_encoding, read_readings, transcode_to_utf8
 from zerocarbon.store import lake, lake_import, repos
 
@@ -66,7 +67,7 @@ def normalise(raw: pd.DataFrame, meters: dict[str, Meter], source: str, fill: bo
         try:
             ts = localise(sub, tz, g["row"])
         except Rejected as exc:
-            probs += [Problem(source, r, col(c), msg) for r, c, msg in exc.problems]
+            probs += exc.in_file(source, col).problems
             continue
         probs += [Problem(source, r, col("timestamp"), why)
                   for r, why in order_problems(ts, sub.ts, g["timestamp"], g["row"])]
@@ -113,13 +114,23 @@ def normalise(raw: pd.DataFrame, meters: dict[str, Meter], source: str, fill: bo
     return out, summary
 
 
+def read_registry(path: str | Path) -> dict[str, Meter]:
+    """The meter registry file (CSV): every meter's site, line, unit, register, stamp and time zone."""
+    return meter_files.read_registry(path)
+
+
+def read_profile(path: str | Path | None) -> MeterFileProfile:
+    """A meter-file profile (YAML), or the default layout ``meter, timestamp, value[, unit]`` for None."""
+    return meter_files.read_profile(path)
+
+
 def _check_profile_meter(profile: MeterFileProfile, meters: dict[str, Meter]) -> None:
     if profile.meter_id is not None and profile.meter_id not in meters:
         raise InputError([Problem(f"profile {profile.name}", None, "meter.id",
                                   f"meter '{profile.meter_id}' is not in the meter registry")])
 
 
-def register_meters(sessions, meters: dict[str, Meter], actor: str = "cli") -> None:
+def register_meters(sessions, meters: dict[str, Meter], *, actor: str) -> None:
     """Store the registry in the application database (metadata beside the lake)."""
     with sessions.begin() as s:
         repos.save_meters(s, meters.values())
@@ -151,7 +162,7 @@ def import_file(root: Path, meters: dict[str, Meter], path: str | Path, fill: bo
     try:
         counts = lake.write(root, frame[["meter", "ts", "value", "unit", "quality", "batch", "site"]])
     except lake.LakeConflict as exc:
-        raise InputError([Problem(path.name, None, profile.column("value"), str(exc))]) from None
+        raise InputError([Problem(path.name, None, profile.column(exc.column), exc.reason)]) from None
     summary.stored, summary.already_stored = counts["new"], counts["already_stored"]
     return summary
 
@@ -171,7 +182,7 @@ def _bulk(root: Path, meters: dict[str, Meter], path: Path, profile: MeterFilePr
     try:
         res = lake_import.bulk_import(root, meters, source, profile)
     except lake_import.BulkRejected as exc:
-        raise InputError([Problem(path.name, r, c, m) for r, c, m in exc.problems]) from None
+        raise exc.in_file(path.name) from None
     finally:
         if copy is not None:
             copy.unlink(missing_ok=True)
@@ -196,4 +207,5 @@ def rollup(root: Path, meters: dict[str, Meter], by: str = "site", freq: str = "
     return energy_data.rollup(root, meters, by, freq)
 
 
-__all__ = ["import_file", "normalise", "electricity_activity", "rollup", "register_meters", "ImportSummary"]
+__all__ = ["import_file", "normalise", "electricity_activity", "rollup", "register_meters", "read_registry",
+           "read_profile", "ImportSummary"]

@@ -10,6 +10,7 @@ from zerocarbon.core.schedule.check import violations
 from zerocarbon.core.schedule.kpi import Kpis, compute_kpis
 from zerocarbon.core.schedule.model import Problem, Schedule
 from zerocarbon.io.schedule_files import (find_instance, gantt_html, gantt_png, instance_bounds, read_instance,
+                                         read_plant_problem,
                                          schedule_json, shipped_instances, write_schedule_csv)
 from zerocarbon.solvers.schedule.cpsat import SolveOptions, solve
 from zerocarbon.solvers.schedule.dispatch import dispatch
@@ -100,6 +101,20 @@ def write_outputs(cmp: Comparison, out: Path) -> dict[str, Path]:
          "savings_vs_baseline": {k: cmp.savings(k) for k in cmp.runs if k != cmp.baseline},
          "annualisation": f"{WORKING_WEEKS_PER_YEAR} working weeks per year"}, indent=2, default=float))
     return paths
+
+
+def read_problem(path: str | Path, orders: str | Path | None = None) -> Problem:
+    """A plant problem file (JSON), with its orders replaced by an orders CSV/XLSX when given."""
+    return read_plant_problem(path, orders)
+
+
+def write_example(out: Path, large: bool = False) -> dict:
+    """Write the demo laptop-plant week (or the 43-line plant) as a problem file; returns what was written."""
+    from zerocarbon.services.demo_plant import large_plant_week, laptop_week
+
+    spec = large_plant_week() if large else laptop_week()
+    Path(out).write_text(json.dumps(spec, indent=1, ensure_ascii=False), encoding="utf-8")
+    return spec
 
 
 def solve_shop(problem: Problem, time_limit: float = 60.0, workers: int = 2, seed: int = 0) -> Schedule:

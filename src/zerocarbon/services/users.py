@@ -123,7 +123,7 @@ def user_exists(sessions: sessionmaker, email: str) -> bool:
 
 
 def add_member(sessions: sessionmaker, email: str, org: str, role: str, password: str | None = None,
-               display_name: str | None = None, locale: str = "zh-CN", actor: str = "cli") -> UserInfo:
+               display_name: str | None = None, locale: str = "zh-CN", *, actor: str) -> UserInfo:
     """Give ``email`` the ``role`` in ``org``; a new user is created first and then needs a ``password``.
 
     An existing member's role is changed. There is no default password: a new user without one is refused.
@@ -156,7 +156,7 @@ def add_member(sessions: sessionmaker, email: str, org: str, role: str, password
         return user_info(s, user)
 
 
-def remove_member(sessions: sessionmaker, email: str, org: str, actor: str = "cli") -> None:
+def remove_member(sessions: sessionmaker, email: str, org: str, *, actor: str) -> None:
     email = normalise_email(email)
     with sessions.begin() as s:
         org_id = _org_id(s, org)
@@ -168,7 +168,7 @@ def remove_member(sessions: sessionmaker, email: str, org: str, actor: str = "cl
         s.delete(member)
 
 
-def set_password(sessions: sessionmaker, email: str, password: str, actor: str = "cli") -> None:
+def set_password(sessions: sessionmaker, email: str, password: str, *, actor: str) -> None:
     """Replace a user's password; their open login sessions end."""
     email = normalise_email(email)
     check_password(password, email)
@@ -181,7 +181,7 @@ def set_password(sessions: sessionmaker, email: str, password: str, actor: str =
         repos.audit(s, actor, "user.password", f"user:{email}")
 
 
-def set_active(sessions: sessionmaker, email: str, active: bool, actor: str = "cli") -> UserInfo:
+def set_active(sessions: sessionmaker, email: str, active: bool, *, actor: str) -> UserInfo:
     """Disable (or enable again) a user everywhere; disabling ends their login sessions."""
     email = normalise_email(email)
     with sessions.begin() as s:
@@ -209,7 +209,7 @@ def _token_info(row: store.ApiTokenRow, org: str) -> TokenInfo:
 
 
 def create_token(sessions: sessionmaker, org: str, name: str, scopes: list[str],
-                 actor: str = "cli") -> tuple[TokenInfo, str]:
+                 *, actor: str) -> tuple[TokenInfo, str]:
     """A new token for ``org`` allowed ``scopes`` (actions of ``core.access``); returns its info and the secret,
     which is not stored and cannot be shown again."""
     problems = []
@@ -235,7 +235,7 @@ def create_token(sessions: sessionmaker, org: str, name: str, scopes: list[str],
         return _token_info(row, org), secret
 
 
-def revoke_token(sessions: sessionmaker, org: str, name: str, actor: str = "cli") -> list[TokenInfo]:
+def revoke_token(sessions: sessionmaker, org: str, name: str, *, actor: str) -> list[TokenInfo]:
     """Revoke every active token of ``org`` called ``name``; the next request with it is refused."""
     with sessions.begin() as s:
         org_id = _org_id(s, org)

@@ -16,18 +16,22 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from zerocarbon.errors import NotFoundError, StorageError
+from zerocarbon.errors import ConflictError, NotFoundError, StorageError
 
 COLUMNS = ["meter", "ts", "value", "unit", "quality", "batch"]
 
 
-class LakeConflict(ValueError):
+class LakeConflict(ConflictError):
+    """Readings that differ from the stored ones for the same (meter, ts): ``rows`` holds them (columns meter,
+    ts, value, value_old), ``column`` is the value column and ``reason`` the sentence for the user."""
+
     def __init__(self, rows: pd.DataFrame):
         self.rows = rows
         sample = "; ".join(f"{r.meter} {r.ts:%Y-%m-%d %H:%M} stored {r.value_old} vs new {r.value}"
                            for r in rows.head(5).itertuples())
-        super().__init__(f"{len(rows)} reading(s) differ from what the lake holds for the same meter and time "
-                         f"({sample}); nothing was written")
+        self.reason = (f"{len(rows)} reading(s) differ from what the lake holds for the same meter and time "
+                       f"({sample}); nothing was written")
+        super().__init__(self.reason, column="value")
 
 
 def partition_path(root: Path, site: str, date: str) -> Path:

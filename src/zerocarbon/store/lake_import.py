@@ -27,13 +27,12 @@ import pandas as pd
 
 from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, Meter, MeterFileProfile,
                                               dst_reason, dst_windows, order_reason, unit_factor)
+from zerocarbon.errors import RowsRejected
 from zerocarbon.store.lake import glob
 
 
-class BulkRejected(ValueError):
-    def __init__(self, problems: list[tuple[int | None, str, str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"record {r}, column '{c}': {m}" for r, c, m in problems[:20]))
+class BulkRejected(RowsRejected):
+    """What the SQL stages refused: ``problems`` name record, column and reason; the caller adds the file."""
 
 
 def _q(name: str) -> str:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from zerocarbon.errors import ZerocarbonError
+from zerocarbon.errors import RowsRejected, ZerocarbonError
 from zerocarbon.units import scale
 
 
@@ -36,12 +36,8 @@ class Meter:
     revenue: bool = False  # the utility's billing meter: it, not sub-meters, feeds Scope 2
 
 
-class Rejected(ValueError):
-    """Rows that cannot be normalised: ``problems`` is a list of (row number, column, reason)."""
-
-    def __init__(self, problems: list[tuple[int, str, str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"row {r}, column '{c}': {m}" for r, c, m in problems[:20]))
+class Rejected(RowsRejected):
+    """Rows that cannot be normalised: ``problems`` name row, column and reason; the caller adds the file."""
 
 
 # -- how a file is written ---------------------------------------------------------------------------------

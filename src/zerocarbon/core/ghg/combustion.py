@@ -108,13 +108,15 @@ def fuel_route(fs: FactorSet, fuel: str, use: str, unit: str, basis: str = "") -
     e.g. US EPA Hub Table 5), whose CH4 and N2O factors then apply.
     """
     if not is_combustion_use(use):
-        raise FactorNotFoundError(f"use '{use}' is not stationary, mobile or nonroad.<equipment category>")
+        raise FactorNotFoundError(f"use '{use}' is not stationary, mobile or nonroad.<equipment category>",
+                                  column="use")
     if use.startswith(NONROAD):
         known = fs.nonroad_uses(fuel)
         if use not in known:
             raise FactorNotFoundError(
                 f"no non-road category '{use}' for {fuel} in set {fs.id}; "
-                + (f"known: {', '.join(known)}" if known else "the set has no non-road factors for this fuel"))
+                + (f"known: {', '.join(known)}" if known else "the set has no non-road factors for this fuel"),
+                column="use")
     basis = normalise_basis(basis)
     if _is_energy(unit) and not basis:
         raise BasisMismatchError(
@@ -125,7 +127,7 @@ def fuel_route(fs: FactorSet, fuel: str, use: str, unit: str, basis: str = "") -
         raise UnitError(f"{fuel} quantity unit '{unit}' is not an energy, mass, volume or gas-amount unit")
     if fuel not in fs.fuels():
         raise FactorNotFoundError(
-            f"fuel '{fuel}' has no factor in set {fs.id}; known fuels: {', '.join(fs.fuels())}")
+            f"fuel '{fuel}' has no factor in set {fs.id}; known fuels: {', '.join(fs.fuels())}", column="fuel")
     routes, omitted = [], []
     for gas in GASES:
         r = _route_one(fs, fuel, gas, use, unit, basis)
@@ -139,7 +141,7 @@ def fuel_route(fs: FactorSet, fuel: str, use: str, unit: str, basis: str = "") -
                          f"{', '.join(fs.nonroad_uses(fuel))}")
             raise FactorNotFoundError(
                 f"no {gas} factor in set {fs.id} for {fuel} ({use}) measured in {unit}"
-                + (f" ({basis})" if basis else "") + hint)
+                + (f" ({basis})" if basis else "") + hint, column="unit")
         else:
             omitted.append(gas)
     return FuelRoute(tuple(routes), tuple(omitted))

@@ -209,8 +209,7 @@ def _fuel_ledger(fs: FactorSet, df: pd.DataFrame, led: _Ledger, exclusions: list
             routes.append(fuel_route(fs, k["fuel"], k["use"], k["unit"], k["basis"]))
         except ZerocarbonError as exc:
             routes.append(None)
-            col = "basis" if "basis" in str(exc) else ("unit" if "unit" in str(exc) else "fuel")
-            problems += _rows_problem(df, codes == i, col, str(exc))
+            problems += _rows_problem(df, codes == i, exc.column or "fuel", str(exc))
     if problems:
         raise InputError(problems)
     qty = df["quantity"].to_numpy(dtype=float)

@@ -12,6 +12,7 @@ import numpy as np
 
 from zerocarbon.core.schedule.kpi import compute_kpis
 from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
+from zerocarbon.errors import InfeasibleError
 
 RULES = ("edd", "fifo", "spt", "mwkr", "plan")  # plan: keep the order of a previous plan (``priority``)
 
@@ -69,7 +70,8 @@ def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", ava
                     if s is not None and (best is None or s + dur < best[0]):
                         best = (s + dur, s, lid)
                 if best is None:
-                    raise RuntimeError(f"dispatch cannot place order {o.id}: no line window is long enough")
+                    raise InfeasibleError(f"dispatch cannot place order {o.id}: no line window is long enough",
+                                          entity=o.id)
                 end, start, lid = best
                 out.append(Assignment(o.id, op.index, lid, start, end))
                 if load is not None:
@@ -88,7 +90,7 @@ def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", ava
                     cands.append((s + dur, s, oid, lid, dur))
         if not cands:
             left = ", ".join(sorted(nxt)[:10])
-            raise RuntimeError(f"dispatch cannot place orders {left}: no line window is long enough")
+            raise InfeasibleError(f"dispatch cannot place orders {left}: no line window is long enough")
         c_star = min(c[0] for c in cands)
         conflict = [c for c in cands if c[1] < c_star]
 
