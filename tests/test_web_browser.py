@@ -3,6 +3,7 @@ row error, drill down from a total to the file row, switch language; screenshots
 languages go to docs/screenshots/."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -33,13 +34,12 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path):
     """The app on a SQLite database with ORG, an energy manager, one batch and a computed inventory."""
-    try:
-        import uvicorn
-        from playwright.sync_api import sync_playwright  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         require_service("Playwright", "the python package playwright is not installed (make installs it)")
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
         require_service("chromium", f"no chromium at {CHROMIUM} (make installs Debian's chromium as root)")
+    import uvicorn
+
     from zerocarbon.api import create_app
     from zerocarbon.store.db import make_engine, session_factory, upgrade
 
