@@ -3,8 +3,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BROWSER := $(VENV)/.browser
+WEB := src/zerocarbon/web
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench clean web-vendor
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -13,10 +15,18 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
+# The browser tests drive Debian's chromium; a CJK font renders the Chinese pages. Installed when missing and
+# running as root; otherwise the tests skip (and fail under CI=true).
+$(BROWSER): $(STAMP)
+	if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei; \
+	  else echo "browser tests need: apt-get install chromium fonts-wqy-microhei"; fi; fi
+	command -v chromium >/dev/null && touch $(BROWSER) || true
+
 demo: $(STAMP)
 	$(BIN)/zerocarbon demo --out demo-output
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pyflakes src tests bench tools
 	$(BIN)/python -m pytest -n 2
@@ -33,6 +43,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/mqtt_ingest.py
 	$(BIN)/python bench/schedule_plant.py
 	$(BIN)/python bench/schedule_jobshop.py
+
+# Refresh the committed htmx and ECharts files from the versions pinned in $(WEB)/package-lock.json.
+web-vendor:
+	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund
+	cp $(WEB)/node_modules/htmx.org/dist/htmx.min.js $(WEB)/static/vendor/htmx.min.js
+	cp $(WEB)/node_modules/htmx.org/LICENSE $(WEB)/static/vendor/htmx.LICENSE
+	cp $(WEB)/node_modules/echarts/dist/echarts.common.min.js $(WEB)/static/vendor/echarts.min.js
+	cp $(WEB)/node_modules/echarts/LICENSE $(WEB)/static/vendor/echarts.LICENSE
+	cp $(WEB)/node_modules/echarts/NOTICE $(WEB)/static/vendor/echarts.NOTICE
+	rm -rf $(WEB)/node_modules
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -1,0 +1,375 @@
+"""Dashboard pages under /web, for people logged in with the API's session cookie.
+
+Every page checks the same action of ``core.access`` as the API endpoint that serves the same data
+(``auth.authorize``); a state-changing form must send the session's CSRF token (double submit: the readable
+``zc_csrf`` cookie echoed in a form field or the ``X-CSRF-Token`` header), checked against the hash the
+server keeps, as the API does.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from importlib.resources import files
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from zerocarbon.api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from zerocarbon.api.uploads import spooled
+from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, InputError, NotFoundError,
+                               PermissionDeniedError, RateLimitedError, StateError, ZerocarbonError)
+from zerocarbon.services import accounting, audit, auth
+from zerocarbon.web import i18n
+
+PREFIX = "/web"
+PAGE_SIZE = 50
+# The activity kinds of io.schemas (the web layer reaches io only through services, so they are listed here).
+KINDS = ("electricity", "fuel", "heat", "refrigerant", "process_gas", "generation", "instrument")
+STATIC = {"app.css": "text/css", "app.js": "text/javascript", "vendor/htmx.min.js": "text/javascript",
+          "vendor/echarts.min.js": "text/javascript"}
+
+templates = Jinja2Templates(directory=str(files("zerocarbon.web").joinpath("templates")))
+
+
+class Refused(Exception):
+    """A page answered with an error page (status, message, and the problems of an input error)."""
+
+    def __init__(self, status: int, message: str, problems: list | None = None):
+        super().__init__(message)
+        self.status, self.message, self.problems = status, message, problems or []
+
+
+_STATUS = [(InputError, 400), (AuthenticationError, 401), (PermissionDeniedError, 403), (NotFoundError, 404),
+           (ClosedInventoryError, 409), (StateError, 409), (RateLimitedError, 429), (ZerocarbonError, 400)]
+
+
+class PageRoute(APIRoute):
+    """Errors of a page become HTML (an error page, or the login page) instead of the API's problem JSON."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AuthenticationError:
+                target = request.url.path if request.method == "GET" else PREFIX + "/"
+                return RedirectResponse(f"{PREFIX}/login?next={quote(target)}", status_code=303)
+            except ZerocarbonError as exc:
+                status = next(s for cls, s in _STATUS if isinstance(exc, cls))
+                return error_page(request, status, str(exc), getattr(exc, "problems", []))
+            except Refused as exc:
+                return error_page(request, exc.status, exc.message, exc.problems)
+
+        return route
+
+
+router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
+
+
+# --- who is asking ---------------------------------------------------------------------------------------------
+
+def _principal(request: Request) -> auth.Principal:
+    return auth.from_session(request.app.state.sessions, request.cookies.get(SESSION_COOKIE, ""))
+
+
+def _language(request: Request, principal: auth.Principal | None = None) -> str:
+    locale = None
+    if principal is not None:
+        user = auth.whoami(request.app.state.sessions, principal)
+        locale = user.locale if user else None
+    return i18n.choose(request.cookies.get(i18n.COOKIE), locale, request.headers.get("accept-language"))
+
+
+def _csrf(request: Request, principal: auth.Principal, form_token: str | None) -> None:
+    auth.check_csrf(principal, request.headers.get(CSRF_HEADER) or form_token)
+
+
+class Page:
+    """A logged-in request for one organisation: the caller, their access there, the language."""
+
+    def __init__(self, request: Request, org: str, action: str | None = None):
+        self.request = request
+        self.sessions = request.app.state.sessions
+        self.principal = _principal(request)
+        self.access = (auth.authorize(self.sessions, self.principal, org, action) if action
+                       else auth.access(self.sessions, self.principal, org))
+        self.org = org
+        self.lang = _language(request, self.principal)
+
+    def may(self, action: str) -> bool:
+        return action in self.access.actions
+
+    def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
+        return render(self.request, name, status, lang=self.lang, principal=self.principal, page=self,
+                      organisations=auth.organisations(self.sessions, self.principal), **context)
+
+
+def render(request: Request, name: str, status_code: int = 200, lang: str | None = None, **context) -> HTMLResponse:
+    lang = lang or _language(request)
+    context.setdefault("page", None)
+    context.setdefault("principal", None)
+    return templates.TemplateResponse(request, name, dict(
+        t=i18n.translator(lang), lang=lang, languages=i18n.LANGUAGES, prefix=PREFIX,
+        csrf=request.cookies.get(CSRF_COOKIE, ""), here=request.url.path + (
+            "?" + request.url.query if request.url.query else ""), **context), status_code=status_code)
+
+
+def error_page(request: Request, status: int, message: str, problems: list) -> HTMLResponse:
+    return render(request, "error.html", status, status=status, message=message, problems=problems)
+
+
+# --- static files, language, login ------------------------------------------------------------------------------
+
+@router.get("/static/{name:path}")
+def static(name: str) -> Response:
+    # Only the files listed are served: no path from the URL ever reaches the file system.
+    if name not in STATIC:
+        raise Refused(404, f"no static file {name}")
+    body = files("zerocarbon.web").joinpath("static", *name.split("/")).read_bytes()
+    return Response(body, media_type=STATIC[name], headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/lang/{code}")
+def language(code: str, next: str = PREFIX + "/") -> Response:
+    if code not in i18n.LANGUAGES:
+        raise Refused(404, f"no language {code}; choose one of {', '.join(i18n.LANGUAGES)}")
+    # Only a local path: the toggle must not become an open redirect.
+    target = next if next.startswith("/") and not next.startswith("//") else PREFIX + "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(i18n.COOKIE, code, max_age=365 * 86400, secure=True, samesite="lax", path="/")
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = PREFIX + "/") -> HTMLResponse:
+    return render(request, "login.html", next=next, error=None, email="")
+
+
+@router.post("/login")
+def login(request: Request, email: Annotated[str, Form(max_length=320)],
+          password: Annotated[str, Form(max_length=2048)], next: Annotated[str, Form(max_length=500)] = PREFIX + "/"
+          ) -> Response:
+    try:
+        result = auth.login(request.app.state.sessions, email, password,
+                            request.client.host if request.client else "unknown")
+    except (AuthenticationError, RateLimitedError) as exc:
+        status = 429 if isinstance(exc, RateLimitedError) else 401
+        return render(request, "login.html", status, next=next, error=str(exc), email=email)
+    target = next if next.startswith(PREFIX) else PREFIX + "/"
+    response = RedirectResponse(target, status_code=303)
+    seconds = int(auth.SESSION_LIFETIME.total_seconds())
+    # The same cookies as POST /api/v1/auth/login: the pages and the API share one login.
+    response.set_cookie(SESSION_COOKIE, result.session_secret, max_age=seconds, httponly=True, secure=True,
+                        samesite="strict", path="/")
+    response.set_cookie(CSRF_COOKIE, result.csrf_token, max_age=seconds, secure=True, samesite="strict", path="/")
+    if request.cookies.get(i18n.COOKIE) not in i18n.LANGUAGES:
+        response.set_cookie(i18n.COOKIE, result.user.locale, max_age=365 * 86400, secure=True, samesite="lax",
+                            path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
+    principal = _principal(request)
+    _csrf(request, principal, csrf)
+    auth.logout(request.app.state.sessions, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/", secure=True, samesite="strict")
+    return response
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    principal = _principal(request)
+    orgs = auth.organisations(request.app.state.sessions, principal)
+    if len(orgs) == 1:
+        return RedirectResponse(f"{PREFIX}/orgs/{orgs[0][0]}", status_code=303)
+    return render(request, "home.html", lang=_language(request, principal), principal=principal, organisations=orgs)
+
+
+@router.get("/orgs/{org}")
+def org_home(request: Request, org: str) -> Response:
+    page = Page(request, org)
+    target = "overview" if page.may("inventory.read") else "data" if page.may("import.write") else None
+    if target is None:
+        raise Refused(403, f"role {page.access.role} has no page in {org}")
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/{target}", status_code=303)
+
+
+# --- overview -------------------------------------------------------------------------------------------------
+
+def _default_year() -> int:
+    return date.today().year - 1
+
+
+def _site_totals(ledger) -> list[dict]:
+    """tCO2e per site: Scope 1, Scope 2 location-based and market-based (memo rows are not counted)."""
+    if not len(ledger):
+        return []
+    counted = ledger[ledger["memo"] == ""]
+    out = []
+    for site, rows in counted.groupby("site", sort=True):
+        s2 = rows[rows["scope"] == "2"]
+        scope1 = float(rows.loc[rows["scope"] == "1", "co2e_t"].sum())
+        location = float(s2.loc[s2["method"].isin(["location", "both"]), "co2e_t"].sum())
+        market = float(s2.loc[s2["method"].isin(["market", "both"]), "co2e_t"].sum())
+        out.append(dict(site=site, scope1=scope1, location=location, market=market,
+                        total_location=scope1 + location, total_market=scope1 + market))
+    return out
+
+
+@router.get("/orgs/{org}/overview")
+def overview(request: Request, org: str, year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> Response:
+    page = Page(request, org, "inventory.read")
+    year = year or _default_year()
+    try:
+        meta, ledger = accounting.stored_ledger(page.sessions, org, year)
+    except NotFoundError:
+        return page.render("overview.html", year=year, meta=None, sites=[], chart="{}")
+    sites = _site_totals(ledger)
+    t = i18n.translator(page.lang)
+    chart = {"sites": [s["site"] for s in sites],
+             "series": [{"name": t(label), "data": [round(s[key], 4) for s in sites]}
+                        for key, label in (("scope1", "scope.1"), ("location", "scope.2.location"),
+                                           ("market", "scope.2.market"))],
+             "unit": "tCO2e"}
+    return page.render("overview.html", year=year, meta=meta, sites=sites, chart=json.dumps(chart))
+
+
+# --- data: batches and uploads --------------------------------------------------------------------------------
+
+def _data_page(page: Page, status: int = 200, **context) -> HTMLResponse:
+    if not (page.may("import.read") or page.may("import.write")):
+        raise PermissionDeniedError(f"role {page.access.role} may neither import.read nor import.write in {page.org}")
+    batches = accounting.list_batches(page.sessions, page.org) if page.may("import.read") else []
+    context.setdefault("result", None)
+    context.setdefault("problems", [])
+    context.setdefault("message", None)
+    return page.render("data.html", status, batches=list(reversed(batches)), kinds=KINDS,
+                       year=_default_year(), **context)
+
+
+@router.get("/orgs/{org}/data")
+def data(request: Request, org: str) -> Response:
+    return _data_page(Page(request, org))
+
+
+def _problems(exc: InputError) -> list[dict]:
+    return [{"file": p.source, "row": p.row, "column": p.column, "reason": p.reason} for p in exc.problems]
+
+
+@router.post("/orgs/{org}/data/upload")
+def upload(request: Request, org: str, file: Annotated[UploadFile, File()],
+           kind: Annotated[str, Form(max_length=32)], year: Annotated[int, Form(ge=1990, le=2100)],
+           csrf: Annotated[str | None, Form()] = None,
+           factor_set: Annotated[str, Form(max_length=128)] = "CN-2025.1") -> Response:
+    page = Page(request, org, "import.write")
+    _csrf(request, page.principal, csrf)
+    htmx = request.headers.get("HX-Request") == "true"
+    try:
+        with spooled(file) as path:
+            rep = accounting.import_file(page.sessions, org, kind, path, year, factor_set,
+                                         actor=page.principal.actor, source=f"upload:{path.name}")
+    except (InputError, StateError, ClosedInventoryError, ZerocarbonError) as exc:
+        problems = _problems(exc) if isinstance(exc, InputError) else []
+        message = None if problems else str(exc)
+        if htmx:
+            # htmx swaps only 2xx answers by default; the outcome is in the fragment itself.
+            return page.render("_upload_result.html", result=None, problems=problems, message=message,
+                               batches=None)
+        return _data_page(page, 400, problems=problems, message=message)
+    if htmx:
+        batches = list(reversed(accounting.list_batches(page.sessions, org))) if page.may("import.read") else None
+        return page.render("_upload_result.html", result=rep, problems=[], message=None, batches=batches)
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/data", status_code=303)
+
+
+@router.post("/orgs/{org}/batches/{batch_id}/undo")
+def undo(request: Request, org: str, batch_id: int, reason: Annotated[str, Form(min_length=1, max_length=2000)],
+         csrf: Annotated[str | None, Form()] = None) -> Response:
+    page = Page(request, org, "batch.undo")
+    _csrf(request, page.principal, csrf)
+    accounting.undo_batch(page.sessions, org, batch_id, reason, actor=page.principal.actor)
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/data", status_code=303)
+
+
+@router.post("/orgs/{org}/batches/{batch_id}/replace")
+def replace(request: Request, org: str, batch_id: int, file: Annotated[UploadFile, File()],
+            csrf: Annotated[str | None, Form()] = None, reason: Annotated[str | None, Form(max_length=2000)] = None,
+            factor_set: Annotated[str, Form(max_length=128)] = "CN-2025.1") -> Response:
+    page = Page(request, org, "import.replace")
+    _csrf(request, page.principal, csrf)
+    try:
+        with spooled(file) as path:
+            accounting.replace_batch(page.sessions, org, batch_id, path, factor_set, actor=page.principal.actor,
+                                     reason=reason, source=f"upload:{path.name}")
+    except InputError as exc:
+        return _data_page(page, 400, problems=_problems(exc))
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/data", status_code=303)
+
+
+@router.get("/orgs/{org}/batches/{batch_id}")
+def batch(request: Request, org: str, batch_id: int, row: Annotated[str | None, Query(max_length=300)] = None
+          ) -> Response:
+    page = Page(request, org, "import.read")
+    detail = accounting.show_batch(page.sessions, org, batch_id)
+    return page.render("batch.html", detail=detail, activity=_activity(row) if row else None)
+
+
+def _activity(activity_id: str) -> dict:
+    """``b<batch>:<file>:<row>`` as stored by the importers: the file and its row number (the header is row 1)."""
+    head, _, row = activity_id.rpartition(":")
+    _, _, name = head.partition(":")
+    return {"id": activity_id, "file": name or head, "row": row}
+
+
+# --- lineage: the ledger behind a total -----------------------------------------------------------------------
+
+@router.get("/orgs/{org}/ledger")
+def ledger(request: Request, org: str, year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+           site: Annotated[str | None, Query(max_length=64)] = None,
+           scope: Annotated[str | None, Query(pattern="^[123]?$")] = None,
+           method: Annotated[str | None, Query(pattern="^(location|market)?$")] = None,
+           offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    page = Page(request, org, "inventory.read")
+    year = year or _default_year()
+    site, scope, method = site or None, scope or None, method or None
+    filters = {"year": year, "site": site or "", "scope": scope or "", "method": method or ""}
+    try:
+        meta, rows = accounting.stored_ledger(page.sessions, org, year, site=site, scope=scope, method=method)
+    except NotFoundError as exc:
+        meta, rows, missing = None, None, str(exc)
+    else:
+        missing = None
+    total = len(rows) if rows is not None else 0
+    co2e = float(rows.loc[rows["memo"] == "", "co2e_t"].sum()) if total else 0.0
+    page_rows = []
+    if total:
+        rows = rows.sort_values("id", kind="stable").iloc[offset:offset + PAGE_SIZE]
+        for r in rows.to_dict("records"):
+            r["file"] = _activity(str(r["activity_id"]))
+            r["batch"] = meta["batches"].get(int(r["batch_id"])) if r["batch_id"] == r["batch_id"] else None
+            page_rows.append(r)
+    sites = sorted(accounting.inventory_meta(page.sessions, org, year)["methodology"]) if meta else []
+    context = dict(year=year, filters=filters, rows=page_rows, total=total, co2e=co2e, offset=offset,
+                   size=PAGE_SIZE, missing=missing, sites=sites, query=lambda **kw: urlencode({**filters, **kw}))
+    name = "_ledger_rows.html" if request.headers.get("HX-Request") == "true" else "ledger.html"
+    return page.render(name, **context)
+
+
+# --- audit ----------------------------------------------------------------------------------------------------
+
+@router.get("/orgs/{org}/audit")
+def audit_page(request: Request, org: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
+    page = Page(request, org, "audit.read")
+    entries = list(reversed(audit.log(page.sessions, org, limit)))
+    verification = audit.verify(page.sessions)
+    return page.render("audit.html", entries=entries, verification=verification)
+

@@ -1,0 +1,236 @@
+"""The dashboard pages under /web: login, each page per role exactly as core.access allows, CSRF on forms,
+row errors of a refused upload, the lineage from a total to a file row, and the language switch."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.api_support import PASSWORD, YEAR, client, electricity, fast_passwords, import_bytes, load_org, person
+from zerocarbon.core.access import Role, allowed
+from zerocarbon.services import accounting
+from zerocarbon.web import i18n
+
+ORG = "ORG"
+# page -> the action of core.access it requires (the same as the API endpoint serving the data)
+PAGES = {"overview": "inventory.read", "ledger": "inventory.read", "audit": "audit.read",
+         "batches/1": "import.read"}
+BAD_ROW = (b"site,meter,period_start,period_end,quantity,unit\n"
+           b"TJ01,M9,2023-03-01,2023-03-31,-5,kWh\n")
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes():
+    with fast_passwords():
+        yield
+
+
+@pytest.fixture
+def world(sessions, tmp_path):
+    """ORG with one person per role, one batch and a computed inventory for YEAR."""
+    load_org(sessions, ORG)
+    for role in Role:
+        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    import_bytes(sessions, ORG, "electricity.csv", electricity("M1", 1000), tmp_path)
+    accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="setup")
+    return sessions
+
+
+def browser(sessions, role: str | None = None):
+    c = client(sessions, follow_redirects=False)
+    if role:
+        r = c.post("/web/login", data={"email": f"{role}@acme.cn", "password": PASSWORD, "next": "/web/"})
+        assert r.status_code == 303, r.text
+    return c
+
+
+def csrf(c) -> str:
+    return c.cookies.get("zc_csrf")
+
+
+def test_pages_without_login_send_to_the_login_page(world):
+    c = browser(world)
+    for page in PAGES:
+        r = c.get(f"/web/orgs/{ORG}/{page}")
+        assert r.status_code == 303 and r.headers["location"].startswith("/web/login?next=")
+
+
+def test_wrong_password_shows_the_login_page_again_without_a_session(world):
+    c = browser(world)
+    r = c.post("/web/login", data={"email": "admin@acme.cn", "password": "wrong password here"})
+    assert r.status_code == 401 and 'name="password"' in r.text
+    assert c.cookies.get("zc_session") is None
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_each_page_is_allowed_or_refused_exactly_as_the_role_allows(world, role):
+    c = browser(world, role)
+    for page, action in PAGES.items():
+        r = c.get(f"/web/orgs/{ORG}/{page}", params={"year": YEAR} if page in ("overview", "ledger") else None)
+        expected = 200 if allowed(role, action) else 403
+        assert r.status_code == expected, (role, page, r.status_code)
+        assert r.headers["content-type"].startswith("text/html")
+    r = c.get(f"/web/orgs/{ORG}/data")
+    assert r.status_code == (200 if allowed(role, "import.read") or allowed(role, "import.write") else 403)
+    if r.status_code == 200:
+        assert ('id="upload"' in r.text) == allowed(role, "import.write")
+        assert ('id="batches"' in r.text) == allowed(role, "import.read")
+        assert ('name="undo"' in r.text) == allowed(role, "batch.undo")
+        assert ('name="replace"' in r.text) == allowed(role, "import.replace")
+
+
+def test_another_organisation_is_not_found(world):
+    load_org(world, "OTHER")
+    c = browser(world, "admin")
+    assert c.get("/web/orgs/OTHER/overview").status_code == 404
+
+
+def test_supplier_uploads_but_sees_no_inventory_batches_or_audit(world):
+    c = browser(world, "supplier")
+    for page in ("overview", "ledger", "audit", "batches/1"):
+        assert c.get(f"/web/orgs/{ORG}/{page}").status_code == 403
+    r = c.post(f"/web/orgs/{ORG}/data/upload", data={"kind": "electricity", "year": str(YEAR), "csrf": csrf(c)},
+               files={"file": ("supplier.csv", electricity("S1", 10, month=2), "text/csv")})
+    assert r.status_code == 303
+    assert [b.source for b in accounting.list_batches(world, ORG)][-1] == "supplier.csv"
+
+
+def test_auditor_may_read_but_not_upload_nor_withdraw(world):
+    c = browser(world, "auditor")
+    r = c.post(f"/web/orgs/{ORG}/data/upload", data={"kind": "electricity", "year": str(YEAR), "csrf": csrf(c)},
+               files={"file": ("a.csv", electricity("A1", 10, month=3), "text/csv")})
+    assert r.status_code == 403
+    r = c.post(f"/web/orgs/{ORG}/batches/1/undo", data={"reason": "x", "csrf": csrf(c)})
+    assert r.status_code == 403
+    assert [b.status for b in accounting.list_batches(world, ORG)] == ["active"]
+
+
+def test_forms_without_the_csrf_token_change_nothing(world):
+    c = browser(world, "admin")
+    r = c.post(f"/web/orgs/{ORG}/batches/1/undo", data={"reason": "forged"})
+    assert r.status_code == 403
+    r = c.post(f"/web/orgs/{ORG}/batches/1/undo", data={"reason": "forged", "csrf": "csrf_not-the-token"})
+    assert r.status_code == 403
+    assert [b.status for b in accounting.list_batches(world, ORG)] == ["active"]
+
+
+def test_energy_manager_withdraws_a_batch_with_a_reason(world):
+    c = browser(world, "energy_manager")
+    r = c.post(f"/web/orgs/{ORG}/batches/1/undo", data={"reason": "meter double counted", "csrf": csrf(c)})
+    assert r.status_code == 303
+    assert [(b.status, b.status_reason) for b in accounting.list_batches(world, ORG)] == [
+        ("withdrawn", "meter double counted")]
+
+
+def test_refused_upload_lists_the_row_errors_and_stores_nothing(world):
+    c = browser(world, "data_entry")
+    r = c.post(f"/web/orgs/{ORG}/data/upload", headers={"HX-Request": "true", "X-CSRF-Token": csrf(c)},
+               data={"kind": "electricity", "year": str(YEAR)},
+               files={"file": ("bad.csv", BAD_ROW, "text/csv")})
+    assert r.status_code == 200
+    table = r.text[r.text.index('id="problems"'):]
+    assert "bad.csv" in table and re.search(r'<td class="num">2</td><td>quantity</td>', table), table
+    assert len(accounting.list_batches(world, ORG)) == 1
+    # Without htmx the whole page comes back with the table and a 400.
+    r = c.post(f"/web/orgs/{ORG}/data/upload", data={"kind": "electricity", "year": str(YEAR), "csrf": csrf(c)},
+               files={"file": ("bad.csv", BAD_ROW, "text/csv")})
+    assert r.status_code == 400 and 'id="problems"' in r.text and 'id="batches"' in r.text
+
+
+def test_successful_htmx_upload_refreshes_the_batch_list(world):
+    c = browser(world, "data_entry")
+    r = c.post(f"/web/orgs/{ORG}/data/upload", headers={"HX-Request": "true", "X-CSRF-Token": csrf(c)},
+               data={"kind": "electricity", "year": str(YEAR)},
+               files={"file": ("feb.csv", electricity("M2", 500, month=2), "text/csv")})
+    assert r.status_code == 200 and 'hx-swap-oob="outerHTML:#batches"' in r.text and "feb.csv" in r.text
+
+
+def test_lineage_from_a_total_to_the_file_row(world):
+    c = browser(world, "auditor")
+    overview = c.get(f"/web/orgs/{ORG}/overview", params={"year": YEAR}).text
+    link = re.search(r'id="total-scope2-location" href="([^"]+)"', overview).group(1).replace("&amp;", "&")
+    assert "scope=2" in link and "method=location" in link
+    ledger = c.get(link).text
+    assert "0.6361" in ledger  # the location-based total of the overview, row by row
+    row_link = re.search(r'class="file-row" href="([^"]+)"', ledger).group(1).replace("&amp;", "&")
+    batch = c.get(row_link)
+    assert batch.status_code == 200
+    assert 'id="file-row"' in batch.text and "electricity.csv" in batch.text
+
+
+def test_ledger_filters_and_pages(world):
+    c = browser(world, "viewer")
+    r = c.get(f"/web/orgs/{ORG}/ledger", params={"year": YEAR, "scope": "1"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "<html" not in r.text and "0 " in r.text
+    r = c.get(f"/web/orgs/{ORG}/ledger", params={"year": YEAR, "method": "market"})
+    assert r.text.count("<tr") == 2  # header and the one market-based row
+    # A viewer may read the ledger but not the batches: the file row is named, not linked.
+    assert 'class="file-row"' not in r.text and "electricity.csv" in r.text
+
+
+def test_overview_chart_data_per_site(world):
+    c = browser(world, "viewer")
+    r = c.get(f"/web/orgs/{ORG}/overview", params={"year": YEAR})
+    spec = json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', r.text, re.S)
+                      .group(1))
+    assert spec["sites"] == ["TJ01"] and [s["data"] for s in spec["series"]] == [[0.0], [0.6361], [0.6096]]
+
+
+def test_audit_page_shows_the_chain_verification(world):
+    c = browser(world, "auditor")
+    r = c.get(f"/web/orgs/{ORG}/audit")
+    assert r.status_code == 200 and 'id="chain"' in r.text and 'class="ok"' in r.text
+
+
+def test_language_switch_shows_chinese(world):
+    c = browser(world, "admin")
+    c.get("/web/lang/en")
+    english = c.get(f"/web/orgs/{ORG}/overview", params={"year": YEAR})
+    assert "Overview" in english.text and "总览" not in english.text
+    r = c.get("/web/lang/zh-CN", params={"next": f"/web/orgs/{ORG}/overview?year={YEAR}"})
+    assert r.status_code == 303 and r.headers["location"] == f"/web/orgs/{ORG}/overview?year={YEAR}"
+    chinese = c.get(r.headers["location"])
+    assert "总览" in chinese.text and "范围二（基于位置）" in chinese.text and 'lang="zh-CN"' in chinese.text
+
+
+def test_language_toggle_is_no_open_redirect(world):
+    r = browser(world).get("/web/lang/en", params={"next": "//evil.example/"})
+    assert r.headers["location"] == "/web/"
+
+
+def test_user_locale_is_the_default_language(world):
+    from zerocarbon.services import users
+
+    users.add_member(world, "en@acme.cn", ORG, "viewer", PASSWORD, locale="en")
+    c = client(world, follow_redirects=False)
+    c.post("/web/login", data={"email": "en@acme.cn", "password": PASSWORD})
+    assert "Overview" in c.get(f"/web/orgs/{ORG}/overview").text
+
+
+def test_logout_ends_the_session(world):
+    c = browser(world, "admin")
+    assert c.post("/web/logout", data={"csrf": csrf(c)}).status_code == 303
+    assert c.get(f"/web/orgs/{ORG}/overview").status_code == 303
+
+
+def test_static_files_are_served_and_nothing_else(world):
+    c = browser(world)
+    assert c.get("/web/static/vendor/htmx.min.js").status_code == 200
+    assert c.get("/web/static/vendor/echarts.min.js").status_code == 200
+    assert c.get("/web/static/../routes.py").status_code == 404
+    assert c.get("/web/static/vendor/htmx.LICENSE").status_code == 404
+
+
+def test_catalogues_have_the_same_keys_and_cover_every_key_the_templates_use():
+    en, zh = i18n.catalogue("en"), i18n.catalogue("zh-CN")
+    assert set(en) == set(zh)
+    templates = Path(i18n.__file__).parent / "templates"
+    used = set()
+    for path in templates.glob("*.html"):
+        used |= set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", path.read_text(encoding="utf-8")))
+    assert used - set(en) == set()
+    for prefix, values in (("role.", [r.value for r in Role]), ("status.", ["active", "superseded", "withdrawn"]),
+                           ("error.", ["400", "401", "403", "404", "409", "429"])):
+        assert {prefix + v for v in values} <= set(en)
