@@ -8,7 +8,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from zerocarbon.api import create_app
+from zerocarbon.web import create_app
 from zerocarbon.services import accounting, auth, users
 
 DATA = Path(__file__).parent / "data"

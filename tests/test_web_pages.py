@@ -203,7 +203,7 @@ def test_language_toggle_is_no_open_redirect(world):
 def test_user_locale_is_the_default_language(world):
     from zerocarbon.services import users
 
-    users.add_member(world, "en@acme.cn", ORG, "viewer", PASSWORD, locale="en")
+    users.add_member(world, "en@acme.cn", ORG, "viewer", PASSWORD, locale="en", actor="test")
     c = client(world, follow_redirects=False)
     c.post("/web/login", data={"email": "en@acme.cn", "password": PASSWORD})
     assert "Overview" in c.get(f"/web/orgs/{ORG}/overview").text

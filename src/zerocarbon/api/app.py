@@ -28,7 +28,6 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)
-    app.include_router(__import__("zerocarbon.web", fromlist=["router"]).router)  # the dashboard under /web
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -23,4 +23,4 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127
         os.environ["ZEROCARBON_DB"] = db
     console.print(f"zerocarbon API on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)")
     # By import string, so the shells stay independent of each other and uvicorn owns the app's life.
-    uvicorn.run("zerocarbon.api:create_app", factory=True, host=host, port=port, proxy_headers=True)
+    uvicorn.run("zerocarbon.web:create_app", factory=True, host=host, port=port, proxy_headers=True)

@@ -2,6 +2,18 @@
 
 Pages use the API's login session and check the same actions of ``core.access`` as the API endpoints.
 """
+from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
+
+from zerocarbon.api import create_app as create_api
 from zerocarbon.web.routes import router
 
-__all__ = ["router"]
+
+def create_app(sessions: sessionmaker | None = None) -> FastAPI:
+    """What `zerocarbon serve` runs: the API under /api/v1 and the dashboard under /web, on one database."""
+    app = create_api(sessions)
+    app.include_router(router)
+    return app
+
+
+__all__ = ["create_app", "router"]
