@@ -1,6 +1,7 @@
 """`zerocarbon demo`: the whole job on a generated laptop-making group."""
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,13 +10,32 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zerocarbon.cli.common import console
+from zerocarbon.cli.common import EXIT_BAD_INPUT, console, err
+
+# The demo prints working passwords; it listens on this machine only.
+HOST = "127.0.0.1"
 
 
 def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-output"),
          seed: Annotated[int, typer.Option(help="generator seed")] = 2025,
-         schedule_seconds: Annotated[float, typer.Option(help="CP-SAT budget for the demo week (0: skip)", min=0)] = 20.0) -> None:
+         schedule_seconds: Annotated[float, typer.Option(help="CP-SAT budget for the demo week (0: skip)", min=0)] = 20.0,
+         serve: Annotated[bool, typer.Option("--serve", help="then create one demo login per role, print them and "
+                                                           "serve the dashboard on 127.0.0.1 until Ctrl-C")] = False,
+         port: Annotated[int, typer.Option(help="TCP port for --serve", min=1, max=65535)] = 8000) -> None:
     """Build the demo laptop group: its GHG inventory, and an energy-aware week of production for one plant."""
+    # Taken before the build, so a busy port is reported at once rather than after a minute of work.
+    sock = listen_socket(HOST, port) if serve else None
+    try:
+        db_url = build(out, seed, schedule_seconds)
+        if sock is not None:
+            serve_demo(db_url, sock)
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+def build(out: Path, seed: int, schedule_seconds: float) -> str:
+    """Run the demo with a progress bar, print its results; the URL of its database."""
     from zerocarbon.cli.accounting import print_totals
     from zerocarbon.cli.schedule import kpi_table, print_savings, search_progress
     from zerocarbon.services.demo import IMPORT_ORDER, run_demo
@@ -45,6 +65,53 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-o
     exe = sys.argv[0] if sys.argv and sys.argv[0].endswith("zerocarbon") else "zerocarbon"
     console.print(f"\nTry: {exe} inventory show --db {run.db_url} --org DEMO-LAPTOP --year {run.result.year} "
                   "--explain --site TJ01 --scope 2 --method market")
+    return run.db_url
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``; exits with code 2 and the port's number when it is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As uvicorn does: a port left in TIME_WAIT by the last run is free, one with a listener is not.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        err.print(f"[bold red]error:[/] port {port} on {host} is not available ({exc.strerror}); another server "
+                  f"is probably running there. Stop it or choose another port with --port.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    return sock
+
+
+def serve_demo(db_url: str, sock: socket.socket) -> None:
+    """Create the demo logins on ``db_url``, print them with the dashboard's address, serve until Ctrl-C."""
+    import os
+
+    import uvicorn
+
+    from zerocarbon.services.database import open_sessions
+    from zerocarbon.services.demo_users import DEMO_ORG, create_demo_users
+
+    sessions = open_sessions(db_url, create=False)
+    logins = create_demo_users(sessions, DEMO_ORG, actor="demo")
+    host, port = sock.getsockname()[:2]
+    print_logins(logins, f"http://{host}:{port}/web/")
+    os.environ["ZEROCARBON_DB"] = db_url
+    # By import string, as `zerocarbon serve` does: the web shell sits above the CLI and is not imported here.
+    config = uvicorn.Config("zerocarbon.web:create_app", factory=True, host=host, port=port, proxy_headers=True)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def print_logins(logins, address: str) -> None:
+    table = Table(title=f"Demo logins for {address}")
+    for c in ("role", "e-mail", "password"):
+        table.add_column(c)
+    for login in logins:
+        table.add_row(login.role, login.email, login.password)
+    console.print(table)
+    console.print("[bold red]DEMO-ONLY CREDENTIALS: new random passwords on every run, for this demo database "
+                  "only. Never use them, or this database, in production.[/]", highlight=False)
+    console.print(f"Dashboard: [bold]{address}[/] (Ctrl-C stops the server)", highlight=False)
 
 
 def print_energy(rep: dict) -> None:
