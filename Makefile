@@ -23,8 +23,10 @@ $(BROWSER): $(STAMP)
 	  else echo "browser tests need: apt-get install chromium fonts-wqy-microhei"; fi; fi
 	command -v chromium >/dev/null && touch $(BROWSER) || true
 
+# The dashboard's port on 127.0.0.1 once the demo is built: `make demo DEMO_PORT=8080` when 8000 is taken.
+DEMO_PORT ?= 8000
 demo: $(STAMP)
-	$(BIN)/zerocarbon demo --out demo-output
+	$(BIN)/zerocarbon demo --out demo-output --serve --port $(DEMO_PORT)
 
 test: $(STAMP) $(BROWSER)
 	$(BIN)/lint-imports

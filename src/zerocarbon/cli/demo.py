@@ -99,7 +99,11 @@ def serve_demo(db_url: str, sock: socket.socket) -> None:
     os.environ["ZEROCARBON_DB"] = db_url
     # By import string, as `zerocarbon serve` does: the web shell sits above the CLI and is not imported here.
     config = uvicorn.Config("zerocarbon.web:create_app", factory=True, host=host, port=port, proxy_headers=True)
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on; here it is the normal way out
+        pass
+    console.print(f"Server stopped. The demo database stays at {db_url}.", highlight=False)
 
 
 def print_logins(logins, address: str) -> None:
