@@ -312,7 +312,7 @@ def test_cli_import_list_show_replace_undo_and_explain(tmp_path):
     r = runner.invoke(app, ["import", "list", "--org", "ORG", *db, "--json"])
     listed = {b["id"]: b for b in json.loads(r.stdout)}
     assert {k: v["status"] for k, v in listed.items()} == {first: "superseded", second: "active", fuel: "withdrawn"}
-    assert listed[first]["imported_by"] == "alice" and listed[first]["path"] == str(DATA / "electricity_ok.csv")
+    assert listed[first]["imported_by"] == "cli:alice" and listed[first]["path"] == str(DATA / "electricity_ok.csv")
     assert len(listed[first]["sha256"]) == 64 and listed[first]["rows"] == 3
     r = runner.invoke(app, ["import", "show", str(first), "--org", "ORG", *db, "--json"])
     assert [a["action"] for a in json.loads(r.stdout)["audit"]] == ["import", "import.replace", "import"]

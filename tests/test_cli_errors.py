@@ -203,3 +203,19 @@ def test_sheet_help_does_not_promise_a_default():
     """Defect: `--sheet` said "(default: the first)", but a workbook with several sheets is refused without it."""
     r = _run("import", "fuel", "--help")
     assert r.exit_code == 0 and "default: the first" not in _text(r) and "more than one sheet" in _text(r)
+
+
+def test_cli_cannot_sign_as_an_api_user(tmp_path):
+    """`--actor user:li.wei@acme.cn` was written to the audit trail as if the API user had acted."""
+    url = _loaded_db(tmp_path)
+    r = _run("org", "load", str(Path(__file__).parent / "data" / "organisation.yaml"), "--db", url,
+             "--actor", "user:li.wei@acme.cn")
+    assert r.exit_code == 2 and "names an API user or token" in r.output
+
+
+def test_read_commands_refuse_a_database_that_does_not_exist(tmp_path):
+    """`audit verify --db <typo>` created an empty database and reported it 'intact: 0 entries'."""
+    for args in (["audit", "verify"], ["audit", "log"], ["users", "list"]):
+        r = _run(*args, "--db", f"sqlite:///{tmp_path / 'typo.sqlite'}")
+        assert r.exit_code == 2 and "no database at" in r.output, (args, r.output)
+    assert not (tmp_path / "typo.sqlite").exists()

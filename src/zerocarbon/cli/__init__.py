@@ -47,7 +47,12 @@ app.command("serve")(serve.serve)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except BrokenPipeError:  # help or a table piped into `head`
+        from zerocarbon.cli.common import quiet_stdout
+
+        quiet_stdout()
 
 
 __all__ = ["app", "main"]

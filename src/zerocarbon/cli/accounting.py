@@ -57,7 +57,7 @@ def org_load(path: Path, db: DbOpt = None, actor_name: ActorOpt = None, as_json:
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import accounting
 
-    org = accounting.load_organisation_file(open_db(db), path, actor=actor(actor_name))
+    org = accounting.load_organisation_file(open_db(db, create=True), path, actor=actor(actor_name))
     if as_json:
         emit_json({"organisation": org.code, "name": org.name, "sites": [s.code for s in org.sites]})
         return

@@ -45,7 +45,12 @@ def actor(given: str | None = None) -> str:
     """Who a command acts as in the audit trail: ``--actor`` when given, else ``cli:<OS user>`` so entries made
     at a terminal are told apart from the API's ``user:<e-mail>`` and ``token:<name>``."""
     if given:
-        return given
+        if given.startswith(("user:", "token:")):
+            from zerocarbon.errors import InputError, Problem
+
+            raise InputError([Problem("--actor", None, None, f"'{given}' names an API user or token; the command "
+                                      "line records itself as cli:<name>")])
+        return given if given.startswith("cli:") else f"cli:{given}"
     import getpass
 
     try:
@@ -63,7 +68,6 @@ class Method(str, Enum):
 class Scope(str, Enum):
     one = "1"
     two = "2"
-    three = "3"
 
 
 # Stored (imported) sets live in the database. A lookup never creates one: without --db and $ZEROCARBON_DB
@@ -104,10 +108,13 @@ def _plain(v: Any) -> Any:
     return str(v)
 
 
-def open_db(db: str | None):
+def open_db(db: str | None, create: bool = False):
+    """The database of --db / $ZEROCARBON_DB. Only the commands that start one (``org load``, ``factors import``,
+    ``meters import``, ``ingest mqtt``, ``serve``) create it; the others refuse a database that does not exist, so
+    a mistyped path is an error rather than an empty answer (``audit verify`` saying "intact: 0 entries")."""
     from zerocarbon.services.database import open_sessions
 
-    return open_sessions(db)
+    return open_sessions(db, create=create)
 
 
 def log_dir() -> Path:
@@ -154,12 +161,21 @@ class ErrorHandlingGroup(TyperGroup):
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # `zerocarbon ... | head`: the reader has gone, nothing more to say
+            quiet_stdout()
+            raise typer.Exit(0) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, never show a traceback
             path = _write_crash_log(exc)
             err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))[:300]}\n"
                       f"The details are in {path}; please attach that file when reporting the problem.",
                       highlight=False)
             raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null so Python's final flush does not fail again on a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def escape(text: str) -> str:

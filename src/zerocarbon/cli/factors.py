@@ -91,7 +91,7 @@ def factors_import(file: Annotated[str, typer.Argument(help="factor CSV in the s
     """Validate your own factor file and store it as a factor set usable as `--factors NAME`."""
     from zerocarbon.services.factor_sets import import_set
 
-    info = import_set(open_db(db), file, name, rules, actor=actor(actor_name))
+    info = import_set(open_db(db, create=True), file, name, rules, actor=actor(actor_name))
     if as_json:
         emit_json(info.as_dict())
         return

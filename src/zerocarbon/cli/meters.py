@@ -52,7 +52,7 @@ def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
 
     meters = meter_import.read_registry(registry)
     layout = meter_import.read_profile(profile)
-    meter_import.register_meters(open_db(db), meters, actor=actor())
+    meter_import.register_meters(open_db(db, create=True), meters, actor=actor())
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                   transient=as_json) as progress:
         task = progress.add_task(f"importing {readings.name}", total=len(meters))
@@ -125,7 +125,8 @@ def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake
         return
     console.print(f"wrote {r.path}: {r.months} meter-month(s); sub-meters are left out so Scope 2 counts each kWh once")
     for p in r.partial:
-        console.print(f"[yellow]warning:[/] {p} of the month's intervals, written as measured", highlight=False)
+        console.print(f"[yellow]warning:[/] {p}: only this share of the month's intervals was measured; the row "
+                      "holds the measured kWh, not the whole month's", highlight=False)
     if r.without_readings:
         console.print(f"[yellow]warning:[/] no readings, not written: {', '.join(r.without_readings)}", highlight=False)
 
@@ -152,7 +153,7 @@ def ingest_mqtt(db: DbOpt = None, host: Annotated[str, typer.Option()] = "127.0.
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import ingest
 
-    sub = ingest.mqtt_subscriber(open_db(db), host, port, topic, client_id, username=username, password=password,
+    sub = ingest.mqtt_subscriber(open_db(db, create=True), host, port, topic, client_id, username=username, password=password,
                                  tls=tls, cafile=str(cafile) if cafile else None,
                                  certfile=str(certfile) if certfile else None,
                                  keyfile=str(keyfile) if keyfile else None)

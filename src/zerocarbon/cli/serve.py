@@ -18,7 +18,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127
 
     from zerocarbon.cli.common import open_db
 
-    open_db(db)  # a wrong URL or an unreachable server is reported here, before the server starts
+    open_db(db, create=True)  # a wrong URL or an unreachable server is reported here, before the server starts
     if db:
         os.environ["ZEROCARBON_DB"] = db
     console.print(f"zerocarbon API on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)")
