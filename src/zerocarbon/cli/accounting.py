@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, Method, OrgOpt, Scope, SetOpt, YearOpt, actor,
-                                   console, emit_json, group, tonnes)
+                                   console, emit_json, err, group, tonnes)
 from zerocarbon.core.ghg.base_year import ChangeKind
 from zerocarbon.core.model import Boundary
 from zerocarbon.services.formats import ACTIVITY_KINDS
@@ -83,7 +83,7 @@ def _with_progress(label: str, as_json: bool, run):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=as_json) as progress:
+                  console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task(label, total=None)
         return run(lambda done, total: progress.update(task, completed=done, total=total))
 

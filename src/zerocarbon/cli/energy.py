@@ -38,7 +38,7 @@ class Horizon(str, Enum):
 def _progress(as_json: bool) -> Progress:
     # Progress goes to stderr so that --json output on stdout stays clean.
     return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
-                    transient=True, disable=as_json)
+                    transient=True, disable=as_json or not err.is_terminal)
 
 
 def _num(v, fmt: str = ",.1f") -> str:

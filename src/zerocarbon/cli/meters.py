@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zerocarbon.cli.common import DbOpt, JsonOpt, YearOpt, console, emit_json, group
+from zerocarbon.cli.common import DbOpt, JsonOpt, YearOpt, console, err, emit_json, group
 
 app = group("Interval meter data: bulk import into the Parquet lake, roll-ups.")
 ingest_app = group("Live ingest.")
@@ -53,8 +53,8 @@ def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
     meters = meter_import.read_registry(registry)
     layout = meter_import.read_profile(profile)
     meter_import.register_meters(open_db(db, create=True), meters, actor=actor())
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                  transient=as_json) as progress:
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
+                  transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task(f"importing {readings.name}", total=len(meters))
         s = meter_import.import_file(lake, meters, readings, fill, engine=engine.value, profile=layout,
                                      progress=lambda n: progress.update(task, completed=n))

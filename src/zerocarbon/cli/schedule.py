@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zerocarbon.cli.common import JsonOpt, console, emit_json, group
+from zerocarbon.cli.common import JsonOpt, console, err, emit_json, group
 
 app = group("Energy- and carbon-aware production scheduling (LAPS).")
 
@@ -73,8 +73,8 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
     from zerocarbon.services import scheduling
 
     problem = scheduling.read_problem(problem_file, orders)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                  transient=as_json) as progress:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task("baselines")
         cmp = scheduling.compare(problem, time_limit=time_limit, workers=workers, secondary=secondary.value,
                                  seed=seed, progress=search_progress(progress, task))
