@@ -229,3 +229,18 @@ def test_a_month_with_missing_intervals_is_not_written_as_a_whole_month(tmp_path
     assert not (tmp_path / "e.csv").exists()
     r = electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "e.csv", allow_partial=True)
     assert r.partial == ["MAIN 2026-08 (3.2%)"] and "MAIN 2026-01" in r.without_readings and r.months == 1
+
+
+def test_non_numbers_in_a_readings_file_are_named_by_row_as_written(tmp_path):
+    """'nan' among whole numbers made the reader fail with no row ('cannot convert NA to integer'), and 'nan'
+    among decimals was reported as 'value is blank'."""
+    from zerocarbon.errors import InputError
+
+    rows = [("MAIN", "2026-08-03 00:00:00", "4"), ("MAIN", "2026-08-03 00:15:00", "nan"),
+            ("MAIN", "2026-08-03 00:30:00", "1e309"), ("MAIN", "2026-08-03 00:45:00", "")]
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake", M, write(tmp_path, rows), engine="pandas")
+    text = str(exc.value)
+    assert "row 3, column 'value': 'nan' is not a finite number" in text
+    assert "row 4, column 'value': '1e309' is not a finite number" in text
+    assert "row 5, column 'value': value is blank" in text

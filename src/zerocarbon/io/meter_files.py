@@ -237,9 +237,11 @@ def read_readings(path: str | Path, profile: MeterFileProfile = DEFAULT_PROFILE)
     else:
         encoding = csv_encoding(path, profile.encoding, PROFILE_HINT)
         header = _header(path, encoding)
-        text = {c: str for c in (profile.meter, profile.timestamp, profile.unit_column) if c in header}
+        # Values as text too: the checks then see what the file says ('nan', '1e309', 'NA'), not a reader's guess.
+        text = {c: str for c in (profile.meter, profile.timestamp, profile.unit_column, profile.value) if c in header}
         try:
-            df = pd.read_csv(path, dtype=text, engine="pyarrow", encoding=encoding)
+            df = pd.read_csv(path, dtype=text, engine="pyarrow", encoding=encoding, keep_default_na=False,
+                             na_values=[""])
         except Exception as exc:
             raise InputError([Problem(path.name, None, None, f"cannot be read as CSV: {exc}")]) from None
     df["row"] = range(1, len(df) + 1) if parquet else range(2, len(df) + 2)
