@@ -3,12 +3,14 @@ new token's, once."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from zerocarbon.core.access import Role
+from zerocarbon.core.factors import Factor
 from zerocarbon.core.model import Boundary
+from zerocarbon.services.accounting import BatchInfo
 
 
 class Out(BaseModel):
@@ -132,22 +134,15 @@ class LedgerPage(Out):
     batches: dict[str, dict[str, Any]] = Field(description="the batches the rows on this page come from")
 
 
-class BatchOut(Out):
-    id: int
-    kind: str
-    year: int
-    source: str
-    path: str
-    sha256: str
-    rows: int
-    imported_at: datetime
-    imported_by: str
-    status: str
-    replaces: int | None
-    superseded_by: int | None
-    status_reason: str | None
-    status_changed_at: datetime | None
-    status_changed_by: str | None
+def _mirror(name: str, source: type, doc: str) -> type[Out]:
+    """A response model with exactly the fields (and types) of a service dataclass, so the two cannot drift."""
+    model = create_model(name, __base__=Out, __doc__=doc,
+                         **{field: (kind, ...) for field, kind in get_type_hints(source).items()})
+    model.__module__ = __name__
+    return model
+
+
+BatchOut = _mirror("BatchOut", BatchInfo, "One imported file as stored: a version of activity data.")
 
 
 class AuditEntryOut(Out):
@@ -189,24 +184,7 @@ class FactorSetOut(Out):
     # Who stored a set is not shown: stored sets are shared by all organisations, their people are not.
 
 
-class FactorOut(Out):
-    factor_id: str
-    kind: str
-    subject: str
-    use: str
-    gas: str
-    value: float
-    unit: str
-    basis: str
-    region: str
-    year: int | None
-    issuer: str
-    document: str
-    edition: str
-    licence: str
-    confidence: str
-    source_key: str
-    notes: str
+FactorOut = _mirror("FactorOut", Factor, "One published factor with its provenance.")
 
 
 class FactorPage(Out):
