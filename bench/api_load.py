@@ -20,6 +20,7 @@ bench/out/api_load.json.
 
 Needs `wrk` (Debian: `apt-get install wrk`). Usage:
     PYTHONPATH=src python bench/api_load.py [--seconds 20] [--clients 50,200] [--solo-seconds 5]
+    PYTHONPATH=src python bench/api_load.py --profile 30     # where the time goes, no wrk needed
 """
 from __future__ import annotations
 
@@ -183,6 +184,53 @@ def run_wrk(port: int, targets: list[tuple[str, str]], clients: int, seconds: in
     return r
 
 
+def profile(url: str, token: str, repeat: int) -> None:
+    """Each read ``repeat`` times in this process, one at a time (no concurrency), under cProfile: where a
+    request's time goes inside the server."""
+    import asyncio
+    import cProfile
+    import pstats
+
+    import anyio.to_thread
+    import httpx
+
+    os.environ["ZEROCARBON_DB"] = url
+    from zerocarbon.web import create_app
+
+    async def inline(func, *args, **kwargs):
+        return func(*args)
+
+    # cProfile sees one thread: sync endpoints and dependencies run inline instead of in the thread pool.
+    anyio.to_thread.run_sync = inline
+    api = f"/api/v1/orgs/{ORG}"
+    reads = (("inventory", f"{api}/inventories/{YEAR}"), ("explain", f"{api}/inventories/{YEAR}/explain"),
+             ("batches", f"{api}/batches"), ("factor sets", f"{api}/factor-sets"),
+             ("web overview", f"/web/orgs/{ORG}/overview?year={YEAR}"))
+
+    async def go() -> None:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+            (await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})).raise_for_status()
+            for name, path in reads:
+                headers = {} if path.startswith("/web") else {"Authorization": f"Bearer {token}"}
+                assert (await client.get(path, headers=headers)).status_code == 200
+                t = time.perf_counter()
+                for _ in range(repeat):
+                    await client.get(path, headers=headers)
+                plain = (time.perf_counter() - t) / repeat * 1000
+                prof = cProfile.Profile()
+                prof.enable()
+                for _ in range(repeat):
+                    await client.get(path, headers=headers)
+                prof.disable()
+                print(f"\n## {name}: {plain:.1f} ms per request, one at a time, in-process")
+                stats = pstats.Stats(prof)
+                stats.sort_stats("cumulative").print_stats(r"/zerocarbon/", 15)
+                stats.sort_stats("tottime").print_stats(12)
+
+    asyncio.run(go())
+
+
 def start(cmd: list[str], env: dict) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -191,9 +239,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--clients", default="50,200")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="instead of the load test: run each read N times in-process under cProfile")
     ap.add_argument("--solo-seconds", type=int, default=5, help="per-endpoint runs at the lowest concurrency; 0: none")
     a = ap.parse_args()
-    if not shutil.which("wrk"):
+    if not shutil.which("wrk") and not a.profile:
         raise SystemExit("needs wrk: apt-get install wrk")
     clients = [int(c) for c in a.clients.split(",")]
     OUT.mkdir(exist_ok=True)
@@ -202,6 +252,8 @@ def main() -> None:
     url, data = build_database(work)
     data["build_seconds"] = round(time.perf_counter() - t, 1)
     token = data.pop("token")
+    if a.profile:
+        return profile(url, token, a.profile)
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{HERE}", "ZEROCARBON_DB": url}
     port, base_port = free_port(), free_port()
     server = start([sys.executable, "-m", "zerocarbon.cli", "serve", "--db", url, "--port", str(port)], env)
