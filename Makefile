@@ -45,6 +45,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/mqtt_ingest.py
 	$(BIN)/python bench/schedule_plant.py
 	$(BIN)/python bench/schedule_jobshop.py
+	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/api_load.py
 
 # Refresh the committed htmx and ECharts files from the versions pinned in $(WEB)/package-lock.json.
 web-vendor:
