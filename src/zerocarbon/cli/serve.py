@@ -1,4 +1,4 @@
-"""`zerocarbon serve`: the HTTP API (docs/api.md)."""
+"""`zerocarbon serve`: the HTTP API (docs/api.md) and the dashboard (docs/web.md)."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -10,8 +10,11 @@ from zerocarbon.cli.common import DbOpt, console
 
 def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 behind a TLS proxy")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
-          db: DbOpt = None) -> None:
-    """Run the HTTP API (/api/v1; OpenAPI at /api/v1/openapi.json) with uvicorn until interrupted."""
+          db: DbOpt = None,
+          workers: Annotated[int, typer.Option(help="server processes (one per core is a good start)", min=1,
+                                               max=64)] = 1) -> None:
+    """Run the HTTP API (/api/v1; OpenAPI at /api/v1/openapi.json) and the dashboard (/web) with uvicorn until
+    interrupted."""
     import os
 
     import uvicorn
@@ -21,6 +24,8 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127
     open_db(db, create=True)  # a wrong URL or an unreachable server is reported here, before the server starts
     if db:
         os.environ["ZEROCARBON_DB"] = db
-    console.print(f"zerocarbon API on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)")
+    console.print(f"zerocarbon on http://{host}:{port}: dashboard /web/, API /api/v1 (OpenAPI: /api/v1/openapi.json), "
+                  f"{workers} process(es)")
     # By import string, so the shells stay independent of each other and uvicorn owns the app's life.
-    uvicorn.run("zerocarbon.web:create_app", factory=True, host=host, port=port, proxy_headers=True)
+    # Sessions, tokens and the login rate limit live in the database, so several processes share them.
+    uvicorn.run("zerocarbon.web:create_app", factory=True, host=host, port=port, proxy_headers=True, workers=workers)
