@@ -29,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "factors.read": "list factor sets and their factors",
     "factors.import": "store an own factor set",
     "audit.read": "read the audit trail and verify its hash chain",
+    "energy.read": "read the energy analysis of the server's meter data: load profile, idle energy, anomalies",
     "users.manage": "add members, change their roles, create and revoke API tokens",
 }
 
@@ -37,15 +38,15 @@ _READ = {"inventory.read", "factors.read"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(ACTIONS),
     Role.energy_manager: frozenset(_READ | {"inventory.compute", "import.read", "import.write", "import.replace",
-                                            "batch.undo", "factors.import", "audit.read"}),
+                                            "batch.undo", "factors.import", "audit.read", "energy.read"}),
     # Enters and corrects data but neither withdraws it nor computes the numbers reported from it.
     Role.data_entry: frozenset(_READ | {"import.read", "import.write", "import.replace"}),
-    Role.planner: frozenset(_READ),
+    Role.planner: frozenset(_READ | {"energy.read"}),
     # Delivers its own data to a customer; the customer's inventory and batches stay out of its sight.
     Role.supplier: frozenset({"import.write", "factors.read"}),
     # Reads everything, including the trail, and changes nothing.
-    Role.auditor: frozenset(_READ | {"import.read", "audit.read"}),
-    Role.viewer: frozenset(_READ),
+    Role.auditor: frozenset(_READ | {"import.read", "audit.read", "energy.read"}),
+    Role.viewer: frozenset(_READ | {"energy.read"}),
 }
 
 

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.api import create_app as create_api
+from zerocarbon.web import energy
 from zerocarbon.web.routes import router
 
 
@@ -13,6 +14,7 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     """What `zerocarbon serve` runs: the API under /api/v1 and the dashboard under /web, on one database."""
     app = create_api(sessions)
     app.include_router(router)
+    app.include_router(energy.router)
     return app
 
 
