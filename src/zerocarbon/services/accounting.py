@@ -87,6 +87,12 @@ def _entry(row) -> AuditEntry:
     return AuditEntry(row.id, row.at, row.actor, row.action, row.entity, dict(row.detail or {}))
 
 
+def organisation(sessions: sessionmaker, org_code: str) -> Organisation:
+    """The stored organisation and its sites."""
+    with sessions.begin() as s:
+        return repos.load_organisation(s, org_code)[1]
+
+
 def load_organisation_file(sessions: sessionmaker, path: str | Path, *, actor: str) -> Organisation:
     org = read_organisation(path)
     with sessions.begin() as s:

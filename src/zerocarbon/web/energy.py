@@ -16,13 +16,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from zerocarbon.errors import InputError, NotFoundError
-from zerocarbon.services import energy_data, energy_report, meter_import
+from zerocarbon.services import accounting, energy_data, energy_report, meter_import
 from zerocarbon.units import scale
 from zerocarbon.web.routes import PREFIX, Page, PageRoute
 
 LAKE_ENV, METERS_ENV, PRODUCTION_ENV = "ZEROCARBON_LAKE", "ZEROCARBON_METERS", "ZEROCARBON_PRODUCTION"
-# Idle CO2 uses this shipped set's national grid factor of the report's data year (its own fallback rules and
-# warnings apply); the page names the factor and its source.
+# Idle CO2 uses this shipped set's grid factor for the site's province or grid region as the organisation declares
+# them (national when the site is not in the organisation), for the report's data year; the set's own fallback
+# rules and warnings apply and the page names the factor and its source.
 FACTOR_SET = "CN-2025.1"
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
@@ -71,10 +72,13 @@ def energy(request: Request, org: str, site: Annotated[str | None, Query(max_len
                    lake_env=LAKE_ENV, meters_env=METERS_ENV)
     try:
         first, last = energy_data.parse_day(start or None, "from"), energy_data.parse_day(end or None, "to")
+        where = next((x for x in accounting.organisation(page.sessions, org).sites if x.code == site), None)
         rep = energy_report.report(conf["lake"], meters, site=site, start=first, end=last,
                                    production=conf["production"],
                                    factor_set=FACTOR_SET if conf["production"] is not None else None,
-                                   stored_sets=page.sessions)
+                                   province=where.province if where else None,
+                                   grid_region=where.grid_region if where else None,
+                                   country=where.country if where else "CN", stored_sets=page.sessions)
         days, kwh, basis = _daily(conf["lake"], meters, rep.site, first, last)
     except (InputError, NotFoundError) as exc:
         # The form stays on the page so another site or period can be chosen.
