@@ -24,3 +24,16 @@ def test_gbt32150_site_reports_its_categories_with_location_based_electricity(se
     site_total = float(loc.loc[loc["site"] == "CD01", "co2e_t"].sum())
     assert sum(cd01.values()) == pytest.approx(site_total)
     assert "Scope 2 (market-based): purchased electricity" in tj01
+
+
+def test_site_totals_are_summed_by_the_database_and_add_up_to_the_inventory(sessions):
+    """The dashboard's per-site table loaded the whole ledger into pandas for a few sums; the database sums them."""
+    accounting.load_organisation_file(sessions, EXAMPLES / "organisation.yaml", actor="test")
+    for kind in ("electricity", "fuel", "refrigerant", "instrument"):
+        accounting.import_file(sessions, "ACME", kind, EXAMPLES / f"{kind}_2025.csv", 2025, "CN-2025.1", actor="test")
+    totals = accounting.compute(sessions, "ACME", 2025, "CN-2025.1", actor="test").totals()
+    sites = accounting.site_totals(sessions, "ACME", 2025)
+    assert [s.site for s in sites] == ["CD01", "TJ01"]
+    assert sum(s.scope1 for s in sites) == pytest.approx(totals["scope1_t"])
+    assert sum(s.scope2_location for s in sites) == pytest.approx(totals["scope2_location_t"])
+    assert sum(s.scope2_market for s in sites) == pytest.approx(totals["scope2_market_t"])

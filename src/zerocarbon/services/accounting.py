@@ -398,6 +398,36 @@ def _meta(row) -> dict:
                 exclusions=row.exclusions)
 
 
+@dataclass(frozen=True)
+class SiteTotals:
+    """tCO2e of one site in a stored inventory (memo items not counted)."""
+
+    site: str
+    scope1: float
+    scope2_location: float
+    scope2_market: float
+
+
+def site_totals(sessions: sessionmaker, org_code: str, year: int,
+                boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> list[SiteTotals]:
+    """Per site: Scope 1 and Scope 2 by method, summed by the database (no ledger rows are loaded)."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        row = repos.get_inventory(s, org_id, year, boundary.value)
+        if row is None:
+            raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
+        sums = repos.ledger_sums(s, row.id)
+    acc: dict[str, list[float]] = {}
+    for site, scope, _, method, t in sums:
+        a = acc.setdefault(site, [0.0, 0.0, 0.0])
+        if scope == "1":
+            a[0] += t
+        elif scope == "2":
+            a[1] += t if method in ("location", "both") else 0.0
+            a[2] += t if method in ("market", "both") else 0.0
+    return [SiteTotals(site, *acc[site]) for site in sorted(acc)]
+
+
 def inventory_meta(sessions: sessionmaker, org_code: str, year: int,
                    boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> dict:
     """Status, factor set and totals of a stored inventory, without its ledger.

@@ -209,20 +209,11 @@ def _default_year() -> int:
     return date.today().year - 1
 
 
-def _site_totals(ledger) -> list[dict]:
-    """tCO2e per site: Scope 1, Scope 2 location-based and market-based (memo rows are not counted)."""
-    if not len(ledger):
-        return []
-    counted = ledger[ledger["memo"] == ""]
-    out = []
-    for site, rows in counted.groupby("site", sort=True):
-        s2 = rows[rows["scope"] == "2"]
-        scope1 = float(rows.loc[rows["scope"] == "1", "co2e_t"].sum())
-        location = float(s2.loc[s2["method"].isin(["location", "both"]), "co2e_t"].sum())
-        market = float(s2.loc[s2["method"].isin(["market", "both"]), "co2e_t"].sum())
-        out.append(dict(site=site, scope1=scope1, location=location, market=market,
-                        total_location=scope1 + location, total_market=scope1 + market))
-    return out
+def _site_totals(totals) -> list[dict]:
+    """Rows of the per-site table: Scope 1, Scope 2 location- and market-based, and both totals."""
+    return [dict(site=t.site, scope1=t.scope1, location=t.scope2_location, market=t.scope2_market,
+                 total_location=t.scope1 + t.scope2_location, total_market=t.scope1 + t.scope2_market)
+            for t in totals]
 
 
 @router.get("/orgs/{org}/overview")
@@ -230,10 +221,10 @@ def overview(request: Request, org: str, year: Annotated[int | None, Query(ge=19
     page = Page(request, org, "inventory.read")
     year = year or _default_year()
     try:
-        meta, ledger = accounting.stored_ledger(page.sessions, org, year)
+        meta = accounting.inventory_meta(page.sessions, org, year)
+        sites = _site_totals(accounting.site_totals(page.sessions, org, year))
     except NotFoundError:
         return page.render("overview.html", year=year, meta=None, sites=[], chart="{}")
-    sites = _site_totals(ledger)
     t = i18n.translator(page.lang)
     chart = {"sites": [s["site"] for s in sites],
              "series": [{"name": t(label), "data": [round(s[key], 4) for s in sites]}
