@@ -100,3 +100,22 @@ def stored_activities(sessions) -> int:
 
     with sessions() as s:
         return s.scalar(select(func.count()).select_from(ActivityRow))
+
+
+@pytest.fixture
+def cheap_passwords():
+    """Argon2 at a test cost (the production cost is checked once, in test_api_auth)."""
+    from tests.api_support import fast_passwords
+
+    with fast_passwords():
+        yield
+
+
+@pytest.fixture
+def acme(sessions, cheap_passwords):
+    """Organisation ACME with alice@acme.cn as its energy manager."""
+    from tests.api_support import load_org, person
+
+    load_org(sessions, "ACME")
+    person(sessions, "alice@acme.cn", "ACME", "energy_manager")
+    return sessions

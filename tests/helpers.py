@@ -32,3 +32,14 @@ def gec(iid, site, mwh, vintage="2025", serial=None, market="CN", year=2025, ef=
 
 def data(**kinds) -> ActivityData:
     return ActivityData({k: frame(k, v) for k, v in kinds.items()})
+
+
+def line_day() -> tuple[list[float], list[float]]:
+    """One local day of a line at 15-minute steps, kWh and units: 08:00-10:00 producing (10 kWh per interval,
+    50 units), 10:00-12:00 on but idle (4 kWh), 22:00-23:00 idle at night (4 kWh), off (0.1 kWh) otherwise."""
+    kwh, units = [0.1] * 96, [0.0] * 96
+    for i in range(32, 40):
+        kwh[i], units[i] = 10.0, 50.0
+    for i in list(range(40, 48)) + list(range(88, 92)):
+        kwh[i] = 4.0
+    return kwh, units

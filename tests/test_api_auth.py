@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.api_support import (PASSWORD, YEAR, client, electricity, fast_passwords, import_bytes, load_org, logged_in,
-                               person, with_token)
+from tests.api_support import (PASSWORD, YEAR, client, electricity, import_bytes, load_org, logged_in, person,
+                               with_token)
 from zerocarbon.core.access import ACTIONS
 from zerocarbon.errors import AuthenticationError, RateLimitedError
 from zerocarbon.services import accounting, auth, users
@@ -24,17 +24,7 @@ LOGIN = "/api/v1/auth/login"
 PRODUCTION_HASHER = users.hasher  # taken before the tests swap in a cheap one
 
 
-@pytest.fixture(autouse=True)
-def _cheap_argon2():
-    with fast_passwords():
-        yield
-
-
-@pytest.fixture
-def acme(sessions):
-    load_org(sessions, "ACME")
-    person(sessions, "alice@acme.cn", "ACME", "energy_manager")
-    return sessions
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 def _count(sessions, model, *where) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.api_support import DATA, PASSWORD, client, fast_passwords, with_token
+from tests.api_support import (DATA, PASSWORD, client, with_token)
 from zerocarbon.cli import app
 from zerocarbon.core.access import permission_table_markdown
 from zerocarbon.services import users
@@ -27,10 +27,7 @@ from zerocarbon.services.database import open_sessions
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _cheap_argon2():
-    with fast_passwords():
-        yield
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.api_support import (DATA, YEAR, client, electricity, fast_passwords, import_bytes, load_org, logged_in, person,
-                               with_token)
+from tests.api_support import (DATA, YEAR, client, electricity, import_bytes, logged_in, with_token)
 from tests.conftest import stored_activities
 from zerocarbon.services import accounting, audit, users
 from zerocarbon.store.tables import ImportBatchRow
@@ -18,17 +17,7 @@ from zerocarbon.store.tables import ImportBatchRow
 BATCHES = "/api/v1/orgs/ACME/batches"
 
 
-@pytest.fixture(autouse=True)
-def _cheap_argon2():
-    with fast_passwords():
-        yield
-
-
-@pytest.fixture
-def acme(sessions):
-    load_org(sessions, "ACME")
-    person(sessions, "alice@acme.cn", "ACME", "energy_manager")
-    return sessions
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 def _upload(c, name: str, content: bytes, kind: str = "electricity", year: int = YEAR):

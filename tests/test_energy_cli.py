@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import line_day
 from zerocarbon.cli import app
 
 runner = CliRunner()
@@ -115,19 +116,9 @@ def test_missing_or_empty_lake_is_a_clear_error_naming_the_folder(tmp_path):
 
 # --- energy report ----------------------------------------------------------------------------------
 
-# A day of one line (local time, Asia/Shanghai): 08:00-10:00 producing at 40 kW (10 kWh per 15 min, 50 units),
-# 10:00-12:00 on but idle at 16 kW (4 kWh), then 22:00-23:00 idle at night (4 kWh), off (0.1 kWh) otherwise.
-def _line_day() -> tuple[list[float], list[float]]:
-    kwh, units = [0.1] * 96, [0.0] * 96
-    for i in range(32, 40):
-        kwh[i], units[i] = 10.0, 50.0
-    for i in list(range(40, 48)) + list(range(88, 92)):
-        kwh[i] = 4.0
-    return kwh, units
-
 
 def _report_fixture(tmp_path):
-    kwh, units = _line_day()
+    kwh, units = line_day()
     rows = series("L1", "2026-08-03 00:00", kwh) + series("MAIN", "2026-08-03 00:00", [k + 5 for k in kwh])
     lake, reg = lake_from(tmp_path, rows)
     prod = tmp_path / "production.csv"
@@ -147,7 +138,7 @@ def test_energy_report_idle_load_by_line_and_shift_with_co2(tmp_path):
     assert idle["night"]["idle_kwh"] == pytest.approx(16.0) and idle["night"]["co2_kg"] == pytest.approx(8.0)
     assert rep["idle_total_co2_kg"] == pytest.approx(24.0)
     (epu,) = rep["kwh_per_unit"]
-    assert epu["month"] == "2026-08" and epu["kwh_per_unit"] == pytest.approx(sum(_line_day()[0]) / 400)
+    assert epu["month"] == "2026-08" and epu["kwh_per_unit"] == pytest.approx(sum(line_day()[0]) / 400)
     site = rep["site_load"]
     assert site["peak_kw"] == pytest.approx(60.0) and site["peak_at"].startswith("2026-08-03T08:00:00+08:00")
     assert rep["first_day"] == rep["last_day"] == "2026-08-03" and rep["timezone"] == "Asia/Shanghai"
@@ -164,7 +155,7 @@ def test_energy_report_csvs_are_spreadsheet_safe_and_a_steady_line_is_a_note(tmp
     `=SMT1+1` raw (a formula in Excel); a line making the same count every day leaked numpy's RankWarning."""
     import warnings
 
-    kwh, units = _line_day()
+    kwh, units = line_day()
     days = 12
     registry = "id,site,line,unit,interval_min,timezone,revenue\nMAIN,HF01,,kWh,15,Asia/Shanghai,true\n" \
                "L1,HF01,=SMT1+1,kWh,15,Asia/Shanghai,false\n"

@@ -9,6 +9,7 @@ import re
 import pandas as pd
 import pytest
 
+from tests.helpers import line_day
 from tests.api_support import PASSWORD, client, fast_passwords, load_org, person
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.services import meter_import
@@ -37,23 +38,12 @@ def world(sessions, monkeypatch):
     return sessions
 
 
-def _line_day() -> tuple[list[float], list[float]]:
-    """One local day of line SMT1: 08:00-10:00 producing (10 kWh per 15 min, 50 units), 10:00-12:00 idle
-    (4 kWh), 22:00-23:00 idle at night (4 kWh), off (0.1 kWh) otherwise."""
-    kwh, units = [0.1] * 96, [0.0] * 96
-    for i in range(32, 40):
-        kwh[i], units[i] = 10.0, 50.0
-    for i in list(range(40, 48)) + list(range(88, 92)):
-        kwh[i] = 4.0
-    return kwh, units
-
-
 @pytest.fixture
 def lake(tmp_path, monkeypatch):
     """A lake of DAYS local days built with services.meter_import.import_file; the server settings point at it."""
     reg = tmp_path / "meters.csv"
     reg.write_text(REGISTRY, encoding="utf-8")
-    kwh, units = _line_day()
+    kwh, units = line_day()
     ts = pd.date_range("2026-08-03 00:00", periods=96 * DAYS, freq="15min")
     rows = pd.concat([pd.DataFrame({"meter": "L1", "timestamp": ts.strftime("%Y-%m-%d %H:%M:%S"), "value": kwh * DAYS}),
                       pd.DataFrame({"meter": "MAIN", "timestamp": ts.strftime("%Y-%m-%d %H:%M:%S"),
@@ -118,7 +108,7 @@ def test_load_profile_and_base_peak_without_production(world, lake):
     r = c.get(f"/web/orgs/{ORG}/energy", params={"site": "HF01"})
     assert r.status_code == 200, r.text
     spec = chart(r.text)
-    day = sum(k + 5 for k in _line_day()[0])  # MAIN is the revenue meter: the site's grid supply
+    day = sum(k + 5 for k in line_day()[0])  # MAIN is the revenue meter: the site's grid supply
     assert spec["days"] == ["2026-08-03", "2026-08-04", "2026-08-05"]
     assert spec["kwh"] == pytest.approx([day] * DAYS)
     # peak: 15 kWh in 15 minutes = 60 kW at 08:00 local; base: the 5.1 kWh trickle = 20.4 kW
