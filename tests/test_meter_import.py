@@ -200,7 +200,7 @@ def test_duckdb_bulk_path_rejects_bad_rows(tmp_path):
 
 def test_revenue_meter_becomes_an_importable_electricity_file(tmp_path):
     from zerocarbon.io.tables import read_table, validate
-    from zerocarbon.services.meter_import import electricity_activity
+    from zerocarbon.services.energy_data import electricity_activity
 
     import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0) + day("M1", value=3.0)))
     path = electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "electricity.csv", allow_partial=True).path
@@ -210,7 +210,7 @@ def test_revenue_meter_becomes_an_importable_electricity_file(tmp_path):
 
 
 def test_activity_months_follow_the_local_calendar(tmp_path):
-    from zerocarbon.services.meter_import import electricity_activity
+    from zerocarbon.services.energy_data import electricity_activity
 
     rows = [("MAIN", "2026-08-31 23:00:00", 5.0), ("MAIN", "2026-09-01 02:00:00", 7.0)]  # both 31 Aug in UTC
     import_file(tmp_path / "lake", M, write(tmp_path, rows))
@@ -221,7 +221,7 @@ def test_activity_months_follow_the_local_calendar(tmp_path):
 def test_a_month_with_missing_intervals_is_not_written_as_a_whole_month(tmp_path):
     """`meters to-activity` wrote a month with readings up to the 26th as the whole month, understating Scope 2."""
     from zerocarbon.errors import InputError
-    from zerocarbon.services.meter_import import electricity_activity
+    from zerocarbon.services.energy_data import electricity_activity
 
     import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0)))
     with pytest.raises(InputError, match=r"2026-08: 96 of 2,976 intervals \(3.2%\)"):

@@ -192,20 +192,4 @@ def _bulk(root: Path, meters: dict[str, Meter], path: Path, profile: MeterFilePr
                          meters=sorted(meters), profile=profile.name)
 
 
-def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path, allow_partial: bool = False):
-    """Monthly kWh of the revenue meters (local months) as an electricity activity file: see
-    :func:`zerocarbon.services.energy_data.electricity_activity`."""
-    from zerocarbon.services import energy_data
-
-    return energy_data.electricity_activity(root, meters, year, out, allow_partial)
-
-
-def rollup(root: Path, meters: dict[str, Meter], by: str = "site", freq: str = "month") -> pd.DataFrame:
-    """Energy per meter or site and local period: see :func:`zerocarbon.services.energy_data.rollup`."""
-    from zerocarbon.services import energy_data
-
-    return energy_data.rollup(root, meters, by, freq)
-
-
-__all__ = ["import_file", "normalise", "electricity_activity", "rollup", "register_meters", "read_registry",
-           "read_profile", "ImportSummary"]
+__all__ = ["import_file", "normalise", "register_meters", "read_registry", "read_profile", "ImportSummary"]

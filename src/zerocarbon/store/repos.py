@@ -410,8 +410,6 @@ def save_inventory(session: Session, org_id: int, result: InventoryResult, statu
 
 def ledger_sums(session: Session, inventory_id: int) -> list[tuple[str, str, str, str, float]]:
     """(site, scope, category, method, tCO2e) of the ledger rows inside the totals (memo items left out)."""
-    from sqlalchemy import func
-
     q = (select(EmissionLineRow.site, EmissionLineRow.scope, EmissionLineRow.category, EmissionLineRow.method,
                 func.sum(EmissionRow.co2e_t))
          .join(EmissionRow, EmissionRow.line_id == EmissionLineRow.id)
@@ -510,10 +508,6 @@ def live_readings(session: Session, since: datetime | None = None) -> pd.DataFra
     if since is not None:
         q = q.where(ReadingRow.received_at >= since)
     return pd.DataFrame(session.execute(q).all(), columns=["meter", "ts", "value", "unit", "flag", "site"])
-
-
-def count_readings(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(ReadingRow))
 
 
 # -- meters --------------------------------------------------------------------------------------------
