@@ -23,13 +23,18 @@ ACTIONS: dict[str, str] = {
     "inventory.read": "read stored inventories: totals, report lines and the ledger behind them",
     "inventory.compute": "compute and store an inventory",
     "import.read": "list and show imported batches",
+    "import.read_own": "list and show the batches one submitted oneself (and nothing of the organisation's)",
     "import.write": "upload an activity file as a new batch",
     "import.replace": "replace an active batch by a corrected file",
     "batch.undo": "withdraw an active batch",
+    "import.approve": "approve or reject a batch waiting for approval (uploads by data entry and suppliers)",
     "factors.read": "list factor sets and their factors",
     "factors.import": "store an own factor set",
     "audit.read": "read the audit trail and verify its hash chain",
     "energy.read": "read the energy analysis of the server's meter data: load profile, idle energy, anomalies",
+    "schedule.read": "read production schedules and their savings against the conventional plan",
+    "schedule.run": "run the energy-aware scheduler on an orders file",
+    "jobs.cancel": "cancel a background job someone else started (one's own can always be cancelled)",
     "users.manage": "add members, change their roles, create and revoke API tokens",
 }
 
@@ -38,15 +43,16 @@ _READ = {"inventory.read", "factors.read"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(ACTIONS),
     Role.energy_manager: frozenset(_READ | {"inventory.compute", "import.read", "import.write", "import.replace",
-                                            "batch.undo", "factors.import", "audit.read", "energy.read"}),
+                                            "batch.undo", "import.approve", "factors.import", "audit.read",
+                                            "energy.read", "schedule.read", "schedule.run", "jobs.cancel"}),
     # Enters and corrects data but neither withdraws it nor computes the numbers reported from it.
     Role.data_entry: frozenset(_READ | {"import.read", "import.write", "import.replace"}),
-    Role.planner: frozenset(_READ | {"energy.read"}),
+    Role.planner: frozenset(_READ | {"energy.read", "schedule.read", "schedule.run"}),
     # Delivers its own data to a customer; the customer's inventory and batches stay out of its sight.
-    Role.supplier: frozenset({"import.write", "factors.read"}),
+    Role.supplier: frozenset({"import.write", "import.read_own", "factors.read"}),
     # Reads everything, including the trail, and changes nothing.
-    Role.auditor: frozenset(_READ | {"import.read", "audit.read", "energy.read"}),
-    Role.viewer: frozenset(_READ | {"energy.read"}),
+    Role.auditor: frozenset(_READ | {"import.read", "audit.read", "energy.read", "schedule.read"}),
+    Role.viewer: frozenset(_READ | {"energy.read", "schedule.read"}),
 }
 
 
