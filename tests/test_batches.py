@@ -12,17 +12,18 @@ import pandas as pd
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from zerocarbon.core.factors import load_factor_set
 from zerocarbon.core.ghg import overlaps
 from zerocarbon.core.ghg.inventory import ActivityData, compute_inventory
-from zerocarbon.errors import ClosedInventoryError, InputError, ZerocarbonError
+from zerocarbon.errors import ClosedInventoryError, InputError, NotFoundError, ZerocarbonError
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import read_table, validate
 from zerocarbon.services import accounting
 from zerocarbon.store import repos
+from zerocarbon.store.tables import ActivityRow
 from tests.conftest import BACKENDS, blank_engine
 from tests.helpers import elec, frame
 
@@ -440,3 +441,164 @@ def test_replace_validates_against_the_factor_set_the_batch_was_imported_with(db
     # Naming a set still decides.
     with pytest.raises(InputError, match="propane"):
         accounting.replace_batch(db, "ORG", new.batch_id, write(tmp_path, "p3.csv", propane.format(3)), "CN-2025.1", actor="test")
+
+
+# -- approvals: uploads by a role that may not approve wait for the energy manager --------------------------
+TJ_JAN = ELEC_HEADER + "TJ01,TJ01-M1,2023-01-01,2023-01-31,1,MWh\n"
+HF_JAN = ELEC_HEADER + "HF01,HF01-M1,2023-01-01,2023-01-31,1,MWh\n"
+
+
+def submit(db, path, actor="user:entry@acme.cn", **kw):
+    return accounting.import_file(db, "ORG", "electricity", path, YEAR, "CN-2025.1", actor=actor,
+                                  needs_approval=True, **kw)
+
+
+def test_pending_batch_is_not_counted_until_approved_and_the_approval_is_audited(db, tmp_path):
+    hf = import_(db, "electricity", write(tmp_path, "hf.csv", HF_JAN))
+    only_hf = scope2(db)
+    tj = submit(db, write(tmp_path, "tj.csv", TJ_JAN))
+    assert tj.status == "pending"
+    assert {b.id: b.status for b in accounting.list_batches(db, "ORG")} == {hf.batch_id: "active",
+                                                                             tj.batch_id: "pending"}
+    assert scope2(db) == pytest.approx(only_hf)
+    approved = accounting.approve_batch(db, "ORG", tj.batch_id, actor="user:manager@acme.cn")
+    assert (approved.status, approved.status_changed_by) == ("active", "user:manager@acme.cn")
+    assert scope2(db) > only_hf
+    trail = [(a.actor, a.action) for a in accounting.audit_trail(db, "ORG") if a.entity == f"batch:{tj.batch_id}"]
+    assert trail == [("user:entry@acme.cn", "import"), ("user:manager@acme.cn", "import.approve")]
+    with pytest.raises(ZerocarbonError, match="only a batch waiting for approval"):
+        accounting.approve_batch(db, "ORG", tj.batch_id, actor="user:manager@acme.cn")
+
+
+def test_rejected_batch_keeps_its_reason_is_never_counted_and_its_file_may_come_again(db, tmp_path):
+    path = write(tmp_path, "tj.csv", TJ_JAN)
+    tj = submit(db, path)
+    with pytest.raises(InputError, match="reason"):
+        accounting.reject_batch(db, "ORG", tj.batch_id, " ", actor="user:manager@acme.cn")
+    out = accounting.reject_batch(db, "ORG", tj.batch_id, "wrong meter", actor="user:manager@acme.cn")
+    assert (out.status, out.status_reason, out.status_changed_by) == ("rejected", "wrong meter",
+                                                                      "user:manager@acme.cn")
+    assert scope2(db) == 0
+    with pytest.raises(ZerocarbonError, match="rejected"):
+        accounting.approve_batch(db, "ORG", tj.batch_id, actor="user:manager@acme.cn")
+    assert submit(db, path).status == "pending"  # a rejected file no longer blocks the same records
+    assert [a.detail["reason"] for a in accounting.audit_trail(db, "ORG") if a.action == "import.reject"] == [
+        "wrong meter"]
+
+
+def test_a_pending_batch_blocks_a_second_batch_of_the_same_meter_month(db, tmp_path):
+    first = submit(db, write(tmp_path, "tj.csv", TJ_JAN))
+    again = write(tmp_path, "tj_again.csv", TJ_JAN.replace(",1,MWh", ",2,MWh"))
+    with pytest.raises(InputError, match=f"tj.csv row 2 \\(batch {first.batch_id}.*waits for approval"):
+        submit(db, again)
+    with pytest.raises(InputError, match=f"batch {first.batch_id}"):
+        import_(db, "electricity", again)  # an energy manager's upload too
+    with pytest.raises(InputError, match="already imported as batch .*pending"):
+        submit(db, write(tmp_path / "copy", "tj.csv", TJ_JAN))  # the same file again
+    assert len(accounting.list_batches(db, "ORG")) == 1
+
+
+def test_approval_is_refused_with_the_rows_counted_twice_when_an_active_batch_overlaps(db, tmp_path):
+    pending = submit(db, write(tmp_path, "tj.csv", TJ_JAN))
+    # Written behind the upload checks (as a database edited by hand or an older release would hold it).
+    active = import_(db, "electricity", write(tmp_path, "hf.csv", HF_JAN))
+    with db.begin() as s:
+        for row in s.scalars(select(ActivityRow).where(ActivityRow.batch_id == active.batch_id)):
+            payload = row.payload if isinstance(row.payload, dict) else json.loads(row.payload)
+            row.site, row.payload = "TJ01", {**payload, "site": "TJ01", "meter": "TJ01-M1"}
+    with pytest.raises(InputError) as exc:
+        accounting.approve_batch(db, "ORG", pending.batch_id, actor="user:manager@acme.cn")
+    [p] = exc.value.problems
+    assert (p.source, p.row) == ("tj.csv", 2)
+    assert f"already imported as hf.csv row 2 (batch {active.batch_id}" in p.reason
+    assert {b.id: b.status for b in accounting.list_batches(db, "ORG")}[pending.batch_id] == "pending"
+
+
+def test_pending_replacement_leaves_the_old_batch_active_until_approved(db, tmp_path):
+    old = import_(db, "electricity", write(tmp_path, "tj.csv", TJ_JAN))
+    before = scope2(db)
+    fixed = write(tmp_path, "tj_fixed.csv", TJ_JAN.replace(",1,MWh", ",2,MWh"))
+    new = accounting.replace_batch(db, "ORG", old.batch_id, fixed, "CN-2025.1", actor="user:entry@acme.cn",
+                                   reason="meter read corrected", needs_approval=True)
+    assert new.status == "pending" and new.replaces == old.batch_id
+    assert {b.id: b.status for b in accounting.list_batches(db, "ORG")} == {old.batch_id: "active",
+                                                                             new.batch_id: "pending"}
+    assert scope2(db) == pytest.approx(before)
+    assert [v.id for v in accounting.show_batch(db, "ORG", old.batch_id).versions] == [old.batch_id, new.batch_id]
+    with pytest.raises(ZerocarbonError, match=f"already has a replacement waiting for approval \\(batch {new.batch_id}"):
+        accounting.replace_batch(db, "ORG", old.batch_id, write(tmp_path, "tj3.csv", TJ_JAN.replace(",1,", ",3,")),
+                                 "CN-2025.1", actor="user:manager@acme.cn")
+    accounting.approve_batch(db, "ORG", new.batch_id, actor="user:manager@acme.cn")
+    status = {b.id: (b.status, b.superseded_by, b.status_reason) for b in accounting.list_batches(db, "ORG")}
+    assert status == {old.batch_id: ("superseded", new.batch_id, "meter read corrected"),
+                      new.batch_id: ("active", None, None)}
+    assert scope2(db) == pytest.approx(2 * before)
+
+
+def test_pending_replacement_of_a_batch_withdrawn_meanwhile_cannot_be_approved(db, tmp_path):
+    old = import_(db, "electricity", write(tmp_path, "tj.csv", TJ_JAN))
+    new = accounting.replace_batch(db, "ORG", old.batch_id, write(tmp_path, "tj2.csv", TJ_JAN.replace(",1,", ",2,")),
+                                   "CN-2025.1", actor="user:entry@acme.cn", needs_approval=True)
+    accounting.undo_batch(db, "ORG", old.batch_id, "wrong site", actor="user:manager@acme.cn")
+    with pytest.raises(ZerocarbonError, match=f"replaces batch {old.batch_id}, which is withdrawn"):
+        accounting.approve_batch(db, "ORG", new.batch_id, actor="user:manager@acme.cn")
+
+
+def test_closed_year_refuses_approval_but_not_rejection(db, tmp_path):
+    pending = submit(db, write(tmp_path, "tj.csv", TJ_JAN))
+    other = submit(db, write(tmp_path, "hf.csv", HF_JAN))
+    accounting.compute(db, "ORG", YEAR, "CN-2025.1", actor="test")
+    accounting.close_inventory(db, "ORG", YEAR, actor="test")
+    with pytest.raises(ClosedInventoryError, match="approving batch"):
+        accounting.approve_batch(db, "ORG", pending.batch_id, actor="user:manager@acme.cn")
+    accounting.reject_batch(db, "ORG", other.batch_id, "late", actor="user:manager@acme.cn")
+    accounting.reopen_inventory(db, "ORG", YEAR, "late meter data", actor="test")
+    assert accounting.approve_batch(db, "ORG", pending.batch_id, actor="user:manager@acme.cn").status == "active"
+
+
+def test_a_member_reading_only_its_own_batches_sees_nothing_else_and_no_ids_of_others(db, tmp_path):
+    org = import_(db, "electricity", write(tmp_path, "org.csv", HF_JAN))
+    a = submit(db, write(tmp_path, "a.csv", TJ_JAN), actor="user:a@supplier.cn", sees_only_own=True)
+    b = submit(db, write(tmp_path, "b.csv", ELEC_HEADER + "TJ01,TJ01-M2,2023-01-01,2023-01-31,1,MWh\n"),
+               actor="user:b@supplier.cn", sees_only_own=True)
+    assert [x.id for x in accounting.list_batches(db, "ORG", imported_by="user:a@supplier.cn")] == [a.batch_id]
+    assert accounting.show_batch(db, "ORG", a.batch_id, imported_by="user:a@supplier.cn").batch.id == a.batch_id
+    for other in (org.batch_id, b.batch_id, 999):
+        with pytest.raises(NotFoundError) as exc:
+            accounting.show_batch(db, "ORG", other, imported_by="user:a@supplier.cn")
+        assert str(exc.value) == f"batch {other} is not a batch of this organisation; see `zerocarbon import list`"
+    # A refused upload does not name the batches of others either.
+    with pytest.raises(InputError, match="the organisation already has this file") as exc:
+        submit(db, write(tmp_path, "a2.csv", HF_JAN), actor="user:a@supplier.cn", sees_only_own=True)
+    assert "org.csv" not in str(exc.value) and f"batch {org.batch_id}" not in str(exc.value)
+    with pytest.raises(InputError, match="data of the organisation") as exc:
+        submit(db, write(tmp_path, "a3.csv", HF_JAN.replace(",1,MWh", ",7,MWh")), actor="user:a@supplier.cn",
+               sees_only_own=True)
+    assert "org.csv" not in str(exc.value) and f"batch {org.batch_id}" not in str(exc.value)
+
+
+def test_cli_lists_shows_approves_and_rejects_pending_batches(tmp_path):
+    from zerocarbon.cli import app
+    from zerocarbon.services.database import open_sessions
+
+    db_url = f"sqlite:///{tmp_path / 'z.sqlite'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["org", "load", str(DATA / "organisation.yaml"), "--db", db_url]).exit_code == 0
+    sessions = open_sessions(db_url, create=False)
+    one = submit(sessions, write(tmp_path, "tj.csv", TJ_JAN))
+    two = submit(sessions, write(tmp_path, "hf.csv", HF_JAN))
+    out = runner.invoke(app, ["import", "list", "--org", "ORG", "--status", "pending", "--db", db_url])
+    assert out.exit_code == 0 and "pending" in out.stdout and "tj.csv" in out.stdout and "hf.csv" in out.stdout
+    out = runner.invoke(app, ["import", "show", str(one.batch_id), "--org", "ORG", "--db", db_url])
+    assert out.exit_code == 0 and "waiting for approval" in out.stdout
+    out = runner.invoke(app, ["import", "approve", str(one.batch_id), "--org", "ORG", "--db", db_url])
+    assert out.exit_code == 0, out.stdout
+    out = runner.invoke(app, ["import", "reject", str(two.batch_id), "--org", "ORG", "--db", db_url])
+    assert out.exit_code != 0  # the reason is required
+    out = runner.invoke(app, ["import", "reject", str(two.batch_id), "--org", "ORG", "--reason", "wrong meter",
+                              "--db", db_url, "--json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["status"] == "rejected"
+    out = runner.invoke(app, ["import", "show", str(two.batch_id), "--org", "ORG", "--db", db_url])
+    assert "rejected" in out.stdout and "wrong meter" in out.stdout
+    assert {b.id: b.status for b in accounting.list_batches(sessions, "ORG")} == {one.batch_id: "active",
+                                                                                  two.batch_id: "rejected"}

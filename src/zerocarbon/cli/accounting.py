@@ -130,7 +130,9 @@ def _batch_table(batches, title: str) -> Table:
         table.add_column(c, justify="right" if c in ("batch", "rows", "year") else "left")
     for b in batches:
         note = (f"replaced by {b.superseded_by}" if b.superseded_by else
-                f"withdrawn: {b.status_reason}" if b.status == "withdrawn" else
+                f"{b.status}: {b.status_reason}" if b.status in ("withdrawn", "rejected") else
+                f"waiting for approval, would replace {b.replaces}" if b.status == "pending" and b.replaces else
+                "waiting for approval" if b.status == "pending" else
                 f"replaces {b.replaces}" if b.replaces else "")
         table.add_row(str(b.id), b.kind, str(b.year), f"{b.rows:,}", b.status, b.path, b.sha256[:12],
                       f"{b.imported_at:%Y-%m-%d %H:%M}", b.imported_by, note)
@@ -139,8 +141,10 @@ def _batch_table(batches, title: str) -> Table:
 
 class BatchStatus(str, Enum):
     active = "active"
+    pending = "pending"
     superseded = "superseded"
     withdrawn = "withdrawn"
+    rejected = "rejected"
 
 
 @import_app.command("list")
@@ -174,7 +178,11 @@ def import_show(batch: Annotated[int, typer.Argument(help="batch id (`zerocarbon
     console.print(f"[bold]batch {b.id}[/] {b.kind} {b.year}: {b.rows:,} row(s), [bold]{b.status}[/]", highlight=False)
     console.print(f"  file {b.path}\n  sha256 {b.sha256}\n  imported {b.imported_at:%Y-%m-%d %H:%M:%S} UTC by "
                   f"{b.imported_by}", highlight=False)
-    if b.status != "active":
+    if b.status == "pending":
+        console.print(f"  waiting for approval (`zerocarbon import approve {b.id}` or `zerocarbon import reject "
+                      f"{b.id} --reason ...`)" + (f"; replaces batch {b.replaces}" if b.replaces else "")
+                      + (f": {b.status_reason}" if b.status_reason else ""), highlight=False)
+    elif b.status != "active" or b.status_changed_at is not None:
         console.print(f"  {b.status} {b.status_changed_at:%Y-%m-%d %H:%M:%S} UTC by {b.status_changed_by}"
                       + (f": {b.status_reason}" if b.status_reason else ""), highlight=False)
     if len(d.versions) > 1:
@@ -220,6 +228,34 @@ def import_undo(batch: Annotated[int, typer.Argument(help="active batch to withd
         return
     console.print(f"batch {b.id} ({b.path}) withdrawn; recompute the inventory of {b.year} to drop its rows",
                   highlight=False)
+
+
+@import_app.command("approve")
+def import_approve(batch: Annotated[int, typer.Argument(help="batch waiting for approval")], org: OrgOpt,
+                   actor_name: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Approve a batch waiting for approval: it becomes active (and the batch it replaces superseded)."""
+    from zerocarbon.services import accounting
+
+    b = accounting.approve_batch(_stored(db), org, batch, actor=actor(actor_name))
+    if as_json:
+        emit_json(_batch_dict(b))
+        return
+    console.print(f"batch {b.id} ({b.path}) approved" + (f", batch {b.replaces} superseded" if b.replaces else "")
+                  + f"; recompute the inventory of {b.year} to use it", highlight=False)
+
+
+@import_app.command("reject")
+def import_reject(batch: Annotated[int, typer.Argument(help="batch waiting for approval")], org: OrgOpt,
+                  reason: Annotated[str, typer.Option("--reason", help="why the batch is rejected")],
+                  actor_name: ActorOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Reject a batch waiting for approval: it is kept, marked rejected with the reason, and never used."""
+    from zerocarbon.services import accounting
+
+    b = accounting.reject_batch(_stored(db), org, batch, reason, actor=actor(actor_name))
+    if as_json:
+        emit_json(_batch_dict(b))
+        return
+    console.print(f"batch {b.id} ({b.path}) rejected: {b.status_reason}", highlight=False, markup=False)
 
 
 @inventory_app.command("compute")

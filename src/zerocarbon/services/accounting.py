@@ -37,6 +37,7 @@ class ImportReport:
     sha256: str = ""
     replaces: int | None = None
     warnings: list[str] = field(default_factory=list)  # rows imported that may correct an earlier record
+    status: str = "active"  # active, or pending when the uploader's role may not approve imports
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class BatchInfo:
     rows: int
     imported_at: datetime
     imported_by: str
-    status: str  # active | superseded | withdrawn
+    status: str  # active | pending | superseded | withdrawn | rejected (repos.STATUSES)
     replaces: int | None
     superseded_by: int | None
     status_reason: str | None
@@ -117,9 +118,11 @@ def _require_open_year(s, org_id: int, org_code: str, year: int, action: str) ->
             "--reason ...`")
 
 
-def _where(existing_id: str, batch_id: int, batches: dict) -> str:
+def _where(existing_id: str, batch_id: int, batches: dict, own: str | None = None) -> str:
     _, _, row = str(existing_id).rpartition(":")
     b = batches.get(batch_id)
+    if own is not None and (b is None or b.imported_by != own):
+        return "data of the organisation (ask its energy manager)"
     name = b.source if b else "?"
     path = f", {b.path}" if b and b.path != b.source else ""
     return f"{name} row {row} (batch {batch_id}{path})"
@@ -136,12 +139,16 @@ FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
 def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.DataFrame, source: str,
-                            replacing: int | None = None) -> list[str]:
-    """Refuse rows that repeat each other or an active stored record (except those of the batch replaced).
+                            replacing: int | None = None, statuses: tuple[str, ...] = repos.CLAIMING,
+                            also_exclude: tuple[int, ...] = (), within: bool = True,
+                            own: str | None = None) -> list[str]:
+    """Refuse rows that repeat each other or a stored record of a batch in ``statuses`` (by default active or
+    waiting for approval), except those of the batch replaced and of ``also_exclude``.
 
     Returns warnings about rows that may correct an earlier record (same site, material and period, another
     quantity, no reference on both to tell them apart): they are imported, and the warning says how to correct
-    a file instead.
+    a file instead. With ``own`` (the actor of a member who may read only its own submissions) batches that
+    actor did not import are not named.
     """
     problems: list[Problem] = []
     warnings: list[str] = []
@@ -151,32 +158,47 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
     def rownum(activity_id) -> int:
         return int(str(activity_id).rpartition(":")[2])
 
-    for i, j, reason in overlaps.within(kind, frame):
-        problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
-                                f"{reason}: row {rownum(frame.at[j, 'activity_id'])} of this file already has it"))
-    for i, j, reason in overlaps.possible_corrections_within(kind, frame, limit=WARNINGS_SHOWN):
-        warnings.append(f"{source} row {rownum(frame.at[i, 'activity_id'])}: {reason}; it may be a correction of "
-                        f"row {rownum(frame.at[j, 'activity_id'])} of this file: if so, keep only the corrected "
-                        "row; if they are separate records, give each its reference (column 'reference')")
-    exclude = [replacing] if replacing is not None else []
+    if within:
+        for i, j, reason in overlaps.within(kind, frame):
+            problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
+                                    f"{reason}: row {rownum(frame.at[j, 'activity_id'])} of this file already has it"))
+        for i, j, reason in overlaps.possible_corrections_within(kind, frame, limit=WARNINGS_SHOWN):
+            warnings.append(f"{source} row {rownum(frame.at[i, 'activity_id'])}: {reason}; it may be a correction "
+                            f"of row {rownum(frame.at[j, 'activity_id'])} of this file: if so, keep only the "
+                            "corrected row; if they are separate records, give each its reference (column "
+                            "'reference')")
+    exclude = ([replacing] if replacing is not None else []) + list(also_exclude)
     if kind == "instrument":
-        stored = repos.load_activities(s, org_id, year, ["instrument"], exclude_batches=exclude).data.get("instrument")
+        stored = repos.load_activities(s, org_id, year, ["instrument"], exclude_batches=exclude,
+                                       statuses=statuses).data.get("instrument")
         problems += check_instruments_against(stored, frame)
     elif rule is not None:
-        existing = repos.load_activities(s, org_id, year, [kind], exclude_batches=exclude).data.get(kind)
+        existing = repos.load_activities(s, org_id, year, [kind], exclude_batches=exclude,
+                                         statuses=statuses).data.get(kind)
         clashes = overlaps.against(kind, frame, existing)
         corrections = [] if clashes else overlaps.possible_corrections(kind, frame, existing, limit=WARNINGS_SHOWN)
         pairs = clashes + corrections
         batches = {b.id: b for b in repos.list_batches(
             s, org_id, ids={int(existing.at[j, "batch_id"]) for _, j, _ in pairs})} if pairs else {}
         for i, j, reason in clashes:
-            where = _where(existing.at[j, "activity_id"], int(existing.at[j, "batch_id"]), batches)
+            batch = int(existing.at[j, "batch_id"])
+            where = _where(existing.at[j, "activity_id"], batch, batches, own)
+            b = batches.get(batch)
+            if own is not None and (b is None or b.imported_by != own):
+                hint = ""
+            elif b is not None and b.status == repos.PENDING:
+                hint = "; it waits for approval: ask the energy manager to reject it, or wait for its approval"
+            else:
+                hint = f"; to correct that file, replace its batch (`zerocarbon import replace {batch} FILE`)"
             problems.append(Problem(source, rownum(frame.at[i, "activity_id"]), column,
-                                    f"{reason}: already imported as {where}; to correct that file, replace its "
-                                    f"batch (`zerocarbon import replace {int(existing.at[j, 'batch_id'])} FILE`)"))
+                                    f"{reason}: already imported as {where}{hint}"))
         for i, j, reason in corrections:
             batch = int(existing.at[j, "batch_id"])
             b = batches.get(batch)
+            if own is not None and (b is None or b.imported_by != own):
+                warnings.append(f"{source} row {rownum(frame.at[i, 'activity_id'])}: {reason}. It may be a "
+                                "correction of data the organisation already has; both are counted once approved")
+                continue
             warnings.append(f"{source} row {rownum(frame.at[i, 'activity_id'])}: {reason}. It may be a correction "
                             f"of batch {batch} row {rownum(existing.at[j, 'activity_id'])} "
                             f"({b.path if b else '?'}); both are counted now. To correct that file, replace its "
@@ -190,13 +212,16 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
 
 def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Path, year: int,
                 factor_set: str, *, actor: str, sheet: str | None = None,
-                progress: Callable[[int, int], None] | None = None, source: str | None = None) -> ImportReport:
-    """Validate a whole file, then store it as a new active batch in one transaction.
+                progress: Callable[[int, int], None] | None = None, source: str | None = None,
+                needs_approval: bool = False, sees_only_own: bool = False) -> ImportReport:
+    """Validate a whole file, then store it as a new batch in one transaction: active, or with
+    ``needs_approval`` (the uploader's role may not approve imports) pending until ``approve_batch``.
 
-    Refused (InputError, nothing written) when a cell is wrong, when the same file is already active, and when
-    a row counts again what another row of the file or of an active batch counts (``core.ghg.overlaps``).
-    ``progress(done_rows, total_rows)`` is called while rows are stored; ``source`` is what the batch records as
-    the file's path (default: ``path`` as given).
+    Refused (InputError, nothing written) when a cell is wrong, when the same file is already active or
+    pending, and when a row counts again what another row of the file or of an active or pending batch counts
+    (``core.ghg.overlaps``). ``progress(done_rows, total_rows)`` is called while rows are stored; ``source`` is
+    what the batch records as the file's path (default: ``path`` as given). ``sees_only_own``: the uploader may
+    read only its own submissions, so refusals do not name the organisation's other batches.
     """
     path = Path(path)
     shown = source or str(path)  # an upload's own name rather than its temporary path
@@ -205,19 +230,25 @@ def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Pa
         org_id, org = repos.load_organisation(s, org_code)
         _require_open_year(s, org_id, org_code, year, "importing")
         frame, digest = _read(kind, path, org, year, fs, sheet)
-        previous = repos.find_active_batch(s, org_id, digest)
+        own = actor if sees_only_own else None
+        previous = repos.find_active_batch(s, org_id, digest, repos.CLAIMING)
         if previous is not None:
+            if own is not None and previous.imported_by != own:
+                raise InputError([Problem(path.name, None, None, "the organisation already has this file; "
+                                          "nothing written")])
             raise InputError([Problem(path.name, None, None,
                                       f"this file was already imported as batch {previous.id} ({previous.path}, "
-                                      f"{previous.imported_at:%Y-%m-%d %H:%M}); to correct it use "
-                                      f"`zerocarbon import replace {previous.id} FILE`; nothing written")])
-        warnings = _refuse_double_counting(s, org_id, year, kind, frame, path.name)
-        batch = repos.save_batch(s, org_id, kind, path.name, shown, digest, year, frame, actor, progress=progress)
+                                      f"{previous.imported_at:%Y-%m-%d %H:%M}, {previous.status}); to correct it "
+                                      f"use `zerocarbon import replace {previous.id} FILE`; nothing written")])
+        warnings = _refuse_double_counting(s, org_id, year, kind, frame, path.name, own=own)
+        status = repos.PENDING if needs_approval else repos.ACTIVE
+        batch = repos.save_batch(s, org_id, kind, path.name, shown, digest, year, frame, actor, progress=progress,
+                                 status=status)
         warnings = [w.replace(_THIS_BATCH, str(batch.id)) for w in warnings]
         repos.audit(s, actor, "import", f"batch:{batch.id}", org_id=org_id, kind=kind, source=path.name,
                     path=shown, rows=len(frame), sha256=digest, year=year, factor_set=fs.id,
-                    factor_set_fingerprint=fs.fingerprint, warnings=len(warnings))
-    return ImportReport(batch.id, kind, len(frame), path.name, shown, digest, warnings=warnings)
+                    factor_set_fingerprint=fs.fingerprint, warnings=len(warnings), status=status)
+    return ImportReport(batch.id, kind, len(frame), path.name, shown, digest, warnings=warnings, status=status)
 
 
 def import_factor_set(sessions: sessionmaker, org_code: str, batch_id: int) -> str | None:
@@ -233,12 +264,15 @@ def import_factor_set(sessions: sessionmaker, org_code: str, batch_id: int) -> s
 
 def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: str | Path,
                   factor_set: str | None = None, *, actor: str, reason: str | None = None,
-                  sheet: str | None = None, progress: Callable[[int, int], None] | None = None, source: str | None = None) -> ImportReport:
+                  sheet: str | None = None, progress: Callable[[int, int], None] | None = None,
+                  source: str | None = None, needs_approval: bool = False) -> ImportReport:
     """Swap an active batch for a corrected file in one transaction.
 
-    The new file is checked like an import, against every active batch except the one it replaces, and
-    validated against ``factor_set`` (default: the set the replaced batch was imported with, else
-    DEFAULT_FACTOR_SET). The old batch is kept, marked superseded and pointing at its successor.
+    The new file is checked like an import, against every active or pending batch except the one it replaces,
+    and validated against ``factor_set`` (default: the set the replaced batch was imported with, else
+    DEFAULT_FACTOR_SET). The old batch is kept, marked superseded and pointing at its successor. With
+    ``needs_approval`` the new batch is stored pending (``reason`` kept as its status reason) and the old one
+    stays active until the new one is approved. A batch has at most one replacement waiting for approval.
     """
     path = Path(path)
     shown = source or str(path)  # an upload's own name rather than its temporary path
@@ -248,27 +282,36 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
         old = _active_batch(s, org_id, org_code, batch_id, "replaced", f"replacing batch {batch_id}")
+        waiting = repos.pending_replacement(s, org_id, batch_id)
+        if waiting is not None:
+            raise StateError(f"batch {batch_id} already has a replacement waiting for approval (batch {waiting.id}, "
+                             f"{waiting.source}); approve or reject it first")
         frame, digest = _read(old.kind, path, org, old.year, fs, sheet)
         if digest == old.sha256:
             raise InputError([Problem(path.name, None, None, f"the file is identical to batch {batch_id} "
                                       "(same SHA-256); nothing to replace")])
-        other = repos.find_active_batch(s, org_id, digest)
+        other = repos.find_active_batch(s, org_id, digest, repos.CLAIMING)
         if other is not None:
-            raise InputError([Problem(path.name, None, None, f"this file is already active as batch {other.id} "
-                                      f"({other.path}); nothing written")])
+            raise InputError([Problem(path.name, None, None, f"this file is already {other.status} as batch "
+                                      f"{other.id} ({other.path}); nothing written")])
         warnings = _refuse_double_counting(s, org_id, old.year, old.kind, frame, path.name, replacing=batch_id)
+        status = repos.PENDING if needs_approval else repos.ACTIVE
         new = repos.save_batch(s, org_id, old.kind, path.name, shown, digest, old.year, frame, actor,
-                               replaces=batch_id, progress=progress)
+                               replaces=batch_id, progress=progress, status=status)
         warnings = [w.replace(_THIS_BATCH, str(new.id)) for w in warnings]
-        repos.set_batch_status(s, old, repos.SUPERSEDED, actor, reason, successor=new.id)
-        repos.audit(s, actor, "import.replace", f"batch:{batch_id}", org_id=org_id, replaced_by=new.id,
-                    kind=old.kind, year=old.year, old_path=old.path, old_sha256=old.sha256, old_rows=old.rows,
-                    path=shown, sha256=digest, rows=len(frame), reason=reason)
+        if needs_approval:
+            new.status_reason = reason
+        else:
+            repos.set_batch_status(s, old, repos.SUPERSEDED, actor, reason, successor=new.id)
+            repos.audit(s, actor, "import.replace", f"batch:{batch_id}", org_id=org_id, replaced_by=new.id,
+                        kind=old.kind, year=old.year, old_path=old.path, old_sha256=old.sha256, old_rows=old.rows,
+                        path=shown, sha256=digest, rows=len(frame), reason=reason)
         repos.audit(s, actor, "import", f"batch:{new.id}", org_id=org_id, kind=old.kind, source=path.name,
                     path=shown, rows=len(frame), sha256=digest, year=old.year, replaces=batch_id,
-                    factor_set=fs.id, factor_set_fingerprint=fs.fingerprint, warnings=len(warnings))
+                    factor_set=fs.id, factor_set_fingerprint=fs.fingerprint, warnings=len(warnings), status=status,
+                    **({"reason": reason} if needs_approval else {}))
     return ImportReport(new.id, old.kind, len(frame), path.name, shown, digest, replaces=batch_id,
-                        warnings=warnings)
+                        warnings=warnings, status=status)
 
 
 def _active_batch(s, org_id: int, org_code: str, batch_id: int, verb: str, doing: str):
@@ -295,23 +338,101 @@ def undo_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str
         return _info(batch)
 
 
+def _pending_batch(s, org_id: int, batch_id: int, verb: str):
+    batch = repos.get_batch(s, org_id, batch_id)
+    if batch.status != repos.PENDING:
+        raise StateError(f"batch {batch_id} is {batch.status}; only a batch waiting for approval can be {verb} "
+                         "(see `zerocarbon import list --status pending`)")
+    return batch
+
+
+def approve_batch(sessions: sessionmaker, org_code: str, batch_id: int, *, actor: str) -> BatchInfo:
+    """Make a batch waiting for approval active, so inventories use it; if it replaces a batch, that one becomes
+    superseded in the same transaction.
+
+    Its rows are checked again against every active batch (other than the one it replaces): refused with the
+    rows that would be counted twice (InputError), when the batch it replaces is no longer active (StateError),
+    or when its year is closed (ClosedInventoryError).
+    """
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        batch = _pending_batch(s, org_id, batch_id, "approved")
+        _require_open_year(s, org_id, org_code, batch.year, f"approving batch {batch_id}")
+        old = repos.get_batch(s, org_id, batch.replaces) if batch.replaces is not None else None
+        if old is not None and old.status != repos.ACTIVE:
+            raise StateError(f"batch {batch_id} replaces batch {old.id}, which is {old.status} now; reject it and "
+                             "upload the file as a new batch")
+        rows = repos.load_activities(s, org_id, batch.year, [batch.kind], statuses=(repos.PENDING,),
+                                     only_batches=[batch.id]).data.get(batch.kind)
+        if rows is not None and len(rows):
+            _refuse_double_counting(s, org_id, batch.year, batch.kind, rows.reset_index(drop=True), batch.source,
+                                    replacing=batch.replaces, statuses=(repos.ACTIVE,), also_exclude=(batch.id,),
+                                    within=False)
+        reason = batch.status_reason
+        repos.set_batch_status(s, batch, repos.ACTIVE, actor)
+        repos.audit(s, actor, "import.approve", f"batch:{batch_id}", org_id=org_id, kind=batch.kind,
+                    year=batch.year, path=batch.path, sha256=batch.sha256, rows=batch.rows,
+                    imported_by=batch.imported_by, replaces=batch.replaces)
+        if old is not None:
+            repos.set_batch_status(s, old, repos.SUPERSEDED, actor, reason, successor=batch.id)
+            repos.audit(s, actor, "import.replace", f"batch:{old.id}", org_id=org_id, replaced_by=batch.id,
+                        kind=old.kind, year=old.year, old_path=old.path, old_sha256=old.sha256, old_rows=old.rows,
+                        path=batch.path, sha256=batch.sha256, rows=batch.rows, reason=reason,
+                        submitted_by=batch.imported_by)
+        return _info(batch)
+
+
+def reject_batch(sessions: sessionmaker, org_code: str, batch_id: int, reason: str, *, actor: str) -> BatchInfo:
+    """Refuse a batch waiting for approval: kept, marked rejected with the reason, never used by inventories."""
+    if not reason or not reason.strip():
+        raise InputError([Problem("--reason", None, None, "give the reason for rejecting the batch")])
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        batch = _pending_batch(s, org_id, batch_id, "rejected")
+        repos.set_batch_status(s, batch, repos.REJECTED, actor, reason)
+        repos.audit(s, actor, "import.reject", f"batch:{batch_id}", org_id=org_id, kind=batch.kind, year=batch.year,
+                    path=batch.path, sha256=batch.sha256, rows=batch.rows, imported_by=batch.imported_by,
+                    reason=reason)
+        return _info(batch)
+
+
 def list_batches(sessions: sessionmaker, org_code: str, year: int | None = None, kind: str | None = None,
-                 status: str | None = None) -> list[BatchInfo]:
+                 status: str | None = None, *, imported_by: str | None = None) -> list[BatchInfo]:
+    """Batches of the organisation, oldest first; with ``imported_by`` only those that actor imported (a member
+    who may read only its own submissions)."""
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
-        return [_info(b) for b in repos.list_batches(s, org_id, year, kind, status)]
+        return [_info(b) for b in repos.list_batches(s, org_id, year, kind, status, imported_by=imported_by)]
 
 
-def show_batch(sessions: sessionmaker, org_code: str, batch_id: int) -> BatchDetail:
-    """A batch, the versions it replaced or was replaced by, and their audit entries."""
+def show_batch(sessions: sessionmaker, org_code: str, batch_id: int, *, imported_by: str | None = None
+               ) -> BatchDetail:
+    """A batch, the versions it replaced or was replaced by, and their audit entries.
+
+    With ``imported_by`` the batch must have been imported by that actor (NotFoundError otherwise, as for an
+    unknown id), and only the versions that actor imported are shown, with their audit entries."""
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
-        batch = repos.get_batch(s, org_id, batch_id)
+        batch = repos.get_batch(s, org_id, batch_id, imported_by)
         chain = [batch]
+
+        def visible(b) -> bool:
+            return imported_by is None or b.imported_by == imported_by
+
         while chain[0].replaces is not None:
-            chain.insert(0, repos.get_batch(s, org_id, chain[0].replaces))
+            before = repos.get_batch(s, org_id, chain[0].replaces)
+            if not visible(before):
+                break
+            chain.insert(0, before)
         while chain[-1].superseded_by is not None:
-            chain.append(repos.get_batch(s, org_id, chain[-1].superseded_by))
+            after = repos.get_batch(s, org_id, chain[-1].superseded_by)
+            if not visible(after):
+                break
+            chain.append(after)
+        # Replacements that wait for approval or were rejected are versions too, though not in the chain.
+        known = {b.id for b in chain}
+        chain += [b for b in repos.batches_replacing(s, org_id, known) if b.id not in known and visible(b)]
+        chain.sort(key=lambda b: b.id)
         entities = {f"batch:{b.id}" for b in chain}
         audit = [_entry(a) for a in repos.audit_rows(s, org_id, "batch:") if a.entity in entities]
         return BatchDetail(_info(batch), [_info(b) for b in chain], audit)

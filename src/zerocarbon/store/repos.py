@@ -66,32 +66,66 @@ def load_organisation(session: Session, code: str) -> tuple[int, Organisation]:
 
 # -- batches ---------------------------------------------------------------------------------------
 ACTIVE, SUPERSEDED, WITHDRAWN = "active", "superseded", "withdrawn"
+# Uploaded by a member whose role may not approve: kept out of inventories until approved (-> active) or
+# rejected (-> rejected, with the reason).
+PENDING, REJECTED = "pending", "rejected"
+STATUSES = (ACTIVE, PENDING, SUPERSEDED, WITHDRAWN, REJECTED)
+# Batches whose rows are counted, or will be once approved: a new file must not repeat their records.
+CLAIMING = (ACTIVE, PENDING)
 
 
-def find_active_batch(session: Session, org_id: int, sha256: str) -> ImportBatchRow | None:
-    """The active batch of this organisation whose file has this SHA-256, if any."""
+def find_active_batch(session: Session, org_id: int, sha256: str,
+                      statuses: tuple[str, ...] = (ACTIVE,)) -> ImportBatchRow | None:
+    """The batch of this organisation in one of ``statuses`` whose file has this SHA-256, if any."""
     return session.scalar(select(ImportBatchRow).where(ImportBatchRow.organisation_id == org_id,
                                                        ImportBatchRow.sha256 == sha256,
-                                                       ImportBatchRow.status == ACTIVE).limit(1))
+                                                       ImportBatchRow.status.in_(statuses))
+                          .order_by(ImportBatchRow.id).limit(1))
 
 
-def get_batch(session: Session, org_id: int, batch_id: int) -> ImportBatchRow:
-    row = session.scalar(select(ImportBatchRow).where(ImportBatchRow.organisation_id == org_id,
-                                                      ImportBatchRow.id == batch_id))
+def get_batch(session: Session, org_id: int, batch_id: int, imported_by: str | None = None) -> ImportBatchRow:
+    """The batch ``batch_id`` of the organisation; with ``imported_by`` only if that actor imported it, so that
+    a member who may read only its own submissions gets the same NotFoundError for a batch of someone else as
+    for an id that does not exist."""
+    q = select(ImportBatchRow).where(ImportBatchRow.organisation_id == org_id, ImportBatchRow.id == batch_id)
+    if imported_by is not None:
+        q = q.where(ImportBatchRow.imported_by == imported_by)
+    row = session.scalar(q)
     if row is None:
         raise NotFoundError(f"batch {batch_id} is not a batch of this organisation; see `zerocarbon import list`")
     return row
 
 
+def pending_replacement(session: Session, org_id: int, batch_id: int) -> ImportBatchRow | None:
+    """A batch waiting for approval that would replace ``batch_id``, if any."""
+    return session.scalar(select(ImportBatchRow).where(ImportBatchRow.organisation_id == org_id,
+                                                       ImportBatchRow.replaces == batch_id,
+                                                       ImportBatchRow.status == PENDING).limit(1))
+
+
+def batches_replacing(session: Session, org_id: int, ids) -> list[ImportBatchRow]:
+    """Batches that replace (or, waiting for approval or rejected, would have replaced) one of ``ids``."""
+    return list(session.scalars(select(ImportBatchRow).where(ImportBatchRow.organisation_id == org_id,
+                                                             ImportBatchRow.replaces.in_(list(ids)))
+                                .order_by(ImportBatchRow.id)))
+
+
 def list_batches(session: Session, org_id: int, year: int | None = None, kind: str | None = None,
-                 status: str | None = None, ids=None) -> list[ImportBatchRow]:
+                 status: str | tuple[str, ...] | None = None, ids=None,
+                 imported_by: str | None = None) -> list[ImportBatchRow]:
+    """Batches of the organisation, oldest first; ``status`` one status or a tuple of them; ``imported_by``
+    only those that actor imported."""
     q = select(ImportBatchRow).where(ImportBatchRow.organisation_id == org_id)
     if year is not None:
         q = q.where(ImportBatchRow.year == year)
     if kind is not None:
         q = q.where(ImportBatchRow.kind == kind)
-    if status is not None:
+    if isinstance(status, str):
         q = q.where(ImportBatchRow.status == status)
+    elif status is not None:
+        q = q.where(ImportBatchRow.status.in_(status))
+    if imported_by is not None:
+        q = q.where(ImportBatchRow.imported_by == imported_by)
     if ids is not None:
         q = q.where(ImportBatchRow.id.in_(list(ids)))
     return list(session.scalars(q.order_by(ImportBatchRow.id)))
@@ -152,15 +186,17 @@ def _payload_values(s: pd.Series, kind: str) -> list:
 
 
 def save_batch(session: Session, org_id: int, kind: str, source: str, path: str, sha256: str, year: int,
-               frame: pd.DataFrame, actor: str, replaces: int | None = None, progress=None) -> ImportBatchRow:
-    """Store a validated frame as a new active batch; its activity ids become ``b<batch>:<file>:<row>``.
+               frame: pd.DataFrame, actor: str, replaces: int | None = None, progress=None,
+               status: str = ACTIVE) -> ImportBatchRow:
+    """Store a validated frame as a new batch (active, or ``status``); its activity ids become
+    ``b<batch>:<file>:<row>``.
 
     Rows go in chunks through one parameterised INSERT (DBAPI executemany): per-row ORM objects or dicts
     cost more memory than the file itself. ``progress(done_rows, total_rows)`` is called after each chunk.
     """
     types = _column_types(frame.drop(columns=["activity_id"]))
     batch = ImportBatchRow(organisation_id=org_id, kind=kind, source=source, path=path, sha256=sha256, year=year,
-                           rows=len(frame), imported_at=now(), imported_by=actor, status=ACTIVE, replaces=replaces,
+                           rows=len(frame), imported_at=now(), imported_by=actor, status=status, replaces=replaces,
                            columns=types)
     session.add(batch)
     session.flush()
@@ -262,9 +298,14 @@ def _read_batch_rows(session: Session, batch: ImportBatchRow, chunk: int = 100_0
 
 
 def load_activities(session: Session, org_id: int, year: int, kinds=None, exclude_batches=(),
-                    chunk: int = 100_000) -> StoredActivities:
-    """Rows of the active batches of ``org_id`` and ``year`` (optionally only ``kinds``), one frame per kind."""
-    batches = [b for b in list_batches(session, org_id, year=year, status=ACTIVE)
+                    chunk: int = 100_000, statuses: tuple[str, ...] = (ACTIVE,), only_batches=None
+                    ) -> StoredActivities:
+    """Rows of the active batches of ``org_id`` and ``year`` (optionally only ``kinds``), one frame per kind.
+
+    ``statuses`` reads batches in other states too (the double-count checks of an upload also read those
+    waiting for approval); ``only_batches`` limits the read to those ids."""
+    batches = [b for b in list_batches(session, org_id, year=year, status=tuple(statuses),
+                                       ids=only_batches)
                if (not kinds or b.kind in kinds) and b.id not in set(exclude_batches)]
     tables: dict[str, list[pa.Table]] = {}
     for b in batches:
