@@ -64,7 +64,9 @@ def test_audit_entries_name_the_person_or_token_that_acted(acme):
     first = _upload(alice, "jan.csv", electricity("M1")).json()["batch_id"]
     assert alice.post(f"{BATCHES}/{first}/undo", json={"reason": "entered twice"}).status_code == 200
     assert alice.post("/api/v1/orgs/ACME/inventories/%d/compute" % YEAR, json={}).status_code == 200
-    _, secret = users.create_token(acme, "ACME", "gateway-1", ["import.write", "import.replace"], actor="test")
+    # A gateway delivering meter data needs import.approve for its batches to count without a person approving.
+    _, secret = users.create_token(acme, "ACME", "gateway-1", ["import.write", "import.replace", "import.approve"],
+                                   actor="test")
     gateway = with_token(acme, secret)
     second = _upload(gateway, "feb.csv", electricity("M2", month=2)).json()["batch_id"]
     r = gateway.post(f"{BATCHES}/{second}/replace", files={"file": ("feb-fixed.csv", electricity("M2", 5, month=2))},
@@ -165,3 +167,72 @@ def test_batches_are_listed_and_shown_with_their_versions(acme, tmp_path):
     assert [v["id"] for v in shown["versions"]] == [old, new] and shown["batch"]["superseded_by"] == new
     with acme() as s:
         assert s.scalar(select(ImportBatchRow.imported_by).where(ImportBatchRow.id == new)) == "user:alice@acme.cn"
+
+
+def test_data_entry_upload_waits_until_the_energy_manager_approves_it(acme, tmp_path):
+    from tests.api_support import person
+
+    person(acme, "erin@acme.cn", "ACME", "data_entry")
+    erin, alice = logged_in(acme, "erin@acme.cn"), logged_in(acme, "alice@acme.cn")
+    r = _upload(erin, "jan.csv", electricity("M1"))
+    assert r.status_code == 201 and r.json()["status"] == "pending"
+    pending = r.json()["batch_id"]
+    assert _upload(alice, "feb.csv", electricity("M2", month=2)).json()["status"] == "active"
+    assert [b["id"] for b in alice.get(BATCHES, params={"status": "pending"}).json()] == [pending]
+    assert erin.post(f"{BATCHES}/{pending}/approve").status_code == 403  # data entry may not approve
+    r = alice.post(f"{BATCHES}/{pending}/approve")
+    assert r.status_code == 200 and (r.json()["status"], r.json()["status_changed_by"]) == (
+        "active", "user:alice@acme.cn")
+    assert alice.post(f"{BATCHES}/{pending}/approve").status_code == 409  # no longer pending
+    # A replacement by data entry leaves the old batch active until approved, and can be rejected.
+    r = erin.post(f"{BATCHES}/{pending}/replace", files={"file": ("jan2.csv", electricity("M1", 1200))},
+                  data={"reason": "meter read corrected"})
+    assert r.status_code == 201 and r.json()["status"] == "pending"
+    replacement = r.json()["batch_id"]
+    assert alice.post(f"{BATCHES}/{replacement}/reject", json={}).status_code == 400  # the reason is required
+    r = alice.post(f"{BATCHES}/{replacement}/reject", json={"reason": "the utility bill says 1000"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    listed = {b["id"]: b["status"] for b in alice.get(BATCHES).json()}
+    assert listed[pending] == "active" and listed[replacement] == "rejected"
+    trail = [(e.actor, e.action) for e in accounting.audit_trail(acme, "ACME")
+             if e.entity in (f"batch:{pending}", f"batch:{replacement}")]
+    assert ("user:alice@acme.cn", "import.approve") in trail and ("user:alice@acme.cn", "import.reject") in trail
+
+
+def test_approval_in_a_closed_year_is_refused_with_409(acme, tmp_path):
+    from tests.api_support import person
+
+    person(acme, "erin@acme.cn", "ACME", "data_entry")
+    pending = _upload(logged_in(acme, "erin@acme.cn"), "jan.csv", electricity("M1")).json()["batch_id"]
+    import_bytes(acme, "ACME", "feb.csv", electricity("M2", month=2), tmp_path)
+    accounting.compute(acme, "ACME", YEAR, "CN-2025.1", actor="test")
+    accounting.close_inventory(acme, "ACME", YEAR, actor="test")
+    r = logged_in(acme, "alice@acme.cn").post(f"{BATCHES}/{pending}/approve")
+    assert r.status_code == 409 and "closed" in r.json()["detail"]
+
+
+def test_a_supplier_sees_only_its_own_submissions_and_404_for_any_other_id(acme, tmp_path):
+    from tests.api_support import person
+
+    person(acme, "a@supplier.cn", "ACME", "supplier")
+    person(acme, "b@supplier.cn", "ACME", "supplier")
+    org = import_bytes(acme, "ACME", "org.csv", electricity("M1"), tmp_path)
+    a, b = logged_in(acme, "a@supplier.cn"), logged_in(acme, "b@supplier.cn")
+    r = _upload(a, "a.csv", electricity("SA", month=2))
+    assert r.status_code == 201 and r.json()["status"] == "pending"
+    mine = r.json()["batch_id"]
+    theirs = _upload(b, "b.csv", electricity("SB", month=3)).json()["batch_id"]
+    assert [x["id"] for x in a.get(BATCHES).json()] == [mine]
+    assert [x["id"] for x in a.get(BATCHES, params={"status": "active"}).json()] == []
+    shown = a.get(f"{BATCHES}/{mine}").json()
+    assert shown["batch"]["imported_by"] == "user:a@supplier.cn" and [v["id"] for v in shown["versions"]] == [mine]
+    unknown = a.get(f"{BATCHES}/999")
+    assert unknown.status_code == 404
+    for other in (org, theirs):
+        r = a.get(f"{BATCHES}/{other}")
+        # The same answer as for an id that does not exist: ids cannot be probed.
+        assert r.status_code == 404 and r.json()["detail"] == unknown.json()["detail"].replace("999", str(other))
+    # The energy manager sees all three; a repeated row of the organisation is refused without naming its file.
+    assert {x["id"] for x in logged_in(acme, "alice@acme.cn").get(BATCHES).json()} == {org, mine, theirs}
+    r = _upload(a, "a2.csv", electricity("M1", 999))
+    assert r.status_code == 400 and "org.csv" not in r.text and f"batch {org}" not in r.text

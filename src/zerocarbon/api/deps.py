@@ -13,7 +13,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import sessionmaker
 
-from zerocarbon.errors import AuthenticationError
+from zerocarbon.errors import AuthenticationError, PermissionDeniedError
 from zerocarbon.services import auth
 
 SESSION_COOKIE = "zc_session"
@@ -78,6 +78,21 @@ def requires(action: str):
         return Acting(sessions, principal, auth.authorize(sessions, principal, org, action))
 
     dependency.action = action  # read by the tests and the documentation of each endpoint
+    return Depends(dependency)
+
+
+def requires_any(*actions: str):
+    """Dependency: the caller may do at least one of ``actions`` in the organisation of the URL (404 if not theirs,
+    403 naming every action if it may do none). The endpoint decides from ``Acting.access`` what each allows."""
+
+    def dependency(org: OrgPath, principal: CurrentPrincipal, sessions: Sessions) -> Acting:
+        granted = auth.access(sessions, principal, org)
+        if not granted.actions & set(actions):
+            who = f"role {granted.role}" if granted.role else f"token '{principal.name}'"
+            raise PermissionDeniedError(f"{who} may not {' or '.join(actions)} in {org}")
+        return Acting(sessions, principal, granted)
+
+    dependency.actions = actions  # read by the tests and the documentation of each endpoint
     return Depends(dependency)
 
 

@@ -167,6 +167,7 @@ class ImportOut(Out):
     source: str
     sha256: str
     replaces: int | None = None
+    status: str = Field("active", description="active, or pending when the uploader's role may not approve imports")
 
 
 class UndoIn(BaseModel):
