@@ -236,20 +236,55 @@ def overview(request: Request, org: str, year: Annotated[int | None, Query(ge=19
 
 # --- data: batches and uploads --------------------------------------------------------------------------------
 
+def _own(page: Page) -> str | None:
+    """The actor whose batches alone the page may show (a supplier's own submissions), or None for all."""
+    return None if page.may("import.read") else page.principal.actor
+
+
+def _reads_batches(page: Page) -> bool:
+    return page.may("import.read") or page.may("import.read_own")
+
+
+def _batches(page: Page) -> list | None:
+    """The batches the page shows, newest first (None when the role reads none)."""
+    if not _reads_batches(page):
+        return None
+    return list(reversed(accounting.list_batches(page.sessions, page.org, imported_by=_own(page))))
+
+
 def _data_page(page: Page, status: int = 200, **context) -> HTMLResponse:
-    if not (page.may("import.read") or page.may("import.write")):
+    if not (_reads_batches(page) or page.may("import.write")):
         raise PermissionDeniedError(f"role {page.access.role} may neither import.read nor import.write in {page.org}")
-    batches = accounting.list_batches(page.sessions, page.org) if page.may("import.read") else []
+    batches = _batches(page) or []
     context.setdefault("result", None)
     context.setdefault("problems", [])
     context.setdefault("message", None)
-    return page.render("data.html", status, batches=list(reversed(batches)), kinds=KINDS,
-                       year=_default_year(), **context)
+    context.setdefault("notice", None)
+    context.setdefault("refused_approval", [])
+    return page.render("data.html", status, batches=batches, kinds=KINDS, year=_default_year(),
+                       pending=[b for b in batches if b.status == "pending"], own=_own(page) is not None,
+                       **context)
+
+
+def _notice(request: Request, page: Page) -> str | None:
+    """The confirmation a redirect after a change asks for (``?done=approved&id=3``), in the page's language."""
+    t = i18n.translator(page.lang)
+    done, ident, old = (request.query_params.get(k, "") for k in ("done", "id", "old"))
+    if not ident.isdigit() or (old and not old.isdigit()):
+        return None
+    if done == "approved":
+        return t("data.approved", id=ident)
+    if done == "replaced" and old:
+        return t("data.replaced", id=ident, old=old)
+    if done == "replaced_pending" and old:
+        return t("data.replaced_pending", id=ident, old=old)
+    return None
 
 
 @router.get("/orgs/{org}/data")
 def data(request: Request, org: str) -> Response:
-    return _data_page(Page(request, org))
+    page = Page(request, org)
+    return _data_page(page, notice=_notice(request, page))
 
 
 def _problems(exc: InputError) -> list[dict]:
@@ -267,7 +302,9 @@ def upload(request: Request, org: str, file: Annotated[UploadFile, File()],
     try:
         with spooled(file) as path:
             rep = accounting.import_file(page.sessions, org, kind, path, year, factor_set,
-                                         actor=page.principal.actor, source=f"upload:{path.name}")
+                                         actor=page.principal.actor, source=f"upload:{path.name}",
+                                         needs_approval=not page.may("import.approve"),
+                                         sees_only_own=_own(page) is not None)
     except (InputError, StateError, ClosedInventoryError, ZerocarbonError) as exc:
         problems = _problems(exc) if isinstance(exc, InputError) else []
         message = None if problems else str(exc)
@@ -277,8 +314,9 @@ def upload(request: Request, org: str, file: Annotated[UploadFile, File()],
                                batches=None)
         return _data_page(page, 400, problems=problems, message=message)
     if htmx:
-        batches = list(reversed(accounting.list_batches(page.sessions, org))) if page.may("import.read") else None
-        return page.render("_upload_result.html", result=rep, problems=[], message=None, batches=batches)
+        batches = _batches(page)
+        return page.render("_upload_result.html", result=rep, problems=[], message=None, batches=batches,
+                           pending=[b for b in batches or [] if b.status == "pending"], own=_own(page) is not None)
     return RedirectResponse(f"{PREFIX}/orgs/{org}/data", status_code=303)
 
 
@@ -299,19 +337,52 @@ def replace(request: Request, org: str, batch_id: int, file: Annotated[UploadFil
     _csrf(request, page.principal, csrf)
     try:
         with spooled(file) as path:
-            accounting.replace_batch(page.sessions, org, batch_id, path, factor_set, actor=page.principal.actor,
-                                     reason=reason, source=f"upload:{path.name}")
+            rep = accounting.replace_batch(page.sessions, org, batch_id, path, factor_set,
+                                           actor=page.principal.actor, reason=reason or None,
+                                           source=f"upload:{path.name}",
+                                           needs_approval=not page.may("import.approve"))
     except InputError as exc:
-        return _data_page(page, 400, problems=_problems(exc))
+        return _batch_page(page, batch_id, None, 400, problems=_problems(exc))
+    done = "replaced_pending" if rep.status == "pending" else "replaced"
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/batches/{rep.batch_id}?done={done}&id={rep.batch_id}"
+                            f"&old={batch_id}", status_code=303)
+
+
+@router.post("/orgs/{org}/batches/{batch_id}/approve")
+def approve(request: Request, org: str, batch_id: int, csrf: Annotated[str | None, Form()] = None) -> Response:
+    page = Page(request, org, "import.approve")
+    _csrf(request, page.principal, csrf)
+    try:
+        accounting.approve_batch(page.sessions, org, batch_id, actor=page.principal.actor)
+    except InputError as exc:
+        # The rows an active batch already counts: the manager sees them where the pending list is.
+        return _data_page(page, 400, refused_approval=_problems(exc))
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/data?done=approved&id={batch_id}", status_code=303)
+
+
+@router.post("/orgs/{org}/batches/{batch_id}/reject")
+def reject(request: Request, org: str, batch_id: int, reason: Annotated[str, Form(min_length=1, max_length=2000)],
+           csrf: Annotated[str | None, Form()] = None) -> Response:
+    page = Page(request, org, "import.approve")
+    _csrf(request, page.principal, csrf)
+    accounting.reject_batch(page.sessions, org, batch_id, reason, actor=page.principal.actor)
     return RedirectResponse(f"{PREFIX}/orgs/{org}/data", status_code=303)
+
+
+def _batch_page(page: Page, batch_id: int, row: str | None, status: int = 200, **context) -> HTMLResponse:
+    if not _reads_batches(page):
+        raise PermissionDeniedError(f"role {page.access.role} may not import.read in {page.org}")
+    detail = accounting.show_batch(page.sessions, page.org, batch_id, imported_by=_own(page))
+    context.setdefault("problems", [])
+    context.setdefault("notice", None)
+    return page.render("batch.html", status, detail=detail, activity=_activity(row) if row else None, **context)
 
 
 @router.get("/orgs/{org}/batches/{batch_id}")
 def batch(request: Request, org: str, batch_id: int, row: Annotated[str | None, Query(max_length=300)] = None
           ) -> Response:
-    page = Page(request, org, "import.read")
-    detail = accounting.show_batch(page.sessions, org, batch_id)
-    return page.render("batch.html", detail=detail, activity=_activity(row) if row else None)
+    page = Page(request, org)
+    return _batch_page(page, batch_id, row, notice=_notice(request, page))
 
 
 def _activity(activity_id: str) -> dict:
