@@ -1,6 +1,7 @@
 """The dashboard in a real browser (Debian's chromium driven by Playwright): log in, a refused upload shows its
-row error, drill down from a total to the file row, switch language; screenshots of the main pages in both
-languages go to docs/screenshots/."""
+row error, drill down from a total to the file row, switch language, replace a batch, data entry's upload waits
+for the energy manager's approval, a supplier and an auditor are refused what their roles forbid; screenshots of
+the main pages in both languages go to docs/screenshots/."""
 from __future__ import annotations
 
 import importlib.util
@@ -52,7 +53,9 @@ def server(tmp_path):
     sessions = session_factory(engine)
     with fast_passwords():
         load_org(sessions, "ORG")
-        person(sessions, "manager@acme.cn", "ORG", "energy_manager")
+        for email, role in (("manager@acme.cn", "energy_manager"), ("entry@acme.cn", "data_entry"),
+                            ("supplier@acme.cn", "supplier"), ("auditor@acme.cn", "auditor")):
+            person(sessions, email, "ORG", role)
         import_bytes(sessions, "ORG", "electricity.csv", electricity("M1", 1000), tmp_path)
         import_bytes(sessions, "ORG", "electricity-feb.csv", electricity("M2", 800, month=2), tmp_path)
         accounting.compute(sessions, "ORG", YEAR, "CN-2025.1", actor="setup")
@@ -63,7 +66,7 @@ def server(tmp_path):
         while not srv.started:
             time.sleep(0.05)
         # localhost: browsers keep Secure cookies there without TLS, as on the laptop of docs/web.md.
-        yield f"http://localhost:{port}", tmp_path
+        yield f"http://localhost:{port}", tmp_path, sessions
         srv.should_exit = True
         thread.join(10)
     engine.dispose()
@@ -82,12 +85,19 @@ def page(server):
         browser.close()
 
 
-def _login(pg, base):
+@pytest.fixture
+def db(server):
+    """The server's database, to check what the pages stored and to compute as `zerocarbon inventory compute`."""
+    return server[2]
+
+
+def _login(pg, base, email="manager@acme.cn", lands_on="overview"):
+    pg.context.clear_cookies()
     pg.goto(f"{base}/web/")
-    pg.fill("input[name=email]", "manager@acme.cn")
+    pg.fill("input[name=email]", email)
     pg.fill("input[name=password]", PASSWORD)
     pg.click("button[type=submit]")
-    pg.wait_for_url("**/orgs/ORG/overview")
+    pg.wait_for_url(f"**/orgs/ORG/{lands_on}")
 
 
 def test_login_upload_drilldown_language_and_screenshots(page):
@@ -147,3 +157,105 @@ def test_tablet_width_keeps_the_overview_usable(page):
     width = pg.evaluate("document.documentElement.scrollWidth")
     assert width <= 820, f"the overview scrolls sideways on a tablet ({width} px wide)"
     pg.screenshot(path=str(SHOTS / "overview-zh-tablet.png"), full_page=True)
+
+
+def _total(pg) -> float:
+    return float(pg.locator("#total-scope2-location strong").inner_text())
+
+
+def test_replace_a_batch_on_its_page_and_the_recomputed_total_uses_the_corrected_file(page, db):
+    pg, base, tmp = page
+    _login(pg, base)
+    pg.goto(f"{base}/web/orgs/ORG/overview?year={YEAR}")
+    before = _total(pg)
+    fixed = tmp / "electricity-fixed.csv"
+    fixed.write_bytes(electricity("M1", 3000))
+    pg.goto(f"{base}/web/orgs/ORG/batches/1")
+    pg.set_input_files("#replace input[name=file]", str(fixed))
+    pg.fill("#replace input[name=reason]", "utility bill corrected")
+    pg.click("#replace button[name=replace]")
+    pg.wait_for_url("**/batches/3?done=replaced*")
+    assert "批次 1 已被批次 3 替换" in pg.locator("#notice").inner_text()
+    versions = pg.locator("table").first.inner_text()
+    assert "electricity.csv" in versions and "electricity-fixed.csv" in versions
+    assert pg.locator(".badge.superseded").count() == 1 and pg.locator("dd .badge.active").count() == 1
+    pg.goto(f"{base}/web/orgs/ORG/batches/1")
+    assert pg.locator("dd .badge.superseded").count() == 1 and "utility bill corrected" in pg.locator("dl").inner_text()
+    assert pg.locator("#replace").count() == 0  # only an active batch can be replaced
+    # The stored inventory changes once it is computed again (`zerocarbon inventory compute`).
+    pg.goto(f"{base}/web/orgs/ORG/overview?year={YEAR}")
+    assert _total(pg) == pytest.approx(before)
+    accounting.compute(db, "ORG", YEAR, "CN-2025.1", actor="test")
+    pg.reload()
+    assert _total(pg) > before
+    pg.click("#total-scope2-location")
+    pg.locator("#ledger-table").wait_for()
+    assert "electricity-fixed.csv" in pg.locator("#ledger-table").inner_text()
+
+
+def test_data_entry_upload_waits_until_the_energy_manager_approves_it_in_the_browser(page, db):
+    pg, base, tmp = page
+    march = tmp / "march.csv"
+    march.write_bytes(electricity("M3", 500, month=3))
+    _login(pg, base, "entry@acme.cn")
+    pg.goto(f"{base}/web/orgs/ORG/data")
+    pg.select_option("select[name=kind]", "electricity")
+    pg.fill("#upload input[name=year]", str(YEAR))
+    pg.set_input_files("#upload input[name=file]", str(march))
+    pg.click("#upload button[type=submit]")
+    pg.locator("#upload-ok").wait_for()
+    assert "待能源经理审批" in pg.locator("#upload-ok").inner_text()
+    assert "march.csv" in pg.locator("#pending").inner_text()  # swapped in by htmx
+    assert pg.locator("#pending button[name=approve]").count() == 0
+    assert [b.status for b in accounting.list_batches(db, "ORG")][-1] == "pending"
+    pg.screenshot(path=str(SHOTS / "data-pending-zh.png"), full_page=True)
+
+    _login(pg, base)
+    pg.goto(f"{base}/web/orgs/ORG/data")
+    row = pg.locator("#pending tr[data-batch='3']")
+    assert "march.csv" in row.inner_text() and "user:entry@acme.cn" in row.inner_text()
+    row.locator("button[name=approve]").click()
+    pg.wait_for_url("**/data?done=approved&id=3")
+    assert "批次 3 已审批通过" in pg.locator("#notice").inner_text()
+    assert "march.csv" not in pg.locator("#pending").inner_text()
+    assert pg.locator("#batches tr.status-active", has_text="march.csv").count() == 1
+    batch = accounting.list_batches(db, "ORG")[-1]
+    assert (batch.status, batch.status_changed_by) == ("active", "user:manager@acme.cn")
+
+
+def test_a_supplier_is_refused_the_ledger_overview_and_audit_pages(page, db):
+    pg, base, tmp = page
+    _login(pg, base, "supplier@acme.cn", lands_on="data")
+    assert pg.locator("#upload").count() == 1
+    assert "electricity.csv" not in pg.locator("main").inner_text()  # the organisation's batches stay hidden
+    for name in ("overview", "ledger", "audit"):
+        response = pg.goto(f"{base}/web/orgs/ORG/{name}?year={YEAR}")
+        assert response.status == 403, name
+        assert pg.locator("#ledger-table").count() == 0 and pg.locator("#chart").count() == 0
+    assert pg.goto(f"{base}/web/orgs/ORG/batches/1").status == 404
+
+
+def test_an_auditor_sees_no_controls_and_a_forged_post_is_refused(page, db):
+    pg, base, tmp = page
+    _login(pg, base, "auditor@acme.cn")
+    pg.goto(f"{base}/web/orgs/ORG/data")
+    assert pg.locator("#batches").count() == 1 and pg.locator("#pending").count() == 1
+    for control in ("#upload", "button[name=undo]", "button[name=replace]", "button[name=approve]",
+                    "button[name=reject]", "input[type=file]"):
+        assert pg.locator(control).count() == 0, control
+    pg.goto(f"{base}/web/orgs/ORG/batches/1")
+    assert pg.locator("#replace").count() == 0 and pg.locator("#approval").count() == 0
+    # The forms are absent, so a request is forged from the page with the session's own CSRF token.
+    statuses = pg.evaluate("""async () => {
+        const csrf = document.cookie.split('; ').find(c => c.startsWith('zc_csrf=')).split('=')[1];
+        const post = async (path, fields) => {
+            const body = new FormData();
+            body.append('csrf', csrf);
+            for (const [k, v] of Object.entries(fields)) body.append(k, v);
+            return (await fetch('/web/orgs/ORG/batches/1/' + path, {method: 'POST', body})).status;
+        };
+        return [await post('undo', {reason: 'forged'}), await post('approve', {}),
+                await post('reject', {reason: 'forged'})];
+    }""")
+    assert statuses == [403, 403, 403]
+    assert [b.status for b in accounting.list_batches(db, "ORG")] == ["active", "active"]

@@ -39,8 +39,10 @@ class SiteRow(Base):
 class ImportBatchRow(Base):
     """One imported file: a version of activity data. Never deleted; replaced or withdrawn by status.
 
-    ``status``: active (used by inventories) | superseded (replaced by ``superseded_by``) | withdrawn
-    (undone, with ``status_reason``). ``columns`` gives the type of each payload field of its rows.
+    ``status``: active (used by inventories) | pending (waiting for approval; ``replaces`` the batch it would
+    supersede, ``status_reason`` the reason given for the replacement) | superseded (replaced by
+    ``superseded_by``) | withdrawn (undone, with ``status_reason``) | rejected (not approved, with
+    ``status_reason``). ``columns`` gives the type of each payload field of its rows.
     """
 
     __tablename__ = "import_batches"
