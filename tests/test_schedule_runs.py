@@ -123,6 +123,12 @@ def test_a_bad_file_is_refused_with_its_row_and_column_and_nothing_is_stored(wor
     with pytest.raises(InputError) as exc:
         schedule_runs.run_plan(sessions, ORG, week, actor="t", time_limit=1)
     assert [(p.source, p.column) for p in exc.value.problems] == [("week.json", "start")]
+    for wrong in ("5", "[]", '{"stages": ["A"], "horizon_min": 60, "lines": 7, "orders": []}',
+                  '{"stages": ["A"], "horizon_min": 60, "lines": [{"id": "L", "stage": "A", "rates": {"x": 1}}], '
+                  '"orders": [{"id": "O", "family": "x", "quantity": 1}], "series": [1]}'):
+        (tmp_path / "wrong.json").write_text(wrong, encoding="utf-8")
+        r = _post(c, tmp_path / "wrong.json")
+        assert r.status_code == 400 and r.json()["problems"][0]["file"] == "wrong.json", (wrong, r.text)
     too_long = _post(c, week, time_limit=500)
     assert too_long.status_code == 400 and "time_limit" in too_long.text
     assert schedule_runs.list_runs(sessions, ORG).total == 0

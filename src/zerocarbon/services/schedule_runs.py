@@ -210,6 +210,19 @@ def _site_timezone(sessions: sessionmaker, org_code: str, site: str | None) -> s
     return org.sites[0].timezone if org.sites else None
 
 
+def _read(problem_path: Path, orders_path: Path | None) -> Problem:
+    """The problem, or an InputError naming the file also when its JSON has the wrong shape (a list where an
+    object belongs, text where a number does), which the reader does not check field by field."""
+    try:
+        return scheduling.read_problem(problem_path, orders_path)
+    except InputError:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        raise InputError([Issue(problem_path.name, None, None, f"not a plant problem file ({type(exc).__name__}: "
+                                                                f"{exc}); start from `zerocarbon schedule example`")]
+                         ) from None
+
+
 def check_settings(time_limit: float, objective: str) -> None:
     problems = []
     if not MIN_TIME_LIMIT <= time_limit <= MAX_TIME_LIMIT:
@@ -263,7 +276,7 @@ def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, or
     report = progress or (lambda done, total, message: None)
     total = 3
     report(0, total, "read")
-    problem = scheduling.read_problem(problem_path, orders_path)
+    problem = _read(problem_path, orders_path)
     _clock(problem, problem_path.name, None)  # a problem without a start date is refused before the solve
     _site_timezone(sessions, org_code, site)  # an unknown organisation or site is refused before the solve
 
