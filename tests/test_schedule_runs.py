@@ -210,3 +210,13 @@ def test_migration_matches_the_model_and_downgrades(kind, tmp_path):
         assert "schedule_runs" not in inspect(engine).get_table_names()
         upgrade(engine)
         assert "schedule_runs" in inspect(engine).get_table_names()
+
+
+def test_minutes_are_elapsed_time_across_a_daylight_saving_change():
+    from zerocarbon.core.schedule.model import Problem
+    from zerocarbon.services.schedule_runs import _clock
+
+    berlin = _clock(Problem("w", (), (), 1440, start="2026-03-28T12:00"), "w.json", "Europe/Berlin")
+    assert (berlin(0), berlin(1440)) == ("2026-03-28T12:00+01:00", "2026-03-29T13:00+02:00")
+    shanghai = _clock(Problem("w", (), (), 60, start="2026-08-03T00:00+08:00"), "w.json", None)
+    assert shanghai(90) == "2026-08-03T01:30+08:00"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone as dt_timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -93,9 +93,11 @@ def _clock(problem: Problem, source: str, timezone: str | None) -> Callable[[int
     if start.tzinfo is None:
         start = start.replace(tzinfo=zone or ZoneInfo("UTC"))
     zone = zone or start.tzinfo
+    # Minutes are elapsed time: counted on UTC, so a daylight-saving change inside the week moves the wall clock.
+    origin = start.astimezone(dt_timezone.utc)
 
     def stamp(minute: int) -> str:
-        return (start + timedelta(minutes=int(minute))).astimezone(zone).isoformat(timespec="minutes")
+        return (origin + timedelta(minutes=int(minute))).astimezone(zone).isoformat(timespec="minutes")
 
     return stamp
 
