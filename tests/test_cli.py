@@ -55,6 +55,13 @@ def test_demo_end_to_end(tmp_path):
     saved = kpis["savings_vs_baseline"]["energy_aware"]
     assert saved["grid_mwh_per_year"] > 0 and saved["tco2e_per_year"] > 0
     assert kpis["runs"]["energy_aware"]["kpis"]["on_time_rate"] >= kpis["runs"]["edd_always_on"]["kpis"]["on_time_rate"]
+    # The same week is stored as the demo organisation's schedule run, for the dashboard's Gantt chart.
+    from zerocarbon.services import schedule_runs
+    from zerocarbon.services.database import open_sessions
+
+    stored = schedule_runs.list_runs(open_sessions(db), "DEMO-LAPTOP")
+    assert stored.total == 1 and stored.runs[0].summary["savings"]["grid_mwh_per_year"] == pytest.approx(
+        saved["grid_mwh_per_year"])
 
 
 def test_schedule_bench_prints_a_summary_and_the_operations_on_request():

@@ -203,3 +203,26 @@ class DeadLetterRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ScheduleRunRow(Base):
+    """One run of the energy-aware scheduler: its input files (by SHA-256), settings and the comparison it
+    produced (``result``: KPIs of every plan, savings against the conventional plan, per-line segments on real
+    dates, price and carbon bands; services.schedule_runs builds it), with its headline in ``summary``."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (Index("ix_schedule_runs_org", "organisation_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(256))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    problem_file: Mapped[str] = mapped_column(String(512))
+    problem_sha256: Mapped[str] = mapped_column(String(64))
+    orders_file: Mapped[str | None] = mapped_column(String(512))
+    orders_sha256: Mapped[str | None] = mapped_column(String(64))
+    time_limit_s: Mapped[float] = mapped_column(Float)
+    objective: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[dict] = mapped_column(JSON)  # the headline of ``result``, for lists
+    result: Mapped[dict] = mapped_column(JSON)

@@ -53,6 +53,18 @@ def _blocks(line: Line, items, family) -> list[tuple[int, int, int]]:
 
 def line_profile(problem: Problem, schedule: Schedule, line: Line, policy: str | None = None):
     """Per-minute power of one line [kW] over the horizon and its energy by state [kWh]."""
+    kw, _, energy, warmups = _line_minutes(problem, schedule, line, policy)
+    return kw, energy, warmups
+
+
+def line_states(problem: Problem, schedule: Schedule, line: Line, policy: str | None = None):
+    """Per-minute power of one line [kW] and its state per minute (an index into ``STATES``), over the
+    horizon; warm-up energy is a lump per start, so no minute is in the warm-up state."""
+    kw, state, _, _ = _line_minutes(problem, schedule, line, policy)
+    return kw, state
+
+
+def _line_minutes(problem: Problem, schedule: Schedule, line: Line, policy: str | None):
     policy = policy or schedule.policy
     horizon = max(problem.horizon, schedule.makespan)
     kw = np.full(horizon, line.standby_kw, dtype=float)
@@ -96,7 +108,7 @@ def line_profile(problem: Problem, schedule: Schedule, line: Line, policy: str |
     energy = {name: float(kw[state == i].sum() / 60.0) for i, name in enumerate(STATES)}
     energy["changeover"] = co_kwh if co_kwh else energy["changeover"]
     energy["warmup"] = warmups * line.warmup_kwh if items or policy == "always_on" else 0.0
-    return kw, energy, warmups
+    return kw, state, energy, warmups
 
 
 def _same_window(windows, a: int, b: int) -> bool:

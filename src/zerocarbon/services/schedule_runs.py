@@ -1,0 +1,323 @@
+"""Stored scheduler runs: plan a week from uploaded files, keep the comparison with the conventional plan on real
+dates, list and read the runs of an organisation.
+
+A stored result (``ScheduleRunInfo.result``) holds:
+
+- ``plans``: every plan of :func:`scheduling.compare` (the conventional EDD and FIFO plans with lines always on,
+  the min-makespan plan and the energy-aware plan) with its label, method, line policy, solver status and KPIs;
+- ``savings``: per plan against the conventional plan (EDD, lines always on), annualised over
+  ``scheduling.WORKING_WEEKS_PER_YEAR`` weeks exactly as ``zerocarbon schedule run`` prints them, plus the week's
+  differences and the peak difference [kW];
+- ``segments``: for the conventional and the energy-aware plan, each line's time cut into run, changeover, idle,
+  standby and off (standby outside the line's working windows) segments, as ``[line, state, start, end, kWh,
+  order, operation]`` with start and end local date-times (ISO 8601 with offset) in the site's time zone;
+- ``bands``: the hourly price and carbon series as runs of equal value ``[start, end, value]``.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone as dt_timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+from sqlalchemy.orm import sessionmaker
+
+from zerocarbon.core.schedule.kpi import STATES, line_states
+from zerocarbon.core.schedule.model import Problem, Schedule
+from zerocarbon.errors import InputError, NotFoundError, Problem as Issue, StateError
+from zerocarbon.services import scheduling
+from zerocarbon.store import repos
+from zerocarbon.store import schedule_runs as store
+from zerocarbon.store.tables import ScheduleRunRow
+
+OBJECTIVES = ("cost", "carbon", "idle")
+MIN_TIME_LIMIT, MAX_TIME_LIMIT = 1.0, 120.0  # [s] of CP-SAT search a run may ask for
+BASELINE, OPTIMISED = "edd_always_on", "energy_aware"
+SEGMENT_STATES = ("run", "changeover", "idle", "standby", "off")
+SEGMENT_FIELDS = ("line", "state", "start", "end", "kwh", "order", "operation")
+DONE = "done"
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class ScheduleRunInfo:
+    id: int
+    organisation: str
+    name: str
+    created_by: str
+    created_at: datetime  # UTC
+    problem_file: str
+    problem_sha256: str
+    orders_file: str | None
+    orders_sha256: str | None
+    time_limit_s: float
+    objective: str
+    status: str
+    summary: dict
+    result: dict | None = None  # None in lists
+
+
+@dataclass(frozen=True)
+class RunPage:
+    total: int
+    limit: int
+    offset: int
+    runs: list[ScheduleRunInfo]
+
+
+def _info(row: ScheduleRunRow, org_code: str, with_result: bool) -> ScheduleRunInfo:
+    return ScheduleRunInfo(row.id, org_code, row.name, row.created_by, row.created_at, row.problem_file,
+                           row.problem_sha256, row.orders_file, row.orders_sha256, row.time_limit_s, row.objective,
+                           row.status, row.summary, row.result if with_result else None)
+
+
+# -- the result: plans, savings, segments on real dates, bands -------------------------------------------------
+def _clock(problem: Problem, source: str, timezone: str | None) -> Callable[[int], str]:
+    """Minute of the horizon -> local ISO date-time in ``timezone`` (the problem's own offset when None)."""
+    try:
+        start = datetime.fromisoformat(problem.start)
+    except (TypeError, ValueError):
+        raise InputError([Issue(source, None, "start", f"'{problem.start}' is not an ISO date-time such as "
+                                                       "2026-08-03T00:00+08:00; the plan needs it to be shown "
+                                                       "on real dates")]) from None
+    zone = None
+    if timezone:
+        try:
+            zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError([Issue("organisation", None, "timezone", f"unknown time zone '{timezone}'")]) from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=zone or ZoneInfo("UTC"))
+    zone = zone or start.tzinfo
+    # Minutes are elapsed time: counted on UTC, so a daylight-saving change inside the week moves the wall clock.
+    origin = start.astimezone(dt_timezone.utc)
+
+    def stamp(minute: int) -> str:
+        return (origin + timedelta(minutes=int(minute))).astimezone(zone).isoformat(timespec="minutes")
+
+    return stamp
+
+
+def _segments(problem: Problem, schedule: Schedule, policy: str, stamp) -> list[list]:
+    """Each line's horizon cut where its state, or the order it works on, changes."""
+    out: list[list] = []
+    family = {o.id: o.family for o in problem.orders}
+    code_of = {STATES.index("run"): 0, STATES.index("changeover"): 1, STATES.index("idle"): 2,
+               STATES.index("standby"): 3}
+    by_line = schedule.by_line()
+    for li, line in enumerate(problem.lines):
+        kw, state = line_states(problem, schedule, line, policy)
+        horizon = len(state)
+        code = np.full(horizon, 3, dtype=np.int64)
+        for s, c in code_of.items():
+            code[state == s] = c
+        windows = problem.calendars.get(line.id)
+        if windows:
+            working = np.zeros(horizon, dtype=bool)
+            for ws, we in windows:
+                working[max(0, ws):max(0, min(horizon, we))] = True
+            code[(code == 3) & ~working] = 4
+        items = by_line.get(line.id, [])
+        tag = np.zeros(horizon, dtype=np.int64)  # 1 + index of the operation a run or changeover minute serves
+        prev = None
+        for k, a in enumerate(items):
+            co = line.changeover_min(prev, family[a.order])
+            tag[max(0, a.start - co):a.end] = k + 1
+            prev = family[a.order]
+        tag[code > 1] = 0
+        key = code * (len(items) + 1) + tag
+        cuts = (np.flatnonzero(np.diff(key)) + 1).tolist()
+        for s, e in zip([0, *cuts], [*cuts, horizon]):
+            a = items[tag[s] - 1] if tag[s] else None
+            out.append([li, SEGMENT_STATES[code[s]], stamp(s), stamp(e), round(float(kw[s:e].sum()) / 60.0, 3),
+                        a.order if a else None, a.index if a else None])
+    return out
+
+
+def _bands(values: tuple[float, ...], horizon: int, stamp) -> list[list]:
+    """Hourly values as runs of equal value over the horizon: [start, end, value]."""
+    out: list[list] = []
+    hours = -(-horizon // 60)
+    for h in range(min(hours, len(values))):
+        v = float(values[h])
+        if out and out[-1][2] == v:
+            out[-1][1] = min(horizon, (h + 1) * 60)
+        else:
+            out.append([h * 60, min(horizon, (h + 1) * 60), v])
+    return [[stamp(s), stamp(e), v] for s, e, v in out]
+
+
+def comparison_result(cmp: scheduling.Comparison, timezone: str | None = None, source: str = "problem") -> dict:
+    """The stored form of a comparison (see the module's description)."""
+    problem = cmp.problem
+    stamp = _clock(problem, source, timezone)
+    base = cmp.runs[cmp.baseline].kpis
+    plans, savings = {}, {}
+    for key, run in cmp.runs.items():
+        plans[key] = {"label": run.label, "method": run.schedule.method, "policy": run.schedule.policy,
+                      "status": run.schedule.objective.get("status"), "kpis": run.kpis.as_dict()}
+        if key != cmp.baseline:
+            k = run.kpis
+            savings[key] = dict(cmp.savings(key), peak_kw=base.peak_kw - k.peak_kw,
+                                grid_kwh_per_week=base.grid_kwh - k.grid_kwh,
+                                co2_kg_per_week=base.co2_kg - k.co2_kg,
+                                cost_per_week=base.energy_cost - k.energy_cost)
+    horizon = max(problem.horizon, *(r.schedule.makespan for r in cmp.runs.values()))
+    zone = timezone or stamp(0)[16:]
+    return {
+        "problem": problem.name, "start": stamp(0), "end": stamp(horizon), "timezone": zone,
+        "horizon_min": horizon, "orders": len(problem.orders),
+        "lines": [{"id": ln.id, "stage": ln.stage} for ln in problem.lines],
+        "baseline": cmp.baseline, "optimised": OPTIMISED,
+        "annualisation_weeks": scheduling.WORKING_WEEKS_PER_YEAR,
+        "plans": plans, "savings": savings,
+        "segment_fields": list(SEGMENT_FIELDS), "segment_states": list(SEGMENT_STATES),
+        "segments": {key: _segments(problem, cmp.runs[key].schedule, cmp.runs[key].schedule.policy, stamp)
+                     for key in (cmp.baseline, OPTIMISED) if key in cmp.runs},
+        "bands": {"price": _bands(problem.series.price, horizon, stamp), "price_unit": "CNY/kWh",
+                  "carbon": _bands(problem.series.carbon, horizon, stamp), "carbon_unit": "kgCO2/kWh"},
+    }
+
+
+def _summary(result: dict) -> dict:
+    best = result["plans"].get(OPTIMISED, {})
+    return {"problem": result["problem"], "start": result["start"], "end": result["end"],
+            "timezone": result["timezone"], "orders": result["orders"], "lines": len(result["lines"]),
+            "solver_status": best.get("status"), "on_time_rate": best.get("kpis", {}).get("on_time_rate"),
+            "savings": result["savings"].get(OPTIMISED, {}), "annualisation_weeks": result["annualisation_weeks"]}
+
+
+# -- use cases -------------------------------------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _site_timezone(sessions: sessionmaker, org_code: str, site: str | None) -> str | None:
+    with sessions.begin() as s:
+        _, org = repos.load_organisation(s, org_code)
+    if site is not None:
+        found = next((x for x in org.sites if x.code == site), None)
+        if found is None:
+            raise InputError([Issue("site", None, "site", f"'{site}' is not a site of {org_code}; its sites: "
+                                                          f"{', '.join(x.code for x in org.sites) or 'none'}")])
+        return found.timezone
+    return org.sites[0].timezone if org.sites else None
+
+
+def _read(problem_path: Path, orders_path: Path | None) -> Problem:
+    """The problem, or an InputError naming the file also when its JSON has the wrong shape (a list where an
+    object belongs, text where a number does), which the reader does not check field by field."""
+    try:
+        return scheduling.read_problem(problem_path, orders_path)
+    except InputError:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        raise InputError([Issue(problem_path.name, None, None, f"not a plant problem file ({type(exc).__name__}: "
+                                                                f"{exc}); start from `zerocarbon schedule example`")]
+                         ) from None
+
+
+def check_settings(time_limit: float, objective: str) -> None:
+    problems = []
+    if not MIN_TIME_LIMIT <= time_limit <= MAX_TIME_LIMIT:
+        problems.append(Issue("settings", None, "time_limit", f"{time_limit} s is outside "
+                                                              f"{MIN_TIME_LIMIT:g}..{MAX_TIME_LIMIT:g} s"))
+    if objective not in OBJECTIVES:
+        problems.append(Issue("settings", None, "objective", f"'{objective}' is not one of {', '.join(OBJECTIVES)}"))
+    if problems:
+        raise InputError(problems)
+
+
+def record_run(sessions: sessionmaker, org_code: str, cmp: scheduling.Comparison, *, actor: str,
+               problem_file: str, problem_sha256: str, time_limit: float, objective: str,
+               orders_file: str | None = None, orders_sha256: str | None = None, name: str | None = None,
+               site: str | None = None) -> ScheduleRunInfo:
+    """Store a comparison already computed (with its input files' names and hashes) and audit it."""
+    result = comparison_result(cmp, _site_timezone(sessions, org_code, site), problem_file)
+    summary = _summary(result)
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        row = store.add(s, ScheduleRunRow(
+            organisation_id=org_id, name=(name or cmp.problem.name)[:256], created_by=actor, created_at=repos.now(),
+            problem_file=problem_file[:512], problem_sha256=problem_sha256,
+            orders_file=orders_file[:512] if orders_file else None, orders_sha256=orders_sha256,
+            time_limit_s=float(time_limit), objective=objective, status=DONE, summary=summary, result=result))
+        saved = summary["savings"]
+        repos.audit(s, actor, "schedule.run", f"schedule:{row.id}", org_id=org_id, problem=problem_file,
+                    problem_sha256=problem_sha256, orders=orders_file, orders_sha256=orders_sha256,
+                    time_limit_s=float(time_limit), objective=objective, solver_status=summary["solver_status"],
+                    grid_mwh_per_year=saved.get("grid_mwh_per_year"), tco2e_per_year=saved.get("tco2e_per_year"))
+        return _info(row, org_code, True)
+
+
+def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, orders_path: str | Path | None = None,
+             *, actor: str, time_limit: float = 10.0, objective: str = "cost", name: str | None = None,
+             site: str | None = None, workers: int = 2, seed: int = 0, progress: Progress | None = None,
+             cancelled: Callable[[], bool] | None = None) -> ScheduleRunInfo:
+    """Plan a problem file (and an orders CSV/XLSX replacing its orders) against the conventional plans, store
+    the comparison and audit the run.
+
+    ``time_limit`` [s] is CP-SAT's search time for the energy-aware plan (``scheduling.compare`` says how a run
+    uses it), ``objective`` what it lowers once every order is on time (cost, carbon or idle energy). Dates are
+    shown in the time zone of ``site`` (default: the organisation's first site). ``progress(done, total,
+    message)`` hears each step and the solver's progress; ``cancelled()`` is asked before the solve and before
+    storing: when it answers true the run stops with a StateError and nothing is stored. Bad input raises
+    InputError (file, row, column, reason) before anything is solved or stored.
+    """
+    check_settings(time_limit, objective)
+    problem_path = Path(problem_path)
+    orders_path = Path(orders_path) if orders_path else None
+    report = progress or (lambda done, total, message: None)
+    total = 3
+    report(0, total, "read")
+    problem = _read(problem_path, orders_path)
+    _clock(problem, problem_path.name, None)  # a problem without a start date is refused before the solve
+    _site_timezone(sessions, org_code, site)  # an unknown organisation or site is refused before the solve
+
+    def stop_if_cancelled() -> None:
+        if cancelled is not None and cancelled():
+            raise StateError("the schedule run was cancelled; nothing was stored")
+
+    stop_if_cancelled()
+    report(1, total, "solve")
+
+    def search(phase: str, incumbent: float, bound: float, seconds: float) -> None:
+        report(1, total, f"CP-SAT {phase}: incumbent {incumbent:,.0f}, bound {bound:,.0f} ({seconds:.1f} s)")
+
+    cmp = scheduling.compare(problem, time_limit=time_limit, workers=workers, secondary=objective, seed=seed,
+                             progress=search)
+    stop_if_cancelled()
+    report(2, total, "store")
+    info = record_run(sessions, org_code, cmp, actor=actor, problem_file=problem_path.name,
+                      problem_sha256=_sha256(problem_path), time_limit=time_limit, objective=objective,
+                      orders_file=orders_path.name if orders_path else None,
+                      orders_sha256=_sha256(orders_path) if orders_path else None, name=name,
+                      site=site)
+    report(total, total, "done")
+    return info
+
+
+def list_runs(sessions: sessionmaker, org_code: str, limit: int = 50, offset: int = 0) -> RunPage:
+    """The organisation's runs, newest first, a page at a time, without their results."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        total, rows = store.page(s, org_id, limit, offset)
+        return RunPage(total, limit, offset, [_info(r, org_code, False) for r in rows])
+
+
+def get_run(sessions: sessionmaker, org_code: str, run_id: int) -> ScheduleRunInfo:
+    """One run with its result; a run of another organisation is not found."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        row = store.get(s, org_id, run_id)
+        if row is None:
+            raise NotFoundError(f"no schedule run {run_id} in {org_code}")
+        return _info(row, org_code, True)
