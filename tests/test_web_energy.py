@@ -50,7 +50,7 @@ def lake(tmp_path, monkeypatch):
                                     "value": [k + 5 for k in kwh] * DAYS})])
     readings = tmp_path / "readings.csv"
     rows.to_csv(readings, index=False)
-    meter_import.import_file(tmp_path / "lake", meter_import.read_registry(reg), readings)
+    meter_import.import_file(tmp_path / "lake", ORG, meter_import.read_registry(reg), readings)
     prod = tmp_path / "production.csv"
     pd.DataFrame({"timestamp": ts.strftime("%Y-%m-%d %H:%M"), "line": "SMT1", "units": units * DAYS}) \
         .query("units > 0").to_csv(prod, index=False)
