@@ -130,7 +130,7 @@ def main() -> None:
     # still receive everything the broker kept: that, not the first pass, decides whether data was lost.
     while with_db_count() < published["readings"] and reconnects < 3:
         reconnects += 1
-        again = mqtt_subscriber(sessions, port=port, client_id="bench-sub")
+        again = mqtt_subscriber(sessions, "BENCH", port=port, client_id="bench-sub")
         t2 = threading.Thread(target=again.run, daemon=True)
         t2.start()
         again.connected.wait(5)
