@@ -52,7 +52,7 @@ def child(mode: str, path: Path, meters: int) -> dict:
 
         lake = OUT / "lake"
         shutil.rmtree(lake, ignore_errors=True)
-        s = import_file(lake, read_registry(OUT / f"meters_{meters}.csv"), path, engine="duckdb")
+        s = import_file(lake, "BENCH", read_registry(OUT / f"meters_{meters}.csv"), path, engine="duckdb")
         rows = s.stored
     else:
         import duckdb

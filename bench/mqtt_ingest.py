@@ -39,7 +39,7 @@ def publisher(port: int, seconds: float, mode: str) -> None:
         else:
             payload = json.dumps({"v": 1, "unit": "kWh", "interval_min": 15,
                                   "readings": [{"ts": _ts(base + i), "value": 1.0} for i in range(per)]})
-        info = c.publish(f"zc/S/A/L/{meter}", payload, qos=1)
+        info = c.publish(f"zc/BENCH/S/A/L/{meter}", payload, qos=1)
         msgs += 1
         sent += per
         if msgs % 5000 == 0:
@@ -89,8 +89,13 @@ def main() -> None:
     upgrade(engine)
     sessions = session_factory(engine)
     # live readings obey the file rules: the publisher's 1,000 meters are registered first, as in a plant
-    register_meters(sessions, {f"M{m:04d}": Meter(f"M{m:04d}", "S") for m in range(1000)})
-    sub = mqtt_subscriber(sessions, port=port, client_id="bench-sub")
+    from zerocarbon.core.model import Organisation, Site
+    from zerocarbon.store import repos
+
+    with sessions.begin() as s:
+        repos.save_organisation(s, Organisation("BENCH", "Bench", (Site("S", "S"),)))
+    register_meters(sessions, "BENCH", {f"M{m:04d}": Meter(f"M{m:04d}", "S") for m in range(1000)}, actor="bench")
+    sub = mqtt_subscriber(sessions, "BENCH", port=port, client_id="bench-sub")
     t = threading.Thread(target=sub.run, daemon=True)
     t.start()
     sub.connected.wait(5)
@@ -125,7 +130,7 @@ def main() -> None:
     # still receive everything the broker kept: that, not the first pass, decides whether data was lost.
     while with_db_count() < published["readings"] and reconnects < 3:
         reconnects += 1
-        again = mqtt_subscriber(sessions, port=port, client_id="bench-sub")
+        again = mqtt_subscriber(sessions, "BENCH", port=port, client_id="bench-sub")
         t2 = threading.Thread(target=again.run, daemon=True)
         t2.start()
         again.connected.wait(5)

@@ -6,7 +6,8 @@
 #
 #   deploy/mqtt-users.sh DIR USER [USER...]
 #     zerocarbon-ingest   the ingest service (reads zc/#)
-#     <site code>         a gateway of that site (writes zc/<site>/#), e.g. HF01
+#     <org>/<site>        a gateway of that organisation's site (writes zc/<org>/<site>/#), e.g. ACME/HF01;
+#                         its secret is DIR/<org>/<site>.secret
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 DIR USER [USER...]" >&2
@@ -17,7 +18,7 @@ dir=$1
 shift
 for user in "$@"; do
   case "$user" in
-    ""|*[:/+#[:space:]]*) echo "user name '$user' may not be empty or hold : / + # or spaces" >&2; exit 2 ;;
+    ""|*[:+#[:space:]]*|/*|*/|*/*/*|*..*) echo "user name '$user' may not be empty, hold : + # .. or spaces, or more than one /" >&2; exit 2 ;;
   esac
 done
 umask 077
@@ -27,6 +28,7 @@ trap 'rm -f "$new"' EXIT
 for user in "$@"; do
   secret=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-32)
   printf '%s:%s\n' "$user" "$secret" >>"$new"
+  mkdir -p "$(dirname "$dir/$user.secret")"
   printf '%s\n' "$secret" >"$dir/$user.secret"
 done
 mosquitto_passwd -U "$new"

@@ -43,3 +43,18 @@ def line_day() -> tuple[list[float], list[float]]:
     for i in list(range(40, 48)) + list(range(88, 92)):
         kwh[i] = 4.0
     return kwh, units
+
+
+def database_with_org(tmp_path) -> str:
+    """URL of a new SQLite database holding organisation ORG (tests/data/organisation.yaml), whose meters the
+    meter commands then store."""
+    from pathlib import Path
+
+    from zerocarbon.services import accounting
+    from zerocarbon.services.database import open_sessions
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    sessions = open_sessions(url)
+    accounting.load_organisation_file(sessions, Path(__file__).parent / "data" / "organisation.yaml", actor="test")
+    sessions.kw["bind"].dispose()
+    return url

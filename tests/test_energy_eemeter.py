@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import database_with_org
 from zerocarbon.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,13 +25,15 @@ runner = CliRunner()
 
 def _ours(tmp_path: Path) -> tuple[dict, pd.DataFrame]:
     ref = json.loads((DATA / "reference.json").read_text(encoding="utf-8"))
+    url = database_with_org(tmp_path)
     r = runner.invoke(app, ["meters", "import", str(DATA / "registry.csv"), str(DATA / "readings.csv"),
-                            "--lake", str(tmp_path / "lake"), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+                            "--lake", str(tmp_path / "lake"), "--db", url])
     assert r.exit_code == 0, r.output
     (b0, b1), (r0, r1) = ref["baseline"], ref["reporting"]
     r = runner.invoke(app, ["energy", "baseline", "--lake", str(tmp_path / "lake"), "--registry", str(DATA / "registry.csv"),
                             "--temperature", str(DATA / "temperature.csv"), "--baseline-from", b0, "--baseline-to", b1,
-                            "--reporting-from", r0, "--reporting-to", r1, "--out", str(tmp_path / "b"), "--json"])
+                            "--reporting-from", r0, "--reporting-to", r1, "--out", str(tmp_path / "b"), "--db", url,
+                            "--json"])
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     periods = pd.read_csv(res["files"]["periods_csv"], parse_dates=["local_start"])

@@ -4,10 +4,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.helpers import database_with_org
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.errors import InputError
 from zerocarbon.services.meter_import import import_file
 from zerocarbon.store import lake
+
+ORG = "ORG"  # the lake keeps each organisation apart; these tests use one
 
 
 def write(tmp_path: Path, rows, name="r.csv", columns=("meter", "timestamp", "value")) -> Path:
@@ -26,13 +29,13 @@ M = {"M1": Meter("M1", "HF01", line="SMT1"), "M2": Meter("M2", "HF01", stamp="en
 
 
 def total(root) -> float:
-    return lake.query(root, "SELECT sum(value) AS v FROM readings")["v"][0]
+    return lake.query(root, ORG, "SELECT sum(value) AS v FROM readings")["v"][0]
 
 
 def test_same_file_twice_changes_nothing(tmp_path):
     f = write(tmp_path, day())
-    a = import_file(tmp_path / "lake", M, f)
-    b = import_file(tmp_path / "lake", M, f)
+    a = import_file(tmp_path / "lake", ORG, M, f)
+    b = import_file(tmp_path / "lake", ORG, M, f)
     assert (a.stored, b.stored, b.already_stored) == (96, 0, 96)
     assert total(tmp_path / "lake") == pytest.approx(96.0)
 
@@ -41,9 +44,9 @@ def test_interval_end_twin_gives_the_same_daily_totals(tmp_path):
     # the same 24 h as interval-start stamps (M1) and interval-end stamps (M2), local time UTC+8
     start = write(tmp_path, day("M1", "2026-08-03 00:00", value=2.0), "s.csv")
     end = write(tmp_path, day("M2", "2026-08-03 00:15", value=2.0), "e.csv")
-    import_file(tmp_path / "lake", M, start)
-    import_file(tmp_path / "lake", M, end)
-    daily = lake.query(tmp_path / "lake", "SELECT meter, min(ts) AS first, sum(value) AS v FROM readings GROUP BY 1 ORDER BY 1")
+    import_file(tmp_path / "lake", ORG, M, start)
+    import_file(tmp_path / "lake", ORG, M, end)
+    daily = lake.query(tmp_path / "lake", ORG, "SELECT meter, min(ts) AS first, sum(value) AS v FROM readings GROUP BY 1 ORDER BY 1")
     assert list(daily["v"]) == [192.0, 192.0] and daily["first"][0] == daily["first"][1]
     assert daily["first"][0] == pd.Timestamp("2026-08-02 16:00")  # 00:00 Beijing time is 16:00 UTC
 
@@ -52,10 +55,10 @@ def test_dst_gap_is_rejected_and_repeated_hour_is_resolved(tmp_path):
     meters = {"DE": Meter("DE", "EU1", timezone="Europe/Berlin", interval_min=60)}
     bad = write(tmp_path, [("DE", "2026-03-29 01:00:00", 1), ("DE", "2026-03-29 02:30:00", 1)])
     with pytest.raises(InputError, match=r"row 3, column 'timestamp': local time 2026-03-29 02:30:00 does not exist"):
-        import_file(tmp_path / "lake", meters, bad)
+        import_file(tmp_path / "lake", ORG, meters, bad)
     # 2026-10-25: 02:00 local happens twice; in chronological order the two readings are different hours
     rows = [("DE", f"2026-10-25 {h}:00:00", 1) for h in ("00", "01", "02", "02", "03")]
-    s = import_file(tmp_path / "lake", meters, write(tmp_path, rows, "fall.csv"))
+    s = import_file(tmp_path / "lake", ORG, meters, write(tmp_path, rows, "fall.csv"))
     assert s.stored == 5 and not (tmp_path / "nothing").exists()
 
 
@@ -64,7 +67,7 @@ def test_cumulative_register_rollover_and_reset(tmp_path):
     regs = [999_950, 999_980, 10, 40, 5, 25]  # rollover after 999 980; reset (meter exchange) before 5
     rows = [("R", t.strftime("%Y-%m-%d %H:%M:%S"), v)
             for t, v in zip(pd.date_range("2026-08-03 00:15", periods=6, freq="15min"), regs)]
-    s = import_file(tmp_path / "lake", meters, write(tmp_path, rows))
+    s = import_file(tmp_path / "lake", ORG, meters, write(tmp_path, rows))
     assert (s.rollovers, s.resets, s.stored) == (1, 1, 4)  # the reset interval stays unknown
     assert total(tmp_path / "lake") == pytest.approx(30 + 30 + 30 + 20)
 
@@ -72,39 +75,39 @@ def test_cumulative_register_rollover_and_reset(tmp_path):
 def test_multiplier_and_units(tmp_path):
     meters = {"CT": Meter("CT", "HF01", multiplier=40)}
     rows = [("CT", "2026-08-03 00:00:00", 500, "Wh"), ("CT", "2026-08-03 00:15:00", 1, "kWh")]
-    import_file(tmp_path / "lake", meters, write(tmp_path, rows, columns=("meter", "timestamp", "value", "unit")))
+    import_file(tmp_path / "lake", ORG, meters, write(tmp_path, rows, columns=("meter", "timestamp", "value", "unit")))
     assert total(tmp_path / "lake") == pytest.approx(0.5 * 40 + 1 * 40)
     bad = [("CT", "2026-08-03 01:00:00", 1, "kg")]
     with pytest.raises(InputError, match=r"row 2, column 'unit'.*meter CT is in kWh"):
-        import_file(tmp_path / "lake", meters, write(tmp_path, bad, "u.csv", ("meter", "timestamp", "value", "unit")))
+        import_file(tmp_path / "lake", ORG, meters, write(tmp_path, bad, "u.csv", ("meter", "timestamp", "value", "unit")))
 
 
 def test_duplicates(tmp_path):
     rows = day(n=4) + day(n=1)  # an exact repeat of the first reading
-    s = import_file(tmp_path / "lake", M, write(tmp_path, rows))
+    s = import_file(tmp_path / "lake", ORG, M, write(tmp_path, rows))
     assert s.duplicates_dropped == 1 and s.stored == 4
     clash = day(n=2) + [("M1", "2026-08-03 00:00:00", 9.0)]
     with pytest.raises(InputError, match=r"row 4, column 'value': M1 at 2026-08-03 00:00:00 appears with different"):
-        import_file(tmp_path / "lake2", M, write(tmp_path, clash, "c.csv"))
+        import_file(tmp_path / "lake2", ORG, M, write(tmp_path, clash, "c.csv"))
     assert not (tmp_path / "lake2").exists()
 
 
 def test_gaps_are_counted_and_filled_only_on_request(tmp_path):
     rows = [r for i, r in enumerate(day(n=12)) if i not in (4, 5)]
-    s = import_file(tmp_path / "a", M, write(tmp_path, rows))
+    s = import_file(tmp_path / "a", ORG, M, write(tmp_path, rows))
     assert (s.missing_intervals, s.filled, s.stored) == (2, 0, 10)
-    s = import_file(tmp_path / "b", M, write(tmp_path, rows, "f.csv"), fill=True)
+    s = import_file(tmp_path / "b", ORG, M, write(tmp_path, rows, "f.csv"), fill=True)
     assert (s.filled, s.stored) == (2, 12) and s.filled_share == pytest.approx(2 / 12)
-    q = lake.query(tmp_path / "b", "SELECT count(*) AS n FROM readings WHERE quality = 'filled'")
+    q = lake.query(tmp_path / "b", ORG, "SELECT count(*) AS n FROM readings WHERE quality = 'filled'")
     assert q["n"][0] == 2
 
 
 def test_spike_is_flagged_not_changed(tmp_path):
     rows = day(n=96)
     rows[50] = ("M1", rows[50][1], 80.0)
-    s = import_file(tmp_path / "lake", M, write(tmp_path, rows))
+    s = import_file(tmp_path / "lake", ORG, M, write(tmp_path, rows))
     assert s.spikes == 1
-    q = lake.query(tmp_path / "lake", "SELECT value, quality FROM readings WHERE quality = 'spike'")
+    q = lake.query(tmp_path / "lake", ORG, "SELECT value, quality FROM readings WHERE quality = 'spike'")
     assert list(q["value"]) == [80.0]
 
 
@@ -112,7 +115,7 @@ def test_bad_rows_write_nothing(tmp_path):
     rows = day(n=4) + [("NOPE", "2026-08-03 00:00:00", 1), ("M1", "2026-08-03 05:00:00", "x"),
                        ("M1", "2026-08-03 06:00:00", -3)]
     with pytest.raises(InputError) as exc:
-        import_file(tmp_path / "lake", M, write(tmp_path, rows))
+        import_file(tmp_path / "lake", ORG, M, write(tmp_path, rows))
     text = str(exc.value)
     assert "row 6, column 'meter': unknown meter 'NOPE'" in text and "row 7, column 'value': 'x' is not a number" in text
     assert "row 8, column 'value': negative reading" in text
@@ -120,25 +123,25 @@ def test_bad_rows_write_nothing(tmp_path):
 
 
 def test_changed_value_for_a_stored_reading_is_a_conflict(tmp_path):
-    import_file(tmp_path / "lake", M, write(tmp_path, day(n=4)))
+    import_file(tmp_path / "lake", ORG, M, write(tmp_path, day(n=4)))
     changed = day(n=4, value=1.0)
     changed[2] = ("M1", changed[2][1], 7.0)
     with pytest.raises(InputError, match="differ from what the lake holds"):
-        import_file(tmp_path / "lake", M, write(tmp_path, changed, "x.csv"))
+        import_file(tmp_path / "lake", ORG, M, write(tmp_path, changed, "x.csv"))
     assert total(tmp_path / "lake") == pytest.approx(4.0)
 
 
-def test_registry_is_stored_in_the_database(sessions):
+def test_registry_is_stored_in_the_database(db):
     from sqlalchemy import select
 
     from zerocarbon.services.meter_import import register_meters
     from zerocarbon.store.tables import MeterRow
 
-    register_meters(sessions, M, actor="test")
-    register_meters(sessions, M, actor="test")  # idempotent
-    with sessions() as s:
+    register_meters(db, ORG, M, actor="test")
+    register_meters(db, ORG, M, actor="test")  # idempotent
+    with db() as s:
         rows = {r.id: r for r in s.scalars(select(MeterRow))}
-    assert set(rows) == set(M) and rows["M2"].stamp == "end"
+    assert set(rows) == set(M) and rows["M2"].stamp == "end" and rows["M2"].organisation_id is not None
 
 
 def test_cli_import_and_rollup(tmp_path):
@@ -150,10 +153,10 @@ def test_cli_import_and_rollup(tmp_path):
     reg.write_text("id,site,unit,stamp\nM1,HF01,kWh,start\n")
     f = write(tmp_path, day(n=8))
     r = CliRunner().invoke(app, ["meters", "import", str(reg), str(f), "--lake", str(tmp_path / "lake"),
-                                 "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+                                 "--db", database_with_org(tmp_path)])
     assert r.exit_code == 0 and "8 new readings stored" in r.output
     r = CliRunner().invoke(app, ["meters", "rollup", "--registry", str(reg), "--lake", str(tmp_path / "lake"),
-                                 "--by", "meter", "--freq", "day"])
+                                 "--by", "meter", "--freq", "day", "--org", ORG])
     assert r.exit_code == 0 and "8.0" in r.output
 
 
@@ -174,13 +177,13 @@ def test_duckdb_bulk_path_gives_the_same_lake_as_the_careful_path(tmp_path, suff
     df = pd.DataFrame(rows, columns=["meter", "timestamp", "value"])
     path = tmp_path / f"in{suffix}"
     df.to_parquet(path, index=False) if suffix == ".parquet" else df.to_csv(path, index=False)
-    a = import_file(tmp_path / "pandas", meters, path, engine="pandas")
-    b = import_file(tmp_path / "duckdb", meters, path, engine="duckdb")
+    a = import_file(tmp_path / "pandas", ORG, meters, path, engine="pandas")
+    b = import_file(tmp_path / "duckdb", ORG, meters, path, engine="duckdb")
     for k in ("stored", "duplicates_dropped", "resets", "rollovers", "spikes", "missing_intervals"):
         assert getattr(a, k) == getattr(b, k), k
     q = "SELECT meter, ts, round(value, 9) AS value, quality FROM readings ORDER BY meter, ts"
-    pd.testing.assert_frame_equal(lake.query(tmp_path / "pandas", q), lake.query(tmp_path / "duckdb", q))
-    again = import_file(tmp_path / "duckdb", meters, path, engine="duckdb")
+    pd.testing.assert_frame_equal(lake.query(tmp_path / "pandas", ORG, q), lake.query(tmp_path / "duckdb", ORG, q))
+    again = import_file(tmp_path / "duckdb", ORG, meters, path, engine="duckdb")
     assert again.stored == 0 and again.already_stored == b.stored
 
 
@@ -191,7 +194,7 @@ def test_duckdb_bulk_path_rejects_bad_rows(tmp_path):
     path = tmp_path / "bad.parquet"
     pd.DataFrame(rows, columns=["meter", "timestamp", "value"]).to_parquet(path, index=False)
     with pytest.raises(InputError) as exc:
-        import_file(tmp_path / "lake", M, path, engine="duckdb")
+        import_file(tmp_path / "lake", ORG, M, path, engine="duckdb")
     text = str(exc.value)
     assert "row 4, column 'meter': unknown meter 'X9'" in text
     assert "row 5, column 'timestamp': timestamp is blank" in text  # was stored with no time
@@ -202,8 +205,8 @@ def test_revenue_meter_becomes_an_importable_electricity_file(tmp_path):
     from zerocarbon.io.tables import read_table, validate
     from zerocarbon.services.energy_data import electricity_activity
 
-    import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0) + day("M1", value=3.0)))
-    path = electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "electricity.csv", allow_partial=True).path
+    import_file(tmp_path / "lake", ORG, M, write(tmp_path, day("MAIN", value=10.0) + day("M1", value=3.0)))
+    path = electricity_activity(tmp_path / "lake", ORG, M, 2026, tmp_path / "electricity.csv", allow_partial=True).path
     frame = validate("electricity", read_table(path), path.name, {"HF01"}, 2026)
     # 96 intervals x 10 kWh on 2026-08-03 local time: one August row; the sub-meter M1 is left out
     assert frame["quantity"].sum() == pytest.approx(960.0) and set(frame["meter"]) == {"MAIN"}
@@ -213,8 +216,8 @@ def test_activity_months_follow_the_local_calendar(tmp_path):
     from zerocarbon.services.energy_data import electricity_activity
 
     rows = [("MAIN", "2026-08-31 23:00:00", 5.0), ("MAIN", "2026-09-01 02:00:00", 7.0)]  # both 31 Aug in UTC
-    import_file(tmp_path / "lake", M, write(tmp_path, rows))
-    out = pd.read_csv(electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "e.csv", allow_partial=True).path)
+    import_file(tmp_path / "lake", ORG, M, write(tmp_path, rows))
+    out = pd.read_csv(electricity_activity(tmp_path / "lake", ORG, M, 2026, tmp_path / "e.csv", allow_partial=True).path)
     assert list(zip(out["period_start"], out["quantity"])) == [("2026-08-01", 5.0), ("2026-09-01", 7.0)]
 
 
@@ -223,11 +226,11 @@ def test_a_month_with_missing_intervals_is_not_written_as_a_whole_month(tmp_path
     from zerocarbon.errors import InputError
     from zerocarbon.services.energy_data import electricity_activity
 
-    import_file(tmp_path / "lake", M, write(tmp_path, day("MAIN", value=10.0)))
+    import_file(tmp_path / "lake", ORG, M, write(tmp_path, day("MAIN", value=10.0)))
     with pytest.raises(InputError, match=r"2026-08: 96 of 2,976 intervals \(3.2%\)"):
-        electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "e.csv")
+        electricity_activity(tmp_path / "lake", ORG, M, 2026, tmp_path / "e.csv")
     assert not (tmp_path / "e.csv").exists()
-    r = electricity_activity(tmp_path / "lake", M, 2026, tmp_path / "e.csv", allow_partial=True)
+    r = electricity_activity(tmp_path / "lake", ORG, M, 2026, tmp_path / "e.csv", allow_partial=True)
     assert r.partial == ["MAIN 2026-08 (3.2%)"] and "MAIN 2026-01" in r.without_readings and r.months == 1
 
 
@@ -239,7 +242,7 @@ def test_non_numbers_in_a_readings_file_are_named_by_row_as_written(tmp_path):
     rows = [("MAIN", "2026-08-03 00:00:00", "4"), ("MAIN", "2026-08-03 00:15:00", "nan"),
             ("MAIN", "2026-08-03 00:30:00", "1e309"), ("MAIN", "2026-08-03 00:45:00", "")]
     with pytest.raises(InputError) as exc:
-        import_file(tmp_path / "lake", M, write(tmp_path, rows), engine="pandas")
+        import_file(tmp_path / "lake", ORG, M, write(tmp_path, rows), engine="pandas")
     text = str(exc.value)
     assert "row 3, column 'value': 'nan' is not a finite number" in text
     assert "row 4, column 'value': '1e309' is not a finite number" in text

@@ -7,11 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.helpers import database_with_org
 from zerocarbon.core.energy.intervals import Meter, dst_windows
 from zerocarbon.errors import InputError
 from zerocarbon.io.meter_files import read_profile, read_readings, read_registry
 from zerocarbon.services.meter_import import import_file, normalise
 from zerocarbon.store import lake
+
+ORG = "ORG"  # the lake keeps each organisation apart; these tests use one
 
 DATA = Path(__file__).parent / "data"
 STEEL = DATA / "steel_15min_sample.csv"
@@ -29,7 +32,7 @@ def usage_total() -> Decimal:
 
 
 def lake_frame(root: Path) -> pd.DataFrame:
-    return lake.query(root, "SELECT meter, ts, value, unit, quality FROM readings ORDER BY meter, ts")
+    return lake.query(root, ORG, "SELECT meter, ts, value, unit, quality FROM readings ORDER BY meter, ts")
 
 
 def write(tmp_path: Path, rows, name="r.csv", columns=("meter", "timestamp", "value")) -> Path:
@@ -42,7 +45,7 @@ def test_steel_plant_export_is_imported_unchanged_with_exact_totals_on_both_engi
     meters, profile = steel
     frames = {}
     for engine in ENGINES:
-        s = import_file(tmp_path / engine, meters, STEEL, engine=engine, profile=profile)
+        s = import_file(tmp_path / engine, ORG, meters, STEEL, engine=engine, profile=profile)
         assert (s.rows, s.stored, s.missing_intervals, s.duplicates_dropped) == (288, 288, 0, 0), engine
         frames[engine] = lake_frame(tmp_path / engine)
     pd.testing.assert_frame_equal(frames["pandas"], frames["duckdb"])
@@ -57,11 +60,11 @@ def test_steel_plant_export_is_imported_unchanged_with_exact_totals_on_both_engi
 
 def test_daily_totals_follow_the_files_day_blocks(tmp_path, steel):
     meters, profile = steel
-    import_file(tmp_path / "lake", meters, STEEL, engine="pandas", profile=profile)
+    import_file(tmp_path / "lake", ORG, meters, STEEL, engine="pandas", profile=profile)
     raw = pd.read_csv(STEEL, dtype={"Usage_kWh": str})
     block = raw["date"].str[:10]  # a day's block is the 96 rows labelled with that date
     expected = raw.groupby(block)["Usage_kWh"].apply(lambda s: sum(Decimal(v) for v in s))
-    got = lake.query(tmp_path / "lake", """SELECT strftime(ts + INTERVAL 9 HOUR, '%d/%m/%Y') AS day, sum(value) AS v
+    got = lake.query(tmp_path / "lake", ORG, """SELECT strftime(ts + INTERVAL 9 HOUR, '%d/%m/%Y') AS day, sum(value) AS v
                                            FROM readings GROUP BY 1 ORDER BY 1""")
     assert [round(Decimal(str(float(v))), 2) for v in got["v"]] == list(expected.sort_index())
 
@@ -70,7 +73,7 @@ def test_daily_totals_follow_the_files_day_blocks(tmp_path, steel):
 def test_midnight_rows_out_of_order_are_refused_with_the_cause_explained(tmp_path, steel, engine):
     meters, profile = steel
     with pytest.raises(InputError) as exc:
-        import_file(tmp_path / "lake", meters, STEEL, engine=engine, profile=replace(profile, midnight="starts_day"))
+        import_file(tmp_path / "lake", ORG, meters, STEEL, engine=engine, profile=replace(profile, midnight="starts_day"))
     first = exc.value.problems[0]
     assert (first.row, first.column) == (97, "date")
     assert "'01/01/2018 00:00' comes after '01/01/2018 23:45' (row 96)" in first.reason
@@ -82,7 +85,7 @@ def test_midnight_rows_out_of_order_are_refused_with_the_cause_explained(tmp_pat
 def test_day_first_dates_read_as_iso_are_an_error_not_a_traceback(tmp_path, steel, engine):
     meters, profile = steel
     with pytest.raises(InputError) as exc:
-        import_file(tmp_path / "lake", meters, STEEL, engine=engine, profile=replace(profile, date_format="ISO8601"))
+        import_file(tmp_path / "lake", ORG, meters, STEEL, engine=engine, profile=replace(profile, date_format="ISO8601"))
     first = exc.value.problems[0]
     assert (first.row, first.column) == (2, "date")
     assert first.reason.startswith("'01/01/2018 00:15' is not a timestamp in ISO 8601")
@@ -93,7 +96,7 @@ def test_blank_stamp_is_an_error_not_a_silent_drop(tmp_path, engine):
     meters = {"M1": Meter("M1", "HF01")}
     rows = [("M1", "2026-08-03 00:00:00", 1.0), ("M1", None, 2.0), ("M1", "2026-08-03 00:30:00", 3.0)]
     with pytest.raises(InputError) as exc:
-        import_file(tmp_path / "lake", meters, write(tmp_path, rows), engine=engine)
+        import_file(tmp_path / "lake", ORG, meters, write(tmp_path, rows), engine=engine)
     assert [str(p) for p in exc.value.problems] == ["r.csv, row 3, column 'timestamp': timestamp is blank"]
     assert not (tmp_path / "lake").exists()
 
@@ -103,11 +106,11 @@ def test_unreadable_and_out_of_order_stamps_name_row_and_column(tmp_path, engine
     meters = {"M1": Meter("M1", "HF01")}
     bad = [("M1", "2026-08-03 00:00:00", 1.0), ("M1", "03/08/2026 00:15", 1.0)]
     with pytest.raises(InputError, match=r"row 3, column 'timestamp': '03/08/2026 00:15' is not a timestamp in ISO"):
-        import_file(tmp_path / "a", meters, write(tmp_path, bad, "a.csv"), engine=engine)
+        import_file(tmp_path / "a", ORG, meters, write(tmp_path, bad, "a.csv"), engine=engine)
     back = [("M1", "2026-08-03 00:30:00", 1.0), ("M1", "2026-08-03 00:15:00", 1.0)]
     with pytest.raises(InputError, match=r"row 3, column 'timestamp': '2026-08-03 00:15:00' comes after "
                                          r"'2026-08-03 00:30:00' \(row 2\).*check the date format"):
-        import_file(tmp_path / "b", meters, write(tmp_path, back, "b.csv"), engine=engine)
+        import_file(tmp_path / "b", ORG, meters, write(tmp_path, back, "b.csv"), engine=engine)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
@@ -116,7 +119,7 @@ def test_non_finite_values_are_refused(tmp_path, engine):
     meters = {"M1": Meter("M1", "HF01")}
     rows = [("M1", "2026-08-03 00:00:00", "inf"), ("M1", "2026-08-03 00:15:00", "1e999")]
     with pytest.raises(InputError) as exc:
-        import_file(tmp_path / "lake", meters, write(tmp_path, rows), engine=engine)
+        import_file(tmp_path / "lake", ORG, meters, write(tmp_path, rows), engine=engine)
     assert [(p.row, p.column) for p in exc.value.problems] == [(2, "value"), (3, "value")]
     assert all("is not a finite number" in p.reason for p in exc.value.problems)
 
@@ -124,15 +127,15 @@ def test_non_finite_values_are_refused(tmp_path, engine):
 def test_local_stamps_in_a_clock_change(tmp_path):
     meters = {"DE": Meter("DE", "EU1", timezone="Europe/Berlin", interval_min=60)}
     fall = write(tmp_path, [("DE", f"2026-10-25 {h}:00:00", 1) for h in ("00", "01", "02", "02", "03")], "fall.csv")
-    assert import_file(tmp_path / "p", meters, fall, engine="pandas").stored == 5  # resolved by file order
+    assert import_file(tmp_path / "p", ORG, meters, fall, engine="pandas").stored == 5  # resolved by file order
     with pytest.raises(InputError, match=r"row 4, column 'timestamp': local time 2026-10-25 02:00:00 happens twice"
                                          r".*--engine pandas"):
-        import_file(tmp_path / "d", meters, fall, engine="duckdb")
+        import_file(tmp_path / "d", ORG, meters, fall, engine="duckdb")
     gap = write(tmp_path, [("DE", "2026-03-29 01:00:00", 1), ("DE", "2026-03-29 02:30:00", 1)], "gap.csv")
     for engine in ENGINES:
         with pytest.raises(InputError, match=r"row 3, column 'timestamp': local time 2026-03-29 02:30:00 does not "
                                              r"exist in Europe/Berlin"):
-            import_file(tmp_path / engine, meters, gap, engine=engine)
+            import_file(tmp_path / engine, ORG, meters, gap, engine=engine)
 
 
 def test_dst_windows_of_a_zone():
@@ -163,7 +166,7 @@ def test_a_profile_says_what_is_wrong_with_it(tmp_path):
 def test_profile_meter_must_be_registered(tmp_path, steel):
     _, profile = steel
     with pytest.raises(InputError, match="meter 'KR-STEEL-MAIN' is not in the meter registry"):
-        import_file(tmp_path / "lake", {"OTHER": Meter("OTHER", "KR01")}, STEEL, profile=profile)
+        import_file(tmp_path / "lake", ORG, {"OTHER": Meter("OTHER", "KR01")}, STEEL, profile=profile)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -171,7 +174,7 @@ def test_missing_mapped_column_is_named(tmp_path, steel, engine):
     meters, profile = steel
     only_dates = write(tmp_path, [("01/01/2018 00:15",)], "dates.csv", ("date",))
     with pytest.raises(InputError, match=r"row 1, column 'Usage_kWh': required column is missing"):
-        import_file(tmp_path / "lake", meters, only_dates, engine=engine, profile=profile)
+        import_file(tmp_path / "lake", ORG, meters, only_dates, engine=engine, profile=profile)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -182,7 +185,7 @@ def test_cli_imports_the_steel_export_with_its_profile(tmp_path, engine):
 
     args = ["meters", "import", str(DATA / "steel_meters.csv"), str(STEEL), "--profile",
             str(DATA / "steel_15min.profile.yaml"), "--engine", engine, "--lake", str(tmp_path / "lake"),
-            "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"]
+            "--db", database_with_org(tmp_path)]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "288 new readings stored" in r.output
@@ -213,7 +216,7 @@ def test_gbk_scada_export_and_registry_import_on_both_engines(tmp_path, engine):
     readings, registry, profile = _gbk_files(tmp_path)
     meters = read_registry(registry)
     assert meters["1号表"].area == "一车间"
-    s = import_file(tmp_path / "lake", meters, readings, engine=engine, profile=read_profile(profile))
+    s = import_file(tmp_path / "lake", ORG, meters, readings, engine=engine, profile=read_profile(profile))
     assert s.stored == 2 and s.meters == ["1号表"]
     assert lake_frame(tmp_path / "lake")["value"].tolist() == [1.5, 1.75]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".utf8-")]  # the UTF-8 copy is gone
@@ -226,12 +229,12 @@ def test_profile_declares_the_encoding_and_a_wrong_one_is_named(tmp_path):
     declared.write_text(SCADA_PROFILE + "encoding: GBK\n", encoding="utf-8")
     profile = read_profile(declared)
     assert profile.encoding == "gbk"
-    assert import_file(tmp_path / "lake", meters, readings, profile=profile).stored == 2
+    assert import_file(tmp_path / "lake", ORG, meters, readings, profile=profile).stored == 2
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(SCADA_PROFILE + "encoding: utf-8\n", encoding="utf-8")
     for engine in ENGINES:
         with pytest.raises(InputError, match=r"scada_gbk.csv: text is not valid utf-8, the encoding the profile"):
-            import_file(tmp_path / "lake2", meters, readings, engine=engine, profile=read_profile(wrong))
+            import_file(tmp_path / "lake2", ORG, meters, readings, engine=engine, profile=read_profile(wrong))
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text(SCADA_PROFILE + "encoding: klingon\n", encoding="utf-8")
     with pytest.raises(InputError, match="'klingon' is not a text encoding"):
@@ -244,14 +247,14 @@ def test_cli_imports_a_gbk_export_without_an_internal_error(tmp_path):
     from zerocarbon.cli import app
 
     readings, registry, profile = _gbk_files(tmp_path)
+    url = database_with_org(tmp_path)
     for engine in ENGINES:
         r = CliRunner().invoke(app, ["meters", "import", str(registry), str(readings), "--profile", str(profile),
-                                     "--engine", engine, "--lake", str(tmp_path / engine),
-                                     "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+                                     "--engine", engine, "--lake", str(tmp_path / engine), "--db", url])
         assert r.exit_code == 0, r.output
         assert "2 new readings stored" in r.output
     latin = tmp_path / "latin1.csv"
     latin.write_bytes("meter,timestamp,value\nCaf\xe9,2025-01-01 00:00,1\n".encode("latin-1"))
     r = CliRunner().invoke(app, ["meters", "import", str(registry), str(latin), "--lake", str(tmp_path / "x"),
-                                 "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+                                 "--db", url])
     assert r.exit_code == 2 and "neither UTF-8 nor GB18030/GBK" in r.output and "Traceback" not in r.output

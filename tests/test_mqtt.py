@@ -9,13 +9,15 @@ import socket
 import subprocess
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from tests.api_support import load_org
+from tests.helpers import database_with_org
 from tests.services import require_service
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.errors import InputError, StorageError
@@ -24,7 +26,7 @@ from zerocarbon.services.ingest import IngestStats, check_readings, make_handler
 from zerocarbon.services.meter_import import import_file, register_meters
 from zerocarbon.store.tables import DeadLetterRow, ReadingRow
 
-NOW = datetime(2026, 8, 3, 12, 0)
+NOW = datetime(2026, 8, 3, 12, 0, tzinfo=timezone.utc)
 DEPLOY = Path(__file__).parents[1] / "deploy"
 METERS = {"M1": Meter("M1", "HF01", line="SMT1"), "CT": Meter("CT", "HF01", multiplier=40),
           "END": Meter("END", "HF01", stamp="end"), "R": Meter("R", "HF01", register="cumulative"),
@@ -37,26 +39,31 @@ def msg(**kw):
     return json.dumps(doc).encode()
 
 
+def utc(*parts) -> datetime:
+    return datetime(*parts, tzinfo=timezone.utc)
+
+
 def raw(meter="M1", ts="2026-08-03T08:15:00+08:00", value=1.5, unit="kWh", site="HF01", stamp=None, interval=None):
-    return RawReading(site, meter, ts, value, unit, stamp, interval)
+    return RawReading("ORG", site, meter, ts, value, unit, stamp, interval)
 
 
 def test_single_and_batch_payloads_are_read_as_sent():
-    (r,) = parse_message("zc/HF01/SMT/SMT1/M1", msg())
-    assert r == RawReading("HF01", "M1", "2026-08-03T08:15:00+08:00", 1.5, "kWh", None, None)
-    rs = parse_message("zc/HF01/SMT/SMT1/M1", json.dumps({"v": 1, "unit": "kWh", "stamp": "end", "interval_min": 15,
+    (r,) = parse_message("zc/ORG/HF01/SMT/SMT1/M1", msg())
+    assert r == RawReading("ORG", "HF01", "M1", "2026-08-03T08:15:00+08:00", 1.5, "kWh", None, None)
+    rs = parse_message("zc/ORG/HF01/SMT/SMT1/M1", json.dumps({"v": 1, "unit": "kWh", "stamp": "end", "interval_min": 15,
                                                           "readings": [{"ts": "2026-08-03T00:30:00Z", "value": 2}]}).encode())
     assert (rs[0].stamp, rs[0].interval_min, rs[0].value) == ("end", 15, 2)
 
 
 @pytest.mark.parametrize("topic,payload,reason", [
-    ("zc/HF01/M1", msg(), "not zc/<site>"),
-    ("zc/a/b/c/M1", b"{oops", "not UTF-8 JSON"),
-    ("zc/a/b/c/M1", msg(v=2), "unsupported payload version"),
-    ("zc/a/b/c/M1", msg(unit=None), "'unit' is required"),
-    ("zc/a/b/c/M1", msg(value="12"), "not a number"),
-    ("zc/a/b/c/M1", msg(stamp="middle"), "stamp must be"),
-    ("zc/a/b/c/M1", msg(interval_min=0), "interval_min must be"),
+    ("zc/HF01/M1", msg(), "not zc/<organisation>/<site>/<area>/<line>/<meter>"),
+    ("zc/HF01/a/b/M1", msg(), "names no organisation .* publish under zc/<organisation>/<site>"),
+    ("zc/o/a/b/c/M1", b"{oops", "not UTF-8 JSON"),
+    ("zc/o/a/b/c/M1", msg(v=2), "unsupported payload version"),
+    ("zc/o/a/b/c/M1", msg(unit=None), "'unit' is required"),
+    ("zc/o/a/b/c/M1", msg(value="12"), "not a number"),
+    ("zc/o/a/b/c/M1", msg(stamp="middle"), "stamp must be"),
+    ("zc/o/a/b/c/M1", msg(interval_min=0), "interval_min must be"),
 ])
 def test_malformed_messages_say_why(topic, payload, reason):
     with pytest.raises(PayloadError, match=reason):
@@ -69,11 +76,11 @@ def test_live_readings_are_normalised_like_file_readings():
                                  METERS, NOW)
     assert refused == []
     got = [(r.meter, r.ts, r.value, r.unit, r.flag) for _, r in ok]
-    assert got == [("M1", datetime(2026, 8, 3, 0, 15), 1.5, "kWh", ""),
-                   ("CT", datetime(2026, 8, 3, 0, 15), 0.5 * 40, "kWh", ""),  # Wh -> kWh, then the CT ratio
-                   ("END", datetime(2026, 8, 3, 0, 15), 1.5, "kWh", ""),  # the meter's interval-end convention
-                   ("M1", datetime(2026, 8, 4, 12, 0), 1.5, "kWh", "future"),
-                   ("M1", datetime(2024, 1, 1, 0, 0), 1.5, "kWh", "stale")]
+    assert got == [("M1", utc(2026, 8, 3, 0, 15), 1.5, "kWh", ""),
+                   ("CT", utc(2026, 8, 3, 0, 15), 0.5 * 40, "kWh", ""),  # Wh -> kWh, then the CT ratio
+                   ("END", utc(2026, 8, 3, 0, 15), 1.5, "kWh", ""),  # the meter's interval-end convention
+                   ("M1", utc(2026, 8, 4, 12, 0), 1.5, "kWh", "future"),
+                   ("M1", utc(2024, 1, 1, 0, 0), 1.5, "kWh", "stale")]
 
 
 # The same bad reading, once in a file and once live: both are refused by the same rule, in the same words.
@@ -94,7 +101,7 @@ def test_live_path_refuses_what_the_file_import_refuses(tmp_path, name, bad, rea
     f = tmp_path / "r.csv"
     pd.DataFrame([{"meter": r.meter, "timestamp": r.ts, "value": r.value, "unit": r.unit}]).to_csv(f, index=False)
     with pytest.raises(InputError) as exc:
-        import_file(tmp_path / "lake", METERS, f)
+        import_file(tmp_path / "lake", "ORG", METERS, f)
     assert reason in str(exc.value)
     ok, refused = check_readings([r], METERS, NOW)
     assert ok == [] and len(refused) == 1 and reason in refused[0][1]
@@ -125,16 +132,18 @@ def _stored(sessions):
 def test_refused_readings_and_conflicts_become_dead_letters(sessions):
     """Defect: live ingest stored negative energy, unknown units and unregistered meters, and silently dropped
     a second, different value for the same meter and time (ON CONFLICT DO NOTHING)."""
-    register_meters(sessions, METERS, actor="test")
+    load_org(sessions, "ORG")
+    register_meters(sessions, "ORG", METERS, actor="test")
     stats = IngestStats()
-    handle = make_handler(sessions, stats)
-    t = "zc/HF01/SMT/SMT1/M1"
+    handle = make_handler(sessions, "ORG", stats)
+    t = "zc/ORG/HF01/SMT/SMT1/M1"
     batch = json.dumps({"v": 1, "unit": "kWh", "readings": [
         {"ts": "2026-08-03T00:00:00Z", "value": 1.0}, {"ts": "2026-08-03T00:15:00Z", "value": -1.0},
         {"ts": "2026-08-03T00:30:00Z", "value": 3.0}]}).encode()
-    handle(_batch((t, batch), (t, msg(unit="kWhh")), ("zc/HF01/SMT/SMT1/NOPE", msg()), ("zc/HF01/x/y/GAS", msg())))
+    handle(_batch((t, batch), (t, msg(unit="kWhh")), ("zc/ORG/HF01/SMT/SMT1/NOPE", msg()),
+                  ("zc/ORG/HF01/x/y/GAS", msg())))
     readings, dead = _stored(sessions)
-    assert readings == {("M1", datetime(2026, 8, 3, 0, 0)): 1.0, ("M1", datetime(2026, 8, 3, 0, 30)): 3.0}
+    assert readings == {("M1", utc(2026, 8, 3, 0, 0)): 1.0, ("M1", utc(2026, 8, 3, 0, 30)): 3.0}
     reasons = [d[2] for d in dead]
     assert len(dead) == 4 and "negative reading -1.0" in reasons[0] and "unknown unit 'kWhh'" in reasons[1]
     assert "unknown meter 'NOPE'" in reasons[2] and "cannot be converted to 'Nm3'" in reasons[3]
@@ -151,7 +160,7 @@ def test_refused_readings_and_conflicts_become_dead_letters(sessions):
     handle(_batch((t, msg(ts="2026-08-03T01:00:00Z", value=2.0)), (t, msg(ts="2026-08-03T01:00:00Z", value=2.5)),
                   (t, msg(ts="2026-08-03T01:00:00Z", value=2.0))))
     readings3, dead3 = _stored(sessions)
-    assert readings3[("M1", datetime(2026, 8, 3, 1, 0))] == 2.0
+    assert readings3[("M1", utc(2026, 8, 3, 1, 0))] == 2.0
     assert len(dead3) == len(dead2) + 1 and "says 2.5 kWh" in dead3[-1][2]
     assert stats.readings == 3 and stats.dead_letters == len(dead3)
 
@@ -164,7 +173,7 @@ def test_closed_port_is_a_clear_error_naming_host_and_port(tmp_path):
 
     port = _free_port()
     r = CliRunner().invoke(app, ["ingest", "mqtt", "--port", str(port), "--seconds", "1",
-                                 "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+                                 "--db", database_with_org(tmp_path)])
     assert r.exit_code == 2, r.output
     text = " ".join(r.output.split())
     assert f"cannot connect to the MQTT broker at 127.0.0.1:{port}" in text and "internal error" not in text
@@ -219,10 +228,11 @@ def broker(tmp_path):
 def test_end_to_end_exactly_once_with_restart(sessions, broker):
     import paho.mqtt.client as mqtt
 
-    register_meters(sessions, {"M0": Meter("M0", "HF01", line="SMT1")}, actor="test")
+    load_org(sessions, "ORG")
+    register_meters(sessions, "ORG", {"M0": Meter("M0", "HF01", line="SMT1")}, actor="test")
     n = 600
     cid = f"zc-test-{time.time_ns()}"
-    first = mqtt_subscriber(sessions, port=broker, topic="zc/#", client_id=cid)
+    first = mqtt_subscriber(sessions, "ORG", port=broker, client_id=cid)
     t = threading.Thread(target=first.run, daemon=True)
     t.start()
     assert first.connected.wait(5)
@@ -232,12 +242,12 @@ def test_end_to_end_exactly_once_with_restart(sessions, broker):
 
     def send(i, value=None):
         ts = f"2026-08-03T{i // 60 % 24:02d}:{i % 60:02d}:00+00:00"
-        return pub.publish(f"zc/HF01/SMT/SMT1/M{i // 1440}",
+        return pub.publish(f"zc/ORG/HF01/SMT/SMT1/M{i // 1440}",
                            json.dumps({"v": 1, "unit": "kWh", "ts": ts, "value": i if value is None else value}), qos=1)
 
     infos = [send(i) for i in range(n // 2)]
     infos += [send(i) for i in range(0, 100)]  # redelivered duplicates: same meter, time and value
-    infos.append(pub.publish("zc/HF01/SMT/SMT1/M0", b"not json", qos=1))
+    infos.append(pub.publish("zc/ORG/HF01/SMT/SMT1/M0", b"not json", qos=1))
     for info in infos:
         info.wait_for_publish(10)
     time.sleep(0.5)
@@ -246,14 +256,14 @@ def test_end_to_end_exactly_once_with_restart(sessions, broker):
     infos = [send(i) for i in range(n // 2, n)] + [send(5, value=99.0)]  # a conflicting second value
     for info in infos:
         info.wait_for_publish(10)
-    second = mqtt_subscriber(sessions, port=broker, topic="zc/#", client_id=cid)
+    second = mqtt_subscriber(sessions, "ORG", port=broker, client_id=cid)
     t2 = threading.Thread(target=second.run, kwargs={"seconds": 4}, daemon=True)
     t2.start()
     t2.join(15)
     pub.loop_stop()
     readings, dead_letters = _stored(sessions)
     dead = sorted(d[2] for d in dead_letters)
-    assert len(readings) == n and readings[("M0", datetime(2026, 8, 3, 0, 5))] == 5.0
+    assert len(readings) == n and readings[("M0", utc(2026, 8, 3, 0, 5))] == 5.0
     assert len(dead) == 2 and "not UTF-8 JSON" in dead[0] and "already holds 5 kWh; this reading says 99 kWh" in dead[1]
 
 
@@ -282,8 +292,8 @@ def secure_broker(tmp_path):
     if not exe or not shutil.which("mosquitto_passwd") or not shutil.which("openssl"):
         require_service("Mosquitto", "mosquitto, mosquitto_passwd and openssl are needed (apt install mosquitto openssl)")
     users = tmp_path / "users"
-    subprocess.run([str(DEPLOY / "mqtt-users.sh"), str(users), "zerocarbon-ingest", "HF01"], check=True,
-                   capture_output=True)
+    subprocess.run([str(DEPLOY / "mqtt-users.sh"), str(users), "zerocarbon-ingest", "ORG/HF01", "BETA/HF01"],
+                   check=True, capture_output=True)
     certs = _certificates(tmp_path / "certs")
     plain, tls = _free_port(), _free_port()
     conf = (DEPLOY / "mosquitto.conf").read_text()
@@ -302,7 +312,7 @@ def secure_broker(tmp_path):
         conf += "user root\n"
     (tmp_path / "broker.conf").write_text(conf)
     proc = _start(exe, tmp_path / "broker.conf", tls)
-    secret = {u: (users / f"{u}.secret").read_text().strip() for u in ("zerocarbon-ingest", "HF01")}
+    secret = {u: (users / f"{u}.secret").read_text().strip() for u in ("zerocarbon-ingest", "ORG/HF01", "BETA/HF01")}
     yield {"plain": plain, "tls": tls, "ca": str(certs["ca.crt"]), "secret": secret}
     proc.terminate()
     proc.wait(5)
@@ -314,35 +324,40 @@ def test_deploy_broker_refuses_anonymous_clients_and_lets_each_client_do_only_it
     import paho.mqtt.client as mqtt
 
     b = secure_broker
+    load_org(sessions, "ORG")
+    load_org(sessions, "BETA")
     for user, password in ((None, None), ("zerocarbon-ingest", "wrong")):
-        sub = mqtt_subscriber(sessions, port=b["plain"], client_id=f"anon-{time.time_ns()}", username=user,
+        sub = mqtt_subscriber(sessions, "ORG", port=b["plain"], client_id=f"anon-{time.time_ns()}", username=user,
                               password=password)
         with pytest.raises(StorageError, match=rf"broker at 127.0.0.1:{b['plain']} refused the connection: "
                                                r"Not authorized; check --username"):
             sub.run(1)
-    register_meters(sessions, {"M1": Meter("M1", "HF01"), "T1": Meter("T1", "TJ01")}, actor="test")
-    ingest = mqtt_subscriber(sessions, port=b["tls"], client_id=f"ingest-{time.time_ns()}",
+    register_meters(sessions, "ORG", {"M1": Meter("M1", "HF01"), "T1": Meter("T1", "TJ01")}, actor="test")
+    register_meters(sessions, "BETA", {"M1": Meter("M1", "HF01")}, actor="test")
+    ingest = mqtt_subscriber(sessions, "ORG", port=b["tls"], client_id=f"ingest-{time.time_ns()}",
                              username="zerocarbon-ingest", password=b["secret"]["zerocarbon-ingest"], cafile=b["ca"])
     t = threading.Thread(target=ingest.run, daemon=True)
     t.start()
     assert ingest.connected.wait(10)
-    def gateway_publishes(topic: str, qos: int) -> None:
-        gw = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"gw-HF01-{time.time_ns()}")
-        gw.username_pw_set("HF01", b["secret"]["HF01"])
+    def gateway_publishes(user: str, topic: str, qos: int, ts: str = "2026-08-03T00:00:00Z") -> None:
+        gw = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"gw-{time.time_ns()}")
+        gw.username_pw_set(user, b["secret"][user])
         gw.tls_set(ca_certs=b["ca"])
         up = threading.Event()
         gw.on_connect = lambda client, userdata, flags, rc, props: up.set()
         gw.connect("127.0.0.1", b["tls"])
         gw.loop_start()
         assert up.wait(10)
-        gw.publish(topic, msg(ts="2026-08-03T00:00:00Z"), qos=qos).wait_for_publish(10)
+        gw.publish(topic, msg(ts=ts), qos=qos).wait_for_publish(10)
         gw.loop_stop()
         gw.disconnect()
 
-    # The ACL drops what the HF01 gateway writes under another site (Mosquitto 2.0.11 also closes that
-    # client's connection); what it writes under its own site goes through.
-    gateway_publishes("zc/TJ01/a/b/T1", qos=0)
-    gateway_publishes("zc/HF01/a/b/M1", qos=1)
+    # The ACL drops what ORG's HF01 gateway writes under another site, and what BETA's HF01 gateway writes
+    # under ORG (Mosquitto 2.0.11 also closes that client's connection); what a gateway writes under its own
+    # organisation and site goes through.
+    gateway_publishes("ORG/HF01", "zc/ORG/TJ01/a/b/T1", qos=0)
+    gateway_publishes("BETA/HF01", "zc/ORG/HF01/a/b/M1", qos=0, ts="2026-08-03T01:00:00Z")
+    gateway_publishes("ORG/HF01", "zc/ORG/HF01/a/b/M1", qos=1)
     for _ in range(100):
         if ingest.stats.readings:
             break
@@ -350,4 +365,4 @@ def test_deploy_broker_refuses_anonymous_clients_and_lets_each_client_do_only_it
     ingest.stop()
     t.join(10)
     readings, dead = _stored(sessions)
-    assert readings == {("M1", datetime(2026, 8, 3, 0, 0)): 1.5} and dead == []
+    assert readings == {("M1", utc(2026, 8, 3, 0, 0)): 1.5} and dead == []

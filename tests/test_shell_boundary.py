@@ -44,7 +44,7 @@ def test_lake_conflict_and_payload_error_carry_column_and_reason():
     exc = LakeConflict(rows)
     assert exc.column == "value" and exc.reason.startswith("1 reading(s) differ") and exc.rows is rows
     with pytest.raises(PayloadError) as bad:
-        parse_message("zc/S1/-/-/M1", b"not json")
+        parse_message("zc/O1/S1/-/-/M1", b"not json")
     assert bad.value.reason.startswith("payload is not UTF-8 JSON")
 
 

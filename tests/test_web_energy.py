@@ -50,7 +50,7 @@ def lake(tmp_path, monkeypatch):
                                     "value": [k + 5 for k in kwh] * DAYS})])
     readings = tmp_path / "readings.csv"
     rows.to_csv(readings, index=False)
-    meter_import.import_file(tmp_path / "lake", meter_import.read_registry(reg), readings)
+    meter_import.import_file(tmp_path / "lake", ORG, meter_import.read_registry(reg), readings)
     prod = tmp_path / "production.csv"
     pd.DataFrame({"timestamp": ts.strftime("%Y-%m-%d %H:%M"), "line": "SMT1", "units": units * DAYS}) \
         .query("units > 0").to_csv(prod, index=False)
@@ -161,3 +161,13 @@ def test_unknown_site_or_bad_date_is_named_on_the_page_not_a_traceback(world, la
 
 def test_energy_script_is_served(world):
     assert client(world).get("/web/static/energy.js").status_code == 200
+
+
+def test_another_organisation_with_the_same_site_code_sees_only_its_own_readings(world, lake):
+    """The lake holds ORG's HF01; OTHER also has a site HF01 and the same registry, but none of ORG's readings."""
+    load_org(world, "OTHER")
+    person(world, "viewer@other.cn", "OTHER", "viewer")
+    c = client(world, follow_redirects=False)
+    assert c.post("/web/login", data={"email": "viewer@other.cn", "password": PASSWORD, "next": "/web/"}).status_code == 303
+    r = c.get("/web/orgs/OTHER/energy", params={"site": "HF01"})
+    assert r.status_code == 404 and "no readings of organisation OTHER" in r.text and 'id="energy-data"' not in r.text

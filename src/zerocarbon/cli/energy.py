@@ -9,7 +9,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zerocarbon.cli.common import JsonOpt, StoredOpt, console, emit_json, err, group, stored_sets_db
+from zerocarbon.cli.common import DbOpt, JsonOpt, StoredOpt, console, emit_json, err, group, stored_sets_db
+from zerocarbon.cli.meters import OrgCodeOpt, organisation
 
 app = group("Energy analytics on a meter lake: report, M&V baseline, forecast.")
 
@@ -61,7 +62,7 @@ def report_cmd(lake: LakeOpt, registry: RegistryOpt, out: OutOpt = Path("energy_
                kg_per_kwh: Annotated[Optional[float], typer.Option("--kg-per-kwh", help="grid factor "
                                                                                         "[kgCO2/kWh] instead of "
                                                                                         "--factors")] = None,
-               db: StoredOpt = None,
+               db: StoredOpt = None, organisation_code: OrgCodeOpt = None,
                shifts: Annotated[str, typer.Option("--shifts", help="local shifts NAME=START-END, comma "
                                                                     "separated")] = "day=8-20,night=20-8",
                as_json: JsonOpt = False) -> None:
@@ -74,11 +75,12 @@ def report_cmd(lake: LakeOpt, registry: RegistryOpt, out: OutOpt = Path("energy_
     if factors and kg_per_kwh is not None:
         raise InputError([Problem("--factors/--kg-per-kwh", None, None, "give one grid factor source, not both")])
     grid = energy_report.given_factor(kg_per_kwh) if kg_per_kwh is not None else None
+    code = organisation(organisation_code, db)
     if factors and org is not None:
         province, grid_region, country = energy_report.grid_site(meters, site, org, province, grid_region)
     with _progress(as_json) as progress:
         task = progress.add_task("energy report", total=None)
-        rep = energy_report.report(lake, meters, out, site, date_from, date_to, production, grid,
+        rep = energy_report.report(lake, code, meters, out, site, date_from, date_to, production, grid,
                                    energy_report.parse_shifts(shifts), factor_set=factors, province=province,
                                    grid_region=grid_region, country=country,
                                    stored_sets=stored_sets_db(db) if factors else None,
@@ -150,14 +152,16 @@ def baseline_cmd(lake: LakeOpt, registry: RegistryOpt,
                  production: ProductionOpt = None, model: Annotated[Model, typer.Option("--model")] = Model.linear,
                  confidence: Annotated[float, typer.Option("--confidence", min=0.5, max=0.99,
                                                            help="confidence of the savings uncertainty")] = 0.90,
-                 out: OutOpt = Path("energy_baseline"), as_json: JsonOpt = False) -> None:
+                 out: OutOpt = Path("energy_baseline"), org: OrgCodeOpt = None, db: DbOpt = None,
+                 as_json: JsonOpt = False) -> None:
     """M&V baseline with ASHRAE Guideline 14 metrics and the reporting period's avoided energy, or a refusal."""
     from zerocarbon.services import energy_baseline
     from zerocarbon.services.meter_import import read_registry
 
+    code = organisation(org, db)
     with _progress(as_json) as progress:
         task = progress.add_task("baseline", total=None)
-        res = energy_baseline.baseline(lake, read_registry(registry), baseline_from, baseline_to, reporting_from,
+        res = energy_baseline.baseline(lake, code, read_registry(registry), baseline_from, baseline_to, reporting_from,
                                        reporting_to, meter, site, temperature, production, model.value, confidence,
                                        out, progress=lambda step: progress.update(task, description=step))
     if as_json:
@@ -197,18 +201,20 @@ def forecast_cmd(lake: LakeOpt, registry: RegistryOpt, horizon: Annotated[Horizo
                  meter: MeterOpt = None, site: SiteOpt = None, date_from: FromOpt = None, date_to: ToOpt = None,
                  backtest_days: Annotated[int, typer.Option("--backtest-days", min=1, max=365,
                                                             help="days of rolling-origin backtest")] = 14,
-                 out: OutOpt = Path("energy_forecast"), as_json: JsonOpt = False) -> None:
+                 out: OutOpt = Path("energy_forecast"), org: OrgCodeOpt = None, db: DbOpt = None,
+                 as_json: JsonOpt = False) -> None:
     """Day- or week-ahead load forecast, backtested against seasonal naive; writes CSV and a chart."""
     from zerocarbon.services import energy_forecast
     from zerocarbon.services.meter_import import read_registry
 
+    code = organisation(org, db)
     with _progress(as_json) as progress:
         task = progress.add_task("forecast", total=None)
 
         def step(name: str, done: int, total: int) -> None:
             progress.update(task, description=name, completed=done, total=total)
 
-        res = energy_forecast.forecast(lake, read_registry(registry), horizon.value, meter, site, date_from, date_to,
+        res = energy_forecast.forecast(lake, code, read_registry(registry), horizon.value, meter, site, date_from, date_to,
                                        backtest_days, out, progress=step)
     if as_json:
         emit_json(res.to_dict())

@@ -14,7 +14,33 @@ from zerocarbon.cli.common import DbOpt, JsonOpt, YearOpt, console, err, emit_js
 
 app = group("Interval meter data: bulk import into the Parquet lake, roll-ups.")
 ingest_app = group("Live ingest.")
+db_app = group("The application database's schema.")
 LakeOpt = Annotated[Path, typer.Option("--lake", help="lake folder")]
+OrgCodeOpt = Annotated[Optional[str], typer.Option("--org", help="organisation code (default: the database's only "
+                                                                 "organisation)")]
+
+
+def organisation(org: str | None, db: str | None) -> str:
+    """The organisation a command works for: ``--org``, or the database's only one; anything else is a usage
+    error that lists the choices, never a guess."""
+    from zerocarbon.errors import InputError, Problem
+
+    if org:
+        return org
+    from zerocarbon.services import meter_import
+    from zerocarbon.services.database import database_url, exists, open_sessions
+
+    if not exists(db):
+        raise InputError([Problem("--org", None, None, f"no database at {database_url(db)} to take the organisation "
+                                                       "from; give --org CODE (or --db)")])
+    codes = meter_import.organisations(open_sessions(db, create=False))
+    if len(codes) == 1:
+        return codes[0]
+    if not codes:
+        raise InputError([Problem("--org", None, None, "the database holds no organisation; load one with "
+                                                       "`zerocarbon org load FILE` or give --org CODE")])
+    raise InputError([Problem("--org", None, None, f"the database holds {len(codes)} organisations "
+                                                   f"({', '.join(codes)}); choose one with --org")])
 
 
 class RollupBy(str, Enum):
@@ -44,19 +70,20 @@ def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
                   profile: ProfileOpt = None,
                   engine: Annotated[Engine, typer.Option(help="pandas: careful path; duckdb: out-of-core; "
                                                          "auto: duckdb above 200 MiB")] = Engine.auto,
-                  db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Import a CSV/Parquet of readings for meters in REGISTRY: by default columns meter, timestamp, value[, unit];
-    any other layout through --profile."""
+                  org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Import a CSV/Parquet of readings for the organisation's meters in REGISTRY: by default columns meter,
+    timestamp, value[, unit]; any other layout through --profile."""
     from zerocarbon.cli.common import actor, open_db
     from zerocarbon.services import meter_import
 
     meters = meter_import.read_registry(registry)
     layout = meter_import.read_profile(profile)
-    meter_import.register_meters(open_db(db, create=True), meters, actor=actor())
+    code = organisation(org, db)
+    meter_import.register_meters(open_db(db, create=True), code, meters, actor=actor())
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
                   transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task(f"importing {readings.name}", total=len(meters))
-        s = meter_import.import_file(lake, meters, readings, fill, engine=engine.value, profile=layout,
+        s = meter_import.import_file(lake, code, meters, readings, fill, engine=engine.value, profile=layout,
                                      progress=lambda n: progress.update(task, completed=n))
     if as_json:
         emit_json({**s.__dict__, "filled_share": s.filled_share})
@@ -75,12 +102,13 @@ def meters_rollup(registry: Annotated[Path, typer.Option("--registry", help="met
                   site: Annotated[Optional[str], typer.Option("--site", help="only this site")] = None,
                   date_from: Annotated[Optional[str], typer.Option("--from", help="first local date, YYYY-MM-DD")] = None,
                   date_to: Annotated[Optional[str], typer.Option("--to", help="last local date (included)")] = None,
-                  as_json: JsonOpt = False) -> None:
-    """Energy per meter or site and hour, day or month of the site's local calendar, from the lake."""
+                  org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Energy per meter or site and hour, day or month of the site's local calendar, from the organisation's
+    part of the lake."""
     from zerocarbon.services.meter_import import read_registry
     from zerocarbon.services import energy_data
 
-    df = energy_data.rollup(lake, read_registry(registry), by.value, freq.value, site,
+    df = energy_data.rollup(lake, organisation(org, db), read_registry(registry), by.value, freq.value, site,
                             energy_data.parse_day(date_from, "--from"), energy_data.parse_day(date_to, "--to"))
     if as_json:
         emit_json(df.to_dict(orient="records"))
@@ -112,13 +140,14 @@ def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake
                        out: Annotated[Path, typer.Option(help="electricity activity CSV to write")] = Path("electricity.csv"),
                        allow_partial: Annotated[bool, typer.Option("--allow-partial", help="write months with missing "
                                                                    "intervals as measured (they understate Scope 2)")] = False,
-                       as_json: JsonOpt = False) -> None:
+                       org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Monthly kWh (local months) of the revenue meters as an electricity activity file for
     `zerocarbon import electricity`."""
     from zerocarbon.services.meter_import import read_registry
     from zerocarbon.services import energy_data
 
-    r = energy_data.electricity_activity(lake, read_registry(registry), year, out, allow_partial)
+    r = energy_data.electricity_activity(lake, organisation(org, db), read_registry(registry), year, out,
+                                         allow_partial)
     if as_json:
         emit_json({"file": str(r.path), "year": year, "months": r.months, "partial": r.partial,
                    "without_readings": r.without_readings})
@@ -131,10 +160,39 @@ def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake
         console.print(f"[yellow]warning:[/] no readings, not written: {', '.join(r.without_readings)}", highlight=False)
 
 
+@app.command("migrate-lake")
+def meters_migrate_lake(lake: Annotated[Path, typer.Argument(help="lake folder laid out site=/date=")],
+                        org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Move a lake written before partitions carried the organisation (site=/date=) under one organisation
+    (org=/site=/date=), once: until then no command reads or writes it."""
+    from zerocarbon.services import meter_import
+
+    code = organisation(org, db)
+    sites = meter_import.migrate_lake(lake, code)
+    if as_json:
+        emit_json({"lake": str(lake), "organisation": code, "sites": sites})
+        return
+    console.print(f"moved site(s) {', '.join(sites)} of {lake} under organisation {code} ({lake}/org={code}/)")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOpt = None,
+               org: Annotated[Optional[str], typer.Option("--org", help="organisation of the meters and live "
+                                                                        "readings stored before they carried one "
+                                                                        "(needed when the database holds several "
+                                                                        "organisations or none)")] = None) -> None:
+    """Bring the database's schema to this version (every command does it on opening; this one can say whose
+    earlier meter data is)."""
+    from zerocarbon.services.database import database_url, open_sessions
+
+    open_sessions(db, create=False, meter_org=org)
+    console.print(f"{database_url(db)} is up to date")
+
+
 @ingest_app.command("mqtt")
-def ingest_mqtt(db: DbOpt = None, host: Annotated[str, typer.Option()] = "127.0.0.1",
+def ingest_mqtt(db: DbOpt = None, org: OrgCodeOpt = None, host: Annotated[str, typer.Option()] = "127.0.0.1",
                 port: Annotated[int, typer.Option(min=1, max=65535, help="1883 plain, 8883 TLS")] = 1883,
-                topic: Annotated[str, typer.Option()] = "zc/#",
+                topic: Annotated[Optional[str], typer.Option(help="topic filter (default zc/<org>/#)")] = None,
                 client_id: Annotated[str, typer.Option()] = "zerocarbon-ingest",
                 username: Annotated[Optional[str], typer.Option(envvar="ZEROCARBON_MQTT_USERNAME",
                                                                 help="broker user (see deploy/)")] = None,
@@ -153,7 +211,9 @@ def ingest_mqtt(db: DbOpt = None, host: Annotated[str, typer.Option()] = "127.0.
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import ingest
 
-    sub = ingest.mqtt_subscriber(open_db(db, create=True), host, port, topic, client_id, username=username, password=password,
+    code = organisation(org, db)
+    topic = topic or f"zc/{code}/#"
+    sub = ingest.mqtt_subscriber(open_db(db, create=True), code, host, port, topic, client_id, username=username, password=password,
                                  tls=tls, cafile=str(cafile) if cafile else None,
                                  certfile=str(certfile) if certfile else None,
                                  keyfile=str(keyfile) if keyfile else None)
@@ -172,14 +232,15 @@ def ingest_mqtt(db: DbOpt = None, host: Annotated[str, typer.Option()] = "127.0.
 
 
 @ingest_app.command("to-lake")
-def ingest_to_lake(lake: LakeOpt = Path("lake"), db: DbOpt = None,
+def ingest_to_lake(lake: LakeOpt = Path("lake"), db: DbOpt = None, org: OrgCodeOpt = None,
                    since: Annotated[Optional[datetime], typer.Option(help="only readings received since (UTC)")] = None,
                    as_json: JsonOpt = False) -> None:
-    """Copy live readings from the database into the lake, where roll-ups and energy reports read them."""
+    """Copy the organisation's live readings from the database into its part of the lake, where roll-ups and
+    energy reports read them."""
     from zerocarbon.services import ingest
     from zerocarbon.services.database import open_sessions
 
-    r = ingest.live_to_lake(open_sessions(db, create=False), lake, since)
+    r = ingest.live_to_lake(open_sessions(db, create=False), lake, organisation(org, db), since)
     if as_json:
         emit_json(r.__dict__)
         return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 GENESIS = "0" * 64
 
@@ -30,8 +30,12 @@ class Entry:
 
 def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, entity: str,
                organisation_id: int | None, detail: dict) -> str:
-    """SHA-256 of the previous hash and the entry's canonical JSON (sorted keys, UTC time to the microsecond)."""
-    body = json.dumps({"seq": seq, "at": at.replace(tzinfo=None).isoformat(timespec="microseconds"), "actor": actor,
+    """SHA-256 of the previous hash and the entry's canonical JSON (sorted keys, UTC time to the microsecond).
+
+    The time is hashed as UTC wall time without an offset, the text entries written before instants became
+    time-zone aware were hashed with, so their hashes still verify; a naive ``at`` is UTC."""
+    utc = at.astimezone(timezone.utc) if at.tzinfo is not None else at
+    body = json.dumps({"seq": seq, "at": utc.replace(tzinfo=None).isoformat(timespec="microseconds"), "actor": actor,
                        "action": action, "entity": entity, "organisation_id": organisation_id, "detail": detail},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()

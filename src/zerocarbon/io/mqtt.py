@@ -1,6 +1,8 @@
 """MQTT live ingest: topic scheme, versioned JSON payloads, and a paho-mqtt subscriber.
 
-Topic: ``zc/<site>/<area>/<line>/<meter>`` (``-`` for a level that does not apply).
+Topic: ``zc/<organisation>/<site>/<area>/<line>/<meter>`` (``-`` for a level that does not apply): the
+organisation and site codes say whose meter it is, since meter ids and site codes are unique only within an
+organisation; the broker lets a gateway write only under its own organisation and site (deploy/mosquitto.acl).
 Payload version 1 (UTF-8 JSON), one reading or a batch:
 
     {"v": 1, "unit": "kWh", "stamp": "start", "interval_min": 15,
@@ -31,7 +33,7 @@ class LiveReading(NamedTuple):
     """A NamedTuple, not a dataclass: it is built once per reading on the ingest hot path."""
 
     meter: str
-    ts: object  # interval start, UTC, naive datetime
+    ts: object  # interval start, UTC-aware datetime
     value: float
     unit: str
     flag: str  # "" | future | stale
@@ -40,6 +42,7 @@ class LiveReading(NamedTuple):
 class RawReading(NamedTuple):
     """One reading of a message as sent, before any rule is applied."""
 
+    org: str
     site: str
     meter: str
     ts: object  # text as sent
@@ -58,21 +61,33 @@ class RawReading(NamedTuple):
         return json.dumps(doc, ensure_ascii=False)
 
 
-def parse_topic(topic: str) -> tuple[str, str]:
-    """(site, meter) of a topic."""
+TOPIC = "zc/<organisation>/<site>/<area>/<line>/<meter>"
+
+
+def parse_topic(topic: str) -> tuple[str, str, str]:
+    """(organisation, site, meter) of a topic."""
     parts = topic.split("/")
-    if len(parts) != 5 or parts[0] != "zc" or not all(parts[1:]):
-        raise PayloadError(f"topic '{topic}' is not zc/<site>/<area>/<line>/<meter>")
-    return parts[1], parts[4]
+    if len(parts) == 5 and parts[0] == "zc" and all(parts[1:]):
+        raise PayloadError(f"topic '{topic}' names no organisation (the layout zc/<site>/<area>/<line>/<meter> "
+                           f"of gateways set up before organisations); publish under {TOPIC}")
+    if len(parts) != 6 or parts[0] != "zc" or not all(parts[1:]):
+        raise PayloadError(f"topic '{topic}' is not {TOPIC}")
+    return parts[1], parts[2], parts[5]
+
+
+def org_from_topic(topic: str) -> str | None:
+    """The organisation a topic names, or None when it names none (the topic is malformed)."""
+    parts = topic.split("/")
+    return parts[1] if len(parts) == 6 and parts[0] == "zc" and parts[1] else None
 
 
 def meter_from_topic(topic: str) -> str:
-    return parse_topic(topic)[1]
+    return parse_topic(topic)[2]
 
 
 def parse_message(topic: str, payload: bytes) -> list[RawReading]:
     """The readings of one message as sent, or PayloadError naming what is wrong with its shape."""
-    site, meter = parse_topic(topic)
+    org, site, meter = parse_topic(topic)
     try:
         doc = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -103,7 +118,7 @@ def parse_message(topic: str, payload: bytes) -> list[RawReading]:
             raise PayloadError(f"{where}: value {v!r} is not a number")
         if not isinstance(r["ts"], str):
             raise PayloadError(f"{where}: ts {r['ts']!r} is not a timestamp text")
-        out.append(RawReading(site, meter, r["ts"], v, unit, stamp, interval))
+        out.append(RawReading(org, site, meter, r["ts"], v, unit, stamp, interval))
     return out
 
 

@@ -33,11 +33,14 @@ def exists(url: str | None = None) -> bool:
     return path is None or path.is_file()
 
 
-def open_sessions(url: str | None = None, create: bool = True) -> sessionmaker:
+def open_sessions(url: str | None = None, create: bool = True, meter_org: str | None = None) -> sessionmaker:
     """A session factory on the migrated database at ``url`` (default: $ZEROCARBON_DB or ./zerocarbon.sqlite).
 
     With ``create=False`` a SQLite file that does not exist is an error rather than a new empty database:
     commands that only read (or change what is stored) would otherwise leave an empty file behind a typo.
+
+    ``meter_org`` names the organisation of meters and readings stored before they carried one, for a
+    database holding several organisations or none (``zerocarbon db upgrade --org``).
 
     Raises StorageError, with what to check, when the URL is malformed, a SQLite file's folder does not
     exist, the file does not exist and ``create`` is false, or the server does not answer.
@@ -55,7 +58,10 @@ def open_sessions(url: str | None = None, create: bool = True) -> sessionmaker:
             raise StorageError(f"{path} is a folder, not a SQLite database file; choose another --db")
     engine = make_engine(url)
     try:
-        upgrade(engine)
+        upgrade(engine, meter_org)
+    except StorageError:
+        engine.dispose()
+        raise
     except OperationalError as exc:
         engine.dispose()
         raise StorageError(f"cannot open the database {parsed.render_as_string(hide_password=True)}: "

@@ -61,11 +61,11 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     mfiles = demo_meters.generate(out / "meters")
     meters = read_registry(mfiles["registry"])
     engine = make_engine(url)
-    meter_import.register_meters(session_factory(engine), meters, actor="demo")
+    meter_import.register_meters(session_factory(engine), org.code, meters, actor="demo")
     engine.dispose()
-    meter_import.import_file(out / "meters" / "lake", meters, mfiles["readings"])
+    meter_import.import_file(out / "meters" / "lake", org.code, meters, mfiles["readings"])
     progress("analytics")
-    energy = _energy(out / "meters", meters, mfiles["production"], factor_set)
+    energy = _energy(out / "meters", org.code, meters, mfiles["production"], factor_set)
     outputs.update({"_".join(["meters", *Path(f).relative_to(out / "meters").with_suffix("").parts]): Path(f)
                     for f in energy["files"]})
     cmp = None
@@ -97,16 +97,16 @@ def scope_note(meters) -> str:
             f"{', '.join(incomers)}, not the whole HF01 site")
 
 
-def _energy(folder: Path, meters, production: Path, factor_set: str) -> dict:
+def _energy(folder: Path, org: str, meters, production: Path, factor_set: str) -> dict:
     """The demo plant's energy findings: the report, an energy-vs-output baseline of the line group and a
     day-ahead forecast of the grid supply, summarised in ``energy_report.json``."""
     lake_dir = folder / "lake"
     grid = energy_report.grid_factor(factor_set, YEAR, "安徽", "east")
-    rep = energy_report.report(lake_dir, meters, folder / "report", production=production, grid=grid)
+    rep = energy_report.report(lake_dir, org, meters, folder / "report", production=production, grid=grid)
     lines = [m.id for m in meters.values() if m.line]
-    fit = energy_baseline.baseline(lake_dir, meters, f"{YEAR}-01-01", f"{YEAR}-12-31", meter_ids=lines,
+    fit = energy_baseline.baseline(lake_dir, org, meters, f"{YEAR}-01-01", f"{YEAR}-12-31", meter_ids=lines,
                                    production=production, out=folder / "baseline")
-    fc = energy_forecast.forecast(lake_dir, meters, "day", meter_ids=["MAIN"], backtest_days=7,
+    fc = energy_forecast.forecast(lake_dir, org, meters, "day", meter_ids=["MAIN"], backtest_days=7,
                                   out=folder / "forecast")
     f = fit.fit
     summary = {

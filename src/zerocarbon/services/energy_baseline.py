@@ -125,13 +125,13 @@ def _expected(granularity: str, start: date, end: date) -> int:
     return days * 24 if granularity == "hourly" else days
 
 
-def baseline(root: Path, meters: dict[str, Meter], baseline_from: date | str, baseline_to: date | str,
+def baseline(root: Path, org: str, meters: dict[str, Meter], baseline_from: date | str, baseline_to: date | str,
              reporting_from: date | str | None = None, reporting_to: date | str | None = None,
              meter_ids: list[str] | None = None, site: str | None = None, temperature: Path | None = None,
              production: Path | None = None, model: str = "linear", confidence: float = 0.90,
              out: Path | None = None, progress: Callable[[str], None] = lambda step: None) -> BaselineResult:
-    """Fit and judge a baseline for the named meters (added up) or, by default, the site's revenue meters,
-    then the avoided energy [kWh] of the reporting period. All dates are local and included."""
+    """Fit and judge a baseline for organisation ``org``'s named meters (added up) or, by default, the site's
+    revenue meters, then the avoided energy [kWh] of the reporting period. All dates are local and included."""
     if model not in GRANULARITY:
         raise InputError([Problem("--model", None, None, f"'{model}' is not linear or towt")])
     b0, b1 = parse_day(baseline_from, "--baseline-from"), parse_day(baseline_to, "--baseline-to")
@@ -148,7 +148,7 @@ def baseline(root: Path, meters: dict[str, Meter], baseline_from: date | str, ba
     sel = select(meters, site, meter_ids)
     granularity = GRANULARITY[model]
     progress("reading the lake")
-    wide = load_kwh(root, sel, b0, r1 or b1)
+    wide = load_kwh(root, org, sel, b0, r1 or b1)
     step = interval_minutes(wide)
     energy = _periods(wide.sum(axis=1, min_count=1), sel.timezone, granularity, step)
     frame = energy.to_frame()

@@ -1,6 +1,9 @@
 """Interval data out of the lake, in the site's local calendar: roll-ups, the Scope 2 activity file, and the
 per-meter series every energy analysis starts from.
 
+Every function reads one organisation's part of the lake (``org``, its code): site codes and meter ids are
+unique only within an organisation.
+
 One rule everywhere: days, months and years are those of the site's clock (the meter registry's
 ``timezone``), never UTC. A reading at 2025-12-31 17:00 UTC is New Year's Day 01:00 in Shanghai and
 counts towards January 2026.
@@ -98,8 +101,8 @@ def _zones(meters: dict[str, Meter], ids) -> pd.DataFrame:
                         columns=["meter", "site", "timezone"])
 
 
-def _unregistered(root: Path, meters: dict[str, Meter], site: str | None) -> None:
-    held = lake.holdings(root)
+def _unregistered(root: Path, org: str, meters: dict[str, Meter], site: str | None) -> None:
+    held = lake.holdings(root, org)
     if site:
         held = held[held["site"] == site]
     missing = sorted(set(held["meter"]) - set(meters))
@@ -109,16 +112,17 @@ def _unregistered(root: Path, meters: dict[str, Meter], site: str | None) -> Non
                           for m in missing])
 
 
-def rollup(root: Path, meters: dict[str, Meter], by: str = "site", freq: str = "month", site: str | None = None,
-           start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    """Energy per meter or site and local hour, day or month.
+def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", freq: str = "month",
+           site: str | None = None, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """Energy of organisation ``org`` per meter or site and local hour, day or month; ``meters`` is that
+    organisation's registry.
 
     ``by="site"`` adds up, per site and medium, the revenue meters where the site declares any for that
     medium (sub-meters are inside what they measure) and otherwise every meter of the medium; the column
     ``basis`` says which. ``start``/``end`` are local dates, both included.
     """
-    root = lake.require(root)
-    _unregistered(root, meters, site)
+    root = lake.require(root, org)
+    _unregistered(root, org, meters, site)
     chosen = [m for m in meters.values() if site is None or m.site == site]
     if site is not None and not chosen:
         site_of(meters, site)  # raises with the sites the registry does list
@@ -126,12 +130,12 @@ def rollup(root: Path, meters: dict[str, Meter], by: str = "site", freq: str = "
     if start and end and end < start:
         raise InputError([Problem("period", None, "to", f"{end} is before {start}")])
     if by == "meter":
-        return lake.rollup(root, _zones(meters, [m.id for m in chosen]), "meter", freq, *bounds)
+        return lake.rollup(root, org, _zones(meters, [m.id for m in chosen]), "meter", freq, *bounds)
     parts = []
     for (s, medium), group in _by_site_medium(chosen).items():
         revenue = [m for m in group if m.revenue]
         use, basis = (revenue, "revenue meters") if revenue else (group, "all meters")
-        df = lake.rollup(root, _zones(meters, [m.id for m in use]), "site", freq, *bounds)
+        df = lake.rollup(root, org, _zones(meters, [m.id for m in use]), "site", freq, *bounds)
         if len(df):
             parts.append(df.assign(medium=medium, basis=basis))
     cols = ["site", "medium", "basis", "timezone", "period", "unit", "value", "intervals"]
@@ -155,7 +159,7 @@ class ActivityFile:
     without_readings: list[str]  # months of the year with no reading at all (not written)
 
 
-def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: Path,
+def electricity_activity(root: Path, org: str, meters: dict[str, Meter], year: int, out: Path,
                          allow_partial: bool = False) -> ActivityFile:
     """Write the revenue meters' monthly kWh as an electricity activity file (io.schemas "electricity"),
     ready for ``zerocarbon import electricity``: the one path by which interval data reaches Scope 2.
@@ -168,8 +172,8 @@ def electricity_activity(root: Path, meters: dict[str, Meter], year: int, out: P
     revenue = [m for m in meters.values() if m.revenue and m.medium == "electricity"]
     if not revenue:
         raise InputError([Problem(REGISTRY, None, "revenue", "no revenue electricity meter is declared")])
-    root = lake.require(root)
-    df = lake.rollup(root, _zones(meters, [m.id for m in revenue]), "meter", "month",
+    root = lake.require(root, org)
+    df = lake.rollup(root, org, _zones(meters, [m.id for m in revenue]), "meter", "month",
                      pd.Timestamp(int(year), 1, 1), pd.Timestamp(int(year) + 1, 1, 1))
     if df.empty:
         raise NotFoundError(f"the lake at {root} has no readings of revenue meters "
@@ -200,15 +204,15 @@ def _intervals_in_month(month_start: pd.Timestamp, meter: Meter) -> int:
     return int((end - start) / pd.Timedelta(minutes=meter.interval_min))
 
 
-def load_kwh(root: Path, sel: Selection, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+def load_kwh(root: Path, org: str, sel: Selection, start: date | None = None, end: date | None = None) -> pd.DataFrame:
     """Interval energy [kWh] of the selected meters: one column per meter, indexed by interval start in
     naive UTC, on the coarsest interval among them. Raises :class:`NotFoundError` (saying what the lake does
     hold) when the period has no readings."""
-    root = lake.require(root)
+    root = lake.require(root, org)
     lo, hi = local_bounds(sel.timezone, start, end)
-    raw = lake.intervals(root, sel.ids, lo, hi)
+    raw = lake.intervals(root, org, sel.ids, lo, hi)
     if raw.empty:
-        raise NotFoundError(_nothing_for(root, sel, start, end))
+        raise NotFoundError(_nothing_for(root, org, sel, start, end))
     for m in sel.meters:
         if m.medium not in ("electricity", "pv"):
             raise InputError([Problem(REGISTRY, None, "medium", f"meter {m.id} measures {m.medium}; energy "
@@ -242,12 +246,13 @@ def interval_minutes(frame: pd.DataFrame) -> int:
     return int(frame.attrs["interval_min"])
 
 
-def _nothing_for(root: Path, sel: Selection, start, end) -> str:
-    held = lake.holdings(root)
+def _nothing_for(root: Path, org: str, sel: Selection, start, end) -> str:
+    held = lake.holdings(root, org)
     held = held[held["meter"].isin(sel.ids)]
     period = f" between {start or 'the start'} and {end or 'the end'} (local dates)" if start or end else ""
     if held.empty:
-        return (f"the lake at {root} has no readings of meter(s) {', '.join(sel.ids)} of site {sel.site}; "
+        return (f"the lake at {root} has no readings of meter(s) {', '.join(sel.ids)} of site {sel.site} of "
+                f"organisation {org}; "
                 f"import them with zerocarbon meters import")
     first = pd.Timestamp(held["first"].min()).tz_localize("UTC").tz_convert(sel.timezone)
     last = pd.Timestamp(held["last"].max()).tz_localize("UTC").tz_convert(sel.timezone)

@@ -48,19 +48,19 @@ class ForecastResult:
         return asdict(self)
 
 
-def forecast(root: Path, meters: dict[str, Meter], horizon: str = "day", meter_ids: list[str] | None = None,
+def forecast(root: Path, org: str, meters: dict[str, Meter], horizon: str = "day", meter_ids: list[str] | None = None,
              site: str | None = None, start: date | str | None = None, end: date | str | None = None,
              backtest_days: int = 14, out: Path | None = None,
              progress: Callable[[str, int, int], None] = lambda step, done, total: None) -> ForecastResult:
-    """Backtest over the last ``backtest_days`` days of the history (local dates ``start``..``end``), then
-    forecast the day or week after it. Energy in kWh per interval."""
+    """Backtest over the last ``backtest_days`` days of organisation ``org``'s history (local dates
+    ``start``..``end``), then forecast the day or week after it. Energy in kWh per interval."""
     if horizon not in LEAD_DAYS:
         raise InputError([Problem("--horizon", None, None, f"'{horizon}' is not day or week")])
     if backtest_days < 1:
         raise InputError([Problem("--backtest-days", None, None, "must be at least 1")])
     sel = select(meters, site, meter_ids)
     progress("reading the lake", 0, 1)
-    wide = load_kwh(root, sel, parse_day(start, "--from"), parse_day(end, "--to"))
+    wide = load_kwh(root, org, sel, parse_day(start, "--from"), parse_day(end, "--to"))
     step = interval_minutes(wide)
     if step >= 1440:
         raise InputError([Problem("meter registry", None, "interval_min", f"meters {', '.join(sel.ids)} report "

@@ -127,12 +127,12 @@ def _lines(meters: dict[str, Meter], site: str) -> dict[str, list[Meter]]:
     return out
 
 
-def report(root: Path, meters: dict[str, Meter], out: Path | None = None, site: str | None = None,
+def report(root: Path, org: str, meters: dict[str, Meter], out: Path | None = None, site: str | None = None,
            start: date | str | None = None, end: date | str | None = None, production: Path | None = None,
            grid: GridFactor | None = None, shifts=SHIFTS, anomaly_limit: int = 20, factor_set: str | None = None,
            province: str | None = None, grid_region: str | None = None, country: str = "CN", stored_sets=None,
            progress: Progress = lambda step: None) -> EnergyReport:
-    """Analyse one site of the lake between local dates ``start`` and ``end`` (both included; open when
+    """Analyse one site of organisation ``org`` in the lake between local dates ``start`` and ``end`` (both included; open when
     None). ``production`` is a production-count CSV (see :mod:`zerocarbon.io.energy_inputs`); without it,
     kWh per unit, idle load and anomalies cannot be judged and the report says so. The grid factor is
     ``grid``, or else the ``factor_set``'s factor for ``province``/``grid_region`` and the data year of the
@@ -146,7 +146,7 @@ def report(root: Path, meters: dict[str, Meter], out: Path | None = None, site: 
         raise InputError([Problem("meter registry", None, "line", f"site {site} has neither a revenue electricity "
                                                                   "meter nor line meters to analyse")])
     progress("reading the lake")
-    wide = load_kwh(root, Selection(site, tz, tuple(chosen)), start, end)
+    wide = load_kwh(root, org, Selection(site, tz, tuple(chosen)), start, end)
     step = interval_minutes(wide)
     local_days = local_index(wide.index, tz)
     if grid is None and factor_set:

@@ -130,20 +130,33 @@ def _check_profile_meter(profile: MeterFileProfile, meters: dict[str, Meter]) ->
                                   f"meter '{profile.meter_id}' is not in the meter registry")])
 
 
-def register_meters(sessions, meters: dict[str, Meter], *, actor: str) -> None:
-    """Store the registry in the application database (metadata beside the lake)."""
+def register_meters(sessions, org: str, meters: dict[str, Meter], *, actor: str) -> None:
+    """Store organisation ``org``'s registry in the application database (metadata beside the lake)."""
     with sessions.begin() as s:
-        repos.save_meters(s, meters.values())
-        repos.audit(s, actor, "meters.register", "meters", count=len(meters))
+        org_id = repos.organisation_id(s, org)
+        repos.save_meters(s, org_id, meters.values())
+        repos.audit(s, actor, "meters.register", "meters", org_id, count=len(meters))
+
+
+def organisations(sessions) -> list[str]:
+    """Codes of the organisations in the database."""
+    with sessions.begin() as s:
+        return list(repos.organisation_codes(s))
+
+
+def migrate_lake(root: Path, org: str) -> list[str]:
+    """Move a lake laid out by site only (``site=/date=``) under organisation ``org`` (``org=/site=/date=``),
+    once; returns the sites moved. See :func:`zerocarbon.store.lake.move_under_organisation`."""
+    return lake.move_under_organisation(Path(root), org)
 
 
 BULK_BYTES = 200 * 2**20  # files above this go through the out-of-core DuckDB path by default
 
 
-def import_file(root: Path, meters: dict[str, Meter], path: str | Path, fill: bool = False,
+def import_file(root: Path, org: str, meters: dict[str, Meter], path: str | Path, fill: bool = False,
                 progress: Callable[[int], None] | None = None, engine: str = "auto",
                 profile: MeterFileProfile = DEFAULT_PROFILE) -> ImportSummary:
-    """Import one readings file into the lake at ``root``, all or nothing.
+    """Import one readings file of organisation ``org`` into the lake at ``root``, all or nothing.
 
     ``profile`` says how the file is laid out (:func:`zerocarbon.io.meter_files.read_profile`). ``engine``:
     ``pandas`` (careful path: resolves a repeated DST hour by file order, optional gap filling), ``duckdb``
@@ -154,20 +167,20 @@ def import_file(root: Path, meters: dict[str, Meter], path: str | Path, fill: bo
     if engine == "auto":
         engine = "duckdb" if path.is_file() and path.stat().st_size > BULK_BYTES and not fill else "pandas"
     if engine == "duckdb":
-        return _bulk(root, meters, path, profile)
+        return _bulk(root, org, meters, path, profile)
     raw = read_readings(path, profile)
     frame, summary = normalise(raw, meters, path.name, fill, progress, profile)
     frame["batch"] = uuid.uuid4().hex[:12]
     frame["quality"] = frame["quality"].fillna("")
     try:
-        counts = lake.write(root, frame[["meter", "ts", "value", "unit", "quality", "batch", "site"]])
+        counts = lake.write(root, org, frame[["meter", "ts", "value", "unit", "quality", "batch", "site"]])
     except lake.LakeConflict as exc:
         raise InputError([Problem(path.name, None, profile.column(exc.column), exc.reason)]) from None
     summary.stored, summary.already_stored = counts["new"], counts["already_stored"]
     return summary
 
 
-def _bulk(root: Path, meters: dict[str, Meter], path: Path, profile: MeterFileProfile) -> ImportSummary:
+def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile) -> ImportSummary:
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])
     source, copy = path, None
@@ -180,7 +193,7 @@ def _bulk(root: Path, meters: dict[str, Meter], path: Path, profile: MeterFilePr
             copy = root.parent / f".utf8-{uuid.uuid4().hex[:12]}-{path.stem}.csv"
             source = transcode_to_utf8(path, encoding, copy)
     try:
-        res = lake_import.bulk_import(root, meters, source, profile)
+        res = lake_import.bulk_import(root, org, meters, source, profile)
     except lake_import.BulkRejected as exc:
         raise exc.in_file(path.name) from None
     finally:
@@ -192,4 +205,5 @@ def _bulk(root: Path, meters: dict[str, Meter], path: Path, profile: MeterFilePr
                          meters=sorted(meters), profile=profile.name)
 
 
-__all__ = ["import_file", "normalise", "register_meters", "read_registry", "read_profile", "ImportSummary"]
+__all__ = ["import_file", "normalise", "register_meters", "read_registry", "read_profile", "ImportSummary",
+           "organisations", "migrate_lake"]

@@ -21,7 +21,7 @@ def append(session: Session, actor: str, action: str, entity: str, org_id: int |
     session.flush()
     last = session.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    at = datetime.now(timezone.utc).replace(tzinfo=None)
+    at = datetime.now(timezone.utc)
     detail = _plain(detail)
     row = AuditRow(seq=seq, prev_hash=prev, organisation_id=org_id, at=at, actor=actor, action=action, entity=entity,
                    detail=detail, hash=entry_hash(prev, seq, at, actor, action, entity, org_id, detail))

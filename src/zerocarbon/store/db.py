@@ -26,9 +26,12 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+def upgrade(engine: Engine, meter_org: str | None = None) -> None:
+    """Bring the schema to the newest Alembic revision. ``meter_org`` (an organisation code) says whose the
+    meters and readings stored before they carried an organisation are, when the database cannot tell
+    (revision 0009)."""
     cfg = Config()
+    cfg.attributes["meter_org"] = meter_org
     cfg.set_main_option("script_location", str(resources.files("zerocarbon.store") / "migrations"))
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:

@@ -1,22 +1,28 @@
-"""The interval-data lake: Parquet files partitioned by site and UTC date, queried with DuckDB.
+"""The interval-data lake: Parquet files partitioned by organisation, site and UTC date, queried with DuckDB.
 
-Layout: ``<root>/site=<site>/date=<YYYY-MM-DD>/readings.parquet`` (UTC dates; every calendar roll-up
-is cut in the site's local time, see :func:`rollup`) with columns
-``meter, ts (interval start, UTC), value, unit, quality, batch``. Writes are idempotent on (meter, ts):
-an identical reading already stored is not written again; a different value for a stored (meter, ts)
-is a conflict and nothing is written. All partitions of one import are prepared first and swapped in
-only when every one of them is ready.
+Layout: ``<root>/org=<organisation>/site=<site>/date=<YYYY-MM-DD>/readings.parquet`` (UTC dates; every
+calendar roll-up is cut in the site's local time, see :func:`rollup`) with columns
+``meter, ts (interval start, UTC), value, unit, quality, batch``. Site codes and meter ids are unique only
+within an organisation, so every function takes the organisation and reads or writes only under its
+``org=`` folder: one tenant's query cannot see another's readings. Writes are idempotent on (meter, ts): an
+identical reading already stored is not written again; a different value for a stored (meter, ts) is a
+conflict and nothing is written. All partitions of one import are prepared first and swapped in only when
+every one of them is ready.
+
+A lake written before it carried organisations (``<root>/site=...``) is read and written only after its
+one-off move under an organisation (:func:`move_under_organisation`, ``zerocarbon meters migrate-lake``).
 """
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from zerocarbon.errors import ConflictError, NotFoundError, StorageError
+from zerocarbon.errors import ConflictError, InputError, NotFoundError, Problem, StateError, StorageError
 
 COLUMNS = ["meter", "ts", "value", "unit", "quality", "batch"]
 
@@ -34,20 +40,70 @@ class LakeConflict(ConflictError):
         super().__init__(self.reason, column="value")
 
 
-def partition_path(root: Path, site: str, date: str) -> Path:
-    return root / f"site={site}" / f"date={date}" / "readings.parquet"
+ORG_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
-def write(root: Path, frame: pd.DataFrame) -> dict[str, int]:
-    """Merge ``frame`` (columns COLUMNS + site) into the lake. Returns counts: new, already_stored."""
+def org_folder(root: Path, org: str) -> Path:
+    """The folder of one organisation's partitions; the code must be a plain folder name."""
+    if not isinstance(org, str) or not ORG_CODE.fullmatch(org) or ".." in org:
+        raise InputError([Problem("--org", None, None, f"{org!r} is not an organisation code the lake can hold "
+                                                       "(letters, digits, '_', '.', '-')")])
+    return Path(root) / f"org={org}"
+
+
+def partition_path(root: Path, org: str, site: str, date: str) -> Path:
+    return org_folder(root, org) / f"site={site}" / f"date={date}" / "readings.parquet"
+
+
+def legacy_sites(root: Path) -> list[Path]:
+    """Site folders of the layout without organisation (``<root>/site=...``)."""
     root = Path(root)
+    return sorted(p for p in root.glob("site=*") if p.is_dir()) if root.is_dir() else []
+
+
+def refuse_legacy(root: Path) -> None:
+    if legacy_sites(root):
+        raise StateError(f"the lake at {root} holds readings by site only (site=/date=), the layout before "
+                         "partitions carried the organisation; move them once under their organisation: "
+                         f"zerocarbon meters migrate-lake --org CODE {root}")
+
+
+def move_under_organisation(root: Path, org: str) -> list[str]:
+    """Move every ``site=`` folder of a lake without organisation under ``org=<org>``; returns the sites moved.
+
+    Refuses (nothing moved) when the organisation already has a folder of one of those sites, which a merge
+    could double count. Each site moves by one rename, so an interrupted move is completed by running it again.
+    """
+    root = Path(root)
+    target = org_folder(root, org)
+    sites = legacy_sites(root)
+    if not sites:
+        raise NotFoundError(f"the lake at {root} has no site= folders outside an organisation; nothing to move")
+    clash = [p.name for p in sites if (target / p.name).exists()]
+    if clash:
+        raise ConflictError(f"{target} already holds {', '.join(clash)}; nothing was moved (merge by re-importing "
+                            "the files instead)")
+    target.mkdir(parents=True, exist_ok=True)
+    for p in sites:
+        os.replace(p, target / p.name)
+    return [p.name.removeprefix("site=") for p in sites]
+
+
+def write(root: Path, org: str, frame: pd.DataFrame) -> dict[str, int]:
+    """Merge ``frame`` (columns COLUMNS + site) into organisation ``org``'s part of the lake. Returns counts:
+    new, already_stored."""
+    root = Path(root)
+    org_folder(root, org)
+    refuse_legacy(root)
+    if isinstance(frame["ts"].dtype, pd.DatetimeTZDtype):  # the lake holds UTC wall time
+        frame = frame.assign(ts=frame["ts"].dt.tz_convert("UTC").dt.tz_localize(None))
     # Microsecond timestamps: the resolution DuckDB writes, so both import paths store the same type.
     frame = frame.assign(ts=frame["ts"].astype("datetime64[us]"), date=frame["ts"].dt.strftime("%Y-%m-%d"))
     staged: list[tuple[Path, Path]] = []
     new = same = 0
     try:
         for (site, date), part in frame.groupby(["site", "date"], sort=True):
-            path = partition_path(root, site, date)
+            path = partition_path(root, org, site, date)
             part = part[COLUMNS]
             if path.exists():
                 old = pd.read_parquet(path)
@@ -77,28 +133,36 @@ def write(root: Path, frame: pd.DataFrame) -> dict[str, int]:
     return {"new": new, "already_stored": same}
 
 
-def glob(root: Path) -> str:
-    return str(Path(root) / "site=*" / "date=*" / "*.parquet")
+def glob(root: Path, org: str) -> str:
+    return str(org_folder(root, org) / "site=*" / "date=*" / "*.parquet")
 
 
-def require(root: Path) -> Path:
-    """The lake folder, or a :class:`NotFoundError` that names it and says how to fill it."""
+def has_readings(root: Path, org: str) -> bool:
+    folder = org_folder(root, org)
+    return folder.is_dir() and next(folder.glob("site=*/date=*/*.parquet"), None) is not None
+
+
+def require(root: Path, org: str) -> Path:
+    """The lake folder holding readings of ``org``, or a :class:`NotFoundError` that names it and says how to
+    fill it (a :class:`StateError` for a lake still laid out without organisation)."""
     root = Path(root)
-    fill = f"import readings first: zerocarbon meters import REGISTRY READINGS --lake {root}"
+    fill = f"import readings first: zerocarbon meters import REGISTRY READINGS --org {org} --lake {root}"
     if not root.is_dir():
         raise NotFoundError(f"no meter-data lake at {root}; {fill}")
-    if next(root.glob("site=*/date=*/*.parquet"), None) is None:
-        raise NotFoundError(f"the lake at {root} holds no readings; {fill}")
+    refuse_legacy(root)
+    if not has_readings(root, org):
+        raise NotFoundError(f"the lake at {root} holds no readings of organisation {org}; {fill}")
     return root
 
 
-def query(root: Path, sql: str, frames: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
-    """Run SQL where ``readings`` is the whole lake (hive partitions site and date as columns) and each of
-    ``frames`` is a table of its name (meter lists, time zones), so no value is pasted into the SQL."""
-    require(root)
+def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
+    """Run SQL where ``readings`` is organisation ``org``'s part of the lake (hive partitions org, site and date
+    as columns) and each of ``frames`` is a table of its name (meter lists, time zones), so no value is pasted
+    into the SQL."""
+    require(root, org)
     con = duckdb.connect()
     try:
-        pattern = glob(root).replace("'", "''")
+        pattern = glob(root, org).replace("'", "''")
         con.execute(f"CREATE VIEW readings AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)")
         for name, frame in (frames or {}).items():
             con.register(name, frame)
@@ -109,26 +173,27 @@ def query(root: Path, sql: str, frames: dict[str, pd.DataFrame] | None = None, *
         con.close()
 
 
-def holdings(root: Path) -> pd.DataFrame:
-    """What the lake holds: per site and meter, the first and last interval start (UTC) and the count."""
-    return query(root, "SELECT site, meter, min(ts) AS first, max(ts) AS last, count(*) AS readings "
+def holdings(root: Path, org: str) -> pd.DataFrame:
+    """What the lake holds of ``org``: per site and meter, the first and last interval start (UTC) and the count."""
+    return query(root, org, "SELECT site, meter, min(ts) AS first, max(ts) AS last, count(*) AS readings "
                        "FROM readings GROUP BY ALL ORDER BY ALL")
 
 
-def intervals(root: Path, meters: list[str], start: pd.Timestamp | None = None,
+def intervals(root: Path, org: str, meters: list[str], start: pd.Timestamp | None = None,
               end: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Readings of ``meters`` with ``start <= ts < end`` (naive UTC; either bound may be open):
+    """Readings of ``org``'s ``meters`` with ``start <= ts < end`` (naive UTC; either bound may be open):
     columns meter, ts, value, unit, quality."""
     where = ["ts >= $start" if start is not None else "", "ts < $end" if end is not None else ""]
     cond = " AND ".join(["meter IN (SELECT meter FROM wanted)"] + [w for w in where if w])
     params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
-    return query(root, f"SELECT meter, ts, value, unit, quality FROM readings WHERE {cond} ORDER BY meter, ts",
+    return query(root, org, f"SELECT meter, ts, value, unit, quality FROM readings WHERE {cond} ORDER BY meter, ts",
                  frames={"wanted": pd.DataFrame({"meter": list(meters)}, dtype=object)}, **params)
 
 
-def rollup(root: Path, zones: pd.DataFrame, by: str = "meter", freq: str = "day",
+def rollup(root: Path, org: str, zones: pd.DataFrame, by: str = "meter", freq: str = "day",
            start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Energy per ``by`` (meter | site) and ``freq`` (hour | day | month) of each meter's local calendar.
+    """Energy of ``org``'s meters per ``by`` (meter | site) and ``freq`` (hour | day | month) of each meter's
+    local calendar.
 
     ``zones`` has one row per meter to include: ``meter, site, timezone``. Periods are cut in the zone of
     the meter's site, so a reading at 2025-12-31 17:00 UTC belongs to 1 January in Shanghai. Hours keep
@@ -141,7 +206,7 @@ def rollup(root: Path, zones: pd.DataFrame, by: str = "meter", freq: str = "day"
     where = " AND ".join(w for w in ("lt >= $start" if start is not None else "",
                                      "lt < $end" if end is not None else "") if w) or "true"
     params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
-    df = query(root, f"""
+    df = query(root, org, f"""
         WITH local AS (
           SELECT r.meter, z.site, z.timezone, r.unit, r.value, r.ts,
                  timezone(z.timezone, timezone('UTC', r.ts)) AS lt

@@ -14,7 +14,7 @@ factor; difference cumulative registers per meter (rollover when the previous re
 of the rollover value, else reset → unknown); drop identical duplicates and reject conflicting ones; flag
 spikes (> 3 × the meter's 99th percentile); count missing intervals; then anti-join against the lake
 (idempotent), reject values that differ from stored ones, and write the new rows as Parquet partitioned by
-site and date into a staging folder that is moved into the lake only at the end.
+site and date into a staging folder that is moved under the organisation's folder of the lake only at the end.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import pandas as pd
 from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, Meter, MeterFileProfile,
                                               dst_reason, dst_windows, order_reason, unit_factor)
 from zerocarbon.errors import RowsRejected
-from zerocarbon.store.lake import glob
+from zerocarbon.store import lake
 
 
 class BulkRejected(RowsRejected):
@@ -79,11 +79,13 @@ def _stamp_sql(types: dict, profile: MeterFileProfile) -> tuple[str, str, str, s
     return text, utc, local, exact
 
 
-def bulk_import(root: Path, meters: dict[str, Meter], path: Path, profile: MeterFileProfile = DEFAULT_PROFILE,
+def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile = DEFAULT_PROFILE,
                 memory_limit: str = "4GB", threads: int | None = None) -> dict:
-    """Import ``path`` into the lake at ``root`` for the registry ``meters``, the file laid out as ``profile``
+    """Import ``path`` into organisation ``org``'s part of the lake at ``root`` for its registry ``meters``, the file laid out as ``profile``
     says. Raises :class:`BulkRejected` with the problems found (up to 50), having written nothing."""
     root, path = Path(root), Path(path)
+    folder = lake.org_folder(root, org)
+    lake.refuse_legacy(root)
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET TimeZone = 'UTC'")
@@ -219,9 +221,9 @@ def bulk_import(root: Path, meters: dict[str, Meter], path: Path, profile: Meter
                  (epoch(max(ts)) - epoch(min(ts))) / 60 / any_value(g.interval_min) + 1 AS expected
           FROM flagged f JOIN registry g ON g.id = f.meter GROUP BY f.meter)""").fetchone()[0]
     spikes = con.execute("SELECT count(*) FROM flagged WHERE quality = 'spike'").fetchone()[0]
-    existing = list(root.glob("site=*/date=*/*.parquet")) if root.exists() else []
-    if existing:
-        con.execute(f"CREATE TEMP VIEW lake AS SELECT meter, ts, value FROM read_parquet('{glob(root)}', hive_partitioning = true)")
+    if lake.has_readings(root, org):
+        pattern = lake.glob(root, org).replace("'", "''")
+        con.execute(f"CREATE TEMP VIEW lake AS SELECT meter, ts, value FROM read_parquet('{pattern}', hive_partitioning = true)")
         bad = con.execute("""
             SELECT f.meter, f.ts, l.value, f.value FROM flagged f JOIN lake l USING (meter, ts)
             WHERE abs(l.value - f.value) > 1e-9 LIMIT 20""").fetchall()
@@ -241,7 +243,7 @@ def bulk_import(root: Path, meters: dict[str, Meter], path: Path, profile: Meter
                       FROM fresh)
                 TO '{stage}' (FORMAT parquet, PARTITION_BY (site, date), FILENAME_PATTERN 'bulk_{batch}_{{i}}')""")
             for f in stage.rglob("*.parquet"):
-                dest = root / f.relative_to(stage)
+                dest = folder / f.relative_to(stage)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 f.replace(dest)
     finally:

@@ -22,7 +22,7 @@ from zerocarbon.store.tables import (AuditRow, BaseYearChangeRow, DeadLetterRow,
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(timezone.utc)
 
 
 def audit(session: Session, actor: str, action: str, entity: str, org_id: int | None = None, **detail) -> None:
@@ -515,49 +515,77 @@ def base_year_changes(session: Session, org_id: int, base_year: int) -> list[Bas
 
 
 # -- live readings -----------------------------------------------------------------------------------
-def insert_readings(session: Session, readings) -> None:
-    """Insert readings; a (meter, ts) already stored is skipped, so redelivered messages change nothing.
+def organisation_codes(session: Session) -> dict[str, int]:
+    """Every organisation of the database: code -> id."""
+    return dict(session.execute(select(OrganisationRow.code, OrganisationRow.id).order_by(OrganisationRow.code)).all())
+
+
+def organisation_id(session: Session, code: str) -> int:
+    org_id = session.scalar(select(OrganisationRow.id).where(OrganisationRow.code == code))
+    if org_id is None:
+        known = ", ".join(organisation_codes(session)) or "none"
+        raise NotFoundError(f"organisation '{code}' is not in the database (it holds: {known}); load it with "
+                            "`zerocarbon org load`")
+    return org_id
+
+
+def insert_readings(session: Session, org_id: int, readings) -> None:
+    """Insert readings of one organisation; an (organisation, meter, ts) already stored is skipped, so
+    redelivered messages change nothing.
 
     One parameterised statement executed for the whole batch (DBAPI executemany): ORM or dict-based inserts
-    cost more than parsing the messages at live-ingest rates.
+    cost more than parsing the messages at live-ingest rates. Stamps go in as the UTC text SQLite holds, or
+    aware for PostgreSQL's timestamptz (store.tables.UTCDateTime).
     """
     if not readings:
         return
+    sqlite = session.get_bind().dialect.name == "sqlite"
     at = now()
-    rows = [(r.meter, r.ts, r.value, r.unit, r.flag, at) for r in readings]
-    mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
-    sql = (f"INSERT INTO readings (meter, ts, value, unit, flag, received_at) VALUES "
-           f"({', '.join([mark] * 6)}) ON CONFLICT (meter, ts) DO NOTHING")
+
+    def stamp(t: datetime) -> datetime:
+        t = t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+        return t.replace(tzinfo=None) if sqlite else t
+
+    at = stamp(at)
+    rows = [(org_id, r.meter, stamp(r.ts), r.value, r.unit, r.flag, at) for r in readings]
+    mark = "?" if sqlite else "%s"
+    sql = (f"INSERT INTO readings (organisation_id, meter, ts, value, unit, flag, received_at) VALUES "
+           f"({', '.join([mark] * 7)}) ON CONFLICT (organisation_id, meter, ts) DO NOTHING")
     session.connection().exec_driver_sql(sql, rows)
 
 
 def insert_dead_letters(session: Session, dead) -> None:
-    for topic, payload, reason in dead:
+    """``dead``: (organisation id or None, topic, payload, reason)."""
+    for org_id, topic, payload, reason in dead:
         text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload)
-        session.add(DeadLetterRow(topic=topic, payload=text[:10000], reason=reason, received_at=now()))
+        session.add(DeadLetterRow(organisation_id=org_id, topic=topic, payload=text[:10000], reason=reason,
+                                  received_at=now()))
 
 
-def live_readings(session: Session, since: datetime | None = None) -> pd.DataFrame:
-    """Live readings with their meter's site: meter, ts (interval start, UTC), value, unit, flag, site.
+def live_readings(session: Session, org_id: int, since: datetime | None = None) -> pd.DataFrame:
+    """Live readings of one organisation with their meter's site: meter, ts (interval start, UTC-aware), value,
+    unit, flag, site.
 
-    ``since`` [UTC, naive] keeps readings received at or after it.
+    ``since`` [UTC; naive is taken as UTC] keeps readings received at or after it.
     """
     from zerocarbon.store.tables import MeterRow
 
     q = (select(ReadingRow.meter, ReadingRow.ts, ReadingRow.value, ReadingRow.unit, ReadingRow.flag, MeterRow.site)
-         .join(MeterRow, MeterRow.id == ReadingRow.meter).order_by(ReadingRow.meter, ReadingRow.ts))
+         .join(MeterRow, (MeterRow.organisation_id == ReadingRow.organisation_id) & (MeterRow.id == ReadingRow.meter))
+         .where(ReadingRow.organisation_id == org_id).order_by(ReadingRow.meter, ReadingRow.ts))
     if since is not None:
         q = q.where(ReadingRow.received_at >= since)
     return pd.DataFrame(session.execute(q).all(), columns=["meter", "ts", "value", "unit", "flag", "site"])
 
 
 # -- meters --------------------------------------------------------------------------------------------
-def save_meters(session: Session, meters) -> None:
-    """Upsert meter metadata (the lake holds the readings; the database says what each meter is)."""
+def save_meters(session: Session, org_id: int, meters) -> None:
+    """Upsert one organisation's meter metadata (the lake holds the readings; the database says what each
+    meter is)."""
     from zerocarbon.store.tables import MeterRow
 
     for m in meters:
-        row = session.get(MeterRow, m.id) or MeterRow(id=m.id)
+        row = session.get(MeterRow, (org_id, m.id)) or MeterRow(organisation_id=org_id, id=m.id)
         for f in ("site", "area", "line", "asset", "medium", "unit", "multiplier", "register", "stamp",
                   "interval_min", "timezone", "rollover"):
             setattr(row, f, getattr(m, f))

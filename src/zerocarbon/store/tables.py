@@ -1,11 +1,34 @@
 """SQLAlchemy 2 table models. Schema changes go through Alembic migrations (store/migrations)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+                        TypeDecorator, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant: ``timestamptz`` on PostgreSQL, UTC text on SQLite; always a UTC-aware datetime in Python.
+
+    SQLite keeps no offset, so a value is stored as its UTC wall time (the text rows written before the
+    column became time-zone aware already hold) and read back with ``tzinfo=UTC``; services never see a naive
+    datetime. A naive value given to the store is taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -55,13 +78,13 @@ class ImportBatchRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     year: Mapped[int] = mapped_column(Integer)
     rows: Mapped[int] = mapped_column(Integer)
-    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     imported_by: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), server_default="active")
     replaces: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     superseded_by: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     status_reason: Mapped[str | None] = mapped_column(Text)
-    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_changed_by: Mapped[str | None] = mapped_column(String(128))
     columns: Mapped[dict | None] = mapped_column(JSON)
 
@@ -89,7 +112,7 @@ class InventoryRow(Base):
     factor_set_fingerprint: Mapped[str] = mapped_column(String(64))
     gwp_set: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))  # draft | closed
-    computed_at: Mapped[datetime] = mapped_column(DateTime)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     totals: Mapped[dict] = mapped_column(JSON)
     warnings: Mapped[list] = mapped_column(JSON)
     exclusions: Mapped[list] = mapped_column(JSON)
@@ -146,7 +169,7 @@ class BaseYearChangeRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     delta_t: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditRow(Base):
@@ -158,7 +181,7 @@ class AuditRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(128))
@@ -169,6 +192,8 @@ class MeterRow(Base):
     """Meter metadata; interval readings live in the Parquet lake (bulk) or the readings table (live)."""
 
     __tablename__ = "meters"
+    # A meter id is unique only within its organisation: two tenants may both have a "MAIN".
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     site: Mapped[str] = mapped_column(String(64))
     area: Mapped[str | None] = mapped_column(String(64))
@@ -185,24 +210,28 @@ class MeterRow(Base):
 
 
 class ReadingRow(Base):
-    """Live readings: one row per (meter, interval start in UTC); the key makes redelivery harmless."""
+    """Live readings: one row per (organisation, meter, interval start in UTC); the key makes redelivery harmless."""
 
     __tablename__ = "readings"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     meter: Mapped[str] = mapped_column(String(128), primary_key=True)
-    ts: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     value: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(32))
     flag: Mapped[str] = mapped_column(String(16))  # "" | future | stale
-    received_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DeadLetterRow(Base):
+    """A refused message or reading; ``organisation_id`` is that of the topic, None when it names no known one."""
+
     __tablename__ = "dead_letters"
     id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     topic: Mapped[str] = mapped_column(String(512))
     payload: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ScheduleRunRow(Base):
@@ -216,7 +245,7 @@ class ScheduleRunRow(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     name: Mapped[str] = mapped_column(String(256))
     created_by: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     problem_file: Mapped[str] = mapped_column(String(512))
     problem_sha256: Mapped[str] = mapped_column(String(64))
     orders_file: Mapped[str | None] = mapped_column(String(512))

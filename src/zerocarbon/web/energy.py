@@ -42,9 +42,9 @@ def _script_json(value) -> str:
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
-def _daily(lake: Path, meters, site: str, start, end) -> tuple[list[str], list[float], str]:
+def _daily(lake: Path, org: str, meters, site: str, start, end) -> tuple[list[str], list[float], str]:
     """Site electricity [kWh] per local day, as ``energy_data.rollup`` adds it up (revenue meters if any)."""
-    df = energy_data.rollup(lake, meters, by="site", freq="day", site=site, start=start, end=end)
+    df = energy_data.rollup(lake, org, meters, by="site", freq="day", site=site, start=start, end=end)
     df = df[df["medium"] == "electricity"]
     kwh = [float(v) * scale(u, "kWh") for v, u in zip(df["value"], df["unit"])]
     days: dict[str, float] = {}
@@ -73,13 +73,13 @@ def energy(request: Request, org: str, site: Annotated[str | None, Query(max_len
     try:
         first, last = energy_data.parse_day(start or None, "from"), energy_data.parse_day(end or None, "to")
         where = next((x for x in accounting.organisation(page.sessions, org).sites if x.code == site), None)
-        rep = energy_report.report(conf["lake"], meters, site=site, start=first, end=last,
+        rep = energy_report.report(conf["lake"], org, meters, site=site, start=first, end=last,
                                    production=conf["production"],
                                    factor_set=FACTOR_SET if conf["production"] is not None else None,
                                    province=where.province if where else None,
                                    grid_region=where.grid_region if where else None,
                                    country=where.country if where else "CN", stored_sets=page.sessions)
-        days, kwh, basis = _daily(conf["lake"], meters, rep.site, first, last)
+        days, kwh, basis = _daily(conf["lake"], org, meters, rep.site, first, last)
     except (InputError, NotFoundError) as exc:
         # The form stays on the page so another site or period can be chosen.
         problems = [f"{p.column + ': ' if p.column else ''}{p.reason}" for p in getattr(exc, "problems", [])]
