@@ -41,6 +41,11 @@ def upgrade(engine: Engine, meter_org: str | None = None) -> None:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.commit()
         with conn.begin():
+            if sqlite:
+                # The sqlite3 driver opens a transaction only before INSERT/UPDATE/DELETE, so a CREATE TABLE
+                # of one revision would stay behind when a later revision refuses; an explicit BEGIN makes the
+                # whole upgrade one transaction that a refusal undoes.
+                conn.exec_driver_sql("BEGIN")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
             if sqlite:
