@@ -16,8 +16,10 @@ from fastapi.routing import APIRoute
 
 from tests.api_support import (YEAR, electricity, fast_passwords, import_bytes, load_org, logged_in, person)
 from tests.conftest import BACKENDS, blank_engine
+from tests.test_factor_sets import ROW, RULES
 from zerocarbon.api.app import ROUTERS
 from zerocarbon.core.access import ACTIONS, PERMISSIONS, Role
+from zerocarbon.core.factors import COLUMNS
 from zerocarbon.services import accounting, users
 from zerocarbon.store.db import session_factory, upgrade
 
@@ -59,6 +61,12 @@ def _replace(w: World) -> dict:
     return dict(out, files={"file": (f"{meter}.csv", electricity(meter, 2000))}, data={"reason": "corrected"})
 
 
+def _factor_set(w: World) -> dict:
+    csv = (",".join(COLUMNS) + "\n" + ROW + "\n").encode()
+    return {"files": {"file": ("own.csv", csv), "rules": ("own.yaml", RULES.encode())},
+            "data": {"name": w.fresh("own-")}}
+
+
 def _member(w: World) -> dict:
     email = f"{w.fresh('m')}@example.org"
     users.add_member(w.sessions, email, ORG, "viewer", "a long enough password", actor="test")
@@ -83,6 +91,7 @@ ENDPOINTS = [
              lambda w: dict(_batch(w, "UN"), json={"reason": "entered twice"})),
     Endpoint("factors.read", "GET", "/orgs/{org}/factor-sets"),
     Endpoint("factors.read", "GET", "/orgs/{org}/factor-sets/CN-2025.1/factors"),
+    Endpoint("factors.import", "POST", "/orgs/{org}/factor-sets", _factor_set),
     Endpoint("audit.read", "GET", "/orgs/{org}/audit"),
     Endpoint("audit.read", "GET", "/orgs/{org}/audit/verify"),
     Endpoint("users.manage", "GET", "/orgs/{org}/members"),
@@ -145,7 +154,7 @@ def test_every_route_is_in_the_matrix_with_the_action_it_checks():
     assert {k: v for k, v in guarded.items() if k not in member_only} == rows
     assert guarded[("GET", "/orgs/{org}")] == set()
     # Actions that guard no API endpoint yet (energy.read guards the dashboard's energy page, tests/test_web_energy.py).
-    without_endpoint = {"factors.import", "energy.read", "import.read_own", "import.approve", "schedule.read",
+    without_endpoint = {"energy.read", "import.read_own", "import.approve", "schedule.read",
                         "schedule.run", "jobs.cancel"}
     assert {e.action for e in ENDPOINTS} == set(ACTIONS) - without_endpoint, \
         f"every action but {sorted(without_endpoint)} guards an API endpoint"
