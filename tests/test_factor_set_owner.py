@@ -8,8 +8,10 @@ from importlib import resources
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from sqlalchemy import select, text
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select, text
 from typer.testing import CliRunner
 
 from tests.api_support import YEAR, electricity, import_bytes, load_org, logged_in, person
@@ -20,7 +22,7 @@ from zerocarbon.errors import FactorNotFoundError, InputError
 from zerocarbon.services import accounting, energy_report, factor_sets
 from zerocarbon.store.db import session_factory, upgrade
 from zerocarbon.store.factor_sets import FactorSetRow
-from zerocarbon.store.tables import AuditRow
+from zerocarbon.store.tables import AuditRow, Base
 
 RULES = ("title: Own China grid\nfiles: [gwp.csv]\n"
          "grid: {location_series: location, residual_series: location, resolution: [national],"
@@ -126,6 +128,15 @@ def test_upgrade_gives_existing_sets_to_the_only_organisation(kind, tmp_path):
         sessions = session_factory(engine)
         assert [s.organisation for s in factor_sets.list_sets(sessions, "ONLY") if s.name == "old-set"] == ["ONLY"]
         assert factor_sets.resolve(sessions, "old-set", "ONLY").fingerprint == _fingerprint()
+        with engine.connect() as conn:
+            assert [d for d in compare_metadata(MigrationContext.configure(conn), Base.metadata)
+                    if "factor_sets" in str(d)] == []
+        with engine.begin() as conn:
+            command.downgrade(_alembic(conn), "0010-1")
+        assert "organisation_id" not in {c["name"] for c in inspect(engine).get_columns("factor_sets")}
+        assert [u["column_names"] for u in inspect(engine).get_unique_constraints("factor_sets")] == [["name"]]
+        upgrade(engine)
+        assert factor_sets.resolve(sessions, "old-set", "ONLY").fingerprint == _fingerprint()
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
@@ -171,6 +182,10 @@ def test_api_upload_with_a_bad_row_reports_the_problems_and_stores_nothing(peopl
         ("own.csv", 2, "value"), ("own.csv", 2, "issuer")}
     r = _upload(c, "A", "own-cn", factor_csv(), rules=None)
     assert r.status_code == 400 and "needs its rules" in r.json()["problems"][0]["reason"]
+    r = _upload(c, "A", "own-cn", factor_csv().replace("Utility X", "x" * 200_000))
+    assert r.status_code == 400 and "not a readable CSV file" in r.json()["problems"][0]["reason"]
+    r = _upload(c, "A", "../own", factor_csv())
+    assert r.status_code == 400 and r.json()["problems"][0]["file"] == "name"
     with people.begin() as s:
         assert s.scalars(select(FactorSetRow)).all() == []
         assert s.scalars(select(AuditRow).where(AuditRow.action == "factor_set.import")).all() == []

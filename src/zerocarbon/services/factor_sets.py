@@ -12,6 +12,7 @@ it has exactly one; with several, stored sets are not looked at and the message 
 """
 from __future__ import annotations
 
+import csv
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -272,11 +273,17 @@ def import_upload(sessions: Session | sessionmaker, org: str, name: str, file_na
 def store_set(sessions: Session | sessionmaker, name: str, file_name: str, csv_text: str, rules_name: str,
               rules_text: str, *, org: str | None, actor: str) -> SetInfo:
     """Validate a factor CSV text and its rules text and store them as set ``name`` of organisation ``org``."""
-    check_set_name(name)
+    try:
+        check_set_name(name)
+    except FactorNotFoundError as exc:  # a new name is input to correct, not a set to look up
+        raise InputError([Problem("name", None, None, str(exc))]) from None
     if name in available_factor_sets():
         raise InputError([Problem(str(name), None, None, "is the name of a shipped factor set; choose another")])
-    fs = build_factor_set(name, rules_text, [(file_name, csv_text)], origin="stored")
-    own = parse_factor_csv(csv_text, file_name)
+    try:
+        fs = build_factor_set(name, rules_text, [(file_name, csv_text)], origin="stored")
+        own = parse_factor_csv(csv_text, file_name)
+    except csv.Error as exc:  # e.g. a line break inside an unquoted cell, a cell longer than 128 KiB
+        raise InputError([Problem(file_name, None, None, f"is not a readable CSV file: {exc}")]) from None
     with _session(sessions) as s:
         org_id, code, why = _owner(s, org)
         if org_id is None:
