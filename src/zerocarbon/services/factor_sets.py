@@ -169,8 +169,8 @@ def _stored_info(r: store.FactorSetRow, code: str | None) -> SetInfo:
 
 
 def list_sets(where: Session | sessionmaker | OrgSets | None = None, org: str | None = None) -> list[SetInfo]:
-    """Shipped sets, then the sets stored by organisation ``org`` when a database is given (the only
-    organisation when ``org`` is not given; none when the database has several and ``org`` is not given)."""
+    """Shipped sets, then the sets stored by organisation ``org`` when a database is given (the database's only
+    organisation when ``org`` is not given; InputError naming ``--org`` when it has several)."""
     sessions, org = _split(where, org)
     out = [_shipped_info(load_factor_set(n)) for n in available_factor_sets()]
     if sessions is not None:
