@@ -66,6 +66,8 @@ def stored_set(tmp_path):
         "resolution: [national], fallback: latest_year_first}\ncombustion: {priority: [], missing_non_co2: error}\n",
         encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'z.sqlite'}"
+    org = Path(__file__).parent / "data" / "organisation.yaml"  # a stored set belongs to an organisation
+    assert runner.invoke(app, ["org", "load", str(org), "--db", url]).exit_code == 0
     r = runner.invoke(app, ["factors", "import", str(csv_path), "--name", "acme-vn", "--db", url])
     assert r.exit_code == 0, r.output
     return url

@@ -330,6 +330,7 @@ def test_energy_report_takes_a_stored_factor_set(tmp_path):
     lake, reg, prod = _report_fixture(tmp_path)
     db = f"sqlite:///{tmp_path / 'sets.sqlite'}"
     examples = Path(__file__).parents[1] / "examples" / "factors"
+    run("org", "load", examples.parent / "organisation.yaml", "--db", db)  # a stored set belongs to an organisation
     run("factors", "import", examples / "supplier_grid.csv", "--name", "MY-GRID", "--db", db)
     rep = run("energy", "report", "--lake", lake, "--registry", reg, "--site", "HF01", "--production", prod,
               "--factors", "MY-GRID", "--db", db, "--province", "天津", "--out", tmp_path / "out", "--json")

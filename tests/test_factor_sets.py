@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.conftest import DATA
 from zerocarbon.cli import app
 from zerocarbon.core.factors import COLUMNS
 from zerocarbon.core.model import Site
@@ -29,10 +30,11 @@ def files(tmp_path):
     return csv_path
 
 
-def test_import_then_resolve_by_name(sessions, files):
+def test_import_then_resolve_by_name(db, files):
+    sessions = db
     info = import_set(sessions, files, "acme-vn", actor="tester")
-    assert (info.origin, info.factors) == ("stored", 1) and len(info.fingerprint) == 64
-    fs = resolve(sessions, "acme-vn")
+    assert (info.origin, info.factors, info.organisation) == ("stored", 1, "ORG") and len(info.fingerprint) == 64
+    fs = resolve(sessions, "acme-vn", "ORG")
     assert fs.fingerprint == info.fingerprint and fs.origin == "stored"
     assert fs.grid_factor("location", 2024, Site("HN", "Hanoi", country="VN")).factor.value == 0.41
     with sessions.begin() as s:
@@ -42,17 +44,20 @@ def test_import_then_resolve_by_name(sessions, files):
     assert resolve(sessions, "CN-2025.1").origin == "shipped"  # shipped names are found first
 
 
-def test_a_bad_file_writes_nothing(sessions, files):
+def test_a_bad_file_writes_nothing(db, files):
+    sessions = db
     files.write_text(",".join(COLUMNS) + "\n" + ROW.replace(",0.41,", ",inf,").replace("Utility X", "") + "\n",
                      encoding="utf-8")
     with pytest.raises(InputError) as exc:
         import_set(sessions, files, "acme-vn", actor="test")
     assert {(p.row, p.column) for p in exc.value.problems} == {(2, "issuer"), (2, "value")}
     with sessions.begin() as s:
-        assert s.scalars(select(FactorSetRow)).all() == [] and s.scalars(select(AuditRow)).all() == []
+        assert s.scalars(select(FactorSetRow)).all() == []
+        assert s.scalars(select(AuditRow).where(AuditRow.action == "factor_set.import")).all() == []
 
 
-def test_rules_are_checked_and_required(sessions, files):
+def test_rules_are_checked_and_required(db, files):
+    sessions = db
     (files.parent / "acme.yaml").write_text(RULES.replace("latest_year_first", "nearest"), encoding="utf-8")
     with pytest.raises(InputError, match="grid.fallback"):
         import_set(sessions, files, "acme-vn", actor="test")
@@ -61,14 +66,15 @@ def test_rules_are_checked_and_required(sessions, files):
         import_set(sessions, files, "acme-vn", actor="test")
 
 
-def test_names_are_never_paths_and_never_reused(sessions, files):
+def test_names_are_never_paths_and_never_reused(db, files):
+    sessions = db
     for bad in ("../acme", "a/b", "CN-2025.1"):
         with pytest.raises((FactorNotFoundError, InputError)):
             import_set(sessions, files, bad, actor="test")
     import_set(sessions, files, "acme-vn", actor="test")
-    with pytest.raises(InputError, match="already has this name"):
+    with pytest.raises(InputError, match="ORG already has a stored factor set with this name"):
         import_set(sessions, files, "acme-vn", actor="test")
-    with pytest.raises(FactorNotFoundError, match="stored: acme-vn"):
+    with pytest.raises(FactorNotFoundError, match="stored by ORG: acme-vn"):
         resolve(sessions, "acme-xx")
     with pytest.raises(FactorNotFoundError, match="not a factor set name"):
         resolve(None, str(files))
@@ -79,6 +85,7 @@ def test_names_are_never_paths_and_never_reused(sessions, files):
 def test_cli_import_sets_and_calc(tmp_path, files):
     db = f"sqlite:///{tmp_path / 'z.sqlite'}"
     runner = CliRunner()
+    assert runner.invoke(app, ["org", "load", str(DATA / "organisation.yaml"), "--db", db]).exit_code == 0
     r = runner.invoke(app, ["factors", "import", str(files), "--name", "acme-vn", "--db", db, "--json"])
     assert r.exit_code == 0, r.output
     fp = json.loads(r.stdout)["fingerprint"]

@@ -182,7 +182,7 @@ class FactorSetOut(Out):
     factors: int
     files: list[str]
     created_at: str | None = None
-    # Who stored a set is not shown: stored sets are shared by all organisations, their people are not.
+    # Who stored a set is not shown here: the set belongs to the organisation, its people are listed elsewhere.
 
 
 FactorOut = _mirror("FactorOut", Factor, "One published factor with its provenance.")

@@ -11,16 +11,19 @@ from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, SetOpt, StoredOpt, 
 
 app = group("The emission-factor library.")
 
+SetOrgOpt = Annotated[Optional[str], typer.Option(
+    "--org", help="organisation whose stored sets are meant (default: the database's only organisation)")]
+
 
 def calc_cmd(value: float, unit: str, subject: str,
              factors: SetOpt = "CN-2025.1", gwp: Annotated[str, typer.Option("--gwp", help="AR4 | AR5 | AR6 ...")] = "AR5",
              use: Annotated[str, typer.Option(help="stationary | mobile | nonroad.<equipment category>")] = "stationary",
              basis: Annotated[str, typer.Option(help="NCV/LHV or GCV/HHV for energy quantities")] = "",
-             db: StoredOpt = None, as_json: JsonOpt = False) -> None:
+             db: StoredOpt = None, org: SetOrgOpt = None, as_json: JsonOpt = False) -> None:
     """Quick check: `zerocarbon calc 5 GJ natural_gas --factors EPA-2025.1 --basis GCV --gwp AR5 --json`."""
     from zerocarbon.services.factor_sets import calc
 
-    r = calc(stored_sets_db(db), factors, value, unit, subject, gwp, use, basis)
+    r = calc(stored_sets_db(db), factors, value, unit, subject, gwp, use, basis, org=org)
     if as_json:
         emit_json(r.as_dict())
         return
@@ -37,11 +40,11 @@ def calc_cmd(value: float, unit: str, subject: str,
 def factors_list(factor_set: Annotated[Optional[str], typer.Option("--set", help="only this factor set")] = None,
                  kind: Annotated[Optional[str], typer.Option(help="grid_electricity, combustion, gwp, ...")] = None,
                  search: Annotated[Optional[str], typer.Option(help="substring of the factor id")] = None,
-                 db: StoredOpt = None, as_json: JsonOpt = False) -> None:
+                 db: StoredOpt = None, org: SetOrgOpt = None, as_json: JsonOpt = False) -> None:
     """List factors (all shipped files, or one factor set)."""
     from zerocarbon.services.factor_sets import list_factors, shipped_set_names
 
-    rows = list_factors(stored_sets_db(db) if factor_set else None, factor_set, kind, search)
+    rows = list_factors(stored_sets_db(db) if factor_set else None, factor_set, kind, search, org=org)
     if as_json:
         emit_json([f.__dict__ for f in rows])
         return
@@ -69,16 +72,28 @@ def factors_show(factor_id: str, as_json: JsonOpt = False) -> None:
 
 
 @app.command("sets")
-def factors_sets(db: StoredOpt = None, as_json: JsonOpt = False) -> None:
-    """Factor sets with their fingerprints: shipped ones, and stored ones with --db."""
-    from zerocarbon.services.factor_sets import list_sets
+def factors_sets(db: StoredOpt = None, org: SetOrgOpt = None,
+                 unowned: Annotated[bool, typer.Option(
+                     "--unowned", help="list the stored sets no organisation sees yet (see `factors assign`)")] = False,
+                 as_json: JsonOpt = False) -> None:
+    """Factor sets with their fingerprints: shipped ones, and with --db the organisation's own stored ones."""
+    from zerocarbon.services.factor_sets import list_sets, unowned_sets
 
-    sets = list_sets(stored_sets_db(db))
+    where = stored_sets_db(db)
+    if unowned:
+        sets = unowned_sets(where) if where is not None else []
+    else:
+        sets = list_sets(where, org)
     if as_json:
         emit_json([s.as_dict() for s in sets])
         return
     for s in sets:
-        console.print(f"[bold]{s.name}[/] {s.fingerprint[:16]}  {s.origin:7}  {s.title}  ({s.factors} factors)",
+        owner = f" ({s.organisation})" if s.organisation else ""
+        console.print(f"[bold]{s.name}[/] {s.fingerprint[:16]}  {s.origin}{owner}  {s.title}  ({s.factors} factors)",
+                      highlight=False)
+    if not unowned and where is not None and unowned_sets(where):
+        console.print("some stored sets have no organisation and are used by none: "
+                      "`zerocarbon factors sets --unowned`, then `zerocarbon factors assign NAME --org ORG`",
                       highlight=False)
 
 
@@ -87,13 +102,28 @@ def factors_import(file: Annotated[str, typer.Argument(help="factor CSV in the s
                    name: Annotated[str, typer.Option("--name", help="name of the new set: letters, digits, . _ -")],
                    rules: Annotated[Optional[str], typer.Option(
                        "--rules", help="the set's rules (YAML); default: the .yaml file beside FILE")] = None,
-                   db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
-    """Validate your own factor file and store it as a factor set usable as `--factors NAME`."""
+                   org: SetOrgOpt = None, db: DbOpt = None, actor_name: ActorOpt = None,
+                   as_json: JsonOpt = False) -> None:
+    """Validate your own factor file and store it as a factor set of one organisation, usable as `--factors NAME`."""
     from zerocarbon.services.factor_sets import import_set
 
-    info = import_set(open_db(db, create=True), file, name, rules, actor=actor(actor_name))
+    info = import_set(open_db(db, create=True), file, name, rules, org=org, actor=actor(actor_name))
     if as_json:
         emit_json(info.as_dict())
         return
-    console.print(f"stored factor set [bold]{info.name}[/] ({info.factors} factors from {info.files[0]}), "
-                  f"fingerprint {info.fingerprint}", highlight=False)
+    console.print(f"stored factor set [bold]{info.name}[/] of {info.organisation} ({info.factors} factors from "
+                  f"{info.files[0]}), fingerprint {info.fingerprint}", highlight=False)
+
+
+@app.command("assign")
+def factors_assign(name: Annotated[str, typer.Argument(help="a stored set without organisation (`factors sets --unowned`)")],
+                   org: Annotated[str, typer.Option("--org", help="the organisation that owns it from now on")],
+                   db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
+    """Give a stored set that has no organisation (stored before sets had owners) to one organisation."""
+    from zerocarbon.services.factor_sets import assign
+
+    info = assign(open_db(db), name, org, actor=actor(actor_name))
+    if as_json:
+        emit_json(info.as_dict())
+        return
+    console.print(f"factor set [bold]{info.name}[/] now belongs to {info.organisation}", highlight=False)

@@ -225,7 +225,7 @@ def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Pa
     """
     path = Path(path)
     shown = source or str(path)  # an upload's own name rather than its temporary path
-    fs = factor_sets.resolve(sessions, factor_set)
+    fs = factor_sets.resolve(sessions, factor_set, org_code)
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
         _require_open_year(s, org_id, org_code, year, "importing")
@@ -278,7 +278,7 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
     shown = source or str(path)  # an upload's own name rather than its temporary path
     if factor_set is None:
         factor_set = import_factor_set(sessions, org_code, batch_id) or DEFAULT_FACTOR_SET
-    fs = factor_sets.resolve(sessions, factor_set)
+    fs = factor_sets.resolve(sessions, factor_set, org_code)
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
         old = _active_batch(s, org_id, org_code, batch_id, "replaced", f"replacing batch {batch_id}")
@@ -466,7 +466,7 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
             boundary: Boundary = Boundary.OPERATIONAL_CONTROL, recalculation_reason: str | None = None,
             *, actor: str) -> InventoryResult:
     """Compute and store the inventory. A closed year only changes with a recorded recalculation."""
-    fs = factor_sets.resolve(sessions, factor_set)
+    fs = factor_sets.resolve(sessions, factor_set, org_code)
     # Checked once here: an unknown set would otherwise fail on every row that needs a GWP.
     if gwp_set not in fs.gwp_sets():
         raise FactorNotFoundError(f"GWP set '{gwp_set}' is not in factor set {fs.id}; choose one of "

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.api import create_app as create_api
-from zerocarbon.web import energy, schedule
+from zerocarbon.web import energy, factors, schedule
 from zerocarbon.web.routes import router
 
 
@@ -16,6 +16,7 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(energy.router)
     app.include_router(schedule.router)
+    app.include_router(factors.router)
     return app
 
 

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from zerocarbon.errors import InputError, NotFoundError
-from zerocarbon.services import accounting, energy_data, energy_report, meter_import
+from zerocarbon.services import accounting, energy_data, energy_report, factor_sets, meter_import
 from zerocarbon.units import scale
 from zerocarbon.web.routes import PREFIX, Page, PageRoute
 
@@ -78,7 +78,8 @@ def energy(request: Request, org: str, site: Annotated[str | None, Query(max_len
                                    factor_set=FACTOR_SET if conf["production"] is not None else None,
                                    province=where.province if where else None,
                                    grid_region=where.grid_region if where else None,
-                                   country=where.country if where else "CN", stored_sets=page.sessions)
+                                   country=where.country if where else "CN",
+                                   stored_sets=factor_sets.for_organisation(page.sessions, org))
         days, kwh, basis = _daily(conf["lake"], org, meters, rep.site, first, last)
     except (InputError, NotFoundError) as exc:
         # The form stays on the page so another site or period can be chosen.
