@@ -1,6 +1,7 @@
 """Imported batches: list and show them, upload a file as a new batch, replace or withdraw one."""
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
@@ -9,12 +10,33 @@ from zerocarbon.api.deps import Acting, requires
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.schemas import BatchDetailOut, BatchOut, ImportOut, UndoIn
 from zerocarbon.api.uploads import spooled
-from zerocarbon.services import accounting
+from zerocarbon.services import accounting, formats
 
 router = APIRouter(prefix="/orgs/{org}/batches", tags=["batches"], responses=RESPONSES)
 
 BatchId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Status = Literal["active", "superseded", "withdrawn"]
+
+
+# What an uploaded file must contain: one row model per kind, the schemas of GET /api/v1/schemas/{kind}, put in
+# the document's components (``document_rows``) and named by the upload operations.
+ROW_SCHEMAS = {"x-row-schemas": {kind: {"$ref": f"#/components/schemas/{formats.activity_json_schema(kind)['title']}"}
+                                 for kind in formats.ACTIVITY_KINDS}}
+FILE_CONTENT = ("Each data row of the file must satisfy the row schema of its kind (`x-row-schemas` of this "
+                "operation, the same as `GET /api/v1/schemas/{kind}`): its columns, under their names or Chinese "
+                "headers, with the types, bounds and ceilings per row given there.")
+
+
+def _names_row_schemas(endpoint):
+    endpoint.__doc__ = f"{inspect.cleandoc(endpoint.__doc__)}\n\n{FILE_CONTENT}"
+    return endpoint
+
+
+def document_rows(openapi: dict) -> dict:
+    """Put the row schemas of every activity kind into the OpenAPI components, where the upload operations'
+    ``x-row-schemas`` point."""
+    openapi.setdefault("components", {}).setdefault("schemas", {}).update(formats.activity_row_components())
+    return openapi
 
 
 def _report(rep) -> ImportOut:
@@ -39,7 +61,8 @@ def show_batch(batch_id: BatchId, acting: Annotated[Acting, requires("import.rea
     return BatchDetailOut.model_validate(d)
 
 
-@router.post("", response_model=ImportOut, status_code=201)
+@router.post("", response_model=ImportOut, status_code=201, openapi_extra=ROW_SCHEMAS)
+@_names_row_schemas
 def upload(file: Annotated[UploadFile, File(description="CSV or XLSX activity file")],
            kind: Annotated[str, Form(max_length=32, description="activity kind (docs/data-formats.md)")],
            year: Annotated[int, Form(ge=1990, le=2100)],
@@ -53,7 +76,8 @@ def upload(file: Annotated[UploadFile, File(description="CSV or XLSX activity fi
     return _report(rep)
 
 
-@router.post("/{batch_id}/replace", response_model=ImportOut, status_code=201)
+@router.post("/{batch_id}/replace", response_model=ImportOut, status_code=201, openapi_extra=ROW_SCHEMAS)
+@_names_row_schemas
 def replace(batch_id: BatchId, file: Annotated[UploadFile, File(description="the corrected file")],
             acting: Annotated[Acting, requires("import.replace")],
             reason: Annotated[str | None, Form(max_length=2000)] = None,
@@ -70,3 +94,4 @@ def undo(batch_id: BatchId, body: UndoIn, acting: Annotated[Acting, requires("ba
     """Withdraw an active batch: kept, marked withdrawn with the reason, no longer used by inventories."""
     return BatchOut.model_validate(accounting.undo_batch(acting.sessions, acting.org, batch_id, body.reason,
                                                          actor=acting.actor))
+
