@@ -26,7 +26,7 @@ from zerocarbon.io.tables import validate
 from zerocarbon.services.database import open_sessions
 
 SITES = {"TJ01"}
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def importer_problems(kind: str, row: dict) -> set[tuple]:
@@ -107,8 +107,6 @@ UNITS = {
 def base_row(kind: str) -> dict:
     """The declared example row, made so that no rule between columns ties the mutated cells together."""
     row = {c.name: c.example for c in SCHEMAS[kind]}
-    if kind == "refrigerant":
-        row["method"] = "screening"  # the mass balance (a sum of four cells) is the importer's alone
     if kind == "instrument":
         row["serial_start"] = row["serial_end"] = ""  # the serial range is tied to the volume and other rows
     return row
@@ -127,17 +125,27 @@ def cell_strategy(kind: str, name: str):
                                      else "energy"])
     if name == "supplier_factor_unit":
         return st.sampled_from(UNITS["factor"])
+    if (kind, name) in TEXT:
+        return st.sampled_from(TEXT[(kind, name)])
     return st.sampled_from([c.example, ""])
 
 
+TEXT = {
+    ("fuel", "use"): ["stationary", "mobile", "nonroad.industrial_commercial_equipment", "nonroad", "Stationary",
+                      "boiler", ""],
+    ("fuel", "basis"): ["NCV", "lhv", "GCV", "HHV", "", "net", "NCV/GCV"],
+    ("refrigerant", "method"): ["mass_balance", "screening", "Screening", "estimate", ""],
+    ("instrument", "type"): ["GEC", "I-REC", "PPA", "green_power_contract", "gec", "REC", ""],
+    ("instrument", "technology"): ["solar", "wind", "hydro", "coal", "Solar", "fusion", ""],
+}
+
+
 def mutable(kind: str) -> list[str]:
-    fixed = {"serial_start", "serial_end"}
-    return [c.name for c in SCHEMAS[kind]
-            if c.name not in fixed and (c.type != "str" or c.name in ("unit", "supplier_factor_unit") or c.required)
-            and not (kind == "fuel" and c.name in ("use", "basis", "fuel"))
-            and not (kind == "refrigerant" and c.name in ("method", "parameter_source"))
-            and not (kind == "instrument" and c.name in ("type", "technology", "retired_for_site"))
-            and c.name != "site"]
+    """Columns a generated row may change: not those whose rule needs the organisation, the factor set or other
+    rows (site, fuel, gas), nor the serial range, tied to the volume."""
+    tied = {"site", "retired_for_site", "fuel", "gas", "serial_start", "serial_end"}
+    return [c.name for c in SCHEMAS[kind] if c.name not in tied
+            and (c.type != "str" or c.required or c.name in ("unit", "supplier_factor_unit") or (kind, c.name) in TEXT)]
 
 
 @st.composite
@@ -148,24 +156,27 @@ def rows(draw, one_cell: bool):
     chosen = [draw(st.sampled_from(names))] if one_cell else draw(st.lists(st.sampled_from(names), unique=True))
     for name in chosen:
         row[name] = draw(cell_strategy(kind, name))
-    return kind, row
+    return kind, row, chosen
 
 
 @SETTINGS
 @given(rows(one_cell=True))
 def test_one_changed_cell_gives_the_same_problems_in_model_and_importer(case):
-    kind, row = case
+    kind, row, (changed,) = case
     by_model, by_importer = model_problems(kind, row), importer_problems(kind, row)
-    # Word for word, at the same columns; the importer may add a consequence of the same cell ("abc" in charge
-    # is not a number, and then charge is missing for the screening method).
+    assert bool(by_model) == bool(by_importer), (row, by_model, by_importer)
+    # Word for word. The importer may add consequences the model does not reach once a cell is wrong: "abc" in
+    # charge is not a number, and then charge is missing for the screening method; an amount over its ceiling
+    # also breaks the mass balance.
     assert by_model <= by_importer, (row, by_model - by_importer)
-    assert {p[1] for p in by_model} == {p[1] for p in by_importer}, (row, by_model, by_importer)
+    at_cell = {p for p in by_importer if p[1] == changed}
+    assert bool(at_cell) == any(p[1] == changed for p in by_model), (row, by_model, by_importer)
 
 
 @SETTINGS
 @given(rows(one_cell=False))
 def test_model_and_importer_refuse_the_same_rows(case):
-    kind, row = case
+    kind, row, _ = case
     by_model, by_importer = model_problems(kind, row), importer_problems(kind, row)
     assert bool(by_model) == bool(by_importer), (row, by_model, by_importer)
     # The model stops before the rules between columns when a cell is wrong; what it says, the importer says.

@@ -9,10 +9,11 @@ models; the models publish the same rules as JSON Schema (``zerocarbon schema --
 importer's own parsers (pandas), so a cell means the same number or date in both; ``tests/test_schemas.py``
 compares the verdicts of the two on generated rows.
 
-A row model checks each cell (type, blank, sign or fraction, ceiling in the row's own unit), the units' dimension,
-the order of a period's dates and the amounts a refrigerant method needs. The importer checks the rest, which
-needs the organisation, the reporting year, the factor set or other rows (known sites, fuels and gases of the
-set, instrument types, serial ranges and claims, repeated rows), and the refrigerant mass balance.
+A row model checks each cell (type, blank, sign or fraction, ceiling in the row's own unit, the fixed lists of
+uses, bases, methods, instrument types and technologies), the units' dimension, the order of a period's dates,
+the amounts a refrigerant method needs and its mass balance. The importer checks the rest, which needs the
+organisation, the reporting year, the factor set or other rows (known sites, fuels and gases of the set, serial
+ranges and claims, one heating-value basis per fuel, repeated rows).
 """
 from __future__ import annotations
 
@@ -86,6 +87,11 @@ def raise_at(errors: list[tuple[str, Any, str, str]], title: str) -> None:
         raise ValidationError.from_exception_data(title, [
             InitErrorDetails(type=reason(kind, text), loc=(name,) if name else (), input=value)
             for name, value, kind, text in errors])
+
+
+#: Refrigerant amounts each method needs, beyond the required columns.
+METHOD_FIELDS = {"mass_balance": ("inventory_start", "inventory_end", "purchased"),
+                 "screening": ("charge", "annual_leak_rate")}
 
 
 # -- reading a cell as the importer reads it ------------------------------------------------------------------
@@ -192,6 +198,43 @@ def _unit_problem(text: str, want: str, what: str) -> str | None:
     return None
 
 
+def _choices(kind: str, name: str) -> list[str] | None:
+    """The values a text column of ``kind`` takes, when they are a fixed list (compared exactly)."""
+    from zerocarbon.core.instruments import instrument_technologies, instrument_types
+
+    if kind == "instrument" and name == "type":
+        return list(instrument_types())
+    if kind == "instrument" and name == "technology":
+        return list(instrument_technologies())
+    if kind == "refrigerant" and name == "method":
+        return list(METHOD_FIELDS)
+    return None
+
+
+def _text_problem(kind: str, name: str, text: str) -> str | None:
+    """What is wrong with a text cell that has a rule of its own (the importer's words)."""
+    if kind == "fuel" and name == "use":
+        from zerocarbon.core.ghg.combustion import is_combustion_use
+
+        return None if is_combustion_use(text) else f"'{text}' is not stationary, mobile or nonroad.<equipment>"
+    if kind == "fuel" and name == "basis":
+        from zerocarbon.core.ghg.combustion import normalise_basis
+        from zerocarbon.errors import ZerocarbonError
+
+        try:
+            normalise_basis(text)
+        except ZerocarbonError as exc:
+            return str(exc)
+        return None
+    choices = _choices(kind, name)
+    if choices is None or text in choices:
+        return None
+    if name == "method":
+        return f"'{text}' is not mass_balance or screening"
+    what = "an instrument type" if name == "type" else "a technology"
+    return f"'{text}' is not {what}; use one of {', '.join(choices)}"
+
+
 def _cell(kind: str, c: Column):
     """The validator of one column: blank, type, sign or fraction, ceiling, and a unit's dimension. The row's
     unit column is validated before its amounts (see :func:`row_model`), so an amount's ceiling is converted
@@ -205,7 +248,7 @@ def _cell(kind: str, c: Column):
             return "" if c.type == "str" else (False if c.type == "bool" else None)
         if c.type == "str":
             text = value.strip() if isinstance(value, str) else str(value)
-            wrong = unit_rule and _unit_problem(text, *unit_rule)
+            wrong = _unit_problem(text, *unit_rule) if unit_rule else _text_problem(kind, c.name, text)
             if wrong:
                 raise reason("unit", wrong)
             return text
@@ -237,9 +280,12 @@ def _example(c: Column):
 _TYPES = {"str": str, "float": float, "int": int, "date": date, "bool": bool}
 
 
-def _schema_extra(c: Column) -> dict:
-    """What JSON Schema says of a column beyond its type: bounds, ceilings, the unit column, Chinese headers."""
+def _schema_extra(kind: str, c: Column) -> dict:
+    """What JSON Schema says of a column beyond its type: choices, bounds, ceilings, the unit column, Chinese
+    headers."""
     extra: dict[str, Any] = {"x-aliases": list(c.aliases)}
+    if (choices := _choices(kind, c.name)) is not None:
+        extra["enum"] = choices
     if c.check in ("nonneg", "fraction"):
         extra["minimum"] = 0
     if c.check == "positive":
@@ -263,16 +309,11 @@ def _field(kind: str, c: Column):
     ceiling = (" Ceiling per row: " + "; ".join(f"{number_text(m.value)} {m.unit}".strip() for m in c.max)
                + (f" (after converting from the unit in `{c.unit_column}`)" if c.unit_column else "") + "."
                ) if c.max else ""
-    extra = _schema_extra(c)
+    extra = _schema_extra(kind, c)
     default = ... if c.required else ("" if c.type == "str" else (False if c.type == "bool" else None))
     meaning = c.description + "." * (not c.description.endswith("."))
     return annotation, Field(default, title=c.name, description=meaning + ceiling, examples=[_example(c)],
                              validation_alias=AliasChoices(c.name, *c.aliases), json_schema_extra=extra)
-
-
-#: Refrigerant amounts each method needs, beyond the required columns.
-METHOD_FIELDS = {"mass_balance": ("inventory_start", "inventory_end", "purchased"),
-                 "screening": ("charge", "annual_leak_rate")}
 
 
 # -- rows ------------------------------------------------------------------------------------------------
@@ -296,13 +337,19 @@ class ActivityRow(BaseModel):
     def _method_fields(self) -> list[tuple]:
         """A refrigerant row gives the amounts its method needs (GHG Protocol HFC tool: mass balance or
         screening)."""
-        needs = METHOD_FIELDS.get(self.method)
-        if needs is None:
-            return [("method", self.method, "method", f"'{self.method}' is not mass_balance or screening")]
+        needs = METHOD_FIELDS[self.method]  # one of them: the method cell is checked on its own
         why = f"required for the {self.method.replace('_', '-')} method"
         out = [(f, None, "required", why) for f in needs if getattr(self, f) is None]
         if self.method == "screening" and self.parameter_source == "":
             out.append(("parameter_source", "", "required", "the leak rate needs a source"))
+        if self.method == "mass_balance" and not out:
+            import pandas as pd
+
+            from zerocarbon.core.ghg.fugitive import MASS_BALANCE_COLUMNS, negative_mass_balances
+
+            terms = pd.DataFrame([{c: getattr(self, c) for c in MASS_BALANCE_COLUMNS} | {"unit": self.unit}])
+            out += [("inventory_end", self.inventory_end, "mass_balance", why)
+                    for _, why in negative_mass_balances(terms)]
         return out
 
 
