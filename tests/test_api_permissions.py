@@ -15,10 +15,11 @@ from typing import Callable
 import pytest
 from fastapi.routing import APIRoute
 
-from tests.api_support import (YEAR, electricity, fast_passwords, import_bytes, load_org, logged_in, person)
+from tests.api_support import (YEAR, client, electricity, fast_passwords, import_bytes, load_org, logged_in, person)
 from tests.conftest import BACKENDS, blank_engine
 from tests.test_factor_sets import ROW, RULES
 from zerocarbon.api.app import ROUTERS
+from zerocarbon.api.deps import get_principal
 from zerocarbon.core.access import ACTIONS, PERMISSIONS, Role
 from zerocarbon.core.factors import COLUMNS
 from zerocarbon.services import accounting, schedule_runs, users
@@ -204,6 +205,39 @@ def test_every_route_is_in_the_matrix_with_the_action_it_checks():
     without_endpoint = {"energy.read", "jobs.cancel"}
     assert set().union(*(e.actions for e in ENDPOINTS)) == set(ACTIONS) - without_endpoint, \
         f"every action but {sorted(without_endpoint)} guards an API endpoint"
+
+
+def _needs_login(dependant) -> bool:
+    return any(d.call is get_principal or _needs_login(d) for d in dependant.dependencies)
+
+
+# Routes outside an organisation: (method, path) -> who may call them.
+OUTSIDE_ORGANISATIONS = {
+    ("POST", "/auth/login"): "anyone",
+    ("POST", "/auth/logout"): "logged in",
+    ("GET", "/auth/me"): "logged in",
+    ("GET", "/orgs"): "logged in",
+    # File formats are published documentation (docs/data-formats.md) and hold no organisation's data.
+    ("GET", "/schemas"): "anyone",
+    ("GET", "/schemas/{kind}"): "anyone",
+}
+
+
+def test_routes_outside_organisations_are_listed_with_who_may_call_them(world):
+    """A new route outside /orgs/{org} must be listed here; a public one must really answer without a login, and a
+    guarded one must refuse a caller without one."""
+    found = {}
+    for route in (r for router in ROUTERS for r in router.routes):
+        if isinstance(route, APIRoute) and not route.path.startswith("/orgs/{org}"):
+            for method in route.methods:
+                found[(method, route.path)] = "logged in" if _needs_login(route.dependant) else "anyone"
+    assert found == OUTSIDE_ORGANISATIONS
+    anonymous = client(world.sessions)
+    for kind in ("fuel", "instrument"):
+        r = anonymous.get(f"/api/v1/schemas/{kind}")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/schema+json"
+    assert anonymous.get("/api/v1/schemas").status_code == 200
+    assert anonymous.get("/api/v1/orgs").status_code == 401
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)

@@ -7,10 +7,10 @@ from sqlalchemy.orm import sessionmaker
 
 from zerocarbon import __version__
 from zerocarbon.api import problems
-from zerocarbon.api.routes import audit, auth, batches, factors, inventory, orgs, schedules
+from zerocarbon.api.routes import audit, auth, batches, factors, inventory, orgs, schedules, schemas
 
 PREFIX = "/api/v1"
-ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, factors, audit, schedules))
+ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, factors, audit, schedules, schemas))
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:
@@ -31,8 +31,8 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
 
     def openapi() -> dict:
         if app.openapi_schema is None:
-            app.openapi_schema = problems.document(get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes))
+            app.openapi_schema = batches.document_rows(problems.document(get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes)))
         return app.openapi_schema
 
     app.openapi = openapi

@@ -170,6 +170,17 @@ class ImportOut(Out):
     status: str = Field("active", description="active, or pending when the uploader's role may not approve imports")
 
 
+class ActivitySchemaOut(Out):
+    kind: str
+    title: str = Field(description="name of the row model (its schema is also a component of this document)")
+    description: str
+    columns: list[str] = Field(description="every column, in the order of docs/data-formats.md")
+    required: list[str]
+    aliases: dict[str, list[str]] = Field(description="Chinese headers accepted for each column")
+    doc: str = Field(description="the same schema in the source tree's documentation")
+    href: str = Field(description="the row's JSON Schema, under /api/v1")
+
+
 class UndoIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 

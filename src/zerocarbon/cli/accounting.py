@@ -381,8 +381,13 @@ def baseyear_assess(org: OrgOpt, base_year: Annotated[int, typer.Option("--base-
         console.print(f"  - {r}")
 
 
-def schema() -> None:
-    """Print the activity file formats as Markdown (docs/data-formats.md)."""
-    from zerocarbon.services.formats import schema_markdown
+def schema(json_schema: Annotated[Optional[str], typer.Option(
+        "--json-schema", metavar="KIND", help="print the JSON Schema of one row of KIND (" + ", ".join(ACTIVITY_KINDS)
+        + ") instead, as in docs/schemas/KIND.schema.json")] = None) -> None:
+    """Print the activity file formats as Markdown (docs/data-formats.md), or one kind's row as JSON Schema."""
+    from zerocarbon.services import formats
 
-    sys.stdout.write(schema_markdown())
+    if json_schema is None:
+        sys.stdout.write(formats.schema_markdown())
+    else:
+        sys.stdout.write(formats.schema_json_text(json_schema))

@@ -8,14 +8,19 @@ profile's ``encoding`` names it outright.
 from __future__ import annotations
 
 import codecs
+import math
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticUseDefault
 
 from zerocarbon.core.energy.intervals import DEFAULT_PROFILE, Meter, MeterFileProfile
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
+from zerocarbon.io.models import problems_from, reason
 from zerocarbon.units import parse_unit
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -70,8 +75,100 @@ def transcode_to_utf8(path: str | Path, encoding: str, dest: str | Path) -> Path
     return dest
 
 
-REGISTRY_COLUMNS = ["id", "site", "area", "line", "asset", "medium", "unit", "multiplier", "register", "stamp",
-                    "interval_min", "timezone", "rollover", "revenue"]
+def _given(value):
+    """A blank cell takes the column's default."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise PydanticUseDefault()
+    return value.strip() if isinstance(value, str) else value
+
+
+def _required(value):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise reason("required", "value is required")
+    return value.strip() if isinstance(value, str) else value
+
+
+def _one_of(*allowed: str):
+    def check(value):
+        if value not in allowed:
+            raise reason("choice", f"'{value}' is not {' or '.join(allowed)}")
+        return value
+    return AfterValidator(check)
+
+
+def _positive(what: str):
+    def check(value):
+        if not value > 0:
+            raise reason("positive", what)
+        return value
+    return AfterValidator(check)
+
+
+def _number(value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise reason("number", f"'{value}' is not a number") from None
+    if not math.isfinite(number):
+        raise reason("finite_number", f"'{value}' is not a finite number")
+    return number
+
+
+def _whole(value):
+    number = _number(value)
+    if number % 1:
+        raise reason("whole_number", f"'{value}' is not a whole number")
+    return int(number)
+
+
+def _unit(value):
+    try:
+        parse_unit(value)
+    except ZerocarbonError as exc:
+        raise reason("unit", str(exc)) from None
+    return value
+
+
+def _zone(value):
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise reason("timezone", f"'{value}' is not an IANA time zone (e.g. Asia/Shanghai)") from None
+    return value
+
+
+Cell = BeforeValidator(_given)
+
+
+class MeterRow(BaseModel):
+    """One row of the meter registry CSV; a blank optional cell takes the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, BeforeValidator(_required)] = Field(description="meter id, as the reading files name it")
+    site: Annotated[str, BeforeValidator(_required)] = Field(description="site code of the organisation file")
+    area: Annotated[str, Cell] = ""
+    line: Annotated[str, Cell] = Field("", description="production line; production counts refer to it")
+    asset: Annotated[str, Cell] = ""
+    medium: Annotated[str, Cell] = Field("electricity", description="electricity | gas | water | air | pv")
+    unit: Annotated[str, AfterValidator(_unit), BeforeValidator(_required)] = Field(description="unit of the values")
+    multiplier: Annotated[float, _positive("must be positive"), BeforeValidator(_number), Cell] = Field(
+        1.0, description="CT ratio x PT ratio")
+    register_: Annotated[str, _one_of("interval", "cumulative"), Cell] = Field(  # BaseModel has a "register"
+        "interval", alias="register", description="interval (consumption per interval) | cumulative (meter index)")
+    stamp: Annotated[str, _one_of("start", "end"), Cell] = Field("start", description="what a timestamp marks")
+    interval_min: Annotated[int, _positive("must be a positive number of minutes"), BeforeValidator(_whole), Cell] = 15
+    timezone: Annotated[str, AfterValidator(_zone), Cell] = "Asia/Shanghai"
+    rollover: Annotated[float | None, BeforeValidator(_number), Cell] = Field(
+        None, description="register maximum of a cumulative meter")
+    revenue: Annotated[bool, BeforeValidator(lambda v: str(v).strip().lower() in ("true", "1", "yes")), Cell] = Field(
+        False, description="the utility's billing meter: it, not sub-meters, feeds Scope 2")
+
+    def meter(self) -> Meter:
+        return Meter(**self.model_dump(by_alias=True))
+
+
+REGISTRY_COLUMNS = [f.alias or name for name, f in MeterRow.model_fields.items()]
 
 
 def read_registry(path: str | Path) -> dict[str, Meter]:
@@ -88,34 +185,14 @@ def read_registry(path: str | Path) -> dict[str, Meter]:
     if probs:
         raise InputError(probs)
     out = {}
-    for i, r in enumerate(df.to_dict(orient="records"), start=2):
+    # Columns other than the registry's (an asset database's own) are left out, not refused.
+    known = df[[c for c in df.columns if c in REGISTRY_COLUMNS]]
+    for i, r in enumerate(known.to_dict(orient="records"), start=2):
         try:
-            m = Meter(id=r["id"], site=r["site"], area=r.get("area", ""), line=r.get("line", ""),
-                      asset=r.get("asset", ""), medium=r.get("medium") or "electricity", unit=r["unit"],
-                      multiplier=float(r.get("multiplier") or 1), register=r.get("register") or "interval",
-                      stamp=r.get("stamp") or "start", interval_min=int(r.get("interval_min") or 15),
-                      timezone=r.get("timezone") or "Asia/Shanghai",
-                      rollover=float(r["rollover"]) if r.get("rollover") else None,
-                      revenue=str(r.get("revenue", "")).lower() in ("true", "1", "yes"))
-        except ValueError as exc:
-            probs.append(Problem(path.name, i, None, f"bad value: {exc}"))
+            m = MeterRow.model_validate(r).meter()
+        except ValidationError as exc:
+            probs += problems_from(exc, path.name, i)
             continue
-        if m.register not in ("interval", "cumulative"):
-            probs.append(Problem(path.name, i, "register", f"'{m.register}' is not interval or cumulative"))
-        if m.stamp not in ("start", "end"):
-            probs.append(Problem(path.name, i, "stamp", f"'{m.stamp}' is not start or end"))
-        if m.multiplier <= 0:
-            probs.append(Problem(path.name, i, "multiplier", "must be positive"))
-        if m.interval_min <= 0:
-            probs.append(Problem(path.name, i, "interval_min", "must be a positive number of minutes"))
-        try:
-            parse_unit(m.unit)
-        except ZerocarbonError as exc:
-            probs.append(Problem(path.name, i, "unit", str(exc)))
-        try:
-            ZoneInfo(m.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            probs.append(Problem(path.name, i, "timezone", f"'{m.timezone}' is not an IANA time zone (e.g. Asia/Shanghai)"))
         if m.id in out:
             probs.append(Problem(path.name, i, "id", f"meter '{m.id}' appears twice"))
         out[m.id] = m

@@ -23,26 +23,108 @@ import math
 import re
 from html import escape
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticUseDefault
 
 from zerocarbon.core.schedule.model import HourlySeries, Line, Operation, Order, Problem, Schedule
 from zerocarbon.errors import InputError, Problem as Issue
+from zerocarbon.io.models import problems_from, reason
 from zerocarbon.io.spreadsheet import write_rows
 
 
-def _need(d: dict, key: str, src: str, where: str, kind=None):
-    if key not in d:
-        raise InputError([Issue(src, None, f"{where}.{key}", "required field is missing")])
-    val = d[key]
-    if kind is float:
-        try:
-            val = float(val)
-        except (TypeError, ValueError):
-            raise InputError([Issue(src, None, f"{where}.{key}", f"'{val}' is not a number")]) from None
-        if not math.isfinite(val):
-            raise InputError([Issue(src, None, f"{where}.{key}", f"'{d[key]}' is not a finite number")])
-        if val < 0:
-            raise InputError([Issue(src, None, f"{where}.{key}", f"{val} must not be negative")])
-    return val
+def _amount(value) -> float:
+    """A finite number >= 0, given as a number or as text ("1200")."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise reason("number", f"'{value}' is not a number") from None
+    if not math.isfinite(number):
+        raise reason("finite_number", f"'{value}' is not a finite number")
+    if number < 0:
+        raise reason("nonneg", f"{number} must not be negative")
+    return number
+
+
+def _optional(value):
+    """A blank cell of an orders table (or null in JSON) leaves the field at its default."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise PydanticUseDefault()
+    return value
+
+
+def _text(value):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise reason("required", "value is required")
+    return value
+
+
+def _rate(value) -> float:
+    number = _amount(value)
+    if number <= 0:
+        raise reason("positive", "rate must be positive [units/h]")
+    return number
+
+
+Amount = Annotated[float, BeforeValidator(_amount)]
+Text = Annotated[str, BeforeValidator(_text)]
+Minutes = Annotated[int, BeforeValidator(lambda v: int(_amount(v)))]  # whole minutes, as the solvers count
+
+
+class _Spec(BaseModel):
+    # A misspelt field would otherwise be ignored and its default used without a word.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, coerce_numbers_to_str=True)
+
+
+class ChangeoverSpec(_Spec):
+    from_: str = Field(alias="from", description="family last run on the line")
+    to: str = Field(description="family run next")
+    minutes: Minutes = Field(0, description="changeover time [min]")
+    kwh: Amount = Field(0.0, description="changeover energy [kWh]")
+
+
+class LineSpec(_Spec):
+    id: Text
+    stage: str = Field(description="one of the problem's stages")
+    run_kw: Amount = Field(0.0, description="power while producing [kW]")
+    idle_kw: Amount = Field(0.0, description="power while on and waiting [kW]")
+    standby_kw: Amount = Field(0.0, description="power while off/standby [kW]")
+    warmup_min: Minutes = Field(0, description="time from standby to on [min]")
+    warmup_kwh: Amount = Field(0.0, description="energy from standby to on [kWh]")
+    rates: dict[str, Annotated[float, BeforeValidator(_rate)]] = Field(description="family -> units per hour")
+    calendar: list[tuple[int, int]] = Field([], description="working windows [start_min, end_min); none: always")
+    changeover: list[ChangeoverSpec] = []
+
+
+class OrderSpec(_Spec):
+    id: Text
+    family: Text
+    quantity: Amount = Field(description="units to make")
+    release_min: Annotated[Minutes, BeforeValidator(_optional)] = Field(0, description="earliest start [min]")
+    due_min: Annotated[Minutes | None, BeforeValidator(_optional)] = Field(None, description="due time [min]")
+    weight: Annotated[Amount, BeforeValidator(_optional)] = Field(1.0, description="weight of its lateness")
+
+
+class SeriesSpec(_Spec):
+    price: list[float] = Field([], description="hourly electricity price [CNY/kWh]")
+    carbon: list[float] = Field([], description="hourly grid carbon intensity [kgCO2/kWh]")
+    pv_kw: list[float] = Field([], description="hourly on-site PV power [kW]")
+
+
+class PlantProblemSpec(_Spec):
+    """A plant problem file (JSON); times in minutes from ``start``."""
+
+    name: str | None = None
+    start: str = Field("", description="wall-clock time of minute 0, ISO 8601 with offset")
+    horizon_min: Minutes
+    stages: list[str]
+    transfer_min: Minutes = Field(0, description="time between the steps of an order [min]")
+    power_cap_kw: Annotated[Amount | None, BeforeValidator(_optional)] = Field(None, description="site cap [kW]")
+    lines: list[LineSpec]
+    orders: list[OrderSpec] | None = Field(None, description="required unless the orders come from a table")
+    series: SeriesSpec = SeriesSpec()
+    sources: dict[str, str] = Field({}, description="where each series comes from")
 
 
 def read_plant_problem(path: str | Path, orders_path: str | Path | None = None) -> Problem:
@@ -55,7 +137,7 @@ def read_plant_problem(path: str | Path, orders_path: str | Path | None = None) 
     return plant_problem_from_dict(spec, src, read_orders_table(orders_path) if orders_path else None)
 
 
-def read_orders_table(path: str | Path) -> list[dict]:
+def read_orders_table(path: str | Path) -> list[OrderSpec]:
     """Orders from CSV (UTF-8 or GB18030/GBK) or XLSX with columns id, family, quantity, release_min,
     due_min[, weight]."""
     import pandas as pd
@@ -66,9 +148,9 @@ def read_orders_table(path: str | Path) -> list[dict]:
     if not path.is_file():
         raise InputError([Issue(str(path), None, None, "orders file not found")])
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        df = pd.read_excel(path, dtype=str)
+        df = pd.read_excel(path, dtype=str, keep_default_na=False)
     else:
-        df = pd.read_csv(path, dtype=str, encoding=csv_encoding(path))
+        df = pd.read_csv(path, dtype=str, encoding=csv_encoding(path), keep_default_na=False)
     problems = []
     for col in ("id", "family", "quantity", "release_min", "due_min"):
         if col not in df.columns:
@@ -76,79 +158,64 @@ def read_orders_table(path: str | Path) -> list[dict]:
     if problems:
         raise InputError(problems)
     rows = []
-    for i, r in enumerate(df.to_dict(orient="records"), start=2):
-        for col in ("quantity", "release_min", "due_min"):
-            try:
-                v = float(r[col])
-                if not math.isfinite(v):
-                    problems.append(Issue(path.name, i, col, f"'{r[col]}' is not a finite number"))
-                elif v < 0:
-                    problems.append(Issue(path.name, i, col, f"{v} must not be negative"))
-            except (TypeError, ValueError):
-                problems.append(Issue(path.name, i, col, f"'{r[col]}' is not a number"))
-        rows.append(r)
+    # Other columns of an ERP export (customer, notes) are left out, not refused.
+    known = df[[c for c in df.columns if c in OrderSpec.model_fields]]
+    for i, r in enumerate(known.to_dict(orient="records"), start=2):
+        try:
+            rows.append(OrderSpec.model_validate(r))
+        except ValidationError as exc:
+            problems += problems_from(exc, path.name, i)
     if problems:
         raise InputError(problems)
     return rows
 
 
-def plant_problem_from_dict(spec: dict, src: str = "problem", orders: list[dict] | None = None) -> Problem:
+def plant_problem_from_dict(spec: dict, src: str = "problem", orders: list[OrderSpec] | None = None) -> Problem:
+    """The plant problem of a parsed problem file; ``orders`` (from :func:`read_orders_table`) replace its own.
+    Every problem is reported at once, with the field's path (``orders[2].quantity``)."""
+    if not isinstance(spec, dict):
+        raise InputError([Issue(src, None, None, "a plant problem is a JSON object (see docs/scheduling.md)")])
+    try:
+        p = PlantProblemSpec.model_validate(spec)
+    except ValidationError as exc:
+        raise InputError(problems_from(exc, src)) from None
     problems: list[Issue] = []
-    stages = list(_need(spec, "stages", src, "$"))
-    horizon = int(_need(spec, "horizon_min", src, "$", float))
+    if orders is None and p.orders is None:
+        problems.append(Issue(src, None, "orders", "required field is missing"))
     lines, rates, calendars = [], {}, {}
-    for i, ln in enumerate(_need(spec, "lines", src, "$")):
-        where = f"lines[{i}]"
-        lid = str(_need(ln, "id", src, where))
-        stage = _need(ln, "stage", src, where)
-        if stage not in stages:
-            problems.append(Issue(src, None, f"{where}.stage", f"'{stage}' is not one of the stages {stages}"))
-        co = {}
-        for c in ln.get("changeover", []):
-            co[(c["from"], c["to"])] = (int(c.get("minutes", 0)), float(c.get("kwh", 0.0)))
-        lines.append(Line(lid, stage, float(ln.get("run_kw", 0)), float(ln.get("idle_kw", 0)),
-                          float(ln.get("standby_kw", 0)), int(ln.get("warmup_min", 0)),
-                          float(ln.get("warmup_kwh", 0)), co))
-        rates[lid] = {k: float(v) for k, v in _need(ln, "rates", src, where).items()}
-        for fam, r in rates[lid].items():
-            if r <= 0:
-                problems.append(Issue(src, None, f"{where}.rates.{fam}", "rate must be positive [units/h]"))
-        if ln.get("calendar"):
-            calendars[lid] = tuple((int(a), int(b)) for a, b in ln["calendar"])
-    transfer = int(spec.get("transfer_min", 0))
-    out_orders = []
-    order_rows = orders if orders is not None else _need(spec, "orders", src, "$")
-    seen = set()
-    for i, o in enumerate(order_rows):
+    for i, ln in enumerate(p.lines):
+        if ln.stage not in p.stages:
+            problems.append(Issue(src, None, f"lines[{i}].stage", f"'{ln.stage}' is not one of the stages {p.stages}"))
+        co = {(c.from_, c.to): (c.minutes, c.kwh) for c in ln.changeover}
+        lines.append(Line(ln.id, ln.stage, ln.run_kw, ln.idle_kw, ln.standby_kw, ln.warmup_min, ln.warmup_kwh, co))
+        rates[ln.id] = ln.rates
+        if ln.calendar:
+            calendars[ln.id] = tuple(ln.calendar)
+    out_orders, seen = [], set()
+    for i, o in enumerate(orders if orders is not None else p.orders or []):
         where = f"orders[{i}]"
-        oid = str(_need(o, "id", src, where))
-        if oid in seen:
-            problems.append(Issue(src, None, f"{where}.id", f"order id '{oid}' appears twice"))
-        seen.add(oid)
-        fam = str(_need(o, "family", src, where))
-        qty = _need(o, "quantity", src, where, float)
+        if o.id in seen:
+            problems.append(Issue(src, None, f"{where}.id", f"order id '{o.id}' appears twice"))
+        seen.add(o.id)
         ops = []
-        for k, stage in enumerate(stages):
-            options = {ln.id: int(math.ceil(qty / rates[ln.id][fam] * 60)) for ln in lines
-                       if ln.stage == stage and fam in rates[ln.id]}
+        for k, stage in enumerate(p.stages):
+            options = {ln.id: int(math.ceil(o.quantity / rates[ln.id][o.family] * 60)) for ln in lines
+                       if ln.stage == stage and o.family in rates[ln.id]}
             if not options:
                 problems.append(Issue(src, None, f"{where}.family",
-                                      f"no line of stage {stage} can make family '{fam}'"))
-            ops.append(Operation(oid, k, options, transfer if k else 0))
-        due = o.get("due_min")
-        out_orders.append(Order(oid, fam, qty, int(float(o.get("release_min", 0))),
-                                int(float(due)) if due not in (None, "") else None,
-                                float(o.get("weight", 1) or 1), tuple(ops)))
-    ser = spec.get("series", {})
+                                      f"no line of stage {stage} can make family '{o.family}'"))
+            ops.append(Operation(o.id, k, options, p.transfer_min if k else 0))
+        out_orders.append(Order(o.id, o.family, o.quantity, o.release_min, o.due_min, o.weight or 1, tuple(ops)))
     for key in ("price", "carbon", "pv_kw"):
-        if ser.get(key) and len(ser[key]) * 60 < horizon:
-            problems.append(Issue(src, None, f"series.{key}", f"{len(ser[key])} hourly values do not cover the "
-                                                               f"{horizon} min horizon"))
+        values = getattr(p.series, key)
+        if values and len(values) * 60 < p.horizon_min:
+            problems.append(Issue(src, None, f"series.{key}", f"{len(values)} hourly values do not cover the "
+                                                               f"{p.horizon_min} min horizon"))
     if problems:
         raise InputError(problems)
-    return Problem(spec.get("name", src), tuple(lines), tuple(out_orders), horizon, calendars,
-                   HourlySeries(tuple(ser.get("price", ())), tuple(ser.get("carbon", ())), tuple(ser.get("pv_kw", ()))),
-                   spec.get("power_cap_kw"), spec.get("start", ""))
+    return Problem(p.name if p.name is not None else src, tuple(lines), tuple(out_orders), p.horizon_min, calendars,
+                   HourlySeries(tuple(p.series.price), tuple(p.series.carbon), tuple(p.series.pv_kw)),
+                   p.power_cap_kw, p.start)
 
 
 # -- standard benchmark formats ------------------------------------------------------------------------

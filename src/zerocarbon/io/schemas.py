@@ -186,6 +186,9 @@ SCHEMAS: dict[str, list[Column]] = {
 }
 
 KINDS = tuple(SCHEMAS)
+# How a bool cell is read (any case); a blank cell is false.
+TRUE = frozenset({"true", "1", "yes", "y", "t"})
+FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 ENERGY_UNIT_KINDS = {"electricity", "heat", "generation", "instrument"}
 MASS_UNIT_KINDS = {"refrigerant", "process_gas"}
 
@@ -205,14 +208,43 @@ def number_text(value: float) -> str:
     return short if float(short) == value else f"{value:.17g}"
 
 
-def _ceiling_text(c: Column) -> str:
-    return "; ".join(f"{number_text(m.value)} {m.unit}".strip() for m in c.max)
+def json_schema_file(kind: str) -> str:
+    """Where the JSON Schema of ``kind`` is published in the documentation, relative to docs/."""
+    return f"schemas/{kind}.schema.json"
+
+
+def _example_text(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _kind_table(kind: str) -> list[str]:
+    """The columns of ``kind`` as its row model publishes them (JSON Schema), as a Markdown table."""
+    from zerocarbon.io.models import row_json_schema
+
+    schema = row_json_schema(kind)
+    required = set(schema["required"])
+    lines = [f"## {kind}", "", f"JSON Schema: [{json_schema_file(kind)}]({json_schema_file(kind)})", "",
+             "| column | 中文列名 | type | required | meaning | ceiling | example |", "|---|---|---|---|---|---|---|"]
+    for name, prop in schema["properties"].items():
+        typed = next(t for t in prop.get("anyOf", [prop]) if t.get("type") != "null")  # optional: [T, null]
+        shown = typed["type"] + (f" ({typed['format']})" if "format" in typed else "")
+        ceiling = "; ".join(f"{number_text(m['value'])} {m['unit']}".strip() for m in prop.get("x-ceilings", []))
+        meaning = prop["description"].split(" Ceiling per row:")[0].rstrip(".")
+        lines.append(f"| `{name}` | {' / '.join(prop['x-aliases'])} | {shown} | {'yes' if name in required else 'no'} "
+                     f"| {meaning.replace('|', '&#124;')} | {ceiling} | `{_example_text(prop['examples'][0])}` |")
+    lines.append("")
+    return lines
 
 
 def schema_markdown() -> str:
     renewable = [t for t, r in instrument_technologies().items() if r]
     lines = ["# Activity data formats", "",
-             "Generated from `zerocarbon.io.schemas` by `zerocarbon schema`.", "",
+             "Generated from `zerocarbon.io.schemas` and the row models built from it (`zerocarbon.io.models`) by "
+             "`zerocarbon schema`.", "",
              "## Files", "",
              "- **CSV** with a header row, encoded UTF-8 (with or without BOM) or GB18030/GBK (what Excel in "
              "Chinese saves as \"CSV\"); the encoding is detected: UTF-8 is tried first, then GB18030.",
@@ -237,7 +269,7 @@ def schema_markdown() -> str:
                 if m not in seen:
                     seen.add(m)
                     lines.append(f"  - {number_text(m.value)} {m.unit}".rstrip() + f": {m.reason}")
-    lines += ["- `int` columns take whole numbers only.", "",
+    lines += ["- `integer` columns take whole numbers only.", "",
               "## Checks across columns", "",
               "- `period_end` may not be before `period_start`; with a reporting year, both lie in that year.",
               "- refrigerant, mass balance: (inventory_start - inventory_end) + purchased - recovered_or_sold - "
@@ -269,11 +301,15 @@ def schema_markdown() -> str:
               "references) they differ in quantity. Rows of the same site, material and period that differ in "
               "quantity and do not both give a reference are imported with a **warning**: the later may be a "
               "correction of the earlier, which `import replace` does without counting twice.", ""]
-    for kind, cols in SCHEMAS.items():
-        lines += [f"## {kind}", "", "| column | 中文列名 | type | required | meaning | ceiling | example |",
-                  "|---|---|---|---|---|---|---|"]
-        for c in cols:
-            lines.append(f"| `{c.name}` | {' / '.join(c.aliases)} | {c.type} | {'yes' if c.required else 'no'} | "
-                         f"{c.description.replace('|', '&#124;')} | {_ceiling_text(c)} | `{c.example}` |")
-        lines.append("")
+    lines += ["## JSON Schema", "",
+              "One row of each kind is also published as JSON Schema (draft 2020-12), built from the same column "
+              "declarations as the tables below and the importer: `zerocarbon schema --json-schema KIND`, "
+              "`GET /api/v1/schemas/KIND` (no login needed) and the files linked under each kind. In JSON a row's "
+              "values are typed (numbers, booleans, ISO dates as strings); in a file they are the text of the cells. "
+              "Extensions: `x-aliases` (Chinese headers), `x-ceilings` (value, unit, reason) and `x-unit-column` "
+              "(the column whose unit the value is converted from before the ceiling applies). JSON Schema cannot say "
+              "the checks across columns above; the importer makes them all.",
+              ""]
+    for kind in SCHEMAS:
+        lines += _kind_table(kind)
     return "\n".join(lines)

@@ -20,11 +20,10 @@ from zerocarbon.core.ghg.electricity import claim_reason, double_claims
 from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
-from zerocarbon.io.schemas import ENERGY_UNIT_KINDS, MASS_UNIT_KINDS, SCHEMAS, Column, header_map, number_text
+from zerocarbon.io.schemas import (ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, TRUE, Column, header_map,
+                                   number_text)
 from zerocarbon.units import parse_unit, scale, scales
 
-TRUE = {"true", "1", "yes", "y", "t"}
-FALSE = {"false", "0", "no", "n", "f", ""}
 # Excel in Chinese saves "CSV" in the system code page (GBK); GB18030 is its superset.
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 

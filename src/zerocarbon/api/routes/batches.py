@@ -6,6 +6,7 @@ with ``import.read_own`` but not ``import.read`` lists and shows only the batche
 other id is 404 as if it did not exist."""
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
@@ -14,13 +15,34 @@ from zerocarbon.api.deps import Acting, requires, requires_any
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.schemas import BatchDetailOut, BatchOut, ImportOut, UndoIn
 from zerocarbon.api.uploads import spooled
-from zerocarbon.services import accounting
+from zerocarbon.services import accounting, formats
 
 router = APIRouter(prefix="/orgs/{org}/batches", tags=["batches"], responses=RESPONSES)
 
 BatchId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Status = Literal["active", "pending", "superseded", "withdrawn", "rejected"]
 Reader = Annotated[Acting, requires_any("import.read", "import.read_own")]
+
+
+# What an uploaded file must contain: one row model per kind, the schemas of GET /api/v1/schemas/{kind}, put in
+# the document's components (``document_rows``) and named by the upload operations.
+ROW_SCHEMAS = {"x-row-schemas": {kind: {"$ref": f"#/components/schemas/{formats.activity_json_schema(kind)['title']}"}
+                                 for kind in formats.ACTIVITY_KINDS}}
+FILE_CONTENT = ("Each data row of the file must satisfy the row schema of its kind (`x-row-schemas` of this "
+                "operation, the same as `GET /api/v1/schemas/{kind}`): its columns, under their names or Chinese "
+                "headers, with the types, bounds and ceilings per row given there.")
+
+
+def _names_row_schemas(endpoint):
+    endpoint.__doc__ = f"{inspect.cleandoc(endpoint.__doc__)}\n\n{FILE_CONTENT}"
+    return endpoint
+
+
+def document_rows(openapi: dict) -> dict:
+    """Put the row schemas of every activity kind into the OpenAPI components, where the upload operations'
+    ``x-row-schemas`` point."""
+    openapi.setdefault("components", {}).setdefault("schemas", {}).update(formats.activity_row_components())
+    return openapi
 
 
 def _report(rep) -> ImportOut:
@@ -56,7 +78,8 @@ def show_batch(batch_id: BatchId, acting: Reader) -> BatchDetailOut:
     return BatchDetailOut.model_validate(d)
 
 
-@router.post("", response_model=ImportOut, status_code=201)
+@router.post("", response_model=ImportOut, status_code=201, openapi_extra=ROW_SCHEMAS)
+@_names_row_schemas
 def upload(file: Annotated[UploadFile, File(description="CSV or XLSX activity file")],
            kind: Annotated[str, Form(max_length=32, description="activity kind (docs/data-formats.md)")],
            year: Annotated[int, Form(ge=1990, le=2100)],
@@ -72,7 +95,8 @@ def upload(file: Annotated[UploadFile, File(description="CSV or XLSX activity fi
     return _report(rep)
 
 
-@router.post("/{batch_id}/replace", response_model=ImportOut, status_code=201)
+@router.post("/{batch_id}/replace", response_model=ImportOut, status_code=201, openapi_extra=ROW_SCHEMAS)
+@_names_row_schemas
 def replace(batch_id: BatchId, file: Annotated[UploadFile, File(description="the corrected file")],
             acting: Annotated[Acting, requires("import.replace")],
             reason: Annotated[str | None, Form(max_length=2000)] = None,
