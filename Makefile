@@ -53,7 +53,7 @@ web-vendor:
 	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund
 	cp $(WEB)/node_modules/htmx.org/dist/htmx.min.js $(WEB)/static/vendor/htmx.min.js
 	cp $(WEB)/node_modules/htmx.org/LICENSE $(WEB)/static/vendor/htmx.LICENSE
-	cp $(WEB)/node_modules/echarts/dist/echarts.common.min.js $(WEB)/static/vendor/echarts.min.js
+	cp $(WEB)/node_modules/echarts/dist/echarts.min.js $(WEB)/static/vendor/echarts.min.js
 	cp $(WEB)/node_modules/echarts/LICENSE $(WEB)/static/vendor/echarts.LICENSE
 	cp $(WEB)/node_modules/echarts/NOTICE $(WEB)/static/vendor/echarts.NOTICE
 	rm -rf $(WEB)/node_modules

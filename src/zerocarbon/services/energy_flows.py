@@ -1,0 +1,108 @@
+"""Energy flows of a site (site -> area -> line -> asset, the Sankey of the energy page and the API) and
+roll-ups per area or line, from each meter's local-calendar roll-up in the lake and the registry's hierarchy.
+
+The rule that keeps a main meter and its sub-meters from being counted twice is
+:mod:`zerocarbon.core.energy.flows`; this module reads the numbers it works on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from zerocarbon.core.energy.flows import Flows, MeterTotal, flows, place
+from zerocarbon.core.energy.intervals import Meter
+from zerocarbon.errors import InputError, NotFoundError, Problem, UnitError
+from zerocarbon.services.energy_data import rollup, site_of
+from zerocarbon.services.energy_report import EnergySource, period, registry
+from zerocarbon.units import scale
+
+DEPTHS = {"area": 1, "line": 2, "asset": 3}
+
+
+def medium_unit(meters: list[Meter], medium: str) -> str:
+    """The unit flows of a medium are given in: kWh for electricity and PV, else the unit most of its
+    meters use."""
+    if medium in ("electricity", "pv"):
+        return "kWh"
+    units = pd.Series([m.unit for m in meters])
+    return str(units.mode().sort_values().iloc[0])
+
+
+def _site_meters(meters: dict[str, Meter], site: str | None, medium: str) -> tuple[str, str, list[Meter]]:
+    site, tz = site_of(meters, site)
+    chosen = sorted((m for m in meters.values() if m.site == site and m.medium == medium), key=lambda m: m.id)
+    if not chosen:
+        media = sorted({m.medium for m in meters.values() if m.site == site})
+        raise InputError([Problem("medium", None, None, f"site {site} has no {medium} meter; its meters measure "
+                                                        f"{', '.join(media)}")])
+    return site, tz, chosen
+
+
+def _totals(frame: pd.DataFrame, chosen: list[Meter], unit: str) -> list[MeterTotal]:
+    """Per meter: the frame's values in ``unit`` and the minutes its readings cover (0 without readings)."""
+    out = []
+    for m in chosen:
+        rows = frame[frame["meter"] == m.id]
+        try:
+            value = float(sum(v * scale(u, unit) for v, u in zip(rows["value"], rows["unit"])))
+        except UnitError as exc:
+            raise InputError([Problem("meter registry", None, "unit", f"meter {m.id}: {exc}")]) from None
+        out.append(MeterTotal(m.id, place(m), value, float(rows["intervals"].sum()) * m.interval_min))
+    return out
+
+
+def site_flows(src: EnergySource, site: str | None, start: date | str | None = None, end: date | str | None = None,
+               medium: str = "electricity", level: str = "line") -> Flows:
+    """The flows of one site and medium between local dates ``start`` and ``end`` (both included), drawn down
+    to ``level`` (area, line or asset)."""
+    if level not in DEPTHS:
+        raise InputError([Problem("level", None, None, f"'{level}' is not area, line or asset")])
+    meters = registry(src)
+    first, last = period(start, end)
+    site, _, chosen = _site_meters(meters, site, medium)
+    frame = rollup(src.lake, meters, by="meter", freq="month", site=site, start=first, end=last)
+    frame = frame[frame["meter"].isin([m.id for m in chosen])]
+    if frame.empty:
+        raise NotFoundError(f"no {medium} readings of site {site} between {first or 'the start'} and "
+                            f"{last or 'the end'} (local dates)")
+    return flows(site, _totals(frame, chosen, medium_unit(chosen, medium)), medium, medium_unit(chosen, medium),
+                 DEPTHS[level])
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    site: str
+    medium: str
+    node: str  # the node's id: the names from the site down, joined by " › "
+    name: str
+    period: str  # local start of the period
+    unit: str
+    value: float
+    metered: bool  # the node's own meters (True) or the sum of the nodes below it (False)
+
+
+def node_rollup(src: EnergySource, site: str | None, by: str, freq: str = "month", start: date | str | None = None,
+                end: date | str | None = None, medium: str = "electricity") -> list[NodeRow]:
+    """Energy per area or line and local hour, day or month, by the flows rule: a node's own meters when it has
+    any, else the sum of the nodes below it."""
+    if by not in ("area", "line"):
+        raise InputError([Problem("by", None, None, f"'{by}' is not area or line")])
+    if freq not in ("hour", "day", "month"):
+        raise InputError([Problem("freq", None, None, f"'{freq}' is not hour, day or month")])
+    meters = registry(src)
+    first, last = period(start, end)
+    site, _, chosen = _site_meters(meters, site, medium)
+    unit = medium_unit(chosen, medium)
+    frame = rollup(src.lake, meters, by="meter", freq=freq, site=site, start=first, end=last)
+    frame = frame[frame["meter"].isin([m.id for m in chosen])]
+    rows = []
+    for when, part in frame.groupby("period", sort=True):
+        f = flows(site, _totals(part, chosen, unit), medium, unit, DEPTHS[by])
+        rows += [NodeRow(site, medium, n.id, n.name, str(when), unit, n.value, n.metered)
+                 for n in f.nodes if n.level == by]
+    return rows
+
+
+__all__ = ["site_flows", "node_rollup", "NodeRow", "medium_unit", "DEPTHS"]
