@@ -7,10 +7,10 @@ from sqlalchemy.orm import sessionmaker
 
 from zerocarbon import __version__
 from zerocarbon.api import problems
-from zerocarbon.api.routes import audit, auth, batches, factors, inventory, orgs
+from zerocarbon.api.routes import audit, auth, batches, energy, factors, inventory, orgs
 
 PREFIX = "/api/v1"
-ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, factors, audit))
+ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, factors, audit, energy))
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:

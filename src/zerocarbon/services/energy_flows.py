@@ -72,37 +72,50 @@ def site_flows(src: EnergySource, site: str | None, start: date | str | None = N
 
 
 @dataclass(frozen=True)
-class NodeRow:
+class RollupRow:
     site: str
     medium: str
     node: str  # the node's id: the names from the site down, joined by " › "
     name: str
-    period: str  # local start of the period
+    period: str  # local start of the period (hours with their UTC offset)
     unit: str
     value: float
-    metered: bool  # the node's own meters (True) or the sum of the nodes below it (False)
+    basis: str  # site: "revenue meters" | "all meters"; area, line: "own meters" | "sum of the parts"
 
 
-def node_rollup(src: EnergySource, site: str | None, by: str, freq: str = "month", start: date | str | None = None,
-                end: date | str | None = None, medium: str = "electricity") -> list[NodeRow]:
-    """Energy per area or line and local hour, day or month, by the flows rule: a node's own meters when it has
-    any, else the sum of the nodes below it."""
-    if by not in ("area", "line"):
-        raise InputError([Problem("by", None, None, f"'{by}' is not area or line")])
+def energy_rollup(src: EnergySource, site: str | None, by: str = "site", freq: str = "month",
+                  start: date | str | None = None, end: date | str | None = None,
+                  medium: str = "electricity") -> list[RollupRow]:
+    """Energy of one site per site, area or line and local hour, day or month.
+
+    By site it is ``zerocarbon meters rollup --by site`` (the revenue meters, else all meters of the medium);
+    by area or line the flows rule: a node's own meters when it has any, else the sum of the nodes below it.
+    """
+    if by not in ("site", "area", "line"):
+        raise InputError([Problem("by", None, None, f"'{by}' is not site, area or line")])
     if freq not in ("hour", "day", "month"):
         raise InputError([Problem("freq", None, None, f"'{freq}' is not hour, day or month")])
     meters = registry(src)
     first, last = period(start, end)
     site, _, chosen = _site_meters(meters, site, medium)
     unit = medium_unit(chosen, medium)
+    if by == "site":
+        frame = rollup(src.lake, meters, by="site", freq=freq, site=site, start=first, end=last)
+        frame = frame[frame["medium"] == medium]
+        rows: dict[str, RollupRow] = {}
+        for when, value, u, basis in zip(frame["period"], frame["value"], frame["unit"], frame["basis"]):
+            before = rows[when].value if when in rows else 0.0
+            rows[when] = RollupRow(site, medium, site, site, str(when), unit, before + float(value) * scale(u, unit),
+                                   str(basis))
+        return list(rows.values())
     frame = rollup(src.lake, meters, by="meter", freq=freq, site=site, start=first, end=last)
     frame = frame[frame["meter"].isin([m.id for m in chosen])]
-    rows = []
+    out = []
     for when, part in frame.groupby("period", sort=True):
         f = flows(site, _totals(part, chosen, unit), medium, unit, DEPTHS[by])
-        rows += [NodeRow(site, medium, n.id, n.name, str(when), unit, n.value, n.metered)
-                 for n in f.nodes if n.level == by]
-    return rows
+        out += [RollupRow(site, medium, n.id, n.name, str(when), unit, n.value,
+                          "own meters" if n.metered else "sum of the parts") for n in f.nodes if n.level == by]
+    return out
 
 
-__all__ = ["site_flows", "node_rollup", "NodeRow", "medium_unit", "DEPTHS"]
+__all__ = ["site_flows", "energy_rollup", "RollupRow", "medium_unit", "DEPTHS"]

@@ -353,11 +353,8 @@ def period(start: date | str | None, end: date | str | None) -> tuple[date | Non
     return parse_day(start or None, "from"), parse_day(end or None, "to")
 
 
-def site_analysis(sessions, org: str, src: EnergySource, site: str | None, start: date | str | None = None,
-                  end: date | str | None = None, resolution: str | None = None) -> SiteAnalysis:
-    """The energy report of one site and period of the configured lake, as ``zerocarbon energy report`` gives
-    it with the configured production counts, the factor set :data:`FACTOR_SET` and the organisation's
-    province and grid region of the site; with the daily and the interval load profile."""
+def _site_report(sessions, org: str, src: EnergySource, site: str | None, start: date | str | None,
+                 end: date | str | None) -> tuple[EnergyReport, pd.Series, dict[str, Meter], date | None, date | None]:
     meters = registry(src)
     first, last = period(start, end)
     code = site or (sites(meters)[0].site if meters else None)
@@ -367,7 +364,38 @@ def site_analysis(sessions, org: str, src: EnergySource, site: str | None, start
                          FACTOR_SET if with_counts else None, where.province if where else None,
                          where.grid_region if where else None, where.country if where else "CN", sessions,
                          lambda step: None)
-    return SiteAnalysis(rep, daily(src, meters, rep.site, first, last), profile(rep, load, resolution), with_counts)
+    return rep, load, meters, first, last
+
+
+def site_report(sessions, org: str, src: EnergySource, site: str | None, start: date | str | None = None,
+                end: date | str | None = None) -> EnergyReport:
+    """The energy report of one site and period of the configured lake, as ``zerocarbon energy report`` gives
+    it with the configured production counts (``--production``), the factor set :data:`FACTOR_SET`
+    (``--factors``) and the organisation's province and grid region of the site (``--org-file``). ``site``
+    None: the registry's first site."""
+    return _site_report(sessions, org, src, site, start, end)[0]
+
+
+def site_profile(sessions, org: str, src: EnergySource, site: str | None, start: date | str | None = None,
+                 end: date | str | None = None, resolution: str | None = None) -> Profile:
+    """The interval load profile of :func:`site_report`'s load, with its base and peak load."""
+    _check_resolution(resolution)
+    rep, load, *_ = _site_report(sessions, org, src, site, start, end)
+    return profile(rep, load, resolution)
+
+
+def site_analysis(sessions, org: str, src: EnergySource, site: str | None, start: date | str | None = None,
+                  end: date | str | None = None, resolution: str | None = None) -> SiteAnalysis:
+    """:func:`site_report` with the daily and the interval load profile: what the energy page shows."""
+    _check_resolution(resolution)
+    rep, load, meters, first, last = _site_report(sessions, org, src, site, start, end)
+    return SiteAnalysis(rep, daily(src, meters, rep.site, first, last), profile(rep, load, resolution),
+                        src.production is not None)
+
+
+def _check_resolution(resolution: str | None) -> None:
+    if resolution is not None and resolution not in ("interval", "hour", "day"):
+        raise InputError([Problem("resolution", None, None, f"'{resolution}' is not interval, hour or day")])
 
 
 def daily(src: EnergySource, meters: dict[str, Meter], site: str, start: date | None, end: date | None) -> Daily:
@@ -388,8 +416,7 @@ def profile(rep: EnergyReport, load: pd.Series, resolution: str | None = None) -
     if resolution is None:
         resolution = ("interval" if n_days <= PROFILE_INTERVAL_DAYS or step >= 60 else
                       "hour" if n_days <= PROFILE_HOURLY_DAYS else "day")
-    if resolution not in ("interval", "hour", "day"):
-        raise InputError([Problem("resolution", None, None, f"'{resolution}' is not interval, hour or day")])
+    _check_resolution(resolution)
     if step >= 1440 and resolution != "day":
         resolution = "day"
     kw = load * 60.0 / step
@@ -406,4 +433,4 @@ def profile(rep: EnergyReport, load: pd.Series, resolution: str | None = None) -
 
 __all__ = ["EnergyReport", "LoadSummary", "GridFactor", "grid_factor", "given_factor", "report", "EnergySource",
            "EnergyNotConfigured", "SiteInfo", "SiteAnalysis", "Daily", "Profile", "source", "registry", "sites",
-           "site_analysis", "period"]
+           "site_report", "site_profile", "site_analysis", "period"]
