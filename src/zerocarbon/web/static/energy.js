@@ -31,7 +31,7 @@
       chart(interval).setOption({
         animation: false,
         tooltip: { trigger: "axis" },
-        grid: { left: 70, right: 40, top: 30, bottom: 70 },
+        grid: { left: 70, right: 100, top: 30, bottom: 70 },
         xAxis: { type: "category", data: p.stamps.map(function (s) { return s.slice(0, 16).replace("T", " "); }) },
         yAxis: { type: "value", name: "kW" },
         dataZoom: [{ type: "inside" }, { type: "slider" }],
@@ -63,7 +63,8 @@
     var f = spec.flows;
     if (flows && f && f.nodes.length) {
       var names = {};
-      f.nodes.forEach(function (n) { names[n.id] = n.name; });
+      var unmetered = flows.getAttribute("data-unmetered") || "unmetered";
+      f.nodes.forEach(function (n) { names[n.id] = n.level === "unmetered" ? unmetered : n.name; });
       var unit = f.unit;
       chart(flows).setOption({
         animation: false,
@@ -72,7 +73,7 @@
           formatter: function (x) {
             var v = Math.round(x.value * 10) / 10;
             if (x.dataType === "edge") return names[x.data.source] + " → " + names[x.data.target] + ": " + v + " " + unit;
-            return x.name + ": " + v + " " + unit;
+            return names[x.name] + ": " + v + " " + unit;
           }
         },
         series: [{
