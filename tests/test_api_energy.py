@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -14,6 +15,7 @@ from tests.helpers import line_day
 from tests.test_web_energy import DAYS, PLANT, build_lake, plant_day
 from zerocarbon.cli import app as cli
 from zerocarbon.core.access import Role, allowed
+from zerocarbon.services import meter_import
 
 ORG = "ORG"
 API = f"/api/v1/orgs/{ORG}/energy"
@@ -168,3 +170,19 @@ def test_without_meter_data_on_the_server_every_endpoint_says_so(world, path):
 def test_roles_read_the_energy_api_exactly_as_energy_read_allows(world, plant, role):
     r = api(world, role).get(f"{API}/flows")
     assert r.status_code == (200 if allowed(role, "energy.read") else 403), r.text
+
+
+def test_hourly_line_rollup_keeps_both_hours_of_a_dst_fall_back_in_time_order(world, tmp_path, monkeypatch):
+    reg = tmp_path / "meters.csv"
+    reg.write_text("id,site,area,line,unit,interval_min,timezone,revenue\n"
+                   "P1,DE01,press shop,PRESS,kWh,15,Europe/Berlin,false\n", encoding="utf-8")
+    ts = pd.date_range("2026-10-24 22:00", periods=25 * 4, freq="15min", tz="UTC")  # local 25 October: 25 hours
+    readings = tmp_path / "readings.csv"
+    pd.DataFrame({"meter": "P1", "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%S+00:00"), "value": 1.0}) \
+        .to_csv(readings, index=False)
+    meter_import.import_file(tmp_path / "lake", meter_import.read_registry(reg), readings)
+    monkeypatch.setenv("ZEROCARBON_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("ZEROCARBON_METERS", str(reg))
+    rows = api(world).get(f"{API}/rollup", params={"by": "line", "freq": "hour"}).json()
+    assert len(rows) == 25 and all(r["value"] == 4.0 for r in rows)
+    assert [r["period"] for r in rows[2:4]] == ["2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00"]

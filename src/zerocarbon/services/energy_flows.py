@@ -40,17 +40,30 @@ def _site_meters(meters: dict[str, Meter], site: str | None, medium: str) -> tup
     return site, tz, chosen
 
 
-def _totals(frame: pd.DataFrame, chosen: list[Meter], unit: str) -> list[MeterTotal]:
-    """Per meter: the frame's values in ``unit`` and the minutes its readings cover (0 without readings)."""
-    out = []
-    for m in chosen:
-        rows = frame[frame["meter"] == m.id]
+def _by_period(frame: pd.DataFrame, chosen: list[Meter], unit: str) -> dict[str, list[MeterTotal]]:
+    """Per period of a by-meter roll-up: each chosen meter's energy in ``unit`` and the minutes its readings
+    cover (0 and 0 for a meter without readings in the period)."""
+    interval = {m.id: m.interval_min for m in chosen}
+    factors = {}
+    for u in frame["unit"].unique():
         try:
-            value = float(sum(v * scale(u, unit) for v, u in zip(rows["value"], rows["unit"])))
+            factors[u] = scale(str(u), unit)
         except UnitError as exc:
-            raise InputError([Problem("meter registry", None, "unit", f"meter {m.id}: {exc}")]) from None
-        out.append(MeterTotal(m.id, place(m), value, float(rows["intervals"].sum()) * m.interval_min))
-    return out
+            bad = sorted(set(frame.loc[frame["unit"] == u, "meter"]))
+            raise InputError([Problem("meter registry", None, "unit", f"meter {m}: {exc}") for m in bad]) from None
+    found: dict[str, dict[str, list[float]]] = {}
+    for when, meter, value, u, n in zip(frame["period"], frame["meter"], frame["value"], frame["unit"],
+                                        frame["intervals"]):
+        acc = found.setdefault(str(when), {}).setdefault(meter, [0.0, 0.0])
+        acc[0] += float(value) * factors[u]
+        acc[1] += float(n) * interval[meter]
+    return {when: [MeterTotal(m.id, place(m), *got.get(m.id, (0.0, 0.0))) for m in chosen]
+            for when, got in found.items()}
+
+
+def _totals(frame: pd.DataFrame, chosen: list[Meter], unit: str) -> list[MeterTotal]:
+    """The whole frame's energy per meter (all its periods added up)."""
+    return _by_period(frame.assign(period=""), chosen, unit)[""]
 
 
 def site_flows(src: EnergySource, site: str | None, start: date | str | None = None, end: date | str | None = None,
@@ -111,8 +124,9 @@ def energy_rollup(src: EnergySource, site: str | None, by: str = "site", freq: s
     frame = rollup(src.lake, meters, by="meter", freq=freq, site=site, start=first, end=last)
     frame = frame[frame["meter"].isin([m.id for m in chosen])]
     out = []
-    for when, part in frame.groupby("period", sort=True):
-        f = flows(site, _totals(part, chosen, unit), medium, unit, DEPTHS[by])
+    # by time, not text: the two 02:00 hours of a DST fall-back differ only in their offset
+    for when, totals in sorted(_by_period(frame, chosen, unit).items(), key=lambda kv: pd.Timestamp(kv[0])):
+        f = flows(site, totals, medium, unit, DEPTHS[by])
         out += [RollupRow(site, medium, n.id, n.name, str(when), unit, n.value,
                           "own meters" if n.metered else "sum of the parts") for n in f.nodes if n.level == by]
     return out
