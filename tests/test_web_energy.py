@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import line_day
 from tests.api_support import PASSWORD, client, fast_passwords, load_org, person
-from tests.test_web_browser import page, server  # noqa: F401  (fixtures of the browser test)
+from tests import test_web_browser
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.services import meter_import
 
@@ -21,6 +21,8 @@ MAIN,HF01,,kWh,15,Asia/Shanghai,true
 L1,HF01,SMT1,kWh,15,Asia/Shanghai,false
 """
 DAYS = 3
+# the browser test's fixtures (a served app and a chromium page), for the charts of this page
+server, page = test_web_browser.server, test_web_browser.page
 
 
 @pytest.fixture(autouse=True)
@@ -272,16 +274,14 @@ def test_interval_load_profile_with_base_and_peak(world, lake):
 @pytest.mark.slow
 def test_energy_charts_and_sankey_draw_in_a_browser(page, tmp_path, monkeypatch):
     """Defect guarded: the vendored ECharts build lacked the sankey series, so the flows chart stayed blank."""
-    from tests.test_web_browser import SHOTS, _login
-
     pg, base, _ = page
     build_lake(tmp_path, monkeypatch, PLANT, plant_day())
     errors = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    _login(pg, base)
+    test_web_browser._login(pg, base)
     pg.goto(f"{base}/web/orgs/{ORG}/energy?level=asset")
     for chart_id in ("energy-profile", "energy-interval", "energy-flows"):
         pg.wait_for_selector(f"#{chart_id}[data-ready='1'] canvas")
     assert errors == []
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / "energy-zh-CN.png"), full_page=True)
+    test_web_browser.SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(test_web_browser.SHOTS / "energy-zh.png"), full_page=True)
