@@ -186,3 +186,21 @@ def test_hourly_line_rollup_keeps_both_hours_of_a_dst_fall_back_in_time_order(wo
     rows = api(world).get(f"{API}/rollup", params={"by": "line", "freq": "hour"}).json()
     assert len(rows) == 25 and all(r["value"] == 4.0 for r in rows)
     assert [r["period"] for r in rows[2:4]] == ["2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00"]
+
+
+def test_a_line_meter_and_its_asset_sub_meter_are_not_added_up(world, tmp_path, monkeypatch):
+    """Defect guarded: the report added every meter of a line, so an oven sub-meter under the line's own meter
+    counted twice in the line's kWh."""
+    kwh, _ = line_day()
+    build_lake(tmp_path, monkeypatch, "id,site,line,asset,unit,interval_min,timezone,revenue\n"
+                                      "MAIN,HF01,,,kWh,15,Asia/Shanghai,true\n"
+                                      "L1,HF01,SMT1,,kWh,15,Asia/Shanghai,false\n"
+                                      "OVEN,HF01,SMT1,reflow oven,kWh,15,Asia/Shanghai,false\n",
+               {"MAIN": [k + 5 for k in kwh], "L1": kwh, "OVEN": [k / 2 for k in kwh]})
+    c = api(world)
+    (line,) = c.get(f"{API}/report").json()["lines"]
+    assert (line["name"], line["kwh"]) == ("SMT1", pytest.approx(DAYS * sum(kwh)))
+    f = c.get(f"{API}/flows", params={"level": "asset"}).json()
+    links = {lk["target"]: lk["value"] for lk in f["links"]}
+    assert links["HF01 › SMT1"] == pytest.approx(DAYS * sum(kwh))
+    assert links["HF01 › SMT1 › reflow oven"] == pytest.approx(links["HF01 › SMT1 › unmetered"])
