@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from tests.api_support import (YEAR, client, electricity, fast_passwords, import_bytes, load_org, logged_in, person)
 from tests.conftest import BACKENDS, blank_engine
 from tests.test_factor_sets import ROW, RULES
+from tests.test_web_energy import PLANT, build_lake, plant_day
 from zerocarbon.api.app import ROUTERS
 from zerocarbon.api.deps import get_principal
 from zerocarbon.core.access import ACTIONS, PERMISSIONS, Role
@@ -148,13 +149,19 @@ ENDPOINTS = [
     Endpoint("schedule.run", "POST", "/orgs/{org}/schedules", _schedule_upload),
     Endpoint("schedule.read", "GET", "/orgs/{org}/schedules"),
     Endpoint("schedule.read", "GET", "/orgs/{org}/schedules/{run_id}", _schedule_run),
+    Endpoint("energy.read", "GET", "/orgs/{org}/energy/sites"),
+    Endpoint("energy.read", "GET", "/orgs/{org}/energy/report"),
+    Endpoint("energy.read", "GET", "/orgs/{org}/energy/profile"),
+    Endpoint("energy.read", "GET", "/orgs/{org}/energy/rollup"),
+    Endpoint("energy.read", "GET", "/orgs/{org}/energy/flows"),
 ]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("matrix")
-    with fast_passwords(), blank_engine(request.param, tmp) as engine:
+    with fast_passwords(), blank_engine(request.param, tmp) as engine, pytest.MonkeyPatch.context() as env:
+        build_lake(tmp, env, PLANT, plant_day())  # the server's meter data, for the energy endpoints
         upgrade(engine)
         sessions = session_factory(engine)
         load_org(sessions, ORG)
@@ -201,8 +208,7 @@ def test_every_route_is_in_the_matrix_with_the_action_it_checks():
             for e in ENDPOINTS}
     assert {k: v for k, v in guarded.items() if k not in member_only} == rows
     assert guarded[("GET", "/orgs/{org}")] == set()
-    # Actions that guard no API endpoint yet (energy.read guards the dashboard's energy page, tests/test_web_energy.py).
-    without_endpoint = {"energy.read", "jobs.cancel"}
+    without_endpoint = {"jobs.cancel"}
     assert set().union(*(e.actions for e in ENDPOINTS)) == set(ACTIONS) - without_endpoint, \
         f"every action but {sorted(without_endpoint)} guards an API endpoint"
 

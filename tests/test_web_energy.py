@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import line_day
 from tests.api_support import PASSWORD, client, fast_passwords, load_org, person
+from tests import test_web_browser
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.services import meter_import
 
@@ -20,6 +21,8 @@ MAIN,HF01,,kWh,15,Asia/Shanghai,true
 L1,HF01,SMT1,kWh,15,Asia/Shanghai,false
 """
 DAYS = 3
+# the browser test's fixtures (a served app and a chromium page), for the charts of this page
+server, page = test_web_browser.server, test_web_browser.page
 
 
 @pytest.fixture(autouse=True)
@@ -38,25 +41,57 @@ def world(sessions, monkeypatch):
     return sessions
 
 
-@pytest.fixture
-def lake(tmp_path, monkeypatch):
-    """A lake of DAYS local days built with services.meter_import.import_file; the server settings point at it."""
+def build_lake(tmp_path, monkeypatch, registry: str, day: dict[str, list[float]], days: int = DAYS):
+    """A lake of ``days`` local days built with services.meter_import.import_file from one day of 15-minute values
+    per meter (repeated); the server settings point at it. Returns the production-count file of line SMT1
+    (line_day's units), not yet configured."""
     reg = tmp_path / "meters.csv"
-    reg.write_text(REGISTRY, encoding="utf-8")
-    kwh, units = line_day()
-    ts = pd.date_range("2026-08-03 00:00", periods=96 * DAYS, freq="15min")
-    rows = pd.concat([pd.DataFrame({"meter": "L1", "timestamp": ts.strftime("%Y-%m-%d %H:%M:%S"), "value": kwh * DAYS}),
-                      pd.DataFrame({"meter": "MAIN", "timestamp": ts.strftime("%Y-%m-%d %H:%M:%S"),
-                                    "value": [k + 5 for k in kwh] * DAYS})])
+    reg.write_text(registry, encoding="utf-8")
+    _, units = line_day()
+    ts = pd.date_range("2026-08-03 00:00", periods=96 * days, freq="15min")
+    rows = pd.concat([pd.DataFrame({"meter": m, "timestamp": ts.strftime("%Y-%m-%d %H:%M:%S"), "value": v * days})
+                      for m, v in day.items()])
     readings = tmp_path / "readings.csv"
     rows.to_csv(readings, index=False)
     meter_import.import_file(tmp_path / "lake", ORG, meter_import.read_registry(reg), readings)
     prod = tmp_path / "production.csv"
-    pd.DataFrame({"timestamp": ts.strftime("%Y-%m-%d %H:%M"), "line": "SMT1", "units": units * DAYS}) \
+    pd.DataFrame({"timestamp": ts.strftime("%Y-%m-%d %H:%M"), "line": "SMT1", "units": units * days}) \
         .query("units > 0").to_csv(prod, index=False)
     monkeypatch.setenv("ZEROCARBON_LAKE", str(tmp_path / "lake"))
     monkeypatch.setenv("ZEROCARBON_METERS", str(reg))
     return prod
+
+
+@pytest.fixture
+def lake(tmp_path, monkeypatch):
+    """MAIN (revenue) = line SMT1 (meter L1) + 5 kWh per quarter hour."""
+    kwh, _ = line_day()
+    return build_lake(tmp_path, monkeypatch, REGISTRY, {"L1": kwh, "MAIN": [k + 5 for k in kwh]})
+
+
+# A plant as registries describe one: the revenue meter hangs in the substation, the SMT hall has a sub-main
+# above its two lines (SMT2 metered at its oven only), the test hall has no meter of its own, the boiler burns gas.
+PLANT = """id,site,area,line,asset,medium,unit,interval_min,timezone,revenue
+MAIN,HF01,substation,,10 kV incomer,electricity,kWh,15,Asia/Shanghai,true
+HALL,HF01,SMT hall,,,electricity,kWh,15,Asia/Shanghai,false
+L1,HF01,SMT hall,SMT1,,electricity,kWh,15,Asia/Shanghai,false
+L2,HF01,SMT hall,SMT2,reflow oven,electricity,kWh,15,Asia/Shanghai,false
+L3,HF01,test hall,TEST1,,electricity,kWh,15,Asia/Shanghai,false
+GAS,HF01,boiler house,,,gas,Nm3,15,Asia/Shanghai,false
+"""
+
+
+def plant_day() -> dict[str, list[float]]:
+    """Per quarter hour [kWh]: HALL = SMT1 + SMT2 + 1 (unmetered in the hall), MAIN = HALL + TEST1 + 5."""
+    kwh, _ = line_day()
+    hall = [k + 2.0 + 1.0 for k in kwh]
+    return {"MAIN": [h + 3.0 + 5.0 for h in hall], "HALL": hall, "L1": kwh, "L2": [2.0] * 96, "L3": [3.0] * 96,
+            "GAS": [0.5] * 96}
+
+
+@pytest.fixture
+def plant(tmp_path, monkeypatch):
+    return build_lake(tmp_path, monkeypatch, PLANT, plant_day())
 
 
 def browser(sessions, role: str, lang: str = "en"):
@@ -171,3 +206,90 @@ def test_another_organisation_with_the_same_site_code_sees_only_its_own_readings
     assert c.post("/web/login", data={"email": "viewer@other.cn", "password": PASSWORD, "next": "/web/"}).status_code == 303
     r = c.get("/web/orgs/OTHER/energy", params={"site": "HF01"})
     assert r.status_code == 404 and "no readings of organisation OTHER" in r.text and 'id="energy-data"' not in r.text
+def test_energy_flows_sankey_counts_main_and_sub_meters_once_with_the_unmetered_rest(world, plant):
+    """Defect guarded: a revenue meter placed in an area, or a hall sub-main above its lines, must not add to its
+    sub-meters; what they do not measure is an explicit unmetered node."""
+    c = browser(world, "viewer")
+    r = c.get(f"/web/orgs/{ORG}/energy", params={"site": "HF01"})
+    assert r.status_code == 200, r.text
+    f = chart(r.text)["flows"]
+    kwh = sum(line_day()[0])
+    site = DAYS * (kwh + 96 * (2 + 1 + 3 + 5))
+    nodes = {n["id"]: n for n in f["nodes"]}
+    links = {(lk["source"], lk["target"]): lk["value"] for lk in f["links"]}
+    assert f["unit"] == "kWh" and f["total"] == pytest.approx(site)
+    assert links == pytest.approx({
+        ("HF01", "HF01 › SMT hall"): DAYS * (kwh + 96 * 3), ("HF01", "HF01 › test hall"): DAYS * 96 * 3,
+        ("HF01", "HF01 › unmetered"): DAYS * 96 * 5,
+        ("HF01 › SMT hall", "HF01 › SMT hall › SMT1"): DAYS * kwh,
+        ("HF01 › SMT hall", "HF01 › SMT hall › SMT2"): DAYS * 96 * 2,
+        ("HF01 › SMT hall", "HF01 › SMT hall › unmetered"): DAYS * 96 * 1,
+        ("HF01 › test hall", "HF01 › test hall › TEST1"): DAYS * 96 * 3})
+    # the lines and both remainders add up to the revenue meter: nothing counted twice, nothing lost
+    lines = sum(v for (_, t), v in links.items() if nodes[t]["level"] == "line")
+    unmetered = sum(v for (_, t), v in links.items() if nodes[t]["level"] == "unmetered")
+    assert lines + unmetered == pytest.approx(site)
+    assert nodes["HF01"]["meters"] == ["MAIN"] and not nodes["HF01 › test hall"]["metered"]
+    assert not any(n["level"] == "asset" for n in f["nodes"])
+    # the table under the chart gives the same numbers, and the chart's script is there
+    assert f'data-node="HF01 › SMT hall › unmetered" data-value="{DAYS * 96 * 1.0:.3f}"' in r.text
+    assert 'id="energy-flows"' in r.text and 'id="energy-flow-warnings"' not in r.text
+
+
+def test_energy_flows_down_to_assets_and_for_gas(world, plant):
+    c = browser(world, "viewer", "zh-CN")
+    r = c.get(f"/web/orgs/{ORG}/energy", params={"site": "HF01", "level": "asset"})
+    f = chart(r.text)["flows"]
+    assert {n["id"]: n["value"] for n in f["nodes"]}["HF01 › SMT hall › SMT2 › reflow oven"] == pytest.approx(
+        DAYS * 96 * 2)
+    assert "能流图" in r.text and "自身电表" in r.text
+    r = c.get(f"/web/orgs/{ORG}/energy", params={"site": "HF01", "medium": "gas"})
+    f = chart(r.text)["flows"]
+    assert (f["medium"], f["unit"], f["total"]) == ("gas", "Nm3", pytest.approx(DAYS * 96 * 0.5))
+    assert [n["id"] for n in f["nodes"]] == ["HF01", "HF01 › boiler house"]
+    r = c.get(f"/web/orgs/{ORG}/energy", params={"site": "HF01", "medium": "water"})
+    assert r.status_code == 200 and 'id="energy-flow-error"' in r.text and "no water meter" in r.text
+    assert chart(r.text)["flows"] is None and 'id="energy-load"' in r.text
+
+
+def test_sub_meters_above_the_main_meter_are_a_warning_on_the_page(world, tmp_path, monkeypatch):
+    kwh, _ = line_day()
+    build_lake(tmp_path, monkeypatch, REGISTRY + "L9,HF01,SMT9,kWh,15,Asia/Shanghai,false\n",
+               {"L1": kwh, "MAIN": [k + 5 for k in kwh], "L9": [10.0] * 96})
+    r = browser(world, "viewer").get(f"/web/orgs/{ORG}/energy")
+    warning = re.search(r'id="energy-flow-warnings">(.*?)</div>', r.text, re.S).group(1)
+    assert 'data-kind="children_exceed_meter"' in warning and f"{DAYS * 96 * 5:,.3f} kWh more" in warning
+    assert "HF01 › unmetered" not in r.text
+
+
+def test_interval_load_profile_with_base_and_peak(world, lake):
+    c = browser(world, "viewer")
+    r = c.get(f"/web/orgs/{ORG}/energy", params={"from": "2026-08-04", "to": "2026-08-04"})
+    p = chart(r.text)["profile"]
+    kwh, _ = line_day()
+    assert p["resolution"] == "interval" and len(p["stamps"]) == 96
+    assert p["stamps"][0] == "2026-08-04T00:00:00+08:00"
+    assert p["kw"] == pytest.approx([4 * (k + 5) for k in kwh])
+    assert (p["base_kw"], p["peak_kw"]) == pytest.approx((20.4, 60.0))
+    hourly = chart(c.get(f"/web/orgs/{ORG}/energy", params={"resolution": "hour"}).text)["profile"]
+    assert hourly["resolution"] == "hour" and len(hourly["stamps"]) == 24 * DAYS
+    assert hourly["kw"][8] == pytest.approx(60.0) and hourly["kw"][10] == pytest.approx(36.0)
+    assert 'id="energy-interval"' in r.text and "Load profile [kW, per interval]" in r.text
+    r = c.get(f"/web/orgs/{ORG}/energy", params={"resolution": "minute"})
+    assert r.status_code == 400 and "minute" in r.text
+
+
+@pytest.mark.slow
+def test_energy_charts_and_sankey_draw_in_a_browser(page, tmp_path, monkeypatch):
+    """Defect guarded: the vendored ECharts build lacked the sankey series, so the flows chart stayed blank."""
+    pg, base, _ = page
+    build_lake(tmp_path, monkeypatch, PLANT, plant_day())
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    test_web_browser._login(pg, base)
+    pg.goto(f"{base}/web/orgs/{ORG}/energy?level=asset")
+    for chart_id in ("energy-profile", "energy-interval", "energy-flows"):
+        pg.wait_for_selector(f"#{chart_id}[data-ready='1'] canvas")
+    assert errors == []
+    test_web_browser.SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(test_web_browser.SHOTS / "energy-zh.png"), full_page=True)

@@ -7,10 +7,10 @@ from sqlalchemy.orm import sessionmaker
 
 from zerocarbon import __version__
 from zerocarbon.api import problems
-from zerocarbon.api.routes import audit, auth, batches, factors, inventory, orgs, schedules, schemas
+from zerocarbon.api.routes import audit, auth, batches, energy, factors, inventory, orgs, schedules, schemas
 
 PREFIX = "/api/v1"
-ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, factors, audit, schedules, schemas))
+ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, factors, audit, energy, schedules, schemas))
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:

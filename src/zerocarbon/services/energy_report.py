@@ -2,12 +2,17 @@
 shift with its CO2, anomalies in words, charts.
 
 Which meters: the site's revenue electricity meters give the site load (the grid supply); meters with a
-``line`` in the registry give the lines (several meters of one line are added up). Every calendar cut is
-made on the site's clock (the registry's ``timezone``).
+``line`` in the registry give the lines: a line's own meters (no ``asset``) when it has any, else its assets'
+meters, added up (the rule of :mod:`zerocarbon.core.energy.flows`, so a line meter and the asset sub-meters
+below it are not counted twice). Every calendar cut is made on the site's clock (the registry's ``timezone``).
+
+The dashboard and the API read the lake and registry the server is configured with (:func:`source`) and
+call :func:`site_analysis`, the same report with the daily and interval load profiles added.
 """
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,12 +23,13 @@ import pandas as pd
 from zerocarbon.core.energy.analytics import SHIFTS, anomaly_scan, base_and_peak, energy_per_unit, idle_load, local_index
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.core.model import Site
-from zerocarbon.services import factor_sets
-from zerocarbon.errors import InputError, NotFoundError, Problem
+from zerocarbon.services import accounting, factor_sets
+from zerocarbon.errors import InputError, NotFoundError, Problem, StateError
 from zerocarbon.io.charts import idle_chart, profile_chart
 from zerocarbon.io.energy_inputs import read_production
 from zerocarbon.io.spreadsheet import write_csv
-from zerocarbon.services.energy_data import Selection, interval_minutes, load_kwh, parse_day, site_of
+from zerocarbon.services.energy_data import Selection, interval_minutes, load_kwh, parse_day, rollup, site_of
+from zerocarbon.services.meter_import import read_registry
 from zerocarbon.units import scale
 
 Progress = Callable[[str], None]
@@ -124,7 +130,8 @@ def _lines(meters: dict[str, Meter], site: str) -> dict[str, list[Meter]]:
     for m in meters.values():
         if m.site == site and m.line and m.medium == "electricity":
             out.setdefault(m.line, []).append(m)
-    return out
+    # A line's own meters measure what its asset sub-meters measure again: only they count when present.
+    return {line: [m for m in ms if not m.asset.strip()] or ms for line, ms in out.items()}
 
 
 def report(root: Path, org: str, meters: dict[str, Meter], out: Path | None = None, site: str | None = None,
@@ -137,6 +144,13 @@ def report(root: Path, org: str, meters: dict[str, Meter], out: Path | None = No
     kWh per unit, idle load and anomalies cannot be judged and the report says so. The grid factor is
     ``grid``, or else the ``factor_set``'s factor for ``province``/``grid_region`` and the data year of the
     report's last day. With ``out``, the report is written there as JSON, CSV and PNG charts (``files``)."""
+    return _analyse(root, org, meters, out, site, start, end, production, grid, shifts, anomaly_limit, factor_set,
+                    province, grid_region, country, stored_sets, progress)[0]
+
+
+def _analyse(root, org, meters, out, site, start, end, production, grid, shifts, anomaly_limit, factor_set, province,
+             grid_region, country, stored_sets, progress) -> tuple[EnergyReport, pd.Series]:
+    """The report and the load it is about [kWh per interval]: the site's revenue meters, else its lines."""
     start, end = parse_day(start, "--from"), parse_day(end, "--to")
     site, tz = site_of(meters, site)
     lines = _lines(meters, site)
@@ -179,7 +193,7 @@ def report(root: Path, org: str, meters: dict[str, Meter], out: Path | None = No
     if out is not None:
         progress("charts")
         write(rep, Path(out), energy, site_kwh)
-    return rep
+    return rep, site_kwh if site_kwh is not None else energy.sum(axis=1, min_count=1)
 
 
 def _production(path: Path, tz: str, lines: set[str], index: pd.DatetimeIndex, step: int) -> pd.DataFrame:
@@ -232,4 +246,192 @@ def write(rep: EnergyReport, out: Path, energy: pd.DataFrame, site_kwh: pd.Serie
                                encoding="utf-8")
 
 
-__all__ = ["EnergyReport", "LoadSummary", "GridFactor", "grid_factor", "given_factor", "report"]
+# -- the server's meter data, as the dashboard and the API read it ------------------------------------------
+LAKE_ENV, METERS_ENV, PRODUCTION_ENV = "ZEROCARBON_LAKE", "ZEROCARBON_METERS", "ZEROCARBON_PRODUCTION"
+# Idle CO2 uses this shipped set's grid factor for the site's province or grid region as the organisation declares
+# them (national when the site is not in the organisation), for the report's data year; the set's own fallback
+# rules and warnings apply and the report names the factor and its source.
+FACTOR_SET = "CN-2025.1"
+# Interval points up to this many local days; hourly up to PROFILE_HOURLY_DAYS; daily beyond.
+PROFILE_INTERVAL_DAYS, PROFILE_HOURLY_DAYS = 31, 400
+
+
+class EnergyNotConfigured(StateError):
+    """The server has no meter data: the lake or the registry setting is missing."""
+
+
+@dataclass(frozen=True)
+class EnergySource:
+    """Where the server's meter data is: a server setting (environment), read on every request so a changed
+    setting needs no restart."""
+
+    lake: Path | None
+    meters: Path | None
+    production: Path | None
+
+    @property
+    def configured(self) -> bool:
+        return self.lake is not None and self.meters is not None
+
+
+def source() -> EnergySource:
+    """``$ZEROCARBON_LAKE`` (the lake of ``zerocarbon meters import``), ``$ZEROCARBON_METERS`` (its registry
+    CSV) and, optional, ``$ZEROCARBON_PRODUCTION`` (production counts)."""
+    def path(name: str) -> Path | None:
+        value = os.environ.get(name, "").strip()
+        return Path(value) if value else None
+
+    return EnergySource(path(LAKE_ENV), path(METERS_ENV), path(PRODUCTION_ENV))
+
+
+def registry(src: EnergySource) -> dict[str, Meter]:
+    """The configured meter registry; :class:`EnergyNotConfigured` when the server has no meter data."""
+    if not src.configured:
+        raise EnergyNotConfigured(f"energy data is not configured on this server: set {LAKE_ENV} (the meter-data "
+                                  f"lake folder) and {METERS_ENV} (the meter registry CSV)")
+    return read_registry(src.meters)
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    site: str
+    timezone: str
+    meters: list[str]
+    revenue_meters: list[str]
+    media: list[str]
+    areas: list[str]
+    lines: list[str]
+
+
+def sites(meters: dict[str, Meter]) -> list[SiteInfo]:
+    """The registry's sites with their meters, media, workshops (areas) and lines."""
+    out = []
+    for code in sorted({m.site for m in meters.values()}):
+        ms = sorted((m for m in meters.values() if m.site == code), key=lambda m: m.id)
+        out.append(SiteInfo(code, ", ".join(sorted({m.timezone for m in ms})), [m.id for m in ms],
+                            [m.id for m in ms if m.revenue], sorted({m.medium for m in ms}),
+                            sorted({m.area for m in ms if m.area}), sorted({m.line for m in ms if m.line})))
+    return out
+
+
+@dataclass
+class Daily:
+    """Site electricity [kWh] per local day as ``meters rollup --by site`` adds it up; ``basis`` names the
+    meters (revenue meters, else all meters)."""
+
+    days: list[str]
+    kwh: list[float]
+    basis: str
+
+
+@dataclass
+class Profile:
+    """Average demand [kW] per point of the load analysed (the site's revenue meters, else its lines), on
+    the site's clock, with the report's base and peak load of the same intervals."""
+
+    resolution: str  # interval | hour | day
+    interval_min: int
+    timezone: str
+    stamps: list[str]  # local start of each point, ISO 8601 with offset
+    kw: list[float | None]  # None: no reading in the point
+    base_kw: float
+    peak_kw: float
+    peak_at: str | None
+    basis: str
+
+
+@dataclass
+class SiteAnalysis:
+    report: EnergyReport
+    daily: Daily
+    profile: Profile
+    production: bool  # production counts are configured
+
+
+def period(start: date | str | None, end: date | str | None) -> tuple[date | None, date | None]:
+    """Local dates from the request's ``from``/``to`` (each named in the error when it is not a date)."""
+    return parse_day(start or None, "from"), parse_day(end or None, "to")
+
+
+def _site_report(sessions, org: str, src: EnergySource, site: str | None, start: date | str | None,
+                 end: date | str | None) -> tuple[EnergyReport, pd.Series, dict[str, Meter], date | None, date | None]:
+    meters = registry(src)
+    first, last = period(start, end)
+    code = site or (sites(meters)[0].site if meters else None)
+    where = next((x for x in accounting.organisation(sessions, org).sites if x.code == code), None)
+    with_counts = src.production is not None
+    rep, load = _analyse(src.lake, org, meters, None, code, first, last, src.production, None, SHIFTS, 20,
+                         FACTOR_SET if with_counts else None, where.province if where else None,
+                         where.grid_region if where else None, where.country if where else "CN",
+                         factor_sets.for_organisation(sessions, org), lambda step: None)
+    return rep, load, meters, first, last
+
+
+def site_report(sessions, org: str, src: EnergySource, site: str | None, start: date | str | None = None,
+                end: date | str | None = None) -> EnergyReport:
+    """The energy report of one site and period of the configured lake, as ``zerocarbon energy report`` gives
+    it with the configured production counts (``--production``), the factor set :data:`FACTOR_SET`
+    (``--factors``) and the organisation's province and grid region of the site (``--org-file``). ``site``
+    None: the registry's first site."""
+    return _site_report(sessions, org, src, site, start, end)[0]
+
+
+def site_profile(sessions, org: str, src: EnergySource, site: str | None, start: date | str | None = None,
+                 end: date | str | None = None, resolution: str | None = None) -> Profile:
+    """The interval load profile of :func:`site_report`'s load, with its base and peak load."""
+    _check_resolution(resolution)
+    rep, load, *_ = _site_report(sessions, org, src, site, start, end)
+    return profile(rep, load, resolution)
+
+
+def site_analysis(sessions, org: str, src: EnergySource, site: str | None, start: date | str | None = None,
+                  end: date | str | None = None, resolution: str | None = None) -> SiteAnalysis:
+    """:func:`site_report` with the daily and the interval load profile: what the energy page shows."""
+    _check_resolution(resolution)
+    rep, load, meters, first, last = _site_report(sessions, org, src, site, start, end)
+    return SiteAnalysis(rep, daily(src, org, meters, rep.site, first, last), profile(rep, load, resolution),
+                        src.production is not None)
+
+
+def _check_resolution(resolution: str | None) -> None:
+    if resolution is not None and resolution not in ("interval", "hour", "day"):
+        raise InputError([Problem("resolution", None, None, f"'{resolution}' is not interval, hour or day")])
+
+
+def daily(src: EnergySource, org: str, meters: dict[str, Meter], site: str, start: date | None,
+          end: date | None) -> Daily:
+    df = rollup(src.lake, org, meters, by="site", freq="day", site=site, start=start, end=end)
+    df = df[df["medium"] == "electricity"]
+    days: dict[str, float] = {}
+    for day, value, unit in zip(df["period"], df["value"], df["unit"]):
+        days[day] = days.get(day, 0.0) + float(value) * scale(unit, "kWh")
+    basis = str(df["basis"].iloc[0]) if len(df) else ""
+    return Daily(list(days), [round(v, 3) for v in days.values()], basis)
+
+
+def profile(rep: EnergyReport, load: pd.Series, resolution: str | None = None) -> Profile:
+    """``load`` [kWh per interval, naive UTC index] as average kW per interval, local hour or local day;
+    ``resolution`` None picks by the period's length (a year of 15-minute points is too many for a page)."""
+    step = rep.interval_min
+    n_days = (date.fromisoformat(rep.last_day) - date.fromisoformat(rep.first_day)).days + 1
+    if resolution is None:
+        resolution = ("interval" if n_days <= PROFILE_INTERVAL_DAYS or step >= 60 else
+                      "hour" if n_days <= PROFILE_HOURLY_DAYS else "day")
+    _check_resolution(resolution)
+    if step >= 1440 and resolution != "day":
+        resolution = "day"
+    kw = load * 60.0 / step
+    kw.index = load.index.tz_localize("UTC").tz_convert(rep.timezone)
+    if resolution != "interval" and step < 1440:
+        # the mean of the measured intervals: a missing interval does not pull a bucket's demand down
+        kw = kw.resample("h" if resolution == "hour" else "D").mean()
+    summary = _summary(rep.site, load, step, rep.timezone)
+    basis = "revenue meters" if rep.site_load is not None else "sum of the lines"
+    return Profile(resolution, step, rep.timezone, [t.isoformat() for t in kw.index],
+                   [None if pd.isna(v) else round(float(v), 3) for v in kw], summary.base_kw, summary.peak_kw,
+                   summary.peak_at, basis)
+
+
+__all__ = ["EnergyReport", "LoadSummary", "GridFactor", "grid_factor", "given_factor", "report", "EnergySource",
+           "EnergyNotConfigured", "SiteInfo", "SiteAnalysis", "Daily", "Profile", "source", "registry", "sites",
+           "site_report", "site_profile", "site_analysis", "period"]

@@ -1,15 +1,20 @@
-// Draws the energy page's charts from the JSON the server put in the page: the site's kWh per local day
-// (a line with a zoom slider, since a year has 365 points) and idle kWh per line, stacked by shift.
+// Draws the energy page's charts from the JSON the server put in the page: the site's kWh per local day and
+// its interval load profile (lines with a zoom slider, since a year has 365 days and a month 2,976 quarter
+// hours; base and peak load as dashed lines), idle kWh per line stacked by shift, and the energy-flow Sankey.
 (function () {
   function draw() {
     var data = document.getElementById("energy-data");
     if (!data || !window.echarts) return;
     var spec = JSON.parse(data.textContent);
     var charts = [];
+    function chart(el) {
+      var c = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
+      charts.push(c);
+      return c;
+    }
     var profile = document.getElementById("energy-profile");
     if (profile && spec.days) {
-      var p = window.echarts.getInstanceByDom(profile) || window.echarts.init(profile);
-      p.setOption({
+      chart(profile).setOption({
         animation: false,
         tooltip: { trigger: "axis" },
         grid: { left: 70, right: 20, top: 30, bottom: 70 },
@@ -18,13 +23,32 @@
         dataZoom: [{ type: "inside" }, { type: "slider" }],
         series: [{ name: spec.unit, type: "line", data: spec.kwh, showSymbol: spec.days.length < 60 }]
       });
-      charts.push(p);
       profile.setAttribute("data-ready", "1");
+    }
+    var interval = document.getElementById("energy-interval");
+    var p = spec.profile;
+    if (interval && p && p.stamps) {
+      chart(interval).setOption({
+        animation: false,
+        tooltip: { trigger: "axis" },
+        grid: { left: 70, right: 100, top: 30, bottom: 70 },
+        xAxis: { type: "category", data: p.stamps.map(function (s) { return s.slice(0, 16).replace("T", " "); }) },
+        yAxis: { type: "value", name: "kW" },
+        dataZoom: [{ type: "inside" }, { type: "slider" }],
+        series: [{
+          name: "kW", type: "line", data: p.kw, showSymbol: false, connectNulls: false,
+          markLine: {
+            symbol: "none", silent: true, lineStyle: { type: "dashed" },
+            data: [{ name: "base", yAxis: p.base_kw, label: { formatter: "base {c} kW" } },
+                   { name: "peak", yAxis: p.peak_kw, label: { formatter: "peak {c} kW" } }]
+          }
+        }]
+      });
+      interval.setAttribute("data-ready", "1");
     }
     var idle = document.getElementById("energy-idle-chart");
     if (idle && spec.lines && spec.lines.length) {
-      var c = window.echarts.getInstanceByDom(idle) || window.echarts.init(idle);
-      c.setOption({
+      chart(idle).setOption({
         animation: false,
         tooltip: { trigger: "axis" },
         legend: { top: 0 },
@@ -33,8 +57,38 @@
         yAxis: { type: "value", name: "kWh" },
         series: spec.idle.map(function (s) { return { name: s.name, type: "bar", stack: "idle", data: s.data }; })
       });
-      charts.push(c);
       idle.setAttribute("data-ready", "1");
+    }
+    var flows = document.getElementById("energy-flows");
+    var f = spec.flows;
+    if (flows && f && f.nodes.length) {
+      var names = {};
+      var unmetered = flows.getAttribute("data-unmetered") || "unmetered";
+      f.nodes.forEach(function (n) { names[n.id] = n.level === "unmetered" ? unmetered : n.name; });
+      var unit = f.unit;
+      chart(flows).setOption({
+        animation: false,
+        tooltip: {
+          trigger: "item",
+          formatter: function (x) {
+            var v = Math.round(x.value * 10) / 10;
+            if (x.dataType === "edge") return names[x.data.source] + " → " + names[x.data.target] + ": " + v + " " + unit;
+            return names[x.name] + ": " + v + " " + unit;
+          }
+        },
+        series: [{
+          type: "sankey", left: 10, right: 120, top: 10, bottom: 10, nodeAlign: "left", draggable: false,
+          emphasis: { focus: "adjacency" },
+          lineStyle: { color: "gradient", curveness: 0.5 },
+          label: { formatter: function (x) { return names[x.name]; } },
+          // a zero flow has no width to draw; its node is still listed in the table under the chart
+          data: f.nodes.filter(function (n) { return n.value > 0; }).map(function (n) {
+            return { name: n.id, value: n.value, itemStyle: n.level === "unmetered" ? { color: "#bbb" } : undefined };
+          }),
+          links: f.links.filter(function (l) { return l.value > 0; })
+        }]
+      });
+      flows.setAttribute("data-ready", "1");
     }
     window.addEventListener("resize", function () { charts.forEach(function (x) { x.resize(); }); });
   }

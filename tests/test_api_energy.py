@@ -1,0 +1,206 @@
+"""The energy API /api/v1/orgs/{org}/energy/... on the plant lake of tests/test_web_energy.py: the report is what
+`zerocarbon energy report --json` gives for the same site and period, the flows add up to the site's revenue
+meter with the unmetered remainders, roll-ups per site, area and line, the interval profile, the problems of a
+bad request (parameter named) and of a server without meter data, and the roles that may read."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tests.api_support import fast_passwords, load_org, logged_in, person
+from tests.helpers import line_day
+from tests.test_web_energy import DAYS, PLANT, build_lake, plant_day
+from zerocarbon.cli import app as cli
+from zerocarbon.core.access import Role, allowed
+from zerocarbon.services import meter_import
+
+ORG = "ORG"
+API = f"/api/v1/orgs/{ORG}/energy"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes():
+    with fast_passwords():
+        yield
+
+
+@pytest.fixture
+def world(sessions, monkeypatch):
+    load_org(sessions, ORG)
+    for role in Role:
+        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    for name in ("ZEROCARBON_LAKE", "ZEROCARBON_METERS", "ZEROCARBON_PRODUCTION"):
+        monkeypatch.delenv(name, raising=False)
+    return sessions
+
+
+@pytest.fixture
+def plant(tmp_path, monkeypatch):
+    prod = build_lake(tmp_path, monkeypatch, PLANT, plant_day())
+    monkeypatch.setenv("ZEROCARBON_PRODUCTION", str(prod))
+    return tmp_path, prod
+
+
+def api(world, role: str = "viewer"):
+    return logged_in(world, f"{role}@acme.cn")
+
+
+def cli_report(tmp_path, prod, *period) -> dict:
+    # HF01 of the test organisation: 安徽, grid region east; the API takes them from the organisation
+    r = CliRunner().invoke(cli, ["energy", "report", "--lake", str(tmp_path / "lake"), "--registry",
+                                 str(tmp_path / "meters.csv"), "--site", "HF01", *period, "--production", str(prod),
+                                 "--factors", "CN-2025.1", "--province", "安徽", "--grid-region", "east", "--org", ORG, "--out",
+                                 str(tmp_path / "cli"), "--json"])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("period", [(), ("2026-08-04", "2026-08-05")])
+def test_report_is_what_the_cli_reports_for_the_same_site_and_period(world, plant, period):
+    tmp_path, prod = plant
+    args = ("--from", period[0], "--to", period[1]) if period else ()
+    expected = cli_report(tmp_path, prod, *args)
+    params = {"site": "HF01", **({"from": period[0], "to": period[1]} if period else {})}
+    r = api(world).get(f"{API}/report", params=params)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    expected.pop("files")
+    assert got.pop("shifts") == [{"name": n, "start_hour": a, "end_hour": b} for n, a, b in expected.pop("shifts")]
+    assert got == expected
+    # the numbers behind the comparison are the plant's: not two empty reports
+    kwh, _ = line_day()
+    days = 2 if period else DAYS
+    assert got["site_load"]["kwh"] == pytest.approx(days * (sum(kwh) + 96 * 11))
+    assert {row["name"] for row in got["lines"]} == {"SMT1", "SMT2", "TEST1"}
+    assert {(i["line"], i["shift"]): i["idle_kwh"] for i in got["idle"] if i["line"] == "SMT1"} == pytest.approx(
+        {("SMT1", "day"): 32.0 * days, ("SMT1", "night"): 16.0 * days})
+    assert got["idle_total_co2_kg"] == pytest.approx(got["idle_total_kwh"] * got["grid_factor"]["kg_per_kwh"])
+    assert "CN-2025.1" in got["grid_factor"]["source"] or "grid.location" in got["grid_factor"]["source"]
+    assert got["kwh_per_unit"] and got["kwh_per_unit"][0]["line"] == "SMT1"
+
+
+def test_flows_add_up_to_the_site_total_with_the_unmetered_nodes(world, plant):
+    c = api(world, "auditor")
+    f = c.get(f"{API}/flows", params={"site": "HF01"}).json()
+    site = c.get(f"{API}/report", params={"site": "HF01"}).json()["site_load"]["kwh"]
+    levels = {n["id"]: n["level"] for n in f["nodes"]}
+    lines = [lk["value"] for lk in f["links"] if levels[lk["target"]] == "line"]
+    unmetered = [lk["value"] for lk in f["links"] if levels[lk["target"]] == "unmetered"]
+    assert f["total"] == pytest.approx(site) and len(lines) == 3 and len(unmetered) == 2
+    assert sum(lines) + sum(unmetered) == pytest.approx(site)
+    assert unmetered == pytest.approx([DAYS * 96 * 5, DAYS * 96 * 1]) and f["warnings"] == []
+    days = c.get(f"{API}/rollup", params={"site": "HF01", "by": "site", "freq": "day"}).json()
+    assert sum(d["value"] for d in days) == pytest.approx(f["total"])
+    deep = c.get(f"{API}/flows", params={"level": "asset"}).json()
+    assert "HF01 › SMT hall › SMT2 › reflow oven" in {n["id"] for n in deep["nodes"]}
+    gas = c.get(f"{API}/flows", params={"medium": "gas", "from": "2026-08-03", "to": "2026-08-03"}).json()
+    assert (gas["unit"], gas["total"]) == ("Nm3", pytest.approx(96 * 0.5))
+
+
+def test_rollup_per_site_area_and_line(world, plant):
+    c = api(world, "planner")
+    kwh, _ = line_day()
+    site = c.get(f"{API}/rollup", params={"by": "site", "freq": "day"}).json()
+    assert [(r["period"], r["basis"]) for r in site] == [(f"2026-08-0{d}", "revenue meters") for d in (3, 4, 5)]
+    assert site[0]["value"] == pytest.approx(sum(kwh) + 96 * 11)
+    areas = c.get(f"{API}/rollup", params={"by": "area", "freq": "month"}).json()
+    assert {(r["name"], r["basis"]): r["value"] for r in areas} == pytest.approx({
+        ("SMT hall", "own meters"): DAYS * (sum(kwh) + 96 * 3), ("test hall", "sum of the parts"): DAYS * 96 * 3})
+    assert {r["period"] for r in areas} == {"2026-08-01"}
+    lines = c.get(f"{API}/rollup", params={"by": "line", "freq": "hour", "from": "2026-08-04",
+                                           "to": "2026-08-04"}).json()
+    smt1 = [r for r in lines if r["name"] == "SMT1"]
+    assert len(smt1) == 24 and smt1[8] == {**smt1[8], "period": "2026-08-04T08:00:00+08:00", "value": 40.0}
+    assert {r["node"] for r in lines} == {"HF01 › SMT hall › SMT1", "HF01 › SMT hall › SMT2",
+                                          "HF01 › test hall › TEST1"}
+
+
+def test_interval_profile_and_sites(world, plant):
+    c = api(world)
+    p = c.get(f"{API}/profile", params={"from": "2026-08-05", "to": "2026-08-05"}).json()
+    load = c.get(f"{API}/report", params={"from": "2026-08-05", "to": "2026-08-05"}).json()["site_load"]
+    assert p["resolution"] == "interval" and len(p["kw"]) == 96 and p["timezone"] == "Asia/Shanghai"
+    assert (p["base_kw"], p["peak_kw"], p["peak_at"]) == (load["base_kw"], load["peak_kw"], load["peak_at"])
+    assert sum(p["kw"]) / 4 == pytest.approx(load["kwh"])
+    assert len(c.get(f"{API}/profile", params={"resolution": "day"}).json()["kw"]) == DAYS
+    s = c.get(f"{API}/sites").json()
+    assert s["production_configured"] and [x["site"] for x in s["sites"]] == ["HF01"]
+    assert s["sites"][0]["areas"] == ["SMT hall", "boiler house", "substation", "test hall"]
+    assert s["sites"][0]["media"] == ["electricity", "gas"] and s["sites"][0]["revenue_meters"] == ["MAIN"]
+
+
+@pytest.mark.parametrize("path,params,column", [
+    ("report", {"from": "2026-13-01"}, "from"),
+    ("flows", {"to": "yesterday"}, "to"),
+    ("rollup", {"by": "workshop"}, "by"),
+    ("rollup", {"freq": "week"}, "freq"),
+    ("flows", {"level": "meter"}, "level"),
+    ("profile", {"resolution": "minute"}, "resolution"),
+])
+def test_bad_query_is_a_problem_naming_the_parameter(world, plant, path, params, column):
+    r = api(world).get(f"{API}/{path}", params=params)
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    (item,) = r.json()["problems"]
+    assert (item["file"], item["column"]) == ("query", column)
+
+
+def test_unknown_site_period_without_data_and_missing_medium(world, plant):
+    c = api(world)
+    r = c.get(f"{API}/report", params={"site": "NOPE"})
+    assert r.status_code == 400 and r.json()["problems"][0]["column"] == "site" and "NOPE" in r.text
+    r = c.get(f"{API}/flows", params={"from": "2026-08-05", "to": "2026-08-03"})
+    assert r.status_code == 400 and r.json()["problems"][0]["column"] == "to"
+    r = c.get(f"{API}/report", params={"from": "2027-01-01"})
+    assert r.status_code == 404 and "no readings" in r.json()["detail"]
+    r = c.get(f"{API}/flows", params={"medium": "water"})
+    assert r.status_code == 400 and r.json()["problems"][0]["file"] == "medium"
+
+
+@pytest.mark.parametrize("path", ["sites", "report", "profile", "rollup", "flows"])
+def test_without_meter_data_on_the_server_every_endpoint_says_so(world, path):
+    r = api(world).get(f"{API}/{path}")
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    assert "ZEROCARBON_LAKE" in r.json()["detail"] and "ZEROCARBON_METERS" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_roles_read_the_energy_api_exactly_as_energy_read_allows(world, plant, role):
+    r = api(world, role).get(f"{API}/flows")
+    assert r.status_code == (200 if allowed(role, "energy.read") else 403), r.text
+
+
+def test_hourly_line_rollup_keeps_both_hours_of_a_dst_fall_back_in_time_order(world, tmp_path, monkeypatch):
+    reg = tmp_path / "meters.csv"
+    reg.write_text("id,site,area,line,unit,interval_min,timezone,revenue\n"
+                   "P1,DE01,press shop,PRESS,kWh,15,Europe/Berlin,false\n", encoding="utf-8")
+    ts = pd.date_range("2026-10-24 22:00", periods=25 * 4, freq="15min", tz="UTC")  # local 25 October: 25 hours
+    readings = tmp_path / "readings.csv"
+    pd.DataFrame({"meter": "P1", "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%S+00:00"), "value": 1.0}) \
+        .to_csv(readings, index=False)
+    meter_import.import_file(tmp_path / "lake", ORG, meter_import.read_registry(reg), readings)
+    monkeypatch.setenv("ZEROCARBON_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("ZEROCARBON_METERS", str(reg))
+    rows = api(world).get(f"{API}/rollup", params={"by": "line", "freq": "hour"}).json()
+    assert len(rows) == 25 and all(r["value"] == 4.0 for r in rows)
+    assert [r["period"] for r in rows[2:4]] == ["2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00"]
+
+
+def test_a_line_meter_and_its_asset_sub_meter_are_not_added_up(world, tmp_path, monkeypatch):
+    """Defect guarded: the report added every meter of a line, so an oven sub-meter under the line's own meter
+    counted twice in the line's kWh."""
+    kwh, _ = line_day()
+    build_lake(tmp_path, monkeypatch, "id,site,line,asset,unit,interval_min,timezone,revenue\n"
+                                      "MAIN,HF01,,,kWh,15,Asia/Shanghai,true\n"
+                                      "L1,HF01,SMT1,,kWh,15,Asia/Shanghai,false\n"
+                                      "OVEN,HF01,SMT1,reflow oven,kWh,15,Asia/Shanghai,false\n",
+               {"MAIN": [k + 5 for k in kwh], "L1": kwh, "OVEN": [k / 2 for k in kwh]})
+    c = api(world)
+    (line,) = c.get(f"{API}/report").json()["lines"]
+    assert (line["name"], line["kwh"]) == ("SMT1", pytest.approx(DAYS * sum(kwh)))
+    f = c.get(f"{API}/flows", params={"level": "asset"}).json()
+    links = {lk["target"]: lk["value"] for lk in f["links"]}
+    assert links["HF01 › SMT1"] == pytest.approx(DAYS * sum(kwh))
+    assert links["HF01 › SMT1 › reflow oven"] == pytest.approx(links["HF01 › SMT1 › unmetered"])
