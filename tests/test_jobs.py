@@ -20,14 +20,14 @@ from alembic.migration import MigrationContext
 from importlib import resources
 from sqlalchemy import inspect, text, update
 
-from tests.api_support import (YEAR, client, electricity, fast_passwords, import_bytes, load_org, logged_in,
+from tests.api_support import (PASSWORD, YEAR, client, electricity, fast_passwords, import_bytes, load_org, logged_in,
                                person)
 from tests.conftest import BACKENDS, blank_engine
 from tests.services import require_service
 from zerocarbon.core.access import PERMISSIONS, Role
 from zerocarbon.errors import Cancelled, PermissionDeniedError, StateError, StorageError
 from zerocarbon.services import accounting, jobs
-from zerocarbon.store.db import session_factory, upgrade
+from zerocarbon.store.db import upgrade
 from zerocarbon.store.tables import Base, ImportBatchRow, InventoryRow, JobRow
 
 ORG, OTHER = "ORG", "OTHER"
@@ -470,3 +470,75 @@ def test_an_unreachable_queue_fails_the_submitted_job_with_the_reason(orgs, monk
         jobs.submit(orgs, ORG, "test.loop", {"steps": 1}, actor="user:a@example.org")
     page = jobs.list_jobs(orgs, ORG)
     assert page.jobs[0].status == "failed" and "does not answer" in page.jobs[0].error[0]["reason"]
+
+
+# --- the jobs page ----------------------------------------------------------------------------------------------
+
+def _browser(sessions, email: str):
+    c = client(sessions, follow_redirects=False)
+    r = c.post("/web/login", data={"email": email, "password": PASSWORD, "next": "/web/"})
+    assert r.status_code == 303, r.text
+    return c
+
+
+@pytest.fixture
+def web(orgs, tmp_path):
+    with fast_passwords():
+        for role in Role:
+            person(orgs, f"{role.value}@example.org", ORG, role.value)
+        import_bytes(orgs, ORG, "e.csv", electricity("E1"), tmp_path)
+        yield lambda role: _browser(orgs, f"{role.value}@example.org")
+
+
+def test_page_form_starts_an_inventory_job_and_its_row_polls_until_it_ends(orgs, web):
+    c = web(Role.energy_manager)
+    page = c.get(f"/web/orgs/{ORG}/jobs")
+    assert page.status_code == 200 and 'id="compute"' in page.text and 'data-nav="jobs"' in page.text
+    r = c.post(f"/web/orgs/{ORG}/jobs/inventory", data={"year": YEAR, "factor_set": "CN-2025.1",
+                                                         "csrf": c.cookies.get("zc_csrf")})
+    assert r.status_code == 303 and r.headers["location"] == f"/web/orgs/{ORG}/jobs"
+    (job,) = jobs.list_jobs(orgs, ORG).jobs
+    assert job.created_by == "user:energy_manager@example.org" and job.params["year"] == YEAR
+    row = c.get(f"/web/orgs/{ORG}/jobs/{job.id}/row")
+    assert 'hx-trigger="every 1s"' in row.text and 'data-status="queued"' in row.text
+    jobs.run(orgs, job.id)
+    row = c.get(f"/web/orgs/{ORG}/jobs/{job.id}/row")
+    assert 'data-status="succeeded"' in row.text and "hx-trigger" not in row.text  # polling stops
+    assert "<progress" in row.text and "100.0%" in row.text
+    page = c.get(f"/web/orgs/{ORG}/jobs")
+    assert f'id="job-{job.id}"' in page.text and f"overview?year={YEAR}" in page.text
+
+
+def test_page_shows_a_running_jobs_progress_and_cancels_it_with_the_csrf_token(orgs, web):
+    info = _submit_loop(orgs, 10)
+    with orgs.begin() as s:
+        s.execute(update(JobRow).where(JobRow.id == info.id).values(
+            status="running", runner=jobs.RUNNER, progress_done=4, progress_total=10, progress_message="step 4"))
+    c = web(Role.admin)
+    row = c.get(f"/web/orgs/{ORG}/jobs/{info.id}/row").text
+    assert 'value="4"' in row and 'max="10"' in row and "40.0%" in row and "step 4" in row
+    assert 'name="cancel"' in row
+    refused = c.post(f"/web/orgs/{ORG}/jobs/{info.id}/cancel", data={})
+    assert refused.status_code == 403 and not jobs.get(orgs, ORG, info.id).cancel_requested
+    r = c.post(f"/web/orgs/{ORG}/jobs/{info.id}/cancel", data={"csrf": c.cookies.get("zc_csrf")},
+               headers={"HX-Request": "true"})
+    assert r.status_code == 200 and 'name="cancel"' not in r.text
+    assert jobs.get(orgs, ORG, info.id).cancel_requested
+
+
+def test_page_lists_only_the_jobs_a_role_may_see_and_offers_cancel_only_where_allowed(orgs, web):
+    info = _submit_loop(orgs, 3)  # needs inventory.compute to be seen; started by someone else
+    viewer = web(Role.viewer)
+    page = viewer.get(f"/web/orgs/{ORG}/jobs")
+    assert page.status_code == 200 and f'id="job-{info.id}"' not in page.text
+    assert 'id="compute"' not in page.text and 'data-nav="jobs"' not in page.text
+    assert viewer.get(f"/web/orgs/{ORG}/jobs/{info.id}/row").status_code == 404
+    manager = web(Role.energy_manager).get(f"/web/orgs/{ORG}/jobs").text
+    assert f'id="job-{info.id}"' in manager and 'name="cancel"' in manager
+
+
+@pytest.mark.parametrize("lang, word", [("en", "Background jobs"), ("zh-CN", "后台任务")])
+def test_page_speaks_both_languages(orgs, web, lang, word):
+    c = web(Role.admin)
+    assert c.get(f"/web/lang/{lang}").status_code == 303
+    assert word in c.get(f"/web/orgs/{ORG}/jobs").text

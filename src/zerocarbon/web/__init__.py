@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.api import create_app as create_api
-from zerocarbon.web import energy
+from zerocarbon.web import energy, jobs
 from zerocarbon.web.routes import router
 
 
@@ -15,6 +15,7 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     app = create_api(sessions)
     app.include_router(router)
     app.include_router(energy.router)
+    app.include_router(jobs.router)
     return app
 
 
