@@ -137,6 +137,8 @@ def test_embedded_executor_runs_a_submitted_job_and_stops(orgs, tmp_path):
     finally:
         executor.stop()
     assert final.status == "succeeded", final.error
+    # The last step is on the row even when it came sooner after the one before than progress is written.
+    assert (final.done, final.total, final.message) == (4, 4, "done")
     with sessions.begin() as s:
         assert s.query(InventoryRow).count() == 1
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import create_engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.errors import (Cancelled, InputError, NotFoundError, PermissionDeniedError, Problem, StateError,
@@ -280,6 +280,7 @@ class Progress:
         self.flag = flag or threading.Event()
         self.interval = PROGRESS_INTERVAL if interval is None else interval
         self._last = float("-inf")
+        self.latest: tuple[int, int, str] | None = None
 
     def check(self) -> None:
         if self.flag.is_set():
@@ -287,6 +288,7 @@ class Progress:
 
     def update(self, done: int, total: int, message: str = "") -> None:
         self.check()
+        self.latest = (int(done), int(total), str(message)[:512])  # written at the job's end if throttled now
         now = time.monotonic()
         if now - self._last < self.interval:
             return
@@ -346,7 +348,7 @@ def run(sessions: sessionmaker, job_id: int, *, runner: str = RUNNER) -> bool:
     flag = threading.Event()
     with _local_lock:
         _local[job_id] = flag
-    status, result, error = store.FAILED, None, None
+    status, result, error, progress = store.FAILED, None, None, None
     try:
         k = _KINDS.get(kind)
         if k is None:
@@ -369,7 +371,8 @@ def run(sessions: sessionmaker, job_id: int, *, runner: str = RUNNER) -> bool:
         with _local_lock:
             _local.pop(job_id, None)
         with sessions.begin() as s:
-            store.finish(s, job_id, status, _now(), result=result, error=error)
+            store.finish(s, job_id, status, _now(), result=result, error=error,
+                         progress=progress.latest if progress is not None else None)
     return True
 
 
@@ -749,12 +752,20 @@ def _inventory_job(sessions: sessionmaker, params: dict, progress: Progress) -> 
     from zerocarbon.services import accounting
 
     total = len(COMPUTE_STEPS) + 1
-    progress.update(0, total, "start")
-    result = accounting.compute(
-        sessions, params["org"], int(params["year"]), params.get("factor_set") or accounting.DEFAULT_FACTOR_SET,
-        params.get("gwp_set") or "AR5", Boundary(params.get("boundary") or Boundary.OPERATIONAL_CONTROL.value),
-        params.get("recalculation_reason"), actor=params["actor"],
-        progress=lambda step: progress.update(COMPUTE_STEPS.index(step) + 1, total, step))
+    for attempt in range(3):
+        progress.update(0, total, "start")
+        try:
+            result = accounting.compute(
+                sessions, params["org"], int(params["year"]),
+                params.get("factor_set") or accounting.DEFAULT_FACTOR_SET, params.get("gwp_set") or "AR5",
+                Boundary(params.get("boundary") or Boundary.OPERATIONAL_CONTROL.value),
+                params.get("recalculation_reason"), actor=params["actor"],
+                progress=lambda step: progress.update(COMPUTE_STEPS.index(step) + 1, total, step))
+            break
+        except IntegrityError:
+            # Another run stored the same year's inventory first; computing again replaces it.
+            if attempt == 2:
+                raise
     progress.update(total, total, "done")
     return {"year": int(params["year"]), "totals": result.totals(), "warnings": len(result.warnings),
             "exclusions": len(result.exclusions)}

@@ -86,10 +86,13 @@ def heartbeat(session: Session, job_ids: list[int], at: datetime) -> None:
 
 
 def finish(session: Session, job_id: int, status: str, at: datetime, result: dict | None = None,
-           error: list | None = None) -> bool:
-    """Record how a running job ended; False when it was no longer running (e.g. declared dead meanwhile)."""
-    done = session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == RUNNING)
-                           .values(status=status, finished_at=at, result=result, error=error)
+           error: list | None = None, progress: tuple[int, int, str] | None = None) -> bool:
+    """Record how a running job ended and its last ``progress`` (done, total, message); False when it was no
+    longer running (e.g. declared dead meanwhile)."""
+    values = dict(status=status, finished_at=at, result=result, error=error)
+    if progress is not None:
+        values.update(progress_done=progress[0], progress_total=progress[1], progress_message=progress[2])
+    done = session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == RUNNING).values(**values)
                            .execution_options(synchronize_session=False))
     return done.rowcount == 1
 
