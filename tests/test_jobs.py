@@ -24,6 +24,7 @@ from tests.api_support import (PASSWORD, YEAR, client, electricity, fast_passwor
                                person)
 from tests.conftest import BACKENDS, blank_engine
 from tests.services import require_service
+from tests import test_web_browser
 from zerocarbon.core.access import PERMISSIONS, Role
 from zerocarbon.errors import Cancelled, PermissionDeniedError, StateError, StorageError
 from zerocarbon.services import accounting, jobs
@@ -544,3 +545,47 @@ def test_page_speaks_both_languages(orgs, web, lang, word):
     c = web(Role.admin)
     assert c.get(f"/web/lang/{lang}").status_code == 303
     assert word in c.get(f"/web/orgs/{ORG}/jobs").text
+
+
+# --- in a browser -----------------------------------------------------------------------------------------------
+
+# The browser test's fixtures: the app served by uvicorn (with its embedded executor) and a logged-out page.
+server, page = test_web_browser.server, test_web_browser.page
+_gate = {"done": 0}
+
+
+def _gated_job(sessions, params, progress):
+    """Reports whatever step the test has set until it is cancelled."""
+    while True:
+        progress.update(_gate["done"], 10, "gate")
+        threading.Event().wait(0.05)
+
+
+jobs.register("test.gate", _gated_job, "inventory.compute")
+
+
+@pytest.mark.slow
+def test_browser_progress_bar_moves_live_and_cancel_stops_the_job(page, tmp_path):
+    """The jobs page in chromium: a running job's bar follows its progress without reloading the page; Cancel
+    ends it cancelled and the row stops asking the server."""
+    from zerocarbon.store.db import make_engine, session_factory
+
+    pg, base, tmp = page
+    sessions = session_factory(make_engine(f"sqlite:///{tmp / 'web.sqlite'}"))
+    _gate["done"] = 3
+    info = jobs.submit(sessions, ORG, "test.gate", {}, actor="user:manager@acme.cn")
+    test_web_browser._login(pg, base)
+    pg.goto(f"{base}/web/orgs/{ORG}/jobs")
+    bar = pg.locator(f"#job-{info.id} progress")
+    pg.locator(f"#job-{info.id}[data-status='running'] progress[value='3']").wait_for()
+    loaded = pg.evaluate("performance.timeOrigin")
+    _gate["done"] = 7
+    pg.locator(f"#job-{info.id} progress[value='7']").wait_for()
+    assert bar.get_attribute("max") == "10"
+    assert pg.evaluate("performance.timeOrigin") == loaded  # swapped in by htmx, not a page load
+    test_web_browser.SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(test_web_browser.SHOTS / "jobs-zh.png"), full_page=True)
+    pg.locator(f"#job-{info.id} button[name=cancel]").click()
+    pg.locator(f"#job-{info.id}[data-status='cancelled']").wait_for()
+    assert pg.locator(f"#job-{info.id}").get_attribute("hx-trigger") is None
+    assert jobs.wait(sessions, ORG, info.id, timeout=30).status == "cancelled"
