@@ -589,3 +589,15 @@ def test_browser_progress_bar_moves_live_and_cancel_stops_the_job(page, tmp_path
     pg.locator(f"#job-{info.id}[data-status='cancelled']").wait_for()
     assert pg.locator(f"#job-{info.id}").get_attribute("hx-trigger") is None
     assert jobs.wait(sessions, ORG, info.id, timeout=30).status == "cancelled"
+
+
+def test_a_job_of_a_kind_this_process_does_not_know_is_shown_to_those_who_may_cancel_any_and_fails_when_run(orgs):
+    info = _submit_loop(orgs, 3)
+    with orgs.begin() as s:
+        s.execute(update(JobRow).where(JobRow.id == info.id).values(kind="later.kind"))
+    admin, viewer = PERMISSIONS[Role.admin], PERMISSIONS[Role.viewer]
+    assert [j.id for j in jobs.list_jobs(orgs, ORG, actor="user:x", actions=admin).jobs] == [info.id]
+    assert jobs.list_jobs(orgs, ORG, actor="user:x", actions=viewer).total == 0
+    jobs.run(orgs, info.id)
+    final = jobs.get(orgs, ORG, info.id, actor="user:x", actions=admin)
+    assert final.status == "failed" and "no job kind 'later.kind'" in final.error[0]["reason"]

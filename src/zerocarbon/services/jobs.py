@@ -193,15 +193,14 @@ def list_jobs(sessions: sessionmaker, org_code: str, *, actor: str | None = None
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
         if actions is None:
-            names = None if kind is None else [kind]
-            total, rows = store.listing(s, org_id, names, status, limit, offset)
+            total, rows = store.listing(s, org_id, kind=kind, status=status, limit=limit, offset=offset)
         else:
-            # Visibility depends on the creator too, so the filter runs here over the kinds the caller may see.
-            allowed = [k.name for k in _KINDS.values() if k.action in actions]
-            names = [n for n in allowed if kind is None or n == kind]
-            _, every = store.listing(s, org_id, names, status, limit=1_000_000, offset=0)
-            seen = [r for r in every if _visible(r.kind, r.created_by, actor, actions)]
-            total, rows = len(seen), seen[offset:offset + limit]
+            # The same rule as _visible, as one query.
+            every = [k.name for k in _KINDS.values() if k.action in actions and k.others in actions]
+            own = [k.name for k in _KINDS.values() if k.action in actions and k.others not in actions]
+            total, rows = store.listing(s, org_id, restrict=True, every=every, own=own, actor=actor,
+                                        unknown_besides=list(_KINDS) if "jobs.cancel" in actions else None,
+                                        kind=kind, status=status, limit=limit, offset=offset)
         return JobPage(total, limit, offset, [_info(r, org_code) for r in rows])
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from zerocarbon.errors import NotFoundError
@@ -34,12 +34,22 @@ def get(session: Session, org_id: int, job_id: int) -> JobRow:
     return row
 
 
-def listing(session: Session, org_id: int, kinds: list[str] | None = None, status: str | None = None,
-            limit: int = 50, offset: int = 0) -> tuple[int, list[JobRow]]:
-    """The total matching and one page of jobs, newest first. ``kinds`` None means every kind."""
+def listing(session: Session, org_id: int, *, restrict: bool = False, every: list[str] = (), own: list[str] = (),
+            actor: str | None = None, unknown_besides: list[str] | None = None, kind: str | None = None,
+            status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[JobRow]]:
+    """The total matching and one page of jobs, newest first.
+
+    With ``restrict``, only jobs of the kinds in ``every``, the jobs of ``actor`` of the kinds in ``own``, and,
+    when ``unknown_besides`` is given, jobs of every kind not in it.
+    """
     where = [JobRow.organisation_id == org_id]
-    if kinds is not None:
-        where.append(JobRow.kind.in_(kinds))
+    if restrict:
+        seen = [JobRow.kind.in_(list(every)), and_(JobRow.kind.in_(list(own)), JobRow.created_by == actor)]
+        if unknown_besides is not None:
+            seen.append(JobRow.kind.not_in(list(unknown_besides)))
+        where.append(or_(*seen))
+    if kind is not None:
+        where.append(JobRow.kind == kind)
     if status is not None:
         where.append(JobRow.status == status)
     total = session.scalar(select(func.count()).select_from(JobRow).where(*where))
