@@ -221,6 +221,8 @@ def test_a_cancelled_import_stores_nothing(orgs, monkeypatch):
     jobs.run(sessions, info.id)
     final = jobs.get(sessions, ORG, info.id)
     assert final.status == "cancelled", final.error
+    assert final.cancel_requested_by == "user:a@example.org"
+    assert [e.action for e in accounting.audit_trail(sessions, ORG)].count("job.cancel") == 1
     assert any(m == "store" and d > 0 for d, _, m in calls)
     with sessions.begin() as s:
         assert s.query(ImportBatchRow).count() == 0

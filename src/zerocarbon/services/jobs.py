@@ -206,6 +206,8 @@ def list_jobs(sessions: sessionmaker, org_code: str, *, actor: str | None = None
 
 # Jobs this process runs, with the flag their progress checks between database reads.
 _local: dict[int, threading.Event] = {}
+# Who cancelled a job of this process when the request could not be written yet (job id -> actor).
+_unrecorded_cancels: dict[int, str] = {}
 _local_lock = threading.Lock()
 
 
@@ -231,13 +233,18 @@ def cancel(sessions: sessionmaker, org_code: str, job_id: int, *, actor: str, ma
         flag.set()  # seen at the job's next progress report, without waiting for the database
     try:
         with (_quick(sessions) if flag is not None else sessions).begin() as s:
-            if not store.cancel_queued(s, job_id, actor, _now()):
-                store.request_cancel(s, job_id, actor)
+            if not (store.cancel_queued(s, job_id, actor, _now()) or store.request_cancel(s, job_id, actor)):
+                raise StateError(f"job {job_id} ended meanwhile; there is nothing to cancel")
             repos.audit(s, actor, "job.cancel", f"job:{job_id}", org_id=org_id, kind=kind)
     except OperationalError as exc:
-        if flag is None or not _locked(exc):
+        if not _locked(exc):
+            raise
+        if flag is None:
             raise StorageError(f"the database is busy; cancelling job {job_id} did not reach it, try again") from exc
-        # SQLite allows one writer: the job's own transaction holds the database; its flag stops it.
+        # SQLite allows one writer: the job's own transaction holds the database; its flag stops it, and the
+        # runner records who cancelled it once the job has let go of the database.
+        with _local_lock:
+            _unrecorded_cancels[job_id] = actor
     _discard_spool_if_cancelled(sessions, org_code, job_id)
     return get(sessions, org_code, job_id)
 
@@ -342,7 +349,7 @@ def run(sessions: sessionmaker, job_id: int, *, runner: str = RUNNER) -> bool:
         if not store.claim(s, job_id, runner, _now()):
             return False
         row = store.by_id(s, job_id)
-        kind, params = row.kind, dict(row.params or {})
+        kind, params, org_id = row.kind, dict(row.params or {}), row.organisation_id
         params.update(org=store.organisation_code(s, row.organisation_id), actor=row.created_by)
     flag = threading.Event()
     with _local_lock:
@@ -369,7 +376,11 @@ def run(sessions: sessionmaker, job_id: int, *, runner: str = RUNNER) -> bool:
     finally:
         with _local_lock:
             _local.pop(job_id, None)
+            cancelled_by = _unrecorded_cancels.pop(job_id, None)
         with sessions.begin() as s:
+            if cancelled_by is not None:
+                store.request_cancel(s, job_id, cancelled_by)
+                repos.audit(s, cancelled_by, "job.cancel", f"job:{job_id}", org_id=org_id, kind=kind)
             store.finish(s, job_id, status, _now(), result=result, error=error,
                          progress=progress.latest if progress is not None else None)
     return True
