@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -415,7 +416,8 @@ def test_api_another_organisations_job_is_not_found(orgs, api):
 
 # --- Redis and `zerocarbon worker` ------------------------------------------------------------------------------
 
-def _redis_or_skip():
+def _redis_or_skip(monkeypatch):
+    """The test Redis, with a queue of this test's own (tests run in parallel)."""
     try:
         import redis
 
@@ -423,13 +425,13 @@ def _redis_or_skip():
         r.ping()
     except Exception as exc:
         require_service("Redis", f"Redis not reachable at {REDIS_URL}: {exc}")
-    r.delete(jobs.QUEUE_KEY)
+    monkeypatch.setenv(jobs.QUEUE_ENV, f"zerocarbon-test:{uuid.uuid4().hex}")
     return r
 
 
 @pytest.mark.slow
 def test_redis_queue_and_zerocarbon_worker_run_jobs_end_to_end(tmp_path, monkeypatch, data_dir):
-    r = _redis_or_skip()
+    r = _redis_or_skip(monkeypatch)
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
     from zerocarbon.services.database import open_sessions
 
@@ -441,7 +443,7 @@ def test_redis_queue_and_zerocarbon_worker_run_jobs_end_to_end(tmp_path, monkeyp
     compute = jobs.submit(sessions, ORG, "inventory.compute", {"year": YEAR}, actor="user:a@example.org")
     imported = jobs.submit_import(sessions, ORG, "electricity", YEAR, "CN-2025.1", io.BytesIO(_rows(5)),
                                   "w.csv", actor="user:a@example.org")
-    assert r.llen(jobs.QUEUE_KEY) == 2
+    assert r.llen(jobs.queue_key()) == 2
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"), ZEROCARBON_REDIS_URL=REDIS_URL)
     out = subprocess.run([sys.executable, "-m", "zerocarbon.cli", "worker", "--db", url, "--burst"],
                          capture_output=True, text=True, env=env, timeout=600)
@@ -450,11 +452,11 @@ def test_redis_queue_and_zerocarbon_worker_run_jobs_end_to_end(tmp_path, monkeyp
     assert jobs.get(sessions, ORG, compute.id).status == "succeeded"
     final = jobs.get(sessions, ORG, imported.id)
     assert final.status == "succeeded" and final.result["rows"] == 5
-    assert r.llen(jobs.QUEUE_KEY) == 0
+    assert r.llen(jobs.queue_key()) == 0
 
 
 def test_redis_worker_runs_a_job_once_even_if_its_id_is_queued_twice(orgs, monkeypatch):
-    r = _redis_or_skip()
+    r = _redis_or_skip(monkeypatch)
     monkeypatch.setenv(jobs.REDIS_ENV, REDIS_URL)
     runs = []
 
@@ -464,7 +466,7 @@ def test_redis_worker_runs_a_job_once_even_if_its_id_is_queued_twice(orgs, monke
 
     jobs.register("test.counted", counted, "inventory.compute")
     info = jobs.submit(orgs, ORG, "test.counted", {}, actor="user:a@example.org")
-    r.lpush(jobs.QUEUE_KEY, info.id)
+    r.lpush(jobs.queue_key(), info.id)
     assert jobs.work(orgs, REDIS_URL, burst=True) == 1
     assert runs == [ORG] and jobs.get(orgs, ORG, info.id).status == "succeeded"
 

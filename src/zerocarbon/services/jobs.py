@@ -47,7 +47,8 @@ REDIS_ENV = "ZEROCARBON_REDIS_URL"
 DATA_ENV = "ZEROCARBON_DATA_DIR"
 THREADS_ENV = "ZEROCARBON_JOB_THREADS"
 DEFAULT_DATA_DIR = "zerocarbon-data"
-QUEUE_KEY = "zerocarbon:jobs"
+QUEUE_ENV = "ZEROCARBON_REDIS_QUEUE"
+DEFAULT_QUEUE = "zerocarbon:jobs"  # the Redis list; another name lets several installations share one Redis
 STATUSES = store.STATUSES
 FINISHED = store.FINISHED
 # Progress is written at most this often [s]; a cancel request is seen within about as long.
@@ -588,6 +589,10 @@ def redis_url() -> str | None:
     return os.environ.get(REDIS_ENV, "").strip() or None
 
 
+def queue_key() -> str:
+    return os.environ.get(QUEUE_ENV, "").strip() or DEFAULT_QUEUE
+
+
 def _redis(url: str):
     import redis
 
@@ -598,7 +603,7 @@ def _push(url: str, job_id: int) -> None:
     import redis
 
     try:
-        _redis(url).lpush(QUEUE_KEY, job_id)
+        _redis(url).lpush(queue_key(), job_id)
     except redis.RedisError as exc:
         raise StorageError(f"the job queue at {REDIS_ENV}={url} does not answer ({exc}); check that Redis runs") \
             from exc
@@ -631,6 +636,7 @@ def work(sessions: sessionmaker, url: str, *, threads: int = 1, burst: bool = Fa
     import redis
 
     stop = stop or threading.Event()
+    key = queue_key()
     r = _redis(url)
     try:
         r.ping()
@@ -640,7 +646,7 @@ def work(sessions: sessionmaker, url: str, *, threads: int = 1, burst: bool = Fa
     with sessions.begin() as s:
         queued = store.queued_ids(s, limit=10_000)
     if queued:
-        r.lpush(QUEUE_KEY, *queued)
+        r.lpush(key, *queued)
     pool = _Pool(sessions, threads)
     last_sweep = time.monotonic()
     try:
@@ -653,7 +659,7 @@ def work(sessions: sessionmaker, url: str, *, threads: int = 1, burst: bool = Fa
                 time.sleep(0.2)
                 continue
             try:
-                item = r.brpop([QUEUE_KEY], timeout=1)
+                item = r.brpop([key], timeout=1)
             except redis.RedisError:
                 log.exception("the job queue at %s does not answer; trying again", url)
                 stop.wait(2)
