@@ -605,3 +605,18 @@ def test_a_job_of_a_kind_this_process_does_not_know_is_shown_to_those_who_may_ca
     jobs.run(orgs, info.id)
     final = jobs.get(orgs, ORG, info.id, actor="user:x", actions=admin)
     assert final.status == "failed" and "no job kind 'later.kind'" in final.error[0]["reason"]
+
+
+def test_page_imports_a_file_as_a_job_and_shows_a_refused_files_problems(orgs, web):
+    c = web(Role.data_entry)
+    page = c.get(f"/web/orgs/{ORG}/jobs").text
+    assert 'id="import"' in page and 'id="compute"' not in page
+    bad = b"site,meter,period_start,period_end,quantity,unit\nTJ01,M1,2023-01-01,2023-01-28,-5,kWh\n"
+    r = c.post(f"/web/orgs/{ORG}/jobs/import", files={"file": ("bad.csv", bad)},
+               data={"kind": "electricity", "year": YEAR, "csrf": c.cookies.get("zc_csrf")})
+    assert r.status_code == 303
+    (job,) = jobs.list_jobs(orgs, ORG).jobs
+    jobs.run(orgs, job.id)
+    row = c.get(f"/web/orgs/{ORG}/jobs/{job.id}/row").text
+    assert 'data-status="failed"' in row and "bad.csv" in row and "quantity" in row
+    assert "hx-trigger" not in row

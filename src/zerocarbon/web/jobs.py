@@ -1,5 +1,5 @@
-"""The jobs page: background jobs of the organisation with their live progress, a cancel button, and a form that
-starts an inventory run as a job.
+"""The jobs page: background jobs of the organisation with their live progress, a cancel button, and forms that
+start an inventory run or a file's import as a job.
 
 A running job's row asks the server for itself again every second (htmx) and stops once the job has ended; the
 row comes from the job's database record, so it shows the same whichever server process runs the job.
@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from zerocarbon.api.deps import CSRF_HEADER
+from zerocarbon.api.uploads import safe_name
 from zerocarbon.services import auth, factor_sets, jobs
-from zerocarbon.web.routes import PREFIX, Page, PageRoute
+from zerocarbon.web.routes import KINDS, PREFIX, Page, PageRoute
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -48,7 +49,7 @@ def jobs_page(request: Request, org: str, status: Annotated[str | None, Query(ma
                              status=status, limit=PAGE_SIZE, offset=offset)
     sets = [s.name for s in factor_sets.list_sets(page.sessions)] if page.may("inventory.compute") else []
     return page.render("jobs.html", listing=listing, status_filter=status or "", statuses=STATUSES, offset=offset,
-                       size=PAGE_SIZE, factor_sets=sets, year=date.today().year - 1, **_context(page))
+                       size=PAGE_SIZE, factor_sets=sets, kinds=KINDS, year=date.today().year - 1, **_context(page))
 
 
 @router.get("/orgs/{org}/jobs/{job_id}/row")
@@ -66,6 +67,17 @@ def start_inventory(request: Request, org: str, year: Annotated[int, Form(ge=199
     _check_csrf(request, page, csrf)
     jobs.submit(page.sessions, org, "inventory.compute", {"year": year, "factor_set": factor_set},
                 actor=page.principal.actor)
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/jobs", status_code=303)
+
+
+@router.post("/orgs/{org}/jobs/import")
+def start_import(request: Request, org: str, file: Annotated[UploadFile, File()],
+                 kind: Annotated[str, Form(max_length=32)], year: Annotated[int, Form(ge=1990, le=2100)],
+                 csrf: Annotated[str | None, Form()] = None) -> Response:
+    page = Page(request, org, "import.write")
+    _check_csrf(request, page, csrf)
+    jobs.submit_import(page.sessions, org, kind, year, "CN-2025.1", file.file, safe_name(file.filename),
+                       actor=page.principal.actor)
     return RedirectResponse(f"{PREFIX}/orgs/{org}/jobs", status_code=303)
 
 
