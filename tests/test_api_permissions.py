@@ -23,7 +23,7 @@ from zerocarbon.api.app import ROUTERS
 from zerocarbon.api.deps import get_principal
 from zerocarbon.core.access import ACTIONS, PERMISSIONS, Role
 from zerocarbon.core.factors import COLUMNS
-from zerocarbon.services import accounting, schedule_runs, users
+from zerocarbon.services import accounting, jobs, schedule_runs, users
 from zerocarbon.services.demo_plant import laptop_week
 from zerocarbon.store.db import session_factory, upgrade
 
@@ -97,6 +97,12 @@ def _member(w: World, role: Role) -> dict:
     return {"path": {"email": email}, "json": {"role": "viewer"}}
 
 
+def _others_job(w: World, role: Role) -> dict:
+    """A queued job someone else submitted: cancelling it needs jobs.cancel."""
+    info = jobs.submit(w.sessions, ORG, "inventory.compute", {"year": YEAR}, actor="user:someone-else@example.org")
+    return {"path": {"job_id": info.id}}
+
+
 def _token(w: World, role: Role) -> dict:
     name = w.fresh("t")
     users.create_token(w.sessions, ORG, name, ["factors.read"], actor="test")
@@ -134,6 +140,9 @@ ENDPOINTS = [
     Endpoint("import.approve", "POST", "/orgs/{org}/batches/{batch_id}/reject",
              lambda w, r: dict(_batch(w, "RJ", actor="user:entry@example.org", needs_approval=True),
                                json={"reason": "wrong meter"})),
+    Endpoint("inventory.compute", "POST", "/orgs/{org}/jobs/inventory", lambda w, r: {"json": {"year": YEAR}}),
+    Endpoint("import.write", "POST", "/orgs/{org}/jobs/import", _upload),
+    Endpoint("jobs.cancel", "POST", "/orgs/{org}/jobs/{job_id}/cancel", _others_job),
     Endpoint("factors.read", "GET", "/orgs/{org}/factor-sets"),
     Endpoint("factors.read", "GET", "/orgs/{org}/factor-sets/CN-2025.1/factors"),
     Endpoint("factors.import", "POST", "/orgs/{org}/factor-sets", _factor_set),
@@ -162,6 +171,8 @@ def world(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("matrix")
     with fast_passwords(), blank_engine(request.param, tmp) as engine, pytest.MonkeyPatch.context() as env:
         build_lake(tmp, env, PLANT, plant_day())  # the server's meter data, for the energy endpoints
+        env.setenv(jobs.DATA_ENV, str(tmp / "data"))  # uploads of import jobs are spooled there
+        env.delenv(jobs.REDIS_ENV, raising=False)
         upgrade(engine)
         sessions = session_factory(engine)
         load_org(sessions, ORG)
@@ -203,12 +214,13 @@ def test_every_route_is_in_the_matrix_with_the_action_it_checks():
                    for a in ((d.call.action,) if hasattr(d.call, "action") else getattr(d.call, "actions", ()))}
         for method in route.methods:
             guarded[(method, route.path)] = actions
-    member_only = {("GET", "/orgs/{org}")}
+    # Any member; what each one sees is checked per job kind (tests/test_jobs.py).
+    member_only = {("GET", "/orgs/{org}"), ("GET", "/orgs/{org}/jobs"), ("GET", "/orgs/{org}/jobs/{job_id}")}
     rows = {(e.method, e.path.replace(str(YEAR), "{year}").replace("CN-2025.1", "{name}")): set(e.actions)
             for e in ENDPOINTS}
     assert {k: v for k, v in guarded.items() if k not in member_only} == rows
-    assert guarded[("GET", "/orgs/{org}")] == set()
-    without_endpoint = {"jobs.cancel"}
+    assert all(guarded[k] == set() for k in member_only)
+    without_endpoint: set[str] = set()
     assert set().union(*(e.actions for e in ENDPOINTS)) == set(ACTIONS) - without_endpoint, \
         f"every action but {sorted(without_endpoint)} guards an API endpoint"
 

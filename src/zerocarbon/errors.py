@@ -70,6 +70,10 @@ class StateError(ZerocarbonError, RuntimeError):
     """The thing exists but its state does not allow this (a batch already withdrawn or superseded)."""
 
 
+class Cancelled(ZerocarbonError, RuntimeError):
+    """Work stopped because someone asked to cancel it; what it had not committed is not stored."""
+
+
 class ClosedInventoryError(ZerocarbonError, RuntimeError):
     """A closed inventory would change without a recorded recalculation."""
 

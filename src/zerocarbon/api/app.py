@@ -1,16 +1,19 @@
 """The FastAPI application: routers under /api/v1, the OpenAPI document at /api/v1/openapi.json."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon import __version__
 from zerocarbon.api import problems
-from zerocarbon.api.routes import audit, auth, batches, energy, factors, inventory, orgs, schedules, schemas
+from zerocarbon.api.routes import audit, auth, batches, energy, factors, inventory, jobs, orgs, schedules, schemas
+from zerocarbon.services import jobs as job_service
 
 PREFIX = "/api/v1"
-ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, factors, audit, energy, schedules, schemas))
+ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, jobs, factors, audit, energy, schedules, schemas))
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:
@@ -19,8 +22,19 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
         from zerocarbon.services.database import open_sessions
 
         sessions = open_sessions()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Background jobs run in this process unless a Redis queue hands them to `zerocarbon worker`.
+        executor = job_service.start_server_executor(sessions)
+        try:
+            yield
+        finally:
+            if executor is not None:
+                executor.stop()
+
     app = FastAPI(title="zerocarbon API", version=__version__, openapi_url=f"{PREFIX}/openapi.json",
-                  docs_url=f"{PREFIX}/docs", redoc_url=None,
+                  docs_url=f"{PREFIX}/docs", redoc_url=None, lifespan=lifespan,
                   swagger_ui_oauth2_redirect_url=f"{PREFIX}/docs/oauth2-redirect",
                   description="GHG accounting of a factory: inventories, imported batches, factors, audit trail. "
                               "Errors are RFC 9457 problem details (application/problem+json).")

@@ -14,7 +14,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127
           workers: Annotated[int, typer.Option(help="server processes (one per core is a good start)", min=1,
                                                max=64)] = 1) -> None:
     """Run the HTTP API (/api/v1; OpenAPI at /api/v1/openapi.json) and the dashboard (/web) with uvicorn until
-    interrupted."""
+    interrupted. Background jobs run in the server, or on `zerocarbon worker` when $ZEROCARBON_REDIS_URL is set."""
     import os
 
     import uvicorn
@@ -26,6 +26,10 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127
         os.environ["ZEROCARBON_DB"] = db
     console.print(f"zerocarbon on http://{host}:{port}: dashboard /web/, API /api/v1 (OpenAPI: /api/v1/openapi.json), "
                   f"{workers} process(es)")
+    queue = os.environ.get("ZEROCARBON_REDIS_URL", "").strip()
+    # Each process runs its own embedded executor; a job is claimed by one of them (services.jobs).
+    console.print(f"background jobs: on the Redis queue {queue}; start `zerocarbon worker` to run them" if queue
+                  else "background jobs: run inside the server processes (no other service needed)")
     # By import string, so the shells stay independent of each other and uvicorn owns the app's life.
     # Sessions, tokens and the login rate limit live in the database, so several processes share them.
     uvicorn.run("zerocarbon.web:create_app", factory=True, host=host, port=port, proxy_headers=True, workers=workers)

@@ -464,8 +464,13 @@ def reopen_inventory(sessions: sessionmaker, org_code: str, year: int, reason: s
 
 def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, gwp_set: str = "AR5",
             boundary: Boundary = Boundary.OPERATIONAL_CONTROL, recalculation_reason: str | None = None,
-            *, actor: str) -> InventoryResult:
-    """Compute and store the inventory. A closed year only changes with a recorded recalculation."""
+            *, actor: str, progress: Callable[[str], None] | None = None) -> InventoryResult:
+    """Compute and store the inventory. A closed year only changes with a recorded recalculation.
+
+    ``progress(step)`` is called with "load", "compute" and "save" as each step starts, inside the transaction:
+    an exception it raises (e.g. a cancelled job's) stores nothing.
+    """
+    step = progress or (lambda _: None)
     fs = factor_sets.resolve(sessions, factor_set, org_code)
     # Checked once here: an unknown set would otherwise fail on every row that needs a GWP.
     if gwp_set not in fs.gwp_sets():
@@ -474,7 +479,9 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, org_code)
         existing = repos.get_inventory(s, org_id, year, boundary.value)
+        step("load")
         stored = repos.load_activities(s, org_id, year)
+        step("compute")
         result = compute_inventory(org, stored.data, fs, year, gwp_set, boundary)
         status = "draft"
         if existing is not None and existing.status == "closed":
@@ -495,6 +502,7 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
                             old_factor_set=existing.factor_set, new_factor_set=fs.id)
         # The ledger keeps what it needs of the activities (ids as codes); free their columns before writing it.
         stored.data.frames.clear()
+        step("save")
         repos.save_inventory(s, org_id, result, status, activities=stored)
         repos.audit(s, actor, "inventory.compute", f"{org_code}:{year}", org_id=org_id, factor_set=fs.id,
                     fingerprint=fs.fingerprint, gwp_set=gwp_set, boundary=boundary.value, totals=result.totals())

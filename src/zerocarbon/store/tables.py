@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        TypeDecorator, UniqueConstraint)
+                        TypeDecorator, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -255,3 +255,35 @@ class ScheduleRunRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     summary: Mapped[dict] = mapped_column(JSON)  # the headline of ``result``, for lists
     result: Mapped[dict] = mapped_column(JSON)
+
+
+
+class JobRow(Base):
+    """Long work run in the background: its request, its state and progress, and its outcome.
+
+    The row is the only record of a job's state: whichever process runs it writes here, and every server
+    process reads it. ``status``: queued | running | succeeded | failed | cancelled. ``heartbeat_at`` is renewed
+    while a process works on it, so a job whose process died can be told from one that is slow; ``runner``
+    names that process (host:pid).
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_org_status", "organisation_id", "status"), Index("ix_jobs_status", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    progress_done: Mapped[int] = mapped_column(Integer, server_default="0")
+    progress_total: Mapped[int] = mapped_column(Integer, server_default="0")
+    progress_message: Mapped[str] = mapped_column(String(512), server_default="")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    runner: Mapped[str | None] = mapped_column(String(128))
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[list | None] = mapped_column(JSON)

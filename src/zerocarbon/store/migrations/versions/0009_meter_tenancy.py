@@ -28,7 +28,8 @@ depends_on = None
 # table -> its columns holding an instant (naive UTC before this revision)
 INSTANTS = {"import_batches": ["imported_at", "status_changed_at"], "inventories": ["computed_at"],
             "base_year_changes": ["recorded_at"], "audit_log": ["at"], "readings": ["ts", "received_at"],
-            "dead_letters": ["received_at"], "factor_sets": ["created_at"], "schedule_runs": ["created_at"]}
+            "dead_letters": ["received_at"], "factor_sets": ["created_at"], "schedule_runs": ["created_at"],
+            "jobs": ["created_at", "started_at", "finished_at", "heartbeat_at"]}
 METER_COLUMNS = ["id", "site", "area", "line", "asset", "medium", "unit", "multiplier", "register", "stamp",
                  "interval_min", "timezone", "rollover"]
 READING_COLUMNS = ["meter", "ts", "value", "unit", "flag", "received_at"]

@@ -1,0 +1,133 @@
+"""Background jobs: start an inventory run or an import as a job, follow its progress, cancel it.
+
+A job is answered at once (202) while it runs on the server's executor; poll ``GET /orgs/{org}/jobs/{id}``
+until its ``status`` is succeeded, failed (``error`` lists the problems: file, row, column, reason) or cancelled.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from zerocarbon.api.deps import Acting, CurrentPrincipal, OrgPath, Sessions, member, requires
+from zerocarbon.api.problems import RESPONSES
+from zerocarbon.api.uploads import safe_name
+from zerocarbon.core.model import Boundary
+from zerocarbon.services import auth, jobs
+
+router = APIRouter(prefix="/orgs/{org}/jobs", tags=["jobs"], responses=RESPONSES)
+
+JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class JobProblem(BaseModel):
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    reason: str
+
+
+class JobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    organisation: str
+    kind: str
+    params: dict[str, Any]
+    status: Status
+    done: int = Field(description="units of work done (rows, steps), of ``total``")
+    total: int = Field(description="units of work in all; 0 while unknown")
+    percent: float | None
+    message: str = Field(description="the step the job is at")
+    cancel_requested: bool
+    cancel_requested_by: str | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+    error: list[JobProblem] | None
+
+
+class JobPageOut(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    jobs: list[JobOut]
+
+
+class InventoryJobIn(BaseModel):
+    year: int = Field(ge=1990, le=2100)
+    factor_set: str = Field("CN-2025.1", max_length=128)
+    gwp_set: str = Field("AR5", max_length=16)
+    boundary: Boundary = Boundary.OPERATIONAL_CONTROL
+    recalculation_reason: str | None = Field(None, max_length=2000,
+                                             description="needed when a closed year's numbers would change")
+
+
+def _out(info: jobs.JobInfo) -> JobOut:
+    return JobOut(id=info.id, organisation=info.organisation, kind=info.kind, params=info.params, status=info.status,
+                  done=info.done, total=info.total, percent=info.percent, message=info.message,
+                  cancel_requested=info.cancel_requested, cancel_requested_by=info.cancel_requested_by,
+                  created_by=info.created_by, created_at=info.created_at, started_at=info.started_at,
+                  finished_at=info.finished_at, result=info.result,
+                  error=[JobProblem(**p) for p in info.error] if info.error else None)
+
+
+def cancel_permission():
+    """Dependency: a member of the organisation; cancelling another's job also needs ``jobs.cancel``, which the
+    service checks once it knows whose job it is."""
+
+    def dependency(org: OrgPath, principal: CurrentPrincipal, sessions: Sessions) -> Acting:
+        return Acting(sessions, principal, auth.access(sessions, principal, org))
+
+    dependency.action = "jobs.cancel"  # read by the tests and the documentation of each endpoint
+    return Depends(dependency)
+
+
+@router.post("/inventory", response_model=JobOut, status_code=202)
+def start_inventory(body: InventoryJobIn, acting: Annotated[Acting, requires("inventory.compute")]) -> JobOut:
+    """Compute and store an inventory in the background (as ``POST /inventories/{year}/compute``)."""
+    return _out(jobs.submit(acting.sessions, acting.org, "inventory.compute", body.model_dump(mode="json"),
+                            actor=acting.actor))
+
+
+@router.post("/import", response_model=JobOut, status_code=202)
+def start_import(file: Annotated[UploadFile, File(description="CSV or XLSX activity file")],
+                 kind: Annotated[str, Form(max_length=32, description="activity kind (docs/data-formats.md)")],
+                 year: Annotated[int, Form(ge=1990, le=2100)],
+                 acting: Annotated[Acting, requires("import.write")],
+                 factor_set: Annotated[str, Form(max_length=128)] = "CN-2025.1") -> JobOut:
+    """Import one file in the background: every row or none, as ``POST /batches``; a refused file ends the job
+    ``failed`` with its problems (file, row, column, reason)."""
+    name = safe_name(file.filename)
+    return _out(jobs.submit_import(acting.sessions, acting.org, kind, year, factor_set, file.file, name,
+                                   actor=acting.actor))
+
+
+@router.get("", response_model=JobPageOut)
+def list_jobs(acting: Annotated[Acting, Depends(member)], status: Status | None = None,
+              kind: Annotated[str | None, Query(max_length=64)] = None,
+              limit: Annotated[int, Query(ge=1, le=500)] = 50,
+              offset: Annotated[int, Query(ge=0)] = 0) -> JobPageOut:
+    """The organisation's jobs the caller may see (kinds whose action their role allows), newest first."""
+    page = jobs.list_jobs(acting.sessions, acting.org, actor=acting.actor, actions=acting.access.actions,
+                          status=status, kind=kind, limit=limit, offset=offset)
+    return JobPageOut(total=page.total, limit=page.limit, offset=page.offset, jobs=[_out(j) for j in page.jobs])
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def show_job(job_id: JobId, acting: Annotated[Acting, Depends(member)]) -> JobOut:
+    """A job's status, progress, result or problems (404 for a job of a kind the caller may not see)."""
+    return _out(jobs.get(acting.sessions, acting.org, job_id, actor=acting.actor, actions=acting.access.actions))
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut)
+def cancel_job(job_id: JobId, acting: Annotated[Acting, cancel_permission()]) -> JobOut:
+    """Cancel a queued job, or ask a running one to stop; it ends ``cancelled`` without storing its unfinished
+    work. One's own job can always be cancelled; another's needs ``jobs.cancel``. 409 once it has ended."""
+    return _out(jobs.cancel(acting.sessions, acting.org, job_id, actor=acting.actor,
+                            may_cancel_others="jobs.cancel" in acting.access.actions,
+                            actions=acting.access.actions))
