@@ -47,7 +47,7 @@ def jobs_page(request: Request, org: str, status: Annotated[str | None, Query(ma
     status = status if status in STATUSES else None
     listing = jobs.list_jobs(page.sessions, org, actor=page.principal.actor, actions=page.access.actions,
                              status=status, limit=PAGE_SIZE, offset=offset)
-    sets = [s.name for s in factor_sets.list_sets(page.sessions)] if page.may("inventory.compute") else []
+    sets = [s.name for s in factor_sets.list_sets(page.sessions, org)] if page.may("inventory.compute") else []
     return page.render("jobs.html", listing=listing, status_filter=status or "", statuses=STATUSES, offset=offset,
                        size=PAGE_SIZE, factor_sets=sets, kinds=KINDS, year=date.today().year - 1, **_context(page))
 
