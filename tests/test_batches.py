@@ -587,8 +587,9 @@ def test_cli_lists_shows_approves_and_rejects_pending_batches(tmp_path):
     sessions = open_sessions(db_url, create=False)
     one = submit(sessions, write(tmp_path, "tj.csv", TJ_JAN))
     two = submit(sessions, write(tmp_path, "hf.csv", HF_JAN))
-    out = runner.invoke(app, ["import", "list", "--org", "ORG", "--status", "pending", "--db", db_url])
-    assert out.exit_code == 0 and "pending" in out.stdout and "tj.csv" in out.stdout and "hf.csv" in out.stdout
+    out = runner.invoke(app, ["import", "list", "--org", "ORG", "--status", "pending", "--db", db_url, "--json"])
+    assert out.exit_code == 0, out.stdout
+    assert {(b["source"], b["status"]) for b in json.loads(out.stdout)} == {("tj.csv", "pending"), ("hf.csv", "pending")}
     out = runner.invoke(app, ["import", "show", str(one.batch_id), "--org", "ORG", "--db", db_url])
     assert out.exit_code == 0 and "waiting for approval" in out.stdout
     out = runner.invoke(app, ["import", "approve", str(one.batch_id), "--org", "ORG", "--db", db_url])
