@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import and_, case, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from zerocarbon.core.ghg.inventory import KIND_COLUMNS, ActivityData, InventoryResult
@@ -56,12 +56,15 @@ def load_organisation(session: Session, code: str) -> tuple[int, Organisation]:
     row = session.scalar(select(OrganisationRow).where(OrganisationRow.code == code))
     if row is None:
         raise NotFoundError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
-    sites = tuple(
-        Site(code=s.code, name=s.name, country=s.country, province=s.province, grid_region=s.grid_region,
-             timezone=s.timezone, equity_share=s.equity_share, operational_control=s.operational_control,
-             financial_control=s.financial_control, methodology=Methodology(s.methodology))
-        for s in session.scalars(select(SiteRow).where(SiteRow.organisation_id == row.id).order_by(SiteRow.code)))
+    sites = tuple(_site(s) for s in session.scalars(select(SiteRow).where(SiteRow.organisation_id == row.id)
+                                                    .order_by(SiteRow.code)))
     return row.id, Organisation(row.code, row.name, sites)
+
+
+def _site(s: SiteRow) -> Site:
+    return Site(code=s.code, name=s.name, country=s.country, province=s.province, grid_region=s.grid_region,
+                timezone=s.timezone, equity_share=s.equity_share, operational_control=s.operational_control,
+                financial_control=s.financial_control, methodology=Methodology(s.methodology))
 
 
 # -- batches ---------------------------------------------------------------------------------------
@@ -305,6 +308,23 @@ def get_inventory(session: Session, org_id: int, year: int, boundary: str) -> In
                                                      InventoryRow.year == year, InventoryRow.boundary == boundary))
 
 
+def organisation_and_inventory(session: Session, code: str, year: int,
+                               boundary: str) -> tuple[int, Organisation, InventoryRow | None]:
+    """The organisation with its sites and its stored inventory of ``year`` and ``boundary`` (None if not
+    computed), in one query: the reads of a stored inventory run on every dashboard and API request."""
+    q = (select(OrganisationRow, SiteRow, InventoryRow)
+         .outerjoin(SiteRow, SiteRow.organisation_id == OrganisationRow.id)
+         .outerjoin(InventoryRow, and_(InventoryRow.organisation_id == OrganisationRow.id, InventoryRow.year == year,
+                                       InventoryRow.boundary == boundary))
+         .where(OrganisationRow.code == code).order_by(SiteRow.code))
+    found = session.execute(q).all()
+    if not found:
+        raise NotFoundError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
+    org, _, inventory = found[0]
+    sites = tuple(_site(site) for _, site, _ in found if site is not None)
+    return org.id, Organisation(org.code, org.name, sites), inventory
+
+
 LINE_COLUMNS = ["site", "scope", "category", "method", "gas", "gwp_set", "gwp", "gwp_factor_id", "inclusion",
                 "factor_ids", "formula", "memo"]
 LEDGER_COLUMNS_STORED = ["id", "batch_id", "activity_id", "site", "scope", "category", "method", "gas", "gas_kg",
@@ -460,6 +480,42 @@ def load_ledger(session: Session, inventory_id: int, site: str | None = None, sc
             cat = pd.Categorical(lines[c].astype(str))
             out[c] = pd.Categorical.from_codes(cat.codes[at], categories=cat.categories)
     return pd.DataFrame(out)[LEDGER_COLUMNS_STORED]
+
+
+def _ledger_filter(q, inventory_id: int, site, scope, category, methods):
+    q = q.where(EmissionRow.inventory_id == inventory_id)
+    for col, val in (("site", site), ("scope", scope), ("category", category)):
+        if val is not None:
+            q = q.where(getattr(EmissionLineRow, col) == val)
+    if methods is not None:
+        q = q.where(EmissionLineRow.method.in_(list(methods)))
+    return q
+
+
+def _ledger_select(*cols):
+    return select(*cols).join(EmissionLineRow, EmissionLineRow.id == EmissionRow.line_id)
+
+
+def ledger_page(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
+                category: str | None = None, methods=None, limit: int = 100,
+                offset: int = 0) -> tuple[int, float, list[dict]]:
+    """One page of the stored ledger (optionally filtered) in ledger-row order, with the number of rows
+    matching and their tCO2e outside memo items: (rows matching, tCO2e, page).
+
+    The database filters, counts, sums and pages, so a page costs the same whatever the size of the ledger.
+    Each row of the page is a dict of the columns of :func:`load_ledger` (``batch_id`` None for ledgers
+    stored before batches were versioned).
+    """
+    count_sum = _ledger_select(func.count(), func.sum(case((EmissionLineRow.memo == "", EmissionRow.co2e_t))))
+    total, co2e_t = session.execute(_ledger_filter(count_sum, inventory_id, site, scope, category, methods)).one()
+    total = int(total or 0)
+    if total <= offset:
+        return total, float(co2e_t or 0.0), []
+    line = {c: getattr(EmissionLineRow, c) for c in LINE_COLUMNS}
+    cols = [line[c] if c in line else getattr(EmissionRow, c) for c in LEDGER_COLUMNS_STORED]
+    q = _ledger_filter(_ledger_select(*cols), inventory_id, site, scope, category, methods)
+    rows = session.execute(q.order_by(EmissionRow.id).limit(limit).offset(offset)).all()
+    return total, float(co2e_t or 0.0), [dict(zip(LEDGER_COLUMNS_STORED, r)) for r in rows]
 
 
 def save_base_year_change(session: Session, org_id: int, base_year: int, kind: str, delta_t: float,

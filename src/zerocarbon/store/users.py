@@ -98,6 +98,13 @@ def membership(session: Session, user_id: int, org_id: int) -> MembershipRow | N
                                                       MembershipRow.organisation_id == org_id))
 
 
+def role_in(session: Session, user_id: int, org_code: str) -> str | None:
+    """The role of a user in the organisation with this code (None: not a member, or no such organisation)."""
+    return session.scalar(select(MembershipRow.role)
+                          .join(OrganisationRow, OrganisationRow.id == MembershipRow.organisation_id)
+                          .where(MembershipRow.user_id == user_id, OrganisationRow.code == org_code))
+
+
 def memberships_of(session: Session, user_id: int) -> list[tuple[str, str, str]]:
     """(organisation code, organisation name, role) of every membership of a user, by code."""
     q = (select(OrganisationRow.code, OrganisationRow.name, MembershipRow.role)
@@ -123,6 +130,14 @@ def token_by_key(session: Session, key_id: str) -> ApiTokenRow | None:
     return session.scalar(select(ApiTokenRow).where(ApiTokenRow.key_id == key_id))
 
 
+def token_and_organisation(session: Session, key_id: str) -> tuple[ApiTokenRow, str] | None:
+    """The token with this key id and the code of its organisation, in one query."""
+    found = session.execute(select(ApiTokenRow, OrganisationRow.code)
+                            .join(OrganisationRow, OrganisationRow.id == ApiTokenRow.organisation_id)
+                            .where(ApiTokenRow.key_id == key_id)).first()
+    return (found[0], found[1]) if found is not None else None
+
+
 def tokens(session: Session, org_id: int, name: str | None = None, active_only: bool = False) -> list[ApiTokenRow]:
     q = select(ApiTokenRow).where(ApiTokenRow.organisation_id == org_id)
     if name is not None:
@@ -135,6 +150,13 @@ def tokens(session: Session, org_id: int, name: str | None = None, active_only: 
 # -- login sessions and failures --------------------------------------------------------------------
 def login_session_by_key(session: Session, key_id: str) -> LoginSessionRow | None:
     return session.scalar(select(LoginSessionRow).where(LoginSessionRow.key_id == key_id))
+
+
+def login_session_and_user(session: Session, key_id: str) -> tuple[LoginSessionRow, UserRow] | None:
+    """The login session with this key id and its user, in one query."""
+    found = session.execute(select(LoginSessionRow, UserRow).join(UserRow, UserRow.id == LoginSessionRow.user_id)
+                            .where(LoginSessionRow.key_id == key_id)).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 def delete_login_sessions(session: Session, *, key_id: str | None = None, user_id: int | None = None,
