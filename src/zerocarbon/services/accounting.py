@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -416,6 +418,38 @@ def _stored_inventory(s, org_code: str, year: int, boundary: Boundary) -> tuple[
     return org_id, org, row
 
 
+# Aggregates of stored ledgers, by database, inventory and time of computation: a ledger is only ever
+# rewritten as a whole by `compute`, which sets a new computed_at, so an entry is found only while the ledger
+# it was summed from is the stored one, whichever server process stored it.
+_LEDGER_AGGREGATES: OrderedDict[tuple, object] = OrderedDict()
+_LEDGER_AGGREGATES_KEPT = 512
+
+
+_LEDGER_AGGREGATES_LOCK = threading.Lock()  # the server runs requests in threads
+
+
+def _ledger_aggregate(s, row, what: tuple, query: Callable[[], object]):
+    """``query()`` (an aggregate of the stored ledger of inventory ``row``), or its result kept from before."""
+    if row.computed_at is None:
+        return query()
+    key = (str(s.get_bind().url), row.id, row.computed_at, what)
+    with _LEDGER_AGGREGATES_LOCK:
+        found = _LEDGER_AGGREGATES.get(key)
+        if found is not None:
+            _LEDGER_AGGREGATES.move_to_end(key)
+            return found
+    found = query()
+    with _LEDGER_AGGREGATES_LOCK:
+        _LEDGER_AGGREGATES[key] = found
+        while len(_LEDGER_AGGREGATES) > _LEDGER_AGGREGATES_KEPT:
+            _LEDGER_AGGREGATES.popitem(last=False)
+    return found
+
+
+def _ledger_sums(s, row) -> list[tuple[str, str, str, str, float]]:
+    return _ledger_aggregate(s, row, ("sums",), lambda: repos.ledger_sums(s, row.id))
+
+
 def _site_totals(sums) -> list[SiteTotals]:
     acc: dict[str, list[float]] = {}
     for site, scope, _, method, t in sums:
@@ -440,7 +474,7 @@ def site_totals(sessions: sessionmaker, org_code: str, year: int,
     """Per site: Scope 1 and Scope 2 by method, summed by the database (no ledger rows are loaded)."""
     with sessions.begin() as s:
         _, _, row = _stored_inventory(s, org_code, year, boundary)
-        sums = repos.ledger_sums(s, row.id)
+        sums = _ledger_sums(s, row)
     return _site_totals(sums)
 
 
@@ -453,7 +487,7 @@ def inventory_meta(sessions: sessionmaker, org_code: str, year: int,
     """
     with sessions.begin() as s:
         _, org, row = _stored_inventory(s, org_code, year, boundary)
-        return _inventory_meta(org, row, repos.ledger_sums(s, row.id))
+        return _inventory_meta(org, row, _ledger_sums(s, row))
 
 
 def inventory_summary(sessions: sessionmaker, org_code: str, year: int,
@@ -461,7 +495,7 @@ def inventory_summary(sessions: sessionmaker, org_code: str, year: int,
     """:func:`inventory_meta` and :func:`site_totals` together, from one aggregate query of the ledger."""
     with sessions.begin() as s:
         _, org, row = _stored_inventory(s, org_code, year, boundary)
-        sums = repos.ledger_sums(s, row.id)
+        sums = _ledger_sums(s, row)
         return _inventory_meta(org, row, sums), _site_totals(sums)
 
 
@@ -529,9 +563,11 @@ def ledger_page(sessions: sessionmaker, org_code: str, year: int,
         _check_filter(org_code, org, site, category)
         if row is None:
             raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
-        total, co2e_t, page = repos.ledger_page(s, row.id, site=site, scope=scope, category=category,
-                                                methods=None if method is None else ["both", method],
-                                                limit=limit, offset=offset)
+        methods = None if method is None else ("both", method)
+        where = dict(site=site, scope=scope, category=category, methods=methods)
+        total, co2e_t = _ledger_aggregate(s, row, ("count", site, scope, category, methods),
+                                          lambda: repos.ledger_count(s, row.id, **where))
+        page = repos.ledger_page(s, row.id, **where, limit=limit, offset=offset) if offset < total else []
         ids = {r["batch_id"] for r in page if r["batch_id"] is not None}
         return LedgerSlice(_meta(row), total, co2e_t, page, _batches_meta(s, org_id, ids) if ids else {},
                            sorted(x.code for x in org.sites))

@@ -433,7 +433,8 @@ def ledger_sums(session: Session, inventory_id: int) -> list[tuple[str, str, str
     q = (select(EmissionLineRow.site, EmissionLineRow.scope, EmissionLineRow.category, EmissionLineRow.method,
                 func.sum(EmissionRow.co2e_t))
          .join(EmissionRow, EmissionRow.line_id == EmissionLineRow.id)
-         .where(EmissionLineRow.inventory_id == inventory_id, EmissionLineRow.memo == "")
+         .where(EmissionLineRow.inventory_id == inventory_id, EmissionRow.inventory_id == inventory_id,
+                EmissionLineRow.memo == "")
          .group_by(EmissionLineRow.site, EmissionLineRow.scope, EmissionLineRow.category, EmissionLineRow.method))
     return [(a, b, c, d, float(t or 0.0)) for a, b, c, d, t in session.execute(q)]
 
@@ -496,26 +497,28 @@ def _ledger_select(*cols):
     return select(*cols).join(EmissionLineRow, EmissionLineRow.id == EmissionRow.line_id)
 
 
-def ledger_page(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
-                category: str | None = None, methods=None, limit: int = 100,
-                offset: int = 0) -> tuple[int, float, list[dict]]:
-    """One page of the stored ledger (optionally filtered) in ledger-row order, with the number of rows
-    matching and their tCO2e outside memo items: (rows matching, tCO2e, page).
+def ledger_count(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
+                 category: str | None = None, methods=None) -> tuple[int, float]:
+    """Rows of the stored ledger matching the filter (as in :func:`load_ledger`) and their tCO2e outside memo
+    items, counted and summed by the database."""
+    q = _ledger_select(func.count(), func.sum(case((EmissionLineRow.memo == "", EmissionRow.co2e_t))))
+    total, co2e_t = session.execute(_ledger_filter(q, inventory_id, site, scope, category, methods)).one()
+    return int(total or 0), float(co2e_t or 0.0)
 
-    The database filters, counts, sums and pages, so a page costs the same whatever the size of the ledger.
-    Each row of the page is a dict of the columns of :func:`load_ledger` (``batch_id`` None for ledgers
-    stored before batches were versioned).
+
+def ledger_page(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
+                category: str | None = None, methods=None, limit: int = 100, offset: int = 0) -> list[dict]:
+    """Rows ``offset`` to ``offset + limit`` of the stored ledger (filtered as in :func:`load_ledger`) in
+    ledger-row order, paged by the database, so a page costs the same whatever the size of the ledger.
+
+    Each row is a dict of the columns of :func:`load_ledger` (``batch_id`` None for ledgers stored before
+    batches were versioned).
     """
-    count_sum = _ledger_select(func.count(), func.sum(case((EmissionLineRow.memo == "", EmissionRow.co2e_t))))
-    total, co2e_t = session.execute(_ledger_filter(count_sum, inventory_id, site, scope, category, methods)).one()
-    total = int(total or 0)
-    if total <= offset:
-        return total, float(co2e_t or 0.0), []
     line = {c: getattr(EmissionLineRow, c) for c in LINE_COLUMNS}
     cols = [line[c] if c in line else getattr(EmissionRow, c) for c in LEDGER_COLUMNS_STORED]
     q = _ledger_filter(_ledger_select(*cols), inventory_id, site, scope, category, methods)
     rows = session.execute(q.order_by(EmissionRow.id).limit(limit).offset(offset)).all()
-    return total, float(co2e_t or 0.0), [dict(zip(LEDGER_COLUMNS_STORED, r)) for r in rows]
+    return [dict(zip(LEDGER_COLUMNS_STORED, r)) for r in rows]
 
 
 def save_base_year_change(session: Session, org_id: int, base_year: int, kind: str, delta_t: float,
