@@ -508,8 +508,7 @@ def _check_filter(org_code: str, org: Organisation, site: str | None, category: 
 
 
 def _batches_meta(s, org_id: int, ids: set[int]) -> dict[int, dict]:
-    return {b.id: {"path": b.path, "source": b.source, "sha256": b.sha256, "status": b.status, "kind": b.kind}
-            for b in repos.list_batches(s, org_id, ids=ids)}
+    return repos.batches_described(s, org_id, ids) if ids else {}
 
 
 def stored_ledger(sessions: sessionmaker, org_code: str, year: int,

@@ -133,14 +133,13 @@ def from_session(sessions: sessionmaker, session_secret: str) -> Principal:
     """
     key_id = split_secret(SESSION_PREFIX, session_secret or "")
     with sessions.begin() as s:
-        found = store.login_session_and_user(s, key_id) if key_id else None
-        if found is None or not hmac.compare_digest(found[0].secret_hash, sha256(session_secret)):
+        row = store.login_session_and_user(s, key_id) if key_id else None
+        if row is None or not hmac.compare_digest(row.secret_hash, sha256(session_secret)):
             raise AuthenticationError("not logged in, or the login session has ended; log in again")
-        row, user = found
-        if row.expires_at <= now() or not user.active:
+        if row.expires_at <= now() or not row.active:
             store.delete_login_sessions(s, key_id=key_id)
             raise AuthenticationError("the login session has ended; log in again")
-        return Principal("user", user.id, user.email, csrf_hash=row.csrf_hash, locale=user.locale)
+        return Principal("user", row.user_id, row.email, csrf_hash=row.csrf_hash, locale=row.locale)
 
 
 def from_token(sessions: sessionmaker, token: str) -> Principal:
@@ -151,16 +150,15 @@ def from_token(sessions: sessionmaker, token: str) -> Principal:
     """
     key_id = split_secret(users.TOKEN_PREFIX, token or "")
     with sessions.begin() as s:
-        found = store.token_and_organisation(s, key_id) if key_id else None
-        if found is None or not hmac.compare_digest(found[0].secret_hash, sha256(token)):
+        row = store.token_and_organisation(s, key_id) if key_id else None
+        if row is None or not hmac.compare_digest(row.secret_hash, sha256(token)):
             raise AuthenticationError("unknown API token")
-        row, org_code = found
         if row.revoked_at is not None:
             raise AuthenticationError(f"API token '{row.name}' was revoked")
         at = now()
         if row.last_used_at is None or at - row.last_used_at >= LAST_USED_RESOLUTION:
-            row.last_used_at = at
-        return Principal("token", row.id, row.name, organisation=org_code, scopes=frozenset(row.scopes))
+            store.token_used(s, row.id, at)
+        return Principal("token", row.id, row.name, organisation=row.organisation, scopes=frozenset(row.scopes))
 
 
 def check_csrf(principal: Principal, presented: str | None) -> None:

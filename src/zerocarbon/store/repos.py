@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
-from sqlalchemy import and_, case, delete, func, insert, select, text
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from zerocarbon.core.ghg.inventory import KIND_COLUMNS, ActivityData, InventoryResult
@@ -308,21 +309,53 @@ def get_inventory(session: Session, org_id: int, year: int, boundary: str) -> In
                                                      InventoryRow.year == year, InventoryRow.boundary == boundary))
 
 
+_SITE_FIELDS = ("code", "name", "country", "province", "grid_region", "timezone", "equity_share",
+                "operational_control", "financial_control", "methodology")
+_INVENTORY_FIELDS = ("id", "year", "boundary", "factor_set", "factor_set_fingerprint", "gwp_set", "status",
+                     "computed_at", "totals", "warnings", "exclusions")
+# Built once: on every dashboard and API read of an inventory, building the statement would cost more than
+# running it. Columns rather than ORM objects, for the same reason.
+_ORGANISATION_AND_INVENTORY = (
+    select(OrganisationRow.id.label("org_id"), OrganisationRow.code.label("org_code"),
+           OrganisationRow.name.label("org_name"),
+           *(getattr(SiteRow, f).label(f"site_{f}") for f in _SITE_FIELDS),
+           *(getattr(InventoryRow, f).label(f"inventory_{f}") for f in _INVENTORY_FIELDS))
+    .outerjoin(SiteRow, SiteRow.organisation_id == OrganisationRow.id)
+    .outerjoin(InventoryRow, and_(InventoryRow.organisation_id == OrganisationRow.id,
+                                  InventoryRow.year == bindparam("year"), InventoryRow.boundary == bindparam("boundary")))
+    .where(OrganisationRow.code == bindparam("code")).order_by(SiteRow.code))
+
+
+@dataclass(frozen=True)
+class StoredInventory:
+    """What is stored about a computed inventory besides its ledger (the columns of ``inventories``)."""
+
+    id: int
+    year: int
+    boundary: str
+    factor_set: str
+    factor_set_fingerprint: str
+    gwp_set: str
+    status: str
+    computed_at: datetime
+    totals: dict
+    warnings: list
+    exclusions: list
+
+
 def organisation_and_inventory(session: Session, code: str, year: int,
-                               boundary: str) -> tuple[int, Organisation, InventoryRow | None]:
+                               boundary: str) -> tuple[int, Organisation, StoredInventory | None]:
     """The organisation with its sites and its stored inventory of ``year`` and ``boundary`` (None if not
     computed), in one query: the reads of a stored inventory run on every dashboard and API request."""
-    q = (select(OrganisationRow, SiteRow, InventoryRow)
-         .outerjoin(SiteRow, SiteRow.organisation_id == OrganisationRow.id)
-         .outerjoin(InventoryRow, and_(InventoryRow.organisation_id == OrganisationRow.id, InventoryRow.year == year,
-                                       InventoryRow.boundary == boundary))
-         .where(OrganisationRow.code == code).order_by(SiteRow.code))
-    found = session.execute(q).all()
+    found = session.execute(_ORGANISATION_AND_INVENTORY, {"code": code, "year": year, "boundary": boundary}).all()
     if not found:
         raise NotFoundError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
-    org, _, inventory = found[0]
-    sites = tuple(_site(site) for _, site, _ in found if site is not None)
-    return org.id, Organisation(org.code, org.name, sites), inventory
+    first = found[0]
+    sites = tuple(Site(**{f: getattr(r, f"site_{f}") for f in _SITE_FIELDS[:-1]},
+                       methodology=Methodology(r.site_methodology)) for r in found if r.site_code is not None)
+    inventory = (StoredInventory(**{f: getattr(first, f"inventory_{f}") for f in _INVENTORY_FIELDS})
+                 if first.inventory_id is not None else None)
+    return first.org_id, Organisation(first.org_code, first.org_name, sites), inventory
 
 
 LINE_COLUMNS = ["site", "scope", "category", "method", "gas", "gwp_set", "gwp", "gwp_factor_id", "inclusion",
@@ -483,26 +516,40 @@ def load_ledger(session: Session, inventory_id: int, site: str | None = None, sc
     return pd.DataFrame(out)[LEDGER_COLUMNS_STORED]
 
 
-def _ledger_filter(q, inventory_id: int, site, scope, category, methods):
-    q = q.where(EmissionRow.inventory_id == inventory_id)
-    for col, val in (("site", site), ("scope", scope), ("category", category)):
-        if val is not None:
-            q = q.where(getattr(EmissionLineRow, col) == val)
-    if methods is not None:
-        q = q.where(EmissionLineRow.method.in_(list(methods)))
+@lru_cache(maxsize=64)
+def _ledger_statement(kind: str, filters: tuple[str, ...]):
+    """The statement of ``kind`` (count | page) over the ledger of inventory ``:inventory_id``, filtered on the
+    columns named (``methods``: an IN list), with bound parameters: built once per combination of filters."""
+    if kind == "count":
+        cols = [func.count(), func.sum(case((EmissionLineRow.memo == "", EmissionRow.co2e_t)))]
+    else:
+        line = {c: getattr(EmissionLineRow, c) for c in LINE_COLUMNS}
+        cols = [line[c] if c in line else getattr(EmissionRow, c) for c in LEDGER_COLUMNS_STORED]
+    q = (select(*cols).join(EmissionLineRow, EmissionLineRow.id == EmissionRow.line_id)
+         .where(EmissionRow.inventory_id == bindparam("inventory_id")))
+    for col in filters:
+        if col == "methods":
+            q = q.where(EmissionLineRow.method.in_(bindparam("methods", expanding=True)))
+        else:
+            q = q.where(getattr(EmissionLineRow, col) == bindparam(col))
+    if kind == "page":
+        q = q.order_by(EmissionRow.id).limit(bindparam("limit")).offset(bindparam("offset"))
     return q
 
 
-def _ledger_select(*cols):
-    return select(*cols).join(EmissionLineRow, EmissionLineRow.id == EmissionRow.line_id)
+def _ledger_params(inventory_id: int, site, scope, category, methods) -> tuple[tuple[str, ...], dict]:
+    given = {k: v for k, v in (("site", site), ("scope", scope), ("category", category)) if v is not None}
+    if methods is not None:
+        given["methods"] = list(methods)
+    return tuple(given), {"inventory_id": inventory_id, **given}
 
 
 def ledger_count(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
                  category: str | None = None, methods=None) -> tuple[int, float]:
     """Rows of the stored ledger matching the filter (as in :func:`load_ledger`) and their tCO2e outside memo
     items, counted and summed by the database."""
-    q = _ledger_select(func.count(), func.sum(case((EmissionLineRow.memo == "", EmissionRow.co2e_t))))
-    total, co2e_t = session.execute(_ledger_filter(q, inventory_id, site, scope, category, methods)).one()
+    filters, params = _ledger_params(inventory_id, site, scope, category, methods)
+    total, co2e_t = session.execute(_ledger_statement("count", filters), params).one()
     return int(total or 0), float(co2e_t or 0.0)
 
 
@@ -514,11 +561,22 @@ def ledger_page(session: Session, inventory_id: int, site: str | None = None, sc
     Each row is a dict of the columns of :func:`load_ledger` (``batch_id`` None for ledgers stored before
     batches were versioned).
     """
-    line = {c: getattr(EmissionLineRow, c) for c in LINE_COLUMNS}
-    cols = [line[c] if c in line else getattr(EmissionRow, c) for c in LEDGER_COLUMNS_STORED]
-    q = _ledger_filter(_ledger_select(*cols), inventory_id, site, scope, category, methods)
-    rows = session.execute(q.order_by(EmissionRow.id).limit(limit).offset(offset)).all()
+    filters, params = _ledger_params(inventory_id, site, scope, category, methods)
+    rows = session.execute(_ledger_statement("page", filters), {**params, "limit": limit, "offset": offset})
     return [dict(zip(LEDGER_COLUMNS_STORED, r)) for r in rows]
+
+
+_BATCHES_DESCRIBED = (select(ImportBatchRow.id, ImportBatchRow.path, ImportBatchRow.source, ImportBatchRow.sha256,
+                             ImportBatchRow.status, ImportBatchRow.kind)
+                      .where(ImportBatchRow.organisation_id == bindparam("org_id"),
+                             ImportBatchRow.id.in_(bindparam("ids", expanding=True)))
+                      .order_by(ImportBatchRow.id))
+
+
+def batches_described(session: Session, org_id: int, ids) -> dict[int, dict]:
+    """Path, source, SHA-256, status and kind of the batches ``ids`` of an organisation, by batch id."""
+    return {r.id: {"path": r.path, "source": r.source, "sha256": r.sha256, "status": r.status, "kind": r.kind}
+            for r in session.execute(_BATCHES_DESCRIBED, {"org_id": org_id, "ids": sorted(ids)})}
 
 
 def save_base_year_change(session: Session, org_id: int, base_year: int, kind: str, delta_t: float,
