@@ -318,12 +318,12 @@ _INVENTORY_FIELDS = ("id", "year", "boundary", "factor_set", "factor_set_fingerp
 _ORGANISATION_AND_INVENTORY = (
     select(OrganisationRow.id.label("org_id"), OrganisationRow.code.label("org_code"),
            OrganisationRow.name.label("org_name"),
-           *(getattr(SiteRow, f).label(f"site_{f}") for f in _SITE_FIELDS),
            *(getattr(InventoryRow, f).label(f"inventory_{f}") for f in _INVENTORY_FIELDS))
-    .outerjoin(SiteRow, SiteRow.organisation_id == OrganisationRow.id)
     .outerjoin(InventoryRow, and_(InventoryRow.organisation_id == OrganisationRow.id,
                                   InventoryRow.year == bindparam("year"), InventoryRow.boundary == bindparam("boundary")))
-    .where(OrganisationRow.code == bindparam("code")).order_by(SiteRow.code))
+    .where(OrganisationRow.code == bindparam("code")))
+_SITES = (select(*(getattr(SiteRow, f) for f in _SITE_FIELDS)).where(SiteRow.organisation_id == bindparam("org_id"))
+          .order_by(SiteRow.code))
 
 
 @dataclass(frozen=True)
@@ -346,13 +346,12 @@ class StoredInventory:
 def organisation_and_inventory(session: Session, code: str, year: int,
                                boundary: str) -> tuple[int, Organisation, StoredInventory | None]:
     """The organisation with its sites and its stored inventory of ``year`` and ``boundary`` (None if not
-    computed), in one query: the reads of a stored inventory run on every dashboard and API request."""
-    found = session.execute(_ORGANISATION_AND_INVENTORY, {"code": code, "year": year, "boundary": boundary}).all()
-    if not found:
+    computed), in two queries: the reads of a stored inventory run on every dashboard and API request."""
+    first = session.execute(_ORGANISATION_AND_INVENTORY, {"code": code, "year": year, "boundary": boundary}).first()
+    if first is None:
         raise NotFoundError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
-    first = found[0]
-    sites = tuple(Site(**{f: getattr(r, f"site_{f}") for f in _SITE_FIELDS[:-1]},
-                       methodology=Methodology(r.site_methodology)) for r in found if r.site_code is not None)
+    sites = tuple(Site(**dict(zip(_SITE_FIELDS[:-1], r[:-1])), methodology=Methodology(r[-1]))
+                  for r in session.execute(_SITES, {"org_id": first.org_id}))
     inventory = (StoredInventory(**{f: getattr(first, f"inventory_{f}") for f in _INVENTORY_FIELDS})
                  if first.inventory_id is not None else None)
     return first.org_id, Organisation(first.org_code, first.org_name, sites), inventory

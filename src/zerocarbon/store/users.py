@@ -110,12 +110,14 @@ def role_in(session: Session, user_id: int, org_code: str) -> str | None:
     return session.execute(_ROLE_IN, {"user_id": user_id, "code": org_code}).scalar()
 
 
+_MEMBERSHIPS_OF = (select(OrganisationRow.code, OrganisationRow.name, MembershipRow.role)
+                   .join(MembershipRow, MembershipRow.organisation_id == OrganisationRow.id)
+                   .where(MembershipRow.user_id == bindparam("user_id")).order_by(OrganisationRow.code))
+
+
 def memberships_of(session: Session, user_id: int) -> list[tuple[str, str, str]]:
     """(organisation code, organisation name, role) of every membership of a user, by code."""
-    q = (select(OrganisationRow.code, OrganisationRow.name, MembershipRow.role)
-         .join(MembershipRow, MembershipRow.organisation_id == OrganisationRow.id)
-         .where(MembershipRow.user_id == user_id).order_by(OrganisationRow.code))
-    return [tuple(r) for r in session.execute(q)]
+    return [tuple(r) for r in session.execute(_MEMBERSHIPS_OF, {"user_id": user_id})]
 
 
 def users(session: Session, org_id: int | None = None) -> list[UserRow]:
