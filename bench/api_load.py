@@ -113,7 +113,7 @@ def build_database(folder: Path, url: str) -> tuple[str, dict]:
 
 
 def _httpx():
-    """The HTTP client of the test dependencies (httpx, or its fork httpx2 which the lock file pins)."""
+    """The HTTP client of the test dependencies: httpx, or httpx2 as requirements.lock pins it."""
     try:
         import httpx
     except ImportError:
