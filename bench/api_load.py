@@ -1,11 +1,11 @@
 """Benchmark: HTTP reads of the API and the dashboard under 50 and 200 concurrent clients, on loopback.
 
-A SQLite database is built through the services: an organisation of 10 sites (generated organisation.yaml),
-one year of activity data (monthly electricity of 5 meters per site, monthly natural gas, quarterly diesel
-and petrol, as generated CSV files imported with ``accounting.import_file``), the inventory computed, a
-member (admin) and an API token. Then `zerocarbon serve` runs as its own process on 127.0.0.1 (one uvicorn
-process: the command has no worker option), and `wrk` (C, keep-alive connections, 2 threads) drives N
-connections for a fixed time over a round-robin mix of reads:
+A database (SQLite file, or a fresh PostgreSQL database on 127.0.0.1 with ``--db postgresql``) is built through
+the services: an organisation of 10 sites (generated organisation.yaml), one year of activity data (monthly
+electricity of 5 meters per site, monthly natural gas, quarterly diesel and petrol, as generated CSV files
+imported with ``accounting.import_file``), the inventory computed, a member (admin) and an API token. Then
+`zerocarbon serve --workers W` runs as its own process on 127.0.0.1, and `wrk` (C, keep-alive connections,
+2 threads) drives N connections for a fixed time over a round-robin mix of reads:
 
     GET /api/v1/orgs/B10/inventories/2025              (token)
     GET /api/v1/orgs/B10/inventories/2025/explain      (token; first page of 100 ledger rows)
@@ -14,12 +14,17 @@ connections for a fixed time over a round-robin mix of reads:
     GET /web/orgs/B10/overview?year=2025               (login-session cookie)
 
 The baseline, in the same run and measured the same way: a bare FastAPI app whose one endpoint returns a
-constant JSON object, served by uvicorn with the same settings (one process, proxy headers) on another port.
-Each endpoint is also measured alone at the lower concurrency. Results: a Markdown table on stdout and
-bench/out/api_load.json.
+constant JSON object, served by uvicorn with the same settings (W processes, proxy headers) on another port.
+Each endpoint is also measured alone at the lowest concurrency (``--solo-seconds``).
+
+``--compare DIR`` also serves the same database with the source tree in DIR (e.g. a `git worktree` of an older
+commit; its schema must be the same), alternating the two builds run after run for ``--rounds`` rounds, so
+both see the same load of the machine; the table gives the median of the rounds and the ratio of the two.
+Results: a Markdown table on stdout and bench/out/api_load.json.
 
 Needs `wrk` (Debian: `apt-get install wrk`). Usage:
-    PYTHONPATH=src python bench/api_load.py [--seconds 20] [--clients 50,200] [--solo-seconds 5]
+    PYTHONPATH=src python bench/api_load.py [--seconds 20] [--clients 50,200] [--workers 2] [--db sqlite|postgresql]
+        [--solo-seconds 5] [--compare /path/to/other/tree --rounds 3]
     PYTHONPATH=src python bench/api_load.py --profile 30     # where the time goes, no wrk needed
 """
 from __future__ import annotations
@@ -59,7 +64,7 @@ def baseline_app():
     return app
 
 
-def build_database(folder: Path) -> tuple[str, dict]:
+def build_database(folder: Path, url: str) -> tuple[str, dict]:
     """An organisation of 10 sites and one year of activity data, computed; returns the URL and the data size."""
     import numpy as np
     import pandas as pd
@@ -93,7 +98,6 @@ def build_database(folder: Path) -> tuple[str, dict]:
                              "biogenic": "false"})
     pd.DataFrame(elec).to_csv(folder / "electricity.csv", index=False)
     pd.DataFrame(fuel).to_csv(folder / "fuel.csv", index=False)
-    url = f"sqlite:///{folder / 'bench.sqlite'}"
     sessions = database.open_sessions(url, create=True)
     accounting.load_organisation_file(sessions, folder / "organisation.yaml", actor="bench")
     for kind in ("electricity", "fuel"):
@@ -104,8 +108,42 @@ def build_database(folder: Path) -> tuple[str, dict]:
                                   actor="bench")
     size = {"sites": 10, "electricity_rows": len(elec), "fuel_rows": len(fuel),
             "ledger_rows": len(result.ledger) if hasattr(result, "ledger") else None,
-            "database_bytes": (folder / "bench.sqlite").stat().st_size}
+            "database_bytes": (folder / "bench.sqlite").stat().st_size if url.startswith("sqlite") else None}
     return url, {"token": token, **size}
+
+
+def _httpx():
+    """The HTTP client of the test dependencies: httpx, or httpx2 as requirements.lock pins it."""
+    try:
+        import httpx
+    except ImportError:
+        import httpx2 as httpx
+    return httpx
+
+
+PG_ADMIN = os.environ.get("ZEROCARBON_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def database_url(kind: str, folder: Path) -> tuple[str, callable]:
+    """A URL of an empty database of ``kind`` (sqlite: a file in ``folder``; postgresql: a new database on the
+    server of PG_ADMIN) and a function that drops it."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'bench.sqlite'}", lambda: None
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"zc_bench_{os.getpid()}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        c.exec_driver_sql(f"CREATE DATABASE {name}")
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), drop
 
 
 def free_port() -> int:
@@ -114,8 +152,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_up(port: int, path: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    import httpx
+def wait_up(port: int, path: str, proc: subprocess.Popen, seconds: float = 300) -> None:
+    httpx = _httpx()
 
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -131,7 +169,7 @@ def wait_up(port: int, path: str, proc: subprocess.Popen, seconds: float = 60) -
 
 def login_cookie(port: int) -> str:
     """The session cookie, read from Set-Cookie (it is marked Secure, so a client would not send it over http)."""
-    import httpx
+    httpx = _httpx()
 
     r = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
     r.raise_for_status()
@@ -192,7 +230,7 @@ def profile(url: str, token: str, repeat: int) -> None:
     import pstats
 
     import anyio.to_thread
-    import httpx
+    httpx = _httpx()
 
     os.environ["ZEROCARBON_DB"] = url
     from zerocarbon.web import create_app
@@ -235,10 +273,31 @@ def start(cmd: list[str], env: dict) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def median(values: list[float]) -> float:
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--clients", default="50,200")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes (default: cores)")
+    ap.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                    help=f"postgresql: a new database on the server of $ZEROCARBON_BENCH_PG ({PG_ADMIN})")
+    ap.add_argument("--compare", type=Path, metavar="DIR",
+                    help="also serve the same database with the source tree in DIR (its src/ is put first on "
+                         "PYTHONPATH), alternating with this one")
+    ap.add_argument("--rounds", type=int, default=1, help="runs of each build and client count, alternated")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="instead of the load test: run each read N times in-process under cProfile")
     ap.add_argument("--solo-seconds", type=int, default=5, help="per-endpoint runs at the lowest concurrency; 0: none")
@@ -248,21 +307,44 @@ def main() -> None:
     clients = [int(c) for c in a.clients.split(",")]
     OUT.mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="zc-load-"))
-    t = time.perf_counter()
-    url, data = build_database(work)
-    data["build_seconds"] = round(time.perf_counter() - t, 1)
-    token = data.pop("token")
-    if a.profile:
-        return profile(url, token, a.profile)
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{HERE}", "ZEROCARBON_DB": url}
-    port, base_port = free_port(), free_port()
-    server = start([sys.executable, "-m", "zerocarbon.cli", "serve", "--db", url, "--port", str(port)], env)
-    baseline = start([sys.executable, "-m", "uvicorn", "api_load:baseline_app", "--factory", "--host", "127.0.0.1",
-                      "--port", str(base_port), "--proxy-headers", "--log-level", "warning"], env)
+    url, drop = database_url(a.db, work)
     try:
-        wait_up(port, "/api/v1/openapi.json", server)
+        t = time.perf_counter()
+        url, data = build_database(work, url)
+        data["build_seconds"] = round(time.perf_counter() - t, 1)
+        token = data.pop("token")
+        if a.profile:
+            return profile(url, token, a.profile)
+        runs = load_test(a, url, token, clients, data, work)
+    finally:
+        drop()
+        shutil.rmtree(work, ignore_errors=True)
+    report(a, runs, data)
+
+
+def load_test(a, url: str, token: str, clients: list[int], data: dict, work: Path) -> list[dict]:
+    builds = {"this": SRC}
+    if a.compare:
+        builds = {"compared": (a.compare / "src").resolve(), "this": SRC}
+        for tree in builds.values():
+            if not (tree / "zerocarbon").is_dir():
+                raise SystemExit(f"no zerocarbon package under {tree}")
+    servers, ports = {}, {}
+    base_port = free_port()
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{HERE}", "ZEROCARBON_DB": url}
+    baseline = start([sys.executable, "-m", "uvicorn", "api_load:baseline_app", "--factory", "--host", "127.0.0.1",
+                      "--port", str(base_port), "--proxy-headers", "--log-level", "warning",
+                      "--workers", str(a.workers)], env)
+    try:
+        for name, tree in builds.items():
+            ports[name] = free_port()
+            servers[name] = start([sys.executable, "-m", "zerocarbon.cli", "serve", "--db", url, "--port",
+                                   str(ports[name]), "--workers", str(a.workers)],
+                                  {**env, "PYTHONPATH": f"{tree}{os.pathsep}{HERE}"})
+        for name in builds:
+            wait_up(ports[name], "/api/v1/openapi.json", servers[name])
         wait_up(base_port, "/const", baseline)
-        cookie = login_cookie(port)
+        cookie = login_cookie(ports["this"])
         bearer = f"Authorization: Bearer {token}"
         api = f"/api/v1/orgs/{ORG}"
         targets = {
@@ -272,49 +354,76 @@ def main() -> None:
             "factor sets": (f"{api}/factor-sets", bearer),
             "web overview": (f"/web/orgs/{ORG}/overview?year={YEAR}", f"Cookie: {cookie}"),
         }
-        import httpx  # every target answers 200 before it is timed
+        httpx = _httpx()  # every target answers 200, and the same in both builds, before it is timed
         for name, (path, header) in targets.items():
             k, v = header.split(": ", 1)
-            r = httpx.get(f"http://127.0.0.1:{port}{path}", headers={k: v})
-            if r.status_code != 200:
-                raise SystemExit(f"{name}: {path} answered {r.status_code}: {r.text[:300]}")
-            data[f"{name} bytes"] = len(r.content)
+            bodies = {}
+            for build, port in ports.items():
+                r = httpx.get(f"http://127.0.0.1:{port}{path}", headers={k: v})
+                if r.status_code != 200:
+                    raise SystemExit(f"{build}: {name}: {path} answered {r.status_code}: {r.text[:300]}")
+                bodies[build] = len(r.content)
+            data[f"{name} bytes"] = bodies["this"]
+            if len(set(bodies.values())) > 1:
+                print(f"note: {name} answers differ in size between builds: {bodies}", file=sys.stderr)
         runs = []
-        for c in clients:
-            for label, p, tg in (("baseline (constant JSON)", base_port, [("/const", "")]),
-                                 ("mix of 5 reads", port, list(targets.values()))):
-                r = run_wrk(p, tg, c, a.seconds, work)
-                runs.append({"target": label, **r})
-                print(f"{label:28s} c={c:3d} {r['rps']:8.1f} req/s p50 {r['p50_ms']:7.1f} p99 {r['p99_ms']:7.1f} ms "
-                      f"errors {r['errors']}", file=sys.stderr)
+
+        def run(build: str, label: str, port: int, tg: list, c: int, seconds: int, rnd: int) -> None:
+            r = run_wrk(port, tg, c, seconds, work)
+            runs.append({"build": build, "target": label, "round": rnd, **r})
+            print(f"{build:9s} {label:26s} c={c:3d} {r['rps']:8.1f} req/s p50 {r['p50_ms']:7.1f} "
+                  f"p99 {r['p99_ms']:7.1f} ms errors {r['errors']}", file=sys.stderr)
+
+        for rnd in range(a.rounds):
+            for c in clients:
+                run("-", "baseline (constant JSON)", base_port, [("/const", "")], c, a.seconds, rnd)
+                for build in (builds if rnd % 2 == 0 else list(reversed(builds))):
+                    run(build, "mix of 5 reads", ports[build], list(targets.values()), c, a.seconds, rnd)
         if a.solo_seconds:
             for name, tg in targets.items():
-                r = run_wrk(port, [tg], clients[0], a.solo_seconds, work)
-                runs.append({"target": name, **r})
-                print(f"{name:28s} c={clients[0]:3d} {r['rps']:8.1f} req/s p50 {r['p50_ms']:7.1f} "
-                      f"p99 {r['p99_ms']:7.1f} ms errors {r['errors']}", file=sys.stderr)
+                for build in builds:
+                    run(build, name, ports[build], [tg], clients[0], a.solo_seconds, 0)
     finally:
-        for p in (server, baseline):
-            p.terminate()
-            p.wait(timeout=20)
-    shutil.rmtree(work, ignore_errors=True)
+        for p in (*servers.values(), baseline):
+            stop(p)
+    return runs
+
+
+def report(a, runs: list[dict], data: dict) -> None:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     machine = {"nproc": os.cpu_count(), "ram_gib": round(mem, 1), "python": platform.python_version(),
-               "server": "zerocarbon serve: one uvicorn process (the command has no --workers option)",
+               "load average at the end": os.getloadavg(),
+               "server": f"zerocarbon serve --workers {a.workers} (uvicorn), database {a.db}",
                "load generator": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
                + "; 2 threads, keep-alive connections"}
-    base = {r["clients"]: r for r in runs if r["target"].startswith("baseline")}
-    print(f"\n{data['sites']} sites, {data['electricity_rows']} electricity + {data['fuel_rows']} fuel rows; "
-          f"{a.seconds} s per run; machine: {machine['nproc']} cores, {machine['ram_gib']} GiB\n")
-    print("| target | clients | req/s | p50 ms | p90 ms | p99 ms | errors | req/s vs baseline | p99 vs baseline |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    groups: dict[tuple, list[dict]] = {}
     for r in runs:
-        b = base[r["clients"]] if r["clients"] in base else None
-        ratio = (f"{r['rps'] / b['rps']:.3f}×", f"{r['p99_ms'] / b['p99_ms']:.1f}×") if b else ("", "")
-        print(f"| {r['target']} | {r['clients']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['errors']} | {ratio[0]} | {ratio[1]} |")
+        groups.setdefault((r["target"], r["clients"], r["build"]), []).append(r)
+    rows = []
+    for (target, c, build), rs in groups.items():
+        rows.append({"target": target, "clients": c, "build": build, "rounds": len(rs),
+                     **{k: median([r[k] for r in rs]) for k in ("rps", "p50_ms", "p90_ms", "p99_ms")},
+                     "errors": sum(r["errors"] for r in rs)})
+    base = {r["clients"]: r for r in rows if r["target"].startswith("baseline")}
+    other = {(r["target"], r["clients"]): r for r in rows if r["build"] == "compared"}
+    print(f"\n{data['sites']} sites, {data['electricity_rows']} electricity + {data['fuel_rows']} fuel rows; "
+          f"{a.seconds} s per run, {a.rounds} round(s) (medians); {machine['server']}; "
+          f"machine: {machine['nproc']} cores, {machine['ram_gib']} GiB, load average at the end "
+          f"{', '.join(f'{x:.1f}' for x in machine['load average at the end'])}\n")
+    print("| target | build | clients | req/s | p50 ms | p90 ms | p99 ms | errors | req/s vs constant JSON | "
+          "req/s vs compared | p99 vs compared |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        b = base.get(r["clients"])
+        o = other.get((r["target"], r["clients"])) if r["build"] == "this" else None
+        vs_base = f"{r['rps'] / b['rps']:.3f}×" if b else ""
+        vs_other = (f"{r['rps'] / o['rps']:.2f}×", f"{r['p99_ms'] / o['p99_ms']:.2f}×") if o else ("", "")
+        print(f"| {r['target']} | {r['build']} | {r['clients']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
+              f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {vs_base} | {vs_other[0]} | {vs_other[1]} |")
     (OUT / "api_load.json").write_text(json.dumps({"machine": machine, "data": data, "seconds": a.seconds,
-                                                   "runs": runs}, indent=2, ensure_ascii=False), encoding="utf-8")
+                                                   "rounds": a.rounds, "compare": str(a.compare or ""),
+                                                   "runs": runs, "medians": rows}, indent=2, ensure_ascii=False),
+                                       encoding="utf-8")
 
 
 if __name__ == "__main__":

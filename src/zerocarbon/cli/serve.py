@@ -11,8 +11,9 @@ from zerocarbon.cli.common import DbOpt, console
 def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 behind a TLS proxy")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
           db: DbOpt = None,
-          workers: Annotated[int, typer.Option(help="server processes (one per core is a good start)", min=1,
-                                               max=64)] = 1) -> None:
+          workers: Annotated[int | None, typer.Option(
+              help="server processes (default: one per core, as a process runs Python on one core at a time)",
+              min=1, max=64)] = None) -> None:
     """Run the HTTP API (/api/v1; OpenAPI at /api/v1/openapi.json) and the dashboard (/web) with uvicorn until
     interrupted. Background jobs run in the server, or on `zerocarbon worker` when $ZEROCARBON_REDIS_URL is set."""
     import os
@@ -21,6 +22,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127
 
     from zerocarbon.cli.common import open_db
 
+    workers = workers or os.cpu_count() or 1
     open_db(db, create=True)  # a wrong URL or an unreachable server is reported here, before the server starts
     if db:
         os.environ["ZEROCARBON_DB"] = db

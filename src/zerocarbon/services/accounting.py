@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -537,15 +539,47 @@ class SiteTotals:
     scope2_market: float
 
 
-def site_totals(sessions: sessionmaker, org_code: str, year: int,
-                boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> list[SiteTotals]:
-    """Per site: Scope 1 and Scope 2 by method, summed by the database (no ledger rows are loaded)."""
-    with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
-        row = repos.get_inventory(s, org_id, year, boundary.value)
-        if row is None:
-            raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
-        sums = repos.ledger_sums(s, row.id)
+def _stored_inventory(s, org_code: str, year: int, boundary: Boundary) -> tuple[int, Organisation, object]:
+    """Organisation id, organisation and stored inventory row; NotFoundError when either is missing."""
+    org_id, org, row = repos.organisation_and_inventory(s, org_code, year, boundary.value)
+    if row is None:
+        raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
+    return org_id, org, row
+
+
+# Aggregates of stored ledgers, by database, inventory and time of computation: a ledger is only ever
+# rewritten as a whole by `compute`, which sets a new computed_at, so an entry is found only while the ledger
+# it was summed from is the stored one, whichever server process stored it.
+_LEDGER_AGGREGATES: OrderedDict[tuple, object] = OrderedDict()
+_LEDGER_AGGREGATES_KEPT = 512
+
+
+_LEDGER_AGGREGATES_LOCK = threading.Lock()  # the server runs requests in threads
+
+
+def _ledger_aggregate(s, row, what: tuple, query: Callable[[], object]):
+    """``query()`` (an aggregate of the stored ledger of inventory ``row``), or its result kept from before."""
+    if row.computed_at is None:
+        return query()
+    key = (str(s.get_bind().url), row.id, row.computed_at, what)
+    with _LEDGER_AGGREGATES_LOCK:
+        found = _LEDGER_AGGREGATES.get(key)
+        if found is not None:
+            _LEDGER_AGGREGATES.move_to_end(key)
+            return found
+    found = query()
+    with _LEDGER_AGGREGATES_LOCK:
+        _LEDGER_AGGREGATES[key] = found
+        while len(_LEDGER_AGGREGATES) > _LEDGER_AGGREGATES_KEPT:
+            _LEDGER_AGGREGATES.popitem(last=False)
+    return found
+
+
+def _ledger_sums(s, row) -> list[tuple[str, str, str, str, float]]:
+    return _ledger_aggregate(s, row, ("sums",), lambda: repos.ledger_sums(s, row.id))
+
+
+def _site_totals(sums) -> list[SiteTotals]:
     acc: dict[str, list[float]] = {}
     for site, scope, _, method, t in sums:
         a = acc.setdefault(site, [0.0, 0.0, 0.0])
@@ -557,6 +591,22 @@ def site_totals(sessions: sessionmaker, org_code: str, year: int,
     return [SiteTotals(site, *acc[site]) for site in sorted(acc)]
 
 
+def _inventory_meta(org: Organisation, row, sums) -> dict:
+    meta = _meta(row)
+    meta["report_lines"] = org.methodology_report(sums)
+    meta["methodology"] = {site.code: site.methodology.value for site in org.sites}
+    return meta
+
+
+def site_totals(sessions: sessionmaker, org_code: str, year: int,
+                boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> list[SiteTotals]:
+    """Per site: Scope 1 and Scope 2 by method, summed by the database (no ledger rows are loaded)."""
+    with sessions.begin() as s:
+        _, _, row = _stored_inventory(s, org_code, year, boundary)
+        sums = _ledger_sums(s, row)
+    return _site_totals(sums)
+
+
 def inventory_meta(sessions: sessionmaker, org_code: str, year: int,
                    boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> dict:
     """Status, factor set and totals of a stored inventory, without its ledger.
@@ -565,14 +615,29 @@ def inventory_meta(sessions: sessionmaker, org_code: str, year: int,
     (GHG Protocol scopes and categories, or the GB/T 32150 categories with location-based electricity).
     """
     with sessions.begin() as s:
-        org_id, org = repos.load_organisation(s, org_code)
-        row = repos.get_inventory(s, org_id, year, boundary.value)
-        if row is None:
-            raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
-        meta = _meta(row)
-        meta["report_lines"] = org.methodology_report(repos.ledger_sums(s, row.id))
-        meta["methodology"] = {site.code: site.methodology.value for site in org.sites}
-        return meta
+        _, org, row = _stored_inventory(s, org_code, year, boundary)
+        return _inventory_meta(org, row, _ledger_sums(s, row))
+
+
+def inventory_summary(sessions: sessionmaker, org_code: str, year: int,
+                      boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> tuple[dict, list[SiteTotals]]:
+    """:func:`inventory_meta` and :func:`site_totals` together, from one aggregate query of the ledger."""
+    with sessions.begin() as s:
+        _, org, row = _stored_inventory(s, org_code, year, boundary)
+        sums = _ledger_sums(s, row)
+        return _inventory_meta(org, row, sums), _site_totals(sums)
+
+
+def _check_filter(org_code: str, org: Organisation, site: str | None, category: str | None) -> None:
+    sites = sorted(x.code for x in org.sites)
+    if site is not None and site not in sites:
+        raise NotFoundError(f"{org_code} has no site '{site}'; its sites: {', '.join(sites)}")
+    if category is not None and category not in LEDGER_CATEGORIES:
+        raise NotFoundError(f"no ledger category '{category}'; the categories: {', '.join(LEDGER_CATEGORIES)}")
+
+
+def _batches_meta(s, org_id: int, ids: set[int]) -> dict[int, dict]:
+    return repos.batches_described(s, org_id, ids) if ids else {}
 
 
 def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
@@ -585,22 +650,55 @@ def stored_ledger(sessions: sessionmaker, org_code: str, year: int,
     ``meta["batches"]`` describes every batch the ledger rows come from (path, SHA-256, status).
     """
     with sessions.begin() as s:
-        org_id, org = repos.load_organisation(s, org_code)
-        sites = sorted(x.code for x in org.sites)
-        if site is not None and site not in sites:
-            raise NotFoundError(f"{org_code} has no site '{site}'; its sites: {', '.join(sites)}")
-        if category is not None and category not in LEDGER_CATEGORIES:
-            raise NotFoundError(f"no ledger category '{category}'; the categories: {', '.join(LEDGER_CATEGORIES)}")
-        row = repos.get_inventory(s, org_id, year, boundary.value)
+        org_id, org, row = repos.organisation_and_inventory(s, org_code, year, boundary.value)
+        _check_filter(org_code, org, site, category)
         if row is None:
             raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
         ledger = repos.load_ledger(s, row.id, site=site, scope=scope, category=category,
                                    methods=None if method is None else ["both", method])
         ids = {int(b) for b in pd.unique(ledger["batch_id"].dropna())} if len(ledger) else set()
         meta = _meta(row)
-        meta["batches"] = {b.id: {"path": b.path, "source": b.source, "sha256": b.sha256, "status": b.status,
-                                  "kind": b.kind} for b in repos.list_batches(s, org_id, ids=ids)}
+        meta["batches"] = _batches_meta(s, org_id, ids)
         return meta, ledger
+
+
+@dataclass(frozen=True)
+class LedgerSlice:
+    """One page of a stored inventory's ledger, in ledger-row order.
+
+    ``rows``: the page, a dict per row with the columns of :func:`stored_ledger`'s ledger (``batch_id`` an int,
+    or None for ledgers stored before batches were versioned); ``total``: rows matching the
+    filter; ``co2e_t`` [tCO2e]: their sum outside memo items; ``batches``: the batches of the rows on the page;
+    ``sites``: the organisation's site codes.
+    """
+
+    meta: dict
+    total: int
+    co2e_t: float
+    rows: list[dict]
+    batches: dict[int, dict]
+    sites: list[str]
+
+
+def ledger_page(sessions: sessionmaker, org_code: str, year: int,
+                boundary: Boundary = Boundary.OPERATIONAL_CONTROL, site: str | None = None,
+                scope: str | None = None, category: str | None = None, method: str | None = None,
+                limit: int = 100, offset: int = 0) -> LedgerSlice:
+    """The rows ``offset`` to ``offset + limit`` of what :func:`stored_ledger` returns sorted by ledger row,
+    with the same filters and errors; the database pages, so only the page is read."""
+    with sessions.begin() as s:
+        org_id, org, row = repos.organisation_and_inventory(s, org_code, year, boundary.value)
+        _check_filter(org_code, org, site, category)
+        if row is None:
+            raise NotFoundError(f"no inventory for {org_code} {year}; compute it first")
+        methods = None if method is None else ("both", method)
+        where = dict(site=site, scope=scope, category=category, methods=methods)
+        total, co2e_t = _ledger_aggregate(s, row, ("count", site, scope, category, methods),
+                                          lambda: repos.ledger_count(s, row.id, **where))
+        page = repos.ledger_page(s, row.id, **where, limit=limit, offset=offset) if offset < total else []
+        ids = {r["batch_id"] for r in page if r["batch_id"] is not None}
+        return LedgerSlice(_meta(row), total, co2e_t, page, _batches_meta(s, org_id, ids) if ids else {},
+                           sorted(x.code for x in org.sites))
 
 
 @dataclass

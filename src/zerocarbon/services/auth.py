@@ -38,6 +38,7 @@ class Principal:
     organisation: str | None = None  # a token acts for this organisation only
     scopes: frozenset[str] = frozenset()  # a token's allowed actions
     csrf_hash: str | None = None  # a login session's CSRF token, hashed
+    locale: str | None = None  # a person's language (zh-CN | en), read with the login session
 
     @property
     def actor(self) -> str:
@@ -125,32 +126,39 @@ def logout(sessions: sessionmaker, session_secret: str) -> None:
 
 
 def from_session(sessions: sessionmaker, session_secret: str) -> Principal:
-    """The person a login-session cookie belongs to; AuthenticationError when unknown, expired or disabled."""
+    """The person a login-session cookie belongs to; AuthenticationError when unknown, expired or disabled.
+
+    Every page and API call made with the cookie comes through here: one query (session and user together),
+    and the secret is checked by SHA-256, never by Argon2.
+    """
     key_id = split_secret(SESSION_PREFIX, session_secret or "")
     with sessions.begin() as s:
-        row = store.login_session_by_key(s, key_id) if key_id else None
+        row = store.login_session_and_user(s, key_id) if key_id else None
         if row is None or not hmac.compare_digest(row.secret_hash, sha256(session_secret)):
             raise AuthenticationError("not logged in, or the login session has ended; log in again")
-        user = s.get(store.UserRow, row.user_id)
-        if row.expires_at <= now() or not user.active:
+        if row.expires_at <= now() or not row.active:
             store.delete_login_sessions(s, key_id=key_id)
             raise AuthenticationError("the login session has ended; log in again")
-        return Principal("user", user.id, user.email, csrf_hash=row.csrf_hash)
+        return Principal("user", row.user_id, row.email, csrf_hash=row.csrf_hash, locale=row.locale)
 
 
 def from_token(sessions: sessionmaker, token: str) -> Principal:
-    """The API token behind a bearer secret; AuthenticationError when unknown or revoked."""
+    """The API token behind a bearer secret; AuthenticationError when unknown or revoked.
+
+    One query (the token and its organisation's code); the last use is written at most once a
+    LAST_USED_RESOLUTION.
+    """
     key_id = split_secret(users.TOKEN_PREFIX, token or "")
     with sessions.begin() as s:
-        row = store.token_by_key(s, key_id) if key_id else None
+        row = store.token_and_organisation(s, key_id) if key_id else None
         if row is None or not hmac.compare_digest(row.secret_hash, sha256(token)):
             raise AuthenticationError("unknown API token")
         if row.revoked_at is not None:
             raise AuthenticationError(f"API token '{row.name}' was revoked")
         at = now()
         if row.last_used_at is None or at - row.last_used_at >= LAST_USED_RESOLUTION:
-            row.last_used_at = at
-        return Principal("token", row.id, row.name, organisation=store.organisation_code(s, row.organisation_id), scopes=frozenset(row.scopes))
+            store.token_used(s, row.id, at)
+        return Principal("token", row.id, row.name, organisation=row.organisation, scopes=frozenset(row.scopes))
 
 
 def check_csrf(principal: Principal, presented: str | None) -> None:
@@ -172,11 +180,10 @@ def access(sessions: sessionmaker, principal: Principal, org: str) -> Access:
             raise _not_found(org)
         return Access(org, None, principal.scopes)
     with sessions.begin() as s:
-        org_id = store.organisation_id(s, org)
-        member = store.membership(s, principal.id, org_id) if org_id is not None else None
-        if member is None:
-            raise _not_found(org)
-        return Access(org, member.role, actions_of(member.role))
+        role = store.role_in(s, principal.id, org)
+    if role is None:
+        raise _not_found(org)
+    return Access(org, role, actions_of(role))
 
 
 def authorize(sessions: sessionmaker, principal: Principal, org: str, action: str) -> Access:

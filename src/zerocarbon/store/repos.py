@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from zerocarbon.core.ghg.inventory import KIND_COLUMNS, ActivityData, InventoryResult
@@ -56,12 +57,15 @@ def load_organisation(session: Session, code: str) -> tuple[int, Organisation]:
     row = session.scalar(select(OrganisationRow).where(OrganisationRow.code == code))
     if row is None:
         raise NotFoundError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
-    sites = tuple(
-        Site(code=s.code, name=s.name, country=s.country, province=s.province, grid_region=s.grid_region,
-             timezone=s.timezone, equity_share=s.equity_share, operational_control=s.operational_control,
-             financial_control=s.financial_control, methodology=Methodology(s.methodology))
-        for s in session.scalars(select(SiteRow).where(SiteRow.organisation_id == row.id).order_by(SiteRow.code)))
+    sites = tuple(_site(s) for s in session.scalars(select(SiteRow).where(SiteRow.organisation_id == row.id)
+                                                    .order_by(SiteRow.code)))
     return row.id, Organisation(row.code, row.name, sites)
+
+
+def _site(s: SiteRow) -> Site:
+    return Site(code=s.code, name=s.name, country=s.country, province=s.province, grid_region=s.grid_region,
+                timezone=s.timezone, equity_share=s.equity_share, operational_control=s.operational_control,
+                financial_control=s.financial_control, methodology=Methodology(s.methodology))
 
 
 # -- batches ---------------------------------------------------------------------------------------
@@ -346,6 +350,54 @@ def get_inventory(session: Session, org_id: int, year: int, boundary: str) -> In
                                                      InventoryRow.year == year, InventoryRow.boundary == boundary))
 
 
+_SITE_FIELDS = ("code", "name", "country", "province", "grid_region", "timezone", "equity_share",
+                "operational_control", "financial_control", "methodology")
+_INVENTORY_FIELDS = ("id", "year", "boundary", "factor_set", "factor_set_fingerprint", "gwp_set", "status",
+                     "computed_at", "totals", "warnings", "exclusions")
+# Built once: on every dashboard and API read of an inventory, building the statement would cost more than
+# running it. Columns rather than ORM objects, for the same reason.
+_ORGANISATION_AND_INVENTORY = (
+    select(OrganisationRow.id.label("org_id"), OrganisationRow.code.label("org_code"),
+           OrganisationRow.name.label("org_name"),
+           *(getattr(InventoryRow, f).label(f"inventory_{f}") for f in _INVENTORY_FIELDS))
+    .outerjoin(InventoryRow, and_(InventoryRow.organisation_id == OrganisationRow.id,
+                                  InventoryRow.year == bindparam("year"), InventoryRow.boundary == bindparam("boundary")))
+    .where(OrganisationRow.code == bindparam("code")))
+_SITES = (select(*(getattr(SiteRow, f) for f in _SITE_FIELDS)).where(SiteRow.organisation_id == bindparam("org_id"))
+          .order_by(SiteRow.code))
+
+
+@dataclass(frozen=True)
+class StoredInventory:
+    """What is stored about a computed inventory besides its ledger (the columns of ``inventories``)."""
+
+    id: int
+    year: int
+    boundary: str
+    factor_set: str
+    factor_set_fingerprint: str
+    gwp_set: str
+    status: str
+    computed_at: datetime
+    totals: dict
+    warnings: list
+    exclusions: list
+
+
+def organisation_and_inventory(session: Session, code: str, year: int,
+                               boundary: str) -> tuple[int, Organisation, StoredInventory | None]:
+    """The organisation with its sites and its stored inventory of ``year`` and ``boundary`` (None if not
+    computed), in two queries: the reads of a stored inventory run on every dashboard and API request."""
+    first = session.execute(_ORGANISATION_AND_INVENTORY, {"code": code, "year": year, "boundary": boundary}).first()
+    if first is None:
+        raise NotFoundError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
+    sites = tuple(Site(**dict(zip(_SITE_FIELDS[:-1], r[:-1])), methodology=Methodology(r[-1]))
+                  for r in session.execute(_SITES, {"org_id": first.org_id}))
+    inventory = (StoredInventory(**{f: getattr(first, f"inventory_{f}") for f in _INVENTORY_FIELDS})
+                 if first.inventory_id is not None else None)
+    return first.org_id, Organisation(first.org_code, first.org_name, sites), inventory
+
+
 LINE_COLUMNS = ["site", "scope", "category", "method", "gas", "gwp_set", "gwp", "gwp_factor_id", "inclusion",
                 "factor_ids", "formula", "memo"]
 LEDGER_COLUMNS_STORED = ["id", "batch_id", "activity_id", "site", "scope", "category", "method", "gas", "gas_kg",
@@ -454,7 +506,8 @@ def ledger_sums(session: Session, inventory_id: int) -> list[tuple[str, str, str
     q = (select(EmissionLineRow.site, EmissionLineRow.scope, EmissionLineRow.category, EmissionLineRow.method,
                 func.sum(EmissionRow.co2e_t))
          .join(EmissionRow, EmissionRow.line_id == EmissionLineRow.id)
-         .where(EmissionLineRow.inventory_id == inventory_id, EmissionLineRow.memo == "")
+         .where(EmissionLineRow.inventory_id == inventory_id, EmissionRow.inventory_id == inventory_id,
+                EmissionLineRow.memo == "")
          .group_by(EmissionLineRow.site, EmissionLineRow.scope, EmissionLineRow.category, EmissionLineRow.method))
     return [(a, b, c, d, float(t or 0.0)) for a, b, c, d, t in session.execute(q)]
 
@@ -501,6 +554,69 @@ def load_ledger(session: Session, inventory_id: int, site: str | None = None, sc
             cat = pd.Categorical(lines[c].astype(str))
             out[c] = pd.Categorical.from_codes(cat.codes[at], categories=cat.categories)
     return pd.DataFrame(out)[LEDGER_COLUMNS_STORED]
+
+
+@lru_cache(maxsize=64)
+def _ledger_statement(kind: str, filters: tuple[str, ...]):
+    """The statement of ``kind`` (count | page) over the ledger of inventory ``:inventory_id``, filtered on the
+    columns named (``methods``: an IN list), with bound parameters: built once per combination of filters."""
+    if kind == "count":
+        cols = [func.count(), func.sum(case((EmissionLineRow.memo == "", EmissionRow.co2e_t)))]
+    else:
+        line = {c: getattr(EmissionLineRow, c) for c in LINE_COLUMNS}
+        cols = [line[c] if c in line else getattr(EmissionRow, c) for c in LEDGER_COLUMNS_STORED]
+    q = (select(*cols).join(EmissionLineRow, EmissionLineRow.id == EmissionRow.line_id)
+         .where(EmissionRow.inventory_id == bindparam("inventory_id")))
+    for col in filters:
+        if col == "methods":
+            q = q.where(EmissionLineRow.method.in_(bindparam("methods", expanding=True)))
+        else:
+            q = q.where(getattr(EmissionLineRow, col) == bindparam(col))
+    if kind == "page":
+        q = q.order_by(EmissionRow.id).limit(bindparam("limit")).offset(bindparam("offset"))
+    return q
+
+
+def _ledger_params(inventory_id: int, site, scope, category, methods) -> tuple[tuple[str, ...], dict]:
+    given = {k: v for k, v in (("site", site), ("scope", scope), ("category", category)) if v is not None}
+    if methods is not None:
+        given["methods"] = list(methods)
+    return tuple(given), {"inventory_id": inventory_id, **given}
+
+
+def ledger_count(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
+                 category: str | None = None, methods=None) -> tuple[int, float]:
+    """Rows of the stored ledger matching the filter (as in :func:`load_ledger`) and their tCO2e outside memo
+    items, counted and summed by the database."""
+    filters, params = _ledger_params(inventory_id, site, scope, category, methods)
+    total, co2e_t = session.execute(_ledger_statement("count", filters), params).one()
+    return int(total or 0), float(co2e_t or 0.0)
+
+
+def ledger_page(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
+                category: str | None = None, methods=None, limit: int = 100, offset: int = 0) -> list[dict]:
+    """Rows ``offset`` to ``offset + limit`` of the stored ledger (filtered as in :func:`load_ledger`) in
+    ledger-row order, paged by the database, so a page costs the same whatever the size of the ledger.
+
+    Each row is a dict of the columns of :func:`load_ledger` (``batch_id`` None for ledgers stored before
+    batches were versioned).
+    """
+    filters, params = _ledger_params(inventory_id, site, scope, category, methods)
+    rows = session.execute(_ledger_statement("page", filters), {**params, "limit": limit, "offset": offset})
+    return [dict(zip(LEDGER_COLUMNS_STORED, r)) for r in rows]
+
+
+_BATCHES_DESCRIBED = (select(ImportBatchRow.id, ImportBatchRow.path, ImportBatchRow.source, ImportBatchRow.sha256,
+                             ImportBatchRow.status, ImportBatchRow.kind)
+                      .where(ImportBatchRow.organisation_id == bindparam("org_id"),
+                             ImportBatchRow.id.in_(bindparam("ids", expanding=True)))
+                      .order_by(ImportBatchRow.id))
+
+
+def batches_described(session: Session, org_id: int, ids) -> dict[int, dict]:
+    """Path, source, SHA-256, status and kind of the batches ``ids`` of an organisation, by batch id."""
+    return {r.id: {"path": r.path, "source": r.source, "sha256": r.sha256, "status": r.status, "kind": r.kind}
+            for r in session.execute(_BATCHES_DESCRIBED, {"org_id": org_id, "ids": sorted(ids)})}
 
 
 def save_base_year_change(session: Session, org_id: int, base_year: int, kind: str, delta_t: float,

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint, delete, func, select
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint, bindparam, delete, func,
+                        select, update)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from zerocarbon.store.tables import Base, OrganisationRow
@@ -98,12 +99,25 @@ def membership(session: Session, user_id: int, org_id: int) -> MembershipRow | N
                                                       MembershipRow.organisation_id == org_id))
 
 
+# The checks made on every request: statements built once (building and caching a statement per call costs
+# more than running it), columns rather than ORM objects.
+_ROLE_IN = (select(MembershipRow.role).join(OrganisationRow, OrganisationRow.id == MembershipRow.organisation_id)
+            .where(MembershipRow.user_id == bindparam("user_id"), OrganisationRow.code == bindparam("code")))
+
+
+def role_in(session: Session, user_id: int, org_code: str) -> str | None:
+    """The role of a user in the organisation with this code (None: not a member, or no such organisation)."""
+    return session.execute(_ROLE_IN, {"user_id": user_id, "code": org_code}).scalar()
+
+
+_MEMBERSHIPS_OF = (select(OrganisationRow.code, OrganisationRow.name, MembershipRow.role)
+                   .join(MembershipRow, MembershipRow.organisation_id == OrganisationRow.id)
+                   .where(MembershipRow.user_id == bindparam("user_id")).order_by(OrganisationRow.code))
+
+
 def memberships_of(session: Session, user_id: int) -> list[tuple[str, str, str]]:
     """(organisation code, organisation name, role) of every membership of a user, by code."""
-    q = (select(OrganisationRow.code, OrganisationRow.name, MembershipRow.role)
-         .join(MembershipRow, MembershipRow.organisation_id == OrganisationRow.id)
-         .where(MembershipRow.user_id == user_id).order_by(OrganisationRow.code))
-    return [tuple(r) for r in session.execute(q)]
+    return [tuple(r) for r in session.execute(_MEMBERSHIPS_OF, {"user_id": user_id})]
 
 
 def users(session: Session, org_id: int | None = None) -> list[UserRow]:
@@ -123,6 +137,23 @@ def token_by_key(session: Session, key_id: str) -> ApiTokenRow | None:
     return session.scalar(select(ApiTokenRow).where(ApiTokenRow.key_id == key_id))
 
 
+_TOKEN_AND_ORGANISATION = (
+    select(ApiTokenRow.id, ApiTokenRow.name, ApiTokenRow.secret_hash, ApiTokenRow.scopes, ApiTokenRow.revoked_at,
+           ApiTokenRow.last_used_at, OrganisationRow.code.label("organisation"))
+    .join(OrganisationRow, OrganisationRow.id == ApiTokenRow.organisation_id)
+    .where(ApiTokenRow.key_id == bindparam("key_id")))
+
+
+def token_and_organisation(session: Session, key_id: str):
+    """The token with this key id and the code of its organisation, in one query: a row with id, name,
+    secret_hash, scopes, revoked_at, last_used_at and organisation; None if there is no such token."""
+    return session.execute(_TOKEN_AND_ORGANISATION, {"key_id": key_id}).first()
+
+
+def token_used(session: Session, token_id: int, at: datetime) -> None:
+    session.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=at))
+
+
 def tokens(session: Session, org_id: int, name: str | None = None, active_only: bool = False) -> list[ApiTokenRow]:
     q = select(ApiTokenRow).where(ApiTokenRow.organisation_id == org_id)
     if name is not None:
@@ -135,6 +166,19 @@ def tokens(session: Session, org_id: int, name: str | None = None, active_only: 
 # -- login sessions and failures --------------------------------------------------------------------
 def login_session_by_key(session: Session, key_id: str) -> LoginSessionRow | None:
     return session.scalar(select(LoginSessionRow).where(LoginSessionRow.key_id == key_id))
+
+
+_LOGIN_SESSION_AND_USER = (
+    select(LoginSessionRow.secret_hash, LoginSessionRow.csrf_hash, LoginSessionRow.expires_at,
+           UserRow.id.label("user_id"), UserRow.email, UserRow.active, UserRow.locale)
+    .join(UserRow, UserRow.id == LoginSessionRow.user_id)
+    .where(LoginSessionRow.key_id == bindparam("key_id")))
+
+
+def login_session_and_user(session: Session, key_id: str):
+    """The login session with this key id and its user, in one query: a row with secret_hash, csrf_hash,
+    expires_at, user_id, email, active and locale; None if there is no such session."""
+    return session.execute(_LOGIN_SESSION_AND_USER, {"key_id": key_id}).first()
 
 
 def delete_login_sessions(session: Session, *, key_id: str | None = None, user_id: int | None = None,

@@ -80,10 +80,8 @@ def _principal(request: Request) -> auth.Principal:
 
 
 def _language(request: Request, principal: auth.Principal | None = None) -> str:
-    locale = None
-    if principal is not None:
-        user = auth.whoami(request.app.state.sessions, principal)
-        locale = user.locale if user else None
+    # A login session's principal carries the user's language, read with the session: no query of its own.
+    locale = principal.locale if principal is not None else None
     return i18n.choose(request.cookies.get(i18n.COOKIE), locale, request.headers.get("accept-language"))
 
 
@@ -222,8 +220,8 @@ def overview(request: Request, org: str, year: Annotated[int | None, Query(ge=19
     page = Page(request, org, "inventory.read")
     year = year or _default_year()
     try:
-        meta = accounting.inventory_meta(page.sessions, org, year)
-        sites = _site_totals(accounting.site_totals(page.sessions, org, year))
+        meta, totals = accounting.inventory_summary(page.sessions, org, year)
+        sites = _site_totals(totals)
     except NotFoundError:
         return page.render("overview.html", year=year, meta=None, sites=[], chart="{}")
     t = i18n.translator(page.lang)
@@ -406,21 +404,21 @@ def ledger(request: Request, org: str, year: Annotated[int | None, Query(ge=1990
     site, scope, method = site or None, scope or None, method or None
     filters = {"year": year, "site": site or "", "scope": scope or "", "method": method or ""}
     try:
-        meta, rows = accounting.stored_ledger(page.sessions, org, year, site=site, scope=scope, method=method)
+        found = accounting.ledger_page(page.sessions, org, year, site=site, scope=scope, method=method,
+                                       limit=PAGE_SIZE, offset=offset)
     except NotFoundError as exc:
-        meta, rows, missing = None, None, str(exc)
+        found, missing = None, str(exc)
     else:
         missing = None
-    total = len(rows) if rows is not None else 0
-    co2e = float(rows.loc[rows["memo"] == "", "co2e_t"].sum()) if total else 0.0
+    total = found.total if found is not None else 0
+    co2e = found.co2e_t if total else 0.0
     page_rows = []
     if total:
-        rows = rows.sort_values("id", kind="stable").iloc[offset:offset + PAGE_SIZE]
-        for r in rows.to_dict("records"):
+        for r in found.rows:
             r["file"] = _activity(str(r["activity_id"]))
-            r["batch"] = meta["batches"].get(int(r["batch_id"])) if r["batch_id"] == r["batch_id"] else None
+            r["batch"] = found.batches.get(r["batch_id"]) if r["batch_id"] is not None else None
             page_rows.append(r)
-    sites = sorted(accounting.inventory_meta(page.sessions, org, year)["methodology"]) if meta else []
+    sites = found.sites if found is not None else []
     context = dict(year=year, filters=filters, rows=page_rows, total=total, co2e=co2e, offset=offset,
                    size=PAGE_SIZE, missing=missing, sites=sites, query=lambda **kw: urlencode({**filters, **kw}))
     name = "_ledger_rows.html" if request.headers.get("HX-Request") == "true" else "ledger.html"

@@ -5,6 +5,7 @@ import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
+from pandas.io.json import ujson_dumps
 
 from zerocarbon.api.deps import Acting, requires
 from zerocarbon.api.problems import RESPONSES
@@ -49,13 +50,9 @@ def explain(year: Year, acting: Annotated[Acting, requires("inventory.read")],
             offset: Annotated[int, Query(ge=0)] = 0) -> LedgerPage:
     """The ledger rows behind the numbers (one per activity row, gas and method), filtered, a page at a time,
     with the batch (file, SHA-256, status) each row comes from."""
-    meta, ledger = accounting.stored_ledger(acting.sessions, acting.org, year, boundary, site=site, scope=scope,
-                                            category=category, method=method)
-    if "id" in ledger.columns:
-        ledger = ledger.sort_values("id", kind="stable")
-    co2e_t = float(ledger.loc[ledger["memo"] == "", "co2e_t"].sum()) if len(ledger) else 0.0
-    page = ledger.iloc[offset:offset + limit]
-    rows = json.loads(page.to_json(orient="records", date_format="iso")) if len(page) else []
-    on_page = {str(int(b)) for b in page["batch_id"].dropna()} if len(page) else set()
-    batches = {str(k): v for k, v in meta["batches"].items() if str(k) in on_page}
-    return LedgerPage(total=len(ledger), limit=limit, offset=offset, co2e_t=co2e_t, rows=rows, batches=batches)
+    found = accounting.ledger_page(acting.sessions, acting.org, year, boundary, site=site, scope=scope,
+                                   category=category, method=method, limit=limit, offset=offset)
+    # Numbers as the ledger has always been served: JSON with 10 decimals (pandas' encoder).
+    rows = json.loads(ujson_dumps(found.rows, double_precision=10, ensure_ascii=True)) if found.rows else []
+    batches = {str(k): v for k, v in found.batches.items()}
+    return LedgerPage(total=found.total, limit=limit, offset=offset, co2e_t=found.co2e_t, rows=rows, batches=batches)
