@@ -143,6 +143,7 @@ ENDPOINTS = [
     Endpoint("inventory.compute", "POST", "/orgs/{org}/jobs/inventory", lambda w, r: {"json": {"year": YEAR}}),
     Endpoint("import.write", "POST", "/orgs/{org}/jobs/import", _upload),
     Endpoint("jobs.cancel", "POST", "/orgs/{org}/jobs/{job_id}/cancel", _others_job),
+    Endpoint("schedule.run", "POST", "/orgs/{org}/jobs/schedule", _schedule_upload),
     Endpoint("factors.read", "GET", "/orgs/{org}/factor-sets"),
     Endpoint("factors.read", "GET", "/orgs/{org}/factor-sets/CN-2025.1/factors"),
     Endpoint("factors.import", "POST", "/orgs/{org}/factor-sets", _factor_set),

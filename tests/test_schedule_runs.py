@@ -3,6 +3,7 @@ through the service, the API and the pages; bad files store nothing; other organ
 refused."""
 from __future__ import annotations
 
+import io
 import json
 from importlib import resources
 
@@ -19,7 +20,7 @@ from tests.api_support import PASSWORD, client, load_org, logged_in, person
 from tests.conftest import BACKENDS, blank_engine
 from zerocarbon.cli import app as cli
 from zerocarbon.errors import InputError, NotFoundError, StateError
-from zerocarbon.services import audit, schedule_runs
+from zerocarbon.services import audit, jobs, schedule_runs
 from zerocarbon.services.demo_plant import laptop_week
 from zerocarbon.store.db import upgrade
 from zerocarbon.store.tables import Base
@@ -32,7 +33,9 @@ ORDERS = ("id,family,quantity,release_min,due_min,weight\n"
 
 
 @pytest.fixture
-def world(sessions, tmp_path, cheap_passwords):
+def world(sessions, tmp_path, cheap_passwords, monkeypatch):
+    monkeypatch.setenv(jobs.DATA_ENV, str(tmp_path / "data"))  # uploads of schedule jobs are spooled there
+    monkeypatch.delenv(jobs.REDIS_ENV, raising=False)
     load_org(sessions, ORG)
     load_org(sessions, OTHER)
     for role in ("planner", "auditor", "viewer"):
@@ -167,7 +170,8 @@ def test_read_only_roles_see_runs_but_cannot_plan(world):
     assert schedule_runs.list_runs(sessions, ORG).total == 1
 
 
-def test_the_planners_form_plans_and_opens_the_run_or_lists_the_problems(world, tmp_path):
+def test_the_planners_form_queues_the_run_shows_its_progress_and_links_the_run_or_lists_the_problems(world,
+                                                                                                     tmp_path):
     sessions, week, orders = world
     page = client(sessions, follow_redirects=False)
     page.post("/web/login", data={"email": "planner@acme.cn", "password": PASSWORD})
@@ -175,13 +179,143 @@ def test_the_planners_form_plans_and_opens_the_run_or_lists_the_problems(world, 
     token = page.cookies.get("zc_csrf")
     r = page.post(f"/web/orgs/{ORG}/schedules", data={"csrf": token, "time_limit": 1, "objective": "cost"},
                   files={"problem": (week.name, week.read_bytes()), "orders": ("", b"")})
-    assert r.status_code == 303 and r.headers["location"].startswith(f"/web/orgs/{ORG}/schedules/")
+    (job,) = jobs.list_jobs(sessions, ORG).jobs
+    assert job.kind == "schedule.run" and job.status == "queued" and job.created_by == "user:planner@acme.cn"
+    assert r.status_code == 303 and r.headers["location"] == f"/web/orgs/{ORG}/schedules?job={job.id}#job-{job.id}"
+    assert schedule_runs.list_runs(sessions, ORG).total == 0  # the request did not plan
+    waiting = page.get(r.headers["location"])
+    assert waiting.status_code == 200 and 'id="schedule-jobs"' in waiting.text
+    assert f'id="job-{job.id}"' in waiting.text and 'hx-trigger="every 1s"' in waiting.text
+    assert f"/jobs/{job.id}/row" in waiting.text
+
+    assert jobs.run(sessions, job.id)
+    (run,) = schedule_runs.list_runs(sessions, ORG).runs
+    row = page.get(f"/web/orgs/{ORG}/jobs/{job.id}/row").text
+    assert 'data-status="succeeded"' in row and "hx-trigger" not in row
+    assert f'href="/web/orgs/{ORG}/schedules/{run.id}"' in row
+    done = page.get(f"/web/orgs/{ORG}/schedules?job={job.id}").text
+    assert f'href="/web/orgs/{ORG}/schedules/{run.id}"' in done and 'data-status="succeeded"' in done
+    assert f'id="job-{job.id}"' not in page.get(f"/web/orgs/{ORG}/schedules").text  # ended: listed as a run
+
     bad = tmp_path / "bad.csv"
     bad.write_text(ORDERS.replace("0,2880", "0,soon"), encoding="utf-8")
     r = page.post(f"/web/orgs/{ORG}/schedules", data={"csrf": token, "time_limit": 1},
                   files={"problem": (week.name, week.read_bytes()), "orders": (bad.name, bad.read_bytes())})
     assert r.status_code == 400 and 'id="problems"' in r.text and "due_min" in r.text and "bad.csv" in r.text
-    assert schedule_runs.list_runs(sessions, ORG).total == 1
+    assert jobs.list_jobs(sessions, ORG).total == 1 and schedule_runs.list_runs(sessions, ORG).total == 1
+
+
+def _spooled(tmp_path) -> list:
+    return [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+
+
+def _submit(sessions, week, orders=None, **settings):
+    return jobs.submit_schedule(sessions, ORG, io.BytesIO(week.read_bytes()), week.name,
+                                io.BytesIO(orders.read_bytes()) if orders else None,
+                                orders.name if orders else None, actor="user:planner@acme.cn",
+                                **{"time_limit": 1, **settings})
+
+
+def test_a_schedule_job_stores_the_same_run_as_the_synchronous_call_and_reports_its_phases(world, tmp_path,
+                                                                                          monkeypatch):
+    sessions, week, orders = world
+    monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 0.0)
+    heard = []
+    original = jobs.Progress.update
+
+    def spy(self, done, total, message=""):
+        heard.append((done, total, message))
+        return original(self, done, total, message)
+
+    monkeypatch.setattr(jobs.Progress, "update", spy)
+    # One CP-SAT worker searches deterministically; it proves this week optimal well within the time limit.
+    info = _submit(sessions, week, orders, objective="carbon", name="week 32", time_limit=5, workers=1)
+    assert info.params == {"file": "week.json", "orders": "orders.csv", "time_limit": 5.0, "objective": "carbon",
+                           "name": "week 32", "site": None, "workers": 1}  # the spooled files' paths are not shown
+    assert len(_spooled(tmp_path)) == 2
+    assert jobs.run(sessions, info.id)
+    final = jobs.get(sessions, ORG, info.id)
+    assert final.status == "succeeded", final.error
+    assert _spooled(tmp_path) == []
+    phases = [m for _, _, m in heard if m in schedule_runs.PHASES]
+    assert phases == ["read", "plan energy-aware", "plan conventional", "compare", "store"]
+    assert [d for d, t, m in heard if m in schedule_runs.PHASES] == [0, 1, 2, 3, 4] and {t for _, t, _ in heard} == {5}
+    by_job = schedule_runs.get_run(sessions, ORG, final.result["run_id"])
+
+    direct = schedule_runs.run_plan(sessions, ORG, week, orders, actor="user:planner@acme.cn", time_limit=5,
+                                    objective="carbon", name="week 32", workers=1)
+    direct = schedule_runs.get_run(sessions, ORG, direct.id)
+    assert by_job.id != direct.id and schedule_runs.list_runs(sessions, ORG).total == 2
+    same = ("name", "created_by", "problem_file", "problem_sha256", "orders_file", "orders_sha256", "time_limit_s",
+            "objective", "status", "summary", "result")
+    assert {k: getattr(by_job, k) for k in same} == {k: getattr(direct, k) for k in same}
+    assert final.result["solver_status"] == by_job.summary["solver_status"] == "OPTIMAL"
+
+
+@pytest.mark.parametrize("at, heard_last", [("read", "read"), ("plan energy-aware", "plan energy-aware")])
+def test_a_cancelled_schedule_job_stops_between_phases_and_stores_nothing(world, tmp_path, monkeypatch, at,
+                                                                            heard_last):
+    """Cancelled while reading, the run never plans; cancelled while the energy-aware solve runs, that solve
+    finishes and the run stops before the conventional plans."""
+    sessions, week, _ = world
+    monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 0.0)
+    heard = []
+    original = jobs.Progress.update
+
+    def cancel_at(self, done, total, message=""):
+        heard.append(message)
+        if message == at and not self.flag.is_set():
+            jobs.cancel(sessions, ORG, self.job_id, actor="user:planner@acme.cn", may_cancel_others=False)
+        return original(self, done, total, message)
+
+    monkeypatch.setattr(jobs.Progress, "update", cancel_at)
+    info = _submit(sessions, week)
+    assert jobs.run(sessions, info.id)
+    final = jobs.get(sessions, ORG, info.id)
+    assert final.status == "cancelled", final.error
+    assert final.cancel_requested_by == "user:planner@acme.cn"
+    assert [m for m in heard if m in schedule_runs.PHASES][-1] == heard_last
+    assert schedule_runs.list_runs(sessions, ORG).total == 0
+    assert not [e for e in audit.log(sessions, ORG) if e.action == "schedule.run"]
+    assert _spooled(tmp_path) == []
+
+
+def test_a_bad_file_is_refused_when_the_job_is_submitted_and_nothing_is_queued(world, tmp_path):
+    sessions, week, _ = world
+    bad = tmp_path / "orders.csv"
+    bad.write_text(ORDERS.replace("A2,commercial,80", "A2,commercial,lots"), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        _submit(sessions, week, bad)
+    assert [(p.source, p.row, p.column) for p in exc.value.problems] == [("orders.csv", 3, "quantity")]
+    with pytest.raises(InputError) as exc:
+        _submit(sessions, week, site="NOWHERE")
+    assert exc.value.problems[0].column == "site"
+    c = logged_in(sessions, "planner@acme.cn")
+    r = c.post(f"/api/v1/orgs/{ORG}/jobs/schedule", files={"problem": (week.name, week.read_bytes()),
+                                                           "orders": (bad.name, bad.read_bytes())},
+               data={"time_limit": 1})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["problems"] == [{"file": "orders.csv", "row": 3, "column": "quantity",
+                                     "reason": "'lots' is not a number"}]
+    assert jobs.list_jobs(sessions, ORG).total == 0 and _spooled(tmp_path) == []
+
+
+def test_api_queues_a_schedule_job_whose_result_names_the_stored_run(world):
+    sessions, week, orders = world
+    c = logged_in(sessions, "planner@acme.cn")
+    r = c.post(f"/api/v1/orgs/{ORG}/jobs/schedule", files={"problem": (week.name, week.read_bytes()),
+                                                           "orders": (orders.name, orders.read_bytes())},
+               data={"time_limit": 1, "objective": "idle", "name": "week 33"})
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["kind"] == "schedule.run" and body["status"] == "queued" and "path" not in body["params"]
+    assert jobs.run(sessions, body["id"])
+    done = c.get(f"/api/v1/orgs/{ORG}/jobs/{body['id']}").json()
+    assert done["status"] == "succeeded" and done["percent"] == 100.0, done
+    shown = c.get(f"/api/v1/orgs/{ORG}/schedules/{done['result']['run_id']}").json()
+    assert shown["name"] == "week 33" and shown["objective"] == "idle" and shown["orders_file"] == "orders.csv"
+    viewer = logged_in(sessions, "viewer@acme.cn")
+    assert viewer.get(f"/api/v1/orgs/{ORG}/jobs/{body['id']}").status_code == 404  # may not plan: does not see it
 
 
 def test_a_cancelled_run_stores_nothing_and_progress_hears_the_steps(world):
@@ -191,7 +325,7 @@ def test_a_cancelled_run_stores_nothing_and_progress_hears_the_steps(world):
         schedule_runs.run_plan(sessions, ORG, week, actor="t", time_limit=1,
                                progress=lambda done, total, message: heard.append((done, total, message)),
                                cancelled=lambda: True)
-    assert heard == [(0, 3, "read")] and schedule_runs.list_runs(sessions, ORG).total == 0
+    assert heard == [(0, 5, "read")] and schedule_runs.list_runs(sessions, ORG).total == 0
 
 
 @pytest.mark.parametrize("kind", BACKENDS)

@@ -24,8 +24,10 @@ ORDERS = 24  # the example week's first orders, as an orders file: one solver ch
 
 
 @pytest.fixture
-def server(tmp_path):
-    """The app on a SQLite database with ORG, a planner and an auditor."""
+def server(tmp_path, monkeypatch):
+    """The app on a SQLite database with ORG, a planner and an auditor; schedule runs on its embedded executor."""
+    monkeypatch.setenv("ZEROCARBON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ZEROCARBON_REDIS_URL", raising=False)
     if importlib.util.find_spec("playwright") is None:
         require_service("Playwright", "the python package playwright is not installed (make installs it)")
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
@@ -86,7 +88,11 @@ def test_planner_opens_the_gantt_auditor_only_reads(server):
         pg.set_input_files("#schedule-upload input[name=orders]", str(tmp / "orders.csv"))
         pg.fill("#schedule-upload input[name=time_limit]", "1")
         pg.click("#schedule-upload button[type=submit]")
-        pg.wait_for_url(re.compile(r".*/schedules/\d+$"), timeout=180_000)
+        # The run is queued: its row shows the progress and, once it is stored, the link to the run.
+        pg.wait_for_url(re.compile(r".*/schedules\?job=\d+"))
+        pg.locator("#schedule-jobs a.schedule-run").wait_for(timeout=180_000)
+        pg.click("#schedule-jobs a.schedule-run")
+        pg.wait_for_url(re.compile(r".*/schedules/\d+$"))
         gantt = pg.locator("#schedule-gantt[data-ready='1']")
         gantt.wait_for()
         rows = pg.evaluate("echarts.getInstanceByDom(document.getElementById('schedule-gantt'))"

@@ -60,6 +60,7 @@ STALE_AFTER = timedelta(minutes=5)
 # Embedded executors look for queued jobs this often [s] (a submit in the same process wakes them at once).
 POLL_INTERVAL = 2.0
 RESERVED_PARAMS = ("org", "actor")
+SPOOL_PARAMS = ("path", "orders_path")  # server paths of spooled uploads: never shown, removed when the job ends
 RESULT_LIMIT = 16_000  # characters of JSON kept of a result
 # This process, as job rows name their runner: host, pid, and a token telling it from an earlier process that
 # had the same pid.
@@ -150,7 +151,7 @@ class JobPage:
 
 
 def _info(row, org_code: str) -> JobInfo:
-    params = {k: v for k, v in (row.params or {}).items() if k != "path"}  # a server path is nobody's business
+    params = {k: v for k, v in (row.params or {}).items() if k not in SPOOL_PARAMS}  # nobody's business
     return JobInfo(row.id, org_code, row.kind, params, row.status, row.progress_done or 0, row.progress_total or 0,
                    row.progress_message or "", bool(row.cancel_requested), row.cancel_requested_by, row.created_by,
                    row.created_at, row.started_at, row.finished_at, row.result, row.error, action_of(row.kind))
@@ -318,6 +319,18 @@ class Progress:
         if requested:
             self.flag.set()
             self.check()
+
+    def requested(self) -> bool:
+        """Whether cancelling was requested, asking the database now (not only at the next written report)."""
+        if not self.flag.is_set():
+            try:
+                with _quick(self.sessions).begin() as s:
+                    if store.cancel_flag(s, self.job_id):
+                        self.flag.set()
+            except OperationalError as exc:
+                if not _locked(exc):
+                    raise
+        return self.flag.is_set()
 
 
 # --- running ----------------------------------------------------------------------------------------------------
@@ -725,8 +738,8 @@ def spool(source: BinaryIO, name: str) -> Path:
     return path
 
 
-def _spooled_path(params: dict) -> Path:
-    path = Path(str(params.get("path", ""))).resolve()
+def _spooled_path(params: dict, key: str = "path") -> Path:
+    path = Path(str(params.get(key, ""))).resolve()
     root = _spool_root()
     if root not in path.parents:
         raise StateError(f"the uploaded file of this job is not under {root}; upload it again")
@@ -737,13 +750,19 @@ def _discard_spool_if_cancelled(sessions: sessionmaker, org_code: str, job_id: i
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
         row = store.get(s, org_id, job_id)
-        if row.status != store.CANCELLED or "path" not in (row.params or {}):
+        if row.status != store.CANCELLED:
             return
-        params = dict(row.params)
-    try:
-        shutil.rmtree(_spooled_path(params).parent, ignore_errors=True)
-    except StateError:
-        pass
+        params = dict(row.params or {})
+    _discard_spool(params)
+
+
+def _discard_spool(params: dict) -> None:
+    for key in SPOOL_PARAMS:
+        if params.get(key):
+            try:
+                shutil.rmtree(_spooled_path(params, key).parent, ignore_errors=True)
+            except StateError:
+                pass
 
 
 def submit_import(sessions: sessionmaker, org_code: str, kind: str, year: int, factor_set: str, source: BinaryIO,
@@ -755,6 +774,32 @@ def submit_import(sessions: sessionmaker, org_code: str, kind: str, year: int, f
                                                      "file": name, "path": str(path)}, actor=actor)
     except Exception:
         shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+
+
+def submit_schedule(sessions: sessionmaker, org_code: str, problem: BinaryIO, problem_name: str,
+                    orders: BinaryIO | None = None, orders_name: str | None = None, *, actor: str,
+                    time_limit: float = 10.0, objective: str = "cost", name: str | None = None,
+                    site: str | None = None, workers: int = 2) -> JobInfo:
+    """Spool a plant problem file (and an orders file) and queue its schedule run (``schedule_runs.run_plan``).
+
+    The files are read and checked first: a file that does not read, bad settings or an unknown site are refused
+    here with their problems (InputError: file, row, column, reason) and nothing is queued.
+    """
+    from zerocarbon.services import schedule_runs
+
+    params = {"file": problem_name, "orders": orders_name if orders is not None else None,
+              "time_limit": float(time_limit), "objective": objective, "name": name, "site": site,
+              "workers": int(workers)}
+    try:
+        params["path"] = str(spool(problem, problem_name))
+        if orders is not None:
+            params["orders_path"] = str(spool(orders, orders_name or "orders.csv"))
+        schedule_runs.check_input(sessions, org_code, params["path"], params.get("orders_path"),
+                                  time_limit=float(time_limit), objective=objective, site=site)
+        return submit(sessions, org_code, "schedule.run", params, actor=actor)
+    except Exception:
+        _discard_spool(params)
         raise
 
 
@@ -803,5 +848,34 @@ def _import_job(sessions: sessionmaker, params: dict, progress: Progress) -> dic
             "sha256": rep.sha256, "warnings": rep.warnings[:20]}
 
 
+def _schedule_job(sessions: sessionmaker, params: dict, progress: Progress) -> dict:
+    from zerocarbon.services import schedule_runs
+
+    def report(done: int, total: int, message: str) -> None:
+        try:
+            progress.update(done, total, message)
+        except Cancelled:
+            pass  # a solve under way finishes its phase; the run stops before the next one
+
+    try:
+        problem = _spooled_path(params)
+        orders = _spooled_path(params, "orders_path") if params.get("orders_path") else None
+        try:
+            info = schedule_runs.run_plan(sessions, params["org"], problem, orders, actor=params["actor"],
+                                          time_limit=float(params.get("time_limit") or 10.0),
+                                          objective=params.get("objective") or "cost", name=params.get("name"),
+                                          site=params.get("site"), workers=int(params.get("workers") or 2),
+                                          progress=report, cancelled=progress.requested)
+        except StateError:
+            if progress.flag.is_set():
+                raise Cancelled(f"job {progress.job_id} was cancelled") from None
+            raise
+    finally:
+        _discard_spool(params)
+    return {"run_id": info.id, "name": info.name, "solver_status": info.summary.get("solver_status"),
+            "savings": info.summary.get("savings")}
+
+
 register("inventory.compute", _inventory_job, "inventory.compute")
 register("import", _import_job, "import.write", others="import.read")
+register("schedule.run", _schedule_job, "schedule.run")

@@ -239,9 +239,11 @@ def check_settings(time_limit: float, objective: str) -> None:
 def record_run(sessions: sessionmaker, org_code: str, cmp: scheduling.Comparison, *, actor: str,
                problem_file: str, problem_sha256: str, time_limit: float, objective: str,
                orders_file: str | None = None, orders_sha256: str | None = None, name: str | None = None,
-               site: str | None = None) -> ScheduleRunInfo:
-    """Store a comparison already computed (with its input files' names and hashes) and audit it."""
-    result = comparison_result(cmp, _site_timezone(sessions, org_code, site), problem_file)
+               site: str | None = None, result: dict | None = None) -> ScheduleRunInfo:
+    """Store a comparison already computed (with its input files' names and hashes) and audit it; ``result`` is
+    its stored form when already made (``comparison_result``)."""
+    if result is None:
+        result = comparison_result(cmp, _site_timezone(sessions, org_code, site), problem_file)
     summary = _summary(result)
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
@@ -258,6 +260,22 @@ def record_run(sessions: sessionmaker, org_code: str, cmp: scheduling.Comparison
         return _info(row, org_code, True)
 
 
+PHASES = ("read", "plan energy-aware", "plan conventional", "compare", "store")
+
+
+def check_input(sessions: sessionmaker, org_code: str, problem_path: str | Path,
+                orders_path: str | Path | None = None, *, time_limit: float = 10.0, objective: str = "cost",
+                site: str | None = None) -> Problem:
+    """The problem a run would plan, or an InputError (file, row, column, reason) for bad settings, a file that
+    does not read, a problem without a start date, or an unknown organisation or site; nothing is solved."""
+    check_settings(time_limit, objective)
+    problem_path = Path(problem_path)
+    problem = _read(problem_path, Path(orders_path) if orders_path else None)
+    _clock(problem, problem_path.name, None)
+    _site_timezone(sessions, org_code, site)
+    return problem
+
+
 def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, orders_path: str | Path | None = None,
              *, actor: str, time_limit: float = 10.0, objective: str = "cost", name: str | None = None,
              site: str | None = None, workers: int = 2, seed: int = 0, progress: Progress | None = None,
@@ -267,40 +285,44 @@ def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, or
 
     ``time_limit`` [s] is CP-SAT's search time for the energy-aware plan (``scheduling.compare`` says how a run
     uses it), ``objective`` what it lowers once every order is on time (cost, carbon or idle energy). Dates are
-    shown in the time zone of ``site`` (default: the organisation's first site). ``progress(done, total,
-    message)`` hears each step and the solver's progress; ``cancelled()`` is asked before the solve and before
-    storing: when it answers true the run stops with a StateError and nothing is stored. Bad input raises
-    InputError (file, row, column, reason) before anything is solved or stored.
+    shown in the time zone of ``site`` (default: the organisation's first site).
+
+    A run goes through PHASES: read, plan energy-aware, plan conventional, compare, store. ``progress(done,
+    total, message)`` hears each phase as it starts (``done`` = its index, ``total`` = 5, ``message`` = its name)
+    and the solver's progress inside a planning phase; ``cancelled()`` is asked before each phase after reading:
+    when it answers true the run stops with a StateError and nothing is stored. A solve under way is not
+    interrupted: it finishes its phase first. Bad input raises InputError (file, row, column, reason) before
+    anything is solved or stored.
     """
-    check_settings(time_limit, objective)
     problem_path = Path(problem_path)
     orders_path = Path(orders_path) if orders_path else None
     report = progress or (lambda done, total, message: None)
-    total = 3
+    total = len(PHASES)
     report(0, total, "read")
-    problem = _read(problem_path, orders_path)
-    _clock(problem, problem_path.name, None)  # a problem without a start date is refused before the solve
-    _site_timezone(sessions, org_code, site)  # an unknown organisation or site is refused before the solve
+    problem = check_input(sessions, org_code, problem_path, orders_path, time_limit=time_limit, objective=objective,
+                          site=site)
+    at = {"phase": 0}
 
-    def stop_if_cancelled() -> None:
+    def enter(phase: str) -> None:
         if cancelled is not None and cancelled():
             raise StateError("the schedule run was cancelled; nothing was stored")
+        at["phase"] = PHASES.index(phase)
+        report(at["phase"], total, phase)
 
-    stop_if_cancelled()
-    report(1, total, "solve")
-
-    def search(phase: str, incumbent: float, bound: float, seconds: float) -> None:
-        report(1, total, f"CP-SAT {phase}: incumbent {incumbent:,.0f}, bound {bound:,.0f} ({seconds:.1f} s)")
+    def search(step: str, incumbent: float, bound: float, seconds: float) -> None:
+        report(at["phase"], total, f"{PHASES[at['phase']]}: CP-SAT {step}, incumbent {incumbent:,.0f}, "
+                                   f"bound {bound:,.0f} ({seconds:.1f} s)")
 
     cmp = scheduling.compare(problem, time_limit=time_limit, workers=workers, secondary=objective, seed=seed,
-                             progress=search)
-    stop_if_cancelled()
-    report(2, total, "store")
+                             progress=search, phase=enter)
+    enter("compare")
+    result = comparison_result(cmp, _site_timezone(sessions, org_code, site), problem_path.name)
+    enter("store")
     info = record_run(sessions, org_code, cmp, actor=actor, problem_file=problem_path.name,
                       problem_sha256=_sha256(problem_path), time_limit=time_limit, objective=objective,
                       orders_file=orders_path.name if orders_path else None,
                       orders_sha256=_sha256(orders_path) if orders_path else None, name=name,
-                      site=site)
+                      site=site, result=result)
     report(total, total, "done")
     return info
 

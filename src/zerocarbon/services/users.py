@@ -57,7 +57,8 @@ class TokenInfo:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """The current instant, UTC-aware, as every instant of users, tokens and sessions is stored and read."""
+    return datetime.now(timezone.utc)
 
 
 def sha256(text: str) -> str:

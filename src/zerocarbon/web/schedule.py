@@ -1,23 +1,28 @@
 """The schedule pages: stored scheduler runs with an upload form for a plant week, and a run's Gantt chart on the
 site's local dates (run, changeover, idle, standby and off per line, price and carbon bands) with its savings
-against the conventional plan."""
+against the conventional plan.
+
+The form checks the files at once (problems are listed under it) and queues the run as a background job; the page
+then shows the job's row with its live progress (the jobs page's row, polling itself) and, once it succeeded, the
+link to the stored run."""
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
-from zerocarbon.api.uploads import spooled
-from zerocarbon.errors import InputError
-from zerocarbon.services import schedule_runs
+from zerocarbon.api.uploads import safe_name
+from zerocarbon.errors import InputError, NotFoundError
+from zerocarbon.services import jobs, schedule_runs
 from zerocarbon.web import i18n
+from zerocarbon.web.jobs import _context as _job_context
 from zerocarbon.web.routes import PREFIX, Page, PageRoute, _csrf, _problems
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 PAGE_SIZE = 20
+KIND = "schedule.run"
 PLAN_KEYS = ("edd_always_on", "fifo_always_on", "makespan_always_on", "energy_aware")
 
 
@@ -26,18 +31,38 @@ def _script_json(value) -> str:
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
+def _schedule_jobs(page: Page, job: int | None) -> list[jobs.JobInfo]:
+    """The schedule runs still queued or running that the caller may see, and the job ``job`` whatever its state
+    (the one the form just started)."""
+    if not page.may("schedule.run"):
+        return []
+    listing = jobs.list_jobs(page.sessions, page.org, actor=page.principal.actor, actions=page.access.actions,
+                             kind=KIND, limit=20)
+    shown = [j for j in listing.jobs if not j.finished]
+    if job is not None and job not in {j.id for j in shown}:
+        try:
+            found = jobs.get(page.sessions, page.org, job, actor=page.principal.actor, actions=page.access.actions)
+        except NotFoundError:
+            found = None
+        if found is not None and found.kind == KIND:
+            shown.insert(0, found)
+    return shown
+
+
 def _list_page(page: Page, offset: int = 0, status: int = 200, problems=None, message=None,
-               form=None) -> Response:
+               form=None, job: int | None = None) -> Response:
     runs = schedule_runs.list_runs(page.sessions, page.org, PAGE_SIZE, offset)
     return page.render("schedules.html", status, runs=runs, offset=offset, size=PAGE_SIZE, problems=problems or [],
                        message=message, form=form or {"time_limit": 10, "objective": "cost"},
                        objectives=schedule_runs.OBJECTIVES, min_limit=schedule_runs.MIN_TIME_LIMIT,
-                       max_limit=schedule_runs.MAX_TIME_LIMIT)
+                       max_limit=schedule_runs.MAX_TIME_LIMIT, running=_schedule_jobs(page, job),
+                       **_job_context(page))
 
 
 @router.get("/orgs/{org}/schedules")
-def schedules(request: Request, org: str, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    return _list_page(Page(request, org, "schedule.read"), offset)
+def schedules(request: Request, org: str, offset: Annotated[int, Query(ge=0)] = 0,
+              job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
+    return _list_page(Page(request, org, "schedule.read"), offset, job=job)
 
 
 @router.post("/orgs/{org}/schedules")
@@ -49,16 +74,16 @@ def run_schedule(request: Request, org: str, problem: Annotated[UploadFile, File
                  csrf: Annotated[str | None, Form()] = None) -> Response:
     page = Page(request, org, "schedule.run")
     _csrf(request, page.principal, csrf)
+    with_orders = orders is not None and bool(orders.filename)
     try:
-        with ExitStack() as stack:
-            problem_path = stack.enter_context(spooled(problem))
-            orders_path = stack.enter_context(spooled(orders)) if orders is not None and orders.filename else None
-            info = schedule_runs.run_plan(page.sessions, org, problem_path, orders_path, actor=page.principal.actor,
-                                          time_limit=time_limit, objective=objective)
+        job = jobs.submit_schedule(page.sessions, org, problem.file, safe_name(problem.filename),
+                                   orders.file if with_orders else None,
+                                   safe_name(orders.filename) if with_orders else None, actor=page.principal.actor,
+                                   time_limit=time_limit, objective=objective)
     except InputError as exc:
         return _list_page(page, status=400, problems=_problems(exc),
                           form={"time_limit": time_limit, "objective": objective})
-    return RedirectResponse(f"{PREFIX}/orgs/{org}/schedules/{info.id}", status_code=303)
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/schedules?job={job.id}#job-{job.id}", status_code=303)
 
 
 def _chart(result: dict, t) -> dict:

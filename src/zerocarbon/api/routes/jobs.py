@@ -1,4 +1,4 @@
-"""Background jobs: start an inventory run or an import as a job, follow its progress, cancel it.
+"""Background jobs: start an inventory run, an import or a schedule run as a job, follow its progress, cancel it.
 
 A job is answered at once (202) while it runs on the server's executor; poll ``GET /orgs/{org}/jobs/{id}``
 until its ``status`` is succeeded, failed (``error`` lists the problems: file, row, column, reason) or cancelled.
@@ -15,7 +15,7 @@ from zerocarbon.api.deps import Acting, CurrentPrincipal, OrgPath, Sessions, mem
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.uploads import safe_name
 from zerocarbon.core.model import Boundary
-from zerocarbon.services import auth, jobs
+from zerocarbon.services import auth, jobs, schedule_runs
 
 router = APIRouter(prefix="/orgs/{org}/jobs", tags=["jobs"], responses=RESPONSES)
 
@@ -105,6 +105,35 @@ def start_import(file: Annotated[UploadFile, File(description="CSV or XLSX activ
     name = safe_name(file.filename)
     return _out(jobs.submit_import(acting.sessions, acting.org, kind, year, factor_set, file.file, name,
                                    actor=acting.actor))
+
+
+@router.post("/schedule", response_model=JobOut, status_code=202)
+def start_schedule(acting: Annotated[Acting, requires("schedule.run")],
+                   problem: Annotated[UploadFile, File(description="plant problem JSON (`zerocarbon schedule "
+                                                                   "example`)")],
+                   orders: Annotated[UploadFile | None, File(description="orders CSV/XLSX replacing the problem's "
+                                                                         "orders")] = None,
+                   time_limit: Annotated[float, Form(ge=schedule_runs.MIN_TIME_LIMIT,
+                                                     le=schedule_runs.MAX_TIME_LIMIT,
+                                                     description="CP-SAT search time [s] for the energy-aware "
+                                                                 "plan")] = 10.0,
+                   objective: Annotated[Literal["cost", "carbon", "idle"],
+                                        Form(description="lowered once every order is on time")] = "cost",
+                   name: Annotated[str | None, Form(max_length=256)] = None,
+                   site: Annotated[str | None, Form(max_length=64, description="site whose time zone dates are "
+                                                                               "shown in (default: the first)")] = None
+                   ) -> JobOut:
+    """Plan a week in the background (as ``POST /schedules``). The files are read and checked before the job is
+    queued: a malformed file is refused at once (400, its problems: file, row, column, reason). The job reports
+    the phases read, plan energy-aware, plan conventional, compare, store; once it succeeded ``result.run_id`` is
+    the stored run (``GET /schedules/{run_id}``). Cancelling takes effect between phases: a solve under way
+    finishes its phase, then the job ends ``cancelled`` and stores nothing."""
+    with_orders = orders is not None and bool(orders.filename)
+    return _out(jobs.submit_schedule(acting.sessions, acting.org, problem.file, safe_name(problem.filename),
+                                     orders.file if with_orders else None,
+                                     safe_name(orders.filename) if with_orders else None, actor=acting.actor,
+                                     time_limit=time_limit, objective=objective, name=name or None,
+                                     site=site or None))
 
 
 @router.get("", response_model=JobPageOut)

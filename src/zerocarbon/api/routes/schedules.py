@@ -63,7 +63,8 @@ def run(acting: Annotated[Acting, requires("schedule.run")],
                                                                     "(default: the first)")] = None
         ) -> ScheduleRunOut:
     """Plan the week on time first, then by cost, carbon or idle energy; compare it with the conventional plans and
-    store the run. The answer comes when the solve is done. A malformed file is refused with its problems (file,
+    store the run. Synchronous, for scripts: the answer comes when the solve is done (about 4/3 of ``time_limit``
+    or more); ``POST /jobs/schedule`` runs the same in the background and answers at once. A malformed file is refused with its problems (file,
     row, column, reason) and nothing is stored."""
     with ExitStack() as stack:
         problem_path = stack.enter_context(spooled(problem))
