@@ -21,7 +21,7 @@ $(BROWSER): $(STAMP)
 	if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei; \
 	  else echo "browser tests need: apt-get install chromium fonts-wqy-microhei"; fi; fi
-	command -v chromium >/dev/null && touch $(BROWSER) || true
+	command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . && touch $(BROWSER) || true
 
 # The dashboard's port on 127.0.0.1 once the demo is built: `make demo DEMO_PORT=8080` when 8000 is taken.
 DEMO_PORT ?= 8000
@@ -48,7 +48,7 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/api_load.py
 
-# Refresh the committed htmx and ECharts files from the versions pinned in $(WEB)/package-lock.json.
+# Refresh the committed htmx, ECharts and Swagger UI files from the versions pinned in $(WEB)/package-lock.json.
 web-vendor:
 	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund
 	cp $(WEB)/node_modules/htmx.org/dist/htmx.min.js $(WEB)/static/vendor/htmx.min.js
@@ -56,6 +56,9 @@ web-vendor:
 	cp $(WEB)/node_modules/echarts/dist/echarts.min.js $(WEB)/static/vendor/echarts.min.js
 	cp $(WEB)/node_modules/echarts/LICENSE $(WEB)/static/vendor/echarts.LICENSE
 	cp $(WEB)/node_modules/echarts/NOTICE $(WEB)/static/vendor/echarts.NOTICE
+	cp $(WEB)/node_modules/swagger-ui-dist/swagger-ui-bundle.js $(WEB)/node_modules/swagger-ui-dist/swagger-ui.css src/zerocarbon/api/static/
+	cp $(WEB)/node_modules/swagger-ui-dist/LICENSE src/zerocarbon/api/static/swagger-ui.LICENSE
+	cp $(WEB)/node_modules/swagger-ui-dist/NOTICE src/zerocarbon/api/static/swagger-ui.NOTICE
 	rm -rf $(WEB)/node_modules
 
 clean:

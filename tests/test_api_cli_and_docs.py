@@ -165,3 +165,20 @@ def test_serve_answers_on_loopback(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_api_docs_page_loads_nothing_from_another_host(sessions):
+    """Defect guarded: FastAPI's default docs page fetched Swagger UI from a CDN, so it was blank on a plant
+    network without internet."""
+    import re
+
+    c = client(sessions)
+    page = c.get("/api/v1/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:src|href|url)\s*[=:]\s*["\']([^"\']+)["\']', page.text)
+    assert urls and all(u.startswith("/api/v1/") or u.startswith("data:") for u in urls), urls
+    for u in urls:
+        if u.startswith("/api/v1/docs/assets/"):
+            r = c.get(u)
+            assert r.status_code == 200 and len(r.content) > 100_000, u
+    assert c.get("/api/v1/docs/assets/app.py").status_code == 404

@@ -8,7 +8,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon import __version__
-from zerocarbon.api import problems
+from zerocarbon.api import docs_page, problems
 from zerocarbon.api.routes import audit, auth, batches, energy, factors, inventory, jobs, orgs, schedules, schemas
 from zerocarbon.services import jobs as job_service
 
@@ -34,14 +34,14 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
                 executor.stop()
 
     app = FastAPI(title="zerocarbon API", version=__version__, openapi_url=f"{PREFIX}/openapi.json",
-                  docs_url=f"{PREFIX}/docs", redoc_url=None, lifespan=lifespan,
-                  swagger_ui_oauth2_redirect_url=f"{PREFIX}/docs/oauth2-redirect",
+                  docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="GHG accounting of a factory: inventories, imported batches, factors, audit trail. "
                               "Errors are RFC 9457 problem details (application/problem+json).")
     app.state.sessions = sessions
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)
+    app.include_router(docs_page.router(PREFIX, app.openapi_url, app.title))
 
     def openapi() -> dict:
         if app.openapi_schema is None:
