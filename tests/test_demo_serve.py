@@ -113,3 +113,36 @@ def test_serve_demo_prints_the_address_and_working_logins_then_serves_the_demo_d
         for cells in printed:
             email, password = [c for c in cells if "@" in c][0], [c for c in cells if c not in "│┃|"][-1]
             assert users.hasher.verify(store.user_by_email(s, email).password_hash, password)
+
+
+def test_serve_demo_points_the_energy_page_at_the_demo_meter_data(demo_db, monkeypatch, tmp_path):
+    """Defect: `make demo` wrote a year of meter data but its dashboard said energy data was not configured."""
+    import uvicorn
+
+    from zerocarbon.cli import demo as cli_demo
+    from zerocarbon.services import energy_report
+
+    url, _, _ = demo_db
+    seen = {}
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: seen.update(
+        {env: os.environ.get(env) for env in (energy_report.LAKE_ENV, energy_report.METERS_ENV,
+                                              energy_report.PRODUCTION_ENV)}))
+    for env in (energy_report.LAKE_ENV, energy_report.METERS_ENV, energy_report.PRODUCTION_ENV):
+        monkeypatch.delenv(env, raising=False)
+    data = {"lake": tmp_path / "lake", "meters": tmp_path / "meters.csv", "production": tmp_path / "production.csv"}
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        with cli_demo.console.capture():
+            cli_demo.serve_demo(url, sock, data)
+    assert seen == {energy_report.LAKE_ENV: str(data["lake"]), energy_report.METERS_ENV: str(data["meters"]),
+                    energy_report.PRODUCTION_ENV: str(data["production"])}
+    assert energy_report.source().configured
+
+
+@pytest.mark.slow
+def test_demo_run_names_its_meter_data(tmp_path):
+    from zerocarbon.services.demo import run_demo
+
+    run = run_demo(tmp_path / "demo", schedule_seconds=0)
+    assert run.meter_data["lake"].is_dir() and (run.meter_data["lake"] / "org=DEMO-LAPTOP").is_dir()
+    assert run.meter_data["meters"].is_file() and run.meter_data["production"].is_file()

@@ -26,16 +26,16 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-o
     # Taken before the build, so a busy port is reported at once rather than after a minute of work.
     sock = listen_socket(HOST, port) if serve else None
     try:
-        db_url = build(out, seed, schedule_seconds)
+        db_url, meter_data = build(out, seed, schedule_seconds)
         if sock is not None:
-            serve_demo(db_url, sock)
+            serve_demo(db_url, sock, meter_data)
     finally:
         if sock is not None:
             sock.close()
 
 
-def build(out: Path, seed: int, schedule_seconds: float) -> str:
-    """Run the demo with a progress bar, print its results; the URL of its database."""
+def build(out: Path, seed: int, schedule_seconds: float) -> tuple[str, dict[str, Path] | None]:
+    """Run the demo with a progress bar, print its results; the URL of its database and its meter data."""
     from zerocarbon.cli.accounting import print_totals
     from zerocarbon.cli.schedule import kpi_table, print_savings, search_progress
     from zerocarbon.services.demo import IMPORT_ORDER, run_demo
@@ -65,7 +65,7 @@ def build(out: Path, seed: int, schedule_seconds: float) -> str:
     exe = sys.argv[0] if sys.argv and sys.argv[0].endswith("zerocarbon") else "zerocarbon"
     console.print(f"\nTry: {exe} inventory show --db {run.db_url} --org DEMO-LAPTOP --year {run.result.year} "
                   "--explain --site TJ01 --scope 2 --method market")
-    return run.db_url
+    return run.db_url, run.meter_data
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
@@ -83,12 +83,14 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_demo(db_url: str, sock: socket.socket) -> None:
-    """Create the demo logins on ``db_url``, print them with the dashboard's address, serve until Ctrl-C."""
+def serve_demo(db_url: str, sock: socket.socket, meter_data: dict[str, Path] | None = None) -> None:
+    """Create the demo logins on ``db_url``, print them with the dashboard's address, serve until Ctrl-C; the
+    energy page shows the demo's meter data (``meter_data``: lake, meters, production)."""
     import os
 
     import uvicorn
 
+    from zerocarbon.services import energy_report
     from zerocarbon.services.database import open_sessions
     from zerocarbon.services.demo_users import DEMO_ORG, create_demo_users
 
@@ -97,6 +99,10 @@ def serve_demo(db_url: str, sock: socket.socket) -> None:
     host, port = sock.getsockname()[:2]
     print_logins(logins, f"http://{host}:{port}/web/")
     os.environ["ZEROCARBON_DB"] = db_url
+    for key, env in (("lake", energy_report.LAKE_ENV), ("meters", energy_report.METERS_ENV),
+                     ("production", energy_report.PRODUCTION_ENV)):
+        if meter_data and meter_data.get(key):
+            os.environ[env] = str(meter_data[key])
     # By import string, as `zerocarbon serve` does: the web shell sits above the CLI and is not imported here.
     config = uvicorn.Config("zerocarbon.web:create_app", factory=True, host=host, port=port, proxy_headers=True)
     try:

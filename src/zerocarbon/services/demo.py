@@ -32,6 +32,8 @@ class DemoRun:
     db_url: str
     schedule: Comparison | None = None
     energy: dict | None = None
+    # The meter data a server shows on its energy page: lake folder, meter registry, production counts.
+    meter_data: dict[str, Path] | None = None
 
 
 def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set: str = "AR5",
@@ -84,7 +86,9 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
                                  problem_sha256=hashlib.sha256(problem_file.read_bytes()).hexdigest(),
                                  time_limit=schedule_seconds, objective="cost", site=HEFEI)
         engine.dispose()
-    return DemoRun(result, outputs, org.name, url, cmp, energy)
+    meter_data = {"lake": (out / "meters" / "lake").resolve(), "meters": Path(mfiles["registry"]).resolve(),
+                  "production": Path(mfiles["production"]).resolve()}
+    return DemoRun(result, outputs, org.name, url, cmp, energy, meter_data)
 
 
 def scope_note(meters) -> str:
