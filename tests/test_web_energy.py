@@ -313,7 +313,10 @@ def test_interval_load_profile_with_base_and_peak(world, lake):
 def test_energy_charts_and_sankey_draw_in_a_browser(page, tmp_path, monkeypatch):
     """Defect guarded: the vendored ECharts build lacked the sankey series, so the flows chart stayed blank."""
     pg, base, _ = page
-    build_lake(tmp_path, monkeypatch, PLANT, plant_day())
+    # with rooftop PV: the Sankey draws it as a supply beside the grid import
+    pv = [12.0 if 32 <= i < 64 else 0.0 for i in range(96)]
+    build_lake(tmp_path, monkeypatch, PLANT + "PV,HF01,roof,,,pv,kWh,15,Asia/Shanghai,false\n",
+               {**plant_day(), "PV": pv})
     errors = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     test_web_browser._login(pg, base)
@@ -321,6 +324,7 @@ def test_energy_charts_and_sankey_draw_in_a_browser(page, tmp_path, monkeypatch)
     for chart_id in ("energy-profile", "energy-interval", "energy-flows"):
         pg.wait_for_selector(f"#{chart_id}[data-ready='1'] canvas")
     assert errors == []
+    assert "光伏发电" in pg.inner_text("#energy-flow-table") and "revenue meters" not in pg.inner_text("main")
     test_web_browser.SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(test_web_browser.SHOTS / "energy-zh.png"), full_page=True)
 
