@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tests.api_support import fast_passwords, load_org, logged_in, person
 from tests.helpers import line_day
-from tests.test_web_energy import DAYS, PLANT, build_lake, plant_day
+from tests.test_web_energy import DAYS, PLANT, PV_PLANT, build_lake, plant_day, pv_day
 from zerocarbon.cli import app as cli
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.services import meter_import
@@ -204,3 +204,18 @@ def test_a_line_meter_and_its_asset_sub_meter_are_not_added_up(world, tmp_path, 
     links = {lk["target"]: lk["value"] for lk in f["links"]}
     assert links["HF01 › SMT1"] == pytest.approx(DAYS * sum(kwh))
     assert links["HF01 › SMT1 › reflow oven"] == pytest.approx(links["HF01 › SMT1 › unmetered"])
+
+
+def test_flows_with_rooftop_pv_are_the_pages_and_the_report_stays_grid_import(world, tmp_path, monkeypatch):
+    build_lake(tmp_path, monkeypatch, PV_PLANT + "PVX,HF01,roof,,pv,kWh,15,Asia/Shanghai,true\n", pv_day(True))
+    kwh, _ = line_day()
+    c = api(world)
+    f = c.get(f"{API}/flows").json()
+    grid = DAYS * (sum(kwh) + 96 * 41 - 32 * 12 + 32 * 2)
+    assert f["grid_import"] == pytest.approx(grid) and f["generation"] == pytest.approx(DAYS * 32 * 12)
+    assert f["export"] == pytest.approx(DAYS * 32 * 2) and f["self_consumption"] == pytest.approx(DAYS * 32 * 10)
+    assert f["total"] == pytest.approx(DAYS * (sum(kwh) + 96 * 41)) and f["warnings"] == []
+    levels = {n["id"]: n["level"] for n in f["nodes"]}
+    assert levels["HF01 › grid import"] == "import" and levels["HF01 › export"] == "export"
+    # the report's site kWh is the revenue meter's grid import, not the consumption
+    assert c.get(f"{API}/report").json()["site_load"]["kwh"] == pytest.approx(grid)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zerocarbon.core.energy.flows import MeterTotal, flows, place
+from zerocarbon.core.energy.flows import MeterTotal, flows, place, role
 from zerocarbon.core.energy.intervals import Meter
 
 
@@ -100,3 +100,54 @@ def test_missing_and_partial_readings_are_warned():
     kinds = {w.node: w.kind for w in f.warnings}
     assert kinds == {"S › SMT1": "partial_coverage", "S › SMT2": "no_readings"}
     assert "50.0%" in next(w.message for w in f.warnings if w.kind == "partial_coverage")
+
+
+def s(meter, value, r, covered=None):
+    return MeterTotal(meter, (), value, covered, role=r)
+
+
+def test_a_pv_meter_is_a_supply_generation_or_export_by_its_revenue_flag():
+    assert role(Meter("PV", "S", area="roof", medium="pv")) == "generation"
+    assert role(Meter("PVX", "S", area="roof", medium="pv", revenue=True)) == "export"
+    assert role(Meter("MAIN", "S", area="incomer", revenue=True)) == "import"
+    assert role(Meter("L", "S", line="SMT1")) == "consumer"
+    # in the flows of PV alone, a PV meter is the medium's own meter, not a supply
+    assert role(Meter("PV", "S", area="roof", medium="pv"), "pv") == "consumer"
+
+
+def test_rooftop_pv_feeds_the_site_and_its_consumption_is_import_plus_generation():
+    """Grid import 700 + PV 240 = 940 consumed; the lines measure 900: 40 unmetered, no warning. The old rule
+    compared the lines with the import meter alone and warned that they measure 200 more."""
+    f = flows("S", [s("MAIN", 700.0, "import"), s("PV", 240.0, "generation"), t("M1", 500.0, A, L1),
+                    t("M2", 400.0, B, L3)])
+    n = by_id(f)
+    assert f.total == 940.0 and f.grid_import == 700.0 and f.generation == 240.0 and f.export is None
+    assert f.self_consumption == 240.0
+    assert f.warnings == []
+    assert n["S › grid import"].level == "import" and n["S › generation"].meters == ("PV",)
+    assert links(f)[("S › grid import", "S")] == 700.0 and links(f)[("S › generation", "S")] == 240.0
+    assert links(f)[("S", "S › unmetered")] == pytest.approx(40.0)
+    assert "S › roof" not in n
+
+
+def test_an_export_meter_takes_the_exported_energy_out_of_the_site_consumption():
+    """Generation 300, of which 80 exported: 220 consumed on site; import 700: site 920."""
+    f = flows("S", [s("MAIN", 700.0, "import"), s("PV", 300.0, "generation"), s("PVX", 80.0, "export"),
+                    t("M1", 920.0, A, L1)])
+    assert f.total == 920.0 and f.self_consumption == 220.0 and f.export == 80.0
+    assert links(f)[("S › generation", "S")] == 220.0 and links(f)[("S › generation", "S › export")] == 80.0
+    assert by_id(f)["S › export"].value == 80.0
+    assert f.warnings == [] and "S › unmetered" not in by_id(f)
+
+
+def test_with_pv_only_real_over_measurement_is_a_warning():
+    f = flows("S", [s("MAIN", 700.0, "import"), s("PV", 240.0, "generation"), t("M1", 1000.0, A, L1)])
+    (w,) = f.warnings
+    assert w.kind == "children_exceed_meter" and w.value == pytest.approx(-60.0)
+    assert "grid import MAIN plus on-site generation" in w.message
+
+
+def test_export_above_generation_is_a_warning():
+    f = flows("S", [s("MAIN", 700.0, "import"), s("PV", 50.0, "generation"), s("PVX", 80.0, "export")])
+    assert [w.kind for w in f.warnings] == ["export_exceeds_generation"]
+    assert f.self_consumption == 0.0 and f.total == 700.0

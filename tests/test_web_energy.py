@@ -94,6 +94,34 @@ def plant(tmp_path, monkeypatch):
     return build_lake(tmp_path, monkeypatch, PLANT, plant_day())
 
 
+# Rooftop PV as the demo registry declares it: medium pv, area roof, not a revenue meter. The lines consume
+# what the grid supplies plus what the roof generates; MAIN measures only the grid import.
+PV_PLANT = """id,site,area,line,medium,unit,interval_min,timezone,revenue
+MAIN,HF01,incomer,,electricity,kWh,15,Asia/Shanghai,true
+L1,HF01,SMT,SMT1,electricity,kWh,15,Asia/Shanghai,false
+HVAC,HF01,utilities,,electricity,kWh,15,Asia/Shanghai,false
+PV,HF01,roof,,pv,kWh,15,Asia/Shanghai,false
+"""
+
+
+def pv_day(export: bool = False) -> dict[str, list[float]]:
+    """Per quarter hour [kWh]: SMT1 line_day, HVAC 40, PV 12 from 08:00 to 16:00; MAIN = SMT1 + HVAC - PV
+    (+ 1 the lines do not measure). With ``export``, PVX measures 2 of the PV fed into the grid."""
+    kwh, _ = line_day()
+    pv = [12.0 if 32 <= i < 64 else 0.0 for i in range(96)]
+    sent = [2.0 if p else 0.0 for p in pv]
+    day = {"L1": kwh, "HVAC": [40.0] * 96, "PV": pv,
+           "MAIN": [k + 40.0 - p + x + 1.0 for k, p, x in zip(kwh, pv, sent if export else [0.0] * 96)]}
+    if export:
+        day["PVX"] = sent
+    return day
+
+
+@pytest.fixture
+def pv_plant(tmp_path, monkeypatch):
+    return build_lake(tmp_path, monkeypatch, PV_PLANT, pv_day())
+
+
 def browser(sessions, role: str, lang: str = "en"):
     c = client(sessions, follow_redirects=False)
     r = c.post("/web/login", data={"email": f"{role}@acme.cn", "password": PASSWORD, "next": "/web/"})
@@ -168,12 +196,13 @@ def test_idle_energy_per_line_and_shift_with_tco2_when_production_is_configured(
     spec = chart(r.text)
     assert spec["lines"] == ["SMT1"]
     # per day: 8 idle intervals x 4 kWh in the day shift, 4 x 4 kWh at night
-    assert {s["name"]: s["data"] for s in spec["idle"]} == {"day": [32.0 * DAYS], "night": [16.0 * DAYS]}
+    assert {s["name"]: s["data"] for s in spec["idle"]} == {"day shift": [32.0 * DAYS],
+                                                               "night shift": [16.0 * DAYS]}
     table = r.text[r.text.index('id="energy-idle"'):]
     line = re.search(r'<p class="meta" id="energy-factor">(.*?)</p>', r.text).group(1)
     factor = float(re.search(r" ([0-9.]+) kgCO2/kWh", line).group(1))
     assert "grid.location.CN" in line  # the shipped set's national factor, named with its source
-    assert f"{48.0 * DAYS * factor / 1000:.4f}" in table  # total idle tCO2
+    assert f"{48.0 * DAYS * factor / 1000:.2f}" in table  # total idle tCO2e
     assert 'id="energy-anomalies"' in r.text and 'id="energy-no-production"' not in r.text
 
 
@@ -219,6 +248,7 @@ def test_energy_flows_sankey_counts_main_and_sub_meters_once_with_the_unmetered_
     links = {(lk["source"], lk["target"]): lk["value"] for lk in f["links"]}
     assert f["unit"] == "kWh" and f["total"] == pytest.approx(site)
     assert links == pytest.approx({
+        ("HF01 › grid import", "HF01"): site,  # the revenue meter is the site's supply, drawn left of it
         ("HF01", "HF01 › SMT hall"): DAYS * (kwh + 96 * 3), ("HF01", "HF01 › test hall"): DAYS * 96 * 3,
         ("HF01", "HF01 › unmetered"): DAYS * 96 * 5,
         ("HF01 › SMT hall", "HF01 › SMT hall › SMT1"): DAYS * kwh,
@@ -258,7 +288,7 @@ def test_sub_meters_above_the_main_meter_are_a_warning_on_the_page(world, tmp_pa
                {"L1": kwh, "MAIN": [k + 5 for k in kwh], "L9": [10.0] * 96})
     r = browser(world, "viewer").get(f"/web/orgs/{ORG}/energy")
     warning = re.search(r'id="energy-flow-warnings">(.*?)</div>', r.text, re.S).group(1)
-    assert 'data-kind="children_exceed_meter"' in warning and f"{DAYS * 96 * 5:,.3f} kWh more" in warning
+    assert 'data-kind="children_exceed_meter"' in warning and f"{DAYS * 96 * 5:,.0f} kWh more" in warning
     assert "HF01 › unmetered" not in r.text
 
 
@@ -283,7 +313,10 @@ def test_interval_load_profile_with_base_and_peak(world, lake):
 def test_energy_charts_and_sankey_draw_in_a_browser(page, tmp_path, monkeypatch):
     """Defect guarded: the vendored ECharts build lacked the sankey series, so the flows chart stayed blank."""
     pg, base, _ = page
-    build_lake(tmp_path, monkeypatch, PLANT, plant_day())
+    # with rooftop PV: the Sankey draws it as a supply beside the grid import
+    pv = [12.0 if 32 <= i < 64 else 0.0 for i in range(96)]
+    build_lake(tmp_path, monkeypatch, PLANT + "PV,HF01,roof,,,pv,kWh,15,Asia/Shanghai,false\n",
+               {**plant_day(), "PV": pv})
     errors = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     test_web_browser._login(pg, base)
@@ -291,5 +324,76 @@ def test_energy_charts_and_sankey_draw_in_a_browser(page, tmp_path, monkeypatch)
     for chart_id in ("energy-profile", "energy-interval", "energy-flows"):
         pg.wait_for_selector(f"#{chart_id}[data-ready='1'] canvas")
     assert errors == []
+    assert "光伏发电" in pg.inner_text("#energy-flow-table") and "revenue meters" not in pg.inner_text("main")
     test_web_browser.SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(test_web_browser.SHOTS / "energy-zh.png"), full_page=True)
+
+
+def test_rooftop_pv_is_a_supply_of_the_site_not_a_metering_fault(world, pv_plant):
+    """Defect guarded: the lines measured grid import + PV and the page warned that they measure the PV's energy
+    more than the revenue meter (check CT ratios)."""
+    kwh, _ = line_day()
+    grid = DAYS * (sum(kwh) + 96 * 41 - 32 * 12)
+    pv, consumed = DAYS * 32 * 12, DAYS * (sum(kwh) + 96 * 41)
+    r = browser(world, "viewer").get(f"/web/orgs/{ORG}/energy")
+    assert r.status_code == 200, r.text
+    assert 'id="energy-flow-warnings"' not in r.text and "CT ratio" not in r.text
+    f = chart(r.text)["flows"]
+    links = {(lk["source"], lk["target"]): lk["value"] for lk in f["links"]}
+    assert f["total"] == pytest.approx(consumed) and f["generation"] == pytest.approx(pv)
+    assert links[("HF01 › grid import", "HF01")] == pytest.approx(grid)
+    assert links[("HF01 › generation", "HF01")] == pytest.approx(pv)
+    assert links[("HF01", "HF01 › unmetered")] == pytest.approx(DAYS * 96)
+    assert "HF01 › roof" not in {n["id"] for n in f["nodes"]}
+    # the tiles say which figure is which: grid import (the CLI report's number) beside site consumption
+    tiles = re.search(r'id="energy-load">(.*?)</div>\s*<p', r.text, re.S).group(1)
+    assert f"Grid import</span><strong>{grid:,.0f}</strong>" in tiles
+    assert f"Site consumption</span><strong>{consumed:,.0f}</strong>" in tiles
+    assert "without an export meter all generation counts as consumed on site" in r.text
+
+
+def test_an_export_meter_takes_exported_pv_out_of_the_site_consumption_on_the_page(world, tmp_path, monkeypatch):
+    build_lake(tmp_path, monkeypatch, PV_PLANT + "PVX,HF01,roof,,pv,kWh,15,Asia/Shanghai,true\n", pv_day(True))
+    kwh, _ = line_day()
+    r = browser(world, "viewer").get(f"/web/orgs/{ORG}/energy")
+    f = chart(r.text)["flows"]
+    links = {(lk["source"], lk["target"]): lk["value"] for lk in f["links"]}
+    assert f["export"] == pytest.approx(DAYS * 32 * 2) and f["total"] == pytest.approx(DAYS * (sum(kwh) + 96 * 41))
+    assert links[("HF01 › generation", "HF01 › export")] == pytest.approx(DAYS * 32 * 2)
+    assert links[("HF01 › generation", "HF01")] == pytest.approx(DAYS * 32 * 10)
+    assert 'id="energy-flow-warnings"' not in r.text
+
+
+def test_the_chinese_energy_page_has_no_english_words_of_the_services(world, pv_plant, monkeypatch):
+    monkeypatch.setenv("ZEROCARBON_PRODUCTION", str(pv_plant))
+    r = browser(world, "viewer", "zh-CN").get(f"/web/orgs/{ORG}/energy")
+    assert r.status_code == 200, r.text
+    body = r.text[r.text.index("<main"):]
+    visible = re.sub(r"<script.*?</script>|<[^>]+>", " ", body, flags=re.S)
+    for english in ("revenue meters", "sum of the lines", "unmetered", "electricity", ">pv<", "day", "night"):
+        assert english not in visible, english
+    assert "关口表（电网购入）" in visible and "白班" in visible and "夜班" in visible
+    assert '<option value="pv">光伏发电</option>' in body and '<option value="electricity" selected>电力</option>' in body
+    assert "电网购入电量" in visible and "厂区用电量" in visible
+    words = chart(r.text)["words"]
+    assert (words["import"], words["generation"], words["unmetered"]) == ("电网购入", "光伏发电", "未计量 / 损耗")
+
+
+def test_numbers_have_thousands_separators_and_sensible_decimals(world, pv_plant, monkeypatch):
+    monkeypatch.setenv("ZEROCARBON_PRODUCTION", str(pv_plant))
+    for lang in ("en", "zh-CN"):
+        r = browser(world, "viewer", lang).get(f"/web/orgs/{ORG}/energy")
+        table = r.text[r.text.index('id="energy-idle"'):r.text.index("</table>", r.text.index('id="energy-idle"'))]
+        hours = re.findall(r'<td class="num">([^<]*)</td><td class="num">[^<]*</td></tr>', table)
+        assert hours and all(re.fullmatch(r"[0-9,]+\.[0-9]", h) for h in hours), hours
+        flow = r.text[r.text.index('id="energy-flow-table"'):]
+        cells = re.findall(r'<td class="num">([^<]*)</td>', flow[:flow.index("</table>")])
+        big = [c for c in cells if float(c.replace(",", "")) > 1000]
+        assert big and all("," in c and "." not in c for c in big), cells
+
+
+def test_num_filter_formats_with_separators_and_decimals():
+    from zerocarbon.web.formatting import num
+
+    assert num(3174017.652) == "3,174,018" and num(1903.5, 1) == "1,903.5" and num(12.345) == "12.3"
+    assert num(0.0123) == "0.01" and num(2.5, 2) == "2.50" and num(None) == "–" and num(-0.01, 1) == "0.0"

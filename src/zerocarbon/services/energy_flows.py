@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from zerocarbon.core.energy.flows import Flows, MeterTotal, flows, place
+from zerocarbon.core.energy.flows import EXPORT, GENERATION, Flows, MeterTotal, flows, place, role
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.errors import InputError, NotFoundError, Problem, UnitError
 from zerocarbon.services.energy_data import rollup, site_of
@@ -31,16 +31,20 @@ def medium_unit(meters: list[Meter], medium: str) -> str:
 
 
 def _site_meters(meters: dict[str, Meter], site: str | None, medium: str) -> tuple[str, str, list[Meter]]:
+    """The site's meters of the medium; for electricity also its PV meters, the site's generation and export
+    (:func:`zerocarbon.core.energy.flows.role`)."""
     site, tz = site_of(meters, site)
-    chosen = sorted((m for m in meters.values() if m.site == site and m.medium == medium), key=lambda m: m.id)
-    if not chosen:
+    chosen = sorted((m for m in meters.values() if m.site == site
+                     and (m.medium == medium or role(m, medium) in (GENERATION, EXPORT))),
+                    key=lambda m: m.id)
+    if not any(m.medium == medium for m in chosen):
         media = sorted({m.medium for m in meters.values() if m.site == site})
         raise InputError([Problem("medium", None, None, f"site {site} has no {medium} meter; its meters measure "
                                                         f"{', '.join(media)}")])
     return site, tz, chosen
 
 
-def _by_period(frame: pd.DataFrame, chosen: list[Meter], unit: str) -> dict[str, list[MeterTotal]]:
+def _by_period(frame: pd.DataFrame, chosen: list[Meter], unit: str, medium: str) -> dict[str, list[MeterTotal]]:
     """Per period of a by-meter roll-up: each chosen meter's energy in ``unit`` and the minutes its readings
     cover (0 and 0 for a meter without readings in the period)."""
     interval = {m.id: m.interval_min for m in chosen}
@@ -57,13 +61,13 @@ def _by_period(frame: pd.DataFrame, chosen: list[Meter], unit: str) -> dict[str,
         acc = found.setdefault(str(when), {}).setdefault(meter, [0.0, 0.0])
         acc[0] += float(value) * factors[u]
         acc[1] += float(n) * interval[meter]
-    return {when: [MeterTotal(m.id, place(m), *got.get(m.id, (0.0, 0.0))) for m in chosen]
+    return {when: [MeterTotal(m.id, place(m), *got.get(m.id, (0.0, 0.0)), role=role(m, medium)) for m in chosen]
             for when, got in found.items()}
 
 
-def _totals(frame: pd.DataFrame, chosen: list[Meter], unit: str) -> list[MeterTotal]:
+def _totals(frame: pd.DataFrame, chosen: list[Meter], unit: str, medium: str) -> list[MeterTotal]:
     """The whole frame's energy per meter (all its periods added up)."""
-    return _by_period(frame.assign(period=""), chosen, unit)[""]
+    return _by_period(frame.assign(period=""), chosen, unit, medium)[""]
 
 
 def site_flows(src: EnergySource, org: str, site: str | None, start: date | str | None = None, end: date | str | None = None,
@@ -80,8 +84,8 @@ def site_flows(src: EnergySource, org: str, site: str | None, start: date | str 
     if frame.empty:
         raise NotFoundError(f"no {medium} readings of site {site} between {first or 'the start'} and "
                             f"{last or 'the end'} (local dates)")
-    return flows(site, _totals(frame, chosen, medium_unit(chosen, medium)), medium, medium_unit(chosen, medium),
-                 DEPTHS[level])
+    unit = medium_unit(chosen, medium)
+    return flows(site, _totals(frame, chosen, unit, medium), medium, unit, DEPTHS[level])
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def energy_rollup(src: EnergySource, org: str, site: str | None, by: str = "site
     frame = frame[frame["meter"].isin([m.id for m in chosen])]
     out = []
     # by time, not text: the two 02:00 hours of a DST fall-back differ only in their offset
-    for when, totals in sorted(_by_period(frame, chosen, unit).items(), key=lambda kv: pd.Timestamp(kv[0])):
+    for when, totals in sorted(_by_period(frame, chosen, unit, medium).items(), key=lambda kv: pd.Timestamp(kv[0])):
         f = flows(site, totals, medium, unit, DEPTHS[by])
         out += [RollupRow(site, medium, n.id, n.name, str(when), unit, n.value,
                           "own meters" if n.metered else "sum of the parts") for n in f.nodes if n.level == by]

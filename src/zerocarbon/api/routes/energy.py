@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from zerocarbon.api.deps import Acting, requires
 from zerocarbon.api.problems import RESPONSES
@@ -145,13 +145,21 @@ class FlowWarningOut(Out):
     kind: str
     message: str
     value: float | None = None
+    meter: str | None = None
+    share: float | None = None
 
 
 class FlowsOut(Out):
     site: str
     medium: str
     unit: str
-    total: float
+    total: float = Field(description="the site's consumption: grid import + generation - export in the electricity "
+                                     "flows; the site's own meters (else the sum of its parts) otherwise")
+    grid_import: float | None = Field(description="revenue meters of the medium; null: none declared")
+    generation: float | None = Field(description="electricity only: pv meters without revenue; null: none")
+    export: float | None = Field(description="electricity only: pv meters with revenue=true; null: none")
+    self_consumption: float | None = Field(description="generation - export (all generation without an export "
+                                                       "meter); null: no generation meter")
     nodes: list[FlowNodeOut]
     links: list[FlowLinkOut]
     warnings: list[FlowWarningOut]
@@ -205,6 +213,7 @@ def flows(acting: Annotated[Acting, requires("energy.read")], site: Site = None,
           medium: Medium = "electricity",
           level: Annotated[Literal["area", "line", "asset"], Query(description="lowest level drawn")] = "line"
           ) -> FlowsOut:
-    """The energy-flow Sankey: site -> area -> line (-> asset) nodes and links; a meter's reading beyond the meters
-    below it is an ``unmetered`` node, sub-meters above their meter are a warning."""
+    """The energy-flow Sankey: supplies (grid import, on-site PV generation, export) -> site -> area -> line
+    (-> asset) nodes and links; a meter's reading beyond the meters below it is an ``unmetered`` node, sub-meters
+    above their meter are a warning. The site consumes grid import + generation - export."""
     return FlowsOut.model_validate(energy_flows.site_flows(energy_report.source(), acting.org, site, start, end, medium, level))

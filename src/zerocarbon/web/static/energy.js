@@ -6,6 +6,13 @@
     var data = document.getElementById("energy-data");
     if (!data || !window.echarts) return;
     var spec = JSON.parse(data.textContent);
+    var words = spec.words || {};
+    // thousands separators; no decimals from 100 up, as the page's tables show numbers
+    function fmt(v, decimals) {
+      if (v === null || v === undefined) return "–";
+      var d = decimals === undefined ? (Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 1 ? 1 : 2) : decimals;
+      return Number(v).toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+    }
     var charts = [];
     function chart(el) {
       var c = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
@@ -39,8 +46,8 @@
           name: "kW", type: "line", data: p.kw, showSymbol: false, connectNulls: false,
           markLine: {
             symbol: "none", silent: true, lineStyle: { type: "dashed" },
-            data: [{ name: "base", yAxis: p.base_kw, label: { formatter: "base {c} kW" } },
-                   { name: "peak", yAxis: p.peak_kw, label: { formatter: "peak {c} kW" } }]
+            data: [{ name: "base", yAxis: p.base_kw, label: { formatter: words.base + " " + fmt(p.base_kw, 1) + " kW" } },
+                   { name: "peak", yAxis: p.peak_kw, label: { formatter: words.peak + " " + fmt(p.peak_kw, 1) + " kW" } }]
           }
         }]
       });
@@ -63,15 +70,15 @@
     var f = spec.flows;
     if (flows && f && f.nodes.length) {
       var names = {};
-      var unmetered = flows.getAttribute("data-unmetered") || "unmetered";
-      f.nodes.forEach(function (n) { names[n.id] = n.level === "unmetered" ? unmetered : n.name; });
+      // unmetered rest and the supplies (grid import, generation, export) are named in the page's language
+      f.nodes.forEach(function (n) { names[n.id] = words[n.level] || n.name; });
       var unit = f.unit;
       chart(flows).setOption({
         animation: false,
         tooltip: {
           trigger: "item",
           formatter: function (x) {
-            var v = Math.round(x.value * 10) / 10;
+            var v = fmt(x.value);
             if (x.dataType === "edge") return names[x.data.source] + " → " + names[x.data.target] + ": " + v + " " + unit;
             return names[x.name] + ": " + v + " " + unit;
           }
@@ -83,7 +90,8 @@
           label: { formatter: function (x) { return names[x.name]; } },
           // a zero flow has no width to draw; its node is still listed in the table under the chart
           data: f.nodes.filter(function (n) { return n.value > 0; }).map(function (n) {
-            return { name: n.id, value: n.value, itemStyle: n.level === "unmetered" ? { color: "#bbb" } : undefined };
+            var color = { unmetered: "#bbb", "import": "#5470c6", generation: "#f5b800", "export": "#91cc75" }[n.level];
+            return { name: n.id, value: n.value, itemStyle: color ? { color: color } : undefined };
           }),
           links: f.links.filter(function (l) { return l.value > 0; })
         }]
