@@ -160,7 +160,36 @@ def test_tablet_width_keeps_the_overview_usable(page):
 
 
 def _total(pg) -> float:
-    return float(pg.locator("#total-scope2-location strong").inner_text())
+    return float(pg.locator("#total-scope2-location strong").inner_text().replace(",", ""))
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_no_page_scrolls_sideways_at_768_px_and_long_ids_stay_in_their_cell_at_1280_px(page, db, lang):
+    pg, base, tmp = page
+    # Large figures and a second site make the widest tables the demo shows.
+    import_bytes(db, "ORG", "electricity-big.csv", electricity("M7", 123_456_789, month=5), tmp)
+    accounting.compute(db, "ORG", YEAR, "CN-2025.1", actor="setup")
+    _login(pg, base)
+    pg.goto(f"{base}/web/lang/{lang}?next=/web/")
+    pg.set_viewport_size({"width": 768, "height": 1024})
+    for name, url in (("overview", f"overview?year={YEAR}"), ("data", "data"), ("ledger", f"ledger?year={YEAR}")):
+        pg.goto(f"{base}/web/orgs/ORG/{url}")
+        if name == "overview":
+            pg.locator("#chart[data-ready='1']").wait_for()
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        pg.screenshot(path=str(SHOTS / f"{name}-{lang}-768.png"), full_page=True)
+        assert width <= 768, f"{name} scrolls sideways at 768 px ({width} px wide)"
+    pg.set_viewport_size({"width": 1280, "height": 860})
+    pg.goto(f"{base}/web/orgs/ORG/ledger?year={YEAR}")
+    pg.screenshot(path=str(SHOTS / f"ledger-{lang}-1280.png"), full_page=True)
+    # A factor id wider than its cell would run under the drill-down link of the next column: the demo's ids
+    # (a set, region, grid and year joined without spaces) are as long as the one written into the first row.
+    pg.evaluate("""document.querySelector('#ledger-table td.small').firstChild.textContent =
+                   'CN-2025.1/grid_emission_factor/north_china_regional_grid/2023/location;'.repeat(3)""")
+    spill = pg.evaluate("""[...document.querySelectorAll('#ledger-table td.small')]
+                           .filter(td => td.scrollWidth > td.clientWidth + 1).length""")
+    assert pg.locator("#ledger-table td.small").count() > 0
+    assert spill == 0 and pg.evaluate("document.documentElement.scrollWidth") <= 1280
 
 
 def test_replace_a_batch_on_its_page_and_the_recomputed_total_uses_the_corrected_file(page, db):

@@ -393,7 +393,7 @@ def test_numbers_have_thousands_separators_and_sensible_decimals(world, pv_plant
 
 
 def test_num_filter_formats_with_separators_and_decimals():
-    from zerocarbon.web.formatting import num
+    from zerocarbon.web.formatting import qty
 
-    assert num(3174017.652) == "3,174,018" and num(1903.5, 1) == "1,903.5" and num(12.345) == "12.3"
-    assert num(0.0123) == "0.01" and num(2.5, 2) == "2.50" and num(None) == "–" and num(-0.01, 1) == "0.0"
+    assert qty(3174017.652) == "3,174,018" and qty(1903.5, 1) == "1,903.5" and qty(12.345) == "12.3"
+    assert qty(0.0123) == "0.01" and qty(2.5, 2) == "2.50" and qty(None) == "–" and qty(-0.01, 1) == "0.0"

@@ -330,3 +330,155 @@ def test_catalogues_have_the_same_keys_and_cover_every_key_the_templates_use():
     for prefix, values in (("role.", [r.value for r in Role]), ("status.", ["active", "pending", "superseded", "withdrawn", "rejected"]),
                            ("error.", ["400", "401", "403", "404", "409", "429"])):
         assert {prefix + v for v in values} <= set(en)
+
+
+# --- what a first-time user of the demo ran into -----------------------------------------------------------------
+
+def _summary(html: str) -> str:
+    return re.search(r'<p class="meta" id="ledger-summary">(.*?)</p>', html, re.S).group(1)
+
+
+def test_ledger_without_a_method_shows_one_total_per_method_and_never_their_sum(world):
+    c = browser(world, "viewer")
+    c.get("/web/lang/en")
+    both = _summary(c.get(f"/web/orgs/{ORG}/ledger", params={"year": YEAR}).text)
+    # Scope 2 location-based 0.6361 t, market-based 0.6096 t: their sum (1.2457 t) is no total of anything.
+    assert "1.2" not in both and "counted" not in both
+    assert re.search(r'id="ledger-total-location">total \(location-based\) 0\.6 tCO2e', both)
+    assert re.search(r'id="ledger-total-market">total \(market-based\) 0\.6 tCO2e', both)
+    market = _summary(c.get(f"/web/orgs/{ORG}/ledger", params={"year": YEAR, "method": "market"}).text)
+    assert 'id="ledger-total-market"' in market and 'id="ledger-total-location"' not in market
+
+
+def test_ledger_totals_per_method_match_the_overview(world, tmp_path):
+    import_bytes(world, ORG, "electricity-big.csv", electricity("M7", 2_000_000, month=5), tmp_path)
+    accounting.compute(world, ORG, YEAR, "CN-2025.1", actor="setup")
+    meta, _ = accounting.inventory_summary(world, ORG, YEAR)
+    c = browser(world, "viewer")
+    html = c.get(f"/web/orgs/{ORG}/ledger", params={"year": YEAR}).text
+    for method in ("location", "market"):
+        shown = re.search(rf'id="ledger-total-{method}">[^<]*?([\d,]+\.\d) tCO2e', html).group(1)
+        assert shown == f"{meta['totals'][f'total_{method}_t']:,.1f}"
+
+
+BAD_PAGES = {"overview?year=abc": ("year", 400), "ledger?year=2025&scope=7": ("scope", 400),
+             "batches/abc": ("batch_id", 400), "audit?limit=-1": ("limit", 400), "jobs/999": (None, 404),
+             "jobs/abc/row": ("job_id", 400), "schedules?offset=-3": ("offset", 400),
+             "schedules/abc": ("run_id", 400), "factors/CN-2025.1?offset=x": ("offset", 400),
+             "energy?site=" + "x" * 70: ("site", 400), "jobs/999/row": (None, 404)}
+
+
+@pytest.mark.parametrize("url", list(BAD_PAGES))
+def test_bad_parameters_and_unknown_addresses_answer_an_html_error_page(world, url):
+    c = browser(world, "admin")
+    c.get("/web/lang/en")
+    r = c.get(f"/web/orgs/{ORG}/{url}")
+    name, status = BAD_PAGES[url]
+    assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (r.status_code, r.text)
+    assert 'id="error"' in r.text and "urn:zerocarbon" not in r.text
+    if name:
+        cell = re.search(r'<table class="problems" id="invalid">(.*?)</table>', r.text, re.S).group(1)
+        assert f"<code>{name}</code>" in cell
+    else:
+        assert "does not exist in this organisation" in r.text
+
+
+def test_a_bad_parameter_is_explained_in_chinese(world):
+    c = browser(world, "admin")
+    r = c.get(f"/web/orgs/{ORG}/overview", params={"year": "abc"})
+    assert r.status_code == 400 and "<code>year</code>" in r.text and "不是整数" in r.text
+    r = c.get(f"/web/orgs/{ORG}/audit", params={"limit": "-1"})
+    assert "不能小于 1" in r.text
+
+
+def test_the_api_keeps_problem_details_for_unknown_addresses(world):
+    r = browser(world).get("/api/v1/no-such-endpoint")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_numbers_have_thousands_separators_and_one_decimal_of_tco2e():
+    from zerocarbon.web.formatting import num
+
+    assert num(1810.175) == "1,810.2" and num(45549.8) == "45,549.8" and num(0.6361) == "0.6"
+    assert num(1234567.4, unit="kWh") == "1,234,567" and num(1234.56, unit="MWh") == "1,234.6"
+    assert num(1810.175, 3) == "1,810.175" and num(12345, 0) == "12,345"
+    assert num(None) == "–" and num(-0.01) == "0.0" and num("n/a") == "n/a"
+
+
+def test_overview_totals_are_rounded_with_separators(world, tmp_path):
+    import_bytes(world, ORG, "electricity-big.csv", electricity("M7", 2_000_000, month=5), tmp_path)
+    accounting.compute(world, ORG, YEAR, "CN-2025.1", actor="setup")
+    meta, _ = accounting.inventory_summary(world, ORG, YEAR)
+    html = browser(world, "viewer").get(f"/web/orgs/{ORG}/overview", params={"year": YEAR}).text
+    tile = re.search(r'id="total-scope2-location"[^>]*><span>[^<]*</span><strong>([^<]*)</strong>', html).group(1)
+    assert tile == f"{meta['totals']['scope2_location_t']:,.1f}" and "," in tile
+    # The per-site table scrolls within its box on a narrow screen.
+    assert '<div class="scroll" id="sites-scroll">' in html
+
+
+@pytest.mark.parametrize("lang,words", [("en", ("Purchased electricity", "File imported", "Inventory computed")),
+                                        ("zh-CN", ("外购电力", "导入文件", "计算清单"))])
+def test_categories_and_audit_actions_are_words_in_both_languages(world, lang, words):
+    c = browser(world, "admin")
+    c.get(f"/web/lang/{lang}")
+    ledger = c.get(f"/web/orgs/{ORG}/ledger", params={"year": YEAR}).text
+    cells = re.findall(r"<td>([^<]*)</td><td>[^<]*</td><td>[^<]*</td>\s*<td class=\"num\">", ledger)
+    assert words[0] in ledger and "<td>purchased_electricity</td>" not in ledger, cells
+    audit_page = c.get(f"/web/orgs/{ORG}/audit").text
+    assert words[1] in audit_page and words[2] in audit_page
+    assert '<small class="code">inventory.compute</small>' in audit_page  # the code stays, small
+
+
+def test_a_refusal_says_in_words_what_the_role_may_not_do_and_keeps_the_detail_folded(world):
+    c = browser(world, "viewer")
+    r = c.get(f"/web/orgs/{ORG}/audit")
+    assert r.status_code == 403
+    summary = re.search(r'id="error-summary">([^<]*)<', r.text).group(1)
+    assert "查看审计日志" in summary and "audit.read" not in summary
+    assert re.search(r'<details id="error-detail">.*audit\.read', r.text, re.S)
+    c.get("/web/lang/en")
+    r = c.get(f"/web/orgs/{ORG}/data")
+    summary = re.search(r'id="error-summary">([^<]*)<', r.text).group(1)
+    assert "see the imported batches" in summary and "upload activity files" in summary
+    assert "import.read" not in summary
+    # A missing batch: a sentence, and the command-line hint only under the details.
+    r = c.get("/web/lang/zh-CN") and browser(world, "admin").get(f"/web/orgs/{ORG}/batches/999")
+    summary = re.search(r'id="error-summary">([^<]*)<', r.text).group(1)
+    assert r.status_code == 404 and "zerocarbon import list" not in summary and "不存在" in summary
+    assert re.search(r"<details id=\"error-detail\">.*zerocarbon import list", r.text, re.S)
+
+
+def test_the_file_row_of_a_ledger_row_shows_its_stored_values(world):
+    c = browser(world, "auditor")
+    c.get("/web/lang/en")
+    ledger = c.get(f"/web/orgs/{ORG}/ledger", params={"year": YEAR, "method": "location"}).text
+    link = re.search(r'class="file-row" href="([^"]+)"', ledger).group(1).replace("&amp;", "&")
+    html = c.get(link).text
+    table = re.search(r'<table id="row-values".*?</table>', html, re.S).group(0)
+    for label, value in (("Quantity", "1000"), ("Unit", "kWh"), ("Meter", "M1"), ("Site", "TJ01"),
+                         ("Period start", "-01-01"), ("Period end", "-01-28")):
+        assert re.search(rf"{label} <small class=\"code\">[a-z_]+</small></th><td class=\"ids\">[^<]*{value}", table), label
+    # An id the batch does not hold, and a supplier asking for the organisation's batch, learn nothing.
+    assert 'id="row-missing"' in c.get(f"/web/orgs/{ORG}/batches/1", params={"row": "b1:x.csv:99"}).text
+    supplier = browser(world, "supplier")
+    assert supplier.get(f"/web/orgs/{ORG}/batches/1", params={"row": "b1:electricity.csv:2"}).status_code == 404
+
+
+def test_activity_row_keeps_the_organisation_and_the_own_submissions_rule(world):
+    from zerocarbon.errors import NotFoundError
+
+    load_org(world, "OTHER")
+    aid = next(r["activity_id"] for r in accounting.ledger_page(world, ORG, YEAR, limit=10).rows)
+    assert accounting.activity_row(world, ORG, 1, aid)["quantity"] == pytest.approx(1000)
+    with pytest.raises(NotFoundError):
+        accounting.activity_row(world, "OTHER", 1, aid)
+    with pytest.raises(NotFoundError):
+        accounting.activity_row(world, ORG, 1, aid, imported_by="someone-else")
+
+
+def test_a_schedule_week_shows_its_last_day_included():
+    from zerocarbon.web.schedule import week
+
+    assert week("2026-08-03T00:00+08:00", "2026-08-10T00:00+08:00") == "2026-08-03 – 2026-08-09"
+    assert week("2026-08-03T00:00+08:00", "2026-08-10T06:00+08:00") == "2026-08-03 – 08-10 06:00"
+    assert week("2026-08-03T00:00+08:00", "2026-08-04T00:00+08:00") == "2026-08-03"

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.core.ghg import overlaps
@@ -27,6 +28,7 @@ from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import check_instruments_against, read_table, validate
 from zerocarbon.services import factor_sets
 from zerocarbon.store import repos
+from zerocarbon.store.tables import ActivityRow
 
 
 @dataclass(frozen=True)
@@ -438,6 +440,26 @@ def show_batch(sessions: sessionmaker, org_code: str, batch_id: int, *, imported
         entities = {f"batch:{b.id}" for b in chain}
         audit = [_entry(a) for a in repos.audit_rows(s, org_id, "batch:") if a.entity in entities]
         return BatchDetail(_info(batch), [_info(b) for b in chain], audit)
+
+
+def activity_row(sessions: sessionmaker, org_code: str, batch_id: int, activity_id: str, *,
+                 imported_by: str | None = None) -> dict | None:
+    """The stored fields of one activity row of a batch (quantity, unit, period, site, meter or fuel...), as
+    imported; None when the batch holds no row with that id. The batch is found as by :func:`show_batch`: one
+    of another organisation, or with ``imported_by`` one that actor did not import, is a NotFoundError."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        repos.get_batch(s, org_id, batch_id, imported_by)
+        stored = s.execute(select(ActivityRow.payload, ActivityRow.site, ActivityRow.period_start,
+                                  ActivityRow.period_end)
+                           .where(ActivityRow.batch_id == batch_id, ActivityRow.activity_id == activity_id)
+                           .limit(1)).first()
+    if stored is None:
+        return None
+    payload, site, start, end = stored
+    fields = {"site": site, "period_start": start, "period_end": end}
+    fields.update(payload or {})
+    return {k: v for k, v in fields.items() if v is not None and v != ""}
 
 
 def audit_trail(sessions: sessionmaker, org_code: str) -> list[AuditEntry]:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.api import create_app as create_api
 from zerocarbon.web import energy, factors, jobs, schedule
-from zerocarbon.web.routes import router
+from zerocarbon.web.routes import install, router
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:
@@ -18,6 +18,7 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     app.include_router(schedule.router)
     app.include_router(factors.router)
     app.include_router(jobs.router)
+    install(app)
     return app
 
 

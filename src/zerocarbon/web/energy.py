@@ -16,12 +16,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from zerocarbon.errors import InputError, NotFoundError
 from zerocarbon.services import energy_flows, energy_report
-from zerocarbon.web import formatting, i18n
-from zerocarbon.web.formatting import num
+from zerocarbon.web import i18n
+from zerocarbon.web.formatting import qty
 from zerocarbon.web.routes import PREFIX, Page, PageRoute, templates
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
-formatting.register(templates.env)
 # Node levels of the Sankey shown by a word of the page's language rather than the node's name.
 NAMED_LEVELS = ("unmetered", "import", "generation", "export")
 
@@ -46,11 +45,11 @@ def _warning(t, flows, w) -> str:
         n = nodes[w.node]
         key = "energy.warn.children_exceed_site" if n.level == "site" and flows.generation is not None \
             else "energy.warn.children_exceed"
-        return t(key, node=w.node, below=num(n.value - w.value), excess=num(-w.value), own=num(n.value),
+        return t(key, node=w.node, below=qty(n.value - w.value), excess=qty(-w.value), own=qty(n.value),
                  meters=", ".join(n.meters), unit=unit)
     if w.kind == "export_exceeds_generation":
-        return t("energy.warn.export_exceeds_generation", node=w.node, export=num(flows.export),
-                 generation=num(flows.generation or 0.0), unit=unit)
+        return t("energy.warn.export_exceeds_generation", node=w.node, export=qty(flows.export),
+                 generation=qty(flows.generation or 0.0), unit=unit)
     if w.kind == "partial_coverage" and w.share is not None:
         return t("energy.warn.partial_coverage", meter=w.meter, node=w.node, share=f"{w.share:.1%}")
     if w.kind == "no_readings":

@@ -7,24 +7,28 @@ server keeps, as the API does.
 """
 from __future__ import annotations
 
+import inspect
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from importlib.resources import files
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zerocarbon.api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from zerocarbon.api.uploads import spooled
 from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, InputError, NotFoundError,
                                PermissionDeniedError, RateLimitedError, StateError, ZerocarbonError)
 from zerocarbon.services import accounting, audit, auth
-from zerocarbon.web import i18n
+from zerocarbon.web import formatting, i18n
 
 PREFIX = "/web"
 PAGE_SIZE = 50
@@ -35,6 +39,7 @@ STATIC = {"app.css": "text/css", "app.js": "text/javascript", "energy.js": "text
           "vendor/echarts.min.js": "text/javascript"}
 
 templates = Jinja2Templates(directory=str(files("zerocarbon.web").joinpath("templates")))
+formatting.register(templates.env)
 
 
 class Refused(Exception):
@@ -66,8 +71,38 @@ class PageRoute(APIRoute):
                 return error_page(request, status, str(exc), getattr(exc, "problems", []))
             except Refused as exc:
                 return error_page(request, exc.status, exc.message, exc.problems)
+            except RequestValidationError as exc:
+                return error_page(request, 400, "", [], invalid=_invalid(exc))
+            except StarletteHTTPException as exc:
+                return error_page(request, exc.status_code, str(exc.detail), [])
 
         return route
+
+
+def _invalid(exc: RequestValidationError) -> list[dict]:
+    """Each rejected parameter of a page's URL or form: where it was (path, query, form), its name, the reason
+    as a catalogue key with its values, and the validator's own English text."""
+    out = []
+    for e in exc.errors():
+        loc = [str(x) for x in e.get("loc", ())]
+        ctx = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, (int, float, str))}
+        out.append({"where": loc[0] if loc else "request", "name": ".".join(loc[1:]) or "-",
+                    "reason": e.get("type", ""), "ctx": ctx, "detail": e.get("msg", "")})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    """An address under /web that matches no page (``/web/orgs/X/jobs/999``), or a method a page does not
+    answer, gets the HTML error page; elsewhere the API's problem details stay."""
+    api_handler = app.exception_handlers.get(StarletteHTTPException)
+
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/"):
+            return error_page(request, exc.status_code, str(exc.detail), [])
+        answer = api_handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
@@ -119,8 +154,34 @@ def render(request: Request, name: str, status_code: int = 200, lang: str | None
             "?" + request.url.query if request.url.query else ""), **context), status_code=status_code)
 
 
-def error_page(request: Request, status: int, message: str, problems: list) -> HTMLResponse:
-    return render(request, "error.html", status, status=status, message=message, problems=problems)
+# An action of core.access named in a refusal's message (``role viewer may not import.read in ORG``).
+_ACTION = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
+
+
+def error_page(request: Request, status: int, message: str, problems: list,
+               invalid: list[dict] | None = None) -> HTMLResponse:
+    """The error page: a sentence in the page's language, and the server's technical message (English, with
+    the action codes and command-line hints an administrator needs) folded away under it."""
+    lang = _language(request)
+    t = i18n.translator(lang)
+    for e in invalid or []:
+        key = "error.reason." + e["reason"]
+        e["text"] = t(key, **e["ctx"]) if t(key) != key else e["detail"]
+        where = t("error.where." + e["where"])
+        e["where_text"] = where if where != "error.where." + e["where"] else e["where"]
+    refused = [a for a in dict.fromkeys(_ACTION.findall(message)) if t("permission." + a) != "permission." + a]
+    if invalid:
+        summary = None
+    elif status == 403 and refused:
+        summary = t("error.403.actions", actions=t("list.sep").join(t("permission." + a) for a in refused))
+    elif status == 403 and "csrf" in message.lower():
+        summary = t("error.403.csrf")
+    elif status in (403, 404, 405):
+        summary = t(f"error.{status}.text")
+    else:
+        summary = None
+    return render(request, "error.html", status, lang=lang, status=status, message=message, problems=problems,
+                  summary=summary, invalid=invalid or [])
 
 
 # --- static files, language, login ------------------------------------------------------------------------------
@@ -374,7 +435,12 @@ def _batch_page(page: Page, batch_id: int, row: str | None, status: int = 200, *
     detail = accounting.show_batch(page.sessions, page.org, batch_id, imported_by=_own(page))
     context.setdefault("problems", [])
     context.setdefault("notice", None)
-    return page.render("batch.html", status, detail=detail, activity=_activity(row) if row else None, **context)
+    activity = None
+    if row:
+        activity = _activity(row)
+        activity["fields"] = accounting.activity_row(page.sessions, page.org, batch_id, row,
+                                                     imported_by=_own(page))
+    return page.render("batch.html", status, detail=detail, activity=activity, **context)
 
 
 @router.get("/orgs/{org}/batches/{batch_id}")
@@ -420,9 +486,21 @@ def ledger(request: Request, org: str, year: Annotated[int | None, Query(ge=1990
             page_rows.append(r)
     sites = found.sites if found is not None else []
     context = dict(year=year, filters=filters, rows=page_rows, total=total, co2e=co2e, offset=offset,
-                   size=PAGE_SIZE, missing=missing, sites=sites, query=lambda **kw: urlencode({**filters, **kw}))
+                   size=PAGE_SIZE, missing=missing, sites=sites, query=lambda **kw: urlencode({**filters, **kw}),
+                   totals=_method_totals(page, year, site, scope, method, co2e) if total else {})
     name = "_ledger_rows.html" if request.headers.get("HX-Request") == "true" else "ledger.html"
     return page.render(name, **context)
+
+
+def _method_totals(page: Page, year: int, site: str | None, scope: str | None, method: str | None,
+                   co2e: float) -> dict[str, float]:
+    """The totals the ledger page shows, by Scope 2 method: the chosen method's alone, or without a method one
+    per method (rows of both methods, i.e. Scope 1 and 3, plus that method's Scope 2 rows). The rows of all
+    methods summed together count Scope 2 twice, so that sum is never shown."""
+    if method is not None:
+        return {method: co2e}
+    return {m: accounting.ledger_page(page.sessions, page.org, year, site=site, scope=scope, method=m,
+                                      limit=0).co2e_t for m in ("location", "market")}
 
 
 # --- audit ----------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ link to the stored run."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
@@ -29,6 +30,20 @@ PLAN_KEYS = ("edd_always_on", "fifo_always_on", "makespan_always_on", "energy_aw
 def _script_json(value) -> str:
     # File and order names reach the page inside <script>: "<" escaped so no name can close the element.
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
+def week(start: str, end: str) -> str:
+    """A run's period on the site's local dates with its last day included: the stored end is exclusive, so a
+    week from Monday 00:00 to the next Monday 00:00 reads "2026-08-03 – 2026-08-09"; an end within a day keeps
+    its time ("2026-08-03 – 08-10 06:00")."""
+    try:
+        first, stop = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except (TypeError, ValueError):
+        return f"{start[:10]} – {end[:10]}"
+    if (stop.hour, stop.minute, stop.second) == (0, 0, 0):
+        last = max(first.date(), (stop - timedelta(days=1)).date())
+        return first.date().isoformat() if last == first.date() else f"{first.date()} – {last}"
+    return f"{first.date()} – {stop:%m-%d %H:%M}"
 
 
 def _schedule_jobs(page: Page, job: int | None) -> list[jobs.JobInfo]:
@@ -55,7 +70,7 @@ def _list_page(page: Page, offset: int = 0, status: int = 200, problems=None, me
     return page.render("schedules.html", status, runs=runs, offset=offset, size=PAGE_SIZE, problems=problems or [],
                        message=message, form=form or {"time_limit": 10, "objective": "cost"},
                        objectives=schedule_runs.OBJECTIVES, min_limit=schedule_runs.MIN_TIME_LIMIT,
-                       max_limit=schedule_runs.MAX_TIME_LIMIT, running=_schedule_jobs(page, job),
+                       max_limit=schedule_runs.MAX_TIME_LIMIT, running=_schedule_jobs(page, job), week=week,
                        **_job_context(page))
 
 
