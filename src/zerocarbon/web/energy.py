@@ -18,7 +18,7 @@ from zerocarbon.errors import InputError, NotFoundError
 from zerocarbon.services import energy_flows, energy_report
 from zerocarbon.web import i18n
 from zerocarbon.web.formatting import qty
-from zerocarbon.web.routes import PREFIX, Page, PageRoute, templates
+from zerocarbon.web.routes import PREFIX, Page, PageRoute
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 # Node levels of the Sankey shown by a word of the page's language rather than the node's name.
