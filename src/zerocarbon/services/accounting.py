@@ -403,7 +403,7 @@ def list_batches(sessions: sessionmaker, org_code: str, year: int | None = None,
     """Batches of the organisation, oldest first; with ``imported_by`` only those that actor imported (a member
     who may read only its own submissions)."""
     with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
+        org_id = repos.organisation_key(s, org_code)
         return [_info(b) for b in repos.list_batches(s, org_id, year, kind, status, imported_by=imported_by)]
 
 
@@ -414,7 +414,7 @@ def show_batch(sessions: sessionmaker, org_code: str, batch_id: int, *, imported
     With ``imported_by`` the batch must have been imported by that actor (NotFoundError otherwise, as for an
     unknown id), and only the versions that actor imported are shown, with their audit entries."""
     with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
+        org_id = repos.organisation_key(s, org_code)
         batch = repos.get_batch(s, org_id, batch_id, imported_by)
         chain = [batch]
 
@@ -443,7 +443,7 @@ def show_batch(sessions: sessionmaker, org_code: str, batch_id: int, *, imported
 def audit_trail(sessions: sessionmaker, org_code: str) -> list[AuditEntry]:
     """Every recorded change of this organisation's data, oldest first."""
     with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
+        org_id = repos.organisation_key(s, org_code)
         return [_entry(a) for a in repos.audit_rows(s, org_id)]
 
 

@@ -62,6 +62,18 @@ def load_organisation(session: Session, code: str) -> tuple[int, Organisation]:
     return row.id, Organisation(row.code, row.name, sites)
 
 
+_ORGANISATION_ID = select(OrganisationRow.id).where(OrganisationRow.code == bindparam("code"))
+
+
+def organisation_key(session: Session, code: str) -> int:
+    """The id of organisation ``code`` alone (one column query, no sites), for reads that need nothing else;
+    NotFoundError as :func:`load_organisation`."""
+    org_id = session.execute(_ORGANISATION_ID, {"code": code}).scalar()
+    if org_id is None:
+        raise NotFoundError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
+    return org_id
+
+
 def _site(s: SiteRow) -> Site:
     return Site(code=s.code, name=s.name, country=s.country, province=s.province, grid_region=s.grid_region,
                 timezone=s.timezone, equity_share=s.equity_share, operational_control=s.operational_control,

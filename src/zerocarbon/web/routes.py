@@ -95,9 +95,9 @@ class Page:
     def __init__(self, request: Request, org: str, action: str | None = None):
         self.request = request
         self.sessions = request.app.state.sessions
-        self.principal = _principal(request)
-        self.access = (auth.authorize(self.sessions, self.principal, org, action) if action
-                       else auth.access(self.sessions, self.principal, org))
+        # The caller, their access here and the organisation menu, read together.
+        self.principal, self.access, self.organisations = auth.page_access(
+            self.sessions, request.cookies.get(SESSION_COOKIE, ""), org, action)
         self.org = org
         self.lang = _language(request, self.principal)
 
@@ -106,7 +106,7 @@ class Page:
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
         return render(self.request, name, status, lang=self.lang, principal=self.principal, page=self,
-                      organisations=auth.organisations(self.sessions, self.principal), **context)
+                      organisations=self.organisations, **context)
 
 
 def render(request: Request, name: str, status_code: int = 200, lang: str | None = None, **context) -> HTMLResponse:
