@@ -233,7 +233,13 @@ def profile(url: str, token: str, repeat: int) -> None:
     httpx = _httpx()
 
     os.environ["ZEROCARBON_DB"] = url
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
     from zerocarbon.web import create_app
+
+    statements: list[str] = []
+    event.listen(Engine, "before_cursor_execute", lambda conn, cursor, statement, *args: statements.append(statement))
 
     async def inline(func, *args, **kwargs):
         return func(*args)
@@ -252,16 +258,20 @@ def profile(url: str, token: str, repeat: int) -> None:
             for name, path in reads:
                 headers = {} if path.startswith("/web") else {"Authorization": f"Bearer {token}"}
                 assert (await client.get(path, headers=headers)).status_code == 200
-                t = time.perf_counter()
+                statements.clear()
+                t, cpu = time.perf_counter(), time.process_time()
                 for _ in range(repeat):
                     await client.get(path, headers=headers)
                 plain = (time.perf_counter() - t) / repeat * 1000
+                cpu = (time.process_time() - cpu) / repeat * 1000
+                per_request = len(statements) / repeat
                 prof = cProfile.Profile()
                 prof.enable()
                 for _ in range(repeat):
                     await client.get(path, headers=headers)
                 prof.disable()
-                print(f"\n## {name}: {plain:.1f} ms per request, one at a time, in-process")
+                print(f"\n## {name}: {plain:.1f} ms per request ({cpu:.2f} ms CPU, client included), one at a "
+                      f"time, in-process; {per_request:g} SQL statements per request")
                 stats = pstats.Stats(prof)
                 stats.sort_stats("cumulative").print_stats(r"/zerocarbon/", 15)
                 stats.sort_stats("tottime").print_stats(12)

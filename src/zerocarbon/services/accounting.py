@@ -628,6 +628,13 @@ def inventory_summary(sessions: sessionmaker, org_code: str, year: int,
         return _inventory_meta(org, row, sums), _site_totals(sums)
 
 
+def data_version(sessions: sessionmaker) -> tuple:
+    """A value that changes whenever organisations, batches or inventories change (any organisation's), read
+    by one cheap query: what a rendered read of stored data is kept under."""
+    with sessions.begin() as s:
+        return repos.data_version(s)
+
+
 def _check_filter(org_code: str, org: Organisation, site: str | None, category: str | None) -> None:
     sites = sorted(x.code for x in org.sites)
     if site is not None and site not in sites:

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from zerocarbon.api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from zerocarbon.api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, kept_read
 from zerocarbon.api.uploads import spooled
 from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, InputError, NotFoundError,
                                PermissionDeniedError, RateLimitedError, StateError, ZerocarbonError)
@@ -103,6 +103,12 @@ class Page:
 
     def may(self, action: str) -> bool:
         return action in self.access.actions
+
+    def vary(self, *more) -> tuple:
+        """Everything a rendered page depends on besides the URL and the stored data (deps.kept_read): who
+        asks, their organisations and roles, the language and the CSRF cookie the forms echo."""
+        return (self.principal.id, self.principal.name, self.lang, tuple((c, n, a.role) for c, n, a in self.organisations),
+                self.request.cookies.get(CSRF_COOKIE, ""), *more)
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
         return render(self.request, name, status, lang=self.lang, principal=self.principal, page=self,
@@ -219,18 +225,22 @@ def _site_totals(totals) -> list[dict]:
 def overview(request: Request, org: str, year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> Response:
     page = Page(request, org, "inventory.read")
     year = year or _default_year()
-    try:
-        meta, totals = accounting.inventory_summary(page.sessions, org, year)
-        sites = _site_totals(totals)
-    except NotFoundError:
-        return page.render("overview.html", year=year, meta=None, sites=[], chart="{}")
-    t = i18n.translator(page.lang)
-    chart = {"sites": [s["site"] for s in sites],
-             "series": [{"name": t(label), "data": [round(s[key], 4) for s in sites]}
-                        for key, label in (("scope1", "scope.1"), ("location", "scope.2.location"),
-                                           ("market", "scope.2.market"))],
-             "unit": "tCO2e"}
-    return page.render("overview.html", year=year, meta=meta, sites=sites, chart=json.dumps(chart))
+
+    def build() -> bytes:
+        try:
+            meta, totals = accounting.inventory_summary(page.sessions, org, year)
+            sites = _site_totals(totals)
+        except NotFoundError:
+            return page.render("overview.html", year=year, meta=None, sites=[], chart="{}").body
+        t = i18n.translator(page.lang)
+        chart = {"sites": [s["site"] for s in sites],
+                 "series": [{"name": t(label), "data": [round(s[key], 4) for s in sites]}
+                            for key, label in (("scope1", "scope.1"), ("location", "scope.2.location"),
+                                               ("market", "scope.2.market"))],
+                 "unit": "tCO2e"}
+        return page.render("overview.html", year=year, meta=meta, sites=sites, chart=json.dumps(chart)).body
+
+    return kept_read(request, page.sessions, org, build, "text/html; charset=utf-8", vary=page.vary(year))
 
 
 # --- data: batches and uploads --------------------------------------------------------------------------------
