@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from tests.api_support import client, load_org, logged_in, person, with_token
-from zerocarbon.services import accounting, users
+from zerocarbon.services import accounting, factor_sets, users
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 INVENTORY = "/api/v1/orgs/ACME/inventories/2025"
@@ -101,3 +101,20 @@ def test_the_overview_page_is_kept_per_person_and_language(computed):
     assert logged_in(sessions, "carol@else.cn").get(OVERVIEW).status_code == 403
     outsider = client(sessions)
     assert outsider.get(OVERVIEW, follow_redirects=False).status_code == 303
+
+
+def test_the_factor_set_list_shows_a_set_stored_since(computed):
+    sessions, _ = computed
+    _, token = users.create_token(sessions, "ACME", "reader", ["factors.read"], actor="test")
+    c = with_token(sessions, token)
+    first = c.get("/api/v1/orgs/ACME/factor-sets")
+    assert first.status_code == 200 and first.headers["etag"]
+    assert all(s["origin"] == "shipped" for s in first.json())
+    assert c.get("/api/v1/orgs/ACME/factor-sets", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    factor_sets.import_set(sessions, EXAMPLES / "factors" / "supplier_grid.csv", "ACME-supplier", org="ACME",
+                           actor="test")
+    now = c.get("/api/v1/orgs/ACME/factor-sets", headers={"If-None-Match": first.headers["etag"]})
+    assert now.status_code == 200 and now.headers["etag"] != first.headers["etag"]
+    stored = [s for s in now.json() if s["origin"] == "stored"]
+    assert [s["name"] for s in stored] == ["ACME-supplier"] and stored[0]["organisation"] == "ACME"
+    assert now.json()[:len(first.json())] == first.json()

@@ -629,8 +629,8 @@ def inventory_summary(sessions: sessionmaker, org_code: str, year: int,
 
 
 def data_version(sessions: sessionmaker) -> tuple:
-    """A value that changes whenever organisations, batches or inventories change (any organisation's), read
-    by one cheap query: what a rendered read of stored data is kept under."""
+    """A value that changes whenever organisations, batches, inventories or stored factor sets change (any
+    organisation's), read by one cheap query: what a rendered read of stored data is kept under."""
     with sessions.begin() as s:
         return repos.data_version(s)
 

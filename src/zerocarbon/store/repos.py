@@ -75,9 +75,9 @@ _DATA_VERSION = select(_LAST_AUDIT.with_only_columns(AuditRow.seq).scalar_subque
 def data_version(session: Session) -> tuple:
     """(sequence number and hash of the last audit-trail entry, schema revision), by index lookups.
 
-    Every change of organisations, batches and inventories is written in the same transaction as an audit
-    entry, so this changes whenever any of them changed (and with a database restored from another history,
-    whose chain has other hashes, or a migration).
+    Every change of organisations, batches, inventories and factor sets is written in the same transaction as
+    an audit entry, so this changes whenever any of them changed (and with a database restored from another
+    history, whose chain has other hashes, or a migration).
     """
     return tuple(session.execute(_DATA_VERSION).one())
 
