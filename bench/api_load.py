@@ -15,7 +15,9 @@ imported with ``accounting.import_file``), the inventory computed, a member (adm
 
 The baseline, in the same run and measured the same way: a bare FastAPI app whose one endpoint returns a
 constant JSON object, served by uvicorn with the same settings (W processes, proxy headers) on another port.
-Each endpoint is also measured alone at the lowest concurrency (``--solo-seconds``).
+Each endpoint is also measured alone at the lowest concurrency (``--solo-seconds``, every round). Each run also
+gives the CPU time the server processes used per answered request (from /proc), which the load of other
+processes on the machine changes far less than throughput and latency.
 
 ``--compare DIR`` also serves the same database with the source tree in DIR (e.g. a `git worktree` of an older
 commit; its schema must be the same), alternating the two builds run after run for ``--rounds`` rounds, so
@@ -206,19 +208,41 @@ end
 """
 
 
-def run_wrk(port: int, targets: list[tuple[str, str]], clients: int, seconds: int, work: Path) -> dict:
-    """``targets``: (path, one header line or ''), sent round-robin on every connection."""
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its descendants (the uvicorn workers), from
+    /proc: unlike throughput, hardly changed by what else runs on the machine."""
+    total, todo = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def run_wrk(port: int, targets: list[tuple[str, str]], clients: int, seconds: int, work: Path,
+            pid: int | None = None) -> dict:
+    """``targets``: (path, one header line or ''), sent round-robin on every connection; with ``pid`` (the
+    server), also the server's CPU milliseconds per answered request."""
     result = work / "wrk.json"
     script = work / "mix.lua"
     script.write_text(LUA % result, encoding="utf-8")
     args = [a for path, header in targets for a in (path, header or "-")]
     cmd = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
            f"http://127.0.0.1:{port}", "--", *args]
+    cpu = server_cpu(pid) if pid else 0.0
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    cpu = server_cpu(pid) - cpu if pid else None
     r = json.loads(result.read_text())
     r["errors"] = sum(r[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
     r["clients"] = clients
+    r["server_cpu_ms"] = cpu * 1000 / r["requests"] if cpu is not None and r["requests"] else None
     return r
 
 
@@ -233,7 +257,13 @@ def profile(url: str, token: str, repeat: int) -> None:
     httpx = _httpx()
 
     os.environ["ZEROCARBON_DB"] = url
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
     from zerocarbon.web import create_app
+
+    statements: list[str] = []
+    event.listen(Engine, "before_cursor_execute", lambda conn, cursor, statement, *args: statements.append(statement))
 
     async def inline(func, *args, **kwargs):
         return func(*args)
@@ -252,16 +282,20 @@ def profile(url: str, token: str, repeat: int) -> None:
             for name, path in reads:
                 headers = {} if path.startswith("/web") else {"Authorization": f"Bearer {token}"}
                 assert (await client.get(path, headers=headers)).status_code == 200
-                t = time.perf_counter()
+                statements.clear()
+                t, cpu = time.perf_counter(), time.process_time()
                 for _ in range(repeat):
                     await client.get(path, headers=headers)
                 plain = (time.perf_counter() - t) / repeat * 1000
+                cpu = (time.process_time() - cpu) / repeat * 1000
+                per_request = len(statements) / repeat
                 prof = cProfile.Profile()
                 prof.enable()
                 for _ in range(repeat):
                     await client.get(path, headers=headers)
                 prof.disable()
-                print(f"\n## {name}: {plain:.1f} ms per request, one at a time, in-process")
+                print(f"\n## {name}: {plain:.1f} ms per request ({cpu:.2f} ms CPU, client included), one at a "
+                      f"time, in-process; {per_request:g} SQL statements per request")
                 stats = pstats.Stats(prof)
                 stats.sort_stats("cumulative").print_stats(r"/zerocarbon/", 15)
                 stats.sort_stats("tottime").print_stats(12)
@@ -368,21 +402,24 @@ def load_test(a, url: str, token: str, clients: list[int], data: dict, work: Pat
                 print(f"note: {name} answers differ in size between builds: {bodies}", file=sys.stderr)
         runs = []
 
-        def run(build: str, label: str, port: int, tg: list, c: int, seconds: int, rnd: int) -> None:
-            r = run_wrk(port, tg, c, seconds, work)
+        def run(build: str, label: str, port: int, tg: list, c: int, seconds: int, rnd: int, pid: int) -> None:
+            r = run_wrk(port, tg, c, seconds, work, pid)
             runs.append({"build": build, "target": label, "round": rnd, **r})
             print(f"{build:9s} {label:26s} c={c:3d} {r['rps']:8.1f} req/s p50 {r['p50_ms']:7.1f} "
-                  f"p99 {r['p99_ms']:7.1f} ms errors {r['errors']}", file=sys.stderr)
+                  f"p99 {r['p99_ms']:7.1f} ms server CPU {r['server_cpu_ms']:.2f} ms/req errors {r['errors']} "
+                  f"(load average {os.getloadavg()[0]:.1f})", file=sys.stderr)
 
         for rnd in range(a.rounds):
             for c in clients:
-                run("-", "baseline (constant JSON)", base_port, [("/const", "")], c, a.seconds, rnd)
+                run("-", "baseline (constant JSON)", base_port, [("/const", "")], c, a.seconds, rnd, baseline.pid)
                 for build in (builds if rnd % 2 == 0 else list(reversed(builds))):
-                    run(build, "mix of 5 reads", ports[build], list(targets.values()), c, a.seconds, rnd)
+                    run(build, "mix of 5 reads", ports[build], list(targets.values()), c, a.seconds, rnd,
+                        servers[build].pid)
         if a.solo_seconds:
-            for name, tg in targets.items():
-                for build in builds:
-                    run(build, name, ports[build], [tg], clients[0], a.solo_seconds, 0)
+            for rnd in range(a.rounds):
+                for name, tg in targets.items():
+                    for build in (builds if rnd % 2 == 0 else list(reversed(builds))):
+                        run(build, name, ports[build], [tg], clients[0], a.solo_seconds, rnd, servers[build].pid)
     finally:
         for p in (*servers.values(), baseline):
             stop(p)
@@ -402,7 +439,7 @@ def report(a, runs: list[dict], data: dict) -> None:
     rows = []
     for (target, c, build), rs in groups.items():
         rows.append({"target": target, "clients": c, "build": build, "rounds": len(rs),
-                     **{k: median([r[k] for r in rs]) for k in ("rps", "p50_ms", "p90_ms", "p99_ms")},
+                     **{k: median([r[k] for r in rs]) for k in ("rps", "p50_ms", "p90_ms", "p99_ms", "server_cpu_ms")},
                      "errors": sum(r["errors"] for r in rs)})
     base = {r["clients"]: r for r in rows if r["target"].startswith("baseline")}
     other = {(r["target"], r["clients"]): r for r in rows if r["build"] == "compared"}
@@ -410,16 +447,18 @@ def report(a, runs: list[dict], data: dict) -> None:
           f"{a.seconds} s per run, {a.rounds} round(s) (medians); {machine['server']}; "
           f"machine: {machine['nproc']} cores, {machine['ram_gib']} GiB, load average at the end "
           f"{', '.join(f'{x:.1f}' for x in machine['load average at the end'])}\n")
-    print("| target | build | clients | req/s | p50 ms | p90 ms | p99 ms | errors | req/s vs constant JSON | "
-          "req/s vs compared | p99 vs compared |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| target | build | clients | req/s | p50 ms | p90 ms | p99 ms | server CPU ms/req | errors | "
+          "req/s vs constant JSON | req/s vs compared | p99 vs compared | CPU/req vs compared |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         b = base.get(r["clients"])
         o = other.get((r["target"], r["clients"])) if r["build"] == "this" else None
         vs_base = f"{r['rps'] / b['rps']:.3f}×" if b else ""
-        vs_other = (f"{r['rps'] / o['rps']:.2f}×", f"{r['p99_ms'] / o['p99_ms']:.2f}×") if o else ("", "")
+        vs_other = (f"{r['rps'] / o['rps']:.2f}×", f"{r['p99_ms'] / o['p99_ms']:.2f}×",
+                    f"{r['server_cpu_ms'] / o['server_cpu_ms']:.2f}×") if o else ("", "", "")
         print(f"| {r['target']} | {r['build']} | {r['clients']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
-              f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {vs_base} | {vs_other[0]} | {vs_other[1]} |")
+              f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['server_cpu_ms']:.2f} | {r['errors']} | {vs_base} | "
+              f"{vs_other[0]} | {vs_other[1]} | {vs_other[2]} |")
     (OUT / "api_load.json").write_text(json.dumps({"machine": machine, "data": data, "seconds": a.seconds,
                                                    "rounds": a.rounds, "compare": str(a.compare or ""),
                                                    "runs": runs, "medians": rows}, indent=2, ensure_ascii=False),

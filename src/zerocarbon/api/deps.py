@@ -6,15 +6,19 @@ takes the organisation from the URL and checks the caller's membership and role 
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.errors import AuthenticationError, PermissionDeniedError
-from zerocarbon.services import auth
+from zerocarbon.services import accounting, auth
 
 SESSION_COOKIE = "zc_session"
 CSRF_COOKIE = "zc_csrf"
@@ -27,7 +31,9 @@ _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="sessi
                                    f"{CSRF_HEADER} header")
 
 
-def get_sessions(request: Request) -> sessionmaker:
+# No I/O: a coroutine, so FastAPI does not hand it to a worker thread. Each synchronous dependency costs a
+# thread hand-off per request, so the ones below that reach the database do all they need in one.
+async def get_sessions(request: Request) -> sessionmaker:
     return request.app.state.sessions
 
 
@@ -49,6 +55,8 @@ def get_principal(request: Request, sessions: Sessions,
 
 
 CurrentPrincipal = Annotated[auth.Principal, Depends(get_principal)]
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+SessionCookie = Annotated[str | None, Depends(_cookie)]
 
 OrgPath = Annotated[str, Path(description="organisation code", max_length=64)]
 
@@ -74,7 +82,9 @@ def requires(action: str):
     """Dependency: the caller may do ``action`` in the organisation of the URL (404 if not theirs, 403 if the
     role or token does not allow it)."""
 
-    def dependency(org: OrgPath, principal: CurrentPrincipal, sessions: Sessions) -> Acting:
+    def dependency(request: Request, org: OrgPath, sessions: Sessions, bearer: Bearer,
+                   session_cookie: SessionCookie) -> Acting:
+        principal = get_principal(request, sessions, bearer, session_cookie)
         return Acting(sessions, principal, auth.authorize(sessions, principal, org, action))
 
     dependency.action = action  # read by the tests and the documentation of each endpoint
@@ -85,7 +95,9 @@ def requires_any(*actions: str):
     """Dependency: the caller may do at least one of ``actions`` in the organisation of the URL (404 if not theirs,
     403 naming every action if it may do none). The endpoint decides from ``Acting.access`` what each allows."""
 
-    def dependency(org: OrgPath, principal: CurrentPrincipal, sessions: Sessions) -> Acting:
+    def dependency(request: Request, org: OrgPath, sessions: Sessions, bearer: Bearer,
+                   session_cookie: SessionCookie) -> Acting:
+        principal = get_principal(request, sessions, bearer, session_cookie)
         granted = auth.access(sessions, principal, org)
         if not granted.actions & set(actions):
             who = f"role {granted.role}" if granted.role else f"token '{principal.name}'"
@@ -96,9 +108,90 @@ def requires_any(*actions: str):
     return Depends(dependency)
 
 
-def member(org: OrgPath, principal: CurrentPrincipal, sessions: Sessions) -> Acting:
+def member(request: Request, org: OrgPath, sessions: Sessions, bearer: Bearer,
+           session_cookie: SessionCookie) -> Acting:
     """Dependency: the caller belongs to the organisation of the URL (any role)."""
+    principal = get_principal(request, sessions, bearer, session_cookie)
     return Acting(sessions, principal, auth.access(sessions, principal, org))
 
 
 Member = Annotated[Acting, Depends(member)]
+
+
+# --- rendered reads kept per process ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kept:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+class ReadCache:
+    """Answers of reads rendered before, by key, least recently used dropped first (at most ``entries`` of
+    together ``max_bytes``). Only :func:`kept_read` fills it, with keys that carry the data version."""
+
+    def __init__(self, entries: int = 512, max_bytes: int = 64 * 2**20):
+        self.entries, self.max_bytes = entries, max_bytes
+        self._kept: OrderedDict[Hashable, Kept] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()  # sync endpoints run in a thread pool
+
+    def get(self, key: Hashable) -> Kept | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, kept: Kept) -> None:
+        if len(kept.body) > self.max_bytes // 8:
+            return
+        with self._lock:
+            old = self._kept.pop(key, None)
+            self._bytes -= len(old.body) if old is not None else 0
+            self._kept[key] = kept
+            self._bytes += len(kept.body)
+            while len(self._kept) > self.entries or self._bytes > self.max_bytes:
+                _, dropped = self._kept.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+
+_cache_lock = threading.Lock()
+
+
+def read_cache(request: Request) -> ReadCache:
+    """The cache of this application (one per app, so one per database)."""
+    cache = getattr(request.app.state, "read_cache", None)
+    if cache is None:
+        with _cache_lock:
+            cache = getattr(request.app.state, "read_cache", None)
+            if cache is None:
+                cache = request.app.state.read_cache = ReadCache()
+    return cache
+
+
+def kept_read(request: Request, sessions: sessionmaker, org: str, build: Callable[[], bytes],
+              media_type: str = "application/json", vary: tuple = ()) -> Response:
+    """The answer of an authorised read of ``org``'s stored data: ``build()`` (the body), or the body built
+    before for the same URL while the data are unchanged, with an ``ETag`` (304 to a matching
+    ``If-None-Match``) and ``Cache-Control: private, no-cache``, so a client revalidates each time.
+
+    Call it only after the permission check. The key holds the data version read from the database
+    (``accounting.data_version``) before the body is built, so every server process serves a new body as soon
+    as any of them changed the data; ``vary`` names whatever else the body depends on (the caller's language,
+    name, organisations).
+    """
+    version = accounting.data_version(sessions)
+    key = (org, request.url.path, request.url.query, version, vary)
+    cache = read_cache(request)
+    kept = cache.get(key)
+    if kept is None:
+        body = build()
+        kept = Kept(body, media_type, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+        cache.put(key, kept)
+    headers = {"ETag": kept.etag, "Cache-Control": "private, no-cache"}
+    match = request.headers.get("if-none-match")
+    if match and (match.strip() == "*" or kept.etag in (t.strip().removeprefix("W/") for t in match.split(","))):
+        return Response(status_code=304, headers=headers)
+    return Response(kept.body, media_type=media_type, headers=headers)

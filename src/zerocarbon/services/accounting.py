@@ -405,7 +405,7 @@ def list_batches(sessions: sessionmaker, org_code: str, year: int | None = None,
     """Batches of the organisation, oldest first; with ``imported_by`` only those that actor imported (a member
     who may read only its own submissions)."""
     with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
+        org_id = repos.organisation_key(s, org_code)
         return [_info(b) for b in repos.list_batches(s, org_id, year, kind, status, imported_by=imported_by)]
 
 
@@ -416,7 +416,7 @@ def show_batch(sessions: sessionmaker, org_code: str, batch_id: int, *, imported
     With ``imported_by`` the batch must have been imported by that actor (NotFoundError otherwise, as for an
     unknown id), and only the versions that actor imported are shown, with their audit entries."""
     with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
+        org_id = repos.organisation_key(s, org_code)
         batch = repos.get_batch(s, org_id, batch_id, imported_by)
         chain = [batch]
 
@@ -465,7 +465,7 @@ def activity_row(sessions: sessionmaker, org_code: str, batch_id: int, activity_
 def audit_trail(sessions: sessionmaker, org_code: str) -> list[AuditEntry]:
     """Every recorded change of this organisation's data, oldest first."""
     with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
+        org_id = repos.organisation_key(s, org_code)
         return [_entry(a) for a in repos.audit_rows(s, org_id)]
 
 
@@ -648,6 +648,13 @@ def inventory_summary(sessions: sessionmaker, org_code: str, year: int,
         _, org, row = _stored_inventory(s, org_code, year, boundary)
         sums = _ledger_sums(s, row)
         return _inventory_meta(org, row, sums), _site_totals(sums)
+
+
+def data_version(sessions: sessionmaker) -> tuple:
+    """A value that changes whenever organisations, batches, inventories or stored factor sets change (any
+    organisation's), read by one cheap query: what a rendered read of stored data is kept under."""
+    with sessions.begin() as s:
+        return repos.data_version(s)
 
 
 def _check_filter(org_code: str, org: Organisation, site: str | None, category: str | None) -> None:

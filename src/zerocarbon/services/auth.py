@@ -131,15 +131,36 @@ def from_session(sessions: sessionmaker, session_secret: str) -> Principal:
     Every page and API call made with the cookie comes through here: one query (session and user together),
     and the secret is checked by SHA-256, never by Argon2.
     """
-    key_id = split_secret(SESSION_PREFIX, session_secret or "")
     with sessions.begin() as s:
-        row = store.login_session_and_user(s, key_id) if key_id else None
-        if row is None or not hmac.compare_digest(row.secret_hash, sha256(session_secret)):
-            raise AuthenticationError("not logged in, or the login session has ended; log in again")
-        if row.expires_at <= now() or not row.active:
-            store.delete_login_sessions(s, key_id=key_id)
-            raise AuthenticationError("the login session has ended; log in again")
-        return Principal("user", row.user_id, row.email, csrf_hash=row.csrf_hash, locale=row.locale)
+        return _session_principal(s, session_secret)
+
+
+def _session_principal(s, session_secret: str) -> Principal:
+    key_id = split_secret(SESSION_PREFIX, session_secret or "")
+    row = store.login_session_and_user(s, key_id) if key_id else None
+    if row is None or not hmac.compare_digest(row.secret_hash, sha256(session_secret)):
+        raise AuthenticationError("not logged in, or the login session has ended; log in again")
+    if row.expires_at <= now() or not row.active:
+        store.delete_login_sessions(s, key_id=key_id)
+        raise AuthenticationError("the login session has ended; log in again")
+    return Principal("user", row.user_id, row.email, csrf_hash=row.csrf_hash, locale=row.locale)
+
+
+def page_access(sessions: sessionmaker, session_secret: str, org: str, action: str | None = None
+                ) -> tuple[Principal, Access, list[tuple[str, str, Access]]]:
+    """What a dashboard page needs of its caller, in one transaction of two queries: the person of the
+    login-session cookie (as :func:`from_session`), their access in ``org`` (as :func:`authorize` with
+    ``action``, :func:`access` without) and every organisation they belong to (as :func:`organisations`)."""
+    with sessions.begin() as s:
+        principal = _session_principal(s, session_secret)
+        memberships = store.memberships_of(s, principal.id)
+    mine = [(code, name, Access(code, role, actions_of(role))) for code, name, role in memberships]
+    granted = next((a for code, _, a in mine if code == org), None)
+    if granted is None:
+        raise _not_found(org)
+    if action is not None and action not in granted.actions:
+        raise PermissionDeniedError(f"role {granted.role} may not {action} in {org}")
+    return principal, granted, mine
 
 
 def from_token(sessions: sessionmaker, token: str) -> Principal:
@@ -214,4 +235,4 @@ def whoami(sessions: sessionmaker, principal: Principal) -> UserInfo | None:
 
 
 __all__ = ["Access", "Login", "Principal", "access", "authorize", "check_csrf", "from_session", "from_token",
-           "login", "logout", "organisations", "whoami"]
+           "login", "logout", "organisations", "page_access", "whoami"]

@@ -16,6 +16,7 @@ import csv
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -156,23 +157,43 @@ def _summary(factors) -> dict:
     return {"issuers": distinct("issuer"), "editions": distinct("edition"), "licences": distinct("licence")}
 
 
-def _shipped_info(fs: FactorSet) -> SetInfo:
+# Shipped sets are files of the installed package, the same for the life of the process: each is described once.
+@lru_cache(maxsize=64)
+def _shipped_info(name: str) -> SetInfo:
+    fs = load_factor_set(name)
     return SetInfo(fs.id, fs.title, "shipped", fs.fingerprint, len(fs.factors), tuple(fs.files), **_summary(fs.factors))
 
 
+# A stored set is never changed after its import, and its fingerprint covers its rules and factor files: what
+# they say is parsed once per process (the CSV itself is not part of the key, to keep the cache small).
+_STORED_CONTENT: dict[tuple[str, str, str], tuple[tuple[str, ...], dict]] = {}
+_STORED_CONTENT_MAX = 256
+
+
+def _stored_content(r: store.FactorSetRow) -> tuple[tuple[str, ...], dict]:
+    key = (r.fingerprint, r.factors_file, r.rules_yaml)
+    found = _STORED_CONTENT.get(key)
+    if found is None:
+        own = parse_factor_csv(r.factors_csv, r.factors_file)
+        spec = yaml.safe_load(r.rules_yaml)
+        found = (tuple(spec.get("files") or ()) if isinstance(spec, dict) else ()), _summary(own)
+        if len(_STORED_CONTENT) >= _STORED_CONTENT_MAX:
+            _STORED_CONTENT.clear()
+        _STORED_CONTENT[key] = found
+    return found
+
+
 def _stored_info(r: store.FactorSetRow, code: str | None) -> SetInfo:
-    own = parse_factor_csv(r.factors_csv, r.factors_file)
-    spec = yaml.safe_load(r.rules_yaml)
+    includes, summary = _stored_content(r)
     return SetInfo(r.name, r.title, "stored", r.fingerprint, r.rows, (r.factors_file,),
-                   r.created_at.isoformat(timespec="seconds"), r.created_by, code,
-                   includes=tuple(spec.get("files") or ()) if isinstance(spec, dict) else (), **_summary(own))
+                   r.created_at.isoformat(timespec="seconds"), r.created_by, code, includes=includes, **summary)
 
 
 def list_sets(where: Session | sessionmaker | OrgSets | None = None, org: str | None = None) -> list[SetInfo]:
     """Shipped sets, then the sets stored by organisation ``org`` when a database is given (the database's only
     organisation when ``org`` is not given; InputError naming ``--org`` when it has several)."""
     sessions, org = _split(where, org)
-    out = [_shipped_info(load_factor_set(n)) for n in available_factor_sets()]
+    out = [_shipped_info(n) for n in available_factor_sets()]
     if sessions is not None:
         with _session(sessions) as s:
             org_id, code, why = _owner(s, org)

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
-from sqlalchemy import and_, bindparam, case, delete, func, insert, select, text
+from sqlalchemy import String, and_, bindparam, case, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from zerocarbon.core.ghg.inventory import KIND_COLUMNS, ActivityData, InventoryResult
@@ -60,6 +60,35 @@ def load_organisation(session: Session, code: str) -> tuple[int, Organisation]:
     sites = tuple(_site(s) for s in session.scalars(select(SiteRow).where(SiteRow.organisation_id == row.id)
                                                     .order_by(SiteRow.code)))
     return row.id, Organisation(row.code, row.name, sites)
+
+
+_ORGANISATION_ID = select(OrganisationRow.id).where(OrganisationRow.code == bindparam("code"))
+
+
+_LAST_AUDIT = select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)
+_SCHEMA_REVISION = text("SELECT version_num FROM alembic_version")
+_DATA_VERSION = select(_LAST_AUDIT.with_only_columns(AuditRow.seq).scalar_subquery(),
+                       _LAST_AUDIT.with_only_columns(AuditRow.hash).scalar_subquery(),
+                       _SCHEMA_REVISION.columns(version_num=String).subquery().select().limit(1).scalar_subquery())
+
+
+def data_version(session: Session) -> tuple:
+    """(sequence number and hash of the last audit-trail entry, schema revision), by index lookups.
+
+    Every change of organisations, batches, inventories and factor sets is written in the same transaction as
+    an audit entry, so this changes whenever any of them changed (and with a database restored from another
+    history, whose chain has other hashes, or a migration).
+    """
+    return tuple(session.execute(_DATA_VERSION).one())
+
+
+def organisation_key(session: Session, code: str) -> int:
+    """The id of organisation ``code`` alone (one column query, no sites), for reads that need nothing else;
+    NotFoundError as :func:`load_organisation`."""
+    org_id = session.execute(_ORGANISATION_ID, {"code": code}).scalar()
+    if org_id is None:
+        raise NotFoundError(f"organisation '{code}' is not in the database; run `zerocarbon org load` first")
+    return org_id
 
 
 def _site(s: SiteRow) -> Site:

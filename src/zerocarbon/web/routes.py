@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from zerocarbon.api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from zerocarbon.api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, kept_read
 from zerocarbon.api.uploads import spooled
 from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, InputError, NotFoundError,
                                PermissionDeniedError, RateLimitedError, StateError, ZerocarbonError)
@@ -130,18 +130,24 @@ class Page:
     def __init__(self, request: Request, org: str, action: str | None = None):
         self.request = request
         self.sessions = request.app.state.sessions
-        self.principal = _principal(request)
-        self.access = (auth.authorize(self.sessions, self.principal, org, action) if action
-                       else auth.access(self.sessions, self.principal, org))
+        # The caller, their access here and the organisation menu, read together.
+        self.principal, self.access, self.organisations = auth.page_access(
+            self.sessions, request.cookies.get(SESSION_COOKIE, ""), org, action)
         self.org = org
         self.lang = _language(request, self.principal)
 
     def may(self, action: str) -> bool:
         return action in self.access.actions
 
+    def vary(self, *more) -> tuple:
+        """Everything a rendered page depends on besides the URL and the stored data (deps.kept_read): who
+        asks, their organisations and roles, the language and the CSRF cookie the forms echo."""
+        return (self.principal.id, self.principal.name, self.lang, tuple((c, n, a.role) for c, n, a in self.organisations),
+                self.request.cookies.get(CSRF_COOKIE, ""), *more)
+
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
         return render(self.request, name, status, lang=self.lang, principal=self.principal, page=self,
-                      organisations=auth.organisations(self.sessions, self.principal), **context)
+                      organisations=self.organisations, **context)
 
 
 def render(request: Request, name: str, status_code: int = 200, lang: str | None = None, **context) -> HTMLResponse:
@@ -280,18 +286,22 @@ def _site_totals(totals) -> list[dict]:
 def overview(request: Request, org: str, year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> Response:
     page = Page(request, org, "inventory.read")
     year = year or _default_year()
-    try:
-        meta, totals = accounting.inventory_summary(page.sessions, org, year)
-        sites = _site_totals(totals)
-    except NotFoundError:
-        return page.render("overview.html", year=year, meta=None, sites=[], chart="{}")
-    t = i18n.translator(page.lang)
-    chart = {"sites": [s["site"] for s in sites],
-             "series": [{"name": t(label), "data": [round(s[key], 4) for s in sites]}
-                        for key, label in (("scope1", "scope.1"), ("location", "scope.2.location"),
-                                           ("market", "scope.2.market"))],
-             "unit": "tCO2e"}
-    return page.render("overview.html", year=year, meta=meta, sites=sites, chart=json.dumps(chart))
+
+    def build() -> bytes:
+        try:
+            meta, totals = accounting.inventory_summary(page.sessions, org, year)
+            sites = _site_totals(totals)
+        except NotFoundError:
+            return page.render("overview.html", year=year, meta=None, sites=[], chart="{}").body
+        t = i18n.translator(page.lang)
+        chart = {"sites": [s["site"] for s in sites],
+                 "series": [{"name": t(label), "data": [round(s[key], 4) for s in sites]}
+                            for key, label in (("scope1", "scope.1"), ("location", "scope.2.location"),
+                                               ("market", "scope.2.market"))],
+                 "unit": "tCO2e"}
+        return page.render("overview.html", year=year, meta=meta, sites=sites, chart=json.dumps(chart)).body
+
+    return kept_read(request, page.sessions, org, build, "text/html; charset=utf-8", vary=page.vary(year))
 
 
 # --- data: batches and uploads --------------------------------------------------------------------------------

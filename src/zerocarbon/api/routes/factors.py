@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
-from pydantic import Field
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+from pydantic import Field, TypeAdapter
 
-from zerocarbon.api.deps import Acting, requires
+from zerocarbon.api.deps import Acting, kept_read, requires
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.schemas import FactorOut, FactorPage, FactorSetOut
 from zerocarbon.api.uploads import safe_name
@@ -44,11 +44,20 @@ def _bytes(upload: UploadFile) -> bytes:
     return upload.file.read(factor_sets.MAX_UPLOAD_BYTES + 1)
 
 
+_SET_LIST = TypeAdapter(list[FactorSetInfoOut])
+
+
 @router.get("", response_model=list[FactorSetInfoOut])
-def sets(acting: Annotated[Acting, requires("factors.read")]) -> list[FactorSetInfoOut]:
+def sets(request: Request, acting: Annotated[Acting, requires("factors.read")]) -> Response:
     """Shipped sets, then the sets this organisation stored, with fingerprints, sources, editions and licences.
-    Another organisation's stored sets are never listed."""
-    return [_out(s) for s in factor_sets.list_sets(acting.sessions, acting.org)]
+    Another organisation's stored sets are never listed. With an ``ETag`` (304 to ``If-None-Match`` while no
+    set was stored or assigned)."""
+
+    def build() -> bytes:
+        return _SET_LIST.dump_json([_out(s) for s in factor_sets.list_sets(acting.sessions, acting.org)],
+                                   by_alias=True)
+
+    return kept_read(request, acting.sessions, acting.org, build)
 
 
 @router.post("", response_model=FactorSetInfoOut, status_code=201)
