@@ -57,3 +57,14 @@ def test_no_request_gets_a_server_error(api):
         call()
     assert failures == []
     assert seen[2] > 50 and seen[4] > 50, seen  # the requests reached the services, not only the validation
+
+
+def test_an_offset_beyond_any_list_is_a_400_naming_it(api):
+    """Defect found by the fuzzer: an offset of 2**63 reached SQLite as an integer it cannot hold (500)."""
+    from fastapi.testclient import TestClient
+
+    app, secret = api
+    api = TestClient(app, headers={"Authorization": f"Bearer {secret}"})
+    for path in ("schedules", "jobs", f"inventories/{YEAR}/explain", "factor-sets/CN-2025.1/factors"):
+        r = api.get(f"/api/v1/orgs/ORG/{path}", params={"offset": 2**63})
+        assert r.status_code == 400 and "offset" in r.text, (path, r.status_code, r.text[:200])

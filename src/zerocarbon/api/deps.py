@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import sessionmaker
 
@@ -59,6 +59,9 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 SessionCookie = Annotated[str | None, Depends(_cookie)]
 
 OrgPath = Annotated[str, Path(description="organisation code", max_length=64)]
+# Rows to skip in a list. Bounded so that a huge number is a 400, not an integer the database cannot hold.
+MAX_OFFSET = 2**31 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from zerocarbon.api.uploads import safe_name
+from zerocarbon.api.deps import MAX_OFFSET
 from zerocarbon.errors import FactorNotFoundError, InputError, ZerocarbonError
 from zerocarbon.services import factor_sets
 from zerocarbon.web.routes import PREFIX, Page, PageRoute, Refused, _csrf, _problems
@@ -76,7 +77,7 @@ def factor_set_page(request: Request, org: str, name: str,
                     region: Annotated[str | None, Query(max_length=64)] = None,
                     gas: Annotated[str | None, Query(max_length=32)] = None,
                     q: Annotated[str | None, Query(max_length=128)] = None,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+                    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> Response:
     page = Page(request, org, "factors.read")
     filters = {"kind": kind or "", "region": region or "", "gas": gas or "", "q": q or ""}
     try:

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
-from zerocarbon.api.deps import CSRF_HEADER
+from zerocarbon.api.deps import CSRF_HEADER, MAX_OFFSET
 from zerocarbon.api.uploads import safe_name
 from zerocarbon.services import auth, factor_sets, jobs
 from zerocarbon.web.routes import KINDS, PREFIX, Page, PageRoute
@@ -42,7 +42,7 @@ def _check_csrf(request: Request, page: Page, form_token: str | None) -> None:
 
 @router.get("/orgs/{org}/jobs")
 def jobs_page(request: Request, org: str, status: Annotated[str | None, Query(max_length=16)] = None,
-              offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+              offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> Response:
     page = Page(request, org)
     status = status if status in STATUSES else None
     listing = jobs.list_jobs(page.sessions, org, actor=page.principal.actor, actions=page.access.actions,

@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from zerocarbon.api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, kept_read
+from zerocarbon.api.deps import CSRF_COOKIE, CSRF_HEADER, MAX_OFFSET, SESSION_COOKIE, kept_read
 from zerocarbon.api.uploads import spooled
 from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, InputError, NotFoundError,
                                PermissionDeniedError, RateLimitedError, StateError, ZerocarbonError)
@@ -474,7 +474,7 @@ def ledger(request: Request, org: str, year: Annotated[int | None, Query(ge=1990
            site: Annotated[str | None, Query(max_length=64)] = None,
            scope: Annotated[str | None, Query(pattern="^[123]?$")] = None,
            method: Annotated[str | None, Query(pattern="^(location|market)?$")] = None,
-           offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+           offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> Response:
     page = Page(request, org, "inventory.read")
     year = year or _default_year()
     site, scope, method = site or None, scope or None, method or None

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
+from zerocarbon.api.deps import MAX_OFFSET
 from zerocarbon.api.uploads import safe_name
 from zerocarbon.errors import InputError, NotFoundError
 from zerocarbon.services import jobs, schedule_runs
@@ -75,7 +76,7 @@ def _list_page(page: Page, offset: int = 0, status: int = 200, problems=None, me
 
 
 @router.get("/orgs/{org}/schedules")
-def schedules(request: Request, org: str, offset: Annotated[int, Query(ge=0)] = 0,
+def schedules(request: Request, org: str, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
               job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
     return _list_page(Page(request, org, "schedule.read"), offset, job=job)
 

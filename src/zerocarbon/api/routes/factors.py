@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from pydantic import Field, TypeAdapter
 
-from zerocarbon.api.deps import Acting, kept_read, requires
+from zerocarbon.api.deps import Acting, Offset, kept_read, requires
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.schemas import FactorOut, FactorPage, FactorSetOut
 from zerocarbon.api.uploads import safe_name
@@ -81,7 +81,7 @@ def factors(name: SetName, acting: Annotated[Acting, requires("factors.read")],
             search: Annotated[str | None, Query(max_length=128, description="text in the factor id, subject, issuer, "
                                                                             "document or notes (any case)")] = None,
             limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-            offset: Annotated[int, Query(ge=0)] = 0) -> FilteredFactorPage:
+            offset: Offset = 0) -> FilteredFactorPage:
     """The factors of one set this organisation may use, filtered, a page at a time."""
     p = factor_sets.factor_page(acting.sessions, name, acting.org, kind=kind, region=region, gas=gas, search=search,
                                 limit=limit, offset=offset)

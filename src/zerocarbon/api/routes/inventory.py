@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from pandas.io.json import ujson_dumps
 
-from zerocarbon.api.deps import Acting, kept_read, requires
+from zerocarbon.api.deps import Acting, Offset, kept_read, requires
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.schemas import ComputeIn, ComputeOut, InventoryOut, LedgerPage
 from zerocarbon.core.model import Boundary
@@ -52,7 +52,7 @@ def explain(request: Request, year: Year, acting: Annotated[Acting, requires("in
             method: Annotated[Literal["location", "market"] | None,
                               Query(description="Scope 2 method: rows counted under it")] = None,
             limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-            offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+            offset: Offset = 0) -> Response:
     """The ledger rows behind the numbers (one per activity row, gas and method), filtered, a page at a time,
     with the batch (file, SHA-256, status) each row comes from. With an ``ETag``, as the inventory."""
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from zerocarbon.api.deps import Acting, CurrentPrincipal, OrgPath, Sessions, member, requires
+from zerocarbon.api.deps import Acting, CurrentPrincipal, Offset, OrgPath, Sessions, member, requires
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.uploads import safe_name
 from zerocarbon.core.model import Boundary
@@ -140,7 +140,7 @@ def start_schedule(acting: Annotated[Acting, requires("schedule.run")],
 def list_jobs(acting: Annotated[Acting, Depends(member)], status: Status | None = None,
               kind: Annotated[str | None, Query(max_length=64)] = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 50,
-              offset: Annotated[int, Query(ge=0)] = 0) -> JobPageOut:
+              offset: Offset = 0) -> JobPageOut:
     """The organisation's jobs the caller may see (kinds whose action their role allows), newest first."""
     page = jobs.list_jobs(acting.sessions, acting.org, actor=acting.actor, actions=acting.access.actions,
                           status=status, kind=kind, limit=limit, offset=offset)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from zerocarbon.api.deps import Acting, requires
+from zerocarbon.api.deps import Acting, Offset, requires
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.uploads import spooled
 from zerocarbon.services import schedule_runs
@@ -78,7 +78,7 @@ def run(acting: Annotated[Acting, requires("schedule.run")],
 @router.get("", response_model=ScheduleRunPage)
 def list_runs(acting: Annotated[Acting, requires("schedule.read")],
               limit: Annotated[int, Query(ge=1, le=200)] = 50,
-              offset: Annotated[int, Query(ge=0)] = 0) -> ScheduleRunPage:
+              offset: Offset = 0) -> ScheduleRunPage:
     """Stored runs, newest first, a page at a time (without their segments)."""
     page = schedule_runs.list_runs(acting.sessions, acting.org, limit, offset)
     return ScheduleRunPage(total=page.total, limit=page.limit, offset=page.offset,
