@@ -95,6 +95,20 @@ def test_disabled_user_cannot_log_in_and_their_open_session_ends(acme):
     assert client(acme).post(LOGIN, json={"email": "alice@acme.cn", "password": PASSWORD}).status_code == 401
 
 
+def test_an_expired_session_is_refused_and_its_row_removed_by_the_api_and_by_the_pages(acme):
+    """Defect: the delete of an expired session ran in the transaction its refusal rolled back, so the row stayed."""
+    from sqlalchemy import update
+
+    for path in ("/api/v1/orgs", "/web/orgs/ACME/overview"):
+        c = logged_in(acme, "alice@acme.cn")
+        with acme.begin() as s:
+            s.execute(update(store.LoginSessionRow).values(expires_at=users.now() - timedelta(seconds=1)))
+        assert _count(acme, store.LoginSessionRow) == 1
+        r = c.get(path, follow_redirects=False)
+        assert r.status_code in (401, 303), (path, r.status_code)
+        assert _count(acme, store.LoginSessionRow) == 0, path
+
+
 def test_logout_ends_the_session_even_for_a_kept_cookie(acme):
     c = logged_in(acme, "alice@acme.cn")
     kept = c.cookies.get("zc_session")

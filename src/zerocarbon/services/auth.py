@@ -131,8 +131,26 @@ def from_session(sessions: sessionmaker, session_secret: str) -> Principal:
     Every page and API call made with the cookie comes through here: one query (session and user together),
     and the secret is checked by SHA-256, never by Argon2.
     """
+    try:
+        with sessions.begin() as s:
+            return _session_principal(s, session_secret)
+    except _SessionEnded as ended:
+        _forget(sessions, ended.key_id)
+
+
+class _SessionEnded(Exception):
+    """An expired session, or one of a disabled user: its row goes in a transaction of its own, since the
+    refusal rolls back the transaction that found it."""
+
+    def __init__(self, key_id: str):
+        super().__init__(key_id)
+        self.key_id = key_id
+
+
+def _forget(sessions: sessionmaker, key_id: str):
     with sessions.begin() as s:
-        return _session_principal(s, session_secret)
+        store.delete_login_sessions(s, key_id=key_id)
+    raise AuthenticationError("the login session has ended; log in again")
 
 
 def _session_principal(s, session_secret: str) -> Principal:
@@ -141,8 +159,7 @@ def _session_principal(s, session_secret: str) -> Principal:
     if row is None or not hmac.compare_digest(row.secret_hash, sha256(session_secret)):
         raise AuthenticationError("not logged in, or the login session has ended; log in again")
     if row.expires_at <= now() or not row.active:
-        store.delete_login_sessions(s, key_id=key_id)
-        raise AuthenticationError("the login session has ended; log in again")
+        raise _SessionEnded(key_id)
     return Principal("user", row.user_id, row.email, csrf_hash=row.csrf_hash, locale=row.locale)
 
 
@@ -151,9 +168,12 @@ def page_access(sessions: sessionmaker, session_secret: str, org: str, action: s
     """What a dashboard page needs of its caller, in one transaction of two queries: the person of the
     login-session cookie (as :func:`from_session`), their access in ``org`` (as :func:`authorize` with
     ``action``, :func:`access` without) and every organisation they belong to (as :func:`organisations`)."""
-    with sessions.begin() as s:
-        principal = _session_principal(s, session_secret)
-        memberships = store.memberships_of(s, principal.id)
+    try:
+        with sessions.begin() as s:
+            principal = _session_principal(s, session_secret)
+            memberships = store.memberships_of(s, principal.id)
+    except _SessionEnded as ended:
+        _forget(sessions, ended.key_id)
     mine = [(code, name, Access(code, role, actions_of(role))) for code, name, role in memberships]
     granted = next((a for code, _, a in mine if code == org), None)
     if granted is None:
