@@ -8,7 +8,6 @@ profile's ``encoding`` names it outright.
 from __future__ import annotations
 
 import codecs
-import math
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +19,7 @@ from pydantic_core import PydanticUseDefault
 
 from zerocarbon.core.energy.intervals import DEFAULT_PROFILE, Meter, MeterFileProfile
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
-from zerocarbon.io.models import problems_from, reason
+from zerocarbon.io.models import finite_number, problems_from, reason
 from zerocarbon.units import parse_unit
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -104,18 +103,8 @@ def _positive(what: str):
     return AfterValidator(check)
 
 
-def _number(value):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise reason("number", f"'{value}' is not a number") from None
-    if not math.isfinite(number):
-        raise reason("finite_number", f"'{value}' is not a finite number")
-    return number
-
-
 def _whole(value):
-    number = _number(value)
+    number = finite_number(value)
     if number % 1:
         raise reason("whole_number", f"'{value}' is not a whole number")
     return int(number)
@@ -152,14 +141,14 @@ class MeterRow(BaseModel):
     asset: Annotated[str, Cell] = ""
     medium: Annotated[str, Cell] = Field("electricity", description="electricity | gas | water | air | pv")
     unit: Annotated[str, AfterValidator(_unit), BeforeValidator(_required)] = Field(description="unit of the values")
-    multiplier: Annotated[float, _positive("must be positive"), BeforeValidator(_number), Cell] = Field(
+    multiplier: Annotated[float, _positive("must be positive"), BeforeValidator(finite_number), Cell] = Field(
         1.0, description="CT ratio x PT ratio")
     register_: Annotated[str, _one_of("interval", "cumulative"), Cell] = Field(  # BaseModel has a "register"
         "interval", alias="register", description="interval (consumption per interval) | cumulative (meter index)")
     stamp: Annotated[str, _one_of("start", "end"), Cell] = Field("start", description="what a timestamp marks")
     interval_min: Annotated[int, _positive("must be a positive number of minutes"), BeforeValidator(_whole), Cell] = 15
     timezone: Annotated[str, AfterValidator(_zone), Cell] = "Asia/Shanghai"
-    rollover: Annotated[float | None, BeforeValidator(_number), Cell] = Field(
+    rollover: Annotated[float | None, BeforeValidator(finite_number), Cell] = Field(
         None, description="register maximum of a cumulative meter")
     revenue: Annotated[bool, BeforeValidator(lambda v: str(v).strip().lower() in ("true", "1", "yes")), Cell] = Field(
         False, description="the utility's billing meter: it, not sub-meters, feeds Scope 2")

@@ -100,6 +100,17 @@ def _is_blank(value) -> bool:
         isinstance(value, float) and math.isnan(value))
 
 
+def finite_number(value) -> float:
+    """A finite float from a number or its text ("1200"): the cells of files read field by field."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise reason("number", f"'{value}' is not a number") from None
+    if not math.isfinite(number):
+        raise reason("finite_number", f"'{value}' is not a finite number")
+    return number
+
+
 def _number(value) -> float:
     """A finite float; text is parsed by pandas, as :mod:`zerocarbon.io.tables` parses a column."""
     if isinstance(value, bool):

@@ -30,18 +30,13 @@ from pydantic_core import PydanticUseDefault
 
 from zerocarbon.core.schedule.model import HourlySeries, Line, Operation, Order, Problem, Schedule
 from zerocarbon.errors import InputError, Problem as Issue
-from zerocarbon.io.models import problems_from, reason
+from zerocarbon.io.models import finite_number, problems_from, reason
 from zerocarbon.io.spreadsheet import write_rows
 
 
 def _amount(value) -> float:
     """A finite number >= 0, given as a number or as text ("1200")."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise reason("number", f"'{value}' is not a number") from None
-    if not math.isfinite(number):
-        raise reason("finite_number", f"'{value}' is not a finite number")
+    number = finite_number(value)
     if number < 0:
         raise reason("nonneg", f"{number} must not be negative")
     return number
