@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tests.api_support import fast_passwords, load_org, logged_in, person
+from tests.api_support import logged_in
 from tests.helpers import line_day
+from tests import test_web_energy
 from tests.test_web_energy import DAYS, PLANT, PV_PLANT, build_lake, plant_day, pv_day
 from zerocarbon.cli import app as cli
 from zerocarbon.core.access import Role, allowed
@@ -19,22 +20,8 @@ from zerocarbon.services import meter_import
 
 ORG = "ORG"
 API = f"/api/v1/orgs/{ORG}/energy"
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes():
-    with fast_passwords():
-        yield
-
-
-@pytest.fixture
-def world(sessions, monkeypatch):
-    load_org(sessions, ORG)
-    for role in Role:
-        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
-    for name in ("ZEROCARBON_LAKE", "ZEROCARBON_METERS", "ZEROCARBON_PRODUCTION"):
-        monkeypatch.delenv(name, raising=False)
-    return sessions
+# the energy page's fixtures: ORG with one member per role, no meter data configured, cheap password hashes
+world, cheap_hashes = test_web_energy.world, test_web_energy.cheap_hashes
 
 
 @pytest.fixture

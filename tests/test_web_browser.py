@@ -5,6 +5,8 @@ the main pages in both languages go to docs/screenshots/."""
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
+from contextlib import contextmanager
 import os
 import tempfile
 import shutil
@@ -36,29 +38,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    """The app on a SQLite database with ORG, an energy manager, one batch and a computed inventory."""
+def require_browser() -> None:
     if importlib.util.find_spec("playwright") is None:
         require_service("Playwright", "the python package playwright is not installed (make installs it)")
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
         require_service("chromium", f"no chromium at {CHROMIUM} (make installs Debian's chromium as root)")
+
+
+@contextmanager
+def served(tmp_path: Path, setup: Callable):
+    """The dashboard on a new SQLite database that ``setup(sessions)`` fills, served on localhost in a thread;
+    yields the address and the sessions."""
+    require_browser()
     import uvicorn
 
-    from zerocarbon.web import create_app
     from zerocarbon.store.db import make_engine, session_factory, upgrade
+    from zerocarbon.web import create_app
 
     engine = make_engine(f"sqlite:///{tmp_path / 'web.sqlite'}")
     upgrade(engine)
     sessions = session_factory(engine)
     with fast_passwords():
-        load_org(sessions, "ORG")
-        for email, role in (("manager@acme.cn", "energy_manager"), ("entry@acme.cn", "data_entry"),
-                            ("supplier@acme.cn", "supplier"), ("auditor@acme.cn", "auditor")):
-            person(sessions, email, "ORG", role)
-        import_bytes(sessions, "ORG", "electricity.csv", electricity("M1", 1000), tmp_path)
-        import_bytes(sessions, "ORG", "electricity-feb.csv", electricity("M2", 800, month=2), tmp_path)
-        accounting.compute(sessions, "ORG", YEAR, "CN-2025.1", actor="setup")
+        setup(sessions)
         port = _free_port()
         srv = uvicorn.Server(uvicorn.Config(create_app(sessions), host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=srv.run, daemon=True)
@@ -66,10 +67,26 @@ def server(tmp_path):
         while not srv.started:
             time.sleep(0.05)
         # localhost: browsers keep Secure cookies there without TLS, as on the laptop of docs/web.md.
-        yield f"http://localhost:{port}", tmp_path, sessions
+        yield f"http://localhost:{port}", sessions
         srv.should_exit = True
         thread.join(10)
     engine.dispose()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The app on a SQLite database with ORG, an energy manager, one batch and a computed inventory."""
+    def setup(sessions):
+        load_org(sessions, "ORG")
+        for email, role in (("manager@acme.cn", "energy_manager"), ("entry@acme.cn", "data_entry"),
+                            ("supplier@acme.cn", "supplier"), ("auditor@acme.cn", "auditor")):
+            person(sessions, email, "ORG", role)
+        import_bytes(sessions, "ORG", "electricity.csv", electricity("M1", 1000), tmp_path)
+        import_bytes(sessions, "ORG", "electricity-feb.csv", electricity("M2", 800, month=2), tmp_path)
+        accounting.compute(sessions, "ORG", YEAR, "CN-2025.1", actor="setup")
+
+    with served(tmp_path, setup) as (base, sessions):
+        yield base, tmp_path, sessions
 
 
 @pytest.fixture

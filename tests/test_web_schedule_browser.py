@@ -3,19 +3,13 @@ line, in Chinese and English; an auditor reads the run but has no upload form an
 Screenshots go where tests/test_web_browser.py puts them (docs/screenshots/ with ZEROCARBON_SCREENSHOTS=docs)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import shutil
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
-from tests.api_support import PASSWORD, fast_passwords, load_org, person
-from tests.services import require_service
-from tests.test_web_browser import CHROMIUM, SHOTS, _free_port
+from tests.api_support import PASSWORD, load_org, person
+from tests.test_web_browser import CHROMIUM, SHOTS, served
 from zerocarbon.services.scheduling import write_example
 
 pytestmark = pytest.mark.slow
@@ -28,32 +22,14 @@ def server(tmp_path, monkeypatch):
     """The app on a SQLite database with ORG, a planner and an auditor; schedule runs on its embedded executor."""
     monkeypatch.setenv("ZEROCARBON_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ZEROCARBON_REDIS_URL", raising=False)
-    if importlib.util.find_spec("playwright") is None:
-        require_service("Playwright", "the python package playwright is not installed (make installs it)")
-    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
-        require_service("chromium", f"no chromium at {CHROMIUM} (make installs Debian's chromium as root)")
-    import uvicorn
 
-    from zerocarbon.store.db import make_engine, session_factory, upgrade
-    from zerocarbon.web import create_app
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'web.sqlite'}")
-    upgrade(engine)
-    sessions = session_factory(engine)
-    with fast_passwords():
+    def setup(sessions):
         load_org(sessions, "ORG")
         person(sessions, "planner@acme.cn", "ORG", "planner")
         person(sessions, "auditor@acme.cn", "ORG", "auditor")
-        port = _free_port()
-        srv = uvicorn.Server(uvicorn.Config(create_app(sessions), host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=srv.run, daemon=True)
-        thread.start()
-        while not srv.started:
-            time.sleep(0.05)
-        yield f"http://localhost:{port}", tmp_path
-        srv.should_exit = True
-        thread.join(10)
-    engine.dispose()
+
+    with served(tmp_path, setup) as (base, _):
+        yield base, tmp_path
 
 
 def _login(browser, base, email):
