@@ -119,3 +119,28 @@ def acme(sessions, cheap_passwords):
     load_org(sessions, "ACME")
     person(sessions, "alice@acme.cn", "ACME", "energy_manager")
     return sessions
+
+
+def alembic_config(conn):
+    """The product's Alembic configuration on an open connection, for tests that step through revisions."""
+    from importlib import resources
+
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("zerocarbon.store") / "migrations"))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def connections_in_zone(engine, zone: str = "Asia/Shanghai") -> None:
+    """Every new PostgreSQL connection of ``engine`` in time zone ``zone``: instants must not depend on it."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _zone(dbapi_conn, _record):
+        dbapi_conn.execute(f"SET TIME ZONE '{zone}'")
+        dbapi_conn.commit()
+
+    engine.dispose()
+

@@ -2,28 +2,19 @@
 downgrades cleanly, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from importlib import resources
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from tests.conftest import BACKENDS, blank_engine
+from tests.conftest import BACKENDS, alembic_config, blank_engine
 import zerocarbon.store.users as _users_tables
 from zerocarbon.store.db import upgrade
 from zerocarbon.store.tables import Base
 
 TABLES = {"users", "memberships", "api_tokens", "login_sessions", "login_failures"}
-
-
-def _cfg(conn) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("zerocarbon.store") / "migrations"))
-    cfg.attributes["connection"] = conn
-    return cfg
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
@@ -35,7 +26,7 @@ def test_0006_matches_the_models_and_downgrades(kind, tmp_path):
                     if any(t in str(d) for t in TABLES)]
         assert diff == []
         with engine.begin() as conn:
-            command.downgrade(_cfg(conn), "0005")
+            command.downgrade(alembic_config(conn), "0005")
         assert not TABLES & set(inspect(engine).get_table_names())
         upgrade(engine)
         assert TABLES <= set(inspect(engine).get_table_names())

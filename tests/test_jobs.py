@@ -16,14 +16,12 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
-from importlib import resources
 from sqlalchemy import inspect, text, update
 
 from tests.api_support import (PASSWORD, YEAR, client, electricity, fast_passwords, import_bytes, load_org, logged_in,
                                person)
-from tests.conftest import BACKENDS, blank_engine
+from tests.conftest import BACKENDS, alembic_config, blank_engine
 from tests.services import require_service
 from tests import test_web_browser
 from zerocarbon.core.access import PERMISSIONS, Role
@@ -80,13 +78,6 @@ def _submit_loop(sessions, steps: int, cancel_at: int | None = None) -> jobs.Job
 
 # --- the table --------------------------------------------------------------------------------------------------
 
-def _cfg(conn) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("zerocarbon.store") / "migrations"))
-    cfg.attributes["connection"] = conn
-    return cfg
-
-
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_0007_creates_the_jobs_table_the_model_declares_and_downgrades(kind, tmp_path):
     with blank_engine(kind, tmp_path) as engine:
@@ -95,7 +86,7 @@ def test_0007_creates_the_jobs_table_the_model_declares_and_downgrades(kind, tmp
             diff = [d for d in compare_metadata(MigrationContext.configure(conn), Base.metadata) if "jobs" in str(d)]
         assert diff == []
         with engine.begin() as conn:
-            command.downgrade(_cfg(conn), "0006")
+            command.downgrade(alembic_config(conn), "0006")
         assert "jobs" not in inspect(engine).get_table_names()
         upgrade(engine)
         assert "jobs" in inspect(engine).get_table_names()

@@ -4,17 +4,15 @@ aware, and the audit chain written before still verifies."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from importlib import resources
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tests.conftest import BACKENDS, blank_engine
+from tests.conftest import BACKENDS, alembic_config, blank_engine, connections_in_zone
 from zerocarbon.core.audit import GENESIS, entry_hash
 from zerocarbon.errors import StorageError
 from zerocarbon.services import audit
@@ -25,18 +23,11 @@ TABLES = {"meters", "readings", "dead_letters"}
 AT = datetime(2026, 1, 2, 3, 4, 5, 6)  # naive UTC, as written before 0009
 
 
-def _cfg(conn) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("zerocarbon.store") / "migrations"))
-    cfg.attributes["connection"] = conn
-    return cfg
-
-
 def _old_database(engine, orgs: list[str]) -> None:
     """The schema of revision 0006 with organisations, a meter, two live readings, a dead letter and two
     chained audit entries, written as the code before 0009 wrote them (naive UTC stamps)."""
     with engine.begin() as conn:
-        command.upgrade(_cfg(conn), "0006")
+        command.upgrade(alembic_config(conn), "0006")
         for code in orgs:
             conn.execute(text("INSERT INTO organisations (code, name) VALUES (:c, :c)"), {"c": code})
         conn.execute(text("INSERT INTO meters (id, site, medium, unit, multiplier, register, stamp, interval_min, "
@@ -88,12 +79,7 @@ def test_one_organisation_gets_the_existing_rows_and_instants_read_back_utc_awar
         assert [e.at for e in entries] == [AT.replace(tzinfo=timezone.utc)] * 2
         if kind == "postgresql":
             # every connection in another zone: the hashed text of the old entries is still their UTC time
-            @event.listens_for(engine, "connect")
-            def _shanghai(dbapi_conn, _record):
-                dbapi_conn.execute("SET TIME ZONE 'Asia/Shanghai'")
-                dbapi_conn.commit()
-
-            engine.dispose()
+            connections_in_zone(engine)
         v = audit.verify(session_factory(engine))
         assert v.intact and v.entries == 2
         with engine.connect() as conn:

@@ -4,17 +4,15 @@ ends at the instant it was given, and the token still authenticates."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from importlib import resources
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tests.conftest import BACKENDS, blank_engine
+from tests.conftest import BACKENDS, alembic_config, blank_engine, connections_in_zone
 from zerocarbon.errors import AuthenticationError
 from zerocarbon.services import auth, users
 from zerocarbon.store.db import session_factory, upgrade
@@ -27,20 +25,13 @@ CREATED = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(tzinfo=None,
 EXPIRES = CREATED + auth.SESSION_LIFETIME
 
 
-def _cfg(conn) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("zerocarbon.store") / "migrations"))
-    cfg.attributes["connection"] = conn
-    return cfg
-
-
 def _old_database(engine) -> tuple[str, str]:
     """Revision 0010 with a person, their membership, a login session, an API token and a failed login, written as
     the code before 0011 wrote them (naive UTC). Returns the session's and the token's secrets."""
     session_key, session_secret = users.new_secret(auth.SESSION_PREFIX)
     token_key, token_secret = users.new_secret(users.TOKEN_PREFIX)
     with engine.begin() as conn:
-        command.upgrade(_cfg(conn), "0010")
+        command.upgrade(alembic_config(conn), "0010")
         conn.execute(text("INSERT INTO organisations (code, name) VALUES ('ACME', 'ACME')"))
         org = conn.execute(text("SELECT id FROM organisations")).scalar()
         conn.execute(text("INSERT INTO users (email, display_name, password_hash, active, locale, created_at, "
@@ -67,12 +58,7 @@ def test_a_session_stored_before_0011_still_logs_in_and_ends_at_its_instant(kind
         session_secret, token_secret = _old_database(engine)
         if kind == "postgresql":
             # Connections in another zone: the naive values must still be taken as UTC, not as local time.
-            @event.listens_for(engine, "connect")
-            def _shanghai(dbapi_conn, _record):
-                dbapi_conn.execute("SET TIME ZONE 'Asia/Shanghai'")
-                dbapi_conn.commit()
-
-            engine.dispose()
+            connections_in_zone(engine)
         upgrade(engine)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0011"
@@ -106,7 +92,7 @@ def test_a_session_stored_before_0011_still_logs_in_and_ends_at_its_instant(kind
             auth.from_session(sessions, session_secret)
 
         with engine.begin() as conn:
-            command.downgrade(_cfg(conn), "0010")
+            command.downgrade(alembic_config(conn), "0010")
         with engine.connect() as conn:
             at = conn.execute(text("SELECT at FROM login_failures")).scalar()
         assert at in (CREATED, str(CREATED), CREATED.isoformat(sep=" "))  # naive UTC again
