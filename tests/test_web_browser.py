@@ -97,7 +97,7 @@ def page(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
         pg = context.new_page()
-        pg.set_default_timeout(15000)
+        pg.set_default_timeout(30000)
         yield pg, server[0], server[1]
         browser.close()
 

@@ -321,8 +321,13 @@ def test_energy_charts_and_sankey_draw_in_a_browser(page, tmp_path, monkeypatch)
     pg.on("pageerror", lambda e: errors.append(str(e)))
     test_web_browser._login(pg, base)
     pg.goto(f"{base}/web/orgs/{ORG}/energy?level=asset")
+    pg.wait_for_load_state("load")
     for chart_id in ("energy-profile", "energy-interval", "energy-flows"):
-        pg.wait_for_selector(f"#{chart_id}[data-ready='1'] canvas")
+        # generous: on a loaded 2-core machine parsing the 1 MB chart library alone can take seconds
+        try:
+            pg.wait_for_selector(f"#{chart_id}[data-ready='1'] canvas", timeout=60_000)
+        except Exception as exc:
+            raise AssertionError(f"chart {chart_id} not drawn; script errors: {errors}") from exc
     assert errors == []
     assert "光伏发电" in pg.inner_text("#energy-flow-table") and "revenue meters" not in pg.inner_text("main")
     test_web_browser.SHOTS.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ def server(tmp_path, monkeypatch):
 def _login(browser, base, email):
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
     pg = context.new_page()
-    pg.set_default_timeout(15000)
+    pg.set_default_timeout(30000)
     pg.goto(f"{base}/web/")
     pg.fill("input[name=email]", email)
     pg.fill("input[name=password]", PASSWORD)
