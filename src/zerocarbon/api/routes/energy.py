@@ -11,10 +11,11 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from zerocarbon.api.deps import Acting, requires
 from zerocarbon.api.problems import RESPONSES
+from zerocarbon.api.schemas import Out
 from zerocarbon.services import energy_flows, energy_report
 
 router = APIRouter(prefix="/orgs/{org}/energy", tags=["energy"], responses=RESPONSES)
@@ -24,10 +25,6 @@ Site = Annotated[str | None, Query(max_length=64, description="site code of the 
 From = Annotated[date | None, Query(alias="from", description="first local date (YYYY-MM-DD), included")]
 To = Annotated[date | None, Query(alias="to", description="last local date (YYYY-MM-DD), included")]
 Medium = Annotated[str, Query(max_length=16, description="electricity, gas, water, air, pv")]
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class SiteOut(Out):

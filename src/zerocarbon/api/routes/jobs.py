@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from zerocarbon.api.deps import Acting, CurrentPrincipal, Offset, OrgPath, Sessions, member, requires
 from zerocarbon.api.problems import RESPONSES
+from zerocarbon.api.schemas import Out
 from zerocarbon.api.uploads import safe_name
 from zerocarbon.core.model import Boundary
 from zerocarbon.services import auth, jobs, schedule_runs
@@ -30,8 +31,7 @@ class JobProblem(BaseModel):
     reason: str
 
 
-class JobOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class JobOut(Out):
     id: int
     organisation: str
     kind: str

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from zerocarbon.api.deps import Acting, Offset, requires
 from zerocarbon.api.problems import RESPONSES
+from zerocarbon.api.schemas import Out
 from zerocarbon.api.uploads import spooled
 from zerocarbon.services import schedule_runs
 
@@ -18,8 +19,7 @@ router = APIRouter(prefix="/orgs/{org}/schedules", tags=["schedules"], responses
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class ScheduleRunOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class ScheduleRunOut(Out):
     id: int
     name: str
     created_by: str
