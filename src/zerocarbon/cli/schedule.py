@@ -68,11 +68,21 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
                           "run takes about 4/3 of it, more with many chunks, plus model building")] = 60.0,
                  workers: Annotated[int, typer.Option(min=1)] = 2,
                  secondary: Annotated[Secondary, typer.Option(help="objective after on-time delivery")] = Secondary.cost,
-                 seed: Annotated[int, typer.Option()] = 0, as_json: JsonOpt = False) -> None:
+                 seed: Annotated[int, typer.Option()] = 0, as_json: JsonOpt = False,
+                 carbon_series: Annotated[Optional[str], typer.Option(
+                     "--carbon-series", help="grid carbon intensity to use instead of the problem's: a CSV "
+                                             "(timestamp,value,unit,source,method; 15/30/60-min) or shipped:<name> "
+                                             "(see `schedule series`)")] = None) -> None:
     """Plan a problem file (JSON) on time first, then by energy cost/carbon; compare with conventional plans."""
     from zerocarbon.services import scheduling
 
     problem = scheduling.read_problem(problem_file, orders)
+    if carbon_series:
+        from zerocarbon.services.carbon_series import with_carbon_series
+
+        applied = with_carbon_series(problem, carbon_series)
+        problem = applied.problem
+        err.print(applied.note, markup=False, highlight=False, soft_wrap=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                   transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task("baselines")
@@ -129,3 +139,21 @@ def schedule_bench(instance: Annotated[str, typer.Argument(help="a shipped insta
     console.print(f"{s['instance']}: makespan [bold]{s['makespan']:,}[/], best known {known}, CP-SAT lower bound "
                   f"{lower}, status {s['status']}, valid {'yes' if s['valid'] else 'NO'}, {s['seconds']:.1f} s "
                   "(--full for every operation)", highlight=False)
+
+
+@app.command("series")
+def schedule_series(name: Annotated[Optional[str], typer.Argument(help="a shipped series or a CSV path: "
+                                                                      "print its summary")] = None,
+                    as_json: JsonOpt = False) -> None:
+    """List the shipped grid carbon-intensity series (for --carbon-series shipped:<name>), or summarise one."""
+    from zerocarbon.services.carbon_series import series_summary, shipped_summaries
+
+    rows = [series_summary(name)] if name else shipped_summaries()
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        console.print(f"[bold]{r['name']}[/]: {r['start']} to {r['end']}, {r['rows']:,} x {r['step_min']} min, "
+                      f"{r['source']} ({r['method']}); {r['source_unit']} as {r['unit']}: mean {r['mean']:.3f}, "
+                      f"min {r['min']:.3f}, max {r['max']:.3f}, daily swing {r['daily_swing_mean']:.3f}",
+                      highlight=False)
