@@ -62,6 +62,16 @@ def test_z_suffix_extra_columns_and_a_utc_offset_change_are_accepted(tmp_path):
     assert s.step_min == 60 and s.values == (100.0, 120.0)
 
 
+def test_a_gb18030_file_from_a_chinese_spreadsheet_reads(tmp_path):
+    f = tmp_path / "anhui.csv"
+    rows = [["2026-08-03T00:00:00+08:00", 550, "gCO2/kWh", "安徽 自建 (测试)", "平均, 运行, 发电侧"],
+            ["2026-08-03T00:30:00+08:00", 560, "gCO2/kWh", "安徽 自建 (测试)", "平均, 运行, 发电侧"]]
+    text = ",".join(HEADER) + "\n" + "\n".join(",".join(f'"{c}"' for c in map(str, r)) for r in rows) + "\n"
+    f.write_bytes(text.encode("gb18030"))
+    s = read_intensity_series(f)
+    assert s.source == "安徽 自建 (测试)" and s.step_min == 30 and s.values == (0.55, 0.56)
+
+
 @pytest.mark.parametrize("unit, value, expected, kind", [
     ("gCO2/kWh", 250, 0.25, "kgCO2/kWh"),  # 250 g / 1000
     ("kgCO2/kWh", 0.5, 0.5, "kgCO2/kWh"),

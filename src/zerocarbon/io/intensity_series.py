@@ -23,6 +23,7 @@ from pathlib import Path
 
 from zerocarbon.core.energy.intensity import STEPS_MIN, IntensitySeries
 from zerocarbon.errors import InputError, Problem, UnitError
+from zerocarbon.io.meter_files import csv_encoding
 from zerocarbon.units import scale
 
 REQUIRED = ("timestamp", "value", "unit", "source", "method")
@@ -83,14 +84,15 @@ def read_intensity_series(path: str | Path) -> IntensitySeries:
     name = path.name
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])
+    encoding = csv_encoding(path)  # UTF-8 (with or without BOM) or GB18030, as spreadsheets save it
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
+        with path.open(encoding=encoding, newline="") as f:
             reader = csv.DictReader(f)
             header = [h.strip() for h in (reader.fieldnames or [])]
             reader.fieldnames = header
             rows = list(reader)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError([Problem(name, None, None, f"cannot be read as UTF-8 CSV: {exc}")]) from None
+    except csv.Error as exc:
+        raise InputError([Problem(name, None, None, f"cannot be read as CSV: {exc}")]) from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError([Problem(name, 1, c, "required column is missing") for c in missing])
