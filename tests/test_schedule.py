@@ -9,7 +9,7 @@ import pytest
 
 from zerocarbon.core.schedule.check import violations
 from zerocarbon.core.schedule.kpi import compute_kpis
-from zerocarbon.core.schedule.model import Assignment, HourlySeries, Line, Operation, Order, Problem, Schedule
+from zerocarbon.core.schedule.model import Assignment, Series, Line, Operation, Order, Problem, Schedule
 from zerocarbon.errors import InfeasibleError, InputError
 from zerocarbon.io.schedule_files import (INSTANCES, find_instance, instance_bounds, plant_problem_from_dict, read_fjs,
                                          read_instance, read_plant_problem, read_taillard, shipped_instances)
@@ -91,7 +91,7 @@ def _one_line_problem(**kw) -> Problem:
     orders = (Order("A", "f", release=0, due=120, operations=(Operation("A", 0, {"L": 60}),)),
               Order("B", "f", release=0, due=600, operations=(Operation("B", 0, {"L": 60}),)))
     return Problem("one", (line,), orders, horizon=600,
-                   series=HourlySeries(price=(1.0,) * 10, carbon=(0.5,) * 10), **kw)
+                   series=Series(price=(1.0,) * 10, carbon=(0.5,) * 10), **kw)
 
 
 def test_kpis_by_hand():
@@ -179,7 +179,7 @@ def _price_against_carbon(due: int = 600, price: tuple[float, ...] = (0.2,) * 5 
     line = Line("L", run_kw=100)
     order = Order("A", "f", release=0, due=due, operations=(Operation("A", 0, {"L": 120}),))
     return Problem("price-vs-carbon", (line,), (order,), horizon=600,
-                   series=HourlySeries(price=price, carbon=(0.9,) * 5 + (0.3,) * 5))
+                   series=Series(price=price, carbon=(0.9,) * 5 + (0.3,) * 5))
 
 
 def test_carbon_phase_gives_less_co2_than_cost_phase_at_equal_on_time():
