@@ -237,3 +237,60 @@ def test_shipped_instances_resolve_by_name_or_path(tmp_path):
     bounds = instance_bounds()
     assert all(b["lower_bound"] <= b["bks"] for b in bounds.values())
     assert bounds["ta01"]["bks"] == 1231 and bounds["mk01"]["bks"] == 40  # Taillard 1993; Brandimarte optimum
+
+
+def _pv_day(seed: int, varying: bool) -> Problem:
+    """One line over one day with rooftop PV around noon (sine, 80 kW peak), carbon flat or varying by hour,
+    5-7 orders with random releases and loose due dates (generator assumptions, not data)."""
+    import math
+    import random
+
+    rng = random.Random(seed)
+    line = Line("L", "S", run_kw=100, idle_kw=30, standby_kw=3, warmup_min=15, warmup_kwh=5)
+    orders = []
+    for i in range(rng.randint(5, 7)):
+        dur = rng.randint(30, 120)
+        orders.append(Order(f"O{i}", "x", release=rng.randint(0, 600), due=rng.randint(900, 1440),
+                            operations=(Operation(f"O{i}", 0, {"L": dur}),)))
+    pv = tuple(round(80 * max(0.0, math.sin(math.pi * (h - 6) / 13)), 1) for h in range(24))
+    carbon = tuple(round(0.58 + 0.15 * math.cos(math.pi * (h - 3) / 12), 3) if varying else 0.58 for h in range(24))
+    return Problem(f"pv{seed}", (line,), tuple(orders), 1440, series=Series(price=(1.0,) * 24, carbon=carbon,
+                                                                             pv_kw=pv))
+
+
+@pytest.mark.parametrize("seed,varying", [(s, v) for s in range(8) for v in (False, True)])
+def test_carbon_phase_never_worse_than_its_warm_start_with_pv(seed, varying):
+    """Defect guarded: the carbon phase weighed raw intensity while the KPIs net PV, so a carbon-aware plan
+    could emit more than the plan it started from. The carbon phase nets PV like the cost phase and keeps its
+    warm start when the recomputed carbon would be higher."""
+    p = _pv_day(seed, varying)
+    warm = dispatch(p, "edd", "planned")
+    s = solve(p, SolveOptions(time_limit=3, workers=1, objective="lexicographic", secondary="carbon", hint=warm))
+    assert not violations(p, s)
+    k, kw = compute_kpis(p, s, "planned"), compute_kpis(p, warm, "planned")
+    # nor worse than the conventional plan (EDD, lines always on), which the old carbon phase could be
+    assert k.co2_kg <= compute_kpis(p, warm, "always_on").co2_kg
+    assert k.weighted_tardiness_min <= kw.weighted_tardiness_min
+    if k.weighted_tardiness_min == kw.weighted_tardiness_min:
+        assert k.co2_kg <= kw.co2_kg + 1e-9
+    assert s.objective["kpi_carbon"] == pytest.approx(k.co2_kg)
+    assert k.co2_kg <= s.objective["warm_start_kpi_carbon"] + 1e-9
+
+
+def test_keep_better_returns_the_warm_start_when_the_plan_is_worse():
+    from zerocarbon.solvers.schedule.cpsat import keep_better
+
+    p = _pv_day(0, False)
+    # the same order of work, once in the PV hours and once at night
+    noon, night = [], []
+    t_noon, t_night = 600, 0
+    for o in p.orders:
+        dur = o.operations[0].options["L"]
+        noon.append(Assignment(o.id, 0, "L", t_noon, t_noon + dur))
+        night.append(Assignment(o.id, 0, "L", t_night, t_night + dur))
+        t_noon, t_night = t_noon + dur, t_night + dur
+    good, bad = Schedule(p.name, noon, "planned", "noon"), Schedule(p.name, night, "planned", "cpsat")
+    assert compute_kpis(p, good, "planned").co2_kg < compute_kpis(p, bad, "planned").co2_kg
+    kept = keep_better(p, bad, [good], "carbon", None)
+    assert kept.method == "cpsat; kept warm start" and kept.assignments == noon and kept.objective["kept_warm_start"]
+    assert keep_better(p, good, [bad], "carbon", None) is good
