@@ -187,3 +187,13 @@ def test_shipped_slot_example_plans_with_the_slot_model(tmp_path):
     assert all(a.start % 15 == 0 for a in plan.assignments)
     for run in cmp.runs.values():
         assert all(a.start % 15 == 0 for a in run.schedule.assignments)
+
+
+def test_slot_example_file_is_its_generator_output():
+    import runpy
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "examples" / "schedule"
+    made = runpy.run_path(str(folder / "make_slots_example.py"))["example"]()
+    text = (folder / "one_line_day_15min.json").read_text(encoding="utf-8")
+    assert json.dumps(made, indent=1, ensure_ascii=False) + "\n" == text

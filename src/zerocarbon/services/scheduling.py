@@ -108,15 +108,27 @@ def compare(problem: Problem, time_limit: float = 60.0, workers: int = 2, second
 
     ``phase(name)`` is called before ``"plan energy-aware"`` and before ``"plan conventional"`` (the dispatching
     plans and the min-makespan plan); an exception it raises stops the comparison there.
+
+    With ``problem.start_on_grid``, a single line or a flow shop (``slots.applies``) and ``secondary`` cost or
+    carbon, the energy-aware plan comes from the exact time-indexed slot model (``solvers/schedule/slots.py``)
+    instead of the interval model. Savings are annualised x ``operating_days`` / horizon days.
     """
+    from zerocarbon.solvers.schedule import slots
+
+    annualisation(problem, operating_days)  # a bad value is refused before anything is solved
     announce = phase or (lambda name: None)
     announce("plan energy-aware")
     opt = SolveOptions(time_limit=time_limit, workers=workers, seed=seed, objective="lexicographic",
                        secondary=secondary, progress=progress)
-    plan = solve_rolling(problem, opt, chunk=chunk) if len(problem.orders) > chunk else solve(problem, opt)
-    energy_aware = _checked(problem, f"CP-SAT on-time then {secondary}, planned on/off", plan, "planned")
+    if problem.start_on_grid and secondary in ("cost", "carbon") and slots.applies(problem) is None:
+        plan = slots.solve_slots(problem, opt)
+        label = f"time-indexed slot model, on-time then {secondary}, planned on/off"
+    else:
+        plan = solve_rolling(problem, opt, chunk=chunk) if len(problem.orders) > chunk else solve(problem, opt)
+        label = f"CP-SAT on-time then {secondary}, planned on/off"
+    energy_aware = _checked(problem, label, plan, "planned")
     announce("plan conventional")
-    cmp = Comparison(problem)
+    cmp = Comparison(problem, operating_days=operating_days)
     cmp.runs["edd_always_on"] = _checked(problem, "EDD, lines always on", dispatch(problem, "edd"), "always_on")
     cmp.runs["fifo_always_on"] = _checked(problem, "FIFO, lines always on", dispatch(problem, "fifo"), "always_on")
     if include_makespan:
