@@ -37,7 +37,7 @@ from ortools.sat.python import cp_model
 
 from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
 from zerocarbon.errors import InfeasibleError
-from zerocarbon.solvers.schedule.cpsat import SolveOptions, keep_better
+from zerocarbon.solvers.schedule.cpsat import SolveOptions, _weighted_tardiness, keep_better
 from zerocarbon.solvers.schedule.dispatch import dispatch
 
 KW_SCALE = 10  # tenths of a kW
@@ -111,9 +111,16 @@ class _Model:
             for lits in per_slot.values():
                 if len(lits) > 1:
                     m.add_at_most_one(lits)
+        self.started: dict[tuple[str, int], list] = {}
         for o in problem.orders:
             for prev, op in zip(o.operations, o.operations[1:]):
-                m.add(self.start[op.key] >= self.start[prev.key] + self.dur[prev.key] + op.min_lag_after_previous)
+                # Slot by slot: op has started by slot t only if prev started by slot t - d, with d the slots
+                # prev and the lag take (starts are on the grid, so this is exactly start >= prev end + lag);
+                # a much tighter LP relaxation than a constraint on the sums of start times.
+                d = -(-(self.dur[prev.key] + op.min_lag_after_previous) // step)
+                before, after = self._started(prev.key), self._started(op.key)
+                for t in range(n):
+                    m.add(after[t] <= (before[t - d] if t - d >= 0 else 0))
         self.tardiness = []
         for o in problem.orders:
             last = o.operations[-1].key
@@ -122,6 +129,18 @@ class _Model:
                 m.add(t >= self.start[last] + self.dur[last] - o.due)
                 self.tardiness.append(max(1, int(round(o.weight))) * t)
         self._energy(series)
+
+    def _started(self, key) -> list:
+        """Booleans per slot t: the operation has started by slot t (a running sum of its start booleans)."""
+        if key not in self.started:
+            xs, out, prev = self.x[key], [], None
+            for t in range(self.n):
+                b = self.m.new_bool_var(f"by{key}_{t}")
+                self.m.add(b == (prev if prev is not None else 0) + (xs[t] if t in xs else 0))
+                out.append(b)
+                prev = b
+            self.started[key] = out
+        return self.started[key]
 
     def _energy(self, series: str) -> None:
         p, m, step, n = self.p, self.m, self.step, self.n
@@ -133,14 +152,14 @@ class _Model:
         ops = {op.key: op for op in p.operations}
         # Per operation: kW (tenths) and minutes run in each of its slots, counted from its start slot.
         shape = {}
-        cuts = {0, step}
         for key, dur in self.dur.items():
             kw = ops[key].kw_minutes(p.line(self.line[key]), step)
             occ = -(-dur // step)
             run = [min(step, dur - i * step) for i in range(occ)]
             shape[key] = [(int(round(KW_SCALE * kw[i * step])), run[i]) for i in range(occ)]
-            cuts.add(run[-1])
         self.objective_terms = []
+        self.aux_grid: list = []  # (g, [(kW tenths, literal)], PV tenths): for hints
+        self.aux_state: list = []  # (powered, idle, up or None, [literals busy in the slot], previous powered)
         cap = None if p.power_cap_kw is None else int(KW_SCALE * p.power_cap_kw + 1e-9)
         if len(set(self.line.values())) == 1:
             # One line: one operation at a time, so each (operation, start) has its exact grid cost on its own.
@@ -153,27 +172,52 @@ class _Model:
                     if c:
                         self.objective_terms.append(c * lit)
         else:
-            cuts_sorted = sorted(cuts)
-            pieces = list(zip(cuts_sorted, cuts_sorted[1:]))
-            load: dict[tuple[int, int], list] = {}
+            # Per slot: the operations running all of it (one sum, shared by the slot's pieces) and those running
+            # only its first minutes (their last slot); the slot is cut where one of these stops.
+            full: dict[int, list] = {}
+            partial: dict[int, list] = {}
             for key, xs in self.x.items():
                 for t, lit in xs.items():
                     for i, (kw10, minutes) in enumerate(shape[key]):
                         s = t + i
-                        if s >= n or not kw10:
-                            continue
-                        for a, (_, hi) in enumerate(pieces):
-                            if minutes >= hi:
-                                load.setdefault((s, a), []).append((kw10, lit))
-            for (s, a), terms in load.items():
-                expr = sum(kw10 * lit for kw10, lit in terms)
-                if cap is not None:
-                    m.add(expr <= cap)
-                g = m.new_int_var(0, max(0, sum(kw10 for kw10, _ in terms) - pv10[s]), f"g{s}_{a}")
-                m.add(g >= expr - pv10[s])
-                coef = v1000[s] * (pieces[a][1] - pieces[a][0])
-                if coef:
-                    self.objective_terms.append(coef * g)
+                        if s < n and kw10:
+                            if minutes == step:
+                                full.setdefault(s, []).append((kw10, lit))
+                            else:
+                                partial.setdefault(s, []).append((kw10, lit, minutes))
+            for s in sorted(set(full) | set(partial)):
+                whole = full.get(s, [])
+                if whole and partial.get(s):
+                    base = m.new_int_var(0, sum(kw10 for kw10, _ in whole), f"f{s}")
+                    m.add(base == sum(kw10 * lit for kw10, lit in whole))
+                    self.aux_grid.append((base, whole, 0))
+                else:
+                    base = sum(kw10 * lit for kw10, lit in whole)
+                over = [(kw10 - pv10[s], lit) for kw10, lit in whole if kw10 > pv10[s]]
+                if over and partial.get(s):
+                    alone_whole = m.new_int_var(0, sum(c for c, _ in over), f"w{s}")
+                    m.add(alone_whole == sum(c * lit for c, lit in over))
+                    self.aux_grid.append((alone_whole, over, 0))
+                else:
+                    alone_whole = sum(c * lit for c, lit in over)
+                ends = sorted({0, step} | {mins for _, _, mins in partial.get(s, [])})
+                for lo, hi in zip(ends, ends[1:]):
+                    part = [(kw10, lit) for kw10, lit, mins in partial.get(s, []) if mins >= hi]
+                    terms = whole + part
+                    expr = base + sum(kw10 * lit for kw10, lit in part)
+                    if cap is not None:
+                        m.add(expr <= cap)
+                    g = m.new_int_var(0, max(0, sum(kw10 for kw10, _ in terms) - pv10[s]), f"g{s}_{lo}")
+                    self.aux_grid.append((g, terms, pv10[s]))
+                    m.add(g >= expr - pv10[s])
+                    # Valid for loads >= 0 (max(0, x - pv) is superadditive): each operation alone against all
+                    # the PV. It keeps fractional starts from hiding load under PV in the LP relaxation.
+                    alone = [(kw10 - pv10[s], lit) for kw10, lit in part if kw10 > pv10[s]]
+                    if over or alone:
+                        m.add(g >= alone_whole + sum(c * lit for c, lit in alone))
+                    coef = v1000[s] * (hi - lo)
+                    if coef:
+                        self.objective_terms.append(coef * g)
         self.processing_terms = list(self.objective_terms)
         self._line_states(v1000)
         self.divisor = KW_SCALE * VALUE_SCALE * 60.0  # objective units per (value x kWh)
@@ -202,20 +246,40 @@ class _Model:
                 m.add(powered[s] == sum(by_slot.get(s, [])) + idle)
                 if idle10 and v1000[s]:
                     self.objective_terms.append(idle10 * step * v1000[s] * idle)
+                up = None
                 if warm:
                     up = m.new_bool_var(f"up{line_id}_{s}")
                     m.add(up >= powered[s] - (powered[s - 1] if s else 0))
                     self.objective_terms.append(warm * up)
+                self.aux_state.append((powered[s], idle, up, by_slot.get(s, []), powered[s - 1] if s else None))
 
     def hint(self, schedule: Schedule | None) -> None:
         if schedule is None:
             return
         self.m.clear_hints()
         at = {(a.order, a.index): a.start for a in schedule.assignments}
+        chosen = {}
         for key, xs in self.x.items():
             start = at.get(key)
             for t, lit in xs.items():
-                self.m.add_hint(lit, 1 if start == t * self.step else 0)
+                chosen[lit.index] = 1 if start == t * self.step else 0
+                self.m.add_hint(lit, chosen[lit.index])
+        for key, flags in self.started.items():
+            start = at.get(key)
+            for t, b in enumerate(flags):
+                self.m.add_hint(b, 1 if start is not None and start <= t * self.step else 0)
+        # Every auxiliary variable too, so the hint is a complete solution: grid import per piece; lines powered
+        # only while they work (no idle slots), one warm-up per block.
+        for g, terms, pv10 in self.aux_grid:
+            self.m.add_hint(g, max(0, sum(kw10 * chosen.get(lit.index, 0) for kw10, lit in terms) - pv10))
+        on = {}
+        for powered, idle, up, busy, prev in self.aux_state:
+            value = 1 if any(chosen.get(lit.index, 0) for lit in busy) else 0
+            on[powered.index] = value
+            self.m.add_hint(powered, value)
+            self.m.add_hint(idle, 0)
+            if up is not None:
+                self.m.add_hint(up, 1 if value and not (prev is not None and on[prev.index]) else 0)
 
     def extract(self, solver: cp_model.CpSolver) -> list[Assignment]:
         out = []
@@ -224,6 +288,13 @@ class _Model:
                 if solver.boolean_value(lit):
                     out.append(Assignment(key[0], key[1], self.line[key], t * self.step, t * self.step + self.dur[key]))
         return out
+
+
+def _late(problem: Problem, schedule: Schedule) -> bool:
+    end = {}
+    for a in schedule.assignments:
+        end[a.order] = max(end.get(a.order, 0), a.end)
+    return any(o.due is not None and end.get(o.id, 0) > o.due for o in problem.orders)
 
 
 def _warm_start(problem: Problem) -> Schedule | None:
@@ -246,7 +317,10 @@ def solve_slots(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
     warm = opt.hint or _warm_start(problem)
     cap = None
     hint = warm
-    if md.tardiness:
+    if md.tardiness and warm is not None and not _late(problem, warm):
+        cap = 0  # the warm start is on time: nothing to search for in the first phase
+        md.m.add(sum(md.tardiness) <= 0)
+    elif md.tardiness:
         md.m.minimize(sum(md.tardiness))
         md.hint(hint)
         solver = _solver(opt, opt.time_limit * 0.35)
@@ -259,6 +333,8 @@ def solve_slots(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
                                   "power cap")
         elif warm is None:
             raise InfeasibleError(f"no plan on the slot grid found within {opt.time_limit * 0.35:.1f} s")
+        else:
+            cap = _weighted_tardiness(problem, warm)  # out of time: no later than the warm start
         if cap is not None:
             md.m.add(sum(md.tardiness) <= cap)
     md.m.minimize(sum(md.objective_terms))
