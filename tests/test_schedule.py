@@ -294,3 +294,19 @@ def test_keep_better_returns_the_warm_start_when_the_plan_is_worse():
     kept = keep_better(p, bad, [good], "carbon", None)
     assert kept.method == "cpsat; kept warm start" and kept.assignments == noon and kept.objective["kept_warm_start"]
     assert keep_better(p, good, [bad], "carbon", None) is good
+
+
+def test_annualisation_follows_the_horizon():
+    from zerocarbon.services.scheduling import annualisation
+
+    day = _pv_day(0, False)
+    assert annualisation(day).factor == 250.0
+    assert annualisation(day).text == "annualised x 250.0 (250 operating days / 1-day horizon)"
+    week = replace(day, horizon=7 * 1440)
+    assert annualisation(week, 350).factor == pytest.approx(50.0)
+    assert annualisation(week).factor == pytest.approx(250 / 7)
+    with pytest.raises(ValueError):
+        annualisation(day, 0)
+    cmp = compare(day, time_limit=2, workers=1, secondary="carbon", include_makespan=False, operating_days=200)
+    b, r = cmp.runs["edd_always_on"].kpis, cmp.runs["energy_aware"].kpis
+    assert cmp.savings("energy_aware")["tco2e_per_year"] == pytest.approx((b.co2_kg - r.co2_kg) * 200 / 1000)
