@@ -106,8 +106,10 @@ def _effective_price(problem: Problem) -> tuple[float, ...]:
 def _effective(problem: Problem, series: str) -> tuple[float, ...]:
     """The per-slot values an energy objective weighs kWh with: price or carbon net of PV, else grid kWh."""
     values = {"cost": problem.series.price, "carbon": problem.series.carbon}.get(series, ())
+    if series == "idle":
+        return (1.0,) * problem.series.slots(problem.horizon)  # kWh of waiting and warm-up, whatever the PV
     if not values:
-        values = (1.0,) * problem.series.slots(problem.horizon)  # plain kWh when no series is given
+        values = (1.0,) * problem.series.slots(problem.horizon)  # grid kWh when the series is not given
     return net_of_pv(problem, values)
 
 

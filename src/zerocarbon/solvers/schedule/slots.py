@@ -244,7 +244,11 @@ class _Model:
             powered = [m.new_bool_var(f"on{line_id}_{s}") for s in range(n)]
             for s in range(n):
                 idle = m.new_bool_var(f"idle{line_id}_{s}")
-                m.add(powered[s] == sum(by_slot.get(s, [])) + idle)
+                busy = sum(by_slot.get(s, []))
+                # Inequalities, not powered == busy + idle: an equality is substituted by presolve, leaving negative
+                # objective coefficients and a useless bound.
+                m.add(powered[s] >= busy)
+                m.add(idle >= powered[s] - busy)
                 if idle10 and v1000[s]:
                     self.objective_terms.append(idle10 * step * v1000[s] * idle)
                 up = None
@@ -350,7 +354,8 @@ def solve_slots(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
             raise InfeasibleError(f"no plan on the slot grid found within {left:.1f} s")
         return Schedule(problem.name, list(hint.assignments), policy="planned",
                         method=f"{hint.method or 'slots'} (the slot model found nothing better in {left:.1f} s)")
-    value, bound = solver.objective_value / md.divisor, solver.best_objective_bound / md.divisor
+    # every objective term is >= 0, so 0 bounds it when CP-SAT's own bound is still below
+    value, bound = solver.objective_value / md.divisor, max(0.0, solver.best_objective_bound / md.divisor)
     processing = sum(solver.value(t) for t in md.processing_terms) / md.divisor
     plan = Schedule(problem.name, md.extract(solver), policy="planned",
                     method=f"slots-lexicographic-{opt.secondary}",
