@@ -197,3 +197,21 @@ def test_slot_example_file_is_its_generator_output():
     made = runpy.run_path(str(folder / "make_slots_example.py"))["example"]()
     text = (folder / "one_line_day_15min.json").read_text(encoding="utf-8")
     assert json.dumps(made, indent=1, ensure_ascii=False) + "\n" == text
+
+
+def test_interval_model_and_dispatch_keep_starts_on_the_grid():
+    """Two eligible lines: the slot model does not apply, the interval model plans on the 15-min grid."""
+    from zerocarbon.solvers.schedule.cpsat import solve
+    from zerocarbon.solvers.schedule.dispatch import dispatch
+
+    lines = (Line("A", "S", run_kw=40.0), Line("B", "S", run_kw=50.0))
+    orders = tuple(Order(f"J{j}", due=600, release=7 * j,
+                         operations=(Operation(f"J{j}", 0, {"A": 20 + 7 * j, "B": 25 + 5 * j}),)) for j in range(5))
+    p = Problem("grid", lines, orders, 240, series=Series(carbon=(0.5,) * 16, pv_kw=(30.0,) * 16, step_min=15),
+                start_on_grid=True)
+    assert "may run on 2 lines" in applies(p)
+    for s in (solve(p, SolveOptions(time_limit=3, workers=1, secondary="carbon")), dispatch(p, "edd")):
+        assert not violations(p, s) and all(a.start % 15 == 0 for a in s.assignments)
+    off = Schedule("grid", [Assignment("J0", 0, "A", 5, 25)] + [a for a in dispatch(p, "edd").assignments
+                                                                  if a.order != "J0"])
+    assert any("not on the 15-min grid" in v for v in violations(p, off))
