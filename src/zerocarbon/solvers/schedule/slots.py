@@ -25,12 +25,17 @@ at the horizon's mean value; standby is the same for every plan. This is an appr
 break-even rule; the KPIs recompute the plan's energy exactly and the plan is kept only if it is no worse than
 the warm start.
 
+On a flow shop the full model runs for 40 % of the time (mostly for its bound), then a neighbourhood search
+improves the plan window by window (:func:`_neighbourhoods`).
+
 Lexicographic like the interval model: weighted tardiness first (when orders have due dates), then cost or
 carbon with tardiness capped at the value found. The plan is kept only if its recomputed KPI is not worse
 than the warm start's (an EDD dispatch on the grid).
 """
 from __future__ import annotations
 
+import math
+import random
 import time
 
 from ortools.sat.python import cp_model
@@ -77,8 +82,10 @@ def applies(problem: Problem) -> str | None:
 class _Model:
     """The CP-SAT model of :mod:`slots` (see the module's description)."""
 
-    def __init__(self, problem: Problem, series: str):
+    def __init__(self, problem: Problem, series: str, fixed: dict | None = None):
+        """``fixed``: operation key -> start slot, for operations kept where they are (neighbourhood search)."""
         self.p = problem
+        fixed = fixed or {}
         step = self.step = problem.series.step_min
         self.n = n = problem.series.slots(problem.horizon)
         self.m = m = cp_model.CpModel()
@@ -91,8 +98,9 @@ class _Model:
                 ln, dur = next(iter(op.options.items()))
                 windows = problem.calendars.get(ln) or ((0, problem.horizon),)
                 lo = o.release if k == 0 else 0
-                allowed = [t for t in range(n) if t * step >= lo and t * step + dur <= problem.horizon
-                           and any(ws <= t * step and t * step + dur <= we for ws, we in windows)]
+                allowed = [fixed[op.key]] if op.key in fixed else [
+                    t for t in range(n) if t * step >= lo and t * step + dur <= problem.horizon
+                    and any(ws <= t * step and t * step + dur <= we for ws, we in windows)]
                 if not allowed:
                     raise InfeasibleError(f"order {o.id} step {op.index} ({dur} min on {ln}) has no allowed start "
                                           f"slot in the horizon and the line's working windows")
@@ -118,6 +126,8 @@ class _Model:
                 # prev and the lag take (starts are on the grid, so this is exactly start >= prev end + lag);
                 # a much tighter LP relaxation than a constraint on the sums of start times.
                 d = -(-(self.dur[prev.key] + op.min_lag_after_previous) // step)
+                if prev.key in fixed and op.key in fixed:
+                    continue  # both kept: they already satisfy it
                 before, after = self._started(prev.key), self._started(op.key)
                 for t in range(n):
                     m.add(after[t] <= (before[t - d] if t - d >= 0 else 0))
@@ -345,26 +355,95 @@ def solve_slots(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
     md.m.minimize(sum(md.objective_terms))
     md.hint(hint)
     left = max(0.5, opt.time_limit - (time.perf_counter() - t0))
-    solver = _solver(opt, left, md.single_line)
+    # A flow shop's full model mostly proves a bound; its plan improves faster by neighbourhoods (measured).
+    share = left if md.single_line else 0.4 * left
+    solver = _solver(opt, share, md.single_line)
     status = solver.solve(md.m)
     if status == cp_model.INFEASIBLE:
         raise InfeasibleError("no plan on the slot grid meets the release dates, windows, precedence and power cap")
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    if not solved and (hint is None or md.single_line):
         if hint is None:
             raise InfeasibleError(f"no plan on the slot grid found within {left:.1f} s")
         return Schedule(problem.name, list(hint.assignments), policy="planned",
                         method=f"{hint.method or 'slots'} (the slot model found nothing better in {left:.1f} s)")
     # every objective term is >= 0, so 0 bounds it when CP-SAT's own bound is still below
-    value, bound = solver.objective_value / md.divisor, max(0.0, solver.best_objective_bound / md.divisor)
-    processing = sum(solver.value(t) for t in md.processing_terms) / md.divisor
-    plan = Schedule(problem.name, md.extract(solver), policy="planned",
-                    method=f"slots-lexicographic-{opt.secondary}",
+    raw_bound = solver.best_objective_bound / md.divisor
+    bound = max(0.0, raw_bound) if math.isfinite(raw_bound) else 0.0
+    if solved:
+        value = solver.objective_value / md.divisor
+        processing = sum(solver.value(t) for t in md.processing_terms) / md.divisor
+        found = md.extract(solver)
+    else:  # a flow shop whose full model found nothing yet: the neighbourhoods start from the warm start
+        value, processing, found = math.inf, None, list(hint.assignments)
+    method, moves = f"slots-lexicographic-{opt.secondary}", 0
+    if not md.single_line and status != cp_model.OPTIMAL:
+        deadline = t0 + opt.time_limit
+        better, v, moves = _neighbourhoods(problem, opt, opt.secondary, cap, found, deadline)
+        if v is not None and v < value:
+            found, value, processing = better, v, None
+        if not math.isfinite(value):
+            return Schedule(problem.name, list(hint.assignments), policy="planned",
+                            method=f"{hint.method or 'slots'} (the slot model found nothing better in {left:.1f} s)")
+        method += f" + neighbourhood search ({moves} improvements)"
+    plan = Schedule(problem.name, found, policy="planned", method=method,
                     objective={"value": value, "bound": bound, "gap": (value - bound) / value if value else 0.0,
-                               "processing": processing,
+                               "processing": processing, "neighbourhood_improvements": moves,
                                "status": solver.status_name(status), "seconds": time.perf_counter() - t0,
                                "booleans": sum(len(xs) for xs in md.x.values()), "slots": md.n,
                                "step_min": md.step, "tardiness_cap": cap})
     return keep_better(problem, plan, [hint, warm], opt.secondary, cap)
+
+
+def _neighbourhoods(problem: Problem, opt: SolveOptions, secondary: str, cap: int | None,
+                    start: list[Assignment], deadline: float) -> tuple[list[Assignment], float | None, int]:
+    """Large-neighbourhood search for flow shops: free the operations starting in a random window of slots, keep
+    the others where they are, solve that smaller model exactly (one LP worker), keep the plan if it is better.
+    The window widens while its models solve quickly and narrows when they do not. Returns the plan, its model
+    objective (value x kWh) and the number of improvements."""
+    step, n = problem.series.step_min, problem.series.slots(problem.horizon)
+    rng = random.Random(opt.seed)
+    current = {(a.order, a.index): a.start // step for a in start}
+
+    def solve_sub(fixed: dict, seconds: float):
+        sub = _Model(problem, secondary, fixed)
+        if cap is not None and sub.tardiness:
+            sub.m.add(sum(sub.tardiness) <= cap)
+        sub.m.minimize(sum(sub.objective_terms))
+        sub.hint(Schedule(problem.name, [Assignment(k[0], k[1], sub.line[k], t * step, t * step + sub.dur[k])
+                                         for k, t in current.items()]))
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.2, seconds)
+        solver.parameters.num_workers = 1
+        solver.parameters.linearization_level = 2
+        solver.parameters.random_seed = rng.randrange(1 << 30)
+        status = solver.solve(sub.m)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, None, status
+        return sub.extract(solver), solver.objective_value / sub.divisor, status
+
+    plan, value, _ = solve_sub(dict(current), max(0.5, deadline - time.perf_counter()))  # the start's value
+    if plan is None:
+        return start, None, 0
+    # Measured on a 2-line, 20-order day: windows freeing about 6 operations solve to optimality in under a
+    # second; 11 did not in 5 s. So windows start narrow and widen only while they solve fast.
+    width, moves = 6, 0
+    while time.perf_counter() < deadline - 0.2:
+        lo = rng.randrange(-width // 2, n)
+        free = {k for k, t in current.items() if lo <= t < lo + width}
+        if len(free) < 2:
+            continue
+        t0 = time.perf_counter()
+        found, v, status = solve_sub({k: t for k, t in current.items() if k not in free},
+                                     min(1.5, deadline - time.perf_counter()))
+        if status == cp_model.OPTIMAL and time.perf_counter() - t0 < 0.5:
+            width = min(n, width + 1)
+        elif status != cp_model.OPTIMAL:
+            width = max(3, width - 2)
+        if found is not None and v < value - 1e-9:
+            plan, value, moves = found, v, moves + 1
+            current = {(a.order, a.index): a.start // step for a in found}
+    return plan, value, moves
 
 
 def _solver(opt: SolveOptions, seconds: float, single_line: bool) -> cp_model.CpSolver:
