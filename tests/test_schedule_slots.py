@@ -215,3 +215,20 @@ def test_interval_model_and_dispatch_keep_starts_on_the_grid():
     off = Schedule("grid", [Assignment("J0", 0, "A", 5, 25)] + [a for a in dispatch(p, "edd").assignments
                                                                   if a.order != "J0"])
     assert any("not on the 15-min grid" in v for v in violations(p, off))
+
+
+def test_neighbourhood_search_keeps_plans_valid_and_exactly_valued():
+    import time
+
+    from zerocarbon.solvers.schedule.dispatch import dispatch
+    from zerocarbon.solvers.schedule.slots import _neighbourhoods
+
+    p = _instance(5, 3, 8, 2)
+    start = dispatch(p, "edd", "planned")
+    plan, value, moves = _neighbourhoods(p, SolveOptions(workers=1), "carbon", None, start.assignments,
+                                         time.perf_counter() + 1.5)
+    s = Schedule(p.name, plan, policy="planned")
+    assert not violations(p, s) and moves >= 0
+    co2 = compute_kpis(p, s).co2_kg
+    assert value == pytest.approx(co2, abs=1e-9)
+    assert _enumerate_best(p, "carbon") - 1e-9 <= co2 <= compute_kpis(p, start).co2_kg + 1e-9
