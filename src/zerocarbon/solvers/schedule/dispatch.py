@@ -20,13 +20,11 @@ RULES = ("edd", "fifo", "spt", "mwkr", "plan")  # plan: keep the order of a prev
 def _fit(problem: Problem, line_id: str, earliest: int, co: int, dur: int, load, run_kw: float) -> int | None:
     """Earliest start >= earliest with [start-co, start+dur) inside a window and under the power cap."""
     windows = problem.calendars.get(line_id) or ((0, 10**9),)
-    step = problem.series.step_min if problem.start_on_grid else 1
-
-    def grid(t: int) -> int:
-        return -(-t // step) * step
-
+    step = problem.series.step_min if problem.start_on_grid else 0  # starts rounded up to the grid
     for ws, we in windows:
-        s = grid(max(earliest, ws + co))
+        s = max(earliest, ws + co)
+        if step:
+            s = -(-s // step) * step
         while s + dur <= we:
             if load is None or run_kw == 0:
                 return s
@@ -34,7 +32,9 @@ def _fit(problem: Problem, line_id: str, earliest: int, co: int, dur: int, load,
             over = np.flatnonzero(seg + run_kw > problem.power_cap_kw + 1e-9)
             if over.size == 0:
                 return s
-            s = grid(s + int(over[-1]) + 1)
+            s += int(over[-1]) + 1
+            if step:
+                s = -(-s // step) * step
     return None
 
 
