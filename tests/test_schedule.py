@@ -9,7 +9,7 @@ import pytest
 
 from zerocarbon.core.schedule.check import violations
 from zerocarbon.core.schedule.kpi import compute_kpis
-from zerocarbon.core.schedule.model import Assignment, HourlySeries, Line, Operation, Order, Problem, Schedule
+from zerocarbon.core.schedule.model import Assignment, Series, Line, Operation, Order, Problem, Schedule
 from zerocarbon.errors import InfeasibleError, InputError
 from zerocarbon.io.schedule_files import (INSTANCES, find_instance, instance_bounds, plant_problem_from_dict, read_fjs,
                                          read_instance, read_plant_problem, read_taillard, shipped_instances)
@@ -91,7 +91,7 @@ def _one_line_problem(**kw) -> Problem:
     orders = (Order("A", "f", release=0, due=120, operations=(Operation("A", 0, {"L": 60}),)),
               Order("B", "f", release=0, due=600, operations=(Operation("B", 0, {"L": 60}),)))
     return Problem("one", (line,), orders, horizon=600,
-                   series=HourlySeries(price=(1.0,) * 10, carbon=(0.5,) * 10), **kw)
+                   series=Series(price=(1.0,) * 10, carbon=(0.5,) * 10), **kw)
 
 
 def test_kpis_by_hand():
@@ -179,7 +179,7 @@ def _price_against_carbon(due: int = 600, price: tuple[float, ...] = (0.2,) * 5 
     line = Line("L", run_kw=100)
     order = Order("A", "f", release=0, due=due, operations=(Operation("A", 0, {"L": 120}),))
     return Problem("price-vs-carbon", (line,), (order,), horizon=600,
-                   series=HourlySeries(price=price, carbon=(0.9,) * 5 + (0.3,) * 5))
+                   series=Series(price=price, carbon=(0.9,) * 5 + (0.3,) * 5))
 
 
 def test_carbon_phase_gives_less_co2_than_cost_phase_at_equal_on_time():
@@ -237,3 +237,76 @@ def test_shipped_instances_resolve_by_name_or_path(tmp_path):
     bounds = instance_bounds()
     assert all(b["lower_bound"] <= b["bks"] for b in bounds.values())
     assert bounds["ta01"]["bks"] == 1231 and bounds["mk01"]["bks"] == 40  # Taillard 1993; Brandimarte optimum
+
+
+def _pv_day(seed: int, varying: bool) -> Problem:
+    """One line over one day with rooftop PV around noon (sine, 80 kW peak), carbon flat or varying by hour,
+    5-7 orders with random releases and loose due dates (generator assumptions, not data)."""
+    import math
+    import random
+
+    rng = random.Random(seed)
+    line = Line("L", "S", run_kw=100, idle_kw=30, standby_kw=3, warmup_min=15, warmup_kwh=5)
+    orders = []
+    for i in range(rng.randint(5, 7)):
+        dur = rng.randint(30, 120)
+        orders.append(Order(f"O{i}", "x", release=rng.randint(0, 600), due=rng.randint(900, 1440),
+                            operations=(Operation(f"O{i}", 0, {"L": dur}),)))
+    pv = tuple(round(80 * max(0.0, math.sin(math.pi * (h - 6) / 13)), 1) for h in range(24))
+    carbon = tuple(round(0.58 + 0.15 * math.cos(math.pi * (h - 3) / 12), 3) if varying else 0.58 for h in range(24))
+    return Problem(f"pv{seed}", (line,), tuple(orders), 1440, series=Series(price=(1.0,) * 24, carbon=carbon,
+                                                                             pv_kw=pv))
+
+
+@pytest.mark.parametrize("seed,varying", [(s, v) for s in range(8) for v in (False, True)])
+def test_carbon_phase_never_worse_than_its_warm_start_with_pv(seed, varying):
+    """Defect guarded: the carbon phase weighed raw intensity while the KPIs net PV, so a carbon-aware plan
+    could emit more than the plan it started from. The carbon phase nets PV like the cost phase and keeps its
+    warm start when the recomputed carbon would be higher."""
+    p = _pv_day(seed, varying)
+    warm = dispatch(p, "edd", "planned")
+    s = solve(p, SolveOptions(time_limit=3, workers=1, objective="lexicographic", secondary="carbon", hint=warm))
+    assert not violations(p, s)
+    k, kw = compute_kpis(p, s, "planned"), compute_kpis(p, warm, "planned")
+    # nor worse than the conventional plan (EDD, lines always on), which the old carbon phase could be
+    assert k.co2_kg <= compute_kpis(p, warm, "always_on").co2_kg
+    assert k.weighted_tardiness_min <= kw.weighted_tardiness_min
+    if k.weighted_tardiness_min == kw.weighted_tardiness_min:
+        assert k.co2_kg <= kw.co2_kg + 1e-9
+    assert s.objective["kpi_carbon"] == pytest.approx(k.co2_kg)
+    assert k.co2_kg <= s.objective["warm_start_kpi_carbon"] + 1e-9
+
+
+def test_keep_better_returns_the_warm_start_when_the_plan_is_worse():
+    from zerocarbon.solvers.schedule.cpsat import keep_better
+
+    p = _pv_day(0, False)
+    # the same order of work, once in the PV hours and once at night
+    noon, night = [], []
+    t_noon, t_night = 600, 0
+    for o in p.orders:
+        dur = o.operations[0].options["L"]
+        noon.append(Assignment(o.id, 0, "L", t_noon, t_noon + dur))
+        night.append(Assignment(o.id, 0, "L", t_night, t_night + dur))
+        t_noon, t_night = t_noon + dur, t_night + dur
+    good, bad = Schedule(p.name, noon, "planned", "noon"), Schedule(p.name, night, "planned", "cpsat")
+    assert compute_kpis(p, good, "planned").co2_kg < compute_kpis(p, bad, "planned").co2_kg
+    kept = keep_better(p, bad, [good], "carbon", None)
+    assert kept.method == "cpsat; kept warm start" and kept.assignments == noon and kept.objective["kept_warm_start"]
+    assert keep_better(p, good, [bad], "carbon", None) is good
+
+
+def test_annualisation_follows_the_horizon():
+    from zerocarbon.services.scheduling import annualisation
+
+    day = _pv_day(0, False)
+    assert annualisation(day).factor == 250.0
+    assert annualisation(day).text == "annualised x 250.0 (250 operating days / 1-day horizon)"
+    week = replace(day, horizon=7 * 1440)
+    assert annualisation(week, 350).factor == pytest.approx(50.0)
+    assert annualisation(week).factor == pytest.approx(250 / 7)
+    with pytest.raises(ValueError):
+        annualisation(day, 0)
+    cmp = compare(day, time_limit=2, workers=1, secondary="carbon", include_makespan=False, operating_days=200)
+    b, r = cmp.runs["edd_always_on"].kpis, cmp.runs["energy_aware"].kpis
+    assert cmp.savings("energy_aware")["tco2e_per_year"] == pytest.approx((b.co2_kg - r.co2_kg) * 200 / 1000)

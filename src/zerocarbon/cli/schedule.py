@@ -37,7 +37,7 @@ def kpi_table(cmp) -> Table:
     short = {"edd_always_on": "EDD, always on", "fifo_always_on": "FIFO, always on",
              "makespan_always_on": "min makespan", "energy_aware": "energy-aware"}
     # Narrow enough for an 80-column terminal; every KPI is in schedule_kpis.json.
-    for c in ("plan", "on time", "kWh", "idle kWh", "grid kWh", "CNY", "kgCO2"):
+    for c in ("plan", "on time", "kWh", "idle kWh", "grid kWh", cmp.currency, "kgCO2"):
         table.add_column(c, justify="right" if c != "plan" else "left", no_wrap=True)
     for key, r in cmp.runs.items():
         k = r.kpis
@@ -47,14 +47,12 @@ def kpi_table(cmp) -> Table:
 
 
 def print_savings(cmp) -> None:
-    from zerocarbon.services.scheduling import WORKING_WEEKS_PER_YEAR
-
     s = cmp.savings("energy_aware")
     console.print(f"Energy-aware plan vs {cmp.runs[cmp.baseline].label}: energy cost {s['energy_cost_change']:+.1%}, "
                   f"CO2 {s['co2_change']:+.1%}, idle energy {s['idle_change']:+.1%}.")
-    console.print(f"Annualised ({WORKING_WEEKS_PER_YEAR} such weeks): [bold]{s['grid_mwh_per_year']:,.0f} MWh[/] "
-                  f"grid electricity, [bold]{s['tco2e_per_year']:,.0f} tCO2e[/], {s['cost_per_year']:,.0f} CNY saved "
-                  "for this line group.")
+    console.print(f"Saved, {cmp.annualisation.text}: [bold]{s['grid_mwh_per_year']:,.1f} MWh[/] grid electricity, "
+                  f"[bold]{s['tco2e_per_year']:,.1f} tCO2e[/], {s['cost_per_year']:,.0f} {cmp.currency} a year for "
+                  "this line group.", highlight=False)
 
 
 @app.command("run")
@@ -68,12 +66,19 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
                           "run takes about 4/3 of it, more with many chunks, plus model building")] = 60.0,
                  workers: Annotated[int, typer.Option(min=1)] = 2,
                  secondary: Annotated[Secondary, typer.Option(help="objective after on-time delivery")] = Secondary.cost,
+                 operating_days: Annotated[float, typer.Option(
+                     "--operating-days", min=1, max=366,
+                     help="operating days a year: savings over the horizon are annualised x operating days / "
+                          "horizon days (default 250: a 5-day week, 50 weeks)")] = 250.0,
                  seed: Annotated[int, typer.Option()] = 0, as_json: JsonOpt = False,
                  carbon_series: Annotated[Optional[str], typer.Option(
                      "--carbon-series", help="grid carbon intensity to use instead of the problem's: a CSV "
                                              "(timestamp,value,unit,source,method; 15/30/60-min) or shipped:<name> "
                                              "(see `schedule series`)")] = None) -> None:
-    """Plan a problem file (JSON) on time first, then by energy cost/carbon; compare with conventional plans."""
+    """Plan a problem file (JSON) on time first, then by energy cost/carbon; compare with conventional plans.
+
+    With "start_on_grid": true and a single line or a flow shop (one line per stage), the energy-aware plan comes
+    from the exact time-indexed slot model on the series' step."""
     from zerocarbon.services import scheduling
 
     problem = scheduling.read_problem(problem_file, orders)
@@ -87,10 +92,12 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
                   transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task("baselines")
         cmp = scheduling.compare(problem, time_limit=time_limit, workers=workers, secondary=secondary.value,
-                                 seed=seed, progress=search_progress(progress, task))
+                                 seed=seed, progress=search_progress(progress, task), operating_days=operating_days)
     paths = scheduling.write_outputs(cmp, out)
     if as_json:
         emit_json({"savings": cmp.savings("energy_aware"), "files": {k: str(p) for k, p in paths.items()},
+                   "currency": cmp.currency, "annualisation": cmp.annualisation.as_dict(),
+                   "methods": {k: r.schedule.method for k, r in cmp.runs.items()},
                    "kpis": {k: r.kpis.__dict__ for k, r in cmp.runs.items()}})
         return
     console.print(kpi_table(cmp))

@@ -10,10 +10,15 @@ Plant problem JSON (all times in minutes from ``start``; power in kW; energy in 
                 "calendar": [[480, 1440], ...],
                 "changeover": [{"from": "consumer", "to": "commercial", "minutes": 45, "kwh": 30}]}],
      "orders": [{"id": "O1", "family": "consumer", "quantity": 1200, "release_min": 0, "due_min": 2880,
-                 "weight": 1}],
-     "series": {"price": [...per hour...], "carbon": [...], "pv_kw": [...]}}
+                 "weight": 1, "power_kw": [95, 60, 60, 40]}],
+     "start_on_grid": false,
+     "series": {"step_min": 60, "currency": "CNY", "price": [...per slot...], "carbon": [...], "pv_kw": [...]}}
 
-An operation's duration on a line is ceil(quantity / rate [units/h] x 60) minutes.
+An operation's duration on a line is ceil(quantity / rate [units/h] x 60) minutes. The series hold one value per
+slot of ``step_min`` minutes (15, 30 or 60; default 60), exactly ceil(horizon_min / step_min) values each (or
+none). An order's ``power_kw`` is its power [kW] per slot from the start of each of its operations (a list: every
+operation, on every line; an object: per line id or stage name); past the list's end its last value holds; lines
+run at ``run_kw`` otherwise. ``start_on_grid`` makes every operation start on a slot boundary.
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticUseDefault
 
-from zerocarbon.core.schedule.model import HourlySeries, Line, Operation, Order, Problem, Schedule
+from zerocarbon.core.schedule.model import STEPS_MIN, Line, Operation, Order, Problem, Schedule, Series
 from zerocarbon.errors import InputError, Problem as Issue
 from zerocarbon.io.models import finite_number, problems_from, reason
 from zerocarbon.io.spreadsheet import write_rows
@@ -99,12 +104,17 @@ class OrderSpec(_Spec):
     release_min: Annotated[Minutes, BeforeValidator(_optional)] = Field(0, description="earliest start [min]")
     due_min: Annotated[Minutes | None, BeforeValidator(_optional)] = Field(None, description="due time [min]")
     weight: Annotated[Amount, BeforeValidator(_optional)] = Field(1.0, description="weight of its lateness")
+    power_kw: list[Amount] | dict[str, list[Amount]] | None = Field(
+        None, description="power per slot of the series step from each operation's start [kW]; a list for every "
+                          "operation, or per line id / stage name; the last value holds past the list's end")
 
 
 class SeriesSpec(_Spec):
-    price: list[float] = Field([], description="hourly electricity price [CNY/kWh]")
-    carbon: list[float] = Field([], description="hourly grid carbon intensity [kgCO2/kWh]")
-    pv_kw: list[float] = Field([], description="hourly on-site PV power [kW]")
+    step_min: int = Field(60, description="minutes per value: 15, 30 or 60")
+    currency: Text = Field("CNY", description="currency of the price series (ISO 4217 code)")
+    price: list[float] = Field([], description="electricity price per slot [currency/kWh]")
+    carbon: list[float] = Field([], description="grid carbon intensity per slot [kgCO2/kWh]")
+    pv_kw: list[float] = Field([], description="on-site PV power per slot, mean over the slot [kW]")
 
 
 class PlantProblemSpec(_Spec):
@@ -119,6 +129,7 @@ class PlantProblemSpec(_Spec):
     lines: list[LineSpec]
     orders: list[OrderSpec] | None = Field(None, description="required unless the orders come from a table")
     series: SeriesSpec = SeriesSpec()
+    start_on_grid: bool = Field(False, description="operations start on slot boundaries of the series step")
     sources: dict[str, str] = Field({}, description="where each series comes from")
 
 
@@ -154,7 +165,7 @@ def read_orders_table(path: str | Path) -> list[OrderSpec]:
         raise InputError(problems)
     rows = []
     # Other columns of an ERP export (customer, notes) are left out, not refused.
-    known = df[[c for c in df.columns if c in OrderSpec.model_fields]]
+    known = df[[c for c in df.columns if c in OrderSpec.model_fields and c != "power_kw"]]
     for i, r in enumerate(known.to_dict(orient="records"), start=2):
         try:
             rows.append(OrderSpec.model_validate(r))
@@ -192,6 +203,14 @@ def plant_problem_from_dict(spec: dict, src: str = "problem", orders: list[Order
         if o.id in seen:
             problems.append(Issue(src, None, f"{where}.id", f"order id '{o.id}' appears twice"))
         seen.add(o.id)
+        if isinstance(o.power_kw, dict):
+            unknown = sorted(set(o.power_kw) - {ln.id for ln in lines} - set(p.stages))
+            if unknown:
+                problems.append(Issue(src, None, f"{where}.power_kw", f"{', '.join(unknown)} is neither a line id "
+                                                                      f"nor a stage {p.stages}"))
+            empty = sorted(k for k, vals in o.power_kw.items() if not vals)
+            if empty:
+                problems.append(Issue(src, None, f"{where}.power_kw", f"empty profile for {', '.join(empty)}"))
         ops = []
         for k, stage in enumerate(p.stages):
             options = {ln.id: int(math.ceil(o.quantity / rates[ln.id][o.family] * 60)) for ln in lines
@@ -199,18 +218,43 @@ def plant_problem_from_dict(spec: dict, src: str = "problem", orders: list[Order
             if not options:
                 problems.append(Issue(src, None, f"{where}.family",
                                       f"no line of stage {stage} can make family '{o.family}'"))
-            ops.append(Operation(o.id, k, options, p.transfer_min if k else 0))
+            ops.append(Operation(o.id, k, options, p.transfer_min if k else 0,
+                                 _profiles(o.power_kw, options, stage, src, where, problems)))
         out_orders.append(Order(o.id, o.family, o.quantity, o.release_min, o.due_min, o.weight or 1, tuple(ops)))
-    for key in ("price", "carbon", "pv_kw"):
-        values = getattr(p.series, key)
-        if values and len(values) * 60 < p.horizon_min:
-            problems.append(Issue(src, None, f"series.{key}", f"{len(values)} hourly values do not cover the "
-                                                               f"{p.horizon_min} min horizon"))
+    step = p.series.step_min
+    if step not in STEPS_MIN:
+        problems.append(Issue(src, None, "series.step_min", f"{step} min is not one of {list(STEPS_MIN)}"))
+    else:
+        expected = -(-p.horizon_min // step)
+        for key in ("price", "carbon", "pv_kw"):
+            values = getattr(p.series, key)
+            if values and len(values) != expected:
+                problems.append(Issue(src, None, f"series.{key}",
+                                      f"{len(values)} values, expected {expected}: one per {step} min over the "
+                                      f"{p.horizon_min} min horizon (ceil({p.horizon_min} / {step}))"))
     if problems:
         raise InputError(problems)
+    series = Series(tuple(p.series.price), tuple(p.series.carbon), tuple(p.series.pv_kw), step, p.series.currency)
     return Problem(p.name if p.name is not None else src, tuple(lines), tuple(out_orders), p.horizon_min, calendars,
-                   HourlySeries(tuple(p.series.price), tuple(p.series.carbon), tuple(p.series.pv_kw)),
-                   p.power_cap_kw, p.start)
+                   series, p.power_cap_kw, p.start, p.start_on_grid)
+
+
+def _profiles(power_kw, options: dict[str, int], stage: str, src: str, where: str,
+              problems: list[Issue]) -> dict[str, tuple[float, ...]]:
+    """An order's ``power_kw`` as the profile per eligible line of one stage's operation."""
+    if power_kw is None:
+        return {}
+    if isinstance(power_kw, list):
+        if not power_kw:
+            problems.append(Issue(src, None, f"{where}.power_kw", "a power profile needs at least one value"))
+            return {}
+        return {ln: tuple(power_kw) for ln in options}
+    out = {}
+    for ln in options:
+        values = power_kw.get(ln, power_kw.get(stage))
+        if values:
+            out[ln] = tuple(values)
+    return out
 
 
 # -- standard benchmark formats ------------------------------------------------------------------------
@@ -421,12 +465,12 @@ def gantt_png(schedule: Schedule, problem: Problem, title: str, path: Path) -> N
     colour = _colours(problem)
     lines = [ln.id for ln in problem.lines]
     fig, ax = plt.subplots(figsize=(12, 0.35 * len(lines) + 1.8))
-    price = problem.series.price
-    if price:  # shade the hours dearer than the median price (TOU peaks)
+    price, step = problem.series.price, problem.series.step_min
+    if price:  # shade the slots dearer than the median price (TOU peaks)
         median = sorted(price)[len(price) // 2]
-        for h, p in enumerate(price[: schedule.makespan // 60 + 1]):
+        for h, p in enumerate(price[: schedule.makespan // step + 1]):
             if p > median:
-                ax.axvspan(h * 60, h * 60 + 60, color="#fde0dd", lw=0)
+                ax.axvspan(h * step, h * step + step, color="#fde0dd", lw=0)
     for a in schedule.assignments:
         ax.barh(lines.index(a.line), a.end - a.start, left=a.start, color=colour[fam[a.order]], height=0.7)
     ax.set_yticks(range(len(lines)), lines)
@@ -434,7 +478,7 @@ def gantt_png(schedule: Schedule, problem: Problem, title: str, path: Path) -> N
     if len(colour) <= len(PALETTE):
         from matplotlib.patches import Patch
         ax.legend(handles=[Patch(color=c, label=k) for k, c in colour.items()] +
-                  ([Patch(color="#fde0dd", label="peak-price hours")] if price else []),
+                  ([Patch(color="#fde0dd", label="peak-price slots")] if price else []),
                   loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(colour) + 1, frameon=False)
     ax.set_xlabel("minutes from horizon start")
     ax.set_title(title)

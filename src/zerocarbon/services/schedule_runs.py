@@ -5,13 +5,16 @@ A stored result (``ScheduleRunInfo.result``) holds:
 
 - ``plans``: every plan of :func:`scheduling.compare` (the conventional EDD and FIFO plans with lines always on,
   the min-makespan plan and the energy-aware plan) with its label, method, line policy, solver status and KPIs;
-- ``savings``: per plan against the conventional plan (EDD, lines always on), annualised over
-  ``scheduling.WORKING_WEEKS_PER_YEAR`` weeks exactly as ``zerocarbon schedule run`` prints them, plus the week's
-  differences and the peak difference [kW];
+- ``savings``: per plan against the conventional plan (EDD, lines always on), annualised x ``annualisation.factor``
+  (operating days a year / horizon days) exactly as ``zerocarbon schedule run`` prints them, plus the horizon's
+  differences (``*_per_week`` keys: per horizon, a week for a week-long problem) and the peak difference [kW];
+- ``annualisation``: factor, operating days a year, horizon days and the sentence that states them;
+  ``currency``: of the price series and every cost figure;
 - ``segments``: for the conventional and the energy-aware plan, each line's time cut into run, changeover, idle,
   standby and off (standby outside the line's working windows) segments, as ``[line, state, start, end, kWh,
   order, operation]`` with start and end local date-times (ISO 8601 with offset) in the site's time zone;
-- ``bands``: the hourly price and carbon series as runs of equal value ``[start, end, value]``.
+- ``bands``: the price and carbon series (one value per ``step_min`` slot) as runs of equal value
+  ``[start, end, value]``.
 """
 from __future__ import annotations
 
@@ -138,16 +141,16 @@ def _segments(problem: Problem, schedule: Schedule, policy: str, stamp) -> list[
     return out
 
 
-def _bands(values: tuple[float, ...], horizon: int, stamp) -> list[list]:
-    """Hourly values as runs of equal value over the horizon: [start, end, value]."""
+def _bands(values: tuple[float, ...], horizon: int, stamp, step: int = 60) -> list[list]:
+    """Values per ``step``-minute slot as runs of equal value over the horizon: [start, end, value]."""
     out: list[list] = []
-    hours = -(-horizon // 60)
-    for h in range(min(hours, len(values))):
+    slots = -(-horizon // step)
+    for h in range(min(slots, len(values))):
         v = float(values[h])
         if out and out[-1][2] == v:
-            out[-1][1] = min(horizon, (h + 1) * 60)
+            out[-1][1] = min(horizon, (h + 1) * step)
         else:
-            out.append([h * 60, min(horizon, (h + 1) * 60), v])
+            out.append([h * step, min(horizon, (h + 1) * step), v])
     return [[stamp(s), stamp(e), v] for s, e, v in out]
 
 
@@ -173,13 +176,15 @@ def comparison_result(cmp: scheduling.Comparison, timezone: str | None = None, s
         "horizon_min": horizon, "orders": len(problem.orders),
         "lines": [{"id": ln.id, "stage": ln.stage} for ln in problem.lines],
         "baseline": cmp.baseline, "optimised": OPTIMISED,
-        "annualisation_weeks": scheduling.WORKING_WEEKS_PER_YEAR,
+        "annualisation": cmp.annualisation.as_dict(), "currency": cmp.currency,
         "plans": plans, "savings": savings,
         "segment_fields": list(SEGMENT_FIELDS), "segment_states": list(SEGMENT_STATES),
         "segments": {key: _segments(problem, cmp.runs[key].schedule, cmp.runs[key].schedule.policy, stamp)
                      for key in (cmp.baseline, OPTIMISED) if key in cmp.runs},
-        "bands": {"price": _bands(problem.series.price, horizon, stamp), "price_unit": "CNY/kWh",
-                  "carbon": _bands(problem.series.carbon, horizon, stamp), "carbon_unit": "kgCO2/kWh"},
+        "bands": {"price": _bands(problem.series.price, horizon, stamp, problem.series.step_min),
+                  "price_unit": f"{cmp.currency}/kWh", "step_min": problem.series.step_min,
+                  "carbon": _bands(problem.series.carbon, horizon, stamp, problem.series.step_min),
+                  "carbon_unit": "kgCO2/kWh"},
     }
 
 
@@ -188,7 +193,8 @@ def _summary(result: dict) -> dict:
     return {"problem": result["problem"], "start": result["start"], "end": result["end"],
             "timezone": result["timezone"], "orders": result["orders"], "lines": len(result["lines"]),
             "solver_status": best.get("status"), "on_time_rate": best.get("kpis", {}).get("on_time_rate"),
-            "savings": result["savings"].get(OPTIMISED, {}), "annualisation_weeks": result["annualisation_weeks"]}
+            "savings": result["savings"].get(OPTIMISED, {}), "annualisation": result["annualisation"],
+            "currency": result["currency"]}
 
 
 # -- use cases -------------------------------------------------------------------------------------------------
@@ -279,13 +285,15 @@ def check_input(sessions: sessionmaker, org_code: str, problem_path: str | Path,
 def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, orders_path: str | Path | None = None,
              *, actor: str, time_limit: float = 10.0, objective: str = "cost", name: str | None = None,
              site: str | None = None, workers: int = 2, seed: int = 0, progress: Progress | None = None,
-             cancelled: Callable[[], bool] | None = None) -> ScheduleRunInfo:
+             cancelled: Callable[[], bool] | None = None,
+             operating_days: float = scheduling.OPERATING_DAYS_PER_YEAR) -> ScheduleRunInfo:
     """Plan a problem file (and an orders CSV/XLSX replacing its orders) against the conventional plans, store
     the comparison and audit the run.
 
     ``time_limit`` [s] is CP-SAT's search time for the energy-aware plan (``scheduling.compare`` says how a run
     uses it), ``objective`` what it lowers once every order is on time (cost, carbon or idle energy). Dates are
-    shown in the time zone of ``site`` (default: the organisation's first site).
+    shown in the time zone of ``site`` (default: the organisation's first site). Savings are annualised x
+    ``operating_days`` (a year) / horizon days.
 
     A run goes through PHASES: read, plan energy-aware, plan conventional, compare, store. ``progress(done,
     total, message)`` hears each phase as it starts (``done`` = its index, ``total`` = 5, ``message`` = its name)
@@ -314,7 +322,7 @@ def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, or
                                    f"bound {bound:,.0f} ({seconds:.1f} s)")
 
     cmp = scheduling.compare(problem, time_limit=time_limit, workers=workers, secondary=objective, seed=seed,
-                             progress=search, phase=enter)
+                             progress=search, phase=enter, operating_days=operating_days)
     enter("compare")
     result = comparison_result(cmp, _site_timezone(sessions, org_code, site), problem_path.name)
     enter("store")

@@ -17,7 +17,34 @@ from zerocarbon.solvers.schedule.cpsat import SolveOptions, solve
 from zerocarbon.solvers.schedule.dispatch import dispatch
 from zerocarbon.solvers.schedule.rolling import solve_rolling
 
-WORKING_WEEKS_PER_YEAR = 50  # annualisation: the plant runs 50 such weeks a year (assumption, stated)
+OPERATING_DAYS_PER_YEAR = 250.0  # default: a 5-day week, 50 weeks a year (assumption, stated with every figure)
+
+
+@dataclass(frozen=True)
+class Annualisation:
+    """Savings over the horizon times ``factor`` = operating days a year / horizon days (horizon_min / 1440)."""
+
+    operating_days: float
+    horizon_days: float
+
+    @property
+    def factor(self) -> float:
+        return self.operating_days / self.horizon_days if self.horizon_days else 0.0
+
+    @property
+    def text(self) -> str:
+        return (f"annualised x {self.factor:.1f} ({self.operating_days:g} operating days / "
+                f"{self.horizon_days:g}-day horizon)")
+
+    def as_dict(self) -> dict:
+        return {"factor": self.factor, "operating_days": self.operating_days, "horizon_days": self.horizon_days,
+                "text": self.text}
+
+
+def annualisation(problem: Problem, operating_days: float = OPERATING_DAYS_PER_YEAR) -> Annualisation:
+    if not operating_days > 0:
+        raise ValueError(f"operating days per year must be positive, not {operating_days}")
+    return Annualisation(float(operating_days), problem.horizon / 1440.0)
 
 
 @dataclass
@@ -32,11 +59,20 @@ class Comparison:
     problem: Problem
     runs: dict[str, Run] = field(default_factory=dict)
     baseline: str = "edd_always_on"
+    operating_days: float = OPERATING_DAYS_PER_YEAR
+
+    @property
+    def annualisation(self) -> Annualisation:
+        return annualisation(self.problem, self.operating_days)
+
+    @property
+    def currency(self) -> str:
+        return self.problem.series.currency
 
     def savings(self, label: str) -> dict[str, float]:
-        """Annualised savings of ``label`` against the baseline (positive = saved)."""
+        """Annualised savings of ``label`` against the baseline (positive = saved), x ``annualisation.factor``."""
         b, r = self.runs[self.baseline].kpis, self.runs[label].kpis
-        weeks = WORKING_WEEKS_PER_YEAR
+        weeks = self.annualisation.factor
         return {
             "grid_mwh_per_year": (b.grid_kwh - r.grid_kwh) * weeks / 1000,
             "total_mwh_per_year": (b.total_kwh - r.total_kwh) * weeks / 1000,
@@ -58,7 +94,8 @@ def _checked(problem: Problem, label: str, schedule: Schedule, policy: str) -> R
 
 def compare(problem: Problem, time_limit: float = 60.0, workers: int = 2, secondary: str = "cost",
             chunk: int = 30, seed: int = 0, progress=None, include_makespan: bool = True,
-            phase: Callable[[str], None] | None = None) -> Comparison:
+            phase: Callable[[str], None] | None = None,
+            operating_days: float = OPERATING_DAYS_PER_YEAR) -> Comparison:
     """The energy-aware plan and the conventional plans, all validated, KPIs recomputed from each.
 
     ``time_limit`` [s] is CP-SAT's search time for the energy-aware plan: its two phases (on time first,
@@ -71,15 +108,27 @@ def compare(problem: Problem, time_limit: float = 60.0, workers: int = 2, second
 
     ``phase(name)`` is called before ``"plan energy-aware"`` and before ``"plan conventional"`` (the dispatching
     plans and the min-makespan plan); an exception it raises stops the comparison there.
+
+    With ``problem.start_on_grid``, a single line or a flow shop (``slots.applies``) and ``secondary`` cost or
+    carbon, the energy-aware plan comes from the exact time-indexed slot model (``solvers/schedule/slots.py``)
+    instead of the interval model. Savings are annualised x ``operating_days`` / horizon days.
     """
+    from zerocarbon.solvers.schedule import slots
+
+    annualisation(problem, operating_days)  # a bad value is refused before anything is solved
     announce = phase or (lambda name: None)
     announce("plan energy-aware")
     opt = SolveOptions(time_limit=time_limit, workers=workers, seed=seed, objective="lexicographic",
                        secondary=secondary, progress=progress)
-    plan = solve_rolling(problem, opt, chunk=chunk) if len(problem.orders) > chunk else solve(problem, opt)
-    energy_aware = _checked(problem, f"CP-SAT on-time then {secondary}, planned on/off", plan, "planned")
+    if problem.start_on_grid and secondary in ("cost", "carbon") and slots.applies(problem) is None:
+        plan = slots.solve_slots(problem, opt)
+        label = f"time-indexed slot model, on-time then {secondary}, planned on/off"
+    else:
+        plan = solve_rolling(problem, opt, chunk=chunk) if len(problem.orders) > chunk else solve(problem, opt)
+        label = f"CP-SAT on-time then {secondary}, planned on/off"
+    energy_aware = _checked(problem, label, plan, "planned")
     announce("plan conventional")
-    cmp = Comparison(problem)
+    cmp = Comparison(problem, operating_days=operating_days)
     cmp.runs["edd_always_on"] = _checked(problem, "EDD, lines always on", dispatch(problem, "edd"), "always_on")
     cmp.runs["fifo_always_on"] = _checked(problem, "FIFO, lines always on", dispatch(problem, "fifo"), "always_on")
     if include_makespan:
@@ -108,7 +157,7 @@ def write_outputs(cmp: Comparison, out: Path) -> dict[str, Path]:
         {"problem": cmp.problem.name, "baseline": cmp.baseline,
          "runs": {k: {"label": r.label, "method": r.schedule.method, "kpis": r.kpis.as_dict()} for k, r in cmp.runs.items()},
          "savings_vs_baseline": {k: cmp.savings(k) for k in cmp.runs if k != cmp.baseline},
-         "annualisation": f"{WORKING_WEEKS_PER_YEAR} working weeks per year"}, indent=2, default=float))
+         "currency": cmp.currency, "annualisation": cmp.annualisation.as_dict()}, indent=2, default=float))
     return paths
 
 

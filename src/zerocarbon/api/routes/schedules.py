@@ -36,8 +36,8 @@ class ScheduleRunOut(Out):
 
 
 class ScheduleRunDetailOut(ScheduleRunOut):
-    result: dict[str, Any] = Field(description="plans with KPIs, savings per plan (annualised over "
-                                               "annualisation_weeks), per-line segments with local start and end, "
+    result: dict[str, Any] = Field(description="plans with KPIs, savings per plan (annualised by "
+                                               "the factor in annualisation), per-line segments with local start and end, "
                                                "price and carbon bands (docs/scheduling.md)")
 
 

@@ -24,6 +24,8 @@ def violations(problem: Problem, schedule: Schedule, check_cap: bool = True) -> 
             out.append(f"operation {key} on line {a.line}, which is not eligible ({sorted(op.options)})")
         elif a.end - a.start != op.options[a.line]:
             out.append(f"operation {key} lasts {a.end - a.start} min on {a.line}, expected {op.options[a.line]}")
+        if problem.start_on_grid and a.start % problem.series.step_min:
+            out.append(f"operation {key} starts at minute {a.start}, not on the {problem.series.step_min}-min grid")
         if a.start < 0 or a.end > problem.horizon:
             out.append(f"operation {key} [{a.start}, {a.end}) leaves the horizon [0, {problem.horizon})")
     for key in ops:
@@ -61,8 +63,12 @@ def violations(problem: Problem, schedule: Schedule, check_cap: bool = True) -> 
     if check_cap and problem.power_cap_kw is not None and schedule.assignments:
         load = np.zeros(problem.horizon + 1)
         for a in schedule.assignments:
-            if a.line in known:
-                load[max(0, a.start):a.end] += problem.line(a.line).run_kw
+            op = ops.get((a.order, a.index))
+            if a.line in known and op is not None and a.line in op.options:
+                kw = np.asarray(op.kw_minutes(problem.line(a.line), problem.series.step_min))
+                s, e = max(0, a.start), min(a.end, a.start + len(kw), problem.horizon + 1)
+                if e > s:
+                    load[s:e] += kw[s - a.start:e - a.start]
         over = np.flatnonzero(load > problem.power_cap_kw + 1e-6)
         if over.size:
             out.append(f"running power {load[over[0]]:.0f} kW exceeds the site cap {problem.power_cap_kw:.0f} kW "

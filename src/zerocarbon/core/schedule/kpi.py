@@ -7,8 +7,10 @@ Line states follow one of two policies:
   blocks it stays on (idle) if the gap is shorter than the line's break-even time, else goes to standby
   and warms up again (Mouzon et al. 2007 turn-off rule).
 
-Energy is built minute by minute per line, summed to a site load, netted against PV (self-consumption
-first), and priced and carbon-weighted hour by hour with the problem's series.
+Energy is built minute by minute per line (an operation with a power profile draws its profile, slot by
+slot from its start; otherwise the line's ``run_kw``), summed to a site load, netted against PV minute by
+minute (grid import = max(0, load - PV); surplus PV is lost, there is no storage), and priced and
+carbon-weighted minute by minute with the problem's series, each value holding for its ``step_min`` slot.
 """
 from __future__ import annotations
 
@@ -71,6 +73,7 @@ def _line_minutes(problem: Problem, schedule: Schedule, line: Line, policy: str 
     state = np.full(horizon, 4, dtype=np.int8)  # standby
     items = schedule.by_line().get(line.id, [])
     family = {o.id: o.family for o in problem.orders}
+    ops = {op.key: op for op in problem.operations}
     warmups = 0
     windows = problem.calendars.get(line.id) or ((0, max(schedule.makespan, 1)),)
 
@@ -103,7 +106,15 @@ def _line_minutes(problem: Problem, schedule: Schedule, line: Line, policy: str 
             put(a.start - co, a.start, e_co * 60.0 / co, 2)
         elif prev_fam is not None and prev_fam != family[a.order]:
             co_kwh += line.changeover_kwh(prev_fam, family[a.order])
-        put(a.start, a.end, line.run_kw, 0)
+        op = ops.get((a.order, a.index))
+        if op is not None and op.power_kw.get(line.id):
+            s, e = max(0, a.start), min(horizon, a.end)
+            if e > s:
+                profile = np.asarray(op.kw_minutes(line, problem.series.step_min), dtype=float)
+                kw[s:e] = profile[s - a.start: e - a.start]
+                state[s:e] = 0
+        else:
+            put(a.start, a.end, line.run_kw, 0)
         prev_fam = family[a.order]
     energy = {name: float(kw[state == i].sum() / 60.0) for i, name in enumerate(STATES)}
     energy["changeover"] = co_kwh if co_kwh else energy["changeover"]
@@ -115,6 +126,15 @@ def _same_window(windows, a: int, b: int) -> bool:
     return any(ws <= a and b <= we for ws, we in windows)
 
 
+def per_minute(problem: Problem, series: str, minutes: int) -> np.ndarray:
+    """A series of the problem as one value per minute (each value holds for its slot; the last one beyond)."""
+    values = getattr(problem.series, series)
+    if not values:
+        return np.zeros(minutes)
+    arr = np.asarray(values, dtype=float)
+    return arr[np.minimum(np.arange(minutes) // problem.series.step_min, len(arr) - 1)]
+
+
 def compute_kpis(problem: Problem, schedule: Schedule, policy: str | None = None) -> Kpis:
     horizon = max(problem.horizon, schedule.makespan)
     site = np.zeros(horizon)
@@ -124,22 +144,13 @@ def compute_kpis(problem: Problem, schedule: Schedule, policy: str | None = None
         site += kw
         for k, v in e.items():
             energy[k] += v
-    minutes = np.arange(horizon)
-    hour = minutes // 60
-
-    def hourly(values):
-        if not values:
-            return np.zeros(horizon)
-        arr = np.asarray(values, dtype=float)
-        return arr[np.minimum(hour, len(arr) - 1)]
-
-    pv = hourly(problem.series.pv_kw)
+    pv = per_minute(problem, "pv_kw", horizon)
     grid = np.maximum(site - pv, 0.0)
-    # Warm-up energy is a lump per start; it is bought at the price of the hour the block starts.
-    # It is small next to run/idle energy and is added to totals without a time profile.
+    # Warm-up energy is a lump per start, small next to run/idle energy: it is added to the totals without a
+    # time profile, at the horizon's mean price and intensity.
     warm_kwh = energy["warmup"]
-    price = hourly(problem.series.price)
-    carbon = hourly(problem.series.carbon)
+    price = per_minute(problem, "price", horizon)
+    carbon = per_minute(problem, "carbon", horizon)
     warm_price = float(price.mean()) if problem.series.price else 0.0
     warm_carbon = float(carbon.mean()) if problem.series.carbon else 0.0
     cost = float((grid * price).sum() / 60.0) + warm_kwh * warm_price

@@ -65,10 +65,25 @@ class Operation:
     index: int
     options: dict[str, int]
     min_lag_after_previous: int = 0  # transfer/buffer time from the previous step [min]
+    # Power while running [kW] per slot of the series step, counted from the operation's start, per line id;
+    # a line without a profile runs at its constant ``run_kw``. Past the profile's end its last value holds.
+    power_kw: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.order, self.index)
+
+    def kw_minutes(self, line: Line, step_min: int) -> list[float]:
+        """Running power [kW] in each minute of this operation on ``line``."""
+        dur = self.options[line.id]
+        profile = self.power_kw.get(line.id)
+        if not profile:
+            return [line.run_kw] * dur
+        return [profile[min(i // step_min, len(profile) - 1)] for i in range(dur)]
+
+    def peak_kw(self, line: Line) -> float:
+        profile = self.power_kw.get(line.id)
+        return max(profile) if profile else line.run_kw
 
 
 @dataclass(frozen=True)
@@ -82,19 +97,38 @@ class Order:
     operations: tuple[Operation, ...] = ()
 
 
+STEPS_MIN = (15, 30, 60)  # allowed series steps [min]
+
+
 @dataclass(frozen=True)
-class HourlySeries:
-    """Values per hour of the horizon: price [CNY/kWh], carbon intensity [kgCO2/kWh], PV [kW]."""
+class Series:
+    """Values per slot of ``step_min`` minutes from the horizon start: price [currency/kWh], grid carbon
+    intensity [kgCO2/kWh], on-site PV [kW, mean over the slot]. A minute past the last value takes the last
+    value."""
 
     price: tuple[float, ...] = ()
     carbon: tuple[float, ...] = ()
     pv_kw: tuple[float, ...] = ()
+    step_min: int = 60
+    currency: str = "CNY"
 
     def at(self, series: str, minute: int) -> float:
         values = getattr(self, series)
         if not values:
             return 0.0
-        return values[min(minute // 60, len(values) - 1)]
+        return values[min(minute // self.step_min, len(values) - 1)]
+
+    def per_minute(self, series: str, minutes: int) -> list[float]:
+        """The series as one value per minute over ``minutes`` (zeros when it is empty)."""
+        values = getattr(self, series)
+        if not values:
+            return [0.0] * minutes
+        last, step = len(values) - 1, self.step_min
+        return [values[min(t // step, last)] for t in range(minutes)]
+
+    def slots(self, horizon: int) -> int:
+        """Slots covering ``horizon`` minutes: ceil(horizon / step_min)."""
+        return -(-horizon // self.step_min)
 
 
 @dataclass(frozen=True)
@@ -105,9 +139,10 @@ class Problem:
     horizon: int  # [min]
     # Working windows per line [(start, end)], minutes; empty means always available.
     calendars: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
-    series: HourlySeries = field(default_factory=HourlySeries)
+    series: Series = field(default_factory=Series)
     power_cap_kw: float | None = None  # site cap on the sum of running lines' power
     start: str = ""  # ISO datetime of minute 0, for outputs
+    start_on_grid: bool = False  # operation starts are multiples of ``series.step_min``
 
     def line(self, line_id: str) -> Line:
         for ln in self.lines:
@@ -127,7 +162,7 @@ class Problem:
 
     @property
     def has_energy(self) -> bool:
-        return any(ln.run_kw or ln.idle_kw for ln in self.lines)
+        return any(ln.run_kw or ln.idle_kw for ln in self.lines) or any(op.power_kw for op in self.operations)
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,16 @@ changeover from its predecessor; otherwise a plain no-overlap suffices. Working 
 by fixed "closed" intervals in the line's no-overlap. The power cap is a cumulative constraint.
 
 Energy terms (used when the objective asks for them):
-- processing cost or carbon of each (operation, line) by its start hour: an element constraint on a
-  table of run_kw x sum of the hourly price (or intensity) over the operation's minutes;
+- processing cost or carbon of each (operation, line) by its start slot (``series.step_min``): an element
+  constraint on a table, per allowed start slot, of the operation's power (its per-slot profile, or the
+  line's run_kw) times the price (or intensity) net of PV over each of its minutes; price and carbon are
+  netted of PV by the same linear stand-in (``net_of_pv``);
 - waiting between two consecutive operations of a line: idle power x gap at the horizon's mean price,
   or, if the gap allows it, switching off and paying one warm-up; each line's first block pays a warm-up.
 These are the solver's approximations; reported KPIs are recomputed from the schedule by
-``core.schedule.kpi`` with the exact hourly series.
+``core.schedule.kpi`` with the exact series. The cost or carbon phase never returns a plan whose recomputed
+KPI is worse than its warm start's: it keeps the warm start then and says so in ``method``.
+With ``problem.start_on_grid`` every start is a multiple of the series step.
 """
 from __future__ import annotations
 
@@ -21,9 +25,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from zerocarbon.core.schedule.check import violations
+from zerocarbon.core.schedule.kpi import compute_kpis
 from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
 from zerocarbon.errors import InfeasibleError
 from zerocarbon.solvers.schedule.dispatch import best_dispatch
@@ -65,6 +71,7 @@ class _Vars:
     constant: dict = field(default_factory=dict)  # (op key, line) -> True when presence is a constant
     arc_lit: dict = field(default_factory=dict)  # (from key | None, to key | None, line) -> literal
     empty: dict = field(default_factory=dict)  # line -> literal "no operation on this line"
+    slot: dict = field(default_factory=dict)  # op key -> IntVar start // step (starts on the grid only)
     makespan: cp_model.IntVar | None = None
 
 
@@ -78,30 +85,56 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             self.fn(self.phase, self.ObjectiveValue(), self.BestObjectiveBound(), time.perf_counter() - self.t0)
 
 
-def _hourly_sum(values: tuple[float, ...], start: int, dur: int) -> float:
-    """Sum over the minutes [start, start+dur) of an hourly series, in value x hours."""
-    if not values:
-        return 0.0
-    total, t, end = 0.0, start, start + dur
-    while t < end:
-        h = t // 60
-        nxt = min(end, (h + 1) * 60)
-        total += values[min(h, len(values) - 1)] * (nxt - t) / 60.0
-        t = nxt
-    return total
+def net_of_pv(problem: Problem, values: tuple[float, ...]) -> tuple[float, ...]:
+    """A per-slot series (price or carbon intensity) net of PV, one function for both objectives.
+
+    Linear stand-in for self-consumption (KPIs net PV exactly, minute by minute): eff = value x max(0, 1 - pv / L)
+    per slot, with L the sum of the lines' run power times the mean share of lines running (taken as 1/2).
+    """
+    pv = problem.series.pv_kw
+    if not values or not pv:
+        return tuple(values)
+    load = max(1e-9, 0.5 * sum(ln.run_kw for ln in problem.lines))
+    return tuple(x * max(0.0, 1.0 - (pv[i] if i < len(pv) else pv[-1]) / load) for i, x in enumerate(values))
 
 
 def _effective_price(problem: Problem) -> tuple[float, ...]:
-    """Price net of PV: hours whose PV covers the mean running load of the lines cost nothing extra.
+    """Price net of PV (see :func:`net_of_pv`)."""
+    return net_of_pv(problem, problem.series.price)
 
-    A linear stand-in for self-consumption (KPIs net PV exactly): eff = price x max(0, 1 - pv / L),
-    with L the sum of the lines' run power times the mean share of lines running (taken as 1/2).
-    """
-    price, pv = problem.series.price, problem.series.pv_kw
-    if not price or not pv:
-        return price
-    load = max(1e-9, 0.5 * sum(ln.run_kw for ln in problem.lines))
-    return tuple(p * max(0.0, 1.0 - (pv[i] if i < len(pv) else 0.0) / load) for i, p in enumerate(price))
+
+def _effective(problem: Problem, series: str) -> tuple[float, ...]:
+    """The per-slot values an energy objective weighs kWh with: price or carbon net of PV, else grid kWh."""
+    values = {"cost": problem.series.price, "carbon": problem.series.carbon}.get(series, ())
+    if series == "idle":
+        return (1.0,) * problem.series.slots(problem.horizon)  # kWh of waiting and warm-up, whatever the PV
+    if not values:
+        values = (1.0,) * problem.series.slots(problem.horizon)  # grid kWh when the series is not given
+    return net_of_pv(problem, values)
+
+
+def start_tables(problem: Problem, values: tuple[float, ...], op, line) -> list[float]:
+    """Per start slot s: sum over the operation's minutes of power [kW] x value at that minute / 60, for a
+    start at minute s x step (value x kWh)."""
+    step = problem.series.step_min
+    dur = op.options[line.id]
+    n = problem.horizon // step + 1
+    span = n * step + dur + 1
+    arr = np.asarray(values, dtype=float)
+    per_min = arr[np.minimum(np.arange(span) // step, len(arr) - 1)]
+    cum = np.concatenate(([0.0], np.cumsum(per_min)))
+    starts = np.arange(n) * step
+    kw = op.kw_minutes(line, step)
+    out = np.zeros(n)
+    a = 0
+    while a < dur:  # runs of equal power: each adds kW x (sum of values over the run)
+        b = a
+        while b < dur and kw[b] == kw[a]:
+            b += 1
+        if kw[a]:
+            out += kw[a] * (cum[starts + b] - cum[starts + a])
+        a = b
+    return (out / 60.0).tolist()
 
 
 def build_variables(m: cp_model.CpModel, problem: Problem, opt: SolveOptions) -> _Vars:
@@ -119,6 +152,10 @@ def build_variables(m: cp_model.CpModel, problem: Problem, opt: SolveOptions) ->
                 lo = max(lo, min(opt.line_available.get(ln, 0) for ln in op.options))
                 v.start[k] = m.new_int_var(lo, horizon, f"s{k}")
                 v.end[k] = m.new_int_var(lo, horizon, f"e{k}")
+                if problem.start_on_grid:
+                    step = problem.series.step_min
+                    v.slot[k] = m.new_int_var(-(-lo // step), horizon // step, f"q{k}")
+                    m.add(v.start[k] == step * v.slot[k])
             lits = []
             v.lines_of[k] = list(op.options)
             if k in frozen:
@@ -214,10 +251,11 @@ def add_constraints(m: cp_model.CpModel, problem: Problem, v: _Vars, opt: SolveO
             m.add(v.setup[(kj, line.id)] == sum(co * lit for lit, co in incoming[j] if co))
         m.add_no_overlap(boxes + closed)
         v.arcs[line.id] = arc_info
-    if problem.power_cap_kw is not None and any(ln.run_kw for ln in problem.lines):
+    if problem.power_cap_kw is not None and (any(ln.run_kw for ln in problem.lines)
+                                             or any(op.power_kw for op in problem.operations)):
         ints, demands = [], []
         for (k, ln), iv in v.interval.items():
-            kw = problem.line(ln).run_kw
+            kw = ops[k].peak_kw(problem.line(ln))  # a profile counts at its peak: the cap holds every minute
             if kw:
                 ints.append(iv)
                 demands.append(int(math.ceil(kw)))
@@ -239,26 +277,27 @@ def add_constraints(m: cp_model.CpModel, problem: Problem, v: _Vars, opt: SolveO
 def energy_terms(m: cp_model.CpModel, problem: Problem, v: _Vars, series: str) -> list:
     """Integer objective terms (x SCALE) for processing, waiting and warm-up.
 
-    ``series``: cost (price net of PV), carbon (hourly intensity), or idle (kWh of waiting and warm-up
-    only, no processing term).
+    ``series``: cost (price net of PV), carbon (intensity net of PV, the same netting), or idle (kWh of
+    waiting and warm-up only, no processing term).
     """
-    values = {"cost": _effective_price(problem), "carbon": problem.series.carbon}.get(series, ())
-    if not values:
-        values = (1.0,) * (problem.horizon // 60 + 1)  # plain kWh when no series is given
+    values = _effective(problem, series)
     mean = sum(values) / len(values)
     terms = []
-    hours = problem.horizon // 60 + 1
+    step = problem.series.step_min
+    slots = problem.horizon // step + 1
     ops = {op.key: op for op in problem.operations}
     for (k, ln), lit in v.presence.items():
         line = problem.line(ln)
-        if not line.run_kw or series == "idle":
+        if series == "idle" or not (line.run_kw or ops[k].power_kw.get(ln)):
             continue
-        dur = ops[k].options[ln]
-        table = [int(round(SCALE * line.run_kw * _hourly_sum(values, h * 60, dur))) for h in range(hours)]
-        hour = m.new_int_var(0, hours - 1, f"h{k}{ln}")
-        m.add_division_equality(hour, v.start[k], 60)
+        table = [int(round(SCALE * x)) for x in start_tables(problem, values, ops[k], line)]
+        if k in v.slot:
+            slot = v.slot[k]
+        else:
+            slot = m.new_int_var(0, slots - 1, f"h{k}{ln}")
+            m.add_division_equality(slot, v.start[k], step)
         c = m.new_int_var(0, max(table), f"c{k}{ln}")
-        m.add_element(hour, table, c)
+        m.add_element(slot, table, c)
         ce = m.new_int_var(0, max(table), f"ce{k}{ln}")
         m.add(ce >= c).only_enforce_if(lit)
         terms.append(ce)
@@ -387,6 +426,7 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
                                  background=opt.background_load)
         except RuntimeError:
             hint = None
+    first_hint = hint
     best: Schedule | None = None
     cap_tardiness = None
     for n, phase in enumerate(phases):
@@ -443,7 +483,41 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
             hint = best
             if not problem.has_energy:
                 break
+        elif phase == "secondary" and opt.secondary in ("cost", "carbon") and not opt.stability:
+            best = keep_better(problem, best, [hint, first_hint], opt.secondary, cap_tardiness)
     return best
+
+
+def kpi_value(problem: Problem, schedule: Schedule, secondary: str) -> float:
+    """The recomputed KPI a cost or carbon phase lowers: energy cost or kgCO2 of the plan, lines planned on/off."""
+    k = compute_kpis(problem, schedule, "planned" if problem.has_energy else "always_on")
+    return k.energy_cost if secondary == "cost" else k.co2_kg
+
+
+def keep_better(problem: Problem, plan: Schedule, warm: list, secondary: str, cap_tardiness) -> Schedule:
+    """``plan``, or its warm start when the warm start's recomputed KPI is lower (the solver's energy terms are
+    approximations: a plan can look better to them and be worse in the KPIs). A warm start counts only if it is
+    valid and as punctual as the phase required."""
+    value = kpi_value(problem, plan, secondary)
+    plan.objective[f"kpi_{secondary}"] = value
+    best_warm, best_value = None, None
+    for w in warm:
+        if w is None or w is plan or violations(problem, w):
+            continue
+        if cap_tardiness is not None and _weighted_tardiness(problem, w) > cap_tardiness:
+            continue
+        wv = kpi_value(problem, w, secondary)
+        if best_value is None or wv < best_value:
+            best_warm, best_value = w, wv
+    if best_value is None:
+        return plan
+    plan.objective[f"warm_start_kpi_{secondary}"] = best_value
+    if best_value < value - 1e-9 * max(1.0, abs(value)):
+        kept = Schedule(problem.name, list(best_warm.assignments), policy=plan.policy,
+                        method=f"{plan.method}; kept warm start", lower_bound=plan.lower_bound,
+                        objective=dict(plan.objective, kept_warm_start=True, **{f"kpi_{secondary}": best_value}))
+        return kept
+    return plan
 
 
 def _weighted_tardiness(problem: Problem, schedule: Schedule) -> int:

@@ -20,8 +20,11 @@ RULES = ("edd", "fifo", "spt", "mwkr", "plan")  # plan: keep the order of a prev
 def _fit(problem: Problem, line_id: str, earliest: int, co: int, dur: int, load, run_kw: float) -> int | None:
     """Earliest start >= earliest with [start-co, start+dur) inside a window and under the power cap."""
     windows = problem.calendars.get(line_id) or ((0, 10**9),)
+    step = problem.series.step_min if problem.start_on_grid else 0  # starts rounded up to the grid
     for ws, we in windows:
         s = max(earliest, ws + co)
+        if step:
+            s = -(-s // step) * step
         while s + dur <= we:
             if load is None or run_kw == 0:
                 return s
@@ -30,6 +33,8 @@ def _fit(problem: Problem, line_id: str, earliest: int, co: int, dur: int, load,
             if over.size == 0:
                 return s
             s += int(over[-1]) + 1
+            if step:
+                s = -(-s // step) * step
     return None
 
 
@@ -66,7 +71,7 @@ def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", ava
                 for lid, dur in op.options.items():
                     co = lines[lid].changeover_min(line_fam[lid], family[o.id])
                     s = _fit(problem, lid, max(t + (op.min_lag_after_previous if k else 0), line_free[lid] + co),
-                             co, dur, load, lines[lid].run_kw)
+                             co, dur, load, op.peak_kw(lines[lid]))
                     if s is not None and (best is None or s + dur < best[0]):
                         best = (s + dur, s, lid)
                 if best is None:
@@ -75,7 +80,7 @@ def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", ava
                 end, start, lid = best
                 out.append(Assignment(o.id, op.index, lid, start, end))
                 if load is not None:
-                    load[start:end] += lines[lid].run_kw
+                    load[start:end] += op.peak_kw(lines[lid])
                 line_free[lid], line_fam[lid], t = end, family[o.id], end
         return Schedule(problem.name, out, policy=policy, method=f"dispatch-serial-{rule}")
     while nxt:
@@ -85,7 +90,7 @@ def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", ava
             earliest = ready[oid] + (op.min_lag_after_previous if k else 0)
             for lid, dur in op.options.items():
                 co = lines[lid].changeover_min(line_fam[lid], family[oid])
-                s = _fit(problem, lid, max(earliest, line_free[lid] + co), co, dur, load, lines[lid].run_kw)
+                s = _fit(problem, lid, max(earliest, line_free[lid] + co), co, dur, load, op.peak_kw(lines[lid]))
                 if s is not None:
                     cands.append((s + dur, s, oid, lid, dur))
         if not cands:
@@ -102,9 +107,10 @@ def dispatch(problem: Problem, rule: str = "edd", policy: str = "always_on", ava
             return (primary, c[0], c[2])
 
         end, start, oid, lid, dur = min(conflict, key=key)
-        out.append(Assignment(oid, orders[oid].operations[nxt[oid]].index, lid, start, end))
+        placed = orders[oid].operations[nxt[oid]]
+        out.append(Assignment(oid, placed.index, lid, start, end))
         if load is not None:
-            load[start:end] += lines[lid].run_kw
+            load[start:end] += placed.peak_kw(lines[lid])
         line_free[lid], line_fam[lid] = end, family[oid]
         ready[oid] = end
         remaining[oid] -= min(orders[oid].operations[nxt[oid]].options.values())

@@ -104,7 +104,8 @@ def _dispatch_repair(problem: Problem, plan: Schedule, now: int, breakdown: Brea
             release = max([o.release, now] + ([keep[done[-1].key].end + rest[0].min_lag_after_previous] if done else []))
             orders.append(replace(o, release=release, operations=rest))
     sub = replace(full, orders=tuple(orders))
-    background = tuple((a.start, a.end, full.line(a.line).run_kw) for a in keep.values())
+    peak = _peaks(full)
+    background = tuple((a.start, a.end, peak(a)) for a in keep.values())
     s = dispatch(sub, "plan", available=available, last_family=last_family, background=background,
                  priority={k: a.start for k, a in old.items()})
     merged = list(keep.values()) + s.assignments
@@ -177,7 +178,8 @@ def _reschedule(problem: Problem, plan: Schedule, now: int, breakdown: Breakdown
         w = cal.get(ln.id) or ((0, full.horizon),)
         sub_cal[ln.id] = tuple((max(ws, lo), min(we, hi)) for ws, we in w if min(we, hi) > max(ws, lo))
     sub = replace(full, name=f"{problem.name}-repair", orders=tuple(sub_orders), calendars=sub_cal)
-    background = tuple((a.start, a.end, full.line(a.line).run_kw) for k, a in old.items() if k not in in_model)
+    peak = _peaks(full)
+    background = tuple((a.start, a.end, peak(a)) for k, a in old.items() if k not in in_model)
     frozen = tuple(old[k] for k in frozen_keys if k in in_model)
     initial = {ln: full.order(old[k].order).family for ln in helpers for k in frozen_keys
                if old[k].line == ln and old[k].start < now}
@@ -242,6 +244,17 @@ def _insertion_hint(sub: Problem, old: dict, flexible: set, background: tuple, i
                 load[start:end] += sub.line(ln).run_kw
             t = end
     return Schedule(sub.name, out, method="insertion")
+
+
+def _peaks(problem: Problem):
+    """Running power of a kept operation under the site cap [kW]: its profile's peak, or the line's run_kw."""
+    ops = {op.key: op for op in problem.operations if op.power_kw}
+
+    def peak(a: Assignment) -> float:
+        op = ops.get((a.order, a.index))
+        return op.peak_kw(problem.line(a.line)) if op is not None else problem.line(a.line).run_kw
+
+    return peak
 
 
 def _first_gap(sub: Problem, line_id: str, items, fam: str, earliest: int, dur: int, initial, load) -> int | None:

@@ -23,6 +23,7 @@ def solve_rolling(problem: Problem, opt: SolveOptions, chunk: int = 30) -> Sched
     background: list[tuple[int, int, float]] = []
     assignments = []
     fam = {o.id: o.family for o in problem.orders}
+    ops = {op.key: op for op in problem.operations}
     for n, orders in enumerate(chunks):
         sub = replace(problem, name=f"{problem.name}#{n}", orders=tuple(orders))
         left = opt.time_limit - (time.perf_counter() - t0)
@@ -37,7 +38,7 @@ def solve_rolling(problem: Problem, opt: SolveOptions, chunk: int = 30) -> Sched
             if a.end >= available.get(a.line, 0):
                 available[a.line] = a.end
                 last_family[a.line] = fam[a.order]
-            background.append((a.start, a.end, problem.line(a.line).run_kw))
+            background.append((a.start, a.end, ops[(a.order, a.index)].peak_kw(problem.line(a.line))))
     return Schedule(problem.name, assignments, policy="planned" if problem.has_energy else "always_on",
                     method=f"cpsat-rolling{chunk}-{opt.objective}",
                     objective={"seconds": time.perf_counter() - t0, "chunks": len(chunks)})
