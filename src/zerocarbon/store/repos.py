@@ -699,6 +699,45 @@ def insert_readings(session: Session, org_id: int, readings) -> None:
     session.connection().exec_driver_sql(sql, rows)
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_readings(session: Session, org_id: int, index, meter, ts, value, unit, flag,
+                  same: float = 1e-9) -> tuple[int, list[tuple[int, float]]]:
+    """PostgreSQL: write one organisation's readings given by column (``ts`` naive UTC ``datetime64``; ``index``
+    the readings' positions in their batch) with ``COPY`` into a temporary staging table and one
+    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, in the caller's transaction.
+
+    Returns how many rows were new and the readings refused because their (meter, interval) holds a value
+    differing by more than ``same`` (stored before, or earlier in the batch, which wins as in ``index``
+    order), as (index, stored value). An identical repeat is neither: redelivery changes nothing.
+    """
+    n = len(index)
+    if not n:
+        return 0, []
+    cur = session.connection().connection.cursor()  # psycopg 3: COPY is not part of the DBAPI
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS zc_live_stage (idx integer, meter text, ts timestamp, "
+                "value float8, unit text, flag text) ON COMMIT DELETE ROWS")
+    # Text rows built by column: meter ids and units are few, so they are escaped once per distinct value.
+    esc = {m: m.translate(_COPY_ESCAPES) for m in set(meter.tolist()) | set(unit.tolist())}
+    stamps = np.datetime_as_string(ts.astype("datetime64[us]"), unit="us").tolist()
+    body = "".join(f"{i}\t{esc[m]}\t{t}\t{v!r}\t{esc[u]}\t{f}\n" for i, m, t, v, u, f in
+                   zip(index.tolist(), meter.tolist(), stamps, value.tolist(), unit.tolist(), flag.tolist()))
+    with cur.copy("COPY zc_live_stage (idx, meter, ts, value, unit, flag) FROM STDIN") as cp:
+        cp.write(body)
+    cur.execute("INSERT INTO readings (organisation_id, meter, ts, value, unit, flag, received_at) "
+                "SELECT %s, meter, ts AT TIME ZONE 'UTC', value, unit, flag, %s FROM zc_live_stage ORDER BY idx "
+                "ON CONFLICT (organisation_id, meter, ts) DO NOTHING", (org_id, now()))
+    new = cur.rowcount
+    clash: list[tuple[int, float]] = []
+    if new < n:  # only then can a staged reading meet a different stored value
+        cur.execute("SELECT s.idx, r.value FROM zc_live_stage s JOIN readings r ON r.organisation_id = %s "
+                    "AND r.meter = s.meter AND r.ts = s.ts AT TIME ZONE 'UTC' WHERE abs(r.value - s.value) > %s "
+                    "ORDER BY s.idx", (org_id, same))
+        clash = [(int(i), float(v)) for i, v in cur.fetchall()]
+    return new, clash
+
+
 def insert_dead_letters(session: Session, dead) -> None:
     """``dead``: (organisation id or None, topic, payload, reason)."""
     for org_id, topic, payload, reason in dead:
