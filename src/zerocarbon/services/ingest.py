@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from zerocarbon.core.energy.intervals import Meter, parse_stamps, reading_problems
 from zerocarbon.io.mqtt import LiveReading, PayloadError, RawReading, Subscriber, org_from_topic, parse_message
 from zerocarbon.store import repos
-from zerocarbon.store.tables import MeterRow, ReadingRow
+from zerocarbon.store.tables import MeterRow
 
 FUTURE = timedelta(minutes=5)
 STALE = timedelta(days=400)
@@ -147,36 +147,6 @@ def check_readings(raws: list[RawReading], meters: dict[str, Meter],
     return out, sorted(refused.items())
 
 
-def _conflicts(session: Session, org_id: int, accepted: list[tuple[int, LiveReading]]) -> tuple[list[LiveReading], list]:
-    """Split off readings whose (meter, interval) already holds a different value, in the table or earlier
-    in this batch, as (index, reading, stored value); identical repeats are dropped (redelivery)."""
-    if not accepted:
-        return [], []
-    readings = [r for _, r in accepted]
-    stored: dict[tuple[str, datetime], float] = {}  # UTC-aware stamps on both sides
-    # A second of margin: SQLite compares stamps as text, and rows written by the bulk insert lack the
-    # microseconds SQLAlchemy adds to a bound stamp; the keys are then matched exactly in Python.
-    lo, hi = min(r.ts for r in readings) - timedelta(seconds=1), max(r.ts for r in readings) + timedelta(seconds=1)
-    for ids in _chunks(sorted({r.meter for r in readings}), 500):
-        q = select(ReadingRow.meter, ReadingRow.ts, ReadingRow.value).where(
-            ReadingRow.organisation_id == org_id, ReadingRow.meter.in_(ids), ReadingRow.ts >= lo, ReadingRow.ts <= hi)
-        stored.update({(m, t): v for m, t, v in session.execute(q)})
-    keep, clash = [], []
-    for i, r in accepted:
-        old = stored.get((r.meter, r.ts))
-        if old is None:
-            stored[(r.meter, r.ts)] = r.value
-            keep.append(r)
-        elif abs(old - r.value) > SAME:
-            clash.append((i, r, old))
-    return keep, clash
-
-
-def _chunks(items: list, n: int):
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
-
-
 def _clash_reason(meter: str, ts: datetime, unit: str, value: float, old: float) -> str:
     return (f"value: {meter} at {ts:%Y-%m-%d %H:%M} UTC (interval start) already holds {old:g} {unit}; this reading "
             f"says {value:g} {unit}; the stored value is kept")
@@ -187,13 +157,12 @@ def make_handler(sessions: sessionmaker, org: str, stats: IngestStats):
     a dead letter (kept with that organisation when the database knows it).
 
     ``handle(batch)`` takes ``[(mid, qos, topic, payload), ...]``, stores it in one transaction and returns the
-    batch's own IngestStats (also added to ``stats``). On PostgreSQL the readings go in by ``COPY`` through a
-    staging table (``repos.copy_readings``); on SQLite by one executemany in the transaction.
+    batch's own IngestStats (also added to ``stats``). The readings go in by column (``repos.write_readings``:
+    ``COPY`` through a staging table on PostgreSQL, one executemany on SQLite).
     """
     with sessions.begin() as s:
         orgs = repos.organisation_codes(s)
         org_id = repos.organisation_id(s, org)
-        postgres = s.get_bind().dialect.name == "postgresql"
 
     def handle(batch: list) -> IngestStats:
         raws: list[RawReading] = []
@@ -213,12 +182,13 @@ def make_handler(sessions: sessionmaker, org: str, stats: IngestStats):
             raws += got
             topics += [topic] * len(got)
         flagged: dict[str, int] = {}
+        new = 0
         with sessions.begin() as s:  # one transaction per batch; acks follow the commit
             meters = load_meters(s, org_id, {r.meter for r in raws})
-            if postgres:
-                j, refused = judge_readings(raws, meters) if raws else (None, {})
+            if raws:
+                j, refused = judge_readings(raws, meters)
                 dead += [(org_id, topics[i], raws[i].payload(), why) for i, why in sorted(refused.items())]
-                new, clash = (repos.copy_readings(s, org_id, *j, same=SAME) if j is not None else (0, []))
+                new, clash = repos.write_readings(s, org_id, *j, same=SAME)
                 if clash:
                     at = {i: k for k, i in enumerate(j.index.tolist())}
                     for i, old in clash:
@@ -226,21 +196,9 @@ def make_handler(sessions: sessionmaker, org: str, stats: IngestStats):
                         ts = j.ts[k].astype("datetime64[us]").item()
                         dead.append((org_id, topics[i], raws[i].payload(),
                                      _clash_reason(j.meter[k], ts, j.unit[k], float(j.value[k]), old)))
-                if j is not None:
-                    # flags of the readings offered; exact unless the batch repeated stored readings
-                    for f in j.flag[j.flag != ""].tolist():
-                        flagged[f] = flagged.get(f, 0) + 1
-            else:
-                accepted, refused_list = check_readings(raws, meters)
-                dead += [(org_id, topics[i], raws[i].payload(), why) for i, why in refused_list]
-                rows, clashes = _conflicts(s, org_id, accepted)
-                dead += [(org_id, topics[i], raws[i].payload(), _clash_reason(r.meter, r.ts, r.unit, r.value, old))
-                         for i, r, old in clashes]
-                repos.insert_readings(s, org_id, rows)
-                new = len(rows)
-                for r in rows:
-                    if r.flag:
-                        flagged[r.flag] = flagged.get(r.flag, 0) + 1
+                # flags of the readings offered; exact unless the batch repeated stored readings
+                for f in j.flag[j.flag != ""].tolist():
+                    flagged[f] = flagged.get(f, 0) + 1
             repos.insert_dead_letters(s, dead)
         got = IngestStats(len(batch), new, len(dead), flagged)
         stats.add(got)

@@ -702,19 +702,56 @@ def insert_readings(session: Session, org_id: int, readings) -> None:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def copy_readings(session: Session, org_id: int, index, meter, ts, value, unit, flag,
-                  same: float = 1e-9) -> tuple[int, list[tuple[int, float]]]:
-    """PostgreSQL: write one organisation's readings given by column (``ts`` naive UTC ``datetime64``; ``index``
-    the readings' positions in their batch) with ``COPY`` into a temporary staging table and one
-    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, in the caller's transaction.
+def write_readings(session: Session, org_id: int, index, meter, ts, value, unit, flag,
+                   same: float = 1e-9) -> tuple[int, list[tuple[int, float]]]:
+    """Write one organisation's live readings given by column (``ts``: interval starts as naive UTC
+    ``datetime64``; ``index``: the readings' positions in their batch, in arrival order), in the caller's
+    transaction; a (meter, interval) already stored is skipped.
 
-    Returns how many rows were new and the readings refused because their (meter, interval) holds a value
-    differing by more than ``same`` (stored before, or earlier in the batch, which wins as in ``index``
-    order), as (index, stored value). An identical repeat is neither: redelivery changes nothing.
+    PostgreSQL: ``COPY`` into a temporary staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO
+    NOTHING``. SQLite: one executemany of the same statement. Returns how many rows were new and the readings
+    refused because their (meter, interval) holds a value differing by more than ``same`` (stored before, or
+    earlier in the batch, which wins), as (index, stored value); an identical repeat is neither, so
+    redelivery changes nothing. The comparison is made only when some row was not new.
     """
     n = len(index)
     if not n:
         return 0, []
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy_readings(session, org_id, index, meter, ts, value, unit, flag, same)
+    conn = session.connection()
+    # The UTC text SQLite holds, as the sqlite3 adapter writes it (insert_readings): the key must match exactly.
+    whole = not (ts.astype("datetime64[s]") != ts).any()
+    if whole:
+        stamps = [t.replace("T", " ") for t in np.datetime_as_string(ts, unit="s").tolist()]
+    else:
+        stamps = [t.isoformat(" ") for t in ts.astype("datetime64[us]").tolist()]
+    at = now().replace(tzinfo=None).isoformat(" ")
+    before = conn.exec_driver_sql("SELECT total_changes()").scalar()
+    conn.exec_driver_sql("INSERT INTO readings (organisation_id, meter, ts, value, unit, flag, received_at) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?) ON CONFLICT (organisation_id, meter, ts) DO NOTHING",
+                         [(org_id, m, t, v, u, f, at) for m, t, v, u, f in
+                          zip(meter.tolist(), stamps, value.tolist(), unit.tolist(), flag.tolist())])
+    new = conn.exec_driver_sql("SELECT total_changes()").scalar() - before
+    if new == n:
+        return new, []
+    stored = {}
+    for m, t, v in conn.exec_driver_sql(
+            "SELECT meter, ts, value FROM readings WHERE organisation_id = ? AND ts >= ? AND ts <= ?",
+            (org_id, min(stamps), max(stamps) + "~")):
+        t = t.replace("T", " ")  # rows written through SQLAlchemy carry zero microseconds: the same instant
+        stored[(m, t[:19] if t[19:20] == "." and not t[20:].strip("0") else t)] = v
+    clash = []
+    for i, m, t, v in zip(index.tolist(), meter.tolist(), stamps, value.tolist()):
+        old = stored.get((m, t))
+        if old is not None and abs(old - v) > same:
+            clash.append((i, old))
+    return new, clash
+
+
+def _copy_readings(session: Session, org_id: int, index, meter, ts, value, unit, flag,
+                   same: float) -> tuple[int, list[tuple[int, float]]]:
+    n = len(index)
     cur = session.connection().connection.cursor()  # psycopg 3: COPY is not part of the DBAPI
     cur.execute("CREATE TEMP TABLE IF NOT EXISTS zc_live_stage (idx integer, meter text, ts timestamp, "
                 "value float8, unit text, flag text) ON COMMIT DELETE ROWS")
@@ -725,9 +762,10 @@ def copy_readings(session: Session, org_id: int, index, meter, ts, value, unit, 
                    zip(index.tolist(), meter.tolist(), stamps, value.tolist(), unit.tolist(), flag.tolist()))
     with cur.copy("COPY zc_live_stage (idx, meter, ts, value, unit, flag) FROM STDIN") as cp:
         cp.write(body)
+    # in key order (the index pages are then visited in order); within a key, arrival order decides
     cur.execute("INSERT INTO readings (organisation_id, meter, ts, value, unit, flag, received_at) "
-                "SELECT %s, meter, ts AT TIME ZONE 'UTC', value, unit, flag, %s FROM zc_live_stage ORDER BY idx "
-                "ON CONFLICT (organisation_id, meter, ts) DO NOTHING", (org_id, now()))
+                "SELECT %s, meter, ts AT TIME ZONE 'UTC', value, unit, flag, %s FROM zc_live_stage "
+                "ORDER BY meter, ts, idx ON CONFLICT (organisation_id, meter, ts) DO NOTHING", (org_id, now()))
     new = cur.rowcount
     clash: list[tuple[int, float]] = []
     if new < n:  # only then can a staged reading meet a different stored value
