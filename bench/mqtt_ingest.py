@@ -132,7 +132,9 @@ def ingest_child(url: str, port: int, processes: int | None) -> None:
     print("ready", flush=True)
     while t.is_alive():
         t.join(0.5)
-    print(json.dumps(sub.stats.__dict__), flush=True)
+    cpu = os.times()  # this process and its worker processes (the database server's share is not counted)
+    print(json.dumps({**sub.stats.__dict__, "cpu_s": cpu.user + cpu.system + cpu.children_user + cpu.children_system}),
+          flush=True)
 
 
 def new_database(store: str, tmp: Path, n: int) -> tuple[str, callable]:
@@ -232,38 +234,59 @@ def phase_bare(port, a, mode) -> dict:
 def phase_ingest(port, a, mode, tmp, n, src: str | None) -> dict:
     per = PER_BATCH if mode == "batch" else 1
     url, drop = new_database(a.store, tmp, n)
-    try:
-        prepare(url)
-        env = dict(os.environ, PYTHONPATH=src or str(Path(__file__).parents[1] / "src"))
-        cmd = [sys.executable, __file__, "--ingest-child", url, "--port", str(port)]
-        if src is None:
-            cmd += ["--processes", str(a.processes)]
+    env = dict(os.environ, PYTHONPATH=src or str(Path(__file__).parents[1] / "src"))
+    cmd = [sys.executable, __file__, "--ingest-child", url, "--port", str(port)]
+    if src is None:
+        cmd += ["--processes", str(a.processes)]
+
+    def start():
         child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
         if child.stdout.readline().strip() != "ready":
             raise SystemExit("ingest did not start")
-        t0 = time.monotonic()
-        pub = run_publishers(port, a.seconds, mode, a.publishers)
-        t_pub = time.monotonic() - t0
-        at_end = stored(url)
-        last, t_last = at_end, time.monotonic()
-        while last < pub["readings"] and time.monotonic() - t_last < 15:
+        return child
+
+    def finish(child) -> dict:
+        child.send_signal(signal.SIGTERM)
+        out, _ = child.communicate(timeout=300)
+        return json.loads(out.strip().splitlines()[-1])
+
+    def drain(target: int, quiet: float) -> tuple[int, float]:
+        last, t_last = stored(url), time.monotonic()
+        while last < target and time.monotonic() - t_last < quiet:
             time.sleep(1)
             now = stored(url)
             if now != last:
                 last, t_last = now, time.monotonic()
+        return last, t_last
+
+    try:
+        prepare(url)
+        child = start()
+        t0 = time.monotonic()
+        pub = run_publishers(port, a.seconds, mode, a.publishers)
+        t_pub = time.monotonic() - t0
+        at_end = stored(url)
+        last, t_last = drain(pub["readings"], 20)
         t_all = (t_last if last < pub["readings"] else time.monotonic()) - t0
-        child.send_signal(signal.SIGTERM)
-        out, _ = child.communicate(timeout=120)
-        stats = json.loads(out.strip().splitlines()[-1])
+        runs = [finish(child)]
+        # A subscriber that stalled under overload: a new one on the same persistent session must still receive
+        # everything the broker kept; that, not the first pass, decides whether data was lost.
+        while stored(url) < pub["readings"] and len(runs) < 4:
+            child = start()
+            drain(pub["readings"], 20)
+            runs.append(finish(child))
         distinct = stored(url)
+        messages = sum(r["messages"] for r in runs)
+        cpu = sum(r["cpu_s"] for r in runs)
         return {**pub, "build": src or "this", "seconds_publishing": t_pub, "stored_while_publishing": at_end,
-                "stored_distinct": distinct, "lost": pub["readings"] - distinct,
+                "stored_distinct": distinct, "lost": pub["readings"] - distinct, "reconnects": len(runs) - 1,
                 "duplicate_rows": 0,  # (meter, interval) is the primary key
-                "messages_handled": stats["messages"], "redelivered_messages": stats["messages"] - pub["messages"],
-                "dead_letters": stats["dead_letters"],
+                "messages_handled": messages, "redelivered_messages": messages - pub["messages"],
+                "dead_letters": sum(r["dead_letters"] for r in runs),
+                "ingest_cpu_s": cpu, "ingest_cpu_us_per_reading": cpu / max(distinct, 1) * 1e6,
                 "readings_per_s_while_publishing": at_end / t_pub,
                 "messages_per_s_while_publishing": at_end / per / t_pub,
-                "readings_per_s_end_to_end": distinct / t_all, "messages_per_s_end_to_end": distinct / per / t_all}
+                "readings_per_s_first_pass": last / t_all, "messages_per_s_first_pass": last / per / t_all}
     finally:
         drop()
 
@@ -286,7 +309,8 @@ def markdown(res: dict) -> str:
             ratio = i[key + "_per_s_while_publishing"] / b[key + "_per_s_while_publishing"]
             lines.append(f"| {mode} | zerocarbon ingest ({i['build']}) | {i[key]:,} | {i['stored_distinct']:,} readings | "
                          f"{i['lost']} | {i[key + '_per_s_while_publishing']:,.0f} {unit} ({ratio:.2f}× bare) | "
-                         f"{i[key + '_per_s_end_to_end']:,.0f} {unit} |")
+                         f"{i[key + '_per_s_first_pass']:,.0f} {unit}; {i['reconnects']} reconnect(s); "
+                         f"{i['ingest_cpu_us_per_reading']:.1f} µs CPU/reading |")
     return "\n".join(lines) + "\n"
 
 

@@ -133,11 +133,12 @@ class Subscriber:
     acknowledged in the order they arrived (MQTT wants PUBACKs in receipt order). A crash before the commit
     therefore means redelivery (at-least-once), which the idempotent store turns into exactly-once.
 
-    Back-pressure: the client announces ``window`` as its MQTT 5 Receive Maximum, so the broker never has more
-    than ``window`` unacknowledged messages out to this client; the rest waits in the broker's queue for this
-    session. The local queue holds at most ``window`` messages (a ``put`` beyond it would block paho's
-    network thread, which then stops reading the socket), so memory is bounded by ``window`` times the largest
-    message, however slow the store is. At most ``max_pending`` batches are handed to workers at a time.
+    Back-pressure: the client announces ``window`` as its MQTT 5 Receive Maximum, so the broker keeps at most
+    about ``window`` unacknowledged messages out to this client (Mosquitto 2.0.11 was seen sending a few
+    more); the rest waits in the broker's queue for this session. The local queue holds at most ``window``
+    messages: a ``put`` beyond it blocks paho's network thread, which then stops reading the socket (TCP pushes
+    back on the broker). Memory is therefore bounded by ``window`` plus the batches in hand (``max_pending``
+    of ``max_batch`` messages / ``max_bytes``), however slow the store is.
 
     ``share``: join the shared subscription ``$share/<share>/<topic>``; the broker then gives each message of
     the topic to one member of the group, so several ingest processes (distinct client ids) split one feed.
@@ -187,6 +188,8 @@ class Subscriber:
         self.host, self.port, self.tls, self.connect_timeout = host, port, bool(tls or cafile or certfile), connect_timeout
         self.queue: queue.Queue = queue.Queue(maxsize=window)
         self.max_queued = 0  # the deepest the local queue has been (the bound is ``window``)
+        self.received = self.acked = 0
+        self.max_unacked = 0  # the most messages held unacknowledged at once (the broker keeps it <= ``window``)
         self._stop = threading.Event()
         self.connected = threading.Event()
         self._answered = threading.Event()
@@ -225,6 +228,9 @@ class Subscriber:
 
     def _on_message(self, client, userdata, msg):
         # Only this on paho's network thread: parsing and writing here would stall the socket.
+        self.received += 1
+        if msg.qos > 0:
+            self.max_unacked = max(self.max_unacked, self.received - self.acked)
         self.queue.put((msg.mid, msg.qos, msg.topic, msg.payload))
 
     def _take(self, wait: float) -> list:
@@ -257,6 +263,7 @@ class Subscriber:
 
     def _ack(self, batch: list) -> None:
         for mid, qos, _, _ in batch:
+            self.acked += 1  # counted before the PUBACK leaves, so that max_unacked never overstates
             if qos > 0:
                 self.client.ack(mid, qos)
 

@@ -210,10 +210,25 @@ def make_handler(sessions: sessionmaker, org: str, stats: IngestStats):
 _WORKER: dict = {}
 
 
-def _worker_start(sessions: sessionmaker, org: str) -> None:
-    # Forked children share the parent's pooled connections; dispose of them here without closing the parent's.
-    sessions.kw["bind"].dispose(close=False)
-    _WORKER["handle"] = make_handler(sessions, org, IngestStats())
+def _database_of(sessions: sessionmaker) -> tuple[str, dict]:
+    """What a fresh process needs to open the same database as ``sessions``: its URL and, on PostgreSQL, the
+    schema search path in force (a deployment's, or a test's private schema)."""
+    engine = sessions.kw["bind"]
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name != "postgresql":
+        return url, {}
+    with engine.connect() as c:
+        path = c.exec_driver_sql("SHOW search_path").scalar()
+    return url, {"options": "-csearch_path=" + path.replace("\\", "\\\\").replace(" ", "\\ ")}
+
+
+def _worker_start(url: str, connect_args: dict, org: str) -> None:
+    from sqlalchemy import create_engine
+
+    from zerocarbon.store.db import make_engine, session_factory
+
+    engine = create_engine(url, connect_args=connect_args) if connect_args else make_engine(url)
+    _WORKER["handle"] = make_handler(session_factory(engine), org, IngestStats())
 
 
 def _worker_handle(batch: list) -> IngestStats:
@@ -246,12 +261,15 @@ def mqtt_subscriber(sessions: sessionmaker, org: str, host: str = "127.0.0.1", p
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        # fork: the children inherit the session factory (also a test's private schema); they are started
-        # here, before paho's network thread exists
-        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_worker_start, initargs=(sessions, org))
+        # spawn, not fork: forking a process that runs threads (paho's, DuckDB's) can leave a lock held forever
+        # in the child; each worker opens the database afresh
+        url, connect_args = _database_of(sessions)
+        if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite://")):
+            raise ValueError("an in-memory SQLite database cannot be shared with worker processes; use processes=0")
+        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_start, initargs=(url, connect_args, org))
         for f in [pool.submit(_ready) for _ in range(processes)]:
-            f.result()
+            f.result(timeout=120)
         extra = dict(submit=lambda batch: pool.submit(_worker_handle, [(t, p) for _, _, t, p in batch]),
                      on_result=stats.add, max_pending=2 * processes, close=pool.shutdown)
     sub = Subscriber(host, port, topic, client_id, handle, username=username, password=password, tls=tls,
