@@ -538,3 +538,12 @@ def test_a_crash_means_redelivery_and_each_reading_stored_once(sessions, broker,
     assert readings[("M1", utc(2026, 8, 1, 0, 15))] == 2.0
     assert second.stats.messages >= n - calls[0]  # the unacknowledged second batch came again
     assert second.stats.readings == n - stored_first
+
+
+def test_a_share_group_name_with_topic_characters_is_a_usage_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+
+    r = CliRunner().invoke(app, ["ingest", "mqtt", "--share", "a/b", "--seconds", "1", "--db", database_with_org(tmp_path)])
+    assert r.exit_code == 2 and "without '/', '+' or '#'" in " ".join(r.output.split())

@@ -291,10 +291,10 @@ class Subscriber:
         import collections
         import time
 
-        self._connect()
         t_end = None if seconds is None else time.monotonic() + seconds
         pending: collections.deque = collections.deque()
         try:
+            self._connect()
             while not self._stop.is_set() and (t_end is None or time.monotonic() < t_end):
                 batch = self._take(self.flush_s if t_end is None else min(self.flush_s, max(0.0, t_end - time.monotonic())))
                 if batch:

@@ -235,8 +235,30 @@ def _worker_handle(batch: list) -> IngestStats:
     return _WORKER["handle"]([(0, 1, topic, payload) for topic, payload in batch])
 
 
-def _ready() -> bool:
-    return True
+class _Workers:
+    """Worker processes, started with the first batch (a refused connection costs no process start-up)."""
+
+    def __init__(self, sessions: sessionmaker, org: str, processes: int):
+        url, connect_args = _database_of(sessions)
+        if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite://")):
+            raise ValueError("an in-memory SQLite database cannot be shared with worker processes; use processes=0")
+        self.args, self.processes, self.pool = (url, connect_args, org), processes, None
+
+    def submit(self, batch: list):
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: forking a process that runs threads (paho's, DuckDB's) can leave a lock held
+            # forever in the child; each worker opens the database afresh
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_worker_start, initargs=self.args)
+        return self.pool.submit(_worker_handle, [(t, p) for _, _, t, p in batch])
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
 
 
 def mqtt_subscriber(sessions: sessionmaker, org: str, host: str = "127.0.0.1", port: int = 1883,
@@ -258,20 +280,8 @@ def mqtt_subscriber(sessions: sessionmaker, org: str, host: str = "127.0.0.1", p
     handle = make_handler(sessions, org, stats)  # also says early when the organisation is unknown
     extra: dict = {}
     if processes > 0:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn, not fork: forking a process that runs threads (paho's, DuckDB's) can leave a lock held forever
-        # in the child; each worker opens the database afresh
-        url, connect_args = _database_of(sessions)
-        if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite://")):
-            raise ValueError("an in-memory SQLite database cannot be shared with worker processes; use processes=0")
-        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_start, initargs=(url, connect_args, org))
-        for f in [pool.submit(_ready) for _ in range(processes)]:
-            f.result(timeout=120)
-        extra = dict(submit=lambda batch: pool.submit(_worker_handle, [(t, p) for _, _, t, p in batch]),
-                     on_result=stats.add, max_pending=2 * processes, close=pool.shutdown)
+        pool = _Workers(sessions, org, processes)
+        extra = dict(submit=pool.submit, on_result=stats.add, max_pending=2 * processes, close=pool.close)
     sub = Subscriber(host, port, topic, client_id, handle, username=username, password=password, tls=tls,
                      cafile=cafile, certfile=certfile, keyfile=keyfile, window=window, share=share,
                      flush_s=flush_s, **extra)
