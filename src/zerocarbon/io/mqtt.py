@@ -151,7 +151,7 @@ class Subscriber:
                  connect_timeout: float = 10.0, *, submit: Callable[[list], object] | None = None,
                  on_result: Callable[[object], None] | None = None, window: int = 10000,
                  max_bytes: int = 2_000_000, max_pending: int = 2, share: str | None = None,
-                 close: Callable[[], None] | None = None):
+                 start: Callable[[], None] | None = None, close: Callable[[], None] | None = None):
         import queue
 
         import paho.mqtt.client as mqtt
@@ -165,7 +165,8 @@ class Subscriber:
         if share is not None and (not share or any(c in share for c in "/+#")):
             raise ValueError(f"shared subscription group '{share}' must be a name without '/', '+' or '#'")
         self.topic = f"$share/{share}/{topic}" if share else topic
-        self.handle, self.submit, self.on_result, self.close = handle, submit, on_result, close
+        self.handle, self.submit, self.on_result = handle, submit, on_result
+        self.start, self.close = start, close  # called once connected / when the run ends
         self.flush_s, self.max_batch, self.max_bytes, self.max_pending = flush_s, max_batch, max_bytes, max_pending
         self.window = window
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
@@ -192,6 +193,7 @@ class Subscriber:
         self.max_unacked = 0  # the most messages held unacknowledged at once (the broker keeps it <= ``window``)
         self._stop = threading.Event()
         self.connected = threading.Event()
+        self.ready = threading.Event()  # connected, and the workers (if any) are up
         self._answered = threading.Event()
         self.refused: str | None = None
 
@@ -295,6 +297,9 @@ class Subscriber:
         pending: collections.deque = collections.deque()
         try:
             self._connect()
+            if self.start is not None:
+                self.start()
+            self.ready.set()
             while not self._stop.is_set() and (t_end is None or time.monotonic() < t_end):
                 batch = self._take(self.flush_s if t_end is None else min(self.flush_s, max(0.0, t_end - time.monotonic())))
                 if batch:

@@ -235,8 +235,13 @@ def _worker_handle(batch: list) -> IngestStats:
     return _WORKER["handle"]([(0, 1, topic, payload) for topic, payload in batch])
 
 
+def _ready() -> bool:
+    return True
+
+
 class _Workers:
-    """Worker processes, started with the first batch (a refused connection costs no process start-up)."""
+    """Worker processes, started once the broker has accepted the connection (a refused connection costs no
+    process start-up)."""
 
     def __init__(self, sessions: sessionmaker, org: str, processes: int):
         url, connect_args = _database_of(sessions)
@@ -244,7 +249,7 @@ class _Workers:
             raise ValueError("an in-memory SQLite database cannot be shared with worker processes; use processes=0")
         self.args, self.processes, self.pool = (url, connect_args, org), processes, None
 
-    def submit(self, batch: list):
+    def start(self) -> None:
         if self.pool is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -253,6 +258,11 @@ class _Workers:
             # forever in the child; each worker opens the database afresh
             self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_worker_start, initargs=self.args)
+            for f in [self.pool.submit(_ready) for _ in range(self.processes)]:
+                f.result(timeout=300)
+
+    def submit(self, batch: list):
+        self.start()
         return self.pool.submit(_worker_handle, [(t, p) for _, _, t, p in batch])
 
     def close(self) -> None:
@@ -281,7 +291,8 @@ def mqtt_subscriber(sessions: sessionmaker, org: str, host: str = "127.0.0.1", p
     extra: dict = {}
     if processes > 0:
         pool = _Workers(sessions, org, processes)
-        extra = dict(submit=pool.submit, on_result=stats.add, max_pending=2 * processes, close=pool.close)
+        extra = dict(submit=pool.submit, on_result=stats.add, max_pending=2 * processes, start=pool.start,
+                     close=pool.close)
     sub = Subscriber(host, port, topic, client_id, handle, username=username, password=password, tls=tls,
                      cafile=cafile, certfile=certfile, keyfile=keyfile, window=window, share=share,
                      flush_s=flush_s, **extra)
