@@ -37,6 +37,7 @@ from pathlib import Path
 
 OUT = Path(__file__).parent / "out"
 ORG, METERS, PER_BATCH = "BENCH", 1000, 100
+ARGS = argparse.Namespace(single_messages=0, tmp=None)
 PG_ADMIN = os.environ.get("ZEROCARBON_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -83,7 +84,28 @@ def publish(port: int, seconds: float, mode: str, part: int, parts: int, out) ->
     out.put({"messages": msgs, "readings": msgs * per})
 
 
+def c_publishers(port: int, messages: int, n: int, tmp: Path) -> dict:
+    """Single-reading messages from ``n`` mosquitto_pub processes (C; one meter each, one message per line of a
+    file written beforehand), ``messages`` in all: a publisher that costs far less CPU per message than paho."""
+    files = []
+    for p in range(n):
+        f = tmp / f"pub{p}.txt"
+        if not f.exists():
+            f.write_text("".join(json.dumps({"v": 1, "unit": "kWh", "interval_min": 15, "ts": _stamp(k), "value": 1.0})
+                                 + "\n" for k in range(p, messages, n)))
+        files.append(f)
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-M", "1000", "-l",
+                               "-i", f"bench-cpub-{p}-{time.time_ns()}", "-t", f"zc/{ORG}/S/A/L/M{p:04d}"],
+                              stdin=open(f), stderr=subprocess.DEVNULL) for p, f in enumerate(files)]
+    for pr in procs:
+        pr.wait(600)
+    return {"messages": messages, "readings": messages, "seconds": time.monotonic() - t0}
+
+
 def run_publishers(port: int, seconds: float, mode: str, n: int) -> dict:
+    if mode == "single" and ARGS.single_messages:
+        return c_publishers(port, ARGS.single_messages, n, ARGS.tmp)
     q = mp.Queue()
     procs = [mp.Process(target=publish, args=(port, seconds, mode, p, n, q)) for p in range(n)]
     t0 = time.monotonic()
@@ -129,12 +151,28 @@ def ingest_child(url: str, port: int, processes: int | None) -> None:
     t.start()
     if not getattr(sub, "ready", sub.connected).wait(300):  # connected and its workers up
         raise SystemExit("ingest did not connect")
+    at_ready = _tree_cpu()  # start-up (imports, worker processes) is not the ingest's cost per reading
     print("ready", flush=True)
     while t.is_alive():
         t.join(0.5)
-    cpu = os.times()  # this process and its worker processes (the database server's share is not counted)
-    print(json.dumps({**sub.stats.__dict__, "cpu_s": cpu.user + cpu.system + cpu.children_user + cpu.children_system}),
-          flush=True)
+    cpu = os.times()  # this process and its (reaped) worker processes; the database server is counted apart
+    print(json.dumps({**sub.stats.__dict__,
+                      "cpu_s": cpu.user + cpu.system + cpu.children_user + cpu.children_system - at_ready}), flush=True)
+
+
+def _tree_cpu() -> float:
+    """CPU seconds of this process and its live child processes."""
+    me, total = os.getpid(), 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:  # ppid
+            total += int(fields[11]) + int(fields[12])
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system + total / tick
 
 
 def new_database(store: str, tmp: Path, n: int) -> tuple[str, callable]:
@@ -350,6 +388,9 @@ def main() -> None:
     ap.add_argument("--publishers", type=int, default=2)
     ap.add_argument("--processes", type=int, default=1, help="ingest worker processes")
     ap.add_argument("--compare", help="src folder of another build to run the ingest phase with as well")
+    ap.add_argument("--single-messages", type=int, default=0,
+                    help="single mode: publish this many messages with mosquitto_pub (C) instead of paho for "
+                         "--seconds")
     ap.add_argument("--ingest-child")
     ap.add_argument("--port", type=int)
     a = ap.parse_args()
@@ -358,6 +399,7 @@ def main() -> None:
         return
     mp.set_start_method("fork")
     tmp = Path(tempfile.mkdtemp())
+    ARGS.single_messages, ARGS.tmp = a.single_messages, tmp
     res = {"cpu": os.cpu_count(), "store": a.store, "publishers": a.publishers, "processes": a.processes,
            "seconds": a.seconds, "modes": {}}
     n = 0
