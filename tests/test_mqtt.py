@@ -547,3 +547,34 @@ def test_a_share_group_name_with_topic_characters_is_a_usage_error(tmp_path):
 
     r = CliRunner().invoke(app, ["ingest", "mqtt", "--share", "a/b", "--seconds", "1", "--db", database_with_org(tmp_path)])
     assert r.exit_code == 2 and "without '/', '+' or '#'" in " ".join(r.output.split())
+
+
+@pytest.mark.slow
+def test_a_killed_worker_process_loses_nothing(sessions, broker):
+    """The worker process dies (SIGKILL) with batches in hand: nothing of them was acknowledged, so the broker
+    redelivers them to the next subscriber on the session, and each reading is stored once."""
+    import multiprocessing
+    import signal
+
+    load_org(sessions, "ORG")
+    register_meters(sessions, "ORG", METERS, actor="test")
+    cid = f"kill-{time.time_ns()}"
+    first = mqtt_subscriber(sessions, "ORG", port=broker, client_id=cid, processes=1, flush_s=0.05)
+    t = _running(first)
+    assert first.ready.wait(120)
+    messages = [_one("M1", f"2026-08-{1 + i // 96:02d}T{i % 96 // 4:02d}:{i % 4 * 15:02d}:00Z", 1.0 + i)
+                for i in range(300)]
+    _publish_all(broker, messages[:100])
+    _until(lambda: first.stats.readings >= 100)
+    (worker,) = multiprocessing.active_children()
+    os.kill(worker.pid, signal.SIGKILL)
+    _publish_all(broker, messages[100:])
+    t.join(30)
+    assert t.error is not None  # the broken pool ends the run, before any acknowledgement of its batches
+    second = mqtt_subscriber(sessions, "ORG", port=broker, client_id=cid, flush_s=0.05)
+    t2 = _running(second)
+    _until(lambda: len(_stored(sessions)[0]) >= 300)
+    second.stop()
+    t2.join(10)
+    readings, dead = _stored(sessions)
+    assert len(readings) == 300 and dead == [] and readings[("M1", utc(2026, 8, 1, 0, 15))] == 2.0
