@@ -309,8 +309,9 @@ class Subscriber:
                 self._dispatch(batch, pending)
             self._settle(pending, block=True)
         finally:
-            self.client.loop_stop()
+            # DISCONNECT goes out after the PUBACKs queued before it; then the network thread ends
             self.client.disconnect()
+            self.client.loop_stop()
             if self.close is not None:
                 self.close()
 
