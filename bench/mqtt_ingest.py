@@ -18,7 +18,14 @@ the distinct readings published; the primary key makes a duplicate row impossibl
 as messages handled beyond those published. Everything runs on this machine's cores: broker, publishers,
 subscriber and PostgreSQL share them.
 
-Usage: PYTHONPATH=src python bench/mqtt_ingest.py --seconds 20 --modes batch,single --store postgresql
+Publishers: paho processes that build each payload once per interval block (``--seconds``), or, for the
+single mode with ``--single-messages N``, N messages from mosquitto_pub processes (C, QoS 1, 1,000 in flight),
+whose ceiling is several times paho's. The ingest's CPU per reading (its process and workers, start-up
+excluded) and that of the PostgreSQL server processes of its database are reported beside the rates: on a
+machine shared with other work they are steadier than rates.
+
+Usage: PYTHONPATH=src python bench/mqtt_ingest.py --seconds 20 --modes batch,single --store postgresql \
+           --publishers 2 --single-messages 200000 --processes 1 [--compare /tmp/old/src]
 Writes bench/out/mqtt_ingest.json and .md.
 """
 from __future__ import annotations
