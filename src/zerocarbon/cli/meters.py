@@ -205,20 +205,31 @@ def ingest_mqtt(db: DbOpt = None, org: OrgCodeOpt = None, host: Annotated[str, t
                 certfile: Annotated[Optional[Path], typer.Option(help="client certificate, if the broker asks")] = None,
                 keyfile: Annotated[Optional[Path], typer.Option(help="client key, with --certfile")] = None,
                 seconds: Annotated[Optional[float], typer.Option(help="stop after this long", min=0)] = None,
+                share: Annotated[Optional[str], typer.Option(help="join the shared subscription group of this name "
+                                                                  "($share/GROUP/<topic>): run several ingest "
+                                                                  "commands with distinct --client-id to split "
+                                                                  "the feed")] = None,
+                processes: Annotated[int, typer.Option(min=0, max=64, help="worker processes that parse, check "
+                                                                           "and write (0: a thread of this one)")] = 1,
+                window: Annotated[int, typer.Option(min=1, max=65535, help="most unacknowledged messages the "
+                                                                           "broker may send (bounds memory)")] = 10000,
                 as_json: JsonOpt = False) -> None:
-    """Subscribe (QoS 1, persistent session) and store readings by the file-import rules; every refused
-    reading goes to dead letters with its reason."""
+    """Subscribe (MQTT 5, QoS 1, persistent session) and store readings by the file-import rules, acknowledging
+    each message after its commit; every refused reading goes to dead letters with its reason."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import ingest
 
+    if share is not None and (not share or any(c in share for c in "/+#")):
+        raise typer.BadParameter(f"'{share}' must be a name without '/', '+' or '#'", param_hint="--share")
     code = organisation(org, db)
     topic = topic or f"zc/{code}/#"
     sub = ingest.mqtt_subscriber(open_db(db, create=True), code, host, port, topic, client_id, username=username, password=password,
                                  tls=tls, cafile=str(cafile) if cafile else None,
                                  certfile=str(certfile) if certfile else None,
-                                 keyfile=str(keyfile) if keyfile else None)
+                                 keyfile=str(keyfile) if keyfile else None, processes=processes, share=share,
+                                 window=window)
     if not as_json:
-        console.print(f"listening on {host}:{port} {topic} as {client_id}"
+        console.print(f"listening on {host}:{port} {sub.topic} as {client_id}"
                       f"{' over TLS' if tls or cafile else ''} (Ctrl-C to stop)")
     try:
         sub.run(seconds)

@@ -123,23 +123,57 @@ def parse_message(topic: str, payload: bytes) -> list[RawReading]:
 
 
 class Subscriber:
-    """QoS 1, persistent session, manual acknowledgement after the caller has stored a batch.
+    """QoS 1, persistent session (MQTT 5, no session expiry), manual acknowledgement after the messages are stored.
 
-    ``handle(batch)`` receives ``[(mid, qos, topic, payload), ...]`` at most every ``flush_s`` seconds and
-    must return only once the batch is durable; the messages are acknowledged afterwards, so a crash
-    before storing means redelivery (at-least-once), which the idempotent store turns into exactly-once.
+    paho's network thread only appends ``(mid, qos, topic, payload)`` to a bounded queue; a dispatcher thread
+    cuts the queue into batches (``max_batch`` messages or ``max_bytes`` of payload, or whatever arrived within
+    ``flush_s``) and hands each to ``handle(batch)`` (in the dispatcher thread) or, when given,
+    ``submit(batch)``, which returns a future (a worker process parses, checks and writes there). A batch's
+    messages are acknowledged once its ``handle``/future has returned, i.e. after the commit, and batches are
+    acknowledged in the order they arrived (MQTT wants PUBACKs in receipt order). A crash before the commit
+    therefore means redelivery (at-least-once), which the idempotent store turns into exactly-once.
+
+    Back-pressure: the client announces ``window`` as its MQTT 5 Receive Maximum, so the broker keeps at most
+    about ``window`` unacknowledged messages out to this client (Mosquitto 2.0.11 was seen sending a few
+    more); the rest waits in the broker's queue for this session. The local queue holds at most ``window``
+    messages: a ``put`` beyond it blocks paho's network thread, which then stops reading the socket (TCP pushes
+    back on the broker). Memory is therefore bounded by ``window`` plus the batches in hand (``max_pending``
+    of ``max_batch`` messages / ``max_bytes``), however slow the store is.
+
+    ``share``: join the shared subscription ``$share/<share>/<topic>``; the broker then gives each message of
+    the topic to one member of the group, so several ingest processes (distinct client ids) split one feed.
     """
 
     def __init__(self, host: str, port: int, topic: str, client_id: str,
-                 handle: Callable[[list], None], flush_s: float = 0.2, max_batch: int = 5000,
+                 handle: Callable[[list], None] | None = None, flush_s: float = 0.2, max_batch: int = 5000,
                  username: str | None = None, password: str | None = None, tls: bool = False,
                  cafile: str | None = None, certfile: str | None = None, keyfile: str | None = None,
-                 connect_timeout: float = 10.0):
-        import paho.mqtt.client as mqtt
+                 connect_timeout: float = 10.0, *, submit: Callable[[list], object] | None = None,
+                 on_result: Callable[[object], None] | None = None, window: int = 10000,
+                 max_bytes: int = 2_000_000, max_pending: int = 2, share: str | None = None,
+                 start: Callable[[], None] | None = None, close: Callable[[], None] | None = None):
+        import queue
 
-        self.topic, self.handle, self.flush_s, self.max_batch = topic, handle, flush_s, max_batch
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
-                                  manual_ack=True)
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        if handle is None and submit is None:
+            raise ValueError("give handle or submit")
+        if not 1 <= window <= 65535:
+            raise ValueError("window is an MQTT Receive Maximum: 1..65535")
+        if share is not None and (not share or any(c in share for c in "/+#")):
+            raise ValueError(f"shared subscription group '{share}' must be a name without '/', '+' or '#'")
+        self.topic = f"$share/{share}/{topic}" if share else topic
+        self.handle, self.submit, self.on_result = handle, submit, on_result
+        self.start, self.close = start, close  # called once connected / when the run ends
+        self.flush_s, self.max_batch, self.max_bytes, self.max_pending = flush_s, max_batch, max_bytes, max_pending
+        self.window = window
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  protocol=mqtt.MQTTv5, manual_ack=True)
+        self._props = Properties(PacketTypes.CONNECT)
+        self._props.ReceiveMaximum = window
+        self._props.SessionExpiryInterval = 0xFFFFFFFF  # the session (and its unacknowledged messages) never expires
         self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(0)
         if username is not None:
@@ -153,10 +187,13 @@ class Subscriber:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.host, self.port, self.tls, self.connect_timeout = host, port, bool(tls or cafile or certfile), connect_timeout
-        self._buf: list = []
-        self._lock = threading.Lock()
+        self.queue: queue.Queue = queue.Queue(maxsize=window)
+        self.max_queued = 0  # the deepest the local queue has been (the bound is ``window``)
+        self.received = self.acked = 0
+        self.max_unacked = 0  # the most messages held unacknowledged at once (the broker keeps it <= ``window``)
         self._stop = threading.Event()
         self.connected = threading.Event()
+        self.ready = threading.Event()  # connected, and the workers (if any) are up
         self._answered = threading.Event()
         self.refused: str | None = None
 
@@ -176,7 +213,7 @@ class Subscriber:
     def _connect(self) -> None:
         """Connect and wait for the broker's answer; StorageError says what to check when it fails."""
         try:
-            self.client.connect(self.host, self.port, keepalive=30)
+            self.client.connect(self.host, self.port, keepalive=30, clean_start=False, properties=self._props)
         except OSError as exc:  # refused, unknown host, unreachable, TLS handshake: all socket errors
             hint = ("check the CA file (--cafile) and that the broker's certificate names this host"
                     if self.tls else "check that the broker is running (mosquitto -c deploy/mosquitto.conf), "
@@ -192,32 +229,91 @@ class Subscriber:
                                f"check the port (TLS listeners need --tls) and the broker's log")
 
     def _on_message(self, client, userdata, msg):
-        with self._lock:
-            self._buf.append((msg.mid, msg.qos, msg.topic, msg.payload))
+        # Only this on paho's network thread: parsing and writing here would stall the socket.
+        self.received += 1
+        if msg.qos > 0:
+            self.max_unacked = max(self.max_unacked, self.received - self.acked)
+        self.queue.put((msg.mid, msg.qos, msg.topic, msg.payload))
 
-    def _flush(self) -> None:
-        with self._lock:
-            batch, self._buf = self._buf[: self.max_batch], self._buf[self.max_batch:]
-        if batch:
-            self.handle(batch)
-            for mid, qos, _, _ in batch:
-                if qos > 0:
-                    self.client.ack(mid, qos)
-
-    def run(self, seconds: float | None = None) -> None:
-        """Consume until ``stop()`` (or for ``seconds``); flushes what it holds before returning."""
+    def _take(self, wait: float) -> list:
+        """The next batch: up to max_batch messages / max_bytes, waiting at most ``wait`` s for the first."""
+        import queue
         import time
 
-        self._connect()
-        t_end = None if seconds is None else time.monotonic() + seconds
+        q = self.queue
+        self.max_queued = max(self.max_queued, q.qsize())
         try:
+            first = q.get(timeout=wait) if wait > 0 else q.get_nowait()
+        except queue.Empty:
+            return []
+        batch, size = [first], len(first[3])
+        deadline = time.monotonic() + self.flush_s
+        while len(batch) < self.max_batch and size < self.max_bytes:
+            try:
+                item = q.get_nowait()
+            except queue.Empty:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    item = q.get(timeout=left)
+                except queue.Empty:
+                    break
+            batch.append(item)
+            size += len(item[3])
+        return batch
+
+    def _ack(self, batch: list) -> None:
+        for mid, qos, _, _ in batch:
+            self.acked += 1  # counted before the PUBACK leaves, so that max_unacked never overstates
+            if qos > 0:
+                self.client.ack(mid, qos)
+
+    def _settle(self, pending, block: bool) -> None:
+        """Acknowledge handed-off batches whose result is in, in the order they were handed off."""
+        while pending and (block or pending[0][0].done()):
+            future, batch = pending.popleft()
+            result = future.result()  # a worker's failure ends the run here, before its messages are acked
+            if self.on_result is not None:
+                self.on_result(result)
+            self._ack(batch)
+
+    def _dispatch(self, batch: list, pending) -> None:
+        if self.submit is None:
+            self.handle(batch)
+            self._ack(batch)
+            return
+        while len(pending) >= self.max_pending:
+            pending[0][0].result()
+            self._settle(pending, block=False)
+        pending.append((self.submit(batch), batch))
+
+    def run(self, seconds: float | None = None) -> None:
+        """Consume until ``stop()`` (or for ``seconds``); stores and acknowledges what it holds before returning."""
+        import collections
+        import time
+
+        t_end = None if seconds is None else time.monotonic() + seconds
+        pending: collections.deque = collections.deque()
+        try:
+            self._connect()
+            if self.start is not None:
+                self.start()
+            self.ready.set()
             while not self._stop.is_set() and (t_end is None or time.monotonic() < t_end):
-                time.sleep(self.flush_s)
-                self._flush()
-            self._flush()
+                batch = self._take(self.flush_s if t_end is None else min(self.flush_s, max(0.0, t_end - time.monotonic())))
+                if batch:
+                    self._dispatch(batch, pending)
+                self._settle(pending, block=False)
+            while batch := self._take(0):
+                self._dispatch(batch, pending)
+            self._settle(pending, block=True)
         finally:
-            self.client.loop_stop()
+            # DISCONNECT goes out after the PUBACKs queued before it; then the network thread ends
             self.client.disconnect()
+            self.client.loop_stop()
+            if self.close is not None:
+                self.close()
 
     def stop(self) -> None:
         self._stop.set()

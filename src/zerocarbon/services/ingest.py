@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from zerocarbon.core.energy.intervals import Meter, parse_stamps, reading_problems
 from zerocarbon.io.mqtt import LiveReading, PayloadError, RawReading, Subscriber, org_from_topic, parse_message
 from zerocarbon.store import repos
-from zerocarbon.store.tables import MeterRow, ReadingRow
+from zerocarbon.store.tables import MeterRow
 
 FUTURE = timedelta(minutes=5)
 STALE = timedelta(days=400)
@@ -38,6 +40,13 @@ class IngestStats:
     dead_letters: int = 0
     flagged: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: "IngestStats") -> None:
+        self.messages += other.messages
+        self.readings += other.readings
+        self.dead_letters += other.dead_letters
+        for k, v in other.flagged.items():
+            self.flagged[k] = self.flagged.get(k, 0) + v
+
 
 def load_meters(session: Session, org_id: int, ids) -> dict[str, Meter]:
     """Registered meters of one organisation among ``ids``, as the core knows them."""
@@ -48,16 +57,26 @@ def load_meters(session: Session, org_id: int, ids) -> dict[str, Meter]:
                         interval_min=r.interval_min, timezone=r.timezone, rollover=r.rollover) for r in rows}
 
 
-def check_readings(raws: list[RawReading], meters: dict[str, Meter],
-                   now: datetime | None = None) -> tuple[list[tuple[int, LiveReading]], list[tuple[int, str]]]:
-    """Judge a batch of live readings by the file rules, ``meters`` being the registry of the organisation
-    their topics name. Returns the accepted readings with their index in ``raws`` (interval start, UTC-aware,
-    in the meter's unit, multiplier applied, flagged ``future``/``stale``) and the refusals as (index, reason)."""
-    if not raws:
-        return [], []
+class Judged(NamedTuple):
+    """The accepted readings of a batch by column: position in the batch, meter, interval start (naive UTC,
+    ``datetime64[ns]``), value in the meter's unit with the multiplier applied, unit, flag."""
+
+    index: np.ndarray
+    meter: np.ndarray
+    ts: np.ndarray
+    value: np.ndarray
+    unit: np.ndarray
+    flag: np.ndarray
+
+
+def judge_readings(raws: list[RawReading], meters: dict[str, Meter],
+                   now: datetime | None = None) -> tuple[Judged, dict[int, str]]:
+    """The file rules applied to a batch of live readings (see ``check_readings``), the accepted ones by column
+    (what the PostgreSQL COPY path writes) and the refusals as {index: reason}."""
     now = now or datetime.now(timezone.utc)
     now = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now
-    future, stale = now + FUTURE, now - STALE
+    now64 = np.datetime64(now.astimezone(timezone.utc).replace(tzinfo=None), "ns")
+    future, stale = now64 + np.timedelta64(FUTURE), now64 - np.timedelta64(STALE)
     # built by column with plain objects: row tuples and Arrow strings cost more than the checks
     df = pd.DataFrame({"meter": [r.meter for r in raws], "value": [r.value for r in raws],
                        "unit": [r.unit for r in raws], "ts": [r.ts for r in raws]}, dtype=object)
@@ -71,70 +90,81 @@ def check_readings(raws: list[RawReading], meters: dict[str, Meter],
     for i in df.index[~stamps.exact & (stamps.problem == "")]:
         refused.setdefault(int(i), f"ts: '{df.at[i, 'ts']}' has no UTC offset; a live reading must carry one "
                                    f"(local time is ambiguous around clock changes)")
-    # Python objects converted once per batch, not per reading: this loop runs at the feed's rate.
-    ts_list = stamps.ts.dt.to_pydatetime().tolist() if len(df) else []  # naive UTC
-    values = value.tolist()
-    out: list[tuple[int, LiveReading]] = []
+    # The readings of one message share meter, site, stamp and interval: the registration rules are judged once
+    # per such key, and each reading only looks its key up (this loop runs at the feed's rate).
+    keys: dict[tuple, int] = {}
+    verdicts: list[tuple] = []  # per key: (reason or None, meter id, unit, multiplier, minutes to subtract)
+    kept: list[int] = []
+    codes: list[int] = []
     for i, r in enumerate(raws):
         if i in refused:
             continue
-        m = meters[r.meter]
-        if r.site != m.site:
-            refused[i] = (f"topic: meter {m.id} is registered at site {m.site}, not {r.site}; a gateway publishes "
-                          f"under its own site's topics")
-        elif m.register != "interval":
-            refused[i] = (f"meter: {m.id} is a cumulative register; the live feed takes interval energy (import "
-                          f"register files with `zerocarbon meters import`)")
-        elif r.interval_min is not None and r.interval_min != m.interval_min:
-            refused[i] = (f"interval_min: {r.interval_min}-minute intervals, but meter {m.id} is registered with "
-                          f"{m.interval_min}")
-        else:
-            ts = ts_list[i].replace(tzinfo=timezone.utc)
-            if (r.stamp or m.stamp) == "end":
-                ts -= timedelta(minutes=m.interval_min)
-            flag = "future" if ts > future else ("stale" if ts < stale else "")
-            out.append((i, LiveReading(m.id, ts, values[i] * m.multiplier, m.unit, flag)))
+        key = (r.meter, r.site, r.stamp, r.interval_min)
+        code = keys.get(key)
+        if code is None:
+            m = meters[r.meter]
+            why = None
+            if r.site != m.site:
+                why = (f"topic: meter {m.id} is registered at site {m.site}, not {r.site}; a gateway publishes "
+                       f"under its own site's topics")
+            elif m.register != "interval":
+                why = (f"meter: {m.id} is a cumulative register; the live feed takes interval energy (import "
+                       f"register files with `zerocarbon meters import`)")
+            elif r.interval_min is not None and r.interval_min != m.interval_min:
+                why = (f"interval_min: {r.interval_min}-minute intervals, but meter {m.id} is registered with "
+                       f"{m.interval_min}")
+            code = keys[key] = len(verdicts)
+            verdicts.append((why, m.id, m.unit, m.multiplier, m.interval_min if (r.stamp or m.stamp) == "end" else 0))
+        why = verdicts[code][0]
+        if why is not None:
+            refused[i] = why
+            continue
+        kept.append(i)
+        codes.append(code)
+    idx = np.asarray(kept, dtype=np.int64)
+    c = np.asarray(codes, dtype=np.int64)
+    shift = np.array([v[4] for v in verdicts], dtype="timedelta64[m]")[c] if verdicts else np.array([], "timedelta64[m]")
+    ts = stamps.ts.to_numpy(dtype="datetime64[ns]")[idx] - shift.astype("timedelta64[ns]")
+    mult = np.array([v[3] for v in verdicts], dtype=float)[c] if verdicts else np.array([], float)
+    vals = value.to_numpy(dtype=float)[idx] * mult
+    meter_ids = np.array([v[1] for v in verdicts] or [""], dtype=object)[c]
+    units = np.array([v[2] for v in verdicts] or [""], dtype=object)[c]
+    flag = np.where(ts > future, "future", np.where(ts < stale, "stale", "")).astype(object)
+    return Judged(idx, meter_ids, ts, vals, units, flag), refused
+
+
+def check_readings(raws: list[RawReading], meters: dict[str, Meter],
+                   now: datetime | None = None) -> tuple[list[tuple[int, LiveReading]], list[tuple[int, str]]]:
+    """Judge a batch of live readings by the file rules, ``meters`` being the registry of the organisation
+    their topics name. Returns the accepted readings with their index in ``raws`` (interval start, UTC-aware,
+    in the meter's unit, multiplier applied, flagged ``future``/``stale``) and the refusals as (index, reason)."""
+    if not raws:
+        return [], []
+    j, refused = judge_readings(raws, meters, now)
+    stamps = [t.replace(tzinfo=timezone.utc) for t in j.ts.astype("datetime64[us]").tolist()]
+    out = [(i, LiveReading(m, t, v, u, f)) for i, m, t, v, u, f in
+           zip(j.index.tolist(), j.meter.tolist(), stamps, j.value.tolist(), j.unit.tolist(), j.flag.tolist())]
     return out, sorted(refused.items())
 
 
-def _conflicts(session: Session, org_id: int, accepted: list[tuple[int, LiveReading]]) -> tuple[list[LiveReading], list]:
-    """Split off readings whose (meter, interval) already holds a different value, in the table or earlier
-    in this batch, as (index, reading, stored value); identical repeats are dropped (redelivery)."""
-    if not accepted:
-        return [], []
-    readings = [r for _, r in accepted]
-    stored: dict[tuple[str, datetime], float] = {}  # UTC-aware stamps on both sides
-    # A second of margin: SQLite compares stamps as text, and rows written by the bulk insert lack the
-    # microseconds SQLAlchemy adds to a bound stamp; the keys are then matched exactly in Python.
-    lo, hi = min(r.ts for r in readings) - timedelta(seconds=1), max(r.ts for r in readings) + timedelta(seconds=1)
-    for ids in _chunks(sorted({r.meter for r in readings}), 500):
-        q = select(ReadingRow.meter, ReadingRow.ts, ReadingRow.value).where(
-            ReadingRow.organisation_id == org_id, ReadingRow.meter.in_(ids), ReadingRow.ts >= lo, ReadingRow.ts <= hi)
-        stored.update({(m, t): v for m, t, v in session.execute(q)})
-    keep, clash = [], []
-    for i, r in accepted:
-        old = stored.get((r.meter, r.ts))
-        if old is None:
-            stored[(r.meter, r.ts)] = r.value
-            keep.append(r)
-        elif abs(old - r.value) > SAME:
-            clash.append((i, r, old))
-    return keep, clash
-
-
-def _chunks(items: list, n: int):
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
+def _clash_reason(meter: str, ts: datetime, unit: str, value: float, old: float) -> str:
+    return (f"value: {meter} at {ts:%Y-%m-%d %H:%M} UTC (interval start) already holds {old:g} {unit}; this reading "
+            f"says {value:g} {unit}; the stored value is kept")
 
 
 def make_handler(sessions: sessionmaker, org: str, stats: IngestStats):
     """A batch handler storing organisation ``org``'s readings; a message on another organisation's topic is
-    a dead letter (kept with that organisation when the database knows it)."""
+    a dead letter (kept with that organisation when the database knows it).
+
+    ``handle(batch)`` takes ``[(mid, qos, topic, payload), ...]``, stores it in one transaction and returns the
+    batch's own IngestStats (also added to ``stats``). The readings go in by column (``repos.write_readings``:
+    ``COPY`` through a staging table on PostgreSQL, one executemany on SQLite).
+    """
     with sessions.begin() as s:
         orgs = repos.organisation_codes(s)
         org_id = repos.organisation_id(s, org)
 
-    def handle(batch: list) -> None:
+    def handle(batch: list) -> IngestStats:
         raws: list[RawReading] = []
         topics: list[str] = []
         dead = []
@@ -151,24 +181,94 @@ def make_handler(sessions: sessionmaker, org: str, stats: IngestStats):
                 continue
             raws += got
             topics += [topic] * len(got)
+        flagged: dict[str, int] = {}
+        new = 0
         with sessions.begin() as s:  # one transaction per batch; acks follow the commit
             meters = load_meters(s, org_id, {r.meter for r in raws})
-            accepted, refused = check_readings(raws, meters)
-            dead += [(org_id, topics[i], raws[i].payload(), why) for i, why in refused]
-            rows, clash = _conflicts(s, org_id, accepted)
-            dead += [(org_id, topics[i], raws[i].payload(),
-                      f"value: {r.meter} at {r.ts:%Y-%m-%d %H:%M} UTC (interval start) already holds {old:g} "
-                      f"{r.unit}; this reading says {r.value:g} {r.unit}; the stored value is kept")
-                     for i, r, old in clash]
-            repos.insert_readings(s, org_id, rows)
+            if raws:
+                j, refused = judge_readings(raws, meters)
+                dead += [(org_id, topics[i], raws[i].payload(), why) for i, why in sorted(refused.items())]
+                new, clash = repos.write_readings(s, org_id, *j, same=SAME)
+                if clash:
+                    at = {i: k for k, i in enumerate(j.index.tolist())}
+                    for i, old in clash:
+                        k = at[i]
+                        ts = j.ts[k].astype("datetime64[us]").item()
+                        dead.append((org_id, topics[i], raws[i].payload(),
+                                     _clash_reason(j.meter[k], ts, j.unit[k], float(j.value[k]), old)))
+                # flags of the readings offered; exact unless the batch repeated stored readings
+                for f in j.flag[j.flag != ""].tolist():
+                    flagged[f] = flagged.get(f, 0) + 1
             repos.insert_dead_letters(s, dead)
-        for r in rows:
-            if r.flag:
-                stats.flagged[r.flag] = stats.flagged.get(r.flag, 0) + 1
-        stats.messages += len(batch)
-        stats.readings += len(rows)
-        stats.dead_letters += len(dead)
+        got = IngestStats(len(batch), new, len(dead), flagged)
+        stats.add(got)
+        return got
     return handle
+
+
+# -- worker processes: parse, check and write off the process that holds the MQTT connection -------------------
+_WORKER: dict = {}
+
+
+def _database_of(sessions: sessionmaker) -> tuple[str, dict]:
+    """What a fresh process needs to open the same database as ``sessions``: its URL and, on PostgreSQL, the
+    schema search path in force (a deployment's, or a test's private schema)."""
+    engine = sessions.kw["bind"]
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name != "postgresql":
+        return url, {}
+    with engine.connect() as c:
+        path = c.exec_driver_sql("SHOW search_path").scalar()
+    return url, {"options": "-csearch_path=" + path.replace("\\", "\\\\").replace(" ", "\\ ")}
+
+
+def _worker_start(url: str, connect_args: dict, org: str) -> None:
+    from sqlalchemy import create_engine
+
+    from zerocarbon.store.db import make_engine, session_factory
+
+    engine = create_engine(url, connect_args=connect_args) if connect_args else make_engine(url)
+    _WORKER["handle"] = make_handler(session_factory(engine), org, IngestStats())
+
+
+def _worker_handle(batch: list) -> IngestStats:
+    return _WORKER["handle"]([(0, 1, topic, payload) for topic, payload in batch])
+
+
+def _ready() -> bool:
+    return True
+
+
+class _Workers:
+    """Worker processes, started once the broker has accepted the connection (a refused connection costs no
+    process start-up)."""
+
+    def __init__(self, sessions: sessionmaker, org: str, processes: int):
+        url, connect_args = _database_of(sessions)
+        if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite://")):
+            raise ValueError("an in-memory SQLite database cannot be shared with worker processes; use processes=0")
+        self.args, self.processes, self.pool = (url, connect_args, org), processes, None
+
+    def start(self) -> None:
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: forking a process that runs threads (paho's, DuckDB's) can leave a lock held
+            # forever in the child; each worker opens the database afresh
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_worker_start, initargs=self.args)
+            for f in [self.pool.submit(_ready) for _ in range(self.processes)]:
+                f.result(timeout=300)
+
+    def submit(self, batch: list):
+        self.start()
+        return self.pool.submit(_worker_handle, [(t, p) for _, _, t, p in batch])
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
 
 
 def mqtt_subscriber(sessions: sessionmaker, org: str, host: str = "127.0.0.1", port: int = 1883,
@@ -176,12 +276,26 @@ def mqtt_subscriber(sessions: sessionmaker, org: str, host: str = "127.0.0.1", p
                     client_id: str = "zerocarbon-ingest", stats: IngestStats | None = None,
                     username: str | None = None, password: str | None = None, tls: bool = False,
                     cafile: str | None = None, certfile: str | None = None,
-                    keyfile: str | None = None) -> Subscriber:
-    """A subscriber storing organisation ``org``'s readings, by default from its topics ``zc/<org>/#``."""
+                    keyfile: str | None = None, *, processes: int = 0, share: str | None = None,
+                    window: int = 10000, flush_s: float = 0.2) -> Subscriber:
+    """A subscriber storing organisation ``org``'s readings, by default from its topics ``zc/<org>/#``.
+
+    ``processes`` worker processes parse, check and write the batches (0: a thread of this process does); the
+    process holding the MQTT connection only receives and acknowledges. ``share`` joins the shared subscription
+    group of that name, so that several subscribers (distinct ``client_id``) split the feed. ``window``: the
+    most unacknowledged messages the broker may send (MQTT 5 Receive Maximum), which bounds memory.
+    """
     stats = stats if stats is not None else IngestStats()
     topic = topic or f"zc/{org}/#"
-    sub = Subscriber(host, port, topic, client_id, make_handler(sessions, org, stats), username=username,
-                     password=password, tls=tls, cafile=cafile, certfile=certfile, keyfile=keyfile)
+    handle = make_handler(sessions, org, stats)  # also says early when the organisation is unknown
+    extra: dict = {}
+    if processes > 0:
+        pool = _Workers(sessions, org, processes)
+        extra = dict(submit=pool.submit, on_result=stats.add, max_pending=2 * processes, start=pool.start,
+                     close=pool.close)
+    sub = Subscriber(host, port, topic, client_id, handle, username=username, password=password, tls=tls,
+                     cafile=cafile, certfile=certfile, keyfile=keyfile, window=window, share=share,
+                     flush_s=flush_s, **extra)
     sub.stats = stats
     return sub
 

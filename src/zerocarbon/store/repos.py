@@ -699,6 +699,83 @@ def insert_readings(session: Session, org_id: int, readings) -> None:
     session.connection().exec_driver_sql(sql, rows)
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def write_readings(session: Session, org_id: int, index, meter, ts, value, unit, flag,
+                   same: float = 1e-9) -> tuple[int, list[tuple[int, float]]]:
+    """Write one organisation's live readings given by column (``ts``: interval starts as naive UTC
+    ``datetime64``; ``index``: the readings' positions in their batch, in arrival order), in the caller's
+    transaction; a (meter, interval) already stored is skipped.
+
+    PostgreSQL: ``COPY`` into a temporary staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO
+    NOTHING``. SQLite: one executemany of the same statement. Returns how many rows were new and the readings
+    refused because their (meter, interval) holds a value differing by more than ``same`` (stored before, or
+    earlier in the batch, which wins), as (index, stored value); an identical repeat is neither, so
+    redelivery changes nothing. The comparison is made only when some row was not new.
+    """
+    n = len(index)
+    if not n:
+        return 0, []
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy_readings(session, org_id, index, meter, ts, value, unit, flag, same)
+    conn = session.connection()
+    # The UTC text SQLite holds, as the sqlite3 adapter writes it (insert_readings): the key must match exactly.
+    whole = not (ts.astype("datetime64[s]") != ts).any()
+    if whole:
+        stamps = [t.replace("T", " ") for t in np.datetime_as_string(ts, unit="s").tolist()]
+    else:
+        stamps = [t.isoformat(" ") for t in ts.astype("datetime64[us]").tolist()]
+    at = now().replace(tzinfo=None).isoformat(" ")
+    before = conn.exec_driver_sql("SELECT total_changes()").scalar()
+    conn.exec_driver_sql("INSERT INTO readings (organisation_id, meter, ts, value, unit, flag, received_at) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?) ON CONFLICT (organisation_id, meter, ts) DO NOTHING",
+                         [(org_id, m, t, v, u, f, at) for m, t, v, u, f in
+                          zip(meter.tolist(), stamps, value.tolist(), unit.tolist(), flag.tolist())])
+    new = conn.exec_driver_sql("SELECT total_changes()").scalar() - before
+    if new == n:
+        return new, []
+    stored = {}
+    for m, t, v in conn.exec_driver_sql(
+            "SELECT meter, ts, value FROM readings WHERE organisation_id = ? AND ts >= ? AND ts <= ?",
+            (org_id, min(stamps), max(stamps) + "~")):
+        t = t.replace("T", " ")  # rows written through SQLAlchemy carry zero microseconds: the same instant
+        stored[(m, t[:19] if t[19:20] == "." and not t[20:].strip("0") else t)] = v
+    clash = []
+    for i, m, t, v in zip(index.tolist(), meter.tolist(), stamps, value.tolist()):
+        old = stored.get((m, t))
+        if old is not None and abs(old - v) > same:
+            clash.append((i, old))
+    return new, clash
+
+
+def _copy_readings(session: Session, org_id: int, index, meter, ts, value, unit, flag,
+                   same: float) -> tuple[int, list[tuple[int, float]]]:
+    n = len(index)
+    cur = session.connection().connection.cursor()  # psycopg 3: COPY is not part of the DBAPI
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS zc_live_stage (idx integer, meter text, ts timestamp, "
+                "value float8, unit text, flag text) ON COMMIT DELETE ROWS")
+    # Text rows built by column: meter ids and units are few, so they are escaped once per distinct value.
+    esc = {m: m.translate(_COPY_ESCAPES) for m in set(meter.tolist()) | set(unit.tolist())}
+    stamps = np.datetime_as_string(ts.astype("datetime64[us]"), unit="us").tolist()
+    body = "".join(f"{i}\t{esc[m]}\t{t}\t{v!r}\t{esc[u]}\t{f}\n" for i, m, t, v, u, f in
+                   zip(index.tolist(), meter.tolist(), stamps, value.tolist(), unit.tolist(), flag.tolist()))
+    with cur.copy("COPY zc_live_stage (idx, meter, ts, value, unit, flag) FROM STDIN") as cp:
+        cp.write(body)
+    # in key order (the index pages are then visited in order); within a key, arrival order decides
+    cur.execute("INSERT INTO readings (organisation_id, meter, ts, value, unit, flag, received_at) "
+                "SELECT %s, meter, ts AT TIME ZONE 'UTC', value, unit, flag, %s FROM zc_live_stage "
+                "ORDER BY meter, ts, idx ON CONFLICT (organisation_id, meter, ts) DO NOTHING", (org_id, now()))
+    new = cur.rowcount
+    clash: list[tuple[int, float]] = []
+    if new < n:  # only then can a staged reading meet a different stored value
+        cur.execute("SELECT s.idx, r.value FROM zc_live_stage s JOIN readings r ON r.organisation_id = %s "
+                    "AND r.meter = s.meter AND r.ts = s.ts AT TIME ZONE 'UTC' WHERE abs(r.value - s.value) > %s "
+                    "ORDER BY s.idx", (org_id, same))
+        clash = [(int(i), float(v)) for i, v in cur.fetchall()]
+    return new, clash
+
+
 def insert_dead_letters(session: Session, dead) -> None:
     """``dead``: (organisation id or None, topic, payload, reason)."""
     for org_id, topic, payload, reason in dead:
