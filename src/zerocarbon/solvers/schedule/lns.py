@@ -136,7 +136,7 @@ def neighbourhood(problem: Problem, incumbent: Schedule, size: float, rng: rando
 def lns(incumbent: Schedule, build: Build, score: Callable[[Schedule], float], time_limit: float,
         neighbourhood_of: Callable[[Schedule, float, random.Random], set], valid: Callable[[Schedule], bool],
         workers: int = 2, seed: int = 0, sub_limit: float = 2.0, size: float = 0.2,
-        stop_at: float | None = None) -> tuple[Schedule, int]:
+        stop_at: float | None = None, max_steps: int | None = None) -> tuple[Schedule, int]:
     """Improve ``incumbent`` for ``time_limit`` seconds; returns the best schedule and the number of steps.
 
     The returned score is never above the incumbent's: only valid answers that are at least as good are taken.
@@ -147,7 +147,8 @@ def lns(incumbent: Schedule, build: Build, score: Callable[[Schedule], float], t
     steps = 0
     while True:
         left = time_limit - (time.perf_counter() - t0)
-        if left < 0.2 or (stop_at is not None and best_score <= stop_at):
+        if left < 0.2 or (stop_at is not None and best_score <= stop_at) or (max_steps is not None
+                                                                              and steps >= max_steps):
             break
         steps += 1
         free = neighbourhood_of(best, size, rng)
