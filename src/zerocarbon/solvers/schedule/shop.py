@@ -26,10 +26,11 @@ from zerocarbon.solvers.schedule.tabu import is_classical, tabu_search
 
 @dataclass
 class EngineOptions:
-    tabu_share: float = 0.3
-    full_share: float = 0.3
+    tabu_share: float = 0.25
+    full_share: float = 0.25
     lns_sub_limit: float = 2.0
     lns_size: float = 0.2
+    rounds: int = 3  # > 1: LNS and tabu search take turns on the rest of the budget (classical job shop)
 
 
 def is_shop(problem: Problem) -> bool:
@@ -101,14 +102,25 @@ def solve_shop_engine(problem: Problem, time_limit: float = 60.0, workers: int =
             # the hinted schedule fits the horizon, so it is the optimum: nothing shorter exists
             lower = max(lower, best.makespan)
 
-    if best.makespan > lower and left() > 0.5:
-        cand, steps = lns(best, shop_builder(problem), lambda s: s.makespan, left(),
+    size = opt.lns_size
+    rounds = opt.rounds if is_classical(problem) else 1
+    for r in range(rounds):
+        if best.makespan <= lower or left() <= 0.5:
+            break
+        share = left() / (rounds - r)
+        lns_time = share if rounds == 1 else share * 0.6
+        cand, steps = lns(best, shop_builder(problem), lambda s: s.makespan, lns_time,
                           lambda inc, size, rng: neighbourhood(problem, inc, size, rng), ok,
-                          workers=workers, seed=seed, sub_limit=opt.lns_sub_limit, size=opt.lns_size,
+                          workers=workers, seed=seed + r, sub_limit=opt.lns_sub_limit, size=size,
                           stop_at=lower)
         if cand.makespan < best.makespan:
             trail.append(f"cpsat-lns ({steps} steps) {cand.makespan}")
         best = cand
+        if rounds > 1 and best.makespan > lower and left() > 0.5:
+            cand = tabu_search(problem, best, min(left(), share * 0.4), seed=seed + r + 1, lower_bound=lower)
+            if cand.makespan < best.makespan and ok(cand):
+                best = cand
+                trail.append(f"{cand.method} {best.makespan}")
     if best.makespan <= lower:
         status = "OPTIMAL"
     out = Schedule(problem.name, list(best.assignments), policy="always_on", method=" -> ".join(trail),

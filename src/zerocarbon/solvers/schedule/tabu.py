@@ -248,8 +248,9 @@ def tabu_search(problem: Problem, start: Schedule, time_limit: float, seed: int 
     jobs, machines = len(problem.orders), len(problem.lines)
     base = 10 + jobs // machines  # tenure range of TSAB-style searches, scaled with the shape
     tabu: dict[tuple[int, int], int] = {}
-    it = since_best = 0
+    it = since_best = restarts = 0
     stall = max(2000, 10 * n)
+    patience = 50  # restarts without a new best: the search has settled (frees the budget for CP-SAT)
     while time.perf_counter() - t0 < time_limit and best.makespan > lower_bound:
         if max_iterations is not None and it >= max_iterations:
             break
@@ -279,10 +280,13 @@ def tabu_search(problem: Problem, start: Schedule, time_limit: float, seed: int 
         tabu[(u, v)] = it + base + rng.randint(0, base // 2)  # forbid restoring u -> v
         st = nxt
         if st.makespan < best.makespan:
-            best, since_best = st, 0
+            best, since_best, restarts = st, 0, 0
         else:
             since_best += 1
         if since_best >= stall:
+            restarts += 1
+            if restarts > patience:
+                break
             # restart from the best with random critical swaps, forgetting the tabu list
             st = best
             for _ in range(rng.randint(2, 6)):
