@@ -6,7 +6,10 @@ Phases share one time budget and each starts from the best schedule so far, so t
 3. CP-SAT on the full model with the incumbent as a complete hint and its makespan as the horizon, so
    the model always has that solution (domains are never cut below a hinted schedule), ``full_share``;
    its bound is the reported lower bound;
-4. CP-SAT large-neighbourhood search (:mod:`.lns`) around the incumbent for the rest.
+4. the rest of the budget in ``rounds`` turns: CP-SAT large-neighbourhood search (:mod:`.lns`) around the
+   incumbent (60 % of a turn), then, for the classical job shop, tabu search from its result (40 %): the
+   tabu search settles in a valley quickly, and the neighbourhood search moves it to another.
+The flexible job shop skips the tabu phases (its neighbourhood search frees line choices as well as orders).
 Problems with calendars, changeovers, a power cap or energy use go to :func:`cpsat.solve` instead, with the
 dispatch plan as hint and fallback.
 """
