@@ -33,6 +33,7 @@ class EngineOptions:
     full_share: float = 0.25
     lns_sub_limit: float = 2.0
     lns_size: float = 0.2
+    full_hint: bool = True  # hint the full model with the incumbent (its makespan bounds the horizon either way)
     rounds: int = 3  # > 1: LNS and tabu search take turns on the rest of the budget (classical job shop)
 
 
@@ -87,7 +88,7 @@ def solve_shop_engine(problem: Problem, time_limit: float = 60.0, workers: int =
             trail.append(f"{cand.method} {best.makespan}")
 
     if best.makespan > lower and left() > 0.5:
-        sm = shop_model(problem, best.makespan, best)
+        sm = shop_model(problem, best.makespan, best if opt.full_hint else None)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.5, min(left(), opt.full_share * time_limit))
         solver.parameters.num_workers = workers
