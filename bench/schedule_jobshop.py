@@ -167,7 +167,8 @@ def main() -> None:
             ok = not violations(problem, s)
             gap = (s.makespan - bks[name]) / bks[name]
             row = {"set": set_name, "instance": name, "engine": engine, "makespan": s.makespan, "lower_bound": lb,
-                   "bks": bks[name], "gap": gap, "seconds": round(secs, 2), "valid": ok}
+                   "bks": bks[name], "gap": gap, "seconds": round(secs, 2), "valid": ok,
+                   "method": getattr(s, "method", "") or engine}
             rows.append(row)
             print(json.dumps(row), flush=True)
     with open(a.out, "w", newline="") as f:

@@ -158,13 +158,13 @@ def test_lns_sub_model_keeps_the_fixed_part():
 
 def test_shop_model_hint_is_a_solution_at_a_tight_horizon():
     """With the horizon cut to the hinted plan's makespan the model still has that plan: the solver answers."""
-    p = random_fjsp(13, 10, 4, 5)
+    p = random_fjsp(13, 6, 3, 4)
     inc = dispatch(p, "mwkr")
     sm = shop_model(p, inc.makespan, inc)
     from ortools.sat.python import cp_model
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 5
+    solver.parameters.max_time_in_seconds = 2
     assert solver.solve(sm.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assert solver.objective_value <= inc.makespan
 
@@ -181,6 +181,6 @@ def test_solve_shop_on_a_flexible_shop_with_a_short_budget_returns_a_valid_plan(
 
 def test_engine_proves_a_small_job_shop_optimal():
     p = random_jsp(21, 4, 3)
-    s = solve_shop_engine(p, time_limit=10, workers=1)
+    s = solve_shop_engine(p, time_limit=4, workers=1)
     assert not violations(p, s)
     assert s.objective["status"] == "OPTIMAL" and s.lower_bound == s.makespan

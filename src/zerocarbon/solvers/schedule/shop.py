@@ -29,12 +29,12 @@ from zerocarbon.solvers.schedule.tabu import is_classical, tabu_search
 
 @dataclass
 class EngineOptions:
-    tabu_share: float = 0.25
-    full_share: float = 0.25
+    tabu_share: float = 0.15
+    full_share: float = 0.45
     lns_sub_limit: float = 2.0
     lns_size: float = 0.2
     full_hint: bool = True  # hint the full model with the incumbent (its makespan bounds the horizon either way)
-    rounds: int = 3  # > 1: LNS and tabu search take turns on the rest of the budget (classical job shop)
+    rounds: int = 2  # > 1: LNS and tabu search take turns on the rest of the budget (classical job shop)
 
 
 def is_shop(problem: Problem) -> bool:
