@@ -145,9 +145,10 @@ def organisations(sessions) -> list[str]:
 
 
 def migrate_lake(root: Path, org: str) -> list[str]:
-    """Move a lake laid out by site only (``site=/date=``) under organisation ``org`` (``org=/site=/date=``),
-    once; returns the sites moved. See :func:`zerocarbon.store.lake.move_under_organisation`."""
-    return lake.move_under_organisation(Path(root), org)
+    """Bring a lake of an older layout (by site only, ``site=/date=``, or with one folder per day,
+    ``org=/site=/date=``) to ``org=/site=/month=``, once; returns the sites moved. See
+    :func:`zerocarbon.store.lake.migrate`."""
+    return lake.migrate(Path(root), org)
 
 
 BULK_BYTES = 200 * 2**20  # files above this go through the out-of-core DuckDB path by default
