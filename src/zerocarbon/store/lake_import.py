@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -232,10 +233,13 @@ class _Sequence:
 
     def feed(self, rec: np.ndarray, code: np.ndarray, ts: np.ndarray, value: np.ndarray):
         """One batch in file order → its intervals (meter index, start, value, quality code)."""
-        o = np.argsort(code, kind="stable")
-        c, t, v, r = code[o], ts[o], value[o], rec[o]
-        first = np.r_[True, c[1:] != c[:-1]]
-        pt, pv, pr = np.r_[0, t[:-1]], np.r_[0.0, v[:-1]], np.r_[0, r[:-1]]
+        if _sorted(code):  # a file exported meter by meter needs no reordering
+            c, t, v, r = code, ts, value, rec
+        else:
+            o = np.argsort(code, kind="stable")
+            c, t, v, r = code[o], ts[o], value[o], rec[o]
+        first = _starts(c)
+        pt, pv, pr = _shift(t), _shift(v), _shift(r)
         pt[first], pv[first], pr[first] = self.last_ts[c[first]], self.last_val[c[first]], self.last_rec[c[first]]
         has = ~first | self.seen[c]
         keep = np.ones(len(c), bool)
@@ -246,7 +250,7 @@ class _Sequence:
         self.clashes += list(zip(r[clash].tolist(), c[clash].tolist(), t[clash].tolist()))
         self.duplicates += int(np.count_nonzero(dup & ~clash))
         k = np.flatnonzero(keep)
-        last = k[np.r_[c[k][1:] != c[k][:-1], True]] if len(k) else k
+        last = k[_ends(c[k])]
         self.seen[c[last]] = True
         self.last_ts[c[last]], self.last_val[c[last]], self.last_rec[c[last]] = t[last], v[last], r[last]
         emit = keep & ~dup
@@ -260,10 +264,10 @@ class _Sequence:
             st, sv, sq, src = spread(t[reg], pt[reg], delta, q, self.plan.step[rc])
             self.resets += int(np.count_nonzero(sq == RESET))
             self.rollovers += int(np.count_nonzero(sq == ROLLOVER))
-            oc, ot = np.r_[oc, rc[src]], np.r_[ot, st]
-            ov, oq = np.r_[ov, sv], np.r_[oq, sq]
-        stored = ~np.isnan(ov)
-        oc, ot, ov, oq = oc[stored], ot[stored], ov[stored], oq[stored]
+            oc, ot = np.concatenate([oc, rc[src]]), np.concatenate([ot, st])
+            ov, oq = np.concatenate([ov, sv]), np.concatenate([oq, sq])
+            stored = ~np.isnan(ov)
+            oc, ot, ov, oq = oc[stored], ot[stored], ov[stored], oq[stored]
         self._gaps(oc, ot)
         return oc, ot, ov, oq
 
@@ -284,17 +288,47 @@ class _Sequence:
                 cur, seen = (int(t[i]), float(v[i]), int(r[i])), True
 
     def _gaps(self, c: np.ndarray, t: np.ndarray) -> None:
-        o = np.argsort(c, kind="stable")
-        c, t = c[o], t[o]
-        first = np.r_[True, c[1:] != c[:-1]] if len(c) else np.zeros(0, bool)
-        prev = np.r_[0, t[:-1]] if len(c) else t
+        if not len(c):
+            return
+        if not _sorted(c):
+            o = np.argsort(c, kind="stable")
+            c, t = c[o], t[o]
+        first = _starts(c)
+        prev = _shift(t)
         prev[first] = self.out_last[c[first]]
         has = ~first | self.out_seen[c]
-        self.missing += int(missing_between((t - prev)[has], self.plan.step[c[has]]).sum())
-        if len(c):
-            last = np.r_[c[1:] != c[:-1], True]
-            self.out_seen[c[last]] = True
-            self.out_last[c[last]] = t[last]
+        diff = t - prev
+        step = self.plan.step[c]
+        jump = has & (diff > step)  # most intervals follow their predecessor: only jumps are counted
+        self.missing += int(missing_between(diff[jump], step[jump]).sum())
+        last = _ends(c)
+        self.out_seen[c[last]] = True
+        self.out_last[c[last]] = t[last]
+
+
+def _sorted(a: np.ndarray) -> bool:
+    return bool(len(a) < 2 or (a[1:] >= a[:-1]).all())
+
+
+def _starts(c: np.ndarray) -> np.ndarray:
+    out = np.empty(len(c), bool)
+    out[:1] = True
+    np.not_equal(c[1:], c[:-1], out=out[1:])
+    return out
+
+
+def _ends(c: np.ndarray) -> np.ndarray:
+    out = np.empty(len(c), bool)
+    out[-1:] = True
+    np.not_equal(c[1:], c[:-1], out=out[:-1])
+    return out
+
+
+def _shift(a: np.ndarray) -> np.ndarray:
+    out = np.empty_like(a)
+    out[:1] = 0
+    out[1:] = a[:-1]
+    return out
 
 
 class _Files:
@@ -306,8 +340,15 @@ class _Files:
         self.unit = pa.array(plan.units, pa.string())
         self.quality = pa.array(QUALITY, pa.string())
         self.batch = pa.array([batch], pa.string())
-        self.schema = pa.schema([("meter", pa.string()), ("ts", pa.timestamp("us")), ("value", pa.float64()),
-                                 ("unit", pa.string()), ("quality", pa.string()), ("batch", pa.string())])
+        # Dictionary columns are written as Parquet dictionary pages of plain strings (no Arrow schema is
+        # stored), so every reader sees the strings the careful path writes, without building them here.
+        d = pa.dictionary(pa.int32(), pa.string())
+        self.schema = pa.schema([("meter", d), ("ts", pa.timestamp("us")), ("value", pa.float64()),
+                                 ("unit", d), ("quality", pa.dictionary(pa.int8(), pa.string())),
+                                 ("batch", pa.dictionary(pa.int8(), pa.string()))])
+        # Parquet encoding releases the GIL: one thread writes while the next batch is checked.
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: list = []
         self.buffers: dict[tuple[int, int], list] = {}
         self.writers: dict[tuple[int, int], pq.ParquetWriter] = {}
         self.peak = {}  # (site, month) -> per-meter highest unflagged value: which files may hold a spike
@@ -338,19 +379,20 @@ class _Files:
         if not buf:
             return
         c, t, v, q = (np.concatenate(x) for x in zip(*buf))
-        ci = pa.array(c.astype(np.int32))
         table = pa.Table.from_arrays([
-            pa.DictionaryArray.from_arrays(ci, self.meter).cast(pa.string()),
-            pa.array(t, pa.int64()).cast(pa.timestamp("us")), pa.array(v, pa.float64()),
-            pa.DictionaryArray.from_arrays(pa.array(self.plan.unit[c]), self.unit).cast(pa.string()),
-            pa.DictionaryArray.from_arrays(pa.array(q), self.quality).cast(pa.string()),
-            pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(c), np.int8)), self.batch).cast(pa.string())],
+            pa.DictionaryArray.from_arrays(pa.array(c.astype(np.int32)), self.meter),
+            pa.array(t.view("datetime64[us]")), pa.array(v, pa.float64()),
+            pa.DictionaryArray.from_arrays(pa.array(self.plan.unit[c]), self.unit),
+            pa.DictionaryArray.from_arrays(pa.array(q), self.quality),
+            pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(c), np.int8)), self.batch)],
             schema=self.schema)
         if part not in self.writers:
             path = self.path(part)
             path.parent.mkdir(parents=True, exist_ok=True)
             self.writers[part] = pq.ParquetWriter(path, self.schema, compression="snappy", store_schema=False)
-        self.writers[part].write_table(table, row_group_size=ROW_GROUP)
+        while len(self.pending) >= 4:  # at most a few row groups wait in memory
+            self.pending.pop(0).result()
+        self.pending.append(self.pool.submit(self.writers[part].write_table, table, row_group_size=ROW_GROUP))
         self.rows += len(c)
 
     def path(self, part) -> Path:
@@ -362,10 +404,15 @@ class _Files:
         return str(np.datetime64(m, "M"))
 
     def close(self) -> None:
-        for part in list(self.buffers):
-            self._flush(part)
-        for w in self.writers.values():
-            w.close()
+        try:
+            for part in list(self.buffers):
+                self._flush(part)
+            for f in self.pending:
+                f.result()
+        finally:
+            self.pool.shutdown(wait=True)
+            for w in self.writers.values():
+                w.close()
 
 
 def _connect(root: Path, memory_limit: str, threads: int | None):
@@ -442,7 +489,7 @@ def _stream(con, plan: _Plan, seq: _Sequence, files: _Files) -> tuple[int, list]
             if len(problems) >= MAX_PROBLEMS:
                 break
             continue
-        ts = rb.column("ts").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        ts = rb.column("ts").to_numpy(zero_copy_only=False).astype("datetime64[us]").view(np.int64)
         value = rb.column("value").to_numpy(zero_copy_only=False) * factor * plan.multiplier[code]
         files.add(*seq.feed(rec, code, ts, value))
     return offset, problems
