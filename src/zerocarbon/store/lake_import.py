@@ -48,7 +48,8 @@ from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
 
 BATCH_ROWS = 1 << 19  # rows per Arrow batch out of DuckDB
-ROW_GROUP = 1 << 17  # rows per Parquet row group written
+ROW_GROUP = 1 << 17  # rows per Parquet row group written, at most
+BUFFERED = 1 << 22  # rows waiting for their row group, over all open files: the memory bound of the writer
 MAX_PROBLEMS = 50
 US_PER_MIN = 60_000_000
 
@@ -350,6 +351,8 @@ class _Files:
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.pending: list = []
         self.buffers: dict[tuple[int, int], list] = {}
+        self.sizes: dict[tuple[int, int], int] = {}
+        self.buffered = 0
         self.writers: dict[tuple[int, int], pq.ParquetWriter] = {}
         self.peak = {}  # (site, month) -> per-meter highest unflagged value: which files may hold a spike
         self.top = np.full(len(plan.ids), -np.inf)  # per-meter highest value: which meters may count spikes
@@ -366,16 +369,22 @@ class _Files:
         cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
         for a, b in zip(cut[:-1], cut[1:]):
             part = (int(key[a] // 100_000), int(key[a] % 100_000))
-            buf = self.buffers.setdefault(part, [])
-            buf.append((c[a:b], t[a:b], v[a:b], q[a:b]))
+            # copies, so the batch's arrays are freed while its rows wait for their row group
+            self.buffers.setdefault(part, []).append((c[a:b].copy(), t[a:b].copy(), v[a:b].copy(), q[a:b].copy()))
+            self.sizes[part] = self.sizes.get(part, 0) + int(b - a)
+            self.buffered += int(b - a)
             peak = self.peak.setdefault(part, np.full(len(self.plan.ids), -np.inf))
             unflagged = q[a:b] == OK
             np.maximum.at(peak, c[a:b][unflagged], v[a:b][unflagged])
-            if sum(len(x[0]) for x in buf) >= ROW_GROUP:
+            if self.sizes[part] >= ROW_GROUP:
                 self._flush(part)
+        # many files open at once (a year of many sites): write the fullest buffers early, in smaller row groups
+        while self.buffered > BUFFERED:
+            self._flush(max(self.sizes, key=self.sizes.get))
 
     def _flush(self, part) -> None:
         buf = self.buffers.pop(part, [])
+        self.buffered -= self.sizes.pop(part, 0)
         if not buf:
             return
         c, t, v, q = (np.concatenate(x) for x in zip(*buf))
