@@ -161,7 +161,7 @@ def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake
 
 
 @app.command("migrate-lake")
-def meters_migrate_lake(lake: Annotated[Path, typer.Argument(help="lake folder laid out site=/date=")],
+def meters_migrate_lake(lake: Annotated[Path, typer.Argument(help="lake folder of an older layout (site=/date=, or org=/site=/date=)")],
                         org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Move a lake written before partitions carried the organisation (site=/date=) under one organisation
     (org=/site=/date=), once: until then no command reads or writes it."""

@@ -43,7 +43,8 @@ import pyarrow.parquet as pq
 
 from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, OK, QUALITY, RESET, ROLLOVER, Meter,
                                               MeterFileProfile, dst_reason, dst_windows, missing_between, order_reason,
-                                              register_deltas, spike_quantile_sql, spike_sql, spread, unit_factor)
+                                              register_deltas, spike_interpolate, spike_ranks, spike_sql, spread,
+                                              unit_factor)
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
 
@@ -226,6 +227,7 @@ class _Sequence:
         self.last_val = np.zeros(n)
         self.last_rec = np.zeros(n, np.int64)
         self.out_seen = np.zeros(n, bool)
+        self.out_n = np.zeros(n, np.int64)  # intervals stored per meter: where its spike quantile lies
         self.out_last = np.zeros(n, np.int64)
         self.missing = 0
         self.duplicates = self.resets = self.rollovers = 0
@@ -291,6 +293,7 @@ class _Sequence:
     def _gaps(self, c: np.ndarray, t: np.ndarray) -> None:
         if not len(c):
             return
+        self.out_n += np.bincount(c, minlength=len(self.out_n))
         if not _sorted(c):
             o = np.argsort(c, kind="stable")
             c, t = c[o], t[o]
@@ -456,10 +459,11 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
         if seq.back:
             _judge_back(con, plan, seq)
         if seq.clashes:
-            raise BulkRejected([(r, profile.column("value"),
-                                 f"{plan.ids[c]} at {pd.Timestamp(t, unit='us'):%Y-%m-%d %H:%M} UTC appears with "
-                                 "different values") for r, c, t in sorted(seq.clashes)[:MAX_PROBLEMS]])
-        spikes, moves, stored, already = _finish(con, root, org, plan, files, profile)
+            clashes = sorted(seq.clashes)[:MAX_PROBLEMS]
+            text = _texts(con, plan, [r for r, _, _ in clashes])
+            raise BulkRejected([(r, profile.column("value"), f"{plan.ids[c]} at {text[r][0]} appears with different values")
+                                for r, c, _ in clashes])
+        spikes, moves, stored, already = _finish(con, root, org, plan, files, seq.out_n, profile)
         for src, dest in moves:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
@@ -532,30 +536,40 @@ def _judge_back(con, plan: _Plan, seq: _Sequence) -> None:
         else:
             seq.clashes.append((h.record, h.code, h.ts))
     if order:
-        recs = sorted({h.record for h in order} | {h.prev for h in order})
-        con.register("recs_df", pd.DataFrame({"record": recs}))
-        text = {r: (t, lt) for r, t, lt in con.execute(f"""
-            SELECT record, ts_text, coalesce(local, ts) FROM ({plan.numbered_sql()})
-            WHERE record IN (SELECT record FROM recs_df)""").fetchall()}
+        text = _texts(con, plan, [h.record for h in order] + [h.prev for h in order])
         raise BulkRejected([(h.record, plan.profile.column("timestamp"),
                              order_reason(text[h.record][0], text[h.prev][0], h.prev, text[h.record][1], text[h.prev][1]))
                             for h in sorted(order, key=lambda h: h.record)[:MAX_PROBLEMS]])
 
 
-def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, profile: MeterFileProfile):
+def _texts(con, plan: _Plan, records: list[int]) -> dict[int, tuple[str, object]]:
+    """The stamp of some records as written, and as wall time: for messages about rare rows (one more scan)."""
+    con.register("recs_df", pd.DataFrame({"record": sorted(set(records))}, dtype="int64"))
+    return {r: (t, lt) for r, t, lt in con.execute(f"""
+        SELECT record, ts_text, coalesce(local, ts) FROM ({plan.numbered_sql()})
+        WHERE record IN (SELECT record FROM recs_df)""").fetchall()}
+
+
+def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.ndarray, profile: MeterFileProfile):
     """Spike flags, conflicts with and rows already in the lake; returns the spike count, the (staged, final)
     moves, and the rows new and already stored."""
     staged = {part: files.path(part) for part in files.writers}
     if not staged:
         return 0, [], 0, 0
-    quant, spikes = {}, 0
+    # The spike quantile of each meter from the two values around its rank: the top (1 - quantile) share of
+    # its intervals, kept by a bounded heap per meter (DuckDB's max(value, k)), site by site.
+    rn, lo_rank, hi_rank = spike_ranks(counts)
+    k = int(np.max(np.where(counts > 0, counts - lo_rank, 0)))
+    qs = np.full(len(plan.ids), np.nan)
+    index = {m: i for i, m in enumerate(plan.ids)}
     for site in sorted({s for s, _ in staged}):
         paths = [str(p) for (s, _), p in staged.items() if s == site]
-        q = con.execute(f"""SELECT meter, {spike_quantile_sql('value')} AS q FROM read_parquet($paths)
-                            GROUP BY meter""", {"paths": paths}).fetchall()
-        for meter, v in q:
-            quant[plan.ids.index(meter)] = v
-    qs = np.array([quant.get(i, np.nan) for i in range(len(plan.ids))])
+        for meter, top in con.execute(f"SELECT meter, max(value, {k}) FROM read_parquet($paths) GROUP BY meter",
+                                      {"paths": paths}).fetchall():
+            i = index[meter]
+            n = int(counts[i])
+            qs[i] = spike_interpolate(top[n - 1 - lo_rank[i]], top[n - 1 - hi_rank[i]], rn[i], lo_rank[i])
+    spikes = 0
     limit = np.where(qs > 0, qs * 3.0, np.inf)  # only to pick files; the flags come from the SQL rule below
     con.register("quant_df", pd.DataFrame({"meter": plan.ids, "q": qs}))
     held = lake.partitions(root, org)
@@ -574,11 +588,11 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, profile: Mete
         params = {"staged": str(path)}
         if overlap:
             params["stored"] = sorted(str(f) for f in lake.month_folder(root, org, site_code, month_text).glob("*.parquet"))
-            clash = con.execute(f"""SELECT s.meter, s.ts, l.value, s.value FROM {rel} s JOIN read_parquet($stored) l
-                                    USING (meter, ts) WHERE abs(l.value - s.value) > 1e-9 LIMIT 20""", params).fetchall()
-            if clash:
-                raise BulkRejected([(None, profile.column("value"), f"{m} {t}: stored {a} vs new {b}; nothing was written")
-                                    for m, t, a, b in clash])
+            clash = con.execute(f"""SELECT s.meter, s.ts, s.value, l.value AS value_old
+                                    FROM {rel} s JOIN read_parquet($stored) l USING (meter, ts)
+                                    WHERE abs(l.value - s.value) > 1e-9 ORDER BY s.meter, s.ts""", params).df()
+            if len(clash):
+                raise BulkRejected([(None, profile.column("value"), lake.LakeConflict(clash).reason)])
             rel = f"(SELECT s.* FROM {rel} s ANTI JOIN read_parquet($stored) l USING (meter, ts))"
         out = path.with_name("final.parquet")
         n = con.execute(f"""
@@ -586,8 +600,8 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, profile: Mete
                          CASE WHEN s.quality = '' AND {spike_sql('s.value', 'q.q')} THEN 'spike' ELSE s.quality END AS quality,
                          s.batch
                   FROM {rel} s JOIN quant_df q USING (meter) ORDER BY s.meter, s.ts)
-            TO '{str(out).replace("'", "''")}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP})""", params).fetchone()[0]
-        already += con.execute("SELECT count(*) FROM read_parquet($staged)", {"staged": str(path)}).fetchone()[0] - n
+            TO '{str(out).replace("'", "''")}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP})""", params).fetchall()[0][0]
+        already += con.execute("SELECT count(*) FROM read_parquet($staged)", {"staged": str(path)}).fetchall()[0][0] - n
         if n:
             moves.append((out, dest))
     # every interval above its meter's limit, whatever its flag, as the careful path counts them; only the
@@ -598,6 +612,6 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, profile: Mete
         paths = [str(p) for (s, _), p in staged.items() if s in set(plan.site[over].tolist())]
         spikes = con.execute(f"""SELECT count(*) FROM read_parquet($paths) s JOIN quant_df q USING (meter)
                                  WHERE s.meter IN (SELECT meter FROM over_df) AND {spike_sql('s.value', 'q.q')}""",
-                             {"paths": paths}).fetchone()[0]
+                             {"paths": paths}).fetchall()[0][0]
     stored = total - already
     return int(spikes), moves, int(stored), int(already)

@@ -348,22 +348,28 @@ def missing_between(diff_us: np.ndarray, step_us) -> np.ndarray:
     return np.where(jumps > 1, np.floor(jumps - 1), 0).astype(np.int64)
 
 
+def spike_ranks(n):
+    """Where the meter's SPIKE_QUANTILE lies among its ``n`` sorted values: the fractional rank and the two
+    ranks around it (0-based)."""
+    rn = (np.asarray(n, np.int64) - 1) * SPIKE_QUANTILE
+    return rn, np.floor(rn).astype(np.int64), np.ceil(rn).astype(np.int64)
+
+
+def spike_interpolate(lo, hi, rn, lo_rank):
+    """The quantile between the values at the two ranks around ``rn``, linearly (numpy's and pandas' method;
+    written out once so both import paths compute the same bits from the same two values)."""
+    return lo + (hi - lo) * (rn - lo_rank)
+
+
 def spike_quantile(values: np.ndarray) -> float:
-    """The meter's SPIKE_QUANTILE, interpolated linearly between the two nearest ranks as
-    ``lo + (hi - lo) * frac``: the formula of DuckDB's ``quantile_cont``, so both paths get the same bits."""
+    """The meter's SPIKE_QUANTILE of ``values`` (NaN ignored; NaN when none)."""
     v = np.asarray(values, float)
     v = v[~np.isnan(v)]
     if not len(v):
         return float("nan")
-    rn = (len(v) - 1) * SPIKE_QUANTILE
-    lo_i, hi_i = int(np.floor(rn)), int(np.ceil(rn))
-    part = np.partition(v, [lo_i, hi_i])
-    lo, hi = part[lo_i], part[hi_i]
-    return float(lo + (hi - lo) * (rn - lo_i))
-
-
-def spike_quantile_sql(value: str) -> str:
-    return f"quantile_cont({value}, {SPIKE_QUANTILE!r})"
+    rn, lo, hi = spike_ranks(len(v))
+    part = np.partition(v, [int(lo), int(hi)])
+    return float(spike_interpolate(part[int(lo)], part[int(hi)], rn, lo))
 
 
 def spike_sql(value: str, quantile: str) -> str:
