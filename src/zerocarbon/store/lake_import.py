@@ -52,6 +52,12 @@ BATCH_ROWS = 1 << 19  # rows per Arrow batch out of DuckDB
 ROW_GROUP = 1 << 17  # rows per Parquet row group written, at most
 BUFFERED = 1 << 22  # rows waiting for their row group, over all open files: the memory bound of the writer
 MAX_PROBLEMS = 50
+#: the month (counted from MONTH0, months since 1970-01) of every UTC day from DAY0: places intervals in month files
+DAY0 = int(np.datetime64("1900-01-01", "D").astype(np.int64))
+MONTH0 = int(np.datetime64("1900-01", "M").astype(np.int64))
+MONTH_OF_DAY = (np.arange("1900-01-01", "2200-01-01", dtype="datetime64[D]").astype("datetime64[M]").astype(np.int64)
+                - MONTH0).astype(np.int32)
+US_PER_DAY = 86_400_000_000
 US_PER_MIN = 60_000_000
 
 
@@ -113,10 +119,12 @@ class _Plan:
         self.meters, self.profile = ms, profile
         self.multiplier = np.array([m.multiplier for m in ms], float)
         self.cumulative = np.array([m.register == "cumulative" for m in ms], bool)
+        self.any_cumulative = bool(self.cumulative.any())
         self.rollover = np.array([np.nan if m.rollover is None else m.rollover for m in ms], float)
         self.step = np.array([m.interval_min * US_PER_MIN for m in ms], np.int64)
         stamp = [profile.stamp or m.stamp for m in ms]
         self.shift = np.where([s == "end" and m.register == "interval" for s, m in zip(stamp, ms)], self.step, 0)
+        self.any_shift = bool(self.shift.any())
         self.tz = [profile.timezone or m.timezone for m in ms]
         self.sites = sorted({m.site for m in ms})
         self.site = np.array([self.sites.index(m.site) for m in ms], np.int32)
@@ -235,33 +243,49 @@ class _Sequence:
         self.back: list[tuple[int, int, int, float, int]] = []  # record, meter index, ts, value, previous record
 
     def feed(self, rec: np.ndarray, code: np.ndarray, ts: np.ndarray, value: np.ndarray):
-        """One batch in file order → its intervals (meter index, start, value, quality code)."""
-        if _sorted(code):  # a file exported meter by meter needs no reordering
+        """One batch in file order → its intervals (meter index, start, value, quality code). The common case
+        (a file exported meter by meter, in time order, no repeats, interval meters) takes no reordering and
+        no selection."""
+        if _sorted(code):
             c, t, v, r = code, ts, value, rec
         else:
             o = np.argsort(code, kind="stable")
             c, t, v, r = code[o], ts[o], value[o], rec[o]
         first = _starts(c)
-        pt, pv, pr = _shift(t), _shift(v), _shift(r)
-        pt[first], pv[first], pr[first] = self.last_ts[c[first]], self.last_val[c[first]], self.last_rec[c[first]]
+        pt, pv = _shift(t), _shift(v)
+        pt[first], pv[first] = self.last_ts[c[first]], self.last_val[c[first]]
         has = ~first | self.seen[c]
-        keep = np.ones(len(c), bool)
+        keep = None
         if np.any(has & (t < pt)):
-            self._go_back(c, t, v, r, pt, pv, pr, has, keep)
-        dup = keep & has & (t == pt)
-        clash = dup & (v != pv)
-        self.clashes += list(zip(r[clash].tolist(), c[clash].tolist(), t[clash].tolist()))
-        self.duplicates += int(np.count_nonzero(dup & ~clash))
-        k = np.flatnonzero(keep)
-        last = k[_ends(c[k])]
+            keep = np.ones(len(c), bool)
+            self._go_back(c, t, v, r, pt, pv, has, keep)
+        dup = has & (t == pt)
+        if keep is not None:
+            dup &= keep
+        repeats = bool(dup.any())
+        if repeats:
+            clash = dup & (v != pv)
+            self.clashes += list(zip(r[clash].tolist(), c[clash].tolist(), t[clash].tolist()))
+            self.duplicates += int(np.count_nonzero(dup & ~clash))
+        k = np.flatnonzero(keep) if keep is not None else None
+        last = k[_ends(c[k])] if k is not None else np.flatnonzero(_ends(c))
         self.seen[c[last]] = True
         self.last_ts[c[last]], self.last_val[c[last]], self.last_rec[c[last]] = t[last], v[last], r[last]
-        emit = keep & ~dup
-        cum = self.plan.cumulative[c]
-        plain = emit & ~cum
-        reg = np.flatnonzero(emit & cum & has)
-        oc, ot, ov, oq = c[plain], t[plain] - self.plan.shift[c[plain]], v[plain], np.zeros(int(plain.sum()), np.int8)
-        if len(reg):
+        emit = None if keep is None and not repeats else (keep if keep is not None else True) & ~dup
+        if not self.plan.any_cumulative:
+            plain, reg = emit, None
+        else:
+            cum = self.plan.cumulative[c]
+            plain = (emit if emit is not None else True) & ~cum
+            reg = np.flatnonzero((emit if emit is not None else True) & cum & has)
+        if plain is None:
+            oc, ot, ov = c, t, v
+        else:
+            oc, ot, ov = c[plain], t[plain], v[plain]
+        if self.plan.any_shift:
+            ot = ot - self.plan.shift[oc]
+        oq = np.zeros(len(oc), np.int8)
+        if reg is not None and len(reg):
             rc = c[reg]
             delta, q = register_deltas(v[reg], pv[reg], self.plan.rollover[rc])
             st, sv, sq, src = spread(t[reg], pt[reg], delta, q, self.plan.step[rc])
@@ -274,7 +298,7 @@ class _Sequence:
         self._gaps(oc, ot)
         return oc, ot, ov, oq
 
-    def _go_back(self, c, t, v, r, pt, pv, pr, has, keep) -> None:
+    def _go_back(self, c, t, v, r, pt, pv, has, keep) -> None:
         """Meters whose stamps step back in this batch: walk their rows, set the backward ones aside and point
         every other row at the last row kept before it."""
         for m in np.unique(c[has & (t < pt)]):
@@ -287,7 +311,7 @@ class _Sequence:
                     self.back.append((int(r[i]), int(m), int(t[i]), float(v[i]), cur[2]))
                     continue
                 if seen:
-                    pt[i], pv[i], pr[i], has[i] = cur[0], cur[1], cur[2], True
+                    pt[i], pv[i], has[i] = cur[0], cur[1], True
                 cur, seen = (int(t[i]), float(v[i]), int(r[i])), True
 
     def _gaps(self, c: np.ndarray, t: np.ndarray) -> None:
@@ -364,21 +388,26 @@ class _Files:
     def add(self, c, t, v, q) -> None:
         if not len(c):
             return
-        month = t.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+        month = MONTH_OF_DAY[t // US_PER_DAY - DAY0]
         key = self.plan.site[c].astype(np.int64) * 100_000 + month
-        o = np.argsort(key, kind="stable")
-        key, c, t, v, q = key[o], c[o], t[o], v[o], q[o]
-        np.maximum.at(self.top, c, v)
+        if not _sorted(key):
+            o = np.argsort(key, kind="stable")
+            key, c, t, v, q = key[o], c[o], t[o], v[o], q[o]
+        # highest value per (file, meter) run: which meters may count spikes, which files may hold one
+        runs = np.flatnonzero(_starts(key) | _starts(c))
+        rc = c[runs]
+        np.maximum.at(self.top, rc, np.maximum.reduceat(v, runs))
+        top_ok = np.maximum.reduceat(np.where(q == OK, v, -np.inf), runs)
         cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
         for a, b in zip(cut[:-1], cut[1:]):
-            part = (int(key[a] // 100_000), int(key[a] % 100_000))
+            part = (int(key[a] // 100_000), int(key[a] % 100_000) + MONTH0)
             # copies, so the batch's arrays are freed while its rows wait for their row group
             self.buffers.setdefault(part, []).append((c[a:b].copy(), t[a:b].copy(), v[a:b].copy(), q[a:b].copy()))
             self.sizes[part] = self.sizes.get(part, 0) + int(b - a)
             self.buffered += int(b - a)
             peak = self.peak.setdefault(part, np.full(len(self.plan.ids), -np.inf))
-            unflagged = q[a:b] == OK
-            np.maximum.at(peak, c[a:b][unflagged], v[a:b][unflagged])
+            ra, rb = np.searchsorted(runs, [a, b])
+            peak[rc[ra:rb]] = np.maximum(peak[rc[ra:rb]], top_ok[ra:rb])  # one run per meter in a file's rows
             if self.sizes[part] >= ROW_GROUP:
                 self._flush(part)
         # many files open at once (a year of many sites): write the fullest buffers early, in smaller row groups
