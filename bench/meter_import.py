@@ -22,8 +22,10 @@ high-water mark of their own address space since exec. The CLI child is not Pyth
 peak is ``ru_maxrss`` from ``os.wait4`` on that one child, with the parent kept small (no data generation or
 pandas in it) and the parent's own ``VmHWM`` reported beside it as the floor that number cannot go below.
 
-Output: a table on stdout, bench/out/meter_import/result.json and result.md.
-Usage: python bench/meter_import.py --sizes 1M,10M [--cli-max 1M] [--threads 2] [--memory-limit 1GB]
+Output: a table on stdout (median of --repeat interleaved runs; peak = the highest), and
+bench/out/meter_import/result.json (every run's time) and result.md.
+Usage: python bench/meter_import.py --sizes 1M,10M,100M [--repeat 3] [--cli-max 1M] [--baseline-src OLD/src]
+       [--threads 2] [--memory-limit 1GB]
 """
 from __future__ import annotations
 
@@ -148,6 +150,7 @@ def main() -> None:
     ap.add_argument("--memory-limit", default="1GB")
     ap.add_argument("--baseline-src", help="a src/ folder of another zerocarbon version: its import_file runs too "
                                            "(mode baseline), in the same run")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per engine and size (the median is reported)")
     ap.add_argument("--child")
     ap.add_argument("--path")
     a = ap.parse_args()
@@ -166,13 +169,18 @@ def main() -> None:
         row = {"size": want, "readings": readings, "meters": METERS, "days": days, "file_mb": path.stat().st_size / 2**20}
         modes = (["duckdb", "import"] + (["baseline"] if a.baseline_src else [])
                  + (["cli"] if readings <= size(a.cli_max) * 1.2 else []))
-        for mode in modes:
-            r = run_cli(path, a) if mode == "cli" else run_child(mode, path, a)
-            assert r["rows"] == readings, r
-            r["readings_per_s"] = readings / r["seconds"]
-            row[mode] = r
-            print(f"{want:>5} {mode:7s} {r['seconds']:8.2f} s  {r['readings_per_s']:>12,.0f} readings/s  "
-                  f"peak {r['peak_rss_mb']:7.0f} MB", flush=True)
+        runs: dict[str, list[dict]] = {m: [] for m in modes}
+        for _ in range(a.repeat):  # interleaved, so a busy spell of the machine hits every engine alike
+            for mode in modes:
+                r = run_cli(path, a) if mode == "cli" else run_child(mode, path, a)
+                assert r["rows"] == readings, r
+                runs[mode].append(r)
+                print(f"{want:>5} {mode:8s} {r['seconds']:8.2f} s  {readings / r['seconds']:>12,.0f} readings/s  "
+                      f"peak {r['peak_rss_mb']:7.0f} MB", flush=True)
+        for mode, rs in runs.items():
+            r = sorted(rs, key=lambda x: x["seconds"])[len(rs) // 2]  # the median run
+            row[mode] = {**r, "seconds_all": [x["seconds"] for x in rs],
+                         "peak_rss_mb": max(x["peak_rss_mb"] for x in rs), "readings_per_s": readings / r["seconds"]}
         for mode in modes[1:]:
             row[mode]["vs_duckdb"] = row[mode]["seconds"] / row["duckdb"]["seconds"]
         print(f"{want:>5} readings {readings:,}: import / duckdb = {row['import']['vs_duckdb']:.2f}x"
