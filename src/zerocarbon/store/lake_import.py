@@ -147,24 +147,29 @@ class _Plan:
         tz = _lit(zones[0]) if len(zones) == 1 else "[" + ", ".join(_lit(z) for z in self.tz) + "][code + 1]"
         described = profile.describe_format().replace("'", "''")
         value = f"s.{_q(profile.value)}"
-        # the first reason a row cannot be used, in the order the careful path checks them
+        # The first reason a row cannot be used, in the order the careful path checks them. A usable row is
+        # recognised by the first test; the texts of a message are built only for the others.
+        col = f"s.{_q(profile.timestamp)}"
+        ts_text = text.replace(col, "ts_raw")
+        self.ts_text = ts_text
         self.inner = f"""
-            SELECT CAST(enum_code(TRY_CAST({meter} AS meter_id)) AS INTEGER) AS code, {meter} AS meter_text,
-                   {text} AS ts_text, {exact_utc} AS exact_utc, {local} AS local, {exact} AS exact,
-                   TRY_CAST({value} AS DOUBLE) AS value, CAST({value} AS VARCHAR) AS value_text{unit}
+            SELECT CAST(enum_code(TRY_CAST({meter} AS meter_id)) AS INTEGER) AS code, {meter} AS meter_raw,
+                   {col} AS ts_raw, {exact_utc} AS exact_utc, {local} AS local, {exact} AS exact,
+                   TRY_CAST({value} AS DOUBLE) AS value, {value} AS value_raw{unit}
             FROM @SOURCE@ s"""
         self.select = f"""
             SELECT code,
                    CASE WHEN exact THEN exact_utc ELSE timezone({tz}, local) AT TIME ZONE 'UTC' END AS ts,
                    value, exact, local{', unit' if self.has_unit else ''},
-                   CASE WHEN code IS NULL THEN 'meter|unknown meter ''' || meter_text || ''' (not in the meter registry)'
-                        WHEN value_text IS NULL OR trim(value_text) = '' THEN 'value|value is blank'
-                        WHEN value IS NULL THEN 'value|''' || value_text || ''' is not a number'
-                        WHEN NOT isfinite(value) THEN 'value|''' || value_text || ''' is not a finite number'
-                        WHEN value < 0 THEN 'value|negative reading ' || value_text
-                        WHEN ts_text IS NULL OR ts_text = '' THEN 'timestamp|timestamp is blank'
-                        WHEN (exact AND exact_utc IS NULL) OR (NOT exact AND local IS NULL)
-                          THEN 'timestamp|''' || ts_text || ''' is not a timestamp in {described}' END AS problem
+                   CASE WHEN code IS NOT NULL AND value >= 0 AND isfinite(value)
+                             AND CASE WHEN exact THEN exact_utc IS NOT NULL ELSE local IS NOT NULL END THEN NULL
+                        WHEN code IS NULL THEN 'meter|unknown meter ''' || meter_raw || ''' (not in the meter registry)'
+                        WHEN value_raw IS NULL OR trim(CAST(value_raw AS VARCHAR)) = '' THEN 'value|value is blank'
+                        WHEN value IS NULL THEN 'value|''' || CAST(value_raw AS VARCHAR) || ''' is not a number'
+                        WHEN NOT isfinite(value) THEN 'value|''' || CAST(value_raw AS VARCHAR) || ''' is not a finite number'
+                        WHEN value < 0 THEN 'value|negative reading ' || CAST(value_raw AS VARCHAR)
+                        WHEN {ts_text} IS NULL OR {ts_text} = '' THEN 'timestamp|timestamp is blank'
+                        ELSE 'timestamp|''' || {ts_text} || ''' is not a timestamp in {described}' END AS problem
             FROM (@INNER@)"""
         self.path = path
         self._factors: dict[tuple[str, int], tuple[float, str]] = {}
@@ -178,7 +183,7 @@ class _Plan:
         """Every row with its record number and stamp text: the slow lookups of rare problems."""
         source, first = _source(self.path, numbered=True)
         inner = self.inner.replace("SELECT ", f"SELECT s.file_row_number + {first} AS record, ", 1)
-        return (self.select.replace("SELECT code,", "SELECT record, ts_text, code,", 1)
+        return (self.select.replace("SELECT code,", f"SELECT record, {self.ts_text} AS ts_text, code,", 1)
                 .replace("@INNER@", inner.replace("@SOURCE@", source)))
 
     def factor(self, units: pa.Array | None, code: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, list]:
