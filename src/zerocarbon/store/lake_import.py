@@ -58,6 +58,8 @@ MONTH0 = int(np.datetime64("1900-01", "M").astype(np.int64))
 MONTH_OF_DAY = (np.arange("1900-01-01", "2200-01-01", dtype="datetime64[D]").astype("datetime64[M]").astype(np.int64)
                 - MONTH0).astype(np.int32)
 US_PER_DAY = 86_400_000_000
+TS_MIN = DAY0 * US_PER_DAY + 2 * US_PER_DAY  # a margin for interval-end stamps and register spreads
+TS_MAX = (DAY0 + len(MONTH_OF_DAY)) * US_PER_DAY - 2 * US_PER_DAY
 US_PER_MIN = 60_000_000
 
 
@@ -486,8 +488,10 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
     try:
         plan = _Plan(con, meters, path, profile)
         seq, files = _Sequence(plan), _Files(stage, plan, batch)
-        rows, problems = _stream(con, plan, seq, files)
-        files.close()
+        try:
+            rows, problems = _stream(con, plan, seq, files)
+        finally:
+            files.close()
         if problems:
             raise BulkRejected(problems[:MAX_PROBLEMS])
         if seq.back:
@@ -537,6 +541,12 @@ def _stream(con, plan: _Plan, seq: _Sequence, files: _Files) -> tuple[int, list]
                 break
             continue
         ts = rb.column("ts").to_numpy(zero_copy_only=False).astype("datetime64[us]").view(np.int64)
+        outside = (ts < TS_MIN) | (ts >= TS_MAX)
+        if outside.any():
+            problems = sorted(problems + [(int(rec[i]), col("timestamp"), f"{pd.Timestamp(ts[i], unit='us')} UTC is "
+                                           "outside the years 1900 to 2199") for i in np.flatnonzero(outside)])
+            problems = problems[:MAX_PROBLEMS]
+            continue
         value = rb.column("value").to_numpy(zero_copy_only=False) * factor * plan.multiplier[code]
         files.add(*seq.feed(rec, code, ts, value))
     return offset, problems
