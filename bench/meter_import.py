@@ -11,6 +11,8 @@ Each size runs, in the same run and each in its own process:
   baseline with --baseline-src: ``import`` with another version's src/ (before/after in the same run)
   cli      ``zerocarbon meters import REGISTRY READINGS --engine duckdb`` as a user runs it (with --cli-max: only
            up to that size): process start-up, imports and the registry written to a SQLite database included
+The bare scan runs with --threads and --memory-limit; the import with ``bulk_import``'s own settings (every
+core, memory_limit 1 GB), the same on the 2-core machine with the defaults.
 Times of ``duckdb`` and ``import`` start after their modules are imported (the cost of importing is in ``cli``);
 ``cli`` is the wall time of the whole process, seen from the parent.
 

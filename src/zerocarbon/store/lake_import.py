@@ -199,17 +199,16 @@ class _Plan:
         else:
             enc = pc.dictionary_encode(pc.fill_null(units, ""))
             names, idx = enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        bad = []
         keys = idx * len(self.ids) + np.where(ok, code, 0)
-        for key in np.unique(keys[ok]):
-            u, c = names[key // len(self.ids)], int(key % len(self.ids))
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        factors, reasons = np.ones(len(uniq)), [""] * len(uniq)
+        for j, key in enumerate(uniq.tolist()):
+            u, c = names[key // len(self.ids)], key % len(self.ids)
             f, why = self._factors.get((u, c)) or self._factors.setdefault((u, c), unit_factor(u, self.meters[c]))
-            rows = ok & (keys == key)
-            if f is None:
-                bad += [(i, why) for i in np.flatnonzero(rows)]
-            else:
-                out[rows] = f
-        return out, bad
+            factors[j], reasons[j] = (np.nan, why) if f is None else (f, "")
+        out = factors[inverse]
+        bad = [(i, reasons[inverse[i]]) for i in np.flatnonzero(ok & np.isnan(out))]
+        return np.where(ok, out, 1.0), bad
 
     def dst_hits(self, code: np.ndarray, local: np.ndarray) -> list[tuple[int, str]]:
         """Rows (index, reason) whose local stamp falls into a clock change of its meter's zone."""
