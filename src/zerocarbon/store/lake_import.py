@@ -16,7 +16,8 @@ spread), missing intervals. Intervals are appended to one Parquet file per site 
 (row groups of 128 Ki rows; sorted by meter and ts when the file is) in a staging folder. Memory is one batch,
 each meter's carried state and one row group per open file, whatever the size of the input.
 
-After the pass: the meter's spike quantile (``quantile_cont`` over the staged intervals, site by site) sets the
+The meter's spike quantile is computed in the stream while the file comes meter by meter (one meter's
+intervals held at a time), else after the pass from the staged files (a bounded top-k per meter); it sets the
 spike flags, and staged files of a month the lake already holds are checked against it (a different stored
 value is a conflict: nothing is written; an identical one is not written again). Only files that hold a spike
 or overlap the lake are rewritten; the others move into the lake as they are. Nothing is moved before every
@@ -43,8 +44,8 @@ import pyarrow.parquet as pq
 
 from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, OK, QUALITY, RESET, ROLLOVER, Meter,
                                               MeterFileProfile, dst_reason, dst_windows, missing_between, order_reason,
-                                              register_deltas, spike_interpolate, spike_ranks, spike_sql, spread,
-                                              unit_factor)
+                                              register_deltas, spike_interpolate, spike_quantile, spike_ranks,
+                                              spike_sql, spread, unit_factor)
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
 
@@ -242,6 +243,7 @@ class _Sequence:
         self.last_rec = np.zeros(n, np.int64)
         self.out_seen = np.zeros(n, bool)
         self.out_n = np.zeros(n, np.int64)  # intervals stored per meter: where its spike quantile lies
+        self.quantiles = _Quantiles(n)
         self.out_last = np.zeros(n, np.int64)
         self.missing = 0
         self.duplicates = self.resets = self.rollovers = 0
@@ -300,8 +302,10 @@ class _Sequence:
             oc, ot = np.concatenate([oc, rc[src]]), np.concatenate([ot, st])
             ov, oq = np.concatenate([ov, sv]), np.concatenate([oq, sq])
             stored = ~np.isnan(ov)
-            oc, ot, ov, oq = oc[stored], ot[stored], ov[stored], oq[stored]
+            o = np.argsort(oc[stored], kind="stable")  # interval and register meters back in meter order
+            oc, ot, ov, oq = oc[stored][o], ot[stored][o], ov[stored][o], oq[stored][o]
         self._gaps(oc, ot)
+        self.quantiles.add(oc, ov)
         return oc, ot, ov, oq
 
     def _go_back(self, c, t, v, r, pt, pv, has, keep) -> None:
@@ -363,6 +367,45 @@ def _shift(a: np.ndarray) -> np.ndarray:
     out[:1] = 0
     out[1:] = a[:-1]
     return out
+
+
+class _Quantiles:
+    """Each meter's spike quantile computed in the stream while the file comes meter by meter: a meter's
+    intervals are held until the next meter starts, then reduced to its quantile (``spike_quantile``, the
+    careful path's function). A file that is not grouped by meter turns this off; the quantiles then come
+    from the staged files after the pass."""
+
+    def __init__(self, n: int):
+        self.q = np.full(n, np.nan)
+        self.done = np.zeros(n, bool)
+        self.grouped = True
+        self.open = -1
+        self.held: list[np.ndarray] = []
+
+    def add(self, c: np.ndarray, v: np.ndarray) -> None:
+        if not self.grouped or not len(c):
+            return
+        if not _sorted(c) or c[0] < self.open or self.done[c[0]]:
+            self.grouped, self.done[:] = False, False
+            self.held = []
+            return
+        cut = np.flatnonzero(_starts(c))
+        for a, b in zip(cut, np.r_[cut[1:], len(c)]):
+            code = int(c[a])
+            if code != self.open:
+                self._close()
+                self.open = code
+            self.held.append(v[a:b].copy())
+
+    def _close(self) -> None:
+        if self.open >= 0 and self.held:
+            self.q[self.open] = spike_quantile(np.concatenate(self.held))
+            self.done[self.open] = True
+        self.held = []
+
+    def close(self) -> None:
+        if self.grouped:
+            self._close()
 
 
 class _Files:
@@ -500,7 +543,7 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
             text = _texts(con, plan, [r for r, _, _ in clashes])
             raise BulkRejected([(r, profile.column("value"), f"{plan.ids[c]} at {text[r][0]} appears with different values")
                                 for r, c, _ in clashes])
-        spikes, moves, stored, already = _finish(con, root, org, plan, files, seq.out_n, profile)
+        spikes, moves, stored, already = _finish(con, root, org, plan, files, seq.out_n, seq.quantiles, profile)
         for src, dest in moves:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
@@ -593,7 +636,8 @@ def _texts(con, plan: _Plan, records: list[int]) -> dict[int, tuple[str, object]
         WHERE record IN (SELECT record FROM recs_df)""").fetchall()}
 
 
-def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.ndarray, profile: MeterFileProfile):
+def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.ndarray, quantiles: _Quantiles,
+            profile: MeterFileProfile):
     """Spike flags, conflicts with and rows already in the lake; returns the spike count, the (staged, final)
     moves, and the rows new and already stored."""
     staged = {part: files.path(part) for part in files.writers}
@@ -601,15 +645,20 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
         return 0, [], 0, 0
     # The spike quantile of each meter from the two values around its rank: the top (1 - quantile) share of
     # its intervals, kept by a bounded heap per meter (DuckDB's max(value, k)), site by site.
+    # Meters whose quantile the stream computed are skipped.
+    quantiles.close()
+    qs = quantiles.q.copy()
+    todo = (counts > 0) & ~quantiles.done
     rn, lo_rank, hi_rank = spike_ranks(counts)
-    k = int(np.max(np.where(counts > 0, counts - lo_rank, 0)))
-    qs = np.full(len(plan.ids), np.nan)
+    k = int(np.max(np.where(todo, counts - lo_rank, 0)))
     index = {m: i for i, m in enumerate(plan.ids)}
-    for site in sorted({s for s, _ in staged}):
+    for site in sorted({s for s, _ in staged} & set(plan.site[todo].tolist())):
         paths = [str(p) for (s, _), p in staged.items() if s == site]
         for meter, top in con.execute(f"SELECT meter, max(value, {k}) FROM read_parquet($paths) GROUP BY meter",
                                       {"paths": paths}).fetchall():
             i = index[meter]
+            if not todo[i]:
+                continue
             n = int(counts[i])
             qs[i] = spike_interpolate(top[n - 1 - lo_rank[i]], top[n - 1 - hi_rank[i]], rn[i], lo_rank[i])
     spikes = 0
