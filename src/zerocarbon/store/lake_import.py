@@ -13,8 +13,10 @@ first reason a row cannot be used; rows stream out as Arrow batches. Python then
 factor and multiplier, interval-end stamps to interval starts, duplicates (an identical repeat is dropped, a
 different value is a conflict), stamps out of time order, cumulative registers to intervals (rollover, reset,
 spread), missing intervals. Intervals are appended to one Parquet file per site and UTC month of the import
-(row groups of 128 Ki rows; sorted by meter and ts when the file is) in a staging folder. Memory is one batch,
-each meter's carried state and one row group per open file, whatever the size of the input.
+(row groups of up to 128 Ki rows; sorted by meter and ts when the file is) in a staging folder, written on a
+worker thread. Memory, whatever the size of the input: one batch, each meter's carried state, one meter's
+intervals (for its spike quantile), at most BUFFERED rows waiting for their row group over all open files and
+four row groups queued for the writer; DuckDB's own within ``memory_limit``.
 
 The meter's spike quantile is computed in the stream while the file comes meter by meter (one meter's
 intervals held at a time), else after the pass from the staged files (a bounded top-k per meter); it sets the
