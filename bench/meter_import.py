@@ -24,6 +24,8 @@ high-water mark of their own address space since exec. The CLI child is not Pyth
 peak is ``ru_maxrss`` from ``os.wait4`` on that one child, with the parent kept small (no data generation or
 pandas in it) and the parent's own ``VmHWM`` reported beside it as the floor that number cannot go below.
 
+CPU: user + system seconds of the process, every thread (the cli's from ``os.wait4``): steadier than wall time
+on a shared machine.
 Output: a table on stdout (median of --repeat interleaved runs; peak = the highest), and
 bench/out/meter_import/result.json (every run's time) and result.md.
 Usage: python bench/meter_import.py --sizes 1M,10M,100M [--repeat 3] [--cli-max 1M] [--baseline-src OLD/src]
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -84,6 +87,11 @@ def make(meters: int, days: int) -> Path:
     return path
 
 
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def child(mode: str, path: Path, threads: int, memory_limit: str) -> dict:
     lake = OUT / "lake"
     if mode == "import":
@@ -92,13 +100,13 @@ def child(mode: str, path: Path, threads: int, memory_limit: str) -> dict:
 
         shutil.rmtree(lake, ignore_errors=True)
         meters = read_registry(OUT / f"meters_{METERS}.csv")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_s()
         s = meter_import.import_file(lake, "BENCH", meters, path, engine="duckdb")
         rows, out = s.rows, s.stored
     else:
         import duckdb
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_s()
         con = duckdb.connect()
         con.execute(f"SET threads = {threads}")
         con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -106,7 +114,8 @@ def child(mode: str, path: Path, threads: int, memory_limit: str) -> dict:
         out = con.execute(f"SELECT count(*) FROM (SELECT meter, date_trunc('day', timestamp) AS d, sum(value) "
                           f"FROM read_parquet('{path}') GROUP BY ALL)").fetchone()[0]
     secs = time.perf_counter() - t0
-    return {"mode": mode, "seconds": secs, "rows": rows, "rows_out": out, "peak_rss_mb": vm_hwm_mb()}
+    return {"mode": mode, "seconds": secs, "cpu_seconds": cpu_s() - c0, "rows": rows, "rows_out": out,
+            "peak_rss_mb": vm_hwm_mb()}
 
 
 def run_child(mode: str, path: Path, a) -> dict:
@@ -140,7 +149,8 @@ def run_cli(path: Path, a) -> dict:
     if proc.returncode:
         raise SystemExit(f"cli failed:\n{stderr}")
     s = json.loads(stdout)
-    return {"mode": "cli", "seconds": secs, "rows": s["rows"], "rows_out": s["stored"],
+    return {"mode": "cli", "seconds": secs, "cpu_seconds": usage.ru_utime + usage.ru_stime, "rows": s["rows"],
+            "rows_out": s["stored"],
             "peak_rss_mb": usage.ru_maxrss / 1024, "parent_peak_mb": vm_hwm_mb()}
 
 
@@ -177,14 +187,15 @@ def main() -> None:
                 r = run_cli(path, a) if mode == "cli" else run_child(mode, path, a)
                 assert r["rows"] == readings, r
                 runs[mode].append(r)
-                print(f"{want:>5} {mode:8s} {r['seconds']:8.2f} s  {readings / r['seconds']:>12,.0f} readings/s  "
-                      f"peak {r['peak_rss_mb']:7.0f} MB", flush=True)
+                print(f"{want:>5} {mode:8s} {r['seconds']:8.2f} s  cpu {r['cpu_seconds']:7.2f} s  "
+                      f"{readings / r['seconds']:>12,.0f} readings/s  peak {r['peak_rss_mb']:7.0f} MB", flush=True)
         for mode, rs in runs.items():
             r = sorted(rs, key=lambda x: x["seconds"])[len(rs) // 2]  # the median run
             row[mode] = {**r, "seconds_all": [x["seconds"] for x in rs],
                          "peak_rss_mb": max(x["peak_rss_mb"] for x in rs), "readings_per_s": readings / r["seconds"]}
         for mode in modes[1:]:
             row[mode]["vs_duckdb"] = row[mode]["seconds"] / row["duckdb"]["seconds"]
+            row[mode]["cpu_vs_duckdb"] = row[mode]["cpu_seconds"] / row["duckdb"]["cpu_seconds"]
         print(f"{want:>5} readings {readings:,}: import / duckdb = {row['import']['vs_duckdb']:.2f}x"
               + (f", cli / duckdb = {row['cli']['vs_duckdb']:.2f}x" if "cli" in row else ""), flush=True)
         results.append(row)
@@ -192,13 +203,15 @@ def main() -> None:
     meta = {"threads": a.threads, "memory_limit": a.memory_limit, "cpus": os.cpu_count(),
             "load_before": os.getloadavg()}
     (OUT / "result.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    lines = ["| readings | engine | time | readings/s | peak RSS | vs bare scan |", "|---:|---|---:|---:|---:|---:|"]
+    lines = ["| readings | engine | time | CPU | readings/s | peak RSS | time vs bare scan | CPU vs bare scan |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
     for row in results:
         for mode in ("duckdb", "import", "baseline", "cli"):
             if mode in row:
                 r = row[mode]
-                lines.append(f"| {row['readings']:,} | {mode} | {r['seconds']:.2f} s | {r['readings_per_s'] / 1e6:.2f} M | "
-                             f"{r['peak_rss_mb']:,.0f} MB | {r.get('vs_duckdb', 1.0):.2f} |")
+                lines.append(f"| {row['readings']:,} | {mode} | {r['seconds']:.2f} s | {r['cpu_seconds']:.2f} s | "
+                             f"{r['readings_per_s'] / 1e6:.2f} M | {r['peak_rss_mb']:,.0f} MB | "
+                             f"{r.get('vs_duckdb', 1.0):.2f} | {r.get('cpu_vs_duckdb', 1.0):.2f} |")
     (OUT / "result.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
