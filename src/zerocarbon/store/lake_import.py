@@ -46,8 +46,8 @@ import pyarrow.parquet as pq
 
 from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, OK, QUALITY, RESET, ROLLOVER, Meter,
                                               MeterFileProfile, dst_reason, dst_windows, missing_between, order_reason,
-                                              register_deltas, spike_interpolate, spike_quantile, spike_ranks,
-                                              spike_sql, spread, unit_factor)
+                                              SPIKE_FACTOR, register_deltas, spike_interpolate, spike_quantile,
+                                              spike_ranks, spike_sql, spread, unit_factor)
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
 
@@ -375,9 +375,11 @@ def _shift(a: np.ndarray) -> np.ndarray:
 
 class _Quantiles:
     """Each meter's spike quantile computed in the stream while the file comes meter by meter: a meter's
-    intervals are held until the next meter starts, then reduced to its quantile (``spike_quantile``, the
-    careful path's function). A file that is not grouped by meter turns this off; the quantiles then come
-    from the staged files after the pass."""
+    intervals are held until the next meter starts. A meter whose values cannot hold a spike is settled without
+    sorting: when at least as many values as lie above the quantile's lower rank reach max / SPIKE_FACTOR (with a
+    margin for rounding), the quantile is at least that, so no value exceeds SPIKE_FACTOR x quantile; its
+    quantile is left NaN (no spike). Any other meter gets ``spike_quantile``, the careful path's function. A file
+    that is not grouped by meter turns this off; the quantiles then come from the staged files after the pass."""
 
     def __init__(self, n: int):
         self.q = np.full(n, np.nan)
@@ -393,18 +395,41 @@ class _Quantiles:
             self.grouped, self.done[:] = False, False
             self.held = []
             return
-        cut = np.flatnonzero(_starts(c))
-        for a, b in zip(cut, np.r_[cut[1:], len(c)]):
-            code = int(c[a])
-            if code != self.open:
-                self._close()
-                self.open = code
-            self.held.append(v[a:b].copy())
+        starts = np.flatnonzero(_starts(c))
+        ends = np.r_[starts[1:], len(c)]
+        first = 0
+        if int(c[0]) == self.open:  # the open meter goes on
+            self.held.append(v[: ends[0]].copy())
+            if len(starts) == 1:
+                return
+            self._close()
+            first = 1
+        else:
+            self._close()
+        # every run but the last is a whole meter; the last may go on in the next batch
+        whole = slice(first, len(starts) - 1)
+        if whole.stop > whole.start:
+            self._settle(c[starts[whole]], v, starts[whole], ends[whole])
+        self.open = int(c[starts[-1]])
+        self.held = [v[starts[-1]:].copy()]
+
+    def _settle(self, codes: np.ndarray, v: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Whole meters, each the run v[start:end], adjacent runs."""
+        seg = v[starts[0]:ends[-1]]
+        at = starts - starts[0]
+        n = ends - starts
+        top = np.maximum.reduceat(seg, at)
+        floor = top / SPIKE_FACTOR * (1 + 1e-9)
+        _, lo_rank, _ = spike_ranks(n)
+        above = np.add.reduceat((seg >= np.repeat(floor, n)).astype(np.int64), at)
+        self.done[codes] = True
+        for i in np.flatnonzero(above < n - lo_rank):  # may hold a spike: the exact quantile
+            self.q[codes[i]] = spike_quantile(seg[at[i]:at[i] + n[i]])
 
     def _close(self) -> None:
         if self.open >= 0 and self.held:
-            self.q[self.open] = spike_quantile(np.concatenate(self.held))
-            self.done[self.open] = True
+            v = np.concatenate(self.held)
+            self._settle(np.array([self.open]), v, np.array([0]), np.array([len(v)]))
         self.held = []
 
     def close(self) -> None:
@@ -427,9 +452,11 @@ class _Files:
         self.schema = pa.schema([("meter", d), ("ts", pa.timestamp("us")), ("value", pa.float64()),
                                  ("unit", d), ("quality", pa.dictionary(pa.int8(), pa.string())),
                                  ("batch", pa.dictionary(pa.int8(), pa.string()))])
-        # Parquet encoding releases the GIL: one thread writes while the next batch is checked.
-        self.pool = ThreadPoolExecutor(max_workers=1)
+        # Parquet encoding releases the GIL: two threads write (one file's row groups in order, different files
+        # at once) while the next batch is checked.
+        self.pool = ThreadPoolExecutor(max_workers=2)
         self.pending: list = []
+        self.last: dict = {}  # (site, month) -> the future writing its latest row group
         self.buffers: dict[tuple[int, int], list] = {}
         self.sizes: dict[tuple[int, int], int] = {}
         self.buffered = 0
@@ -482,16 +509,17 @@ class _Files:
             schema=self.schema)
         if part not in self.writers:
             path = self.path(part)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(exist_ok=True)
             self.writers[part] = pq.ParquetWriter(path, self.schema, compression="snappy", store_schema=False)
         while len(self.pending) >= 4:  # at most a few row groups wait in memory
             self.pending.pop(0).result()
-        self.pending.append(self.pool.submit(self.writers[part].write_table, table, row_group_size=ROW_GROUP))
+        self.last[part] = self.pool.submit(_write_after, self.last.get(part), self.writers[part], table)
+        self.pending.append(self.last[part])
         self.rows += len(c)
 
     def path(self, part) -> Path:
         site, month = part
-        return self.stage / f"site={self.plan.sites[site]}" / f"month={self.month(month)}" / "staged.parquet"
+        return self.stage / f"part-{site}-{month}.parquet"  # one folder: fewer directories to make and remove
 
     @staticmethod
     def month(m: int) -> str:
@@ -507,6 +535,12 @@ class _Files:
             self.pool.shutdown(wait=True)
             for w in self.writers.values():
                 w.close()
+
+
+def _write_after(before, writer: pq.ParquetWriter, table: pa.Table) -> None:
+    if before is not None:  # the file's previous row group, submitted earlier, so already running or done
+        before.result()
+    writer.write_table(table, row_group_size=ROW_GROUP)
 
 
 def _connect(root: Path, memory_limit: str, threads: int | None):
@@ -666,8 +700,8 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
             n = int(counts[i])
             qs[i] = spike_interpolate(top[n - 1 - lo_rank[i]], top[n - 1 - hi_rank[i]], rn[i], lo_rank[i])
     spikes = 0
-    limit = np.where(qs > 0, qs * 3.0, np.inf)  # only to pick files; the flags come from the SQL rule below
-    con.register("quant_df", pd.DataFrame({"meter": plan.ids, "q": qs}))
+    limit = np.where(qs > 0, qs * SPIKE_FACTOR, np.inf)  # to pick files; the flags come from the SQL rule below
+    con.register("quant_df", pd.DataFrame({"meter": plan.ids, "q": pd.array(qs, dtype="Float64")}))  # NaN: NULL
     held = lake.partitions(root, org)
     moves, stored, already = [], 0, 0
     total = files.rows
@@ -690,7 +724,7 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
             if len(clash):
                 raise BulkRejected([(None, profile.column("value"), lake.LakeConflict(clash).reason)])
             rel = f"(SELECT s.* FROM {rel} s ANTI JOIN read_parquet($stored) l USING (meter, ts))"
-        out = path.with_name("final.parquet")
+        out = path.with_name(path.stem + "-final.parquet")
         n = con.execute(f"""
             COPY (SELECT s.meter, s.ts, s.value, s.unit,
                          CASE WHEN s.quality = '' AND {spike_sql('s.value', 'q.q')} THEN 'spike' ELSE s.quality END AS quality,
