@@ -161,7 +161,8 @@ def import_file(root: Path, org: str, meters: dict[str, Meter], path: str | Path
 
     ``profile`` says how the file is laid out (:func:`zerocarbon.io.meter_files.read_profile`). ``engine``:
     ``pandas`` (careful path: resolves a repeated DST hour by file order, optional gap filling), ``duckdb``
-    (one streaming pass in bounded memory, same rules and lake; refuses local stamps inside a clock change), or ``auto`` (duckdb for large files).
+    (one streaming pass in bounded memory, same rules and lake; refuses local stamps inside a clock change),
+    or ``auto`` (duckdb for large files).
     """
     path = Path(path)
     _check_profile_meter(profile, meters)
