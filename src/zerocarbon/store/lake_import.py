@@ -13,17 +13,17 @@ first reason a row cannot be used; rows stream out as Arrow batches. Python then
 factor and multiplier, interval-end stamps to interval starts, duplicates (an identical repeat is dropped, a
 different value is a conflict), stamps out of time order, cumulative registers to intervals (rollover, reset,
 spread), missing intervals. Intervals are appended to one Parquet file per site and UTC month of the import
-(row groups of up to 128 Ki rows; sorted by meter and ts when the file is) in a staging folder, written on a
-worker thread. Memory, whatever the size of the input: one batch, each meter's carried state, one meter's
-intervals (for its spike quantile), at most BUFFERED rows waiting for their row group over all open files and
-four row groups queued for the writer; DuckDB's own within ``memory_limit``.
+(row groups of up to 128 Ki rows; sorted by meter and ts when the file is) in a staging folder, written on
+worker threads. Memory, whatever the size of the input: one batch, each meter's carried state, one meter's
+intervals (for its spike flags, at most HELD_ROWS), at most BUFFERED rows waiting for their row group over all
+open files and four row groups queued for the writers; DuckDB's own within ``memory_limit``.
 
-The meter's spike quantile is computed in the stream while the file comes meter by meter (one meter's
-intervals held at a time), else after the pass from the staged files (a bounded top-k per meter); it sets the
-spike flags, and staged files of a month the lake already holds are checked against it (a different stored
-value is a conflict: nothing is written; an identical one is not written again). Only files that hold a spike
-or overlap the lake are rewritten; the others move into the lake as they are. Nothing is moved before every
-check has passed.
+Spike flags are set in the stream while the file comes meter by meter (one meter's intervals held until the
+next meter starts; see ``_Spikes``); for other files they are set after the pass from the staged files (a
+bounded top-k per meter gives each meter's quantile). Staged files of a month the lake already holds are
+checked against it (a different stored value is a conflict: nothing is written; an identical one is not
+written again). Only files that overlap the lake, or need flags set after the pass, are rewritten; the others
+move into the lake as they are. Nothing is moved before every check has passed.
 
 A row that goes back in time for its meter (rare: files are exported in time order) is set aside and judged
 after the pass against the whole file, as the careful path judges it: a repeat of a stamp seen before is a
@@ -44,16 +44,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, OK, QUALITY, RESET, ROLLOVER, Meter,
-                                              MeterFileProfile, dst_reason, dst_windows, missing_between, order_reason,
-                                              SPIKE_FACTOR, register_deltas, spike_interpolate, spike_quantile,
-                                              spike_ranks, spike_sql, spread, unit_factor)
+from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, OK, QUALITY, RESET, ROLLOVER, SPIKE,
+                                              SPIKE_FACTOR, Meter, MeterFileProfile, dst_reason, dst_windows,
+                                              missing_between, order_reason, register_deltas, spike_interpolate,
+                                              spike_quantile, spike_ranks, spike_sql, spread, unit_factor)
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
 
 BATCH_ROWS = 1 << 19  # rows per Arrow batch out of DuckDB
 ROW_GROUP = 1 << 17  # rows per Parquet row group written, at most
 BUFFERED = 1 << 22  # rows waiting for their row group, over all open files: the memory bound of the writer
+HELD_ROWS = 1 << 23  # intervals of one meter held for its spike flags before they are written
 MAX_PROBLEMS = 50
 #: the month (counted from MONTH0, months since 1970-01) of every UTC day from DAY0: places intervals in month files
 DAY0 = int(np.datetime64("1900-01-01", "D").astype(np.int64))
@@ -247,7 +248,6 @@ class _Sequence:
         self.last_rec = np.zeros(n, np.int64)
         self.out_seen = np.zeros(n, bool)
         self.out_n = np.zeros(n, np.int64)  # intervals stored per meter: where its spike quantile lies
-        self.quantiles = _Quantiles(n)
         self.out_last = np.zeros(n, np.int64)
         self.missing = 0
         self.duplicates = self.resets = self.rollovers = 0
@@ -309,7 +309,6 @@ class _Sequence:
             o = np.argsort(oc[stored], kind="stable")  # interval and register meters back in meter order
             oc, ot, ov, oq = oc[stored][o], ot[stored][o], ov[stored][o], oq[stored][o]
         self._gaps(oc, ot)
-        self.quantiles.add(oc, ov)
         return oc, ot, ov, oq
 
     def _go_back(self, c, t, v, r, pt, pv, has, keep) -> None:
@@ -373,68 +372,93 @@ def _shift(a: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Quantiles:
-    """Each meter's spike quantile computed in the stream while the file comes meter by meter: a meter's
-    intervals are held until the next meter starts. A meter whose values cannot hold a spike is settled without
-    sorting: when at least as many values as lie above the quantile's lower rank reach max / SPIKE_FACTOR (with a
-    margin for rounding), the quantile is at least that, so no value exceeds SPIKE_FACTOR x quantile; its
-    quantile is left NaN (no spike). Any other meter gets ``spike_quantile``, the careful path's function. A file
-    that is not grouped by meter turns this off; the quantiles then come from the staged files after the pass."""
+class _Spikes:
+    """Spike flags set in the stream while the file comes meter by meter: a meter's intervals are held until
+    the next meter starts, then its quantile settles their flags before they are written. A meter whose values
+    cannot hold a spike is settled without sorting: when at least as many values as lie above the quantile's
+    lower rank reach max / SPIKE_FACTOR (with a margin for rounding), the quantile is at least that, so no value
+    exceeds SPIKE_FACTOR x quantile (its quantile is left NaN: no spike). Any other meter gets
+    ``spike_quantile``, the careful path's function. A file not grouped by meter, or a meter of more than
+    HELD_ROWS intervals, turns this off: the flags are then set from the staged files after the pass (``redo``
+    when some were already set here)."""
 
     def __init__(self, n: int):
         self.q = np.full(n, np.nan)
         self.done = np.zeros(n, bool)
         self.grouped = True
+        self.redo = False
+        self.count = 0
         self.open = -1
-        self.held: list[np.ndarray] = []
+        self.held: list[tuple] = []
+        self.held_rows = 0
 
-    def add(self, c: np.ndarray, v: np.ndarray) -> None:
-        if not self.grouped or not len(c):
-            return
+    def take(self, c, t, v, q) -> list[tuple]:
+        """One batch of intervals in meter order → the chunks that may be written now (flags set)."""
+        if not self.grouped:
+            return [(c, t, v, q)]
+        if not len(c):
+            return []
         if not _sorted(c) or c[0] < self.open or self.done[c[0]]:
-            self.grouped, self.done[:] = False, False
-            self.held = []
-            return
+            return self._give_up() + [(c, t, v, q)]
         starts = np.flatnonzero(_starts(c))
         ends = np.r_[starts[1:], len(c)]
-        first = 0
+        out, first = [], 0
         if int(c[0]) == self.open:  # the open meter goes on
-            self.held.append(v[: ends[0]].copy())
+            self._hold(c, t, v, q, 0, ends[0])
             if len(starts) == 1:
-                return
-            self._close()
+                return self._give_up() if self.held_rows > HELD_ROWS else []
             first = 1
-        else:
-            self._close()
-        # every run but the last is a whole meter; the last may go on in the next batch
-        whole = slice(first, len(starts) - 1)
-        if whole.stop > whole.start:
-            self._settle(c[starts[whole]], v, starts[whole], ends[whole])
+        out += self._close()
+        if len(starts) - 1 > first:  # every run but the last is a whole meter
+            a, b = starts[first], ends[len(starts) - 2]
+            out.append(self._settle(c[a:b], t[a:b], v[a:b], q[a:b]))
         self.open = int(c[starts[-1]])
-        self.held = [v[starts[-1]:].copy()]
+        self._hold(c, t, v, q, starts[-1], len(c))
+        return out
 
-    def _settle(self, codes: np.ndarray, v: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
-        """Whole meters, each the run v[start:end], adjacent runs."""
-        seg = v[starts[0]:ends[-1]]
-        at = starts - starts[0]
-        n = ends - starts
-        top = np.maximum.reduceat(seg, at)
+    def _hold(self, c, t, v, q, a, b) -> None:
+        self.held.append((c[a:b].copy(), t[a:b].copy(), v[a:b].copy(), q[a:b].copy()))
+        self.held_rows += int(b - a)
+
+    def _settle(self, c, t, v, q) -> tuple:
+        """Whole meters (rows grouped by meter): their quantiles, then their flags."""
+        at = np.flatnonzero(_starts(c))
+        n = np.diff(np.r_[at, len(c)])
+        codes = c[at]
+        top = np.maximum.reduceat(v, at)
         floor = top / SPIKE_FACTOR * (1 + 1e-9)
         _, lo_rank, _ = spike_ranks(n)
-        above = np.add.reduceat((seg >= np.repeat(floor, n)).astype(np.int64), at)
+        above = np.add.reduceat((v >= np.repeat(floor, n)).astype(np.int64), at)
         self.done[codes] = True
-        for i in np.flatnonzero(above < n - lo_rank):  # may hold a spike: the exact quantile
-            self.q[codes[i]] = spike_quantile(seg[at[i]:at[i] + n[i]])
+        maybe = np.flatnonzero(above < n - lo_rank)
+        if not len(maybe):
+            return c, t, v, q
+        for i in maybe:  # may hold a spike: the exact quantile
+            self.q[codes[i]] = spike_quantile(v[at[i]:at[i] + n[i]])
+        qrow = self.q[c]
+        spike = (v > SPIKE_FACTOR * qrow) & (qrow > 0)  # the careful path's test, NaN: none
+        self.count += int(np.count_nonzero(spike))
+        return c, t, v, np.where(spike & (q == OK), np.int8(SPIKE), q).astype(np.int8)
 
-    def _close(self) -> None:
-        if self.open >= 0 and self.held:
-            v = np.concatenate(self.held)
-            self._settle(np.array([self.open]), v, np.array([0]), np.array([len(v)]))
-        self.held = []
+    def _close(self) -> list[tuple]:
+        if not self.held:
+            return []
+        c, t, v, q = (np.concatenate(x) for x in zip(*self.held))
+        self.held, self.held_rows = [], 0
+        return [self._settle(c, t, v, q)]
 
-    def close(self) -> None:
-        if self.grouped:
-            self._close()
+    def _give_up(self) -> list[tuple]:
+        out = self.held
+        self.held, self.held_rows = [], 0
+        self.grouped = False
+        self.redo = bool(self.done.any())
+        self.done[:] = False
+        self.q[:] = np.nan
+        self.count = 0
+        return out
+
+    def close(self) -> list[tuple]:
+        return self._close() if self.grouped else []
 
 
 class _Files:
@@ -567,9 +591,11 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
     con = _connect(root, memory_limit, threads)
     try:
         plan = _Plan(con, meters, path, profile)
-        seq, files = _Sequence(plan), _Files(stage, plan, batch)
+        seq, files, spikes = _Sequence(plan), _Files(stage, plan, batch), _Spikes(len(plan.ids))
         try:
-            rows, problems = _stream(con, plan, seq, files)
+            rows, problems = _stream(con, plan, seq, spikes, files)
+            for chunk in spikes.close():
+                files.add(*chunk)
         finally:
             files.close()
         if problems:
@@ -581,7 +607,7 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
             text = _texts(con, plan, [r for r, _, _ in clashes])
             raise BulkRejected([(r, profile.column("value"), f"{plan.ids[c]} at {text[r][0]} appears with different values")
                                 for r, c, _ in clashes])
-        spikes, moves, stored, already = _finish(con, root, org, plan, files, seq.out_n, seq.quantiles, profile)
+        n_spikes, moves, stored, already = _finish(con, root, org, plan, files, seq.out_n, spikes, profile)
         for src, dest in moves:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
@@ -590,10 +616,10 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
         shutil.rmtree(stage, ignore_errors=True)
         shutil.rmtree(root.parent / ".duckdb-tmp", ignore_errors=True)
     return {"rows": rows, "duplicates_dropped": seq.duplicates, "resets": seq.resets, "rollovers": seq.rollovers,
-            "spikes": spikes, "missing_intervals": seq.missing, "stored": stored, "already_stored": already}
+            "spikes": n_spikes, "missing_intervals": seq.missing, "stored": stored, "already_stored": already}
 
 
-def _stream(con, plan: _Plan, seq: _Sequence, files: _Files) -> tuple[int, list]:
+def _stream(con, plan: _Plan, seq: _Sequence, spikes: _Spikes, files: _Files) -> tuple[int, list]:
     """The one pass over the file. Returns the rows read and the problems of the first rows refused."""
     col = plan.profile.column
     problems: list[tuple[int, str, str]] = []
@@ -628,7 +654,8 @@ def _stream(con, plan: _Plan, seq: _Sequence, files: _Files) -> tuple[int, list]
             problems = problems[:MAX_PROBLEMS]
             continue
         value = rb.column("value").to_numpy(zero_copy_only=False) * factor * plan.multiplier[code]
-        files.add(*seq.feed(rec, code, ts, value))
+        for chunk in spikes.take(*seq.feed(rec, code, ts, value)):
+            files.add(*chunk)
     return offset, problems
 
 
@@ -674,7 +701,7 @@ def _texts(con, plan: _Plan, records: list[int]) -> dict[int, tuple[str, object]
         WHERE record IN (SELECT record FROM recs_df)""").fetchall()}
 
 
-def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.ndarray, quantiles: _Quantiles,
+def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.ndarray, flags: _Spikes,
             profile: MeterFileProfile):
     """Spike flags, conflicts with and rows already in the lake; returns the spike count, the (staged, final)
     moves, and the rows new and already stored."""
@@ -683,10 +710,9 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
         return 0, [], 0, 0
     # The spike quantile of each meter from the two values around its rank: the top (1 - quantile) share of
     # its intervals, kept by a bounded heap per meter (DuckDB's max(value, k)), site by site.
-    # Meters whose quantile the stream computed are skipped.
-    quantiles.close()
-    qs = quantiles.q.copy()
-    todo = (counts > 0) & ~quantiles.done
+    # Meters the stream settled are skipped.
+    qs = flags.q.copy()
+    todo = (counts > 0) & ~flags.done
     rn, lo_rank, hi_rank = spike_ranks(counts)
     k = int(np.max(np.where(todo, counts - lo_rank, 0)))
     index = {m: i for i, m in enumerate(plan.ids)}
@@ -699,7 +725,6 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
                 continue
             n = int(counts[i])
             qs[i] = spike_interpolate(top[n - 1 - lo_rank[i]], top[n - 1 - hi_rank[i]], rn[i], lo_rank[i])
-    spikes = 0
     limit = np.where(qs > 0, qs * SPIKE_FACTOR, np.inf)  # to pick files; the flags come from the SQL rule below
     con.register("quant_df", pd.DataFrame({"meter": plan.ids, "q": pd.array(qs, dtype="Float64")}))  # NaN: NULL
     held = lake.partitions(root, org)
@@ -710,7 +735,7 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
         site_code, month_text = plan.sites[site], files.month(month)
         dest = lake.month_folder(root, org, site_code, month_text) / name
         overlap = (site_code, month_text) in held
-        flagged = bool(np.any(files.peak[(site, month)] > limit))
+        flagged = flags.redo or bool(np.any(files.peak[(site, month)] > limit))
         if not overlap and not flagged:
             moves.append((path, dest))
             continue
@@ -727,7 +752,8 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
         out = path.with_name(path.stem + "-final.parquet")
         n = con.execute(f"""
             COPY (SELECT s.meter, s.ts, s.value, s.unit,
-                         CASE WHEN s.quality = '' AND {spike_sql('s.value', 'q.q')} THEN 'spike' ELSE s.quality END AS quality,
+                         CASE WHEN s.quality NOT IN ('', 'spike') THEN s.quality
+                              WHEN {spike_sql('s.value', 'q.q')} THEN 'spike' ELSE '' END AS quality,
                          s.batch
                   FROM {rel} s JOIN quant_df q USING (meter) ORDER BY s.meter, s.ts)
             TO '{str(out).replace("'", "''")}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP})""", params).fetchall()[0][0]
@@ -736,11 +762,12 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
             moves.append((out, dest))
     # every interval above its meter's limit, whatever its flag, as the careful path counts them; only the
     # files of meters whose highest value passes the limit are read
-    over = np.flatnonzero(files.top > limit)
+    spikes = flags.count  # those of the meters the stream settled
+    over = np.flatnonzero((files.top > limit) & todo)
     if len(over):
         con.register("over_df", pd.DataFrame({"meter": [plan.ids[i] for i in over]}))
         paths = [str(p) for (s, _), p in staged.items() if s in set(plan.site[over].tolist())]
-        spikes = con.execute(f"""SELECT count(*) FROM read_parquet($paths) s JOIN quant_df q USING (meter)
+        spikes += con.execute(f"""SELECT count(*) FROM read_parquet($paths) s JOIN quant_df q USING (meter)
                                  WHERE s.meter IN (SELECT meter FROM over_df) AND {spike_sql('s.value', 'q.q')}""",
                              {"paths": paths}).fetchall()[0][0]
     stored = total - already
