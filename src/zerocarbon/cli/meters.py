@@ -161,10 +161,11 @@ def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake
 
 
 @app.command("migrate-lake")
-def meters_migrate_lake(lake: Annotated[Path, typer.Argument(help="lake folder laid out site=/date=")],
+def meters_migrate_lake(lake: Annotated[Path, typer.Argument(help="lake folder of an older layout (site=/date=, or org=/site=/date=)")],
                         org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Move a lake written before partitions carried the organisation (site=/date=) under one organisation
-    (org=/site=/date=), once: until then no command reads or writes it."""
+    """Move a lake of an older layout to org=/site=/month=, once: one written before partitions carried the
+    organisation (site=/date=) goes under the organisation, one with a folder per day (org=/site=/date=) into
+    month folders. Until then no command reads or writes it."""
     from zerocarbon.services import meter_import
 
     code = organisation(org, db)
@@ -172,7 +173,7 @@ def meters_migrate_lake(lake: Annotated[Path, typer.Argument(help="lake folder l
     if as_json:
         emit_json({"lake": str(lake), "organisation": code, "sites": sites})
         return
-    console.print(f"moved site(s) {', '.join(sites)} of {lake} under organisation {code} ({lake}/org={code}/)")
+    console.print(f"moved site(s) {', '.join(sites)} of {lake} under organisation {code} ({lake}/org={code}/site=/month=)")
 
 
 @db_app.command("upgrade")

@@ -145,9 +145,10 @@ def organisations(sessions) -> list[str]:
 
 
 def migrate_lake(root: Path, org: str) -> list[str]:
-    """Move a lake laid out by site only (``site=/date=``) under organisation ``org`` (``org=/site=/date=``),
-    once; returns the sites moved. See :func:`zerocarbon.store.lake.move_under_organisation`."""
-    return lake.move_under_organisation(Path(root), org)
+    """Bring a lake of an older layout (by site only, ``site=/date=``, or with one folder per day,
+    ``org=/site=/date=``) to ``org=/site=/month=``, once; returns the sites moved. See
+    :func:`zerocarbon.store.lake.migrate`."""
+    return lake.migrate(Path(root), org)
 
 
 BULK_BYTES = 200 * 2**20  # files above this go through the out-of-core DuckDB path by default
@@ -160,7 +161,8 @@ def import_file(root: Path, org: str, meters: dict[str, Meter], path: str | Path
 
     ``profile`` says how the file is laid out (:func:`zerocarbon.io.meter_files.read_profile`). ``engine``:
     ``pandas`` (careful path: resolves a repeated DST hour by file order, optional gap filling), ``duckdb``
-    (out-of-core; refuses local stamps inside a clock change), or ``auto`` (duckdb for large files).
+    (one streaming pass in bounded memory, same rules and lake; refuses local stamps inside a clock change),
+    or ``auto`` (duckdb for large files).
     """
     path = Path(path)
     _check_profile_meter(profile, meters)

@@ -1,16 +1,22 @@
-"""The interval-data lake: Parquet files partitioned by organisation, site and UTC date, queried with DuckDB.
+"""The interval-data lake: Parquet files partitioned by organisation, site and UTC month, queried with DuckDB.
 
-Layout: ``<root>/org=<organisation>/site=<site>/date=<YYYY-MM-DD>/readings.parquet`` (UTC dates; every
-calendar roll-up is cut in the site's local time, see :func:`rollup`) with columns
-``meter, ts (interval start, UTC), value, unit, quality, batch``. Site codes and meter ids are unique only
-within an organisation, so every function takes the organisation and reads or writes only under its
-``org=`` folder: one tenant's query cannot see another's readings. Writes are idempotent on (meter, ts): an
-identical reading already stored is not written again; a different value for a stored (meter, ts) is a
-conflict and nothing is written. All partitions of one import are prepared first and swapped in only when
-every one of them is ready.
+Layout: ``<root>/org=<organisation>/site=<site>/month=<YYYY-MM>/<file>.parquet`` (UTC months; every calendar
+roll-up is cut in the site's local time, see :func:`rollup`) with columns
+``meter, ts (interval start, UTC), value, unit, quality, batch``, rows sorted by meter and ts. A month folder
+holds two kinds of file: ``day-<YYYY-MM-DD>.parquet``, the day file that :func:`write` (the careful import and
+live readings) merges small frames into, and ``bulk-<batch>.parquet``, one per bulk import
+(``store.lake_import``), so a year of readings is a few large files per site rather than one per day. Readers
+glob every file of the month folders.
 
-A lake written before it carried organisations (``<root>/site=...``) is read and written only after its
-one-off move under an organisation (:func:`move_under_organisation`, ``zerocarbon meters migrate-lake``).
+Site codes and meter ids are unique only within an organisation, so every function takes the organisation and
+reads or writes only under its ``org=`` folder: one tenant's query cannot see another's readings. Writes are
+idempotent on (meter, ts): an identical reading already stored (in any file of its month) is not written
+again; a different value for a stored (meter, ts) is a conflict and nothing is written. All files of one
+import are prepared first and swapped in only when every one of them is ready.
+
+Older layouts are read and written only after their one-off move (:func:`migrate`,
+``zerocarbon meters migrate-lake``): a lake without organisations (``<root>/site=...``) and one with a
+folder per day (``org=/site=/date=<YYYY-MM-DD>/readings.parquet``).
 """
 from __future__ import annotations
 
@@ -51,8 +57,17 @@ def org_folder(root: Path, org: str) -> Path:
     return Path(root) / f"org={org}"
 
 
-def partition_path(root: Path, org: str, site: str, date: str) -> Path:
-    return org_folder(root, org) / f"site={site}" / f"date={date}" / "readings.parquet"
+def month_folder(root: Path, org: str, site: str, month: str) -> Path:
+    return org_folder(root, org) / f"site={site}" / f"month={month}"
+
+
+def partitions(root: Path, org: str) -> set[tuple[str, str]]:
+    """(site, month) folders of ``org`` that hold at least one file."""
+    folder = org_folder(root, org)
+    if not folder.is_dir():
+        return set()
+    return {(m.parent.name.removeprefix("site="), m.name.removeprefix("month="))
+            for m in folder.glob("site=*/month=*") if next(m.glob("*.parquet"), None) is not None}
 
 
 def legacy_sites(root: Path) -> list[Path]:
@@ -66,6 +81,53 @@ def refuse_legacy(root: Path) -> None:
         raise StateError(f"the lake at {root} holds readings by site only (site=/date=), the layout before "
                          "partitions carried the organisation; move them once under their organisation: "
                          f"zerocarbon meters migrate-lake --org CODE {root}")
+
+
+def day_folders(root: Path, org: str) -> list[Path]:
+    """Folders of the layout with one folder per day (``org=/site=/date=``)."""
+    folder = org_folder(root, org)
+    return sorted(p for p in folder.glob("site=*/date=*") if p.is_dir()) if folder.is_dir() else []
+
+
+def refuse_days(root: Path, org: str) -> None:
+    if day_folders(root, org):
+        raise StateError(f"the lake at {root} holds readings of organisation {org} in one folder per day "
+                         "(org=/site=/date=), the layout before month folders; move them once: "
+                         f"zerocarbon meters migrate-lake --org {org} {root}")
+
+
+def move_days_into_months(root: Path, org: str) -> list[str]:
+    """Move every ``site=/date=<day>/readings.parquet`` of ``org`` to ``site=/month=<month>/day-<day>.parquet``
+    (renames, no rewrite); returns the sites touched. An interrupted move is completed by running it again."""
+    sites = []
+    for day in day_folders(root, org):
+        date = day.name.removeprefix("date=")
+        site = day.parent.name.removeprefix("site=")
+        target = month_folder(root, org, site, date[:7])
+        target.mkdir(parents=True, exist_ok=True)
+        for f in sorted(day.glob("*.parquet")):
+            name = f"day-{date}.parquet" if f.name == "readings.parquet" else f"day-{date}-{f.name}"
+            if (target / name).exists():
+                raise ConflictError(f"{target / name} already exists; nothing more was moved")
+            os.replace(f, target / name)
+        for leftover in day.iterdir():
+            leftover.unlink()
+        day.rmdir()
+        if site not in sites:
+            sites.append(site)
+    return sites
+
+
+def migrate(root: Path, org: str) -> list[str]:
+    """Bring the lake at ``root`` to the current layout for ``org`` (see the module docstring); returns the
+    sites moved. Refuses (:class:`NotFoundError`) a lake that needs no move."""
+    root = Path(root)
+    moved = move_under_organisation(root, org) if legacy_sites(root) else []
+    days = move_days_into_months(root, org)
+    if not moved and not days:
+        raise NotFoundError(f"the lake at {root} has no site= folders outside an organisation and no day folders "
+                            f"of organisation {org}; nothing to move")
+    return list(dict.fromkeys(moved + days))
 
 
 def move_under_organisation(root: Path, org: str) -> list[str]:
@@ -95,35 +157,37 @@ def write(root: Path, org: str, frame: pd.DataFrame) -> dict[str, int]:
     root = Path(root)
     org_folder(root, org)
     refuse_legacy(root)
+    refuse_days(root, org)
     if isinstance(frame["ts"].dtype, pd.DatetimeTZDtype):  # the lake holds UTC wall time
         frame = frame.assign(ts=frame["ts"].dt.tz_convert("UTC").dt.tz_localize(None))
     # Microsecond timestamps: the resolution DuckDB writes, so both import paths store the same type.
     frame = frame.assign(ts=frame["ts"].astype("datetime64[us]"), date=frame["ts"].dt.strftime("%Y-%m-%d"))
+    frame["month"] = frame["date"].str[:7]
     staged: list[tuple[Path, Path]] = []
     new = same = 0
     try:
-        for (site, date), part in frame.groupby(["site", "date"], sort=True):
-            path = partition_path(root, org, site, date)
-            part = part[COLUMNS]
-            if path.exists():
-                old = pd.read_parquet(path)
-                merged = part.merge(old[["meter", "ts", "value"]], on=["meter", "ts"], how="left",
-                                    suffixes=("", "_old"))
+        for (site, month), part in frame.groupby(["site", "month"], sort=True):
+            folder = month_folder(root, org, site, month)
+            stored = _stored(folder, part)
+            if stored is not None:
+                merged = part.merge(stored, on=["meter", "ts"], how="left", suffixes=("", "_old"))
                 clash = merged[merged["value_old"].notna() & ((merged["value"] - merged["value_old"]).abs() > 1e-9)]
                 if len(clash):
                     raise LakeConflict(clash)
                 fresh = part[merged["value_old"].isna().to_numpy()]
                 same += len(part) - len(fresh)
-                if fresh.empty:
-                    continue
-                out = pd.concat([old, fresh], ignore_index=True).sort_values(["meter", "ts"])
             else:
-                fresh, out = part, part.sort_values(["meter", "ts"])
+                fresh = part
             new += len(fresh)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-            out.to_parquet(tmp, index=False)
-            staged.append((tmp, path))
+            for date, rows in fresh.groupby("date", sort=True):
+                path = folder / f"day-{date}.parquet"
+                out = rows[COLUMNS]
+                if path.exists():
+                    out = pd.concat([pd.read_parquet(path)[COLUMNS], out], ignore_index=True)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+                out.sort_values(["meter", "ts"]).to_parquet(tmp, index=False)
+                staged.append((tmp, path))
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -133,13 +197,31 @@ def write(root: Path, org: str, frame: pd.DataFrame) -> dict[str, int]:
     return {"new": new, "already_stored": same}
 
 
+def _stored(folder: Path, part: pd.DataFrame) -> pd.DataFrame | None:
+    """What the files of one month folder hold for the meters and time span of ``part`` (meter, ts, value_old),
+    or None for an empty folder. Files are sorted by meter and ts, so the row-group statistics skip most of
+    a large bulk file."""
+    files = sorted(str(f) for f in folder.glob("*.parquet")) if folder.is_dir() else []
+    if not files:
+        return None
+    con = duckdb.connect()
+    try:
+        con.register("wanted", pd.DataFrame({"meter": part["meter"].astype(str).unique()}, dtype=object))
+        return con.execute("""SELECT meter, ts, value AS value_old FROM read_parquet($files)
+                              WHERE ts BETWEEN $lo AND $hi AND meter IN (SELECT meter FROM wanted)""",
+                           {"files": files, "lo": part["ts"].min().to_pydatetime(),
+                            "hi": part["ts"].max().to_pydatetime()}).df()
+    finally:
+        con.close()
+
+
 def glob(root: Path, org: str) -> str:
-    return str(org_folder(root, org) / "site=*" / "date=*" / "*.parquet")
+    return str(org_folder(root, org) / "site=*" / "month=*" / "*.parquet")
 
 
 def has_readings(root: Path, org: str) -> bool:
     folder = org_folder(root, org)
-    return folder.is_dir() and next(folder.glob("site=*/date=*/*.parquet"), None) is not None
+    return folder.is_dir() and next(folder.glob("site=*/month=*/*.parquet"), None) is not None
 
 
 def require(root: Path, org: str) -> Path:
@@ -150,13 +232,14 @@ def require(root: Path, org: str) -> Path:
     if not root.is_dir():
         raise NotFoundError(f"no meter-data lake at {root}; {fill}")
     refuse_legacy(root)
+    refuse_days(root, org)
     if not has_readings(root, org):
         raise NotFoundError(f"the lake at {root} holds no readings of organisation {org}; {fill}")
     return root
 
 
 def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
-    """Run SQL where ``readings`` is organisation ``org``'s part of the lake (hive partitions org, site and date
+    """Run SQL where ``readings`` is organisation ``org``'s part of the lake (hive partitions org, site and month
     as columns) and each of ``frames`` is a table of its name (meter lists, time zones), so no value is pasted
     into the SQL."""
     require(root, org)

@@ -1,38 +1,74 @@
-"""Out-of-core bulk import into the lake with DuckDB: the same rules as ``services.meter_import``'s
-pandas path, expressed in SQL so a file of any size streams through bounded memory.
+"""Out-of-core bulk import into the lake: one streaming pass over the file, bounded memory, large files.
 
 Accepted input: Parquet or CSV laid out as a meter-file profile says (by default ``meter, timestamp,
 value[, unit]``). Stamps are read as ``core.energy.intervals.parse_stamps`` reads them: ISO 8601 with or
 without a UTC offset, or the profile's day-first or strftime pattern; local stamps are placed in the
 profile's or the meter's zone. A local stamp inside a clock change is refused here, the repeated autumn
-hour included: resolving it needs the file order, which the careful (pandas) path uses.
+hour included: resolving it needs each meter's whole series, which the careful (pandas) path holds.
 
-Steps, each a SQL stage over the file: reject unknown meters, blank, non-numeric, non-finite or negative
-values, blank or unreadable stamps and unconvertible units (listed by row); refuse stamps out of time order
-per meter; convert to UTC and to interval start by the stamp convention; apply the multiplier and unit
-factor; difference cumulative registers per meter (rollover when the previous reading was in the top 10 %
-of the rollover value, else reset → unknown); drop identical duplicates and reject conflicting ones; flag
-spikes (> 3 × the meter's 99th percentile); count missing intervals; then anti-join against the lake
-(idempotent), reject values that differ from stored ones, and write the new rows as Parquet partitioned by
-site and date into a staging folder that is moved under the organisation's folder of the lake only at the end.
+How the pass works. DuckDB reads the file in order and, per row, parses the stamp (UTC, or local wall time
+placed in the meter's zone), the value, and the meter's index in the registry (an ENUM cast), and names the
+first reason a row cannot be used; rows stream out as Arrow batches. Python then runs the interval rules of
+``core.energy.intervals`` on each batch, with each meter's last reading carried from batch to batch: unit
+factor and multiplier, interval-end stamps to interval starts, duplicates (an identical repeat is dropped, a
+different value is a conflict), stamps out of time order, cumulative registers to intervals (rollover, reset,
+spread), missing intervals. Intervals are appended to one Parquet file per site and UTC month of the import
+(row groups of up to 128 Ki rows; sorted by meter and ts when the file is) in a staging folder, written on
+worker threads. Memory, whatever the size of the input: one batch, each meter's carried state, one meter's
+intervals (for its spike flags, at most HELD_ROWS), at most BUFFERED rows waiting for their row group over all
+open files and four row groups queued for the writers; DuckDB's own within ``memory_limit``.
+
+Spike flags are set in the stream while the file comes meter by meter (one meter's intervals held until the
+next meter starts; see ``_Spikes``); for other files they are set after the pass from the staged files (a
+bounded top-k per meter gives each meter's quantile). Staged files of a month the lake already holds are
+checked against it (a different stored value is a conflict: nothing is written; an identical one is not
+written again). Only files that overlap the lake, or need flags set after the pass, are rewritten; the others
+move into the lake as they are. Nothing is moved before every check has passed.
+
+A row that goes back in time for its meter (rare: files are exported in time order) is set aside and judged
+after the pass against the whole file, as the careful path judges it: a repeat of a stamp seen before is a
+duplicate (identical) or a conflict (different value), anything else is out of order.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, Meter, MeterFileProfile,
-                                              dst_reason, dst_windows, order_reason, unit_factor)
+from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, OK, QUALITY, RESET, ROLLOVER, SPIKE,
+                                              SPIKE_FACTOR, Meter, MeterFileProfile, dst_reason, dst_windows,
+                                              missing_between, order_reason, register_deltas, spike_interpolate,
+                                              spike_quantile, spike_ranks, spike_sql, spread, unit_factor)
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
 
+BATCH_ROWS = 1 << 19  # rows per Arrow batch out of DuckDB
+ROW_GROUP = 1 << 17  # rows per Parquet row group written, at most
+BUFFERED = 1 << 22  # rows waiting for their row group, over all open files: the memory bound of the writer
+HELD_ROWS = 1 << 23  # intervals of one meter held for its spike flags before they are written
+MAX_PROBLEMS = 50
+#: the month (counted from MONTH0, months since 1970-01) of every UTC day from DAY0: places intervals in month files
+DAY0 = int(np.datetime64("1900-01-01", "D").astype(np.int64))
+MONTH0 = int(np.datetime64("1900-01", "M").astype(np.int64))
+MONTH_OF_DAY = (np.arange("1900-01-01", "2200-01-01", dtype="datetime64[D]").astype("datetime64[M]").astype(np.int64)
+                - MONTH0).astype(np.int32)
+US_PER_DAY = 86_400_000_000
+TS_MIN = DAY0 * US_PER_DAY + 2 * US_PER_DAY  # a margin for interval-end stamps and register spreads
+TS_MAX = (DAY0 + len(MONTH_OF_DAY)) * US_PER_DAY - 2 * US_PER_DAY
+US_PER_MIN = 60_000_000
+
 
 class BulkRejected(RowsRejected):
-    """What the SQL stages refused: ``problems`` name record, column and reason; the caller adds the file."""
+    """What the import refused: ``problems`` name record, column and reason; the caller adds the file."""
 
 
 def _q(name: str) -> str:
@@ -43,14 +79,15 @@ def _lit(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def _source(path: Path) -> tuple[str, int]:
-    """The file as a relation with ``file_row_number``, and what to add to it for the row numbers the pandas
-    path reports (spreadsheet rows for CSV, where the header is row 1; records for Parquet)."""
+def _source(path: Path, numbered: bool = False) -> tuple[str, int]:
+    """The file as a relation (with ``file_row_number`` when ``numbered``), and what to add to a 0-based row
+    index for the row numbers the pandas path reports (spreadsheet rows for CSV, where the header is row 1;
+    records for Parquet)."""
     p = str(path).replace("'", "''")
     if path.suffix.lower() == ".parquet":
-        return f"read_parquet('{p}', file_row_number = true)", 1
-    return (f"(SELECT *, row_number() OVER () - 1 AS file_row_number "
-            f"FROM read_csv('{p}', all_varchar = true, header = true))", 2)
+        return f"read_parquet('{p}'{', file_row_number = true' if numbered else ''})", 1
+    csv = f"read_csv('{p}', all_varchar = true, header = true)"
+    return (f"(SELECT *, row_number() OVER () - 1 AS file_row_number FROM {csv})" if numbered else csv), 2
 
 
 def _stamp_sql(types: dict, profile: MeterFileProfile) -> tuple[str, str, str, str]:
@@ -59,7 +96,9 @@ def _stamp_sql(types: dict, profile: MeterFileProfile) -> tuple[str, str, str, s
     col = f"s.{_q(profile.timestamp)}"
     typed = types.get(profile.timestamp, "VARCHAR")
     if typed == "TIMESTAMP WITH TIME ZONE":
-        return (f"CAST({col} AS VARCHAR)", f"{col} AT TIME ZONE 'UTC'", "CAST(NULL AS TIMESTAMP)",
+        # UTC from the instant's microseconds: `AT TIME ZONE 'UTC'` goes through the time-zone library for every
+        # row, which cost more than the rest of the pass together
+        return (f"CAST({col} AS VARCHAR)", f"make_timestamp(epoch_us({col}))", "CAST(NULL AS TIMESTAMP)",
                 f"{col} IS NOT NULL")
     if typed.startswith("TIMESTAMP"):
         text, exact, local = f"CAST({col} AS VARCHAR)", "false", f"CAST({col} AS TIMESTAMP)"
@@ -75,198 +114,661 @@ def _stamp_sql(types: dict, profile: MeterFileProfile) -> tuple[str, str, str, s
             local = f"try_strptime({text}, [{', '.join(_lit(f) for f in formats)}])"
     if profile.midnight == "ends_day":
         local = f"(CASE WHEN CAST({local} AS TIME) = TIME '00:00:00' THEN {local} + INTERVAL 1 DAY ELSE {local} END)"
-    utc = f"CASE WHEN {exact} THEN TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' END"
+    utc = f"CASE WHEN {exact} THEN make_timestamp(epoch_us(TRY_CAST({text} AS TIMESTAMPTZ))) END"
     return text, utc, local, exact
 
 
-def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile = DEFAULT_PROFILE,
-                memory_limit: str = "4GB", threads: int | None = None) -> dict:
-    """Import ``path`` into organisation ``org``'s part of the lake at ``root`` for its registry ``meters``, the file laid out as ``profile``
-    says. Raises :class:`BulkRejected` with the problems found (up to 50), having written nothing."""
-    root, path = Path(root), Path(path)
-    folder = lake.org_folder(root, org)
-    lake.refuse_legacy(root)
+class _Plan:
+    """The registry as arrays by meter index, and the SQL that reads the file into rows of that index."""
+
+    def __init__(self, con, meters: dict[str, Meter], path: Path, profile: MeterFileProfile):
+        self.ids = list(meters)
+        ms = [meters[i] for i in self.ids]
+        self.meters, self.profile = ms, profile
+        self.multiplier = np.array([m.multiplier for m in ms], float)
+        self.cumulative = np.array([m.register == "cumulative" for m in ms], bool)
+        self.any_cumulative = bool(self.cumulative.any())
+        self.rollover = np.array([np.nan if m.rollover is None else m.rollover for m in ms], float)
+        self.step = np.array([m.interval_min * US_PER_MIN for m in ms], np.int64)
+        stamp = [profile.stamp or m.stamp for m in ms]
+        self.shift = np.where([s == "end" and m.register == "interval" for s, m in zip(stamp, ms)], self.step, 0)
+        self.any_shift = bool(self.shift.any())
+        self.tz = [profile.timezone or m.timezone for m in ms]
+        self.sites = sorted({m.site for m in ms})
+        self.site = np.array([self.sites.index(m.site) for m in ms], np.int32)
+        self.units = sorted({m.unit for m in ms})
+        self.unit = np.array([self.units.index(m.unit) for m in ms], np.int32)
+        con.execute("CREATE TYPE meter_id AS ENUM (" + ", ".join(_lit(i) for i in self.ids) + ")")
+        source, self.first_row = _source(path)
+        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        wanted = [profile.timestamp, profile.value] + ([profile.meter] if profile.meter else []) + list(profile.keep)
+        missing = [c for c in dict.fromkeys(wanted) if c not in types]
+        if missing:
+            raise BulkRejected([(1, c, f"required column is missing (profile {profile.name})") for c in missing])
+        meter = f"CAST(s.{_q(profile.meter)} AS VARCHAR)" if profile.meter else _lit(profile.meter_id)
+        self.fixed_unit = profile.unit
+        self.has_unit = profile.unit is None and profile.unit_column in types
+        unit = f", trim(CAST(s.{_q(profile.unit_column)} AS VARCHAR)) AS unit" if self.has_unit else ""
+        text, exact_utc, local, exact = _stamp_sql(types, profile)
+        self.may_be_local = types.get(profile.timestamp) != "TIMESTAMP WITH TIME ZONE"
+        zones = sorted(set(self.tz))
+        tz = _lit(zones[0]) if len(zones) == 1 else "[" + ", ".join(_lit(z) for z in self.tz) + "][code + 1]"
+        described = profile.describe_format().replace("'", "''")
+        value = f"s.{_q(profile.value)}"
+        # The first reason a row cannot be used, in the order the careful path checks them. A usable row is
+        # recognised by the first test; the texts of a message are built only for the others.
+        col = f"s.{_q(profile.timestamp)}"
+        ts_text = text.replace(col, "ts_raw")
+        self.ts_text = ts_text
+        self.inner = f"""
+            SELECT CAST(enum_code(TRY_CAST({meter} AS meter_id)) AS INTEGER) AS code, {meter} AS meter_raw,
+                   {col} AS ts_raw, {exact_utc} AS exact_utc, {local} AS local, {exact} AS exact,
+                   TRY_CAST({value} AS DOUBLE) AS value, {value} AS value_raw{unit}
+            FROM @SOURCE@ s"""
+        self.select = f"""
+            SELECT code,
+                   CASE WHEN exact THEN exact_utc ELSE make_timestamp(epoch_us(timezone({tz}, local))) END AS ts,
+                   value, exact, local{', unit' if self.has_unit else ''},
+                   CASE WHEN code IS NOT NULL AND value >= 0 AND isfinite(value)
+                             AND CASE WHEN exact THEN exact_utc IS NOT NULL ELSE local IS NOT NULL END THEN NULL
+                        WHEN code IS NULL THEN 'meter|unknown meter ''' || meter_raw || ''' (not in the meter registry)'
+                        WHEN value_raw IS NULL OR trim(CAST(value_raw AS VARCHAR)) = '' THEN 'value|value is blank'
+                        WHEN value IS NULL THEN 'value|''' || CAST(value_raw AS VARCHAR) || ''' is not a number'
+                        WHEN NOT isfinite(value) THEN 'value|''' || CAST(value_raw AS VARCHAR) || ''' is not a finite number'
+                        WHEN value < 0 THEN 'value|negative reading ' || CAST(value_raw AS VARCHAR)
+                        WHEN {ts_text} IS NULL OR {ts_text} = '' THEN 'timestamp|timestamp is blank'
+                        ELSE 'timestamp|''' || {ts_text} || ''' is not a timestamp in {described}' END AS problem
+            FROM (@INNER@)"""
+        self.path = path
+        self._factors: dict[tuple[str, int], tuple[float, str]] = {}
+        self._windows: dict[tuple[str, int], list] = {}
+
+    def stream_sql(self) -> str:
+        source, _ = _source(self.path)
+        return self.select.replace("@INNER@", self.inner.replace("@SOURCE@", source))
+
+    def numbered_sql(self) -> str:
+        """Every row with its record number and stamp text: the slow lookups of rare problems."""
+        source, first = _source(self.path, numbered=True)
+        inner = self.inner.replace("SELECT ", f"SELECT s.file_row_number + {first} AS record, ", 1)
+        return (self.select.replace("SELECT code,", f"SELECT record, {self.ts_text} AS ts_text, code,", 1)
+                .replace("@INNER@", inner.replace("@SOURCE@", source)))
+
+    def factor(self, units: pa.Array | None, code: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, list]:
+        """Unit factor per row (1 without a unit) and the rows whose unit cannot be converted (index, reason):
+        ``core.energy.intervals.unit_factor`` once per (unit, meter)."""
+        out = np.ones(len(code))
+        if units is None and self.fixed_unit is None:
+            return out, []
+        if units is None:
+            names, idx = [self.fixed_unit], np.zeros(len(code), np.int64)
+        else:
+            enc = pc.dictionary_encode(pc.fill_null(units, ""))
+            names, idx = enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        keys = idx * len(self.ids) + np.where(ok, code, 0)
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        factors, reasons = np.ones(len(uniq)), [""] * len(uniq)
+        for j, key in enumerate(uniq.tolist()):
+            u, c = names[key // len(self.ids)], key % len(self.ids)
+            f, why = self._factors.get((u, c)) or self._factors.setdefault((u, c), unit_factor(u, self.meters[c]))
+            factors[j], reasons[j] = (np.nan, why) if f is None else (f, "")
+        out = factors[inverse]
+        bad = [(i, reasons[inverse[i]]) for i in np.flatnonzero(ok & np.isnan(out))]
+        return np.where(ok, out, 1.0), bad
+
+    def dst_hits(self, code: np.ndarray, local: np.ndarray) -> list[tuple[int, str]]:
+        """Rows (index, reason) whose local stamp falls into a clock change of its meter's zone."""
+        out = []
+        for tz in set(self.tz[c] for c in np.unique(code)):
+            rows = np.flatnonzero(np.array([self.tz[c] == tz for c in range(len(self.ids))])[code])
+            t = local[rows]
+            years = range(int(t.min().astype("datetime64[Y]").astype(int)) + 1970,
+                          int(t.max().astype("datetime64[Y]").astype(int)) + 1971)
+            for y in years:
+                key = (tz, y)
+                if key not in self._windows:
+                    self._windows[key] = dst_windows(tz, f"{y}-01-01", f"{y}-12-31 23:59")
+                for lo, hi, kind in self._windows[key]:
+                    hit = (t >= lo.to_datetime64()) & (t < hi.to_datetime64())
+                    later = "; or import with --engine pandas, which resolves a repeated hour by file order"
+                    out += [(int(rows[i]), dst_reason(pd.Timestamp(t[i]), tz, kind) + (later if kind == "repeat" else ""))
+                            for i in np.flatnonzero(hit)]
+        return out
+
+
+class _Sequence:
+    """Each meter's last reading, carried across batches, and the interval rules applied to the stream."""
+
+    def __init__(self, plan: _Plan):
+        n = len(plan.ids)
+        self.plan = plan
+        self.seen = np.zeros(n, bool)
+        self.last_ts = np.zeros(n, np.int64)
+        self.last_val = np.zeros(n)
+        self.last_rec = np.zeros(n, np.int64)
+        self.out_seen = np.zeros(n, bool)
+        self.out_n = np.zeros(n, np.int64)  # intervals stored per meter: where its spike quantile lies
+        self.out_last = np.zeros(n, np.int64)
+        self.missing = 0
+        self.duplicates = self.resets = self.rollovers = 0
+        self.clashes: list[tuple[int, int, int]] = []  # record, meter index, ts
+        self.back: list[tuple[int, int, int, float, int]] = []  # record, meter index, ts, value, previous record
+
+    def feed(self, rec: np.ndarray, code: np.ndarray, ts: np.ndarray, value: np.ndarray):
+        """One batch in file order → its intervals (meter index, start, value, quality code). The common case
+        (a file exported meter by meter, in time order, no repeats, interval meters) takes no reordering and
+        no selection."""
+        if _sorted(code):
+            c, t, v, r = code, ts, value, rec
+        else:
+            o = np.argsort(code, kind="stable")
+            c, t, v, r = code[o], ts[o], value[o], rec[o]
+        first = _starts(c)
+        pt, pv = _shift(t), _shift(v)
+        pt[first], pv[first] = self.last_ts[c[first]], self.last_val[c[first]]
+        has = ~first | self.seen[c]
+        keep = None
+        if np.any(has & (t < pt)):
+            keep = np.ones(len(c), bool)
+            self._go_back(c, t, v, r, pt, pv, has, keep)
+        dup = has & (t == pt)
+        if keep is not None:
+            dup &= keep
+        repeats = bool(dup.any())
+        if repeats:
+            clash = dup & (v != pv)
+            self.clashes += list(zip(r[clash].tolist(), c[clash].tolist(), t[clash].tolist()))
+            self.duplicates += int(np.count_nonzero(dup & ~clash))
+        k = np.flatnonzero(keep) if keep is not None else None
+        last = k[_ends(c[k])] if k is not None else np.flatnonzero(_ends(c))
+        self.seen[c[last]] = True
+        self.last_ts[c[last]], self.last_val[c[last]], self.last_rec[c[last]] = t[last], v[last], r[last]
+        emit = None if keep is None and not repeats else (keep if keep is not None else True) & ~dup
+        if not self.plan.any_cumulative:
+            plain, reg = emit, None
+        else:
+            cum = self.plan.cumulative[c]
+            plain = (emit if emit is not None else True) & ~cum
+            reg = np.flatnonzero((emit if emit is not None else True) & cum & has)
+        if plain is None:
+            oc, ot, ov = c, t, v
+        else:
+            oc, ot, ov = c[plain], t[plain], v[plain]
+        if self.plan.any_shift:
+            ot = ot - self.plan.shift[oc]
+        oq = np.zeros(len(oc), np.int8)
+        if reg is not None and len(reg):
+            rc = c[reg]
+            delta, q = register_deltas(v[reg], pv[reg], self.plan.rollover[rc])
+            st, sv, sq, src = spread(t[reg], pt[reg], delta, q, self.plan.step[rc])
+            self.resets += int(np.count_nonzero(sq == RESET))
+            self.rollovers += int(np.count_nonzero(sq == ROLLOVER))
+            oc, ot = np.concatenate([oc, rc[src]]), np.concatenate([ot, st])
+            ov, oq = np.concatenate([ov, sv]), np.concatenate([oq, sq])
+            stored = ~np.isnan(ov)
+            o = np.argsort(oc[stored], kind="stable")  # interval and register meters back in meter order
+            oc, ot, ov, oq = oc[stored][o], ot[stored][o], ov[stored][o], oq[stored][o]
+        self._gaps(oc, ot)
+        return oc, ot, ov, oq
+
+    def _go_back(self, c, t, v, r, pt, pv, has, keep) -> None:
+        """Meters whose stamps step back in this batch: walk their rows, set the backward ones aside and point
+        every other row at the last row kept before it."""
+        for m in np.unique(c[has & (t < pt)]):
+            rows = np.flatnonzero(c == m)
+            seen = bool(self.seen[m])
+            cur = (int(self.last_ts[m]), float(self.last_val[m]), int(self.last_rec[m]))
+            for i in rows:
+                if seen and t[i] < cur[0]:
+                    keep[i] = False
+                    self.back.append((int(r[i]), int(m), int(t[i]), float(v[i]), cur[2]))
+                    continue
+                if seen:
+                    pt[i], pv[i], has[i] = cur[0], cur[1], True
+                cur, seen = (int(t[i]), float(v[i]), int(r[i])), True
+
+    def _gaps(self, c: np.ndarray, t: np.ndarray) -> None:
+        if not len(c):
+            return
+        self.out_n += np.bincount(c, minlength=len(self.out_n))
+        if not _sorted(c):
+            o = np.argsort(c, kind="stable")
+            c, t = c[o], t[o]
+        first = _starts(c)
+        prev = _shift(t)
+        prev[first] = self.out_last[c[first]]
+        has = ~first | self.out_seen[c]
+        diff = t - prev
+        step = self.plan.step[c]
+        jump = has & (diff > step)  # most intervals follow their predecessor: only jumps are counted
+        self.missing += int(missing_between(diff[jump], step[jump]).sum())
+        last = _ends(c)
+        self.out_seen[c[last]] = True
+        self.out_last[c[last]] = t[last]
+
+
+def _sorted(a: np.ndarray) -> bool:
+    return bool(len(a) < 2 or (a[1:] >= a[:-1]).all())
+
+
+def _starts(c: np.ndarray) -> np.ndarray:
+    out = np.empty(len(c), bool)
+    out[:1] = True
+    np.not_equal(c[1:], c[:-1], out=out[1:])
+    return out
+
+
+def _ends(c: np.ndarray) -> np.ndarray:
+    out = np.empty(len(c), bool)
+    out[-1:] = True
+    np.not_equal(c[1:], c[:-1], out=out[:-1])
+    return out
+
+
+def _shift(a: np.ndarray) -> np.ndarray:
+    out = np.empty_like(a)
+    out[:1] = 0
+    out[1:] = a[:-1]
+    return out
+
+
+class _Spikes:
+    """Spike flags set in the stream while the file comes meter by meter: a meter's intervals are held until
+    the next meter starts, then its quantile settles their flags before they are written. A meter whose values
+    cannot hold a spike is settled without sorting: when at least as many values as lie above the quantile's
+    lower rank reach max / SPIKE_FACTOR (with a margin for rounding), the quantile is at least that, so no value
+    exceeds SPIKE_FACTOR x quantile (its quantile is left NaN: no spike). Any other meter gets
+    ``spike_quantile``, the careful path's function. A file not grouped by meter, or a meter of more than
+    HELD_ROWS intervals, turns this off: the flags are then set from the staged files after the pass (``redo``
+    when some were already set here)."""
+
+    def __init__(self, n: int):
+        self.q = np.full(n, np.nan)
+        self.done = np.zeros(n, bool)
+        self.grouped = True
+        self.redo = False
+        self.count = 0
+        self.open = -1
+        self.held: list[tuple] = []
+        self.held_rows = 0
+
+    def take(self, c, t, v, q) -> list[tuple]:
+        """One batch of intervals in meter order → the chunks that may be written now (flags set)."""
+        if not self.grouped:
+            return [(c, t, v, q)]
+        if not len(c):
+            return []
+        if not _sorted(c) or c[0] < self.open or self.done[c[0]]:
+            return self._give_up() + [(c, t, v, q)]
+        starts = np.flatnonzero(_starts(c))
+        ends = np.r_[starts[1:], len(c)]
+        out, first = [], 0
+        if int(c[0]) == self.open:  # the open meter goes on
+            self._hold(c, t, v, q, 0, ends[0])
+            if len(starts) == 1:
+                return self._give_up() if self.held_rows > HELD_ROWS else []
+            first = 1
+        out += self._close()
+        if len(starts) - 1 > first:  # every run but the last is a whole meter
+            a, b = starts[first], ends[len(starts) - 2]
+            out.append(self._settle(c[a:b], t[a:b], v[a:b], q[a:b]))
+        self.open = int(c[starts[-1]])
+        self._hold(c, t, v, q, starts[-1], len(c))
+        return out
+
+    def _hold(self, c, t, v, q, a, b) -> None:
+        self.held.append((c[a:b].copy(), t[a:b].copy(), v[a:b].copy(), q[a:b].copy()))
+        self.held_rows += int(b - a)
+
+    def _settle(self, c, t, v, q) -> tuple:
+        """Whole meters (rows grouped by meter): their quantiles, then their flags."""
+        at = np.flatnonzero(_starts(c))
+        n = np.diff(np.r_[at, len(c)])
+        codes = c[at]
+        top = np.maximum.reduceat(v, at)
+        floor = top / SPIKE_FACTOR * (1 + 1e-9)
+        _, lo_rank, _ = spike_ranks(n)
+        above = np.add.reduceat((v >= np.repeat(floor, n)).astype(np.int64), at)
+        self.done[codes] = True
+        maybe = np.flatnonzero(above < n - lo_rank)
+        if not len(maybe):
+            return c, t, v, q
+        for i in maybe:  # may hold a spike: the exact quantile
+            self.q[codes[i]] = spike_quantile(v[at[i]:at[i] + n[i]])
+        qrow = self.q[c]
+        spike = (v > SPIKE_FACTOR * qrow) & (qrow > 0)  # the careful path's test, NaN: none
+        self.count += int(np.count_nonzero(spike))
+        return c, t, v, np.where(spike & (q == OK), np.int8(SPIKE), q).astype(np.int8)
+
+    def _close(self) -> list[tuple]:
+        if not self.held:
+            return []
+        c, t, v, q = (np.concatenate(x) for x in zip(*self.held))
+        self.held, self.held_rows = [], 0
+        return [self._settle(c, t, v, q)]
+
+    def _give_up(self) -> list[tuple]:
+        out = self.held
+        self.held, self.held_rows = [], 0
+        self.grouped = False
+        self.redo = bool(self.done.any())
+        self.done[:] = False
+        self.q[:] = np.nan
+        self.count = 0
+        return out
+
+    def close(self) -> list[tuple]:
+        return self._close() if self.grouped else []
+
+
+class _Files:
+    """One staged Parquet file per (site, UTC month), appended to a row group at a time."""
+
+    def __init__(self, stage: Path, plan: _Plan, batch: str):
+        self.stage, self.plan = stage, plan
+        self.meter = pa.array(plan.ids, pa.string())
+        self.unit = pa.array(plan.units, pa.string())
+        self.quality = pa.array(QUALITY, pa.string())
+        self.batch = pa.array([batch], pa.string())
+        # Dictionary columns are written as Parquet dictionary pages of plain strings (no Arrow schema is
+        # stored), so every reader sees the strings the careful path writes, without building them here.
+        d = pa.dictionary(pa.int32(), pa.string())
+        self.schema = pa.schema([("meter", d), ("ts", pa.timestamp("us")), ("value", pa.float64()),
+                                 ("unit", d), ("quality", pa.dictionary(pa.int8(), pa.string())),
+                                 ("batch", pa.dictionary(pa.int8(), pa.string()))])
+        # Parquet encoding releases the GIL: two threads write (one file's row groups in order, different files
+        # at once) while the next batch is checked.
+        self.pool = ThreadPoolExecutor(max_workers=2)
+        self.pending: list = []
+        self.last: dict = {}  # (site, month) -> the future writing its latest row group
+        self.buffers: dict[tuple[int, int], list] = {}
+        self.sizes: dict[tuple[int, int], int] = {}
+        self.buffered = 0
+        self.writers: dict[tuple[int, int], pq.ParquetWriter] = {}
+        self.peak = {}  # (site, month) -> per-meter highest unflagged value: which files may hold a spike
+        self.top = np.full(len(plan.ids), -np.inf)  # per-meter highest value: which meters may count spikes
+        self.rows = 0
+
+    def add(self, c, t, v, q) -> None:
+        if not len(c):
+            return
+        month = MONTH_OF_DAY[t // US_PER_DAY - DAY0]
+        key = self.plan.site[c].astype(np.int64) * 100_000 + month
+        if not _sorted(key):
+            o = np.argsort(key, kind="stable")
+            key, c, t, v, q = key[o], c[o], t[o], v[o], q[o]
+        # highest value per (file, meter) run: which meters may count spikes, which files may hold one
+        runs = np.flatnonzero(_starts(key) | _starts(c))
+        rc = c[runs]
+        np.maximum.at(self.top, rc, np.maximum.reduceat(v, runs))
+        top_ok = np.maximum.reduceat(np.where(q == OK, v, -np.inf), runs)
+        cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+        for a, b in zip(cut[:-1], cut[1:]):
+            part = (int(key[a] // 100_000), int(key[a] % 100_000) + MONTH0)
+            # copies, so the batch's arrays are freed while its rows wait for their row group
+            self.buffers.setdefault(part, []).append((c[a:b].copy(), t[a:b].copy(), v[a:b].copy(), q[a:b].copy()))
+            self.sizes[part] = self.sizes.get(part, 0) + int(b - a)
+            self.buffered += int(b - a)
+            peak = self.peak.setdefault(part, np.full(len(self.plan.ids), -np.inf))
+            ra, rb = np.searchsorted(runs, [a, b])
+            peak[rc[ra:rb]] = np.maximum(peak[rc[ra:rb]], top_ok[ra:rb])  # one run per meter in a file's rows
+            if self.sizes[part] >= ROW_GROUP:
+                self._flush(part)
+        # many files open at once (a year of many sites): write the fullest buffers early, in smaller row groups
+        while self.buffered > BUFFERED:
+            self._flush(max(self.sizes, key=self.sizes.get))
+
+    def _flush(self, part) -> None:
+        buf = self.buffers.pop(part, [])
+        self.buffered -= self.sizes.pop(part, 0)
+        if not buf:
+            return
+        c, t, v, q = (np.concatenate(x) for x in zip(*buf))
+        table = pa.Table.from_arrays([
+            pa.DictionaryArray.from_arrays(pa.array(c.astype(np.int32)), self.meter),
+            pa.array(t.view("datetime64[us]")), pa.array(v, pa.float64()),
+            pa.DictionaryArray.from_arrays(pa.array(self.plan.unit[c]), self.unit),
+            pa.DictionaryArray.from_arrays(pa.array(q), self.quality),
+            pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(c), np.int8)), self.batch)],
+            schema=self.schema)
+        if part not in self.writers:
+            path = self.path(part)
+            path.parent.mkdir(exist_ok=True)
+            self.writers[part] = pq.ParquetWriter(path, self.schema, compression="snappy", store_schema=False)
+        while len(self.pending) >= 4:  # at most a few row groups wait in memory
+            self.pending.pop(0).result()
+        self.last[part] = self.pool.submit(_write_after, self.last.get(part), self.writers[part], table)
+        self.pending.append(self.last[part])
+        self.rows += len(c)
+
+    def path(self, part) -> Path:
+        site, month = part
+        return self.stage / f"part-{site}-{month}.parquet"  # one folder: fewer directories to make and remove
+
+    @staticmethod
+    def month(m: int) -> str:
+        return str(np.datetime64(m, "M"))
+
+    def close(self) -> None:
+        try:
+            for part in list(self.buffers):
+                self._flush(part)
+            for f in self.pending:
+                f.result()
+        finally:
+            self.pool.shutdown(wait=True)
+            for w in self.writers.values():
+                w.close()
+
+
+def _write_after(before, writer: pq.ParquetWriter, table: pa.Table) -> None:
+    if before is not None:  # the file's previous row group, submitted earlier, so already running or done
+        before.result()
+    writer.write_table(table, row_group_size=ROW_GROUP)
+
+
+def _connect(root: Path, memory_limit: str, threads: int | None):
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
     con.execute("SET TimeZone = 'UTC'")
-    # A CSV's row numbers come from the scan order, which must then be kept; Parquet has file_row_number.
-    con.execute(f"SET preserve_insertion_order = {str(path.suffix.lower() != '.parquet').lower()}")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    registry = pd.DataFrame([{"id": m.id, "site": m.site, "unit": m.unit, "multiplier": m.multiplier,
-                              "register": m.register, "stamp": profile.stamp or m.stamp,
-                              "interval_min": m.interval_min, "rollover": m.rollover,
-                              "tz": profile.timezone or m.timezone} for m in meters.values()])
-    registry["rollover"] = registry["rollover"].astype(float)
-    con.register("registry_df", registry)
-    con.execute("CREATE TEMP TABLE registry AS SELECT * FROM registry_df")
-    source, first_row = _source(path)
-    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-    wanted = [profile.timestamp, profile.value] + ([profile.meter] if profile.meter else []) + list(profile.keep)
-    missing = [c for c in dict.fromkeys(wanted) if c not in types]
-    if missing:
-        raise BulkRejected([(1, c, f"required column is missing (profile {profile.name})") for c in missing])
-    meter_expr = f"CAST(s.{_q(profile.meter)} AS VARCHAR)" if profile.meter else _lit(profile.meter_id)
-    if profile.unit is not None:
-        unit_expr = _lit(profile.unit)
-    elif profile.unit_column in types:
-        unit_expr = f"trim(CAST(s.{_q(profile.unit_column)} AS VARCHAR))"
-    else:
-        unit_expr = "NULL"
-    ts_text, ts_exact_utc, ts_local, ts_exact = _stamp_sql(types, profile)
-    value = f"s.{_q(profile.value)}"
-    con.execute(f"""
-        CREATE TEMP VIEW raw AS
-        SELECT s.file_row_number + {first_row} AS record, {meter_expr} AS meter,
-               {ts_text} AS ts_text, {ts_exact_utc} AS exact_utc, {ts_local} AS local, {ts_exact} AS exact,
-               TRY_CAST({value} AS DOUBLE) AS value, CAST({value} AS VARCHAR) AS value_text, {unit_expr} AS unit_in
-        FROM {source} s""")
-    # Unit factors and refusals come from the function the pandas path uses, once per (unit, meter).
-    units = []
-    if unit_expr != "NULL":
-        pairs = con.execute("SELECT DISTINCT coalesce(unit_in, ''), meter FROM raw").fetchall()
-        units = [(u, mid, *unit_factor(u, meters[mid])) for u, mid in pairs if mid in meters]
-    con.register("units_df", pd.DataFrame(units, columns=["unit_in", "meter", "factor", "reason"]).astype(
-        {"unit_in": str, "meter": str, "factor": float, "reason": str}))
-    con.execute("CREATE TEMP TABLE units AS SELECT * FROM units_df")
-    # One pass over the file: every row gets its value in the meter's terms and, if it cannot be used,
-    # the first reason why; checks, duplicates and intervals then read this table, not the file again.
+    con.execute("SET preserve_insertion_order = true")  # the stream must come in file order
     con.execute(f"SET temp_directory = '{(root.parent / '.duckdb-tmp').as_posix()}'")
-    described = profile.describe_format().replace("'", "''")
-    con.execute(f"""
-        CREATE TEMP TABLE checked AS
-        SELECT *, ts_utc - CASE WHEN stamp = 'end' AND register = 'interval'
-                                THEN to_minutes(CAST(interval_min AS BIGINT)) ELSE INTERVAL 0 MINUTE END AS ts
-        FROM (
-          SELECT r.record, r.meter, g.site, g.unit, g.register, g.interval_min, g.rollover, g.tz, g.stamp,
-                 r.exact, r.local,
-                 CASE WHEN r.exact THEN r.exact_utc ELSE timezone(g.tz, r.local) AT TIME ZONE 'UTC' END AS ts_utc,
-                 r.value * g.multiplier * coalesce(u.factor, 1.0) AS value,
-                 CASE WHEN g.id IS NULL THEN 'meter|unknown meter ''' || r.meter || ''' (not in the meter registry)'
-                      WHEN r.value_text IS NULL OR trim(r.value_text) = '' THEN 'value|value is blank'
-                      WHEN r.value IS NULL THEN 'value|''' || r.value_text || ''' is not a number'
-                      WHEN NOT isfinite(r.value) THEN 'value|''' || r.value_text || ''' is not a finite number'
-                      WHEN r.value < 0 THEN 'value|negative reading ' || r.value_text
-                      WHEN r.ts_text IS NULL OR r.ts_text = '' THEN 'timestamp|timestamp is blank'
-                      WHEN (r.exact AND r.exact_utc IS NULL) OR (NOT r.exact AND r.local IS NULL)
-                        THEN 'timestamp|''' || r.ts_text || ''' is not a timestamp in {described}'
-                      WHEN u.reason <> '' THEN 'unit|' || u.reason END AS problem
-          FROM raw r LEFT JOIN registry g ON g.id = r.meter
-          LEFT JOIN units u ON u.unit_in = coalesce(r.unit_in, '') AND u.meter = r.meter)""")
-    col = profile.column
-    problems = [(int(rec), col(p.split("|", 1)[0]), p.split("|", 1)[1]) for rec, p in con.execute(
-        "SELECT record, problem FROM checked WHERE problem IS NOT NULL ORDER BY record LIMIT 50").fetchall()]
-    problems += _dst_problems(con, col("timestamp"))
-    if problems:
-        raise BulkRejected(sorted(problems, key=lambda p: p[0] or 0)[:50])
-    con.execute("""
-        CREATE TEMP TABLE dedup AS
-        SELECT meter, any_value(site) AS site, any_value(unit) AS unit, any_value(register) AS register,
-               any_value(interval_min) AS interval_min, any_value(rollover) AS rollover, ts,
-               min(value) AS value, max(value) AS vmax, count(*) AS n, min(record) AS record
-        FROM checked GROUP BY meter, ts""")
-    # min <> max is "more than one value", without the cost of counting distinct values
-    clash = con.execute("SELECT record, meter, ts FROM dedup WHERE vmax > value ORDER BY record LIMIT 50").fetchall()
-    if clash:
-        raise BulkRejected([(int(r), col("value"), f"{m} at {t} appears with different values") for r, m, t in clash])
-    # Stamps out of file order, per meter, repeats left to the duplicate rule: the first row of each
-    # (meter, ts) must come in the order of ts. A cheap test over the deduplicated table first; the rows
-    # and their texts only when it finds something.
-    if con.execute("""SELECT count(*) FROM (SELECT record < lag(record) OVER (PARTITION BY meter ORDER BY ts) AS back
-                      FROM dedup) WHERE back""").fetchone()[0]:
-        order = con.execute("""
-            WITH o AS (
-              SELECT d.record, d.ts, lag(d.ts) OVER w AS p_ts, lag(d.record) OVER w AS p_record
-              FROM dedup d WINDOW w AS (PARTITION BY d.meter ORDER BY d.record))
-            SELECT o.record, r.ts_text, p.ts_text, o.p_record, coalesce(r.local, r.exact_utc), coalesce(p.local, p.exact_utc)
-            FROM o JOIN raw r ON r.record = o.record JOIN raw p ON p.record = o.p_record
-            WHERE o.ts < o.p_ts ORDER BY o.record LIMIT 50""").fetchall()
-        raise BulkRejected([(int(r), col("timestamp"), order_reason(t, pt, int(pr), lo, plo))
-                            for r, t, pt, pr, lo, plo in order])
-    # Registers: a reading at t closes the interval [t - step, t); a delta across k missing steps is spread
-    # evenly over them (flag 'spread'), as the pandas path does.
-    con.execute("""
-        CREATE TEMP TABLE intervals AS
-        WITH reg AS (
-          SELECT *, lag(value) OVER (PARTITION BY meter ORDER BY ts) AS prev,
-                    lag(ts) OVER (PARTITION BY meter ORDER BY ts) AS prev_ts
-          FROM dedup WHERE register = 'cumulative'),
-        d AS (
-          SELECT meter, site, unit, ts, interval_min,
-                 greatest(1, CAST(round((epoch(ts) - epoch(prev_ts)) / 60.0 / interval_min) AS BIGINT)) AS k,
-                 CASE WHEN value >= prev THEN value - prev
-                      WHEN rollover IS NOT NULL AND prev >= 0.9 * rollover THEN value + rollover - prev END AS delta,
-                 CASE WHEN value >= prev THEN '' WHEN rollover IS NOT NULL AND prev >= 0.9 * rollover THEN 'rollover'
-                      ELSE 'reset' END AS q
-          FROM reg WHERE prev IS NOT NULL)
-        SELECT meter, site, unit, ts - to_minutes(CAST(j * interval_min AS BIGINT)) AS ts, delta / k AS value,
-               CASE WHEN q = '' AND k > 1 THEN 'spread' ELSE q END AS quality
-        FROM d, unnest(range(1, k + 1)) AS t(j)
-        UNION ALL
-        SELECT meter, site, unit, ts, value, '' AS quality FROM dedup WHERE register = 'interval'""")
-    stats = con.execute("""
-        SELECT (SELECT count(*) FROM checked), (SELECT sum(n - 1) FROM dedup),
-               count(*) FILTER (WHERE quality = 'reset'), count(*) FILTER (WHERE quality = 'rollover')
-        FROM intervals""").fetchone()
-    con.execute("""
-        CREATE TEMP TABLE flagged AS
-        SELECT i.meter, i.site, i.unit, i.ts, i.value,
-               CASE WHEN i.quality = '' AND q.q99 > 0 AND i.value > 3 * q.q99 THEN 'spike' ELSE i.quality END AS quality
-        FROM intervals i JOIN (SELECT meter, quantile_cont(value, 0.99) AS q99 FROM intervals GROUP BY meter) q
-          USING (meter)
-        WHERE i.value IS NOT NULL""")
-    missing = con.execute("""
-        SELECT coalesce(sum(expected - n), 0) FROM (
-          SELECT f.meter, count(*) AS n,
-                 (epoch(max(ts)) - epoch(min(ts))) / 60 / any_value(g.interval_min) + 1 AS expected
-          FROM flagged f JOIN registry g ON g.id = f.meter GROUP BY f.meter)""").fetchone()[0]
-    spikes = con.execute("SELECT count(*) FROM flagged WHERE quality = 'spike'").fetchone()[0]
-    if lake.has_readings(root, org):
-        pattern = lake.glob(root, org).replace("'", "''")
-        con.execute(f"CREATE TEMP VIEW lake AS SELECT meter, ts, value FROM read_parquet('{pattern}', hive_partitioning = true)")
-        bad = con.execute("""
-            SELECT f.meter, f.ts, l.value, f.value FROM flagged f JOIN lake l USING (meter, ts)
-            WHERE abs(l.value - f.value) > 1e-9 LIMIT 20""").fetchall()
-        if bad:
-            raise BulkRejected([(None, col("value"), f"{m} {t}: stored {a} vs new {b}; nothing was written")
-                                for m, t, a, b in bad])
-        con.execute("CREATE TEMP TABLE fresh AS SELECT f.* FROM flagged f ANTI JOIN lake l USING (meter, ts)")
-    else:
-        con.execute("CREATE TEMP TABLE fresh AS SELECT * FROM flagged")
-    new = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
+    return con
+
+
+def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile = DEFAULT_PROFILE,
+                memory_limit: str = "1GB", threads: int | None = None) -> dict:
+    """Import ``path`` into organisation ``org``'s part of the lake at ``root`` for its registry ``meters``, the file
+    laid out as ``profile`` says. Raises :class:`BulkRejected` with the problems found (up to 50), having written
+    nothing. DuckDB runs within ``memory_limit`` on ``threads`` threads (default: every core)."""
+    root, path = Path(root), Path(path)
+    lake.org_folder(root, org)
+    lake.refuse_legacy(root)
+    lake.refuse_days(root, org)
     batch = uuid.uuid4().hex[:12]
     stage = root.parent / f".stage-{batch}"
+    con = _connect(root, memory_limit, threads)
     try:
-        if new:
-            con.execute(f"""
-                COPY (SELECT meter, ts, value, unit, quality, '{batch}' AS batch, site, strftime(ts, '%Y-%m-%d') AS date
-                      FROM fresh)
-                TO '{stage}' (FORMAT parquet, PARTITION_BY (site, date), FILENAME_PATTERN 'bulk_{batch}_{{i}}')""")
-            for f in stage.rglob("*.parquet"):
-                dest = folder / f.relative_to(stage)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                f.replace(dest)
+        plan = _Plan(con, meters, path, profile)
+        seq, files, spikes = _Sequence(plan), _Files(stage, plan, batch), _Spikes(len(plan.ids))
+        try:
+            rows, problems = _stream(con, plan, seq, spikes, files)
+            for chunk in spikes.close():
+                files.add(*chunk)
+        finally:
+            files.close()
+        if problems:
+            raise BulkRejected(problems[:MAX_PROBLEMS])
+        if seq.back:
+            _judge_back(con, plan, seq)
+        if seq.clashes:
+            clashes = sorted(seq.clashes)[:MAX_PROBLEMS]
+            text = _texts(con, plan, [r for r, _, _ in clashes])
+            raise BulkRejected([(r, profile.column("value"), f"{plan.ids[c]} at {text[r][0]} appears with different values")
+                                for r, c, _ in clashes])
+        n_spikes, moves, stored, already = _finish(con, root, org, plan, files, seq.out_n, spikes, profile)
+        for src, dest in moves:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dest)
     finally:
+        con.close()
         shutil.rmtree(stage, ignore_errors=True)
         shutil.rmtree(root.parent / ".duckdb-tmp", ignore_errors=True)
-    total = con.execute("SELECT count(*) FROM flagged").fetchone()[0]
-    return {"rows": int(stats[0]), "duplicates_dropped": int(stats[1] or 0), "resets": int(stats[2]),
-            "rollovers": int(stats[3]), "spikes": int(spikes), "missing_intervals": int(missing),
-            "stored": int(new), "already_stored": int(total - new)}
+    return {"rows": rows, "duplicates_dropped": seq.duplicates, "resets": seq.resets, "rollovers": seq.rollovers,
+            "spikes": n_spikes, "missing_intervals": seq.missing, "stored": stored, "already_stored": already}
 
 
-def _dst_problems(con, column: str) -> list[tuple[int, str, str]]:
-    """Local stamps inside a clock change. This path refuses a repeated hour too: resolving it needs each
-    meter's file order, which the careful (pandas) path uses."""
-    spans = con.execute("""SELECT tz, min(local), max(local) FROM checked
-                           WHERE problem IS NULL AND NOT exact AND local IS NOT NULL GROUP BY tz""").fetchall()
-    windows = [(tz, lo, hi, kind) for tz, a, b in spans for lo, hi, kind in dst_windows(tz, a, b)]
-    if not windows:
-        return []
-    con.register("dst_df", pd.DataFrame(windows, columns=["tz", "lo", "hi", "kind"]))
-    hits = con.execute("""SELECT c.record, c.local, c.tz, d.kind FROM checked c JOIN dst_df d
-                          ON c.tz = d.tz AND c.local >= d.lo AND c.local < d.hi
-                          WHERE c.problem IS NULL AND NOT c.exact ORDER BY c.record LIMIT 50""").fetchall()
-    later = "; or import with --engine pandas, which resolves a repeated hour by file order"
-    return [(int(r), column, dst_reason(pd.Timestamp(t), tz, kind) + (later if kind == "repeat" else ""))
-            for r, t, tz, kind in hits]
+def _stream(con, plan: _Plan, seq: _Sequence, spikes: _Spikes, files: _Files) -> tuple[int, list]:
+    """The one pass over the file. Returns the rows read and the problems of the first rows refused."""
+    col = plan.profile.column
+    problems: list[tuple[int, str, str]] = []
+    offset = 0
+    for rb in con.sql(plan.stream_sql()).to_arrow_reader(BATCH_ROWS):
+        n = rb.num_rows
+        rec = np.arange(offset, offset + n, dtype=np.int64) + plan.first_row
+        offset += n
+        problem = rb.column("problem")
+        ok = np.ones(n, bool) if problem.null_count == n else pc.is_null(problem).to_numpy(zero_copy_only=False)
+        found = [(int(rec[i]), *problem[i].as_py().split("|", 1)) for i in np.flatnonzero(~ok)[:MAX_PROBLEMS]]
+        code = rb.column("code").fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        factor, bad_units = plan.factor(rb.column("unit") if plan.has_unit else None, code, ok)
+        found += [(int(rec[i]), "unit", why) for i, why in bad_units]
+        if plan.may_be_local:
+            local = ~rb.column("exact").fill_null(True).to_numpy(zero_copy_only=False) & ok
+            if local.any():
+                at = rb.column("local").cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+                hits = plan.dst_hits(code[local], at[local])
+                where = np.flatnonzero(local)
+                found += [(int(rec[where[i]]), "timestamp", why) for i, why in hits]
+        if found or problems:
+            problems = sorted(problems + [(r, col(c), why) for r, c, why in found])[:MAX_PROBLEMS]
+            if len(problems) >= MAX_PROBLEMS:
+                break
+            continue
+        ts = rb.column("ts").to_numpy(zero_copy_only=False).astype("datetime64[us]").view(np.int64)
+        outside = (ts < TS_MIN) | (ts >= TS_MAX)
+        if outside.any():
+            problems = sorted(problems + [(int(rec[i]), col("timestamp"), f"{pd.Timestamp(ts[i], unit='us')} UTC is "
+                                           "outside the years 1900 to 2199") for i in np.flatnonzero(outside)])
+            problems = problems[:MAX_PROBLEMS]
+            continue
+        value = rb.column("value").to_numpy(zero_copy_only=False) * factor * plan.multiplier[code]
+        for chunk in spikes.take(*seq.feed(rec, code, ts, value)):
+            files.add(*chunk)
+    return offset, problems
+
+
+def _judge_back(con, plan: _Plan, seq: _Sequence) -> None:
+    """Rows that stepped back in time for their meter, judged against the whole file as the careful path does:
+    the first row of a (meter, time) must come in time order; a later repeat is a duplicate or a conflict."""
+    held = pd.DataFrame(seq.back, columns=["record", "code", "ts", "value", "prev"])
+    con.register("held_df", held)
+    unit = ", f.unit" if plan.has_unit else ""
+    first = con.execute(f"""
+        WITH f AS (SELECT * FROM ({plan.numbered_sql()})
+                   WHERE code IN (SELECT DISTINCT code FROM held_df) AND problem IS NULL),
+             m AS (SELECT h.record AS held, min(f.record) AS record FROM held_df h JOIN f
+                   ON f.code = h.code AND epoch_us(f.ts) = h.ts AND f.record < h.record GROUP BY h.record)
+        SELECT m.held, f.code, f.value{unit} FROM m JOIN f USING (record) ORDER BY m.held""").df()
+    if len(first):
+        code = first["code"].to_numpy(np.int64)
+        factor, _ = plan.factor(pa.array(first["unit"]) if plan.has_unit else None, code, np.ones(len(code), bool))
+        # the first row's value in the meter's terms, as the stream computed the held one's
+        values = dict(zip(first["held"], first["value"].to_numpy(float) * factor * plan.multiplier[code]))
+    else:
+        values = {}
+    order = []
+    for h in held.itertuples():
+        if h.record not in values:
+            order.append(h)
+        elif values[h.record] == h.value:
+            seq.duplicates += 1
+        else:
+            seq.clashes.append((h.record, h.code, h.ts))
+    if order:
+        text = _texts(con, plan, [h.record for h in order] + [h.prev for h in order])
+        raise BulkRejected([(h.record, plan.profile.column("timestamp"),
+                             order_reason(text[h.record][0], text[h.prev][0], h.prev, text[h.record][1], text[h.prev][1]))
+                            for h in sorted(order, key=lambda h: h.record)[:MAX_PROBLEMS]])
+
+
+def _texts(con, plan: _Plan, records: list[int]) -> dict[int, tuple[str, object]]:
+    """The stamp of some records as written, and as wall time: for messages about rare rows (one more scan)."""
+    con.register("recs_df", pd.DataFrame({"record": sorted(set(records))}, dtype="int64"))
+    return {r: (t, lt) for r, t, lt in con.execute(f"""
+        SELECT record, ts_text, coalesce(local, ts) FROM ({plan.numbered_sql()})
+        WHERE record IN (SELECT record FROM recs_df)""").fetchall()}
+
+
+def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.ndarray, flags: _Spikes,
+            profile: MeterFileProfile):
+    """Spike flags, conflicts with and rows already in the lake; returns the spike count, the (staged, final)
+    moves, and the rows new and already stored."""
+    staged = {part: files.path(part) for part in files.writers}
+    if not staged:
+        return 0, [], 0, 0
+    # The spike quantile of each meter from the two values around its rank: the top (1 - quantile) share of
+    # its intervals, kept by a bounded heap per meter (DuckDB's max(value, k)), site by site.
+    # Meters the stream settled are skipped.
+    qs = flags.q.copy()
+    todo = (counts > 0) & ~flags.done
+    rn, lo_rank, hi_rank = spike_ranks(counts)
+    k = int(np.max(np.where(todo, counts - lo_rank, 0)))
+    index = {m: i for i, m in enumerate(plan.ids)}
+    for site in sorted({s for s, _ in staged} & set(plan.site[todo].tolist())):
+        paths = [str(p) for (s, _), p in staged.items() if s == site]
+        for meter, top in con.execute(f"SELECT meter, max(value, {k}) FROM read_parquet($paths) GROUP BY meter",
+                                      {"paths": paths}).fetchall():
+            i = index[meter]
+            if not todo[i]:
+                continue
+            n = int(counts[i])
+            qs[i] = spike_interpolate(top[n - 1 - lo_rank[i]], top[n - 1 - hi_rank[i]], rn[i], lo_rank[i])
+    limit = np.where(qs > 0, qs * SPIKE_FACTOR, np.inf)  # to pick files; the flags come from the SQL rule below
+    con.register("quant_df", pd.DataFrame({"meter": plan.ids, "q": pd.array(qs, dtype="Float64")}))  # NaN: NULL
+    held = lake.partitions(root, org)
+    moves, stored, already = [], 0, 0
+    total = files.rows
+    name = f"bulk-{files.batch[0].as_py()}.parquet"
+    for (site, month), path in sorted(staged.items()):
+        site_code, month_text = plan.sites[site], files.month(month)
+        dest = lake.month_folder(root, org, site_code, month_text) / name
+        overlap = (site_code, month_text) in held
+        flagged = flags.redo or bool(np.any(files.peak[(site, month)] > limit))
+        if not overlap and not flagged:
+            moves.append((path, dest))
+            continue
+        rel = "read_parquet($staged)"
+        params = {"staged": str(path)}
+        if overlap:
+            params["stored"] = sorted(str(f) for f in lake.month_folder(root, org, site_code, month_text).glob("*.parquet"))
+            clash = con.execute(f"""SELECT s.meter, s.ts, s.value, l.value AS value_old
+                                    FROM {rel} s JOIN read_parquet($stored) l USING (meter, ts)
+                                    WHERE abs(l.value - s.value) > 1e-9 ORDER BY s.meter, s.ts""", params).df()
+            if len(clash):
+                raise BulkRejected([(None, profile.column("value"), lake.LakeConflict(clash).reason)])
+            rel = f"(SELECT s.* FROM {rel} s ANTI JOIN read_parquet($stored) l USING (meter, ts))"
+        out = path.with_name(path.stem + "-final.parquet")
+        n = con.execute(f"""
+            COPY (SELECT s.meter, s.ts, s.value, s.unit,
+                         CASE WHEN s.quality NOT IN ('', 'spike') THEN s.quality
+                              WHEN {spike_sql('s.value', 'q.q')} THEN 'spike' ELSE '' END AS quality,
+                         s.batch
+                  FROM {rel} s JOIN quant_df q USING (meter) ORDER BY s.meter, s.ts)
+            TO '{str(out).replace("'", "''")}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP})""", params).fetchall()[0][0]
+        already += con.execute("SELECT count(*) FROM read_parquet($staged)", {"staged": str(path)}).fetchall()[0][0] - n
+        if n:
+            moves.append((out, dest))
+    # every interval above its meter's limit, whatever its flag, as the careful path counts them; only the
+    # files of meters whose highest value passes the limit are read
+    spikes = flags.count  # those of the meters the stream settled
+    over = np.flatnonzero((files.top > limit) & todo)
+    if len(over):
+        con.register("over_df", pd.DataFrame({"meter": [plan.ids[i] for i in over]}))
+        paths = [str(p) for (s, _), p in staged.items() if s in set(plan.site[over].tolist())]
+        spikes += con.execute(f"""SELECT count(*) FROM read_parquet($paths) s JOIN quant_df q USING (meter)
+                                 WHERE s.meter IN (SELECT meter FROM over_df) AND {spike_sql('s.value', 'q.q')}""",
+                             {"paths": paths}).fetchall()[0][0]
+    stored = total - already
+    return int(spikes), moves, int(stored), int(already)

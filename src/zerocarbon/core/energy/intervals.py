@@ -293,57 +293,119 @@ def interval_start(ts: pd.Series, stamp: str, interval_min: int) -> pd.Series:
     return ts - pd.Timedelta(minutes=interval_min) if stamp == "end" else ts
 
 
-def register_to_intervals(df: pd.DataFrame, meter: Meter) -> pd.DataFrame:
-    """Cumulative register readings (sorted by time) to interval deltas.
+# -- the interval rules, one definition for both import paths -------------------------------------------
+# The careful (pandas) path runs them on one meter's whole series, the bulk path (``store.lake_import``) on
+# batches of a stream with each meter's last reading carried over; both call the functions below (and the
+# bulk path's SQL for the spike quantile is generated from the same constants), so the two cannot drift.
+
+#: a value above SPIKE_FACTOR x the meter's SPIKE_QUANTILE (of its intervals in the import) is a spike
+SPIKE_FACTOR = 3.0
+SPIKE_QUANTILE = 0.99
+#: a falling register is a rollover when the previous reading was in the top share of the rollover value
+ROLLOVER_SHARE = 0.9
+#: quality flags as stored, by code
+QUALITY = ("", "reset", "rollover", "spread", "spike")
+OK, RESET, ROLLOVER, SPREAD, SPIKE = range(5)
+
+
+def register_deltas(value: np.ndarray, prev: np.ndarray, rollover: np.ndarray | float | None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Energy between two cumulative register readings, and its quality code.
 
     A drop in the register is a **rollover** when the meter has a rollover value and the previous reading
-    was in its top 10 % (delta = value + rollover - previous), otherwise a **reset** (meter exchange): that
-    interval's energy is unknown and is left as a gap, flagged. The delta between two readings more than
-    one interval apart is spread evenly over the intervals in between (flag ``spread``).
-    """
-    df = df.sort_values("ts").reset_index(drop=True)
-    prev = df["value"].shift(1)
-    delta = df["value"] - prev
-    quality = pd.Series("", index=df.index, dtype=object)
+    was in its top ROLLOVER_SHARE (delta = value + rollover - previous), otherwise a **reset** (meter
+    exchange): that energy is unknown (NaN), flagged."""
+    value, prev = np.asarray(value, float), np.asarray(prev, float)
+    roll_at = np.broadcast_to(np.nan if rollover is None else np.asarray(rollover, float), value.shape)
+    delta = value - prev
     drop = delta < 0
-    if meter.rollover:
-        roll = drop & (prev >= 0.9 * meter.rollover)
-        delta[roll] = df["value"][roll] + meter.rollover - prev[roll]
-        quality[roll] = "rollover"
-        drop &= ~roll
-    quality[drop] = "reset"
-    delta[drop] = np.nan
-    step = pd.Timedelta(minutes=meter.interval_min)
-    gap_steps = ((df["ts"] - df["ts"].shift(1)) / step).round()
-    rows = []
-    for i in range(1, len(df)):
-        k = int(gap_steps[i]) if gap_steps[i] == gap_steps[i] else 1
-        end = df["ts"][i]
-        if k <= 1:
-            rows.append((end - step, delta[i], quality[i], df["row"][i]))
-        else:
-            share = delta[i] / k if delta[i] == delta[i] else np.nan
-            for j in range(k, 0, -1):
-                rows.append((end - j * step, share, quality[i] or "spread", df["row"][i]))
-    # A register reading at time t closes the interval [t - step, t): stamps are interval ends.
-    return pd.DataFrame(rows, columns=["ts", "value", "quality", "row"])
+    roll = drop & (roll_at > 0) & (prev >= ROLLOVER_SHARE * roll_at)
+    delta = np.where(roll, value + roll_at - prev, delta)
+    reset = drop & ~roll
+    delta[reset] = np.nan
+    return delta, np.where(roll, ROLLOVER, np.where(reset, RESET, OK)).astype(np.int8)
 
 
-def flag_spikes(df: pd.DataFrame, factor: float = 3.0, quantile: float = 0.99) -> pd.Series:
-    """True where a value exceeds ``factor`` x the meter's 99th percentile in this import. Spikes are
-    flagged, never changed. A high quantile, not a median: lines that switch between standby and full
-    load are not spikes."""
-    q = df["value"].quantile(quantile)
-    return (df["value"] > factor * q) & (q > 0)
+def spread(end_us: np.ndarray, prev_us: np.ndarray, delta: np.ndarray, quality: np.ndarray, step_us: np.ndarray | int
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Register deltas to intervals. A reading at t closes the interval [t - step, t); a delta across k
+    steps (k = the gap in steps, rounded half to even, at least 1) is spread evenly over them (flag
+    ``spread`` unless already flagged). Times are integer microseconds. Returns interval start, value,
+    quality code and the index of the delta each interval comes from."""
+    step = np.broadcast_to(np.asarray(step_us, np.int64), np.shape(end_us))
+    k = np.maximum(np.rint((end_us - prev_us) / step), 1).astype(np.int64)
+    src = np.repeat(np.arange(len(k)), k)
+    first = np.cumsum(k) - k
+    j = k[src] - (np.arange(len(src)) - first[src])  # k, k-1, ..., 1 within each delta
+    value = np.where(k > 1, delta / k, delta)[src]
+    q = np.where((quality == OK) & (k > 1), SPREAD, quality).astype(np.int8)[src]
+    return end_us[src] - j * step[src], value, q, src
+
+
+def missing_between(diff_us: np.ndarray, step_us) -> np.ndarray:
+    """Intervals missing between consecutive interval starts ``diff_us`` apart (whole steps only)."""
+    jumps = np.asarray(diff_us) / step_us
+    return np.where(jumps > 1, np.floor(jumps - 1), 0).astype(np.int64)
+
+
+def spike_ranks(n):
+    """Where the meter's SPIKE_QUANTILE lies among its ``n`` sorted values: the fractional rank and the two
+    ranks around it (0-based)."""
+    rn = (np.asarray(n, np.int64) - 1) * SPIKE_QUANTILE
+    return rn, np.floor(rn).astype(np.int64), np.ceil(rn).astype(np.int64)
+
+
+def spike_interpolate(lo, hi, rn, lo_rank):
+    """The quantile between the values at the two ranks around ``rn``, linearly (numpy's and pandas' method;
+    written out once so both import paths compute the same bits from the same two values)."""
+    return lo + (hi - lo) * (rn - lo_rank)
+
+
+def spike_quantile(values: np.ndarray) -> float:
+    """The meter's SPIKE_QUANTILE of ``values`` (NaN ignored; NaN when none)."""
+    v = np.asarray(values, float)
+    v = v[~np.isnan(v)]
+    if not len(v):
+        return float("nan")
+    rn, lo, hi = spike_ranks(len(v))
+    part = np.partition(v, [int(lo), int(hi)])
+    return float(spike_interpolate(part[int(lo)], part[int(hi)], rn, lo))
+
+
+def spike_sql(value: str, quantile: str) -> str:
+    """The spike rule as a SQL condition on a value and the meter's quantile."""
+    return f"({quantile} > 0 AND {value} > {SPIKE_FACTOR!r} * {quantile})"
+
+
+def register_to_intervals(df: pd.DataFrame, meter: Meter) -> pd.DataFrame:
+    """Cumulative register readings (sorted by time) to interval deltas (:func:`register_deltas`,
+    :func:`spread`); a reset leaves its intervals as a flagged gap (value NaN)."""
+    df = df.sort_values("ts").reset_index(drop=True)
+    ts = df["ts"].to_numpy("datetime64[us]").astype(np.int64)
+    v = df["value"].to_numpy(float)
+    delta, q = register_deltas(v[1:], v[:-1], meter.rollover)
+    start, value, quality, src = spread(ts[1:], ts[:-1], delta, q, meter.interval_min * 60_000_000)
+    return pd.DataFrame({"ts": start.astype("datetime64[us]").astype("datetime64[ns]"), "value": value,
+                         "quality": np.asarray(QUALITY, dtype=object)[quality],
+                         "row": df["row"].to_numpy()[1:][src]})
+
+
+def flag_spikes(df: pd.DataFrame) -> pd.Series:
+    """True where a value exceeds SPIKE_FACTOR x the meter's SPIKE_QUANTILE in this import
+    (:func:`spike_quantile`). Spikes are flagged, never changed. A high quantile, not a median: lines that
+    switch between standby and full load are not spikes."""
+    q = spike_quantile(df["value"].to_numpy(float))
+    return (df["value"] > SPIKE_FACTOR * q) & (q > 0)
 
 
 def gaps(df: pd.DataFrame, interval_min: int) -> pd.DataFrame:
-    """Missing intervals between the first and last reading of a meter: (start, count)."""
-    step = pd.Timedelta(minutes=interval_min)
+    """Missing intervals between the first and last reading of a meter: (after, count)."""
     ts = df["ts"].sort_values()
-    jumps = ts.diff() / step
-    where = jumps[jumps > 1]
-    return pd.DataFrame({"after": ts.shift(1)[where.index], "missing": (where - 1).astype(int)})
+    diff = ts.diff().to_numpy("timedelta64[us]").astype(np.int64)
+    missing = pd.Series(missing_between(diff, interval_min * 60_000_000), index=ts.index)
+    missing.iloc[:1] = 0
+    where = missing > 0
+    return pd.DataFrame({"after": ts.shift(1)[where], "missing": missing[where].astype(int)})
 
 
 def fill_linear(df: pd.DataFrame, interval_min: int, max_gap: int = 4) -> pd.DataFrame:
