@@ -181,6 +181,7 @@ def test_the_web_form_runs_on_a_series_and_the_run_page_names_it(world):
     assert jobs.run(sessions, job.id)
     (run,) = schedule_runs.list_runs(sessions, ORG).runs
     page.get("/web/lang/en")
+    assert f"Carbon: shipped:{SHIPPED}" in page.get(f"/web/orgs/{ORG}/schedules").text
     shown = page.get(f"/web/orgs/{ORG}/schedules/{run.id}").text
     assert 'id="schedule-carbon-series"' in shown and SHIPPED in shown and "NESO" in shown
     assert "200 operating days a year" in shown and "2023" in shown
