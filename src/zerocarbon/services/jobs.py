@@ -60,7 +60,8 @@ STALE_AFTER = timedelta(minutes=5)
 # Embedded executors look for queued jobs this often [s] (a submit in the same process wakes them at once).
 POLL_INTERVAL = 2.0
 RESERVED_PARAMS = ("org", "actor")
-SPOOL_PARAMS = ("path", "orders_path", "carbon_series_path")  # server paths of spooled uploads: never shown, removed when the job ends
+# Server paths of spooled uploads: never shown, removed when the job ends.
+SPOOL_PARAMS = ("path", "orders_path", "carbon_series_path")
 RESULT_LIMIT = 16_000  # characters of JSON kept of a result
 # This process, as job rows name their runner: host, pid, and a token telling it from an earlier process that
 # had the same pid.
