@@ -158,6 +158,7 @@ ENDPOINTS = [
     Endpoint("users.manage", "DELETE", "/orgs/{org}/tokens/{name}", _token),
     Endpoint("schedule.run", "POST", "/orgs/{org}/schedules", _schedule_upload),
     Endpoint("schedule.read", "GET", "/orgs/{org}/schedules"),
+    Endpoint("schedule.read", "GET", "/orgs/{org}/schedules/series"),
     Endpoint("schedule.read", "GET", "/orgs/{org}/schedules/{run_id}", _schedule_run),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/sites"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/report"),

@@ -231,7 +231,8 @@ def test_a_schedule_job_stores_the_same_run_as_the_synchronous_call_and_reports_
     # One CP-SAT worker searches deterministically; it proves this week optimal well within the time limit.
     info = _submit(sessions, week, orders, objective="carbon", name="week 32", time_limit=5, workers=1)
     assert info.params == {"file": "week.json", "orders": "orders.csv", "time_limit": 5.0, "objective": "carbon",
-                           "name": "week 32", "site": None, "workers": 1}  # the spooled files' paths are not shown
+                           "name": "week 32", "site": None, "workers": 1, "operating_days": 250.0,
+                           "carbon_series": None}  # the spooled files' paths are not shown
     assert len(_spooled(tmp_path)) == 2
     assert jobs.run(sessions, info.id)
     final = jobs.get(sessions, ORG, info.id)

@@ -60,7 +60,8 @@ STALE_AFTER = timedelta(minutes=5)
 # Embedded executors look for queued jobs this often [s] (a submit in the same process wakes them at once).
 POLL_INTERVAL = 2.0
 RESERVED_PARAMS = ("org", "actor")
-SPOOL_PARAMS = ("path", "orders_path")  # server paths of spooled uploads: never shown, removed when the job ends
+# Server paths of spooled uploads: never shown, removed when the job ends.
+SPOOL_PARAMS = ("path", "orders_path", "carbon_series_path")
 RESULT_LIMIT = 16_000  # characters of JSON kept of a result
 # This process, as job rows name their runner: host, pid, and a token telling it from an earlier process that
 # had the same pid.
@@ -780,23 +781,39 @@ def submit_import(sessions: sessionmaker, org_code: str, kind: str, year: int, f
 def submit_schedule(sessions: sessionmaker, org_code: str, problem: BinaryIO, problem_name: str,
                     orders: BinaryIO | None = None, orders_name: str | None = None, *, actor: str,
                     time_limit: float = 10.0, objective: str = "cost", name: str | None = None,
-                    site: str | None = None, workers: int = 2) -> JobInfo:
-    """Spool a plant problem file (and an orders file) and queue its schedule run (``schedule_runs.run_plan``).
+                    site: str | None = None, workers: int = 2, operating_days: float | None = None,
+                    carbon_series: str | None = None, carbon_series_file: BinaryIO | None = None,
+                    carbon_series_name: str | None = None) -> JobInfo:
+    """Spool a plant problem file (and an orders file, and a grid carbon-intensity series CSV) and queue its
+    schedule run (``schedule_runs.run_plan``).
 
-    The files are read and checked first: a file that does not read, bad settings or an unknown site are refused
-    here with their problems (InputError: file, row, column, reason) and nothing is queued.
+    ``carbon_series`` names a shipped series (with or without ``shipped:``); ``carbon_series_file`` is an uploaded
+    series CSV instead (not both). The files are read and checked first: a file that does not read, a series that
+    does not cover the problem's week, bad settings or an unknown site are refused here with their problems
+    (InputError: file, row, column, reason) and nothing is queued.
     """
     from zerocarbon.services import schedule_runs
 
+    days = float(operating_days if operating_days is not None else schedule_runs.OPERATING_DAYS)
+    if carbon_series and carbon_series_file is not None:
+        raise InputError([Problem("settings", None, "carbon_series", "give a shipped series or upload a series "
+                                                                     "file, not both")])
     params = {"file": problem_name, "orders": orders_name if orders is not None else None,
               "time_limit": float(time_limit), "objective": objective, "name": name, "site": site,
-              "workers": int(workers)}
+              "workers": int(workers), "operating_days": days, "carbon_series": None}
     try:
         params["path"] = str(spool(problem, problem_name))
         if orders is not None:
             params["orders_path"] = str(spool(orders, orders_name or "orders.csv"))
+        series = None
+        if carbon_series:
+            series = params["carbon_series"] = schedule_runs.shipped_spec(carbon_series)
+        elif carbon_series_file is not None:
+            params["carbon_series"] = carbon_series_name or "carbon-series.csv"
+            series = params["carbon_series_path"] = str(spool(carbon_series_file, params["carbon_series"]))
         schedule_runs.check_input(sessions, org_code, params["path"], params.get("orders_path"),
-                                  time_limit=float(time_limit), objective=objective, site=site)
+                                  time_limit=float(time_limit), objective=objective, site=site,
+                                  operating_days=days, carbon_series=series)
         return submit(sessions, org_code, "schedule.run", params, actor=actor)
     except Exception:
         _discard_spool(params)
@@ -860,12 +877,19 @@ def _schedule_job(sessions: sessionmaker, params: dict, progress: Progress) -> d
     try:
         problem = _spooled_path(params)
         orders = _spooled_path(params, "orders_path") if params.get("orders_path") else None
+        series = (str(_spooled_path(params, "carbon_series_path")) if params.get("carbon_series_path")
+                  else params.get("carbon_series"))
+        if series and not params.get("carbon_series_path"):
+            series = schedule_runs.shipped_spec(series)  # a name in a job's params is never read as a path
         try:
             info = schedule_runs.run_plan(sessions, params["org"], problem, orders, actor=params["actor"],
                                           time_limit=float(params.get("time_limit") or 10.0),
                                           objective=params.get("objective") or "cost", name=params.get("name"),
                                           site=params.get("site"), workers=int(params.get("workers") or 2),
-                                          progress=report, cancelled=progress.requested)
+                                          progress=report, cancelled=progress.requested,
+                                          operating_days=float(params.get("operating_days")
+                                                               or schedule_runs.OPERATING_DAYS),
+                                          carbon_series=series)
         except StateError:
             if progress.flag.is_set():
                 raise Cancelled(f"job {progress.job_id} was cancelled") from None
@@ -873,7 +897,7 @@ def _schedule_job(sessions: sessionmaker, params: dict, progress: Progress) -> d
     finally:
         _discard_spool(params)
     return {"run_id": info.id, "name": info.name, "solver_status": info.summary.get("solver_status"),
-            "savings": info.summary.get("savings")}
+            "savings": info.summary.get("savings"), "carbon_series": info.summary.get("carbon_series")}
 
 
 register("inventory.compute", _inventory_job, "inventory.compute")

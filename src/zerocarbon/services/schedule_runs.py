@@ -14,13 +14,19 @@ A stored result (``ScheduleRunInfo.result``) holds:
   standby and off (standby outside the line's working windows) segments, as ``[line, state, start, end, kWh,
   order, operation]`` with start and end local date-times (ISO 8601 with offset) in the site's time zone;
 - ``bands``: the price and carbon series (one value per ``step_min`` slot) as runs of equal value
-  ``[start, end, value]``.
+  ``[start, end, value]``;
+- ``carbon_series``: None when the problem file's own carbon series was planned on, else the grid
+  carbon-intensity series that replaced it (``with_carbon_series``): its name, ``spec`` (``shipped:<name>`` or the
+  uploaded file's name), whether it is shipped, publisher (``source``), ``method``, units, the series interval
+  used (``used_from``/``used_to`` in the series' clock, ``shift_days`` when the problem's dates were moved into
+  the series' year), the file's SHA-256 and the sentence that states all this (``note``).
 """
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone as dt_timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +44,9 @@ from zerocarbon.store.tables import ScheduleRunRow
 
 OBJECTIVES = ("cost", "carbon", "idle")
 MIN_TIME_LIMIT, MAX_TIME_LIMIT = 1.0, 120.0  # [s] of CP-SAT search a run may ask for
+OPERATING_DAYS = scheduling.OPERATING_DAYS_PER_YEAR  # default: a 5-day week, 50 weeks
+MIN_OPERATING_DAYS, MAX_OPERATING_DAYS = 1.0, 366.0  # operating days a year a run may state
+SHIPPED = "shipped:"
 BASELINE, OPTIMISED = "edd_always_on", "energy_aware"
 SEGMENT_STATES = ("run", "changeover", "idle", "standby", "off")
 SEGMENT_FIELDS = ("line", "state", "start", "end", "kwh", "order", "operation")
@@ -185,16 +194,69 @@ def comparison_result(cmp: scheduling.Comparison, timezone: str | None = None, s
                   "price_unit": f"{cmp.currency}/kWh", "step_min": problem.series.step_min,
                   "carbon": _bands(problem.series.carbon, horizon, stamp, problem.series.step_min),
                   "carbon_unit": "kgCO2/kWh"},
+        "carbon_series": None,
     }
 
 
 def _summary(result: dict) -> dict:
     best = result["plans"].get(OPTIMISED, {})
+    series = result.get("carbon_series")
     return {"problem": result["problem"], "start": result["start"], "end": result["end"],
             "timezone": result["timezone"], "orders": result["orders"], "lines": len(result["lines"]),
             "solver_status": best.get("status"), "on_time_rate": best.get("kpis", {}).get("on_time_rate"),
             "savings": result["savings"].get(OPTIMISED, {}), "annualisation": result["annualisation"],
-            "currency": result["currency"]}
+            "currency": result["currency"], "carbon_series": series["spec"] if series else None}
+
+
+# -- grid carbon-intensity series ------------------------------------------------------------------------------
+def shipped_spec(name: str) -> str:
+    """``shipped:<name>`` for a shipped series name given with or without the prefix. A name from a form or a
+    request is only ever looked up among the shipped series, never read as a server path."""
+    text = (name or "").strip()
+    return text if text.startswith(SHIPPED) else SHIPPED + text
+
+
+@lru_cache(maxsize=4)
+def _shipped_rows(files: tuple[tuple[str, float], ...]) -> tuple[dict, ...]:
+    from zerocarbon.services.carbon_series import series_summary
+
+    return tuple(series_summary(SHIPPED + Path(f).stem) for f, _ in files)
+
+
+def shipped_series() -> list[dict]:
+    """The shipped grid carbon-intensity series a run may plan on: per series its name, ``spec``
+    (``shipped:<name>``), period, step, units, publisher (``source``), method and value statistics [kg per kWh]
+    (``carbon_series.summary``); read once per set of files."""
+    from zerocarbon.io.intensity_series import shipped_series as files
+
+    found = files()
+    rows = _shipped_rows(tuple((str(p), p.stat().st_mtime) for p in found.values()))
+    return [dict(r, spec=SHIPPED + r["name"]) for r in rows]
+
+
+def _apply_series(problem: Problem, spec: str | Path) -> tuple[Problem, dict]:
+    """``problem`` on the series of ``spec`` (``shipped:<name>`` or a CSV path, named by its file name in every
+    problem) and the stored description of what was used; InputError when the series does not read or does not
+    cover the problem's week."""
+    from zerocarbon.core.energy.intensity import SeriesWindowError
+    from zerocarbon.io.intensity_series import resolve
+    from zerocarbon.services.carbon_series import with_carbon_series
+
+    text = str(spec)
+    shipped = text.startswith(SHIPPED)
+    path = resolve(text)
+    label = text if shipped else path.name
+    try:
+        applied = with_carbon_series(problem, text)
+    except SeriesWindowError as exc:
+        raise InputError([Issue(label, None, exc.column or "start", str(exc))]) from None
+    s, w = applied.series, applied.window
+    return applied.problem, {
+        "name": s.name or path.stem, "spec": label, "shipped": shipped, "source": s.source, "method": s.method,
+        "unit": s.unit, "source_unit": s.source_unit, "step_min": s.step_min,
+        "series_start": s.start.isoformat(), "series_end": s.end.isoformat(),
+        "used_from": w.used_from.isoformat(), "used_to": w.used_to.isoformat(), "shift_days": w.shift_days,
+        "window_step_min": w.step_min, "sha256": _sha256(path), "note": applied.note}
 
 
 # -- use cases -------------------------------------------------------------------------------------------------
@@ -231,8 +293,12 @@ def _read(problem_path: Path, orders_path: Path | None) -> Problem:
                          ) from None
 
 
-def check_settings(time_limit: float, objective: str) -> None:
+def check_settings(time_limit: float, objective: str,
+                   operating_days: float = scheduling.OPERATING_DAYS_PER_YEAR) -> None:
     problems = []
+    if not MIN_OPERATING_DAYS <= operating_days <= MAX_OPERATING_DAYS:
+        problems.append(Issue("settings", None, "operating_days", f"{operating_days:g} days a year is outside "
+                                                                  f"{MIN_OPERATING_DAYS:g}..{MAX_OPERATING_DAYS:g}"))
     if not MIN_TIME_LIMIT <= time_limit <= MAX_TIME_LIMIT:
         problems.append(Issue("settings", None, "time_limit", f"{time_limit} s is outside "
                                                               f"{MIN_TIME_LIMIT:g}..{MAX_TIME_LIMIT:g} s"))
@@ -262,38 +328,57 @@ def record_run(sessions: sessionmaker, org_code: str, cmp: scheduling.Comparison
         repos.audit(s, actor, "schedule.run", f"schedule:{row.id}", org_id=org_id, problem=problem_file,
                     problem_sha256=problem_sha256, orders=orders_file, orders_sha256=orders_sha256,
                     time_limit_s=float(time_limit), objective=objective, solver_status=summary["solver_status"],
-                    grid_mwh_per_year=saved.get("grid_mwh_per_year"), tco2e_per_year=saved.get("tco2e_per_year"))
+                    grid_mwh_per_year=saved.get("grid_mwh_per_year"), tco2e_per_year=saved.get("tco2e_per_year"),
+                    operating_days=result["annualisation"].get("operating_days"),
+                    carbon_series=summary["carbon_series"],
+                    carbon_series_sha256=(result.get("carbon_series") or {}).get("sha256"))
         return _info(row, org_code, True)
 
 
 PHASES = ("read", "plan energy-aware", "plan conventional", "compare", "store")
 
 
+def _prepare(sessions: sessionmaker, org_code: str, problem_path: Path, orders_path: Path | None, *,
+             time_limit: float, objective: str, site: str | None, operating_days: float,
+             carbon_series: str | Path | None) -> tuple[Problem, dict | None]:
+    check_settings(time_limit, objective, operating_days)
+    problem = _read(problem_path, orders_path)
+    _clock(problem, problem_path.name, None)
+    used = None
+    if carbon_series:
+        problem, used = _apply_series(problem, carbon_series)
+    _site_timezone(sessions, org_code, site)
+    return problem, used
+
+
 def check_input(sessions: sessionmaker, org_code: str, problem_path: str | Path,
                 orders_path: str | Path | None = None, *, time_limit: float = 10.0, objective: str = "cost",
-                site: str | None = None) -> Problem:
-    """The problem a run would plan, or an InputError (file, row, column, reason) for bad settings, a file that
-    does not read, a problem without a start date, or an unknown organisation or site; nothing is solved."""
-    check_settings(time_limit, objective)
-    problem_path = Path(problem_path)
-    problem = _read(problem_path, Path(orders_path) if orders_path else None)
-    _clock(problem, problem_path.name, None)
-    _site_timezone(sessions, org_code, site)
-    return problem
+                site: str | None = None, operating_days: float = scheduling.OPERATING_DAYS_PER_YEAR,
+                carbon_series: str | Path | None = None) -> Problem:
+    """The problem a run would plan (on ``carbon_series`` when given), or an InputError (file, row, column,
+    reason) for bad settings, a file that does not read, a problem without a start date, a carbon series that
+    does not read or does not cover the problem's week, or an unknown organisation or site; nothing is
+    solved."""
+    return _prepare(sessions, org_code, Path(problem_path), Path(orders_path) if orders_path else None,
+                    time_limit=time_limit, objective=objective, site=site, operating_days=operating_days,
+                    carbon_series=carbon_series)[0]
 
 
 def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, orders_path: str | Path | None = None,
              *, actor: str, time_limit: float = 10.0, objective: str = "cost", name: str | None = None,
              site: str | None = None, workers: int = 2, seed: int = 0, progress: Progress | None = None,
              cancelled: Callable[[], bool] | None = None,
-             operating_days: float = scheduling.OPERATING_DAYS_PER_YEAR) -> ScheduleRunInfo:
+             operating_days: float = scheduling.OPERATING_DAYS_PER_YEAR,
+             carbon_series: str | Path | None = None) -> ScheduleRunInfo:
     """Plan a problem file (and an orders CSV/XLSX replacing its orders) against the conventional plans, store
     the comparison and audit the run.
 
     ``time_limit`` [s] is CP-SAT's search time for the energy-aware plan (``scheduling.compare`` says how a run
     uses it), ``objective`` what it lowers once every order is on time (cost, carbon or idle energy). Dates are
     shown in the time zone of ``site`` (default: the organisation's first site). Savings are annualised x
-    ``operating_days`` (a year) / horizon days.
+    ``operating_days`` (a year) / horizon days. ``carbon_series`` (``shipped:<name>`` or the path of a series
+    CSV) replaces the problem's grid carbon intensity before planning (``carbon_series.with_carbon_series``);
+    the stored result names the series, its publisher, method and the interval used.
 
     A run goes through PHASES: read, plan energy-aware, plan conventional, compare, store. ``progress(done,
     total, message)`` hears each phase as it starts (``done`` = its index, ``total`` = 5, ``message`` = its name)
@@ -307,8 +392,9 @@ def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, or
     report = progress or (lambda done, total, message: None)
     total = len(PHASES)
     report(0, total, "read")
-    problem = check_input(sessions, org_code, problem_path, orders_path, time_limit=time_limit, objective=objective,
-                          site=site)
+    problem, series = _prepare(sessions, org_code, problem_path, orders_path, time_limit=time_limit,
+                               objective=objective, site=site, operating_days=operating_days,
+                               carbon_series=carbon_series)
     at = {"phase": 0}
 
     def enter(phase: str) -> None:
@@ -325,6 +411,7 @@ def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, or
                              progress=search, phase=enter, operating_days=operating_days)
     enter("compare")
     result = comparison_result(cmp, _site_timezone(sessions, org_code, site), problem_path.name)
+    result["carbon_series"] = series
     enter("store")
     info = record_run(sessions, org_code, cmp, actor=actor, problem_file=problem_path.name,
                       problem_sha256=_sha256(problem_path), time_limit=time_limit, objective=objective,

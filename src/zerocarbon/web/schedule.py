@@ -69,7 +69,11 @@ def _list_page(page: Page, offset: int = 0, status: int = 200, problems=None, me
                form=None, job: int | None = None) -> Response:
     runs = schedule_runs.list_runs(page.sessions, page.org, PAGE_SIZE, offset)
     return page.render("schedules.html", status, runs=runs, offset=offset, size=PAGE_SIZE, problems=problems or [],
-                       message=message, form=form or {"time_limit": 10, "objective": "cost"},
+                       message=message, form=form or {"time_limit": 10, "objective": "cost",
+                                                      "operating_days": schedule_runs.OPERATING_DAYS,
+                                                      "carbon_series": ""},
+                       series=schedule_runs.shipped_series() if page.may("schedule.run") else [],
+                       min_days=schedule_runs.MIN_OPERATING_DAYS, max_days=schedule_runs.MAX_OPERATING_DAYS,
                        objectives=schedule_runs.OBJECTIVES, min_limit=schedule_runs.MIN_TIME_LIMIT,
                        max_limit=schedule_runs.MAX_TIME_LIMIT, running=_schedule_jobs(page, job), week=week,
                        **_job_context(page))
@@ -87,18 +91,29 @@ def run_schedule(request: Request, org: str, problem: Annotated[UploadFile, File
                  time_limit: Annotated[float, Form(ge=schedule_runs.MIN_TIME_LIMIT,
                                                    le=schedule_runs.MAX_TIME_LIMIT)] = 10.0,
                  objective: Annotated[str, Form(max_length=16)] = "cost",
+                 operating_days: Annotated[float, Form(ge=schedule_runs.MIN_OPERATING_DAYS,
+                                                       le=schedule_runs.MAX_OPERATING_DAYS)]
+                 = schedule_runs.OPERATING_DAYS,
+                 carbon_series: Annotated[str | None, Form(max_length=128)] = None,
+                 carbon_series_file: Annotated[UploadFile | None, File()] = None,
                  csrf: Annotated[str | None, Form()] = None) -> Response:
     page = Page(request, org, "schedule.run")
     _csrf(request, page.principal, csrf)
     with_orders = orders is not None and bool(orders.filename)
+    with_series = carbon_series_file is not None and bool(carbon_series_file.filename)
     try:
         job = jobs.submit_schedule(page.sessions, org, problem.file, safe_name(problem.filename),
                                    orders.file if with_orders else None,
                                    safe_name(orders.filename) if with_orders else None, actor=page.principal.actor,
-                                   time_limit=time_limit, objective=objective)
+                                   time_limit=time_limit, objective=objective, operating_days=operating_days,
+                                   carbon_series=carbon_series or None,
+                                   carbon_series_file=carbon_series_file.file if with_series else None,
+                                   carbon_series_name=safe_name(carbon_series_file.filename) if with_series
+                                   else None)
     except InputError as exc:
         return _list_page(page, status=400, problems=_problems(exc),
-                          form={"time_limit": time_limit, "objective": objective})
+                          form={"time_limit": time_limit, "objective": objective, "operating_days": operating_days,
+                                "carbon_series": carbon_series or ""})
     return RedirectResponse(f"{PREFIX}/orgs/{org}/schedules?job={job.id}#job-{job.id}", status_code=303)
 
 

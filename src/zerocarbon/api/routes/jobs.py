@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from zerocarbon.api.deps import Acting, CurrentPrincipal, Offset, OrgPath, Sessions, member, requires
 from zerocarbon.api.problems import RESPONSES
+from zerocarbon.api.routes.schedules import CarbonSeries, CarbonSeriesFile, OperatingDays
 from zerocarbon.api.schemas import Out
 from zerocarbon.api.uploads import safe_name
 from zerocarbon.core.model import Boundary
@@ -121,19 +122,27 @@ def start_schedule(acting: Annotated[Acting, requires("schedule.run")],
                                         Form(description="lowered once every order is on time")] = "cost",
                    name: Annotated[str | None, Form(max_length=256)] = None,
                    site: Annotated[str | None, Form(max_length=64, description="site whose time zone dates are "
-                                                                               "shown in (default: the first)")] = None
-                   ) -> JobOut:
+                                                                               "shown in (default: the first)")] = None,
+                   operating_days: OperatingDays = schedule_runs.OPERATING_DAYS,
+                   carbon_series: CarbonSeries = None,
+                   carbon_series_file: CarbonSeriesFile = None) -> JobOut:
     """Plan a week in the background (as ``POST /schedules``). The files are read and checked before the job is
     queued: a malformed file is refused at once (400, its problems: file, row, column, reason). The job reports
     the phases read, plan energy-aware, plan conventional, compare, store; once it succeeded ``result.run_id`` is
     the stored run (``GET /schedules/{run_id}``). Cancelling takes effect between phases: a solve under way
-    finishes its phase, then the job ends ``cancelled`` and stores nothing."""
+    finishes its phase, then the job ends ``cancelled`` and stores nothing. ``operating_days``, ``carbon_series``
+    and ``carbon_series_file`` as for ``POST /schedules``."""
     with_orders = orders is not None and bool(orders.filename)
+    with_series = carbon_series_file is not None and bool(carbon_series_file.filename)
     return _out(jobs.submit_schedule(acting.sessions, acting.org, problem.file, safe_name(problem.filename),
                                      orders.file if with_orders else None,
                                      safe_name(orders.filename) if with_orders else None, actor=acting.actor,
                                      time_limit=time_limit, objective=objective, name=name or None,
-                                     site=site or None))
+                                     site=site or None, operating_days=operating_days,
+                                     carbon_series=carbon_series or None,
+                                     carbon_series_file=carbon_series_file.file if with_series else None,
+                                     carbon_series_name=safe_name(carbon_series_file.filename) if with_series
+                                     else None))
 
 
 @router.get("", response_model=JobPageOut)

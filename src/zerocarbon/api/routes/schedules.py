@@ -12,11 +12,31 @@ from zerocarbon.api.deps import Acting, Offset, requires
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.schemas import Out
 from zerocarbon.api.uploads import spooled
+from zerocarbon.errors import InputError, Problem as Issue
 from zerocarbon.services import schedule_runs
 
 router = APIRouter(prefix="/orgs/{org}/schedules", tags=["schedules"], responses=RESPONSES)
 
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+OperatingDays = Annotated[float, Form(ge=schedule_runs.MIN_OPERATING_DAYS, le=schedule_runs.MAX_OPERATING_DAYS,
+                                      description="operating days a year: savings over the horizon are annualised "
+                                                  "x operating days / horizon days")]
+CarbonSeries = Annotated[str | None, Form(max_length=128, description="a shipped grid carbon-intensity series "
+                                                                      "(``GET /schedules/series``) replacing the "
+                                                                      "problem's carbon series")]
+CarbonSeriesFile = Annotated[UploadFile | None, File(description="a grid carbon-intensity series CSV (timestamp, "
+                                                                 "value, unit, source, method) instead")]
+
+
+def series_spec(stack: ExitStack, name: str | None, upload: UploadFile | None) -> str | None:
+    """What ``run_plan`` plans on: ``shipped:<name>``, the spooled upload's path, or None; both is refused."""
+    with_file = upload is not None and bool(upload.filename)
+    if name and with_file:
+        raise InputError([Issue("settings", None, "carbon_series", "give a shipped series or upload a series "
+                                                                   "file, not both")])
+    if with_file:
+        return str(stack.enter_context(spooled(upload)))
+    return schedule_runs.shipped_spec(name) if name else None
 
 
 class ScheduleRunOut(Out):
@@ -41,6 +61,23 @@ class ScheduleRunDetailOut(ScheduleRunOut):
                                                "price and carbon bands (docs/scheduling.md)")
 
 
+class CarbonSeriesOut(BaseModel):
+    name: str
+    spec: str = Field(description="the value for ``carbon_series`` (``shipped:<name>``)")
+    start: str = Field(description="start of the first interval, ISO 8601 with offset")
+    end: str = Field(description="end of the last interval (exclusive)")
+    step_min: int
+    rows: int
+    unit: str = Field(description="unit of the statistics, converted from ``source_unit``")
+    source_unit: str
+    source: str = Field(description="who published the values")
+    method: str = Field(description="what the values are, e.g. average, operational, generation-based")
+    mean: float
+    min: float
+    max: float
+    daily_swing_mean: float = Field(description="mean of (max - min) over whole days")
+
+
 class ScheduleRunPage(BaseModel):
     total: int
     limit: int
@@ -60,19 +97,31 @@ def run(acting: Annotated[Acting, requires("schedule.run")],
                                                                                  "time")] = "cost",
         name: Annotated[str | None, Form(max_length=256)] = None,
         site: Annotated[str | None, Form(max_length=64, description="site whose time zone dates are shown in "
-                                                                    "(default: the first)")] = None
-        ) -> ScheduleRunOut:
+                                                                    "(default: the first)")] = None,
+        operating_days: OperatingDays = schedule_runs.OPERATING_DAYS,
+        carbon_series: CarbonSeries = None,
+        carbon_series_file: CarbonSeriesFile = None) -> ScheduleRunOut:
     """Plan the week on time first, then by cost, carbon or idle energy; compare it with the conventional plans and
     store the run. Synchronous, for scripts: the answer comes when the solve is done (about 4/3 of ``time_limit``
-    or more); ``POST /jobs/schedule`` runs the same in the background and answers at once. A malformed file is refused with its problems (file,
-    row, column, reason) and nothing is stored."""
+    or more); ``POST /jobs/schedule`` runs the same in the background and answers at once. Savings are
+    annualised x ``operating_days`` / horizon days. A shipped ``carbon_series`` (``GET /schedules/series``) or an
+    uploaded ``carbon_series_file`` replaces the problem's grid carbon intensity; the run's result names it. A
+    malformed file is refused with its problems (file, row, column, reason) and nothing is stored."""
     with ExitStack() as stack:
         problem_path = stack.enter_context(spooled(problem))
         orders_path = stack.enter_context(spooled(orders)) if orders is not None and orders.filename else None
+        series = series_spec(stack, carbon_series, carbon_series_file)
         info = schedule_runs.run_plan(acting.sessions, acting.org, problem_path, orders_path, actor=acting.actor,
                                       time_limit=time_limit, objective=objective, name=name or None,
-                                      site=site or None)
+                                      site=site or None, operating_days=operating_days, carbon_series=series)
     return ScheduleRunOut.model_validate(info)
+
+
+@router.get("/series", response_model=list[CarbonSeriesOut])
+def list_series(acting: Annotated[Acting, requires("schedule.read")]) -> list[CarbonSeriesOut]:
+    """The shipped grid carbon-intensity series a run may plan on (``carbon_series``), with their publisher,
+    method, period, step and value statistics [kg per kWh]; licences and retrieval in docs/carbon-intensity.md."""
+    return [CarbonSeriesOut.model_validate(r) for r in schedule_runs.shipped_series()]
 
 
 @router.get("", response_model=ScheduleRunPage)
