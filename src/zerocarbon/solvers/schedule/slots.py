@@ -198,19 +198,9 @@ class _Model:
                                 partial.setdefault(s, []).append((kw10, lit, minutes))
             for s in sorted(set(full) | set(partial)):
                 whole = full.get(s, [])
-                if whole and partial.get(s):
-                    base = m.new_int_var(0, sum(kw10 for kw10, _ in whole), f"f{s}")
-                    m.add(base == sum(kw10 * lit for kw10, lit in whole))
-                    self.aux_grid.append((base, whole, 0))
-                else:
-                    base = sum(kw10 * lit for kw10, lit in whole)
+                base = self._weighted_sum(m, whole, f"f{s}", shared=bool(partial.get(s)))
                 over = [(kw10 - pv10[s], lit) for kw10, lit in whole if kw10 > pv10[s]]
-                if over and partial.get(s):
-                    alone_whole = m.new_int_var(0, sum(c for c, _ in over), f"w{s}")
-                    m.add(alone_whole == sum(c * lit for c, lit in over))
-                    self.aux_grid.append((alone_whole, over, 0))
-                else:
-                    alone_whole = sum(c * lit for c, lit in over)
+                alone_whole = self._weighted_sum(m, over, f"w{s}", shared=bool(partial.get(s)))
                 ends = sorted({0, step} | {mins for _, _, mins in partial.get(s, [])})
                 for lo, hi in zip(ends, ends[1:]):
                     part = [(kw10, lit) for kw10, lit, mins in partial.get(s, []) if mins >= hi]
@@ -232,6 +222,15 @@ class _Model:
         self.processing_terms = list(self.objective_terms)
         self._line_states(v1000)
         self.divisor = KW_SCALE * VALUE_SCALE * 60.0  # objective units per (value x kWh)
+
+    def _weighted_sum(self, m: cp_model.CpModel, pairs: list, name: str, shared: bool):
+        """sum(c x literal); as its own variable when several sub-slot terms reuse it (one definition, hinted)."""
+        if not (pairs and shared):
+            return sum(c * lit for c, lit in pairs)
+        var = m.new_int_var(0, sum(c for c, _ in pairs), name)
+        m.add(var == sum(c * lit for c, lit in pairs))
+        self.aux_grid.append((var, pairs, 0))
+        return var
 
     def _line_states(self, v1000: list[int]) -> None:
         """Lines powered or in standby per slot: a powered slot without work idles at (idle - standby) kW, and
