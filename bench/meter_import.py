@@ -73,6 +73,7 @@ def make(meters: int, days: int) -> Path:
     if not path.exists():
         tmp = path.with_suffix(".tmp")
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")  # the parent reads the path from stdout
         con.execute("SET TimeZone = 'Asia/Shanghai'")
         con.execute(f"""COPY (
             SELECT 'M' || lpad(CAST(m.range AS VARCHAR), 5, '0') AS meter,
@@ -176,7 +177,7 @@ def main() -> None:
         gen = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
                               f"import meter_import as b; print(b.make({METERS}, {days}))"],
                              capture_output=True, text=True, check=True)
-        path = Path(gen.stdout.strip())
+        path = Path(gen.stdout.strip().splitlines()[-1])
         readings = METERS * days * 96
         row = {"size": want, "readings": readings, "meters": METERS, "days": days, "file_mb": path.stat().st_size / 2**20}
         modes = (["duckdb", "import"] + (["baseline"] if a.baseline_src else [])
