@@ -211,7 +211,7 @@ def _terms(m, sub: Problem, v, series: str, before: dict, after: dict, family: d
     return terms
 
 
-def _complete_hint(m: cp_model.CpModel, seconds: float = 2.0) -> None:
+def _complete_hint(m: cp_model.CpModel, seconds: float = 1.0) -> None:
     """Replace the hint on the decisions by a hint on every variable (auxiliary ones included): the model
     solved with the hinted variables fixed. A partial hint can leave CP-SAT without any solution in a short
     run; a complete one is its first solution."""
