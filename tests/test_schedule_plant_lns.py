@@ -81,3 +81,16 @@ def test_energy_aware_search_beats_every_candidate(week):
     edd = compute_kpis(week, dispatch(week, "edd"), "planned")
     k = compute_kpis(week, plan, "planned")
     assert k.weighted_tardiness_min <= edd.weighted_tardiness_min and k.co2_kg <= edd.co2_kg
+
+
+@pytest.mark.slow
+def test_rolling_plan_is_never_worse_than_edd_switched_off(week):
+    from zerocarbon.solvers.schedule.cpsat import kpi_value
+    from zerocarbon.solvers.schedule.rolling import solve_rolling
+
+    edd = dispatch(week, "edd", "planned")
+    for secondary in ("cost", "carbon"):
+        plan = solve_rolling(week, SolveOptions(time_limit=2, workers=1, secondary=secondary), chunk=8)
+        assert not violations(week, plan)
+        if plant_lns.weighted_tardiness(week, plan) >= plant_lns.weighted_tardiness(week, edd):
+            assert kpi_value(week, plan, secondary) <= kpi_value(week, edd, secondary) + 1e-9
