@@ -259,7 +259,8 @@ def solve_energy_aware(problem: Problem, opt: SolveOptions, chunk: int = 30) -> 
     among them), improved by the neighbourhood search for the time left unless CP-SAT proved its plan of the
     whole problem optimal and that plan is the best. A problem of at most ``chunk`` orders is one CP-SAT model,
     solved first with 70 % of the time (what it leaves goes to the rest); a larger one is solved in rolling
-    chunks with a quarter, after the dispatching search's half. ``objective["candidates"]`` holds every
+    chunks with a quarter, after the dispatching search's half, when that quarter gives each chunk at least
+    1 s (else the search takes it). ``objective["candidates"]`` holds every
     candidate's score; ``objective["status"]`` is the CP-SAT status."""
     import time
 
@@ -269,6 +270,9 @@ def solve_energy_aware(problem: Problem, opt: SolveOptions, chunk: int = 30) -> 
     secondary = opt.secondary
     limit = opt.time_limit
     single = len(problem.orders) <= chunk
+    # Rolling CP-SAT gives each chunk at least 1 s: below that share it would overrun the limit, so it is left
+    # out and the dispatching search takes its time.
+    rolling = not single and CPSAT_SHARE * limit >= -(-len(problem.orders) // chunk)
 
     def value(s: Schedule) -> float:
         return score(problem, s, secondary)
@@ -289,11 +293,11 @@ def solve_energy_aware(problem: Problem, opt: SolveOptions, chunk: int = 30) -> 
     series = problem.series.price if secondary == "cost" else problem.series.carbon
     if series:
         left = limit - (time.perf_counter() - t0)
-        share = SEARCH_SHARE * limit if not single else 0.5 * left
+        share = 0.5 * left if single else (SEARCH_SHARE if rolling else SEARCH_SHARE + CPSAT_SHARE) * limit
         found = energy_dispatch_search(problem, _effective(problem, secondary), value, min(share, left))
         if found is not None:
             candidates.append(found)
-    if not single:
+    if rolling:
         left = limit - (time.perf_counter() - t0)
         cpsat = run_cpsat(CPSAT_SHARE / (1 - SEARCH_SHARE) * left)
     if cpsat is not None:
