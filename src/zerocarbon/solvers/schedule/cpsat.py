@@ -32,7 +32,7 @@ from zerocarbon.core.schedule.check import violations
 from zerocarbon.core.schedule.kpi import compute_kpis
 from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
 from zerocarbon.errors import InfeasibleError
-from zerocarbon.solvers.schedule.dispatch import best_dispatch
+from zerocarbon.solvers.schedule.dispatch import best_dispatch, dispatch
 
 SCALE = 100  # objective money/carbon units per currency unit (integers for CP-SAT)
 
@@ -484,7 +484,15 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
             if not problem.has_energy:
                 break
         elif phase == "secondary" and opt.secondary in ("cost", "carbon") and not opt.stability:
-            best = keep_better(problem, best, [hint, first_hint], opt.secondary, cap_tardiness)
+            warm = [hint, first_hint]
+            if opt.hint is None and not opt.frozen:
+                # EDD with lines switched off past break-even: the conventional plan to beat
+                try:
+                    warm.append(dispatch(problem, "edd", "planned", available=opt.line_available,
+                                         last_family=opt.initial_family, background=opt.background_load))
+                except RuntimeError:
+                    pass
+            best = keep_better(problem, best, warm, opt.secondary, cap_tardiness)
     return best
 
 

@@ -10,8 +10,8 @@ import time
 from dataclasses import replace
 
 from zerocarbon.core.schedule.model import Problem, Schedule
-from zerocarbon.solvers.schedule.cpsat import SolveOptions, solve
-from zerocarbon.solvers.schedule.dispatch import best_dispatch
+from zerocarbon.solvers.schedule.cpsat import SolveOptions, _weighted_tardiness, keep_better, solve
+from zerocarbon.solvers.schedule.dispatch import best_dispatch, dispatch
 
 
 def solve_rolling(problem: Problem, opt: SolveOptions, chunk: int = 30) -> Schedule:
@@ -39,9 +39,22 @@ def solve_rolling(problem: Problem, opt: SolveOptions, chunk: int = 30) -> Sched
                 available[a.line] = a.end
                 last_family[a.line] = fam[a.order]
             background.append((a.start, a.end, ops[(a.order, a.index)].peak_kw(problem.line(a.line))))
-    return Schedule(problem.name, assignments, policy="planned" if problem.has_energy else "always_on",
+    plan = Schedule(problem.name, assignments, policy="planned" if problem.has_energy else "always_on",
                     method=f"cpsat-rolling{chunk}-{opt.objective}",
                     objective={"seconds": time.perf_counter() - t0, "chunks": len(chunks)})
+    if opt.objective == "lexicographic" and opt.secondary in ("cost", "carbon") and problem.has_energy \
+            and not opt.frozen and not opt.stability:
+        # The chunks' energy terms are approximations and each chunk sees only its orders: the whole week's
+        # dispatching plans (EDD with lines switched off past break-even among them) replace the joined plan
+        # when they are as punctual and better in the recomputed KPI.
+        warm = []
+        for rule in ("edd", "fifo"):
+            try:
+                warm.append(dispatch(problem, rule, "planned"))
+            except RuntimeError:
+                pass
+        plan = keep_better(problem, plan, warm, opt.secondary, _weighted_tardiness(problem, plan))
+    return plan
 
 
 def _chunk_hint(sub: Problem, available: dict[str, int], last_family: dict[str, str],
