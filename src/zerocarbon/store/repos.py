@@ -806,8 +806,10 @@ def save_meters(session: Session, org_id: int, meters) -> None:
     meter is)."""
     from zerocarbon.store.tables import MeterRow
 
+    # One query for the stored rows: a registry holds thousands of meters, one SELECT each took seconds.
+    stored = {r.id: r for r in session.scalars(select(MeterRow).where(MeterRow.organisation_id == org_id))}
     for m in meters:
-        row = session.get(MeterRow, (org_id, m.id)) or MeterRow(organisation_id=org_id, id=m.id)
+        row = stored.get(m.id) or MeterRow(organisation_id=org_id, id=m.id)
         for f in ("site", "area", "line", "asset", "medium", "unit", "multiplier", "register", "stamp",
                   "interval_min", "timezone", "rollover"):
             setattr(row, f, getattr(m, f))
