@@ -301,7 +301,8 @@ def test_annualisation_follows_the_horizon():
 
     day = _pv_day(0, False)
     assert annualisation(day).factor == 250.0
-    assert annualisation(day).text == "annualised x 250.0 (250 operating days / 1-day horizon)"
+    assert annualisation(day).text == ("annualised x 250.0 (250 operating days a year / 1 operating days in the "
+                                       "1-day horizon)")
     week = replace(day, horizon=7 * 1440)
     assert annualisation(week, 350).factor == pytest.approx(50.0)
     assert annualisation(week).factor == pytest.approx(250 / 7)
@@ -310,3 +311,28 @@ def test_annualisation_follows_the_horizon():
     cmp = compare(day, time_limit=2, workers=1, secondary="carbon", include_makespan=False, operating_days=200)
     b, r = cmp.runs["edd_always_on"].kpis, cmp.runs["energy_aware"].kpis
     assert cmp.savings("energy_aware")["tco2e_per_year"] == pytest.approx((b.co2_kg - r.co2_kg) * 200 / 1000)
+
+
+def test_annualisation_counts_operating_days_of_the_horizon():
+    """Defect guarded: a week whose lines work 6 of 7 days was annualised x 250 / 7 (calendar days) instead of
+    x 250 / 6 (operating days)."""
+    from zerocarbon.services.scheduling import annualisation
+
+    day = _pv_day(0, False)
+    six = replace(day, horizon=7 * 1440, calendars={"L": ((0, 6 * 1440),)}, start="2026-08-03T00:00:00+08:00")
+    a = annualisation(six)
+    assert a.working_days == 6 and a.factor == pytest.approx(250 / 6)
+    assert a.text == "annualised x 41.7 (250 operating days a year / 6 operating days in the 7-day horizon)"
+    assert a.as_dict()["horizon_operating_days"] == 6
+    # Mon-Fri day shifts: five operating days; the weekend has no window
+    shifts = tuple((d * 1440 + 480, d * 1440 + 1200) for d in range(5))
+    assert annualisation(replace(six, calendars={"L": shifts})).working_days == 5
+    # days are midnight to midnight in the start's offset: a window 22:00-02:00 touches two days
+    assert annualisation(replace(six, calendars={"L": ((1320, 1560),)})).working_days == 2
+    # a horizon from 16:00 covers a third of its first day and two thirds of its last
+    late = replace(day, start="2023-08-02T16:00:00+00:00", calendars={"L": ((0, 1440),)})
+    assert annualisation(late).working_days == pytest.approx(1.0)
+    assert annualisation(replace(late, calendars={"L": ((0, 480),)})).working_days == pytest.approx(1 / 3, abs=1e-4)
+    # a line without a calendar is always available: every day of the horizon counts
+    other = replace(six.lines[0], id="M")
+    assert annualisation(replace(six, lines=(six.lines[0], other))).working_days == 7

@@ -116,7 +116,8 @@ def test_operating_days_set_the_annualisation_factor(world):
     default = _post(c, week).json()["summary"]
     fewer = _post(c, week, operating_days=125).json()["summary"]
     assert default["annualisation"]["operating_days"] == 250 and fewer["annualisation"]["operating_days"] == 125
-    days = default["annualisation"]["horizon_days"]
+    days = default["annualisation"]["horizon_operating_days"]
+    assert 0 < days <= default["annualisation"]["horizon_days"]
     assert default["annualisation"]["factor"] == pytest.approx(250 / days)
     assert fewer["annualisation"]["factor"] == pytest.approx(125 / days)
     for run in (default, fewer):  # the horizon's saving, scaled by the run's own factor

@@ -68,8 +68,8 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
                  secondary: Annotated[Secondary, typer.Option(help="objective after on-time delivery")] = Secondary.cost,
                  operating_days: Annotated[float, typer.Option(
                      "--operating-days", min=1, max=366,
-                     help="operating days a year: savings over the horizon are annualised x operating days / "
-                          "horizon days (default 250: a 5-day week, 50 weeks)")] = 250.0,
+                     help="operating days a year (default 250: a 5-day week, 50 weeks); savings are annualised x "
+                          "this / the horizon's operating days (days on which a line has a working window)")] = 250.0,
                  seed: Annotated[int, typer.Option()] = 0, as_json: JsonOpt = False,
                  carbon_series: Annotated[Optional[str], typer.Option(
                      "--carbon-series", help="grid carbon intensity to use instead of the problem's: a CSV "

@@ -23,29 +23,64 @@ OPERATING_DAYS_PER_YEAR = 250.0  # default: a 5-day week, 50 weeks a year (assum
 
 @dataclass(frozen=True)
 class Annualisation:
-    """Savings over the horizon times ``factor`` = operating days a year / horizon days (horizon_min / 1440)."""
+    """Savings over the horizon times ``factor`` = operating days a year / operating days in the horizon.
+
+    An operating day of the horizon is a calendar day (midnight to midnight in the UTC offset of
+    ``Problem.start``) on which at least one line has a working window; a day the horizon only partly covers
+    counts for that part (a 1-day horizon from 16:00 to 16:00 is one day, not two). Every day of the horizon
+    (horizon_min / 1440) is one when a line has no calendar, since such a line is always available.
+    """
 
     operating_days: float
     horizon_days: float
+    horizon_operating_days: float | None = None  # None: every day of the horizon
+
+    @property
+    def working_days(self) -> float:
+        return self.horizon_days if self.horizon_operating_days is None else self.horizon_operating_days
 
     @property
     def factor(self) -> float:
-        return self.operating_days / self.horizon_days if self.horizon_days else 0.0
+        return self.operating_days / self.working_days if self.working_days else 0.0
 
     @property
     def text(self) -> str:
-        return (f"annualised x {self.factor:.1f} ({self.operating_days:g} operating days / "
-                f"{self.horizon_days:g}-day horizon)")
+        return (f"annualised x {self.factor:.1f} ({self.operating_days:g} operating days a year / "
+                f"{self.working_days:g} operating days in the {self.horizon_days:g}-day horizon)")
 
     def as_dict(self) -> dict:
         return {"factor": self.factor, "operating_days": self.operating_days, "horizon_days": self.horizon_days,
-                "text": self.text}
+                "horizon_operating_days": self.working_days, "text": self.text}
+
+
+def _day_bounds(problem: Problem) -> list[tuple[int, int]]:
+    """[start, end) minutes of each calendar day the horizon touches, midnights taken in the offset of
+    ``Problem.start`` (minute 0 is a midnight when the start is not given)."""
+    from datetime import datetime, timedelta
+
+    first = 0
+    if problem.start:
+        t0 = datetime.fromisoformat(problem.start)
+        midnight = t0.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        first = int((midnight - t0).total_seconds() // 60) % 1440
+    edges = [0] + list(range(first or 1440, problem.horizon, 1440)) + [problem.horizon]
+    return [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
+
+
+def horizon_operating_days(problem: Problem) -> float | None:
+    """Calendar days of the horizon on which at least one line has a working window (a partly covered day by
+    the part covered); None when a line has no calendar (it is always available, so every day is one)."""
+    if not problem.lines or any(not problem.calendars.get(ln.id) for ln in problem.lines):
+        return None
+    windows = [w for ln in problem.lines for w in problem.calendars[ln.id]]
+    return round(sum((b - a) / 1440 for a, b in _day_bounds(problem)
+                     if any(ws < b and we > a for ws, we in windows)), 4)
 
 
 def annualisation(problem: Problem, operating_days: float = OPERATING_DAYS_PER_YEAR) -> Annualisation:
     if not operating_days > 0:
         raise ValueError(f"operating days per year must be positive, not {operating_days}")
-    return Annualisation(float(operating_days), problem.horizon / 1440.0)
+    return Annualisation(float(operating_days), problem.horizon / 1440.0, horizon_operating_days(problem))
 
 
 @dataclass
@@ -118,7 +153,8 @@ def compare(problem: Problem, time_limit: float = 60.0, workers: int = 2, second
 
     With ``problem.start_on_grid``, a single line or a flow shop (``slots.applies``) and ``secondary`` cost or
     carbon, the energy-aware plan comes from the exact time-indexed slot model (``solvers/schedule/slots.py``)
-    instead of the interval model. Savings are annualised x ``operating_days`` / horizon days.
+    instead of the interval model. Savings are annualised x ``operating_days`` / operating days in the horizon
+    (:func:`annualisation`).
     """
     from zerocarbon.solvers.schedule import slots
 

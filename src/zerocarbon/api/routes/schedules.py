@@ -20,7 +20,7 @@ router = APIRouter(prefix="/orgs/{org}/schedules", tags=["schedules"], responses
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 OperatingDays = Annotated[float, Form(ge=schedule_runs.MIN_OPERATING_DAYS, le=schedule_runs.MAX_OPERATING_DAYS,
                                       description="operating days a year: savings over the horizon are annualised "
-                                                  "x operating days / horizon days")]
+                                                  "x operating days / operating days in the horizon")]
 CarbonSeries = Annotated[str | None, Form(max_length=128, description="a shipped grid carbon-intensity series "
                                                                       "(``GET /schedules/series``) replacing the "
                                                                       "problem's carbon series")]
@@ -104,7 +104,7 @@ def run(acting: Annotated[Acting, requires("schedule.run")],
     """Plan the week on time first, then by cost, carbon or idle energy; compare it with the conventional plans and
     store the run. Synchronous, for scripts: the answer comes when the solve is done (about 4/3 of ``time_limit``
     or more); ``POST /jobs/schedule`` runs the same in the background and answers at once. Savings are
-    annualised x ``operating_days`` / horizon days. A shipped ``carbon_series`` (``GET /schedules/series``) or an
+    annualised x ``operating_days`` / operating days in the horizon. A shipped ``carbon_series`` (``GET /schedules/series``) or an
     uploaded ``carbon_series_file`` replaces the problem's grid carbon intensity; the run's result names it. A
     malformed file is refused with its problems (file, row, column, reason) and nothing is stored."""
     with ExitStack() as stack:
