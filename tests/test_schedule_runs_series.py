@@ -185,10 +185,12 @@ def test_the_web_form_runs_on_a_series_and_the_run_page_names_it(world):
     assert f"Carbon: shipped:{SHIPPED}" in page.get(f"/web/orgs/{ORG}/schedules").text
     shown = page.get(f"/web/orgs/{ORG}/schedules/{run.id}").text
     assert 'id="schedule-carbon-series"' in shown and SHIPPED in shown and "NESO" in shown
-    assert "200 operating days a year" in shown and "2023" in shown
+    assert "200 operating days a year / 6 operating days in the 7-day horizon" in shown and "2023" in shown
+    assert "Plans over the horizon (7 days)" in shown and "this week" not in shown
     page.get("/web/lang/zh-CN")
     zh = page.get(f"/web/orgs/{ORG}/schedules/{run.id}").text
-    assert "电网碳排放强度：" in zh and "每年 200 个运行日" in zh
+    assert "电网碳排放强度：" in zh and "每年 200 个运行日 / 7 天计划期内的 6 个运行日" in zh
+    assert "本计划期各方案（7 天）" in zh and "本周" not in zh
 
     bad = page.post(f"/web/orgs/{ORG}/schedules", data={"csrf": token, "time_limit": 1, "operating_days": 200},
                     files={"problem": (week.name, week.read_bytes()),
@@ -208,3 +210,50 @@ def test_a_run_plan_call_and_submit_schedule_agree_on_the_series(world):
     assert jobs.run(sessions, job.id)
     other = schedule_runs.get_run(sessions, ORG, jobs.get(sessions, ORG, job.id).result["run_id"])
     assert other.result["carbon_series"] == schedule_runs.get_run(sessions, ORG, info.id).result["carbon_series"]
+
+
+def _day(tmp_path):
+    """The demo plant cut to one day: its first 24 hourly price, carbon and PV values, lines working all day and
+    two small orders (test inputs, not data)."""
+    spec = laptop_week(n_orders=2)
+    spec["horizon_min"] = 1440
+    spec["series"] = {k: v[:24] for k, v in spec["series"].items()}
+    for line in spec["lines"]:
+        line["calendar"] = [[0, 1440]]
+    for o in spec["orders"]:
+        o.update(quantity=20, release_min=0, due_min=1440)
+    path = tmp_path / "day.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    return path
+
+
+def test_a_one_day_run_names_its_differences_per_horizon_and_old_runs_read_back(world, tmp_path):
+    """Defect guarded: a 1-day run returned ``grid_kwh_per_week`` for the horizon's difference."""
+    from sqlalchemy import update
+
+    from zerocarbon.store.tables import ScheduleRunRow
+
+    sessions, _ = world
+    c = logged_in(sessions, "planner@acme.cn")
+    r = _post(c, _day(tmp_path))
+    assert r.status_code == 201, r.text
+    summary = r.json()["summary"]
+    assert summary["annualisation"]["horizon_days"] == 1 and summary["annualisation"]["horizon_operating_days"] == 1
+    saved = summary["savings"]
+    assert {"grid_kwh_per_horizon", "co2_kg_per_horizon", "cost_per_horizon"} <= set(saved)
+    assert not any(k.endswith("_per_week") for k in saved)
+    run_id = r.json()["id"]
+    stored = c.get(f"/api/v1/orgs/{ORG}/schedules/{run_id}").json()
+    # a run stored with the former key names reads back with the horizon's names and the same figures
+    legacy = {k.replace("_per_horizon", "_per_week"): v for k, v in saved.items()}
+    result = dict(stored["result"], savings={k: {kk.replace("_per_horizon", "_per_week"): vv for kk, vv in v.items()}
+                                             for k, v in stored["result"]["savings"].items()})
+    with sessions.begin() as s:
+        s.execute(update(ScheduleRunRow).where(ScheduleRunRow.id == run_id)
+                  .values(summary=dict(stored["summary"], savings=legacy), result=result))
+    again = c.get(f"/api/v1/orgs/{ORG}/schedules/{run_id}").json()
+    assert again["summary"]["savings"] == saved
+    assert again["result"]["savings"] == stored["result"]["savings"]
+    listed = c.get(f"/api/v1/orgs/{ORG}/schedules").json()
+    rows = listed["runs"] if isinstance(listed, dict) else listed
+    assert [x for x in rows if x["id"] == run_id][0]["summary"]["savings"] == saved

@@ -1,5 +1,5 @@
-"""Stored scheduler runs: plan a week from uploaded files, keep the comparison with the conventional plan on real
-dates, list and read the runs of an organisation.
+"""Stored scheduler runs: plan a horizon (a day, a week, ...) from uploaded files, keep the comparison with the
+conventional plan on real dates, list and read the runs of an organisation.
 
 A stored result (``ScheduleRunInfo.result``) holds:
 
@@ -7,7 +7,8 @@ A stored result (``ScheduleRunInfo.result``) holds:
   the min-makespan plan and the energy-aware plan) with its label, method, line policy, solver status and KPIs;
 - ``savings``: per plan against the conventional plan (EDD, lines always on), annualised x ``annualisation.factor``
   (operating days a year / operating days in the horizon) exactly as ``zerocarbon schedule run`` prints them, plus the horizon's
-  differences (``*_per_week`` keys: per horizon, a week for a week-long problem) and the peak difference [kW];
+  differences (``*_per_horizon`` keys: over the problem's horizon, whatever its length; runs stored with
+  ``*_per_week`` keys for the same figures read back with ``*_per_horizon`` keys) and the peak difference [kW];
 - ``annualisation``: factor, operating days a year, horizon days, operating days in the horizon and the sentence that states them;
   ``currency``: of the price series and every cost figure;
 - ``segments``: for the conventional and the energy-aware plan, each line's time cut into run, changeover, idle,
@@ -81,10 +82,31 @@ class RunPage:
     runs: list[ScheduleRunInfo]
 
 
+LEGACY_SUFFIX, HORIZON_SUFFIX = "_per_week", "_per_horizon"
+
+
+def _horizon_keys(saving: dict) -> dict:
+    """A saving with the horizon's differences under ``*_per_horizon``: runs stored before the keys were named
+    per horizon call them ``*_per_week`` although they are over the horizon, whatever its length."""
+    if not isinstance(saving, dict) or not any(k.endswith(LEGACY_SUFFIX) for k in saving):
+        return saving
+    return {(k[:-len(LEGACY_SUFFIX)] + HORIZON_SUFFIX if k.endswith(LEGACY_SUFFIX) else k): v
+            for k, v in saving.items()}
+
+
+def _read_back(summary: dict | None, result: dict | None) -> tuple[dict | None, dict | None]:
+    if summary and isinstance(summary.get("savings"), dict):
+        summary = dict(summary, savings=_horizon_keys(summary["savings"]))
+    if result and isinstance(result.get("savings"), dict):
+        result = dict(result, savings={k: _horizon_keys(v) for k, v in result["savings"].items()})
+    return summary, result
+
+
 def _info(row: ScheduleRunRow, org_code: str, with_result: bool) -> ScheduleRunInfo:
+    summary, result = _read_back(row.summary, row.result if with_result else None)
     return ScheduleRunInfo(row.id, org_code, row.name, row.created_by, row.created_at, row.problem_file,
                            row.problem_sha256, row.orders_file, row.orders_sha256, row.time_limit_s, row.objective,
-                           row.status, row.summary, row.result if with_result else None)
+                           row.status, summary, result)
 
 
 # -- the result: plans, savings, segments on real dates, bands -------------------------------------------------
@@ -105,7 +127,7 @@ def _clock(problem: Problem, source: str, timezone: str | None) -> Callable[[int
     if start.tzinfo is None:
         start = start.replace(tzinfo=zone or ZoneInfo("UTC"))
     zone = zone or start.tzinfo
-    # Minutes are elapsed time: counted on UTC, so a daylight-saving change inside the week moves the wall clock.
+    # Minutes are elapsed time: counted on UTC, so a daylight-saving change inside the horizon moves the wall clock.
     origin = start.astimezone(dt_timezone.utc)
 
     def stamp(minute: int) -> str:
@@ -175,9 +197,9 @@ def comparison_result(cmp: scheduling.Comparison, timezone: str | None = None, s
         if key != cmp.baseline:
             k = run.kpis
             savings[key] = dict(cmp.savings(key), peak_kw=base.peak_kw - k.peak_kw,
-                                grid_kwh_per_week=base.grid_kwh - k.grid_kwh,
-                                co2_kg_per_week=base.co2_kg - k.co2_kg,
-                                cost_per_week=base.energy_cost - k.energy_cost)
+                                grid_kwh_per_horizon=base.grid_kwh - k.grid_kwh,
+                                co2_kg_per_horizon=base.co2_kg - k.co2_kg,
+                                cost_per_horizon=base.energy_cost - k.energy_cost)
     horizon = max(problem.horizon, *(r.schedule.makespan for r in cmp.runs.values()))
     zone = timezone or stamp(0)[16:]
     return {
@@ -237,7 +259,7 @@ def shipped_series() -> list[dict]:
 def _apply_series(problem: Problem, spec: str | Path) -> tuple[Problem, dict]:
     """``problem`` on the series of ``spec`` (``shipped:<name>`` or a CSV path, named by its file name in every
     problem) and the stored description of what was used; InputError when the series does not read or does not
-    cover the problem's week."""
+    cover the problem's horizon."""
     from zerocarbon.core.energy.intensity import SeriesWindowError
     from zerocarbon.io.intensity_series import resolve
     from zerocarbon.services.carbon_series import with_carbon_series
@@ -357,7 +379,7 @@ def check_input(sessions: sessionmaker, org_code: str, problem_path: str | Path,
                 carbon_series: str | Path | None = None) -> Problem:
     """The problem a run would plan (on ``carbon_series`` when given), or an InputError (file, row, column,
     reason) for bad settings, a file that does not read, a problem without a start date, a carbon series that
-    does not read or does not cover the problem's week, or an unknown organisation or site; nothing is
+    does not read or does not cover the problem's horizon, or an unknown organisation or site; nothing is
     solved."""
     return _prepare(sessions, org_code, Path(problem_path), Path(orders_path) if orders_path else None,
                     time_limit=time_limit, objective=objective, site=site, operating_days=operating_days,
