@@ -282,14 +282,15 @@ def test_cli_run_uses_the_series(tmp_path):
     spec = small_week()
     (tmp_path / "p.json").write_text(json.dumps(spec), encoding="utf-8")
     r = runner.invoke(app, ["schedule", "run", str(tmp_path / "p.json"), "--time-limit", "1", "--json",
-                            "--carbon-series", "shipped:gb_national_2023", "--out", str(tmp_path / "o")])
-    assert r.exit_code == 0, r.output
+                            "--carbon-series", "gb_national_2023", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output  # a bare shipped name, as the API takes it
     kpis = json.loads(r.stdout)["kpis"]
     q = with_carbon_series(plant_problem_from_dict(spec), "shipped:gb_national_2023").problem
     expected = compute_kpis(q, dispatch(q, "edd"), "always_on").co2_kg
     flat = compute_kpis(plant_problem_from_dict(spec), dispatch(q, "edd"), "always_on").co2_kg
     assert kpis["edd_always_on"]["co2_kg"] == pytest.approx(expected) and expected < 0.5 * flat
     assert "gb_national_2023" in r.stderr and "2023-08-02T16:00:00+00:00" in r.stderr
+    assert "converted from gCO2/kWh to kgCO2/kWh" in r.stderr and "read as" not in r.stderr
 
 
 def test_cli_bad_series_is_a_message(tmp_path):
@@ -308,3 +309,29 @@ def test_cli_series_lists_the_shipped_series():
     row = next(x for x in json.loads(r.stdout) if x["name"] == "gb_national_2023")
     assert row["step_min"] == 60 and row["rows"] == 7030 and row["unit"] == "kgCO2/kWh"
     assert 0.03 <= row["min"] < row["mean"] < row["max"] <= 0.3
+
+
+def test_cli_takes_bare_shipped_names_and_names_the_shipped_ones(tmp_path, monkeypatch):
+    """Defect guarded: ``--carbon-series gb_national_2023`` was "file not found" on the command line while the API
+    took the bare name."""
+    from zerocarbon.services.carbon_series import series_spec
+    from zerocarbon.services.schedule_runs import shipped_spec
+
+    monkeypatch.chdir(tmp_path)
+    assert series_spec("gb_national_2023", paths=True) == "shipped:gb_national_2023"
+    assert series_spec("shipped:gb_national_2023", paths=True) == "shipped:gb_national_2023"
+    assert series_spec("nope", paths=True) == "shipped:nope"
+    assert series_spec("nope.csv", paths=True) == "nope.csv" and series_spec("d/x", paths=True) == "d/x"
+    write(tmp_path / "gb_national_2023", [["2026-08-03T00:00:00+08:00", 500, "gCO2/kWh", SRC, METHOD]])
+    assert series_spec("gb_national_2023", paths=True) == "gb_national_2023"  # an existing file is read as one
+    # a form or a request is never read as a path
+    assert shipped_spec("gb_national_2023") == shipped_spec(" gb_national_2023 ") == "shipped:gb_national_2023"
+    assert shipped_spec("../etc/passwd") == "shipped:../etc/passwd"
+    (tmp_path / "gb_national_2023").unlink()
+    r = runner.invoke(app, ["schedule", "series", "gb_national_2023", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)[0]["name"] == "gb_national_2023"
+    r = runner.invoke(app, ["schedule", "series", "nope"])
+    assert r.exit_code == 2 and "no shipped series 'nope'; shipped: gb_national_2023" in r.output
+    r = runner.invoke(app, ["schedule", "series", "nope.csv"])
+    assert r.exit_code == 2 and "nope.csv: file not found" in r.output

@@ -72,9 +72,8 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
                           "this / the horizon's operating days (days on which a line has a working window)")] = 250.0,
                  seed: Annotated[int, typer.Option()] = 0, as_json: JsonOpt = False,
                  carbon_series: Annotated[Optional[str], typer.Option(
-                     "--carbon-series", help="grid carbon intensity to use instead of the problem's: a CSV "
-                                             "(timestamp,value,unit,source,method; 15/30/60-min) or shipped:<name> "
-                                             "(see `schedule series`)")] = None) -> None:
+                     "--carbon-series", help="grid carbon series for the plan: a shipped name (`schedule "
+                                             "series`) or a CSV path")] = None) -> None:
     """Plan a problem file (JSON) on time first, then by energy cost/carbon; compare with conventional plans.
 
     With "start_on_grid": true and a single line or a flow shop (one line per stage), the energy-aware plan comes
@@ -83,9 +82,9 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
 
     problem = scheduling.read_problem(problem_file, orders)
     if carbon_series:
-        from zerocarbon.services.carbon_series import with_carbon_series
+        from zerocarbon.services.carbon_series import series_spec, with_carbon_series
 
-        applied = with_carbon_series(problem, carbon_series)
+        applied = with_carbon_series(problem, series_spec(carbon_series, paths=True))
         problem = applied.problem
         err.print(applied.note, markup=False, highlight=False, soft_wrap=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
@@ -149,10 +148,10 @@ def schedule_bench(instance: Annotated[str, typer.Argument(help="a shipped insta
 
 
 @app.command("series")
-def schedule_series(name: Annotated[Optional[str], typer.Argument(help="a shipped series or a CSV path: "
-                                                                      "print its summary")] = None,
+def schedule_series(name: Annotated[Optional[str], typer.Argument(help="a shipped series name or a CSV "
+                                                                      "path: print its summary")] = None,
                     as_json: JsonOpt = False) -> None:
-    """List the shipped grid carbon-intensity series (for --carbon-series shipped:<name>), or summarise one."""
+    """List the shipped grid carbon-intensity series (for --carbon-series <name>), or summarise one."""
     from zerocarbon.services.carbon_series import series_summary, shipped_summaries
 
     rows = [series_summary(name)] if name else shipped_summaries()
@@ -161,6 +160,6 @@ def schedule_series(name: Annotated[Optional[str], typer.Argument(help="a shippe
         return
     for r in rows:
         console.print(f"[bold]{r['name']}[/]: {r['start']} to {r['end']}, {r['rows']:,} x {r['step_min']} min, "
-                      f"{r['source']} ({r['method']}); {r['source_unit']} as {r['unit']}: mean {r['mean']:.3f}, "
+                      f"{r['source']} ({r['method']}); converted from {r['source_unit']} to {r['unit']}: mean {r['mean']:.3f}, "
                       f"min {r['min']:.3f}, max {r['max']:.3f}, daily swing {r['daily_swing_mean']:.3f}",
                       highlight=False)

@@ -6,7 +6,24 @@ from pathlib import Path
 
 from zerocarbon.core.energy.intensity import IntensitySeries, Window, cut
 from zerocarbon.core.schedule.model import Problem
-from zerocarbon.io.intensity_series import read_intensity_series, shipped_series
+from zerocarbon.io.intensity_series import SHIPPED_PREFIX, read_intensity_series, shipped_series
+
+
+def series_spec(name: str | Path, paths: bool = False) -> str:
+    """The spec (``shipped:<name>`` or a CSV path) of a series a user named, the one lookup of the CLI, the API
+    and the jobs. ``shipped:<name>`` is kept. With ``paths`` (the command line) an existing file is read as a
+    file, and so is a name with a folder or a suffix that names no shipped series; anything else, and every
+    name when ``paths`` is false (a form or a request is never read as a server path), is looked up among the
+    shipped series, so an unknown one is refused as "no shipped series 'x'; shipped: ..."."""
+    text = str(name or "").strip()
+    if text.startswith(SHIPPED_PREFIX):
+        return text
+    if paths:
+        path = Path(text)
+        bare = path.name == text and not path.suffix
+        if path.exists() or (not bare and text.removesuffix(".csv") not in shipped_series()):
+            return text
+    return SHIPPED_PREFIX + text
 
 
 @dataclass(frozen=True)
@@ -18,13 +35,14 @@ class Applied:
     @property
     def note(self) -> str:
         s = self.series
-        return (f"carbon intensity from {s.name} ({s.source}; {s.method}; {s.source_unit} read as {s.unit}): "
+        return (f"carbon intensity from {s.name} ({s.source}; {s.method}; converted from {s.source_unit} to "
+                f"{s.unit}): "
                 f"{self.window.note}")
 
 
 def with_carbon_series(problem: Problem, spec: str | Path, match_year: bool = True) -> Applied:
     """``problem`` with its carbon series replaced by the series in ``spec`` (a CSV path or
-    ``shipped:<name>``), cut to the problem's window and step (the problem series' ``step_min``, 60 when it
+    ``shipped:<name>``; :func:`series_spec` turns what a user typed into one), cut to the problem's window and step (the problem series' ``step_min``, 60 when it
     has none). The other series (price, PV) are kept."""
     series = read_intensity_series(spec)
     step = int(getattr(problem.series, "step_min", 60))
@@ -41,10 +59,7 @@ def shipped_summaries() -> list[dict]:
 
 def series_summary(spec: str | Path) -> dict:
     """:func:`summary` of one series: a shipped name (with or without ``shipped:``) or a CSV path."""
-    text = str(spec)
-    if not text.startswith("shipped:") and text in shipped_series():
-        text = "shipped:" + text
-    return summary(read_intensity_series(text))
+    return summary(read_intensity_series(series_spec(spec, paths=True)))
 
 
 def summary(s: IntensitySeries) -> dict:

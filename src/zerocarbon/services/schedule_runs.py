@@ -233,9 +233,11 @@ def _summary(result: dict) -> dict:
 # -- grid carbon-intensity series ------------------------------------------------------------------------------
 def shipped_spec(name: str) -> str:
     """``shipped:<name>`` for a shipped series name given with or without the prefix. A name from a form or a
-    request is only ever looked up among the shipped series, never read as a server path."""
-    text = (name or "").strip()
-    return text if text.startswith(SHIPPED) else SHIPPED + text
+    request is only ever looked up among the shipped series, never read as a server path
+    (``carbon_series.series_spec``, the lookup the command line shares)."""
+    from zerocarbon.services.carbon_series import series_spec
+
+    return series_spec(name, paths=False)
 
 
 @lru_cache(maxsize=4)
