@@ -335,3 +335,22 @@ def test_cli_takes_bare_shipped_names_and_names_the_shipped_ones(tmp_path, monke
     assert r.exit_code == 2 and "no shipped series 'nope'; shipped: gb_national_2023" in r.output
     r = runner.invoke(app, ["schedule", "series", "nope.csv"])
     assert r.exit_code == 2 and "nope.csv: file not found" in r.output
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused(tmp_path):
+    """Defect guarded: an unquoted ``average, operational, generation-based`` method split into three fields,
+    and the method was silently cut to ``average``."""
+    path = tmp_path / "grid.csv"
+    path.write_text("timestamp,value,unit,source,method\n"
+                    '2026-08-03T00:00:00+08:00,500,gCO2/kWh,Grid,"average, operational, generation-based"\n'
+                    "2026-08-03T01:00:00+08:00,480,gCO2/kWh,Grid,average, operational, generation-based\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_intensity_series(path)
+    (p,) = exc.value.problems
+    assert (p.source, p.row) == ("grid.csv", 3)
+    assert p.reason == "7 fields, header has 5; quote values containing commas"
+    fixed = path.read_text().replace(",average, operational, generation-based\n",
+                                     ',"average, operational, generation-based"\n')
+    path.write_text(fixed, encoding="utf-8")
+    assert read_intensity_series(path).method == "average, operational, generation-based"

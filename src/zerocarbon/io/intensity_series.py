@@ -107,6 +107,11 @@ def read_intensity_series(path: str | Path) -> IntensitySeries:
     methods: list[str] = []
     units: list[str] = []
     for i, r in enumerate(rows, start=2):
+        extra = r.pop(None, None)  # csv.DictReader keeps fields past the header's under None
+        if extra:
+            # an unquoted "average, operational, generation-based" splits the method into three fields
+            problems.append(Problem(name, i, None, f"{len(header) + len(extra)} fields, header has {len(header)}; "
+                                                   "quote values containing commas"))
         ts = (r.get("timestamp") or "").strip()
         t = None
         if not ts:
