@@ -291,6 +291,12 @@ def test_cli_run_uses_the_series(tmp_path):
     assert kpis["edd_always_on"]["co2_kg"] == pytest.approx(expected) and expected < 0.5 * flat
     assert "gb_national_2023" in r.stderr and "2023-08-02T16:00:00+00:00" in r.stderr
     assert "converted from gCO2/kWh to kgCO2/kWh" in r.stderr and "read as" not in r.stderr
+    # a CO2 series: the table and the savings line say CO2, not CO2e
+    (tmp_path / "q.json").write_text(json.dumps(small_week(2)), encoding="utf-8")
+    r = runner.invoke(app, ["schedule", "run", str(tmp_path / "q.json"), "--time-limit", "1",
+                            "--carbon-series", "gb_national_2023", "--out", str(tmp_path / "o2")])
+    assert r.exit_code == 0, r.output
+    assert "kgCO2" in r.stdout and "tCO2," in r.stdout and "CO2e" not in r.stdout
 
 
 def test_cli_bad_series_is_a_message(tmp_path):

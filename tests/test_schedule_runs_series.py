@@ -187,6 +187,10 @@ def test_the_web_form_runs_on_a_series_and_the_run_page_names_it(world):
     assert 'id="schedule-carbon-series"' in shown and SHIPPED in shown and "NESO" in shown
     assert "200 operating days a year / 6 operating days in the 7-day horizon" in shown and "2023" in shown
     assert "Plans over the horizon (7 days)" in shown and "this week" not in shown
+    # the series interval is in UTC and says so; the gas is the series' (CO2), in every table and tile
+    assert "values of 2023-08-02 16:00 UTC to 2023-08-09 16:00 UTC used" in shown
+    assert "tCO2/a" in shown and "kgCO2<" in shown and "tCO2e" not in shown
+    assert "tCO2/a" in page.get(f"/web/orgs/{ORG}/schedules").text
     page.get("/web/lang/zh-CN")
     zh = page.get(f"/web/orgs/{ORG}/schedules/{run.id}").text
     assert "电网碳排放强度：" in zh and "每年 200 个运行日 / 7 天计划期内的 6 个运行日" in zh
@@ -257,3 +261,12 @@ def test_a_one_day_run_names_its_differences_per_horizon_and_old_runs_read_back(
     listed = c.get(f"/api/v1/orgs/{ORG}/schedules").json()
     rows = listed["runs"] if isinstance(listed, dict) else listed
     assert [x for x in rows if x["id"] == run_id][0]["summary"]["savings"] == saved
+
+
+def test_the_gas_and_the_utc_interval_labels():
+    from zerocarbon.web.schedule import utc
+
+    assert schedule_runs.gas(None) == "CO2" and schedule_runs.gas({"unit": "kgCO2/kWh"}) == "CO2"
+    assert schedule_runs.gas({"unit": "kgCO2e/kWh"}) == "CO2e"
+    assert utc("2026-08-03T00:00:00+08:00") == "2026-08-02 16:00 UTC"
+    assert utc("2023-08-02T16:00:00+00:00") == "2023-08-02 16:00 UTC"

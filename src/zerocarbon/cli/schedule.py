@@ -32,12 +32,12 @@ def search_progress(progress: Progress, task):
     return report
 
 
-def kpi_table(cmp) -> Table:
+def kpi_table(cmp, gas: str = "CO2") -> Table:
     table = Table(title=f"{cmp.problem.name}: {len(cmp.problem.orders)} orders, {len(cmp.problem.lines)} lines")
     short = {"edd_always_on": "EDD, always on", "fifo_always_on": "FIFO, always on",
              "makespan_always_on": "min makespan", "energy_aware": "energy-aware"}
     # Narrow enough for an 80-column terminal; every KPI is in schedule_kpis.json.
-    for c in ("plan", "on time", "kWh", "idle kWh", "grid kWh", cmp.currency, "kgCO2"):
+    for c in ("plan", "on time", "kWh", "idle kWh", "grid kWh", cmp.currency, f"kg{gas}"):
         table.add_column(c, justify="right" if c != "plan" else "left", no_wrap=True)
     for key, r in cmp.runs.items():
         k = r.kpis
@@ -46,12 +46,13 @@ def kpi_table(cmp) -> Table:
     return table
 
 
-def print_savings(cmp) -> None:
+def print_savings(cmp, gas: str = "CO2") -> None:
+    """``gas``: CO2, or CO2e when the carbon series is in CO2e units (the problem file's own is kgCO2/kWh)."""
     s = cmp.savings("energy_aware")
     console.print(f"Energy-aware plan vs {cmp.runs[cmp.baseline].label}: energy cost {s['energy_cost_change']:+.1%}, "
-                  f"CO2 {s['co2_change']:+.1%}, idle energy {s['idle_change']:+.1%}.")
+                  f"{gas} {s['co2_change']:+.1%}, idle energy {s['idle_change']:+.1%}.")
     console.print(f"Saved, {cmp.annualisation.text}: [bold]{s['grid_mwh_per_year']:,.1f} MWh[/] grid electricity, "
-                  f"[bold]{s['tco2e_per_year']:,.1f} tCO2e[/], {s['cost_per_year']:,.0f} {cmp.currency} a year for "
+                  f"[bold]{s['tco2e_per_year']:,.1f} t{gas}[/], {s['cost_per_year']:,.0f} {cmp.currency} a year for "
                   "this line group.", highlight=False)
 
 
@@ -81,11 +82,13 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
     from zerocarbon.services import scheduling
 
     problem = scheduling.read_problem(problem_file, orders)
+    gas = "CO2"
     if carbon_series:
         from zerocarbon.services.carbon_series import series_spec, with_carbon_series
 
         applied = with_carbon_series(problem, series_spec(carbon_series, paths=True))
         problem = applied.problem
+        gas = "CO2e" if "CO2e" in applied.series.unit else "CO2"
         err.print(applied.note, markup=False, highlight=False, soft_wrap=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                   transient=True, disable=as_json or not err.is_terminal) as progress:
@@ -99,8 +102,8 @@ def schedule_run(problem_file: Path, orders: Annotated[Optional[Path], typer.Opt
                    "methods": {k: r.schedule.method for k, r in cmp.runs.items()},
                    "kpis": {k: r.kpis.__dict__ for k, r in cmp.runs.items()}})
         return
-    console.print(kpi_table(cmp))
-    print_savings(cmp)
+    console.print(kpi_table(cmp, gas))
+    print_savings(cmp, gas)
     for name, p in paths.items():
         console.print(f"  {name}: {p}")
 

@@ -94,11 +94,22 @@ def _horizon_keys(saving: dict) -> dict:
             for k, v in saving.items()}
 
 
+def gas(series: dict | None) -> str:
+    """The gas of a run's carbon figures: ``CO2e`` when the grid carbon-intensity series it planned on is in
+    CO2e units, else ``CO2`` (the problem file's own carbon series is kgCO2/kWh). Savings keep the key
+    ``tco2e_per_year`` whichever it is."""
+    return "CO2e" if series and "CO2e" in str(series.get("unit", "")) else "CO2"
+
+
 def _read_back(summary: dict | None, result: dict | None) -> tuple[dict | None, dict | None]:
     if summary and isinstance(summary.get("savings"), dict):
         summary = dict(summary, savings=_horizon_keys(summary["savings"]))
+    if summary is not None and "gas" not in summary:
+        summary = dict(summary, gas="CO2")  # stored before the gas was: its series' unit is only in the result
     if result and isinstance(result.get("savings"), dict):
         result = dict(result, savings={k: _horizon_keys(v) for k, v in result["savings"].items()})
+    if result is not None and "gas" not in result:
+        result = dict(result, gas=gas(result.get("carbon_series")))
     return summary, result
 
 
@@ -227,7 +238,8 @@ def _summary(result: dict) -> dict:
             "timezone": result["timezone"], "orders": result["orders"], "lines": len(result["lines"]),
             "solver_status": best.get("status"), "on_time_rate": best.get("kpis", {}).get("on_time_rate"),
             "savings": result["savings"].get(OPTIMISED, {}), "annualisation": result["annualisation"],
-            "currency": result["currency"], "carbon_series": series["spec"] if series else None}
+            "currency": result["currency"], "carbon_series": series["spec"] if series else None,
+            "gas": gas(series)}
 
 
 # -- grid carbon-intensity series ------------------------------------------------------------------------------
@@ -436,6 +448,9 @@ def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, or
     enter("compare")
     result = comparison_result(cmp, _site_timezone(sessions, org_code, site), problem_path.name)
     result["carbon_series"] = series
+    result["gas"] = gas(series)
+    if series:
+        result["bands"]["carbon_unit"] = series["unit"]
     enter("store")
     info = record_run(sessions, org_code, cmp, actor=actor, problem_file=problem_path.name,
                       problem_sha256=_sha256(problem_path), time_limit=time_limit, objective=objective,

@@ -8,7 +8,7 @@ link to the stored run."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
@@ -45,6 +45,18 @@ def week(start: str, end: str) -> str:
         last = max(first.date(), (stop - timedelta(days=1)).date())
         return first.date().isoformat() if last == first.date() else f"{first.date()} – {last}"
     return f"{first.date()} – {stop:%m-%d %H:%M}"
+
+
+def utc(stamp: str) -> str:
+    """An ISO 8601 instant as "YYYY-MM-DD HH:MM UTC": the carbon series interval a run used is shown in UTC
+    whatever offset the series file gave it, and says so."""
+    try:
+        t = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp)
+    if t.tzinfo is not None:
+        t = t.astimezone(timezone.utc)
+    return f"{t:%Y-%m-%d %H:%M} UTC"
 
 
 def _schedule_jobs(page: Page, job: int | None) -> list[jobs.JobInfo]:
@@ -137,5 +149,6 @@ def schedule_run(request: Request, org: str, run_id: int) -> Response:
     t = i18n.translator(page.lang)
     plans = [dict(key=k, **result["plans"][k], saving=result["savings"].get(k)) for k in PLAN_KEYS
              if k in result["plans"]]
-    return page.render("schedule.html", run=run, result=result, plans=plans,
+    return page.render("schedule.html", run=run, result=result, plans=plans, utc=utc,
+                       gas=result.get("gas") or schedule_runs.gas(result.get("carbon_series")),
                        saving=result["savings"].get(result["optimised"], {}), chart=_script_json(_chart(result, t)))
