@@ -122,8 +122,8 @@ def test_operating_days_set_the_annualisation_factor(world):
     assert fewer["annualisation"]["factor"] == pytest.approx(125 / days)
     for run in (default, fewer):  # the horizon's saving, scaled by the run's own factor
         saved = run["savings"]
-        assert saved["grid_kwh_per_week"] > 0
-        assert saved["grid_mwh_per_year"] == pytest.approx(saved["grid_kwh_per_week"] / 1000
+        assert saved["grid_kwh_per_horizon"] > 0
+        assert saved["grid_mwh_per_year"] == pytest.approx(saved["grid_kwh_per_horizon"] / 1000
                                                            * run["annualisation"]["factor"])
     for wrong in (400, 0):
         r = _post(c, week, operating_days=wrong)
