@@ -158,9 +158,19 @@ def test_problem_file_series_length_is_checked():
     with pytest.raises(InputError) as e:
         plant_problem_from_dict(_spec(price=[0.1] * 96))
     assert "series.price" in str(e.value) and "96 values, expected 24" in str(e.value)
+    assert 'did you mean "step_min": 15?' in str(e.value)  # 96 x 15 min fits the 1,440-min horizon
+    with pytest.raises(InputError) as e:
+        plant_problem_from_dict(_spec(price=[0.1] * 48))
+    assert 'did you mean "step_min": 30?' in str(e.value)
+    with pytest.raises(InputError) as e:
+        plant_problem_from_dict(_spec(price=[0.1] * 50))  # no step fits: no guess
+    assert "50 values, expected 24" in str(e.value) and "did you mean" not in str(e.value)
     with pytest.raises(InputError) as e:
         plant_problem_from_dict(_spec(step_min=15, carbon=[0.4] * 95))
     assert "series.carbon" in str(e.value) and "95 values, expected 96" in str(e.value)
+    with pytest.raises(InputError) as e:  # a stated step is not second-guessed
+        plant_problem_from_dict(_spec(step_min=60, price=[0.1] * 96))
+    assert "96 values, expected 24" in str(e.value) and "did you mean" not in str(e.value)
     with pytest.raises(InputError) as e:
         plant_problem_from_dict(_spec(step_min=20))
     assert "series.step_min" in str(e.value)

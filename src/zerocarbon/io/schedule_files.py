@@ -229,9 +229,13 @@ def plant_problem_from_dict(spec: dict, src: str = "problem", orders: list[Order
         for key in ("price", "carbon", "pv_kw"):
             values = getattr(p.series, key)
             if values and len(values) != expected:
+                # without step_min a file of 15- or 30-min values reads as hours: name the step that fits
+                fits = [] if "step_min" in p.series.model_fields_set else \
+                    [s for s in STEPS_MIN if s != step and -(-p.horizon_min // s) == len(values)]
+                hint = f'; did you mean "step_min": {fits[0]}?' if fits else ""
                 problems.append(Issue(src, None, f"series.{key}",
                                       f"{len(values)} values, expected {expected}: one per {step} min over the "
-                                      f"{p.horizon_min} min horizon (ceil({p.horizon_min} / {step}))"))
+                                      f"{p.horizon_min} min horizon (ceil({p.horizon_min} / {step})){hint}"))
     if problems:
         raise InputError(problems)
     series = Series(tuple(p.series.price), tuple(p.series.carbon), tuple(p.series.pv_kw), step, p.series.currency)
