@@ -42,8 +42,8 @@ class Applied:
 
 def with_carbon_series(problem: Problem, spec: str | Path, match_year: bool = True) -> Applied:
     """``problem`` with its carbon series replaced by the series in ``spec`` (a CSV path or
-    ``shipped:<name>``; :func:`series_spec` turns what a user typed into one), cut to the problem's window and step (the problem series' ``step_min``, 60 when it
-    has none). The other series (price, PV) are kept."""
+    ``shipped:<name>``; :func:`series_spec` turns what a user typed into one), cut to the problem's window and
+    step (the problem series' ``step_min``, 60 when it has none). The other series (price, PV) are kept."""
     series = read_intensity_series(spec)
     step = int(getattr(problem.series, "step_min", 60))
     window = cut(series, problem.start, problem.horizon, step, match_year=match_year)

@@ -6,10 +6,12 @@ A stored result (``ScheduleRunInfo.result``) holds:
 - ``plans``: every plan of :func:`scheduling.compare` (the conventional EDD and FIFO plans with lines always on,
   the min-makespan plan and the energy-aware plan) with its label, method, line policy, solver status and KPIs;
 - ``savings``: per plan against the conventional plan (EDD, lines always on), annualised x ``annualisation.factor``
-  (operating days a year / operating days in the horizon) exactly as ``zerocarbon schedule run`` prints them, plus the horizon's
-  differences (``*_per_horizon`` keys: over the problem's horizon, whatever its length; runs stored with
-  ``*_per_week`` keys for the same figures read back with ``*_per_horizon`` keys) and the peak difference [kW];
-- ``annualisation``: factor, operating days a year, horizon days, operating days in the horizon and the sentence that states them;
+  (operating days a year / operating days in the horizon) exactly as ``zerocarbon schedule run`` prints them,
+  plus the horizon's differences (``*_per_horizon`` keys: over the problem's horizon, whatever its length; runs
+  stored with ``*_per_week`` keys for the same figures read back with ``*_per_horizon`` keys) and the peak
+  difference [kW]; ``gas``: CO2, or CO2e for a series in CO2e units (the key ``tco2e_per_year`` stays);
+- ``annualisation``: factor, operating days a year, horizon days, operating days in the horizon and the sentence
+  that states them;
   ``currency``: of the price series and every cost figure;
 - ``segments``: for the conventional and the energy-aware plan, each line's time cut into run, changeover, idle,
   standby and off (standby outside the line's working windows) segments, as ``[line, state, start, end, kWh,
@@ -412,8 +414,8 @@ def run_plan(sessions: sessionmaker, org_code: str, problem_path: str | Path, or
     ``time_limit`` [s] is CP-SAT's search time for the energy-aware plan (``scheduling.compare`` says how a run
     uses it), ``objective`` what it lowers once every order is on time (cost, carbon or idle energy). Dates are
     shown in the time zone of ``site`` (default: the organisation's first site). Savings are annualised x
-    ``operating_days`` (a year) / operating days in the horizon. ``carbon_series`` (``shipped:<name>`` or the path of a series
-    CSV) replaces the problem's grid carbon intensity before planning (``carbon_series.with_carbon_series``);
+    ``operating_days`` (a year) / operating days in the horizon. ``carbon_series`` (``shipped:<name>`` or the path
+    of a series CSV) replaces the problem's grid carbon intensity before planning (``carbon_series.with_carbon_series``);
     the stored result names the series, its publisher, method and the interval used.
 
     A run goes through PHASES: read, plan energy-aware, plan conventional, compare, store. ``progress(done,

@@ -104,7 +104,8 @@ def run(acting: Annotated[Acting, requires("schedule.run")],
     """Plan the week on time first, then by cost, carbon or idle energy; compare it with the conventional plans and
     store the run. Synchronous, for scripts: the answer comes when the solve is done (about 4/3 of ``time_limit``
     or more); ``POST /jobs/schedule`` runs the same in the background and answers at once. Savings are
-    annualised x ``operating_days`` / operating days in the horizon. A shipped ``carbon_series`` (``GET /schedules/series``) or an
+    annualised x ``operating_days`` / operating days in the horizon. A shipped ``carbon_series``
+    (``GET /schedules/series``) or an
     uploaded ``carbon_series_file`` replaces the problem's grid carbon intensity; the run's result names it. A
     malformed file is refused with its problems (file, row, column, reason) and nothing is stored."""
     with ExitStack() as stack:
