@@ -247,3 +247,30 @@ def test_non_numbers_in_a_readings_file_are_named_by_row_as_written(tmp_path):
     assert "row 3, column 'value': 'nan' is not a finite number" in text
     assert "row 4, column 'value': '1e309' is not a finite number" in text
     assert "row 5, column 'value': value is blank" in text
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_stamp_off_the_meter_grid_is_refused_by_row(tmp_path, engine):
+    """A 15-min meter's 00:07 is not an interval of its own: both engines refuse the file, naming the row."""
+    f = write(tmp_path, [("M1", "2026-08-03 00:00", 1.0), ("M1", "2026-08-03 00:07", 1.0),
+                         ("M1", "2026-08-03 00:30", 1.0), ("M2", "2026-08-03 00:22:30", 1.0)])
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake", ORG, M, f, engine=engine)
+    got = sorted((p.row, p.column, p.reason) for p in exc.value.problems)
+    assert [(r, c) for r, c, _ in got] == [(3, "timestamp"), (5, "timestamp")]
+    assert "not on the meter's 15-min grid (…:07)" in got[0][2] and "2026-08-03 00:07 local time" in got[0][2]
+    assert "(…:07:30)" in got[1][2]  # an interval-end stamp: its interval would start at 00:07:30
+    assert not (tmp_path / "lake").exists() or not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_the_grid_is_the_meters_local_time(tmp_path, engine):
+    """An hourly meter in India starts its intervals on the local hour: :30 in UTC is on its grid, :00 UTC not."""
+    meters = {"IN": Meter("IN", "PN01", interval_min=60, timezone="Asia/Kolkata")}
+    good = write(tmp_path, [("IN", "2026-08-03T00:30:00Z", 1.0), ("IN", "2026-08-03 07:00", 1.0)], "good.csv")
+    assert import_file(tmp_path / "lake", ORG, meters, good, engine=engine).stored == 2
+    bad = write(tmp_path, [("IN", "2026-08-03T02:00:00Z", 1.0)], "bad.csv")
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake", ORG, meters, bad, engine=engine)
+    assert "not on the meter's 60-min grid (…:30): interval start 2026-08-03 07:30 local time (Asia/Kolkata)" \
+        in str(exc.value)

@@ -229,7 +229,7 @@ def test_end_to_end_exactly_once_with_restart(sessions, broker):
     import paho.mqtt.client as mqtt
 
     load_org(sessions, "ORG")
-    register_meters(sessions, "ORG", {"M0": Meter("M0", "HF01", line="SMT1")}, actor="test")
+    register_meters(sessions, "ORG", {"M0": Meter("M0", "HF01", line="SMT1", interval_min=1)}, actor="test")
     n = 600
     cid = f"zc-test-{time.time_ns()}"
     first = mqtt_subscriber(sessions, "ORG", port=broker, client_id=cid)
@@ -412,6 +412,8 @@ GOOD = [("M1", "2026-08-03T08:15:00+08:00", 1.5, "kWh"), ("M1", "2026-08-03T00:3
 BAD = [("M1", "2026-08-03T01:00:00Z", -2.0, "kWh"), ("M1", "2026-08-03T01:15:00Z", 1.0, "kWhh"),
        ("M1", "2026-08-03T01:30:00Z", 1.0, "kg"), ("NOPE", "2026-08-03T01:45:00Z", 1.0, "kWh"),
        ("M1", "03/08/2026 08:15", 1.0, "kWh"), ("GAS", "2026-08-03T02:00:00Z", 1.0, "kWh")]
+# refused by the interval rules, which a file import applies once every row passed the reading rules above
+LATE = [("M1", "2026-08-03T02:07:00Z", 1.0, "kWh")]
 
 
 @pytest.mark.slow
@@ -433,20 +435,23 @@ def test_mqtt_and_file_import_store_the_same_values_and_refuse_the_same_readings
         tmp_path / "lake", "ORG", "SELECT meter, ts, value FROM readings").itertuples(index=False)}
     with pytest.raises(InputError) as exc:
         import_file(tmp_path / "lake2", "ORG", METERS, csv(GOOD + BAD, "mixed.csv"))
-    file_reasons = sorted(p.reason for p in exc.value.problems)
+    file_reasons = [p.reason for p in exc.value.problems]
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake2", "ORG", METERS, csv(GOOD + LATE, "late.csv"))
+    file_reasons = sorted(file_reasons + [p.reason for p in exc.value.problems])
 
     sub = mqtt_subscriber(sessions, "ORG", port=broker, client_id=f"eq-{time.time_ns()}", processes=1)
     t = _running(sub)
-    _publish_all(broker, [_one(*r) for r in GOOD + BAD])
-    _until(lambda: sub.stats.messages >= len(GOOD + BAD))
-    assert sub.stats.messages == len(GOOD + BAD)
+    _publish_all(broker, [_one(*r) for r in GOOD + BAD + LATE])
+    _until(lambda: sub.stats.messages >= len(GOOD + BAD + LATE))
+    assert sub.stats.messages == len(GOOD + BAD + LATE)
     sub.stop()
     t.join(15)
     assert t.error is None
     readings, dead = _stored(sessions)
     assert readings == pytest.approx(from_file) and len(readings) == len(GOOD)
     live_reasons = sorted(reason.split(": ", 1)[1] for _, _, reason in dead)
-    assert live_reasons == file_reasons and len(dead) == len(BAD)
+    assert live_reasons == file_reasons and len(dead) == len(BAD + LATE)
 
 
 def test_a_slow_writer_holds_at_most_the_window_unacknowledged(broker):
@@ -578,3 +583,12 @@ def test_a_killed_worker_process_loses_nothing(sessions, broker):
     t2.join(10)
     readings, dead = _stored(sessions)
     assert len(readings) == 300 and dead == [] and readings[("M1", utc(2026, 8, 1, 0, 15))] == 2.0
+
+
+def test_a_live_stamp_off_the_meter_grid_is_refused_as_a_file_row_would_be():
+    ok, refused = check_readings([raw(ts="2026-08-03T08:07:00+08:00"), raw(ts="2026-08-03T08:15:30+08:00"),
+                                  raw(ts="2026-08-03T08:30:00+08:00")], METERS, NOW)
+    assert [i for i, _ in ok] == [2]
+    assert [i for i, _ in refused] == [0, 1]
+    assert "ts: not on the meter's 15-min grid (…:07): interval start 2026-08-03 08:07 local time" in refused[0][1]
+    assert "(…:15:30)" in refused[1][1]

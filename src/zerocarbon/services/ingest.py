@@ -23,7 +23,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from zerocarbon.core.energy.intervals import Meter, parse_stamps, reading_problems
+from zerocarbon.core.energy.intervals import Meter, grid_reason, off_grid, parse_stamps, reading_problems
 from zerocarbon.io.mqtt import LiveReading, PayloadError, RawReading, Subscriber, org_from_topic, parse_message
 from zerocarbon.store import repos
 from zerocarbon.store.tables import MeterRow
@@ -114,7 +114,8 @@ def judge_readings(raws: list[RawReading], meters: dict[str, Meter],
                 why = (f"interval_min: {r.interval_min}-minute intervals, but meter {m.id} is registered with "
                        f"{m.interval_min}")
             code = keys[key] = len(verdicts)
-            verdicts.append((why, m.id, m.unit, m.multiplier, m.interval_min if (r.stamp or m.stamp) == "end" else 0))
+            verdicts.append((why, m.id, m.unit, m.multiplier, m.interval_min if (r.stamp or m.stamp) == "end" else 0,
+                             m.timezone, m.interval_min))
         why = verdicts[code][0]
         if why is not None:
             refused[i] = why
@@ -129,6 +130,15 @@ def judge_readings(raws: list[RawReading], meters: dict[str, Meter],
     vals = value.to_numpy(dtype=float)[idx] * mult
     meter_ids = np.array([v[1] for v in verdicts] or [""], dtype=object)[c]
     units = np.array([v[2] for v in verdicts] or [""], dtype=object)[c]
+    if len(idx):  # the grid rule of files, on the interval starts
+        zone = np.array([v[5] for v in verdicts], dtype=object)[c]
+        minutes = np.array([v[6] for v in verdicts], dtype=np.int64)[c]
+        bad, local = off_grid(ts, zone, minutes)
+        if bad.any():
+            for k in np.flatnonzero(bad):
+                refused[int(idx[k])] = f"ts: {grid_reason(local[k], int(minutes[k]), zone[k])}"
+            ok = ~bad
+            idx, ts, vals, meter_ids, units = idx[ok], ts[ok], vals[ok], meter_ids[ok], units[ok]
     flag = np.where(ts > future, "future", np.where(ts < stale, "stale", "")).astype(object)
     return Judged(idx, meter_ids, ts, vals, units, flag), refused
 

@@ -13,7 +13,8 @@ from typing import Callable
 import pandas as pd
 
 from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Meter, MeterFileProfile, Rejected, Stamps,
-                                              fill_linear, flag_spikes, gaps, interval_start, localise,
+                                              fill_linear, flag_spikes, gaps, grid_reason, interval_start, localise,
+                                              off_grid,
                                               order_problems, parse_stamps, reading_problems,
                                               register_to_intervals)
 from zerocarbon.errors import InputError, Problem
@@ -73,6 +74,12 @@ def normalise(raw: pd.DataFrame, meters: dict[str, Meter], source: str, fill: bo
                   for r, why in order_problems(ts, sub.ts, g["timestamp"], g["row"])]
         df = pd.DataFrame({"ts": ts.to_numpy(), "value": g["value"].to_numpy() * m.multiplier,
                            "row": g["row"].to_numpy()})
+        # a register reading closes its interval, an interval stamp opens or closes one: either way the stamp
+        # lies on the grid exactly when the interval start does
+        start = interval_start(df["ts"], stamp, m.interval_min) if m.register == "interval" else df["ts"]
+        bad, local = off_grid(start.to_numpy(), m.timezone, m.interval_min)
+        probs += [Problem(source, int(r), col("timestamp"), grid_reason(t, m.interval_min, m.timezone))
+                  for r, t in zip(df["row"].to_numpy()[bad], local[bad])]
         # Duplicates are judged in UTC: two local "02:00" rows in a DST fall-back are different hours.
         same_time = df.duplicated("ts", keep=False)
         exact = df.duplicated(["ts", "value"], keep="first")

@@ -46,7 +46,8 @@ import pyarrow.parquet as pq
 
 from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, OK, QUALITY, RESET, ROLLOVER, SPIKE,
                                               SPIKE_FACTOR, Meter, MeterFileProfile, dst_reason, dst_windows,
-                                              missing_between, order_reason, register_deltas, spike_interpolate,
+                                              grid_reason, missing_between, off_grid, order_reason, register_deltas,
+                                              spike_interpolate,
                                               spike_quantile, spike_ranks, spike_sql, spread, unit_factor)
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
@@ -134,6 +135,8 @@ class _Plan:
         self.shift = np.where([s == "end" and m.register == "interval" for s, m in zip(stamp, ms)], self.step, 0)
         self.any_shift = bool(self.shift.any())
         self.tz = [profile.timezone or m.timezone for m in ms]
+        self.zone = np.array([m.timezone for m in ms], object)  # the meter's grid is in its own local time
+        self.minutes = np.array([m.interval_min for m in ms], np.int64)
         self.sites = sorted({m.site for m in ms})
         self.site = np.array([self.sites.index(m.site) for m in ms], np.int32)
         self.units = sorted({m.unit for m in ms})
@@ -652,6 +655,15 @@ def _stream(con, plan: _Plan, seq: _Sequence, spikes: _Spikes, files: _Files) ->
             problems = sorted(problems + [(int(rec[i]), col("timestamp"), f"{pd.Timestamp(ts[i], unit='us')} UTC is "
                                            "outside the years 1900 to 2199") for i in np.flatnonzero(outside)])
             problems = problems[:MAX_PROBLEMS]
+            continue
+        one_zone, one_step = len(set(plan.zone)) == 1, len(set(plan.minutes.tolist())) == 1
+        bad, local = off_grid((ts - plan.shift[code] if plan.any_shift else ts).view("datetime64[us]"),
+                              plan.zone[0] if one_zone else plan.zone[code],
+                              int(plan.minutes[0]) if one_step else plan.minutes[code])
+        if bad.any():
+            problems = sorted(problems + [(int(rec[i]), col("timestamp"),
+                                           grid_reason(local[i], int(plan.minutes[code[i]]), plan.zone[code[i]]))
+                                          for i in np.flatnonzero(bad)[:MAX_PROBLEMS]])[:MAX_PROBLEMS]
             continue
         value = rb.column("value").to_numpy(zero_copy_only=False) * factor * plan.multiplier[code]
         for chunk in spikes.take(*seq.feed(rec, code, ts, value)):

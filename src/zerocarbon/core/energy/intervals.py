@@ -293,6 +293,43 @@ def interval_start(ts: pd.Series, stamp: str, interval_min: int) -> pd.Series:
     return ts - pd.Timedelta(minutes=interval_min) if stamp == "end" else ts
 
 
+def local_times(ts, tz) -> np.ndarray:
+    """Naive UTC instants (numpy/pandas/Arrow array or a list) as naive wall times in ``tz`` (one zone, or one
+    per instant): one conversion per distinct zone."""
+    t = ts.to_numpy(zero_copy_only=False) if hasattr(ts, "to_numpy") and not isinstance(ts, (pd.Series, pd.Index)) \
+        else ts
+    t = np.asarray(pd.to_datetime(np.asarray(t)), dtype="datetime64[ns]")
+    out = np.empty(len(t), "datetime64[ns]")
+    zones = np.broadcast_to(np.asarray(tz, dtype=object), t.shape)
+    uniq = [tz] if isinstance(tz, str) else pd.unique(zones)
+    for z in uniq:
+        rows = slice(None) if len(uniq) == 1 else zones == z
+        out[rows] = pd.DatetimeIndex(t[rows]).tz_localize("UTC").tz_convert(str(z)).tz_localize(None).to_numpy()
+    return out
+
+
+def off_grid(ts, tz, interval_min) -> tuple[np.ndarray, np.ndarray]:
+    """The grid rule, for files and the live feed alike: a reading's interval start (naive UTC) must lie on its
+    meter's interval grid **in the meter's local time** -- the minute of the local day divisible by
+    ``interval_min``, zero seconds -- so that 60-minute meters in a +05:30 zone start on their local hours.
+    ``tz`` and ``interval_min`` are one value or one per reading. Returns a bool array (True: off the grid)
+    and the local wall times (for :func:`grid_reason`)."""
+    local = local_times(ts, tz)
+    since_midnight = (local - local.astype("datetime64[D]")).astype("timedelta64[ns]").astype(np.int64)
+    step = np.asarray(interval_min, np.int64) * 60_000_000_000
+    return since_midnight % step != 0, local
+
+
+def grid_reason(local, interval_min: int, tz: str) -> str:
+    """Why an interval start is refused by :func:`off_grid` (both import engines and the live feed give this)."""
+    t = pd.Timestamp(local)
+    at = f"{t:%Y-%m-%d %H:%M}" + (f":{t:%S}" if t.second or t.microsecond else "")
+    tail = f":{t:%M}" + (f":{t:%S}" if t.second or t.microsecond else "")
+    return (f"not on the meter's {interval_min}-min grid (…{tail}): interval start {at} local time ({tz}); a "
+            f"{interval_min}-min meter's intervals start at minutes of the local day divisible by {interval_min}, "
+            f"zero seconds")
+
+
 # -- the interval rules, one definition for both import paths -------------------------------------------
 # The careful (pandas) path runs them on one meter's whole series, the bulk path (``store.lake_import``) on
 # batches of a stream with each meter's last reading carried over; both call the functions below (and the
