@@ -274,3 +274,38 @@ def test_the_grid_is_the_meters_local_time(tmp_path, engine):
         import_file(tmp_path / "lake", ORG, meters, bad, engine=engine)
     assert "not on the meter's 60-min grid (…:30): interval start 2026-08-03 07:30 local time (Asia/Kolkata)" \
         in str(exc.value)
+
+
+def test_a_registry_is_checked_against_the_organisations_sites(db, tmp_path):
+    """A meter at a site the organisation does not have, or in another time zone than its site, is refused by
+    row and column, and nothing of the registry is stored."""
+    from sqlalchemy import select
+
+    from zerocarbon.services.meter_import import register_meters
+    from zerocarbon.store.tables import MeterRow
+
+    bad = {"M1": M["M1"], "X": Meter("X", "NOPE1"), "Z": Meter("Z", "HF01", timezone="Europe/Berlin")}
+    with pytest.raises(InputError) as exc:
+        register_meters(db, ORG, bad, actor="test", source="registry.csv")
+    got = [(p.source, p.row, p.column) for p in exc.value.problems]
+    assert got == [("registry.csv", 3, "site"), ("registry.csv", 4, "timezone")]
+    text = str(exc.value)
+    assert "site 'NOPE1' is not a site of organisation ORG (its sites: HF01, TJ01)" in text
+    assert "time zone Europe/Berlin differs from Asia/Shanghai, the time zone of its site HF01" in text
+    with db() as s:
+        assert list(s.scalars(select(MeterRow))) == []
+
+
+def test_cli_refuses_a_registry_meter_at_an_unknown_site_before_any_lake_folder(tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+
+    url = database_with_org(tmp_path)
+    reg = tmp_path / "registry.csv"
+    reg.write_text("id,site,unit\nM1,HF01,kWh\nX,NOPE1,kWh\n", encoding="utf-8")
+    readings = write(tmp_path, day("X", n=4))
+    res = CliRunner().invoke(app, ["meters", "import", str(reg), str(readings), "--lake", str(tmp_path / "lake"),
+                                   "--org", ORG, "--db", url])
+    assert res.exit_code != 0 and "registry.csv" in res.output and "NOPE1" in res.output
+    assert not (tmp_path / "lake").exists()

@@ -79,7 +79,7 @@ def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
     meters = meter_import.read_registry(registry)
     layout = meter_import.read_profile(profile)
     code = organisation(org, db)
-    meter_import.register_meters(open_db(db, create=True), code, meters, actor=actor())
+    meter_import.register_meters(open_db(db, create=True), code, meters, actor=actor(), source=registry.name)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
                   transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task(f"importing {readings.name}", total=len(meters))

@@ -137,10 +137,34 @@ def _check_profile_meter(profile: MeterFileProfile, meters: dict[str, Meter]) ->
                                   f"meter '{profile.meter_id}' is not in the meter registry")])
 
 
-def register_meters(sessions, org: str, meters: dict[str, Meter], *, actor: str) -> None:
-    """Store organisation ``org``'s registry in the application database (metadata beside the lake)."""
+def registry_problems(meters: dict[str, Meter], sites: dict[str, str], org: str,
+                      source: str = "meter registry") -> list[Problem]:
+    """A registry against its organisation: every meter at one of the organisation's sites (else a lake
+    folder for a site nobody reports on), in that site's time zone (else its rollups show the site twice).
+    Rows are counted as ``read_registry`` reads them, in file order below the header (row 1)."""
+    probs = []
+    known = ", ".join(sites) or "none"
+    for row, m in enumerate(meters.values(), start=2):
+        if m.site not in sites:
+            probs.append(Problem(source, row, "site", f"meter {m.id}: site '{m.site}' is not a site of organisation "
+                                                      f"{org} (its sites: {known})"))
+        elif m.timezone != sites[m.site]:
+            probs.append(Problem(source, row, "timezone", f"meter {m.id}: time zone {m.timezone} differs from "
+                                                          f"{sites[m.site]}, the time zone of its site {m.site}; "
+                                                          f"give the site's zone (or correct the organisation file)"))
+    return probs
+
+
+def register_meters(sessions, org: str, meters: dict[str, Meter], *, actor: str,
+                    source: str = "meter registry") -> None:
+    """Store organisation ``org``'s registry in the application database (metadata beside the lake), once
+    every meter is checked against the organisation's sites (:func:`registry_problems`); nothing is stored
+    when one is refused."""
     with sessions.begin() as s:
         org_id = repos.organisation_id(s, org)
+        probs = registry_problems(meters, repos.site_zones(s, org_id), org, source)
+        if probs:
+            raise InputError(probs)
         repos.save_meters(s, org_id, meters.values())
         repos.audit(s, actor, "meters.register", "meters", org_id, count=len(meters))
 

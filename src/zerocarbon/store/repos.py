@@ -801,6 +801,12 @@ def live_readings(session: Session, org_id: int, since: datetime | None = None) 
 
 
 # -- meters --------------------------------------------------------------------------------------------
+def site_zones(session: Session, org_id: int) -> dict[str, str]:
+    """The organisation's sites and the time zone of each (what a meter registry is checked against)."""
+    return dict(session.execute(select(SiteRow.code, SiteRow.timezone).where(SiteRow.organisation_id == org_id)
+                                .order_by(SiteRow.code)).all())
+
+
 def save_meters(session: Session, org_id: int, meters) -> None:
     """Upsert one organisation's meter metadata (the lake holds the readings; the database says what each
     meter is)."""
