@@ -309,3 +309,27 @@ def test_cli_refuses_a_registry_meter_at_an_unknown_site_before_any_lake_folder(
                                    "--org", ORG, "--db", url])
     assert res.exit_code != 0 and "registry.csv" in res.output and "NOPE1" in res.output
     assert not (tmp_path / "lake").exists()
+
+
+def test_a_changed_reading_is_named_by_row_local_time_and_the_files_own_number(tmp_path):
+    """Both engines word a conflict with the lake alike: the file's row, UTC and local time as written, the
+    file's number beside the value after unit and multiplier, and what to do."""
+    meters = {"WX-L1": Meter("WX-L1", "HF01", multiplier=2)}
+    cols = ("meter", "timestamp", "value", "unit")
+    first = write(tmp_path, [("WX-L1", "2026-03-02 02:00", 22.0, "kWh"), ("WX-L1", "2026-03-02 02:15", 22.0, "kWh")],
+                  "first.csv", cols)
+    changed = write(tmp_path, [("WX-L1", "2026-03-02 02:00", 22.0, "kWh"), ("WX-L1", "2026-03-02 02:15", 996.0, "kWh"),
+                               ("WX-L1", "2026-03-02 02:30", 1.0, "kWh")], "changed.csv", cols)
+    texts = []
+    for engine in ("pandas", "duckdb"):
+        import_file(tmp_path / engine, ORG, meters, first, engine=engine)
+        with pytest.raises(InputError) as exc:
+            import_file(tmp_path / engine, ORG, meters, changed, engine=engine)
+        (p,) = exc.value.problems
+        assert (p.source, p.row, p.column) == ("changed.csv", 3, "value")
+        texts.append(p.reason)
+        assert lake.query(tmp_path / engine, ORG, "SELECT count(*) AS n FROM readings")["n"][0] == 2
+    assert texts[0] == texts[1]
+    assert ("row 3: WX-L1 at 2026-03-01 18:15 UTC = 2026-03-02 02:15 Asia/Shanghai, written '2026-03-02 02:15' "
+            "(interval start): stored 44 kWh, new file 996 x multiplier 2 = 1992 kWh") in texts[0]
+    assert "the lake keeps the value first stored" in texts[0] and "Correcting stored readings" in texts[0]

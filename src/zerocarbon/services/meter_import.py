@@ -12,9 +12,9 @@ from typing import Callable
 
 import pandas as pd
 
-from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Meter, MeterFileProfile, Rejected, Stamps,
+from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Changed, Meter, MeterFileProfile, Rejected, Stamps,
                                               fill_linear, flag_spikes, gaps, grid_reason, interval_start, localise,
-                                              off_grid,
+                                              off_grid, changed_reason,
                                               order_problems, parse_stamps, reading_problems,
                                               register_to_intervals)
 from zerocarbon.errors import InputError, Problem
@@ -206,11 +206,29 @@ def import_file(root: Path, org: str, meters: dict[str, Meter], path: str | Path
     frame["batch"] = uuid.uuid4().hex[:12]
     frame["quality"] = frame["quality"].fillna("")
     try:
-        counts = lake.write(root, org, frame[["meter", "ts", "value", "unit", "quality", "batch", "site"]])
+        counts = lake.write(root, org, frame[["meter", "ts", "value", "unit", "quality", "batch", "site", "row"]])
     except lake.LakeConflict as exc:
-        raise InputError([Problem(path.name, None, profile.column(exc.column), exc.reason)]) from None
+        raise InputError([_changed(exc.rows, raw, meters, path.name, profile)]) from None
     summary.stored, summary.already_stored = counts["new"], counts["already_stored"]
     return summary
+
+
+def _changed(rows: pd.DataFrame, raw: pd.DataFrame, meters: dict[str, Meter], source: str,
+             profile: MeterFileProfile) -> Problem:
+    """A lake conflict of the careful path, by the file's rows (``rows``: the clashing intervals with the
+    ``row`` they come from; ``raw``: the file as read)."""
+    by_row = raw.set_index("row")
+    out = []
+    for r in rows.sort_values("row").head(5).itertuples():
+        m = meters[r.meter]
+        row = int(r.row)
+        own = m.register == "interval"
+        out.append(Changed(m, r.ts, float(r.value_old), float(r.value), row if own else None,
+                           str(by_row.at[row, "timestamp"]) if own else None,
+                           float(by_row.at[row, "value"]) if own else None,
+                           str(by_row.at[row, "unit"]) if own and "unit" in by_row else None))
+    return Problem(source, out[0].row if len(rows) == 1 else None, profile.column("value"),
+                   changed_reason(out, len(rows)))
 
 
 def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile) -> ImportSummary:

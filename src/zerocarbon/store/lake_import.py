@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, OK, QUALITY, RESET, ROLLOVER, SPIKE,
+from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, Changed, changed_reason, OFFSET, OK, QUALITY, RESET, ROLLOVER, SPIKE,
                                               SPIKE_FACTOR, Meter, MeterFileProfile, dst_reason, dst_windows,
                                               grid_reason, missing_between, off_grid, order_reason, register_deltas,
                                               spike_interpolate,
@@ -713,6 +713,32 @@ def _texts(con, plan: _Plan, records: list[int]) -> dict[int, tuple[str, object]
         WHERE record IN (SELECT record FROM recs_df)""").fetchall()}
 
 
+def _changed(con, plan: _Plan, clash: pd.DataFrame) -> tuple:
+    """A conflict with the lake as the careful path words it: the first few intervals by the file's rows (an
+    interval meter's row is the one whose stamp gives that interval start)."""
+    index = {m: i for i, m in enumerate(plan.ids)}
+    head = clash.head(5).copy()
+    head["code"] = [index[m] for m in head["meter"]]
+    head["start"] = head["ts"].to_numpy("datetime64[us]").astype(np.int64)
+    head["shift"] = plan.shift[head["code"].to_numpy()]
+    own = ~plan.cumulative[head["code"].to_numpy()]
+    found = {}
+    if own.any():
+        con.register("clash_df", head.loc[own, ["code", "start", "shift"]])
+        unit = "f.unit" if plan.has_unit else "NULL"
+        found = {(c, t): (r, w, v, u) for r, w, v, u, c, t in con.execute(f"""
+            SELECT min(f.record), first(f.ts_text ORDER BY f.record), first(f.value ORDER BY f.record),
+                   first({unit} ORDER BY f.record), c.code, c.start
+            FROM ({plan.numbered_sql()}) f JOIN clash_df c ON f.code = c.code AND epoch_us(f.ts) - c.shift = c.start
+            WHERE f.problem IS NULL GROUP BY c.code, c.start""").fetchall()}
+    out = []
+    for h in head.itertuples():
+        r, w, v, u = found.get((h.code, h.start), (None, None, None, None))
+        out.append(Changed(plan.meters[h.code], h.ts, float(h.value_old), float(h.value), r, w, v,
+                           u if u is not None else plan.fixed_unit))
+    return (out[0].row if len(clash) == 1 else None, plan.profile.column("value"), changed_reason(out, len(clash)))
+
+
 def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.ndarray, flags: _Spikes,
             profile: MeterFileProfile):
     """Spike flags, conflicts with and rows already in the lake; returns the spike count, the (staged, final)
@@ -759,7 +785,7 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
                                     FROM {rel} s JOIN read_parquet($stored) l USING (meter, ts)
                                     WHERE abs(l.value - s.value) > 1e-9 ORDER BY s.meter, s.ts""", params).df()
             if len(clash):
-                raise BulkRejected([(None, profile.column("value"), lake.LakeConflict(clash).reason)])
+                raise BulkRejected([_changed(con, plan, clash)])
             rel = f"(SELECT s.* FROM {rel} s ANTI JOIN read_parquet($stored) l USING (meter, ts))"
         out = path.with_name(path.stem + "-final.parquet")
         n = con.execute(f"""

@@ -288,6 +288,52 @@ def reading_problems(frame: pd.DataFrame, meters: dict[str, Meter]) -> tuple[pd.
     return (value * factor).where(~refused), probs
 
 
+class Changed(NamedTuple):
+    """One reading that differs from the value the lake holds for its (meter, interval start)."""
+
+    meter: Meter
+    ts: object  # interval start, naive UTC
+    stored: float  # in the meter's unit, as stored
+    new: float  # in the meter's unit, multiplier applied
+    row: int | None = None  # the file's row (None: a register interval, or not found)
+    written: str | None = None  # the stamp as the file writes it
+    raw: float | None = None  # the file's own number (an interval meter's)
+    unit: str | None = None  # the file's unit of it
+
+
+CORRECTING = ("A changed reading is refused on purpose: the lake keeps the value first stored, so that a report "
+              "once made can be made again. There is no correction command; see 'Correcting stored readings' in "
+              "docs/ingest.md for the manual path.")
+
+
+def changed_reason(changed: list[Changed], count: int) -> str:
+    """Why an import that changes stored readings is refused, for both import engines: each reading by the
+    file's row, its time in UTC and in the meter's local time (as the file has it), and the file's number
+    beside the value after unit conversion and multiplier."""
+    parts = []
+    for c in changed:
+        m, t = c.meter, pd.Timestamp(c.ts)
+        local = t.tz_localize("UTC").tz_convert(m.timezone)
+        at = f"{t:%Y-%m-%d %H:%M} UTC = {local:%Y-%m-%d %H:%M} {m.timezone}"
+        if c.written is not None:
+            at += f", written '{c.written}'"
+        where = f"row {c.row}: " if c.row is not None else ""
+        if c.raw is not None:
+            unit = c.unit or m.unit
+            how = f"file {c.raw:g} {unit}" if unit != m.unit else f"file {c.raw:g}"
+            if unit != m.unit:
+                how += f" = {c.new / m.multiplier:g} {m.unit}"
+            if m.multiplier != 1:
+                how += f" x multiplier {m.multiplier:g}"
+            new = f"{how} = {c.new:g} {m.unit}"
+        else:
+            new = f"{c.new:g} {m.unit}" + (" (from the register readings)" if m.register == "cumulative" else "")
+        parts.append(f"{where}{m.id} at {at} (interval start): stored {c.stored:g} {m.unit}, new {new}")
+    more = f"; and {count - len(changed)} more" if count > len(changed) else ""
+    return (f"{count} reading(s) differ from what the lake holds for the same meter and interval ("
+            f"{'; '.join(parts)}{more}); nothing was written. {CORRECTING}")
+
+
 def interval_start(ts: pd.Series, stamp: str, interval_min: int) -> pd.Series:
     """An interval-end stamp of 08:15 for a 15-minute interval is the interval starting at 08:00."""
     return ts - pd.Timedelta(minutes=interval_min) if stamp == "end" else ts
