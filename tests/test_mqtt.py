@@ -88,7 +88,10 @@ SHARED_RULES = [
     ("negative energy", dict(value=-2.0), "negative reading -2.0"),
     ("not finite", dict(value=float("inf")), "is not a finite number"),
     ("unknown unit", dict(unit="kWhh"), "unknown unit 'kWhh'"),
-    ("wrong dimension", dict(unit="kg"), "'kg' cannot be converted to 'kWh'"),
+    ("wrong dimension", dict(unit="kg"), "'kg' cannot be converted to 'kWh': the wrong dimension (mass, not energy)"),
+    ("volume for energy", dict(unit="m3"), "unknown unit 'm3'; written m**3 it is a volume unit: the wrong dimension "
+                                           "(volume, not energy) (meter M1 is in kWh)"),
+    ("letter case", dict(unit="kwh"), "unknown unit 'kwh'; did you mean kWh? (meter M1 is in kWh)"),
     ("unregistered meter", dict(meter="NOPE"), "unknown meter 'NOPE' (not in the meter registry)"),
     ("blank stamp", dict(ts=" "), "timestamp is blank"),
     ("unreadable stamp", dict(ts="03/08/2026 08:15"), "'03/08/2026 08:15' is not a timestamp in ISO 8601"),

@@ -232,14 +232,68 @@ def order_reason(text, prev_text, prev_row: int, local, prev_local) -> str:
     return why + "; sort the file by time, or check the date format (day-first or month-first)"
 
 
+#: what a meter's quantity is, by a unit of it: names a unit's dimension in messages
+DIMENSIONS = (("energy", "kWh"), ("power", "kW"), ("volume", "m**3"), ("normal volume of gas", "Nm3"),
+              ("mass", "kg"), ("time", "h"), ("length", "m"), ("area", "m**2"))
+#: units of plant exports, offered when a unit is written in the wrong case
+COMMON_UNITS = ("kWh", "MWh", "Wh", "GWh", "kVArh", "kW", "MW", "GJ", "MJ", "kJ", "Nm3", "kg", "t", "L")
+
+
+def _dimension(unit: str) -> str | None:
+    from zerocarbon.units import parse_unit
+
+    try:
+        dim = parse_unit(unit).dimensionality
+    except ZerocarbonError:
+        return None
+    for name, ref in DIMENSIONS:
+        try:
+            if parse_unit(ref).dimensionality == dim:
+                return name
+        except ZerocarbonError:
+            continue
+    return None
+
+
+def _unit_hint(text: str, meter: Meter) -> str:
+    """What a unit the registry cannot read was probably meant to be: a known unit in other letter case, or a
+    unit whose power is written without ``**`` (``m3``) -- then of which dimension."""
+    import re
+
+    from zerocarbon.units import parse_unit
+
+    for cand in dict.fromkeys((meter.unit, *COMMON_UNITS)):
+        if cand.lower() == text.lower() and cand != text:
+            return f"; did you mean {cand}?"
+    power = re.sub(r"([A-Za-z])([23])$", r"\1**\2", text)
+    if power != text:
+        try:
+            parse_unit(power)
+        except ZerocarbonError:
+            return ""
+        dim, want = _dimension(power), _dimension(meter.unit)
+        if dim == want:
+            return f"; did you mean {power}?"
+        if dim and want:
+            return f"; written {power} it is a {dim} unit: the wrong dimension ({dim}, not {want})"
+    return ""
+
+
 def unit_factor(from_unit: str, meter: Meter) -> tuple[float | None, str]:
-    """Multiplier from a reading's unit into ``meter``'s unit, or (None, why not)."""
+    """Multiplier from a reading's unit into ``meter``'s unit, or (None, why not) -- with a hint at the likely
+    intent (letter case, wrong dimension). Files and the live feed both go through it."""
     if from_unit is None or not str(from_unit).strip():
         return None, f"unit is blank (meter {meter.id} is in {meter.unit})"
+    text = str(from_unit).strip()
     try:
-        return scale(str(from_unit).strip(), meter.unit), ""
+        return scale(text, meter.unit), ""
     except ZerocarbonError as exc:
-        return None, f"{exc} (meter {meter.id} is in {meter.unit})"
+        dim, want = _dimension(text), _dimension(meter.unit)
+        if dim and want and dim != want:
+            why = f"'{text}' cannot be converted to '{meter.unit}': the wrong dimension ({dim}, not {want})"
+        else:
+            why = f"{exc}{_unit_hint(text, meter) if dim is None and want else ''}"
+        return None, f"{why} (meter {meter.id} is in {meter.unit})"
 
 
 def reading_problems(frame: pd.DataFrame, meters: dict[str, Meter]) -> tuple[pd.Series, list[tuple[object, str, str]]]:
