@@ -153,7 +153,8 @@ def test_refused_readings_and_conflicts_become_dead_letters(sessions):
     # one dead letter per refused reading, holding that reading alone, ready to resend
     assert json.loads(dead[0][1])["value"] == -1.0 and dead[0][0] == t
     # the identical message again: harmless; a different value for a stored interval: refused with both values
-    handle(_batch((t, batch), (t, msg(ts="2026-08-03T00:00:00Z", value=7.5))))
+    handle(_batch((t, batch)))
+    handle(_batch((t, msg(ts="2026-08-03T00:00:00Z", value=7.5))))
     readings2, dead2 = _stored(sessions)
     assert readings2 == readings
     new = [d[2] for d in dead2[len(dead):]]
@@ -163,9 +164,12 @@ def test_refused_readings_and_conflicts_become_dead_letters(sessions):
     handle(_batch((t, msg(ts="2026-08-03T01:00:00Z", value=2.0)), (t, msg(ts="2026-08-03T01:00:00Z", value=2.5)),
                   (t, msg(ts="2026-08-03T01:00:00Z", value=2.0))))
     readings3, dead3 = _stored(sessions)
-    assert readings3[("M1", utc(2026, 8, 3, 1, 0))] == 2.0
-    assert len(dead3) == len(dead2) + 1 and "says 2.5 kWh" in dead3[-1][2]
-    assert stats.readings == 3 and stats.dead_letters == len(dead3)
+    assert ("M1", utc(2026, 8, 3, 1, 0)) not in readings3  # as a file holding both is refused: none is stored
+    assert len(dead3) == len(dead2) + 3
+    assert all("M1 at 2026-08-03 01:00 UTC (interval start) appears with different values in one batch (2, 2.5 kWh)"
+               in d[2] for d in dead3[-3:])
+    assert [json.loads(d[1])["value"] for d in dead3[-3:]] == [2.0, 2.5, 2.0]
+    assert stats.readings == 2 and stats.dead_letters == len(dead3)
 
 
 def test_closed_port_is_a_clear_error_naming_host_and_port(tmp_path):
@@ -417,6 +421,7 @@ BAD = [("M1", "2026-08-03T01:00:00Z", -2.0, "kWh"), ("M1", "2026-08-03T01:15:00Z
        ("M1", "03/08/2026 08:15", 1.0, "kWh"), ("GAS", "2026-08-03T02:00:00Z", 1.0, "kWh")]
 # refused by the interval rules, which a file import applies once every row passed the reading rules above
 LATE = [("M1", "2026-08-03T02:07:00Z", 1.0, "kWh")]
+CLASH = [("M1", "2026-08-03T03:00:00Z", 2.0, "kWh"), ("M1", "2026-08-03T03:00:00Z", 2.5, "kWh")]
 
 
 @pytest.mark.slow
@@ -443,18 +448,26 @@ def test_mqtt_and_file_import_store_the_same_values_and_refuse_the_same_readings
         import_file(tmp_path / "lake2", "ORG", METERS, csv(GOOD + LATE, "late.csv"))
     file_reasons = sorted(file_reasons + [p.reason for p in exc.value.problems])
 
+    # two values for one interval: the file holding both is refused, and so is each of them live
+    with pytest.raises(InputError, match="M1 at 2026-08-03T03:00:00Z appears with different values"):
+        import_file(tmp_path / "lake3", "ORG", METERS, csv(GOOD + CLASH, "clash.csv"))
+    clash = ("zc/ORG/HF01/a/b/M1", json.dumps({"v": 1, "unit": "kWh", "readings": [
+        {"ts": t, "value": v} for _, t, v, _ in CLASH]}).encode())
+
     sub = mqtt_subscriber(sessions, "ORG", port=broker, client_id=f"eq-{time.time_ns()}", processes=1)
     t = _running(sub)
-    _publish_all(broker, [_one(*r) for r in GOOD + BAD + LATE])
-    _until(lambda: sub.stats.messages >= len(GOOD + BAD + LATE))
-    assert sub.stats.messages == len(GOOD + BAD + LATE)
+    _publish_all(broker, [_one(*r) for r in GOOD + BAD + LATE] + [clash])
+    _until(lambda: sub.stats.messages >= len(GOOD + BAD + LATE) + 1)
+    assert sub.stats.messages == len(GOOD + BAD + LATE) + 1
     sub.stop()
     t.join(15)
     assert t.error is None
     readings, dead = _stored(sessions)
     assert readings == pytest.approx(from_file) and len(readings) == len(GOOD)
-    live_reasons = sorted(reason.split(": ", 1)[1] for _, _, reason in dead)
-    assert live_reasons == file_reasons and len(dead) == len(BAD + LATE)
+    both = [reason for _, _, reason in dead if "appears with different values in one batch (2, 2.5 kWh)" in reason]
+    assert len(both) == len(CLASH)
+    live_reasons = sorted(reason.split(": ", 1)[1] for _, _, reason in dead if reason not in both)
+    assert live_reasons == file_reasons and len(dead) == len(BAD + LATE + CLASH)
 
 
 def test_a_slow_writer_holds_at_most_the_window_unacknowledged(broker):

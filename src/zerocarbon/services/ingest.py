@@ -10,7 +10,8 @@ on another's meter of the same id) and be interval energy (a
 cumulative register needs its previous reading, which a file gives and a message does not). The CT/PT
 multiplier and the unit conversion are applied as for files. Each refused reading becomes one dead letter
 with its reason; a second, different value for a stored (meter, interval) is refused with both values,
-while an identical redelivery changes nothing.
+while an identical redelivery changes nothing. Different values for one interval within one batch are all
+refused (a file holding them is refused as a whole), so no arrival order decides which is kept.
 """
 from __future__ import annotations
 
@@ -139,6 +140,27 @@ def judge_readings(raws: list[RawReading], meters: dict[str, Meter],
                 refused[int(idx[k])] = f"ts: {grid_reason(local[k], int(minutes[k]), zone[k])}"
             ok = ~bad
             idx, ts, vals, meter_ids, units = idx[ok], ts[ok], vals[ok], meter_ids[ok], units[ok]
+    if len(idx) > 1:  # one interval with different values in one batch: none is stored, as a file is refused
+        keys = pd.DataFrame({"meter": meter_ids, "ts": ts})
+        same_key = keys.duplicated(keep=False).to_numpy()
+        if same_key.any():
+            groups = pd.DataFrame({"meter": meter_ids[same_key], "ts": ts[same_key], "value": vals[same_key],
+                                   "k": np.flatnonzero(same_key)}).groupby(["meter", "ts"], sort=False)
+            clash = np.zeros(len(idx), bool)
+            for (mid, t), g in groups:
+                v = g["value"].to_numpy()
+                if v.max() - v.min() > SAME:
+                    clash[g["k"].to_numpy()] = True
+                    at = pd.Timestamp(t)
+                    seen = ", ".join(f"{x:g}" for x in dict.fromkeys(v.tolist()))
+                    why = (f"value: {mid} at {at:%Y-%m-%d %H:%M} UTC (interval start) appears with different values "
+                           f"in one batch ({seen} {units[g['k'].iloc[0]]}); none of them is stored, as a file "
+                           f"holding them is refused; resend the right one")
+                    for k in g["k"].tolist():
+                        refused[int(idx[k])] = why
+            if clash.any():
+                ok = ~clash
+                idx, ts, vals, meter_ids, units = idx[ok], ts[ok], vals[ok], meter_ids[ok], units[ok]
     flag = np.where(ts > future, "future", np.where(ts < stale, "stale", "")).astype(object)
     return Judged(idx, meter_ids, ts, vals, units, flag), refused
 
