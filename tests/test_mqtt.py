@@ -185,6 +185,7 @@ def test_closed_port_is_a_clear_error_naming_host_and_port(tmp_path):
     text = " ".join(r.output.split())
     assert f"cannot connect to the MQTT broker at 127.0.0.1:{port}" in text and "internal error" not in text
     assert "check that the broker is running" in text
+    assert "listening on" not in text  # said only once the broker has accepted the connection
 
 
 def _free_port() -> int:
@@ -608,3 +609,14 @@ def test_a_live_stamp_off_the_meter_grid_is_refused_as_a_file_row_would_be():
     assert [i for i, _ in refused] == [0, 1]
     assert "ts: not on the meter's 15-min grid (…:07): interval start 2026-08-03 08:07 local time" in refused[0][1]
     assert "(…:15:30)" in refused[1][1]
+
+
+def test_cli_says_listening_once_connected(broker, tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+
+    r = CliRunner().invoke(app, ["ingest", "mqtt", "--port", str(broker), "--seconds", "1", "--processes", "0",
+                                 "--client-id", f"cli-{time.time_ns()}", "--db", database_with_org(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert f"listening on 127.0.0.1:{broker} zc/ORG/#" in r.output and "0 messages" in r.output

@@ -217,6 +217,8 @@ def ingest_mqtt(db: DbOpt = None, org: OrgCodeOpt = None, host: Annotated[str, t
                 as_json: JsonOpt = False) -> None:
     """Subscribe (MQTT 5, QoS 1, persistent session) and store readings by the file-import rules, acknowledging
     each message after its commit; every refused reading goes to dead letters with its reason."""
+    import threading
+
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import ingest
 
@@ -229,13 +231,26 @@ def ingest_mqtt(db: DbOpt = None, org: OrgCodeOpt = None, host: Annotated[str, t
                                  certfile=str(certfile) if certfile else None,
                                  keyfile=str(keyfile) if keyfile else None, processes=processes, share=share,
                                  window=window)
+    done = threading.Event()
+
+    def announce() -> None:  # only once the broker has accepted the connection: a refused one prints no "listening"
+        while not done.is_set():
+            if sub.connected.wait(0.1):
+                console.print(f"listening on {host}:{port} {sub.topic} as {client_id}"
+                              f"{' over TLS' if tls or cafile else ''} (Ctrl-C to stop)")
+                return
+
+    herald = threading.Thread(target=announce, daemon=True)
     if not as_json:
-        console.print(f"listening on {host}:{port} {sub.topic} as {client_id}"
-                      f"{' over TLS' if tls or cafile else ''} (Ctrl-C to stop)")
+        herald.start()
     try:
         sub.run(seconds)
     except KeyboardInterrupt:
         sub.stop()
+    finally:
+        done.set()
+        if herald.is_alive():
+            herald.join(1)
     st = sub.stats
     if as_json:
         emit_json(st.__dict__)
