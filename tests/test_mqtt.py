@@ -620,3 +620,29 @@ def test_cli_says_listening_once_connected(broker, tmp_path):
                                  "--client-id", f"cli-{time.time_ns()}", "--db", database_with_org(tmp_path)])
     assert r.exit_code == 0, r.output
     assert f"listening on 127.0.0.1:{broker} zc/ORG/#" in r.output and "0 messages" in r.output
+
+
+def test_cli_lists_dead_letters_newest_first(tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+    from zerocarbon.services.database import open_sessions
+
+    url = database_with_org(tmp_path)
+    sessions = open_sessions(url)
+    register_meters(sessions, "ORG", METERS, actor="test")
+    handle = make_handler(sessions, "ORG", IngestStats())
+    t = "zc/ORG/HF01/SMT/SMT1/M1"
+    handle(_batch((t, msg(value=-1.0))))
+    handle(_batch((t, msg(unit="kwh")), ("zc/HF01/SMT/SMT1/M1", msg())))
+    sessions.kw["bind"].dispose()
+    r = CliRunner().invoke(app, ["ingest", "dead-letters", "--db", url, "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert [("did you mean kWh?" in d["reason"], "negative reading" in d["reason"]) for d in got] == \
+        [(True, False), (False, True)]
+    assert got[0]["topic"] == t and got[0]["received_at"].startswith("20")
+    r = CliRunner().invoke(app, ["ingest", "dead-letters", "--db", url, "--limit", "1"])
+    assert r.exit_code == 0 and "did you mean kWh?" in " ".join(r.output.split()) and "negative" not in r.output
+    r = CliRunner().invoke(app, ["ingest", "dead-letters", "--db", url, "--unassigned", "--json"])
+    assert [d["topic"] for d in json.loads(r.stdout)] == ["zc/HF01/SMT/SMT1/M1"]

@@ -272,3 +272,28 @@ def ingest_to_lake(lake: LakeOpt = Path("lake"), db: DbOpt = None, org: OrgCodeO
         emit_json(r.__dict__)
         return
     console.print(f"{r.readings:,} live reading(s): {r.new:,} written to {lake}, {r.already_stored:,} already there")
+
+
+@ingest_app.command("dead-letters")
+def ingest_dead_letters(db: DbOpt = None, org: OrgCodeOpt = None,
+                        limit: Annotated[int, typer.Option(min=1, help="newest this many")] = 50,
+                        unassigned: Annotated[bool, typer.Option(
+                            "--unassigned", help="those whose topic names no organisation the database knows (e.g. "
+                                                 "gateways on the old topic layout, heard with --topic 'zc/#')")] = False,
+                        as_json: JsonOpt = False) -> None:
+    """List refused live messages and readings, newest first: topic, reason, received at (UTC)."""
+    from zerocarbon.services import ingest
+    from zerocarbon.services.database import open_sessions
+
+    code = None if unassigned else organisation(org, db)
+    rows = ingest.dead_letters(open_sessions(db, create=False), code, limit)
+    if as_json:
+        emit_json([{**r, "received_at": r["received_at"].isoformat()} for r in rows])
+        return
+    if not rows:
+        console.print(f"no dead letters{'' if code is None else f' for organisation {code}'}")
+        return
+    t = Table("received_at (UTC)", "topic", "reason")
+    for r in rows:
+        t.add_row(f"{r['received_at']:%Y-%m-%d %H:%M:%S}", r["topic"], r["reason"])
+    console.print(t)

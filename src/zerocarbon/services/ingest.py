@@ -332,6 +332,15 @@ def mqtt_subscriber(sessions: sessionmaker, org: str, host: str = "127.0.0.1", p
     return sub
 
 
+def dead_letters(sessions: sessionmaker, org: str | None, limit: int = 50) -> list[dict]:
+    """The newest ``limit`` dead letters of organisation ``org`` (None: those whose topic names no organisation
+    the database knows), newest first: topic, reason, received_at (UTC) and the payload as received."""
+    with sessions.begin() as s:
+        org_id = None if org is None else repos.organisation_id(s, org)
+        return [{"topic": d.topic, "reason": d.reason, "received_at": d.received_at, "payload": d.payload}
+                for d in repos.dead_letters(s, org_id, limit)]
+
+
 @dataclass(frozen=True)
 class LakeCopy:
     readings: int
