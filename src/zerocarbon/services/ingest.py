@@ -132,32 +132,35 @@ def judge_readings(raws: list[RawReading], meters: dict[str, Meter],
     meter_ids = np.array([v[1] for v in verdicts] or [""], dtype=object)[c]
     units = np.array([v[2] for v in verdicts] or [""], dtype=object)[c]
     if len(idx):  # the grid rule of files, on the interval starts
+        zones, steps = {v[5] for v in verdicts}, {v[6] for v in verdicts}
         zone = np.array([v[5] for v in verdicts], dtype=object)[c]
         minutes = np.array([v[6] for v in verdicts], dtype=np.int64)[c]
-        bad, local = off_grid(ts, zone, minutes)
+        bad, local = off_grid(ts, zones.pop() if len(zones) == 1 else zone,
+                              steps.pop() if len(steps) == 1 else minutes)
         if bad.any():
             for k in np.flatnonzero(bad):
                 refused[int(idx[k])] = f"ts: {grid_reason(local[k], int(minutes[k]), zone[k])}"
             ok = ~bad
             idx, ts, vals, meter_ids, units = idx[ok], ts[ok], vals[ok], meter_ids[ok], units[ok]
     if len(idx) > 1:  # one interval with different values in one batch: none is stored, as a file is refused
-        keys = pd.DataFrame({"meter": meter_ids, "ts": ts})
-        same_key = keys.duplicated(keep=False).to_numpy()
-        if same_key.any():
-            groups = pd.DataFrame({"meter": meter_ids[same_key], "ts": ts[same_key], "value": vals[same_key],
-                                   "k": np.flatnonzero(same_key)}).groupby(["meter", "ts"], sort=False)
+        meter_code = pd.factorize(meter_ids)[0]
+        order = np.lexsort((ts, meter_code))
+        mo, to, vo = meter_code[order], ts[order], vals[order]
+        same = (mo[1:] == mo[:-1]) & (to[1:] == to[:-1])
+        if same.any():  # redeliveries are common; different values rare: only those groups are looked at
+            starts = np.flatnonzero(np.r_[True, ~same])
+            spread_ = np.maximum.reduceat(vo, starts) - np.minimum.reduceat(vo, starts)
             clash = np.zeros(len(idx), bool)
-            for (mid, t), g in groups:
-                v = g["value"].to_numpy()
-                if v.max() - v.min() > SAME:
-                    clash[g["k"].to_numpy()] = True
-                    at = pd.Timestamp(t)
-                    seen = ", ".join(f"{x:g}" for x in dict.fromkeys(v.tolist()))
-                    why = (f"value: {mid} at {at:%Y-%m-%d %H:%M} UTC (interval start) appears with different values "
-                           f"in one batch ({seen} {units[g['k'].iloc[0]]}); none of them is stored, as a file "
-                           f"holding them is refused; resend the right one")
-                    for k in g["k"].tolist():
-                        refused[int(idx[k])] = why
+            ends = np.r_[starts[1:], len(order)]
+            for a, b in zip(starts[spread_ > SAME], ends[spread_ > SAME]):
+                ks = order[a:b]
+                clash[ks] = True
+                seen = ", ".join(f"{x:g}" for x in dict.fromkeys(vals[ks].tolist()))
+                why = (f"value: {meter_ids[ks[0]]} at {pd.Timestamp(ts[ks[0]]):%Y-%m-%d %H:%M} UTC (interval start) "
+                       f"appears with different values in one batch ({seen} {units[ks[0]]}); none of them is "
+                       f"stored, as a file holding them is refused; resend the right one")
+                for k in sorted(ks.tolist()):
+                    refused[int(idx[k])] = why
             if clash.any():
                 ok = ~clash
                 idx, ts, vals, meter_ids, units = idx[ok], ts[ok], vals[ok], meter_ids[ok], units[ok]
