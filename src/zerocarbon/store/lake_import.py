@@ -10,7 +10,8 @@ How the pass works. DuckDB reads the file in order and, per row, parses the stam
 placed in the meter's zone), the value, and the meter's index in the registry (an ENUM cast), and names the
 first reason a row cannot be used; rows stream out as Arrow batches. Python then runs the interval rules of
 ``core.energy.intervals`` on each batch, with each meter's last reading carried from batch to batch: unit
-factor and multiplier, interval-end stamps to interval starts, duplicates (an identical repeat is dropped, a
+factor and multiplier, interval-end stamps to interval starts, interval starts on the meter's grid in its
+local time (``off_grid``), duplicates (an identical repeat is dropped, a
 different value is a conflict), stamps out of time order, cumulative registers to intervals (rollover, reset,
 spread), missing intervals. Intervals are appended to one Parquet file per site and UTC month of the import
 (row groups of up to 128 Ki rows; sorted by meter and ts when the file is) in a staging folder, written on
