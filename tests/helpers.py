@@ -45,9 +45,9 @@ def line_day() -> tuple[list[float], list[float]]:
     return kwh, units
 
 
-def database_with_org(tmp_path) -> str:
-    """URL of a new SQLite database holding organisation ORG (tests/data/organisation.yaml), whose meters the
-    meter commands then store."""
+def database_with_org(tmp_path, extra_sites: str = "") -> str:
+    """URL of a new SQLite database holding organisation ORG (tests/data/organisation.yaml, plus the YAML site
+    entries of ``extra_sites``), whose meters the meter commands then store."""
     from pathlib import Path
 
     from zerocarbon.services import accounting
@@ -55,6 +55,11 @@ def database_with_org(tmp_path) -> str:
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     sessions = open_sessions(url)
-    accounting.load_organisation_file(sessions, Path(__file__).parent / "data" / "organisation.yaml", actor="test")
+    org = Path(__file__).parent / "data" / "organisation.yaml"
+    if extra_sites:
+        text = org.read_text(encoding="utf-8").rstrip("\n") + "\n" + extra_sites
+        org = Path(tmp_path) / "organisation.yaml"
+        org.write_text(text, encoding="utf-8")
+    accounting.load_organisation_file(sessions, org, actor="test")
     sessions.kw["bind"].dispose()
     return url

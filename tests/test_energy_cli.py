@@ -41,12 +41,17 @@ B1,DE01,PRESS,kWh,60,Europe/Berlin,true
 """
 
 
+# the sites of the registries here, besides the test organisation's own
+SITES = ("  - {code: DE01, name: Press shop, country: DE, grid_region: DE, timezone: Europe/Berlin}\n"
+         "  - {code: P1, name: Plant 1}\n  - {code: S1, name: Site 1}\n")
+
+
 def lake_from(tmp_path: Path, rows: list[tuple], registry: str = REGISTRY) -> tuple[Path, Path]:
     reg = tmp_path / "meters.csv"
     reg.write_text(registry, encoding="utf-8")
     readings = tmp_path / "readings.csv"
     pd.DataFrame(rows, columns=["meter", "timestamp", "value"]).to_csv(readings, index=False)
-    url = database_with_org(tmp_path) if not (tmp_path / "db.sqlite").exists() else f"sqlite:///{tmp_path / 'db.sqlite'}"
+    url = database_with_org(tmp_path, SITES) if not (tmp_path / "db.sqlite").exists() else f"sqlite:///{tmp_path / 'db.sqlite'}"
     run("meters", "import", reg, readings, "--lake", tmp_path / "lake", "--db", url)
     return tmp_path / "lake", reg
 

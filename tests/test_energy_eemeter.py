@@ -25,7 +25,8 @@ runner = CliRunner()
 
 def _ours(tmp_path: Path) -> tuple[dict, pd.DataFrame]:
     ref = json.loads((DATA / "reference.json").read_text(encoding="utf-8"))
-    url = database_with_org(tmp_path)
+    url = database_with_org(tmp_path, "  - {code: IL, name: Illinois, country: US, grid_region: SRMW, "
+                                      "timezone: America/Chicago}\n")
     r = runner.invoke(app, ["meters", "import", str(DATA / "registry.csv"), str(DATA / "readings.csv"),
                             "--lake", str(tmp_path / "lake"), "--db", url])
     assert r.exit_code == 0, r.output

@@ -247,3 +247,89 @@ def test_non_numbers_in_a_readings_file_are_named_by_row_as_written(tmp_path):
     assert "row 3, column 'value': 'nan' is not a finite number" in text
     assert "row 4, column 'value': '1e309' is not a finite number" in text
     assert "row 5, column 'value': value is blank" in text
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_stamp_off_the_meter_grid_is_refused_by_row(tmp_path, engine):
+    """A 15-min meter's 00:07 is not an interval of its own: both engines refuse the file, naming the row."""
+    f = write(tmp_path, [("M1", "2026-08-03 00:00", 1.0), ("M1", "2026-08-03 00:07", 1.0),
+                         ("M1", "2026-08-03 00:30", 1.0), ("M2", "2026-08-03 00:22:30", 1.0)])
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake", ORG, M, f, engine=engine)
+    got = sorted((p.row, p.column, p.reason) for p in exc.value.problems)
+    assert [(r, c) for r, c, _ in got] == [(3, "timestamp"), (5, "timestamp")]
+    assert "not on the meter's 15-min grid (…:07)" in got[0][2] and "2026-08-03 00:07 local time" in got[0][2]
+    assert "(…:07:30)" in got[1][2]  # an interval-end stamp: its interval would start at 00:07:30
+    assert not (tmp_path / "lake").exists() or not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_the_grid_is_the_meters_local_time(tmp_path, engine):
+    """An hourly meter in India starts its intervals on the local hour: :30 in UTC is on its grid, :00 UTC not."""
+    meters = {"IN": Meter("IN", "PN01", interval_min=60, timezone="Asia/Kolkata")}
+    good = write(tmp_path, [("IN", "2026-08-03T00:30:00Z", 1.0), ("IN", "2026-08-03 07:00", 1.0)], "good.csv")
+    assert import_file(tmp_path / "lake", ORG, meters, good, engine=engine).stored == 2
+    bad = write(tmp_path, [("IN", "2026-08-03T02:00:00Z", 1.0)], "bad.csv")
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake", ORG, meters, bad, engine=engine)
+    assert "not on the meter's 60-min grid (…:30): interval start 2026-08-03 07:30 local time (Asia/Kolkata)" \
+        in str(exc.value)
+
+
+def test_a_registry_is_checked_against_the_organisations_sites(db, tmp_path):
+    """A meter at a site the organisation does not have, or in another time zone than its site, is refused by
+    row and column, and nothing of the registry is stored."""
+    from sqlalchemy import select
+
+    from zerocarbon.services.meter_import import register_meters
+    from zerocarbon.store.tables import MeterRow
+
+    bad = {"M1": M["M1"], "X": Meter("X", "NOPE1"), "Z": Meter("Z", "HF01", timezone="Europe/Berlin")}
+    with pytest.raises(InputError) as exc:
+        register_meters(db, ORG, bad, actor="test", source="registry.csv")
+    got = [(p.source, p.row, p.column) for p in exc.value.problems]
+    assert got == [("registry.csv", 3, "site"), ("registry.csv", 4, "timezone")]
+    text = str(exc.value)
+    assert "site 'NOPE1' is not a site of organisation ORG (its sites: HF01, TJ01)" in text
+    assert "time zone Europe/Berlin differs from Asia/Shanghai, the time zone of its site HF01" in text
+    with db() as s:
+        assert list(s.scalars(select(MeterRow))) == []
+
+
+def test_cli_refuses_a_registry_meter_at_an_unknown_site_before_any_lake_folder(tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+
+    url = database_with_org(tmp_path)
+    reg = tmp_path / "registry.csv"
+    reg.write_text("id,site,unit\nM1,HF01,kWh\nX,NOPE1,kWh\n", encoding="utf-8")
+    readings = write(tmp_path, day("X", n=4))
+    res = CliRunner().invoke(app, ["meters", "import", str(reg), str(readings), "--lake", str(tmp_path / "lake"),
+                                   "--org", ORG, "--db", url])
+    assert res.exit_code != 0 and "registry.csv" in res.output and "NOPE1" in res.output
+    assert not (tmp_path / "lake").exists()
+
+
+def test_a_changed_reading_is_named_by_row_local_time_and_the_files_own_number(tmp_path):
+    """Both engines word a conflict with the lake alike: the file's row, UTC and local time as written, the
+    file's number beside the value after unit and multiplier, and what to do."""
+    meters = {"WX-L1": Meter("WX-L1", "HF01", multiplier=2)}
+    cols = ("meter", "timestamp", "value", "unit")
+    first = write(tmp_path, [("WX-L1", "2026-03-02 02:00", 22.0, "kWh"), ("WX-L1", "2026-03-02 02:15", 22.0, "kWh")],
+                  "first.csv", cols)
+    changed = write(tmp_path, [("WX-L1", "2026-03-02 02:00", 22.0, "kWh"), ("WX-L1", "2026-03-02 02:15", 996.0, "kWh"),
+                               ("WX-L1", "2026-03-02 02:30", 1.0, "kWh")], "changed.csv", cols)
+    texts = []
+    for engine in ("pandas", "duckdb"):
+        import_file(tmp_path / engine, ORG, meters, first, engine=engine)
+        with pytest.raises(InputError) as exc:
+            import_file(tmp_path / engine, ORG, meters, changed, engine=engine)
+        (p,) = exc.value.problems
+        assert (p.source, p.row, p.column) == ("changed.csv", 3, "value")
+        texts.append(p.reason)
+        assert lake.query(tmp_path / engine, ORG, "SELECT count(*) AS n FROM readings")["n"][0] == 2
+    assert texts[0] == texts[1]
+    assert ("row 3: WX-L1 at 2026-03-01 18:15 UTC = 2026-03-02 02:15 Asia/Shanghai, written '2026-03-02 02:15' "
+            "(interval start): stored 44 kWh, new file 996 x multiplier 2 = 1992 kWh") in texts[0]
+    assert "the lake keeps the value first stored" in texts[0] and "Correcting stored readings" in texts[0]

@@ -177,6 +177,9 @@ def test_missing_mapped_column_is_named(tmp_path, steel, engine):
         import_file(tmp_path / "lake", ORG, meters, only_dates, engine=engine, profile=profile)
 
 
+KR01 = "  - {code: KR01, name: Dangjin, country: KR, grid_region: KR, timezone: Asia/Seoul}\n"
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_cli_imports_the_steel_export_with_its_profile(tmp_path, engine):
     from typer.testing import CliRunner
@@ -185,7 +188,7 @@ def test_cli_imports_the_steel_export_with_its_profile(tmp_path, engine):
 
     args = ["meters", "import", str(DATA / "steel_meters.csv"), str(STEEL), "--profile",
             str(DATA / "steel_15min.profile.yaml"), "--engine", engine, "--lake", str(tmp_path / "lake"),
-            "--db", database_with_org(tmp_path)]
+            "--db", database_with_org(tmp_path, KR01)]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "288 new readings stored" in r.output

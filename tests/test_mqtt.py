@@ -88,7 +88,10 @@ SHARED_RULES = [
     ("negative energy", dict(value=-2.0), "negative reading -2.0"),
     ("not finite", dict(value=float("inf")), "is not a finite number"),
     ("unknown unit", dict(unit="kWhh"), "unknown unit 'kWhh'"),
-    ("wrong dimension", dict(unit="kg"), "'kg' cannot be converted to 'kWh'"),
+    ("wrong dimension", dict(unit="kg"), "'kg' cannot be converted to 'kWh': the wrong dimension (mass, not energy)"),
+    ("volume for energy", dict(unit="m3"), "unknown unit 'm3'; written m**3 it is a volume unit: the wrong dimension "
+                                           "(volume, not energy) (meter M1 is in kWh)"),
+    ("letter case", dict(unit="kwh"), "unknown unit 'kwh'; did you mean kWh? (meter M1 is in kWh)"),
     ("unregistered meter", dict(meter="NOPE"), "unknown meter 'NOPE' (not in the meter registry)"),
     ("blank stamp", dict(ts=" "), "timestamp is blank"),
     ("unreadable stamp", dict(ts="03/08/2026 08:15"), "'03/08/2026 08:15' is not a timestamp in ISO 8601"),
@@ -150,7 +153,8 @@ def test_refused_readings_and_conflicts_become_dead_letters(sessions):
     # one dead letter per refused reading, holding that reading alone, ready to resend
     assert json.loads(dead[0][1])["value"] == -1.0 and dead[0][0] == t
     # the identical message again: harmless; a different value for a stored interval: refused with both values
-    handle(_batch((t, batch), (t, msg(ts="2026-08-03T00:00:00Z", value=7.5))))
+    handle(_batch((t, batch)))
+    handle(_batch((t, msg(ts="2026-08-03T00:00:00Z", value=7.5))))
     readings2, dead2 = _stored(sessions)
     assert readings2 == readings
     new = [d[2] for d in dead2[len(dead):]]
@@ -160,9 +164,12 @@ def test_refused_readings_and_conflicts_become_dead_letters(sessions):
     handle(_batch((t, msg(ts="2026-08-03T01:00:00Z", value=2.0)), (t, msg(ts="2026-08-03T01:00:00Z", value=2.5)),
                   (t, msg(ts="2026-08-03T01:00:00Z", value=2.0))))
     readings3, dead3 = _stored(sessions)
-    assert readings3[("M1", utc(2026, 8, 3, 1, 0))] == 2.0
-    assert len(dead3) == len(dead2) + 1 and "says 2.5 kWh" in dead3[-1][2]
-    assert stats.readings == 3 and stats.dead_letters == len(dead3)
+    assert ("M1", utc(2026, 8, 3, 1, 0)) not in readings3  # as a file holding both is refused: none is stored
+    assert len(dead3) == len(dead2) + 3
+    assert all("M1 at 2026-08-03 01:00 UTC (interval start) appears with different values in one batch (2, 2.5 kWh)"
+               in d[2] for d in dead3[-3:])
+    assert [json.loads(d[1])["value"] for d in dead3[-3:]] == [2.0, 2.5, 2.0]
+    assert stats.readings == 2 and stats.dead_letters == len(dead3)
 
 
 def test_closed_port_is_a_clear_error_naming_host_and_port(tmp_path):
@@ -178,6 +185,7 @@ def test_closed_port_is_a_clear_error_naming_host_and_port(tmp_path):
     text = " ".join(r.output.split())
     assert f"cannot connect to the MQTT broker at 127.0.0.1:{port}" in text and "internal error" not in text
     assert "check that the broker is running" in text
+    assert "listening on" not in text  # said only once the broker has accepted the connection
 
 
 def _free_port() -> int:
@@ -229,7 +237,7 @@ def test_end_to_end_exactly_once_with_restart(sessions, broker):
     import paho.mqtt.client as mqtt
 
     load_org(sessions, "ORG")
-    register_meters(sessions, "ORG", {"M0": Meter("M0", "HF01", line="SMT1")}, actor="test")
+    register_meters(sessions, "ORG", {"M0": Meter("M0", "HF01", line="SMT1", interval_min=1)}, actor="test")
     n = 600
     cid = f"zc-test-{time.time_ns()}"
     first = mqtt_subscriber(sessions, "ORG", port=broker, client_id=cid)
@@ -412,6 +420,9 @@ GOOD = [("M1", "2026-08-03T08:15:00+08:00", 1.5, "kWh"), ("M1", "2026-08-03T00:3
 BAD = [("M1", "2026-08-03T01:00:00Z", -2.0, "kWh"), ("M1", "2026-08-03T01:15:00Z", 1.0, "kWhh"),
        ("M1", "2026-08-03T01:30:00Z", 1.0, "kg"), ("NOPE", "2026-08-03T01:45:00Z", 1.0, "kWh"),
        ("M1", "03/08/2026 08:15", 1.0, "kWh"), ("GAS", "2026-08-03T02:00:00Z", 1.0, "kWh")]
+# refused by the interval rules, which a file import applies once every row passed the reading rules above
+LATE = [("M1", "2026-08-03T02:07:00Z", 1.0, "kWh")]
+CLASH = [("M1", "2026-08-03T03:00:00Z", 2.0, "kWh"), ("M1", "2026-08-03T03:00:00Z", 2.5, "kWh")]
 
 
 @pytest.mark.slow
@@ -433,20 +444,31 @@ def test_mqtt_and_file_import_store_the_same_values_and_refuse_the_same_readings
         tmp_path / "lake", "ORG", "SELECT meter, ts, value FROM readings").itertuples(index=False)}
     with pytest.raises(InputError) as exc:
         import_file(tmp_path / "lake2", "ORG", METERS, csv(GOOD + BAD, "mixed.csv"))
-    file_reasons = sorted(p.reason for p in exc.value.problems)
+    file_reasons = [p.reason for p in exc.value.problems]
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake2", "ORG", METERS, csv(GOOD + LATE, "late.csv"))
+    file_reasons = sorted(file_reasons + [p.reason for p in exc.value.problems])
+
+    # two values for one interval: the file holding both is refused, and so is each of them live
+    with pytest.raises(InputError, match="M1 at 2026-08-03T03:00:00Z appears with different values"):
+        import_file(tmp_path / "lake3", "ORG", METERS, csv(GOOD + CLASH, "clash.csv"))
+    clash = ("zc/ORG/HF01/a/b/M1", json.dumps({"v": 1, "unit": "kWh", "readings": [
+        {"ts": t, "value": v} for _, t, v, _ in CLASH]}).encode())
 
     sub = mqtt_subscriber(sessions, "ORG", port=broker, client_id=f"eq-{time.time_ns()}", processes=1)
     t = _running(sub)
-    _publish_all(broker, [_one(*r) for r in GOOD + BAD])
-    _until(lambda: sub.stats.messages >= len(GOOD + BAD))
-    assert sub.stats.messages == len(GOOD + BAD)
+    _publish_all(broker, [_one(*r) for r in GOOD + BAD + LATE] + [clash])
+    _until(lambda: sub.stats.messages >= len(GOOD + BAD + LATE) + 1)
+    assert sub.stats.messages == len(GOOD + BAD + LATE) + 1
     sub.stop()
     t.join(15)
     assert t.error is None
     readings, dead = _stored(sessions)
     assert readings == pytest.approx(from_file) and len(readings) == len(GOOD)
-    live_reasons = sorted(reason.split(": ", 1)[1] for _, _, reason in dead)
-    assert live_reasons == file_reasons and len(dead) == len(BAD)
+    both = [reason for _, _, reason in dead if "appears with different values in one batch (2, 2.5 kWh)" in reason]
+    assert len(both) == len(CLASH)
+    live_reasons = sorted(reason.split(": ", 1)[1] for _, _, reason in dead if reason not in both)
+    assert live_reasons == file_reasons and len(dead) == len(BAD + LATE + CLASH)
 
 
 def test_a_slow_writer_holds_at_most_the_window_unacknowledged(broker):
@@ -578,3 +600,49 @@ def test_a_killed_worker_process_loses_nothing(sessions, broker):
     t2.join(10)
     readings, dead = _stored(sessions)
     assert len(readings) == 300 and dead == [] and readings[("M1", utc(2026, 8, 1, 0, 15))] == 2.0
+
+
+def test_a_live_stamp_off_the_meter_grid_is_refused_as_a_file_row_would_be():
+    ok, refused = check_readings([raw(ts="2026-08-03T08:07:00+08:00"), raw(ts="2026-08-03T08:15:30+08:00"),
+                                  raw(ts="2026-08-03T08:30:00+08:00")], METERS, NOW)
+    assert [i for i, _ in ok] == [2]
+    assert [i for i, _ in refused] == [0, 1]
+    assert "ts: not on the meter's 15-min grid (…:07): interval start 2026-08-03 08:07 local time" in refused[0][1]
+    assert "(…:15:30)" in refused[1][1]
+
+
+def test_cli_says_listening_once_connected(broker, tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+
+    r = CliRunner().invoke(app, ["ingest", "mqtt", "--port", str(broker), "--seconds", "1", "--processes", "0",
+                                 "--client-id", f"cli-{time.time_ns()}", "--db", database_with_org(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert f"listening on 127.0.0.1:{broker} zc/ORG/#" in r.output and "0 messages" in r.output
+
+
+def test_cli_lists_dead_letters_newest_first(tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+    from zerocarbon.services.database import open_sessions
+
+    url = database_with_org(tmp_path)
+    sessions = open_sessions(url)
+    register_meters(sessions, "ORG", METERS, actor="test")
+    handle = make_handler(sessions, "ORG", IngestStats())
+    t = "zc/ORG/HF01/SMT/SMT1/M1"
+    handle(_batch((t, msg(value=-1.0))))
+    handle(_batch((t, msg(unit="kwh")), ("zc/HF01/SMT/SMT1/M1", msg())))
+    sessions.kw["bind"].dispose()
+    r = CliRunner().invoke(app, ["ingest", "dead-letters", "--db", url, "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert [("did you mean kWh?" in d["reason"], "negative reading" in d["reason"]) for d in got] == \
+        [(True, False), (False, True)]
+    assert got[0]["topic"] == t and got[0]["received_at"].startswith("20")
+    r = CliRunner().invoke(app, ["ingest", "dead-letters", "--db", url, "--limit", "1"])
+    assert r.exit_code == 0 and "did you mean kWh?" in " ".join(r.output.split()) and "negative" not in r.output
+    r = CliRunner().invoke(app, ["ingest", "dead-letters", "--db", url, "--unassigned", "--json"])
+    assert [d["topic"] for d in json.loads(r.stdout)] == ["zc/HF01/SMT/SMT1/M1"]

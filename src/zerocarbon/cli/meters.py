@@ -79,7 +79,7 @@ def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
     meters = meter_import.read_registry(registry)
     layout = meter_import.read_profile(profile)
     code = organisation(org, db)
-    meter_import.register_meters(open_db(db, create=True), code, meters, actor=actor())
+    meter_import.register_meters(open_db(db, create=True), code, meters, actor=actor(), source=registry.name)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
                   transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task(f"importing {readings.name}", total=len(meters))
@@ -217,6 +217,8 @@ def ingest_mqtt(db: DbOpt = None, org: OrgCodeOpt = None, host: Annotated[str, t
                 as_json: JsonOpt = False) -> None:
     """Subscribe (MQTT 5, QoS 1, persistent session) and store readings by the file-import rules, acknowledging
     each message after its commit; every refused reading goes to dead letters with its reason."""
+    import threading
+
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import ingest
 
@@ -229,13 +231,26 @@ def ingest_mqtt(db: DbOpt = None, org: OrgCodeOpt = None, host: Annotated[str, t
                                  certfile=str(certfile) if certfile else None,
                                  keyfile=str(keyfile) if keyfile else None, processes=processes, share=share,
                                  window=window)
+    done = threading.Event()
+
+    def announce() -> None:  # only once the broker has accepted the connection: a refused one prints no "listening"
+        while not done.is_set():
+            if sub.connected.wait(0.1):
+                console.print(f"listening on {host}:{port} {sub.topic} as {client_id}"
+                              f"{' over TLS' if tls or cafile else ''} (Ctrl-C to stop)")
+                return
+
+    herald = threading.Thread(target=announce, daemon=True)
     if not as_json:
-        console.print(f"listening on {host}:{port} {sub.topic} as {client_id}"
-                      f"{' over TLS' if tls or cafile else ''} (Ctrl-C to stop)")
+        herald.start()
     try:
         sub.run(seconds)
     except KeyboardInterrupt:
         sub.stop()
+    finally:
+        done.set()
+        if herald.is_alive():
+            herald.join(1)
     st = sub.stats
     if as_json:
         emit_json(st.__dict__)
@@ -257,3 +272,28 @@ def ingest_to_lake(lake: LakeOpt = Path("lake"), db: DbOpt = None, org: OrgCodeO
         emit_json(r.__dict__)
         return
     console.print(f"{r.readings:,} live reading(s): {r.new:,} written to {lake}, {r.already_stored:,} already there")
+
+
+@ingest_app.command("dead-letters")
+def ingest_dead_letters(db: DbOpt = None, org: OrgCodeOpt = None,
+                        limit: Annotated[int, typer.Option(min=1, help="newest this many")] = 50,
+                        unassigned: Annotated[bool, typer.Option(
+                            "--unassigned", help="those whose topic names no organisation the database knows (e.g. "
+                                                 "gateways on the old topic layout, heard with --topic 'zc/#')")] = False,
+                        as_json: JsonOpt = False) -> None:
+    """List refused live messages and readings, newest first: topic, reason, received at (UTC)."""
+    from zerocarbon.services import ingest
+    from zerocarbon.services.database import open_sessions
+
+    code = None if unassigned else organisation(org, db)
+    rows = ingest.dead_letters(open_sessions(db, create=False), code, limit)
+    if as_json:
+        emit_json([{**r, "received_at": r["received_at"].isoformat()} for r in rows])
+        return
+    if not rows:
+        console.print(f"no dead letters{'' if code is None else f' for organisation {code}'}")
+        return
+    t = Table("received_at (UTC)", "topic", "reason")
+    for r in rows:
+        t.add_row(f"{r['received_at']:%Y-%m-%d %H:%M:%S}", r["topic"], r["reason"])
+    console.print(t)

@@ -10,7 +10,8 @@ on another's meter of the same id) and be interval energy (a
 cumulative register needs its previous reading, which a file gives and a message does not). The CT/PT
 multiplier and the unit conversion are applied as for files. Each refused reading becomes one dead letter
 with its reason; a second, different value for a stored (meter, interval) is refused with both values,
-while an identical redelivery changes nothing.
+while an identical redelivery changes nothing. Different values for one interval within one batch are all
+refused (a file holding them is refused as a whole), so no arrival order decides which is kept.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from zerocarbon.core.energy.intervals import Meter, parse_stamps, reading_problems
+from zerocarbon.core.energy.intervals import Meter, grid_reason, off_grid, parse_stamps, reading_problems
 from zerocarbon.io.mqtt import LiveReading, PayloadError, RawReading, Subscriber, org_from_topic, parse_message
 from zerocarbon.store import repos
 from zerocarbon.store.tables import MeterRow
@@ -114,7 +115,8 @@ def judge_readings(raws: list[RawReading], meters: dict[str, Meter],
                 why = (f"interval_min: {r.interval_min}-minute intervals, but meter {m.id} is registered with "
                        f"{m.interval_min}")
             code = keys[key] = len(verdicts)
-            verdicts.append((why, m.id, m.unit, m.multiplier, m.interval_min if (r.stamp or m.stamp) == "end" else 0))
+            verdicts.append((why, m.id, m.unit, m.multiplier, m.interval_min if (r.stamp or m.stamp) == "end" else 0,
+                             m.timezone, m.interval_min))
         why = verdicts[code][0]
         if why is not None:
             refused[i] = why
@@ -129,6 +131,39 @@ def judge_readings(raws: list[RawReading], meters: dict[str, Meter],
     vals = value.to_numpy(dtype=float)[idx] * mult
     meter_ids = np.array([v[1] for v in verdicts] or [""], dtype=object)[c]
     units = np.array([v[2] for v in verdicts] or [""], dtype=object)[c]
+    if len(idx):  # the grid rule of files, on the interval starts
+        zones, steps = {v[5] for v in verdicts}, {v[6] for v in verdicts}
+        zone = np.array([v[5] for v in verdicts], dtype=object)[c]
+        minutes = np.array([v[6] for v in verdicts], dtype=np.int64)[c]
+        bad, local = off_grid(ts, zones.pop() if len(zones) == 1 else zone,
+                              steps.pop() if len(steps) == 1 else minutes)
+        if bad.any():
+            for k in np.flatnonzero(bad):
+                refused[int(idx[k])] = f"ts: {grid_reason(local[k], int(minutes[k]), zone[k])}"
+            ok = ~bad
+            idx, ts, vals, meter_ids, units = idx[ok], ts[ok], vals[ok], meter_ids[ok], units[ok]
+    if len(idx) > 1:  # one interval with different values in one batch: none is stored, as a file is refused
+        meter_code = pd.factorize(meter_ids)[0]
+        order = np.lexsort((ts, meter_code))
+        mo, to, vo = meter_code[order], ts[order], vals[order]
+        same = (mo[1:] == mo[:-1]) & (to[1:] == to[:-1])
+        if same.any():  # redeliveries are common; different values rare: only those groups are looked at
+            starts = np.flatnonzero(np.r_[True, ~same])
+            spread_ = np.maximum.reduceat(vo, starts) - np.minimum.reduceat(vo, starts)
+            clash = np.zeros(len(idx), bool)
+            ends = np.r_[starts[1:], len(order)]
+            for a, b in zip(starts[spread_ > SAME], ends[spread_ > SAME]):
+                ks = order[a:b]
+                clash[ks] = True
+                seen = ", ".join(f"{x:g}" for x in dict.fromkeys(vals[ks].tolist()))
+                why = (f"value: {meter_ids[ks[0]]} at {pd.Timestamp(ts[ks[0]]):%Y-%m-%d %H:%M} UTC (interval start) "
+                       f"appears with different values in one batch ({seen} {units[ks[0]]}); none of them is "
+                       f"stored, as a file holding them is refused; resend the right one")
+                for k in sorted(ks.tolist()):
+                    refused[int(idx[k])] = why
+            if clash.any():
+                ok = ~clash
+                idx, ts, vals, meter_ids, units = idx[ok], ts[ok], vals[ok], meter_ids[ok], units[ok]
     flag = np.where(ts > future, "future", np.where(ts < stale, "stale", "")).astype(object)
     return Judged(idx, meter_ids, ts, vals, units, flag), refused
 
@@ -298,6 +333,15 @@ def mqtt_subscriber(sessions: sessionmaker, org: str, host: str = "127.0.0.1", p
                      flush_s=flush_s, **extra)
     sub.stats = stats
     return sub
+
+
+def dead_letters(sessions: sessionmaker, org: str | None, limit: int = 50) -> list[dict]:
+    """The newest ``limit`` dead letters of organisation ``org`` (None: those whose topic names no organisation
+    the database knows), newest first: topic, reason, received_at (UTC) and the payload as received."""
+    with sessions.begin() as s:
+        org_id = None if org is None else repos.organisation_id(s, org)
+        return [{"topic": d.topic, "reason": d.reason, "received_at": d.received_at, "payload": d.payload}
+                for d in repos.dead_letters(s, org_id, limit)]
 
 
 @dataclass(frozen=True)

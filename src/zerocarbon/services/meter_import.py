@@ -12,8 +12,9 @@ from typing import Callable
 
 import pandas as pd
 
-from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Meter, MeterFileProfile, Rejected, Stamps,
-                                              fill_linear, flag_spikes, gaps, interval_start, localise,
+from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Changed, Meter, MeterFileProfile, Rejected, Stamps,
+                                              fill_linear, flag_spikes, gaps, grid_reason, interval_start, localise,
+                                              off_grid, changed_reason,
                                               order_problems, parse_stamps, reading_problems,
                                               register_to_intervals)
 from zerocarbon.errors import InputError, Problem
@@ -73,6 +74,12 @@ def normalise(raw: pd.DataFrame, meters: dict[str, Meter], source: str, fill: bo
                   for r, why in order_problems(ts, sub.ts, g["timestamp"], g["row"])]
         df = pd.DataFrame({"ts": ts.to_numpy(), "value": g["value"].to_numpy() * m.multiplier,
                            "row": g["row"].to_numpy()})
+        # a register reading closes its interval, an interval stamp opens or closes one: either way the stamp
+        # lies on the grid exactly when the interval start does
+        start = interval_start(df["ts"], stamp, m.interval_min) if m.register == "interval" else df["ts"]
+        bad, local = off_grid(start.to_numpy(), m.timezone, m.interval_min)
+        probs += [Problem(source, int(r), col("timestamp"), grid_reason(t, m.interval_min, m.timezone))
+                  for r, t in zip(df["row"].to_numpy()[bad], local[bad])]
         # Duplicates are judged in UTC: two local "02:00" rows in a DST fall-back are different hours.
         same_time = df.duplicated("ts", keep=False)
         exact = df.duplicated(["ts", "value"], keep="first")
@@ -130,10 +137,34 @@ def _check_profile_meter(profile: MeterFileProfile, meters: dict[str, Meter]) ->
                                   f"meter '{profile.meter_id}' is not in the meter registry")])
 
 
-def register_meters(sessions, org: str, meters: dict[str, Meter], *, actor: str) -> None:
-    """Store organisation ``org``'s registry in the application database (metadata beside the lake)."""
+def registry_problems(meters: dict[str, Meter], sites: dict[str, str], org: str,
+                      source: str = "meter registry") -> list[Problem]:
+    """A registry against its organisation: every meter at one of the organisation's sites (else a lake
+    folder for a site nobody reports on), in that site's time zone (else its rollups show the site twice).
+    Rows are counted as ``read_registry`` reads them, in file order below the header (row 1)."""
+    probs = []
+    known = ", ".join(sites) or "none"
+    for row, m in enumerate(meters.values(), start=2):
+        if m.site not in sites:
+            probs.append(Problem(source, row, "site", f"meter {m.id}: site '{m.site}' is not a site of organisation "
+                                                      f"{org} (its sites: {known})"))
+        elif m.timezone != sites[m.site]:
+            probs.append(Problem(source, row, "timezone", f"meter {m.id}: time zone {m.timezone} differs from "
+                                                          f"{sites[m.site]}, the time zone of its site {m.site}; "
+                                                          f"give the site's zone (or correct the organisation file)"))
+    return probs
+
+
+def register_meters(sessions, org: str, meters: dict[str, Meter], *, actor: str,
+                    source: str = "meter registry") -> None:
+    """Store organisation ``org``'s registry in the application database (metadata beside the lake), once
+    every meter is checked against the organisation's sites (:func:`registry_problems`); nothing is stored
+    when one is refused."""
     with sessions.begin() as s:
         org_id = repos.organisation_id(s, org)
+        probs = registry_problems(meters, repos.site_zones(s, org_id), org, source)
+        if probs:
+            raise InputError(probs)
         repos.save_meters(s, org_id, meters.values())
         repos.audit(s, actor, "meters.register", "meters", org_id, count=len(meters))
 
@@ -175,11 +206,29 @@ def import_file(root: Path, org: str, meters: dict[str, Meter], path: str | Path
     frame["batch"] = uuid.uuid4().hex[:12]
     frame["quality"] = frame["quality"].fillna("")
     try:
-        counts = lake.write(root, org, frame[["meter", "ts", "value", "unit", "quality", "batch", "site"]])
+        counts = lake.write(root, org, frame[["meter", "ts", "value", "unit", "quality", "batch", "site", "row"]])
     except lake.LakeConflict as exc:
-        raise InputError([Problem(path.name, None, profile.column(exc.column), exc.reason)]) from None
+        raise InputError([_changed(exc.rows, raw, meters, path.name, profile)]) from None
     summary.stored, summary.already_stored = counts["new"], counts["already_stored"]
     return summary
+
+
+def _changed(rows: pd.DataFrame, raw: pd.DataFrame, meters: dict[str, Meter], source: str,
+             profile: MeterFileProfile) -> Problem:
+    """A lake conflict of the careful path, by the file's rows (``rows``: the clashing intervals with the
+    ``row`` they come from; ``raw``: the file as read)."""
+    by_row = raw.set_index("row")
+    out = []
+    for r in rows.sort_values("row").head(5).itertuples():
+        m = meters[r.meter]
+        row = int(r.row)
+        own = m.register == "interval"
+        out.append(Changed(m, r.ts, float(r.value_old), float(r.value), row if own else None,
+                           str(by_row.at[row, "timestamp"]) if own else None,
+                           float(by_row.at[row, "value"]) if own else None,
+                           str(by_row.at[row, "unit"]) if own and "unit" in by_row else None))
+    return Problem(source, out[0].row if len(rows) == 1 else None, profile.column("value"),
+                   changed_reason(out, len(rows)))
 
 
 def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile) -> ImportSummary:

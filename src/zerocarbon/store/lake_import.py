@@ -10,7 +10,8 @@ How the pass works. DuckDB reads the file in order and, per row, parses the stam
 placed in the meter's zone), the value, and the meter's index in the registry (an ENUM cast), and names the
 first reason a row cannot be used; rows stream out as Arrow batches. Python then runs the interval rules of
 ``core.energy.intervals`` on each batch, with each meter's last reading carried from batch to batch: unit
-factor and multiplier, interval-end stamps to interval starts, duplicates (an identical repeat is dropped, a
+factor and multiplier, interval-end stamps to interval starts, interval starts on the meter's grid in its
+local time (``off_grid``), duplicates (an identical repeat is dropped, a
 different value is a conflict), stamps out of time order, cumulative registers to intervals (rollover, reset,
 spread), missing intervals. Intervals are appended to one Parquet file per site and UTC month of the import
 (row groups of up to 128 Ki rows; sorted by meter and ts when the file is) in a staging folder, written on
@@ -44,9 +45,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, OFFSET, OK, QUALITY, RESET, ROLLOVER, SPIKE,
+from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, Changed, changed_reason, OFFSET, OK, QUALITY, RESET, ROLLOVER, SPIKE,
                                               SPIKE_FACTOR, Meter, MeterFileProfile, dst_reason, dst_windows,
-                                              missing_between, order_reason, register_deltas, spike_interpolate,
+                                              grid_reason, missing_between, off_grid, order_reason, register_deltas,
+                                              spike_interpolate,
                                               spike_quantile, spike_ranks, spike_sql, spread, unit_factor)
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
@@ -134,6 +136,8 @@ class _Plan:
         self.shift = np.where([s == "end" and m.register == "interval" for s, m in zip(stamp, ms)], self.step, 0)
         self.any_shift = bool(self.shift.any())
         self.tz = [profile.timezone or m.timezone for m in ms]
+        self.zone = np.array([m.timezone for m in ms], object)  # the meter's grid is in its own local time
+        self.minutes = np.array([m.interval_min for m in ms], np.int64)
         self.sites = sorted({m.site for m in ms})
         self.site = np.array([self.sites.index(m.site) for m in ms], np.int32)
         self.units = sorted({m.unit for m in ms})
@@ -653,6 +657,15 @@ def _stream(con, plan: _Plan, seq: _Sequence, spikes: _Spikes, files: _Files) ->
                                            "outside the years 1900 to 2199") for i in np.flatnonzero(outside)])
             problems = problems[:MAX_PROBLEMS]
             continue
+        one_zone, one_step = len(set(plan.zone)) == 1, len(set(plan.minutes.tolist())) == 1
+        bad, local = off_grid((ts - plan.shift[code] if plan.any_shift else ts).view("datetime64[us]"),
+                              plan.zone[0] if one_zone else plan.zone[code],
+                              int(plan.minutes[0]) if one_step else plan.minutes[code])
+        if bad.any():
+            problems = sorted(problems + [(int(rec[i]), col("timestamp"),
+                                           grid_reason(local[i], int(plan.minutes[code[i]]), plan.zone[code[i]]))
+                                          for i in np.flatnonzero(bad)[:MAX_PROBLEMS]])[:MAX_PROBLEMS]
+            continue
         value = rb.column("value").to_numpy(zero_copy_only=False) * factor * plan.multiplier[code]
         for chunk in spikes.take(*seq.feed(rec, code, ts, value)):
             files.add(*chunk)
@@ -701,6 +714,32 @@ def _texts(con, plan: _Plan, records: list[int]) -> dict[int, tuple[str, object]
         WHERE record IN (SELECT record FROM recs_df)""").fetchall()}
 
 
+def _changed(con, plan: _Plan, clash: pd.DataFrame) -> tuple:
+    """A conflict with the lake as the careful path words it: the first few intervals by the file's rows (an
+    interval meter's row is the one whose stamp gives that interval start)."""
+    index = {m: i for i, m in enumerate(plan.ids)}
+    head = clash.head(5).copy()
+    head["code"] = [index[m] for m in head["meter"]]
+    head["start"] = head["ts"].to_numpy("datetime64[us]").astype(np.int64)
+    head["shift"] = plan.shift[head["code"].to_numpy()]
+    own = ~plan.cumulative[head["code"].to_numpy()]
+    found = {}
+    if own.any():
+        con.register("clash_df", head.loc[own, ["code", "start", "shift"]])
+        unit = "f.unit" if plan.has_unit else "NULL"
+        found = {(c, t): (r, w, v, u) for r, w, v, u, c, t in con.execute(f"""
+            SELECT min(f.record), first(f.ts_text ORDER BY f.record), first(f.value ORDER BY f.record),
+                   first({unit} ORDER BY f.record), c.code, c.start
+            FROM ({plan.numbered_sql()}) f JOIN clash_df c ON f.code = c.code AND epoch_us(f.ts) - c.shift = c.start
+            WHERE f.problem IS NULL GROUP BY c.code, c.start""").fetchall()}
+    out = []
+    for h in head.itertuples():
+        r, w, v, u = found.get((h.code, h.start), (None, None, None, None))
+        out.append(Changed(plan.meters[h.code], h.ts, float(h.value_old), float(h.value), r, w, v,
+                           u if u is not None else plan.fixed_unit))
+    return (out[0].row if len(clash) == 1 else None, plan.profile.column("value"), changed_reason(out, len(clash)))
+
+
 def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.ndarray, flags: _Spikes,
             profile: MeterFileProfile):
     """Spike flags, conflicts with and rows already in the lake; returns the spike count, the (staged, final)
@@ -747,7 +786,7 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
                                     FROM {rel} s JOIN read_parquet($stored) l USING (meter, ts)
                                     WHERE abs(l.value - s.value) > 1e-9 ORDER BY s.meter, s.ts""", params).df()
             if len(clash):
-                raise BulkRejected([(None, profile.column("value"), lake.LakeConflict(clash).reason)])
+                raise BulkRejected([_changed(con, plan, clash)])
             rel = f"(SELECT s.* FROM {rel} s ANTI JOIN read_parquet($stored) l USING (meter, ts))"
         out = path.with_name(path.stem + "-final.parquet")
         n = con.execute(f"""

@@ -784,6 +784,13 @@ def insert_dead_letters(session: Session, dead) -> None:
                                   received_at=now()))
 
 
+def dead_letters(session: Session, org_id: int | None, limit: int) -> list[DeadLetterRow]:
+    """The newest ``limit`` dead letters kept with one organisation (None: those naming no known one)."""
+    owner = DeadLetterRow.organisation_id.is_(None) if org_id is None else DeadLetterRow.organisation_id == org_id
+    return list(session.scalars(select(DeadLetterRow).where(owner)
+                                .order_by(DeadLetterRow.received_at.desc(), DeadLetterRow.id.desc()).limit(limit)))
+
+
 def live_readings(session: Session, org_id: int, since: datetime | None = None) -> pd.DataFrame:
     """Live readings of one organisation with their meter's site: meter, ts (interval start, UTC-aware), value,
     unit, flag, site.
@@ -801,6 +808,12 @@ def live_readings(session: Session, org_id: int, since: datetime | None = None) 
 
 
 # -- meters --------------------------------------------------------------------------------------------
+def site_zones(session: Session, org_id: int) -> dict[str, str]:
+    """The organisation's sites and the time zone of each (what a meter registry is checked against)."""
+    return dict(session.execute(select(SiteRow.code, SiteRow.timezone).where(SiteRow.organisation_id == org_id)
+                                .order_by(SiteRow.code)).all())
+
+
 def save_meters(session: Session, org_id: int, meters) -> None:
     """Upsert one organisation's meter metadata (the lake holds the readings; the database says what each
     meter is)."""

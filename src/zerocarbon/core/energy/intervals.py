@@ -232,14 +232,68 @@ def order_reason(text, prev_text, prev_row: int, local, prev_local) -> str:
     return why + "; sort the file by time, or check the date format (day-first or month-first)"
 
 
+#: what a meter's quantity is, by a unit of it: names a unit's dimension in messages
+DIMENSIONS = (("energy", "kWh"), ("power", "kW"), ("volume", "m**3"), ("normal volume of gas", "Nm3"),
+              ("mass", "kg"), ("time", "h"), ("length", "m"), ("area", "m**2"))
+#: units of plant exports, offered when a unit is written in the wrong case
+COMMON_UNITS = ("kWh", "MWh", "Wh", "GWh", "kVArh", "kW", "MW", "GJ", "MJ", "kJ", "Nm3", "kg", "t", "L")
+
+
+def _dimension(unit: str) -> str | None:
+    from zerocarbon.units import parse_unit
+
+    try:
+        dim = parse_unit(unit).dimensionality
+    except ZerocarbonError:
+        return None
+    for name, ref in DIMENSIONS:
+        try:
+            if parse_unit(ref).dimensionality == dim:
+                return name
+        except ZerocarbonError:
+            continue
+    return None
+
+
+def _unit_hint(text: str, meter: Meter) -> str:
+    """What a unit the registry cannot read was probably meant to be: a known unit in other letter case, or a
+    unit whose power is written without ``**`` (``m3``) -- then of which dimension."""
+    import re
+
+    from zerocarbon.units import parse_unit
+
+    for cand in dict.fromkeys((meter.unit, *COMMON_UNITS)):
+        if cand.lower() == text.lower() and cand != text:
+            return f"; did you mean {cand}?"
+    power = re.sub(r"([A-Za-z])([23])$", r"\1**\2", text)
+    if power != text:
+        try:
+            parse_unit(power)
+        except ZerocarbonError:
+            return ""
+        dim, want = _dimension(power), _dimension(meter.unit)
+        if dim == want:
+            return f"; did you mean {power}?"
+        if dim and want:
+            return f"; written {power} it is a {dim} unit: the wrong dimension ({dim}, not {want})"
+    return ""
+
+
 def unit_factor(from_unit: str, meter: Meter) -> tuple[float | None, str]:
-    """Multiplier from a reading's unit into ``meter``'s unit, or (None, why not)."""
+    """Multiplier from a reading's unit into ``meter``'s unit, or (None, why not) -- with a hint at the likely
+    intent (letter case, wrong dimension). Files and the live feed both go through it."""
     if from_unit is None or not str(from_unit).strip():
         return None, f"unit is blank (meter {meter.id} is in {meter.unit})"
+    text = str(from_unit).strip()
     try:
-        return scale(str(from_unit).strip(), meter.unit), ""
+        return scale(text, meter.unit), ""
     except ZerocarbonError as exc:
-        return None, f"{exc} (meter {meter.id} is in {meter.unit})"
+        dim, want = _dimension(text), _dimension(meter.unit)
+        if dim and want and dim != want:
+            why = f"'{text}' cannot be converted to '{meter.unit}': the wrong dimension ({dim}, not {want})"
+        else:
+            why = f"{exc}{_unit_hint(text, meter) if dim is None and want else ''}"
+        return None, f"{why} (meter {meter.id} is in {meter.unit})"
 
 
 def reading_problems(frame: pd.DataFrame, meters: dict[str, Meter]) -> tuple[pd.Series, list[tuple[object, str, str]]]:
@@ -288,9 +342,92 @@ def reading_problems(frame: pd.DataFrame, meters: dict[str, Meter]) -> tuple[pd.
     return (value * factor).where(~refused), probs
 
 
+class Changed(NamedTuple):
+    """One reading that differs from the value the lake holds for its (meter, interval start)."""
+
+    meter: Meter
+    ts: object  # interval start, naive UTC
+    stored: float  # in the meter's unit, as stored
+    new: float  # in the meter's unit, multiplier applied
+    row: int | None = None  # the file's row (None: a register interval, or not found)
+    written: str | None = None  # the stamp as the file writes it
+    raw: float | None = None  # the file's own number (an interval meter's)
+    unit: str | None = None  # the file's unit of it
+
+
+CORRECTING = ("A changed reading is refused on purpose: the lake keeps the value first stored, so that a report "
+              "once made can be made again. There is no correction command; see 'Correcting stored readings' in "
+              "docs/ingest.md for the manual path.")
+
+
+def changed_reason(changed: list[Changed], count: int) -> str:
+    """Why an import that changes stored readings is refused, for both import engines: each reading by the
+    file's row, its time in UTC and in the meter's local time (as the file has it), and the file's number
+    beside the value after unit conversion and multiplier."""
+    parts = []
+    for c in changed:
+        m, t = c.meter, pd.Timestamp(c.ts)
+        local = t.tz_localize("UTC").tz_convert(m.timezone)
+        at = f"{t:%Y-%m-%d %H:%M} UTC = {local:%Y-%m-%d %H:%M} {m.timezone}"
+        if c.written is not None:
+            at += f", written '{c.written}'"
+        where = f"row {c.row}: " if c.row is not None else ""
+        if c.raw is not None:
+            unit = c.unit or m.unit
+            how = f"file {c.raw:g} {unit}" if unit != m.unit else f"file {c.raw:g}"
+            if unit != m.unit:
+                how += f" = {c.new / m.multiplier:g} {m.unit}"
+            if m.multiplier != 1:
+                how += f" x multiplier {m.multiplier:g}"
+            new = f"{how} = {c.new:g} {m.unit}"
+        else:
+            new = f"{c.new:g} {m.unit}" + (" (from the register readings)" if m.register == "cumulative" else "")
+        parts.append(f"{where}{m.id} at {at} (interval start): stored {c.stored:g} {m.unit}, new {new}")
+    more = f"; and {count - len(changed)} more" if count > len(changed) else ""
+    return (f"{count} reading(s) differ from what the lake holds for the same meter and interval ("
+            f"{'; '.join(parts)}{more}); nothing was written. {CORRECTING}")
+
+
 def interval_start(ts: pd.Series, stamp: str, interval_min: int) -> pd.Series:
     """An interval-end stamp of 08:15 for a 15-minute interval is the interval starting at 08:00."""
     return ts - pd.Timedelta(minutes=interval_min) if stamp == "end" else ts
+
+
+def local_times(ts, tz) -> np.ndarray:
+    """Naive UTC instants (numpy/pandas/Arrow array or a list) as naive wall times in ``tz`` (one zone, or one
+    per instant): one conversion per distinct zone."""
+    t = ts.to_numpy(zero_copy_only=False) if hasattr(ts, "to_numpy") and not isinstance(ts, (pd.Series, pd.Index)) \
+        else ts
+    t = np.asarray(pd.to_datetime(np.asarray(t)), dtype="datetime64[ns]")
+    out = np.empty(len(t), "datetime64[ns]")
+    zones = np.broadcast_to(np.asarray(tz, dtype=object), t.shape)
+    uniq = [tz] if isinstance(tz, str) else pd.unique(zones)
+    for z in uniq:
+        rows = slice(None) if len(uniq) == 1 else zones == z
+        out[rows] = pd.DatetimeIndex(t[rows]).tz_localize("UTC").tz_convert(str(z)).tz_localize(None).to_numpy()
+    return out
+
+
+def off_grid(ts, tz, interval_min) -> tuple[np.ndarray, np.ndarray]:
+    """The grid rule, for files and the live feed alike: a reading's interval start (naive UTC) must lie on its
+    meter's interval grid **in the meter's local time** -- the minute of the local day divisible by
+    ``interval_min``, zero seconds -- so that 60-minute meters in a +05:30 zone start on their local hours.
+    ``tz`` and ``interval_min`` are one value or one per reading. Returns a bool array (True: off the grid)
+    and the local wall times (for :func:`grid_reason`)."""
+    local = local_times(ts, tz)
+    since_midnight = (local - local.astype("datetime64[D]")).astype("timedelta64[ns]").astype(np.int64)
+    step = np.asarray(interval_min, np.int64) * 60_000_000_000
+    return since_midnight % step != 0, local
+
+
+def grid_reason(local, interval_min: int, tz: str) -> str:
+    """Why an interval start is refused by :func:`off_grid` (both import engines and the live feed give this)."""
+    t = pd.Timestamp(local)
+    at = f"{t:%Y-%m-%d %H:%M}" + (f":{t:%S}" if t.second or t.microsecond else "")
+    tail = f":{t:%M}" + (f":{t:%S}" if t.second or t.microsecond else "")
+    return (f"not on the meter's {interval_min}-min grid (…{tail}): interval start {at} local time ({tz}); a "
+            f"{interval_min}-min meter's intervals start at minutes of the local day divisible by {interval_min}, "
+            f"zero seconds")
 
 
 # -- the interval rules, one definition for both import paths -------------------------------------------
