@@ -137,8 +137,12 @@ def run_cli(path: Path, a) -> dict:
     cmd = [str(exe), "meters", "import", str(OUT / f"meters_{METERS}.csv"), str(path), "--lake", str(lake),
            "--org", "ORG", "--engine", "duckdb", "--db", f"sqlite:///{db}", "--json"]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    # the organisation the readings belong to, loaded beforehand (not timed): the project's sample organisation
-    org_file = Path(__file__).resolve().parents[1] / "tests" / "data" / "organisation.yaml"
+    # the organisation the readings belong to, with the ten sites of the generated registry; loaded beforehand
+    # (not timed)
+    org_file = OUT / "organisation.yaml"
+    org_file.write_text("code: ORG\nname: Bench\nsites:\n" + "".join(
+        f"  - {{code: S{i}, name: Site {i}, province: 安徽, grid_region: east}}\n" for i in range(10)),
+        encoding="utf-8")
     subprocess.run([str(exe), "org", "load", str(org_file), "--db", f"sqlite:///{db}"], env=env, check=True,
                    capture_output=True)
     t0 = time.perf_counter()
