@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/inventory_1m.py
 	$(BIN)/python bench/inventory_stored.py
 	$(BIN)/python bench/meter_import.py --sizes 1M,10M,100M
-	$(BIN)/python bench/mqtt_ingest.py --seconds 20 --modes batch,single --store postgresql --publishers 2 --single-messages 200000
+	$(BIN)/python bench/mqtt_ingest.py --seconds 5 --modes batch,single --store postgresql --publishers 2 --single-messages 60000 --processes 1
 	$(BIN)/python bench/schedule_plant.py --time-limit 60 --workers 2
 	$(BIN)/python bench/schedule_plant.py --slots --slots-budget 10 --workers 2
 	$(BIN)/python bench/schedule_jobshop.py --time-limit 60 --workers 2
