@@ -230,6 +230,10 @@ class Subscriber:
 
     def _on_message(self, client, userdata, msg):
         # Only this on paho's network thread: parsing and writing here would stall the socket.
+        if self._stop.is_set():
+            # Stopping: store what is queued, take nothing new. Left unacknowledged, the broker sends it again
+            # to the next session, so a stop under a backlog ends in seconds instead of draining the broker.
+            return
         self.received += 1
         if msg.qos > 0:
             self.max_unacked = max(self.max_unacked, self.received - self.acked)
