@@ -128,7 +128,10 @@ def test_serve_demo_points_the_energy_page_at_the_demo_meter_data(demo_db, monke
         {env: os.environ.get(env) for env in (energy_report.LAKE_ENV, energy_report.METERS_ENV,
                                               energy_report.PRODUCTION_ENV)}))
     for env in (energy_report.LAKE_ENV, energy_report.METERS_ENV, energy_report.PRODUCTION_ENV):
-        monkeypatch.delenv(env, raising=False)
+        # set, then removed: monkeypatch then removes what serve_demo sets at teardown, so no later test in this
+        # process reads this test's (deleted) meter data
+        monkeypatch.setenv(env, "")
+        monkeypatch.delenv(env)
     data = {"lake": tmp_path / "lake", "meters": tmp_path / "meters.csv", "production": tmp_path / "production.csv"}
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

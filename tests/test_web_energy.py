@@ -59,6 +59,7 @@ def build_lake(tmp_path, monkeypatch, registry: str, day: dict[str, list[float]]
         .query("units > 0").to_csv(prod, index=False)
     monkeypatch.setenv("ZEROCARBON_LAKE", str(tmp_path / "lake"))
     monkeypatch.setenv("ZEROCARBON_METERS", str(reg))
+    monkeypatch.delenv("ZEROCARBON_PRODUCTION", raising=False)  # configured by the tests that use it
     return prod
 
 
