@@ -466,7 +466,7 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
                 best = Schedule(problem.name, list(last_resort.assignments), policy=last_resort.policy,
                                 method=f"{last_resort.method} (CP-SAT found nothing better in {share:.1f} s)")
                 if phase == "primary" and len(phases) == 2:
-                    cap_tardiness = _weighted_tardiness(problem, best)
+                    cap_tardiness = weighted_tardiness(problem, best)
                     hint = best
                     continue
             if best is None:
@@ -479,7 +479,7 @@ def solve(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
                         objective={"value": solver.objective_value, "bound": solver.best_objective_bound,
                                    "status": solver.status_name(status), "seconds": time.perf_counter() - t0})
         if phase == "primary":
-            cap_tardiness = _weighted_tardiness(problem, best) if v.tardiness else None
+            cap_tardiness = weighted_tardiness(problem, best) if v.tardiness else None
             hint = best
             if not problem.has_energy:
                 break
@@ -512,7 +512,7 @@ def keep_better(problem: Problem, plan: Schedule, warm: list, secondary: str, ca
     for w in warm:
         if w is None or w is plan or violations(problem, w):
             continue
-        if cap_tardiness is not None and _weighted_tardiness(problem, w) > cap_tardiness:
+        if cap_tardiness is not None and weighted_tardiness(problem, w) > cap_tardiness:
             continue
         wv = kpi_value(problem, w, secondary)
         if best_value is None or wv < best_value:
@@ -528,7 +528,7 @@ def keep_better(problem: Problem, plan: Schedule, warm: list, secondary: str, ca
     return plan
 
 
-def _weighted_tardiness(problem: Problem, schedule: Schedule) -> int:
+def weighted_tardiness(problem: Problem, schedule: Schedule) -> int:
     end: dict[str, int] = {}
     for a in schedule.assignments:
         end[a.order] = max(end.get(a.order, 0), a.end)

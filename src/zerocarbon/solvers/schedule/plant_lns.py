@@ -30,18 +30,11 @@ from zerocarbon.core.schedule.kpi import compute_kpis
 from zerocarbon.core.schedule.model import Assignment, Order, Problem, Schedule
 from zerocarbon.solvers.schedule import lns as lns_mod
 from zerocarbon.solvers.schedule.cpsat import (SCALE, SolveOptions, _effective, _hint, _tardiness_expr,
-                                               add_constraints, build_variables, solve, start_tables)
+                                               add_constraints, build_variables, solve, start_tables,
+                                               weighted_tardiness)
 from zerocarbon.solvers.schedule.dispatch import RULES, dispatch, energy_dispatch_search
 
 TARDY_WEIGHT = 1e9  # score = weighted tardiness x this + KPI: tardiness strictly first
-
-
-def weighted_tardiness(problem: Problem, schedule: Schedule) -> int:
-    end: dict[str, int] = {}
-    for a in schedule.assignments:
-        end[a.order] = max(end.get(a.order, 0), a.end)
-    return sum(max(1, int(round(o.weight))) * max(0, end.get(o.id, 0) - o.due)
-               for o in problem.orders if o.due is not None)
 
 
 def score(problem: Problem, schedule: Schedule, secondary: str) -> float:

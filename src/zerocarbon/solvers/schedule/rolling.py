@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 
 from zerocarbon.core.schedule.model import Problem, Schedule
-from zerocarbon.solvers.schedule.cpsat import SolveOptions, _weighted_tardiness, keep_better, solve
+from zerocarbon.solvers.schedule.cpsat import SolveOptions, weighted_tardiness, keep_better, solve
 from zerocarbon.solvers.schedule.dispatch import best_dispatch, dispatch
 
 
@@ -53,7 +53,7 @@ def solve_rolling(problem: Problem, opt: SolveOptions, chunk: int = 30) -> Sched
                 warm.append(dispatch(problem, rule, "planned"))
             except RuntimeError:
                 pass
-        plan = keep_better(problem, plan, warm, opt.secondary, _weighted_tardiness(problem, plan))
+        plan = keep_better(problem, plan, warm, opt.secondary, weighted_tardiness(problem, plan))
     return plan
 
 

@@ -42,7 +42,7 @@ from ortools.sat.python import cp_model
 
 from zerocarbon.core.schedule.model import Assignment, Problem, Schedule
 from zerocarbon.errors import InfeasibleError
-from zerocarbon.solvers.schedule.cpsat import SolveOptions, _weighted_tardiness, keep_better
+from zerocarbon.solvers.schedule.cpsat import SolveOptions, weighted_tardiness, keep_better
 from zerocarbon.solvers.schedule.dispatch import dispatch
 
 KW_SCALE = 10  # tenths of a kW
@@ -348,7 +348,7 @@ def solve_slots(problem: Problem, opt: SolveOptions | None = None) -> Schedule:
         elif warm is None:
             raise InfeasibleError(f"no plan on the slot grid found within {opt.time_limit * 0.35:.1f} s")
         else:
-            cap = _weighted_tardiness(problem, warm)  # out of time: no later than the warm start
+            cap = weighted_tardiness(problem, warm)  # out of time: no later than the warm start
         if cap is not None:
             md.m.add(sum(md.tardiness) <= cap)
     md.m.minimize(sum(md.objective_terms))
