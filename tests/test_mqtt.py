@@ -471,6 +471,36 @@ def test_mqtt_and_file_import_store_the_same_values_and_refuse_the_same_readings
     assert live_reasons == file_reasons and len(dead) == len(BAD + LATE + CLASH)
 
 
+def test_a_refused_subscription_is_reported_and_connected_waits_for_the_grant():
+    """Brokers that check ACLs at subscribe time answer SUBACK with a failure code; the subscriber must say so
+    rather than sit connected and hear nothing. ``connected`` means subscribed, so that a publisher that waits for
+    it loses nothing to the gap between CONNACK and SUBACK."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.reasoncodes import ReasonCode
+
+    from zerocarbon.io.mqtt import Subscriber
+
+    class Client:
+        subscribed, disconnected = [], False
+
+        def subscribe(self, topic, qos):
+            self.subscribed.append(topic)
+
+        def disconnect(self):
+            self.disconnected = True
+
+    client = Client()
+    sub = Subscriber("127.0.0.1", 1, "zc/ORG/#", "c", lambda batch: None)
+    sub._on_connect(client, None, None, ReasonCode(PacketTypes.CONNACK, "Success"), None)
+    assert client.subscribed == ["zc/ORG/#"] and not sub.connected.is_set()
+    sub._on_subscribe(client, None, 1, [ReasonCode(PacketTypes.SUBACK, "Not authorized")], None)
+    assert not sub.connected.is_set() and client.disconnected
+    assert sub.refused == "the subscription to 'zc/ORG/#': Not authorized"
+    ok = Subscriber("127.0.0.1", 1, "zc/ORG/#", "c", lambda batch: None)
+    ok._on_subscribe(client, None, 1, [ReasonCode(PacketTypes.SUBACK, "Granted QoS 1")], None)
+    assert ok.connected.is_set() and ok.refused is None
+
+
 def test_a_slow_writer_holds_at_most_the_window_unacknowledged(broker):
     """Back-pressure: the broker sends at most ``window`` unacknowledged messages (MQTT 5 Receive Maximum),
     so however slow the store, the subscriber's queue and memory stay bounded; nothing is lost."""

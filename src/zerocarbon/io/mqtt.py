@@ -185,6 +185,7 @@ class Subscriber:
                 raise StorageError(f"cannot set up TLS for {host}:{port}: {exc}; check --cafile, --certfile "
                                    f"and --keyfile") from None
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.host, self.port, self.tls, self.connect_timeout = host, port, bool(tls or cafile or certfile), connect_timeout
         self.queue: queue.Queue = queue.Queue(maxsize=window)
@@ -199,11 +200,21 @@ class Subscriber:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
-            self.refused = str(reason_code)
+            self.refused = f"the connection: {reason_code}"
             self._answered.set()
             client.disconnect()
             return
+        # Connected is not yet listening: a reading published before the broker's SUBACK would not reach this
+        # session, so ``connected`` waits for the subscription to be granted.
         client.subscribe(self.topic, qos=1)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        failed = [str(code) for code in reason_codes if code.is_failure]
+        if failed:
+            self.refused = f"the subscription to '{self.topic}': {', '.join(failed)}"
+            self._answered.set()
+            client.disconnect()
+            return
         self.connected.set()
         self._answered.set()
 
@@ -223,7 +234,7 @@ class Subscriber:
         if not self._answered.wait(self.connect_timeout) or self.refused:
             self.client.loop_stop()
             if self.refused:
-                raise StorageError(f"{self._where()} refused the connection: {self.refused}; check --username and "
+                raise StorageError(f"{self._where()} refused {self.refused}; check --username and "
                                    f"the password (--password or ZEROCARBON_MQTT_PASSWORD) and the broker's ACL")
             raise StorageError(f"{self._where()} did not answer within {self.connect_timeout:g} s; "
                                f"check the port (TLS listeners need --tls) and the broker's log")
