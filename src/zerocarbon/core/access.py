@@ -34,6 +34,12 @@ ACTIONS: dict[str, str] = {
     "energy.read": "read the energy analysis of the server's meter data: load profile, idle energy, anomalies",
     "schedule.read": "read production schedules and their savings against the conventional plan",
     "schedule.run": "run the energy-aware scheduler on an orders file",
+    "supply.read": "read the green supply chain: suppliers, scorecards, compliance, campaigns, the reduction "
+                   "programme, Scope 3, logistics, packaging and recycling figures",
+    "supply.manage": "register suppliers, set the green specification, run data campaigns and accept or return "
+                     "submissions",
+    "supply.submit_own": "see one's own supplier record, requests and scorecard, and submit data and evidence for it "
+                         "(nothing of other suppliers')",
     "jobs.cancel": "cancel a background job someone else started (one's own can always be cancelled)",
     "users.manage": "add members, change their roles, create and revoke API tokens",
 }
@@ -44,15 +50,16 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(ACTIONS),
     Role.energy_manager: frozenset(_READ | {"inventory.compute", "import.read", "import.write", "import.replace",
                                             "batch.undo", "import.approve", "factors.import", "audit.read",
-                                            "energy.read", "schedule.read", "schedule.run", "jobs.cancel"}),
+                                            "energy.read", "schedule.read", "schedule.run", "jobs.cancel",
+                                            "supply.read", "supply.manage"}),
     # Enters and corrects data but neither withdraws it nor computes the numbers reported from it.
-    Role.data_entry: frozenset(_READ | {"import.read", "import.write", "import.replace"}),
+    Role.data_entry: frozenset(_READ | {"import.read", "import.write", "import.replace", "supply.read"}),
     Role.planner: frozenset(_READ | {"energy.read", "schedule.read", "schedule.run"}),
     # Delivers its own data to a customer; the customer's inventory and batches stay out of its sight.
-    Role.supplier: frozenset({"import.write", "import.read_own", "factors.read"}),
+    Role.supplier: frozenset({"import.write", "import.read_own", "factors.read", "supply.submit_own"}),
     # Reads everything, including the trail, and changes nothing.
-    Role.auditor: frozenset(_READ | {"import.read", "audit.read", "energy.read", "schedule.read"}),
-    Role.viewer: frozenset(_READ | {"energy.read", "schedule.read"}),
+    Role.auditor: frozenset(_READ | {"import.read", "audit.read", "energy.read", "schedule.read", "supply.read"}),
+    Role.viewer: frozenset(_READ | {"energy.read", "schedule.read", "supply.read"}),
 }
 
 

@@ -12,8 +12,20 @@ COOKIE = "zc_lang"
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads(files("zerocarbon.web").joinpath("locales", f"{lang.replace('-', '_')}.json")
-                      .read_text(encoding="utf-8"))
+    """``locales/<lang>.json`` plus ``locales/<area>/<lang>.json`` of each area (a group of pages keeps its own
+    messages); a key defined twice is an error, so one area cannot silently change another's words."""
+    name = f"{lang.replace('-', '_')}.json"
+    root = files("zerocarbon.web").joinpath("locales")
+    messages = json.loads(root.joinpath(name).read_text(encoding="utf-8"))
+    for area in sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name):
+        if not area.joinpath(name).is_file():
+            continue
+        extra = json.loads(area.joinpath(name).read_text(encoding="utf-8"))
+        twice = sorted(set(extra) & set(messages))
+        if twice:
+            raise ValueError(f"locales/{area.name}/{name} defines keys already defined: {', '.join(twice[:5])}")
+        messages.update(extra)
+    return messages
 
 
 def translator(lang: str):
