@@ -133,7 +133,7 @@ def import_file(sessions: sessionmaker, org_code: str, path: str | Path, *, acto
             row = store.add(s, store.FootprintRow(
                 organisation_id=org_id, pf_id=f.pf_id, version=f.version, spec_version=f.spec_version,
                 status=f.status, company_name=f.company_name, company_ids=f.company_ids, product_ids=f.product_ids,
-                product_name=f.product_name, declared_unit=f.declared_unit,
+                product_name=f.product_name, declared_unit=f.declared_unit, unit=f.unit,
                 unitary_product_amount=f.unitary_product_amount, pcf_excl=f.pcf_excl, pcf_incl=f.pcf_incl,
                 period_start=f.period_start, period_end=f.period_end, primary_data_share=f.primary_data_share,
                 dqr=None if f.dqr is None else round(f.dqr, 6),

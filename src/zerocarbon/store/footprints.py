@@ -39,6 +39,7 @@ class FootprintRow(Base):
     product_ids: Mapped[list] = mapped_column(JSON)
     product_name: Mapped[str] = mapped_column(String(512))
     declared_unit: Mapped[str] = mapped_column(String(32))  # as PACT names it
+    unit: Mapped[str] = mapped_column(String(16))  # the declared unit as a zerocarbon (pint) unit
     unitary_product_amount: Mapped[float] = mapped_column(Float)
     pcf_excl: Mapped[float] = mapped_column(Float)  # kgCO2e per declared unit, biogenic excluded
     pcf_incl: Mapped[float | None] = mapped_column(Float)
@@ -114,15 +115,14 @@ def footprint_frame(s: Session, org_id: int) -> pd.DataFrame:
     (``product_ids`` all of them, space-separated); ``period_start``/``period_end`` the reference period (UTC,
     end exclusive) as naive UTC timestamps.
     """
-    from zerocarbon.io.pact import DECLARED_UNITS
-
     q = (select(FootprintRow.pf_id, FootprintRow.company_name, FootprintRow.product_ids, FootprintRow.declared_unit,
+                FootprintRow.unit,
                 FootprintRow.pcf_excl, FootprintRow.primary_data_share, FootprintRow.dqr, FootprintRow.period_start,
                 FootprintRow.period_end, FootprintRow.supplier_code, FootprintRow.version)
          .where(FootprintRow.organisation_id == org_id, FootprintRow.current.is_(True),
                 FootprintRow.status == "Active").order_by(FootprintRow.pf_id))
     records = [{"pf_id": r.pf_id, "company_name": r.company_name, "product_id": (r.product_ids or [""])[0],
-                "declared_unit": DECLARED_UNITS.get(r.declared_unit, r.declared_unit),
+                "declared_unit": r.unit,
                 "pcf_kg_per_unit": r.pcf_excl,
                 "primary_data_share": float("nan") if r.primary_data_share is None else r.primary_data_share,
                 "dqr": float("nan") if r.dqr is None else r.dqr,

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column('product_ids', sa.JSON(), nullable=False),
         sa.Column('product_name', sa.String(length=512), nullable=False),
         sa.Column('declared_unit', sa.String(length=32), nullable=False),
+        sa.Column('unit', sa.String(length=16), nullable=False),
         sa.Column('unitary_product_amount', sa.Float(), nullable=False),
         sa.Column('pcf_excl', sa.Float(), nullable=False),
         sa.Column('pcf_incl', sa.Float(), nullable=True),
