@@ -58,3 +58,33 @@ def test_supplier_may_not_export(world):
     r = world["s1@x.org"].get(f"/api/v1/orgs/{ORG}/footprints/export",
                               params={"site": "TJ01", "year": 2023, "product": "W", "units": 10, "cpc": "4"})
     assert r.status_code == 403
+
+
+# --- the web page ----------------------------------------------------------------------------------------------
+
+def _page_upload(c, doc):
+    return c.post(f"/web/orgs/{ORG}/supply/footprints", data={"csrf": c.cookies.get("zc_csrf")},
+                  files={"file": ("f.json", json.dumps(doc).encode())})
+
+
+def test_page_lists_and_shows_upload_problems_in_both_languages(world):
+    manager = world["manager@x.org"]
+    bad = coil()
+    del bad["pcf"]["declaredUnit"]
+    manager.get("/web/lang/en")
+    r = _page_upload(manager, bad)
+    assert r.status_code == 400
+    assert "$.pcf.declaredUnit" in r.text and "required field is missing" in r.text
+    assert "The file was refused; nothing was stored." in r.text
+    manager.get("/web/lang/zh-CN")
+    r = _page_upload(manager, bad)
+    assert "文件被拒绝，未保存任何内容。" in r.text and "JSON 路径" in r.text
+    r = _page_upload(manager, coil())
+    assert r.status_code == 200 and COIL in r.text and "Example Steel Works" in r.text
+
+
+def test_page_shows_a_supplier_only_its_own(world):
+    assert _page_upload(world["s1@x.org"], coil()).status_code == 200
+    r = world["s2@x.org"].get(f"/web/orgs/{ORG}/supply/footprints")
+    assert r.status_code == 200 and COIL not in r.text
+    assert COIL in world["s1@x.org"].get(f"/web/orgs/{ORG}/supply/footprints").text
