@@ -258,3 +258,26 @@ def test_export_from_2025_needs_data_quality_indicators(db, tmp_path):
     doc = footprints.export_product(db, "ORG", site="TJ01", year=2025, product="W", units=10, cpc="4", dqi=dqi)
     pact.validate(doc, "export")
     assert doc["pcf"]["dqi"] == dqi and doc["pcf"]["biogenicCarbonWithdrawal"] == "0"
+
+
+def test_cli_validate_import_show_export(tmp_path):
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    r = runner.invoke(app, ["pact", "validate", str(DATA / "coil.json")])
+    assert r.exit_code == 0 and "valid:" in r.stdout and "2.1 kgCO2e per kilogram" in r.stdout
+    bad = write(tmp_path, "bad.json", _broken(_set("pcf.pCfExcludingBiogenic", "-1")))
+    r = runner.invoke(app, ["pact", "validate", str(bad)])
+    assert r.exit_code != 0 and "$.pcf.pCfExcludingBiogenic" in r.output
+    org_file = Path(__file__).parent / "data" / "organisation.yaml"
+    assert runner.invoke(app, ["org", "load", str(org_file), "--db", db]).exit_code == 0
+    r = runner.invoke(app, ["pact", "import", str(DATA / "coil.json"), "--org", "ORG", "--db", db,
+                            "--supplier", "ESW"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["pact", "show", "3f6d2b1e-8c4a-4e27-9b1d-5a0c7e9f2d41", "--org", "ORG", "--db", db])
+    assert r.exit_code == 0 and json.loads(r.stdout) == coil()
+    listed = json.loads(runner.invoke(app, ["pact", "list", "--org", "ORG", "--db", db, "--json"]).stdout)
+    assert [(f["pf_id"], f["supplier_code"]) for f in listed] == [("3f6d2b1e-8c4a-4e27-9b1d-5a0c7e9f2d41", "ESW")]
