@@ -281,3 +281,29 @@ def test_cli_validate_import_show_export(tmp_path):
     assert r.exit_code == 0 and json.loads(r.stdout) == coil()
     listed = json.loads(runner.invoke(app, ["pact", "list", "--org", "ORG", "--db", db, "--json"]).stdout)
     assert [(f["pf_id"], f["supplier_code"]) for f in listed] == [("3f6d2b1e-8c4a-4e27-9b1d-5a0c7e9f2d41", "ESW")]
+
+
+def test_versions_of_one_id_in_one_file_are_taken_in_order(db, tmp_path):
+    v1 = coil()
+    v2 = dict(copy.deepcopy(v1), version=2)
+    rep = footprints.import_file(db, "ORG", write(tmp_path, "both.json", {"data": [v2, v1]}), actor="test")
+    assert [(i.version, i.current) for i in footprints.history(db, "ORG", v1["id"])] == [(1, False), (2, True)]
+    assert rep.superseded == [(v1["id"], 1)]
+
+
+def test_refusal_by_the_store_names_the_footprint_path(db, tmp_path):
+    footprints.import_file(db, "ORG", DATA / "coil.json", actor="test")
+    other = dict(coil(), id="0b5e8f7a-1d2c-4e3f-8a9b-0c1d2e3f4a5b")
+    with pytest.raises(InputError) as err:
+        footprints.import_file(db, "ORG", write(tmp_path, "l.json", [other, coil()]), actor="test")
+    assert [(p.row, p.column) for p in err.value.problems] == [(2, "$[1].version")]
+    assert stored(db) == 1
+
+
+def test_implausible_and_deeply_nested_input_is_refused(tmp_path):
+    with pytest.raises(InputError, match="not a plausible value"):
+        pact.validate(_broken(_set("pcf.pCfExcludingBiogenic", "9" * 400)), "big.json")
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply"):
+        pact.read(path)

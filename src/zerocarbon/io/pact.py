@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -45,6 +45,7 @@ REQUIRED_FROM_2025 = ("pCfIncludingBiogenic", "dLucGhgEmissions", "landManagemen
                       "otherBiogenicGhgEmissions", "biogenicCarbonWithdrawal", "biogenicAccountingMethodology",
                       "primaryDataShare", "dqi")
 Y2025 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+MAX_DECIMAL = 1e15  # a decimal beyond this is refused (a float would lose it or overflow)
 DQRS = ("technologicalDQR", "temporalDQR", "geographicalDQR", "completenessDQR", "reliabilityDQR")
 GEOGRAPHY = ("geographyRegionOrSubregion", "geographyCountry", "geographyCountrySubdivision")
 
@@ -84,6 +85,7 @@ class Footprint:
     primary_data_share: float | None  # percent 0..100
     dqr: float | None  # mean of the five DQRs (1 = best .. 3), None without dqi
     created: datetime
+    where: str = "$"  # JSON path of the footprint in its file
 
     @property
     def unit(self) -> str:
@@ -177,6 +179,9 @@ def semantic_problems(doc: dict) -> list[tuple[list, str]]:
             out.append((["validityPeriodEnd"], "validity period must end after it starts"))
         if ven > _plus_years(end, 3):
             out.append((["validityPeriodEnd"], "validity period may end at most 3 years after referencePeriodEnd"))
+    for name, text in pcf.items():
+        if isinstance(text, str) and re.fullmatch(r"-?\d+(\.\d+)?", text) and abs(float(text)) > MAX_DECIMAL:
+            out.append((["pcf", name], f"{text[:20]}... is beyond {MAX_DECIMAL:g}, not a plausible value"))
     for name in NON_NEGATIVE + NON_POSITIVE + STRICTLY_POSITIVE:
         if name not in pcf:
             continue
@@ -296,7 +301,7 @@ def validate(data, source: str) -> list[Footprint]:
                                                                    f"file (also footprint {seen[key] + 1})"))
             continue
         seen[key] = n
-        out.append(_fields(doc, n))
+        out.append(replace(_fields(doc, n), where=where))
     if problems:
         raise InputError(problems)
     return out
@@ -313,6 +318,8 @@ def loads(text: str | bytes, source: str) -> list[Footprint]:
     except json.JSONDecodeError as exc:
         raise InputError([Problem(source, exc.lineno, None, f"not JSON: {exc.msg} (line {exc.lineno}, column "
                                                             f"{exc.colno})")])
+    except RecursionError:
+        raise InputError([Problem(source, None, None, "JSON nested too deeply to be a ProductFootprint")])
     return validate(data, source)
 
 

@@ -7,9 +7,11 @@ is answered as if it did not exist.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy.orm import sessionmaker
 
@@ -108,8 +110,8 @@ def import_file(sessions: sessionmaker, org_code: str, path: str | Path, *, acto
             owner = f"supplier:{code}" if code else ""
         ids = sorted({f.pf_id for f in found} | {p.lower() for f in found for p in f.doc.get("precedingPfIds", [])})
         owners = store.owners_of(s, org_id, ids)
-        for f in found:
-            where = f"$.data[{f.index}]" if len(found) > 1 else "$"
+        for f in sorted(found, key=lambda f: (f.pf_id, f.version)):  # versions of one id in order
+            where = f.where
             held = owners.get(f.pf_id)
             if own is not None and held is not None and held != own:
                 problems.append(Problem(name, f.index + 1, where + ".id",
@@ -254,6 +256,8 @@ def product_calc(sessions: sessionmaker, org_code: str, site: str, year: int, un
         raise InputError([Problem("", None, "site", f"site {site} has no Scope 1, Scope 2 market-based or upstream "
                                                     f"Scope 3 emissions in the {year} inventory; nothing to export")])
     primary += s1 + s2m
+    if not math.isfinite(total * 1000.0 / site_units):
+        raise InputError([Problem("", None, "site_units", f"{site_units} gives no finite value per unit")])
     return ProductFootprintCalc(s1, s2m, s3, primary, site_units, units, total * 1000.0 / site_units,
                                 100.0 * primary / total, gwp_set)
 
@@ -293,7 +297,7 @@ def export_product(sessions: sessionmaker, org_code: str, *, site: str, year: in
     doc = pact.build(
         pf_id=pf_id, version=version, created=repos.now(), company_name=org.name,
         company_ids=company_ids or [f"urn:pact:zerocarbon.local:company-id:{org_code}"],
-        product_ids=product_ids or [f"urn:pact:zerocarbon.local:supplier-id:{product}"],
+        product_ids=product_ids or [f"urn:pact:zerocarbon.local:supplier-id:{quote(product, safe='')}"],
         product_name=product_name or product, product_description=product_description or product, cpc=cpc,
         declared_unit=declared_unit, pcf_excl=calc.kg_per_unit, period_start=start, period_end=end,
         boundary=boundary, primary_data_share=calc.primary_share, comment=comment,
