@@ -113,6 +113,30 @@ def _week() -> bytes:
     return json.dumps(laptop_week(n_orders=3)).encode()
 
 
+def _footprint(w: World) -> dict:
+    import uuid
+
+    from tests.test_pact import coil
+
+    return dict(coil(), id=str(uuid.uuid4()))
+
+
+def _footprint_upload(w: World, role: Role) -> dict:
+    return {"files": {"file": ("pf.json", json.dumps(_footprint(w)).encode())}}
+
+
+def _own_footprint(w: World, role: Role) -> dict:
+    # A caller who may read only its own footprints is served one it uploaded itself.
+    from zerocarbon.services import footprints
+
+    doc = _footprint(w)
+    path = w.tmp / f"{doc['id']}.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    own = footprints.owner_key(w.sessions, ORG, _actor(role))
+    footprints.import_file(w.sessions, ORG, path, actor=_actor(role), own=own)
+    return {"path": {"pf_id": doc["id"]}}
+
+
 def _schedule_upload(w: World, role: Role) -> dict:
     return {"files": {"problem": ("week.json", _week())}, "data": {"time_limit": 1}}
 
@@ -165,6 +189,11 @@ ENDPOINTS = [
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/profile"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/rollup"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/flows"),
+    Endpoint("import.write", "POST", "/orgs/{org}/footprints", _footprint_upload),
+    Endpoint(("supply.read", "supply.submit_own"), "GET", "/orgs/{org}/footprints"),
+    Endpoint(("supply.read", "supply.submit_own"), "GET", "/orgs/{org}/footprints/{pf_id}", _own_footprint),
+    Endpoint("inventory.read", "GET", "/orgs/{org}/footprints/export",
+             lambda w, r: {"params": {"site": "TJ01", "year": YEAR, "product": "W", "units": 10, "cpc": "4"}}),
 ]
 
 
@@ -190,7 +219,7 @@ def world(request, tmp_path_factory):
 def _call(w: World, role: Role, e: Endpoint):
     given = e.prepare(w, role)
     url = "/api/v1" + e.path.format(org=ORG, **given.get("path", {}))
-    kwargs = {k: v for k, v in given.items() if k in ("json", "files", "data")}
+    kwargs = {k: v for k, v in given.items() if k in ("json", "files", "data", "params")}
     return w.clients[role].request(e.method, url, **kwargs)
 
 
