@@ -27,6 +27,7 @@ from zerocarbon.errors import (ClosedInventoryError, FactorNotFoundError, InputE
 from zerocarbon.io.org import read_organisation
 from zerocarbon.io.tables import check_instruments_against, read_table, validate
 from zerocarbon.services import factor_sets
+from zerocarbon.store.footprints import footprint_frame
 from zerocarbon.store import repos
 from zerocarbon.store.tables import ActivityRow
 
@@ -505,6 +506,8 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
         existing = repos.get_inventory(s, org_id, year, boundary.value)
         step("load")
         stored = repos.load_activities(s, org_id, year)
+        # Supplier product footprints (PACT) that purchase rows name by ``pcf_id``: supplier-specific Scope 3.
+        stored.data.frames["pcf"] = footprint_frame(s, org_id)
         step("compute")
         result = compute_inventory(org, stored.data, fs, year, gwp_set, boundary)
         status = "draft"
