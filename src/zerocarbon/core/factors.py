@@ -406,9 +406,12 @@ class FactorSet:
         found = [f for f in self._of_kind(kind) if f.subject == subject and (use is None or f.use == use)
                  and (region is None or f.region == region)]
         if not found:
-            have = sorted({f.subject + (f".{f.use}" if use is not None and f.use else "")
-                           + (f" ({f.region})" if region is not None and f.region else "") for f in self._of_kind(kind)})
-            shown = ", ".join(have[:40]) + (f" and {len(have) - 40} more" if len(have) > 40 else "")
+            same_use = [f for f in self._of_kind(kind) if use is None or f.use == use]
+            have = sorted({f.subject + (f" ({f.region})" if region is not None and f.region else "") for f in same_use})
+            uses = sorted({f.use for f in self._of_kind(kind) if f.subject == subject})
+            if uses and use is not None:
+                have = [f"{subject} has only use {', '.join(uses)}; subjects with use {use}: "] + have
+            shown = ", ".join(have[:100]) + (f" and {len(have) - 100} more" if len(have) > 100 else "")
             asked = subject + (f" use {use}" if use else "") + (f" region {region}" if region else "")
             raise FactorNotFoundError(
                 f"no {kind} factor{' (' + what + ')' if what else ''} for {asked} in factor set {self.id}; "
@@ -597,7 +600,16 @@ def parse_economics(fx_text: str, index_text: str, fx_source: str = "fx_annual.c
             if not math.isfinite(value) or value <= 0:
                 problems.append(Problem(source, n, value_col, f"{value:g} must be a positive number"))
                 continue
-            out[(r[key_col].strip(), year)] = Reference(value, _source_text(r))
+            name = r[key_col].strip()
+            unit = (r.get("unit") or "").strip().replace(" ", "")
+            if out is fx and unit:
+                # G.5A states most currencies per USD, some (EUR, GBP, AUD, NZD) in USD per unit of the currency.
+                if unit == f"USD/{name}":
+                    value = 1.0 / value
+                elif unit != f"{name}/USD":
+                    problems.append(Problem(source, n, "unit", f"'{unit}' is neither {name}/USD nor USD/{name}"))
+                    continue
+            out[(name, year)] = Reference(value, _source_text(r))
     if problems:
         raise InputError(problems)
     digest = hashlib.sha256(fx_text.encode("utf-8") + b"\0" + index_text.encode("utf-8")).hexdigest()

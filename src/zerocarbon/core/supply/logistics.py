@@ -132,6 +132,8 @@ def _fuel_ttw(fs: FactorSet, fuel: str, unit: str, gwp_set: str) -> tuple[float,
         k += g.kg_per_activity_unit * gwp.value
         ids += [_ref(f) for f in g.factors] + [_ref(gwp)]
         parts.append(f"{g.gas}: {g.formula} x GWP {gwp.value:g}")
+    if route.omitted:
+        parts.append(f"{', '.join(route.omitted)}: no factor in set {fs.id}, not estimated")
     return k, ids, " + ".join(parts)
 
 
