@@ -363,7 +363,7 @@ SCHEMAS.update({
     "product_eol": COMMON + [
         C("product", "str", True, "product sold", "Dell Latitude 7430", zh="产品"),
         C("units_sold", "float", True, "units sold in the period", "10000", "nonneg", zh="销量", max=(UNITS_CEILING,)),
-        C("material", "str", True, "material key of the set's waste factors", "electrical_items_it", zh="材料"),
+        C("material", "str", True, "material key of the set's waste factors", "electrical_items_small", zh="材料"),
         C("mass_per_unit", "float", True, "mass of this material in one unit", "1.3", "nonneg", zh="单件重量",
           max=(UNIT_MASS_CEILING,), unit_column="unit"),
         C("unit", "str", True, "mass unit of mass_per_unit", "kg", zh="单位"),
@@ -381,7 +381,7 @@ SCHEMAS.update({
     ],
     "takeback": COMMON + [
         C("product", "str", True, "product taken back", "Dell Latitude 7430", zh="产品"),
-        C("material", "str", True, "material key of the set's waste factors", "electrical_items_it", zh="材料"),
+        C("material", "str", True, "material key of the set's waste factors", "electrical_items_small", zh="材料"),
         C("collected", "float", True, "mass collected back", "4.1", "nonneg", zh="回收量", max=(MASS_CEILING,),
           unit_column="unit"),
         C("recycled", "float", True, "mass of the collected material recycled", "3.6", "nonneg", zh="再利用量",
