@@ -227,3 +227,17 @@ def test_dq_rule_table():
     # average-data, factor 12 years old, no region stated: (3 + 3 + 3 + 4 + 3) / 5
     assert dq_score("average_data", [2012], [""], ["CN"], 2024)[0] == pytest.approx(3.2)
     assert math.isclose(dq_score("spend_based", [np.nan], ["US"], ["CN"], 2024)[0], (4 + 3 + 4 + 5 + 4) / 5)
+
+
+def test_spend_based_with_the_shipped_economics_reference(fs):
+    """The same worked example with the shipped data/reference/economics files (G.5A rates, BLS CPI-U)."""
+    from zerocarbon.core.factors import load_economics
+
+    shipped = load_economics()
+    if shipped is None:
+        pytest.skip("data/reference/economics/ is not shipped in this checkout")
+    assert shipped.units_per_usd("CNY", 2020).value == 6.9042
+    row = purchase(spend=1_000_000.0, currency="CNY", price_year=2020.0, eeio_code="334111")
+    data = ActivityData({"purchase": pd.DataFrame([_row_common() | row])})
+    line = scope3(compute_inventory(ORG, data, fs, YEAR)).iloc[0]
+    assert line["co2e_t"] == pytest.approx(9.49922, abs=1e-5)

@@ -186,7 +186,7 @@ SCHEMAS: dict[str, list[Column]] = {
 }
 
 # -- Scope 3 and supply-chain kinds (docs/scope3.md) ---------------------------------------------------------
-CURRENCIES = ("CNY", "USD", "HKD", "EUR")
+CURRENCIES = ("CNY", "USD", "HKD", "EUR", "GBP")
 SPEND_CEILINGS = tuple(Ceiling(1e12, cur, f"a trillion {cur} in one row: more than any company spends on one line in a "
                                           "year") for cur in CURRENCIES)
 MASS_CEILING = Ceiling(1e9, "t", "a billion tonnes in one row: more than any company buys, ships or discards in a year")

@@ -33,7 +33,7 @@ CATEGORIES = {
     "c11_use_of_sold_products": "11 Use of sold products",
     "c12_end_of_life": "12 End-of-life treatment of sold products",
 }
-CURRENCY_CODES = ("CNY", "USD", "HKD", "EUR")
+CURRENCY_CODES = ("CNY", "USD", "HKD", "EUR", "GBP")
 # PACT declared units (Pathfinder Framework v2) as pint units.
 PACT_UNITS = {"kilogram": "kg", "liter": "L", "litre": "L", "piece": "unit", "kilowatt hour": "kWh",
               "cubic meter": "m**3", "megajoule": "MJ", "square meter": "m**2", "ton kilometer": "tkm"}
