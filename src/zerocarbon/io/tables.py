@@ -508,7 +508,7 @@ def _check_supply_factors(kind: str, out: pd.DataFrame, ck: _Checker, fs: Factor
         subjects = pd.DataFrame({"subject": (out["mode"] + "." + vehicle).where(vehicle != "", "")})
         for use in ("ttw", "wtt"):
             for subject in pd.unique(subjects["subject"]):
-                if subject == "":
+                if subject == "" or any(f.subject == subject and f.use == "wtw" for f in fs._of_kind("freight")):
                     continue
                 try:
                     fs.freight(subject, use)

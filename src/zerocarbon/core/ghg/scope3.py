@@ -414,7 +414,10 @@ def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
     yr, reg = np.full(n, float(ctx.year)), country.copy()
     subject = (out["mode"] + "." + out["vehicle"]).to_numpy(dtype=object)
     for s in pd.unique(subject[method == "distance_based"]):
-        f = ctx.fs.freight(s, "ttw", ctx.year)
+        try:
+            f = ctx.fs.freight(s, "ttw", ctx.year)
+        except FactorNotFoundError:
+            f = ctx.fs.freight(s, "wtw", ctx.year)
         sel = (subject == s) & (method == "distance_based")
         yr[sel] = f.year if f.year is not None else np.nan
         reg[sel] = factor_region(f)
