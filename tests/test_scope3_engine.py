@@ -275,3 +275,14 @@ def test_travel_by_spend_and_a_hybrid_with_spend_inputs(fs):
     k_pc = fs.eeio("334111").value * 292.655 / 258.811 / 6.9042
     assert led.at["p.csv:2", "calc_method"] == "hybrid"
     assert led.at["p.csv:2", "gas_kg"] == pytest.approx(640 + 10_000 * k_pc)
+
+
+def test_a_leg_the_set_cannot_compute_is_refused_with_its_row(fs):
+    leg = {"activity_id": "legs.csv:4", "category": "4", "shipment": "A", "leg": "1", "mode": "road",
+           "vehicle": "hovercraft", "mass": 1.0, "mass_unit": "t", "distance": np.nan, "distance_unit": "",
+           "origin_lat": 39.0, "origin_lon": 117.0, "destination_lat": 31.0, "destination_lon": 121.0, "fuel": "",
+           "fuel_quantity": np.nan, "fuel_unit": "", "carrier_co2e": np.nan, "carrier_co2e_unit": "", "carrier": ""}
+    with pytest.raises(InputError) as exc:
+        run(fs, {"shipment": [leg]})
+    got = {(p.source, p.row, p.column) for p in exc.value.problems}
+    assert got == {("legs.csv", 4, "vehicle"), ("legs.csv", 4, "distance")}
