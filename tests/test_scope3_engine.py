@@ -286,3 +286,12 @@ def test_a_leg_the_set_cannot_compute_is_refused_with_its_row(fs):
         run(fs, {"shipment": [leg]})
     got = {(p.source, p.row, p.column) for p in exc.value.problems}
     assert got == {("legs.csv", 4, "vehicle"), ("legs.csv", 4, "distance")}
+
+
+def test_spend_without_a_rate_for_its_year_names_the_row_and_column(fs):
+    with pytest.raises(InputError) as exc:
+        run(fs, {"purchase": [purchase(activity_id="buy.csv:9", spend=10.0, currency="CNY", price_year=2019.0,
+                                       eeio_code="334111")]})
+    p = exc.value.problems[0]
+    assert (p.source, p.row, p.column) == ("buy.csv", 9, "price_year")
+    assert "no 2019 annual average exchange rate for CNY" in p.reason and "2020" in p.reason

@@ -219,8 +219,10 @@ def _spend(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray
         try:
             k, f, formula, refs = spend_route(ctx, c, int(p), e)
         except ZerocarbonError as exc:
-            problems += _problems(df, at, "eeio_code" if "EEIO" in str(exc) or "eeio" in str(exc) else "currency",
-                                  str(exc))
+            text = str(exc)
+            column = ("eeio_code" if text.startswith("no eeio") or "EEIO" in text else
+                      "price_year" if "price index" in text or "exchange rate" in text else "currency")
+            problems += _problems(df, at, column, text)
             continue
         kg[at] = spend[at] * k
         fids[at] = ";".join([_ref(f), *refs])
