@@ -28,6 +28,7 @@ from zerocarbon.core.supply.recycling import RecyclingReport, recycling_report
 from zerocarbon.errors import NotFoundError
 from zerocarbon.services import accounting, factor_sets
 from zerocarbon.store import repos
+from zerocarbon.units import scale
 
 OK, NO_DATA, NOT_AVAILABLE = "ok", "no data", "not available"
 
@@ -74,49 +75,66 @@ def recycling(sessions: sessionmaker, org_code: str, year: int, factor_set: str 
 
 
 # -- green logistics ----------------------------------------------------------------------------------------
-def _engine_legs(rows: pd.DataFrame, fs) -> pd.DataFrame | None:
-    """Legs by the Scope 3 logistics engine (``core.supply.logistics``: great-circle distances, fuel- and
-    carrier-based methods), in the columns of ``modal_shift.LEG_COLUMNS``; None when it is not installed."""
+def _engine():
+    """``core.supply.logistics.leg_emissions`` (great-circle distances with the mode's distance adjustment, fuel-
+    and carrier-based methods), or None when that engine is not installed."""
     try:
-        engine = importlib.import_module("zerocarbon.core.supply.logistics")
-    except ImportError:
+        return importlib.import_module("zerocarbon.core.supply.logistics").leg_emissions
+    except (ImportError, AttributeError):
         return None
-    compute = getattr(engine, "leg_emissions", None)
-    if compute is None:
-        return None
-    return compute(rows, fs)
+
+
+def _leg_input(rows: pd.DataFrame) -> pd.DataFrame:
+    """Shipment rows with their quantities in the engine's units: ``mass_t`` [t], ``distance_km`` [km] (NaN where
+    none is given) and ``carrier_co2e_kg`` [kgCO2e] (NaN where the carrier reports none)."""
+    out = rows.reset_index(drop=True).copy()
+
+    def converted(value: str, unit: str, to: str) -> pd.Series:
+        v = pd.to_numeric(out[value], errors="coerce") if value in out else pd.Series(float("nan"), index=out.index)
+        if unit not in out:
+            return v
+        units = out[unit].fillna("").astype(str)
+        factor = pd.Series(float("nan"), index=out.index)
+        for u in units[units != ""].unique():
+            factor[units == u] = scale(u, to)
+        return v * factor
+
+    out["mass_t"] = converted("mass", "mass_unit", "t")
+    out["distance_km"] = converted("distance", "distance_unit", "km")
+    out["carrier_co2e_kg"] = converted("carrier_co2e", "carrier_co2e_unit", "kgCO2e")
+    return out
 
 
 def legs(sessions: sessionmaker, org_code: str, year: int, factor_set: str | None = None
-         ) -> tuple[pd.DataFrame, list[str], str]:
-    """Computed freight legs of the year's ``shipment`` rows, what could not be computed, and the set's id."""
+         ) -> tuple[pd.DataFrame, list[str], object]:
+    """Computed freight legs of the year's ``shipment`` rows, notes on what was not computed, and the set."""
     rows = _frames(sessions, org_code, year, ("shipment",)).get("shipment")
     fs = _factor_set(sessions, org_code, year, factor_set)
     if rows is None:
-        return pd.DataFrame(columns=list(shift.LEG_COLUMNS)), [], fs.id
-    computed = _engine_legs(rows, fs)
-    if computed is not None:
-        return computed, [], fs.id
+        return pd.DataFrame(columns=list(shift.LEG_COLUMNS)), [], fs
+    compute = _engine()
+    if compute is not None:
+        return compute(_leg_input(rows), fs), [], fs
     # Without the engine, the legs whose distance is given are computed by the distance-based method.
     has_distance = pd.to_numeric(rows["distance"], errors="coerce").notna()
     skipped = [] if has_distance.all() else [
         f"{int((~has_distance).sum())} leg(s) without a distance (great-circle, fuel- or carrier-based) are not "
         "computed here"]
-    return shift.distance_based_legs(rows[has_distance], fs.factors), skipped, fs.id
+    return shift.distance_based_legs(rows[has_distance], fs.factors), skipped, fs
 
 
 def logistics(sessions: sessionmaker, org_code: str, year: int, factor_set: str | None = None) -> dict:
     """Freight of the year by mode: legs, t.km, TTW and WTT tCO2e, gCO2e per t.km; totals over all modes."""
-    found, skipped, fs_id = legs(sessions, org_code, year, factor_set)
+    found, skipped, fs = legs(sessions, org_code, year, factor_set)
     modes = shift.summary_by_mode(found)
     tkm = sum(m.tkm for m in modes)
     total = sum(m.total_t for m in modes)
-    return {"organisation": org_code, "year": year, "factor_set": fs_id, "status": OK if modes else NO_DATA,
+    return {"organisation": org_code, "year": year, "factor_set": fs.id, "status": OK if modes else NO_DATA,
             "legs": int(len(found)), "tkm": tkm, "ttw_t": sum(m.ttw_t for m in modes),
             "wtt_t": sum(m.wtt_t for m in modes), "total_t": total,
             "g_per_tkm": total * 1e6 / tkm if tkm > 0 else None,
             "by_mode": [asdict(m) for m in modes],
-            "by_category": {str(c): float((g["ttw_kg"].sum() + g["wtt_kg"].sum()) / 1000)
+            "by_category": {str(c): float(shift.well_to_wheel_kg(g).sum() / 1000)
                             for c, g in found.groupby("category")} if "category" in found and len(found) else {},
             "notes": skipped}
 
@@ -130,9 +148,13 @@ def modal_shift(sessions: sessionmaker, org_code: str, year: int, *, from_mode: 
     ``distance_ratio`` x their distance, recomputed; the change in tCO2e and the t.km moved."""
     rule = ShiftRule(from_mode, float(min_distance_km), to_mode, to_vehicle or "", float(distance_ratio), category)
     rule.check()
-    found, skipped, fs_id = legs(sessions, org_code, year, factor_set)
-    fs = factor_sets.resolve(sessions, fs_id, org_code)
-    result = shift.modal_shift(found, rule, fs.factors)
+    found, skipped, fs = legs(sessions, org_code, year, factor_set)
+    compute = _engine()
+
+    def on_new_mode(moved: pd.DataFrame) -> pd.DataFrame:
+        return compute(moved, fs, mode=rule.to_mode, vehicle=rule.target().split(".", 1)[1])
+
+    result = shift.modal_shift(found, rule, fs.factors, on_new_mode if compute is not None else None)
     result.notes.extend(skipped)
     return result
 

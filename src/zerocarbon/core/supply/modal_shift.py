@@ -15,7 +15,7 @@ as the road), times the new mode's TTW and WTT factors; every other leg keeps it
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -42,20 +42,34 @@ class ModeSummary:
     wtt_t: float  # [tCO2e]
     total_t: float  # [tCO2e] TTW + WTT
     g_per_tkm: float | None  # [gCO2e/(t.km)] (TTW + WTT) / t.km; None without transport activity
-    ttw_g_per_tkm: float | None
+    ttw_g_per_tkm: float | None  # [gCO2e/(t.km)] TTW over the legs with a TTW/WTT split
+
+
+def well_to_wheel_kg(legs: pd.DataFrame) -> pd.Series:
+    """TTW + WTT of each leg [kgCO2e]; a carrier's reported well-to-wheel figure (``co2e_kg``, no split) where
+    the leg has no TTW/WTT; NaN for a leg with neither."""
+    split = legs["ttw_kg"] + legs["wtt_kg"]
+    if "co2e_kg" in legs:
+        return split.where(split.notna(), pd.to_numeric(legs["co2e_kg"], errors="coerce"))
+    return split
 
 
 def summary_by_mode(legs: pd.DataFrame) -> list[ModeSummary]:
-    """t.km, TTW, WTT and intensity per mode of computed legs (legs without emissions are not counted)."""
+    """t.km, TTW, WTT and intensity per mode of computed legs. A carrier-reported leg (one well-to-wheel figure,
+    no TTW/WTT split) counts in the total and the intensity, not in TTW or WTT; legs without emissions are not
+    counted."""
     if legs is None or len(legs) == 0:
         return []
-    ok = legs[legs["ttw_kg"].notna() & legs["wtt_kg"].notna()]
+    wtw = well_to_wheel_kg(legs)
+    ok = legs.assign(_wtw=wtw)[wtw.notna()]
     out = []
     for mode, g in ok.groupby("mode", sort=False):
         tkm = float(g["tkm"].sum())
-        ttw, wtt = float(g["ttw_kg"].sum()), float(g["wtt_kg"].sum())
-        out.append(ModeSummary(str(mode), len(g), tkm, ttw / 1000, wtt / 1000, (ttw + wtt) / 1000,
-                               (ttw + wtt) * 1000 / tkm if tkm > 0 else None, ttw * 1000 / tkm if tkm > 0 else None))
+        ttw, wtt, total = float(g["ttw_kg"].sum()), float(g["wtt_kg"].sum()), float(g["_wtw"].sum())
+        split_tkm = float(g.loc[g["ttw_kg"].notna(), "tkm"].sum())
+        out.append(ModeSummary(str(mode), len(g), tkm, ttw / 1000, wtt / 1000, total / 1000,
+                               total * 1000 / tkm if tkm > 0 else None,
+                               ttw * 1000 / split_tkm if split_tkm > 0 else None))
     order = {m: i for i, m in enumerate(MODES)}
     return sorted(out, key=lambda s: (order.get(s.mode, len(MODES)), s.mode))
 
@@ -194,46 +208,63 @@ class ShiftResult:
         return asdict(self)
 
 
-def modal_shift(legs: pd.DataFrame, rule: ShiftRule, factors: Iterable) -> ShiftResult:
+def modal_shift(legs: pd.DataFrame, rule: ShiftRule, factors: Iterable,
+                recompute: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> ShiftResult:
     """Move the legs matching ``rule`` to its target mode and recompute: the change in tCO2e and t.km moved.
 
     Parameters
     ----------
     legs : DataFrame
-        Computed legs (``LEG_COLUMNS``, optional ``category``).
+        Computed legs (``LEG_COLUMNS``, optional ``co2e_kg`` for carrier-reported legs and ``category``).
     factors : iterable of Factor
         The factor set's factors (its ``freight`` factors give the target vehicle's TTW and WTT).
+    recompute : callable, optional
+        Computes the moved legs on the new mode (given them with ``distance_km`` already x the route ratio;
+        returns them with ``tkm``, ``ttw_kg``, ``wtt_kg``): the logistics engine, which also re-derives a
+        distance from coordinates with the new mode's distance adjustment. By default t.km x the target
+        vehicle's TTW and WTT factors.
     """
     rule.check()
     target = rule.target()
-    f_ttw, f_wtt = freight_pair(list(factors), target)
+    factors = list(factors)
+    f_ttw, f_wtt = freight_pair(factors, target)
     k_ttw, k_wtt = per_tkm(f_ttw), per_tkm(f_wtt)
     legs = legs.reset_index(drop=True).copy()
-    computed = legs["ttw_kg"].notna() & legs["wtt_kg"].notna()
+    wtw = well_to_wheel_kg(legs)
+    computed = wtw.notna()
     match = computed & (legs["mode"].astype(str) == rule.from_mode)
     if rule.category is not None and "category" in legs:
         match &= pd.to_numeric(legs["category"], errors="coerce") == rule.category
     dist = pd.to_numeric(legs["distance_km"], errors="coerce")
     no_distance = match & dist.isna()
     move = match & dist.notna() & (dist > rule.min_distance_km)
-    before = (legs.loc[move, "ttw_kg"].sum() + legs.loc[move, "wtt_kg"].sum()) / 1000
+    before = float(wtw[move].sum()) / 1000
+    moved = legs[move].copy()
+    moved["distance_km"] = dist[move] * rule.distance_ratio
+    if recompute is None or not len(moved):
+        moved["tkm"] = moved["mass_t"] * moved["distance_km"]
+        moved["ttw_kg"] = moved["tkm"] * k_ttw
+        moved["wtt_kg"] = moved["tkm"] * k_wtt
+    else:
+        moved = recompute(moved)
+        moved.index = legs.index[move]
+    moved["mode"] = rule.to_mode
+    if "co2e_kg" in legs:
+        moved["co2e_kg"] = moved["ttw_kg"] + moved["wtt_kg"]
     scenario = legs.copy()
-    new_tkm = legs.loc[move, "mass_t"] * dist[move] * rule.distance_ratio
-    scenario.loc[move, "mode"] = rule.to_mode
-    scenario.loc[move, "distance_km"] = dist[move] * rule.distance_ratio
-    scenario.loc[move, "tkm"] = new_tkm
-    scenario.loc[move, "ttw_kg"] = new_tkm * k_ttw
-    scenario.loc[move, "wtt_kg"] = new_tkm * k_wtt
-    after = float(new_tkm.sum()) * (k_ttw + k_wtt) / 1000
-    base_total = float((legs.loc[computed, "ttw_kg"].sum() + legs.loc[computed, "wtt_kg"].sum()) / 1000)
-    scen_total = base_total - float(before) + after
+    for c in ("mode", "distance_km", "tkm", "ttw_kg", "wtt_kg") + (("co2e_kg",) if "co2e_kg" in legs else ()):
+        scenario[c] = scenario[c].astype(object) if c == "mode" else scenario[c]
+        scenario.loc[move, c] = moved[c]
+    after = float((moved["ttw_kg"] + moved["wtt_kg"]).sum()) / 1000
+    base_total = float(wtw[computed].sum()) / 1000
+    scen_total = base_total - before + after
     notes = []
     if int(no_distance.sum()):
         notes.append(f"{int(no_distance.sum())} {rule.from_mode} leg(s) have no distance and stay as they are")
     if int((~computed).sum()):
         notes.append(f"{int((~computed).sum())} leg(s) without computed emissions are in neither total")
     return ShiftResult(rule, target, (f_ttw.factor_id, f_wtt.factor_id), int(move.sum()),
-                       float(legs.loc[move, "tkm"].sum()), float(new_tkm.sum()), base_total, scen_total,
+                       float(legs.loc[move, "tkm"].sum()), float(moved["tkm"].sum()), base_total, scen_total,
                        scen_total - base_total, 100 * (scen_total - base_total) / base_total if base_total else None,
-                       float(before), after, summary_by_mode(legs), summary_by_mode(scenario),
+                       before, after, summary_by_mode(legs), summary_by_mode(scenario),
                        int(no_distance.sum()), notes)
