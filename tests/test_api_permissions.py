@@ -165,6 +165,11 @@ ENDPOINTS = [
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/profile"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/rollup"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/flows"),
+    Endpoint("supply.read", "GET", "/orgs/{org}/supply-chain/%d" % YEAR),
+    Endpoint("supply.read", "GET", "/orgs/{org}/logistics/%d" % YEAR),
+    Endpoint("supply.read", "GET", "/orgs/{org}/logistics/%d/modal-shift" % YEAR),
+    Endpoint("supply.read", "GET", "/orgs/{org}/packaging/%d" % YEAR),
+    Endpoint("supply.read", "GET", "/orgs/{org}/recycling/%d" % YEAR),
 ]
 
 

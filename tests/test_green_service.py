@@ -80,11 +80,13 @@ def test_logistics_and_modal_shift_from_stored_legs(stored):
 
 def test_overview_has_five_dimensions_and_says_no_data_rather_than_zero(stored, tmp_path):
     _import(stored, tmp_path, "electricity", 2025, ELECTRICITY_2025)
-    accounting.compute(stored, ORG, 2025, "UK-DESNZ-2025.1", actor="test")
-    o = green_supply.overview(stored, ORG, 2025, base_year=2024)
-    assert o["production"]["status"] == "ok"
-    # DESNZ 2024 UK grid, location-based: 100,000 kWh x 0.20705 kgCO2e/kWh = 20.705 t.
-    assert o["production"]["scope2_location_t"] == pytest.approx(20.705)
+    result = accounting.compute(stored, ORG, 2025, "CN-2025.1", actor="test")
+    o = green_supply.overview(stored, ORG, 2025, factor_set="UK-DESNZ-2025.1", base_year=2024)
+    # Green production is the stored inventory's Scope 1+2 (never Scope 3) and its renewable share.
+    assert o["production"]["status"] == "ok" and o["production"]["factor_set"] == "CN-2025.1"
+    assert result.totals()["scope2_location_t"] > 0
+    assert o["production"]["scope2_location_t"] == pytest.approx(result.totals()["scope2_location_t"])
+    assert o["production"]["renewable_share"] == 0.0
     assert o["packaging"]["kg_per_unit"] == pytest.approx(11.5 / 12)
     assert o["packaging"]["base"]["kg_per_unit"]["base"] == pytest.approx(1.1)
     assert o["recycling"]["avoided_tco2e_memo"] > 0 and "not deducted" in o["recycling"]["memo"]
