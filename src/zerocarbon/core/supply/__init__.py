@@ -1,1 +1,1 @@
-"""Supply chain: Scope 3 logistics, packaging, recycling and supplier calculations (pure functions)."""
+"""Green supply chain: logistics legs, packaging, recycling, supplier scorecards and reductions (pure core)."""
