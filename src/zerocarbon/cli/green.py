@@ -176,8 +176,8 @@ def overview(org: OrgOpt, year: YearOpt, factors: FactorSetOpt = None,
                   highlight=False)
     s = o["suppliers"]
     console.print("  suppliers: " + (s.get("reason", s["status"]) if s["status"] != "ok" else
-                                     f"compliant {_pct(s.get('count_share'))} by count, {_pct(s.get('spend_share'))} "
-                                     "by spend"), highlight=False)
+                                     f"{s['passing']} of {s['suppliers']} compliant: {_pct(s.get('share_by_count'))} by "
+                                     f"count, {_pct(s.get('share_by_spend'))} by spend"), highlight=False)
     lg = o["logistics"]
     console.print("  logistics: " + (f"{lg['tkm']:,.0f} t.km, {lg['total_t']:,.3f} tCO2e (TTW {lg['ttw_t']:,.3f}, WTT "
                                      f"{lg['wtt_t']:,.3f}), {_num(lg['g_per_tkm'], ',.1f')} gCO2e/t.km"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import asdict
+from datetime import date
 
 import pandas as pd
 from sqlalchemy.orm import sessionmaker
@@ -114,7 +115,7 @@ def legs(sessions: sessionmaker, org_code: str, year: int, factor_set: str | Non
         return pd.DataFrame(columns=list(shift.LEG_COLUMNS)), [], fs
     compute = _engine()
     if compute is not None:
-        return compute(_leg_input(rows), fs), [], fs
+        return compute(_leg_input(rows), fs, year=year), [], fs
     # Without the engine, the legs whose distance is given are computed by the distance-based method.
     has_distance = pd.to_numeric(rows["distance"], errors="coerce").notna()
     skipped = [] if has_distance.all() else [
@@ -152,7 +153,7 @@ def modal_shift(sessions: sessionmaker, org_code: str, year: int, *, from_mode: 
     compute = _engine()
 
     def on_new_mode(moved: pd.DataFrame) -> pd.DataFrame:
-        return compute(moved, fs, mode=rule.to_mode, vehicle=rule.target().split(".", 1)[1])
+        return compute(moved, fs, mode=rule.to_mode, vehicle=rule.target().split(".", 1)[1], year=year)
 
     result = shift.modal_shift(found, rule, fs.factors, on_new_mode if compute is not None else None)
     result.notes.extend(skipped)
@@ -180,12 +181,15 @@ def _optional(module: str, function: str):
 
 
 def _suppliers(sessions, org_code: str, year: int) -> dict:
-    summary = _optional("suppliers", "compliance_summary")
-    if summary is None:
+    """Compliance of the supplier register with the green specification at the end of ``year`` (today for the
+    current year), by count and by spend (``services.suppliers.compliance_report``)."""
+    report = _optional("suppliers", "compliance_report")
+    if report is None:
         return {"status": NOT_AVAILABLE, "reason": "supplier management (services.suppliers) is not installed"}
-    got = summary(sessions, org_code, year)
-    got = asdict(got) if hasattr(got, "__dataclass_fields__") else dict(got)
-    return {"status": OK if got.get("suppliers") else NO_DATA, **got}
+    as_of = min(date(year, 12, 31), date.today())
+    got = report(sessions, org_code, as_of=as_of)
+    keep = ("as_of", "spec", "suppliers", "passing", "share_by_count", "share_by_spend", "spend_by_currency", "note")
+    return {"status": OK if got.get("suppliers") else NO_DATA, **{k: got.get(k) for k in keep}}
 
 
 def _scope3(sessions, org_code: str, year: int) -> dict:

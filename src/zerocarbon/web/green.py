@@ -46,7 +46,7 @@ def _hub_chart(t, o: dict) -> dict:
     sup = o["suppliers"]
     if sup["status"] == "ok":
         chart["suppliers"] = {"labels": [t("green.suppliers.by_count"), t("green.suppliers.by_spend")],
-                              "values": [_pct(sup.get("count_share")), _pct(sup.get("spend_share"))]}
+                              "values": [_pct(sup.get("share_by_count")), _pct(sup.get("share_by_spend"))]}
     lg = o["logistics"]
     if lg["status"] == "ok":
         chart["logistics"] = {"modes": [_word(t, f"green.mode.{m['mode']}", m["mode"]) for m in lg["by_mode"]],
