@@ -100,7 +100,7 @@ class Viewer:
 
 # A limited caller tied to no supplier matches no row: a code no supplier can have (codes start with a letter
 # or digit).
-_NOBODY = "\x00none"
+_NOBODY = "-nobody-"
 
 
 def viewer(sessions: sessionmaker, org: str, actor: str, actions) -> Viewer:
