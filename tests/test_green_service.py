@@ -96,3 +96,16 @@ def test_overview_has_five_dimensions_and_says_no_data_rather_than_zero(stored, 
     for dim in ("production", "logistics", "recycling", "packaging"):
         assert empty[dim]["status"] == "no data", dim
     assert empty["packaging"]["total_t"] == 0 and empty["packaging"]["kg_per_unit"] is None
+
+
+def test_supplier_dimension_is_the_registers_compliance_by_count_and_spend(stored):
+    from zerocarbon.services import suppliers
+
+    assert green_supply.overview(stored, ORG, 2025)["suppliers"]["status"] == "no data"  # an empty register
+    registry = b"code,name,tier,annual_spend,currency\nPS1,Box maker,1,3000000,CNY\nPS2,Foam maker,2,1000000,CNY\n"
+    suppliers.import_suppliers(stored, ORG, "suppliers.csv", registry, actor="test")
+    s = green_supply.overview(stored, ORG, 2025)["suppliers"]
+    # Neither supplier has answered the green specification: none passes, by count or by spend (a share of 0 of
+    # two listed suppliers, not "no data").
+    assert s["status"] == "ok" and (s["suppliers"], s["passing"]) == (2, 0)
+    assert s["share_by_count"] == 0.0 and s["share_by_spend"] == 0.0 and s["as_of"] == "2025-12-31"
