@@ -109,3 +109,16 @@ def test_supplier_dimension_is_the_registers_compliance_by_count_and_spend(store
     # two listed suppliers, not "no data").
     assert s["status"] == "ok" and (s["suppliers"], s["passing"]) == (2, 0)
     assert s["share_by_count"] == 0.0 and s["share_by_spend"] == 0.0 and s["as_of"] == "2025-12-31"
+
+
+def test_packaging_rows_a_report_cannot_use_are_named_and_the_other_dimensions_stay(sessions, tmp_path):
+    load_org(sessions, ORG)
+    # Two components of one product and period that disagree on the units produced pass the import (each row is
+    # valid) but not the KPI, which needs one number of units per product and period.
+    _import(sessions, tmp_path, "packaging", 2025, PACKAGING_2025.replace(
+        "LAPTOP-A,10000,plastics_average", "LAPTOP-A,9000,plastics_average"))
+    _import(sessions, tmp_path, "takeback", 2025, TAKEBACK_2025)
+    o = green_supply.overview(sessions, ORG, 2025, factor_set="UK-DESNZ-2025.1")
+    assert o["packaging"]["status"] == "invalid data"
+    assert any("different units produced (9000, 10000)" in p for p in o["packaging"]["problems"])
+    assert o["recycling"]["status"] == "ok"

@@ -135,3 +135,27 @@ def test_supplier_is_refused_every_green_page(world, path):
     r = c.get(f"/web/orgs/{ORG}{path}", params={"year": 2025})
     assert r.status_code == 403
     assert "LAPTOP-A" not in r.text
+
+
+def test_every_message_the_green_pages_use_is_in_both_catalogues():
+    import re
+    from pathlib import Path
+
+    from zerocarbon.services import green_supply
+    from zerocarbon.web import i18n
+
+    en, zh = i18n.catalogue("en"), i18n.catalogue("zh-CN")
+    templates = Path(i18n.__file__).parent / "templates"
+    used = set()
+    for path in [*templates.glob("green/*.html"), templates / "supply" / "_tabs.html"]:
+        used |= set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", path.read_text(encoding="utf-8")))
+    # Keys built from values: statuses, modes, tabs, Scope 3 categories and methods.
+    used |= {f"green.status.{s}" for s in (green_supply.OK, green_supply.NO_DATA, green_supply.NOT_AVAILABLE,
+                                           green_supply.INVALID, "reported", "not evaluated")}
+    used |= {f"green.mode.{m}" for m in ("road", "rail", "sea", "inland_waterway", "air")}
+    used |= {f"green.tab.{k}" for k in ("overview", "scope3", "suppliers", "campaigns", "reductions", "logistics",
+                                        "packaging", "recycling", "footprints")}
+    used |= {f"green.cat.c{n}_" + c for n, c in ((1, "purchased_goods"), (4, "upstream_transport"),
+                                                  (12, "end_of_life"), (15, "investments"))}
+    assert used - set(en) == set() and used - set(zh) == set()
+    assert {k for k in en if k.startswith("green.")} == {k for k in zh if k.startswith("green.")}

@@ -8,8 +8,8 @@ recycling (take-back and recycling rates; avoided emissions as a memo, never ded
 (``services.scope3``).
 
 Each dimension answers with a ``status``: ``ok``, ``no data`` (nothing imported for the year: no figure, never
-a zero) or ``not available`` (the part of the platform that computes it is not installed or not set up, with
-the reason). The activity rows are the ``packaging``, ``takeback`` and ``shipment`` kinds imported through
+a zero), ``not available`` (the part of the platform that computes it is not installed or not set up, with
+the reason) or ``invalid data`` (stored rows the report cannot use, named in ``problems``). The activity rows are the ``packaging``, ``takeback`` and ``shipment`` kinds imported through
 ``services.accounting.import_file``.
 """
 from __future__ import annotations
@@ -26,12 +26,12 @@ from zerocarbon.core.supply import modal_shift as shift
 from zerocarbon.core.supply.modal_shift import ShiftRule, ShiftResult
 from zerocarbon.core.supply.packaging import PackagingComparison, PackagingReport, compare, packaging_report
 from zerocarbon.core.supply.recycling import RecyclingReport, recycling_report
-from zerocarbon.errors import NotFoundError
+from zerocarbon.errors import InputError, NotFoundError
 from zerocarbon.services import accounting, factor_sets
 from zerocarbon.store import repos
 from zerocarbon.units import scale
 
-OK, NO_DATA, NOT_AVAILABLE = "ok", "no data", "not available"
+OK, NO_DATA, NOT_AVAILABLE, INVALID = "ok", "no data", "not available", "invalid data"
 
 
 def _frames(sessions: sessionmaker, org_code: str, year: int, kinds: tuple[str, ...]) -> dict[str, pd.DataFrame]:
@@ -211,16 +211,31 @@ def overview(sessions: sessionmaker, org_code: str, year: int, factor_set: str |
              base_year: int | None = None) -> dict:
     """The five dimensions and Scope 3 of an organisation and year, as plain JSON values."""
     accounting.organisation(sessions, org_code)  # NotFoundError for an unknown organisation
-    pack, change = packaging(sessions, org_code, year, base_year)
-    rec = recycling(sessions, org_code, year, factor_set)
-    logi = logistics(sessions, org_code, year, factor_set)
+
+    def dimension(build) -> dict:
+        # Stored rows one report cannot use (components of one product stating different units produced) make
+        # that dimension say so, with the rows named; the other dimensions are still shown.
+        try:
+            return build()
+        except InputError as exc:
+            return {"status": INVALID, "reason": str(exc).split("\n", 1)[0],
+                    "problems": [str(p) for p in exc.problems[:20]]}
+
+    def pack() -> dict:
+        report, change = packaging(sessions, org_code, year, base_year)
+        return {"status": OK if report.by_product else NO_DATA, **report.as_dict(),
+                "base": change.as_dict() if change else None}
+
+    def rec() -> dict:
+        report = recycling(sessions, org_code, year, factor_set)
+        return {"status": OK if report.lines else NO_DATA, **report.as_dict()}
+
     return {
         "organisation": org_code, "year": year, "base_year": base_year, "boundary": Boundary.OPERATIONAL_CONTROL.value,
         "production": _production(sessions, org_code, year),
         "suppliers": _suppliers(sessions, org_code, year),
-        "logistics": logi,
-        "recycling": {"status": OK if rec.lines else NO_DATA, **rec.as_dict()},
-        "packaging": {"status": OK if pack.by_product else NO_DATA, **pack.as_dict(),
-                      "base": change.as_dict() if change else None},
+        "logistics": dimension(lambda: logistics(sessions, org_code, year, factor_set)),
+        "recycling": dimension(rec),
+        "packaging": dimension(pack),
         "scope3": _scope3(sessions, org_code, year),
     }
