@@ -33,13 +33,13 @@ CATEGORIES = {
     "c11_use_of_sold_products": "11 Use of sold products",
     "c12_end_of_life": "12 End-of-life treatment of sold products",
 }
-CURRENCY_CODES = ("CNY", "USD", "HKD", "EUR")
+CURRENCY_CODES = ("CNY", "USD", "HKD", "EUR", "GBP")
 # PACT declared units (Pathfinder Framework v2) as pint units.
 PACT_UNITS = {"kilogram": "kg", "liter": "L", "litre": "L", "piece": "unit", "kilowatt hour": "kWh",
               "cubic meter": "m**3", "megajoule": "MJ", "square meter": "m**2", "ton kilometer": "tkm"}
 
 # -- data quality ---------------------------------------------------------------------------------------------
-# GHG Protocol Scope 3 Standard ch. 7, Table 7.6: five indicators, each scored very good (1), good (2), fair (3),
+# GHG Protocol Scope 3 Standard ch. 7 (data quality indicators, example scoring table): five indicators, each scored very good (1), good (2), fair (3),
 # poor (4); 5 where nothing is known. Technological, completeness and reliability follow from the method;
 # temporal and geographical from the factor's year and region against the inventory year and the site.
 #                     technological, completeness, reliability
@@ -57,14 +57,14 @@ METHOD_DQ = {
 
 
 def temporal_score(factor_year, year: int) -> np.ndarray:
-    """Table 7.6 temporal: < 3 years between the data and the inventory year 1, < 6 2, < 10 3, more 4; unknown 5."""
+    """Temporal indicator: < 3 years between the data and the inventory year 1, < 6 2, < 10 3, more 4; unknown 5."""
     fy = np.asarray(factor_year, dtype=float)
     diff = np.abs(year - fy)
     return np.select([np.isnan(fy), diff < 3, diff < 6, diff < 10], [5, 1, 2, 3], 4).astype(float)
 
 
 def geographical_score(factor_region, site_country) -> np.ndarray:
-    """Table 7.6 geographical: the factor's country is the site's 1; no region stated 3; another country 4."""
+    """Geographical indicator: the factor's country is the site's 1; no region stated 3; another country 4."""
     fr = np.asarray(factor_region, dtype=object)
     sc = np.asarray(site_country, dtype=object)
     return np.where(fr == sc, 1.0, np.where(fr == "", 3.0, 4.0))
