@@ -22,9 +22,9 @@ ROWS = [
      "19_506_5156_15_1 Material use, Paper, Paper and board: board, Primary material production"),
     ("DESNZ2024.material.paper_board.closed_loop", "material", "paper_board", "closed_loop", 1092.35486, "kg/t",
      "19_506_5159_15_1 Material use, Paper, Paper and board: board, Closed-loop source"),
-    # DESNZ publishes no closed-loop factor for Li-ion batteries (the cell is empty).
-    ("DESNZ2024.material.batteries_li_ion.primary", "material", "batteries_li_ion", "primary", 6308.0, "kg/t",
-     "19_503_5096_15_1 Material use, Electrical items, Batteries - Li ion, Primary material production"),
+    # DESNZ publishes no closed-loop factor for wood (the "Closed-loop source" cell is empty).
+    ("DESNZ2024.material.wood.primary", "material", "wood", "primary", 269.50416, "kg/t",
+     "19_500_5048_15_1 Material use, Construction, Wood, Primary material production"),
     ("DESNZ2024.freight.road.hgv_average_laden.ttw", "freight", "road.hgv_average_laden", "ttw", 0.09752, "kg/tkm",
      "27_304_3140_14_1 Freighting goods, HGV (all diesel), All HGVs, Average laden, tonne.km"),
     ("DESNZ2024.freight.road.hgv_average_laden.wtt", "freight", "road.hgv_average_laden", "wtt", 0.02359, "kg/tkm",
@@ -134,7 +134,7 @@ def _takeback(rows):
 TAKEBACK = _takeback([
     ("TJ01", "2025-01-01", "2025-12-31", "LAPTOP-A", "plastics_average", 20, 15, "t", "recycling_closed_loop", 200),
     ("TJ01", "2025-01-01", "2025-12-31", "LAPTOP-A", "paper_board", 10000, 9000, "kg", "recycling_closed_loop", None),
-    ("TJ01", "2025-01-01", "2025-12-31", "LAPTOP-A", "batteries_li_ion", 2, 1.5, "t", "recycling_closed_loop", None),
+    ("TJ01", "2025-01-01", "2025-12-31", "LAPTOP-A", "wood", 2, 1.5, "t", "recycling_closed_loop", None),
 ])
 
 
@@ -153,9 +153,9 @@ def test_recycling_rates_and_avoided_emissions_with_desnz_2024_material_factors(
     # "Paper and board: board": 9 t x (1,193.96586 - 1,092.35486) kg/t = 0.9145 tCO2e.
     assert lines["paper_board"].avoided_tco2e == pytest.approx(9 * (1193.96586 - 1092.35486) / 1000)
     assert lines["paper_board"].takeback_rate is None  # not a zero: nothing placed on market was given
-    # DESNZ has no closed-loop factor for Li-ion batteries: listed, no avoided figure, not a zero.
-    assert lines["batteries_li_ion"].avoided_tco2e is None and "closed_loop" in lines["batteries_li_ion"].formula
-    assert rep.without_factors == ["batteries_li_ion"]
+    # Wood pallets: DESNZ has no closed-loop factor for wood: listed, no avoided figure, not a zero.
+    assert lines["wood"].avoided_tco2e is None and "closed_loop" in lines["wood"].formula
+    assert rep.without_factors == ["wood"]
     assert rep.avoided_tco2e_memo == pytest.approx(23.97591165 + 0.914499)
     assert "not deducted" in rep.memo
 

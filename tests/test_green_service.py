@@ -22,7 +22,7 @@ TJ01,2024-01-01,2024-12-31,LAPTOP-A,8000,plastics_average,0.1,kg,0,true
 TAKEBACK_2025 = """site,period_start,period_end,product,material,collected,recycled,unit,treatment,placed_on_market
 TJ01,2025-01-01,2025-12-31,LAPTOP-A,plastics_average,20,15,t,recycling_closed_loop,200
 TJ01,2025-01-01,2025-12-31,LAPTOP-A,paper_board,10000,9000,kg,recycling_closed_loop,
-TJ01,2025-01-01,2025-12-31,LAPTOP-A,batteries_li_ion,2,1.5,t,recycling_closed_loop,
+TJ01,2025-01-01,2025-12-31,LAPTOP-A,wood,2,1.5,t,recycling_closed_loop,
 """
 SHIPMENT_2025 = """site,period_start,period_end,category,shipment,leg,mode,vehicle,mass,mass_unit,distance,distance_unit
 TJ01,2025-03-01,2025-03-02,4,S1,1,road,,20,t,800,km
@@ -65,7 +65,7 @@ def test_recycling_with_the_shipped_desnz_2024_material_factors(stored):
     assert plastics.factor_ids == ("DESNZ2024.material.plastics_average.primary",
                                    "DESNZ2024.material.plastics_average.closed_loop")
     assert plastics.avoided_tco2e == pytest.approx(15 * (3164.78049 - 1566.38638) / 1000)
-    assert rep.without_factors == ["batteries_li_ion"]
+    assert rep.without_factors == ["wood"]
 
 
 def test_logistics_and_modal_shift_from_stored_legs(stored):

@@ -47,7 +47,7 @@ def test_cli_reports_as_json(db_url):
     assert out["kg_per_unit"] == pytest.approx(11.5 / 12) and out["base"]["total_t"]["base"] == pytest.approx(8.8)
     r = _cli("recycling", "report", "--org", ORG, "--year", "2025", "--factors", DESNZ, "--db", db_url, "--json")
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["without_factors"] == ["batteries_li_ion"]
+    assert json.loads(r.stdout)["without_factors"] == ["wood"]
     r = _cli("logistics", "modal-shift", "--org", ORG, "--year", "2025", "--from", "road", "--to", "rail",
              "--min-km", "500", "--factors", DESNZ, "--db", db_url, "--json")
     assert r.exit_code == 0, r.output
