@@ -6,7 +6,7 @@ import pytest
 
 from tests.api_support import PASSWORD, person
 from tests.test_green_shells import _store
-from tests.test_web_browser import CHROMIUM, served
+from tests.test_web_browser import CHROMIUM, SHOTS, served
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +40,12 @@ def test_hub_draws_its_charts_and_the_modal_shift_form_answers(hub):
         pg.wait_for_selector(f"{chart}[data-ready='1'] canvas")
         box = pg.locator(f"{chart} canvas").first.bounding_box()
         assert box and box["width"] > 200 and box["height"] > 200, chart
-    assert "Green packaging" in pg.locator("#dim-packaging").inner_text() or "绿色包装" in pg.locator(
-        "#dim-packaging").inner_text()
+    assert "绿色包装" in pg.locator("#dim-packaging").inner_text()  # Chinese by default
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / "supply-hub-zh.png"), full_page=True)
+    pg.click("#lang-en")
+    pg.wait_for_selector("#chart-packaging[data-ready='1'] canvas")
+    assert "Green packaging" in pg.locator("#dim-packaging").inner_text()
     pg.click("#supply-tabs a[data-tab='logistics']")
     pg.select_option("#modal-shift-form select[name=from]", "road")
     pg.fill("#modal-shift-form input[name=min_km]", "500")
@@ -49,3 +53,4 @@ def test_hub_draws_its_charts_and_the_modal_shift_form_answers(hub):
     pg.click("#modal-shift-form button[type=submit]")
     result = pg.wait_for_selector("#modal-shift-result")
     assert float(result.get_attribute("data-change")) == pytest.approx(-1.38256, abs=1e-5)
+    pg.screenshot(path=str(SHOTS / "supply-logistics-en.png"), full_page=True)

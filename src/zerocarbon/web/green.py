@@ -61,7 +61,7 @@ def _hub_chart(t, o: dict) -> dict:
                               "current": [round(p["kg_per_unit"], 4) for p in pk["by_product"]],
                               "base": [_round(base.get(p["product"]), 4) for p in pk["by_product"]] if pk["base"] else None,
                               "words": {"current": str(o["year"]), "base": str(o.get("base_year") or ""),
-                                        "unit": "kg/unit"}}
+                                        "unit": "kg/" + t("green.unit")}}
     rc = o["recycling"]
     if rc["status"] == "ok":
         chart["recycling"] = {"materials": [m["name"] for m in rc["by_material"]],
