@@ -125,6 +125,8 @@ def test_logistics_page_runs_the_modal_shift_form(world):
     c = _browser(world, "energy_manager", "en")
     r = c.get(f"/web/orgs/{ORG}/supply/logistics", params={"year": 2025})
     assert r.status_code == 200 and 'id="modal-shift-form"' in r.text and 'id="modal-shift-result"' not in r.text
+    # Category 4: the two road legs, 17,500 t.km x 0.12111 kg = 2.119 t; category 9: the sea leg, 9.885 t.
+    assert "(C4): 2.119 tCO2e" in r.text and "(C9): 9.885 tCO2e" in r.text
     r = c.get(f"/web/orgs/{ORG}/supply/logistics", params={"year": 2025, "from": "road", "to": "sea", "min_km": 0})
     assert r.status_code == 200 and 'id="modal-shift-result"' in r.text and "sea.container_ship_average" in r.text
 
