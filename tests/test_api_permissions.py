@@ -149,6 +149,66 @@ def _schedule_run(w: World, role: Role) -> dict:
     return {"path": {"run_id": w.made["run"]}}
 
 
+# -- suppliers: the supplier role's member speaks for PS1, so what it may read of PS1 it gets (another supplier's
+# code or id is 404 for it: tests/test_suppliers_api.py).
+_SUPPLY_READ = ("supply.read", "supply.submit_own")
+
+
+def _supply(w: World) -> dict:
+    if "supply" not in w.made:
+        from zerocarbon.services import suppliers
+
+        data = (b"code,name,tier,annual_spend,currency,emissions_t,emissions_source\n"
+                b"PS1,Perm one,1,100,CNY,10,reported\nPS2,Perm two,2,50,CNY,5,estimated\n")
+        suppliers.import_suppliers(w.sessions, ORG, "perm.csv", data, actor="setup")
+        suppliers.link_user(w.sessions, ORG, "supplier@example.org", "PS1", actor="setup")
+        camp = suppliers.create_campaign(w.sessions, ORG, "perm", [], __import__("datetime").date(2020, 1, 1),
+                                         actor="setup")
+        sub = _supply_submission(w)
+        w.made["supply"] = {"campaign": camp["id"], "submission": sub["id"],
+                            "evidence": sub["answers"][0]["evidence_id"]}
+    return w.made["supply"]
+
+
+def _supply_submission(w: World) -> dict:
+    from zerocarbon.services import suppliers
+
+    return suppliers.submit(w.sessions, ORG, "PS1", "a.csv",
+                            b"indicator,value,unit,evidence_file\nsubstances,yes,,rohs.pdf\n",
+                            {"rohs.pdf": w.fresh("rohs").encode()}, actor="setup")
+
+
+def _supply_project(w: World) -> dict:
+    from zerocarbon.services import suppliers
+
+    data = ("project_id,description,type,start_year,annual_reduction_t,evidence_ref\n"
+            f"{w.fresh('PRJ')},LED,energy_efficiency,2023,10,ref\n").encode()
+    return suppliers.submit_projects(w.sessions, ORG, "PS1", "p.csv", data, actor="setup")[0]
+
+
+def _answers_upload(w: World, role: Role) -> dict:
+    _supply(w)
+    return {"path": {"code": "PS1"}, "files": {"file": ("a.csv", b"indicator,value\nsbti,validated\n")}}
+
+
+def _projects_upload(w: World, role: Role) -> dict:
+    _supply(w)
+    data = ("project_id,description,type,start_year,annual_reduction_t,evidence_ref\n"
+            f"{w.fresh('UPRJ')},LED,energy_efficiency,2023,10,ref\n").encode()
+    return {"path": {"code": "PS1"}, "files": {"file": ("p.csv", data)}}
+
+
+def _suppliers_upload(w: World, role: Role) -> dict:
+    _supply(w)
+    return {"files": {"file": ("s.csv", f"code,name,tier\n{w.fresh('NS')},New,1\n".encode())}}
+
+
+def _spec_upload(w: World, role: Role) -> dict:
+    from zerocarbon.core.supply.scorecard import shipped_text
+
+    return {"files": {"file": ("spec.yaml", shipped_text().encode())}}
+
+
 ENDPOINTS = [
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d" % YEAR),
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/explain" % YEAR),
@@ -194,6 +254,35 @@ ENDPOINTS = [
     Endpoint(("supply.read", "supply.submit_own"), "GET", "/orgs/{org}/footprints/{pf_id}", _own_footprint),
     Endpoint("inventory.read", "GET", "/orgs/{org}/footprints/export",
              lambda w, r: {"params": {"site": "TJ01", "year": YEAR, "product": "W", "units": 10, "cpc": "4"}}),
+    Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/suppliers", lambda w, r: (_supply(w), {})[1]),
+    Endpoint("supply.manage", "POST", "/orgs/{org}/suppliers", _suppliers_upload),
+    Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/suppliers/{code}", lambda w, r: (_supply(w), {"path": {"code": "PS1"}})[1]),
+    Endpoint("supply.submit_own", "POST", "/orgs/{org}/suppliers/{code}/submissions", _answers_upload),
+    Endpoint("supply.submit_own", "POST", "/orgs/{org}/suppliers/{code}/projects", _projects_upload),
+    Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/supply/spec"),
+    Endpoint("supply.manage", "PUT", "/orgs/{org}/supply/spec", _spec_upload),
+    Endpoint("supply.read", "GET", "/orgs/{org}/supply/compliance"),
+    Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/supply/campaigns"),
+    Endpoint("supply.manage", "POST", "/orgs/{org}/supply/campaigns",
+             lambda w, r: (_supply(w), {"json": {"name": w.fresh("c"), "due": "2030-01-01"}})[1]),
+    Endpoint("supply.manage", "POST", "/orgs/{org}/supply/campaigns/{campaign_id}/remind",
+             lambda w, r: {"path": {"campaign_id": _supply(w)["campaign"]}}),
+    Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/supply/submissions"),
+    Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/supply/submissions/{submission_id}",
+             lambda w, r: {"path": {"submission_id": _supply(w)["submission"]}}),
+    Endpoint("supply.manage", "POST", "/orgs/{org}/supply/submissions/{submission_id}/review",
+             lambda w, r: (_supply(w), {"path": {"submission_id": _supply_submission(w)["id"]},
+                                        "json": {"accept": True}})[1]),
+    Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/supply/evidence/{evidence_id}",
+             lambda w, r: {"path": {"evidence_id": _supply(w)["evidence"]}}),
+    Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/supply/reductions"),
+    Endpoint("supply.manage", "POST", "/orgs/{org}/supply/reductions/{project_id}/review",
+             lambda w, r: (_supply(w), {"path": {"project_id": _supply_project(w)["id"]}, "json": {"accept": True}})[1]),
+    Endpoint("supply.read", "GET", "/orgs/{org}/supply-chain/%d" % YEAR),
+    Endpoint("supply.read", "GET", "/orgs/{org}/logistics/%d" % YEAR),
+    Endpoint("supply.read", "GET", "/orgs/{org}/logistics/%d/modal-shift" % YEAR),
+    Endpoint("supply.read", "GET", "/orgs/{org}/packaging/%d" % YEAR),
+    Endpoint("supply.read", "GET", "/orgs/{org}/recycling/%d" % YEAR),
 ]
 
 

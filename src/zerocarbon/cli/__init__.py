@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from zerocarbon import __version__
-from zerocarbon.cli import accounting, audit, demo, energy, factors, jobs, meters, pact, schedule, serve, users
+from zerocarbon.cli import (accounting, audit, demo, energy, factors, green, jobs, meters, pact, schedule, serve,
+                            supply, users)
 from zerocarbon.cli.common import ErrorHandlingGroup, console
 
 app = typer.Typer(cls=ErrorHandlingGroup, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -45,6 +46,11 @@ app.add_typer(energy.app, name="energy")
 app.add_typer(audit.app, name="audit")
 app.add_typer(users.app, name="users")
 app.add_typer(pact.app, name="pact")
+app.add_typer(supply.app, name="supply")
+app.add_typer(green.logistics_app, name="logistics")
+app.add_typer(green.packaging_app, name="packaging")
+app.add_typer(green.recycling_app, name="recycling")
+app.add_typer(green.overview_app, name="supply-chain")
 app.command("serve")(serve.serve)
 app.command("worker")(jobs.worker)
 

@@ -35,6 +35,8 @@ class MembershipRow(Base):
     role: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(128))
+    # The supplier (suppliers.code) a member with the supplier role speaks for; None for everyone else.
+    supplier_code: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiTokenRow(Base):

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.api import create_app as create_api
-from zerocarbon.web import energy, factors, footprints, jobs, schedule
+from zerocarbon.web import energy, factors, footprints, green, jobs, schedule, supply
 from zerocarbon.web.routes import install, router
 
 
@@ -19,6 +19,8 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     app.include_router(factors.router)
     app.include_router(jobs.router)
     app.include_router(footprints.router)
+    app.include_router(green.router)
+    app.include_router(supply.router)
     install(app)
     return app
 

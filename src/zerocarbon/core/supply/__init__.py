@@ -1,1 +1,1 @@
-"""Green supply chain: logistics legs, packaging, recycling, supplier scorecards and reductions (pure core)."""
+"""The green supply chain: suppliers' scorecards and reduction programme, Scope 3 logistics and more."""

@@ -1,0 +1,163 @@
+"""The green supply chain's command line, API and pages over one stored example (tests/test_green_service.py):
+the same numbers everywhere, zh and en pages, and a supplier refused."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.api_support import PASSWORD, client, fast_passwords, load_org, logged_in, person
+from tests.test_green_service import PACKAGING_2024, PACKAGING_2025, SHIPMENT_2025, TAKEBACK_2025
+from zerocarbon.cli import app
+from zerocarbon.core.access import Role
+from zerocarbon.services import accounting
+from zerocarbon.services.database import open_sessions
+
+ORG = "ORG"
+DESNZ = "UK-DESNZ-2025.1"
+
+
+def _store(sessions, tmp_path) -> None:
+    load_org(sessions, ORG)
+    for kind, year, text in (("packaging", 2025, PACKAGING_2025), ("packaging", 2024, PACKAGING_2024),
+                             ("takeback", 2025, TAKEBACK_2025), ("shipment", 2025, SHIPMENT_2025)):
+        path = tmp_path / f"{kind}_{year}.csv"
+        path.write_text(text, encoding="utf-8")
+        accounting.import_file(sessions, ORG, kind, path, year, DESNZ, actor="test")
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'green.sqlite'}"
+    sessions = open_sessions(url)
+    _store(sessions, tmp_path)
+    sessions.kw["bind"].dispose()
+    return url
+
+
+def _cli(*args):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_reports_as_json(db_url):
+    r = _cli("packaging", "report", "--org", ORG, "--year", "2025", "--base-year", "2024", "--db", db_url, "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["kg_per_unit"] == pytest.approx(11.5 / 12) and out["base"]["total_t"]["base"] == pytest.approx(8.8)
+    r = _cli("recycling", "report", "--org", ORG, "--year", "2025", "--factors", DESNZ, "--db", db_url, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["without_factors"] == ["wood"]
+    r = _cli("logistics", "modal-shift", "--org", ORG, "--year", "2025", "--from", "road", "--to", "rail",
+             "--min-km", "500", "--factors", DESNZ, "--db", db_url, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["change_t"] == pytest.approx(-1.38256)
+    r = _cli("supply-chain", "overview", "--org", ORG, "--year", "2025", "--factors", DESNZ, "--db", db_url, "--json")
+    assert r.exit_code == 0, r.output
+    assert {"production", "suppliers", "logistics", "recycling", "packaging", "scope3"} <= set(json.loads(r.stdout))
+
+
+def test_cli_tables_and_a_bad_mode_is_a_usage_error(db_url):
+    r = _cli("logistics", "report", "--org", ORG, "--year", "2025", "--factors", DESNZ, "--db", db_url)
+    assert r.exit_code == 0 and "road" in r.stdout and "121.1" in r.stdout
+    r = _cli("packaging", "report", "--org", ORG, "--year", "2025", "--base-year", "2024", "--db", db_url)
+    assert r.exit_code == 0 and "LAPTOP-A" in r.stdout and "-22.7 %" in r.stdout
+    r = _cli("logistics", "modal-shift", "--org", ORG, "--year", "2025", "--to", "hovercraft", "--db", db_url)
+    assert r.exit_code == 2 and "hovercraft" in r.output
+
+
+@pytest.fixture
+def world(sessions, tmp_path):
+    with fast_passwords():
+        _store(sessions, tmp_path)
+        for role in Role:
+            person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+        yield sessions
+
+
+def test_api_serves_the_same_numbers(world):
+    with fast_passwords():
+        c = logged_in(world, "viewer@acme.cn")
+    r = c.get(f"/api/v1/orgs/{ORG}/packaging/2025", params={"base_year": 2024})
+    assert r.status_code == 200 and r.json()["total_t"] == pytest.approx(11.5)
+    r = c.get(f"/api/v1/orgs/{ORG}/logistics/2025/modal-shift",
+              params={"from": "road", "to": "rail", "min_km": 500, "factor_set": DESNZ})
+    assert r.status_code == 200 and r.json()["tkm_moved"] == pytest.approx(16000)
+    r = c.get(f"/api/v1/orgs/{ORG}/recycling/2025", params={"factor_set": DESNZ})
+    assert r.json()["avoided_tco2e_memo"] == pytest.approx(15 * (3164.78049 - 1566.38638) / 1000
+                                                          + 9 * (1193.96586 - 1092.35486) / 1000)
+    assert c.get(f"/api/v1/orgs/{ORG}/supply-chain/2025").json()["packaging"]["status"] == "ok"
+    r = c.get(f"/api/v1/orgs/{ORG}/logistics/2025/modal-shift", params={"to": "hovercraft"})
+    assert r.status_code == 400 and '"column":"to"' in r.text
+    with fast_passwords():
+        supplier = logged_in(world, "supplier@acme.cn")
+    assert supplier.get(f"/api/v1/orgs/{ORG}/supply-chain/2025").status_code == 403
+
+
+def _browser(sessions, role: str, lang: str):
+    with fast_passwords():
+        c = client(sessions, follow_redirects=False)
+        r = c.post("/web/login", data={"email": f"{role}@acme.cn", "password": PASSWORD, "next": "/web/"})
+    assert r.status_code == 303, r.text
+    assert c.get(f"/web/lang/{lang}").status_code == 303
+    return c
+
+
+@pytest.mark.parametrize("lang,words", [("en", ("Green supply chain", "Green packaging", "Recycling rate")),
+                                        ("zh-CN", ("绿色供应链", "绿色包装", "再利用率"))])
+def test_pages_render_in_both_languages(world, lang, words):
+    c = _browser(world, "viewer", lang)
+    hub = c.get(f"/web/orgs/{ORG}/supply", params={"year": 2025, "base_year": 2024})
+    assert hub.status_code == 200 and words[0] in hub.text and words[1] in hub.text
+    assert 'id="chart-packaging"' in hub.text and 'id="chart-logistics"' in hub.text
+    assert 'id="supply-tabs"' in hub.text and f'href="/web/orgs/{ORG}/supply/suppliers?year=2025"' in hub.text
+    data = json.loads(hub.text.split('id="green-data">', 1)[1].split("</script>", 1)[0])
+    assert data["packaging"]["current"] == [0.85, 1.5] and data["packaging"]["base"] == [1.1, None]
+    pack = c.get(f"/web/orgs/{ORG}/supply/packaging", params={"year": 2025, "base_year": 2024})
+    assert pack.status_code == 200 and 'data-kg-per-unit="0.850000"' in pack.text and "-22.7 %" in pack.text
+    rec = c.get(f"/web/orgs/{ORG}/supply/recycling", params={"year": 2025})
+    assert rec.status_code == 200 and words[2] in rec.text and 'id="recycling-memo"' in rec.text
+    empty = c.get(f"/web/orgs/{ORG}/supply/recycling", params={"year": 2020})
+    assert 'id="recycling-no-data"' in empty.text
+
+
+def test_logistics_page_runs_the_modal_shift_form(world):
+    c = _browser(world, "energy_manager", "en")
+    r = c.get(f"/web/orgs/{ORG}/supply/logistics", params={"year": 2025})
+    assert r.status_code == 200 and 'id="modal-shift-form"' in r.text and 'id="modal-shift-result"' not in r.text
+    # Category 4: the two road legs, 17,500 t.km x 0.12111 kg = 2.119 t; category 9: the sea leg, 9.885 t.
+    assert "(C4): 2.119 tCO2e" in r.text and "(C9): 9.885 tCO2e" in r.text
+    r = c.get(f"/web/orgs/{ORG}/supply/logistics", params={"year": 2025, "from": "road", "to": "sea", "min_km": 0})
+    assert r.status_code == 200 and 'id="modal-shift-result"' in r.text and "sea.container_ship_average" in r.text
+
+
+@pytest.mark.parametrize("path", ["/supply", "/supply/logistics", "/supply/packaging", "/supply/recycling"])
+def test_supplier_is_refused_every_green_page(world, path):
+    c = _browser(world, "supplier", "en")
+    r = c.get(f"/web/orgs/{ORG}{path}", params={"year": 2025})
+    assert r.status_code == 403
+    assert "LAPTOP-A" not in r.text
+
+
+def test_every_message_the_green_pages_use_is_in_both_catalogues():
+    import re
+    from pathlib import Path
+
+    from zerocarbon.services import green_supply
+    from zerocarbon.web import i18n
+
+    en, zh = i18n.catalogue("en"), i18n.catalogue("zh-CN")
+    templates = Path(i18n.__file__).parent / "templates"
+    used = set()
+    for path in [*templates.glob("green/*.html"), templates / "supply" / "_tabs.html"]:
+        used |= set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", path.read_text(encoding="utf-8")))
+    # Keys built from values: statuses, modes, tabs, Scope 3 categories and methods.
+    used |= {f"green.status.{s}" for s in (green_supply.OK, green_supply.NO_DATA, green_supply.NOT_AVAILABLE,
+                                           green_supply.INVALID, "reported", "not evaluated")}
+    used |= {f"green.mode.{m}" for m in ("road", "rail", "sea", "inland_waterway", "air")}
+    used |= {f"green.tab.{k}" for k in ("overview", "scope3", "suppliers", "campaigns", "reductions", "logistics",
+                                        "packaging", "recycling", "footprints")}
+    used |= {f"green.cat.c{n}_" + c for n, c in ((1, "purchased_goods"), (4, "upstream_transport"),
+                                                  (12, "end_of_life"), (15, "investments"))}
+    assert used - set(en) == set() and used - set(zh) == set()
+    assert {k for k in en if k.startswith("green.")} == {k for k in zh if k.startswith("green.")}

@@ -1,0 +1,134 @@
+"""The supplier pages under /web: the buyer's suppliers list, scorecard, compliance charts, campaigns and review,
+the reduction programme; the supplier portal, where a supplier uploads its answers and evidence and sees its own
+scorecard and returned comments and nothing of other suppliers (another supplier's page is not found)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.api_support import PASSWORD, client, fast_passwords, load_org, person
+from tests.test_suppliers import EVIDENCE, GOOD, PROJECTS, SUPPLIERS
+from zerocarbon.core.access import Role, allowed
+from zerocarbon.services import suppliers as svc
+from zerocarbon.web import i18n
+
+ORG = "ORG"
+PAGES = ("supply/suppliers", "supply/suppliers/S1", "supply/compliance", "supply/campaigns", "supply/reductions")
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes():
+    with fast_passwords():
+        yield
+
+
+@pytest.fixture
+def world(sessions):
+    load_org(sessions, ORG)
+    svc.import_suppliers(sessions, ORG, "suppliers.csv", SUPPLIERS, actor="setup")
+    for role in Role:
+        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    person(sessions, "b@s2.cn", ORG, "supplier")
+    svc.link_user(sessions, ORG, "supplier@acme.cn", "S1", actor="setup")
+    svc.link_user(sessions, ORG, "b@s2.cn", "S2", actor="setup")
+    return sessions
+
+
+def browser(sessions, email: str):
+    c = client(sessions, follow_redirects=False)
+    r = c.post("/web/login", data={"email": email, "password": PASSWORD, "next": "/web/"})
+    assert r.status_code == 303, r.text
+    return c
+
+
+def test_buyer_pages_per_role(world):
+    for role in Role:
+        c = browser(world, f"{role.value}@acme.cn")
+        for p in PAGES:
+            r = c.get(f"/web/orgs/{ORG}/{p}")
+            if allowed(role, "supply.read"):
+                assert r.status_code == 200, (role, p, r.text[:500])
+            elif role == Role.supplier and p == "supply/suppliers/S1":
+                assert r.status_code == 200  # its own supplier's page
+            else:
+                assert r.status_code == 403, (role, p)
+        portal = c.get(f"/web/orgs/{ORG}/portal")
+        assert portal.status_code == (200 if allowed(role, "supply.submit_own") else 403)
+
+
+def test_supplier_portal_upload_returned_comment_and_no_other_supplier(world):
+    c = browser(world, "supplier@acme.cn")
+    page = c.get(f"/web/orgs/{ORG}/portal").text
+    assert "S1" in page and "Suzhou" not in page
+    token = c.cookies.get("zc_csrf")
+    # A refused upload lists its rows; nothing is stored.
+    bad = GOOD.replace(b"renewable_share,45,%", b"renewable_share,145,%")
+    files = [("file", ("answers.csv", bad))] + [("evidence", (n, b)) for n, b in EVIDENCE.items()]
+    r = c.post(f"/web/orgs/{ORG}/portal/submit", data={"csrf": token}, files=files)
+    assert r.status_code == 400 and "145" in r.text and 'id="problems"' in r.text
+    assert svc.list_submissions(world, ORG, svc.Viewer("t")) == []
+    files = [("file", ("answers.csv", GOOD))] + [("evidence", (n, b)) for n, b in EVIDENCE.items()]
+    r = c.post(f"/web/orgs/{ORG}/portal/submit", data={"csrf": token}, files=files)
+    assert r.status_code == 200 and 'id="submitted"' in r.text
+    [sub] = svc.list_submissions(world, ORG, svc.Viewer("t"))
+    # The buyer returns it with a comment on the campaigns page; the supplier sees the comment.
+    buyer = browser(world, "energy_manager@acme.cn")
+    assert f"/supply/submissions/{sub['id']}/review" in buyer.get(f"/web/orgs/{ORG}/supply/campaigns").text
+    r = buyer.post(f"/web/orgs/{ORG}/supply/submissions/{sub['id']}/review",
+                   data={"csrf": buyer.cookies.get("zc_csrf"), "decision": "return", "comment": "证书过期 expired"})
+    assert r.status_code == 303
+    assert "证书过期 expired" in c.get(f"/web/orgs/{ORG}/portal").text
+    # Another supplier's pages are not found, whichever way they are asked for.
+    assert c.get(f"/web/orgs/{ORG}/supply/suppliers/S2").status_code == 404
+    assert c.get(f"/web/orgs/{ORG}/portal?supplier=S2").status_code == 404
+    b_sub = svc.submit(world, ORG, "S2", "b.csv", GOOD, EVIDENCE, actor="user:b@s2.cn")
+    assert c.get(f"/web/orgs/{ORG}/supply/submissions/{b_sub['id']}").status_code == 404
+    assert c.get(f"/web/orgs/{ORG}/supply/evidence/{b_sub['answers'][0]['evidence_id']}").status_code == 404
+    r = c.post(f"/web/orgs/{ORG}/portal/submit", data={"csrf": token, "supplier": "S2"}, files=files)
+    assert r.status_code == 404
+    # Without the CSRF token nothing is stored.
+    r = c.post(f"/web/orgs/{ORG}/portal/submit", files=files)
+    assert r.status_code == 403
+    assert len(svc.list_submissions(world, ORG, svc.Viewer("t"))) == 2
+
+
+def test_campaign_reminders_compliance_and_reductions_pages(world):
+    buyer = browser(world, "energy_manager@acme.cn")
+    token = buyer.cookies.get("zc_csrf")
+    r = buyer.post(f"/web/orgs/{ORG}/supply/campaigns", data={"csrf": token, "name": "FY26", "due": "2020-01-31",
+                                                              "indicators": ["iso14001", "sbti"]})
+    assert r.status_code == 303
+    page = buyer.get(f"/web/orgs/{ORG}/supply/campaigns").text
+    camp = re.search(r"/supply/campaigns/(\d+)/remind", page).group(1)
+    r = buyer.post(f"/web/orgs/{ORG}/supply/campaigns/{camp}/remind", data={"csrf": token})
+    assert r.status_code == 200 and "3 reminder(s) recorded" in r.text.replace("已记录 3 条催办", "3 reminder(s) recorded")
+    sub = svc.submit(world, ORG, "S1", "a.csv", GOOD, EVIDENCE, actor="user:supplier@acme.cn")
+    svc.review(world, ORG, sub["id"], True, actor="buyer")
+    r = buyer.get(f"/web/orgs/{ORG}/supply/compliance")
+    chart = json.loads(re.search(r'id="compliance-chart-data">(.*?)</script>', r.text, re.S).group(1))
+    assert chart["now"] == {"count": pytest.approx(1 / 3), "spend": pytest.approx(0.6)}
+    rows = svc.submit_projects(world, ORG, "S1", "p.csv", PROJECTS, {"pv.pdf": b"pv"}, actor="user:supplier@acme.cn")
+    r = buyer.post(f"/web/orgs/{ORG}/supply/reductions/{rows[0]['id']}/review",
+                   data={"csrf": token, "decision": "accept"})
+    assert r.status_code == 303
+    r = buyer.get(f"/web/orgs/{ORG}/supply/reductions")
+    chart = json.loads(re.search(r'id="reductions-chart-data">(.*?)</script>', r.text, re.S).group(1))
+    assert chart["goal"] == 1_000_000 and chart["cumulative"][1] == 1500  # 2022: the PV project's first year
+    listing = buyer.get(f"/web/orgs/{ORG}/supply/suppliers?status=passing").text
+    assert "Shenzhen Boards" in listing and "Suzhou Panels" not in listing
+
+
+def test_supplier_catalogues_cover_every_key_of_the_supplier_templates():
+    en, zh = i18n.catalogue("en"), i18n.catalogue("zh-CN")
+    assert set(en) == set(zh)
+    folder = Path(i18n.__file__).parent / "templates" / "supply"
+    used = set()
+    for name in ("_nav.html", "_feedback.html", "_card.html", "_history.html", "suppliers.html", "supplier.html",
+                 "submission.html", "compliance.html", "campaigns.html", "reductions.html", "portal.html"):
+        used |= set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", (folder / name).read_text(encoding="utf-8")))
+    assert used - set(en) == set()
+    for prefix in ("suppliers.req.", "suppliers.source."):
+        assert {k for k in en if k.startswith(prefix)}
