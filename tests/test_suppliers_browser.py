@@ -7,7 +7,7 @@ import pytest
 
 from tests.api_support import PASSWORD, load_org, person
 from tests.test_suppliers import EVIDENCE, GOOD, SUPPLIERS
-from tests.test_web_browser import CHROMIUM, served
+from tests.test_web_browser import CHROMIUM, SHOTS, served
 from zerocarbon.services import suppliers as svc
 
 pytestmark = pytest.mark.slow
@@ -64,6 +64,8 @@ def test_supplier_uploads_on_the_portal_and_cannot_open_another_supplier(page):
     pg.set_input_files("#portal-submit input[name=evidence]", paths)
     pg.click("#portal-submit button[type=submit]")
     pg.locator("#submitted").wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / "supplier-portal-zh.png"), full_page=True)
     assert "answers.csv" in pg.locator("#submissions").inner_text()
     mine = svc.list_submissions(sessions, "ORG", svc.Viewer("t", "S1", True))
     assert [s["status"] for s in mine] == ["submitted"]
@@ -82,5 +84,13 @@ def test_buyer_sees_the_compliance_chart(page):
     _login(pg, base, "buyer@acme.cn")
     pg.goto(f"{base}/web/orgs/ORG/supply/compliance")
     pg.locator("#compliance-chart[data-ready='1'] canvas").wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / "supply-compliance-zh.png"), full_page=True)
     pg.goto(f"{base}/web/orgs/ORG/supply/reductions")
     pg.locator("#reductions-chart[data-ready='1'] canvas").wait_for()
+    pg.goto(f"{base}/web/lang/en?next=/web/orgs/ORG/supply/suppliers")
+    pg.wait_for_url("**/supply/suppliers")
+    assert "Suppliers" in pg.locator("h1").inner_text()
+    pg.screenshot(path=str(SHOTS / "supply-suppliers-en.png"), full_page=True)
+    pg.goto(f"{base}/web/orgs/ORG/supply/campaigns")
+    pg.screenshot(path=str(SHOTS / "supply-campaigns-en.png"), full_page=True)

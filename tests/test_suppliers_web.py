@@ -130,5 +130,26 @@ def test_supplier_catalogues_cover_every_key_of_the_supplier_templates():
                  "submission.html", "compliance.html", "campaigns.html", "reductions.html", "portal.html"):
         used |= set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", (folder / name).read_text(encoding="utf-8")))
     assert used - set(en) == set()
-    for prefix in ("suppliers.req.", "suppliers.source."):
+    for prefix in ("suppliers.req.", "suppliers.source.", "suppliers.spec_origin."):
         assert {k for k in en if k.startswith(prefix)}
+
+
+def test_own_specification_upload_on_the_suppliers_page(world):
+    import yaml
+
+    from zerocarbon.core.supply.scorecard import shipped_text
+
+    buyer = browser(world, "energy_manager@acme.cn")
+    token = buyer.cookies.get("zc_csrf")
+    r = buyer.post(f"/web/orgs/{ORG}/supply/spec", data={"csrf": token},
+                   files={"file": ("bad.yaml", b"pass_mark: 300\nindicators: []\n")})
+    assert r.status_code == 400 and "pass_mark" in r.text
+    doc = yaml.safe_load(shipped_text())
+    doc["name"], doc["pass_mark"] = "ORG green spec", 60
+    r = buyer.post(f"/web/orgs/{ORG}/supply/spec", data={"csrf": token},
+                   files={"file": ("own.yaml", yaml.safe_dump(doc).encode())})
+    assert r.status_code == 303
+    assert "ORG green spec" in buyer.get(f"/web/orgs/{ORG}/supply/suppliers").text
+    viewer = browser(world, "viewer@acme.cn")
+    assert viewer.post(f"/web/orgs/{ORG}/supply/spec", data={"csrf": viewer.cookies.get("zc_csrf")},
+                       files={"file": ("own.yaml", b"x")}).status_code == 403

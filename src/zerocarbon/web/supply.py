@@ -57,6 +57,7 @@ def _suppliers_page(page: Page, status: int = 200, tier: int | None = None, cate
     context.setdefault("message", None)
     context.setdefault("result", None)
     return page.render("supply/suppliers.html", status, rows=rows, report=report,
+                       spec=suppliers.get_spec(page.sessions, page.org),
                        categories=sorted({r["category"] for r in everyone if r["category"]}),
                        filters={"tier": tier or "", "category": category or "", "status": state or "", "q": q or ""},
                        **context)
@@ -82,6 +83,19 @@ def suppliers_import(request: Request, org: str, file: Annotated[UploadFile, Fil
     except ZerocarbonError as exc:
         return _suppliers_page(page, 400, **_refusal(exc))
     return _suppliers_page(page, result=result)
+
+
+@router.post("/orgs/{org}/supply/spec")
+def spec_upload(request: Request, org: str, file: Annotated[UploadFile, File()],
+                csrf: Annotated[str | None, Form()] = None) -> Response:
+    page = Page(request, org, "supply.manage")
+    _csrf(request, page.principal, csrf)
+    try:
+        got = _read(file, suppliers.MAX_FILE_BYTES) or ("file", b"")
+        suppliers.set_spec(page.sessions, org, got[0], got[1], actor=page.principal.actor)
+    except ZerocarbonError as exc:
+        return _suppliers_page(page, 400, **_refusal(exc))
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/supply/suppliers#spec", status_code=303)
 
 
 @router.get("/orgs/{org}/supply/suppliers/{code}")
