@@ -57,7 +57,10 @@ def test_cli_reports_as_json(db_url):
     assert {"production", "suppliers", "logistics", "recycling", "packaging", "scope3"} <= set(json.loads(r.stdout))
 
 
-def test_cli_tables_and_a_bad_mode_is_a_usage_error(db_url):
+def test_cli_tables_and_a_bad_mode_is_a_usage_error(db_url, monkeypatch):
+    from zerocarbon.cli.common import console
+
+    monkeypatch.setattr(console, "width", 200)  # a narrow pseudo-terminal would fold product names
     r = _cli("logistics", "report", "--org", ORG, "--year", "2025", "--factors", DESNZ, "--db", db_url)
     assert r.exit_code == 0 and "road" in r.stdout and "121.1" in r.stdout
     r = _cli("packaging", "report", "--org", ORG, "--year", "2025", "--base-year", "2024", "--db", db_url)
