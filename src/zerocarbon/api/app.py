@@ -9,11 +9,13 @@ from sqlalchemy.orm import sessionmaker
 
 from zerocarbon import __version__
 from zerocarbon.api import docs_page, problems
-from zerocarbon.api.routes import audit, auth, batches, energy, factors, inventory, jobs, orgs, schedules, schemas
+from zerocarbon.api.routes import (audit, auth, batches, energy, factors, inventory, jobs, orgs, schedules, schemas,
+                                   scope3)
 from zerocarbon.services import jobs as job_service
 
 PREFIX = "/api/v1"
-ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, jobs, factors, audit, energy, schedules, schemas))
+ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, jobs, factors, audit, energy, schedules, schemas,
+                                   scope3))
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:
