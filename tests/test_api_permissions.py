@@ -165,6 +165,9 @@ ENDPOINTS = [
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/profile"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/rollup"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/flows"),
+    Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/scope3" % YEAR),
+    Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/scope3/{category}/rows" % YEAR,
+             lambda w, r: {"path": {"category": "c1_purchased_goods"}}),
 ]
 
 

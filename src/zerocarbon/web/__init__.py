@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.api import create_app as create_api
-from zerocarbon.web import energy, factors, jobs, schedule
+from zerocarbon.web import energy, factors, jobs, schedule, scope3
 from zerocarbon.web.routes import install, router
 
 
@@ -18,6 +18,7 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     app.include_router(schedule.router)
     app.include_router(factors.router)
     app.include_router(jobs.router)
+    app.include_router(scope3.router)
     install(app)
     return app
 
