@@ -137,6 +137,21 @@ TEXT = {
     ("refrigerant", "method"): ["mass_balance", "screening", "Screening", "estimate", ""],
     ("instrument", "type"): ["GEC", "I-REC", "PPA", "green_power_contract", "gec", "REC", ""],
     ("instrument", "technology"): ["solar", "wind", "hydro", "coal", "Solar", "fusion", ""],
+    ("purchase", "category"): ["1", "2", "3", ""],
+    ("purchase", "currency"): ["CNY", "USD", "万元", "JPY", "kg", ""],
+    ("purchase", "eeio_code"): ["334111", "33411", "abcdef", ""],
+    ("purchase", "supplier_co2e_unit"): ["kgCO2e", "tCO2e", "kgCO2e/kg", "kgCO2e/kWh", "kg", ""],
+    ("purchase", "evidence"): ["EPD S-P-01234", ""],
+    ("purchase", "material"): ["aluminium_cans_foil", ""],
+    ("shipment", "category"): ["4", "9", "1", ""],
+    ("shipment", "mode"): ["road", "rail", "sea", "air", "Road", "pipeline", ""],
+    ("shipment", "distance_unit"): ["km", "mi", "kg", ""],
+    ("shipment", "fuel_unit"): ["L", "t", "GJ", "xyz", ""],
+    ("shipment", "carrier_co2e_unit"): ["kgCO2e", "tCO2e", "kg", ""],
+    ("waste", "treatment"): ["landfill", "combustion", "incineration", ""],
+    ("travel", "hotel"): ["GB", "CN", "gb", ""],
+    ("product_use", "market"): ["CN", "GB", "cn", "China", ""],
+    ("product_use", "energy_unit"): ["kWh", "MWh", "kg", ""],
 }
 
 
@@ -146,6 +161,35 @@ def mutable(kind: str) -> list[str]:
     tied = {"site", "retired_for_site", "fuel", "gas", "serial_start", "serial_end"}
     return [c.name for c in SCHEMAS[kind] if c.name not in tied
             and (c.type != "str" or c.required or c.name in ("unit", "supplier_factor_unit") or (kind, c.name) in TEXT)]
+
+
+def test_supply_kinds_refuse_each_rule_between_columns_in_model_and_importer_alike():
+    """Each rule between the columns of a supply-chain row, at its column, in the importer's and the model's words."""
+    purchase = {c.name: c.example for c in SCHEMAS["purchase"]}
+    spend_only = dict(purchase, quantity="", unit="", material="", supplier_co2e="", supplier_co2e_unit="",
+                      supplier_scope12_co2e="", pcf_id="", evidence="")
+    shipment = {c.name: c.example for c in SCHEMAS["shipment"]}
+    cases = [
+        ("purchase", dict(spend_only, eeio_code=""), "eeio_code", "required with the spend-based method"),
+        ("purchase", dict(spend_only, spend="", currency="", price_year="", eeio_code=""), "spend",
+         "no complete method"),
+        ("purchase", dict(purchase, evidence=""), "evidence", "supplier figures need evidence"),
+        ("purchase", dict(purchase, category="3"), "category", "'3' is not one of 1, 2"),
+        ("purchase", dict(spend_only, currency="JPY"), "currency", "unknown unit 'JPY'"),
+        ("purchase", dict(spend_only, material="steel"), "quantity", "required with material"),
+        ("shipment", dict(shipment, distance="", origin_lat=""), "origin_lat", "required when no distance is given"),
+        ("shipment", dict(shipment, category="1"), "category", "'1' is not one of 4, 9"),
+        ("shipment", dict(shipment, origin_lat="95"), "origin_lat", "beyond the ceiling of 90"),
+        ("shipment", dict(shipment, fuel_unit=""), "fuel_unit", "required with the fuel-based method"),
+        ("packaging", dict({c.name: c.example for c in SCHEMAS["packaging"]}, recycled_share="1.4"),
+         "recycled_share", "is not a fraction between 0 and 1"),
+        ("takeback", dict({c.name: c.example for c in SCHEMAS["takeback"]}, recycled="5"), "recycled",
+         "recycled 5 is more than collected 4.1"),
+    ]
+    for kind, row, column, words in cases:
+        found = importer_problems(kind, row)
+        assert any(p[0] == 2 and p[1] == column and words in p[2] for p in found), (kind, column, found)
+        assert model_problems(kind, row) <= found and model_problems(kind, row)
 
 
 @st.composite

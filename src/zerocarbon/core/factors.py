@@ -386,6 +386,80 @@ class FactorSet:
     def heating_values(self, fuel: str) -> list[Factor]:
         return self._prioritised("heating_value", fuel)
 
+    # -- Scope 3 ------------------------------------------------------------------------------------
+    def _of_kind(self, kind: str) -> list[Factor]:
+        index = self.__dict__.get("_kind_index")
+        if index is None:
+            index = {}
+            for f in self.factors:
+                index.setdefault(f.kind, []).append(f)
+            self.__dict__["_kind_index"] = index
+        return index.get(kind, [])
+
+    def has_kind(self, kind: str) -> bool:
+        return bool(self._of_kind(kind))
+
+    def scope3_factor(self, kind: str, subject: str, use: str | None = None, region: str | None = None,
+                      year: int | None = None, what: str = "") -> Factor:
+        """The factor of ``kind`` for ``subject`` (and ``use``, ``region`` when given): of the candidates, the latest
+        year not after ``year``, else the earliest after it. Raises FactorNotFoundError naming what the set has."""
+        found = [f for f in self._of_kind(kind) if f.subject == subject and (use is None or f.use == use)
+                 and (region is None or f.region == region)]
+        if not found:
+            same_use = [f for f in self._of_kind(kind) if use is None or f.use == use]
+            have = sorted({f.subject + (f" ({f.region})" if region is not None and f.region else "") for f in same_use})
+            uses = sorted({f.use for f in self._of_kind(kind) if f.subject == subject})
+            if uses and use is not None:
+                have = [f"{subject} has only use {', '.join(uses)}; subjects with use {use}: "] + have
+            shown = ", ".join(have[:100]) + (f" and {len(have) - 100} more" if len(have) > 100 else "")
+            asked = subject + (f" use {use}" if use else "") + (f" region {region}" if region else "")
+            raise FactorNotFoundError(
+                f"no {kind} factor{' (' + what + ')' if what else ''} for {asked} in factor set {self.id}; "
+                + (f"the set has {kind} factors for: {shown}" if have else f"the set has no {kind} factors")
+                + " (`zerocarbon factors list`)")
+        if year is None:
+            return max(found, key=lambda f: f.year or 0)
+        before = [f for f in found if f.year is None or f.year <= year]
+        if before:
+            return max(before, key=lambda f: f.year or 0)
+        return min(found, key=lambda f: f.year)
+
+    def eeio(self, naics: str, use: str = "with_margins") -> Factor:
+        """Spend-based factor of a NAICS-6 code [kg CO2e per USD of the factor's price year (``year``)]."""
+        return self.scope3_factor("eeio", naics, use, what="spend-based, per USD")
+
+    def freight(self, subject: str, use: str, year: int | None = None) -> Factor:
+        """Freight factor of ``<mode>.<vehicle>``, ``use`` ``ttw`` or ``wtt`` [kg CO2e per t.km]."""
+        return self.scope3_factor("freight", subject, use, year=year, what=f"freight {use.upper()}, per t.km")
+
+    def material(self, material: str, use: str = "primary", year: int | None = None) -> Factor:
+        """Material-use (cradle-to-gate) factor [kg CO2e per t]."""
+        return self.scope3_factor("material", material, use, year=year, what="material use, per tonne")
+
+    def waste(self, material: str, treatment: str, year: int | None = None) -> Factor:
+        """Waste treatment factor of a material [kg CO2e per t]."""
+        return self.scope3_factor("waste", material, treatment, year=year, what="waste treatment, per tonne")
+
+    def travel(self, subject: str, use: str = "ttw", year: int | None = None) -> Factor:
+        """Business travel factor [kg CO2e per passenger km, per vehicle km or per room night]."""
+        return self.scope3_factor("travel", subject, use, year=year, what=f"travel {use.upper()}")
+
+    def fuel_wtt(self, fuel: str) -> list[Factor]:
+        """Well-to-tank factors of a fuel, one per unit (and heating-value basis); [] if the set has none."""
+        return [f for f in self._of_kind("fuel_wtt") if f.subject == fuel]
+
+    def electricity_upstream(self, kind: str, region: str, year: int, series: str = "location") -> Factor:
+        """``electricity_wtt``, ``electricity_td`` or ``electricity_td_wtt`` of a region [kg CO2e per kWh]."""
+        return self.scope3_factor(kind, series, region=region, year=year)
+
+    def grid_loss_rate(self, region: str, year: int) -> Factor:
+        """Transmission and distribution loss rate of a grid (a fraction), from an official statistic."""
+        found = [f for f in self._of_kind("grid_loss_rate") if f.region == region]
+        if not found:
+            raise FactorNotFoundError(f"no grid_loss_rate for {region} in factor set {self.id}")
+        before = [f for f in found if f.year is None or f.year <= year]
+        return max(before, key=lambda f: f.year or 0) if before else min(found, key=lambda f: f.year)
+
     def fuels(self) -> list[str]:
         return sorted({f.subject for f in self.factors if f.kind in ("combustion", "combustion_physical")
                        and f.issuer_prefix in self.rules["combustion"]["priority"]})
@@ -444,6 +518,114 @@ def load_factor_set(set_id: str) -> FactorSet:
     return fs
 
 
+# -- economics reference (exchange rates, price indices) ---------------------------------------------
+@dataclass(frozen=True)
+class Reference:
+    """One reference number (an exchange rate, a price index value) with where it comes from."""
+
+    value: float
+    source: str
+
+
+@dataclass
+class Economics:
+    """Annual average exchange rates (units of a currency per USD) and price indices, by year.
+
+    Read from ``data/reference/economics/fx_annual.csv`` (``currency, year, units_per_usd`` + source columns) and
+    ``price_index.csv`` (``index, year, value`` + source columns); tests may build their own.
+    """
+
+    fx: dict[tuple[str, int], Reference]
+    index: dict[tuple[str, int], Reference]
+    fingerprint: str = ""
+
+    def units_per_usd(self, currency: str, year: int) -> Reference:
+        if currency == "USD":
+            return Reference(1.0, "definition: 1 USD = 1 USD")
+        try:
+            return self.fx[(currency, year)]
+        except KeyError:
+            years = sorted(y for c, y in self.fx if c == currency)
+            raise FactorNotFoundError(
+                f"no {year} annual average exchange rate for {currency} in the economics reference"
+                + (f" (it has {currency} for {', '.join(map(str, years))})" if years else
+                   f" (currencies: {', '.join(sorted({c for c, _ in self.fx})) or 'none'})")) from None
+
+    def index_names(self) -> list[str]:
+        return sorted({n for n, _ in self.index})
+
+    def price_index(self, name: str, year: int) -> Reference:
+        try:
+            return self.index[(name, year)]
+        except KeyError:
+            years = sorted(y for n, y in self.index if n == name)
+            raise FactorNotFoundError(
+                f"no {year} value of price index '{name}' in the economics reference"
+                + (f" (it has {', '.join(map(str, years))})" if years else
+                   f" (indices: {', '.join(self.index_names()) or 'none'})")) from None
+
+
+def _source_text(row: dict) -> str:
+    parts = [row.get(k, "").strip() for k in ("issuer", "document", "source", "series", "edition", "url")]
+    return "; ".join(p for p in parts if p) or "unstated source"
+
+
+def parse_economics(fx_text: str, index_text: str, fx_source: str = "fx_annual.csv",
+                    index_source: str = "price_index.csv") -> Economics:
+    """Exchange rates and price indices from their CSV texts; every problem at once (file, row, column)."""
+    problems: list[Problem] = []
+    fx: dict[tuple[str, int], Reference] = {}
+    index: dict[tuple[str, int], Reference] = {}
+    for text, source, key, value_cols, out in (
+            (fx_text, fx_source, ("currency",), ("units_per_usd", "rate", "value"), fx),
+            (index_text, index_source, ("index", "index_name", "name"), ("value", "index_value"), index)):
+        reader = csv.DictReader(io.StringIO(text))
+        header = reader.fieldnames or []
+        key_col = next((c for c in key if c in header), None)
+        value_col = next((c for c in value_cols if c in header), None)
+        for need, col in ((key[0], key_col), ("year", "year" if "year" in header else None),
+                          (value_cols[0], value_col)):
+            if col is None:
+                problems.append(Problem(source, 1, need, "column is missing"))
+        if problems:
+            continue
+        for n, r in enumerate(reader, start=2):
+            try:
+                year = int(str(r["year"]).strip())
+                value = float(r[value_col])
+            except (TypeError, ValueError):
+                problems.append(Problem(source, n, value_col, f"year '{r.get('year')}' or value '{r.get(value_col)}' "
+                                                              "is not a number"))
+                continue
+            if not math.isfinite(value) or value <= 0:
+                problems.append(Problem(source, n, value_col, f"{value:g} must be a positive number"))
+                continue
+            name = r[key_col].strip()
+            unit = (r.get("unit") or "").strip().replace(" ", "")
+            if out is fx and unit:
+                # G.5A states most currencies per USD, some (EUR, GBP, AUD, NZD) in USD per unit of the currency.
+                if unit == f"USD/{name}":
+                    value = 1.0 / value
+                elif unit != f"{name}/USD":
+                    problems.append(Problem(source, n, "unit", f"'{unit}' is neither {name}/USD nor USD/{name}"))
+                    continue
+            out[(name, year)] = Reference(value, _source_text(r))
+    if problems:
+        raise InputError(problems)
+    digest = hashlib.sha256(fx_text.encode("utf-8") + b"\0" + index_text.encode("utf-8")).hexdigest()
+    return Economics(fx, index, digest)
+
+
+@lru_cache(maxsize=1)
+def load_economics() -> Economics | None:
+    """The shipped economics reference, or None while it is not shipped."""
+    folder = DATA / "reference" / "economics"
+    fx, idx = folder / "fx_annual.csv", folder / "price_index.csv"
+    if not (fx.is_file() and idx.is_file()):
+        return None
+    return parse_economics(fx.read_text(encoding="utf-8"), idx.read_text(encoding="utf-8"))
+
+
 def all_factors() -> list[Factor]:
     out: list[Factor] = []
     for name in shipped_factor_files():
@@ -451,6 +633,7 @@ def all_factors() -> list[Factor]:
     return out
 
 
-__all__ = ["COLUMNS", "FALLBACKS", "Factor", "FactorSet", "GridSelection", "REGION_KEY", "all_factors",
+__all__ = ["COLUMNS", "FALLBACKS", "Economics", "Factor", "FactorSet", "GridSelection", "Reference", "load_economics",
+           "parse_economics", "REGION_KEY", "all_factors",
            "available_factor_sets", "build_factor_set", "check_rules", "check_set_name", "load_factor_set",
            "parse_factor_csv", "shipped_factor_files"]

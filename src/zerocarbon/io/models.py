@@ -28,8 +28,8 @@ from pydantic.functional_validators import BeforeValidator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from zerocarbon.errors import Problem
-from zerocarbon.io.schemas import (ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, TRUE, Ceiling, Column,
-                                   number_text)
+from zerocarbon.io.schemas import (CHOICES, ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, SUPPLY_KINDS, TRUE,
+                                   Ceiling, Column, number_text)
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -219,11 +219,17 @@ def _choices(kind: str, name: str) -> list[str] | None:
         return list(instrument_technologies())
     if kind == "refrigerant" and name == "method":
         return list(METHOD_FIELDS)
+    if (kind, name) in CHOICES:
+        return list(CHOICES[(kind, name)])
     return None
 
 
 def _text_problem(kind: str, name: str, text: str) -> str | None:
     """What is wrong with a text cell that has a rule of its own (the importer's words)."""
+    if kind in SUPPLY_KINDS:
+        from zerocarbon.io.tables import text_problem
+
+        return text_problem(kind, name, text)
     if kind == "fuel" and name == "use":
         from zerocarbon.core.ghg.combustion import is_combustion_use
 
@@ -339,11 +345,33 @@ class ActivityRow(BaseModel):
         errors = []
         if self.row_kind == "refrigerant":
             errors += self._method_fields()
+        if self.row_kind in SUPPLY_KINDS:
+            errors += self._supply_rules()
         for start, end, what in (("period_start", "period_end", "period"), ("vintage_start", "vintage_end", "vintage")):
             if hasattr(self, start) and getattr(self, end) < getattr(self, start):
                 errors.append((end, getattr(self, end), "order", f"{what} ends before it starts"))
         raise_at(errors, type(self).__name__)
         return self
+
+    def _supply_rules(self) -> list[tuple]:
+        """The importer's rules between columns (:func:`zerocarbon.io.tables.row_rules`), on this one row."""
+        import pandas as pd
+
+        from zerocarbon.io.tables import row_rules
+
+        cells = {}
+        for c in SCHEMAS[self.row_kind]:
+            v = getattr(self, c.name)
+            cells[c.name] = float("nan") if v is None and c.type in ("float", "int") else v
+        frame = pd.DataFrame([cells])
+        for c in SCHEMAS[self.row_kind]:
+            if c.type in ("float", "int"):
+                frame[c.name] = frame[c.name].astype(float)
+        out = []
+        for mask, column, why in row_rules(self.row_kind, frame):
+            if bool(mask[0]):
+                out.append((column, getattr(self, column), "rule", why(0) if callable(why) else why))
+        return out
 
     def _method_fields(self) -> list[tuple]:
         """A refrigerant row gives the amounts its method needs (GHG Protocol HFC tool: mass balance or

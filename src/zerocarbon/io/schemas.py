@@ -185,6 +185,217 @@ SCHEMAS: dict[str, list[Column]] = {
     ],
 }
 
+# -- Scope 3 and supply-chain kinds (docs/scope3.md) ---------------------------------------------------------
+CURRENCIES = ("CNY", "USD", "HKD", "EUR")
+SPEND_CEILINGS = tuple(Ceiling(1e12, cur, f"a trillion {cur} in one row: more than any company spends on one line in a "
+                                          "year") for cur in CURRENCIES)
+MASS_CEILING = Ceiling(1e9, "t", "a billion tonnes in one row: more than any company buys, ships or discards in a year")
+QUANTITY_CEILINGS = (
+    MASS_CEILING,
+    Ceiling(1e12, "unit", "a trillion items in one row: more than any company buys in a year"),
+    ELECTRICITY_CEILING,
+    Ceiling(1e12, "L", "1 billion m3 in one row: more than any company buys in a year"),
+)
+CO2E_CEILINGS = (
+    Ceiling(1e10, "kgCO2e", "10 MtCO2e in one row: the yearly emissions of a large steelworks, not one purchase line"),
+    Ceiling(1e6, "kgCO2e/kg", "1,000 t CO2e per kg: no material's footprint comes near it (primary aluminium is "
+                              "about 10 kg/kg)"),
+    Ceiling(1e7, "kgCO2e/unit", "10,000 t CO2e per item: more than a whole aircraft's production footprint"),
+)
+LEG_MASS_CEILING = Ceiling(1e7, "t", "ten million tonnes in one leg: more than fifty of the largest bulk carriers")
+LEG_DISTANCE_CEILING = Ceiling(1e5, "km", "100,000 km in one leg: two and a half times round the Earth")
+LATITUDE_CEILING = Ceiling(90, "", "a latitude lies between -90 and 90 degrees")
+LONGITUDE_CEILING = Ceiling(180, "", "a longitude lies between -180 and 180 degrees")
+TRAVEL_DISTANCE_CEILING = Ceiling(1e8, "km", "100 million km in one row: more than a large company's yearly travel")
+COMMUTE_CEILING = Ceiling(1000, "km", "a one-way commute of more than 1,000 km is not a daily commute")
+HEADCOUNT_CEILING = Ceiling(1e7, "", "ten million people in one row: more than any company employs")
+DAYS_CEILING = Ceiling(366, "", "days in one year")
+NIGHTS_CEILING = Ceiling(1e7, "", "ten million room nights in one row: more than a large company's yearly travel")
+UNITS_CEILING = Ceiling(1e12, "", "a trillion products in one row: more than any company sells in a year")
+LIFETIME_CEILING = Ceiling(100, "", "a century of use: no product's stated lifetime is longer")
+PRODUCT_ENERGY_CEILING = Ceiling(1e9, "kWh", "1 TWh a year for one product: more than a large power station makes")
+UNIT_MASS_CEILING = Ceiling(1e6, "kg", "1,000 t per product: more than a wide-body aircraft weighs")
+TREATMENTS = ("landfill", "recycling_closed_loop", "recycling_open_loop", "combustion", "composting",
+              "anaerobic_digestion")
+FREIGHT_MODES = ("road", "rail", "sea", "inland_waterway", "air")
+# Fixed lists of a text column's values (compared exactly); the importer and the row models both use them.
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("purchase", "category"): ("1", "2"),
+    ("shipment", "category"): ("4", "9"),
+    ("shipment", "mode"): FREIGHT_MODES,
+    ("waste", "treatment"): TREATMENTS,
+    ("product_eol", "treatment"): TREATMENTS,
+    ("takeback", "treatment"): TREATMENTS,
+}
+# Unit columns of the new kinds: column -> (a unit of the dimension it must have, what to call it). "currency":
+# one of the currencies pint knows; "co2e": a CO2e mass or a CO2e mass per unit; "": any unit pint knows.
+UNIT_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
+    "purchase": {"currency": ("currency", "a currency"), "unit": ("", ""),
+                 "supplier_co2e_unit": ("co2e", "a CO2e mass (kgCO2e, tCO2e) or a CO2e mass per unit of quantity")},
+    "shipment": {"mass_unit": ("kg", "a mass unit"), "distance_unit": ("km", "a length unit"), "fuel_unit": ("", ""),
+                 "carrier_co2e_unit": ("kgCO2e", "a CO2e mass unit (kgCO2e, tCO2e)")},
+    "waste": {"unit": ("kg", "a mass unit")},
+    "travel": {"distance_unit": ("km", "a length unit"), "currency": ("currency", "a currency")},
+    "commute": {"distance_unit": ("km", "a length unit")},
+    "product_use": {"energy_unit": ("kWh", "an energy unit")},
+    "product_eol": {"unit": ("kg", "a mass unit")},
+    "packaging": {"unit": ("kg", "a mass unit")},
+    "takeback": {"unit": ("kg", "a mass unit")},
+}
+# Column groups that only make sense together (a method's inputs): a row giving one gives them all.
+SPEND = ("spend", "currency", "price_year", "eeio_code")
+SPEND_COLUMNS = [
+    C("spend", "float", False, "amount paid (spend-based method, with currency, price_year and eeio_code)", "250000",
+      "nonneg", zh="金额,采购金额", max=SPEND_CEILINGS, unit_column="currency"),
+    C("currency", "str", False, "currency of spend: " + ", ".join(CURRENCIES) + " (万元 = 10,000 CNY)", "CNY",
+      zh="币种"),
+    C("price_year", "int", False, "year whose money spend is stated in (normally the year of purchase): converted to "
+                                  "USD at that year's average rate, then to the EEIO factor's price year",
+      "2020", "positive", zh="价格年份", max=(YEAR_CEILING,)),
+    C("eeio_code", "str", False, "NAICS-6 code of the product's sector in the EEIO factors (US EPA Supply Chain GHG "
+                                 "Emission Factors)", "334111", zh="行业代码,NAICS代码"),
+]
+SCHEMAS.update({
+    "purchase": COMMON + [
+        C("category", "str", True, "GHG Protocol Scope 3 category: 1 purchased goods and services, 2 capital goods",
+          "1", zh="类别"),
+        C("item", "str", True, "what was bought", "aluminium chassis", zh="物品,采购物品"),
+        C("supplier", "str", False, "supplier code (as in the supplier register)", "SUP-0042", zh="供应商,供应商编码"),
+        *SPEND_COLUMNS,
+        C("quantity", "float", False, "amount bought (average-data method with material; a PACT footprint's "
+                                      "declared unit with pcf_id; per-unit supplier figures)", "1200", "nonneg",
+          zh="数量", max=QUANTITY_CEILINGS, unit_column="unit"),
+        C("unit", "str", False, "unit of quantity (t, kg, unit, kWh, m3, ...)", "kg", zh="单位"),
+        C("material", "str", False, "material key of the set's material factors (average-data method; "
+                                    "`zerocarbon factors list`)", "aluminium_cans_foil", zh="材料"),
+        C("supplier_co2e", "float", False, "supplier's cradle-to-gate emissions of this purchase (supplier-specific "
+                                           "method): a CO2e mass for the row, or CO2e per unit of quantity",
+          "2100", "nonneg", zh="供应商排放量", max=CO2E_CEILINGS, unit_column="supplier_co2e_unit"),
+        C("supplier_co2e_unit", "str", False, "unit of supplier_co2e and supplier_scope12_co2e: kgCO2e, tCO2e, or "
+                                              "per unit of quantity (kgCO2e/kg)", "kgCO2e", zh="供应商排放单位"),
+        C("supplier_scope12_co2e", "float", False, "supplier's Scope 1+2 emissions allocated to this purchase "
+                                                   "(hybrid method, with material or spend for its inputs)", "640",
+          "nonneg", zh="供应商范围一二排放", max=CO2E_CEILINGS, unit_column="supplier_co2e_unit"),
+        C("pcf_id", "str", False, "id of a supplier product footprint (PACT) stored for the organisation; quantity is "
+                                  "in its declared unit", "3893bb5d-da16-4fc3-b5f6-2e6a1fd8b0e5", zh="产品碳足迹编号"),
+        C("evidence", "str", False, "document backing the supplier's figures (EPD, verified report, PACT file); "
+                                    "required with supplier_co2e or supplier_scope12_co2e", "EPD S-P-01234",
+          zh="证据,证明材料"),
+    ],
+    "shipment": COMMON + [
+        C("category", "str", True, "GHG Protocol Scope 3 category: 4 upstream (paid by the company), 9 downstream",
+          "4", zh="类别"),
+        C("shipment", "str", True, "shipment or consignment id", "SHP-2025-0042", zh="运单号,货运单号"),
+        C("leg", "str", False, "leg of the shipment (one vehicle, one mode)", "1", zh="运输段,段"),
+        C("mode", "str", True, " | ".join(FREIGHT_MODES), "road", zh="运输方式"),
+        C("vehicle", "str", False, "vehicle type of the set's freight factors (road: hgv_average_laden, van_average; "
+                                   "sea: container_ship_average; ...); blank: the mode's average", "hgv_average_laden",
+          zh="车型,运输工具"),
+        C("mass", "float", True, "mass of the goods carried on the leg", "12.5", "nonneg", zh="重量,货物重量",
+          max=(LEG_MASS_CEILING,), unit_column="mass_unit"),
+        C("mass_unit", "str", True, "mass unit of mass", "t", zh="重量单位"),
+        C("distance", "float", False, "distance of the leg (blank: great circle between the coordinates x the "
+                                      "mode's distance adjustment factor)", "1210", "nonneg", zh="距离",
+          max=(LEG_DISTANCE_CEILING,), unit_column="distance_unit"),
+        C("distance_unit", "str", False, "length unit of distance", "km", zh="距离单位"),
+        C("origin_lat", "float", False, "latitude of the origin, decimal degrees", "39.0851", zh="起点纬度",
+          max=(LATITUDE_CEILING,)),
+        C("origin_lon", "float", False, "longitude of the origin, decimal degrees", "117.1994", zh="起点经度",
+          max=(LONGITUDE_CEILING,)),
+        C("destination_lat", "float", False, "latitude of the destination", "31.2304", zh="终点纬度",
+          max=(LATITUDE_CEILING,)),
+        C("destination_lon", "float", False, "longitude of the destination", "121.4737", zh="终点经度",
+          max=(LONGITUDE_CEILING,)),
+        C("fuel", "str", False, "fuel key of the carrier's fuel data (fuel-based method)", "gas_diesel_oil",
+          zh="燃料"),
+        C("fuel_quantity", "float", False, "fuel the carrier used for this leg (its share)", "310", "nonneg",
+          zh="燃料用量", max=FUEL_CEILINGS, unit_column="fuel_unit"),
+        C("fuel_unit", "str", False, "unit of fuel_quantity (L, t, GJ)", "L", zh="燃料单位"),
+        C("carrier_co2e", "float", False, "emissions the carrier reports for this leg, well-to-wheel", "1050",
+          "nonneg", zh="承运商排放量", max=CO2E_CEILINGS[:1], unit_column="carrier_co2e_unit"),
+        C("carrier_co2e_unit", "str", False, "CO2e mass unit of carrier_co2e", "kgCO2e", zh="承运商排放单位"),
+        C("carrier", "str", False, "carrier (logistics provider)", "Tianjin Haul Co.", zh="承运商"),
+    ],
+    "waste": COMMON + [
+        C("material", "str", True, "material key of the set's waste factors", "paper_board", zh="材料,废物类别"),
+        C("treatment", "str", True, " | ".join(TREATMENTS), "recycling_closed_loop", zh="处理方式"),
+        C("quantity", "float", True, "mass of waste sent to treatment", "3.2", "nonneg", zh="数量",
+          max=(MASS_CEILING,), unit_column="unit"),
+        C("unit", "str", True, "mass unit of quantity", "t", zh="单位"),
+    ],
+    "travel": COMMON + [
+        C("mode", "str", True, "travel factor key (air.long_haul.economy, air.short_haul.economy, rail.national, "
+                               "taxi.regular, car.average_unknown_fuel, bus.average, ...)", "air.long_haul.economy",
+          zh="出行方式"),
+        C("distance", "float", False, "distance travelled per traveller (distance-based method)", "9200", "nonneg",
+          zh="距离", max=(TRAVEL_DISTANCE_CEILING,), unit_column="distance_unit"),
+        C("distance_unit", "str", False, "length unit of distance", "km", zh="距离单位"),
+        C("travellers", "float", False, "number of travellers making the trip", "2", "nonneg", zh="人数",
+          max=(HEADCOUNT_CEILING,)),
+        C("hotel", "str", False, "country code of a hotel stay on the trip (factor hotel.<country>)", "GB",
+          zh="酒店国家"),
+        C("nights", "float", False, "room nights of the hotel stay", "3", "nonneg", zh="间夜数", max=(NIGHTS_CEILING,)),
+        *SPEND_COLUMNS,
+    ],
+    "commute": COMMON + [
+        C("mode", "str", True, "travel factor key of the commute (car.average_unknown_fuel, bus.average, "
+                               "rail.national, ...)", "bus.average", zh="通勤方式"),
+        C("one_way_distance", "float", True, "average one-way distance home to work", "12", "nonneg",
+          zh="单程距离", max=(COMMUTE_CEILING,), unit_column="distance_unit"),
+        C("distance_unit", "str", True, "length unit of one_way_distance", "km", zh="距离单位"),
+        C("employees", "float", True, "employees commuting this way", "180", "nonneg", zh="员工人数",
+          max=(HEADCOUNT_CEILING,)),
+        C("days", "float", True, "working days in the period", "230", "nonneg", zh="工作天数", max=(DAYS_CEILING,)),
+    ],
+    "product_use": COMMON + [
+        C("product", "str", True, "product sold", "Dell Latitude 7430", zh="产品"),
+        C("units_sold", "float", True, "units sold in the period", "10000", "nonneg", zh="销量", max=(UNITS_CEILING,)),
+        C("market", "str", True, "country where the products are used (ISO 3166-1 code; picks the grid factor)",
+          "CN", zh="市场,销售国家"),
+        C("lifetime_years", "float", True, "expected years of use", "4", "nonneg", zh="使用年限",
+          max=(LIFETIME_CEILING,)),
+        C("energy_per_year", "float", True, "electricity one unit uses per year", "17.25", "nonneg", zh="年耗电量",
+          max=(PRODUCT_ENERGY_CEILING,), unit_column="energy_unit"),
+        C("energy_unit", "str", True, "energy unit of energy_per_year", "kWh", zh="能耗单位"),
+        C("energy_source", "str", True, "where the yearly energy comes from (test standard, data sheet)",
+          "ENERGY STAR TEC, Dell Latitude 7430 product carbon footprint", zh="能耗来源"),
+    ],
+    "product_eol": COMMON + [
+        C("product", "str", True, "product sold", "Dell Latitude 7430", zh="产品"),
+        C("units_sold", "float", True, "units sold in the period", "10000", "nonneg", zh="销量", max=(UNITS_CEILING,)),
+        C("material", "str", True, "material key of the set's waste factors", "electrical_items_small", zh="材料"),
+        C("mass_per_unit", "float", True, "mass of this material in one unit", "1.3", "nonneg", zh="单件重量",
+          max=(UNIT_MASS_CEILING,), unit_column="unit"),
+        C("unit", "str", True, "mass unit of mass_per_unit", "kg", zh="单位"),
+        C("treatment", "str", True, " | ".join(TREATMENTS), "landfill", zh="处理方式"),
+    ],
+    "packaging": COMMON + [
+        C("product", "str", True, "product packed", "Dell Latitude 7430", zh="产品"),
+        C("units", "float", True, "units produced in the period", "10000", "nonneg", zh="产量", max=(UNITS_CEILING,)),
+        C("material", "str", True, "packaging material key", "paper_board", zh="包装材料"),
+        C("mass_per_unit", "float", True, "packaging mass per unit produced", "0.45", "nonneg", zh="单件包装重量",
+          max=(UNIT_MASS_CEILING,), unit_column="unit"),
+        C("unit", "str", True, "mass unit of mass_per_unit", "kg", zh="单位"),
+        C("recycled_share", "float", False, "share of recycled content", "0.6", "fraction", zh="再生料比例"),
+        C("plastic", "bool", False, "true for plastic packaging", "false", zh="塑料"),
+    ],
+    "takeback": COMMON + [
+        C("product", "str", True, "product taken back", "Dell Latitude 7430", zh="产品"),
+        C("material", "str", True, "material key of the set's waste factors", "electrical_items_small", zh="材料"),
+        C("collected", "float", True, "mass collected back", "4.1", "nonneg", zh="回收量", max=(MASS_CEILING,),
+          unit_column="unit"),
+        C("recycled", "float", True, "mass of the collected material recycled", "3.6", "nonneg", zh="再利用量",
+          max=(MASS_CEILING,), unit_column="unit"),
+        C("unit", "str", True, "mass unit of collected, recycled and placed_on_market", "t", zh="单位"),
+        C("treatment", "str", True, "treatment of the recycled mass: " + " | ".join(TREATMENTS),
+          "recycling_open_loop", zh="处理方式"),
+        C("placed_on_market", "float", False, "mass of the product placed on the market in the period", "13",
+          "nonneg", zh="投放市场量", max=(MASS_CEILING,), unit_column="unit"),
+    ],
+})
+SCOPE3_KINDS = ("purchase", "shipment", "waste", "travel", "commute", "product_use", "product_eol")
+SUPPLY_KINDS = SCOPE3_KINDS + ("packaging", "takeback")
+
 KINDS = tuple(SCHEMAS)
 # How a bool cell is read (any case); a blank cell is false.
 TRUE = frozenset({"true", "1", "yes", "y", "t"})
@@ -284,13 +495,27 @@ def schema_markdown() -> str:
               "- instrument: `emission_factor` is required (a blank is not read as zero). Only instruments whose "
               f"`technology` is renewable ({', '.join(renewable)}) and whose factor is 0 count toward the "
               "renewable-electricity share; others still cover consumption at their factor in the market-based "
-              "method.", "",
+              "method.",
+              "- purchase: a row gives at least one complete method: spend, currency, price_year and eeio_code "
+              "(spend-based); quantity, unit and material (average-data); supplier_co2e, supplier_co2e_unit and "
+              "evidence (supplier-specific); or pcf_id and quantity (a stored supplier product footprint). The "
+              "columns of a method come together (a spend without a currency is refused, not guessed). Supplier "
+              "figures (supplier_co2e, supplier_scope12_co2e) without `evidence` are refused; "
+              "supplier_scope12_co2e (hybrid method) needs the inputs too (material or spend). A supplier_co2e_unit "
+              "per unit (kgCO2e/kg) needs quantity in that unit. category is 1 or 2.",
+              "- shipment: a leg gives its distance (with distance_unit) or all four coordinates; fuel, fuel_quantity "
+              "and fuel_unit come together; carrier_co2e needs carrier_co2e_unit; category is 4 or 9.",
+              "- travel: distance, distance_unit and travellers; hotel and nights; or the spend columns.",
+              "- takeback: recycled is not more than collected, collected not more than placed_on_market.",
+              "- Fractions (recycled_share) lie between 0 and 1; coordinates within +-90 / +-180 degrees.", "",
               "## Repeated records", "",
               "An import (and `import replace`) is refused when a row counts again what a row of the same file or "
               "of an active batch counts; the message names both files, rows and the batch, and points at "
               "`zerocarbon import replace BATCH FILE`, the way to correct a file already imported.", "",
               "- electricity, heat, generation: the same meter (heat: supplier factor source; generation: "
               "technology) of a site with periods that share at least one day.",
+              "- shipment: the same shipment and leg (and category) twice, whatever the period: one leg is carried "
+              "once.",
               "- fuel, refrigerant, process_gas: the same site, material (fuel and use; gas and method; gas) and "
               "period, and",
               "  - when both rows give a `reference` (单据号: invoice or delivery note number, equipment id, log "

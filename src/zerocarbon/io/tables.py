@@ -20,8 +20,8 @@ from zerocarbon.core.ghg.electricity import claim_reason, double_claims
 from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
-from zerocarbon.io.schemas import (ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, TRUE, Column, header_map,
-                                   number_text)
+from zerocarbon.io.schemas import (CHOICES, ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, SPEND, SUPPLY_KINDS,
+                                   TRUE, UNIT_COLUMNS, Column, header_map, number_text)
 from zerocarbon.units import parse_unit, scale, scales
 
 # Excel in Chinese saves "CSV" in the system code page (GBK); GB18030 is its superset.
@@ -309,6 +309,8 @@ def _check_kind(kind: str, out: pd.DataFrame, ck: _Checker, sites: set[str], yea
                 ck.add(mask, "supplier_factor_unit", f"'{u}' is not a mass per energy unit (e.g. t/GJ)")
     if kind == "fuel":
         _check_fuel(out, ck, fs)
+    if kind in SUPPLY_KINDS:
+        _check_supply_kind(kind, out, ck)
     if kind == "refrigerant":
         mb = out["method"] == "mass_balance"
         sc = out["method"] == "screening"
@@ -335,6 +337,142 @@ def _check_kind(kind: str, out: pd.DataFrame, ck: _Checker, sites: set[str], yea
         ck.add(out["serial_end"] < out["serial_start"], "serial_end", "serial range ends before it starts")
         _check_instrument_kinds(out, ck)
         _check_claims_within(out, ck)
+
+
+# -- Scope 3 and supply-chain kinds ------------------------------------------------------------------------------
+def unit_problem(want: str, what: str, text: str) -> str | None:
+    """What is wrong with the unit ``text`` of a column that must be ``what`` (``want``: a unit of the dimension, or
+    ``currency``, ``co2e`` (a CO2e mass, or per unit), ``""`` any unit pint knows); None if nothing."""
+    try:
+        dims = parse_unit(text).dimensionality
+    except ZerocarbonError as exc:
+        return str(exc)
+    if want == "":
+        return None
+    if want == "currency":
+        ok = len(dims) == 1 and next(iter(dims)).startswith("[currency_") and next(iter(dims.values())) == 1
+    elif want == "co2e":
+        ok = dims.get("[co2e]") == 1 and (dims == parse_unit("kgCO2e").dimensionality or "/" in text)
+    else:
+        ok = dims == parse_unit(want).dimensionality
+    return None if ok else f"unit '{text}' is not {what}"
+
+
+def text_problem(kind: str, column: str, text: str) -> str | None:
+    """What is wrong with a text cell of a supply-chain kind that has a rule of its own; None if nothing."""
+    if column in UNIT_COLUMNS.get(kind, {}):
+        return unit_problem(*UNIT_COLUMNS[kind][column], text)
+    choices = CHOICES.get((kind, column))
+    if choices is not None and text not in choices:
+        return f"'{text}' is not one of {', '.join(choices)}"
+    if column == "eeio_code" and not (len(text) == 6 and text.isdigit()):
+        return f"'{text}' is not a NAICS-6 code (six digits, e.g. 334111)"
+    if column in ("market", "hotel") and not (len(text) == 2 and text.isalpha() and text.isupper()):
+        return f"'{text}' is not an ISO 3166-1 alpha-2 country code (e.g. CN, US, GB)"
+    return None
+
+
+def _given(out: pd.DataFrame, col: str) -> np.ndarray:
+    s = out[col]
+    if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
+        return s.notna().to_numpy()
+    return (s.fillna("").astype(str) != "").to_numpy()
+
+
+def _together(out: pd.DataFrame, cols: tuple[str, ...], why: str) -> list[tuple]:
+    """A row giving one of ``cols`` gives them all: a problem at each missing one."""
+    have = np.array([_given(out, c) for c in cols])
+    some = have.any(axis=0)
+    return [(some & ~have[i], c, why) for i, c in enumerate(cols)]
+
+
+SPEND_WHY = "required with the spend-based method (spend, currency, price_year and eeio_code come together)"
+
+
+def row_rules(kind: str, out: pd.DataFrame) -> list[tuple[np.ndarray, str, object]]:
+    """Rules between the columns of one row of a supply-chain kind, vectorised: (rows, column, reason) triples.
+
+    ``out`` holds typed cells (blank text "", blank numbers NaN). Both the importer and the row models
+    (:mod:`zerocarbon.io.models`) apply these, so both word a refusal the same way.
+    """
+    given = {c: _given(out, c) for c in out.columns}
+    rules: list[tuple[np.ndarray, str, object]] = []
+    if kind in ("purchase", "travel"):
+        rules += _together(out, SPEND, SPEND_WHY)
+    spend_ok = np.logical_and.reduce([given[c] for c in SPEND]) if kind in ("purchase", "travel") else None
+    if kind == "purchase":
+        unit, cu = out["unit"].astype(str), out["supplier_co2e_unit"].astype(str)
+        rules += [(given["material"] & ~given["quantity"], "quantity",
+                   "required with material (average-data method: quantity, unit and material)"),
+                  (given["quantity"] & ~given["unit"], "unit", "required with quantity"),
+                  (given["pcf_id"] & ~given["quantity"], "quantity",
+                   "required with pcf_id (the amount in the footprint's declared unit)")]
+        supplier = given["supplier_co2e"] | given["supplier_scope12_co2e"]
+        rules += [(supplier & ~given["supplier_co2e_unit"], "supplier_co2e_unit",
+                   "required with supplier_co2e or supplier_scope12_co2e"),
+                  (supplier & ~given["evidence"], "evidence",
+                   "supplier figures need evidence (EPD, verified report or PACT file); without it they are refused")]
+        per_unit = supplier & cu.str.contains("/", regex=False).to_numpy()
+        rules.append((per_unit & ~given["quantity"], "quantity",
+                      lambda i: f"required: supplier_co2e_unit '{cu.iat[i]}' is per unit of quantity"))
+        mismatch = np.zeros(len(out), bool)
+        for u, c in set(zip(unit[per_unit & given["unit"]], cu[per_unit & given["unit"]])):
+            try:
+                scale(u, c.split("/", 1)[1])
+            except ZerocarbonError:
+                mismatch |= ((unit == u) & (cu == c)).to_numpy() & per_unit
+        rules.append((mismatch, "unit", lambda i: f"unit '{unit.iat[i]}' is not the unit supplier_co2e_unit "
+                                                  f"'{cu.iat[i]}' is per"))
+        average_ok = given["quantity"] & given["unit"] & given["material"]
+        rules.append((given["supplier_scope12_co2e"] & ~(average_ok | spend_ok), "supplier_scope12_co2e",
+                      "the hybrid method adds the supplier's inputs: give quantity, unit and material, or spend, "
+                      "currency, price_year and eeio_code"))
+        complete = (spend_ok | average_ok | (given["supplier_co2e"] & given["supplier_co2e_unit"] & given["evidence"])
+                    | (given["pcf_id"] & given["quantity"]))
+        rules.append((~complete, "spend", "no complete method: give spend, currency, price_year and eeio_code "
+                                          "(spend-based); quantity, unit and material (average-data); supplier_co2e, "
+                                          "supplier_co2e_unit and evidence (supplier-specific); or pcf_id and quantity "
+                                          "(supplier product footprint)"))
+    if kind == "shipment":
+        rules.append((given["distance"] & ~given["distance_unit"], "distance_unit", "required with distance"))
+        for c in ("origin_lat", "origin_lon", "destination_lat", "destination_lon"):
+            rules.append((~given["distance"] & ~given[c], c,
+                          "required when no distance is given (great-circle distance between the coordinates)"))
+        rules += _together(out, ("fuel", "fuel_quantity", "fuel_unit"),
+                           "required with the fuel-based method (fuel, fuel_quantity and fuel_unit come together)")
+        rules.append((given["carrier_co2e"] & ~given["carrier_co2e_unit"], "carrier_co2e_unit",
+                      "required with carrier_co2e"))
+    if kind == "travel":
+        rules += _together(out, ("distance", "distance_unit", "travellers"),
+                           "required with the distance-based method (distance, distance_unit and travellers come "
+                           "together)")
+        rules += _together(out, ("hotel", "nights"), "a hotel stay gives both hotel (country) and nights")
+        complete = (spend_ok | (given["distance"] & given["distance_unit"] & given["travellers"])
+                    | (given["hotel"] & given["nights"]))
+        rules.append((~complete, "distance", "no complete method: give distance, distance_unit and travellers; hotel "
+                                             "and nights; or spend, currency, price_year and eeio_code"))
+    if kind == "takeback":
+        col, rec, pom = (out[c].to_numpy(dtype=float) for c in ("collected", "recycled", "placed_on_market"))
+        with np.errstate(invalid="ignore"):
+            rules.append((rec > col, "recycled", lambda i: f"recycled {number_text(rec[i])} is more than collected "
+                                                           f"{number_text(col[i])}"))
+            rules.append((col > pom, "collected", lambda i: f"collected {number_text(col[i])} is more than "
+                                                            f"placed_on_market {number_text(pom[i])}"))
+    return rules
+
+
+def _check_supply_kind(kind: str, out: pd.DataFrame, ck: _Checker) -> None:
+    for c in SCHEMAS[kind]:
+        if c.type != "str":
+            continue
+        for text in pd.unique(out[c.name]):
+            if text == "":
+                continue
+            why = text_problem(kind, c.name, text)
+            if why:
+                ck.add((out[c.name] == text).to_numpy(), c.name, why)
+    for mask, column, why in row_rules(kind, out):
+        ck.add(mask, column, why)
 
 
 def _check_claims_within(out: pd.DataFrame, ck: _Checker) -> None:

@@ -15,20 +15,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from zerocarbon.core.factors import FactorSet
+from zerocarbon.core.factors import Economics, FactorSet, load_economics
 from zerocarbon.core.ghg.combustion import fuel_route, is_mobile_use
 from zerocarbon.core.ghg.electricity import Claim, allocate_instruments
 from zerocarbon.core.ghg.fugitive import (negative_mass_balances, process_gas_kg, refrigerant_mass_balance_kg,
                                           refrigerant_screening_kg)
 from zerocarbon.core.ghg.gases import NON_KYOTO, canonical_gas, gwp_for
+from zerocarbon.core.ghg.scope3 import CATEGORIES as SCOPE3_CATEGORIES
+from zerocarbon.core.ghg.scope3 import Context, scope3_parts
 from zerocarbon.core.model import Boundary, Organisation
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.units import scale, scales
 
 LEDGER_COLUMNS = [
     "activity_id", "site", "scope", "category", "method", "gas", "gas_kg", "gwp_set", "gwp",
-    "gwp_factor_id", "inclusion", "co2e_t", "factor_ids", "formula", "memo",
+    "gwp_factor_id", "inclusion", "co2e_t", "factor_ids", "formula", "memo", "calc_method", "dq",
 ]
+# Scope 3 rows: scope "3", method SCOPE3_METHOD (in neither Scope 2 view, so no Scope 1+2 total, breakdown or report
+# line includes them), calc_method the Scope 3 method, dq the data-quality score (1 very good .. 5 very poor).
+SCOPE3_METHOD = "scope3"
+# Supplier product footprints (PACT), loaded by the caller as ActivityData.frames["pcf"].
+PCF_COLUMNS = ["pf_id", "company_name", "product_id", "declared_unit", "pcf_kg_per_unit", "primary_data_share", "dqr",
+               "period_start", "period_end"]
 KIND_COLUMNS = {
     "fuel": ["activity_id", "site", "period_start", "period_end", "fuel", "use", "quantity", "unit", "basis",
              "biogenic"],
@@ -46,6 +54,26 @@ KIND_COLUMNS = {
     "instrument": ["activity_id", "instrument_id", "type", "registry", "market", "volume_kwh", "vintage_start",
                    "vintage_end", "serial_start", "serial_end", "retired_for_site", "retired_for_year",
                    "emission_factor_kg_per_kwh", "technology"],
+    "purchase": ["activity_id", "site", "period_start", "period_end", "category", "item", "supplier", "spend", "currency",
+                 "price_year", "eeio_code", "quantity", "unit", "material", "supplier_co2e", "supplier_co2e_unit",
+                 "supplier_scope12_co2e", "pcf_id", "evidence"],
+    "shipment": ["activity_id", "site", "period_start", "period_end", "category", "shipment", "leg", "mode", "vehicle",
+                 "mass", "mass_unit", "distance", "distance_unit", "origin_lat", "origin_lon", "destination_lat",
+                 "destination_lon", "fuel", "fuel_quantity", "fuel_unit", "carrier_co2e", "carrier_co2e_unit",
+                 "carrier"],
+    "waste": ["activity_id", "site", "period_start", "period_end", "material", "treatment", "quantity", "unit"],
+    "travel": ["activity_id", "site", "period_start", "period_end", "mode", "distance", "distance_unit", "travellers",
+               "hotel", "nights", "spend", "currency", "price_year", "eeio_code"],
+    "commute": ["activity_id", "site", "period_start", "period_end", "mode", "one_way_distance", "distance_unit",
+                "employees", "days"],
+    "product_use": ["activity_id", "site", "period_start", "period_end", "product", "units_sold", "market",
+                    "lifetime_years", "energy_per_year", "energy_unit", "energy_source"],
+    "product_eol": ["activity_id", "site", "period_start", "period_end", "product", "units_sold", "material",
+                    "mass_per_unit", "unit", "treatment"],
+    "packaging": ["activity_id", "site", "period_start", "period_end", "product", "units", "material", "mass_per_unit",
+                  "unit", "recycled_share", "plastic"],
+    "takeback": ["activity_id", "site", "period_start", "period_end", "product", "material", "collected", "recycled",
+                 "unit", "treatment", "placed_on_market"],
 }
 
 
@@ -101,9 +129,37 @@ class InventoryResult:
             "biogenic_co2_t": float(self.ledger["gas_kg"].to_numpy()[self._is("memo", "biogenic_co2")].sum() / 1000),
             "non_kyoto_memo_t": float(co2e[self._is("memo", "non_kyoto")].sum()),
             "renewable_share": float(self.renewable_share()),
+            # Scope 3 beside Scope 1+2, never inside total_location_t / total_market_t.
+            "scope3_t": float(co2e[in_scope & self._is("scope", "3")].sum()),
         }
 
-    def by(self, *keys: str, method: str = "location") -> pd.DataFrame:
+    def scope3_by_category(self) -> pd.DataFrame:
+        """Every Scope 3 category of the inventory (GHG Protocol Scope 3 Standard) with tCO2e, the emission-weighted
+        data-quality score (1 very good .. 5 very poor), the method mix (share of tCO2e per method) and ``status``:
+        ``reported`` or ``no data``; a category without rows says so, never a silent zero (its co2e_t is NaN)."""
+        led = self.ledger[self._is("scope", "3") & self._is("memo", "")]
+        rows = []
+        for cat, label in SCOPE3_CATEGORIES.items():
+            part = led[(led["category"] == cat).to_numpy()]
+            if part.empty:
+                rows.append({"category": cat, "label": label, "status": "no data", "co2e_t": np.nan, "dq": np.nan,
+                             "methods": {}, "rows": 0})
+                continue
+            t = part["co2e_t"].to_numpy(dtype=float)
+            dq = part["dq"].to_numpy(dtype=float)
+            total = float(t.sum())
+            weights = np.abs(t)
+            known = ~np.isnan(dq)
+            w = weights[known]
+            dq_w = (float((dq[known] * w).sum() / w.sum()) if w.sum() > 0
+                    else float(dq[known].mean()) if known.any() else np.nan)
+            by_method = part.groupby("calc_method", observed=True)["co2e_t"].sum()
+            methods = {str(m): (float(v / total) if total else 0.0) for m, v in by_method.items()}
+            rows.append({"category": cat, "label": label, "status": "reported", "co2e_t": total, "dq": dq_w,
+                         "methods": methods, "rows": int(part["activity_id"].nunique())})
+        return pd.DataFrame(rows, columns=["category", "label", "status", "co2e_t", "dq", "methods", "rows"])
+
+    def by(self, *keys: str, method: str = "location") -> pd.DataFrame:  # Scope 1 and 2 only
         """CO2e [t] grouped by ledger columns, for one Scope 2 method (Scope 1 rows count in both)."""
         led = self._in_scope()
         led = led[led["method"].isin(["both", method])]
@@ -116,7 +172,8 @@ class InventoryResult:
 
     def explain(self, site: str | None = None, scope: str | None = None, category: str | None = None,
                 method: str = "location") -> pd.DataFrame:
-        led = self.ledger[self.ledger["method"].isin(["both", method])]
+        """Ledger rows of one Scope 2 method (Scope 1 and Scope 3 rows count in both)."""
+        led = self.ledger[self.ledger["method"].isin(["both", method, SCOPE3_METHOD])]
         if site:
             led = led[led["site"] == site]
         if scope:
@@ -147,7 +204,7 @@ class _Ledger:
     lists keep every per-row operation in numpy.
     """
 
-    TEXT = ("site", "scope", "category", "method", "gas", "factor_ids", "formula", "memo")
+    TEXT = ("site", "scope", "category", "method", "gas", "factor_ids", "formula", "memo", "calc_method")
 
     def __init__(self) -> None:
         self.cats: dict[str, dict[str, int]] = {c: {} for c in self.TEXT}
@@ -155,6 +212,7 @@ class _Ledger:
         self.activity_id: list[pd.Series] = []
         self.gas_kg: list[np.ndarray] = []
         self.fossil: list[np.ndarray] = []
+        self.dq: list[np.ndarray] = []
 
     def _put(self, col: str, value, n: int) -> None:
         cats = self.cats[col]
@@ -165,22 +223,25 @@ class _Ledger:
         else:
             self.codes[col].append(np.full(n, cats.setdefault(str(value), len(cats)), dtype=np.int64))
 
-    def add(self, activity_id: pd.Series, gas_kg: np.ndarray, fossil, **text) -> None:
+    def add(self, activity_id: pd.Series, gas_kg: np.ndarray, fossil, dq=np.nan, **text) -> None:
         n = len(gas_kg)
         if n == 0:
             return
+        text.setdefault("calc_method", "")
         self.activity_id.append(activity_id.reset_index(drop=True))
         self.gas_kg.append(np.asarray(gas_kg, dtype=float))
         self.fossil.append(np.broadcast_to(np.asarray(fossil, dtype=bool), (n,)))
+        self.dq.append(np.broadcast_to(np.asarray(dq, dtype=float), (n,)))
         for col in self.TEXT:
             self._put(col, text[col], n)
 
     def frame(self) -> pd.DataFrame:
         if not self.gas_kg:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in ("activity_id", *self.TEXT)}
-                                | {"gas_kg": pd.Series(dtype=float), "fossil": pd.Series(dtype=bool)})
+                                | {"gas_kg": pd.Series(dtype=float), "fossil": pd.Series(dtype=bool),
+                                   "dq": pd.Series(dtype=float)})
         out = {"activity_id": pd.concat(self.activity_id, ignore_index=True), "gas_kg": np.concatenate(self.gas_kg),
-               "fossil": np.concatenate(self.fossil)}
+               "fossil": np.concatenate(self.fossil), "dq": np.concatenate(self.dq)}
         for col in self.TEXT:
             out[col] = pd.Categorical.from_codes(np.concatenate(self.codes[col]), categories=list(self.cats[col]))
         return pd.DataFrame(out)
@@ -360,9 +421,26 @@ def _renewable(org: Organisation, gen: pd.DataFrame, claims: dict[str, Claim]) -
                                        "renewable_share"])
 
 
+def _scope3_ledger(org: Organisation, data: ActivityData, fs: FactorSet, year: int, economics: Economics | None,
+                   led: _Ledger, warnings: list[str], exclusions: list[str]) -> None:
+    """Scope 3 rows (categories 1-7, 9, 11, 12; see core.ghg.scope3) beside Scope 1 and 2, never inside them."""
+    ctx = Context(org, fs, year, economics if economics is not None else load_economics(), data.frames.get("pcf"))
+    for part in scope3_parts(ctx, data.frames):
+        led.add(part.activity_id, part.kg, True, dq=part.dq, site=_codes(pd.Series(part.site, dtype=object)), scope="3",
+                category=_codes(pd.Series(part.category, dtype=object)), method=SCOPE3_METHOD,
+                gas=_codes(pd.Series(part.gas, dtype=object)), factor_ids=_codes(pd.Series(part.factor_ids, dtype=object)),
+                formula=_codes(pd.Series(part.formula, dtype=object)), memo="",
+                calc_method=_codes(pd.Series(part.calc_method, dtype=object)))
+    warnings += ctx.warnings
+    exclusions += ctx.exclusions
+
+
 def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year: int, gwp_set: str = "AR5",
-                      boundary: Boundary = Boundary.OPERATIONAL_CONTROL) -> InventoryResult:
-    """GHG Protocol Corporate Standard inventory of ``org`` for ``year`` under a pinned factor set."""
+                      boundary: Boundary = Boundary.OPERATIONAL_CONTROL,
+                      economics: Economics | None = None) -> InventoryResult:
+    """GHG Protocol Corporate Standard inventory of ``org`` for ``year`` under a pinned factor set, with Scope 3
+    (Corporate Value Chain Standard) beside it. ``economics``: exchange rates and price indices for the spend-based
+    method (default: the shipped reference)."""
     warnings: list[str] = []
     exclusions: list[str] = []
     led = _Ledger()
@@ -371,6 +449,7 @@ def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year
     _heat_ledger(data.get("heat"), led)
     _refrigerant_ledger(data.get("refrigerant"), led)
     _process_gas_ledger(data.get("process_gas"), led)
+    _scope3_ledger(org, data, fs, year, economics, led, warnings, exclusions)
     ledger = led.frame()
     # GWP: one lookup per distinct (gas, fossil), then applied by integer code.
     gas_codes = ledger["gas"].cat.codes.to_numpy() if len(ledger) else np.zeros(0, dtype=np.int64)

@@ -5,6 +5,7 @@ Two kinds of repetition are caught, per activity kind:
 * metered supply (electricity and generation per meter or technology, heat per supplier factor source):
   two records of the same meter whose periods overlap by at least one day. Corrected files re-imported
   as new data and the same meter-month in two files both fall here.
+* shipment legs (Scope 3 categories 4 and 9): the same shipment and leg twice, in any period.
 * deliveries and stock records (fuel, refrigerant, process gas): two records of the same site, material
   (fuel and use; gas and method) and period repeat each other when both carry a document reference
   (invoice or delivery note, equipment id, log reference) and it is the same, or, when either has none,
@@ -54,6 +55,9 @@ RULES: dict[str, Rule] = {
                         ("unit", "inventory_start", "inventory_end", "purchased", "recovered_or_sold",
                          "capacity_change", "charge", "annual_leak_rate"), "reference"),
     "process_gas": Rule(("site", "gas", *_DAYS), "same", "process gas record", ("consumed", "unit"), "reference"),
+    # One leg of one shipment is carried once: the same shipment and leg again (in any period) counts it twice.
+    # No quantity and no reference tell two such rows apart, so any repetition is refused.
+    "shipment": Rule(("category", "shipment", "leg"), "same", "shipment leg"),
 }
 
 Clash = tuple[object, object, str]
@@ -113,6 +117,8 @@ def _describe(row: pd.Series, cols) -> str:
 def _reason(rule: Rule, a: pd.Series, b: pd.Series) -> str:
     if rule.periods == "overlap":
         return f"{_describe(a, rule.key)}: period {_period(a)} overlaps {_period(b)} of the same {rule.what}"
+    if not rule.quantity and not rule.reference:
+        return f"{_describe(a, rule.key)}, period {_period(a)}: the same {rule.what} as one of period {_period(b)}"
     if _given(a, rule.reference) and _given(b, rule.reference):
         return (f"{_describe(a, rule.key)}, period {_period(a)}: repeats the {rule.what} of the same reference "
                 f"'{a[rule.reference]}'")

@@ -1,0 +1,1 @@
+"""Green supply chain: logistics legs, packaging, recycling, supplier scorecards and reductions (pure core)."""

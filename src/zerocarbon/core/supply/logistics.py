@@ -1,0 +1,231 @@
+"""Freight legs: distance, transport activity (t.km), well-to-tank and tank-to-wheel emissions, intensity.
+
+Follows ISO 14083:2023 (Greenhouse gases: quantification and reporting of GHG emissions arising from
+transport chain operations) and the GLEC Framework (Smart Freight Centre, v3): a transport chain is cut into
+legs (one vehicle, one mode); each leg's emissions are well-to-wheel = tank-to-wheel (TTW: the vehicle's own
+fuel combustion) + well-to-tank (WTT: producing and delivering the fuel); transport activity is mass x distance
+[t.km]; the emission intensity of a leg is its well-to-wheel emissions / t.km [g CO2e per t.km].
+
+Stable interface (the inventory's Scope 3 categories 4 and 9, the logistics report and modal-shift scenarios
+call it)::
+
+    leg_emissions(legs, fs, mode=None, vehicle=None, year=None, gwp_set=None) -> DataFrame
+
+``legs``: one row per leg with columns ``mode`` (road | rail | sea | inland_waterway | air), ``vehicle`` ("" : the
+mode's average, the factor ``<mode>.average`` or, for road, ``road.hgv_average_laden``), ``mass_t`` [t],
+``distance_km`` [km] (NaN: from the coordinates), ``origin_lat``, ``origin_lon``, ``destination_lat``,
+``destination_lon`` [decimal degrees], and optionally ``fuel``, ``fuel_quantity``, ``fuel_unit`` (the carrier's
+fuel for the leg) and ``carrier_co2e_kg`` (well-to-wheel emissions the carrier reports). Other columns are kept.
+
+``mode`` / ``vehicle`` given: every leg is computed as if carried by that mode and vehicle (a modal shift
+scenario). The carrier's reported emissions and fuel data describe the actual vehicle and are set aside; a
+given distance is kept, unless the leg has coordinates, in which case its distance is the great circle times
+the new mode's distance adjustment factor.
+
+Returned: the legs plus ``distance_km``, ``distance_source`` (given | great_circle), ``tkm``, ``ttw_kg``,
+``wtt_kg`` (NaN for carrier-reported legs, which come as one well-to-wheel figure), ``co2e_kg``, ``method``
+(carrier_reported | fuel_based | distance_based, best available first), ``intensity_g_per_tkm``,
+``factor_ids`` and ``formula``. A leg the set has no factor for raises FactorNotFoundError naming it.
+
+Distance: a given distance is used as it is. Without one, the great-circle distance between the coordinates
+(haversine formula, mean Earth radius 6,371.0088 km, IUGG) is multiplied by the mode's distance adjustment
+factor (DAF), as ISO 14083 and the GLEC Framework prescribe when the actual route is unknown. The DAF of a mode
+is a factor-library row of kind ``distance_adjustment`` (subject: the mode; unit km/km; a published value
+with its source); a mode without one in the set is refused for coordinate-only legs rather than assumed.
+
+Fuel-based legs: TTW = fuel x combustion factors of the set (CO2, CH4, N2O; mobile use) x GWP; WTT = fuel x
+the set's ``fuel_wtt`` factor of that fuel (DESNZ "WTT - fuels").
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from zerocarbon.core.factors import Factor, FactorSet
+from zerocarbon.errors import FactorNotFoundError
+from zerocarbon.units import parse_unit, scale
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius R1
+MODES = ("road", "rail", "sea", "inland_waterway", "air")
+# The factor subject of a mode when no vehicle is named: the average the source publishes.
+DEFAULT_VEHICLE = {"road": "hgv_average_laden", "rail": "freight_train", "sea": "container_ship_average",
+                   "inland_waterway": "average", "air": "long_haul"}
+LEG_COLUMNS = ("mode", "vehicle", "mass_t", "distance_km", "origin_lat", "origin_lon", "destination_lat",
+               "destination_lon")
+
+
+def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Haversine great-circle distance [km] between points in decimal degrees (arrays)."""
+    p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
+    dp = p2 - p1
+    dl = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def distance_adjustment(fs: FactorSet, mode: str) -> Factor:
+    found = [f for f in fs._of_kind("distance_adjustment") if f.subject == mode]
+    if not found:
+        have = sorted({f.subject for f in fs._of_kind("distance_adjustment")})
+        raise FactorNotFoundError(
+            f"a {mode} leg without a distance needs the mode's distance adjustment factor (great circle x DAF, "
+            f"ISO 14083 / GLEC), and factor set {fs.id} has none for {mode}"
+            + (f" (it has: {', '.join(have)})" if have else "") + "; give the leg's distance")
+    return max(found, key=lambda f: f.year or 0)
+
+
+def _ref(f: Factor) -> str:
+    return f"{f.factor_id}@{f.edition}"
+
+
+def _kg_per(f: Factor, unit: str) -> float:
+    """kg CO2e of factor ``f`` per one ``unit`` of its denominator's dimension."""
+    num, den = f.unit.split("/", 1)
+    return f.value * scale(num, "kgCO2e" if "CO2e" in num else "kg") * scale(unit, den)
+
+
+def _is_energy(unit: str) -> bool:
+    return parse_unit(unit).dimensionality == parse_unit("J").dimensionality
+
+
+def _same_dimension(a: str, b: str) -> bool:
+    return parse_unit(a).dimensionality == parse_unit(b).dimensionality
+
+
+def fuel_wtt_route(fs: FactorSet, fuel: str, unit: str, basis: str = "") -> tuple[float, list[Factor], str]:
+    """kg CO2e of well-to-tank emissions per ``unit`` of ``fuel`` (on ``basis`` for energy units), with the factors
+    used and the formula; a physical unit without a WTT factor of its own goes through the set's heating value.
+    Raises FactorNotFoundError naming the fuel, its unit and what the set has."""
+    wtt = fs.fuel_wtt(fuel)
+    energy = _is_energy(unit)
+    for f in wtt:
+        den = f.unit.split("/", 1)[1]
+        if energy and _is_energy(den) and f.basis == basis:
+            return _kg_per(f, unit), [f], f"qty[{unit} {basis}] x WTT[{f.unit} {f.basis}]"
+        if not energy and not _is_energy(den) and _same_dimension(unit, den):
+            return _kg_per(f, unit), [f], f"qty[{unit}] x WTT[{f.unit}]"
+    if not energy:
+        for hv in fs.heating_values(fuel):
+            hv_num, hv_den = hv.unit.split("/", 1)
+            if not _same_dimension(unit, hv_den):
+                continue
+            for f in wtt:
+                den = f.unit.split("/", 1)[1]
+                if _is_energy(den) and f.basis == hv.basis:
+                    k = scale(unit, hv_den) * hv.value * scale(hv_num, den) * _kg_per(f, den)
+                    return k, [hv, f], f"qty[{unit}] x HV[{hv.unit} {hv.basis}] x WTT[{f.unit} {f.basis}]"
+    have = ", ".join(f"{f.unit}{' ' + f.basis if f.basis else ''}" for f in wtt)
+    raise FactorNotFoundError(f"no well-to-tank factor for {fuel} in {unit}{' ' + basis if basis else ''} in factor "
+                              f"set {fs.id}" + (f" (it has {fuel} per {have})" if wtt else
+                                                " (the set has no fuel_wtt factor for this fuel)"))
+
+
+def _fuel_ttw(fs: FactorSet, fuel: str, unit: str, gwp_set: str) -> tuple[float, list[str], str]:
+    """kg CO2e of combustion (CO2 + CH4 + N2O, mobile use) per ``unit`` of ``fuel``."""
+    from zerocarbon.core.ghg.combustion import fuel_route
+    from zerocarbon.core.ghg.gases import gwp_for
+
+    route = fuel_route(fs, fuel, "mobile", unit, "")
+    k, ids, parts = 0.0, [], []
+    for g in route.gases:
+        gwp = gwp_for(fs, g.gas, gwp_set, True)
+        k += g.kg_per_activity_unit * gwp.value
+        ids += [_ref(f) for f in g.factors] + [_ref(gwp)]
+        parts.append(f"{g.gas}: {g.formula} x GWP {gwp.value:g}")
+    if route.omitted:
+        parts.append(f"{', '.join(route.omitted)}: no factor in set {fs.id}, not estimated")
+    return k, ids, " + ".join(parts)
+
+
+def _col(legs: pd.DataFrame, name: str, default) -> pd.Series:
+    return legs[name] if name in legs else pd.Series(default, index=legs.index)
+
+
+def leg_emissions(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, vehicle: str | None = None,
+                  year: int | None = None, gwp_set: str | None = None) -> pd.DataFrame:
+    """Emissions of freight legs (see the module docstring for the columns in and out)."""
+    gwp_set = gwp_set or fs.rules.get("gwp_default", "AR5")
+    out = legs.copy()
+    n = len(out)
+    modes = pd.Series(mode, index=out.index) if mode else _col(out, "mode", "").fillna("").astype(str)
+    vehicles = (pd.Series(vehicle or "", index=out.index) if mode or vehicle
+                else _col(out, "vehicle", "").fillna("").astype(str))
+    bad = sorted(set(modes) - set(MODES))
+    if bad:
+        raise FactorNotFoundError(f"unknown transport mode {', '.join(map(repr, bad))}; one of {', '.join(MODES)}")
+    vehicles = vehicles.where(vehicles != "", modes.map(DEFAULT_VEHICLE))
+    subjects = (modes + "." + vehicles).to_numpy(dtype=object)
+    mass = _col(out, "mass_t", np.nan).to_numpy(dtype=float)
+    given = _col(out, "distance_km", np.nan).to_numpy(dtype=float)
+    coords = np.column_stack([_col(out, c, np.nan).to_numpy(dtype=float)
+                              for c in ("origin_lat", "origin_lon", "destination_lat", "destination_lon")])
+    has_coords = ~np.isnan(coords).any(axis=1)
+    use_gc = np.isnan(given) | (bool(mode) & has_coords)
+    gc = great_circle_km(*coords.T)
+    daf = np.ones(n)
+    daf_ids = np.full(n, "", dtype=object)
+    for m in pd.unique(modes[use_gc]):
+        at = use_gc & (modes == m).to_numpy()
+        if not has_coords[at].all():
+            raise FactorNotFoundError(f"a {m} leg has neither a distance nor all four coordinates")
+        f = distance_adjustment(fs, m)
+        daf[at] = f.value
+        daf_ids[at] = _ref(f)
+    distance = np.where(use_gc, gc * daf, given)
+    tkm = mass * distance
+    # Distance-based: t.km x (TTW + WTT) factor of the mode and vehicle.
+    ttw = np.full(n, np.nan)
+    wtt = np.full(n, np.nan)
+    ids = np.full(n, "", dtype=object)
+    formula = np.full(n, "", dtype=object)
+    method = np.full(n, "distance_based", dtype=object)
+    codes, subs = pd.factorize(pd.Series(subjects))
+    for i, s in enumerate(subs):
+        at = codes == i
+        ft, fw = fs.freight(s, "ttw", year), fs.freight(s, "wtt", year)
+        kt, kw = _kg_per(ft, "tkm"), _kg_per(fw, "tkm")
+        ttw[at], wtt[at] = tkm[at] * kt, tkm[at] * kw
+        ids[at] = f"{_ref(ft)};{_ref(fw)}"
+        formula[at] = (f"t x km x (TTW {kt:g} + WTT {kw:g}) kg CO2e/t.km [{s}]")
+    # Fuel-based: the carrier's fuel for the leg (not in a modal-shift scenario).
+    if not mode:
+        fuel = _col(out, "fuel", "").fillna("").astype(str)
+        qty = _col(out, "fuel_quantity", np.nan).to_numpy(dtype=float)
+        unit = _col(out, "fuel_unit", "").fillna("").astype(str)
+        has_fuel = ((fuel != "") & (unit != "")).to_numpy() & ~np.isnan(qty)
+        if has_fuel.any():
+            keys = pd.DataFrame({"fuel": fuel, "unit": unit})[has_fuel].drop_duplicates()
+            for f_, u in keys.itertuples(index=False):
+                at = has_fuel & (fuel == f_).to_numpy() & (unit == u).to_numpy()
+                kt, tid, tform = _fuel_ttw(fs, f_, u, gwp_set)
+                kw, wf, wform = fuel_wtt_route(fs, f_, u)
+                ttw[at], wtt[at] = qty[at] * kt, qty[at] * kw
+                ids[at] = ";".join(tid + [_ref(f) for f in wf])
+                formula[at] = f"fuel-based: TTW {tform}; WTT {wform} [{f_}, carrier fuel data]"
+                method[at] = "fuel_based"
+        carrier = _col(out, "carrier_co2e_kg", np.nan).to_numpy(dtype=float)
+        reported = ~np.isnan(carrier)
+        ttw[reported], wtt[reported] = np.nan, np.nan
+        ids[reported] = "carrier:" + _col(out, "carrier", "").fillna("").astype(str).to_numpy(dtype=object)[reported]
+        formula[reported] = "carrier-reported well-to-wheel emissions of the leg (no TTW/WTT split)"
+        method[reported] = "carrier_reported"
+        co2e = np.where(reported, carrier, ttw + wtt)
+    else:
+        co2e = ttw + wtt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        intensity = np.where(tkm > 0, co2e * 1000.0 / tkm, np.nan)
+    ids = np.where(daf_ids != "", ids + ";" + daf_ids, ids)
+    formula = np.where(use_gc, formula + " ; distance = great circle x DAF", formula)
+    out["mode"], out["vehicle"] = modes.to_numpy(), vehicles.to_numpy()
+    out["distance_km"] = distance
+    out["distance_source"] = np.where(use_gc, "great_circle", "given")
+    out["tkm"] = tkm
+    out["ttw_kg"], out["wtt_kg"], out["co2e_kg"] = ttw, wtt, co2e
+    out["method"] = method
+    out["intensity_g_per_tkm"] = intensity
+    out["factor_ids"], out["formula"] = ids, formula
+    return out
+
+
+__all__ = ["DEFAULT_VEHICLE", "EARTH_RADIUS_KM", "MODES", "distance_adjustment", "fuel_wtt_route", "great_circle_km",
+           "leg_emissions"]
