@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from alembic import command
@@ -38,6 +37,7 @@ from typer.testing import CliRunner
 from tests.api_support import logged_in, person
 from tests.conftest import BACKENDS, alembic_config, blank_engine
 from zerocarbon.cli import app
+from zerocarbon.core.ghg.inventory import SCOPE3_METHOD
 from zerocarbon.errors import NotFoundError
 from zerocarbon.services import accounting, scope3
 from zerocarbon.store import repos
@@ -69,8 +69,8 @@ def _batch(s, org_id: int, kind: str, name: str, rows: list[tuple]) -> int:
 
 
 def _with_scope3(sessions) -> None:
-    """The inventory of tests/data (electricity and fuel: Scope 1 and 2) computed, then stored again with the
-    Scope 3 rows of SCOPE3_ROWS added to its ledger."""
+    """The inventory of tests/data (electricity and fuel: Scope 1 and 2) computed, then stored again with
+    the Scope 3 rows of SCOPE3_ROWS as its only Scope 3 rows."""
     result = accounting.compute(sessions, "ORG", YEAR, "CN-2025.1", actor="test")
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, "ORG")
@@ -81,10 +81,11 @@ def _with_scope3(sessions) -> None:
             ids.update({(name, r[1]): f"b{batch}:{name}:{r[1]}" for r in rows})
         led = result.ledger.astype({c: object for c in result.ledger.columns
                                     if isinstance(result.ledger[c].dtype, pd.CategoricalDtype)})
-        led["calc_method"] = ""
-        led["dq"] = np.nan
+        # Scope 1 and 2 as computed; the engine's own Scope 3 rows (category 3 from the fuels) left out, so the
+        # Scope 3 of the ledger is exactly the worked example.
+        led = led[led["scope"] != "3"].copy()
         extra = pd.DataFrame([{
-            "activity_id": ids[(f, row)], "site": site, "scope": "3", "category": cat, "method": "both",
+            "activity_id": ids[(f, row)], "site": site, "scope": "3", "category": cat, "method": SCOPE3_METHOD,
             "gas": "CO2e", "gas_kg": t * 1000, "gwp_set": result.gwp_set, "gwp": 1.0, "gwp_factor_id": "",
             "inclusion": 1.0, "co2e_t": t, "factor_ids": f"TEST.{method}@1", "formula": f"{method} (test row)",
             "memo": memo, "calc_method": method, "dq": dq} for f, row, cat, site, _, method, dq, t, memo in SCOPE3_ROWS])
@@ -294,3 +295,46 @@ def test_migration_0012_keeps_stored_ledgers_and_refuses_to_drop_scope3(kind, tm
             command.downgrade(alembic_config(conn), "0011")
         with engine.connect() as conn:
             assert "dq" not in {c["name"] for c in inspect(conn).get_columns("emission_lines")}
+
+
+# -- with the engine: imported files, computed, stored, reported --------------------------------------------------
+
+PURCHASES = """site,period_start,period_end,category,item,supplier,quantity,unit,material,supplier_co2e,supplier_co2e_unit,evidence
+TJ01,2023-01-01,2023-12-31,1,cans,S-2,2,t,aluminium_cans_foil,,,
+HF01,2023-01-01,2023-12-31,1,chassis,S-1,500,kg,,1200,kgCO2e,EPD-1
+"""
+SHIPMENTS = """site,period_start,period_end,category,shipment,leg,mode,vehicle,mass,mass_unit,distance,distance_unit,carrier_co2e,carrier_co2e_unit
+TJ01,2023-01-01,2023-01-31,4,SH1,1,road,hgv_average_laden,10,t,100,km,,
+TJ01,2023-01-01,2023-01-31,4,SH2,1,sea,container_ship_average,20,t,1000,km,300,kgCO2e
+"""
+
+
+def test_the_stored_report_equals_the_engines_summary(sessions, tmp_path):
+    """What the engine computes in memory (core.ghg.inventory's per-category summary) and what the report reads
+    back from the database agree, category by category; the suppliers come from the imported rows."""
+    accounting.load_organisation_file(sessions, DATA / "organisation.yaml", actor="test")
+    for kind, text_ in (("purchase", PURCHASES), ("shipment", SHIPMENTS)):
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text_, encoding="utf-8")
+        accounting.import_file(sessions, "ORG", kind, path, YEAR, "CN-2025.1", actor="test")
+    accounting.import_file(sessions, "ORG", "fuel", DATA / "fuel_ok.csv", YEAR, "CN-2025.1", actor="test")
+    result = accounting.compute(sessions, "ORG", YEAR, "CN-2025.1", actor="test")
+    core = result.scope3_by_category().set_index("category")
+    rep = scope3.report(sessions, "ORG", YEAR)
+    for c in rep.categories:
+        if c.status == "not evaluated":
+            continue
+        assert c.status == core.loc[c.category, "status"], c.category
+        if c.figure is None:
+            continue
+        assert c.figure.co2e_t == pytest.approx(core.loc[c.category, "co2e_t"], rel=1e-12), c.category
+        assert c.figure.dq == pytest.approx(core.loc[c.category, "dq"], rel=1e-12), c.category
+        shares = {m: t / c.figure.co2e_t for m, t in c.figure.methods.items()}
+        assert shares == pytest.approx(core.loc[c.category, "methods"]), c.category
+    by = {c.category: c for c in rep.categories}
+    assert by["c1_purchased_goods"].figure.methods.keys() == {"supplier_specific", "average_data"}
+    assert by["c4_upstream_transport"].figure.methods["carrier_reported"] == pytest.approx(0.3)
+    suppliers = {f.supplier: f.figure for f in rep.suppliers}
+    assert suppliers["S-1"].co2e_t == pytest.approx(1.2) and set(suppliers) == {"S-1", "S-2"}
+    assert rep.total.co2e_t == pytest.approx(result.totals()["scope3_t"])
+    assert rep.scope12["total_location_t"] == pytest.approx(result.totals()["total_location_t"])

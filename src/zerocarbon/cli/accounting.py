@@ -371,6 +371,7 @@ def inventory_scope3(org: OrgOpt, year: YearOpt, db: DbOpt = None,
     --category, the ledger rows behind one category and their lineage."""
     from dataclasses import asdict
 
+    from zerocarbon.cli.common import escape
     from zerocarbon.services import scope3
 
     sessions = _stored(db)
@@ -420,7 +421,7 @@ def inventory_scope3(org: OrgOpt, year: YearOpt, db: DbOpt = None,
         status = c.status if c.status != "not evaluated" else f"not evaluated: {c.reason}"
         if c.memo:
             status += "; memo " + ", ".join(f"{k} {_t3(v)}" for k, v in c.memo.items())
-        table.add_row(f"{c.number} {c.category}", _t3(f.co2e_t) if f else "no data",
+        table.add_row(f"{c.number} {c.category}", _t3(f.co2e_t) if f else "-" if c.status == "not evaluated" else "no data",
                       f"{c.share:.1%}" if c.share is not None else "", dq(f), methods(f),
                       f"{f.supplier_data_share:.0%}" if f and f.supplier_data_share is not None else "", status)
     total = rep.total
@@ -441,7 +442,7 @@ def inventory_scope3(org: OrgOpt, year: YearOpt, db: DbOpt = None,
     for k, v in rep.memo.items():
         console.print(f"[cyan]memo (outside every total):[/] {k} {_t3(v)} tCO2e", highlight=False)
     for e in rep.exclusions:
-        console.print(f"[cyan]exclusion:[/] {e}", highlight=False, markup=False)
+        console.print(f"[cyan]exclusion:[/] {escape(e)}", highlight=False)
 
 
 @baseyear_app.command("record")

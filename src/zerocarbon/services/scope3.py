@@ -68,7 +68,8 @@ class Figure:
     """Scope 3 tCO2e of a group of ledger rows with how it was computed and how good its data are.
 
     ``methods``: tCO2e per calculation method (best data first); ``dq``: emission-weighted data-quality score
-    (1 very good .. 5 very poor; None when no row has a score or the rows sum to zero); ``supplier_data_share``:
+    (1 very good .. 5 very poor; weights |tCO2e|, or equal when every row is zero; None when no row has a score);
+    ``supplier_data_share``:
     share of the tCO2e from ``SUPPLIER_DATA_METHODS`` (None when the rows sum to zero); ``rows``: ledger rows.
     """
 
@@ -140,8 +141,11 @@ def _figure(lines: pd.DataFrame) -> Figure | None:
     by_method = lines.groupby("calc_method", sort=False)["co2e_t"].sum()
     methods = {m or "unspecified": float(by_method[m]) for m in _ordered(list(by_method.index))}
     scored = lines[lines["dq"].notna()]
-    weight = float(scored["co2e_t"].sum())
-    dq = float((scored["co2e_t"] * scored["dq"]).sum() / weight) if weight > 0 else None
+    # Weighted by the size of each row's emissions (as core.ghg.inventory's summary); rows that all sum to zero
+    # (a supplier declaring zero) count equally instead.
+    weight = scored["co2e_t"].abs()
+    dq = (float((weight * scored["dq"]).sum() / weight.sum()) if weight.sum() > 0
+          else float((scored["rows"] * scored["dq"]).sum() / scored["rows"].sum()) if len(scored) else None)
     supplier = float(lines.loc[lines["calc_method"].isin(SUPPLIER_DATA_METHODS), "co2e_t"].sum())
     return Figure(t, dq, methods, supplier / t if t > 0 else None, int(lines["rows"].sum()))
 
