@@ -15,8 +15,8 @@ from zerocarbon.units import scale
 PROVENANCE = ("issuer", "document", "edition", "licence", "confidence", "source_key")
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
 # Scope 3 files are extracted straight from the publication (tools/extract_desnz_scope3.py,
-# tools/extract_epa_supply_chain.py) or typed from an official statistic named in the row; no reference pack.
-DIRECT = ("desnz2024-flat:", "usepa-sc-v1.3:", "cn-loss:")
+# tools/extract_epa_supply_chain.py), not from the reference pack.
+DIRECT = ("desnz2024-flat:", "usepa-sc-v1.3:")
 SETS = Path(__file__).resolve().parents[1] / "src" / "zerocarbon" / "data" / "factor_sets"
 TIANJIN = Site("TJ01", "Tianjin", country="CN", province="天津", grid_region="north")
 
