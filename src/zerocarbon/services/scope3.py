@@ -49,7 +49,7 @@ ALL_CATEGORIES = tuple(sorted((*CATEGORIES, *NOT_EVALUATED), key=lambda c: int(c
 SUPPLIER_DATA_METHODS = ("supplier_specific", "hybrid", "carrier_reported", "fuel_based")
 # Display order, best data first (the method hierarchy of the Scope 3 Technical Guidance); others follow A-Z.
 METHOD_ORDER = ("supplier_specific", "hybrid", "carrier_reported", "fuel_based", "average_data", "distance_based",
-                "waste_type", "spend_based")
+                "waste_type", "use_phase_energy", "spend_based")
 NO_DATA, REPORTED, NOT_EVALUATED_STATUS = "no data", "reported", "not evaluated"
 
 
