@@ -177,11 +177,9 @@ def report(sessions: sessionmaker, org_code: str, year: int, boundary: Boundary 
         in_scope3 = counted[(counted["scope"] == "3") & (counted["memo"] == "")]
         by_supplier = None
         if suppliers:
-            purchase_lines = in_scope3.loc[in_scope3["category"].isin(["c1_purchased_goods", "c2_capital_goods"])
-                                           & (in_scope3["rows"] > 0), "id"].tolist()
             by_supplier = accounting._ledger_aggregate(
-                s, row, ("suppliers", tuple(purchase_lines)),
-                lambda: repos.sums_by_activity_field(s, row.id, purchase_lines, "supplier"))
+                s, row, ("suppliers",), lambda: repos.sums_by_activity_field(
+                    s, row.id, "supplier", "3", ("c1_purchased_goods", "c2_capital_goods")))
     total = _figure(in_scope3)
     memo3 = counted[(counted["scope"] == "3") & (counted["memo"] != "")]
     categories = []
@@ -207,7 +205,7 @@ def report(sessions: sessionmaker, org_code: str, year: int, boundary: Boundary 
     supplier_figures = []
     if by_supplier is not None and len(by_supplier):
         meta = in_scope3.set_index("id")[["calc_method", "dq"]]
-        joined = by_supplier.join(meta, on="line_id")
+        joined = by_supplier[by_supplier["line_id"].isin(meta.index)].join(meta, on="line_id")
         for value, part in joined.groupby("value", sort=False):
             supplier_figures.append(SupplierFigure(str(value), _figure(part)))
         supplier_figures.sort(key=lambda f: (-f.figure.co2e_t, f.supplier))

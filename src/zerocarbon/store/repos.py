@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from zerocarbon.core.ghg.inventory import KIND_COLUMNS, ActivityData, InventoryResult
 from zerocarbon.core.model import Methodology, Organisation, Site
 from zerocarbon.errors import NotFoundError
-from zerocarbon.store.tables import (ActivityRow, AuditRow, BaseYearChangeRow, DeadLetterRow, EmissionLineRow,
-                                     EmissionRow, ImportBatchRow, InventoryRow, OrganisationRow, ReadingRow, SiteRow)
+from zerocarbon.store.tables import (AuditRow, BaseYearChangeRow, DeadLetterRow, EmissionLineRow, EmissionRow,
+                                     ImportBatchRow, InventoryRow, OrganisationRow, ReadingRow, SiteRow)
 
 
 def now() -> datetime:
@@ -575,38 +575,62 @@ def line_sums(session: Session, inventory_id: int) -> pd.DataFrame:
     return lines
 
 
-def sums_by_activity_field(session: Session, inventory_id: int, line_ids, field: str,
-                           chunk: int = 100_000) -> pd.DataFrame:
-    """Ledger rows of the lines ``line_ids`` grouped by one field of the activity row each comes from (as
-    imported, e.g. a purchase's ``supplier``): columns ``value`` ("" where the row has none), ``line_id``,
-    ``rows`` and ``co2e_t``.
+def _driver_rows(session: Session, sql: str, params: tuple, chunk: int):
+    """Rows of a query as the database driver's own tuples, a chunk at a time (no SQLAlchemy row objects, which
+    cost more than the query for a million rows)."""
+    dbapi = session.connection().connection.driver_connection
+    cur = dbapi.cursor()
+    try:
+        cur.execute(sql, params)
+        while True:
+            block = cur.fetchmany(chunk)
+            if not block:
+                break
+            yield block
+    finally:
+        cur.close()
+
+
+def sums_by_activity_field(session: Session, inventory_id: int, field: str, scope: str,
+                           categories, chunk: int = 100_000) -> pd.DataFrame:
+    """Ledger rows of ``scope`` and ``categories`` inside the totals (memo items left out), grouped by one field
+    of the activity row each comes from (as imported, e.g. a purchase's ``supplier``) and by line: columns
+    ``value`` ("" where the row has none), ``line_id``, ``rows`` and ``co2e_t``.
 
     Read as two streams joined here (the rows, then the field of their batches' activities): activities are
     indexed by batch, not by id, so a join in the database would scan a batch per ledger row on SQLite.
     """
     out_cols = ["value", "line_id", "rows", "co2e_t"]
-    line_ids = [int(i) for i in line_ids]
-    if not line_ids:
+    if not field.isidentifier():
+        raise ValueError(f"not a field name: {field!r}")
+    categories = list(categories)
+    pg = session.get_bind().dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    rows_sql = ("SELECT e.activity_id, e.batch_id, e.line_id, e.co2e_t FROM emissions e JOIN emission_lines l "
+                f"ON l.id = e.line_id WHERE e.inventory_id = {mark} AND l.inventory_id = {mark} AND l.scope = {mark} "
+                f"AND l.memo = '' AND l.category IN ({', '.join([mark] * len(categories))})")
+    parts = {k: [] for k in ("activity_id", "batch_id", "line_id", "co2e_t")}
+    for block in _driver_rows(session, rows_sql, (inventory_id, inventory_id, scope, *categories), chunk):
+        aid, batch, line, t = zip(*block)
+        parts["activity_id"].append(np.asarray(aid, dtype=object))
+        parts["batch_id"].append(np.asarray([-1 if b is None else b for b in batch], dtype=np.int64))
+        parts["line_id"].append(np.asarray(line, dtype=np.int64))
+        parts["co2e_t"].append(np.asarray(t, dtype=float))
+    if not parts["line_id"]:
         return pd.DataFrame(columns=out_cols)
-    conn = session.connection().execution_options(stream_results=True, yield_per=chunk)
-    parts = []
-    for block in conn.execute(select(EmissionRow.activity_id, EmissionRow.batch_id, EmissionRow.line_id,
-                                     EmissionRow.co2e_t)
-                              .where(EmissionRow.inventory_id == inventory_id,
-                                     EmissionRow.line_id.in_(line_ids))).partitions(chunk):
-        parts.append(pd.DataFrame(block, columns=["activity_id", "batch_id", "line_id", "co2e_t"]))
-    if not parts:
-        return pd.DataFrame(columns=out_cols)
-    rows = pd.concat(parts, ignore_index=True)
-    batches = sorted(int(b) for b in rows["batch_id"].dropna().unique())
-    values = []
+    rows = pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
+    batches = sorted(int(b) for b in np.unique(rows["batch_id"].to_numpy()) if b >= 0)
+    ids, values = [], []
     if batches:
-        picked = ActivityRow.payload[field].as_string()
-        for block in conn.execute(select(ActivityRow.activity_id, picked)
-                                  .where(ActivityRow.batch_id.in_(batches))).partitions(chunk):
-            values.append(pd.DataFrame(block, columns=["activity_id", "value"]))
-    found = (pd.concat(values, ignore_index=True) if values else pd.DataFrame(columns=["activity_id", "value"]))
-    found = found.drop_duplicates("activity_id").set_index("activity_id")["value"]
+        pick = f"payload ->> '{field}'" if pg else f"json_extract(payload, '$.{field}')"
+        sql = (f"SELECT activity_id, {pick} FROM activities WHERE batch_id IN "
+               f"({', '.join([mark] * len(batches))})")
+        for block in _driver_rows(session, sql, tuple(batches), chunk):
+            a, v = zip(*block)
+            ids += a
+            values += v
+    found = pd.Series(values, index=pd.Index(ids, dtype=object), dtype=object)
+    found = found[~found.index.duplicated()]
     rows["value"] = rows["activity_id"].map(found).fillna("").astype(str)
     grouped = rows.groupby(["value", "line_id"], sort=True).agg(rows=("co2e_t", "size"), co2e_t=("co2e_t", "sum"))
     return grouped.reset_index()[out_cols]
