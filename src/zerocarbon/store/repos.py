@@ -639,12 +639,13 @@ def sums_by_activity_field(session: Session, inventory_id: int, field: str, scop
 def load_ledger(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
                 category: str | None = None, methods=None, chunk: int = 100_000) -> pd.DataFrame:
     """The stored ledger (optionally filtered), text columns as categoricals, read in chunks."""
-    q = select(EmissionLineRow).where(EmissionLineRow.inventory_id == inventory_id)
+    where = [EmissionLineRow.inventory_id == inventory_id]
     for col, val in (("site", site), ("scope", scope), ("category", category)):
         if val is not None:
-            q = q.where(getattr(EmissionLineRow, col) == val)
+            where.append(getattr(EmissionLineRow, col) == val)
     if methods is not None:
-        q = q.where(EmissionLineRow.method.in_(list(methods)))
+        where.append(EmissionLineRow.method.in_(list(methods)))
+    q = select(EmissionLineRow).where(*where)
     lines = pd.DataFrame([{c: getattr(r, c) for c in ["id", *LINE_COLUMNS]} for r in session.scalars(q)],
                          columns=["id", *LINE_COLUMNS])
     # Lines stored before revision 0012 hold NULL in the Scope 3 columns.
@@ -654,7 +655,9 @@ def load_ledger(session: Session, inventory_id: int, site: str | None = None, sc
     rows = (select(EmissionRow.id, EmissionRow.line_id, EmissionRow.batch_id, EmissionRow.activity_id,
                    EmissionRow.gas_kg, EmissionRow.co2e_t).where(EmissionRow.inventory_id == inventory_id))
     if filtered:
-        rows = rows.where(EmissionRow.line_id.in_(lines["id"].tolist()))
+        # The lines' filter again, joined: Scope 3 rows of supplier figures can make tens of thousands of lines,
+        # more ids than SQLite takes as parameters.
+        rows = rows.join(EmissionLineRow, EmissionLineRow.id == EmissionRow.line_id).where(*where)
     parts = {k: [] for k in ("id", "line_id", "batch_id", "activity_id", "gas_kg", "co2e_t")}
     if len(lines):
         result = session.connection().execution_options(stream_results=True, yield_per=chunk).execute(
