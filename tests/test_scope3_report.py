@@ -247,6 +247,13 @@ def test_api_scope3_report_and_rows(stored, cheap_passwords):
     r = c.get(f"/api/v1/orgs/ORG/inventories/{YEAR}/scope3/c13_downstream_leased_assets/rows")
     assert r.status_code == 404 and "not evaluated" in r.json()["detail"]
     assert c.get("/api/v1/orgs/ORG/inventories/2022/scope3").status_code == 404
+    # A supplier reads none of it: neither the report (which names suppliers) nor the rows.
+    person(stored, "supplier@example.org", "ORG", "supplier")
+    s = logged_in(stored, "supplier@example.org")
+    for url in (f"/api/v1/orgs/ORG/inventories/{YEAR}/scope3",
+                f"/api/v1/orgs/ORG/inventories/{YEAR}/scope3/c1_purchased_goods/rows"):
+        r = s.get(url)
+        assert r.status_code == 403 and "S-00" not in r.text and "inventory.read" in r.json()["detail"]
 
 
 # -- migration 0012 ---------------------------------------------------------------------------------------------

@@ -97,6 +97,12 @@ def test_drill_down_lists_the_rows_of_a_category_with_their_lineage(world):
     assert c.get(f"/web/orgs/{ORG}/scope3", params={"year": YEAR, "category": "c14_franchises"}).status_code == 404
 
 
+@pytest.mark.parametrize("query", [{"year": "abc"}, {"category": "c1'<x>"}, {"offset": -1}])
+def test_bad_parameters_answer_an_html_error_page(world, query):
+    r = browser(world, "viewer").get(f"/web/orgs/{ORG}/scope3", params=query)
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html") and 'id="error"' in r.text
+
+
 def test_a_year_without_inventory_says_so(world):
     r = browser(world, "viewer").get(f"/web/orgs/{ORG}/scope3", params={"year": 2022})
     assert r.status_code == 200 and 'id="scope3-none"' in r.text
