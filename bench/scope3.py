@@ -191,7 +191,7 @@ def run_core(url: str) -> dict:
     import resource
 
     from zerocarbon.core.ghg.inventory import compute_inventory
-    from zerocarbon.services import accounting, factor_sets
+    from zerocarbon.services import factor_sets
     from zerocarbon.services.database import open_sessions
     from zerocarbon.store import repos
 
@@ -205,7 +205,6 @@ def run_core(url: str) -> dict:
     seconds = time.perf_counter() - t
     led = result.ledger[(result.ledger["scope"] == "3").to_numpy()]
     sums = led.groupby(["category", "calc_method"], observed=True)["co2e_t"].sum()
-    del accounting
     return {"seconds": seconds, "ledger_rows": len(result.ledger), "scope3_rows": len(led),
             "sums": {f"{c}|{m}": float(v) for (c, m), v in sums.items()},
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
