@@ -227,3 +227,71 @@ def test_dq_rule_table():
     # average-data, factor 12 years old, no region stated: (3 + 3 + 3 + 4 + 3) / 5
     assert dq_score("average_data", [2012], [""], ["CN"], 2024)[0] == pytest.approx(3.2)
     assert math.isclose(dq_score("spend_based", [np.nan], ["US"], ["CN"], 2024)[0], (4 + 3 + 4 + 5 + 4) / 5)
+
+
+def test_spend_based_with_the_shipped_economics_reference(fs):
+    """The same worked example with the shipped data/reference/economics files (G.5A rates, BLS CPI-U)."""
+    from zerocarbon.core.factors import load_economics
+
+    shipped = load_economics()
+    if shipped is None:
+        pytest.skip("data/reference/economics/ is not shipped in this checkout")
+    assert shipped.units_per_usd("CNY", 2020).value == 6.9042
+    row = purchase(spend=1_000_000.0, currency="CNY", price_year=2020.0, eeio_code="334111")
+    data = ActivityData({"purchase": pd.DataFrame([_row_common() | row])})
+    line = scope3(compute_inventory(ORG, data, fs, YEAR)).iloc[0]
+    assert line["co2e_t"] == pytest.approx(9.49922, abs=1e-5)
+
+
+def test_category3_losses_from_an_official_line_loss_rate(fs):
+    """Where the set has no T&D factor but a line-loss rate for the country: kWh x loss rate x grid factor. The rate
+    here is a user's own factor row (the arithmetic is what is tested); the grid factor is MEE/NBS 2023, 0.5306."""
+    from zerocarbon.core.factors import DATA, build_factor_set
+
+    own = ("factor_id,kind,subject,use,gas,value,unit,basis,region,year,issuer,document,edition,licence,confidence,"
+           "source_key,notes\nOWN.loss.CN,grid_loss_rate,line_loss,,,0.05,kWh/kWh,,CN,2023,Own,own statistic,1,own,"
+           "own,own:loss,a user's own row\n")
+    text = (DATA / "factor_sets" / "CN-2025.1.yaml").read_text(encoding="utf-8").replace("id: CN-2025.1", "id: CN-own")
+    own_set = build_factor_set("CN-own", text, [("own.csv", own)], "stored")
+    el = {"activity_id": "el.csv:2", "meter": "M1", "quantity": 1000.0, "unit": "kWh"}
+    r = compute_inventory(ORG, ActivityData({"electricity": pd.DataFrame([_row_common() | el])}), own_set, YEAR)
+    line = scope3(r).iloc[0]
+    assert line["gas_kg"] == pytest.approx(1000 * 0.05 * 0.5306)
+    assert "OWN.loss.CN" in line["factor_ids"] and "line loss rate 0.05" in line["formula"]
+    assert not any("3c transmission" in e for e in r.exclusions)
+    assert any("3b well-to-tank" in e for e in r.exclusions)
+
+
+def test_travel_by_spend_and_a_hybrid_with_spend_inputs(fs):
+    spend = {"spend": 10_000.0, "currency": "CNY", "price_year": 2020.0, "eeio_code": "481111"}  # scheduled passenger air transportation
+    k = fs.eeio("481111").value * 292.655 / 258.811 / 6.9042  # kg CO2e per CNY of 2020
+    trip = {"activity_id": "t.csv:2", "mode": "air.long_haul.economy", "distance": np.nan, "distance_unit": "",
+            "travellers": np.nan, "hotel": "", "nights": np.nan} | spend
+    hybrid = purchase(activity_id="p.csv:2", **(spend | {"eeio_code": "334111"}), supplier_scope12_co2e=0.64,
+                      supplier_co2e_unit="tCO2e", evidence="CDP 2024")
+    led = scope3(run(fs, {"travel": [trip], "purchase": [hybrid]})).set_index("activity_id")
+    assert led.at["t.csv:2", "calc_method"] == "spend_based"
+    assert led.at["t.csv:2", "gas_kg"] == pytest.approx(10_000 * k)
+    k_pc = fs.eeio("334111").value * 292.655 / 258.811 / 6.9042
+    assert led.at["p.csv:2", "calc_method"] == "hybrid"
+    assert led.at["p.csv:2", "gas_kg"] == pytest.approx(640 + 10_000 * k_pc)
+
+
+def test_a_leg_the_set_cannot_compute_is_refused_with_its_row(fs):
+    leg = {"activity_id": "legs.csv:4", "category": "4", "shipment": "A", "leg": "1", "mode": "road",
+           "vehicle": "hovercraft", "mass": 1.0, "mass_unit": "t", "distance": np.nan, "distance_unit": "",
+           "origin_lat": 39.0, "origin_lon": 117.0, "destination_lat": 31.0, "destination_lon": 121.0, "fuel": "",
+           "fuel_quantity": np.nan, "fuel_unit": "", "carrier_co2e": np.nan, "carrier_co2e_unit": "", "carrier": ""}
+    with pytest.raises(InputError) as exc:
+        run(fs, {"shipment": [leg]})
+    got = {(p.source, p.row, p.column) for p in exc.value.problems}
+    assert got == {("legs.csv", 4, "vehicle"), ("legs.csv", 4, "distance")}
+
+
+def test_spend_without_a_rate_for_its_year_names_the_row_and_column(fs):
+    with pytest.raises(InputError) as exc:
+        run(fs, {"purchase": [purchase(activity_id="buy.csv:9", spend=10.0, currency="CNY", price_year=2019.0,
+                                       eeio_code="334111")]})
+    p = exc.value.problems[0]
+    assert (p.source, p.row, p.column) == ("buy.csv", 9, "price_year")
+    assert "no 2019 annual average exchange rate for CNY" in p.reason and "2020" in p.reason

@@ -90,3 +90,27 @@ def test_shipment_leg_imported_twice_is_a_double_count():
     assert len(within("shipment", both)) == 1
     other_leg = validate("shipment", pd.DataFrame([later | {"leg": "2"}], dtype=str), "c.csv", SITES)
     assert against("shipment", other_leg, a) == []
+
+
+def test_keys_without_a_factor_in_the_set_are_refused_at_import(tmp_path):
+    from zerocarbon.core.factors import load_factor_set
+
+    fs = load_factor_set("CN-2025.1")
+    cases = [("purchase", {"eeio_code": "999999"}, "eeio_code", "no eeio factor"),
+             ("purchase", {"material": "unobtainium"}, "material", "no material factor"),
+             ("shipment", {"vehicle": "hovercraft"}, "vehicle", "no freight factor"),
+             ("shipment", {"mode": "inland_waterway", "vehicle": ""}, "mode", "no freight factor"),
+             ("waste", {"treatment": "composting", "material": "glass"}, "material", "no waste factor"),
+             ("travel", {"mode": "teleport"}, "mode", "no travel factor"),
+             ("travel", {"hotel": "ZZ"}, "hotel", "no travel factor"),
+             ("product_use", {"market": "ZZ"}, "market", "no grid factor for market ZZ"),
+             ("shipment", {"fuel_unit": "L"}, "fuel_unit", "gas_diesel_oil")]
+    for kind, cells, column, words in cases:
+        path = tmp_path / f"{kind}.csv"
+        pd.DataFrame([example(kind) | cells], dtype=str).to_csv(path, index=False)
+        with pytest.raises(InputError) as exc:
+            validate(kind, read_table(path), path.name, SITES, 2025, fs)
+        found = {(p.row, p.column) for p in exc.value.problems if words in p.reason}
+        assert found == {(2, column)}, (kind, exc.value.problems)
+    for kind in ("purchase", "shipment", "waste", "travel", "commute", "product_use", "product_eol", "takeback"):
+        validate(kind, pd.DataFrame([example(kind)], dtype=str), "ok.csv", SITES, 2025, fs)

@@ -411,7 +411,7 @@ class FactorSet:
             uses = sorted({f.use for f in self._of_kind(kind) if f.subject == subject})
             if uses and use is not None:
                 have = [f"{subject} has only use {', '.join(uses)}; subjects with use {use}: "] + have
-            shown = ", ".join(have[:100]) + (f" and {len(have) - 100} more" if len(have) > 100 else "")
+            shown = ", ".join(have[:60]) + (f" and {len(have) - 60} more" if len(have) > 60 else "")
             asked = subject + (f" use {use}" if use else "") + (f" region {region}" if region else "")
             raise FactorNotFoundError(
                 f"no {kind} factor{' (' + what + ')' if what else ''} for {asked} in factor set {self.id}; "

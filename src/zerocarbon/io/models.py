@@ -11,7 +11,9 @@ compares the verdicts of the two on generated rows.
 
 A row model checks each cell (type, blank, sign or fraction, ceiling in the row's own unit, the fixed lists of
 uses, bases, methods, instrument types and technologies), the units' dimension, the order of a period's dates,
-the amounts a refrigerant method needs and its mass balance. The importer checks the rest, which needs the
+the amounts a refrigerant method needs and its mass balance, and the rules between the columns of the
+supply-chain kinds (a complete method per purchase, evidence with supplier figures, distance or coordinates per
+shipment leg: :func:`zerocarbon.io.tables.row_rules`, shared with the importer so both word a refusal alike). The importer checks the rest, which needs the
 organisation, the reporting year, the factor set or other rows (known sites, fuels and gases of the set, serial
 ranges and claims, one heating-value basis per fuel, repeated rows).
 """

@@ -186,7 +186,7 @@ SCHEMAS: dict[str, list[Column]] = {
 }
 
 # -- Scope 3 and supply-chain kinds (docs/scope3.md) ---------------------------------------------------------
-CURRENCIES = ("CNY", "USD", "HKD", "EUR")
+CURRENCIES = ("CNY", "USD", "HKD", "EUR", "GBP")
 SPEND_CEILINGS = tuple(Ceiling(1e12, cur, f"a trillion {cur} in one row: more than any company spends on one line in a "
                                           "year") for cur in CURRENCIES)
 MASS_CEILING = Ceiling(1e9, "t", "a billion tonnes in one row: more than any company buys, ships or discards in a year")
@@ -308,9 +308,10 @@ SCHEMAS.update({
           max=(LONGITUDE_CEILING,)),
         C("fuel", "str", False, "fuel key of the carrier's fuel data (fuel-based method)", "gas_diesel_oil",
           zh="燃料"),
-        C("fuel_quantity", "float", False, "fuel the carrier used for this leg (its share)", "310", "nonneg",
+        C("fuel_quantity", "float", False, "fuel the carrier used for this leg (its share)", "0.26", "nonneg",
           zh="燃料用量", max=FUEL_CEILINGS, unit_column="fuel_unit"),
-        C("fuel_unit", "str", False, "unit of fuel_quantity (L, t, GJ)", "L", zh="燃料单位"),
+        C("fuel_unit", "str", False, "unit of fuel_quantity (t, kg; L where the set has factors per volume)", "t",
+          zh="燃料单位"),
         C("carrier_co2e", "float", False, "emissions the carrier reports for this leg, well-to-wheel", "1050",
           "nonneg", zh="承运商排放量", max=CO2E_CEILINGS[:1], unit_column="carrier_co2e_unit"),
         C("carrier_co2e_unit", "str", False, "CO2e mass unit of carrier_co2e", "kgCO2e", zh="承运商排放单位"),

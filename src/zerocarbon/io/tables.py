@@ -19,7 +19,7 @@ from zerocarbon.core.ghg.combustion import fuel_route, is_combustion_use, normal
 from zerocarbon.core.ghg.electricity import claim_reason, double_claims
 from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
-from zerocarbon.errors import InputError, Problem, ZerocarbonError
+from zerocarbon.errors import FactorNotFoundError, InputError, Problem, ZerocarbonError
 from zerocarbon.io.schemas import (CHOICES, ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, SPEND, SUPPLY_KINDS,
                                    TRUE, UNIT_COLUMNS, Column, header_map, number_text)
 from zerocarbon.units import parse_unit, scale, scales
@@ -311,6 +311,8 @@ def _check_kind(kind: str, out: pd.DataFrame, ck: _Checker, sites: set[str], yea
         _check_fuel(out, ck, fs)
     if kind in SUPPLY_KINDS:
         _check_supply_kind(kind, out, ck)
+        if fs is not None:
+            _check_supply_factors(kind, out, ck, fs)
     if kind == "refrigerant":
         mb = out["method"] == "mass_balance"
         sc = out["method"] == "screening"
@@ -473,6 +475,70 @@ def _check_supply_kind(kind: str, out: pd.DataFrame, ck: _Checker) -> None:
                 ck.add((out[c.name] == text).to_numpy(), c.name, why)
     for mask, column, why in row_rules(kind, out):
         ck.add(mask, column, why)
+
+
+def _check_supply_factors(kind: str, out: pd.DataFrame, ck: _Checker, fs: FactorSet) -> None:
+    """Keys a row names must have a factor in the set (material, treatment, NAICS code, mode and vehicle, travel
+    mode, market): refused at import with the row, rather than when the inventory is computed."""
+    from zerocarbon.core.supply.logistics import DEFAULT_VEHICLE
+
+    def check(columns: tuple[str, ...], lookup, report: str, rows=None) -> None:
+        rows = np.ones(len(out), bool) if rows is None else rows
+        if not rows.any():
+            return
+        keys = out.loc[rows, list(columns)].astype(str).drop_duplicates()
+        for key in keys.itertuples(index=False):
+            if "" in key:
+                continue  # a blank is reported by the rules between columns
+            try:
+                lookup(*key)
+            except ZerocarbonError as exc:
+                at = rows & np.logical_and.reduce([(out[c].astype(str) == k).to_numpy() for c, k in zip(columns, key)])
+                ck.add(at, report, str(exc))
+
+    if kind == "purchase":
+        check(("eeio_code",), fs.eeio, "eeio_code")
+        check(("material",), lambda m: fs.material(m, "primary"), "material")
+    if kind in ("waste", "product_eol"):
+        check(("material", "treatment"), fs.waste, "material")
+    if kind == "takeback":
+        check(("material", "treatment"), fs.waste, "material")
+    if kind == "shipment":
+        vehicle = out["vehicle"].where(out["vehicle"] != "", out["mode"].map(DEFAULT_VEHICLE).fillna(""))
+        subjects = pd.DataFrame({"subject": (out["mode"] + "." + vehicle).where(vehicle != "", "")})
+        for use in ("ttw", "wtt"):
+            for subject in pd.unique(subjects["subject"]):
+                if subject == "" or any(f.subject == subject and f.use == "wtw" for f in fs._of_kind("freight")):
+                    continue
+                try:
+                    fs.freight(subject, use)
+                except ZerocarbonError as exc:
+                    at = (subjects["subject"] == subject).to_numpy()
+                    named = (out["vehicle"] != "").to_numpy()
+                    ck.add(at & named, "vehicle", str(exc))
+                    ck.add(at & ~named, "mode", str(exc))
+                    break
+    if kind == "shipment":
+        from zerocarbon.core.supply.logistics import fuel_wtt_route
+
+        def fuel_data(fuel, unit):
+            fuel_route(fs, fuel, "mobile", unit, "")
+            fuel_wtt_route(fs, fuel, unit)
+        check(("fuel", "fuel_unit"), fuel_data, "fuel_unit")
+    if kind in ("travel", "commute"):
+        has_distance = (out["distance"].notna() if kind == "travel" else pd.Series(True, index=out.index)).to_numpy()
+        check(("mode",), lambda m: fs.travel(m, "ttw"), "mode", has_distance)
+    if kind == "travel":
+        check(("hotel",), lambda c: fs.travel(f"hotel.{c}", "ttw"), "hotel")
+    if kind == "product_use":
+        from zerocarbon.core.model import Site
+
+        def grid(country):
+            keys = fs.region_keys(Site(code=f"market {country}", name=country, country=country))
+            if not any(f.kind == "grid_electricity" and f.region in {k for _, k in keys} for f in fs.factors):
+                raise FactorNotFoundError(f"factor set {fs.id} has no grid factor for market {country}; choose a "
+                                          "set that covers it (`zerocarbon factors sets`)")
+        check(("market",), grid, "market")
 
 
 def _check_claims_within(out: pd.DataFrame, ck: _Checker) -> None:

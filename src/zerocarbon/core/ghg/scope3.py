@@ -33,7 +33,7 @@ CATEGORIES = {
     "c11_use_of_sold_products": "11 Use of sold products",
     "c12_end_of_life": "12 End-of-life treatment of sold products",
 }
-CURRENCY_CODES = ("CNY", "USD", "HKD", "EUR")
+CURRENCY_CODES = ("CNY", "USD", "HKD", "EUR", "GBP")
 # PACT declared units (Pathfinder Framework v2) as pint units.
 PACT_UNITS = {"kilogram": "kg", "liter": "L", "litre": "L", "piece": "unit", "kilowatt hour": "kWh",
               "cubic meter": "m**3", "megajoule": "MJ", "square meter": "m**2", "ton kilometer": "tkm"}
@@ -219,8 +219,10 @@ def _spend(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray
         try:
             k, f, formula, refs = spend_route(ctx, c, int(p), e)
         except ZerocarbonError as exc:
-            problems += _problems(df, at, "eeio_code" if "EEIO" in str(exc) or "eeio" in str(exc) else "currency",
-                                  str(exc))
+            text = str(exc)
+            column = ("eeio_code" if text.startswith("no eeio") or "EEIO" in text else
+                      "price_year" if "price index" in text or "exchange rate" in text else "currency")
+            problems += _problems(df, at, column, text)
             continue
         kg[at] = spend[at] * k
         fids[at] = ";".join([_ref(f), *refs])
@@ -402,10 +404,8 @@ def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
     cu = _text(df, "carrier_co2e_unit")
     legs["carrier_co2e_kg"] = np.where(cu != "", _num(df, "carrier_co2e") * scales(cu.replace("", "kgCO2e"), "kgCO2e"),
                                        np.nan)
-    try:
-        out = leg_emissions(legs, ctx.fs, year=ctx.year)
-    except ZerocarbonError as exc:
-        raise InputError([Problem("shipment", None, "mode", str(exc))]) from None
+    _check_legs(ctx, df, legs)
+    out = leg_emissions(legs, ctx.fs, year=ctx.year)
     method = out["method"].to_numpy(dtype=object)
     country = ctx.country(df["site"])
     dq = np.full(n, np.nan)
@@ -414,7 +414,10 @@ def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
     yr, reg = np.full(n, float(ctx.year)), country.copy()
     subject = (out["mode"] + "." + out["vehicle"]).to_numpy(dtype=object)
     for s in pd.unique(subject[method == "distance_based"]):
-        f = ctx.fs.freight(s, "ttw", ctx.year)
+        try:
+            f = ctx.fs.freight(s, "ttw", ctx.year)
+        except FactorNotFoundError:
+            f = ctx.fs.freight(s, "wtw", ctx.year)
         sel = (subject == s) & (method == "distance_based")
         yr[sel] = f.year if f.year is not None else np.nan
         reg[sel] = factor_region(f)
@@ -427,6 +430,45 @@ def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
     forms = np.where(np.isnan(out["ttw_kg"].to_numpy(dtype=float)), forms, forms + " (TTW and WTT summed; CO2e, GWP 1)")
     return Part(category, df["activity_id"], df["site"].to_numpy(dtype=object), out["co2e_kg"].to_numpy(dtype=float),
                 _obj(n, "CO2e"), method, out["factor_ids"].to_numpy(dtype=object), forms, dq)
+
+
+def _check_legs(ctx: Context, df: pd.DataFrame, legs: pd.DataFrame) -> None:
+    """Every factor the legs need is in the set, else an InputError naming the rows (file, row, column)."""
+    from zerocarbon.core.supply.logistics import DEFAULT_VEHICLE, distance_adjustment, fuel_wtt_route
+
+    problems: list[Problem] = []
+    reported = ~np.isnan(legs["carrier_co2e_kg"].to_numpy(dtype=float))
+    fuel = (legs["fuel"] != "").to_numpy() & ~np.isnan(legs["fuel_quantity"].to_numpy(dtype=float)) & ~reported
+    vehicle = legs["vehicle"].where(legs["vehicle"] != "", legs["mode"].map(DEFAULT_VEHICLE).fillna(""))
+    subject = (legs["mode"] + "." + vehicle).to_numpy(dtype=object)
+    for s in pd.unique(subject):
+        at = subject == s
+        if any(f.subject == s and f.use == "wtw" for f in ctx.fs._of_kind("freight")):
+            continue
+        for use in ("ttw", "wtt"):
+            try:
+                ctx.fs.freight(s, use, ctx.year)
+            except FactorNotFoundError as exc:
+                problems += _problems(df, at, "vehicle", str(exc))
+                break
+    no_distance = np.isnan(legs["distance_km"].to_numpy(dtype=float))
+    for m in pd.unique(legs["mode"][no_distance]):
+        at = no_distance & (legs["mode"] == m).to_numpy()
+        try:
+            distance_adjustment(ctx.fs, m)
+        except FactorNotFoundError as exc:
+            problems += _problems(df, at, "distance", str(exc))
+    for f_, u in legs.loc[fuel, ["fuel", "fuel_unit"]].drop_duplicates().itertuples(index=False):
+        at = fuel & (legs["fuel"] == f_).to_numpy() & (legs["fuel_unit"] == u).to_numpy()
+        try:
+            from zerocarbon.core.ghg.combustion import fuel_route
+
+            fuel_route(ctx.fs, f_, "mobile", u, "")
+            fuel_wtt_route(ctx.fs, f_, u)
+        except ZerocarbonError as exc:
+            problems += _problems(df, at, "fuel_unit", str(exc))
+    if problems:
+        raise InputError(problems)
 
 
 # -- waste (5), end of life (12) ----------------------------------------------------------------------------

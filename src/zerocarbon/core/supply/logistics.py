@@ -23,7 +23,8 @@ given distance is kept, unless the leg has coordinates, in which case its distan
 the new mode's distance adjustment factor.
 
 Returned: the legs plus ``distance_km``, ``distance_source`` (given | great_circle), ``tkm``, ``ttw_kg``,
-``wtt_kg`` (NaN for carrier-reported legs, which come as one well-to-wheel figure), ``co2e_kg``, ``method``
+``wtt_kg`` (NaN for carrier-reported legs and legs with a published well-to-wheel factor only (``use`` wtw), which
+come as one well-to-wheel figure), ``co2e_kg``, ``method``
 (carrier_reported | fuel_based | distance_based, best available first), ``intensity_g_per_tkm``,
 ``factor_ids`` and ``formula``. A leg the set has no factor for raises FactorNotFoundError naming it.
 
@@ -180,9 +181,21 @@ def leg_emissions(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, ve
     formula = np.full(n, "", dtype=object)
     method = np.full(n, "distance_based", dtype=object)
     codes, subs = pd.factorize(pd.Series(subjects))
+    wtw = np.full(n, np.nan)
     for i, s in enumerate(subs):
         at = codes == i
-        ft, fw = fs.freight(s, "ttw", year), fs.freight(s, "wtt", year)
+        try:
+            ft, fw = fs.freight(s, "ttw", year), fs.freight(s, "wtt", year)
+        except FactorNotFoundError:
+            # A published well-to-wheel intensity without its split (use ``wtw``), else the TTW/WTT error.
+            if not any(f.subject == s and f.use == "wtw" for f in fs._of_kind("freight")):
+                raise
+            f = fs.freight(s, "wtw", year)
+            k = _kg_per(f, "tkm")
+            wtw[at] = tkm[at] * k
+            ids[at] = _ref(f)
+            formula[at] = f"t x km x WTW {k:g} kg CO2e/t.km [{s}; no TTW/WTT split published]"
+            continue
         kt, kw = _kg_per(ft, "tkm"), _kg_per(fw, "tkm")
         ttw[at], wtt[at] = tkm[at] * kt, tkm[at] * kw
         ids[at] = f"{_ref(ft)};{_ref(fw)}"
@@ -209,9 +222,9 @@ def leg_emissions(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, ve
         ids[reported] = "carrier:" + _col(out, "carrier", "").fillna("").astype(str).to_numpy(dtype=object)[reported]
         formula[reported] = "carrier-reported well-to-wheel emissions of the leg (no TTW/WTT split)"
         method[reported] = "carrier_reported"
-        co2e = np.where(reported, carrier, ttw + wtt)
+        co2e = np.where(reported, carrier, np.where(np.isnan(wtw), ttw + wtt, wtw))
     else:
-        co2e = ttw + wtt
+        co2e = np.where(np.isnan(wtw), ttw + wtt, wtw)
     with np.errstate(divide="ignore", invalid="ignore"):
         intensity = np.where(tkm > 0, co2e * 1000.0 / tkm, np.nan)
     ids = np.where(daf_ids != "", ids + ";" + daf_ids, ids)
