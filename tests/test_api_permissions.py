@@ -283,6 +283,9 @@ ENDPOINTS = [
     Endpoint("supply.read", "GET", "/orgs/{org}/logistics/%d/modal-shift" % YEAR),
     Endpoint("supply.read", "GET", "/orgs/{org}/packaging/%d" % YEAR),
     Endpoint("supply.read", "GET", "/orgs/{org}/recycling/%d" % YEAR),
+    Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/scope3" % YEAR),
+    Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/scope3/{category}/rows" % YEAR,
+             lambda w, r: {"path": {"category": "c1_purchased_goods"}}),
 ]
 
 

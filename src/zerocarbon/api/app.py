@@ -10,12 +10,12 @@ from sqlalchemy.orm import sessionmaker
 from zerocarbon import __version__
 from zerocarbon.api import docs_page, problems
 from zerocarbon.api.routes import (audit, auth, batches, energy, factors, footprints, green, inventory, jobs, orgs,
-                                   schedules, schemas, suppliers)
+                                   schedules, schemas, scope3, suppliers)
 from zerocarbon.services import jobs as job_service
 
 PREFIX = "/api/v1"
 ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, jobs, factors, audit, energy, schedules, schemas,
-                                   footprints, suppliers, green))
+                                   scope3, footprints, suppliers, green))
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:

@@ -353,6 +353,98 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
         console.print(f"... {trail.rows_total - limit} more rows (--limit)")
 
 
+def _t3(x: float) -> str:
+    return f"{x:,.3f}"
+
+
+@inventory_app.command("scope3")
+def inventory_scope3(org: OrgOpt, year: YearOpt, db: DbOpt = None,
+                     category: Annotated[Optional[str], typer.Option(
+                         help="print the ledger rows behind this category (e.g. c1_purchased_goods)")] = None,
+                     site: Annotated[Optional[str], typer.Option(help="with --category: only this site")] = None,
+                     limit: Annotated[int, typer.Option(help="with --category: rows to print", min=0)] = 30,
+                     offset: Annotated[int, typer.Option(help="with --category: rows to skip", min=0)] = 0,
+                     method: Annotated[Method, typer.Option(
+                         help="Scope 2 method under which Scope 3 rows depending on it are counted")] = Method.location,
+                     boundary: BoundaryOpt = Boundary.OPERATIONAL_CONTROL, as_json: JsonOpt = False) -> None:
+    """Scope 3 of a stored inventory by category (tCO2e, data quality, methods, status), beside Scope 1+2; with
+    --category, the ledger rows behind one category and their lineage."""
+    from dataclasses import asdict
+
+    from zerocarbon.cli.common import escape
+    from zerocarbon.services import scope3
+
+    sessions = _stored(db)
+    if category is not None:
+        page = scope3.category_rows(sessions, org, year, category, boundary, site=site, limit=limit, offset=offset)
+        if as_json:
+            emit_json({"organisation": org, "year": year, "category": category, "total": page.total,
+                       "co2e_t": page.co2e_t, "limit": limit, "offset": offset, "rows": page.rows,
+                       "batches": {str(k): v for k, v in page.batches.items()}})
+            return
+        console.print(f"[bold]{org} {year} {category}[/]: {page.total} ledger rows, {_t3(page.co2e_t)} tCO2e "
+                      "(memo items left out)", highlight=False)
+        for r in page.rows:
+            memo = f" ({r['memo']}, outside totals)" if r["memo"] else ""
+            dq = "-" if r["dq"] is None else f"{r['dq']:.1f}"
+            console.print(f"[bold]{r['activity_id']}[/] {r['site']} {r['calc_method'] or '-'} DQ {dq}: {r['gas']} "
+                          f"{r['gas_kg']:,.3f} kg x GWP {r['gwp']:g} x share {r['inclusion']:g} = "
+                          f"[bold]{r['co2e_t']:,.4f} t[/]{memo}", highlight=False)
+            b = page.batches.get(r["batch_id"])
+            if b is not None:
+                console.print(f"    from batch {r['batch_id']}: {b['path']} (sha256 {b['sha256'][:12]})",
+                              highlight=False, markup=False)
+            console.print(f"    factors: {r['factor_ids'].replace(';', ', ')}", highlight=False, markup=False)
+            console.print(f"    formula: {r['formula']}", highlight=False, markup=False)
+        if page.total > offset + len(page.rows):
+            console.print(f"... {page.total - offset - len(page.rows)} more rows (--offset, --limit)")
+        return
+    rep = scope3.report(sessions, org, year, boundary, scope2_method=method.value)
+    if as_json:
+        emit_json(asdict(rep))
+        return
+
+    def dq(fig) -> str:
+        return "-" if fig is None or fig.dq is None else f"{fig.dq:.1f}"
+
+    def methods(fig) -> str:
+        if fig is None:
+            return ""
+        return ", ".join(f"{m} {_t3(t)}" for m, t in fig.methods.items())
+
+    table = Table(title=f"{org} {year} Scope 3 ({rep.boundary}, factor set {rep.factor_set}, GWP {rep.gwp_set})")
+    for c, right in (("category", False), ("tCO2e", True), ("share", True), ("DQ", True), ("methods (tCO2e)", False),
+                     ("supplier data", True), ("status", False)):
+        table.add_column(c, justify="right" if right else "left")
+    for c in rep.categories:
+        f = c.figure
+        status = c.status if c.status != "not evaluated" else f"not evaluated: {c.reason}"
+        if c.memo:
+            status += "; memo " + ", ".join(f"{k} {_t3(v)}" for k, v in c.memo.items())
+        table.add_row(f"{c.number} {c.category}", _t3(f.co2e_t) if f else "-" if c.status == "not evaluated" else "no data",
+                      f"{c.share:.1%}" if c.share is not None else "", dq(f), methods(f),
+                      f"{f.supplier_data_share:.0%}" if f and f.supplier_data_share is not None else "", status)
+    total = rep.total
+    table.add_row("[bold]Scope 3", _t3(total.co2e_t) if total else "no data", "", dq(total), methods(total),
+                  f"{total.supplier_data_share:.0%}" if total and total.supplier_data_share is not None else "", "")
+    console.print(table)
+    s12 = rep.scope12
+    console.print(f"Beside it (not included): Scope 1 {_t3(s12['scope1_t'])}, Scope 2 location-based "
+                  f"{_t3(s12['scope2_location_t'])}, market-based {_t3(s12['scope2_market_t'])} tCO2e",
+                  highlight=False)
+    if rep.suppliers:
+        st = Table(title="Purchases (categories 1 and 2) by supplier")
+        for c, right in (("supplier", False), ("tCO2e", True), ("DQ", True), ("methods (tCO2e)", False)):
+            st.add_column(c, justify="right" if right else "left")
+        for sf in rep.suppliers:
+            st.add_row(sf.supplier or "(none named)", _t3(sf.figure.co2e_t), dq(sf.figure), methods(sf.figure))
+        console.print(st)
+    for k, v in rep.memo.items():
+        console.print(f"[cyan]memo (outside every total):[/] {k} {_t3(v)} tCO2e", highlight=False)
+    for e in rep.exclusions:
+        console.print(f"[cyan]exclusion:[/] {escape(e)}", highlight=False)
+
+
 @baseyear_app.command("record")
 def baseyear_record(org: OrgOpt, base_year: Annotated[int, typer.Option("--base-year")],
                     kind: Annotated[ChangeKind, typer.Option()], delta_t: Annotated[float, typer.Option("--delta-t")],

@@ -137,8 +137,13 @@ WARNINGS_SHOWN = 50
 _THIS_BATCH = "\x00batch\x00"  # the id of the batch being imported, which exists only once it is stored
 # Used when a command names no factor set and nothing recorded names one.
 DEFAULT_FACTOR_SET = "CN-2025.1"
-# Every category a ledger row can have (each has a report line in every standard).
-LEDGER_CATEGORIES = tuple(dict.fromkeys(c for _, c in REPORTING_LINES[Methodology.GHG_PROTOCOL]))
+# The Scope 3 categories the ledger computes (GHG Protocol Scope 3 Standard numbering; services.scope3 reports them).
+SCOPE3_CATEGORIES = ("c1_purchased_goods", "c2_capital_goods", "c3_fuel_energy", "c4_upstream_transport",
+                     "c5_waste", "c6_business_travel", "c7_commuting", "c9_downstream_transport",
+                     "c11_use_of_sold_products", "c12_end_of_life")
+# Every category a ledger row can have (Scope 1 and 2 ones have a report line in every standard).
+LEDGER_CATEGORIES = tuple(dict.fromkeys([*(c for _, c in REPORTING_LINES[Methodology.GHG_PROTOCOL]),
+                                         *SCOPE3_CATEGORIES]))
 # Reporting and base years accepted: from the UNFCCC's reference year to the end of the century.
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 
@@ -774,6 +779,7 @@ def explain(sessions: sessionmaker, org_code: str, year: int, boundary: Boundary
     for r in rows:
         r["batch_id"] = _batch_of(r["batch_id"])
         r["row"] = _row_of(r["activity_id"])
+        r["dq"] = None if r.get("dq") is None or r["dq"] != r["dq"] else float(r["dq"])  # no score: Scope 1, 2
     return Explanation({"site": site, "scope": scope, "category": category, "method": method},
                        float(trail.loc[trail["memo"] == "", "co2e_t"].sum()), rows, len(trail), meta["batches"])
 

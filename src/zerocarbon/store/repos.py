@@ -258,7 +258,9 @@ def save_batch(session: Session, org_id: int, kind: str, source: str, path: str,
 
 # Kinds whose rows become ledger rows (instruments and generation only change the factors or shares of others);
 # only these get categorical ids, as row-wise code on the others would turn the shared categories into objects.
-LEDGER_KINDS = {"fuel", "electricity", "heat", "refrigerant", "process_gas"}
+LEDGER_KINDS = {"fuel", "electricity", "heat", "refrigerant", "process_gas",
+                # Scope 3 (categories 1, 2, 4 to 7, 9, 11, 12)
+                "purchase", "shipment", "waste", "travel", "commute", "product_use", "product_eol"}
 _ARROW = {"date": "timestamp[s]", "float": "float64", "int": "int64", "bool": "bool", "str": "string"}
 
 
@@ -428,9 +430,14 @@ def organisation_and_inventory(session: Session, code: str, year: int,
 
 
 LINE_COLUMNS = ["site", "scope", "category", "method", "gas", "gwp_set", "gwp", "gwp_factor_id", "inclusion",
-                "factor_ids", "formula", "memo"]
+                "factor_ids", "formula", "memo", "calc_method", "dq"]
 LEDGER_COLUMNS_STORED = ["id", "batch_id", "activity_id", "site", "scope", "category", "method", "gas", "gas_kg",
-                         "gwp_set", "gwp", "gwp_factor_id", "inclusion", "co2e_t", "factor_ids", "formula", "memo"]
+                         "gwp_set", "gwp", "gwp_factor_id", "inclusion", "co2e_t", "factor_ids", "formula", "memo",
+                         "calc_method", "dq"]
+# Line columns holding numbers; ``dq`` is NaN (NULL when stored) on Scope 1 and 2 lines.
+_LINE_NUMBERS = ("gwp", "inclusion", "dq")
+# What a ledger without the Scope 3 columns (computed by a version without Scope 3) holds in them.
+_LINE_DEFAULTS = {"calc_method": "", "dq": np.nan}
 
 
 class _TextColumn:
@@ -461,6 +468,14 @@ def _line_codes(led: pd.DataFrame) -> np.ndarray:
     return code
 
 
+def _line_value(column: str, value):
+    """A line's value as stored: numbers as floats (a missing score as NULL), the rest as text."""
+    if column in _LINE_NUMBERS:
+        v = float(value) if value is not None else float("nan")
+        return None if v != v else v
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
 def save_inventory(session: Session, org_id: int, result: InventoryResult, status: str = "draft",
                    activities: StoredActivities | None = None, chunk: int = 100_000) -> int:
     """Store an inventory and its ledger (replacing a stored one of the same year and boundary).
@@ -484,11 +499,13 @@ def save_inventory(session: Session, org_id: int, result: InventoryResult, statu
     n = len(led)
     if n == 0:
         return row.id
+    missing = {c: v for c, v in _LINE_DEFAULTS.items() if c not in led}
+    if missing:
+        led = led.assign(**missing)
     codes = _line_codes(led)
     first = pd.Series(np.arange(n)).groupby(codes, sort=True).first().to_numpy()
     lines = led.iloc[first][LINE_COLUMNS]
-    records = [dict(inventory_id=row.id, **{c: (float(v) if c in ("gwp", "inclusion") else str(v))
-                                             for c, v in zip(LINE_COLUMNS, r)})
+    records = [dict(inventory_id=row.id, **{c: _line_value(c, v) for c, v in zip(LINE_COLUMNS, r)})
                for r in lines.itertuples(index=False, name=None)]
     line_ids = np.asarray(session.scalars(insert(EmissionLineRow).returning(EmissionLineRow.id,
                                                                            sort_by_parameter_order=True),
@@ -541,22 +558,106 @@ def ledger_sums(session: Session, inventory_id: int) -> list[tuple[str, str, str
     return [(a, b, c, d, float(t or 0.0)) for a, b, c, d, t in session.execute(q)]
 
 
+def line_sums(session: Session, inventory_id: int) -> pd.DataFrame:
+    """Every stored line of an inventory (site, scope, category, method, memo, calc_method, dq) with how many
+    ledger rows it has (``rows``) and their tCO2e (``co2e_t``), counted and summed by the database."""
+    counts = {line: (int(n), float(t or 0.0)) for line, n, t in session.execute(
+        select(EmissionRow.line_id, func.count(), func.sum(EmissionRow.co2e_t))
+        .where(EmissionRow.inventory_id == inventory_id).group_by(EmissionRow.line_id))}
+    cols = ["id", "site", "scope", "category", "method", "memo", "calc_method", "dq"]
+    lines = pd.DataFrame(session.execute(select(*(getattr(EmissionLineRow, c) for c in cols))
+                                         .where(EmissionLineRow.inventory_id == inventory_id)).all(), columns=cols)
+    lines["calc_method"] = lines["calc_method"].fillna("")
+    lines["dq"] = pd.to_numeric(lines["dq"], errors="coerce").astype(float)
+    got = [counts.get(i, (0, 0.0)) for i in lines["id"]]
+    lines["rows"] = np.asarray([g[0] for g in got], dtype=np.int64)
+    lines["co2e_t"] = np.asarray([g[1] for g in got], dtype=float)
+    return lines
+
+
+def _driver_rows(session: Session, sql: str, params: tuple, chunk: int):
+    """Rows of a query as the database driver's own tuples, a chunk at a time (no SQLAlchemy row objects, which
+    cost more than the query for a million rows)."""
+    dbapi = session.connection().connection.driver_connection
+    cur = dbapi.cursor()
+    try:
+        cur.execute(sql, params)
+        while True:
+            block = cur.fetchmany(chunk)
+            if not block:
+                break
+            yield block
+    finally:
+        cur.close()
+
+
+def sums_by_activity_field(session: Session, inventory_id: int, field: str, scope: str,
+                           categories, chunk: int = 100_000) -> pd.DataFrame:
+    """Ledger rows of ``scope`` and ``categories`` inside the totals (memo items left out), grouped by one field
+    of the activity row each comes from (as imported, e.g. a purchase's ``supplier``) and by line: columns
+    ``value`` ("" where the row has none), ``line_id``, ``rows`` and ``co2e_t``.
+
+    Read as two streams joined here (the rows, then the field of their batches' activities): activities are
+    indexed by batch, not by id, so a join in the database would scan a batch per ledger row on SQLite.
+    """
+    out_cols = ["value", "line_id", "rows", "co2e_t"]
+    if not field.isidentifier():
+        raise ValueError(f"not a field name: {field!r}")
+    categories = list(categories)
+    pg = session.get_bind().dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    rows_sql = ("SELECT e.activity_id, e.batch_id, e.line_id, e.co2e_t FROM emissions e JOIN emission_lines l "
+                f"ON l.id = e.line_id WHERE e.inventory_id = {mark} AND l.inventory_id = {mark} AND l.scope = {mark} "
+                f"AND l.memo = '' AND l.category IN ({', '.join([mark] * len(categories))})")
+    parts = {k: [] for k in ("activity_id", "batch_id", "line_id", "co2e_t")}
+    for block in _driver_rows(session, rows_sql, (inventory_id, inventory_id, scope, *categories), chunk):
+        aid, batch, line, t = zip(*block)
+        parts["activity_id"].append(np.asarray(aid, dtype=object))
+        parts["batch_id"].append(np.asarray([-1 if b is None else b for b in batch], dtype=np.int64))
+        parts["line_id"].append(np.asarray(line, dtype=np.int64))
+        parts["co2e_t"].append(np.asarray(t, dtype=float))
+    if not parts["line_id"]:
+        return pd.DataFrame(columns=out_cols)
+    rows = pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
+    batches = sorted(int(b) for b in np.unique(rows["batch_id"].to_numpy()) if b >= 0)
+    ids, values = [], []
+    if batches:
+        pick = f"payload ->> '{field}'" if pg else f"json_extract(payload, '$.{field}')"
+        sql = (f"SELECT activity_id, {pick} FROM activities WHERE batch_id IN "
+               f"({', '.join([mark] * len(batches))})")
+        for block in _driver_rows(session, sql, tuple(batches), chunk):
+            a, v = zip(*block)
+            ids += a
+            values += v
+    found = pd.Series(values, index=pd.Index(ids, dtype=object), dtype=object)
+    found = found[~found.index.duplicated()]
+    rows["value"] = rows["activity_id"].map(found).fillna("").astype(str)
+    grouped = rows.groupby(["value", "line_id"], sort=True).agg(rows=("co2e_t", "size"), co2e_t=("co2e_t", "sum"))
+    return grouped.reset_index()[out_cols]
+
+
 def load_ledger(session: Session, inventory_id: int, site: str | None = None, scope: str | None = None,
                 category: str | None = None, methods=None, chunk: int = 100_000) -> pd.DataFrame:
     """The stored ledger (optionally filtered), text columns as categoricals, read in chunks."""
-    q = select(EmissionLineRow).where(EmissionLineRow.inventory_id == inventory_id)
+    where = [EmissionLineRow.inventory_id == inventory_id]
     for col, val in (("site", site), ("scope", scope), ("category", category)):
         if val is not None:
-            q = q.where(getattr(EmissionLineRow, col) == val)
+            where.append(getattr(EmissionLineRow, col) == val)
     if methods is not None:
-        q = q.where(EmissionLineRow.method.in_(list(methods)))
+        where.append(EmissionLineRow.method.in_(list(methods)))
+    q = select(EmissionLineRow).where(*where)
     lines = pd.DataFrame([{c: getattr(r, c) for c in ["id", *LINE_COLUMNS]} for r in session.scalars(q)],
                          columns=["id", *LINE_COLUMNS])
+    # Lines stored before revision 0012 hold NULL in the Scope 3 columns.
+    lines["calc_method"] = lines["calc_method"].fillna("")
+    lines["dq"] = pd.to_numeric(lines["dq"], errors="coerce").astype(float)
     filtered = any(v is not None for v in (site, scope, category, methods))
     rows = (select(EmissionRow.id, EmissionRow.line_id, EmissionRow.batch_id, EmissionRow.activity_id,
                    EmissionRow.gas_kg, EmissionRow.co2e_t).where(EmissionRow.inventory_id == inventory_id))
     if filtered:
-        rows = rows.where(EmissionRow.line_id.in_(lines["id"].tolist()))
+        # The lines' filter again, joined: Scope 3 rows of supplier figures can make tens of thousands of lines,
+        # more ids than SQLite takes as parameters.
+        rows = rows.join(EmissionLineRow, EmissionLineRow.id == EmissionRow.line_id).where(*where)
     parts = {k: [] for k in ("id", "line_id", "batch_id", "activity_id", "gas_kg", "co2e_t")}
     if len(lines):
         result = session.connection().execution_options(stream_results=True, yield_per=chunk).execute(
@@ -570,14 +671,14 @@ def load_ledger(session: Session, inventory_id: int, site: str | None = None, sc
             parts["gas_kg"].append(np.asarray(kg, dtype=float))
             parts["co2e_t"].append(np.asarray(t, dtype=float))
     if not parts["id"]:
-        return pd.DataFrame({c: pd.Series(dtype=float if c in ("gas_kg", "gwp", "inclusion", "co2e_t") else object)
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("gas_kg", "co2e_t", *_LINE_NUMBERS) else object)
                              for c in LEDGER_COLUMNS_STORED})
     out = {"id": np.concatenate(parts["id"]), "batch_id": pd.array(np.concatenate(parts["batch_id"]), dtype="Int64"),
            "activity_id": pd.concat([pd.Series(a) for a in parts["activity_id"]], ignore_index=True),
            "gas_kg": np.concatenate(parts["gas_kg"]), "co2e_t": np.concatenate(parts["co2e_t"])}
     at = pd.Index(lines["id"]).get_indexer(np.concatenate(parts["line_id"]))
     for c in LINE_COLUMNS:
-        if c in ("gwp", "inclusion"):
+        if c in _LINE_NUMBERS:
             out[c] = lines[c].to_numpy(dtype=float)[at]
         else:
             cat = pd.Categorical(lines[c].astype(str))
@@ -593,6 +694,7 @@ def _ledger_statement(kind: str, filters: tuple[str, ...]):
         cols = [func.count(), func.sum(case((EmissionLineRow.memo == "", EmissionRow.co2e_t)))]
     else:
         line = {c: getattr(EmissionLineRow, c) for c in LINE_COLUMNS}
+        line["calc_method"] = func.coalesce(EmissionLineRow.calc_method, "")  # NULL before revision 0012
         cols = [line[c] if c in line else getattr(EmissionRow, c) for c in LEDGER_COLUMNS_STORED]
     q = (select(*cols).join(EmissionLineRow, EmissionLineRow.id == EmissionRow.line_id)
          .where(EmissionRow.inventory_id == bindparam("inventory_id")))
@@ -628,7 +730,7 @@ def ledger_page(session: Session, inventory_id: int, site: str | None = None, sc
     ledger-row order, paged by the database, so a page costs the same whatever the size of the ledger.
 
     Each row is a dict of the columns of :func:`load_ledger` (``batch_id`` None for ledgers stored before
-    batches were versioned).
+    batches were versioned, ``dq`` None where the ledger has NaN: rows without a data-quality score).
     """
     filters, params = _ledger_params(inventory_id, site, scope, category, methods)
     rows = session.execute(_ledger_statement("page", filters), {**params, "limit": limit, "offset": offset})

@@ -119,7 +119,8 @@ class InventoryRow(Base):
 
 
 class EmissionLineRow(Base):
-    """What many ledger rows of one inventory share: site, scope, category, method, gas, GWP and lineage text.
+    """What many ledger rows of one inventory share: site, scope, category, method, gas, GWP, lineage text and,
+    for Scope 3, the calculation method and data-quality score.
 
     Kept apart from the rows because a 1M-row ledger has only hundreds of distinct lines: storing them once
     makes each ledger row a few numbers and an activity id.
@@ -140,6 +141,10 @@ class EmissionLineRow(Base):
     factor_ids: Mapped[str] = mapped_column(Text)
     formula: Mapped[str] = mapped_column(Text)
     memo: Mapped[str] = mapped_column(String(32))
+    # Scope 3: the calculation method (supplier_specific, spend_based, ...) and the data-quality score
+    # (1.0 very good .. 5.0 very poor); "" and NULL on Scope 1 and 2 lines (revision 0012).
+    calc_method: Mapped[str | None] = mapped_column(String(24))
+    dq: Mapped[float | None] = mapped_column(Float)
 
 
 class EmissionRow(Base):

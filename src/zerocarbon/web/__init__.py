@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.api import create_app as create_api
-from zerocarbon.web import energy, factors, footprints, green, jobs, schedule, supply
+from zerocarbon.web import energy, factors, footprints, green, jobs, schedule, scope3, supply
 from zerocarbon.web.routes import install, router
 
 
@@ -21,6 +21,7 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     app.include_router(footprints.router)
     app.include_router(green.router)
     app.include_router(supply.router)
+    app.include_router(scope3.router)
     install(app)
     return app
 

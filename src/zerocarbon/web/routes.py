@@ -35,7 +35,7 @@ PAGE_SIZE = 50
 # The activity kinds of io.schemas (the web layer reaches io only through services, so they are listed here).
 KINDS = ("electricity", "fuel", "heat", "refrigerant", "process_gas", "generation", "instrument")
 STATIC = {"app.css": "text/css", "app.js": "text/javascript", "energy.js": "text/javascript",
-          "schedule.js": "text/javascript", "vendor/htmx.min.js": "text/javascript",
+          "schedule.js": "text/javascript", "scope3.js": "text/javascript", "vendor/htmx.min.js": "text/javascript",
           "vendor/echarts.min.js": "text/javascript"}
 
 templates = Jinja2Templates(directory=str(files("zerocarbon.web").joinpath("templates")))
