@@ -200,7 +200,10 @@ def test_an_inventory_without_scope3_says_no_data_everywhere(sessions):
 # -- CLI --------------------------------------------------------------------------------------------------------
 
 def test_cli_scope3_table_and_json(stored, monkeypatch):
+    from zerocarbon.cli.common import console
+
     monkeypatch.setattr("zerocarbon.cli.accounting._stored", lambda db: stored)
+    monkeypatch.setattr(console, "width", 250)  # the console was sized when the CLI was imported
     r = runner.invoke(app, ["inventory", "scope3", "--org", "ORG", "--year", str(YEAR)], env={"COLUMNS": "250"})
     assert r.exit_code == 0, r.output
     assert "no data" in r.output and "supplier_specific 2.000" in r.output and "3.3" in r.output

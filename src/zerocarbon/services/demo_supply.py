@@ -130,7 +130,6 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
     sup = suppliers(rng)
     units = _units()
     site_units = {s.code: s.units_per_year for s in SITES}
-    total_units = sum(site_units.values())
     purchases, shipments, spend = [], [], {}
     by_cat = {c: g for c, g in sup.groupby("category")}
     plan = [(p.category, p.naics, p.cny_per_unit, p.material, p.kg_per_unit, 1) for p in PARTS]
