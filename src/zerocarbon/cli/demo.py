@@ -38,10 +38,9 @@ def build(out: Path, seed: int, schedule_seconds: float) -> tuple[str, dict[str,
     """Run the demo with a progress bar, print its results; the URL of its database and its meter data."""
     from zerocarbon.cli.accounting import print_totals
     from zerocarbon.cli.schedule import kpi_table, print_savings, search_progress
-    from zerocarbon.services.demo import IMPORT_ORDER, run_demo
+    from zerocarbon.services.demo import STEPS, run_demo
 
-    steps = (["generate", "organisation"] + [f"import {k}" for k in IMPORT_ORDER]
-             + ["compute", "write", "meters", "analytics", "schedule"])
+    steps = list(STEPS)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("demo", total=len(steps))

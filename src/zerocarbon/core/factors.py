@@ -324,6 +324,13 @@ class FactorSet:
                 return f, lvl, y
         return None
 
+    def use_phase_grid_factor(self, year: int, country: str) -> GridSelection:
+        """Grid factor of a market ``country`` for the use phase of sold products (Scope 3 category 11): the
+        set's ``grid.use_phase_series`` in order (e.g. its own national series, then a life-cycle series that
+        covers every country), else its location series."""
+        series = "use_phase" if "use_phase_series" in self.rules["grid"] else "location"
+        return self.grid_factor(series, year, Site(code=f"market {country}", name=country, country=country))
+
     def grid_factor(self, series: str, year: int, site: Site) -> GridSelection:
         """Pick the grid factor for ``site`` and data ``year`` by the set's resolution and fallback rules.
 

@@ -88,3 +88,29 @@ def forecast_chart(history: pd.Series, future: pd.DataFrame, path: Path, tz: str
 
 
 __all__ = ["idle_chart", "profile_chart", "baseline_chart", "forecast_chart"]
+
+
+def scope3_chart(categories: list[dict], path: Path, year: int) -> Path:
+    """Horizontal bars: Scope 3 [tCO2e] per category, stacked by calculation method, each bar labelled with its
+    emission-weighted data-quality score (1 very good .. 5 very poor); a category without data is drawn empty
+    and labelled "no data", never as a zero bar. ``categories``: dicts with ``category``, ``number``,
+    ``status``, ``co2e_t``, ``dq`` and ``methods`` ({method: tCO2e})."""
+    shown = [c for c in categories if c["status"] in ("reported", "no data")]
+    methods = sorted({m for c in shown for m in (c.get("methods") or {})})
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(shown) + 1.6))
+    labels = [f"C{c['number']} {c['category'].split('_', 1)[1].replace('_', ' ')}" for c in shown]
+    left = [0.0] * len(shown)
+    for k, m in enumerate(methods):
+        values = [(c.get("methods") or {}).get(m, 0.0) for c in shown]
+        ax.barh(labels, values, left=left, color=COLORS[k % len(COLORS)], label=m.replace("_", " "))
+        left = [a + b for a, b in zip(left, values)]
+    top = max(left) if left and max(left) > 0 else 1.0
+    for i, c in enumerate(shown):
+        text = "no data" if c["status"] == "no data" else f"{c['co2e_t']:,.0f} t · DQ {c['dq']:.1f}"
+        ax.text(left[i] + top * 0.01, i, text, va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, top * 1.3)
+    ax.set_xlabel("tCO2e")
+    ax.set_title(f"Scope 3 {year} by category and method (DQ: 1 very good .. 5 very poor)")
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, path)

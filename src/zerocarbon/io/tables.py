@@ -531,13 +531,12 @@ def _check_supply_factors(kind: str, out: pd.DataFrame, ck: _Checker, fs: Factor
     if kind == "travel":
         check(("hotel",), lambda c: fs.travel(f"hotel.{c}", "ttw"), "hotel")
     if kind == "product_use":
-        from zerocarbon.core.model import Site
-
         def grid(country):
-            keys = fs.region_keys(Site(code=f"market {country}", name=country, country=country))
-            if not any(f.kind == "grid_electricity" and f.region in {k for _, k in keys} for f in fs.factors):
+            try:
+                fs.use_phase_grid_factor(9999, country)  # any year: the inventory's is chosen when it is computed
+            except FactorNotFoundError:
                 raise FactorNotFoundError(f"factor set {fs.id} has no grid factor for market {country}; choose a "
-                                          "set that covers it (`zerocarbon factors sets`)")
+                                          "set that covers it (`zerocarbon factors sets`)") from None
         check(("market",), grid, "market")
 
 

@@ -13,6 +13,7 @@ from zerocarbon.services.demo_factory import YEAR, generate
 from zerocarbon.store.db import make_engine, session_factory, upgrade
 from zerocarbon.io.meter_files import read_registry
 from zerocarbon.io.reports import write_outputs
+from zerocarbon.services import demo_supply, green_supply
 from zerocarbon.services import demo_meters, energy_baseline, energy_forecast, energy_report, meter_import
 from zerocarbon.services import schedule_runs
 from zerocarbon.io.schedule_files import plant_problem_from_dict
@@ -22,6 +23,9 @@ from zerocarbon.services.scheduling import write_outputs as write_schedule_outpu
 
 HEFEI = "HF01"  # the demo group's site that makes the laptop-plant week
 IMPORT_ORDER = ("electricity", "generation", "fuel", "refrigerant", "instrument")
+# The steps ``run_demo`` reports to its ``progress`` callback, in order.
+STEPS = ("generate", "organisation", *(f"import {k}" for k in IMPORT_ORDER), "supply chain", "compute",
+         "supplier programme", "write", "meters", "analytics", "schedule")
 
 
 @dataclass
@@ -54,10 +58,16 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     for kind in IMPORT_ORDER:
         progress(f"import {kind}")
         accounting.import_file(sessions, org.code, kind, files[kind], YEAR, factor_set, actor="demo")
+    progress("supply chain")
+    supply_files = demo_supply.generate(out / "inputs" / "supply", seed=seed)
+    demo_supply.load(sessions, org.code, supply_files, factor_set, actor="demo")
     progress("compute")
     result = accounting.compute(sessions, org.code, YEAR, factor_set, gwp_set, actor="demo")
+    progress("supplier programme")
+    demo_supply.programme(sessions, org.code, supply_files, seed=seed, actor="demo")
     progress("write")
     outputs = write_outputs(result, out, org.name)
+    outputs.update(_supply_outputs(sessions, org.code, out / "supply_chain", factor_set))
     engine.dispose()
     progress("meters")
     mfiles = demo_meters.generate(out / "meters")
@@ -89,6 +99,18 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
     meter_data = {"lake": (out / "meters" / "lake").resolve(), "meters": Path(mfiles["registry"]).resolve(),
                   "production": Path(mfiles["production"]).resolve()}
     return DemoRun(result, outputs, org.name, url, cmp, energy, meter_data)
+
+
+def _supply_outputs(sessions, org: str, folder: Path, factor_set: str) -> dict[str, Path]:
+    """The five-dimension picture of the demo year as JSON, and Scope 3 by category and method as a chart."""
+    from zerocarbon.io.charts import scope3_chart
+
+    folder.mkdir(parents=True, exist_ok=True)
+    picture = green_supply.overview(sessions, org, YEAR, factor_set, base_year=YEAR - 1)
+    path = folder / "five_dimensions.json"
+    path.write_text(json.dumps(picture, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    chart = scope3_chart(picture["scope3"]["categories"], folder / "scope3_by_category.png", YEAR)
+    return {"supply_chain_five_dimensions": path, "supply_chain_scope3_chart": chart}
 
 
 def scope_note(meters) -> str:

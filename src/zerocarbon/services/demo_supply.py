@@ -86,6 +86,27 @@ PRODUCTS = {  # product -> (site, share of the site's units, laptop kg, packagin
 # laptop footprints (Dell Latitude 7430: 17.25 kWh/yr over 4 years; HP 250 G9: 17.06 kWh/yr, 4 years).
 MARKETS = {"CN": (0.40, 17.0, 4), "US": (0.30, 17.5, 4), "GB": (0.10, 17.0, 4), "DE": (0.20, 17.0, 4)}
 ASIA_SEA = {"TW", "KR", "JP", "VN", "MY"}
+CNY_PER_TONNE = 1_250_000
+
+
+# Distances are generator parameters, not data: road = 1.25 x great circle, sea within Asia = 1.3 x great circle,
+# port-to-port to Europe (via Suez) and to the US west coast as round sailing distances, air = great circle.
+ROAD_DETOUR, ASIA_SEA_DETOUR = 1.25, 1.3
+SAILING_KM = {("Shanghai", "Rotterdam"): 19_500, ("Shanghai", "Los Angeles"): 10_500,
+              ("Tianjin port", "Rotterdam"): 20_500, ("Tianjin port", "Los Angeles"): 10_300}
+
+
+def _great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(np.radians, (*a, *b))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return float(2 * 6371.0 * np.arcsin(np.sqrt(h)))
+
+
+def _leg(mode: str, a: tuple[float, float], b: tuple[float, float], km: float | None = None) -> dict:
+    if km is None:
+        gc = _great_circle_km(a, b)
+        km = gc * {"road": ROAD_DETOUR, "sea": ASIA_SEA_DETOUR}.get(mode, 1.0)
+    return {"mode": mode, "distance": round(max(km, 5.0), 1), "distance_unit": "km"}
 
 
 def _months(year: int):
@@ -116,8 +137,7 @@ def suppliers(rng: np.random.Generator) -> pd.DataFrame:
             rows.append({"supplier": f"S{n:04d}", "name": f"{city} {category.replace('_', ' ')} supplier {i + 1}",
                          "tier": tier, "category": category, "country": country,
                          "region": "CN-" + city if country == "CN" else country, "site": city,
-                         "emissions_t": emissions, "emissions_source": "supplier disclosure 2024" if i % 3 else
-                         "estimate: spend x EEIO", "contact": f"esg@s{n:04d}.example.com"})
+                         "emissions_t": emissions, "emissions_source": "reported" if i % 3 else "estimated", "contact": f"esg@s{n:04d}.example.com"})
     return pd.DataFrame(rows)
 
 
@@ -152,9 +172,9 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
                     elif category in ("display", "battery", "memory") and code % 4 == 0:
                         # Disclosed cradle-to-gate figure of the parts delivered, with its evidence.
                         row.update(supplier_co2e=round(amount / 7.2 * rng.uniform(0.18, 0.30), 1),
-                                   supplier_co2e_unit="kg", evidence=f"{s.supplier}-PCF-{year}-Q{m // 3 + 1}")
+                                   supplier_co2e_unit="kgCO2e", evidence=f"{s.supplier}-PCF-{year}-Q{m // 3 + 1}")
                     else:
-                        row.update(spend=round(amount, 2), currency="CNY", price_year=year, eeio_code=naics)
+                        row.update(spend=round(amount, 2), currency="CNY", price_year=year - 1, eeio_code=naics)
                     purchases.append(row)
     sup["annual_spend"] = sup["supplier"].map(spend).fillna(0).round(0)
     sup["currency"] = "CNY"
@@ -165,20 +185,19 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
         origin = CITIES[s.site]
         for site in site_units:
             dest = CITIES[SITE_CITY[site]]
-            tonnes = max(0.5, spend.get(s.supplier, 0) / 24 / 4000 * rng.uniform(0.6, 1.4))
+            share = site_units[site] / sum(site_units.values())
+            # About CNY 1.25 million of parts per tonne: a laptop's bill of materials (CNY 2,500) weighs ~2 kg.
+            tonnes = max(0.5, spend.get(s.supplier, 0) * share / 4 / CNY_PER_TONNE * rng.uniform(0.8, 1.2))
             for m in range(0, 12, 3):
                 base = {"site": site, "period_start": starts[m], "period_end": ends[min(m + 2, 11)], "category": 4,
                         "shipment": f"IN-{s.supplier}-{site}-{m // 3 + 1}", "mass": round(tonnes, 2),
                         "mass_unit": "t", "carrier": "C-ROAD" if s.country == "CN" else "C-SEA"}
                 if s.country in ASIA_SEA:
                     port = PORTS["Tianjin port"] if site == "TJ01" else PORTS["Shanghai"]
-                    shipments.append({**base, "leg": 1, "mode": "sea", "origin_lat": origin[0], "origin_lon": origin[1],
-                                      "destination_lat": port[0], "destination_lon": port[1]})
-                    shipments.append({**base, "leg": 2, "mode": "road", "origin_lat": port[0], "origin_lon": port[1],
-                                      "destination_lat": dest[0], "destination_lon": dest[1]})
+                    shipments.append({**base, "leg": 1, **_leg("sea", origin, port)})
+                    shipments.append({**base, "leg": 2, **_leg("road", port, dest)})
                 else:
-                    shipments.append({**base, "leg": 1, "mode": "road", "origin_lat": origin[0],
-                                      "origin_lon": origin[1], "destination_lat": dest[0], "destination_lon": dest[1]})
+                    shipments.append({**base, "leg": 1, **_leg("road", origin, dest)})
     # Outbound, paid by the group (category 4), and customers' distribution (category 9).
     for product, (site, _, kg, pack) in PRODUCTS.items():
         shipped_t = units[product] * (kg + sum(p[1] for p in pack)) / 1000
@@ -195,16 +214,14 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
                     shipments.append({**common, "leg": 1, "mode": "road", "mass": round(t, 2), "distance": 850,
                                       "distance_unit": "km", "carrier": "C-ROAD"})
                     continue
-                far = PORTS["Rotterdam"] if market in ("GB", "DE") else PORTS["Los Angeles"]
+                far = "Rotterdam" if market in ("GB", "DE") else "Los Angeles"
+                port_name = "Tianjin port" if site == "TJ01" else "Shanghai"
                 air = 0.08 * t  # urgent launch volumes fly
-                shipments.append({**common, "leg": 1, "mode": "road", "mass": round(t, 2), "origin_lat": dest_cn[0],
-                                  "origin_lon": dest_cn[1], "destination_lat": port[0], "destination_lon": port[1],
+                shipments.append({**common, "leg": 1, "mass": round(t, 2), **_leg("road", dest_cn, port),
                                   "carrier": "C-ROAD"})
-                shipments.append({**common, "leg": 2, "mode": "sea", "mass": round(t - air, 2), "origin_lat": port[0],
-                                  "origin_lon": port[1], "destination_lat": far[0], "destination_lon": far[1],
-                                  "carrier": "C-SEA"})
-                shipments.append({**common, "leg": 3, "mode": "air", "mass": round(air, 2), "origin_lat": port[0],
-                                  "origin_lon": port[1], "destination_lat": far[0], "destination_lon": far[1],
+                shipments.append({**common, "leg": 2, "mass": round(t - air, 2),
+                                  **_leg("sea", port, PORTS[far], SAILING_KM[port_name, far]), "carrier": "C-SEA"})
+                shipments.append({**common, "leg": 3, "mass": round(air, 2), **_leg("air", port, PORTS[far]),
                                   "carrier": "C-AIR"})
                 shipments.append({**common, "category": 9, "shipment": ref + "-RETAIL", "leg": 1, "mode": "road",
                                   "mass": round(t, 2), "distance": 400, "distance_unit": "km"})
@@ -214,8 +231,8 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
         ys, ye = f"{year}-01-01", f"{year}-12-31"
         for material, treatment, tonnes in (("paper_board", "recycling_closed_loop", 420), ("plastics_average",
                                             "recycling_open_loop", 65), ("plastics_average", "combustion", 30),
-                                            ("commercial_industrial", "landfill", 120),
-                                            ("electrical_items_it", "recycling_open_loop", 18)):
+                                            ("commercial_industrial_waste", "landfill", 120),
+                                            ("electrical_items_small", "recycling_open_loop", 18)):
             waste.append({"site": s.code, "period_start": ys, "period_end": ye, "material": material,
                           "treatment": treatment, "quantity": round(tonnes * scale, 1), "unit": "t"})
         for mode, km, n in (("air.domestic.average", 1_100, 1_800), ("air.short_haul.economy", 2_400, 600),
@@ -237,7 +254,7 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
                         "energy_per_year": kwh, "energy_unit": "kWh",
                         "energy_source": "typical energy consumption of comparable laptops (published PCF sheets)"})
             eol.append({"site": site, "period_start": ys, "period_end": ye, "product": product,
-                        "units_sold": round(n * mshare), "material": "electrical_items_it", "mass_per_unit": kg,
+                        "units_sold": round(n * mshare), "material": "electrical_items_small", "mass_per_unit": kg,
                         "unit": "kg", "treatment": "recycling_open_loop" if market != "US" else "landfill"})
         for y in (year - 1, year):
             s0, e0 = _months(y)
@@ -252,11 +269,12 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
                                       "recycled_share": recycled if not plastic or y == year else 0.0,
                                       "plastic": plastic})
         placed_t = n * kg / 1000
-        for material, frac, rate in (("electrical_items_it", 1.0, 0.88), ("paper_board", 0.3, 0.95)):
+        for material, frac, rate, treatment in (("electrical_items_small", 1.0, 0.88, "recycling_open_loop"),
+                                                ("paper_board", 0.3, 0.95, "recycling_closed_loop")):
             collected = placed_t * frac * 0.06
             takeback.append({"site": site, "period_start": f"{year}-01-01", "period_end": f"{year}-12-31",
                              "product": product, "material": material, "collected": round(collected, 2),
-                             "recycled": round(collected * rate, 2), "unit": "t", "treatment": "recycling",
+                             "recycled": round(collected * rate, 2), "unit": "t", "treatment": treatment,
                              "placed_on_market": round(placed_t * frac, 1)})
     paths = {"suppliers": out / "suppliers.csv"}
     sup.to_csv(paths["suppliers"], index=False)
@@ -271,3 +289,105 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
     paths["takeback"] = out / f"takeback_{year}.csv"
     pd.DataFrame(takeback).to_csv(paths["takeback"], index=False)
     return paths
+
+
+ACTIVITY_KINDS = ("purchase", "shipment", "waste", "travel", "commute", "product_use", "product_eol", "takeback")
+
+
+def load(sessions, org: str, files: dict[str, Path], factor_set: str, *, year: int = YEAR, actor: str,
+         progress=lambda step: None) -> None:
+    """Import the registry and the value-chain files of ``generate`` (all through the ordinary imports)."""
+    from zerocarbon.services import accounting, suppliers
+
+    progress("import suppliers")
+    suppliers.import_suppliers(sessions, org, files["suppliers"].name, files["suppliers"].read_bytes(), actor=actor)
+    for kind in ACTIVITY_KINDS:
+        progress(f"import {kind}")
+        accounting.import_file(sessions, org, kind, files[kind], year, factor_set, actor=actor)
+    for y in (year - 1, year):
+        accounting.import_file(sessions, org, "packaging", files[f"packaging_{y}"], y, factor_set, actor=actor)
+
+
+def programme(sessions, org: str, files: dict[str, Path], *, seed: int = 2025, actor: str) -> dict:
+    """The supplier programme of the demo group: one data campaign per year from the inventory year to today's,
+    to every supplier; their answers with evidence, dated over the year they were given (most complete, some
+    missing a certificate or a declaration, a few returned with a comment, a few not answered yet); the review;
+    and reduction projects towards the programme goal. Returns counts of what was stored."""
+    from datetime import date, timedelta
+
+    from zerocarbon.services import suppliers
+
+    rng = np.random.default_rng(seed + 29)
+    sup = pd.read_csv(files["suppliers"], dtype={"supplier": str})
+    today = suppliers.today()
+    counts = {"campaigns": 0, "answered": 0, "accepted": 0, "returned": 0, "projects": 0}
+    for year in range(YEAR, max(YEAR, today.year) + 1):
+        last = min(date(year, 12, 1), today - timedelta(days=1))
+        campaign = suppliers.create_campaign(sessions, org, f"Green specification {year}", [], date(year, 12, 31),
+                                             list(sup.supplier), actor=actor)
+        counts["campaigns"] += 1
+        requests = {r["supplier"]: r["id"]
+                    for c in suppliers.list_campaigns(sessions, org, suppliers.Viewer.everything(actor))
+                    if c["id"] == campaign["id"] for r in c["requests"]}
+        for _, s in sup.iterrows():
+            if rng.random() < 0.04:
+                continue  # not answered yet: overdue once the due date passes
+            answered_on = date(year, 1, 15) + timedelta(days=int(rng.integers(0, max(1, (last - date(year, 1, 15)).days))))
+            rows, evidence = _answers(rng, s, answered_on)
+            sub = suppliers.submit(sessions, org, s.supplier, f"{s.supplier}-answers-{year}.csv", rows, evidence,
+                                   request_id=requests.get(s.supplier), actor=f"{s.supplier}@supplier.demo",
+                                   answered_on=answered_on)
+            counts["answered"] += 1
+            if rng.random() < 0.05:
+                suppliers.review(sessions, org, sub["id"], False, "the renewable-electricity evidence covers only "
+                                 "one of the two factories; send the certificate of the second", actor=actor)
+                counts["returned"] += 1
+            else:
+                suppliers.review(sessions, org, sub["id"], True, actor=actor)
+                counts["accepted"] += 1
+            if year == YEAR and int(s.supplier[1:]) % 4 == 0:
+                counts["projects"] += _projects(sessions, org, rng, s, actor)
+    return counts
+
+
+def _answers(rng: np.random.Generator, s, answered_on) -> tuple[bytes, dict[str, bytes]]:
+    """One supplier's answers to the green specification as a submission file, and its evidence files."""
+    from datetime import timedelta
+
+    code = s.supplier
+    rows = ["indicator,value,unit,evidence_ref,evidence_file,valid_until"]
+    evidence = {}
+
+    def answer(indicator, value, unit="", file="", valid=""):
+        rows.append(f"{indicator},{value},{unit},,{file},{valid}")
+        if file:
+            evidence[file] = f"{code} {indicator} evidence (demo document)\n".encode()
+
+    if rng.random() < 0.97:
+        answer("iso14001", f"CN-14001-{code}", file=f"{code}-iso14001.pdf",
+               valid=(answered_on + timedelta(days=int(rng.integers(400, 1100)))).isoformat())
+    if rng.random() < 0.98:
+        answer("substances", "yes", file=f"{code}-rohs-reach.pdf")
+    answer("sbti", rng.choice(["none", "committed", "validated"], p=[0.15, 0.40, 0.45]))
+    if rng.random() < 0.9:
+        answer("renewable_share", int(rng.integers(15, 95)), "%", file=f"{code}-green-power.pdf")
+    answer("scope12_disclosed", int(s.emissions_t), "tCO2e", file=f"{code}-ghg-inventory.pdf")
+    answer("env_audit", rng.choice(["pass", "minor", "major"], p=[0.8, 0.18, 0.02]), file=f"{code}-audit.pdf")
+    return "\n".join(rows).encode(), evidence
+
+
+def _projects(sessions, org: str, rng: np.random.Generator, s, actor: str) -> int:
+    """Two reduction projects of a supplier, submitted with their evidence reference and accepted."""
+    from zerocarbon.services import suppliers
+
+    code, base = s.supplier, float(s.emissions_t)
+    lines = ["project_id,description,type,start_year,annual_reduction_t,baseline_t,evidence_ref,evidence_file"]
+    for j, (what, kind, share) in enumerate((("rooftop PV", "renewable_electricity", 0.08),
+                                             ("compressed-air leak programme", "energy_efficiency", 0.03))):
+        lines.append(f"{code}-P{j + 1},{what},{kind},{int(rng.integers(2021, YEAR + 1))},"
+                     f"{round(base * share * rng.uniform(0.5, 1.5))},{round(base)},{code}-AUD-{j + 1},")
+    stored = suppliers.submit_projects(sessions, org, code, f"{code}-projects.csv", "\n".join(lines).encode(),
+                                       actor=f"{code}@supplier.demo")
+    for p in stored:
+        suppliers.review_project(sessions, org, p["id"], True, actor=actor)
+    return len(stored)

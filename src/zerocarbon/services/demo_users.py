@@ -45,7 +45,18 @@ def create_demo_users(sessions: sessionmaker, org: str = DEMO_ORG, *, actor: str
         if existed:
             users.set_password(sessions, email, password, actor=actor)
         logins.append(DemoLogin(role.value, email, password))
+    _tie_supplier(sessions, org, demo_email(Role.supplier), actor=actor)
     return logins
+
+
+def _tie_supplier(sessions: sessionmaker, org: str, email: str, *, actor: str) -> None:
+    """The demo supplier login speaks for the first supplier of the registry, so its portal has requests, answers
+    and a scorecard to show; an organisation without suppliers leaves it tied to none."""
+    from zerocarbon.services import suppliers
+
+    listed = suppliers.list_suppliers(sessions, org, suppliers.Viewer.everything(actor))
+    if listed:
+        suppliers.link_user(sessions, org, email, sorted(x["code"] for x in listed)[0], actor=actor)
 
 
 __all__ = ["DEMO_DOMAIN", "DEMO_ORG", "DemoLogin", "create_demo_users", "demo_email"]

@@ -543,12 +543,18 @@ def _check_evidence(source: str, evidence: dict[str, bytes]) -> list[Problem]:
 
 def submit(sessions: sessionmaker, org: str, supplier_code: str, source: str, data: bytes,
            evidence: dict[str, bytes] | None = None, v: Viewer | None = None, request_id: int | None = None,
-           *, actor: str, as_of: date | None = None) -> dict:
+           *, actor: str, as_of: date | None = None, answered_on: date | None = None) -> dict:
     """A supplier's answers (indicator, value, unit, evidence_ref, evidence_file, valid_until; optional supplier)
-    with their evidence files, checked row by row; stored as one submission waiting for review, or refused whole."""
+    with their evidence files, checked row by row; stored as one submission waiting for review, or refused whole.
+
+    ``answered_on``: the day the supplier gave these answers, when they are entered later from an earlier record
+    (a past campaign, a previous system); never in the future. Validity and expiry count from it; the audit
+    entry keeps when they were entered."""
     v = v or Viewer.everything(actor)
     evidence = dict(evidence or {})
-    as_of = as_of or today()
+    if answered_on is not None and answered_on > today():
+        raise InputError([Problem(source, None, "answered_on", f"{answered_on} is in the future")])
+    as_of = as_of or answered_on or today()
     with sessions.begin() as s:
         org_id = _org_id(s, org)
         if store.supplier(s, org_id, supplier_code, _only(v)) is None:
@@ -604,8 +610,10 @@ def submit(sessions: sessionmaker, org: str, supplier_code: str, source: str, da
         org_id = _org_id(s, org)
         files = {name: _store_evidence(s, org_id, supplier_code, name, blob, actor) for name, blob in evidence.items()
                  if any(r["file"] == name for r in rows)}
+        given = (datetime.combine(answered_on, datetime.min.time(), tzinfo=timezone.utc) if answered_on is not None
+                 else now())
         sub = store.SubmissionRow(organisation_id=org_id, supplier_code=supplier_code, request_id=request_id,
-                                  source=source[:256], sha256=sha, status="submitted", submitted_at=now(),
+                                  source=source[:256], sha256=sha, status="submitted", submitted_at=given,
                                   submitted_by=actor)
         store.add(s, sub)
         for r in rows:
@@ -618,7 +626,7 @@ def submit(sessions: sessionmaker, org: str, supplier_code: str, source: str, da
             req = store.request(s, org_id, request_id, supplier_code)
             req.status = "submitted"
         repos.audit(s, actor, "supply.submit", f"submission:{sub.id}", org_id=org_id, supplier=supplier_code,
-                    source=source, sha256=sha, rows=len(rows),
+                    source=source, sha256=sha, rows=len(rows), answered_on=given.date().isoformat(),
                     evidence={n: e.sha256 for n, e in files.items()})
         return _submission_dict(sub, store.answers(s, org_id, sub.id), {e.id: e for e in files.values()})
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from zerocarbon.core.factors import Economics, Factor, FactorSet
-from zerocarbon.core.model import Organisation, Site
+from zerocarbon.core.model import Organisation
 from zerocarbon.errors import FactorNotFoundError, InputError, Problem, ZerocarbonError
 from zerocarbon.units import parse_unit, scale, scales
 
@@ -646,7 +646,7 @@ def use_of_products(ctx: Context, df: pd.DataFrame) -> Part | None:
     for c in pd.unique(market):
         at = (market == c).to_numpy()
         try:
-            sel = ctx.fs.grid_factor("location", ctx.year, Site(code=f"market {c}", name=c, country=c))
+            sel = ctx.fs.use_phase_grid_factor(ctx.year, c)
         except ZerocarbonError as exc:
             problems += _problems(df, at, "market", str(exc))
             continue
@@ -655,7 +655,7 @@ def use_of_products(ctx: Context, df: pd.DataFrame) -> Part | None:
         k = f.value * scale(num, "kgCO2e" if f.gas == "CO2e" else "kg") / scale(den, "kWh")
         kg[at], gas[at], fids[at] = kwh[at] * k, f.gas, _ref(f)
         forms[at] = (f"units sold x lifetime [yr] x energy per year [kWh] x grid {c} {k:g} kg {f.gas}/kWh "
-                     f"(location-based, {f.year})")
+                     f"({f.subject} series, {f.year})")
         fyear[at] = f.year if f.year is not None else np.nan
         freg[at] = c
         if sel.warning:
