@@ -8,13 +8,11 @@ recycling (take-back and recycling rates; avoided emissions as a memo, never ded
 (``services.scope3``).
 
 Each dimension answers with a ``status``: ``ok``, ``no data`` (nothing imported for the year: no figure, never
-a zero), ``not available`` (the part of the platform that computes it is not installed or not set up, with
-the reason) or ``invalid data`` (stored rows the report cannot use, named in ``problems``). The activity rows are the ``packaging``, ``takeback`` and ``shipment`` kinds imported through
+a zero), ``not available`` (not set up, with the reason) or ``invalid data`` (stored rows the report cannot use, named in ``problems``). The activity rows are the ``packaging``, ``takeback`` and ``shipment`` kinds imported through
 ``services.accounting.import_file``.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict
 from datetime import date
 
@@ -23,11 +21,12 @@ from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.core.model import Boundary
 from zerocarbon.core.supply import modal_shift as shift
+from zerocarbon.core.supply.logistics import leg_emissions
 from zerocarbon.core.supply.modal_shift import ShiftRule, ShiftResult
 from zerocarbon.core.supply.packaging import PackagingComparison, PackagingReport, compare, packaging_report
 from zerocarbon.core.supply.recycling import RecyclingReport, recycling_report
 from zerocarbon.errors import InputError, NotFoundError
-from zerocarbon.services import accounting, factor_sets
+from zerocarbon.services import accounting, factor_sets, scope3, suppliers
 from zerocarbon.store import repos
 from zerocarbon.units import scale
 
@@ -76,15 +75,6 @@ def recycling(sessions: sessionmaker, org_code: str, year: int, factor_set: str 
 
 
 # -- green logistics ----------------------------------------------------------------------------------------
-def _engine():
-    """``core.supply.logistics.leg_emissions`` (great-circle distances with the mode's distance adjustment, fuel-
-    and carrier-based methods), or None when that engine is not installed."""
-    try:
-        return importlib.import_module("zerocarbon.core.supply.logistics").leg_emissions
-    except (ImportError, AttributeError):
-        return None
-
-
 def _leg_input(rows: pd.DataFrame) -> pd.DataFrame:
     """Shipment rows with their quantities in the engine's units: ``mass_t`` [t], ``distance_km`` [km] (NaN where
     none is given) and ``carrier_co2e_kg`` [kgCO2e] (NaN where the carrier reports none)."""
@@ -113,15 +103,7 @@ def legs(sessions: sessionmaker, org_code: str, year: int, factor_set: str | Non
     fs = _factor_set(sessions, org_code, year, factor_set)
     if rows is None:
         return pd.DataFrame(columns=list(shift.LEG_COLUMNS)), [], fs
-    compute = _engine()
-    if compute is not None:
-        return compute(_leg_input(rows), fs, year=year), [], fs
-    # Without the engine, the legs whose distance is given are computed by the distance-based method.
-    has_distance = pd.to_numeric(rows["distance"], errors="coerce").notna()
-    skipped = [] if has_distance.all() else [
-        f"{int((~has_distance).sum())} leg(s) without a distance (great-circle, fuel- or carrier-based) are not "
-        "computed here"]
-    return shift.distance_based_legs(rows[has_distance], fs.factors), skipped, fs
+    return leg_emissions(_leg_input(rows), fs, year=year), [], fs
 
 
 def logistics(sessions: sessionmaker, org_code: str, year: int, factor_set: str | None = None) -> dict:
@@ -150,12 +132,11 @@ def modal_shift(sessions: sessionmaker, org_code: str, year: int, *, from_mode: 
     rule = ShiftRule(from_mode, float(min_distance_km), to_mode, to_vehicle or "", float(distance_ratio), category)
     rule.check()
     found, skipped, fs = legs(sessions, org_code, year, factor_set)
-    compute = _engine()
 
     def on_new_mode(moved: pd.DataFrame) -> pd.DataFrame:
-        return compute(moved, fs, mode=rule.to_mode, vehicle=rule.target().split(".", 1)[1], year=year)
+        return leg_emissions(moved, fs, mode=rule.to_mode, vehicle=rule.target().split(".", 1)[1], year=year)
 
-    result = shift.modal_shift(found, rule, fs.factors, on_new_mode if compute is not None else None)
+    result = shift.modal_shift(found, rule, fs.factors, on_new_mode)
     result.notes.extend(skipped)
     return result
 
@@ -172,32 +153,18 @@ def _production(sessions, org_code: str, year: int) -> dict:
                                           "total_market_t", "renewable_share")}}
 
 
-def _optional(module: str, function: str):
-    """A function of a service that may not be installed (suppliers, Scope 3); None without it."""
-    try:
-        return getattr(importlib.import_module(f"zerocarbon.services.{module}"), function, None)
-    except ImportError:
-        return None
-
-
 def _suppliers(sessions, org_code: str, year: int) -> dict:
     """Compliance of the supplier register with the green specification at the end of ``year`` (today for the
     current year), by count and by spend (``services.suppliers.compliance_report``)."""
-    report = _optional("suppliers", "compliance_report")
-    if report is None:
-        return {"status": NOT_AVAILABLE, "reason": "supplier management (services.suppliers) is not installed"}
     as_of = min(date(year, 12, 31), date.today())
-    got = report(sessions, org_code, as_of=as_of)
+    got = suppliers.compliance_report(sessions, org_code, as_of=as_of)
     keep = ("as_of", "spec", "suppliers", "passing", "share_by_count", "share_by_spend", "spend_by_currency", "note")
     return {"status": OK if got.get("suppliers") else NO_DATA, **{k: got.get(k) for k in keep}}
 
 
 def _scope3(sessions, org_code: str, year: int) -> dict:
-    report = _optional("scope3", "report")
-    if report is None:
-        return {"status": NOT_AVAILABLE, "reason": "Scope 3 reporting (services.scope3) is not installed"}
     try:
-        rep = report(sessions, org_code, year, suppliers=False)
+        rep = scope3.report(sessions, org_code, year, suppliers=False)
     except NotFoundError as exc:
         return {"status": NO_DATA, "reason": str(exc)}
     cats = [{"category": c.category, "number": c.number, "status": c.status,

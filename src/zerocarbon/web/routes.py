@@ -33,7 +33,8 @@ from zerocarbon.web import formatting, i18n
 PREFIX = "/web"
 PAGE_SIZE = 50
 # The activity kinds of io.schemas (the web layer reaches io only through services, so they are listed here).
-KINDS = ("electricity", "fuel", "heat", "refrigerant", "process_gas", "generation", "instrument")
+KINDS = ("electricity", "fuel", "heat", "refrigerant", "process_gas", "generation", "instrument", "purchase", "shipment",
+         "waste", "travel", "commute", "product_use", "product_eol", "packaging", "takeback")
 STATIC = {"app.css": "text/css", "app.js": "text/javascript", "energy.js": "text/javascript",
           "schedule.js": "text/javascript", "scope3.js": "text/javascript", "vendor/htmx.min.js": "text/javascript",
           "vendor/echarts.min.js": "text/javascript"}
