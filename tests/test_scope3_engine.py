@@ -24,7 +24,8 @@ FX = ("currency,year,value,unit,source,edition\n"
       "EUR,2020,1.1422,USD/EUR,US Federal Reserve Board G.5A,2024-02-01\n")
 CPI = ("index,year,value,unit,source,edition\n"
        "US_CPI_U,2020,258.811,index 1982-84=100,BLS CPI-U CUUR0000SA0 annual average,BLS\n"
-       "US_CPI_U,2022,292.655,index 1982-84=100,BLS CPI-U CUUR0000SA0 annual average,BLS\n")
+       "US_CPI_U,2022,292.655,index 1982-84=100,BLS CPI-U CUUR0000SA0 annual average,BLS\n"
+       "US_CPI_U,2025,321.943,index 1982-84=100,BLS CPI-U CUUR0000SA0 annual average,BLS\n")
 ECON = parse_economics(FX, CPI)
 
 
@@ -79,6 +80,18 @@ def test_spend_based_cny_of_2020_becomes_2022_usd_then_eeio(fs):
     # Spend-based: technological 4, completeness 3, reliability 4; factor year 2022 vs 2024 -> temporal 1;
     # a US factor for a Chinese site -> geographical 4.
     assert row["dq"] == pytest.approx((4 + 3 + 4 + 1 + 4) / 5)
+
+
+def test_a_booked_exchange_rate_replaces_the_annual_average_and_a_missing_year_says_how(fs):
+    """A 2025 purchase: the shipped G.5A rates stop at 2024, so the row names the rate it was booked at. CNY
+    1,000,000 / 7.18 = USD(2025) 139,275.77; x CPI-U 2022/2025 = 292.655/321.943; x 0.058 kg/USD = 7,343.2 kg."""
+    row = scope3(run(fs, {"purchase": [purchase(spend=1_000_000.0, currency="CNY", price_year=2025.0,
+                                                eeio_code="334111", exchange_rate=7.18)]})).iloc[0]
+    assert row["gas_kg"] == pytest.approx(1_000_000 / 7.18 * 292.655 / 321.943 * 0.058, rel=1e-12)
+    assert row["gas_kg"] == pytest.approx(7343.2, abs=0.1)
+    assert "7.18 CNY per USD (booked rate given in the row)" in row["formula"] and "fx:CNY:booked" in row["factor_ids"]
+    with pytest.raises(InputError, match="no 2025 annual average exchange rate for CNY .*exchange_rate column"):
+        run(fs, {"purchase": [purchase(spend=1_000_000.0, currency="CNY", price_year=2025.0, eeio_code="334111")]})
 
 
 def test_spend_in_wan_yuan_and_a_currency_stated_in_usd_per_unit(fs):

@@ -556,7 +556,8 @@ class Economics:
             raise FactorNotFoundError(
                 f"no {year} annual average exchange rate for {currency} in the economics reference"
                 + (f" (it has {currency} for {', '.join(map(str, years))})" if years else
-                   f" (currencies: {', '.join(sorted({c for c, _ in self.fx})) or 'none'})")) from None
+                   f" (currencies: {', '.join(sorted({c for c, _ in self.fx})) or 'none'})")
+                + "; give the rate the spend was booked at in the exchange_rate column") from None
 
     def index_names(self) -> list[str]:
         return sorted({n for n, _ in self.index})

@@ -254,6 +254,11 @@ SPEND_COLUMNS = [
       "2020", "positive", zh="价格年份", max=(YEAR_CEILING,)),
     C("eeio_code", "str", False, "NAICS-6 code of the product's sector in the EEIO factors (US EPA Supply Chain GHG "
                                  "Emission Factors)", "334111", zh="行业代码,NAICS代码"),
+    C("exchange_rate", "float", False, "units of currency per USD booked for this spend (e.g. the rate of the "
+                                       "financial statements); used instead of the shipped annual average, which "
+                                       "is needed for a year the reference does not have yet", "7.18", "positive",
+      zh="汇率", max=(Ceiling(1e6, "", "a million units of a currency per US dollar: more than any currency in "
+                                        "use; a slip of many zeros"),)),
 ]
 SCHEMAS.update({
     "purchase": COMMON + [

@@ -402,6 +402,9 @@ def row_rules(kind: str, out: pd.DataFrame) -> list[tuple[np.ndarray, str, objec
     if kind in ("purchase", "travel"):
         rules += _together(out, SPEND, SPEND_WHY)
     spend_ok = np.logical_and.reduce([given[c] for c in SPEND]) if kind in ("purchase", "travel") else None
+    if kind in ("purchase", "travel"):
+        rules.append((given["exchange_rate"] & ~given["spend"], "exchange_rate",
+                      "an exchange rate belongs to a spend: give spend, currency, price_year and eeio_code with it"))
     if kind == "purchase":
         unit, cu = out["unit"].astype(str), out["supplier_co2e_unit"].astype(str)
         rules += [(given["material"] & ~given["quantity"], "quantity",

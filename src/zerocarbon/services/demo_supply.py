@@ -87,6 +87,9 @@ PRODUCTS = {  # product -> (site, share of the site's units, laptop kg, packagin
 MARKETS = {"CN": (0.40, 17.0, 4), "US": (0.30, 17.5, 4), "GB": (0.10, 17.0, 4), "DE": (0.20, 17.0, 4)}
 ASIA_SEA = {"TW", "KR", "JP", "VN", "MY"}
 CNY_PER_TONNE = 1_250_000
+# The group's books convert at one rate for the year (a generator parameter); the shipped Federal Reserve
+# annual averages end before the demo year, so spend rows carry the booked rate.
+BOOKED_CNY_PER_USD = 7.18
 
 
 # Distances are generator parameters, not data: road = 1.25 x great circle, sea within Asia = 1.3 x great circle,
@@ -174,7 +177,8 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
                         row.update(supplier_co2e=round(amount / 7.2 * rng.uniform(0.18, 0.30), 1),
                                    supplier_co2e_unit="kgCO2e", evidence=f"{s.supplier}-PCF-{year}-Q{m // 3 + 1}")
                     else:
-                        row.update(spend=round(amount, 2), currency="CNY", price_year=year - 1, eeio_code=naics)
+                        row.update(spend=round(amount, 2), currency="CNY", price_year=year, eeio_code=naics,
+                                   exchange_rate=BOOKED_CNY_PER_USD)
                     purchases.append(row)
     sup["annual_spend"] = sup["supplier"].map(spend).fillna(0).round(0)
     sup["currency"] = "CNY"

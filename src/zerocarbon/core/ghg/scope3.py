@@ -179,10 +179,12 @@ def _price_index_name(ctx: Context) -> str:
                               "scope3: {price_index: NAME})")
 
 
-def spend_route(ctx: Context, currency: str, price_year: int, naics: str) -> tuple[float, Factor, str, list[str]]:
+def spend_route(ctx: Context, currency: str, price_year: int, naics: str, booked_rate: float | None = None
+                ) -> tuple[float, Factor, str, list[str]]:
     """kg CO2e per one unit of ``currency`` of ``price_year`` money spent on NAICS ``naics``: the currency to USD at
-    the year's average rate, USD of ``price_year`` to USD of the EEIO factor's price year by the price index, x the
-    factor. Returns (k, EEIO factor, formula, reference notes)."""
+    the year's average rate (or at ``booked_rate`` [currency per USD], the rate the spend was booked at), USD of
+    ``price_year`` to USD of the EEIO factor's price year by the price index, x the factor. Returns (k, EEIO
+    factor, formula, reference notes)."""
     if ctx.economics is None:
         raise FactorNotFoundError("the spend-based method needs exchange rates and a price index "
                                   "(data/reference/economics/); none is shipped or given")
@@ -190,16 +192,20 @@ def spend_route(ctx: Context, currency: str, price_year: int, naics: str) -> tup
     if f.year is None:
         raise FactorNotFoundError(f"EEIO factor {f.factor_id} states no price year")
     code, per = _currency_code(currency)
-    fx = ctx.economics.units_per_usd(code, price_year)
+    if booked_rate is None:
+        rate, rate_text, rate_ref = ctx.economics.units_per_usd(code, price_year).value, f"{price_year} annual average", \
+            f"fx:{code}:{price_year}"
+    else:
+        rate, rate_text, rate_ref = booked_rate, "booked rate given in the row", f"fx:{code}:booked"
     name = _price_index_name(ctx)
     p_from, p_to = ctx.economics.price_index(name, price_year), ctx.economics.price_index(name, f.year)
-    usd = per / fx.value
+    usd = per / rate
     inflate = p_to.value / p_from.value
     k = usd * inflate * _kg_per(f, "USD")
-    formula = (f"spend-based: {currency} x {per:g} {code}/{currency} / {fx.value:g} {code} per USD ({price_year} annual "
-               f"average) = USD {price_year}; x price index {name} {f.year}/{price_year} = {p_to.value:g}/"
+    formula = (f"spend-based: {currency} x {per:g} {code}/{currency} / {rate:g} {code} per USD ({rate_text}) = USD "
+               f"{price_year}; x price index {name} {f.year}/{price_year} = {p_to.value:g}/"
                f"{p_from.value:g} = USD {f.year}; x EEIO {naics} {f.value:g} {f.unit} ({f.use}, {f.year} USD)")
-    refs = [f"fx:{code}:{price_year}", f"price_index:{name}:{price_year}", f"price_index:{name}:{f.year}"]
+    refs = [rate_ref, f"price_index:{name}:{price_year}", f"price_index:{name}:{f.year}"]
     return k, f, formula, refs
 
 
@@ -212,12 +218,14 @@ def _spend(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray
     spend = _num(df, "spend")
     cur, code = _text(df, "currency"), _text(df, "eeio_code")
     py = _num(df, "price_year")
-    keys = pd.DataFrame({"c": cur, "p": py, "e": code})[rows].drop_duplicates()
+    booked = _num(df, "exchange_rate") if "exchange_rate" in df else np.full(n, np.nan)
+    keys = pd.DataFrame({"c": cur, "p": py, "e": code, "r": booked})[rows].drop_duplicates()
     problems: list[Problem] = []
-    for c, p, e in keys.itertuples(index=False):
-        at = rows & (cur == c).to_numpy() & (py == p) & (code == e).to_numpy()
+    for c, p, e, r in keys.itertuples(index=False):
+        same_rate = np.isnan(booked) if np.isnan(r) else booked == r
+        at = rows & (cur == c).to_numpy() & (py == p) & (code == e).to_numpy() & same_rate
         try:
-            k, f, formula, refs = spend_route(ctx, c, int(p), e)
+            k, f, formula, refs = spend_route(ctx, c, int(p), e, None if np.isnan(r) else float(r))
         except ZerocarbonError as exc:
             text = str(exc)
             column = ("eeio_code" if text.startswith("no eeio") or "EEIO" in text else
