@@ -260,6 +260,7 @@ ENDPOINTS = [
     Endpoint("supply.submit_own", "POST", "/orgs/{org}/suppliers/{code}/submissions", _answers_upload),
     Endpoint("supply.submit_own", "POST", "/orgs/{org}/suppliers/{code}/projects", _projects_upload),
     Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/supply/spec"),
+    Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/supply/template"),
     Endpoint("supply.manage", "PUT", "/orgs/{org}/supply/spec", _spec_upload),
     Endpoint("supply.read", "GET", "/orgs/{org}/supply/compliance"),
     Endpoint(_SUPPLY_READ, "GET", "/orgs/{org}/supply/campaigns"),

@@ -56,3 +56,55 @@ def test_supply_commands(tmp_path):
     assert "3,000" in out  # 1500 t/a in 2022 and 2023
     out = run("supply", "spec", "--org", "ORG", "--db", db).output
     assert "iso14001" in out and "pass mark 70" in out
+
+
+def test_template_round_trips_through_a_submission(tmp_path):
+    """The blank answers file has one row per indicator of the spec in force, in the columns a submission reads:
+    filled in, it is accepted as it is."""
+    import io
+
+    import pandas as pd
+
+    from zerocarbon.services import suppliers
+    from zerocarbon.store.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 't.sqlite'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    from tests.api_support import load_org
+
+    load_org(sessions, "ORG")
+    suppliers.import_suppliers(sessions, "ORG", "s.csv", b"code,name,tier\nS1,Alpha,1\n", actor="t")
+    name, media, data = suppliers.answers_template(sessions, "ORG", "xlsx")
+    assert name.endswith(".xlsx") and media.endswith("sheet")
+    sheet = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
+    spec = suppliers.get_spec(sessions, "ORG").spec
+    assert list(sheet["indicator"]) == [i.key for i in spec.indicators]
+    assert list(sheet.columns) == ["indicator", "value", "unit", "evidence_ref", "evidence_file", "valid_until"]
+    values = {"iso14001": ("CN-14001-1", "cert.pdf", "2030-01-01"), "substances": ("yes", "rohs.pdf", ""),
+              "sbti": ("validated", "", ""), "renewable_share": ("45", "ppa.pdf", ""),
+              "scope12_disclosed": ("600", "ghg.pdf", ""), "env_audit": ("pass", "audit.pdf", "")}
+    for k, (value, file, until) in values.items():
+        at = sheet["indicator"] == k
+        sheet.loc[at, ["value", "evidence_file", "valid_until"]] = [value, file, until]
+    evidence = {f: b"evidence" for _, f, _ in values.values() if f}
+    import pytest
+
+    from zerocarbon.errors import InputError
+
+    with pytest.raises(InputError, match="row 3, column 'value': the value is empty"):  # iso50001 left blank
+        suppliers.submit(sessions, "ORG", "S1", "answers.csv", sheet.to_csv(index=False).encode(), evidence, actor="t")
+    answered = sheet[sheet["value"] != ""]
+    sub = suppliers.submit(sessions, "ORG", "S1", "answers.csv", answered.to_csv(index=False).encode(), evidence,
+                           actor="t")
+    assert [a["indicator"] for a in sub["answers"]] == list(values)
+    _, _, text = suppliers.answers_template(sessions, "ORG", "csv")
+    assert text.decode("utf-8-sig").splitlines()[0] == "indicator,value,unit,evidence_ref,evidence_file,valid_until"
+    out = tmp_path / "answers.xlsx"
+    r = runner.invoke(app, ["supply", "template", "--org", "ORG", "--out", str(out), "--db",
+                            f"sqlite:///{tmp_path / 't.sqlite'}"])
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes()[:2] == b"PK"  # a zip container: an XLSX workbook
+    r = runner.invoke(app, ["supply", "template", "--org", "ORG", "--out", str(tmp_path / "a.txt"), "--db",
+                            f"sqlite:///{tmp_path / 't.sqlite'}"])
+    assert r.exit_code == 2 and ".csv or .xlsx" in r.output

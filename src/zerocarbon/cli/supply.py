@@ -163,6 +163,22 @@ def spec(org: OrgOpt, set_file: Annotated[Optional[Path], typer.Option("--set", 
     console.print(table)
 
 
+@app.command("template")
+def template(org: OrgOpt, out: Annotated[Path, typer.Option(help="file to write: .csv or .xlsx")],
+             db: DbOpt = None) -> None:
+    """Write a blank answers file for the green specification in force: one row per indicator, for suppliers."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.services import suppliers
+
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        raise typer.BadParameter(f"'{out.name}' is not a .csv or .xlsx file", param_hint="--out")
+    _, _, data = suppliers.answers_template(open_db(db), org, fmt)
+    out.write_bytes(data)
+    console.print(f"wrote {out}: one row per indicator; fill value (and evidence_file, valid_until where the "
+                  "indicator needs them), delete rows you do not answer", highlight=False)
+
+
 @app.command("compliance")
 def compliance(org: OrgOpt, as_of: AsOfOpt = None,
                by: Annotated[str, typer.Option(help="trend per quarter | year")] = "quarter",

@@ -87,4 +87,17 @@ def write_xlsx(df: pd.DataFrame, path: str | Path, sheet: str = "data") -> Path:
     return path
 
 
-__all__ = ["CSV_ENCODING", "FORMULA_START", "neutralise", "neutralise_frame", "write_csv", "write_rows", "write_xlsx"]
+def table_bytes(df: pd.DataFrame, fmt: str, sheet: str = "data") -> bytes:
+    """``df`` as the bytes of a CSV file (UTF-8 with BOM, so spreadsheet programs read Chinese right) or of a
+    one-sheet XLSX workbook, text cells neutralised."""
+    import io
+
+    if fmt == "csv":
+        return neutralise_frame(df).to_csv(index=False).encode(CSV_ENCODING)
+    buffer = io.BytesIO()
+    neutralise_frame(df).to_excel(buffer, sheet_name=sheet, index=False, engine="openpyxl")
+    return buffer.getvalue()
+
+
+__all__ = ["CSV_ENCODING", "FORMULA_START", "neutralise", "neutralise_frame", "table_bytes", "write_csv", "write_rows",
+           "write_xlsx"]

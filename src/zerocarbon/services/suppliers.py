@@ -26,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 from zerocarbon.core.supply import reductions as red
 from zerocarbon.core.supply import scorecard as sc
 from zerocarbon.errors import InputError, NotFoundError, Problem, StateError
+from zerocarbon.io.spreadsheet import table_bytes
 from zerocarbon.io.tables import read_table
 from zerocarbon.store import repos
 from zerocarbon.store import suppliers as store
@@ -275,6 +276,21 @@ def import_suppliers(sessions: sessionmaker, org: str, source: str, data: bytes,
         repos.audit(s, actor, "supplier.import", f"suppliers:{source}", org_id=org_id, sha256=sha,
                     created=created, updated=updated, unchanged=len(unchanged))
     return ImportReport(source, sha, created, updated, unchanged)
+
+
+def answers_template(sessions: sessionmaker, org: str, fmt: str = "csv") -> tuple[str, str, bytes]:
+    """A blank answers file for the organisation's green specification, in the columns ``submit`` reads: one row
+    per indicator with its unit filled in, value and evidence left for the supplier (a row left without a value
+    is to be deleted). Returns (file name, media type, content); ``fmt`` is csv or xlsx."""
+    import pandas as pd
+
+    if fmt not in ("csv", "xlsx"):
+        raise InputError([Problem("template", None, "format", f"'{fmt}' is not csv or xlsx")])
+    spec = get_spec(sessions, org).spec
+    rows = [{"indicator": i.key, "value": "", "unit": i.unit or ("%" if i.type == "share" else ""),
+             "evidence_ref": "", "evidence_file": "", "valid_until": ""} for i in spec.indicators]
+    media = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return f"{org}-green-specification-answers.{fmt}", media, table_bytes(pd.DataFrame(rows), fmt, "answers")
 
 
 def _supplier_dict(r: store.SupplierRow) -> dict:

@@ -262,6 +262,16 @@ def portal(request: Request, org: str, supplier: Annotated[str | None, Query(max
     return _portal(Page(request, org, "supply.submit_own"), supplier or None)
 
 
+@router.get("/orgs/{org}/portal/template")
+def portal_template(request: Request, org: str, format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv"  # noqa: A002
+                    ) -> Response:
+    page = Page(request, org)
+    if not (page.may("supply.read") or page.may("supply.submit_own")):
+        raise PermissionDeniedError(f"role {page.access.role} may not supply.read in {org}")
+    name, media, data = suppliers.answers_template(page.sessions, org, format)
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.post("/orgs/{org}/portal/submit")
 def portal_submit(request: Request, org: str, file: Annotated[UploadFile, File()],
                   evidence: Annotated[list[UploadFile] | None, File()] = None,

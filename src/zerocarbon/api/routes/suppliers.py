@@ -111,6 +111,16 @@ def get_spec(acting: Annotated[Acting, requires_any(*READ)]) -> dict[str, Any]:
             "engagement": info.spec.engagement, "programme": info.spec.programme, "yaml": info.text}
 
 
+@router.get("/supply/template", response_class=Response,
+            responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument."
+                                                           "spreadsheetml.sheet": {}}}})
+def answers_template(acting: Annotated[Acting, requires_any(*READ)],
+                     format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv") -> Response:  # noqa: A002
+    """A blank answers file for the green specification in force (one row per indicator), CSV or XLSX."""
+    name, media, data = suppliers.answers_template(acting.sessions, acting.org, format)
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.put("/supply/spec")
 def set_spec(acting: Annotated[Acting, requires("supply.manage")],
              file: Annotated[UploadFile, File(description="the specification YAML (as the shipped one)")]
