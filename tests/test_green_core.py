@@ -1,9 +1,10 @@
-"""UK DESNZ 2024 factors used by the green supply tests, each with its source row.
+"""UK DESNZ 2024 material factors used by the green supply tests, each with its source row.
 
 Values copied from "UK Government GHG Conversion Factors for Company Reporting 2024", flat file v1.1
 (2024-10-18), sheet "Factors by Category", column "GHG Conversion Factor 2024", kg CO2e; Open Government
 Licence v3.0 (Crown copyright). Copy read: GitHub SWASTIKA3011/Carbon-Lens,
 ghg-conversion-factors-2024-FlatFormat_v1_1.xlsx (blob aa36504). The row ID of the sheet is given per value.
+The logistics tests use the shipped factor set UK-DESNZ-2025.1, whose freight rows are the same DESNZ 2024 file.
 """
 from __future__ import annotations
 
@@ -25,18 +26,6 @@ ROWS = [
     # DESNZ publishes no closed-loop factor for wood (the "Closed-loop source" cell is empty).
     ("DESNZ2024.material.wood.primary", "material", "wood", "primary", 269.50416, "kg/t",
      "19_500_5048_15_1 Material use, Construction, Wood, Primary material production"),
-    ("DESNZ2024.freight.road.hgv_average_laden.ttw", "freight", "road.hgv_average_laden", "ttw", 0.09752, "kg/tkm",
-     "27_304_3140_14_1 Freighting goods, HGV (all diesel), All HGVs, Average laden, tonne.km"),
-    ("DESNZ2024.freight.road.hgv_average_laden.wtt", "freight", "road.hgv_average_laden", "wtt", 0.02359, "kg/tkm",
-     "28_907_3140_14_1 WTT- delivery vehs & freight, WTT- HGV (all diesel), All HGVs, Average laden, tonne.km"),
-    ("DESNZ2024.freight.rail.freight_train.ttw", "freight", "rail.freight_train", "ttw", 0.02779, "kg/tkm",
-     "27_315_3151_14_1 Freighting goods, Rail, Freight train, tonne.km"),
-    ("DESNZ2024.freight.rail.freight_train.wtt", "freight", "rail.freight_train", "wtt", 0.00691, "kg/tkm",
-     "28_911_3151_14_1 WTT- delivery vehs & freight, WTT- rail, Freight train, tonne.km"),
-    ("DESNZ2024.freight.sea.container_ship_average.ttw", "freight", "sea.container_ship_average", "ttw", 0.01612,
-     "kg/tkm", "27_320_3235_14_1 Freighting goods, Cargo ship, Container ship, Average, tonne.km"),
-    ("DESNZ2024.freight.sea.container_ship_average.wtt", "freight", "sea.container_ship_average", "wtt", 0.00365,
-     "kg/tkm", "28_916_3235_14_1 WTT- delivery vehs & freight, WTT- cargo ship, Container ship, Average, tonne.km"),
 ]
 
 FACTORS = [Factor(fid, kind, subject, use, "CO2e", value, unit, "", "GB", 2024, "UK DESNZ (with Defra)", DOC,
@@ -51,7 +40,9 @@ import math  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from zerocarbon.core.factors import load_factor_set  # noqa: E402
 from zerocarbon.core.supply import modal_shift as ms  # noqa: E402
+from zerocarbon.core.supply.logistics import leg_emissions  # noqa: E402
 from zerocarbon.core.supply.packaging import KPI_TEXT, compare, packaging_report  # noqa: E402
 from zerocarbon.core.supply.recycling import recycling_report  # noqa: E402
 from zerocarbon.errors import FactorNotFoundError, InputError  # noqa: E402
@@ -170,17 +161,25 @@ def test_recycling_refuses_more_recycled_than_collected():
 
 
 # -- green logistics: modal shift -------------------------------------------------------------------------------
+# Freight factors of the shipped set UK-DESNZ-2025.1: DESNZ 2024 flat file v1.1, kg CO2e per tonne.km (OGL v3.0):
+#   HGV (all diesel), all HGVs, average laden: TTW 0.09752 (27_304_3140_14_1), WTT 0.02359 (28_907_3140_14_1)
+#   Rail, freight train:                       TTW 0.02779 (27_315_3151_14_1), WTT 0.00691 (28_911_3151_14_1)
+#   Cargo ship, container ship, average:       TTW 0.01612 (27_320_3235_14_1), WTT 0.00365 (28_916_3235_14_1)
+DESNZ = load_factor_set("UK-DESNZ-2025.1")
 SHIPMENTS = pd.DataFrame([
-    # mode, vehicle, mass, mass unit, distance, distance unit, category
-    ("road", "", 20, "t", 800, "km", 4),
-    ("road", "hgv_average_laden", 10000, "kg", 150, "km", 4),
-    ("sea", "", 100, "t", 5000, "km", 9),
-], columns=["mode", "vehicle", "mass", "mass_unit", "distance", "distance_unit", "category"])
+    # mode, vehicle, mass [t], distance [km], Scope 3 category
+    ("road", "", 20.0, 800.0, 4),
+    ("road", "hgv_average_laden", 10.0, 150.0, 4),
+    ("sea", "", 100.0, 5000.0, 9),
+], columns=["mode", "vehicle", "mass_t", "distance_km", "category"])
+
+
+def _legs(shipments=SHIPMENTS):
+    return leg_emissions(shipments, DESNZ, year=2025)
 
 
 def test_logistics_summary_by_mode_with_desnz_freight_factors():
-    legs = ms.distance_based_legs(SHIPMENTS, FACTORS)
-    road, sea = ms.summary_by_mode(legs)
+    road, sea = ms.summary_by_mode(_legs())
     # 20 t x 800 km + 10 t x 150 km = 17,500 t.km; TTW 0.09752 and WTT 0.02359 kgCO2e/t.km (DESNZ 2024 HGV).
     assert road.tkm == pytest.approx(17500)
     assert road.ttw_t == pytest.approx(17500 * 0.09752 / 1000)
@@ -190,8 +189,8 @@ def test_logistics_summary_by_mode_with_desnz_freight_factors():
 
 
 def test_modal_shift_road_over_500_km_to_rail():
-    legs = ms.distance_based_legs(SHIPMENTS, FACTORS)
-    res = ms.modal_shift(legs, ms.ShiftRule("road", 500, "rail"), FACTORS)
+    legs = _legs()
+    res = ms.modal_shift(legs, ms.ShiftRule("road", 500, "rail"), DESNZ, year=2025)
     # Only the 800 km leg moves: 16,000 t.km from 0.12111 to 0.0347 kgCO2e/t.km (rail 0.02779 + WTT 0.00691).
     assert res.legs_moved == 1 and res.tkm_moved == pytest.approx(16000) and res.tkm_after == pytest.approx(16000)
     assert res.moved_before_t == pytest.approx(16000 * 0.12111 / 1000)  # 1.93776 t
@@ -200,19 +199,43 @@ def test_modal_shift_road_over_500_km_to_rail():
     assert res.baseline_t == pytest.approx(baseline)
     assert res.change_t == pytest.approx(-1.38256)
     assert res.change_pct == pytest.approx(-1.38256 / baseline * 100)  # -11.5 %
+    assert round(res.change_pct, 1) == -11.5
+    assert res.target_vehicle == "rail.freight_train"
     assert res.factor_ids == ("DESNZ2024.freight.rail.freight_train.ttw", "DESNZ2024.freight.rail.freight_train.wtt")
     assert {s.mode: s.tkm for s in res.scenario} == {"road": pytest.approx(1500), "rail": pytest.approx(16000),
                                                      "sea": pytest.approx(500000)}
+    rail = next(s for s in res.scenario if s.mode == "rail")
+    assert rail.ttw_t == pytest.approx(16000 * 0.02779 / 1000) and rail.wtt_t == pytest.approx(16000 * 0.00691 / 1000)
     # A longer rail route (x1.2) moves the same goods over more t.km.
-    longer = ms.modal_shift(legs, ms.ShiftRule("road", 500, "rail", distance_ratio=1.2), FACTORS)
+    longer = ms.modal_shift(legs, ms.ShiftRule("road", 500, "rail", distance_ratio=1.2), DESNZ, year=2025)
     assert longer.tkm_after == pytest.approx(19200)
     assert longer.change_t == pytest.approx((19200 * 0.0347 - 16000 * 0.12111) / 1000)
+    # Only category 9 legs: no road leg is in it, nothing moves.
+    none = ms.modal_shift(legs, ms.ShiftRule("road", 0, "rail", category=9), DESNZ, year=2025)
+    assert none.legs_moved == 0 and none.change_t == 0 and none.scenario == none.baseline
+
+
+def test_modal_shift_recomputes_a_carrier_reported_leg_on_the_new_mode():
+    """A road leg whose carrier reports 2,000 kg CO2e well-to-wheel (no TTW/WTT split) moved to rail: the carrier's
+    figure describes the truck, so the rail leg is computed distance-based, 16,000 t.km x (0.02779 + 0.00691)."""
+    reported = SHIPMENTS.iloc[[0]].assign(carrier_co2e_kg=[2000.0], carrier=["Tianjin Haul"])
+    legs = _legs(reported)
+    assert legs["method"].tolist() == ["carrier_reported"]
+    res = ms.modal_shift(legs, ms.ShiftRule("road", 500, "rail"), DESNZ, year=2025)
+    assert res.moved_before_t == pytest.approx(2.0)
+    assert res.moved_after_t == pytest.approx(0.5552)
+    assert res.change_t == pytest.approx(0.5552 - 2.0)
+    (rail,) = res.scenario
+    assert (rail.mode, rail.ttw_t) == ("rail", pytest.approx(16000 * 0.02779 / 1000))
 
 
 def test_modal_shift_needs_factors_of_the_target_mode():
-    legs = ms.distance_based_legs(SHIPMENTS, FACTORS)
+    legs = _legs()
+    # The set has no inland waterway freight factors (DESNZ publishes none), nor an electric train of its own.
     with pytest.raises(FactorNotFoundError, match="inland_waterway.average.*no inland_waterway freight factors"):
-        ms.modal_shift(legs, ms.ShiftRule("road", 0, "inland_waterway"), FACTORS)
+        ms.modal_shift(legs, ms.ShiftRule("road", 0, "inland_waterway"), DESNZ)
+    with pytest.raises(FactorNotFoundError, match="rail.electric_train.*its rail freight factors: rail.freight_train"):
+        ms.modal_shift(legs, ms.ShiftRule("road", 0, "rail", to_vehicle="electric_train"), DESNZ)
     with pytest.raises(InputError, match="target mode is the present one"):
-        ms.modal_shift(legs, ms.ShiftRule("road", 0, "road"), FACTORS)
+        ms.modal_shift(legs, ms.ShiftRule("road", 0, "road"), DESNZ)
     assert not math.isnan(legs["ttw_kg"].sum())

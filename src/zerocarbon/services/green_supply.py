@@ -132,11 +132,7 @@ def modal_shift(sessions: sessionmaker, org_code: str, year: int, *, from_mode: 
     rule = ShiftRule(from_mode, float(min_distance_km), to_mode, to_vehicle or "", float(distance_ratio), category)
     rule.check()
     found, skipped, fs = legs(sessions, org_code, year, factor_set)
-
-    def on_new_mode(moved: pd.DataFrame) -> pd.DataFrame:
-        return leg_emissions(moved, fs, mode=rule.to_mode, vehicle=rule.target().split(".", 1)[1], year=year)
-
-    result = shift.modal_shift(found, rule, fs.factors, on_new_mode)
+    result = shift.modal_shift(found, rule, fs, year=year)
     result.notes.extend(skipped)
     return result
 

@@ -1,35 +1,33 @@
 """Green logistics: a summary of freight legs by transport mode, and modal-shift scenarios.
 
-The legs come computed (one row per shipment leg, ISO 14083 / GLEC): ``mode``, ``mass_t`` [t], ``distance_km``
-[km], ``tkm`` [t.km], ``ttw_kg`` and ``wtt_kg`` [kgCO2e] (tank-to-wheel: the vehicle's operation; well-to-tank:
-the energy's upstream), ``method`` and ``category`` (4 upstream or 9 downstream transport). The engine that
-computes them (distance-, fuel- or carrier-based) is ``core.supply.logistics``; :func:`distance_based_legs`
-here computes legs from mass, distance and the set's ``freight`` factors, as the modal shift needs it for the
-mode a leg moves to.
+The legs come computed (one row per shipment leg, ISO 14083 / GLEC) by the freight engine
+:func:`zerocarbon.core.supply.logistics.leg_emissions`: ``mode``, ``mass_t`` [t], ``distance_km`` [km], ``tkm``
+[t.km], ``ttw_kg`` and ``wtt_kg`` [kgCO2e] (tank-to-wheel: the vehicle's operation; well-to-tank: the energy's
+upstream), ``co2e_kg`` (well-to-wheel; the only figure of a carrier-reported leg), ``method`` and ``category``
+(4 upstream or 9 downstream transport).
 
 Intensity of a mode = (TTW + WTT) / t.km, in g CO2e per t.km (ISO 14083 reports emission intensity per
 transport activity). A modal shift moves the legs matching a rule (a mode, longer than a distance) to another
-mode: their new transport activity is mass x distance x the route ratio (a rail or sea route is rarely as long
-as the road), times the new mode's TTW and WTT factors; every other leg keeps its emissions.
+mode and recomputes them with the same engine, as if carried by the rule's mode and vehicle: the new distance is
+the leg's distance x the route ratio (a rail or sea route is rarely as long as the road), or, for a leg with
+coordinates, the great circle x the new mode's distance adjustment factor; the emissions are t.km x the new
+vehicle's TTW and WTT factors. Every other leg keeps its emissions.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import pandas as pd
 
-from zerocarbon.errors import FactorNotFoundError, InputError, Problem, UnitError
-from zerocarbon.units import scale
+from zerocarbon.core.factors import FactorSet
+from zerocarbon.core.supply import logistics
+from zerocarbon.errors import FactorNotFoundError, InputError, Problem
 
-MODES = ("road", "rail", "sea", "inland_waterway", "air")
-# The freight factor (subject) a mode's leg uses when it names no vehicle, and the one a shift moves legs to
-# unless the rule names another (factor-library keys, SUPPLY_SPEC "freight").
-DEFAULT_VEHICLE = {"road": "road.hgv_average_laden", "rail": "rail.freight_train",
-                   "sea": "sea.container_ship_average", "inland_waterway": "inland_waterway.average",
-                   "air": "air.long_haul"}
+MODES = logistics.MODES
+# The freight factor (subject) a shift moves legs to unless the rule names another vehicle: the engine's
+# default vehicle of the mode (factor-library keys, SUPPLY_SPEC "freight").
+DEFAULT_VEHICLE = {m: f"{m}.{v}" for m, v in logistics.DEFAULT_VEHICLE.items()}
 LEG_COLUMNS = ("mode", "mass_t", "distance_km", "tkm", "ttw_kg", "wtt_kg")
 
 
@@ -74,83 +72,6 @@ def summary_by_mode(legs: pd.DataFrame) -> list[ModeSummary]:
     return sorted(out, key=lambda s: (order.get(s.mode, len(MODES)), s.mode))
 
 
-def _freight_index(factors: Iterable) -> dict[tuple[str, str], object]:
-    out = {}
-    for f in factors:
-        if f.kind == "freight" and f.gas == "CO2e":
-            out.setdefault((f.subject, f.use), f)
-    return out
-
-
-def per_tkm(factor) -> float:
-    """A ``freight`` factor in kgCO2e per t.km (``kg/tkm`` of gas CO2e, or ``kgCO2e/tkm``)."""
-    try:
-        return factor.value * scale(factor.unit, "kgCO2e/tkm")
-    except UnitError:
-        return factor.value * scale(factor.unit, "kg/tkm")
-
-
-def freight_pair(factors: Iterable, subject: str) -> tuple[object, object]:
-    """The TTW and WTT factors of a freight subject; FactorNotFoundError naming what the set has."""
-    index = factors if isinstance(factors, dict) else _freight_index(factors)
-    ttw, wtt = index.get((subject, "ttw")), index.get((subject, "wtt"))
-    if ttw is None or wtt is None:
-        mode = subject.split(".", 1)[0]
-        have = sorted({s for s, _ in index if s.split(".", 1)[0] == mode})
-        lacking = " and ".join(u for u, f in (("TTW", ttw), ("WTT", wtt)) if f is None)
-        raise FactorNotFoundError(f"no {lacking} freight factor for '{subject}' in the factor set; "
-                                  + (f"its {mode} freight factors: {', '.join(have)}" if have
-                                     else f"it has no {mode} freight factors"), entity=subject)
-    return ttw, wtt
-
-
-def distance_based_legs(shipments: pd.DataFrame, factors: Iterable, source: str = "shipment") -> pd.DataFrame:
-    """Legs by the distance-based method: t.km = mass x distance; TTW, WTT = t.km x the vehicle's factors.
-
-    ``shipments`` has ``mode``, ``vehicle`` (optional; the mode's default vehicle otherwise), ``mass``,
-    ``mass_unit``, ``distance``, ``distance_unit``. A row without distance is an error here (the great-circle
-    distance and the fuel- and carrier-based methods are the logistics engine's)."""
-    index = _freight_index(factors)
-    df = shipments.reset_index(drop=True)
-    problems = []
-    mass_t = np.full(len(df), np.nan)
-    dist_km = np.full(len(df), np.nan)
-    for col, unit_col, target, out in (("mass", "mass_unit", "t", mass_t), ("distance", "distance_unit", "km", dist_km)):
-        values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-        for u in df[unit_col].astype(str).unique():
-            hit = df[unit_col].astype(str).to_numpy() == u
-            try:
-                out[hit] = values[hit] * scale(u, target)
-            except UnitError as exc:
-                problems.append(Problem(source, int(np.flatnonzero(hit)[0]) + 2, unit_col, str(exc)))
-    bad = np.flatnonzero(~(np.isfinite(mass_t) & np.isfinite(dist_km)) | (mass_t < 0) | (dist_km < 0))
-    problems += [Problem(source, int(i) + 2, "distance", "mass and distance must be numbers >= 0") for i in bad[:20]]
-    if problems:
-        raise InputError(problems)
-    vehicles = df["vehicle"].fillna("").astype(str) if "vehicle" in df else pd.Series([""] * len(df))
-    subject = [(v if v.startswith(f"{m}.") else f"{m}.{v}") if v else DEFAULT_VEHICLE.get(m, f"{m}.average")
-               for m, v in zip(df["mode"].astype(str), vehicles)]
-    tkm = mass_t * dist_km
-    ttw = np.empty(len(df))
-    wtt = np.empty(len(df))
-    ids = []
-    for s in sorted(set(subject)):
-        f_ttw, f_wtt = freight_pair(index, s)
-        hit = np.array([x == s for x in subject])
-        ttw[hit] = tkm[hit] * per_tkm(f_ttw)
-        wtt[hit] = tkm[hit] * per_tkm(f_wtt)
-    for s in subject:
-        f_ttw, f_wtt = index[(s, "ttw")], index[(s, "wtt")]
-        ids.append(f"{f_ttw.factor_id},{f_wtt.factor_id}")
-    out = pd.DataFrame({"mode": df["mode"].astype(str), "vehicle": subject, "mass_t": mass_t,
-                        "distance_km": dist_km, "tkm": tkm, "ttw_kg": ttw, "wtt_kg": wtt,
-                        "method": "distance_based", "factor_ids": ids})
-    for c in ("category", "shipment", "leg", "activity_id"):
-        if c in df:
-            out[c] = df[c].to_numpy()
-    return out
-
-
 @dataclass(frozen=True)
 class ShiftRule:
     """Which legs move where: legs of ``from_mode`` longer than ``min_distance_km`` go to ``to_vehicle``."""
@@ -189,7 +110,7 @@ class ShiftRule:
 class ShiftResult:
     rule: ShiftRule
     target_vehicle: str
-    factor_ids: tuple[str, str]  # TTW, WTT factors of the target vehicle
+    factor_ids: tuple[str, ...]  # TTW and WTT factors of the target vehicle (its one WTW factor if no split)
     legs_moved: int
     tkm_moved: float  # [t.km] transport activity of the moved legs before the shift
     tkm_after: float  # [t.km] the same goods on the new mode (x distance ratio)
@@ -208,27 +129,39 @@ class ShiftResult:
         return asdict(self)
 
 
-def modal_shift(legs: pd.DataFrame, rule: ShiftRule, factors: Iterable,
-                recompute: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> ShiftResult:
+def target_factor_ids(fs: FactorSet, subject: str, year: int | None = None) -> tuple[str, ...]:
+    """The TTW and WTT factor ids of a freight subject (``<mode>.<vehicle>``) in ``fs``, or its one well-to-wheel
+    factor (``use`` wtw, no split published); FactorNotFoundError naming what the set has."""
+    have = {f.use for f in fs._of_kind("freight") if f.subject == subject}
+    if "ttw" in have and "wtt" in have:
+        return fs.freight(subject, "ttw", year).factor_id, fs.freight(subject, "wtt", year).factor_id
+    if "wtw" in have:
+        return (fs.freight(subject, "wtw", year).factor_id,)
+    mode = subject.split(".", 1)[0]
+    same_mode = sorted({f.subject for f in fs._of_kind("freight") if f.subject.split(".", 1)[0] == mode})
+    lacking = " and ".join(u for u in ("TTW", "WTT") if u.lower() not in have)
+    raise FactorNotFoundError(f"no {lacking} freight factor for '{subject}' in factor set {fs.id}; "
+                              + (f"its {mode} freight factors: {', '.join(same_mode)}" if same_mode
+                                 else f"it has no {mode} freight factors"), entity=subject)
+
+
+def modal_shift(legs: pd.DataFrame, rule: ShiftRule, fs: FactorSet, year: int | None = None) -> ShiftResult:
     """Move the legs matching ``rule`` to its target mode and recompute: the change in tCO2e and t.km moved.
 
     Parameters
     ----------
     legs : DataFrame
-        Computed legs (``LEG_COLUMNS``, optional ``co2e_kg`` for carrier-reported legs and ``category``).
-    factors : iterable of Factor
-        The factor set's factors (its ``freight`` factors give the target vehicle's TTW and WTT).
-    recompute : callable, optional
-        Computes the moved legs on the new mode (given them with ``distance_km`` already x the route ratio;
-        returns them with ``tkm``, ``ttw_kg``, ``wtt_kg``): the logistics engine, which also re-derives a
-        distance from coordinates with the new mode's distance adjustment. By default t.km x the target
-        vehicle's TTW and WTT factors.
+        Legs computed by ``logistics.leg_emissions`` (at least ``LEG_COLUMNS``; ``co2e_kg`` for carrier-reported
+        legs; ``category``; the coordinates, if any).
+    fs : FactorSet
+        The set the moved legs are recomputed with (its ``freight`` factors of the target vehicle, and the new
+        mode's distance adjustment factor for legs with coordinates).
+    year : int, optional
+        Reporting year: the freight factors of that year or the latest before it.
     """
     rule.check()
     target = rule.target()
-    factors = list(factors)
-    f_ttw, f_wtt = freight_pair(factors, target)
-    k_ttw, k_wtt = per_tkm(f_ttw), per_tkm(f_wtt)
+    factor_ids = target_factor_ids(fs, target, year)
     legs = legs.reset_index(drop=True).copy()
     wtw = well_to_wheel_kg(legs)
     computed = wtw.notna()
@@ -241,21 +174,15 @@ def modal_shift(legs: pd.DataFrame, rule: ShiftRule, factors: Iterable,
     before = float(wtw[move].sum()) / 1000
     moved = legs[move].copy()
     moved["distance_km"] = dist[move] * rule.distance_ratio
-    if recompute is None or not len(moved):
-        moved["tkm"] = moved["mass_t"] * moved["distance_km"]
-        moved["ttw_kg"] = moved["tkm"] * k_ttw
-        moved["wtt_kg"] = moved["tkm"] * k_wtt
-    else:
-        moved = recompute(moved)
-        moved.index = legs.index[move]
-    moved["mode"] = rule.to_mode
-    if "co2e_kg" in legs:
-        moved["co2e_kg"] = moved["ttw_kg"] + moved["wtt_kg"]
+    moved = logistics.leg_emissions(moved, fs, mode=rule.to_mode, vehicle=target.split(".", 1)[1], year=year)
     scenario = legs.copy()
-    for c in ("mode", "distance_km", "tkm", "ttw_kg", "wtt_kg") + (("co2e_kg",) if "co2e_kg" in legs else ()):
-        scenario[c] = scenario[c].astype(object) if c == "mode" else scenario[c]
+    for c in ("mode", "vehicle", "distance_km", "tkm", "ttw_kg", "wtt_kg", "co2e_kg", "method"):
+        if c not in scenario:
+            scenario[c] = None if c in ("vehicle", "method") else float("nan")
+        if c in ("mode", "vehicle", "method"):
+            scenario[c] = scenario[c].astype(object)
         scenario.loc[move, c] = moved[c]
-    after = float((moved["ttw_kg"] + moved["wtt_kg"]).sum()) / 1000
+    after = float(moved["co2e_kg"].sum()) / 1000
     base_total = float(wtw[computed].sum()) / 1000
     scen_total = base_total - before + after
     notes = []
@@ -263,7 +190,7 @@ def modal_shift(legs: pd.DataFrame, rule: ShiftRule, factors: Iterable,
         notes.append(f"{int(no_distance.sum())} {rule.from_mode} leg(s) have no distance and stay as they are")
     if int((~computed).sum()):
         notes.append(f"{int((~computed).sum())} leg(s) without computed emissions are in neither total")
-    return ShiftResult(rule, target, (f_ttw.factor_id, f_wtt.factor_id), int(move.sum()),
+    return ShiftResult(rule, target, factor_ids, int(move.sum()),
                        float(legs.loc[move, "tkm"].sum()), float(moved["tkm"].sum()), base_total, scen_total,
                        scen_total - base_total, 100 * (scen_total - base_total) / base_total if base_total else None,
                        before, after, summary_by_mode(legs), summary_by_mode(scenario),
