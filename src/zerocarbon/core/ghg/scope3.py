@@ -300,6 +300,14 @@ def _material(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndar
     return kg, fids, forms, fyear, freg
 
 
+# A supplier's figure and its evidence are the purchase row's own: the ledger row's activity id leads to it (the
+# evidence is not copied into the ledger line, so supplier rows of one site and category share a line).
+SUPPLIER_EVIDENCE = "supplier:evidence@activity"
+BETTER_DATA_LACKED = {"supplier_specific": "", "hybrid": " (no supplier-specific figure)",
+                      "average_data": " (no supplier figure)",
+                      "spend_based": " (no supplier figure, no quantity with material)"}
+
+
 def _supplier_kg(df: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
     """A supplier figure in kg CO2e: a CO2e mass for the row, or per unit of quantity."""
     out = np.full(len(df), np.nan)
@@ -386,7 +394,6 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
     s12_kg = _supplier_kg(df, "supplier_scope12_co2e", hyb_ok)
     country = ctx.country(df["site"])
     kg, fids, forms, method, dq = np.full(n, np.nan), _obj(n), _obj(n), _obj(n), np.full(n, np.nan)
-    evidence = _text(df, "evidence").to_numpy(dtype=object)
     # Lowest first, so a better method overwrites.
     at = spend_rows & ~hyb_ok
     kg[at], fids[at], forms[at], method[at] = s_kg[at], s_ids[at], s_forms[at], "spend_based"
@@ -400,15 +407,17 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
         inputs_forms = np.where(avg_rows, m_forms, s_forms)
         at = hyb_ok
         kg[at] = s12_kg[at] + inputs_kg[at]
-        fids[at] = "supplier:" + evidence[at] + ";" + inputs_ids[at]
-        forms[at] = "hybrid (supplier Scope 1+2 allocated to the purchase, with evidence) + inputs: " + inputs_forms[at]
+        fids[at] = SUPPLIER_EVIDENCE + ";" + inputs_ids[at]
+        forms[at] = ("hybrid (supplier Scope 1+2 allocated to the purchase, evidence in the purchase row) + inputs: "
+                     + inputs_forms[at])
         method[at] = "hybrid"
         dq[at] = dq_score("hybrid", np.where(avg_rows, m_year, s_year), np.where(avg_rows, m_reg, s_reg), country,
                           ctx.year)[at]
     at = sup_ok
     kg[at], method[at] = sup_kg[at], "supplier_specific"
-    fids[at] = "supplier:" + evidence[at]
-    forms[at] = "supplier-specific: supplier's cradle-to-gate figure for the purchase (with evidence) in kg CO2e"
+    fids[at] = SUPPLIER_EVIDENCE
+    forms[at] = ("supplier-specific: supplier's cradle-to-gate figure for the purchase (evidence in the purchase row) "
+                 "in kg CO2e")
     dq[at] = dq_score("supplier_specific", np.full(n, ctx.year), country, country, ctx.year)[at]
     at = pcf_ok
     kg[at], fids[at], forms[at], method[at], dq[at] = pcf_kg[at], pcf_ids[at], pcf_forms[at], "supplier_specific", \
@@ -417,11 +426,11 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
     if lost.any():
         raise InputError(_problems(df, lost, "pcf_id", "no method left for this purchase: its pcf_id is not a stored "
                                                        "supplier footprint and it gives no other complete method"))
-    # Why this method: the better data the row lacked.
-    better = np.select([method == "supplier_specific", method == "hybrid", method == "average_data"],
-                       ["", " (no supplier-specific figure)", " (no supplier figure)"],
-                       " (no supplier figure, no quantity with material)")
-    forms = forms + better.astype(object)
+    # Why this method: the better data the row lacked (added once per distinct formula, which names its method).
+    code, uniq = pd.factorize(forms)
+    _, first = np.unique(code, return_index=True)
+    text = np.array([f + BETTER_DATA_LACKED[method[r]] for f, r in zip(uniq, first)], dtype=object)
+    forms = text[code]
     category = np.where(_text(df, "category").to_numpy() == "2", "c2_capital_goods", "c1_purchased_goods")
     return Part(category, df["activity_id"], df["site"].to_numpy(dtype=object), kg, _obj(n, "CO2e"), method, fids,
                 forms, dq)
