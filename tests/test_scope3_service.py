@@ -37,7 +37,7 @@ def test_import_and_compute_scope3(tmp_path):
     accounting.import_file(sessions, "ORG", "waste", write(tmp_path, "waste.csv", [waste]), 2025, "CN-2025.1",
                            actor="t")
     # Blank optional numbers (price_year, an integer column) round-trip through the store.
-    no_spend = {"spend": "", "currency": "", "price_year": "", "eeio_code": "", "pcf_id": ""}
+    no_spend = {"spend": "", "currency": "", "price_year": "", "eeio_code": "", "exchange_rate": "", "pcf_id": ""}
     purchases = [example("purchase", **no_spend),
                  example("purchase", **no_spend, item="steel", supplier_co2e="", supplier_co2e_unit="",
                          supplier_scope12_co2e="", evidence="")]

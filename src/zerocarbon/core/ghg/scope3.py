@@ -137,6 +137,36 @@ def _obj(n: int, value="") -> np.ndarray:
     return np.full(n, value, dtype=object)
 
 
+def _key_codes(cols: list, rows: np.ndarray | None = None) -> tuple[np.ndarray, list[tuple]]:
+    """Integer code per row of the distinct tuples of ``cols`` (Series or arrays of equal length) among ``rows``
+    (all rows if None), -1 elsewhere, and the distinct tuples in order of first appearance. Each column is factorised
+    once, so a factor lookup per distinct key is applied to all rows by integer indexing instead of comparing whole
+    text columns once per key."""
+    n = len(cols[0])
+    comb = np.zeros(n, dtype=np.int64)
+    for c in cols:
+        codes, uniq = pd.factorize(c, use_na_sentinel=False)
+        comb = pd.factorize(comb * max(len(uniq), 1) + codes.astype(np.int64))[0].astype(np.int64)
+    idx = np.arange(n) if rows is None else np.flatnonzero(rows)
+    out = np.full(n, -1, dtype=np.int64)
+    codes, _ = pd.factorize(comb[idx])
+    out[idx] = codes
+    _, first = np.unique(codes, return_index=True)
+    keys = [tuple(_item(c, int(idx[f])) for c in cols) for f in first]
+    return out, keys
+
+
+def _item(col, i: int):
+    return col.iat[i] if isinstance(col, pd.Series) else col[i]
+
+
+def _groups(codes: np.ndarray, k: int) -> list[np.ndarray]:
+    """Row positions of each code 0..k-1 (ascending within a group; other codes are left out), from one sort."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(k + 1))
+    return [order[bounds[i]:bounds[i + 1]] for i in range(k)]
+
+
 def _text(df: pd.DataFrame, col: str) -> pd.Series:
     return df[col].fillna("").astype(str) if col in df else pd.Series("", index=df.index)
 
@@ -219,26 +249,27 @@ def _spend(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray
     cur, code = _text(df, "currency"), _text(df, "eeio_code")
     py = _num(df, "price_year")
     booked = _num(df, "exchange_rate") if "exchange_rate" in df else np.full(n, np.nan)
-    keys = pd.DataFrame({"c": cur, "p": py, "e": code, "r": booked})[rows].drop_duplicates()
+    key, keys = _key_codes([cur, py, code, booked], rows)
+    nk = len(keys)
+    k_k, k_ids, k_forms, k_year, k_reg = np.full(nk, np.nan), _obj(nk), _obj(nk), np.full(nk, np.nan), _obj(nk)
     problems: list[Problem] = []
-    for c, p, e, r in keys.itertuples(index=False):
-        same_rate = np.isnan(booked) if np.isnan(r) else booked == r
-        at = rows & (cur == c).to_numpy() & (py == p) & (code == e).to_numpy() & same_rate
+    for i, (c, p, e, r) in enumerate(keys):
         try:
             k, f, formula, refs = spend_route(ctx, c, int(p), e, None if np.isnan(r) else float(r))
         except ZerocarbonError as exc:
             text = str(exc)
             column = ("eeio_code" if text.startswith("no eeio") or "EEIO" in text else
                       "price_year" if "price index" in text or "exchange rate" in text else "currency")
-            problems += _problems(df, at, column, text)
+            problems += _problems(df, key == i, column, text)
             continue
-        kg[at] = spend[at] * k
-        fids[at] = ";".join([_ref(f), *refs])
-        forms[at] = formula
-        fyear[at] = f.year
-        freg[at] = factor_region(f)
+        k_k[i], k_ids[i], k_forms[i] = k, ";".join([_ref(f), *refs]), formula
+        k_year[i], k_reg[i] = f.year, factor_region(f)
     if problems:
         raise InputError(problems)
+    at = np.flatnonzero(rows)
+    ki = key[at]
+    kg[at] = spend[at] * k_k[ki]
+    fids[at], forms[at], fyear[at], freg[at] = k_ids[ki], k_forms[ki], k_year[ki], k_reg[ki]
     return kg, fids, forms, fyear, freg
 
 
@@ -249,26 +280,39 @@ def _material(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndar
     qty = _num(df, "quantity")
     mat, unit = _text(df, "material"), _text(df, "unit")
     problems: list[Problem] = []
-    for m, u in pd.DataFrame({"m": mat, "u": unit})[rows].drop_duplicates().itertuples(index=False):
-        at = rows & (mat == m).to_numpy() & (unit == u).to_numpy()
+    key, keys = _key_codes([mat, unit], rows)
+    nk = len(keys)
+    k_k, k_ids, k_forms, k_year, k_reg = np.full(nk, np.nan), _obj(nk), _obj(nk), np.full(nk, np.nan), _obj(nk)
+    for i, (m, u) in enumerate(keys):
         try:
             f = ctx.fs.material(m, "primary", ctx.year)
             k = _kg_per(f, u)
         except FactorNotFoundError as exc:
-            problems += _problems(df, at, "material", str(exc))
+            problems += _problems(df, key == i, "material", str(exc))
             continue
         except ZerocarbonError:
-            problems += _problems(df, at, "unit", f"material factors are per {f.unit.split('/')[1]}; give quantity "
-                                                  f"in a unit of that dimension, not '{u}'")
+            problems += _problems(df, key == i, "unit", f"material factors are per {f.unit.split('/')[1]}; give "
+                                                        f"quantity in a unit of that dimension, not '{u}'")
             continue
-        kg[at] = qty[at] * k
-        fids[at] = _ref(f)
-        forms[at] = f"average-data: quantity[{u}] x material {m} ({f.use}) {f.value:g} {f.unit}"
-        fyear[at] = f.year if f.year is not None else np.nan
-        freg[at] = factor_region(f)
+        k_k[i], k_ids[i] = k, _ref(f)
+        k_forms[i] = f"average-data: quantity[{u}] x material {m} ({f.use}) {f.value:g} {f.unit}"
+        k_year[i] = f.year if f.year is not None else np.nan
+        k_reg[i] = factor_region(f)
     if problems:
         raise InputError(problems)
+    at = np.flatnonzero(rows)
+    ki = key[at]
+    kg[at] = qty[at] * k_k[ki]
+    fids[at], forms[at], fyear[at], freg[at] = k_ids[ki], k_forms[ki], k_year[ki], k_reg[ki]
     return kg, fids, forms, fyear, freg
+
+
+# A supplier's figure and its evidence are the purchase row's own: the ledger row's activity id leads to it (the
+# evidence is not copied into the ledger line, so supplier rows of one site and category share a line).
+SUPPLIER_EVIDENCE = "supplier:evidence@activity"
+BETTER_DATA_LACKED = {"supplier_specific": "", "hybrid": " (no supplier-specific figure)",
+                      "average_data": " (no supplier figure)",
+                      "spend_based": " (no supplier figure, no quantity with material)"}
 
 
 def _supplier_kg(df: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
@@ -276,8 +320,9 @@ def _supplier_kg(df: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
     out = np.full(len(df), np.nan)
     v, qty = _num(df, col), _num(df, "quantity")
     cu, unit = _text(df, "supplier_co2e_unit"), _text(df, "unit")
-    for c, u in pd.DataFrame({"c": cu, "u": unit})[rows].drop_duplicates().itertuples(index=False):
-        at = rows & (cu == c).to_numpy() & (unit == u).to_numpy()
+    key, keys = _key_codes([cu, unit], rows)
+    for i, (c, u) in enumerate(keys):
+        at = np.flatnonzero(key == i)
         if "/" in c:
             num, den = c.split("/", 1)
             out[at] = v[at] * scale(num, "kgCO2e") * qty[at] * scale(u, den)
@@ -295,21 +340,26 @@ def _pcf(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, 
     ids = _text(df, "pcf_id")
     known = {} if pcf is None or pcf.empty else {str(r.pf_id): r for r in pcf.itertuples(index=False)}
     qty, unit = _num(df, "quantity"), _text(df, "unit")
-    for pid in pd.unique(ids[rows]):
-        at = rows & (ids == pid).to_numpy()
+    key, keys = _key_codes([ids], rows)
+    ucode = pd.factorize(unit, use_na_sentinel=False)[0]
+    for i, at in enumerate(_groups(key, len(keys))):
+        pid = keys[i][0]
         r = known.get(pid)
         if r is None:
             ctx.warnings.append(f"purchase rows with pcf_id {pid}: no stored supplier product footprint of that id; "
                                 "the next method of the hierarchy is used")
             continue
         declared = PACT_UNITS.get(str(r.declared_unit), str(r.declared_unit))
-        for u in pd.unique(unit[at]):
-            sub = at & (unit == u).to_numpy()
+        for uc in pd.unique(ucode[at]):
+            sub = at[ucode[at] == uc]
+            u = unit.iat[int(sub[0])]
             try:
                 k = scale(u or declared, declared) * float(r.pcf_kg_per_unit)
             except ZerocarbonError:
-                raise InputError(_problems(df, sub, "unit", f"footprint {pid} is per {r.declared_unit}; quantity in "
-                                                            f"'{u}' cannot be converted")) from None
+                mask = np.zeros(n, bool)
+                mask[sub] = True
+                raise InputError(_problems(df, mask, "unit", f"footprint {pid} is per {r.declared_unit}; quantity in "
+                                                             f"'{u}' cannot be converted")) from None
             kg[sub] = qty[sub] * k
         fids[at] = f"pcf:{pid}"
         forms[at] = (f"supplier-specific: quantity x PACT footprint {pid} ({r.company_name}, {r.product_id}) "
@@ -351,7 +401,6 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
     s12_kg = _supplier_kg(df, "supplier_scope12_co2e", hyb_ok)
     country = ctx.country(df["site"])
     kg, fids, forms, method, dq = np.full(n, np.nan), _obj(n), _obj(n), _obj(n), np.full(n, np.nan)
-    evidence = _text(df, "evidence").to_numpy(dtype=object)
     # Lowest first, so a better method overwrites.
     at = spend_rows & ~hyb_ok
     kg[at], fids[at], forms[at], method[at] = s_kg[at], s_ids[at], s_forms[at], "spend_based"
@@ -365,15 +414,17 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
         inputs_forms = np.where(avg_rows, m_forms, s_forms)
         at = hyb_ok
         kg[at] = s12_kg[at] + inputs_kg[at]
-        fids[at] = "supplier:" + evidence[at] + ";" + inputs_ids[at]
-        forms[at] = "hybrid (supplier Scope 1+2 allocated to the purchase, with evidence) + inputs: " + inputs_forms[at]
+        fids[at] = SUPPLIER_EVIDENCE + ";" + inputs_ids[at]
+        forms[at] = ("hybrid (supplier Scope 1+2 allocated to the purchase, evidence in the purchase row) + inputs: "
+                     + inputs_forms[at])
         method[at] = "hybrid"
         dq[at] = dq_score("hybrid", np.where(avg_rows, m_year, s_year), np.where(avg_rows, m_reg, s_reg), country,
                           ctx.year)[at]
     at = sup_ok
     kg[at], method[at] = sup_kg[at], "supplier_specific"
-    fids[at] = "supplier:" + evidence[at]
-    forms[at] = "supplier-specific: supplier's cradle-to-gate figure for the purchase (with evidence) in kg CO2e"
+    fids[at] = SUPPLIER_EVIDENCE
+    forms[at] = ("supplier-specific: supplier's cradle-to-gate figure for the purchase (evidence in the purchase row) "
+                 "in kg CO2e")
     dq[at] = dq_score("supplier_specific", np.full(n, ctx.year), country, country, ctx.year)[at]
     at = pcf_ok
     kg[at], fids[at], forms[at], method[at], dq[at] = pcf_kg[at], pcf_ids[at], pcf_forms[at], "supplier_specific", \
@@ -382,11 +433,11 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
     if lost.any():
         raise InputError(_problems(df, lost, "pcf_id", "no method left for this purchase: its pcf_id is not a stored "
                                                        "supplier footprint and it gives no other complete method"))
-    # Why this method: the better data the row lacked.
-    better = np.select([method == "supplier_specific", method == "hybrid", method == "average_data"],
-                       ["", " (no supplier-specific figure)", " (no supplier figure)"],
-                       " (no supplier figure, no quantity with material)")
-    forms = forms + better.astype(object)
+    # Why this method: the better data the row lacked (added once per distinct formula, which names its method).
+    code, uniq = pd.factorize(forms)
+    _, first = np.unique(code, return_index=True)
+    text = np.array([f + BETTER_DATA_LACKED[method[r]] for f, r in zip(uniq, first)], dtype=object)
+    forms = text[code]
     category = np.where(_text(df, "category").to_numpy() == "2", "c2_capital_goods", "c1_purchased_goods")
     return Part(category, df["activity_id"], df["site"].to_numpy(dtype=object), kg, _obj(n, "CO2e"), method, fids,
                 forms, dq)
@@ -394,7 +445,7 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
 
 # -- shipments (categories 4 and 9) ---------------------------------------------------------------------------
 def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
-    from zerocarbon.core.supply.logistics import leg_emissions
+    from zerocarbon.core.supply.logistics import METHODS, leg_arrays
 
     if df.empty:
         return None
@@ -413,31 +464,34 @@ def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
     legs["carrier_co2e_kg"] = np.where(cu != "", _num(df, "carrier_co2e") * scales(cu.replace("", "kgCO2e"), "kgCO2e"),
                                        np.nan)
     _check_legs(ctx, df, legs)
-    out = leg_emissions(legs, ctx.fs, year=ctx.year)
-    method = out["method"].to_numpy(dtype=object)
+    r = leg_arrays(legs, ctx.fs, year=ctx.year)
     country = ctx.country(df["site"])
     dq = np.full(n, np.nan)
     # Carrier and fuel data are the leg's own (this year, this site); distance-based legs take the freight
     # factor's year and region.
     yr, reg = np.full(n, float(ctx.year)), country.copy()
-    subject = (out["mode"] + "." + out["vehicle"]).to_numpy(dtype=object)
-    for s in pd.unique(subject[method == "distance_based"]):
+    by_distance = r.method == METHODS.index("distance_based")
+    for i in pd.unique(r.subject[by_distance]):
+        s = r.subjects[i]
         try:
             f = ctx.fs.freight(s, "ttw", ctx.year)
         except FactorNotFoundError:
             f = ctx.fs.freight(s, "wtw", ctx.year)
-        sel = (subject == s) & (method == "distance_based")
+        sel = by_distance & (r.subject == i)
         yr[sel] = f.year if f.year is not None else np.nan
         reg[sel] = factor_region(f)
     for m in ("carrier_reported", "fuel_based", "distance_based"):
-        at = method == m
+        at = r.method == METHODS.index(m)
         if at.any():
             dq[at] = dq_score(m, yr, reg, country, ctx.year)[at]
     category = np.where(_text(df, "category").to_numpy() == "9", "c9_downstream_transport", "c4_upstream_transport")
-    forms = out["formula"].to_numpy(dtype=object)
-    forms = np.where(np.isnan(out["ttw_kg"].to_numpy(dtype=float)), forms, forms + " (TTW and WTT summed; CO2e, GWP 1)")
-    return Part(category, df["activity_id"], df["site"].to_numpy(dtype=object), out["co2e_kg"].to_numpy(dtype=float),
-                _obj(n, "CO2e"), method, out["factor_ids"].to_numpy(dtype=object), forms, dq)
+    # Formula per distinct (label, TTW known): the label's formula, noting when TTW and WTT were summed.
+    split = ~np.isnan(r.ttw)
+    code, uniq = pd.factorize(r.label * 2 + split)
+    text = np.array([r.label_formula[c // 2] + (" (TTW and WTT summed; CO2e, GWP 1)" if c % 2 else "")
+                     for c in uniq], dtype=object)
+    return Part(category, df["activity_id"], df["site"].to_numpy(dtype=object), r.co2e, _obj(n, "CO2e"),
+                np.array(METHODS, dtype=object)[r.method], r.label_ids[r.label], text[code], dq)
 
 
 def _check_legs(ctx: Context, df: pd.DataFrame, legs: pd.DataFrame) -> None:
@@ -447,17 +501,18 @@ def _check_legs(ctx: Context, df: pd.DataFrame, legs: pd.DataFrame) -> None:
     problems: list[Problem] = []
     reported = ~np.isnan(legs["carrier_co2e_kg"].to_numpy(dtype=float))
     fuel = (legs["fuel"] != "").to_numpy() & ~np.isnan(legs["fuel_quantity"].to_numpy(dtype=float)) & ~reported
-    vehicle = legs["vehicle"].where(legs["vehicle"] != "", legs["mode"].map(DEFAULT_VEHICLE).fillna(""))
-    subject = (legs["mode"] + "." + vehicle).to_numpy(dtype=object)
-    for s in pd.unique(subject):
-        at = subject == s
+    pair, pairs = _key_codes([legs["mode"], legs["vehicle"]])
+    subject_of = [f"{m}.{v or DEFAULT_VEHICLE.get(m, '')}" for m, v in pairs]
+    code, subjects = pd.factorize(pd.Series(subject_of, dtype=object))
+    subject = code[pair] if len(pairs) else np.zeros(len(legs), dtype=np.int64)
+    for i, s in enumerate(subjects):
         if any(f.subject == s and f.use == "wtw" for f in ctx.fs._of_kind("freight")):
             continue
         for use in ("ttw", "wtt"):
             try:
                 ctx.fs.freight(s, use, ctx.year)
             except FactorNotFoundError as exc:
-                problems += _problems(df, at, "vehicle", str(exc))
+                problems += _problems(df, subject == i, "vehicle", str(exc))
                 break
     no_distance = np.isnan(legs["distance_km"].to_numpy(dtype=float))
     for m in pd.unique(legs["mode"][no_distance]):

@@ -39,6 +39,8 @@ the set's ``fuel_wtt`` factor of that fuel (DESNZ "WTT - fuels").
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -145,45 +147,101 @@ def _col(legs: pd.DataFrame, name: str, default) -> pd.Series:
 def leg_emissions(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, vehicle: str | None = None,
                   year: int | None = None, gwp_set: str | None = None) -> pd.DataFrame:
     """Emissions of freight legs (see the module docstring for the columns in and out)."""
-    gwp_set = gwp_set or fs.rules.get("gwp_default", "AR5")
+    r = leg_arrays(legs, fs, mode, vehicle, year, gwp_set)
     out = legs.copy()
-    n = len(out)
-    modes = pd.Series(mode, index=out.index) if mode else _col(out, "mode", "").fillna("").astype(str)
-    vehicles = (pd.Series(vehicle or "", index=out.index) if mode or vehicle
-                else _col(out, "vehicle", "").fillna("").astype(str))
-    bad = sorted(set(modes) - set(MODES))
+    out["mode"], out["vehicle"] = r.mode_of_pair[r.pair], r.vehicle_of_pair[r.pair]
+    out["distance_km"] = r.distance
+    out["distance_source"] = np.where(r.use_gc, "great_circle", "given")
+    out["tkm"] = r.tkm
+    out["ttw_kg"], out["wtt_kg"], out["co2e_kg"] = r.ttw, r.wtt, r.co2e
+    out["method"] = np.array(METHODS, dtype=object)[r.method]
+    out["intensity_g_per_tkm"] = r.intensity
+    out["factor_ids"], out["formula"] = r.label_ids[r.label], r.label_formula[r.label]
+    return out
+
+
+METHODS = ("distance_based", "fuel_based", "carrier_reported")
+
+
+@dataclass
+class LegArrays:
+    """What ``leg_emissions`` computes, as numpy arrays; text per distinct key, indexed by integer codes per leg."""
+
+    pair: np.ndarray  # code of the leg's (mode, vehicle) into mode_of_pair / vehicle_of_pair / subject_of_pair
+    mode_of_pair: np.ndarray
+    vehicle_of_pair: np.ndarray
+    subject: np.ndarray  # code of the leg's factor subject ``mode.vehicle`` into ``subjects``
+    subjects: list[str]
+    use_gc: np.ndarray
+    distance: np.ndarray
+    tkm: np.ndarray
+    ttw: np.ndarray
+    wtt: np.ndarray
+    co2e: np.ndarray
+    method: np.ndarray  # index into METHODS
+    intensity: np.ndarray
+    label: np.ndarray  # code into label_ids / label_formula
+    label_ids: np.ndarray
+    label_formula: np.ndarray
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64), list(uniq)
+
+
+def leg_arrays(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, vehicle: str | None = None,
+               year: int | None = None, gwp_set: str | None = None) -> LegArrays:
+    """``leg_emissions`` without building per-leg text: factors, ids and formulas are resolved once per distinct
+    (mode, vehicle), fuel, carrier and distance source, and legs carry integer codes into them."""
+    gwp_set = gwp_set or fs.rules.get("gwp_default", "AR5")
+    n = len(legs)
+    modes = pd.Series(mode, index=legs.index) if mode else _col(legs, "mode", "").fillna("").astype(str)
+    vehicles = (pd.Series(vehicle or "", index=legs.index) if mode or vehicle
+                else _col(legs, "vehicle", "").fillna("").astype(str))
+    m_code, m_uniq = _codes(modes)
+    bad = sorted(set(m_uniq) - set(MODES))
     if bad:
         raise FactorNotFoundError(f"unknown transport mode {', '.join(map(repr, bad))}; one of {', '.join(MODES)}")
-    vehicles = vehicles.where(vehicles != "", modes.map(DEFAULT_VEHICLE))
-    subjects = (modes + "." + vehicles).to_numpy(dtype=object)
-    mass = _col(out, "mass_t", np.nan).to_numpy(dtype=float)
-    given = _col(out, "distance_km", np.nan).to_numpy(dtype=float)
-    coords = np.column_stack([_col(out, c, np.nan).to_numpy(dtype=float)
+    v_code, v_uniq = _codes(vehicles)
+    pair, pair_u = pd.factorize(m_code * max(len(v_uniq), 1) + v_code)
+    pair = pair.astype(np.int64)
+    mode_of_pair = np.array([m_uniq[int(c) // max(len(v_uniq), 1)] for c in pair_u], dtype=object)
+    vehicle_of_pair = np.array([v_uniq[int(c) % max(len(v_uniq), 1)] for c in pair_u], dtype=object)
+    vehicle_of_pair = np.array([v or DEFAULT_VEHICLE[m] for m, v in zip(mode_of_pair, vehicle_of_pair)], dtype=object)
+    s_of_pair, subjects = pd.factorize(pd.Series([f"{m}.{v}" for m, v in zip(mode_of_pair, vehicle_of_pair)],
+                                                 dtype=object))
+    subjects = list(subjects)
+    subject = s_of_pair.astype(np.int64)[pair]
+    mass = _col(legs, "mass_t", np.nan).to_numpy(dtype=float)
+    given = _col(legs, "distance_km", np.nan).to_numpy(dtype=float)
+    coords = np.column_stack([_col(legs, c, np.nan).to_numpy(dtype=float)
                               for c in ("origin_lat", "origin_lon", "destination_lat", "destination_lon")])
     has_coords = ~np.isnan(coords).any(axis=1)
     use_gc = np.isnan(given) | (bool(mode) & has_coords)
     gc = great_circle_km(*coords.T)
     daf = np.ones(n)
-    daf_ids = np.full(n, "", dtype=object)
-    for m in pd.unique(modes[use_gc]):
-        at = use_gc & (modes == m).to_numpy()
+    daf_id = [""] * len(m_uniq)
+    for mc in pd.unique(m_code[use_gc]):
+        at = use_gc & (m_code == mc)
+        m = m_uniq[mc]
         if not has_coords[at].all():
             raise FactorNotFoundError(f"a {m} leg has neither a distance nor all four coordinates")
         f = distance_adjustment(fs, m)
         daf[at] = f.value
-        daf_ids[at] = _ref(f)
+        daf_id[mc] = _ref(f)
     distance = np.where(use_gc, gc * daf, given)
     tkm = mass * distance
     # Distance-based: t.km x (TTW + WTT) factor of the mode and vehicle.
     ttw = np.full(n, np.nan)
     wtt = np.full(n, np.nan)
-    ids = np.full(n, "", dtype=object)
-    formula = np.full(n, "", dtype=object)
-    method = np.full(n, "distance_based", dtype=object)
-    codes, subs = pd.factorize(pd.Series(subjects))
     wtw = np.full(n, np.nan)
-    for i, s in enumerate(subs):
-        at = codes == i
+    method = np.zeros(n, dtype=np.int64)
+    sub = subject.copy()  # the key of the leg's ids and formula within its method
+    ids_of: dict[tuple[int, int], str] = {}
+    form_of: dict[tuple[int, int], str] = {}
+    for i, s in enumerate(subjects):
+        at = subject == i
         try:
             ft, fw = fs.freight(s, "ttw", year), fs.freight(s, "wtt", year)
         except FactorNotFoundError:
@@ -193,52 +251,64 @@ def leg_emissions(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, ve
             f = fs.freight(s, "wtw", year)
             k = _kg_per(f, "tkm")
             wtw[at] = tkm[at] * k
-            ids[at] = _ref(f)
-            formula[at] = f"t x km x WTW {k:g} kg CO2e/t.km [{s}; no TTW/WTT split published]"
+            ids_of[0, i] = _ref(f)
+            form_of[0, i] = f"t x km x WTW {k:g} kg CO2e/t.km [{s}; no TTW/WTT split published]"
             continue
         kt, kw = _kg_per(ft, "tkm"), _kg_per(fw, "tkm")
         ttw[at], wtt[at] = tkm[at] * kt, tkm[at] * kw
-        ids[at] = f"{_ref(ft)};{_ref(fw)}"
-        formula[at] = (f"t x km x (TTW {kt:g} + WTT {kw:g}) kg CO2e/t.km [{s}]")
+        ids_of[0, i] = f"{_ref(ft)};{_ref(fw)}"
+        form_of[0, i] = f"t x km x (TTW {kt:g} + WTT {kw:g}) kg CO2e/t.km [{s}]"
     # Fuel-based: the carrier's fuel for the leg (not in a modal-shift scenario).
     if not mode:
-        fuel = _col(out, "fuel", "").fillna("").astype(str)
-        qty = _col(out, "fuel_quantity", np.nan).to_numpy(dtype=float)
-        unit = _col(out, "fuel_unit", "").fillna("").astype(str)
+        fuel = _col(legs, "fuel", "").fillna("").astype(str)
+        qty = _col(legs, "fuel_quantity", np.nan).to_numpy(dtype=float)
+        unit = _col(legs, "fuel_unit", "").fillna("").astype(str)
         has_fuel = ((fuel != "") & (unit != "")).to_numpy() & ~np.isnan(qty)
         if has_fuel.any():
-            keys = pd.DataFrame({"fuel": fuel, "unit": unit})[has_fuel].drop_duplicates()
-            for f_, u in keys.itertuples(index=False):
-                at = has_fuel & (fuel == f_).to_numpy() & (unit == u).to_numpy()
+            f_code, f_uniq = _codes(fuel)
+            u_code, u_uniq = _codes(unit)
+            fk = f_code * max(len(u_uniq), 1) + u_code
+            for key in pd.unique(fk[has_fuel]):
+                at = has_fuel & (fk == key)
+                f_, u = f_uniq[int(key) // max(len(u_uniq), 1)], u_uniq[int(key) % max(len(u_uniq), 1)]
                 kt, tid, tform = _fuel_ttw(fs, f_, u, gwp_set)
                 kw, wf, wform = fuel_wtt_route(fs, f_, u)
                 ttw[at], wtt[at] = qty[at] * kt, qty[at] * kw
-                ids[at] = ";".join(tid + [_ref(f) for f in wf])
-                formula[at] = f"fuel-based: TTW {tform}; WTT {wform} [{f_}, carrier fuel data]"
-                method[at] = "fuel_based"
-        carrier = _col(out, "carrier_co2e_kg", np.nan).to_numpy(dtype=float)
+                ids_of[1, int(key)] = ";".join(tid + [_ref(f) for f in wf])
+                form_of[1, int(key)] = f"fuel-based: TTW {tform}; WTT {wform} [{f_}, carrier fuel data]"
+                method[at], sub[at] = 1, key
+        carrier = _col(legs, "carrier_co2e_kg", np.nan).to_numpy(dtype=float)
         reported = ~np.isnan(carrier)
         ttw[reported], wtt[reported] = np.nan, np.nan
-        ids[reported] = "carrier:" + _col(out, "carrier", "").fillna("").astype(str).to_numpy(dtype=object)[reported]
-        formula[reported] = "carrier-reported well-to-wheel emissions of the leg (no TTW/WTT split)"
-        method[reported] = "carrier_reported"
+        if reported.any():
+            c_code, c_uniq = _codes(_col(legs, "carrier", "").fillna("").astype(str))
+            for c in pd.unique(c_code[reported]):
+                ids_of[2, int(c)] = "carrier:" + c_uniq[c]
+                form_of[2, int(c)] = "carrier-reported well-to-wheel emissions of the leg (no TTW/WTT split)"
+            method[reported], sub[reported] = 2, c_code[reported]
         co2e = np.where(reported, carrier, np.where(np.isnan(wtw), ttw + wtt, wtw))
     else:
         co2e = np.where(np.isnan(wtw), ttw + wtt, wtw)
     with np.errstate(divide="ignore", invalid="ignore"):
         intensity = np.where(tkm > 0, co2e * 1000.0 / tkm, np.nan)
-    ids = np.where(daf_ids != "", ids + ";" + daf_ids, ids)
-    formula = np.where(use_gc, formula + " ; distance = great circle x DAF", formula)
-    out["mode"], out["vehicle"] = modes.to_numpy(), vehicles.to_numpy()
-    out["distance_km"] = distance
-    out["distance_source"] = np.where(use_gc, "great_circle", "given")
-    out["tkm"] = tkm
-    out["ttw_kg"], out["wtt_kg"], out["co2e_kg"] = ttw, wtt, co2e
-    out["method"] = method
-    out["intensity_g_per_tkm"] = intensity
-    out["factor_ids"], out["formula"] = ids, formula
-    return out
+    # One label per distinct (method, its key, distance source and mode): the leg's factor ids and formula.
+    gc_mode = np.where(use_gc, m_code, -1)
+    comb = (method * (max(int(sub.max(initial=0)), 0) + 1) + sub) * (len(m_uniq) + 1) + (gc_mode + 1)
+    label, _ = pd.factorize(comb)
+    label = label.astype(np.int64)
+    _, first = np.unique(label, return_index=True)
+    label_ids, label_formula = np.empty(len(first), dtype=object), np.empty(len(first), dtype=object)
+    for j, r in enumerate(first):
+        key = (int(method[r]), int(sub[r]))
+        ids, formula = ids_of[key], form_of[key]
+        if use_gc[r]:
+            d = daf_id[m_code[r]]
+            ids = ids + ";" + d if d != "" else ids
+            formula = formula + " ; distance = great circle x DAF"
+        label_ids[j], label_formula[j] = ids, formula
+    return LegArrays(pair, mode_of_pair, vehicle_of_pair, subject, subjects, use_gc, distance, tkm, ttw, wtt, co2e,
+                     method, intensity, label, label_ids, label_formula)
 
 
-__all__ = ["DEFAULT_VEHICLE", "EARTH_RADIUS_KM", "MODES", "distance_adjustment", "fuel_wtt_route", "great_circle_km",
-           "leg_emissions"]
+__all__ = ["DEFAULT_VEHICLE", "EARTH_RADIUS_KM", "METHODS", "MODES", "LegArrays", "distance_adjustment",
+           "fuel_wtt_route", "great_circle_km", "leg_arrays", "leg_emissions"]
