@@ -78,6 +78,41 @@ def test_corrected_electricity_file_changes_one_month_only():
     assert len(changed) == 1 and changed[0][0].split(",")[:4] == changed[0][1].split(",")[:4]
 
 
+def test_supplier_registry_spend_is_the_purchase_rows():
+    """examples/README.md says each supplier's annual_spend (CNY) is what the purchase file books to it: CNY rows as
+    they are, USD rows at ACME's booked rate of 7.18 CNY per USD."""
+    supply = EXAMPLES / "supply"
+    booked: dict[str, float] = {}
+    for row in csv.DictReader((supply / "purchase_2025.csv").read_text(encoding="utf-8").splitlines()):
+        if row["spend"]:
+            rate = {"CNY": 1.0, "USD": 7.18}[row["currency"]]
+            booked[row["supplier"]] = booked.get(row["supplier"], 0.0) + float(row["spend"]) * rate
+        elif row["supplier"] == "S004":  # the supplier-specific battery row: 3,000,000 packs at CNY 150
+            booked["S004"] = booked.get("S004", 0.0) + 450_000_000
+        elif row["material"] or row["pcf_id"]:  # rows by mass: CNY per laptop x laptops, as the README states
+            per_unit = {"S005": 70, "S006": 120, "S008": 18}[row["supplier"]]
+            units = {"TJ01": 3_000_000, "CD01": 1_500_000}[row["site"]]
+            booked[row["supplier"]] = booked.get(row["supplier"], 0.0) + per_unit * units
+    registry = {r["supplier code"]: r for r in csv.DictReader((supply / "suppliers.csv").read_text(
+        encoding="utf-8").splitlines())}
+    for code, amount in booked.items():
+        if code:
+            assert float(registry[code]["annual_spend"]) == pytest.approx(amount, rel=1e-9), code
+
+
+def test_supply_submit_commands_upload_every_evidence_file_named():
+    """`supply submit` refuses an answers file whose evidence_file was not uploaded: the README's command must pass
+    every file the answers name, and each must exist."""
+    commands = [c for c in using_it_commands() if c[1:3] == ["supply", "submit"]]
+    assert commands
+    for cmd in commands:
+        answers = csv.DictReader((ROOT / cmd[3]).read_text(encoding="utf-8").splitlines())
+        named = {r["evidence_file"] for r in answers if r["evidence_file"]}
+        given = {Path(cmd[i + 1]).name for i, a in enumerate(cmd) if a == "--evidence"}
+        assert named == given
+        assert all((EXAMPLES / "supply" / name).is_file() for name in named)
+
+
 @pytest.mark.slow
 def test_readme_commands_run_as_written(tmp_path):
     """On a fresh clone `org load organisation.yaml` found no file, ACME existed nowhere, and
