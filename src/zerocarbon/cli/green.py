@@ -153,8 +153,8 @@ def recycling_report(org: OrgOpt, year: YearOpt, factors: FactorSetOpt = None, d
     console.print(f"recycling rate {_pct(rep.recycling_rate)}; take-back rate {_pct(rep.takeback_rate)}; avoided "
                   f"{rep.avoided_tco2e_memo:,.3f} tCO2e — {rep.memo}", highlight=False)
     if rep.without_factors:
-        console.print(f"no avoided figure (no material factors in the set): {', '.join(rep.without_factors)}",
-                      highlight=False)
+        console.print("no avoided figure (the set lacks the primary or the recycled-material factor of the treatment): "
+                      f"{', '.join(rep.without_factors)}", highlight=False)
 
 
 @overview_app.command("overview")
@@ -176,8 +176,9 @@ def overview(org: OrgOpt, year: YearOpt, factors: FactorSetOpt = None,
                   highlight=False)
     s = o["suppliers"]
     console.print("  suppliers: " + (s.get("reason", s["status"]) if s["status"] != "ok" else
-                                     f"{s['passing']} of {s['suppliers']} compliant: {_pct(s.get('share_by_count'))} by "
-                                     f"count, {_pct(s.get('share_by_spend'))} by spend"), highlight=False)
+                                     f"{s['passing']} of {s['suppliers']} compliant on {s.get('as_of')}: "
+                                     f"{_pct(s.get('share_by_count'))} by count, {_pct(s.get('share_by_spend'))} by "
+                                     "spend"), highlight=False)
     lg = o["logistics"]
     console.print("  logistics: " + (f"{lg['tkm']:,.0f} t.km, {lg['total_t']:,.3f} tCO2e (TTW {lg['ttw_t']:,.3f}, WTT "
                                      f"{lg['wtt_t']:,.3f}), {_num(lg['g_per_tkm'], ',.1f')} gCO2e/t.km"

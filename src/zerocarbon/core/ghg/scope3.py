@@ -232,9 +232,10 @@ def spend_route(ctx: Context, currency: str, price_year: int, naics: str, booked
     usd = per / rate
     inflate = p_to.value / p_from.value
     k = usd * inflate * _kg_per(f, "USD")
-    formula = (f"spend-based: {currency} x {per:g} {code}/{currency} / {rate:g} {code} per USD ({rate_text}) = USD "
-               f"{price_year}; x price index {name} {f.year}/{price_year} = {p_to.value:g}/"
-               f"{p_from.value:g} = USD {f.year}; x EEIO {naics} {f.value:g} {f.unit} ({f.use}, {f.year} USD)")
+    in_code = f"spend [{currency}]" + (f" x {per:g} {code}/{currency}" if per != 1 else "")
+    formula = (f"spend-based: {in_code} / {rate:g} {code} per USD ({rate_text}) = USD of {price_year}; "
+               f"x price index {name} {f.year}/{price_year} = {p_to.value:g}/{p_from.value:g} = USD of {f.year}; "
+               f"x EEIO {naics} {f.value:g} {f.unit} ({f.use}, {f.year} USD)")
     refs = [rate_ref, f"price_index:{name}:{price_year}", f"price_index:{name}:{f.year}"]
     return k, f, formula, refs
 
