@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api_support import load_org
+from zerocarbon.errors import InputError
 from zerocarbon.services import accounting, green_supply
 
 ORG = "ORG"
@@ -105,18 +106,29 @@ def test_supplier_dimension_is_the_registers_compliance_by_count_and_spend(store
     registry = b"code,name,tier,annual_spend,currency\nPS1,Box maker,1,3000000,CNY\nPS2,Foam maker,2,1000000,CNY\n"
     suppliers.import_suppliers(stored, ORG, "suppliers.csv", registry, actor="test")
     s = green_supply.overview(stored, ORG, 2025)["suppliers"]
-    # Neither supplier has answered the green specification: none passes, by count or by spend (a share of 0 of
-    # two listed suppliers, not "no data").
-    assert s["status"] == "ok" and (s["suppliers"], s["passing"]) == (2, 0)
-    assert s["share_by_count"] == 0.0 and s["share_by_spend"] == 0.0 and s["as_of"] == "2025-12-31"
+    # Neither supplier has an accepted answer on 2025-12-31: nothing to judge compliance on, so "no data" with the
+    # reason (never "0 of 2 compliant"); the register's size is still given.
+    assert s["status"] == "no data" and "no supplier had an accepted answer on 2025-12-31" in s["reason"]
+    assert s["suppliers"] == 2 and s["as_of"] == "2025-12-31"
 
 
 def test_packaging_rows_a_report_cannot_use_are_named_and_the_other_dimensions_stay(sessions, tmp_path):
+    from zerocarbon.io.tables import read_table, validate
+    from zerocarbon.store import repos
+
     load_org(sessions, ORG)
-    # Two components of one product and period that disagree on the units produced pass the import (each row is
-    # valid) but not the KPI, which needs one number of units per product and period.
-    _import(sessions, tmp_path, "packaging", 2025, PACKAGING_2025.replace(
-        "LAPTOP-A,10000,plastics_average", "LAPTOP-A,9000,plastics_average"))
+    # Two components of one product and period that disagree on the units produced: each row is valid, but the KPI
+    # needs one number of units per product and period, so the import refuses them ...
+    bad = PACKAGING_2025.replace("LAPTOP-A,10000,plastics_average", "LAPTOP-A,9000,plastics_average")
+    with pytest.raises(InputError, match="different units produced"):
+        _import(sessions, tmp_path, "packaging", 2025, bad)
+    # ... and rows stored before imports checked it are named by the overview.
+    path = tmp_path / "old.csv"
+    path.write_text(bad, encoding="utf-8")
+    with sessions.begin() as s:
+        org_id, org = repos.load_organisation(s, ORG)
+        frame = validate("packaging", read_table(path), path.name, {x.code for x in org.sites}, 2025)
+        repos.save_batch(s, org_id, "packaging", path.name, str(path), "0" * 64, 2025, frame, "test")
     _import(sessions, tmp_path, "takeback", 2025, TAKEBACK_2025)
     o = green_supply.overview(sessions, ORG, 2025, factor_set="UK-DESNZ-2025.1")
     assert o["packaging"]["status"] == "invalid data"

@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, Method, OrgOpt, Scope, SetOpt, YearOpt, actor,
-                                   console, emit_json, err, group, tonnes)
+from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, Method, OrgOpt, SetOpt, YearOpt, actor, console,
+                                   emit_json, err, group, tonnes)
 from zerocarbon.core.ghg.base_year import ChangeKind
 from zerocarbon.core.model import Boundary
 from zerocarbon.services.formats import ACTIVITY_KINDS
@@ -21,6 +21,8 @@ baseyear_app = group("Base-year recalculation (GHG Protocol Corporate Standard c
 
 ActivityKind = Enum("ActivityKind", {k: k for k in ACTIVITY_KINDS}, type=str)
 BoundaryOpt = Annotated[Boundary, typer.Option(help="consolidation approach")]
+# Scopes of a stored inventory's ledger: 1 and 2 (Corporate Standard) and 3 (Scope 3 Standard, reported beside them).
+LedgerScope = Enum("LedgerScope", {"one": "1", "two": "2", "three": "3"}, type=str)
 
 
 def print_totals(result, title: str) -> None:
@@ -274,6 +276,10 @@ def inventory_compute(org: OrgOpt, year: YearOpt, factors: SetOpt = "CN-2025.1",
                    "exclusions": result.exclusions})
         return
     print_totals(result, f"{org} {year} ({factors}, {gwp}, {boundary.value})")
+    if len(result.ledger) and (result.ledger["scope"] == "3").any():
+        console.print(f"Scope 3 (beside Scope 1+2, not in them): [bold]{tonnes(result.totals()['scope3_t'])}[/] tCO2e; "
+                      f"by category with method and data quality: `zerocarbon inventory scope3 --org {org} --year "
+                      f"{year}`", highlight=False)
 
 
 @inventory_app.command("close")
@@ -304,7 +310,7 @@ def inventory_reopen(org: OrgOpt, year: YearOpt,
 def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
                    explain: Annotated[bool, typer.Option("--explain", help="print the trail of each number")] = False,
                    site: Annotated[Optional[str], typer.Option(help="only this site")] = None,
-                   scope: Annotated[Optional[Scope], typer.Option(help="only this scope")] = None,
+                   scope: Annotated[Optional[LedgerScope], typer.Option(help="only this scope (1, 2 or 3)")] = None,
                    category: Annotated[Optional[str], typer.Option(help="only this category")] = None,
                    method: Annotated[Method, typer.Option(help="Scope 2 method")] = Method.location,
                    limit: Annotated[int, typer.Option(help="rows of trail to print", min=0)] = 30,
@@ -337,11 +343,12 @@ def inventory_show(org: OrgOpt, year: YearOpt, db: DbOpt = None,
         return
     console.print(f"\n[bold]{trail.total_co2e_t:,.3f} tCO2e[/] = sum of {trail.rows_total} ledger rows "
                   f"(site={site or '*'}, scope={scope.value if scope else '*'}, category={category or '*'}, "
-                  f"method={method.value})")
+                  f"method={trail.filter['method']})")
     for r in trail.rows:
         memo = f" [dim]({r['memo']}, outside totals)[/]" if r["memo"] else ""
+        scope3 = f" [dim]Scope 3 {r['calc_method']}, DQ {r['dq']:.1f}[/]" if r.get("dq") is not None else ""
         console.print(f"[bold]{r['activity_id']}[/] {r['gas']} {r['gas_kg']:,.3f} kg x GWP {r['gwp']:g} x share "
-                      f"{r['inclusion']:g} = [bold]{r['co2e_t']:,.4f} t[/]{memo}", highlight=False)
+                      f"{r['inclusion']:g} = [bold]{r['co2e_t']:,.4f} t[/]{scope3}{memo}", highlight=False)
         b = trail.batches.get(r["batch_id"])
         if b is not None:
             status = "" if b["status"] == "active" else f", {b['status']}"

@@ -20,8 +20,10 @@ from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.core.ghg import overlaps
 from zerocarbon.core.ghg.base_year import BaseYearChange, ChangeKind, RecalculationDecision, assess_recalculation
-from zerocarbon.core.ghg.inventory import InventoryResult, compute_inventory
+from zerocarbon.core.ghg.inventory import SCOPE3_METHOD, ActivityData, InventoryResult, compute_inventory
 from zerocarbon.core.model import REPORTING_LINES, Boundary, Methodology, Organisation
+from zerocarbon.core.supply.packaging import packaging_report
+from zerocarbon.core.supply.recycling import recycling_report
 from zerocarbon.errors import (ClosedInventoryError, FactorNotFoundError, InputError, NotFoundError, Problem,
                                StateError)
 from zerocarbon.io.org import read_organisation
@@ -29,6 +31,7 @@ from zerocarbon.io.tables import check_instruments_against, read_table, validate
 from zerocarbon.services import factor_sets
 from zerocarbon.store.footprints import footprint_frame
 from zerocarbon.store import repos
+from zerocarbon.store import suppliers as supplier_store
 from zerocarbon.store.tables import ActivityRow
 
 
@@ -220,6 +223,47 @@ def _refuse_double_counting(s, org_id: int, year: int, kind: str, frame: pd.Data
     return warnings
 
 
+# Supply-chain kinds whose rows the inventory computes (Scope 3 ledger rows), and those only the green supply
+# chain reports use (packaging per unit produced, take-back and recycling).
+LEDGER_SUPPLY_KINDS = ("purchase", "shipment", "waste", "travel", "commute", "product_use", "product_eol")
+REPORT_SUPPLY_KINDS = ("packaging", "takeback")
+
+
+def _refuse_what_compute_refuses(s, org_id: int, org: Organisation, kind: str, frame: pd.DataFrame, fs, year: int,
+                                 source: str, replacing: int | None = None) -> None:
+    """Refuse (InputError naming file, row and column; nothing written) supply-chain rows that ``compute`` or the
+    packaging and recycling reports would refuse later, which would block the whole inventory until the batch is
+    withdrawn: the same calculation is run on the new rows, against the stored supplier footprints (PACT) and,
+    for purchases naming a supplier, the organisation's supplier register (when it has suppliers)."""
+    if kind in LEDGER_SUPPLY_KINDS:
+        problems: list[Problem] = []
+        if kind == "purchase" and "supplier" in frame:
+            codes = supplier_store.supplier_codes(s, org_id)
+            named = frame["supplier"].fillna("").astype(str).str.strip()
+            unknown = (named != "") & ~named.isin(codes) if codes else pd.Series(False, index=frame.index)
+            for i in frame.index[unknown.to_numpy()][:20]:
+                _, _, row = str(frame.at[i, "activity_id"]).rpartition(":")
+                problems.append(Problem(source, int(row) if row.isdigit() else None, "supplier",
+                                        f"supplier '{named.at[i]}' is not in the supplier register of "
+                                        f"{org.code} ({len(codes)} suppliers; see `zerocarbon supply list`); "
+                                        "register it first (`zerocarbon supply import-suppliers`) or correct the code"))
+        if problems:
+            raise InputError(problems)
+        gwp_sets = fs.gwp_sets()
+        compute_inventory(org, ActivityData({kind: frame, "pcf": footprint_frame(s, org_id)}), fs, year,
+                          "AR5" if "AR5" in gwp_sets or not gwp_sets else gwp_sets[0])
+    elif kind == "packaging":
+        # Components of one product and period share its units produced, across files: the new rows first, so a
+        # refusal names a row of this file.
+        stored = repos.load_activities(s, org_id, year, ["packaging"], statuses=repos.CLAIMING,
+                                       exclude_batches=[replacing] if replacing is not None else []
+                                       ).data.get("packaging")
+        rows = frame if stored is None or stored.empty else pd.concat([frame, stored], ignore_index=True)
+        packaging_report(rows, year, source=source)
+    elif kind == "takeback":
+        recycling_report(frame, fs.factors, year, source=source, factor_set=fs.id)
+
+
 def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Path, year: int,
                 factor_set: str, *, actor: str, sheet: str | None = None,
                 progress: Callable[[int, int], None] | None = None, source: str | None = None,
@@ -251,6 +295,7 @@ def import_file(sessions: sessionmaker, org_code: str, kind: str, path: str | Pa
                                       f"{previous.imported_at:%Y-%m-%d %H:%M}, {previous.status}); to correct it "
                                       f"use `zerocarbon import replace {previous.id} FILE`; nothing written")])
         warnings = _refuse_double_counting(s, org_id, year, kind, frame, path.name, own=own)
+        _refuse_what_compute_refuses(s, org_id, org, kind, frame, fs, year, path.name)
         status = repos.PENDING if needs_approval else repos.ACTIVE
         batch = repos.save_batch(s, org_id, kind, path.name, shown, digest, year, frame, actor, progress=progress,
                                  status=status)
@@ -305,6 +350,7 @@ def replace_batch(sessions: sessionmaker, org_code: str, batch_id: int, path: st
             raise InputError([Problem(path.name, None, None, f"this file is already {other.status} as batch "
                                       f"{other.id} ({other.path}); nothing written")])
         warnings = _refuse_double_counting(s, org_id, old.year, old.kind, frame, path.name, replacing=batch_id)
+        _refuse_what_compute_refuses(s, org_id, org, old.kind, frame, fs, old.year, path.name, replacing=batch_id)
         status = repos.PENDING if needs_approval else repos.ACTIVE
         new = repos.save_batch(s, org_id, old.kind, path.name, shown, digest, old.year, frame, actor,
                                replaces=batch_id, progress=progress, status=status)
@@ -771,7 +817,12 @@ def explain(sessions: sessionmaker, org_code: str, year: int, boundary: Boundary
             site: str | None = None, scope: str | None = None, category: str | None = None,
             method: str = "location", limit: int = 30) -> Explanation:
     """Where a number of a stored inventory comes from: its ledger rows filtered by site, scope, category and
-    Scope 2 method (see :func:`stored_ledger`), with the file and row each came from."""
+    Scope 2 method (see :func:`stored_ledger`), with the file and row each came from.
+
+    Scope 3 rows (``scope="3"`` or a Scope 3 category) are in no Scope 2 view: they are explained as they are
+    stored (method ``SCOPE3_METHOD``, each with its calc_method and data-quality score), whatever ``method``."""
+    if scope == "3" or category in SCOPE3_CATEGORIES:
+        method = SCOPE3_METHOD
     meta, led = stored_ledger(sessions, org_code, year, boundary, site=site, scope=scope, category=category,
                               method=method)
     trail = led.sort_values("co2e_t", ascending=False)

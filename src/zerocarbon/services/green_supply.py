@@ -28,6 +28,7 @@ from zerocarbon.core.supply.recycling import RecyclingReport, recycling_report
 from zerocarbon.errors import InputError, NotFoundError
 from zerocarbon.services import accounting, factor_sets, scope3, suppliers
 from zerocarbon.store import repos
+from zerocarbon.store import suppliers as supplier_store
 from zerocarbon.units import scale
 
 OK, NO_DATA, NOT_AVAILABLE, INVALID = "ok", "no data", "not available", "invalid data"
@@ -155,7 +156,21 @@ def _suppliers(sessions, org_code: str, year: int) -> dict:
     as_of = min(date(year, 12, 31), date.today())
     got = suppliers.compliance_report(sessions, org_code, as_of=as_of)
     keep = ("as_of", "spec", "suppliers", "passing", "share_by_count", "share_by_spend", "spend_by_currency", "note")
-    return {"status": OK if got.get("suppliers") else NO_DATA, **{k: got.get(k) for k in keep}}
+    out = {k: got.get(k) for k in keep}
+    if not got.get("suppliers"):
+        return {"status": NO_DATA, "reason": "the supplier register is empty (`zerocarbon supply import-suppliers`)",
+                **out}
+    # Compliance is judged on answers: before any supplier's answer was accepted there is nothing to judge, so no
+    # figure (never "0 compliant").
+    with sessions.begin() as s:
+        org_id = repos.organisation_key(s, org_code)
+        answered = sum(1 for _, submitted_at, _, _ in supplier_store.accepted_answers(s, org_id)
+                       if submitted_at is not None and submitted_at.date() <= as_of)
+    if not answered:
+        return {"status": NO_DATA, "reason": f"no supplier had an accepted answer on {as_of.isoformat()} "
+                                             f"({got['suppliers']} suppliers in the register); compliance is "
+                                             "judged on suppliers' accepted answers", **out}
+    return {"status": OK, **out}
 
 
 def _scope3(sessions, org_code: str, year: int) -> dict:
