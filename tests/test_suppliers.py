@@ -399,7 +399,12 @@ def test_reduction_projects_double_counting_is_refused_and_nothing_stored(sup):
         svc.submit_projects(sup, "ORG", "S2", "p2.csv", again, {"x.pdf": b"x", "pv.pdf": b"pv contract"},
                             actor="user:s2")
     assert [(p.row, p.column) for p in e.value.problems] == [(2, "project_id"), (3, "evidence_file")]
-    assert "already claimed by another supplier (overlaps 'S1-PV-01')" in e.value.problems[0].reason
+    # docs/suppliers.md: a clash with another supplier says "another supplier", never which project.
+    assert e.value.problems[0].reason == "project 's1 pv 01' is already claimed by another supplier; a project is " \
+                                         "counted once"
+    assert e.value.problems[1].reason == "the evidence file already backs a project of another supplier; one " \
+                                         "piece of evidence supports one project"
+    assert not any("S1-PV-01" in p.reason for p in e.value.problems)
     with sup() as s:
         assert s.scalar(select(func.count()).select_from(store.ProjectRow)) == 2
         assert s.scalar(select(func.count()).select_from(store.EvidenceRow)) == 1
@@ -420,6 +425,22 @@ def test_programme_counts_accepted_projects_towards_the_goal(sup):
     mine = svc.programme(sup, "ORG", svc.Viewer("user:s1", "S1", True))
     assert "progress" not in mine
     assert sorted(p["status"] for p in mine["projects"]) == ["accepted", "submitted"]
+
+
+def test_programme_counts_only_past_years_as_achieved_later_years_are_a_projection(sup):
+    """On 2026-11-27 a 1500 t/a project from 2022 has achieved 2022..2026 = 5 x 1500 = 7500 t (0.75 % of
+    1,000,000 t); 2027-2030 add 4 x 1500 a year to a projected 13,500 t, never to the achieved total."""
+    rows = svc.submit_projects(sup, "ORG", "S1", "p.csv", PROJECTS, {"pv.pdf": b"pv"}, actor="user:s1")
+    svc.review_project(sup, "ORG", rows[0]["id"], True, actor="buyer")
+    prog = svc.programme(sup, "ORG", svc.Viewer("buyer"), until=2030, as_of=date(2026, 11, 27))["progress"]
+    assert prog["achieved_year"] == 2026 and prog["achieved_t"] == 7500
+    assert prog["progress"] == pytest.approx(0.0075)
+    assert prog["projected_t"] == 13500
+    assert [y["year"] for y in prog["years"] if y["projected"]] == [2027, 2028, 2029, 2030]
+    assert all(y["progress"] is None for y in prog["years"] if y["projected"])
+    # Before the programme starts nothing is achieved.
+    early = svc.programme(sup, "ORG", svc.Viewer("buyer"), until=2030, as_of=date(2020, 6, 1))["progress"]
+    assert early["achieved_year"] is None and early["achieved_t"] == 0 and early["progress"] == 0
 
 
 def test_link_user_ties_a_supplier_member_and_the_viewer_follows(sup, cheap_passwords):

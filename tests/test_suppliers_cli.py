@@ -54,6 +54,12 @@ def test_supply_commands(tmp_path):
     run("supply", "reductions", "review", str(rows[0]["id"]), "--org", "ORG", "--db", db, "--accept")
     out = run("supply", "reductions", "progress", "--org", "ORG", "--db", db, "--until", "2023").output
     assert "3,000" in out  # 1500 t/a in 2022 and 2023
+    # On 2026-11-27 the years 2027-2030 are a projection: achieved 5 x 1500 t, projected 9 x 1500 t.
+    out = run("supply", "reductions", "progress", "--org", "ORG", "--db", db, "--until", "2030",
+              "--as-of", "2026-11-27").output
+    assert "Achieved to 2026 (as of 2026-11-27): 7,500 tCO2e, progress 0.8%" in out
+    assert "Projection to 2030 (accepted projects, not achieved): 13,500 tCO2e" in out
+    assert "2027 (projection)" in out and "2026 (projection)" not in out
     out = run("supply", "spec", "--org", "ORG", "--db", db).output
     assert "iso14001" in out and "pass mark 70" in out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_supplier_portal_upload_returned_comment_and_no_other_supplier(world):
     assert len(svc.list_submissions(world, ORG, svc.Viewer("t"))) == 2
 
 
-def test_campaign_reminders_compliance_and_reductions_pages(world):
+def test_campaign_reminders_compliance_and_reductions_pages(world, monkeypatch):
     buyer = browser(world, "energy_manager@acme.cn")
     token = buyer.cookies.get("zc_csrf")
     r = buyer.post(f"/web/orgs/{ORG}/supply/campaigns", data={"csrf": token, "name": "FY26", "due": "2020-01-31",
@@ -117,6 +118,14 @@ def test_campaign_reminders_compliance_and_reductions_pages(world):
     r = buyer.get(f"/web/orgs/{ORG}/supply/reductions")
     chart = json.loads(re.search(r'id="reductions-chart-data">(.*?)</script>', r.text, re.S).group(1))
     assert chart["goal"] == 1_000_000 and chart["cumulative"][1] == 1500  # 2022: the PV project's first year
+    # On 2026-11-27, 2027-2030 are a projection (5 x 1500 t achieved of 1,000,000 t; 9 x 1500 t projected).
+    monkeypatch.setattr(svc, "today", lambda: date(2026, 11, 27))
+    r = buyer.get(f"/web/orgs/{ORG}/supply/reductions")
+    chart = json.loads(re.search(r'id="reductions-chart-data">(.*?)</script>', r.text, re.S).group(1))
+    assert chart["cumulative"][-5:] == [7500, None, None, None, None]
+    assert chart["projection"][-5:] == [None, 9000, 10500, 12000, 13500]
+    assert re.search(r'id="achieved">7,500 tCO2e<', r.text) and re.search(r'id="progress">0.8%<', r.text)
+    assert re.search(r'id="projected">13,500 tCO2e<', r.text)
     listing = buyer.get(f"/web/orgs/{ORG}/supply/suppliers?status=passing").text
     assert "Shenzhen Boards" in listing and "Suzhou Panels" not in listing
 

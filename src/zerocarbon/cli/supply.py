@@ -362,13 +362,15 @@ def reductions_review(project: int, org: OrgOpt,
 
 
 @reductions_app.command("progress")
-def reductions_progress(org: OrgOpt, until: Annotated[Optional[int], typer.Option("--until")] = None,
-                        db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Projects and cumulative accepted reductions per year against the programme goal."""
+def reductions_progress(org: OrgOpt, until: Annotated[Optional[int], typer.Option("--until", help="last programme "
+                                                                                  "year shown")] = None,
+                        as_of: AsOfOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Projects and cumulative accepted reductions per year against the programme goal; years after the evaluation
+    date are a projection, never counted as achieved."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import suppliers
 
-    out = suppliers.programme(open_db(db), org, suppliers.Viewer("cli"), until)
+    out = suppliers.programme(open_db(db), org, suppliers.Viewer("cli"), until, _as_of(as_of))
     if as_json:
         emit_json(out)
         return
@@ -377,9 +379,18 @@ def reductions_progress(org: OrgOpt, until: Annotated[Optional[int], typer.Optio
     for c in ("year", "accepted tCO2e/a", "cumulative tCO2e", "progress", "under review (cumulative)"):
         table.add_column(c)
     for y in p["years"]:
-        table.add_row(str(y["year"]), f"{y['annual_t']:,.0f}", f"{y['cumulative_t']:,.0f}", _pct(y["progress"]),
-                      f"{y['pipeline_cumulative_t']:,.0f}")
+        table.add_row(f"{y['year']} (projection)" if y["projected"] else str(y["year"]), f"{y['annual_t']:,.0f}",
+                      f"{y['cumulative_t']:,.0f}", _pct(y["progress"]), f"{y['pipeline_cumulative_t']:,.0f}")
     console.print(table)
+    if p["achieved_year"] is not None:
+        console.print(f"Achieved to {p['achieved_year']} (as of {p['as_of']}): {p['achieved_t']:,.0f} tCO2e, "
+                      f"progress {_pct(p['progress'])}", highlight=False)
+    else:
+        console.print(f"Achieved (as of {p['as_of']}): none yet, the programme starts in {p['start_year']}",
+                      highlight=False)
+    if p["years"] and p["years"][-1]["projected"]:
+        console.print(f"Projection to {p['end_year']} (accepted projects, not achieved): {p['projected_t']:,.0f} "
+                      f"tCO2e, {_pct(p['projected_progress'])} of the goal", highlight=False)
     for r in out["projects"]:
         console.print(f"{r['id']} {escape(r['project_id'])} ({escape(r['supplier'])}, {r['type']}, from "
                       f"{r['start_year']}): {r['annual_reduction_t']:,.0f} tCO2e/a — {r['status']}", highlight=False)

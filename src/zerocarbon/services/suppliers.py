@@ -828,9 +828,12 @@ def review_project(sessions: sessionmaker, org: str, project_row_id: int, accept
         return _project_dict(p)
 
 
-def programme(sessions: sessionmaker, org: str, v: Viewer, until: int | None = None) -> dict:
+def programme(sessions: sessionmaker, org: str, v: Viewer, until: int | None = None,
+              as_of: date | None = None) -> dict:
     """The reduction programme: projects (a limited viewer: its own, and no programme totals) and, for the
-    organisation, cumulative accepted reductions per year against the goal of the specification."""
+    organisation, cumulative accepted reductions per year against the goal of the specification. Achieved stops
+    at the year of ``as_of`` (default today); later years are a projection."""
+    as_of = as_of or today()
     with sessions.begin() as s:
         org_id = _org_id(s, org)
         spec = _spec(s, org_id).spec
@@ -839,9 +842,11 @@ def programme(sessions: sessionmaker, org: str, v: Viewer, until: int | None = N
     if v.limited:
         return out
     prog = spec.programme
-    start = int(prog.get("start_year") or min((p.start_year for p in rows), default=today().year))
-    end = int(until or prog.get("end_year") or today().year)
-    out["progress"] = red.progress([_project(p) for p in rows], float(prog.get("goal_t") or 0), start, end)
+    start = int(prog.get("start_year") or min((p.start_year for p in rows), default=as_of.year))
+    end = int(until or prog.get("end_year") or as_of.year)
+    out["progress"] = red.progress([_project(p) for p in rows], float(prog.get("goal_t") or 0), start, end,
+                                   as_of.year)
+    out["progress"]["as_of"] = as_of.isoformat()
     return out
 
 
