@@ -326,6 +326,21 @@ def test_campaign_submission_review_and_scorecard(sup):
     assert report["engagement"]["share"] == pytest.approx(0.6)
 
 
+def test_submission_without_a_named_request_answers_the_open_request_due_last(sup):
+    """S1 has two open requests (due 2026-01-31 and 2026-06-30): a submission naming none answers the later one,
+    which is then no longer open; a supplier with no open request gets a submission standing alone."""
+    early = svc.create_campaign(sup, "ORG", "H1", [], date(2026, 1, 31), ["S1"], actor="buyer")
+    late = svc.create_campaign(sup, "ORG", "FY", [], date(2026, 6, 30), ["S1"], actor="buyer")
+    sub = svc.submit(sup, "ORG", "S1", "answers.csv", GOOD, EVIDENCE, actor="user:s1")
+    status = {r["campaign"]: (r["id"], r["status"]) for r in svc.get_supplier(sup, "ORG", "S1",
+                                                                                svc.Viewer("b"))["requests"]}
+    assert sub["request_id"] == status["FY"][0]
+    assert status == {"H1": (status["H1"][0], "open"), "FY": (sub["request_id"], "submitted")}
+    assert early["id"] != late["id"]
+    lone = svc.submit(sup, "ORG", "S2", "answers.csv", GOOD, EVIDENCE, actor="user:s2")
+    assert lone["request_id"] is None
+
+
 def test_returned_submission_keeps_its_comment_for_the_supplier(sup):
     s2 = svc.Viewer("user:b@s2.cn", "S2", True)
     sub = svc.submit(sup, "ORG", "S2", "a.csv", GOOD, EVIDENCE, s2, actor=s2.actor)

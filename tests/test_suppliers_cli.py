@@ -3,6 +3,7 @@ scorecard, compliance, reductions, and a refused file that names its row and col
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -42,6 +43,14 @@ def test_supply_commands(tmp_path):
         evidence += ["--evidence", str(tmp_path / name)]
     sub = json.loads(run("supply", "submit", str(tmp_path / "answers.csv"), "--org", "ORG", "--db", db,
                          "--supplier", "S1", "--json", *evidence).output)
+    # No --request: the submission answers S1's open request of FY2026, which is then no longer open.
+    camps = json.loads(run("supply", "campaign", "list", "--org", "ORG", "--db", db, "--json").output)
+    req = next(r for r in camps[0]["requests"] if r["supplier"] == "S1")
+    assert sub["request_id"] == req["id"] and req["status"] == "submitted"
+    shown = run("supply", "show", "S1", "--org", "ORG", "--db", db).output
+    assert re.search(rf"{req['id']}\s*│\s*FY2026\s*│\s*2020-01-31\s*│\s*submitted", shown), shown
+    help_text = run("supply", "submit", "--help").output
+    assert "code of the supplier" in help_text and "open request due last" in help_text
     run("supply", "review", str(sub["id"]), "--org", "ORG", "--db", db, "--accept")
     card = json.loads(run("supply", "scorecard", "S1", "--org", "ORG", "--db", db, "--json").output)
     assert card["passed"] and card["score"] == 100

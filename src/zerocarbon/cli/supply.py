@@ -102,9 +102,22 @@ def show(code: str, org: OrgOpt, as_of: AsOfOpt = None, db: DbOpt = None, as_jso
     console.print(f"{escape(d['code'])} {escape(d['name'])} · tier {d['tier']} · {escape(d['category'])} · "
                   f"{d['country']} {escape(d['region'])}", highlight=False)
     _print_card(d["scorecard"])
+    if d["requests"]:
+        table = Table(title="requests")
+        for c in ("id", "campaign", "due", "status"):
+            table.add_column(c)
+        for r in d["requests"]:
+            table.add_row(str(r["id"]), escape(r["campaign"]), r["due"],
+                          r["status"] + (" (overdue)" if r["overdue"] else ""))
+        console.print(table)
+    else:
+        console.print("requests: none", highlight=False)
     for s in d["submissions"]:
         console.print(f"submission {s['id']} {escape(s['source'])}: {s['status']}"
                       + (f" — {escape(s['review_comment'])}" if s["review_comment"] else ""), highlight=False)
+    for r in d["projects"]:
+        console.print(f"project {escape(r['project_id'])} ({r['type']}, from {r['start_year']}): "
+                      f"{r['annual_reduction_t']:,.0f} tCO2e/a — {r['status']}", highlight=False)
 
 
 def _print_card(card: dict) -> None:
@@ -269,11 +282,16 @@ def campaign_remind(org: OrgOpt, campaign: Annotated[Optional[int], typer.Option
 
 
 @app.command("submit")
-def submit(file: Path, org: OrgOpt, supplier: Annotated[str, typer.Option("--supplier")],
-           evidence: EvidenceOpt = None, request: Annotated[Optional[int], typer.Option("--request")] = None,
+def submit(file: Path, org: OrgOpt,
+           supplier: Annotated[str, typer.Option("--supplier", help="code of the supplier whose answers these are")],
+           evidence: EvidenceOpt = None,
+           request: Annotated[Optional[int], typer.Option("--request", help="id of the data request answered (see "
+                                                                            "`supply show CODE`); default: the "
+                                                                            "supplier's open request due last")] = None,
            db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Submit a supplier's answers file (indicator, value, unit, evidence_ref, evidence_file, valid_until) with its
-    evidence files; checked row by row, stored whole or not at all."""
+    evidence files; checked row by row, stored whole or not at all. It answers the request named, or else the
+    supplier's open request due last."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import suppliers
 
@@ -283,8 +301,9 @@ def submit(file: Path, org: OrgOpt, supplier: Annotated[str, typer.Option("--sup
     if as_json:
         emit_json(out)
         return
-    console.print(f"submission {out['id']} of {supplier}: {len(out['answers'])} answer(s), waiting for review",
-                  highlight=False)
+    answered = f" for request {out['request_id']}" if out["request_id"] is not None else " (no open request)"
+    console.print(f"submission {out['id']} of {escape(supplier)}{answered}: {len(out['answers'])} answer(s), waiting "
+                  "for review", highlight=False)
 
 
 @app.command("submissions")

@@ -557,11 +557,22 @@ def _check_evidence(source: str, evidence: dict[str, bytes]) -> list[Problem]:
             for name, data in evidence.items() if len(data) > MAX_EVIDENCE_BYTES]
 
 
+def _outstanding_request(s, org_id: int, code: str) -> int | None:
+    """The request a submission without a named request answers: the supplier's open request (or one returned for
+    correction) due last; None when it has none."""
+    camps = {c.id: c for c in store.campaigns(s, org_id)}
+    waiting = [r for r in store.requests(s, org_id, code) if r.status in ("open", "returned")]
+    if not waiting:
+        return None
+    return max(waiting, key=lambda r: (camps[r.campaign_id].due, r.id)).id
+
+
 def submit(sessions: sessionmaker, org: str, supplier_code: str, source: str, data: bytes,
            evidence: dict[str, bytes] | None = None, v: Viewer | None = None, request_id: int | None = None,
            *, actor: str, as_of: date | None = None, answered_on: date | None = None) -> dict:
     """A supplier's answers (indicator, value, unit, evidence_ref, evidence_file, valid_until; optional supplier)
     with their evidence files, checked row by row; stored as one submission waiting for review, or refused whole.
+    Without ``request_id`` the submission answers the supplier's open request due last, if it has one.
 
     ``answered_on``: the day the supplier gave these answers, when they are entered later from an earlier record
     (a past campaign, a previous system); never in the future. Validity and expiry count from it; the audit
@@ -577,6 +588,8 @@ def submit(sessions: sessionmaker, org: str, supplier_code: str, source: str, da
             raise NotFoundError(f"no supplier {supplier_code} in {org}")
         if request_id is not None and store.request(s, org_id, request_id, supplier_code) is None:
             raise NotFoundError(f"no request {request_id} to supplier {supplier_code}")
+        if request_id is None:
+            request_id = _outstanding_request(s, org_id, supplier_code)
         spec = _spec(s, org_id).spec
     df = _read(source, data, SUBMISSION_COLUMNS, SUBMISSION_REQUIRED)
     problems = _check_evidence(source, evidence)
