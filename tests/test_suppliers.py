@@ -184,14 +184,36 @@ def P(pid, sup="S1", t=100.0, base=None, sha=None, status="accepted", year=2022)
     return red.Project(pid, sup, "LED retrofit", "energy_efficiency", year, t, base, None, sha, status)
 
 
+def test_chinese_titles_are_optional_fields_of_a_specification():
+    """The shipped spec gives every indicator a title_zh and itself a name_zh; an organisation's own spec may
+    leave them out, and one that is not a text is refused with its place."""
+    spec = sc.shipped_spec()
+    assert spec.name_zh == "zerocarbon 默认绿色供应链规范"
+    assert all(i.title_zh for i in spec.indicators)
+    assert spec.indicator("iso14001").title_zh == "ISO 14001 环境管理体系认证证书"
+    doc = yaml.safe_load(sc.shipped_text())
+    del doc["name_zh"]
+    for item in doc["indicators"]:
+        del item["title_zh"]
+    own = sc.parse_spec(doc, "own.yaml")
+    assert own.name_zh is None and all(i.title_zh is None for i in own.indicators)
+    card = sc.evaluate(spec, "S1", {}, date(2026, 11, 27))
+    assert card.results[0].title_zh == "ISO 14001 环境管理体系认证证书"
+    doc["indicators"][0]["title_zh"] = 7
+    with pytest.raises(InputError) as e:
+        sc.parse_spec(doc, "own.yaml")
+    assert [(p.column, p.reason) for p in e.value.problems] == [
+        ("indicators[iso14001].title_zh", "must be a text (the indicator's Chinese title), or left out")]
+
+
 def test_the_same_project_claimed_again_is_refused_whoever_claims_it():
     existing = [P("P-001", "S1", sha="aa")]
     problems = red.guard([(2, P("p 001", "S2")), (3, P("P-002", "S1", sha="aa")), (4, P("P-003", "S2")),
                           (5, P("P003", "S2"))], existing, "projects.csv")
     got = [(p.row, p.column, p.reason) for p in problems]
     assert got == [
-        (2, "project_id", "project 'p 001' is already claimed by another supplier (overlaps 'P-001'); a project is "
-                          "counted once"),
+        # Another supplier's project is never named (docs/suppliers.md).
+        (2, "project_id", "project 'p 001' is already claimed by another supplier; a project is counted once"),
         (3, "evidence_file", "the evidence file already backs project 'P-001' of this supplier; one piece of "
                              "evidence supports one project"),
         (5, "project_id", "project 'P003' is claimed twice in this file (row 4)")]
@@ -483,3 +505,20 @@ def test_own_specification_replaces_the_shipped_one(sup):
     with pytest.raises(InputError):
         svc.set_spec(sup, "ORG", "bad.yaml", b"pass_mark: 500\nindicators: []\n", actor="admin")
     assert svc.get_spec(sup, "ORG").spec.name == "ORG spec"
+
+
+def test_demo_suppliers_bought_from_indirectly_have_no_spend_not_zero(sup, tmp_path):
+    """The demo's tier-2/3 suppliers have no purchase rows: their annual spend is left blank (shown "–"), never
+    booked as 0 CNY."""
+    import csv
+
+    from zerocarbon.services import demo_supply
+
+    files = demo_supply.generate(tmp_path)
+    rows = list(csv.DictReader(files["suppliers"].open(encoding="utf-8")))
+    deeper = [r for r in rows if r["tier"] != "1"]
+    assert deeper and all(r["annual_spend"] == "" and r["currency"] == "" for r in deeper)
+    svc.import_suppliers(sup, "ORG", files["suppliers"].name, files["suppliers"].read_bytes(), actor="demo")
+    listed = svc.list_suppliers(sup, "ORG", svc.Viewer("b"), tier=2)
+    demo = [r for r in listed if r["code"].startswith("S0")]  # the fixture's S3 is a tier-2 supplier with a spend
+    assert demo and all(r["annual_spend"] is None for r in demo)

@@ -33,6 +33,10 @@ def test_supply_commands(tmp_path):
     assert r.exit_code == 2 and "row 5" in r.output and "tier" in r.output
     rows = json.loads(run("supply", "list", "--org", "ORG", "--db", db, "--json").output)
     assert [r["code"] for r in rows] == ["S1", "S2", "S3"] and not any(r["passed"] for r in rows)
+    # Nobody has answered yet: no scorecard, not a score of 0.
+    assert not any(r["scored"] for r in rows)
+    listing = run("supply", "list", "--org", "ORG", "--db", db).output
+    assert listing.count("no scorecard yet") == 3 and " 0.0 " not in listing
     run("supply", "campaign", "create", "--org", "ORG", "--db", db, "--name", "FY2026", "--due", "2020-01-31")
     out = run("supply", "campaign", "remind", "--org", "ORG", "--db", db).output
     assert "3 reminder(s) recorded; no e-mail was sent" in out

@@ -162,3 +162,37 @@ def test_own_specification_upload_on_the_suppliers_page(world):
     viewer = browser(world, "viewer@acme.cn")
     assert viewer.post(f"/web/orgs/{ORG}/supply/spec", data={"csrf": viewer.cookies.get("zc_csrf")},
                        files={"file": ("own.yaml", b"x")}).status_code == 403
+
+
+def test_zh_pages_show_the_specifications_chinese_words_one_tab_strip_and_no_placeholder_scores(world):
+    """zh pages: the shipped spec's title_zh / name_zh, translated types, levels and values, project types; a
+    supplier without a spend shows "–", one never answered "no scorecard yet"; one tab strip, the shared one."""
+    svc.import_suppliers(world, ORG, "more.csv", b"supplier code,name,tier,category\nS4,Tier-two Mill,2,steel\n",
+                         actor="setup")
+    sub = svc.submit(world, ORG, "S1", "a.csv", GOOD, EVIDENCE, actor="user:supplier@acme.cn")
+    svc.review(world, ORG, sub["id"], True, actor="buyer")
+    svc.submit_projects(world, ORG, "S1", "p.csv", PROJECTS, {"pv.pdf": b"pv"}, actor="user:supplier@acme.cn")
+    buyer = browser(world, "energy_manager@acme.cn")
+    page = buyer.get(f"/web/orgs/{ORG}/supply/suppliers").text
+    assert 'lang="zh-CN"' in page
+    for zh in ("ISO 14001 环境管理体系认证证书", "zerocarbon 默认绿色供应链规范", "证书", "声明", "等级", "比例", "数量",
+               "已承诺", "轻微不符合"):
+        assert zh in page, zh
+    assert "ISO 14001 environmental management system certificate" not in page
+    row = re.search(r'<tr>\s*<td><a href="[^"]*/S4">S4</a>.*?</tr>', page, re.S).group(0)
+    assert "0 CNY" not in row and "暂无评分卡" in row and "0.0" not in row
+    s1 = re.search(r'<tr>\s*<td><a href="[^"]*/S1">S1</a>.*?</tr>', page, re.S).group(0)
+    assert "100.0" in s1 and "暂无评分卡" not in s1
+    # One tab strip on every supply page, with the shared names.
+    for p in PAGES:
+        html = buyer.get(f"/web/orgs/{ORG}/{p}").text
+        assert html.count('id="supply-tabs"') == 1 and 'id="suppliers-nav"' not in html, p
+        assert "数据收集与审核" not in html, p
+    card = buyer.get(f"/web/orgs/{ORG}/supply/suppliers/S1").text
+    assert "已验证" in card and "环境管理体系认证证书" in card  # sbti = validated; the indicator's zh title
+    assert "可再生电力" in buyer.get(f"/web/orgs/{ORG}/supply/reductions").text
+    assert "暂无评分卡" in buyer.get(f"/web/orgs/{ORG}/supply/suppliers/S4").text
+    buyer.get("/web/lang/en")
+    en = buyer.get(f"/web/orgs/{ORG}/supply/suppliers").text
+    assert "ISO 14001 environmental management system certificate" in en and "环境管理" not in en
+    assert "no scorecard yet" in en

@@ -85,7 +85,8 @@ def list_(org: OrgOpt, tier: Annotated[Optional[int], typer.Option(min=1, max=3)
         spend = f"{r['annual_spend']:,.0f} {r['currency']}" if r["annual_spend"] is not None else "-"
         em = f"{r['emissions_t']:,.1f} ({r['emissions_source']})" if r["emissions_t"] is not None else "-"
         table.add_row(escape(r["code"]), escape(r["name"]), str(r["tier"]), escape(r["category"]), r["country"],
-                      spend, em, f"{r['score']:.1f}", "yes" if r["passed"] else "no")
+                      spend, em, f"{r['score']:.1f}" if r["scored"] else "-",
+                      ("yes" if r["passed"] else "no") if r["scored"] else "no scorecard yet")
     console.print(table)
 
 
@@ -121,7 +122,9 @@ def show(code: str, org: OrgOpt, as_of: AsOfOpt = None, db: DbOpt = None, as_jso
 
 
 def _print_card(card: dict) -> None:
-    table = Table(title=f"scorecard on {card['as_of']}: {card['score']:.1f} — {'PASS' if card['passed'] else 'FAIL'}")
+    verdict = (f"{card['score']:.1f} — {'PASS' if card['passed'] else 'FAIL'}" if card["scored"]
+               else "no scorecard yet (no accepted answers)")
+    table = Table(title=f"scorecard on {card['as_of']}: {verdict}")
     for c in ("indicator", "weight", "mandatory", "points", "met", "reason"):
         table.add_column(c)
     for r in card["indicators"]:

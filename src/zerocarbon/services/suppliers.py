@@ -360,9 +360,11 @@ def _facts(r: store.SupplierRow) -> sc.SupplierFacts:
     return sc.SupplierFacts(r.code, r.annual_spend, r.currency, r.emissions_t, r.tier)
 
 
-def _card_dict(card: sc.Scorecard) -> dict:
+def _card_dict(card: sc.Scorecard, scored: bool = True) -> dict:
+    """``scored``: the supplier has an accepted answer by ``as_of``; without one there is no scorecard yet (its
+    score 0 and fail are a placeholder: it counts as not passing)."""
     return {"supplier": card.supplier, "as_of": card.as_of.isoformat(), "score": card.score, "passed": card.passed,
-            "reasons": list(card.reasons),
+            "scored": scored, "reasons": list(card.reasons),
             "indicators": [r.__dict__ for r in card.results]}
 
 
@@ -378,8 +380,10 @@ def list_suppliers(sessions: sessionmaker, org: str, v: Viewer, *, as_of: date |
         answers = _answers(s, org_id, _only(v))
     out = []
     for r in rows:
-        card = sc.evaluate(spec, r.code, sc.latest_answers(answers.get(r.code, ()), as_of), as_of)
-        d = dict(_supplier_dict(r), score=card.score, passed=card.passed, reasons=list(card.reasons))
+        latest = sc.latest_answers(answers.get(r.code, ()), as_of)
+        card = sc.evaluate(spec, r.code, latest, as_of)
+        d = dict(_supplier_dict(r), score=card.score, passed=card.passed, scored=bool(latest),
+                 reasons=list(card.reasons))
         if tier is not None and r.tier != tier:
             continue
         if category and r.category != category:
@@ -406,10 +410,11 @@ def get_supplier(sessions: sessionmaker, org: str, code: str, v: Viewer, as_of: 
         reqs = _requests(s, org_id, code)
         projects = [_project_dict(p) for p in store.projects(s, org_id, code)]
         users = store.members_of_supplier(s, org_id, code) if not v.limited else []
-    card = sc.evaluate(spec, code, sc.latest_answers(answers.get(code, ()), as_of), as_of)
-    return dict(_supplier_dict(row), scorecard=_card_dict(card), submissions=subs, requests=reqs,
-                projects=projects, users=users, spec={"name": spec.name, "edition": spec.edition,
-                                                      "pass_mark": spec.pass_mark})
+    latest = sc.latest_answers(answers.get(code, ()), as_of)
+    card = sc.evaluate(spec, code, latest, as_of)
+    return dict(_supplier_dict(row), scorecard=_card_dict(card, bool(latest)), submissions=subs, requests=reqs,
+                projects=projects, users=users, spec={"name": spec.name, "name_zh": spec.name_zh,
+                                                      "edition": spec.edition, "pass_mark": spec.pass_mark})
 
 
 def compliance_report(sessions: sessionmaker, org: str, *, as_of: date | None = None, by: str = "quarter",
@@ -434,8 +439,8 @@ def compliance_report(sessions: sessionmaker, org: str, *, as_of: date | None = 
             ct = sc.compliance(cards, sub)
             tiers[str(t)] = {"suppliers": ct.suppliers, "passing": ct.passing, "share_by_count": ct.share_by_count,
                              "share_by_spend": ct.share_by_spend}
-    return {"as_of": as_of.isoformat(), "spec": {"name": spec.name, "edition": spec.edition, "origin": info.origin,
-                                                 "pass_mark": spec.pass_mark},
+    return {"as_of": as_of.isoformat(), "spec": {"name": spec.name, "name_zh": spec.name_zh, "edition": spec.edition,
+                                                 "origin": info.origin, "pass_mark": spec.pass_mark},
             "suppliers": c.suppliers, "passing": c.passing, "share_by_count": c.share_by_count,
             "share_by_spend": c.share_by_spend, "spend_by_currency": c.spend_by_currency, "note": c.note,
             "by_tier": tiers, "trend": sc.trend(spec, facts, answers, ends),
