@@ -184,14 +184,36 @@ def P(pid, sup="S1", t=100.0, base=None, sha=None, status="accepted", year=2022)
     return red.Project(pid, sup, "LED retrofit", "energy_efficiency", year, t, base, None, sha, status)
 
 
+def test_chinese_titles_are_optional_fields_of_a_specification():
+    """The shipped spec gives every indicator a title_zh and itself a name_zh; an organisation's own spec may
+    leave them out, and one that is not a text is refused with its place."""
+    spec = sc.shipped_spec()
+    assert spec.name_zh == "zerocarbon 默认绿色供应链规范"
+    assert all(i.title_zh for i in spec.indicators)
+    assert spec.indicator("iso14001").title_zh == "ISO 14001 环境管理体系认证证书"
+    doc = yaml.safe_load(sc.shipped_text())
+    del doc["name_zh"]
+    for item in doc["indicators"]:
+        del item["title_zh"]
+    own = sc.parse_spec(doc, "own.yaml")
+    assert own.name_zh is None and all(i.title_zh is None for i in own.indicators)
+    card = sc.evaluate(spec, "S1", {}, date(2026, 11, 27))
+    assert card.results[0].title_zh == "ISO 14001 环境管理体系认证证书"
+    doc["indicators"][0]["title_zh"] = 7
+    with pytest.raises(InputError) as e:
+        sc.parse_spec(doc, "own.yaml")
+    assert [(p.column, p.reason) for p in e.value.problems] == [
+        ("indicators[iso14001].title_zh", "must be a text (the indicator's Chinese title), or left out")]
+
+
 def test_the_same_project_claimed_again_is_refused_whoever_claims_it():
     existing = [P("P-001", "S1", sha="aa")]
     problems = red.guard([(2, P("p 001", "S2")), (3, P("P-002", "S1", sha="aa")), (4, P("P-003", "S2")),
                           (5, P("P003", "S2"))], existing, "projects.csv")
     got = [(p.row, p.column, p.reason) for p in problems]
     assert got == [
-        (2, "project_id", "project 'p 001' is already claimed by another supplier (overlaps 'P-001'); a project is "
-                          "counted once"),
+        # Another supplier's project is never named (docs/suppliers.md).
+        (2, "project_id", "project 'p 001' is already claimed by another supplier; a project is counted once"),
         (3, "evidence_file", "the evidence file already backs project 'P-001' of this supplier; one piece of "
                              "evidence supports one project"),
         (5, "project_id", "project 'P003' is claimed twice in this file (row 4)")]
@@ -326,6 +348,21 @@ def test_campaign_submission_review_and_scorecard(sup):
     assert report["engagement"]["share"] == pytest.approx(0.6)
 
 
+def test_submission_without_a_named_request_answers_the_open_request_due_last(sup):
+    """S1 has two open requests (due 2026-01-31 and 2026-06-30): a submission naming none answers the later one,
+    which is then no longer open; a supplier with no open request gets a submission standing alone."""
+    early = svc.create_campaign(sup, "ORG", "H1", [], date(2026, 1, 31), ["S1"], actor="buyer")
+    late = svc.create_campaign(sup, "ORG", "FY", [], date(2026, 6, 30), ["S1"], actor="buyer")
+    sub = svc.submit(sup, "ORG", "S1", "answers.csv", GOOD, EVIDENCE, actor="user:s1")
+    status = {r["campaign"]: (r["id"], r["status"]) for r in svc.get_supplier(sup, "ORG", "S1",
+                                                                                svc.Viewer("b"))["requests"]}
+    assert sub["request_id"] == status["FY"][0]
+    assert status == {"H1": (status["H1"][0], "open"), "FY": (sub["request_id"], "submitted")}
+    assert early["id"] != late["id"]
+    lone = svc.submit(sup, "ORG", "S2", "answers.csv", GOOD, EVIDENCE, actor="user:s2")
+    assert lone["request_id"] is None
+
+
 def test_returned_submission_keeps_its_comment_for_the_supplier(sup):
     s2 = svc.Viewer("user:b@s2.cn", "S2", True)
     sub = svc.submit(sup, "ORG", "S2", "a.csv", GOOD, EVIDENCE, s2, actor=s2.actor)
@@ -399,7 +436,12 @@ def test_reduction_projects_double_counting_is_refused_and_nothing_stored(sup):
         svc.submit_projects(sup, "ORG", "S2", "p2.csv", again, {"x.pdf": b"x", "pv.pdf": b"pv contract"},
                             actor="user:s2")
     assert [(p.row, p.column) for p in e.value.problems] == [(2, "project_id"), (3, "evidence_file")]
-    assert "already claimed by another supplier (overlaps 'S1-PV-01')" in e.value.problems[0].reason
+    # docs/suppliers.md: a clash with another supplier says "another supplier", never which project.
+    assert e.value.problems[0].reason == "project 's1 pv 01' is already claimed by another supplier; a project is " \
+                                         "counted once"
+    assert e.value.problems[1].reason == "the evidence file already backs a project of another supplier; one " \
+                                         "piece of evidence supports one project"
+    assert not any("S1-PV-01" in p.reason for p in e.value.problems)
     with sup() as s:
         assert s.scalar(select(func.count()).select_from(store.ProjectRow)) == 2
         assert s.scalar(select(func.count()).select_from(store.EvidenceRow)) == 1
@@ -420,6 +462,22 @@ def test_programme_counts_accepted_projects_towards_the_goal(sup):
     mine = svc.programme(sup, "ORG", svc.Viewer("user:s1", "S1", True))
     assert "progress" not in mine
     assert sorted(p["status"] for p in mine["projects"]) == ["accepted", "submitted"]
+
+
+def test_programme_counts_only_past_years_as_achieved_later_years_are_a_projection(sup):
+    """On 2026-11-27 a 1500 t/a project from 2022 has achieved 2022..2026 = 5 x 1500 = 7500 t (0.75 % of
+    1,000,000 t); 2027-2030 add 4 x 1500 a year to a projected 13,500 t, never to the achieved total."""
+    rows = svc.submit_projects(sup, "ORG", "S1", "p.csv", PROJECTS, {"pv.pdf": b"pv"}, actor="user:s1")
+    svc.review_project(sup, "ORG", rows[0]["id"], True, actor="buyer")
+    prog = svc.programme(sup, "ORG", svc.Viewer("buyer"), until=2030, as_of=date(2026, 11, 27))["progress"]
+    assert prog["achieved_year"] == 2026 and prog["achieved_t"] == 7500
+    assert prog["progress"] == pytest.approx(0.0075)
+    assert prog["projected_t"] == 13500
+    assert [y["year"] for y in prog["years"] if y["projected"]] == [2027, 2028, 2029, 2030]
+    assert all(y["progress"] is None for y in prog["years"] if y["projected"])
+    # Before the programme starts nothing is achieved.
+    early = svc.programme(sup, "ORG", svc.Viewer("buyer"), until=2030, as_of=date(2020, 6, 1))["progress"]
+    assert early["achieved_year"] is None and early["achieved_t"] == 0 and early["progress"] == 0
 
 
 def test_link_user_ties_a_supplier_member_and_the_viewer_follows(sup, cheap_passwords):
@@ -447,3 +505,20 @@ def test_own_specification_replaces_the_shipped_one(sup):
     with pytest.raises(InputError):
         svc.set_spec(sup, "ORG", "bad.yaml", b"pass_mark: 500\nindicators: []\n", actor="admin")
     assert svc.get_spec(sup, "ORG").spec.name == "ORG spec"
+
+
+def test_demo_suppliers_bought_from_indirectly_have_no_spend_not_zero(sup, tmp_path):
+    """The demo's tier-2/3 suppliers have no purchase rows: their annual spend is left blank (shown "–"), never
+    booked as 0 CNY."""
+    import csv
+
+    from zerocarbon.services import demo_supply
+
+    files = demo_supply.generate(tmp_path)
+    rows = list(csv.DictReader(files["suppliers"].open(encoding="utf-8")))
+    deeper = [r for r in rows if r["tier"] != "1"]
+    assert deeper and all(r["annual_spend"] == "" and r["currency"] == "" for r in deeper)
+    svc.import_suppliers(sup, "ORG", files["suppliers"].name, files["suppliers"].read_bytes(), actor="demo")
+    listed = svc.list_suppliers(sup, "ORG", svc.Viewer("b"), tier=2)
+    demo = [r for r in listed if r["code"].startswith("S0")]  # the fixture's S3 is a tier-2 supplier with a spend
+    assert demo and all(r["annual_spend"] is None for r in demo)

@@ -3,6 +3,7 @@ scorecard, compliance, reductions, and a refused file that names its row and col
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -32,6 +33,10 @@ def test_supply_commands(tmp_path):
     assert r.exit_code == 2 and "row 5" in r.output and "tier" in r.output
     rows = json.loads(run("supply", "list", "--org", "ORG", "--db", db, "--json").output)
     assert [r["code"] for r in rows] == ["S1", "S2", "S3"] and not any(r["passed"] for r in rows)
+    # Nobody has answered yet: no scorecard, not a score of 0.
+    assert not any(r["scored"] for r in rows)
+    listing = run("supply", "list", "--org", "ORG", "--db", db).output
+    assert listing.count("no scorecard yet") == 3 and " 0.0 " not in listing
     run("supply", "campaign", "create", "--org", "ORG", "--db", db, "--name", "FY2026", "--due", "2020-01-31")
     out = run("supply", "campaign", "remind", "--org", "ORG", "--db", db).output
     assert "3 reminder(s) recorded; no e-mail was sent" in out
@@ -42,6 +47,14 @@ def test_supply_commands(tmp_path):
         evidence += ["--evidence", str(tmp_path / name)]
     sub = json.loads(run("supply", "submit", str(tmp_path / "answers.csv"), "--org", "ORG", "--db", db,
                          "--supplier", "S1", "--json", *evidence).output)
+    # No --request: the submission answers S1's open request of FY2026, which is then no longer open.
+    camps = json.loads(run("supply", "campaign", "list", "--org", "ORG", "--db", db, "--json").output)
+    req = next(r for r in camps[0]["requests"] if r["supplier"] == "S1")
+    assert sub["request_id"] == req["id"] and req["status"] == "submitted"
+    shown = run("supply", "show", "S1", "--org", "ORG", "--db", db).output
+    assert re.search(rf"{req['id']}\s*│\s*FY2026\s*│\s*2020-01-31\s*│\s*submitted", shown), shown
+    help_text = run("supply", "submit", "--help").output
+    assert "code of the supplier" in help_text and "open request due last" in help_text
     run("supply", "review", str(sub["id"]), "--org", "ORG", "--db", db, "--accept")
     card = json.loads(run("supply", "scorecard", "S1", "--org", "ORG", "--db", db, "--json").output)
     assert card["passed"] and card["score"] == 100
@@ -54,6 +67,12 @@ def test_supply_commands(tmp_path):
     run("supply", "reductions", "review", str(rows[0]["id"]), "--org", "ORG", "--db", db, "--accept")
     out = run("supply", "reductions", "progress", "--org", "ORG", "--db", db, "--until", "2023").output
     assert "3,000" in out  # 1500 t/a in 2022 and 2023
+    # On 2026-11-27 the years 2027-2030 are a projection: achieved 5 x 1500 t, projected 9 x 1500 t.
+    out = run("supply", "reductions", "progress", "--org", "ORG", "--db", db, "--until", "2030",
+              "--as-of", "2026-11-27").output
+    assert "Achieved to 2026 (as of 2026-11-27): 7,500 tCO2e, progress 0.8%" in out
+    assert "Projection to 2030 (accepted projects, not achieved): 13,500 tCO2e" in out
+    assert "2027 (projection)" in out and "2026 (projection)" not in out
     out = run("supply", "spec", "--org", "ORG", "--db", db).output
     assert "iso14001" in out and "pass mark 70" in out
 

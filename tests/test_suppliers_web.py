@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_supplier_portal_upload_returned_comment_and_no_other_supplier(world):
     assert len(svc.list_submissions(world, ORG, svc.Viewer("t"))) == 2
 
 
-def test_campaign_reminders_compliance_and_reductions_pages(world):
+def test_campaign_reminders_compliance_and_reductions_pages(world, monkeypatch):
     buyer = browser(world, "energy_manager@acme.cn")
     token = buyer.cookies.get("zc_csrf")
     r = buyer.post(f"/web/orgs/{ORG}/supply/campaigns", data={"csrf": token, "name": "FY26", "due": "2020-01-31",
@@ -117,6 +118,14 @@ def test_campaign_reminders_compliance_and_reductions_pages(world):
     r = buyer.get(f"/web/orgs/{ORG}/supply/reductions")
     chart = json.loads(re.search(r'id="reductions-chart-data">(.*?)</script>', r.text, re.S).group(1))
     assert chart["goal"] == 1_000_000 and chart["cumulative"][1] == 1500  # 2022: the PV project's first year
+    # On 2026-11-27, 2027-2030 are a projection (5 x 1500 t achieved of 1,000,000 t; 9 x 1500 t projected).
+    monkeypatch.setattr(svc, "today", lambda: date(2026, 11, 27))
+    r = buyer.get(f"/web/orgs/{ORG}/supply/reductions")
+    chart = json.loads(re.search(r'id="reductions-chart-data">(.*?)</script>', r.text, re.S).group(1))
+    assert chart["cumulative"][-5:] == [7500, None, None, None, None]
+    assert chart["projection"][-5:] == [None, 9000, 10500, 12000, 13500]
+    assert re.search(r'id="achieved">7,500 tCO2e<', r.text) and re.search(r'id="progress">0.8%<', r.text)
+    assert re.search(r'id="projected">13,500 tCO2e<', r.text)
     listing = buyer.get(f"/web/orgs/{ORG}/supply/suppliers?status=passing").text
     assert "Shenzhen Boards" in listing and "Suzhou Panels" not in listing
 
@@ -153,3 +162,37 @@ def test_own_specification_upload_on_the_suppliers_page(world):
     viewer = browser(world, "viewer@acme.cn")
     assert viewer.post(f"/web/orgs/{ORG}/supply/spec", data={"csrf": viewer.cookies.get("zc_csrf")},
                        files={"file": ("own.yaml", b"x")}).status_code == 403
+
+
+def test_zh_pages_show_the_specifications_chinese_words_one_tab_strip_and_no_placeholder_scores(world):
+    """zh pages: the shipped spec's title_zh / name_zh, translated types, levels and values, project types; a
+    supplier without a spend shows "–", one never answered "no scorecard yet"; one tab strip, the shared one."""
+    svc.import_suppliers(world, ORG, "more.csv", b"supplier code,name,tier,category\nS4,Tier-two Mill,2,steel\n",
+                         actor="setup")
+    sub = svc.submit(world, ORG, "S1", "a.csv", GOOD, EVIDENCE, actor="user:supplier@acme.cn")
+    svc.review(world, ORG, sub["id"], True, actor="buyer")
+    svc.submit_projects(world, ORG, "S1", "p.csv", PROJECTS, {"pv.pdf": b"pv"}, actor="user:supplier@acme.cn")
+    buyer = browser(world, "energy_manager@acme.cn")
+    page = buyer.get(f"/web/orgs/{ORG}/supply/suppliers").text
+    assert 'lang="zh-CN"' in page
+    for zh in ("ISO 14001 环境管理体系认证证书", "zerocarbon 默认绿色供应链规范", "证书", "声明", "等级", "比例", "数量",
+               "已承诺", "轻微不符合"):
+        assert zh in page, zh
+    assert "ISO 14001 environmental management system certificate" not in page
+    row = re.search(r'<tr>\s*<td><a href="[^"]*/S4">S4</a>.*?</tr>', page, re.S).group(0)
+    assert "0 CNY" not in row and "暂无评分卡" in row and "0.0" not in row
+    s1 = re.search(r'<tr>\s*<td><a href="[^"]*/S1">S1</a>.*?</tr>', page, re.S).group(0)
+    assert "100.0" in s1 and "暂无评分卡" not in s1
+    # One tab strip on every supply page, with the shared names.
+    for p in PAGES:
+        html = buyer.get(f"/web/orgs/{ORG}/{p}").text
+        assert html.count('id="supply-tabs"') == 1 and 'id="suppliers-nav"' not in html, p
+        assert "数据收集与审核" not in html, p
+    card = buyer.get(f"/web/orgs/{ORG}/supply/suppliers/S1").text
+    assert "已验证" in card and "环境管理体系认证证书" in card  # sbti = validated; the indicator's zh title
+    assert "可再生电力" in buyer.get(f"/web/orgs/{ORG}/supply/reductions").text
+    assert "暂无评分卡" in buyer.get(f"/web/orgs/{ORG}/supply/suppliers/S4").text
+    buyer.get("/web/lang/en")
+    en = buyer.get(f"/web/orgs/{ORG}/supply/suppliers").text
+    assert "ISO 14001 environmental management system certificate" in en and "环境管理" not in en
+    assert "no scorecard yet" in en

@@ -85,7 +85,8 @@ def list_(org: OrgOpt, tier: Annotated[Optional[int], typer.Option(min=1, max=3)
         spend = f"{r['annual_spend']:,.0f} {r['currency']}" if r["annual_spend"] is not None else "-"
         em = f"{r['emissions_t']:,.1f} ({r['emissions_source']})" if r["emissions_t"] is not None else "-"
         table.add_row(escape(r["code"]), escape(r["name"]), str(r["tier"]), escape(r["category"]), r["country"],
-                      spend, em, f"{r['score']:.1f}", "yes" if r["passed"] else "no")
+                      spend, em, f"{r['score']:.1f}" if r["scored"] else "-",
+                      ("yes" if r["passed"] else "no") if r["scored"] else "no scorecard yet")
     console.print(table)
 
 
@@ -102,13 +103,28 @@ def show(code: str, org: OrgOpt, as_of: AsOfOpt = None, db: DbOpt = None, as_jso
     console.print(f"{escape(d['code'])} {escape(d['name'])} · tier {d['tier']} · {escape(d['category'])} · "
                   f"{d['country']} {escape(d['region'])}", highlight=False)
     _print_card(d["scorecard"])
+    if d["requests"]:
+        table = Table(title="requests")
+        for c in ("id", "campaign", "due", "status"):
+            table.add_column(c)
+        for r in d["requests"]:
+            table.add_row(str(r["id"]), escape(r["campaign"]), r["due"],
+                          r["status"] + (" (overdue)" if r["overdue"] else ""))
+        console.print(table)
+    else:
+        console.print("requests: none", highlight=False)
     for s in d["submissions"]:
         console.print(f"submission {s['id']} {escape(s['source'])}: {s['status']}"
                       + (f" — {escape(s['review_comment'])}" if s["review_comment"] else ""), highlight=False)
+    for r in d["projects"]:
+        console.print(f"project {escape(r['project_id'])} ({r['type']}, from {r['start_year']}): "
+                      f"{r['annual_reduction_t']:,.0f} tCO2e/a — {r['status']}", highlight=False)
 
 
 def _print_card(card: dict) -> None:
-    table = Table(title=f"scorecard on {card['as_of']}: {card['score']:.1f} — {'PASS' if card['passed'] else 'FAIL'}")
+    verdict = (f"{card['score']:.1f} — {'PASS' if card['passed'] else 'FAIL'}" if card["scored"]
+               else "no scorecard yet (no accepted answers)")
+    table = Table(title=f"scorecard on {card['as_of']}: {verdict}")
     for c in ("indicator", "weight", "mandatory", "points", "met", "reason"):
         table.add_column(c)
     for r in card["indicators"]:
@@ -269,11 +285,16 @@ def campaign_remind(org: OrgOpt, campaign: Annotated[Optional[int], typer.Option
 
 
 @app.command("submit")
-def submit(file: Path, org: OrgOpt, supplier: Annotated[str, typer.Option("--supplier")],
-           evidence: EvidenceOpt = None, request: Annotated[Optional[int], typer.Option("--request")] = None,
+def submit(file: Path, org: OrgOpt,
+           supplier: Annotated[str, typer.Option("--supplier", help="code of the supplier whose answers these are")],
+           evidence: EvidenceOpt = None,
+           request: Annotated[Optional[int], typer.Option("--request", help="id of the data request answered (see "
+                                                                            "`supply show CODE`); default: the "
+                                                                            "supplier's open request due last")] = None,
            db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Submit a supplier's answers file (indicator, value, unit, evidence_ref, evidence_file, valid_until) with its
-    evidence files; checked row by row, stored whole or not at all."""
+    evidence files; checked row by row, stored whole or not at all. It answers the request named, or else the
+    supplier's open request due last."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import suppliers
 
@@ -283,8 +304,9 @@ def submit(file: Path, org: OrgOpt, supplier: Annotated[str, typer.Option("--sup
     if as_json:
         emit_json(out)
         return
-    console.print(f"submission {out['id']} of {supplier}: {len(out['answers'])} answer(s), waiting for review",
-                  highlight=False)
+    answered = f" for request {out['request_id']}" if out["request_id"] is not None else " (no open request)"
+    console.print(f"submission {out['id']} of {escape(supplier)}{answered}: {len(out['answers'])} answer(s), waiting "
+                  "for review", highlight=False)
 
 
 @app.command("submissions")
@@ -362,13 +384,15 @@ def reductions_review(project: int, org: OrgOpt,
 
 
 @reductions_app.command("progress")
-def reductions_progress(org: OrgOpt, until: Annotated[Optional[int], typer.Option("--until")] = None,
-                        db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Projects and cumulative accepted reductions per year against the programme goal."""
+def reductions_progress(org: OrgOpt, until: Annotated[Optional[int], typer.Option("--until", help="last programme "
+                                                                                  "year shown")] = None,
+                        as_of: AsOfOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Projects and cumulative accepted reductions per year against the programme goal; years after the evaluation
+    date are a projection, never counted as achieved."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import suppliers
 
-    out = suppliers.programme(open_db(db), org, suppliers.Viewer("cli"), until)
+    out = suppliers.programme(open_db(db), org, suppliers.Viewer("cli"), until, _as_of(as_of))
     if as_json:
         emit_json(out)
         return
@@ -377,9 +401,18 @@ def reductions_progress(org: OrgOpt, until: Annotated[Optional[int], typer.Optio
     for c in ("year", "accepted tCO2e/a", "cumulative tCO2e", "progress", "under review (cumulative)"):
         table.add_column(c)
     for y in p["years"]:
-        table.add_row(str(y["year"]), f"{y['annual_t']:,.0f}", f"{y['cumulative_t']:,.0f}", _pct(y["progress"]),
-                      f"{y['pipeline_cumulative_t']:,.0f}")
+        table.add_row(f"{y['year']} (projection)" if y["projected"] else str(y["year"]), f"{y['annual_t']:,.0f}",
+                      f"{y['cumulative_t']:,.0f}", _pct(y["progress"]), f"{y['pipeline_cumulative_t']:,.0f}")
     console.print(table)
+    if p["achieved_year"] is not None:
+        console.print(f"Achieved to {p['achieved_year']} (as of {p['as_of']}): {p['achieved_t']:,.0f} tCO2e, "
+                      f"progress {_pct(p['progress'])}", highlight=False)
+    else:
+        console.print(f"Achieved (as of {p['as_of']}): none yet, the programme starts in {p['start_year']}",
+                      highlight=False)
+    if p["years"] and p["years"][-1]["projected"]:
+        console.print(f"Projection to {p['end_year']} (accepted projects, not achieved): {p['projected_t']:,.0f} "
+                      f"tCO2e, {_pct(p['projected_progress'])} of the goal", highlight=False)
     for r in out["projects"]:
         console.print(f"{r['id']} {escape(r['project_id'])} ({escape(r['supplier'])}, {r['type']}, from "
                       f"{r['start_year']}): {r['annual_reduction_t']:,.0f} tCO2e/a — {r['status']}", highlight=False)

@@ -180,8 +180,9 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
                         row.update(spend=round(amount, 2), currency="CNY", price_year=year, eeio_code=naics,
                                    exchange_rate=BOOKED_CNY_PER_USD)
                     purchases.append(row)
-    sup["annual_spend"] = sup["supplier"].map(spend).fillna(0).round(0)
-    sup["currency"] = "CNY"
+    # A supplier nothing is bought from directly (tiers 2-3) has no spend: left blank, not 0.
+    sup["annual_spend"] = sup["supplier"].map(spend).round(0)
+    sup["currency"] = sup["annual_spend"].map(lambda x: "CNY" if pd.notna(x) else "")
     sup["parts"] = sup["category"]
     # Inbound: one consolidated leg per supplier, site and month for part makers.
     part_cats = {p.category for p in PARTS}

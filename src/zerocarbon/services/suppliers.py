@@ -360,9 +360,11 @@ def _facts(r: store.SupplierRow) -> sc.SupplierFacts:
     return sc.SupplierFacts(r.code, r.annual_spend, r.currency, r.emissions_t, r.tier)
 
 
-def _card_dict(card: sc.Scorecard) -> dict:
+def _card_dict(card: sc.Scorecard, scored: bool = True) -> dict:
+    """``scored``: the supplier has an accepted answer by ``as_of``; without one there is no scorecard yet (its
+    score 0 and fail are a placeholder: it counts as not passing)."""
     return {"supplier": card.supplier, "as_of": card.as_of.isoformat(), "score": card.score, "passed": card.passed,
-            "reasons": list(card.reasons),
+            "scored": scored, "reasons": list(card.reasons),
             "indicators": [r.__dict__ for r in card.results]}
 
 
@@ -378,8 +380,10 @@ def list_suppliers(sessions: sessionmaker, org: str, v: Viewer, *, as_of: date |
         answers = _answers(s, org_id, _only(v))
     out = []
     for r in rows:
-        card = sc.evaluate(spec, r.code, sc.latest_answers(answers.get(r.code, ()), as_of), as_of)
-        d = dict(_supplier_dict(r), score=card.score, passed=card.passed, reasons=list(card.reasons))
+        latest = sc.latest_answers(answers.get(r.code, ()), as_of)
+        card = sc.evaluate(spec, r.code, latest, as_of)
+        d = dict(_supplier_dict(r), score=card.score, passed=card.passed, scored=bool(latest),
+                 reasons=list(card.reasons))
         if tier is not None and r.tier != tier:
             continue
         if category and r.category != category:
@@ -406,10 +410,11 @@ def get_supplier(sessions: sessionmaker, org: str, code: str, v: Viewer, as_of: 
         reqs = _requests(s, org_id, code)
         projects = [_project_dict(p) for p in store.projects(s, org_id, code)]
         users = store.members_of_supplier(s, org_id, code) if not v.limited else []
-    card = sc.evaluate(spec, code, sc.latest_answers(answers.get(code, ()), as_of), as_of)
-    return dict(_supplier_dict(row), scorecard=_card_dict(card), submissions=subs, requests=reqs,
-                projects=projects, users=users, spec={"name": spec.name, "edition": spec.edition,
-                                                      "pass_mark": spec.pass_mark})
+    latest = sc.latest_answers(answers.get(code, ()), as_of)
+    card = sc.evaluate(spec, code, latest, as_of)
+    return dict(_supplier_dict(row), scorecard=_card_dict(card, bool(latest)), submissions=subs, requests=reqs,
+                projects=projects, users=users, spec={"name": spec.name, "name_zh": spec.name_zh,
+                                                      "edition": spec.edition, "pass_mark": spec.pass_mark})
 
 
 def compliance_report(sessions: sessionmaker, org: str, *, as_of: date | None = None, by: str = "quarter",
@@ -434,8 +439,8 @@ def compliance_report(sessions: sessionmaker, org: str, *, as_of: date | None = 
             ct = sc.compliance(cards, sub)
             tiers[str(t)] = {"suppliers": ct.suppliers, "passing": ct.passing, "share_by_count": ct.share_by_count,
                              "share_by_spend": ct.share_by_spend}
-    return {"as_of": as_of.isoformat(), "spec": {"name": spec.name, "edition": spec.edition, "origin": info.origin,
-                                                 "pass_mark": spec.pass_mark},
+    return {"as_of": as_of.isoformat(), "spec": {"name": spec.name, "name_zh": spec.name_zh, "edition": spec.edition,
+                                                 "origin": info.origin, "pass_mark": spec.pass_mark},
             "suppliers": c.suppliers, "passing": c.passing, "share_by_count": c.share_by_count,
             "share_by_spend": c.share_by_spend, "spend_by_currency": c.spend_by_currency, "note": c.note,
             "by_tier": tiers, "trend": sc.trend(spec, facts, answers, ends),
@@ -557,11 +562,22 @@ def _check_evidence(source: str, evidence: dict[str, bytes]) -> list[Problem]:
             for name, data in evidence.items() if len(data) > MAX_EVIDENCE_BYTES]
 
 
+def _outstanding_request(s, org_id: int, code: str) -> int | None:
+    """The request a submission without a named request answers: the supplier's open request (or one returned for
+    correction) due last; None when it has none."""
+    camps = {c.id: c for c in store.campaigns(s, org_id)}
+    waiting = [r for r in store.requests(s, org_id, code) if r.status in ("open", "returned")]
+    if not waiting:
+        return None
+    return max(waiting, key=lambda r: (camps[r.campaign_id].due, r.id)).id
+
+
 def submit(sessions: sessionmaker, org: str, supplier_code: str, source: str, data: bytes,
            evidence: dict[str, bytes] | None = None, v: Viewer | None = None, request_id: int | None = None,
            *, actor: str, as_of: date | None = None, answered_on: date | None = None) -> dict:
     """A supplier's answers (indicator, value, unit, evidence_ref, evidence_file, valid_until; optional supplier)
     with their evidence files, checked row by row; stored as one submission waiting for review, or refused whole.
+    Without ``request_id`` the submission answers the supplier's open request due last, if it has one.
 
     ``answered_on``: the day the supplier gave these answers, when they are entered later from an earlier record
     (a past campaign, a previous system); never in the future. Validity and expiry count from it; the audit
@@ -577,6 +593,8 @@ def submit(sessions: sessionmaker, org: str, supplier_code: str, source: str, da
             raise NotFoundError(f"no supplier {supplier_code} in {org}")
         if request_id is not None and store.request(s, org_id, request_id, supplier_code) is None:
             raise NotFoundError(f"no request {request_id} to supplier {supplier_code}")
+        if request_id is None:
+            request_id = _outstanding_request(s, org_id, supplier_code)
         spec = _spec(s, org_id).spec
     df = _read(source, data, SUBMISSION_COLUMNS, SUBMISSION_REQUIRED)
     problems = _check_evidence(source, evidence)
@@ -828,9 +846,12 @@ def review_project(sessions: sessionmaker, org: str, project_row_id: int, accept
         return _project_dict(p)
 
 
-def programme(sessions: sessionmaker, org: str, v: Viewer, until: int | None = None) -> dict:
+def programme(sessions: sessionmaker, org: str, v: Viewer, until: int | None = None,
+              as_of: date | None = None) -> dict:
     """The reduction programme: projects (a limited viewer: its own, and no programme totals) and, for the
-    organisation, cumulative accepted reductions per year against the goal of the specification."""
+    organisation, cumulative accepted reductions per year against the goal of the specification. Achieved stops
+    at the year of ``as_of`` (default today); later years are a projection."""
+    as_of = as_of or today()
     with sessions.begin() as s:
         org_id = _org_id(s, org)
         spec = _spec(s, org_id).spec
@@ -839,9 +860,11 @@ def programme(sessions: sessionmaker, org: str, v: Viewer, until: int | None = N
     if v.limited:
         return out
     prog = spec.programme
-    start = int(prog.get("start_year") or min((p.start_year for p in rows), default=today().year))
-    end = int(until or prog.get("end_year") or today().year)
-    out["progress"] = red.progress([_project(p) for p in rows], float(prog.get("goal_t") or 0), start, end)
+    start = int(prog.get("start_year") or min((p.start_year for p in rows), default=as_of.year))
+    end = int(until or prog.get("end_year") or as_of.year)
+    out["progress"] = red.progress([_project(p) for p in rows], float(prog.get("goal_t") or 0), start, end,
+                                   as_of.year)
+    out["progress"]["as_of"] = as_of.isoformat()
     return out
 
 

@@ -208,10 +208,13 @@ def _reductions_page(page: Page, status: int = 200, **context) -> Response:
     prog = suppliers.programme(page.sessions, page.org, _viewer(page))
     p = prog["progress"]
     t = i18n.translator(page.lang)
-    chart = {"years": [y["year"] for y in p["years"]], "cumulative": [y["cumulative_t"] for y in p["years"]],
+    # Achieved years are bars; later years are a separately labelled projection, never part of "achieved".
+    chart = {"years": [y["year"] for y in p["years"]],
+             "cumulative": [None if y["projected"] else y["cumulative_t"] for y in p["years"]],
+             "projection": [y["cumulative_t"] if y["projected"] else None for y in p["years"]],
              "pipeline": [y["cumulative_t"] + y["pipeline_cumulative_t"] for y in p["years"]], "goal": p["goal_t"],
              "labels": {"cumulative": t("suppliers.cumulative"), "pipeline": t("suppliers.with_pipeline"),
-                        "goal": t("suppliers.goal")}}
+                        "projection": t("suppliers.projection_series"), "goal": t("suppliers.goal")}}
     context.setdefault("problems", [])
     context.setdefault("message", None)
     return page.render("supply/reductions.html", status, prog=prog, p=p, chart=json.dumps(chart), **context)

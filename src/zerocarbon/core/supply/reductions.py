@@ -10,7 +10,8 @@ A project is claimed once. A new project is refused when
 
 Progress: an accepted project reduces ``annual_reduction_t`` in each year from its start year on; the programme
 counts the years from its own start year to the year asked, cumulatively, against the goal (a setting, e.g.
-1,000,000 tCO2e). Projects under review are shown as a pipeline beside it, never in the total.
+1,000,000 tCO2e). Achieved stops at the current year: later years are a projection, shown as such and never
+counted in the achieved total or the progress. Projects under review are shown as a pipeline beside it, never in the total.
 """
 from __future__ import annotations
 
@@ -59,11 +60,13 @@ def guard(new: list[tuple[int, Project]], existing: list[Project], source: str) 
             continue
         old = by_key.get(key)
         if old is not None:
-            who = "this supplier" if old.supplier == p.supplier else "another supplier"
-            same = "" if old.project_id == p.project_id else f" (overlaps '{old.project_id}')"
+            if old.supplier == p.supplier:
+                same = "" if old.project_id == p.project_id else f" (overlaps '{old.project_id}')"
+                claim = f"is already claimed by this supplier{same}"
+            else:  # another supplier's project is never named
+                claim = "is already claimed by another supplier"
             problems.append(Problem(source, row, "project_id",
-                                    f"project '{p.project_id}' is already claimed by {who}{same}; a project is "
-                                    "counted once"))
+                                    f"project '{p.project_id}' {claim}; a project is counted once"))
         if key in seen_key:
             problems.append(Problem(source, row, "project_id",
                                     f"project '{p.project_id}' is claimed twice in this file (row {seen_key[key]})"))
@@ -71,9 +74,10 @@ def guard(new: list[tuple[int, Project]], existing: list[Project], source: str) 
         if p.evidence_sha256:
             old = by_sha.get(p.evidence_sha256)
             if old is not None:
-                who = "this supplier" if old.supplier == p.supplier else "another supplier"
+                which = (f"project '{old.project_id}' of this supplier" if old.supplier == p.supplier
+                         else "a project of another supplier")
                 problems.append(Problem(source, row, "evidence_file",
-                                        f"the evidence file already backs project '{old.project_id}' of {who}; "
+                                        f"the evidence file already backs {which}; "
                                         "one piece of evidence supports one project"))
             if p.evidence_sha256 in seen_sha:
                 problems.append(Problem(source, row, "evidence_file",
@@ -94,20 +98,31 @@ def guard(new: list[tuple[int, Project]], existing: list[Project], source: str) 
     return problems
 
 
-def progress(projects: list[Project], goal_t: float, start_year: int, end_year: int) -> dict:
-    """Cumulative accepted reductions per programme year against the goal, with the pipeline under review."""
+def progress(projects: list[Project], goal_t: float, start_year: int, end_year: int,
+             current_year: int | None = None) -> dict:
+    """Cumulative accepted reductions per programme year against the goal, with the pipeline under review.
+
+    Only the years up to ``current_year`` (the year of the evaluation day) are achieved; later programme years are
+    a projection of the accepted projects (``projected`` rows, ``projected_t``), never in ``achieved_t`` or
+    ``progress``. Without ``current_year`` every year up to ``end_year`` counts as past."""
     years = list(range(start_year, end_year + 1))
-    rows, cumulative, pipeline_cum = [], 0.0, 0.0
+    last = end_year if current_year is None else min(end_year, current_year)
+    rows, cumulative, pipeline_cum, achieved = [], 0.0, 0.0, 0.0
     for y in years:
         accepted = sum(p.annual_reduction_t for p in projects if p.status == "accepted" and p.start_year <= y)
         pending = sum(p.annual_reduction_t for p in projects if p.status == "submitted" and p.start_year <= y)
         cumulative += accepted
         pipeline_cum += pending
-        rows.append({"year": y, "annual_t": accepted, "cumulative_t": cumulative,
+        projected = y > last
+        if not projected:
+            achieved = cumulative
+        rows.append({"year": y, "projected": projected, "annual_t": accepted, "cumulative_t": cumulative,
                      "pipeline_annual_t": pending, "pipeline_cumulative_t": pipeline_cum,
-                     "progress": cumulative / goal_t if goal_t > 0 else None})
-    return {"goal_t": goal_t, "start_year": start_year, "end_year": end_year, "years": rows,
-            "achieved_t": cumulative, "progress": cumulative / goal_t if goal_t > 0 else None,
+                     "progress": None if projected or goal_t <= 0 else cumulative / goal_t})
+    return {"goal_t": goal_t, "start_year": start_year, "end_year": end_year,
+            "achieved_year": last if last >= start_year else None, "years": rows,
+            "achieved_t": achieved, "progress": achieved / goal_t if goal_t > 0 else None,
+            "projected_t": cumulative, "projected_progress": cumulative / goal_t if goal_t > 0 else None,
             "projects": {s: sum(1 for p in projects if p.status == s) for s in STATUSES}}
 
 

@@ -43,6 +43,7 @@ class Indicator:
     threshold: float | str | None = None
     unit: str | None = None
     levels: dict[str, float] = field(default_factory=dict)
+    title_zh: str | None = None  # optional Chinese title, shown on zh pages
 
     @property
     def threshold_points(self) -> float:
@@ -59,6 +60,7 @@ class Spec:
     indicators: tuple[Indicator, ...]
     engagement: dict
     programme: dict
+    name_zh: str | None = None  # optional Chinese name, shown on zh pages
 
     def indicator(self, key: str) -> Indicator | None:
         return next((i for i in self.indicators if i.key == key), None)
@@ -91,6 +93,7 @@ class IndicatorResult:
     met: bool
     reason: str
     value: str | None = None
+    title_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,9 +182,13 @@ def parse_spec(doc, source: str = "specification") -> Spec:
                 dimension_of(str(unit))
             except UnitError as exc:
                 bad(f"{where}.unit", str(exc))
+        title_zh = item.get("title_zh")
+        if title_zh is not None and not (isinstance(title_zh, str) and title_zh.strip()):
+            bad(f"{where}.title_zh", "must be a text (the indicator's Chinese title), or left out")
+            title_zh = None
         indicators.append(Indicator(key, str(item.get("title") or key), kind, float(weight),
                                     bool(item.get("mandatory", False)), bool(item.get("evidence", False)),
-                                    validity, threshold, unit, levels))
+                                    validity, threshold, unit, levels, title_zh.strip() if title_zh else None))
     if indicators and sum(i.weight for i in indicators) <= 0:
         bad("indicators", "the weights add up to 0; at least one indicator needs a weight above 0")
     engagement = doc.get("engagement") or {}
@@ -194,6 +201,9 @@ def parse_spec(doc, source: str = "specification") -> Spec:
     if not isinstance(programme, dict) or not isinstance(goal, (int, float)) or goal < 0:
         bad("programme.goal_t", "must be a number of tCO2e >= 0")
         programme = {}
+    name_zh = doc.get("name_zh")
+    if name_zh is not None and not (isinstance(name_zh, str) and name_zh.strip()):
+        bad("name_zh", "must be a text (the specification's Chinese name), or left out")
     if problems:
         raise InputError(problems)
     return Spec(str(doc.get("name") or "green specification"), str(doc.get("edition") or ""), float(pass_mark),
@@ -202,7 +212,7 @@ def parse_spec(doc, source: str = "specification") -> Spec:
                  "target_year": engagement.get("target_year"),
                  "counts": list(engagement.get("counts") or ["validated"])},
                 {"goal_t": float(programme.get("goal_t", 0)), "start_year": programme.get("start_year"),
-                 "end_year": programme.get("end_year")})
+                 "end_year": programme.get("end_year")}, name_zh.strip() if name_zh else None)
 
 
 # --- one answer, as submitted ------------------------------------------------------------------------------------
@@ -293,7 +303,7 @@ def expiry(ind: Indicator, a: Answer) -> date | None:
 def evaluate_indicator(ind: Indicator, a: Answer | None, as_of: date) -> IndicatorResult:
     def res(points: float, met: bool, reason: str) -> IndicatorResult:
         return IndicatorResult(ind.key, ind.title, ind.weight, ind.mandatory, points, met, reason,
-                               a.value if a is not None else None)
+                               a.value if a is not None else None, ind.title_zh)
 
     if a is None:
         return res(0.0, False, "no accepted answer")
