@@ -25,7 +25,8 @@ BoundaryOpt = Annotated[Boundary, typer.Option(help="consolidation approach")]
 LedgerScope = Enum("LedgerScope", {"one": "1", "two": "2", "three": "3"}, type=str)
 
 
-def print_totals(result, title: str) -> None:
+def print_totals(result, title: str, scope3_hint: str = "") -> None:
+    """The inventory's totals by site; with ``scope3_hint`` (the command that shows it) the Scope 3 total too."""
     t = result.totals()
     table = Table(title=title)
     for c, right in (("site", False), ("Scope 1 t", True), ("Scope 2 loc t", True), ("Scope 2 mkt t", True),
@@ -47,6 +48,9 @@ def print_totals(result, title: str) -> None:
     console.print(f"Total location-based [bold]{tonnes(t['total_location_t'])}[/] tCO2e, market-based "
                   f"[bold]{tonnes(t['total_market_t'])}[/] tCO2e; biogenic CO2 {tonnes(t['biogenic_co2_t'])} t "
                   f"(outside scopes); HCFC memo {tonnes(t['non_kyoto_memo_t'])} tCO2e")
+    if scope3_hint and len(result.ledger) and (result.ledger["scope"] == "3").any():
+        console.print(f"Scope 3 (beside Scope 1+2, not in them): [bold]{tonnes(t['scope3_t'])}[/] tCO2e; by category "
+                      f"with method and data quality: `{scope3_hint}`", highlight=False)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
     for e in result.exclusions:
@@ -275,11 +279,8 @@ def inventory_compute(org: OrgOpt, year: YearOpt, factors: SetOpt = "CN-2025.1",
                    "boundary": boundary.value, "totals": result.totals(), "warnings": result.warnings,
                    "exclusions": result.exclusions})
         return
-    print_totals(result, f"{org} {year} ({factors}, {gwp}, {boundary.value})")
-    if len(result.ledger) and (result.ledger["scope"] == "3").any():
-        console.print(f"Scope 3 (beside Scope 1+2, not in them): [bold]{tonnes(result.totals()['scope3_t'])}[/] tCO2e; "
-                      f"by category with method and data quality: `zerocarbon inventory scope3 --org {org} --year "
-                      f"{year}`", highlight=False)
+    print_totals(result, f"{org} {year} ({factors}, {gwp}, {boundary.value})",
+                 f"zerocarbon inventory scope3 --org {org} --year {year}")
 
 
 @inventory_app.command("close")

@@ -51,7 +51,8 @@ def build(out: Path, seed: int, schedule_seconds: float) -> tuple[str, dict[str,
         run = run_demo(out, seed=seed, progress=step, schedule_seconds=schedule_seconds,
                        search_progress=search_progress(progress, task))
         progress.update(task, completed=len(steps), description="done")
-    print_totals(run.result, f"{run.org_name} — GHG inventory {run.result.year} (tCO2e)")
+    print_totals(run.result, f"{run.org_name} — GHG inventory {run.result.year} (tCO2e)",
+                 f"zerocarbon inventory scope3 --db {run.db_url} --org DEMO-LAPTOP --year {run.result.year}")
     if run.energy is not None:
         print_energy(run.energy)
     if run.schedule is not None:
