@@ -115,10 +115,14 @@ def test_packaging_rows_a_report_cannot_use_are_named_and_the_other_dimensions_s
     load_org(sessions, ORG)
     # Two components of one product and period that disagree on the units produced pass the import (each row is
     # valid) but not the KPI, which needs one number of units per product and period.
-    _import(sessions, tmp_path, "packaging", 2025, PACKAGING_2025.replace(
+    batch = _import(sessions, tmp_path, "packaging", 2025, PACKAGING_2025.replace(
         "LAPTOP-A,10000,plastics_average", "LAPTOP-A,9000,plastics_average"))
     _import(sessions, tmp_path, "takeback", 2025, TAKEBACK_2025)
     o = green_supply.overview(sessions, ORG, 2025, factor_set="UK-DESNZ-2025.1")
     assert o["packaging"]["status"] == "invalid data"
-    assert any("different units produced (9000, 10000)" in p for p in o["packaging"]["problems"])
+    # Both rows named by their activity id (batch, file, row); the period as dates; a report writes nothing.
+    assert any("for 2025-01-01..2025-12-31: its packaging rows state different units produced "
+               f"(b{batch}:packaging_2025.csv:2 has 10000, b{batch}:packaging_2025.csv:3 has 9000)" in p
+               for p in o["packaging"]["problems"])
+    assert "nothing was written" not in o["packaging"]["reason"]
     assert o["recycling"]["status"] == "ok"
