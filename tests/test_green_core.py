@@ -113,7 +113,25 @@ def test_packaging_refuses_rows_it_cannot_use_naming_row_and_column():
     text = str(exc.value)
     assert "pack.csv, row 2, column 'unit'" in text and "mass unit" in text
     assert "row 3, column 'recycled_share'" in text
-    assert "column 'units'" in text and "different units produced (90, 100)" in text
+    assert "column 'units'" in text and "different units produced (row 2 has 100, row 3 has 90)" in text
+
+
+def test_packaging_names_both_conflicting_stored_rows_by_activity_id_and_dates_without_time():
+    # Stored rows (as the report reads them back): activity id b<batch>:<file>:<row>, periods as timestamps.
+    rows = _pack([
+        ("TJ01", pd.Timestamp("2022-01-01"), pd.Timestamp("2022-12-31"), "X", 1000, "paper_board", 0.2, "kg", 0.5,
+         False),
+        ("TJ01", pd.Timestamp("2022-01-01"), pd.Timestamp("2022-12-31"), "X", 1200, "plastics_average", 0.01, "kg",
+         0.0, True),
+    ]).assign(activity_id=["b7:pack-2022.csv:2", "b7:pack-2022.csv:5"])
+    with pytest.raises(InputError) as exc:
+        packaging_report(rows, 2022, source="packaging rows of ACME 2022")
+    text = str(exc.value)
+    assert ("product X at TJ01 for 2022-01-01..2022-12-31: its packaging rows state different units produced "
+            "(b7:pack-2022.csv:2 has 1000, b7:pack-2022.csv:5 has 1200)") in text
+    assert "00:00:00" not in text
+    # A report only reads: it does not claim that "nothing was written".
+    assert "nothing was written" not in text and "stored rows the report reads" in text
 
 
 # -- green recycling -------------------------------------------------------------------------------------------

@@ -123,14 +123,18 @@ def test_packaging_rows_a_report_cannot_use_are_named_and_the_other_dimensions_s
     with pytest.raises(InputError, match="different units produced"):
         _import(sessions, tmp_path, "packaging", 2025, bad)
     # ... and rows stored before imports checked it are named by the overview.
-    path = tmp_path / "old.csv"
+    path = tmp_path / "packaging_2025.csv"
     path.write_text(bad, encoding="utf-8")
     with sessions.begin() as s:
         org_id, org = repos.load_organisation(s, ORG)
         frame = validate("packaging", read_table(path), path.name, {x.code for x in org.sites}, 2025)
-        repos.save_batch(s, org_id, "packaging", path.name, str(path), "0" * 64, 2025, frame, "test")
+        batch = repos.save_batch(s, org_id, "packaging", path.name, str(path), "0" * 64, 2025, frame, "test").id
     _import(sessions, tmp_path, "takeback", 2025, TAKEBACK_2025)
     o = green_supply.overview(sessions, ORG, 2025, factor_set="UK-DESNZ-2025.1")
     assert o["packaging"]["status"] == "invalid data"
-    assert any("different units produced (9000, 10000)" in p for p in o["packaging"]["problems"])
+    # Both rows named by their activity id (batch, file, row); the period as dates; a report writes nothing.
+    assert any("for 2025-01-01..2025-12-31: its packaging rows state different units produced "
+               f"(b{batch}:packaging_2025.csv:2 has 10000, b{batch}:packaging_2025.csv:3 has 9000)" in p
+               for p in o["packaging"]["problems"])
+    assert "nothing was written" not in o["packaging"]["reason"]
     assert o["recycling"]["status"] == "ok"

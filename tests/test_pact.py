@@ -307,3 +307,31 @@ def test_implausible_and_deeply_nested_input_is_refused(tmp_path):
     path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     with pytest.raises(InputError, match="nested too deeply"):
         pact.read(path)
+
+
+def test_cli_export_names_the_dqr_option_and_the_declared_unit(tmp_path):
+    """`pact export` for a 2025 period without --dqr names the option to give (not the JSON field dqi); the declared
+    unit is a required option and the result line says what the footprint is per."""
+    from typer.testing import CliRunner
+
+    from zerocarbon.cli import app
+
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    assert runner.invoke(app, ["org", "load", str(Path(__file__).parent / "data" / "organisation.yaml"),
+                               "--db", db]).exit_code == 0
+    path = tmp_path / "e2025.csv"
+    path.write_bytes(b"site,meter,period_start,period_end,quantity,unit\nTJ01,M9,2025-01-01,2025-01-31,50000,kWh\n")
+    for args in (["import", "electricity", str(path), "--year", "2025"], ["inventory", "compute", "--year", "2025"]):
+        r = runner.invoke(app, [*args, "--org", "ORG", "--factors", "CN-2025.1", "--db", db])
+        assert r.exit_code == 0, r.output
+    base = ["pact", "export", "--org", "ORG", "--year", "2025", "--site", "TJ01", "--product", "W", "--units", "10",
+            "--cpc", "4", "--out", str(tmp_path / "w.json"), "--db", db]
+    r = runner.invoke(app, base)
+    assert r.exit_code == 2 and "--declared-unit" in r.output  # required: no silent kilogram
+    r = runner.invoke(app, [*base, "--declared-unit", "kilogram"])
+    assert r.exit_code == 2, r.output
+    assert "--dqr: PACT v2 requires data quality indicators" in r.output and "column 'dqi'" not in r.output
+    r = runner.invoke(app, [*base, "--declared-unit", "kilogram", "--dqr", "100,1,1,1.5,1,2"])
+    assert r.exit_code == 0, r.output
+    assert "kgCO2e per kilogram (the declared unit; W: 10 kilogram" in r.stdout

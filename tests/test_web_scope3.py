@@ -164,3 +164,40 @@ def test_in_a_browser_the_chart_and_the_no_data_row_show(tmp_path):
         assert pg.locator("#scope3-rows-table tbody tr").count() == 3
         assert "TEST.supplier_specific@1" in pg.inner_text("#scope3-rows-table")
         browser_.close()
+
+
+def test_one_name_per_method_and_category_the_engine_emits_and_the_hub_uses_the_same_zh_names(world):
+    """Every calculation method the engine can write into the ledger (the methods it scores: METHOD_DQ, and the
+    logistics methods of a shipment leg) and every category has a name in English and in Chinese, defined once
+    (locales/scope3); the supply-chain hub and the Scope 3 page show the same Chinese words."""
+    from zerocarbon.core.ghg.scope3 import CATEGORIES, METHOD_DQ
+    from zerocarbon.core.supply.logistics import METHODS
+    from zerocarbon.services import scope3
+
+    en, zh = i18n.catalogue("en"), i18n.catalogue("zh-CN")
+    for m in {*METHOD_DQ, *METHODS, "unspecified"}:
+        assert en.get(f"scope3.method.{m}") and zh.get(f"scope3.method.{m}"), m
+    assert en["scope3.method.use_phase_energy"] == "use-phase energy"
+    for c in {*CATEGORIES, *scope3.ALL_CATEGORIES}:
+        assert en.get(f"category.{c}") and zh.get(f"category.{c}"), c
+    # No second set of names: the hub's own area no longer defines any.
+    assert not [k for k in en if k.startswith(("green.cat.", "green.method."))]
+
+    # The worked example's shipment rows are stored without the columns an import requires (mode, mass): the
+    # hub's logistics dimension could not read them; its Scope 3 section reads the stored ledger, kept as it is.
+    from sqlalchemy import text
+    with world.begin() as s:
+        s.execute(text("DELETE FROM activities WHERE kind = 'shipment'"))
+    c = browser(world, "viewer", "zh-CN")
+    hub = c.get(f"/web/orgs/{ORG}/supply", params={"year": YEAR})
+    page = c.get(f"/web/orgs/{ORG}/scope3", params={"year": YEAR})
+    assert hub.status_code == 200 and page.status_code == 200
+    for word in [zh[f"category.{c}"] for c in ("c1_purchased_goods", "c4_upstream_transport", "c12_end_of_life")] + \
+            [zh[f"scope3.method.{m}"] for m in ("supplier_specific", "spend_based", "average_data", "distance_based",
+                                                "carrier_reported")]:
+        assert word in hub.text and word in page.text, word
+    assert "已售产品的报废处理" in hub.text and "售出产品" not in hub.text
+    chart = json.loads(hub.text.split('id="green-data">', 1)[1].split("</script>", 1)[0])
+    legend = {s["name"] for s in chart["scope3"]["series"]}
+    assert legend == {zh[f"scope3.method.{m}"] for m in ("supplier_specific", "spend_based", "average_data",
+                                                          "distance_based", "carrier_reported")}

@@ -23,6 +23,25 @@ def _sessions(db: str | None):
     return open_sessions(db, create=False)
 
 
+def _report(call):
+    """Run a report; stored rows it cannot use are listed as such (a report writes nothing), exit code 2 like
+    every other refusal of input."""
+    from zerocarbon.cli.common import EXIT_BAD_INPUT, err
+    from zerocarbon.errors import InputError
+
+    try:
+        return call()
+    except InputError as exc:
+        if not getattr(exc, "read_only", False):
+            raise
+        err.print(f"[bold red]error:[/] {exc.headline()}:", highlight=False)
+        for p in exc.problems[:50]:
+            err.print(f"  - {p}", markup=False, highlight=False, soft_wrap=True)
+        if len(exc.problems) > 50:
+            err.print(f"  ... and {len(exc.problems) - 50} more", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
 def _pct(x) -> str:
     return "-" if x is None else f"{x:.1%}"
 
@@ -95,7 +114,7 @@ def packaging_report(org: OrgOpt, year: YearOpt,
     """KPI A2.5: packaging material in tonnes, by material and product, and per unit produced."""
     from zerocarbon.services import green_supply
 
-    rep, change = green_supply.packaging(_sessions(db), org, year, base_year)
+    rep, change = _report(lambda: green_supply.packaging(_sessions(db), org, year, base_year))
     if as_json:
         emit_json({**rep.as_dict(), "base": change.as_dict() if change else None})
         return
@@ -135,7 +154,7 @@ def recycling_report(org: OrgOpt, year: YearOpt, factors: FactorSetOpt = None, d
     """Collected, recycled, recycling and take-back rates; avoided emissions (memo, not deducted)."""
     from zerocarbon.services import green_supply
 
-    rep = green_supply.recycling(_sessions(db), org, year, factors)
+    rep = _report(lambda: green_supply.recycling(_sessions(db), org, year, factors))
     if as_json:
         emit_json(rep.as_dict())
         return

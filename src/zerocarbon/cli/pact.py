@@ -92,8 +92,10 @@ def export(org: OrgOpt, year: YearOpt,
            units: Annotated[float, typer.Option("--units", help="declared units of the product produced in the year")],
            cpc: Annotated[str, typer.Option("--cpc", help="UN CPC code of the product (productCategoryCpc)")],
            out: Annotated[Path, typer.Option("--out", help="JSON file to write")],
+           declared_unit: Annotated[str, typer.Option(
+               "--declared-unit", help="PACT declared unit that --units count and the footprint is per (kilogram, "
+                                       "liter, cubic meter, kilowatt hour, megajoule, ton kilometer, square meter)")],
            db: DbOpt = None,
-           declared_unit: Annotated[str, typer.Option("--declared-unit", help="PACT declared unit")] = "kilogram",
            site_units: Annotated[Optional[float], typer.Option(
                "--site-units", help="declared units of all products of the site (default: --units)")] = None,
            product_id: Annotated[Optional[list[str]], typer.Option("--product-id", help="product URN (repeatable)")] = None,
@@ -118,9 +120,16 @@ def export(org: OrgOpt, year: YearOpt,
                                                            "geographical,completeness,reliability")])
         dqi = dict(zip(("coveragePercent", "technologicalDQR", "temporalDQR", "geographicalDQR", "completenessDQR",
                         "reliabilityDQR"), parts))
-    doc = footprints.export_product(open_db(db), org, site=site, year=year, product=product, units=units, cpc=cpc,
-                                    declared_unit=declared_unit, site_units=site_units, product_ids=product_id or None,
-                                    company_ids=company_id or None, dqi=dqi)
+    try:
+        doc = footprints.export_product(open_db(db), org, site=site, year=year, product=product, units=units,
+                                        cpc=cpc, declared_unit=declared_unit, site_units=site_units,
+                                        product_ids=product_id or None, company_ids=company_id or None, dqi=dqi)
+    except InputError as exc:
+        # The service names its arguments; here they are options of this command.
+        option = {"dqi": "--dqr", "declared_unit": "--declared-unit"}
+        raise InputError([Problem(option[p.column], None, None, p.reason) if p.column in option and not p.source
+                          else p for p in exc.problems]) from None
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    console.print(f"[green]written:[/] {out}: {doc['pcf']['pCfExcludingBiogenic']} kgCO2e per {declared_unit}, "
-                  f"primary data {doc['pcf']['primaryDataShare']}%")
+    console.print(f"[green]written:[/] {out}: {doc['pcf']['pCfExcludingBiogenic']} kgCO2e per {declared_unit} "
+                  f"(the declared unit; {product}: {units:g} {declared_unit} of {site_units or units:g} at site "
+                  f"{site}), primary data {doc['pcf']['primaryDataShare']}%", highlight=False)

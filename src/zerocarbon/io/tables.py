@@ -20,8 +20,8 @@ from zerocarbon.core.ghg.electricity import claim_reason, double_claims
 from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
 from zerocarbon.errors import FactorNotFoundError, InputError, Problem, ZerocarbonError
-from zerocarbon.io.schemas import (CHOICES, ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, SPEND, SUPPLY_KINDS,
-                                   TRUE, UNIT_COLUMNS, Column, header_map, number_text)
+from zerocarbon.io.schemas import (CHOICES, CURRENCIES, ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, SPEND,
+                                   SUPPLY_KINDS, TRUE, UNIT_COLUMNS, Column, header_map, number_text)
 from zerocarbon.units import parse_unit, scale, scales
 
 # Excel in Chinese saves "CSV" in the system code page (GBK); GB18030 is its superset.
@@ -223,7 +223,9 @@ def validate(kind: str, raw: pd.DataFrame, source: str, sites: set[str], year: i
         first_of.setdefault(key, i)
     ck.add(dup, None, lambda i: f"duplicate of row {ck.rownum[first_of[tuple(raw.iloc[i])]]}")
     if ck.problems:
-        raise InputError(ck.problems)
+        # In row order, and within a row in the order of the file's columns, whichever check found them.
+        place = {c: j for j, c in enumerate(raw.columns)}
+        raise InputError(sorted(ck.problems, key=lambda p: (p.row or 0, place.get(p.column, len(place)))))
     out.insert(0, "activity_id", [f"{source}:{r}" for r in ck.rownum])
     return _finish(kind, out)
 
@@ -345,10 +347,11 @@ def _check_kind(kind: str, out: pd.DataFrame, ck: _Checker, sites: set[str], yea
 def unit_problem(want: str, what: str, text: str) -> str | None:
     """What is wrong with the unit ``text`` of a column that must be ``what`` (``want``: a unit of the dimension, or
     ``currency``, ``co2e`` (a CO2e mass, or per unit), ``""`` any unit pint knows); None if nothing."""
+    supported = f"the supported currencies are {', '.join(CURRENCIES)} and 万元 (10,000 CNY)"
     try:
         dims = parse_unit(text).dimensionality
     except ZerocarbonError as exc:
-        return str(exc)
+        return f"'{text}' is not a supported currency: {supported}" if want == "currency" else str(exc)
     if want == "":
         return None
     if want == "currency":
@@ -357,6 +360,8 @@ def unit_problem(want: str, what: str, text: str) -> str | None:
         ok = dims.get("[co2e]") == 1 and (dims == parse_unit("kgCO2e").dimensionality or "/" in text)
     else:
         ok = dims == parse_unit(want).dimensionality
+    if not ok and want == "currency":
+        return f"unit '{text}' is not {what}: {supported}"
     return None if ok else f"unit '{text}' is not {what}"
 
 
@@ -459,6 +464,9 @@ def row_rules(kind: str, out: pd.DataFrame) -> list[tuple[np.ndarray, str, objec
     if kind == "takeback":
         col, rec, pom = (out[c].to_numpy(dtype=float) for c in ("collected", "recycled", "placed_on_market"))
         with np.errstate(invalid="ignore"):
+            # A negative mass is refused as such (column check); no comparison is made with it.
+            col, pom = np.where(col < 0, np.nan, col), np.where(pom < 0, np.nan, pom)
+            rec = np.where(rec < 0, np.nan, rec)
             rules.append((rec > col, "recycled", lambda i: f"recycled {number_text(rec[i])} is more than collected "
                                                            f"{number_text(col[i])}"))
             rules.append((col > pom, "collected", lambda i: f"collected {number_text(col[i])} is more than "
@@ -502,20 +510,24 @@ def _check_supply_factors(kind: str, out: pd.DataFrame, ck: _Checker, fs: Factor
     if kind == "purchase":
         check(("eeio_code",), fs.eeio, "eeio_code")
         check(("material",), lambda m: fs.material(m, "primary"), "material")
-    if kind in ("waste", "product_eol"):
-        check(("material", "treatment"), fs.waste, "material")
-    if kind == "takeback":
-        check(("material", "treatment"), fs.waste, "material")
+    if kind in ("waste", "product_eol", "takeback"):
+        # A treatment that is not one of the known ones is refused as such (text rule); no lookup with it.
+        known = out["treatment"].isin(CHOICES[(kind, "treatment")]).to_numpy()
+        check(("material", "treatment"), fs.waste, "material", known)
+    if kind == "packaging":
+        # As take-back names a waste factor, packaging names a material the set has a material factor for.
+        check(("material",), lambda m: fs.material(m, "primary"), "material")
     if kind == "shipment":
         vehicle = out["vehicle"].where(out["vehicle"] != "", out["mode"].map(DEFAULT_VEHICLE).fillna(""))
         subjects = pd.DataFrame({"subject": (out["mode"] + "." + vehicle).where(vehicle != "", "")})
-        for use in ("ttw", "wtt"):
-            for subject in pd.unique(subjects["subject"]):
-                if subject == "" or any(f.subject == subject and f.use == "wtw" for f in fs._of_kind("freight")):
-                    continue
+        for subject in pd.unique(subjects["subject"]):
+            if subject == "" or any(f.subject == subject and f.use == "wtw" for f in fs._of_kind("freight")):
+                continue
+            for use in ("ttw", "wtt"):
                 try:
                     fs.freight(subject, use)
                 except ZerocarbonError as exc:
+                    # Once per vehicle: a vehicle the set lacks lacks both uses, the list of known ones is the same.
                     at = (subjects["subject"] == subject).to_numpy()
                     named = (out["vehicle"] != "").to_numpy()
                     ck.add(at & named, "vehicle", str(exc))

@@ -282,7 +282,8 @@ def export_product(sessions: sessionmaker, org_code: str, *, site: str, year: in
     end = datetime(year + 1, 1, 1, tzinfo=timezone.utc)
     if end > pact.Y2025 and dqi is None:
         raise InputError([Problem("", None, "dqi", "PACT v2 requires data quality indicators (dqi) for reference "
-                                                   "periods from 2025: give coverage and the five DQRs (1..3)")])
+                                                   f"periods from 2025 (this one is {year}): give coverage and the "
+                                                   "five DQRs (1..3)")])
     parts = [f"Scope 1 {calc.scope1_t:.3f} t", f"Scope 2 market-based {calc.scope2_market_t:.3f} t"]
     parts += [f"Scope 3 {c} {t:.3f} t" for c, t in sorted(calc.scope3_t.items())]
     boundary = (f"Cradle-to-gate of site {site} ({the_site.name}) in {year}: " + ", ".join(parts) +

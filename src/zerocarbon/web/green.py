@@ -33,6 +33,17 @@ def _word(t, key: str, fallback: str) -> str:
     return fallback if text == key else text
 
 
+def _material(t, key: str) -> str:
+    """A material key's name in the page's language (DESNZ's name in English); an unknown key as it is."""
+    return _word(t, f"green.material.{key}", key)
+
+
+def _no_factor(t, material: str, lacking) -> str:
+    """Why a recycling line has no avoided figure, in the page's language."""
+    uses = t("green.recycling.and").join(_word(t, f"green.recycling.use.{u}", u) for u in lacking)
+    return t("green.recycling.no_material_factor", what=uses, material=_material(t, material))
+
+
 def _hub_chart(t, o: dict) -> dict:
     """What the hub's charts draw: only the dimensions that have figures."""
     chart: dict = {}
@@ -41,7 +52,7 @@ def _hub_chart(t, o: dict) -> dict:
         cats = [c for c in s3["categories"] if c["status"] == "reported"]
         methods = sorted({m for c in cats for m in c["methods"]})
         chart["scope3"] = {"categories": [f"C{c['number']}" for c in cats],
-                           "series": [{"name": _word(t, f"green.method.{m}", m),
+                           "series": [{"name": _word(t, f"scope3.method.{m}", m),
                                        "data": [round(c["methods"].get(m, 0.0), 3) for c in cats]} for m in methods]}
     sup = o["suppliers"]
     if sup["status"] == "ok":
@@ -64,7 +75,7 @@ def _hub_chart(t, o: dict) -> dict:
                                         "unit": "kg/" + t("green.unit")}}
     rc = o["recycling"]
     if rc["status"] == "ok":
-        chart["recycling"] = {"materials": [m["name"] for m in rc["by_material"]],
+        chart["recycling"] = {"materials": [_material(t, m["name"]) for m in rc["by_material"]],
                               "recycling": [_pct(m["recycling_rate"]) for m in rc["by_material"]],
                               "takeback": [_pct(m["takeback_rate"]) for m in rc["by_material"]],
                               "words": {"recycling": t("green.recycling_rate"), "takeback": t("green.takeback_rate")}}
@@ -119,8 +130,9 @@ def packaging(request: Request, org: str, year: YearQ = None, base_year: YearQ =
     year = _year(year)
     rep, change = green_supply.packaging(page.sessions, org, year, base_year)
     base = {p.product: p for p in change.by_product} if change else {}
+    t = i18n.translator(page.lang)
     return page.render("green/packaging.html", year=year, base_year=base_year, rep=rep, change=change, base=base,
-                       tab="packaging")
+                       tab="packaging", material=lambda k: _material(t, k))
 
 
 @router.get("/orgs/{org}/supply/recycling")
@@ -128,4 +140,7 @@ def recycling(request: Request, org: str, year: YearQ = None) -> Response:
     page = Page(request, org, "supply.read")
     year = _year(year)
     rep = green_supply.recycling(page.sessions, org, year)
-    return page.render("green/recycling.html", year=year, rep=rep, tab="recycling")
+    t = i18n.translator(page.lang)
+    return page.render("green/recycling.html", year=year, rep=rep, tab="recycling", material=lambda k: _material(t, k),
+                       materials=lambda keys: ", ".join(_material(t, k) for k in keys),
+                       no_factor=lambda x: _no_factor(t, x.material, x.lacking))

@@ -75,21 +75,53 @@ class PackagingReport:
         return asdict(self)
 
 
-def _problem(source: str, frame: pd.DataFrame, i: int, column: str, reason: str) -> Problem:
+class RowsUnusable(InputError):
+    """Stored rows a report cannot use. A report only reads, so unlike an import's :class:`InputError` it does not
+    say "nothing was written": it says which rows to correct (by importing a corrected file)."""
+
+    read_only = True
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        self.args = (f"{self.headline()}:\n{shown}{more}",)
+
+    def headline(self) -> str:
+        return (f"{len(self.problems)} problem(s) in the stored rows the report reads (correct them by importing a "
+                "corrected file)")
+
+
+def _day(value) -> str:
+    """A period bound as a date (2022-01-01), never with a time of day."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return "?"
+    try:
+        return pd.Timestamp(value).date().isoformat()
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _ref(frame: pd.DataFrame, i: int) -> str:
+    """How a row is named: its activity id (``b<batch>:<file>:<row>``) when it has one, else ``row N``."""
+    if "activity_id" in frame and frame["activity_id"].iloc[i] is not None:
+        return str(frame["activity_id"].iloc[i])
+    return f"row {i + 2}"
+
+
+def row_problem(source: str, frame: pd.DataFrame, i: int, column: str, reason: str) -> Problem:
+    """A problem of row ``i``: a stored row is named by its activity id (batch, file and row), others by line."""
     ref = frame["activity_id"].iloc[i] if "activity_id" in frame else None
-    row = None
-    if ref is not None and str(ref).rpartition(":")[2].isdigit():
-        row = int(str(ref).rpartition(":")[2])
-    elif ref is None:
-        row = i + 2  # header is line 1
-    return Problem(source, row, column, reason)
+    if ref is None:
+        return Problem(source, i + 2, column, reason)  # header is line 1
+    return Problem(f"{source}, {ref}" if source else str(ref), None, column, reason)
 
 
 def _clean(rows: pd.DataFrame, source: str) -> pd.DataFrame:
     """Rows with ``mass_kg`` per unit as float; InputError naming row and column for anything unusable."""
     missing = [c for c in COLUMNS if c not in rows]
     if missing:
-        raise InputError([Problem(source, None, c, "column is missing") for c in missing])
+        raise RowsUnusable([Problem(source, None, c, "column is missing") for c in missing])
     df = rows.reset_index(drop=True).copy()
     problems: list[Problem] = []
     units = pd.to_numeric(df["units"], errors="coerce")
@@ -97,13 +129,13 @@ def _clean(rows: pd.DataFrame, source: str) -> pd.DataFrame:
     share = pd.to_numeric(df["recycled_share"], errors="coerce").fillna(0.0)
     for i in range(len(df)):
         if not (units.iloc[i] > 0 and math.isfinite(units.iloc[i])):
-            problems.append(_problem(source, df, i, "units", f"units produced must be a positive number, got "
+            problems.append(row_problem(source, df, i, "units", f"units produced must be a positive number, got "
                                                            f"{df['units'].iloc[i]!r}"))
         if not (mass.iloc[i] >= 0 and math.isfinite(mass.iloc[i])):
-            problems.append(_problem(source, df, i, "mass_per_unit", "mass per unit must be a number >= 0, got "
+            problems.append(row_problem(source, df, i, "mass_per_unit", "mass per unit must be a number >= 0, got "
                                                                      f"{df['mass_per_unit'].iloc[i]!r}"))
         if not 0.0 <= share.iloc[i] <= 1.0:
-            problems.append(_problem(source, df, i, "recycled_share",
+            problems.append(row_problem(source, df, i, "recycled_share",
                                      f"recycled share is a fraction 0..1, got {share.iloc[i]!r}"))
     to_kg = np.zeros(len(df))
     for u in df["unit"].astype(str).unique():
@@ -111,7 +143,7 @@ def _clean(rows: pd.DataFrame, source: str) -> pd.DataFrame:
             factor = scales(pd.Series([u]), "kg")[0]
         except UnitError as exc:
             for i in np.flatnonzero(df["unit"].astype(str).to_numpy() == u)[:5]:
-                problems.append(_problem(source, df, int(i), "unit", f"{exc}; the packaging mass needs a mass unit "
+                problems.append(row_problem(source, df, int(i), "unit", f"{exc}; the packaging mass needs a mass unit "
                                                                      "(g, kg, t)"))
             continue
         to_kg[df["unit"].astype(str).to_numpy() == u] = factor
@@ -129,16 +161,16 @@ def _clean(rows: pd.DataFrame, source: str) -> pd.DataFrame:
     group = df.groupby(key, dropna=False, sort=False).ngroup()
     lo, hi = df["units"].groupby(group).transform("min"), df["units"].groupby(group).transform("max")
     for g in pd.unique(group[lo != hi]):
-        rows_of = np.flatnonzero(group.to_numpy() == g)
-        first = int(rows_of[0])
-        r = df.iloc[first]
-        problems.append(_problem(source, df, first, "units",
-                                 f"product {r['product']} at {r['site']} for {r['period_start']}..{r['period_end']}: "
-                                 f"its packaging rows state different units produced "
-                                 f"({', '.join(f'{u:g}' for u in sorted(set(df['units'].iloc[rows_of])))}); rows of "
-                                 "one product and period are components of one packaging and share its units produced"))
+        rows_of = [int(i) for i in np.flatnonzero(group.to_numpy() == g)]
+        r = df.iloc[rows_of[0]]
+        stated = [f"{_ref(df, i)} has {df['units'].iloc[i]:g}" for i in rows_of]
+        problems.append(Problem(source, None, "units",
+                                f"product {r['product']} at {r['site']} for {_day(r['period_start'])}.."
+                                f"{_day(r['period_end'])}: its packaging rows state different units produced "
+                                f"({', '.join(stated)}); rows of one product and period are components of one "
+                                "packaging and share its units produced"))
     if problems:
-        raise InputError(problems)
+        raise RowsUnusable(problems)
     return df
 
 

@@ -25,7 +25,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from zerocarbon.errors import InputError, Problem, UnitError
+from zerocarbon.core.supply.packaging import RowsUnusable, row_problem
+from zerocarbon.errors import Problem, UnitError
 from zerocarbon.units import scale
 
 COLUMNS = ("product", "material", "collected", "recycled", "unit", "treatment", "placed_on_market")
@@ -47,6 +48,7 @@ class RecyclingLine:
     avoided_tco2e: float | None  # [tCO2e] memo; None when the material has no factors
     factor_ids: tuple[str, ...] = ()  # primary and recycled-material factors used
     formula: str = ""
+    lacking: tuple[str, ...] = ()  # factor uses the set lacks for this material ("primary", "closed_loop", ...)
 
 
 @dataclass(frozen=True)
@@ -81,14 +83,6 @@ class RecyclingReport:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _row(frame: pd.DataFrame, i: int) -> int | None:
-    ref = frame["activity_id"].iloc[i] if "activity_id" in frame else None
-    if ref is None:
-        return i + 2
-    tail = str(ref).rpartition(":")[2]
-    return int(tail) if tail.isdigit() else None
 
 
 def co2e_per_tonne(factor) -> float:
@@ -134,7 +128,7 @@ def recycling_report(rows: pd.DataFrame, factors: Iterable, year: int | None = N
         return RecyclingReport(year, 0.0, 0.0, None, None, None, 0.0, [], [], [], [], factor_set)
     missing = [c for c in COLUMNS if c not in rows and c != "placed_on_market"]
     if missing:
-        raise InputError([Problem(source, None, c, "column is missing") for c in missing])
+        raise RowsUnusable([Problem(source, None, c, "column is missing") for c in missing])
     df = rows.reset_index(drop=True)
     problems = []
     collected = pd.to_numeric(df["collected"], errors="coerce").to_numpy(dtype=float)
@@ -147,21 +141,23 @@ def recycling_report(rows: pd.DataFrame, factors: Iterable, year: int | None = N
         try:
             to_t[hit] = scale(u, "t")
         except UnitError as exc:
-            problems += [Problem(source, _row(df, int(i)), "unit", f"{exc}; collected and recycled are masses "
+            problems += [row_problem(source, df, int(i), "unit", f"{exc}; collected and recycled are masses "
                                  "(kg, t)") for i in np.flatnonzero(hit)[:5]]
     for i in range(len(df)):
         c, r, p = collected[i], recycled[i], placed[i]
         if not (math.isfinite(c) and c >= 0):
-            problems.append(Problem(source, _row(df, i), "collected", f"must be a mass >= 0, got {df['collected'].iloc[i]!r}"))
+            problems.append(row_problem(source, df, i, "collected",
+                                        f"must be a mass >= 0, got {df['collected'].iloc[i]!r}"))
         if not (math.isfinite(r) and r >= 0):
-            problems.append(Problem(source, _row(df, i), "recycled", f"must be a mass >= 0, got {df['recycled'].iloc[i]!r}"))
-        elif math.isfinite(c) and r > c * (1 + 1e-9):
-            problems.append(Problem(source, _row(df, i), "recycled", f"recycled ({r:g}) exceeds collected ({c:g}): "
+            problems.append(row_problem(source, df, i, "recycled",
+                                        f"must be a mass >= 0, got {df['recycled'].iloc[i]!r}"))
+        elif math.isfinite(c) and c >= 0 and r > c * (1 + 1e-9):
+            problems.append(row_problem(source, df, i, "recycled", f"recycled ({r:g}) exceeds collected ({c:g}): "
                                     "only what was taken back can be recycled"))
         if not math.isnan(p) and p < 0:
-            problems.append(Problem(source, _row(df, i), "placed_on_market", f"must be a mass >= 0, got {p:g}"))
+            problems.append(row_problem(source, df, i, "placed_on_market", f"must be a mass >= 0, got {p:g}"))
     if problems:
-        raise InputError(problems)
+        raise RowsUnusable(problems)
     treatment = df["treatment"].fillna("").astype(str) if "treatment" in df else pd.Series([""] * len(df))
     data = pd.DataFrame({"product": df["product"].astype(str), "material": df["material"].astype(str),
                          "use": [recycled_use(t) for t in treatment],
@@ -183,10 +179,10 @@ def recycling_report(rows: pd.DataFrame, factors: Iterable, year: int | None = N
                        f"{secondary.factor_id}] / 1000 = {avoided:.6g} tCO2e (memo)")
         else:
             avoided, ids = None, ()
-            lacking = [u for u, f in (("primary", primary), (use, secondary)) if f is None]
+            lacking = tuple(u for u, f in (("primary", primary), (use, secondary)) if f is None)
             formula = f"no {' and '.join(lacking)} material factor for '{material}' in the factor set"
         lines.append(RecyclingLine(product, material, col, rec, placed_t, _rate(rec, col), takeback, avoided,
-                                   ids, formula))
+                                   ids, formula, lacking if avoided is None else ()))
 
     def group(name: str, items: list[RecyclingLine]) -> Group:
         col = sum(x.collected_t for x in items)
