@@ -86,19 +86,39 @@ def factor_region(f: Factor) -> str:
     return "GB" if prefix.startswith("DESNZ") else "US" if prefix.startswith(("EPA", "USEPA")) else ""
 
 
+# A text column as (integer code per row, the values the codes point to).
+Coded = tuple[np.ndarray, list]
+
+
 @dataclass
 class Part:
-    """Emissions of the rows of one kind (or one calculation of it): arrays of equal length."""
+    """Emissions of the rows of one kind (or one calculation of it): arrays of equal length. A text column is an
+    array, or a ``Coded`` pair (integer code per row, the values the codes point to) when the values were resolved
+    per distinct key."""
 
-    category: np.ndarray  # ledger category per row
+    category: np.ndarray | Coded  # ledger category per row
     activity_id: pd.Series
-    site: np.ndarray
+    site: np.ndarray | Coded
     kg: np.ndarray  # gas mass [kg] (CO2e mass for CO2e)
-    gas: np.ndarray
-    calc_method: np.ndarray
-    factor_ids: np.ndarray
-    formula: np.ndarray
+    gas: np.ndarray | Coded
+    calc_method: np.ndarray | Coded
+    factor_ids: np.ndarray | Coded
+    formula: np.ndarray | Coded
     dq: np.ndarray
+
+
+def coded(values) -> Coded:
+    """(codes, distinct values in order of first appearance) of a column (array or Series; fast on Arrow text)."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64), list(uniq)
+
+
+def decoded(column) -> np.ndarray:
+    """A Part column as one value per row."""
+    if isinstance(column, tuple):
+        codes, values = column
+        return np.array(values, dtype=object)[codes] if len(values) else np.empty(len(codes), dtype=object)
+    return np.asarray(column, dtype=object)
 
 
 @dataclass
@@ -440,10 +460,11 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
     # Why this method: the better data the row lacked (added once per distinct formula, which names its method).
     code, uniq = pd.factorize(forms)
     first = _firsts(code)
-    text = np.array([f + BETTER_DATA_LACKED[method[r]] for f, r in zip(uniq, first)], dtype=object)
-    forms = text[code]
-    category = np.where((_text(df, "category") == "2").to_numpy(), "c2_capital_goods", "c1_purchased_goods")
-    return Part(category, df["activity_id"], df["site"].to_numpy(dtype=object), kg, _obj(n, "CO2e"), method, fids,
+    forms = (code.astype(np.int64), [f + BETTER_DATA_LACKED[method[r]] for f, r in zip(uniq, first)])
+    c_code, c_uniq = coded((_text(df, "category") == "2").to_numpy())
+    category = (c_code, ["c2_capital_goods" if c else "c1_purchased_goods" for c in c_uniq])
+    return Part(category, df["activity_id"], coded(df["site"]), kg, (np.zeros(n, dtype=np.int64), ["CO2e"]), method,
+                fids,
                 forms, dq)
 
 
@@ -489,14 +510,17 @@ def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
         at = r.method == METHODS.index(m)
         if at.any():
             dq[at] = dq_score(m, yr[at], reg[at], country[at], ctx.year)
-    category = np.where((_text(df, "category") == "9").to_numpy(), "c9_downstream_transport", "c4_upstream_transport")
+    c_code, c_uniq = coded((_text(df, "category") == "9").to_numpy())
+    category = (c_code, ["c9_downstream_transport" if c else "c4_upstream_transport" for c in c_uniq])
     # Formula per distinct (label, TTW known): the label's formula, noting when TTW and WTT were summed.
     split = ~np.isnan(r.ttw)
     code, uniq = pd.factorize(r.label * 2 + split)
     text = np.array([r.label_formula[c // 2] + (" (TTW and WTT summed; CO2e, GWP 1)" if c % 2 else "")
                      for c in uniq], dtype=object)
-    return Part(category, df["activity_id"], df["site"].to_numpy(dtype=object), r.co2e, _obj(n, "CO2e"),
-                np.array(METHODS, dtype=object)[r.method], r.label_ids[r.label], text[code], dq)
+    m_code, m_uniq = coded(r.method)
+    return Part(category, df["activity_id"], coded(df["site"]), r.co2e, (np.zeros(n, dtype=np.int64), ["CO2e"]),
+                (m_code, [METHODS[m] for m in m_uniq]), (r.label, list(r.label_ids)),
+                (code.astype(np.int64), list(text)), dq)
 
 
 def _check_legs(ctx: Context, df: pd.DataFrame, legs: pd.DataFrame, ls=None) -> None:
@@ -820,5 +844,5 @@ def scope3_parts(ctx: Context, frames: dict[str, pd.DataFrame]) -> list[Part]:
     return [p for p in parts if p is not None and len(p.kg)]
 
 
-__all__ = ["CATEGORIES", "METHOD_DQ", "Context", "Part", "dq_score", "geographical_score", "scope3_parts",
+__all__ = ["CATEGORIES", "METHOD_DQ", "Coded", "Context", "Part", "coded", "decoded", "dq_score", "geographical_score", "scope3_parts",
            "spend_route", "temporal_score"]
