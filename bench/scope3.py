@@ -230,6 +230,17 @@ def in_child(what: str, arg: str, repeat: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def machine_info() -> dict:
+    """``inventory_stored.machine()`` plus the CPU model /proc/cpuinfo names."""
+    info = machine()
+    try:
+        info["cpu_model"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                                 if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return info
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--purchases", type=int, default=1_000_000)
@@ -246,7 +257,7 @@ def main() -> None:
     folder = Path(a.out)
     files = write_files(a.purchases, a.shipments, a.files, folder / "files")
     print(f"{a.purchases:,} purchase lines and {a.shipments:,} shipment legs in {2 * a.files} CSV files; "
-          f"{machine()}", flush=True)
+          f"{machine_info()}", flush=True)
     db = folder / "bench.sqlite"
     db.unlink(missing_ok=True)
     url = f"sqlite:///{db}"
@@ -279,7 +290,7 @@ def main() -> None:
     print(f"  same tCO2e per category and method in both; ratios to DuckDB: CLI compute "
           f"{ratios['compute_cli_vs_duckdb']:.1f}x, imports + compute {ratios['imports_and_compute_cli_vs_duckdb']:.1f}x, "
           f"core compute {ratios['core_compute_vs_duckdb']:.2f}x", flush=True)
-    results = {"purchases": a.purchases, "shipments": a.shipments, "files": 2 * a.files, "machine": machine(),
+    results = {"purchases": a.purchases, "shipments": a.shipments, "files": 2 * a.files, "machine": machine_info(),
                "steps": [{"step": label, "seconds": s["seconds"], "peak_rss_mb": s["peak_rss_mb"]}
                          for label, s in steps],
                "imports_seconds_total": imports, "database_mb": db.stat().st_size / 1024 ** 2,

@@ -426,12 +426,14 @@ def _scope3_ledger(org: Organisation, data: ActivityData, fs: FactorSet, year: i
                    led: _Ledger, warnings: list[str], exclusions: list[str]) -> None:
     """Scope 3 rows (categories 1-7, 9, 11, 12; see core.ghg.scope3) beside Scope 1 and 2, never inside them."""
     ctx = Context(org, fs, year, economics if economics is not None else load_economics(), data.frames.get("pcf"))
+    def codes(v):  # a Part column: already (codes, values), or one value per row
+        return v if isinstance(v, tuple) else _codes(pd.Series(v, dtype=object))
+
     for part in scope3_parts(ctx, data.frames):
-        led.add(part.activity_id, part.kg, True, dq=part.dq, site=_codes(pd.Series(part.site, dtype=object)), scope="3",
-                category=_codes(pd.Series(part.category, dtype=object)), method=SCOPE3_METHOD,
-                gas=_codes(pd.Series(part.gas, dtype=object)), factor_ids=_codes(pd.Series(part.factor_ids, dtype=object)),
-                formula=_codes(pd.Series(part.formula, dtype=object)), memo="",
-                calc_method=_codes(pd.Series(part.calc_method, dtype=object)))
+        led.add(part.activity_id, part.kg, True, dq=part.dq, site=codes(part.site), scope="3",
+                category=codes(part.category), method=SCOPE3_METHOD, gas=codes(part.gas),
+                factor_ids=codes(part.factor_ids), formula=codes(part.formula), memo="",
+                calc_method=codes(part.calc_method))
     warnings += ctx.warnings
     exclusions += ctx.exclusions
 

@@ -86,19 +86,39 @@ def factor_region(f: Factor) -> str:
     return "GB" if prefix.startswith("DESNZ") else "US" if prefix.startswith(("EPA", "USEPA")) else ""
 
 
+# A text column as (integer code per row, the values the codes point to).
+Coded = tuple[np.ndarray, list]
+
+
 @dataclass
 class Part:
-    """Emissions of the rows of one kind (or one calculation of it): arrays of equal length."""
+    """Emissions of the rows of one kind (or one calculation of it): arrays of equal length. A text column is an
+    array, or a ``Coded`` pair (integer code per row, the values the codes point to) when the values were resolved
+    per distinct key."""
 
-    category: np.ndarray  # ledger category per row
+    category: np.ndarray | Coded  # ledger category per row
     activity_id: pd.Series
-    site: np.ndarray
+    site: np.ndarray | Coded
     kg: np.ndarray  # gas mass [kg] (CO2e mass for CO2e)
-    gas: np.ndarray
-    calc_method: np.ndarray
-    factor_ids: np.ndarray
-    formula: np.ndarray
+    gas: np.ndarray | Coded
+    calc_method: np.ndarray | Coded
+    factor_ids: np.ndarray | Coded
+    formula: np.ndarray | Coded
     dq: np.ndarray
+
+
+def coded(values) -> Coded:
+    """(codes, distinct values in order of first appearance) of a column (array or Series; fast on Arrow text)."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64), list(uniq)
+
+
+def decoded(column) -> np.ndarray:
+    """A Part column as one value per row."""
+    if isinstance(column, tuple):
+        codes, values = column
+        return np.array(values, dtype=object)[codes] if len(values) else np.empty(len(codes), dtype=object)
+    return np.asarray(column, dtype=object)
 
 
 @dataclass
@@ -143,17 +163,28 @@ def _key_codes(cols: list, rows: np.ndarray | None = None) -> tuple[np.ndarray, 
     once, so a factor lookup per distinct key is applied to all rows by integer indexing instead of comparing whole
     text columns once per key."""
     n = len(cols[0])
-    comb = np.zeros(n, dtype=np.int64)
-    for c in cols:
-        codes, uniq = pd.factorize(c, use_na_sentinel=False)
-        comb = pd.factorize(comb * max(len(uniq), 1) + codes.astype(np.int64))[0].astype(np.int64)
     idx = np.arange(n) if rows is None else np.flatnonzero(rows)
+    sub = [c.iloc[idx] if isinstance(c, pd.Series) else np.asarray(c)[idx] for c in cols] if rows is not None else cols
+    comb = np.zeros(len(idx), dtype=np.int64)
+    span = 1
+    for c in sub:
+        codes, uniq = pd.factorize(c, use_na_sentinel=False)
+        comb = comb * max(len(uniq), 1) + codes.astype(np.int64)
+        span *= max(len(uniq), 1)
+        if span > 2 ** 31:  # keep the combined code far from overflowing
+            comb = pd.factorize(comb)[0].astype(np.int64)
+            span = len(idx) + 1
     out = np.full(n, -1, dtype=np.int64)
-    codes, _ = pd.factorize(comb[idx])
+    codes, _ = pd.factorize(comb)
     out[idx] = codes
-    _, first = np.unique(codes, return_index=True)
-    keys = [tuple(_item(c, int(idx[f])) for c in cols) for f in first]
+    first = _firsts(codes)
+    keys = [tuple(_item(c, int(f)) for c in sub) for f in first]
     return out, keys
+
+
+def _firsts(codes: np.ndarray) -> np.ndarray:
+    """Position of the first row of each code 0..k-1 of factorised ``codes`` (numbered by first appearance)."""
+    return pd.Series(codes).drop_duplicates().index.to_numpy()
 
 
 def _item(col, i: int):
@@ -405,10 +436,10 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
     # Lowest first, so a better method overwrites.
     at = spend_rows & ~hyb_ok
     kg[at], fids[at], forms[at], method[at] = s_kg[at], s_ids[at], s_forms[at], "spend_based"
-    dq[at] = dq_score("spend_based", s_year, s_reg, country, ctx.year)[at]
+    dq[at] = dq_score("spend_based", s_year[at], s_reg[at], country[at], ctx.year)
     at = avg_rows & ~hyb_ok
     kg[at], fids[at], forms[at], method[at] = m_kg[at], m_ids[at], m_forms[at], "average_data"
-    dq[at] = dq_score("average_data", m_year, m_reg, country, ctx.year)[at]
+    dq[at] = dq_score("average_data", m_year[at], m_reg[at], country[at], ctx.year)
     if hyb_ok.any():
         inputs_kg = np.where(avg_rows, m_kg, s_kg)
         inputs_ids = np.where(avg_rows, m_ids, s_ids)
@@ -426,7 +457,7 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
     fids[at] = SUPPLIER_EVIDENCE
     forms[at] = ("supplier-specific: supplier's cradle-to-gate figure for the purchase (evidence in the purchase row) "
                  "in kg CO2e")
-    dq[at] = dq_score("supplier_specific", np.full(n, ctx.year), country, country, ctx.year)[at]
+    dq[at] = dq_score("supplier_specific", np.full(int(at.sum()), ctx.year), country[at], country[at], ctx.year)
     at = pcf_ok
     kg[at], fids[at], forms[at], method[at], dq[at] = pcf_kg[at], pcf_ids[at], pcf_forms[at], "supplier_specific", \
         pcf_dq[at]
@@ -436,17 +467,18 @@ def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
                                                        "supplier footprint and it gives no other complete method"))
     # Why this method: the better data the row lacked (added once per distinct formula, which names its method).
     code, uniq = pd.factorize(forms)
-    _, first = np.unique(code, return_index=True)
-    text = np.array([f + BETTER_DATA_LACKED[method[r]] for f, r in zip(uniq, first)], dtype=object)
-    forms = text[code]
-    category = np.where(_text(df, "category").to_numpy() == "2", "c2_capital_goods", "c1_purchased_goods")
-    return Part(category, df["activity_id"], df["site"].to_numpy(dtype=object), kg, _obj(n, "CO2e"), method, fids,
+    first = _firsts(code)
+    forms = (code.astype(np.int64), [f + BETTER_DATA_LACKED[method[r]] for f, r in zip(uniq, first)])
+    c_code, c_uniq = coded((_text(df, "category") == "2").to_numpy())
+    category = (c_code, ["c2_capital_goods" if c else "c1_purchased_goods" for c in c_uniq])
+    return Part(category, df["activity_id"], coded(df["site"]), kg, (np.zeros(n, dtype=np.int64), ["CO2e"]), method,
+                fids,
                 forms, dq)
 
 
 # -- shipments (categories 4 and 9) ---------------------------------------------------------------------------
 def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
-    from zerocarbon.core.supply.logistics import METHODS, leg_arrays
+    from zerocarbon.core.supply.logistics import METHODS, leg_arrays, leg_subjects
 
     if df.empty:
         return None
@@ -464,8 +496,9 @@ def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
     cu = _text(df, "carrier_co2e_unit")
     legs["carrier_co2e_kg"] = np.where(cu != "", _num(df, "carrier_co2e") * scales(cu.replace("", "kgCO2e"), "kgCO2e"),
                                        np.nan)
-    _check_legs(ctx, df, legs)
-    r = leg_arrays(legs, ctx.fs, year=ctx.year)
+    subjects = leg_subjects(legs)
+    _check_legs(ctx, df, legs, subjects)
+    r = leg_arrays(legs, ctx.fs, year=ctx.year, subjects=subjects)
     country = ctx.country(df["site"])
     dq = np.full(n, np.nan)
     # Carrier and fuel data are the leg's own (this year, this site); distance-based legs take the freight
@@ -484,29 +517,31 @@ def shipments(ctx: Context, df: pd.DataFrame) -> Part | None:
     for m in ("carrier_reported", "fuel_based", "distance_based"):
         at = r.method == METHODS.index(m)
         if at.any():
-            dq[at] = dq_score(m, yr, reg, country, ctx.year)[at]
-    category = np.where(_text(df, "category").to_numpy() == "9", "c9_downstream_transport", "c4_upstream_transport")
+            dq[at] = dq_score(m, yr[at], reg[at], country[at], ctx.year)
+    c_code, c_uniq = coded((_text(df, "category") == "9").to_numpy())
+    category = (c_code, ["c9_downstream_transport" if c else "c4_upstream_transport" for c in c_uniq])
     # Formula per distinct (label, TTW known): the label's formula, noting when TTW and WTT were summed.
     split = ~np.isnan(r.ttw)
     code, uniq = pd.factorize(r.label * 2 + split)
     text = np.array([r.label_formula[c // 2] + (" (TTW and WTT summed; CO2e, GWP 1)" if c % 2 else "")
                      for c in uniq], dtype=object)
-    return Part(category, df["activity_id"], df["site"].to_numpy(dtype=object), r.co2e, _obj(n, "CO2e"),
-                np.array(METHODS, dtype=object)[r.method], r.label_ids[r.label], text[code], dq)
+    m_code, m_uniq = coded(r.method)
+    return Part(category, df["activity_id"], coded(df["site"]), r.co2e, (np.zeros(n, dtype=np.int64), ["CO2e"]),
+                (m_code, [METHODS[m] for m in m_uniq]), (r.label, list(r.label_ids)),
+                (code.astype(np.int64), list(text)), dq)
 
 
-def _check_legs(ctx: Context, df: pd.DataFrame, legs: pd.DataFrame) -> None:
-    """Every factor the legs need is in the set, else an InputError naming the rows (file, row, column)."""
-    from zerocarbon.core.supply.logistics import DEFAULT_VEHICLE, distance_adjustment, fuel_wtt_route
+def _check_legs(ctx: Context, df: pd.DataFrame, legs: pd.DataFrame, ls=None) -> None:
+    """Every factor the legs need is in the set, else an InputError naming the rows (file, row, column). ``ls``: the
+    legs' ``logistics.leg_subjects``."""
+    from zerocarbon.core.supply.logistics import distance_adjustment, fuel_wtt_route, leg_subjects
 
     problems: list[Problem] = []
     reported = ~np.isnan(legs["carrier_co2e_kg"].to_numpy(dtype=float))
     fuel = (legs["fuel"] != "").to_numpy() & ~np.isnan(legs["fuel_quantity"].to_numpy(dtype=float)) & ~reported
-    pair, pairs = _key_codes([legs["mode"], legs["vehicle"]])
-    subject_of = [f"{m}.{v or DEFAULT_VEHICLE.get(m, '')}" for m, v in pairs]
-    code, subjects = pd.factorize(pd.Series(subject_of, dtype=object))
-    subject = code[pair] if len(pairs) else np.zeros(len(legs), dtype=np.int64)
-    for i, s in enumerate(subjects):
+    ls = ls if ls is not None else leg_subjects(legs)
+    subject = ls.subject
+    for i, s in enumerate(ls.subjects):
         if any(f.subject == s and f.use == "wtw" for f in ctx.fs._of_kind("freight")):
             continue
         for use in ("ttw", "wtt"):
@@ -817,5 +852,5 @@ def scope3_parts(ctx: Context, frames: dict[str, pd.DataFrame]) -> list[Part]:
     return [p for p in parts if p is not None and len(p.kg)]
 
 
-__all__ = ["CATEGORIES", "METHOD_DQ", "Context", "Part", "dq_score", "geographical_score", "scope3_parts",
+__all__ = ["CATEGORIES", "METHOD_DQ", "Coded", "Context", "Part", "coded", "decoded", "dq_score", "geographical_score", "scope3_parts",
            "spend_route", "temporal_score"]

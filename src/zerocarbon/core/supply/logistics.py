@@ -190,36 +190,61 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
     return codes.astype(np.int64), list(uniq)
 
 
-def leg_arrays(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, vehicle: str | None = None,
-               year: int | None = None, gwp_set: str | None = None) -> LegArrays:
-    """``leg_emissions`` without building per-leg text: factors, ids and formulas are resolved once per distinct
-    (mode, vehicle), fuel, carrier and distance source, and legs carry integer codes into them."""
-    gwp_set = gwp_set or fs.rules.get("gwp_default", "AR5")
-    n = len(legs)
+@dataclass
+class LegSubjects:
+    """The factor subject of every leg: integer codes per leg into the distinct (mode, vehicle) pairs and subjects."""
+
+    m_code: np.ndarray  # per leg, into ``modes``
+    modes: list[str]
+    pair: np.ndarray  # per leg, into mode_of_pair / vehicle_of_pair
+    mode_of_pair: np.ndarray
+    vehicle_of_pair: np.ndarray  # "" resolved to the mode's default vehicle
+    subject: np.ndarray  # per leg, into ``subjects`` (``mode.vehicle``)
+    subjects: list[str]
+
+
+def leg_subjects(legs: pd.DataFrame, mode: str | None = None, vehicle: str | None = None) -> LegSubjects:
+    """Each leg's mode, vehicle and factor subject ``mode.vehicle`` (an empty vehicle: the mode's default), as codes
+    into the distinct values (``mode`` / ``vehicle`` given: those for every leg)."""
     modes = pd.Series(mode, index=legs.index) if mode else _col(legs, "mode", "").fillna("").astype(str)
     vehicles = (pd.Series(vehicle or "", index=legs.index) if mode or vehicle
                 else _col(legs, "vehicle", "").fillna("").astype(str))
     m_code, m_uniq = _codes(modes)
+    v_code, v_uniq = _codes(vehicles)
+    nv = max(len(v_uniq), 1)
+    pair, pair_u = pd.factorize(m_code * nv + v_code)
+    pair = pair.astype(np.int64)
+    mode_of_pair = np.array([m_uniq[int(c) // nv] for c in pair_u], dtype=object)
+    vehicle_of_pair = np.array([v_uniq[int(c) % nv] or DEFAULT_VEHICLE.get(m_uniq[int(c) // nv], "")
+                                for c in pair_u], dtype=object)
+    s_of_pair, subjects = pd.factorize(pd.Series([f"{m}.{v}" for m, v in zip(mode_of_pair, vehicle_of_pair)],
+                                                 dtype=object))
+    return LegSubjects(m_code, m_uniq, pair, mode_of_pair, vehicle_of_pair, s_of_pair.astype(np.int64)[pair],
+                       list(subjects))
+
+
+def leg_arrays(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, vehicle: str | None = None,
+               year: int | None = None, gwp_set: str | None = None, subjects: LegSubjects | None = None) -> LegArrays:
+    """``leg_emissions`` without building per-leg text: factors, ids and formulas are resolved once per distinct
+    (mode, vehicle), fuel, carrier and distance source, and legs carry integer codes into them. ``subjects``: the
+    legs' ``leg_subjects`` (same ``mode`` and ``vehicle``) when the caller has them already."""
+    gwp_set = gwp_set or fs.rules.get("gwp_default", "AR5")
+    n = len(legs)
+    ls = subjects if subjects is not None else leg_subjects(legs, mode, vehicle)
+    m_code, m_uniq = ls.m_code, ls.modes
     bad = sorted(set(m_uniq) - set(MODES))
     if bad:
         raise FactorNotFoundError(f"unknown transport mode {', '.join(map(repr, bad))}; one of {', '.join(MODES)}")
-    v_code, v_uniq = _codes(vehicles)
-    pair, pair_u = pd.factorize(m_code * max(len(v_uniq), 1) + v_code)
-    pair = pair.astype(np.int64)
-    mode_of_pair = np.array([m_uniq[int(c) // max(len(v_uniq), 1)] for c in pair_u], dtype=object)
-    vehicle_of_pair = np.array([v_uniq[int(c) % max(len(v_uniq), 1)] for c in pair_u], dtype=object)
-    vehicle_of_pair = np.array([v or DEFAULT_VEHICLE[m] for m, v in zip(mode_of_pair, vehicle_of_pair)], dtype=object)
-    s_of_pair, subjects = pd.factorize(pd.Series([f"{m}.{v}" for m, v in zip(mode_of_pair, vehicle_of_pair)],
-                                                 dtype=object))
-    subjects = list(subjects)
-    subject = s_of_pair.astype(np.int64)[pair]
+    pair, mode_of_pair, vehicle_of_pair = ls.pair, ls.mode_of_pair, ls.vehicle_of_pair
+    subject, subjects = ls.subject, ls.subjects
     mass = _col(legs, "mass_t", np.nan).to_numpy(dtype=float)
     given = _col(legs, "distance_km", np.nan).to_numpy(dtype=float)
     coords = np.column_stack([_col(legs, c, np.nan).to_numpy(dtype=float)
                               for c in ("origin_lat", "origin_lon", "destination_lat", "destination_lon")])
     has_coords = ~np.isnan(coords).any(axis=1)
     use_gc = np.isnan(given) | (bool(mode) & has_coords)
-    gc = great_circle_km(*coords.T)
+    gc = np.full(n, np.nan)
+    gc[use_gc] = great_circle_km(*coords[use_gc].T)
     daf = np.ones(n)
     daf_id = [""] * len(m_uniq)
     for mc in pd.unique(m_code[use_gc]):
@@ -296,7 +321,7 @@ def leg_arrays(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, vehic
     comb = (method * (max(int(sub.max(initial=0)), 0) + 1) + sub) * (len(m_uniq) + 1) + (gc_mode + 1)
     label, _ = pd.factorize(comb)
     label = label.astype(np.int64)
-    _, first = np.unique(label, return_index=True)
+    first = pd.Series(label).drop_duplicates().index.to_numpy()
     label_ids, label_formula = np.empty(len(first), dtype=object), np.empty(len(first), dtype=object)
     for j, r in enumerate(first):
         key = (int(method[r]), int(sub[r]))
@@ -311,4 +336,4 @@ def leg_arrays(legs: pd.DataFrame, fs: FactorSet, mode: str | None = None, vehic
 
 
 __all__ = ["DEFAULT_VEHICLE", "EARTH_RADIUS_KM", "METHODS", "MODES", "LegArrays", "distance_adjustment",
-           "fuel_wtt_route", "great_circle_km", "leg_arrays", "leg_emissions"]
+           "fuel_wtt_route", "great_circle_km", "leg_arrays", "leg_emissions", "leg_subjects", "LegSubjects"]
