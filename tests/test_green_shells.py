@@ -12,7 +12,10 @@ from tests.test_green_service import PACKAGING_2024, PACKAGING_2025, SHIPMENT_20
 from zerocarbon.cli import app
 from zerocarbon.core.access import Role
 from zerocarbon.services import accounting
+from zerocarbon.errors import InputError
+from zerocarbon.io.tables import read_table, validate
 from zerocarbon.services.database import open_sessions
+from zerocarbon.store import repos
 
 ORG = "ORG"
 DESNZ = "UK-DESNZ-2025.1"
@@ -230,7 +233,13 @@ def test_cli_packaging_report_names_both_conflicting_rows_and_does_not_say_nothi
     path = tmp_path / "pack-2025.csv"
     path.write_text(PACKAGING_2025.replace("LAPTOP-A,10000,plastics_average", "LAPTOP-A,9000,plastics_average"),
                     encoding="utf-8")
-    batch = accounting.import_file(sessions, ORG, "packaging", path, 2025, DESNZ, actor="test").batch_id
+    # Imports refuse such rows now; rows stored before that check are what the report must name.
+    with pytest.raises(InputError, match="different units produced"):
+        accounting.import_file(sessions, ORG, "packaging", path, 2025, DESNZ, actor="test")
+    with sessions.begin() as s:
+        org_id, org = repos.load_organisation(s, ORG)
+        frame = validate("packaging", read_table(path), path.name, {x.code for x in org.sites}, 2025)
+        batch = repos.save_batch(s, org_id, "packaging", path.name, str(path), "0" * 64, 2025, frame, "test").id
     sessions.kw["bind"].dispose()
     r = _cli("packaging", "report", "--org", ORG, "--year", "2025", "--db", url)
     assert r.exit_code == 2  # as every refusal of input

@@ -126,7 +126,7 @@ def test_packaging_components_stating_different_units_produced_are_refused(sessi
     foam = laptop | {"material": "plastics_average", "mass_per_unit": "50", "unit": "g", "plastic": "true"}
     problems = refused(sessions, tmp_path, "packaging", [laptop, foam | {"units": "9000"}])
     assert [(s, r, c) for s, r, c, _ in problems] == [("f.csv", 2, "units")]
-    assert "different units produced (9000, 10000)" in problems[0][3]
+    assert "different units produced (f.csv:2 has 10000, f.csv:3 has 9000)" in problems[0][3]
     # Across files too: a component added later must state the units of the stored ones.
     accounting.import_file(sessions, "ORG", "packaging", write(tmp_path, "box.csv", [laptop]), YEAR, SET, actor="t")
     with pytest.raises(InputError) as exc:

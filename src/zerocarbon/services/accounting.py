@@ -259,7 +259,13 @@ def _refuse_what_compute_refuses(s, org_id: int, org: Organisation, kind: str, f
                                        exclude_batches=[replacing] if replacing is not None else []
                                        ).data.get("packaging")
         rows = frame if stored is None or stored.empty else pd.concat([frame, stored], ignore_index=True)
-        packaging_report(rows, year, source=source)
+        try:
+            packaging_report(rows, year, source=source)
+        except InputError as exc:
+            # The report names rows by activity id; an import refusal names the row of this file it concerns.
+            new_rows = [(str(a), _row_of(a)) for a in frame["activity_id"]]
+            raise InputError([Problem(source, next((r for a, r in new_rows if f"{a} has" in p.reason), p.row),
+                                      p.column, p.reason) for p in exc.problems]) from None
     elif kind == "takeback":
         recycling_report(frame, fs.factors, year, source=source, factor_set=fs.id)
 
