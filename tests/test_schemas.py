@@ -175,7 +175,7 @@ def test_supply_kinds_refuse_each_rule_between_columns_in_model_and_importer_ali
          "no complete method"),
         ("purchase", dict(purchase, evidence=""), "evidence", "supplier figures need evidence"),
         ("purchase", dict(purchase, category="3"), "category", "'3' is not one of 1, 2"),
-        ("purchase", dict(spend_only, currency="JPY"), "currency", "unknown unit 'JPY'"),
+        ("purchase", dict(spend_only, currency="JPY"), "currency", "'JPY' is not a supported currency"),
         ("purchase", dict(spend_only, material="steel"), "quantity", "required with material"),
         ("shipment", dict(shipment, distance="", origin_lat=""), "origin_lat", "required when no distance is given"),
         ("shipment", dict(shipment, category="1"), "category", "'1' is not one of 4, 9"),

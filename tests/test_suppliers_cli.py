@@ -21,7 +21,10 @@ def run(*args: str):
     return r
 
 
-def test_supply_commands(tmp_path):
+def test_supply_commands(tmp_path, monkeypatch):
+    from zerocarbon.cli.common import console
+
+    monkeypatch.setattr(console, "width", 200)  # a narrow pseudo-terminal would fold the tables' words
     db = f"sqlite:///{tmp_path / 'z.sqlite'}"
     run("org", "load", str(DATA / "organisation.yaml"), "--db", db)
     (tmp_path / "suppliers.csv").write_bytes(SUPPLIERS)
