@@ -704,21 +704,31 @@ def evidence_file(sessions: sessionmaker, org: str, evidence_id: int, v: Viewer)
         return row.file_name, row.sha256, row.content
 
 
+def _review_comment(accept: bool, comment: str | None, what: str) -> str:
+    comment = (comment or "").strip()
+    if not accept and not comment:
+        raise InputError([Problem("review", None, "comment", f"say why the {what} is returned")])
+    return comment
+
+
+def _decide(row, name: str, accept: bool, comment: str, actor: str) -> None:
+    """Accept or return a submitted ``row`` (a submission or a reduction project): who decided, when and why."""
+    if row.status != "submitted":
+        raise StateError(f"{name} is already {row.status}")
+    row.status = "accepted" if accept else "returned"
+    row.review_comment, row.reviewed_at, row.reviewed_by = comment or None, now(), actor
+
+
 def review(sessions: sessionmaker, org: str, submission_id: int, accept: bool, comment: str | None = None, *,
            actor: str) -> dict:
     """Accept a submission (its answers then feed the scorecard) or return it with a comment for the supplier."""
-    comment = (comment or "").strip()
-    if not accept and not comment:
-        raise InputError([Problem("review", None, "comment", "say why the submission is returned")])
+    comment = _review_comment(accept, comment, "submission")
     with sessions.begin() as s:
         org_id = _org_id(s, org)
         sub = store.submission(s, org_id, submission_id)
         if sub is None:
             raise NotFoundError(f"no submission {submission_id} in {org}")
-        if sub.status != "submitted":
-            raise StateError(f"submission {submission_id} is already {sub.status}")
-        sub.status = "accepted" if accept else "returned"
-        sub.review_comment, sub.reviewed_at, sub.reviewed_by = comment or None, now(), actor
+        _decide(sub, f"submission {submission_id}", accept, comment, actor)
         if sub.request_id is not None:
             req = store.request(s, org_id, sub.request_id)
             req.status = sub.status
@@ -829,18 +839,14 @@ def submit_projects(sessions: sessionmaker, org: str, supplier_code: str, source
 
 def review_project(sessions: sessionmaker, org: str, project_row_id: int, accept: bool,
                    comment: str | None = None, *, actor: str) -> dict:
-    comment = (comment or "").strip()
-    if not accept and not comment:
-        raise InputError([Problem("review", None, "comment", "say why the project is returned")])
+    """Accept a reduction project (it then counts towards the programme) or return it with a comment."""
+    comment = _review_comment(accept, comment, "project")
     with sessions.begin() as s:
         org_id = _org_id(s, org)
         p = store.project(s, org_id, project_row_id)
         if p is None:
             raise NotFoundError(f"no reduction project {project_row_id} in {org}")
-        if p.status != "submitted":
-            raise StateError(f"project {p.project_id} is already {p.status}")
-        p.status = "accepted" if accept else "returned"
-        p.review_comment, p.reviewed_at, p.reviewed_by = comment or None, now(), actor
+        _decide(p, f"project {p.project_id}", accept, comment, actor)
         repos.audit(s, actor, "supply.project_review", f"project:{p.project_id}", org_id=org_id,
                     supplier=p.supplier_code, status=p.status, comment=comment)
         return _project_dict(p)

@@ -172,14 +172,9 @@ def campaign_remind(request: Request, org: str, campaign_id: int, csrf: Annotate
 def submission_review(request: Request, org: str, submission_id: int, decision: Annotated[str, Form()],
                       comment: Annotated[str, Form(max_length=4000)] = "",
                       csrf: Annotated[str | None, Form()] = None) -> Response:
-    page = Page(request, org, "supply.manage")
-    _csrf(request, page.principal, csrf)
-    try:
-        suppliers.review(page.sessions, org, submission_id, decision == "accept", comment,
-                         actor=page.principal.actor)
-    except ZerocarbonError as exc:
-        return _campaigns_page(page, 400, **_refusal(exc))
-    return RedirectResponse(f"{PREFIX}/orgs/{org}/supply/campaigns", status_code=303)
+    return _review(request, org, csrf, lambda page: suppliers.review(
+        page.sessions, org, submission_id, decision == "accept", comment, actor=page.principal.actor),
+        _campaigns_page, "campaigns")
 
 
 @router.get("/orgs/{org}/supply/submissions/{submission_id}")
@@ -229,14 +224,21 @@ def reductions_page(request: Request, org: str) -> Response:
 def project_review(request: Request, org: str, project_id: int, decision: Annotated[str, Form()],
                    comment: Annotated[str, Form(max_length=4000)] = "",
                    csrf: Annotated[str | None, Form()] = None) -> Response:
+    return _review(request, org, csrf, lambda page: suppliers.review_project(
+        page.sessions, org, project_id, decision == "accept", comment, actor=page.principal.actor),
+        _reductions_page, "reductions")
+
+
+def _review(request: Request, org: str, csrf: str | None, decide, on_refusal, back: str) -> Response:
+    """An energy manager's accept/return: ``decide(page)`` records it; a refusal re-renders ``on_refusal``'s page
+    with the reason, success goes back to the ``back`` page."""
     page = Page(request, org, "supply.manage")
     _csrf(request, page.principal, csrf)
     try:
-        suppliers.review_project(page.sessions, org, project_id, decision == "accept", comment,
-                                 actor=page.principal.actor)
+        decide(page)
     except ZerocarbonError as exc:
-        return _reductions_page(page, 400, **_refusal(exc))
-    return RedirectResponse(f"{PREFIX}/orgs/{org}/supply/reductions", status_code=303)
+        return on_refusal(page, 400, **_refusal(exc))
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/supply/{back}", status_code=303)
 
 
 # --- the supplier portal --------------------------------------------------------------------------------------
