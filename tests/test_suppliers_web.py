@@ -94,6 +94,15 @@ def test_supplier_portal_upload_returned_comment_and_no_other_supplier(world):
     r = c.post(f"/web/orgs/{ORG}/portal/submit", files=files)
     assert r.status_code == 403
     assert len(svc.list_submissions(world, ORG, svc.Viewer("t"))) == 2
+    # Reduction projects from the portal: stored for the caller's own supplier, a repeat refused with the reason.
+    projects = [("file", ("projects.csv", PROJECTS)), ("evidence", ("pv.pdf", b"pv contract"))]
+    r = c.post(f"/web/orgs/{ORG}/portal/projects", data={"csrf": token}, files=projects, follow_redirects=False)
+    assert r.status_code == 303
+    mine = svc.programme(world, ORG, svc.Viewer("t"))["projects"]
+    assert {p["project_id"] for p in mine} == {"S1-PV-01", "S1-EE-02"} and {p["supplier"] for p in mine} == {"S1"}
+    r = c.post(f"/web/orgs/{ORG}/portal/projects", data={"csrf": token}, files=projects)
+    assert r.status_code == 400 and 'id="problems"' in r.text and "S1-PV-01" in r.text
+    assert len(svc.programme(world, ORG, svc.Viewer("t"))["projects"]) == 2
 
 
 def test_campaign_reminders_compliance_and_reductions_pages(world, monkeypatch):

@@ -283,6 +283,19 @@ def portal_submit(request: Request, org: str, file: Annotated[UploadFile, File()
                   request_id: Annotated[str, Form(max_length=12)] = "",
                   supplier: Annotated[str, Form(max_length=64)] = "",
                   csrf: Annotated[str | None, Form()] = None) -> Response:
+    rid = int(request_id) if request_id.strip().isdigit() else None
+    got = _portal_upload(request, org, file, evidence, supplier, csrf, lambda page, v, code, name, data, ev:
+                         suppliers.submit(page.sessions, org, code, name, data, ev, v, rid, actor=page.principal.actor))
+    if isinstance(got, Response):
+        return got
+    page, _, code, sub = got
+    return _portal(page, code, done=sub)
+
+
+def _portal_upload(request: Request, org: str, file: UploadFile, evidence: list[UploadFile] | None, supplier: str,
+                   csrf: str | None, save):
+    """A portal upload for the caller's supplier: ``save(page, viewer, code, name, data, evidence)`` stores it.
+    Returns (page, viewer, code, what ``save`` gave), or the portal page with the refusal's reasons."""
     page = Page(request, org, "supply.submit_own")
     _csrf(request, page.principal, csrf)
     v = _viewer(page)
@@ -290,13 +303,10 @@ def portal_submit(request: Request, org: str, file: Annotated[UploadFile, File()
     if code is None:
         raise Refused(404, "you are tied to no supplier of this organisation; ask its administrator")
     try:
-        got = _read(file, suppliers.MAX_FILE_BYTES) or ("file", b"")
-        rid = int(request_id) if request_id.strip().isdigit() else None
-        sub = suppliers.submit(page.sessions, org, code, got[0], got[1], _evidence(evidence), v, rid,
-                               actor=page.principal.actor)
+        name, data = _read(file, suppliers.MAX_FILE_BYTES) or ("file", b"")
+        return page, v, code, save(page, v, code, name, data, _evidence(evidence))
     except ZerocarbonError as exc:
         return _portal(page, code, 400, **_refusal(exc))
-    return _portal(page, code, done=sub)
 
 
 @router.post("/orgs/{org}/portal/projects")
@@ -304,17 +314,11 @@ def portal_projects(request: Request, org: str, file: Annotated[UploadFile, File
                     evidence: Annotated[list[UploadFile] | None, File()] = None,
                     supplier: Annotated[str, Form(max_length=64)] = "",
                     csrf: Annotated[str | None, Form()] = None) -> Response:
-    page = Page(request, org, "supply.submit_own")
-    _csrf(request, page.principal, csrf)
-    v = _viewer(page)
-    code = _portal_code(page, v, supplier or None)
-    if code is None:
-        raise Refused(404, "you are tied to no supplier of this organisation; ask its administrator")
-    try:
-        got = _read(file, suppliers.MAX_FILE_BYTES) or ("file", b"")
-        suppliers.submit_projects(page.sessions, org, code, got[0], got[1], _evidence(evidence), v,
-                                  actor=page.principal.actor)
-    except ZerocarbonError as exc:
-        return _portal(page, code, 400, **_refusal(exc))
+    got = _portal_upload(request, org, file, evidence, supplier, csrf, lambda page, v, code, name, data, ev:
+                         suppliers.submit_projects(page.sessions, org, code, name, data, ev, v,
+                                                   actor=page.principal.actor))
+    if isinstance(got, Response):
+        return got
+    _, v, code, _ = got
     return RedirectResponse(f"{PREFIX}/orgs/{org}/portal" + (f"?supplier={code}" if not v.limited else ""),
                             status_code=303)
