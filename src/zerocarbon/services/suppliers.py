@@ -193,6 +193,18 @@ _FIELDS = ("name", "tier", "category", "country", "region", "site", "annual_spen
            "emissions_t", "emissions_source", "contact")
 
 
+def _amount(r: dict, col: str, unit_note: str, negative: str, bad) -> float | None:
+    """The non-negative number in cell ``col`` (None when blank); ``bad(col, reason)`` otherwise."""
+    if not r[col]:
+        return None
+    value = _number(r[col])
+    if value is None:
+        bad(col, f"'{r[col]}' is not a number{unit_note}")
+    elif value < 0:
+        bad(col, negative.format(r[col]))
+    return value
+
+
 def _supplier_rows(source: str, df) -> list[dict]:
     problems, out, seen = [], [], {}
     for i, r in enumerate(df.to_dict("records")):
@@ -216,25 +228,13 @@ def _supplier_rows(source: str, df) -> list[dict]:
         country = r["country"].upper()
         if country and not _COUNTRY.match(country):
             bad("country", f"'{r['country']}' is not a two-letter country code (ISO 3166-1, e.g. CN)")
-        spend = None
-        if r["annual_spend"]:
-            spend = _number(r["annual_spend"])
-            if spend is None:
-                bad("annual_spend", f"'{r['annual_spend']}' is not a number")
-            elif spend < 0:
-                bad("annual_spend", f"a negative spend ({r['annual_spend']}) is impossible")
+        spend = _amount(r, "annual_spend", "", "a negative spend ({}) is impossible", bad)
         currency = r["currency"].upper()
         if spend is not None and not currency:
             bad("currency", "is required with annual_spend (ISO 4217, e.g. CNY)")
         elif currency and not _CURRENCY.match(currency):
             bad("currency", f"'{r['currency']}' is not a three-letter currency code (ISO 4217, e.g. CNY)")
-        emissions = None
-        if r["emissions_t"]:
-            emissions = _number(r["emissions_t"])
-            if emissions is None:
-                bad("emissions_t", f"'{r['emissions_t']}' is not a number (tCO2e)")
-            elif emissions < 0:
-                bad("emissions_t", f"negative emissions ({r['emissions_t']} tCO2e) are impossible")
+        emissions = _amount(r, "emissions_t", " (tCO2e)", "negative emissions ({} tCO2e) are impossible", bad)
         source_kind = r["emissions_source"].lower()
         if emissions is not None and source_kind not in ("reported", "estimated"):
             bad("emissions_source", f"'{r['emissions_source']}' is not reported or estimated" if source_kind
