@@ -40,6 +40,11 @@ ACTIONS: dict[str, str] = {
                      "submissions",
     "supply.submit_own": "see one's own supplier record, requests and scorecard, and submit data and evidence for it "
                          "(nothing of other suppliers')",
+    "assess.read": "read zero-carbon factory assessments, targets and their progress, carbon-neutrality claims "
+                   "and abatement pathways",
+    "assess.manage": "run assessments, enter manual indicators with evidence, set targets, record carbon credits, "
+                     "check claims and build abatement pathways",
+    "assess.review": "sign off or return manual indicators and carbon-neutrality claims entered by someone else",
     "jobs.cancel": "cancel a background job someone else started (one's own can always be cancelled)",
     "users.manage": "add members, change their roles, create and revoke API tokens",
 }
@@ -51,15 +56,18 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.energy_manager: frozenset(_READ | {"inventory.compute", "import.read", "import.write", "import.replace",
                                             "batch.undo", "import.approve", "factors.import", "audit.read",
                                             "energy.read", "schedule.read", "schedule.run", "jobs.cancel",
-                                            "supply.read", "supply.manage"}),
+                                            "supply.read", "supply.manage", "assess.read", "assess.manage"}),
     # Enters and corrects data but neither withdraws it nor computes the numbers reported from it.
-    Role.data_entry: frozenset(_READ | {"import.read", "import.write", "import.replace", "supply.read"}),
-    Role.planner: frozenset(_READ | {"energy.read", "schedule.read", "schedule.run"}),
+    Role.data_entry: frozenset(_READ | {"import.read", "import.write", "import.replace", "supply.read",
+                                        "assess.read"}),
+    Role.planner: frozenset(_READ | {"energy.read", "schedule.read", "schedule.run", "assess.read"}),
     # Delivers its own data to a customer; the customer's inventory and batches stay out of its sight.
     Role.supplier: frozenset({"import.write", "import.read_own", "factors.read", "supply.submit_own"}),
-    # Reads everything, including the trail, and changes nothing.
-    Role.auditor: frozenset(_READ | {"import.read", "audit.read", "energy.read", "schedule.read", "supply.read"}),
-    Role.viewer: frozenset(_READ | {"energy.read", "schedule.read", "supply.read"}),
+    # Reads everything, including the trail. Its one change is the verifier's part: signing off (or returning)
+    # manual assessment indicators and carbon-neutrality claims that someone else entered.
+    Role.auditor: frozenset(_READ | {"import.read", "audit.read", "energy.read", "schedule.read", "supply.read",
+                                     "assess.read", "assess.review"}),
+    Role.viewer: frozenset(_READ | {"energy.read", "schedule.read", "supply.read", "assess.read"}),
 }
 
 
