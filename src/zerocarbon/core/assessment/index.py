@@ -175,6 +175,8 @@ class Grade:
     name: Text
     min_score: float
     requires: tuple[Condition, ...]
+    status: str = "proposed"
+    rationale: str = ""
 
 
 @dataclass(frozen=True)
@@ -487,7 +489,8 @@ def _build(doc: dict, sha: str) -> IndexSystem:
                        boundaries=tuple(g.get("boundaries", bounds)), rationale=g.get("rationale", ""))
                   for g in doc.get("gates", []))
     grades = tuple(Grade(id=g["id"], name=_text(g["name"]), min_score=float(g["min_score"]),
-                         requires=tuple(Condition(c["ref"], c["op"], float(c["value"])) for c in g.get("requires", [])))
+                         requires=tuple(Condition(c["ref"], c["op"], float(c["value"])) for c in g.get("requires", [])),
+                         status=g.get("status", "proposed"), rationale=g.get("rationale", ""))
                    for g in doc.get("grades", []))
     return IndexSystem(id=doc["id"], version=str(doc["version"]), name=_text(doc["name"]),
                        description=_text(doc["description"]), sources=tuple(doc.get("sources", [])),
