@@ -285,8 +285,11 @@ def _schema_problem(e) -> tuple[str, str]:
     if e.validator == "pattern":
         desc = e.schema.get("description", f"matching {e.validator_value}")
         return _path(parts), f"{shown} is not {desc}"
-    if e.validator in ("minimum", "exclusiveMinimum", "maximum"):
-        return _path(parts), f"{shown} is out of range ({e.validator} {e.validator_value})"
+    if e.validator in ("minimum", "exclusiveMinimum"):
+        word = "at least" if e.validator == "minimum" else "above"
+        return _path(parts), f"{shown} must be {word} {e.validator_value}"
+    if e.validator == "uniqueItems":
+        return _path(parts), "has duplicate values"
     if e.validator in ("minItems", "minLength"):
         return _path(parts), "must not be empty"
     return _path(parts), e.message
@@ -317,8 +320,10 @@ def _check_rule(rule: dict, unit, where: str, out: list) -> None:
     used = {"linear": {"baseline", "leading"}, "threshold": {"steps"}, "checklist": {"items"}, "boolean": set()}
     if kind not in used:
         return
-    for field in ({"baseline", "leading", "steps", "items"} - used[kind]) & set(rule):
+    for field in sorted(({"baseline", "leading", "steps", "items"} - used[kind]) & set(rule)):
         out.append((f"{where}.{field}", f"a {kind} rule does not use '{field}'"))
+    if kind in ("checklist", "boolean") and direction != "higher":
+        out.append((f"{where}.direction", f"a {kind} rule scores items met: its direction is always 'higher'"))
     values = []
     if kind == "linear":
         b, lead = rule.get("baseline"), rule.get("leading")
@@ -412,7 +417,7 @@ def _cross_field(doc: dict) -> list[tuple[str, str]]:
         check_bounds(g, where)
         _check_metric(g.get("metric"), KNOWN_METRICS.get(g.get("metric")), where, out)
 
-    indicator_ids, metrics, total = set(), set(), 0.0
+    indicator_ids, metrics, total, all_numeric = set(), set(), 0.0, True
     for d, dim in _dicts(doc.get("dimensions")):
         unique(dim.get("id"), f"dimensions[{d}].id")
         for i, ind in _dicts(dim.get("indicators")):
@@ -429,9 +434,11 @@ def _cross_field(doc: dict) -> list[tuple[str, str]]:
             check_bounds(ind, where)
             if _num(ind.get("points")):
                 total += ind["points"]
+            else:
+                all_numeric = False
     for k, g in _dicts(doc.get("gates")):
         metrics.add(g.get("metric"))
-    if isinstance(doc.get("dimensions"), list) and abs(total - TOTAL_POINTS) > POINTS_TOLERANCE:
+    if all_numeric and indicator_ids and abs(total - TOTAL_POINTS) > POINTS_TOLERANCE:
         out.append(("dimensions", f"indicator points add up to {total:g}; they must add up to {TOTAL_POINTS:g} "
                                   "so that scores and grade thresholds read as percentages"))
 

@@ -156,25 +156,33 @@ def _domain_problem(rule: Rule, x: float) -> str:
     return ""
 
 
-def _read(value: MetricValue, unit: str) -> tuple[float | None, str]:
-    """The value in ``unit``, or (None, why not)."""
-    if value.unit == unit:
-        return float(value.value), ""
+def _read(x: float, value_unit: str, unit: str) -> tuple[float | None, str]:
+    """``x`` [value_unit] in ``unit``, or (None, why not)."""
+    if value_unit == unit:
+        return x, ""
     try:
-        if unit_kind(unit) == "physical" and unit_kind(value.unit) == "physical":
-            return float(value.value) * scale(value.unit, unit), ""
+        if unit_kind(unit) == "physical" and unit_kind(value_unit) == "physical":
+            return x * scale(value_unit, unit), ""
     except UnitError as exc:
         return None, str(exc)
-    return None, f"value in '{value.unit}' cannot be read as '{unit}'"
+    return None, f"value in '{value_unit}' cannot be read as '{unit}'"
 
 
 def _usable(value: MetricValue | None, unit: str) -> tuple[str, float | None, str]:
     """(status, value in ``unit``, reason) for a metric value as scoring and gates see it."""
-    if value is None or value.value is None or (isinstance(value.value, float) and math.isnan(value.value)):
+    if value is None or value.value is None:
+        return MISSING, None, "no value"
+    try:
+        x = float(value.value)
+    except (TypeError, ValueError):
+        return INVALID, None, f"{value.value!r} is not a number"
+    if math.isnan(x):
         return MISSING, None, "no value"
     if not value.reviewed:
         return AWAITING_REVIEW, None, "entered but not yet reviewed"
-    x, why = _read(value, unit)
+    if math.isinf(x):
+        return INVALID, None, "the value is infinite"
+    x, why = _read(x, value.unit, unit)
     return (INVALID, None, why) if x is None else (SCORED, x, "")
 
 
