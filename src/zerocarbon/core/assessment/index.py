@@ -354,7 +354,7 @@ def _check_rule(rule: dict, unit, where: str, out: list) -> None:
                     out.append((f"{where}.steps[{k}].fraction",
                                 f"fraction {f:g} does not rise above the previous step's {prev_f:g}"))
             prev_v, prev_f = v, f
-        if steps and _num(prev_f) and abs(prev_f - 1) > 1e-12:
+        if steps and _num(prev_f) and prev_f < 1 - 1e-12:
             out.append((f"{where}.steps[{len(steps) - 1}].fraction",
                         "the last step must give the full points (fraction 1)"))
     elif kind == "checklist" and unit != "count":
@@ -426,8 +426,8 @@ def _cross_field(doc: dict) -> list[tuple[str, str]]:
             indicator_ids.add(ind.get("id"))
             metrics.add(ind.get("metric"))
             unit = ind.get("unit")
-            _check_unit(unit, f"{where}.unit", out)
-            _check_metric(ind.get("metric"), unit, where, out)
+            readable = _check_unit(unit, f"{where}.unit", out)
+            _check_metric(ind.get("metric"), unit if readable else None, where, out)
             if isinstance(ind.get("rule"), dict):
                 _check_rule(ind["rule"], unit, f"{where}.rule", out)
             check_basis(ind, where)

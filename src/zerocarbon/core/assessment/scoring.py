@@ -225,7 +225,7 @@ def _shortfalls(grade: Grade, total: float, system, values, by_id, gates) -> lis
     out = []
     if not compare(total, ">=", grade.min_score):
         out.append(Shortfall("score", grade.id, ">=", grade.min_score, total,
-                             f"score {total:.2f} below {grade.min_score:g}"))
+                             f"score {total:.6g} below {grade.min_score:g}"))
     out += [s for c in grade.requires if (s := _condition(c, system, values, by_id))]
     out += [Shortfall("gate", g.gate.id, g.gate.op, g.gate.value, None,
                       f"gate {g.gate.id} not passed ({g.reason})") for g in gates if g.passed is not True]
@@ -271,7 +271,8 @@ def score(system: IndexSystem, values: Mapping[str, MetricValue], boundary: str 
     above = system.grades[system.grades.index(grade) + 1:] if grade else system.grades
     next_grade = above[0] if above else None
     short = tuple(_shortfalls(next_grade, total, system, values, by_id, gates)) if next_grade else ()
-    gaps.sort(key=lambda g: (-g.gain, g.indicator.id))
+    order = {i.id: k for k, i in enumerate(system.indicators())}
+    gaps.sort(key=lambda g: (-round(g.gain, 9), order[g.indicator.id]))  # ties: the system's own order
     return ScoreResult(system=system, boundary=boundary, total=total, max_total=max_total, dimensions=tuple(dims),
                        indicators=tuple(scores), gates=gates, grade=grade, next_grade=next_grade,
                        missing_for_next=tuple(s.text for s in short), gaps=tuple(gaps), shortfalls=short,
