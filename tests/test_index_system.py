@@ -269,3 +269,27 @@ def test_schema_refuses_the_shipped_file_with_one_field_broken():
     broken = copy.deepcopy(doc)
     broken["dimensions"][2]["indicators"][0]["rule"]["items"] = []
     assert "dimensions[2].indicators[0].rule.items" in problems(broken)
+
+
+def test_the_example_in_the_docs_parses_and_scores_as_the_docs_say():
+    from pathlib import Path
+
+    from zerocarbon.core.assessment.scoring import MetricValue, score
+    text = (Path(__file__).parents[1] / "docs" / "index-systems.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    s = parse_index_system(example, "docs example")
+    r = score(s, {"energy.renewable_electricity_share": MetricValue(0.65, "fraction", "computed"),
+                  "energy.kwh_per_unit": MetricValue(5, "kWh/unit", "computed"),
+                  "manual.compliance_3y": MetricValue(1, "bool", "manual")})
+    assert r.total == pytest.approx(50.0) and r.grade is None and r.next_grade.id == "good"
+    assert r.missing_for_next == ("score 50 below 60",)
+    assert [(g.indicator.id, round(g.points_short, 9), g.needed) for g in r.gaps] == [
+        ("re_share", 30.0, 1.0), ("kwh_per_unit", 20.0, 4.0)]
+
+
+def test_docs_list_every_shipped_indicator(shipped):
+    from pathlib import Path
+    text = (Path(__file__).parents[1] / "docs" / "index-systems.md").read_text(encoding="utf-8")
+    for s in shipped.values():
+        for i in s.indicators():
+            assert f"`{i.id}` | `{i.metric}`" in text, i.id
