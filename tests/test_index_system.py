@@ -143,6 +143,9 @@ CASES = [  # (name, mutation, JSON path of the problem, words in the reason)
     ("grade above the maximum", _set(("grades", 1, "min_score", 101)), "grades[1].min_score", "above the maximum"),
     ("points do not add up to 100", _set(I0 + ("points", 49.5)), "dimensions", "add up to 99.5"),
     ("unknown top-level field", _set(("weights", {})), "weights", "unknown field"),
+    ("second unknown field", lambda d: d.update(weights={}, colour="red"), "colour", "unknown field 'colour'"),
+    ("infinite threshold", _set(R0 + ("leading", float("inf"))), "dimensions[0].indicators[0].rule.leading",
+     "finite number"),
 ]
 
 
