@@ -439,3 +439,10 @@ def pathway_targets(sessions: sessionmaker, org: str) -> list[dict]:
                     "milestone": any(t.target_year == year for t in ts),
                     "targets": [t.id for t in ts if t.base_year <= year]})
     return out
+
+
+def write_progress_chart(items: list[dict], path: str | Path) -> Path:
+    """The progress of ``items`` (from :func:`progress`) drawn to a PNG file."""
+    from zerocarbon.io.target_charts import progress_chart
+
+    return progress_chart(items, Path(path))
