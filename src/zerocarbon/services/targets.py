@@ -170,7 +170,8 @@ def set_target(sessions: sessionmaker, org: str, *, kind: str, scopes: str, base
         unit = _output(values.outputs, base_year, denominator, boundary)[1]
     target = core.Target(code, kind, scopes, base_year, base_value or 0.0, target_year, scope2_method=scope2_method,
                          boundary=boundary, reduction=reduction, re_share=re_share, denominator=denominator,
-                         denominator_unit=unit, projected_output=projected_output, submitted=submitted, note=note)
+                         denominator_unit=unit, projected_output=projected_output, submitted=submitted, note=note,
+                         coverage=_coverage(values, scopes, scope2_method, boundary, base_year) or 1.0)
     bad = core.problems(target)
     if bad:
         raise InputError([Problem("target", None, f, r) for f, r in bad])
