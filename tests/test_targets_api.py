@@ -33,8 +33,8 @@ def login(app, email: str) -> TestClient:
     return c
 
 
-@pytest.fixture
-def world(sessions, tmp_path):
+def make_world(sessions, tmp_path):
+    """Organisations ORG (a person per role, inventories 2023 and 2025, target A) and OTHER, and the app."""
     with fast_passwords():
         load_org(sessions, "ORG")
         load_org(sessions, "OTHER")
@@ -46,6 +46,11 @@ def world(sessions, tmp_path):
         targets.set_target(sessions, "ORG", kind="absolute", scopes="s1s2", base_year=2023, target_year=2030,
                            reduction=0.5, code="A", actor="setup")
         yield sessions, app_with_targets(sessions)
+
+
+@pytest.fixture
+def world(sessions, tmp_path):
+    yield from make_world(sessions, tmp_path)
 
 
 def test_reads_and_writes_per_role(world):

@@ -10,13 +10,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api_support import BASE_URL, PASSWORD
-from tests.test_targets_api import world  # noqa: F401  (the fixture)
+from tests.test_targets_api import make_world
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.core.ghg.base_year import ChangeKind
 from zerocarbon.services import accounting, targets
 from zerocarbon.web import i18n
 
 PAGE = "/web/orgs/ORG/targets"
+
+
+@pytest.fixture
+def world(sessions, tmp_path):
+    yield from make_world(sessions, tmp_path)
 
 
 def browser(app, email: str) -> TestClient:
@@ -26,7 +31,7 @@ def browser(app, email: str) -> TestClient:
     return c
 
 
-def test_page_per_role(world):  # noqa: F811
+def test_page_per_role(world):
     _, app = world
     for role in Role:
         c = browser(app, f"{role.value}@acme.cn")
@@ -39,7 +44,7 @@ def test_page_per_role(world):  # noqa: F811
         assert ('id="target-form"' in r.text) is allowed(role, "assess.manage")
 
 
-def test_chart_data_and_check(world):  # noqa: F811
+def test_chart_data_and_check(world):
     _, app = world
     page = browser(app, "viewer@acme.cn").get(PAGE).text
     data = json.loads(re.search(r'data-for="chart-A">(.*?)</script>', page, re.S).group(1))
@@ -50,7 +55,7 @@ def test_chart_data_and_check(world):  # noqa: F811
     assert browser(app, "viewer@acme.cn").get("/web/static/targets.js").status_code == 200
 
 
-def test_both_languages(world):  # noqa: F811
+def test_both_languages(world):
     _, app = world
     c = browser(app, "viewer@acme.cn")
     for lang in i18n.LANGUAGES:
@@ -60,7 +65,7 @@ def test_both_languages(world):  # noqa: F811
     assert set(i18n.catalogue("en")) == set(i18n.catalogue("zh-CN"))
 
 
-def test_recalculated_base_year_is_shown(world):  # noqa: F811
+def test_recalculated_base_year_is_shown(world):
     sessions, app = world
     accounting.record_base_year_change(sessions, "ORG", 2023, ChangeKind.STRUCTURAL, 500.0, "acquired plant",
                                        actor="t")
@@ -68,7 +73,7 @@ def test_recalculated_base_year_is_shown(world):  # noqa: F811
     assert 'id="recalc-A"' in page and "acquired plant" in page
 
 
-def test_add_form_refuses_and_stores(world):  # noqa: F811
+def test_add_form_refuses_and_stores(world):
     sessions, app = world
     c = browser(app, "energy_manager@acme.cn")
     token = c.cookies.get("zc_csrf")
