@@ -91,3 +91,12 @@ def test_add_form_refuses_and_stores(world):
     r = viewer.post(PAGE + "/A/delete", data={"csrf": viewer.cookies.get("zc_csrf")})
     assert r.status_code == 403
     assert c.post(PAGE + "/A/delete", data={"csrf": token}).status_code == 303
+
+
+def test_template_keys_are_in_both_catalogues():
+    from pathlib import Path
+
+    used = set()
+    for path in (Path(i18n.__file__).parent / "templates" / "targets").glob("*.html"):
+        used |= set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", path.read_text(encoding="utf-8")))
+    assert used and used - set(i18n.catalogue("en")) == set() and used - set(i18n.catalogue("zh-CN")) == set()

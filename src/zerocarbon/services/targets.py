@@ -159,6 +159,8 @@ def set_target(sessions: sessionmaker, org: str, *, kind: str, scopes: str, base
         refuse("denominator", f"no {denominator} figure of {base_year} for {boundary}; store it first: "
                               f"`zerocarbon targets output set --org {org} --year {base_year} --metric "
                               f"{denominator} ...`")
+    # The timeframe rule counts from submission; a target set without a date is taken as submitted today.
+    submitted = submitted or date.today()
     code = code or _next_code(values.rows)
     if any(r.code == code for r in values.rows):
         refuse("id", f"target '{code}' exists; delete it first or choose another id")
