@@ -61,7 +61,9 @@ def test_both_languages(world):
     for lang in i18n.LANGUAGES:
         c.get(f"/web/lang/{lang}?next={PAGE}")  # the language toggle sets its cookie
         page = c.get(PAGE).text
-        assert i18n.translator(lang)("targets.check") in page
+        t = i18n.translator(lang)
+        assert t("targets.check") in page
+        assert t("targets.reason.base_year.ok", base_year=2023, earliest=2015) in page  # reasons in the language
     assert set(i18n.catalogue("en")) == set(i18n.catalogue("zh-CN"))
 
 

@@ -17,7 +17,7 @@ SBTi rules used (Corporate Near-Term Criteria v5.x, Corporate Net-Zero Standard 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 KINDS = ("absolute", "intensity", "renewable_electricity", "net_zero")
@@ -169,9 +169,12 @@ def progress(t: Target, year: int, actual: float) -> Progress:
 
 @dataclass(frozen=True)
 class Finding:
+    """One rule's outcome; ``data`` holds the numbers of ``reason`` so a page can word it in its language."""
+
     rule: str
     passed: bool | None  # None: not applicable or cannot be judged from the data given
     reason: str
+    data: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,7 @@ def ambition_of(rate: float) -> str:
 def _base_year_rule(t: Target) -> Finding:
     ok = t.base_year >= EARLIEST_BASE_YEAR
     return Finding("base_year", ok, f"base year {t.base_year} {'is' if ok else 'is not'} {EARLIEST_BASE_YEAR} "
-                                    "or later")
+                                    "or later", {"base_year": t.base_year, "earliest": EARLIEST_BASE_YEAR})
 
 
 def _timeframe_rule(t: Target, today: date) -> Finding:
@@ -231,7 +234,8 @@ def _timeframe_rule(t: Target, today: date) -> Finding:
     ok = lo <= t.target_year <= hi
     return Finding("timeframe", ok, f"near-term target year {t.target_year} "
                                     f"{'lies' if ok else 'does not lie'} in {lo}..{hi} "
-                                    f"({NEAR_TERM_MIN_YEARS}-{NEAR_TERM_MAX_YEARS} years from {submitted})")
+                                    f"({NEAR_TERM_MIN_YEARS}-{NEAR_TERM_MAX_YEARS} years from {submitted})",
+                   {"target_year": t.target_year, "first": lo, "last": hi, "submitted": submitted.isoformat()})
 
 
 def _coverage_rule(t: Target) -> Finding:
@@ -239,7 +243,7 @@ def _coverage_rule(t: Target) -> Finding:
     ok = t.coverage >= need - _EPS
     what = "Scope 3" if t.scopes == "s3" else "Scope 1+2"
     return Finding("coverage", ok, f"the boundary covers {t.coverage:.0%} of {what} emissions; at least "
-                                   f"{need:.0%} needed")
+                                   f"{need:.0%} needed", {"coverage": t.coverage, "need": need, "scopes": t.scopes})
 
 
 def _ambition_rule(t: Target, ambition: str, rate: float) -> Finding:
@@ -250,7 +254,9 @@ def _ambition_rule(t: Target, ambition: str, rate: float) -> Finding:
         ok = ambition == AMBITION_1_5C
         need = f"1.5 degC ({RATE_1_5C:.1%}/yr)"
     return Finding("ambition", ok, f"linear annual reduction {rate:.2%}/yr gives '{ambition}'; "
-                                   f"{t.scopes} needs at least {need}")
+                                   f"{t.scopes} needs at least {need}",
+                   {"rate": rate, "ambition": ambition, "scopes": t.scopes,
+                    "need": RATE_WB2C if t.scopes == "s3" else RATE_1_5C})
 
 
 def _check_renewable(t: Target) -> SBTCheck:
@@ -262,7 +268,8 @@ def _check_renewable(t: Target) -> SBTCheck:
         ok = t.re_share >= needed - _EPS
         reason = (f"{t.re_share:.0%} renewable electricity by {t.target_year}; the route needs "
                   f"{needed:.0%} by then (80 % by 2025, 100 % by 2030)")
-    findings = (_base_year_rule(t), Finding("renewable_electricity", ok, reason))
+    data = {"share": t.re_share, "year": t.target_year, "needed": needed if needed is not None else 1.0}
+    findings = (_base_year_rule(t), Finding("renewable_electricity", ok, reason, data))
     return SBTCheck(t.id, AMBITION_1_5C if ok else NOT_ALIGNED, None, None, findings)
 
 
@@ -270,12 +277,14 @@ def _check_net_zero(t: Target) -> SBTCheck:
     findings = [
         _base_year_rule(t),
         Finding("long_term_year", t.target_year <= LONG_TERM_LATEST_YEAR,
-                f"net-zero year {t.target_year}; {LONG_TERM_LATEST_YEAR} at the latest"),
+                f"net-zero year {t.target_year}; {LONG_TERM_LATEST_YEAR} at the latest",
+                {"year": t.target_year, "latest": LONG_TERM_LATEST_YEAR}),
         Finding("long_term_reduction", t.reduction >= LONG_TERM_REDUCTION - _EPS,
-                f"reduction {t.reduction:.0%} by the net-zero year; at least {LONG_TERM_REDUCTION:.0%}"),
+                f"reduction {t.reduction:.0%} by the net-zero year; at least {LONG_TERM_REDUCTION:.0%}",
+                {"reduction": t.reduction, "need": LONG_TERM_REDUCTION}),
         Finding("long_term_scope3", t.scopes == "s1s2s3",
                 "Scope 3 is covered" if t.scopes == "s1s2s3" else
-                f"scopes {t.scopes}: a net-zero target covers Scopes 1, 2 and 3"),
+                f"scopes {t.scopes}: a net-zero target covers Scopes 1, 2 and 3", {"scopes": t.scopes}),
         _coverage_rule(t),
     ]
     rate = t.reduction / (t.target_year - t.base_year)
@@ -307,12 +316,14 @@ def check_science_based(t: Target, today: date | None = None) -> SBTCheck:
 
 
 def scope3_target_required(scope12_t: float, scope3_t: float) -> Finding:
-    """Is a Scope 3 target required? (Scope 3 at or above 40 % of Scopes 1+2+3)."""
+    """Is a Scope 3 target required? (Scope 3 at or above 40 % of Scopes 1+2+3). ``passed`` is False when one is
+    required: the organisation then needs a Scope 3 target as well."""
     total = scope12_t + scope3_t
     share = scope3_t / total if total > 0 else 0.0
     need = share >= SCOPE3_MATERIAL_SHARE
     return Finding("scope3_required", not need, f"Scope 3 is {share:.0%} of Scopes 1+2+3; a Scope 3 target is "
-                                                f"{'required' if need else 'not required'} (threshold 40 %)")
+                                                f"{'required' if need else 'not required'} (threshold 40 %)",
+                   {"share": share, "threshold": SCOPE3_MATERIAL_SHARE})
 
 
 def rebased(t: Target, base_value: float, note: str) -> Target:

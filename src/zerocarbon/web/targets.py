@@ -37,13 +37,29 @@ def _chart(t, item: dict) -> dict:
             "target": [tg["target_year"], round(tg["target_value"] * scale, 6)]}
 
 
+def _reasoner(t):
+    """A finding's reason in the page's language, from its rule, outcome and numbers (the English text of the
+    service when the catalogue has no wording for it)."""
+
+    def reason(f: dict) -> str:
+        outcome = {True: "ok", False: "fail", None: "none"}[f["passed"]]
+        key = f"targets.reason.{f['rule']}.{outcome}"
+        try:
+            text = t(key, **f.get("data", {}))
+        except (KeyError, ValueError):
+            return f["reason"]
+        return f["reason"] if text == key else text
+
+    return reason
+
+
 def _page(page: Page, status: int = 200, **context) -> Response:
     t = i18n.translator(page.lang)
     items = targets.progress(page.sessions, page.org)
     checks = {i["target"]["id"]: targets.check(page.sessions, page.org, i["target"]["id"]) for i in items}
     charts = {i["target"]["id"]: _script_json(_chart(t, i)) for i in items}
     return page.render("targets/targets.html", status, items=items, checks=checks, charts=charts,
-                       outputs=targets.list_outputs(page.sessions, page.org), **context)
+                       outputs=targets.list_outputs(page.sessions, page.org), reason=_reasoner(t), **context)
 
 
 @router.get("/orgs/{org}/targets")

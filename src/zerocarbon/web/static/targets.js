@@ -20,7 +20,7 @@
         series: [
           { name: spec.names.trajectory, type: "line", data: spec.trajectory, symbol: "none",
             lineStyle: { type: "dashed", color: "#555" } },
-          { name: spec.names.actual, type: "scatter", symbolSize: 12,
+          { name: spec.names.actual, type: "scatter", symbolSize: 12, itemStyle: { color: "#2ca02c" },
             data: spec.actual.map(function (p) {
               return { value: [p[0], p[1]], itemStyle: { color: p[2] ? "#2ca02c" : "#d62728" } };
             }) },
