@@ -315,15 +315,16 @@ def check_science_based(t: Target, today: date | None = None) -> SBTCheck:
     return SBTCheck(t.id, ambition, rate, reduction, tuple(findings))
 
 
-def scope3_target_required(scope12_t: float, scope3_t: float) -> Finding:
+def scope3_target_required(scope12_t: float, scope3_t: float, year: int | None = None) -> Finding:
     """Is a Scope 3 target required? (Scope 3 at or above 40 % of Scopes 1+2+3). ``passed`` is False when one is
     required: the organisation then needs a Scope 3 target as well."""
     total = scope12_t + scope3_t
     share = scope3_t / total if total > 0 else 0.0
     need = share >= SCOPE3_MATERIAL_SHARE
-    return Finding("scope3_required", not need, f"Scope 3 is {share:.0%} of Scopes 1+2+3; a Scope 3 target is "
+    when = f" in {year}" if year else ""
+    return Finding("scope3_required", not need, f"Scope 3 is {share:.0%} of Scopes 1+2+3{when}; a Scope 3 target is "
                                                 f"{'required' if need else 'not required'} (threshold 40 %)",
-                   {"share": share, "threshold": SCOPE3_MATERIAL_SHARE})
+                   {"share": share, "threshold": SCOPE3_MATERIAL_SHARE, "year": year})
 
 
 def rebased(t: Target, base_value: float, note: str) -> Target:

@@ -279,7 +279,7 @@ def progress(sessions: sessionmaker, org: str, code: str | None = None) -> list[
 
 
 def check(sessions: sessionmaker, org: str, code: str, today: date | None = None) -> dict:
-    """The science-based check of one target, with the Scope 3 materiality finding of its base year."""
+    """The science-based check of one target, with the Scope 3 materiality finding of the latest inventory."""
     values = _Values(sessions, org)
     row = next((r for r in values.rows if r.code == code), None)
     if row is None:
@@ -287,10 +287,11 @@ def check(sessions: sessionmaker, org: str, code: str, today: date | None = None
     result = core.check_science_based(_as_target(row, values), today)
     out = asdict(result)
     out["passed"] = result.passed
-    totals = values.years.get(row.base_year)
-    if totals is not None:
+    if values.years:  # materiality is judged on the latest inventory: is a Scope 3 target needed now?
+        latest = max(values.years)
+        totals = values.years[latest]
         s12 = _emissions(totals, "s1s2", row.scope2_method)
-        out["scope3_materiality"] = asdict(core.scope3_target_required(s12, totals.get("scope3_t", 0.0)))
+        out["scope3_materiality"] = asdict(core.scope3_target_required(s12, totals.get("scope3_t", 0.0), latest))
     return out
 
 
