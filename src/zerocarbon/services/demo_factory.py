@@ -15,10 +15,15 @@ Parameters (annual, per site):
   switchgear (screening), one legacy R-22 unit (memo item);
 - green electricity certificates and a green-power contract retired for 2025, plus one certificate
   batch of 2024 vintage that the quality criteria reject (shown as a warning).
+
+Prior year (``generate_prior``, 2023, the base year of the demo's targets): the plants before their measures,
+again generator parameters, not data: no certificates and no green-power contract, less rooftop PV (TJ01 2 GWh,
+HF01 1 GWh: the later extensions not yet built), and more grid electricity (TJ01 21.7 GWh, HF01 66.5 GWh: the PV
+shortfall plus compressed-air leaks and fixed-speed drives fixed since); same output, fuels and refrigerants.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +51,8 @@ SITES = (
     DemoSite("HF01", "Hefei laptop plant 合肥笔记本工厂", "安徽", "east", 62_000, 3_000, 20, 20_000_000),
 )
 YEAR = 2025
+PRIOR_YEAR = 2023
+PRIOR_SITES = (replace(SITES[0], grid_mwh=21_700, pv_mwh=2_000), replace(SITES[1], grid_mwh=66_500, pv_mwh=1_000))
 
 
 def _months(year: int) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
@@ -53,7 +60,13 @@ def _months(year: int) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
     return start, start + pd.offsets.MonthEnd(0)
 
 
-def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
+def generate_prior(out: Path, seed: int = PRIOR_YEAR) -> dict[str, Path]:
+    """The prior year (``PRIOR_YEAR``) of the plants before their measures: no instrument file."""
+    return generate(out, seed, PRIOR_YEAR, sites=PRIOR_SITES, instruments=False)
+
+
+def generate(out: Path, seed: int = 2025, year: int = YEAR, *, sites: tuple[DemoSite, ...] = SITES,
+             instruments: bool = True) -> dict[str, Path]:
     """Write organisation.yaml and one CSV per activity kind into ``out``; return their paths."""
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,11 +78,11 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
         {"code": s.code, "name": s.name, "country": "CN", "province": s.province, "grid_region": s.grid_region,
          "timezone": "Asia/Shanghai", "equity_share": 1.0 if s.code == "TJ01" else 0.51,
          "operational_control": True, "financial_control": True,
-         "methodology": "ghg_protocol" if s.code == "TJ01" else "gbt32150"} for s in SITES]}
+         "methodology": "ghg_protocol" if s.code == "TJ01" else "gbt32150"} for s in sites]}
     paths = {"organisation": out / "organisation.yaml"}
     paths["organisation"].write_text(yaml.safe_dump(org, allow_unicode=True, sort_keys=False), encoding="utf-8")
     elec, gen, fuel, refr, inst = [], [], [], [], []
-    for s in SITES:
+    for s in sites:
         for use, share in END_USES.items():
             shape = weather if use == "HVAC" else (production if use in ("SMT", "ASSY", "TEST", "PACK") else np.ones(12))
             noise = rng.normal(1, 0.03, 12)
@@ -119,8 +132,8 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
                      "serial_start": serial, "serial_end": serial + mwh - 1, "retired_for_site": sid,
                      "retired_for_year": year, "emission_factor": 0, "technology": "wind"})
         serial += mwh
-    for kind, rows in (("electricity", elec), ("generation", gen), ("fuel", fuel), ("refrigerant", refr),
-                       ("instrument", inst)):
+    kinds = (("electricity", elec), ("generation", gen), ("fuel", fuel), ("refrigerant", refr), ("instrument", inst))
+    for kind, rows in kinds if instruments else kinds[:-1]:
         paths[kind] = out / f"{kind}_{year}.csv"
         pd.DataFrame(rows).to_csv(paths[kind], index=False)
     return paths
