@@ -13,7 +13,6 @@ SCENARIO = "demo_2030"
 
 
 def run(sessions: sessionmaker, org_code: str, out: Path, *, actor: str = "demo") -> dict[str, Path]:
-    from zerocarbon.io.pathway_charts import macc_chart, pathway_chart
     from zerocarbon.services import pathway
 
     out = Path(out)
@@ -24,9 +23,5 @@ def run(sessions: sessionmaker, org_code: str, out: Path, *, actor: str = "demo"
     paths = {"pathway_json": out / "pathway_2030.json"}
     paths["pathway_json"].write_text(json.dumps({"run": info.id, "summary": info.summary, "result": result},
                                                 ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    cur = result["scenario"]["currency"]
-    paths["macc_png"] = macc_chart(result["macc"], out / "pathway_macc.png", cur,
-                                   f"{org_code} MACC {result['years'][0]['year']}")
-    paths["pathway_png"] = pathway_chart(result, out / "pathway_2030.png",
-                                         f"{org_code}: least-cost pathway to {result['years'][-1]['year']}")
+    paths["macc_png"], paths["pathway_png"] = pathway.write_charts(result, out, "pathway_2030")
     return paths

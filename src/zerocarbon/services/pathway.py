@@ -388,3 +388,58 @@ def shipped_scenarios() -> dict[str, str]:
     root = files("zerocarbon").joinpath("data/measures/scenarios")
     return {Path(p.name).stem: p.read_text(encoding="utf-8") for p in sorted(root.iterdir(), key=lambda p: p.name)
             if p.name.endswith(".yaml")}
+
+
+def latest_scenario(sessions: sessionmaker, org_code: str) -> tuple[str, str] | None:
+    """(file name, YAML text) of the organisation's latest stored run's scenario, or None."""
+    page = list_runs(sessions, org_code, limit=1)
+    if not page["runs"]:
+        return None
+    info = get_run(sessions, org_code, page["runs"][0].id)
+    return info.scenario_file, info.scenario_yaml
+
+
+def macc_for_org(sessions: sessionmaker, org_code: str, year: int | None = None, *,
+                 scenario: tuple[str, bytes | str] | None = None, own_catalogue: bytes | str | None = None,
+                 catalogue_name: str = SHIPPED) -> dict:
+    """The MACC of an organisation: on ``scenario`` (file name, content) or else the scenario of its latest
+    stored pathway run; with its latest schedule run's savings."""
+    with sessions.begin() as s:
+        repos.load_organisation(s, org_code)
+    if scenario is None:
+        scenario = latest_scenario(sessions, org_code)
+        if scenario is None:
+            raise InputError([Issue("scenario", None, "scenario", f"{org_code} has no stored pathway run: give a "
+                                                                  "scenario file (base inventory, prices, targets)")])
+    sc = read_scenario(scenario[1], scenario[0])
+    return macc_for(sc, year, sessions=sessions, org_code=org_code, own_catalogue=own_catalogue,
+                    catalogue_name=catalogue_name)
+
+
+def check_base_year(data: bytes | str, origin: str, year: int | None) -> Scenario:
+    """The scenario in ``data``, refused when ``year`` is given and is not its base year."""
+    sc = read_scenario(data, origin)
+    if year is not None and sc.base.year != year:
+        raise InputError([Issue(origin, None, "base.year", f"the scenario's base year is {sc.base.year}, "
+                                                           f"not {year}")])
+    return sc
+
+
+def write_macc_chart(curve: dict, path: Path) -> Path:
+    """The MACC as a PNG at ``path`` (a name the caller chose)."""
+    from zerocarbon.io.pathway_charts import macc_chart
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return macc_chart(curve["entries"], Path(path), curve["currency"], f"MACC {curve['year']} ({curve['scenario']})")
+
+
+def write_charts(result: dict, directory: Path, stem: str) -> list[Path]:
+    """The MACC and the pathway of a result as PNGs in ``directory``: ``<stem>_macc.png``, ``<stem>.png``."""
+    from zerocarbon.io.pathway_charts import macc_chart, pathway_chart
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cur = result["scenario"]["currency"]
+    return [macc_chart(result["macc"], directory / f"{stem}_macc.png", cur,
+                       f"MACC {result['years'][0]['year']} ({result['scenario']['name']})"),
+            pathway_chart(result, directory / f"{stem}.png", f"{result['scenario']['name']}: least-cost pathway")]
