@@ -274,7 +274,7 @@ def solve_scenario(scenario: Scenario, *, sessions: sessionmaker | None = None, 
     report(1, total, "macc")
     curve = macc(problem)
     report(2, total, "greedy")
-    g = greedy(problem)
+    g = greedy(problem, curve=curve)
     report(3, total, "solve")
     solution = solve(problem, time_limit=time_limit, progress=lambda message: report(3, total, f"solve: {message}"))
     return _result(problem, solution, g, curve, catalogue_name)

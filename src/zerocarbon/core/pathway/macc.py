@@ -152,9 +152,11 @@ def _adopt(problem: Problem, plan: Plan, mid: str, year: int) -> Plan:
     return plan
 
 
-def greedy(problem: Problem, year: int | None = None) -> GreedyResult:
-    """Adopt measures in MACC order, cheapest tonne first, until each target year's targets are met."""
-    order = tuple(e.measure_id for e in macc(problem, year) if e.cost_per_t is not None and e.scope != 3)
+def greedy(problem: Problem, year: int | None = None, curve: tuple[MaccEntry, ...] | None = None) -> GreedyResult:
+    """Adopt measures in MACC order (``curve``, default: the MACC of ``year``), cheapest tonne first, until each
+    target year's targets are met."""
+    curve = curve if curve is not None else macc(problem, year)
+    order = tuple(e.measure_id for e in curve if e.cost_per_t is not None and e.scope != 3)
     plan, taken = Plan(), 0
     for target in problem.scenario.targets:
         while _misses(problem, plan, target.year) and taken < len(order):

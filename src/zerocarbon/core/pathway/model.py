@@ -77,13 +77,24 @@ class Problem:
     measures: tuple[Measure, ...]  # those that may be adopted (excluded and stream-less dropped)
     streams: dict[str, Stream]
     dropped: tuple[tuple[str, str], ...] = ()  # (measure id, why)
+    # quantities of each interaction group by the subset of its measures in service: a plan, a MACC step or a
+    # greedy step changes one group at a time, so the others are read back rather than computed again
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def years(self) -> tuple[int, ...]:
         return self.scenario.years
 
     def measure(self, mid: str) -> Measure:
-        return next(m for m in self.measures if m.id == mid)
+        if "by_id" not in self.cache:
+            self.cache["by_id"] = {m.id: m for m in self.measures}
+        return self.cache["by_id"][mid]
+
+    @property
+    def continuous(self) -> tuple[Measure, ...]:
+        if "continuous" not in self.cache:
+            self.cache["continuous"] = tuple(m for m in self.measures if not m.binary)
+        return self.cache["continuous"]
 
     def size(self, m: Measure) -> float:
         """Size of a whole measure: the base quantity of the streams it acts on [MWh or tCO2e]."""
@@ -91,10 +102,14 @@ class Problem:
 
     def annual_fixed(self, m: Measure) -> float:
         """[CNY/year] while a whole measure is in service: capex annuity + fixed opex, times its size."""
+        key = ("annual", m.id)
+        if key in self.cache:
+            return self.cache[key]
         r = self.scenario.discount_rate
         capex = m.capex.value if m.capex else 0.0
         opex = m.fixed_opex.value if m.fixed_opex else 0.0
-        return (capex * crf(r, int(m.lifetime.value)) + opex) * self.size(m)
+        self.cache[key] = (capex * crf(r, int(m.lifetime.value)) + opex) * self.size(m)
+        return self.cache[key]
 
     def unit_cost(self, m: Measure) -> float:
         """[CNY/year] per unit of a continuous measure: per kW of PV, per MWh bought."""
@@ -186,9 +201,33 @@ def _sum(problem: Problem, values: dict[str, float]) -> Quantities:
     return Quantities(elec, fuel, s1, s3)
 
 
+def _layout(problem: Problem) -> tuple[Quantities, tuple[tuple[frozenset, tuple[str, ...]], ...]]:
+    """The streams no whole measure touches (summed), and each interaction group: its measures and streams."""
+    if "layout" not in problem.cache:
+        members = _components(problem)
+        layout = tuple((frozenset(m.id for m in ms), tuple(sorted(set().union(*(_stream_keys(problem, m) for m in ms)))))
+                       for ms in members)
+        touched = set().union(*(keys for _, keys in layout)) if layout else set()
+        free = _sum(problem, {k: s.base for k, s in problem.streams.items() if k not in touched})
+        problem.cache["layout"] = (free, layout)
+    return problem.cache["layout"]
+
+
 def quantities(problem: Problem, active: frozenset) -> Quantities:
-    """Every stream with ``active`` whole measures, at base-year scale."""
-    return _sum(problem, _apply(problem, active, problem.streams))
+    """Every stream with ``active`` whole measures, at base-year scale. Measures of different interaction
+    groups touch different streams, so each group is computed on its own (and kept)."""
+    free, layout = _layout(problem)
+    cache = problem.cache
+    elec, s1, s3, fuel = free.electricity_mwh, free.scope1_t, free.scope3_t, dict(free.fuel_mwh)
+    for members, keys in layout:
+        key = ("group", members, active & members)
+        q = cache.get(key)
+        if q is None:
+            q = cache[key] = _sum(problem, _apply(problem, key[2], keys))
+        elec, s1, s3 = elec + q.electricity_mwh, s1 + q.scope1_t, s3 + q.scope3_t
+        for k, v in q.fuel_mwh.items():
+            fuel[k] = fuel.get(k, 0.0) + v
+    return Quantities(elec, fuel, s1, s3)
 
 
 def _stream_keys(problem: Problem, m: Measure) -> set[str]:
@@ -198,9 +237,8 @@ def _stream_keys(problem: Problem, m: Measure) -> set[str]:
     return keys
 
 
-def groups(problem: Problem) -> tuple[Group, ...]:
-    """Whole measures joined by the streams they share (union-find), each with the quantities of every
-    combination of its measures that no exclusive group forbids. Streams no measure touches are in no group."""
+def _components(problem: Problem) -> list[list[Measure]]:
+    """Whole measures joined by the streams they share (union-find), in catalogue order."""
     whole = [m for m in problem.measures if m.binary]
     parent = {m.id: m.id for m in whole}
 
@@ -220,8 +258,14 @@ def groups(problem: Problem) -> tuple[Group, ...]:
     members: dict[str, list[Measure]] = {}
     for m in whole:
         members.setdefault(find(m.id), []).append(m)
+    return list(members.values())
+
+
+def groups(problem: Problem) -> tuple[Group, ...]:
+    """Interaction groups, each with the quantities of every combination of its measures that no exclusive group
+    forbids. Streams no measure touches are in no group."""
     out = []
-    for ms in members.values():
+    for ms in _components(problem):
         if len(ms) > MAX_GROUP:
             from zerocarbon.errors import InputError, Problem as Issue
 
@@ -243,9 +287,7 @@ def groups(problem: Problem) -> tuple[Group, ...]:
 
 def free_streams(problem: Problem) -> Quantities:
     """The streams no whole measure acts on, at base-year scale."""
-    touched = set().union(*(_stream_keys(problem, m) for m in problem.measures if m.binary)) if any(
-        m.binary for m in problem.measures) else set()
-    return _sum(problem, {k: s.base for k, s in problem.streams.items() if k not in touched})
+    return _layout(problem)[0]
 
 
 # --- plans ----------------------------------------------------------------------------------------------------
@@ -259,8 +301,14 @@ class Plan:
     added: dict[str, dict[int, float]] = field(default_factory=dict)
 
     def active(self, problem: Problem, year: int) -> frozenset:
-        return frozenset(mid for mid, ys in self.starts.items()
-                         if any(s <= year < s + int(problem.measure(mid).lifetime.value) for s in ys))
+        out = []
+        for mid, ys in self.starts.items():
+            life = int(problem.measure(mid).lifetime.value)
+            for s in ys:
+                if s <= year < s + life:
+                    out.append(mid)
+                    break
+        return frozenset(out)
 
     def capacity(self, problem: Problem, mid: str, year: int) -> float:
         life = int(problem.measure(mid).lifetime.value)
@@ -318,15 +366,16 @@ def year_result(problem: Problem, plan: Plan, year: int) -> YearResult:
     g = sc.growth_factor(year)
     q = quantities(problem, active)
     elec = q.electricity_mwh * g
-    sizes = {m.id: plan.capacity(problem, m.id, year) for m in problem.measures if not m.binary}
-    pv = sum(sizes[m.id] * m.yield_.value for m in problem.measures if m.kind == "onsite_re")
-    bought = sum(sizes[m.id] for m in problem.measures if m.kind == "re_purchase")
+    continuous = problem.continuous
+    sizes = {m.id: plan.capacity(problem, m.id, year) for m in continuous}
+    pv = sum(sizes[m.id] * m.yield_.value for m in continuous if m.kind == "onsite_re")
+    bought = sum(sizes[m.id] for m in continuous if m.kind == "re_purchase")
     onsite = sc.base.onsite_re_mwh + pv
     ef = sc.grid(year)
     grid = elec - onsite
     s1, s2m = q.scope1_t * g, (elec - onsite - bought) * ef
     measure_cost = sum(problem.annual_fixed(problem.measure(i)) for i in active)
-    measure_cost += sum(sizes[m.id] * problem.unit_cost(m) for m in problem.measures if not m.binary)
+    measure_cost += sum(sizes[m.id] * problem.unit_cost(m) for m in continuous)
     energy = grid * sc.electricity_price + q.fuel_cost(sc.fuel_prices) * g
     target = next((t for t in sc.targets if t.year == year), None)
     return YearResult(year, tuple(sorted(active)), {k: v for k, v in sizes.items() if v > 1e-9}, elec, onsite, bought,
