@@ -111,10 +111,20 @@ def test_runs_side_by_side(world):
     assert viewer.get(f"/web/orgs/{ORG}/pathway/runs/99").status_code == 404
 
 
-def test_locales_have_the_same_keys():
+def test_locales_have_the_same_keys_and_cover_the_templates():
+    from pathlib import Path
+
+    from zerocarbon.core.pathway.measures import STREAM_KINDS
+
     en = {k for k in i18n.catalogue("en") if k.startswith("pathway.")}
     zh = {k for k in i18n.catalogue("zh-CN") if k.startswith("pathway.")}
     assert en == zh and len(en) > 50
+    used = set()
+    for path in (Path(i18n.__file__).parent / "templates" / "pathway").glob("*.html"):
+        used |= set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", path.read_text(encoding="utf-8")))
+    assert used and used <= en
+    fields = {"capex", "fixed_opex", "variable_opex", "fraction", "electricity_per_fuel", "yield", "lifetime", "ramp"}
+    assert {f"pathway.field.{f}" for f in fields} | {f"pathway.stream.{k}" for k in STREAM_KINDS} <= en
 
 
 def test_static_script_is_served(world):
