@@ -25,8 +25,9 @@ def macc_chart(entries: list[dict], path: Path, currency: str = "CNY", title: st
         ax.bar(x, e["cost_per_t"], width=e["abatement_t"], align="edge", color=_color(i),
                edgecolor="black", linewidth=0.4, hatch="//" if e["illustrative"] else None)
         label = e["measure"] + (" *" if e["illustrative"] else "")
-        ax.text(x + e["abatement_t"] / 2, e["cost_per_t"], label, rotation=90, fontsize=7,
-                ha="center", va="bottom" if e["cost_per_t"] >= 0 else "top")
+        # labels stand above the bar, or above the zero line for a bar that saves money
+        ax.text(x + e["abatement_t"] / 2, max(e["cost_per_t"], 0.0), label, rotation=90, fontsize=7,
+                ha="center", va="bottom")
         x += e["abatement_t"]
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_xlabel("abatement [tCO2e/year] (Scope 3 measures included at their own tonnes)")
