@@ -1,14 +1,14 @@
 """stored least-cost pathway runs: scenario, catalogue, base inventory, result, solver status
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-11-27 10:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0018'
-down_revision = '0014'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
