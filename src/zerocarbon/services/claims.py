@@ -59,6 +59,7 @@ def _credit(r: store.CreditRow) -> cn.Credit:
 def _credit_dict(r: store.CreditRow) -> dict:
     d = asdict(_credit(r))
     d["serials"] = [list(x) for x in d["serials"]]
+    d["credit_id"] = d.pop("ref")
     d.update(source=r.source, imported_by=r.imported_by, imported_at=r.imported_at,
              programme_kind=getattr(cn.programmes().get(r.programme), "kind", "unknown"))
     return d
@@ -294,10 +295,11 @@ def _claim(s, org_id: int, org: str, row: store.ClaimRow) -> cn.Claim:
 
 
 def _retirements(s, org_id: int, this: int) -> list[cn.Retirement]:
-    """Serials used by every other claim of the organisation that is not returned."""
+    """Serials used by the organisation's other claims that came first (created before this one) or are signed
+    off; a returned claim uses none. A later claim reusing a credit is the double count, not the first one."""
     out = []
     for c in store.claims(s, org_id):
-        if c.id == this or c.status == "returned":
+        if c.id == this or c.status == "returned" or (c.id > this and c.status != "signed_off"):
             continue
         for ref, r in store.credits_by_ids(s, org_id, c.credit_ids).items():
             out.append(cn.Retirement(str(c.id), r.programme, r.project_id, tuple(tuple(x) for x in r.serials)))
@@ -432,12 +434,12 @@ def programmes() -> list[dict]:
 def assessment_metrics(sessions: sessionmaker, org: str, year: int, site: str | None = None) -> dict[str, dict]:
     """``claim.offset_coverage`` (credits passing every credit test / residual emissions, at most 1) and
     ``claim.credit_quality_share`` (credits passing every credit test / all credits of the claim) of the latest
-    checked claim of the site (or of the organisation when ``site`` is None) for ``year``; value None without one.
+    checked claim (not returned) of the site (or of the organisation when ``site`` is None) for ``year``; value None without one.
     Each is a plain dict shaped like the assessment's MetricValue (value, unit, source, reviewed, lineage, note)."""
     with sessions.begin() as s:
         org_id = repos.organisation_id(s, org)
-        rows = [r for r in store.claims(s, org_id, year) if r.findings and r.subject in ("site", "organisation")
-                and (r.site == site if site else r.subject == "organisation")]
+        rows = [r for r in store.claims(s, org_id, year) if r.findings and r.status != "returned"
+                and r.subject in ("site", "organisation") and (r.site == site if site else r.subject == "organisation")]
         row = rows[-1] if rows else None
         c = _claim(s, org_id, org, row) if row else None
     if row is None:
