@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import yaml
 from sqlalchemy.orm import sessionmaker
@@ -29,7 +30,7 @@ MAX_PLAN_BYTES = 256 * 2**10
 PLAN_KEYS = {"commitment_date", "base_year", "base_year_emissions_t", "interim_targets", "long_term_target",
              "reduction_measures", "removal_strategy", "offset_types", "monitoring_indicators", "approved_by",
              "approved_date", "public_url", "first_period", "scope3_categories", "credits", "workshop_emissions"}
-__all__ = ["CREDIT_COLUMNS", "MAX_FILE_BYTES", "MAX_PLAN_BYTES", "STATUSES", "assessment_metrics", "check",
+__all__ = ["CREDIT_COLUMNS", "MAX_FILE_BYTES", "MAX_PLAN_BYTES", "STATUSES", "assessment_metrics", "chart", "check",
            "create_claim", "get_claim", "import_credits", "list_claims", "list_credits", "parse_plan", "programmes", "review",
            "rules", "statement", "submit"]
 
@@ -460,3 +461,10 @@ def assessment_metrics(sessions: sessionmaker, org: str, year: int, site: str | 
             "claim.credit_quality_share": {"value": quality, "unit": "fraction", "source": "computed",
                                            "reviewed": row.status == "signed_off", "lineage": lineage,
                                            "note": "share of credit tonnes passing every credit test"}}
+
+
+def chart(sessions: sessionmaker, org: str, claim_id: int, path) -> Path:
+    """A PNG at ``path``: the claim's residual emissions by scope beside its credits (io.claim_charts)."""
+    from zerocarbon.io.claim_charts import claim_chart
+
+    return claim_chart(get_claim(sessions, org, claim_id), Path(path))
