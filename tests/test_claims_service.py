@@ -150,3 +150,27 @@ def test_bad_plan_and_unknown_credit_are_refused(world):
                           b"scope2_market_t: 12.5, source: sub-meter SMT-1}\n", site="TJ01", workshop="SMT",
                           lines=["L1", "L2"], actor="alice")
     assert ws["subject"] == "workshop" and ws["residual_t"] == 12.5
+
+
+def test_demo_claims_one_passes_one_is_refused_with_reasons(sessions, tmp_path):
+    import json
+
+    from zerocarbon.services import demo_claims
+
+    load_org(sessions, ORG)
+    path = tmp_path / "e2025.csv"
+    path.write_text("site,meter,period_start,period_end,quantity,unit\n"
+                    "TJ01,M1,2025-01-01,2025-12-31,300000,kWh\nHF01,M2,2025-01-01,2025-12-31,100000,kWh\n")
+    accounting.import_file(sessions, ORG, "electricity", path, 2025, "CN-2025.1", actor="setup")
+    files = demo_claims.run(sessions, ORG, tmp_path / "claims")  # computes the 2025 inventory first
+    tj = json.loads(files["claim_TJ01"].read_text(encoding="utf-8"))
+    hf = json.loads(files["claim_HF01"].read_text(encoding="utf-8"))
+    assert tj["passed"] and tj["status"] == "signed_off" and tj["credits_t"] >= tj["residual_t"] > 0
+    assert "carbon neutrality" in files["statement_TJ01_en"].read_text(encoding="utf-8")
+    assert "碳中和" in files["statement_TJ01_zh"].read_text(encoding="utf-8")
+    reasons = " ".join(hf["refusal_reasons"])
+    assert not hf["passed"] and "statement_HF01_en" not in files
+    assert "also used by claim" in reasons and "DEMO-GS-02: not retired" in reasons
+    assert any("double counting" in r for r in hf["double_counted_import_refused"])
+    assert files["chart_TJ01"].read_bytes()[:4] == b"\x89PNG"
+    assert all(c["note"].startswith("demo data") for c in svc.list_credits(sessions, ORG))
