@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api_support import BASE_URL, PASSWORD, person
-from tests.test_claims_service import ORG, PLAN, credits_file, world  # noqa: F401 - the fixture
+from tests.test_claims_service import ORG, PLAN, credits_file, inventory
 from zerocarbon.api.routes import claims as claims_api
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.web import claims as claims_web
@@ -34,10 +34,11 @@ def login(sessions, email: str) -> TestClient:
 
 
 @pytest.fixture
-def people(world, cheap_passwords):  # noqa: F811
+def people(sessions, tmp_path, cheap_passwords):
+    inventory(sessions, tmp_path)
     for role in Role:
-        person(world, f"{role.value}@acme.cn", ORG, role.value)
-    return world
+        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    return sessions
 
 
 def test_each_role_reads_and_changes_what_its_actions_allow(people):

@@ -44,12 +44,17 @@ credits: [C1, R1]
 """.encode()
 
 
-@pytest.fixture
-def world(sessions, tmp_path):
+def inventory(sessions, tmp_path):
+    """The test organisation with a computed inventory of YEAR (200 MWh of electricity at TJ01)."""
     load_org(sessions, ORG)
     import_bytes(sessions, ORG, "e.csv", electricity("M1", 200_000), tmp_path)
     accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="test")
     return sessions
+
+
+@pytest.fixture
+def world(sessions, tmp_path):
+    return inventory(sessions, tmp_path)
 
 
 def test_import_is_all_or_nothing_with_row_and_column(world):

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.api_support import BASE_URL, PASSWORD, person
 from tests.test_claims_api import claims_app
-from tests.test_claims_service import ORG, PLAN, credits_file, world  # noqa: F401 - the fixture
+from tests.test_claims_service import ORG, PLAN, credits_file, inventory
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.services import claims as svc
 from zerocarbon.web import i18n
@@ -21,10 +21,11 @@ PAGES = ("claims", "claims/credits")
 
 
 @pytest.fixture
-def people(world, cheap_passwords):  # noqa: F811
+def people(sessions, tmp_path, cheap_passwords):
+    inventory(sessions, tmp_path)
     for role in Role:
-        person(world, f"{role.value}@acme.cn", ORG, role.value)
-    return world
+        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    return sessions
 
 
 def browser(sessions, email: str) -> TestClient:

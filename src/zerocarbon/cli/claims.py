@@ -80,9 +80,10 @@ def new(org: OrgOpt, year: YearOpt,
     if as_json:
         emit_json(d)
         return
-    console.print(f"claim {d['id']} ({d['subject']} {escape(d['site'] or org)}{' ' + escape(d['workshop']) if "
-                  f"d['workshop'] else ''} {year}): residual {d['residual_t']:,.3f} tCO2e, credits "
-                  f"{', '.join(d['credit_ids'])}; run `zerocarbon claim check {d['id']} --org {org}`", highlight=False)
+    where = " ".join(x for x in (d["subject"], d["site"] or org, d["workshop"]) if x)
+    console.print(f"claim {d['id']} ({escape(where)} {year}): residual {d['residual_t']:,.3f} tCO2e, credits "
+                  f"{escape(', '.join(d['credit_ids']))}; run `zerocarbon claim check {d['id']} --org {org}`",
+                  highlight=False)
 
 
 @app.command("list")

@@ -414,41 +414,59 @@ class ClaimRefused(ValueError):
         self.reasons = reasons
 
 
+def _credit_line(x: Credit, zh: bool) -> str:
+    serials = ", ".join(f"{a}-{b}" for a, b in x.serials)
+    if zh:
+        kind = {"avoidance": "避免排放", "removal": "碳移除"}.get(x.project_type, x.project_type)
+        return (f"- {x.programme} {x.project_id}，产生年份 {x.vintage}，{x.quantity_t:g} t（{kind}），序列号 {serials}，"
+                f"注销于 {x.retirement_date}")
+    return (f"- {x.programme} {x.project_id} vintage {x.vintage}, {x.quantity_t:g} t ({x.project_type}), serials "
+            f"{serials}, retired {x.retirement_date}")
+
+
+def _who(c: Claim, zh: bool) -> str:
+    if c.subject == "organisation":
+        return c.org_name
+    if zh:
+        return f"{c.org_name} 工厂 {c.site}" + (f" 车间 {c.workshop}（产线 {'、'.join(c.lines)}）"
+                                               if c.subject == "workshop" else "")
+    return f"{c.org_name}, site {c.site}" + (f", workshop {c.workshop} (lines {', '.join(c.lines)})"
+                                            if c.subject == "workshop" else "")
+
+
 def claim_statement(claim: Claim, findings: list[Finding], lang: str = "en") -> str:
-    """The carbon-neutrality statement, only when every test passes; :class:`ClaimRefused` otherwise."""
+    """The carbon-neutrality statement (``lang``: en | zh), only when every test passes; :class:`ClaimRefused`
+    listing the failing tests otherwise."""
     failing = [f"{f.test}: {f.reason}" for f in findings if not f.passed]
     if failing or not findings:
         raise ClaimRefused(failing or ["the claim has not been checked"])
-    e = claim.emissions
+    zh = lang == "zh"
+    e, p = claim.emissions, claim.plan
     credits = sum(x.quantity_t for x in claim.credits)
-    share = removals_share(claim) or 0.0
-    lines = [f"- {x.programme} {x.project_id} vintage {x.vintage}, {x.quantity_t:g} t ({x.project_type}), serials "
-             + ", ".join(f"{a}-{b}" for a, b in x.serials) + f", retired {x.retirement_date}" for x in claim.credits]
-    proposed = sorted({f.test for f in findings if f.status == "proposed"})
-    who = {"organisation": claim.org_name, "site": f"{claim.org_name}, site {claim.site}",
-           "workshop": f"{claim.org_name}, site {claim.site}, workshop {claim.workshop} "
-                       f"(lines {', '.join(claim.lines)})"}[claim.subject]
-    s3 = ", ".join(f"{k} {v:.3f} t" for k, v in sorted(e.scope3.items())) or ("无" if lang == "zh" else "none")
-    if lang == "zh":
+    share = 100 * (removals_share(claim) or 0.0)
+    lines = [_credit_line(x, zh) for x in claim.credits]
+    proposed = ", ".join(sorted({f.test for f in findings if f.status == "proposed"}))
+    s3 = ", ".join(f"{k} {v:.3f} t" for k, v in sorted(e.scope3.items()))
+    who = _who(claim, zh)
+    if zh:
         return "\n".join([
-            f"碳中和声明（依据 ISO 14068-1:2023）", "",
+            "碳中和声明（依据 ISO 14068-1:2023）", "",
             f"{who} 在 {claim.year} 年 1 月 1 日至 12 月 31 日期间实现碳中和。", "",
             f"边界内排放：范围一 {e.scope1_t:.3f} tCO2e，范围二（基于市场法）{e.scope2_market_t:.3f} tCO2e，"
-            f"纳入的范围三：{s3}；合计 {e.total_t:.3f} tCO2e（{e.source}）。",
-            f"已注销碳信用 {credits:.3f} tCO2e，其中碳移除占 {100 * share:.1f}%：", *lines, "",
-            f"碳中和管理计划：承诺日期 {claim.plan.commitment_date}，基准年 {claim.plan.base_year}，"
-            f"由 {claim.plan.approved_by} 批准，公开于 {claim.plan.public_url}。",
-            "全部 {n} 项检查通过；其中 zerocarbon 提出的规则（非标准原文确认）：{p}。".format(
-                n=len(findings), p=", ".join(proposed) or "无"),
+            f"纳入的范围三：{s3 or '无'}；合计 {e.total_t:.3f} tCO2e（{e.source}）。",
+            f"已注销碳信用 {credits:.3f} tCO2e，其中碳移除占 {share:.1f}%：", *lines, "",
+            f"碳中和管理计划：承诺日期 {p.commitment_date}，基准年 {p.base_year}，由 {p.approved_by} 批准，"
+            f"公开于 {p.public_url}。",
+            f"全部 {len(findings)} 项检查通过；其中 zerocarbon 提出的规则（未经标准原文确认）：{proposed or '无'}。",
             "本声明由 zerocarbon 根据上述检查生成，不替代第三方核查。"])
     return "\n".join([
         "Carbon neutrality statement (ISO 14068-1:2023)", "",
         f"{who} achieved carbon neutrality for the period 1 January to 31 December {claim.year}.", "",
         f"Emissions in the boundary: Scope 1 {e.scope1_t:.3f} tCO2e, Scope 2 market-based {e.scope2_market_t:.3f} "
-        f"tCO2e, Scope 3 included: {s3}; total {e.total_t:.3f} tCO2e ({e.source}).",
-        f"Carbon credits retired: {credits:.3f} tCO2e, of which removals {100 * share:.1f}%:", *lines, "",
-        f"Carbon neutrality management plan: committed {claim.plan.commitment_date}, base year "
-        f"{claim.plan.base_year}, approved by {claim.plan.approved_by}, published at {claim.plan.public_url}.",
+        f"tCO2e, Scope 3 included: {s3 or 'none'}; total {e.total_t:.3f} tCO2e ({e.source}).",
+        f"Carbon credits retired: {credits:.3f} tCO2e, of which removals {share:.1f}%:", *lines, "",
+        f"Carbon neutrality management plan: committed {p.commitment_date}, base year {p.base_year}, approved by "
+        f"{p.approved_by}, published at {p.public_url}.",
         f"All {len(findings)} tests passed; rules proposed by zerocarbon (not confirmed against the standard's "
-        f"text): {', '.join(proposed) or 'none'}.",
+        f"text): {proposed or 'none'}.",
         "Generated by zerocarbon from the tests above; it does not replace third-party verification."])
