@@ -58,7 +58,8 @@ def world(sessions, tmp_path):
 
 
 def test_import_is_all_or_nothing_with_row_and_column(world):
-    bad = credits_file("C1", "R1").replace(b"PURO-77,removal", b"PURO-77,sequestration").replace(b",300,300,", b",300,30x,")
+    bad = (credits_file("C1", "R1").replace(b"PURO-77,removal", b"PURO-77,sequestration")
+           .replace(b",300,300,", b",300,30x,"))
     with pytest.raises(InputError) as e:
         svc.import_credits(world, ORG, "credits.csv", bad, actor="alice")
     got = {(p.source, p.row, p.column) for p in e.value.problems}

@@ -31,8 +31,8 @@ PLAN_KEYS = {"commitment_date", "base_year", "base_year_emissions_t", "interim_t
              "reduction_measures", "removal_strategy", "offset_types", "monitoring_indicators", "approved_by",
              "approved_date", "public_url", "first_period", "scope3_categories", "credits", "workshop_emissions"}
 __all__ = ["CREDIT_COLUMNS", "MAX_FILE_BYTES", "MAX_PLAN_BYTES", "STATUSES", "assessment_metrics", "chart", "check",
-           "create_claim", "get_claim", "import_credits", "list_claims", "list_credits", "parse_plan", "programmes", "review",
-           "rules", "statement", "submit"]
+           "create_claim", "get_claim", "import_credits", "list_claims", "list_credits", "parse_plan", "programmes",
+           "review", "rules", "statement", "submit"]
 
 
 def now() -> datetime:
@@ -435,8 +435,8 @@ def programmes() -> list[dict]:
 def assessment_metrics(sessions: sessionmaker, org: str, year: int, site: str | None = None) -> dict[str, dict]:
     """``claim.offset_coverage`` (credits passing every credit test / residual emissions, at most 1) and
     ``claim.credit_quality_share`` (credits passing every credit test / all credits of the claim) of the latest
-    checked claim (not returned) of the site (or of the organisation when ``site`` is None) for ``year``; value None without one.
-    Each is a plain dict shaped like the assessment's MetricValue (value, unit, source, reviewed, lineage, note)."""
+    checked claim (not returned) of the site (or of the organisation when ``site`` is None) for ``year``; value
+    None without one. Each is a plain dict shaped like the assessment's MetricValue (value, unit, source, reviewed, lineage, note)."""
     with sessions.begin() as s:
         org_id = repos.organisation_id(s, org)
         rows = [r for r in store.claims(s, org_id, year) if r.findings and r.status != "returned"

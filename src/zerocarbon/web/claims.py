@@ -96,8 +96,10 @@ def _chart(page: Page, d: dict) -> str:
     failing = {f["credit"] for f in d["findings"] if f["credit"] and not f["passed"]}
 
     def credits(kind: str | None) -> float:
-        return sum(c["quantity_t"] for c in d["credits"]
-                   if (c["ref"] in failing if kind is None else (c["project_type"] == kind and c["ref"] not in failing)))
+        """Passing credits of ``kind``; with None, the credits failing a test."""
+        if kind is None:
+            return sum(c["quantity_t"] for c in d["credits"] if c["ref"] in failing)
+        return sum(c["quantity_t"] for c in d["credits"] if c["project_type"] == kind and c["ref"] not in failing)
 
     return json.dumps({
         "bars": [t("claims.residual"), t("claims.credits")],
