@@ -81,7 +81,6 @@ def test_reduction_after_the_first_period_passes_when_below_the_base_year():
     (dict(retirement_date=date(2027, 1, 1)), "credit.retired_in_time"),  # deadline 2026-12-31
     (dict(retired_for_subject="ORG/HF01"), "credit.retired_for"),
     (dict(retired_for_period=2024), "credit.retired_for"),
-    (dict(retirement_beneficiary="Someone else Ltd"), "credit.retired_for"),
 ])
 def test_each_credit_test_fails_on_its_own_case(change, test):
     bad = replace(AVOID, **change)
@@ -125,6 +124,13 @@ def test_a_double_counted_credit_is_refused_with_the_reason():
     found = cn.check_claim(claim(credits=(AVOID, REMOVE, twice)))
     assert failed(found) == {"credit.not_double_counted"}
     assert "serials 550-600 also in credit C1" in next(f.reason for f in found if not f.passed)
+
+
+def test_a_credit_retired_for_another_beneficiary_is_double_counted():
+    theirs = replace(AVOID, retirement_beneficiary="Someone else Ltd")
+    found = cn.check_claim(claim(credits=(theirs, REMOVE)))
+    assert failed(found) == {"credit.retired_for", "credit.not_double_counted"}
+    assert "retired on behalf of 'Someone else Ltd'" in " ".join(f.reason for f in found if not f.passed)
 
 
 def test_a_green_electricity_certificate_is_not_an_offset():

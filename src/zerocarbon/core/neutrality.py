@@ -88,8 +88,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "§11.2 states it, and the standard's text was not available to confirm it."),
     Rule("credit.retired_for", "Retired for this subject and period, on behalf of this organisation",
          "为本主体、本周期并以本组织名义注销", "sourced", (ISO_SUMMARY,)),
-    Rule("credit.not_double_counted", "Not double counted: no serial used by another claim or twice in this one",
-         "无重复计算：序列号未被其他声明使用，也未在本声明中重复", "sourced", (ISO_SUMMARY, PAS2060),
+    Rule("credit.not_double_counted", "Not double counted: no serial used by another claim, twice in this one, or "
+         "retired for another beneficiary", "无重复计算：序列号未被其他声明使用、未在本声明中重复、未以他方名义注销", "sourced", (ISO_SUMMARY, PAS2060),
          "A corresponding adjustment (Paris Agreement Art. 6) is recorded and reported, not required."),
 )}
 
@@ -370,6 +370,9 @@ def _credit_findings(c: Claim, x: Credit, others: list[Retirement], seen: list[C
     clashes += [f"serials {a}-{b} also in credit {y.ref} of this claim" for y in seen
                 if y.programme == x.programme and y.project_id == x.project_id
                 for a, b in overlaps(x.serials, y.serials)]
+    owner = x.retirement_beneficiary.strip()
+    if owner and owner not in (c.org, c.org_name):
+        clashes.append(f"retired on behalf of '{owner}': those tonnes are theirs to claim")
     ca = f"; corresponding adjustment: {x.corresponding_adjustment}"
     add("credit.not_double_counted", not clashes, ("; ".join(clashes) if clashes else "serials used once") + ca)
     return out
