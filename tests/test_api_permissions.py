@@ -209,6 +209,60 @@ def _spec_upload(w: World, role: Role) -> dict:
     return {"files": {"file": ("spec.yaml", shipped_text().encode())}}
 
 
+def _target(w: World, role: Role, prefix: str = "PT") -> dict:
+    from zerocarbon.services import targets
+
+    code = f"{prefix}-{role.value}"
+    if code not in {t["id"] for t in targets.list_targets(w.sessions, ORG)}:
+        targets.set_target(w.sessions, ORG, kind="absolute", scopes="s1s2", base_year=YEAR, target_year=YEAR + 7,
+                           reduction=0.5, code=code, actor="setup")
+    return {"path": {"code": code}}
+
+
+
+# -- carbon-neutrality claims: each call gets its own credit batch and checked claim, made by "setup" (never the
+# caller, who may not review a claim it created).
+def _claim_credits(w: World) -> tuple[str, bytes]:
+    ref = w.fresh("CR")
+    start = 1000 * int(ref[2:])
+    data = ("credit_id,programme,project_id,project_type,vintage,serial_start,serial_end,quantity_t,verified_by,"
+            "verification_date,issued_date,additionality,retirement_date,retirement_beneficiary,"
+            "retired_for_subject,retired_for_period\n"
+            f"{ref},CCER,PERM-1,avoidance,{YEAR},{start + 1},{start + 10},10,V,{YEAR}-06-01,{YEAR}-07-01,basis,"
+            f"{YEAR + 1}-01-15,{ORG},{ORG}/TJ01,{YEAR}\n").encode()
+    return ref, data
+
+
+def _claim_plan(ref: str) -> bytes:
+    return (f"commitment_date: {YEAR}-01-10\nbase_year: {YEAR}\ninterim_targets: [x]\nlong_term_target: y\n"
+            "reduction_measures: [led_lighting]\nremoval_strategy: z\noffset_types: [CCER]\n"
+            "monitoring_indicators: [tCO2e]\napproved_by: GM\npublic_url: https://example.org\nfirst_period: true\n"
+            f"credits: [{ref}]\n").encode()
+
+
+def _credits_upload(w: World, role: Role) -> dict:
+    ref, data = _claim_credits(w)
+    return {"files": {"file": (f"{ref}.csv", data)}}
+
+
+def _claim_upload(w: World, role: Role) -> dict:
+    from zerocarbon.services import claims
+
+    ref, data = _claim_credits(w)
+    claims.import_credits(w.sessions, ORG, f"{ref}.csv", data, actor="setup")
+    return {"files": {"plan": ("plan.yaml", _claim_plan(ref))}, "data": {"year": str(YEAR), "site": "TJ01"}}
+
+
+def _claim(w: World, role: Role) -> dict:
+    from zerocarbon.services import claims
+
+    ref, data = _claim_credits(w)
+    claims.import_credits(w.sessions, ORG, f"{ref}.csv", data, actor="setup")
+    d = claims.create_claim(w.sessions, ORG, YEAR, "plan.yaml", _claim_plan(ref), site="TJ01", actor="setup")
+    claims.check(w.sessions, ORG, d["id"], actor="setup")
+    return {"path": {"claim_id": d["id"]}}
+
+
 ENDPOINTS = [
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d" % YEAR),
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/explain" % YEAR),
@@ -287,6 +341,31 @@ ENDPOINTS = [
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/scope3" % YEAR),
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/scope3/{category}/rows" % YEAR,
              lambda w, r: {"path": {"category": "c1_purchased_goods"}}),
+    Endpoint("assess.read", "GET", "/orgs/{org}/credits"),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/credits", _credits_upload),
+    Endpoint("assess.read", "GET", "/orgs/{org}/claims"),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/claims", _claim_upload),
+    Endpoint("assess.read", "GET", "/orgs/{org}/claims/rules"),
+    Endpoint("assess.read", "GET", "/orgs/{org}/claims/{claim_id}", _claim),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/claims/{claim_id}/check", _claim),
+    Endpoint("assess.read", "GET", "/orgs/{org}/claims/{claim_id}/statement", _claim),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/claims/{claim_id}/submit", _claim),
+    Endpoint("assess.review", "POST", "/orgs/{org}/claims/{claim_id}/review",
+             lambda w, r: dict(_claim(w, r), json={"accept": True})),
+    Endpoint("assess.read", "GET", "/orgs/{org}/targets"),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/targets",
+             lambda w, r: {"json": {"kind": "absolute", "base_year": YEAR, "target_year": YEAR + 7, "reduction": 0.5,
+                                    "id": w.fresh("NT")}}),
+    Endpoint("assess.read", "GET", "/orgs/{org}/targets/progress"),
+    Endpoint("assess.read", "GET", "/orgs/{org}/targets/pathway"),
+    Endpoint("assess.read", "GET", "/orgs/{org}/targets/outputs"),
+    Endpoint("assess.manage", "PUT", "/orgs/{org}/targets/outputs",
+             lambda w, r: {"json": {"site": "", "year": YEAR, "metric": "units", "value": 10, "unit": "unit"}}),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/targets/outputs",
+             lambda w, r: {"files": {"file": ("o.csv", f"site,year,metric,value,unit\n,{YEAR},units,5,unit\n".encode())}}),
+    Endpoint("assess.read", "GET", "/orgs/{org}/targets/{code}", _target),
+    Endpoint("assess.read", "GET", "/orgs/{org}/targets/{code}/check", _target),
+    Endpoint("assess.manage", "DELETE", "/orgs/{org}/targets/{code}", lambda w, r: _target(w, r, w.fresh("DT"))),
 ]
 
 

@@ -10,8 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from zerocarbon import __version__
-from zerocarbon.cli import (accounting, audit, demo, energy, factors, green, jobs, meters, pact, schedule, serve,
-                            supply, users)
+from zerocarbon.cli import (accounting, audit, claims, demo, energy, factors, green, jobs, meters, pact, pathway, schedule,
+                            serve, supply, targets, users)
 from zerocarbon.cli.common import ErrorHandlingGroup, console
 
 app = typer.Typer(cls=ErrorHandlingGroup, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -51,6 +51,9 @@ app.add_typer(green.logistics_app, name="logistics")
 app.add_typer(green.packaging_app, name="packaging")
 app.add_typer(green.recycling_app, name="recycling")
 app.add_typer(green.overview_app, name="supply-chain")
+app.add_typer(targets.app, name="targets")
+app.add_typer(pathway.app, name="pathway")
+app.add_typer(claims.app, name="claim")
 app.command("serve")(serve.serve)
 app.command("worker")(jobs.worker)
 

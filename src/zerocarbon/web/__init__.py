@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.api import create_app as create_api
-from zerocarbon.web import energy, factors, footprints, green, jobs, schedule, scope3, supply
+from zerocarbon.web import claims, energy, factors, footprints, green, jobs, pathway, schedule, scope3, supply, targets
 from zerocarbon.web.routes import install, router
 
 
@@ -22,6 +22,9 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     app.include_router(green.router)
     app.include_router(supply.router)
     app.include_router(scope3.router)
+    app.include_router(targets.router)
+    app.include_router(pathway.router)
+    app.include_router(claims.router)
     install(app)
     return app
 
