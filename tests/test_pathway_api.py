@@ -200,7 +200,7 @@ def test_0018_matches_the_model_and_downgrades(kind, tmp_path):
                     if "pathway_runs" in str(d)]
         assert diff == []
         with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0014")
+            command.downgrade(alembic_config(conn), "0017")
         assert "pathway_runs" not in inspect(engine).get_table_names()
         upgrade(engine)
         assert "pathway_runs" in inspect(engine).get_table_names()

@@ -25,7 +25,7 @@ def test_0017_matches_the_models_and_downgrades(kind, tmp_path):
                     if any(t in str(d) for t in TABLES)]
         assert diff == []
         with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0014")
+            command.downgrade(alembic_config(conn), "0016")
         assert not TABLES & set(inspect(engine).get_table_names())
         upgrade(engine)
         assert TABLES <= set(inspect(engine).get_table_names())

@@ -1,14 +1,14 @@
 """reduction targets and the output figures intensity targets divide by
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-11-27 11:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
