@@ -376,7 +376,7 @@ def _site_units(ctx: MetricContext) -> tuple[float, dict]:
         raise Unavailable("the packaging rows state no units produced")
     return units, {"units_source": "packaging rows (units produced per product and period)",
                    "packaging_rows": len(pack), "products": sorted(set(once["product"].astype(str))),
-                   "batches": _batches(pack)}
+                   "packaging_batches": _batches(pack)}
 
 
 # --- the meter-data lake -----------------------------------------------------------------------------------------
@@ -577,12 +577,12 @@ def tco2_per_tce(ctx: MetricContext) -> MetricValue:
     if _workshop(ctx):
         t, lin = _workshop_location_t(ctx, ctx.year)
         tce = _workshop_energy(ctx).consumed_kwh * electricity_kgce_per_kwh() / 1000
-        return _value(t / tce, "tCO2e/tce", **lin, tce=tce, gbt2589=_gbt_lineage(),
+        return _value(t / tce, "tCO2/tce", **lin, tce=tce, gbt2589=_gbt_lineage(),
                       formula="workshop location-based tCO2e / workshop electricity in tce")
     _, totals = _site_totals(ctx, ctx.year)
     en = _site_energy(ctx)
     t = totals.scope1 + totals.scope2_location
-    return _value(t / (en.total_kgce / 1000), "tCO2e/tce", scope12_location_t=t, tce=en.total_kgce / 1000,
+    return _value(t / (en.total_kgce / 1000), "tCO2/tce", scope12_location_t=t, tce=en.total_kgce / 1000,
                   gbt2589=_gbt_lineage(), formula="(Scope 1 + Scope 2 location-based) tCO2e / comprehensive energy tce")
 
 
@@ -750,13 +750,14 @@ def traceability_share(ctx: MetricContext) -> MetricValue:
                   formula="Scope 1+2 ledger rows with their import batch (file, SHA-256) and factor ids / all rows")
 
 
-#: What :func:`inventory_completeness` counts, in this order.
+#: What :func:`inventory_completeness` counts, in the order of the checklist of the shipped index system.
 COMPLETENESS_ITEMS = (
-    "Scope 1 reported for the site",
-    "Scope 2 reported location-based and market-based",
-    "fugitive refrigerant emissions included",
-    "Scope 3 reported in at least one category",
-    "the inventory is closed (status closed)",
+    "Scope 1 complete: combustion and fugitive refrigerant rows in the inventory",
+    "Scope 2 complete: location-based and market-based totals of the site",
+    "every Scope 1+2 ledger row names its emission factors",
+    "a base year is set and its inventory is stored",
+    "Scope 3 quantified in at least one category",
+    "inventory verified by an independent third party (not recorded in zerocarbon: never met here)",
 )
 
 
@@ -764,19 +765,27 @@ def inventory_completeness(ctx: MetricContext) -> MetricValue:
     from zerocarbon.services import accounting
 
     meta, t = _site_totals(ctx, ctx.year)
-    try:
-        lines = accounting.inventory_meta(ctx.sessions, ctx.org, ctx.year)["report_lines"]
-    except NotFoundError as exc:
-        raise Unavailable(str(exc)) from None
     acts = _activities(ctx, ctx.year)
-    refr = acts.get("refrigerant")
-    met = [t.scope1 > 0, t.scope2_location > 0 and t.scope2_market >= 0 and "electricity" in acts,
-           refr is not None and not refr.empty, float(meta["totals"].get("scope3_t") or 0) > 0,
-           meta["status"] == "closed"]
-    return _value(float(sum(met)), "items", items={k: bool(v) for k, v in zip(COMPLETENESS_ITEMS, met)},
-                  status=meta["status"], report_lines=bool(lines),
+    fuel, refr = acts.get("fuel"), acts.get("refrigerant")
+    _, led = accounting.stored_ledger(ctx.sessions, ctx.org, ctx.year, site=ctx.boundary.site)
+    led = led[led["scope"].astype(str).isin(["1", "2"])]
+    base_ok = False
+    if ctx.base_year is not None and ctx.base_year != ctx.year:
+        try:
+            _site_totals(ctx, ctx.base_year)
+            base_ok = True
+        except Unavailable:
+            pass
+    met = [fuel is not None and not fuel.empty and refr is not None and not refr.empty and t.scope1 > 0,
+           "electricity" in acts and t.scope2_location > 0 and t.scope2_market >= 0,
+           bool(len(led)) and bool((led["factor_ids"].astype(str).str.len() > 0).all()),
+           base_ok,
+           float(meta["totals"].get("scope3_t") or 0) > 0,
+           False]
+    return _value(float(sum(met)), "count", items={k: bool(v) for k, v in zip(COMPLETENESS_ITEMS, met)},
+                  status=meta["status"], ledger_rows=len(led), base_year=ctx.base_year,
                   formula=f"count of the {len(COMPLETENESS_ITEMS)} checklist items met",
-                  note="organisation-level Scope 3" if met[3] else "")
+                  note="third-party verification is not recorded in zerocarbon; Scope 3 is organisation-wide")
 
 
 def compliance_share(ctx: MetricContext) -> MetricValue:
@@ -851,7 +860,7 @@ for _spec in (
                "(S1 + S2 location) / units", "stored ledger", scope12_kg_per_unit),
     MetricSpec("ghg.scope12_change_vs_base", FRACTION, "Scope 1+2 change against the base year",
                "(now - base) / base", "stored ledgers of both years", scope12_change_vs_base),
-    MetricSpec("ghg.tco2_per_tce", "tCO2e/tce", "Carbon intensity of energy", "tCO2e / tce",
+    MetricSpec("ghg.tco2_per_tce", "tCO2/tce", "Carbon intensity of energy", "tCO2e / tce",
                "stored ledger, fuel and electricity rows", tco2_per_tce),
     MetricSpec("energy.renewable_electricity_share", FRACTION, "Renewable electricity share",
                "(PV + renewable instruments) / electricity", "electricity, generation and instrument rows",
@@ -872,7 +881,7 @@ for _spec in (
                "refrigerant rows", _attributed(refrigerant_leak_rate)),
     MetricSpec("ghg.traceability_share", FRACTION, "Traceable ledger rows", "traced rows / rows",
                "stored ledger", _attributed(traceability_share)),
-    MetricSpec("ghg.inventory_completeness", "items", "Inventory completeness", "checklist items met",
+    MetricSpec("ghg.inventory_completeness", "count", "Inventory completeness", "checklist items met",
                "stored inventory", _attributed(inventory_completeness)),
     MetricSpec("supply.compliance_share", FRACTION, "Supplier compliance", "passing / suppliers",
                "supplier register and accepted answers", _attributed(compliance_share)),
