@@ -65,6 +65,7 @@ def stored(sessions, tmp_path):
 
 def _ctx(sessions, **kw) -> am.MetricContext:
     b = kw.pop("boundary", am.Boundary("site", "TJ01"))
+    kw.pop("registry", None)
     return am.MetricContext(sessions, ORG, YEAR, b, **kw)
 
 
@@ -74,7 +75,11 @@ def _v(ctx, key):
 
 @pytest.fixture
 def lake(tmp_path):
-    """A two-day lake of line L1 and roof PV of TJ01, with production counts."""
+    return make_lake(tmp_path)
+
+
+def make_lake(tmp_path) -> dict:
+    """A two-day lake of lines L1, L2 and roof PV of TJ01, with production counts."""
     from zerocarbon.services import meter_import
 
     reg = tmp_path / "meters.csv"
@@ -94,7 +99,7 @@ def lake(tmp_path):
                   "L2": ((hour >= 8) & (hour < 16)) * 5}).to_csv(prod, index=False)
     meters = meter_import.read_registry(reg)
     meter_import.import_file(tmp_path / "lake", ORG, meters, rpath)
-    return {"lake": tmp_path / "lake", "meters": meters, "production": prod}
+    return {"lake": tmp_path / "lake", "meters": meters, "production": prod, "registry": reg}
 
 
 WORKSHOP = am.Boundary("workshop", "TJ01", "SMT-1", ("L1",), ("PV1",))
