@@ -470,5 +470,25 @@ def finalise(sessions: sessionmaker, org: str, assessment_id: int, *, actor: str
     return get(sessions, org, assessment_id)
 
 
-__all__ = ["SystemInfo", "LoadedSystem", "EnergyData", "validate_system", "list_systems", "get_system", "add_system",
+def score_result(sessions: sessionmaker, org: str, assessment_id: int) -> ScoreResult:
+    """The assessment scored now from its stored values (what its charts draw)."""
+    with sessions.begin() as s:
+        row = _row(s, org, assessment_id)
+        system = _system(s, row.organisation_id, row.system_id, row.system_version).system
+        return _score(s, row.organisation_id, row, system)
+
+
+def write_charts(sessions: sessionmaker, org: str, assessment_id: int, out: Path, lang: str = "zh"
+                 ) -> dict[str, Path]:
+    """The radar of the dimensions and the gap chart of an assessment as PNG files in ``out``."""
+    from zerocarbon.io.assessment_charts import gap_chart, radar_chart
+
+    result = score_result(sessions, org, assessment_id)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return {"radar": radar_chart(result, out / f"assessment_{assessment_id}_radar.png", lang),
+            "gaps": gap_chart(result, out / f"assessment_{assessment_id}_gaps.png", lang)}
+
+
+__all__ = ["SystemInfo", "score_result", "write_charts", "LoadedSystem", "EnergyData", "validate_system", "list_systems", "get_system", "add_system",
            "create", "recompute", "list_assessments", "get", "gaps", "enter", "review", "evidence_file", "finalise"]
