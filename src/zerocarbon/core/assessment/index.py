@@ -175,6 +175,8 @@ class Grade:
     name: Text
     min_score: float
     requires: tuple[Condition, ...]
+    status: str = "proposed"
+    rationale: str = ""
 
 
 @dataclass(frozen=True)
@@ -283,8 +285,11 @@ def _schema_problem(e) -> tuple[str, str]:
     if e.validator == "pattern":
         desc = e.schema.get("description", f"matching {e.validator_value}")
         return _path(parts), f"{shown} is not {desc}"
-    if e.validator in ("minimum", "exclusiveMinimum", "maximum"):
-        return _path(parts), f"{shown} is out of range ({e.validator} {e.validator_value})"
+    if e.validator in ("minimum", "exclusiveMinimum"):
+        word = "at least" if e.validator == "minimum" else "above"
+        return _path(parts), f"{shown} must be {word} {e.validator_value}"
+    if e.validator == "uniqueItems":
+        return _path(parts), "has duplicate values"
     if e.validator in ("minItems", "minLength"):
         return _path(parts), "must not be empty"
     return _path(parts), e.message
@@ -315,8 +320,10 @@ def _check_rule(rule: dict, unit, where: str, out: list) -> None:
     used = {"linear": {"baseline", "leading"}, "threshold": {"steps"}, "checklist": {"items"}, "boolean": set()}
     if kind not in used:
         return
-    for field in ({"baseline", "leading", "steps", "items"} - used[kind]) & set(rule):
+    for field in sorted(({"baseline", "leading", "steps", "items"} - used[kind]) & set(rule)):
         out.append((f"{where}.{field}", f"a {kind} rule does not use '{field}'"))
+    if kind in ("checklist", "boolean") and direction != "higher":
+        out.append((f"{where}.direction", f"a {kind} rule scores items met: its direction is always 'higher'"))
     values = []
     if kind == "linear":
         b, lead = rule.get("baseline"), rule.get("leading")
@@ -347,7 +354,7 @@ def _check_rule(rule: dict, unit, where: str, out: list) -> None:
                     out.append((f"{where}.steps[{k}].fraction",
                                 f"fraction {f:g} does not rise above the previous step's {prev_f:g}"))
             prev_v, prev_f = v, f
-        if steps and _num(prev_f) and abs(prev_f - 1) > 1e-12:
+        if steps and _num(prev_f) and prev_f < 1 - 1e-12:
             out.append((f"{where}.steps[{len(steps) - 1}].fraction",
                         "the last step must give the full points (fraction 1)"))
     elif kind == "checklist" and unit != "count":
@@ -410,7 +417,7 @@ def _cross_field(doc: dict) -> list[tuple[str, str]]:
         check_bounds(g, where)
         _check_metric(g.get("metric"), KNOWN_METRICS.get(g.get("metric")), where, out)
 
-    indicator_ids, metrics, total = set(), set(), 0.0
+    indicator_ids, metrics, total, all_numeric = set(), set(), 0.0, True
     for d, dim in _dicts(doc.get("dimensions")):
         unique(dim.get("id"), f"dimensions[{d}].id")
         for i, ind in _dicts(dim.get("indicators")):
@@ -419,17 +426,19 @@ def _cross_field(doc: dict) -> list[tuple[str, str]]:
             indicator_ids.add(ind.get("id"))
             metrics.add(ind.get("metric"))
             unit = ind.get("unit")
-            _check_unit(unit, f"{where}.unit", out)
-            _check_metric(ind.get("metric"), unit, where, out)
+            readable = _check_unit(unit, f"{where}.unit", out)
+            _check_metric(ind.get("metric"), unit if readable else None, where, out)
             if isinstance(ind.get("rule"), dict):
                 _check_rule(ind["rule"], unit, f"{where}.rule", out)
             check_basis(ind, where)
             check_bounds(ind, where)
             if _num(ind.get("points")):
                 total += ind["points"]
+            else:
+                all_numeric = False
     for k, g in _dicts(doc.get("gates")):
         metrics.add(g.get("metric"))
-    if isinstance(doc.get("dimensions"), list) and abs(total - TOTAL_POINTS) > POINTS_TOLERANCE:
+    if all_numeric and indicator_ids and abs(total - TOTAL_POINTS) > POINTS_TOLERANCE:
         out.append(("dimensions", f"indicator points add up to {total:g}; they must add up to {TOTAL_POINTS:g} "
                                   "so that scores and grade thresholds read as percentages"))
 
@@ -487,7 +496,8 @@ def _build(doc: dict, sha: str) -> IndexSystem:
                        boundaries=tuple(g.get("boundaries", bounds)), rationale=g.get("rationale", ""))
                   for g in doc.get("gates", []))
     grades = tuple(Grade(id=g["id"], name=_text(g["name"]), min_score=float(g["min_score"]),
-                         requires=tuple(Condition(c["ref"], c["op"], float(c["value"])) for c in g.get("requires", [])))
+                         requires=tuple(Condition(c["ref"], c["op"], float(c["value"])) for c in g.get("requires", [])),
+                         status=g.get("status", "proposed"), rationale=g.get("rationale", ""))
                    for g in doc.get("grades", []))
     return IndexSystem(id=doc["id"], version=str(doc["version"]), name=_text(doc["name"]),
                        description=_text(doc["description"]), sources=tuple(doc.get("sources", [])),

@@ -156,25 +156,33 @@ def _domain_problem(rule: Rule, x: float) -> str:
     return ""
 
 
-def _read(value: MetricValue, unit: str) -> tuple[float | None, str]:
-    """The value in ``unit``, or (None, why not)."""
-    if value.unit == unit:
-        return float(value.value), ""
+def _read(x: float, value_unit: str, unit: str) -> tuple[float | None, str]:
+    """``x`` [value_unit] in ``unit``, or (None, why not)."""
+    if value_unit == unit:
+        return x, ""
     try:
-        if unit_kind(unit) == "physical" and unit_kind(value.unit) == "physical":
-            return float(value.value) * scale(value.unit, unit), ""
+        if unit_kind(unit) == "physical" and unit_kind(value_unit) == "physical":
+            return x * scale(value_unit, unit), ""
     except UnitError as exc:
         return None, str(exc)
-    return None, f"value in '{value.unit}' cannot be read as '{unit}'"
+    return None, f"value in '{value_unit}' cannot be read as '{unit}'"
 
 
 def _usable(value: MetricValue | None, unit: str) -> tuple[str, float | None, str]:
     """(status, value in ``unit``, reason) for a metric value as scoring and gates see it."""
-    if value is None or value.value is None or (isinstance(value.value, float) and math.isnan(value.value)):
+    if value is None or value.value is None:
+        return MISSING, None, "no value"
+    try:
+        x = float(value.value)
+    except (TypeError, ValueError):
+        return INVALID, None, f"{value.value!r} is not a number"
+    if math.isnan(x):
         return MISSING, None, "no value"
     if not value.reviewed:
         return AWAITING_REVIEW, None, "entered but not yet reviewed"
-    x, why = _read(value, unit)
+    if math.isinf(x):
+        return INVALID, None, "the value is infinite"
+    x, why = _read(x, value.unit, unit)
     return (INVALID, None, why) if x is None else (SCORED, x, "")
 
 
@@ -217,7 +225,7 @@ def _shortfalls(grade: Grade, total: float, system, values, by_id, gates) -> lis
     out = []
     if not compare(total, ">=", grade.min_score):
         out.append(Shortfall("score", grade.id, ">=", grade.min_score, total,
-                             f"score {total:.2f} below {grade.min_score:g}"))
+                             f"score {total:.6g} below {grade.min_score:g}"))
     out += [s for c in grade.requires if (s := _condition(c, system, values, by_id))]
     out += [Shortfall("gate", g.gate.id, g.gate.op, g.gate.value, None,
                       f"gate {g.gate.id} not passed ({g.reason})") for g in gates if g.passed is not True]
@@ -263,7 +271,8 @@ def score(system: IndexSystem, values: Mapping[str, MetricValue], boundary: str 
     above = system.grades[system.grades.index(grade) + 1:] if grade else system.grades
     next_grade = above[0] if above else None
     short = tuple(_shortfalls(next_grade, total, system, values, by_id, gates)) if next_grade else ()
-    gaps.sort(key=lambda g: (-g.gain, g.indicator.id))
+    order = {i.id: k for k, i in enumerate(system.indicators())}
+    gaps.sort(key=lambda g: (-round(g.gain, 9), order[g.indicator.id]))  # ties: the system's own order
     return ScoreResult(system=system, boundary=boundary, total=total, max_total=max_total, dimensions=tuple(dims),
                        indicators=tuple(scores), gates=gates, grade=grade, next_grade=next_grade,
                        missing_for_next=tuple(s.text for s in short), gaps=tuple(gaps), shortfalls=short,
