@@ -111,9 +111,37 @@ def _system(s, org_id: int | None, system_id: str, version: str | None = None) -
                         f"{', '.join(known) or 'none'}")
 
 
-def get_system(sessions: sessionmaker, org: str | None, system_id: str, version: str | None = None) -> LoadedSystem:
+def get_system(sessions: sessionmaker | None, org: str | None, system_id: str, version: str | None = None
+               ) -> LoadedSystem:
+    """An index system by id: the organisation's own (newest version unless ``version``), else a shipped one."""
+    if sessions is None or org is None:
+        return _system(None, None, system_id, version)
     with sessions.begin() as s:
-        return _system(s, _org_id(s, org) if org else None, system_id, version)
+        return _system(s, _org_id(s, org), system_id, version)
+
+
+def _rule_dict(rule) -> dict:
+    return {"kind": rule.kind, "direction": rule.direction, "baseline": rule.baseline, "leading": rule.leading,
+            "steps": [list(x) for x in rule.steps], "items": [_text(x) for x in rule.items]}
+
+
+def system_dict(system: IndexSystem) -> dict:
+    """An index system as plain JSON: gates, dimensions with their indicators, grades, sources."""
+    return {
+        "id": system.id, "version": system.version, "name": _text(system.name),
+        "description": _text(system.description), "sha256": system.sha256, "boundaries": list(system.boundaries),
+        "sources": [dict(x) for x in system.sources],
+        "gates": [{"id": g.id, "name": _text(g.name), "metric": g.metric, "op": g.op, "value": g.value,
+                   "status": g.status, "basis": list(g.basis)} for g in system.gates],
+        "dimensions": [{"id": d.id, "name": _text(d.name), "weight": d.weight, "indicators": [
+            {"id": i.id, "name": _text(i.name), "metric": i.metric, "unit": i.unit, "rule": _rule_dict(i.rule),
+             "points": i.points, "mandatory": i.mandatory, "status": i.status, "basis": list(i.basis),
+             "measures": list(i.measures), "boundaries": list(i.boundaries), "manual": i.manual}
+            for i in d.indicators]} for d in system.dimensions],
+        "grades": [{"id": g.id, "name": _text(g.name), "min_score": g.min_score,
+                    "requires": [{"ref": c.ref, "op": c.op, "value": c.value} for c in g.requires]}
+                   for g in system.grades],
+    }
 
 
 def add_system(sessions: sessionmaker, org: str, source: str, data: bytes | str, *, actor: str) -> SystemInfo:
@@ -490,5 +518,5 @@ def write_charts(sessions: sessionmaker, org: str, assessment_id: int, out: Path
             "gaps": gap_chart(result, out / f"assessment_{assessment_id}_gaps.png", lang)}
 
 
-__all__ = ["SystemInfo", "score_result", "write_charts", "LoadedSystem", "EnergyData", "validate_system", "list_systems", "get_system", "add_system",
+__all__ = ["SystemInfo", "system_dict", "MAX_EVIDENCE_BYTES", "MAX_SYSTEM_BYTES", "score_result", "write_charts", "LoadedSystem", "EnergyData", "validate_system", "list_systems", "get_system", "add_system",
            "create", "recompute", "list_assessments", "get", "gaps", "enter", "review", "evidence_file", "finalise"]
