@@ -384,6 +384,26 @@ def _summary(row: store.AssessmentRow) -> dict:
             "finalised_at": row.finalised_at}
 
 
+def boundary_options(sessions: sessionmaker, org: str) -> dict:
+    """What the start form offers: the organisation's sites and, where the server has meter data, each site's
+    metered lines and meters (the parts a workshop is made of)."""
+    from zerocarbon.services import accounting
+
+    sites = [s.code for s in accounting.organisation(sessions, org).sites]
+    energy = EnergyData.from_server()
+    lines: dict[str, list[str]] = {}
+    meters: dict[str, list[str]] = {}
+    if energy.meters is not None and Path(energy.meters).is_file():
+        from zerocarbon.services.meter_import import read_registry
+
+        for m in read_registry(energy.meters).values():
+            if m.line:
+                lines.setdefault(m.site, []).append(m.line)
+            meters.setdefault(m.site, []).append(m.id)
+    return {"sites": sites, "lines": {k: sorted(set(v)) for k, v in lines.items()},
+            "meters": {k: sorted(v) for k, v in meters.items()}, "year": datetime.now(timezone.utc).year - 1}
+
+
 def list_assessments(sessions: sessionmaker, org: str, year: int | None = None) -> list[dict]:
     with sessions.begin() as s:
         return [_summary(r) for r in store.assessments(s, _org_id(s, org), year)]
@@ -518,5 +538,5 @@ def write_charts(sessions: sessionmaker, org: str, assessment_id: int, out: Path
             "gaps": gap_chart(result, out / f"assessment_{assessment_id}_gaps.png", lang)}
 
 
-__all__ = ["SystemInfo", "system_dict", "MAX_EVIDENCE_BYTES", "MAX_SYSTEM_BYTES", "score_result", "write_charts", "LoadedSystem", "EnergyData", "validate_system", "list_systems", "get_system", "add_system",
+__all__ = ["SystemInfo", "system_dict", "boundary_options", "MAX_EVIDENCE_BYTES", "MAX_SYSTEM_BYTES", "score_result", "write_charts", "LoadedSystem", "EnergyData", "validate_system", "list_systems", "get_system", "add_system",
            "create", "recompute", "list_assessments", "get", "gaps", "enter", "review", "evidence_file", "finalise"]
