@@ -211,6 +211,10 @@ def test_site_metered_share_from_sub_meters(stored, lake):
     v = _v(_ctx(stored, **lake), "energy.metered_share")
     # ML1 192 + ML2 384 kWh sub-metered over the site's 118 000 kWh
     assert v.value == pytest.approx(576 / 118_000)
+    auto = _v(_ctx(stored, **lake), "energy.auto_acquisition_share")
+    # ML1, ML2, PV1 each 192 of 35 040 intervals; TJ01-M1 of the inventory rows delivers no interval data
+    assert auto.value == pytest.approx(3 * 192 / 35_040 / 4)
+    assert auto.lineage["meters_without_interval_data"] == ["TJ01-M1"]
 
 
 def test_unknown_workshop_line_is_refused(stored, lake):

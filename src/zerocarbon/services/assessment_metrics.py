@@ -678,6 +678,13 @@ def auto_acquisition_share(ctx: MetricContext) -> MetricValue:
 
     meters = _registry(ctx)
     chosen = boundary_meters(meters, ctx.boundary)
+    # A site's meters are also those its inventory's electricity rows name (monthly bills or manual readings):
+    # one that delivers no interval data to the lake is a meter whose data are not acquired automatically.
+    manual: list[str] = []
+    if not _workshop(ctx):
+        elec = _activities(ctx, ctx.year).get("electricity")
+        if elec is not None and "meter" in elec:
+            manual = sorted({str(x) for x in elec["meter"].dropna()} - {m.id for m in chosen})
     if not chosen:
         raise Unavailable(f"{ctx.boundary.describe()} has no meter in the registry")
     lo, hi = local_bounds(chosen[0].timezone, date(ctx.year, 1, 1), date(ctx.year, 12, 31))
@@ -686,11 +693,13 @@ def auto_acquisition_share(ctx: MetricContext) -> MetricValue:
     except NotFoundError as exc:
         raise Unavailable(str(exc)) from None
     minutes = (hi - lo).total_seconds() / 60
-    expected = sum(int(minutes // m.interval_min) for m in chosen)
-    acquired = int((~raw["quality"].fillna("").isin(NOT_ACQUIRED)).sum())
-    return _value(min(acquired / expected, 1.0), FRACTION, acquired_readings=acquired, expected_readings=expected,
-                  filled_readings=int(len(raw) - acquired), meters=[m.id for m in chosen],
-                  formula="interval readings acquired by the meters (not gap-filled) / intervals of the year x meters")
+    acquired = raw[~raw["quality"].fillna("").isin(NOT_ACQUIRED)].groupby("meter").size()
+    completeness = {m.id: min(float(acquired.get(m.id, 0)) / (minutes // m.interval_min), 1.0) for m in chosen}
+    return _value(sum(completeness.values()) / (len(chosen) + len(manual)), FRACTION,
+                  completeness={k: round(v, 6) for k, v in completeness.items()}, meters_without_interval_data=manual,
+                  filled_readings=int(len(raw) - int(acquired.sum())),
+                  formula="mean over the boundary's meters of (interval readings acquired, not gap-filled / intervals "
+                          "of the year); a meter of the inventory rows without interval data counts 0")
 
 
 def verified_savings_share(ctx: MetricContext) -> MetricValue:
