@@ -8,12 +8,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-import zerocarbon.store.assessments as _assessment_tables  # noqa: F401 - registers the models
 from tests.conftest import BACKENDS, alembic_config, blank_engine
+from zerocarbon.store import assessments as models
 from zerocarbon.store.db import upgrade
 from zerocarbon.store.tables import Base
 
-TABLES = {"assessment_systems", "assessments", "assessment_entries"}
+TABLES = {m.__tablename__ for m in (models.IndexSystemRow, models.AssessmentRow, models.ManualEntryRow)}
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
