@@ -127,7 +127,17 @@ def test_start_review_and_refusals_through_the_forms(world):
     assert r.status_code == 403
 
 
-def test_both_languages_have_every_message():
+def test_both_languages_have_every_message_the_templates_use():
+    from pathlib import Path
+
     en, zh = i18n.catalogue("en"), i18n.catalogue("zh-CN")
     keys = {k for k in en if k.startswith("zc.")}
     assert keys and keys == {k for k in zh if k.startswith("zc.")}
+    used = set()
+    for path in (Path(i18n.__file__).parent / "templates" / "assessment").glob("*.html"):
+        used |= set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", path.read_text(encoding="utf-8")))
+    assert used and used <= keys
+    dynamic = {"zc.istatus.": ("scored", "missing", "awaiting_review", "not_applicable", "invalid"),
+               "zc.review.": ("pending", "accepted", "returned"), "zc.origin.": ("shipped", "own"),
+               "zc.status.": ("draft", "final"), "zc.short.": ("score", "condition", "gate")}
+    assert {p + v for p, vs in dynamic.items() for v in vs} <= keys

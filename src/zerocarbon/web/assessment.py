@@ -19,10 +19,12 @@ from zerocarbon.api.uploads import safe_name
 from zerocarbon.errors import InputError, ZerocarbonError
 from zerocarbon.services import assessment
 from zerocarbon.web import formatting
-from zerocarbon.web.routes import PREFIX, Page, PageRoute, _csrf, _problems, templates
+from zerocarbon.web.routes import PREFIX, STATIC, Page, PageRoute, _csrf, _problems, templates
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 templates.env.globals.setdefault("num", formatting.num)
+# The static route serves only listed files; the radar script of these pages joins the list.
+STATIC.setdefault("assessment.js", "text/javascript")
 
 
 def _refusal(exc: ZerocarbonError) -> dict:
