@@ -37,7 +37,7 @@ from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.core.assessment.scoring import MetricValue
 from zerocarbon.core.energy.intervals import Meter
-from zerocarbon.errors import InputError, NotFoundError, StateError, UnitError
+from zerocarbon.errors import InputError, NotFoundError, StateError, UnitError, ZerocarbonError
 from zerocarbon.units import scale, scales
 
 SITE, WORKSHOP = "site", "workshop"
@@ -155,6 +155,10 @@ def compute(ctx: MetricContext, keys, progress: Callable[[str, int, int], None] 
             out[key] = spec.compute(ctx)
         except Unavailable as exc:
             out[key] = unavailable(spec.unit, str(exc))
+        except ZerocarbonError as exc:
+            # Stored data one metric cannot use (rows a report refuses, a factor the set lacks) leave that metric
+            # without a value and say why; the other metrics are still computed.
+            out[key] = unavailable(spec.unit, str(exc).splitlines()[0])
     progress("", len(wanted), len(wanted))
     return out
 
@@ -800,6 +804,8 @@ def inventory_completeness(ctx: MetricContext) -> MetricValue:
 def compliance_share(ctx: MetricContext) -> MetricValue:
     from zerocarbon.services import green_supply
 
+    # The supplier dimension of the five-dimension overview: the same judgement (as of the year's end, "no data"
+    # before any accepted answer), not a second copy of it.
     got = green_supply._suppliers(ctx.sessions, ctx.org, ctx.year)
     if got["status"] != "ok":
         raise Unavailable(got["reason"])
