@@ -143,6 +143,9 @@ CASES = [  # (name, mutation, JSON path of the problem, words in the reason)
     ("grade above the maximum", _set(("grades", 1, "min_score", 101)), "grades[1].min_score", "above the maximum"),
     ("points do not add up to 100", _set(I0 + ("points", 49.5)), "dimensions", "add up to 99.5"),
     ("unknown top-level field", _set(("weights", {})), "weights", "unknown field"),
+    ("second unknown field", lambda d: d.update(weights={}, colour="red"), "colour", "unknown field 'colour'"),
+    ("infinite threshold", _set(R0 + ("leading", float("inf"))), "dimensions[0].indicators[0].rule.leading",
+     "finite number"),
 ]
 
 
@@ -269,3 +272,27 @@ def test_schema_refuses_the_shipped_file_with_one_field_broken():
     broken = copy.deepcopy(doc)
     broken["dimensions"][2]["indicators"][0]["rule"]["items"] = []
     assert "dimensions[2].indicators[0].rule.items" in problems(broken)
+
+
+def test_the_example_in_the_docs_parses_and_scores_as_the_docs_say():
+    from pathlib import Path
+
+    from zerocarbon.core.assessment.scoring import MetricValue, score
+    text = (Path(__file__).parents[1] / "docs" / "index-systems.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    s = parse_index_system(example, "docs example")
+    r = score(s, {"energy.renewable_electricity_share": MetricValue(0.65, "fraction", "computed"),
+                  "energy.kwh_per_unit": MetricValue(5, "kWh/unit", "computed"),
+                  "manual.compliance_3y": MetricValue(1, "bool", "manual")})
+    assert r.total == pytest.approx(50.0) and r.grade is None and r.next_grade.id == "good"
+    assert r.missing_for_next == ("score 50 below 60",)
+    assert [(g.indicator.id, round(g.points_short, 9), g.needed) for g in r.gaps] == [
+        ("re_share", 30.0, 1.0), ("kwh_per_unit", 20.0, 4.0)]
+
+
+def test_docs_list_every_shipped_indicator(shipped):
+    from pathlib import Path
+    text = (Path(__file__).parents[1] / "docs" / "index-systems.md").read_text(encoding="utf-8")
+    for s in shipped.values():
+        for i in s.indicators():
+            assert f"`{i.id}` | `{i.metric}`" in text, i.id

@@ -49,8 +49,8 @@ def _rc(lang: str) -> dict:
     return {"font.sans-serif": [font, "DejaVu Sans"], "axes.unicode_minus": False} if font else {}
 
 
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
+def _save(fig, path: Path, bottom: float = 0.0) -> Path:
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
@@ -108,7 +108,8 @@ def gap_chart(result: ScoreResult, path: Path, lang: str = "zh", limit: int = 12
         y = np.arange(len(gaps))
         short = [g.points_short for g in gaps]
         ax.barh(y, short, color=GAP_COLOR, label=w["points_short"])
-        if any(g.withheld for g in gaps):
+        withheld = any(g.withheld for g in gaps)
+        if withheld:
             ax.barh(y, [g.withheld for g in gaps], left=short, color=WITHHELD_COLOR, label=w["withheld"])
         for i, g in enumerate(gaps):
             unit = g.indicator.unit
@@ -119,5 +120,8 @@ def gap_chart(result: ScoreResult, path: Path, lang: str = "zh", limit: int = 12
         ax.set_xlabel(w["points_short"])
         ax.set_xlim(0, max(g.gain for g in gaps) * 1.45)
         ax.set_title(f"{w['gaps']}: {result.system.name.get(lang)}", fontsize=10)
-        ax.legend(fontsize=8, loc="lower right")
-        return _save(fig, path)
+        if not withheld:  # one colour: the axis label says what the bars are
+            return _save(fig, path)
+        # below the axes: inside them the legend would cover the bars' labels
+        fig.legend(fontsize=8, loc="lower center", ncol=2, frameon=False)
+        return _save(fig, path, bottom=0.35 / fig.get_figheight())

@@ -268,6 +268,13 @@ def _path(parts) -> str:
     return out or "$"
 
 
+def _schema_problems(e) -> list[tuple[str, str]]:
+    if e.validator == "additionalProperties":  # one problem per unknown field
+        extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+        return [(_path(list(e.absolute_path) + [x]), f"unknown field '{x}' (a misspelling?)") for x in extra]
+    return [_schema_problem(e)]
+
+
 def _schema_problem(e) -> tuple[str, str]:
     parts = list(e.absolute_path)
     shown = json.dumps(e.instance, ensure_ascii=False, default=str)
@@ -275,9 +282,6 @@ def _schema_problem(e) -> tuple[str, str]:
     if e.validator == "required":
         m = re.match(r"'(.+)' is a required property", e.message)
         return _path(parts + [m.group(1) if m else "?"]), "required field is missing"
-    if e.validator == "additionalProperties":
-        extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
-        return _path(parts + extra[:1]), f"unknown field '{extra[0] if extra else '?'}' (a misspelling?)"
     if e.validator == "enum":
         return _path(parts), f"{shown} is not one of {', '.join(map(str, e.validator_value))}"
     if e.validator == "type":
@@ -293,6 +297,17 @@ def _schema_problem(e) -> tuple[str, str]:
     if e.validator in ("minItems", "minLength"):
         return _path(parts), "must not be empty"
     return _path(parts), e.message
+
+
+def _non_finite(node, parts) -> list[str]:
+    """Paths of the infinite or NaN numbers in a document (JSON Schema's "number" lets them through)."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return [_path(parts)]
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _non_finite(v, parts + [k])]
+    if isinstance(node, list):
+        return [p for k, v in enumerate(node) for p in _non_finite(v, parts + [k])]
+    return []
 
 
 def _num(x) -> bool:
@@ -520,8 +535,10 @@ def parse_index_system(text: str, origin: str) -> IndexSystem:
         refuse([(None, "$", "an index system must be a YAML mapping (id, version, name, dimensions, ...)")])
     found = {}
     for e in _validator().iter_errors(doc):
-        col, why = _schema_problem(e)
-        found.setdefault((col, why), None)
+        for col, why in _schema_problems(e):
+            found.setdefault((col, why), None)
+    for col in _non_finite(doc, []):
+        found.setdefault((col, "must be a finite number (not .inf or .nan)"), None)
     for col, why in _cross_field(doc):
         found.setdefault((col, why), None)
     if found:
