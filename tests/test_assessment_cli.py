@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -88,3 +89,8 @@ def test_assess_commands(tmp_path, monkeypatch):
               "--db", db).output
     assert (tmp_path / "charts" / f"assessment_{aid}_radar.png").stat().st_size > 1000
     assert "gaps:" in out
+    entry = json.loads(run("assess", "show", aid, "--org", "ORG", "--db", db, "--json").output)["entries"][0]["id"]
+    run("assess", "evidence", aid, str(entry), "--org", "ORG", "--out", str(tmp_path / "back.txt"), "--db", db)
+    assert (tmp_path / "back.txt").read_text(encoding="utf-8") == "board minutes"
+    again = json.loads(run("assess", "recompute", aid, "--org", "ORG", "--db", db, "--json").output)
+    assert again["result"]["total"] == pytest.approx(total)

@@ -245,6 +245,38 @@ def review(assessment_id: Annotated[int, typer.Argument(metavar="ID")], metric: 
     console.print(f"{escape(metric)}: {got['review_state']}", highlight=False)
 
 
+@app.command("recompute")
+def recompute(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOpt, lake: LakeOpt = None,
+              meter_registry: MetersOpt = None, production: ProductionOpt = None, db: DbOpt = None,
+              actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
+    """Compute a draft assessment's metrics again from the current data and score it."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.services import assessment
+
+    server = assessment.EnergyData.from_server()
+    energy = assessment.EnergyData(lake or server.lake, meter_registry or server.meters,
+                                   production or server.production)
+    got = assessment.recompute(open_db(db), org, assessment_id, energy=energy, actor=actor(actor_name))
+    if as_json:
+        emit_json(got)
+        return
+    _show(got)
+
+
+@app.command("evidence")
+def evidence(assessment_id: Annotated[int, typer.Argument(metavar="ID")],
+             entry_id: Annotated[int, typer.Argument(metavar="ENTRY")], org: OrgOpt,
+             out: Annotated[Path, typer.Option("--out", help="file to write the evidence to")], db: DbOpt = None
+             ) -> None:
+    """Write a manual entry's evidence file as it was uploaded (its SHA-256 is printed)."""
+    from zerocarbon.cli.common import open_db
+    from zerocarbon.services import assessment
+
+    name, sha, content = assessment.evidence_file(open_db(db), org, assessment_id, entry_id)
+    out.write_bytes(content)
+    console.print(f"{escape(name)} -> {escape(str(out))} (sha256 {sha})", highlight=False)
+
+
 @app.command("finalise")
 def finalise(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOpt, db: DbOpt = None,
              actor_name: ActorOpt = None) -> None:
