@@ -263,6 +263,56 @@ def _claim(w: World, role: Role) -> dict:
     return {"path": {"claim_id": d["id"]}}
 
 
+# -- assessments: one shared draft assessment of TJ01; entries are made by someone else than the caller, who may
+# not review its own entry.
+def _assessment(w: World) -> int:
+    from zerocarbon.services import assessment
+
+    if "assessment" not in w.made:
+        w.made["assessment"] = assessment.create(w.sessions, ORG, "zero_carbon_factory", YEAR, "TJ01",
+                                                 energy=assessment.EnergyData(), actor="setup")["id"]
+    return w.made["assessment"]
+
+
+def _fresh_assessment(w: World, role: Role) -> dict:
+    from zerocarbon.services import assessment
+
+    made = assessment.create(w.sessions, ORG, "zero_carbon_factory", YEAR, "TJ01", energy=assessment.EnergyData(),
+                             actor="setup")
+    return {"path": {"assessment_id": made["id"]}}
+
+
+def _assessment_entry(w: World, role: Role) -> dict:
+    from zerocarbon.services import assessment
+
+    aid = _assessment(w)
+    entry = assessment.enter(w.sessions, ORG, aid, "manual.compliance_3y", 1, evidence_name="e.txt", evidence=b"e",
+                             actor="user:someone-else@example.org")
+    return {"path": {"assessment_id": aid, "metric": "manual.compliance_3y", "entry_id": entry["id"]},
+            "json": {"accept": True}}
+
+
+def _own_system(w: World, role: Role) -> dict:
+    from tests.assessment_fixtures import MINI_SYSTEM
+
+    return {"files": {"file": ("own.yaml", MINI_SYSTEM.replace("mini_factory", w.fresh("s")).encode())}}
+
+
+def _scenario(w: World, role: Role) -> dict:
+    from zerocarbon.services import pathway
+
+    return {"files": {"scenario": ("s.yaml", pathway.shipped_scenarios()["demo_2030"].encode())}}
+
+
+def _pathway_run(w: World, role: Role) -> dict:
+    from zerocarbon.services import pathway
+
+    if "pathway" not in w.made:
+        w.made["pathway"] = pathway.optimise(w.sessions, ORG, pathway.shipped_scenarios()["demo_2030"], "s.yaml",
+                                             actor="setup").id
+    return {"path": {"run_id": w.made["pathway"]}}
+
+
 ENDPOINTS = [
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d" % YEAR),
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/explain" % YEAR),
@@ -341,6 +391,37 @@ ENDPOINTS = [
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/scope3" % YEAR),
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/scope3/{category}/rows" % YEAR,
              lambda w, r: {"path": {"category": "c1_purchased_goods"}}),
+    Endpoint("assess.read", "GET", "/orgs/{org}/index-systems"),
+    Endpoint("assess.read", "GET", "/orgs/{org}/index-systems/zero_carbon_factory"),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/index-systems", _own_system),
+    Endpoint("assess.read", "GET", "/orgs/{org}/assessments"),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/assessments",
+             lambda w, r: {"json": {"system": "zero_carbon_factory", "year": YEAR, "site": "TJ01"}}),
+    Endpoint("assess.read", "GET", "/orgs/{org}/assessments/{assessment_id}",
+             lambda w, r: {"path": {"assessment_id": _assessment(w)}}),
+    Endpoint("assess.read", "GET", "/orgs/{org}/assessments/{assessment_id}/gaps",
+             lambda w, r: {"path": {"assessment_id": _assessment(w)}}),
+    Endpoint("assess.read", "GET", "/orgs/{org}/assessments/{assessment_id}/indicators",
+             lambda w, r: {"path": {"assessment_id": _assessment(w)}}),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/assessments/{assessment_id}/recompute",
+             lambda w, r: {"path": {"assessment_id": _assessment(w)}}),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/assessments/{assessment_id}/entries",
+             lambda w, r: {"path": {"assessment_id": _assessment(w)},
+                           "data": {"metric": "manual.disclosure_items", "value": "1"},
+                           "files": {"evidence": ("e.txt", b"evidence")}}),
+    Endpoint("assess.review", "POST", "/orgs/{org}/assessments/{assessment_id}/entries/{metric}/review",
+             _assessment_entry),
+    Endpoint("assess.read", "GET", "/orgs/{org}/assessments/{assessment_id}/entries/{entry_id}/evidence",
+             _assessment_entry),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/assessments/{assessment_id}/finalise", _fresh_assessment),
+    Endpoint("assess.read", "GET", "/orgs/{org}/pathways"),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/pathways", _scenario),
+    Endpoint("assess.read", "GET", "/orgs/{org}/pathways/macc"),
+    Endpoint("assess.read", "POST", "/orgs/{org}/pathways/macc", _scenario),
+    Endpoint("assess.manage", "POST", "/orgs/{org}/pathways/compare",
+             lambda w, r: {"files": [("scenarios", f) for f in (_scenario(w, r)["files"]["scenario"],) * 2]}),
+    Endpoint("assess.read", "GET", "/orgs/{org}/pathways/{run_id}", _pathway_run),
+    Endpoint("assess.read", "GET", "/orgs/{org}/pathways/{run_id}/scenario", _pathway_run),
     Endpoint("assess.read", "GET", "/orgs/{org}/credits"),
     Endpoint("assess.manage", "POST", "/orgs/{org}/credits", _credits_upload),
     Endpoint("assess.read", "GET", "/orgs/{org}/claims"),
@@ -441,6 +522,11 @@ OUTSIDE_ORGANISATIONS = {
     # File formats are published documentation (docs/data-formats.md) and hold no organisation's data.
     ("GET", "/schemas"): "anyone",
     ("GET", "/schemas/{kind}"): "anyone",
+    # The shipped index systems and the abatement catalogue are published reference data.
+    ("GET", "/index-systems"): "logged in",
+    ("GET", "/index-systems/{system_id}"): "logged in",
+    ("POST", "/index-systems/validate"): "logged in",
+    ("GET", "/measures"): "anyone",
 }
 
 
@@ -459,6 +545,8 @@ def test_routes_outside_organisations_are_listed_with_who_may_call_them(world):
         assert r.status_code == 200 and r.headers["content-type"] == "application/schema+json"
     assert anonymous.get("/api/v1/schemas").status_code == 200
     assert anonymous.get("/api/v1/orgs").status_code == 401
+    assert anonymous.get("/api/v1/measures").status_code == 200
+    assert anonymous.get("/api/v1/index-systems").status_code == 401
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)

@@ -6,13 +6,9 @@ A provider takes a :class:`MetricContext` and returns a :class:`~zerocarbon.core
 with its lineage (row counts and totals by source, batch ids, factor ids and editions, meter ids, the formula),
 or a value of None with the reason in ``note`` ("not available: ..."). Missing data is never a zero.
 
-Other services add their own metrics (targets.*, claim.*) without touching this module: either call
-:func:`register` at import, or list their module in :data:`EXTENSION_MODULES`, whose import registers them; the
-registry imports each listed module once, the first time the providers are asked for::
-
-    from zerocarbon.services import assessment_metrics as am
-    am.register(am.MetricSpec("targets.defined", "flag", "a Scope 1+2 target is stored", "targets table",
-                              compute=lambda ctx: ...))
+Metrics another service computes (targets.*, claim.*) are listed with their module in :data:`SERVICE_METRICS`;
+the module's ``assessment_metrics(sessions, org, year, site)`` gives their values. :func:`register` adds or
+replaces a provider at run time.
 
 Boundary rules (docs/assessment.md): a **site** is everything the inventory counts under the site code. A
 **workshop** is a set of lines of one site (their line meters, or their asset meters where a line has none)
@@ -48,7 +44,28 @@ RECYCLING_TREATMENTS = ("recycling_closed_loop", "recycling_open_loop", "recycli
 # Lake readings the import pipeline filled in (gaps interpolated) were not acquired automatically.
 NOT_ACQUIRED = ("filled",)
 #: Modules whose import registers further providers (targets.*, claim.*), imported once when present.
-EXTENSION_MODULES = ("zerocarbon.services.targets", "zerocarbon.services.claims")
+# Metrics other services compute: module -> {key: (unit, title, formula, data)}. Each such module has
+# ``assessment_metrics(sessions, org, year, site) -> {key: MetricValue fields}``; it is imported the first time
+# the providers are asked for, so that this module does not import its callers' services at import time.
+SERVICE_METRICS = {
+    "zerocarbon.services.targets": {
+        "targets.defined": ("bool", "a Scope 1+2 reduction target is stored",
+                            "1 when a stored absolute, intensity or net-zero target covers Scope 1+2 of the "
+                            "organisation or the site", "stored targets"),
+        "targets.scope12_on_track": ("bool", "Scope 1+2 on track to every target",
+                                     "1 when the year's Scope 1+2 is on or below every such target's linear "
+                                     "trajectory", "stored targets and inventories"),
+    },
+    "zerocarbon.services.claims": {
+        "claim.offset_coverage": ("fraction", "residual emissions covered by quality credits",
+                                  "tonnes of credits passing every credit test / residual emissions of the latest "
+                                  "checked claim (at most 1); counted once the claim is signed off",
+                                  "carbon-credit register and claims"),
+        "claim.credit_quality_share": ("fraction", "credits passing every quality test",
+                                       "credit tonnes passing every credit test / all credit tonnes of the claim",
+                                       "carbon-credit register and claims"),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,20 @@ _REGISTRY: dict[str, MetricSpec] = {}
 _LOADED: set[str] = set()
 
 
+def _service_metric(module: str, key: str, unit: str) -> Callable[[MetricContext], MetricValue]:
+    def compute(ctx: MetricContext) -> MetricValue:
+        def build() -> dict:
+            service = importlib.import_module(module)
+            return service.assessment_metrics(ctx.sessions, ctx.org, ctx.year, ctx.boundary.site)
+
+        fields = dict(ctx.memo(("service", module), build)[key])
+        fields.setdefault("source", "computed")
+        fields["unit"] = unit
+        return MetricValue(**fields)
+
+    return compute
+
+
 def register(spec: MetricSpec) -> None:
     """Add (or replace) the provider of ``spec.key``."""
     _REGISTRY[spec.key] = spec
@@ -127,14 +158,12 @@ def register(spec: MetricSpec) -> None:
 
 def providers() -> dict[str, MetricSpec]:
     """Every registered provider, the extension modules' included."""
-    for name in EXTENSION_MODULES:
-        if name not in _LOADED:
-            _LOADED.add(name)
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:  # a module that exists but fails inside is a bug to see
-                    raise
+    for module, metrics in SERVICE_METRICS.items():
+        if module not in _LOADED:
+            _LOADED.add(module)
+            for key, (unit, title, formula, data) in metrics.items():
+                _REGISTRY.setdefault(key, MetricSpec(key, unit, title, formula, data,
+                                                     _service_metric(module, key, unit)))
     return dict(_REGISTRY)
 
 

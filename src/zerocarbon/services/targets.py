@@ -401,7 +401,7 @@ def assessment_metrics(sessions: sessionmaker, org: str, year: int, site: str | 
     scope12 = [r for r in values.rows if r.kind in ("absolute", "intensity", "net_zero") and r.scopes != "s3"
                and r.boundary in (core.ORG, site or core.ORG)]
     ids = [r.code for r in scope12]
-    defined = _metric(1.0 if scope12 else 0.0, "flag", {"targets": ids},
+    defined = _metric(1.0 if scope12 else 0.0, "bool", {"targets": ids},
                       f"{len(ids)} Scope 1+2 target(s)" if ids else "no Scope 1+2 reduction target stored")
     states = []
     for r in scope12:
@@ -410,11 +410,11 @@ def assessment_metrics(sessions: sessionmaker, org: str, year: int, site: str | 
         if point is not None:
             states.append((r.code, point["on_track"], point["actual"], point["expected"]))
     if not states:
-        on_track = _metric(None, "flag", {"targets": ids, "year": year},
+        on_track = _metric(None, "bool", {"targets": ids, "year": year},
                            f"no Scope 1+2 target with an inventory of {year}")
     else:
         ok = all(s[1] for s in states)
-        on_track = _metric(1.0 if ok else 0.0, "flag",
+        on_track = _metric(1.0 if ok else 0.0, "bool",
                            {"targets": {c: {"on_track": o, "actual": a, "expected": e} for c, o, a, e in states},
                             "year": year, "inventory": f"{org}:{year}"},
                            "every Scope 1+2 target on its trajectory" if ok else
