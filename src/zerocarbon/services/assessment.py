@@ -236,12 +236,23 @@ def _boundary(s, org_id: int, org: str, site: str, workshop: str | None, lines, 
     return (WORKSHOP if workshop else SITE), lines, meters
 
 
+def _target_base_year(sessions: sessionmaker, org: str, site: str) -> int | None:
+    """The base year of the organisation's (or the site's) Scope 1+2 targets when they agree on one: the year the
+    change metrics compare with unless the assessment names another."""
+    from zerocarbon.services import targets
+
+    years = {t["base_year"] for t in targets.list_targets(sessions, org)
+             if t.get("scopes") != "s3" and t.get("boundary") in (None, "", "org", site)}
+    return years.pop() if len(years) == 1 else None
+
+
 def create(sessions: sessionmaker, org: str, system_id: str, year: int, site: str, *, workshop: str | None = None,
            lines=(), meters=(), base_year: int | None = None, factor_set: str | None = None,
            energy: EnergyData | None = None, actor: str, progress: Progress = lambda key, i, n: None) -> dict:
     """Create an assessment of ``site`` (or of a workshop of it: its ``lines`` and extra ``meters``), compute every
     computed metric of the system and score it. Returns :func:`get`'s view."""
     energy = energy or EnergyData.from_server()
+    base_year = base_year if base_year is not None else _target_base_year(sessions, org, site)
     with sessions.begin() as s:
         org_id = _org_id(s, org)
         loaded = _system(s, org_id, system_id)
