@@ -3,8 +3,6 @@ and the MACC (assess.read), refusals with field paths, infeasible targets naming
 scheduling saving taken from the latest stored schedule run and the migration."""
 from __future__ import annotations
 
-import json
-
 import pytest
 import yaml
 from alembic import command

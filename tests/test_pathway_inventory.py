@@ -181,3 +181,30 @@ def test_demo_step_on_the_stored_inventory_and_targets(sessions, tmp_path):
     assert target["min_re_share"] == pytest.approx(0.9)
     assert r["years"][-1]["scope12_t"] <= 0.5 * base_2023 + 1e-6 and r["years"][-1]["re_share"] >= 0.9 - 1e-9
     assert paths["pathway_png"].stat().st_size > 10_000
+
+
+def test_api_and_page_read_the_stored_inventory(stored):
+    from tests.api_support import fast_passwords, person
+    from tests.test_pathway_api import login
+    from tests.test_pathway_web import browser
+
+    with fast_passwords():
+        person(stored, "admin@acme.cn", ORG, "admin")
+        c = login(stored, "admin@acme.cn")
+        own = text(targets=[{"year": 2030, "min_re_share": 0.3}]).encode()
+        made = c.post(f"/api/v1/orgs/{ORG}/pathways", files={"scenario": ("own.yaml", own)},
+                      data={"year": "2024", "time_limit": "30"})
+        assert made.status_code == 201, made.text
+        assert made.json()["result"]["base"]["lineage"]["year"] == 2024
+        refused = c.post(f"/api/v1/orgs/{ORG}/pathways", files={"scenario": ("own.yaml", own)}, data={"year": "2019"})
+        assert refused.status_code == 400 and "zerocarbon inventory compute" in refused.text
+        stored_only = c.post(f"/api/v1/orgs/{ORG}/pathways", files={"scenario": ("own.yaml", own)},
+                             data={"targets": "stored"})
+        assert stored_only.status_code == 400 and "zerocarbon targets set" in stored_only.text
+        page = browser(stored, "admin@acme.cn")
+        r = page.post(f"/web/orgs/{ORG}/pathway/run", data={"csrf": page.cookies.get("zc_csrf"), "year": "",
+                                                            "targets": "scenario"},
+                      files={"file": ("own.yaml", own)})
+        assert r.status_code == 303, r.text[-2000:]
+        shown = page.get(r.headers["location"])
+        assert "ledger rows" in shown.text and "stored inventory" in shown.text and "HF01-X9" not in shown.text

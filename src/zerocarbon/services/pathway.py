@@ -33,7 +33,7 @@ from sqlalchemy.orm import sessionmaker
 from zerocarbon.core.pathway.macc import greedy, macc
 from zerocarbon.core.pathway.measures import Catalogue, Figure, Measure, parse_catalogue, shipped_catalogue
 from zerocarbon.core.pathway.model import PlanResult, Problem, YearResult, build_problem
-from zerocarbon.core.pathway.scenario import INVENTORY, SCENARIO, Scenario, Target, base_request, parse_scenario
+from zerocarbon.core.pathway.scenario import INVENTORY, Scenario, Target, base_request, parse_scenario
 from zerocarbon.errors import InputError, NotFoundError, Problem as Issue
 from zerocarbon.store import pathways as store
 from zerocarbon.store import repos
@@ -211,9 +211,9 @@ def _resolve_reductions(sessions: sessionmaker | None, org_code: str | None, sc:
         total = _stored_total(sessions, org_code, year) if t.reduction_vs_base is not None and sessions is not None \
             and org_code and (named or sc.base_source == INVENTORY) else None
         if t.reduction_vs_base is not None and named and total is None:
-            from zerocarbon.services.pathway_base import _missing
+            from zerocarbon.services.pathway_base import missing_inventory
 
-            raise _missing(org_code or "the organisation", year)
+            raise missing_inventory(org_code or "the organisation", year)
         if total is None:
             out.append(t)
             continue
@@ -563,15 +563,6 @@ def macc_for_org(sessions: sessionmaker, org_code: str, year: int | None = None,
     sc = prepare(scenario[1], scenario[0], sessions=sessions, org_code=org_code, year=base_year)
     return macc_for(sc, year, sessions=sessions, org_code=org_code, own_catalogue=own_catalogue,
                     catalogue_name=catalogue_name)
-
-
-def check_base_year(data: bytes | str, origin: str, year: int | None) -> Scenario:
-    """The scenario in ``data``, refused when ``year`` is given and is not its base year."""
-    sc = read_scenario(data, origin)
-    if year is not None and sc.base.year != year:
-        raise InputError([Issue(origin, None, "base.year", f"the scenario's base year is {sc.base.year}, "
-                                                           f"not {year}")])
-    return sc
 
 
 def write_macc_chart(curve: dict, path: Path) -> Path:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from zerocarbon.core.model import Boundary
 from zerocarbon.core.pathway.inventory import Sums, base_from
 from zerocarbon.core.pathway.scenario import Base, BaseRequest
-from zerocarbon.errors import InputError, Problem
+from zerocarbon.errors import InputError, Problem, UnitError
 from zerocarbon.store import repos
 from zerocarbon.units import scale
 
@@ -23,7 +23,8 @@ BOUNDARY = Boundary.OPERATIONAL_CONTROL
 REFRIGERANT_CATEGORIES = ("fugitive_refrigerants", "process_fgases")
 
 
-def _missing(org: str, year: int | None) -> InputError:
+def missing_inventory(org: str, year: int | None) -> InputError:
+    """The refusal of a year without a stored inventory, naming the command that computes it."""
     what = f"for {year}" if year else "for any year"
     y = year or "<year>"
     return InputError([Problem("base", None, "year", f"{org} has no stored inventory {what}: compute it with "
@@ -41,10 +42,10 @@ def resolve_year(sessions: sessionmaker, org: str, year: int | None) -> int:
         years = target_store.inventory_years(s, org_id, BOUNDARY.value)
     if year is None:
         if not years:
-            raise _missing(org, None)
+            raise missing_inventory(org, None)
         return max(years)
     if year not in years:
-        raise _missing(org, year)
+        raise missing_inventory(org, year)
     return year
 
 
@@ -52,13 +53,13 @@ def _fuel_mwh(fs, fuel: str, unit: str, basis: str, qty: float) -> float | None:
     """[MWh] of ``qty`` ``unit`` of ``fuel``: directly for an energy unit, else through the set's heating value."""
     try:
         return qty * scale(unit, "MWh")
-    except Exception:  # noqa: BLE001 - not an energy unit: through a heating value below
+    except UnitError:  # not an energy unit: through a heating value below
         pass
     for hv in fs.heating_values(fuel):
         energy, per = hv.unit.split("/", 1)
         try:
             return qty * scale(unit, per) * hv.value * scale(energy, "MWh")
-        except Exception:  # noqa: BLE001 - another dimension (mass vs volume): try the next heating value
+        except UnitError:  # another dimension (mass vs volume): try the next heating value
             continue
     return None
 

@@ -1,9 +1,10 @@
 """A pathway scenario: the base inventory, growth, grid emission factor trajectory, prices, discount rate and the
 targets by year, read from YAML with the JSON path of every bad field.
 
-The base inventory is a scenario value: Scope 1+2 sources by stream (electricity by end use, fuels by use,
-refrigerant leaks, optionally Scope 3 categories) in the base year. Targets may instead come from a stored target
-list (``targets=`` of :func:`parse_scenario`: ``[{year, max_scope12_t, min_re_share}]``).
+The base is Scope 1+2 sources by stream (electricity by end use, fuels by use, refrigerant leaks, optionally
+Scope 3 categories) in the base year: built from a stored inventory (``base=`` of :func:`parse_scenario`, see
+core.pathway.inventory) unless the file's base says ``source: scenario``, when its own values are read.
+Targets may instead come from a stored target list (``targets=``: ``[{year, max_scope12_t, min_re_share}]``).
 """
 from __future__ import annotations
 
