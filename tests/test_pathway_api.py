@@ -1,9 +1,7 @@
 """The pathway API per role: the public catalogue, solving and storing a scenario (assess.manage), reading runs
 and the MACC (assess.read), refusals with field paths, infeasible targets naming the target, tenancy, the
-scheduling saving taken from the latest stored schedule run, the migration and the demo step."""
+scheduling saving taken from the latest stored schedule run and the migration."""
 from __future__ import annotations
-
-import json
 
 import pytest
 import yaml
@@ -178,17 +176,6 @@ def test_scheduling_saving_comes_from_the_latest_schedule_run(world):
     cat = svc.with_scheduling(svc.catalogue(), sc, svc.latest_schedule_saving(world, ORG))
     assert cat.get("energy_aware_scheduling").fraction.value == pytest.approx(1262.5 / 42124.8)
     assert cat.get("energy_aware_scheduling").fraction.source == f"schedule_run:{run_id}"
-
-
-def test_demo_step_writes_json_and_charts(world, tmp_path):
-    from zerocarbon.services import demo_pathway
-
-    paths = demo_pathway.run(world, ORG, tmp_path)
-    assert {"pathway_json", "macc_png", "pathway_png"} <= set(paths)
-    body = json.loads(paths["pathway_json"].read_text(encoding="utf-8"))
-    assert body["summary"]["re_share"] >= 0.9 - 1e-9
-    assert paths["macc_png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert paths["pathway_png"].stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("kind", BACKENDS)

@@ -31,7 +31,7 @@ def saving(mid, targets, fraction, capex=100.0, life=10, **extra):
 
 def problem(measures, **scenario):
     catalogue = parse_catalogue(yaml.safe_dump({"sources": {}, "measures": measures}), "c.yaml")
-    sc = {"base": {"year": 2025, "electricity_mwh": {"AIR": 1000.0, "OFFICE": 200.0}}, "grid_factor": {2025: 0.5},
+    sc = {"base": {"source": "scenario", "year": 2025, "electricity_mwh": {"AIR": 1000.0, "OFFICE": 200.0}}, "grid_factor": {2025: 0.5},
           "electricity_price": 600, "discount_rate": 0.08, "targets": [{"year": 2026, "reduction_vs_base": 0.0}]}
     sc.update(scenario)
     return build_problem(catalogue, parse_scenario(yaml.safe_dump(sc), "s.yaml"))
@@ -125,7 +125,7 @@ def test_catalogue_errors_name_every_bad_field():
 
 
 def test_scenario_errors_name_every_bad_field():
-    text = yaml.safe_dump({"base": {"year": 2025, "electricity_mwh": {"A": "lots"},
+    text = yaml.safe_dump({"base": {"source": "scenario", "year": 2025, "electricity_mwh": {"A": "lots"},
                                     "fuels": {"gas": {"fuel": "natural_gas", "mwh": 10, "tco2e": 2}}},
                            "grid_factor": {2025: 5}, "electricity_price": -1, "discount_rate": 0.9,
                            "targets": [{"year": 2024, "reduction_vs_base": 0.5, "max_scope12_t": 10, "foo": 1}],
@@ -139,7 +139,7 @@ def test_scenario_errors_name_every_bad_field():
 
 
 def test_stored_targets_replace_the_files():
-    text = yaml.safe_dump({"base": {"year": 2025, "electricity_mwh": {"A": 10}}, "grid_factor": {2025: 0.5},
+    text = yaml.safe_dump({"base": {"source": "scenario", "year": 2025, "electricity_mwh": {"A": 10}}, "grid_factor": {2025: 0.5},
                           "electricity_price": 600})
     sc = parse_scenario(text, "s.yaml", targets=[{"year": 2030, "max_scope12_t": 3.0, "min_re_share": None}])
     assert sc.targets[0].max_scope12_t == 3.0 and sc.years[-1] == 2030

@@ -52,7 +52,7 @@ def random_case(seed: int):
     catalogue = parse_catalogue(yaml.safe_dump({"sources": {}, "measures": measures}), "random.yaml")
     scenario = {
         "name": f"case{seed}",
-        "base": {"year": 2025, "electricity_mwh": {"A": 1000.0, "B": 600.0},
+        "base": {"source": "scenario", "year": 2025, "electricity_mwh": {"A": 1000.0, "B": 600.0},
                  "fuels": {"gas": {"fuel": "natural_gas", "mwh": 400.0, "tco2e": 80.0}}},
         "growth": rng.choice([0.0, 0.02]), "grid_factor": {2025: 0.55, 2027: 0.5},
         "electricity_price": 600, "fuel_prices": {"natural_gas": 300}, "discount_rate": rng.choice([0.0, 0.06]),
@@ -161,7 +161,7 @@ def _tiny(targets, measures_extra=(), exclude=()):
                  "acts_on": {"kind": "end_use", "targets": ["A"]}, "fraction": fig(0.2, "fraction"),
                  "capex": fig(100, "CNY/MWh"), "lifetime": fig(5, "year")}, *measures_extra]
     catalogue = parse_catalogue(yaml.safe_dump({"sources": {}, "measures": measures}), "tiny.yaml")
-    scenario = {"base": {"year": 2025, "electricity_mwh": {"A": 1000.0}}, "grid_factor": {2025: 0.5},
+    scenario = {"base": {"source": "scenario", "year": 2025, "electricity_mwh": {"A": 1000.0}}, "grid_factor": {2025: 0.5},
                 "electricity_price": 600, "targets": targets, "exclude": list(exclude)}
     return build_problem(catalogue, parse_scenario(yaml.safe_dump(scenario), "tiny-scenario.yaml"))
 

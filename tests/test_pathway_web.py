@@ -85,7 +85,7 @@ def test_refused_file_and_infeasible_targets_are_shown(world):
     c = browser(world, "admin@acme.cn")
     token = c.cookies.get("zc_csrf")
     bad = c.post(f"/web/orgs/{ORG}/pathway/run", data={"csrf": token},
-                 files={"file": ("bad.yaml", b"base: {year: 2025}\ngrid_factor: {2025: 9}\n")})
+                 files={"file": ("bad.yaml", b"base: {source: scenario, year: 2025}\ngrid_factor: {2025: 9}\n")})
     assert bad.status_code == 400 and "grid_factor.2025" in bad.text and "base.electricity_mwh" in bad.text
     sc = yaml.safe_load(DEMO)
     sc["targets"] = [{"year": 2030, "max_scope12_t": 10}]

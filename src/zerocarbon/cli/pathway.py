@@ -17,6 +17,11 @@ err = Console(stderr=True)
 
 CatalogueOpt = Annotated[Optional[Path], typer.Option("--catalogue", help="own catalogue YAML (default: shipped)")]
 ScenariosOpt = Annotated[list[Path], typer.Option("--scenario", help="scenario YAML (repeatable)")]
+TargetsOpt = Annotated[str, typer.Option("--targets", help="auto (the scenario's, else the stored ones) | stored | "
+                                                           "scenario")]
+BaseYearOpt = Annotated[Optional[int], typer.Option("--year", min=1990, max=2100,
+                                                    help="year of the stored inventory the base is read from "
+                                                         "(default: the scenario's base year, else the latest)")]
 TimeOpt = Annotated[Optional[float], typer.Option("--time-limit", help="seconds of MILP search (default: the "
                                                                        "scenario's time_limit_s)")]
 
@@ -83,13 +88,16 @@ def macc(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year", min=
                                                                              "organisation's latest pathway run)")] = None,
          catalogue: CatalogueOpt = None,
          chart: Annotated[Optional[Path], typer.Option("--chart", help="write the curve as a PNG file")] = None,
+         base_year: Annotated[Optional[int], typer.Option("--base-year", min=1990, max=2100,
+                                                          help="year of the stored inventory the base is read "
+                                                               "from")] = None,
          db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """The marginal abatement cost curve: cheapest tonne first, each measure acting on what the others left."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import pathway
 
     got = _read(scenario)
-    curve = pathway.macc_for_org(open_db(db), org, year, scenario=got, **_catalogue(catalogue))
+    curve = pathway.macc_for_org(open_db(db), org, year, scenario=got, base_year=base_year, **_catalogue(catalogue))
     if chart:
         from zerocarbon.services.pathway import write_macc_chart
 
@@ -143,9 +151,7 @@ def _charts(result: dict, directory: Path, stem: str) -> list[Path]:
 
 
 @app.command("optimise")
-def optimise(org: OrgOpt, scenario: ScenariosOpt,
-             year: Annotated[Optional[int], typer.Option("--year", min=1990, max=2100,
-                                                         help="base year the scenario must start from")] = None,
+def optimise(org: OrgOpt, scenario: ScenariosOpt, year: BaseYearOpt = None, targets: TargetsOpt = "auto",
              catalogue: CatalogueOpt = None, time_limit: TimeOpt = None,
              chart: Annotated[Optional[Path], typer.Option("--chart", help="folder for MACC and pathway PNGs")] = None,
              db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
@@ -155,14 +161,15 @@ def optimise(org: OrgOpt, scenario: ScenariosOpt,
 
     sessions = open_db(db)
     files = [_read(p) for p in scenario]
-    for name, data in files:
-        pathway.check_base_year(data, name, year)
+    for name, data in files:  # every file checked before any is solved
+        pathway.prepare(data, name, sessions=sessions, org_code=org, year=year, targets=targets)
     infos = []
     with _progress(as_json) as progress:
         for name, data in files:
             task = progress.add_task(f"{name}: read")
             infos.append(pathway.optimise(
-                sessions, org, data, name, actor=actor(actor_name), time_limit=time_limit, **_catalogue(catalogue),
+                sessions, org, data, name, actor=actor(actor_name), time_limit=time_limit, year=year, targets=targets,
+                **_catalogue(catalogue),
                 progress=lambda done, total, message, task=task: progress.update(task, description=f"{name}: {message}")))
     if chart:
         for info in infos:
@@ -198,15 +205,28 @@ def _plan_table(result: dict, title: str) -> None:
         console.print(f"residual {memo['residual_t']:,.0f} t in {memo['year']}; offsetting it at "
                       f"{memo['ccer_price']:g} {cur}/t (CCER) would cost {_money(memo['cost'])} {cur} (memo; offsets "
                       "never count toward the target)", highlight=False)
-    console.print(f"base inventory: {escape(result['base']['note'])}", highlight=False)
+    console.print(f"base ({result['base']['source']}): {escape(result['base']['note'])}", highlight=False)
+    lin = result["base"].get("lineage") or {}
+    if lin:
+        tot = lin["totals"]
+        console.print(f"stored inventory {lin['year']} ({escape(lin['factor_set'])}), {lin['ledger_rows']:,} ledger "
+                      f"rows: Scope 1 {tot['scope1_t']:,.1f} t, Scope 2 market {tot['scope2_market_t']:,.1f} t "
+                      f"(location {tot['scope2_location_t']:,.1f} t), renewable share {_pct(lin['renewable_share'])}",
+                      highlight=False)
+        if lin["unmapped_meters"]:
+            console.print(f"{lin['unmapped_mwh']:,.1f} MWh of meters with no end use (in OTHER): "
+                          f"{escape(', '.join(lin['unmapped_meters']))}", highlight=False)
+    console.print(f"targets: {result['scenario']['targets_source']}", highlight=False)
     if result["illustrative"]:
         console.print(f"{len(result['illustrative'])} illustrative figures used (see `pathway measures`)",
                       highlight=False)
 
 
 @app.command("compare")
-def compare(scenario: ScenariosOpt, org: Annotated[Optional[str], typer.Option("--org", help="organisation (for its "
+def compare(scenario: ScenariosOpt, org: Annotated[Optional[str], typer.Option("--org", help="organisation (its stored "
+                                                                                             "inventory, targets and "
                                                                                              "schedule savings)")] = None,
+            year: BaseYearOpt = None, targets: TargetsOpt = "auto",
             catalogue: CatalogueOpt = None, time_limit: TimeOpt = None, db: DbOpt = None,
             as_json: JsonOpt = False) -> None:
     """Solve several scenarios on the same catalogue and show them side by side (nothing is stored)."""
@@ -221,7 +241,7 @@ def compare(scenario: ScenariosOpt, org: Annotated[Optional[str], typer.Option("
     with _progress(as_json) as progress:
         task = progress.add_task("compare")
         rows = pathway.compare([(data, name) for name, data in files], sessions=sessions, org_code=org,
-                               time_limit=time_limit, **_catalogue(catalogue),
+                               time_limit=time_limit, year=year, targets=targets, **_catalogue(catalogue),
                                progress=lambda done, total, message: progress.update(
                                    task, description=f"{done}/{total} {message}"))
     if as_json:

@@ -2,9 +2,13 @@
 year, the least-cost pathway to a scenario's targets (stored with its scenario, catalogue and base), scenarios
 side by side, and the stored runs of an organisation.
 
-The base inventory is a scenario value (``base`` of the scenario file): the result says so in ``base.source``.
-Targets may come from a stored target list instead of the file (``targets=[{year, max_scope12_t,
-min_re_share}]``). The measure ``energy_aware_scheduling`` takes its saving from the organisation's latest stored
+The base comes from the organisation's stored inventory of the year (``services.pathway_base``: Scope 1+2 of the
+stored ledger, electricity by end use through the scenario's meter mapping, renewable electricity bought and
+on-site PV); the scenario's own base values are used only when its base says ``source: scenario``. The result
+says which in ``base.source`` (``inventory``, with the lineage: year, factor set, ledger row counts, totals).
+Targets are the scenario's, or the organisation's stored targets (``services.targets.pathway_targets``) when the
+scenario gives none or ``targets="stored"``; ``scenario.targets_source`` says which. A ``reduction_vs_base``
+target resolves against the stored inventory of its base year when there is one. The measure ``energy_aware_scheduling`` takes its saving from the organisation's latest stored
 schedule run (annual grid MWh saved against the conventional plan), named in its lineage; without one it keeps
 the catalogue's default, marked as such.
 
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +33,7 @@ from sqlalchemy.orm import sessionmaker
 from zerocarbon.core.pathway.macc import greedy, macc
 from zerocarbon.core.pathway.measures import Catalogue, Figure, Measure, parse_catalogue, shipped_catalogue
 from zerocarbon.core.pathway.model import PlanResult, Problem, YearResult, build_problem
-from zerocarbon.core.pathway.scenario import Scenario, parse_scenario
+from zerocarbon.core.pathway.scenario import INVENTORY, Scenario, Target, base_request, parse_scenario
 from zerocarbon.errors import InputError, NotFoundError, Problem as Issue
 from zerocarbon.store import pathways as store
 from zerocarbon.store import repos
@@ -39,6 +43,7 @@ SHIPPED = "shipped"
 SCHEDULING = "energy_aware_scheduling"
 MAX_FILE_BYTES = 1_000_000
 MIN_TIME_LIMIT, MAX_TIME_LIMIT = 0.5, 600.0  # [s] a solve may ask for
+TARGET_SOURCES = ("auto", "stored", "scenario")
 PHASES = ("read", "macc", "greedy", "solve", "store")
 Progress = Callable[[int, int, str], None]
 
@@ -151,7 +156,122 @@ def with_scheduling(cat: Catalogue, scenario: Scenario, saving: dict | None) -> 
 # --- solving --------------------------------------------------------------------------------------------------
 
 def read_scenario(data: bytes | str, origin: str, targets: list[dict] | None = None) -> Scenario:
+    """A scenario with its own base values (``source: scenario``), without an organisation."""
     return parse_scenario(_text(data, origin), origin, targets=targets)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A scenario ready to solve and where its base and targets come from."""
+
+    scenario: Scenario
+    base: dict = field(default_factory=dict)  # lineage of a stored-inventory base
+    targets: dict = field(default_factory=dict)  # source (scenario | stored) and resolutions
+
+
+def _stored_targets(sessions: sessionmaker, org_code: str, sc_raw: dict, base_year: int) -> tuple[list[dict], dict]:
+    from zerocarbon.services import targets as target_service
+
+    rows = [r for r in target_service.pathway_targets(sessions, org_code) if r["milestone"] and r["year"] > base_year]
+    end = sc_raw.get("end_year") if isinstance(sc_raw.get("end_year"), int) else None
+    beyond = [r["year"] for r in rows if end is not None and r["year"] > end]
+    rows = [r for r in rows if end is None or r["year"] <= end]
+    if not rows:
+        raise InputError([Issue("targets", None, "targets", f"{org_code} has no stored Scope 1+2 or renewable "
+                                                            f"electricity target after {base_year}"
+                                                            + (f" up to {end}" if end else "")
+                                                            + ": set one with `zerocarbon targets set`, or give "
+                                                              "targets in the scenario")])
+    out = [{"year": r["year"], "max_scope12_t": r["max_tco2e_scope12"], "min_re_share": r["min_re_share"]}
+           for r in rows]
+    return out, {"source": "stored", "rows": rows, "beyond_end_year": beyond,
+                 "note": "caps of the stored targets at their target years; a location-based target's cap is "
+                         "applied to market-based Scope 1+2"
+                         if any(r["scope2_method"] == "location" for r in rows) else
+                         "caps of the stored targets at their target years"}
+
+
+def _stored_total(sessions: sessionmaker, org_code: str, year: int) -> float | None:
+    from zerocarbon.errors import NotFoundError as Missing
+    from zerocarbon.services import accounting
+
+    try:
+        return float(accounting.inventory_meta(sessions, org_code, year)["totals"]["total_market_t"])
+    except Missing:
+        return None
+
+
+def _resolve_reductions(sessions: sessionmaker | None, org_code: str | None, sc: Scenario) -> tuple[Scenario, list]:
+    """``reduction_vs_base`` targets as caps on the stored inventory of their base year (market-based), when there
+    is one; a named base year without a stored inventory is refused."""
+    out, notes = [], []
+    for t in sc.targets:
+        year = t.base_year or sc.base.year
+        named = t.base_year not in (None, sc.base.year)
+        total = _stored_total(sessions, org_code, year) if t.reduction_vs_base is not None and sessions is not None \
+            and org_code and (named or sc.base_source == INVENTORY) else None
+        if t.reduction_vs_base is not None and named and total is None:
+            from zerocarbon.services.pathway_base import missing_inventory
+
+            raise missing_inventory(org_code or "the organisation", year)
+        if total is None:
+            out.append(t)
+            continue
+        cap = (1 - t.reduction_vs_base) * total
+        notes.append({"year": t.year, "reduction_vs_base": t.reduction_vs_base, "base_year": year,
+                      "base_total_market_t": total, "cap_t": cap, "source": f"stored inventory {year}"})
+        out.append(Target(t.year, cap, None, t.min_re_share, None))
+    return replace(sc, targets=tuple(out)), notes
+
+
+def _other_problems(text: str, origin: str, base) -> list[Issue]:
+    """The file's problems other than its targets, so that all are shown at once."""
+    try:
+        parse_scenario(text, origin, base=base)
+    except InputError as exc:
+        return [p for p in exc.problems if p.column != "targets"]
+    return []
+
+
+def prepare(data: bytes | str, origin: str, *, sessions: sessionmaker | None = None, org_code: str | None = None,
+            year: int | None = None, targets: str = "auto") -> Prepared:
+    """The scenario of ``data`` on the organisation's stored inventory (or its own base when it says ``source:
+    scenario``) and targets (its own, or the stored ones when it has none or ``targets="stored"``)."""
+    import yaml
+
+    if targets not in TARGET_SOURCES:
+        raise InputError([Issue("targets", None, "targets", f"must be one of {', '.join(TARGET_SOURCES)}")])
+    text = _text(data, origin)
+    request = base_request(text, origin)
+    raw = yaml.safe_load(text)
+    base, lineage = None, {}
+    if request.source == INVENTORY:
+        if sessions is None or not org_code:
+            raise InputError([Issue(origin, None, "base.source", "the base comes from an organisation's stored "
+                                                                 "inventory: name the organisation, or state "
+                                                                 "`source: scenario` in base to use the file's values")])
+        from zerocarbon.services.pathway_base import inventory_base
+
+        base, lineage = inventory_base(sessions, org_code, request, year)
+    elif year is not None and request.year != year:
+        raise InputError([Issue(origin, None, "base.year", f"the scenario's base year is {request.year}, "
+                                                           f"not {year}")])
+    use_stored = targets == "stored" or (targets == "auto" and not raw.get("targets"))
+    stored, provenance = None, {"source": "scenario"}
+    if use_stored:
+        if sessions is None or not org_code:
+            raise InputError([Issue(origin, None, "targets", "the scenario has no targets: give them, or name the "
+                                                             "organisation to use its stored targets")])
+        base_year = base.year if base is not None else request.year
+        try:
+            stored, provenance = _stored_targets(sessions, org_code, raw, base_year)
+        except InputError as exc:
+            raise InputError(exc.problems + _other_problems(text, origin, base)) from exc
+    sc = parse_scenario(text, origin, targets=stored, base=base)
+    sc, resolved = _resolve_reductions(sessions, org_code, sc)
+    if resolved:
+        provenance = dict(provenance, resolved=resolved)
+    return Prepared(sc, lineage, provenance)
 
 
 def _problem(sessions: sessionmaker | None, org_code: str | None, scenario: Scenario,
@@ -201,8 +321,10 @@ def _illustrative(problem: Problem) -> list[dict]:
             for k, f in m.figures().items() if f.illustrative]
 
 
-def _result(problem: Problem, solution, greedy_result, curve, catalogue_name: str) -> dict:
+def _result(problem: Problem, solution, greedy_result, curve, catalogue_name: str,
+            prepared: Prepared | None = None) -> dict:
     sc = problem.scenario
+    prepared = prepared or Prepared(sc)
     cat = problem.catalogue
     last = solution.result.years[-1]
     ccer = cat.reference_prices.get("ccer")
@@ -214,14 +336,17 @@ def _result(problem: Problem, solution, greedy_result, curve, catalogue_name: st
                      "targets": [{"year": t.year, "max_scope12_t": t.max_scope12_t,
                                   "reduction_vs_base": t.reduction_vs_base, "min_re_share": t.min_re_share,
                                   "cap_t": problem.cap(t)} for t in sc.targets],
+                     "targets_source": prepared.targets.get("source", "scenario"), "targets_lineage": prepared.targets,
                      "notes": sc.notes},
         "catalogue": {"name": catalogue_name, "sha256": cat.sha256, "version": cat.version},
-        "base": {"source": "scenario", "note": sc.base.note or "the base inventory is a value of the scenario file",
+        "base": {"source": sc.base_source, "lineage": prepared.base,
+                 "note": sc.base.note or "the base inventory is a value of the scenario file",
                  "year": sc.base.year, "electricity_mwh": sc.base.electricity_mwh,
                  "onsite_re_mwh": sc.base.onsite_re_mwh, "re_purchased_mwh": sc.base.re_purchased_mwh,
                  "fuels": {k: vars(f) for k, f in sc.base.fuels.items()},
                  "refrigerant_tco2e": sc.base.refrigerant_tco2e, "scope3_tco2e": sc.base.scope3_tco2e,
-                 "assets": sc.base.assets, "scope12_t": problem.base_scope12()},
+                 "assets": sc.base.assets, "scope12_t": problem.base_scope12(),
+                 **_inventory_scope12(prepared.base)},
         "years": [_year(y) for y in solution.result.years],
         "bau": [_year(y) for y in solution.result.bau],
         "abatement": _abatement(problem, solution.result),
@@ -244,6 +369,16 @@ def _result(problem: Problem, solution, greedy_result, curve, catalogue_name: st
     }
 
 
+def _inventory_scope12(lineage: dict) -> dict:
+    """The stored inventory's Scope 1+2 beside the model's: the model prices Scope 2 with the scenario's grid factor
+    on grid electricity not covered by renewables, the ledger with the factor set's (e.g. a residual mix)."""
+    if not lineage:
+        return {}
+    t = lineage["totals"]
+    return {"inventory_scope12_market_t": t["scope1_t"] + t["scope2_market_t"],
+            "inventory_scope12_location_t": t["scope1_t"] + t["scope2_location_t"]}
+
+
 def _summary(result: dict) -> dict:
     last = result["years"][-1]
     return {"scenario": result["scenario"]["name"], "npc": result["npc"], "status": result["status"],
@@ -251,7 +386,9 @@ def _summary(result: dict) -> dict:
             "base_scope12_t": result["base"]["scope12_t"], "greedy_npc": result["greedy"]["npc"],
             "greedy_meets_targets": result["greedy"]["meets_targets"],
             "measures": sorted(set(result["plan"]["starts"]) | set(result["plan"]["added"])),
-            "illustrative_figures": len(result["illustrative"]), "currency": result["scenario"]["currency"]}
+            "illustrative_figures": len(result["illustrative"]), "currency": result["scenario"]["currency"],
+            "base_source": result["base"]["source"], "base_year": result["base"]["year"],
+            "targets_source": result["scenario"]["targets_source"]}
 
 
 def check_time_limit(time_limit: float | None) -> None:
@@ -260,14 +397,17 @@ def check_time_limit(time_limit: float | None) -> None:
                                                                  f"{MIN_TIME_LIMIT:g}..{MAX_TIME_LIMIT:g} s")])
 
 
-def solve_scenario(scenario: Scenario, *, sessions: sessionmaker | None = None, org_code: str | None = None,
-                   own_catalogue: bytes | str | None = None, catalogue_name: str = SHIPPED,
-                   time_limit: float | None = None, progress: Progress | None = None) -> dict:
+def solve_scenario(scenario: Scenario | Prepared, *, sessions: sessionmaker | None = None,
+                   org_code: str | None = None, own_catalogue: bytes | str | None = None,
+                   catalogue_name: str = SHIPPED, time_limit: float | None = None,
+                   progress: Progress | None = None) -> dict:
     """The least-cost pathway of ``scenario`` as the stored result (see the module), without storing it.
     InfeasibleError names the target that cannot be met."""
     from zerocarbon.solvers.pathway import solve
 
     check_time_limit(time_limit)
+    prepared = scenario if isinstance(scenario, Prepared) else Prepared(scenario)
+    scenario = prepared.scenario
     report = progress or (lambda done, total, message: None)
     total = len(PHASES)
     problem = _problem(sessions, org_code, scenario, own_catalogue, catalogue_name)
@@ -277,20 +417,23 @@ def solve_scenario(scenario: Scenario, *, sessions: sessionmaker | None = None, 
     g = greedy(problem, curve=curve)
     report(3, total, "solve")
     solution = solve(problem, time_limit=time_limit, progress=lambda message: report(3, total, f"solve: {message}"))
-    return _result(problem, solution, g, curve, catalogue_name)
+    return _result(problem, solution, g, curve, catalogue_name, prepared)
 
 
-def macc_for(scenario: Scenario, year: int | None = None, *, sessions: sessionmaker | None = None,
+def macc_for(scenario: Scenario | Prepared, year: int | None = None, *, sessions: sessionmaker | None = None,
              org_code: str | None = None, own_catalogue: bytes | str | None = None,
              catalogue_name: str = SHIPPED) -> dict:
     """The MACC of a scenario year (default: the first after the base): cheapest tonne first, with every measure's
     illustrative figures and lineage."""
+    prepared = scenario if isinstance(scenario, Prepared) else Prepared(scenario)
+    scenario = prepared.scenario
     problem = _problem(sessions, org_code, scenario, own_catalogue, catalogue_name)
     year = year or problem.years[0]
     if year <= scenario.base.year:
         raise InputError([Issue(scenario.name, None, "year", f"{year} is not after the base year "
                                                               f"{scenario.base.year}")])
     return {"year": year, "scenario": scenario.name, "currency": scenario.currency,
+            "base_source": scenario.base_source, "base_lineage": prepared.base,
             "entries": [e.as_dict() for e in macc(problem, year)],
             "dropped": [{"measure": k, "reason": v} for k, v in problem.dropped],
             "illustrative": _illustrative(problem)}
@@ -305,19 +448,20 @@ def _info(row: PathwayRunRow, org_code: str, full: bool) -> PathwayRunInfo:
 
 def optimise(sessions: sessionmaker, org_code: str, scenario_data: bytes | str, scenario_file: str, *, actor: str,
              own_catalogue: bytes | str | None = None, catalogue_name: str = SHIPPED,
-             targets: list[dict] | None = None, time_limit: float | None = None, name: str | None = None,
-             progress: Progress | None = None) -> PathwayRunInfo:
+             targets: str = "auto", year: int | None = None, time_limit: float | None = None,
+             name: str | None = None, progress: Progress | None = None) -> PathwayRunInfo:
     """Solve a scenario file for the organisation, store the run (scenario text and SHA-256, catalogue, base,
-    result, solver status) and audit it. ``targets`` (e.g. ``services.targets.pathway_targets(sessions, org)``)
-    replace the file's. ``progress(done, total, message)`` hears each phase. Bad input raises InputError before
+    result, solver status) and audit it. The base is the stored inventory of ``year`` (see :func:`prepare`);
+    ``targets``: auto | stored | scenario. ``progress(done, total, message)`` hears each phase. Bad input raises InputError before
     anything is solved; an infeasible scenario raises InfeasibleError and nothing is stored."""
     report = progress or (lambda done, total, message: None)
     report(0, len(PHASES), "read")
     text = _text(scenario_data, scenario_file)
-    scenario = parse_scenario(text, scenario_file, targets=targets)
     with sessions.begin() as s:
         repos.load_organisation(s, org_code)  # an unknown organisation fails before the solve
-    result = solve_scenario(scenario, sessions=sessions, org_code=org_code, own_catalogue=own_catalogue,
+    prepared = prepare(text, scenario_file, sessions=sessions, org_code=org_code, year=year, targets=targets)
+    scenario = prepared.scenario
+    result = solve_scenario(prepared, sessions=sessions, org_code=org_code, own_catalogue=own_catalogue,
                             catalogue_name=catalogue_name, time_limit=time_limit, progress=report)
     report(4, len(PHASES), "store")
     summary = _summary(result)
@@ -333,7 +477,8 @@ def optimise(sessions: sessionmaker, org_code: str, scenario_data: bytes | str, 
         repos.audit(s, actor, "pathway.run", f"pathway:{row.id}", org_id=org_id, scenario=scenario_file,
                     scenario_sha256=row.scenario_sha256, catalogue=catalogue_name,
                     catalogue_sha256=row.catalogue_sha256, base_year=row.base_year, solver_status=row.solver_status,
-                    npc=summary["npc"], scope12_t=summary["scope12_t"], re_share=summary["re_share"])
+                    npc=summary["npc"], scope12_t=summary["scope12_t"], re_share=summary["re_share"],
+                    base_source=scenario.base_source, targets_source=summary["targets_source"])
         info = _info(row, org_code, True)
     report(len(PHASES), len(PHASES), "done")
     return info
@@ -341,18 +486,21 @@ def optimise(sessions: sessionmaker, org_code: str, scenario_data: bytes | str, 
 
 def compare(scenarios: list[tuple[bytes | str, str]], *, sessions: sessionmaker | None = None,
             org_code: str | None = None, own_catalogue: bytes | str | None = None, catalogue_name: str = SHIPPED,
-            time_limit: float | None = None, progress: Progress | None = None) -> list[dict]:
+            time_limit: float | None = None, progress: Progress | None = None, year: int | None = None,
+            targets: str = "auto") -> list[dict]:
     """Several scenario files solved on the same catalogue, side by side (nothing stored). An infeasible one is
     reported with its reason instead of a plan."""
     from zerocarbon.errors import InfeasibleError
 
-    parsed = [read_scenario(data, origin) for data, origin in scenarios]  # every file checked before solving
+    parsed = [prepare(data, origin, sessions=sessions, org_code=org_code, year=year, targets=targets)
+              for data, origin in scenarios]  # every file checked before solving
     out = []
-    for i, sc in enumerate(parsed):
+    for i, prepared in enumerate(parsed):
+        sc = prepared.scenario
         if progress:
             progress(i, len(parsed), sc.name)
         try:
-            result = solve_scenario(sc, sessions=sessions, org_code=org_code, own_catalogue=own_catalogue,
+            result = solve_scenario(prepared, sessions=sessions, org_code=org_code, own_catalogue=own_catalogue,
                                     catalogue_name=catalogue_name, time_limit=time_limit)
             out.append({"scenario": sc.name, "file": scenarios[i][1], "feasible": True, "summary": _summary(result),
                         "result": result})
@@ -401,9 +549,10 @@ def latest_scenario(sessions: sessionmaker, org_code: str) -> tuple[str, str] | 
 
 def macc_for_org(sessions: sessionmaker, org_code: str, year: int | None = None, *,
                  scenario: tuple[str, bytes | str] | None = None, own_catalogue: bytes | str | None = None,
-                 catalogue_name: str = SHIPPED) -> dict:
+                 catalogue_name: str = SHIPPED, base_year: int | None = None) -> dict:
     """The MACC of an organisation: on ``scenario`` (file name, content) or else the scenario of its latest
-    stored pathway run; with its latest schedule run's savings."""
+    stored pathway run, on the stored inventory of ``base_year`` unless the scenario's base says ``source:
+    scenario``; with its latest schedule run's savings."""
     with sessions.begin() as s:
         repos.load_organisation(s, org_code)
     if scenario is None:
@@ -411,18 +560,9 @@ def macc_for_org(sessions: sessionmaker, org_code: str, year: int | None = None,
         if scenario is None:
             raise InputError([Issue("scenario", None, "scenario", f"{org_code} has no stored pathway run: give a "
                                                                   "scenario file (base inventory, prices, targets)")])
-    sc = read_scenario(scenario[1], scenario[0])
+    sc = prepare(scenario[1], scenario[0], sessions=sessions, org_code=org_code, year=base_year)
     return macc_for(sc, year, sessions=sessions, org_code=org_code, own_catalogue=own_catalogue,
                     catalogue_name=catalogue_name)
-
-
-def check_base_year(data: bytes | str, origin: str, year: int | None) -> Scenario:
-    """The scenario in ``data``, refused when ``year`` is given and is not its base year."""
-    sc = read_scenario(data, origin)
-    if year is not None and sc.base.year != year:
-        raise InputError([Issue(origin, None, "base.year", f"the scenario's base year is {sc.base.year}, "
-                                                           f"not {year}")])
-    return sc
 
 
 def write_macc_chart(curve: dict, path: Path) -> Path:

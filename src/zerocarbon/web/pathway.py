@@ -68,6 +68,8 @@ def hub(request: Request, org: str) -> Response:
 def run(request: Request, org: str, file: Annotated[UploadFile | None, File()] = None,
         shipped: Annotated[str | None, Form(max_length=64)] = None,
         name: Annotated[str | None, Form(max_length=256)] = None,
+        year: Annotated[str | None, Form(max_length=4)] = None,
+        targets: Annotated[str, Form(pattern="^(auto|stored|scenario)$")] = "auto",
         csrf: Annotated[str | None, Form()] = None) -> Response:
     page = Page(request, org, "assess.manage")
     _csrf(request, page.principal, csrf)
@@ -79,7 +81,8 @@ def run(request: Request, org: str, file: Annotated[UploadFile | None, File()] =
         else:
             raise InputError([Problem("scenario", None, "file", "choose a scenario file or a shipped scenario")])
         info = pathway.optimise(page.sessions, org, data, scenario_name, actor=page.principal.actor,
-                                time_limit=RUN_TIME_LIMIT, name=name or None)
+                                time_limit=RUN_TIME_LIMIT, name=name or None,
+                                year=int(year) if year and year.isdigit() else None, targets=targets)
     except InputError as exc:
         return _hub(page, 400, problems=_problems(exc))
     except ZerocarbonError as exc:  # an infeasible scenario names the target that cannot be met

@@ -15,6 +15,11 @@ from zerocarbon.services import pathway
 router = APIRouter(tags=["pathways"], responses=RESPONSES)
 
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+BaseYear = Annotated[int | None, Form(ge=1990, le=2100, description="year of the stored inventory the base is "
+                                                                  "read from (default: the scenario's, else the "
+                                                                  "latest)")]
+Targets = Annotated[str, Form(pattern="^(auto|stored|scenario)$", description="auto (the scenario's, else the "
+                                                                              "stored ones) | stored | scenario")]
 TimeLimit = Annotated[float | None, Form(ge=pathway.MIN_TIME_LIMIT, le=pathway.MAX_TIME_LIMIT,
                                          description="seconds of MILP search (default: the scenario's)")]
 CatalogueFile = Annotated[UploadFile | None, File(description="own catalogue YAML (default: the shipped one)")]
@@ -57,12 +62,13 @@ def list_runs(acting: Annotated[Acting, requires("assess.read")],
 def optimise(acting: Annotated[Acting, requires("assess.manage")],
              scenario: Annotated[UploadFile, File(description="scenario YAML (docs/pathway.md)")],
              catalogue: CatalogueFile = None, time_limit: TimeLimit = None,
-             name: Annotated[str | None, Form(max_length=256)] = None) -> dict[str, Any]:
+             name: Annotated[str | None, Form(max_length=256)] = None, year: BaseYear = None,
+             targets: Targets = "auto") -> dict[str, Any]:
     """Solve the least-cost pathway to the scenario's targets and store the run. A bad file is refused with the
     path of every bad field (400); targets no plan can meet are refused naming the target (400)."""
     file_name, data = _read(scenario) or ("scenario.yaml", b"")
     info = pathway.optimise(acting.sessions, acting.org, data, file_name, actor=acting.actor, time_limit=time_limit,
-                            name=name, **_catalogue(catalogue))
+                            name=name, year=year, targets=targets, **_catalogue(catalogue))
     return _run(info)
 
 
@@ -76,21 +82,23 @@ def macc_latest(acting: Annotated[Acting, requires("assess.read")],
 @router.post("/orgs/{org}/pathways/macc")
 def macc(acting: Annotated[Acting, requires("assess.read")],
          scenario: Annotated[UploadFile, File(description="scenario YAML")],
-         catalogue: CatalogueFile = None, year: Annotated[int | None, Form(ge=1990, le=2100)] = None
-         ) -> dict[str, Any]:
+         catalogue: CatalogueFile = None, year: Annotated[int | None, Form(ge=1990, le=2100)] = None,
+         base_year: BaseYear = None) -> dict[str, Any]:
     """The MACC of a scenario year for the organisation: cheapest tonne first, nothing stored."""
-    return pathway.macc_for_org(acting.sessions, acting.org, year, scenario=_read(scenario), **_catalogue(catalogue))
+    return pathway.macc_for_org(acting.sessions, acting.org, year, scenario=_read(scenario), base_year=base_year,
+                                 **_catalogue(catalogue))
 
 
 @router.post("/orgs/{org}/pathways/compare")
 def compare(acting: Annotated[Acting, requires("assess.manage")],
             scenarios: Annotated[list[UploadFile], File(description="two or more scenario YAML files")],
-            catalogue: CatalogueFile = None, time_limit: TimeLimit = None) -> list[dict[str, Any]]:
+            catalogue: CatalogueFile = None, time_limit: TimeLimit = None, year: BaseYear = None,
+            targets: Targets = "auto") -> list[dict[str, Any]]:
     """Several scenarios solved on the same catalogue, side by side; nothing stored. An infeasible one carries
     its reason instead of a plan."""
     files = [x for x in (_read(u) for u in scenarios) if x]
     return pathway.compare([(data, n) for n, data in files], sessions=acting.sessions, org_code=acting.org,
-                           time_limit=time_limit, **_catalogue(catalogue))
+                           time_limit=time_limit, year=year, targets=targets, **_catalogue(catalogue))
 
 
 @router.get("/orgs/{org}/pathways/{run_id}")

@@ -1,9 +1,10 @@
 """A pathway scenario: the base inventory, growth, grid emission factor trajectory, prices, discount rate and the
 targets by year, read from YAML with the JSON path of every bad field.
 
-The base inventory is a scenario value: Scope 1+2 sources by stream (electricity by end use, fuels by use,
-refrigerant leaks, optionally Scope 3 categories) in the base year. Targets may instead come from a stored target
-list (``targets=`` of :func:`parse_scenario`: ``[{year, max_scope12_t, min_re_share}]``).
+The base is Scope 1+2 sources by stream (electricity by end use, fuels by use, refrigerant leaks, optionally
+Scope 3 categories) in the base year: built from a stored inventory (``base=`` of :func:`parse_scenario`, see
+core.pathway.inventory) unless the file's base says ``source: scenario``, when its own values are read.
+Targets may instead come from a stored target list (``targets=``: ``[{year, max_scope12_t, min_re_share}]``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import yaml
 from zerocarbon.errors import InputError, Problem
 
 MAX_YEARS = 60
+SCENARIO, INVENTORY = "scenario", "inventory"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Target:
     max_scope12_t: float | None = None  # [tCO2e]
     reduction_vs_base: float | None = None  # fraction of the base year's Scope 1+2
     min_re_share: float | None = None  # fraction of electricity consumed
+    base_year: int | None = None  # of reduction_vs_base when not the pathway's base year (resolved to a cap)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Scenario:
     notes: dict[str, str] = field(default_factory=dict)  # field path -> where the value comes from
     text: str = ""
     sha256: str = ""
+    base_source: str = SCENARIO  # inventory | scenario
 
     @property
     def last_year(self) -> int:
@@ -133,6 +137,13 @@ class _Reader:
 
 
 def _base(r: _Reader, raw: Any) -> Base | None:
+    if isinstance(raw, dict) and raw.get("source") not in (None, SCENARIO, INVENTORY):
+        r.bad("base.source", f"must be {SCENARIO} or {INVENTORY}")
+        return None
+    if not isinstance(raw, dict) or raw.get("source") != SCENARIO:
+        r.bad("base.source", "the base comes from the organisation's stored inventory (give the organisation "
+                             "and year); to use this file's values instead, state `source: scenario` in base")
+        return None
     if not isinstance(raw, dict):
         r.bad("base", "must be a mapping (year, electricity_mwh, fuels, ...)")
         return None
@@ -181,11 +192,16 @@ def _targets(r: _Reader, raw: Any, path: str) -> tuple[Target, ...]:
             r.bad(f"{p}max_scope12_t", "give max_scope12_t or reduction_vs_base, not both")
         if cap is None and red is None and share is None:
             r.bad(f"{path}[{i}]", "names no target (max_scope12_t, reduction_vs_base or min_re_share)")
-        unknown = set(t) - {"year", "max_scope12_t", "reduction_vs_base", "min_re_share"}
+        base_year = t.get("base_year")
+        if base_year is not None:
+            base_year = r.year(t, "base_year", p)
+            if red is None:
+                r.bad(f"{p}base_year", "only a reduction_vs_base target names a base year")
+        unknown = set(t) - {"year", "max_scope12_t", "reduction_vs_base", "min_re_share", "base_year"}
         for k in sorted(unknown):
             r.bad(f"{p}{k}", "is not a target field")
         if year is not None:
-            out.append(Target(year, cap, red, share))
+            out.append(Target(year, cap, red, share, base_year))
     years = [t.year for t in out]
     if len(set(years)) != len(years):
         r.bad(path, "a year appears twice")
@@ -193,25 +209,83 @@ def _targets(r: _Reader, raw: Any, path: str) -> tuple[Target, ...]:
 
 
 FIELDS = {"name", "base", "targets", "growth", "grid_factor", "electricity_price", "fuel_prices", "discount_rate",
-          "carbon_price", "reinvest", "end_year", "exclude", "time_limit_s", "currency", "notes"}
+          "carbon_price", "reinvest", "end_year", "exclude", "time_limit_s", "currency", "notes", "end_uses",
+          "fuel_streams", "refrigerant_streams"}
 
 
-def parse_scenario(text: str, origin: str, *, targets: list[dict] | None = None) -> Scenario:
-    """The scenario in ``text`` (YAML) or an InputError naming ``origin`` and the path of every bad field.
-
-    ``targets`` (``[{year, max_scope12_t, min_re_share}]``, e.g. from the organisation's stored targets) replaces
-    the file's targets when given; the file may then have none.
-    """
+def _load(text: str, origin: str) -> dict:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InputError([Problem(origin, None, None, f"not valid YAML: {exc}")]) from exc
     if not isinstance(raw, dict):
         raise InputError([Problem(origin, None, None, "a scenario is a mapping (base, targets, grid_factor, ...)")])
+    return raw
+
+
+@dataclass(frozen=True)
+class BaseRequest:
+    """Where a scenario's base comes from: its own values, or the stored inventory of ``year`` (None: the
+    organisation's latest) mapped with ``mapping``, the file's ``assets`` beside it."""
+
+    source: str
+    year: int | None
+    assets: dict[str, float]
+    mapping: Any  # core.pathway.inventory.Mapping
+
+
+def base_request(text: str, origin: str) -> BaseRequest:
+    """What the scenario says about its base (``base.source``, ``base.year``, ``base.assets``) and the mapping of
+    meters, fuels and gases to streams (``end_uses``, ``fuel_streams``, ``refrigerant_streams``)."""
+    from zerocarbon.core.pathway.inventory import Mapping
+
+    raw = _load(text, origin)
+    r = _Reader(origin)
+    base = raw.get("base") if isinstance(raw.get("base"), dict) else {}
+    source = base.get("source") or INVENTORY
+    year = r.year(base, "year", "base.") if "year" in base else None
+    ends: dict[str, tuple[str, ...]] = {}
+    for use, pats in (raw.get("end_uses") or {}).items() if isinstance(raw.get("end_uses"), dict) else ():
+        if isinstance(pats, str):
+            pats = [pats]
+        if not isinstance(pats, list) or not pats or not all(isinstance(p, str) and p for p in pats):
+            r.bad(f"end_uses.{use}", "must be a meter-name pattern or a list of them, e.g. [\"*-M-HVAC\"]")
+        else:
+            ends[str(use)] = tuple(pats)
+    if raw.get("end_uses") is not None and not isinstance(raw.get("end_uses"), dict):
+        r.bad("end_uses", "must map end uses to meter-name patterns")
+    splits: dict[str, dict[str, float]] = {}
+    for name, parts in (raw.get("fuel_streams") or {}).items():
+        got = r.numbers(parts, f"fuel_streams.{name}")
+        if got and abs(sum(got.values()) - 1) > 1e-6:
+            r.bad(f"fuel_streams.{name}", f"shares add up to {sum(got.values()):g}, not 1")
+        if got:
+            splits[str(name)] = got
+    gases = raw.get("refrigerant_streams") or {}
+    if not isinstance(gases, dict) or not all(isinstance(v, str) for v in gases.values()):
+        r.bad("refrigerant_streams", "must map gases to stream names, e.g. {R-134a: chillers}")
+        gases = {}
+    if r.problems:
+        raise InputError(r.problems)
+    return BaseRequest(source, year, r.numbers(base.get("assets"), "base.assets"),
+                       Mapping(ends, splits, {str(k): v for k, v in gases.items()}))
+
+
+def parse_scenario(text: str, origin: str, *, targets: list[dict] | None = None,
+                   base: Base | None = None) -> Scenario:
+    """The scenario in ``text`` (YAML) or an InputError naming ``origin`` and the path of every bad field.
+
+    ``targets`` (``[{year, max_scope12_t, min_re_share}]``, e.g. from the organisation's stored targets) replaces
+    the file's targets when given; the file may then have none. ``base`` (from a stored inventory) replaces the
+    file's base; without it the file's base is used only when it says ``source: scenario``.
+    """
+    raw = _load(text, origin)
     r = _Reader(origin)
     for k in sorted(set(raw) - FIELDS):
         r.bad(k, f"is not a scenario field ({', '.join(sorted(FIELDS))})")
-    base = _base(r, raw.get("base"))
+    source = INVENTORY if base is not None else SCENARIO
+    if base is None:
+        base = _base(r, raw.get("base"))
     if targets is not None:
         tgts = _targets(r, [{k: v for k, v in t.items() if v is not None} for t in targets], "targets (stored)")
     else:
@@ -263,4 +337,4 @@ def parse_scenario(text: str, origin: str, *, targets: list[dict] | None = None)
                     rate or 0.0, r.number(raw, "carbon_price", "", default=0.0) or 0.0, bool(reinvest),
                     end if isinstance(end, int) else None, tuple(exclude), limit or 60.0,
                     str(raw.get("currency") or "CNY"), {str(k): str(v) for k, v in dict(notes).items()},
-                    text, hashlib.sha256(text.encode()).hexdigest())
+                    text, hashlib.sha256(text.encode()).hexdigest(), source)
