@@ -92,7 +92,8 @@ def generate(n: int, years: int, seed: int) -> tuple[str, str]:
         targets.append({"year": last, "reduction_vs_base": 0.8, "min_re_share": 0.9})
     scenario = {
         "name": f"bench-{n}x{years}", "base": {
-            "year": base_year, "electricity_mwh": {u: round(rng.uniform(200, 3000), 1) for u in end_uses},
+            "source": "scenario", "year": base_year,
+            "electricity_mwh": {u: round(rng.uniform(200, 3000), 1) for u in end_uses},
             "onsite_re_mwh": 2000.0,
             "fuels": {f: {"fuel": "natural_gas", "mwh": (mwh := round(rng.uniform(500, 4000), 1)),
                           "tco2e": round(mwh * 0.202, 2)} for f in fuels},
