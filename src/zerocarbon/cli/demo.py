@@ -22,7 +22,8 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-o
          serve: Annotated[bool, typer.Option("--serve", help="then create one demo login per role, print them and "
                                                            "serve the dashboard on 127.0.0.1 until Ctrl-C")] = False,
          port: Annotated[int, typer.Option(help="TCP port for --serve", min=1, max=65535)] = 8000) -> None:
-    """Build the demo laptop group: its GHG inventory, and an energy-aware week of production for one plant."""
+    """Build the demo laptop group: its GHG inventory, an energy-aware week of production for one plant, its
+    targets, carbon-neutrality claims, least-cost pathway and zero-carbon factory assessment."""
     # Taken before the build, so a busy port is reported at once rather than after a minute of work.
     sock = listen_socket(HOST, port) if serve else None
     try:
@@ -58,6 +59,8 @@ def build(out: Path, seed: int, schedule_seconds: float) -> tuple[str, dict[str,
     if run.schedule is not None:
         console.print(kpi_table(run.schedule))
         print_savings(run.schedule)
+    if run.zero_carbon:
+        print_zero_carbon(run.zero_carbon)
     console.print("\nFiles:")
     for name, p in run.outputs.items():
         console.print(f"  {name}: {p}")
@@ -122,6 +125,34 @@ def print_logins(logins, address: str) -> None:
     console.print("[bold red]DEMO-ONLY CREDENTIALS: new random passwords on every run, for this demo database "
                   "only. Never use them, or this database, in production.[/]", highlight=False)
     console.print(f"Dashboard: [bold]{address}[/] (Ctrl-C stops the server)", highlight=False)
+
+
+def print_zero_carbon(z: dict) -> None:
+    """Targets, claims, the pathway and the assessments of the demo group in one table."""
+    table = Table(title="Zero-carbon factory: targets, claims, pathway, assessment")
+    for c in ("what", "result"):
+        table.add_column(c)
+    for t in z.get("targets", []):
+        unit = "" if t["kind"] == "renewable_electricity" else " tCO2e"
+        value = f"{t['actual']:.1%}" if not unit else f"{t['actual']:,.0f}{unit}"
+        expected = f"{t['expected']:.1%}" if not unit else f"{t['expected']:,.0f}{unit}"
+        table.add_row(f"target {t['id']} ({t['target_year']})",
+                      f"{t['year']}: {value} against {expected} on the trajectory: "
+                      + ("on track" if t["on_track"] else "off track"))
+    for c in z.get("claims", []):
+        verdict = "passes, " + c["status"].replace("_", " ") if c["passed"] else f"refused ({len(c['failed'])} tests fail)"
+        table.add_row(f"carbon-neutrality claim {c['site']}",
+                      f"{verdict}: residual {c['residual_t']:,.0f} t, credits {c['credits_t']:,.0f} t")
+    if p := z.get("pathway"):
+        table.add_row(f"least-cost pathway to {p['last_year']}",
+                      f"{p['status']}: Scope 1+2 {p['scope12_t']:,.0f} t, renewable {p['re_share']:.0%}, net present "
+                      f"cost {p['npc'] / 1e6:,.1f} M {p['currency']} (greedy ranking {p['greedy_npc'] / 1e6:,.1f} M); "
+                      f"{', '.join(p['measures'])}")
+    for a in z.get("assessments", []):
+        b = a["boundary"]
+        where = b["site"] if b["kind"] == "site" else f"{b['workshop']} ({b['site']})"
+        table.add_row(f"assessment {where}", f"{a['total']:.1f} / {a['max_total']:.0f}, grade: {a['grade'] or 'none'}")
+    console.print(table)
 
 
 def print_energy(rep: dict) -> None:

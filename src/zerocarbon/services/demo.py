@@ -39,6 +39,8 @@ class DemoRun:
     energy: dict | None = None
     # The meter data a server shows on its energy page: lake folder, meter registry, production counts.
     meter_data: dict[str, Path] | None = None
+    # Headline figures of the zero-carbon work: targets, claims, pathway, assessments (``zero_carbon_summary``).
+    zero_carbon: dict | None = None
 
 
 def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set: str = "AR5",
@@ -97,10 +99,11 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
                                  problem_sha256=hashlib.sha256(problem_file.read_bytes()).hexdigest(),
                                  time_limit=schedule_seconds, objective="cost", site=HEFEI)
         engine.dispose()
-    outputs.update(_zero_carbon(url, org.code, out, factor_set, gwp_set, progress))
+    zero = _zero_carbon(url, org.code, out, factor_set, gwp_set, progress)
+    outputs.update(zero)
     meter_data = {"lake": (out / "meters" / "lake").resolve(), "meters": Path(mfiles["registry"]).resolve(),
                   "production": Path(mfiles["production"]).resolve()}
-    return DemoRun(result, outputs, org.name, url, cmp, energy, meter_data)
+    return DemoRun(result, outputs, org.name, url, cmp, energy, meter_data, zero_carbon_summary(zero))
 
 
 def _zero_carbon(url: str, org: str, out: Path, factor_set: str, gwp_set: str,
@@ -126,6 +129,30 @@ def _zero_carbon(url: str, org: str, out: Path, factor_set: str, gwp_set: str,
     finally:
         engine.dispose()
     return outputs
+
+
+def zero_carbon_summary(files: dict[str, Path]) -> dict:
+    """The headline of each zero-carbon output, read back from the JSON files the steps wrote: each target's
+    latest year, each claim's verdict, the pathway's last year and cost, each assessment's score and grade."""
+    def load(key: str):
+        return json.loads(Path(files[key]).read_text(encoding="utf-8")) if key in files else None
+
+    out: dict = {}
+    if (t := load("targets_targets_progress")) is not None:
+        out["targets"] = [{"id": p["target"]["id"], "kind": p["target"]["kind"],
+                           "target_year": p["target"]["target_year"], **p["points"][-1]}
+                          for p in t["progress"] if p.get("points")]
+    out["claims"] = [{"site": c["site"], "passed": c["passed"], "status": c["status"], "residual_t": c["residual_t"],
+                      "credits_t": c["credits_t"],
+                      "failed": [f["test"] for f in c["findings"] if not f["passed"]]}
+                     for key in sorted(files) if key.startswith("claims_claim_") and (c := load(key))]
+    if (p := load("pathway_pathway_json")) is not None:
+        out["pathway"] = p["summary"]
+    out["assessments"] = [{"boundary": a["boundary"], "total": a["total"], "max_total": a["max_total"],
+                           "grade": (a["grade"] or {}).get("id") if isinstance(a["grade"], dict) else a["grade"]}
+                          for key in ("assessment_assessment_site", "assessment_assessment_workshop")
+                          if (a := load(key))]
+    return out
 
 
 def _supply_outputs(sessions, org: str, folder: Path, factor_set: str) -> dict[str, Path]:
