@@ -175,6 +175,13 @@ def test_demo_step_on_the_stored_inventory_and_targets(sessions, tmp_path):
     assert r["base"]["onsite_re_mwh"] == pytest.approx(7_760, rel=1e-6)
     assert r["base"]["re_purchased_mwh"] == pytest.approx(34_000, rel=1e-6)
     assert r["base"]["lineage"]["unmapped_meters"] == {}
+    # the model's 2025 Scope 1+2 is the stored one: Scope 2 at the factor the inventory implies on the
+    # 80,000 - 34,000 MWh of grid electricity no certificate or contract covers
+    assert r["base"]["scope12_t"] == pytest.approx(r["base"]["inventory_scope12_market_t"], rel=1e-6)
+    stored_2025 = accounting.inventory_meta(sessions, org, 2025)["totals"]
+    assert r["base"]["scope12_t"] == pytest.approx(stored_2025["total_market_t"], rel=1e-6)
+    assert r["base"]["lineage"]["implied_grid_factor"]["priced_mwh"] == pytest.approx(46_000, rel=1e-6)
+    assert "implied by the inventory; scenario trajectory applied as ratios" in r["base"]["note"]
     base_2023 = accounting.inventory_meta(sessions, org, 2023)["totals"]["total_market_t"]
     [target] = r["scenario"]["targets"]
     assert target["year"] == 2030 and target["cap_t"] == pytest.approx(0.5 * base_2023)
@@ -208,3 +215,24 @@ def test_api_and_page_read_the_stored_inventory(stored):
         assert r.status_code == 303, r.text[-2000:]
         shown = page.get(r.headers["location"])
         assert "ledger rows" in shown.text and "stored inventory" in shown.text and "HF01-X9" not in shown.text
+
+
+def test_model_base_year_equals_the_stored_inventory(stored):
+    """Scope 1 streams carry the ledger's tonnes and the base-year grid factor is the one the inventory implies,
+    so the model's base-year Scope 1+2 (market-based) is the stored total; later years keep the scenario's ratios."""
+    grid = {2025: 0.5306, 2030: 0.4}
+    p = pathway.prepare(text(grid_factor=grid, targets=[{"year": 2030, "min_re_share": 0.3}]), "own.yaml",
+                        sessions=stored, org_code=ORG)
+    meta = accounting.inventory_meta(stored, ORG, 2025)["totals"]
+    sc = p.scenario
+    problem = pathway.build_problem(pathway.catalogue(), sc)
+    assert problem.base_scope12() == pytest.approx(meta["total_market_t"], rel=1e-6)
+    # no certificate: grid 170 MWh priced, at the factor set's tCO2e of those MWh
+    implied = meta["scope2_market_t"] / 170.0
+    assert sc.base.grid_factor == pytest.approx(implied, rel=1e-9)
+    assert sc.grid(2030) == pytest.approx(implied * 0.4 / 0.5306, rel=1e-9)
+    assert "grid factor 2025: " in sc.base.note and "implied by the inventory; scenario trajectory applied as " \
+        "ratios" in sc.base.note
+    assert p.base["implied_grid_factor"]["grid_factor"] == pytest.approx(implied)
+    r = pathway.solve_scenario(p, time_limit=30)
+    assert r["base"]["scope12_t"] == pytest.approx(r["base"]["inventory_scope12_market_t"], rel=1e-6)

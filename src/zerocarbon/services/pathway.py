@@ -370,8 +370,9 @@ def _result(problem: Problem, solution, greedy_result, curve, catalogue_name: st
 
 
 def _inventory_scope12(lineage: dict) -> dict:
-    """The stored inventory's Scope 1+2 beside the model's: the model prices Scope 2 with the scenario's grid factor
-    on grid electricity not covered by renewables, the ledger with the factor set's (e.g. a residual mix)."""
+    """The stored inventory's Scope 1+2 beside the model's. They are equal in the base year (Scope 1 streams carry
+    the ledger's tonnes, the base-year grid factor is the one the inventory implies) except for purchased heat and
+    steam, which the pathway does not model (``lineage.not_modelled``)."""
     if not lineage:
         return {}
     t = lineage["totals"]

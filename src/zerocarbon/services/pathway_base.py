@@ -5,7 +5,9 @@ by meter and fuel quantities come from the activity rows the ledger's rows were 
 id); fuel MWh through the heating value of the inventory's factor set; on-site PV used is generated - exported
 of the year's generation rows; renewable electricity bought is what the stored renewable share leaves after PV
 ((share x electricity consumed) - PV used), so the base's share equals the inventory's. Purchased heat and steam
-are not modelled by the pathway: their tonnes are listed under ``not_modelled``.
+are not modelled by the pathway: their tonnes are listed under ``not_modelled``. The base year's grid factors are
+those the ledger's purchased-electricity Scope 2 implies (core.pathway.inventory.implied_grid_factors), so the
+model's base-year Scope 1+2 is the stored one.
 """
 from __future__ import annotations
 
@@ -107,7 +109,10 @@ def _pv_self(frame: pd.DataFrame | None) -> float:
 def _totals(ledger: pd.DataFrame) -> dict[str, float]:
     led = ledger[ledger["memo"] == ""]
     s2 = led[led["scope"] == "2"]
-    return {"scope1_t": float(led.loc[led["scope"] == "1", "co2e_t"].sum()),
+    el = s2[s2["category"] == "purchased_electricity"]
+    return {"electricity_market_t": float(el.loc[el["method"].isin(["market", "both"]), "co2e_t"].sum()),
+            "electricity_location_t": float(el.loc[el["method"].isin(["location", "both"]), "co2e_t"].sum()),
+            "scope1_t": float(led.loc[led["scope"] == "1", "co2e_t"].sum()),
             "scope2_market_t": float(s2.loc[s2["method"].isin(["market", "both"]), "co2e_t"].sum()),
             "scope2_location_t": float(s2.loc[s2["method"].isin(["location", "both"]), "co2e_t"].sum())}
 

@@ -43,7 +43,9 @@ class Sums:
     renewable_share: float  # of the stored inventory: (renewable bought + PV used) / (grid + PV used)
     fuels: dict[tuple[str, str], tuple[float, float]]  # (fuel, use) -> ([MWh], [tCO2e])
     refrigerants: dict[str, float]  # gas -> [tCO2e] (fugitive refrigerants and process F-gases)
-    totals: dict[str, float] = field(default_factory=dict)  # scope1_t, scope2_market_t, scope2_location_t
+    # scope1_t, scope2_market_t, scope2_location_t; electricity_market_t, electricity_location_t: Scope 2 of
+    # purchased electricity alone
+    totals: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,34 @@ def refrigerant_streams(sums: Sums, mapping: Mapping) -> dict[str, float]:
     return out
 
 
+def implied_grid_factors(sums: Sums, consumed: float, bought: float) -> dict:
+    """The base year's grid factors [tCO2e/MWh] the stored inventory implies, defined so that the model's Scope 2
+    of the base year is the ledger's: market-based = the ledger's purchased-electricity tCO2e (market) / the MWh the
+    model prices at the grid factor (consumed - on-site used - renewable bought); location-based = its tCO2e
+    (location) / grid MWh (consumed - on-site used). None where no MWh is left to price (the scenario's applies)."""
+    priced, grid = consumed - sums.pv_self_mwh - bought, consumed - sums.pv_self_mwh
+    t = sums.totals
+    return {"grid_factor": t.get("electricity_market_t", 0.0) / priced if priced > 1e-9 else None,
+            "grid_factor_location": t.get("electricity_location_t", 0.0) / grid if grid > 1e-9 else None,
+            "priced_mwh": priced}
+
+
+def grid_note(year: int, factors: dict) -> str:
+    f = factors["grid_factor"]
+    if f is None:
+        return f"grid factor {year}: the scenario's (no grid MWh is left uncovered by renewables to imply one)"
+    return f"grid factor {year}: {f:.4f} t/MWh implied by the inventory; scenario trajectory applied as ratios"
+
+
 def base_from(sums: Sums, mapping: Mapping, assets: dict[str, float], note: str) -> tuple[Base, dict]:
-    """The pathway base of the stored sums and what the mapping did (meters without an end use)."""
+    """The pathway base of the stored sums (Scope 1 streams with the ledger's tonnes, grid factors of the base year
+    implied by the inventory) and what the mapping did (meters without an end use, the implied factors)."""
     electricity, unmapped = electricity_by_end_use(sums, mapping)
-    consumed = sum(sums.grid_mwh_by_meter.values()) + sums.pv_self_mwh
-    bought = max(0.0, sums.renewable_share * consumed - sums.pv_self_mwh)
-    base = Base(sums.year, electricity, sums.pv_self_mwh, min(bought, consumed - sums.pv_self_mwh),
-                fuel_streams(sums, mapping), refrigerant_streams(sums, mapping), {}, dict(assets), note)
-    return base, {"unmapped_meters": unmapped, "unmapped_mwh": sum(unmapped.values())}
+    consumed = sum(electricity.values())
+    bought = min(max(0.0, sums.renewable_share * consumed - sums.pv_self_mwh), consumed - sums.pv_self_mwh)
+    factors = implied_grid_factors(sums, consumed, bought)
+    base = Base(sums.year, electricity, sums.pv_self_mwh, bought, fuel_streams(sums, mapping),
+                refrigerant_streams(sums, mapping), {}, dict(assets), f"{note}; {grid_note(sums.year, factors)}",
+                factors["grid_factor"], factors["grid_factor_location"])
+    return base, {"unmapped_meters": unmapped, "unmapped_mwh": sum(unmapped.values()),
+                  "implied_grid_factor": factors, "grid_factor_note": grid_note(sums.year, factors)}

@@ -10,7 +10,9 @@ Per year t (growth factor g_t = (1 + growth)^(t - base year), grid factor EF_t, 
   apply, in catalogue order);
 - electricity E_t = sum of end-use streams; renewable R_t = existing on-site + yield x PV kW + MWh bought, R_t <= E_t;
 - Scope 1 = sum fuel MWh x (tCO2e/MWh of that use) + refrigerant tCO2e; Scope 2 (market-based)
-  = (E_t - R_t) x EF_t; Scope 2 location-based = (E_t - on-site generation) x EF_t;
+  = (E_t - R_t) x EF_t; Scope 2 location-based = (E_t - on-site generation) x EF_loc_t; with a base from a stored
+  inventory EF and EF_loc of the base year are those the inventory implies and later years scale them by the
+  scenario's factor of the year over its base-year factor (``Scenario.grid``);
 - cost_t = grid MWh x electricity price + fuel MWh x fuel price + sum active whole measures (capex x CRF + fixed
   opex) x size + PV kW x (capex x CRF + fixed opex) + MWh bought x price + carbon price x Scope 1+2;
   CRF(r, L) = r (1 + r)^L / ((1 + r)^L - 1) (1/L when r = 0): capital enters as its annuity in each year the measure
@@ -379,7 +381,8 @@ def year_result(problem: Problem, plan: Plan, year: int) -> YearResult:
     energy = grid * sc.electricity_price + q.fuel_cost(sc.fuel_prices) * g
     target = next((t for t in sc.targets if t.year == year), None)
     return YearResult(year, tuple(sorted(active)), {k: v for k, v in sizes.items() if v > 1e-9}, elec, onsite, bought,
-                      grid, {k: v * g for k, v in q.fuel_mwh.items()}, s1, s2m, grid * ef, q.scope3_t * g,
+                      grid, {k: v * g for k, v in q.fuel_mwh.items()}, s1, s2m, grid * sc.grid_location(year),
+                      q.scope3_t * g,
                       (onsite + bought) / elec if elec > 0 else 0.0, energy, measure_cost, sc.carbon_price * (s1 + s2m),
                       problem.cap(target) if target else None, target.min_re_share if target else None)
 

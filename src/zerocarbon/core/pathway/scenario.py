@@ -38,6 +38,10 @@ class Base:
     scope3_tco2e: dict[str, float] = field(default_factory=dict)
     assets: dict[str, float] = field(default_factory=dict)  # roof_kw ...
     note: str = ""
+    # [tCO2e/MWh] of the base year implied by a stored inventory (market-based, and location-based), None when
+    # the scenario's own factor applies; later years follow the scenario's trajectory as a ratio to its base year
+    grid_factor: float | None = None
+    grid_factor_location: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,24 @@ class Scenario:
         return tuple(range(self.base.year + 1, self.last_year + 1))
 
     def grid(self, year: int) -> float:
-        """Grid emission factor [tCO2e/MWh] in ``year``: linear between the years given, flat beyond them."""
+        """Grid emission factor [tCO2e/MWh] of market-based Scope 2 in ``year``: the scenario's, or with a base
+        factor implied by a stored inventory, that factor times the scenario's ``year`` / base-year ratio."""
+        return self._anchored(self.base.grid_factor, year)
+
+    def grid_location(self, year: int) -> float:
+        """As :meth:`grid`, for location-based Scope 2."""
+        return self._anchored(self.base.grid_factor_location, year)
+
+    def _anchored(self, base_factor: float | None, year: int) -> float:
+        own = self.scenario_grid(year)
+        if base_factor is None:
+            return own
+        at_base = self.scenario_grid(self.base.year)
+        return base_factor * own / at_base if at_base > 0 else base_factor
+
+    def scenario_grid(self, year: int) -> float:
+        """The scenario's grid emission factor [tCO2e/MWh] in ``year``: linear between the years given, flat beyond
+        them."""
         points = sorted(self.grid_factor.items())
         if year <= points[0][0]:
             return points[0][1]
