@@ -137,3 +137,7 @@ def test_readme_commands_run_as_written(tmp_path):
     undone = [int(c[3]) for c in commands if c[1:3] == ["import", "undo"]]
     assert undone and all(batches[b]["path"] == "examples/refrigerant_2025.csv" and
                           batches[b]["status"] == "withdrawn" for b in undone)
+    # The README's prose shows this refusal; the file must go on repeating serials of the stored credits.
+    repeat = zerocarbon(["zerocarbon", "claim", "credits", "import", "examples/claims/credits_2025_repeat.csv",
+                         "--org", "ACME"])
+    assert repeat.returncode == 2 and "double counting" in repeat.stdout + repeat.stderr, repeat.stderr
