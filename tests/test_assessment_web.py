@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests import api_support
-from tests.api_support import PASSWORD, fast_passwords, load_org, person
+from tests.api_support import fast_passwords, load_org, person
 from tests.assessment_fixtures import MINI_SYSTEM
 from tests.test_assessment_metrics import FILES, ORG, YEAR, _import
 from zerocarbon.core.access import Role, allowed
@@ -54,10 +54,7 @@ def world(sessions, tmp_path):
 
 
 def browser(sessions, email: str):
-    c = api_support.client(sessions, follow_redirects=False)
-    r = c.post("/web/login", data={"email": email, "password": PASSWORD, "next": "/web/"})
-    assert r.status_code == 303, r.text
-    return c
+    return api_support.web_login_client(api_support.create_app(sessions), email)
 
 
 def test_pages_per_role(world):
