@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_support import load_org, person
+from tests.api_support import person
 from tests.assessment_fixtures import MINI_SYSTEM
-from tests.test_assessment_metrics import FILES, ORG, YEAR
+from tests.test_assessment_metrics import ORG, YEAR, stored_year
 from tests.test_web_browser import SHOTS, logged_in, served
 
 pytestmark = pytest.mark.slow
@@ -21,15 +21,9 @@ def server(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
     def setup(sessions):
-        from zerocarbon.services import accounting
         from zerocarbon.services import assessment as svc
 
-        load_org(sessions, ORG)
-        for kind in ("electricity", "generation", "instrument", "fuel", "packaging"):
-            path = tmp_path / f"{kind}.csv"
-            path.write_text(FILES[kind], encoding="utf-8")
-            accounting.import_file(sessions, ORG, kind, path, YEAR, "CN-2025.1", actor="setup")
-        accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="setup")
+        stored_year(sessions, tmp_path)
         person(sessions, "auditor@acme.cn", ORG, "auditor")
         svc.add_system(sessions, ORG, "mini.yaml", MINI_SYSTEM.encode(), actor="setup")
         a = svc.create(sessions, ORG, "mini_factory", YEAR, "TJ01", energy=svc.EnergyData(), actor="setup")

@@ -10,11 +10,10 @@ import re
 import pytest
 
 from tests import api_support
-from tests.api_support import fast_passwords, load_org, person
+from tests.api_support import fast_passwords, person
 from tests.assessment_fixtures import MINI_SYSTEM
-from tests.test_assessment_metrics import FILES, ORG, YEAR, _import
+from tests.test_assessment_metrics import ORG, YEAR, stored_year
 from zerocarbon.core.access import Role, allowed
-from zerocarbon.services import accounting
 from zerocarbon.services import assessment as svc
 from zerocarbon.web import i18n
 
@@ -39,10 +38,7 @@ def app_with_pages(monkeypatch):
 
 @pytest.fixture
 def world(sessions, tmp_path):
-    load_org(sessions, ORG)
-    for kind in ("electricity", "generation", "instrument", "fuel", "packaging"):
-        _import(sessions, tmp_path, kind, FILES[kind])
-    accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="test")
+    stored_year(sessions, tmp_path)
     for role in Role:
         person(sessions, f"{role.value}@acme.cn", ORG, role.value)
     svc.add_system(sessions, ORG, "mini.yaml", MINI_SYSTEM.encode(), actor="setup")
