@@ -46,6 +46,14 @@ def person(sessions, email: str, org: str, role: str) -> None:
     users.add_member(sessions, email, org, role, PASSWORD, actor="test")
 
 
+def person_per_role(sessions, org: str) -> None:
+    """One member of ``org`` in each role, ``<role>@acme.cn``."""
+    from zerocarbon.core.access import Role
+
+    for role in Role:
+        person(sessions, f"{role.value}@acme.cn", org, role.value)
+
+
 def app_with(sessions, *routers):
     """The application with ``(router, prefix)`` pairs included, as the integrated application registers them."""
     app = create_app(sessions)

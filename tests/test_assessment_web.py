@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests import api_support
-from tests.api_support import fast_passwords, person
+from tests.api_support import fast_passwords, person_per_role
 from tests.assessment_fixtures import MINI_SYSTEM
 from tests.test_assessment_metrics import ORG, YEAR, stored_year
 from zerocarbon.core.access import Role, allowed
@@ -39,8 +39,7 @@ def app_with_pages(monkeypatch):
 @pytest.fixture
 def world(sessions, tmp_path):
     stored_year(sessions, tmp_path)
-    for role in Role:
-        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    person_per_role(sessions, ORG)
     svc.add_system(sessions, ORG, "mini.yaml", MINI_SYSTEM.encode(), actor="setup")
     a = svc.create(sessions, ORG, "mini_factory", YEAR, "TJ01", energy=svc.EnergyData(),
                    actor="user:energy_manager@acme.cn")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_support import app_with, login_client, person
+from tests.api_support import app_with, login_client, person_per_role
 from tests.test_claims_service import ORG, PLAN, credits_file, inventory
 from zerocarbon.api.routes import claims as claims_api
 from zerocarbon.core.access import Role, allowed
@@ -27,8 +27,7 @@ def login(sessions, email: str) -> TestClient:
 @pytest.fixture
 def people(sessions, tmp_path, cheap_passwords):
     inventory(sessions, tmp_path)
-    for role in Role:
-        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    person_per_role(sessions, ORG)
     return sessions
 
 

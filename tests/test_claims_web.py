@@ -10,7 +10,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_support import person, web_login_client
+from tests.api_support import person_per_role, web_login_client
 from tests.test_claims_api import claims_app
 from tests.test_claims_service import ORG, PLAN, credits_file, inventory
 from zerocarbon.core.access import Role, allowed
@@ -23,8 +23,7 @@ PAGES = ("claims", "claims/credits")
 @pytest.fixture
 def people(sessions, tmp_path, cheap_passwords):
     inventory(sessions, tmp_path)
-    for role in Role:
-        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    person_per_role(sessions, ORG)
     return sessions
 
 

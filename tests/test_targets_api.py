@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_support import app_with, fast_passwords, load_org, login_client, person
+from tests.api_support import app_with, fast_passwords, load_org, login_client, person, person_per_role
 from tests.test_targets_service import inventory
 from zerocarbon.api.routes import targets as api_targets
 from zerocarbon.core.access import Role, allowed
@@ -24,8 +24,7 @@ def make_world(sessions, tmp_path):
     with fast_passwords():
         load_org(sessions, "ORG")
         load_org(sessions, "OTHER")
-        for role in Role:
-            person(sessions, f"{role.value}@acme.cn", "ORG", role.value)
+        person_per_role(sessions, "ORG")
         person(sessions, "em@other.cn", "OTHER", "energy_manager")
         inventory(sessions, tmp_path, 2023, 1_000_000, 500_000)
         inventory(sessions, tmp_path, 2025, 800_000, 500_000)
