@@ -46,13 +46,42 @@ def person(sessions, email: str, org: str, role: str) -> None:
     users.add_member(sessions, email, org, role, PASSWORD, actor="test")
 
 
-def logged_in(sessions, email: str, password: str = PASSWORD) -> TestClient:
-    """A client holding the login-session cookie and sending the CSRF token, as the web pages will."""
-    c = client(sessions)
+def person_per_role(sessions, org: str) -> None:
+    """One member of ``org`` in each role, ``<role>@acme.cn``."""
+    from zerocarbon.core.access import Role
+
+    for role in Role:
+        person(sessions, f"{role.value}@acme.cn", org, role.value)
+
+
+def app_with(sessions, *routers):
+    """The application with ``(router, prefix)`` pairs included, as the integrated application registers them."""
+    app = create_app(sessions)
+    for router, prefix in routers:
+        app.include_router(router, prefix=prefix)
+    return app
+
+
+def login_client(app, email: str, password: str = PASSWORD) -> TestClient:
+    """A client of ``app`` holding the login-session cookie and sending the CSRF token, as the web pages will."""
+    c = TestClient(app, base_url=BASE_URL)
     r = c.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert r.status_code == 200, r.text
     c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return c
+
+
+def web_login_client(app, email: str) -> TestClient:
+    """A client of ``app`` logged in through the login form, not following redirects, as a browser's pages."""
+    c = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+    r = c.post("/web/login", data={"email": email, "password": PASSWORD, "next": "/web/"})
+    assert r.status_code == 303, r.text
+    return c
+
+
+def logged_in(sessions, email: str, password: str = PASSWORD) -> TestClient:
+    """A logged-in client of the application on ``sessions``."""
+    return login_client(create_app(sessions), email, password)
 
 
 def with_token(sessions, secret: str) -> TestClient:

@@ -133,6 +133,43 @@ def alembic_config(conn):
     return cfg
 
 
+def check_migration_round_trip(engine, tables: set[str], down_to: str, columns: tuple[tuple[str, str], ...] = ()):
+    """A migration's tables (and the ``(table, column)`` pairs it adds to older tables) match the models at head,
+    downgrading to ``down_to`` removes them, and upgrading again restores them. The models' modules must be
+    imported so that their tables are on ``Base``: all of them are, so the result does not depend on which other
+    tests ran first."""
+    import importlib
+    import pkgutil
+
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    import zerocarbon.store
+    from zerocarbon.store.tables import Base
+
+    for module in pkgutil.iter_modules(zerocarbon.store.__path__):
+        if not module.ispkg:
+            importlib.import_module(f"zerocarbon.store.{module.name}")
+
+    names = set(tables) | {name for pair in columns for name in pair}
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = [d for d in compare_metadata(MigrationContext.configure(conn), Base.metadata)
+                if any(n in str(d) for n in names)]
+    assert diff == []
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), down_to)
+    assert not tables & set(inspect(engine).get_table_names())
+    for table, column in columns:
+        assert column not in {c["name"] for c in inspect(engine).get_columns(table)}
+    upgrade(engine)
+    assert tables <= set(inspect(engine).get_table_names())
+    for table, column in columns:
+        assert column in {c["name"] for c in inspect(engine).get_columns(table)}
+
+
 def connections_in_zone(engine, zone: str = "Asia/Shanghai") -> None:
     """Every new PostgreSQL connection of ``engine`` in time zone ``zone``: instants must not depend on it."""
     from sqlalchemy import event

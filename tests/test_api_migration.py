@@ -2,17 +2,9 @@
 downgrades cleanly, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect
 
-from tests.conftest import BACKENDS, alembic_config, blank_engine
-import zerocarbon.store.users as _users_tables
-from zerocarbon.store.db import upgrade
-from zerocarbon.store.tables import Base
+from tests.conftest import BACKENDS, blank_engine, check_migration_round_trip
 
 TABLES = {"users", "memberships", "api_tokens", "login_sessions", "login_failures"}
 
@@ -20,15 +12,4 @@ TABLES = {"users", "memberships", "api_tokens", "login_sessions", "login_failure
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_0006_matches_the_models_and_downgrades(kind, tmp_path):
     with blank_engine(kind, tmp_path) as engine:
-        upgrade(engine)
-        with engine.connect() as conn:
-            diff = [d for d in compare_metadata(MigrationContext.configure(conn), Base.metadata)
-                    if any(t in str(d) for t in TABLES)]
-        assert diff == []
-        with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0005")
-        assert not TABLES & set(inspect(engine).get_table_names())
-        upgrade(engine)
-        assert TABLES <= set(inspect(engine).get_table_names())
-
-assert _users_tables.__name__  # imported for its tables on Base
+        check_migration_round_trip(engine, TABLES, "0005")

@@ -7,8 +7,7 @@ import pytest
 
 from tests.api_support import load_org, logged_in, person
 from tests.assessment_fixtures import MINI_SYSTEM
-from tests.test_assessment_metrics import FILES, ORG, YEAR, _import
-from zerocarbon.services import accounting
+from tests.test_assessment_metrics import ORG, YEAR, stored_year
 
 API = f"/api/v1/orgs/{ORG}"
 
@@ -26,11 +25,8 @@ def with_router(monkeypatch):
 
 @pytest.fixture
 def world(sessions, cheap_passwords, tmp_path):
-    load_org(sessions, ORG)
+    stored_year(sessions, tmp_path)
     load_org(sessions, "OTHER")
-    for kind in ("electricity", "generation", "instrument", "fuel", "packaging"):
-        _import(sessions, tmp_path, kind, FILES[kind])
-    accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="test")
     for email, role in (("em@org.cn", "energy_manager"), ("admin@org.cn", "admin"), ("aud@org.cn", "auditor"),
                         ("view@org.cn", "viewer"), ("plan@org.cn", "planner"), ("sup@org.cn", "supplier")):
         person(sessions, email, ORG, role)

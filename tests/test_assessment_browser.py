@@ -5,63 +5,38 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_support import PASSWORD, load_org, person
+from tests.api_support import person
 from tests.assessment_fixtures import MINI_SYSTEM
-from tests.test_assessment_metrics import FILES, ORG, YEAR
-from tests.test_web_browser import CHROMIUM, SHOTS, served
+from tests.test_assessment_metrics import ORG, YEAR, stored_year
+from tests.test_web_browser import SHOTS, logged_in, served
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def server(tmp_path, monkeypatch):
-    import zerocarbon.web as web
     from zerocarbon.web import assessment as pages
 
-    create = web.create_app
-
-    def with_pages(sessions=None):
-        app = create(sessions)
-        app.include_router(pages.router)
-        return app
-
-    monkeypatch.setattr(web, "create_app", with_pages)
     for var in ("ZEROCARBON_LAKE", "ZEROCARBON_METERS", "ZEROCARBON_PRODUCTION"):
         monkeypatch.delenv(var, raising=False)
 
     def setup(sessions):
-        from zerocarbon.services import accounting
         from zerocarbon.services import assessment as svc
 
-        load_org(sessions, ORG)
-        for kind in ("electricity", "generation", "instrument", "fuel", "packaging"):
-            path = tmp_path / f"{kind}.csv"
-            path.write_text(FILES[kind], encoding="utf-8")
-            accounting.import_file(sessions, ORG, kind, path, YEAR, "CN-2025.1", actor="setup")
-        accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="setup")
+        stored_year(sessions, tmp_path)
         person(sessions, "auditor@acme.cn", ORG, "auditor")
         svc.add_system(sessions, ORG, "mini.yaml", MINI_SYSTEM.encode(), actor="setup")
         a = svc.create(sessions, ORG, "mini_factory", YEAR, "TJ01", energy=svc.EnergyData(), actor="setup")
         svc.enter(sessions, ORG, a["id"], "manual.plan_items", 2, evidence_name="plan.txt", evidence=b"plan",
                   actor="user:manager@acme.cn")
 
-    with served(tmp_path, setup) as (base, sessions):
+    with served(tmp_path, setup, routers=((pages.router, ""),)) as (base, sessions):
         yield base, sessions
 
 
 def test_auditor_sees_the_radar_and_signs_off_a_value(server):
-    from playwright.sync_api import sync_playwright
-
     base, _ = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        pg = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
-        pg.set_default_timeout(30000)
-        pg.goto(f"{base}/web/login")
-        pg.fill("input[name=email]", "auditor@acme.cn")
-        pg.fill("input[name=password]", PASSWORD)
-        pg.click("button[type=submit]")
-        pg.wait_for_load_state()
+    with logged_in(base, "auditor@acme.cn") as pg:
         pg.goto(f"{base}/web/orgs/{ORG}/assessments/1")
         pg.wait_for_selector("#radar[data-ready='1']")
         assert pg.locator("#radar canvas").count() == 1
@@ -74,4 +49,3 @@ def test_auditor_sees_the_radar_and_signs_off_a_value(server):
         pg.wait_for_load_state()
         assert "已通过" in pg.locator("#ind-plan").inner_text()
         assert pg.locator("#ind-plan td.num").nth(1).inner_text().startswith("30.0")
-        browser.close()

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from tests.assessment_fixtures import MINI_SYSTEM
-from tests.test_assessment_metrics import FILES
+from tests.test_assessment_metrics import stored_year
 from zerocarbon.cli import assess
 from zerocarbon.cli.common import ErrorHandlingGroup
 
@@ -23,17 +23,9 @@ app.add_typer(assess.app, name="assess")
 @app.command("setup")
 def _setup(db: str, folder: Path) -> None:
     """The stored year of tests/test_assessment_metrics.py (organisation ORG)."""
-    from tests.api_support import load_org
-    from zerocarbon.services import accounting
     from zerocarbon.services.database import open_sessions
 
-    sessions = open_sessions(db, create=True)
-    load_org(sessions, "ORG")
-    for kind in ("electricity", "generation", "instrument", "fuel", "packaging"):
-        path = folder / f"{kind}.csv"
-        path.write_text(FILES[kind], encoding="utf-8")
-        accounting.import_file(sessions, "ORG", kind, path, 2025, "CN-2025.1", actor="test")
-    accounting.compute(sessions, "ORG", 2025, "CN-2025.1", actor="test")
+    stored_year(open_sessions(db, create=True), folder)
 
 
 def run(*args: str):

@@ -54,12 +54,21 @@ def _import(sessions, tmp_path, kind, text, year=YEAR):
     accounting.import_file(sessions, ORG, kind, path, year, "CN-2025.1", actor="test")
 
 
+# The files the assessment pages, API and CLI tests store: energy, instruments and packaged units.
+ASSESSED_KINDS = ("electricity", "generation", "instrument", "fuel", "packaging")
+
+
+def stored_year(sessions, tmp_path, kinds=ASSESSED_KINDS):
+    """Organisation ORG with the files of ``kinds`` imported and the year computed."""
+    load_org(sessions, ORG)
+    for kind in kinds:
+        _import(sessions, tmp_path, kind, FILES[kind])
+    accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="test")
+
+
 @pytest.fixture
 def stored(sessions, tmp_path):
-    load_org(sessions, ORG)
-    for kind, text in FILES.items():
-        _import(sessions, tmp_path, kind, text)
-    accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="test")
+    stored_year(sessions, tmp_path, FILES)
     return sessions
 
 

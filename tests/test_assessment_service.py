@@ -7,9 +7,8 @@ import pytest
 
 from tests.api_support import load_org
 from tests.assessment_fixtures import MINI_SYSTEM
-from tests.test_assessment_metrics import FILES, ORG, YEAR, _import
+from tests.test_assessment_metrics import ORG, YEAR, stored_year
 from zerocarbon.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, StateError
-from zerocarbon.services import accounting
 from zerocarbon.services import assessment as svc
 from zerocarbon.store import assessments as store
 from zerocarbon.store import repos
@@ -20,10 +19,7 @@ ENTERER, REVIEWER = "user:em@org.cn", "user:auditor@org.cn"
 
 @pytest.fixture
 def stored(sessions, tmp_path):
-    load_org(sessions, ORG)
-    for kind in ("electricity", "generation", "instrument", "fuel", "packaging"):
-        _import(sessions, tmp_path, kind, FILES[kind])
-    accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="test")
+    stored_year(sessions, tmp_path)
     svc.add_system(sessions, ORG, "mini.yaml", MINI_SYSTEM.encode(), actor="test")
     return sessions
 

@@ -10,11 +10,10 @@ import re
 import pytest
 
 from tests import api_support
-from tests.api_support import PASSWORD, fast_passwords, load_org, person
+from tests.api_support import fast_passwords, person_per_role
 from tests.assessment_fixtures import MINI_SYSTEM
-from tests.test_assessment_metrics import FILES, ORG, YEAR, _import
+from tests.test_assessment_metrics import ORG, YEAR, stored_year
 from zerocarbon.core.access import Role, allowed
-from zerocarbon.services import accounting
 from zerocarbon.services import assessment as svc
 from zerocarbon.web import i18n
 
@@ -39,12 +38,8 @@ def app_with_pages(monkeypatch):
 
 @pytest.fixture
 def world(sessions, tmp_path):
-    load_org(sessions, ORG)
-    for kind in ("electricity", "generation", "instrument", "fuel", "packaging"):
-        _import(sessions, tmp_path, kind, FILES[kind])
-    accounting.compute(sessions, ORG, YEAR, "CN-2025.1", actor="test")
-    for role in Role:
-        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    stored_year(sessions, tmp_path)
+    person_per_role(sessions, ORG)
     svc.add_system(sessions, ORG, "mini.yaml", MINI_SYSTEM.encode(), actor="setup")
     a = svc.create(sessions, ORG, "mini_factory", YEAR, "TJ01", energy=svc.EnergyData(),
                    actor="user:energy_manager@acme.cn")
@@ -54,10 +49,7 @@ def world(sessions, tmp_path):
 
 
 def browser(sessions, email: str):
-    c = api_support.client(sessions, follow_redirects=False)
-    r = c.post("/web/login", data={"email": email, "password": PASSWORD, "next": "/web/"})
-    assert r.status_code == 303, r.text
-    return c
+    return api_support.web_login_client(api_support.create_app(sessions), email)
 
 
 def test_pages_per_role(world):

@@ -7,37 +7,27 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_support import BASE_URL, PASSWORD, person
+from tests.api_support import app_with, login_client, person_per_role
 from tests.test_claims_service import ORG, PLAN, credits_file, inventory
 from zerocarbon.api.routes import claims as claims_api
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.web import claims as claims_web
-from zerocarbon.web import create_app
 
 API = f"/api/v1/orgs/{ORG}"
 
 
 def claims_app(sessions):
-    """The dashboard and API with the claims routers included, as the application will register them."""
-    app = create_app(sessions)
-    app.include_router(claims_api.router, prefix="/api/v1")
-    app.include_router(claims_web.router)
-    return app
+    return app_with(sessions, (claims_api.router, "/api/v1"), (claims_web.router, ""))
 
 
 def login(sessions, email: str) -> TestClient:
-    c = TestClient(claims_app(sessions), base_url=BASE_URL)
-    r = c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return c
+    return login_client(claims_app(sessions), email)
 
 
 @pytest.fixture
 def people(sessions, tmp_path, cheap_passwords):
     inventory(sessions, tmp_path)
-    for role in Role:
-        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    person_per_role(sessions, ORG)
     return sessions
 
 

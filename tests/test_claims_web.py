@@ -10,7 +10,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_support import BASE_URL, PASSWORD, person
+from tests.api_support import person_per_role, web_login_client
 from tests.test_claims_api import claims_app
 from tests.test_claims_service import ORG, PLAN, credits_file, inventory
 from zerocarbon.core.access import Role, allowed
@@ -23,16 +23,12 @@ PAGES = ("claims", "claims/credits")
 @pytest.fixture
 def people(sessions, tmp_path, cheap_passwords):
     inventory(sessions, tmp_path)
-    for role in Role:
-        person(sessions, f"{role.value}@acme.cn", ORG, role.value)
+    person_per_role(sessions, ORG)
     return sessions
 
 
 def browser(sessions, email: str) -> TestClient:
-    c = TestClient(claims_app(sessions), base_url=BASE_URL, follow_redirects=False)
-    r = c.post("/web/login", data={"email": email, "password": PASSWORD, "next": "/web/"})
-    assert r.status_code == 303, r.text
-    return c
+    return web_login_client(claims_app(sessions), email)
 
 
 def test_pages_per_role(people):

@@ -4,33 +4,19 @@ field and reason, and nothing is stored; another organisation's targets are not 
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.api_support import BASE_URL, PASSWORD, fast_passwords, load_org, person
+from tests.api_support import app_with, fast_passwords, load_org, login_client, person, person_per_role
 from tests.test_targets_service import inventory
 from zerocarbon.api.routes import targets as api_targets
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.services import targets
-from zerocarbon.web import create_app
 from zerocarbon.web import targets as web_targets
 
 API = "/api/v1/orgs/ORG/targets"
 
 
 def app_with_targets(sessions):
-    """The server's app with the targets API and page included (as the integrated app registers them)."""
-    app = create_app(sessions)
-    app.include_router(api_targets.router, prefix="/api/v1")
-    app.include_router(web_targets.router)
-    return app
-
-
-def login(app, email: str) -> TestClient:
-    c = TestClient(app, base_url=BASE_URL)
-    r = c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return c
+    return app_with(sessions, (api_targets.router, "/api/v1"), (web_targets.router, ""))
 
 
 def make_world(sessions, tmp_path):
@@ -38,8 +24,7 @@ def make_world(sessions, tmp_path):
     with fast_passwords():
         load_org(sessions, "ORG")
         load_org(sessions, "OTHER")
-        for role in Role:
-            person(sessions, f"{role.value}@acme.cn", "ORG", role.value)
+        person_per_role(sessions, "ORG")
         person(sessions, "em@other.cn", "OTHER", "energy_manager")
         inventory(sessions, tmp_path, 2023, 1_000_000, 500_000)
         inventory(sessions, tmp_path, 2025, 800_000, 500_000)
@@ -57,7 +42,7 @@ def test_reads_and_writes_per_role(world):
     sessions, app = world
     body = {"kind": "absolute", "base_year": 2023, "target_year": 2030, "reduction": 0.42, "scope2_method": "location"}
     for role in Role:
-        c = login(app, f"{role.value}@acme.cn")
+        c = login_client(app, f"{role.value}@acme.cn")
         read = allowed(role, "assess.read")
         for path in ("", "/progress", "/pathway", "/outputs", "/A", "/A/check"):
             assert c.get(API + path).status_code == (200 if read else 403), (role, path)
@@ -72,7 +57,7 @@ def test_reads_and_writes_per_role(world):
 
 def test_progress_and_check_content(world):
     _, app = world
-    c = login(app, "viewer@acme.cn")
+    c = login_client(app, "viewer@acme.cn")
     [item] = c.get(API + "/progress").json()
     assert [p["year"] for p in item["points"]] == [2023, 2025]
     check = c.get(API + "/A/check").json()
@@ -82,7 +67,7 @@ def test_progress_and_check_content(world):
 
 def test_refused_target_is_problem_details_and_nothing_stored(world):
     sessions, app = world
-    c = login(app, "energy_manager@acme.cn")
+    c = login_client(app, "energy_manager@acme.cn")
     r = c.post(API, json={"kind": "absolute", "base_year": 2024, "target_year": 2030, "reduction": 0.5})
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
     assert "no stored inventory of 2024" in r.text
@@ -93,7 +78,7 @@ def test_refused_target_is_problem_details_and_nothing_stored(world):
 
 def test_output_file_upload(world):
     _, app = world
-    c = login(app, "energy_manager@acme.cn")
+    c = login_client(app, "energy_manager@acme.cn")
     bad = b"site,year,metric,value,unit\nTJ01,2023,units,oops,unit\n"
     r = c.post(API + "/outputs", files={"file": ("outputs.csv", bad)})
     assert r.status_code == 400 and "value" in r.text
@@ -104,7 +89,7 @@ def test_output_file_upload(world):
 
 def test_other_organisation_cannot_reach_targets(world):
     _, app = world
-    c = login(app, "em@other.cn")
+    c = login_client(app, "em@other.cn")
     assert c.get(API).status_code == 404
     assert c.get("/api/v1/orgs/OTHER/targets").json() == []
     assert c.get("/api/v1/orgs/OTHER/targets/A").status_code == 404

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-import zerocarbon.web
-from tests.api_support import PASSWORD, load_org, person
+from tests.api_support import load_org, person
 from tests.test_targets_service import inventory
-from tests.test_web_browser import CHROMIUM, SHOTS, served
+from tests.test_web_browser import SHOTS, logged_in, served
+from zerocarbon.api.routes import targets as api_targets
 from zerocarbon.services import targets
+from zerocarbon.web import targets as web_targets
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    from tests.test_targets_api import app_with_targets
-
-    plain = zerocarbon.web.create_app
-    monkeypatch.setattr(zerocarbon.web, "create_app", lambda sessions: app_with_targets(sessions))
-    monkeypatch.setattr("tests.test_targets_api.create_app", plain)
-
+def server(tmp_path):
     def setup(sessions):
         load_org(sessions, "ORG")
         person(sessions, "em@acme.cn", "ORG", "energy_manager")
@@ -29,22 +24,12 @@ def server(tmp_path, monkeypatch):
         targets.set_target(sessions, "ORG", kind="absolute", scopes="s1s2", base_year=2023, target_year=2030,
                            reduction=0.5, code="S12", actor="setup")
 
-    with served(tmp_path, setup) as (base, sessions):
+    with served(tmp_path, setup, routers=((api_targets.router, "/api/v1"), (web_targets.router, ""))) as (base, _):
         yield base
 
 
 def test_targets_page_draws_charts_and_adds_a_target(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        pg = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
-        pg.set_default_timeout(30000)
-        pg.goto(f"{server}/web/login")
-        pg.fill("input[name=email]", "em@acme.cn")
-        pg.fill("input[name=password]", PASSWORD)
-        pg.click("button[type=submit]")
-        pg.wait_for_load_state()
+    with logged_in(server, "em@acme.cn") as pg:
         pg.goto(f"{server}/web/orgs/ORG/targets")
         pg.wait_for_selector("#chart-S12[data-ready='1']")
         assert pg.locator("#chart-S12 canvas").count() == 1
@@ -56,4 +41,3 @@ def test_targets_page_draws_charts_and_adds_a_target(server):
         pg.wait_for_selector("#chart-T1[data-ready='1']")
         assert pg.locator("#check-T1").get_attribute("data-ambition") == "1.5C"
         pg.screenshot(path=str(SHOTS / "targets-zh.png"), full_page=True)
-        browser.close()

@@ -9,7 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_support import BASE_URL, PASSWORD
+from tests.api_support import web_login_client
 from tests.test_targets_api import make_world
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.core.ghg.base_year import ChangeKind
@@ -25,10 +25,7 @@ def world(sessions, tmp_path):
 
 
 def browser(app, email: str) -> TestClient:
-    c = TestClient(app, base_url=BASE_URL, follow_redirects=False)
-    r = c.post("/web/login", data={"email": email, "password": PASSWORD, "next": "/web/"})
-    assert r.status_code == 303, r.text
-    return c
+    return web_login_client(app, email)
 
 
 def test_page_per_role(world):

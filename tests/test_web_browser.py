@@ -46,9 +46,10 @@ def require_browser() -> None:
 
 
 @contextmanager
-def served(tmp_path: Path, setup: Callable):
+def served(tmp_path: Path, setup: Callable, routers: tuple = ()):
     """The dashboard on a new SQLite database that ``setup(sessions)`` fills, served on localhost in a thread;
-    yields the address and the sessions."""
+    yields the address and the sessions. ``routers`` are ``(router, prefix)`` pairs included as the integrated
+    application registers them."""
     require_browser()
     import uvicorn
 
@@ -61,7 +62,10 @@ def served(tmp_path: Path, setup: Callable):
     with fast_passwords():
         setup(sessions)
         port = _free_port()
-        srv = uvicorn.Server(uvicorn.Config(create_app(sessions), host="127.0.0.1", port=port, log_level="warning"))
+        app = create_app(sessions)
+        for router, prefix in routers:
+            app.include_router(router, prefix=prefix)
+        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=srv.run, daemon=True)
         thread.start()
         while not srv.started:
@@ -71,6 +75,24 @@ def served(tmp_path: Path, setup: Callable):
         srv.should_exit = True
         thread.join(10)
     engine.dispose()
+
+
+@contextmanager
+def logged_in(base: str, email: str):
+    """Chromium in Chinese at 1280 x 900, logged in to the dashboard at ``base`` as ``email``; yields the page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        pg = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+        pg.set_default_timeout(30000)
+        pg.goto(f"{base}/web/login")
+        pg.fill("input[name=email]", email)
+        pg.fill("input[name=password]", PASSWORD)
+        pg.click("button[type=submit]")
+        pg.wait_for_load_state()
+        yield pg
+        browser.close()
 
 
 @pytest.fixture

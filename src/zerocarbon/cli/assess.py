@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, OrgOpt, YearOpt, actor, console, emit_json, err, escape,
-                                   group)
+                                   group, read_file)
 
 app = group("Zero-carbon factory assessment: index systems, assessments, manual values and their review, gaps.")
 systems_app = typer.Typer(help="Index systems: list the shipped ones and an organisation's own; add your own.",
@@ -66,7 +66,7 @@ def systems_add(file: Path, org: OrgOpt, db: DbOpt = None, actor_name: ActorOpt 
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import assessment
 
-    info = assessment.add_system(open_db(db), org, file.name, _read(file), actor=actor(actor_name))
+    info = assessment.add_system(open_db(db), org, file.name, read_file(file)[1], actor=actor(actor_name))
     if as_json:
         emit_json(info.__dict__)
         return
@@ -74,20 +74,12 @@ def systems_add(file: Path, org: OrgOpt, db: DbOpt = None, actor_name: ActorOpt 
                   f"indicators, sha256 {info.sha256[:12]})", highlight=False)
 
 
-def _read(path: Path) -> bytes:
-    from zerocarbon.errors import InputError, Problem
-
-    if not path.is_file():
-        raise InputError([Problem(str(path), None, None, "file not found")])
-    return path.read_bytes()
-
-
 @app.command("validate")
 def validate(file: Path) -> None:
     """Check an index-system file without a database: every problem with its JSON path (exit 2), or a summary."""
     from zerocarbon.services import assessment
 
-    system = assessment.validate_system(file.name, _read(file))
+    system = assessment.validate_system(file.name, read_file(file)[1])
     inds = system.indicators()
     console.print(f"{escape(file.name)}: valid index system {escape(system.id)} version {escape(system.version)}; "
                   f"{len(system.dimensions)} dimensions, {len(inds)} indicators ({sum(i.manual for i in inds)} "
@@ -221,7 +213,7 @@ def manual(assessment_id: Annotated[int, typer.Argument(metavar="ID")], metric: 
     from zerocarbon.services import assessment
 
     got = assessment.enter(open_db(db), org, assessment_id, metric, value, evidence_name=evidence.name,
-                           evidence=_read(evidence), note=note, actor=actor(actor_name))
+                           evidence=read_file(evidence)[1], note=note, actor=actor(actor_name))
     if as_json:
         emit_json(got)
         return

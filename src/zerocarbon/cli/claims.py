@@ -9,19 +9,12 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from zerocarbon.cli.common import ActorOpt, DbOpt, JsonOpt, OrgOpt, YearOpt, actor, console, emit_json, escape, group
+from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, OrgOpt, YearOpt, actor, console, emit_json, escape,
+                                   group, read_file)
 
 app = group("Carbon-neutrality claims (ISO 14068-1): credits register, claims, tests, statements, review.")
 credits_app = group("The carbon-credit register: import a registry export, list the credits and their use.")
 app.add_typer(credits_app, name="credits")
-
-
-def _file(path: Path) -> tuple[str, bytes]:
-    from zerocarbon.errors import InputError, Problem
-
-    if not path.is_file():
-        raise InputError([Problem(str(path), None, None, "file not found")])
-    return path.name, path.read_bytes()
 
 
 @credits_app.command("import")
@@ -31,7 +24,7 @@ def credits_import(file: Path, org: OrgOpt, db: DbOpt = None, actor_name: ActorO
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import claims
 
-    name, data = _file(file)
+    name, data = read_file(file)
     rep = claims.import_credits(open_db(db), org, name, data, actor=actor(actor_name))
     if as_json:
         emit_json(rep.__dict__)
@@ -74,7 +67,7 @@ def new(org: OrgOpt, year: YearOpt,
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import claims
 
-    name, data = _file(plan)
+    name, data = read_file(plan)
     d = claims.create_claim(open_db(db), org, year, name, data, site=site, workshop=workshop, lines=lines,
                             actor=actor(actor_name))
     if as_json:

@@ -184,6 +184,15 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
+def read_file(path: Path) -> tuple[str, bytes]:
+    """The name and bytes of a file given on the command line, as the services take uploads."""
+    from zerocarbon.errors import Problem
+
+    if not path.is_file():
+        raise InputError([Problem(str(path), None, None, "file not found")])
+    return path.name, path.read_bytes()
+
+
 def group(help_text: str) -> typer.Typer:
     return typer.Typer(help=help_text, no_args_is_help=True, pretty_exceptions_enable=False)
 

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from zerocarbon.cli.common import ActorOpt, DbOpt, JsonOpt, OrgOpt, actor, console, emit_json, escape, group
+from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, OrgOpt, actor, console, emit_json, escape, group,
+                                   read_file)
 
 app = group("Suppliers: registry, green specification scorecards, data campaigns, submissions, reductions.")
 campaign_app = group("Data requests to suppliers: create, list, record reminders to overdue suppliers.")
@@ -31,16 +32,8 @@ def _as_of(text: str | None) -> date | None:
         raise typer.BadParameter(f"'{text}' is not a date YYYY-MM-DD", param_hint="--as-of") from None
 
 
-def _file(path: Path) -> tuple[str, bytes]:
-    from zerocarbon.errors import InputError, Problem
-
-    if not path.is_file():
-        raise InputError([Problem(str(path), None, None, "file not found")])
-    return path.name, path.read_bytes()
-
-
 def _evidence(paths: list[Path] | None) -> dict[str, bytes]:
-    return dict(_file(p) for p in paths or [])
+    return dict(read_file(p) for p in paths or [])
 
 
 def _pct(x) -> str:
@@ -54,7 +47,7 @@ def import_suppliers(file: Path, org: OrgOpt, db: DbOpt = None, actor_name: Acto
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import suppliers
 
-    name, data = _file(file)
+    name, data = read_file(file)
     rep = suppliers.import_suppliers(open_db(db), org, name, data, actor=actor(actor_name))
     if as_json:
         emit_json(rep.__dict__)
@@ -158,7 +151,7 @@ def spec(org: OrgOpt, set_file: Annotated[Optional[Path], typer.Option("--set", 
 
     sessions = open_db(db)
     if set_file is not None:
-        name, data = _file(set_file)
+        name, data = read_file(set_file)
         info = suppliers.set_spec(sessions, org, name, data, actor=actor(actor_name))
     else:
         info = suppliers.get_spec(sessions, org)
@@ -298,7 +291,7 @@ def submit(file: Path, org: OrgOpt,
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import suppliers
 
-    name, data = _file(file)
+    name, data = read_file(file)
     out = suppliers.submit(open_db(db), org, supplier, name, data, _evidence(evidence), request_id=request,
                            actor=actor(actor_name))
     if as_json:
@@ -361,7 +354,7 @@ def reductions_submit(file: Path, org: OrgOpt, supplier: Annotated[str, typer.Op
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import suppliers
 
-    name, data = _file(file)
+    name, data = read_file(file)
     rows = suppliers.submit_projects(open_db(db), org, supplier, name, data, _evidence(evidence),
                                      actor=actor(actor_name))
     if as_json:

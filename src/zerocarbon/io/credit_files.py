@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import math
 import re
-import tempfile
 from datetime import date
-from pathlib import Path
 
 from zerocarbon.core.neutrality import PROJECT_TYPES, Credit, overlaps, serial_count
 from zerocarbon.errors import InputError, Problem
-from zerocarbon.io.tables import read_table
+from zerocarbon.io.tables import read_upload
 
 MAX_FILE_BYTES = 5 * 2**20
 # Column -> accepted headers (English, snake case or with spaces, and Chinese).
@@ -44,38 +42,6 @@ REQUIRED = ("credit_id", "programme", "project_id", "project_type", "vintage", "
 CA_VALUES = ("applied", "not_applied", "not_applicable", "unknown")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 _RANGE = re.compile(r"^\s*(\d{1,18})\s*(?:-\s*(\d{1,18}))?\s*$")
-
-
-def _table(source: str, data: bytes):
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError([Problem(source, None, None, f"is larger than {MAX_FILE_BYTES // 2**20} MB")])
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{Path(source).suffix.lower() or '.csv'}"
-        path.write_bytes(data)
-        try:
-            df = read_table(path)
-        except InputError as exc:
-            raise InputError([Problem(source, p.row, p.column, p.reason) for p in exc.problems]) from None
-    alias = {a: canon for canon, names in COLUMNS.items() for a in names}
-    rename, problems = {}, []
-    for c in df.columns:
-        key = str(c).strip().lower().replace(" ", "_")
-        if key not in alias:
-            problems.append(Problem(source, 1, str(c), f"unknown column; the columns are {', '.join(COLUMNS)}"))
-        elif alias[key] in rename.values():
-            problems.append(Problem(source, 1, str(c), f"column '{alias[key]}' is given twice"))
-        else:
-            rename[c] = alias[key]
-    df = df.rename(columns=rename)
-    problems += [Problem(source, 1, c, "required column is missing") for c in REQUIRED if c not in df.columns]
-    if not problems and len(df) == 0:
-        problems.append(Problem(source, None, None, "has no data rows"))
-    if problems:
-        raise InputError(problems)
-    for c in COLUMNS:
-        if c not in df.columns:
-            df[c] = ""
-    return df
 
 
 def _int(text: str) -> int | None:
@@ -175,7 +141,7 @@ def _row(source: str, row: int, r: dict, problems: list[Problem]) -> Credit | No
 
 def read_credits(source: str, data: bytes) -> list[Credit]:
     """The credits of an uploaded file, every row valid and no serial range used twice in the file."""
-    df = _table(source, data)
+    df = read_upload(source, data, COLUMNS, REQUIRED, MAX_FILE_BYTES)
     problems: list[Problem] = []
     credits: list[tuple[int, Credit]] = []
     ids: dict[str, int] = {}

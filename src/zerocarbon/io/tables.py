@@ -7,6 +7,7 @@ spreadsheet convention: the header is row 1, the first data row is row 2.
 from __future__ import annotations
 
 import io
+import tempfile
 from pathlib import Path
 from zipfile import BadZipFile
 
@@ -62,6 +63,44 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
         raise InputError([Problem(str(path), None, None, f"cannot be read as {suffix}: {exc}")]) from None
     df.columns = [str(c).strip() for c in df.columns]
     return df.map(lambda v: v.strip() if isinstance(v, str) else v)
+
+
+def read_upload(source: str, data: bytes, columns: dict[str, tuple[str, ...]], required: tuple[str, ...],
+                max_bytes: int) -> pd.DataFrame:
+    """The table of an uploaded CSV/XLSX named ``source`` as text cells under canonical column names.
+
+    ``columns`` maps each canonical name to the headers accepted for it (English and Chinese, lower case with
+    underscores); an unknown or repeated header, a missing required column or a file without data rows is
+    refused with every problem at once. Optional columns that are absent come back empty."""
+    if len(data) > max_bytes:
+        raise InputError([Problem(source, None, None, f"is larger than {max_bytes // 2**20} MB")])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{Path(source).suffix.lower() or '.csv'}"
+        path.write_bytes(data)
+        try:
+            df = read_table(path)
+        except InputError as exc:
+            raise InputError([Problem(source, p.row, p.column, p.reason) for p in exc.problems]) from None
+    alias = {a: canon for canon, names in columns.items() for a in names}
+    rename, problems = {}, []
+    for c in df.columns:
+        key = str(c).strip().lower().replace(" ", "_")
+        if key not in alias:
+            problems.append(Problem(source, 1, str(c), f"unknown column; the columns are {', '.join(columns)}"))
+        elif alias[key] in rename.values():
+            problems.append(Problem(source, 1, str(c), f"column '{alias[key]}' is given twice"))
+        else:
+            rename[c] = alias[key]
+    df = df.rename(columns=rename)
+    problems += [Problem(source, 1, c, "required column is missing") for c in required if c not in df.columns]
+    if not problems and len(df) == 0:
+        problems.append(Problem(source, None, None, "has no data rows"))
+    if problems:
+        raise InputError(problems)
+    for c in columns:
+        if c not in df.columns:
+            df[c] = ""
+    return df
 
 
 def _decode(path: Path) -> str:

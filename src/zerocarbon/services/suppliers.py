@@ -15,10 +15,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import yaml
 from sqlalchemy.orm import sessionmaker
@@ -27,7 +25,7 @@ from zerocarbon.core.supply import reductions as red
 from zerocarbon.core.supply import scorecard as sc
 from zerocarbon.errors import InputError, NotFoundError, Problem, StateError
 from zerocarbon.io.spreadsheet import table_bytes
-from zerocarbon.io.tables import read_table
+from zerocarbon.io.tables import read_upload
 from zerocarbon.store import repos
 from zerocarbon.store import suppliers as store
 
@@ -128,39 +126,7 @@ def _only(v: Viewer) -> str | None:
 # --- reading files ---------------------------------------------------------------------------------------------
 
 def _read(source: str, data: bytes, columns: dict, required: tuple[str, ...]):
-    """The table of an uploaded CSV/XLSX as text cells with canonical column names."""
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError([Problem(source, None, None, f"is larger than {MAX_FILE_BYTES // 2**20} MB")])
-    suffix = Path(source).suffix.lower() or ".csv"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        try:
-            df = read_table(path)
-        except InputError as exc:
-            raise InputError([Problem(source, p.row, p.column, p.reason) for p in exc.problems]) from None
-    alias = {a: canon for canon, names in columns.items() for a in names}
-    rename, problems = {}, []
-    for c in df.columns:
-        key = str(c).strip().lower().replace(" ", "_")
-        if key in alias:
-            if alias[key] in rename.values():
-                problems.append(Problem(source, 1, str(c), f"column '{alias[key]}' is given twice"))
-            rename[c] = alias[key]
-        else:
-            problems.append(Problem(source, 1, str(c), f"unknown column; the columns are {', '.join(columns)}"))
-    df = df.rename(columns=rename)
-    for c in required:
-        if c not in df.columns:
-            problems.append(Problem(source, 1, c, "required column is missing"))
-    if not problems and len(df) == 0:
-        problems.append(Problem(source, None, None, "has no data rows"))
-    if problems:
-        raise InputError(problems)
-    for c in columns:
-        if c not in df.columns:
-            df[c] = ""
-    return df
+    return read_upload(source, data, columns, required, MAX_FILE_BYTES)
 
 
 def _number(text: str) -> float | None:

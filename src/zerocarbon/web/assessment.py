@@ -16,20 +16,15 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from zerocarbon.api.uploads import safe_name
-from zerocarbon.errors import InputError, ZerocarbonError
+from zerocarbon.errors import ZerocarbonError
 from zerocarbon.services import assessment
 from zerocarbon.web import formatting
-from zerocarbon.web.routes import PREFIX, STATIC, Page, PageRoute, _csrf, _problems, templates
+from zerocarbon.web.routes import PREFIX, STATIC, Page, PageRoute, _csrf, refusal, templates
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 templates.env.globals.setdefault("num", formatting.num)
 # The static route serves only listed files; the radar script of these pages joins the list.
 STATIC.setdefault("assessment.js", "text/javascript")
-
-
-def _refusal(exc: ZerocarbonError) -> dict:
-    problems = _problems(exc) if isinstance(exc, InputError) else []
-    return {"problems": problems, "message": None if problems else str(exc)}
 
 
 def _split(text: str) -> list[str]:
@@ -77,7 +72,7 @@ def start(request: Request, org: str, system: Annotated[str, Form(max_length=128
                                 base_year=int(base_year) if base_year.strip().isdigit() else None,
                                 actor=page.principal.actor)
     except ZerocarbonError as exc:
-        return _list_page(page, 400, form=form, **_refusal(exc))
+        return _list_page(page, 400, form=form, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/assessments/{got['id']}", status_code=303)
 
 
@@ -91,7 +86,7 @@ def add_system(request: Request, org: str, file: Annotated[UploadFile, File()],
         info = assessment.add_system(page.sessions, org, name, file.file.read(assessment.MAX_SYSTEM_BYTES + 1),
                                      actor=page.principal.actor)
     except ZerocarbonError as exc:
-        return _list_page(page, 400, **_refusal(exc))
+        return _list_page(page, 400, **refusal(exc))
     return _list_page(page, added=info)
 
 
@@ -126,7 +121,7 @@ def _act(request: Request, org: str, assessment_id: int, action: str, csrf: str 
     try:
         do(page)
     except ZerocarbonError as exc:
-        return _detail(page, assessment_id, 400, **_refusal(exc))
+        return _detail(page, assessment_id, 400, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/assessments/{assessment_id}", status_code=303)
 
 

@@ -17,7 +17,7 @@ from zerocarbon.api.uploads import safe_name
 from zerocarbon.errors import InputError, PermissionDeniedError, ZerocarbonError
 from zerocarbon.services import accounting, claims
 from zerocarbon.web import formatting, i18n
-from zerocarbon.web.routes import PREFIX, Page, PageRoute, _csrf, _problems, templates
+from zerocarbon.web.routes import PREFIX, Page, PageRoute, _csrf, refusal, templates
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 # The claim templates call num() as a function, as the supply pages do.
@@ -28,11 +28,6 @@ def _read(upload: UploadFile | None, limit: int) -> tuple[str, bytes]:
     if upload is None or not upload.filename:
         return "file", b""
     return safe_name(upload.filename), upload.file.read(limit + 1)
-
-
-def _refusal(exc: ZerocarbonError) -> dict:
-    problems = _problems(exc) if isinstance(exc, InputError) else []
-    return {"problems": problems, "message": None if problems else str(exc)}
 
 
 def _credits_page(page: Page, status: int = 200, **context) -> Response:
@@ -57,7 +52,7 @@ def credits_upload(request: Request, org: str, file: Annotated[UploadFile, File(
         name, data = _read(file, claims.MAX_FILE_BYTES)
         result = claims.import_credits(page.sessions, org, name, data, actor=page.principal.actor)
     except ZerocarbonError as exc:
-        return _credits_page(page, 400, **_refusal(exc))
+        return _credits_page(page, 400, **refusal(exc))
     return _credits_page(page, result=result)
 
 
@@ -86,7 +81,7 @@ def claim_create(request: Request, org: str, year: Annotated[int, Form(ge=1990, 
         d = claims.create_claim(page.sessions, org, year, name, data, site=site or None, workshop=workshop or None,
                                 lines=[x for x in lines.replace(";", ",").split(",")], actor=page.principal.actor)
     except ZerocarbonError as exc:
-        return _claims_page(page, 400, **_refusal(exc))
+        return _claims_page(page, 400, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/claims/{d['id']}", status_code=303)
 
 
@@ -143,5 +138,5 @@ def claim_review(request: Request, org: str, claim_id: int, decision: Annotated[
         claims.review(page.sessions, org, claim_id, decision == "accept", comment, actor=page.principal.actor)
     except ZerocarbonError as exc:
         status = 400 if isinstance(exc, InputError) else 403 if isinstance(exc, PermissionDeniedError) else 409
-        return _claim_page(page, claim_id, status, **_refusal(exc))
+        return _claim_page(page, claim_id, status, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/claims/{claim_id}#review", status_code=303)

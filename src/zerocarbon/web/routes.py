@@ -362,6 +362,12 @@ def _problems(exc: InputError) -> list[dict]:
     return [{"file": p.source, "row": p.row, "column": p.column, "reason": p.reason} for p in exc.problems]
 
 
+def refusal(exc: ZerocarbonError) -> dict:
+    """What a page shows for a refused action: the problem table of bad input, or the error's message."""
+    problems = _problems(exc) if isinstance(exc, InputError) else []
+    return {"problems": problems, "message": None if problems else str(exc)}
+
+
 @router.post("/orgs/{org}/data/upload")
 def upload(request: Request, org: str, file: Annotated[UploadFile, File()],
            kind: Annotated[str, Form(max_length=32)], year: Annotated[int, Form(ge=1990, le=2100)],

@@ -16,10 +16,10 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from zerocarbon.api.uploads import safe_name
-from zerocarbon.errors import InputError, PermissionDeniedError, ZerocarbonError
+from zerocarbon.errors import PermissionDeniedError, ZerocarbonError
 from zerocarbon.services import suppliers
 from zerocarbon.web import formatting, i18n
-from zerocarbon.web.routes import PREFIX, Page, PageRoute, Refused, _csrf, _problems, templates
+from zerocarbon.web.routes import PREFIX, Page, PageRoute, Refused, _csrf, refusal, templates
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 # The supplier templates call num() as a function (a percentage built inline reads better than a filter chain).
@@ -38,11 +38,6 @@ def _read(upload: UploadFile | None, limit: int) -> tuple[str, bytes] | None:
 
 def _evidence(files: list[UploadFile] | None) -> dict[str, bytes]:
     return dict(x for x in (_read(f, suppliers.MAX_EVIDENCE_BYTES) for f in files or []) if x)
-
-
-def _refusal(exc: ZerocarbonError) -> dict:
-    problems = _problems(exc) if isinstance(exc, InputError) else []
-    return {"problems": problems, "message": None if problems else str(exc)}
 
 
 # --- suppliers ------------------------------------------------------------------------------------------------
@@ -81,7 +76,7 @@ def suppliers_import(request: Request, org: str, file: Annotated[UploadFile, Fil
         got = _read(file, suppliers.MAX_FILE_BYTES) or ("file", b"")
         result = suppliers.import_suppliers(page.sessions, org, got[0], got[1], actor=page.principal.actor)
     except ZerocarbonError as exc:
-        return _suppliers_page(page, 400, **_refusal(exc))
+        return _suppliers_page(page, 400, **refusal(exc))
     return _suppliers_page(page, result=result)
 
 
@@ -94,7 +89,7 @@ def spec_upload(request: Request, org: str, file: Annotated[UploadFile, File()],
         got = _read(file, suppliers.MAX_FILE_BYTES) or ("file", b"")
         suppliers.set_spec(page.sessions, org, got[0], got[1], actor=page.principal.actor)
     except ZerocarbonError as exc:
-        return _suppliers_page(page, 400, **_refusal(exc))
+        return _suppliers_page(page, 400, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/supply/suppliers#spec", status_code=303)
 
 
@@ -155,7 +150,7 @@ def campaign_create(request: Request, org: str, name: Annotated[str, Form(max_le
         suppliers.create_campaign(page.sessions, org, name, indicators or [], due, codes or None,
                                   actor=page.principal.actor)
     except ZerocarbonError as exc:
-        return _campaigns_page(page, 400, **_refusal(exc))
+        return _campaigns_page(page, 400, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/supply/campaigns", status_code=303)
 
 
@@ -237,7 +232,7 @@ def _review(request: Request, org: str, csrf: str | None, decide, on_refusal, ba
     try:
         decide(page)
     except ZerocarbonError as exc:
-        return on_refusal(page, 400, **_refusal(exc))
+        return on_refusal(page, 400, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/supply/{back}", status_code=303)
 
 
@@ -306,7 +301,7 @@ def _portal_upload(request: Request, org: str, file: UploadFile, evidence: list[
         name, data = _read(file, suppliers.MAX_FILE_BYTES) or ("file", b"")
         return page, v, code, save(page, v, code, name, data, _evidence(evidence))
     except ZerocarbonError as exc:
-        return _portal(page, code, 400, **_refusal(exc))
+        return _portal(page, code, 400, **refusal(exc))
 
 
 @router.post("/orgs/{org}/portal/projects")

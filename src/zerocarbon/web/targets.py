@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.services import targets
 from zerocarbon.web import i18n
-from zerocarbon.web.routes import PREFIX, STATIC, Page, PageRoute, _csrf
+from zerocarbon.web.routes import PREFIX, STATIC, Page, PageRoute, _csrf, refusal
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 # The page's chart script is served with the dashboard's other static files.
@@ -102,9 +102,7 @@ def target_add(request: Request, org: str, kind: Annotated[str, Form(max_length=
                            target_year=target_year, reduction=cut, re_share=share, scope2_method=scope2_method,
                            boundary=boundary or "org", denominator=denominator or None, actor=page.principal.actor)
     except ZerocarbonError as exc:
-        problems = [{"source": p.source, "row": p.row, "column": p.column, "reason": p.reason}
-                    for p in getattr(exc, "problems", [])]
-        return _page(page, 400, problems=problems, message=None if problems else str(exc))
+        return _page(page, 400, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/targets", status_code=303)
 
 
