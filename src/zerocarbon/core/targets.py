@@ -102,13 +102,21 @@ def problems(t: Target) -> list[tuple[str, str]]:
     if t.target_year <= t.base_year:
         out.append(("target_year", f"target year {t.target_year} must come after the base year {t.base_year}"))
     if t.kind == "renewable_electricity":
-        if t.re_share is None or not 0 < t.re_share <= 1:
-            out.append(("re_share", f"renewable share {t.re_share} must lie in (0, 1]"))
+        if t.re_share is None:
+            out.append(("re_share", "required for kind renewable_electricity: the share of electricity to reach, "
+                                    "in (0, 1]; 0.9 is 90 %"))
+        elif not 0 < t.re_share <= 1:
+            out.append(("re_share", f"{t.re_share:g} is outside (0, 1]: give the share of electricity to reach; "
+                                    "0.9 is 90 %"))
         elif t.re_share <= t.base_value:
             out.append(("re_share", f"renewable share {t.re_share:.3f} is not above the base year's "
                                     f"{t.base_value:.3f}: nothing to reach"))
-    elif t.reduction is None or not 0 < t.reduction <= 1:
-        out.append(("reduction", f"reduction {t.reduction} must lie in (0, 1] (a fraction of the base value)"))
+    elif t.reduction is None:
+        out.append(("reduction", f"required for kind {t.kind}: the fraction of the base value to cut, in (0, 1]; "
+                                 "0.42 is -42 %"))
+    elif not 0 < t.reduction <= 1:
+        out.append(("reduction", f"{t.reduction:g} is outside (0, 1]: give the fraction of the base value to cut; "
+                                 "0.42 is -42 %"))
     if t.kind != "renewable_electricity" and not t.base_value > 0:
         out.append(("base_value", f"the base year's value {t.base_value} {t.unit} must be positive"))
     if t.kind == "intensity" and t.denominator not in ("units", "revenue"):
@@ -315,16 +323,22 @@ def check_science_based(t: Target, today: date | None = None) -> SBTCheck:
     return SBTCheck(t.id, ambition, rate, reduction, tuple(findings))
 
 
-def scope3_target_required(scope12_t: float, scope3_t: float, year: int | None = None) -> Finding:
+def scope3_target_required(scope12_t: float, scope3_t: float, year: int | None = None,
+                           scope3_targets: tuple[str, ...] | list[str] = ()) -> Finding:
     """Is a Scope 3 target required? (Scope 3 at or above 40 % of Scopes 1+2+3). ``passed`` is False when one is
-    required: the organisation then needs a Scope 3 target as well."""
+    required and ``scope3_targets`` (the ids of the organisation's near-term Scope 3 targets) is empty."""
     total = scope12_t + scope3_t
     share = scope3_t / total if total > 0 else 0.0
     need = share >= SCOPE3_MATERIAL_SHARE
     when = f" in {year}" if year else ""
-    return Finding("scope3_required", not need, f"Scope 3 is {share:.0%} of Scopes 1+2+3{when}; a Scope 3 target is "
-                                                f"{'required' if need else 'not required'} (threshold 40 %)",
-                   {"share": share, "threshold": SCOPE3_MATERIAL_SHARE, "year": year})
+    stored = ", ".join(scope3_targets)
+    reason = (f"Scope 3 is {share:.0%} of Scopes 1+2+3{when}; a Scope 3 target is "
+              f"{'required' if need else 'not required'} (threshold 40 %)")
+    if need:
+        reason += f": stored ({stored})" if stored else ", and none is stored"
+    return Finding("scope3_required", not need or bool(stored), reason,
+                   {"share": share, "threshold": SCOPE3_MATERIAL_SHARE, "year": year, "stored": stored or "–",
+                    "required": need})
 
 
 def rebased(t: Target, base_value: float, note: str) -> Target:

@@ -123,6 +123,20 @@ def _as_target(row, values: _Values) -> core.Target:
                        submitted=row.submitted, note=row.note or "")
 
 
+def _intensity_problems(values: _Values, org: str, base_year: int, boundary: str, denominator: str | None,
+                        refuse) -> None:
+    """An intensity target divides by an output figure of the base year: the metric must be named and stored."""
+    store_it = (f"store it first: `zerocarbon targets output set --org {org} --year {base_year} --metric "
+                f"{denominator if denominator in METRICS else 'units'} --value ... --unit ...`")
+    if denominator not in METRICS:
+        stored = sorted({m for m in METRICS if _output(values.outputs, base_year, m, boundary)})
+        refuse("denominator", f"an intensity target divides by an output figure: name it, units or revenue (not "
+                              f"'{denominator or ''}'); figures of {base_year} for {boundary}: "
+                              f"{', '.join(stored) or 'none'}" + ("" if stored else f"; {store_it}"))
+    elif base_year in values.years and _output(values.outputs, base_year, denominator, boundary) is None:
+        refuse("denominator", f"no {denominator} figure of {base_year} for {boundary}; {store_it}")
+
+
 def set_target(sessions: sessionmaker, org: str, *, kind: str, scopes: str, base_year: int, target_year: int,
                reduction: float | None = None, re_share: float | None = None, scope2_method: str = "market",
                boundary: str = core.ORG, denominator: str | None = None, projected_output: float | None = None,
@@ -154,11 +168,8 @@ def set_target(sessions: sessionmaker, org: str, *, kind: str, scopes: str, base
         have = ", ".join(map(str, sorted(values.years))) or "none"
         refuse("base_year", f"no stored inventory of {base_year} for {org} (stored: {have}); import and compute "
                             f"it first: `zerocarbon inventory compute --org {org} --year {base_year}`")
-    if kind == "intensity" and denominator in METRICS and base_year in values.years \
-            and _output(values.outputs, base_year, denominator, boundary) is None:
-        refuse("denominator", f"no {denominator} figure of {base_year} for {boundary}; store it first: "
-                              f"`zerocarbon targets output set --org {org} --year {base_year} --metric "
-                              f"{denominator} ...`")
+    if kind == "intensity":
+        _intensity_problems(values, org, base_year, boundary, denominator, refuse)
     # The timeframe rule counts from submission; a target set without a date is taken as submitted today.
     submitted = submitted or date.today()
     code = code or _next_code(values.rows)
@@ -167,9 +178,8 @@ def set_target(sessions: sessionmaker, org: str, *, kind: str, scopes: str, base
     if problems:
         raise InputError(problems)
     base_value = values.value(kind, base_year, scopes, scope2_method, boundary, denominator)
-    unit = None
-    if kind == "intensity":
-        unit = _output(values.outputs, base_year, denominator, boundary)[1]
+    found = _output(values.outputs, base_year, denominator, boundary) if kind == "intensity" else None
+    unit = found[1] if found else None
     target = core.Target(code, kind, scopes, base_year, base_value or 0.0, target_year, scope2_method=scope2_method,
                          boundary=boundary, reduction=reduction, re_share=re_share, denominator=denominator,
                          denominator_unit=unit, projected_output=projected_output, submitted=submitted, note=note,
@@ -279,19 +289,27 @@ def progress(sessions: sessionmaker, org: str, code: str | None = None) -> list[
 
 
 def check(sessions: sessionmaker, org: str, code: str, today: date | None = None) -> dict:
-    """The science-based check of one target, with the Scope 3 materiality finding of the latest inventory."""
+    """The science-based check of one target, with the Scope 3 materiality finding of the latest inventory
+    (met by a stored near-term Scope 3 target); ``failing`` names every rule that fails, and ``passed`` is true
+    only when the ambition is aligned and none fails."""
     values = _Values(sessions, org)
     row = next((r for r in values.rows if r.code == code), None)
     if row is None:
         raise NotFoundError(f"no target '{code}' for {org}")
     result = core.check_science_based(_as_target(row, values), today)
     out = asdict(result)
-    out["passed"] = result.passed
+    findings = list(result.findings)
     if values.years:  # materiality is judged on the latest inventory: is a Scope 3 target needed now?
         latest = max(values.years)
         totals = values.years[latest]
         s12 = _emissions(totals, "s1s2", row.scope2_method)
-        out["scope3_materiality"] = asdict(core.scope3_target_required(s12, totals.get("scope3_t", 0.0), latest))
+        scope3 = [r.code for r in values.rows if r.scopes in ("s3", "s1s2s3") and r.kind in ("absolute", "intensity")]
+        material = core.scope3_target_required(s12, totals.get("scope3_t", 0.0), latest, scope3)
+        out["scope3_materiality"] = asdict(material)
+        findings.append(material)
+    # "passed" speaks for every rule listed, the organisation's Scope 3 requirement included
+    out["failing"] = [f.rule for f in findings if f.passed is False]
+    out["passed"] = result.passed and not out["failing"]
     return out
 
 
