@@ -2,6 +2,7 @@
 inventories, the science-based check, and the output figures intensity targets divide by (docs/targets.md)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,6 +21,33 @@ def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
+# Problems of the service name the fields of a target or an output figure; these are the options that set them.
+_OPTION_OF = {"base_value": "--base-year", "coverage": "--boundary"}
+
+
+@contextmanager
+def _as_options():
+    """The service's refusal with every field named as the option that sets it (``--target-year``)."""
+    from zerocarbon.errors import InputError, Problem
+
+    try:
+        yield
+    except InputError as exc:
+        raise InputError([Problem(_OPTION_OF.get(p.column, "--" + p.column.replace("_", "-")), p.row, None, p.reason)
+                          if p.source in ("target", "output") and p.column else p for p in exc.problems]) from None
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.4g} %"
+
+
+def _stored(t: dict) -> str:
+    """What was stored, in the words of the target: "-42 % by 2030", "90 % renewable electricity by 2030"."""
+    if t["kind"] == "renewable_electricity":
+        return f"{_share(t['re_share'])} renewable electricity by {t['target_year']}"
+    return f"-{_share(t['reduction'])} by {t['target_year']}"
+
+
 def _value(x, unit: str) -> str:
     if x is None:
         return "-"
@@ -29,11 +57,15 @@ def _value(x, unit: str) -> str:
 @app.command("set")
 def set_(org: OrgOpt,
          kind: Annotated[str, typer.Option(help="absolute | intensity | renewable_electricity | net_zero")],
-         base_year: Annotated[int, typer.Option("--base-year")],
-         target_year: Annotated[int, typer.Option("--target-year")],
-         reduction: Annotated[Optional[float], typer.Option(help="fraction of the base value to cut, e.g. 0.5")] = None,
-         re_share: Annotated[Optional[float], typer.Option("--re-share", help="renewable share to reach, e.g. 0.9")
-                             ] = None,
+         base_year: Annotated[int, typer.Option("--base-year", help="year whose stored inventory gives the base "
+                                                                   "value")],
+         target_year: Annotated[int, typer.Option("--target-year", help="year by which the target is met")],
+         reduction: Annotated[Optional[float], typer.Option(
+             help="absolute, intensity, net_zero: fraction of the base value to cut, in (0, 1]; 0.42 is -42 %")
+         ] = None,
+         re_share: Annotated[Optional[float], typer.Option(
+             "--re-share", help="renewable_electricity: share of electricity to reach, in (0, 1]; 0.9 is 90 %")
+         ] = None,
          scopes: Annotated[str, typer.Option(help="s1s2 | s3 | s1s2s3")] = "s1s2",
          method: Annotated[str, typer.Option("--scope2-method", help="market | location")] = "market",
          boundary: Annotated[str, typer.Option(help="org, or a site code")] = "org",
@@ -43,7 +75,7 @@ def set_(org: OrgOpt,
          submitted: Annotated[Optional[str], typer.Option(help="date set or submitted, YYYY-MM-DD (timeframe rule)")
                               ] = None,
          target_id: Annotated[Optional[str], typer.Option("--id", help="target id (default T1, T2, ...)")] = None,
-         note: Annotated[str, typer.Option()] = "",
+         note: Annotated[str, typer.Option(help="free text kept with the target")] = "",
          db: DbOpt = None, actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Set a target; its base value comes from the stored inventory of the base year."""
     from zerocarbon.cli.common import open_db
@@ -53,14 +85,16 @@ def set_(org: OrgOpt,
         when = date.fromisoformat(submitted) if submitted else None
     except ValueError:
         raise typer.BadParameter(f"'{submitted}' is not a date YYYY-MM-DD", param_hint="--submitted") from None
-    t = targets.set_target(open_db(db), org, kind=kind, scopes=scopes, base_year=base_year, target_year=target_year,
-                           reduction=reduction, re_share=re_share, scope2_method=method, boundary=boundary,
-                           denominator=denominator, projected_output=projected_output, submitted=when,
-                           code=target_id, note=note, actor=actor(actor_name))
+    with _as_options():
+        t = targets.set_target(open_db(db), org, kind=kind, scopes=scopes, base_year=base_year,
+                               target_year=target_year, reduction=reduction, re_share=re_share, scope2_method=method,
+                               boundary=boundary, denominator=denominator, projected_output=projected_output,
+                               submitted=when, code=target_id, note=note, actor=actor(actor_name))
     if as_json:
         emit_json(t)
         return
-    console.print(f"target {t['id']} set: {t['kind']} {t['scopes']} ({t['boundary']}), base {t['base_year']} "
+    console.print(f"target {t['id']} set: {_stored(t)}; {t['kind']} {t['scopes']} ({t['boundary']}), base "
+                  f"{t['base_year']} "
                   f"{_value(t['base_value'], t['unit'])} -> {t['target_year']} {_value(t['target_value'], t['unit'])} "
                   f"[{escape(t['unit'])}]", highlight=False)
 
@@ -85,7 +119,7 @@ def list_(org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @app.command("delete")
-def delete(target_id: str, org: OrgOpt, db: DbOpt = None, actor_name: ActorOpt = None) -> None:
+def delete(target_id: Annotated[str, typer.Argument(help="target id, as `targets list` shows it")], org: OrgOpt, db: DbOpt = None, actor_name: ActorOpt = None) -> None:
     """Delete a target (recorded in the audit trail)."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import targets
@@ -95,7 +129,9 @@ def delete(target_id: str, org: OrgOpt, db: DbOpt = None, actor_name: ActorOpt =
 
 
 @app.command("progress")
-def progress(org: OrgOpt, target_id: Annotated[Optional[str], typer.Option("--id")] = None,
+def progress(org: OrgOpt,
+             target_id: Annotated[Optional[str], typer.Option("--id", help="one target only (default: every target)")
+                                  ] = None,
              chart: Annotated[Optional[Path], typer.Option("--chart", help="write a PNG: actual vs trajectory")
                               ] = None,
              db: DbOpt = None, as_json: JsonOpt = False) -> None:
@@ -126,9 +162,13 @@ def progress(org: OrgOpt, target_id: Annotated[Optional[str], typer.Option("--id
         console.print(f"chart: {chart}", highlight=False)
 
 
+_AMBITION = {"1.5C": "1.5 °C aligned", "WB2C": "well-below 2 °C aligned"}
+
+
 @app.command("check")
-def check(target_id: str, org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """The science-based check: ambition (1.5C / WB2C / not aligned) with the linear annual rate, every rule."""
+def check(target_id: Annotated[str, typer.Argument(help="target id, as `targets list` shows it")], org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """The science-based check: ambition (1.5 °C / well-below 2 °C / not aligned) with the linear annual rate, the
+    rules that fail, and every rule with its reason."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import targets
 
@@ -136,8 +176,9 @@ def check(target_id: str, org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = Fals
     if as_json:
         emit_json(rep)
         return
-    console.print(f"{escape(target_id)}: ambition {rep['ambition']}, linear annual rate {_pct(rep['annual_rate'])}"
-                  f", passed: {'yes' if rep['passed'] else 'no'}", highlight=False)
+    rate = "" if rep["annual_rate"] is None else f" (linear annual rate {_pct(rep['annual_rate'])}/yr)"
+    console.print(f"{escape(target_id)}: ambition: {_AMBITION.get(rep['ambition'], rep['ambition'])}{rate}; "
+                  f"rules failing: {', '.join(rep['failing']) or 'none'}", highlight=False)
     findings = list(rep["findings"]) + ([rep["scope3_materiality"]] if rep.get("scope3_materiality") else [])
     for f in findings:
         mark = {True: "ok", False: "FAIL", None: "n/a"}[f["passed"]]
@@ -145,9 +186,10 @@ def check(target_id: str, org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = Fals
 
 
 @output_app.command("set")
-def output_set(org: OrgOpt, year: Annotated[int, typer.Option()],
+def output_set(org: OrgOpt, year: Annotated[int, typer.Option(help="year of the figure")],
                metric: Annotated[str, typer.Option(help="units | revenue")],
-               value: Annotated[float, typer.Option()], unit: Annotated[str, typer.Option()],
+               value: Annotated[float, typer.Option(help="the figure, a positive number")],
+               unit: Annotated[str, typer.Option(help="its unit, e.g. unit, laptop, CNY, 万元")],
                site: Annotated[str, typer.Option(help="site code; empty for the whole organisation")] = "",
                source: Annotated[str, typer.Option(help="where the figure comes from")] = "",
                db: DbOpt = None, actor_name: ActorOpt = None) -> None:
@@ -155,13 +197,15 @@ def output_set(org: OrgOpt, year: Annotated[int, typer.Option()],
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import targets
 
-    r = targets.set_output(open_db(db), org, year=year, metric=metric, value=value, unit=unit, site=site,
-                           source=source, actor=actor(actor_name))
+    with _as_options():
+        r = targets.set_output(open_db(db), org, year=year, metric=metric, value=value, unit=unit, site=site,
+                               source=source, actor=actor(actor_name))
     console.print(f"{r['site'] or org} {r['year']} {r['metric']}: {r['value']:,} {escape(r['unit'])}", highlight=False)
 
 
 @output_app.command("import")
-def output_import(file: Path, org: OrgOpt, db: DbOpt = None, actor_name: ActorOpt = None) -> None:
+def output_import(file: Annotated[Path, typer.Argument(help="CSV/XLSX file, columns site, year, metric, value, "
+                                                           "unit, source")], org: OrgOpt, db: DbOpt = None, actor_name: ActorOpt = None) -> None:
     """Store the output figures of a CSV/XLSX file (site, year, metric, value, unit, source); all or nothing."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import targets
