@@ -5,6 +5,7 @@ same numbers from the same service calls."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -56,6 +57,8 @@ def _reasoner(t):
 def _page(page: Page, status: int = 200, **context) -> Response:
     t = i18n.translator(page.lang)
     items = targets.progress(page.sessions, page.org)
+    stored = page.request.query_params.get("stored")
+    context.setdefault("stored", next((i["target"] for i in items if i["target"]["id"] == stored), None))
     checks = {i["target"]["id"]: targets.check(page.sessions, page.org, i["target"]["id"]) for i in items}
     charts = {i["target"]["id"]: _script_json(_chart(t, i)) for i in items}
     return page.render("targets/targets.html", status, items=items, checks=checks, charts=charts,
@@ -67,14 +70,19 @@ def targets_page(request: Request, org: str) -> Response:
     return _page(Page(request, org, "assess.read"))
 
 
-def _number(text: str, field: str) -> float | None:
-    if not text.strip():
+def _percent(t, text: str, field: str) -> float | None:
+    """The form's percentage (a trailing "%" allowed) as the fraction the service stores; (0, 100] only, so that
+    1.5 is always 1.5 % and 150 is refused, as --reduction 1.5 is on the command line."""
+    text = text.strip()
+    if not text:
         return None
     try:
-        value = float(text.replace("%", "").strip())
+        value = float(text.removesuffix("%").strip())
     except ValueError:
-        raise InputError([_problem(field, f"'{text}' is not a number")]) from None
-    return value / 100 if text.strip().endswith("%") or value > 1 else value
+        raise InputError([_problem(field, t("targets.amount.nan", text=text))]) from None
+    if not math.isfinite(value) or not 0 < value <= 100:
+        raise InputError([_problem(field, t("targets.amount.range", text=text))])
+    return value / 100
 
 
 def _problem(field: str, reason: str) -> Problem:
@@ -90,20 +98,19 @@ def target_add(request: Request, org: str, kind: Annotated[str, Form(max_length=
                amount: Annotated[str, Form(max_length=32)] = "",
                denominator: Annotated[str, Form(max_length=16)] = "",
                csrf: Annotated[str | None, Form()] = None) -> Response:
-    """``amount``: the reduction (or the renewable share for a renewable-electricity target), as a fraction or
-    a percentage."""
+    """``amount``: the reduction (or the renewable share for a renewable-electricity target) in per cent."""
     page = Page(request, org, "assess.manage")
     _csrf(request, page.principal, csrf)
     try:
-        value = _number(amount, "amount")
+        value = _percent(i18n.translator(page.lang), amount, "amount")
         share = value if kind == "renewable_electricity" else None
         cut = None if kind == "renewable_electricity" else value
-        targets.set_target(page.sessions, org, kind=kind, scopes=scopes, base_year=base_year,
+        stored = targets.set_target(page.sessions, org, kind=kind, scopes=scopes, base_year=base_year,
                            target_year=target_year, reduction=cut, re_share=share, scope2_method=scope2_method,
                            boundary=boundary or "org", denominator=denominator or None, actor=page.principal.actor)
     except ZerocarbonError as exc:
         return _page(page, 400, **refusal(exc))
-    return RedirectResponse(f"{PREFIX}/orgs/{org}/targets", status_code=303)
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/targets?stored={stored['id']}", status_code=303)
 
 
 @router.post("/orgs/{org}/targets/{code}/delete")
