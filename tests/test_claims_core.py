@@ -192,3 +192,21 @@ def test_the_chinese_statement_names_its_source_in_chinese():
     c = claim(emissions=e)
     zh = cn.claim_statement(c, cn.check_claim(c), "zh")
     assert "已保存的工厂 TJ01 2025 年温室气体清单" in zh and "stored" not in zh and "inventory" not in zh
+
+
+def test_the_claim_chart_has_headroom_totals_on_the_bars_and_a_legend_of_what_is_drawn(tmp_path, monkeypatch):
+    from zerocarbon.io import claim_charts
+
+    drawn = {}
+    monkeypatch.setattr(claim_charts, "_save", lambda fig, path: drawn.setdefault("fig", fig) and path)
+    credits = [{"ref": "C1", "project_type": "avoidance", "quantity_t": 600.0},
+               {"ref": "R1", "project_type": "removal", "quantity_t": 400.0}]
+    claim_charts.claim_chart({"id": 1, "year": 2025, "subject_key": "ORG/TJ01", "credits": credits, "findings": [],
+                              "removals_share": 0.4, "emissions": {"scope1_t": 300.0, "scope2_market_t": 650.0,
+                                                                   "scope3": {}}}, tmp_path / "c.png")
+    ax = drawn["fig"].axes[0]
+    assert ax.get_ylim()[1] >= 1.2 * 1000.0  # the 1000 t credit bar does not end at the top
+    texts = [t.get_text() for t in ax.texts]
+    assert "950.0 t" in texts and "1,000.0 t\nremovals 40.0%" in texts
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Scope 1", "Scope 2 market-based", "avoidance (passing)", "removal (passing)"]  # no Scope 3, none failing
