@@ -61,3 +61,22 @@ def test_claim_commands(tmp_path, monkeypatch):
     assert "may not review" in out
     assert "signed_off by cli:bob" in run("claim", "review", str(ok["id"]), *o, "--accept", "--actor", "bob")
     assert "credit.retired_in_time" in run("claim", "rules")
+
+
+def _options(command, path=()):
+    """(command path, option) of every option of every command under ``command``."""
+    if hasattr(command, "commands"):
+        for name, sub in command.commands.items():
+            yield from _options(sub, (*path, name))
+        return
+    for p in command.params:
+        if p.param_type_name == "option":
+            yield " ".join(path), p
+
+
+def test_every_option_has_help_and_statement_defaults_to_english():
+    command = typer.main.get_command(claim_cli.app)
+    assert [(c, p.opts) for c, p in _options(command) if not p.help] == []
+    helps = {(c, p.opts[0]): p for c, p in _options(command)}
+    assert "required" in helps["review", "--comment"].help and "--return" in helps["review", "--comment"].help
+    assert helps["statement", "--lang"].default == "en"

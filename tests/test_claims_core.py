@@ -159,3 +159,54 @@ def test_every_rule_has_a_basis_and_proposed_rules_say_why():
     assert cn.RULES["credit.retired_in_time"].status == "proposed"
     assert {p.kind for p in cn.programmes().values()} == {"offset", "certificate"}
     assert cn.programmes()["GEC"].kind == "certificate" and cn.programmes()["CCER"].kind == "offset"
+
+
+_LATIN_WORD = r"[A-Za-z]{4,}"  # an English word; ids and programme codes are shorter or given
+_GIVEN = ("https://example.org/plan", NAME, "public_url", "General manager Li", "Other Co", "Puro.earth", "PURO", "CORC",
+          "CCER methodology CCER-01-001 (grid-connected PV)", "biochar: Puro methodology", "Puro buffer 10%", "CCER-1001")
+
+
+def test_every_reason_is_in_chinese_too_with_the_same_numbers_and_ids():
+    import re
+
+    bad = claim(first_period=False, base_year_emissions_t=900.0, plan=replace(PLAN, public_url=""),
+                emissions=cn.Emissions(300.0, 650.0, {}, "test inventory", "测试清单"),
+                credits=(AVOID, replace(REMOVE, retirement_date=None, storage_years=None, ref="R2"),
+                         replace(AVOID, ref="C2", retirement_beneficiary="Other Co")))
+    findings = cn.check_claim(bad) + cn.check_claim(claim(emissions=bad.emissions))
+    assert {f.test for f in findings} == set(cn.RULES)
+    for f in findings:
+        assert re.search(r"[\u4e00-\u9fff]", f.reason_zh), f
+        zh = f.reason_zh
+        for given in _GIVEN:  # names and texts given by the user or the registry stay as given
+            zh = zh.replace(given, "")
+        assert not re.search(_LATIN_WORD, zh), f
+        numbers = (lambda text: sorted(re.findall(r"\d+(?:[.-]\d+)*", re.sub(r"Scope \d", "", text))))
+        assert numbers(f.reason) == numbers(f.reason_zh), f
+    coverage = next(f for f in findings if f.test == "reduction.after_first_period" and not f.passed)
+    assert "950.000 t" in coverage.reason_zh and "900.000 t" in coverage.reason_zh
+
+
+def test_the_chinese_statement_names_its_source_in_chinese():
+    e = cn.Emissions(300.0, 650.0, {}, "stored 2025 inventory of site TJ01", "已保存的工厂 TJ01 2025 年温室气体清单")
+    c = claim(emissions=e)
+    zh = cn.claim_statement(c, cn.check_claim(c), "zh")
+    assert "已保存的工厂 TJ01 2025 年温室气体清单" in zh and "stored" not in zh and "inventory" not in zh
+
+
+def test_the_claim_chart_has_headroom_totals_on_the_bars_and_a_legend_of_what_is_drawn(tmp_path, monkeypatch):
+    from zerocarbon.io import claim_charts
+
+    drawn = {}
+    monkeypatch.setattr(claim_charts, "_save", lambda fig, path: drawn.setdefault("fig", fig) and path)
+    credits = [{"ref": "C1", "project_type": "avoidance", "quantity_t": 600.0},
+               {"ref": "R1", "project_type": "removal", "quantity_t": 400.0}]
+    claim_charts.claim_chart({"id": 1, "year": 2025, "subject_key": "ORG/TJ01", "credits": credits, "findings": [],
+                              "removals_share": 0.4, "emissions": {"scope1_t": 300.0, "scope2_market_t": 650.0,
+                                                                   "scope3": {}}}, tmp_path / "c.png")
+    ax = drawn["fig"].axes[0]
+    assert ax.get_ylim()[1] >= 1.2 * 1000.0  # the 1000 t credit bar does not end at the top
+    texts = [t.get_text() for t in ax.texts]
+    assert "950.0 t" in texts and "1,000.0 t\nremovals 40.0%" in texts
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Scope 1", "Scope 2 market-based", "avoidance (passing)", "removal (passing)"]  # no Scope 3, none failing

@@ -62,7 +62,7 @@ def test_upload_check_statement_and_review_in_both_languages(people):
     claim_id = int(url.rsplit("/", 1)[1])
     assert c.post(f"{url}/check", data={"csrf": token}).status_code == 303
     page = c.get(url).text
-    assert 'id="no-statement"' in page and "U1: not retired" in page and 'class="fail"' in page
+    assert 'id="no-statement"' in page and "U1：未注销" in page and 'class="fail"' in page
     chart = json.loads(re.search(r'id="claim-chart-data">(.*?)</script>', page, re.S).group(1))
     assert [s[1][1] for s in chart["series"]][-1] == 50  # U1's 50 t fail a test
     # The same claim without U1 passes; its statement shows in both languages.
@@ -107,3 +107,25 @@ def test_catalogues_have_the_same_keys_and_every_key_used_exists():
     for f in folder.iterdir():
         used |= set(re.findall(r't\("(claims\.[a-z0-9_]+)"', f.read_text(encoding="utf-8")))
     assert {k for k in used if not k.endswith("_")} - ours == set()  # "claims.status_" ~ status: built keys
+
+
+def test_the_chinese_claim_page_and_statement_carry_no_english_reasons(people):
+    svc.import_credits(people, ORG, "c.csv", credits_file("C1", "R1", "U1"), actor="setup")
+    bad = svc.create_claim(people, ORG, 2023, "p.yaml", PLAN.replace(b"[C1, R1]", b"[C1, R1, U1]"), site="TJ01",
+                           actor="setup")
+    checked = svc.check(people, ORG, bad["id"], actor="setup")
+    c = browser(people, "auditor@acme.cn")
+    page = c.get(f"/web/orgs/{ORG}/claims/{bad['id']}").text
+    for f in checked["findings"]:
+        assert f["reason_zh"] in page and f["reason"] not in page, f
+    assert "U1：未注销" in page and "stored 2023 inventory" not in page and "已保存的工厂 TJ01 2023 年温室气体清单" in page
+    c.get("/web/lang/en")
+    page = c.get(f"/web/orgs/{ORG}/claims/{bad['id']}").text
+    assert "U1: not retired" in page and "U1：未注销" not in page and "stored 2023 inventory of site TJ01" in page
+    svc.review(people, ORG, bad["id"], False, "U1 is not retired", actor="user:auditor@acme.cn")
+    ok = svc.create_claim(people, ORG, 2023, "p.yaml", PLAN, site="TJ01", actor="setup")
+    svc.check(people, ORG, ok["id"], actor="setup")
+    zh = svc.statement(people, ORG, ok["id"], "zh")
+    assert "已保存的工厂 TJ01 2023 年温室气体清单，运营控制法" in zh
+    assert not {"stored", "inventory", "operational control", "computed"} & set(re.findall(r"[a-z ]+", zh))
+    assert "stored 2023 inventory of site TJ01, operational control" in svc.statement(people, ORG, ok["id"], "en")

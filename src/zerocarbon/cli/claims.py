@@ -80,7 +80,8 @@ def new(org: OrgOpt, year: YearOpt,
 
 
 @app.command("list")
-def list_(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year")] = None, db: DbOpt = None,
+def list_(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year", help="only the claims of this year; omit for every year")]
+          = None, db: DbOpt = None,
           as_json: JsonOpt = False) -> None:
     """The organisation's claims with their status."""
     from zerocarbon.cli.common import open_db
@@ -139,7 +140,7 @@ def check(claim_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOpt,
 
 @app.command("statement")
 def statement(claim_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOpt,
-              lang: Annotated[str, typer.Option("--lang", help="zh | en")] = "en",
+              lang: Annotated[str, typer.Option("--lang", help="language of the statement: en | zh")] = "en",
               out: Annotated[Optional[Path], typer.Option("--out", help="write to this file")] = None,
               db: DbOpt = None) -> None:
     """The carbon-neutrality statement of a claim passing every test; refused with the failing tests otherwise."""
@@ -168,7 +169,9 @@ def submit(claim_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOpt, 
 @app.command("review")
 def review(claim_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOpt,
            accept: Annotated[bool, typer.Option("--accept/--return", help="sign off, or return with --comment")],
-           comment: Annotated[Optional[str], typer.Option("--comment")] = None,
+           comment: Annotated[Optional[str], typer.Option(
+               "--comment", help="the reviewer's comment, recorded with the decision; required with --return "
+                                 "(say why the claim goes back)")] = None,
            db: DbOpt = None, actor_name: ActorOpt = None) -> None:
     """Sign off or return a checked claim; the reviewer may not be the claim's creator."""
     from zerocarbon.cli.common import open_db

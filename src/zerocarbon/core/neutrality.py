@@ -162,12 +162,14 @@ class ManagementPlan:
 
 @dataclass(frozen=True)
 class Emissions:
-    """tCO2e in the boundary; ``scope3`` by category included; ``source`` says where the numbers come from."""
+    """tCO2e in the boundary; ``scope3`` by category included; ``source`` (English) and ``source_zh`` (Chinese) say
+    where the numbers come from."""
 
     scope1_t: float | None
     scope2_market_t: float | None
     scope3: dict[str, float] = field(default_factory=dict)
     source: str = ""
+    source_zh: str = ""
 
     @property
     def total_t(self) -> float:
@@ -213,6 +215,9 @@ class Retirement:
 
 @dataclass(frozen=True)
 class Finding:
+    """One test's outcome; ``reason`` in English, ``reason_zh`` the same reason in Chinese (same numbers and ids;
+    empty in findings stored before reasons were bilingual)."""
+
     test: str
     passed: bool
     reason: str
@@ -220,11 +225,15 @@ class Finding:
     zh: str
     status: str
     credit: str | None = None
+    reason_zh: str = ""
 
 
-def _f(test: str, passed: bool, reason: str, credit: str | None = None) -> Finding:
+def _f(test: str, passed: bool, reason: str, reason_zh: str, credit: str | None = None) -> Finding:
     rule = RULES[test]
-    return Finding(test, passed, reason, rule.en, rule.zh, rule.status, credit)
+    return Finding(test, passed, reason, rule.en, rule.zh, rule.status, credit, reason_zh)
+
+
+_SUBJECTS_ZH = {"organisation": "组织", "site": "工厂", "workshop": "车间"}
 
 
 def overlaps(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
@@ -245,53 +254,69 @@ def _add_months(d: date, months: int) -> date:
 
 def _boundary(c: Claim) -> Finding:
     if c.subject not in SUBJECTS:
-        return _f("boundary.defined", False, f"subject '{c.subject}' is not one of {', '.join(SUBJECTS)}")
+        return _f("boundary.defined", False, f"subject '{c.subject}' is not one of {', '.join(SUBJECTS)}",
+                  f"主体“{c.subject}”不是{'、'.join(_SUBJECTS_ZH.values())}之一")
     if c.subject in ("site", "workshop") and not c.site:
-        return _f("boundary.defined", False, "no site named")
+        return _f("boundary.defined", False, "no site named", "未指明工厂")
     if c.subject == "workshop" and not (c.workshop and c.lines):
-        return _f("boundary.defined", False, "a workshop boundary needs its name and the lines in it")
+        return _f("boundary.defined", False, "a workshop boundary needs its name and the lines in it",
+                  "车间边界需写明车间名称及其中的产线")
     what = {"organisation": f"organisation {c.org}", "site": f"site {c.site}",
             "workshop": f"workshop {c.workshop} of site {c.site} (lines {', '.join(c.lines)})"}[c.subject]
-    return _f("boundary.defined", True, f"{what}, calendar year {c.year}")
+    what_zh = {"organisation": f"组织 {c.org}", "site": f"工厂 {c.site}",
+               "workshop": f"工厂 {c.site} 车间 {c.workshop}（产线 {'、'.join(c.lines)}）"}[c.subject]
+    return _f("boundary.defined", True, f"{what}, calendar year {c.year}", f"{what_zh}，{c.year} 自然年")
 
 
 def _scope12(c: Claim) -> Finding:
     e = c.emissions
-    missing = [n for n, v in (("Scope 1", e.scope1_t), ("Scope 2 market-based", e.scope2_market_t)) if v is None]
+    missing = [(n, z) for n, z, v in (("Scope 1", "范围一", e.scope1_t),
+                                      ("Scope 2 market-based", "范围二（基于市场法）", e.scope2_market_t)) if v is None]
     if missing:
-        return _f("boundary.scope12_complete", False, f"{' and '.join(missing)} not quantified for the boundary")
-    s3 = (", Scope 3 " + ", ".join(f"{k} {v:.3f} t" for k, v in sorted(e.scope3.items()))) if e.scope3 else ""
-    return _f("boundary.scope12_complete", True, f"Scope 1 {e.scope1_t:.3f} t, Scope 2 market-based "
-                                                 f"{e.scope2_market_t:.3f} t{s3} ({e.source or 'source not given'})")
+        return _f("boundary.scope12_complete", False,
+                  f"{' and '.join(n for n, _ in missing)} not quantified for the boundary",
+                  f"边界内的{'和'.join(z for _, z in missing)}未量化")
+    s3 = ", ".join(f"{k} {v:.3f} t" for k, v in sorted(e.scope3.items()))
+    return _f("boundary.scope12_complete", True,
+              f"Scope 1 {e.scope1_t:.3f} t, Scope 2 market-based {e.scope2_market_t:.3f} t"
+              f"{', Scope 3 ' + s3 if s3 else ''} ({e.source or 'source not given'})",
+              f"范围一 {e.scope1_t:.3f} t，范围二（基于市场法）{e.scope2_market_t:.3f} t"
+              f"{'，范围三 ' + s3 if s3 else ''}（{e.source_zh or '未说明来源'}）")
 
 
 def _plan(c: Claim) -> Finding:
     p = c.plan
-    missing = [f for f in _PLAN_FIELDS if not getattr(p, f)]
+    missing = [(f, f) for f in _PLAN_FIELDS if not getattr(p, f)]
     if not p.approved_by:
-        missing.append("approved_by (top management)")
+        missing.append(("approved_by (top management)", "approved_by（最高管理者）"))
     if not p.public_url:
-        missing.append("public_url (where the plan is published)")
+        missing.append(("public_url (where the plan is published)", "public_url（计划公开的网址）"))
     if p.base_year is not None and p.base_year > c.year:
-        missing.append(f"base_year {p.base_year} is after the claim year {c.year}")
+        missing.append((f"base_year {p.base_year} is after the claim year {c.year}",
+                        f"基准年 {p.base_year} 晚于声明年份 {c.year}"))
     if missing:
-        return _f("plan.complete", False, "missing or wrong: " + ", ".join(missing))
+        return _f("plan.complete", False, "missing or wrong: " + ", ".join(en for en, _ in missing),
+                  "缺失或有误：" + "、".join(zh for _, zh in missing))
     return _f("plan.complete", True, f"committed {p.commitment_date}, base year {p.base_year}, approved by "
-                                     f"{p.approved_by}, published at {p.public_url}")
+                                     f"{p.approved_by}, published at {p.public_url}",
+              f"承诺于 {p.commitment_date}，基准年 {p.base_year}，由 {p.approved_by} 批准，公开于 {p.public_url}")
 
 
 def _reduction(c: Claim) -> Finding:
     if c.first_period:
-        return _f("reduction.after_first_period", True, "first period: a reduction is not yet required")
+        return _f("reduction.after_first_period", True, "first period: a reduction is not yet required",
+                  "首个周期：尚不要求减排")
     base = c.base_year_emissions_t
     if base is None or base <= 0:
         return _f("reduction.after_first_period", False, "base-year emissions are not known; the reduction "
-                                                         "cannot be shown")
+                                                         "cannot be shown", "基准年排放未知，无法证明减排")
     cut = 1.0 - c.emissions.total_t / base
     if cut <= 0:
         return _f("reduction.after_first_period", False, f"emissions {c.emissions.total_t:.3f} t are not below "
-                                                         f"the base year ({base:.3f} t)")
-    return _f("reduction.after_first_period", True, f"{100 * cut:.1f}% below the base year ({base:.3f} t)")
+                                                         f"the base year ({base:.3f} t)",
+                  f"排放 {c.emissions.total_t:.3f} t 未低于基准年（{base:.3f} t）")
+    return _f("reduction.after_first_period", True, f"{100 * cut:.1f}% below the base year ({base:.3f} t)",
+              f"比基准年（{base:.3f} t）低 {100 * cut:.1f}%")
 
 
 def _coverage(c: Claim) -> Finding:
@@ -299,8 +324,10 @@ def _coverage(c: Claim) -> Finding:
     credits = sum(x.quantity_t for x in c.credits)
     if credits + 1e-9 < residual:
         return _f("offset.coverage", False, f"credits {credits:.3f} t are less than the residual emissions "
-                                            f"{residual:.3f} t (short by {residual - credits:.3f} t)")
-    return _f("offset.coverage", True, f"credits {credits:.3f} t cover the residual emissions {residual:.3f} t")
+                                            f"{residual:.3f} t (short by {residual - credits:.3f} t)",
+                  f"碳信用 {credits:.3f} t 少于剩余排放 {residual:.3f} t（缺 {residual - credits:.3f} t）")
+    return _f("offset.coverage", True, f"credits {credits:.3f} t cover the residual emissions {residual:.3f} t",
+              f"碳信用 {credits:.3f} t 足以抵消剩余排放 {residual:.3f} t")
 
 
 # --- credit-level tests ------------------------------------------------------------------------------------------
@@ -308,74 +335,118 @@ def _coverage(c: Claim) -> Finding:
 def _credit_findings(c: Claim, x: Credit, others: list[Retirement], seen: list[Credit]) -> list[Finding]:
     out: list[Finding] = []
 
-    def add(test: str, ok: bool, reason: str) -> None:
-        out.append(_f(test, ok, f"{x.ref}: {reason}", x.ref))
+    def add(test: str, ok: bool, reason: str, reason_zh: str) -> None:
+        out.append(_f(test, ok, f"{x.ref}: {reason}", f"{x.ref}：{reason_zh}", x.ref))
 
     prog = programmes().get(x.programme)
     add("credit.programme", prog is not None,
-        f"programme {prog.name_en if prog else x.programme}" + ("" if prog else " is not a recognised programme"))
+        f"programme {prog.name_en if prog else x.programme}" + ("" if prog else " is not a recognised programme"),
+        f"减排机制 {prog.name_zh}" if prog else f"{x.programme} 不是认可的减排机制")
     cert = prog is not None and prog.kind == "certificate"
     add("credit.not_certificate", not cert,
         f"{x.programme} is an energy attribute certificate for Scope 2 market-based accounting, not an offset"
-        if cert else "a carbon credit, not an energy certificate")
+        if cert else "a carbon credit, not an energy certificate",
+        f"{x.programme} 是用于范围二市场法核算的能源属性证书，不是碳抵消" if cert else "是碳信用，不是能源证书")
     basis = x.additionality.strip()
     add("credit.additional", bool(basis) and basis.lower() not in ("none", "no", "n/a"),
-        f"additionality basis: {basis}" if basis else "no additionality basis given")
-    if x.project_type == "removal":
-        ok = bool(x.storage_years and x.storage_years > 0 and x.reversal_provision.strip())
-        add("credit.permanent", ok, f"removal stored {x.storage_years} years, reversal provision: "
-                                    f"{x.reversal_provision}" if ok else
-            "removal without a storage horizon and a reversal provision (buffer, insurance or replacement)")
-    else:
-        add("credit.permanent", x.project_type == "avoidance",
-            "avoidance credit: reversal does not apply" if x.project_type == "avoidance"
-            else f"project type '{x.project_type}' is neither avoidance nor removal")
-    add("credit.verified", bool(x.verified_by and x.verification_date),
-        f"verified by {x.verified_by} on {x.verification_date}" if x.verified_by and x.verification_date
-        else "no independent verifier and verification date")
-    if x.issued_date is None:
-        add("credit.ex_post", False, "no issue date")
-    elif x.issued_date.year < x.vintage:
-        add("credit.ex_post", False, f"issued {x.issued_date}, before its vintage {x.vintage} (ex ante)")
-    elif x.verification_date and x.issued_date < x.verification_date:
-        add("credit.ex_post", False, f"issued {x.issued_date}, before verification on {x.verification_date}")
-    else:
-        add("credit.ex_post", True, f"issued {x.issued_date} for vintage {x.vintage}")
+        f"additionality basis: {basis}" if basis else "no additionality basis given",
+        f"额外性依据：{basis}" if basis else "未给出额外性依据")
+    out.append(_permanent(x))
+    verified = bool(x.verified_by and x.verification_date)
+    add("credit.verified", verified,
+        f"verified by {x.verified_by} on {x.verification_date}" if verified
+        else "no independent verifier and verification date",
+        f"由 {x.verified_by} 于 {x.verification_date} 核查" if verified else "无独立核查机构和核查日期")
+    add("credit.ex_post", *_ex_post(x))
     lo = c.year - VINTAGE_YEARS_BEFORE
-    add("credit.vintage", lo <= x.vintage <= c.year,
-        f"vintage {x.vintage} within {lo}..{c.year}" if lo <= x.vintage <= c.year
-        else f"vintage {x.vintage} outside {lo}..{c.year}")
+    within = lo <= x.vintage <= c.year
+    add("credit.vintage", within,
+        f"vintage {x.vintage} {'within' if within else 'outside'} {lo}..{c.year}",
+        f"产生年份 {x.vintage} {'在' if within else '不在'} {lo}–{c.year} 之内")
     retired = x.retirement_date is not None
     add("credit.retired", retired, f"retired on {x.retirement_date}" if retired else "not retired: a credit still "
-                                   "held can be sold or used again; retire it in the registry first")
+                                   "held can be sold or used again; retire it in the registry first",
+        f"已于 {x.retirement_date} 注销" if retired else "未注销：仍持有的碳信用可被出售或再次使用；请先在登记系统注销")
     deadline = _add_months(c.period_end, RETIREMENT_MONTHS)
-    if retired:
-        add("credit.retired_in_time", x.retirement_date <= deadline,
-            f"retired {x.retirement_date}, deadline {deadline}" if x.retirement_date <= deadline
-            else f"retired {x.retirement_date}, after the deadline {deadline}")
+    if not retired:
+        add("credit.retired_in_time", False, f"not retired; the deadline is {deadline}", f"未注销；截止日期为 {deadline}")
+    elif x.retirement_date <= deadline:
+        add("credit.retired_in_time", True, f"retired {x.retirement_date}, deadline {deadline}",
+            f"注销于 {x.retirement_date}，截止日期 {deadline}")
     else:
-        add("credit.retired_in_time", False, f"not retired; the deadline is {deadline}")
-    wrong = []
+        add("credit.retired_in_time", False, f"retired {x.retirement_date}, after the deadline {deadline}",
+            f"注销于 {x.retirement_date}，晚于截止日期 {deadline}")
+    add("credit.retired_for", *_retired_for(c, x))
+    add("credit.not_double_counted", *_double_count(c, x, others, seen))
+    return out
+
+
+def _permanent(x: Credit) -> Finding:
+    def f(ok: bool, en: str, zh: str) -> Finding:
+        return _f("credit.permanent", ok, f"{x.ref}: {en}", f"{x.ref}：{zh}", x.ref)
+
+    if x.project_type == "removal":
+        if x.storage_years and x.storage_years > 0 and x.reversal_provision.strip():
+            return f(True, f"removal stored {x.storage_years} years, reversal provision: {x.reversal_provision}",
+                     f"碳移除封存 {x.storage_years} 年，逆转保障：{x.reversal_provision}")
+        return f(False, "removal without a storage horizon and a reversal provision (buffer, insurance or "
+                        "replacement)", "碳移除未说明封存期限和逆转保障（缓冲池、保险或替换）")
+    if x.project_type == "avoidance":
+        return f(True, "avoidance credit: reversal does not apply", "避免排放类碳信用：不涉及逆转")
+    return f(False, f"project type '{x.project_type}' is neither avoidance nor removal",
+             f"项目类型“{x.project_type}”既不是避免排放也不是碳移除")
+
+
+def _ex_post(x: Credit) -> tuple[bool, str, str]:
+    if x.issued_date is None:
+        return False, "no issue date", "无签发日期"
+    if x.issued_date.year < x.vintage:
+        return (False, f"issued {x.issued_date}, before its vintage {x.vintage} (ex ante)",
+                f"签发于 {x.issued_date}，早于产生年份 {x.vintage}（事前签发）")
+    if x.verification_date and x.issued_date < x.verification_date:
+        return (False, f"issued {x.issued_date}, before verification on {x.verification_date}",
+                f"签发于 {x.issued_date}，早于 {x.verification_date} 的核查")
+    return True, f"issued {x.issued_date} for vintage {x.vintage}", f"签发于 {x.issued_date}，产生年份 {x.vintage}"
+
+
+def _retired_for(c: Claim, x: Credit) -> tuple[bool, str, str]:
+    wrong: list[tuple[str, str]] = []
     if x.retired_for_subject != c.subject_key:
-        wrong.append(f"retired for '{x.retired_for_subject or '-'}', not {c.subject_key}")
+        who = x.retired_for_subject or "-"
+        wrong.append((f"retired for '{who}', not {c.subject_key}", f"为“{who}”注销，而非 {c.subject_key}"))
     if x.retired_for_period != c.year:
-        wrong.append(f"retired for period {x.retired_for_period or '-'}, not {c.year}")
+        when = x.retired_for_period or "-"
+        wrong.append((f"retired for period {when}, not {c.year}", f"为周期 {when} 注销，而非 {c.year}"))
     if x.retirement_beneficiary.strip() not in (c.org, c.org_name):
-        wrong.append(f"beneficiary '{x.retirement_beneficiary or '-'}' is not {c.org_name} ({c.org})")
-    add("credit.retired_for", not wrong, "; ".join(wrong) if wrong else f"retired for {c.subject_key} {c.year} on "
-                                                                         f"behalf of {x.retirement_beneficiary}")
-    clashes = [f"serials {a}-{b} also used by claim {r.claim}" for r in others
-               if r.programme == x.programme and r.project_id == x.project_id
+        whom = x.retirement_beneficiary or "-"
+        wrong.append((f"beneficiary '{whom}' is not {c.org_name} ({c.org})",
+                      f"受益方“{whom}”不是 {c.org_name}（{c.org}）"))
+    if wrong:
+        return False, "; ".join(en for en, _ in wrong), "；".join(zh for _, zh in wrong)
+    return (True, f"retired for {c.subject_key} {c.year} on behalf of {x.retirement_beneficiary}",
+            f"以 {x.retirement_beneficiary} 名义为 {c.subject_key} {c.year} 注销")
+
+
+def _double_count(c: Claim, x: Credit, others: list[Retirement], seen: list[Credit]) -> tuple[bool, str, str]:
+    clashes = [(f"serials {a}-{b} also used by claim {r.claim}", f"序列号 {a}-{b} 也被声明 {r.claim} 使用")
+               for r in others if r.programme == x.programme and r.project_id == x.project_id
                for a, b in overlaps(x.serials, r.serials)]
-    clashes += [f"serials {a}-{b} also in credit {y.ref} of this claim" for y in seen
-                if y.programme == x.programme and y.project_id == x.project_id
+    clashes += [(f"serials {a}-{b} also in credit {y.ref} of this claim", f"序列号 {a}-{b} 也在本声明的碳信用 {y.ref} 中")
+                for y in seen if y.programme == x.programme and y.project_id == x.project_id
                 for a, b in overlaps(x.serials, y.serials)]
     owner = x.retirement_beneficiary.strip()
     if owner and owner not in (c.org, c.org_name):
-        clashes.append(f"retired on behalf of '{owner}': those tonnes are theirs to claim")
-    ca = f"; corresponding adjustment: {x.corresponding_adjustment}"
-    add("credit.not_double_counted", not clashes, ("; ".join(clashes) if clashes else "serials used once") + ca)
-    return out
+        clashes.append((f"retired on behalf of '{owner}': those tonnes are theirs to claim",
+                        f"以“{owner}”名义注销：这些吨数归其声明"))
+    ca = x.corresponding_adjustment
+    ca_zh = _ADJUSTMENT_ZH.get(ca, ca)
+    if clashes:
+        return (False, "; ".join(en for en, _ in clashes) + f"; corresponding adjustment: {ca}",
+                "；".join(zh for _, zh in clashes) + f"；相应调整：{ca_zh}")
+    return True, f"serials used once; corresponding adjustment: {ca}", f"序列号仅使用一次；相应调整：{ca_zh}"
+
+
+_ADJUSTMENT_ZH = {"applied": "已做", "not_applied": "未做", "not_applicable": "不适用", "unknown": "未知"}
 
 
 def check_claim(claim: Claim, all_retirements: list[Retirement] | tuple[Retirement, ...] = ()) -> list[Finding]:
@@ -384,7 +455,7 @@ def check_claim(claim: Claim, all_retirements: list[Retirement] | tuple[Retireme
     others = [r for r in all_retirements if not (claim.ref and r.claim == claim.ref)]
     out = [_boundary(claim), _scope12(claim), _plan(claim), _reduction(claim), _coverage(claim)]
     if not claim.credits:
-        out.append(_f("credit.retired", False, "no credits are attached to the claim"))
+        out.append(_f("credit.retired", False, "no credits are attached to the claim", "声明未附任何碳信用"))
     for i, x in enumerate(claim.credits):
         out += _credit_findings(claim, x, others, list(claim.credits[:i]))
     return out
@@ -456,7 +527,7 @@ def claim_statement(claim: Claim, findings: list[Finding], lang: str = "en") -> 
             "碳中和声明（依据 ISO 14068-1:2023）", "",
             f"{who} 在 {claim.year} 年 1 月 1 日至 12 月 31 日期间实现碳中和。", "",
             f"边界内排放：范围一 {e.scope1_t:.3f} tCO2e，范围二（基于市场法）{e.scope2_market_t:.3f} tCO2e，"
-            f"纳入的范围三：{s3 or '无'}；合计 {e.total_t:.3f} tCO2e（{e.source}）。",
+            f"纳入的范围三：{s3 or '无'}；合计 {e.total_t:.3f} tCO2e（{e.source_zh or e.source}）。",
             f"已注销碳信用 {credits:.3f} tCO2e，其中碳移除占 {share:.1f}%：", *lines, "",
             f"碳中和管理计划：承诺日期 {p.commitment_date}，基准年 {p.base_year}，由 {p.approved_by} 批准，"
             f"公开于 {p.public_url}。",

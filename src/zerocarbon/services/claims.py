@@ -218,16 +218,20 @@ def _boundary_emissions(s, org: str, year: int, site: str | None, scope3: list[s
             s2m += t
         elif scope == "3" and category in s3 and method != "location":
             s3[category] += t
-    what = f"site {site}" if site else f"organisation {org}"
-    source = (f"stored {year} inventory of {what}, operational control, factor set {row.factor_set} "
-              f"({row.factor_set_fingerprint[:12]}), GWP {row.gwp_set}, computed {row.computed_at:%Y-%m-%d}")
+    what, what_zh = (f"site {site}", f"工厂 {site}") if site else (f"organisation {org}", f"组织 {org}")
+    factors = f"{row.factor_set} ({row.factor_set_fingerprint[:12]})"
+    source = (f"stored {year} inventory of {what}, operational control, factor set {factors}, GWP {row.gwp_set}, "
+              f"computed {row.computed_at:%Y-%m-%d}")
+    source_zh = (f"已保存的{what_zh} {year} 年温室气体清单，运营控制法，排放因子集 {factors}，GWP {row.gwp_set}，"
+                 f"计算于 {row.computed_at:%Y-%m-%d}")
     lineage = {"inventory_id": row.id, "year": year, "factor_set": row.factor_set,
                "fingerprint": row.factor_set_fingerprint, "gwp_set": row.gwp_set, "status": row.status}
-    return {"scope1_t": s1, "scope2_market_t": s2m, "scope3": s3, "source": source}, lineage
+    return {"scope1_t": s1, "scope2_market_t": s2m, "scope3": s3, "source": source, "source_zh": source_zh}, lineage
 
 
 def _emissions(d: dict) -> cn.Emissions:
-    return cn.Emissions(d["scope1_t"], d["scope2_market_t"], dict(d.get("scope3") or {}), d.get("source", ""))
+    return cn.Emissions(d["scope1_t"], d["scope2_market_t"], dict(d.get("scope3") or {}), d.get("source", ""),
+                        d.get("source_zh", ""))
 
 
 def create_claim(sessions: sessionmaker, org: str, year: int, plan_source: str, plan_data: bytes, *,
@@ -264,7 +268,8 @@ def create_claim(sessions: sessionmaker, org: str, year: int, plan_source: str, 
         if subject == "workshop":
             we = plan["workshop_emissions"]
             emissions = {"scope1_t": float(we["scope1_t"]), "scope2_market_t": float(we["scope2_market_t"]),
-                         "scope3": {}, "source": f"{we['source']} (workshop {workshop} of site {site})"}
+                         "scope3": {}, "source": f"{we['source']} (workshop {workshop} of site {site})",
+                         "source_zh": f"{we['source']}（工厂 {site} 车间 {workshop}）"}
             lineage = {"given_in_plan": plan_source, "site_inventory": lineage}
         emissions["lineage"] = lineage
         base_t = plan["base_year_emissions_t"]
