@@ -122,13 +122,38 @@ def test_stored_targets_used_and_said(stored):
                                     (own, "auto", "scenario", 0.9)):
         p = pathway.prepare(data, "own.yaml", sessions=stored, org_code=ORG, targets=mode)
         assert p.targets["source"] == source
-        assert p.scenario.targets[0].max_scope12_t == pytest.approx(cap * base_2024)
+        assert p.scenario.targets[-1].max_scope12_t == pytest.approx(cap * base_2024)
     info = pathway.optimise(stored, ORG, text(), "own.yaml", actor="t", time_limit=30)
     r = info.result
     assert r["base"]["source"] == "inventory" and r["scenario"]["targets_source"] == "stored"
     assert r["base"]["lineage"]["year"] == 2025 and info.summary["targets_source"] == "stored"
-    assert r["scenario"]["targets"][0]["cap_t"] == pytest.approx(0.7 * base_2024)
+    assert r["scenario"]["targets"][-1]["cap_t"] == pytest.approx(0.7 * base_2024)
     assert r["years"][-1]["scope12_t"] <= 0.7 * base_2024 + 1e-6
+
+
+def test_stored_target_binds_along_its_trajectory(stored):
+    """-30 % from 2024 to 2030: the cap of year y is base x (1 - 0.3 (y - 2024) / 6), the line `targets progress`
+    judges against; every year of the plan keeps under it, and the output says which years bind and by what."""
+    targets.set_target(stored, ORG, kind="absolute", scopes="s1s2", scope2_method="market", base_year=2024,
+                       target_year=2030, reduction=0.3, actor="t")
+    base_2024 = accounting.inventory_meta(stored, ORG, 2024)["totals"]["total_market_t"]
+    p = pathway.prepare(text(), "own.yaml", sessions=stored, org_code=ORG)
+    assert [t.year for t in p.scenario.targets] == [2026, 2027, 2028, 2029, 2030]
+    for t in p.scenario.targets:
+        assert t.max_scope12_t == pytest.approx(base_2024 * (1 - 0.3 * (t.year - 2024) / 6))
+    r = pathway.optimise(stored, ORG, text(), "own.yaml", actor="t", time_limit=30).result
+    for y in r["years"]:
+        assert y["scope12_t"] <= base_2024 * (1 - 0.3 * (y["year"] - 2024) / 6) + 1e-6
+    hows = {c["year"]: c["by"][0]["how"] for c in r["constraints"]}
+    assert hows == {2026: "trajectory", 2027: "trajectory", 2028: "trajectory", 2029: "trajectory",
+                    2030: "target_year"}
+    assert r["constraints"][0]["by"][0]["targets"] == ["T1"]
+    lines = pathway.constraint_lines(r)
+    assert lines[0].startswith("constrained 2026-2029: Scope 1+2 <=") and "linear trajectory of T1" in lines[0]
+    only = pathway.prepare(text(trajectory="target_years_only"), "own.yaml", sessions=stored, org_code=ORG)
+    assert [t.year for t in only.scenario.targets] == [2030]
+    with pytest.raises(InputError, match="trajectory"):
+        pathway.prepare(text(trajectory="sometimes"), "own.yaml", sessions=stored, org_code=ORG)
 
 
 def test_command_line(stored, monkeypatch, tmp_path):
@@ -183,7 +208,7 @@ def test_demo_step_on_the_stored_inventory_and_targets(sessions, tmp_path):
     assert r["base"]["lineage"]["implied_grid_factor"]["priced_mwh"] == pytest.approx(46_000, rel=1e-6)
     assert "implied by the inventory; scenario trajectory applied as ratios" in r["base"]["note"]
     base_2023 = accounting.inventory_meta(sessions, org, 2023)["totals"]["total_market_t"]
-    [target] = r["scenario"]["targets"]
+    target = r["scenario"]["targets"][-1]
     assert target["year"] == 2030 and target["cap_t"] == pytest.approx(0.5 * base_2023)
     assert target["min_re_share"] == pytest.approx(0.9)
     assert r["years"][-1]["scope12_t"] <= 0.5 * base_2023 + 1e-6 and r["years"][-1]["re_share"] >= 0.9 - 1e-9

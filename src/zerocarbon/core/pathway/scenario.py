@@ -231,7 +231,8 @@ def _targets(r: _Reader, raw: Any, path: str) -> tuple[Target, ...]:
 
 FIELDS = {"name", "base", "targets", "growth", "grid_factor", "electricity_price", "fuel_prices", "discount_rate",
           "carbon_price", "reinvest", "end_year", "exclude", "time_limit_s", "currency", "notes", "end_uses",
-          "fuel_streams", "refrigerant_streams"}
+          "fuel_streams", "refrigerant_streams", "trajectory"}
+TRAJECTORIES = ("linear", "target_years_only")  # how stored targets bind between their base and target years
 
 
 def _load(text: str, origin: str) -> dict:
@@ -351,6 +352,8 @@ def parse_scenario(text: str, origin: str, *, targets: list[dict] | None = None,
     if not isinstance(reinvest, bool):
         r.bad("reinvest", "must be true or false")
     limit = r.number(raw, "time_limit_s", "", default=60.0, lo=0.1, hi=3600.0)
+    if raw.get("trajectory", "linear") not in TRAJECTORIES:
+        r.bad("trajectory", f"must be {' or '.join(TRAJECTORIES)}, not {raw.get('trajectory')!r}")
     notes = raw.get("notes") or {}
     if r.problems or base is None:
         raise InputError(r.problems)
