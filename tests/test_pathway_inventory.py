@@ -131,6 +131,14 @@ def test_stored_targets_used_and_said(stored):
     assert r["years"][-1]["scope12_t"] <= 0.7 * base_2024 + 1e-6
 
 
+def test_nested_typo_on_an_inventory_base_is_refused(stored):
+    bad = text(base={"year": 2025, "asets": {"roof_kw": 100}}, targets=[{"year": 2030, "min_re_share": 0.3}])
+    with pytest.raises(InputError) as exc:
+        pathway.optimise(stored, ORG, bad, "own.yaml", actor="t", time_limit=30)
+    assert [p.column for p in exc.value.problems] == ["base.asets"]
+    assert pathway.list_runs(stored, ORG)["total"] == 0
+
+
 def test_stored_target_binds_along_its_trajectory(stored):
     """-30 % from 2024 to 2030: the cap of year y is base x (1 - 0.3 (y - 2024) / 6), the line `targets progress`
     judges against; every year of the plan keeps under it, and the output says which years bind and by what."""

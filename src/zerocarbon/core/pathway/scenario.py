@@ -235,6 +235,24 @@ FIELDS = {"name", "base", "targets", "growth", "grid_factor", "electricity_price
 TRAJECTORIES = ("linear", "target_years_only")  # how stored targets bind between their base and target years
 
 
+BASE_FIELDS = {"source", "year", "assets", "electricity_mwh", "onsite_re_mwh", "re_purchased_mwh", "fuels",
+               "refrigerant_tco2e", "scope3_tco2e", "note"}
+FUEL_FIELDS = {"fuel", "mwh", "tco2e"}
+
+
+def _unknown_nested(r: _Reader, raw: dict) -> None:
+    """Unknown keys inside ``base`` (and its fuels), named by their path like unknown top-level fields."""
+    base = raw.get("base")
+    if not isinstance(base, dict):
+        return
+    for k in sorted(set(base) - BASE_FIELDS, key=str):
+        r.bad(f"base.{k}", f"is not a base field ({', '.join(sorted(BASE_FIELDS))})")
+    fuels = base.get("fuels")
+    for name, f in (fuels.items() if isinstance(fuels, dict) else ()):
+        for k in sorted(set(f) - FUEL_FIELDS if isinstance(f, dict) else (), key=str):
+            r.bad(f"base.fuels.{name}.{k}", f"is not a fuel field ({', '.join(sorted(FUEL_FIELDS))})")
+
+
 def _load(text: str, origin: str) -> dict:
     try:
         raw = yaml.safe_load(text)
@@ -305,6 +323,7 @@ def parse_scenario(text: str, origin: str, *, targets: list[dict] | None = None,
     r = _Reader(origin)
     for k in sorted(set(raw) - FIELDS):
         r.bad(k, f"is not a scenario field ({', '.join(sorted(FIELDS))})")
+    _unknown_nested(r, raw)
     source = INVENTORY if base is not None else SCENARIO
     if base is None:
         base = _base(r, raw.get("base"))
