@@ -267,7 +267,7 @@ def compare(scenario: ScenariosOpt, org: Annotated[Optional[str], typer.Option("
 
 
 @app.command("runs")
-def runs(org: OrgOpt, limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, db: DbOpt = None,
+def runs(org: OrgOpt, limit: Annotated[int, typer.Option(min=1, max=1000, help="the newest N runs (1-1000)")] = 50, db: DbOpt = None,
          as_json: JsonOpt = False) -> None:
     """The organisation's stored pathway runs, newest first."""
     from zerocarbon.cli.common import open_db
@@ -289,7 +289,7 @@ def runs(org: OrgOpt, limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 
 
 @app.command("show")
-def show(run_id: int, org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def show(run_id: Annotated[int, typer.Argument(help="run id (see `pathway runs`)")], org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """One stored run: its plan year by year, the greedy comparison, the MACC and the base used."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import pathway
