@@ -215,6 +215,12 @@ def test_demo_step_on_the_stored_inventory_and_targets(sessions, tmp_path):
     assert r["base"]["scope12_t"] == pytest.approx(stored_2025["total_market_t"], rel=1e-6)
     assert r["base"]["lineage"]["implied_grid_factor"]["priced_mwh"] == pytest.approx(46_000, rel=1e-6)
     assert "implied by the inventory; scenario trajectory applied as ratios" in r["base"]["note"]
+    # business as usual steps up in 2026 as the 34,000 MWh of 2025 instruments become grid electricity
+    step = r["bau_step"]
+    assert step["instruments_mwh"] == pytest.approx(34_000, rel=1e-6) and step["year"] == 2026
+    assert step["instruments_t"] == pytest.approx(34_000 * step["grid_factor"], rel=1e-9)
+    assert "34,000 MWh of certificates and contracts of 2025 count in that year only" in cli_pathway.bau_step_text(step)
+    assert [c["year"] for c in r["constraints"]] == [2026, 2027, 2028, 2029, 2030]
     base_2023 = accounting.inventory_meta(sessions, org, 2023)["totals"]["total_market_t"]
     target = r["scenario"]["targets"][-1]
     assert target["year"] == 2030 and target["cap_t"] == pytest.approx(0.5 * base_2023)
@@ -248,6 +254,14 @@ def test_api_and_page_read_the_stored_inventory(stored):
         assert r.status_code == 303, r.text[-2000:]
         shown = page.get(r.headers["location"])
         assert "ledger rows" in shown.text and "stored inventory" in shown.text and "HF01-X9" not in shown.text
+        assert "the base has none of" in shown.text and "pathway-bau-step" not in shown.text  # no 2025 certificates
+        zh = browser(stored, "admin@acme.cn", "zh_CN").get(r.headers["location"]).text
+        base_line = zh[zh.index('id="pathway-base"'):zh.index("</p>", zh.index('id="pathway-base"'))]
+        assert f"已存储清单 {ORG} 2025 年(CN-2025.1)" in base_line and "电网排放因子" in base_line
+        assert "stored inventory" not in base_line and "implied by" not in base_line
+        dropped = zh[zh.index('id="pathway-dropped"'):zh.index("</ul>", zh.index('id="pathway-dropped"'))]
+        assert "基准中没有" in dropped and "the base has none" not in dropped
+        assert "各示意数据的原因" in zh
 
 
 def test_model_base_year_equals_the_stored_inventory(stored):

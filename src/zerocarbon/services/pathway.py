@@ -348,6 +348,19 @@ def _abatement(problem: Problem, result: PlanResult) -> list[dict]:
     return out
 
 
+def _dropped(problem: Problem) -> list[dict]:
+    """Measures left out, with the reason in English and as a code and argument a page translates: ``excluded``,
+    ``no_asset`` (the base.assets key), ``no_stream`` (the streams it acts on)."""
+    out = []
+    for mid, why in problem.dropped:
+        m = problem.catalogue.get(mid)
+        code, arg = (("excluded", "") if mid in problem.scenario.exclude else
+                     ("no_asset", m.max_driver or "") if m.kind == "onsite_re" and not m.binary
+                     else ("no_stream", ", ".join(m.targets)))
+        out.append({"measure": mid, "reason": why, "code": code, "arg": arg})
+    return out
+
+
 def _illustrative(problem: Problem) -> list[dict]:
     return [{"measure": m.id, "field": k, "reason": f.reason} for m in problem.measures
             for k, f in m.figures().items() if f.illustrative]
@@ -459,7 +472,7 @@ def _result(problem: Problem, solution, greedy_result, curve, catalogue_name: st
                    "starts": {k: list(v) for k, v in greedy_result.plan.starts.items()}},
         "macc": [e.as_dict() for e in curve],
         "measures": {m.id: measure_dict(m, cat) for m in problem.measures},
-        "dropped": [{"measure": k, "reason": v} for k, v in problem.dropped],
+        "dropped": _dropped(problem),
         "illustrative": _illustrative(problem),
         "offset_memo": {"residual_t": last.scope12_t, "year": last.year,
                         "ccer_price": ccer.value if ccer else None,
@@ -535,7 +548,7 @@ def macc_for(scenario: Scenario | Prepared, year: int | None = None, *, sessions
     return {"year": year, "scenario": scenario.name, "currency": scenario.currency,
             "base_source": scenario.base_source, "base_lineage": prepared.base,
             "entries": [e.as_dict() for e in macc(problem, year)],
-            "dropped": [{"measure": k, "reason": v} for k, v in problem.dropped],
+            "dropped": _dropped(problem),
             "illustrative": _illustrative(problem)}
 
 
