@@ -86,3 +86,25 @@ def test_help_loads_no_solver():
             "print(sorted(m for m in ('scipy', 'sqlalchemy', 'pandas', 'zerocarbon.solvers.pathway') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_option_and_argument_has_help():
+    group = typer.main.get_command(pathway_cli.app)
+    missing = [f"{name} {p.name}" for name, cmd in group.commands.items() for p in cmd.params
+               if not getattr(p, "help", None) and p.name not in ("help",)]
+    assert len(group.commands) >= 6 and missing == []
+
+
+def test_plan_table_names_sizes_with_units_constraints_and_the_bau_step(tmp_path, monkeypatch):
+    from zerocarbon.cli.common import console
+
+    monkeypatch.setattr(console, "width", 250)
+    db = f"sqlite:///{tmp_path / 'z.sqlite'}"
+    run("org", "load", str(DATA / "organisation.yaml"), "--db", db)
+    out = run("pathway", "optimise", "--org", "ORG", "--year", "2025", "--scenario",
+              str(SCENARIOS / "demo_2030.yaml"), "--db", db).output
+    assert "rooftop_pv 15,000 kW" in out and "green_certificates" in out and " MWh" in out
+    assert "constrained 2030:" in out
+    shown = json.loads(run("pathway", "show", "1", "--org", "ORG", "--db", db, "--json").output)["result"]
+    last = shown["years"][-1]
+    assert {"rooftop_pv", "green_certificates"} <= set(svc.in_service(last)) and last["active"]

@@ -143,3 +143,14 @@ def test_stored_targets_replace_the_files():
                           "electricity_price": 600})
     sc = parse_scenario(text, "s.yaml", targets=[{"year": 2030, "max_scope12_t": 3.0, "min_re_share": None}])
     assert sc.targets[0].max_scope12_t == 3.0 and sc.years[-1] == 2030
+
+
+def test_nested_unknown_keys_are_refused_with_their_path():
+    text = yaml.safe_dump({"base": {"source": "scenario", "year": 2025, "electricity_mwh": {"A": 10}, "asets": 1,
+                                    "fuels": {"gas": {"fuel": "natural_gas", "mwh": 10, "tco2e": 2, "mhw": 3}}},
+                           "grid_factor": {2025: 0.5}, "electricity_price": 600, "fuel_prices": {"natural_gas": 300},
+                           "targets": [{"year": 2030, "max_scope12_t": 3.0}]})
+    with pytest.raises(InputError) as exc:
+        parse_scenario(text, "plan.yaml")
+    assert {p.column for p in exc.value.problems} == {"base.asets", "base.fuels.gas.mhw"}
+    assert "is not a base field" in str(exc.value)

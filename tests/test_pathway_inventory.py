@@ -122,13 +122,46 @@ def test_stored_targets_used_and_said(stored):
                                     (own, "auto", "scenario", 0.9)):
         p = pathway.prepare(data, "own.yaml", sessions=stored, org_code=ORG, targets=mode)
         assert p.targets["source"] == source
-        assert p.scenario.targets[0].max_scope12_t == pytest.approx(cap * base_2024)
+        assert p.scenario.targets[-1].max_scope12_t == pytest.approx(cap * base_2024)
     info = pathway.optimise(stored, ORG, text(), "own.yaml", actor="t", time_limit=30)
     r = info.result
     assert r["base"]["source"] == "inventory" and r["scenario"]["targets_source"] == "stored"
     assert r["base"]["lineage"]["year"] == 2025 and info.summary["targets_source"] == "stored"
-    assert r["scenario"]["targets"][0]["cap_t"] == pytest.approx(0.7 * base_2024)
+    assert r["scenario"]["targets"][-1]["cap_t"] == pytest.approx(0.7 * base_2024)
     assert r["years"][-1]["scope12_t"] <= 0.7 * base_2024 + 1e-6
+
+
+def test_nested_typo_on_an_inventory_base_is_refused(stored):
+    bad = text(base={"year": 2025, "asets": {"roof_kw": 100}}, targets=[{"year": 2030, "min_re_share": 0.3}])
+    with pytest.raises(InputError) as exc:
+        pathway.optimise(stored, ORG, bad, "own.yaml", actor="t", time_limit=30)
+    assert [p.column for p in exc.value.problems] == ["base.asets"]
+    assert pathway.list_runs(stored, ORG)["total"] == 0
+
+
+def test_stored_target_binds_along_its_trajectory(stored):
+    """-30 % from 2024 to 2030: the cap of year y is base x (1 - 0.3 (y - 2024) / 6), the line `targets progress`
+    judges against; every year of the plan keeps under it, and the output says which years bind and by what."""
+    targets.set_target(stored, ORG, kind="absolute", scopes="s1s2", scope2_method="market", base_year=2024,
+                       target_year=2030, reduction=0.3, actor="t")
+    base_2024 = accounting.inventory_meta(stored, ORG, 2024)["totals"]["total_market_t"]
+    p = pathway.prepare(text(), "own.yaml", sessions=stored, org_code=ORG)
+    assert [t.year for t in p.scenario.targets] == [2026, 2027, 2028, 2029, 2030]
+    for t in p.scenario.targets:
+        assert t.max_scope12_t == pytest.approx(base_2024 * (1 - 0.3 * (t.year - 2024) / 6))
+    r = pathway.optimise(stored, ORG, text(), "own.yaml", actor="t", time_limit=30).result
+    for y in r["years"]:
+        assert y["scope12_t"] <= base_2024 * (1 - 0.3 * (y["year"] - 2024) / 6) + 1e-6
+    hows = {c["year"]: c["by"][0]["how"] for c in r["constraints"]}
+    assert hows == {2026: "trajectory", 2027: "trajectory", 2028: "trajectory", 2029: "trajectory",
+                    2030: "target_year"}
+    assert r["constraints"][0]["by"][0]["targets"] == ["T1"]
+    lines = pathway.constraint_lines(r)
+    assert lines[0].startswith("constrained 2026-2029: Scope 1+2 <=") and "linear trajectory of T1" in lines[0]
+    only = pathway.prepare(text(trajectory="target_years_only"), "own.yaml", sessions=stored, org_code=ORG)
+    assert [t.year for t in only.scenario.targets] == [2030]
+    with pytest.raises(InputError, match="trajectory"):
+        pathway.prepare(text(trajectory="sometimes"), "own.yaml", sessions=stored, org_code=ORG)
 
 
 def test_command_line(stored, monkeypatch, tmp_path):
@@ -182,8 +215,14 @@ def test_demo_step_on_the_stored_inventory_and_targets(sessions, tmp_path):
     assert r["base"]["scope12_t"] == pytest.approx(stored_2025["total_market_t"], rel=1e-6)
     assert r["base"]["lineage"]["implied_grid_factor"]["priced_mwh"] == pytest.approx(46_000, rel=1e-6)
     assert "implied by the inventory; scenario trajectory applied as ratios" in r["base"]["note"]
+    # business as usual steps up in 2026 as the 34,000 MWh of 2025 instruments become grid electricity
+    step = r["bau_step"]
+    assert step["instruments_mwh"] == pytest.approx(34_000, rel=1e-6) and step["year"] == 2026
+    assert step["instruments_t"] == pytest.approx(34_000 * step["grid_factor"], rel=1e-9)
+    assert "34,000 MWh of certificates and contracts of 2025 count in that year only" in cli_pathway.bau_step_text(step)
+    assert [c["year"] for c in r["constraints"]] == [2026, 2027, 2028, 2029, 2030]
     base_2023 = accounting.inventory_meta(sessions, org, 2023)["totals"]["total_market_t"]
-    [target] = r["scenario"]["targets"]
+    target = r["scenario"]["targets"][-1]
     assert target["year"] == 2030 and target["cap_t"] == pytest.approx(0.5 * base_2023)
     assert target["min_re_share"] == pytest.approx(0.9)
     assert r["years"][-1]["scope12_t"] <= 0.5 * base_2023 + 1e-6 and r["years"][-1]["re_share"] >= 0.9 - 1e-9
@@ -215,6 +254,14 @@ def test_api_and_page_read_the_stored_inventory(stored):
         assert r.status_code == 303, r.text[-2000:]
         shown = page.get(r.headers["location"])
         assert "ledger rows" in shown.text and "stored inventory" in shown.text and "HF01-X9" not in shown.text
+        assert "the base has none of" in shown.text and "pathway-bau-step" not in shown.text  # no 2025 certificates
+        zh = browser(stored, "admin@acme.cn", "zh_CN").get(r.headers["location"]).text
+        base_line = zh[zh.index('id="pathway-base"'):zh.index("</p>", zh.index('id="pathway-base"'))]
+        assert f"已存储清单 {ORG} 2025 年(CN-2025.1)" in base_line and "电网排放因子" in base_line
+        assert "stored inventory" not in base_line and "implied by" not in base_line
+        dropped = zh[zh.index('id="pathway-dropped"'):zh.index("</ul>", zh.index('id="pathway-dropped"'))]
+        assert "基准中没有" in dropped and "the base has none" not in dropped
+        assert "各示意数据的原因" in zh
 
 
 def test_model_base_year_equals_the_stored_inventory(stored):

@@ -185,3 +185,21 @@ def test_an_unreachable_renewable_share_is_refused_naming_it():
     assert "renewable share >= 50.0% in 2026" in str(exc.value)
     ok = solve(_tiny([{"year": 2026, "min_re_share": 0.5}], [certs]))
     assert ok.result.years[0].re_share == pytest.approx(0.5)
+
+
+def test_macc_figure_keeps_tiny_bars_visible_and_labels_in_a_legend():
+    from zerocarbon.io.pathway_charts import MIN_HEIGHT, macc_figure
+
+    entries = [{"measure": "rooftop_pv", "cost_per_t": -518.5, "abatement_t": 2011.7, "illustrative": ["capex"]},
+               {"measure": "green_certificates", "cost_per_t": 8.2, "abatement_t": 14827.7, "illustrative": []},
+               {"measure": "ev_forklifts", "cost_per_t": 2075.5, "abatement_t": 20.8, "illustrative": ["capex"]},
+               {"measure": "heat_pump_hot_water", "cost_per_t": 2266.5, "abatement_t": 56.5, "illustrative": []}]
+    fig, ax = macc_figure(entries)
+    span = 2266.5 + 518.5
+    heights = [p.get_height() for p in ax.patches]
+    assert heights[1] >= MIN_HEIGHT * span - 1e-9  # 8.2 CNY/t would be under a pixel tall
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[1] == "2 green_certificates: 8.2 CNY/t, 14,827.7 t/yr"
+    numbers = [t.get_text() for t in ax.texts]
+    assert numbers == ["1", "2"]  # the two narrow bars at the right end carry no text that could overlap
+    assert ax.get_ylim()[1] > 2266.5  # nothing reaches into the title

@@ -185,16 +185,32 @@ def optimise(org: OrgOpt, scenario: ScenariosOpt, year: BaseYearOpt = None, targ
         console.print(f"charts in {chart}", highlight=False)
 
 
+def bau_step_text(step: dict) -> str:
+    return (f"business as usual {step['base_t']:,.0f} t in {step['base_year']} -> {step['bau_t']:,.0f} t in "
+            f"{step['year']}: the {step['instruments_mwh']:,.0f} MWh of certificates and contracts of "
+            f"{step['base_year']} count in that year only; from {step['year']} that electricity is priced at the grid "
+            f"factor {step['grid_factor']:.4f} t/MWh: {step['instruments_t']:,.0f} t (the rest is growth of "
+            f"{100 * step['growth']:g} % a year)")
+
+
 def _plan_table(result: dict, title: str) -> None:
     t = Table(title=escape(title))
     for col in ("year", "Scope 1+2 t", "BAU t", "target t", "RE share", "target RE", "measures in service", "sizes"):
         t.add_column(col)
+    from zerocarbon.services.pathway import constraint_lines, in_service, size_unit
+
+    kinds = {k: m["kind"] for k, m in result["measures"].items()}
     for y, b in zip(result["years"], result["bau"]):
-        sizes = ", ".join(f"{k} {v:,.0f}" for k, v in y["sizes"].items())
+        sizes = ", ".join(f"{k} {v:,.0f} {size_unit(kinds.get(k))}" for k, v in y["sizes"].items())
         t.add_row(str(y["year"]), f"{y['scope12_t']:,.0f}", f"{b['scope12_t']:,.0f}",
                   "-" if y["target_cap_t"] is None else f"{y['target_cap_t']:,.0f}", _pct(y["re_share"]),
-                  _pct(y["target_re_share"]), ", ".join(y["active"]) or "-", sizes or "-")
+                  _pct(y["target_re_share"]), ", ".join(in_service(y)) or "-", sizes or "-")
     console.print(t)
+    for line in constraint_lines(result):
+        console.print(line, highlight=False)
+    step = result.get("bau_step")
+    if step and step["instruments_mwh"] > 0:
+        console.print(bau_step_text(step), highlight=False)
     g = result["greedy"]
     cur = result["scenario"]["currency"]
     console.print(f"net present cost against business as usual: {_money(result['npc'])} {cur}; greedy cost-per-tonne "
@@ -251,7 +267,7 @@ def compare(scenario: ScenariosOpt, org: Annotated[Optional[str], typer.Option("
 
 
 @app.command("runs")
-def runs(org: OrgOpt, limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, db: DbOpt = None,
+def runs(org: OrgOpt, limit: Annotated[int, typer.Option(min=1, max=1000, help="the newest N runs (1-1000)")] = 50, db: DbOpt = None,
          as_json: JsonOpt = False) -> None:
     """The organisation's stored pathway runs, newest first."""
     from zerocarbon.cli.common import open_db
@@ -273,7 +289,7 @@ def runs(org: OrgOpt, limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 
 
 @app.command("show")
-def show(run_id: int, org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def show(run_id: Annotated[int, typer.Argument(help="run id (see `pathway runs`)")], org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """One stored run: its plan year by year, the greedy comparison, the MACC and the base used."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import pathway

@@ -169,26 +169,58 @@ class Prepared:
     targets: dict = field(default_factory=dict)  # source (scenario | stored) and resolutions
 
 
-def _stored_targets(sessions: sessionmaker, org_code: str, sc_raw: dict, base_year: int) -> tuple[list[dict], dict]:
+def _stored_target_objects(sessions: sessionmaker, org_code: str) -> dict:
+    from dataclasses import fields
+
+    from zerocarbon.core.targets import Target as Stored
     from zerocarbon.services import targets as target_service
 
-    rows = [r for r in target_service.pathway_targets(sessions, org_code) if r["milestone"] and r["year"] > base_year]
+    names = {f.name for f in fields(Stored)}
+    return {t["id"]: Stored(**{k: v for k, v in t.items() if k in names})
+            for t in target_service.list_targets(sessions, org_code)}
+
+
+def _stored_targets(sessions: sessionmaker, org_code: str, sc_raw: dict, base_year: int) -> tuple[list[dict], dict]:
+    """The stored targets as pathway targets: at their target years, and (unless the scenario says ``trajectory:
+    target_years_only``) the Scope 1+2 caps of the years between on the targets' linear trajectory, which is what
+    ``targets progress`` judges against."""
+    from zerocarbon.core.targets import trajectory
+    from zerocarbon.services import targets as target_service
+
+    linear = sc_raw.get("trajectory", "linear") != "target_years_only"
+    stored = _stored_target_objects(sessions, org_code)
+    kinds = {k: t.kind for k, t in stored.items()}
+    rows = [r for r in target_service.pathway_targets(sessions, org_code) if r["year"] > base_year
+            and (r["milestone"] or (linear and r["max_tco2e_scope12"] is not None))]
     end = sc_raw.get("end_year") if isinstance(sc_raw.get("end_year"), int) else None
-    beyond = [r["year"] for r in rows if end is not None and r["year"] > end]
+    beyond = [r["year"] for r in rows if r["milestone"] and end is not None and r["year"] > end]
     rows = [r for r in rows if end is None or r["year"] <= end]
-    if not rows:
+    if not any(r["milestone"] for r in rows):
         raise InputError([Issue("targets", None, "targets", f"{org_code} has no stored Scope 1+2 or renewable "
                                                             f"electricity target after {base_year}"
                                                             + (f" up to {end}" if end else "")
                                                             + ": set one with `zerocarbon targets set`, or give "
                                                               "targets in the scenario")])
-    out = [{"year": r["year"], "max_scope12_t": r["max_tco2e_scope12"], "min_re_share": r["min_re_share"]}
-           for r in rows]
-    return out, {"source": "stored", "rows": rows, "beyond_end_year": beyond,
-                 "note": "caps of the stored targets at their target years; a location-based target's cap is "
-                         "applied to market-based Scope 1+2"
-                         if any(r["scope2_method"] == "location" for r in rows) else
-                         "caps of the stored targets at their target years"}
+    out, binding = [], []
+    for r in rows:
+        caps = [i for i in r["targets"] if kinds.get(i) != "renewable_electricity" and r["max_tco2e_scope12"] is not None
+                and abs(trajectory(stored[i], r["year"]) - r["max_tco2e_scope12"]) <= 1e-6]  # the tightest binds
+        shares = [i for i in r["targets"] if kinds.get(i) == "renewable_electricity"]
+        share = r["min_re_share"] if r["milestone"] else None
+        out.append({"year": r["year"], "max_scope12_t": r["max_tco2e_scope12"], "min_re_share": share})
+        by = []
+        if r["max_tco2e_scope12"] is not None:
+            by.append({"what": "scope12_cap", "value": r["max_tco2e_scope12"], "targets": caps,
+                       "how": "target_year" if r["milestone"] else "trajectory"})
+        if share is not None:
+            by.append({"what": "re_share", "value": share, "targets": shares, "how": "target_year"})
+        binding.append({"year": r["year"], "by": by})
+    note = ("caps of the stored targets at their target years and on their linear trajectory in the years between"
+            if linear else "caps of the stored targets at their target years only (trajectory: target_years_only)")
+    if any(r["scope2_method"] == "location" for r in rows):
+        note += "; a location-based target's cap is applied to market-based Scope 1+2"
+    return out, {"source": "stored", "rows": rows, "beyond_end_year": beyond, "trajectory":
+                 "linear" if linear else "target_years_only", "binding": binding, "note": note}
 
 
 def _stored_total(sessions: sessionmaker, org_code: str, year: int) -> float | None:
@@ -316,9 +348,87 @@ def _abatement(problem: Problem, result: PlanResult) -> list[dict]:
     return out
 
 
+def _dropped(problem: Problem) -> list[dict]:
+    """Measures left out, with the reason in English and as a code and argument a page translates: ``excluded``,
+    ``no_asset`` (the base.assets key), ``no_stream`` (the streams it acts on)."""
+    out = []
+    for mid, why in problem.dropped:
+        m = problem.catalogue.get(mid)
+        code, arg = (("excluded", "") if mid in problem.scenario.exclude else
+                     ("no_asset", m.max_driver or "") if m.kind == "onsite_re" and not m.binary
+                     else ("no_stream", ", ".join(m.targets)))
+        out.append({"measure": mid, "reason": why, "code": code, "arg": arg})
+    return out
+
+
 def _illustrative(problem: Problem) -> list[dict]:
     return [{"measure": m.id, "field": k, "reason": f.reason} for m in problem.measures
             for k, f in m.figures().items() if f.illustrative]
+
+
+SIZE_UNITS = {"onsite_re": "kW", "re_purchase": "MWh"}
+
+
+def size_unit(kind: str | None) -> str:
+    """Unit of a continuous measure's size: kW of on-site generation, MWh bought."""
+    return SIZE_UNITS.get(kind or "", "")
+
+
+def in_service(year: dict) -> list[str]:
+    """Every measure in service in a result year: whole measures and continuous ones with a size."""
+    return list(year["active"]) + [k for k in year["sizes"] if k not in year["active"]]
+
+
+def constraint_lines(result: dict) -> list[str]:
+    """The constrained years in words, consecutive years bound alike in one line (English, for the CLI)."""
+    groups: list[list] = []
+    for c in result.get("constraints", []):
+        for b in c["by"]:
+            key = (b["what"], b["how"], tuple(b["targets"]))
+            if groups and groups[-1][0] == key and groups[-1][1][-1][0] == c["year"] - 1:
+                groups[-1][1].append((c["year"], b["value"]))
+            else:
+                groups.append([key, [(c["year"], b["value"])]])
+    groups.sort(key=lambda g: (g[1][0][0], g[0][0]))
+    out = []
+    for (what, how, ids), years in groups:
+        span = str(years[0][0]) if len(years) == 1 else f"{years[0][0]}-{years[-1][0]}"
+        vals = ", ".join(f"{v:,.0f} t" if what == "scope12_cap" else f"{100 * v:.1f} %" for _, v in years)
+        kind = "Scope 1+2 <=" if what == "scope12_cap" else "renewable share >="
+        src = {"trajectory": "on the linear trajectory of", "target_year": "target year of",
+               "scenario": "the scenario's target"}[how]
+        out.append(f"constrained {span}: {kind} {vals} ({src}{' ' + ', '.join(ids) if ids else ''})")
+    return out
+
+
+def _constraints(problem: Problem, prepared: Prepared) -> list[dict]:
+    """Each constrained year with what binds it: a Scope 1+2 cap and/or a renewable share, and where it comes from
+    (a stored target at its target year or on its linear trajectory, or the scenario file)."""
+    stored = {b["year"]: b["by"] for b in prepared.targets.get("binding", [])}
+    out = []
+    for t in problem.scenario.targets:
+        by = stored.get(t.year)
+        if by is None:
+            by = []
+            if problem.cap(t) is not None:
+                by.append({"what": "scope12_cap", "value": problem.cap(t), "targets": [], "how": "scenario"})
+            if t.min_re_share is not None:
+                by.append({"what": "re_share", "value": t.min_re_share, "targets": [], "how": "scenario"})
+        else:  # a stored reduction resolved to a cap keeps the cap the model applies
+            by = [dict(b, value=problem.cap(t)) if b["what"] == "scope12_cap" else b for b in by]
+        out.append({"year": t.year, "by": by})
+    return out
+
+
+def bau_step(problem: Problem, bau: tuple[YearResult, ...]) -> dict:
+    """Why business as usual steps up after the base year: the base year's certificates and contracts cover that
+    year only, so from the next year their MWh are grid electricity at the grid factor."""
+    b = problem.scenario.base
+    first = bau[0]
+    ef = problem.scenario.grid(first.year)
+    return {"base_year": b.year, "year": first.year, "base_t": problem.base_scope12(), "bau_t": first.scope12_t,
+            "instruments_mwh": b.re_purchased_mwh, "grid_factor": ef, "instruments_t": b.re_purchased_mwh * ef,
+            "growth": problem.scenario.growth}
 
 
 def _result(problem: Problem, solution, greedy_result, curve, catalogue_name: str,
@@ -347,6 +457,8 @@ def _result(problem: Problem, solution, greedy_result, curve, catalogue_name: st
                  "refrigerant_tco2e": sc.base.refrigerant_tco2e, "scope3_tco2e": sc.base.scope3_tco2e,
                  "assets": sc.base.assets, "scope12_t": problem.base_scope12(),
                  **_inventory_scope12(prepared.base)},
+        "constraints": _constraints(problem, prepared),
+        "bau_step": bau_step(problem, solution.result.bau),
         "years": [_year(y) for y in solution.result.years],
         "bau": [_year(y) for y in solution.result.bau],
         "abatement": _abatement(problem, solution.result),
@@ -360,7 +472,7 @@ def _result(problem: Problem, solution, greedy_result, curve, catalogue_name: st
                    "starts": {k: list(v) for k, v in greedy_result.plan.starts.items()}},
         "macc": [e.as_dict() for e in curve],
         "measures": {m.id: measure_dict(m, cat) for m in problem.measures},
-        "dropped": [{"measure": k, "reason": v} for k, v in problem.dropped],
+        "dropped": _dropped(problem),
         "illustrative": _illustrative(problem),
         "offset_memo": {"residual_t": last.scope12_t, "year": last.year,
                         "ccer_price": ccer.value if ccer else None,
@@ -436,7 +548,7 @@ def macc_for(scenario: Scenario | Prepared, year: int | None = None, *, sessions
     return {"year": year, "scenario": scenario.name, "currency": scenario.currency,
             "base_source": scenario.base_source, "base_lineage": prepared.base,
             "entries": [e.as_dict() for e in macc(problem, year)],
-            "dropped": [{"measure": k, "reason": v} for k, v in problem.dropped],
+            "dropped": _dropped(problem),
             "illustrative": _illustrative(problem)}
 
 

@@ -231,7 +231,26 @@ def _targets(r: _Reader, raw: Any, path: str) -> tuple[Target, ...]:
 
 FIELDS = {"name", "base", "targets", "growth", "grid_factor", "electricity_price", "fuel_prices", "discount_rate",
           "carbon_price", "reinvest", "end_year", "exclude", "time_limit_s", "currency", "notes", "end_uses",
-          "fuel_streams", "refrigerant_streams"}
+          "fuel_streams", "refrigerant_streams", "trajectory"}
+TRAJECTORIES = ("linear", "target_years_only")  # how stored targets bind between their base and target years
+
+
+BASE_FIELDS = {"source", "year", "assets", "electricity_mwh", "onsite_re_mwh", "re_purchased_mwh", "fuels",
+               "refrigerant_tco2e", "scope3_tco2e", "note"}
+FUEL_FIELDS = {"fuel", "mwh", "tco2e"}
+
+
+def _unknown_nested(r: _Reader, raw: dict) -> None:
+    """Unknown keys inside ``base`` (and its fuels), named by their path like unknown top-level fields."""
+    base = raw.get("base")
+    if not isinstance(base, dict):
+        return
+    for k in sorted(set(base) - BASE_FIELDS, key=str):
+        r.bad(f"base.{k}", f"is not a base field ({', '.join(sorted(BASE_FIELDS))})")
+    fuels = base.get("fuels")
+    for name, f in (fuels.items() if isinstance(fuels, dict) else ()):
+        for k in sorted(set(f) - FUEL_FIELDS if isinstance(f, dict) else (), key=str):
+            r.bad(f"base.fuels.{name}.{k}", f"is not a fuel field ({', '.join(sorted(FUEL_FIELDS))})")
 
 
 def _load(text: str, origin: str) -> dict:
@@ -304,6 +323,7 @@ def parse_scenario(text: str, origin: str, *, targets: list[dict] | None = None,
     r = _Reader(origin)
     for k in sorted(set(raw) - FIELDS):
         r.bad(k, f"is not a scenario field ({', '.join(sorted(FIELDS))})")
+    _unknown_nested(r, raw)
     source = INVENTORY if base is not None else SCENARIO
     if base is None:
         base = _base(r, raw.get("base"))
@@ -351,6 +371,8 @@ def parse_scenario(text: str, origin: str, *, targets: list[dict] | None = None,
     if not isinstance(reinvest, bool):
         r.bad("reinvest", "must be true or false")
     limit = r.number(raw, "time_limit_s", "", default=60.0, lo=0.1, hi=3600.0)
+    if raw.get("trajectory", "linear") not in TRAJECTORIES:
+        r.bad("trajectory", f"must be {' or '.join(TRAJECTORIES)}, not {raw.get('trajectory')!r}")
     notes = raw.get("notes") or {}
     if r.problems or base is None:
         raise InputError(r.problems)
