@@ -315,6 +315,11 @@ def _draft(s, org: str, assessment_id: int) -> store.AssessmentRow:
     return row
 
 
+def manual_metrics(system: IndexSystem) -> dict[str, str]:
+    """Every ``manual.*`` metric the system reads (indicators, gates, grade conditions) with its unit."""
+    return {m: system.unit_of(m) or "" for m in sorted(system.metrics()) if m.startswith("manual.")}
+
+
 def _current_entries(s, org_id: int, assessment_id: int) -> dict[str, store.ManualEntryRow]:
     return {e.metric: e for e in store.entries(s, org_id, assessment_id)}  # the newest of a metric wins
 
@@ -432,7 +437,7 @@ def get(sessions: sessionmaker, org: str, assessment_id: int) -> dict:
         out["result"] = row.result
         out["entries"] = [_entry_json(e) for e in entries]
         out["current_entries"] = {k: _entry_json(e) for k, e in current.items()}
-        out["manual_metrics"] = sorted({i.metric: i.unit for i in system.indicators() if i.manual}.items())
+        out["manual_metrics"] = sorted(manual_metrics(system).items())
         return out
 
 
@@ -457,8 +462,7 @@ def enter(sessions: sessionmaker, org: str, assessment_id: int, metric: str, val
     with sessions.begin() as s:
         row = _draft(s, org, assessment_id)
         system = _system(s, row.organisation_id, row.system_id, row.system_version).system
-        manual = {i.metric: i.unit for i in system.indicators() if i.manual}
-        manual.update({g.metric: system.unit_of(g.metric) for g in system.gates if g.metric.startswith("manual.")})
+        manual = manual_metrics(system)
         if metric not in manual:
             problems.append(Problem("entry", None, "metric", f"'{metric}' is not a manual metric of {system.id}; "
                                                              f"its manual metrics: {', '.join(sorted(manual))}"))
