@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.core.assessment.index import IndexSystem, parse_index_system, shipped_index_systems
-from zerocarbon.core.assessment.scoring import MetricValue, ScoreResult, score
+from zerocarbon.core.assessment.scoring import MetricValue, ScoreResult, entry_problem, score
 from zerocarbon.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, Problem, StateError
 from zerocarbon.services import assessment_metrics as metrics
 from zerocarbon.services.assessment_metrics import SITE, WORKSHOP, Boundary
@@ -453,7 +453,8 @@ def enter(sessions: sessionmaker, org: str, assessment_id: int, metric: str, val
           evidence: bytes, note: str | None = None, actor: str) -> dict:
     """Enter the value of a manual metric with its evidence file; it waits for review before it counts."""
     problems = []
-    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+    finite = isinstance(value, (int, float)) and math.isfinite(value)
+    if not finite:
         problems.append(Problem("entry", None, "value", f"'{value}' is not a finite number"))
     if not evidence:
         problems.append(Problem("entry", None, "evidence", "an evidence file is required (it must not be empty)"))
@@ -466,6 +467,8 @@ def enter(sessions: sessionmaker, org: str, assessment_id: int, metric: str, val
         if metric not in manual:
             problems.append(Problem("entry", None, "metric", f"'{metric}' is not a manual metric of {system.id}; "
                                                              f"its manual metrics: {', '.join(sorted(manual))}"))
+        elif finite and (why := entry_problem(system, metric, float(value))):
+            problems.append(Problem("entry", None, "value", f"{metric}: {why}"))
         if problems:
             raise InputError(problems)
         sha = hashlib.sha256(evidence).hexdigest()
