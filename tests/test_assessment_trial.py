@@ -21,7 +21,10 @@ from zerocarbon.services import assessment as svc
 NO_METERS = svc.EnergyData()
 ENTERER = "user:admin@acme.cn"
 # A mandatory indicator the scoring can never fill without meter data, so its dimension is zeroed.
-ZEROING = MINI_SYSTEM.replace("        points: 40\n", "        points: 40\n        mandatory: true\n", 1)
+ZEROING = MINI_SYSTEM.replace("        points: 30\n", "        points: 30\n        mandatory: true\n", 1).replace(
+    "metric: energy.kwh_per_unit\n        unit: kWh/unit\n        rule: {kind: linear, direction: lower, baseline: 10.0, "
+    "leading: 2.0}", "metric: energy.metered_share\n        unit: fraction\n        rule: {kind: linear, baseline: 0, "
+    "leading: 1}")
 runner = CliRunner()
 cli = typer.Typer(cls=ErrorHandlingGroup)
 cli.add_typer(assess.app, name="assess")
@@ -92,7 +95,7 @@ def test_out_of_range_manual_values_are_refused_at_entry(sessions, tmp_path, met
 
 def test_physical_manual_value_below_zero_is_refused(sessions, tmp_path):
     stored_year(sessions, tmp_path)
-    phys = ZEROING.replace("metric: energy.kwh_per_unit", "metric: manual.kwh_per_unit").replace("mini_factory", "ph")
+    phys = MINI_SYSTEM.replace("metric: energy.kwh_per_unit", "metric: manual.kwh_per_unit").replace("mini_factory", "ph")
     svc.add_system(sessions, ORG, "p.yaml", phys.encode(), actor="t")
     aid = svc.create(sessions, ORG, "ph", YEAR, "TJ01", energy=NO_METERS, actor=ENTERER)["id"]
     with pytest.raises(InputError, match="must not be negative"):
@@ -130,7 +133,7 @@ def test_cli_show_says_when_and_why_a_dimension_is_zeroed_and_wraps_notes(tmp_pa
     db, aid, _ = _cli_world(tmp_path, monkeypatch)
     r = runner.invoke(cli, ["assess", "show", str(aid), "--org", ORG, "--db", db])
     assert r.exit_code == 0, r.output
-    assert re.search(r"Performance.*zeroed: mandatory indicator re_share scored 0", r.output), r.output
+    assert re.search(r"Performance.*zeroed: mandatory indicator kwh_unit scored 0", r.output), r.output
     flat = " ".join(r.output.replace("│", " ").split())
     assert "ZEROCARBON_LAKE and ZEROCARBON_METERS" in flat
     assert "the server's" not in r.output

@@ -132,9 +132,12 @@ def _show(got: dict) -> None:
                   f"{escape(grade['name']['en'] + ' / ' + grade['name']['zh']) if grade else 'none'}", highlight=False)
     for text in r.get("missing_for_next", []):
         console.print(f"  for the next grade: {escape(text)}", highlight=False)
-    dims = Table("dimension", "score", "max")
+    dims = Table("dimension", "score", "max", "note")
+    zeroed = dict(r.get("zeroed", []))
     for d in r.get("dimensions", []):
-        dims.add_row(f"{d['name']['en']} / {d['name']['zh']}", f"{d['score']:.1f}", f"{d['max']:.1f}")
+        why = (f"zeroed: mandatory indicator {zeroed[d['id']]} scored 0, so the whole dimension counts 0"
+               if d["id"] in zeroed else "")
+        dims.add_row(f"{d['name']['en']} / {d['name']['zh']}", f"{d['score']:.1f}", f"{d['max']:.1f}", why)
     console.print(dims)
     gates = Table("gate", "metric", "passed", "reason")
     for g in r.get("gates", []):
@@ -147,7 +150,7 @@ def _show(got: dict) -> None:
         if i["manual"] and i["metric"] in entries:
             kind += f" ({entries[i['metric']]['review_state']})"
         t.add_row(i["id"], i["metric"], kind, _value(i["value"], i["unit"]), f"{i['points']:.1f}/{i['max_points']:.1f}",
-                  i["status"], (i["note"] or i["reason"])[:80])
+                  i["status"], i["note"] or i["reason"])  # rich wraps a long note at word boundaries
     console.print(t)
 
 
