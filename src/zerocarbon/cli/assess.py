@@ -169,7 +169,7 @@ def show(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOp
 
 
 @app.command("list")
-def list_(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year")] = None, db: DbOpt = None,
+def list_(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year", help="only assessments of this year")] = None, db: DbOpt = None,
           as_json: JsonOpt = False) -> None:
     """The organisation's assessments, newest first."""
     from zerocarbon.cli.common import open_db
@@ -209,7 +209,7 @@ def gaps(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOp
 @app.command("manual")
 def manual(assessment_id: Annotated[int, typer.Argument(metavar="ID")], metric: str, value: float, org: OrgOpt,
            evidence: Annotated[Path, typer.Option("--evidence", help="evidence file (required)")],
-           note: Annotated[Optional[str], typer.Option("--note")] = None, db: DbOpt = None,
+           note: Annotated[Optional[str], typer.Option("--note", help="a remark stored with the value")] = None, db: DbOpt = None,
            actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Enter a manual metric's value with its evidence file; it counts once another person accepts it."""
     from zerocarbon.cli.common import open_db
@@ -286,7 +286,7 @@ def finalise(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: O
 @app.command("chart")
 def chart(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOpt,
           out: Annotated[Path, typer.Option("--out", help="folder for the PNG files")],
-          lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "zh", db: DbOpt = None) -> None:
+          lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "en", db: DbOpt = None) -> None:
     """The radar of the dimensions and the gap chart as PNG files."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import assessment

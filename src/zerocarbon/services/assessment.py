@@ -76,9 +76,23 @@ def _decode(source: str, data: bytes | str) -> str:
         raise InputError([Problem(source, None, None, f"is not UTF-8 text: {exc}")]) from None
 
 
+def _check_measures(system: IndexSystem, source: str) -> IndexSystem:
+    """Refuse measure ids the shipped abatement catalogue does not hold (a gap would link to no measure)."""
+    from zerocarbon.core.pathway.measures import shipped_catalogue
+
+    known = {m.id for m in shipped_catalogue().measures}
+    problems = [Problem(source, None, f"dimensions[{d}].indicators[{i}].measures[{k}]",
+                        f"'{m}' is not a measure of the shipped abatement catalogue")
+                for d, dim in enumerate(system.dimensions) for i, ind in enumerate(dim.indicators)
+                for k, m in enumerate(ind.measures) if m not in known]
+    if problems:
+        raise InputError(problems)
+    return system
+
+
 def validate_system(source: str, data: bytes | str) -> IndexSystem:
     """The parsed index system, or InputError naming every problem with its JSON path (column)."""
-    return parse_index_system(_decode(source, data), source)
+    return _check_measures(parse_index_system(_decode(source, data), source), source)
 
 
 def list_systems(sessions: sessionmaker | None = None, org: str | None = None) -> list[SystemInfo]:
@@ -148,7 +162,7 @@ def add_system(sessions: sessionmaker, org: str, source: str, data: bytes | str,
     """Store an organisation's own index system (refused with every problem and its JSON path; nothing stored).
     The same id and version again with other text is a conflict: a new text needs a new version."""
     text = _decode(source, data)
-    system = parse_index_system(text, source)
+    system = _check_measures(parse_index_system(text, source), source)
     if system.id in shipped_index_systems():
         raise ConflictError(f"'{system.id}' is the id of a shipped index system; give your own system its own id")
     with sessions.begin() as s:
