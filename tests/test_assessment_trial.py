@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.assessment_fixtures import MINI_SYSTEM
 from tests.test_assessment_metrics import ORG, YEAR, stored_year
-from tests.test_assessment_web import app_with_pages, browser  # noqa: F401  (the fixture registers the pages)
+from tests.test_assessment_web import app_with_pages, browser
 from tests.api_support import person_per_role
 from zerocarbon.cli import assess
 from zerocarbon.cli.common import ErrorHandlingGroup
@@ -25,6 +25,7 @@ ZEROING = MINI_SYSTEM.replace("        points: 30\n", "        points: 30\n     
     "metric: energy.kwh_per_unit\n        unit: kWh/unit\n        rule: {kind: linear, direction: lower, baseline: 10.0, "
     "leading: 2.0}", "metric: energy.metered_share\n        unit: fraction\n        rule: {kind: linear, baseline: 0, "
     "leading: 1}")
+PAGES = app_with_pages  # the autouse fixture that registers the pages, used here by its name
 runner = CliRunner()
 cli = typer.Typer(cls=ErrorHandlingGroup)
 cli.add_typer(assess.app, name="assess")
