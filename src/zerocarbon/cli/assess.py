@@ -132,9 +132,12 @@ def _show(got: dict) -> None:
                   f"{escape(grade['name']['en'] + ' / ' + grade['name']['zh']) if grade else 'none'}", highlight=False)
     for text in r.get("missing_for_next", []):
         console.print(f"  for the next grade: {escape(text)}", highlight=False)
-    dims = Table("dimension", "score", "max")
+    dims = Table("dimension", "score", "max", "note")
+    zeroed = dict(r.get("zeroed", []))
     for d in r.get("dimensions", []):
-        dims.add_row(f"{d['name']['en']} / {d['name']['zh']}", f"{d['score']:.1f}", f"{d['max']:.1f}")
+        why = (f"zeroed: mandatory indicator {zeroed[d['id']]} scored 0, so the whole dimension counts 0"
+               if d["id"] in zeroed else "")
+        dims.add_row(f"{d['name']['en']} / {d['name']['zh']}", f"{d['score']:.1f}", f"{d['max']:.1f}", why)
     console.print(dims)
     gates = Table("gate", "metric", "passed", "reason")
     for g in r.get("gates", []):
@@ -147,7 +150,7 @@ def _show(got: dict) -> None:
         if i["manual"] and i["metric"] in entries:
             kind += f" ({entries[i['metric']]['review_state']})"
         t.add_row(i["id"], i["metric"], kind, _value(i["value"], i["unit"]), f"{i['points']:.1f}/{i['max_points']:.1f}",
-                  i["status"], (i["note"] or i["reason"])[:80])
+                  i["status"], i["note"] or i["reason"])  # rich wraps a long note at word boundaries
     console.print(t)
 
 
@@ -166,7 +169,7 @@ def show(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOp
 
 
 @app.command("list")
-def list_(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year")] = None, db: DbOpt = None,
+def list_(org: OrgOpt, year: Annotated[Optional[int], typer.Option("--year", help="only assessments of this year")] = None, db: DbOpt = None,
           as_json: JsonOpt = False) -> None:
     """The organisation's assessments, newest first."""
     from zerocarbon.cli.common import open_db
@@ -206,7 +209,7 @@ def gaps(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOp
 @app.command("manual")
 def manual(assessment_id: Annotated[int, typer.Argument(metavar="ID")], metric: str, value: float, org: OrgOpt,
            evidence: Annotated[Path, typer.Option("--evidence", help="evidence file (required)")],
-           note: Annotated[Optional[str], typer.Option("--note")] = None, db: DbOpt = None,
+           note: Annotated[Optional[str], typer.Option("--note", help="a remark stored with the value")] = None, db: DbOpt = None,
            actor_name: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Enter a manual metric's value with its evidence file; it counts once another person accepts it."""
     from zerocarbon.cli.common import open_db
@@ -283,7 +286,7 @@ def finalise(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: O
 @app.command("chart")
 def chart(assessment_id: Annotated[int, typer.Argument(metavar="ID")], org: OrgOpt,
           out: Annotated[Path, typer.Option("--out", help="folder for the PNG files")],
-          lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "zh", db: DbOpt = None) -> None:
+          lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "en", db: DbOpt = None) -> None:
     """The radar of the dimensions and the gap chart as PNG files."""
     from zerocarbon.cli.common import open_db
     from zerocarbon.services import assessment

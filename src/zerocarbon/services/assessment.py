@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.core.assessment.index import IndexSystem, parse_index_system, shipped_index_systems
-from zerocarbon.core.assessment.scoring import MetricValue, ScoreResult, score
+from zerocarbon.core.assessment.scoring import MetricValue, ScoreResult, entry_problem, score
 from zerocarbon.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, Problem, StateError
 from zerocarbon.services import assessment_metrics as metrics
 from zerocarbon.services.assessment_metrics import SITE, WORKSHOP, Boundary
@@ -76,9 +76,23 @@ def _decode(source: str, data: bytes | str) -> str:
         raise InputError([Problem(source, None, None, f"is not UTF-8 text: {exc}")]) from None
 
 
+def _check_measures(system: IndexSystem, source: str) -> IndexSystem:
+    """Refuse measure ids the shipped abatement catalogue does not hold (a gap would link to no measure)."""
+    from zerocarbon.core.pathway.measures import shipped_catalogue
+
+    known = {m.id for m in shipped_catalogue().measures}
+    problems = [Problem(source, None, f"dimensions[{d}].indicators[{i}].measures[{k}]",
+                        f"'{m}' is not a measure of the shipped abatement catalogue")
+                for d, dim in enumerate(system.dimensions) for i, ind in enumerate(dim.indicators)
+                for k, m in enumerate(ind.measures) if m not in known]
+    if problems:
+        raise InputError(problems)
+    return system
+
+
 def validate_system(source: str, data: bytes | str) -> IndexSystem:
     """The parsed index system, or InputError naming every problem with its JSON path (column)."""
-    return parse_index_system(_decode(source, data), source)
+    return _check_measures(parse_index_system(_decode(source, data), source), source)
 
 
 def list_systems(sessions: sessionmaker | None = None, org: str | None = None) -> list[SystemInfo]:
@@ -148,7 +162,7 @@ def add_system(sessions: sessionmaker, org: str, source: str, data: bytes | str,
     """Store an organisation's own index system (refused with every problem and its JSON path; nothing stored).
     The same id and version again with other text is a conflict: a new text needs a new version."""
     text = _decode(source, data)
-    system = parse_index_system(text, source)
+    system = _check_measures(parse_index_system(text, source), source)
     if system.id in shipped_index_systems():
         raise ConflictError(f"'{system.id}' is the id of a shipped index system; give your own system its own id")
     with sessions.begin() as s:
@@ -315,6 +329,11 @@ def _draft(s, org: str, assessment_id: int) -> store.AssessmentRow:
     return row
 
 
+def manual_metrics(system: IndexSystem) -> dict[str, str]:
+    """Every ``manual.*`` metric the system reads (indicators, gates, grade conditions) with its unit."""
+    return {m: system.unit_of(m) or "" for m in sorted(system.metrics()) if m.startswith("manual.")}
+
+
 def _current_entries(s, org_id: int, assessment_id: int) -> dict[str, store.ManualEntryRow]:
     return {e.metric: e for e in store.entries(s, org_id, assessment_id)}  # the newest of a metric wins
 
@@ -432,7 +451,7 @@ def get(sessions: sessionmaker, org: str, assessment_id: int) -> dict:
         out["result"] = row.result
         out["entries"] = [_entry_json(e) for e in entries]
         out["current_entries"] = {k: _entry_json(e) for k, e in current.items()}
-        out["manual_metrics"] = sorted({i.metric: i.unit for i in system.indicators() if i.manual}.items())
+        out["manual_metrics"] = sorted(manual_metrics(system).items())
         return out
 
 
@@ -448,7 +467,8 @@ def enter(sessions: sessionmaker, org: str, assessment_id: int, metric: str, val
           evidence: bytes, note: str | None = None, actor: str) -> dict:
     """Enter the value of a manual metric with its evidence file; it waits for review before it counts."""
     problems = []
-    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+    finite = isinstance(value, (int, float)) and math.isfinite(value)
+    if not finite:
         problems.append(Problem("entry", None, "value", f"'{value}' is not a finite number"))
     if not evidence:
         problems.append(Problem("entry", None, "evidence", "an evidence file is required (it must not be empty)"))
@@ -457,11 +477,12 @@ def enter(sessions: sessionmaker, org: str, assessment_id: int, metric: str, val
     with sessions.begin() as s:
         row = _draft(s, org, assessment_id)
         system = _system(s, row.organisation_id, row.system_id, row.system_version).system
-        manual = {i.metric: i.unit for i in system.indicators() if i.manual}
-        manual.update({g.metric: system.unit_of(g.metric) for g in system.gates if g.metric.startswith("manual.")})
+        manual = manual_metrics(system)
         if metric not in manual:
             problems.append(Problem("entry", None, "metric", f"'{metric}' is not a manual metric of {system.id}; "
                                                              f"its manual metrics: {', '.join(sorted(manual))}"))
+        elif finite and (why := entry_problem(system, metric, float(value))):
+            problems.append(Problem("entry", None, "value", f"{metric}: {why}"))
         if problems:
             raise InputError(problems)
         sha = hashlib.sha256(evidence).hexdigest()

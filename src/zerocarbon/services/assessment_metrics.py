@@ -416,8 +416,8 @@ def _site_units(ctx: MetricContext) -> tuple[float, dict]:
 
 def _registry(ctx: MetricContext) -> dict[str, Meter]:
     if ctx.lake is None or ctx.meters is None:
-        raise Unavailable("no meter data configured (the server's ZEROCARBON_LAKE and ZEROCARBON_METERS, or "
-                          "--lake/--meters)")
+        raise Unavailable("no meter data configured (the meter data: ZEROCARBON_LAKE and ZEROCARBON_METERS, "
+                          "or --lake/--meters on the command line)")
     return ctx.meters
 
 
@@ -516,8 +516,8 @@ def _workshop_energy(ctx: MetricContext) -> WorkshopEnergy:
 def _workshop_units(ctx: MetricContext) -> tuple[float, dict]:
     rep = _report(ctx)
     if not rep.kwh_per_unit:
-        raise Unavailable("no production counts for the lines (the server's ZEROCARBON_PRODUCTION or "
-                          "--production)")
+        raise Unavailable("no production counts for the lines (the meter data: ZEROCARBON_PRODUCTION, or "
+                          "--production on the command line)")
     rows = [r for r in rep.kwh_per_unit if r["line"] in ctx.boundary.lines]
     units = float(sum(r["units"] for r in rows))
     if not units > 0:

@@ -27,6 +27,24 @@ templates.env.globals.setdefault("num", formatting.num)
 STATIC.setdefault("assessment.js", "text/javascript")
 
 
+# The fixed phrases the scoring and the metrics start a note with, and their message keys; the rest of a note
+# (a file name, a meter id) is data and stays as it is.
+NOTE_PHRASES = (("not available: ", "zc.note.not_available"), ("no value", "zc.note.no_value"),
+                ("entered but not yet reviewed", "zc.note.awaiting_review"), ("returned: ", "zc.note.returned"))
+
+
+def note(t, text: str | None) -> str:
+    """A note with its leading product phrase in the page's language."""
+    text = text or ""
+    for phrase, key in NOTE_PHRASES:
+        if text.startswith(phrase):
+            return t(key) + text[len(phrase):]
+    return text
+
+
+templates.env.globals.setdefault("zc_note", note)
+
+
 def _split(text: str) -> list[str]:
     return [x.strip() for x in text.replace(";", ",").replace("\n", ",").split(",") if x.strip()]
 

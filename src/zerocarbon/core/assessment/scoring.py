@@ -156,6 +156,21 @@ def _domain_problem(rule: Rule, x: float) -> str:
     return ""
 
 
+def entry_problem(system: IndexSystem, metric: str, x: float) -> str:
+    """Why ``x`` cannot be the value a person enters for ``metric`` (empty when it can), by the unit and rule the
+    system reads it with: a fraction in [0, 1], a yes/no 0 or 1, a checklist count of 0 to its number of items,
+    any other quantity not negative."""
+    unit = system.unit_of(metric) or "bool"
+    checklist = next((i.rule for i in system.indicators() if i.metric == metric and i.rule.kind == "checklist"), None)
+    if checklist is not None:
+        return _domain_problem(checklist, x)
+    if unit == "bool":
+        return "" if x in (0, 1) else f"must be 0 (no) or 1 (yes), not {x:g}"
+    if unit == "fraction":
+        return "" if 0 <= x <= 1 else f"{x:g} is not a fraction between 0 and 1 (write 80 % as 0.8)"
+    return "" if x >= 0 else f"{x:g} {unit}: a quantity must not be negative"
+
+
 def _read(x: float, value_unit: str, unit: str) -> tuple[float | None, str]:
     """``x`` [value_unit] in ``unit``, or (None, why not)."""
     if value_unit == unit:
