@@ -417,7 +417,8 @@ ENDPOINTS = [
     Endpoint("assess.manage", "POST", "/orgs/{org}/assessments/{assessment_id}/finalise", _fresh_assessment),
     Endpoint("assess.read", "GET", "/orgs/{org}/pathways"),
     Endpoint("assess.manage", "POST", "/orgs/{org}/pathways", _scenario),
-    Endpoint("assess.read", "GET", "/orgs/{org}/pathways/macc"),
+    # The curve of the latest stored run: one exists whatever order the endpoints run in.
+    Endpoint("assess.read", "GET", "/orgs/{org}/pathways/macc", _pathway_run),
     Endpoint("assess.read", "POST", "/orgs/{org}/pathways/macc", _scenario),
     Endpoint("assess.manage", "POST", "/orgs/{org}/pathways/compare",
              lambda w, r: {"files": [("scenarios", f) for f in (_scenario(w, r)["files"]["scenario"],) * 2]}),
