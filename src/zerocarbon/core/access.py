@@ -45,6 +45,11 @@ ACTIONS: dict[str, str] = {
     "assess.manage": "run assessments, enter manual indicators with evidence, set targets, record carbon credits, "
                      "check claims and build abatement pathways",
     "assess.review": "sign off or return manual indicators and carbon-neutrality claims entered by someone else",
+    "disclose.read": "read disclosure reports (HKEX, ISSB S2, GHG Protocol, GRI, CDP, ESRS E1, mainland exchanges), "
+                     "their checks and lineage, and the disclosure inputs",
+    "disclose.prepare": "enter disclosure inputs (narratives, measured and financial figures) and build draft reports",
+    "disclose.publish": "publish a year's disclosure reports: the figures are kept as published, for next year's "
+                        "comparison and restatements",
     "jobs.cancel": "cancel a background job someone else started (one's own can always be cancelled)",
     "users.manage": "add members, change their roles, create and revoke API tokens",
 }
@@ -56,18 +61,21 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.energy_manager: frozenset(_READ | {"inventory.compute", "import.read", "import.write", "import.replace",
                                             "batch.undo", "import.approve", "factors.import", "audit.read",
                                             "energy.read", "schedule.read", "schedule.run", "jobs.cancel",
-                                            "supply.read", "supply.manage", "assess.read", "assess.manage"}),
+                                            "supply.read", "supply.manage", "assess.read", "assess.manage",
+                                            "disclose.read", "disclose.prepare", "disclose.publish"}),
     # Enters and corrects data but neither withdraws it nor computes the numbers reported from it.
     Role.data_entry: frozenset(_READ | {"import.read", "import.write", "import.replace", "supply.read",
-                                        "assess.read"}),
-    Role.planner: frozenset(_READ | {"energy.read", "schedule.read", "schedule.run", "assess.read"}),
+                                        "assess.read", "disclose.read", "disclose.prepare"}),
+    Role.planner: frozenset(_READ | {"energy.read", "schedule.read", "schedule.run", "assess.read",
+                                     "disclose.read"}),
     # Delivers its own data to a customer; the customer's inventory and batches stay out of its sight.
     Role.supplier: frozenset({"import.write", "import.read_own", "factors.read", "supply.submit_own"}),
     # Reads everything, including the trail. Its one change is the verifier's part: signing off (or returning)
     # manual assessment indicators and carbon-neutrality claims that someone else entered.
     Role.auditor: frozenset(_READ | {"import.read", "audit.read", "energy.read", "schedule.read", "supply.read",
-                                     "assess.read", "assess.review"}),
-    Role.viewer: frozenset(_READ | {"energy.read", "schedule.read", "supply.read", "assess.read"}),
+                                     "assess.read", "assess.review", "disclose.read"}),
+    Role.viewer: frozenset(_READ | {"energy.read", "schedule.read", "supply.read", "assess.read",
+                                    "disclose.read"}),
 }
 
 

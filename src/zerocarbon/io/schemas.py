@@ -328,6 +328,9 @@ SCHEMAS.update({
         C("quantity", "float", True, "mass of waste sent to treatment", "3.2", "nonneg", zh="数量",
           max=(MASS_CEILING,), unit_column="unit"),
         C("unit", "str", True, "mass unit of quantity", "t", zh="单位"),
+        C("hazardous", "bool", False, "true for hazardous waste under the site's law (PRC National Hazardous Waste "
+                                      "List, HK Waste Disposal Ordinance); HKEX KPI A1.3/A1.4 need it",
+          "false", zh="危险废物,是否危废"),
     ],
     "travel": COMMON + [
         C("mode", "str", True, "travel factor key (air.long_haul.economy, air.short_haul.economy, rail.national, "
