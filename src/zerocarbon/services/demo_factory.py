@@ -66,8 +66,9 @@ def generate_prior(out: Path, seed: int = PRIOR_YEAR) -> dict[str, Path]:
 
 
 def generate(out: Path, seed: int = 2025, year: int = YEAR, *, sites: tuple[DemoSite, ...] = SITES,
-             instruments: bool = True) -> dict[str, Path]:
-    """Write organisation.yaml and one CSV per activity kind into ``out``; return their paths."""
+             instruments: bool = True, serial: int = 100_000_001) -> dict[str, Path]:
+    """Write organisation.yaml and one CSV per activity kind into ``out``; return their paths. ``serial``: the
+    first certificate serial number (another year's certificates need their own range)."""
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
     starts, ends = _months(year)
@@ -121,7 +122,6 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR, *, sites: tuple[Demo
             {"site": s.code, "period_start": ys, "period_end": ye, "gas": "R-22", "method": "screening", "unit": "kg",
              "charge": 60, "annual_leak_rate": 0.05, "parameter_source": "demo assumption: legacy unit"},
         ]
-    serial = 100_000_001
     for sid, itype, mwh, vs, ve in (("TJ01", "GEC", 8_000, f"{year}-01-01", f"{year}-06-30"),
                                     ("TJ01", "green_power_contract", 6_000, f"{year}-01-01", f"{year}-12-31"),
                                     ("HF01", "GEC", 20_000, f"{year}-01-01", f"{year}-12-31"),

@@ -238,8 +238,11 @@ def generate(out: Path, seed: int = 2025, year: int = YEAR) -> dict[str, Path]:
                                             "recycling_open_loop", 65), ("plastics_average", "combustion", 30),
                                             ("commercial_industrial_waste", "landfill", 120),
                                             ("electrical_items_small", "recycling_open_loop", 18)):
+            # The demo classes its scrap electronics (circuit boards) as hazardous waste, as China's National
+            # Hazardous Waste List does with waste circuit boards (category HW49); the rest of its waste is not.
             waste.append({"site": s.code, "period_start": ys, "period_end": ye, "material": material,
-                          "treatment": treatment, "quantity": round(tonnes * scale, 1), "unit": "t"})
+                          "treatment": treatment, "quantity": round(tonnes * scale, 1), "unit": "t",
+                          "hazardous": "true" if material == "electrical_items_small" else "false"})
         for mode, km, n in (("air.domestic.average", 1_100, 1_800), ("air.short_haul.economy", 2_400, 600),
                             ("air.long_haul.economy", 9_500, 420), ("rail.national", 900, 3_500)):
             travel.append({"site": s.code, "period_start": ys, "period_end": ye, "mode": mode,
