@@ -142,7 +142,7 @@ def test_site_energy_in_kgce_by_hand(stored):
     assert _v(ctx, "energy.electrification_share").value == pytest.approx(ELEC_KGCE / total)
     assert _v(ctx, "energy.non_fossil_share").value == pytest.approx(48_000 * 0.1229 / total)
     lineage = _v(ctx, "energy.kgce_per_unit").lineage
-    assert lineage["gbt2589"]["electricity_equivalent"]["status"] == "proposed"
+    assert lineage["gbt2589"]["electricity_equivalent"]["status"] == "sourced"
     assert any(h.startswith("GBT32151.natural_gas.NCV") for h in lineage["heating_values"])
 
 
