@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.core.disclosure import keys as K
-from zerocarbon.core.disclosure.model import MISSING, REPORTED, TEXT, DisclosureInput, Fact, Part, missing
+from zerocarbon.core.disclosure.model import REPORTED, TEXT, DisclosureInput, Fact, Part, missing
 from zerocarbon.core.model import Boundary, Organisation
 from zerocarbon.errors import UnitError, ZerocarbonError
 from zerocarbon.units import dimension_of, scale, scales
@@ -1035,13 +1035,17 @@ def _targets_facts(sessions, st: _Stored) -> dict[str, Fact]:
         it, p = chosen
         t = it["target"]
         base = float(t["base_value"])
-        out["targets.scope12_progress"] = Fact(
-            "targets.scope12_progress", (base - float(p["actual"])) / base if base else None, "fraction",
-            REPORTED if base else MISSING, reason="" if base else "the target's base value is zero",
-            lineage={"source": "targets", "target": t["id"], "base_year": t["base_year"], "base_value": base,
-                     "actual": p["actual"], "scope2_method": t["scope2_method"],
-                     "recalculation": it.get("recalculation"),
-                     "formula": "(base-year Scope 1+2 - this year's) / base-year Scope 1+2"})
+        if not base > 0:
+            out["targets.scope12_progress"] = missing("targets.scope12_progress", "fraction",
+                                                      f"target {t['id']} has no positive base value",
+                                                      f"目标{t['id']}的基准值不为正数", source="targets")
+        else:
+            out["targets.scope12_progress"] = Fact(
+                "targets.scope12_progress", (base - float(p["actual"])) / base, "fraction", REPORTED,
+                lineage={"source": "targets", "target": t["id"], "base_year": t["base_year"], "base_value": base,
+                         "actual": p["actual"], "scope2_method": t["scope2_method"],
+                         "recalculation": it.get("recalculation"),
+                         "formula": "(base-year Scope 1+2 - this year's) / base-year Scope 1+2"})
     # base year: that of the Scope 1+2 targets when they agree (services.assessment's rule)
     years = {it["target"]["base_year"] for it in items if it["target"]["scopes"] != "s3"
              and it["target"]["boundary"] in ("", "org")}
