@@ -32,7 +32,7 @@ class Column:
     required: bool
     description: str
     example: str
-    check: str = ""  # nonneg | fraction | positive
+    check: str = ""  # nonneg | fraction | positive | unstated (a bool whose blank means "not said")
     max: tuple[Ceiling, ...] = ()  # ceilings on |value|, one per dimension of the row's unit
     unit_column: str = ""  # column giving this value's unit; "" when the value is in the ceiling's unit
     aliases: tuple[str, ...] = ()  # other accepted headers (Chinese)
@@ -329,8 +329,8 @@ SCHEMAS.update({
           max=(MASS_CEILING,), unit_column="unit"),
         C("unit", "str", True, "mass unit of quantity", "t", zh="单位"),
         C("hazardous", "bool", False, "true for hazardous waste under the site's law (PRC National Hazardous Waste "
-                                      "List, HK Waste Disposal Ordinance); HKEX KPI A1.3/A1.4 need it",
-          "false", zh="危险废物,是否危废"),
+                                      "List, HK Waste Disposal Ordinance); HKEX KPI A1.3/A1.4 need it (blank: not "
+                                      "stated)", "false", "unstated", zh="危险废物,是否危废"),
     ],
     "travel": COMMON + [
         C("mode", "str", True, "travel factor key (air.long_haul.economy, air.short_haul.economy, rail.national, "

@@ -204,11 +204,14 @@ class _Checker:
         self.add(bad, col, lambda i: f"'{s.iat[i]}' is not an ISO date (YYYY-MM-DD)")
         return out
 
-    def boolean(self, col: str) -> pd.Series:
+    def boolean(self, col: str, unstated: bool = False) -> pd.Series:
+        """True/False per row; with ``unstated``, a blank cell stays None (not said) instead of False."""
         s = self.raw[col].str.lower()
         bad = ~s.isin(TRUE | FALSE)
         self.add(bad, col, lambda i: f"'{self.raw[col].iat[i]}' is not true/false")
-        return s.isin(TRUE)
+        if not unstated:
+            return s.isin(TRUE)
+        return s.isin(TRUE).astype("boolean").mask(s == "")
 
 
 def validate(kind: str, raw: pd.DataFrame, source: str, sites: set[str], year: int | None = None,
@@ -248,7 +251,7 @@ def validate(kind: str, raw: pd.DataFrame, source: str, sites: set[str], year: i
         elif c.type == "date":
             out[c.name] = ck.date(c.name)
         elif c.type == "bool":
-            out[c.name] = ck.boolean(c.name)
+            out[c.name] = ck.boolean(c.name, unstated=c.check == "unstated")
         else:
             out[c.name] = raw[c.name].astype(str)
     for c in schema:

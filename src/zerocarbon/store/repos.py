@@ -215,7 +215,7 @@ def _payload_values(s: pd.Series, kind: str) -> list:
         if not np.isfinite(values[~np.isnan(values)]).all():
             raise ValueError(f"column {s.name} holds an infinite number; refuse it when validating the file")
         return [None if v != v else v for v in values.tolist()]
-    return [None if v is None or (isinstance(v, float) and v != v) else v for v in s.tolist()]
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v for v in s.tolist()]
 
 
 def save_batch(session: Session, org_id: int, kind: str, source: str, path: str, sha256: str, year: int,
