@@ -206,3 +206,15 @@ def test_meta_and_run_checks_again():
     assert r.meta == {"factor_set": "CN-2025.1"} and r.generated_at == "2026-03-01T00:00:00Z"
     assert r.lines[0].status == MISSING and "ghg.scope1" in r.lines[0].reason
     assert run_checks(r, {}) == r.checks
+
+
+def test_years_and_texts_are_neither_changes_nor_restatements():
+    facts = {"ghg.base_year": Fact("ghg.base_year", 2024, "year"), "meta.period": Fact("meta.period", "2025", "text")}
+    prior = {"ghg.base_year": Fact("ghg.base_year", 2020, "year"), "meta.period": Fact("meta.period", "2024", "text")}
+    published = {"ghg.base_year": {"value": 2019, "unit": "year", "status": REPORTED},
+                 "meta.period": {"value": "calendar 2024", "unit": "text", "status": REPORTED}}
+    r = report([point("by", "ghg.base_year", "year"), point("p", "meta.period", "text")], facts, prior=prior,
+               published_prior=published)
+    assert [(line.change, line.restated) for line in r.lines] == [(None, False), (None, False)]
+    assert [line.published_prior for line in r.lines] == [2019, "calendar 2024"]
+    assert r.checks == []

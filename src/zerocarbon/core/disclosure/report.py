@@ -165,12 +165,14 @@ def build_report(framework: Framework, points: Sequence[DataPoint], facts: Mappi
         before = _prior_value(point, prior.get(point.fact))
         published = _published_value(point, published_prior.get(point.fact)) \
             if point.fact in published_prior else None
-        restated = point.fact in published_prior and published is not None and not same(before, published)
+        # Narratives and labels are reworded from year to year; only a figure is restated.
+        restated = (point.fact in published_prior and _is_number(published) and point.unit not in (YEAR, BOOL)
+                    and not same(before, published))
         lines.append(ReportLine(
             point=point, value=value, status=status, reason=reason, reason_zh=reason_zh, breakdown=parts,
             lineage=dict(fact.lineage) if fact is not None else {}, prior=before, published_prior=published,
             restated=restated, restatement=_restatement(restatements, published) if restated else "",
-            change=_change(value, before) if status == REPORTED else None))
+            change=_change(value, before) if status == REPORTED and point.unit not in (YEAR, BOOL) else None))
     used = {line.point.fact: facts[line.point.fact] for line in lines if line.point.fact in facts}
     report = Report(framework=framework, org=org, org_name=org_name, year=year, lines=lines,
                     generated_at=generated_at, fingerprint=facts_fingerprint(used), meta=dict(meta or {}))
