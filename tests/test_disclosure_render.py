@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.disclosure_sample import SCOPE1, sample_report
-from zerocarbon.core.disclosure.model import MISSING
+from zerocarbon.core.disclosure.model import MISSING, REPORTED, ReportLine
 from zerocarbon.io.disclosure import file_name, render, validate_ixbrl, write_reports
 from zerocarbon.io.disclosure.ixbrl import check_ixbrl, xbrl_unit
 
@@ -147,6 +147,19 @@ def test_ixbrl_tags_reported_numbers_with_an_element_only():
     assert "No Scope 3 category" in text and "范围一温室气体排放总量" in text and "319,104.9" in text
 
 
+def test_ixbrl_negative_and_yes_no_values():
+    report = sample_report("esrs_e1")
+    point = report.lines[0].point
+    lines = [dataclasses.replace(report.lines[0], point=dataclasses.replace(point, id="neg"), value=-12.5,
+                                 breakdown=()),
+             ReportLine(dataclasses.replace(point, id="yn", unit="bool", xbrl="esrs:HasTransitionPlan"), False,
+                        REPORTED)]
+    text = render(dataclasses.replace(report, lines=lines), "ixbrl", "en").decode()
+    # The reader sees the minus sign; the fact carries it as sign="-" on the absolute value.
+    assert re.search(r'>-<ix:nonFraction[^>]*sign="-"[^>]*>12.50</ix:nonFraction>', text)
+    assert re.search(r'<ix:nonNumeric[^>]*format="ixt:fixed-false">No</ix:nonNumeric>', text)
+
+
 def test_xbrl_units():
     assert xbrl_unit("tCO2e") == ("u_tCO2e", "utr:tCO2e", "")
     assert xbrl_unit("tCO2e/CNY") == ("u_tCO2e_per_CNY", "utr:tCO2e", "iso4217:CNY")
@@ -201,3 +214,51 @@ def test_write_reports_names_files_and_reports_progress(tmp_path):
     assert all(p.stat().st_size > 0 for p in paths)
     assert not list((tmp_path / "out").glob("*.part"))
     assert file_name(reports[0], "pdf", "zh") == "hkex_2025_zh.pdf"
+
+
+def _stub_package(path, framework, elements):
+    """A taxonomy package (ZIP) whose catalogue maps the framework's entry point onto a schema that defines only
+    ``elements``: what a user's real taxonomy package does, at the size of a test."""
+    import zipfile
+    base = framework.taxonomy.rsplit("/", 1)[0] + "/"
+    entry = framework.taxonomy.rsplit("/", 1)[1]
+    items = "\n".join(
+        f'<xs:element name="{name}" id="e{i}" type="xbrli:{kind}" substitutionGroup="xbrli:item" '
+        f'xbrli:periodType="duration" nillable="true"/>' for i, (name, kind) in enumerate(elements.items()))
+    schema = f"""<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xbrli="http://www.xbrl.org/2003/instance"
+  targetNamespace="{framework.namespace}" elementFormDefault="qualified">
+<xs:import namespace="http://www.xbrl.org/2003/instance"
+  schemaLocation="http://www.xbrl.org/2003/xbrl-instance-2003-12-31.xsd"/>
+{items}
+</xs:schema>"""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("stub/META-INF/taxonomyPackage.xml", f"""<?xml version="1.0" encoding="UTF-8"?>
+<tp:taxonomyPackage xmlns:tp="http://xbrl.org/2016/taxonomy-package" xml:lang="en">
+<tp:identifier>urn:zerocarbon:test:{framework.id}</tp:identifier><tp:name>stub</tp:name><tp:version>1</tp:version>
+<tp:entryPoints><tp:entryPoint><tp:name>all</tp:name><tp:entryPointDocument href="{framework.taxonomy}"/>
+</tp:entryPoint></tp:entryPoints></tp:taxonomyPackage>""")
+        z.writestr("stub/META-INF/catalog.xml", f"""<?xml version="1.0" encoding="UTF-8"?>
+<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">
+<rewriteURI uriStartString="{base}" rewritePrefix="../tax/"/></catalog>""")
+        z.writestr(f"stub/tax/{entry}", schema)
+    return path
+
+
+def test_ixbrl_against_a_taxonomy_package(tmp_path):
+    pytest.importorskip("arelle")
+    report = sample_report("esrs_e1")
+    doc = tmp_path / "esrs_e1_2025.xhtml"
+    doc.write_bytes(render(report, "ixbrl", "en"))
+    kinds = {"PercentageOfRenewableSourcesInTotalEnergyConsumption": "pureItemType",
+             "DisclosureOfTransitionPlanForClimateChangeMitigationExplanatory": "stringItemType"}
+    names = [line.point.xbrl.split(":")[1] for line in report.lines if line.point.xbrl]
+    full = _stub_package(tmp_path / "full.zip", report.framework,
+                         {n: kinds.get(n, "decimalItemType") for n in names})
+    result = check_ixbrl(doc, packages=[full])
+    assert result.problems == [] and result.taxonomy == []
+    # With the taxonomy loaded, an element it does not define is a problem of the document.
+    short = _stub_package(tmp_path / "short.zip", report.framework,
+                          {n: kinds.get(n, "decimalItemType") for n in names if "Scope1" not in n})
+    result = check_ixbrl(doc, packages=[short])
+    assert result.taxonomy == [] and any("GrossScope1GreenhouseGasEmissions" in p for p in result.problems)

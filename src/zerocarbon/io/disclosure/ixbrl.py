@@ -22,6 +22,7 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 from zerocarbon.core.disclosure.model import BOOL, FRACTION, MISSING, NOT_APPLICABLE, REPORTED, TEXT, YEAR, Report
@@ -252,15 +253,22 @@ def _references(path: Path) -> list[tuple[str, str]]:
     return found
 
 
-def _is_taxonomy(code: str, message: str, refs: list[str]) -> bool:
+def _is_taxonomy(code: str, message: str, refs: list[str], unresolved: bool) -> bool:
+    """True for the message that the schemaRef cannot be loaded, and, once it could not, for the facts whose
+    elements are therefore undefined (with the taxonomy loaded, an undefined element is a real problem)."""
     if code == MISSING_DEFINITION:
-        return True
+        return unresolved
     return code == "IOerror" and any(ref in message for ref in refs)
 
 
-def check_ixbrl(path: Path) -> IxbrlValidation:
+def check_ixbrl(path: Path, *, packages: Sequence[Path] = ()) -> IxbrlValidation:
     """Validate the Inline XBRL document at ``path`` with Arelle, offline (no download is ever tried), and sort
-    its messages into problems of the document and consequences of the missing taxonomy."""
+    its messages into problems of the document and consequences of the missing taxonomy.
+
+    ``packages``: taxonomy packages (ZIP files, e.g. the ESRS Set 1 or IFRS SDS taxonomy package) to resolve the
+    schemaRef from; with the right one, ``taxonomy`` is empty and the facts are checked against their elements
+    too (types, period types, units).
+    """
     try:
         from arelle.api.Session import Session
         from arelle.RuntimeOptions import RuntimeOptions
@@ -270,17 +278,19 @@ def check_ixbrl(path: Path) -> IxbrlValidation:
     if not path.is_file():
         raise FileNotFoundError(path)
     handler = _Collect()
-    options = RuntimeOptions(entrypointFile=str(path), validate=True, internetConnectivity="offline",
-                             disablePersistentConfig=True, logLevel="INFO", keepOpen=False)
+    options = RuntimeOptions(entrypointFile=str(path), validate=True, workOffline=True,
+                             disablePersistentConfig=True, logLevel="INFO", keepOpen=False,
+                             packages=[str(p) for p in packages] or None)
     with _lock, Session() as session:
         session.run(options, logHandler=handler)
     result = IxbrlValidation()
     refs = _schema_refs(path)
+    unresolved = any(_is_taxonomy(code, message, refs, False) for _level, code, message in handler.records)
     for level, code, message in handler.records:
         if level not in ("ERROR", "CRITICAL", "WARNING"):
             continue
         text = f"[{code}] {message}" if code else message
-        if _is_taxonomy(code, message, refs):
+        if _is_taxonomy(code, message, refs, unresolved):
             result.taxonomy.append(text)
         else:
             result.problems.append(text)
