@@ -123,6 +123,14 @@ def test_pdf_pages_text_and_chinese(report, tmp_path):
         pdf.close()
 
 
+def test_pdf_without_weasyprint_names_what_to_install(report, monkeypatch):
+    import sys
+    from zerocarbon.io.disclosure.pdf import PdfUnavailableError
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if its libraries could not be loaded
+    with pytest.raises(PdfUnavailableError, match="libpango-1.0-0.*fonts-wqy-microhei"):
+        render(report, "pdf", "en")
+
+
 # --- iXBRL -----------------------------------------------------------------------------------------------------
 
 def test_ixbrl_tags_reported_numbers_with_an_element_only():
