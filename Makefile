@@ -11,9 +11,9 @@ WEB := src/zerocarbon/web
 # PDF reports (WeasyPrint) need Pango and, for Chinese, a CJK font: installed when missing and running as root;
 # otherwise `zerocarbon disclose build` names the packages to install.
 $(STAMP): requirements.lock pyproject.toml
-	if ! ldconfig -p | grep -q libpangoft2-1.0 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei; \
-	  else echo "PDF reports need: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei"; fi; fi
+	if ! ldconfig -p | grep -q libpangoft2-1.0 || ! ldconfig -p | grep -q libharfbuzz-subset || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei; \
+	  else echo "PDF reports need: apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei"; fi; fi
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
