@@ -241,13 +241,18 @@ def fakes(monkeypatch):
     return install(monkeypatch)
 
 
-@pytest.fixture
-def world(sessions, cheap_passwords, fakes):
+def make_world(sessions, fakes: Fakes):
+    """Organisations ORG (a person per role) and OTHER (an energy manager), and the application."""
     load_org(sessions, ORG)
     load_org(sessions, "OTHER")
     person_per_role(sessions, ORG)
     person(sessions, "em@other.cn", "OTHER", "energy_manager")
     return sessions, disclosure_app(sessions), fakes
+
+
+@pytest.fixture
+def world(sessions, cheap_passwords, fakes):
+    return make_world(sessions, fakes)
 
 
 READS = ("", "/hkex", "/issb_s2", "/inputs", "/verify", "/hkex/download?format=pdf&lang=zh")

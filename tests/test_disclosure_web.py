@@ -9,16 +9,27 @@ from __future__ import annotations
 import re
 from importlib.resources import files
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api_support import electricity, import_bytes, web_login_client
-from tests.test_disclosure_api import ORG, YEAR, fakes, world  # noqa: F401 - the fixtures
+from tests.test_disclosure_api import ORG, YEAR, install, make_world
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.services import accounting
 from zerocarbon.web import i18n
 
 HOME = f"/web/orgs/{ORG}/disclosure"
 HKEX = f"{HOME}/{YEAR}/hkex"
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    return install(monkeypatch)
+
+
+@pytest.fixture
+def world(sessions, cheap_passwords, fakes):
+    return make_world(sessions, fakes)
 
 
 def browser(app, email: str, lang: str | None = None) -> TestClient:
@@ -28,7 +39,7 @@ def browser(app, email: str, lang: str | None = None) -> TestClient:
     return c
 
 
-def test_pages_per_role(world):  # noqa: F811
+def test_pages_per_role(world):
     _, app, _ = world
     for role in Role:
         c = browser(app, f"{role.value}@acme.cn")
@@ -45,7 +56,7 @@ def test_pages_per_role(world):  # noqa: F811
                 assert re.search(r'name="csrf" value="[^"]+"', r.text)
 
 
-def test_overview_years_cards_and_publications(world, tmp_path):  # noqa: F811
+def test_overview_years_cards_and_publications(world, tmp_path):
     sessions, app, _ = world
     import_bytes(sessions, ORG, "e.csv", electricity("M1"), tmp_path)
     accounting.compute(sessions, ORG, 2023, "CN-2025.1", actor="test")
@@ -64,7 +75,7 @@ def test_overview_years_cards_and_publications(world, tmp_path):  # noqa: F811
     assert "信息披露" in zh and "已披露 3" in zh and "香港交易所" in zh and "1 个错误" in zh
 
 
-def test_report_preview_in_english(world):  # noqa: F811
+def test_report_preview_in_english(world):
     _, app, _ = world
     page = browser(app, "auditor@acme.cn", "en").get(HKEX).text
     assert "Scope 1 emissions" in page and "1,234.5" in page and "1,100.0" in page and "+12.2 %" in page
@@ -90,7 +101,7 @@ def test_report_preview_in_english(world):  # noqa: F811
     assert 'id="download-ixbrl"' in issb
 
 
-def test_report_preview_in_chinese(world):  # noqa: F811
+def test_report_preview_in_chinese(world):
     _, app, _ = world
     page = browser(app, "viewer@acme.cn", "zh-CN").get(HKEX).text
     assert "报告预览" in page and "范围一排放" in page and "香港交易所" in page
@@ -101,7 +112,7 @@ def test_report_preview_in_chinese(world):  # noqa: F811
     assert "我们每年降低能耗。" in page  # the Chinese text of an input
 
 
-def test_download_from_the_page(world):  # noqa: F811
+def test_download_from_the_page(world):
     _, app, _ = world
     c = browser(app, "viewer@acme.cn")
     r = c.get(f"{HKEX}/download", params={"format": "pdf", "lang": "zh"})
@@ -111,7 +122,7 @@ def test_download_from_the_page(world):  # noqa: F811
     assert r.status_code == 400 and "text/html" in r.headers["content-type"] and "no XBRL taxonomy" in r.text
 
 
-def test_inputs_upload(world):  # noqa: F811
+def test_inputs_upload(world):
     _, app, fakes = world
     c = browser(app, "data_entry@acme.cn", "en")
     token = c.cookies.get("zc_csrf")
@@ -131,7 +142,7 @@ def test_inputs_upload(world):  # noqa: F811
     assert r.status_code == 403
 
 
-def test_publish(world):  # noqa: F811
+def test_publish(world):
     _, app, fakes = world
     c = browser(app, "energy_manager@acme.cn", "en")
     token = c.cookies.get("zc_csrf")
@@ -150,7 +161,7 @@ def test_publish(world):  # noqa: F811
     assert r.status_code == 403
 
 
-def test_unknown_framework_is_an_error_page(world):  # noqa: F811
+def test_unknown_framework_is_an_error_page(world):
     _, app, _ = world
     r = browser(app, "viewer@acme.cn").get(f"{HOME}/{YEAR}/nope")
     assert r.status_code == 404 and "text/html" in r.headers["content-type"]
