@@ -65,23 +65,19 @@ def change(value: float | None) -> str:
     return ("+" if value > 0 else "") + formatting.num(100 * value, 1, None) + " %"
 
 
-def _years(page: Page, publications: list) -> list[int]:
-    """The years a report can be made of: every stored inventory, and every year published; newest first."""
-    years = set(disclosure_files.inventory_years(page.sessions, page.org)) | {p.year for p in publications}
-    return sorted(years, reverse=True)
-
-
 @router.get("/orgs/{org}/disclosure")
 def overview(request: Request, org: str, year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> Response:
     page = Page(request, org, "disclose.read")
     publications = sorted(disclosure.publications(page.sessions, org), key=lambda p: (p.year, p.id), reverse=True)
-    years = _years(page, publications)
+    stored = disclosure_files.inventory_years(page.sessions, org)
+    # The years a report can be made of: every stored inventory, and every year published; newest first.
+    years = sorted(set(stored) | {p.year for p in publications}, reverse=True)
     year = year or (years[0] if years else date.today().year - 1)
     cards = [summary(r) for r in disclosure.build(page.sessions, org, year)]
     published = request.query_params.get("published", "")
     return page.render("disclosure.html", nav=NAV, year=year, years=years, cards=cards, publications=publications,
                        published=published if published.isdigit() else None,
-                       has_inventory=year in disclosure_files.inventory_years(page.sessions, org))
+                       has_inventory=year in stored)
 
 
 # --- a framework's report --------------------------------------------------------------------------------------
