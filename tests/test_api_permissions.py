@@ -313,6 +313,20 @@ def _pathway_run(w: World, role: Role) -> dict:
     return {"path": {"run_id": w.made["pathway"]}}
 
 
+def _disclosure_inputs(w: World, role: Role) -> dict:
+    text = (f"organisation: {ORG}\nyear: {YEAR}\ninputs:\n  - key: input.water.withdrawal\n    value: 100\n"
+            f"    unit: m**3\n    source: matrix {role.value}\n")
+    return {"files": {"file": ("inputs.yaml", text.encode())}}
+
+
+# A framework whose report of the matrix's inventory (one electricity file) has no error check: publishable.
+DISCLOSURE_PUBLISHABLE = "gri"
+
+
+def _disclosure_publish(w: World, role: Role) -> dict:
+    return {"json": {"frameworks": [DISCLOSURE_PUBLISHABLE]}}
+
+
 ENDPOINTS = [
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d" % YEAR),
     Endpoint("inventory.read", "GET", "/orgs/{org}/inventories/%d/explain" % YEAR),
@@ -449,6 +463,17 @@ ENDPOINTS = [
     Endpoint("assess.read", "GET", "/orgs/{org}/targets/{code}", _target),
     Endpoint("assess.read", "GET", "/orgs/{org}/targets/{code}/check", _target),
     Endpoint("assess.manage", "DELETE", "/orgs/{org}/targets/{code}", lambda w, r: _target(w, r, w.fresh("DT"))),
+    # -- disclosure: reports of the matrix's stored inventory year
+    Endpoint("disclose.read", "GET", "/orgs/{org}/disclosure/publications"),
+    Endpoint("disclose.read", "GET", f"/orgs/{{org}}/disclosure/{YEAR}/inputs"),
+    Endpoint("disclose.prepare", "POST", f"/orgs/{{org}}/disclosure/{YEAR}/inputs", _disclosure_inputs),
+    Endpoint("disclose.publish", "POST", f"/orgs/{{org}}/disclosure/{YEAR}/publish", _disclosure_publish),
+    Endpoint("disclose.read", "GET", f"/orgs/{{org}}/disclosure/{YEAR}/verify"),
+    Endpoint("disclose.read", "GET", f"/orgs/{{org}}/disclosure/{YEAR}"),
+    Endpoint("disclose.read", "GET", f"/orgs/{{org}}/disclosure/{YEAR}/{{framework}}",
+             lambda w, r: {"path": {"framework": "ghgp"}}),
+    Endpoint("disclose.read", "GET", f"/orgs/{{org}}/disclosure/{YEAR}/{{framework}}/download",
+             lambda w, r: {"path": {"framework": "ghgp"}, "params": {"format": "xlsx"}}),
 ]
 
 
@@ -517,6 +542,8 @@ def _needs_login(dependant) -> bool:
 
 # Routes outside an organisation: (method, path) -> who may call them.
 OUTSIDE_ORGANISATIONS = {
+    ("GET", "/disclosure/frameworks"): "logged in",
+    ("GET", "/disclosure/catalogue"): "logged in",
     ("POST", "/auth/login"): "anyone",
     ("POST", "/auth/logout"): "logged in",
     ("GET", "/auth/me"): "logged in",

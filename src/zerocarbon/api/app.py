@@ -9,13 +9,14 @@ from sqlalchemy.orm import sessionmaker
 
 from zerocarbon import __version__
 from zerocarbon.api import docs_page, problems
-from zerocarbon.api.routes import (assessments, audit, auth, batches, claims, energy, factors, footprints, green,
-                                   inventory, jobs, orgs, pathways, schedules, schemas, scope3, suppliers, targets)
+from zerocarbon.api.routes import (assessments, audit, auth, batches, claims, disclosure, energy, factors,
+                                   footprints, green, inventory, jobs, orgs, pathways, schedules, schemas, scope3, suppliers, targets)
 from zerocarbon.services import jobs as job_service
 
 PREFIX = "/api/v1"
 ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, jobs, factors, audit, energy, schedules, schemas,
-                                   scope3, footprints, suppliers, green, targets, pathways, claims, assessments))
+                                   scope3, footprints, suppliers, green, targets, pathways, claims, assessments,
+                                   disclosure))
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from zerocarbon import __version__
-from zerocarbon.cli import (accounting, assess, audit, claims, demo, energy, factors, green, jobs, meters, pact, pathway, schedule,
+from zerocarbon.cli import (accounting, assess, audit, claims, demo, disclose, energy, factors, green, jobs, meters, pact, pathway, schedule,
                             serve, supply, targets, users)
 from zerocarbon.cli.common import ErrorHandlingGroup, console
 
@@ -55,6 +55,7 @@ app.add_typer(targets.app, name="targets")
 app.add_typer(pathway.app, name="pathway")
 app.add_typer(claims.app, name="claim")
 app.add_typer(assess.app, name="assess")
+app.add_typer(disclose.app, name="disclose")
 app.command("serve")(serve.serve)
 app.command("worker")(jobs.worker)
 
