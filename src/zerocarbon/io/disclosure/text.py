@@ -77,6 +77,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_chart_data": ("No figure reported for this chart.", "本图无已披露数据。"),
     "not_in_chart": ("Not drawn (no figure): ", "未绘制(无数据):"),
     "no_prior": ("no prior-year figure", "无上年数据"),
+    "prior_same_text": ("as this year", "与本年相同"),
+    "prior_other_text": ("differed (see the prior-year report)", "与本年不同(见上年报告)"),
     "yes": ("Yes", "是"),
     "no": ("No", "否"),
     "page": ("Page", "第"),
@@ -178,6 +180,8 @@ def change_text(change: float | None) -> str:
 def prior_text(line: ReportLine, lang: str) -> str:
     if line.prior is None:
         return t("no_prior", lang)
+    if isinstance(line.prior, str):  # a narrative: whether it changed, not last year's text again
+        return t("prior_same_text" if line.prior == line.value else "prior_other_text", lang)
     return value_text(line.prior, line.point.unit, lang)
 
 
