@@ -61,6 +61,8 @@ def build(out: Path, seed: int, schedule_seconds: float) -> tuple[str, dict[str,
         print_savings(run.schedule)
     if run.zero_carbon:
         print_zero_carbon(run.zero_carbon)
+    if run.disclosure:
+        print_disclosure(run.disclosure)
     console.print("\nFiles:")
     for name, p in run.outputs.items():
         console.print(f"  {name}: {p}")
@@ -153,6 +155,20 @@ def print_zero_carbon(z: dict) -> None:
         where = b["site"] if b["kind"] == "site" else f"{b['workshop']} ({b['site']})"
         table.add_row(f"assessment {where}", f"{a['total']:.1f} / {a['max_total']:.0f}, grade: {a['grade'] or 'none'}")
     console.print(table)
+
+
+def print_disclosure(d: dict) -> None:
+    """Per framework: data points reported, missing, restated, and the checks that block publishing."""
+    table = Table(title=f"Disclosure {d['year']} (prior year {d['prior_year']} published, then corrected: "
+                        f"{d['correction']})")
+    for c in ("framework", "points", "reported", "missing", "restated", "errors", "warnings"):
+        table.add_column(c, justify="left" if c == "framework" else "right")
+    for r in d["reports"]:
+        table.add_row(r["framework"], str(r["points"]), str(r["reported"]), str(r["missing"]),
+                      str(len(r["restated"])), str(r["errors"]), str(r["warnings"]))
+    console.print(table)
+    console.print(f"Every reported number recomputed from its lineage: {d['verified']} equal, "
+                  f"{len(d['differences'])} different.", highlight=False)
 
 
 def print_energy(rep: dict) -> None:

@@ -26,7 +26,7 @@ IMPORT_ORDER = ("electricity", "generation", "fuel", "refrigerant", "instrument"
 # The steps ``run_demo`` reports to its ``progress`` callback, in order.
 STEPS = ("generate", "organisation", *(f"import {k}" for k in IMPORT_ORDER), "supply chain", "compute",
          "supplier programme", "write", "meters", "analytics", "schedule", "targets", "claims", "pathway",
-         "assessment")
+         "assessment", "disclosure")
 
 
 @dataclass
@@ -41,6 +41,8 @@ class DemoRun:
     meter_data: dict[str, Path] | None = None
     # Headline figures of the zero-carbon work: targets, claims, pathway, assessments (``zero_carbon_summary``).
     zero_carbon: dict | None = None
+    # The disclosure reports of the demo year: per framework what is reported, missing and restated.
+    disclosure: dict | None = None
 
 
 def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set: str = "AR5",
@@ -101,9 +103,27 @@ def run_demo(out: Path, seed: int = 2025, factor_set: str = "CN-2025.1", gwp_set
         engine.dispose()
     zero = _zero_carbon(url, org.code, out, factor_set, gwp_set, progress)
     outputs.update(zero)
+    progress("disclosure")
+    disclosed = _disclosure(url, org.code, out / "disclosure", factor_set, gwp_set)
+    outputs.update(disclosed)
     meter_data = {"lake": (out / "meters" / "lake").resolve(), "meters": Path(mfiles["registry"]).resolve(),
                   "production": Path(mfiles["production"]).resolve()}
-    return DemoRun(result, outputs, org.name, url, cmp, energy, meter_data, zero_carbon_summary(zero))
+    return DemoRun(result, outputs, org.name, url, cmp, energy, meter_data, zero_carbon_summary(zero),
+                   json.loads(disclosed["disclosure_summary"].read_text(encoding="utf-8")))
+
+
+def _disclosure(url: str, org: str, out: Path, factor_set: str, gwp_set: str) -> dict[str, Path]:
+    """The prior year published and corrected, then the demo year's reports in every format (last: they read
+    everything the steps before stored)."""
+    from zerocarbon.services import demo_disclosure
+
+    engine = make_engine(url)
+    try:
+        files = demo_disclosure.run(session_factory(engine), org, out, actor="demo", factor_set=factor_set,
+                                    gwp_set=gwp_set)
+    finally:
+        engine.dispose()
+    return {f"disclosure_{k}": v for k, v in files.items()}
 
 
 def _zero_carbon(url: str, org: str, out: Path, factor_set: str, gwp_set: str,

@@ -148,13 +148,14 @@ def _report_page(page: Page, year: int, framework: str, status: int = 200, **con
     context.setdefault("problems", [])
     context.setdefault("message", None)
     context.setdefault("notice", None)
-    lines = [{"line": line, "value": shown(t, line.value, line.point.unit), "prior": shown(t, line.prior,
+    zh = report_lang(page) == "zh"
+    lines = [{"line": line, "value": shown(t, _in(line, zh), line.point.unit), "prior": shown(t, line.prior,
                                                                                            line.point.unit),
               "published_prior": shown(t, line.published_prior, line.point.unit), "change": change(line.change),
               "lineage": lineage(page, year, line.lineage)} for line in report.lines]
     return page.render("disclosure_report.html", status, nav=NAV, year=year, report=report, rows=lines,
                        counts=summary(report), chart=_chart(t, report), downloads=_downloads(page, year, framework),
-                       inputs=disclosure.list_inputs(page.sessions, page.org, year), zh=report_lang(page) == "zh",
+                       inputs=disclosure.list_inputs(page.sessions, page.org, year), zh=zh,
                        **context)
 
 
@@ -208,3 +209,10 @@ def publish(request: Request, org: str, year: Year, framework: FrameworkForm,
         return _report_page(page, year, framework, status, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/disclosure?year={year}&published={pub.id}#publications",
                             status_code=303)
+
+
+def _in(line, zh: bool):
+    """The line's value; a narrative in Chinese on a Chinese page when it was entered in Chinese too."""
+    if zh and isinstance(line.value, str) and line.lineage.get("value_zh"):
+        return line.lineage["value_zh"]
+    return line.value

@@ -39,7 +39,7 @@ def _rows(report: Report, lang: str):
                 "id": line.point.id, "label": label(line, lang), "anchor": anchor(line, index[id(line)]),
                 "requirement": t(line.point.requirement, lang), "status": line.status,
                 "status_label": t(line.status, lang), "missing": missing,
-                "reason": reason(line, lang), "value": "" if missing else value_text(line.value, unit, lang),
+                "reason": reason(line, lang), "value": "" if missing else value_text(_in(line, lang), unit, lang),
                 "numeric": is_number(line.value), "unit": unit_text(unit, lang),
                 "prior": prior_text(line, lang), "change": change_text(line.change),
                 "restated": line.restated, "restatement": line.restatement,
@@ -91,3 +91,10 @@ def render_html(report: Report, lang: str = "en", *, with_charts: bool = True) -
         charts=_charts(report, lang) if with_charts else [],
         checks_summary=t("checks_summary", lang).format(errors=counts["error"], warnings=counts["warning"],
                                                        infos=counts["info"]))
+
+
+def _in(line, lang: str):
+    """The line's value, a narrative in Chinese when the report is and the text was entered in Chinese too."""
+    if lang == "zh" and isinstance(line.value, str) and line.lineage.get("value_zh"):
+        return line.lineage["value_zh"]
+    return line.value

@@ -93,6 +93,8 @@ def _line_rows(ws, r: int, line: ReportLine) -> int:
                 # The reason stands where the number would be: a blank reads as zero in a spreadsheet.
                 cell = _put(ws, r, c, f"{t(line.status, 'en')}: {reason_en} / {t(line.status, 'zh')}:{reason_zh}")
                 cell.font = MISSING_FONT
+            elif isinstance(line.value, str) and line.lineage.get("value_zh"):
+                _put(ws, r, c, f"{line.value}\n{line.lineage['value_zh']}", p.unit)  # a narrative in both languages
             else:
                 _put(ws, r, c, line.value, p.unit)
         elif name == "prior":
