@@ -661,9 +661,12 @@ def _energy_facts(st: _Stored, inputs: Mapping[str, DisclosureInput]) -> dict[st
         g = gbt2589()
         k_mj = kgce_per_mj()
         k_el = electricity_kgce_per_kwh()
-        parts = {"fuels": e.values.get("fuel", 0.0) * MJ_PER_MWH * k_mj / 1000.0,
-                 "electricity": (e.values.get("grid", 0.0) + e.values.get("self", 0.0)) * 1000.0 * k_el / 1000.0,
-                 "heat": e.values.get("heat", 0.0) * MJ_PER_MWH * k_mj / 1000.0}
+        # only the carriers with stored rows: an absent one is named in energy.total's lineage, never a zero part
+        parts = {"electricity": (e.values.get("grid", 0.0) + e.values.get("self", 0.0)) * 1000.0 * k_el / 1000.0}
+        if "fuel" in e.values:
+            parts = {"fuels": e.values["fuel"] * MJ_PER_MWH * k_mj / 1000.0, **parts}
+        if "heat" in e.values:
+            parts["heat"] = e.values["heat"] * MJ_PER_MWH * k_mj / 1000.0
         out["energy.total_tce"] = Fact("energy.total_tce", sum(parts.values()), "tce", REPORTED,
                                        breakdown=tuple(Part(k, v) for k, v in parts.items()),
                                        lineage={**out["energy.total"].lineage, "quantity": "total_tce",
@@ -1044,6 +1047,10 @@ def _targets_facts(sessions, st: _Stored) -> dict[str, Fact]:
                 "targets.scope12_progress", (base - float(p["actual"])) / base, "fraction", REPORTED,
                 lineage={"source": "targets", "target": t["id"], "base_year": t["base_year"], "base_value": base,
                          "actual": p["actual"], "scope2_method": t["scope2_method"],
+                         # what `recompute` sums again for this year's figure: Scope 1 and 2 of the ledger
+                         "actual_filter": {"scope": ["1", "2"], "method": list(
+                             LOCATION_METHODS if t["scope2_method"] == "location" else MARKET_METHODS)},
+                         "inventory": st.inventory_lineage(),
                          "recalculation": it.get("recalculation"),
                          "formula": "(base-year Scope 1+2 - this year's) / base-year Scope 1+2"})
     # base year: that of the Scope 1+2 targets when they agree (services.assessment's rule)
@@ -1362,6 +1369,19 @@ def recompute(sessions: sessionmaker, org: str, year: int, fact: Fact) -> float 
     if src == "derived" and "input" in lin:
         # fossil / nuclear: a share entered by a person times stored quantities, computed again from the rows
         return _recompute_mix(sessions, org, year, fact)
+    if src == "targets" and "actual_filter" in lin:
+        # progress = (base - this year's Scope 1+2) / base, this year's figure summed again from the ledger
+        from zerocarbon.store import repos
+
+        inv = lin.get("inventory", {})
+        with sessions.begin() as s:
+            inv_id = _inventory_id(s, repos.organisation_key(s, org), int(inv.get("year", year)),
+                                   inv.get("boundary", Boundary.OPERATIONAL_CONTROL.value))
+            if inv_id is None:
+                return None
+            actual = _ledger_sum(s, inv_id, lin["actual_filter"])
+        base = float(lin["base_value"])
+        return (base - actual) / base
     if src in ("inputs", "targets"):
         # An entered figure has nothing behind it to recompute; a target's progress is the targets service's.
         return float(fact.value) if isinstance(fact.value, (int, float)) and math.isfinite(fact.value) else None
