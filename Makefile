@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/schedule_jobshop.py --time-limit 60 --workers 2
 	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/disclosure.py
 
 # Refresh the committed htmx, ECharts and Swagger UI files from the versions pinned in $(WEB)/package-lock.json.
 web-vendor:
