@@ -1019,8 +1019,11 @@ def _targets_facts(sessions, st: _Stored) -> dict[str, Fact]:
             point = next((p for p in it["points"] if p["year"] == st.year), None)
             if point is not None:
                 state = "on track" if point.get("on_track") else "off track"
-                goal += f"; {st.year}: {point['actual']:,.1f} vs {point['expected']:,.1f} expected ({state})"
-                goal_zh += f";{st.year}年:实际{point['actual']:,.1f},预期{point['expected']:,.1f}"
+                share = t["kind"] == "renewable_electricity"  # a share, shown in per cent
+                actual, expected = ((f"{point['actual']:.1%}", f"{point['expected']:.1%}") if share else
+                                    (f"{point['actual']:,.1f}", f"{point['expected']:,.1f}"))
+                goal += f"; {st.year}: {actual} vs {expected} expected ({state})"
+                goal_zh += f";{st.year}年:实际{actual},预期{expected}({'符合轨迹' if point.get('on_track') else '偏离轨迹'})"
             en.append(f"{t['id']}: {goal}")
             zh.append(f"{t['id']}:{goal_zh}")
         out["targets.summary"] = _text("targets.summary", "; ".join(en), ";".join(zh), source="targets",
