@@ -240,10 +240,13 @@ def _after(at: datetime | None, then: datetime) -> bool:
     return at is not None and at > then
 
 
-def restatement_reasons(sessions: sessionmaker, org: str, prior_year: int, publication=None) -> list[str]:
+def restatement_reasons(sessions: sessionmaker, org: str, prior_year: int, publication=None,
+                        lang: str = "en") -> list[str]:
     """Why the figures of ``prior_year`` may now differ from those published for it: base-year changes recorded
     since, the year's batches replaced, withdrawn or added since, and its inventory computed under another
-    factor set or GWP set than the one published. Empty when nothing of the year was published."""
+    factor set or GWP set than the one published. Empty when nothing of the year was published. ``lang``: en or zh
+    (a reason the user gave is quoted as given)."""
+    zh = lang == "zh"
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org)
         publication = publication or store.latest_publication(s, org_id, prior_year)
@@ -256,34 +259,47 @@ def restatement_reasons(sessions: sessionmaker, org: str, prior_year: int, publi
         base = published.get("ghg.base_year")
         if isinstance(base, Mapping) and base.get("status") == REPORTED and isinstance(base.get("value"), int):
             base_years.add(base["value"])
+        none = "未说明原因" if zh else "no reason given"
         for base_year in sorted(base_years):
             for change in repos.base_year_changes(s, org_id, base_year):
                 if _after(change.recorded_at, then):
-                    reasons.append(f"base-year change of {base_year} recorded on {_when(change.recorded_at)} "
-                                   f"({change.kind}, {change.delta_t:+,.1f} tCO2e): {change.reason}")
+                    reasons.append(
+                        f"{_when(change.recorded_at)}记录了{base_year}年基准年调整({change.kind},"
+                        f"{change.delta_t:+,.1f} tCO2e):{change.reason}" if zh else
+                        f"base-year change of {base_year} recorded on {_when(change.recorded_at)} "
+                        f"({change.kind}, {change.delta_t:+,.1f} tCO2e): {change.reason}")
         for batch in repos.list_batches(s, org_id, year=prior_year):
-            label = f"batch {batch.id} ({batch.source}, SHA-256 {batch.sha256[:12]})"
+            label = (f"批次{batch.id}({batch.source},SHA-256 {batch.sha256[:12]})" if zh else
+                     f"batch {batch.id} ({batch.source}, SHA-256 {batch.sha256[:12]})")
+            when = _when(batch.status_changed_at) if batch.status_changed_at else ""
             if batch.status == repos.SUPERSEDED and _after(batch.status_changed_at, then):
-                reasons.append(f"{label} replaced by batch {batch.superseded_by} on "
-                               f"{_when(batch.status_changed_at)}: {batch.status_reason or 'no reason given'}")
+                reasons.append(f"{label}于{when}被批次{batch.superseded_by}替换:{batch.status_reason or none}"
+                               if zh else f"{label} replaced by batch {batch.superseded_by} on {when}: "
+                                          f"{batch.status_reason or none}")
             elif batch.status == repos.WITHDRAWN and _after(batch.status_changed_at, then):
-                reasons.append(f"{label} withdrawn on {_when(batch.status_changed_at)}: "
-                               f"{batch.status_reason or 'no reason given'}")
+                reasons.append(f"{label}于{when}撤回:{batch.status_reason or none}" if zh else
+                               f"{label} withdrawn on {when}: {batch.status_reason or none}")
             elif batch.status == repos.ACTIVE and batch.replaces is None and _after(batch.imported_at, then):
-                reasons.append(f"{label} of {batch.kind} data imported on {_when(batch.imported_at)}, after the "
+                reasons.append(f"{label}({batch.kind}数据)于{_when(batch.imported_at)}在披露后导入" if zh else
+                               f"{label} of {batch.kind} data imported on {_when(batch.imported_at)}, after the "
                                "publication")
         was = ((published.get(META) or {}).get("inventories") or {}).get(str(prior_year))
         now = _inventory(s, org_id, prior_year)
         if was and now:
             if was.get("fingerprint") != now["fingerprint"]:
-                reasons.append(f"the {prior_year} inventory is now computed under factor set {now['factor_set']} "
-                               f"({now['fingerprint'][:12]}); it was published under {was.get('factor_set')} "
-                               f"({str(was.get('fingerprint'))[:12]})")
+                reasons.append(
+                    f"{prior_year}年清单现按排放因子集{now['factor_set']}({now['fingerprint'][:12]})计算;披露时为"
+                    f"{was.get('factor_set')}({str(was.get('fingerprint'))[:12]})" if zh else
+                    f"the {prior_year} inventory is now computed under factor set {now['factor_set']} "
+                    f"({now['fingerprint'][:12]}); it was published under {was.get('factor_set')} "
+                    f"({str(was.get('fingerprint'))[:12]})")
             if was.get("gwp_set") != now["gwp_set"]:
-                reasons.append(f"the {prior_year} inventory now uses GWP set {now['gwp_set']}; it was published "
+                reasons.append(f"{prior_year}年清单现采用GWP值{now['gwp_set']};披露时为{was.get('gwp_set')}" if zh else
+                               f"the {prior_year} inventory now uses GWP set {now['gwp_set']}; it was published "
                                f"with {was.get('gwp_set')}")
         elif was and not now:
-            reasons.append(f"the {prior_year} inventory published is no longer stored")
+            reasons.append(f"已披露的{prior_year}年清单已不再存储" if zh else
+                           f"the {prior_year} inventory published is no longer stored")
     return reasons
 
 
@@ -331,6 +347,8 @@ def _build(sessions: sessionmaker, org: str, year: int, ids: list[str], progress
     prior = dict(facts_module.build_facts(sessions, org, year - 1, inputs=ctx.prior_inputs, keys=keys,
                                           boundary=BOUNDARY))
     restatements = restatement_reasons(sessions, org, year - 1, ctx.publication) if ctx.publication else []
+    restatements_zh = (restatement_reasons(sessions, org, year - 1, ctx.publication, lang="zh")
+                       if ctx.publication else [])
     published = _published_facts(ctx.publication)
     meta = _meta(ctx, facts, year)
     generated_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -339,7 +357,7 @@ def _build(sessions: sessionmaker, org: str, year: int, ids: list[str], progress
         step(fid, i, len(ids))
         reports.append(build_report(loaded[fid], points[fid], facts, org=org, org_name=ctx.org_name, year=year,
                                     prior=prior, published_prior=published, restatements=restatements,
-                                    meta=dict(meta), generated_at=generated_at))
+                                    restatements_zh=restatements_zh, meta=dict(meta), generated_at=generated_at))
     step("", len(ids), len(ids))
     return _Built(reports, facts, ctx)
 

@@ -82,6 +82,7 @@ class LineOut(BaseModel):
     published_prior: Scalar = None
     restated: bool = False
     restatement: str = ""
+    restatement_zh: str = ""
     change: float | None = None
 
 

@@ -148,6 +148,7 @@ class ReportLine:
     published_prior: float | int | str | bool | None = None
     restated: bool = False
     restatement: str = ""
+    restatement_zh: str = ""
     change: float | None = None
 
 

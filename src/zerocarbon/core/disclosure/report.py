@@ -131,6 +131,12 @@ def _restatement(restatements: Sequence[str], published) -> str:
             "explains it: check the prior year's data and inventory")
 
 
+def _restatement_zh(restatements: Sequence[str], published) -> str:
+    if restatements:
+        return ";".join(r for r in restatements if r)
+    return f"上年数据按现时计算与已披露数({published})不同,且无记录的变更可解释:请核查上年数据与清单"
+
+
 def facts_fingerprint(facts: Mapping[str, Fact]) -> str:
     """SHA-256 (hex) of the facts' keys, values, units and statuses, sorted by key: what a publication pins."""
     rows = [[key, _json_value(f.value), f.unit, f.status] for key, f in sorted(facts.items())]
@@ -146,12 +152,13 @@ def _json_value(value):
 def build_report(framework: Framework, points: Sequence[DataPoint], facts: Mapping[str, Fact], *, org: str,
                  org_name: str, year: int, prior: Mapping[str, Fact] | None = None,
                  published_prior: Mapping[str, object] | None = None, restatements: Sequence[str] = (),
-                 meta: dict | None = None, generated_at: str = "") -> Report:
+                 meta: dict | None = None, generated_at: str = "", restatements_zh: Sequence[str] = ()) -> Report:
     """The framework's data points answered by ``facts`` (of ``year``), beside ``prior`` (year - 1 as computed
     now) and ``published_prior`` (year - 1 as published, by fact key), with the checks run.
 
     Lines keep the order of ``points``. ``restatements``: why prior-year figures may differ from those published
-    (base-year changes, replaced batches, another factor set); given to every restated line.
+    (base-year changes, replaced batches, another factor set); given to every restated line (``restatements_zh``:
+    the same in Chinese).
     ``Report.fingerprint``: :func:`facts_fingerprint` of the facts the lines use.
     """
     from zerocarbon.core.disclosure.checks import run_checks
@@ -172,6 +179,7 @@ def build_report(framework: Framework, points: Sequence[DataPoint], facts: Mappi
             point=point, value=value, status=status, reason=reason, reason_zh=reason_zh, breakdown=parts,
             lineage=dict(fact.lineage) if fact is not None else {}, prior=before, published_prior=published,
             restated=restated, restatement=_restatement(restatements, published) if restated else "",
+            restatement_zh=_restatement_zh(restatements_zh, published) if restated else "",
             change=_change(value, before) if status == REPORTED and point.unit not in (YEAR, BOOL) else None))
     used = {line.point.fact: facts[line.point.fact] for line in lines if line.point.fact in facts}
     report = Report(framework=framework, org=org, org_name=org_name, year=year, lines=lines,

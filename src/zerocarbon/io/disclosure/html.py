@@ -42,7 +42,7 @@ def _rows(report: Report, lang: str):
                 "reason": reason(line, lang), "value": "" if missing else value_text(_in(line, lang), unit, lang),
                 "numeric": is_number(line.value), "unit": unit_text(unit, lang),
                 "prior": prior_text(line, lang), "change": change_text(line.change),
-                "restated": line.restated, "restatement": line.restatement,
+                "restated": line.restated, "restatement": (line.restatement_zh or line.restatement) if lang == "zh" else line.restatement,
                 "published_prior": value_text(line.published_prior, unit, lang)
                 if line.published_prior is not None else "",
                 "has_lineage": has_lineage(line),

@@ -104,7 +104,7 @@ def render_ixbrl(report: Report, *, instant: frozenset[str] | set[str] = frozens
                    "reason_zh": f"{t(line.status, 'zh')}:{line.reason_zh or line.reason}",
                    "numeric": is_number(line.value), "unit": unit_text(unit),
                    "prior": prior_text(line, "en"), "change": change_text(line.change),
-                   "restated": line.restated, "restatement": line.restatement,
+                   "restated": line.restated, "restatement": " / ".join(x for x in (line.restatement, line.restatement_zh) if x),
                    "published_prior": value_text(line.published_prior, unit, "en")
                    if line.published_prior is not None else "",
                    "has_lineage": has_lineage(line), "tag": "",

@@ -83,7 +83,7 @@ def _line_rows(ws, r: int, line: ReportLine) -> int:
     reason_en, reason_zh = line.reason or line.reason_zh, line.reason_zh or line.reason
     values = {"id": p.id, "datum_en": p.label_en, "datum_zh": p.label_zh, "unit": p.unit,
               "restated": f"{t('yes', 'en')} / {t('yes', 'zh')}" if line.restated else "",
-              "restatement": line.restatement,
+              "restatement": "\n".join(x for x in (line.restatement, line.restatement_zh) if x),
               "status": f"{t(line.status, 'en')} / {t(line.status, 'zh')}",
               "reason_en": reason_en if line.status != "reported" else "",
               "reason_zh": reason_zh if line.status != "reported" else ""}
