@@ -8,7 +8,6 @@ what to fix).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -46,17 +45,10 @@ FrameworksOpt = Annotated[Optional[list[str]], typer.Option(
 LEVEL_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def _plain(obj: Any) -> Any:
-    """A service result (dataclass, named tuple, list of them) as JSON-able data."""
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return asdict(obj)
-    if hasattr(obj, "_asdict"):
-        return {k: _plain(v) for k, v in obj._asdict().items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(x) for x in obj]
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    return obj
+def _data(obj: Any) -> Any:
+    from zerocarbon.services.disclosure_files import as_data
+
+    return as_data(obj)
 
 
 def _value(value: Any, unit: str) -> str:
@@ -127,7 +119,7 @@ def frameworks(as_json: JsonOpt = False) -> None:
 
     rows = disclosure.frameworks()
     if as_json:
-        emit_json(_plain(rows))
+        emit_json(_data(rows))
         return
     table = Table("id", "framework / 框架", "edition / 版本", "XBRL", "source / 来源", title="disclosure frameworks")
     for f in rows:
@@ -145,7 +137,7 @@ def catalogue(framework: Annotated[Optional[str], typer.Option("--framework", "-
 
     points = disclosure.catalogue(framework)
     if as_json:
-        emit_json(_plain(points))
+        emit_json(_data(points))
         return
     table = Table("framework", "id", "data point / 披露项", "unit", "fact", "requirement", "XBRL", "confidence",
                   title=f"disclosure catalogue{' of ' + framework if framework else ''} ({len(points)} data points)")
@@ -167,7 +159,7 @@ def inputs_import(file: Annotated[Path, typer.Argument(help="YAML file: organisa
 
     rep = disclosure.import_inputs(open_db(db), org, year, file, actor=actor(actor_name))
     if as_json:
-        emit_json(_plain(rep))
+        emit_json(_data(rep))
         return
     console.print(f"{escape(file.name)}: {rep.count} input(s) stored for {escape(org)} {year} / 已保存 {rep.count} 项"
                   f"披露输入", highlight=False)
@@ -183,7 +175,7 @@ def inputs_list(org: OrgOpt, year: YearOpt, db: DbOpt = None, as_json: JsonOpt =
 
     rows = disclosure.list_inputs(open_db(db), org, year)
     if as_json:
-        emit_json(_plain(rows))
+        emit_json(_data(rows))
         return
     table = Table("key", "value", "unit", "source / 来源", "entered by / 录入人",
                   title=f"disclosure inputs of {escape(org)} {year}")
@@ -207,7 +199,7 @@ def facts(org: OrgOpt, year: YearOpt, db: DbOpt = None, as_json: JsonOpt = False
     inputs = {i.key: i for i in disclosure.list_inputs(sessions, org, year)}
     found = build_facts(sessions, org, year, inputs=inputs)
     if as_json:
-        emit_json({key: _plain(fact) for key, fact in found.items()})
+        emit_json({key: _data(fact) for key, fact in found.items()})
         return
     table = Table("fact", "value", "unit", "status", "source / reason (原因)", title=f"facts of {escape(org)} {year}")
     reported = 0
@@ -237,7 +229,7 @@ def check(org: OrgOpt, year: YearOpt, framework: FrameworksOpt = None, db: DbOpt
     errors = sum(len(r.errors) for r in reports)
     if as_json:
         emit_json([{"framework": r.framework.id, "reported": _counts(r)[0], "missing": _counts(r)[1],
-                    "not_applicable": _counts(r)[2], "checks": _plain(r.checks)} for r in reports])
+                    "not_applicable": _counts(r)[2], "checks": _data(r.checks)} for r in reports])
     else:
         for r in reports:
             done, missing, na = _counts(r)
@@ -304,7 +296,7 @@ def publish(org: OrgOpt, year: YearOpt, framework: FrameworksOpt = None, db: DbO
 
     pub = disclosure.publish(open_db(db), org, year, actor=actor(actor_name), frameworks=framework or None)
     if as_json:
-        emit_json(_plain(pub))
+        emit_json(_data(pub))
         return
     console.print(f"publication {pub.id}: {escape(org)} {pub.year} ({escape(', '.join(pub.frameworks))}) published "
                   f"by {escape(str(pub.published_by))} at {pub.published_at} / 已发布; fingerprint "
@@ -319,7 +311,7 @@ def publications(org: OrgOpt, db: DbOpt = None, as_json: JsonOpt = False) -> Non
 
     rows = disclosure.publications(open_db(db), org)
     if as_json:
-        emit_json(_plain(rows))
+        emit_json(_data(rows))
         return
     table = Table("id", "year / 年度", "frameworks / 框架", "published at / 发布时间", "by / 发布人", "fingerprint",
                   title=f"publications of {escape(org)}")
@@ -338,7 +330,7 @@ def verify(org: OrgOpt, year: YearOpt, db: DbOpt = None, as_json: JsonOpt = Fals
     found = disclosure.verify(open_db(db), org, year)
     differ = [v for v in found if not v.ok]
     if as_json:
-        emit_json({"checked": len(found), "differences": len(differ), "verifications": _plain(found)})
+        emit_json({"checked": len(found), "differences": len(differ), "verifications": _data(found)})
     else:
         if differ:
             table = Table("framework", "data point", "fact", "reported", "recomputed",

@@ -7,7 +7,9 @@ Also the years an organisation has a stored inventory of, which the disclosure p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 
@@ -101,3 +103,17 @@ def inventory_years(sessions: sessionmaker, org: str) -> list[int]:
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org)
         return sorted(target_store.inventory_years(s, org_id, Boundary.OPERATIONAL_CONTROL.value))
+
+
+def as_data(obj: Any) -> Any:
+    """A disclosure service result (dataclass, named tuple, or lists and dicts of them) as JSON-able data, for
+    the CLI's --json and the API's schemas alike."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    if hasattr(obj, "_asdict"):
+        return {k: as_data(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, (list, tuple)):
+        return [as_data(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: as_data(v) for k, v in obj.items()}
+    return obj

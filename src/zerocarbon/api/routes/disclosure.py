@@ -11,7 +11,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
@@ -170,25 +169,14 @@ class VerifyOut(BaseModel):
     verifications: list[VerificationOut]
 
 
-def plain(obj: Any) -> Any:
-    """A service result (dataclass, named tuple, or a list of them) as data the schemas validate."""
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return asdict(obj)
-    if hasattr(obj, "_asdict"):
-        return {k: plain(v) for k, v in obj._asdict().items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(x) for x in obj]
-    return obj
-
-
 def summary(report) -> dict:
     """A report's counts: data points by status, checks by level."""
     statuses = [line.status for line in report.lines]
     levels = [c.level for c in report.checks]
-    return {"framework": plain(report.framework), "reported": statuses.count("reported"),
+    return {"framework": disclosure_files.as_data(report.framework), "reported": statuses.count("reported"),
             "missing": statuses.count("missing"), "not_applicable": statuses.count("not_applicable"),
             "errors": levels.count("error"), "warnings": levels.count("warning"), "infos": levels.count("info"),
-            "fingerprint": report.fingerprint, "checks": plain(report.checks)}
+            "fingerprint": report.fingerprint, "checks": disclosure_files.as_data(report.checks)}
 
 
 @contextmanager
@@ -219,7 +207,7 @@ def one_report(acting: Acting, year: int, framework: str):
 @router.get("/disclosure/frameworks")
 def frameworks(principal: CurrentPrincipal) -> list[FrameworkOut]:
     """The reporting frameworks: names in English and Chinese, edition, source, XBRL taxonomy where one exists."""
-    return plain(disclosure.frameworks())
+    return disclosure_files.as_data(disclosure.frameworks())
 
 
 @router.get("/disclosure/catalogue")
@@ -227,7 +215,7 @@ def catalogue(principal: CurrentPrincipal,
               framework: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z0-9_]+$")] = None
               ) -> list[DataPointOut]:
     """Every data point of every framework (or of ``framework``): label, unit, the fact answering it, requirement."""
-    return plain(disclosure.catalogue(framework))
+    return disclosure_files.as_data(disclosure.catalogue(framework))
 
 
 # --- an organisation's disclosure --------------------------------------------------------------------------------
@@ -236,13 +224,13 @@ def catalogue(principal: CurrentPrincipal,
 @router.get(ORG + "/publications")
 def publications(acting: Annotated[Acting, requires("disclose.read")]) -> list[PublicationOut]:
     """Every publication: year, frameworks, fingerprint of the facts published, when and by whom."""
-    return plain(disclosure.publications(acting.sessions, acting.org))
+    return disclosure_files.as_data(disclosure.publications(acting.sessions, acting.org))
 
 
 @router.get(ORG + "/{year}/inputs")
 def list_inputs(year: Year, acting: Annotated[Acting, requires("disclose.read")]) -> list[InputOut]:
     """The disclosure inputs in force for the year (narratives and figures entered, with their source)."""
-    return plain(disclosure.list_inputs(acting.sessions, acting.org, year))
+    return disclosure_files.as_data(disclosure.list_inputs(acting.sessions, acting.org, year))
 
 
 @router.post(ORG + "/{year}/inputs", status_code=201)
@@ -252,7 +240,7 @@ def import_inputs(year: Year, acting: Annotated[Acting, requires("disclose.prepa
     """Store the inputs of a YAML file, all or nothing (problems name the item and field); a key entered again
     replaces the old value, which is kept as superseded."""
     with spooled_inputs(file) as path:
-        return plain(disclosure.import_inputs(acting.sessions, acting.org, year, path, actor=acting.actor))
+        return disclosure_files.as_data(disclosure.import_inputs(acting.sessions, acting.org, year, path, actor=acting.actor))
 
 
 @router.post(ORG + "/{year}/publish", status_code=201)
@@ -261,13 +249,13 @@ def publish(year: Year, acting: Annotated[Acting, requires("disclose.publish")],
     """Publish the year's reports (every framework, or ``frameworks``): their facts and fingerprint are stored.
     Refused, listing them, while any report has an error check."""
     chosen = body.frameworks if body is not None else None
-    return plain(disclosure.publish(acting.sessions, acting.org, year, actor=acting.actor, frameworks=chosen))
+    return disclosure_files.as_data(disclosure.publish(acting.sessions, acting.org, year, actor=acting.actor, frameworks=chosen))
 
 
 @router.get(ORG + "/{year}/verify")
 def verify(year: Year, acting: Annotated[Acting, requires("disclose.read")]) -> VerifyOut:
     """Every reported number recomputed from its lineage (ledger rows, batches, inputs) and compared."""
-    found = plain(disclosure.verify(acting.sessions, acting.org, year))
+    found = disclosure_files.as_data(disclosure.verify(acting.sessions, acting.org, year))
     differ = sum(not v["ok"] for v in found)
     return {"ok": not differ, "checked": len(found), "differences": differ, "verifications": found}
 
@@ -284,7 +272,7 @@ def year_summary(year: Year, acting: Annotated[Acting, requires("disclose.read")
 def report(year: Year, framework: FrameworkId, acting: Annotated[Acting, requires("disclose.read")]) -> ReportOut:
     """The framework's draft report: every data point with its value in the point's unit, the prior year, change,
     restatement, the reason when missing, the lineage, and the checks."""
-    return plain(one_report(acting, year, framework))
+    return disclosure_files.as_data(one_report(acting, year, framework))
 
 
 @router.get(ORG + "/{year}/{framework}/download", response_class=Response,
