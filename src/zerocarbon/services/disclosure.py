@@ -157,6 +157,9 @@ def import_inputs(sessions: sessionmaker, org: str, year: int, path: str | Path,
     with sessions.begin() as s:
         repos.load_organisation(s, org)   # an unknown organisation is named before the file is read
     parsed = read_inputs(path, organisation=org, year=year, source=source)
+    problems = _against_catalogue(parsed.inputs, parsed.source)
+    if problems:
+        raise InputError(problems)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org)
@@ -166,6 +169,42 @@ def import_inputs(sessions: sessionmaker, org: str, year: int, path: str | Path,
         repos.audit(s, actor, "disclosure.inputs", f"{org}:disclosure:{year}", org_id=org_id, file=parsed.source,
                     sha256=digest, count=len(keys), keys=keys, replaced=replaced)
     return InputsImported(len(keys), keys, replaced)
+
+
+# Inputs the fact builder reads besides those the catalogue's points name (grid mix for fossil and nuclear energy,
+# revenue for the intensities), with the unit each is entered in.
+FACT_INPUTS = {"input.grid.fossil_share": "fraction", "input.grid.nuclear_share": "fraction",
+               "input.finance.revenue": "CNY"}
+
+
+def _against_catalogue(inputs: Sequence[DisclosureInput], source: str) -> list[Problem]:
+    """An input no data point reads (a misspelt key), a figure in a unit that cannot become the data point's, or a
+    negative figure: refused, so that a typo is not stored to surface later as a missing line."""
+    import difflib
+
+    known = {**FACT_INPUTS}
+    for p in _catalogue().load_catalogue():
+        if is_input_key(p.fact):
+            known.setdefault(p.fact, p.unit)
+    problems = []
+    for row, item in enumerate(inputs, start=1):
+        want = known.get(item.key)
+        if want is None:
+            near = difflib.get_close_matches(item.key, list(known), n=1)
+            hint = f"; did you mean {near[0]}?" if near else " (`zerocarbon disclose catalogue` lists the keys)"
+            problems.append(Problem(source, row, "key", f"no data point reads '{item.key}'{hint}"))
+            continue
+        if item.unit == TEXT or want == TEXT:
+            if (item.unit == TEXT) != (want == TEXT):
+                problems.append(Problem(source, row, "value", f"{item.key} is " + (
+                    "a narrative: give it as en/zh text" if want == TEXT else f"a figure in {want}, not a text")))
+            continue
+        if isinstance(item.value, (int, float)) and item.value < 0:
+            problems.append(Problem(source, row, "value", f"{item.value} is negative; {item.key} cannot be"))
+        factor, why, _ = converter(item.unit, want)
+        if factor is None:
+            problems.append(Problem(source, row, "unit", why))
+    return problems
 
 
 def list_inputs(sessions: sessionmaker, org: str, year: int) -> list[DisclosureInput]:

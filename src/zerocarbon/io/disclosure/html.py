@@ -16,7 +16,7 @@ from zerocarbon.core.disclosure.model import MISSING, NOT_APPLICABLE, Report
 from zerocarbon.io.disclosure import charts
 from zerocarbon.io.disclosure.text import (
     LABELS, anchor, change_text, check_lang, has_lineage, is_number, label, lineage_rows, part_label, prior_text,
-    reason, sections, t, unit_text, value_text,
+    reason, section_label, sections, t, unit_text, value_text,
 )
 
 
@@ -49,7 +49,7 @@ def _rows(report: Report, lang: str):
                 "breakdown": [{"label": part_label(p, lang), "value": value_text(p.value, unit, lang)}
                               for p in line.breakdown],
             })
-        out.append((section, rows))
+        out.append((section_label(section, lang), rows))
     return out
 
 

@@ -101,6 +101,82 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# The catalogue's section headings in Chinese, in the frameworks' own Chinese wording where one is published:
+# HKEX 《环境、社会及管治报告守则》, the GRI standards' Chinese edition, the exchanges' 《上市公司可持续发展报告指引》,
+# the Chinese translation of IFRS S2.
+SECTION_ZH: dict[str, str] = {
+    # CDP climate change questionnaire
+    "Biogenic carbon": "生物源碳",
+    "Consolidated group and other entities": "合并集团及其他实体",
+    "Emission reduction initiatives": "减排举措",
+    "Emissions intensity": "排放强度",
+    "Energy": "能源",
+    "Scope 1 breakdown": "范围一排放细分",
+    "Scope 1 emissions": "范围一排放",
+    "Scope 2 breakdown": "范围二排放细分",
+    "Scope 2 emissions": "范围二排放",
+    "Scope 3 emissions": "范围三排放",
+    "Targets": "目标",
+    # Shanghai, Shenzhen and Beijing stock exchanges
+    "Climate: carbon markets": "应对气候变化:碳排放权交易",
+    "Climate: governance": "应对气候变化:治理",
+    "Climate: metrics": "应对气候变化:指标",
+    "Climate: reductions": "应对气候变化:温室气体减排",
+    "Climate: risk management": "应对气候变化:影响、风险和机遇管理",
+    "Climate: strategy": "应对气候变化:战略",
+    "Climate: targets": "应对气候变化:目标",
+    "Pollution: air": "污染防治:大气污染物",
+    "Pollution: waste": "污染防治:废弃物",
+    "Resources: circular economy": "资源利用:循环经济",
+    "Resources: energy": "资源利用:能源利用",
+    "Resources: water": "资源利用:水资源利用",
+    # ESRS E1
+    "E1-5 Energy consumption and mix": "E1-5 能源消耗及结构",
+    "E1-5 Energy intensity": "E1-5 能源强度",
+    "E1-6 GHG intensity": "E1-6 温室气体排放强度",
+    "E1-6 Gross Scopes 1, 2, 3 and total GHG emissions": "E1-6 范围一、二、三温室气体排放总量及温室气体排放合计",
+    "E1-6 application requirements": "E1-6 应用要求",
+    # GHG Protocol Corporate Standard and Scope 2 Guidance
+    "Optional information": "可选报告信息",
+    "Required: company and inventory boundary": "必须报告:公司及清单边界",
+    "Required: information on emissions": "必须报告:排放信息",
+    "Scope 2 Guidance: dual reporting": "范围二指南:双重报告",
+    # GRI 302 and 305
+    "302-1 Energy consumption within the organization": "302-1 组织内部的能源消耗量",
+    "302-3 Energy intensity": "302-3 能源强度",
+    "305-1 Direct (Scope 1) GHG emissions": "305-1 直接(范围1)温室气体排放",
+    "305-2 Energy indirect (Scope 2) GHG emissions": "305-2 能源间接(范围2)温室气体排放",
+    "305-3 Other indirect (Scope 3) GHG emissions": "305-3 其他间接(范围3)温室气体排放",
+    "305-4 GHG emissions intensity": "305-4 温室气体排放强度",
+    "305-5 Reduction of GHG emissions": "305-5 温室气体减排量",
+    "305-6 Emissions of ozone-depleting substances (ODS)": "305-6 臭氧消耗物质(ODS)的排放",
+    "305-7 NOx, SOx and other significant air emissions": "305-7 氮氧化物(NOx)、硫氧化物(SOx)和其他重大气体排放",
+    # HKEX Environmental, Social and Governance Reporting Code
+    "A1 Emissions": "A1 排放物",
+    "A2 Use of resources": "A2 资源使用",
+    "A3 Environment and natural resources": "A3 环境及天然资源",
+    "Part B Reporting boundary": "B部分 汇报范围",
+    "Part B Reporting principles": "B部分 汇报原则",
+    "Part D Governance": "D部分 管治",
+    "Part D Metrics and targets": "D部分 指标及目标",
+    "Part D Metrics: GHG emissions": "D部分 指标:温室气体排放",
+    "Part D Metrics: cross-industry": "D部分 指标:跨行业指标",
+    "Part D Risk management": "D部分 风险管理",
+    "Part D Strategy": "D部分 策略",
+    # IFRS S2
+    "Climate-related targets": "气候相关目标",
+    "Metrics: GHG emissions": "指标:温室气体排放",
+    "Metrics: cross-industry": "指标:跨行业指标",
+}
+
+
+def section_label(section: str, lang: str) -> str:
+    """The section heading in ``lang``; a section without a Chinese heading keeps its English one."""
+    if lang == "zh":
+        return SECTION_ZH.get(section, section)
+    return section
+
+
 def t(key: str, lang: str) -> str:
     """The fixed label ``key`` in ``lang`` (en or zh); an unknown key is returned as it is."""
     pair = LABELS.get(key)
