@@ -482,7 +482,7 @@ def _number(value) -> bool:
 def _fact_of(line) -> Fact:
     """The fact a report line was answered with, back in the fact's own unit (for a report built elsewhere)."""
     key = line.point.fact
-    unit = FACTS[key].unit if key in FACTS else line.point.unit
+    unit = FACTS[key].unit if key in FACTS else line.lineage.get("unit", line.point.unit)
     k, _, _ = converter(unit, line.point.unit)
     value = line.value / k if k else line.value
     return Fact(key, value, unit, breakdown=(), lineage=dict(line.lineage))
@@ -510,7 +510,8 @@ def verify(sessions: sessionmaker, org: str, year: int,
                 continue
             key = line.point.fact
             if key not in done:
-                if is_input_key(key):
+                derived = (facts.get(key) or _fact_of(line)).lineage.get("source") == "derived"
+                if is_input_key(key) and not derived:  # an entered figure; a per-unit one may be derived
                     found = inputs.get(key)
                     done[key] = (float(found.value), found.unit) if found is not None and _number(found.value) \
                         else (None, "")

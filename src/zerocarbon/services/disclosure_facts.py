@@ -1184,7 +1184,12 @@ def build_facts(sessions: sessionmaker, org: str, year: int, *, inputs: Mapping[
     organisation that does not exist is a NotFoundError."""
     inputs = dict(inputs or {})
     wanted = list(K.FACTS) + sorted(k for k in inputs if K.is_input_key(k)) if keys is None else list(dict.fromkeys(keys))
+    # an input per unit produced that was not entered is derived from the entered total and the units produced
+    per_unit = [k for k in wanted if K.is_input_key(k) and k.endswith("_per_unit") and k not in inputs
+                and k[:-len("_per_unit")] in inputs]
     facts_wanted = [k for k in wanted if k in K.FACTS]
+    if per_unit and "production.units" not in facts_wanted:
+        facts_wanted.append("production.units")
     need_activities = any(k.startswith(_ACTIVITY_PREFIXES) for k in facts_wanted)
     st = _load(sessions, org, year, boundary, ACTIVITY_KINDS if need_activities else ())
     out: dict[str, Fact] = {}
@@ -1215,9 +1220,19 @@ def build_facts(sessions: sessionmaker, org: str, year: int, *, inputs: Mapping[
         out.update(_targets_facts(sessions, st))
     if "claims" in groups or "ghg.credits_retired" in facts_wanted:
         out.update(_credit_facts(sessions, st))
+    for k in per_unit:
+        total = k[:-len("_per_unit")]
+        out[total] = _input_fact(total, inputs)
+        got = _derived(k, out, [total, "production.units"], "div", unit=f"{out[total].unit}/unit",
+                       note="derived: the entered total over the units produced (no per-unit figure entered)")
+        # the unit it is computed in (the entered total's), for a check that has only the report line
+        out[k] = Fact(got.key, got.value, got.unit, got.status, got.reason, got.reason_zh, got.breakdown,
+                      {**got.lineage, "unit": got.unit})
     result: dict[str, Fact] = {}
     for k in wanted:
-        if K.is_input_key(k):
+        if k in per_unit:
+            result[k] = out[k]
+        elif K.is_input_key(k):
             result[k] = _input_fact(k, inputs)
         elif k in out:
             result[k] = out[k]
