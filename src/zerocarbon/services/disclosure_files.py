@@ -88,6 +88,10 @@ def write_reports(reports: Sequence, out: Path, formats: Sequence[str] = FORMATS
         allowed = tuple(f for f in formats if f in formats_of(report.framework.id))
         if allowed:
             groups.setdefault(allowed, []).append(report)
+    if reports and not groups:  # e.g. only Inline XBRL asked of frameworks that have no taxonomy
+        names = ", ".join(r.framework.id for r in reports)
+        raise InputError([Problem("--format", None, "format", f"none of {', '.join(formats)} exists for {names}: "
+                                  f"Inline XBRL is written for {', '.join(IXBRL_FRAMEWORKS)} only")])
     for allowed, group in groups.items():
         written += files.write_reports(group, out, formats=allowed, langs=tuple(langs), progress=progress)
     return written
@@ -103,6 +107,20 @@ def inventory_years(sessions: sessionmaker, org: str) -> list[int]:
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org)
         return sorted(target_store.inventory_years(s, org_id, Boundary.OPERATIONAL_CONTROL.value))
+
+
+def section_label(section: str, lang: str) -> str:
+    """A catalogue section's heading in ``lang`` (en or zh), for the pages."""
+    from zerocarbon.io.disclosure.text import section_label as label
+
+    return label(section, lang)
+
+
+def unit_label(unit: str, lang: str = "en") -> str:
+    """A unit as printed beside a number (m³ rather than m**3), for the pages."""
+    from zerocarbon.io.disclosure.text import unit_text
+
+    return unit_text(unit, lang)
 
 
 def as_data(obj: Any) -> Any:

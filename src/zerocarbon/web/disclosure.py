@@ -152,7 +152,9 @@ def _report_page(page: Page, year: int, framework: str, status: int = 200, **con
     lines = [{"line": line, "value": shown(t, _in(line, zh), line.point.unit), "prior": shown(t, line.prior,
                                                                                            line.point.unit),
               "published_prior": shown(t, line.published_prior, line.point.unit), "change": change(line.change),
-              "lineage": lineage(page, year, line.lineage)} for line in report.lines]
+              "lineage": lineage(page, year, line.lineage),
+              "section": disclosure_files.section_label(line.point.section, "zh" if zh else "en"),
+              "unit": disclosure_files.unit_label(line.point.unit)} for line in report.lines]
     return page.render("disclosure_report.html", status, nav=NAV, year=year, report=report, rows=lines,
                        counts=summary(report), chart=_chart(t, report), downloads=_downloads(page, year, framework),
                        inputs=disclosure.list_inputs(page.sessions, page.org, year), zh=zh,

@@ -78,7 +78,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "not_in_chart": ("Not drawn (no figure): ", "未绘制(无数据):"),
     "no_prior": ("no prior-year figure", "无上年数据"),
     "prior_same_text": ("as this year", "与本年相同"),
-    "prior_other_text": ("differed (see the prior-year report)", "与本年不同(见上年报告)"),
+    "prior_other_text": ("worded differently", "表述与本年不同"),
     "yes": ("Yes", "是"),
     "no": ("No", "否"),
     "page": ("Page", "第"),
@@ -232,7 +232,8 @@ def unit_text(unit: str, lang: str = "en") -> str:
         return "%"
     if unit in (TEXT, YEAR, BOOL):
         return ""
-    return unit
+    # pint's spelling of powers (m**3, m^3) as a reader writes them
+    return unit.replace("**3", "³").replace("^3", "³").replace("**2", "²").replace("^2", "²")
 
 
 def value_text(value, unit: str, lang: str) -> str:

@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from zerocarbon.core.disclosure.model import FRACTION, MISSING, NOT_APPLICABLE, YEAR, Report, ReportLine
-from zerocarbon.io.disclosure.text import LABELS, both, decimals, has_lineage, is_number, lineage_rows, t
+from zerocarbon.io.disclosure.text import LABELS, both, decimals, has_lineage, is_number, lineage_rows, t, unit_text
 from zerocarbon.io.spreadsheet import neutralise
 
 BOLD = Font(bold=True)
@@ -81,7 +81,7 @@ def _cover(ws, report: Report) -> int:
 def _line_rows(ws, r: int, line: ReportLine) -> int:
     p = line.point
     reason_en, reason_zh = line.reason or line.reason_zh, line.reason_zh or line.reason
-    values = {"id": p.id, "datum_en": p.label_en, "datum_zh": p.label_zh, "unit": p.unit,
+    values = {"id": p.id, "datum_en": p.label_en, "datum_zh": p.label_zh, "unit": unit_text(p.unit),
               "restated": f"{t('yes', 'en')} / {t('yes', 'zh')}" if line.restated else "",
               "restatement": "\n".join(x for x in (line.restatement, line.restatement_zh) if x),
               "status": f"{t(line.status, 'en')} / {t(line.status, 'zh')}",
