@@ -241,7 +241,12 @@ def test_publish_stores_the_facts_and_their_fingerprint(db, tmp_path):
                         keys=disclosure._keys(_points("ghgp")))
     assert publication.fingerprint == facts_fingerprint(facts)
     assert "disclosure.publish" in actions(db)
-    [entry] = [e for e in accounting.audit_trail(db, ORG) if e.action == "disclosure.publish"]
+    again = disclosure.publish(db, ORG, 2025, actor="dave")  # the same figures: the same publication, nothing new
+    assert again.unchanged and again.id == publication.id and len(disclosure.publications(db, ORG)) == 1
+    disclosure.import_inputs(db, ORG, 2025, inputs_file(tmp_path, [dict(WATER, value=50000)]), actor="test")
+    changed = disclosure.publish(db, ORG, 2025, actor="dave")
+    assert not changed.unchanged and changed.id != publication.id
+    entry = [e for e in accounting.audit_trail(db, ORG) if e.action == "disclosure.publish"][0]
     assert entry.detail["fingerprint"] == publication.fingerprint
 
 

@@ -298,6 +298,10 @@ def publish(org: OrgOpt, year: YearOpt, framework: FrameworksOpt = None, db: DbO
     if as_json:
         emit_json(_data(pub))
         return
+    if getattr(pub, "unchanged", False):
+        console.print(f"already published as publication {pub.id} on {pub.published_at:%Y-%m-%d %H:%M} with the same "
+                      "figures: nothing new stored / 此前已以相同数据发布,未新增记录", highlight=False)
+        return
     console.print(f"publication {pub.id}: {escape(org)} {pub.year} ({escape(', '.join(pub.frameworks))}) published "
                   f"by {escape(str(pub.published_by))} at {pub.published_at} / 已发布; fingerprint "
                   f"{escape(pub.fingerprint)}", highlight=False)

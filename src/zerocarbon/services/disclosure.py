@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -79,6 +79,8 @@ class Publication:
     fingerprint: str
     published_at: datetime
     published_by: str
+    # True when the same frameworks were already published with the same figures: nothing new was stored
+    unchanged: bool = False
 
 
 @dataclass(frozen=True)
@@ -447,6 +449,10 @@ def publish(sessions: sessionmaker, org: str, year: int, *, actor: str,
                     "reports": {r.framework.id: r.fingerprint for r in built.reports}}
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org)
+        last = store.latest_publication(s, org_id, year)
+        if last is not None and last.fingerprint == fingerprint and sorted(last.frameworks) == sorted(ids) \
+                and (last.facts or {}).get(META, {}).get("inventories") == stored[META]["inventories"]:
+            return replace(_publication(last), unchanged=True)
         row = store.add_publication(s, org_id, year=year, frameworks=ids, facts=stored, fingerprint=fingerprint,
                                     published_by=actor, published_at=repos.now())
         warnings = sum(1 for r in built.reports for c in r.checks if c.level == "warning")
