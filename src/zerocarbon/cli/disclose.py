@@ -45,6 +45,12 @@ FrameworksOpt = Annotated[Optional[list[str]], typer.Option(
 LEVEL_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
+def _fold(table: Table) -> None:
+    """Wrap long cells instead of cutting them: Chinese has no spaces to break a line at."""
+    for column in table.columns:
+        column.overflow = "fold"
+
+
 def _data(obj: Any) -> Any:
     from zerocarbon.services.disclosure_files import as_data
 
@@ -122,6 +128,7 @@ def frameworks(as_json: JsonOpt = False) -> None:
         emit_json(_data(rows))
         return
     table = Table("id", "framework / 框架", "edition / 版本", "XBRL", "source / 来源", title="disclosure frameworks")
+    _fold(table)
     for f in rows:
         table.add_row(f.id, escape(f"{f.name_en} / {f.name_zh}"), escape(f.edition), "yes" if f.taxonomy else "-",
                       escape(f.source))
@@ -240,6 +247,7 @@ def check(org: OrgOpt, year: YearOpt, framework: FrameworksOpt = None, db: DbOpt
                 console.print("  no findings / 无检查发现", highlight=False)
                 continue
             table = Table("level", "check", "data point", "message", "说明")
+            _fold(table)
             for c in r.checks:
                 table.add_row(_level(c.level), c.kind, escape(c.point or "-"), escape(c.message), escape(c.message_zh))
             console.print(table)
