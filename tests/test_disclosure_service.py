@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from zerocarbon.core.disclosure.model import (COMPLY_OR_EXPLAIN, MANDATORY, MISSING, REPORTED, VOLUNTARY, DataPoint,
+from zerocarbon.core.disclosure.model import (COMPLY_OR_EXPLAIN, MANDATORY, REPORTED, VOLUNTARY, DataPoint,
                                               Fact, Framework, missing)
 from zerocarbon.core.disclosure.report import facts_fingerprint
 from zerocarbon.errors import InputError, NotFoundError
