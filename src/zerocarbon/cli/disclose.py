@@ -68,6 +68,8 @@ def _value(value: Any, unit: str) -> str:
             return f"{100 * value:.1f} %"
         if unit == "year" or isinstance(value, int):
             return str(value)
+        if value != 0 and abs(value) < 1:
+            return f"{value:.4g}"  # an intensity per CNY or per unit: significant digits, never a false 0.000
         return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
     text = str(value).replace("\n", " ")
     return text if len(text) <= 80 else text[:77] + "..."
