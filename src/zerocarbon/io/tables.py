@@ -423,8 +423,8 @@ def text_problem(kind: str, column: str, text: str) -> str | None:
 
 def _given(out: pd.DataFrame, col: str) -> np.ndarray:
     s = out[col]
-    if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
-        return s.notna().to_numpy()
+    if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return s.notna().to_numpy(dtype=bool)
     return (s.fillna("").astype(str) != "").to_numpy()
 
 
