@@ -149,8 +149,8 @@ def _report_page(page: Page, year: int, framework: str, status: int = 200, **con
     context.setdefault("message", None)
     context.setdefault("notice", None)
     zh = report_lang(page) == "zh"
-    lines = [{"line": line, "value": shown(t, _in(line, zh), line.point.unit), "prior": shown(t, line.prior,
-                                                                                           line.point.unit),
+    lines = [{"line": line, "value": shown(t, line.value_in("zh" if zh else "en"), line.point.unit),
+              "prior": shown(t, line.prior, line.point.unit),
               "published_prior": shown(t, line.published_prior, line.point.unit), "change": change(line.change),
               "lineage": lineage(page, year, line.lineage),
               "section": disclosure_files.section_label(line.point.section, "zh" if zh else "en"),
@@ -211,10 +211,3 @@ def publish(request: Request, org: str, year: Year, framework: FrameworkForm,
         return _report_page(page, year, framework, status, **refusal(exc))
     return RedirectResponse(f"{PREFIX}/orgs/{org}/disclosure?year={year}&published={pub.id}#publications",
                             status_code=303)
-
-
-def _in(line, zh: bool):
-    """The line's value; a narrative in Chinese on a Chinese page when it was entered in Chinese too."""
-    if zh and isinstance(line.value, str) and line.lineage.get("value_zh"):
-        return line.lineage["value_zh"]
-    return line.value

@@ -151,6 +151,12 @@ class ReportLine:
     restatement_zh: str = ""
     change: float | None = None
 
+    def value_in(self, lang: str):
+        """The value, a narrative in Chinese for ``lang`` "zh" when it was entered in Chinese too."""
+        if lang == "zh" and isinstance(self.value, str) and self.lineage.get("value_zh"):
+            return self.lineage["value_zh"]
+        return self.value
+
 
 @dataclass(frozen=True)
 class Check:

@@ -39,10 +39,11 @@ def _rows(report: Report, lang: str):
                 "id": line.point.id, "label": label(line, lang), "anchor": anchor(line, index[id(line)]),
                 "requirement": t(line.point.requirement, lang), "status": line.status,
                 "status_label": t(line.status, lang), "missing": missing,
-                "reason": reason(line, lang), "value": "" if missing else value_text(_in(line, lang), unit, lang),
+                "reason": reason(line, lang), "value": "" if missing else value_text(line.value_in(lang), unit, lang),
                 "numeric": is_number(line.value), "unit": unit_text(unit, lang),
                 "prior": prior_text(line, lang), "change": change_text(line.change),
-                "restated": line.restated, "restatement": (line.restatement_zh or line.restatement) if lang == "zh" else line.restatement,
+                "restated": line.restated,
+                "restatement": (line.restatement_zh or line.restatement) if lang == "zh" else line.restatement,
                 "published_prior": value_text(line.published_prior, unit, lang)
                 if line.published_prior is not None else "",
                 "has_lineage": has_lineage(line),
@@ -91,10 +92,3 @@ def render_html(report: Report, lang: str = "en", *, with_charts: bool = True) -
         charts=_charts(report, lang) if with_charts else [],
         checks_summary=t("checks_summary", lang).format(errors=counts["error"], warnings=counts["warning"],
                                                        infos=counts["info"]))
-
-
-def _in(line, lang: str):
-    """The line's value, a narrative in Chinese when the report is and the text was entered in Chinese too."""
-    if lang == "zh" and isinstance(line.value, str) and line.lineage.get("value_zh"):
-        return line.lineage["value_zh"]
-    return line.value
