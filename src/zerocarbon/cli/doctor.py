@@ -44,6 +44,8 @@ def doctor(db: DbOpt = None,
 
     if lang not in ("en", "zh"):
         raise InputError([Problem("--lang", None, None, f"'{lang}' is not en or zh")])
+    if probe_queue and not broker:
+        raise InputError([Problem("--probe-queue", None, None, "needs the broker to probe: --broker HOST:PORT")])
     parsed = None
     if broker:
         try:

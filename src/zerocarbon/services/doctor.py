@@ -220,7 +220,7 @@ class QueueProbe:
     unmatched: int = 0  # publishes the broker answered "no matching subscribers": the offline session was not kept
 
 
-def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 20.0, quiet_s: float = 2.0) -> QueueProbe:
+def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 30.0, quiet_s: float = 3.0) -> QueueProbe:
     """Queue ``count`` QoS 1 messages for an offline persistent session and count what the broker delivers
     when it comes back.
 
@@ -1098,8 +1098,9 @@ def run(opts: Options, engine=None) -> Report:
     else:
         anon = probe_login(b, None, None)
         findings.append(anonymous_finding(b, anon))
-        if anon.accepted is not None:
+        if anon.accepted is False:  # a broker open to anyone accepts any password too: nothing more to learn
             findings.append(broker_default_login_finding(b, probe_login(b, INGEST_USER, INGEST_USER)))
+        if anon.accepted is not None:
             findings.append(broker_clock_finding(b))
             if opts.probe_queue:
                 findings.append(queue_finding(b, probe_queue(b, opts.probe_messages)))
