@@ -110,7 +110,7 @@ def deploy_broker(tmp_path):
     proc.wait(5)
 
 
-def test_default_broker_drops_queued_qos1_and_lets_anyone_in(default_broker):
+def test_default_broker_drops_queued_qos1_and_lets_anyone_in(default_broker, tmp_path):
     """Mosquitto's default queue: 1200 messages queued for an offline persistent session, 1000 delivered."""
     b = doctor.parse_broker(f"127.0.0.1:{default_broker['port']}")
     probe = doctor.probe_queue(b)
@@ -127,6 +127,14 @@ def test_default_broker_drops_queued_qos1_and_lets_anyone_in(default_broker):
     assert "at most 1000" in config["broker.config.queue"].found
     assert config["broker.config.anonymous"].severity == doctor.ERROR
     assert config["broker.config.persistence"].severity == doctor.WARNING
+    from zerocarbon.cli import app
+
+    r = CliRunner().invoke(app, ["doctor", "--db", _database_at_head(tmp_path), "--broker",
+                                 f"127.0.0.1:{default_broker['port']}", "--probe-queue", "--json"],
+                           env={"ZEROCARBON_MQTT_USERNAME": "", "ZEROCARBON_MQTT_PASSWORD": "", "ZEROCARBON_LAKE": ""})
+    rows = {c["check"]: c for c in json.loads(r.stdout)["checks"]}
+    assert r.exit_code == 1 and rows["broker.queue"]["severity"] == "error" and "dropped" in rows["broker.queue"]["found"]
+    assert "丢弃" in rows["broker.queue"]["found_zh"]
 
 
 def test_deploy_broker_passes_with_the_probe_user_and_refuses_anonymous(deploy_broker, tmp_path):
@@ -377,6 +385,13 @@ def test_cli_exit_codes_and_json(tmp_path):
     assert r.exit_code == 1 and "错误" in r.stdout and "数据湖文件夹可写" in r.stdout
     r = CliRunner().invoke(app, ["doctor", "--db", db, "--broker", "host:99999"], env=env)
     assert r.exit_code == 2 and "not 1..65535" in r.output
+    closed = _free_port()  # nothing listens there
+    r = CliRunner().invoke(app, ["doctor", "--db", db, "--broker", f"127.0.0.1:{closed}", "--json"], env=env)
+    rows = {c["check"]: c for c in json.loads(r.stdout)["checks"]}
+    assert r.exit_code == 1 and rows["broker.anonymous"]["severity"] == "error"
+    assert f"cannot connect to 127.0.0.1:{closed}" in rows["broker.anonymous"]["found"]
+    r = CliRunner().invoke(app, ["doctor", "--db", db, "--probe-queue"], env=env)
+    assert r.exit_code == 2 and "--broker" in r.output
 
 
 def test_endpoint_is_for_admins_and_shows_no_secret(tmp_path, monkeypatch):
