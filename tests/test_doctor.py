@@ -3,7 +3,7 @@
 Brokers are private Mosquitto instances on free ports in tmp folders (never the shared one): one with Mosquitto's
 defaults (its per-client queue of 1000 drops QoS 1 messages for an offline session), one set up like
 deploy/mosquitto.conf (persistence, max_queued_messages 0, allow_anonymous false, a password file from
-deploy/mqtt-users.sh, which hashes with mosquitto_passwd, and deploy/mosquitto.acl plus the probe user's lines).
+deploy/mqtt-users.sh, which hashes with mosquitto_passwd, and deploy/mosquitto.acl as shipped).
 The lake that cannot be written is a path under a file (the probe cannot create it, root or not) and, where the
 test may mount, a read-only bind mount (root ignores chmod, not a read-only mount). The network folder is a fake
 mount table the check is pointed at.
@@ -31,7 +31,6 @@ from zerocarbon.services import doctor
 from zerocarbon.store.db import make_engine, session_factory, upgrade
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
-PROBE_ACL = "\nuser zerocarbon-doctor\ntopic readwrite zerocarbon-doctor/#\n"
 
 
 def by_check(report) -> dict[str, doctor.Finding]:
@@ -81,14 +80,14 @@ def default_broker(tmp_path):
 @pytest.fixture
 def deploy_broker(tmp_path):
     """Mosquitto with deploy/mosquitto.conf's settings on one plain loopback listener: persistence,
-    max_queued_messages 0, allow_anonymous false, users from deploy/mqtt-users.sh, deploy/mosquitto.acl plus
-    the probe user's two lines (docs/operations.md)."""
+    max_queued_messages 0, allow_anonymous false, users from deploy/mqtt-users.sh and deploy/mosquitto.acl as
+    shipped (it grants the probe user its topics)."""
     _mosquitto()
     users = tmp_path / "users"
     subprocess.run([str(DEPLOY / "mqtt-users.sh"), str(users), "zerocarbon-ingest", "zerocarbon-doctor"],
                    check=True, capture_output=True)
     acl = tmp_path / "zerocarbon.acl"
-    acl.write_text((DEPLOY / "mosquitto.acl").read_text() + PROBE_ACL)
+    shutil.copy(DEPLOY / "mosquitto.acl", acl)
     port = _free_port()
     conf = (DEPLOY / "mosquitto.conf").read_text()
     # Only the TLS listener goes (certificates are test_mqtt's business); every other line stays as shipped.
@@ -133,7 +132,7 @@ def test_default_broker_drops_queued_qos1_and_lets_anyone_in(default_broker, tmp
                                  f"127.0.0.1:{default_broker['port']}", "--probe-queue", "--json"],
                            env={"ZEROCARBON_MQTT_USERNAME": "", "ZEROCARBON_MQTT_PASSWORD": "", "ZEROCARBON_LAKE": ""})
     rows = {c["check"]: c for c in json.loads(r.stdout)["checks"]}
-    assert r.exit_code == 1 and rows["broker.queue"]["severity"] == "error" and "dropped" in rows["broker.queue"]["found"]
+    assert r.exit_code == 3 and rows["broker.queue"]["severity"] == "error" and "dropped" in rows["broker.queue"]["found"]
     assert "丢弃" in rows["broker.queue"]["found_zh"]
 
 
@@ -382,13 +381,13 @@ def test_cli_exit_codes_and_json(tmp_path):
     (tmp_path / "f").write_text("a file where the lake's parent should be")
     r = CliRunner().invoke(app, ["doctor", "--db", db, "--lake", str(tmp_path / "f" / "lake"), "--lang", "zh"],
                            env=dict(env, COLUMNS="200"))
-    assert r.exit_code == 1 and "错误" in r.stdout and "数据湖文件夹可写" in r.stdout
+    assert r.exit_code == 3 and "错误" in r.stdout and "数据湖文件夹可写" in r.stdout
     r = CliRunner().invoke(app, ["doctor", "--db", db, "--broker", "host:99999"], env=env)
     assert r.exit_code == 2 and "not 1..65535" in r.output
     closed = _free_port()  # nothing listens there
     r = CliRunner().invoke(app, ["doctor", "--db", db, "--broker", f"127.0.0.1:{closed}", "--json"], env=env)
     rows = {c["check"]: c for c in json.loads(r.stdout)["checks"]}
-    assert r.exit_code == 1 and rows["broker.anonymous"]["severity"] == "error"
+    assert r.exit_code == 3 and rows["broker.anonymous"]["severity"] == "error"
     assert f"cannot connect to 127.0.0.1:{closed}" in rows["broker.anonymous"]["found"]
     r = CliRunner().invoke(app, ["doctor", "--db", db, "--probe-queue"], env=env)
     assert r.exit_code == 2 and "--broker" in r.output
@@ -425,3 +424,70 @@ def test_endpoint_is_for_admins_and_shows_no_secret(tmp_path, monkeypatch):
     machine = TestClient(app, base_url="https://testserver")  # a token, even one allowed users.manage: refused
     assert machine.get("/api/v1/doctor", headers={"Authorization": f"Bearer {secret}"}).status_code == 403
     assert machine.get("/api/v1/doctor").status_code == 401
+
+
+def test_checks_page_is_for_admins_in_the_page_language_and_never_probes_the_queue(tmp_path, monkeypatch):
+    from tests.api_support import app_with, web_login_client
+    from zerocarbon.web import i18n
+
+    sessions = session_factory(make_engine(_database_at_head(tmp_path)))
+    broker_secret = "q7Vd2LmZ8xT4nR6pK1sW9yB3cF5hJ0gA"
+    for name, value in {"ZEROCARBON_LAKE": str(tmp_path), "ZEROCARBON_DATA_DIR": str(tmp_path),
+                        "ZEROCARBON_PASSWORD": "a passphrase of several words",
+                        "ZEROCARBON_MQTT_BROKER": "127.0.0.1:1", "ZEROCARBON_MQTT_USERNAME": "zerocarbon-ingest",
+                        "ZEROCARBON_MQTT_PASSWORD": broker_secret}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ZEROCARBON_MQTT_CONFIG", raising=False)
+    # A broker that lets anyone in, without a broker: the page must report it and must not run the queue probe.
+    monkeypatch.setattr(doctor, "probe_login", lambda *a, **k: doctor.ConnectResult(True, "Success"))
+
+    def no_probe(*_a, **_k):
+        raise AssertionError("the page ran the active queue probe")
+
+    monkeypatch.setattr(doctor, "probe_queue", no_probe)
+    with fast_passwords():
+        load_org(sessions, "ACME")
+        load_org(sessions, "BETA")
+        person(sessions, "boss@acme.cn", "ACME", "admin")
+        person(sessions, "boss@acme.cn", "BETA", "viewer")
+        person(sessions, "alice@acme.cn", "ACME", "energy_manager")
+        person(sessions, "alice@acme.cn", "BETA", "energy_manager")
+        app = app_with(sessions)
+        admin = web_login_client(app, "boss@acme.cn")
+        manager = web_login_client(app, "alice@acme.cn")
+
+    admin.get("/web/lang/en")
+    r = admin.get("/web/system/checks")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), r.text
+    rows = dict(re.findall(r'<tr data-check="([a-z_.]+)" data-severity="([a-z]+)">', r.text))
+    assert rows["database.migrations"] == "ok" and rows["lake.writable"] == "ok"
+    assert rows["secrets.env_password"] == "error" and rows["broker.anonymous"] == "error"
+    assert rows["broker.queue"] == "skipped" and rows["clock.broker"] == "ok"
+    assert "allow_anonymous false" in r.text and "Startup checks" in r.text and "启动检查" not in r.text
+    assert "several words" not in r.text and broker_secret not in r.text
+    # The link: on the organisation list of an admin, in the menu where the role is admin, nowhere else.
+    assert 'href="/web/system/checks"' in admin.get("/web/").text
+    assert 'href="/web/system/checks"' in admin.get("/web/orgs/ACME/jobs").text
+    assert 'href="/web/system/checks"' not in admin.get("/web/orgs/BETA/jobs").text
+    assert 'href="/web/system/checks"' not in manager.get("/web/orgs/ACME/jobs").text
+    assert "Test org BETA" in manager.get("/web/").text and 'href="/web/system/checks"' not in manager.get("/web/").text
+
+    admin.get("/web/lang/zh-CN")
+    zh = admin.get("/web/system/checks")
+    assert zh.status_code == 200 and "启动检查" in zh.text and ">错误<" in zh.text and ">正常<" in zh.text
+    assert "代理拒绝匿名客户端" in zh.text and "接受了无用户名和密码的客户端" in zh.text
+    assert "Startup checks" not in zh.text
+
+    refused = manager.get("/web/system/checks")
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
+    assert "data-check=" not in refused.text
+    from fastapi.testclient import TestClient
+
+    anonymous = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    r = anonymous.get("/web/system/checks")
+    assert r.status_code == 303 and r.headers["location"].startswith("/web/login?next=")
+
+    template = (Path(i18n.__file__).parent / "templates" / "system" / "checks.html").read_text(encoding="utf-8")
+    keys = set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", template)) | {
+        f"system.checks.severity.{s}" for s in doctor.SEVERITIES} | {"nav.checks"}
+    assert keys <= set(i18n.catalogue("en")) and keys <= set(i18n.catalogue("zh-CN"))

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from zerocarbon.cli.common import DbOpt, JsonOpt, console, emit_json
+from zerocarbon.cli.common import EXIT_CHECK_FAILED, DbOpt, JsonOpt, console, emit_json
 
 _STYLE = {"error": "bold red", "warning": "yellow", "ok": "green", "skipped": "dim"}
 _LABEL_ZH = {"error": "错误", "warning": "警告", "ok": "正常", "skipped": "跳过"}
@@ -37,7 +37,8 @@ def doctor(db: DbOpt = None,
            lang: Annotated[str, typer.Option("--lang", help="en | zh")] = "en",
            as_json: JsonOpt = False) -> None:
     """Check a deployment: broker queue limits and anonymous access, SQLite on a network folder, missing
-    migrations, clock skew, lake and data folders, default secrets. Exit 0 without errors, 1 with any."""
+    migrations, clock skew, lake and data folders, default secrets. Exit 0 without errors, 3 with any, 2 on bad
+    options."""
     from zerocarbon.errors import InputError, Problem
     from zerocarbon.services import doctor as service
     from zerocarbon.services import jobs
@@ -59,7 +60,7 @@ def doctor(db: DbOpt = None,
         emit_json(report.to_dict())
     else:
         _print(report, lang)
-    raise typer.Exit(1 if report.errors else 0)
+    raise typer.Exit(EXIT_CHECK_FAILED if report.errors else 0)
 
 
 def _print(report, lang: str) -> None:

@@ -309,10 +309,12 @@ def queue_finding(broker: Broker, probe: QueueProbe) -> Finding:
                   (f"the queue probe could not run on {broker.where}: {probe.refused}",
                    f"无法在 {broker.where} 上运行队列探测：{probe.refused}"),
                   (f"give a broker user allowed to read and write {PROBE_TOPIC_ROOT}/# (--broker-user, "
-                   f"--broker-password or ${MQTT_PASSWORD_ENV}); with deploy/mosquitto.acl add:\n"
-                   f"  user zerocarbon-doctor\n  topic readwrite {PROBE_TOPIC_ROOT}/#",
-                   f"提供可读写 {PROBE_TOPIC_ROOT}/# 的代理用户；在 deploy/mosquitto.acl 中加入 "
-                   f"user zerocarbon-doctor 与 topic readwrite {PROBE_TOPIC_ROOT}/#"))
+                   f"--broker-password or ${MQTT_PASSWORD_ENV}); deploy/mosquitto.acl grants it to\n"
+                   f"  user zerocarbon-doctor\n  topic readwrite {PROBE_TOPIC_ROOT}/#\n"
+                   "create it with deploy/mqtt-users.sh /etc/mosquitto/zerocarbon zerocarbon-doctor",
+                   f"提供可读写 {PROBE_TOPIC_ROOT}/# 的代理用户；deploy/mosquitto.acl 以 "
+                   f"user zerocarbon-doctor 与 topic readwrite {PROBE_TOPIC_ROOT}/# 授权给它，"
+                   "用 deploy/mqtt-users.sh /etc/mosquitto/zerocarbon zerocarbon-doctor 创建该用户"))
     if probe.unmatched:
         return _f("broker.queue", ERROR, _QUEUE_TITLE,
                   (f"{broker.where} kept no subscription for the offline session: {probe.unmatched} of "
