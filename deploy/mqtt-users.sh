@@ -6,6 +6,8 @@
 #
 #   deploy/mqtt-users.sh DIR USER [USER...]
 #     zerocarbon-ingest   the ingest service (reads zc/#)
+#     zerocarbon-doctor   the queue probe of `zerocarbon doctor --probe-queue` (reads and writes
+#                         zerocarbon-doctor/#, nothing under zc/)
 #     <org>/<site>        a gateway of that organisation's site (writes zc/<org>/<site>/#), e.g. ACME/HF01;
 #                         its secret is DIR/<org>/<site>.secret
 set -euo pipefail

@@ -12,6 +12,7 @@ import typer
 from zerocarbon import __version__
 from zerocarbon.cli import (accounting, assess, audit, claims, demo, disclose, energy, factors, green, jobs, meters, pact, pathway, schedule,
                             serve, supply, targets, users)
+from zerocarbon.cli import doctor
 from zerocarbon.cli.common import ErrorHandlingGroup, console
 
 app = typer.Typer(cls=ErrorHandlingGroup, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -58,6 +59,7 @@ app.add_typer(assess.app, name="assess")
 app.add_typer(disclose.app, name="disclose")
 app.command("serve")(serve.serve)
 app.command("worker")(jobs.worker)
+app.command("doctor")(doctor.doctor)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.api import create_app as create_api
+from zerocarbon.web import system
 from zerocarbon.web import assessment, claims, disclosure, energy, factors, footprints, green, jobs, pathway, schedule, scope3, supply, targets
 from zerocarbon.web.routes import install, router
 
@@ -27,6 +28,7 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     app.include_router(claims.router)
     app.include_router(assessment.router)
     app.include_router(disclosure.router)
+    app.include_router(system.router)
     install(app)
     return app
 
