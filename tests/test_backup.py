@@ -192,8 +192,11 @@ def test_a_newer_schema_is_refused_and_an_older_one_upgraded(tmp_path):
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "0017")
     engine.dispose()
-    done = backup.create(tmp_path / "old", f"sqlite:///{tmp_path / 'old.sqlite'}")
-    assert done.manifest.alembic_revision == "0017"
+    upload = tmp_path / "data" / "uploads" / "a1b2" / "fuel.csv"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes((EXAMPLES / "fuel_2025.csv").read_bytes())
+    done = backup.create(tmp_path / "old", f"sqlite:///{tmp_path / 'old.sqlite'}", data_dir=tmp_path / "data")
+    assert done.manifest.alembic_revision == "0017" and done.manifest.uploads_files == 1
 
     newer = _copy(tmp_path / "old", tmp_path)
     manifest = json.loads((newer / "manifest.json").read_text())
@@ -203,9 +206,14 @@ def test_a_newer_schema_is_refused_and_an_older_one_upgraded(tmp_path):
         backup.restore(newer, f"sqlite:///{tmp_path / 'n.sqlite'}")
     assert not (tmp_path / "n.sqlite").exists()
 
-    r = backup.restore(tmp_path / "old", f"sqlite:///{tmp_path / 'up.sqlite'}")
+    (tmp_path / "up.sqlite-journal").write_bytes(b"left by an earlier database")
+    with pytest.raises(InputError, match="up.sqlite-journal"):
+        backup.restore(tmp_path / "old", f"sqlite:///{tmp_path / 'up.sqlite'}")
+    (tmp_path / "up.sqlite-journal").unlink()
+    r = backup.restore(tmp_path / "old", f"sqlite:///{tmp_path / 'up.sqlite'}", data_dir=tmp_path / "data2")
     head = backup._script_revisions()[1]
-    assert r.upgraded and (r.revision_restored, r.revision_now) == ("0017", head) and r.ok
+    assert r.upgraded and (r.revision_restored, r.revision_now) == ("0017", head) and r.ok and r.uploads_files == 1
+    assert (tmp_path / "data2" / "uploads" / "a1b2" / "fuel.csv").read_bytes() == upload.read_bytes()
 
 
 def test_writes_during_a_sqlite_backup_leave_a_consistent_copy(tmp_path, monkeypatch):
