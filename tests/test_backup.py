@@ -262,6 +262,19 @@ def test_cli_create_verify_restore_and_exit_codes(sqlite_backup, tmp_path):
     assert out["audit_intact"] and out["lake_files"] == len(_lake_files(lake)) and out["row_count_mismatches"] == []
 
 
+def test_missing_postgresql_tools_and_an_unreachable_server_are_plain_messages(tmp_path, monkeypatch):
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+    monkeypatch.setattr(backup, "PG_BIN", ())
+    monkeypatch.setattr(backup.shutil, "which", lambda name: None)
+    with pytest.raises(StorageError, match="pg_dump was not found: install the PostgreSQL client tools"):
+        backup.create(tmp_path / "b", url)
+    monkeypatch.undo()
+    if backup.shutil.which("pg_dump") or any((Path(d) / "pg_dump").is_file() for d in backup.PG_BIN):
+        with pytest.raises(StorageError, match="cannot open the database postgresql"):
+            backup.create(tmp_path / "b", url)
+    assert not list(tmp_path.iterdir())  # no backup folder, no staging left
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_postgres_restore_into_an_empty_database_and_refusals(tmp_path):

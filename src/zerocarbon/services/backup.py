@@ -53,6 +53,8 @@ CHUNK = 1 << 20  # bytes read at a time when copying and hashing
 SQLITE_PAGES = 4096  # pages per step of the SQLite backup: progress, and writers are not blocked for long
 SQLITE_RESTARTS = 3  # restarts by concurrent writes before the copy is made in one step
 
+PG_BIN = ("/usr/bin", "/usr/local/bin")  # where the PostgreSQL client tools are looked for when not on PATH
+
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(step, done, total)`` during long steps (``total`` 0 when unknown)."""
 
@@ -159,7 +161,7 @@ def _sqlite_path(parsed: URL) -> Path:
 
 
 def _tool(name: str) -> str:
-    found = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").is_file() else None)
+    found = shutil.which(name) or next((str(Path(d) / name) for d in PG_BIN if (Path(d) / name).is_file()), None)
     if not found:
         raise StorageError(f"{name} was not found: install the PostgreSQL client tools of the server's major "
                            "version (Debian/Ubuntu: apt-get install postgresql-client) and put them on PATH")
