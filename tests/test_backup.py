@@ -262,6 +262,54 @@ def test_cli_create_verify_restore_and_exit_codes(sqlite_backup, tmp_path):
     assert out["audit_intact"] and out["lake_files"] == len(_lake_files(lake)) and out["row_count_mismatches"] == []
 
 
+_KILLED_AT = """
+import os, signal, sys
+from zerocarbon.services import backup
+
+what, step, folder, url, lake = sys.argv[1:6]
+
+def progress(at, done, total):
+    if at == step and done >= int(sys.argv[6]):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+if what == "create":
+    backup.create(folder, url, lake, progress=progress)
+else:
+    backup.restore(folder, url, lake, progress=progress)
+"""
+
+
+def _killed(tmp_path: Path, *args: str) -> None:
+    """Run ``backup.create``/``restore`` in a process that is SIGKILLed at a given step of its progress."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_AT, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(Path(backup.__file__).parents[2]))
+    proc = subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def test_sigkill_during_create_or_restore_leaves_no_backup_and_no_target(sqlite_backup, tmp_path):
+    """A backup killed while copying the lake leaves no folder that passes for a backup; a restore killed after
+    staging the lake leaves neither the database nor the lake in place, and the next restore succeeds."""
+    folder, before, lake, _ = sqlite_backup
+    source = f"sqlite:///{lake.parent / 'source.sqlite'}"
+    _killed(tmp_path, "create", "lake", str(tmp_path / "b"), source, str(lake), "2")
+    assert not (tmp_path / "b").exists()
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir() if p.name.startswith(".")] == [".b.partial"]
+    assert backup.verify(tmp_path / "b").problems[0].reason == "does not exist"
+
+    target = tmp_path / "r.sqlite"
+    _killed(tmp_path, "restore", "database", str(folder), f"sqlite:///{target}", str(tmp_path / "lake"), "0")
+    assert not target.exists() and not (tmp_path / "lake").exists()
+    r = backup.restore(folder, f"sqlite:///{target}", tmp_path / "lake")
+    assert r.ok and _lake_files(tmp_path / "lake") == _lake_files(lake)
+
+
 def test_missing_postgresql_tools_and_an_unreachable_server_are_plain_messages(tmp_path, monkeypatch):
     url = "postgresql+psycopg://postgres@127.0.0.1:1/none"
     monkeypatch.setattr(backup, "PG_BIN", ())
@@ -273,6 +321,22 @@ def test_missing_postgresql_tools_and_an_unreachable_server_are_plain_messages(t
         with pytest.raises(StorageError, match="cannot open the database postgresql"):
             backup.create(tmp_path / "b", url)
     assert not list(tmp_path.iterdir())  # no backup folder, no staging left
+
+
+def _wait_for_no_session(url: str) -> None:
+    import time
+
+    name = make_url(url).database
+    admin = create_engine(PG_URL)
+    try:
+        for _ in range(600):
+            with admin.connect() as c:
+                if not c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"), {"d": name}).scalar():
+                    return
+            time.sleep(0.1)
+        raise AssertionError(f"sessions on {name} did not end")
+    finally:
+        admin.dispose()
 
 
 @pytest.mark.postgres
@@ -315,6 +379,16 @@ def test_postgres_restore_into_an_empty_database_and_refusals(tmp_path):
         (bad / "manifest.json").write_text(json.dumps(manifest))
         with pytest.raises(StorageError, match="pg_restore failed.*still empty"):
             backup.restore(bad, target_url, tmp_path / "lake2")
+        engine = create_engine(target_url)
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM information_schema.tables "
+                                  "WHERE table_schema = 'public'")).scalar() == 0
+        engine.dispose()
+        assert not (tmp_path / "lake2").exists()
+
+        # Killed while pg_restore loads the tables: the tool dies with it and the server rolls the restore back.
+        _killed(tmp_path, "restore", "database", str(tmp_path / "pg"), target_url, str(tmp_path / "lake2"), "3")
+        _wait_for_no_session(target_url)  # a pg_restore that outlived its parent would commit before it ends
         engine = create_engine(target_url)
         with engine.connect() as c:
             assert c.execute(text("SELECT count(*) FROM information_schema.tables "

@@ -425,12 +425,24 @@ def _pg_backup(parsed: URL, staging: Path, progress: Progress):
     return PG_FILE, revision, tables, entries, head
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: a killed zerocarbon takes its pg_restore with it, whose connection then drops
+    and the server rolls the restore back, rather than leaving a restore to finish that nobody checks. (Its
+    next --verbose line into the closed pipe would end it too; this does not wait for one.)"""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):  # not Linux: the tool outlives a killed parent
+        pass
+
+
 def _run_with_progress(cmd: list[str], env: dict, step: str, total: int, marker: re.Pattern, progress: Progress,
                        name: str, after_failure: str = "") -> None:
     """Run a PostgreSQL client tool, counting the ``--verbose`` lines that mark a table done; its messages are
     kept for the error."""
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            errors="replace")
+                            errors="replace", preexec_fn=_die_with_parent)
     lines, done = [], 0
     progress(step, 0, total)
     assert proc.stderr is not None
@@ -450,6 +462,8 @@ def _run_with_progress(cmd: list[str], env: dict, step: str, total: int, marker:
 def _read_manifest(folder: Path) -> tuple[Manifest | None, list[Problem]]:
     path = folder / MANIFEST
     where = str(path)
+    if not folder.exists():
+        return None, [Problem(str(folder), None, None, "does not exist")]
     if not folder.is_dir():
         return None, [Problem(str(folder), None, None, "is not a folder")]
     if not path.is_file():
