@@ -159,6 +159,13 @@ def test_missing_added_and_escaping_files_are_refused(sqlite_backup, tmp_path):
         backup.restore(hostile, f"sqlite:///{tmp_path / 'h.sqlite'}", tmp_path / "hl")
     assert not (tmp_path / "h.sqlite").exists()
 
+    for key, value in (("audit_head", "7:not-a-hash"), ("database_file", "lake/x.parquet"), ("tables", [1]),
+                       ("alembic_revision", "0019; drop"), ("unexpected", 1)):
+        altered = json.loads((folder / "manifest.json").read_text())
+        altered[key] = value
+        (hostile / "manifest.json").write_text(json.dumps(altered))
+        assert not backup.verify(hostile).ok, key
+
     (hostile / "manifest.json").write_text("{not json")
     assert "cannot be read" in backup.verify(hostile).problems[0].reason
     assert "missing" in backup.verify(tmp_path).problems[0].reason  # a folder that is no backup

@@ -480,8 +480,19 @@ def _read_manifest(folder: Path) -> tuple[Manifest | None, list[Problem]]:
                                                        f"format {FORMAT}"))
     if manifest.engine not in ENGINES:
         problems.append(Problem(where, None, "engine", f"unknown engine '{manifest.engine}'"))
-    if manifest.database_file not in {f.path for f in manifest.files}:
-        problems.append(Problem(where, None, "database_file", f"'{manifest.database_file}' is not among the files"))
+    expected_file = {"sqlite": SQLITE_FILE, "postgresql": PG_FILE}.get(manifest.engine)
+    if manifest.database_file != expected_file or manifest.database_file not in {f.path for f in manifest.files}:
+        problems.append(Problem(where, None, "database_file", f"'{manifest.database_file}' is not the {manifest.engine} "
+                                                              "database file listed among the files"))
+    if not isinstance(manifest.alembic_revision, str) or not re.fullmatch(r"[0-9A-Za-z_]{1,32}",
+                                                                          manifest.alembic_revision):
+        problems.append(Problem(where, None, "alembic_revision", f"{manifest.alembic_revision!r} is not a schema "
+                                                                 "revision"))
+    if manifest.audit_head is not None and not re.fullmatch(r"[0-9]+:[0-9a-f]{64}", str(manifest.audit_head)):
+        problems.append(Problem(where, None, "audit_head", f"{manifest.audit_head!r} is not SEQ:HASH"))
+    if not isinstance(manifest.tables, dict) or not all(isinstance(k, str) and isinstance(v, int)
+                                                        for k, v in manifest.tables.items()):
+        problems.append(Problem(where, None, "tables", "is not a table of row counts"))
     for f in manifest.files:
         p = PurePosixPath(f.path)
         if p.is_absolute() or ".." in p.parts or not p.parts or "\\" in f.path or not re.fullmatch(r"[0-9a-f]{64}",
