@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from zerocarbon import __version__
-from zerocarbon.cli import (accounting, assess, audit, claims, demo, disclose, energy, factors, green, jobs, meters, pact, pathway, schedule,
+from zerocarbon.cli import (accounting, assess, audit, backup, claims, demo, disclose, energy, factors, green, jobs, meters, pact, pathway, schedule,
                             serve, supply, targets, users)
 from zerocarbon.cli import doctor
 from zerocarbon.cli.common import ErrorHandlingGroup, console
@@ -45,6 +45,7 @@ app.add_typer(meters.ingest_app, name="ingest")
 app.add_typer(meters.db_app, name="db")
 app.add_typer(energy.app, name="energy")
 app.add_typer(audit.app, name="audit")
+app.add_typer(backup.app, name="backup")
 app.add_typer(users.app, name="users")
 app.add_typer(pact.app, name="pact")
 app.add_typer(supply.app, name="supply")
