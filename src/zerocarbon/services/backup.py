@@ -567,7 +567,7 @@ def restore(folder: str | Path, db_url: str, lake: str | Path | None = None, dat
         raise InputError([Problem("--db", None, None,
                                   f"the backup is of a {manifest.engine} database and restores into {manifest.engine} "
                                   f"only, not {engine_name}: a backup is the engine's own copy "
-                                  "(docs/operations-backup.md, 'Moving between engines')")])
+                                  "(docs/operations.md, 'Moving between engines')")])
 
     problems = []
     lake_root = Path(lake).expanduser().resolve() if lake else None
