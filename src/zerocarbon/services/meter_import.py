@@ -240,9 +240,15 @@ def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: M
         if encoding.replace("_", "-").lower() not in ("utf-8-sig", "utf-8", "utf8"):
             # DuckDB reads CSV as UTF-8 only: a GBK export goes through a UTF-8 copy beside the lake, line for
             # line, so the row numbers in messages stay those of the user's file.
-            root.parent.mkdir(parents=True, exist_ok=True)
-            copy = root.parent / f".utf8-{uuid.uuid4().hex[:12]}-{path.stem}.csv"
-            source = transcode_to_utf8(path, encoding, copy)
+            root.mkdir(parents=True, exist_ok=True)
+            copy = root / f".utf8-{uuid.uuid4().hex[:12]}-{path.stem}.csv"
+            try:
+                source = transcode_to_utf8(path, encoding, copy)
+            except OSError as exc:
+                copy.unlink(missing_ok=True)
+                if lake.no_space(exc):
+                    raise lake.disk_full(root) from None
+                raise
     try:
         res = lake_import.bulk_import(root, org, meters, source, profile)
     except lake_import.BulkRejected as exc:
