@@ -138,7 +138,7 @@ def stored(url: str) -> dict:
 def cut(r, what: str = "was lost") -> None:
     text_ = one_line(r.output)
     assert r.exit_code == 2, r.output
-    assert f"the connection to the database" in text_ and what in text_, text_
+    assert "the connection to the database" in text_ and what in text_, text_
     assert "run the command again" in text_
 
 
@@ -274,7 +274,8 @@ def test_server_restart_during_an_inventory_run_stores_no_inventory(cluster, pg,
 def meter_files(tmp_path: Path, days: int = 3) -> tuple[Path, Path, float]:
     """A registry of two 15-minute meters of HF01 and ``days`` days of their readings; the readings' total."""
     reg = tmp_path / "meters.csv"
-    reg.write_text("id,site,unit,stamp,timezone\nM1,HF01,kWh,start,Asia/Shanghai\nM2,HF01,kWh,start,Asia/Shanghai\n")
+    reg.write_text("id,site,unit,stamp,timezone,revenue\nM1,HF01,kWh,start,Asia/Shanghai,true\n"
+                   "M2,HF01,kWh,start,Asia/Shanghai,false\n")
     ts = pd.date_range("2026-08-03 00:00", periods=96 * days, freq="15min")
     rows = [(m, t.strftime("%Y-%m-%d %H:%M:%S"), round(1 + (i % 97) * 0.25 + k, 2))
             for k, m in enumerate(("M1", "M2")) for i, t in enumerate(ts)]
@@ -306,11 +307,10 @@ def fill(folder: Path, leave: int) -> Path:
     import os
 
     filler = folder / "filler.bin"
-    with open(filler, "wb") as fh:
+    with open(filler, "wb", buffering=0) as fh:
         try:
             while True:
                 fh.write(b"\0" * 4096)
-                fh.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
     os.truncate(filler, max(0, filler.stat().st_size - leave))
@@ -381,11 +381,13 @@ def garbage(path: Path) -> str:
 
     meta = pq.read_metadata(path)
     col = meta.row_group(0).column(2)  # value
-    start = col.data_page_offset
+    first = col.dictionary_page_offset if col.has_dictionary_page else col.data_page_offset
+    end = first + col.total_compressed_size
     data = bytearray(path.read_bytes())
-    data[start:start + col.total_compressed_size] = b"\xff" * col.total_compressed_size
+    data[col.data_page_offset:end] = b"\xff" * (end - col.data_page_offset)
     path.write_bytes(bytes(data))
-    return "cannot be read"
+    assert pq.read_schema(path).names  # the footer still reads
+    return "its data cannot be read"
 
 
 def wrong_schema(path: Path) -> str:

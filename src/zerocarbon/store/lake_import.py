@@ -594,6 +594,7 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
     # Staged inside the lake folder (under a name no reader globs): a lake on its own disk or mount then takes
     # the finished files by rename, which a move across file systems could not do in one step.
     stage = root / f".stage-{batch}"
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     con = _connect(root, memory_limit, threads)
     try:
@@ -626,6 +627,11 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
         con.close()
         shutil.rmtree(stage, ignore_errors=True)
         shutil.rmtree(root / ".duckdb-tmp", ignore_errors=True)
+        if created:  # a refused first import leaves no empty lake folder behind
+            try:
+                root.rmdir()
+            except OSError:
+                pass
     return {"rows": rows, "duplicates_dropped": seq.duplicates, "resets": seq.resets, "rollovers": seq.rollovers,
             "spikes": n_spikes, "missing_intervals": seq.missing, "stored": stored, "already_stored": already}
 
