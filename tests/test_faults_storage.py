@@ -422,3 +422,33 @@ def test_a_damaged_lake_file_is_named_by_every_reading_command(tmp_path, damage)
         assert f"the lake file {victim} is damaged" in text_ and what in text_, text_
         assert "restore the file from a backup" in text_ and "zerocarbon meters import" in text_, text_
     assert not (tmp_path / "e.csv").exists()
+
+
+@pytest.mark.postgres
+def test_the_api_answers_503_while_the_database_is_down_and_recovers_after_restarts(cluster, cheap_passwords):
+    """The API server keeps one engine: after a crash-restart of the server while idle the next request is
+    answered (the pool pings and replaces its dead connections); while the server is down every request gets
+    503 problem details that say the database cannot be reached, not a 500."""
+    from tests.api_support import app_with, load_org, login_client, person
+    from zerocarbon.services.database import open_sessions
+
+    sessions = open_sessions(cluster.create_database())
+    try:
+        load_org(sessions, "ACME")
+        person(sessions, "alice@acme.cn", "ACME", "energy_manager")
+        c = login_client(app_with(sessions), "alice@acme.cn")
+        batches = "/api/v1/orgs/ACME/batches"
+        assert c.get(batches).status_code == 200
+        cluster.restart("immediate")
+        assert c.get(batches).status_code == 200
+        cluster.stop("fast")
+        try:
+            r = c.get(batches)
+            assert r.status_code == 503, r.text
+            assert r.json()["title"] == "Database unavailable"
+            assert "cannot open the database" in r.json()["detail"] and "is running" in r.json()["detail"]
+        finally:
+            cluster.start()
+        assert c.get(batches).status_code == 200
+    finally:
+        sessions.kw["bind"].dispose()
