@@ -79,15 +79,15 @@ def trip():
     """``trip(pattern, nth, action)`` arms a :class:`Trip` on every engine until the test ends."""
     armed = []
 
-    def arm(pattern, nth, action):
+    def arm(pattern, nth, action, when="before_cursor_execute"):
         t = Trip(pattern, nth, action)
-        event.listen(Engine, "before_cursor_execute", t)
-        armed.append(t)
+        event.listen(Engine, when, t)
+        armed.append((when, t))
         return t
 
     yield arm
-    for t in armed:
-        event.remove(Engine, "before_cursor_execute", t)
+    for when, t in armed:
+        event.remove(Engine, when, t)
 
 
 def terminate(cluster):
@@ -162,6 +162,25 @@ def test_connection_lost_during_an_activity_import_stores_nothing_and_a_rerun_st
     assert r.exit_code == 0, r.output
     s = stored(pg)
     assert (s["batches"], s["activities"], s["kwh"]) == (1, 250, kwh) and s["actions"].count("import") == 1
+
+
+@pytest.mark.postgres
+def test_connection_lost_at_the_commit_of_an_import_says_the_outcome_must_be_checked(cluster, pg, trip, tmp_path):
+    """The backend is terminated after the import's last statement, so the COMMIT meets a dead connection:
+    the client cannot know whether the server committed, and says so; here it did not, and the rerun (which
+    would have been refused as a duplicate had it committed) stores the file once."""
+    f, kwh = electricity_file(tmp_path, 30)
+    t = trip(r"INSERT INTO audit_log", 1, terminate(cluster), when="after_cursor_execute")
+    r = cli("import", "electricity", f, "--org", ORG, "--year", 2023, "--db", pg)
+    assert t.fired
+    cut(r)
+    assert "may or may not have stored it; look before running the command again" in one_line(r.output)
+    assert stored(pg)["batches"] == 0
+    assert cli("import", "electricity", f, "--org", ORG, "--year", 2023, "--db", pg).exit_code == 0
+    s = stored(pg)
+    assert (s["batches"], s["activities"], s["kwh"]) == (1, 30, kwh)
+    r = cli("import", "electricity", f, "--org", ORG, "--year", 2023, "--db", pg)
+    assert r.exit_code == 2 and "already imported as batch" in one_line(r.output)
 
 
 @pytest.mark.postgres
