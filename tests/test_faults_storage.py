@@ -155,7 +155,7 @@ def test_connection_lost_during_an_activity_import_stores_nothing_and_a_rerun_st
     r = cli("import", "electricity", f, "--org", ORG, "--year", 2023, "--db", pg)
     assert t.fired
     cut(r)
-    assert "nothing of this command was stored" in one_line(r.output)
+    assert "nothing of it was stored" in one_line(r.output)
     s = stored(pg)
     assert (s["batches"], s["activities"]) == (0, 0) and "import" not in s["actions"]
     r = cli("import", "electricity", f, "--org", ORG, "--year", 2023, "--db", pg)
@@ -247,8 +247,9 @@ def test_server_restart_during_an_import_then_the_next_request_works(cluster, pg
     sessions = open_sessions(pg)
     try:
         t = trip(r"INSERT INTO activities", 2, lambda conn: cluster.restart("immediate"))
-        with pytest.raises(StorageError, match="the connection to the database .* was lost .*nothing of this "
-                                               "command was stored.*run the command again"):
+        with pytest.raises(StorageError, match="the connection to the database .* was lost .*rolled back the "
+                                               "transaction in progress, so nothing of it was stored.*run the "
+                                               "command again"):
             accounting.import_file(sessions, ORG, "electricity", f, 2023, "CN-2025.1", actor="test")
         assert t.fired
         assert (stored(pg)["batches"], stored(pg)["activities"]) == (0, 0)

@@ -55,7 +55,7 @@ def connection_lost(shown: str, exc: BaseException, at_commit: bool) -> StorageE
                   "stored it; look before running the command again (an import already stored is refused as a "
                   "duplicate, so running it again is safe)")
     else:
-        stored = "the transaction was rolled back by the server and nothing of this command was stored"
+        stored = "the server rolled back the transaction in progress, so nothing of it was stored"
     return StorageError(f"the connection to the database {shown} was lost ({first}); {stored}. Check that the "
                         "database server is running and reachable, then run the command again.")
 
