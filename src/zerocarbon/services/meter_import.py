@@ -240,9 +240,16 @@ def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: M
         if encoding.replace("_", "-").lower() not in ("utf-8-sig", "utf-8", "utf8"):
             # DuckDB reads CSV as UTF-8 only: a GBK export goes through a UTF-8 copy beside the lake, line for
             # line, so the row numbers in messages stay those of the user's file.
-            root.parent.mkdir(parents=True, exist_ok=True)
-            copy = root.parent / f".utf8-{uuid.uuid4().hex[:12]}-{path.stem}.csv"
-            source = transcode_to_utf8(path, encoding, copy)
+            created = not root.exists()
+            root.mkdir(parents=True, exist_ok=True)
+            copy = root / f".utf8-{uuid.uuid4().hex[:12]}-{path.stem}.csv"
+            try:
+                source = transcode_to_utf8(path, encoding, copy)
+            except OSError as exc:
+                copy.unlink(missing_ok=True)
+                if lake.no_space(exc):
+                    raise lake.disk_full(root) from None
+                raise
     try:
         res = lake_import.bulk_import(root, org, meters, source, profile)
     except lake_import.BulkRejected as exc:
@@ -250,6 +257,11 @@ def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: M
     finally:
         if copy is not None:
             copy.unlink(missing_ok=True)
+            if created:  # a refused first import leaves no empty lake folder behind
+                try:
+                    root.rmdir()
+                except OSError:
+                    pass
     return ImportSummary(path.name, rows=res["rows"], stored=res["stored"], already_stored=res["already_stored"],
                          duplicates_dropped=res["duplicates_dropped"], missing_intervals=res["missing_intervals"],
                          spikes=res["spikes"], resets=res["resets"], rollovers=res["rollovers"],

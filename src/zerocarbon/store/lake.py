@@ -20,6 +20,7 @@ folder per day (``org=/site=/date=<YYYY-MM-DD>/readings.parquet``).
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import uuid
@@ -27,6 +28,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from zerocarbon.errors import ConflictError, InputError, NotFoundError, Problem, StateError, StorageError
 
@@ -168,6 +171,7 @@ def write(root: Path, org: str, frame: pd.DataFrame) -> dict[str, int]:
     try:
         for (site, month), part in frame.groupby(["site", "month"], sort=True):
             folder = month_folder(root, org, site, month)
+            check_files(sorted(folder.glob("*.parquet")) if folder.is_dir() else [])
             stored = _stored(folder, part)
             if stored is not None:
                 merged = part.merge(stored, on=["meter", "ts"], how="left", suffixes=("", "_old"))
@@ -185,16 +189,123 @@ def write(root: Path, org: str, frame: pd.DataFrame) -> dict[str, int]:
                 if path.exists():
                     out = pd.concat([pd.read_parquet(path)[COLUMNS], out], ignore_index=True)
                 path.parent.mkdir(parents=True, exist_ok=True)
+                # A file appears under its own name only when it is whole: readers glob *.parquet, never
+                # the temporary name, so a write cut short (full disk, killed process) leaves nothing half-written.
                 tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-                out.sort_values(["meter", "ts"]).to_parquet(tmp, index=False)
                 staged.append((tmp, path))
-    except BaseException:
+                _to_parquet(out.sort_values(["meter", "ts"]), tmp)
+    except BaseException as exc:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
+        if no_space(exc):
+            raise disk_full(root) from None
         raise
     for tmp, path in staged:
         os.replace(tmp, path)
     return {"new": new, "already_stored": same}
+
+
+def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, index=False)
+
+
+def no_space(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) is full: an OSError with that errno, or an error of
+    pyarrow or DuckDB that carries only the system's text."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return isinstance(exc, (OSError, duckdb.Error)) and (os.strerror(errno.ENOSPC) in text
+                                                          or os.strerror(errno.EDQUOT) in text)
+
+
+def disk_full(root: Path) -> StorageError:
+    return StorageError(f"the disk holding the lake folder {root} is full (no space left on device); nothing was "
+                        "written to the lake. Free space on that disk (or give --lake a folder on a larger one) and "
+                        "run the command again: readings already stored are recognised and not written twice.")
+
+
+# --- damaged files -------------------------------------------------------------------------------------------
+
+#: the columns readers use, with the kinds of Arrow type each may have
+def _is_text(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+_REQUIRED = {"meter": _is_text, "ts": pa.types.is_timestamp,
+             "value": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+             "unit": lambda t: _is_text(t) or pa.types.is_null(t),
+             "quality": lambda t: _is_text(t) or pa.types.is_null(t)}
+_checked: dict[tuple[str, int, int], None] = {}
+
+
+def _what_to_do(path: Path) -> str:
+    name = path.name
+    source = (f"the bulk import of batch {name.removeprefix('bulk-').removesuffix('.parquet')}"
+              if name.startswith("bulk-") else "the readings files (or live readings) of that day")
+    return (f"restore the file from a backup of the lake, or move it out of the lake and import its source again "
+            f"({source}) with `zerocarbon meters import` (or `zerocarbon ingest to-lake`)")
+
+
+def damaged(path: Path, reason: str) -> StorageError:
+    return StorageError(f"the lake file {path} is damaged ({reason}); its readings cannot be read, so nothing was "
+                        f"computed from the lake. To repair it: {_what_to_do(path)}.")
+
+
+def _schema_problem(path: Path) -> str | None:
+    """What is wrong with a file's footer and columns (reading only the footer), or None."""
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        return f"not a readable Parquet file: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+    for name, ok in _REQUIRED.items():
+        if name not in schema.names:
+            return f"column '{name}' is missing; it has {', '.join(schema.names) or 'no columns'}"
+        if not ok(schema.field(name).type):
+            return f"column '{name}' holds {schema.field(name).type}, not what the lake stores"
+    return None
+
+
+def check_files(paths: list[Path]) -> None:
+    """Refuse (:func:`damaged`) the first file whose footer cannot be read or whose columns are not the lake's.
+    A file checked once is not read again until its size or time changes."""
+    for f in paths:
+        try:
+            st = f.stat()
+        except FileNotFoundError:
+            continue
+        key = (str(f), st.st_size, st.st_mtime_ns)
+        if key in _checked:
+            continue
+        reason = _schema_problem(f)
+        if reason:
+            raise damaged(f, reason)
+        if len(_checked) > 100_000:
+            _checked.clear()
+        _checked[key] = None
+
+
+def _find_damaged(paths: list[Path]) -> StorageError | None:
+    """After a failed read: the first file whose data cannot be read whole (a footer may be intact while the
+    pages it points to are not), as the error to raise."""
+    for f in paths:
+        reason = _schema_problem(f)
+        if reason is None:
+            try:
+                pq.read_table(f, columns=list(_REQUIRED))
+            except (OSError, pa.ArrowException) as exc:
+                reason = f"its data cannot be read: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+        if reason:
+            return damaged(f, reason)
+    return None
+
+
+def files(root: Path, org: str) -> list[Path]:
+    """Every Parquet file of ``org``'s part of the lake."""
+    folder = org_folder(root, org)
+    return sorted(folder.glob("site=*/month=*/*.parquet")) if folder.is_dir() else []
 
 
 def _stored(folder: Path, part: pd.DataFrame) -> pd.DataFrame | None:
@@ -211,6 +322,11 @@ def _stored(folder: Path, part: pd.DataFrame) -> pd.DataFrame | None:
                               WHERE ts BETWEEN $lo AND $hi AND meter IN (SELECT meter FROM wanted)""",
                            {"files": files, "lo": part["ts"].min().to_pydatetime(),
                             "hi": part["ts"].max().to_pydatetime()}).df()
+    except duckdb.Error:
+        found = _find_damaged([Path(f) for f in files])
+        if found is not None:
+            raise found from None
+        raise
     finally:
         con.close()
 
@@ -243,6 +359,8 @@ def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None
     as columns) and each of ``frames`` is a table of its name (meter lists, time zones), so no value is pasted
     into the SQL."""
     require(root, org)
+    every = files(root, org)
+    check_files(every)
     con = duckdb.connect()
     try:
         pattern = glob(root, org).replace("'", "''")
@@ -250,8 +368,14 @@ def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None
         for name, frame in (frames or {}).items():
             con.register(name, frame)
         return con.execute(sql, params or None).df()
-    except duckdb.IOException as exc:
-        raise StorageError(f"the lake at {root} cannot be read: {exc}") from None
+    except duckdb.Error as exc:
+        # A damaged file must stop the query with its name: skipping it would report too little energy.
+        found = _find_damaged(every)
+        if found is not None:
+            raise found from None
+        if isinstance(exc, duckdb.IOException):
+            raise StorageError(f"the lake at {root} cannot be read: {exc}") from None
+        raise
     finally:
         con.close()
 

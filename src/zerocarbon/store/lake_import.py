@@ -577,7 +577,7 @@ def _connect(root: Path, memory_limit: str, threads: int | None):
     con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = true")  # the stream must come in file order
-    con.execute(f"SET temp_directory = '{(root.parent / '.duckdb-tmp').as_posix()}'")
+    con.execute(f"SET temp_directory = '{(root / '.duckdb-tmp').as_posix()}'")
     return con
 
 
@@ -591,7 +591,11 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
     lake.refuse_legacy(root)
     lake.refuse_days(root, org)
     batch = uuid.uuid4().hex[:12]
-    stage = root.parent / f".stage-{batch}"
+    # Staged inside the lake folder (under a name no reader globs): a lake on its own disk or mount then takes
+    # the finished files by rename, which a move across file systems could not do in one step.
+    stage = root / f".stage-{batch}"
+    created = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
     con = _connect(root, memory_limit, threads)
     try:
         plan = _Plan(con, meters, path, profile)
@@ -615,10 +619,19 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
         for src, dest in moves:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
+    except (OSError, duckdb.Error) as exc:
+        if lake.no_space(exc):
+            raise lake.disk_full(root) from None
+        raise
     finally:
         con.close()
         shutil.rmtree(stage, ignore_errors=True)
-        shutil.rmtree(root.parent / ".duckdb-tmp", ignore_errors=True)
+        shutil.rmtree(root / ".duckdb-tmp", ignore_errors=True)
+        if created:  # a refused first import leaves no empty lake folder behind
+            try:
+                root.rmdir()
+            except OSError:
+                pass
     return {"rows": rows, "duplicates_dropped": seq.duplicates, "resets": seq.resets, "rollovers": seq.rollovers,
             "spikes": n_spikes, "missing_intervals": seq.missing, "stored": stored, "already_stored": already}
 
@@ -781,7 +794,9 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
         rel = "read_parquet($staged)"
         params = {"staged": str(path)}
         if overlap:
-            params["stored"] = sorted(str(f) for f in lake.month_folder(root, org, site_code, month_text).glob("*.parquet"))
+            stored_files = sorted(lake.month_folder(root, org, site_code, month_text).glob("*.parquet"))
+            lake.check_files(stored_files)
+            params["stored"] = [str(f) for f in stored_files]
             clash = con.execute(f"""SELECT s.meter, s.ts, s.value, l.value AS value_old
                                     FROM {rel} s JOIN read_parquet($stored) l USING (meter, ts)
                                     WHERE abs(l.value - s.value) > 1e-9 ORDER BY s.meter, s.ts""", params).df()
