@@ -8,7 +8,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon import __version__
-from zerocarbon.api import docs_page, problems
+from zerocarbon.api import docs_page, problems, security
 from zerocarbon.api.routes import (assessments, audit, auth, batches, claims, disclosure, energy, factors,
                                    footprints, green, inventory, jobs, orgs, pathways, schedules, schemas, scope3, suppliers, targets)
 from zerocarbon.services import jobs as job_service
@@ -45,6 +45,7 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)
     app.include_router(docs_page.router(PREFIX, app.openapi_url, app.title))
+    security.install(app, docs_page.pages(PREFIX, app.openapi_url, app.title))
 
     def openapi() -> dict:
         if app.openapi_schema is None:
