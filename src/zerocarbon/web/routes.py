@@ -224,10 +224,14 @@ def login(request: Request, email: Annotated[str, Form(max_length=320)],
           ) -> Response:
     try:
         result = auth.login(request.app.state.sessions, email, password,
-                            request.client.host if request.client else "unknown")
+                            request.client.host if request.client else "unknown",
+                            replaces=request.cookies.get(SESSION_COOKIE))
     except (AuthenticationError, RateLimitedError) as exc:
         status = 429 if isinstance(exc, RateLimitedError) else 401
-        return render(request, "login.html", status, next=next, error=str(exc), email=email)
+        refused = render(request, "login.html", status, next=next, error=str(exc), email=email)
+        if isinstance(exc, RateLimitedError):
+            refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     target = next if next.startswith(PREFIX) else PREFIX + "/"
     response = RedirectResponse(target, status_code=303)
     seconds = int(auth.SESSION_LIFETIME.total_seconds())
