@@ -7,8 +7,9 @@
   injected script does not run), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, a
   Referrer-Policy and a Permissions-Policy; ``Cache-Control: no-store`` on an answer to a logged-in caller that
   does not set its own caching; and HSTS when the request came over HTTPS.
-- :class:`BodyLimit` refuses a request body larger than ``limits.max_upload_bytes()`` with 413: at once when the
-  Content-Length says so, else as soon as the bytes read pass the limit, before a file lands on disk.
+- :class:`BodyLimit` refuses a request body larger than ``limits.max_upload_bytes()`` with 413: at the first read
+  when the Content-Length says so, else as soon as the bytes read pass the limit, before a file is complete on
+  disk.
 
 ``csrf_guard`` is the dependency the page routers are included with: a state-changing page request made with a
 login-session cookie must echo the session's CSRF token (form field ``csrf`` or the ``X-CSRF-Token`` header),
@@ -151,14 +152,16 @@ class BodyLimit:
             return
         limit = limits.max_upload_bytes()
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(scope, send, BodyTooLarge(limit))
-            return
+        # Too large by its own account: refused at the first read, before a byte of it is taken in. The error
+        # goes through the application's handlers, so the API answers problem details and a page an error page.
+        too_large = declared is not None and declared.isdigit() and int(declared) > limit
         received = 0
         started = False
 
         async def counting_receive() -> Message:
             nonlocal received
+            if too_large:
+                raise BodyTooLarge(limit)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
