@@ -76,7 +76,7 @@ def test_logged_in_answers_are_kept_by_no_cache_unless_the_endpoint_chose_revali
     assert alice.get("/api/v1/auth/me").headers["cache-control"] == "no-store"
     assert alice.get("/api/v1/orgs").headers["cache-control"] == "no-store"
     # A kept read: private to the browser and revalidated by ETag on every use (tests/test_read_cache.py).
-    assert alice.get(f"/api/v1/orgs/ACME/batches").headers["cache-control"] in ("no-store", "private, no-cache")
+    assert alice.get("/api/v1/orgs/ACME/batches").headers["cache-control"] in ("no-store", "private, no-cache")
     assert alice.get("/web/static/app.css").headers["cache-control"].startswith("public")
     anonymous = client(acme)
     r = anonymous.post("/api/v1/auth/login", json={"email": "alice@acme.cn", "password": PASSWORD})
@@ -311,3 +311,26 @@ def test_any_long_passphrase_is_accepted_and_a_new_password_ends_open_sessions(a
         stored = store.user_by_email(s, "carol@acme.cn").password_hash
     assert stored.startswith("$argon2id$") and "another" not in stored
 
+
+
+def test_chart_data_cannot_close_its_script_element(acme):
+    """A name in a page's chart data (a site, an uploaded scenario's or index system's) holding ``</script>`` stays
+    data: the JSON printed into ``<script type="application/json">`` has no ``<``, and parses to the same value."""
+    import json
+
+    from starlette.requests import Request
+
+    from zerocarbon.web import routes
+
+    hostile = {"sites": ["</script><script>alert(1)</script>"], "series": [], "unit": "tCO2e"}
+    request = Request({"type": "http", "method": "GET", "path": "/web/orgs/ACME/overview", "headers": [],
+                       "query_string": b"", "app": create_app(acme)})
+    from types import SimpleNamespace
+
+    totals = SimpleNamespace(scope1_t=1.0, scope2_location_t=1.0, scope2_market_t=1.0, total_location_t=2.0,
+                             total_market_t=2.0, renewable_share=0.0)
+    meta = SimpleNamespace(status="open", factor_set="CN-2025.1", gwp_set="AR6", totals=totals)
+    page = routes.render(request, "overview.html", year=YEAR, meta=meta, sites=[], chart=json.dumps(hostile)).body.decode()
+    data = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in data and json.loads(data) == hostile
+    assert "<script>alert(1)" not in page
