@@ -56,6 +56,8 @@ def test_every_answer_carries_the_security_headers_and_hsts_only_over_https(acme
         assert r.headers["referrer-policy"] == "no-referrer" and "camera=()" in r.headers["permissions-policy"]
         assert r.headers["strict-transport-security"].startswith("max-age=31536000"), path
         assert "strict-transport-security" not in over_http.get(path).headers
+    assert over_https.get("/api/v1/schemas").headers["content-disposition"] == 'attachment; filename="api.json"'
+    assert "content-disposition" not in over_https.get("/web/login").headers
 
 
 def test_an_unexpected_error_answer_carries_the_headers_too(acme):

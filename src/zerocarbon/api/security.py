@@ -6,7 +6,8 @@
   scripts only from the server itself plus the inline scripts shipped in the templates (by their SHA-256, so an
   injected script does not run), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, a
   Referrer-Policy and a Permissions-Policy; ``Cache-Control: no-store`` on an answer to a logged-in caller that
-  does not set its own caching; and HSTS when the request came over HTTPS.
+  does not set its own caching; HSTS when the request came over HTTPS; and ``Content-Disposition: attachment`` on
+  the API's JSON answers.
 - :class:`BodyLimit` refuses a request body larger than ``limits.max_upload_bytes()`` with 413: at the first read
   when the Content-Length says so, else as soon as the bytes read pass the limit, before a file is complete on
   disk.
@@ -112,6 +113,7 @@ class SecurityHeaders:
         cookies = request_headers.get(b"cookie", b"")
         authenticated = b"authorization" in request_headers or (SESSION_COOKIE.encode() + b"=") in cookies
         https = scope.get("scheme") == "https"
+        api = scope.get("path", "").startswith("/api/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -124,6 +126,10 @@ class SecurityHeaders:
                     headers.append((b"cache-control", b"no-store"))
                 if https:
                     headers.append((b"strict-transport-security", HSTS.encode()))
+                # An API answer opened in a browser tab is a download, never a document (ASVS 14.4.2).
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if api and b"json" in content_type and b"content-disposition" not in present:
+                    headers.append((b"content-disposition", b'attachment; filename="api.json"'))
                 message = dict(message, headers=headers)
             await send(message)
 
