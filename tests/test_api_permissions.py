@@ -3,12 +3,18 @@ action (or, for the batch list and batch page, either import.read or import.read
 
 The expectation comes from ``core.access.PERMISSIONS``, not from a copy: a role that gains or loses an action
 changes the expected answers, and an endpoint guarded by the wrong action (or by none) fails here. A route
-missing from ENDPOINTS fails ``test_every_route_is_in_the_matrix``.
+missing from ENDPOINTS fails ``test_every_route_is_in_the_matrix``; a page of the dashboard (or any other route of
+the served application) missing from WEB_PAGES / PUBLIC_ROUTES fails ``test_every_route_of_the_served_app_is_listed``.
+
+Tenancy: a member of another organisation (OTHER) is answered 404 with no data for every organisation-scoped
+read of ORG, and for ORG's object ids asked through its own organisation's paths.
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -28,6 +34,7 @@ from zerocarbon.services.demo_plant import laptop_week
 from zerocarbon.store.db import session_factory, upgrade
 
 ORG = "ORG"
+OTHER = "OTHER"  # an organisation whose admin must see nothing of ORG
 
 
 @dataclass
@@ -493,6 +500,9 @@ def world(request, tmp_path_factory):
         for role in Role:
             person(sessions, f"{role.value}@example.org", ORG, role.value)
             clients[role] = logged_in(sessions, f"{role.value}@example.org")
+        load_org(sessions, OTHER)
+        person(sessions, "admin@other.org", OTHER, "admin")
+        clients[OTHER] = logged_in(sessions, "admin@other.org")
         yield World(sessions, tmp, clients, itertools.count(1))
 
 
@@ -556,6 +566,8 @@ OUTSIDE_ORGANISATIONS = {
     ("GET", "/index-systems/{system_id}"): "logged in",
     ("POST", "/index-systems/validate"): "logged in",
     ("GET", "/measures"): "anyone",
+    # The server's startup checks: an admin of any organisation (tests/test_doctor.py holds the rule).
+    ("GET", "/doctor"): "logged in",
 }
 
 
@@ -583,3 +595,233 @@ def test_every_member_sees_its_organisation_and_its_allowed_actions(world, role)
     r = world.clients[role].get(f"/api/v1/orgs/{ORG}")
     assert r.status_code == 200
     assert r.json()["role"] == role.value and set(r.json()["actions"]) == PERMISSIONS[role]
+
+
+# -- the whole served application: API, documentation and dashboard pages ----------------------------------------
+
+def served_routes(app) -> dict[tuple[str, str], object]:
+    """(method, full path) -> route of everything ``app`` answers, routers included (HEAD left out)."""
+    found = {}
+    for r in app.routes:
+        contexts = list(r.effective_route_contexts()) if hasattr(r, "effective_route_contexts") else [r]
+        for c in contexts:
+            route = getattr(c, "original_route", c)
+            path = getattr(c, "path", None) or route.path
+            for method in getattr(route, "methods", None) or ():
+                if method != "HEAD":
+                    found[(method, path)] = route
+    return found
+
+
+# Routes anyone may call: the API's description, the documentation page and its files, the dashboard's static
+# files, its language switch and its login form.
+PUBLIC_ROUTES = {
+    ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/docs"), ("GET", "/api/v1/docs/oauth2-redirect"),
+    ("GET", "/api/v1/docs/assets/{name}"), ("GET", "/web/static/{name:path}"), ("GET", "/web/lang/{code}"),
+    ("GET", "/web/login"), ("POST", "/web/login"),
+}
+# Dashboard routes for anyone logged in, outside an organisation.
+WEB_LOGGED_IN = {("GET", "/web/"), ("POST", "/web/logout"),
+                 ("GET", "/web/system/checks")}  # admins of any organisation: tests/test_doctor.py
+# Every dashboard page of an organisation -> the actions of core.access its own code names (read from its source:
+# a change of what a page checks shows here and must be reviewed). Which role gets what is checked below at run
+# time for every page that states one action, and each page's API twin is in ENDPOINTS above.
+WEB_PAGES = {
+    ("GET", "/orgs/{org}"): ("import.write", "inventory.read"),
+    ("GET", "/orgs/{org}/overview"): ("inventory.read",),
+    ("GET", "/orgs/{org}/data"): (),
+    ("POST", "/orgs/{org}/data/upload"): ("import.approve", "import.write"),
+    ("POST", "/orgs/{org}/batches/{batch_id}/undo"): ("batch.undo",),
+    ("POST", "/orgs/{org}/batches/{batch_id}/replace"): ("import.approve", "import.replace"),
+    ("POST", "/orgs/{org}/batches/{batch_id}/approve"): ("import.approve",),
+    ("POST", "/orgs/{org}/batches/{batch_id}/reject"): ("import.approve",),
+    ("GET", "/orgs/{org}/batches/{batch_id}"): (),
+    ("GET", "/orgs/{org}/ledger"): ("inventory.read",),
+    ("GET", "/orgs/{org}/audit"): ("audit.read",),
+    ("GET", "/orgs/{org}/energy"): ("energy.read",),
+    ("GET", "/orgs/{org}/schedules"): ("schedule.read",),
+    ("POST", "/orgs/{org}/schedules"): ("schedule.run",),
+    ("GET", "/orgs/{org}/schedules/{run_id}"): ("schedule.read",),
+    ("GET", "/orgs/{org}/factors"): ("factors.read",),
+    ("POST", "/orgs/{org}/factors/upload"): ("factors.import",),
+    ("GET", "/orgs/{org}/factors/{name}"): ("factors.read",),
+    ("GET", "/orgs/{org}/jobs"): ("inventory.compute",),
+    ("GET", "/orgs/{org}/jobs/{job_id}/row"): (),
+    ("POST", "/orgs/{org}/jobs/inventory"): ("inventory.compute",),
+    ("POST", "/orgs/{org}/jobs/import"): ("import.write",),
+    ("POST", "/orgs/{org}/jobs/{job_id}/cancel"): ("jobs.cancel",),
+    ("GET", "/orgs/{org}/supply/footprints"): (),
+    ("POST", "/orgs/{org}/supply/footprints"): ("import.write",),
+    ("GET", "/orgs/{org}/supply"): ("supply.read",),
+    ("GET", "/orgs/{org}/supply/logistics"): ("supply.read",),
+    ("GET", "/orgs/{org}/supply/packaging"): ("supply.read",),
+    ("GET", "/orgs/{org}/supply/recycling"): ("supply.read",),
+    ("GET", "/orgs/{org}/supply/suppliers"): ("supply.read",),
+    ("POST", "/orgs/{org}/supply/suppliers/import"): ("supply.manage",),
+    ("POST", "/orgs/{org}/supply/spec"): ("supply.manage",),
+    ("GET", "/orgs/{org}/supply/suppliers/{code}"): ("supply.read", "supply.submit_own"),
+    ("GET", "/orgs/{org}/supply/compliance"): ("supply.read",),
+    ("GET", "/orgs/{org}/supply/campaigns"): ("supply.read",),
+    ("POST", "/orgs/{org}/supply/campaigns"): ("supply.manage",),
+    ("POST", "/orgs/{org}/supply/campaigns/{campaign_id}/remind"): ("supply.manage",),
+    ("POST", "/orgs/{org}/supply/submissions/{submission_id}/review"): (),
+    ("GET", "/orgs/{org}/supply/submissions/{submission_id}"): ("supply.read", "supply.submit_own"),
+    ("GET", "/orgs/{org}/supply/evidence/{evidence_id}"): ("supply.read", "supply.submit_own"),
+    ("GET", "/orgs/{org}/supply/reductions"): ("supply.read",),
+    ("POST", "/orgs/{org}/supply/reductions/{project_id}/review"): (),
+    ("GET", "/orgs/{org}/portal"): ("supply.submit_own",),
+    ("GET", "/orgs/{org}/portal/template"): ("supply.read", "supply.submit_own"),
+    ("POST", "/orgs/{org}/portal/submit"): (),
+    ("POST", "/orgs/{org}/portal/projects"): (),
+    ("GET", "/orgs/{org}/scope3"): ("inventory.read",),
+    ("GET", "/orgs/{org}/targets"): ("assess.read",),
+    ("POST", "/orgs/{org}/targets"): ("assess.manage",),
+    ("POST", "/orgs/{org}/targets/{code}/delete"): ("assess.manage",),
+    ("GET", "/orgs/{org}/pathway"): ("assess.read",),
+    ("POST", "/orgs/{org}/pathway/run"): ("assess.manage",),
+    ("GET", "/orgs/{org}/pathway/runs/{run_id}"): ("assess.read",),
+    ("GET", "/orgs/{org}/pathway/compare"): ("assess.read",),
+    ("GET", "/orgs/{org}/claims/credits"): ("assess.read",),
+    ("POST", "/orgs/{org}/claims/credits"): ("assess.manage",),
+    ("GET", "/orgs/{org}/claims"): ("assess.read",),
+    ("POST", "/orgs/{org}/claims"): ("assess.manage",),
+    ("GET", "/orgs/{org}/claims/{claim_id}"): ("assess.read",),
+    ("POST", "/orgs/{org}/claims/{claim_id}/check"): ("assess.manage",),
+    ("POST", "/orgs/{org}/claims/{claim_id}/review"): ("assess.review",),
+    ("GET", "/orgs/{org}/zero-carbon"): ("assess.read",),
+    ("GET", "/orgs/{org}/assessments"): ("assess.read",),
+    ("POST", "/orgs/{org}/assessments"): ("assess.manage",),
+    ("POST", "/orgs/{org}/assessments/systems"): ("assess.manage",),
+    ("GET", "/orgs/{org}/assessments/{assessment_id}"): ("assess.read",),
+    ("POST", "/orgs/{org}/assessments/{assessment_id}/entries"): ("assess.manage",),
+    ("POST", "/orgs/{org}/assessments/{assessment_id}/entries/{metric}/review"): ("assess.review",),
+    ("POST", "/orgs/{org}/assessments/{assessment_id}/recompute"): ("assess.manage",),
+    ("POST", "/orgs/{org}/assessments/{assessment_id}/finalise"): ("assess.manage",),
+    ("GET", "/orgs/{org}/assessments/{assessment_id}/entries/{entry_id}/evidence"): ("assess.read",),
+    ("GET", "/orgs/{org}/disclosure"): ("disclose.read",),
+    ("GET", "/orgs/{org}/disclosure/{year}/{framework}"): ("disclose.read",),
+    ("GET", "/orgs/{org}/disclosure/{year}/{framework}/download"): ("disclose.read",),
+    ("POST", "/orgs/{org}/disclosure/{year}/inputs"): ("disclose.prepare",),
+    ("POST", "/orgs/{org}/disclosure/{year}/publish"): ("disclose.publish",),
+}
+_NAMED_ACTION = re.compile(r'"([a-z_]+\.[a-z_]+)"')
+_PAGE_GUARD = re.compile(r'Page\(request, org, "([a-z_]+\.[a-z_]+)"\)')
+
+
+def _web_app(sessions):
+    from zerocarbon.web import create_app
+
+    return create_app(sessions)
+
+
+def _api_rows() -> set[tuple[str, str]]:
+    member_only = {("GET", "/orgs/{org}"), ("GET", "/orgs/{org}/jobs"), ("GET", "/orgs/{org}/jobs/{job_id}")}
+    rows = {(e.method, e.path.replace(str(YEAR), "{year}").replace("CN-2025.1", "{name}")) for e in ENDPOINTS}
+    return {(m, "/api/v1" + p) for m, p in rows | member_only | set(OUTSIDE_ORGANISATIONS)}
+
+
+def test_every_route_of_the_served_app_is_listed():
+    """Whatever `zerocarbon serve` answers is in the API matrix, the dashboard's page table or the public list; a
+    page whose own code names other actions than its row fails."""
+    from sqlalchemy.orm import sessionmaker
+
+    routes = served_routes(_web_app(sessionmaker()))
+    web = {(m, "/web" + p) for m, p in WEB_PAGES}
+    unlisted = set(routes) - _api_rows() - web - PUBLIC_ROUTES - WEB_LOGGED_IN
+    assert not unlisted, f"routes in no permission list: {sorted(unlisted)}"
+    assert not (_api_rows() | web | PUBLIC_ROUTES | WEB_LOGGED_IN) - set(routes), "listed routes that do not exist"
+    for (method, path), actions in WEB_PAGES.items():
+        source = inspect.getsource(routes[(method, "/web" + path)].endpoint)
+        named = tuple(sorted({a for a in _NAMED_ACTION.findall(source) if a in ACTIONS}))
+        assert named == actions, (method, path, named)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_gets_a_dashboard_page_exactly_when_the_table_allows(world, role):
+    """Every page without ids in its address whose guard names one action: shown (or redirected) to a role that has
+    it, 403 to one that does not."""
+    from sqlalchemy.orm import sessionmaker
+
+    from tests.api_support import web_login_client
+
+    routes = served_routes(_web_app(sessionmaker()))
+    browser = web_login_client(_web_app(world.sessions), f"{role.value}@example.org")
+    checked = 0
+    for (method, path) in WEB_PAGES:
+        guard = _PAGE_GUARD.findall(inspect.getsource(routes[(method, "/web" + path)].endpoint))
+        if method != "GET" or path.count("{") != 1 or len(guard) != 1:
+            continue
+        r = browser.get("/web" + path.format(org=ORG))
+        if guard[0] in PERMISSIONS[role]:
+            assert r.status_code < 400, (role, path, r.status_code)
+        else:
+            assert r.status_code == 403, (role, path, r.status_code)
+        checked += 1
+    assert checked >= 20
+
+
+# -- tenancy: OTHER's admin asks for ORG's data ------------------------------------------------------------------
+
+# Path values that name shared reference data (a shipped index system, a framework, a category), not ORG's objects.
+_SHARED = {"system_id", "framework", "category", "metric"}
+
+
+def _is_problem_without_data(r, org: str) -> bool:
+    body = r.json()
+    return (r.headers["content-type"] == "application/problem+json"
+            and set(body) <= {"type", "title", "status", "detail", "instance"} and "Test org" not in r.text)
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS], ids=lambda e: f"{e.method} {e.path}")
+def test_another_organisations_member_gets_404_and_no_data_for_every_endpoint(world, endpoint):
+    """OTHER's admin (who may do everything in OTHER) asking for ORG's data, and for ORG's object ids through
+    OTHER's own paths (``/orgs/OTHER/batches/<ORG's batch id>``): 404, a problem without data, nothing changed."""
+    given = endpoint.prepare(world, Role.admin)
+    kwargs = {k: v for k, v in given.items() if k in ("json", "files", "data", "params")}
+    stranger = world.clients[OTHER]
+    before = accounting.data_version(world.sessions)
+    r = stranger.request(endpoint.method, "/api/v1" + endpoint.path.format(org=ORG, **given.get("path", {})), **kwargs)
+    assert r.status_code == 404 and _is_problem_without_data(r, ORG), r.text
+    in_path = set(re.findall(r"{(\w+)}", endpoint.path)) - {"org"}
+    through_other = "/api/v1" + endpoint.path.format(org=OTHER, **given.get("path", {}))
+    if in_path == {"email"}:
+        # People are shared, organisations are not: OTHER's admin may add ORG's member to OTHER (or find them not a
+        # member there), and learns nothing of ORG doing so.
+        r = stranger.request(endpoint.method, through_other, **kwargs)
+        assert r.status_code in (200, 404) and ORG not in r.text.replace(OTHER, ""), r.text
+    elif in_path - _SHARED:
+        r = stranger.request(endpoint.method, through_other, **kwargs)
+        assert r.status_code == 404, (endpoint.path, r.status_code, r.text[:300])
+        assert _is_problem_without_data(r, ORG), r.text
+    if endpoint.method == "GET":
+        assert accounting.data_version(world.sessions) == before
+
+
+def test_another_organisations_member_gets_404_for_its_jobs_and_pages(world):
+    """Jobs (any member reads them) and the dashboard: ORG's ids through OTHER's addresses are not found."""
+    from tests.api_support import web_login_client
+
+    stranger = world.clients[OTHER]
+    job = _others_job(world, Role.admin)["path"]["job_id"]
+    assert stranger.get(f"/api/v1/orgs/{ORG}/jobs").status_code == 404
+    assert stranger.get(f"/api/v1/orgs/{OTHER}/jobs/{job}").status_code == 404
+    assert stranger.post(f"/api/v1/orgs/{OTHER}/jobs/{job}/cancel").status_code == 404
+    assert job not in {j["id"] for j in stranger.get(f"/api/v1/orgs/{OTHER}/jobs").json()["jobs"]}
+    batch = _batch(world, "TN")["path"]["batch_id"]
+    ids = {"batch_id": batch, "job_id": job, "run_id": _schedule_run(world, Role.admin)["path"]["run_id"],
+           "claim_id": _claim(world, Role.admin)["path"]["claim_id"], "code": "PS1",
+           "assessment_id": _assessment(world), "submission_id": _supply(world)["submission"],
+           "evidence_id": _supply(world)["evidence"], "entry_id": _assessment_entry(world, Role.admin)["path"]["entry_id"],
+           "year": YEAR, "framework": "ghgp", "name": "CN-2025.1"}
+    pathway_run = _pathway_run(world, Role.admin)["path"]["run_id"]
+    browser = web_login_client(_web_app(world.sessions), "admin@other.org")
+    for (method, path) in WEB_PAGES:
+        if method != "GET":
+            continue
+        values = dict(ids, run_id=pathway_run) if "/pathway/" in path else ids
+        fields = {f: values[f] for f in re.findall(r"{(\w+)}", path) if f != "org"}
+        r = browser.get("/web" + path.format(org=ORG, **fields))
+        assert r.status_code == 404 and "Test org ORG" not in r.text, (path, r.status_code)
+        if set(fields) - _SHARED - {"year", "name"}:
+            r = browser.get("/web" + path.format(org=OTHER, **fields))
+            assert r.status_code == 404, ("through OTHER", path, r.status_code)

@@ -8,15 +8,16 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon import __version__
-from zerocarbon.api import docs_page, problems
+from zerocarbon.api import docs_page, problems, security
 from zerocarbon.api.routes import (assessments, audit, auth, batches, claims, disclosure, energy, factors,
-                                   footprints, green, inventory, jobs, orgs, pathways, schedules, schemas, scope3, suppliers, targets)
+                                   footprints, green, inventory, jobs, orgs, pathways, schedules, schemas, scope3, suppliers, system,
+                                   targets)
 from zerocarbon.services import jobs as job_service
 
 PREFIX = "/api/v1"
 ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, jobs, factors, audit, energy, schedules, schemas,
                                    scope3, footprints, suppliers, green, targets, pathways, claims, assessments,
-                                   disclosure))
+                                   disclosure, system))
 
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:
@@ -45,6 +46,7 @@ def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)
     app.include_router(docs_page.router(PREFIX, app.openapi_url, app.title))
+    security.install(app, docs_page.pages(PREFIX, app.openapi_url, app.title))
 
     def openapi() -> dict:
         if app.openapi_schema is None:

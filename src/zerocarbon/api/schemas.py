@@ -36,9 +36,12 @@ class UserOut(Out):
     memberships: list[MembershipOut]
 
     @classmethod
-    def of(cls, u) -> "UserOut":
+    def of(cls, u, organisation: str | None = None) -> "UserOut":
+        """``organisation``: show the membership there only. An administrator of one organisation must not learn
+        which other organisations a person belongs to (users are shared, organisations are not)."""
         return cls(email=u.email, display_name=u.display_name, active=u.active, locale=u.locale,
-                   memberships=[MembershipOut(organisation=o, role=r) for o, r in u.memberships])
+                   memberships=[MembershipOut(organisation=o, role=r) for o, r in u.memberships
+                                if organisation is None or o == organisation])
 
 
 class LoginOut(Out):

@@ -21,6 +21,7 @@ from zerocarbon.core.ghg.electricity import claim_reason, double_claims
 from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
 from zerocarbon.errors import FactorNotFoundError, InputError, Problem, ZerocarbonError
+from zerocarbon.limits import MAX_ROWS_ENV, max_rows
 from zerocarbon.io.schemas import (CHOICES, CURRENCIES, ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, SPEND,
                                    SUPPLY_KINDS, TRUE, UNIT_COLUMNS, Column, header_map, number_text)
 from zerocarbon.units import parse_unit, scale, scales
@@ -37,6 +38,7 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     read in part.
     """
     path = Path(path)
+    limit = max_rows()
     if path.is_dir():
         raise InputError([Problem(str(path), None, None, "is a folder, not a file; give the CSV or XLSX file to import")])
     if not path.is_file():
@@ -47,10 +49,12 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
             if sheet is not None:
                 raise InputError([Problem(str(path), None, None, f"--sheet '{sheet}' applies to XLSX workbooks; "
                                                                  "this is a CSV file")])
-            df = pd.read_csv(io.StringIO(_decode(path)), dtype=str, keep_default_na=False)
+            # One row past the limit is enough to refuse the file: the rest is never parsed.
+            df = pd.read_csv(io.StringIO(_decode(path)), dtype=str, keep_default_na=False, nrows=limit + 1)
         elif suffix in (".xlsx", ".xlsm"):
             sheet = _pick_sheet(path, sheet)
-            df = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, engine="openpyxl")
+            df = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, engine="openpyxl",
+                               nrows=limit + 1)
             _refuse_formulas_without_values(path, sheet, df)
         else:
             raise InputError([Problem(str(path), None, None, f"unsupported file type '{suffix}'; use .csv or .xlsx")])
@@ -61,6 +65,9 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
         if isinstance(exc, InputError):
             raise
         raise InputError([Problem(str(path), None, None, f"cannot be read as {suffix}: {exc}")]) from None
+    if len(df) > limit:
+        raise InputError([Problem(str(path), None, None, f"has more than {limit:,} data rows, the most one file may "
+                                                         f"hold ({MAX_ROWS_ENV}); split it into several files")])
     df.columns = [str(c).strip() for c in df.columns]
     return df.map(lambda v: v.strip() if isinstance(v, str) else v)
 

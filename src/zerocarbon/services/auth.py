@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
 from zerocarbon.core.access import actions_of
@@ -24,6 +25,9 @@ SESSION_PREFIX = "zcs"
 SESSION_LIFETIME = timedelta(hours=12)
 LOGIN_FAILURES_ALLOWED = 5  # per e-mail and client address ...
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)  # ... within this window
+# Per client address whatever the e-mail, so one address cannot try a password against many accounts. Higher than
+# the per-e-mail limit: several people behind one plant gateway share an address.
+LOGIN_FAILURES_PER_ADDRESS = 20
 # A token's last use is written at most this often, so a busy gateway does not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -77,31 +81,49 @@ def _verify_password(password_hash: str | None, password: str) -> bool:
     return matches and password_hash is not None and len(password) <= users.PASSWORD_MAX_LENGTH
 
 
-def login(sessions: sessionmaker, email: str, password: str, ip: str) -> Login:
-    """Check a person's password and open a login session.
+def _address_failures(s, ip: str, since: datetime) -> tuple[int, datetime | None]:
+    """Failed logins from ``ip`` since ``since``, any e-mail, and the time of the oldest of them."""
+    n, first = s.execute(select(func.count(), func.min(store.LoginFailureRow.at)).where(
+        store.LoginFailureRow.ip == ip, store.LoginFailureRow.at >= since)).one()
+    return int(n), first
 
-    Raises RateLimitedError after LOGIN_FAILURES_ALLOWED failures for this e-mail from this address within
-    LOGIN_FAILURE_WINDOW (the password is then not even checked), AuthenticationError on a wrong e-mail or
-    password or a disabled user (one message for all, so the reply does not tell which e-mails exist).
+
+def login(sessions: sessionmaker, email: str, password: str, ip: str, replaces: str | None = None) -> Login:
+    """Check a person's password and open a new login session.
+
+    Raises RateLimitedError after LOGIN_FAILURES_ALLOWED failures for this e-mail from this address, or
+    LOGIN_FAILURES_PER_ADDRESS from this address for any e-mails, within LOGIN_FAILURE_WINDOW (the password is then
+    not even checked), AuthenticationError on a wrong e-mail or password or a disabled user (one message for all,
+    so the reply does not tell which e-mails exist).
+
+    ``replaces``: the session cookie the browser sent with the login, if any. The new session never reuses it
+    (its secret is always new) and the old one is ended, so a session planted in a browser before the login is
+    worth nothing after it.
     """
     email = (email or "").strip().lower()[:320]
     ip = (ip or "unknown")[:64]
     at = now()
+    since = at - LOGIN_FAILURE_WINDOW
     with sessions.begin() as s:
-        failures, first = store.count_failures(s, email, ip, at - LOGIN_FAILURE_WINDOW)
-        if failures >= LOGIN_FAILURES_ALLOWED:
-            wait = int((first + LOGIN_FAILURE_WINDOW - at).total_seconds()) + 1
-            raise RateLimitedError(f"too many failed logins for {email} from {ip}; try again in {wait} s", wait)
+        checks = ((store.count_failures(s, email, ip, since), LOGIN_FAILURES_ALLOWED, f"{email} from {ip}"),
+                  (_address_failures(s, ip, since), LOGIN_FAILURES_PER_ADDRESS, f"any e-mail from {ip}"))
+        for (failures, first), allowed, whose in checks:
+            if failures >= allowed:
+                wait = int((first + LOGIN_FAILURE_WINDOW - at).total_seconds()) + 1
+                raise RateLimitedError(f"too many failed logins for {whose}; try again in {wait} s", wait)
         user = store.user_by_email(s, email)
         user_id, password_hash = (user.id, user.password_hash) if user is not None and user.active else (None, None)
     # Argon2 takes tens of milliseconds on purpose: outside any transaction.
     ok = _verify_password(password_hash, password or "")
     with sessions.begin() as s:
         if not ok:
-            store.clear_failures(s, email, before=at - LOGIN_FAILURE_WINDOW)
+            # Failures older than the window count for nobody: dropped, whichever e-mail they were for.
+            s.execute(delete(store.LoginFailureRow).where(store.LoginFailureRow.at < since))
             store.add(s, store.LoginFailureRow(email=email, ip=ip, at=at))
     if not ok:
         raise AuthenticationError(_INVALID)
+    if replaces:
+        logout(sessions, replaces)
     key_id, secret = users.new_secret(SESSION_PREFIX)
     csrf = users.new_secret("csrf")[1]
     with sessions.begin() as s:

@@ -151,8 +151,19 @@ class Page:
                       organisations=self.organisations, **context)
 
 
+def script_safe(text: str) -> str:
+    """JSON text to put inside ``<script type="application/json">``: every ``<`` written as ``\\u003c`` (the same
+    JSON once parsed), so no value (a site, scenario or indicator name) can close the element and start markup."""
+    return text.replace("<", "\\u003c")
+
+
 def render(request: Request, name: str, status_code: int = 200, lang: str | None = None, **context) -> HTMLResponse:
     lang = lang or _language(request)
+    # The pages' chart data are JSON texts the templates print unescaped inside a script element.
+    if isinstance(context.get("chart"), str):
+        context["chart"] = script_safe(context["chart"])
+    if isinstance(context.get("charts"), dict):
+        context["charts"] = {k: script_safe(v) if isinstance(v, str) else v for k, v in context["charts"].items()}
     context.setdefault("page", None)
     context.setdefault("principal", None)
     return templates.TemplateResponse(request, name, dict(
@@ -224,10 +235,14 @@ def login(request: Request, email: Annotated[str, Form(max_length=320)],
           ) -> Response:
     try:
         result = auth.login(request.app.state.sessions, email, password,
-                            request.client.host if request.client else "unknown")
+                            request.client.host if request.client else "unknown",
+                            replaces=request.cookies.get(SESSION_COOKIE))
     except (AuthenticationError, RateLimitedError) as exc:
         status = 429 if isinstance(exc, RateLimitedError) else 401
-        return render(request, "login.html", status, next=next, error=str(exc), email=email)
+        refused = render(request, "login.html", status, next=next, error=str(exc), email=email)
+        if isinstance(exc, RateLimitedError):
+            refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     target = next if next.startswith(PREFIX) else PREFIX + "/"
     response = RedirectResponse(target, status_code=303)
     seconds = int(auth.SESSION_LIFETIME.total_seconds())

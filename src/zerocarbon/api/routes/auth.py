@@ -21,9 +21,11 @@ def _cookie(response: Response, name: str, value: str, max_age: int, http_only: 
 @router.post("/login", response_model=LoginOut)
 def login(body: LoginIn, request: Request, sessions: Sessions) -> JSONResponse:
     """Log in with e-mail and password: sets the session cookie (HttpOnly) and a readable CSRF cookie, and
-    returns the CSRF token to send as X-CSRF-Token. Five failures for one e-mail from one address within
-    15 minutes block further attempts (429) until the oldest is 15 minutes old."""
-    result = auth.login(sessions, body.email, body.password, request.client.host if request.client else "unknown")
+    returns the CSRF token to send as X-CSRF-Token. Five failures for one e-mail from one address, or twenty from
+    one address for any e-mails, within 15 minutes block further attempts (429 with Retry-After) until the oldest
+    is 15 minutes old. A session cookie sent along is ended: the login always opens a new session."""
+    result = auth.login(sessions, body.email, body.password, request.client.host if request.client else "unknown",
+                        replaces=request.cookies.get(SESSION_COOKIE))
     out = LoginOut(user=UserOut.of(result.user), csrf_token=result.csrf_token, expires_at=result.expires_at)
     response = JSONResponse(out.model_dump(mode="json"))
     seconds = int(auth.SESSION_LIFETIME.total_seconds())

@@ -34,7 +34,7 @@ def organisation(acting: Member) -> OrganisationOut:
 
 @router.get("/{org}/members", response_model=list[UserOut])
 def members(acting: Annotated[Acting, requires("users.manage")]) -> list[UserOut]:
-    return [UserOut.of(u) for u in users.list_users(acting.sessions, acting.org)]
+    return [UserOut.of(u, acting.org) for u in users.list_users(acting.sessions, acting.org)]
 
 
 @router.put("/{org}/members/{email}", response_model=UserOut)
@@ -42,7 +42,7 @@ def put_member(email: Email, body: MemberIn, acting: Annotated[Acting, requires(
     """Give a user a role here; a new user is created and needs a password (there is no default one)."""
     u = users.add_member(acting.sessions, email, acting.org, body.role.value, body.password, body.display_name,
                          body.locale, actor=acting.actor)
-    return UserOut.of(u)
+    return UserOut.of(u, acting.org)
 
 
 @router.delete("/{org}/members/{email}", status_code=204)
