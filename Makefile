@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BROWSER := $(VENV)/.browser
 WEB := src/zerocarbon/web
 
-.PHONY: demo test test-fast lint bench clean web-vendor
+.PHONY: demo test test-fast lint bench clean web-vendor audit advisories fuzz
 
 # PDF reports (WeasyPrint) need Pango and, for Chinese, a CJK font: installed when missing and running as root;
 # otherwise `zerocarbon disclose build` names the packages to install.
@@ -40,6 +40,15 @@ test: $(STAMP) $(BROWSER)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+# The dependency audit alone (also part of `make test`): pip-audit over requirements.lock against the advisory
+# snapshot in data/security/osv, served on loopback (docs/security.md). `make advisories` refreshes the snapshot
+# where the network reaches OSV's export.
+audit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_dependency_audit.py
+
+advisories: $(STAMP)
+	$(BIN)/python tools/refresh_advisories.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
