@@ -1,0 +1,85 @@
+"""Run one coverage-guided (atheris/libFuzzer) fuzz target of fuzz/targets.py.
+
+    python fuzz/run.py TARGET [--runs N | --seconds S] [--corpus DIR] [-- libFuzzer flags]
+    python fuzz/run.py --list
+
+The seeds are the example files of the repository; inputs that crash are written to
+tests/data/fuzz/TARGET/ (replayed by tests/test_fuzz_importers.py::test_found_cases_stay_fixed).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+
+def main(target: str | None = None, argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if target is None:
+        ap.add_argument("target", nargs="?")
+    ap.add_argument("--runs", type=int, help="stop after this many inputs")
+    ap.add_argument("--seconds", type=int, help="stop after this many seconds")
+    ap.add_argument("--corpus", type=Path, help="working corpus folder (default: a temporary folder)")
+    ap.add_argument("--timeout", type=int, default=30, help="seconds after which one input counts as a hang")
+    ap.add_argument("--list", action="store_true", help="list the targets")
+    ap.add_argument("libfuzzer", nargs="*", help="flags passed on to libFuzzer (after --)")
+    args = ap.parse_args(argv)
+    target = target or args.target
+
+    import atheris
+
+    with atheris.instrument_imports(include=["zerocarbon"]):
+        import zerocarbon.errors  # noqa: F401
+        from fuzz import targets as T
+        # Instrument what the targets reach by importing their modules inside the block.
+        import zerocarbon.io.tables, zerocarbon.io.pact, zerocarbon.io.schedule_files, zerocarbon.io.mqtt  # noqa
+        import zerocarbon.io.credit_files, zerocarbon.io.disclosure_inputs, zerocarbon.io.org  # noqa
+        import zerocarbon.io.meter_files, zerocarbon.io.energy_inputs, zerocarbon.io.intensity_series  # noqa
+        import zerocarbon.io.schemas  # noqa
+        import zerocarbon.services.accounting, zerocarbon.services.claims, zerocarbon.services.suppliers  # noqa
+        import zerocarbon.services.footprints, zerocarbon.services.assessment, zerocarbon.services.disclosure  # noqa
+        import zerocarbon.services.factor_sets, zerocarbon.services.targets, zerocarbon.services.scheduling  # noqa
+        import zerocarbon.services.pathway, zerocarbon.services.ingest, zerocarbon.services.meter_import  # noqa
+        import zerocarbon.core.assessment  # noqa
+
+    if args.list or not target:
+        for t in T.TARGETS.values():
+            print(f"{t.name:15} {t.about}")
+        return
+    if target not in T.TARGETS:
+        sys.exit(f"unknown target {target!r}; one of: {', '.join(T.TARGETS)}")
+    t = T.TARGETS[target]
+    t.run(t.seeds()[0])  # open the database before fuzzing so setup is not counted as a slow input
+
+    crashes = T.CORPUS / target
+    crashes.mkdir(parents=True, exist_ok=True)
+    corpus = args.corpus or Path(tempfile.mkdtemp(prefix=f"zc-fuzz-{target}-"))
+    corpus.mkdir(parents=True, exist_ok=True)
+    for i, seed in enumerate(t.seeds()):
+        (corpus / f"seed-{i}").write_bytes(seed)
+    flags = [sys.argv[0], str(corpus), f"-artifact_prefix={crashes}/", f"-timeout={args.timeout}",
+             "-rss_limit_mb=3072", "-max_len=65536"]
+    if args.runs:
+        flags.append(f"-runs={args.runs}")
+    if args.seconds:
+        flags.append(f"-max_total_time={args.seconds}")
+    flags += args.libfuzzer
+
+    def one(data: bytes) -> None:
+        t.run(data)
+
+    atheris.Setup(flags, one)
+    try:
+        atheris.Fuzz()
+    finally:
+        if args.corpus is None:
+            shutil.rmtree(corpus, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
