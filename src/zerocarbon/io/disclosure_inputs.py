@@ -173,7 +173,7 @@ def read_inputs(path: str | Path, *, organisation: str | None = None, year: int 
         raise InputError([Problem(name, None, None, "file not found")]) from None
     except UnicodeDecodeError:
         raise InputError([Problem(name, None, None, "not UTF-8 text; save the file as UTF-8")]) from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise InputError([Problem(name, None, None, f"not valid YAML{where}: "

@@ -199,7 +199,7 @@ def read_organisation(path: str | Path) -> Organisation:
         raise InputError([Problem(src, None, None, "file not found")])
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: not UTF-8, a date like 2025-13-01
         raise InputError([Problem(src, None, None, f"cannot read organisation file: {exc}")]) from None
     if not isinstance(spec, dict):
         raise InputError([Problem(src, None, None, "needs 'code', 'name' and a list of 'sites' (docs/organisation.md)")])

@@ -149,7 +149,7 @@ def parse_plan(source: str, data: bytes) -> dict:
         raise InputError([Problem(source, None, None, f"is larger than {MAX_PLAN_BYTES // 2**10} KB")])
     try:
         doc = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: not UTF-8, a date like 2025-13-01
         raise InputError([Problem(source, None, None, f"is not YAML: {exc}")]) from None
     if not isinstance(doc, dict):
         raise InputError([Problem(source, None, None, "must be a mapping of plan keys (docs/claims.md)")])

@@ -295,7 +295,7 @@ def set_spec(sessions: sessionmaker, org: str, source: str, data: bytes, *, acto
     try:
         text = data.decode("utf-8-sig")
         doc = yaml.safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: not UTF-8, a date like 2025-13-01
         raise InputError([Problem(source, None, None, f"is not UTF-8 YAML: {exc}")]) from None
     spec = sc.parse_spec(doc, source)
     sha = hashlib.sha256(text.encode()).hexdigest()

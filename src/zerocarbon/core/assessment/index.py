@@ -528,7 +528,7 @@ def parse_index_system(text: str, origin: str) -> IndexSystem:
 
     try:
         doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         mark = getattr(exc, "problem_mark", None)
         refuse([(mark.line + 1 if mark else None, None, f"not valid YAML: {getattr(exc, 'problem', exc)}")])
     if not isinstance(doc, dict):

@@ -261,7 +261,7 @@ def parse_catalogue(text: str, origin: str) -> Catalogue:
 
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         raise InputError([Problem(origin, None, None, f"not valid YAML: {exc}")]) from exc
     if not isinstance(data, dict):
         raise InputError([Problem(origin, None, None, "a catalogue is a mapping with sources and measures")])
