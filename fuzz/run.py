@@ -45,7 +45,7 @@ def main(target: str | None = None, argv: list[str] | None = None) -> None:
         import zerocarbon.services.footprints, zerocarbon.services.assessment, zerocarbon.services.disclosure  # noqa
         import zerocarbon.services.factor_sets, zerocarbon.services.targets, zerocarbon.services.scheduling  # noqa
         import zerocarbon.services.pathway, zerocarbon.services.ingest, zerocarbon.services.meter_import  # noqa
-        import zerocarbon.core.assessment  # noqa
+        import zerocarbon.core.assessment.index  # noqa
 
     if args.list or not target:
         for t in T.TARGETS.values():

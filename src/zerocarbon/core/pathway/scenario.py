@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from zerocarbon.errors import InputError, Problem
+from zerocarbon.core import safe_yaml
 
 MAX_YEARS = 60
 SCENARIO, INVENTORY = "scenario", "inventory"
@@ -259,7 +260,7 @@ def _unknown_nested(r: _Reader, raw: dict) -> None:
 
 def _load(text: str, origin: str) -> dict:
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_yaml.load(text)
     except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         raise InputError([Problem(origin, None, None, f"not valid YAML: {exc}")]) from exc
     if not isinstance(raw, dict):
