@@ -318,6 +318,8 @@ def read_fjs(path: str | Path) -> Problem:
                 ops.append({f"M{pairs[i] - 1}": pairs[i + 1] for i in range(0, len(pairs), 2)})
                 pos += 1 + 2 * cnt
             jobs.append(ops)
+        if any(not o for ops in jobs for o in ops):
+            raise ValueError("an operation lists no machine that can run it")
     except (IndexError, ValueError) as exc:
         raise InputError([Issue(path.name, None, None, f"not a .fjs flexible job-shop file: {exc}")]) from None
     return _shop(path.stem, m, jobs)
