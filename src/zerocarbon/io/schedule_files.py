@@ -153,10 +153,19 @@ def read_orders_table(path: str | Path) -> list[OrderSpec]:
     path = Path(path)
     if not path.is_file():
         raise InputError([Issue(str(path), None, None, "orders file not found")])
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        df = pd.read_excel(path, dtype=str, keep_default_na=False)
-    else:
-        df = pd.read_csv(path, dtype=str, encoding=csv_encoding(path), keep_default_na=False)
+    from zipfile import BadZipFile
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            df = pd.read_excel(path, dtype=str, keep_default_na=False)
+        else:
+            df = pd.read_csv(path, dtype=str, encoding=csv_encoding(path), keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError([Issue(path.name, None, None, "orders file is empty")]) from None
+    except (pd.errors.ParserError, ValueError, OSError, KeyError, BadZipFile, InvalidFileException) as exc:
+        raise InputError([Issue(path.name, None, None, f"orders file cannot be read: {exc}")]) from None
     problems = []
     for col in ("id", "family", "quantity", "release_min", "due_min"):
         if col not in df.columns:
