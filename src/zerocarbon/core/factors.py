@@ -24,6 +24,7 @@ import yaml
 from zerocarbon.core.model import Site
 from zerocarbon.errors import FactorNotFoundError, InputError, Problem, UnitError
 from zerocarbon.units import parse_unit
+from zerocarbon.core import safe_yaml
 
 DATA = resources.files("zerocarbon") / "data"
 
@@ -482,8 +483,8 @@ def build_factor_set(set_id: str, spec_text: str, extra_files: list[tuple[str, s
     """
     source = f"{set_id}.yaml"
     try:
-        spec = yaml.safe_load(spec_text)
-    except yaml.YAMLError as exc:
+        spec = safe_yaml.load(spec_text)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         raise InputError([Problem(source, None, None, f"is not valid YAML: {exc}")]) from None
     rules = check_rules(spec, source, shipped_factor_files())
     digest = hashlib.sha256(spec_text.encode("utf-8"))

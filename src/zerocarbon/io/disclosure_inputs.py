@@ -35,6 +35,7 @@ import yaml
 from zerocarbon.core.disclosure.model import BOOL, FRACTION, TEXT, YEAR, DisclosureInput
 from zerocarbon.errors import InputError, Problem, UnitError
 from zerocarbon.units import parse_unit
+from zerocarbon.core import safe_yaml
 
 KEY = re.compile(r"^(text|input)\.[a-z0-9](?:[a-z0-9_.\-]*[a-z0-9])?$")
 FIGURE_FIELDS = {"key", "value", "unit", "source"}
@@ -168,12 +169,12 @@ def read_inputs(path: str | Path, *, organisation: str | None = None, year: int 
     path = Path(path)
     name = source or path.name
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        doc = safe_yaml.load(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise InputError([Problem(name, None, None, "file not found")]) from None
     except UnicodeDecodeError:
         raise InputError([Problem(name, None, None, "not UTF-8 text; save the file as UTF-8")]) from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise InputError([Problem(name, None, None, f"not valid YAML{where}: "

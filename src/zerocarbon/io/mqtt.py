@@ -92,6 +92,8 @@ def parse_message(topic: str, payload: bytes) -> list[RawReading]:
         doc = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"payload is not UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError("payload nests too deep to be a message of readings") from None
     if not isinstance(doc, dict):
         raise PayloadError("payload must be a JSON object")
     if doc.get("v") != PAYLOAD_VERSION:

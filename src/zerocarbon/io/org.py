@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from zerocarbon.core.model import Methodology, Organisation, Site
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.io.models import problems_from, reason
+from zerocarbon.core import safe_yaml
 
 # China's regional grids as the MEE/NBS factor tables name them; other countries' codes are the factor set's.
 GRID_REGIONS = ("north", "northeast", "east", "central", "northwest", "south", "southwest")
@@ -198,8 +199,8 @@ def read_organisation(path: str | Path) -> Organisation:
     if not path.exists():
         raise InputError([Problem(src, None, None, "file not found")])
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        spec = safe_yaml.load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: not UTF-8, a date like 2025-13-01
         raise InputError([Problem(src, None, None, f"cannot read organisation file: {exc}")]) from None
     if not isinstance(spec, dict):
         raise InputError([Problem(src, None, None, "needs 'code', 'name' and a list of 'sites' (docs/organisation.md)")])

@@ -138,7 +138,7 @@ def read_plant_problem(path: str | Path, orders_path: str | Path | None = None) 
     src = path.name
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: not UTF-8 (JSONDecodeError is one too)
         raise InputError([Issue(src, None, None, f"cannot read JSON: {exc}")]) from None
     return plant_problem_from_dict(spec, src, read_orders_table(orders_path) if orders_path else None)
 
@@ -153,10 +153,19 @@ def read_orders_table(path: str | Path) -> list[OrderSpec]:
     path = Path(path)
     if not path.is_file():
         raise InputError([Issue(str(path), None, None, "orders file not found")])
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        df = pd.read_excel(path, dtype=str, keep_default_na=False)
-    else:
-        df = pd.read_csv(path, dtype=str, encoding=csv_encoding(path), keep_default_na=False)
+    from zipfile import BadZipFile
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            df = pd.read_excel(path, dtype=str, keep_default_na=False)
+        else:
+            df = pd.read_csv(path, dtype=str, encoding=csv_encoding(path), keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError([Issue(path.name, None, None, "orders file is empty")]) from None
+    except (pd.errors.ParserError, ValueError, OSError, KeyError, BadZipFile, InvalidFileException) as exc:
+        raise InputError([Issue(path.name, None, None, f"orders file cannot be read: {exc}")]) from None
     problems = []
     for col in ("id", "family", "quantity", "release_min", "due_min"):
         if col not in df.columns:
@@ -271,12 +280,18 @@ def _numbers(text: str) -> list[list[int]]:
     return rows
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Issue(path.name, None, None, f"cannot be read as UTF-8 text: {exc}")]) from None
+
+
 def read_taillard(path: str | Path) -> Problem:
     """Job shop in Taillard's original layout (``Times`` then ``Machines``, 1-based machines) or the
     OR-Library/JSPLIB layout (``n m`` then per job ``machine time`` pairs, 0-based machines)."""
     path = Path(path)
-    text = path.read_text()
-    rows = _numbers(text)
+    rows = _numbers(_read_text(path))
     try:
         if any(r[0].lower().startswith("times") for r in rows):
             lines = [r for r in rows if r[0].lstrip("-").isdigit()]
@@ -299,7 +314,7 @@ def read_taillard(path: str | Path) -> Problem:
 def read_fjs(path: str | Path) -> Problem:
     """Flexible job shop in Brandimarte's .fjs layout (1-based machines)."""
     path = Path(path)
-    rows = _numbers(path.read_text())
+    rows = _numbers(_read_text(path))
     try:
         n, m = int(rows[0][0]), int(float(rows[0][1]))
         jobs = []
@@ -312,6 +327,8 @@ def read_fjs(path: str | Path) -> Problem:
                 ops.append({f"M{pairs[i] - 1}": pairs[i + 1] for i in range(0, len(pairs), 2)})
                 pos += 1 + 2 * cnt
             jobs.append(ops)
+        if any(not o for ops in jobs for o in ops):
+            raise ValueError("an operation lists no machine that can run it")
     except (IndexError, ValueError) as exc:
         raise InputError([Issue(path.name, None, None, f"not a .fjs flexible job-shop file: {exc}")]) from None
     return _shop(path.stem, m, jobs)

@@ -24,6 +24,7 @@ from zerocarbon.io.credit_files import COLUMNS as CREDIT_COLUMNS
 from zerocarbon.io.credit_files import MAX_FILE_BYTES, read_credits
 from zerocarbon.store import credits as store
 from zerocarbon.store import repos
+from zerocarbon.core import safe_yaml
 
 STATUSES = ("draft", "checked", "submitted", "signed_off", "returned")
 MAX_PLAN_BYTES = 256 * 2**10
@@ -148,8 +149,8 @@ def parse_plan(source: str, data: bytes) -> dict:
     if len(data) > MAX_PLAN_BYTES:
         raise InputError([Problem(source, None, None, f"is larger than {MAX_PLAN_BYTES // 2**10} KB")])
     try:
-        doc = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        doc = safe_yaml.load(data.decode("utf-8"))
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: not UTF-8, a date like 2025-13-01
         raise InputError([Problem(source, None, None, f"is not YAML: {exc}")]) from None
     if not isinstance(doc, dict):
         raise InputError([Problem(source, None, None, "must be a mapping of plan keys (docs/claims.md)")])

@@ -38,6 +38,7 @@ from zerocarbon.errors import InputError, NotFoundError, Problem as Issue
 from zerocarbon.store import pathways as store
 from zerocarbon.store import repos
 from zerocarbon.store.pathways import PathwayRunRow
+from zerocarbon.core import safe_yaml
 
 SHIPPED = "shipped"
 SCHEDULING = "energy_aware_scheduling"
@@ -269,13 +270,11 @@ def prepare(data: bytes | str, origin: str, *, sessions: sessionmaker | None = N
             year: int | None = None, targets: str = "auto") -> Prepared:
     """The scenario of ``data`` on the organisation's stored inventory (or its own base when it says ``source:
     scenario``) and targets (its own, or the stored ones when it has none or ``targets="stored"``)."""
-    import yaml
-
     if targets not in TARGET_SOURCES:
         raise InputError([Issue("targets", None, "targets", f"must be one of {', '.join(TARGET_SOURCES)}")])
     text = _text(data, origin)
     request = base_request(text, origin)
-    raw = yaml.safe_load(text)
+    raw = safe_yaml.load(text)
     base, lineage = None, {}
     if request.source == INVENTORY:
         if sessions is None or not org_code:

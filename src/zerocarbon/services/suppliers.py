@@ -28,6 +28,7 @@ from zerocarbon.io.spreadsheet import table_bytes
 from zerocarbon.io.tables import read_upload
 from zerocarbon.store import repos
 from zerocarbon.store import suppliers as store
+from zerocarbon.core import safe_yaml
 
 MAX_FILE_BYTES = 5 * 2**20
 MAX_EVIDENCE_BYTES = 10 * 2**20
@@ -294,8 +295,8 @@ def set_spec(sessions: sessionmaker, org: str, source: str, data: bytes, *, acto
     """Store the organisation's own green specification (YAML, as the shipped one); refused with every problem."""
     try:
         text = data.decode("utf-8-sig")
-        doc = yaml.safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        doc = safe_yaml.load(text)
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: not UTF-8, a date like 2025-13-01
         raise InputError([Problem(source, None, None, f"is not UTF-8 YAML: {exc}")]) from None
     spec = sc.parse_spec(doc, source)
     sha = hashlib.sha256(text.encode()).hexdigest()

@@ -34,6 +34,7 @@ import yaml
 
 from zerocarbon.errors import InputError, Problem, UnitError
 from zerocarbon.units import parse_unit
+from zerocarbon.core import safe_yaml
 
 RULE_KINDS = ("linear", "threshold", "checklist", "boolean")
 DIRECTIONS = ("higher", "lower")
@@ -527,8 +528,8 @@ def parse_index_system(text: str, origin: str) -> IndexSystem:
         raise InputError([Problem(source=origin, row=row, column=col, reason=why) for row, col, why in items])
 
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        doc = safe_yaml.load(text)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         mark = getattr(exc, "problem_mark", None)
         refuse([(mark.line + 1 if mark else None, None, f"not valid YAML: {getattr(exc, 'problem', exc)}")])
     if not isinstance(doc, dict):

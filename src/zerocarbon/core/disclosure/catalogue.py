@@ -74,7 +74,7 @@ def _shipped_frameworks() -> tuple[tuple[str, Framework], ...]:
 def _parse_frameworks(text: str, origin: str) -> dict[str, Framework]:
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         raise InputError([Problem(origin, None, None, f"not valid YAML: {exc}")]) from exc
     raw = data.get("frameworks") if isinstance(data, dict) else None
     if not isinstance(raw, list):

@@ -101,6 +101,15 @@ class Stamps(NamedTuple):
     problem: pd.Series  # "" or why the stamp cannot be read
 
 
+def _nanoseconds(parsed: pd.Series) -> pd.Series:
+    """``parsed`` as nanosecond datetimes; a stamp outside their range (years 1677-2262), which pandas parses at
+    a coarser unit, becomes unreadable (NaT) rather than overflowing."""
+    if parsed.dt.unit == "ns":
+        return parsed
+    held = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+    return parsed.where(held).astype("datetime64[ns]")
+
+
 def parse_stamps(text: pd.Series, profile: MeterFileProfile = DEFAULT_PROFILE) -> Stamps:
     """Read stamps as written. Blank and unreadable stamps get a reason; nothing is dropped.
 
@@ -118,17 +127,18 @@ def parse_stamps(text: pd.Series, profile: MeterFileProfile = DEFAULT_PROFILE) -
         iso = s.str.match(ISO_STAMP).fillna(False).astype(bool) & ~blank
         exact = iso & s.str.contains(OFFSET, regex=True).fillna(False).astype(bool)
         if exact.any():
-            out[exact] = pd.to_datetime(s[exact], utc=True, format="ISO8601", errors="coerce").dt.tz_localize(None)
+            out[exact] = _nanoseconds(pd.to_datetime(s[exact], utc=True, format="ISO8601", errors="coerce")
+                                      .dt.tz_localize(None))
         local = iso & ~exact
         if local.any():
-            out[local] = pd.to_datetime(s[local], format="ISO8601", errors="coerce")
+            out[local] = _nanoseconds(pd.to_datetime(s[local], format="ISO8601", errors="coerce"))
     else:
         exact = pd.Series(False, index=idx)
         for f in formats:
             todo = out.isna() & ~blank
             if not todo.any():
                 break
-            out[todo] = pd.to_datetime(s[todo], format=f, errors="coerce")
+            out[todo] = _nanoseconds(pd.to_datetime(s[todo], format=f, errors="coerce"))
     bad = out.isna() & ~blank
     problem[blank] = "timestamp is blank"
     problem[bad] = [f"'{t}' is not a timestamp in {profile.describe_format()}" for t in s[bad]]

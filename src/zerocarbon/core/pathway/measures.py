@@ -26,6 +26,7 @@ import yaml
 
 from zerocarbon.errors import InputError, Problem, UnitError
 from zerocarbon.units import scale
+from zerocarbon.core import safe_yaml
 
 SHIPPED = "data/measures/catalogue.yaml"
 KINDS = ("saving", "fuel_switch", "onsite_re", "re_purchase")
@@ -260,8 +261,8 @@ def parse_catalogue(text: str, origin: str) -> Catalogue:
     import hashlib
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = safe_yaml.load(text)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         raise InputError([Problem(origin, None, None, f"not valid YAML: {exc}")]) from exc
     if not isinstance(data, dict):
         raise InputError([Problem(origin, None, None, "a catalogue is a mapping with sources and measures")])

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from zerocarbon.errors import InputError, Problem
+from zerocarbon.core import safe_yaml
 
 MAX_YEARS = 60
 SCENARIO, INVENTORY = "scenario", "inventory"
@@ -173,7 +174,11 @@ def _base(r: _Reader, raw: Any) -> Base | None:
     if not elec:
         r.bad("base.electricity_mwh", "must name at least one end use with its MWh")
     fuels = {}
-    for k, v in (raw.get("fuels") or {}).items():
+    raw_fuels = raw.get("fuels") or {}
+    if not isinstance(raw_fuels, dict):
+        r.bad("base.fuels", "must be a mapping of {fuel, mwh, tco2e} by name")
+        raw_fuels = {}
+    for k, v in raw_fuels.items():
         p = f"base.fuels.{k}."
         if not isinstance(v, dict) or not isinstance(v.get("fuel"), str):
             r.bad(f"base.fuels.{k}", "must be {fuel, mwh, tco2e}")
@@ -255,8 +260,8 @@ def _unknown_nested(r: _Reader, raw: dict) -> None:
 
 def _load(text: str, origin: str) -> dict:
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        raw = safe_yaml.load(text)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date like 2025-13-01
         raise InputError([Problem(origin, None, None, f"not valid YAML: {exc}")]) from exc
     if not isinstance(raw, dict):
         raise InputError([Problem(origin, None, None, "a scenario is a mapping (base, targets, grid_factor, ...)")])
@@ -295,7 +300,8 @@ def base_request(text: str, origin: str) -> BaseRequest:
     if raw.get("end_uses") is not None and not isinstance(raw.get("end_uses"), dict):
         r.bad("end_uses", "must map end uses to meter-name patterns")
     splits: dict[str, dict[str, float]] = {}
-    for name, parts in (raw.get("fuel_streams") or {}).items():
+    streams = raw.get("fuel_streams") or {}
+    for name, parts in (streams.items() if isinstance(streams, dict) else ()):
         got = r.numbers(parts, f"fuel_streams.{name}")
         if got and abs(sum(got.values()) - 1) > 1e-6:
             r.bad(f"fuel_streams.{name}", f"shares add up to {sum(got.values()):g}, not 1")
