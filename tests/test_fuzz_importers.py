@@ -166,12 +166,7 @@ def test_meter_files(data):
             payload = pq[:data.draw(st.integers(0, len(pq)))]
     else:
         which, payload = 4, data.draw(mutated_yaml(seed[1:]))
-    try:
-        outcome("meter", bytes([which]) + payload)
-    except Exception as exc:
-        if not _open_in_meter_files(exc):
-            raise
-        pytest.xfail(f"open case of io/meter_files.py (see OPEN): {type(exc).__name__}")
+    outcome("meter", bytes([which]) + payload)
 
 
 @fuzz_settings
@@ -326,27 +321,8 @@ def test_mqtt_payloads(data):
 # -- the corpus of found cases ----------------------------------------------------------------------------------
 
 FOUND = sorted(p for p in (T.CORPUS).glob("*/*") if p.is_file() and p.suffix != ".md")
-# Cases in the meter-file reader of the lake import (io/meter_files.py), whose fix lands with that module; strict,
-# so the test says so as soon as they are fixed.
-OPEN = {"meter/profile_not_utf8.bin": "read_profile: a profile that is not UTF-8 raises UnicodeDecodeError",
-        "meter/parquet_truncated.bin": "read_readings: a cut-short Parquet file raises ArrowInvalid",
-        "meter/parquet_not_parquet.bin": "read_readings: a file named .parquet that is not one raises ArrowInvalid",
-        "meter/profile_deep_nesting.bin": "read_profile: a profile nested 3000 deep raises RecursionError"}
-
-
-def _open_in_meter_files(exc: BaseException) -> bool:
-    """The exception is one of the OPEN cases: raised by io/meter_files.py itself while reading the file."""
-    import traceback
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "zerocarbon" in f.filename]
-    return (bool(frames) and frames[-1].filename.endswith("meter_files.py")
-            and type(exc).__name__ in ("UnicodeDecodeError", "ArrowInvalid", "RecursionError"))
-
-
 def _case(p: Path):
-    key = f"{p.parent.name}/{p.name}"
-    marks = [pytest.mark.xfail(strict=True, reason=OPEN[key])] if key in OPEN else []
-    return pytest.param(p, id=key, marks=marks)
+    return pytest.param(p, id=f"{p.parent.name}/{p.name}")
 
 
 @pytest.mark.parametrize("case", [_case(p) for p in FOUND])

@@ -13,10 +13,12 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
+import pyarrow as pa
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticUseDefault
 
+from zerocarbon.core import safe_yaml
 from zerocarbon.core.energy.intervals import DEFAULT_PROFILE, Meter, MeterFileProfile
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.io.models import finite_number, problems_from, reason
@@ -210,7 +212,10 @@ def read_profile(path: str | Path | None) -> MeterFileProfile:
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "profile file not found")])
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = safe_yaml.load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(path.name, None, None, f"is not UTF-8 text (byte {exc.start}); save the "
+                                                         "profile as UTF-8")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(path.name, None, None, f"not valid YAML: {exc}")]) from None
     if not isinstance(doc, dict):
@@ -299,7 +304,11 @@ def read_readings(path: str | Path, profile: MeterFileProfile = DEFAULT_PROFILE)
         raise InputError([Problem(str(path), None, None, "file not found")])
     parquet = path.suffix.lower() == ".parquet"
     if parquet:
-        df = pd.read_parquet(path)
+        try:
+            df = pd.read_parquet(path)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise InputError([Problem(path.name, None, None, f"cannot be read as Parquet ({exc}); export the "
+                                                             "readings again, or as CSV")]) from None
     else:
         encoding = csv_encoding(path, profile.encoding, PROFILE_HINT)
         header = _header(path, encoding)
