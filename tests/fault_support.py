@@ -26,7 +26,9 @@ from tests.test_mqtt import _mosquitto
 ROOT = Path(__file__).parents[1]
 # Mosquitto as deploy/mosquitto.conf sets it for zero loss (persistent queues without a limit), without the
 # passwords, ACL and TLS of a production broker.
-MOSQUITTO_CONF = ("listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+# ``user``: run as root, Mosquitto drops to the user "mosquitto", which cannot write the test's folder and then
+# keeps nothing across a restart ("Error saving in-memory database ... Permission denied" in its log).
+MOSQUITTO_CONF = ("listener {port} 127.0.0.1\nuser {user}\nallow_anonymous true\npersistence true\n"
                   "persistence_location {folder}/\nmax_queued_messages 0\nmax_queued_bytes 0\n")
 
 
@@ -126,7 +128,9 @@ class Broker:
 
     def start(self) -> Broker:
         conf = self.folder / "mosquitto.conf"
-        conf.write_text(MOSQUITTO_CONF.format(port=self.port, folder=self.folder))
+        import getpass
+
+        conf.write_text(MOSQUITTO_CONF.format(port=self.port, folder=self.folder, user=getpass.getuser()))
         self.proc = subprocess.Popen([self.exe, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=(self.folder / "mosquitto.log").open("ab"))
         wait_port(self.port, None, 10)
