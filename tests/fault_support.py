@@ -125,12 +125,13 @@ class Broker:
     folder: Path
     port: int
     proc: subprocess.Popen | None = None
+    extra: str = ""  # further configuration lines
 
     def start(self) -> Broker:
         conf = self.folder / "mosquitto.conf"
         import getpass
 
-        conf.write_text(MOSQUITTO_CONF.format(port=self.port, folder=self.folder, user=getpass.getuser()))
+        conf.write_text(MOSQUITTO_CONF.format(port=self.port, folder=self.folder, user=getpass.getuser()) + self.extra)
         self.proc = subprocess.Popen([self.exe, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=(self.folder / "mosquitto.log").open("ab"))
         wait_port(self.port, None, 10)
@@ -147,7 +148,7 @@ class Broker:
 
 
 @contextmanager
-def private_broker(folder: Path):
+def private_broker(folder: Path, extra: str = ""):
     """A Mosquitto of the test's own (it is killed and restarted, so the machine's broker will not do)."""
     from tests.services import require_service
 
@@ -155,7 +156,7 @@ def private_broker(folder: Path):
     if exe is None:
         require_service("Mosquitto", "the mosquitto executable is needed to start a private broker")
     folder.mkdir(parents=True, exist_ok=True)
-    broker = Broker(exe, folder, free_port()).start()
+    broker = Broker(exe, folder, free_port(), extra=extra).start()
     try:
         yield broker
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import threading
 import time
@@ -25,7 +24,7 @@ from tests.api_support import YEAR, electricity, import_bytes, load_org
 from tests.test_jobs import REDIS_URL
 from tests.services import require_service
 from zerocarbon.core.energy.intervals import Meter
-from zerocarbon.services import accounting, jobs, schedule_runs, users
+from zerocarbon.services import jobs, schedule_runs, users
 from zerocarbon.services.database import open_sessions
 from zerocarbon.services.demo_plant import laptop_week
 from zerocarbon.services.meter_import import register_meters
@@ -167,6 +166,39 @@ def test_a_job_of_a_dead_process_is_failed_when_read_without_waiting_for_the_sta
     assert out.exit_code == 0, out.output
     assert f"retried as job {info.id + 1}: succeeded" in out.output
     assert _stored(sessions)["activities"] == 3
+
+
+def test_the_jobs_page_offers_retry_for_a_failed_job_to_who_may_run_its_kind_and_checks_csrf(world, tmp_path):
+    from tests.api_support import PASSWORD, client, fast_passwords, person
+    from zerocarbon.store.tables import JobRow
+    from sqlalchemy import update
+
+    sessions, url, env = world
+    import_bytes(sessions, ORG, "e.csv", electricity("E1"), tmp_path)
+    failed = jobs.submit(sessions, ORG, "inventory.compute", {"year": YEAR}, actor="user:someone@example.org")
+    with sessions.begin() as s:
+        s.execute(update(JobRow).where(JobRow.id == failed.id).values(status="failed", error=[
+            {"file": None, "row": None, "column": None, "reason": "stopped"}]))
+    with fast_passwords():
+        for email, role in (("em@example.org", "energy_manager"), ("v@example.org", "viewer")):
+            person(sessions, email, ORG, role)
+            c = client(sessions, follow_redirects=False)
+            assert c.post("/web/login", data={"email": email, "password": PASSWORD, "next": "/web/"}
+                          ).status_code == 303
+            row = c.get(f"/web/orgs/{ORG}/jobs/{failed.id}/row")
+            if role == "viewer":  # may not run inventories: neither sees the job nor may retry it
+                assert row.status_code == 404
+                continue
+            assert 'name="retry"' in row.text
+            assert c.post(f"/web/orgs/{ORG}/jobs/{failed.id}/retry", data={}).status_code == 403  # no CSRF token
+            r = c.post(f"/web/orgs/{ORG}/jobs/{failed.id}/retry", data={"csrf": c.cookies.get("zc_csrf")})
+            assert r.status_code == 303
+            new = jobs.list_jobs(sessions, ORG).jobs[0]
+            assert new.params == {"year": YEAR, "retry_of": failed.id} and new.created_by == f"user:{email}"
+            row = c.get(f"/web/orgs/{ORG}/jobs/{new.id}/row").text
+            assert f"任务 {failed.id} 的重试" in row and 'name="retry"' not in row  # queued: nothing to retry
+            r = c.post(f"/web/orgs/{ORG}/jobs/{new.id}/retry", data={"csrf": c.cookies.get("zc_csrf")})
+            assert r.status_code == 409 and "only a failed or cancelled job can be retried" in r.text
 
 
 # --- `zerocarbon worker` on Redis -------------------------------------------------------------------------------
@@ -336,6 +368,13 @@ def test_sigkill_of_the_ingest_process_mid_burst_stores_every_reading_exactly_on
             ingest.stop()
 
 
+# Mosquitto keeps its sessions, subscriptions and queued messages in memory and writes them to its persistence file
+# on shutdown and every autosave_interval (default 30 min). Killed, it forgets what came since: even the ingest's
+# subscription, so a gateway reconnecting first has its resent messages acknowledged and dropped. Saving on every
+# change closes that window.
+SAVE_EVERY_CHANGE = "autosave_interval 1\nautosave_on_changes true\n"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_a_broker_restart_mid_burst_loses_and_duplicates_nothing(world, tmp_path, how):
@@ -343,7 +382,7 @@ def test_a_broker_restart_mid_burst_loses_and_duplicates_nothing(world, tmp_path
     itself, the gateway resends what was not acknowledged, and every reading is stored once."""
     sessions, url, env = world
     _meters(sessions)
-    with fs.private_broker(tmp_path / "broker") as broker:
+    with fs.private_broker(tmp_path / "broker", SAVE_EVERY_CHANGE if how == "SIGKILL" else "") as broker:
         ingest = _ingest(url, broker.port, tmp_path / "ingest.log", env)
         try:
             fs.until(lambda: "listening on" in ingest.output(), 90, 0.1, "ingest listening")
