@@ -65,7 +65,11 @@ SPOOL_PARAMS = ("path", "orders_path", "carbon_series_path")
 RESULT_LIMIT = 16_000  # characters of JSON kept of a result
 # This process, as job rows name their runner: host, pid, and a token telling it from an earlier process that
 # had the same pid.
-RUNNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+HOST = socket.gethostname()
+RUNNER = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+# What a user is told to do with a job that a stopped process left unfinished.
+RETRY_HINT = ("retry it with `zerocarbon jobs retry {id}`, the Retry button of the jobs page or "
+              "POST /api/v1/orgs/{org}/jobs/{id}/retry")
 
 
 def _now() -> datetime:
@@ -178,12 +182,17 @@ def submit(sessions: sessionmaker, org_code: str, kind: str, params: dict, *, ac
 def get(sessions: sessionmaker, org_code: str, job_id: int, *, actor: str | None = None,
         actions: frozenset[str] | None = None) -> JobInfo:
     """A job of the organisation. With ``actions`` (what the caller may do), one they may not see is not found."""
-    with sessions.begin() as s:
-        org_id, _ = repos.load_organisation(s, org_code)
-        row = store.get(s, org_id, job_id)
-        if not _visible(row.kind, row.created_by, actor, actions):
-            raise NotFoundError(f"no job {job_id} in this organisation")
-        return _info(row, org_code)
+    for attempt in (0, 1):
+        with sessions.begin() as s:
+            org_id, _ = repos.load_organisation(s, org_code)
+            row = store.get(s, org_id, job_id)
+            if not _visible(row.kind, row.created_by, actor, actions):
+                raise NotFoundError(f"no job {job_id} in this organisation")
+            info = _info(row, org_code)
+            dead = _looks_dead(row)
+        if not dead or attempt or not fail_stale(sessions):
+            return info
+    return info
 
 
 def list_jobs(sessions: sessionmaker, org_code: str, *, actor: str | None = None,
@@ -193,6 +202,7 @@ def list_jobs(sessions: sessionmaker, org_code: str, *, actor: str | None = None
     (jobs of kinds whose action they may perform; others' jobs only with the kind's ``others`` action)."""
     if status is not None and status not in STATUSES:
         raise InputError([Problem("status", None, "status", f"'{status}' is not one of {', '.join(STATUSES)}")])
+    page, dead = None, False
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
         if actions is None:
@@ -204,7 +214,69 @@ def list_jobs(sessions: sessionmaker, org_code: str, *, actor: str | None = None
             total, rows = store.listing(s, org_id, restrict=True, every=every, own=own, actor=actor,
                                         unknown_besides=list(_KINDS) if "jobs.cancel" in actions else None,
                                         kind=kind, status=status, limit=limit, offset=offset)
-        return JobPage(total, limit, offset, [_info(r, org_code) for r in rows])
+        page = JobPage(total, limit, offset, [_info(r, org_code) for r in rows])
+        dead = any(_looks_dead(r) for r in rows)
+    if dead and fail_stale(sessions):
+        return list_jobs(sessions, org_code, actor=actor, actions=actions, status=status, kind=kind, limit=limit,
+                         offset=offset)
+    return page
+
+
+def _looks_dead(row) -> bool:
+    """Whether a job shown as running has a runner known to be gone: a process of this host that no longer exists,
+    or silence longer than STALE_AFTER. A server or worker started again fails such jobs at once; reading them
+    does too, so a job never stays 'running' after its process died, whether or not anything restarts."""
+    if row.status != store.RUNNING or row.runner == RUNNER:
+        return False
+    beat = row.heartbeat_at
+    if beat is not None and beat.tzinfo is None:
+        beat = beat.replace(tzinfo=timezone.utc)
+    return beat is None or _now() - beat > STALE_AFTER or _runner_gone(row.runner)
+
+
+def retry(sessions: sessionmaker, org_code: str, job_id: int, *, actor: str,
+          actions: frozenset[str] | None = None) -> JobInfo:
+    """Submit a failed or cancelled job again, with the same kind and parameters, as a new job of ``actor``
+    (``params.retry_of`` names the original). Needs the kind's action. An import or schedule run takes over the
+    original's uploaded files, so a job is retried once; its new job can be retried in turn."""
+    with sessions.begin() as s:
+        org_id, _ = repos.load_organisation(s, org_code)
+        row = store.get(s, org_id, job_id)
+        kind, status, params, owner = row.kind, row.status, dict(row.params or {}), row.created_by
+    if kind not in _KINDS:
+        raise StateError(f"job {job_id} is of kind '{kind}', which this server does not run")
+    if actions is not None and _KINDS[kind].action not in actions:
+        raise PermissionDeniedError(f"retrying job {job_id} ({kind}) needs {_KINDS[kind].action}")
+    if not _visible(kind, owner, actor, actions):
+        raise NotFoundError(f"no job {job_id} in this organisation")
+    if status not in (store.FAILED, store.CANCELLED):
+        raise StateError(f"job {job_id} is {status}; only a failed or cancelled job can be retried")
+    params = {k: v for k, v in params.items() if k not in RESERVED_PARAMS}
+    params["retry_of"] = job_id
+    moved: list[tuple[Path, Path]] = []
+    try:
+        for key in SPOOL_PARAMS:
+            if not params.get(key):
+                continue
+            old = _spooled_path(params, key)
+            new_folder = _spool_root() / uuid.uuid4().hex
+            try:
+                # A rename is atomic: of two retries of the same job, one gets the files, the other is told.
+                old.parent.rename(new_folder)
+            except FileNotFoundError:
+                raise StateError(f"the uploaded file {old.name} of job {job_id} is no longer kept on the server "
+                                 "(the job was retried already, cancelled, or its file refused); upload the file "
+                                 "again") from None
+            moved.append((old.parent, new_folder))
+            params[key] = str(new_folder / old.name)
+        info = submit(sessions, org_code, kind, params, actor=actor)
+    except Exception:
+        for old_folder, new_folder in reversed(moved):
+            new_folder.rename(old_folder)
+        raise
+    with sessions.begin() as s:
+        repos.audit(s, actor, "job.retry", f"job:{job_id}", org_id=org_id, kind=kind, new_job=info.id)
+    return info
 
 
 # Jobs this process runs, with the flag their progress checks between database reads.
@@ -369,7 +441,7 @@ def run(sessions: sessionmaker, job_id: int, *, runner: str = RUNNER) -> bool:
     flag = threading.Event()
     with _local_lock:
         _local[job_id] = flag
-    status, result, error, progress = store.FAILED, None, None, None
+    status, result, error, progress, refused = store.FAILED, None, None, None, False
     try:
         k = _KINDS.get(kind)
         if k is None:
@@ -383,11 +455,14 @@ def run(sessions: sessionmaker, job_id: int, *, runner: str = RUNNER) -> bool:
         if _stopping.is_set() and not _cancel_requested(sessions, job_id):
             status = store.FAILED
             error = [{"file": None, "row": None, "column": None,
-                      "reason": "the process running it stopped before it finished; submit it again"}]
+                      "reason": "the server or worker process running this job was shut down before it "
+                                "finished; nothing of it was stored; "
+                                + RETRY_HINT.format(id=job_id, org=params["org"])}]
     except Exception as exc:  # every failure is the job's outcome, recorded on its row
         if not isinstance(exc, ZerocarbonError):
             log.exception("job %s (%s) failed", job_id, kind)
         error = _problems(exc)
+        refused = isinstance(exc, InputError)
     finally:
         with _local_lock:
             _local.pop(job_id, None)
@@ -398,6 +473,10 @@ def run(sessions: sessionmaker, job_id: int, *, runner: str = RUNNER) -> bool:
                 repos.audit(s, cancelled_by, "job.cancel", f"job:{job_id}", org_id=org_id, kind=kind)
             store.finish(s, job_id, status, _now(), result=result, error=error,
                          progress=progress.latest if progress is not None else None)
+        # A job that failed for another reason than its input (the process stopped, the database went away)
+        # keeps its uploaded files, so that retrying it needs no new upload; a refused file would be refused again.
+        if status != store.FAILED or refused:
+            _discard_spool(params)
     return True
 
 
@@ -413,7 +492,7 @@ def _runner_gone(runner: str | None) -> bool:
         return True
     host, _, rest = runner.partition(":")
     pid_text, _, _ = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
+    if host != HOST or not pid_text.isdigit():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
@@ -434,7 +513,9 @@ def fail_stale(sessions: sessionmaker, *, stale_after: timedelta | None = None) 
     now = _now()
     failed = []
     with sessions.begin() as s:
-        candidates = [(r.id, r.runner, r.heartbeat_at) for r in store.running(s)]
+        rows = store.running(s)
+        candidates = [(r.id, r.runner, r.heartbeat_at) for r in rows]
+        org_ids = {r.id: r.organisation_id for r in rows}
     for job_id, runner, beat in candidates:
         if runner == RUNNER:
             continue
@@ -442,8 +523,11 @@ def fail_stale(sessions: sessionmaker, *, stale_after: timedelta | None = None) 
         if not (silent or _runner_gone(runner)):
             continue
         since = f"last sign of life {beat:%Y-%m-%d %H:%M:%S} UTC" if beat else "no sign of life"
-        reason = (f"the process running it ({runner or 'unknown'}) stopped before it finished ({since}); "
-                  "nothing of its unfinished work was stored; submit it again")
+        with sessions.begin() as s:
+            org_code = store.organisation_code(s, org_ids[job_id])
+        reason = (f"the server or worker process running this job ({runner or 'unknown'}) stopped before it "
+                  f"finished ({since}); nothing of it was stored; "
+                  + RETRY_HINT.format(id=job_id, org=org_code))
         with sessions.begin() as s:
             if store.fail_running(s, job_id, runner, now, [{"file": None, "row": None, "column": None,
                                                             "reason": reason}]):
@@ -747,6 +831,12 @@ def _spooled_path(params: dict, key: str = "path") -> Path:
     return path
 
 
+def _check_kept(path: Path) -> None:
+    if not path.is_file():
+        raise StateError(f"the uploaded file {path.name} of this job is no longer kept on the server (the job was "
+                         "retried or its upload discarded); upload the file again")
+
+
 def _discard_spool_if_cancelled(sessions: sessionmaker, org_code: str, job_id: int) -> None:
     with sessions.begin() as s:
         org_id, _ = repos.load_organisation(s, org_code)
@@ -853,14 +943,12 @@ def _import_job(sessions: sessionmaker, params: dict, progress: Progress) -> dic
     from zerocarbon.services import accounting
 
     path = _spooled_path(params)
-    try:
-        progress.update(0, 0, "read")
-        rep = accounting.import_file(sessions, params["org"], params["kind"], path, int(params["year"]),
-                                     params.get("factor_set") or accounting.DEFAULT_FACTOR_SET, actor=params["actor"],
-                                     source=f"upload:{path.name}",
-                                     progress=lambda done, total: progress.update(done, total, "store"))
-    finally:
-        shutil.rmtree(path.parent, ignore_errors=True)
+    _check_kept(path)
+    progress.update(0, 0, "read")
+    rep = accounting.import_file(sessions, params["org"], params["kind"], path, int(params["year"]),
+                                 params.get("factor_set") or accounting.DEFAULT_FACTOR_SET, actor=params["actor"],
+                                 source=f"upload:{path.name}",
+                                 progress=lambda done, total: progress.update(done, total, "store"))
     return {"batch_id": rep.batch_id, "kind": rep.kind, "rows": rep.rows, "source": rep.source,
             "sha256": rep.sha256, "warnings": rep.warnings[:20]}
 
@@ -874,28 +962,28 @@ def _schedule_job(sessions: sessionmaker, params: dict, progress: Progress) -> d
         except Cancelled:
             pass  # a solve under way finishes its phase; the run stops before the next one
 
+    problem = _spooled_path(params)
+    orders = _spooled_path(params, "orders_path") if params.get("orders_path") else None
+    series = (str(_spooled_path(params, "carbon_series_path")) if params.get("carbon_series_path")
+              else params.get("carbon_series"))
+    for path in (problem, orders, series if params.get("carbon_series_path") else None):
+        if path is not None:
+            _check_kept(Path(path))
+    if series and not params.get("carbon_series_path"):
+        series = schedule_runs.shipped_spec(series)  # a name in a job's params is never read as a path
     try:
-        problem = _spooled_path(params)
-        orders = _spooled_path(params, "orders_path") if params.get("orders_path") else None
-        series = (str(_spooled_path(params, "carbon_series_path")) if params.get("carbon_series_path")
-                  else params.get("carbon_series"))
-        if series and not params.get("carbon_series_path"):
-            series = schedule_runs.shipped_spec(series)  # a name in a job's params is never read as a path
-        try:
-            info = schedule_runs.run_plan(sessions, params["org"], problem, orders, actor=params["actor"],
-                                          time_limit=float(params.get("time_limit") or 10.0),
-                                          objective=params.get("objective") or "cost", name=params.get("name"),
-                                          site=params.get("site"), workers=int(params.get("workers") or 2),
-                                          progress=report, cancelled=progress.requested,
-                                          operating_days=float(params.get("operating_days")
-                                                               or schedule_runs.OPERATING_DAYS),
-                                          carbon_series=series)
-        except StateError:
-            if progress.flag.is_set():
-                raise Cancelled(f"job {progress.job_id} was cancelled") from None
-            raise
-    finally:
-        _discard_spool(params)
+        info = schedule_runs.run_plan(sessions, params["org"], problem, orders, actor=params["actor"],
+                                      time_limit=float(params.get("time_limit") or 10.0),
+                                      objective=params.get("objective") or "cost", name=params.get("name"),
+                                      site=params.get("site"), workers=int(params.get("workers") or 2),
+                                      progress=report, cancelled=progress.requested,
+                                      operating_days=float(params.get("operating_days")
+                                                           or schedule_runs.OPERATING_DAYS),
+                                      carbon_series=series)
+    except StateError:
+        if progress.flag.is_set():
+            raise Cancelled(f"job {progress.job_id} was cancelled") from None
+        raise
     return {"run_id": info.id, "name": info.name, "solver_status": info.summary.get("solver_status"),
             "savings": info.summary.get("savings"), "carbon_series": info.summary.get("carbon_series")}
 

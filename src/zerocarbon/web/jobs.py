@@ -1,5 +1,5 @@
-"""The jobs page: background jobs of the organisation with their live progress, a cancel button, and forms that
-start an inventory run or a file's import as a job.
+"""The jobs page: background jobs of the organisation with their live progress, a cancel button, a retry button
+for a job that failed or was cancelled, and forms that start an inventory run or a file's import as a job.
 
 A running job's row asks the server for itself again every second (htmx) and stops once the job has ended; the
 row comes from the job's database record, so it shows the same whichever server process runs the job.
@@ -26,8 +26,13 @@ def _may_cancel(page: Page, job: jobs.JobInfo) -> bool:
     return not job.finished and (job.created_by == page.principal.actor or page.may("jobs.cancel"))
 
 
+def _may_retry(page: Page, job: jobs.JobInfo) -> bool:
+    kind = jobs.kinds().get(job.kind)
+    return job.status in ("failed", "cancelled") and kind is not None and page.may(kind.action)
+
+
 def _context(page: Page) -> dict:
-    return dict(may_cancel=lambda j: _may_cancel(page, j), known=_known)
+    return dict(may_cancel=lambda j: _may_cancel(page, j), may_retry=lambda j: _may_retry(page, j), known=_known)
 
 
 def _known(t, prefix: str, value: str) -> str:
@@ -89,4 +94,12 @@ def cancel(request: Request, org: str, job_id: int, csrf: Annotated[str | None, 
                       may_cancel_others=page.may("jobs.cancel"), actions=page.access.actions)
     if request.headers.get("HX-Request") == "true":
         return page.render("_job_row.html", j=job, **_context(page))
+    return RedirectResponse(f"{PREFIX}/orgs/{org}/jobs", status_code=303)
+
+
+@router.post("/orgs/{org}/jobs/{job_id}/retry")
+def retry(request: Request, org: str, job_id: int, csrf: Annotated[str | None, Form()] = None) -> Response:
+    page = Page(request, org)
+    _check_csrf(request, page, csrf)
+    jobs.retry(page.sessions, org, job_id, actor=page.principal.actor, actions=page.access.actions)
     return RedirectResponse(f"{PREFIX}/orgs/{org}/jobs", status_code=303)

@@ -1,4 +1,5 @@
-"""Background jobs: start an inventory run, an import or a schedule run as a job, follow its progress, cancel it.
+"""Background jobs: start an inventory run, an import or a schedule run as a job, follow its progress, cancel it,
+retry it once it failed.
 
 A job is answered at once (202) while it runs on the server's executor; poll ``GET /orgs/{org}/jobs/{id}``
 until its ``status`` is succeeded, failed (``error`` lists the problems: file, row, column, reason) or cancelled.
@@ -11,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from pydantic import BaseModel, Field
 
-from zerocarbon.api.deps import Acting, CurrentPrincipal, Offset, OrgPath, Sessions, member, requires
+from zerocarbon.api.deps import Acting, CurrentPrincipal, Offset, OrgPath, Sessions, member, requires, requires_any
 from zerocarbon.api.problems import RESPONSES
 from zerocarbon.api.routes.schedules import CarbonSeries, CarbonSeriesFile, OperatingDays
 from zerocarbon.api.schemas import Out
@@ -169,3 +170,13 @@ def cancel_job(job_id: JobId, acting: Annotated[Acting, cancel_permission()]) ->
     return _out(jobs.cancel(acting.sessions, acting.org, job_id, actor=acting.actor,
                             may_cancel_others="jobs.cancel" in acting.access.actions,
                             actions=acting.access.actions))
+
+
+@router.post("/{job_id}/retry", response_model=JobOut, status_code=202)
+def retry_job(job_id: JobId,
+              acting: Annotated[Acting, requires_any(*sorted({k.action for k in jobs.kinds().values()}))]) -> JobOut:
+    """Submit a failed or cancelled job again as a new job (same kind and parameters; ``params.retry_of`` names
+    the original), e.g. one whose server or worker process stopped while it ran. Needs the action of the job's
+    kind. An import or schedule run reuses the files uploaded with the original, so it is retried once (409
+    afterwards, and when the original's files are no longer kept: upload them again); 409 for a job not ended."""
+    return _out(jobs.retry(acting.sessions, acting.org, job_id, actor=acting.actor, actions=acting.access.actions))
