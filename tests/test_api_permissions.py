@@ -110,6 +110,30 @@ def _others_job(w: World, role: Role) -> dict:
     return {"path": {"job_id": info.id}}
 
 
+def _failed_job(w: World, role: Role) -> dict:
+    """A job of the caller's own, of a kind its role may run, whose process died while it ran (claimed by a runner,
+    then failed as the stale-runner sweep does): retrying it needs the kind's action."""
+    import io
+    from datetime import datetime, timezone
+
+    from zerocarbon.store import jobs as job_rows
+
+    actor, may = _actor(role), PERMISSIONS[role]
+    if "inventory.compute" in may or not may & {"import.write", "schedule.run"}:
+        info = jobs.submit(w.sessions, ORG, "inventory.compute", {"year": YEAR}, actor=actor)
+    elif "import.write" in may:
+        meter = w.fresh("RT")
+        info = jobs.submit_import(w.sessions, ORG, "electricity", YEAR, "CN-2025.1", io.BytesIO(electricity(meter)),
+                                  f"{meter}.csv", actor=actor)
+    else:
+        info = jobs.submit_schedule(w.sessions, ORG, io.BytesIO(_week()), "week.json", actor=actor, time_limit=1)
+    at = datetime.now(timezone.utc)
+    with w.sessions.begin() as s:
+        assert job_rows.claim(s, info.id, "gone-host:1:dead", at)
+        assert job_rows.fail_running(s, info.id, "gone-host:1:dead", at, [{"reason": "process stopped"}])
+    return {"path": {"job_id": info.id}}
+
+
 def _token(w: World, role: Role) -> dict:
     name = w.fresh("t")
     users.create_token(w.sessions, ORG, name, ["factors.read"], actor="test")
@@ -352,6 +376,8 @@ ENDPOINTS = [
     Endpoint("inventory.compute", "POST", "/orgs/{org}/jobs/inventory", lambda w, r: {"json": {"year": YEAR}}),
     Endpoint("import.write", "POST", "/orgs/{org}/jobs/import", _upload),
     Endpoint("jobs.cancel", "POST", "/orgs/{org}/jobs/{job_id}/cancel", _others_job),
+    Endpoint(("import.write", "inventory.compute", "schedule.run"), "POST", "/orgs/{org}/jobs/{job_id}/retry",
+             _failed_job),
     Endpoint("schedule.run", "POST", "/orgs/{org}/jobs/schedule", _schedule_upload),
     Endpoint("factors.read", "GET", "/orgs/{org}/factor-sets"),
     Endpoint("factors.read", "GET", "/orgs/{org}/factor-sets/CN-2025.1/factors"),
@@ -650,6 +676,7 @@ WEB_PAGES = {
     ("POST", "/orgs/{org}/jobs/inventory"): ("inventory.compute",),
     ("POST", "/orgs/{org}/jobs/import"): ("import.write",),
     ("POST", "/orgs/{org}/jobs/{job_id}/cancel"): ("jobs.cancel",),
+    ("POST", "/orgs/{org}/jobs/{job_id}/retry"): (),  # the action of the job's kind: tests/test_faults_processes.py
     ("GET", "/orgs/{org}/supply/footprints"): (),
     ("POST", "/orgs/{org}/supply/footprints"): ("import.write",),
     ("GET", "/orgs/{org}/supply"): ("supply.read",),

@@ -60,6 +60,7 @@ app.add_typer(assess.app, name="assess")
 app.add_typer(disclose.app, name="disclose")
 app.command("serve")(serve.serve)
 app.command("worker")(jobs.worker)
+app.add_typer(jobs.jobs_app, name="jobs")
 app.command("doctor")(doctor.doctor)
 
 
