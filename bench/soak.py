@@ -200,14 +200,26 @@ def tree_usage(pid: int, table: dict) -> tuple[float, float]:
     return rss / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
+MOSQUITTO_PATHS = ("/usr/sbin/mosquitto",)  # where Debian puts it, outside a user's PATH
+
+
+def mosquitto() -> str | None:
+    import shutil
+
+    return shutil.which("mosquitto") or next((p for p in MOSQUITTO_PATHS if Path(p).exists()), None)
+
+
 def start_broker(folder: Path) -> tuple[subprocess.Popen, int, Path]:
+    exe = mosquitto()
+    if exe is None:
+        raise SystemExit("no mosquitto executable (Debian: apt-get install mosquitto)")
     port = api_load.free_port()
     store = folder / "mosquitto"
     store.mkdir()
     conf = folder / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
                     f"persistence_location {store}/\nmax_queued_messages 0\nmax_queued_bytes 0\n")
-    broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+    broker = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
