@@ -40,6 +40,7 @@ import multiprocessing as mp
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -200,12 +201,34 @@ def tree_usage(pid: int, table: dict) -> tuple[float, float]:
     return rss / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
+def broker_connections(pid: int, broker_port: int) -> set[int]:
+    """Local ports of process ``pid``'s TCP connections to ``broker_port`` on loopback (from /proc): a new port
+    is a new connection, so the ports seen over a run count the ingest's reconnections."""
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            link = os.readlink(fd)
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    except OSError:
+        return set()
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) > 9 and f[9] in inodes and int(f[2].rsplit(":", 1)[1], 16) == broker_port:
+                ports.add(int(f[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
 MOSQUITTO_PATHS = ("/usr/sbin/mosquitto",)  # where Debian puts it, outside a user's PATH
 
 
 def mosquitto() -> str | None:
-    import shutil
-
     return shutil.which("mosquitto") or next((p for p in MOSQUITTO_PATHS if Path(p).exists()), None)
 
 
@@ -219,8 +242,9 @@ def start_broker(folder: Path) -> tuple[subprocess.Popen, int, Path]:
     conf = folder / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
                     f"persistence_location {store}/\nmax_queued_messages 0\nmax_queued_bytes 0\n")
+    # its log says why a client was disconnected (e.g. "exceeded timeout")
     broker = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              stderr=open(folder / "broker.log", "w"))
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
@@ -439,9 +463,12 @@ def run(o: Options) -> dict:
             done = (max(seen_blocks) + 1) * METERS * PER_MESSAGE if seen_blocks else 0
             return max(0, int(counters[1]) - done)
 
+        connections: set[int] = set()
+
         def guard() -> None:
             """Bound what the broker holds (memory on a shared machine) and the drain: hold the publisher while
             the ingest is more than --max-backlog readings behind, until it is back under half of that."""
+            connections.update(broker_connections(procs["ingest"].pid, port))
             b = backlog()
             if not counters[4] and b > o.max_backlog:
                 counters[4] = 1
@@ -454,6 +481,7 @@ def run(o: Options) -> dict:
         def sample(phase: str) -> dict:
             now = time.time()
             behind = backlog()
+            connections.update(broker_connections(procs["ingest"].pid, port))
             new = log[state["i"]:]
             state["i"] += len(new)
             window_lags = [lag for t, lag in lags if state["prev"] <= t < now]
@@ -472,6 +500,7 @@ def run(o: Options) -> dict:
                  "cpu_s": {k: round(v, 2) for k, v in cpu.items()},
                  "published_readings": int(counters[1]), "not_yet_stored_at_most": behind,
                  "publisher_held": bool(counters[4]), "held_s": round(counters[5], 1),
+                 "ingest_connections": len(connections),
                  "probe_blocks_published": sum(1 for x in sent_at if x > 0), "probe_blocks_stored": len(seen_blocks),
                  "lag_s": percentiles(window_lags)["max"],
                  "requests": len(new), "errors": sum(1 for x in new if x[2] != 200),
@@ -571,6 +600,8 @@ def run(o: Options) -> dict:
             "sum_matches": stored_sum == published_sum,
             "ingest_stats": dict(zip(("messages", "readings", "dead_letters"), handled)) if handled else None,
             "redelivered_messages": handled[0] - int(counters[0]) if handled else None,
+            # seen every 5 s: a connection shorter than that can be missed, so this is a lower bound
+            "ingest_reconnections_at_least": max(0, len(connections) - 1),
             "dead_letters": dead, "drain_s": round(drain_s, 1),
             "requests": len(log), "http_errors": sum(1 for x in log if x[2] != 200),
             "http_statuses": _count(x[2] for x in log),
@@ -599,9 +630,10 @@ def run(o: Options) -> dict:
         if store is not None:
             store.close()
         drop()
-        for name in ("ingest.log", "serve.log"):
+        for name in ("ingest.log", "serve.log", "broker.log"):
             if (folder / name).exists():
                 (o.out / f"soak-{name}").write_text((folder / name).read_text(errors="replace"))
+        shutil.rmtree(folder, ignore_errors=True)  # the broker's persistence file and the data files
 
 
 def _ms(x: float | None) -> str:
@@ -625,7 +657,8 @@ def summary(r: dict) -> str:
     slopes = ", ".join(f"{k} {v:+.1f}" if v is not None else f"{k} -" for k, v in r["memory_slope_mb_per_hour"].items())
     return (f"published {r['published']['readings']:,} readings (sum {r['published']['sum']:,.0f}), stored "
             f"{r['stored']['readings']:,} (sum {r['stored']['sum']:,.0f}): lost {r['lost']}, duplicated "
-            f"{r['duplicated']}, redelivered messages {r['redelivered_messages']}, dead letters {r['dead_letters']}; "
+            f"{r['duplicated']}, redelivered messages {r['redelivered_messages']} (ingest reconnected at least "
+            f"{r['ingest_reconnections_at_least']} times), dead letters {r['dead_letters']}; "
             f"publisher held {r['publisher_held_s']:g} s ({r['publisher_holds']} holds), published "
             f"{r['published_rate_readings_per_s']:,.0f} readings/s on average; "
             f"{r['requests']:,} requests, {r['http_errors']} errors; memory slope MB/h: {slopes}; latency "
