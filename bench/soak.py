@@ -258,8 +258,10 @@ def start_broker(folder: Path) -> tuple[subprocess.Popen, int, Path]:
 
 def zerocarbon(args: list[str], log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "300", "NO_COLOR": "1"}
+    # Ctrl-C (SIGINT) is how the commands stop cleanly; a shell starts a background job (nohup ... &) with
+    # SIGINT ignored, which children inherit, so it is restored here.
     return subprocess.Popen([sys.executable, "-m", "zerocarbon.cli", *args], env=env, stdout=open(log, "w"),
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for_line(log: Path, proc: subprocess.Popen, needle: str, seconds: float) -> None:
@@ -384,7 +386,7 @@ class Options:
     sample: float = 30
     out: Path = HERE / "results"
     drain_max: float = 900  # seconds to wait for the ingest to store what was published
-    max_backlog: int = 3_000_000  # readings not yet stored before the publisher is held
+    max_backlog: int = 1_000_000  # readings not yet stored before the publisher is held
     chart: bool = True
 
 
@@ -708,11 +710,15 @@ def main() -> None:
     ap.add_argument("--rps", type=float, default=5, help="dashboard requests/s (default 5)")
     ap.add_argument("--sample", type=float, default=30, help="seconds between samples (default 30)")
     ap.add_argument("--drain-max", type=float, default=900, help="most seconds to wait for the ingest afterwards")
-    ap.add_argument("--max-backlog", type=int, default=3_000_000,
-                    help="hold the publisher while the ingest is this many readings behind (default 3,000,000: "
-                         "about 200 MB queued in the broker)")
+    ap.add_argument("--max-backlog", type=int, default=1_000_000,
+                    help="hold the publisher while the ingest is this many readings behind (default 1,000,000: "
+                         "about 100 MB queued in the broker)")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="folder for soak.json and soak.png")
     a = ap.parse_args()
+    # Stopped early (Ctrl-C, or kill of a background run): the cleanup in run() still stops what it started and
+    # drops its database.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     r = run(Options(a.minutes, a.rate, a.rps, a.sample, a.out, a.drain_max, a.max_backlog))
     sys.exit(0 if r["lost"] == 0 and r["duplicated"] == 0 and r["http_errors"] == 0 and r["sum_matches"] else 1)
 
