@@ -615,6 +615,7 @@ def run(o: Options) -> dict:
             "samples": samples,
         }
         (o.out / "soak.json").write_text(json.dumps(result, indent=1))
+        (o.out / "soak.md").write_text(markdown(result))
         if o.chart:
             chart(result, o.out / "soak.png")
         say(summary(result))
@@ -667,6 +668,54 @@ def summary(r: dict) -> str:
             f"p50/p95/p99 first {lat(f)}, last {lat(la)}; lag p50 {r['lag_s']['p50']} s max {r['lag_s']['max']} s")
 
 
+def markdown(r: dict) -> str:
+    """The figures of a run as the table of BENCHMARKS.md's "Soak" section."""
+    m, f, la = r["machine"], r["first_window"], r["last_window"]
+    first, last = r.get("rss_mb_first_last", {}), r["memory_slope_mb_per_hour"]
+    win = r["window_s"] / 60
+
+    def lat(w):
+        x = w["latency_ms"]
+        return f"{_ms(x['p50'])} / {_ms(x['p95'])} / {_ms(x['p99'])} ms ({w['requests']:,} requests)"
+
+    def lag(w):
+        x = w["lag_s"]
+        return "–" if not x["n"] else f"{x['p50']:.1f} / {x['p95']:.1f} / {x['max']:.1f} s"
+
+    rows = [
+        ("started (UTC), publishing time", f"{r['started_utc']}, {r['minutes']:g} min"),
+        ("machine", f"{m['cores']} cores, {m['memory_gb']} GiB, Python {m['python']}; load average (1 min) "
+                    f"{m['load_average_1min']['min']:.1f} / {m['load_average_1min']['mean']:.1f} / "
+                    f"{m['load_average_1min']['max']:.1f} (min / mean / max)"),
+        ("rate offered", f"{r['rate_readings_per_s']:,.0f} readings/s = {r['rate_messages_per_s']:,.1f} messages/s "
+                         f"of {r['readings_per_message']} readings, QoS 1, {r['meters']:,} meters ({r['rate_source']})"),
+        ("rate published", f"{r['published_rate_readings_per_s']:,.0f} readings/s on average; publisher held "
+                           f"{r['publisher_held_s']:,.0f} s in {r['publisher_holds']} holds by the "
+                           f"{r['max_backlog_readings']:,}-reading backlog bound"),
+        ("readings published / stored", f"{r['published']['readings']:,} / {r['stored']['readings']:,} "
+                                        f"(sum of values {r['published']['sum']:,.0f} / {r['stored']['sum']:,.0f})"),
+        ("lost / duplicated", f"**{r['lost']} / {r['duplicated']}**; dead letters {r['dead_letters']}; "
+                              f"messages redelivered {r['redelivered_messages']}; ingest reconnections ≥ "
+                              f"{r.get('ingest_reconnections_at_least', '–')}; drain after publishing {r['drain_s']:.0f} s"),
+        ("ingest CPU per stored reading", f"{r['cpu_us_per_stored_reading']['ingest']} µs ingest + "
+                                          f"{r['cpu_us_per_stored_reading']['database']} µs PostgreSQL"),
+    ]
+    for k in ("ingest", "web", "broker"):
+        a, b = first.get(k, (None, None))
+        rows.append((f"RSS {k}: first → last sample, slope after {r['warm_up_s'] / 60:g} min",
+                     f"{a:.0f} → {b:.0f} MB, **{last[k]:+.1f} MB/h**" if last[k] is not None else f"{a} → {b} MB"))
+    rows += [
+        ("HTTP requests, errors", f"{r['requests']:,} at {r['requests_per_s']:g}/s, **{r['http_errors']} errors**"),
+        (f"latency p50 / p95 / p99, first {win:.3g} min", lat(f)),
+        (f"latency p50 / p95 / p99, last {win:.3g} min", lat(la)),
+        (f"ingest lag p50 / p95 / max, first {win:.3g} min", lag(f)),
+        (f"ingest lag p50 / p95 / max, last {win:.3g} min", lag(la)),
+        ("ingest lag p50 / p95 / max, whole run", lag(r)),
+        ("database at the end", f"{r['database_mb_at_end']:,.0f} MB"),
+    ]
+    return "| figure | value |\n|---|---|\n" + "".join(f"| {a} | {b} |\n" for a, b in rows)
+
+
 def chart(r: dict, path: Path) -> None:
     import matplotlib
 
@@ -714,7 +763,11 @@ def main() -> None:
                     help="hold the publisher while the ingest is this many readings behind (default 1,000,000: "
                          "about 100 MB queued in the broker)")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="folder for soak.json and soak.png")
+    ap.add_argument("--report", type=Path, help="print the Markdown table of a soak.json and stop")
     a = ap.parse_args()
+    if a.report:
+        print(markdown(json.loads(a.report.read_text())))
+        return
     # Stopped early (Ctrl-C, or kill of a background run): the cleanup in run() still stops what it started and
     # drops its database.
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -64,6 +64,7 @@ def test_short_soak_stores_every_reading_once_and_serves_every_request(tmp_path,
     saved = json.loads((tmp_path / "soak.json").read_text())
     assert saved["published"] == r["published"]
     assert (tmp_path / "soak.png").stat().st_size > 0
+    assert "| lost / duplicated | **0 / 0**" in (tmp_path / "soak.md").read_text()
 
 
 def test_the_rate_is_half_the_benchmarked_batched_ingest():
