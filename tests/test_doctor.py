@@ -16,7 +16,6 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from typer.testing import CliRunner
 from tests.api_support import app_with, fast_passwords, load_org, login_client, person
 from tests.conftest import BACKENDS, alembic_config, blank_engine
 from tests.services import require_service
+from tests.test_mqtt import _start as start_mosquitto
 from zerocarbon.services import doctor
 from zerocarbon.store.db import make_engine, session_factory, upgrade
 
@@ -52,17 +52,13 @@ def _mosquitto() -> str:
 
 
 def _start(conf: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([_mosquitto(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"mosquitto did not start: {proc.stderr.read().decode()}")
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("mosquitto did not open its port")
+    proc = start_mosquitto(_mosquitto(), conf, port)
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+    except OSError:
+        proc.terminate()
+        raise RuntimeError("mosquitto did not open its port") from None
+    return proc
 
 
 @pytest.fixture
