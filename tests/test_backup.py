@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import PG, PG_URL
 from tests.services import require_service
-from zerocarbon.errors import InputError, StateError, StorageError
+from zerocarbon.errors import InputError, NotFoundError, StateError, StorageError
 from zerocarbon.services import accounting, audit, backup, meter_import
 from zerocarbon.services.database import open_sessions
 
@@ -308,7 +308,8 @@ def test_sigkill_during_create_or_restore_leaves_no_backup_and_no_target(sqlite_
     _killed(tmp_path, "create", "lake", str(tmp_path / "b"), source, str(lake), "2")
     assert not (tmp_path / "b").exists()
     assert [p.name.split("-")[0] for p in tmp_path.iterdir() if p.name.startswith(".")] == [".b.partial"]
-    assert backup.verify(tmp_path / "b").problems[0].reason == "does not exist"
+    with pytest.raises(NotFoundError, match="no backup at"):
+        backup.verify(tmp_path / "b")
 
     target = tmp_path / "r.sqlite"
     _killed(tmp_path, "restore", "database", str(folder), f"sqlite:///{target}", str(tmp_path / "lake"), "0")

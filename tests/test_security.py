@@ -138,6 +138,7 @@ def test_a_body_over_the_limit_is_refused_with_413_and_nothing_is_written(acme, 
     r = browser.post("/web/orgs/ACME/data/upload", files={"file": ("e.csv", big)},
                      data={"kind": "electricity", "year": str(YEAR), "csrf": browser.cookies["zc_csrf"]})
     assert r.status_code == 413 and r.headers["content-type"].startswith("text/html") and "1 MB" in r.text
+    assert "文件过大" in r.text and "请拆分文件" in r.text and "error.413" not in r.text  # the page in its language
     assert _batches(acme) == before
     # Under the limit the same upload goes through.
     assert alice.post(UPLOAD, **_upload(electricity("SMALL"))).status_code == 201
@@ -174,6 +175,19 @@ def test_a_limit_that_is_not_a_positive_number_is_refused_with_what_to_set(monke
     monkeypatch.delenv(limits.MAX_UPLOAD_ENV)
     monkeypatch.delenv(limits.MAX_ROWS_ENV, raising=False)
     assert limits.max_upload_bytes() == 200 * 2**20 and limits.max_rows() == 1_000_000
+
+
+def test_an_unusable_limit_stops_the_server_at_start_and_the_startup_checks_name_it(acme, monkeypatch):
+    """Set to 'abc', a limit used to pass the start and then fail every upload and login with a 500."""
+    from zerocarbon.errors import SettingError
+    from zerocarbon.services import doctor
+
+    monkeypatch.setenv(limits.MAX_ROWS_ENV, "abc")
+    with pytest.raises(SettingError, match=limits.MAX_ROWS_ENV):
+        create_app(acme)
+    found = {f.check: f for f in doctor.limit_findings({limits.MAX_ROWS_ENV: "abc", limits.MAX_UPLOAD_ENV: "50"})}
+    assert found["settings.zerocarbon_max_rows"].severity == doctor.ERROR
+    assert found["settings.zerocarbon_max_upload_mb"].severity == doctor.OK
 
 
 # -- CSRF ------------------------------------------------------------------------------------------------------

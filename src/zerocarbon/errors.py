@@ -54,6 +54,11 @@ class MessageError(ZerocarbonError, ValueError):
         self.reason = reason
 
 
+class SettingError(ZerocarbonError, ValueError):
+    """A setting of the server or command (an environment variable) holds a value it cannot use; the message
+    names the variable and what to set."""
+
+
 class StorageError(ZerocarbonError, RuntimeError):
     """The database or the data lake cannot be reached or opened; the message says what to check."""
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 
+from zerocarbon.errors import SettingError
+
 MAX_UPLOAD_ENV = "ZEROCARBON_MAX_UPLOAD_MB"
 MAX_ROWS_ENV = "ZEROCARBON_MAX_ROWS"
 DEFAULT_MAX_UPLOAD_MB = 200
@@ -27,10 +29,10 @@ def _positive(name: str, default: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"{name}={text!r} is not a whole number; set it to a positive number or unset it "
+        raise SettingError(f"{name}={text!r} is not a whole number; set it to a positive number or unset it "
                          f"(default {default})") from None
     if value <= 0:
-        raise ValueError(f"{name}={value} must be positive; unset it for the default {default}")
+        raise SettingError(f"{name}={value} must be positive; unset it for the default {default}")
     return value
 
 
@@ -44,10 +46,17 @@ def max_upload_bytes() -> int:
     return max_upload_mb() * 2**20
 
 
+def check() -> None:
+    """Raise :class:`SettingError` now when a limit is set to something unusable, rather than on the first
+    request or import."""
+    max_upload_mb()
+    max_rows()
+
+
 def max_rows() -> int:
     """The most data rows (not counting the header) one imported table file may hold."""
     return _positive(MAX_ROWS_ENV, DEFAULT_MAX_ROWS)
 
 
-__all__ = ["DEFAULT_MAX_ROWS", "DEFAULT_MAX_UPLOAD_MB", "MAX_ROWS_ENV", "MAX_UPLOAD_ENV", "max_rows",
+__all__ = ["check", "DEFAULT_MAX_ROWS", "DEFAULT_MAX_UPLOAD_MB", "MAX_ROWS_ENV", "MAX_UPLOAD_ENV", "max_rows",
            "max_upload_bytes", "max_upload_mb"]

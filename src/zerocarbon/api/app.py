@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import sessionmaker
 
-from zerocarbon import __version__
+from zerocarbon import __version__, limits
 from zerocarbon.api import docs_page, problems, security
 from zerocarbon.api.routes import (assessments, audit, auth, batches, claims, disclosure, energy, factors,
                                    footprints, green, inventory, jobs, orgs, pathways, schedules, schemas, scope3, suppliers, system,
@@ -22,6 +22,7 @@ ROUTERS = tuple(m.router for m in (auth, orgs, inventory, batches, jobs, factors
 
 def create_app(sessions: sessionmaker | None = None) -> FastAPI:
     """The API over ``sessions`` (default: the database of $ZEROCARBON_DB, migrated on start)."""
+    limits.check()  # an unusable upload or row limit stops the server at start, not on every upload
     if sessions is None:
         from zerocarbon.services.database import open_sessions
 

@@ -22,7 +22,10 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on; keep 127
 
     from zerocarbon.cli.common import open_db
 
+    from zerocarbon import limits
+
     workers = workers or os.cpu_count() or 1
+    limits.check()  # a limit set to 'abc' stops the server here, not on every upload later
     open_db(db, create=True)  # a wrong URL or an unreachable server is reported here, before the server starts
     if db:
         os.environ["ZEROCARBON_DB"] = db

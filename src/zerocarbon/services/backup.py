@@ -39,7 +39,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from zerocarbon import __version__
-from zerocarbon.errors import InputError, Problem, StateError, StorageError
+from zerocarbon.errors import InputError, NotFoundError, Problem, StateError, StorageError
 from zerocarbon.store.db import database_url, make_engine, session_factory, upgrade
 
 FORMAT = 1
@@ -294,7 +294,8 @@ def create(folder: str | Path, db_url: str | None = None, lake: str | Path | Non
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.parent / f".{folder.name}.partial-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    # Owner-only: a backup holds every organisation's data and the password, session and token hashes.
+    staging.mkdir(mode=0o700)
     try:
         if engine_name == "sqlite":
             db_file, revision, tables, audit_entries, audit_head = _sqlite_backup(parsed, staging, progress)
@@ -507,6 +508,8 @@ def verify(folder: str | Path, progress: Progress | None = None) -> Verification
     no file the manifest does not list. Reads everything; writes nothing."""
     progress = progress or _no_progress
     folder = Path(folder).expanduser().resolve()
+    if not folder.exists():  # a wrong name, not a damaged backup
+        raise NotFoundError(f"no backup at {folder}")
     manifest, problems = _read_manifest(folder)
     if manifest is None or problems:
         return Verification(folder, manifest, problems, 0)
@@ -693,6 +696,7 @@ def _sqlite_restore(folder: Path, manifest: Manifest, parsed: URL, progress: Pro
             conn.close()
         if check != "ok":
             raise StorageError(f"the database in the backup is damaged ({check}); nothing was restored")
+        os.chmod(tmp, 0o600)  # the database holds the password, session and token hashes
         _durable()
         os.replace(tmp, path)  # one rename: the target is either still empty or the whole copy
         progress("database", 1, 1)

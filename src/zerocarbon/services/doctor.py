@@ -23,6 +23,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from zerocarbon import limits
+
 ERROR, WARNING, OK, SKIPPED = "error", "warning", "ok", "skipped"
 SEVERITIES = (ERROR, WARNING, OK, SKIPPED)
 
@@ -611,16 +613,17 @@ def folder_findings(check: str, what: tuple[str, str], probe: FolderProbe, setti
     if probe.free_bytes is not None and probe.total_bytes:
         low = probe.free_bytes < min_free or probe.free_bytes < min_fraction * probe.total_bytes
         space = f"{_size(probe.free_bytes)} free of {_size(probe.total_bytes)}"
+        space_zh = f"共 {_size(probe.total_bytes)}，剩余 {_size(probe.free_bytes)}"
         stitle = (f"{what[0].capitalize()} has free space", f"{what[1]}有剩余空间")
         if low:
             out.append(_f(f"{check}.space", WARNING, stitle,
                           (f"{probe.probed}: only {space} (below {_size(min_free)} or {min_fraction:.0%}); a full disk "
-                           "stops imports and ingest", f"{probe.probed}：仅剩 {space}（低于 {_size(min_free)} 或 "
+                           "stops imports and ingest", f"{probe.probed}：{space_zh}（低于 {_size(min_free)} 或 "
                            f"{min_fraction:.0%}）；磁盘写满会使导入和采集停止"),
                           (f"free space on that disk or move the folder to a larger one ({setting})",
                            f"清理该磁盘或把文件夹移到更大的磁盘（{setting}）")))
         else:
-            out.append(_f(f"{check}.space", OK, stitle, (f"{probe.probed}: {space}", f"{probe.probed}：{space}")))
+            out.append(_f(f"{check}.space", OK, stitle, (f"{probe.probed}: {space}", f"{probe.probed}：{space_zh}")))
     return out
 
 
@@ -710,9 +713,12 @@ def skew_finding(check: str, other: tuple[str, str], reading: ClockReading | Non
     return _f(check, OK, title, found)
 
 
-NTP_FIX = ("enable NTP on both hosts: apt install chrony && systemctl enable --now chrony; check with "
-           "`chronyc tracking`", "在两台主机上启用 NTP：apt install chrony && systemctl enable --now chrony；用 "
+NTP_FIX = ("enable NTP on this host and the other one compared: apt install chrony && systemctl enable --now chrony; check with "
+           "`chronyc tracking`", "在本机和所比较的另一台主机上启用 NTP：apt install chrony && systemctl enable --now chrony；用 "
            "`chronyc tracking` 检查")
+HOST_NTP_FIX = ("enable NTP on this host: apt install chrony && systemctl enable --now chrony; check with "
+                "`chronyc tracking`", "在本机启用 NTP：apt install chrony && systemctl enable --now chrony；用 "
+                "`chronyc tracking` 检查")
 
 
 @dataclass(frozen=True)
@@ -803,7 +809,7 @@ def kernel_clock_finding(synchronised: bool | None) -> Finding:
     if not synchronised:
         return _f("clock.host", WARNING, title,
                   ("the kernel reports this host's clock as not synchronised by NTP (adjtimex: TIME_ERROR)",
-                   "内核报告本机时钟未经 NTP 同步（adjtimex：TIME_ERROR）"), NTP_FIX)
+                   "内核报告本机时钟未经 NTP 同步（adjtimex：TIME_ERROR）"), HOST_NTP_FIX)
     return _f("clock.host", OK, title, ("the kernel reports the clock synchronised", "内核报告时钟已同步"))
 
 
@@ -890,6 +896,26 @@ def _url_password(url: str) -> tuple[str | None, str | None]:
     return u.username, u.password
 
 
+def limit_findings(env: dict[str, str]) -> list[Finding]:
+    """The upload and row limits (zerocarbon.limits): a value that is not a positive whole number would make
+    every upload or import fail, so `zerocarbon serve` refuses to start with it."""
+    out = []
+    for name, default in ((limits.MAX_UPLOAD_ENV, limits.DEFAULT_MAX_UPLOAD_MB), (limits.MAX_ROWS_ENV, limits.DEFAULT_MAX_ROWS)):
+        text = env.get(name, "").strip()
+        title = (f"${name} is usable", f"${name} 取值可用")
+        ok = text.isdigit() and int(text) > 0
+        if not text or ok:
+            shown = text or f"not set (default {default:,})"
+            out.append(_f(f"settings.{name.lower()}", OK, title, (f"${name}: {shown}", f"${name}：{text or f'未设置（默认 {default:,}）'}")))
+        else:
+            out.append(_f(f"settings.{name.lower()}", ERROR, title,
+                          (f"${name}={text!r} is not a positive whole number: the server refuses to start and "
+                           "every import refuses to run", f"${name}={text!r} 不是正整数：服务器拒绝启动，导入拒绝运行"),
+                          (f"set {name} to a positive whole number, or unset it for the default {default:,}",
+                           f"将 {name} 设为正整数，或取消设置以使用默认值 {default:,}")))
+    return out
+
+
 def environment_findings(env: dict[str, str], broker_user: str | None, broker_password: str | None,
                          db_url: str, db_shown: str) -> list[Finding]:
     """Secrets the environment or the command line gives this process, compared against known values."""
@@ -910,6 +936,8 @@ def environment_findings(env: dict[str, str], broker_user: str | None, broker_pa
                        f"unset {PASSWORD_ENV}（只在需要的那条命令上设置）")))
     else:
         out.append(_f("secrets.env_password", OK, title, (f"${PASSWORD_ENV} is not set", f"未设置 ${PASSWORD_ENV}")))
+
+    out.extend(limit_findings(env))
 
     title = ("Broker password is not a default", "代理密码不是默认值")
     if broker_password is not None:

@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from zerocarbon import limits
 from zerocarbon.api.deps import CSRF_COOKIE, CSRF_HEADER, MAX_OFFSET, SESSION_COOKIE, kept_read
 from zerocarbon.api.uploads import spooled
 from zerocarbon.errors import (AuthenticationError, ClosedInventoryError, InputError, NotFoundError,
@@ -194,6 +195,8 @@ def error_page(request: Request, status: int, message: str, problems: list,
         summary = t("error.403.actions", actions=t("list.sep").join(t("permission." + a) for a in refused))
     elif status == 403 and "csrf" in message.lower():
         summary = t("error.403.csrf")
+    elif status == 413:
+        summary = t("error.413.text", mb=limits.max_upload_mb())
     elif status in (403, 404, 405):
         summary = t(f"error.{status}.text")
     else:

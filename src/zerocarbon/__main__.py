@@ -1,0 +1,3 @@
+from zerocarbon.cli import main
+
+main()
