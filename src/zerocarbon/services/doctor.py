@@ -387,6 +387,48 @@ def _last(lines: Sequence[ConfLine], key: str) -> ConfLine | None:
 _LOCAL_BIND = ("127.", "localhost", "::1")
 
 
+AUTOSAVE_FIX = ("in mosquitto.conf (as deploy/mosquitto.conf):\n  autosave_on_changes true\n  autosave_interval 1\n"
+                "then restart mosquitto (each change is then written to the persistence file: see docs/ingest.md "
+                "for what it costs)")
+AUTOSAVE_FIX_ZH = ("在 mosquitto.conf 中写入（同 deploy/mosquitto.conf）：\n  autosave_on_changes true\n  autosave_interval 1\n"
+                   "然后重启 mosquitto（此后每次变更都写入持久化文件，代价见 docs/ingest.md）")
+
+
+def _autosave_finding(lines: Sequence[ConfLine], source: str) -> Finding:
+    """Mosquitto writes its in-memory state (sessions, subscriptions, queued messages) to the persistence file only
+    at shutdown and at each autosave; a crash (SIGKILL, out of memory, power loss) forgets what came since, even
+    the ingest's subscription, and a gateway's resent messages are then acknowledged and dropped."""
+    title = ("Broker saves its state after every change", "代理每次变更后保存状态")
+    on_changes = _last(lines, "autosave_on_changes")
+    interval = _last(lines, "autosave_interval")
+    by_changes = on_changes is not None and on_changes.value.lower() in ("true", "1", "yes")
+    try:
+        every = int(interval.value) if interval is not None else 1800  # Mosquitto's default
+    except ValueError:
+        every = None
+    if by_changes and every == 1:
+        return _f("broker.config.autosave", OK, title,
+                  (f"{source}: autosave_on_changes true, autosave_interval 1",
+                   f"{source}：autosave_on_changes true，autosave_interval 1"))
+    lost = "a broker crash forgets persistent sessions and queued messages since the last save"
+    lost_zh = "代理崩溃会丢失上次保存以来的持久会话和排队消息"
+    where = f" ({interval.where})" if interval is not None else ""
+    if every is None:
+        found = (f"autosave_interval {interval.value}{where} is not a number; {lost}",
+                 f"autosave_interval {interval.value}{where} 不是数字；{lost_zh}")
+    elif every == 0:
+        found = (f"autosave_interval 0{where}: the state is saved only at shutdown; {lost}",
+                 f"autosave_interval 0{where}：仅在关闭时保存状态；{lost_zh}")
+    elif by_changes:
+        found = (f"autosave_on_changes true with autosave_interval {every}{where}: a save every {every} changes; {lost}",
+                 f"autosave_on_changes true 且 autosave_interval {every}{where}：每 {every} 次变更保存一次；{lost_zh}")
+    else:
+        found = (f"{source}: the state is saved every {every} s (autosave_interval{where or ' default'}, "
+                 f"autosave_on_changes not true); {lost}",
+                 f"{source}：每 {every} 秒保存一次状态（autosave_on_changes 未开启）；{lost_zh}")
+    return _f("broker.config.autosave", WARNING, title, found, (AUTOSAVE_FIX, AUTOSAVE_FIX_ZH))
+
+
 def broker_config_findings(lines: Sequence[ConfLine], source: str) -> list[Finding]:
     """Judge a mosquitto.conf read by :func:`read_broker_config` (Mosquitto 2.x defaults apply to what is absent)."""
     out: list[Finding] = []
@@ -422,6 +464,7 @@ def broker_config_findings(lines: Sequence[ConfLine], source: str) -> list[Findi
     else:
         out.append(_f("broker.config.persistence", OK, title, (f"{source}: persistence true",
                                                                f"{source}：persistence true")))
+        out.append(_autosave_finding(lines, source))
 
     title = ("Broker configuration refuses anonymous clients", "代理配置拒绝匿名客户端")
     anonymous = [x for x in lines if x.key == "allow_anonymous" and x.value.lower() == "true"]
