@@ -14,7 +14,8 @@ Throughput, each configuration ``--runs`` times (median reported):
   sends ``--messages`` QoS 1 messages (100 in flight): ``batch`` payloads of 100 readings (~4 KB) and ``single``
   ones (~80 bytes); the time from the first publish until the subscriber has counted them all;
 - ``backlog``: the subscriber is offline while ``--backlog`` batch messages are published (the queue grows as it
-  does while the ingest is stopped), then it connects and drains; publish and drain times.
+  does while the ingest is stopped), then it connects and drains; publish and drain times. The publishers:
+  ``--backlog-publishers`` connections (gateways) sharing the messages.
 
 SIGKILL (``--crash``): the process-fault test's approach without the database: a slow persistent subscriber
 (re-subscribing on every connect, as the ingest does), a paho gateway publishing ``--crash-messages`` paced
@@ -22,7 +23,8 @@ readings on a persistent session; the broker is SIGKILLed once a quarter have be
 persistence folder 0.5 s later; the gateway resends what was not acknowledged. Counted: distinct messages the
 subscriber received (lost = published - received) and deliveries beyond one per message (duplicates).
 
-Usage: python bench/broker_autosave.py [--messages 20000] [--backlog 5000] [--runs 3] [--crash-runs 3]
+Usage: python bench/broker_autosave.py [--messages 20000] [--backlog 5000] [--backlog-publishers 1] [--runs 3]
+           [--crash-runs 3] [--configs shipped,'every change','100 changes'] [--timeout 120]
 """
 from __future__ import annotations
 
@@ -199,22 +201,24 @@ def online(extra: str, mode: str, n: int, timeout: float) -> float | None:
             broker.stop()
 
 
-def backlog(extra: str, n: int, timeout: float) -> tuple[float | None, float | None]:
+def backlog(extra: str, n: int, timeout: float, publishers: int = 1) -> tuple[float | None, float | None]:
     with tempfile.TemporaryDirectory(prefix="zc-autosave-") as tmp:
         broker = Broker(Path(tmp), extra).start()
         try:
             Sub(broker.port, "bench-sub").finish()  # its session and subscription exist; now it is offline
-            pub = Publisher(broker.port, "bench-pub")
+            pubs = [Publisher(broker.port, f"bench-pub{k}") for k in range(publishers)]
             body = payload(0, "batch")
             t0 = time.monotonic()
             for i in range(n):
-                pub.c.publish(TOPIC.format(i % 1000), body, qos=1)
+                pubs[i % publishers].c.publish(TOPIC.format(i % 1000), body, qos=1)
             try:
-                t_pub = wait(lambda: pub.acked >= n, timeout, "publish") - t0
+                t_pub = wait(lambda: sum(p.acked for p in pubs) >= n, timeout, "publish") - t0
             except TimeoutError:
-                pub.close()
+                t_pub = None
+            for p in pubs:
+                p.close()
+            if t_pub is None:
                 return None, None
-            pub.close()
             t1 = time.monotonic()
             sub = Sub(broker.port, "bench-sub")
             try:
@@ -271,6 +275,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=20000)
     ap.add_argument("--backlog", type=int, default=5000)
+    ap.add_argument("--backlog-publishers", type=int, default=1,
+                    help="publishing connections sharing the backlog (gateways)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--crash-runs", type=int, default=3)
     ap.add_argument("--crash-messages", type=int, default=2000)
@@ -288,7 +294,7 @@ def main() -> None:
             ts = [online(extra, mode, a.messages, a.timeout) for _ in range(a.runs)]
             print(f"  {name} online {mode}: {[fmt(t, a.timeout) for t in ts]}", flush=True)
             res[mode] = None if None in ts else statistics.median(ts)
-        bl = [backlog(extra, a.backlog, a.timeout) for _ in range(a.runs)]
+        bl = [backlog(extra, a.backlog, a.timeout, a.backlog_publishers) for _ in range(a.runs)]
         print(f"  {name} backlog: {[(fmt(p, a.timeout), fmt(d, a.timeout)) for p, d in bl]}", flush=True)
         pubs, drains = [p for p, _ in bl], [d for _, d in bl]
         res["bpub"] = None if None in pubs else statistics.median(pubs)
@@ -299,7 +305,7 @@ def main() -> None:
         rows.append((name, res))
     print(f"\nload average after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
     print(f"\n| broker setting | online {a.messages:,} × 4 KB (s) | online {a.messages:,} × 80 B (s) | "
-          f"backlog {a.backlog:,} × 4 KB: publish / drain (s) | SIGKILL mid-burst: lost, duplicated "
+          f"backlog {a.backlog:,} × 4 KB from {a.backlog_publishers} connection(s): publish / drain (s) | SIGKILL mid-burst: lost, duplicated "
           f"(of {a.crash_messages:,}, each run) |")
     print("|---|---|---|---|---|")
     for name, r in rows:
