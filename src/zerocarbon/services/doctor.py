@@ -38,6 +38,7 @@ MOSQUITTO_DEFAULT_QUEUE = 1000
 # Messages the active probe queues for its offline session: beyond the default queue and its in-flight window
 # (max_inflight_messages, default 20), so a default broker must drop some.
 PROBE_MESSAGES = 1200
+PROBE_PUBLISHERS = 8
 PROBE_TOPIC_ROOT = "zerocarbon-doctor"
 
 # Clock skew limits [s]. A minute of skew moves a one-minute reading into the neighbouring interval.
@@ -220,12 +221,13 @@ class QueueProbe:
     unmatched: int = 0  # publishes the broker answered "no matching subscribers": the offline session was not kept
 
 
-def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 30.0, quiet_s: float = 3.0) -> QueueProbe:
+def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 30.0, quiet_s: float = 3.0,
+                drain_s: float = 120.0) -> QueueProbe:
     """Queue ``count`` QoS 1 messages for an offline persistent session and count what the broker delivers
     when it comes back.
 
     The session subscribes (QoS 1) to a topic of its own under ``zerocarbon-doctor/``, outside the ``zc/`` tree
-    the ingest service reads, disconnects keeping its session, another client publishes ``count`` messages at
+    the ingest service reads, disconnects keeping its session, PROBE_PUBLISHERS clients publish ``count`` messages at
     QoS 1 and waits for each PUBACK, then the session reconnects and receives until all arrived or nothing new
     came for ``quiet_s`` seconds. The session is discarded at the end (session expiry 0), whatever happened.
     """
@@ -247,20 +249,31 @@ def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 30
                                     f"({', '.join(map(str, codes)) or 'no answer'})")
         _disconnect(sub)
 
-        pub = _client(broker, f"{sub_id}-pub")
-        c = _connect(pub, broker, clean_start=True, session_expiry_s=0, timeout=timeout)
-        if not c.accepted:
-            return QueueProbe(0, 0, f"the broker refused the probe's publisher: {c.detail}")
+        # Several connections: a broker that saves its state after every change (deploy/mosquitto.conf) saves once
+        # per round of its event loop, so one connection would get one message through per save.
+        pubs = []
         acks: list = []
-        pub.on_publish = lambda _c, _u, _mid, reason_code, _p: acks.append(reason_code)
-        infos = [pub.publish(topic, str(i).encode(), qos=1) for i in range(count)]
+        for k in range(PROBE_PUBLISHERS):
+            pub = _client(broker, f"{sub_id}-pub{k}")
+            c = _connect(pub, broker, clean_start=True, session_expiry_s=0, timeout=timeout)
+            if not c.accepted:
+                for p in pubs:
+                    _disconnect(p)
+                return QueueProbe(0, 0, f"the broker refused the probe's publisher: {c.detail}")
+            pub.on_publish = lambda _c, _u, _mid, reason_code, _p: acks.append(reason_code)
+            pubs.append(pub)
+        infos = [pubs[i % len(pubs)].publish(topic, str(i).encode(), qos=1) for i in range(count)]
         deadline = time.monotonic() + timeout
         for info in infos:
             info.wait_for_publish(max(0.1, deadline - time.monotonic()))
-        _disconnect(pub)
+        for pub in pubs:
+            _disconnect(pub)
         refused = [rc for rc in acks if rc.is_failure]
         if refused:
             return QueueProbe(count, 0, f"the broker refused {len(refused)} of the probe's publishes: {refused[0]}")
+        if len(acks) < count:  # not queued by the broker yet: counting them as dropped would be a false alarm
+            return QueueProbe(count, 0, f"the broker acknowledged only {len(acks)} of the probe's {count} publishes "
+                                        f"within {timeout:g} s")
         unmatched = sum(1 for rc in acks if rc.value == 0x10)  # No matching subscribers
 
         seen: set[bytes] = set()
@@ -270,7 +283,9 @@ def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 30
         c = _connect(sub, broker, clean_start=False, session_expiry_s=0, timeout=timeout)
         if not c.accepted:
             return QueueProbe(count, 0, f"the broker refused the probe's subscriber on its return: {c.detail}")
-        end = time.monotonic() + timeout
+        # A broker saving its state after every change (deploy/mosquitto.conf) hands a queue back one message per
+        # save: about 30 a second on a busy 2-core machine, so the drain gets far longer than the connection.
+        end = time.monotonic() + drain_s
         while len(seen) < count and time.monotonic() < end and time.monotonic() - last[0] < quiet_s:
             time.sleep(0.05)
         _disconnect(sub)
