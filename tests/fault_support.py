@@ -25,7 +25,8 @@ from tests.test_mqtt import _mosquitto
 
 ROOT = Path(__file__).parents[1]
 # Mosquitto as deploy/mosquitto.conf sets it for zero loss (persistent queues without a limit), without the
-# passwords, ACL and TLS of a production broker.
+# passwords, ACL and TLS of a production broker, and without its save after every change (autosave_on_changes),
+# which a test killing the broker adds as ``extra``.
 # ``user``: run as root, Mosquitto drops to the user "mosquitto", which cannot write the test's folder and then
 # keeps nothing across a restart ("Error saving in-memory database ... Permission denied" in its log).
 MOSQUITTO_CONF = ("listener {port} 127.0.0.1\nuser {user}\nallow_anonymous true\npersistence true\n"

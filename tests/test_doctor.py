@@ -356,6 +356,22 @@ def test_broker_config_static_reading_follows_include_dir_and_flags_open_plain_l
     assert "limits.conf:1" in rows["broker.config.queue"].found
     assert rows["broker.config.tls"].severity == doctor.WARNING
     assert rows["broker.config.anonymous"].severity == doctor.OK
+    # Persistence on, saved only every 30 min (Mosquitto's default): a crash forgets the sessions and queues.
+    autosave = rows["broker.config.autosave"]
+    assert autosave.severity == doctor.WARNING and "every 1800 s" in autosave.found
+    assert "a broker crash forgets persistent sessions and queued messages" in autosave.found
+    assert "autosave_on_changes true\n  autosave_interval 1" in autosave.fix and "崩溃" in autosave.found_zh
+    (extra / "save.conf").write_text("autosave_on_changes true\nautosave_interval 100\n")
+    autosave = by_check(doctor.Report(tuple(doctor.broker_config_findings(doctor.read_broker_config(main), "m"))))[
+        "broker.config.autosave"]
+    assert autosave.severity == doctor.WARNING and "every 100 changes" in autosave.found
+    assert "save.conf:2" in autosave.found
+    (extra / "save.conf").write_text("autosave_on_changes true\nautosave_interval 1\n")
+    assert by_check(doctor.Report(tuple(doctor.broker_config_findings(doctor.read_broker_config(main), "m"))))[
+        "broker.config.autosave"].severity == doctor.OK
+    # The shipped configuration read statically: nothing to fix.
+    assert {f.severity for f in doctor.broker_config_findings(
+        doctor.read_broker_config(DEPLOY / "mosquitto.conf"), "deploy/mosquitto.conf")} == {doctor.OK}
 
 
 # -- the command and the endpoint ------------------------------------------------------------------------------------

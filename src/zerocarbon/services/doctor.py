@@ -40,6 +40,7 @@ MOSQUITTO_DEFAULT_QUEUE = 1000
 # Messages the active probe queues for its offline session: beyond the default queue and its in-flight window
 # (max_inflight_messages, default 20), so a default broker must drop some.
 PROBE_MESSAGES = 1200
+PROBE_PUBLISHERS = 8
 PROBE_TOPIC_ROOT = "zerocarbon-doctor"
 
 # Clock skew limits [s]. A minute of skew moves a one-minute reading into the neighbouring interval.
@@ -222,12 +223,13 @@ class QueueProbe:
     unmatched: int = 0  # publishes the broker answered "no matching subscribers": the offline session was not kept
 
 
-def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 30.0, quiet_s: float = 3.0) -> QueueProbe:
+def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 30.0, quiet_s: float = 3.0,
+                drain_s: float = 120.0) -> QueueProbe:
     """Queue ``count`` QoS 1 messages for an offline persistent session and count what the broker delivers
     when it comes back.
 
     The session subscribes (QoS 1) to a topic of its own under ``zerocarbon-doctor/``, outside the ``zc/`` tree
-    the ingest service reads, disconnects keeping its session, another client publishes ``count`` messages at
+    the ingest service reads, disconnects keeping its session, PROBE_PUBLISHERS clients publish ``count`` messages at
     QoS 1 and waits for each PUBACK, then the session reconnects and receives until all arrived or nothing new
     came for ``quiet_s`` seconds. The session is discarded at the end (session expiry 0), whatever happened.
     """
@@ -249,20 +251,31 @@ def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 30
                                     f"({', '.join(map(str, codes)) or 'no answer'})")
         _disconnect(sub)
 
-        pub = _client(broker, f"{sub_id}-pub")
-        c = _connect(pub, broker, clean_start=True, session_expiry_s=0, timeout=timeout)
-        if not c.accepted:
-            return QueueProbe(0, 0, f"the broker refused the probe's publisher: {c.detail}")
+        # Several connections: a broker that saves its state after every change (deploy/mosquitto.conf) saves once
+        # per round of its event loop, so one connection would get one message through per save.
+        pubs = []
         acks: list = []
-        pub.on_publish = lambda _c, _u, _mid, reason_code, _p: acks.append(reason_code)
-        infos = [pub.publish(topic, str(i).encode(), qos=1) for i in range(count)]
+        for k in range(PROBE_PUBLISHERS):
+            pub = _client(broker, f"{sub_id}-pub{k}")
+            c = _connect(pub, broker, clean_start=True, session_expiry_s=0, timeout=timeout)
+            if not c.accepted:
+                for p in pubs:
+                    _disconnect(p)
+                return QueueProbe(0, 0, f"the broker refused the probe's publisher: {c.detail}")
+            pub.on_publish = lambda _c, _u, _mid, reason_code, _p: acks.append(reason_code)
+            pubs.append(pub)
+        infos = [pubs[i % len(pubs)].publish(topic, str(i).encode(), qos=1) for i in range(count)]
         deadline = time.monotonic() + timeout
         for info in infos:
             info.wait_for_publish(max(0.1, deadline - time.monotonic()))
-        _disconnect(pub)
+        for pub in pubs:
+            _disconnect(pub)
         refused = [rc for rc in acks if rc.is_failure]
         if refused:
             return QueueProbe(count, 0, f"the broker refused {len(refused)} of the probe's publishes: {refused[0]}")
+        if len(acks) < count:  # not queued by the broker yet: counting them as dropped would be a false alarm
+            return QueueProbe(count, 0, f"the broker acknowledged only {len(acks)} of the probe's {count} publishes "
+                                        f"within {timeout:g} s")
         unmatched = sum(1 for rc in acks if rc.value == 0x10)  # No matching subscribers
 
         seen: set[bytes] = set()
@@ -272,7 +285,9 @@ def probe_queue(broker: Broker, count: int = PROBE_MESSAGES, timeout: float = 30
         c = _connect(sub, broker, clean_start=False, session_expiry_s=0, timeout=timeout)
         if not c.accepted:
             return QueueProbe(count, 0, f"the broker refused the probe's subscriber on its return: {c.detail}")
-        end = time.monotonic() + timeout
+        # A broker saving its state after every change (deploy/mosquitto.conf) hands a queue back one message per
+        # save: about 30 a second on a busy 2-core machine, so the drain gets far longer than the connection.
+        end = time.monotonic() + drain_s
         while len(seen) < count and time.monotonic() < end and time.monotonic() - last[0] < quiet_s:
             time.sleep(0.05)
         _disconnect(sub)
@@ -389,6 +404,48 @@ def _last(lines: Sequence[ConfLine], key: str) -> ConfLine | None:
 _LOCAL_BIND = ("127.", "localhost", "::1")
 
 
+AUTOSAVE_FIX = ("in mosquitto.conf (as deploy/mosquitto.conf):\n  autosave_on_changes true\n  autosave_interval 1\n"
+                "then restart mosquitto (each change is then written to the persistence file: see docs/ingest.md "
+                "for what it costs)")
+AUTOSAVE_FIX_ZH = ("在 mosquitto.conf 中写入（同 deploy/mosquitto.conf）：\n  autosave_on_changes true\n  autosave_interval 1\n"
+                   "然后重启 mosquitto（此后每次变更都写入持久化文件，代价见 docs/ingest.md）")
+
+
+def _autosave_finding(lines: Sequence[ConfLine], source: str) -> Finding:
+    """Mosquitto writes its in-memory state (sessions, subscriptions, queued messages) to the persistence file only
+    at shutdown and at each autosave; a crash (SIGKILL, out of memory, power loss) forgets what came since, even
+    the ingest's subscription, and a gateway's resent messages are then acknowledged and dropped."""
+    title = ("Broker saves its state after every change", "代理每次变更后保存状态")
+    on_changes = _last(lines, "autosave_on_changes")
+    interval = _last(lines, "autosave_interval")
+    by_changes = on_changes is not None and on_changes.value.lower() in ("true", "1", "yes")
+    try:
+        every = int(interval.value) if interval is not None else 1800  # Mosquitto's default
+    except ValueError:
+        every = None
+    if by_changes and every == 1:
+        return _f("broker.config.autosave", OK, title,
+                  (f"{source}: autosave_on_changes true, autosave_interval 1",
+                   f"{source}：autosave_on_changes true，autosave_interval 1"))
+    lost = "a broker crash forgets persistent sessions and queued messages since the last save"
+    lost_zh = "代理崩溃会丢失上次保存以来的持久会话和排队消息"
+    where = f" ({interval.where})" if interval is not None else ""
+    if every is None:
+        found = (f"autosave_interval {interval.value}{where} is not a number; {lost}",
+                 f"autosave_interval {interval.value}{where} 不是数字；{lost_zh}")
+    elif every == 0:
+        found = (f"autosave_interval 0{where}: the state is saved only at shutdown; {lost}",
+                 f"autosave_interval 0{where}：仅在关闭时保存状态；{lost_zh}")
+    elif by_changes:
+        found = (f"autosave_on_changes true with autosave_interval {every}{where}: a save every {every} changes; {lost}",
+                 f"autosave_on_changes true 且 autosave_interval {every}{where}：每 {every} 次变更保存一次；{lost_zh}")
+    else:
+        found = (f"{source}: the state is saved every {every} s (autosave_interval{where or ' default'}, "
+                 f"autosave_on_changes not true); {lost}",
+                 f"{source}：每 {every} 秒保存一次状态（autosave_on_changes 未开启）；{lost_zh}")
+    return _f("broker.config.autosave", WARNING, title, found, (AUTOSAVE_FIX, AUTOSAVE_FIX_ZH))
+
+
 def broker_config_findings(lines: Sequence[ConfLine], source: str) -> list[Finding]:
     """Judge a mosquitto.conf read by :func:`read_broker_config` (Mosquitto 2.x defaults apply to what is absent)."""
     out: list[Finding] = []
@@ -424,6 +481,7 @@ def broker_config_findings(lines: Sequence[ConfLine], source: str) -> list[Findi
     else:
         out.append(_f("broker.config.persistence", OK, title, (f"{source}: persistence true",
                                                                f"{source}：persistence true")))
+        out.append(_autosave_finding(lines, source))
 
     title = ("Broker configuration refuses anonymous clients", "代理配置拒绝匿名客户端")
     anonymous = [x for x in lines if x.key == "allow_anonymous" and x.value.lower() == "true"]
