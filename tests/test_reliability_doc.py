@@ -50,7 +50,7 @@ def test_every_command_names_tests_and_scripts_that_exist():
     for cells in rows():
         for cmd in commands(cells[-1]):
             if cmd[0] == "python":
-                assert (ROOT / cmd[1]).is_file(), cmd
+                assert cmd[1:3] == ["-m", "zerocarbon"] or (ROOT / cmd[1]).is_file(), cmd
                 continue
             targets = [a for a in cmd[1:] if a.startswith("tests/")]
             assert targets, cmd
