@@ -239,6 +239,9 @@ def start_broker(folder: Path) -> tuple[subprocess.Popen, int, Path]:
     port = api_load.free_port()
     store = folder / "mosquitto"
     store.mkdir()
+    # Started as root, Mosquitto drops to its own user ("mosquitto"), which must be able to write the
+    # persistence file: in a root-owned scratch folder its autosave fails with "Permission denied".
+    store.chmod(0o777)
     conf = folder / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
                     f"persistence_location {store}/\nmax_queued_messages 0\nmax_queued_bytes 0\n")
