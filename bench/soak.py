@@ -242,6 +242,7 @@ def start_broker(folder: Path) -> tuple[subprocess.Popen, int, Path]:
     # Started as root, Mosquitto drops to its own user ("mosquitto"), which must be able to write the
     # persistence file: in a root-owned scratch folder its autosave fails with "Permission denied".
     store.chmod(0o777)
+    folder.chmod(folder.stat().st_mode | 0o011)  # and reach it
     conf = folder / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
                     f"persistence_location {store}/\nmax_queued_messages 0\nmax_queued_bytes 0\n")
@@ -570,6 +571,7 @@ def run(o: Options) -> dict:
         size = store.size_mb()
         stop_process(procs["web"])
         stop_process(procs["broker"], signal.SIGTERM)
+        broker_log = (folder / "broker.log").read_text(errors="replace").splitlines()
 
         load = [s for s in samples if s["phase"] == "load"]
         warm = min(300.0, seconds * 0.2)
@@ -607,6 +609,10 @@ def run(o: Options) -> dict:
             "redelivered_messages": handled[0] - int(counters[0]) if handled else None,
             # seen every 5 s: a connection shorter than that can be missed, so this is a lower bound
             "ingest_reconnections_at_least": max(0, len(connections) - 1),
+            # the broker's own account: each session start of the ingest, and what went wrong on its side
+            "broker_log": {"ingest_connects": sum(" as soak-ingest " in line for line in broker_log),
+                           "client_timeouts": sum("exceeded timeout" in line for line in broker_log),
+                           "errors": [line for line in broker_log if "Error" in line][:10]},
             "dead_letters": dead, "drain_s": round(drain_s, 1),
             "requests": len(log), "http_errors": sum(1 for x in log if x[2] != 200),
             "http_statuses": _count(x[2] for x in log),
@@ -699,7 +705,9 @@ def markdown(r: dict) -> str:
                                         f"(sum of values {r['published']['sum']:,.0f} / {r['stored']['sum']:,.0f})"),
         ("lost / duplicated", f"**{r['lost']} / {r['duplicated']}**; dead letters {r['dead_letters']}; "
                               f"messages redelivered {r['redelivered_messages']}; ingest reconnections ≥ "
-                              f"{r.get('ingest_reconnections_at_least', '–')}; drain after publishing {r['drain_s']:.0f} s"),
+                              f"{r.get('ingest_reconnections_at_least', '–')} (broker log: "
+                              f"{r.get('broker_log', {}).get('ingest_connects', '–')} connects, "
+                              f"{r.get('broker_log', {}).get('client_timeouts', '–')} client timeouts); drain after publishing {r['drain_s']:.0f} s"),
         ("ingest CPU per stored reading", f"{r['cpu_us_per_stored_reading']['ingest']} µs ingest + "
                                           f"{r['cpu_us_per_stored_reading']['database']} µs PostgreSQL"),
     ]
