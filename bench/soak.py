@@ -461,12 +461,12 @@ def run(o: Options) -> dict:
 
         def backlog() -> int:
             """Readings published but not yet stored, at most: the ingest stores in arrival order, so every
-            message before the newest stored probe message is stored."""
+            block of messages before that of the newest stored probe message is stored."""
             for block, received in store.probe():
                 if block < len(sent_at) and sent_at[block] > 0 and block not in seen_blocks:
                     seen_blocks.add(block)
                     lags.append((received, received - sent_at[block]))
-            done = (max(seen_blocks) + 1) * METERS * PER_MESSAGE if seen_blocks else 0
+            done = max(seen_blocks) * METERS * PER_MESSAGE if seen_blocks else 0
             return max(0, int(counters[1]) - done)
 
         connections: set[int] = set()
@@ -677,6 +677,11 @@ def summary(r: dict) -> str:
             f"p50/p95/p99 first {lat(f)}, last {lat(la)}; lag p50 {r['lag_s']['p50']} s max {r['lag_s']['max']} s")
 
 
+def _broker_log(r: dict) -> str:
+    b = r.get("broker_log")
+    return f" (broker log: {b['ingest_connects']} connects, {b['client_timeouts']} client timeouts)" if b else ""
+
+
 def markdown(r: dict) -> str:
     """The figures of a run as the table of BENCHMARKS.md's "Soak" section."""
     m, f, la = r["machine"], r["first_window"], r["last_window"]
@@ -705,9 +710,7 @@ def markdown(r: dict) -> str:
                                         f"(sum of values {r['published']['sum']:,.0f} / {r['stored']['sum']:,.0f})"),
         ("lost / duplicated", f"**{r['lost']} / {r['duplicated']}**; dead letters {r['dead_letters']}; "
                               f"messages redelivered {r['redelivered_messages']}; ingest reconnections ≥ "
-                              f"{r.get('ingest_reconnections_at_least', '–')} (broker log: "
-                              f"{r.get('broker_log', {}).get('ingest_connects', '–')} connects, "
-                              f"{r.get('broker_log', {}).get('client_timeouts', '–')} client timeouts); drain after publishing {r['drain_s']:.0f} s"),
+                              f"{r.get('ingest_reconnections_at_least', '–')}{_broker_log(r)}; drain after publishing {r['drain_s']:.0f} s"),
         ("ingest CPU per stored reading", f"{r['cpu_us_per_stored_reading']['ingest']} µs ingest + "
                                           f"{r['cpu_us_per_stored_reading']['database']} µs PostgreSQL"),
     ]
