@@ -5,7 +5,7 @@ plus the drain):
 
 * a private Mosquitto on a free port with the zero-loss settings of deploy/mosquitto.conf (persistence on,
   ``max_queued_messages 0``, ``max_queued_bytes 0``) without its TLS listener, password file and ACL, which
-  need root-owned files; a private broker rather than the shared one on 1883, whose per-client queue limit is
+  need certificates and users made for them; a private broker rather than the shared one on 1883, whose per-client queue limit is
   Mosquitto's default (1,000 messages) and would drop QoS 1 messages whenever the ingest fell behind, and whose
   traffic from other users would mix into the figures;
 * a new PostgreSQL database (on the server of $ZEROCARBON_BENCH_PG, dropped at the end) holding what the two
@@ -17,7 +17,9 @@ plus the drain):
 * ``zerocarbon serve --workers 1`` with the dashboard;
 * a paced publisher (paho, QoS 1, one process) sending messages of 100 readings, one per meter in turn, at
   ``--rate`` readings/s: by default half of the batched end-to-end rate of BENCHMARKS.md's MQTT ingest table
-  (the row is read from BENCHMARKS.md and printed);
+  (the row is read from BENCHMARKS.md and printed); held while the ingest is more than ``--max-backlog``
+  readings behind, so that a machine short of CPU cannot grow the broker's queue and the final drain without
+  bound (the time held and the rate actually published are reported);
 * dashboard load: a client logged in through ``POST /api/v1/auth/login`` (its session cookie, as a browser
   would send it) reading dashboard pages and API endpoints round-robin at ``--rps`` requests/s.
 
@@ -25,11 +27,15 @@ Every ``--sample`` seconds: resident memory (RSS) of the ingest, the web server 
 child processes, from /proc), the ingest lag (from publishing to stored: the ``received_at`` of meter M0000's
 readings, stamped by the ingest just before its commit, against the publisher's clock for that message),
 request latency p50/p95/p99 and errors of the window, the load average. At the end, after the ingest has
-drained: readings published against stored (count and sum of values, which are distinct integers per
-reading), messages handled against published (redeliveries), dead letters, memory slope (least squares, MB per
-hour, after a warm-up), latency of the first and the last window. Results: soak.json and soak.png in --out.
+drained: readings published against stored (count and sum of values, integers so that the sums are exact),
+messages handled against published (redeliveries), dead letters, memory slope (least squares, MB per
+hour, after a warm-up), latency of the first and the last window, the ingest's reconnections (its connections
+seen in /proc and the broker's log). Results in --out (default bench/results): soak.json, soak.md (the table of
+BENCHMARKS.md), soak.png, and the ingest's and the broker's logs.
 
-Usage: PYTHONPATH=src python bench/soak.py [--minutes 60] [--rate R] [--rps 5] [--sample 30] [--out DIR]
+Usage: PYTHONPATH=src python bench/soak.py [--minutes 60] [--rate R] [--rps 5] [--sample 30]
+           [--max-backlog 1000000] [--drain-max 900] [--out DIR]
+       PYTHONPATH=src python bench/soak.py --report bench/results/soak.json     # the table again
 """
 from __future__ import annotations
 
