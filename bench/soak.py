@@ -5,7 +5,7 @@ plus the drain):
 
 * a private Mosquitto on a free port with the zero-loss settings of deploy/mosquitto.conf (persistence on,
   ``max_queued_messages 0``, ``max_queued_bytes 0``) without its TLS listener, password file and ACL, which
-  need root-owned files; a private broker rather than the shared one on 1883, whose per-client queue limit is
+  need certificates and users made for them; a private broker rather than the shared one on 1883, whose per-client queue limit is
   Mosquitto's default (1,000 messages) and would drop QoS 1 messages whenever the ingest fell behind, and whose
   traffic from other users would mix into the figures;
 * a new PostgreSQL database (on the server of $ZEROCARBON_BENCH_PG, dropped at the end) holding what the two
@@ -17,7 +17,9 @@ plus the drain):
 * ``zerocarbon serve --workers 1`` with the dashboard;
 * a paced publisher (paho, QoS 1, one process) sending messages of 100 readings, one per meter in turn, at
   ``--rate`` readings/s: by default half of the batched end-to-end rate of BENCHMARKS.md's MQTT ingest table
-  (the row is read from BENCHMARKS.md and printed);
+  (the row is read from BENCHMARKS.md and printed); held while the ingest is more than ``--max-backlog``
+  readings behind, so that a machine short of CPU cannot grow the broker's queue and the final drain without
+  bound (the time held and the rate actually published are reported);
 * dashboard load: a client logged in through ``POST /api/v1/auth/login`` (its session cookie, as a browser
   would send it) reading dashboard pages and API endpoints round-robin at ``--rps`` requests/s.
 
@@ -25,11 +27,15 @@ Every ``--sample`` seconds: resident memory (RSS) of the ingest, the web server 
 child processes, from /proc), the ingest lag (from publishing to stored: the ``received_at`` of meter M0000's
 readings, stamped by the ingest just before its commit, against the publisher's clock for that message),
 request latency p50/p95/p99 and errors of the window, the load average. At the end, after the ingest has
-drained: readings published against stored (count and sum of values, which are distinct integers per
-reading), messages handled against published (redeliveries), dead letters, memory slope (least squares, MB per
-hour, after a warm-up), latency of the first and the last window. Results: soak.json and soak.png in --out.
+drained: readings published against stored (count and sum of values, integers so that the sums are exact),
+messages handled against published (redeliveries), dead letters, memory slope (least squares, MB per
+hour, after a warm-up), latency of the first and the last window, the ingest's reconnections (its connections
+seen in /proc and the broker's log). Results in --out (default bench/results): soak.json, soak.md (the table of
+BENCHMARKS.md), soak.png, and the ingest's and the broker's logs.
 
-Usage: PYTHONPATH=src python bench/soak.py [--minutes 60] [--rate R] [--rps 5] [--sample 30] [--out DIR]
+Usage: PYTHONPATH=src python bench/soak.py [--minutes 60] [--rate R] [--rps 5] [--sample 30]
+           [--max-backlog 1000000] [--drain-max 900] [--out DIR]
+       PYTHONPATH=src python bench/soak.py --report bench/results/soak.json     # the table again
 """
 from __future__ import annotations
 
@@ -239,6 +245,10 @@ def start_broker(folder: Path) -> tuple[subprocess.Popen, int, Path]:
     port = api_load.free_port()
     store = folder / "mosquitto"
     store.mkdir()
+    # Started as root, Mosquitto drops to its own user ("mosquitto"), which must be able to write the
+    # persistence file: in a root-owned scratch folder its autosave fails with "Permission denied".
+    store.chmod(0o777)
+    folder.chmod(folder.stat().st_mode | 0o011)  # and reach it
     conf = folder / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
                     f"persistence_location {store}/\nmax_queued_messages 0\nmax_queued_bytes 0\n")
@@ -457,12 +467,12 @@ def run(o: Options) -> dict:
 
         def backlog() -> int:
             """Readings published but not yet stored, at most: the ingest stores in arrival order, so every
-            message before the newest stored probe message is stored."""
+            block of messages before that of the newest stored probe message is stored."""
             for block, received in store.probe():
                 if block < len(sent_at) and sent_at[block] > 0 and block not in seen_blocks:
                     seen_blocks.add(block)
                     lags.append((received, received - sent_at[block]))
-            done = (max(seen_blocks) + 1) * METERS * PER_MESSAGE if seen_blocks else 0
+            done = max(seen_blocks) * METERS * PER_MESSAGE if seen_blocks else 0
             return max(0, int(counters[1]) - done)
 
         connections: set[int] = set()
@@ -567,6 +577,7 @@ def run(o: Options) -> dict:
         size = store.size_mb()
         stop_process(procs["web"])
         stop_process(procs["broker"], signal.SIGTERM)
+        broker_log = (folder / "broker.log").read_text(errors="replace").splitlines()
 
         load = [s for s in samples if s["phase"] == "load"]
         warm = min(300.0, seconds * 0.2)
@@ -604,6 +615,10 @@ def run(o: Options) -> dict:
             "redelivered_messages": handled[0] - int(counters[0]) if handled else None,
             # seen every 5 s: a connection shorter than that can be missed, so this is a lower bound
             "ingest_reconnections_at_least": max(0, len(connections) - 1),
+            # the broker's own account: each session start of the ingest, and what went wrong on its side
+            "broker_log": {"ingest_connects": sum(" as soak-ingest " in line for line in broker_log),
+                           "client_timeouts": sum("exceeded timeout" in line for line in broker_log),
+                           "errors": [line for line in broker_log if "Error" in line][:10]},
             "dead_letters": dead, "drain_s": round(drain_s, 1),
             "requests": len(log), "http_errors": sum(1 for x in log if x[2] != 200),
             "http_statuses": _count(x[2] for x in log),
@@ -668,6 +683,11 @@ def summary(r: dict) -> str:
             f"p50/p95/p99 first {lat(f)}, last {lat(la)}; lag p50 {r['lag_s']['p50']} s max {r['lag_s']['max']} s")
 
 
+def _broker_log(r: dict) -> str:
+    b = r.get("broker_log")
+    return f" (broker log: {b['ingest_connects']} connects, {b['client_timeouts']} client timeouts)" if b else ""
+
+
 def markdown(r: dict) -> str:
     """The figures of a run as the table of BENCHMARKS.md's "Soak" section."""
     m, f, la = r["machine"], r["first_window"], r["last_window"]
@@ -696,7 +716,7 @@ def markdown(r: dict) -> str:
                                         f"(sum of values {r['published']['sum']:,.0f} / {r['stored']['sum']:,.0f})"),
         ("lost / duplicated", f"**{r['lost']} / {r['duplicated']}**; dead letters {r['dead_letters']}; "
                               f"messages redelivered {r['redelivered_messages']}; ingest reconnections ≥ "
-                              f"{r.get('ingest_reconnections_at_least', '–')}; drain after publishing {r['drain_s']:.0f} s"),
+                              f"{r.get('ingest_reconnections_at_least', '–')}{_broker_log(r)}; drain after publishing {r['drain_s']:.0f} s"),
         ("ingest CPU per stored reading", f"{r['cpu_us_per_stored_reading']['ingest']} µs ingest + "
                                           f"{r['cpu_us_per_stored_reading']['database']} µs PostgreSQL"),
     ]

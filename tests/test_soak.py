@@ -50,8 +50,9 @@ def test_short_soak_stores_every_reading_once_and_serves_every_request(tmp_path,
     assert r["requests"] > 0 and r["http_errors"] == 0, r["http_statuses"]
 
     for key in ("rate_readings_per_s", "rate_source", "benchmark_row", "machine", "published", "stored",
-                "redelivered_messages", "ingest_reconnections_at_least", "memory_slope_mb_per_hour", "rss_mb_first_last", "lag_s", "first_window",
-                "last_window", "cpu_us_per_stored_reading", "publisher_held_s", "samples"):
+                "redelivered_messages", "ingest_reconnections_at_least", "broker_log", "memory_slope_mb_per_hour",
+                "rss_mb_first_last", "lag_s", "first_window", "last_window", "cpu_us_per_stored_reading",
+                "publisher_held_s", "samples"):
         assert key in r, key
     assert set(r["memory_slope_mb_per_hour"]) == {"ingest", "web", "broker"}
     assert r["machine"]["load_average_1min"]["max"] >= 0
