@@ -217,6 +217,7 @@ def ingest_mqtt(db: DbOpt = None, org: OrgCodeOpt = None, host: Annotated[str, t
                 as_json: JsonOpt = False) -> None:
     """Subscribe (MQTT 5, QoS 1, persistent session) and store readings by the file-import rules, acknowledging
     each message after its commit; every refused reading goes to dead letters with its reason."""
+    import signal
     import threading
 
     from zerocarbon.cli.common import open_db
@@ -243,6 +244,11 @@ def ingest_mqtt(db: DbOpt = None, org: OrgCodeOpt = None, host: Annotated[str, t
     herald = threading.Thread(target=announce, daemon=True)
     if not as_json:
         herald.start()
+
+    def terminated(_signum, _frame) -> None:  # systemd's stop and `kill`: the same clean stop as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminated)
     try:
         sub.run(seconds)
     except KeyboardInterrupt:
