@@ -31,7 +31,15 @@ def rows() -> list[list[str]]:
 
 
 def commands(cell: str) -> list[list[str]]:
-    return [shlex.split(c) for c in re.findall(r"`([^`]+)`", cell) if c.split()[0] in ("pytest", "python")]
+    """The pytest and python commands of a cell, without leading ``NAME=value`` settings."""
+    out = []
+    for code in re.findall(r"`([^`]+)`", cell):
+        words = shlex.split(code)
+        while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+            words = words[1:]
+        if words and words[0] in ("pytest", "python"):
+            out.append(words)
+    return out
 
 
 def test_every_row_has_five_cells_and_a_command_that_recreates_it():
