@@ -347,6 +347,15 @@ def _wait_for_no_session(url: str) -> None:
         admin.dispose()
 
 
+def _assert_nothing_restored(target_url: str, lake: Path) -> None:
+    engine = create_engine(target_url)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM information_schema.tables "
+                              "WHERE table_schema = 'public'")).scalar() == 0
+    engine.dispose()
+    assert not lake.exists()
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_postgres_restore_into_an_empty_database_and_refusals(tmp_path):
@@ -387,22 +396,12 @@ def test_postgres_restore_into_an_empty_database_and_refusals(tmp_path):
         (bad / "manifest.json").write_text(json.dumps(manifest))
         with pytest.raises(StorageError, match="pg_restore failed.*still empty"):
             backup.restore(bad, target_url, tmp_path / "lake2")
-        engine = create_engine(target_url)
-        with engine.connect() as c:
-            assert c.execute(text("SELECT count(*) FROM information_schema.tables "
-                                  "WHERE table_schema = 'public'")).scalar() == 0
-        engine.dispose()
-        assert not (tmp_path / "lake2").exists()
+        _assert_nothing_restored(target_url, tmp_path / "lake2")
 
         # Killed while pg_restore loads the tables: the tool dies with it and the server rolls the restore back.
         _killed(tmp_path, "restore", "database", str(tmp_path / "pg"), target_url, str(tmp_path / "lake2"), "3")
         _wait_for_no_session(target_url)  # a pg_restore that outlived its parent would commit before it ends
-        engine = create_engine(target_url)
-        with engine.connect() as c:
-            assert c.execute(text("SELECT count(*) FROM information_schema.tables "
-                                  "WHERE table_schema = 'public'")).scalar() == 0
-        engine.dispose()
-        assert not (tmp_path / "lake2").exists()
+        _assert_nothing_restored(target_url, tmp_path / "lake2")
 
         r = backup.restore(tmp_path / "pg", target_url, tmp_path / "lake2")
         assert r.ok and r.row_count_mismatches == [] and r.audit_head == done.manifest.audit_head
