@@ -20,6 +20,18 @@ OrgCodeOpt = Annotated[Optional[str], typer.Option("--org", help="organisation c
                                                                  "organisation)")]
 
 
+class Engine(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOpt = Annotated[Engine, typer.Option("--engine", help="what runs the roll-up: DuckDB in this process, or Apache "
+                                                            "Spark (docs/spark.md)")]
+MasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 "
+                                                                         "(default $ZEROCARBON_SPARK_MASTER, else "
+                                                                         "local[*]); only with --engine spark")]
+
+
 def organisation(org: str | None, db: str | None) -> str:
     """The organisation a command works for: ``--org``, or the database's only one; anything else is a usage
     error that lists the choices, never a guess."""
@@ -102,14 +114,16 @@ def meters_rollup(registry: Annotated[Path, typer.Option("--registry", help="met
                   site: Annotated[Optional[str], typer.Option("--site", help="only this site")] = None,
                   date_from: Annotated[Optional[str], typer.Option("--from", help="first local date, YYYY-MM-DD")] = None,
                   date_to: Annotated[Optional[str], typer.Option("--to", help="last local date (included)")] = None,
-                  org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+                  org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False,
+                  engine: EngineOpt = Engine.duckdb, spark_master: MasterOpt = None) -> None:
     """Energy per meter or site and hour, day or month of the site's local calendar, from the organisation's
     part of the lake."""
     from zerocarbon.services.meter_import import read_registry
     from zerocarbon.services import energy_data
 
     df = energy_data.rollup(lake, organisation(org, db), read_registry(registry), by.value, freq.value, site,
-                            energy_data.parse_day(date_from, "--from"), energy_data.parse_day(date_to, "--to"))
+                            energy_data.parse_day(date_from, "--from"), energy_data.parse_day(date_to, "--to"),
+                            engine.value, spark_master)
     if as_json:
         emit_json(df.to_dict(orient="records"))
         return
@@ -140,14 +154,15 @@ def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake
                        out: Annotated[Path, typer.Option(help="electricity activity CSV to write")] = Path("electricity.csv"),
                        allow_partial: Annotated[bool, typer.Option("--allow-partial", help="write months with missing "
                                                                    "intervals as measured (they understate Scope 2)")] = False,
-                       org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+                       org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False,
+                       engine: EngineOpt = Engine.duckdb, spark_master: MasterOpt = None) -> None:
     """Monthly kWh (local months) of the revenue meters as an electricity activity file for
     `zerocarbon import electricity`."""
     from zerocarbon.services.meter_import import read_registry
     from zerocarbon.services import energy_data
 
     r = energy_data.electricity_activity(lake, organisation(org, db), read_registry(registry), year, out,
-                                         allow_partial)
+                                         allow_partial, engine.value, spark_master)
     if as_json:
         emit_json({"file": str(r.path), "year": year, "months": r.months, "partial": r.partial,
                    "without_readings": r.without_readings})

@@ -19,7 +19,7 @@ import pandas as pd
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.errors import InputError, NotFoundError, Problem
 from zerocarbon.io.spreadsheet import write_csv
-from zerocarbon.store import lake
+from zerocarbon.store import engines, lake
 from zerocarbon.units import scale
 
 REGISTRY = "meter registry"
@@ -101,8 +101,8 @@ def _zones(meters: dict[str, Meter], ids) -> pd.DataFrame:
                         columns=["meter", "site", "timezone"])
 
 
-def _unregistered(root: Path, org: str, meters: dict[str, Meter], site: str | None) -> None:
-    held = lake.holdings(root, org)
+def _unregistered(root: Path, org: str, meters: dict[str, Meter], site: str | None, engine=None) -> None:
+    held = lake.holdings(root, org, engine)
     if site:
         held = held[held["site"] == site]
     missing = sorted(set(held["meter"]) - set(meters))
@@ -113,16 +113,18 @@ def _unregistered(root: Path, org: str, meters: dict[str, Meter], site: str | No
 
 
 def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", freq: str = "month",
-           site: str | None = None, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+           site: str | None = None, start: date | None = None, end: date | None = None,
+           engine: str | None = None, spark_master: str | None = None) -> pd.DataFrame:
     """Energy of organisation ``org`` per meter or site and local hour, day or month; ``meters`` is that
-    organisation's registry.
+    organisation's registry. ``engine`` (duckdb | spark, see ``store.engines``) runs the roll-up.
 
     ``by="site"`` adds up, per site and medium, the revenue meters where the site declares any for that
     medium (sub-meters are inside what they measure) and otherwise every meter of the medium; the column
     ``basis`` says which. ``start``/``end`` are local dates, both included.
     """
+    run = engines.engine(engine, spark_master)
     root = lake.require(root, org)
-    _unregistered(root, org, meters, site)
+    _unregistered(root, org, meters, site, run)
     chosen = [m for m in meters.values() if site is None or m.site == site]
     if site is not None and not chosen:
         site_of(meters, site)  # raises with the sites the registry does list
@@ -130,12 +132,12 @@ def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", fre
     if start and end and end < start:
         raise InputError([Problem("period", None, "to", f"{end} is before {start}")])
     if by == "meter":
-        return lake.rollup(root, org, _zones(meters, [m.id for m in chosen]), "meter", freq, *bounds)
+        return lake.rollup(root, org, _zones(meters, [m.id for m in chosen]), "meter", freq, *bounds, engine=run)
     parts = []
     for (s, medium), group in _by_site_medium(chosen).items():
         revenue = [m for m in group if m.revenue]
         use, basis = (revenue, "revenue meters") if revenue else (group, "all meters")
-        df = lake.rollup(root, org, _zones(meters, [m.id for m in use]), "site", freq, *bounds)
+        df = lake.rollup(root, org, _zones(meters, [m.id for m in use]), "site", freq, *bounds, engine=run)
         if len(df):
             parts.append(df.assign(medium=medium, basis=basis))
     cols = ["site", "medium", "basis", "timezone", "period", "unit", "value", "intervals"]
@@ -160,7 +162,8 @@ class ActivityFile:
 
 
 def electricity_activity(root: Path, org: str, meters: dict[str, Meter], year: int, out: Path,
-                         allow_partial: bool = False) -> ActivityFile:
+                         allow_partial: bool = False, engine: str | None = None,
+                         spark_master: str | None = None) -> ActivityFile:
     """Write the revenue meters' monthly kWh as an electricity activity file (io.schemas "electricity"),
     ready for ``zerocarbon import electricity``: the one path by which interval data reaches Scope 2.
     Months are those of each site's local calendar (a bill's month), like every other roll-up.
@@ -169,12 +172,13 @@ def electricity_activity(root: Path, org: str, meters: dict[str, Meter], year: i
     (InputError naming meter, month and coverage, nothing written) unless ``allow_partial``, which writes it as
     measured and lists it. Months without any reading are not written and are listed.
     """
+    run = engines.engine(engine, spark_master)
     revenue = [m for m in meters.values() if m.revenue and m.medium == "electricity"]
     if not revenue:
         raise InputError([Problem(REGISTRY, None, "revenue", "no revenue electricity meter is declared")])
     root = lake.require(root, org)
     df = lake.rollup(root, org, _zones(meters, [m.id for m in revenue]), "meter", "month",
-                     pd.Timestamp(int(year), 1, 1), pd.Timestamp(int(year) + 1, 1, 1))
+                     pd.Timestamp(int(year), 1, 1), pd.Timestamp(int(year) + 1, 1, 1), engine=run)
     if df.empty:
         raise NotFoundError(f"the lake at {root} has no readings of revenue meters "
                             f"{', '.join(m.id for m in revenue)} in {year} (local time)")

@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from zerocarbon.core.bulk_sql import HOLDINGS, rollup_sql
 from zerocarbon.errors import ConflictError, InputError, NotFoundError, Problem, StateError, StorageError
 
 COLUMNS = ["meter", "ts", "value", "unit", "quality", "batch"]
@@ -354,53 +355,51 @@ def require(root: Path, org: str) -> Path:
     return root
 
 
-def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
-    """Run SQL where ``readings`` is organisation ``org``'s part of the lake (hive partitions org, site and month
-    as columns) and each of ``frames`` is a table of its name (meter lists, time zones), so no value is pasted
-    into the SQL."""
+def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None = None, engine=None,
+          **params) -> pd.DataFrame:
+    """Run a ``core.bulk_sql`` definition where ``readings`` is organisation ``org``'s part of the lake (hive
+    partitions site and month as columns) and each of ``frames`` is a table of its name (meter lists, time
+    zones), so no value is pasted into the SQL. ``engine`` (``store.engines``; DuckDB by default) runs it;
+    whichever runs it, a damaged file stops the query with the file's name."""
+    from zerocarbon.store.engines import DuckDBEngine, Readings
+
+    engine = engine or DuckDBEngine()
     require(root, org)
     every = files(root, org)
     check_files(every)
-    con = duckdb.connect()
     try:
-        pattern = glob(root, org).replace("'", "''")
-        con.execute(f"CREATE VIEW readings AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)")
-        for name, frame in (frames or {}).items():
-            con.register(name, frame)
-        return con.execute(sql, params or None).df()
-    except duckdb.Error as exc:
+        return engine.run(Readings(glob(root, org), str(org_folder(root, org))), sql, frames or {}, params)
+    except engine.errors as exc:
         # A damaged file must stop the query with its name: skipping it would report too little energy.
         found = _find_damaged(every)
         if found is not None:
             raise found from None
-        if isinstance(exc, duckdb.IOException):
+        if engine.io_error(exc):
             raise StorageError(f"the lake at {root} cannot be read: {exc}") from None
         raise
-    finally:
-        con.close()
 
 
-def holdings(root: Path, org: str) -> pd.DataFrame:
+def holdings(root: Path, org: str, engine=None) -> pd.DataFrame:
     """What the lake holds of ``org``: per site and meter, the first and last interval start (UTC) and the count."""
-    return query(root, org, "SELECT site, meter, min(ts) AS first, max(ts) AS last, count(*) AS readings "
-                       "FROM readings GROUP BY ALL ORDER BY ALL")
+    return query(root, org, HOLDINGS, engine=engine).sort_values(["site", "meter"], ignore_index=True)
 
 
 def intervals(root: Path, org: str, meters: list[str], start: pd.Timestamp | None = None,
-              end: pd.Timestamp | None = None) -> pd.DataFrame:
+              end: pd.Timestamp | None = None, engine=None) -> pd.DataFrame:
     """Readings of ``org``'s ``meters`` with ``start <= ts < end`` (naive UTC; either bound may be open):
     columns meter, ts, value, unit, quality."""
-    where = ["ts >= $start" if start is not None else "", "ts < $end" if end is not None else ""]
+    where = ["ts >= :start" if start is not None else "", "ts < :end" if end is not None else ""]
     cond = " AND ".join(["meter IN (SELECT meter FROM wanted)"] + [w for w in where if w])
     params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
-    return query(root, org, f"SELECT meter, ts, value, unit, quality FROM readings WHERE {cond} ORDER BY meter, ts",
-                 frames={"wanted": pd.DataFrame({"meter": list(meters)}, dtype=object)}, **params)
+    df = query(root, org, f"SELECT meter, ts, value, unit, quality FROM readings WHERE {cond}",
+               frames={"wanted": pd.DataFrame({"meter": list(meters)}, dtype=object)}, engine=engine, **params)
+    return df.sort_values(["meter", "ts"], ignore_index=True)
 
 
 def rollup(root: Path, org: str, zones: pd.DataFrame, by: str = "meter", freq: str = "day",
-           start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+           start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, engine=None) -> pd.DataFrame:
     """Energy of ``org``'s meters per ``by`` (meter | site) and ``freq`` (hour | day | month) of each meter's
-    local calendar.
+    local calendar (``core.bulk_sql.ROLLUP``, run by ``engine``: DuckDB unless given).
 
     ``zones`` has one row per meter to include: ``meter, site, timezone``. Periods are cut in the zone of
     the meter's site, so a reading at 2025-12-31 17:00 UTC belongs to 1 January in Shanghai. Hours keep
@@ -408,26 +407,18 @@ def rollup(root: Path, org: str, zones: pd.DataFrame, by: str = "meter", freq: s
     interval starts in the meter's local time (naive), so a local year is exactly that year.
     Columns: by, timezone, period (local start, ISO text), unit, value, intervals.
     """
-    if by not in ("meter", "site") or freq not in ("hour", "day", "month"):
-        raise ValueError(f"rollup by {by!r} per {freq!r} is not offered")
-    where = " AND ".join(w for w in ("lt >= $start" if start is not None else "",
-                                     "lt < $end" if end is not None else "") if w) or "true"
     params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
-    df = query(root, org, f"""
-        WITH local AS (
-          SELECT r.meter, z.site, z.timezone, r.unit, r.value, r.ts,
-                 timezone(z.timezone, timezone('UTC', r.ts)) AS lt
-          FROM readings r JOIN zones z ON r.meter = z.meter)
-        SELECT {by}, timezone, date_trunc('{freq}', lt) AS period, lt - ts AS utc_offset, unit,
-               sum(value) AS value, count(*) AS intervals, min(ts) AS first
-        FROM local WHERE {where} GROUP BY ALL ORDER BY {by}, first""",
-               frames={"zones": zones[["meter", "site", "timezone"]].astype(object)}, **params)
+    df = query(root, org, rollup_sql(by, freq, start is not None, end is not None),
+               frames={"zones": zones[["meter", "site", "timezone"]].astype(object)}, engine=engine, **params)
+    df = df.sort_values([by, "first", "unit"], ignore_index=True)
     if freq == "hour":
         # the offset comes from each reading, so it is constant within a local hour; keep it in the text
-        df["period"] = [p.isoformat() + _offset(o) for p, o in zip(df["period"], df["utc_offset"])]
+        df["period"] = [p.isoformat() + _offset(pd.Timedelta(minutes=int(o)))
+                        for p, o in zip(df["period"], df["utc_offset_min"])]
     else:
         df = df.groupby([by, "timezone", "period", "unit"], as_index=False, sort=True)[["value", "intervals"]].sum()
         df["period"] = df["period"].dt.strftime("%Y-%m-%d")
+    df["intervals"] = df["intervals"].astype("int64")
     return df[[by, "timezone", "period", "unit", "value", "intervals"]]
 
 

@@ -1,0 +1,96 @@
+"""The bulk calculations over the interval-data lake, each written once and executed by DuckDB or Apache Spark.
+
+Each definition is one SQL text in DuckDB's dialect. :func:`render` parses it with SQLGlot and writes it in the
+dialect of the engine that runs it, so neither engine has a hand-kept copy. SQLGlot transpiles grammar
+(quoting, ``GROUP BY``, ``date_trunc``) faithfully, but not every function keeps its meaning across engines:
+local time from a UTC stamp, the minutes between two stamps and timestamp literals are written here as
+``ZC_*`` placeholders, and :data:`ENGINE_FUNCTIONS` is the one place that says how each engine spells them
+(docs/architecture.md, "One definition, two engines"). The reasons:
+
+* DuckDB's ``timezone(zone, timezone('UTC', ts))`` reads a naive stamp as UTC and gives the zone's wall time;
+  SQLGlot turns Spark's ``from_utc_timestamp`` into ``AT TIME ZONE``, which in DuckDB reads the stamp as the
+  zone's wall time instead: the opposite shift.
+* The lake's ``ts`` is a timestamp without zone (UTC by convention). Spark reads it as ``TIMESTAMP_NTZ``; its
+  zone functions take ``TIMESTAMP`` (instant) values, so the Spark spelling casts with the session zone set to
+  UTC (``store.engines`` sets it) and casts the wall time back to ``TIMESTAMP_NTZ``.
+* Parameters are bound as literals of the engine's naive timestamp type after parsing, never pasted as text:
+  every value is a ``datetime`` formatted here.
+
+Every name a query reads is a table the engine provides: ``readings`` (one organisation's lake, with the hive
+columns ``site`` and ``month``) and small frames such as ``zones`` (meter, site, timezone).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlglot
+from sqlglot import exp
+
+ENGINES = ("duckdb", "spark")
+
+#: how each engine spells the functions whose meaning SQLGlot does not carry across (see the module docstring)
+ENGINE_FUNCTIONS: dict[str, dict[str, str]] = {
+    "duckdb": {
+        "ZC_LOCAL_TIME": "timezone({1}, timezone('UTC', {0}))",
+        "ZC_MINUTES_BETWEEN": "datediff('minute', {0}, {1})",
+        "ZC_TIMESTAMP": "CAST({0} AS TIMESTAMP)",
+    },
+    "spark": {
+        "ZC_LOCAL_TIME": "CAST(from_utc_timestamp(CAST({0} AS TIMESTAMP), {1}) AS TIMESTAMP_NTZ)",
+        "ZC_MINUTES_BETWEEN": "timestampdiff(MINUTE, {0}, {1})",
+        "ZC_TIMESTAMP": "CAST({0} AS TIMESTAMP_NTZ)",
+    },
+}
+
+#: energy per ``{by}`` (meter | site) and local hour, day or month (``{freq}``): one row per period and UTC
+#: offset, so the two 01:00 hours of a fall-back stay apart; ``first`` orders the rows in time.
+ROLLUP = """
+WITH local AS (
+  SELECT r.meter, z.site, z.timezone, r.unit, r.value, r.ts, ZC_LOCAL_TIME(r.ts, z.timezone) AS lt
+  FROM readings AS r JOIN zones AS z ON r.meter = z.meter)
+SELECT {by}, timezone, date_trunc('{freq}', lt) AS period, ZC_MINUTES_BETWEEN(ts, lt) AS utc_offset_min, unit,
+       sum(value) AS value, count(*) AS intervals, min(ts) AS first
+FROM local
+WHERE {where}
+GROUP BY {by}, timezone, date_trunc('{freq}', lt), ZC_MINUTES_BETWEEN(ts, lt), unit
+"""
+
+#: what the lake holds: per site and meter, the first and last interval start (UTC) and the count
+HOLDINGS = """
+SELECT site, meter, min(ts) AS first, max(ts) AS last, count(*) AS readings
+FROM readings GROUP BY site, meter
+"""
+
+
+def rollup_sql(by: str, freq: str, start: bool, end: bool) -> str:
+    """The :data:`ROLLUP` definition for one choice of grouping, calendar unit and bounds on local time."""
+    if by not in ("meter", "site") or freq not in ("hour", "day", "month"):
+        raise ValueError(f"rollup by {by!r} per {freq!r} is not offered")
+    where = " AND ".join(w for w in ("lt >= :start" if start else "", "lt < :end" if end else "") if w) or "TRUE"
+    return ROLLUP.format(by=by, freq=freq, where=where)
+
+
+def render(sql: str, engine: str, **params: datetime) -> str:
+    """``sql`` (DuckDB dialect, with ``ZC_*`` functions and ``:name`` parameters) as the text ``engine`` runs."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
+    spelled = ENGINE_FUNCTIONS[engine]
+    tree = sqlglot.parse_one(sql, read="duckdb")
+
+    def bind(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name:
+            if node.name not in params:
+                raise KeyError(f"parameter :{node.name} has no value")
+            return exp.Anonymous(this="ZC_TIMESTAMP", expressions=[exp.Literal.string(
+                params[node.name].strftime("%Y-%m-%d %H:%M:%S.%f"))])
+        return node
+
+    tree = tree.transform(bind)
+
+    def spell(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and str(node.this).upper() in spelled:
+            args = [a.sql(dialect=engine) for a in node.expressions]
+            return sqlglot.parse_one(spelled[str(node.this).upper()].format(*args), read=engine)
+        return node
+
+    return tree.transform(spell).sql(dialect=engine)

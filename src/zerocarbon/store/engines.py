@@ -1,0 +1,138 @@
+"""The engines that run the bulk calculations of ``core.bulk_sql`` over the lake: DuckDB embedded (the default)
+and Apache Spark (a standalone or managed cluster, or ``local[*]``).
+
+Both are handed the same thing: the Parquet files of one organisation's part of the lake (hive partitions
+``site`` and ``month`` as columns), small frames registered by name, and the definition rendered for their
+dialect. Both return a pandas frame whose timestamps are naive (UTC stamps and local wall times as the SQL made
+them), so what follows a query is the same code whichever engine ran it.
+
+Spark settings. The master comes from ``--spark-master``, else ``$ZEROCARBON_SPARK_MASTER``, else the one
+``spark-submit`` set, else ``local[*]``. The session zone is UTC, which the rendered SQL relies on; partition
+values stay text (a site coded ``001`` is not the number 1). Anything else (memory, executors, object-store
+credentials) comes from Spark's own configuration: ``spark-defaults.conf``, ``spark-submit --conf`` or
+``$PYSPARK_SUBMIT_ARGS`` (docs/spark.md).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from zerocarbon.core.bulk_sql import ENGINES, render
+from zerocarbon.errors import InputError, Problem, StorageError
+
+MASTER_ENV = "ZEROCARBON_SPARK_MASTER"
+DEFAULT_MASTER = "local[*]"
+
+
+@dataclass(frozen=True)
+class Readings:
+    """One organisation's lake files for a query: ``pattern`` globs them, ``base`` is the folder the hive
+    partitions are counted from."""
+    pattern: str
+    base: str
+
+
+def naive(df: pd.DataFrame) -> pd.DataFrame:
+    """Timestamps as naive values in the zone the SQL computed them in: Spark hands instants back as UTC."""
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.DatetimeTZDtype):
+            df[c] = df[c].dt.tz_convert("UTC").dt.tz_localize(None)
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = df[c].astype("datetime64[us]")
+    return df
+
+
+class DuckDBEngine:
+    name = "duckdb"
+    errors: tuple[type[BaseException], ...] = (duckdb.Error,)
+
+    def run(self, readings: Readings, sql: str, frames: dict[str, pd.DataFrame], params: dict) -> pd.DataFrame:
+        con = duckdb.connect()
+        try:
+            pattern = readings.pattern.replace("'", "''")
+            con.execute(f"CREATE VIEW readings AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)")
+            for name, frame in frames.items():
+                con.register(name, frame)
+            return naive(con.execute(render(sql, self.name, **params)).df())
+        finally:
+            con.close()
+
+    def io_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, duckdb.IOException)
+
+
+@dataclass
+class SparkEngine:
+    """Apache Spark through PySpark; the session is made on first use and kept for the process."""
+    master: str | None = None
+    name: str = field(default="spark", init=False)
+
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+        return (PySparkException, Py4JError)
+
+    def chosen_master(self) -> str | None:
+        """The master to ask for, or None to take the one ``spark-submit`` configured."""
+        if self.master:
+            return self.master
+        if os.environ.get(MASTER_ENV):
+            return os.environ[MASTER_ENV]
+        return None if os.environ.get("PYSPARK_GATEWAY_PORT") else DEFAULT_MASTER
+
+    def session(self):
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:  # pragma: no cover - pyspark is in the project's requirements
+            raise StorageError("the Spark engine needs pyspark: pip install -r requirements.lock") from None
+        builder = SparkSession.builder.appName("zerocarbon")
+        master = self.chosen_master()
+        if master:
+            builder = builder.master(master)
+        try:
+            spark = (builder.config("spark.sql.session.timeZone", "UTC")
+                     .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+                     .getOrCreate())
+        except Exception as exc:  # no Java, a master that does not answer
+            raise StorageError(f"Spark could not start (master {master or 'from spark-submit'}): "
+                               f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}. "
+                               "The Spark engine needs Java 17 or later (JAVA_HOME or java on PATH) and, for a "
+                               "cluster, a master URL that answers (spark://host:7077)") from None
+        # The rendered SQL relies on both settings, so they are set again on a session spark-submit made.
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        spark.sparkContext.setLogLevel("ERROR")
+        return spark
+
+    def run(self, readings: Readings, sql: str, frames: dict[str, pd.DataFrame], params: dict) -> pd.DataFrame:
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        spark = self.session()
+        spark.read.option("basePath", readings.base).parquet(readings.pattern).createOrReplaceTempView("readings")
+        for name, frame in frames.items():
+            # Small text frames (meter lists, zones): given as rows with a schema, so an empty one has columns too.
+            schema = StructType([StructField(str(c), StringType(), True) for c in frame.columns])
+            rows = [tuple(None if pd.isna(v) else str(v) for v in r) for r in frame.itertuples(index=False)]
+            spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
+        table = spark.sql(render(sql, self.name, **params)).toArrow()
+        return naive(table.to_pandas())
+
+    def io_error(self, exc: BaseException) -> bool:
+        return False
+
+
+def engine(name: str | None = None, master: str | None = None):
+    """The engine called ``name`` (default DuckDB); ``master`` only applies to Spark."""
+    name = name or "duckdb"
+    if name == "duckdb":
+        if master:
+            raise InputError([Problem("--spark-master", None, None, "a Spark master is given but the engine is "
+                                                                    "duckdb; add --engine spark")])
+        return DuckDBEngine()
+    if name == "spark":
+        return SparkEngine(master)
+    raise InputError([Problem("--engine", None, None, f"{name!r} is not an engine; one of {', '.join(ENGINES)}")])
