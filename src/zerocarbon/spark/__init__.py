@@ -1,0 +1,41 @@
+"""The entry for ``spark-submit``: the bulk commands run as Spark applications (docs/spark.md).
+
+``python -m zerocarbon.spark JOB ARGS`` and ``spark-submit [options] <this folder>/__main__.py JOB ARGS`` run the
+same command as ``zerocarbon meters JOB ARGS --engine spark``: the same options, outputs and errors. Under
+``spark-submit`` the master and resources are the ones given to ``spark-submit``.
+"""
+import sys
+from pathlib import Path
+
+#: job name -> the command it runs
+JOBS = {"rollup": ["meters", "rollup"], "to-activity": ["meters", "to-activity"]}
+SCRIPT = Path(__file__).with_name("__main__.py")
+
+USAGE = (f"usage: python -m zerocarbon.spark JOB [ARGS...]\n"
+         f"   or: spark-submit --master URL {SCRIPT} JOB [ARGS...]\n"
+         f"JOB is one of: {', '.join(JOBS)}; ARGS are those of `zerocarbon meters JOB --help`.\n"
+         f"`python -m zerocarbon.spark script` prints the path to give spark-submit.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    if argv[0] == "script":
+        print(SCRIPT)
+        return 0
+    job, rest = argv[0], argv[1:]
+    if job not in JOBS:
+        print(f"error: {job!r} is not a job; one of {', '.join(JOBS)}\n{USAGE}", file=sys.stderr)
+        return 2
+    if any(a == "--engine" or a.startswith("--engine=") for a in rest):
+        print("error: a Spark job always runs with --engine spark; leave --engine out", file=sys.stderr)
+        return 2
+    from zerocarbon.cli import app
+
+    try:
+        app([*JOBS[job], *rest, "--engine", "spark"], prog_name=f"zerocarbon.spark {job}")
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0

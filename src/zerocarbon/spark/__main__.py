@@ -1,0 +1,5 @@
+import sys
+
+from zerocarbon.spark import main
+
+sys.exit(main())

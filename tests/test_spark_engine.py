@@ -1,0 +1,208 @@
+"""DuckDB and Spark run the same bulk definitions (core.bulk_sql) and must agree: identical row sets, values to
+1e-9 relative, on data holding the hard cases: DST changes both ways in two zones, interval-end stamps, a
+cumulative register that rolls over, duplicate rows, gaps, a year boundary, and two organisations with the same
+site codes and meter ids. A real standalone cluster (master + worker on loopback) runs a job via spark-submit.
+
+Marked ``spark``: Java is needed, and under CI=true its absence fails these tests (tests.spark_cluster).
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.spark_cluster import java_or_fail, spark_env, start
+from zerocarbon.core.energy.intervals import Meter
+from zerocarbon.errors import StorageError
+from zerocarbon.services import energy_data
+from zerocarbon.services.meter_import import import_file
+from zerocarbon.store import engines, lake
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+REGISTRY = """id,site,medium,unit,register,stamp,interval_min,timezone,rollover,revenue
+SH-MAIN,S1,electricity,kWh,interval,start,15,Asia/Shanghai,,true
+SH-END,S1,electricity,kWh,interval,end,15,Asia/Shanghai,,false
+SH-REG,S1,electricity,kWh,cumulative,start,15,Asia/Shanghai,9999.9,false
+DE-MAIN,S2,electricity,kWh,interval,end,60,Europe/Berlin,,true
+NY-MAIN,S3,electricity,MWh,interval,start,15,America/New_York,,true
+"""
+
+
+def _meters(path: Path) -> dict[str, Meter]:
+    from zerocarbon.services.meter_import import read_registry
+    return read_registry(path)
+
+
+def _rows(meter, stamps, values):
+    return pd.DataFrame({"meter": meter, "timestamp": stamps, "value": values})
+
+
+def _files(folder: Path, scale: float) -> list[tuple[Path, str]]:
+    """Readings files of one organisation (``scale`` makes the second one's values differ) and the import
+    engine each goes through (the careful path resolves a repeated local hour by file order)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    # Shanghai, interval starts, across the year boundary, with a gap (an hour missing) and identical repeats
+    ts = pd.date_range("2026-12-30 00:00", "2027-01-02 00:00", freq="15min", inclusive="left")
+    ts = ts[(ts < "2026-12-31 10:00") | (ts >= "2026-12-31 11:00")]
+    main = _rows("SH-MAIN", ts.strftime("%Y-%m-%d %H:%M:%S"), [scale * (1 + (i % 7) * 0.37) for i in range(len(ts))])
+    main = pd.concat([main, main.iloc[[5, 6, 100]]], ignore_index=True)
+    main.to_csv(folder / "sh-main.csv", index=False)
+    out.append((folder / "sh-main.csv", "duckdb"))
+    # interval-end stamps: 00:15 marks 00:00-00:15
+    end = pd.date_range("2026-12-31 00:15", periods=192, freq="15min")
+    _rows("SH-END", end.strftime("%Y-%m-%d %H:%M:%S"), scale * 0.25).to_csv(folder / "sh-end.csv", index=False)
+    out.append((folder / "sh-end.csv", "duckdb"))
+    # a cumulative register rolling over at 9999.9
+    reg = pd.date_range("2026-12-31 00:00", periods=96, freq="15min")
+    values = [(9990.0 + i * 0.5 * scale) % 10000.0 for i in range(96)]
+    values = [round(v if v <= 9999.9 else v - 9999.9, 4) for v in values]
+    _rows("SH-REG", reg.strftime("%Y-%m-%d %H:%M:%S"), values).to_csv(folder / "sh-reg.csv", index=False)
+    out.append((folder / "sh-reg.csv", "pandas"))
+    # Berlin, hourly, interval-end local stamps over both changes of 2026; the autumn hour repeats in file order
+    spring = pd.date_range("2026-03-28 00:00", "2026-03-31 00:00", freq="1h", tz="Europe/Berlin")
+    autumn = pd.date_range("2026-10-24 00:00", "2026-10-27 00:00", freq="1h", tz="Europe/Berlin")
+    stamps = [t + pd.Timedelta(hours=1) for t in spring.append(autumn)]
+    de = _rows("DE-MAIN", [t.strftime("%Y-%m-%d %H:%M:%S") for t in stamps], [scale * (2 + i % 5) for i in range(len(stamps))])
+    de.to_csv(folder / "de.csv", index=False)
+    out.append((folder / "de.csv", "pandas"))
+    # New York, 15 min in MWh, stamps with their UTC offset, around both changes and across month ends
+    ny = pd.date_range("2026-02-27 00:00", "2026-03-10 00:00", freq="15min", tz="America/New_York").append(
+        pd.date_range("2026-10-30 00:00", "2026-11-03 00:00", freq="15min", tz="America/New_York"))
+    _rows("NY-MAIN", [t.isoformat() for t in ny], [scale * 0.001 * (1 + i % 3) for i in range(len(ny))]).to_csv(
+        folder / "ny.csv", index=False)
+    out.append((folder / "ny.csv", "duckdb"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    java_or_fail()
+    base = tmp_path_factory.mktemp("spark-world")
+    (base / "meters.csv").write_text(REGISTRY, encoding="utf-8")
+    meters = _meters(base / "meters.csv")
+    root = base / "lake"
+    for org, scale in (("A", 1.0), ("B", 3.0)):  # same site codes and meter ids in both organisations
+        for path, how in _files(base / org, scale):
+            import_file(root, org, meters, path, engine=how)
+    return base, root, meters
+
+
+@pytest.fixture(scope="module")
+def spark(world):
+    base, _, _ = world
+    import os
+    saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON")}
+    os.environ.update({k: v for k, v in spark_env().items() if k in saved})
+    # Every call names the engine as a user's would; the session is made once and reused by name.
+    yield {"engine": "spark", "spark_master": "local[2]"}
+    engines.SparkEngine("local[2]").session().stop()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _named(spark: dict) -> dict:
+    return {"name": spark["engine"], "master": spark["spark_master"]}
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Identical rows in the same order; numbers equal to 1e-9 relative."""
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b) > 0
+    for c in a.columns:
+        x, y = a[c].tolist(), b[c].tolist()
+        if pd.api.types.is_float_dtype(a[c]) or pd.api.types.is_float_dtype(b[c]):
+            bad = [(i, u, v) for i, (u, v) in enumerate(zip(x, y)) if not math.isclose(u, v, rel_tol=1e-9, abs_tol=0)]
+            assert not bad, f"column {c}: {bad[:5]}"
+        else:
+            assert x == y, f"column {c} differs"
+
+
+@pytest.mark.parametrize("by", ["meter", "site"])
+@pytest.mark.parametrize("freq", ["hour", "day", "month"])
+def test_rollups_are_the_same_on_both_engines(world, spark, by, freq):
+    _, root, meters = world
+    for org in ("A", "B"):
+        assert_same(energy_data.rollup(root, org, meters, by, freq),
+                    energy_data.rollup(root, org, meters, by, freq, **spark))
+
+
+def test_the_hard_cases_came_through(world):
+    """Hand-checked figures, so that two engines agreeing on a wrong answer fails too."""
+    _, root, meters = world
+    day = energy_data.rollup(root, "A", meters, "meter", "day")
+    ny = day[day["meter"] == "NY-MAIN"].set_index("period")["intervals"]
+    assert ny["2026-03-08"] == 92 and ny["2026-11-01"] == 100 and ny["2026-03-09"] == 96  # 23 h, 25 h, 24 h
+    de = day[day["meter"] == "DE-MAIN"].set_index("period")["intervals"]
+    assert de["2026-03-29"] == 23 and de["2026-10-25"] == 25
+    sh = day[day["meter"] == "SH-MAIN"].set_index("period")
+    assert sh.loc["2026-12-31", "intervals"] == 92  # a missing hour; the repeated rows counted once
+    hours = energy_data.rollup(root, "A", meters, "meter", "hour")
+    de_hours = hours[(hours["meter"] == "DE-MAIN") & hours["period"].str.startswith("2026-10-25T02")]
+    assert list(de_hours["period"]) == ["2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00"]
+    a = energy_data.rollup(root, "A", meters, "site", "month")
+    b = energy_data.rollup(root, "B", meters, "site", "month")
+    assert list(a["period"]) == list(b["period"])
+    assert b["value"].sum() == pytest.approx(3 * a["value"].sum(), rel=1e-9)  # nothing of A leaks into B
+
+
+def test_bounded_rollup_and_holdings_are_the_same(world, spark):
+    from datetime import date
+    _, root, meters = world
+    for org in ("A", "B"):
+        kw = {"start": date(2026, 3, 1), "end": date(2026, 12, 31)}
+        assert_same(energy_data.rollup(root, org, meters, "meter", "day", **kw),
+                    energy_data.rollup(root, org, meters, "meter", "day", **kw, **spark))
+        duck, sp = lake.holdings(root, org), lake.holdings(root, org, engines.engine(**_named(spark)))
+        assert duck.astype(str).values.tolist() == sp.astype(str).values.tolist()
+
+
+def test_scope2_activity_file_is_the_same(world, spark, tmp_path):
+    _, root, meters = world
+    for org in ("A", "B"):
+        a = energy_data.electricity_activity(root, org, meters, 2026, tmp_path / f"{org}-duck.csv", allow_partial=True)
+        s = energy_data.electricity_activity(root, org, meters, 2026, tmp_path / f"{org}-spark.csv",
+                                             allow_partial=True, **spark)
+        assert (a.months, a.partial, a.without_readings) == (s.months, s.partial, s.without_readings)
+        assert_same(pd.read_csv(a.path), pd.read_csv(s.path))
+
+
+def test_a_damaged_lake_file_gets_the_same_error_and_nothing_is_written(world, spark, tmp_path):
+    import shutil
+    _, root, meters = world
+    copy = tmp_path / "lake"
+    shutil.copytree(root, copy)
+    victim = sorted(copy.glob("org=A/site=S1/month=*/*.parquet"))[0]
+    victim.write_bytes(victim.read_bytes()[: len(victim.read_bytes()) // 2])
+    errors = []
+    for run in ({}, spark):
+        out = tmp_path / f"out-{len(errors)}.csv"
+        with pytest.raises(StorageError) as caught:
+            energy_data.electricity_activity(copy, "A", meters, 2026, out, allow_partial=True, **run)
+        assert not out.exists()
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1] and str(victim) in errors[0] and "damaged" in errors[0]
+
+
+def test_a_job_through_spark_submit_on_a_standalone_cluster(world, tmp_path):
+    base, root, meters = world
+    for cluster in start(tmp_path / "cluster"):
+        out = tmp_path / "A-cluster.csv"
+        done = cluster.submit(["to-activity", str(base / "meters.csv"), "--year", "2026", "--lake", str(root),
+                               "--org", "A", "--out", str(out), "--allow-partial", "--json"])
+        assert done.returncode == 0, done.stderr[-3000:]
+        # spark-submit merges the Python driver's stderr into its stdout; the JSON is the command's last output
+        said = json.loads(done.stdout[done.stdout.index("{"):])
+        ref = energy_data.electricity_activity(root, "A", meters, 2026, tmp_path / "A-duck.csv", allow_partial=True)
+        assert said["months"] == ref.months
+        assert_same(pd.read_csv(ref.path), pd.read_csv(out))
+        bad = cluster.submit(["rollup", "--registry", str(base / "meters.csv"), "--lake", str(tmp_path / "none"),
+                              "--org", "A"])
+        assert bad.returncode == 2 and "no meter-data lake" in bad.stdout + bad.stderr
