@@ -133,17 +133,23 @@ def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", fre
         raise InputError([Problem("period", None, "to", f"{end} is before {start}")])
     if by == "meter":
         return lake.rollup(root, org, _zones(meters, [m.id for m in chosen]), "meter", freq, *bounds, engine=run)
-    parts = []
+    # One query for every site and medium (one pass over the lake, one Spark job): each (site, medium) is a
+    # group key of its own in the zones frame, so media with the same unit (gas and water in m3) stay apart.
+    groups, zones = [], []
     for (s, medium), group in _by_site_medium(chosen).items():
         revenue = [m for m in group if m.revenue]
         use, basis = (revenue, "revenue meters") if revenue else (group, "all meters")
-        df = lake.rollup(root, org, _zones(meters, [m.id for m in use]), "site", freq, *bounds, engine=run)
-        if len(df):
-            parts.append(df.assign(medium=medium, basis=basis))
+        zones += [{"meter": m.id, "site": str(len(groups)), "timezone": m.timezone} for m in use]
+        groups.append((s, medium, basis))
     cols = ["site", "medium", "basis", "timezone", "period", "unit", "value", "intervals"]
-    if not parts:
+    df = lake.rollup(root, org, pd.DataFrame(zones, columns=["meter", "site", "timezone"]), "site", freq, *bounds,
+                     engine=run)
+    if df.empty:
         return pd.DataFrame(columns=cols)
-    return pd.concat(parts, ignore_index=True)[cols].sort_values(["site", "medium", "period"], ignore_index=True)
+    key = df["site"].astype(int)
+    df = df.assign(site=[groups[k][0] for k in key], medium=[groups[k][1] for k in key],
+                   basis=[groups[k][2] for k in key])
+    return df[cols].sort_values(["site", "medium", "period"], ignore_index=True, kind="stable")
 
 
 def _by_site_medium(chosen: list[Meter]) -> dict[tuple[str, str], list[Meter]]:
