@@ -23,13 +23,15 @@ from zerocarbon.store import engines, lake
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-REGISTRY = """id,site,medium,unit,register,stamp,interval_min,timezone,rollover,revenue
-SH-MAIN,S1,electricity,kWh,interval,start,15,Asia/Shanghai,,true
-SH-END,S1,electricity,kWh,interval,end,15,Asia/Shanghai,,false
-SH-REG,S1,electricity,kWh,cumulative,start,15,Asia/Shanghai,9999.9,false
-DE-MAIN,S2,electricity,kWh,interval,end,60,Europe/Berlin,,true
-NY-MAIN,S3,electricity,MWh,interval,start,15,America/New_York,,true
+REGISTRY = """id,site,line,medium,unit,register,stamp,interval_min,timezone,rollover,revenue
+SH-MAIN,S1,,electricity,kWh,interval,start,15,Asia/Shanghai,,true
+SH-END,S1,L1,electricity,kWh,interval,end,15,Asia/Shanghai,,false
+SH-REG,S1,L2,electricity,kWh,cumulative,start,15,Asia/Shanghai,9999.9,false
+DE-MAIN,S2,,electricity,kWh,interval,end,60,Europe/Berlin,,true
+NY-MAIN,S3,NY1,electricity,MWh,interval,start,15,America/New_York,,true
 """
+#: units made per hour on the Shanghai lines, local stamps
+PRODUCTION = "timestamp,L1,L2\n" + "".join(f"2026-12-31 {h:02d}:00,10,{h % 4}\n" for h in range(24))
 
 
 def _meters(path: Path) -> dict[str, Meter]:
@@ -84,6 +86,7 @@ def world(tmp_path_factory):
     java_or_fail()
     base = tmp_path_factory.mktemp("spark-world")
     (base / "meters.csv").write_text(REGISTRY, encoding="utf-8")
+    (base / "production.csv").write_text(PRODUCTION, encoding="utf-8")
     meters = _meters(base / "meters.csv")
     root = base / "lake"
     for org, scale in (("A", 1.0), ("B", 3.0)):  # same site codes and meter ids in both organisations
@@ -113,13 +116,14 @@ def _named(spark: dict) -> dict:
 
 
 def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
-    """Identical rows in the same order; numbers equal to 1e-9 relative."""
+    """Identical rows in the same order; numbers equal to 1e-9 relative (missing on both sides is equal)."""
     assert list(a.columns) == list(b.columns)
     assert len(a) == len(b) > 0
     for c in a.columns:
         x, y = a[c].tolist(), b[c].tolist()
         if pd.api.types.is_float_dtype(a[c]) or pd.api.types.is_float_dtype(b[c]):
-            bad = [(i, u, v) for i, (u, v) in enumerate(zip(x, y)) if not math.isclose(u, v, rel_tol=1e-9, abs_tol=0)]
+            bad = [(i, u, v) for i, (u, v) in enumerate(zip(x, y)) 
+                   if not (math.isclose(u, v, rel_tol=1e-9, abs_tol=0) or (u != u and v != v))]
             assert not bad, f"column {c}: {bad[:5]}"
         else:
             assert x == y, f"column {c} differs"
@@ -151,6 +155,30 @@ def test_the_hard_cases_came_through(world):
     b = energy_data.rollup(root, "B", meters, "site", "month")
     assert list(a["period"]) == list(b["period"])
     assert b["value"].sum() == pytest.approx(3 * a["value"].sum(), rel=1e-9)  # nothing of A leaks into B
+
+
+@pytest.mark.parametrize("freq", ["day", "month"])
+def test_energy_kpis_per_line_and_shift_are_the_same(world, spark, freq):
+    base, root, meters = world
+    for org in ("A", "B"):
+        assert_same(energy_data.kpis(root, org, meters, freq=freq),
+                    energy_data.kpis(root, org, meters, freq=freq, **spark))
+        made = {"production": base / "production.csv", "site": "S1", "freq": freq}
+        duck = energy_data.kpis(root, org, meters, **made)
+        assert duck["units"].notna().any()
+        assert_same(duck, energy_data.kpis(root, org, meters, **made, **spark))
+
+
+def test_kpis_hand_checked(world):
+    base, root, meters = world
+    df = energy_data.kpis(root, "A", meters, base / "production.csv", site="S1").set_index(["line", "shift", "period"])
+    # SH-END: 0.25 kWh per quarter hour from 00:00 on 31 December, stamped at interval ends
+    assert df.loc[("L1", "night", "2026-12-30"), "kwh"] == pytest.approx(8.0)  # 00:00-08:00 of the 31st
+    assert df.loc[("L1", "day", "2026-12-31"), "kwh"] == pytest.approx(12.0)
+    assert df.loc[("L1", "day", "2026-12-31"), "units"] == 120  # 12 hours x 10
+    assert df.loc[("L1", "day", "2026-12-31"), "kwh_per_unit"] == pytest.approx(0.1)
+    assert df.loc[("L1", "night", "2026-12-31"), "kwh"] == pytest.approx(12.0)  # 20:00-08:00, over midnight
+    assert df.loc[("L1", "night", "2026-12-31"), "units"] == 40  # 20:00-24:00 of the 31st was recorded
 
 
 def test_bounded_rollup_and_holdings_are_the_same(world, spark):

@@ -149,6 +149,51 @@ def rollup_table(df) -> Table:
     return table
 
 
+class KpiFreq(str, Enum):
+    day = "day"
+    month = "month"
+
+
+@app.command("kpis")
+def meters_kpis(registry: Annotated[Path, typer.Option("--registry", help="meter registry CSV: each meter's site, "
+                                                                         "time zone and line")],
+                lake: LakeOpt = Path("lake"),
+                production: Annotated[Optional[Path], typer.Option("--production", help="production counts "
+                                                                   "(timestamp,line,units or one column per line) "
+                                                                   "for kWh per unit")] = None,
+                shifts: Annotated[str, typer.Option("--shifts", help="local shifts NAME=START-END, comma "
+                                                                     "separated")] = "day=8-20,night=20-8",
+                freq: Annotated[KpiFreq, typer.Option()] = KpiFreq.day,
+                site: Annotated[Optional[str], typer.Option("--site", help="only this site")] = None,
+                date_from: Annotated[Optional[str], typer.Option("--from", help="first local date, YYYY-MM-DD")] = None,
+                date_to: Annotated[Optional[str], typer.Option("--to", help="last local date (included)")] = None,
+                org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False,
+                engine: EngineOpt = Engine.duckdb, spark_master: MasterOpt = None) -> None:
+    """Energy KPIs per site, line and shift of each local day or month: kWh, intervals, units produced and
+    kWh per unit."""
+    from zerocarbon.services.meter_import import read_registry
+    from zerocarbon.services import energy_data, energy_report
+
+    df = energy_data.kpis(lake, organisation(org, db), read_registry(registry), production,
+                          energy_report.parse_shifts(shifts), freq.value, site,
+                          energy_data.parse_day(date_from, "--from"), energy_data.parse_day(date_to, "--to"),
+                          engine.value, spark_master)
+    if as_json:
+        emit_json(df.astype(object).where(df.notna(), None).to_dict(orient="records"))
+        return
+    if df.empty:
+        console.print("no readings of metered lines in that selection")
+        return
+    table = Table(caption=f"kWh per line and shift ({shifts}), periods of the site's local calendar; a shift "
+                          "that wraps midnight counts on the day it began")
+    for c in df.columns:
+        table.add_column(c, justify="right" if c in ("kwh", "intervals", "units", "kwh_per_unit") else "left",
+                         no_wrap=True)
+    for r in df.itertuples(index=False):
+        table.add_row(*["–" if v is None or v != v else f"{v:,.3f}" if isinstance(v, float) else str(v) for v in r])
+    console.print(table)
+
+
 @app.command("to-activity")
 def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake"),
                        out: Annotated[Path, typer.Option(help="electricity activity CSV to write")] = Path("electricity.csv"),

@@ -62,6 +62,48 @@ FROM readings GROUP BY site, meter
 """
 
 
+#: the shift of a local time ``{t}`` and the day the shift started: a shift that wraps midnight (night 20-8)
+#: belongs, after midnight, to the day it began. ``shifts`` has name, start, end (local whole hours, as text).
+_SHIFT_OF = "(s.a < s.b AND hour({t}) >= s.a AND hour({t}) < s.b) OR (s.a > s.b AND (hour({t}) >= s.a OR hour({t}) < s.b))"
+_SHIFT_DAY = "CASE WHEN s.a > s.b AND hour({t}) < s.b THEN {t} - INTERVAL 1 DAY ELSE {t} END"
+
+#: energy and units produced per site, line, shift and local day or month (``{freq}``) of the day the shift
+#: began. ``zones``: meter, site, timezone, line (metered lines only); ``production``: line, site, timezone,
+#: ts (naive UTC interval start, ISO text), units; both sides are cut by the same shift rule.
+KPIS = """
+WITH shifts_n AS (SELECT name, CAST(a AS INT) AS a, CAST(b AS INT) AS b FROM shifts),
+energy AS (
+  SELECT z.site, z.line, r.unit, r.value, ZC_LOCAL_TIME(r.ts, z.timezone) AS lt
+  FROM readings AS r JOIN zones AS z ON r.meter = z.meter),
+made AS (
+  SELECT p.site, p.line, CAST(p.units AS DOUBLE) AS units,
+         ZC_LOCAL_TIME(ZC_TIMESTAMP(p.ts), p.timezone) AS lt
+  FROM production AS p),
+e AS (
+  SELECT site, line, s.name AS shift, date_trunc('{freq}', {e_day}) AS period, unit, sum(value) AS value,
+         count(*) AS intervals
+  FROM energy JOIN shifts_n AS s ON {e_shift}
+  WHERE {where}
+  GROUP BY site, line, s.name, date_trunc('{freq}', {e_day}), unit),
+u AS (
+  SELECT site, line, s.name AS shift, date_trunc('{freq}', {u_day}) AS period, sum(units) AS units
+  FROM made JOIN shifts_n AS s ON {u_shift}
+  WHERE {where}
+  GROUP BY site, line, s.name, date_trunc('{freq}', {u_day}))
+SELECT e.site, e.line, e.shift, e.period, e.unit, e.value, e.intervals, u.units
+FROM e LEFT JOIN u ON e.site = u.site AND e.line = u.line AND e.shift = u.shift AND e.period = u.period
+"""
+
+
+def kpis_sql(freq: str, start: bool, end: bool) -> str:
+    """The :data:`KPIS` definition per local ``freq`` (day | month), with optional bounds on local time."""
+    if freq not in ("day", "month"):
+        raise ValueError(f"KPIs per {freq!r} are not offered")
+    where = " AND ".join(w for w in ("lt >= :start" if start else "", "lt < :end" if end else "") if w) or "TRUE"
+    return KPIS.format(freq=freq, where=where, e_day=_SHIFT_DAY.format(t="lt"), u_day=_SHIFT_DAY.format(t="lt"),
+                       e_shift=_SHIFT_OF.format(t="lt"), u_shift=_SHIFT_OF.format(t="lt"))
+
+
 def rollup_sql(by: str, freq: str, start: bool, end: bool) -> str:
     """The :data:`ROLLUP` definition for one choice of grouping, calendar unit and bounds on local time."""
     if by not in ("meter", "site") or freq not in ("hour", "day", "month"):
@@ -89,7 +131,7 @@ def render(sql: str, engine: str, **params: datetime) -> str:
 
     def spell(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Anonymous) and str(node.this).upper() in spelled:
-            args = [a.sql(dialect=engine) for a in node.expressions]
+            args = [a.transform(spell).sql(dialect=engine) for a in node.expressions]  # inner ones first
             return sqlglot.parse_one(spelled[str(node.this).upper()].format(*args), read=engine)
         return node
 

@@ -152,6 +152,49 @@ def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", fre
     return df[cols].sort_values(["site", "medium", "period"], ignore_index=True, kind="stable")
 
 
+def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None = None, shifts=None,
+         freq: str = "day", site: str | None = None, start: date | None = None, end: date | None = None,
+         engine: str | None = None, spark_master: str | None = None) -> pd.DataFrame:
+    """Energy KPIs of organisation ``org``: kWh per site, line, shift and local day or month, with the units
+    produced and kWh per unit when a production file is given (``io.energy_inputs.read_production``: one row
+    per line and interval, or one column per line). Every electricity meter the registry puts on a line counts
+    for that line; a shift that wraps midnight belongs to the day it began. ``engine`` runs it (duckdb | spark).
+    """
+    from zerocarbon.core.energy.analytics import SHIFTS
+    from zerocarbon.io.energy_inputs import read_production
+
+    run = engines.engine(engine, spark_master)
+    root = lake.require(root, org)
+    lined = [m for m in meters.values() if m.line and m.medium == "electricity" and (site is None or m.site == site)]
+    if not lined:
+        raise InputError([Problem(REGISTRY, None, "line", "no electricity meter of "
+                                  + (f"site {site} " if site else "") + "is on a line; give meters a line")])
+    if start and end and end < start:
+        raise InputError([Problem("period", None, "to", f"{end} is before {start}")])
+    zones = pd.DataFrame([{"meter": m.id, "site": m.site, "timezone": m.timezone, "line": m.line} for m in lined])
+    line_site = {m.line: (m.site, m.timezone) for m in lined}
+    made = pd.DataFrame(columns=["site", "line", "timezone", "ts", "units"])
+    if production is not None:
+        zones_of = {tz for _, tz in line_site.values()}
+        if len(zones_of) > 1:
+            raise InputError([Problem("--production", None, None, "the lines are in sites of several time zones "
+                                      f"({', '.join(sorted(zones_of))}); give --site to read the file's local stamps")])
+        raw = read_production(production, zones_of.pop(), set(line_site))
+        made = raw.assign(site=raw["line"].map(lambda x: line_site[x][0]),
+                          timezone=raw["line"].map(lambda x: line_site[x][1]))
+    bounds = (pd.Timestamp(start) if start else None, pd.Timestamp(end) + pd.Timedelta(days=1) if end else None)
+    df = lake.kpis(root, org, zones, made, shifts or SHIFTS, freq, *bounds, engine=run)
+    cols = ["site", "line", "shift", "period", "kwh", "intervals", "units", "kwh_per_unit"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    df["kwh"] = df["value"] * df["unit"].map({u: scale(u, "kWh") for u in df["unit"].unique()})
+    keys = ["site", "line", "shift", "period"]
+    out = df.groupby(keys, as_index=False, sort=True).agg(kwh=("kwh", "sum"), intervals=("intervals", "sum"),
+                                                          units=("units", "first"))
+    out["kwh_per_unit"] = out["kwh"] / out["units"].where(out["units"] > 0)
+    return out[cols]
+
+
 def _by_site_medium(chosen: list[Meter]) -> dict[tuple[str, str], list[Meter]]:
     out: dict[tuple[str, str], list[Meter]] = {}
     for m in chosen:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 #: job name -> the command it runs
-JOBS = {"rollup": ["meters", "rollup"], "to-activity": ["meters", "to-activity"]}
+JOBS = {"rollup": ["meters", "rollup"], "kpis": ["meters", "kpis"], "to-activity": ["meters", "to-activity"]}
 SCRIPT = Path(__file__).with_name("__main__.py")
 
 USAGE = (f"usage: python -m zerocarbon.spark JOB [ARGS...]\n"

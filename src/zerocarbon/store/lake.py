@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from zerocarbon.core.bulk_sql import HOLDINGS, rollup_sql
+from zerocarbon.core.bulk_sql import HOLDINGS, kpis_sql, rollup_sql
 from zerocarbon.errors import ConflictError, InputError, NotFoundError, Problem, StateError, StorageError
 
 COLUMNS = ["meter", "ts", "value", "unit", "quality", "batch"]
@@ -420,6 +420,28 @@ def rollup(root: Path, org: str, zones: pd.DataFrame, by: str = "meter", freq: s
         df["period"] = df["period"].dt.strftime("%Y-%m-%d")
     df["intervals"] = df["intervals"].astype("int64")
     return df[[by, "timezone", "period", "unit", "value", "intervals"]]
+
+
+def kpis(root: Path, org: str, zones: pd.DataFrame, production: pd.DataFrame, shifts, freq: str = "day",
+         start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, engine=None) -> pd.DataFrame:
+    """Energy and units produced per site, line, shift and local day or month (``core.bulk_sql.KPIS``).
+
+    ``zones``: meter, site, timezone, line; ``production``: site, line, timezone, ts (naive UTC), units;
+    ``shifts``: (name, start hour, end hour) of local time. Columns: site, line, shift, period (local date of
+    the shift's first day, ISO text), unit, value, intervals, units (NaN where nothing was recorded).
+    """
+    params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
+    made = production.assign(ts=pd.to_datetime(production["ts"]).dt.strftime("%Y-%m-%d %H:%M:%S"))
+    frames = {"zones": zones[["meter", "site", "timezone", "line"]].astype(object),
+              "production": made[["site", "line", "timezone", "ts", "units"]].astype(object).astype(str),
+              "shifts": pd.DataFrame([(n, str(a), str(b)) for n, a, b in shifts], columns=["name", "a", "b"])}
+    df = query(root, org, kpis_sql(freq, start is not None, end is not None), frames=frames, engine=engine,
+               **params)
+    df["units"] = pd.to_numeric(df["units"])
+    df["intervals"] = df["intervals"].astype("int64")
+    df["period"] = pd.to_datetime(df["period"]).dt.strftime("%Y-%m-%d")
+    return df.sort_values(["site", "line", "period", "shift", "unit"], ignore_index=True)[
+        ["site", "line", "shift", "period", "unit", "value", "intervals", "units"]]
 
 
 def _offset(delta: pd.Timedelta) -> str:
