@@ -206,3 +206,21 @@ def test_flows_with_rooftop_pv_are_the_pages_and_the_report_stays_grid_import(wo
     assert levels["HF01 › grid import"] == "import" and levels["HF01 › export"] == "export"
     # the report's site kWh is the revenue meter's grid import, not the consumption
     assert c.get(f"{API}/report").json()["site_load"]["kwh"] == pytest.approx(grid)
+
+
+def test_kpis_per_line_and_shift_are_the_clis(world, plant, tmp_path):
+    """kWh per line and shift with units made: the endpoint gives what `zerocarbon meters kpis --json` gives."""
+    root, prod = plant
+    got = api(world, "auditor").get(f"{API}/kpis", params={"from": "2026-08-04", "to": "2026-08-04"}).json()
+    smt1 = {r["shift"]: r for r in got if r["line"] == "SMT1" and r["period"] == "2026-08-04"}
+    # line_day(): 08:00-10:00 at 10 kWh and 50 units per interval, 10:00-12:00 idle at 4 kWh, 0.1 kWh otherwise
+    assert smt1["day"]["kwh"] == pytest.approx(8 * 10 + 8 * 4 + 32 * 0.1)
+    assert smt1["day"]["units"] == 400 and smt1["day"]["kwh_per_unit"] == pytest.approx(115.2 / 400)
+    assert smt1["night"]["intervals"] == 16  # 20:00-24:00; the 5th's early hours are outside the period
+    r = CliRunner().invoke(cli, ["meters", "kpis", "--registry", str(root / "meters.csv"), "--lake", str(root / "lake"),
+                                 "--production", str(prod), "--from", "2026-08-04", "--to", "2026-08-04",
+                                 "--org", ORG, "--json"])
+    assert r.exit_code == 0, r.output
+    assert [{k: v for k, v in row.items() if k != "site"} for row in json.loads(r.stdout)] == got
+    bad = api(world).get(f"{API}/kpis", params={"shifts": "day=8-20"})
+    assert bad.status_code == 400 and "every hour" in bad.text

@@ -129,6 +129,9 @@ def test_readme_commands_run_as_written(tmp_path):
                               capture_output=True, text=True, timeout=600)
 
     commands = using_it_commands()
+    if any("spark" in cmd for cmd in commands):
+        from tests.spark_cluster import java_or_fail
+        java_or_fail()  # the Spark roll-up needs Java: a skip on a laptop without it, a failure under CI=true
     for cmd in commands:
         run = zerocarbon(cmd)
         assert run.returncode == 0, f"`{shlex.join(cmd)}` exited {run.returncode}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"

@@ -207,6 +207,17 @@ def test_idle_energy_per_line_and_shift_with_tco2_when_production_is_configured(
     assert 'id="energy-anomalies"' in r.text and 'id="energy-no-production"' not in r.text
 
 
+def test_kpis_per_line_and_shift_on_the_page_in_both_languages(world, lake, monkeypatch):
+    monkeypatch.setenv("ZEROCARBON_PRODUCTION", str(lake))
+    r = browser(world, "viewer", "en").get(f"/web/orgs/{ORG}/energy", params={"from": "2026-08-04", "to": "2026-08-04"})
+    table = r.text[r.text.index('id="energy-kpis"'):r.text.index("</table>", r.text.index('id="energy-kpis"'))]
+    assert "Energy per line and shift" in r.text and "2026-08-04" in table and "SMT1" in table
+    assert ">115<" in table and ">400<" in table and ">0.288<" in table  # day shift: kWh, units, kWh per unit
+    zh = browser(world, "viewer", "zh-CN").get(f"/web/orgs/{ORG}/energy", params={"from": "2026-08-04",
+                                                                                  "to": "2026-08-04"}).text
+    assert "按产线和班次的能耗" in zh and "产量" in zh
+
+
 def test_energy_page_in_both_languages(world, lake):
     english = browser(world, "viewer", "en").get(f"/web/orgs/{ORG}/energy").text
     assert "Daily load profile" in english and "日负荷曲线" not in english

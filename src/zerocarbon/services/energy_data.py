@@ -179,7 +179,9 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
         if len(zones_of) > 1:
             raise InputError([Problem("--production", None, None, "the lines are in sites of several time zones "
                                       f"({', '.join(sorted(zones_of))}); give --site to read the file's local stamps")])
-        raw = read_production(production, zones_of.pop(), set(line_site))
+        # The file may hold every line of the registry (one file for the group); those of other sites are left out.
+        raw = read_production(production, zones_of.pop(), {m.line for m in meters.values() if m.line})
+        raw = raw[raw["line"].isin(line_site)]
         made = raw.assign(site=raw["line"].map(lambda x: line_site[x][0]),
                           timezone=raw["line"].map(lambda x: line_site[x][1]))
     bounds = (pd.Timestamp(start) if start else None, pd.Timestamp(end) + pd.Timedelta(days=1) if end else None)

@@ -14,7 +14,7 @@ import pandas as pd
 from zerocarbon.core.energy.flows import EXPORT, GENERATION, Flows, MeterTotal, flows, place, role
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.errors import InputError, NotFoundError, Problem, UnitError
-from zerocarbon.services.energy_data import rollup, site_of
+from zerocarbon.services.energy_data import kpis, rollup, site_of
 from zerocarbon.services.energy_report import EnergySource, period, registry
 from zerocarbon.units import scale
 
@@ -79,7 +79,8 @@ def site_flows(src: EnergySource, org: str, site: str | None, start: date | str 
     meters = registry(src)
     first, last = period(start, end)
     site, _, chosen = _site_meters(meters, site, medium)
-    frame = rollup(src.lake, org, meters, by="meter", freq="month", site=site, start=first, end=last)
+    frame = rollup(src.lake, org, meters, by="meter", freq="month", site=site, start=first, end=last,
+                   engine=src.engine)
     frame = frame[frame["meter"].isin([m.id for m in chosen])]
     if frame.empty:
         raise NotFoundError(f"no {medium} readings of site {site} between {first or 'the start'} and "
@@ -117,7 +118,8 @@ def energy_rollup(src: EnergySource, org: str, site: str | None, by: str = "site
     site, _, chosen = _site_meters(meters, site, medium)
     unit = medium_unit(chosen, medium)
     if by == "site":
-        frame = rollup(src.lake, org, meters, by="site", freq=freq, site=site, start=first, end=last)
+        frame = rollup(src.lake, org, meters, by="site", freq=freq, site=site, start=first, end=last,
+                   engine=src.engine)
         frame = frame[frame["medium"] == medium]
         rows: dict[str, RollupRow] = {}
         for when, value, u, basis in zip(frame["period"], frame["value"], frame["unit"], frame["basis"]):
@@ -125,7 +127,8 @@ def energy_rollup(src: EnergySource, org: str, site: str | None, by: str = "site
             rows[when] = RollupRow(site, medium, site, site, str(when), unit, before + float(value) * scale(u, unit),
                                    str(basis))
         return list(rows.values())
-    frame = rollup(src.lake, org, meters, by="meter", freq=freq, site=site, start=first, end=last)
+    frame = rollup(src.lake, org, meters, by="meter", freq=freq, site=site, start=first, end=last,
+                   engine=src.engine)
     frame = frame[frame["meter"].isin([m.id for m in chosen])]
     out = []
     # by time, not text: the two 02:00 hours of a DST fall-back differ only in their offset
@@ -137,3 +140,32 @@ def energy_rollup(src: EnergySource, org: str, site: str | None, by: str = "site
 
 
 __all__ = ["site_flows", "energy_rollup", "RollupRow", "medium_unit", "DEPTHS"]
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    line: str
+    shift: str
+    period: str
+    kwh: float
+    intervals: int
+    units: float | None
+    kwh_per_unit: float | None
+
+
+def site_kpis(src: EnergySource, org: str, site: str | None, start: date | str | None = None,
+              end: date | str | None = None, freq: str = "day", shifts=None) -> list[KpiRow]:
+    """``zerocarbon meters kpis`` for one site of the server's registry: kWh per line and shift of each local
+    day or month, with units and kWh per unit when the server has production counts."""
+    if freq not in ("day", "month"):
+        raise InputError([Problem("freq", None, None, f"'{freq}' is not day or month")])
+    meters = registry(src)
+    first, last = period(start, end)
+    site, _ = site_of(meters, site)
+    df = kpis(src.lake, org, meters, src.production, shifts, freq, site, first, last, engine=src.engine)
+
+    def number(v) -> float | None:
+        return None if pd.isna(v) else float(v)
+
+    return [KpiRow(str(r.line), str(r.shift), str(r.period), float(r.kwh), int(r.intervals), number(r.units),
+                   number(r.kwh_per_unit)) for r in df.itertuples(index=False)]

@@ -248,6 +248,8 @@ def write(rep: EnergyReport, out: Path, energy: pd.DataFrame, site_kwh: pd.Serie
 
 # -- the server's meter data, as the dashboard and the API read it ------------------------------------------
 LAKE_ENV, METERS_ENV, PRODUCTION_ENV = "ZEROCARBON_LAKE", "ZEROCARBON_METERS", "ZEROCARBON_PRODUCTION"
+#: what runs the server's roll-ups and KPIs: duckdb (default) or spark, with $ZEROCARBON_SPARK_MASTER (docs/spark.md)
+ENGINE_ENV = "ZEROCARBON_ENGINE"
 # Idle CO2 uses this shipped set's grid factor for the site's province or grid region as the organisation declares
 # them (national when the site is not in the organisation), for the report's data year; the set's own fallback
 # rules and warnings apply and the report names the factor and its source.
@@ -268,6 +270,7 @@ class EnergySource:
     lake: Path | None
     meters: Path | None
     production: Path | None
+    engine: str = "duckdb"
 
     @property
     def configured(self) -> bool:
@@ -281,7 +284,8 @@ def source() -> EnergySource:
         value = os.environ.get(name, "").strip()
         return Path(value) if value else None
 
-    return EnergySource(path(LAKE_ENV), path(METERS_ENV), path(PRODUCTION_ENV))
+    return EnergySource(path(LAKE_ENV), path(METERS_ENV), path(PRODUCTION_ENV),
+                        os.environ.get(ENGINE_ENV, "").strip() or "duckdb")
 
 
 def registry(src: EnergySource) -> dict[str, Meter]:

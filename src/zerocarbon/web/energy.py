@@ -97,6 +97,14 @@ def energy(request: Request, org: str, site: Annotated[str | None, Query(max_len
         # Another medium or level can be chosen while the load figures stay.
         flows, flows_error = None, _problems(exc)
     rep = got.report
+    # Per day over a month or less, else per month: a table a person reads, not a log.
+    kpi_freq = "day" if len(got.daily.days) <= 31 else "month"
+    try:
+        kpis = [dict(asdict(r), shift_name=_word(t, "energy.shift", r.shift))
+                for r in energy_flows.site_kpis(src, org, rep.site, start, end, kpi_freq, rep.shifts)]
+        kpi_error = None
+    except (InputError, NotFoundError) as exc:
+        kpis, kpi_error = [], _problems(exc)
     idle = [dict(r, co2_t=None if r.get("co2_kg") is None else r["co2_kg"] / 1000,
                  shift_name=_word(t, "energy.shift", r["shift"])) for r in rep.idle]
     lines = sorted({r["line"] for r in idle})
@@ -117,4 +125,5 @@ def energy(request: Request, org: str, site: Annotated[str | None, Query(max_len
                        import_meters=[m for m in rep.meters if m in context["revenue_meters"]],
                        basis=_word(t, "energy.basis_name", got.daily.basis),
                        profile_basis=_word(t, "energy.basis_name", got.profile.basis), profile=got.profile,
-                       flows=flows, flows_error=flows_error, warnings=warnings, **context)
+                       flows=flows, flows_error=flows_error, warnings=warnings, kpis=kpis, kpi_error=kpi_error,
+                       kpi_freq=kpi_freq, **context)

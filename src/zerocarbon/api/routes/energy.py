@@ -122,6 +122,16 @@ class RollupRowOut(Out):
     basis: str
 
 
+class KpiRowOut(Out):
+    line: str
+    shift: str
+    period: str = Field(description="local date of the day (or month) the shift began, YYYY-MM-DD")
+    kwh: float
+    intervals: int
+    units: float | None = Field(description="units made; null: no production counts for it")
+    kwh_per_unit: float | None = Field(description="kWh / units; null without units, or when none were made")
+
+
 class FlowNodeOut(Out):
     id: str
     name: str
@@ -203,6 +213,19 @@ def rollup(acting: Annotated[Acting, requires("energy.read")], site: Site = None
     all meters of the medium (``basis``); by area or line: the node's own meters, else the sum of its parts."""
     rows = energy_flows.energy_rollup(energy_report.source(), acting.org, site, by, freq, start, end, medium)
     return [RollupRowOut.model_validate(r) for r in rows]
+
+
+@router.get("/kpis", response_model=list[KpiRowOut])
+def kpis(acting: Annotated[Acting, requires("energy.read")], site: Site = None, start: From = None, end: To = None,
+         freq: Annotated[Literal["day", "month"], Query()] = "day",
+         shifts: Annotated[str, Query(max_length=200, description="local shifts NAME=START-END, comma separated")]
+         = "day=8-20,night=20-8") -> list[KpiRowOut]:
+    """What ``zerocarbon meters kpis --json`` gives for one site: kWh per line and shift of each local day or
+    month, with units made and kWh per unit when the server has production counts. Runs on the server's engine
+    (``$ZEROCARBON_ENGINE``: duckdb or spark)."""
+    rows = energy_flows.site_kpis(energy_report.source(), acting.org, site, start, end, freq,
+                                  energy_report.parse_shifts(shifts))
+    return [KpiRowOut.model_validate(r) for r in rows]
 
 
 @router.get("/flows", response_model=FlowsOut)
