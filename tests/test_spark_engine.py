@@ -3,7 +3,7 @@
 cumulative register that rolls over, duplicate rows, gaps, a year boundary, and two organisations with the same
 site codes and meter ids. A real standalone cluster (master + worker on loopback) runs a job via spark-submit.
 
-Marked ``spark``: Java is needed, and under CI=true its absence fails these tests (tests.spark_cluster).
+Tests marked ``spark`` need Java; under CI=true its absence fails them (tests.spark_cluster).
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from zerocarbon.services import energy_data
 from zerocarbon.services.meter_import import import_file
 from zerocarbon.store import engines, lake
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 REGISTRY = """id,site,line,medium,unit,register,stamp,interval_min,timezone,rollover,revenue
 SH-MAIN,S1,,electricity,kWh,interval,start,15,Asia/Shanghai,,true
@@ -131,6 +130,8 @@ def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("by", ["meter", "site"])
 @pytest.mark.parametrize("freq", ["hour", "day", "month"])
+@pytest.mark.spark
+@pytest.mark.slow
 def test_rollups_are_the_same_on_both_engines(world, spark, by, freq):
     _, root, meters = world
     for org in ("A", "B"):
@@ -138,6 +139,8 @@ def test_rollups_are_the_same_on_both_engines(world, spark, by, freq):
                     energy_data.rollup(root, org, meters, by, freq, **spark))
 
 
+@pytest.mark.spark
+@pytest.mark.slow
 def test_the_hard_cases_came_through(world):
     """Hand-checked figures, so that two engines agreeing on a wrong answer fails too."""
     _, root, meters = world
@@ -158,6 +161,8 @@ def test_the_hard_cases_came_through(world):
 
 
 @pytest.mark.parametrize("freq", ["day", "month"])
+@pytest.mark.spark
+@pytest.mark.slow
 def test_energy_kpis_per_line_and_shift_are_the_same(world, spark, freq):
     base, root, meters = world
     for org in ("A", "B"):
@@ -169,6 +174,8 @@ def test_energy_kpis_per_line_and_shift_are_the_same(world, spark, freq):
         assert_same(duck, energy_data.kpis(root, org, meters, **made, **spark))
 
 
+@pytest.mark.spark
+@pytest.mark.slow
 def test_kpis_hand_checked(world):
     base, root, meters = world
     df = energy_data.kpis(root, "A", meters, base / "production.csv", site="S1").set_index(["line", "shift", "period"])
@@ -181,6 +188,8 @@ def test_kpis_hand_checked(world):
     assert df.loc[("L1", "night", "2026-12-31"), "units"] == 40  # 20:00-24:00 of the 31st was recorded
 
 
+@pytest.mark.spark
+@pytest.mark.slow
 def test_bounded_rollup_and_holdings_are_the_same(world, spark):
     from datetime import date
     _, root, meters = world
@@ -192,6 +201,8 @@ def test_bounded_rollup_and_holdings_are_the_same(world, spark):
         assert duck.astype(str).values.tolist() == sp.astype(str).values.tolist()
 
 
+@pytest.mark.spark
+@pytest.mark.slow
 def test_scope2_activity_file_is_the_same(world, spark, tmp_path):
     _, root, meters = world
     for org in ("A", "B"):
@@ -202,6 +213,8 @@ def test_scope2_activity_file_is_the_same(world, spark, tmp_path):
         assert_same(pd.read_csv(a.path), pd.read_csv(s.path))
 
 
+@pytest.mark.spark
+@pytest.mark.slow
 def test_a_damaged_lake_file_gets_the_same_error_and_nothing_is_written(world, spark, tmp_path):
     import shutil
     _, root, meters = world
@@ -219,6 +232,8 @@ def test_a_damaged_lake_file_gets_the_same_error_and_nothing_is_written(world, s
     assert errors[0] == errors[1] and str(victim) in errors[0] and "damaged" in errors[0]
 
 
+@pytest.mark.spark
+@pytest.mark.slow
 def test_a_job_through_spark_submit_on_a_standalone_cluster(world, tmp_path):
     base, root, meters = world
     for cluster in start(tmp_path / "cluster"):
@@ -234,3 +249,23 @@ def test_a_job_through_spark_submit_on_a_standalone_cluster(world, tmp_path):
         bad = cluster.submit(["rollup", "--registry", str(base / "meters.csv"), "--lake", str(tmp_path / "none"),
                               "--org", "A"])
         assert bad.returncode == 2 and "no meter-data lake" in bad.stdout + bad.stderr
+
+
+def test_without_java_the_spark_engine_says_what_it_needs(tmp_path):
+    """No JVM to start: exit 2 with what to install, not a Py4J trace; the DuckDB engine is not affected."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "meters.csv").write_text(REGISTRY, encoding="utf-8")
+    import_file(tmp_path / "lake", "A", _meters(tmp_path / "meters.csv"), _files(tmp_path / "in", 1.0)[0][0])
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java"), "SPARK_LOCAL_IP": "127.0.0.1",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    args = [sys.executable, "-m", "zerocarbon.spark", "rollup", "--registry", str(tmp_path / "meters.csv"),
+            "--lake", str(tmp_path / "lake"), "--org", "A", "--spark-master", "local[1]"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Spark could not start" in done.stderr and "Java 17" in done.stderr and "Traceback" not in done.stderr
+    duck = subprocess.run([sys.executable, "-m", "zerocarbon", "meters", *args[3:-2], "--json"], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert duck.returncode == 0 and json.loads(duck.stdout)[0]["site"] == "S1"
