@@ -25,8 +25,8 @@ class Engine(str, Enum):
     spark = "spark"
 
 
-EngineOpt = Annotated[Engine, typer.Option("--engine", help="what runs the roll-up: DuckDB in this process, or Apache "
-                                                            "Spark (docs/spark.md)")]
+EngineOpt = Annotated[Engine, typer.Option("--engine", help="what runs the calculation over the lake: DuckDB in this "
+                                                            "process, or Apache Spark (docs/spark.md)")]
 MasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 "
                                                                          "(default $ZEROCARBON_SPARK_MASTER, else "
                                                                          "local[*]); only with --engine spark")]

@@ -68,7 +68,7 @@ _SHIFT_OF = "(s.a < s.b AND hour({t}) >= s.a AND hour({t}) < s.b) OR (s.a > s.b 
 _SHIFT_DAY = "CASE WHEN s.a > s.b AND hour({t}) < s.b THEN {t} - INTERVAL 1 DAY ELSE {t} END"
 
 #: energy and units produced per site, line, shift and local day or month (``{freq}``) of the day the shift
-#: began. ``zones``: meter, site, timezone, line (metered lines only); ``production``: line, site, timezone,
+#: began; bounds select shifts by that day. ``zones``: meter, site, timezone, line (metered lines only); ``production``: line, site, timezone,
 #: ts (naive UTC interval start, ISO text), units; both sides are cut by the same shift rule.
 KPIS = """
 WITH shifts_n AS (SELECT name, CAST(a AS INT) AS a, CAST(b AS INT) AS b FROM shifts),
@@ -99,9 +99,17 @@ def kpis_sql(freq: str, start: bool, end: bool) -> str:
     """The :data:`KPIS` definition per local ``freq`` (day | month), with optional bounds on local time."""
     if freq not in ("day", "month"):
         raise ValueError(f"KPIs per {freq!r} are not offered")
-    where = " AND ".join(w for w in ("lt >= :start" if start else "", "lt < :end" if end else "") if w) or "TRUE"
+    # Bounds select shifts by the day they began, so the first and last nights of a period are whole.
+    day = _SHIFT_DAY.format(t="lt")
+    where = " AND ".join(w for w in (f"{day} >= :start" if start else "", f"{day} < :end" if end else "") if w) or "TRUE"
     return KPIS.format(freq=freq, where=where, e_day=_SHIFT_DAY.format(t="lt"), u_day=_SHIFT_DAY.format(t="lt"),
                        e_shift=_SHIFT_OF.format(t="lt"), u_shift=_SHIFT_OF.format(t="lt"))
+
+
+#: the meters with readings, per site: one column of each file is read
+METERS_HELD = """
+SELECT DISTINCT site, meter FROM readings
+"""
 
 
 def rollup_sql(by: str, freq: str, start: bool, end: bool) -> str:

@@ -101,10 +101,11 @@ def _zones(meters: dict[str, Meter], ids) -> pd.DataFrame:
                         columns=["meter", "site", "timezone"])
 
 
-def _unregistered(root: Path, org: str, meters: dict[str, Meter], site: str | None, engine=None) -> None:
-    held = lake.holdings(root, org, engine)
-    if site:
-        held = held[held["site"] == site]
+def _unregistered(root: Path, org: str, meters: dict[str, Meter], site: str | None, engine=None,
+                  months: list[str] | None = None) -> None:
+    """Refuse a lake holding readings of a meter the registry does not list, in the partitions a query reads:
+    its energy would be left out of every total without a word (a revenue meter's, of Scope 2)."""
+    held = lake.meters_held(root, org, [site] if site else None, months, engine)
     missing = sorted(set(held["meter"]) - set(meters))
     if missing:
         raise InputError([Problem(REGISTRY, None, "id", f"meter '{m}' has readings in the lake but is not in the "
@@ -122,17 +123,19 @@ def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", fre
     medium (sub-meters are inside what they measure) and otherwise every meter of the medium; the column
     ``basis`` says which. ``start``/``end`` are local dates, both included.
     """
+    # Every argument is checked before the lake is read (on Spark, before a job starts).
     run = engines.engine(engine, spark_master)
-    root = lake.require(root, org)
-    _unregistered(root, org, meters, site, run)
+    _check_period(start, end)
     chosen = [m for m in meters.values() if site is None or m.site == site]
     if site is not None and not chosen:
         site_of(meters, site)  # raises with the sites the registry does list
+    root = lake.require(root, org)
     bounds = (pd.Timestamp(start) if start else None, pd.Timestamp(end) + pd.Timedelta(days=1) if end else None)
-    if start and end and end < start:
-        raise InputError([Problem("period", None, "to", f"{end} is before {start}")])
+    _unregistered(root, org, meters, site, run, lake.utc_months(*bounds))
+    sites = [site] if site else None
     if by == "meter":
-        return lake.rollup(root, org, _zones(meters, [m.id for m in chosen]), "meter", freq, *bounds, engine=run)
+        return lake.rollup(root, org, _zones(meters, [m.id for m in chosen]), "meter", freq, *bounds, engine=run,
+                           sites=sites)
     # One query for every site and medium (one pass over the lake, one Spark job): each (site, medium) is a
     # group key of its own in the zones frame, so media with the same unit (gas and water in m3) stay apart.
     groups, zones = [], []
@@ -143,7 +146,7 @@ def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", fre
         groups.append((s, medium, basis))
     cols = ["site", "medium", "basis", "timezone", "period", "unit", "value", "intervals"]
     df = lake.rollup(root, org, pd.DataFrame(zones, columns=["meter", "site", "timezone"]), "site", freq, *bounds,
-                     engine=run)
+                     engine=run, sites=sites)
     if df.empty:
         return pd.DataFrame(columns=cols)
     key = df["site"].astype(int)
@@ -164,13 +167,14 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
     from zerocarbon.io.energy_inputs import read_production
 
     run = engines.engine(engine, spark_master)
-    root = lake.require(root, org)
+    _check_period(start, end)
+    if site is not None:
+        site_of(meters, site)  # raises with the sites the registry does list
     lined = [m for m in meters.values() if m.line and m.medium == "electricity" and (site is None or m.site == site)]
     if not lined:
         raise InputError([Problem(REGISTRY, None, "line", "no electricity meter of "
                                   + (f"site {site} " if site else "") + "is on a line; give meters a line")])
-    if start and end and end < start:
-        raise InputError([Problem("period", None, "to", f"{end} is before {start}")])
+    root = lake.require(root, org)
     zones = pd.DataFrame([{"meter": m.id, "site": m.site, "timezone": m.timezone, "line": m.line} for m in lined])
     line_site = {m.line: (m.site, m.timezone) for m in lined}
     made = pd.DataFrame(columns=["site", "line", "timezone", "ts", "units"])
@@ -185,6 +189,7 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
         made = raw.assign(site=raw["line"].map(lambda x: line_site[x][0]),
                           timezone=raw["line"].map(lambda x: line_site[x][1]))
     bounds = (pd.Timestamp(start) if start else None, pd.Timestamp(end) + pd.Timedelta(days=1) if end else None)
+    _unregistered(root, org, meters, site, run, lake.utc_months(*bounds, margin_days=2))
     df = lake.kpis(root, org, zones, made, shifts or SHIFTS, freq, *bounds, engine=run)
     cols = ["site", "line", "shift", "period", "kwh", "intervals", "units", "kwh_per_unit"]
     if df.empty:
@@ -195,6 +200,11 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
                                                           units=("units", "first"))
     out["kwh_per_unit"] = out["kwh"] / out["units"].where(out["units"] > 0)
     return out[cols]
+
+
+def _check_period(start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        raise InputError([Problem("period", None, "--to", f"{end} is before --from {start}")])
 
 
 def _by_site_medium(chosen: list[Meter]) -> dict[tuple[str, str], list[Meter]]:
@@ -228,6 +238,8 @@ def electricity_activity(root: Path, org: str, meters: dict[str, Meter], year: i
     if not revenue:
         raise InputError([Problem(REGISTRY, None, "revenue", "no revenue electricity meter is declared")])
     root = lake.require(root, org)
+    _unregistered(root, org, meters, None, run,
+                  lake.utc_months(pd.Timestamp(int(year), 1, 1), pd.Timestamp(int(year) + 1, 1, 1)))
     df = lake.rollup(root, org, _zones(meters, [m.id for m in revenue]), "meter", "month",
                      pd.Timestamp(int(year), 1, 1), pd.Timestamp(int(year) + 1, 1, 1), engine=run)
     if df.empty:

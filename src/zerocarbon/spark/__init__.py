@@ -2,7 +2,8 @@
 
 ``python -m zerocarbon.spark JOB ARGS`` and ``spark-submit [options] <this folder>/__main__.py JOB ARGS`` run the
 same command as ``zerocarbon meters JOB ARGS --engine spark``: the same options, outputs and errors. Under
-``spark-submit`` the master and resources are the ones given to ``spark-submit``.
+``spark-submit`` the master and resources are the ones given to ``spark-submit``: ``$ZEROCARBON_SPARK_MASTER`` is
+not read there, and a ``--spark-master`` among the job's arguments is refused.
 """
 import sys
 from pathlib import Path
@@ -19,7 +20,10 @@ USAGE = (f"usage: python -m zerocarbon.spark JOB [ARGS...]\n"
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:
+        print(USAGE, file=sys.stderr)
+        return 2
+    if argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0
     if argv[0] == "script":

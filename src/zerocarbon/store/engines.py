@@ -15,6 +15,9 @@ credentials) comes from Spark's own configuration: ``spark-defaults.conf``, ``sp
 from __future__ import annotations
 
 import os
+import re
+import socket
+import sys
 from dataclasses import dataclass, field
 
 import duckdb
@@ -25,13 +28,47 @@ from zerocarbon.errors import InputError, Problem, StorageError
 
 MASTER_ENV = "ZEROCARBON_SPARK_MASTER"
 DEFAULT_MASTER = "local[*]"
+#: the master URLs Spark accepts (https://spark.apache.org/docs/latest/submitting-applications.html#master-urls)
+MASTER_URL = re.compile(r"local(\[(\*|\d+)(,\d+)?\])?|spark://[^/\s]+|yarn|k8s://\S+|mesos://\S+")
+
+
+def under_spark_submit() -> bool:
+    """Whether this process is a driver that ``spark-submit`` started (it hands the JVM's gateway over)."""
+    return bool(os.environ.get("PYSPARK_GATEWAY_PORT"))
+
+
+def check_master(master: str, where: str) -> None:
+    if not MASTER_URL.fullmatch(master):
+        raise InputError([Problem(where, None, None, f"{master!r} is not a Spark master URL: local, local[N], "
+                                                     "local[*], spark://HOST:PORT, yarn or k8s://HOST:PORT")])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].rstrip(". ") if text else type(exc).__name__
+
+
+def _master_answers(master: str) -> None:
+    """A standalone master that refuses connections would cost a minute of registration retries: ask first."""
+    if not master.startswith("spark://"):
+        return
+    problems = []
+    for hostport in master.removeprefix("spark://").split(","):
+        host, _, port = hostport.rpartition(":")
+        try:
+            with socket.create_connection((host or "127.0.0.1", int(port or 7077)), timeout=5):
+                return
+        except (OSError, ValueError) as exc:
+            problems.append(f"{hostport}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}")
+    raise StorageError(f"the Spark master {master} does not answer ({'; '.join(problems)}); start it "
+                       "(sbin/start-master.sh) or give the URL its web page shows (spark://HOST:7077)")
 
 
 @dataclass(frozen=True)
 class Readings:
-    """One organisation's lake files for a query: ``pattern`` globs them, ``base`` is the folder the hive
+    """One organisation's lake files for a query: ``files`` lists them, ``base`` is the folder the hive
     partitions are counted from."""
-    pattern: str
+    files: list[str]
     base: str
 
 
@@ -52,8 +89,7 @@ class DuckDBEngine:
     def run(self, readings: Readings, sql: str, frames: dict[str, pd.DataFrame], params: dict) -> pd.DataFrame:
         con = duckdb.connect()
         try:
-            pattern = readings.pattern.replace("'", "''")
-            con.execute(f"CREATE VIEW readings AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)")
+            con.read_parquet(readings.files, hive_partitioning=True).create_view("readings")
             for name, frame in frames.items():
                 con.register(name, frame)
             return naive(con.execute(render(sql, self.name, **params)).df())
@@ -77,31 +113,41 @@ class SparkEngine:
         return (PySparkException, Py4JError)
 
     def chosen_master(self) -> str | None:
-        """The master to ask for, or None to take the one ``spark-submit`` configured."""
+        """The master to ask for, or None to take the one ``spark-submit`` was given (which then always wins:
+        neither ``--spark-master`` nor the environment may silently send the job elsewhere)."""
+        if under_spark_submit():
+            if self.master:
+                raise InputError([Problem("--spark-master", None, None, "this job runs under spark-submit, "
+                                          "whose --master decides the master; leave --spark-master out")])
+            return None
         if self.master:
+            check_master(self.master, "--spark-master")
             return self.master
         if os.environ.get(MASTER_ENV):
+            check_master(os.environ[MASTER_ENV], f"${MASTER_ENV}")
             return os.environ[MASTER_ENV]
-        return None if os.environ.get("PYSPARK_GATEWAY_PORT") else DEFAULT_MASTER
+        return DEFAULT_MASTER
 
     def session(self):
         try:
             from pyspark.sql import SparkSession
         except ImportError:  # pragma: no cover - pyspark is in the project's requirements
             raise StorageError("the Spark engine needs pyspark: pip install -r requirements.lock") from None
-        builder = SparkSession.builder.appName("zerocarbon")
         master = self.chosen_master()
+        builder = SparkSession.builder.appName("zerocarbon")
         if master:
+            _master_answers(master)
             builder = builder.master(master)
         try:
             spark = (builder.config("spark.sql.session.timeZone", "UTC")
                      .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+                     # a progress bar for a person watching; none in a log, where it garbles the lines
+                     .config("spark.ui.showConsoleProgress", "true" if sys.stderr.isatty() else "false")
                      .getOrCreate())
-        except Exception as exc:  # no Java, a master that does not answer
-            raise StorageError(f"Spark could not start (master {master or 'from spark-submit'}): "
-                               f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}. "
-                               "The Spark engine needs Java 17 or later (JAVA_HOME or java on PATH) and, for a "
-                               "cluster, a master URL that answers (spark://host:7077)") from None
+        except Exception as exc:  # no Java, a master that stopped answering
+            raise StorageError(f"Spark could not start (master {master or 'from spark-submit'}): {_first_line(exc)}. "
+                               "The Spark engine needs Java 17 or later (JAVA_HOME, or java on PATH); Spark's own "
+                               "log above says more") from None
         # The rendered SQL relies on both settings, so they are set again on a session spark-submit made.
         spark.conf.set("spark.sql.session.timeZone", "UTC")
         spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
@@ -112,7 +158,7 @@ class SparkEngine:
         from pyspark.sql.types import StringType, StructField, StructType
 
         spark = self.session()
-        spark.read.option("basePath", readings.base).parquet(readings.pattern).createOrReplaceTempView("readings")
+        spark.read.option("basePath", readings.base).parquet(*readings.files).createOrReplaceTempView("readings")
         for name, frame in frames.items():
             # Small text frames (meter lists, zones): given as rows with a schema, so an empty one has columns too.
             schema = StructType([StructField(str(c), StringType(), True) for c in frame.columns])
@@ -134,5 +180,7 @@ def engine(name: str | None = None, master: str | None = None):
                                                                     "duckdb; add --engine spark")])
         return DuckDBEngine()
     if name == "spark":
+        if master:
+            check_master(master, "--spark-master")
         return SparkEngine(master)
     raise InputError([Problem("--engine", None, None, f"{name!r} is not an engine; one of {', '.join(ENGINES)}")])

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from zerocarbon.core.bulk_sql import HOLDINGS, kpis_sql, rollup_sql
+from zerocarbon.core.bulk_sql import HOLDINGS, METERS_HELD, kpis_sql, rollup_sql
 from zerocarbon.errors import ConflictError, InputError, NotFoundError, Problem, StateError, StorageError
 
 COLUMNS = ["meter", "ts", "value", "unit", "quality", "batch"]
@@ -303,10 +303,29 @@ def _find_damaged(paths: list[Path]) -> StorageError | None:
     return None
 
 
-def files(root: Path, org: str) -> list[Path]:
-    """Every Parquet file of ``org``'s part of the lake."""
+def files(root: Path, org: str, sites: list[str] | None = None, months: list[str] | None = None) -> list[Path]:
+    """The Parquet files of ``org``'s part of the lake; only those of ``sites`` and UTC ``months`` when given."""
     folder = org_folder(root, org)
-    return sorted(folder.glob("site=*/month=*/*.parquet")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    every = sorted(folder.glob("site=*/month=*/*.parquet"))
+    if sites is not None:
+        wanted = {f"site={s}" for s in sites}
+        every = [f for f in every if f.parent.parent.name in wanted]
+    if months is not None:
+        wanted = {f"month={m}" for m in months}
+        every = [f for f in every if f.parent.name in wanted]
+    return every
+
+
+def utc_months(start: pd.Timestamp | None, end: pd.Timestamp | None, margin_days: int = 1) -> list[str] | None:
+    """The UTC month folders that can hold readings of local times from ``start`` to ``end`` (naive; a zone is
+    at most 14 h from UTC, and ``margin_days`` more covers shifts past the end), or None when either is open."""
+    if start is None or end is None:
+        return None
+    lo = pd.Timestamp(start) - pd.Timedelta(days=margin_days)
+    hi = pd.Timestamp(end) + pd.Timedelta(days=margin_days)
+    return [str(p) for p in pd.period_range(lo, hi, freq="M")]
 
 
 def _stored(folder: Path, part: pd.DataFrame) -> pd.DataFrame | None:
@@ -356,19 +375,24 @@ def require(root: Path, org: str) -> Path:
 
 
 def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None = None, engine=None,
-          **params) -> pd.DataFrame:
+          sites: list[str] | None = None, months: list[str] | None = None, **params) -> pd.DataFrame:
     """Run a ``core.bulk_sql`` definition where ``readings`` is organisation ``org``'s part of the lake (hive
     partitions site and month as columns) and each of ``frames`` is a table of its name (meter lists, time
     zones), so no value is pasted into the SQL. ``engine`` (``store.engines``; DuckDB by default) runs it;
-    whichever runs it, a damaged file stops the query with the file's name."""
+    whichever runs it, a damaged file stops the query with the file's name.
+
+    ``sites`` and ``months`` (UTC) narrow the files read to those partitions: a query of one site and month
+    neither reads nor checks the rest of the lake. They only ever leave out files the query cannot use."""
     from zerocarbon.store.engines import DuckDBEngine, Readings
 
     engine = engine or DuckDBEngine()
     require(root, org)
-    every = files(root, org)
+    every = files(root, org, sites, months)
+    if not every:  # nothing in those partitions: the query runs on the whole lake and finds nothing there
+        every = files(root, org)
     check_files(every)
     try:
-        return engine.run(Readings(glob(root, org), str(org_folder(root, org))), sql, frames or {}, params)
+        return engine.run(Readings([str(f) for f in every], str(org_folder(root, org))), sql, frames or {}, params)
     except engine.errors as exc:
         # A damaged file must stop the query with its name: skipping it would report too little energy.
         found = _find_damaged(every)
@@ -377,6 +401,14 @@ def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None
         if engine.io_error(exc):
             raise StorageError(f"the lake at {root} cannot be read: {exc}") from None
         raise
+
+
+def meters_held(root: Path, org: str, sites: list[str] | None = None, months: list[str] | None = None,
+                engine=None) -> pd.DataFrame:
+    """The meters with readings in ``org``'s lake (of ``sites`` and UTC ``months`` when given): site, meter.
+    One column is read."""
+    return query(root, org, METERS_HELD, engine=engine, sites=sites, months=months).sort_values(
+        ["site", "meter"], ignore_index=True)
 
 
 def holdings(root: Path, org: str, engine=None) -> pd.DataFrame:
@@ -397,7 +429,8 @@ def intervals(root: Path, org: str, meters: list[str], start: pd.Timestamp | Non
 
 
 def rollup(root: Path, org: str, zones: pd.DataFrame, by: str = "meter", freq: str = "day",
-           start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, engine=None) -> pd.DataFrame:
+           start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, engine=None,
+           sites: list[str] | None = None) -> pd.DataFrame:
     """Energy of ``org``'s meters per ``by`` (meter | site) and ``freq`` (hour | day | month) of each meter's
     local calendar (``core.bulk_sql.ROLLUP``, run by ``engine``: DuckDB unless given).
 
@@ -409,7 +442,9 @@ def rollup(root: Path, org: str, zones: pd.DataFrame, by: str = "meter", freq: s
     """
     params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
     df = query(root, org, rollup_sql(by, freq, start is not None, end is not None),
-               frames={"zones": zones[["meter", "site", "timezone"]].astype(object)}, engine=engine, **params)
+               frames={"zones": zones[["meter", "site", "timezone"]].astype(object)}, engine=engine,
+               sites=sorted(set(sites)) if sites is not None else None,
+               months=utc_months(start, end), **params)
     df = df.sort_values([by, "first", "unit"], ignore_index=True)
     if freq == "hour":
         # the offset comes from each reading, so it is constant within a local hour; keep it in the text
@@ -436,7 +471,7 @@ def kpis(root: Path, org: str, zones: pd.DataFrame, production: pd.DataFrame, sh
               "production": made[["site", "line", "timezone", "ts", "units"]].astype(object).astype(str),
               "shifts": pd.DataFrame([(n, str(a), str(b)) for n, a, b in shifts], columns=["name", "a", "b"])}
     df = query(root, org, kpis_sql(freq, start is not None, end is not None), frames=frames, engine=engine,
-               **params)
+               sites=sorted(set(zones["site"])), months=utc_months(start, end, margin_days=2), **params)
     df["units"] = pd.to_numeric(df["units"])
     df["intervals"] = df["intervals"].astype("int64")
     df["period"] = pd.to_datetime(df["period"]).dt.strftime("%Y-%m-%d")

@@ -33,12 +33,33 @@ def parse_shifts(text: str) -> tuple[tuple[str, int, int], ...]:
         if not (0 <= a < 24 and 0 <= b < 24) or a == b:
             raise bad(f"'{part}': hours must be 0-23 and differ")
         out.append((name.strip(), a, b))
+    names = [n for n, _, _ in out]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise bad(f"shift {', '.join(twice)} is named more than once in '{text}'")
     covered = np.zeros(24, dtype=int)
     for _, a, b in out:
         covered[[h % 24 for h in range(a, a + (b - a) % 24)]] += 1
     if not (covered == 1).all():
-        raise bad(f"'{text}' must cover every hour of the day exactly once")
+        gaps = [h for h in range(24) if covered[h] == 0]
+        overlaps = [h for h in range(24) if covered[h] > 1]
+        said = "; ".join(x for x in (f"no shift covers hour(s) {_hours(gaps)}" if gaps else "",
+                                     f"hour(s) {_hours(overlaps)} are in more than one shift" if overlaps else "") if x)
+        raise bad(f"'{text}' must cover every hour of the day exactly once: {said}")
     return tuple(out)
+
+
+def _hours(hours: list[int]) -> str:
+    """[20, 21, 22, 23, 0, 1] -> '20:00-02:00' style runs, in local whole hours."""
+    runs, start = [], None
+    for h in range(25):
+        inside = h < 24 and h in hours
+        if inside and start is None:
+            start = h
+        if not inside and start is not None:
+            runs.append(f"{start:02d}:00-{h:02d}:00")
+            start = None
+    return ", ".join(runs)
 
 
 def local_index(index: pd.DatetimeIndex, tz: str) -> pd.DatetimeIndex:
