@@ -216,7 +216,7 @@ def test_kpis_per_line_and_shift_are_the_clis(world, plant, tmp_path):
     # line_day(): 08:00-10:00 at 10 kWh and 50 units per interval, 10:00-12:00 idle at 4 kWh, 0.1 kWh otherwise
     assert smt1["day"]["kwh"] == pytest.approx(8 * 10 + 8 * 4 + 32 * 0.1)
     assert smt1["day"]["units"] == 400 and smt1["day"]["kwh_per_unit"] == pytest.approx(115.2 / 400)
-    assert smt1["night"]["intervals"] == 16  # 20:00-24:00; the 5th's early hours are outside the period
+    assert smt1["night"]["intervals"] == 48  # 20:00 to 08:00 on the 5th: a shift is whole, selected by its first day
     r = CliRunner().invoke(cli, ["meters", "kpis", "--registry", str(root / "meters.csv"), "--lake", str(root / "lake"),
                                  "--production", str(prod), "--from", "2026-08-04", "--to", "2026-08-04",
                                  "--org", ORG, "--json"])

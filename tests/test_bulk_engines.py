@@ -78,7 +78,7 @@ def test_a_meter_missing_from_the_registry_is_refused_by_every_bulk_command(smal
 def test_arguments_are_checked_before_the_lake_is_read(small, tmp_path):
     _, meters = small
     for run in (energy_data.rollup, energy_data.kpis):
-        with pytest.raises(InputError, match="is before --from"):
+        with pytest.raises(InputError, match="is before the first day"):
             run(tmp_path / "no-lake", "A", meters, start=date(2026, 6, 7), end=date(2026, 6, 1))
     with pytest.raises(InputError, match=r"no meter of site 'XX01'"):
         energy_data.kpis(tmp_path / "no-lake", "A", meters, site="XX01")

@@ -204,7 +204,7 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
 
 def _check_period(start: date | None, end: date | None) -> None:
     if start and end and end < start:
-        raise InputError([Problem("period", None, "--to", f"{end} is before --from {start}")])
+        raise InputError([Problem("period", None, "to", f"{end} is before the first day {start}")])
 
 
 def _by_site_medium(chosen: list[Meter]) -> dict[tuple[str, str], list[Meter]]:
