@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     from zerocarbon.cli import app
 
     try:
-        app([*JOBS[job], *rest, "--engine", "spark"], prog_name=f"zerocarbon.spark {job}")
+        # Its help is that command's own ("zerocarbon meters rollup [OPTIONS]"), as its options are.
+        app([*JOBS[job], *rest, "--engine", "spark"], prog_name="zerocarbon")
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     return 0
