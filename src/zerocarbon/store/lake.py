@@ -1,4 +1,5 @@
-"""The interval-data lake: Parquet files partitioned by organisation, site and UTC month, queried with DuckDB.
+"""The interval-data lake: Parquet files partitioned by organisation, site and UTC month, queried with DuckDB
+(or Apache Spark: the bulk definitions of ``core.bulk_sql`` run on either engine, ``store.engines``).
 
 Layout: ``<root>/org=<organisation>/site=<site>/month=<YYYY-MM>/<file>.parquet`` (UTC months; every calendar
 roll-up is cut in the site's local time, see :func:`rollup`) with columns
