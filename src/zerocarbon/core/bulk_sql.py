@@ -95,13 +95,17 @@ FROM e LEFT JOIN u ON e.site = u.site AND e.line = u.line AND e.shift = u.shift 
 """
 
 
+def _between(expr: str, start: bool, end: bool) -> str:
+    """``expr`` from ``:start`` (included) to ``:end`` (excluded), for the bounds that are given."""
+    return " AND ".join(w for w in (f"{expr} >= :start" if start else "", f"{expr} < :end" if end else "") if w) or "TRUE"
+
+
 def kpis_sql(freq: str, start: bool, end: bool) -> str:
     """The :data:`KPIS` definition per local ``freq`` (day | month), with optional bounds on local time."""
     if freq not in ("day", "month"):
         raise ValueError(f"KPIs per {freq!r} are not offered")
     # Bounds select shifts by the day they began, so the first and last nights of a period are whole.
-    day = _SHIFT_DAY.format(t="lt")
-    where = " AND ".join(w for w in (f"{day} >= :start" if start else "", f"{day} < :end" if end else "") if w) or "TRUE"
+    where = _between(_SHIFT_DAY.format(t="lt"), start, end)
     return KPIS.format(freq=freq, where=where, e_day=_SHIFT_DAY.format(t="lt"), u_day=_SHIFT_DAY.format(t="lt"),
                        e_shift=_SHIFT_OF.format(t="lt"), u_shift=_SHIFT_OF.format(t="lt"))
 
@@ -116,7 +120,7 @@ def rollup_sql(by: str, freq: str, start: bool, end: bool) -> str:
     """The :data:`ROLLUP` definition for one choice of grouping, calendar unit and bounds on local time."""
     if by not in ("meter", "site") or freq not in ("hour", "day", "month"):
         raise ValueError(f"rollup by {by!r} per {freq!r} is not offered")
-    where = " AND ".join(w for w in ("lt >= :start" if start else "", "lt < :end" if end else "") if w) or "TRUE"
+    where = _between("lt", start, end)
     return ROLLUP.format(by=by, freq=freq, where=where)
 
 

@@ -130,7 +130,7 @@ def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", fre
     if site is not None and not chosen:
         site_of(meters, site)  # raises with the sites the registry does list
     root = lake.require(root, org)
-    bounds = (pd.Timestamp(start) if start else None, pd.Timestamp(end) + pd.Timedelta(days=1) if end else None)
+    bounds = _local_days(start, end)
     _unregistered(root, org, meters, site, run, lake.utc_months(*bounds))
     sites = [site] if site else None
     if by == "meter":
@@ -188,7 +188,7 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
         raw = raw[raw["line"].isin(line_site)]
         made = raw.assign(site=raw["line"].map(lambda x: line_site[x][0]),
                           timezone=raw["line"].map(lambda x: line_site[x][1]))
-    bounds = (pd.Timestamp(start) if start else None, pd.Timestamp(end) + pd.Timedelta(days=1) if end else None)
+    bounds = _local_days(start, end)
     _unregistered(root, org, meters, site, run, lake.utc_months(*bounds, margin_days=2))
     df = lake.kpis(root, org, zones, made, shifts or SHIFTS, freq, *bounds, engine=run)
     cols = ["site", "line", "shift", "period", "kwh", "intervals", "units", "kwh_per_unit"]
@@ -200,6 +200,11 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
                                                           units=("units", "first"))
     out["kwh_per_unit"] = out["kwh"] / out["units"].where(out["units"] > 0)
     return out[cols]
+
+
+def _local_days(start: date | None, end: date | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Local dates, both included, as the bounds of local time: from ``start`` 00:00 to the day after ``end``."""
+    return (pd.Timestamp(start) if start else None, pd.Timestamp(end) + pd.Timedelta(days=1) if end else None)
 
 
 def _check_period(start: date | None, end: date | None) -> None:

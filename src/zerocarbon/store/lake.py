@@ -423,7 +423,7 @@ def intervals(root: Path, org: str, meters: list[str], start: pd.Timestamp | Non
     columns meter, ts, value, unit, quality."""
     where = ["ts >= :start" if start is not None else "", "ts < :end" if end is not None else ""]
     cond = " AND ".join(["meter IN (SELECT meter FROM wanted)"] + [w for w in where if w])
-    params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
+    params = _bounds(start, end)
     df = query(root, org, f"SELECT meter, ts, value, unit, quality FROM readings WHERE {cond}",
                frames={"wanted": pd.DataFrame({"meter": list(meters)}, dtype=object)}, engine=engine, **params)
     return df.sort_values(["meter", "ts"], ignore_index=True)
@@ -441,7 +441,7 @@ def rollup(root: Path, org: str, zones: pd.DataFrame, by: str = "meter", freq: s
     interval starts in the meter's local time (naive), so a local year is exactly that year.
     Columns: by, timezone, period (local start, ISO text), unit, value, intervals.
     """
-    params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
+    params = _bounds(start, end)
     df = query(root, org, rollup_sql(by, freq, start is not None, end is not None),
                frames={"zones": zones[["meter", "site", "timezone"]].astype(object)}, engine=engine,
                sites=sorted(set(sites)) if sites is not None else None,
@@ -466,7 +466,7 @@ def kpis(root: Path, org: str, zones: pd.DataFrame, production: pd.DataFrame, sh
     ``shifts``: (name, start hour, end hour) of local time. Columns: site, line, shift, period (local date of
     the shift's first day, ISO text), unit, value, intervals, units (NaN where nothing was recorded).
     """
-    params = {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
+    params = _bounds(start, end)
     made = production.assign(ts=pd.to_datetime(production["ts"]).dt.strftime("%Y-%m-%d %H:%M:%S"))
     frames = {"zones": zones[["meter", "site", "timezone", "line"]].astype(object),
               "production": made[["site", "line", "timezone", "ts", "units"]].astype(object).astype(str),
@@ -478,6 +478,11 @@ def kpis(root: Path, org: str, zones: pd.DataFrame, production: pd.DataFrame, sh
     df["period"] = pd.to_datetime(df["period"]).dt.strftime("%Y-%m-%d")
     return df.sort_values(["site", "line", "period", "shift", "unit"], ignore_index=True)[
         ["site", "line", "shift", "period", "unit", "value", "intervals", "units"]]
+
+
+def _bounds(start: pd.Timestamp | None, end: pd.Timestamp | None) -> dict:
+    """The ``:start``/``:end`` parameters of a definition, for the bounds that are given."""
+    return {k: v.to_pydatetime() for k, v in (("start", start), ("end", end)) if v is not None}
 
 
 def _offset(delta: pd.Timedelta) -> str:
