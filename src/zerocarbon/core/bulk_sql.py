@@ -124,6 +124,51 @@ def rollup_sql(by: str, freq: str, start: bool, end: bool) -> str:
     return ROLLUP.format(by=by, freq=freq, where=where)
 
 
+#: grid electricity per site in kWh: ``electricity`` (activity rows: activity_id, site, quantity, unit) and
+#: ``units`` (unit, to_kwh: the factor each unit is multiplied by)
+ELECTRICITY_KWH = """
+SELECT e.site, sum(e.quantity * u.to_kwh) AS kwh
+FROM electricity AS e JOIN units AS u ON e.unit = u.unit
+GROUP BY e.site
+"""
+
+#: the ledger rows of fuel combustion (Scope 1) and grid electricity (Scope 2, location- and market-based), one
+#: per activity row, gas and method, with their lineage (activity id, factor ids, formula, GWP factor). The
+#: factors come in small tables resolved once per distinct key by ``core.ghg.inventory``, the same code the
+#: in-process path uses: ``fuel_routes`` (FUEL_ROUTE_COLUMNS; ``fuel_use`` for ``use``, a word Spark reserves),
+#: ``grid_sites`` (GRID_SITE_COLUMNS), ``units``, ``gwp`` (gas, fossil, gwp_set, gwp, gwp_factor_id) and
+#: ``inclusion`` (site, share of the site inside the boundary). ``fuel``: activity_id, site, fuel, fuel_use, unit,
+#: basis (text, "" when missing), quantity, biogenic (flag).
+INVENTORY_SCOPE12 = """
+WITH fuel_rows AS (
+  SELECT a.activity_id, a.site, '1' AS scope, r.category, 'both' AS method, r.gas,
+         a.quantity * r.kg_per_unit AS gas_kg, NOT a.biogenic AS fossil, r.factor_ids, r.formula,
+         CASE WHEN a.biogenic AND r.gas = 'CO2' THEN 'biogenic_co2' ELSE '' END AS memo
+  FROM fuel AS a JOIN fuel_routes AS r
+    ON a.fuel = r.fuel AND a.fuel_use = r.fuel_use AND a.unit = r.unit AND a.basis = r.basis),
+kwh AS (
+  SELECT e.activity_id, e.site, e.quantity * u.to_kwh AS kwh
+  FROM electricity AS e JOIN units AS u ON e.unit = u.unit),
+power_rows AS (
+  SELECT k.activity_id, k.site, '2' AS scope, 'purchased_electricity' AS category, 'location' AS method,
+         g.loc_gas AS gas, k.kwh * g.loc_ef AS gas_kg, TRUE AS fossil, g.loc_id AS factor_ids,
+         'kWh x grid EF[kg/kWh]' AS formula, '' AS memo
+  FROM kwh AS k JOIN grid_sites AS g ON k.site = g.site
+  UNION ALL
+  SELECT k.activity_id, k.site, '2' AS scope, 'purchased_electricity' AS category, 'market' AS method,
+         g.mkt_gas AS gas, k.kwh * g.mkt_ef AS gas_kg, TRUE AS fossil, g.mkt_ids AS factor_ids,
+         g.mkt_formula AS formula, '' AS memo
+  FROM kwh AS k JOIN grid_sites AS g ON k.site = g.site),
+ledger AS (SELECT * FROM fuel_rows UNION ALL SELECT * FROM power_rows)
+SELECT l.activity_id, l.site, l.scope, l.category, l.method, l.gas, l.gas_kg, w.gwp_set, w.gwp, w.gwp_factor_id,
+       i.inclusion, l.gas_kg * w.gwp * i.inclusion / 1000.0 AS co2e_t, l.factor_ids, l.formula, l.memo,
+       '' AS calc_method, CAST(NULL AS DOUBLE) AS dq
+FROM ledger AS l
+JOIN gwp AS w ON l.gas = w.gas AND l.fossil = w.fossil
+JOIN inclusion AS i ON l.site = i.site
+"""
+
+
 def render(sql: str, engine: str, **params: datetime) -> str:
     """``sql`` (DuckDB dialect, with ``ZC_*`` functions and ``:name`` parameters) as the text ``engine`` runs."""
     if engine not in ENGINES:

@@ -3,7 +3,8 @@ and Apache Spark (a standalone or managed cluster, or ``local[*]``).
 
 Both are handed the same thing: the Parquet files of one organisation's part of the lake (hive partitions
 ``site`` and ``month`` as columns), small frames registered by name, and the definition rendered for their
-dialect. Both return a pandas frame whose timestamps are naive (UTC stamps and local wall times as the SQL made
+dialect; or, for the inventory (``run_tables``), typed tables of activity rows and the route tables resolved
+for them. Both return a pandas frame whose timestamps are naive (UTC stamps and local wall times as the SQL made
 them), so what follows a query is the same code whichever engine ran it.
 
 Spark settings. The master comes from ``--spark-master``, else ``$ZEROCARBON_SPARK_MASTER``, else the one
@@ -21,7 +22,9 @@ import sys
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from zerocarbon.core.bulk_sql import ENGINES, render
 from zerocarbon.errors import InputError, Problem, StorageError
@@ -82,6 +85,24 @@ def naive(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A frame as an Arrow table both engines read the same way: text as ``string`` (categories and Arrow-backed
+    text included; missing stays null), floats as ``double``, flags as ``bool``, whole numbers as ``int64``."""
+    columns = {}
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_bool_dtype(s):
+            columns[str(c)] = pa.array(s.to_numpy(dtype=bool), type=pa.bool_())
+        elif pd.api.types.is_integer_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            columns[str(c)] = pa.array(s.to_numpy(dtype=np.int64), type=pa.int64())
+        elif pd.api.types.is_float_dtype(s):
+            columns[str(c)] = pa.array(s.to_numpy(dtype=float), type=pa.float64(), from_pandas=True)
+        else:
+            columns[str(c)] = pa.array(s.astype(str).to_numpy(dtype=object), type=pa.string(),
+                                       mask=s.isna().to_numpy(dtype=bool))
+    return pa.table(columns) if columns else pa.table({})
+
+
 class DuckDBEngine:
     name = "duckdb"
     errors: tuple[type[BaseException], ...] = (duckdb.Error,)
@@ -93,6 +114,16 @@ class DuckDBEngine:
             for name, frame in frames.items():
                 con.register(name, frame)
             return naive(con.execute(render(sql, self.name, **params)).df())
+        finally:
+            con.close()
+
+    def run_tables(self, sql: str, tables: dict[str, pd.DataFrame], **params) -> pd.DataFrame:
+        """Run ``sql`` where each of ``tables`` is a table of its name (no lake)."""
+        con = duckdb.connect()
+        try:
+            for name, frame in tables.items():
+                con.register(name, arrow_table(frame))
+            return naive(con.sql(render(sql, self.name, **params)).to_arrow_table().to_pandas())
         finally:
             con.close()
 
@@ -166,6 +197,13 @@ class SparkEngine:
             spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
         table = spark.sql(render(sql, self.name, **params)).toArrow()
         return naive(table.to_pandas())
+
+    def run_tables(self, sql: str, tables: dict[str, pd.DataFrame], **params) -> pd.DataFrame:
+        """Run ``sql`` where each of ``tables`` is a table of its name, handed to Spark as Arrow (no lake)."""
+        spark = self.session()
+        for name, frame in tables.items():
+            spark.createDataFrame(arrow_table(frame)).createOrReplaceTempView(name)
+        return naive(spark.sql(render(sql, self.name, **params)).toArrow().to_pandas())
 
     def io_error(self, exc: BaseException) -> bool:
         return False

@@ -10,6 +10,7 @@ Work is vectorised: factor routes and unit conversions are resolved once per dis
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -254,46 +255,66 @@ def _ids(values: pd.Series) -> pd.Series:
     return values.reset_index(drop=True)
 
 
+FUEL_KEYS = ["fuel", "use", "unit", "basis"]
+#: a fuel route table: one row per distinct (fuel, use, unit, basis) of the activity rows and gas with a factor
+FUEL_ROUTE_COLUMNS = ["key", *FUEL_KEYS, "gas", "kg_per_unit", "factor_ids", "formula", "category"]
+
+
+def fuel_keys(df: pd.DataFrame) -> pd.DataFrame:
+    """The route key columns of fuel rows as text (a missing basis is "")."""
+    return pd.DataFrame({k: df[k].fillna("").astype(str) for k in FUEL_KEYS})
+
+
+def fuel_routes(fs: FactorSet, df: pd.DataFrame, exclusions: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Resolve every distinct (fuel, use, unit, basis) of the fuel rows ``df`` once: (the key number of each row,
+    the route table, ``FUEL_ROUTE_COLUMNS``). Rows whose key has no route are refused, named by their ids; a gas
+    the set has no factor for is recorded in ``exclusions``."""
+    keys = fuel_keys(df)
+    codes = keys.groupby(FUEL_KEYS, sort=False).ngroup().to_numpy()
+    # ngroup with sort=False numbers groups in order of first appearance, as drop_duplicates does.
+    uniq = keys.drop_duplicates().reset_index(drop=True)
+    problems: list[Problem] = []
+    rows = []
+    for i, k in uniq.iterrows():
+        try:
+            route = fuel_route(fs, k["fuel"], k["use"], k["unit"], k["basis"])
+        except ZerocarbonError as exc:
+            problems += _rows_problem(df, codes == i, exc.column or "fuel", str(exc))
+            continue
+        category = "mobile_combustion" if is_mobile_use(k["use"]) else "stationary_combustion"
+        for gas in ("CO2", "CH4", "N2O"):
+            for g in route.gases:
+                if g.gas == gas:
+                    rows.append((i, *k, gas, g.kg_per_activity_unit,
+                                 ";".join(f"{f.factor_id}@{f.edition}" for f in g.factors), g.formula, category))
+            if gas in route.omitted:
+                exclusions.append(f"{gas} from {k['use']} {k['fuel']}: no sourced factor in set {fs.id}; "
+                                  "not estimated")
+    if problems:
+        raise InputError(problems)
+    return codes, pd.DataFrame(rows, columns=FUEL_ROUTE_COLUMNS)
+
+
 def _fuel_ledger(fs: FactorSet, df: pd.DataFrame, led: _Ledger, exclusions: list[str]) -> None:
     if df.empty:
         return
     df = df.reset_index(drop=True)
-    keys = ["fuel", "use", "unit", "basis"]
-    for k in keys:
-        df[k] = df[k].fillna("").astype(str)
-    codes = df.groupby(keys, sort=False).ngroup().to_numpy()
-    uniq = df[keys].drop_duplicates().reset_index(drop=True)
-    # ngroup with sort=False numbers groups in order of first appearance, as drop_duplicates does.
-    problems: list[Problem] = []
-    routes = []
-    for i, k in uniq.iterrows():
-        try:
-            routes.append(fuel_route(fs, k["fuel"], k["use"], k["unit"], k["basis"]))
-        except ZerocarbonError as exc:
-            routes.append(None)
-            problems += _rows_problem(df, codes == i, exc.column or "fuel", str(exc))
-    if problems:
-        raise InputError(problems)
+    codes, routes = fuel_routes(fs, df, exclusions)
+    nkeys = int(codes.max()) + 1
     qty = df["quantity"].to_numpy(dtype=float)
     biogenic = df["biogenic"].fillna(False).astype(bool).to_numpy()
     site_codes, site_cats = _codes(df["site"])
     aid = _ids(df["activity_id"])
-    mobile = uniq["use"].map(is_mobile_use).to_numpy(dtype=bool)
-    cat_codes = mobile.astype(np.int64)[codes]
+    mobile = np.zeros(nkeys, dtype=np.int64)
+    mobile[routes["key"].to_numpy()] = (routes["category"] == "mobile_combustion").to_numpy()
+    cat_codes = mobile[codes]
     for gas in ("CO2", "CH4", "N2O"):
-        k = np.full(len(uniq), np.nan)
-        fids = [""] * len(uniq)
-        forms = [""] * len(uniq)
-        for i, r in enumerate(routes):
-            for g in r.gases:
-                if g.gas == gas:
-                    k[i] = g.kg_per_activity_unit
-                    fids[i] = ";".join(f"{f.factor_id}@{f.edition}" for f in g.factors)
-                    forms[i] = g.formula
-            if gas in r.omitted:
-                k_ = uniq.iloc[i]
-                exclusions.append(f"{gas} from {k_['use']} {k_['fuel']}: no sourced factor in set {fs.id}; "
-                                  "not estimated")
+        mine = routes[routes["gas"] == gas]
+        k = np.full(nkeys, np.nan)
+        fids = [""] * nkeys
+        forms = [""] * nkeys
+        for i, kg, fid, form in zip(mine["key"], mine["kg_per_unit"], mine["factor_ids"], mine["formula"]):
+            k[i], fids[i], forms[i] = kg, fid, form
         kk = k[codes]
         present = ~np.isnan(kk)
         if not present.any():
@@ -306,6 +327,47 @@ def _fuel_ledger(fs: FactorSet, df: pd.DataFrame, led: _Ledger, exclusions: list
                 gas=gas, factor_ids=(c, fids), formula=(c, forms), memo=(memo, ["", "biogenic_co2"]))
 
 
+#: a grid site table: per site the location and market factors, and the market cover of its instruments
+GRID_SITE_COLUMNS = ["site", "loc_ef", "loc_id", "loc_gas", "mkt_ef", "mkt_ids", "mkt_gas", "mkt_formula"]
+
+
+def grid_sites(fs: FactorSet, org: Organisation, grid_kwh_by_site: dict[str, float], instruments: pd.DataFrame,
+               year: int, warnings: list[str]) -> tuple[pd.DataFrame, dict[str, Claim]]:
+    """Per site with grid electricity (``grid_kwh_by_site``, kWh): the location-based factor, the market-based
+    factor (residual-mix proxy for the uncovered share, instruments for the covered share) in kg per kWh, their
+    factor ids, gases and formulas (``GRID_SITE_COLUMNS``); and the instrument claims."""
+    sites = list(grid_kwh_by_site)
+    rows = {c: [] for c in GRID_SITE_COLUMNS}
+    picked = {}
+    for code in sites:
+        # Grid selection: the factor set picks by the site's country/province/grid region and refuses
+        # a site it has no factor for. A CO2e factor (DESNZ total, Ember life-cycle) enters the ledger
+        # as gas CO2e, whose GWP is 1 by definition.
+        for series in ("location", "residual"):
+            sel = fs.grid_factor(series, year, org.site(code))
+            if sel.warning:
+                warnings.append(f"site {code}: {sel.warning}")
+            num, den = sel.factor.unit.split("/")
+            gas = sel.factor.gas
+            ef = sel.factor.value * scale(num, "kgCO2e" if gas == "CO2e" else "kg") / scale(den, "kWh")
+            picked[code, series] = (ef, f"{sel.factor.factor_id}@{sel.factor.edition}", gas)
+    claims, w = allocate_instruments(grid_kwh_by_site, instruments, year, {c: org.site(c).country for c in sites})
+    warnings += w
+    for s in sites:
+        (loc_ef, loc_id, loc_gas), (res_ef, res_id, res_gas), c = picked[s, "location"], picked[s, "residual"], claims[s]
+        rows["site"].append(s)
+        rows["loc_ef"].append(loc_ef)
+        rows["loc_id"].append(loc_id)
+        rows["loc_gas"].append(loc_gas)
+        rows["mkt_ef"].append((1 - c.fraction) * res_ef + c.fraction * c.weighted_ef_kg_per_kwh)
+        rows["mkt_ids"].append(res_id + "".join(f";instrument:{x}" for x in c.instrument_ids))
+        rows["mkt_gas"].append(res_gas)
+        rows["mkt_formula"].append(
+            f"kWh x [(1-f) x residual-mix proxy EF + f x instrument EF], f = {c.fraction:.6f} "
+            f"({c.covered_kwh:,.0f} of {c.grid_kwh:,.0f} kWh covered by instruments)")
+    return pd.DataFrame(rows, columns=GRID_SITE_COLUMNS), claims
+
+
 def _electricity_ledger(fs: FactorSet, org: Organisation, df: pd.DataFrame, instruments: pd.DataFrame,
                         year: int, led: _Ledger, warnings: list[str]) -> dict[str, Claim]:
     if df.empty:
@@ -313,35 +375,15 @@ def _electricity_ledger(fs: FactorSet, org: Organisation, df: pd.DataFrame, inst
     df = df.reset_index(drop=True)
     kwh = df["quantity"].to_numpy(dtype=float) * scales(df["unit"], "kWh")
     sc, sites = _codes(df["site"])
-    loc_ef, loc_id, res_ef, res_id = (np.zeros(len(sites)), [""] * len(sites), np.zeros(len(sites)), [""] * len(sites))
-    loc_gas, res_gas = ["CO2"] * len(sites), ["CO2"] * len(sites)
-    for i, code in enumerate(sites):
-        # Grid selection: the factor set picks by the site's country/province/grid region and refuses
-        # a site it has no factor for. A CO2e factor (DESNZ total, Ember life-cycle) enters the ledger
-        # as gas CO2e, whose GWP is 1 by definition.
-        for series, ef, fid, gas in (("location", loc_ef, loc_id, loc_gas), ("residual", res_ef, res_id, res_gas)):
-            sel = fs.grid_factor(series, year, org.site(code))
-            if sel.warning:
-                warnings.append(f"site {code}: {sel.warning}")
-            num, den = sel.factor.unit.split("/")
-            gas[i] = sel.factor.gas
-            ef[i] = sel.factor.value * scale(num, "kgCO2e" if gas[i] == "CO2e" else "kg") / scale(den, "kWh")
-            fid[i] = f"{sel.factor.factor_id}@{sel.factor.edition}"
-    grid_by_site = dict(zip(sites, np.bincount(sc, weights=kwh, minlength=len(sites))))
-    claims, w = allocate_instruments(grid_by_site, instruments, year, {c: org.site(c).country for c in sites})
-    warnings += w
+    grid, claims = grid_sites(fs, org, dict(zip(sites, np.bincount(sc, weights=kwh, minlength=len(sites)))),
+                              instruments, year, warnings)
     aid = _ids(df["activity_id"])
     common = dict(site=(sc, sites), scope="2", category="purchased_electricity", memo="")
-    led.add(aid, kwh * loc_ef[sc], True, method="location", factor_ids=(sc, loc_id), gas=(sc, loc_gas),
-            formula="kWh x grid EF[kg/kWh]", **common)
-    frac = np.array([claims[s].fraction for s in sites])
-    inst_ef = np.array([claims[s].weighted_ef_kg_per_kwh for s in sites])
-    mkt_ids = [res_id[i] + "".join(f";instrument:{x}" for x in claims[s].instrument_ids) for i, s in enumerate(sites)]
-    mkt_formula = [f"kWh x [(1-f) x residual-mix proxy EF + f x instrument EF], f = {claims[s].fraction:.6f} "
-                   f"({claims[s].covered_kwh:,.0f} of {claims[s].grid_kwh:,.0f} kWh covered by instruments)"
-                   for s in sites]
-    led.add(aid, kwh * ((1 - frac[sc]) * res_ef[sc] + frac[sc] * inst_ef[sc]), True, method="market",
-            factor_ids=(sc, mkt_ids), formula=(sc, mkt_formula), gas=(sc, res_gas), **common)
+    g = {c: grid[c].tolist() for c in GRID_SITE_COLUMNS}
+    led.add(aid, kwh * np.asarray(g["loc_ef"])[sc], True, method="location", factor_ids=(sc, g["loc_id"]),
+            gas=(sc, g["loc_gas"]), formula="kWh x grid EF[kg/kWh]", **common)
+    led.add(aid, kwh * np.asarray(g["mkt_ef"])[sc], True, method="market", factor_ids=(sc, g["mkt_ids"]),
+            formula=(sc, g["mkt_formula"]), gas=(sc, g["mkt_gas"]), **common)
     return claims
 
 
@@ -438,17 +480,43 @@ def _scope3_ledger(org: Organisation, data: ActivityData, fs: FactorSet, year: i
     exclusions += ctx.exclusions
 
 
+#: computes the ledger rows of fuel combustion (Scope 1) and grid electricity (Scope 2, both methods) somewhere else:
+#: ``(org, data, fs, year, gwp_set, boundary, warnings, exclusions) -> (rows with LEDGER_COLUMNS, claims)``
+Scope12Rows = Callable[[Organisation, ActivityData, FactorSet, int, str, Boundary, list, list],
+                       tuple[pd.DataFrame, dict[str, Claim]]]
+
+
+def gwp_values(fs: FactorSet, gwp_set: str, pairs) -> tuple[dict[tuple[str, bool], tuple[float, str]],
+                                                                dict[tuple[str, bool], str]]:
+    """The GWP of each (gas, fossil) of ``pairs`` in ``gwp_set``: (value, factor id) where the set has one, and
+    the reason for each pair it has none."""
+    found, failed = {}, {}
+    for gas, fossil in pairs:
+        try:
+            f = gwp_for(fs, gas, gwp_set, bool(fossil))
+            found[gas, bool(fossil)] = (f.value, f"{f.factor_id}@{f.edition}")
+        except ZerocarbonError as exc:
+            failed[gas, bool(fossil)] = str(exc)
+    return found, failed
+
+
 def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year: int, gwp_set: str = "AR5",
                       boundary: Boundary = Boundary.OPERATIONAL_CONTROL,
-                      economics: Economics | None = None) -> InventoryResult:
+                      economics: Economics | None = None, scope12_rows: Scope12Rows | None = None
+                      ) -> InventoryResult:
     """GHG Protocol Corporate Standard inventory of ``org`` for ``year`` under a pinned factor set, with Scope 3
     (Corporate Value Chain Standard) beside it. ``economics``: exchange rates and price indices for the spend-based
-    method (default: the shipped reference)."""
+    method (default: the shipped reference). ``scope12_rows``: where the combustion and grid-electricity rows are
+    computed (default: here, with numpy; ``services.inventory_engine`` runs them on DuckDB or Spark)."""
     warnings: list[str] = []
     exclusions: list[str] = []
     led = _Ledger()
-    _fuel_ledger(fs, data.get("fuel"), led, exclusions)
-    claims = _electricity_ledger(fs, org, data.get("electricity"), data.get("instrument"), year, led, warnings)
+    outside = None
+    if scope12_rows is None:
+        _fuel_ledger(fs, data.get("fuel"), led, exclusions)
+        claims = _electricity_ledger(fs, org, data.get("electricity"), data.get("instrument"), year, led, warnings)
+    else:
+        outside, claims = scope12_rows(org, data, fs, year, gwp_set, boundary, warnings, exclusions)
     _heat_ledger(data.get("heat"), led)
     _refrigerant_ledger(data.get("refrigerant"), led)
     _process_gas_ledger(data.get("process_gas"), led)
@@ -460,30 +528,33 @@ def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year
     fossil = ledger["fossil"].to_numpy(dtype=bool)
     gwp_val = np.full((len(gases), 2), np.nan)
     gwp_id = [[""] * 2 for _ in gases]
-    problems: list[Problem] = []
-    for gi, gas in enumerate(gases):
-        for fo in (0, 1):
-            if not ((gas_codes == gi) & (fossil == bool(fo))).any():
-                continue
-            try:
-                f = gwp_for(fs, gas, gwp_set, bool(fo))
-                gwp_val[gi, fo], gwp_id[gi][fo] = f.value, f"{f.factor_id}@{f.edition}"
-            except ZerocarbonError as exc:
-                problems += _rows_problem(ledger, gas_codes == gi, "gas", str(exc))
+    used = [(gas, bool(fo)) for gi, gas in enumerate(gases) for fo in (0, 1)
+            if ((gas_codes == gi) & (fossil == bool(fo))).any()]
+    found, failed = gwp_values(fs, gwp_set, used)
+    for (gas, fo), (value, fid) in found.items():
+        gwp_val[gases.index(gas), int(fo)], gwp_id[gases.index(gas)][int(fo)] = value, fid
+    problems = [p for (gas, _), reason in failed.items()
+                for p in _rows_problem(ledger, gas_codes == gases.index(gas), "gas", reason)]
     if problems:
         raise InputError(problems)
     pair = gas_codes * 2 + fossil.astype(np.int64)
     ledger["gwp_set"] = gwp_set
     ledger["gwp"] = gwp_val.reshape(-1)[pair] if len(ledger) else np.zeros(0)
-    # Unused (gas, origin) pairs get placeholder categories so the category list stays unique.
-    ids = [gwp_id[g][fo] or f"unused:{g}:{fo}" for g in range(len(gases)) for fo in (0, 1)]
-    ledger["gwp_factor_id"] = pd.Categorical.from_codes(pair, categories=ids) if len(ledger) else []
+    # A fossil and a non-fossil origin may share one GWP factor (biogenic CH4 and N2O), so the ids are made
+    # unique and each (gas, origin) pair points at its id.
+    ids, id_of_pair = np.unique(np.array([gwp_id[g][fo] for g in range(len(gases)) for fo in (0, 1)] or [""],
+                                         dtype=object), return_inverse=True)
+    ledger["gwp_factor_id"] = (pd.Categorical.from_codes(id_of_pair.reshape(-1)[pair], categories=list(ids))
+                               if len(ledger) else [])
     site_codes = ledger["site"].cat.codes.to_numpy() if len(ledger) else np.zeros(0, dtype=np.int64)
     inclusion = np.array([org.site(s).inclusion(boundary) for s in ledger["site"].cat.categories]) \
         if len(ledger) else np.zeros(0)
     ledger["inclusion"] = inclusion[site_codes] if len(ledger) else np.zeros(0)
     ledger["co2e_t"] = ledger["gas_kg"].to_numpy() * ledger["gwp"].to_numpy() * ledger["inclusion"].to_numpy() / 1000.0
     ledger = ledger[LEDGER_COLUMNS]
+    if outside is not None and len(outside):
+        ledger = (pd.concat([outside[LEDGER_COLUMNS], ledger.astype({c: object for c in _Ledger.TEXT})],
+                            ignore_index=True) if len(ledger) else outside[LEDGER_COLUMNS].reset_index(drop=True))
     # An infinite or NaN quantity that reached the core would otherwise surface as a database error.
     not_finite = ~np.isfinite(ledger["co2e_t"].to_numpy(dtype=float))
     if not_finite.any():
