@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, Method, OrgOpt, SetOpt, YearOpt, actor, console,
+from zerocarbon.cli.common import (ActorOpt, DbOpt, Engine, JsonOpt, MasterOpt, Method, OrgOpt, SetOpt, YearOpt, actor, console,
                                    emit_json, err, group, tonnes)
 from zerocarbon.core.ghg.base_year import ChangeKind
 from zerocarbon.core.model import Boundary
@@ -269,11 +269,16 @@ def inventory_compute(org: OrgOpt, year: YearOpt, factors: SetOpt = "CN-2025.1",
                       gwp: Annotated[str, typer.Option("--gwp", help="AR4 | AR5 | AR6 ...")] = "AR5",
                       boundary: BoundaryOpt = Boundary.OPERATIONAL_CONTROL,
                       recalculate: Annotated[Optional[str], typer.Option(help="reason, to recalculate a closed year")] = None,
-                      db: DbOpt = None, as_json: JsonOpt = False) -> None:
+                      engine: Annotated[Optional[Engine], typer.Option(
+                          "--engine", help="compute the combustion and grid-electricity rows on DuckDB or Apache "
+                                           "Spark, from one SQL definition (docs/spark.md); default: in this "
+                                           "process")] = None,
+                      spark_master: MasterOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Compute and store the inventory of a year."""
     from zerocarbon.services import accounting
 
-    result = accounting.compute(_stored(db), org, year, factors, gwp, boundary, recalculate, actor=actor())
+    result = accounting.compute(_stored(db), org, year, factors, gwp, boundary, recalculate, actor=actor(),
+                                engine=engine.value if engine else None, spark_master=spark_master)
     if as_json:
         emit_json({"organisation": org, "year": year, "factor_set": factors, "gwp_set": gwp,
                    "boundary": boundary.value, "totals": result.totals(), "warnings": result.warnings,

@@ -60,6 +60,16 @@ def actor(given: str | None = None) -> str:
     return f"cli:{name}"
 
 
+class Engine(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+MasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 "
+                                                                         "(default $ZEROCARBON_SPARK_MASTER, else "
+                                                                         "local[*]); only with --engine spark")]
+
+
 class Method(str, Enum):
     location = "location"
     market = "market"

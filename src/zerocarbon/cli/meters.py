@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zerocarbon.cli.common import DbOpt, JsonOpt, YearOpt, console, err, emit_json, group
+from zerocarbon.cli.common import DbOpt, Engine, JsonOpt, MasterOpt, YearOpt, console, err, emit_json, group
 
 app = group("Interval meter data: bulk import into the Parquet lake, roll-ups.")
 ingest_app = group("Live ingest.")
@@ -20,16 +20,8 @@ OrgCodeOpt = Annotated[Optional[str], typer.Option("--org", help="organisation c
                                                                  "organisation)")]
 
 
-class Engine(str, Enum):
-    duckdb = "duckdb"
-    spark = "spark"
-
-
 EngineOpt = Annotated[Engine, typer.Option("--engine", help="what runs the calculation over the lake: DuckDB in this "
                                                             "process, or Apache Spark (docs/spark.md)")]
-MasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 "
-                                                                         "(default $ZEROCARBON_SPARK_MASTER, else "
-                                                                         "local[*]); only with --engine spark")]
 
 
 def organisation(org: str | None, db: str | None) -> str:

@@ -544,15 +544,32 @@ def reopen_inventory(sessions: sessionmaker, org_code: str, year: int, reason: s
         return sorted(r.boundary for r in closed)
 
 
+def server_engine() -> str | None:
+    """What the server computes the inventory's combustion and grid-electricity rows on: ``$ZEROCARBON_ENGINE``
+    (duckdb | spark), else in process."""
+    from zerocarbon.store.engines import server_engine as configured
+    return configured()
+
+
 def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, gwp_set: str = "AR5",
             boundary: Boundary = Boundary.OPERATIONAL_CONTROL, recalculation_reason: str | None = None,
-            *, actor: str, progress: Callable[[str], None] | None = None) -> InventoryResult:
+            *, actor: str, progress: Callable[[str], None] | None = None, engine: str | None = None,
+            spark_master: str | None = None) -> InventoryResult:
     """Compute and store the inventory. A closed year only changes with a recorded recalculation.
+
+    ``engine`` (duckdb | spark): what computes the combustion and grid-electricity rows, from the one SQL
+    definition (``services.inventory_engine``); by default they are computed here, with numpy. The stored
+    inventory is the same either way.
 
     ``progress(step)`` is called with "load", "compute" and "save" as each step starts, inside the transaction:
     an exception it raises (e.g. a cancelled job's) stores nothing.
     """
     step = progress or (lambda _: None)
+    from zerocarbon.services import inventory_engine
+    from zerocarbon.store import engines
+
+    # Checked before anything is read: a wrong engine or master is a usage error, not a failed computation.
+    rows = inventory_engine.on_engine(engines.engine(engine, spark_master)) if engine else None
     fs = factor_sets.resolve(sessions, factor_set, org_code)
     # Checked once here: an unknown set would otherwise fail on every row that needs a GWP.
     if gwp_set not in fs.gwp_sets():
@@ -566,7 +583,7 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
         # Supplier product footprints (PACT) that purchase rows name by ``pcf_id``: supplier-specific Scope 3.
         stored.data.frames["pcf"] = footprint_frame(s, org_id)
         step("compute")
-        result = compute_inventory(org, stored.data, fs, year, gwp_set, boundary)
+        result = compute_inventory(org, stored.data, fs, year, gwp_set, boundary, scope12_rows=rows)
         status = "draft"
         if existing is not None and existing.status == "closed":
             changed = (existing.factor_set_fingerprint != fs.fingerprint or existing.gwp_set != gwp_set

@@ -26,6 +26,7 @@ from zerocarbon.core.model import Site
 from zerocarbon.services import accounting, factor_sets
 from zerocarbon.errors import InputError, NotFoundError, Problem, StateError
 from zerocarbon.io.charts import idle_chart, profile_chart
+from zerocarbon.store.engines import server_engine
 from zerocarbon.io.energy_inputs import read_production
 from zerocarbon.io.spreadsheet import write_csv
 from zerocarbon.services.energy_data import Selection, interval_minutes, load_kwh, parse_day, rollup, site_of
@@ -248,8 +249,6 @@ def write(rep: EnergyReport, out: Path, energy: pd.DataFrame, site_kwh: pd.Serie
 
 # -- the server's meter data, as the dashboard and the API read it ------------------------------------------
 LAKE_ENV, METERS_ENV, PRODUCTION_ENV = "ZEROCARBON_LAKE", "ZEROCARBON_METERS", "ZEROCARBON_PRODUCTION"
-#: what runs the server's roll-ups and KPIs: duckdb (default) or spark, with $ZEROCARBON_SPARK_MASTER (docs/spark.md)
-ENGINE_ENV = "ZEROCARBON_ENGINE"
 # Idle CO2 uses this shipped set's grid factor for the site's province or grid region as the organisation declares
 # them (national when the site is not in the organisation), for the report's data year; the set's own fallback
 # rules and warnings apply and the report names the factor and its source.
@@ -285,7 +284,7 @@ def source() -> EnergySource:
         return Path(value) if value else None
 
     return EnergySource(path(LAKE_ENV), path(METERS_ENV), path(PRODUCTION_ENV),
-                        os.environ.get(ENGINE_ENV, "").strip() or "duckdb")
+                        server_engine() or "duckdb")
 
 
 def registry(src: EnergySource) -> dict[str, Meter]:

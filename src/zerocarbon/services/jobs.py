@@ -928,7 +928,8 @@ def _inventory_job(sessions: sessionmaker, params: dict, progress: Progress) -> 
                 params.get("factor_set") or accounting.DEFAULT_FACTOR_SET, params.get("gwp_set") or "AR5",
                 Boundary(params.get("boundary") or Boundary.OPERATIONAL_CONTROL.value),
                 params.get("recalculation_reason"), actor=params["actor"],
-                progress=lambda step: progress.update(COMPUTE_STEPS.index(step) + 1, total, step))
+                progress=lambda step: progress.update(COMPUTE_STEPS.index(step) + 1, total, step),
+                engine=accounting.server_engine())
             break
         except IntegrityError:
             # Another run stored the same year's inventory first; computing again replaces it.

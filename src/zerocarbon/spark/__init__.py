@@ -1,7 +1,7 @@
 """The entry for ``spark-submit``: the bulk commands run as Spark applications (docs/spark.md).
 
 ``python -m zerocarbon.spark JOB ARGS`` and ``spark-submit [options] <this folder>/__main__.py JOB ARGS`` run the
-same command as ``zerocarbon meters JOB ARGS --engine spark``: the same options, outputs and errors. Under
+same command as ``zerocarbon meters JOB ARGS --engine spark`` (``inventory``: ``zerocarbon inventory compute``): the same options, outputs and errors. Under
 ``spark-submit`` the master and resources are the ones given to ``spark-submit``: ``$ZEROCARBON_SPARK_MASTER`` is
 not read there, and a ``--spark-master`` among the job's arguments is refused.
 """
@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 #: job name -> the command it runs
-JOBS = {"rollup": ["meters", "rollup"], "kpis": ["meters", "kpis"], "to-activity": ["meters", "to-activity"]}
+JOBS = {"rollup": ["meters", "rollup"], "kpis": ["meters", "kpis"], "to-activity": ["meters", "to-activity"],
+        "inventory": ["inventory", "compute"]}
 SCRIPT = Path(__file__).with_name("__main__.py")
 
 USAGE = (f"usage: python -m zerocarbon.spark JOB [ARGS...]\n"
          f"   or: spark-submit --master URL {SCRIPT} JOB [ARGS...]\n"
-         f"JOB is one of: {', '.join(JOBS)}; ARGS are those of `zerocarbon meters JOB --help`.\n"
+         f"JOB is one of: {', '.join(JOBS)}; ARGS are those of `zerocarbon meters JOB --help`\n"
+         f"(inventory: `zerocarbon inventory compute --help`).\n"
          f"`python -m zerocarbon.spark script` prints the path to give spark-submit.")
 
 

@@ -30,6 +30,9 @@ from zerocarbon.core.bulk_sql import ENGINES, render
 from zerocarbon.errors import InputError, Problem, StorageError
 
 MASTER_ENV = "ZEROCARBON_SPARK_MASTER"
+#: what runs the server's bulk calculations: duckdb or spark (roll-ups and KPIs default to duckdb; the inventory
+#: computes its combustion and grid-electricity rows in process unless this is set)
+ENGINE_ENV = "ZEROCARBON_ENGINE"
 DEFAULT_MASTER = "local[*]"
 #: the master URLs Spark accepts (https://spark.apache.org/docs/latest/submitting-applications.html#master-urls)
 MASTER_URL = re.compile(r"local(\[(\*|\d+)(,\d+)?\])?|spark://[^/\s]+|yarn|k8s://\S+|mesos://\S+")
@@ -207,6 +210,11 @@ class SparkEngine:
 
     def io_error(self, exc: BaseException) -> bool:
         return False
+
+
+def server_engine() -> str | None:
+    """The engine the server was told to use (``$ZEROCARBON_ENGINE``), or None."""
+    return os.environ.get(ENGINE_ENV, "").strip() or None
 
 
 def engine(name: str | None = None, master: str | None = None):

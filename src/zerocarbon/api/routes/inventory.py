@@ -37,7 +37,7 @@ def compute(year: Year, body: ComputeIn, acting: Annotated[Acting, requires("inv
     """Compute and store the inventory from the active batches. A closed year whose numbers would change needs
     a ``recalculation_reason`` (409 without one)."""
     result = accounting.compute(acting.sessions, acting.org, year, body.factor_set, body.gwp_set, body.boundary,
-                                body.recalculation_reason, actor=acting.actor)
+                                body.recalculation_reason, actor=acting.actor, engine=accounting.server_engine())
     return ComputeOut(organisation=acting.org, year=year, factor_set=body.factor_set, gwp_set=body.gwp_set,
                       boundary=body.boundary, totals=result.totals(), warnings=[str(w) for w in result.warnings],
                       exclusions=[str(e) for e in result.exclusions])
