@@ -1,0 +1,228 @@
+"""The inventory's combustion and grid-electricity rows from one SQL definition (core.bulk_sql.INVENTORY_SCOPE12):
+in process (numpy), on DuckDB and on Spark the ledger must be the same, row for row with its lineage, values to
+1e-9 relative.
+
+The data hold the hard cases: two organisations with the same site codes in different provinces and under
+different factor sets; fuels by mass, volume (Nm3, 万Nm3, scf) and energy on either basis; biogenic rows (whose CO2
+is a memo and whose CH4 and N2O use the non-fossil GWP); kWh, MWh and GWh; instruments that cover part of a site,
+more than a site, or are refused (another market, another vintage); a site outside operational control and sites
+held in part (equity share). Tests marked ``spark`` need Java; under CI=true its absence fails them.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.spark_cluster import java_or_fail, spark_env
+from zerocarbon.core.factors import load_factor_set
+from zerocarbon.core.ghg.inventory import LEDGER_COLUMNS, ActivityData, compute_inventory
+from zerocarbon.core.model import Boundary, Organisation, Site
+from zerocarbon.errors import InputError
+from zerocarbon.services import accounting
+from zerocarbon.services.inventory_engine import on_engine
+from zerocarbon.store import engines
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+YEAR = 2025
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TEXT = ["activity_id", "site", "scope", "category", "method", "gas", "gwp_set", "gwp_factor_id", "factor_ids",
+        "formula", "memo", "calc_method"]
+
+
+def _org(code: str, provinces: tuple[str, str, str]) -> Organisation:
+    return Organisation(code, code, (
+        Site("S1", "S1", province=provinces[0]),
+        Site("S2", "S2", province=provinces[1], equity_share=0.6),
+        Site("S3", "S3", province=provinces[2], operational_control=False, equity_share=0.25)))
+
+
+def _instrument(i: int, site: str, kwh: float, market: str = "CN", vintage: int = YEAR, ef: float = 0.0,
+                technology: str = "wind") -> dict:
+    return {"activity_id": f"b9:instrument.csv:{i + 2}", "instrument_id": f"I{i}", "type": "GEC", "registry": "CN-GEC",
+            "market": market, "volume_kwh": kwh, "vintage_start": pd.Timestamp(f"{vintage}-01-01"),
+            "vintage_end": pd.Timestamp(f"{vintage}-12-31"), "serial_start": np.nan, "serial_end": np.nan,
+            "retired_for_site": site, "retired_for_year": YEAR, "emission_factor_kg_per_kwh": ef,
+            "technology": technology}
+
+
+def _data(fuels: list[tuple], batch: int, rows: int = 3000, seed: int = 7) -> ActivityData:
+    """``rows`` electricity rows and as many fuel rows over the three sites, cycling through ``fuels``
+    (fuel, use, unit, basis, biogenic)."""
+    rng = np.random.default_rng(seed)
+    sites = np.array(["S1", "S2", "S3"])
+    month = pd.to_datetime([f"{YEAR}-{m:02d}-01" for m in rng.integers(1, 13, rows)])
+    units = np.array(["kWh", "MWh", "GWh"])[rng.choice(3, rows, p=[0.8, 0.19, 0.01])]
+    scale = pd.Series(units).map({"kWh": 1.0, "MWh": 1e-3, "GWh": 1e-6}).to_numpy()
+    elec = pd.DataFrame({"activity_id": [f"b{batch}:electricity.csv:{i + 2}" for i in range(rows)],
+                         "site": sites[rng.integers(0, 3, rows)], "meter": "M", "period_start": month,
+                         "period_end": month + pd.offsets.MonthEnd(0),
+                         "quantity": rng.uniform(1e4, 5e5, rows) * scale, "unit": units})
+    pick = [fuels[i % len(fuels)] for i in range(rows)]
+    fuel = pd.DataFrame({"activity_id": [f"b{batch + 1}:fuel.csv:{i + 2}" for i in range(rows)],
+                         "site": sites[rng.integers(0, 3, rows)], "period_start": month, "period_end": month,
+                         "fuel": [p[0] for p in pick], "use": [p[1] for p in pick],
+                         "quantity": rng.uniform(0.5, 50, rows), "unit": [p[2] for p in pick],
+                         "basis": [p[3] or np.nan for p in pick], "biogenic": [p[4] for p in pick]})
+    inst = pd.DataFrame([_instrument(0, "S1", 2e8), _instrument(1, "S2", 9e12, ef=0.35, technology="gas"),
+                         _instrument(2, "S3", 1e6, market="GB"), _instrument(3, "S1", 1e6, vintage=YEAR - 2)])
+    return ActivityData({"electricity": elec, "fuel": fuel, "instrument": inst})
+
+
+CASES = {
+    # CN-2025.1: CO2 only for fuels (CH4 and N2O are excluded, and say so)
+    "A": (_org("A", ("天津", "广东", "四川")), "CN-2025.1",
+          [("natural_gas", "stationary", "万Nm3", "", False), ("natural_gas", "stationary", "GJ", "NCV", False),
+           ("natural_gas", "stationary", "Nm3", "", True), ("gas_diesel_oil", "mobile", "t", "", False),
+           ("lpg", "stationary", "t", "", True), ("anthracite", "stationary", "t", "", False)]),
+    # EPA-2025.1: CO2, CH4 and N2O on the higher heating value; the same site codes in other provinces
+    "B": (_org("B", ("广东", "四川", "天津")), "EPA-2025.1",
+          [("natural_gas", "stationary", "mmBtu", "HHV", False), ("natural_gas", "stationary", "GJ", "GCV", True),
+           ("natural_gas", "stationary", "scf", "", False), ("distillate_fuel_oil_no2", "stationary", "gal", "", True),
+           ("propane", "stationary", "gal", "", False)]),
+}
+
+
+@pytest.fixture(scope="module")
+def spark_engine():
+    java_or_fail()
+    saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON")}
+    os.environ.update({k: v for k, v in spark_env().items() if k in saved})
+    engine = engines.engine("spark", "local[2]")
+    yield engine
+    engine.session().stop()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _sorted(ledger: pd.DataFrame) -> pd.DataFrame:
+    led = ledger[LEDGER_COLUMNS].astype({c: str for c in TEXT})
+    return led.sort_values(["activity_id", "method", "gas"], ignore_index=True)
+
+
+def assert_same_ledger(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    a, b = _sorted(a), _sorted(b)
+    assert len(a) == len(b) > 0
+    for c in LEDGER_COLUMNS:
+        if c in TEXT:
+            assert a[c].tolist() == b[c].tolist(), f"column {c} differs"
+        else:
+            x, y = a[c].to_numpy(dtype=float), b[c].to_numpy(dtype=float)
+            same = np.isclose(x, y, rtol=1e-9, atol=0) | (np.isnan(x) & np.isnan(y))
+            assert same.all(), f"column {c}: {list(zip(x[~same][:5], y[~same][:5]))}"
+
+
+def _compute(case: str, boundary: Boundary, engine=None):
+    org, fs_id, fuels = CASES[case]
+    data = _data(fuels, batch=10 if case == "A" else 20)
+    return compute_inventory(org, data, load_factor_set(fs_id), YEAR, "AR5", boundary,
+                             scope12_rows=on_engine(engine) if engine is not None else None)
+
+
+@pytest.mark.parametrize("case", ["A", "B"])
+@pytest.mark.parametrize("boundary", [Boundary.OPERATIONAL_CONTROL, Boundary.EQUITY_SHARE])
+def test_the_ledger_is_the_same_in_process_on_duckdb_and_on_spark(case, boundary, spark_engine):
+    ref = _compute(case, boundary)
+    for engine in (engines.engine("duckdb"), spark_engine):
+        got = _compute(case, boundary, engine)
+        assert_same_ledger(ref.ledger, got.ledger)
+        for key, value in ref.totals().items():
+            assert math.isclose(value, got.totals()[key], rel_tol=1e-9, abs_tol=1e-12), key
+        assert got.warnings == ref.warnings and got.exclusions == ref.exclusions
+        # per-site kWh are sums, whose order differs between engines: equal to 1e-9, not bit for bit
+        assert list(got.claims) == list(ref.claims)
+        for site, claim in ref.claims.items():
+            for field, value in vars(claim).items():
+                other = vars(got.claims[site])[field]
+                assert (math.isclose(value, other, rel_tol=1e-9) if isinstance(value, float) else value == other), \
+                    (site, field)
+        pd.testing.assert_frame_equal(got.renewable, ref.renewable, rtol=1e-12)
+
+
+def test_the_hard_cases_came_through():
+    """What the equality test compares holds what it claims to: else agreeing would prove little."""
+    a, b = _compute("A", Boundary.EQUITY_SHARE), _compute("B", Boundary.OPERATIONAL_CONTROL)
+    led = pd.concat([_sorted(a.ledger), _sorted(b.ledger)])
+    assert {"CO2", "CH4", "N2O"} <= set(led["gas"]) and "biogenic_co2" in set(led["memo"])
+    assert set(led["inclusion"]) >= {1.0, 0.6, 0.25} and 0.0 in set(_sorted(b.ledger)["inclusion"])
+    assert any("market GB" in w for w in a.warnings) and any("vintage" in w for w in a.warnings)
+    assert a.claims["S2"].covered_kwh == a.claims["S2"].grid_kwh  # more than the site used: capped
+    assert 0 < a.claims["S1"].fraction < 1 and a.claims["S3"].fraction == 0
+    assert any(e.startswith("CH4 from stationary natural_gas") for e in a.exclusions)
+    # a non-fossil CH4 row uses the non-fossil GWP factor
+    bio = _sorted(b.ledger)
+    assert len(bio[(bio["gas"] == "CH4") & bio["activity_id"].isin(
+        b.ledger["activity_id"][b.ledger["memo"] == "biogenic_co2"].astype(str))]) > 0
+
+
+def test_hand_checked_rows(spark_engine):
+    """Published factors by hand: MEE/NBS 2023 national grid 0.5306 kg CO2/kWh and the grid excluding market-traded
+    non-fossil power 0.6096 (CN-2025.1); US EPA GHG Emission Factors Hub 2025, natural gas 53.06 kg CO2, 0.001 kg CH4
+    and 0.0001 kg N2O per mmBtu (HHV); AR5 GWP CH4 28, N2O 265."""
+    org, _, _ = CASES["A"]
+    elec = pd.DataFrame({"activity_id": ["e.csv:2", "e.csv:3"], "site": ["S1", "S1"], "meter": "M",
+                         "period_start": pd.Timestamp("2025-01-01"), "period_end": pd.Timestamp("2025-01-31"),
+                         "quantity": [600.0, 0.4], "unit": ["MWh", "GWh"]})
+    fuel = pd.DataFrame({"activity_id": ["f.csv:2"], "site": ["S2"], "period_start": pd.Timestamp("2025-01-01"),
+                         "period_end": pd.Timestamp("2025-01-31"), "fuel": ["natural_gas"], "use": ["stationary"],
+                         "quantity": [1000.0], "unit": ["mmBtu"], "basis": ["HHV"], "biogenic": [False]})
+    inst = pd.DataFrame([_instrument(0, "S1", 250_000.0)])
+    for engine in (None, engines.engine("duckdb"), spark_engine):
+        inv = compute_inventory(org, ActivityData({"electricity": elec, "fuel": fuel, "instrument": inst}),
+                                load_factor_set("EPA-2025.1"), YEAR, "AR5", Boundary.OPERATIONAL_CONTROL,
+                                scope12_rows=on_engine(engine) if engine is not None else None)
+        t = inv.totals()
+        assert math.isclose(t["scope2_location_t"], 1000 * 0.5306, rel_tol=1e-12)  # 1,000 MWh
+        assert math.isclose(t["scope2_market_t"], 750 * 0.6096, rel_tol=1e-12)  # 250 MWh covered at 0 kg/kWh
+        assert math.isclose(t["scope1_t"], 53.06 + 0.001 * 28 + 0.0001 * 265, rel_tol=1e-12)
+
+
+def test_a_row_the_factor_set_cannot_price_is_refused_the_same_way(spark_engine):
+    org, _, fuels = CASES["A"]
+    data = _data(fuels, batch=10, rows=50)
+    data.frames["fuel"].loc[7, ["fuel", "unit"]] = ["natural_gas", "L"]
+    errors = []
+    for engine in (None, engines.engine("duckdb"), spark_engine):
+        with pytest.raises(InputError) as caught:
+            compute_inventory(org, data, load_factor_set("CN-2025.1"), YEAR,
+                              scope12_rows=on_engine(engine) if engine is not None else None)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1] == errors[2]
+    assert "fuel.csv" in errors[0] and "row 9" in errors[0] and "unit" in errors[0]
+
+
+def test_the_stored_inventory_is_the_same_on_every_engine(sessions, spark_engine):
+    """Through the service the CLI and API call: the same tables, totals, lines and explained rows."""
+    accounting.load_organisation_file(sessions, EXAMPLES / "organisation.yaml", actor="test")
+    for kind in ("electricity", "generation", "fuel", "refrigerant", "instrument"):
+        accounting.import_file(sessions, "ACME", kind, EXAMPLES / f"{kind}_{YEAR}.csv", YEAR, "CN-2025.1",
+                               actor="test")
+    stored = {}
+    for engine in (None, "duckdb", "spark"):
+        accounting.compute(sessions, "ACME", YEAR, "CN-2025.1", actor="test", engine=engine,
+                           spark_master="local[2]" if engine == "spark" else None)
+        meta, ledger = accounting.stored_ledger(sessions, "ACME", YEAR)
+        stored[engine] = (meta, accounting.inventory_summary(sessions, "ACME", YEAR)[1], ledger)
+    ref_meta, ref_sites, ref_ledger = stored[None]
+    keys = ["activity_id", "method", "gas"]
+    for engine in ("duckdb", "spark"):
+        meta, sites, ledger = stored[engine]
+        for key, value in ref_meta["totals"].items():
+            assert math.isclose(value, meta["totals"][key], rel_tol=1e-9, abs_tol=1e-12), (engine, key)
+        assert [x.site for x in sites] == [x.site for x in ref_sites]
+        for x, y in zip(sites, ref_sites):
+            assert all(math.isclose(getattr(x, f), getattr(y, f), rel_tol=1e-9, abs_tol=1e-12)
+                       for f in ("scope1", "scope2_location", "scope2_market")), x.site
+        cols = [c for c in ref_ledger.columns if c not in ("line_id", "id")]
+        pd.testing.assert_frame_equal(ref_ledger[cols].sort_values(keys, ignore_index=True),
+                                      ledger[cols].sort_values(keys, ignore_index=True), check_dtype=False,
+                                      rtol=1e-9)
+    assert len(ref_ledger) > 0 and ref_ledger["batch_id"].notna().all()
