@@ -17,7 +17,7 @@ import pytest
 from tests.spark_cluster import java_or_fail, spark_env, start
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.errors import StorageError
-from zerocarbon.services import energy_data
+from zerocarbon.services import accounting, energy_data
 from zerocarbon.services.meter_import import import_file
 from zerocarbon.store import engines, lake
 
@@ -249,6 +249,31 @@ def test_a_job_through_spark_submit_on_a_standalone_cluster(world, tmp_path):
         bad = cluster.submit(["rollup", "--registry", str(base / "meters.csv"), "--lake", str(tmp_path / "none"),
                               "--org", "A"])
         assert bad.returncode == 2 and "no meter-data lake" in bad.stdout + bad.stderr
+        # the inventory job: combustion and grid rows on the cluster, stored where the embedded path stores them
+        url = f"sqlite:///{tmp_path / 'acme.sqlite'}"
+        sessions = _acme(url)
+        done = cluster.submit(["inventory", "--org", "ACME", "--year", "2025", "--db", url, "--json"])
+        assert done.returncode == 0, done.stderr[-3000:]
+        said = json.loads(done.stdout[done.stdout.index("{"):])
+        stored = accounting.inventory_meta(sessions, "ACME", 2025)["totals"]
+        here = accounting.compute(sessions, "ACME", 2025, "CN-2025.1", actor="test").totals()
+        for key, value in here.items():
+            assert math.isclose(said["totals"][key], value, rel_tol=1e-9) and math.isclose(stored[key], value,
+                                                                                          rel_tol=1e-9), key
+
+
+def _acme(url: str):
+    """A database holding the README's example organisation and its 2025 activity files."""
+    from zerocarbon.store.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    accounting.load_organisation_file(sessions, examples / "organisation.yaml", actor="test")
+    for kind in ("electricity", "generation", "fuel", "refrigerant", "instrument"):
+        accounting.import_file(sessions, "ACME", kind, examples / f"{kind}_2025.csv", 2025, "CN-2025.1", actor="test")
+    return sessions
 
 
 def test_without_java_the_spark_engine_says_what_it_needs(tmp_path):
