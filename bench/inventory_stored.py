@@ -63,10 +63,10 @@ def write_files(rows: int, folder: Path, n_elec: int, n_fuel: int) -> dict[str, 
         files["fuel"].append(p)
     i_ = inst.assign(volume=inst["volume_kwh"], unit="kWh", vintage_start=day(inst["vintage_start"]),
                      vintage_end=day(inst["vintage_end"]), serial_start="", serial_end="",
-                     emission_factor=inst["emission_factor_kg_per_kwh"])
+                     emission_factor=inst["emission_factor_kg_per_kwh"], technology="wind")
     p = folder / "instrument.csv"
     i_[["instrument_id", "type", "registry", "market", "volume", "unit", "vintage_start", "vintage_end",
-        "serial_start", "serial_end", "retired_for_site", "retired_for_year", "emission_factor"]].to_csv(
+        "serial_start", "serial_end", "retired_for_site", "retired_for_year", "technology", "emission_factor"]].to_csv(
         p, index=False, float_format="%.17g")
     files["instrument"].append(p)
     return files

@@ -226,3 +226,14 @@ def test_the_stored_inventory_is_the_same_on_every_engine(sessions, spark_engine
                                       ledger[cols].sort_values(keys, ignore_index=True), check_dtype=False,
                                       rtol=1e-9)
     assert len(ref_ledger) > 0 and ref_ledger["batch_id"].notna().all()
+    # A set that cannot price the example's gas (万Nm3): the same refusal on every path, the stored inventory kept.
+    errors = []
+    for engine in (None, "duckdb", "spark"):
+        with pytest.raises(InputError) as caught:
+            accounting.compute(sessions, "ACME", YEAR, "UK-DESNZ-2025.1", actor="test", engine=engine,
+                               spark_master="local[2]" if engine == "spark" else None)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1] == errors[2] and "fuel_2025.csv" in errors[0]
+    meta, ledger = accounting.stored_ledger(sessions, "ACME", YEAR)
+    assert meta["factor_set"] == "CN-2025.1" and meta["totals"] == stored["spark"][0]["totals"]
+    assert len(ledger) == len(ref_ledger)

@@ -89,6 +89,10 @@ def on_engine(engine) -> Scope12Rows:
         ledger = engine.run_tables(INVENTORY_SCOPE12, {
             "fuel": _fuel_table(fuel), "fuel_routes": routes, "electricity": elec, "units": unit_table,
             "grid_sites": _typed(GRID, grid), "gwp": _gwp_table(fs, gwp_set, pairs), "inclusion": inclusion})
+        ids = [f["activity_id"].dtype for f in (fuel, power) if isinstance(f["activity_id"].dtype, pd.CategoricalDtype)]
+        if ids and all(d == ids[0] for d in ids):
+            # The stored rows' own id categories: the ledger's batch of each row is then looked up by code.
+            ledger["activity_id"] = pd.Categorical(ledger["activity_id"].astype(str), dtype=ids[0])
         return ledger[LEDGER_COLUMNS].astype({"dq": float}), claims
 
     return rows

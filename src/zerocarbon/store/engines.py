@@ -100,9 +100,13 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
             columns[str(c)] = pa.array(s.to_numpy(dtype=np.int64), type=pa.int64())
         elif pd.api.types.is_float_dtype(s):
             columns[str(c)] = pa.array(s.to_numpy(dtype=float), type=pa.float64(), from_pandas=True)
+        elif isinstance(s.dtype, pd.CategoricalDtype):  # decoded by Arrow, never through Python objects
+            codes = s.cat.codes.to_numpy()
+            arr = pa.array(s.cat.categories, from_pandas=True).take(pa.array(codes, mask=codes < 0))
+            columns[str(c)] = arr if arr.type == pa.string() else arr.cast(pa.string())
         else:
-            columns[str(c)] = pa.array(s.astype(str).to_numpy(dtype=object), type=pa.string(),
-                                       mask=s.isna().to_numpy(dtype=bool))
+            arr = pa.array(s, from_pandas=True)
+            columns[str(c)] = arr if arr.type == pa.string() else arr.cast(pa.string())
     return pa.table(columns) if columns else pa.table({})
 
 
@@ -121,12 +125,13 @@ class DuckDBEngine:
             con.close()
 
     def run_tables(self, sql: str, tables: dict[str, pd.DataFrame], **params) -> pd.DataFrame:
-        """Run ``sql`` where each of ``tables`` is a table of its name (no lake)."""
+        """Run ``sql`` where each of ``tables`` is a table of its name (no lake); text comes back as categories."""
         con = duckdb.connect()
         try:
             for name, frame in tables.items():
                 con.register(name, arrow_table(frame))
-            return naive(con.sql(render(sql, self.name, **params)).to_arrow_table().to_pandas())
+            return naive(con.sql(render(sql, self.name, **params)).to_arrow_table().to_pandas(
+                strings_to_categorical=True))
         finally:
             con.close()
 
@@ -202,11 +207,12 @@ class SparkEngine:
         return naive(table.to_pandas())
 
     def run_tables(self, sql: str, tables: dict[str, pd.DataFrame], **params) -> pd.DataFrame:
-        """Run ``sql`` where each of ``tables`` is a table of its name, handed to Spark as Arrow (no lake)."""
+        """Run ``sql`` where each of ``tables`` is a table of its name, handed to Spark as Arrow (no lake); text
+        comes back as categories."""
         spark = self.session()
         for name, frame in tables.items():
             spark.createDataFrame(arrow_table(frame)).createOrReplaceTempView(name)
-        return naive(spark.sql(render(sql, self.name, **params)).toArrow().to_pandas())
+        return naive(spark.sql(render(sql, self.name, **params)).toArrow().to_pandas(strings_to_categorical=True))
 
     def io_error(self, exc: BaseException) -> bool:
         return False

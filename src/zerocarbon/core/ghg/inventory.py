@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from zerocarbon.core.factors import Economics, FactorSet, load_economics
 from zerocarbon.core.ghg.combustion import fuel_route, is_mobile_use
@@ -486,6 +487,27 @@ Scope12Rows = Callable[[Organisation, ActivityData, FactorSet, int, str, Boundar
                        tuple[pd.DataFrame, dict[str, Claim]]]
 
 
+def _category(s: pd.Series) -> pd.Categorical:
+    """``s`` as categories of plain text."""
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(str).astype("category")
+    return pd.Categorical.from_codes(s.cat.codes, categories=pd.Index(s.cat.categories.astype(str), dtype=object))
+
+
+def _joined(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Ledger ``a`` then ``b``; text columns stay categories (their codes are what storing the ledger reads)."""
+    out = {}
+    for c in LEDGER_COLUMNS:
+        x, y = a[c], b[c]
+        if isinstance(x.dtype, pd.CategoricalDtype) and x.dtype == y.dtype:  # the stored rows' activity ids
+            out[c] = pd.Categorical.from_codes(np.concatenate([x.cat.codes, y.cat.codes]), dtype=x.dtype)
+        elif c in _Ledger.TEXT or c in ("activity_id", "gwp_set", "gwp_factor_id"):
+            out[c] = union_categoricals([_category(x), _category(y)])
+        else:
+            out[c] = np.concatenate([x.to_numpy(dtype=float), y.to_numpy(dtype=float)])
+    return pd.DataFrame(out)
+
+
 def gwp_values(fs: FactorSet, gwp_set: str, pairs) -> tuple[dict[tuple[str, bool], tuple[float, str]],
                                                                 dict[tuple[str, bool], str]]:
     """The GWP of each (gas, fossil) of ``pairs`` in ``gwp_set``: (value, factor id) where the set has one, and
@@ -553,8 +575,8 @@ def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year
     ledger["co2e_t"] = ledger["gas_kg"].to_numpy() * ledger["gwp"].to_numpy() * ledger["inclusion"].to_numpy() / 1000.0
     ledger = ledger[LEDGER_COLUMNS]
     if outside is not None and len(outside):
-        ledger = (pd.concat([outside[LEDGER_COLUMNS], ledger.astype({c: object for c in _Ledger.TEXT})],
-                            ignore_index=True) if len(ledger) else outside[LEDGER_COLUMNS].reset_index(drop=True))
+        ledger = _joined(outside[LEDGER_COLUMNS], ledger) if len(ledger) else outside[LEDGER_COLUMNS].reset_index(
+            drop=True)
     # An infinite or NaN quantity that reached the core would otherwise surface as a database error.
     not_finite = ~np.isfinite(ledger["co2e_t"].to_numpy(dtype=float))
     if not_finite.any():
