@@ -20,6 +20,7 @@ import re
 import socket
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -30,6 +31,7 @@ from zerocarbon.core.bulk_sql import ENGINES, render
 from zerocarbon.errors import InputError, Problem, StorageError
 
 MASTER_ENV = "ZEROCARBON_SPARK_MASTER"
+LOG_CONFIG = Path(__file__).resolve().parent.parent / "spark" / "log4j2.properties"
 #: what runs the server's bulk calculations: duckdb or spark (roll-ups and KPIs default to duckdb; the inventory
 #: computes its combustion and grid-electricity rows in process unless this is set)
 ENGINE_ENV = "ZEROCARBON_ENGINE"
@@ -177,6 +179,8 @@ class SparkEngine:
         if master:
             _master_answers(master)
             builder = builder.master(master)
+            # Only errors from Spark's log, set before the JVM starts (setLogLevel comes after its start-up notices).
+            builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={LOG_CONFIG}")
         try:
             spark = (builder.config("spark.sql.session.timeZone", "UTC")
                      .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
