@@ -221,6 +221,36 @@ def test_kpis_per_line_and_shift_are_the_clis(world, plant, tmp_path):
                                  "--production", str(prod), "--from", "2026-08-04", "--to", "2026-08-04",
                                  "--org", ORG, "--json"])
     assert r.exit_code == 0, r.output
+    # the counts name no products: the endpoint's product is null, the CLI leaves the column out
+    assert all(row.pop("product") is None for row in got)
     assert [{k: v for k, v in row.items() if k != "site"} for row in json.loads(r.stdout)] == got
     bad = api(world).get(f"{API}/kpis", params={"shifts": "day=8-20"})
     assert bad.status_code == 400 and "every hour" in bad.text
+
+
+def test_kpis_per_product_are_the_clis(world, plant, tmp_path, monkeypatch):
+    """Counts that name products share each line's kWh in a shift by units; per product, as the CLI gives it."""
+    root, prod = plant
+    none = api(world, "auditor").get(f"{API}/product-kpis")
+    assert none.status_code == 400 and "name no product" in none.text
+    counts = pd.read_csv(prod)
+    products = tmp_path / "products.csv"
+    pd.concat([counts.assign(product="X1", units=counts["units"] * 0.6),
+               counts.assign(product="X2", units=counts["units"] * 0.4)]).to_csv(products, index=False)
+    monkeypatch.setenv("ZEROCARBON_PRODUCTION", str(products))
+    day = {"from": "2026-08-04", "to": "2026-08-04"}
+    got = api(world, "auditor").get(f"{API}/product-kpis", params=day).json()
+    by = {r["product"]: r for r in got}
+    # SMT1's day shift: 115.2 kWh for 400 units, 60 % of them X1
+    assert by["X1"]["kwh"] == pytest.approx(115.2 * 0.6) and by["X1"]["units"] == pytest.approx(240)
+    assert by["X2"]["kwh_per_unit"] == pytest.approx(115.2 / 400)
+    lines = api(world, "auditor").get(f"{API}/kpis", params=day).json()
+    smt1_day = [r for r in lines if r["line"] == "SMT1" and r["shift"] == "day"]
+    assert sorted(r["product"] for r in smt1_day) == ["X1", "X2"]
+    assert sum(r["kwh"] for r in smt1_day) == pytest.approx(115.2)
+    assert [r["product"] for r in lines if r["line"] == "SMT1" and r["shift"] == "night"] == [None]  # made nothing
+    r = CliRunner().invoke(cli, ["meters", "kpis", "--registry", str(root / "meters.csv"), "--lake", str(root / "lake"),
+                                 "--production", str(products), "--from", "2026-08-04", "--to", "2026-08-04",
+                                 "--per", "product", "--org", ORG, "--json"])
+    assert r.exit_code == 0, r.output
+    assert [{k: v for k, v in row.items() if k != "site"} for row in json.loads(r.stdout)] == got

@@ -400,6 +400,7 @@ ENDPOINTS = [
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/profile"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/rollup"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/kpis"),
+    Endpoint("energy.read", "GET", "/orgs/{org}/energy/product-kpis"),
     Endpoint("energy.read", "GET", "/orgs/{org}/energy/flows"),
     Endpoint("import.write", "POST", "/orgs/{org}/footprints", _footprint_upload),
     Endpoint(("supply.read", "supply.submit_own"), "GET", "/orgs/{org}/footprints"),

@@ -226,6 +226,20 @@ def test_bad_production_rows_are_listed_by_row_and_column(tmp_path):
     assert "bad.csv, row 3, column 'line': 'SMT9' is not a line" in text
 
 
+def test_counts_of_products_need_the_product_and_kpis_per_product_need_products(tmp_path):
+    lake, reg, _ = _report_fixture(tmp_path)
+    prod = tmp_path / "products.csv"
+    prod.write_text("timestamp,line,product,units\n2026-08-03 08:00,SMT1,X1,5\n2026-08-03 08:15,SMT1,,3\n"
+                    "2026-08-03 08:30,SMT1,,0\n", encoding="utf-8")
+    kpis = ("meters", "kpis", "--registry", reg, "--lake", lake, "--site", "HF01")
+    text = fails(*kpis, "--production", prod)
+    assert "products.csv, row 3, column 'product': empty, but the line made 3 units" in text and "row 4" not in text
+    plain = tmp_path / "plain.csv"
+    plain.write_text("timestamp,line,units\n2026-08-03 08:00,SMT1,5\n", encoding="utf-8")
+    assert "the counts name no product" in fails(*kpis, "--production", plain, "--per", "product")
+    assert "need production counts" in fails(*kpis, "--per", "product")
+
+
 # --- baseline ---------------------------------------------------------------------------------------
 
 

@@ -31,6 +31,10 @@ NY-MAIN,S3,NY1,electricity,MWh,interval,start,15,America/New_York,,true
 """
 #: units made per hour on the Shanghai lines, local stamps
 PRODUCTION = "timestamp,L1,L2\n" + "".join(f"2026-12-31 {h:02d}:00,10,{h % 4}\n" for h in range(24))
+#: the same day by product: L1 makes A13 and B15 by day (6 + 4 an hour) and only A13 at night (10); L2 makes B15
+PRODUCTS = "timestamp,line,product,units\n" + "".join(
+    (f"2026-12-31 {h:02d}:00,L1,A13,6\n2026-12-31 {h:02d}:00,L1,B15,4\n" if 8 <= h < 20
+     else f"2026-12-31 {h:02d}:00,L1,A13,10\n") + f"2026-12-31 {h:02d}:00,L2,B15,{h % 4}\n" for h in range(24))
 
 
 def _meters(path: Path) -> dict[str, Meter]:
@@ -86,6 +90,7 @@ def world(tmp_path_factory):
     base = tmp_path_factory.mktemp("spark-world")
     (base / "meters.csv").write_text(REGISTRY, encoding="utf-8")
     (base / "production.csv").write_text(PRODUCTION, encoding="utf-8")
+    (base / "products.csv").write_text(PRODUCTS, encoding="utf-8")
     meters = _meters(base / "meters.csv")
     root = base / "lake"
     for org, scale in (("A", 1.0), ("B", 3.0)):  # same site codes and meter ids in both organisations
@@ -172,6 +177,40 @@ def test_energy_kpis_per_line_and_shift_are_the_same(world, spark, freq):
         duck = energy_data.kpis(root, org, meters, **made)
         assert duck["units"].notna().any()
         assert_same(duck, energy_data.kpis(root, org, meters, **made, **spark))
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_kpis_per_product_are_the_same(world, spark):
+    base, root, meters = world
+    for per in ("line", "product"):
+        made = {"production": base / "products.csv", "site": "S1", "per": per}
+        duck = energy_data.kpis(root, "A", meters, **made)
+        assert_same(duck, energy_data.kpis(root, "A", meters, **made, **spark))
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_kpis_per_product_hand_checked(world):
+    """A line's kWh in a shift is shared by units made; a product's figure adds its shares over lines and shifts;
+    the shares add up to the line's kWh."""
+    base, root, meters = world
+    lines = energy_data.kpis(root, "A", meters, base / "products.csv", site="S1")
+    by = lines.set_index(["line", "shift", "period", "product"])
+    assert by.loc[("L1", "day", "2026-12-31", "A13"), "kwh"] == pytest.approx(12.0 * 72 / 120)  # 12 kWh, 72 of 120
+    assert by.loc[("L1", "day", "2026-12-31", "B15"), "kwh"] == pytest.approx(12.0 * 48 / 120)
+    assert by.loc[("L1", "night", "2026-12-31", "A13"), "kwh"] == pytest.approx(12.0)  # A13 alone: all of it
+    plain = energy_data.kpis(root, "A", meters, base / "production.csv", site="S1")
+    assert lines.groupby(["line", "shift", "period"])["kwh"].sum().to_dict() == pytest.approx(
+        plain.set_index(["line", "shift", "period"])["kwh"].to_dict())
+    products = energy_data.kpis(root, "A", meters, base / "products.csv", site="S1", per="product").set_index(
+        ["product", "period"])
+    a13 = products.loc[("A13", "2026-12-31")]
+    assert (a13["kwh"], a13["units"]) == (pytest.approx(12.0 * 72 / 120 + 12.0), 72 + 40)
+    b15 = products.loc[("B15", "2026-12-31")]
+    l2 = lines[(lines["line"] == "L2") & (lines["period"] == "2026-12-31") & (lines["product"] == "B15")]
+    assert b15["kwh"] == pytest.approx(12.0 * 48 / 120 + l2["kwh"].sum())
+    assert b15["kwh_per_unit"] == pytest.approx(b15["kwh"] / b15["units"])
 
 
 @pytest.mark.spark

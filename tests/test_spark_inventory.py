@@ -237,3 +237,27 @@ def test_the_stored_inventory_is_the_same_on_every_engine(sessions, spark_engine
     meta, ledger = accounting.stored_ledger(sessions, "ACME", YEAR)
     assert meta["factor_set"] == "CN-2025.1" and meta["totals"] == stored["spark"][0]["totals"]
     assert len(ledger) == len(ref_ledger)
+
+
+def test_a_result_bigger_than_the_driver_accepts_is_a_setting_to_change(tmp_path):
+    """spark.driver.maxResultSize exceeded: exit 2 with the setting to raise, nothing stored."""
+    import subprocess
+    import sys
+
+    java_or_fail()
+    url = f"sqlite:///{tmp_path / 'z.sqlite'}"
+    env = {**os.environ, **spark_env(), "ZEROCARBON_DB": url,
+           "PYSPARK_SUBMIT_ARGS": "--conf spark.driver.maxResultSize=1k pyspark-shell",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    zc = [sys.executable, "-m", "zerocarbon"]
+    subprocess.run([*zc, "org", "load", str(EXAMPLES / "organisation.yaml")], env=env, check=True, capture_output=True)
+    for kind in ("electricity", "fuel"):
+        subprocess.run([*zc, "import", kind, str(EXAMPLES / f"{kind}_{YEAR}.csv"), "--org", "ACME", "--year",
+                        str(YEAR), "--factors", "CN-2025.1"], env=env, check=True, capture_output=True)
+    done = subprocess.run([*zc, "inventory", "compute", "--org", "ACME", "--year", str(YEAR), "--engine", "spark",
+                           "--spark-master", "local[1]"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "spark.driver.maxResultSize" in done.stderr and "Traceback" not in done.stderr
+    shown = subprocess.run([*zc, "inventory", "show", "--org", "ACME", "--year", str(YEAR)], env=env,
+                           capture_output=True, text=True)
+    assert shown.returncode != 0 and "compute it first" in shown.stdout + shown.stderr

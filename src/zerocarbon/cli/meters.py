@@ -146,13 +146,22 @@ class KpiFreq(str, Enum):
     month = "month"
 
 
+class KpiPer(str, Enum):
+    line = "line"
+    product = "product"
+
+
 @app.command("kpis")
 def meters_kpis(registry: Annotated[Path, typer.Option("--registry", help="meter registry CSV: each meter's site, "
                                                                          "time zone and line")],
                 lake: LakeOpt = Path("lake"),
                 production: Annotated[Optional[Path], typer.Option("--production", help="production counts "
-                                                                   "(timestamp,line,units or one column per line) "
-                                                                   "for kWh per unit")] = None,
+                                                                   "(timestamp,line,units, optionally product; or "
+                                                                   "one column per line) for kWh per unit")] = None,
+                per: Annotated[KpiPer, typer.Option("--per", help="line: per line and shift (and product, when the "
+                                                                  "counts name products); product: each product's "
+                                                                  "kWh and units over a site's lines and shifts")]
+                = KpiPer.line,
                 shifts: Annotated[str, typer.Option("--shifts", help="local shifts NAME=START-END, comma "
                                                                      "separated")] = "day=8-20,night=20-8",
                 freq: Annotated[KpiFreq, typer.Option()] = KpiFreq.day,
@@ -162,14 +171,14 @@ def meters_kpis(registry: Annotated[Path, typer.Option("--registry", help="meter
                 org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False,
                 engine: EngineOpt = Engine.duckdb, spark_master: MasterOpt = None) -> None:
     """Energy KPIs per site, line and shift of each local day or month: kWh, intervals, units produced and
-    kWh per unit."""
+    kWh per unit. Counts that name products share each line's energy in a shift among them by units."""
     from zerocarbon.services.meter_import import read_registry
     from zerocarbon.services import energy_data, energy_report
 
     df = energy_data.kpis(lake, organisation(org, db), read_registry(registry), production,
                           energy_report.parse_shifts(shifts), freq.value, site,
                           energy_data.parse_day(date_from, "--from"), energy_data.parse_day(date_to, "--to"),
-                          engine.value, spark_master)
+                          engine.value, spark_master, per.value)
     if as_json:
         emit_json(df.astype(object).where(df.notna(), None).to_dict(orient="records"))
         return
@@ -177,7 +186,9 @@ def meters_kpis(registry: Annotated[Path, typer.Option("--registry", help="meter
         console.print("no readings of metered lines in that selection")
         return
     table = Table(caption=f"kWh per line and shift ({shifts}), periods of the site's local calendar; a shift "
-                          "that wraps midnight counts on the day it began")
+                          "that wraps midnight counts on the day it began"
+                          + ("; a line's kWh in a shift shared among its products by units made; shifts that made "
+                             "nothing are in no product" if "product" in df.columns else ""))
     for c in df.columns:
         table.add_column(c, justify="right" if c in ("kwh", "intervals", "units", "kwh_per_unit") else "left",
                          no_wrap=True)

@@ -68,15 +68,17 @@ _SHIFT_OF = "(s.a < s.b AND hour({t}) >= s.a AND hour({t}) < s.b) OR (s.a > s.b 
 _SHIFT_DAY = "CASE WHEN s.a > s.b AND hour({t}) < s.b THEN {t} - INTERVAL 1 DAY ELSE {t} END"
 
 #: energy and units produced per site, line, shift and local day or month (``{freq}``) of the day the shift
-#: began; bounds select shifts by that day. ``zones``: meter, site, timezone, line (metered lines only); ``production``: line, site, timezone,
-#: ts (naive UTC interval start, ISO text), units; both sides are cut by the same shift rule.
+#: began, with a row per product made (product "" where the counts name none); bounds select shifts by that day.
+#: ``zones``: meter, site, timezone, line (metered lines only); ``production``: line, site, timezone, ts (naive UTC
+#: interval start, ISO text), units, product; both sides are cut by the same shift rule. A named product that made
+#: nothing in a shift has no row.
 KPIS = """
 WITH shifts_n AS (SELECT name, CAST(a AS INT) AS a, CAST(b AS INT) AS b FROM shifts),
 energy AS (
   SELECT z.site, z.line, r.unit, r.value, ZC_LOCAL_TIME(r.ts, z.timezone) AS lt
   FROM readings AS r JOIN zones AS z ON r.meter = z.meter),
 made AS (
-  SELECT p.site, p.line, CAST(p.units AS DOUBLE) AS units,
+  SELECT p.site, p.line, p.product, CAST(p.units AS DOUBLE) AS units,
          ZC_LOCAL_TIME(ZC_TIMESTAMP(p.ts), p.timezone) AS lt
   FROM production AS p),
 e AS (
@@ -86,11 +88,12 @@ e AS (
   WHERE {where}
   GROUP BY site, line, s.name, date_trunc('{freq}', {e_day}), unit),
 u AS (
-  SELECT site, line, s.name AS shift, date_trunc('{freq}', {u_day}) AS period, sum(units) AS units
+  SELECT site, line, s.name AS shift, date_trunc('{freq}', {u_day}) AS period, product, sum(units) AS units
   FROM made JOIN shifts_n AS s ON {u_shift}
   WHERE {where}
-  GROUP BY site, line, s.name, date_trunc('{freq}', {u_day}))
-SELECT e.site, e.line, e.shift, e.period, e.unit, e.value, e.intervals, u.units
+  GROUP BY site, line, s.name, date_trunc('{freq}', {u_day}), product
+  HAVING sum(units) > 0 OR product = '')
+SELECT e.site, e.line, e.shift, e.period, e.unit, e.value, e.intervals, u.units, u.product
 FROM e LEFT JOIN u ON e.site = u.site AND e.line = u.line AND e.shift = u.shift AND e.period = u.period
 """
 
@@ -124,48 +127,45 @@ def rollup_sql(by: str, freq: str, start: bool, end: bool) -> str:
     return ROLLUP.format(by=by, freq=freq, where=where)
 
 
-#: grid electricity per site in kWh: ``electricity`` (activity rows: activity_id, site, quantity, unit) and
-#: ``units`` (unit, to_kwh: the factor each unit is multiplied by)
+#: grid electricity per site in kWh: ``electricity`` (activity rows: site_no, quantity, unit) and ``units``
+#: (unit, to_kwh: the factor each unit is multiplied by)
 ELECTRICITY_KWH = """
-SELECT e.site, sum(e.quantity * u.to_kwh) AS kwh
+SELECT e.site_no, sum(e.quantity * u.to_kwh) AS kwh
 FROM electricity AS e JOIN units AS u ON e.unit = u.unit
-GROUP BY e.site
+GROUP BY e.site_no
 """
 
-#: the ledger rows of fuel combustion (Scope 1) and grid electricity (Scope 2, location- and market-based), one
-#: per activity row, gas and method, with their lineage (activity id, factor ids, formula, GWP factor). The
-#: factors come in small tables resolved once per distinct key by ``core.ghg.inventory``, the same code the
-#: in-process path uses: ``fuel_routes`` (FUEL_ROUTE_COLUMNS; ``fuel_use`` for ``use``, a word Spark reserves),
-#: ``grid_sites`` (GRID_SITE_COLUMNS), ``units``, ``gwp`` (gas, fossil, gwp_set, gwp, gwp_factor_id) and
-#: ``inclusion`` (site, share of the site inside the boundary). ``fuel``: activity_id, site, fuel, fuel_use, unit,
-#: basis (text, "" when missing), quantity, biogenic (flag).
+#: the ledger rows of fuel combustion (Scope 1) and grid electricity (Scope 2, location- and market-based): one
+#: per activity row, gas and method. Factors come in small tables resolved once per distinct key by
+#: ``core.ghg.inventory``, the same code the in-process path uses. Each row names its activity row
+#: (``source_row``), its ``lineage`` (the route or grid entry whose factor ids and formula apply), its site and
+#: its origin (``fossil``) by number, and carries the numbers: the driver turns the numbers back into text from
+#: the same small tables, so no text is repeated per row on its way back. Tables: ``fuel`` (source_row,
+#: site_no, fuel, fuel_use, unit, basis: text, "" when missing; quantity; biogenic), ``fuel_routes`` (lineage,
+#: fuel, fuel_use, unit, basis, gas, kg_per_unit; ``fuel_use`` for ``use``, a word Spark reserves),
+#: ``electricity`` (source_row, site_no, quantity, unit), ``units``, ``grid_sites`` (site_no; loc_ and mkt_
+#: ef [kg/kWh], gas, lineage), ``gwp`` (gas, fossil, gwp) and ``inclusion`` (site_no, share inside the boundary).
 INVENTORY_SCOPE12 = """
 WITH fuel_rows AS (
-  SELECT a.activity_id, a.site, '1' AS scope, r.category, 'both' AS method, r.gas,
-         a.quantity * r.kg_per_unit AS gas_kg, NOT a.biogenic AS fossil, r.factor_ids, r.formula,
-         CASE WHEN a.biogenic AND r.gas = 'CO2' THEN 'biogenic_co2' ELSE '' END AS memo
+  SELECT a.source_row, r.lineage, a.site_no, NOT a.biogenic AS fossil, r.gas, a.quantity * r.kg_per_unit AS gas_kg
   FROM fuel AS a JOIN fuel_routes AS r
     ON a.fuel = r.fuel AND a.fuel_use = r.fuel_use AND a.unit = r.unit AND a.basis = r.basis),
 kwh AS (
-  SELECT e.activity_id, e.site, e.quantity * u.to_kwh AS kwh
+  SELECT e.source_row, e.site_no, e.quantity * u.to_kwh AS kwh
   FROM electricity AS e JOIN units AS u ON e.unit = u.unit),
 power_rows AS (
-  SELECT k.activity_id, k.site, '2' AS scope, 'purchased_electricity' AS category, 'location' AS method,
-         g.loc_gas AS gas, k.kwh * g.loc_ef AS gas_kg, TRUE AS fossil, g.loc_id AS factor_ids,
-         'kWh x grid EF[kg/kWh]' AS formula, '' AS memo
-  FROM kwh AS k JOIN grid_sites AS g ON k.site = g.site
+  SELECT k.source_row, g.loc_lineage AS lineage, k.site_no, TRUE AS fossil, g.loc_gas AS gas,
+         k.kwh * g.loc_ef AS gas_kg
+  FROM kwh AS k JOIN grid_sites AS g ON k.site_no = g.site_no
   UNION ALL
-  SELECT k.activity_id, k.site, '2' AS scope, 'purchased_electricity' AS category, 'market' AS method,
-         g.mkt_gas AS gas, k.kwh * g.mkt_ef AS gas_kg, TRUE AS fossil, g.mkt_ids AS factor_ids,
-         g.mkt_formula AS formula, '' AS memo
-  FROM kwh AS k JOIN grid_sites AS g ON k.site = g.site),
+  SELECT k.source_row, g.mkt_lineage AS lineage, k.site_no, TRUE AS fossil, g.mkt_gas AS gas,
+         k.kwh * g.mkt_ef AS gas_kg
+  FROM kwh AS k JOIN grid_sites AS g ON k.site_no = g.site_no),
 ledger AS (SELECT * FROM fuel_rows UNION ALL SELECT * FROM power_rows)
-SELECT l.activity_id, l.site, l.scope, l.category, l.method, l.gas, l.gas_kg, w.gwp_set, w.gwp, w.gwp_factor_id,
-       i.inclusion, l.gas_kg * w.gwp * i.inclusion / 1000.0 AS co2e_t, l.factor_ids, l.formula, l.memo,
-       '' AS calc_method, CAST(NULL AS DOUBLE) AS dq
+SELECT l.source_row, l.lineage, l.site_no, l.fossil, l.gas_kg, l.gas_kg * w.gwp * i.inclusion / 1000.0 AS co2e_t
 FROM ledger AS l
 JOIN gwp AS w ON l.gas = w.gas AND l.fossil = w.fossil
-JOIN inclusion AS i ON l.site = i.site
+JOIN inclusion AS i ON l.site_no = i.site_no
 """
 
 

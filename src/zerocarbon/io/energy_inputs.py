@@ -74,9 +74,14 @@ def _numbers(df: pd.DataFrame, column: str, source: str, minimum: float | None) 
 
 
 def read_production(path: str | Path, tz: str, lines: set[str]) -> pd.DataFrame:
-    """Production counts as a long frame ``ts`` (naive UTC interval start), ``line``, ``units``."""
+    """Production counts as a long frame ``ts`` (naive UTC interval start), ``line``, ``units``, ``product``.
+
+    The long layout (timestamp,line,units) may name the product of each count in a ``product`` column; a count of
+    units needs its product there. Without the column (and in the wide layout) ``product`` is ""."""
     path = Path(path)
     df = _read(path, ("timestamp",))
+    named = "product" in df.columns and "line" in df.columns and "units" in df.columns
+    product = (df["product"].fillna("").astype(str).str.strip() if named else pd.Series("", index=df.index))
     if "line" not in df.columns or "units" not in df.columns:
         # wide: one column per line
         unknown = [c for c in df.columns if c not in ("timestamp", "row") and c not in lines]
@@ -90,11 +95,17 @@ def read_production(path: str | Path, tz: str, lines: set[str]) -> pd.DataFrame:
              for r, v in df.loc[~df["line"].isin(lines), ["row", "line"]].head(50).itertuples(index=False)]
     units, more = _numbers(df, "units", path.name, 0.0)
     probs += more
+    if named:
+        probs += [Problem(path.name, int(r), "product", f"empty, but the line made {u:g} units in this interval; "
+                                                        "name the product")
+                  for r, u in zip(df.loc[(product == "") & (units > 0), "row"].head(50),
+                                  units[(product == "") & (units > 0)].head(50))]
     if probs:
         raise InputError(probs)
     ts = _utc(df.drop_duplicates("row"), tz, path.name)
     ts = df["row"].map(pd.Series(ts.to_numpy(), index=df.drop_duplicates("row")["row"].to_numpy()))
-    return pd.DataFrame({"ts": ts.to_numpy(), "line": df["line"].to_numpy(), "units": units.to_numpy()})
+    return pd.DataFrame({"ts": ts.to_numpy(), "line": df["line"].to_numpy(), "units": units.to_numpy(),
+                         "product": product.reindex(df.index, fill_value="").to_numpy()})
 
 
 def read_temperature(path: str | Path, tz: str) -> pd.Series:

@@ -157,12 +157,21 @@ def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", fre
 
 def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None = None, shifts=None,
          freq: str = "day", site: str | None = None, start: date | None = None, end: date | None = None,
-         engine: str | None = None, spark_master: str | None = None) -> pd.DataFrame:
+         engine: str | None = None, spark_master: str | None = None, per: str = "line") -> pd.DataFrame:
     """Energy KPIs of organisation ``org``: kWh per site, line, shift and local day or month, with the units
     produced and kWh per unit when a production file is given (``io.energy_inputs.read_production``: one row
     per line and interval, or one column per line). Every electricity meter the registry puts on a line counts
     for that line; a shift that wraps midnight belongs to the day it began. ``engine`` runs it (duckdb | spark).
+
+    Where the counts name products, each line's energy in a shift is shared among the products it made in that
+    shift by their units (a ``product`` column; energy of a shift that made nothing stays with product ""), and
+    ``per="product"`` adds each product's kWh and units over the lines and shifts of a site and period.
     """
+    if per not in ("line", "product"):
+        raise InputError([Problem("--per", None, None, f"{per!r}: KPIs are per line or per product")])
+    if per == "product" and production is None:
+        raise InputError([Problem("--per", None, None, "KPIs per product need production counts that name the "
+                                                       "product (--production, columns timestamp,line,product,units)")])
     from zerocarbon.core.energy.analytics import SHIFTS
     from zerocarbon.io.energy_inputs import read_production
 
@@ -190,14 +199,27 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
                           timezone=raw["line"].map(lambda x: line_site[x][1]))
     bounds = _local_days(start, end)
     _unregistered(root, org, meters, site, run, lake.utc_months(*bounds, margin_days=2))
+    if per == "product" and not (made["product"] != "").any():
+        raise InputError([Problem(Path(production).name, 1, "product", "the counts name no product; add a product "
+                                  "column (timestamp,line,product,units) for KPIs per product")])
     df = lake.kpis(root, org, zones, made, shifts or SHIFTS, freq, *bounds, engine=run)
-    cols = ["site", "line", "shift", "period", "kwh", "intervals", "units", "kwh_per_unit"]
+    products = bool((df["product"] != "").any()) if len(df) else False
+    cols = ["site", "line", "shift", "period", *(["product"] if products else []), "kwh", "intervals", "units",
+            "kwh_per_unit"]
+    if per == "product":
+        cols = ["site", "product", "period", "kwh", "units", "kwh_per_unit"]
     if df.empty:
         return pd.DataFrame(columns=cols)
     df["kwh"] = df["value"] * df["unit"].map({u: scale(u, "kWh") for u in df["unit"].unique()})
-    keys = ["site", "line", "shift", "period"]
-    out = df.groupby(keys, as_index=False, sort=True).agg(kwh=("kwh", "sum"), intervals=("intervals", "sum"),
-                                                          units=("units", "first"))
+    line_shift = ["site", "line", "shift", "period"]
+    out = df.groupby([*line_shift, "product"], as_index=False, sort=True).agg(
+        kwh=("kwh", "sum"), intervals=("intervals", "sum"), units=("units", "first"))
+    # The line's energy in the shift, shared by units made; a shift without counts keeps it whole.
+    made_units = out.groupby(line_shift)["units"].transform("sum")
+    out["kwh"] = out["kwh"] * (out["units"] / made_units).where(made_units > 0, 1.0)
+    if per == "product":
+        out = out[out["product"] != ""].groupby(["site", "product", "period"], as_index=False, sort=True).agg(
+            kwh=("kwh", "sum"), units=("units", "sum"))
     out["kwh_per_unit"] = out["kwh"] / out["units"].where(out["units"] > 0)
     return out[cols]
 

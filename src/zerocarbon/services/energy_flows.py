@@ -151,21 +151,44 @@ class KpiRow:
     intervals: int
     units: float | None
     kwh_per_unit: float | None
+    product: str | None = None  # where the counts name products: the line's kWh in the shift shared by units
+
+
+@dataclass(frozen=True)
+class ProductKpiRow:
+    product: str
+    period: str
+    kwh: float
+    units: float
+    kwh_per_unit: float | None
+
+
+def _number(v) -> float | None:
+    return None if pd.isna(v) else float(v)
+
+
+def _kpis(src: EnergySource, org: str, site: str | None, start, end, freq: str, shifts, per: str) -> pd.DataFrame:
+    if freq not in ("day", "month"):
+        raise InputError([Problem("freq", None, None, f"'{freq}' is not day or month")])
+    meters = registry(src)
+    first, last = period(start, end)
+    site, _ = site_of(meters, site)
+    return kpis(src.lake, org, meters, src.production, shifts, freq, site, first, last, engine=src.engine, per=per)
 
 
 def site_kpis(src: EnergySource, org: str, site: str | None, start: date | str | None = None,
               end: date | str | None = None, freq: str = "day", shifts=None) -> list[KpiRow]:
     """``zerocarbon meters kpis`` for one site of the server's registry: kWh per line and shift of each local
     day or month, with units and kWh per unit when the server has production counts."""
-    if freq not in ("day", "month"):
-        raise InputError([Problem("freq", None, None, f"'{freq}' is not day or month")])
-    meters = registry(src)
-    first, last = period(start, end)
-    site, _ = site_of(meters, site)
-    df = kpis(src.lake, org, meters, src.production, shifts, freq, site, first, last, engine=src.engine)
+    df = _kpis(src, org, site, start, end, freq, shifts, "line")
+    return [KpiRow(str(r.line), str(r.shift), str(r.period), float(r.kwh), int(r.intervals), _number(r.units),
+                   _number(r.kwh_per_unit), getattr(r, "product", None) or None) for r in df.itertuples(index=False)]
 
-    def number(v) -> float | None:
-        return None if pd.isna(v) else float(v)
 
-    return [KpiRow(str(r.line), str(r.shift), str(r.period), float(r.kwh), int(r.intervals), number(r.units),
-                   number(r.kwh_per_unit)) for r in df.itertuples(index=False)]
+def site_product_kpis(src: EnergySource, org: str, site: str | None, start: date | str | None = None,
+                      end: date | str | None = None, freq: str = "day", shifts=None) -> list[ProductKpiRow]:
+    """``zerocarbon meters kpis --per product`` for one site: each product's kWh and units over the lines and
+    shifts that made it, per local day or month."""
+    df = _kpis(src, org, site, start, end, freq, shifts, "product")
+    return [ProductKpiRow(str(r.product), str(r.period), float(r.kwh), float(r.units), _number(r.kwh_per_unit))
+            for r in df.itertuples(index=False)]

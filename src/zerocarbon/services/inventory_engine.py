@@ -4,8 +4,11 @@ DuckDB or Apache Spark from one SQL definition (``core.bulk_sql.INVENTORY_SCOPE1
 The factors are resolved once per distinct key by the same functions the in-process path uses
 (``core.ghg.inventory.fuel_routes``, ``grid_sites``, ``gwp_values``), so a refused row, a warning or an
 exclusion reads the same on every path; only the multiplication of each activity row by its route, the GWP and
-the boundary share, and the per-site grid totals the instrument cover needs, run on the engine. The kinds that
-are few rows per organisation (heat, refrigerants, process gases) and Scope 3 stay in process.
+the boundary share, and the per-site grid totals the instrument cover needs, run on the engine. The engine hands
+back numbers (activity row, lineage entry, site, origin, kg, t); the text of each ledger row (activity id,
+factor ids, formula, ...) is put back here from the small tables, as categories, so no text is repeated per row
+between the engine and the driver. The kinds that are few rows per organisation (heat, refrigerants, process
+gases) and Scope 3 stay in process.
 """
 from __future__ import annotations
 
@@ -20,41 +23,32 @@ from zerocarbon.core.model import Boundary, Organisation
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.units import scales
 
-
-def _typed(columns: dict[str, type], frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``frame``'s ``columns`` with these types (text, float, bool), or an empty table of them: an empty table
-    still tells the engine its columns."""
-    if frame is None or frame.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
-    return pd.DataFrame({c: frame[c] if t is object else frame[c].to_numpy(dtype=t) for c, t in columns.items()})
+#: per lineage entry: what a ledger row of that route (fuel) or grid entry (site x method) says
+LINEAGE = ["scope", "category", "method", "gas", "factor_ids", "formula"]
 
 
-FUEL = {"activity_id": object, "site": object, "fuel": object, "fuel_use": object, "unit": object, "basis": object,
-        "quantity": float, "biogenic": bool}
-ROUTES = {"fuel": object, "fuel_use": object, "unit": object, "basis": object, "gas": object, "kg_per_unit": float,
-          "factor_ids": object, "formula": object, "category": object}
-ELECTRICITY = {"activity_id": object, "site": object, "quantity": float, "unit": object}
-GRID = {"site": object, "loc_ef": float, "loc_id": object, "loc_gas": object, "mkt_ef": float, "mkt_ids": object,
-        "mkt_gas": object, "mkt_formula": object}
+def _categories(values, codes: np.ndarray) -> pd.Categorical:
+    """``values[codes]`` as categories, without a Python string per row."""
+    uniq, inverse = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+    return pd.Categorical.from_codes(inverse.reshape(-1)[codes], categories=pd.Index(uniq, dtype=object))
 
 
-def _fuel_table(df: pd.DataFrame) -> pd.DataFrame:
-    if df.empty:
-        return _typed(FUEL)
-    keys = fuel_keys(df)
-    return _typed(FUEL, pd.DataFrame({"activity_id": df["activity_id"], "site": df["site"], "fuel": keys["fuel"],
-                                      "fuel_use": keys["use"], "unit": keys["unit"], "basis": keys["basis"],
-                                      "quantity": df["quantity"],
-                                      "biogenic": df["biogenic"].fillna(False).astype(bool)}))
+def _activity_ids(fuel: pd.DataFrame, power: pd.DataFrame, source_row: np.ndarray) -> pd.Categorical:
+    """The activity id of each ``source_row`` (fuel rows first, then electricity rows)."""
+    parts = [f["activity_id"] for f in (fuel, power) if len(f)]
+    dtypes = {p.dtype for p in parts}
+    if len(dtypes) == 1 and isinstance(parts[0].dtype, pd.CategoricalDtype):
+        # The stored rows' own id categories: storing the ledger then finds each row's batch by code.
+        codes = np.concatenate([p.cat.codes.to_numpy() for p in parts])
+        return pd.Categorical.from_codes(codes[source_row], dtype=parts[0].dtype)
+    return _categories(np.concatenate([p.astype(str).to_numpy(dtype=object) for p in parts]), source_row)
 
 
-def _gwp_table(fs, gwp_set: str, pairs: set[tuple[str, bool]]) -> pd.DataFrame:
+def _gwp(fs, gwp_set: str, pairs: set[tuple[str, bool]]) -> dict[tuple[str, bool], tuple[float, str]]:
     found, failed = gwp_values(fs, gwp_set, sorted(pairs))
     if failed:
         raise InputError([Problem(f"factor set {fs.id}", None, "gas", reason) for reason in failed.values()])
-    return pd.DataFrame([(g, fo, gwp_set, v, fid) for (g, fo), (v, fid) in found.items()],
-                        columns=["gas", "fossil", "gwp_set", "gwp", "gwp_factor_id"]).astype({"fossil": bool,
-                                                                                             "gwp": float})
+    return found
 
 
 def on_engine(engine) -> Scope12Rows:
@@ -66,33 +60,100 @@ def on_engine(engine) -> Scope12Rows:
         power = data.get("electricity").reset_index(drop=True)
         if fuel.empty and power.empty:
             return pd.DataFrame(columns=LEDGER_COLUMNS), {}
-        routes = _typed(ROUTES)
+        site_codes, sites = pd.factorize(pd.concat([fuel["site"], power["site"]], ignore_index=True).astype(str))
+        sites = list(sites)
+        lineage = pd.DataFrame(columns=LINEAGE)
+        routes = pd.DataFrame({"lineage": pd.Series(dtype=np.int64), "fuel": pd.Series(dtype=object),
+                               "fuel_use": pd.Series(dtype=object), "unit": pd.Series(dtype=object),
+                               "basis": pd.Series(dtype=object), "gas": pd.Series(dtype=object),
+                               "kg_per_unit": pd.Series(dtype=float)})
+        fuel_t = pd.DataFrame({"source_row": np.zeros(0, np.int64), "site_no": np.zeros(0, np.int64),
+                               **{c: pd.Series(dtype=object) for c in ("fuel", "fuel_use", "unit", "basis")},
+                               "quantity": np.zeros(0), "biogenic": np.zeros(0, bool)})
         if not fuel.empty:
-            routes = _typed(ROUTES, fuel_routes(fs, fuel, exclusions)[1].rename(columns={"use": "fuel_use"}))
+            found = fuel_routes(fs, fuel, exclusions)[1].reset_index(drop=True)
+            lineage = pd.DataFrame({"scope": "1", "category": found["category"], "method": "both",
+                                    "gas": found["gas"], "factor_ids": found["factor_ids"],
+                                    "formula": found["formula"]})
+            routes = pd.DataFrame({"lineage": np.arange(len(found), dtype=np.int64), "fuel": found["fuel"],
+                                   "fuel_use": found["use"], "unit": found["unit"], "basis": found["basis"],
+                                   "gas": found["gas"], "kg_per_unit": found["kg_per_unit"].astype(float)})
+            keys = fuel_keys(fuel)
+            fuel_t = pd.DataFrame({"source_row": np.arange(len(fuel), dtype=np.int64),
+                                   "site_no": site_codes[:len(fuel)].astype(np.int64), "fuel": keys["fuel"],
+                                   "fuel_use": keys["use"], "unit": keys["unit"], "basis": keys["basis"],
+                                   "quantity": fuel["quantity"].to_numpy(dtype=float),
+                                   "biogenic": fuel["biogenic"].fillna(False).astype(bool).to_numpy()})
         units = pd.Series(pd.unique(power["unit"].astype(str)), dtype=object)
-        unit_table = pd.DataFrame({"unit": units, "to_kwh": scales(units, "kWh") if len(units) else
-                                   np.zeros(0)})
-        elec = _typed(ELECTRICITY, power.assign(unit=power["unit"].astype(str)) if not power.empty else None)
-        grid, claims = _typed(GRID), {}
+        unit_t = pd.DataFrame({"unit": units, "to_kwh": scales(units, "kWh") if len(units) else np.zeros(0)})
+        elec_t = pd.DataFrame({"source_row": np.arange(len(fuel), len(fuel) + len(power), dtype=np.int64),
+                               "site_no": site_codes[len(fuel):].astype(np.int64),
+                               "quantity": power["quantity"].to_numpy(dtype=float),
+                               "unit": power["unit"].astype(str).to_numpy(dtype=object)})
+        claims: dict[str, Claim] = {}
+        grid_t = pd.DataFrame({"site_no": np.zeros(0, np.int64), "loc_ef": np.zeros(0), "loc_gas": [],
+                               "loc_lineage": np.zeros(0, np.int64), "mkt_ef": np.zeros(0), "mkt_gas": [],
+                               "mkt_lineage": np.zeros(0, np.int64)}).astype({"loc_gas": object, "mkt_gas": object})
         if not power.empty:
-            by_site = engine.run_tables(ELECTRICITY_KWH, {"electricity": elec, "units": unit_table})
-            kwh = dict(zip(by_site["site"].astype(str), by_site["kwh"].astype(float)))
+            by_site = engine.run_tables(ELECTRICITY_KWH, {"electricity": elec_t, "units": unit_t})
+            kwh = dict(zip(by_site["site_no"].astype(int), by_site["kwh"].astype(float)))
             # Sites in order of first appearance, as the in-process path takes them.
-            grid, claims = grid_sites(fs, org, {s: kwh[s] for s in pd.unique(power["site"].astype(str))},
-                                      data.get("instrument"), year, warnings)
-        biogenic = bool(fuel["biogenic"].fillna(False).astype(bool).any()) if not fuel.empty else False
-        pairs = ({(g, True) for g in routes["gas"]} | {(g, False) for g in routes["gas"] if biogenic}
-                 | {(g, True) for g in pd.concat([grid["loc_gas"], grid["mkt_gas"]])})
-        sites = pd.unique(pd.concat([fuel["site"], power["site"]]).astype(str))
-        inclusion = pd.DataFrame({"site": sites, "inclusion": [float(org.site(s).inclusion(boundary))
-                                                               for s in sites]})
-        ledger = engine.run_tables(INVENTORY_SCOPE12, {
-            "fuel": _fuel_table(fuel), "fuel_routes": routes, "electricity": elec, "units": unit_table,
-            "grid_sites": _typed(GRID, grid), "gwp": _gwp_table(fs, gwp_set, pairs), "inclusion": inclusion})
-        ids = [f["activity_id"].dtype for f in (fuel, power) if isinstance(f["activity_id"].dtype, pd.CategoricalDtype)]
-        if ids and all(d == ids[0] for d in ids):
-            # The stored rows' own id categories: the ledger's batch of each row is then looked up by code.
-            ledger["activity_id"] = pd.Categorical(ledger["activity_id"].astype(str), dtype=ids[0])
-        return ledger[LEDGER_COLUMNS].astype({"dq": float}), claims
+            order = pd.unique(site_codes[len(fuel):])
+            grid, claims = grid_sites(fs, org, {sites[i]: kwh[int(i)] for i in order}, data.get("instrument"), year,
+                                      warnings)
+            first = len(lineage)
+            n = len(grid)
+            entries = pd.DataFrame({"scope": "2", "category": "purchased_electricity",
+                                    "method": np.tile(["location", "market"], n),
+                                    "gas": np.column_stack([grid["loc_gas"], grid["mkt_gas"]]).reshape(-1),
+                                    "factor_ids": np.column_stack([grid["loc_id"], grid["mkt_ids"]]).reshape(-1),
+                                    "formula": np.column_stack([np.full(n, "kWh x grid EF[kg/kWh]", dtype=object),
+                                                                grid["mkt_formula"]]).reshape(-1)})
+            lineage = pd.concat([lineage, entries], ignore_index=True) if len(lineage) else entries
+            grid_t = pd.DataFrame({"site_no": [sites.index(s) for s in grid["site"]],
+                                   "loc_ef": grid["loc_ef"].astype(float), "loc_gas": grid["loc_gas"],
+                                   "loc_lineage": first + 2 * np.arange(n), "mkt_ef": grid["mkt_ef"].astype(float),
+                                   "mkt_gas": grid["mkt_gas"], "mkt_lineage": first + 2 * np.arange(n) + 1})
+        biogenic = bool(fuel_t["biogenic"].any())
+        pairs = ({(g, True) for g in lineage["gas"]} | {(g, False) for g in routes["gas"] if biogenic})
+        gwp = _gwp(fs, gwp_set, pairs)
+        inclusion = np.array([float(org.site(s).inclusion(boundary)) for s in sites])
+        out = engine.run_tables(INVENTORY_SCOPE12, {
+            "fuel": fuel_t, "fuel_routes": routes, "electricity": elec_t, "units": unit_t, "grid_sites": grid_t,
+            "gwp": pd.DataFrame([(g, fo, v) for (g, fo), (v, _) in gwp.items()], columns=["gas", "fossil", "gwp"]),
+            "inclusion": pd.DataFrame({"site_no": np.arange(len(sites), dtype=np.int64), "inclusion": inclusion})})
+        return _ledger(out, lineage, sites, inclusion, gwp, gwp_set, fuel, power), claims
 
     return rows
+
+
+def _ledger(out: pd.DataFrame, lineage: pd.DataFrame, sites: list[str], inclusion: np.ndarray,
+            gwp: dict[tuple[str, bool], tuple[float, str]], gwp_set: str, fuel: pd.DataFrame,
+            power: pd.DataFrame) -> pd.DataFrame:
+    """The engine's numbered rows as ledger rows (``LEDGER_COLUMNS``), their text put back from the tables."""
+    line = out["lineage"].to_numpy(dtype=np.int64)
+    site = out["site_no"].to_numpy(dtype=np.int64)
+    fossil = out["fossil"].to_numpy(dtype=bool)
+    gas = lineage["gas"].to_numpy(dtype=object)
+    # (gas, origin) of each row as one number: lineage entry x 2 + fossil
+    pair = line * 2 + fossil
+    per_pair = [(g, bool(fo)) for g in gas for fo in (False, True)]
+    ledger = {"activity_id": _activity_ids(fuel, power, out["source_row"].to_numpy(dtype=np.int64)),
+              "site": pd.Categorical.from_codes(site, categories=pd.Index(sites, dtype=object))}
+    for c in ("scope", "category", "method", "gas"):
+        ledger[c] = _categories(lineage[c], line)
+    ledger["gas_kg"] = out["gas_kg"].to_numpy(dtype=float)
+    ledger["gwp_set"] = pd.Categorical.from_codes(np.zeros(len(out), np.int64), categories=[gwp_set])
+    ledger["gwp"] = np.array([gwp.get(p, (np.nan, ""))[0] for p in per_pair])[pair] if len(per_pair) else []
+    ledger["gwp_factor_id"] = _categories([gwp.get(p, (np.nan, ""))[1] for p in per_pair] or [""], pair)
+    ledger["inclusion"] = inclusion[site] if len(inclusion) else np.zeros(0)
+    ledger["co2e_t"] = out["co2e_t"].to_numpy(dtype=float)
+    ledger["factor_ids"] = _categories(lineage["factor_ids"], line)
+    ledger["formula"] = _categories(lineage["formula"], line)
+    # A biogenic fuel's CO2 is reported beside the scopes, never in them.
+    memo = [("biogenic_co2" if (g == "CO2" and not fo and s == "1") else "")
+            for g, s in zip(gas, lineage["scope"]) for fo in (False, True)]
+    ledger["memo"] = _categories(memo or [""], pair)
+    ledger["calc_method"] = pd.Categorical.from_codes(np.zeros(len(out), np.int64), categories=[""])
+    ledger["dq"] = np.full(len(out), np.nan)
+    return pd.DataFrame(ledger)[LEDGER_COLUMNS]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -207,16 +208,19 @@ class SparkEngine:
             schema = StructType([StructField(str(c), StringType(), True) for c in frame.columns])
             rows = [tuple(None if pd.isna(v) else str(v) for v in r) for r in frame.itertuples(index=False)]
             spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
-        table = spark.sql(render(sql, self.name, **params)).toArrow()
+        with _driver_limits():
+            table = spark.sql(render(sql, self.name, **params)).toArrow()
         return naive(table.to_pandas())
 
     def run_tables(self, sql: str, tables: dict[str, pd.DataFrame], **params) -> pd.DataFrame:
         """Run ``sql`` where each of ``tables`` is a table of its name, handed to Spark as Arrow (no lake); text
         comes back as categories."""
         spark = self.session()
-        for name, frame in tables.items():
-            spark.createDataFrame(arrow_table(frame)).createOrReplaceTempView(name)
-        return naive(spark.sql(render(sql, self.name, **params)).toArrow().to_pandas(strings_to_categorical=True))
+        with _driver_limits():
+            for name, frame in tables.items():
+                spark.createDataFrame(arrow_table(frame)).createOrReplaceTempView(name)
+            table = spark.sql(render(sql, self.name, **params)).toArrow()
+        return naive(table.to_pandas(strings_to_categorical=True))
 
     def io_error(self, exc: BaseException) -> bool:
         return False
@@ -225,6 +229,25 @@ class SparkEngine:
 def server_engine() -> str | None:
     """The engine the server was told to use (``$ZEROCARBON_ENGINE``), or None."""
     return os.environ.get(ENGINE_ENV, "").strip() or None
+
+
+@contextmanager
+def _driver_limits():
+    """A result or input bigger than the Spark driver may hold is a setting to change, said plainly."""
+    try:
+        yield
+    except Exception as exc:
+        text = str(exc)
+        if "maxResultSize" in text:
+            raise StorageError("the result is bigger than the Spark driver accepts (spark.driver.maxResultSize); "
+                               "raise it, e.g. spark-submit --conf spark.driver.maxResultSize=4g, or "
+                               "PYSPARK_SUBMIT_ARGS=\"--conf spark.driver.maxResultSize=4g pyspark-shell\" "
+                               "(docs/spark.md)") from None
+        if "OutOfMemoryError" in text or "Java heap space" in text:
+            raise StorageError("the Spark driver ran out of memory; give it more with spark-submit --driver-memory "
+                               "8g, or PYSPARK_SUBMIT_ARGS=\"--driver-memory 8g pyspark-shell\" (docs/spark.md)") \
+                from None
+        raise
 
 
 def engine(name: str | None = None, master: str | None = None):

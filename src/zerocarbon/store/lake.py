@@ -462,22 +462,26 @@ def kpis(root: Path, org: str, zones: pd.DataFrame, production: pd.DataFrame, sh
          start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, engine=None) -> pd.DataFrame:
     """Energy and units produced per site, line, shift and local day or month (``core.bulk_sql.KPIS``).
 
-    ``zones``: meter, site, timezone, line; ``production``: site, line, timezone, ts (naive UTC), units;
-    ``shifts``: (name, start hour, end hour) of local time. Columns: site, line, shift, period (local date of
-    the shift's first day, ISO text), unit, value, intervals, units (NaN where nothing was recorded).
+    ``zones``: meter, site, timezone, line; ``production``: site, line, timezone, ts (naive UTC), units and,
+    optional, product; ``shifts``: (name, start hour, end hour) of local time. Columns: site, line, shift, period
+    (local date of the shift's first day, ISO text), unit, value, intervals, units (NaN where nothing was
+    recorded), product ("" where the counts name none; a row per product made, each with the line's energy).
     """
     params = _bounds(start, end)
     made = production.assign(ts=pd.to_datetime(production["ts"]).dt.strftime("%Y-%m-%d %H:%M:%S"))
+    if "product" not in made:
+        made["product"] = ""
     frames = {"zones": zones[["meter", "site", "timezone", "line"]].astype(object),
-              "production": made[["site", "line", "timezone", "ts", "units"]].astype(object).astype(str),
+              "production": made[["site", "line", "timezone", "ts", "units", "product"]].astype(object).astype(str),
               "shifts": pd.DataFrame([(n, str(a), str(b)) for n, a, b in shifts], columns=["name", "a", "b"])}
     df = query(root, org, kpis_sql(freq, start is not None, end is not None), frames=frames, engine=engine,
                sites=sorted(set(zones["site"])), months=utc_months(start, end, margin_days=2), **params)
     df["units"] = pd.to_numeric(df["units"])
+    df["product"] = df["product"].fillna("").astype(str)
     df["intervals"] = df["intervals"].astype("int64")
     df["period"] = pd.to_datetime(df["period"]).dt.strftime("%Y-%m-%d")
-    return df.sort_values(["site", "line", "period", "shift", "unit"], ignore_index=True)[
-        ["site", "line", "shift", "period", "unit", "value", "intervals", "units"]]
+    return df.sort_values(["site", "line", "period", "shift", "product", "unit"], ignore_index=True)[
+        ["site", "line", "shift", "period", "product", "unit", "value", "intervals", "units"]]
 
 
 def _bounds(start: pd.Timestamp | None, end: pd.Timestamp | None) -> dict:

@@ -103,8 +103,12 @@ def energy(request: Request, org: str, site: Annotated[str | None, Query(max_len
         kpis = [dict(asdict(r), shift_name=_word(t, "energy.shift", r.shift))
                 for r in energy_flows.site_kpis(src, org, rep.site, start, end, kpi_freq, rep.shifts)]
         kpi_error = None
+        # Counts that name products: each product's kWh and units over its lines and shifts, beside the lines.
+        products = ([asdict(r) for r in energy_flows.site_product_kpis(src, org, rep.site, start, end, kpi_freq,
+                                                                        rep.shifts)]
+                    if any(k["product"] for k in kpis) else [])
     except (InputError, NotFoundError) as exc:
-        kpis, kpi_error = [], _problems(exc)
+        kpis, kpi_error, products = [], _problems(exc), []
     idle = [dict(r, co2_t=None if r.get("co2_kg") is None else r["co2_kg"] / 1000,
                  shift_name=_word(t, "energy.shift", r["shift"])) for r in rep.idle]
     lines = sorted({r["line"] for r in idle})
@@ -125,5 +129,5 @@ def energy(request: Request, org: str, site: Annotated[str | None, Query(max_len
                        import_meters=[m for m in rep.meters if m in context["revenue_meters"]],
                        basis=_word(t, "energy.basis_name", got.daily.basis),
                        profile_basis=_word(t, "energy.basis_name", got.profile.basis), profile=got.profile,
-                       flows=flows, flows_error=flows_error, warnings=warnings, kpis=kpis, kpi_error=kpi_error,
+                       flows=flows, flows_error=flows_error, warnings=warnings, kpis=kpis, kpi_error=kpi_error, product_kpis=products,
                        kpi_freq=kpi_freq, **context)

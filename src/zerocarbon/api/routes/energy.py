@@ -130,6 +130,16 @@ class KpiRowOut(Out):
     intervals: int
     units: float | None = Field(description="units made; null: no production counts for it")
     kwh_per_unit: float | None = Field(description="kWh / units; null without units, or when none were made")
+    product: str | None = Field(None, description="where the production counts name products: the product, with "
+                                                  "the line's kWh in the shift shared among products by units")
+
+
+class ProductKpiRowOut(Out):
+    product: str
+    period: str = Field(description="local date of the day (or month), YYYY-MM-DD")
+    kwh: float = Field(description="the product's share of its lines' kWh in the shifts that made it")
+    units: float
+    kwh_per_unit: float | None
 
 
 class FlowNodeOut(Out):
@@ -226,6 +236,20 @@ def kpis(acting: Annotated[Acting, requires("energy.read")], site: Site = None, 
     rows = energy_flows.site_kpis(energy_report.source(), acting.org, site, start, end, freq,
                                   energy_report.parse_shifts(shifts))
     return [KpiRowOut.model_validate(r) for r in rows]
+
+
+@router.get("/product-kpis", response_model=list[ProductKpiRowOut])
+def product_kpis(acting: Annotated[Acting, requires("energy.read")], site: Site = None, start: From = None,
+                 end: To = None, freq: Annotated[Literal["day", "month"], Query()] = "day",
+                 shifts: Annotated[str, Query(max_length=200, description="local shifts NAME=START-END, comma "
+                                                                          "separated")] = "day=8-20,night=20-8"
+                 ) -> list[ProductKpiRowOut]:
+    """What ``zerocarbon meters kpis --per product --json`` gives for one site: each product's kWh (its lines'
+    energy in a shift shared among the products made by units), units and kWh per unit per local day or month.
+    Needs production counts that name products (400 otherwise)."""
+    rows = energy_flows.site_product_kpis(energy_report.source(), acting.org, site, start, end, freq,
+                                          energy_report.parse_shifts(shifts))
+    return [ProductKpiRowOut.model_validate(r) for r in rows]
 
 
 @router.get("/flows", response_model=FlowsOut)
