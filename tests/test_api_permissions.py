@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+import pandas as pd
 import pytest
 from fastapi.routing import APIRoute
 
@@ -516,7 +517,9 @@ ENDPOINTS = [
 def world(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("matrix")
     with fast_passwords(), blank_engine(request.param, tmp) as engine, pytest.MonkeyPatch.context() as env:
-        build_lake(tmp, env, PLANT, plant_day())  # the server's meter data, for the energy endpoints
+        counts = pd.read_csv(build_lake(tmp, env, PLANT, plant_day()))  # the server's meter data and counts
+        counts.assign(product="X1").to_csv(tmp / "products.csv", index=False)  # named, for the product KPIs
+        env.setenv("ZEROCARBON_PRODUCTION", str(tmp / "products.csv"))
         env.setenv(jobs.DATA_ENV, str(tmp / "data"))  # uploads of import jobs are spooled there
         env.delenv(jobs.REDIS_ENV, raising=False)
         upgrade(engine)
