@@ -216,6 +216,25 @@ def test_kpis_per_line_and_shift_on_the_page_in_both_languages(world, lake, monk
     zh = browser(world, "viewer", "zh-CN").get(f"/web/orgs/{ORG}/energy", params={"from": "2026-08-04",
                                                                                   "to": "2026-08-04"}).text
     assert "按产线和班次的能耗" in zh and "产量" in zh
+    assert 'id="energy-product-kpis"' not in r.text  # the counts name no products
+
+
+def test_kpis_per_product_on_the_page_in_both_languages(world, lake, monkeypatch, tmp_path):
+    counts = pd.read_csv(lake)
+    products = tmp_path / "products.csv"
+    pd.concat([counts.assign(product="X1", units=counts["units"] * 0.75),
+               counts.assign(product="X2", units=counts["units"] * 0.25)]).to_csv(products, index=False)
+    monkeypatch.setenv("ZEROCARBON_PRODUCTION", str(products))
+    day = {"from": "2026-08-04", "to": "2026-08-04"}
+    r = browser(world, "viewer", "en").get(f"/web/orgs/{ORG}/energy", params=day)
+    lines = r.text[r.text.index('id="energy-kpis"'):r.text.index("</table>", r.text.index('id="energy-kpis"'))]
+    assert "<th>Product</th>" in lines and ">X1<" in lines and ">X2<" in lines
+    table = r.text[r.text.index('id="energy-product-kpis"'):]
+    table = table[:table.index("</table>")]
+    # SMT1's day shift, 115.2 kWh for 400 units: X1 made 300 of them
+    assert "Energy per product" in r.text and ">86.4<" in table and ">300<" in table and ">0.288<" in table
+    zh = browser(world, "viewer", "zh-CN").get(f"/web/orgs/{ORG}/energy", params=day).text
+    assert "各产品能耗" in zh and "<th>产品</th>" in zh
 
 
 def test_energy_page_in_both_languages(world, lake):
