@@ -254,3 +254,10 @@ def test_kpis_per_product_are_the_clis(world, plant, tmp_path, monkeypatch):
                                  "--per", "product", "--org", ORG, "--json"])
     assert r.exit_code == 0, r.output
     assert [{k: v for k, v in row.items() if k != "site"} for row in json.loads(r.stdout)] == got
+    # Counts of one day only: a month's figure is that day's; the other days' shifts made nothing, and their
+    # energy is in no product.
+    one_day = pd.read_csv(products)
+    one_day[one_day["timestamp"].str.startswith("2026-08-04")].to_csv(products, index=False)
+    month = api(world, "auditor").get(f"{API}/product-kpis", params={"freq": "month"}).json()
+    assert {r["product"]: round(r["kwh"], 6) for r in month} == {"X1": round(115.2 * 0.6, 6),
+                                                                 "X2": round(115.2 * 0.4, 6)}

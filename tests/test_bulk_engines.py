@@ -40,10 +40,25 @@ def test_each_engine_gets_its_own_spelling_of_the_zone_functions_and_nested_ones
         bulk_sql.render(sql, "duckdb")  # :start without a value
 
 
-@pytest.mark.parametrize("master", ["foo", "spark://", "local[x]", "http://host:7077"])
+@pytest.mark.parametrize("master", ["foo", "spark://", "local[x]", "local[0]", "http://host:7077"])
 def test_a_master_that_is_not_a_spark_url_is_refused_before_anything_starts(master):
     with pytest.raises(InputError, match="is not a Spark master URL"):
         engines.engine("spark", master)
+
+
+def test_an_engine_the_server_cannot_use_is_its_setting(monkeypatch):
+    monkeypatch.setenv(engines.ENGINE_ENV, "bogus")
+    with pytest.raises(StorageError, match="server setting ZEROCARBON_ENGINE='bogus' is not an engine"):
+        engines.server_engine()
+    monkeypatch.setenv(engines.ENGINE_ENV, " spark ")
+    assert engines.server_engine() == "spark"
+
+
+def test_inventory_refuses_a_master_without_an_engine(db):
+    from zerocarbon.services import accounting
+
+    with pytest.raises(InputError, match="a Spark master is given but no engine; add --engine spark"):
+        accounting.compute(db, "ORG", 2025, "CN-2025.1", actor="test", spark_master="local[2]")
 
 
 def test_a_master_that_does_not_answer_is_said_at_once():

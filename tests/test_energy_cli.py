@@ -238,6 +238,14 @@ def test_counts_of_products_need_the_product_and_kpis_per_product_need_products(
     plain.write_text("timestamp,line,units\n2026-08-03 08:00,SMT1,5\n", encoding="utf-8")
     assert "the counts name no product" in fails(*kpis, "--production", plain, "--per", "product")
     assert "need production counts" in fails(*kpis, "--per", "product")
+    # the long layout's columns are checked: a misspelt one is not read as nothing
+    misspelt = tmp_path / "misspelt.csv"
+    misspelt.write_text("timestamp,line,prod,units\n2026-08-03 08:00,SMT1,X1,5\n", encoding="utf-8")
+    assert "misspelt.csv, row 1, column 'prod': not a column of production counts" in fails(
+        *kpis, "--production", misspelt)
+    no_units = tmp_path / "no_units.csv"
+    no_units.write_text("timestamp,line,product\n2026-08-03 08:00,SMT1,X1\n", encoding="utf-8")
+    assert "no_units.csv, row 1, column 'units': required column is missing" in fails(*kpis, "--production", no_units)
 
 
 # --- baseline ---------------------------------------------------------------------------------------

@@ -183,7 +183,8 @@ def meters_kpis(registry: Annotated[Path, typer.Option("--registry", help="meter
         emit_json(df.astype(object).where(df.notna(), None).to_dict(orient="records"))
         return
     if df.empty:
-        console.print("no readings of metered lines in that selection")
+        console.print("no product was made in that selection; `--per line` shows its energy" if per == KpiPer.product
+                      else "no readings of metered lines in that selection")
         return
     table = Table(caption=f"kWh per line and shift ({shifts}), periods of the site's local calendar; a shift "
                           "that wraps midnight counts on the day it began"

@@ -80,9 +80,18 @@ def read_production(path: str | Path, tz: str, lines: set[str]) -> pd.DataFrame:
     units needs its product there. Without the column (and in the wide layout) ``product`` is ""."""
     path = Path(path)
     df = _read(path, ("timestamp",))
-    named = "product" in df.columns and "line" in df.columns and "units" in df.columns
+    long_layout = bool({"line", "units", "product"} & set(df.columns) - set(lines))
+    if long_layout:
+        # A misspelt column would otherwise be read as nothing: every column must be one of the layout's.
+        probs = [Problem(path.name, 1, c, "required column is missing") for c in ("line", "units")
+                 if c not in df.columns]
+        probs += [Problem(path.name, 1, c, "not a column of production counts (timestamp, line, product, units)")
+                  for c in df.columns if c not in ("timestamp", "line", "units", "product", "row")]
+        if probs:
+            raise InputError(probs)
+    named = long_layout and "product" in df.columns
     product = (df["product"].fillna("").astype(str).str.strip() if named else pd.Series("", index=df.index))
-    if "line" not in df.columns or "units" not in df.columns:
+    if not long_layout:
         # wide: one column per line
         unknown = [c for c in df.columns if c not in ("timestamp", "row") and c not in lines]
         if unknown:

@@ -569,6 +569,9 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
     from zerocarbon.store import engines
 
     # Checked before anything is read: a wrong engine or master is a usage error, not a failed computation.
+    if spark_master and not engine:
+        raise InputError([Problem("--spark-master", None, None, "a Spark master is given but no engine; add "
+                                                                "--engine spark")])
     rows = inventory_engine.on_engine(engines.engine(engine, spark_master)) if engine else None
     fs = factor_sets.resolve(sessions, factor_set, org_code)
     # Checked once here: an unknown set would otherwise fail on every row that needs a GWP.
@@ -606,7 +609,8 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
         step("save")
         repos.save_inventory(s, org_id, result, status, activities=stored)
         repos.audit(s, actor, "inventory.compute", f"{org_code}:{year}", org_id=org_id, factor_set=fs.id,
-                    fingerprint=fs.fingerprint, gwp_set=gwp_set, boundary=boundary.value, totals=result.totals())
+                    fingerprint=fs.fingerprint, gwp_set=gwp_set, boundary=boundary.value, totals=result.totals(),
+                    engine=engine or "in-process")
     return result
 
 

@@ -167,6 +167,8 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
     shift by their units (a ``product`` column; energy of a shift that made nothing stays with product ""), and
     ``per="product"`` adds each product's kWh and units over the lines and shifts of a site and period.
     """
+    if freq not in ("day", "month"):
+        raise InputError([Problem("--freq", None, None, f"{freq!r}: KPIs are per day or month")])
     if per not in ("line", "product"):
         raise InputError([Problem("--per", None, None, f"{per!r}: KPIs are per line or per product")])
     if per == "product" and production is None:
@@ -202,7 +204,9 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
     if per == "product" and not (made["product"] != "").any():
         raise InputError([Problem(Path(production).name, 1, "product", "the counts name no product; add a product "
                                   "column (timestamp,line,product,units) for KPIs per product")])
-    df = lake.kpis(root, org, zones, made, shifts or SHIFTS, freq, *bounds, engine=run)
+    # Always per shift and day: a line's energy is shared among what each shift made before months add up, so a
+    # month's idle shifts stay with no product.
+    df = lake.kpis(root, org, zones, made, shifts or SHIFTS, "day", *bounds, engine=run)
     products = bool((df["product"] != "").any()) if len(df) else False
     cols = ["site", "line", "shift", "period", *(["product"] if products else []), "kwh", "intervals", "units",
             "kwh_per_unit"]
@@ -217,10 +221,16 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
     # The line's energy in the shift, shared by units made; a shift without counts keeps it whole.
     made_units = out.groupby(line_shift)["units"].transform("sum")
     out["kwh"] = out["kwh"] * (out["units"] / made_units).where(made_units > 0, 1.0)
+    if freq == "month":
+        out["period"] = out["period"].str[:7] + "-01"
+        out = out.groupby([*line_shift, "product"], as_index=False, sort=True).agg(
+            kwh=("kwh", "sum"), intervals=("intervals", "sum"), units=("units", lambda u: u.sum(min_count=1)))
     if per == "product":
         out = out[out["product"] != ""].groupby(["site", "product", "period"], as_index=False, sort=True).agg(
             kwh=("kwh", "sum"), units=("units", "sum"))
     out["kwh_per_unit"] = out["kwh"] / out["units"].where(out["units"] > 0)
+    if products and per == "line":  # a shift that made nothing has no product: null, as "–" on the page
+        out["product"] = out["product"].astype(object).where(out["product"] != "", None)
     return out[cols]
 
 

@@ -38,7 +38,7 @@ LOG_CONFIG = Path(__file__).resolve().parent.parent / "spark" / "log4j2.properti
 ENGINE_ENV = "ZEROCARBON_ENGINE"
 DEFAULT_MASTER = "local[*]"
 #: the master URLs Spark accepts (https://spark.apache.org/docs/latest/submitting-applications.html#master-urls)
-MASTER_URL = re.compile(r"local(\[(\*|\d+)(,\d+)?\])?|spark://[^/\s]+|yarn|k8s://\S+|mesos://\S+")
+MASTER_URL = re.compile(r"local(\[(\*|[1-9]\d*)(,\d+)?\])?|spark://[^/\s]+|yarn|k8s://\S+|mesos://\S+")
 
 
 def under_spark_submit() -> bool:
@@ -227,8 +227,13 @@ class SparkEngine:
 
 
 def server_engine() -> str | None:
-    """The engine the server was told to use (``$ZEROCARBON_ENGINE``), or None."""
-    return os.environ.get(ENGINE_ENV, "").strip() or None
+    """The engine the server was told to use (``$ZEROCARBON_ENGINE``), or None. A value that is no engine is the
+    server's setting to fix, not the caller's input."""
+    value = os.environ.get(ENGINE_ENV, "").strip() or None
+    if value is not None and value not in ENGINES:
+        raise StorageError(f"the server setting {ENGINE_ENV}={value!r} is not an engine; set it to one of "
+                           f"{', '.join(ENGINES)}, or leave it unset")
+    return value
 
 
 @contextmanager

@@ -186,11 +186,16 @@ class InventoryResult:
         return led
 
 
-def _rows_problem(df: pd.DataFrame, mask: np.ndarray | pd.Series, column: str, reason: str) -> list[Problem]:
+def _rows_problem(df: pd.DataFrame, mask: np.ndarray | pd.Series, column: str, reason: str,
+                  shown: int = 20) -> list[Problem]:
+    """The first ``shown`` rows of ``mask``, each named by its activity id; then how many more there are."""
+    ids = df.loc[np.asarray(mask), "activity_id"]
     out = []
-    for aid in df.loc[np.asarray(mask), "activity_id"].head(20):
+    for aid in ids.head(shown):
         source, _, row = str(aid).rpartition(":")
         out.append(Problem(source or str(aid), int(row) if row.isdigit() else None, column, reason))
+    if len(ids) > shown:
+        out.append(Problem(out[-1].source, None, column, f"and {len(ids) - shown} more rows like these"))
     return out
 
 
