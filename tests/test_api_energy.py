@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tests.api_support import logged_in
 from tests.helpers import line_day
 from tests import test_web_energy
-from tests.test_web_energy import DAYS, PLANT, PV_PLANT, build_lake, plant_day, pv_day
+from tests.test_web_energy import DAYS, PLANT, PV_PLANT, build_lake, plant_day, product_counts, pv_day
 from zerocarbon.cli import app as cli
 from zerocarbon.core.access import Role, allowed
 from zerocarbon.services import meter_import
@@ -233,11 +233,7 @@ def test_kpis_per_product_are_the_clis(world, plant, tmp_path, monkeypatch):
     root, prod = plant
     none = api(world, "auditor").get(f"{API}/product-kpis")
     assert none.status_code == 400 and "name no product" in none.text
-    counts = pd.read_csv(prod)
-    products = tmp_path / "products.csv"
-    pd.concat([counts.assign(product="X1", units=counts["units"] * 0.6),
-               counts.assign(product="X2", units=counts["units"] * 0.4)]).to_csv(products, index=False)
-    monkeypatch.setenv("ZEROCARBON_PRODUCTION", str(products))
+    products = product_counts(prod, tmp_path, 0.6, monkeypatch)
     day = {"from": "2026-08-04", "to": "2026-08-04"}
     got = api(world, "auditor").get(f"{API}/product-kpis", params=day).json()
     by = {r["product"]: r for r in got}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -219,12 +220,18 @@ def test_kpis_per_line_and_shift_on_the_page_in_both_languages(world, lake, monk
     assert 'id="energy-product-kpis"' not in r.text  # the counts name no products
 
 
-def test_kpis_per_product_on_the_page_in_both_languages(world, lake, monkeypatch, tmp_path):
-    counts = pd.read_csv(lake)
-    products = tmp_path / "products.csv"
-    pd.concat([counts.assign(product="X1", units=counts["units"] * 0.75),
-               counts.assign(product="X2", units=counts["units"] * 0.25)]).to_csv(products, index=False)
+def product_counts(counts: Path, folder: Path, x1_share: float, monkeypatch) -> Path:
+    """The counts of ``counts`` split between products X1 (``x1_share`` of the units) and X2; the server's."""
+    made = pd.read_csv(counts)
+    products = folder / "products.csv"
+    pd.concat([made.assign(product="X1", units=made["units"] * x1_share),
+               made.assign(product="X2", units=made["units"] * (1 - x1_share))]).to_csv(products, index=False)
     monkeypatch.setenv("ZEROCARBON_PRODUCTION", str(products))
+    return products
+
+
+def test_kpis_per_product_on_the_page_in_both_languages(world, lake, monkeypatch, tmp_path):
+    product_counts(lake, tmp_path, 0.75, monkeypatch)
     day = {"from": "2026-08-04", "to": "2026-08-04"}
     r = browser(world, "viewer", "en").get(f"/web/orgs/{ORG}/energy", params=day)
     lines = r.text[r.text.index('id="energy-kpis"'):r.text.index("</table>", r.text.index('id="energy-kpis"'))]
