@@ -53,3 +53,20 @@ def test_every_ledger_row_has_lineage(org, cn):
     led = compute_inventory(org, d, cn, 2023).ledger
     assert led["activity_id"].str.match(r".+\.csv:\d+$").all()
     assert (led["factor_ids"].astype(str).str.len() > 0).all() and (led["gwp_factor_id"].astype(str) != "").all()
+
+
+def test_a_biogenic_fuel_row_beside_a_fossil_one_is_computed(org):
+    """Their CH4 and N2O share one GWP factor across origins (AR5): the ledger's GWP ids must still be one each."""
+    from zerocarbon.core.factors import load_factor_set
+
+    row = dict(site="TJ01", fuel="natural_gas", use="stationary", quantity=1000.0, unit="mmBtu", basis="HHV",
+               period_start="2025-01-01", period_end="2025-01-31")
+    inv = compute_inventory(org, data(fuel=[dict(row, biogenic=True), dict(row, biogenic=False)]),
+                            load_factor_set("EPA-2025.1"), 2025)
+    led = inv.ledger
+    assert set(led.loc[led["memo"] == "biogenic_co2", "gas"]) == {"CO2"}
+    ch4 = led[led["gas"] == "CH4"]
+    assert len(ch4) == 2 and set(ch4["gwp"]) == {28.0} and ch4["gwp_factor_id"].nunique() == 1
+    # the fossil row in Scope 1 (53.06 + 0.001 x 28 + 0.0001 x 265 kg/mmBtu), the biogenic one's CH4 and N2O too
+    assert inv.totals()["scope1_t"] == pytest.approx(53.1145 + 0.0545, rel=1e-12)
+    assert inv.totals()["biogenic_co2_t"] == pytest.approx(53.06, rel=1e-12)
