@@ -130,8 +130,17 @@ def on_engine(engine) -> Scope12Rows:
 def _ledger(out: pd.DataFrame, lineage: pd.DataFrame, sites: list[str], inclusion: np.ndarray,
             gwp: dict[tuple[str, bool], tuple[float, str]], gwp_set: str, fuel: pd.DataFrame,
             power: pd.DataFrame) -> pd.DataFrame:
-    """The engine's numbered rows as ledger rows (``LEDGER_COLUMNS``), their text put back from the tables."""
+    """The engine's numbered rows as ledger rows (``LEDGER_COLUMNS``), their text put back from the tables, in the
+    in-process path's order: fuel rows by gas (CO2, CH4, N2O), then electricity rows location-based, then
+    market-based; each in activity-row order. Stored in that order, a listing of the ledger reads the same
+    whichever engine computed it."""
+    rank = [("1", "CO2"), ("1", "CH4"), ("1", "N2O"), ("2", "location"), ("2", "market")]
+    of_entry = [next(i for i, (s, k) in enumerate(rank) if s == scope and k in (gas, method))
+                for scope, gas, method in zip(lineage["scope"], lineage["gas"], lineage["method"])]
     line = out["lineage"].to_numpy(dtype=np.int64)
+    order = np.lexsort((out["source_row"].to_numpy(dtype=np.int64), np.asarray(of_entry, dtype=np.int64)[line]))
+    out = out.iloc[order].reset_index(drop=True)
+    line = line[order]
     site = out["site_no"].to_numpy(dtype=np.int64)
     fossil = out["fossil"].to_numpy(dtype=bool)
     gas = lineage["gas"].to_numpy(dtype=object)
