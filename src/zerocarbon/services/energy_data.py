@@ -164,8 +164,9 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
     for that line; a shift that wraps midnight belongs to the day it began. ``engine`` runs it (duckdb | spark).
 
     Where the counts name products, each line's energy in a shift is shared among the products it made in that
-    shift by their units (a ``product`` column; energy of a shift that made nothing stays with product ""), and
-    ``per="product"`` adds each product's kWh and units over the lines and shifts of a site and period.
+    shift by their units (a ``product`` column; the energy of a shift that made nothing has no product: null), and
+    ``per="product"`` adds each product's kWh and units over the lines and shifts of a site and period. Shares
+    are taken per shift and day, before a month adds them up.
     """
     if freq not in ("day", "month"):
         raise InputError([Problem("--freq", None, None, f"{freq!r}: KPIs are per day or month")])
