@@ -180,8 +180,10 @@ class SparkEngine:
         if master:
             _master_answers(master)
             builder = builder.master(master)
-            # Only errors from Spark's log, set before the JVM starts (setLogLevel comes after its start-up notices).
-            builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={LOG_CONFIG}")
+            if not _own_java_options():
+                # Spark's start-up notices left out of the command's output; this must be set before the JVM
+                # starts (setLogLevel comes after them). A user's own driver Java options are never replaced.
+                builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={LOG_CONFIG}")
         try:
             spark = (builder.config("spark.sql.session.timeZone", "UTC")
                      .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
@@ -234,6 +236,18 @@ def server_engine() -> str | None:
         raise StorageError(f"the server setting {ENGINE_ENV}={value!r} is not an engine; set it to one of "
                            f"{', '.join(ENGINES)}, or leave it unset")
     return value
+
+
+def _own_java_options() -> bool:
+    """Whether the user gives the driver Java options (``$PYSPARK_SUBMIT_ARGS`` or spark-defaults.conf)."""
+    if "extraJavaOptions" in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        return True
+    folder = os.environ.get("SPARK_CONF_DIR") or (os.path.join(os.environ["SPARK_HOME"], "conf")
+                                                  if os.environ.get("SPARK_HOME") else None)
+    try:
+        return bool(folder) and "spark.driver.extraJavaOptions" in Path(folder, "spark-defaults.conf").read_text()
+    except OSError:
+        return False
 
 
 @contextmanager
