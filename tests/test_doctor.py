@@ -505,3 +505,16 @@ def test_checks_page_is_for_admins_in_the_page_language_and_never_probes_the_que
     keys = set(re.findall(r"""t\(["']([a-z0-9_.-]+)["']\s*[),]""", template)) | {
         f"system.checks.severity.{s}" for s in doctor.SEVERITIES} | {"nav.checks"}
     assert keys <= set(i18n.catalogue("en")) and keys <= set(i18n.catalogue("zh-CN"))
+
+
+def test_the_server_engine_setting_is_checked():
+    from zerocarbon.services import doctor
+
+    assert doctor.engine_finding({}).severity == doctor.OK
+    assert doctor.engine_finding({"ZEROCARBON_ENGINE": " spark "}).severity == doctor.OK
+    bad = doctor.engine_finding({"ZEROCARBON_ENGINE": "polars"})
+    assert bad.severity == doctor.ERROR and "'polars' is not an engine" in bad.found
+    assert "duckdb or spark" in bad.fix
+    env = {"ZEROCARBON_ENGINE": "polars"}
+    assert any(f.check == "settings.zerocarbon_engine" and f.severity == doctor.ERROR
+               for f in doctor.environment_findings(env, None, None, "sqlite://", "sqlite://"))

@@ -975,6 +975,24 @@ def limit_findings(env: dict[str, str]) -> list[Finding]:
     return out
 
 
+def engine_finding(env: dict[str, str]) -> Finding:
+    """``$ZEROCARBON_ENGINE``: what runs the server's bulk calculations (docs/spark.md). A value that is no engine
+    makes every energy read and inventory computation of the server fail."""
+    from zerocarbon.core.bulk_sql import ENGINES
+
+    name = "ZEROCARBON_ENGINE"
+    text = env.get(name, "").strip()
+    title = (f"${name} names an engine", f"${name} 指定的计算引擎可用")
+    if not text or text in ENGINES:
+        return _f("settings.zerocarbon_engine", OK, title,
+                  (f"${name}: {text or 'not set (energy reads on duckdb, the inventory in process)'}",
+                   f"${name}：{text or '未设置（能源查询用 duckdb，盘查在进程内计算）'}"))
+    return _f("settings.zerocarbon_engine", ERROR, title,
+              (f"${name}={text!r} is not an engine: every energy read and inventory computation of the server fails",
+               f"${name}={text!r} 不是可用的引擎：服务器的能源查询和盘查计算都会失败"),
+              (f"set {name} to {' or '.join(ENGINES)}, or unset it", f"将 {name} 设为 {' 或 '.join(ENGINES)}，或取消设置"))
+
+
 def environment_findings(env: dict[str, str], broker_user: str | None, broker_password: str | None,
                          db_url: str, db_shown: str) -> list[Finding]:
     """Secrets the environment or the command line gives this process, compared against known values."""
@@ -997,6 +1015,7 @@ def environment_findings(env: dict[str, str], broker_user: str | None, broker_pa
         out.append(_f("secrets.env_password", OK, title, (f"${PASSWORD_ENV} is not set", f"未设置 ${PASSWORD_ENV}")))
 
     out.extend(limit_findings(env))
+    out.append(engine_finding(env))
 
     title = ("Broker password is not a default", "代理密码不是默认值")
     if broker_password is not None:
