@@ -227,12 +227,21 @@ def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None
         out = out.groupby([*line_shift, "product"], as_index=False, sort=True).agg(
             kwh=("kwh", "sum"), intervals=("intervals", "sum"), units=("units", lambda u: u.sum(min_count=1)))
     if per == "product":
-        out = out[out["product"] != ""].groupby(["site", "product", "period"], as_index=False, sort=True).agg(
-            kwh=("kwh", "sum"), units=("units", "sum"))
+        return product_totals(out)
     out["kwh_per_unit"] = out["kwh"] / out["units"].where(out["units"] > 0)
     if products and per == "line":  # a shift that made nothing has no product: null, as "–" on the page
         out["product"] = out["product"].astype(object).where(out["product"] != "", None)
     return out[cols]
+
+
+def product_totals(lines: pd.DataFrame) -> pd.DataFrame:
+    """Each product's kWh and units over the lines and shifts of a site and period, from the line view of
+    :func:`kpis` (rows of shifts that made nothing, product "" or null, are in no product)."""
+    made = lines[lines["product"].fillna("") != ""]
+    out = made.groupby(["site", "product", "period"], as_index=False, sort=True).agg(kwh=("kwh", "sum"),
+                                                                                     units=("units", "sum"))
+    out["kwh_per_unit"] = out["kwh"] / out["units"].where(out["units"] > 0)
+    return out[["site", "product", "period", "kwh", "units", "kwh_per_unit"]]
 
 
 def _local_days(start: date | None, end: date | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

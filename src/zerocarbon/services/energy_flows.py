@@ -14,7 +14,7 @@ import pandas as pd
 from zerocarbon.core.energy.flows import EXPORT, GENERATION, Flows, MeterTotal, flows, place, role
 from zerocarbon.core.energy.intervals import Meter
 from zerocarbon.errors import InputError, NotFoundError, Problem, UnitError
-from zerocarbon.services.energy_data import kpis, rollup, site_of
+from zerocarbon.services.energy_data import kpis, product_totals, rollup, site_of
 from zerocarbon.services.energy_report import EnergySource, period, registry
 from zerocarbon.units import scale
 
@@ -180,15 +180,30 @@ def site_kpis(src: EnergySource, org: str, site: str | None, start: date | str |
               end: date | str | None = None, freq: str = "day", shifts=None) -> list[KpiRow]:
     """``zerocarbon meters kpis`` for one site of the server's registry: kWh per line and shift of each local
     day or month, with units and kWh per unit when the server has production counts."""
-    df = _kpis(src, org, site, start, end, freq, shifts, "line")
+    return _line_rows(_kpis(src, org, site, start, end, freq, shifts, "line"))
+
+
+def _line_rows(df: pd.DataFrame) -> list[KpiRow]:
     return [KpiRow(str(r.line), str(r.shift), str(r.period), float(r.kwh), int(r.intervals), _number(r.units),
                    _number(r.kwh_per_unit), getattr(r, "product", None) or None) for r in df.itertuples(index=False)]
+
+
+def _product_rows(df: pd.DataFrame) -> list[ProductKpiRow]:
+    return [ProductKpiRow(str(r.product), str(r.period), float(r.kwh), float(r.units), _number(r.kwh_per_unit))
+            for r in df.itertuples(index=False)]
 
 
 def site_product_kpis(src: EnergySource, org: str, site: str | None, start: date | str | None = None,
                       end: date | str | None = None, freq: str = "day", shifts=None) -> list[ProductKpiRow]:
     """``zerocarbon meters kpis --per product`` for one site: each product's kWh and units over the lines and
     shifts that made it, per local day or month."""
-    df = _kpis(src, org, site, start, end, freq, shifts, "product")
-    return [ProductKpiRow(str(r.product), str(r.period), float(r.kwh), float(r.units), _number(r.kwh_per_unit))
-            for r in df.itertuples(index=False)]
+    return _product_rows(_kpis(src, org, site, start, end, freq, shifts, "product"))
+
+
+def site_kpis_and_products(src: EnergySource, org: str, site: str | None, start: date | str | None = None,
+                           end: date | str | None = None, freq: str = "day", shifts=None
+                           ) -> tuple[list[KpiRow], list[ProductKpiRow]]:
+    """:func:`site_kpis` and, where the counts name products, :func:`site_product_kpis`, from one query."""
+    df = _kpis(src, org, site, start, end, freq, shifts, "line")
+    products = _product_rows(product_totals(df)) if "product" in df.columns else []
+    return _line_rows(df), products

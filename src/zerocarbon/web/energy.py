@@ -100,13 +100,11 @@ def energy(request: Request, org: str, site: Annotated[str | None, Query(max_len
     # Per day over a month or less, else per month: a table a person reads, not a log.
     kpi_freq = "day" if len(got.daily.days) <= 31 else "month"
     try:
-        kpis = [dict(asdict(r), shift_name=_word(t, "energy.shift", r.shift))
-                for r in energy_flows.site_kpis(src, org, rep.site, start, end, kpi_freq, rep.shifts)]
-        kpi_error = None
         # Counts that name products: each product's kWh and units over its lines and shifts, beside the lines.
-        products = ([asdict(r) for r in energy_flows.site_product_kpis(src, org, rep.site, start, end, kpi_freq,
-                                                                        rep.shifts)]
-                    if any(k["product"] for k in kpis) else [])
+        lines, made = energy_flows.site_kpis_and_products(src, org, rep.site, start, end, kpi_freq, rep.shifts)
+        kpis = [dict(asdict(r), shift_name=_word(t, "energy.shift", r.shift)) for r in lines]
+        products = [asdict(r) for r in made]
+        kpi_error = None
     except (InputError, NotFoundError) as exc:
         kpis, kpi_error, products = [], _problems(exc), []
     idle = [dict(r, co2_t=None if r.get("co2_kg") is None else r["co2_kg"] / 1000,
