@@ -131,6 +131,14 @@ class Context:
     warnings: list[str] = field(default_factory=list)
     exclusions: list[str] = field(default_factory=list)
 
+    def footprints(self) -> dict:
+        """The stored supplier product footprints (``pcf``) by id."""
+        if "_footprints" not in self.__dict__:
+            pcf = self.pcf
+            self.__dict__["_footprints"] = ({} if pcf is None or pcf.empty else
+                                            {str(r.pf_id): r for r in pcf.itertuples(index=False)})
+        return self.__dict__["_footprints"]
+
     def country(self, sites) -> np.ndarray:
         codes, uniq = pd.factorize(pd.Series(sites, dtype=object))
         return np.array([(self.org.site(s).country or "") for s in uniq] or [""], dtype=object)[codes]
@@ -285,17 +293,14 @@ def _spend(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray
     nk = len(keys)
     k_k, k_ids, k_forms, k_year, k_reg = np.full(nk, np.nan), _obj(nk), _obj(nk), np.full(nk, np.nan), _obj(nk)
     problems: list[Problem] = []
-    for i, (c, p, e, r) in enumerate(keys):
+    for i, key_i in enumerate(keys):
         try:
-            k, f, formula, refs = spend_route(ctx, c, int(p), e, None if np.isnan(r) else float(r))
-        except ZerocarbonError as exc:
-            text = str(exc)
-            column = ("eeio_code" if text.startswith("no eeio") or "EEIO" in text else
-                      "price_year" if "price index" in text or "exchange rate" in text else "currency")
-            problems += _problems(df, key == i, column, text)
+            found = spend_key_route(ctx, *key_i)
+        except Refused as exc:
+            problems += _problems(df, key == i, exc.column, str(exc))
             continue
-        k_k[i], k_ids[i], k_forms[i] = k, ";".join([_ref(f), *refs]), formula
-        k_year[i], k_reg[i] = f.year, factor_region(f)
+        k_k[i], k_ids[i], k_forms[i], k_year[i], k_reg[i] = found.k, found.factor_ids, found.formula, found.year, \
+            found.region
     if problems:
         raise InputError(problems)
     at = np.flatnonzero(rows)
@@ -306,39 +311,6 @@ def _spend(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray
 
 
 # -- purchases (categories 1 and 2) ---------------------------------------------------------------------------
-def _material(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-    n = len(df)
-    kg, fids, forms, fyear, freg = np.full(n, np.nan), _obj(n), _obj(n), np.full(n, np.nan), _obj(n)
-    qty = _num(df, "quantity")
-    mat, unit = _text(df, "material"), _text(df, "unit")
-    problems: list[Problem] = []
-    key, keys = _key_codes([mat, unit], rows)
-    nk = len(keys)
-    k_k, k_ids, k_forms, k_year, k_reg = np.full(nk, np.nan), _obj(nk), _obj(nk), np.full(nk, np.nan), _obj(nk)
-    for i, (m, u) in enumerate(keys):
-        try:
-            f = ctx.fs.material(m, "primary", ctx.year)
-            k = _kg_per(f, u)
-        except FactorNotFoundError as exc:
-            problems += _problems(df, key == i, "material", str(exc))
-            continue
-        except ZerocarbonError:
-            problems += _problems(df, key == i, "unit", f"material factors are per {f.unit.split('/')[1]}; give "
-                                                        f"quantity in a unit of that dimension, not '{u}'")
-            continue
-        k_k[i], k_ids[i] = k, _ref(f)
-        k_forms[i] = f"average-data: quantity[{u}] x material {m} ({f.use}) {f.value:g} {f.unit}"
-        k_year[i] = f.year if f.year is not None else np.nan
-        k_reg[i] = factor_region(f)
-    if problems:
-        raise InputError(problems)
-    at = np.flatnonzero(rows)
-    ki = key[at]
-    kg[at] = qty[at] * k_k[ki]
-    fids[at], forms[at], fyear[at], freg[at] = k_ids[ki], k_forms[ki], k_year[ki], k_reg[ki]
-    return kg, fids, forms, fyear, freg
-
-
 # A supplier's figure and its evidence are the purchase row's own: the ledger row's activity id leads to it (the
 # evidence is not copied into the ledger line, so supplier rows of one site and category share a line).
 SUPPLIER_EVIDENCE = "supplier:evidence@activity"
@@ -346,134 +318,306 @@ BETTER_DATA_LACKED = {"supplier_specific": "", "hybrid": " (no supplier-specific
                       "average_data": " (no supplier figure)",
                       "spend_based": " (no supplier figure, no quantity with material)"}
 
+#: the columns whose presence decides a purchase row's method: bit i of a row's presence mask is set when
+#: PURCHASE_GIVEN[i] holds a value (text not blank, number not missing)
+PURCHASE_GIVEN = ("spend", "currency", "price_year", "eeio_code", "quantity", "unit", "material", "supplier_co2e",
+                  "supplier_co2e_unit", "supplier_scope12_co2e", "pcf_id", "evidence")
+#: the numbers among them (the rest are text)
+PURCHASE_NUMBERS = ("spend", "price_year", "quantity", "supplier_co2e", "supplier_scope12_co2e", "exchange_rate")
+#: the mask's last bit: the row's pcf_id names a stored supplier footprint
+FOOTPRINT_STORED = 1 << len(PURCHASE_GIVEN)
+#: the routes a purchase row can take, best data first; the number of a route is its place here
+ROUTES = ("footprint", "supplier", "hybrid_material", "hybrid_spend", "material", "spend", "none")
+ROUTE_METHOD = {"footprint": "supplier_specific", "supplier": "supplier_specific", "hybrid_material": "hybrid",
+                "hybrid_spend": "hybrid", "material": "average_data", "spend": "spend_based"}
+#: per family of route keys: its key columns and the routes that use it
+ROUTE_KEYS = {"footprint": (("pcf_id", "unit"), ("footprint",)),
+              "material": (("material", "unit"), ("material", "hybrid_material")),
+              "spend": (("currency", "price_year", "eeio_code", "exchange_rate"), ("spend", "hybrid_spend")),
+              "supplier_unit": (("supplier_co2e_unit", "unit"), ("supplier", "hybrid_material", "hybrid_spend"))}
 
-def _supplier_kg(df: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
-    """A supplier figure in kg CO2e: a CO2e mass for the row, or per unit of quantity."""
-    out = np.full(len(df), np.nan)
-    v, qty = _num(df, col), _num(df, "quantity")
-    cu, unit = _text(df, "supplier_co2e_unit"), _text(df, "unit")
-    key, keys = _key_codes([cu, unit], rows)
-    for i, (c, u) in enumerate(keys):
-        at = np.flatnonzero(key == i)
-        if "/" in c:
-            num, den = c.split("/", 1)
-            out[at] = v[at] * scale(num, "kgCO2e") * qty[at] * scale(u, den)
+
+def purchase_routes(mask: np.ndarray) -> np.ndarray:
+    """The route number (:data:`ROUTES`) of purchase rows with presence masks ``mask``: the method hierarchy of
+    the Scope 3 Technical Guidance. A stored PACT footprint, then the supplier's own figure with evidence
+    (supplier-specific); the supplier's Scope 1+2 share with evidence plus its inputs by material or spend
+    (hybrid); quantity x material factor (average-data); spend x EEIO factor (spend-based). Each row takes the
+    best route its data allow. The one statement of the hierarchy: every engine looks its rows' masks up here."""
+    mask = np.asarray(mask, dtype=np.int64)
+    g = {c: (mask >> i) & 1 == 1 for i, c in enumerate(PURCHASE_GIVEN)}
+    stored = mask & FOOTPRINT_STORED != 0
+    spend_ok = g["spend"] & g["currency"] & g["price_year"] & g["eeio_code"]
+    avg_ok = g["quantity"] & g["unit"] & g["material"]
+    footprint = g["pcf_id"] & g["quantity"] & stored
+    supplier = g["supplier_co2e"] & g["supplier_co2e_unit"] & g["evidence"] & ~footprint
+    hybrid = (g["supplier_scope12_co2e"] & g["supplier_co2e_unit"] & g["evidence"] & (avg_ok | spend_ok)
+              & ~footprint & ~supplier)
+    return np.select([footprint, supplier, hybrid & avg_ok, hybrid, avg_ok, spend_ok], range(6),
+                     ROUTES.index("none")).astype(np.int64)
+
+
+def route_table() -> pd.DataFrame:
+    """Every presence mask with its route number: the table an engine joins its rows' masks to."""
+    mask = np.arange(2 * FOOTPRINT_STORED, dtype=np.int64)
+    return pd.DataFrame({"mask": mask, "route": purchase_routes(mask)})
+
+
+@dataclass(frozen=True)
+class Route:
+    """How the purchase rows of one distinct key become kg CO2e: the row's amount x ``k``; the factor ids and
+    formula of their ledger rows; the factor's year and region (data quality). A footprint's score is its own."""
+
+    k: float
+    factor_ids: str
+    formula: str
+    year: float = np.nan
+    region: str = ""
+    dq: float = np.nan
+
+
+class Refused(ZerocarbonError):
+    """A route key the factor set or the stored footprints cannot price: the column to blame and why."""
+
+    def __init__(self, column: str, reason: str):
+        super().__init__(reason)
+        self.column = column
+
+
+def material_route(ctx: Context, material: str, unit: str) -> Route:
+    """Average-data: kg CO2e per ``unit`` of ``material`` (its primary-production factor of the year)."""
+    try:
+        f = ctx.fs.material(material, "primary", ctx.year)
+    except FactorNotFoundError as exc:
+        raise Refused("material", str(exc)) from None
+    try:
+        k = _kg_per(f, unit)
+    except ZerocarbonError:
+        raise Refused("unit", f"material factors are per {f.unit.split('/')[1]}; give quantity in a unit of that "
+                              f"dimension, not '{unit}'") from None
+    return Route(k, _ref(f), f"average-data: quantity[{unit}] x material {material} ({f.use}) {f.value:g} {f.unit}",
+                 f.year if f.year is not None else np.nan, factor_region(f))
+
+
+def spend_key_route(ctx: Context, currency: str, price_year: float, naics: str, booked_rate: float) -> Route:
+    """Spend-based: kg CO2e per unit of ``currency`` (see :func:`spend_route`); a NaN ``booked_rate`` is none."""
+    try:
+        k, f, formula, refs = spend_route(ctx, currency, int(price_year), naics,
+                                          None if np.isnan(booked_rate) else float(booked_rate))
+    except ZerocarbonError as exc:
+        text = str(exc)
+        raise Refused("eeio_code" if text.startswith("no eeio") or "EEIO" in text else
+                      "price_year" if "price index" in text or "exchange rate" in text else "currency", text) from None
+    return Route(k, ";".join([_ref(f), *refs]), formula, f.year, factor_region(f))
+
+
+def footprint_route(ctx: Context, pcf_id: str, unit: str) -> Route | None:
+    """Supplier-specific: kg CO2e per ``unit`` of the stored PACT footprint ``pcf_id``; None when none is stored."""
+    known = ctx.footprints()
+    r = known.get(pcf_id)
+    if r is None:
+        return None
+    declared = PACT_UNITS.get(str(r.declared_unit), str(r.declared_unit))
+    try:
+        k = scale(unit or declared, declared) * float(r.pcf_kg_per_unit)
+    except ZerocarbonError:
+        raise Refused("unit", f"footprint {pcf_id} is per {r.declared_unit}; quantity in '{unit}' cannot be "
+                              "converted") from None
+    end = getattr(r, "period_end", None)
+    fy = pd.Timestamp(end).year if end is not None and not pd.isna(end) else np.nan
+    share = getattr(r, "primary_data_share", np.nan)
+    dqr = getattr(r, "dqr", np.nan)
+    completeness = 2.0 if share is not None and not pd.isna(share) and float(share) >= 50 else 3.0
+    reliability = float(np.clip(np.round(float(dqr)), 1, 5)) if dqr is not None and not pd.isna(dqr) else 2.0
+    dq = float((1.0 + completeness + reliability + temporal_score(fy, ctx.year) + 1.0) / 5.0)
+    return Route(k, f"pcf:{pcf_id}", f"supplier-specific: quantity x PACT footprint {pcf_id} ({r.company_name}, "
+                                     f"{r.product_id}) {float(r.pcf_kg_per_unit):g} kg CO2e/{r.declared_unit} "
+                                     "(pCfExcludingBiogenic)", dq=dq)
+
+
+def supplier_unit(co2e_unit: str, unit: str) -> tuple[float, float, bool]:
+    """A supplier figure in ``co2e_unit`` as kg CO2e: (a, b, per quantity). A figure for the row is value x a; one
+    per unit of quantity (``kgCO2e/kg``) is value x a x quantity x b, quantity being in ``unit``."""
+    if "/" in co2e_unit:
+        num, den = co2e_unit.split("/", 1)
+        return scale(num, "kgCO2e"), scale(unit, den), True
+    return scale(co2e_unit, "kgCO2e"), 1.0, False
+
+
+@dataclass
+class PurchasePlan:
+    """The route keys of a year's purchase rows resolved once each: per family (:data:`ROUTE_KEYS`) a table of
+    its keys per route (``route``, ``key``: its place in the route's key list, the key columns, ``k`` or for supplier units ``a``, ``b``, ``per_quantity``,
+    and the ``lineage`` entry of the ledger rows it gives); the lineage entries (calc_method, factor_ids,
+    formula) and their data-quality score per site country (``dq[entry, country]``)."""
+
+    tables: dict[str, pd.DataFrame]
+    lineage: pd.DataFrame
+    dq: np.ndarray
+    supplier_lineage: int
+    refused: list[tuple[str, str, int, str, str]]  # (family, route, key number, column, reason)
+
+
+SUPPLIER_FORMULA = ("supplier-specific: supplier's cradle-to-gate figure for the purchase (evidence in the purchase "
+                    "row) in kg CO2e")
+
+
+def purchase_plan(ctx: Context, keys: dict[tuple[str, str], list[tuple]], unknown_footprints: list[str],
+                  countries: list[str]) -> PurchasePlan:
+    """Resolve the route keys of purchase rows: ``keys[family, route]`` lists the distinct keys of the rows of
+    ``route`` in order of first appearance; ``unknown_footprints`` the pcf ids rows named but no stored footprint
+    has (each a warning, in that order); ``countries`` the site countries dq is scored against. A key that
+    cannot be priced is listed in ``refused``, its rows to be named by the caller."""
+    for pid in unknown_footprints:
+        ctx.warnings.append(f"purchase rows with pcf_id {pid}: no stored supplier product footprint of that id; the next "
+                            "method of the hierarchy is used")
+    entries: list[tuple[str, str, str]] = []
+    kinds: list[tuple[str, Route]] = []
+    refused: list[tuple[str, str, int, str, str]] = []
+    tables: dict[str, pd.DataFrame] = {}
+    resolve = {"footprint": footprint_route, "material": material_route, "spend": spend_key_route}
+    for family, (columns, routes) in ROUTE_KEYS.items():
+        rows = []
+        seen: dict[tuple, object] = {}
+        for route in routes:
+            for i, key in enumerate(keys.get((family, route), [])):
+                if family == "supplier_unit":
+                    rows.append((ROUTES.index(route), i, *key, *supplier_unit(*key), -1))
+                    continue
+                if key not in seen:
+                    try:
+                        seen[key] = resolve[family](ctx, *key)
+                    except Refused as exc:
+                        seen[key] = exc
+                found = seen[key]
+                if isinstance(found, Refused):
+                    refused.append((family, route, i, found.column, str(found)))
+                    continue
+                if found is None:  # an unknown footprint id: those rows took another route
+                    continue
+                method = ROUTE_METHOD[route]
+                if method == "hybrid":
+                    text = (f"{SUPPLIER_EVIDENCE};{found.factor_ids}",
+                            "hybrid (supplier Scope 1+2 allocated to the purchase, evidence in the purchase row) + "
+                            f"inputs: {found.formula}")
+                else:
+                    text = (found.factor_ids, found.formula)
+                entries.append((method, text[0], text[1] + BETTER_DATA_LACKED[method]))
+                kinds.append((route, found))
+                rows.append((ROUTES.index(route), i, *key, found.k, len(entries) - 1))
+        extra = ["a", "b", "per_quantity"] if family == "supplier_unit" else ["k"]
+        tables[family] = pd.DataFrame(rows, columns=["route", "key", *columns, *extra, "lineage"])
+    supplier_lineage = len(entries)
+    entries.append(("supplier_specific", SUPPLIER_EVIDENCE, SUPPLIER_FORMULA))
+    kinds.append(("supplier", Route(1.0, SUPPLIER_EVIDENCE, SUPPLIER_FORMULA, ctx.year)))
+    c = np.asarray(countries or [""], dtype=object)
+    dq = np.empty((len(entries), len(c)))
+    for e, (route, found) in enumerate(kinds):
+        if route == "footprint":
+            dq[e] = found.dq
+        elif route == "supplier":  # the supplier's own data: this year, this site
+            dq[e] = dq_score("supplier_specific", np.full(len(c), ctx.year), c, c, ctx.year)
         else:
-            out[at] = v[at] * scale(c, "kgCO2e")
+            dq[e] = dq_score(ROUTE_METHOD[route], np.full(len(c), found.year), np.full(len(c), found.region,
+                                                                                         dtype=object), c, ctx.year)
+    lineage = pd.DataFrame(entries, columns=["calc_method", "factor_ids", "formula"])
+    return PurchasePlan(tables, lineage, dq, supplier_lineage, refused)
+
+
+def _purchase_masks(ctx: Context, df: pd.DataFrame) -> np.ndarray:
+    mask = np.zeros(len(df), dtype=np.int64)
+    for i, c in enumerate(PURCHASE_GIVEN):
+        mask |= _given(df, c).astype(np.int64) << i
+    stored = _text(df, "pcf_id").isin(list(ctx.footprints())).to_numpy()
+    return mask | stored.astype(np.int64) * FOOTPRINT_STORED
+
+
+def _by_key(table: pd.DataFrame, column: str, n: int) -> np.ndarray:
+    """``column`` of a plan table's rows of one route, by key number (NaN for a key it has no row for)."""
+    out = np.full(n, np.nan)
+    out[table["key"].to_numpy(dtype=np.int64)] = table[column].to_numpy(dtype=float)
     return out
 
 
-def _pcf(ctx: Context, df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-    n = len(df)
-    kg, fids, forms, dq = np.full(n, np.nan), _obj(n), _obj(n), np.full(n, np.nan)
-    pcf = ctx.pcf
-    if not rows.any():
-        return kg, fids, forms, dq
-    ids = _text(df, "pcf_id")
-    known = {} if pcf is None or pcf.empty else {str(r.pf_id): r for r in pcf.itertuples(index=False)}
-    qty, unit = _num(df, "quantity"), _text(df, "unit")
-    key, keys = _key_codes([ids], rows)
-    ucode = pd.factorize(unit, use_na_sentinel=False)[0]
-    for i, at in enumerate(_groups(key, len(keys))):
-        pid = keys[i][0]
-        r = known.get(pid)
-        if r is None:
-            ctx.warnings.append(f"purchase rows with pcf_id {pid}: no stored supplier product footprint of that id; "
-                                "the next method of the hierarchy is used")
-            continue
-        declared = PACT_UNITS.get(str(r.declared_unit), str(r.declared_unit))
-        for uc in pd.unique(ucode[at]):
-            sub = at[ucode[at] == uc]
-            u = unit.iat[int(sub[0])]
-            try:
-                k = scale(u or declared, declared) * float(r.pcf_kg_per_unit)
-            except ZerocarbonError:
-                mask = np.zeros(n, bool)
-                mask[sub] = True
-                raise InputError(_problems(df, mask, "unit", f"footprint {pid} is per {r.declared_unit}; quantity in "
-                                                             f"'{u}' cannot be converted")) from None
-            kg[sub] = qty[sub] * k
-        fids[at] = f"pcf:{pid}"
-        forms[at] = (f"supplier-specific: quantity x PACT footprint {pid} ({r.company_name}, {r.product_id}) "
-                     f"{float(r.pcf_kg_per_unit):g} kg CO2e/{r.declared_unit} (pCfExcludingBiogenic)")
-        end = getattr(r, "period_end", None)
-        fy = pd.Timestamp(end).year if end is not None and not pd.isna(end) else np.nan
-        share = getattr(r, "primary_data_share", np.nan)
-        dqr = getattr(r, "dqr", np.nan)
-        completeness = 2.0 if share is not None and not pd.isna(share) and float(share) >= 50 else 3.0
-        reliability = float(np.clip(np.round(float(dqr)), 1, 5)) if dqr is not None and not pd.isna(dqr) else 2.0
-        dq[at] = (1.0 + completeness + reliability + temporal_score(fy, ctx.year) + 1.0) / 5.0
-    return kg, fids, forms, dq
+def _entry_column(values: pd.Series, entry: np.ndarray) -> Coded:
+    """A lineage column of each row as (codes, distinct values)."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64)[entry], list(uniq)
+
+
+def purchase_part(rows: pd.DataFrame, plan: PurchasePlan, entry: np.ndarray, kg: np.ndarray,
+                  country: np.ndarray) -> Part:
+    """The Part of purchase ``rows`` (one ledger row each, in their order) given each one's lineage ``entry`` of
+    ``plan``, kg and site-country number."""
+    c_code, c_uniq = coded((_text(rows, "category") == "2").to_numpy())
+    category = (c_code, ["c2_capital_goods" if c else "c1_purchased_goods" for c in c_uniq])
+    return Part(category, rows["activity_id"].reset_index(drop=True), coded(rows["site"]), kg,
+                (np.zeros(len(rows), dtype=np.int64), ["CO2e"]), _entry_column(plan.lineage["calc_method"], entry),
+                _entry_column(plan.lineage["factor_ids"], entry), _entry_column(plan.lineage["formula"], entry),
+                plan.dq[entry, country] if len(entry) else np.zeros(0))
+
+
+def refused_problems(df: pd.DataFrame, plan: PurchasePlan, rows_of) -> list[Problem]:
+    """The problems of the keys ``plan`` refused: ``rows_of(family, route, key number)`` gives their rows' mask."""
+    order = {"footprint": 0, "material": 1, "spend": 2}
+    out: list[Problem] = []
+    for family, route, i, column, reason in sorted(plan.refused, key=lambda r: order[r[0]]):
+        out += _problems(df, rows_of(family, route, i), column, reason)
+    return out
+
+
+NO_ROUTE = ("no method left for this purchase: its pcf_id is not a stored supplier footprint and it gives no "
+            "other complete method")
 
 
 def purchases(ctx: Context, df: pd.DataFrame) -> Part | None:
-    """Categories 1 and 2 with the method hierarchy: supplier-specific (a stored PACT footprint, then the supplier's
-    figure with evidence) > hybrid (supplier Scope 1+2 + inputs) > average-data (quantity x material factor) >
-    spend-based (spend x EEIO). Each row uses the best method its data allow; the formula says which and why."""
+    """Categories 1 and 2 with the method hierarchy (:func:`purchase_routes`). Each row uses the best method its
+    data allow; the formula says which and why."""
     if df.empty:
         return None
     df = df.reset_index(drop=True)
     n = len(df)
-    has = {c: _given(df, c) for c in ("spend", "currency", "price_year", "eeio_code", "quantity", "unit", "material",
-                                      "supplier_co2e", "supplier_co2e_unit", "supplier_scope12_co2e", "pcf_id",
-                                      "evidence")}
-    spend_ok = has["spend"] & has["currency"] & has["price_year"] & has["eeio_code"]
-    avg_ok = has["quantity"] & has["unit"] & has["material"]
-    sup_ok = has["supplier_co2e"] & has["supplier_co2e_unit"] & has["evidence"]
-    hyb_ok = has["supplier_scope12_co2e"] & has["supplier_co2e_unit"] & has["evidence"] & (avg_ok | spend_ok)
-    pcf_kg, pcf_ids, pcf_forms, pcf_dq = _pcf(ctx, df, has["pcf_id"] & has["quantity"])
-    pcf_ok = ~np.isnan(pcf_kg)
-    sup_ok &= ~pcf_ok
-    hyb_ok &= ~pcf_ok & ~sup_ok
-    avg_rows = avg_ok & ~pcf_ok & ~sup_ok
-    spend_rows = spend_ok & ~pcf_ok & ~sup_ok & ~avg_ok  # spend-based, or the inputs of a hybrid row
-    m_kg, m_ids, m_forms, m_year, m_reg = _material(ctx, df, avg_rows)
-    s_kg, s_ids, s_forms, s_year, s_reg = _spend(ctx, df, spend_rows)
-    sup_kg = _supplier_kg(df, "supplier_co2e", sup_ok)
-    s12_kg = _supplier_kg(df, "supplier_scope12_co2e", hyb_ok)
-    country = ctx.country(df["site"])
-    kg, fids, forms, method, dq = np.full(n, np.nan), _obj(n), _obj(n), _obj(n), np.full(n, np.nan)
-    # Lowest first, so a better method overwrites.
-    at = spend_rows & ~hyb_ok
-    kg[at], fids[at], forms[at], method[at] = s_kg[at], s_ids[at], s_forms[at], "spend_based"
-    dq[at] = dq_score("spend_based", s_year[at], s_reg[at], country[at], ctx.year)
-    at = avg_rows & ~hyb_ok
-    kg[at], fids[at], forms[at], method[at] = m_kg[at], m_ids[at], m_forms[at], "average_data"
-    dq[at] = dq_score("average_data", m_year[at], m_reg[at], country[at], ctx.year)
-    if hyb_ok.any():
-        inputs_kg = np.where(avg_rows, m_kg, s_kg)
-        inputs_ids = np.where(avg_rows, m_ids, s_ids)
-        inputs_forms = np.where(avg_rows, m_forms, s_forms)
-        at = hyb_ok
-        kg[at] = s12_kg[at] + inputs_kg[at]
-        fids[at] = SUPPLIER_EVIDENCE + ";" + inputs_ids[at]
-        forms[at] = ("hybrid (supplier Scope 1+2 allocated to the purchase, evidence in the purchase row) + inputs: "
-                     + inputs_forms[at])
-        method[at] = "hybrid"
-        dq[at] = dq_score("hybrid", np.where(avg_rows, m_year, s_year), np.where(avg_rows, m_reg, s_reg), country,
-                          ctx.year)[at]
-    at = sup_ok
-    kg[at], method[at] = sup_kg[at], "supplier_specific"
-    fids[at] = SUPPLIER_EVIDENCE
-    forms[at] = ("supplier-specific: supplier's cradle-to-gate figure for the purchase (evidence in the purchase row) "
-                 "in kg CO2e")
-    dq[at] = dq_score("supplier_specific", np.full(int(at.sum()), ctx.year), country[at], country[at], ctx.year)
-    at = pcf_ok
-    kg[at], fids[at], forms[at], method[at], dq[at] = pcf_kg[at], pcf_ids[at], pcf_forms[at], "supplier_specific", \
-        pcf_dq[at]
+    mask = _purchase_masks(ctx, df)
+    route = purchase_routes(mask)
+    text = {c: _text(df, c) for c in ("pcf_id", "unit", "material", "currency", "eeio_code", "supplier_co2e_unit")}
+    num = {c: _num(df, c) for c in PURCHASE_NUMBERS}
+    key_codes: dict[tuple[str, str], np.ndarray] = {}
+    keys: dict[tuple[str, str], list[tuple]] = {}
+    for family, (columns, routes) in ROUTE_KEYS.items():
+        for r in routes:
+            at = route == ROUTES.index(r)
+            if at.any():
+                cols = [num[c] if c in PURCHASE_NUMBERS else text[c] for c in columns]
+                key_codes[family, r], keys[family, r] = _key_codes(cols, at)
+    unknown = (mask >> PURCHASE_GIVEN.index("pcf_id")) & 1 & (mask >> PURCHASE_GIVEN.index("quantity")) & 1 \
+        & ~(mask & FOOTPRINT_STORED != 0)
+    unknown_ids = list(pd.unique(text["pcf_id"][unknown.astype(bool)])) if unknown.any() else []
+    country_code, countries = pd.factorize(pd.Series(ctx.country(df["site"]), dtype=object))
+    plan = purchase_plan(ctx, keys, unknown_ids, list(countries))
+    if plan.refused:
+        raise InputError(refused_problems(df, plan, lambda f, r, i: key_codes[f, r] == i))
+    kg, entry = np.full(n, np.nan), np.full(n, plan.supplier_lineage, dtype=np.int64)
+    for family, (columns, routes) in ROUTE_KEYS.items():
+        table = plan.tables[family]
+        for r in routes:
+            if (family, r) not in key_codes:
+                continue
+            at = np.flatnonzero(route == ROUTES.index(r))
+            t = table[table["route"] == ROUTES.index(r)]
+            ki = key_codes[family, r][at]
+            if family == "supplier_unit":
+                a, b, per = (_by_key(t, c, len(keys[family, r]))[ki] for c in ("a", "b", "per_quantity"))
+                v = num["supplier_co2e" if r == "supplier" else "supplier_scope12_co2e"][at]
+                own = np.where(per, v * a * num["quantity"][at] * b, v * a)
+                kg[at] = own if r == "supplier" else own + kg[at]  # hybrid: the inputs are already in kg
+                continue
+            amount = num["spend" if family == "spend" else "quantity"][at]
+            kg[at] = amount * _by_key(t, "k", len(keys[family, r]))[ki]
+            entry[at] = _by_key(t, "lineage", len(keys[family, r])).astype(np.int64)[ki]
+    # No route, or one whose figure needs a number the row lacks (a supplier figure per kg without a quantity).
     lost = np.isnan(kg)
     if lost.any():
-        raise InputError(_problems(df, lost, "pcf_id", "no method left for this purchase: its pcf_id is not a stored "
-                                                       "supplier footprint and it gives no other complete method"))
-    # Why this method: the better data the row lacked (added once per distinct formula, which names its method).
-    code, uniq = pd.factorize(forms)
-    first = _firsts(code)
-    forms = (code.astype(np.int64), [f + BETTER_DATA_LACKED[method[r]] for f, r in zip(uniq, first)])
-    c_code, c_uniq = coded((_text(df, "category") == "2").to_numpy())
-    category = (c_code, ["c2_capital_goods" if c else "c1_purchased_goods" for c in c_uniq])
-    return Part(category, df["activity_id"], coded(df["site"]), kg, (np.zeros(n, dtype=np.int64), ["CO2e"]), method,
-                fids,
-                forms, dq)
+        raise InputError(_problems(df, lost, "pcf_id", NO_ROUTE))
+    return purchase_part(df, plan, entry, kg, country_code.astype(np.int64))
 
 
 # -- shipments (categories 4 and 9) ---------------------------------------------------------------------------
