@@ -26,6 +26,8 @@ from datetime import datetime
 import sqlglot
 from sqlglot import exp
 
+from zerocarbon.core.ghg.scope3 import FOOTPRINT_STORED, PURCHASE_GIVEN, PURCHASE_NUMBERS, ROUTES
+
 ENGINES = ("duckdb", "spark")
 
 #: how each engine spells the functions whose meaning SQLGlot does not carry across (see the module docstring)
@@ -193,3 +195,88 @@ def render(sql: str, engine: str, **params: datetime) -> str:
         return node
 
     return tree.transform(spell).sql(dialect=engine)
+
+
+def _purchase_rows() -> str:
+    """The purchase rows with their key text ("" when missing), numbers, and presence mask (see
+    ``core.ghg.scope3.PURCHASE_GIVEN``: a text column is given when not blank, a number when not missing)."""
+    text = ("pcf_id", "unit", "material", "currency", "eeio_code", "supplier_co2e_unit", "evidence")
+    bits = " + ".join(
+        f"CASE WHEN {'a.' + c + ' IS NOT NULL' if c in PURCHASE_NUMBERS else 'a.' + c + ' <> ' + repr('')} "
+        f"THEN {1 << i} ELSE 0 END" for i, c in enumerate(PURCHASE_GIVEN))
+    return f"""
+a AS (
+  SELECT source_row, {', '.join(f"coalesce({c}, '') AS {c}" for c in text)}, {', '.join(PURCHASE_NUMBERS)}
+  FROM purchases),
+p AS (
+  SELECT a.*, {bits} + CASE WHEN f.pcf_id IS NULL THEN 0 ELSE {FOOTPRINT_STORED} END AS mask
+  FROM a LEFT JOIN footprints AS f ON a.pcf_id = f.pcf_id),
+r AS (SELECT p.*, m.route FROM p JOIN routes AS m ON p.mask = m.mask)"""
+
+
+def _route(name: str) -> int:
+    return ROUTES.index(name)
+
+
+def _routes(*names: str) -> str:
+    return ", ".join(str(_route(n)) for n in names)
+
+
+#: the distinct route keys of purchase rows (Scope 3 categories 1 and 2) per family and route, each with the first
+#: row that has it, for the driver to resolve once each (``core.ghg.scope3.purchase_plan``); also the pcf ids no
+#: stored footprint has, and rows with no route. Tables: ``purchases`` (source_row, the columns of
+#: ``PURCHASE_GIVEN`` and ``exchange_rate``), ``footprints`` (pcf_id of the stored footprints) and ``routes``
+#: (mask, route: ``core.ghg.scope3.route_table``, the method hierarchy).
+PURCHASE_KEYS = f"""
+WITH {_purchase_rows().strip()}
+SELECT 'footprint' AS family, route, pcf_id AS t1, unit AS t2, CAST(NULL AS DOUBLE) AS n1,
+       CAST(NULL AS DOUBLE) AS n2, min(source_row) AS first
+FROM r WHERE route = {_route('footprint')} GROUP BY route, pcf_id, unit
+UNION ALL
+SELECT 'material', route, material, unit, NULL, NULL, min(source_row)
+FROM r WHERE route IN ({_routes('material', 'hybrid_material')}) GROUP BY route, material, unit
+UNION ALL
+SELECT 'spend', route, currency, eeio_code, price_year, exchange_rate, min(source_row)
+FROM r WHERE route IN ({_routes('spend', 'hybrid_spend')}) GROUP BY route, currency, eeio_code, price_year, exchange_rate
+UNION ALL
+SELECT 'supplier_unit', route, supplier_co2e_unit, unit, NULL, NULL, min(source_row)
+FROM r WHERE route IN ({_routes('supplier', 'hybrid_material', 'hybrid_spend')})
+GROUP BY route, supplier_co2e_unit, unit
+UNION ALL
+SELECT 'unknown_footprint', -1, pcf_id, '', NULL, NULL, min(source_row)
+FROM r WHERE pcf_id <> '' AND quantity IS NOT NULL AND mask < {FOOTPRINT_STORED} GROUP BY pcf_id
+UNION ALL
+SELECT 'none', route, '', '', NULL, NULL, min(source_row)
+FROM r WHERE route = {_route('none')} GROUP BY route
+"""
+
+
+def _supplier_kg(value: str) -> str:
+    # the order of the products is the in-process path's, so the values are the same to the last bit
+    return f"CASE WHEN su.per_quantity THEN {value} * su.a * r.quantity * su.b ELSE {value} * su.a END"
+
+
+#: kg CO2e of each purchase row on its route, and the lineage entry of the route key (-1 for the supplier's own
+#: figure, whose entry is one): the tables of ``core.ghg.scope3.PurchasePlan`` (``footprint_routes``,
+#: ``material_routes``, ``spend_routes``, ``supplier_units``) joined by key. A row whose figure needs a number it
+#: lacks has a null kg.
+PURCHASES_SCOPE3 = f"""
+WITH {_purchase_rows().strip()}
+SELECT r.source_row, r.route,
+  CASE WHEN r.route = {_route('footprint')} THEN fp.lineage
+       WHEN r.route IN ({_routes('material', 'hybrid_material')}) THEN mr.lineage
+       WHEN r.route IN ({_routes('spend', 'hybrid_spend')}) THEN sr.lineage ELSE -1 END AS lineage,
+  CASE WHEN r.route = {_route('footprint')} THEN r.quantity * fp.k
+       WHEN r.route = {_route('supplier')} THEN {_supplier_kg('r.supplier_co2e')}
+       WHEN r.route = {_route('hybrid_material')} THEN {_supplier_kg('r.supplier_scope12_co2e')} + r.quantity * mr.k
+       WHEN r.route = {_route('hybrid_spend')} THEN {_supplier_kg('r.supplier_scope12_co2e')} + r.spend * sr.k
+       WHEN r.route = {_route('material')} THEN r.quantity * mr.k
+       WHEN r.route = {_route('spend')} THEN r.spend * sr.k END AS kg
+FROM r
+LEFT JOIN footprint_routes AS fp ON r.route = fp.route AND r.pcf_id = fp.pcf_id AND r.unit = fp.unit
+LEFT JOIN material_routes AS mr ON r.route = mr.route AND r.material = mr.material AND r.unit = mr.unit
+LEFT JOIN spend_routes AS sr ON r.route = sr.route AND r.currency = sr.currency AND r.eeio_code = sr.eeio_code
+  AND r.price_year = sr.price_year AND r.exchange_rate IS NOT DISTINCT FROM sr.exchange_rate
+LEFT JOIN supplier_units AS su ON r.route = su.route AND r.supplier_co2e_unit = su.supplier_co2e_unit
+  AND r.unit = su.unit
+"""

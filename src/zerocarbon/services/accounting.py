@@ -557,8 +557,9 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
             spark_master: str | None = None) -> InventoryResult:
     """Compute and store the inventory. A closed year only changes with a recorded recalculation.
 
-    ``engine`` (duckdb | spark): what computes the combustion and grid-electricity rows, from the one SQL
-    definition (``services.inventory_engine``); by default they are computed here, with numpy. The stored
+    ``engine`` (duckdb | spark): what computes the combustion, grid-electricity and purchase (Scope 3
+    categories 1 and 2) rows, from one SQL definition each (``services.inventory_engine``); by default they are
+    computed here, with numpy. The stored
     inventory is the same either way.
 
     ``progress(step)`` is called with "load", "compute" and "save" as each step starts, inside the transaction:
@@ -572,7 +573,9 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
     if spark_master and not engine:
         raise InputError([Problem("--spark-master", None, None, "a Spark master is given but no engine; add "
                                                                 "--engine spark")])
-    rows = inventory_engine.on_engine(engines.engine(engine, spark_master)) if engine else None
+    on = engines.engine(engine, spark_master) if engine else None
+    rows = inventory_engine.on_engine(on) if on else None
+    purchase_rows = inventory_engine.purchases_on(on) if on else None
     fs = factor_sets.resolve(sessions, factor_set, org_code)
     # Checked once here: an unknown set would otherwise fail on every row that needs a GWP.
     if gwp_set not in fs.gwp_sets():
@@ -586,7 +589,8 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
         # Supplier product footprints (PACT) that purchase rows name by ``pcf_id``: supplier-specific Scope 3.
         stored.data.frames["pcf"] = footprint_frame(s, org_id)
         step("compute")
-        result = compute_inventory(org, stored.data, fs, year, gwp_set, boundary, scope12_rows=rows)
+        result = compute_inventory(org, stored.data, fs, year, gwp_set, boundary, scope12_rows=rows,
+                                   purchase_rows=purchase_rows)
         status = "draft"
         if existing is not None and existing.status == "closed":
             changed = (existing.factor_set_fingerprint != fs.fingerprint or existing.gwp_set != gwp_set

@@ -12,13 +12,17 @@ gases) and Scope 3 stay in process.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
-from zerocarbon.core.bulk_sql import ELECTRICITY_KWH, INVENTORY_SCOPE12
+from zerocarbon.core.bulk_sql import ELECTRICITY_KWH, INVENTORY_SCOPE12, PURCHASE_KEYS, PURCHASES_SCOPE3
 from zerocarbon.core.ghg.electricity import Claim
 from zerocarbon.core.ghg.inventory import (LEDGER_COLUMNS, ActivityData, Scope12Rows, fuel_keys, fuel_routes,
                                            grid_sites, gwp_values)
+from zerocarbon.core.ghg.scope3 import (PURCHASE_NUMBERS, ROUTE_KEYS, ROUTES, Context, Part, purchase_part,
+                                        purchase_plan, purchases, route_table)
 from zerocarbon.core.model import Boundary, Organisation
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.units import scales
@@ -166,3 +170,65 @@ def _ledger(out: pd.DataFrame, lineage: pd.DataFrame, sites: list[str], inclusio
     ledger["calc_method"] = pd.Categorical.from_codes(np.zeros(len(out), np.int64), categories=[""])
     ledger["dq"] = np.full(len(out), np.nan)
     return pd.DataFrame(ledger)[LEDGER_COLUMNS]
+
+
+def _purchase_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The purchase rows as the engine reads them: text as it is stored (missing is null), numbers as floats."""
+    text = ("pcf_id", "unit", "material", "currency", "eeio_code", "supplier_co2e_unit", "evidence")
+    n = len(df)
+    out = {"source_row": np.arange(n, dtype=np.int64)}
+    for c in text:
+        out[c] = df[c] if c in df else pd.Series([None] * n, dtype=object)
+    for c in PURCHASE_NUMBERS:
+        out[c] = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float) if c in df else np.full(n, np.nan)
+    return pd.DataFrame(out)
+
+
+def purchases_on(engine) -> Callable[[Context, pd.DataFrame], Part | None]:
+    """Scope 3 over purchase rows (categories 1 and 2) computed by ``engine``: the engine finds each row's route
+    from its presence mask (the hierarchy is ``core.ghg.scope3.route_table``) and the distinct route keys; the
+    driver resolves each key once with the in-process path's functions (``purchase_plan``); the engine then
+    multiplies every row by its key's factor. A key the factor set cannot price, or a row no route can price, is
+    refused by the in-process path itself, so the error names the same rows, columns and reasons."""
+
+    def part(ctx: Context, df: pd.DataFrame) -> Part | None:
+        if df.empty:
+            return None
+        df = df.reset_index(drop=True)
+        footprints = pd.DataFrame({"pcf_id": pd.Series(list(ctx.footprints()), dtype=object)})
+        tables = {"purchases": _purchase_table(df), "footprints": footprints, "routes": route_table()}
+        found = engine.run_tables(PURCHASE_KEYS, tables)
+        found = found.sort_values(["first"], kind="stable")
+        family = found["family"].astype(str).to_numpy()
+        if (family == "none").any():
+            return purchases(ctx, df)  # raises the in-process error: no method left for those rows
+        keys: dict[tuple[str, str], list[tuple]] = {}
+        for fam, (columns, routes) in ROUTE_KEYS.items():
+            for r in routes:
+                at = found[(family == fam) & (found["route"].to_numpy() == ROUTES.index(r))]
+                t1, t2 = at["t1"].astype(str).tolist(), at["t2"].astype(str).tolist()
+                n1, n2 = at["n1"].to_numpy(dtype=float).tolist(), at["n2"].to_numpy(dtype=float).tolist()
+                keys[fam, r] = list(zip(t1, n1, t2, n2)) if fam == "spend" else list(zip(t1, t2))
+        unknown = found.loc[family == "unknown_footprint", "t1"].astype(str).tolist()
+        site_code, sites = pd.factorize(df["site"].astype(str) if not isinstance(df["site"].dtype, pd.CategoricalDtype)
+                                        else df["site"])
+        countries_of_site = ctx.country(pd.Series(list(sites), dtype=object))
+        country_code, countries = pd.factorize(pd.Series(countries_of_site, dtype=object))
+        plan = purchase_plan(ctx, keys, unknown, list(countries))
+        if plan.refused:
+            return purchases(ctx, df)  # raises the in-process error, naming the rows of each refused key
+        out = engine.run_tables(PURCHASES_SCOPE3, tables | {
+            "footprint_routes": plan.tables["footprint"], "material_routes": plan.tables["material"],
+            "spend_routes": plan.tables["spend"], "supplier_units": plan.tables["supplier_unit"]})
+        out = out.sort_values("source_row", kind="stable")
+        source_row = out["source_row"].to_numpy(dtype=np.int64)
+        kg = out["kg"].to_numpy(dtype=float)
+        if len(source_row) != len(df) or (source_row != np.arange(len(df))).any():
+            raise RuntimeError("the engine did not return one purchase ledger row per purchase row")
+        if np.isnan(kg).any():
+            return purchases(ctx, df)  # raises the in-process error for rows whose figure lacks a number
+        entry = np.where(out["route"].to_numpy() == ROUTES.index("supplier"), plan.supplier_lineage,
+                         out["lineage"].to_numpy(dtype=np.int64))
+        return purchase_part(df, plan, entry, kg, country_code.astype(np.int64)[site_code])
+
+    return part

@@ -24,7 +24,7 @@ from zerocarbon.core.ghg.fugitive import (negative_mass_balances, process_gas_kg
                                           refrigerant_screening_kg)
 from zerocarbon.core.ghg.gases import NON_KYOTO, canonical_gas, gwp_for
 from zerocarbon.core.ghg.scope3 import CATEGORIES as SCOPE3_CATEGORIES
-from zerocarbon.core.ghg.scope3 import Context, scope3_parts
+from zerocarbon.core.ghg.scope3 import Context, PurchaseRows, scope3_parts
 from zerocarbon.core.model import Boundary, Organisation
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.units import scale, scales
@@ -471,13 +471,14 @@ def _renewable(org: Organisation, gen: pd.DataFrame, claims: dict[str, Claim]) -
 
 
 def _scope3_ledger(org: Organisation, data: ActivityData, fs: FactorSet, year: int, economics: Economics | None,
-                   led: _Ledger, warnings: list[str], exclusions: list[str]) -> None:
+                   led: _Ledger, warnings: list[str], exclusions: list[str],
+                   purchase_rows: PurchaseRows | None = None) -> None:
     """Scope 3 rows (categories 1-7, 9, 11, 12; see core.ghg.scope3) beside Scope 1 and 2, never inside them."""
     ctx = Context(org, fs, year, economics if economics is not None else load_economics(), data.frames.get("pcf"))
     def codes(v):  # a Part column: already (codes, values), or one value per row
         return v if isinstance(v, tuple) else _codes(pd.Series(v, dtype=object))
 
-    for part in scope3_parts(ctx, data.frames):
+    for part in scope3_parts(ctx, data.frames, purchase_rows):
         led.add(part.activity_id, part.kg, True, dq=part.dq, site=codes(part.site), scope="3",
                 category=codes(part.category), method=SCOPE3_METHOD, gas=codes(part.gas),
                 factor_ids=codes(part.factor_ids), formula=codes(part.formula), memo="",
@@ -529,12 +530,13 @@ def gwp_values(fs: FactorSet, gwp_set: str, pairs) -> tuple[dict[tuple[str, bool
 
 def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year: int, gwp_set: str = "AR5",
                       boundary: Boundary = Boundary.OPERATIONAL_CONTROL,
-                      economics: Economics | None = None, scope12_rows: Scope12Rows | None = None
-                      ) -> InventoryResult:
+                      economics: Economics | None = None, scope12_rows: Scope12Rows | None = None,
+                      purchase_rows: PurchaseRows | None = None) -> InventoryResult:
     """GHG Protocol Corporate Standard inventory of ``org`` for ``year`` under a pinned factor set, with Scope 3
     (Corporate Value Chain Standard) beside it. ``economics``: exchange rates and price indices for the spend-based
     method (default: the shipped reference). ``scope12_rows``: where the combustion and grid-electricity rows are
-    computed (default: here, with numpy; ``services.inventory_engine`` runs them on DuckDB or Spark)."""
+    computed (default: here, with numpy; ``services.inventory_engine`` runs them on DuckDB or Spark);
+    ``purchase_rows`` likewise for Scope 3 over purchase rows."""
     warnings: list[str] = []
     exclusions: list[str] = []
     led = _Ledger()
@@ -547,7 +549,7 @@ def compute_inventory(org: Organisation, data: ActivityData, fs: FactorSet, year
     _heat_ledger(data.get("heat"), led)
     _refrigerant_ledger(data.get("refrigerant"), led)
     _process_gas_ledger(data.get("process_gas"), led)
-    _scope3_ledger(org, data, fs, year, economics, led, warnings, exclusions)
+    _scope3_ledger(org, data, fs, year, economics, led, warnings, exclusions, purchase_rows)
     ledger = led.frame()
     # GWP: one lookup per distinct (gas, fossil), then applied by integer code.
     gas_codes = ledger["gas"].cat.codes.to_numpy() if len(ledger) else np.zeros(0, dtype=np.int64)

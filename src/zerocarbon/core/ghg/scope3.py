@@ -10,6 +10,7 @@ data-quality rule table.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -983,12 +984,18 @@ def fuel_energy(ctx: Context, fuel: pd.DataFrame, electricity: pd.DataFrame) -> 
     return parts
 
 
-def scope3_parts(ctx: Context, frames: dict[str, pd.DataFrame]) -> list[Part]:
-    """Every Scope 3 calculation of the activity frames (missing kinds are empty)."""
+#: computes the Part of the purchase rows somewhere else: ``(ctx, purchase rows) -> Part or None``
+PurchaseRows = Callable[[Context, pd.DataFrame], "Part | None"]
+
+
+def scope3_parts(ctx: Context, frames: dict[str, pd.DataFrame], purchase_rows: PurchaseRows | None = None
+                 ) -> list[Part]:
+    """Every Scope 3 calculation of the activity frames (missing kinds are empty). ``purchase_rows``: where the
+    purchase rows are computed (default: :func:`purchases`, here)."""
     def get(kind):
         return frames.get(kind, pd.DataFrame())
 
-    parts: list[Part | None] = [purchases(ctx, get("purchase")), shipments(ctx, get("shipment")),
+    parts: list[Part | None] = [(purchase_rows or purchases)(ctx, get("purchase")), shipments(ctx, get("shipment")),
                                 waste(ctx, get("waste")), commuting(ctx, get("commute")),
                                 use_of_products(ctx, get("product_use")), end_of_life(ctx, get("product_eol"))]
     parts += travel(ctx, get("travel"))
