@@ -2,11 +2,15 @@
 in process (numpy), on DuckDB and on Spark the ledger must be the same, row for row with its lineage, values to
 1e-9 relative.
 
+Scope 3 over purchase rows (categories 1 and 2, ``core.bulk_sql.PURCHASES_SCOPE3``) is compared the same way.
+
 The data hold the hard cases: two organisations with the same site codes in different provinces and under
 different factor sets; fuels by mass, volume (Nm3, 万Nm3, scf) and energy on either basis; biogenic rows (whose CO2
 is a memo and whose CH4 and N2O use the non-fossil GWP); kWh, MWh and GWh; instruments that cover part of a site,
 more than a site, or are refused (another market, another vintage); a site outside operational control and sites
-held in part (equity share). Tests marked ``spark`` need Java; under CI=true its absence fails them.
+held in part (equity share); purchase rows on every route of the method hierarchy (a stored PACT footprint, an
+unknown one, the supplier's figure per row or per kg, hybrid with material or spend inputs, material, spend in
+CNY, 万元 and EUR with and without a booked rate), capital goods beside purchased goods. Tests marked ``spark`` need Java; under CI=true its absence fails them.
 """
 from __future__ import annotations
 
@@ -23,8 +27,8 @@ from zerocarbon.core.factors import load_factor_set
 from zerocarbon.core.ghg.inventory import LEDGER_COLUMNS, ActivityData, compute_inventory
 from zerocarbon.core.model import Boundary, Organisation, Site
 from zerocarbon.errors import InputError
-from zerocarbon.services import accounting
-from zerocarbon.services.inventory_engine import on_engine
+from zerocarbon.services import accounting, footprints
+from zerocarbon.services.inventory_engine import on_engine, purchases_on
 from zerocarbon.store import engines
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -71,7 +75,43 @@ def _data(fuels: list[tuple], batch: int, rows: int = 3000, seed: int = 7) -> Ac
                          "basis": [p[3] or np.nan for p in pick], "biogenic": [p[4] for p in pick]})
     inst = pd.DataFrame([_instrument(0, "S1", 2e8), _instrument(1, "S2", 9e12, ef=0.35, technology="gas"),
                          _instrument(2, "S3", 1e6, market="GB"), _instrument(3, "S1", 1e6, vintage=YEAR - 2)])
-    return ActivityData({"electricity": elec, "fuel": fuel, "instrument": inst})
+    return ActivityData({"electricity": elec, "fuel": fuel, "instrument": inst,
+                         "purchase": _purchases(rows, batch + 2, rng), "pcf": FOOTPRINTS})
+
+
+FOOTPRINTS = pd.DataFrame([
+    {"pf_id": "pf-1", "company_name": "Alu Co", "product_id": "urn:alu", "declared_unit": "kilogram",
+     "pcf_kg_per_unit": 1.9, "primary_data_share": 80.0, "dqr": 1.6, "period_start": pd.Timestamp("2025-01-01"),
+     "period_end": pd.Timestamp("2025-12-31")},
+    {"pf_id": "pf-2", "company_name": "Board Co", "product_id": "urn:board", "declared_unit": "kilogram",
+     "pcf_kg_per_unit": 0.7, "primary_data_share": 20.0, "dqr": np.nan, "period_start": pd.Timestamp("2020-01-01"),
+     "period_end": pd.Timestamp("2020-12-31")}])
+
+
+def _purchases(rows: int, batch: int, rng) -> pd.DataFrame:
+    """Purchase rows whose columns are each present or not at random, so that every route of the hierarchy is
+    taken; each row keeps a complete spend (and a quantity), so none is left without a method."""
+    def pick(values, blank: float):
+        v = np.array(values, dtype=object)[rng.integers(0, len(values), rows)]
+        return np.where(rng.random(rows) < blank, None, v)
+
+    def number(lo, hi, blank: float):
+        return np.where(rng.random(rows) < blank, np.nan, rng.uniform(lo, hi, rows))
+
+    currency = pick(["CNY", "万元", "EUR"], 0.0)
+    year = np.where(currency == "EUR", 2021.0, rng.choice([2020.0, 2023.0], rows))
+    return pd.DataFrame({
+        "activity_id": [f"b{batch}:purchase.csv:{i + 2}" for i in range(rows)],
+        "site": np.array(["S1", "S2", "S3"])[rng.integers(0, 3, rows)], "period_start": pd.Timestamp(f"{YEAR}-01-01"),
+        "period_end": pd.Timestamp(f"{YEAR}-12-31"), "category": pick(["1", "2"], 0.1), "item": "part",
+        "supplier": pick(["SUP1", "SUP2"], 0.3), "spend": rng.uniform(1, 1e5, rows), "currency": currency,
+        "price_year": year, "eeio_code": pick(["331313", "334111", "334419"], 0.0),
+        "exchange_rate": np.where(rng.random(rows) < 0.8, np.nan, 7.1), "quantity": rng.uniform(1, 1e4, rows),
+        "unit": pick(["kg", "t", "g"], 0.0), "material": pick(["aluminium_cans_foil", "paper_board"], 0.4),
+        "supplier_co2e": number(0, 1e3, 0.7),
+        "supplier_co2e_unit": pick(["kgCO2e", "tCO2e", "kgCO2e/kg", "kgCO2e/t"], 0.2),
+        "supplier_scope12_co2e": number(0, 1e3, 0.6), "pcf_id": pick(["pf-1", "pf-2", "pf-x"], 0.6),
+        "evidence": pick(["EPD S-P-01234"], 0.3)})
 
 
 CASES = {
@@ -123,8 +163,11 @@ def assert_same_ledger(a: pd.DataFrame, b: pd.DataFrame) -> None:
 def _compute(case: str, boundary: Boundary, engine=None):
     org, fs_id, fuels = CASES[case]
     data = _data(fuels, batch=10 if case == "A" else 20)
-    return compute_inventory(org, data, load_factor_set(fs_id), YEAR, "AR5", boundary,
-                             scope12_rows=on_engine(engine) if engine is not None else None)
+    return compute_inventory(org, data, load_factor_set(fs_id), YEAR, "AR5", boundary, **_on(engine))
+
+
+def _on(engine) -> dict:
+    return {} if engine is None else {"scope12_rows": on_engine(engine), "purchase_rows": purchases_on(engine)}
 
 
 @pytest.mark.parametrize("case", ["A", "B"])
@@ -157,6 +200,15 @@ def test_the_hard_cases_came_through():
     assert a.claims["S2"].covered_kwh == a.claims["S2"].grid_kwh  # more than the site used: capped
     assert 0 < a.claims["S1"].fraction < 1 and a.claims["S3"].fraction == 0
     assert any(e.startswith("CH4 from stationary natural_gas") for e in a.exclusions)
+    for inv in (a, b):
+        s3 = inv.ledger[inv.ledger["scope"] == "3"]
+        assert set(s3["calc_method"]) == {"supplier_specific", "hybrid", "average_data", "spend_based"}
+        assert {"c1_purchased_goods", "c2_capital_goods"} <= set(s3["category"])
+        ids = s3["factor_ids"].astype(str)
+        assert ids.str.startswith("pcf:pf-1").any() and ids.str.startswith("pcf:pf-2").any()
+        assert ids.str.contains("fx:CNY:booked").any() and ids.str.contains("fx:EUR:2021").any()
+        assert s3["formula"].astype(str).str.contains("per kg|kgCO2e/kg|x 10000 CNY").any()
+        assert any("pcf_id pf-x" in w for w in inv.warnings)
     # a non-fossil CH4 row uses the non-fossil GWP factor
     bio = _sorted(b.ledger)
     assert len(bio[(bio["gas"] == "CH4") & bio["activity_id"].isin(
@@ -192,11 +244,67 @@ def test_a_row_the_factor_set_cannot_price_is_refused_the_same_way(spark_engine)
     errors = []
     for engine in (None, engines.engine("duckdb"), spark_engine):
         with pytest.raises(InputError) as caught:
-            compute_inventory(org, data, load_factor_set("CN-2025.1"), YEAR,
-                              scope12_rows=on_engine(engine) if engine is not None else None)
+            compute_inventory(org, data, load_factor_set("CN-2025.1"), YEAR, **_on(engine))
         errors.append(str(caught.value))
     assert errors[0] == errors[1] == errors[2]
     assert "fuel.csv" in errors[0] and "row 9" in errors[0] and "unit" in errors[0]
+
+
+@pytest.mark.parametrize("bad", ["material", "unit", "eeio_code", "no_route", "figure_without_quantity"])
+def test_a_purchase_row_no_route_can_price_is_refused_the_same_way(bad, spark_engine):
+    org, _, fuels = CASES["A"]
+    data = _data(fuels, batch=10, rows=60)
+    buy = data.frames["purchase"]
+    buy[["pcf_id", "supplier_co2e", "supplier_scope12_co2e"]] = [None, np.nan, np.nan]
+    row = 11
+    if bad == "material":
+        buy.loc[row, "material"] = "unobtainium"
+    elif bad == "unit":
+        buy.loc[row, ["material", "unit"]] = ["paper_board", "kWh"]
+    elif bad == "eeio_code":
+        buy.loc[row, ["material", "eeio_code"]] = [None, "999999"]
+    elif bad == "no_route":
+        buy.loc[row, ["material", "spend", "pcf_id"]] = [None, np.nan, "pf-x"]
+    else:
+        buy.loc[row, ["supplier_co2e", "supplier_co2e_unit", "evidence", "quantity"]] = [5.0, "kgCO2e/kg", "EPD",
+                                                                                          np.nan]
+    errors = []
+    for engine in (None, engines.engine("duckdb"), spark_engine):
+        with pytest.raises(InputError) as caught:
+            compute_inventory(org, data, load_factor_set("CN-2025.1"), YEAR, **_on(engine))
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1] == errors[2]
+    column = {"no_route": "pcf_id", "figure_without_quantity": "pcf_id"}.get(bad, bad)
+    assert f"purchase.csv, row {row + 2}, column '{column}'" in errors[0], errors[0]
+
+
+def test_purchase_rows_by_hand(spark_engine):
+    """The method hierarchy by hand, on every engine: a stored footprint of 1.9 kg CO2e/kg beats the supplier's
+    own figure; 2.1 t CO2e for the row from the supplier; 1.5 kg CO2e/kg x 1,200 kg; the supplier's Scope 1+2
+    share of 640 kg plus 1.2 t of paper board x the DESNZ 2024 factor; 1.2 t x that factor alone."""
+    org, _, _ = CASES["A"]
+    fs = load_factor_set("CN-2025.1")
+    board = fs.material("paper_board", "primary", YEAR).value  # kg CO2e per t
+    common = {"site": "S1", "period_start": pd.Timestamp(f"{YEAR}-01-01"), "period_end": pd.Timestamp(f"{YEAR}-12-31"),
+              "category": "1", "item": "x", "supplier": "SUP1", "spend": 1e4, "currency": "CNY",
+              "price_year": 2023.0, "eeio_code": "334111", "exchange_rate": np.nan, "quantity": 1200.0, "unit": "kg",
+              "material": "paper_board", "supplier_co2e": np.nan, "supplier_co2e_unit": None,
+              "supplier_scope12_co2e": np.nan, "pcf_id": None, "evidence": None}
+    rows = [{"pcf_id": "pf-1", "supplier_co2e": 9.0, "supplier_co2e_unit": "kgCO2e", "evidence": "e"},
+            {"supplier_co2e": 2.1, "supplier_co2e_unit": "tCO2e", "evidence": "e"},
+            {"supplier_co2e": 1.5, "supplier_co2e_unit": "kgCO2e/kg", "evidence": "e", "category": "2"},
+            {"supplier_scope12_co2e": 640.0, "supplier_co2e_unit": "kgCO2e", "evidence": "e"},
+            {}]
+    buy = pd.DataFrame([common | r | {"activity_id": f"p.csv:{i + 2}"} for i, r in enumerate(rows)])
+    expected = [1200 * 1.9, 2100.0, 1.5 * 1200, 640.0 + 1.2 * board, 1.2 * board]
+    for engine in (None, engines.engine("duckdb"), spark_engine):
+        inv = compute_inventory(org, ActivityData({"purchase": buy, "pcf": FOOTPRINTS}), fs, YEAR, **_on(engine))
+        led = inv.ledger.set_index(inv.ledger["activity_id"].astype(str))
+        got = [float(led.at[f"p.csv:{i + 2}", "gas_kg"]) for i in range(len(rows))]
+        assert np.allclose(got, expected, rtol=1e-12), (engine, got)
+        assert [str(led.at[f"p.csv:{i + 2}", "calc_method"]) for i in range(len(rows))] == [
+            "supplier_specific", "supplier_specific", "supplier_specific", "hybrid", "average_data"]
+        assert str(led.at["p.csv:4", "category"]) == "c2_capital_goods"
 
 
 def test_the_stored_inventory_is_the_same_on_every_engine(sessions, spark_engine):
@@ -205,6 +313,9 @@ def test_the_stored_inventory_is_the_same_on_every_engine(sessions, spark_engine
     for kind in ("electricity", "generation", "fuel", "refrigerant", "instrument"):
         accounting.import_file(sessions, "ACME", kind, EXAMPLES / f"{kind}_{YEAR}.csv", YEAR, "CN-2025.1",
                                actor="test")
+    footprints.import_file(sessions, "ACME", EXAMPLES / "supply" / "pact_S006_a_cover.json", actor="test")
+    accounting.import_file(sessions, "ACME", "purchase", EXAMPLES / "supply" / f"purchase_{YEAR}.csv", YEAR,
+                           "CN-2025.1", actor="test")
     stored = {}
     for engine in (None, "duckdb", "spark"):
         accounting.compute(sessions, "ACME", YEAR, "CN-2025.1", actor="test", engine=engine,
@@ -225,6 +336,7 @@ def test_the_stored_inventory_is_the_same_on_every_engine(sessions, spark_engine
         pd.testing.assert_frame_equal(ref_ledger[cols].reset_index(drop=True), ledger[cols].reset_index(drop=True),
                                       check_dtype=False, rtol=1e-9)
     assert len(ref_ledger) > 0 and ref_ledger["batch_id"].notna().all()
+    assert (ref_ledger["scope"] == "3").sum() > 0
     # A set that cannot price the example's gas (万Nm3): the same refusal on every path, the stored inventory kept.
     errors = []
     for engine in (None, "duckdb", "spark"):

@@ -506,7 +506,10 @@ def purchase_plan(ctx: Context, keys: dict[tuple[str, str], list[tuple]], unknow
                 kinds.append((route, found))
                 rows.append((ROUTES.index(route), i, *key, found.k, len(entries) - 1))
         extra = ["a", "b", "per_quantity"] if family == "supplier_unit" else ["k"]
-        tables[family] = pd.DataFrame(rows, columns=["route", "key", *columns, *extra, "lineage"])
+        types = {"route": np.int64, "key": np.int64, "lineage": np.int64, "per_quantity": bool} | {
+            c: float for c in (*columns, *extra) if c in PURCHASE_NUMBERS or c in ("k", "a", "b")}
+        table = pd.DataFrame(rows, columns=["route", "key", *columns, *extra, "lineage"])
+        tables[family] = table.astype({c: types.get(c, object) for c in table.columns})  # typed even when empty
     supplier_lineage = len(entries)
     entries.append(("supplier_specific", SUPPLIER_EVIDENCE, SUPPLIER_FORMULA))
     kinds.append(("supplier", Route(1.0, SUPPLIER_EVIDENCE, SUPPLIER_FORMULA, ctx.year)))
