@@ -270,9 +270,9 @@ def inventory_compute(org: OrgOpt, year: YearOpt, factors: SetOpt = "CN-2025.1",
                       boundary: BoundaryOpt = Boundary.OPERATIONAL_CONTROL,
                       recalculate: Annotated[Optional[str], typer.Option(help="reason, to recalculate a closed year")] = None,
                       engine: Annotated[Optional[Engine], typer.Option(
-                          "--engine", help="compute the combustion and grid-electricity rows on DuckDB or Apache "
-                                           "Spark, from one SQL definition (docs/spark.md); default: in this "
-                                           "process")] = None,
+                          "--engine", help="compute the combustion, grid-electricity and purchase (Scope 3 "
+                                           "categories 1 and 2) rows on DuckDB or Apache Spark, from one SQL "
+                                           "definition each (docs/spark.md); default: in this process")] = None,
                       spark_master: MasterOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Compute and store the inventory of a year."""
     from zerocarbon.services import accounting
