@@ -333,3 +333,13 @@ def test_without_java_the_spark_engine_says_what_it_needs(tmp_path):
     duck = subprocess.run([sys.executable, "-m", "zerocarbon", "meters", *args[3:-2], "--json"], capture_output=True,
                           text=True, timeout=120, env=env)
     assert duck.returncode == 0 and json.loads(duck.stdout)[0]["site"] == "S1"
+
+
+@pytest.mark.parametrize("job", ["rollup", "kpis", "to-activity", "inventory"])
+def test_a_jobs_help_says_that_engine_is_always_spark(job, capsys):
+    from zerocarbon.spark import JOBS, main
+
+    assert main([job, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Job {job}: runs `zerocarbon {' '.join(JOBS[job])} ARGS --engine spark`")
+    assert "except --engine (always spark here)" in out and "Usage: zerocarbon" in out

@@ -545,8 +545,8 @@ def reopen_inventory(sessions: sessionmaker, org_code: str, year: int, reason: s
 
 
 def server_engine() -> str | None:
-    """What the server computes the inventory's combustion and grid-electricity rows on: ``$ZEROCARBON_ENGINE``
-    (duckdb | spark), else in process."""
+    """What the server computes the inventory's combustion, grid-electricity and purchase rows on:
+    ``$ZEROCARBON_ENGINE`` (duckdb | spark), else in process."""
     from zerocarbon.store.engines import server_engine as configured
     return configured()
 

@@ -1,5 +1,6 @@
-"""The inventory's row-level work on an engine: Scope 1 combustion and Scope 2 grid electricity rows computed by
-DuckDB or Apache Spark from one SQL definition (``core.bulk_sql.INVENTORY_SCOPE12``).
+"""The inventory's row-level work on an engine: Scope 1 combustion and Scope 2 grid electricity rows
+(``core.bulk_sql.INVENTORY_SCOPE12``) and Scope 3 purchase rows (``PURCHASE_KEYS``, ``PURCHASES_SCOPE3``), computed
+by DuckDB or Apache Spark from one SQL definition each.
 
 The factors are resolved once per distinct key by the same functions the in-process path uses
 (``core.ghg.inventory.fuel_routes``, ``grid_sites``, ``gwp_values``), so a refused row, a warning or an
@@ -8,7 +9,7 @@ the boundary share, and the per-site grid totals the instrument cover needs, run
 back numbers (activity row, lineage entry, site, origin, kg, t); the text of each ledger row (activity id,
 factor ids, formula, ...) is put back here from the small tables, as categories, so no text is repeated per row
 between the engine and the driver. The kinds that are few rows per organisation (heat, refrigerants, process
-gases) and Scope 3 stay in process.
+gases) and the other Scope 3 kinds stay in process.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The entry for ``spark-submit``: the bulk commands run as Spark applications (docs/spark.md).
 
 ``python -m zerocarbon.spark JOB ARGS`` and ``spark-submit [options] <this folder>/__main__.py JOB ARGS`` run the
-same command as ``zerocarbon meters JOB ARGS --engine spark`` (``inventory``: ``zerocarbon inventory compute``): the same options, outputs and errors. Under
+same command as ``zerocarbon meters JOB ARGS --engine spark`` (``inventory``: ``zerocarbon inventory compute``): the
+same options, outputs and errors. Under
 ``spark-submit`` the master and resources are the ones given to ``spark-submit``: ``$ZEROCARBON_SPARK_MASTER`` is
 not read there, and a ``--spark-master`` among the job's arguments is refused.
 """
@@ -40,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from zerocarbon.cli import app
 
+    if any(a in ("-h", "--help") for a in rest):
+        # The command's own help lists --engine, which a job always sets: say so before it.
+        print(f"Job {job}: runs `zerocarbon {' '.join(JOBS[job])} ARGS --engine spark`. Its options follow, "
+              "except --engine (always spark here); under spark-submit, --spark-master is refused too (the master "
+              "is spark-submit's).\n")
+        rest = ["--help"]
     try:
         # Its help is that command's own ("zerocarbon meters rollup [OPTIONS]"), as its options are.
         app([*JOBS[job], *rest, "--engine", "spark"], prog_name="zerocarbon")

@@ -34,7 +34,7 @@ from zerocarbon.errors import InputError, Problem, StorageError
 MASTER_ENV = "ZEROCARBON_SPARK_MASTER"
 LOG_CONFIG = Path(__file__).resolve().parent.parent / "spark" / "log4j2.properties"
 #: what runs the server's bulk calculations: duckdb or spark (roll-ups and KPIs default to duckdb; the inventory
-#: computes its combustion and grid-electricity rows in process unless this is set)
+#: computes its combustion, grid-electricity and purchase rows in process unless this is set)
 ENGINE_ENV = "ZEROCARBON_ENGINE"
 DEFAULT_MASTER = "local[*]"
 #: the master URLs Spark accepts (https://spark.apache.org/docs/latest/submitting-applications.html#master-urls)
