@@ -222,32 +222,34 @@ def _routes(*names: str) -> str:
     return ", ".join(str(_route(n)) for n in names)
 
 
-#: the distinct route keys of purchase rows (Scope 3 categories 1 and 2) per family and route, each with the first
-#: row that has it, for the driver to resolve once each (``core.ghg.scope3.purchase_plan``); also the pcf ids no
-#: stored footprint has, and rows with no route. Tables: ``purchases`` (source_row, the columns of
-#: ``PURCHASE_GIVEN`` and ``exchange_rate``), ``footprints`` (pcf_id of the stored footprints) and ``routes``
-#: (mask, route: ``core.ghg.scope3.route_table``, the method hierarchy).
+#: the distinct route keys of purchase rows (Scope 3 categories 1 and 2), for the driver to resolve once each
+#: (``core.ghg.scope3.purchase_plan``): one row per route and distinct combination of the key columns that route
+#: uses (the others are blank), with the pcf id a row names that no stored footprint has, and the first row of
+#: each. One pass and one grouping, so an engine reads the rows once. Tables: ``purchases`` (source_row, the
+#: columns of ``PURCHASE_GIVEN`` and ``exchange_rate``), ``footprints`` (pcf_id of the stored footprints) and
+#: ``routes`` (mask, route: ``core.ghg.scope3.route_table``, the method hierarchy).
 PURCHASE_KEYS = f"""
-WITH {_purchase_rows().strip()}
-SELECT 'footprint' AS family, route, pcf_id AS t1, unit AS t2, CAST(NULL AS DOUBLE) AS n1,
-       CAST(NULL AS DOUBLE) AS n2, min(source_row) AS first
-FROM r WHERE route = {_route('footprint')} GROUP BY route, pcf_id, unit
-UNION ALL
-SELECT 'material', route, material, unit, NULL, NULL, min(source_row)
-FROM r WHERE route IN ({_routes('material', 'hybrid_material')}) GROUP BY route, material, unit
-UNION ALL
-SELECT 'spend', route, currency, eeio_code, price_year, exchange_rate, min(source_row)
-FROM r WHERE route IN ({_routes('spend', 'hybrid_spend')}) GROUP BY route, currency, eeio_code, price_year, exchange_rate
-UNION ALL
-SELECT 'supplier_unit', route, supplier_co2e_unit, unit, NULL, NULL, min(source_row)
-FROM r WHERE route IN ({_routes('supplier', 'hybrid_material', 'hybrid_spend')})
-GROUP BY route, supplier_co2e_unit, unit
-UNION ALL
-SELECT 'unknown_footprint', -1, pcf_id, '', NULL, NULL, min(source_row)
-FROM r WHERE pcf_id <> '' AND quantity IS NOT NULL AND mask < {FOOTPRINT_STORED} GROUP BY pcf_id
-UNION ALL
-SELECT 'none', route, '', '', NULL, NULL, min(source_row)
-FROM r WHERE route = {_route('none')} GROUP BY route
+WITH {_purchase_rows().strip()},
+k AS (
+  SELECT route, source_row,
+    CASE WHEN route = {_route('footprint')} THEN pcf_id ELSE '' END AS pcf_id,
+    CASE WHEN route IN ({_routes('footprint', 'material', 'hybrid_material', 'supplier', 'hybrid_spend')})
+         THEN unit ELSE '' END AS unit,
+    CASE WHEN route IN ({_routes('material', 'hybrid_material')}) THEN material ELSE '' END AS material,
+    CASE WHEN route IN ({_routes('spend', 'hybrid_spend')}) THEN currency ELSE '' END AS currency,
+    CASE WHEN route IN ({_routes('spend', 'hybrid_spend')}) THEN eeio_code ELSE '' END AS eeio_code,
+    CASE WHEN route IN ({_routes('spend', 'hybrid_spend')}) THEN price_year END AS price_year,
+    CASE WHEN route IN ({_routes('spend', 'hybrid_spend')}) THEN exchange_rate END AS exchange_rate,
+    CASE WHEN route IN ({_routes('supplier', 'hybrid_material', 'hybrid_spend')}) THEN supplier_co2e_unit
+         ELSE '' END AS supplier_co2e_unit,
+    CASE WHEN pcf_id <> '' AND quantity IS NOT NULL AND mask < {FOOTPRINT_STORED} THEN pcf_id ELSE '' END
+      AS unknown_pcf_id
+  FROM r)
+SELECT route, pcf_id, unit, material, currency, eeio_code, price_year, exchange_rate, supplier_co2e_unit,
+       unknown_pcf_id, min(source_row) AS first
+FROM k
+GROUP BY route, pcf_id, unit, material, currency, eeio_code, price_year, exchange_rate, supplier_co2e_unit,
+         unknown_pcf_id
 """
 
 

@@ -199,18 +199,22 @@ def purchases_on(engine) -> Callable[[Context, pd.DataFrame], Part | None]:
         footprints = pd.DataFrame({"pcf_id": pd.Series(list(ctx.footprints()), dtype=object)})
         tables = {"purchases": _purchase_table(df), "footprints": footprints, "routes": route_table()}
         found = engine.run_tables(PURCHASE_KEYS, tables)
-        found = found.sort_values(["first"], kind="stable")
-        family = found["family"].astype(str).to_numpy()
-        if (family == "none").any():
+        for c in found.columns:
+            if isinstance(found[c].dtype, pd.CategoricalDtype):
+                found[c] = found[c].astype(str)
+        found = found.sort_values("first", kind="stable")
+        route = found["route"].to_numpy(dtype=np.int64)
+        if (route == ROUTES.index("none")).any():
             return purchases(ctx, df)  # raises the in-process error: no method left for those rows
         keys: dict[tuple[str, str], list[tuple]] = {}
         for fam, (columns, routes) in ROUTE_KEYS.items():
             for r in routes:
-                at = found[(family == fam) & (found["route"].to_numpy() == ROUTES.index(r))]
-                t1, t2 = at["t1"].astype(str).tolist(), at["t2"].astype(str).tolist()
-                n1, n2 = at["n1"].to_numpy(dtype=float).tolist(), at["n2"].to_numpy(dtype=float).tolist()
-                keys[fam, r] = list(zip(t1, n1, t2, n2)) if fam == "spend" else list(zip(t1, t2))
-        unknown = found.loc[family == "unknown_footprint", "t1"].astype(str).tolist()
+                at = found[route == ROUTES.index(r)]
+                # in order of each key's first row, as the in-process path meets them
+                firsts = at.groupby(list(columns), sort=False, dropna=False)["first"].min().sort_values(kind="stable")
+                keys[fam, r] = [tuple(k) if isinstance(k, tuple) else (k,) for k in firsts.index]
+        named = found[found["unknown_pcf_id"] != ""]
+        unknown = list(named.groupby("unknown_pcf_id", sort=False)["first"].min().sort_values(kind="stable").index)
         site_code, sites = pd.factorize(df["site"].astype(str) if not isinstance(df["site"].dtype, pd.CategoricalDtype)
                                         else df["site"])
         countries_of_site = ctx.country(pd.Series(list(sites), dtype=object))

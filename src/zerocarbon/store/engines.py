@@ -218,7 +218,7 @@ class SparkEngine:
         """Run ``sql`` where each of ``tables`` is a table of its name, handed to Spark as Arrow (no lake); text
         comes back as categories."""
         spark = self.session()
-        with _driver_limits():
+        with _driver_limits(), _shuffle_partitions(spark):
             for name, frame in tables.items():
                 spark.createDataFrame(arrow_table(frame)).createOrReplaceTempView(name)
             table = spark.sql(render(sql, self.name, **params)).toArrow()
@@ -226,6 +226,23 @@ class SparkEngine:
 
     def io_error(self, exc: BaseException) -> bool:
         return False
+
+
+@contextmanager
+def _shuffle_partitions(spark):
+    """Tables handed over by the driver are in as many partitions as the application has cores; their GROUP BYs
+    and joins shuffle into as many, not into Spark's default 200, whose task overhead made the purchase keys'
+    grouping of 1M rows take 11 s instead of 2 s on two cores. A value the user set (``--conf``) is kept."""
+    key = "spark.sql.shuffle.partitions"
+    if spark.sparkContext.getConf().contains(key):
+        yield
+        return
+    before = spark.conf.get(key)
+    spark.conf.set(key, str(max(1, spark.sparkContext.defaultParallelism)))
+    try:
+        yield
+    finally:
+        spark.conf.set(key, before)
 
 
 def server_engine() -> str | None:
