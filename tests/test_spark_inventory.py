@@ -237,16 +237,22 @@ def test_hand_checked_rows(spark_engine):
         assert math.isclose(t["scope1_t"], 53.06 + 0.001 * 28 + 0.0001 * 265, rel_tol=1e-12)
 
 
-def test_a_row_the_factor_set_cannot_price_is_refused_the_same_way(spark_engine):
-    org, _, fuels = CASES["A"]
-    data = _data(fuels, batch=10, rows=50)
-    data.frames["fuel"].loc[7, ["fuel", "unit"]] = ["natural_gas", "L"]
+def _refusals(org, data, spark_engine) -> list[str]:
+    """The error of each path (in process, DuckDB, Spark), checked to be one and the same."""
     errors = []
     for engine in (None, engines.engine("duckdb"), spark_engine):
         with pytest.raises(InputError) as caught:
             compute_inventory(org, data, load_factor_set("CN-2025.1"), YEAR, **_on(engine))
         errors.append(str(caught.value))
     assert errors[0] == errors[1] == errors[2]
+    return errors
+
+
+def test_a_row_the_factor_set_cannot_price_is_refused_the_same_way(spark_engine):
+    org, _, fuels = CASES["A"]
+    data = _data(fuels, batch=10, rows=50)
+    data.frames["fuel"].loc[7, ["fuel", "unit"]] = ["natural_gas", "L"]
+    errors = _refusals(org, data, spark_engine)
     assert "fuel.csv" in errors[0] and "row 9" in errors[0] and "unit" in errors[0]
 
 
@@ -268,12 +274,7 @@ def test_a_purchase_row_no_route_can_price_is_refused_the_same_way(bad, spark_en
     else:
         buy.loc[row, ["supplier_co2e", "supplier_co2e_unit", "evidence", "quantity"]] = [5.0, "kgCO2e/kg", "EPD",
                                                                                           np.nan]
-    errors = []
-    for engine in (None, engines.engine("duckdb"), spark_engine):
-        with pytest.raises(InputError) as caught:
-            compute_inventory(org, data, load_factor_set("CN-2025.1"), YEAR, **_on(engine))
-        errors.append(str(caught.value))
-    assert errors[0] == errors[1] == errors[2]
+    errors = _refusals(org, data, spark_engine)
     column = {"no_route": "pcf_id", "figure_without_quantity": "pcf_id"}.get(bad, bad)
     assert f"purchase.csv, row {row + 2}, column '{column}'" in errors[0], errors[0]
 
