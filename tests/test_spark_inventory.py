@@ -10,7 +10,8 @@ is a memo and whose CH4 and N2O use the non-fossil GWP); kWh, MWh and GWh; instr
 more than a site, or are refused (another market, another vintage); a site outside operational control and sites
 held in part (equity share); purchase rows on every route of the method hierarchy (a stored PACT footprint, an
 unknown one, the supplier's figure per row or per kg, hybrid with material or spend inputs, material, spend in
-CNY, 万元 and EUR with and without a booked rate), capital goods beside purchased goods. Tests marked ``spark`` need Java; under CI=true its absence fails them.
+CNY, 万元 and EUR with and without a booked rate), capital goods beside purchased goods. Tests marked ``spark`` need
+Java; under CI=true its absence fails them.
 """
 from __future__ import annotations
 

@@ -447,9 +447,10 @@ def supplier_unit(co2e_unit: str, unit: str) -> tuple[float, float, bool]:
 @dataclass
 class PurchasePlan:
     """The route keys of a year's purchase rows resolved once each: per family (:data:`ROUTE_KEYS`) a table of
-    its keys per route (``route``, ``key``: its place in the route's key list, the key columns, ``k`` or for supplier units ``a``, ``b``, ``per_quantity``,
-    and the ``lineage`` entry of the ledger rows it gives); the lineage entries (calc_method, factor_ids,
-    formula) and their data-quality score per site country (``dq[entry, country]``)."""
+    its keys per route (``route``; ``key``, its place in the route's key list; the key columns; ``k``, or for
+    supplier units ``a``, ``b``, ``per_quantity``; the ``lineage`` entry of the ledger rows it gives); the lineage
+    entries (calc_method, factor_ids, formula) and their data-quality score per site country
+    (``dq[entry, country]``)."""
 
     tables: dict[str, pd.DataFrame]
     lineage: pd.DataFrame
@@ -469,8 +470,8 @@ def purchase_plan(ctx: Context, keys: dict[tuple[str, str], list[tuple]], unknow
     has (each a warning, in that order); ``countries`` the site countries dq is scored against. A key that
     cannot be priced is listed in ``refused``, its rows to be named by the caller."""
     for pid in unknown_footprints:
-        ctx.warnings.append(f"purchase rows with pcf_id {pid}: no stored supplier product footprint of that id; the next "
-                            "method of the hierarchy is used")
+        ctx.warnings.append(f"purchase rows with pcf_id {pid}: no stored supplier product footprint of that id; "
+                            "the next method of the hierarchy is used")
     entries: list[tuple[str, str, str]] = []
     kinds: list[tuple[str, Route]] = []
     refused: list[tuple[str, str, int, str, str]] = []
