@@ -257,7 +257,8 @@ def test_a_row_the_factor_set_cannot_price_is_refused_the_same_way(spark_engine)
     assert "fuel.csv" in errors[0] and "row 9" in errors[0] and "unit" in errors[0]
 
 
-@pytest.mark.parametrize("bad", ["material", "unit", "eeio_code", "no_route", "figure_without_quantity"])
+@pytest.mark.parametrize("bad", ["material", "unit", "eeio_code", "no_route", "figure_without_quantity",
+                                 "supplier_co2e_unit"])
 def test_a_purchase_row_no_route_can_price_is_refused_the_same_way(bad, spark_engine):
     org, _, fuels = CASES["A"]
     data = _data(fuels, batch=10, rows=60)
@@ -272,9 +273,11 @@ def test_a_purchase_row_no_route_can_price_is_refused_the_same_way(bad, spark_en
         buy.loc[row, ["material", "eeio_code"]] = [None, "999999"]
     elif bad == "no_route":
         buy.loc[row, ["material", "spend", "pcf_id"]] = [None, np.nan, "pf-x"]
-    else:
+    elif bad == "figure_without_quantity":
         buy.loc[row, ["supplier_co2e", "supplier_co2e_unit", "evidence", "quantity"]] = [5.0, "kgCO2e/kg", "EPD",
                                                                                           np.nan]
+    else:  # a figure per kWh for a quantity in kg
+        buy.loc[row, ["supplier_co2e", "supplier_co2e_unit", "evidence", "unit"]] = [5.0, "kgCO2e/kWh", "EPD", "kg"]
     errors = _refusals(org, data, spark_engine)
     column = {"no_route": "pcf_id", "figure_without_quantity": "pcf_id"}.get(bad, bad)
     assert f"purchase.csv, row {row + 2}, column '{column}'" in errors[0], errors[0]

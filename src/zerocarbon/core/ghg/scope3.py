@@ -483,7 +483,11 @@ def purchase_plan(ctx: Context, keys: dict[tuple[str, str], list[tuple]], unknow
         for route in routes:
             for i, key in enumerate(keys.get((family, route), [])):
                 if family == "supplier_unit":
-                    rows.append((ROUTES.index(route), i, *key, *supplier_unit(*key), -1))
+                    try:
+                        rows.append((ROUTES.index(route), i, *key, *supplier_unit(*key), -1))
+                    except ZerocarbonError as exc:
+                        refused.append((family, route, i, "supplier_co2e_unit", f"{exc}: the supplier figure's "
+                                        f"unit '{key[0]}' cannot be read with quantity in '{key[1]}'"))
                     continue
                 if key not in seen:
                     try:
@@ -563,7 +567,7 @@ def purchase_part(rows: pd.DataFrame, plan: PurchasePlan, entry: np.ndarray, kg:
 
 def refused_problems(df: pd.DataFrame, plan: PurchasePlan, rows_of) -> list[Problem]:
     """The problems of the keys ``plan`` refused: ``rows_of(family, route, key number)`` gives their rows' mask."""
-    order = {"footprint": 0, "material": 1, "spend": 2}
+    order = {"footprint": 0, "material": 1, "spend": 2, "supplier_unit": 3}
     out: list[Problem] = []
     for family, route, i, column, reason in sorted(plan.refused, key=lambda r: order[r[0]]):
         out += _problems(df, rows_of(family, route, i), column, reason)
