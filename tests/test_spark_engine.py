@@ -16,7 +16,7 @@ import pytest
 
 from tests.spark_cluster import java_or_fail, spark_env, start
 from zerocarbon.core.energy.intervals import Meter
-from zerocarbon.errors import StorageError
+from zerocarbon.errors import InputError, NotFoundError, StorageError
 from zerocarbon.services import accounting, energy_data
 from zerocarbon.services.meter_import import import_file
 from zerocarbon.store import engines, lake
@@ -273,6 +273,46 @@ def test_a_damaged_lake_file_gets_the_same_error_and_nothing_is_written(world, s
 
 @pytest.mark.spark
 @pytest.mark.slow
+def test_a_lake_at_a_uri_is_read_by_spark(world, spark, tmp_path):
+    """The same lake named by a URI (file://, through the file systems Spark uses for s3a:// and hdfs:// too):
+    Spark lists it and prunes its partitions itself; the results are those of the folder."""
+    from datetime import date
+    _, root, meters = world
+    uri = root.resolve().as_uri() + "/"  # a trailing slash is allowed
+    for org in ("A", "B"):
+        assert_same(energy_data.rollup(root, org, meters, "site", "month"),
+                    energy_data.rollup(uri, org, meters, "site", "month", **spark))
+    kw = {"site": "S2", "start": date(2026, 3, 1), "end": date(2026, 3, 31)}  # one site and month: pruned
+    assert_same(energy_data.rollup(root, "A", meters, "meter", "day", **kw),
+                energy_data.rollup(uri, "A", meters, "meter", "day", **kw, **spark))
+    assert_same(energy_data.kpis(root, "A", meters, freq="month"),
+                energy_data.kpis(uri, "A", meters, freq="month", **spark))
+    a = energy_data.electricity_activity(root, "A", meters, 2026, tmp_path / "a.csv", allow_partial=True)
+    s = energy_data.electricity_activity(uri, "A", meters, 2026, tmp_path / "s.csv", allow_partial=True, **spark)
+    assert_same(pd.read_csv(a.path), pd.read_csv(s.path))
+    # DuckDB does not read a URI lake: a usage error naming the option, not a failed read
+    with pytest.raises(InputError) as caught:
+        energy_data.rollup(uri, "A", meters, "site", "month")
+    assert "--lake" in str(caught.value) and "--engine spark" in str(caught.value)
+    # an organisation the lake does not hold, and a lake that is not there
+    for where, org in ((uri, "C"), ((tmp_path / "nowhere").resolve().as_uri(), "A")):
+        with pytest.raises(NotFoundError) as caught:
+            energy_data.rollup(where, org, meters, "site", "month", **spark)
+        assert f"holds no readings of organisation {org}" in str(caught.value)
+    # a damaged file: Spark's reading error, naming the file, and nothing written
+    import shutil
+    copy = tmp_path / "lake"
+    shutil.copytree(root, copy)
+    victim = sorted(copy.glob("org=A/site=S1/month=*/*.parquet"))[0]
+    victim.write_bytes(victim.read_bytes()[: len(victim.read_bytes()) // 2])
+    out = tmp_path / "out.csv"
+    with pytest.raises(StorageError) as caught:
+        energy_data.electricity_activity(copy.resolve().as_uri(), "A", meters, 2026, out, allow_partial=True, **spark)
+    assert "cannot be read" in str(caught.value) and victim.name in str(caught.value) and not out.exists()
+
+
+@pytest.mark.spark
+@pytest.mark.slow
 def test_a_job_through_spark_submit_on_a_standalone_cluster(world, tmp_path):
     base, root, meters = world
     for cluster in start(tmp_path / "cluster"):
@@ -285,6 +325,13 @@ def test_a_job_through_spark_submit_on_a_standalone_cluster(world, tmp_path):
         ref = energy_data.electricity_activity(root, "A", meters, 2026, tmp_path / "A-duck.csv", allow_partial=True)
         assert said["months"] == ref.months
         assert_same(pd.read_csv(ref.path), pd.read_csv(out))
+        # the executors read a lake named by a URI
+        by_uri = cluster.submit(["rollup", "--registry", str(base / "meters.csv"), "--lake", root.resolve().as_uri(),
+                                 "--org", "B", "--by", "site", "--freq", "month", "--json"])
+        assert by_uri.returncode == 0, by_uri.stderr[-3000:]
+        got = pd.DataFrame(json.loads(by_uri.stdout[by_uri.stdout.index("["):]))
+        assert_same(energy_data.rollup(root, "B", meters, "site", "month").astype({"period": str}),
+                    got.astype({"period": str}))
         bad = cluster.submit(["rollup", "--registry", str(base / "meters.csv"), "--lake", str(tmp_path / "none"),
                               "--org", "A"])
         assert bad.returncode == 2 and "no meter-data lake" in bad.stdout + bad.stderr

@@ -16,6 +16,9 @@ app = group("Interval meter data: bulk import into the Parquet lake, roll-ups.")
 ingest_app = group("Live ingest.")
 db_app = group("The application database's schema.")
 LakeOpt = Annotated[Path, typer.Option("--lake", help="lake folder")]
+# The commands that run on an engine may read a lake at a URI (Spark only): kept as text, as a path would fold "//".
+LakeReadOpt = Annotated[str, typer.Option("--lake", help="lake folder; with --engine spark also a URI Spark reads "
+                                                         "(s3a://, hdfs://, file://; docs/spark.md)")]
 OrgCodeOpt = Annotated[Optional[str], typer.Option("--org", help="organisation code (default: the database's only "
                                                                  "organisation)")]
 
@@ -101,7 +104,7 @@ def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
 @app.command("rollup")
 def meters_rollup(registry: Annotated[Path, typer.Option("--registry", help="meter registry CSV: each meter's site "
                                                                            "and time zone")],
-                  lake: LakeOpt = Path("lake"), by: Annotated[RollupBy, typer.Option()] = RollupBy.site,
+                  lake: LakeReadOpt = "lake", by: Annotated[RollupBy, typer.Option()] = RollupBy.site,
                   freq: Annotated[Freq, typer.Option()] = Freq.month,
                   site: Annotated[Optional[str], typer.Option("--site", help="only this site")] = None,
                   date_from: Annotated[Optional[str], typer.Option("--from", help="first local date, YYYY-MM-DD")] = None,
@@ -154,7 +157,7 @@ class KpiPer(str, Enum):
 @app.command("kpis")
 def meters_kpis(registry: Annotated[Path, typer.Option("--registry", help="meter registry CSV: each meter's site, "
                                                                          "time zone and line")],
-                lake: LakeOpt = Path("lake"),
+                lake: LakeReadOpt = "lake",
                 production: Annotated[Optional[Path], typer.Option("--production", help="production counts "
                                                                    "(timestamp,line,units, optionally product; or "
                                                                    "one column per line) for kWh per unit")] = None,
@@ -199,7 +202,7 @@ def meters_kpis(registry: Annotated[Path, typer.Option("--registry", help="meter
 
 
 @app.command("to-activity")
-def meters_to_activity(registry: Path, year: YearOpt, lake: LakeOpt = Path("lake"),
+def meters_to_activity(registry: Path, year: YearOpt, lake: LakeReadOpt = "lake",
                        out: Annotated[Path, typer.Option(help="electricity activity CSV to write")] = Path("electricity.csv"),
                        allow_partial: Annotated[bool, typer.Option("--allow-partial", help="write months with missing "
                                                                    "intervals as measured (they understate Scope 2)")] = False,

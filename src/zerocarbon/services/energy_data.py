@@ -101,7 +101,7 @@ def _zones(meters: dict[str, Meter], ids) -> pd.DataFrame:
                         columns=["meter", "site", "timezone"])
 
 
-def _unregistered(root: Path, org: str, meters: dict[str, Meter], site: str | None, engine=None,
+def _unregistered(root: Path | str, org: str, meters: dict[str, Meter], site: str | None, engine=None,
                   months: list[str] | None = None) -> None:
     """Refuse a lake holding readings of a meter the registry does not list, in the partitions a query reads:
     its energy would be left out of every total without a word (a revenue meter's, of Scope 2)."""
@@ -113,7 +113,7 @@ def _unregistered(root: Path, org: str, meters: dict[str, Meter], site: str | No
                           for m in missing])
 
 
-def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", freq: str = "month",
+def rollup(root: Path | str, org: str, meters: dict[str, Meter], by: str = "site", freq: str = "month",
            site: str | None = None, start: date | None = None, end: date | None = None,
            engine: str | None = None, spark_master: str | None = None) -> pd.DataFrame:
     """Energy of organisation ``org`` per meter or site and local hour, day or month; ``meters`` is that
@@ -155,7 +155,7 @@ def rollup(root: Path, org: str, meters: dict[str, Meter], by: str = "site", fre
     return df[cols].sort_values(["site", "medium", "period"], ignore_index=True, kind="stable")
 
 
-def kpis(root: Path, org: str, meters: dict[str, Meter], production: Path | None = None, shifts=None,
+def kpis(root: Path | str, org: str, meters: dict[str, Meter], production: Path | None = None, shifts=None,
          freq: str = "day", site: str | None = None, start: date | None = None, end: date | None = None,
          engine: str | None = None, spark_master: str | None = None, per: str = "line") -> pd.DataFrame:
     """Energy KPIs of organisation ``org``: kWh per site, line, shift and local day or month, with the units
@@ -269,7 +269,7 @@ class ActivityFile:
     without_readings: list[str]  # months of the year with no reading at all (not written)
 
 
-def electricity_activity(root: Path, org: str, meters: dict[str, Meter], year: int, out: Path,
+def electricity_activity(root: Path | str, org: str, meters: dict[str, Meter], year: int, out: Path,
                          allow_partial: bool = False, engine: str | None = None,
                          spark_master: str | None = None) -> ActivityFile:
     """Write the revenue meters' monthly kWh as an electricity activity file (io.schemas "electricity"),

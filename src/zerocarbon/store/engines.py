@@ -76,9 +76,12 @@ def _master_answers(master: str) -> None:
 @dataclass(frozen=True)
 class Readings:
     """One organisation's lake files for a query: ``files`` lists them, ``base`` is the folder the hive
-    partitions are counted from."""
+    partitions are counted from. A lake at a URI is listed by the engine itself: ``files`` is then the
+    organisation's folder, and ``sites`` and ``months`` the partitions to keep (None: all)."""
     files: list[str]
     base: str
+    sites: list[str] | None = None
+    months: list[str] | None = None
 
 
 def naive(df: pd.DataFrame) -> pd.DataFrame:
@@ -203,8 +206,16 @@ class SparkEngine:
     def run(self, readings: Readings, sql: str, frames: dict[str, pd.DataFrame], params: dict) -> pd.DataFrame:
         from pyspark.sql.types import StringType, StructField, StructType
 
+        from pyspark.sql import functions as F
+
         spark = self.session()
-        spark.read.option("basePath", readings.base).parquet(*readings.files).createOrReplaceTempView("readings")
+        df = spark.read.option("basePath", readings.base).parquet(*readings.files)
+        # Filters on the partition columns: Spark lists only the folders that match (partition pruning).
+        if readings.sites is not None:
+            df = df.where(F.col("site").isin(list(readings.sites)))
+        if readings.months is not None:
+            df = df.where(F.col("month").isin(list(readings.months)))
+        df.createOrReplaceTempView("readings")
         for name, frame in frames.items():
             # Small text frames (meter lists, zones): given as rows with a schema, so an empty one has columns too.
             schema = StructType([StructField(str(c), StringType(), True) for c in frame.columns])

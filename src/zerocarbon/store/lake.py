@@ -52,14 +52,25 @@ class LakeConflict(ConflictError):
 
 
 ORG_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: a lake named by a URI (s3a://bucket/lake, hdfs://namenode/lake, file:///data/lake): Spark reads it through
+#: its own file systems; this process does not
+LAKE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+def is_uri(root) -> bool:
+    return isinstance(root, str) and bool(LAKE_URI.fullmatch(root))
+
+
+def _org_code(org: str) -> str:
+    if not isinstance(org, str) or not ORG_CODE.fullmatch(org) or ".." in org:
+        raise InputError([Problem("--org", None, None, f"{org!r} is not an organisation code the lake can hold "
+                                                       "(letters, digits, '_', '.', '-')")])
+    return org
 
 
 def org_folder(root: Path, org: str) -> Path:
     """The folder of one organisation's partitions; the code must be a plain folder name."""
-    if not isinstance(org, str) or not ORG_CODE.fullmatch(org) or ".." in org:
-        raise InputError([Problem("--org", None, None, f"{org!r} is not an organisation code the lake can hold "
-                                                       "(letters, digits, '_', '.', '-')")])
-    return Path(root) / f"org={org}"
+    return Path(root) / f"org={_org_code(org)}"
 
 
 def month_folder(root: Path, org: str, site: str, month: str) -> Path:
@@ -361,9 +372,13 @@ def has_readings(root: Path, org: str) -> bool:
     return folder.is_dir() and next(folder.glob("site=*/month=*/*.parquet"), None) is not None
 
 
-def require(root: Path, org: str) -> Path:
+def require(root: Path | str, org: str) -> Path | str:
     """The lake folder holding readings of ``org``, or a :class:`NotFoundError` that names it and says how to
-    fill it (a :class:`StateError` for a lake still laid out without organisation)."""
+    fill it (a :class:`StateError` for a lake still laid out without organisation). A URI (text, kept as such: a
+    path would fold its ``//``) is returned as it is; Spark lists it when the query runs."""
+    if is_uri(root):  # listed and read by Spark, which says what it does not find
+        _org_code(org)
+        return root.rstrip("/")
     root = Path(root)
     fill = f"import readings first: zerocarbon meters import REGISTRY READINGS --org {org} --lake {root}"
     if not root.is_dir():
@@ -387,6 +402,8 @@ def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None
     from zerocarbon.store.engines import DuckDBEngine, Readings
 
     engine = engine or DuckDBEngine()
+    if is_uri(root):
+        return _query_uri(root, org, sql, frames, engine, sites, months, params)
     require(root, org)
     every = files(root, org, sites, months)
     if not every:  # nothing in those partitions: the query runs on the whole lake and finds nothing there
@@ -402,6 +419,37 @@ def query(root: Path, org: str, sql: str, frames: dict[str, pd.DataFrame] | None
         if engine.io_error(exc):
             raise StorageError(f"the lake at {root} cannot be read: {exc}") from None
         raise
+
+
+def _query_uri(root: str, org: str, sql: str, frames, engine, sites, months, params) -> pd.DataFrame:
+    """:func:`query` of a lake at a URI: Spark lists the organisation's folder there and keeps the partitions of
+    ``sites`` and ``months``. The local checks (layout, damaged files) are Spark's reading errors here."""
+    from zerocarbon.store.engines import Readings
+
+    if engine.name != "spark":
+        raise InputError([Problem("--lake", None, None, f"{root} is a URI: a lake there is read by Apache Spark "
+                                                        "only; add --engine spark, or mount the store and give its "
+                                                        "folder")])
+    base = f"{root}/org={_org_code(org)}"
+    try:
+        return engine.run(Readings([base], base, sites, months), sql, frames or {}, params)
+    except engine.errors as exc:
+        text = str(exc).strip()
+        if "PATH_NOT_FOUND" in text or "Path does not exist" in text or "UNABLE_TO_INFER_SCHEMA" in text:
+            raise NotFoundError(f"the lake at {root} holds no readings of organisation {org} ({base} is missing "
+                                "or empty); import readings into a lake folder and copy it there") from None
+        # A damaged file must stop the query with its name (skipping it would report too little energy); Spark
+        # names it in the root cause of its Java error.
+        raise StorageError(f"the lake at {root} cannot be read: {_root_cause(text)}; nothing was written") from None
+
+
+def _root_cause(text: str) -> str:
+    """The last ``Caused by:`` of a Java error, without the exception's class; else its first line."""
+    causes = [line.strip().removeprefix("Caused by:").strip() for line in text.splitlines()
+              if line.strip().startswith("Caused by:")]
+    if not causes:
+        return text.splitlines()[0].rstrip(". ") if text else "unknown error"
+    return re.sub(r"^[\w.$]+(Exception|Error):\s*", "", causes[-1]).rstrip(". ")
 
 
 def meters_held(root: Path, org: str, sites: list[str] | None = None, months: list[str] | None = None,
