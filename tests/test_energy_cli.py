@@ -362,3 +362,26 @@ def test_energy_report_takes_a_stored_factor_set(tmp_path):
     rep = run("energy", "report", "--lake", lake, "--registry", reg, "--site", "HF01", "--production", prod,
               "--factors", "MY-GRID", "--db", db, "--province", "天津", "--out", tmp_path / "out", "--json")
     assert "CN-天津.2022" in rep["grid_factor"]["source"] and rep["grid_factor"]["kg_per_kwh"] == pytest.approx(0.7041)
+
+
+def test_a_lake_uri_is_refused_where_the_lake_is_a_folder_and_by_duckdb(tmp_path, monkeypatch):
+    """A URI is read by Spark only: the folder commands refuse it (never a relative folder named "file:"), and
+    the engine commands on DuckDB say to add --engine spark. Nothing is created."""
+    monkeypatch.chdir(tmp_path)
+    lake, reg = lake_from(tmp_path, series("MAIN", "2026-03-02 00:00", [10.0] * 4))
+    readings = tmp_path / "readings.csv"
+    uri = lake.resolve().as_uri()
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    for args in (("meters", "import", reg, readings, "--lake", uri, "--db", url),
+                 ("meters", "import", reg, readings, "--lake", "s3a://bucket/lake", "--db", url),
+                 ("energy", "report", "--registry", reg, "--lake", uri, "--out", tmp_path / "report"),
+                 ("doctor", "--lake", "hdfs://namenode/lake")):
+        text = " ".join(fails(*args).replace("│", " ").split())  # a usage error comes in a box
+        assert "is a URI, and this command reads or writes the lake as a folder" in text, text
+    assert not (tmp_path / "file:").exists() and not (tmp_path / "s3a:").exists()
+    for args in (("meters", "rollup", "--registry", reg, "--lake", uri),
+                 ("meters", "rollup", "--registry", reg, "--lake", "file:" + str(lake.resolve())),
+                 ("meters", "to-activity", reg, "--year", "2026", "--lake", uri, "--out", tmp_path / "e.csv")):
+        text = fails(*args)
+        assert "a lake there is read by Apache Spark only; add --engine spark" in text, text
+    assert not (tmp_path / "e.csv").exists()

@@ -279,7 +279,7 @@ def test_a_purchase_row_no_route_can_price_is_refused_the_same_way(bad, spark_en
     else:  # a figure per kWh for a quantity in kg
         buy.loc[row, ["supplier_co2e", "supplier_co2e_unit", "evidence", "unit"]] = [5.0, "kgCO2e/kWh", "EPD", "kg"]
     errors = _refusals(org, data, spark_engine)
-    column = {"no_route": "pcf_id", "figure_without_quantity": "pcf_id"}.get(bad, bad)
+    column = {"no_route": "pcf_id", "figure_without_quantity": "pcf_id", "supplier_co2e_unit": "unit"}.get(bad, bad)
     assert f"purchase.csv, row {row + 2}, column '{column}'" in errors[0], errors[0]
 
 

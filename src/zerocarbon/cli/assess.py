@@ -10,14 +10,14 @@ import typer
 from rich.table import Table
 
 from zerocarbon.cli.common import (ActorOpt, DbOpt, JsonOpt, OrgOpt, YearOpt, actor, console, emit_json, err, escape,
-                                   group, read_file)
+                                   group, lake_folder, read_file)
 
 app = group("Zero-carbon factory assessment: index systems, assessments, manual values and their review, gaps.")
 systems_app = typer.Typer(help="Index systems: list the shipped ones and an organisation's own; add your own.",
                           invoke_without_command=True, no_args_is_help=False, pretty_exceptions_enable=False)
 app.add_typer(systems_app, name="systems")
 
-LakeOpt = Annotated[Optional[Path], typer.Option("--lake", help="meter-data lake folder (default $ZEROCARBON_LAKE)")]
+LakeOpt = Annotated[Optional[Path], typer.Option("--lake", help="meter-data lake folder (default $ZEROCARBON_LAKE)", callback=lake_folder)]
 MetersOpt = Annotated[Optional[Path], typer.Option("--meters", help="meter registry CSV (default $ZEROCARBON_METERS)")]
 ProductionOpt = Annotated[Optional[Path], typer.Option("--production", help="production counts CSV (default "
                                                                              "$ZEROCARBON_PRODUCTION)")]

@@ -8,12 +8,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from zerocarbon.cli.common import EXIT_CHECK_FAILED, DbOpt, JsonOpt, console, emit_json, err, escape, group
+from zerocarbon.cli.common import EXIT_CHECK_FAILED, DbOpt, JsonOpt, console, emit_json, err, escape, group, lake_folder
 
 app = group("Backups: a consistent copy of the database, the meter lake and waiting uploads; check; restore.")
 
 LakeOpt = Annotated[Optional[Path], typer.Option("--lake", help="meter lake folder (default for create: "
-                                                               "$ZEROCARBON_LAKE if set)")]
+                                                               "$ZEROCARBON_LAKE if set)", callback=lake_folder)]
 DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="jobs data folder whose uploads/ are copied "
                                                                       "(default for create: $ZEROCARBON_DATA_DIR "
                                                                       "if set)")]
@@ -108,7 +108,8 @@ def verify_cmd(folder: Annotated[Path, typer.Argument(help="backup folder")], as
 def restore_cmd(folder: Annotated[Path, typer.Argument(help="backup folder")],
                 db: Annotated[str, typer.Option("--db", help="SQLAlchemy URL of the EMPTY database to restore into "
                                                              "(a new SQLite file, or a database made with createdb)")],
-                lake: Annotated[Optional[Path], typer.Option("--lake", help="new or empty folder for the meter lake")]
+                lake: Annotated[Optional[Path], typer.Option("--lake", help="new or empty folder for the meter lake",
+                                                          callback=lake_folder)]
                 = None,
                 without_lake: Annotated[bool, typer.Option("--without-lake", help="leave the backup's lake out")]
                 = False,

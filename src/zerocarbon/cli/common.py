@@ -5,6 +5,8 @@ or OR-Tools.
 """
 from __future__ import annotations
 
+import re
+
 import json
 import os
 import sys
@@ -58,6 +60,21 @@ def actor(given: str | None = None) -> str:
     except (KeyError, OSError):  # no user name in the environment or the password database
         name = "unknown"
     return f"cli:{name}"
+
+
+# A URI given where a folder is expected: a Path folds "file:///x" into "file:/x", so the scheme and one slash
+# are what is left to recognise.
+_URI_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
+
+
+def lake_folder(value):
+    """``--lake`` of a command that reads or writes the lake as a folder: a URI is refused, never taken for a
+    relative folder of that name."""
+    if value is not None and _URI_LIKE.match(str(value)):
+        raise typer.BadParameter(f"'{value}' is a URI, and this command reads or writes the lake as a folder. Only "
+                                 "`meters rollup`, `meters kpis` and `meters to-activity` with --engine spark read a "
+                                 "lake at a URI (docs/spark.md); otherwise mount the store and give its folder")
+    return value
 
 
 class Engine(str, Enum):

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from zerocarbon.cli.common import EXIT_CHECK_FAILED, DbOpt, JsonOpt, console, emit_json
+from zerocarbon.cli.common import EXIT_CHECK_FAILED, DbOpt, JsonOpt, console, emit_json, lake_folder
 
 _STYLE = {"error": "bold red", "warning": "yellow", "ok": "green", "skipped": "dim"}
 _LABEL_ZH = {"error": "错误", "warning": "警告", "ok": "正常", "skipped": "跳过"}
@@ -30,7 +30,7 @@ def doctor(db: DbOpt = None,
            probe_queue: Annotated[bool, typer.Option(
                "--probe-queue", help="active probe: queue 1200 QoS 1 messages for an offline session on a topic "
                                      "of its own and count what the broker delivers")] = False,
-           lake: Annotated[Optional[Path], typer.Option("--lake", envvar="ZEROCARBON_LAKE",
+           lake: Annotated[Optional[Path], typer.Option("--lake", envvar="ZEROCARBON_LAKE", callback=lake_folder,
                                                         help="lake folder (default $ZEROCARBON_LAKE)")] = None,
            data_dir: Annotated[Optional[Path], typer.Option(
                "--data-dir", help="jobs' data folder (default $ZEROCARBON_DATA_DIR or ./zerocarbon-data)")] = None,

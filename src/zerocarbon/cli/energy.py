@@ -9,12 +9,13 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zerocarbon.cli.common import DbOpt, JsonOpt, StoredOpt, console, emit_json, err, group, stored_sets_db
+from zerocarbon.cli.common import DbOpt, JsonOpt, StoredOpt, console, emit_json, err, group, lake_folder, stored_sets_db
 from zerocarbon.cli.meters import OrgCodeOpt, organisation
 
 app = group("Energy analytics on a meter lake: report, M&V baseline, forecast.")
 
-LakeOpt = Annotated[Path, typer.Option("--lake", help="lake folder (`zerocarbon meters import`)")]
+LakeOpt = Annotated[Path, typer.Option("--lake", help="lake folder (`zerocarbon meters import`)",
+                                                 callback=lake_folder)]
 RegistryOpt = Annotated[Path, typer.Option("--registry", help="meter registry CSV (sites, lines, time zones)")]
 SiteOpt = Annotated[Optional[str], typer.Option("--site", help="site code (needed when the registry has several)")]
 MeterOpt = Annotated[Optional[list[str]], typer.Option("--meter", help="meter id; repeat to add meters up "

@@ -10,12 +10,13 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zerocarbon.cli.common import DbOpt, Engine, JsonOpt, MasterOpt, YearOpt, console, err, emit_json, group
+from zerocarbon.cli.common import (DbOpt, Engine, JsonOpt, MasterOpt, YearOpt, console, emit_json, err, group,
+                                   lake_folder)
 
 app = group("Interval meter data: bulk import into the Parquet lake, roll-ups.")
 ingest_app = group("Live ingest.")
 db_app = group("The application database's schema.")
-LakeOpt = Annotated[Path, typer.Option("--lake", help="lake folder")]
+LakeOpt = Annotated[Path, typer.Option("--lake", help="lake folder", callback=lake_folder)]
 # The commands that run on an engine may read a lake at a URI (Spark only): kept as text, as a path would fold "//".
 LakeReadOpt = Annotated[str, typer.Option("--lake", help="lake folder; with --engine spark also a URI Spark reads "
                                                          "(s3a://, hdfs://, file://; docs/spark.md)")]

@@ -20,6 +20,7 @@ from zerocarbon.core.ghg.combustion import fuel_route, is_combustion_use, normal
 from zerocarbon.core.ghg.electricity import claim_reason, double_claims
 from zerocarbon.core.instruments import instrument_technologies, instrument_types
 from zerocarbon.core.ghg.fugitive import negative_mass_balances
+from zerocarbon.core.ghg.scope3 import supplier_unit_mismatch
 from zerocarbon.errors import FactorNotFoundError, InputError, Problem, ZerocarbonError
 from zerocarbon.limits import MAX_ROWS_ENV, max_rows
 from zerocarbon.io.schemas import (CHOICES, CURRENCIES, ENERGY_UNIT_KINDS, FALSE, MASS_UNIT_KINDS, SCHEMAS, SPEND,
@@ -480,8 +481,7 @@ def row_rules(kind: str, out: pd.DataFrame) -> list[tuple[np.ndarray, str, objec
                 scale(u, c.split("/", 1)[1])
             except ZerocarbonError:
                 mismatch |= ((unit == u) & (cu == c)).to_numpy() & per_unit
-        rules.append((mismatch, "unit", lambda i: f"unit '{unit.iat[i]}' is not the unit supplier_co2e_unit "
-                                                  f"'{cu.iat[i]}' is per"))
+        rules.append((mismatch, "unit", lambda i: supplier_unit_mismatch(unit.iat[i], cu.iat[i])))
         average_ok = given["quantity"] & given["unit"] & given["material"]
         rules.append((given["supplier_scope12_co2e"] & ~(average_ok | spend_ok), "supplier_scope12_co2e",
                       "the hybrid method adds the supplier's inputs: give quantity, unit and material, or spend, "

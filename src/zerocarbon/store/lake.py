@@ -52,9 +52,10 @@ class LakeConflict(ConflictError):
 
 
 ORG_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-#: a lake named by a URI (s3a://bucket/lake, hdfs://namenode/lake, file:///data/lake): Spark reads it through
-#: its own file systems; this process does not
-LAKE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+#: a lake named by a URI (s3a://bucket/lake, hdfs://namenode/lake, file:///data/lake, or Hadoop's file:/data/lake):
+#: Spark reads it through its own file systems; this process does not. A scheme has two letters or more, so a
+#: Windows drive (C:/lake) stays a folder.
+LAKE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/\S+")
 
 
 def is_uri(root) -> bool:
@@ -440,7 +441,9 @@ def _query_uri(root: str, org: str, sql: str, frames, engine, sites, months, par
                                 "or empty); import readings into a lake folder and copy it there") from None
         # A damaged file must stop the query with its name (skipping it would report too little energy); Spark
         # names it in the root cause of its Java error.
-        raise StorageError(f"the lake at {root} cannot be read: {_root_cause(text)}; nothing was written") from None
+        raise StorageError(f"the lake at {root} cannot be read: {_root_cause(text)}; nothing was written. A damaged "
+                           "file there: restore it from a backup of the lake, or remove it and import its source "
+                           "again into a lake folder, then copy the partition over") from None
 
 
 def _root_cause(text: str) -> str:

@@ -435,6 +435,13 @@ def footprint_route(ctx: Context, pcf_id: str, unit: str) -> Route | None:
                                      "(pCfExcludingBiogenic)", dq=dq)
 
 
+def supplier_unit_mismatch(unit: str, co2e_unit: str) -> str:
+    """Why a purchase row's quantity unit does not fit its per-unit supplier figure (the import and the
+    computation say it alike)."""
+    return (f"quantity in '{unit}' cannot be used with supplier_co2e_unit '{co2e_unit}', which is per "
+            f"{co2e_unit.split('/', 1)[-1]}; give the quantity in a unit of that dimension")
+
+
 def supplier_unit(co2e_unit: str, unit: str) -> tuple[float, float, bool]:
     """A supplier figure in ``co2e_unit`` as kg CO2e: (a, b, per quantity). A figure for the row is value x a; one
     per unit of quantity (``kgCO2e/kg``) is value x a x quantity x b, quantity being in ``unit``."""
@@ -485,9 +492,8 @@ def purchase_plan(ctx: Context, keys: dict[tuple[str, str], list[tuple]], unknow
                 if family == "supplier_unit":
                     try:
                         rows.append((ROUTES.index(route), i, *key, *supplier_unit(*key), -1))
-                    except ZerocarbonError as exc:
-                        refused.append((family, route, i, "supplier_co2e_unit", f"{exc}: the supplier figure's "
-                                        f"unit '{key[0]}' cannot be read with quantity in '{key[1]}'"))
+                    except ZerocarbonError:
+                        refused.append((family, route, i, "unit", supplier_unit_mismatch(key[1], key[0])))
                     continue
                 if key not in seen:
                     try:
