@@ -21,6 +21,23 @@ USAGE = (f"usage: python -m zerocarbon.spark JOB [ARGS...]\n"
          f"`python -m zerocarbon.spark script` prints the path to give spark-submit.")
 
 
+def _help(job: str) -> str:
+    """The help of the command a job runs, without --engine (a job always sets it) and under the job's name."""
+    import copy
+
+    import click
+    import typer.main
+
+    from zerocarbon.cli import app
+
+    command = typer.main.get_command(app)
+    for name in JOBS[job]:
+        command = command.commands[name]
+    shown = copy.copy(command)
+    shown.params = [p for p in command.params if p.name != "engine"]
+    return shown.get_help(click.Context(shown, info_name=f"python -m zerocarbon.spark {job}"))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
@@ -42,11 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     from zerocarbon.cli import app
 
     if any(a in ("-h", "--help") for a in rest):
-        # The command's own help lists --engine, which a job always sets: say so before it.
-        print(f"Job {job}: runs `zerocarbon {' '.join(JOBS[job])} ARGS --engine spark`. Its options follow, "
-              "except --engine (always spark here); under spark-submit, --spark-master is refused too (the master "
-              "is spark-submit's).\n")
-        rest = ["--help"]
+        print(f"Job {job}: runs `zerocarbon {' '.join(JOBS[job])} ARGS --engine spark`; under spark-submit the "
+              "master is spark-submit's, so --spark-master is refused there.")
+        print(_help(job))
+        return 0
     try:
         # Its help is that command's own ("zerocarbon meters rollup [OPTIONS]"), as its options are.
         app([*JOBS[job], *rest, "--engine", "spark"], prog_name="zerocarbon")
