@@ -17,7 +17,8 @@ systems_app = typer.Typer(help="Index systems: list the shipped ones and an orga
                           invoke_without_command=True, no_args_is_help=False, pretty_exceptions_enable=False)
 app.add_typer(systems_app, name="systems")
 
-LakeOpt = Annotated[Optional[Path], typer.Option("--lake", help="meter-data lake folder (default $ZEROCARBON_LAKE)", callback=lake_folder)]
+LakeOpt = Annotated[Optional[Path], typer.Option("--lake", help="meter-data lake folder (default $ZEROCARBON_LAKE)",
+                                                 callback=lake_folder)]
 MetersOpt = Annotated[Optional[Path], typer.Option("--meters", help="meter registry CSV (default $ZEROCARBON_METERS)")]
 ProductionOpt = Annotated[Optional[Path], typer.Option("--production", help="production counts CSV (default "
                                                                              "$ZEROCARBON_PRODUCTION)")]

@@ -5,10 +5,9 @@ or OR-Tools.
 """
 from __future__ import annotations
 
-import re
-
 import json
 import os
+import re
 import sys
 import tempfile
 import traceback

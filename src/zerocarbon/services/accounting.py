@@ -559,8 +559,7 @@ def compute(sessions: sessionmaker, org_code: str, year: int, factor_set: str, g
 
     ``engine`` (duckdb | spark): what computes the combustion, grid-electricity and purchase (Scope 3
     categories 1 and 2) rows, from one SQL definition each (``services.inventory_engine``); by default they are
-    computed here, with numpy. The stored
-    inventory is the same either way.
+    computed here, with numpy. The stored inventory is the same either way.
 
     ``progress(step)`` is called with "load", "compute" and "save" as each step starts, inside the transaction:
     an exception it raises (e.g. a cancelled job's) stores nothing.
