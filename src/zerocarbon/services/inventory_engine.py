@@ -196,7 +196,7 @@ def purchases_on(engine) -> Callable[[Context, pd.DataFrame], Part | None]:
         if df.empty:
             return None
         df = df.reset_index(drop=True)
-        footprints = pd.DataFrame({"pcf_id": pd.Series(list(ctx.footprints()), dtype=object)})
+        footprints = pd.DataFrame({"pcf_id": pd.Series(list(ctx.stored_footprints), dtype=object)})
         tables = {"purchases": _purchase_table(df), "footprints": footprints, "routes": route_table()}
         found = engine.run_tables(PURCHASE_KEYS, tables)
         for c in found.columns:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -132,13 +133,11 @@ class Context:
     warnings: list[str] = field(default_factory=list)
     exclusions: list[str] = field(default_factory=list)
 
-    def footprints(self) -> dict:
+    @cached_property
+    def stored_footprints(self) -> dict:
         """The stored supplier product footprints (``pcf``) by id."""
-        if "_footprints" not in self.__dict__:
-            pcf = self.pcf
-            self.__dict__["_footprints"] = ({} if pcf is None or pcf.empty else
-                                            {str(r.pf_id): r for r in pcf.itertuples(index=False)})
-        return self.__dict__["_footprints"]
+        pcf = self.pcf
+        return {} if pcf is None or pcf.empty else {str(r.pf_id): r for r in pcf.itertuples(index=False)}
 
     def country(self, sites) -> np.ndarray:
         codes, uniq = pd.factorize(pd.Series(sites, dtype=object))
@@ -413,7 +412,7 @@ def spend_key_route(ctx: Context, currency: str, price_year: float, naics: str, 
 
 def footprint_route(ctx: Context, pcf_id: str, unit: str) -> Route | None:
     """Supplier-specific: kg CO2e per ``unit`` of the stored PACT footprint ``pcf_id``; None when none is stored."""
-    known = ctx.footprints()
+    known = ctx.stored_footprints
     r = known.get(pcf_id)
     if r is None:
         return None
@@ -542,7 +541,7 @@ def _purchase_masks(ctx: Context, df: pd.DataFrame) -> np.ndarray:
     mask = np.zeros(len(df), dtype=np.int64)
     for i, c in enumerate(PURCHASE_GIVEN):
         mask |= _given(df, c).astype(np.int64) << i
-    stored = _text(df, "pcf_id").isin(list(ctx.footprints())).to_numpy()
+    stored = _text(df, "pcf_id").isin(list(ctx.stored_footprints)).to_numpy()
     return mask | stored.astype(np.int64) * FOOTPRINT_STORED
 
 
