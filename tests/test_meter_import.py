@@ -333,3 +333,17 @@ def test_a_changed_reading_is_named_by_row_local_time_and_the_files_own_number(t
     assert ("row 3: WX-L1 at 2026-03-01 18:15 UTC = 2026-03-02 02:15 Asia/Shanghai, written '2026-03-02 02:15' "
             "(interval start): stored 44 kWh, new file 996 x multiplier 2 = 1992 kWh") in texts[0]
     assert "the lake keeps the value first stored" in texts[0] and "Correcting stored readings" in texts[0]
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_meter_is_refused_not_given_to_a_meter(tmp_path, engine, blank):
+    # The streaming path once read a blank meter cell as no problem and stored the reading under the first
+    # meter of the registry; the careful path called it meter 'nan'.
+    path = tmp_path / "r.csv"
+    path.write_text("meter,timestamp,value\nM1,2026-08-03T00:00:00+08:00,1.0\n"
+                    f"{blank},2026-08-03T00:15:00+08:00,2.0\n")
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake", ORG, M, path, engine=engine)
+    assert "row 3, column 'meter': meter is blank" in str(exc.value)
+    assert not (tmp_path / "lake").exists()

@@ -175,6 +175,7 @@ class _Plan:
                    value, exact, local{', unit' if self.has_unit else ''},
                    CASE WHEN code IS NOT NULL AND value >= 0 AND isfinite(value)
                              AND CASE WHEN exact THEN exact_utc IS NOT NULL ELSE local IS NOT NULL END THEN NULL
+                        WHEN code IS NULL AND coalesce(trim(meter_raw), '') = '' THEN 'meter|meter is blank'
                         WHEN code IS NULL THEN 'meter|unknown meter ''' || meter_raw || ''' (not in the meter registry)'
                         WHEN value_raw IS NULL OR trim(CAST(value_raw AS VARCHAR)) = '' THEN 'value|value is blank'
                         WHEN value IS NULL THEN 'value|''' || CAST(value_raw AS VARCHAR) || ''' is not a number'

@@ -315,9 +315,13 @@ def reading_problems(frame: pd.DataFrame, meters: dict[str, Meter]) -> tuple[pd.
     problems as (index, column, reason).
     """
     probs: list[tuple[object, str, str]] = []
+    # a blank cell is said as such: ``astype(str)`` would name it meter 'nan'
+    blank_meter = frame["meter"].isna() | (frame["meter"].astype("string").str.strip() == "").fillna(True)
     meter = frame["meter"].astype(str)
-    unknown = ~meter.isin(list(meters))
-    probs += [(i, "meter", f"unknown meter '{m}' (not in the meter registry)") for i, m in meter[unknown].items()]
+    unknown = ~meter.isin(list(meters)) | blank_meter.to_numpy(bool)
+    probs += [(i, "meter", "meter is blank") for i in frame.index[blank_meter.to_numpy(bool)]]
+    probs += [(i, "meter", f"unknown meter '{m}' (not in the meter registry)")
+              for i, m in meter[unknown & ~blank_meter.to_numpy(bool)].items()]
     raw = frame["value"]
     text = raw.astype("string").str.strip()
     value = pd.to_numeric(raw, errors="coerce").astype(float)
