@@ -13,6 +13,10 @@ local time from a UTC stamp, the minutes between two stamps and timestamp litera
 * The lake's ``ts`` is a timestamp without zone (UTC by convention). Spark reads it as ``TIMESTAMP_NTZ``; its
   zone functions take ``TIMESTAMP`` (instant) values, so the Spark spelling casts with the session zone set to
   UTC (``store.engines`` sets it) and casts the wall time back to ``TIMESTAMP_NTZ``.
+* The readings import (``core.readings_sql``) works in UTC microseconds: ``ZC_EPOCH_US``/``ZC_FROM_US`` convert,
+  ``ZC_UTC_TIME`` places a local wall time in a zone, ``ZC_PARSE_INSTANT`` reads ISO text with a UTC offset
+  (Spark's cast wants the seconds before the offset, and no ``Z``) and ``ZC_ROUND_EVEN`` rounds half to even
+  (numpy's ``rint``; DuckDB's ``round`` rounds half away from zero).
 * Parameters are bound as literals of the engine's naive timestamp type after parsing, never pasted as text:
   every value is a ``datetime`` formatted here.
 
@@ -36,11 +40,23 @@ ENGINE_FUNCTIONS: dict[str, dict[str, str]] = {
         "ZC_LOCAL_TIME": "timezone({1}, timezone('UTC', {0}))",
         "ZC_MINUTES_BETWEEN": "datediff('minute', {0}, {1})",
         "ZC_TIMESTAMP": "CAST({0} AS TIMESTAMP)",
+        "ZC_EPOCH_US": "epoch_us({0})",
+        "ZC_FROM_US": "make_timestamp({0})",
+        "ZC_UTC_TIME": "make_timestamp(epoch_us(timezone({1}, {0})))",
+        "ZC_PARSE_INSTANT": "TRY_CAST({0} AS TIMESTAMPTZ)",
+        "ZC_ROUND_EVEN": "round_even({0}, 0)",
     },
     "spark": {
         "ZC_LOCAL_TIME": "CAST(from_utc_timestamp(CAST({0} AS TIMESTAMP), {1}) AS TIMESTAMP_NTZ)",
         "ZC_MINUTES_BETWEEN": "timestampdiff(MINUTE, {0}, {1})",
         "ZC_TIMESTAMP": "CAST({0} AS TIMESTAMP_NTZ)",
+        "ZC_EPOCH_US": "unix_micros(CAST({0} AS TIMESTAMP))",
+        "ZC_FROM_US": "CAST(timestamp_micros({0}) AS TIMESTAMP_NTZ)",
+        "ZC_UTC_TIME": "CAST(to_utc_timestamp(CAST({0} AS TIMESTAMP), {1}) AS TIMESTAMP_NTZ)",
+        # Spark's cast wants the seconds before an offset, and no Z: both are written in first
+        "ZC_PARSE_INSTANT": "TRY_CAST(regexp_replace(regexp_replace({0}, '([T ][0-9]{{2}}:[0-9]{{2}})(Z|[+-])', "
+                            "'$1:00$2'), 'Z$', '+00:00') AS TIMESTAMP)",
+        "ZC_ROUND_EVEN": "bround({0}, 0)",
     },
 }
 

@@ -187,20 +187,24 @@ BULK_BYTES = 200 * 2**20  # files above this go through the out-of-core DuckDB p
 
 def import_file(root: Path, org: str, meters: dict[str, Meter], path: str | Path, fill: bool = False,
                 progress: Callable[[int], None] | None = None, engine: str = "auto",
-                profile: MeterFileProfile = DEFAULT_PROFILE) -> ImportSummary:
+                profile: MeterFileProfile = DEFAULT_PROFILE, spark_master: str | None = None) -> ImportSummary:
     """Import one readings file of organisation ``org`` into the lake at ``root``, all or nothing.
 
     ``profile`` says how the file is laid out (:func:`zerocarbon.io.meter_files.read_profile`). ``engine``:
     ``pandas`` (careful path: resolves a repeated DST hour by file order, optional gap filling), ``duckdb``
     (one streaming pass in bounded memory, same rules and lake; refuses local stamps inside a clock change),
-    or ``auto`` (duckdb for large files).
+    or ``auto`` (duckdb for large files); ``spark`` runs the rules of the duckdb path as one definition over the
+    whole file on Apache Spark (``spark_master``: docs/spark.md), with the same problems and the same lake files.
     """
     path = Path(path)
     _check_profile_meter(profile, meters)
     if engine == "auto":
         engine = "duckdb" if path.is_file() and path.stat().st_size > BULK_BYTES and not fill else "pandas"
-    if engine == "duckdb":
-        return _bulk(root, org, meters, path, profile)
+    if fill and engine != "pandas":
+        raise InputError([Problem("--fill", None, None, f"gap filling is done by --engine pandas; --engine {engine} "
+                                                        "stores the readings as they are")])
+    if engine in ("duckdb", "spark"):
+        return _bulk(root, org, meters, path, profile, engine, spark_master)
     raw = read_readings(path, profile)
     frame, summary = normalise(raw, meters, path.name, fill, progress, profile)
     frame["batch"] = uuid.uuid4().hex[:12]
@@ -231,7 +235,8 @@ def _changed(rows: pd.DataFrame, raw: pd.DataFrame, meters: dict[str, Meter], so
                    changed_reason(out, len(rows)))
 
 
-def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile) -> ImportSummary:
+def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile, engine: str,
+          spark_master: str | None) -> ImportSummary:
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])
     source, copy = path, None
@@ -251,7 +256,13 @@ def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: M
                     raise lake.disk_full(root) from None
                 raise
     try:
-        res = lake_import.bulk_import(root, org, meters, source, profile)
+        if engine == "spark":
+            from zerocarbon.store import engine_import, engines
+
+            res = engine_import.engine_import(root, org, meters, source, engines.engine("spark", spark_master),
+                                              profile, delimiter=_delimiter(source))
+        else:
+            res = lake_import.bulk_import(root, org, meters, source, profile)
     except lake_import.BulkRejected as exc:
         raise exc.in_file(path.name) from None
     finally:
@@ -266,6 +277,16 @@ def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: M
                          duplicates_dropped=res["duplicates_dropped"], missing_intervals=res["missing_intervals"],
                          spikes=res["spikes"], resets=res["resets"], rollovers=res["rollovers"],
                          meters=sorted(meters), profile=profile.name)
+
+
+def _delimiter(path: Path) -> str | None:
+    """The delimiter of a CSV as DuckDB's reader (the streaming path's) detects it, for an engine that is told."""
+    if path.suffix.lower() == ".parquet":
+        return None
+    import duckdb
+
+    p = str(path).replace("'", "''")
+    return duckdb.sql(f"SELECT Delimiter FROM sniff_csv('{p}')").fetchone()[0]
 
 
 __all__ = ["import_file", "normalise", "register_meters", "read_registry", "read_profile", "ImportSummary",

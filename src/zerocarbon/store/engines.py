@@ -310,3 +310,151 @@ def engine(name: str | None = None, master: str | None = None):
             check_master(master, "--spark-master")
         return SparkEngine(master)
     raise InputError([Problem("--engine", None, None, f"{name!r} is not an engine; one of {', '.join(ENGINES)}")])
+
+
+class DuckDBWorkspace:
+    """Tables and views kept between the queries of one multi-step job (the readings import) in one DuckDB
+    connection; ``keep`` materialises a view the next steps read more than once."""
+
+    engine = "duckdb"
+
+    def __init__(self, temp: Path, memory_limit: str = "1GB"):
+        self.con = duckdb.connect()
+        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET preserve_insertion_order = true")  # row numbers are the file's order
+        self.con.execute(f"SET temp_directory = '{temp.as_posix()}'")
+
+    def source(self, name: str, path: Path, first_row: int, delimiter: str | None = None,
+               encoding: str | None = None) -> dict[str, str]:
+        """The file as table ``name`` with ``record`` (its rows numbered from ``first_row``); returns each column's
+        kind: text, instant (a timestamp with zone) or naive (without)."""
+        p = str(path).replace("'", "''")
+        if path.suffix.lower() == ".parquet":
+            rel = f"(SELECT * EXCLUDE (file_row_number), file_row_number + {first_row} AS record " \
+                  f"FROM read_parquet('{p}', file_row_number = true))"
+        else:
+            rel = (f"(SELECT *, row_number() OVER () - 1 + {first_row} AS record "
+                   f"FROM read_csv('{p}', all_varchar = true, header = true))")
+        self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM {rel}")
+        kinds = {}
+        for col, typ, *_ in self.con.execute(f"DESCRIBE {name}").fetchall():
+            kinds[col] = ("instant" if typ == "TIMESTAMP WITH TIME ZONE" else "naive" if typ.startswith("TIMESTAMP")
+                          else "text")
+        return kinds
+
+    def table(self, name: str, frame: pd.DataFrame) -> None:
+        self.con.register(f"{name}_df", arrow_table(frame))
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_df")
+
+    def parquet(self, name: str, files: list[str]) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet($files)", {"files": files})
+
+    def view(self, name: str, sql: str, keep: bool = False) -> None:
+        kind = "TEMP TABLE" if keep else "VIEW"
+        self.con.execute(f"CREATE OR REPLACE {kind} {name} AS {render(sql, self.engine)}")
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return naive(self.con.execute(render(sql, self.engine)).df())
+
+    def write(self, sql: str, folder: Path, partition: str) -> None:
+        """The rows of ``sql`` as Parquet files under ``folder``/``partition``=N/, sorted by meter and ts."""
+        self.con.execute(f"COPY ({render(sql, self.engine)} ORDER BY {partition}, meter, ts) TO "
+                         f"'{folder.as_posix()}' (FORMAT parquet, PARTITION_BY ({partition}))")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class SparkWorkspace:
+    """The same as :class:`DuckDBWorkspace` on a Spark session: temporary views, ``keep`` persists a view's rows
+    (memory, then local disk) until the job closes."""
+
+    engine = "spark"
+
+    def __init__(self, spark):
+        self.spark = spark
+        self.views: list[str] = []
+        self.kept: list = []
+        self._shuffle = _shuffle_partitions(spark)
+        self._shuffle.__enter__()
+
+    def source(self, name: str, path: Path, first_row: int, delimiter: str | None = None,
+               encoding: str | None = None) -> dict[str, str]:
+        """The file numbered in its own order: a file is read in splits, each a partition whose index grows with
+        the split's place in the file, and ``monotonically_increasing_id`` numbers a partition's rows in order.
+        The rows before each partition, counted once, make the numbers consecutive."""
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import TimestampNTZType, TimestampType
+
+        if path.suffix.lower() == ".parquet":
+            df = self.spark.read.parquet(str(path))
+        else:
+            reader = self.spark.read.option("header", True)
+            if delimiter:
+                reader = reader.option("sep", delimiter)
+            if encoding:
+                reader = reader.option("encoding", encoding)
+            df = reader.csv(str(path))
+        kinds = {f.name: "instant" if isinstance(f.dataType, TimestampType)
+                 else "naive" if isinstance(f.dataType, TimestampNTZType) else "text" for f in df.schema.fields}
+        df = df.withColumn("_zc_part", F.spark_partition_id()).withColumn("_zc_id", F.monotonically_increasing_id())
+        df = self._keep(df)
+        counts = sorted((r[0], r[1]) for r in df.groupBy("_zc_part").count().collect())
+        before, offsets = 0, []
+        for part, n in counts:
+            offsets.append((part, before))
+            before += n
+        off = self.spark.createDataFrame(offsets or [(0, 0)], "_zc_part INT, _zc_before LONG")
+        df = (df.join(F.broadcast(off), "_zc_part")
+              .withColumn("record", F.col("_zc_before") + F.col("_zc_id") - F.shiftleft(F.col("_zc_part").cast("long"), 33)
+                          + first_row)
+              .drop("_zc_part", "_zc_id", "_zc_before"))
+        self._register(name, df)
+        kinds["record"] = "text"
+        return kinds
+
+    def _keep(self, df):
+        from pyspark import StorageLevel
+
+        df = df.persist(StorageLevel.MEMORY_AND_DISK)
+        self.kept.append(df)
+        return df
+
+    def _register(self, name: str, df) -> None:
+        df.createOrReplaceTempView(name)
+        self.views.append(name)
+
+    def table(self, name: str, frame: pd.DataFrame) -> None:
+        from pyspark.sql import functions as F
+
+        self._register(name, F.broadcast(self.spark.createDataFrame(arrow_table(frame))))
+
+    def parquet(self, name: str, files: list[str]) -> None:
+        self._register(name, self.spark.read.parquet(*files))
+
+    def view(self, name: str, sql: str, keep: bool = False) -> None:
+        df = self.spark.sql(render(sql, self.engine))
+        self._register(name, self._keep(df) if keep else df)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        with _driver_limits():
+            return naive(self.spark.sql(render(sql, self.engine)).toArrow().to_pandas())
+
+    def write(self, sql: str, folder: Path, partition: str) -> None:
+        df = self.spark.sql(render(sql, self.engine))
+        # one file per partition, sorted by meter and time as the streaming path writes it
+        (df.repartition(partition).sortWithinPartitions(partition, "meter", "ts")
+         .write.partitionBy(partition).parquet(folder.as_posix()))
+
+    def close(self) -> None:
+        for df in self.kept:
+            df.unpersist()
+        for name in self.views:
+            self.spark.catalog.dropTempView(name)
+        self._shuffle.__exit__(None, None, None)
+
+
+def workspace(eng, temp: Path):
+    """A workspace of ``eng`` (an engine of :func:`engine`) for a multi-step job."""
+    return DuckDBWorkspace(temp) if eng.name == "duckdb" else SparkWorkspace(eng.session())

@@ -441,12 +441,12 @@ def _query_uri(root: str, org: str, sql: str, frames, engine, sites, months, par
                                 "or empty); import readings into a lake folder and copy it there") from None
         # A damaged file must stop the query with its name (skipping it would report too little energy); Spark
         # names it in the root cause of its Java error.
-        raise StorageError(f"the lake at {root} cannot be read: {_root_cause(text)}; nothing was written. A damaged "
+        raise StorageError(f"the lake at {root} cannot be read: {root_cause(text)}; nothing was written. A damaged "
                            "file there: restore it from a backup of the lake, or remove it and import its source "
                            "again into a lake folder, then copy the partition over") from None
 
 
-def _root_cause(text: str) -> str:
+def root_cause(text: str) -> str:
     """The last ``Caused by:`` of a Java error, without the exception's class; else its first line."""
     causes = [line.strip().removeprefix("Caused by:").strip() for line in text.splitlines()
               if line.strip().startswith("Caused by:")]
