@@ -62,10 +62,11 @@ class Freq(str, Enum):
     month = "month"
 
 
-class Engine(str, Enum):
+class ImportEngine(str, Enum):
     auto = "auto"
     pandas = "pandas"
     duckdb = "duckdb"
+    spark = "spark"
 
 
 ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", help="meter-file profile (YAML): column mapping, "
@@ -76,8 +77,10 @@ ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", help="meter-fil
 def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
                   fill: Annotated[bool, typer.Option(help="fill gaps of up to 4 intervals linearly")] = False,
                   profile: ProfileOpt = None,
-                  engine: Annotated[Engine, typer.Option(help="pandas: careful path; duckdb: out-of-core; "
-                                                         "auto: duckdb above 200 MiB")] = Engine.auto,
+                  engine: Annotated[ImportEngine, typer.Option(
+                      help="pandas: careful path; duckdb: out-of-core; auto: duckdb above 200 MiB; spark: the "
+                           "duckdb path's rules on Apache Spark (docs/spark.md)")] = ImportEngine.auto,
+                  spark_master: MasterOpt = None,
                   org: OrgCodeOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Import a CSV/Parquet of readings for the organisation's meters in REGISTRY: by default columns meter,
     timestamp, value[, unit]; any other layout through --profile."""
@@ -92,7 +95,7 @@ def meters_import(registry: Path, readings: Path, lake: LakeOpt = Path("lake"),
                   transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task(f"importing {readings.name}", total=len(meters))
         s = meter_import.import_file(lake, code, meters, readings, fill, engine=engine.value, profile=layout,
-                                     progress=lambda n: progress.update(task, completed=n))
+                                     progress=lambda n: progress.update(task, completed=n), spark_master=spark_master)
     if as_json:
         emit_json({**s.__dict__, "filled_share": s.filled_share})
         return

@@ -200,6 +200,9 @@ def import_file(root: Path, org: str, meters: dict[str, Meter], path: str | Path
     _check_profile_meter(profile, meters)
     if engine == "auto":
         engine = "duckdb" if path.is_file() and path.stat().st_size > BULK_BYTES and not fill else "pandas"
+    if spark_master and engine != "spark":
+        raise InputError([Problem("--spark-master", None, None, f"a Spark master is given but the engine is {engine}; "
+                                                                "add --engine spark")])
     if fill and engine != "pandas":
         raise InputError([Problem("--fill", None, None, f"gap filling is done by --engine pandas; --engine {engine} "
                                                         "stores the readings as they are")])
@@ -286,7 +289,7 @@ def _delimiter(path: Path) -> str | None:
     import duckdb
 
     p = str(path).replace("'", "''")
-    return duckdb.sql(f"SELECT Delimiter FROM sniff_csv('{p}')").fetchone()[0]
+    return duckdb.sql(f"SELECT Delimiter FROM sniff_csv('{p}')").fetchall()[0][0]
 
 
 __all__ = ["import_file", "normalise", "register_meters", "read_registry", "read_profile", "ImportSummary",

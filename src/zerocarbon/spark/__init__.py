@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 #: job name -> the command it runs
-JOBS = {"rollup": ["meters", "rollup"], "kpis": ["meters", "kpis"], "to-activity": ["meters", "to-activity"],
-        "inventory": ["inventory", "compute"]}
+JOBS = {"import": ["meters", "import"], "rollup": ["meters", "rollup"], "kpis": ["meters", "kpis"],
+        "to-activity": ["meters", "to-activity"], "inventory": ["inventory", "compute"]}
 SCRIPT = Path(__file__).with_name("__main__.py")
 
 USAGE = (f"usage: python -m zerocarbon.spark JOB [ARGS...]\n"

@@ -184,7 +184,7 @@ def _run(ws, root: Path, org: str, meters: dict[str, Meter], path: Path, profile
 
 
 def _us(t) -> int:
-    return int(pd.Timestamp(t).as_unit("us").value)
+    return int(np.datetime64(pd.Timestamp(t), "us").astype(np.int64))
 
 
 def _problem(r, col) -> tuple[int, str, str]:

@@ -348,7 +348,8 @@ class DuckDBWorkspace:
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_df")
 
     def parquet(self, name: str, files: list[str]) -> None:
-        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet($files)", {"files": files})
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{listed}])")
 
     def view(self, name: str, sql: str, keep: bool = False) -> None:
         kind = "TEMP TABLE" if keep else "VIEW"
