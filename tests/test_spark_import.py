@@ -19,7 +19,6 @@ from tests.test_spark_engine import REGISTRY, _files, _meters
 from zerocarbon.core import readings_sql
 from zerocarbon.core.energy.intervals import Meter, MeterFileProfile
 from zerocarbon.errors import InputError
-from zerocarbon.services.meter_import import import_file
 from zerocarbon.store import engine_import, engines, lake, lake_import
 
 pytestmark = pytest.mark.spark

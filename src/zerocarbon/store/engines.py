@@ -382,9 +382,10 @@ class SparkWorkspace:
 
     def source(self, name: str, path: Path, first_row: int, delimiter: str | None = None,
                encoding: str | None = None) -> dict[str, str]:
-        """The file numbered in its own order: a file is read in splits, each a partition whose index grows with
-        the split's place in the file, and ``monotonically_increasing_id`` numbers a partition's rows in order.
-        The rows before each partition, counted once, make the numbers consecutive."""
+        """The file numbered in its own order. Parquet: Spark's own row index of the file. CSV: the file is read
+        in splits, each a partition whose index grows with the split's place in the file, and
+        ``monotonically_increasing_id`` numbers a partition's rows in order; the rows before each partition,
+        counted in a first pass (a file is split the same way on every read), make the numbers consecutive."""
         from pyspark.sql import functions as F
         from pyspark.sql.types import TimestampNTZType, TimestampType
 
@@ -399,8 +400,10 @@ class SparkWorkspace:
             df = reader.csv(str(path))
         kinds = {f.name: "instant" if isinstance(f.dataType, TimestampType)
                  else "naive" if isinstance(f.dataType, TimestampNTZType) else "text" for f in df.schema.fields}
+        if path.suffix.lower() == ".parquet":
+            self._register(name, df.withColumn("record", F.col("_metadata.row_index") + first_row))
+            return kinds
         df = df.withColumn("_zc_part", F.spark_partition_id()).withColumn("_zc_id", F.monotonically_increasing_id())
-        df = self._keep(df)
         counts = sorted((r[0], r[1]) for r in df.groupBy("_zc_part").count().collect())
         before, offsets = 0, []
         for part, n in counts:
@@ -412,7 +415,6 @@ class SparkWorkspace:
                           + first_row)
               .drop("_zc_part", "_zc_id", "_zc_before"))
         self._register(name, df)
-        kinds["record"] = "text"
         return kinds
 
     def _keep(self, df):
