@@ -347,3 +347,13 @@ def test_a_blank_meter_is_refused_not_given_to_a_meter(tmp_path, engine, blank):
         import_file(tmp_path / "lake", ORG, M, path, engine=engine)
     assert "row 3, column 'meter': meter is blank" in str(exc.value)
     assert not (tmp_path / "lake").exists()
+
+
+def test_gap_filling_with_the_streaming_engine_is_refused_not_ignored(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("meter,timestamp,value\nM1,2026-08-03T00:00:00+08:00,1.0\n")
+    with pytest.raises(InputError, match="gap filling is done by --engine pandas"):
+        import_file(tmp_path / "lake", ORG, M, path, fill=True, engine="duckdb")
+    with pytest.raises(InputError, match="add --engine spark"):
+        import_file(tmp_path / "lake", ORG, M, path, engine="pandas", spark_master="local[2]")
+    assert not (tmp_path / "lake").exists()

@@ -16,7 +16,8 @@ local time from a UTC stamp, the minutes between two stamps and timestamp litera
 * The readings import (``core.readings_sql``) works in UTC microseconds: ``ZC_EPOCH_US``/``ZC_FROM_US`` convert,
   ``ZC_UTC_TIME`` places a local wall time in a zone, ``ZC_PARSE_INSTANT`` reads ISO text with a UTC offset
   (Spark's cast wants the seconds before the offset, and no ``Z``) and ``ZC_ROUND_EVEN`` rounds half to even
-  (numpy's ``rint``; DuckDB's ``round`` rounds half away from zero).
+  (numpy's ``rint``; DuckDB's ``round`` rounds half away from zero); ``ZC_TO_DOUBLE`` reads a number as DuckDB's
+  cast does, which takes one ``_`` between digits as a separator (``1_000``).
 * Parameters are bound as literals of the engine's naive timestamp type after parsing, never pasted as text:
   every value is a ``datetime`` formatted here.
 
@@ -45,6 +46,7 @@ ENGINE_FUNCTIONS: dict[str, dict[str, str]] = {
         "ZC_UTC_TIME": "make_timestamp(epoch_us(timezone({1}, {0})))",
         "ZC_PARSE_INSTANT": "TRY_CAST({0} AS TIMESTAMPTZ)",
         "ZC_ROUND_EVEN": "round_even({0}, 0)",
+        "ZC_TO_DOUBLE": "TRY_CAST({0} AS DOUBLE)",
     },
     "spark": {
         "ZC_LOCAL_TIME": "CAST(from_utc_timestamp(CAST({0} AS TIMESTAMP), {1}) AS TIMESTAMP_NTZ)",
@@ -57,6 +59,8 @@ ENGINE_FUNCTIONS: dict[str, dict[str, str]] = {
         "ZC_PARSE_INSTANT": "TRY_CAST(regexp_replace(regexp_replace({0}, '([T ][0-9]{{2}}:[0-9]{{2}})(Z|[+-])', "
                             "'$1:00$2'), 'Z$', '+00:00') AS TIMESTAMP)",
         "ZC_ROUND_EVEN": "bround({0}, 0)",
+        # DuckDB reads one '_' between digits as a digit separator (1_000); Spark's cast does not
+        "ZC_TO_DOUBLE": "TRY_CAST(regexp_replace(CAST({0} AS STRING), '(?<=[0-9])_(?=[0-9])', '') AS DOUBLE)",
     },
 }
 

@@ -61,7 +61,7 @@ def parsed_sql(profile, stamp_kind: str, has_unit: bool) -> str:
     value = f"r.{_q(profile.value)}"
     return f"""
 SELECT r.record, g.code, {meter} AS meter_raw, {text} AS ts_text, {exact_us} AS exact_us, {local} AS local,
-       {exact} AS exact, TRY_CAST({value} AS DOUBLE) AS value, CAST({value} AS VARCHAR) AS value_raw,
+       {exact} AS exact, ZC_TO_DOUBLE({value}) AS value, CAST({value} AS VARCHAR) AS value_raw,
        {unit} AS unit, {unit_key} AS unit_key, g.tz, g.zone, g.step_us, g.minutes, g.shift_us, g.multiplier,
        g.cumulative
 FROM raw_file AS r LEFT JOIN registry AS g ON {meter} = g.meter
@@ -70,11 +70,13 @@ FROM raw_file AS r LEFT JOIN registry AS g ON {meter} = g.meter
 
 def checked_sql(profile) -> str:
     """``parsed`` with each row's interval stamp in UTC microseconds, the first reason it cannot be used (as
-    ``column|reason``, in the order the streaming path checks them; NULL: usable) and its unit factor. A finite
-    value is one whose difference with itself is zero: Spark orders NaN above every number."""
+    ``column|reason``, in the order the streaming path checks them; NULL: usable) and its unit factor: only what
+    the rules read, as an engine keeps this table (the texts of messages are read again from ``parsed`` for the
+    rows named). A finite value is one whose difference with itself is zero: Spark orders NaN above every
+    number."""
     described = profile.describe_format().replace("'", "''")
     return f"""
-SELECT p.*, f.factor AS unit_factor, f.reason AS unit_reason,
+SELECT p.record, p.code, p.local, p.exact, p.value, f.factor AS unit_factor, f.reason AS unit_reason,
        CASE WHEN p.exact THEN p.exact_us ELSE ZC_EPOCH_US(ZC_UTC_TIME(p.local, p.tz)) END AS ts_us,
        CASE WHEN p.code IS NOT NULL AND p.value - p.value = 0 AND p.value >= 0
                  AND CASE WHEN p.exact THEN p.exact_us IS NOT NULL ELSE p.local IS NOT NULL END THEN NULL
@@ -93,8 +95,8 @@ FROM parsed AS p LEFT JOIN factors AS f ON p.unit_key = f.unit AND p.code = f.co
 #: the keys resolved in Python: each (unit, meter) of the usable rows, and each zone's years of local stamps
 UNIT_KEYS = "SELECT DISTINCT unit_key AS unit, code FROM parsed WHERE code IS NOT NULL"
 LOCAL_YEARS = """
-SELECT tz, min(year(local)) AS first_year, max(year(local)) AS last_year
-FROM checked WHERE problem IS NULL AND NOT exact GROUP BY tz
+SELECT g.tz, min(year(c.local)) AS first_year, max(year(c.local)) AS last_year
+FROM checked AS c JOIN registry AS g ON c.code = g.code WHERE c.problem IS NULL AND NOT c.exact GROUP BY g.tz
 """
 
 
@@ -106,17 +108,18 @@ def problems_sql(first_row: int, ts_min: int, ts_max: int) -> str:
     clean = "c.problem IS NULL AND c.unit_factor IS NOT NULL"
     start = "ZC_LOCAL_TIME(ZC_FROM_US(c.ts_us - c.shift_us), c.zone)"
     return f"""
-WITH g AS (SELECT c.*, {start} AS local_start FROM checked AS c
-           WHERE {clean} AND c.ts_us >= {ts_min} AND c.ts_us < {ts_max})
-SELECT c.record, {batch} AS batch, 1 AS tier, c.problem AS what, CAST(NULL AS TIMESTAMP) AS at, c.tz AS zone,
-       CAST(NULL AS BIGINT) AS ts_us, CAST(NULL AS BIGINT) AS minutes
+WITH k AS (SELECT c.*, r.tz, r.zone, r.shift_us, r.step_us, r.minutes
+           FROM checked AS c JOIN registry AS r ON c.code = r.code),
+g AS (SELECT c.*, {start} AS local_start FROM k AS c WHERE {clean} AND c.ts_us >= {ts_min} AND c.ts_us < {ts_max})
+SELECT c.record, {batch} AS batch, 1 AS tier, c.problem AS what, CAST(NULL AS TIMESTAMP) AS at,
+       CAST(NULL AS VARCHAR) AS zone, CAST(NULL AS BIGINT) AS ts_us, CAST(NULL AS BIGINT) AS minutes
 FROM checked AS c WHERE c.problem IS NOT NULL
 UNION ALL
 SELECT c.record, {batch}, 1, 'unit|' || c.unit_reason, NULL, NULL, NULL, NULL
 FROM checked AS c WHERE c.problem IS NULL AND c.unit_factor IS NULL
 UNION ALL
 SELECT c.record, {batch}, 1, 'dst|' || w.kind, c.local, c.tz, NULL, NULL
-FROM checked AS c JOIN windows AS w ON c.tz = w.tz AND ZC_EPOCH_US(c.local) >= w.lo_us AND ZC_EPOCH_US(c.local) < w.hi_us
+FROM k AS c JOIN windows AS w ON c.tz = w.tz AND ZC_EPOCH_US(c.local) >= w.lo_us AND ZC_EPOCH_US(c.local) < w.hi_us
 WHERE c.problem IS NULL AND NOT c.exact
 UNION ALL
 SELECT c.record, {batch}, 2, 'outside|', NULL, NULL, c.ts_us, NULL
@@ -134,7 +137,8 @@ WHERE (ZC_EPOCH_US(c.local_start) - ZC_EPOCH_US(date_trunc('day', c.local_start)
 #: right after its stamp is compared with the row before it; one after a later stamp, with the stamp's first row.
 SEQUENCE = """
 WITH v AS (
-  SELECT record, code, ts_us, (value * unit_factor) * multiplier AS v FROM checked),
+  SELECT c.record, c.code, c.ts_us, (c.value * c.unit_factor) * g.multiplier AS v
+  FROM checked AS c JOIN registry AS g ON c.code = g.code),
 w AS (
   SELECT record, code, ts_us, v,
          max(ts_us) OVER (PARTITION BY code ORDER BY record ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pm,
@@ -158,14 +162,15 @@ WITH k AS (
   SELECT record, outcome, max(CASE WHEN pm IS NULL OR ts_us >= pm THEN record END)
            OVER (PARTITION BY code ORDER BY record ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
   FROM sequence)
-SELECT k.record, k.prev, a.ts_text, coalesce(a.local, ZC_FROM_US(a.ts_us)) AS at, b.ts_text AS prev_text,
+SELECT k.record, k.prev, pa.ts_text, coalesce(a.local, ZC_FROM_US(a.ts_us)) AS at, pb.ts_text AS prev_text,
        coalesce(b.local, ZC_FROM_US(b.ts_us)) AS prev_at
 FROM k JOIN checked AS a ON k.record = a.record JOIN checked AS b ON k.prev = b.record
+JOIN parsed AS pa ON k.record = pa.record JOIN parsed AS pb ON k.prev = pb.record
 WHERE k.outcome = 'order' ORDER BY k.record LIMIT {limit}
 """
 
 CLASHES = """
-SELECT s.record, s.code, c.ts_text FROM sequence AS s JOIN checked AS c ON s.record = c.record
+SELECT s.record, s.code, p.ts_text FROM sequence AS s JOIN parsed AS p ON s.record = p.record
 WHERE s.outcome = 'clash' ORDER BY s.record LIMIT {limit}
 """
 
@@ -248,9 +253,11 @@ WHERE abs(l.value - f.value) > 1e-9
 #: the file's first row of each clashing (meter, interval start) of an interval meter: ``clash`` (code, start_us)
 CLASH_ROWS = """
 WITH m AS (
-  SELECT c.code, c.record, c.ts_text, c.value, c.unit, x.start_us,
+  SELECT c.code, c.record, p.ts_text, c.value, p.unit, x.start_us,
          row_number() OVER (PARTITION BY c.code, x.start_us ORDER BY c.record) AS nth
-  FROM checked AS c JOIN clash AS x ON c.code = x.code AND c.ts_us - c.shift_us = x.start_us
+  FROM checked AS c JOIN registry AS g ON c.code = g.code
+  JOIN clash AS x ON c.code = x.code AND c.ts_us - g.shift_us = x.start_us
+  JOIN parsed AS p ON c.record = p.record
   WHERE c.problem IS NULL)
 SELECT code, start_us, record, ts_text, value, unit FROM m WHERE nth = 1
 """

@@ -148,7 +148,7 @@ def _run(ws, root: Path, org: str, meters: dict[str, Meter], path: Path, profile
          for c, r, a, b in zip(per["code"].astype(int), rn, lo, hi)]
     ws.table("quantiles", pd.DataFrame({"code": per["code"].astype(np.int64), "q": np.array(q, float)}))
     spikes = int(ws.query(rs.SPIKES)["spikes"].iloc[0])
-    ws.view("final", rs.FINAL.format(batch=rs._lit(batch)), keep=True)
+    ws.view("final", rs.FINAL.format(batch=rs._lit(batch)))  # a join of kept intervals: cheap to compute again
 
     parts = {int(p): int(n) for p, n in ws.query("SELECT part, count(*) AS n FROM final GROUP BY part")
              .itertuples(index=False)}
