@@ -226,3 +226,15 @@ def test_the_command_imports_on_spark(tmp_path, spark):
                               str(tmp_path / "lake-x"), "--org", "ACME", "--engine", "pandas", "--spark-master",
                               "local[2]", "--db", db])
     assert res.exit_code == 2 and "add --engine spark" in res.output
+
+
+def test_a_parquet_file_spark_cannot_read_is_named_with_what_to_do(tmp_path, spark):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "ns.parquet"
+    pq.write_table(pa.table({"meter": ["SH"], "timestamp": pa.array([1_785_700_800_000_000_000], pa.timestamp("ns", "UTC")),
+                             "value": [1.0]}), path)
+    with pytest.raises(InputError, match="coerce_timestamps='us'") as exc:
+        engine_import.engine_import(tmp_path / "lake", "ORG", M, path, spark)
+    assert "ns.parquet: spark could not read the file" in str(exc.value) and not (tmp_path / "lake").exists()

@@ -52,8 +52,11 @@ def engine_import(root: Path, org: str, meters: dict[str, Meter], path: Path, en
         try:
             summary, moves = _run(ws, root, org, meters, path, profile, batch, stage, delimiter)
         except eng.errors as exc:
-            raise InputError([Problem(path.name, None, None, f"{eng.name} could not read the file: "
-                                                             f"{lake.root_cause(str(exc))}")]) from None
+            why = lake.root_cause(str(exc))
+            if "TIMESTAMP(NANOS" in why:
+                why += ("; Spark does not read timestamps stored in nanoseconds: write the file with microseconds "
+                        "(pyarrow or pandas: coerce_timestamps='us'), or import it with --engine duckdb")
+            raise InputError([Problem(path.name, None, None, f"{eng.name} could not read the file: {why}")]) from None
         for src, dest in moves:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
