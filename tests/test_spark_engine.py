@@ -346,6 +346,19 @@ def test_a_job_through_spark_submit_on_a_standalone_cluster(world, tmp_path):
         for key, value in here.items():
             assert math.isclose(said["totals"][key], value, rel_tol=1e-9) and math.isclose(stored[key], value,
                                                                                           rel_tol=1e-9), key
+        # the import job: the executors check the readings file and write the new rows, the driver moves them in
+        examples = Path(__file__).resolve().parent.parent / "examples" / "meters"
+        registry, readings = examples / "registry.csv", examples / "readings_2026-06.csv"
+        done = cluster.submit(["import", str(registry), str(readings), "--lake", str(tmp_path / "lake-cluster"),
+                               "--org", "ACME", "--db", url, "--json"])
+        assert done.returncode == 0, done.stderr[-3000:]
+        said = json.loads(done.stdout[done.stdout.index("{"):])
+        ref = import_file(tmp_path / "lake-stream", "ACME", _meters(registry), readings, engine="duckdb")
+        assert (said["rows"], said["stored"], said["missing_intervals"]) == (ref.rows, ref.stored,
+                                                                           ref.missing_intervals) == (10752, 10752, 0)
+        q = "SELECT meter, ts, value, unit, quality FROM readings ORDER BY meter, ts"
+        pd.testing.assert_frame_equal(lake.query(tmp_path / "lake-cluster", "ACME", q),
+                                      lake.query(tmp_path / "lake-stream", "ACME", q))
 
 
 def _acme(url: str):
