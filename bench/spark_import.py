@@ -27,13 +27,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import meter_import as gen  # noqa: E402
-from spark_rollup import tree_rss  # noqa: E402
+from spark_rollup import measured  # noqa: E402
 
 OUT = HERE / "out" / "spark_import"
 ZEROCARBON = str(Path(sys.executable).with_name("zerocarbon"))
@@ -55,17 +54,10 @@ def run(path: Path, engine: str, cores: int, driver_memory: str) -> dict:
     if engine == "spark":
         cmd += ["--spark-master", f"local[{cores}]"]
         env["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {driver_memory} pyspark-shell"
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
-        time.sleep(0.05)
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{engine} failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
-    return {"seconds": seconds, "peak_mb": peak / 2**20, "summary": json.loads(out), "lake": str(lake)}
+    seconds, peak, out, err, code = measured(cmd, env)
+    if code != 0:
+        raise SystemExit(f"{engine} failed ({code}): {' '.join(cmd)}\n{err[-3000:]}")
+    return {"seconds": seconds, "peak_mb": peak, "summary": json.loads(out), "lake": str(lake)}
 
 
 def held(lake: str) -> dict:

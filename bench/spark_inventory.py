@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from inventory_1m import YEAR  # noqa: E402
 from inventory_stored import machine, write_files  # noqa: E402
-from spark_rollup import parse_size, tree_rss  # noqa: E402
+from spark_rollup import measured, parse_size  # noqa: E402
 
 OUT = HERE / "out" / "spark_inventory"
 ZEROCARBON = str(Path(sys.executable).with_name("zerocarbon"))
@@ -78,17 +78,10 @@ def run(url: str, engine: str, cores: int, driver_memory: str) -> dict:
     elif engine == "spark":
         cmd += ["--engine", "spark", "--spark-master", f"local[{cores}]"]
         env["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {driver_memory} pyspark-shell"
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
-        time.sleep(0.05)
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{engine} failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
-    return {"seconds": seconds, "peak_mb": peak / 2**20, "totals": json.loads(out)["totals"]}
+    seconds, peak, out, err, code = measured(cmd, env)
+    if code != 0:
+        raise SystemExit(f"{engine} failed ({code}): {' '.join(cmd)}\n{err[-3000:]}")
+    return {"seconds": seconds, "peak_mb": peak, "totals": json.loads(out)["totals"]}
 
 
 def main() -> None:

@@ -95,24 +95,28 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def measured(cmd: list[str], env: dict) -> tuple[float, float, str, str, int]:
+    """Run ``cmd``: wall seconds, peak MB of it and its descendants (sampled every 50 ms), stdout, stderr, exit."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    return time.perf_counter() - t0, peak / 2**20, out, err, proc.returncode
+
+
 def run(folder: Path, engine: str, cores: int) -> dict:
     cmd = [str(Path(sys.executable).with_name("zerocarbon")), "meters", "rollup", "--registry",
            str(folder / "meters.csv"), "--lake", str(folder / "lake"), "--org", "G", "--by", "site", "--freq",
            "month", "--json"]
     if engine == "spark":
         cmd += ["--engine", "spark", "--spark-master", f"local[{cores}]"]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
-        time.sleep(0.05)
-    out = proc.stdout.read()
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{engine} failed ({proc.returncode}): {' '.join(cmd)}")
-    return {"seconds": seconds, "peak_mb": peak / 2**20, "rows": json.loads(out)}
+    seconds, peak, out, _, code = measured(cmd, {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    if code != 0:
+        raise SystemExit(f"{engine} failed ({code}): {' '.join(cmd)}")
+    return {"seconds": seconds, "peak_mb": peak, "rows": json.loads(out)}
 
 
 def same(a: list[dict], b: list[dict]) -> bool:

@@ -13,10 +13,31 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.services import require_service
+
+
+@contextmanager
+def local_spark(master: str = "local[2]"):
+    """The Spark engine in this process on loopback (needs Java), stopped and the environment restored after."""
+    from zerocarbon.store import engines
+
+    java_or_fail()
+    saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON")}
+    os.environ.update({k: v for k, v in spark_env().items() if k in saved})
+    engine = engines.engine("spark", master)
+    try:
+        yield engine
+    finally:
+        engine.session().stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def java_or_fail() -> None:

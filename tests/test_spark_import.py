@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.spark_cluster import java_or_fail, spark_env
+from tests.spark_cluster import local_spark
 from tests.test_bulk_import import METERS as TRAP_METERS, _save, _traps
 from tests.test_spark_engine import REGISTRY, _files, _meters
 from zerocarbon.core import readings_sql
@@ -30,18 +30,8 @@ SUMMARY = ("rows", "stored", "already_stored", "duplicates_dropped", "resets", "
 
 @pytest.fixture(scope="module")
 def spark():
-    java_or_fail()
-    import os
-    saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON")}
-    os.environ.update({k: v for k, v in spark_env().items() if k in saved})
-    eng = engines.engine("spark", "local[2]")
-    yield eng
-    eng.session().stop()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with local_spark() as engine:
+        yield engine
 
 
 def _outcome(run):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.spark_cluster import java_or_fail, spark_env
+from tests.spark_cluster import java_or_fail, local_spark, spark_env
 from zerocarbon.core.factors import load_factor_set
 from zerocarbon.core.ghg.inventory import LEDGER_COLUMNS, ActivityData, compute_inventory
 from zerocarbon.core.model import Boundary, Organisation, Site
@@ -131,17 +131,8 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def spark_engine():
-    java_or_fail()
-    saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON")}
-    os.environ.update({k: v for k, v in spark_env().items() if k in saved})
-    engine = engines.engine("spark", "local[2]")
-    yield engine
-    engine.session().stop()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with local_spark() as engine:
+        yield engine
 
 
 def _sorted(ledger: pd.DataFrame) -> pd.DataFrame:
