@@ -19,6 +19,7 @@ from tests.test_spark_engine import REGISTRY, _files, _meters
 from zerocarbon.core import readings_sql
 from zerocarbon.core.energy.intervals import Meter, MeterFileProfile
 from zerocarbon.errors import InputError
+from zerocarbon.services.meter_import import _delimiter
 from zerocarbon.store import engine_import, engines, lake, lake_import
 
 pytestmark = pytest.mark.spark
@@ -48,7 +49,7 @@ def _all_paths(tmp: Path, spark, meters, path: Path, org="ORG", profile=None, la
     ``lakes``); asserts the three agree and returns the streaming path's outcome and lake rows."""
     profile = profile or MeterFileProfile()
     lakes = lakes or {name: tmp / name for name in ("stream", "duckdb", "spark")}
-    delimiter = None if path.suffix == ".parquet" else ","
+    delimiter = _delimiter(path)  # as the command finds it
     out = {"stream": _outcome(lambda: lake_import.bulk_import(lakes["stream"], org, meters, path, profile))}
     for name, eng in (("duckdb", engines.engine("duckdb")), ("spark", spark)):
         out[name] = _outcome(lambda: engine_import.engine_import(lakes[name], org, meters, path, eng, profile,
@@ -228,3 +229,14 @@ def test_a_parquet_file_spark_cannot_read_is_named_with_what_to_do(tmp_path, spa
     with pytest.raises(InputError, match="coerce_timestamps='us'") as exc:
         engine_import.engine_import(tmp_path / "lake", "ORG", M, path, spark)
     assert "ns.parquet: spark could not read the file" in str(exc.value) and not (tmp_path / "lake").exists()
+
+
+@pytest.mark.parametrize("text, encoding", [
+    ("meter,timestamp,value\nSH,2026-08-03 00:00,1\nSH,2026-08-03 00:15,2\n", "utf-8-sig"),
+    ("meter;timestamp;value\nSH;2026-08-03 00:00;1,5\nSH;2026-08-03 00:15;2\n", "utf-8"),
+    ("meter,timestamp,value\n", "utf-8")], ids=["bom", "semicolons", "header-only"])
+def test_csv_dialects_are_read_alike(tmp_path, spark, text, encoding):
+    path = tmp_path / "d.csv"
+    path.write_text(text, encoding=encoding)
+    outcome, _ = _all_paths(tmp_path, spark, M, path)
+    assert outcome[0] == "refused" or outcome[1]["rows"] == text.count("\n") - 1
