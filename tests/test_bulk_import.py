@@ -213,3 +213,16 @@ def test_a_lake_with_day_folders_is_refused_until_moved_into_months(tmp_path):
     assert lake.holdings(root, ORG)["readings"].sum() == 96
     again = import_file(root, ORG, METERS, path, engine="duckdb")
     assert again.stored == 0 and again.already_stored == 96
+
+
+def test_the_stream_is_cut_into_batches_of_exactly_batch_rows():
+    """DuckDB hands back batches of its own sizes; the stream re-cuts them, as where a batch ends decides which
+    problems a refusal lists (and the Spark import counts batches the same way)."""
+    import pyarrow as pa
+
+    sizes = [5, 1, 9, 3, 0, 4]
+    start = np.cumsum([0] + sizes)
+    batches = [pa.record_batch({"x": pa.array(np.arange(a, a + n))}) for a, n in zip(start, sizes)]
+    got = list(lake_import._exact_batches(iter(batches), 4))
+    assert [b.num_rows for b in got] == [4, 4, 4, 4, 4, 2]
+    assert np.concatenate([b.column("x").to_numpy() for b in got]).tolist() == list(range(22))

@@ -19,7 +19,6 @@ from tests.test_spark_engine import REGISTRY, _files, _meters
 from zerocarbon.core import readings_sql
 from zerocarbon.core.energy.intervals import Meter, MeterFileProfile
 from zerocarbon.errors import InputError
-from zerocarbon.services.meter_import import _delimiter
 from zerocarbon.store import engine_import, engines, lake, lake_import
 
 pytestmark = pytest.mark.spark
@@ -49,11 +48,9 @@ def _all_paths(tmp: Path, spark, meters, path: Path, org="ORG", profile=None, la
     ``lakes``); asserts the three agree and returns the streaming path's outcome and lake rows."""
     profile = profile or MeterFileProfile()
     lakes = lakes or {name: tmp / name for name in ("stream", "duckdb", "spark")}
-    delimiter = _delimiter(path)  # as the command finds it
     out = {"stream": _outcome(lambda: lake_import.bulk_import(lakes["stream"], org, meters, path, profile))}
     for name, eng in (("duckdb", engines.engine("duckdb")), ("spark", spark)):
-        out[name] = _outcome(lambda: engine_import.engine_import(lakes[name], org, meters, path, eng, profile,
-                                                                 delimiter=delimiter))
+        out[name] = _outcome(lambda: engine_import.engine_import(lakes[name], org, meters, path, eng, profile))
     assert out["duckdb"] == out["stream"], "duckdb"
     assert out["spark"] == out["stream"], "spark"
     held = {n: lake.query(p, org, ROWS) if lake.has_readings(p, org) else None for n, p in lakes.items()}
@@ -228,7 +225,7 @@ def test_a_parquet_file_spark_cannot_read_is_named_with_what_to_do(tmp_path, spa
                              "value": [1.0]}), path)
     with pytest.raises(InputError, match="coerce_timestamps='us'") as exc:
         engine_import.engine_import(tmp_path / "lake", "ORG", M, path, spark)
-    assert "ns.parquet: spark could not read the file" in str(exc.value) and not (tmp_path / "lake").exists()
+    assert "spark could not read the file" in str(exc.value) and not (tmp_path / "lake").exists()
 
 
 @pytest.mark.parametrize("text, encoding", [
@@ -240,3 +237,24 @@ def test_csv_dialects_are_read_alike(tmp_path, spark, text, encoding):
     path.write_text(text, encoding=encoding)
     outcome, _ = _all_paths(tmp_path, spark, M, path)
     assert outcome[0] == "refused" or outcome[1]["rows"] == text.count("\n") - 1
+
+
+@pytest.mark.parametrize("name, encoding, header", [
+    ("gb.csv", "gb18030", "meter,timestamp,value,unit"), ("readings 2026:06[1]{a,b}*.csv", "utf-8", "meter,timestamp,value,unit"),
+    ("spaced.csv", "utf-8", "meter, timestamp, value, unit")], ids=["gb18030", "odd-name", "spaced-header"])
+def test_files_the_command_reads_on_duckdb_are_read_on_spark(tmp_path, spark, name, encoding, header):
+    """Through the command's service: a GB18030 file (read through a UTF-8 copy), a name holding ':' and glob
+    characters, a header with spaces after the commas."""
+    from zerocarbon.services.meter_import import import_file
+
+    path = tmp_path / name
+    path.write_text(header + "\n" + "".join(f"SH,2026-08-03 00:{m:02d},1.5,千瓦时\n" if m == 30 else
+                                            f"SH,2026-08-03 00:{m:02d},1.5,kWh\n" for m in (0, 15, 30, 45)),
+                    encoding=encoding)
+    out = {}
+    for engine in ("duckdb", "spark"):
+        out[engine] = _outcome(lambda: import_file(tmp_path / engine, "ORG", M, path, engine=engine,
+                                                   spark_master="local[2]" if engine == "spark" else None))
+    assert out["spark"] == out["duckdb"]
+    assert out["duckdb"][0] == "refused" and out["duckdb"][1][0][:2] == (4, "unit")  # 千瓦时: named, on both
+    assert not list(tmp_path.glob("*/.tmp-*")) and not list(tmp_path.glob("*/.utf8-*"))

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from zerocarbon.core.energy.intervals import ISO_STAMP, OFFSET, QUALITY, ROLLOVER_SHARE, SPIKE_FACTOR, spike_sql
 
-#: the rows per batch of the streaming path, whose problem order this follows (``store.lake_import.BATCH_ROWS``)
+#: the rows per batch of the streaming path (``store.lake_import`` takes it from here): a refusal lists the
+#: problems of the first batch that has any, so where batches end is part of the rules
 BATCH_ROWS = 1 << 19
 
 

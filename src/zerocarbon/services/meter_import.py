@@ -198,11 +198,11 @@ def import_file(root: Path, org: str, meters: dict[str, Meter], path: str | Path
     """
     path = Path(path)
     _check_profile_meter(profile, meters)
+    if spark_master and engine != "spark":
+        raise InputError([Problem("--spark-master", None, None, "a Spark master is given but --engine is "
+                                                                f"{engine}; add --engine spark")])
     if engine == "auto":
         engine = "duckdb" if path.is_file() and path.stat().st_size > BULK_BYTES and not fill else "pandas"
-    if spark_master and engine != "spark":
-        raise InputError([Problem("--spark-master", None, None, f"a Spark master is given but the engine is {engine}; "
-                                                                "add --engine spark")])
     if fill and engine != "pandas":
         raise InputError([Problem("--fill", None, None, f"gap filling is done by --engine pandas; --engine {engine} "
                                                         "stores the readings as they are")])
@@ -263,7 +263,7 @@ def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: M
             from zerocarbon.store import engine_import, engines
 
             res = engine_import.engine_import(root, org, meters, source, engines.engine("spark", spark_master),
-                                              profile, delimiter=_delimiter(source))
+                                              profile)
         else:
             res = lake_import.bulk_import(root, org, meters, source, profile)
     except lake_import.BulkRejected as exc:
@@ -280,16 +280,6 @@ def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: M
                          duplicates_dropped=res["duplicates_dropped"], missing_intervals=res["missing_intervals"],
                          spikes=res["spikes"], resets=res["resets"], rollovers=res["rollovers"],
                          meters=sorted(meters), profile=profile.name)
-
-
-def _delimiter(path: Path) -> str | None:
-    """The delimiter of a CSV as DuckDB's reader (the streaming path's) detects it, for an engine that is told."""
-    if path.suffix.lower() == ".parquet":
-        return None
-    import duckdb
-
-    p = str(path).replace("'", "''")
-    return duckdb.sql(f"SELECT Delimiter FROM sniff_csv('{p}')").fetchall()[0][0]
 
 
 __all__ = ["import_file", "normalise", "register_meters", "read_registry", "read_profile", "ImportSummary",

@@ -34,7 +34,8 @@ def _help(job: str) -> str:
     for name in JOBS[job]:
         command = command.commands[name]
     shown = copy.copy(command)
-    shown.params = [p for p in command.params if p.name != "engine"]
+    # --engine is the job's own; gap filling is the careful path's, never a Spark job's
+    shown.params = [p for p in command.params if p.name != "engine" and not (job == "import" and p.name == "fill")]
     return shown.get_help(click.Context(shown, info_name=f"python -m zerocarbon.spark {job}"))
 
 

@@ -16,6 +16,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -31,14 +32,14 @@ from zerocarbon.store.lake_import import MAX_PROBLEMS, TS_MAX, TS_MIN, US_PER_MI
 
 
 def engine_import(root: Path, org: str, meters: dict[str, Meter], path: Path, eng,
-                  profile: MeterFileProfile = DEFAULT_PROFILE, delimiter: str | None = None) -> dict:
+                  profile: MeterFileProfile = DEFAULT_PROFILE) -> dict:
     """Import ``path`` into organisation ``org``'s part of the lake at ``root`` on engine ``eng``; the same
     contract and summary as ``lake_import.bulk_import``. Raises :class:`BulkRejected` having written nothing."""
     root, path = Path(root), Path(path)
     if profile.formats is not None:
-        raise InputError([Problem("--profile", None, "date_format", f"stamps in the layout {profile.describe_format()} "
-                                  f"are read by --engine duckdb or pandas; --engine {eng.name} reads ISO 8601 stamps "
-                                  "(and typed timestamps)")])
+        raise InputError([Problem(f"profile {profile.name}", None, "timestamp.format",
+                                  f"stamps in the layout {profile.describe_format()} are read by --engine duckdb or "
+                                  f"pandas; --engine {eng.name} reads ISO 8601 stamps (and typed timestamps)")])
     lake.org_folder(root, org)
     lake.refuse_legacy(root)
     lake.refuse_days(root, org)
@@ -48,15 +49,21 @@ def engine_import(root: Path, org: str, meters: dict[str, Meter], path: Path, en
     root.mkdir(parents=True, exist_ok=True)
     ws = None
     try:
+        temp.mkdir()
+        # The engine reads the file through a link of a plain name: Spark skips files named with a leading '.'
+        # or '_' (the UTF-8 copy of a GB18030 file is one) and cannot open names holding ':' or glob characters.
+        source = temp / f"readings{path.suffix.lower()}"
+        source.symlink_to(path.resolve())
         ws = workspace(eng, temp)
         try:
-            summary, moves = _run(ws, root, org, meters, path, profile, batch, stage, delimiter)
+            summary, moves = _run(ws, root, org, meters, source, profile, batch, stage, _delimiter(source))
         except eng.errors as exc:
             why = lake.root_cause(str(exc))
             if "TIMESTAMP(NANOS" in why:
                 why += ("; Spark does not read timestamps stored in nanoseconds: write the file with microseconds "
                         "(pyarrow or pandas: coerce_timestamps='us'), or import it with --engine duckdb")
-            raise InputError([Problem(path.name, None, None, f"{eng.name} could not read the file: {why}")]) from None
+            # the caller names the file the user gave
+            raise BulkRejected([(None, None, f"{eng.name} could not read the file: {why}")]) from None
         for src, dest in moves:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
@@ -71,6 +78,14 @@ def engine_import(root: Path, org: str, meters: dict[str, Meter], path: Path, en
                 root.rmdir()
             except OSError:
                 pass
+
+
+def _delimiter(path: Path) -> str | None:
+    """The delimiter of a CSV as DuckDB's reader (the streaming path's) detects it, for an engine that is told."""
+    if path.suffix.lower() == ".parquet":
+        return None
+    p = str(path).replace("'", "''")
+    return duckdb.sql(f"SELECT Delimiter FROM sniff_csv('{p}')").fetchall()[0][0]
 
 
 def _registry(ids: list[str], meters: dict[str, Meter], profile: MeterFileProfile) -> tuple[pd.DataFrame, list[str]]:

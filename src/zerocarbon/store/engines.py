@@ -398,6 +398,8 @@ class SparkWorkspace:
             if encoding:
                 reader = reader.option("encoding", encoding)
             df = reader.csv(str(path))
+            # DuckDB's reader trims the header's names ("meter, timestamp"): the streaming path finds them so
+            df = df.toDF(*[c.strip() for c in df.columns])
         kinds = {f.name: "instant" if isinstance(f.dataType, TimestampType)
                  else "naive" if isinstance(f.dataType, TimestampNTZType) else "text" for f in df.schema.fields}
         if path.suffix.lower() == ".parquet":

@@ -50,10 +50,10 @@ from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, Change
                                               grid_reason, missing_between, off_grid, order_reason, register_deltas,
                                               spike_interpolate,
                                               spike_quantile, spike_ranks, spike_sql, spread, unit_factor)
+from zerocarbon.core.readings_sql import BATCH_ROWS  # rows per batch of the stream: where its problems stop
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
 
-BATCH_ROWS = 1 << 19  # rows per Arrow batch out of DuckDB
 ROW_GROUP = 1 << 17  # rows per Parquet row group written, at most
 BUFFERED = 1 << 22  # rows waiting for their row group, over all open files: the memory bound of the writer
 HELD_ROWS = 1 << 23  # intervals of one meter held for its spike flags before they are written
@@ -642,7 +642,7 @@ def _stream(con, plan: _Plan, seq: _Sequence, spikes: _Spikes, files: _Files) ->
     col = plan.profile.column
     problems: list[tuple[int, str, str]] = []
     offset = 0
-    for rb in con.sql(plan.stream_sql()).to_arrow_reader(BATCH_ROWS):
+    for rb in _exact_batches(con.sql(plan.stream_sql()).to_arrow_reader(BATCH_ROWS), BATCH_ROWS):
         n = rb.num_rows
         rec = np.arange(offset, offset + n, dtype=np.int64) + plan.first_row
         offset += n
@@ -684,6 +684,27 @@ def _stream(con, plan: _Plan, seq: _Sequence, spikes: _Spikes, files: _Files) ->
         for chunk in spikes.take(*seq.feed(rec, code, ts, value)):
             files.add(*chunk)
     return offset, problems
+
+
+def _exact_batches(reader, n: int):
+    """The stream in batches of exactly ``n`` rows (the last one shorter): DuckDB hands back batches of its own
+    sizes, and which problems a file's refusal lists depends on where batches end (``core.readings_sql`` says
+    the same for the engines)."""
+    held, size = [], 0
+    for rb in reader:
+        held.append(rb)
+        size += rb.num_rows
+        while size >= n:
+            table = pa.Table.from_batches(held)
+            yield _one_batch(table.slice(0, n))
+            rest = table.slice(n)
+            held, size = rest.to_batches(), rest.num_rows
+    if size:
+        yield _one_batch(pa.Table.from_batches(held))
+
+
+def _one_batch(table: pa.Table) -> pa.RecordBatch:
+    return table.combine_chunks().to_batches()[0]
 
 
 def _judge_back(con, plan: _Plan, seq: _Sequence) -> None:
