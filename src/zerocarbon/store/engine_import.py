@@ -1,10 +1,10 @@
 """A readings import run by an engine (Apache Spark, or DuckDB for the proof of equality): the definitions of
 ``core.readings_sql`` over the whole file, the keys resolved here, the rows written into the lake all or nothing.
 
-It accepts what the streaming import accepts (``store.lake_import``), with one exception said before anything
-is read: stamps in a strftime or day-first layout (a profile's ``date_format``) are read by the streaming and
-careful paths only. Its problems are the streaming path's, to the row and the word; its lake files hold the same
-rows (one file per site and UTC month of the import, sorted by meter and time, named ``bulk-<batch>.parquet``).
+It accepts what the streaming import accepts (``store.lake_import``), with two exceptions: stamps in a strftime
+or day-first layout (the profile's ``timestamp.format``), refused before anything is read, and a quoted CSV field
+holding a line break (Spark reads a CSV line by line). Its problems are the streaming path's, to the row and the
+word; its lake files hold the same rows (one file per site and UTC month of the import, ``bulk-<batch>.parquet``).
 
 All or nothing: the engine writes the new rows into a staging folder inside the lake, under a name no reader
 globs; only when every check has passed are the files moved into their partitions, each by rename.
