@@ -312,6 +312,18 @@ def engine(name: str | None = None, master: str | None = None):
     raise InputError([Problem("--engine", None, None, f"{name!r} is not an engine; one of {', '.join(ENGINES)}")])
 
 
+def ordered_duckdb(temp: Path, memory_limit: str, threads: int | None = None):
+    """A DuckDB connection for reading a file in its own order (UTC, insertion order kept), spilling to ``temp``
+    within ``memory_limit`` on ``threads`` threads (default: every core)."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = true")  # row numbers and the stream follow the file's order
+    con.execute(f"SET temp_directory = '{temp.as_posix()}'")
+    return con
+
+
 class DuckDBWorkspace:
     """Tables and views kept between the queries of one multi-step job (the readings import) in one DuckDB
     connection; ``keep`` materialises a view the next steps read more than once."""
@@ -319,16 +331,11 @@ class DuckDBWorkspace:
     engine = "duckdb"
 
     def __init__(self, temp: Path, memory_limit: str = "1GB"):
-        self.con = duckdb.connect()
-        self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET preserve_insertion_order = true")  # row numbers are the file's order
-        self.con.execute(f"SET temp_directory = '{temp.as_posix()}'")
+        self.con = ordered_duckdb(temp, memory_limit)
 
-    def source(self, name: str, path: Path, first_row: int, delimiter: str | None = None,
-               encoding: str | None = None) -> dict[str, str]:
+    def source(self, name: str, path: Path, first_row: int, delimiter: str | None = None) -> dict[str, str]:
         """The file as table ``name`` with ``record`` (its rows numbered from ``first_row``); returns each column's
-        kind: text, instant (a timestamp with zone) or naive (without)."""
+        kind: text, instant (a timestamp with zone) or naive (without). DuckDB finds the delimiter itself."""
         p = str(path).replace("'", "''")
         if path.suffix.lower() == ".parquet":
             rel = f"(SELECT * EXCLUDE (file_row_number), file_row_number + {first_row} AS record " \
@@ -380,8 +387,7 @@ class SparkWorkspace:
         self._shuffle = _shuffle_partitions(spark)
         self._shuffle.__enter__()
 
-    def source(self, name: str, path: Path, first_row: int, delimiter: str | None = None,
-               encoding: str | None = None) -> dict[str, str]:
+    def source(self, name: str, path: Path, first_row: int, delimiter: str | None = None) -> dict[str, str]:
         """The file numbered in its own order. Parquet: Spark's own row index of the file. CSV: the file is read
         in splits, each a partition whose index grows with the split's place in the file, and
         ``monotonically_increasing_id`` numbers a partition's rows in order; the rows before each partition,
@@ -395,8 +401,6 @@ class SparkWorkspace:
             reader = self.spark.read.option("header", True)
             if delimiter:
                 reader = reader.option("sep", delimiter)
-            if encoding:
-                reader = reader.option("encoding", encoding)
             df = reader.csv(str(path))
             # DuckDB's reader trims the header's names ("meter, timestamp"): the streaming path finds them so
             df = df.toDF(*[c.strip() for c in df.columns])

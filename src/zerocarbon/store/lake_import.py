@@ -53,6 +53,7 @@ from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, Change
 from zerocarbon.core.readings_sql import BATCH_ROWS  # rows per batch of the stream: where its problems stop
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
+from zerocarbon.store.engines import ordered_duckdb
 
 ROW_GROUP = 1 << 17  # rows per Parquet row group written, at most
 BUFFERED = 1 << 22  # rows waiting for their row group, over all open files: the memory bound of the writer
@@ -572,16 +573,6 @@ def _write_after(before, writer: pq.ParquetWriter, table: pa.Table) -> None:
     writer.write_table(table, row_group_size=ROW_GROUP)
 
 
-def _connect(root: Path, memory_limit: str, threads: int | None):
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET preserve_insertion_order = true")  # the stream must come in file order
-    con.execute(f"SET temp_directory = '{(root / '.duckdb-tmp').as_posix()}'")
-    return con
-
-
 def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile = DEFAULT_PROFILE,
                 memory_limit: str = "1GB", threads: int | None = None) -> dict:
     """Import ``path`` into organisation ``org``'s part of the lake at ``root`` for its registry ``meters``, the file
@@ -597,7 +588,7 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
     stage = root / f".stage-{batch}"
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
-    con = _connect(root, memory_limit, threads)
+    con = ordered_duckdb(root / ".duckdb-tmp", memory_limit, threads)
     try:
         plan = _Plan(con, meters, path, profile)
         seq, files, spikes = _Sequence(plan), _Files(stage, plan, batch), _Spikes(len(plan.ids))
