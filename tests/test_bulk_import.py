@@ -165,6 +165,21 @@ def test_a_corrected_file_adds_what_was_missing_and_doubles_nothing(tmp_path, en
     assert (got["n"][0], got["d"][0], got["v"][0]) == (96, 96, pytest.approx(96 * 3.0))
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+def test_glob_characters_in_names_read_only_the_file_and_lake_named(tmp_path, engine):
+    """DuckDB expands ``*``, ``?`` and ``[...]`` in the paths it reads: a file named ``r*.csv`` must not also
+    read ``r1.csv``, nor a lake in ``lake[1]`` the lake in ``lake1``."""
+    full = pd.DataFrame(_rows("A", "2026-08-03 00:00", 96, 1.5), columns=["meter", "timestamp", "value"])
+    _save(full.assign(value=7.0), tmp_path / "r1.csv")  # neighbours the patterns would match
+    import_file(tmp_path / "lake1", ORG, METERS, _save(full.assign(value=7.0), tmp_path / "other.csv"), engine=engine)
+    first = import_file(tmp_path / "lake[1]", ORG, METERS, _save(full.drop(index=range(40, 50)), tmp_path / "r*.csv"),
+                        engine=engine)
+    again = import_file(tmp_path / "lake[1]", ORG, METERS, _save(full, tmp_path / "r?.csv"), engine=engine)
+    assert (first.rows, first.stored, again.stored, again.already_stored) == (86, 86, 10, 86)
+    got = lake.query(tmp_path / "lake[1]", ORG, "SELECT count(*) AS n, sum(value) AS v FROM readings")
+    assert (got["n"][0], got["v"][0]) == (96, pytest.approx(96 * 3.0))
+
+
 def test_a_changed_value_is_refused_and_the_lake_is_untouched(tmp_path):
     full = pd.DataFrame(_rows("A", "2026-08-03 00:00", 96, 1.5), columns=["meter", "timestamp", "value"])
     import_file(tmp_path / "lake", ORG, METERS, _save(full, tmp_path / "a.parquet"), engine="duckdb")

@@ -258,3 +258,19 @@ def test_files_the_command_reads_on_duckdb_are_read_on_spark(tmp_path, spark, na
     assert out["spark"] == out["duckdb"]
     assert out["duckdb"][0] == "refused" and out["duckdb"][1][0][:2] == (4, "unit")  # 千瓦时: named, on both
     assert not list(tmp_path.glob("*/.tmp-*")) and not list(tmp_path.glob("*/.utf8-*"))
+
+
+def test_glob_characters_in_file_and_lake_names_read_only_what_they_name(tmp_path, spark):
+    """DuckDB and Hadoop expand ``*``, ``?``, ``[...]`` (and Hadoop ``{a,b}``) in the paths they read: the file
+    ``r*.csv`` must not also read ``r1.csv``, nor the lake in ``lake[0]`` the lake in ``lake0``, on any path,
+    first import or re-import."""
+    path = _save(_traps(), tmp_path / "r*.csv")
+    _save(_traps().assign(value=9.0), tmp_path / "r1.csv")
+    lakes = {name: tmp_path / f"lake[{i}]" for i, name in enumerate(("stream", "duckdb", "spark"))}
+    for i in range(3):
+        lake_import.bulk_import(tmp_path / f"lake{i}", "ORG", TRAP_METERS, tmp_path / "r1.csv", MeterFileProfile())
+    first, rows = _all_paths(tmp_path, spark, TRAP_METERS, path, lakes=lakes)
+    again, _ = _all_paths(tmp_path, spark, TRAP_METERS, path, lakes=lakes)
+    assert first[0] == "stored" and first[1]["rows"] == len(_traps()) and again[1]["stored"] == 0
+    on_spark = lake.query(lakes["spark"], "ORG", ROWS, engine=spark)
+    pd.testing.assert_frame_equal(on_spark, rows, check_dtype=False)

@@ -27,7 +27,7 @@ from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Changed, Meter, M
                                               spike_ranks, unit_factor)
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.store import lake
-from zerocarbon.store.engines import workspace
+from zerocarbon.store.engines import duckdb_literal, workspace
 from zerocarbon.store.lake_import import MAX_PROBLEMS, TS_MAX, TS_MIN, US_PER_MIN, BulkRejected
 
 
@@ -84,8 +84,7 @@ def _delimiter(path: Path) -> str | None:
     """The delimiter of a CSV as DuckDB's reader (the streaming path's) detects it, for an engine that is told."""
     if path.suffix.lower() == ".parquet":
         return None
-    p = str(path).replace("'", "''")
-    return duckdb.sql(f"SELECT Delimiter FROM sniff_csv('{p}')").fetchall()[0][0]
+    return duckdb.sql(f"SELECT Delimiter FROM sniff_csv({duckdb_literal(path)})").fetchall()[0][0]
 
 
 def _registry(ids: list[str], meters: dict[str, Meter], profile: MeterFileProfile) -> tuple[pd.DataFrame, list[str]]:

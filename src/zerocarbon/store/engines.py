@@ -123,7 +123,7 @@ class DuckDBEngine:
     def run(self, readings: Readings, sql: str, frames: dict[str, pd.DataFrame], params: dict) -> pd.DataFrame:
         con = duckdb.connect()
         try:
-            con.read_parquet(readings.files, hive_partitioning=True).create_view("readings")
+            con.read_parquet([duckdb_file(f) for f in readings.files], hive_partitioning=True).create_view("readings")
             for name, frame in frames.items():
                 con.register(name, frame)
             return naive(con.execute(render(sql, self.name, **params)).df())
@@ -209,7 +209,7 @@ class SparkEngine:
         from pyspark.sql import functions as F
 
         spark = self.session()
-        df = spark.read.option("basePath", readings.base).parquet(*readings.files)
+        df = spark.read.option("basePath", readings.base).parquet(*map(spark_file, readings.files))
         # Filters on the partition columns: Spark lists only the folders that match (partition pruning).
         if readings.sites is not None:
             df = df.where(F.col("site").isin(list(readings.sites)))
@@ -312,6 +312,25 @@ def engine(name: str | None = None, master: str | None = None):
     raise InputError([Problem("--engine", None, None, f"{name!r} is not an engine; one of {', '.join(ENGINES)}")])
 
 
+def duckdb_file(path: str | Path) -> str:
+    """``path`` as DuckDB must be given it to read that one file: its readers expand ``*``, ``?`` and ``[...]``
+    in file names, so a file named ``r*.csv`` would also read its neighbours. Each of them is written as a
+    one-character class, which matches only itself."""
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
+
+
+def duckdb_literal(path: str | Path) -> str:
+    """``duckdb_file(path)`` as an SQL string literal."""
+    return "'" + duckdb_file(path).replace("'", "''") + "'"
+
+
+def spark_file(path: str | Path) -> str:
+    """``path`` as Spark must be given it to read that one file: Hadoop expands ``*``, ``?``, ``[...]`` and
+    ``{a,b}`` in the paths it reads (a lake in ``lake[1]`` would read the one in ``lake1``); a backslash makes
+    each of them, and itself, literal."""
+    return re.sub(r"([\\*?\[\]{}])", r"\\\1", str(path))
+
+
 def ordered_duckdb(temp: Path, memory_limit: str, threads: int | None = None):
     """A DuckDB connection for reading a file in its own order (UTC, insertion order kept), spilling to ``temp``
     within ``memory_limit`` on ``threads`` threads (default: every core)."""
@@ -336,13 +355,13 @@ class DuckDBWorkspace:
     def source(self, name: str, path: Path, first_row: int, delimiter: str | None = None) -> dict[str, str]:
         """The file as table ``name`` with ``record`` (its rows numbered from ``first_row``); returns each column's
         kind: text, instant (a timestamp with zone) or naive (without). DuckDB finds the delimiter itself."""
-        p = str(path).replace("'", "''")
+        p = duckdb_literal(path)
         if path.suffix.lower() == ".parquet":
             rel = f"(SELECT * EXCLUDE (file_row_number), file_row_number + {first_row} AS record " \
-                  f"FROM read_parquet('{p}', file_row_number = true))"
+                  f"FROM read_parquet({p}, file_row_number = true))"
         else:
             rel = (f"(SELECT *, row_number() OVER () - 1 + {first_row} AS record "
-                   f"FROM read_csv('{p}', all_varchar = true, header = true))")
+                   f"FROM read_csv({p}, all_varchar = true, header = true))")
         self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM {rel}")
         kinds = {}
         for col, typ, *_ in self.con.execute(f"DESCRIBE {name}").fetchall():
@@ -355,7 +374,7 @@ class DuckDBWorkspace:
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_df")
 
     def parquet(self, name: str, files: list[str]) -> None:
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        listed = ", ".join(duckdb_literal(f) for f in files)
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{listed}])")
 
     def view(self, name: str, sql: str, keep: bool = False) -> None:
@@ -396,12 +415,12 @@ class SparkWorkspace:
         from pyspark.sql.types import TimestampNTZType, TimestampType
 
         if path.suffix.lower() == ".parquet":
-            df = self.spark.read.parquet(str(path))
+            df = self.spark.read.parquet(spark_file(path))
         else:
             reader = self.spark.read.option("header", True)
             if delimiter:
                 reader = reader.option("sep", delimiter)
-            df = reader.csv(str(path))
+            df = reader.csv(spark_file(path))
             # DuckDB's reader trims the header's names ("meter, timestamp"): the streaming path finds them so
             df = df.toDF(*[c.strip() for c in df.columns])
         kinds = {f.name: "instant" if isinstance(f.dataType, TimestampType)
@@ -440,7 +459,7 @@ class SparkWorkspace:
         self._register(name, F.broadcast(self.spark.createDataFrame(arrow_table(frame))))
 
     def parquet(self, name: str, files: list[str]) -> None:
-        self._register(name, self.spark.read.parquet(*files))
+        self._register(name, self.spark.read.parquet(*map(spark_file, files)))
 
     def view(self, name: str, sql: str, keep: bool = False) -> None:
         df = self.spark.sql(render(sql, self.engine))

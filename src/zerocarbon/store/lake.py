@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from zerocarbon.core.bulk_sql import HOLDINGS, METERS_HELD, kpis_sql, rollup_sql
+from zerocarbon.store.engines import duckdb_file
 from zerocarbon.errors import ConflictError, InputError, NotFoundError, Problem, StateError, StorageError
 
 COLUMNS = ["meter", "ts", "value", "unit", "quality", "batch"]
@@ -345,7 +346,7 @@ def _stored(folder: Path, part: pd.DataFrame) -> pd.DataFrame | None:
     """What the files of one month folder hold for the meters and time span of ``part`` (meter, ts, value_old),
     or None for an empty folder. Files are sorted by meter and ts, so the row-group statistics skip most of
     a large bulk file."""
-    files = sorted(str(f) for f in folder.glob("*.parquet")) if folder.is_dir() else []
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
     if not files:
         return None
     con = duckdb.connect()
@@ -353,10 +354,10 @@ def _stored(folder: Path, part: pd.DataFrame) -> pd.DataFrame | None:
         con.register("wanted", pd.DataFrame({"meter": part["meter"].astype(str).unique()}, dtype=object))
         return con.execute("""SELECT meter, ts, value AS value_old FROM read_parquet($files)
                               WHERE ts BETWEEN $lo AND $hi AND meter IN (SELECT meter FROM wanted)""",
-                           {"files": files, "lo": part["ts"].min().to_pydatetime(),
+                           {"files": [duckdb_file(f) for f in files], "lo": part["ts"].min().to_pydatetime(),
                             "hi": part["ts"].max().to_pydatetime()}).df()
     except duckdb.Error:
-        found = _find_damaged([Path(f) for f in files])
+        found = _find_damaged(files)
         if found is not None:
             raise found from None
         raise

@@ -53,7 +53,7 @@ from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, Change
 from zerocarbon.core.readings_sql import BATCH_ROWS  # rows per batch of the stream: where its problems stop
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
-from zerocarbon.store.engines import ordered_duckdb
+from zerocarbon.store.engines import duckdb_file, duckdb_literal, ordered_duckdb
 
 ROW_GROUP = 1 << 17  # rows per Parquet row group written, at most
 BUFFERED = 1 << 22  # rows waiting for their row group, over all open files: the memory bound of the writer
@@ -86,10 +86,10 @@ def _source(path: Path, numbered: bool = False) -> tuple[str, int]:
     """The file as a relation (with ``file_row_number`` when ``numbered``), and what to add to a 0-based row
     index for the row numbers the pandas path reports (spreadsheet rows for CSV, where the header is row 1;
     records for Parquet)."""
-    p = str(path).replace("'", "''")
+    p = duckdb_literal(path)
     if path.suffix.lower() == ".parquet":
-        return f"read_parquet('{p}'{', file_row_number = true' if numbered else ''})", 1
-    csv = f"read_csv('{p}', all_varchar = true, header = true)"
+        return f"read_parquet({p}{', file_row_number = true' if numbered else ''})", 1
+    csv = f"read_csv({p}, all_varchar = true, header = true)"
     return (f"(SELECT *, row_number() OVER () - 1 AS file_row_number FROM {csv})" if numbered else csv), 2
 
 
@@ -782,7 +782,7 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
     k = int(np.max(np.where(todo, counts - lo_rank, 0)))
     index = {m: i for i, m in enumerate(plan.ids)}
     for site in sorted({s for s, _ in staged} & set(plan.site[todo].tolist())):
-        paths = [str(p) for (s, _), p in staged.items() if s == site]
+        paths = [duckdb_file(p) for (s, _), p in staged.items() if s == site]
         for meter, top in con.execute(f"SELECT meter, max(value, {k}) FROM read_parquet($paths) GROUP BY meter",
                                       {"paths": paths}).fetchall():
             i = index[meter]
@@ -805,11 +805,11 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
             moves.append((path, dest))
             continue
         rel = "read_parquet($staged)"
-        params = {"staged": str(path)}
+        params = {"staged": duckdb_file(path)}
         if overlap:
             stored_files = sorted(lake.month_folder(root, org, site_code, month_text).glob("*.parquet"))
             lake.check_files(stored_files)
-            params["stored"] = [str(f) for f in stored_files]
+            params["stored"] = [duckdb_file(f) for f in stored_files]
             clash = con.execute(f"""SELECT s.meter, s.ts, s.value, l.value AS value_old
                                     FROM {rel} s JOIN read_parquet($stored) l USING (meter, ts)
                                     WHERE abs(l.value - s.value) > 1e-9 ORDER BY s.meter, s.ts""", params).df()
@@ -824,7 +824,7 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
                          s.batch
                   FROM {rel} s JOIN quant_df q USING (meter) ORDER BY s.meter, s.ts)
             TO '{str(out).replace("'", "''")}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP})""", params).fetchall()[0][0]
-        already += con.execute("SELECT count(*) FROM read_parquet($staged)", {"staged": str(path)}).fetchall()[0][0] - n
+        already += con.execute("SELECT count(*) FROM read_parquet($staged)", {"staged": duckdb_file(path)}).fetchall()[0][0] - n
         if n:
             moves.append((out, dest))
     # every interval above its meter's limit, whatever its flag, as the careful path counts them; only the
@@ -833,7 +833,7 @@ def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.nd
     over = np.flatnonzero((files.top > limit) & todo)
     if len(over):
         con.register("over_df", pd.DataFrame({"meter": [plan.ids[i] for i in over]}))
-        paths = [str(p) for (s, _), p in staged.items() if s in set(plan.site[over].tolist())]
+        paths = [duckdb_file(p) for (s, _), p in staged.items() if s in set(plan.site[over].tolist())]
         spikes += con.execute(f"""SELECT count(*) FROM read_parquet($paths) s JOIN quant_df q USING (meter)
                                  WHERE s.meter IN (SELECT meter FROM over_df) AND {spike_sql('s.value', 'q.q')}""",
                              {"paths": paths}).fetchall()[0][0]
