@@ -274,3 +274,30 @@ def test_glob_characters_in_file_and_lake_names_read_only_what_they_name(tmp_pat
     assert first[0] == "stored" and first[1]["rows"] == len(_traps()) and again[1]["stored"] == 0
     on_spark = lake.query(lakes["spark"], "ORG", ROWS, engine=spark)
     pd.testing.assert_frame_equal(on_spark, rows, check_dtype=False)
+
+
+def test_ctrl_c_cancels_the_spark_jobs_and_is_an_interruption_not_bad_input(tmp_path, spark, monkeypatch):
+    """PySpark's own SIGINT handler calls Spark from inside the interrupted call ("reentrant call" tracebacks),
+    and the cancelled job's error read as "could not read the file". Ctrl-C must cancel the running job and
+    raise KeyboardInterrupt, leave nothing in the lake, and give the handler back."""
+    import os
+    import signal
+    import threading
+
+    session = spark.session()  # started before any Ctrl-C
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), engines.interruptible(spark):
+        threading.Timer(2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        session.range(10 ** 12).selectExpr("sum(id)").collect()  # hours: only the cancel ends it
+    assert signal.getsignal(signal.SIGINT) is before
+
+    path = _save(_traps(), tmp_path / "in.csv")
+
+    def interrupted(source):
+        os.kill(os.getpid(), signal.SIGINT)  # arrives while the import's Spark work is under way
+        return ","
+
+    monkeypatch.setattr(engine_import, "_delimiter", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        engine_import.engine_import(tmp_path / "lake", "ORG", TRAP_METERS, path, spark, MeterFileProfile())
+    assert not (tmp_path / "lake").exists()

@@ -27,7 +27,7 @@ from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Changed, Meter, M
                                               spike_ranks, unit_factor)
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.store import lake
-from zerocarbon.store.engines import duckdb_literal, workspace
+from zerocarbon.store.engines import duckdb_literal, interruptible, workspace
 from zerocarbon.store.lake_import import MAX_PROBLEMS, TS_MAX, TS_MIN, US_PER_MIN, BulkRejected
 
 
@@ -55,15 +55,17 @@ def engine_import(root: Path, org: str, meters: dict[str, Meter], path: Path, en
         source = temp / f"readings{path.suffix.lower()}"
         source.symlink_to(path.resolve())
         ws = workspace(eng, temp)
-        try:
-            summary, moves = _run(ws, root, org, meters, source, profile, batch, stage, _delimiter(source))
-        except eng.errors as exc:
-            why = lake.root_cause(str(exc))
-            if "TIMESTAMP(NANOS" in why:
-                why += ("; Spark does not read timestamps stored in nanoseconds: write the file with microseconds "
-                        "(pyarrow or pandas: coerce_timestamps='us'), or import it with --engine duckdb")
-            # the caller names the file the user gave
-            raise BulkRejected([(None, None, f"{eng.name} could not read the file: {why}")]) from None
+        with interruptible(eng):
+            try:
+                summary, moves = _run(ws, root, org, meters, source, profile, batch, stage, _delimiter(source))
+            except eng.errors as exc:
+                why = lake.root_cause(str(exc))
+                if "TIMESTAMP(NANOS" in why:
+                    why += ("; Spark does not read timestamps stored in nanoseconds: write the file with "
+                            "microseconds (pyarrow or pandas: coerce_timestamps='us'), or import it with "
+                            "--engine duckdb")
+                # the caller names the file the user gave
+                raise BulkRejected([(None, None, f"{eng.name} could not read the file: {why}")]) from None
         for src, dest in moves:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)

@@ -18,8 +18,10 @@ from __future__ import annotations
 import os
 import re
 from contextlib import contextmanager
+import signal
 import socket
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,7 +223,7 @@ class SparkEngine:
             schema = StructType([StructField(str(c), StringType(), True) for c in frame.columns])
             rows = [tuple(None if pd.isna(v) else str(v) for v in r) for r in frame.itertuples(index=False)]
             spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
-        with _driver_limits():
+        with interruptible(self), _driver_limits():
             table = spark.sql(render(sql, self.name, **params)).toArrow()
         return naive(table.to_pandas())
 
@@ -229,7 +231,7 @@ class SparkEngine:
         """Run ``sql`` where each of ``tables`` is a table of its name, handed to Spark as Arrow (no lake); text
         comes back as categories."""
         spark = self.session()
-        with _driver_limits(), _shuffle_partitions(spark):
+        with interruptible(self), _driver_limits(), _shuffle_partitions(spark):
             for name, frame in tables.items():
                 spark.createDataFrame(arrow_table(frame)).createOrReplaceTempView(name)
             table = spark.sql(render(sql, self.name, **params)).toArrow()
@@ -276,6 +278,37 @@ def _own_java_options() -> bool:
         return bool(folder) and "spark.driver.extraJavaOptions" in Path(folder, "spark-defaults.conf").read_text()
     except OSError:
         return False
+
+
+@contextmanager
+def interruptible(eng):
+    """On Spark, Ctrl-C cancels the jobs, and KeyboardInterrupt is raised once the waiting call returns, whatever
+    it raised. PySpark's own handler calls Spark from inside the interrupted call, on the same connection: that
+    fails with tracebacks ("reentrant call"), and the job's error that follows read as bad input. A second
+    Ctrl-C leaves at once. DuckDB raises KeyboardInterrupt itself."""
+    if eng.name != "spark" or threading.current_thread() is not threading.main_thread():  # signals: main thread
+        yield
+        return
+    spark = eng.session()
+    hit = threading.Event()
+
+    def on_sigint(signum, frame):
+        if hit.is_set():
+            raise KeyboardInterrupt
+        hit.set()
+        threading.Thread(target=spark.sparkContext.cancelAllJobs, daemon=True).start()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    except Exception:
+        if hit.is_set():
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if hit.is_set():
+        raise KeyboardInterrupt
 
 
 @contextmanager
