@@ -180,6 +180,40 @@ def test_glob_characters_in_names_read_only_the_file_and_lake_named(tmp_path, en
     assert (got["n"][0], got["v"][0]) == (96, pytest.approx(96 * 3.0))
 
 
+BLANKS = {  # empty lines before the rows: every reader skips them, the user counts them
+    "bad.csv": ("meter,timestamp,value\n\nA,2026-08-03T00:00:00+08:00,1\n\nA,2026-08-03T00:15:00+08:00,-1\n\n\n"
+                "A,2026-08-03T00:30:00+08:00,x\n", [(5, "value"), (8, "value")]),
+    "crlf.csv": ("meter,timestamp,value\r\nA,2026-08-03T00:00:00+08:00,1\r\n\r\nA,2026-08-03T00:30:00+08:00,1\r\n"
+                 "\r\nA,2026-08-03T00:15:00+08:00,1\r\n", [(6, "timestamp")]),
+}
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+@pytest.mark.parametrize("name", list(BLANKS))
+def test_rows_are_the_files_own_after_empty_lines(tmp_path, engine, name):
+    text, expect = BLANKS[name]
+    (tmp_path / name).write_bytes(text.encode())
+    with pytest.raises(InputError) as err:
+        import_file(tmp_path / "lake", ORG, METERS, tmp_path / name, engine=engine)
+    assert [(p.row, p.column) for p in err.value.problems] == expect
+    if name == "crlf.csv":  # the earlier row named in the text is the file's own too
+        assert "(row 4)" in err.value.problems[0].reason
+    assert not (tmp_path / "lake").exists()
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+def test_a_changed_reading_after_empty_lines_is_named_by_the_files_row(tmp_path, engine):
+    (tmp_path / "a.csv").write_text("meter,timestamp,value\nA,2026-08-03T00:00:00+08:00,1\n"
+                                    "A,2026-08-03T00:15:00+08:00,1\n", encoding="utf-8")
+    import_file(tmp_path / "lake", ORG, METERS, tmp_path / "a.csv", engine=engine)
+    (tmp_path / "b.csv").write_text("meter,timestamp,value\n\nA,2026-08-03T00:00:00+08:00,1\n\n"
+                                    "A,2026-08-03T00:15:00+08:00,2\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_file(tmp_path / "lake", ORG, METERS, tmp_path / "b.csv", engine=engine)
+    (p,) = err.value.problems
+    assert p.row == 5 and "row 5: A at 2026-08-02 16:15 UTC" in p.reason, p
+
+
 def test_a_changed_value_is_refused_and_the_lake_is_untouched(tmp_path):
     full = pd.DataFrame(_rows("A", "2026-08-03 00:00", 96, 1.5), columns=["meter", "timestamp", "value"])
     import_file(tmp_path / "lake", ORG, METERS, _save(full, tmp_path / "a.parquet"), engine="duckdb")

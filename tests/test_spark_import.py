@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.spark_cluster import local_spark
-from tests.test_bulk_import import METERS as TRAP_METERS, _save, _traps
+from tests.test_bulk_import import BLANKS, METERS as TRAP_METERS, _save, _traps
 from tests.test_spark_engine import REGISTRY, _files, _meters
 from zerocarbon.core import readings_sql
 from zerocarbon.core.energy.intervals import Meter, MeterFileProfile
@@ -301,3 +301,38 @@ def test_ctrl_c_cancels_the_spark_jobs_and_is_an_interruption_not_bad_input(tmp_
     with pytest.raises(KeyboardInterrupt):
         engine_import.engine_import(tmp_path / "lake", "ORG", TRAP_METERS, path, spark, MeterFileProfile())
     assert not (tmp_path / "lake").exists()
+
+
+@pytest.mark.parametrize("name", list(BLANKS))
+def test_rows_after_empty_lines_are_the_files_own_on_spark(tmp_path, spark, name):
+    """Spark's CSV reader skips empty lines as DuckDB's does: the command names the file's own rows alike,
+    in the problems and in the text of an out-of-order stamp."""
+    from zerocarbon.services.meter_import import import_file
+
+    text, expect = BLANKS[name]
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    out = {}
+    for engine in ("duckdb", "spark"):
+        out[engine] = _outcome(lambda: import_file(tmp_path / engine, "ORG", TRAP_METERS, path, engine=engine,
+                                                   spark_master="local[2]" if engine == "spark" else None))
+    assert out["spark"] == out["duckdb"]
+    assert [(r, c) for r, c, _ in out["spark"][1]] == expect
+
+
+def test_a_changed_reading_after_empty_lines_is_named_alike_on_spark(tmp_path, spark):
+    from zerocarbon.services.meter_import import import_file
+
+    (tmp_path / "a.csv").write_text("meter,timestamp,value\nA,2026-08-03T00:00:00+08:00,1\n"
+                                    "A,2026-08-03T00:15:00+08:00,1\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("meter,timestamp,value\n\nA,2026-08-03T00:00:00+08:00,1\n\n"
+                                    "A,2026-08-03T00:15:00+08:00,2\n", encoding="utf-8")
+    out = {}
+    for engine in ("duckdb", "spark"):
+        master = "local[2]" if engine == "spark" else None
+        import_file(tmp_path / engine, "ORG", TRAP_METERS, tmp_path / "a.csv", engine=engine, spark_master=master)
+        out[engine] = _outcome(lambda: import_file(tmp_path / engine, "ORG", TRAP_METERS, tmp_path / "b.csv",
+                                                   engine=engine, spark_master=master))
+    assert out["spark"] == out["duckdb"]
+    (row, _, reason), = out["spark"][1]
+    assert row == 5 and "row 5: A at" in reason

@@ -142,3 +142,7 @@ class RowsRejected(InputError):
 
     def __init__(self, problems: list[tuple[int | None, str | None, str]] | list[Problem]):
         super().__init__([p if isinstance(p, Problem) else Problem("", p[0], p[1], p[2]) for p in problems])
+
+    def renumbered(self, rows) -> RowsRejected:
+        """The same problems, each row passed through ``rows`` (a reader's row number to the file's own)."""
+        return type(self)([replace(p, row=rows(p.row)) for p in self.problems])

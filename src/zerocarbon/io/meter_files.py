@@ -8,10 +8,12 @@ profile's ``encoding`` names it outright.
 from __future__ import annotations
 
 import codecs
+import mmap
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import yaml
@@ -20,6 +22,7 @@ from pydantic_core import PydanticUseDefault
 
 from zerocarbon.core import safe_yaml
 from zerocarbon.core.energy.intervals import DEFAULT_PROFILE, Meter, MeterFileProfile
+from zerocarbon.core.sheet_rows import SheetRows
 from zerocarbon.errors import InputError, Problem, ZerocarbonError
 from zerocarbon.io.models import finite_number, problems_from, reason
 from zerocarbon.units import parse_unit
@@ -61,6 +64,22 @@ def csv_encoding(path: str | Path, declared: str | None = None, hint: str = "") 
             return encoding
     raise InputError([Problem(path.name, None, None, f"text is neither UTF-8 nor GB18030/GBK; save it as "
                                                      f"'CSV UTF-8'{hint}")])
+
+
+def sheet_rows(path: str | Path) -> SheetRows:
+    """How the readers' row numbers of the CSV at ``path`` map to its own rows (none for Parquet): from the
+    line numbers of its empty lines, which the readers skip. Most files have none; one search of the file,
+    at memory speed, tells, and only a file that has some is read line by line."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet" or path.stat().st_size == 0:
+        return SheetRows()
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        # an empty line is two line ends in a row, written as the file's first line ends
+        crlf = m.find(b"\r\n", 0, max(m.find(b"\n") + 1, 0)) >= 0
+        if not (m[:1] == b"\n" or m[:2] == b"\r\n" or m.find(b"\n\r\n" if crlf else b"\n\n") >= 0):
+            return SheetRows()
+    with path.open("rb") as f:
+        return SheetRows.from_empty_lines([n for n, line in enumerate(f, 1) if line in (b"\n", b"\r\n")])
 
 
 PROFILE_HINT = " or name its encoding in the meter-file profile (encoding: ...)"
@@ -319,12 +338,13 @@ def read_readings(path: str | Path, profile: MeterFileProfile = DEFAULT_PROFILE)
                              na_values=[""])
         except Exception as exc:
             raise InputError([Problem(path.name, None, None, f"cannot be read as CSV: {exc}")]) from None
-    df["row"] = range(1, len(df) + 1) if parquet else range(2, len(df) + 2)
+    rows = sheet_rows(path)
+    df["row"] = np.arange(1, len(df) + 1) if parquet else rows.array(np.arange(2, len(df) + 2))
     wanted = [profile.timestamp, profile.value] + ([profile.meter] if profile.meter else []) + list(profile.keep)
     missing = [c for c in dict.fromkeys(wanted) if c not in df.columns]
     if missing:
         hint = f" (profile {profile.name})" if profile is not DEFAULT_PROFILE else ""
-        raise InputError([Problem(path.name, 1, c, f"required column is missing{hint}") for c in missing])
+        raise InputError([Problem(path.name, rows(1), c, f"required column is missing{hint}") for c in missing])
     if df.empty:
         raise InputError([Problem(path.name, None, None, "file has no readings")])
     out = pd.DataFrame({"meter": df[profile.meter] if profile.meter else profile.meter_id,

@@ -19,7 +19,7 @@ from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Changed, Meter, M
                                               register_to_intervals)
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.io import meter_files
-from zerocarbon.io.meter_files import PROFILE_HINT, csv_encoding, read_readings, transcode_to_utf8
+from zerocarbon.io.meter_files import PROFILE_HINT, csv_encoding, read_readings, sheet_rows, transcode_to_utf8
 from zerocarbon.store import lake, lake_import, repos
 
 
@@ -263,9 +263,9 @@ def _bulk(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: M
             from zerocarbon.store import engine_import, engines
 
             res = engine_import.engine_import(root, org, meters, source, engines.engine("spark", spark_master),
-                                              profile)
+                                              profile, sheet=sheet_rows(path))
         else:
-            res = lake_import.bulk_import(root, org, meters, source, profile)
+            res = lake_import.bulk_import(root, org, meters, source, profile, sheet=sheet_rows(path))
     except lake_import.BulkRejected as exc:
         raise exc.in_file(path.name) from None
     finally:

@@ -25,6 +25,7 @@ from zerocarbon.core import readings_sql as rs
 from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, Changed, Meter, MeterFileProfile, changed_reason,
                                               dst_reason, dst_windows, grid_reason, order_reason, spike_interpolate,
                                               spike_ranks, unit_factor)
+from zerocarbon.core.sheet_rows import SheetRows
 from zerocarbon.errors import InputError, Problem
 from zerocarbon.store import lake
 from zerocarbon.store.engines import duckdb_literal, interruptible, workspace
@@ -32,9 +33,10 @@ from zerocarbon.store.lake_import import MAX_PROBLEMS, TS_MAX, TS_MIN, US_PER_MI
 
 
 def engine_import(root: Path, org: str, meters: dict[str, Meter], path: Path, eng,
-                  profile: MeterFileProfile = DEFAULT_PROFILE) -> dict:
+                  profile: MeterFileProfile = DEFAULT_PROFILE, sheet: SheetRows = SheetRows()) -> dict:
     """Import ``path`` into organisation ``org``'s part of the lake at ``root`` on engine ``eng``; the same
-    contract and summary as ``lake_import.bulk_import``. Raises :class:`BulkRejected` having written nothing."""
+    contract, summary and row numbers (``sheet``) as ``lake_import.bulk_import``. Raises :class:`BulkRejected`
+    having written nothing."""
     root, path = Path(root), Path(path)
     if profile.formats is not None:
         raise InputError([Problem(f"profile {profile.name}", None, "timestamp.format",
@@ -57,7 +59,10 @@ def engine_import(root: Path, org: str, meters: dict[str, Meter], path: Path, en
         ws = workspace(eng, temp)
         with interruptible(eng):
             try:
-                summary, moves = _run(ws, root, org, meters, source, profile, batch, stage, _delimiter(source))
+                summary, moves = _run(ws, root, org, meters, source, profile, batch, stage, _delimiter(source),
+                                      sheet)
+            except BulkRejected as exc:
+                raise exc.renumbered(sheet) from None
             except eng.errors as exc:
                 why = lake.root_cause(str(exc))
                 if "TIMESTAMP(NANOS" in why:
@@ -108,7 +113,9 @@ def _registry(ids: list[str], meters: dict[str, Meter], profile: MeterFileProfil
 
 
 def _run(ws, root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile, batch: str,
-         stage: Path, delimiter: str | None) -> tuple[dict, list]:
+         stage: Path, delimiter: str | None, sheet: SheetRows) -> tuple[dict, list]:
+    """The import's steps; problems carry the reader's row numbers, and ``sheet`` gives the file's own where a
+    row number is written into a reason's text."""
     col = profile.column
     ids = list(meters)
     first_row = 1 if path.suffix.lower() == ".parquet" else 2
@@ -150,7 +157,7 @@ def _run(ws, root: Path, org: str, meters: dict[str, Meter], path: Path, profile
     if outcomes.get("order"):
         rows = ws.query(rs.OUT_OF_ORDER.format(limit=MAX_PROBLEMS))
         raise BulkRejected([(int(r.record), col("timestamp"),
-                             order_reason(r.ts_text, r.prev_text, int(r.prev), r.at, r.prev_at))
+                             order_reason(r.ts_text, r.prev_text, sheet(int(r.prev)), r.at, r.prev_at))
                             for r in rows.itertuples(index=False)])
     if outcomes.get("clash"):
         rows = ws.query(rs.CLASHES.format(limit=MAX_PROBLEMS))
@@ -181,7 +188,7 @@ def _run(ws, root: Path, org: str, meters: dict[str, Meter], path: Path, profile
             stored_files += [str(f) for f in files]
     if stored_files:
         ws.parquet("stored", stored_files)
-        _refuse_changes(ws, meters, ids, registry, profile)
+        _refuse_changes(ws, meters, ids, registry, profile, sheet)
     else:
         ws.view("stored", "SELECT meter, ts, value FROM final WHERE 1 = 0")
     moves, new = [], 0
@@ -221,7 +228,7 @@ def _problem(r, col) -> tuple[int, str, str]:
 
 
 def _refuse_changes(ws, meters: dict[str, Meter], ids: list[str], registry: pd.DataFrame,
-                    profile: MeterFileProfile) -> None:
+                    profile: MeterFileProfile, sheet: SheetRows) -> None:
     """Readings the lake holds with another value: refused as the streaming path words it, for the first
     partition (site, month) that has any, its first intervals by meter and time."""
     ws.view("conflicts", rs.CONFLICTS)
@@ -240,9 +247,11 @@ def _refuse_changes(ws, meters: dict[str, Meter], ids: list[str], registry: pd.D
         ws.table("clash", head.loc[own, ["code", "start_us"]].astype(np.int64))
         found = {(int(r.code), int(r.start_us)): (int(r.record), r.ts_text, float(r.value), r.unit)
                  for r in ws.query(rs.CLASH_ROWS).itertuples(index=False)}
-    out = []
+    out, records = [], []
     for h in head.itertuples(index=False):
         row, written, raw, unit = found.get((h.code, h.start_us), (None, None, None, None))
-        out.append(Changed(meters[h.meter], h.ts, float(h.value_old), float(h.value), row, written, raw,
+        records.append(row)
+        out.append(Changed(meters[h.meter], h.ts, float(h.value_old), float(h.value), sheet(row), written, raw,
                            unit if isinstance(unit, str) else profile.unit))
-    raise BulkRejected([(out[0].row if n == 1 else None, profile.column("value"), changed_reason(out, n))])
+    # the problem's own row is renumbered with the others (engine_import); the text's rows are the file's already
+    raise BulkRejected([(records[0] if n == 1 else None, profile.column("value"), changed_reason(out, n))])

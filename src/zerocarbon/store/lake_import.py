@@ -50,6 +50,7 @@ from zerocarbon.core.energy.intervals import (DEFAULT_PROFILE, ISO_STAMP, Change
                                               grid_reason, missing_between, off_grid, order_reason, register_deltas,
                                               spike_interpolate,
                                               spike_quantile, spike_ranks, spike_sql, spread, unit_factor)
+from zerocarbon.core.sheet_rows import SheetRows
 from zerocarbon.core.readings_sql import BATCH_ROWS  # rows per batch of the stream: where its problems stop
 from zerocarbon.errors import RowsRejected
 from zerocarbon.store import lake
@@ -124,7 +125,8 @@ def _stamp_sql(types: dict, profile: MeterFileProfile) -> tuple[str, str, str, s
 class _Plan:
     """The registry as arrays by meter index, and the SQL that reads the file into rows of that index."""
 
-    def __init__(self, con, meters: dict[str, Meter], path: Path, profile: MeterFileProfile):
+    def __init__(self, con, meters: dict[str, Meter], path: Path, profile: MeterFileProfile, sheet: SheetRows):
+        self.sheet = sheet  # the reader's row numbers to the file's, for row numbers written into a reason's text
         self.ids = list(meters)
         ms = [meters[i] for i in self.ids]
         self.meters, self.profile = ms, profile
@@ -574,10 +576,11 @@ def _write_after(before, writer: pq.ParquetWriter, table: pa.Table) -> None:
 
 
 def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, profile: MeterFileProfile = DEFAULT_PROFILE,
-                memory_limit: str = "1GB", threads: int | None = None) -> dict:
+                memory_limit: str = "1GB", threads: int | None = None, sheet: SheetRows = SheetRows()) -> dict:
     """Import ``path`` into organisation ``org``'s part of the lake at ``root`` for its registry ``meters``, the file
     laid out as ``profile`` says. Raises :class:`BulkRejected` with the problems found (up to 50), having written
-    nothing. DuckDB runs within ``memory_limit`` on ``threads`` threads (default: every core)."""
+    nothing; ``sheet`` gives the file's own row numbers in them (its empty lines, which the reader skips). DuckDB
+    runs within ``memory_limit`` on ``threads`` threads (default: every core)."""
     root, path = Path(root), Path(path)
     lake.org_folder(root, org)
     lake.refuse_legacy(root)
@@ -590,7 +593,7 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
     root.mkdir(parents=True, exist_ok=True)
     con = ordered_duckdb(root / ".duckdb-tmp", memory_limit, threads)
     try:
-        plan = _Plan(con, meters, path, profile)
+        plan = _Plan(con, meters, path, profile, sheet)
         seq, files, spikes = _Sequence(plan), _Files(stage, plan, batch), _Spikes(len(plan.ids))
         try:
             rows, problems = _stream(con, plan, seq, spikes, files)
@@ -611,6 +614,8 @@ def bulk_import(root: Path, org: str, meters: dict[str, Meter], path: Path, prof
         for src, dest in moves:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
+    except BulkRejected as exc:
+        raise exc.renumbered(sheet) from None
     except (OSError, duckdb.Error) as exc:
         if lake.no_space(exc):
             raise lake.disk_full(root) from None
@@ -728,7 +733,8 @@ def _judge_back(con, plan: _Plan, seq: _Sequence) -> None:
     if order:
         text = _texts(con, plan, [h.record for h in order] + [h.prev for h in order])
         raise BulkRejected([(h.record, plan.profile.column("timestamp"),
-                             order_reason(text[h.record][0], text[h.prev][0], h.prev, text[h.record][1], text[h.prev][1]))
+                             order_reason(text[h.record][0], text[h.prev][0], plan.sheet(h.prev), text[h.record][1],
+                                          text[h.prev][1]))
                             for h in sorted(order, key=lambda h: h.record)[:MAX_PROBLEMS]])
 
 
@@ -758,12 +764,14 @@ def _changed(con, plan: _Plan, clash: pd.DataFrame) -> tuple:
                    first({unit} ORDER BY f.record), c.code, c.start
             FROM ({plan.numbered_sql()}) f JOIN clash_df c ON f.code = c.code AND epoch_us(f.ts) - c.shift = c.start
             WHERE f.problem IS NULL GROUP BY c.code, c.start""").fetchall()}
-    out = []
+    out, records = [], []
     for h in head.itertuples():
         r, w, v, u = found.get((h.code, h.start), (None, None, None, None))
-        out.append(Changed(plan.meters[h.code], h.ts, float(h.value_old), float(h.value), r, w, v,
+        records.append(r)
+        out.append(Changed(plan.meters[h.code], h.ts, float(h.value_old), float(h.value), plan.sheet(r), w, v,
                            u if u is not None else plan.fixed_unit))
-    return (out[0].row if len(clash) == 1 else None, plan.profile.column("value"), changed_reason(out, len(clash)))
+    # the problem's own row is renumbered with the others (bulk_import); the text's rows are the file's already
+    return (records[0] if len(clash) == 1 else None, plan.profile.column("value"), changed_reason(out, len(clash)))
 
 
 def _finish(con, root: Path, org: str, plan: _Plan, files: _Files, counts: np.ndarray, flags: _Spikes,
