@@ -132,6 +132,20 @@ def test_register_rules_spread_and_flag():
     assert [iv.QUALITY[x] for x in quality] == ["spread"] * 3 and list(src) == [0, 0, 0]
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+def test_a_rollover_behind_a_multiplier_is_the_registers_own_maximum(tmp_path, engine):
+    """The registry's rollover is the register's maximum as the meter shows it; the readings are differenced
+    after the CT ratio. 99,999.9 -> 0.7 on a x10 meter rolling over at 100,000 is 0.8 register kWh = 8 kWh
+    (it was stored as 0.7x10 + 100,000 - 99,999.9x10 = -899,992 kWh)."""
+    meters = {"G": Meter("G", "HF01", multiplier=10, register="cumulative", rollover=100_000)}
+    rows = _rows("G", "2026-08-03 00:15", 4, lambda i: [99_999.5, 99_999.9, 0.7, 1.2][i], unit="kWh")
+    path = _save(pd.DataFrame(rows, columns=["meter", "timestamp", "value", "unit"]), tmp_path / "g.csv")
+    s = import_file(tmp_path / "lake", ORG, meters, path, engine=engine)
+    got = lake.query(tmp_path / "lake", ORG, Q)
+    assert s.rollovers == 1 and got["value"].tolist() == pytest.approx([4.0, 8.0, 5.0])
+    assert got["quality"].tolist() == ["", "rollover", ""]
+
+
 def test_large_files_are_one_per_site_and_month(tmp_path):
     rows = _rows("A", "2026-07-31 00:00", 96 * 3, 1.0) + _rows("W", "2026-07-31 00:00", 96 * 3, 1.0)
     path = _save(pd.DataFrame(rows, columns=["meter", "timestamp", "value"]), tmp_path / "r.parquet")

@@ -336,3 +336,27 @@ def test_a_changed_reading_after_empty_lines_is_named_alike_on_spark(tmp_path, s
     assert out["spark"] == out["duckdb"]
     (row, _, reason), = out["spark"][1]
     assert row == 5 and "row 5: A at" in reason
+
+
+@pytest.mark.parametrize("text", [
+    'meter,timestamp,value,unit\n"A","2026-08-03T00:00:00+08:00","1.5","kWh"\n"A","2026-08-03T00:15:00+08:00","2",kWh\n',
+    'meter,timestamp,value,unit\n"A",2026-08-03T00:00:00+08:00,"1.5",kWh\n"A\nB",2026-08-03T00:15:00+08:00,1,kWh\n'
+    '"A",2026-08-03T00:30:00+08:00,"2""",kWh\n'], ids=["all-quoted", "line-break-and-doubled-quote"])
+def test_quoted_fields_are_read_as_duckdb_reads_them(tmp_path, spark, text):
+    """A quote inside a quoted field is doubled (RFC 4180), and a quoted line break stays inside its field:
+    Spark reads a file with quotes whole, and as DuckDB does."""
+    path = tmp_path / "q.csv"
+    path.write_text(text, encoding="utf-8")
+    outcome, _ = _all_paths(tmp_path, spark, TRAP_METERS, path)
+    assert outcome[0] == ("stored" if "B" not in text else "refused"), outcome
+
+
+def test_a_rollover_behind_a_multiplier_is_differenced_alike(tmp_path, spark):
+    """The registry's rollover is the register's own maximum; every path differences after the CT ratio."""
+    from tests.test_bulk_import import _rows
+
+    meters = {"G": Meter("G", "HF01", multiplier=10, register="cumulative", rollover=100_000)}
+    rows = _rows("G", "2026-08-03 00:15", 4, lambda i: [99_999.5, 99_999.9, 0.7, 1.2][i], unit="kWh")
+    path = _save(pd.DataFrame(rows, columns=["meter", "timestamp", "value", "unit"]), tmp_path / "g.csv")
+    outcome, held = _all_paths(tmp_path, spark, meters, path)
+    assert outcome[1]["rollovers"] == 1 and held["value"].tolist() == pytest.approx([4.0, 8.0, 5.0])

@@ -108,7 +108,7 @@ def _registry(ids: list[str], meters: dict[str, Meter], profile: MeterFileProfil
                               for s, st, m in zip(step, stamp, ms)], np.int64),
         "multiplier": np.array([m.multiplier for m in ms], float),
         "cumulative": np.array([m.register == "cumulative" for m in ms], bool),
-        "rollover": np.array([np.nan if m.rollover is None else m.rollover for m in ms], float),
+        "rollover": np.array([np.nan if m.rollover is None else m.scaled_rollover for m in ms], float),
         "unit": [m.unit for m in ms]}), sites
 
 

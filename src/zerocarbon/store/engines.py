@@ -15,6 +15,7 @@ credentials) comes from Spark's own configuration: ``spark-defaults.conf``, ``sp
 """
 from __future__ import annotations
 
+import mmap
 import os
 import re
 from contextlib import contextmanager
@@ -450,7 +451,11 @@ class SparkWorkspace:
         if path.suffix.lower() == ".parquet":
             df = self.spark.read.parquet(spark_file(path))
         else:
-            reader = self.spark.read.option("header", True)
+            # Quotes as RFC 4180 and DuckDB have them: a quote inside a quoted field is doubled. A file with any
+            # quote is read whole (multiLine), so a quoted line break stays inside its field as on DuckDB; a file
+            # without, the usual meter export, keeps being read in parallel splits.
+            reader = (self.spark.read.option("header", True).option("escape", '"')
+                      .option("multiLine", _has_quote(path)))
             if delimiter:
                 reader = reader.option("sep", delimiter)
             df = reader.csv(spark_file(path))
@@ -514,6 +519,14 @@ class SparkWorkspace:
         for name in self.views:
             self.spark.catalog.dropTempView(name)
         self._shuffle.__exit__(None, None, None)
+
+
+def _has_quote(path: Path) -> bool:
+    with path.open("rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            return m.find(b'"') >= 0
 
 
 def workspace(eng, temp: Path):

@@ -133,7 +133,7 @@ class _Plan:
         self.multiplier = np.array([m.multiplier for m in ms], float)
         self.cumulative = np.array([m.register == "cumulative" for m in ms], bool)
         self.any_cumulative = bool(self.cumulative.any())
-        self.rollover = np.array([np.nan if m.rollover is None else m.rollover for m in ms], float)
+        self.rollover = np.array([np.nan if m.rollover is None else m.scaled_rollover for m in ms], float)
         self.step = np.array([m.interval_min * US_PER_MIN for m in ms], np.int64)
         stamp = [profile.stamp or m.stamp for m in ms]
         self.shift = np.where([s == "end" and m.register == "interval" for s, m in zip(stamp, ms)], self.step, 0)

@@ -35,6 +35,12 @@ class Meter:
     rollover: float | None = None  # register maximum (e.g. 999999.9) for cumulative meters
     revenue: bool = False  # the utility's billing meter: it, not sub-meters, feeds Scope 2
 
+    @property
+    def scaled_rollover(self) -> float | None:
+        """The rollover in the terms the readings are differenced in: the registry gives the register's own
+        maximum, as the meter shows it, and the deltas are taken after the CT/PT multiplier."""
+        return None if self.rollover is None else self.rollover * self.multiplier
+
 
 class Rejected(RowsRejected):
     """Rows that cannot be normalised: ``problems`` name row, column and reason; the caller adds the file."""
@@ -534,7 +540,7 @@ def register_to_intervals(df: pd.DataFrame, meter: Meter) -> pd.DataFrame:
     df = df.sort_values("ts").reset_index(drop=True)
     ts = df["ts"].to_numpy("datetime64[us]").astype(np.int64)
     v = df["value"].to_numpy(float)
-    delta, q = register_deltas(v[1:], v[:-1], meter.rollover)
+    delta, q = register_deltas(v[1:], v[:-1], meter.scaled_rollover)
     start, value, quality, src = spread(ts[1:], ts[:-1], delta, q, meter.interval_min * 60_000_000)
     return pd.DataFrame({"ts": start.astype("datetime64[us]").astype("datetime64[ns]"), "value": value,
                          "quality": np.asarray(QUALITY, dtype=object)[quality],
