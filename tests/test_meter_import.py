@@ -349,6 +349,17 @@ def test_a_blank_meter_is_refused_not_given_to_a_meter(tmp_path, engine, blank):
     assert not (tmp_path / "lake").exists()
 
 
+@pytest.mark.parametrize("engine", ["pandas", "duckdb", "spark"])
+def test_an_empty_file_is_said_to_be_empty_on_every_engine(tmp_path, engine):
+    # Refused before any engine starts (Spark listed three missing columns, pandas "No columns to parse").
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(InputError) as exc:
+        import_file(tmp_path / "lake", ORG, M, path, engine=engine)
+    assert [str(p) for p in exc.value.problems] == ["empty.csv: file is empty"]
+    assert not (tmp_path / "lake").exists()
+
+
 def test_gap_filling_with_the_streaming_engine_is_refused_not_ignored(tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("meter,timestamp,value\nM1,2026-08-03T00:00:00+08:00,1.0\n")

@@ -360,3 +360,33 @@ def test_a_rollover_behind_a_multiplier_is_differenced_alike(tmp_path, spark):
     path = _save(pd.DataFrame(rows, columns=["meter", "timestamp", "value", "unit"]), tmp_path / "g.csv")
     outcome, held = _all_paths(tmp_path, spark, meters, path)
     assert outcome[1]["rollovers"] == 1 and held["value"].tolist() == pytest.approx([4.0, 8.0, 5.0])
+
+
+def test_ctrl_c_while_spark_starts_is_an_interruption(tmp_path):
+    """The command started as a user starts it; Ctrl-C once Spark's JVM is starting (its first line on stderr)
+    ends it with "interrupted" and exit 130. PySpark's handler, set while its context starts, made this a
+    Py4J traceback and "Spark could not start … needs Java 17"."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    registry, path = EXAMPLES / "meters" / "registry.csv", EXAMPLES / "meters" / "readings_2026-06.csv"
+    db = f"sqlite:///{tmp_path / 'zc.sqlite'}"
+    exe = [sys.executable, "-m", "zerocarbon"]
+    subprocess.run(exe + ["org", "load", str(EXAMPLES / "organisation.yaml"), "--db", db], check=True,
+                   capture_output=True)
+    p = subprocess.Popen(exe + ["meters", "import", str(registry), str(path), "--lake", str(tmp_path / "lake"),
+                                "--org", "ACME", "--engine", "spark", "--spark-master", "local[1]", "--db", db],
+                         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        first = p.stderr.readline()  # the JVM's first word: Spark is starting
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    finally:
+        p.kill()
+    assert p.returncode == 130, (first, err[-2000:])
+    assert "interrupted" in err and "Java 17" not in err and "Traceback" not in err
+    assert not (tmp_path / "lake").exists()

@@ -198,6 +198,8 @@ def import_file(root: Path, org: str, meters: dict[str, Meter], path: str | Path
     """
     path = Path(path)
     _check_profile_meter(profile, meters)
+    if path.is_file() and path.stat().st_size == 0:  # said plainly, on every engine, not as missing columns
+        raise InputError([Problem(path.name, None, None, "file is empty")])
     if spark_master and engine != "spark":
         raise InputError([Problem("--spark-master", None, None, "a Spark master is given but --engine is "
                                                                 f"{engine}; add --engine spark")])

@@ -35,8 +35,21 @@ def _help(job: str) -> str:
         command = command.commands[name]
     shown = copy.copy(command)
     # --engine is the job's own; gap filling is the careful path's, never a Spark job's
-    shown.params = [p for p in command.params if p.name != "engine" and not (job == "import" and p.name == "fill")]
+    shown.params = [_job_param(p) for p in command.params
+                     if p.name != "engine" and not (job == "import" and p.name == "fill")]
     return shown.get_help(click.Context(shown, info_name=f"python -m zerocarbon.spark {job}"))
+
+
+def _job_param(param):
+    """The option as a job has it: ``--spark-master`` without the command's "only with --engine spark"."""
+    import copy
+
+    if param.name != "spark_master":
+        return param
+    param = copy.copy(param)
+    param.help = ("Spark master URL, e.g. spark://host:7077 (default $ZEROCARBON_SPARK_MASTER, else local[*]); "
+                  "refused under spark-submit, whose --master decides")
+    return param
 
 
 def main(argv: list[str] | None = None) -> int:

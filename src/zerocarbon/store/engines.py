@@ -190,16 +190,31 @@ class SparkEngine:
                 # Spark's start-up notices left out of the command's output; this must be set before the JVM
                 # starts (setLogLevel comes after them). A user's own driver Java options are never replaced.
                 builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={LOG_CONFIG}")
-        try:
-            spark = (builder.config("spark.sql.session.timeZone", "UTC")
-                     .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-                     # a progress bar for a person watching; none in a log, where it garbles the lines
-                     .config("spark.ui.showConsoleProgress", "true" if sys.stderr.isatty() else "false")
-                     .getOrCreate())
-        except Exception as exc:  # no Java, a master that stopped answering
-            raise StorageError(f"Spark could not start (master {master or 'from spark-submit'}): {_first_line(exc)}. "
-                               "The Spark engine needs Java 17 or later (JAVA_HOME, or java on PATH); Spark's own "
-                               "log above says more") from None
+        builder = (builder.config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+                   # a progress bar for a person watching; none in a log, where it garbles the lines
+                   .config("spark.ui.showConsoleProgress", "true" if sys.stderr.isatty() else "false"))
+        made: dict = {}
+
+        def start() -> None:
+            try:
+                made["spark"] = builder.getOrCreate()
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting thread
+                made["error"] = exc
+
+        # Started on a thread of its own: PySpark then sets no SIGINT handler (it does on the main thread only).
+        # Its handler calls Spark from inside the call Ctrl-C interrupted, which fails, and the start-up was
+        # then reported as a missing Java. Here Ctrl-C is a plain KeyboardInterrupt; `interruptible` cancels
+        # the jobs a command runs.
+        starting = threading.Thread(target=start, name="spark-start", daemon=True)
+        starting.start()
+        while starting.is_alive():
+            starting.join(0.1)
+        if "error" in made:  # no Java, a master that stopped answering
+            raise StorageError(f"Spark could not start (master {master or 'from spark-submit'}): "
+                               f"{_first_line(made['error'])}. The Spark engine needs Java 17 or later (JAVA_HOME, "
+                               "or java on PATH); Spark's own log above says more")
+        spark = made["spark"]
         # The rendered SQL relies on both settings, so they are set again on a session spark-submit made.
         spark.conf.set("spark.sql.session.timeZone", "UTC")
         spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
@@ -300,6 +315,8 @@ def interruptible(eng):
         threading.Thread(target=spark.sparkContext.cancelAllJobs, daemon=True).start()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
+    # a cancel interrupts the running tasks, not only the tasks still to start: Ctrl-C acts within seconds
+    spark.sparkContext.setInterruptOnCancel(True)
     try:
         yield
     except Exception:
