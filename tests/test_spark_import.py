@@ -286,9 +286,13 @@ def test_ctrl_c_cancels_the_spark_jobs_and_is_an_interruption_not_bad_input(tmp_
 
     session = spark.session()  # started before any Ctrl-C
     before = signal.getsignal(signal.SIGINT)
-    with pytest.raises(KeyboardInterrupt), engines.interruptible(spark):
-        threading.Timer(2, os.kill, (os.getpid(), signal.SIGINT)).start()
-        session.range(10 ** 12).selectExpr("sum(id)").collect()  # hours: only the cancel ends it
+    timer = threading.Timer(2, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        with pytest.raises(KeyboardInterrupt), engines.interruptible(spark):
+            timer.start()
+            session.range(10 ** 12).selectExpr("sum(id % 7)").collect()  # hours: only the cancel ends it
+    finally:
+        timer.cancel()  # never a stray Ctrl-C into the next test
     assert signal.getsignal(signal.SIGINT) is before
 
     path = _save(_traps(), tmp_path / "in.csv")

@@ -306,13 +306,20 @@ def interruptible(eng):
         yield
         return
     spark = eng.session()
-    hit = threading.Event()
+    hit, done = threading.Event(), threading.Event()
+
+    def cancel() -> None:
+        # Spark cancels the jobs running at the call only: a query still being planned submits its job after
+        # it. So the jobs are cancelled again until the interrupted call has returned.
+        while not done.is_set():
+            spark.sparkContext.cancelAllJobs()
+            done.wait(0.5)
 
     def on_sigint(signum, frame):
         if hit.is_set():
             raise KeyboardInterrupt
         hit.set()
-        threading.Thread(target=spark.sparkContext.cancelAllJobs, daemon=True).start()
+        threading.Thread(target=cancel, name="spark-cancel", daemon=True).start()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     # a cancel interrupts the running tasks, not only the tasks still to start: Ctrl-C acts within seconds
@@ -324,6 +331,7 @@ def interruptible(eng):
             raise KeyboardInterrupt from None
         raise
     finally:
+        done.set()
         signal.signal(signal.SIGINT, previous)
     if hit.is_set():
         raise KeyboardInterrupt
