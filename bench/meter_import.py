@@ -129,22 +129,28 @@ def run_child(mode: str, path: Path, a) -> dict:
     return {**json.loads(out.stdout.strip().splitlines()[-1]), "mode": mode}
 
 
-def run_cli(path: Path, a) -> dict:
-    lake, db = OUT / "lake", OUT / "bench.sqlite"
+def fresh_target(lake: Path, db: Path, env: dict | None = None) -> str:
+    """An empty ``lake`` folder and a SQLite database at ``db`` holding the organisation the generated readings
+    belong to (ORG, the registry's ten sites), loaded beforehand and not timed; returns the database URL."""
     shutil.rmtree(lake, ignore_errors=True)
     db.unlink(missing_ok=True)
-    exe = Path(sys.executable).with_name("zerocarbon")
-    cmd = [str(exe), "meters", "import", str(OUT / f"meters_{METERS}.csv"), str(path), "--lake", str(lake),
-           "--org", "ORG", "--engine", "duckdb", "--db", f"sqlite:///{db}", "--json"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    # the organisation the readings belong to, with the ten sites of the generated registry; loaded beforehand
-    # (not timed)
-    org_file = OUT / "organisation.yaml"
+    org_file = db.with_name("organisation.yaml")
     org_file.write_text("code: ORG\nname: Bench\nsites:\n" + "".join(
         f"  - {{code: S{i}, name: Site {i}, province: 安徽, grid_region: east}}\n" for i in range(10)),
         encoding="utf-8")
-    subprocess.run([str(exe), "org", "load", str(org_file), "--db", f"sqlite:///{db}"], env=env, check=True,
-                   capture_output=True)
+    url = f"sqlite:///{db}"
+    subprocess.run([str(Path(sys.executable).with_name("zerocarbon")), "org", "load", str(org_file), "--db", url],
+                   env=env, check=True, capture_output=True)
+    return url
+
+
+def run_cli(path: Path, a) -> dict:
+    lake = OUT / "lake"
+    exe = Path(sys.executable).with_name("zerocarbon")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    url = fresh_target(lake, OUT / "bench.sqlite", env)
+    cmd = [str(exe), "meters", "import", str(OUT / f"meters_{METERS}.csv"), str(path), "--lake", str(lake),
+           "--org", "ORG", "--engine", "duckdb", "--db", url, "--json"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     _, status, usage = os.wait4(proc.pid, 0)

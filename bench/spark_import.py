@@ -25,7 +25,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -39,15 +38,8 @@ ZEROCARBON = str(Path(sys.executable).with_name("zerocarbon"))
 
 
 def run(path: Path, engine: str, cores: int, driver_memory: str) -> dict:
-    lake, db = OUT / f"lake-{engine}", OUT / f"{engine}.sqlite"
-    shutil.rmtree(lake, ignore_errors=True)
-    db.unlink(missing_ok=True)
-    url = f"sqlite:///{db}"
-    org = OUT / "organisation.yaml"
-    org.write_text("code: ORG\nname: Bench\nsites:\n" + "".join(
-        f"  - {{code: S{i}, name: Site {i}, province: 安徽, grid_region: east}}\n" for i in range(10)),
-        encoding="utf-8")
-    subprocess.run([ZEROCARBON, "org", "load", str(org), "--db", url], check=True, capture_output=True)
+    lake = OUT / f"lake-{engine}"
+    url = gen.fresh_target(lake, OUT / f"{engine}.sqlite")
     cmd = [ZEROCARBON, "meters", "import", str(gen.OUT / f"meters_{gen.METERS}.csv"), str(path), "--lake", str(lake),
            "--org", "ORG", "--engine", engine, "--db", url, "--json"]
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
